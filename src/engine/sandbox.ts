@@ -1,0 +1,194 @@
+// One V8 isolate with one context and the islet runtime evaluated in it. The host talks to the
+// runtime only through References to its exported functions, which never leave this file; the
+// isolate gets plain copies and a single fire-and-forget callback, never a Reference.
+
+import ivm from "isolated-vm";
+import { compileRuntime } from "./runtime-code.ts";
+
+export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
+export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
+
+const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain"] as const;
+type RuntimeFunction = (typeof runtimeExports)[number];
+
+const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
+const copyIn = { arguments: { copy: true } } as const;
+
+export interface ModuleSource {
+  name: string;
+  source: string;
+  /** May import `islet:runtime` (generated modules only, never user code). */
+  internal?: boolean;
+}
+
+export class SandboxDiedError extends Error {
+  constructor(readonly reason: DeathReason) {
+    super(`The sandbox was terminated (${reason}).`);
+  }
+}
+
+export class Sandbox {
+  readonly memoryMb: number;
+  private readonly isolate: ivm.Isolate;
+  private readonly context: ivm.Context;
+  private readonly runtime: ivm.Module;
+  private readonly fns: Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
+  private handler: PostHandler | undefined;
+  private deathReasonValue: DeathReason | undefined;
+  private readonly deathListeners: ((reason: DeathReason) => void)[] = [];
+  /** Rejects when the sandbox dies; callers race their calls against it. */
+  readonly died: Promise<never>;
+  private rejectDied!: (error: SandboxDiedError) => void;
+  private workersModule: ivm.Module | undefined;
+
+  private constructor(memoryMb: number) {
+    this.memoryMb = memoryMb;
+    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    this.context = this.isolate.createContextSync();
+    this.runtime = compileRuntime(this.isolate);
+    this.runtime.instantiateSync(this.context, () => {
+      throw new Error("the runtime has no imports");
+    });
+    this.runtime.evaluateSync();
+    const namespace = this.runtime.namespace;
+    const fns = {} as Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
+    for (const name of runtimeExports) fns[name] = namespace.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+    this.fns = fns;
+    this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
+    this.died.catch(() => {});
+    const post = new ivm.Callback((op: number, a: unknown, b: unknown, c: unknown, d: unknown) => this.handler?.(op, a, b, c, d), { ignored: true });
+    fns.setup.applySync(undefined, [post, Date.now()], { arguments: { copy: true } });
+  }
+
+  /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */
+  static create(memoryMb: number): Sandbox {
+    return new Sandbox(memoryMb);
+  }
+
+  attach(handler: PostHandler): void {
+    this.handler = handler;
+  }
+
+  get deathReason(): DeathReason | undefined {
+    return this.deathReasonValue;
+  }
+
+  get alive(): boolean {
+    return this.deathReasonValue === undefined && !this.isolate.isDisposed;
+  }
+
+  get cpuTimeNs(): bigint {
+    return this.isolate.isDisposed ? 0n : this.isolate.cpuTime;
+  }
+
+  onDeath(listener: (reason: DeathReason) => void): void {
+    if (this.deathReasonValue !== undefined) listener(this.deathReasonValue);
+    else this.deathListeners.push(listener);
+  }
+
+  /** Calls a runtime function with copied arguments and awaits its (copied) result. */
+  async call(name: RuntimeFunction, args: unknown[]): Promise<unknown> {
+    if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
+    try {
+      return await Promise.race([this.fns[name].apply(undefined, args, copyInOut), this.died]);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /** Fire-and-forget call (timer fires, replies to requests). */
+  send(name: RuntimeFunction, args: unknown[]): void {
+    if (!this.alive) return;
+    try {
+      this.fns[name].applyIgnored(undefined, args, copyIn);
+    } catch (error) {
+      this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): unknown {
+    if (this.deathReasonValue !== undefined) return new SandboxDiedError(this.deathReasonValue);
+    if (this.isolate.isDisposed) {
+      const reason: DeathReason = /memory limit/i.test(String((error as Error)?.message)) ? "exceededMemory" : "canceled";
+      this.kill(reason);
+      return new SandboxDiedError(reason);
+    }
+    return error;
+  }
+
+  /**
+   * Compiles the reachable module graph from `main`, links it and evaluates it. `resolve` maps an
+   * import specifier of a module to another module's name, or throws an error naming the module.
+   */
+  async loadModules(
+    main: string,
+    lookup: (name: string) => ModuleSource,
+    resolve: (specifier: string, referrer: ModuleSource) => string,
+    beforeEvaluate: () => Promise<void>,
+  ): Promise<void> {
+    const compiled = new Map<string, ivm.Module>();
+    const sources = new Map<ivm.Module, ModuleSource>();
+    const compile = async (name: string): Promise<ivm.Module> => {
+      const existing = compiled.get(name);
+      if (existing !== undefined) return existing;
+      const source = lookup(name);
+      const module = await this.guard(this.isolate.compileModule(source.source, { filename: name }));
+      compiled.set(name, module);
+      sources.set(module, source);
+      for (const specifier of module.dependencySpecifiers) {
+        if (specifier === "islet:runtime" || specifier === "cloudflare:workers") continue;
+        await compile(resolve(specifier, source));
+      }
+      return module;
+    };
+    const root = await compile(main);
+    await this.guard(
+      root.instantiate(this.context, (specifier, referrer) => {
+        const from = sources.get(referrer)!;
+        if (specifier === "islet:runtime") {
+          if (!from.internal) throw new Error(`Cannot import "islet:runtime" from ${from.name}`);
+          return this.runtime;
+        }
+        if (specifier === "cloudflare:workers") return this.cloudflareWorkers();
+        return compiled.get(resolve(specifier, from))!;
+      }),
+    );
+    await beforeEvaluate();
+    await this.guard(root.evaluate());
+    await this.guard(this.fns.setMain.apply(undefined, [root.namespace.derefInto()]));
+  }
+
+  private cloudflareWorkers(): ivm.Module {
+    if (this.workersModule === undefined) {
+      this.workersModule = this.isolate.compileModuleSync('export { WorkerEntrypoint, RpcTarget, DurableObject, env } from "islet:runtime";', {
+        filename: "cloudflare:workers",
+      });
+      this.workersModule.instantiateSync(this.context, () => this.runtime);
+    }
+    return this.workersModule;
+  }
+
+  private async guard<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([promise, this.died]);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /** Terminates the isolate at once. Safe to call more than once. */
+  kill(reason: DeathReason): void {
+    if (this.deathReasonValue !== undefined) return;
+    this.deathReasonValue = reason;
+    this.handler = undefined;
+    if (!this.isolate.isDisposed) {
+      try {
+        this.isolate.dispose();
+      } catch {
+        // Already gone.
+      }
+    }
+    this.rejectDied(new SandboxDiedError(reason));
+    for (const listener of this.deathListeners.splice(0)) listener(reason);
+  }
+}

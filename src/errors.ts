@@ -1,0 +1,67 @@
+// Errors the host can test with `instanceof`. Every limit has its own class so a caller can
+// tell "your code was too slow" from "your code threw".
+
+export type Outcome =
+  | "ok"
+  | "exception"
+  | "exceededCpu"
+  | "exceededMemory"
+  | "exceededWall"
+  | "canceled";
+
+export class IsletError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A limit was exceeded; the invocation ended and (except for subrequests) the isolate was discarded. */
+export abstract class LimitError extends IsletError {
+  abstract readonly limit: "cpuMs" | "memoryMb" | "wallMs" | "subRequests";
+  abstract readonly outcome: Outcome;
+}
+
+export class CpuLimitError extends LimitError {
+  readonly limit = "cpuMs" as const;
+  readonly outcome = "exceededCpu" as const;
+}
+
+export class MemoryLimitError extends LimitError {
+  readonly limit = "memoryMb" as const;
+  readonly outcome = "exceededMemory" as const;
+}
+
+export class WallTimeLimitError extends LimitError {
+  readonly limit = "wallMs" as const;
+  readonly outcome = "exceededWall" as const;
+}
+
+export class SubrequestLimitError extends LimitError {
+  readonly limit = "subRequests" as const;
+  readonly outcome = "exception" as const;
+}
+
+/** The WorkerCode (modules, mainModule, options) is malformed. `module` names the culprit when there is one. */
+export class WorkerCodeError extends IsletError {
+  readonly module: string | undefined;
+  constructor(message: string, module?: string, options?: ErrorOptions) {
+    super(module === undefined ? message : `Module "${module}": ${message}`, options);
+    this.module = module;
+  }
+}
+
+/** The worker was disposed, evicted or its loader closed while the call was pending. */
+export class WorkerDisposedError extends IsletError {}
+
+/** A stub (function or RpcTarget passed across the boundary) was used after it was disposed. */
+export class StubDisposedError extends IsletError {}
+
+/** A value could not be copied across the boundary. */
+export class DataCloneError extends IsletError {}
+
+const limitErrors = { exceededCpu: CpuLimitError, exceededMemory: MemoryLimitError, exceededWall: WallTimeLimitError };
+
+export function limitErrorFor(outcome: "exceededCpu" | "exceededMemory" | "exceededWall", message: string): LimitError {
+  return new limitErrors[outcome](message);
+}

@@ -1,0 +1,20 @@
+export { WorkerLoader } from "./loader/worker-loader.ts";
+export type { WorkerLoaderOptions, WorkerStub, GetCode } from "./loader/worker-loader.ts";
+export type { Entrypoint, EntrypointOptions } from "./loader/entrypoint.ts";
+export type { WorkerCode, ModuleContent, Fetcher, TailEvent, TailReceiver } from "./loader/worker-code.ts";
+export type { Limits } from "./loader/limits.ts";
+export { DEFAULT_LIMITS } from "./loader/limits.ts";
+export { RpcTarget } from "./rpc/rpc-target.ts";
+export {
+  IsletError,
+  LimitError,
+  CpuLimitError,
+  MemoryLimitError,
+  WallTimeLimitError,
+  SubrequestLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+  StubDisposedError,
+  DataCloneError,
+  type Outcome,
+} from "./errors.ts";

@@ -1,0 +1,222 @@
+// The public loader: caches named workers, starts anonymous ones, evicts by count and idleness.
+
+import { WorkerCodeError, WorkerDisposedError } from "../errors.ts";
+import { SandboxPool } from "../engine/pool.ts";
+import { Sandbox } from "../engine/sandbox.ts";
+import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
+import { DEFAULT_LIMITS, lowest, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
+import { Worker } from "./worker.ts";
+import { prepareModules, validateWorkerCode, type Fetcher, type TailReceiver, type WorkerCode } from "./worker-code.ts";
+
+export interface WorkerLoaderOptions {
+  /** Ceilings for every worker of this loader; WorkerCode and entrypoints can only lower them. */
+  limits?: Limits;
+  /** Outbound fetch for workers whose code does not say; default null (blocked). */
+  globalOutbound?: Fetcher | null;
+  /** Live workers kept at most; the least recently used idle one is evicted. Default 500. */
+  maxWorkers?: number;
+  /** A worker idle this long is evicted. Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /** Sandboxes made ahead of demand (never reused after running code). Default 0. */
+  warmPool?: number;
+  /** Receivers of every worker's trace events, besides each WorkerCode's own tails. */
+  tails?: TailReceiver[];
+}
+
+export type GetCode = () => WorkerCode | Promise<WorkerCode>;
+
+export interface WorkerStub {
+  getEntrypoint(name?: string | null, options?: EntrypointOptions): Entrypoint;
+  /** Revokes a host function or RpcTarget earlier passed to this worker; later calls to it fail. */
+  revoke(capability: object): boolean;
+  /** Terminates the worker's isolate now. A later call starts it again (calling getCode). */
+  dispose(): void;
+}
+
+class WorkerRecord {
+  worker: Worker | undefined;
+  private starting: Promise<Worker> | undefined;
+
+  constructor(
+    private readonly loader: WorkerLoader,
+    readonly id: string | undefined,
+    private readonly getCode: GetCode,
+  ) {}
+
+  acquire(): Promise<Worker> {
+    if (this.worker?.alive) {
+      this.loader.touch(this);
+      return Promise.resolve(this.worker);
+    }
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(): Promise<Worker> {
+    this.loader.assertOpen();
+    const code = await this.getCode();
+    this.loader.assertOpen();
+    const worker = await this.loader.startWorker(code, this);
+    this.worker = worker;
+    return worker;
+  }
+
+  dispose(error?: Error): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.dispose(error);
+  }
+}
+
+export class WorkerLoader {
+  private readonly limits: ResolvedLimits;
+  private readonly globalOutbound: Fetcher | null;
+  private readonly maxWorkers: number;
+  private readonly idleTimeoutMs: number;
+  private readonly tails: TailReceiver[];
+  private readonly named = new Map<string, WorkerRecord>();
+  /** Records with a live worker, least recently used first. */
+  private readonly live = new Map<WorkerRecord, true>();
+  private readonly pool: SandboxPool | undefined;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: WorkerLoaderOptions = {}) {
+    this.limits = lowest(DEFAULT_LIMITS, validateLimits(options.limits, "WorkerLoader"));
+    if (options.limits?.memoryMb !== undefined) this.limits.memoryMb = options.limits.memoryMb;
+    this.globalOutbound = options.globalOutbound ?? null;
+    this.maxWorkers = positiveInteger(options.maxWorkers, 500, "maxWorkers");
+    this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
+    this.tails = options.tails ?? [];
+    const warmPool = positiveInteger(options.warmPool, 0, "warmPool", true);
+    this.pool = warmPool > 0 ? new SandboxPool(warmPool, this.limits.memoryMb) : undefined;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.idleTimeoutMs / 2, 10), 10_000));
+    this.sweeper.unref();
+  }
+
+  /** The worker with this id, started on first use with `getCode()`; null/undefined id: a new worker. */
+  get(id: string | null | undefined, getCode: GetCode): WorkerStub {
+    if (typeof getCode !== "function") throw new TypeError("WorkerLoader.get: getCode must be a function.");
+    if (id === null || id === undefined) {
+      const record = new WorkerRecord(this, undefined, getCode);
+      return this.stub(() => record);
+    }
+    if (typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
+    // Looked up on every call, so a stub outlives its worker's eviction.
+    const current = () => {
+      let record = this.named.get(id);
+      if (record === undefined) this.named.set(id, (record = new WorkerRecord(this, id, getCode)));
+      return record;
+    };
+    current();
+    return this.stub(current);
+  }
+
+  /** A brand-new worker running `code`. */
+  load(code: WorkerCode): WorkerStub {
+    return this.get(null, () => code);
+  }
+
+  private stub(current: () => WorkerRecord): WorkerStub {
+    const acquire = () => current().acquire();
+    return {
+      getEntrypoint: (name, options = {}) => {
+        if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
+        if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
+        const limits = validateLimits(options.limits, "getEntrypoint");
+        return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
+      },
+      revoke: (capability) => current().worker?.revoke(capability) ?? false,
+      dispose: () => {
+        const r = current();
+        this.live.delete(r);
+        r.dispose();
+      },
+    };
+  }
+
+  /** @internal */
+  assertOpen(): void {
+    if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+  }
+
+  /** @internal */
+  touch(record: WorkerRecord): void {
+    this.live.delete(record);
+    this.live.set(record, true);
+  }
+
+  /** @internal */
+  async startWorker(code: WorkerCode, record: WorkerRecord): Promise<Worker> {
+    validateWorkerCode(code);
+    const codeLimits = validateLimits(code.limits, "WorkerCode");
+    const limits = lowest(this.limits, codeLimits);
+    const prepared = prepareModules(code);
+    this.makeRoom();
+    const sandbox = this.pool ? this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
+    const worker = await Worker.start(sandbox, {
+      code: prepared,
+      env: code.env ?? {},
+      globalOutbound: code.globalOutbound === undefined ? this.globalOutbound : code.globalOutbound,
+      limits,
+      tails: [...(code.tails ?? []), ...this.tails],
+      onDeath: () => {
+        if (record.worker === worker) record.worker = undefined;
+        this.live.delete(record);
+        if (record.id !== undefined && this.named.get(record.id) === record && record.worker === undefined) this.named.delete(record.id);
+      },
+    });
+    if (this.closed) {
+      worker.dispose();
+      throw new WorkerDisposedError("The WorkerLoader is closed.");
+    }
+    this.live.set(record, true);
+    return worker;
+  }
+
+  private makeRoom(): void {
+    if (this.live.size < this.maxWorkers) return;
+    for (const record of this.live.keys()) {
+      if (record.worker?.busy) continue;
+      this.live.delete(record);
+      record.dispose(new WorkerDisposedError("The worker was evicted (maxWorkers)."));
+      if (this.live.size < this.maxWorkers) return;
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const record of [...this.live.keys()]) {
+      const worker = record.worker;
+      if (worker === undefined || (!worker.busy && now - worker.lastUsed >= this.idleTimeoutMs)) {
+        this.live.delete(record);
+        record.dispose(new WorkerDisposedError("The worker was evicted after being idle."));
+      }
+    }
+  }
+
+  /** Live workers and warm sandboxes, for monitoring. */
+  get stats(): { liveWorkers: number; warmSandboxes: number } {
+    return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
+  }
+
+  /** Disposes every worker; pending calls reject with WorkerDisposedError. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.pool?.close();
+    for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));
+    this.live.clear();
+    this.named.clear();
+  }
+}
+
+function positiveInteger(value: unknown, fallback: number, name: string, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new TypeError(`WorkerLoader: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer.`);
+  }
+  return value;
+}
+
+export { WorkerCodeError };

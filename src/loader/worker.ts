@@ -1,0 +1,348 @@
+// One live dynamic worker: a sandbox with the worker's modules evaluated in it, its host-side
+// capability table, and the invocations in flight. Code in the sandbox runs only inside a
+// watched invocation: timers and host replies are delivered only while one is in flight.
+
+import {
+  DataCloneError,
+  IsletError,
+  SubrequestLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+  limitErrorFor,
+  type Outcome,
+} from "../errors.ts";
+import type { DeathReason, Sandbox } from "../engine/sandbox.ts";
+import { SandboxDiedError } from "../engine/sandbox.ts";
+import { Watch } from "../engine/watchdog.ts";
+import { Peer, errorFromSandbox } from "../rpc/peer.ts";
+import { errorForSandbox } from "../rpc/errors.ts";
+import type { Encoded } from "../runtime/wire.ts";
+import type { RequestRecord } from "../runtime/web/fetch.ts";
+import { hostRequest, responseRecord } from "./fetch-records.ts";
+import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
+import { deliverTail } from "./tails.ts";
+import { resolveSpecifier, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
+
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6 } as const;
+
+export const MAX_LOGS_PER_INVOCATION = 1_000;
+export const MAX_HOST_TIMERS = 10_000;
+
+export interface LogEntry {
+  level: string;
+  message: unknown[];
+  timestamp: number;
+}
+
+interface Invocation {
+  id: number;
+  entrypoint: string;
+  method: string;
+  limits: ResolvedLimits;
+  logs: LogEntry[];
+  droppedLogs: number;
+  subRequests: number;
+  fail(error: Error): void;
+}
+
+export interface WorkerConfig {
+  code: PreparedCode;
+  env: Record<string, unknown>;
+  globalOutbound: Fetcher | null;
+  limits: ResolvedLimits;
+  tails: readonly TailReceiver[];
+  /** Called once when the sandbox dies (limit, disposal), so the loader can drop it. */
+  onDeath?: (worker: Worker) => void;
+}
+
+type Result = [1, unknown, number] | [0, unknown, number];
+
+const blockedMessage =
+  "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world.";
+
+let nextInvocationId = 1;
+
+export class Worker {
+  private readonly peer: Peer;
+  private readonly inflight = new Set<Invocation>();
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private disposedError: Error | undefined;
+  lastUsed = performance.now();
+
+  private constructor(
+    private readonly sandbox: Sandbox,
+    private readonly config: WorkerConfig,
+  ) {
+    this.peer = new Peer({
+      invoke: (capId, method, args) => this.invokeCapability(capId, method, args),
+      release: (capId) => this.sandbox.send("release", [capId]),
+    });
+    sandbox.attach((op, a, b, c, d) => this.onPost(op, a, b, c, d));
+    sandbox.onDeath((reason) => this.onDeath(reason));
+  }
+
+  /** Loads the code into a sandbox (fresh or pooled), evaluating the modules under the worker's limits. */
+  static async start(sandbox: Sandbox, config: WorkerConfig): Promise<Worker> {
+    const worker = new Worker(sandbox, config);
+    const watch = new Watch(sandbox, config.limits, (reason) => sandbox.kill(reason));
+    const startup: Invocation = worker.track("(startup)", "(startup)", config.limits, () => {});
+    try {
+      const { modules, main } = config.code;
+      await sandbox.loadModules(
+        main,
+        (name) => modules.get(name)!,
+        (specifier, referrer) => worker.resolve(specifier, referrer.name),
+        async () => {
+          for (const module of modules.values()) if (module.bytes !== undefined) sandbox.send("putData", [module.name, module.bytes]);
+          await sandbox.call("setEnv", [worker.peer.encode(config.env), Date.now()]);
+        },
+      );
+      return worker;
+    } catch (error) {
+      sandbox.kill("canceled");
+      throw worker.startupError(error);
+    } finally {
+      watch.stop();
+      worker.untrack(startup);
+    }
+  }
+
+  private resolve(specifier: string, referrer: string): string {
+    return resolveSpecifier(specifier, referrer, this.config.code.modules);
+  }
+
+  private startupError(error: unknown): Error {
+    if (error instanceof SandboxDiedError) return limitOrDisposed(error.reason, "while starting the worker");
+    if (error instanceof IsletError) return error;
+    if (error instanceof Error) {
+      // A top-level exception keeps its name and message; say which worker phase it came from.
+      if (/^(SyntaxError)$/.test(error.name) && /requested module|does not provide an export/.test(error.message)) {
+        return new WorkerCodeError(error.message, this.config.code.main);
+      }
+      return errorFromSandbox({ name: error.name, message: error.message, stack: error.stack });
+    }
+    return new Error(String(error));
+  }
+
+  get alive(): boolean {
+    return this.disposedError === undefined && this.sandbox.alive;
+  }
+
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Calls `method` on entrypoint `entry` (a named export or "default"). */
+  async call(entry: string, method: string, args: unknown[], props: unknown, limits: Limits | undefined): Promise<unknown> {
+    const encodedArgs = this.peer.encode(args);
+    const encodedProps = this.peer.encode(props ?? {});
+    return this.run(entry, method, limits, (id) => this.sandbox.call("dispatch", [id, entry, method, encodedArgs, encodedProps, Date.now()]), (value) => this.peer.decode(value));
+  }
+
+  /** Calls the fetch handler with an already-copied request; resolves to the response record. */
+  async fetch(entry: string, request: RequestRecord, props: unknown, limits: Limits | undefined): Promise<unknown> {
+    const encodedProps = this.peer.encode(props ?? {});
+    return this.run(entry, "fetch", limits, (id) => this.sandbox.call("dispatch", [id, entry, "fetch", [request], encodedProps, Date.now()]), (value) => value);
+  }
+
+  private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
+    return this.run("(stub)", method ?? "(call)", undefined, (id) => this.sandbox.call("invoke", [id, capId, method, args, Date.now()]), (value) => value);
+  }
+
+  private async run(
+    entrypoint: string,
+    method: string,
+    entryLimits: Limits | undefined,
+    start: (invocationId: number) => Promise<unknown>,
+    decodeValue: (value: unknown) => unknown,
+  ): Promise<unknown> {
+    if (this.disposedError !== undefined) throw this.disposedError;
+    this.lastUsed = performance.now();
+    const limits = lowest(this.config.limits, entryLimits);
+    let failInvocation!: (error: Error) => void;
+    const failed = new Promise<never>((_, reject) => (failInvocation = reject));
+    failed.catch(() => {});
+    const invocation = this.track(entrypoint, method, limits, (error) => failInvocation(error));
+    const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
+    const eventTimestamp = Date.now();
+    let outcome: Outcome = "ok";
+    const exceptions: TailEvent["exceptions"] = [];
+    let finishLater = false;
+    const finish = () => {
+      const { cpuMs, wallMs } = watch.stop();
+      this.untrack(invocation);
+      if (this.config.tails.length > 0) {
+        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, cpuTime: cpuMs, wallTime: wallMs });
+      }
+    };
+    try {
+      const result = (await Promise.race([start(invocation.id), failed])) as Result;
+      if (!Array.isArray(result)) throw new TypeError("Malformed result from the sandbox.");
+      if (result[2] === 1) {
+        finishLater = true;
+        this.drain(invocation.id, failed).then(finish, finish);
+      }
+      if (result[0] === 1) return decodeValue(result[1]);
+      const error = errorFromSandbox(result[1]);
+      outcome = "exception";
+      exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });
+      throw error;
+    } catch (error) {
+      const translated = this.translate(error);
+      if (outcome === "ok") {
+        outcome = translated instanceof IsletError && "outcome" in translated ? ((translated as { outcome: Outcome }).outcome) : translated instanceof WorkerDisposedError ? "canceled" : "exception";
+        exceptions.push({ name: translated.name, message: translated.message, timestamp: Date.now() });
+      }
+      throw translated;
+    } finally {
+      if (!finishLater) finish();
+    }
+  }
+
+  private async drain(invocationId: number, failed: Promise<never>): Promise<void> {
+    try {
+      await Promise.race([this.sandbox.call("drain", [invocationId]), failed]);
+    } catch {
+      // waitUntil work that fails or is cut off is reported through logs, not to the caller.
+    }
+  }
+
+  private translate(error: unknown): Error {
+    if (error instanceof SandboxDiedError) return limitOrDisposed(error.reason, "during the call");
+    if (error instanceof Error) {
+      if (/could not be cloned|#<.*> could not be|DataCloneError/.test(error.message) && !(error instanceof IsletError)) {
+        return new DataCloneError(`A value could not be copied across the sandbox boundary: ${error.message}`);
+      }
+      return error;
+    }
+    return new Error(String(error));
+  }
+
+  private track(entrypoint: string, method: string, limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
+    const invocation: Invocation = { id: nextInvocationId++, entrypoint, method, limits, logs: [], droppedLogs: 0, subRequests: 0, fail };
+    this.inflight.add(invocation);
+    return invocation;
+  }
+
+  private untrack(invocation: Invocation): void {
+    this.inflight.delete(invocation);
+    if (this.inflight.size === 0) this.goIdle();
+  }
+
+  /** No invocation in flight: pending timers are dropped so nothing runs unwatched. */
+  private goIdle(): void {
+    this.lastUsed = performance.now();
+    if (this.timers.size === 0) return;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.sandbox.send("idle", []);
+  }
+
+  private onPost(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    switch (op) {
+      case Op.Call:
+        return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
+      case Op.Fetch:
+        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(b as RequestRecord)));
+      case Op.Log:
+        return this.log(String(a), Array.isArray(b) ? b : [b]);
+      case Op.TimerSet:
+        return this.setTimer(a, b);
+      case Op.TimerClear: {
+        const timer = this.timers.get(a as number);
+        if (timer !== undefined) clearTimeout(timer);
+        this.timers.delete(a as number);
+        return;
+      }
+      case Op.Release:
+        return this.peer.release(a);
+    }
+  }
+
+  private async answer(callId: unknown, work: () => Promise<unknown>): Promise<void> {
+    if (typeof callId !== "number") return;
+    let reply: [number, unknown];
+    try {
+      reply = [1, await work()];
+    } catch (error) {
+      reply = [0, errorForSandbox(error)];
+    }
+    // A reply that arrives after every invocation ended is dropped: the code waiting for it would run unwatched.
+    if (this.inflight.size > 0) this.sandbox.send("settle", [callId, reply[0], reply[1], Date.now()]);
+  }
+
+  private async countSubrequest(): Promise<void> {
+    for (const invocation of this.inflight) {
+      invocation.subRequests++;
+      if (invocation.subRequests > invocation.limits.subRequests) {
+        const error = new SubrequestLimitError(`The invocation exceeded its limit of ${invocation.limits.subRequests} subrequests.`);
+        invocation.fail(error);
+        throw error;
+      }
+    }
+  }
+
+  private async outbound(record: RequestRecord): Promise<unknown> {
+    const outbound = this.config.globalOutbound;
+    if (outbound === null) throw new Error(blockedMessage);
+    const request = hostRequest(record);
+    const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
+    if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
+    return responseRecord(response);
+  }
+
+  private log(level: string, message: unknown[]): void {
+    const entry = { level, message, timestamp: Date.now() };
+    for (const invocation of this.inflight) {
+      if (invocation.logs.length < MAX_LOGS_PER_INVOCATION) invocation.logs.push(entry);
+      else if (invocation.droppedLogs++ === 0) invocation.logs.push({ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; further logs dropped`], timestamp: entry.timestamp });
+    }
+  }
+
+  private setTimer(id: unknown, delay: unknown): void {
+    if (typeof id !== "number" || this.inflight.size === 0 || this.timers.size >= MAX_HOST_TIMERS) return;
+    const ms = typeof delay === "number" && delay >= 0 ? Math.min(delay, 2_147_483_647) : 0;
+    const previous = this.timers.get(id);
+    if (previous !== undefined) clearTimeout(previous);
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id);
+        if (this.inflight.size > 0) this.sandbox.send("fire", [id, Date.now()]);
+      }, ms),
+    );
+  }
+
+  /** Revokes a host function or RpcTarget previously passed into this worker. */
+  revoke(capability: object): boolean {
+    return this.peer.revoke(capability);
+  }
+
+  dispose(error: Error = new WorkerDisposedError("The worker was disposed.")): void {
+    if (this.disposedError !== undefined) return;
+    this.disposedError = error;
+    for (const invocation of this.inflight) invocation.fail(error);
+    this.sandbox.kill("canceled");
+  }
+
+  private onDeath(reason: DeathReason): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.peer.close();
+    if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");
+    this.config.onDeath?.(this);
+  }
+}
+
+function limitOrDisposed(reason: DeathReason, when: string): Error {
+  switch (reason) {
+    case "exceededCpu":
+      return limitErrorFor(reason, `The worker exceeded its CPU time limit ${when}; its isolate was terminated.`);
+    case "exceededMemory":
+      return limitErrorFor(reason, `The worker exceeded its memory limit ${when}; its isolate was terminated.`);
+    case "exceededWall":
+      return limitErrorFor(reason, `The worker exceeded its wall-clock time limit ${when}; its isolate was terminated.`);
+    default:
+      return new WorkerDisposedError(`The worker was disposed ${when === "earlier" ? "" : when + " "}and can no longer be called.`.replace("  ", " "));
+  }
+}

@@ -1,0 +1,155 @@
+// The host's half of one sandbox's boundary: the table of host capabilities the sandbox may call
+// (and nothing else), and stubs for the capabilities the sandbox handed out.
+
+import { DataCloneError, StubDisposedError } from "../errors.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
+import { errorFromSandbox } from "./errors.ts";
+import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";
+
+/** What the peer needs from the worker that owns the sandbox. */
+export interface SandboxCalls {
+  /** Calls a capability the sandbox exported; resolves to the encoded result. */
+  invoke(capId: number, method: string | null, args: Encoded): Promise<unknown>;
+  release(capId: number): void;
+}
+
+export const MAX_HOST_CAPS = 100_000;
+
+const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+
+export class Peer {
+  private readonly exported = new Map<number, object>();
+  private readonly exportIds = new Map<object, number>();
+  private nextId = 1;
+  private readonly imported = new Map<string, WeakRef<object>>();
+  private readonly finalizer = new FinalizationRegistry<number>((capId) => this.calls.release(capId));
+  private closed = false;
+
+  constructor(private readonly calls: SandboxCalls) {}
+
+  readonly exporter: CapExporter = {
+    classify: (value) => (value instanceof RpcTarget || isRemoteCapability(value) ? CapKind.Target : -1),
+    export: (value) => {
+      let id = this.exportIds.get(value);
+      if (id === undefined) {
+        if (this.exported.size >= MAX_HOST_CAPS) throw new RangeError("Too many capabilities passed to this sandbox.");
+        id = this.nextId++;
+        this.exportIds.set(value, id);
+        this.exported.set(id, value);
+      }
+      return id;
+    },
+  };
+
+  readonly importer: CapImporter = {
+    import: (kind, id) => {
+      const key = `${kind}:${id}`;
+      const existing = this.imported.get(key)?.deref();
+      if (existing !== undefined) return existing;
+      const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
+      this.imported.set(key, new WeakRef(stub));
+      this.finalizer.register(stub, id);
+      return stub;
+    },
+  };
+
+  encode(value: unknown): Encoded {
+    try {
+      return encode(value, this.exporter);
+    } catch (error) {
+      if (error instanceof Error && error.name === "DataCloneError") throw new DataCloneError(error.message);
+      throw error;
+    }
+  }
+
+  decode(value: unknown): unknown {
+    return decode(value, this.importer);
+  }
+
+  /** The sandbox calls host capability `capId`. Unknown ids and non-methods are refused. */
+  async call(capId: unknown, method: unknown, args: unknown): Promise<Encoded> {
+    const target = typeof capId === "number" ? this.exported.get(capId) : undefined;
+    if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
+    const decodedArgs = this.decode(args);
+    if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
+    let result: unknown;
+    if (method === null || method === undefined) {
+      if (typeof target !== "function") throw new TypeError("This stub is not a function.");
+      result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
+    } else {
+      const fn = targetMethod(target, method);
+      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${String(method)}".`);
+      result = await fn.apply(target, decodedArgs);
+    }
+    return this.encode(result);
+  }
+
+  /** The sandbox dropped its stub for a host capability; the host may also revoke one with this. */
+  release(capId: unknown): void {
+    if (typeof capId !== "number") return;
+    const value = this.exported.get(capId);
+    if (value === undefined) return;
+    this.exported.delete(capId);
+    this.exportIds.delete(value);
+  }
+
+  /** Revokes a host function or RpcTarget previously passed into this sandbox. */
+  revoke(value: object): boolean {
+    const id = this.exportIds.get(value);
+    if (id === undefined) return false;
+    this.release(id);
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.exported.clear();
+    this.exportIds.clear();
+  }
+
+  private async invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
+    if (this.closed || isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
+    const result = await this.calls.invoke(id, method, this.encode(args));
+    return this.decode(result);
+  }
+
+  private functionStub(id: number): object {
+    let disposed = false;
+    const stub = (...args: unknown[]) => this.invoke(id, null, args, () => disposed);
+    Object.defineProperty(stub, remoteCapability, { value: true });
+    Object.defineProperty(stub, disposeSymbol, {
+      value: () => {
+        if (disposed) return;
+        disposed = true;
+        this.calls.release(id);
+      },
+    });
+    return stub;
+  }
+
+  private targetStub(id: number): object {
+    let disposed = false;
+    const methods = new Map<string, unknown>();
+    const dispose = () => {
+      if (disposed) return;
+      disposed = true;
+      this.calls.release(id);
+    };
+    return new Proxy(Object.create(null) as object, {
+      get: (_target, key) => {
+        if (key === remoteCapability) return true;
+        if (key === disposeSymbol) return dispose;
+        if (typeof key !== "string" || key === "then") return undefined;
+        let method = methods.get(key);
+        if (method === undefined) {
+          method = (...args: unknown[]) => this.invoke(id, key, args, () => disposed);
+          methods.set(key, method);
+        }
+        return method;
+      },
+      set: () => false,
+    });
+  }
+}
+
+export { errorFromSandbox };

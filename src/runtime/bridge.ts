@@ -1,0 +1,76 @@
+// The isolate's only line to the host: one fire-and-forget callback (`post`) out, and the
+// entry functions in index.ts that the host calls in. Replies to `post` come back via settle().
+
+import type { ErrorRecord } from "./wire.ts";
+
+export const Op = {
+  Call: 1, // (callId, capId, method, encodedArgs)
+  Log: 2, // (level, parts)
+  TimerSet: 3, // (timerId, delayMs)
+  TimerClear: 4, // (timerId)
+  Release: 5, // (capId)
+  Fetch: 6, // (callId, requestRecord)
+} as const;
+
+type Post = (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
+
+let post: Post = () => {
+  throw new Error("islet runtime used before setup");
+};
+
+export function setPost(fn: Post): void {
+  post = fn;
+}
+
+export function send(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+  post(op, a, b, c, d);
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const pending = new Map<number, Pending>();
+let nextCallId = 1;
+
+/** Sends a request to the host and returns a promise settled when the host answers. */
+export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
+  const callId = nextCallId++;
+  return new Promise((resolve, reject) => {
+    pending.set(callId, { resolve, reject });
+    try {
+      post(op, callId, a, b, c);
+    } catch (error) {
+      pending.delete(callId);
+      reject(error);
+    }
+  });
+}
+
+export function settle(callId: number, ok: number, payload: unknown): void {
+  const entry = pending.get(callId);
+  if (entry === undefined) return;
+  pending.delete(callId);
+  if (ok === 1) entry.resolve(payload);
+  else entry.reject(errorFromRecord(payload as ErrorRecord));
+}
+
+const errorClasses: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+export function errorFromRecord(record: ErrorRecord): Error {
+  const name = record && typeof record.name === "string" ? record.name : "Error";
+  const message = record && typeof record.message === "string" ? record.message : "";
+  const Class = Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
+  const error = new Class(message);
+  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
+  return error;
+}

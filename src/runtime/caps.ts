@@ -1,0 +1,123 @@
+// Capability tables on the sandbox side. Exports: the sandbox's own functions and RpcTargets the
+// host may call back. Imports: stubs for the host's functions and RpcTargets; calling one only
+// sends (capId, method, copied args) to the host, which checks the id against this sandbox's table.
+
+import { Op, request, send } from "./bridge.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
+import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
+
+const exported = new Map<number, object>();
+const exportIds = new WeakMap<object, number>();
+let nextExportId = 1;
+
+export const exporter: CapExporter = {
+  classify(value) {
+    return value instanceof RpcTarget || value instanceof WorkerEntrypoint || isImportedTarget(value) ? CapKind.Target : -1;
+  },
+  export(value) {
+    let id = exportIds.get(value);
+    if (id === undefined) {
+      id = nextExportId++;
+      exportIds.set(value, id);
+      exported.set(id, value);
+    }
+    return id;
+  },
+};
+
+export function exportedCap(id: number): object | undefined {
+  return exported.get(id);
+}
+
+export function releaseExport(id: number): void {
+  const value = exported.get(id);
+  if (value === undefined) return;
+  exported.delete(id);
+  exportIds.delete(value);
+}
+
+const importedTargets = new WeakSet<object>();
+
+function isImportedTarget(value: object): boolean {
+  return importedTargets.has(value);
+}
+
+const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+
+function stubDisposedError(): Error {
+  const error = new Error("This stub was disposed; the capability it pointed to can no longer be called.");
+  error.name = "StubDisposedError";
+  return error;
+}
+
+export function callHost(capId: number, method: string | undefined, args: unknown[]): Promise<unknown> {
+  let payload: Encoded;
+  try {
+    payload = encode(args, exporter);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return request(Op.Call, capId, method, payload).then((result) => decode(result, importer));
+}
+
+function makeFunctionStub(id: number): unknown {
+  let disposed = false;
+  const stub = function (...args: unknown[]) {
+    if (disposed) return Promise.reject(stubDisposedError());
+    return callHost(id, undefined, args);
+  };
+  Object.defineProperty(stub, disposeSymbol, {
+    value() {
+      if (!disposed) {
+        disposed = true;
+        send(Op.Release, id);
+      }
+    },
+  });
+  return stub;
+}
+
+function makeTargetStub(id: number): unknown {
+  let disposed = false;
+  const methods = new Map<string, unknown>();
+  const dispose = () => {
+    if (!disposed) {
+      disposed = true;
+      send(Op.Release, id);
+    }
+  };
+  const stub = new Proxy(Object.create(null) as object, {
+    get(_target, key) {
+      if (key === disposeSymbol) return dispose;
+      if (typeof key !== "string" || key === "then") return undefined;
+      let method = methods.get(key);
+      if (method === undefined) {
+        method = (...args: unknown[]) => (disposed ? Promise.reject(stubDisposedError()) : callHost(id, key, args));
+        methods.set(key, method);
+      }
+      return method;
+    },
+    set() {
+      return false;
+    },
+    has(_target, key) {
+      return key === disposeSymbol;
+    },
+  });
+  importedTargets.add(stub);
+  return stub;
+}
+
+const importedStubs = new Map<string, unknown>();
+
+export const importer: CapImporter = {
+  import(kind, id) {
+    const key = `${kind}:${id}`;
+    let stub = importedStubs.get(key);
+    if (stub === undefined) {
+      stub = kind === CapKind.Function ? makeFunctionStub(id) : makeTargetStub(id);
+      importedStubs.set(key, stub);
+    }
+    return stub;
+  },
+};

@@ -1,0 +1,71 @@
+// console.* → the host, with level, parts and (frozen) time. Parts travel as copies where the
+// structured clone allows it; anything else (functions, symbols, proxies) is formatted to text.
+
+import { Op, send } from "../bridge.ts";
+import { formatArgs, formatValue } from "./format.ts";
+
+type Level = "debug" | "info" | "log" | "warn" | "error";
+
+function emit(level: Level, parts: unknown[]): void {
+  try {
+    send(Op.Log, level, parts);
+  } catch {
+    send(Op.Log, level, parts.map((part) => (typeof part === "string" ? part : formatValue(part))));
+  }
+}
+
+export function createConsole(): Record<string, unknown> {
+  const counts = new Map<string, number>();
+  const timers = new Map<string, number>();
+  let indent = "";
+  const log = (level: Level) => (...args: unknown[]) => {
+    emit(level, indent === "" ? args : [indent + formatArgs(args)]);
+  };
+  const console: Record<string, unknown> = {
+    log: log("log"),
+    info: log("info"),
+    debug: log("debug"),
+    warn: log("warn"),
+    error: log("error"),
+    dir: (value: unknown) => emit("log", [value]),
+    dirxml: log("log"),
+    table: log("log"),
+    trace: (...args: unknown[]) => {
+      const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
+      emit("log", [`Trace: ${formatArgs(args)}\n${stack}`]);
+    },
+    assert: (condition: unknown, ...args: unknown[]) => {
+      if (!condition) emit("error", ["Assertion failed" + (args.length ? ": " + formatArgs(args) : "")]);
+    },
+    count: (label = "default") => {
+      const n = (counts.get(label) ?? 0) + 1;
+      counts.set(label, n);
+      emit("info", [`${label}: ${n}`]);
+    },
+    countReset: (label = "default") => void counts.delete(label),
+    time: (label = "default") => void timers.set(label, Date.now()),
+    timeLog: (label = "default", ...args: unknown[]) => {
+      const start = timers.get(label);
+      if (start !== undefined) emit("info", [`${label}: ${Date.now() - start}ms`, ...args]);
+    },
+    timeEnd: (label = "default") => {
+      const start = timers.get(label);
+      if (start === undefined) return;
+      timers.delete(label);
+      emit("info", [`${label}: ${Date.now() - start}ms`]);
+    },
+    group: (...args: unknown[]) => {
+      if (args.length) emit("log", [indent + formatArgs(args)]);
+      indent += "  ";
+    },
+    groupCollapsed: (...args: unknown[]) => {
+      if (args.length) emit("log", [indent + formatArgs(args)]);
+      indent += "  ";
+    },
+    groupEnd: () => {
+      indent = indent.slice(2);
+    },
+  };
+  Object.defineProperty(console, Symbol.toStringTag, { value: "console" });
+  return console;
+}

@@ -1,0 +1,21 @@
+// Heavier globals are installed as accessors that build the real value on first touch, so a
+// sandbox that never uses them pays nothing for them at start.
+
+export function defineLazy(global: object, name: string, init: () => unknown): void {
+  Object.defineProperty(global, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const value = init();
+      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+      return value;
+    },
+    set(value: unknown) {
+      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+    },
+  });
+}
+
+export function defineValue(global: object, name: string, value: unknown): void {
+  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+}

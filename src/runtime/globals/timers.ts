@@ -1,0 +1,57 @@
+// Timers are kept by the host's event loop; the isolate only remembers the callbacks. The host
+// fires them only while an invocation is in flight, so no code runs outside a watched call.
+
+import { Op, send } from "../bridge.ts";
+
+interface Timer {
+  callback: (...args: unknown[]) => void;
+  args: unknown[];
+  repeatMs: number; // -1 for setTimeout
+}
+
+export const MAX_TIMERS = 10_000;
+const timers = new Map<number, Timer>();
+let nextTimerId = 1;
+
+function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: boolean): number {
+  if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
+  if (timers.size >= MAX_TIMERS) throw new RangeError(`Too many pending timers (at most ${MAX_TIMERS}).`);
+  let ms = Number(delay);
+  if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
+  ms = Math.min(ms, 2_147_483_647);
+  const id = nextTimerId++;
+  timers.set(id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? Math.max(ms, 1) : -1 });
+  send(Op.TimerSet, id, ms);
+  return id;
+}
+
+function clear(id: unknown): void {
+  const key = Number(id);
+  if (timers.delete(key)) send(Op.TimerClear, key);
+}
+
+export function fireTimer(id: number): void {
+  const timer = timers.get(id);
+  if (timer === undefined) return;
+  if (timer.repeatMs < 0) timers.delete(id);
+  else send(Op.TimerSet, id, timer.repeatMs);
+  timer.callback(...timer.args);
+}
+
+/** The host dropped all pending timers (the sandbox went idle). */
+export function forgetTimers(): void {
+  timers.clear();
+}
+
+export function installTimers(global: Record<string, unknown>): void {
+  const define = (name: string, value: unknown) =>
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  define("setTimeout", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, false));
+  define("setInterval", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, true));
+  define("clearTimeout", clear);
+  define("clearInterval", clear);
+  define("queueMicrotask", (callback: unknown) => {
+    if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
+    Promise.resolve().then(() => (callback as () => void)());
+  });
+}

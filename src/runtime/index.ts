@@ -1,0 +1,230 @@
+// Entry module of the in-isolate runtime. Its exports are reachable only by the host (through the
+// module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
+// import it. Every function the host calls returns plain, copyable values.
+
+import { setPost, settle as settleRequest, errorFromRecord } from "./bridge.ts";
+import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
+import { setClock } from "./clock.ts";
+import { installGlobals } from "./globals/install.ts";
+import { fireTimer, forgetTimers } from "./globals/timers.ts";
+import { requestFromRecord, responseToRecord, Response, type RequestRecord } from "./web/fetch.ts";
+import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
+import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
+
+export { DurableObject, RpcTarget, WorkerEntrypoint };
+
+/** The worker's env, also importable as `import { env } from "cloudflare:workers"`. */
+export let env: Record<string, unknown> = {};
+
+type Result = [ok: 1, value: unknown, waitUntil: number] | [ok: 0, error: ErrorRecord, waitUntil: number];
+
+let main: Record<string, unknown> = {};
+const moduleData = new Map<string, Uint8Array>();
+const waitUntils = new Map<number, Promise<unknown>[]>();
+
+export function setup(post: (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void, now: number): void {
+  setPost(post);
+  setClock(now);
+  installGlobals(globalThis as unknown as Record<string, unknown>);
+}
+
+export function setEnv(encodedEnv: unknown, now: number): void {
+  setClock(now);
+  const value = decode(encodedEnv, importer);
+  env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+}
+
+export function setMain(namespace: Record<string, unknown>): void {
+  main = namespace;
+}
+
+export function putData(name: string, bytes: Uint8Array): void {
+  moduleData.set(name, bytes);
+}
+
+/** Used by the synthetic modules generated for `data` and `wasm` modules. */
+export function takeData(name: string): Uint8Array {
+  const bytes = moduleData.get(name);
+  if (bytes === undefined) throw new Error(`islet: no data for module ${name}`);
+  moduleData.delete(name);
+  return bytes;
+}
+
+export function settle(callId: number, ok: number, payload: unknown, now: number): void {
+  setClock(now);
+  settleRequest(callId, ok, payload);
+}
+
+export function fire(timerId: number, now: number): void {
+  setClock(now);
+  try {
+    fireTimer(timerId);
+  } catch (error) {
+    reportUncaught(error);
+  }
+}
+
+export function idle(): void {
+  forgetTimers();
+}
+
+export function release(capId: number): void {
+  releaseExport(capId);
+}
+
+function reportUncaught(error: unknown): void {
+  const record = errorToRecord(error);
+  (globalThis as unknown as { console: { error(...args: unknown[]): void } }).console.error(
+    `Uncaught ${record.stack ?? `${record.name}: ${record.message}`}`,
+  );
+}
+
+function notImplemented(method: string): TypeError {
+  return new TypeError(`The RPC receiver does not implement the method "${method}".`);
+}
+
+const forbiddenMethods = new Set(["constructor", "then", "catch", "finally", "__proto__", "toString", "valueOf", "toLocaleString", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"]);
+
+/** Looks a method up the way RPC does: a function, not one of Object's or a thenable's. */
+function findMethod(receiver: object, method: string): ((...args: unknown[]) => unknown) | undefined {
+  if (forbiddenMethods.has(method)) return undefined;
+  const fn = (receiver as Record<string, unknown>)[method];
+  if (typeof fn !== "function" || fn === (Object.prototype as Record<string, unknown>)[method]) return undefined;
+  return fn as (...args: unknown[]) => unknown;
+}
+
+function createContext(invocationId: number, props: unknown): ExecutionContext {
+  return {
+    props,
+    exports: loopbackExports(),
+    waitUntil(promise: Promise<unknown>) {
+      let list = waitUntils.get(invocationId);
+      if (list === undefined) waitUntils.set(invocationId, (list = []));
+      list.push(Promise.resolve(promise).catch(reportUncaught));
+    },
+    passThroughOnException() {},
+  };
+}
+
+function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; handlerStyle: boolean } {
+  if (!Object.prototype.hasOwnProperty.call(main, entry) || main[entry] === undefined) {
+    throw new TypeError(entry === "default" ? "The worker has no default export." : `The worker does not export an entrypoint named "${entry}".`);
+  }
+  const exported = main[entry];
+  if (typeof exported === "function") {
+    if (exported.prototype === undefined) throw new TypeError(`The export "${entry}" is not a class or an object of handlers.`);
+    return { receiver: new (exported as new (ctx: unknown, env: unknown) => object)(ctx, env), handlerStyle: false };
+  }
+  if (exported !== null && typeof exported === "object") return { receiver: exported, handlerStyle: true };
+  throw new TypeError(`The export "${entry}" is not a class or an object of handlers.`);
+}
+
+async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
+  const ctx = createContext(invocationId, props);
+  const { receiver, handlerStyle } = instantiate(entry, ctx);
+  const fn = findMethod(receiver, method);
+  if (fn === undefined) throw notImplemented(method);
+  if (isFetch) {
+    const request = requestFromRecord(args[0] as RequestRecord);
+    const response = await (handlerStyle ? fn.call(receiver, request, env, ctx) : fn.call(receiver, request));
+    if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
+    return responseToRecord(response);
+  }
+  return fn.apply(receiver, args);
+}
+
+async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
+  let result: Result;
+  try {
+    const value = await work();
+    result = [1, encodeValue ? encode(value, exporter) : value, 0];
+  } catch (error) {
+    result = [0, errorToRecord(error), 0];
+  }
+  if (waitUntils.has(invocationId)) result[2] = 1;
+  return result;
+}
+
+export function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
+  setClock(now);
+  const isFetch = method === "fetch";
+  return settleResult(
+    invocationId,
+    () => {
+      const args = isFetch ? (encodedArgs as unknown[]) : (decode(encodedArgs, importer) as unknown[]);
+      return run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch);
+    },
+    !isFetch,
+  );
+}
+
+/** The host calls a function or RpcTarget this sandbox handed out earlier. */
+export function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
+  setClock(now);
+  return settleResult(
+    invocationId,
+    () => {
+      const target = exportedCap(capId);
+      if (target === undefined) throw new Error("This stub was disposed; the capability it pointed to can no longer be called.");
+      const args = decode(encodedArgs, importer) as unknown[];
+      if (method === null) {
+        if (typeof target !== "function") throw new TypeError("This stub is not a function.");
+        return (target as (...a: unknown[]) => unknown)(...args);
+      }
+      const fn = findMethod(target, method);
+      if (fn === undefined) throw notImplemented(method);
+      return fn.apply(target, args);
+    },
+    true,
+  );
+}
+
+/** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
+export async function drain(invocationId: number): Promise<void> {
+  for (let list = waitUntils.get(invocationId); list !== undefined && list.length > 0; list = waitUntils.get(invocationId)) {
+    waitUntils.set(invocationId, []);
+    await Promise.all(list);
+  }
+  waitUntils.delete(invocationId);
+}
+
+// ctx.exports: loopback entrypoints to this worker's own exports, called in-process.
+let loopback: Record<string, unknown> | undefined;
+
+function loopbackExports(): Record<string, unknown> {
+  if (loopback !== undefined) return loopback;
+  const stubs: Record<string, unknown> = {};
+  for (const name of Object.keys(main)) {
+    const exported = main[name];
+    if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
+    stubs[name] = loopbackEntrypoint(name, undefined);
+  }
+  return (loopback = Object.freeze(stubs));
+}
+
+let loopbackIds = -1;
+
+function loopbackEntrypoint(entry: string, props: unknown): unknown {
+  const methods = new Map<string, unknown>();
+  const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props);
+  return new Proxy(specialise, {
+    get(_target, key) {
+      if (typeof key !== "string" || key === "then") return undefined;
+      let method = methods.get(key);
+      if (method === undefined) {
+        method = async (...args: unknown[]) => {
+          const id = loopbackIds--;
+          try {
+            return await run(id, entry, key, args, props, false);
+          } finally {
+            waitUntils.delete(id);
+          }
+        };
+        methods.set(key, method);
+      }
+      return method;
+    },
+  });
+}
+
+export { errorFromRecord };

@@ -1,0 +1,210 @@
+// Response, per the Fetch Standard: constructor, the static json/redirect/error factories and a
+// buffered body.
+
+import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
+import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
+import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import type { BodyInit } from "./request.ts";
+import { parseUrl } from "./url-parser.ts";
+import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
+
+export interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit | Headers;
+}
+
+export type ResponseType = "default" | "error";
+
+/** A response as it crosses the sandbox boundary. */
+export interface ResponseRecord {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+
+/** Web IDL `unsigned short`: ToNumber, truncate, wrap modulo 2^16. */
+function toUnsignedShort(value: unknown): number {
+  const number = +(value as number);
+  if (!Number.isFinite(number)) return 0;
+  return ((Math.trunc(number) % 65536) + 65536) % 65536;
+}
+
+interface ResponseParts {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: BodyState;
+}
+
+/** The standard's "initialize a response" with an already extracted body (or null). */
+function initializeResponse(init: unknown, body: ExtractedBody | null): ResponseParts {
+  const options = toDictionary(init, "ResponseInit");
+  const headersInit = options.headers;
+  const status = options.status === undefined ? 200 : toUnsignedShort(options.status);
+  const statusText = options.statusText === undefined ? "" : toByteString(options.statusText);
+  if (status < 200 || status > 599) throw new RangeError(`The status provided (${status}) is outside the range [200, 599].`);
+  if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");
+  const headers = new Headers(headersInit as HeadersInit | undefined);
+  if (body !== null) {
+    if (NULL_BODY_STATUSES.includes(status)) throw new TypeError(`Response with null body status ${status} cannot have body.`);
+    if (body.type !== null && !headers.has("content-type")) headers.append("Content-Type", body.type);
+  }
+  return { status, statusText, headers, body: new BodyState(body === null ? null : body.bytes) };
+}
+
+let bodyOf: (response: Response) => BodyState;
+let assign: (response: Response, parts: ResponseParts) => void;
+
+export class Response {
+  #status!: number;
+  #statusText!: string;
+  #headers!: Headers;
+  #body!: BodyState;
+  #type: ResponseType = "default";
+  #url = "";
+  #redirected = false;
+
+  static {
+    bodyOf = (response) => response.#body;
+    assign = (response, parts) => response.#assign(parts);
+  }
+
+  constructor(body: BodyInit | null = null, init?: ResponseInit) {
+    this.#assign(initializeResponse(init, body === null || body === undefined ? null : extractBody(body)));
+  }
+
+  static error(): Response {
+    const response = new Response(null);
+    response.#status = 0;
+    response.#type = "error";
+    setHeadersGuard(response.#headers, "immutable");
+    return response;
+  }
+
+  static json(data: unknown, init?: ResponseInit): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("Response.json: the data cannot be serialized to JSON.");
+    const response = new Response(null);
+    response.#assign(initializeResponse(init, { bytes: encodeUtf8(text), type: "application/json" }));
+    return response;
+  }
+
+  static redirect(url: string, status: number = 302): Response {
+    requireArguments(arguments.length, 1, "'redirect' on 'Response'");
+    const location = parseUrl(toDomString(url));
+    const code = toUnsignedShort(status);
+    if (!REDIRECT_STATUSES.includes(code)) throw new RangeError(`Invalid redirect status code: ${code}.`);
+    const response = new Response(null, { status: code });
+    response.#headers.append("Location", location);
+    setHeadersGuard(response.#headers, "immutable");
+    return response;
+  }
+
+  get type(): ResponseType {
+    return this.#type;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get redirected(): boolean {
+    return this.#redirected;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  get statusText(): string {
+    return this.#statusText;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  get body(): unknown {
+    return this.#body.stream();
+  }
+
+  get bodyUsed(): boolean {
+    return this.#body.used;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#body.take().buffer as ArrayBuffer;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return this.#body.take();
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(decodeUtf8(this.#body.take()));
+  }
+
+  async text(): Promise<string> {
+    return decodeUtf8(this.#body.take());
+  }
+
+  clone(): Response {
+    if (this.#body.unusable) throw new TypeError("Response.clone: the body has already been used.");
+    const copy = new Response(null, { headers: this.#headers });
+    copy.#status = this.#status;
+    copy.#statusText = this.#statusText;
+    copy.#type = this.#type;
+    copy.#url = this.#url;
+    copy.#redirected = this.#redirected;
+    copy.#body = this.#body.clone();
+    setHeadersGuard(copy.#headers, getHeadersGuard(this.#headers));
+    return copy;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Response";
+  }
+
+  #assign(parts: ResponseParts): void {
+    this.#status = parts.status;
+    this.#statusText = parts.statusText;
+    this.#headers = parts.headers;
+    this.#body = parts.body;
+  }
+}
+
+/** Builds the Response fetch() resolves with. Its headers are immutable, as the standard says. */
+export function responseFromRecord(record: ResponseRecord): Response {
+  const response = new Response(null);
+  const headers = new Headers(record.headers);
+  setHeadersGuard(headers, "immutable");
+  // The host's status and reason phrase are taken as they are: the constructor's range checks
+  // apply to responses made by code, not to ones that arrived over the network.
+  assign(response, {
+    status: record.status,
+    statusText: record.statusText,
+    headers,
+    body: new BodyState(record.body === null ? null : ownedBytes(record.body)),
+  });
+  return response;
+}
+
+/** Copies a Response out for the host; its body is consumed, so it must not have been used. */
+export async function responseToRecord(response: Response): Promise<ResponseRecord> {
+  const body = bodyOf(response);
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers: [...response.headers],
+    body: body.hasBody ? body.take() : null,
+  };
+}

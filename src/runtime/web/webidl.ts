@@ -1,0 +1,62 @@
+// The few Web IDL conversions the web classes need. Browsers perform these before any algorithm
+// step runs, so user code observes the same coercions and TypeErrors here as it would there.
+
+/** DOMString/USVString conversion: ToString, which (unlike String()) throws on symbols. */
+export function toDomString(value: unknown): string {
+  return `${value as string}`;
+}
+
+/** ByteString conversion: every code unit must fit in one byte. */
+export function toByteString(value: unknown): string {
+  const text = toDomString(value);
+  if (/[^\x00-\xff]/.test(text)) throw new TypeError(`Cannot convert "${text}" to a ByteString: it contains characters above U+00FF.`);
+  return text;
+}
+
+/** Dictionary conversion: undefined and null mean "all defaults", other primitives are errors. */
+export function toDictionary(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" && typeof value !== "function") throw new TypeError(`${what} must be an object.`);
+  return value as Record<string, unknown>;
+}
+
+/** Enumeration conversion: the string must be one of the allowed values. */
+export function toEnum<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
+  const text = toDomString(value);
+  if (!(allowed as readonly string[]).includes(text)) throw new TypeError(`'${text}' is not a valid value for ${what}.`);
+  return text as T;
+}
+
+export function requireArguments(present: number, required: number, operation: string): void {
+  if (present < required) {
+    throw new TypeError(`Failed to execute ${operation}: ${required} argument${required === 1 ? "" : "s"} required, but only ${present} present.`);
+  }
+}
+
+/** HTTP token (RFC 9110 tchar+), the grammar of header names and methods. */
+export function isHttpToken(text: string): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text);
+}
+
+const byteLengthGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+
+/** Brand check that also works for ArrayBuffers from another realm. */
+export function isArrayBuffer(value: unknown): value is ArrayBuffer {
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    byteLengthGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A Uint8Array view of a BufferSource (ArrayBuffer or any ArrayBufferView, DataView included),
+ * or undefined when the value is neither. The view shares memory with the input.
+ */
+export function viewBufferSource(value: unknown): Uint8Array | undefined {
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (isArrayBuffer(value)) return new Uint8Array(value);
+  return undefined;
+}

@@ -1,0 +1,183 @@
+// The boundary's value format, used on both sides (this file is bundled into the isolate and
+// imported by the host). A value crosses as its structured-clonable body plus the list of places
+// where capabilities (functions, RpcTargets) were cut out and replaced by null. Keeping stubs
+// out-of-band means no shape of user data can ever be mistaken for a stub.
+
+export const CapKind = { Function: 0, Target: 1 } as const;
+export type CapKind = (typeof CapKind)[keyof typeof CapKind];
+
+export type PathKey = string | number;
+export type CapSlot = [path: PathKey[], kind: CapKind, id: number];
+export type Encoded = [body: unknown] | [body: unknown, caps: CapSlot[]];
+
+/** Errors cross as plain records: only name, message and the (sandbox-side) stack. */
+export interface ErrorRecord {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export const MAX_CAPS_PER_VALUE = 10_000;
+
+export interface CapExporter {
+  /** Returns CapKind for values that travel by reference, -1 for data. */
+  classify(value: object): CapKind | -1;
+  /** Registers a capability in this side's export table and returns its id. */
+  export(value: object, kind: CapKind): number;
+}
+
+export interface CapImporter {
+  import(kind: CapKind, id: number): unknown;
+}
+
+const objectProto = Object.prototype;
+const arrayIsArray = Array.isArray;
+const getProto = Object.getPrototypeOf;
+const objectKeys = Object.keys;
+const defineProperty = Object.defineProperty;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function isWalkable(value: object): boolean {
+  if (arrayIsArray(value)) return true;
+  const proto = getProto(value);
+  return proto === objectProto || proto === null;
+}
+
+function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): boolean {
+  if (value === null) return false;
+  const type = typeof value;
+  if (type === "function") return true;
+  if (type !== "object") return false;
+  const object = value as object;
+  if (seen.has(object)) return false;
+  seen.add(object);
+  if (exporter.classify(object) !== -1) return true;
+  if (object instanceof Map) {
+    for (const [k, v] of object) if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
+    return false;
+  }
+  if (object instanceof Set) {
+    for (const v of object) if (containsCap(v, exporter, seen)) throw mapCapError();
+    return false;
+  }
+  if (!isWalkable(object)) return false;
+  const record = object as Record<string, unknown>;
+  for (const key of objectKeys(record)) if (containsCap(record[key], exporter, seen)) return true;
+  return false;
+}
+
+function mapCapError(): Error {
+  const error = new TypeError("Functions and RpcTargets cannot be sent inside a Map or Set; use a plain object.");
+  error.name = "DataCloneError";
+  return error;
+}
+
+export function encode(value: unknown, exporter: CapExporter): Encoded {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return [value];
+  if (!containsCap(value, exporter, new Set())) return [value];
+  const caps: CapSlot[] = [];
+  const body = copyCutting(value, [], caps, exporter, new Map());
+  return [body, caps];
+}
+
+function copyCutting(
+  value: unknown,
+  path: PathKey[],
+  caps: CapSlot[],
+  exporter: CapExporter,
+  copies: Map<object, unknown>,
+): unknown {
+  if (value === null) return value;
+  const type = typeof value;
+  if (type !== "object" && type !== "function") return value;
+  const object = value as object;
+  const kind = type === "function" ? CapKind.Function : exporter.classify(object);
+  if (kind !== -1) {
+    if (caps.length >= MAX_CAPS_PER_VALUE) throw new RangeError(`A value may carry at most ${MAX_CAPS_PER_VALUE} functions or RpcTargets.`);
+    caps.push([path, kind, exporter.export(object, kind)]);
+    return null;
+  }
+  if (!isWalkable(object)) return object;
+  const existing = copies.get(object);
+  if (existing !== undefined) return existing;
+  if (arrayIsArray(object)) {
+    const out: unknown[] = new Array(object.length);
+    copies.set(object, out);
+    for (let i = 0; i < object.length; i++) out[i] = copyCutting(object[i], [...path, i], caps, exporter, copies);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  copies.set(object, out);
+  const record = object as Record<string, unknown>;
+  for (const key of objectKeys(record)) {
+    defineProperty(out, key, {
+      value: copyCutting(record[key], [...path, key], caps, exporter, copies),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** Rebuilds a value received from the other side. The body is a fresh copy, so it is patched in place. */
+export function decode(encoded: unknown, importer: CapImporter): unknown {
+  if (!arrayIsArray(encoded)) throw new TypeError("Malformed value on the boundary.");
+  let body = encoded[0];
+  const caps = encoded[1];
+  if (caps === undefined) return body;
+  if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");
+  for (const slot of caps) {
+    if (!arrayIsArray(slot) || !arrayIsArray(slot[0])) throw new TypeError("Malformed capability slot on the boundary.");
+    const [path, kind, id] = slot as CapSlot;
+    if ((kind !== CapKind.Function && kind !== CapKind.Target) || typeof id !== "number") {
+      throw new TypeError("Malformed capability slot on the boundary.");
+    }
+    const stub = importer.import(kind, id);
+    if (path.length === 0) {
+      body = stub;
+      continue;
+    }
+    let holder: unknown = body;
+    for (let i = 0; i < path.length - 1; i++) holder = ownChild(holder, path[i]);
+    const last = path[path.length - 1];
+    if (holder === null || typeof holder !== "object" || (typeof last !== "string" && typeof last !== "number")) {
+      throw new TypeError("Malformed capability path on the boundary.");
+    }
+    // defineProperty, never assignment: a key like "__proto__" must stay an own data property.
+    defineProperty(holder, last, { value: stub, enumerable: true, writable: true, configurable: true });
+  }
+  return body;
+}
+
+function ownChild(holder: unknown, key: unknown): unknown {
+  if (holder === null || typeof holder !== "object" || (typeof key !== "string" && typeof key !== "number")) {
+    throw new TypeError("Malformed capability path on the boundary.");
+  }
+  if (!hasOwn.call(holder, key)) throw new TypeError("Malformed capability path on the boundary.");
+  return (holder as Record<PathKey, unknown>)[key];
+}
+
+export function errorToRecord(error: unknown): ErrorRecord {
+  if (error !== null && typeof error === "object") {
+    const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+    let name = "Error";
+    let message = "";
+    let stack: string | undefined;
+    try {
+      name = typeof e.name === "string" ? e.name : "Error";
+      message = typeof e.message === "string" ? e.message : String(e.message ?? "");
+      stack = typeof e.stack === "string" ? e.stack : undefined;
+    } catch {
+      // A getter that throws: report what we have.
+    }
+    return stack === undefined ? { name, message } : { name, message, stack };
+  }
+  let message: string;
+  try {
+    message = String(error);
+  } catch {
+    message = "(unprintable value)";
+  }
+  return { name: "Error", message: `Uncaught ${message}` };
+}

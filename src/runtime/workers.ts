@@ -1,0 +1,28 @@
+// The classes `cloudflare:workers` exports inside the sandbox.
+
+export class RpcTarget {}
+
+export class WorkerEntrypoint<Env = unknown, Props = unknown> {
+  readonly ctx: ExecutionContext<Props>;
+  readonly env: Env;
+  constructor(ctx: ExecutionContext<Props>, env: Env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+
+export class DurableObject<Env = unknown> {
+  readonly ctx: unknown;
+  readonly env: Env;
+  constructor(ctx: unknown, env: Env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+
+export interface ExecutionContext<Props = unknown> {
+  readonly props: Props;
+  readonly exports: Record<string, unknown>;
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+}

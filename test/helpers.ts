@@ -1,0 +1,18 @@
+import type { WorkerCode } from "../src/index.ts";
+
+export const compatibilityDate = "2026-11-01";
+
+/** A WorkerCode with one ES module as its main module. */
+export function js(source: string, extra: Partial<WorkerCode> = {}): WorkerCode {
+  return { compatibilityDate, mainModule: "worker.js", modules: { "worker.js": source }, ...extra };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A tiny WebAssembly module exporting add(i32, i32) -> i32. */
+export const addWasm = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01,
+  0x03, 0x61, 0x64, 0x64, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+]);

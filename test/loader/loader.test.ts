@@ -1,0 +1,138 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { WorkerLoader, WorkerDisposedError } from "../../src/index.ts";
+import { compatibilityDate, js, sleep } from "../helpers.ts";
+
+const counter = js(`
+  let count = 0;
+  export default { bump() { return ++count; } };
+`);
+
+test("get(id) reuses the isolate and its module state; getCode runs once", async () => {
+  const loader = new WorkerLoader();
+  let calls = 0;
+  const getCode = async () => (calls++, counter);
+  assert.equal(await loader.get("a", getCode).getEntrypoint().bump(), 1);
+  assert.equal(await loader.get("a", getCode).getEntrypoint().bump(), 2);
+  assert.equal(await loader.get("a", getCode).getEntrypoint().bump(), 3);
+  assert.equal(calls, 1);
+  await loader.close();
+});
+
+test("different ids never share an isolate", async () => {
+  const loader = new WorkerLoader();
+  assert.equal(await loader.get("a", () => counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.get("b", () => counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.get("a", () => counter).getEntrypoint().bump(), 2);
+  await loader.close();
+});
+
+test("a null or undefined id and every load() start a new isolate", async () => {
+  const loader = new WorkerLoader();
+  assert.equal(await loader.get(null, () => counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.get(null, () => counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.get(undefined, () => counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+  assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+  const stub = loader.load(counter);
+  assert.equal(await stub.getEntrypoint().bump(), 1);
+  assert.equal(await stub.getEntrypoint().bump(), 2, "one load() stub keeps its own isolate");
+  await loader.close();
+});
+
+test("sync getCode works; concurrent first calls share one start", async () => {
+  const loader = new WorkerLoader();
+  let calls = 0;
+  const stub = loader.get("sync", () => (calls++, counter));
+  const results = await Promise.all([1, 2, 3, 4].map(() => stub.getEntrypoint().bump()));
+  assert.deepEqual(results.sort(), [1, 2, 3, 4]);
+  assert.equal(calls, 1);
+  await loader.close();
+});
+
+test("an exception thrown by getCode reaches the caller, and the next call retries", async () => {
+  const loader = new WorkerLoader();
+  class CodeStoreError extends Error {
+    override name = "CodeStoreError";
+  }
+  let fail = true;
+  const getCode = async () => {
+    if (fail) throw new CodeStoreError("code store is down");
+    return counter;
+  };
+  await assert.rejects(loader.get("x", getCode).getEntrypoint().bump(), { name: "CodeStoreError", message: "code store is down" });
+  fail = false;
+  assert.equal(await loader.get("x", getCode).getEntrypoint().bump(), 1);
+  await loader.close();
+});
+
+test("maxWorkers evicts the least recently used worker", async () => {
+  const loader = new WorkerLoader({ maxWorkers: 2 });
+  const calls: Record<string, number> = { a: 0, b: 0, c: 0 };
+  const get = (id: string) => loader.get(id, () => (calls[id]++, counter)).getEntrypoint();
+  await get("a").bump();
+  await get("b").bump();
+  await get("a").bump(); // a is now more recent than b
+  await get("c").bump(); // evicts b
+  assert.equal(loader.stats.liveWorkers, 2);
+  assert.equal(await get("a").bump(), 3, "a kept its state");
+  assert.equal(await get("b").bump(), 1, "b was evicted and restarted");
+  assert.deepEqual(calls, { a: 1, b: 2, c: 1 });
+  await loader.close();
+});
+
+test("idleTimeoutMs evicts idle workers", async () => {
+  const loader = new WorkerLoader({ idleTimeoutMs: 50 });
+  let calls = 0;
+  const ep = () => loader.get("idle", () => (calls++, counter)).getEntrypoint();
+  assert.equal(await ep().bump(), 1);
+  await sleep(200);
+  assert.equal(loader.stats.liveWorkers, 0);
+  assert.equal(await ep().bump(), 1, "restarted with fresh state");
+  assert.equal(calls, 2);
+  await loader.close();
+});
+
+test("close() disposes everything; pending and later calls reject", async () => {
+  const loader = new WorkerLoader();
+  const stub = loader.load(js(`export default { wait() { return new Promise(() => {}); }, ok() { return 1; } };`));
+  assert.equal(await stub.getEntrypoint().ok(), 1);
+  const pending = stub.getEntrypoint().wait();
+  await sleep(20);
+  await loader.close();
+  await assert.rejects(pending, WorkerDisposedError);
+  await assert.rejects(stub.getEntrypoint().ok(), WorkerDisposedError);
+  await assert.rejects(loader.load(counter).getEntrypoint().bump(), WorkerDisposedError);
+});
+
+test("stub.dispose() terminates the isolate; the next call starts it again", async () => {
+  const loader = new WorkerLoader();
+  let calls = 0;
+  const stub = loader.get("d", () => (calls++, counter));
+  assert.equal(await stub.getEntrypoint().bump(), 1);
+  stub.dispose();
+  assert.equal(await stub.getEntrypoint().bump(), 1);
+  assert.equal(calls, 2);
+  await loader.close();
+});
+
+test("a warm pool serves fresh workers that never ran anyone's code", async () => {
+  const loader = new WorkerLoader({ warmPool: 2 });
+  await sleep(50);
+  assert.equal(loader.stats.warmSandboxes, 2);
+  const leak = js(`globalThis.leaked = (globalThis.leaked ?? 0) + 1; export default { get() { return globalThis.leaked; } };`);
+  for (let i = 0; i < 5; i++) assert.equal(await loader.load(leak).getEntrypoint().get(), 1);
+  await loader.close();
+});
+
+test("invalid loader options are rejected with a clear TypeError", () => {
+  assert.throws(() => new WorkerLoader({ maxWorkers: 0 }), /maxWorkers/);
+  assert.throws(() => new WorkerLoader({ limits: { cpuMs: -1 } }), /cpuMs/);
+  assert.throws(() => new WorkerLoader({ limits: { memoryMb: 1 } }), /memoryMb/);
+  assert.throws(() => new WorkerLoader({ limits: { bogus: 1 } as never }), /unknown limit "bogus"/);
+  const loader = new WorkerLoader();
+  assert.throws(() => loader.get("x", "nope" as never), /getCode must be a function/);
+  assert.throws(() => loader.get(5 as never, () => counter), /id must be a string/);
+  void loader.close();
+  void compatibilityDate;
+});

@@ -1,0 +1,173 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RpcTarget, StubDisposedError, WorkerLoader, DataCloneError } from "../../src/index.ts";
+import { js } from "../helpers.ts";
+
+const loader = new WorkerLoader();
+test.after(() => loader.close());
+
+const echo = loader.load(js(`export default { echo(...args) { return args; }, describe(v) {
+  return Object.prototype.toString.call(v) + (v instanceof Map ? v.get("k") : "") + (v instanceof Error ? v.name + ":" + v.message : ""); } }`)).getEntrypoint();
+
+test("structured-clone values cross both ways with their types", async () => {
+  const values: unknown[] = [
+    1, -0, NaN, "s", true, null, undefined, 10n ** 30n,
+    { nested: { deep: [1, { x: "y" }] } }, [1, , 3],
+    new Map<unknown, unknown>([["k", { v: 1 }]]), new Set([1, "two"]), new Date(1_700_000_000_000), /ab+c/gi,
+    new Uint8Array([1, 2, 3]), new Float64Array([1.5]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)),
+    new RangeError("boom"),
+  ];
+  const [back] = (await echo.echo(values)) as [unknown[]];
+  assert.equal(back.length, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v instanceof Error) {
+      assert.ok(back[i] instanceof RangeError);
+      assert.equal((back[i] as Error).message, "boom");
+    } else assert.deepEqual(back[i], v, `value ${i}`);
+  }
+  assert.equal(Object.is((back[1] as number), -0), true);
+  assert.equal(await echo.describe(new Map([["k", "v"]])), "[object Map]v");
+  assert.equal(await echo.describe(new TypeError("t")), "[object Error]TypeError:t");
+});
+
+test("cycles survive the copy", async () => {
+  const a: Record<string, unknown> = { name: "a" };
+  a.self = a;
+  const [back] = (await echo.echo(a)) as [Record<string, unknown>];
+  assert.equal(back.self, back);
+});
+
+test("host functions passed in are callable stubs, also after the call returns", async () => {
+  const stub = loader.get("fn-keeper", () => js(`
+    let saved;
+    export default {
+      async save(fn) { saved = fn; return await fn(2, 3); },
+      async again(x) { return await saved(x, x); },
+      async nested(obj) { return await obj.deep.list[1].fn("n"); },
+    };`));
+  const calls: unknown[][] = [];
+  const add = (a: number, b: number) => (calls.push([a, b]), a + b);
+  assert.equal(await stub.getEntrypoint().save(add), 5);
+  assert.equal(await stub.getEntrypoint().again(10), 20);
+  assert.deepEqual(calls, [[2, 3], [10, 10]]);
+  assert.equal(await stub.getEntrypoint().nested({ deep: { list: [0, { fn: async (s: string) => s + "!" }] } }), "n!");
+});
+
+test("host RpcTargets are stubs exposing their class methods only", async () => {
+  class Counter extends RpcTarget {
+    secret = "own data is not exposed";
+    count = 0;
+    increment(by: number) {
+      this.count += by;
+      return this.count;
+    }
+  }
+  const counter = new Counter();
+  const ep = loader.load(js(`export default { async run(c) {
+    const r = [await c.increment(2), await c.increment(3)];
+    for (const m of ["secret", "count", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      try { await c[m](); r.push(m + ":allowed"); } catch (e) { r.push(m + ":" + e.name); }
+    }
+    r.push(typeof c.then);
+    return r;
+  } }`)).getEntrypoint();
+  assert.deepEqual(await ep.run(counter), [2, 5, "secret:TypeError", "count:TypeError", "constructor:TypeError", "__proto__:TypeError", "toString:TypeError", "hasOwnProperty:TypeError", "undefined"]);
+  assert.equal(counter.count, 5);
+});
+
+test("sandbox functions and RpcTargets come back to the host as stubs", async () => {
+  const stub = loader.load(js(`
+    import { RpcTarget } from "cloudflare:workers";
+    class Session extends RpcTarget { constructor() { super(); this.n = 0; } add(x) { return this.n += x; } }
+    export default {
+      makeAdder(base) { return (x) => base + x; },
+      session() { return new Session(); },
+      bundle() { return { fn: () => "inside", list: [() => 1] }; },
+    };`));
+  const adder = (await stub.getEntrypoint().makeAdder(10)) as (x: number) => Promise<number>;
+  assert.equal(await adder(5), 15);
+  const session = (await stub.getEntrypoint().session()) as { add(x: number): Promise<number> };
+  assert.equal(await session.add(2), 2);
+  assert.equal(await session.add(3), 5);
+  const bundle = (await stub.getEntrypoint().bundle()) as { fn: () => Promise<string>; list: (() => Promise<number>)[] };
+  assert.equal(await bundle.fn(), "inside");
+  assert.equal(await bundle.list[0](), 1);
+});
+
+test("capabilities in env and props are stubs", async () => {
+  const log: string[] = [];
+  class Db extends RpcTarget {
+    get(key: string) {
+      return `value of ${key}`;
+    }
+  }
+  const stub = loader.load(js(`
+    import { WorkerEntrypoint } from "cloudflare:workers";
+    export class E extends WorkerEntrypoint { async run() {
+      await this.env.log("start");
+      return [await this.env.DB.get("k"), await this.ctx.props.user.name()];
+    } }`, { env: { log: (s: string) => void log.push(s), DB: new Db() } }));
+  const result = await stub.getEntrypoint("E", { props: { user: { name: () => "ada" } } }).run();
+  assert.deepEqual(result, ["value of k", "ada"]);
+  assert.deepEqual(log, ["start"]);
+});
+
+test("host errors reach the sandbox by name and message only", async () => {
+  const ep = loader.load(js(`export default { async run(fn) { try { await fn(); } catch (e) { return [e.name, e.message, String(e.stack).includes("node:")]; } } }`)).getEntrypoint();
+  const result = await ep.run(() => {
+    throw new RangeError("host said no");
+  });
+  assert.deepEqual(result, ["RangeError", "host said no", false]);
+});
+
+test("a disposed stub fails with a clear error; the host can revoke a capability", async () => {
+  const stub = loader.load(js(`let f; export default {
+    async keep(fn) { f = fn; return await f(); },
+    async call() { return await f(); },
+    async drop(fn) { fn[Symbol.dispose](); try { await fn(); } catch (e) { return e.name; } } }`));
+  const fn = () => "ok";
+  assert.equal(await stub.getEntrypoint().keep(fn), "ok");
+  assert.equal(stub.revoke(fn), true);
+  await assert.rejects(stub.getEntrypoint().call(), { name: "StubDisposedError" });
+  assert.equal(await stub.getEntrypoint().drop(() => 1), "StubDisposedError");
+  const made = (await loader.load(js(`export default { f() { return () => 1; } }`)).getEntrypoint().f()) as (() => Promise<number>) & { [Symbol.dispose](): void };
+  made[Symbol.dispose]();
+  await assert.rejects(made(), StubDisposedError);
+});
+
+test("values the boundary cannot copy fail with DataCloneError, and the worker survives", async () => {
+  const stub = loader.load(js(`export default { sym() { return Symbol("x"); }, proxy() { return new Proxy({}, {}); }, weak() { return new WeakMap(); }, ok() { return "ok"; },
+    fnInMap() { return new Map([["f", () => 1]]); } }`));
+  const ep = stub.getEntrypoint();
+  await assert.rejects(ep.sym(), DataCloneError);
+  await assert.rejects(ep.proxy(), DataCloneError);
+  await assert.rejects(ep.weak(), DataCloneError);
+  await assert.rejects(ep.fnInMap(), { name: "DataCloneError" });
+  await assert.rejects(ep.ok(Symbol("host")), DataCloneError);
+  await assert.rejects(ep.ok(new Map([["f", () => 1]])), DataCloneError);
+  assert.equal(await ep.ok(), "ok");
+});
+
+test("nothing the sandbox receives walks back to the host", async () => {
+  const ep = loader.load(js(`export default { async probe(fn, target, data) {
+    const found = [];
+    const tries = {
+      fnCtor: () => fn.constructor.constructor("return typeof process")(),
+      targetCtor: () => target.constructor.constructor("return typeof process")(),
+      dataCtor: () => data.constructor.constructor("return typeof process")(),
+      errCtor: async () => { try { await fn(); } catch (e) { return e.constructor.constructor("return typeof process")(); } },
+      proto: () => Object.getPrototypeOf(data) === Object.prototype,
+      globalProcess: () => typeof process + typeof require + typeof module,
+    };
+    for (const [k, f] of Object.entries(tries)) { try { found.push(k + "=" + await f()); } catch (e) { found.push(k + "!" + e.name); } }
+    return found;
+  } }`)).getEntrypoint();
+  class T extends RpcTarget {
+    m() {}
+  }
+  const result = (await ep.probe(() => {
+    throw new Error("x");
+  }, new T(), { a: 1 })) as string[];
+  assert.deepEqual(result, ["fnCtor=undefined", "targetCtor!TypeError", "dataCtor=undefined", "errCtor=undefined", "proto=true", "globalProcess=undefinedundefinedundefined"]);
+});
