@@ -3,6 +3,7 @@
 // isolate gets plain copies and a single fire-and-forget callback, never a Reference.
 
 import ivm from "isolated-vm";
+import { WorkerCodeError } from "../errors.ts";
 import { compileRuntime } from "./runtime-code.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
@@ -40,6 +41,7 @@ export class Sandbox {
   readonly died: Promise<never>;
   private rejectDied!: (error: SandboxDiedError) => void;
   private workersModule: ivm.Module | undefined;
+  private lastCpuNs = 0n;
 
   private constructor(memoryMb: number) {
     this.memoryMb = memoryMb;
@@ -77,8 +79,16 @@ export class Sandbox {
     return this.deathReasonValue === undefined && !this.isolate.isDisposed;
   }
 
+  /** CPU time the isolate has used; after its death, the last value seen. */
   get cpuTimeNs(): bigint {
-    return this.isolate.isDisposed ? 0n : this.isolate.cpuTime;
+    if (!this.isolate.isDisposed) {
+      try {
+        this.lastCpuNs = this.isolate.cpuTime;
+      } catch {
+        // Disposed between the check and the read.
+      }
+    }
+    return this.lastCpuNs;
   }
 
   onDeath(listener: (reason: DeathReason) => void): void {
@@ -132,10 +142,19 @@ export class Sandbox {
       const existing = compiled.get(name);
       if (existing !== undefined) return existing;
       const source = lookup(name);
-      const module = await this.guard(this.isolate.compileModule(source.source, { filename: name }));
+      let module: ivm.Module;
+      try {
+        module = await this.guard(this.isolate.compileModule(source.source, { filename: name }));
+      } catch (error) {
+        if (error instanceof SandboxDiedError) throw error;
+        throw new WorkerCodeError(`${(error as Error).name}: ${(error as Error).message}`, name);
+      }
       compiled.set(name, module);
       sources.set(module, source);
       for (const specifier of module.dependencySpecifiers) {
+        if (specifier === "islet:runtime" && !source.internal) {
+          throw new WorkerCodeError(`cannot import "islet:runtime": it is internal to islet.`, name);
+        }
         if (specifier === "islet:runtime" || specifier === "cloudflare:workers") continue;
         await compile(resolve(specifier, source));
       }
@@ -179,6 +198,7 @@ export class Sandbox {
   /** Terminates the isolate at once. Safe to call more than once. */
   kill(reason: DeathReason): void {
     if (this.deathReasonValue !== undefined) return;
+    void this.cpuTimeNs;
     this.deathReasonValue = reason;
     this.handler = undefined;
     if (!this.isolate.isDisposed) {

@@ -160,8 +160,9 @@ export class WorkerLoader {
       globalOutbound: code.globalOutbound === undefined ? this.globalOutbound : code.globalOutbound,
       limits,
       tails: [...(code.tails ?? []), ...this.tails],
-      onDeath: () => {
-        if (record.worker === worker) record.worker = undefined;
+      onDeath: (dead) => {
+        if (record.worker !== dead && record.worker !== undefined) return;
+        record.worker = undefined;
         this.live.delete(record);
         if (record.id !== undefined && this.named.get(record.id) === record && record.worker === undefined) this.named.delete(record.id);
       },

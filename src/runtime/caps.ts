@@ -5,6 +5,7 @@
 import { Op, request, send } from "./bridge.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
+import { disposeSymbol } from "./symbols.ts";
 
 const exported = new Map<number, object>();
 const exportIds = new WeakMap<object, number>();
@@ -42,7 +43,6 @@ function isImportedTarget(value: object): boolean {
   return importedTargets.has(value);
 }
 
-const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 
 function stubDisposedError(): Error {
   const error = new Error("This stub was disposed; the capability it pointed to can no longer be called.");

@@ -197,7 +197,7 @@ function loopbackExports(): Record<string, unknown> {
   for (const name of Object.keys(main)) {
     const exported = main[name];
     if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
-    stubs[name] = loopbackEntrypoint(name, undefined);
+    stubs[name] = loopbackEntrypoint(name, {});
   }
   return (loopback = Object.freeze(stubs));
 }
@@ -206,7 +206,7 @@ let loopbackIds = -1;
 
 function loopbackEntrypoint(entry: string, props: unknown): unknown {
   const methods = new Map<string, unknown>();
-  const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props);
+  const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props ?? {});
   return new Proxy(specialise, {
     get(_target, key) {
       if (typeof key !== "string" || key === "then") return undefined;

@@ -169,5 +169,5 @@ test("nothing the sandbox receives walks back to the host", async () => {
   const result = (await ep.probe(() => {
     throw new Error("x");
   }, new T(), { a: 1 })) as string[];
-  assert.deepEqual(result, ["fnCtor=undefined", "targetCtor!TypeError", "dataCtor=undefined", "errCtor=undefined", "proto=true", "globalProcess=undefinedundefinedundefined"]);
+  assert.deepEqual(result, ["fnCtor=undefined", "targetCtor=undefined", "dataCtor=undefined", "errCtor=undefined", "proto=true", "globalProcess=undefinedundefinedundefined"]);
 });

@@ -51,6 +51,17 @@ function normalizeMethod(method: string): string {
   return NORMALIZED_METHODS.includes(upper) ? upper : method;
 }
 
+interface RequestDefaults {
+  mode: RequestMode;
+  credentials: RequestCredentials;
+  cache: RequestCache;
+  redirect: RequestRedirect;
+  method: string;
+  signal: unknown;
+  headers: Headers | undefined;
+  body: BodyState | null;
+}
+
 let bodyOf: (request: Request) => BodyState;
 let replaceBody: (request: Request, body: BodyState) => void;
 
@@ -88,20 +99,35 @@ export class Request {
     const redirect = options.redirect === undefined ? undefined : toEnum(options.redirect, REDIRECT_MODES, "RequestInit.redirect");
     const signal = options.signal;
 
+    // What a Request input passes on; for a URL input, the standard's defaults.
+    const base: RequestDefaults =
+      source === null
+        ? { mode: "cors", credentials: "same-origin", cache: "default", redirect: "follow", method: "GET", signal: null, headers: undefined, body: null }
+        : {
+            mode: source.#mode,
+            credentials: source.#credentials,
+            cache: source.#cache,
+            redirect: source.#redirect,
+            method: source.#method,
+            signal: source.#signal,
+            headers: source.#headers,
+            body: source.#body,
+          };
+
     this.#url = source === null ? parseUrl(href) : href;
     if (mode === "navigate") throw new TypeError("Cannot construct a Request with mode 'navigate'.");
-    this.#mode = mode ?? source?.#mode ?? "cors";
-    this.#credentials = credentials ?? source?.#credentials ?? "same-origin";
-    this.#cache = cache ?? source?.#cache ?? "default";
+    this.#mode = mode ?? base.mode;
+    this.#credentials = credentials ?? base.credentials;
+    this.#cache = cache ?? base.cache;
     if (this.#cache === "only-if-cached" && this.#mode !== "same-origin") {
       throw new TypeError("'only-if-cached' can be set only with 'same-origin' mode.");
     }
-    this.#redirect = redirect ?? source?.#redirect ?? "follow";
-    this.#method = method === undefined ? (source?.#method ?? "GET") : normalizeMethod(method);
-    this.#signal = signal !== undefined ? signal : (source?.#signal ?? null);
-    this.#headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : source?.#headers);
+    this.#redirect = redirect ?? base.redirect;
+    this.#method = method === undefined ? base.method : normalizeMethod(method);
+    this.#signal = signal !== undefined ? signal : base.signal;
+    this.#headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : base.headers);
 
-    const inputBody = source?.#body ?? null;
+    const inputBody = base.body;
     const hasInitBody = body !== undefined && body !== null;
     if ((hasInitBody || inputBody?.hasBody) && (this.#method === "GET" || this.#method === "HEAD")) {
       throw new TypeError("Request with GET/HEAD method cannot have body.");

@@ -1,0 +1,265 @@
+// Differential tests: the sandbox's TextEncoder/TextDecoder against Node's built-in ones, which
+// follow the WHATWG Encoding Standard.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TextDecoder, TextEncoder } from "../../../src/runtime/web/encoding.ts";
+
+const NodeTextDecoder = globalThis.TextDecoder;
+const NodeTextEncoder = globalThis.TextEncoder;
+
+type Outcome = { value: unknown } | { error: string };
+
+function outcome(run: () => unknown): Outcome {
+  try {
+    return { value: run() };
+  } catch (error) {
+    return { error: (error as Error).constructor.name };
+  }
+}
+
+interface DecodeOptions {
+  fatal?: boolean;
+  ignoreBOM?: boolean;
+}
+
+/** Decodes `chunks` with stream: true, then flushes; returns every call's output. */
+function decodeChunks(Decoder: typeof NodeTextDecoder, chunks: number[][], options: DecodeOptions): Outcome {
+  return outcome(() => {
+    const decoder = new Decoder("utf-8", options);
+    const outputs = chunks.map((chunk) => decoder.decode(new Uint8Array(chunk), { stream: true }));
+    outputs.push(decoder.decode());
+    return outputs;
+  });
+}
+
+function assertSameDecoding(chunks: number[][], options: DecodeOptions = {}): void {
+  const ours = decodeChunks(TextDecoder as unknown as typeof NodeTextDecoder, chunks, options);
+  const node = decodeChunks(NodeTextDecoder, chunks, options);
+  assert.deepEqual(ours, node, `chunks ${JSON.stringify(chunks)} with ${JSON.stringify(options)}`);
+}
+
+function assertSameOneShot(bytes: number[], options: DecodeOptions = {}): void {
+  const ours = outcome(() => new TextDecoder("utf-8", options).decode(new Uint8Array(bytes)));
+  const node = outcome(() => new NodeTextDecoder("utf-8", options).decode(new Uint8Array(bytes)));
+  assert.deepEqual(ours, node, `bytes ${JSON.stringify(bytes)} with ${JSON.stringify(options)}`);
+}
+
+/** Every way to cut `bytes` into two or three chunks (empty chunks included). */
+function splits(bytes: number[]): number[][][] {
+  const result: number[][][] = [];
+  for (let i = 0; i <= bytes.length; i++) {
+    result.push([bytes.slice(0, i), bytes.slice(i)]);
+    for (let j = i; j <= bytes.length; j++) result.push([bytes.slice(0, i), bytes.slice(i, j), bytes.slice(j)]);
+  }
+  result.push(bytes.map((byte) => [byte]));
+  return result;
+}
+
+const MALFORMED: Record<string, number[]> = {
+  "lone continuation": [0x80],
+  "lone continuation 0xBF": [0x41, 0xbf, 0x42],
+  "overlong 2-byte NUL": [0xc0, 0x80],
+  "overlong 2-byte 0xC1": [0xc1, 0xbf],
+  "overlong 3-byte": [0xe0, 0x80, 0x80],
+  "overlong 3-byte max": [0xe0, 0x9f, 0xbf],
+  "overlong 4-byte": [0xf0, 0x80, 0x80, 0x80],
+  "overlong 4-byte max": [0xf0, 0x8f, 0xbf, 0xbf],
+  "encoded high surrogate": [0xed, 0xa0, 0x80],
+  "encoded low surrogate": [0xed, 0xbf, 0xbf],
+  "encoded surrogate pair (CESU-8)": [0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80],
+  "above U+10FFFF": [0xf4, 0x90, 0x80, 0x80],
+  "lead bytes F5..FF": [0xf5, 0xf8, 0xfc, 0xfe, 0xff],
+  "truncated 2-byte at end": [0x41, 0xc3],
+  "truncated 3-byte at end": [0xe2, 0x82],
+  "truncated 4-byte at end": [0xf0, 0x9f, 0x98],
+  "truncated 3-byte then ASCII": [0xe2, 0x82, 0x41],
+  "truncated 4-byte then ASCII": [0xf0, 0x9f, 0x41, 0x42],
+  "lead byte then lead byte": [0xc2, 0xc2, 0xa9],
+  "truncated then invalid": [0xe2, 0xff, 0x41],
+  "bad second byte after E0": [0xe0, 0x7f],
+  "bad second byte after F4": [0xf4, 0x90],
+  "BOM-like bytes in the middle": [0x41, 0xef, 0xbb, 0xbf, 0x42],
+  "partial BOM": [0xef, 0xbb],
+  "valid mix": [...new NodeTextEncoder().encode("héllo € 😀 \u{10ffff} \u0800 \u07ff")],
+};
+
+describe("TextDecoder (UTF-8) against Node", () => {
+  for (const [name, bytes] of Object.entries(MALFORMED)) {
+    it(`decodes ${name} identically, replacing and fatal`, () => {
+      assertSameOneShot(bytes);
+      assertSameOneShot(bytes, { fatal: true });
+      assertSameOneShot(bytes, { ignoreBOM: true });
+    });
+
+    it(`streams ${name} identically across every chunk boundary`, () => {
+      for (const chunks of splits(bytes)) assertSameDecoding(chunks);
+    });
+  }
+
+  it("matches on random byte soup, one-shot and streamed", () => {
+    let seed = 0x2545f491;
+    const random = (limit: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % limit;
+    };
+    const interesting = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xbb, 0xf0, 0xf1, 0xf4, 0xf5, 0xff];
+    for (let round = 0; round < 3000; round++) {
+      const bytes = Array.from({ length: random(12) }, () => interesting[random(interesting.length)]);
+      assertSameOneShot(bytes);
+      assertSameOneShot(bytes, { fatal: true });
+      const cut = random(bytes.length + 1);
+      assertSameDecoding([bytes.slice(0, cut), bytes.slice(cut)], { ignoreBOM: round % 2 === 0 });
+    }
+  });
+
+  it("matches on inputs longer than one internal chunk", () => {
+    const text = "a€😀\u00e9".repeat(6000);
+    const bytes = [...new NodeTextEncoder().encode(text)];
+    bytes.splice(10_001, 0, 0xff, 0xe2, 0x82);
+    assertSameOneShot(bytes);
+    assertSameDecoding([bytes.slice(0, 8191), bytes.slice(8191)]);
+    const invalid = new Array(20_000).fill(0xff);
+    assertSameOneShot(invalid);
+  });
+
+  it("strips one leading BOM unless ignoreBOM is set", () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    for (const options of [{}, { ignoreBOM: true }]) {
+      assertSameOneShot([...bom, 0x41], options);
+      assertSameOneShot([...bom, ...bom, 0x41], options);
+      assertSameOneShot(bom, options);
+      for (const chunks of splits([...bom, ...bom, 0x41])) assertSameDecoding(chunks, options);
+    }
+    assert.equal(new TextDecoder().decode(new Uint8Array([...bom, 0x41])), "A");
+    assert.equal(new TextDecoder("utf-8", { ignoreBOM: true }).decode(new Uint8Array([...bom, 0x41])), "\ufeffA");
+  });
+
+  it("forgets the BOM and any partial sequence after a non-streaming call", () => {
+    const run = (Decoder: typeof NodeTextDecoder): string[] => {
+      const decoder = new Decoder();
+      return [
+        decoder.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x41])),
+        decoder.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x42])),
+        decoder.decode(new Uint8Array([0x43, 0xe2]), { stream: true }),
+        decoder.decode(new Uint8Array([0xef, 0xbb, 0xbf])),
+        decoder.decode(new Uint8Array([0x82, 0xac])),
+      ];
+    };
+    assert.deepEqual(run(TextDecoder as unknown as typeof NodeTextDecoder), run(NodeTextDecoder));
+    assert.deepEqual(run(TextDecoder as unknown as typeof NodeTextDecoder), ["A", "B", "C", "\ufffd\ufeff", "\ufffd\ufffd"]);
+  });
+
+  it("accepts ArrayBuffer, every ArrayBufferView and undefined; rejects the rest", () => {
+    const backing = new Uint8Array([0x78, 0xe2, 0x82, 0xac, 0x79, 0x7a]);
+    const inputs: Record<string, unknown> = {
+      ArrayBuffer: backing.buffer,
+      "Uint8Array subarray": backing.subarray(1, 4),
+      DataView: new DataView(backing.buffer, 1, 3),
+      Uint16Array: new Uint16Array(backing.buffer, 0, 3),
+      Float64Array: new Float64Array([1.5]),
+      undefined: undefined,
+      null: null,
+      string: "abc",
+      "plain array": [0x41],
+      number: 65,
+    };
+    for (const [name, input] of Object.entries(inputs)) {
+      const ours = outcome(() => new TextDecoder().decode(input));
+      const node = outcome(() => new NodeTextDecoder().decode(input as Uint8Array));
+      assert.deepEqual(ours, node, name);
+    }
+    assert.equal(new TextDecoder().decode(new DataView(backing.buffer, 1, 3)), "€");
+  });
+
+  it("accepts the UTF-8 labels, trimmed and case-insensitively", () => {
+    for (const label of ["utf-8", "UTF-8", " utf8\n", "\tUnicode-1-1-UTF-8\f", "unicode11utf8", "x-unicode20utf8", undefined]) {
+      assert.equal(new TextDecoder(label).encoding, new NodeTextDecoder(label).encoding, String(label));
+    }
+  });
+
+  it("throws RangeError for unknown labels, like Node", () => {
+    for (const label of ["foo", "utf-8x", "utf 8", "", null, "\u00a0utf-8"]) {
+      assert.deepEqual(
+        outcome(() => new TextDecoder(label)),
+        outcome(() => new NodeTextDecoder(label as string)),
+        String(label),
+      );
+    }
+  });
+
+  it("throws RangeError for encodings it does not implement", () => {
+    for (const label of ["utf-16le", "latin1", "windows-1252"]) assert.throws(() => new TextDecoder(label), RangeError);
+  });
+
+  it("reports its options", () => {
+    const decoder = new TextDecoder("utf8", { fatal: true, ignoreBOM: true });
+    assert.equal(decoder.encoding, "utf-8");
+    assert.equal(decoder.fatal, true);
+    assert.equal(decoder.ignoreBOM, true);
+    const plain = new TextDecoder();
+    assert.equal(plain.fatal, false);
+    assert.equal(plain.ignoreBOM, false);
+    assert.equal(Object.prototype.toString.call(plain), "[object TextDecoder]");
+  });
+
+  it("throws TypeError when fatal meets invalid input, and recovers afterwards", () => {
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    assert.throws(() => decoder.decode(new Uint8Array([0x41, 0xc0, 0x80])), TypeError);
+    assert.equal(decoder.decode(new Uint8Array([0xe2, 0x82]), { stream: true }), "");
+    assert.throws(() => decoder.decode(), TypeError);
+    assert.equal(decoder.decode(new Uint8Array([0x41])), "A");
+  });
+});
+
+function encodeWith(Encoder: typeof NodeTextEncoder, input: unknown): Outcome {
+  return outcome(() => [...new Encoder().encode(input as string)]);
+}
+
+describe("TextEncoder against Node", () => {
+  const strings = ["", "abc", "héllo", "€", "😀", "\ud800", "\udc00", "a\ud800b", "\udc00\ud800", "\ud83d\ude00\ud83d", "\u0000\u007f\u0080\u07ff\u0800\uffff"];
+
+  it("encodes strings, lone surrogates becoming U+FFFD", () => {
+    for (const text of strings) assert.deepEqual(encodeWith(TextEncoder as unknown as typeof NodeTextEncoder, text), encodeWith(NodeTextEncoder, text), JSON.stringify(text));
+    assert.deepEqual([...new TextEncoder().encode("\ud800")], [0xef, 0xbf, 0xbd]);
+  });
+
+  it("converts non-strings like Web IDL does", () => {
+    const inputs = [undefined, null, 42, true, { toString: () => "obj" }, Symbol("s")];
+    for (const input of inputs) {
+      assert.deepEqual(encodeWith(TextEncoder as unknown as typeof NodeTextEncoder, input), encodeWith(NodeTextEncoder, input), String(input));
+    }
+    assert.deepEqual([...new TextEncoder().encode()], []);
+  });
+
+  it("encodeInto writes only whole characters and reports read/written", () => {
+    for (const text of strings) {
+      for (let size = 0; size <= 12; size++) {
+        const run = (Encoder: typeof NodeTextEncoder): unknown => {
+          const destination = new Uint8Array(size).fill(0xaa);
+          const result = new Encoder().encodeInto(text, destination);
+          return { read: result.read, written: result.written, bytes: [...destination] };
+        };
+        assert.deepEqual(run(TextEncoder as unknown as typeof NodeTextEncoder), run(NodeTextEncoder), `${JSON.stringify(text)} into ${size}`);
+      }
+    }
+  });
+
+  it("encodeInto needs a Uint8Array destination", () => {
+    for (const destination of [new Uint16Array(4), new ArrayBuffer(4), [] as unknown]) {
+      assert.deepEqual(
+        outcome(() => new TextEncoder().encodeInto("a", destination as Uint8Array)),
+        outcome(() => new NodeTextEncoder().encodeInto("a", destination as Uint8Array)),
+      );
+    }
+  });
+
+  it("is utf-8 and round-trips through the decoder", () => {
+    assert.equal(new TextEncoder().encoding, "utf-8");
+    assert.equal(Object.prototype.toString.call(new TextEncoder()), "[object TextEncoder]");
+    const text = "round ☃ trip 😀";
+    assert.equal(new TextDecoder().decode(new TextEncoder().encode(text)), text);
+  });
+});
