@@ -201,7 +201,6 @@ export class Request {
   }
 
   clone(): Request {
-    if (this.#body.unusable) throw new TypeError("Request.clone: the body has already been used.");
     const copy = new Request(this.#url, {
       method: this.#method,
       headers: this.#headers,

@@ -158,7 +158,6 @@ export class Response {
   }
 
   clone(): Response {
-    if (this.#body.unusable) throw new TypeError("Response.clone: the body has already been used.");
     const copy = new Response(null, { headers: this.#headers });
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;

@@ -15,8 +15,9 @@ function requireScheme(input: string): string {
 
 let parser: UrlParser = requireScheme;
 
-export function setUrlParser(fn: UrlParser): void {
-  parser = fn;
+/** Installs a URL parser; called without one, it restores the default scheme check. */
+export function setUrlParser(fn?: UrlParser): void {
+  parser = fn ?? requireScheme;
 }
 
 export function parseUrl(input: string, base?: string): string {

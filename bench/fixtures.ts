@@ -1,0 +1,45 @@
+// Code run by every subject, so islet and its peers do the same work.
+
+export const COMPAT_DATE = "2026-11-01";
+
+/** The "fresh sandbox" worker: one method, one string answer. */
+export const GREET_SOURCE = "export default { greet(n) { return 'hi ' + n; } }";
+
+export const greetCode = () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": GREET_SOURCE } });
+
+/** A live worker for RPC round trips: echo, and a loop awaiting a host callback n times. */
+export const RPC_SOURCE = `export default {
+  ping(x) { return x; },
+  echo(s) { return s; },
+  async callback(n, cb) { let acc = 0; for (let i = 0; i < n; i++) acc += await cb(i); return acc; },
+}`;
+
+/**
+ * CPU-bound work, the same function text everywhere: JSON parse/stringify of a ~100 KB object,
+ * a regex over a string, sorting 100k numbers. Returns a checksum so nothing is optimised away.
+ */
+export const COMPUTE_FUNCTION = `function compute(seed) {
+  let x = seed | 0 || 1;
+  const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const items = [];
+  for (let i = 0; i < 1000; i++) items.push({ id: i, name: "item-" + i, tags: ["a" + (i % 7), "b" + (i % 13)], score: rand(), nested: { ok: i % 2 === 0, v: [i, i * 2, i * 3] } });
+  let sum = 0;
+  for (let k = 0; k < 5; k++) {
+    const text = JSON.stringify(items);
+    sum += text.length;
+    sum += JSON.parse(text).length;
+  }
+  const words = [];
+  for (let i = 0; i < 20000; i++) words.push("w" + i.toString(36) + (i % 5 === 0 ? "@ex.com" : ""));
+  const hay = words.join(" ");
+  const re = /\\bw([0-9a-z]+)@ex\\.com\\b/g;
+  let m;
+  while ((m = re.exec(hay)) !== null) sum += m[1].length;
+  const nums = new Array(100000);
+  for (let i = 0; i < nums.length; i++) nums[i] = rand();
+  nums.sort((a, b) => a - b);
+  sum += Math.floor(nums[50000] * 1000);
+  return sum;
+}`;
+
+export const COMPUTE_SOURCE = `${COMPUTE_FUNCTION}\nexport default { run(seed) { return compute(seed); } };`;

@@ -1,0 +1,141 @@
+// islet's side of every scenario.
+
+import { WorkerLoader } from "../src/index.ts";
+import { COMPAT_DATE, COMPUTE_SOURCE, RPC_SOURCE, greetCode } from "./fixtures.ts";
+import { now, sleep, tick, type Subject } from "./stats.ts";
+
+/** load() + first RPC answered + dispose, sequential, no pool. */
+export function isletFresh(perRound: number): Subject {
+  let loader: WorkerLoader;
+  const code = greetCode();
+  return {
+    name: "islet",
+    perRound,
+    async setup() {
+      loader = new WorkerLoader({ warmPool: 0, maxWorkers: 500 });
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = now();
+        const stub = loader.load(code);
+        await stub.getEntrypoint().greet("x");
+        stub.dispose();
+        out.push(now() - t);
+      }
+      return out;
+    },
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
+
+export interface PoolStats {
+  /** Loads that found a warm sandbox waiting. */
+  hits: number;
+  loads: number;
+}
+
+/** The same with warmPool: 4, pausing one event-loop turn between loads so the pool refills. */
+export function isletWarm(perRound: number, stats: PoolStats): Subject {
+  let loader: WorkerLoader;
+  const code = greetCode();
+  return {
+    name: "islet warm pool (4)",
+    perRound,
+    note: "one setImmediate turn between loads so the pool can refill",
+    async setup() {
+      loader = new WorkerLoader({ warmPool: 4, maxWorkers: 500 });
+      await fill(loader, 4);
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) {
+        await tick();
+        stats.loads++;
+        if (loader.stats.warmSandboxes > 0) stats.hits++;
+        const t = now();
+        const stub = loader.load(code);
+        await stub.getEntrypoint().greet("x");
+        stub.dispose();
+        out.push(now() - t);
+      }
+      return out;
+    },
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
+
+async function fill(loader: WorkerLoader, size: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (loader.stats.warmSandboxes < size && Date.now() < deadline) await sleep(5);
+}
+
+/** A live worker for the RPC scenarios. */
+export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; echo(s: string): Promise<string>; callback(n: number, cb: (i: number) => number): Promise<number>; close(): Promise<void> }> {
+  const loader = new WorkerLoader({ maxWorkers: 10 });
+  const stub = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } }));
+  const ep = stub.getEntrypoint() as any;
+  await ep.ping(1);
+  return {
+    ping: (x) => ep.ping(x),
+    echo: (s) => ep.echo(s),
+    callback: (n, cb) => ep.callback(n, cb),
+    close: () => loader.close(),
+  };
+}
+
+/** Fresh sandboxes per second with `concurrency` loops for `ms`. */
+export async function isletThroughput(concurrency: number, ms: number, warmPool = 0): Promise<number> {
+  const loader = new WorkerLoader({ warmPool, maxWorkers: 500 });
+  const code = greetCode();
+  try {
+    if (warmPool) await fill(loader, warmPool);
+    let done = 0;
+    const start = now();
+    const end = start + ms;
+    const loop = async () => {
+      while (now() < end) {
+        const stub = loader.load(code);
+        await stub.getEntrypoint().greet("x");
+        stub.dispose();
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return done / ((now() - start) / 1000);
+  } finally {
+    await loader.close();
+  }
+}
+
+/** The compute workload called on a live islet worker (timed from the host: frozen clocks inside). */
+export function isletCompute(perRound: number): Subject {
+  let loader: WorkerLoader;
+  let ep: any;
+  let seed = 1;
+  return {
+    name: "islet sandbox",
+    perRound,
+    async setup() {
+      loader = new WorkerLoader({ maxWorkers: 10, limits: { cpuMs: 60_000, wallMs: 120_000 } });
+      ep = loader.get("compute", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "c.js", modules: { "c.js": COMPUTE_SOURCE } })).getEntrypoint();
+      for (let i = 0; i < 3; i++) await ep.run(seed++);
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = now();
+        await ep.run(seed++);
+        out.push(now() - t);
+      }
+      return out;
+    },
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
