@@ -19,13 +19,13 @@ export function runtimeSource(): string {
   return source;
 }
 
-export function compileRuntime(isolate: ivm.Isolate): ivm.Module {
-  const module = isolate.compileModuleSync(runtimeSource(), {
+export function compileRuntime(isolate: ivm.Isolate): ivm.Script {
+  const script = isolate.compileScriptSync(runtimeSource(), {
     filename: "islet:runtime",
     cachedData,
     produceCachedData: cachedData === undefined,
   });
-  const produced = (module as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+  const produced = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
   if (cachedData === undefined && produced !== undefined) cachedData = produced;
-  return module;
+  return script;
 }

@@ -9,7 +9,7 @@ import { compileRuntime } from "./runtime-code.ts";
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain"] as const;
+const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge"] as const;
 type RuntimeFunction = (typeof runtimeExports)[number];
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
@@ -22,6 +22,13 @@ export interface ModuleSource {
   internal?: boolean;
 }
 
+const BRIDGE_SOURCE = `
+export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData;
+export function link(runtime) {
+  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData } = runtime);
+  runtime.onEnv((value) => { env = value; });
+}`;
+
 export class SandboxDiedError extends Error {
   constructor(readonly reason: DeathReason) {
     super(`The sandbox was terminated (${reason}).`);
@@ -32,7 +39,7 @@ export class Sandbox {
   readonly memoryMb: number;
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
-  private readonly runtime: ivm.Module;
+  private readonly runtime: ivm.Reference<Record<string, unknown>>;
   private readonly fns: Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
   private handler: PostHandler | undefined;
   private deathReasonValue: DeathReason | undefined;
@@ -40,6 +47,7 @@ export class Sandbox {
   /** Rejects when the sandbox dies; callers race their calls against it. */
   readonly died: Promise<never>;
   private rejectDied!: (error: SandboxDiedError) => void;
+  private bridgeModule: ivm.Module | undefined;
   private workersModule: ivm.Module | undefined;
   private lastCpuNs = 0n;
 
@@ -47,12 +55,8 @@ export class Sandbox {
     this.memoryMb = memoryMb;
     this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
     this.context = this.isolate.createContextSync();
-    this.runtime = compileRuntime(this.isolate);
-    this.runtime.instantiateSync(this.context, () => {
-      throw new Error("the runtime has no imports");
-    });
-    this.runtime.evaluateSync();
-    const namespace = this.runtime.namespace;
+    this.runtime = compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const namespace = this.runtime;
     const fns = {} as Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
     for (const name of runtimeExports) fns[name] = namespace.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
     this.fns = fns;
@@ -166,15 +170,35 @@ export class Sandbox {
         const from = sources.get(referrer)!;
         if (specifier === "islet:runtime") {
           if (!from.internal) throw new Error(`Cannot import "islet:runtime" from ${from.name}`);
-          return this.runtime;
+          return this.bridge();
         }
         if (specifier === "cloudflare:workers") return this.cloudflareWorkers();
         return compiled.get(resolve(specifier, from))!;
       }),
     );
     await beforeEvaluate();
+    if (this.bridgeModule !== undefined) {
+      // Fill the bridge's bindings before any user module reads them.
+      this.bridgeModule.evaluateSync();
+      const link = this.bridgeModule.namespace.getSync("link", { reference: true }) as ivm.Reference<(runtime: unknown) => void>;
+      await this.guard(this.fns.linkBridge.apply(undefined, [link.derefInto()]));
+    }
     await this.guard(root.evaluate());
     await this.guard(this.fns.setMain.apply(undefined, [root.namespace.derefInto()]));
+  }
+
+  /**
+   * `islet:runtime` as a module, made only when a module imports it: the runtime itself is a
+   * script (it compiles faster), so this small module re-exports what the runtime hands it.
+   */
+  private bridge(): ivm.Module {
+    if (this.bridgeModule === undefined) {
+      this.bridgeModule = this.isolate.compileModuleSync(BRIDGE_SOURCE, { filename: "islet:runtime" });
+      this.bridgeModule.instantiateSync(this.context, () => {
+        throw new Error("the bridge has no imports");
+      });
+    }
+    return this.bridgeModule;
   }
 
   private cloudflareWorkers(): ivm.Module {
@@ -182,7 +206,7 @@ export class Sandbox {
       this.workersModule = this.isolate.compileModuleSync('export { WorkerEntrypoint, RpcTarget, DurableObject, env } from "islet:runtime";', {
         filename: "cloudflare:workers",
       });
-      this.workersModule.instantiateSync(this.context, () => this.runtime);
+      this.workersModule.instantiateSync(this.context, () => this.bridge());
     }
     return this.workersModule;
   }

@@ -14,7 +14,8 @@ import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } fro
 export { DurableObject, RpcTarget, WorkerEntrypoint };
 
 /** The worker's env, also importable as `import { env } from "cloudflare:workers"`. */
-export let env: Record<string, unknown> = {};
+let env: Record<string, unknown> = {};
+const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 
 type Result = [ok: 1, value: unknown, waitUntil: number] | [ok: 0, error: ErrorRecord, waitUntil: number];
 
@@ -32,6 +33,21 @@ export function setEnv(encodedEnv: unknown, now: number): void {
   setClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  for (const listener of envListeners) listener(env);
+}
+
+/** Hands the `islet:runtime` bridge module what it re-exports (see engine/sandbox.ts). */
+export function linkBridge(link: (runtime: unknown) => void): void {
+  link({
+    WorkerEntrypoint,
+    RpcTarget,
+    DurableObject,
+    takeData,
+    onEnv(listener: (value: Record<string, unknown>) => void) {
+      envListeners.push(listener);
+      listener(env);
+    },
+  });
 }
 
 export function setMain(namespace: Record<string, unknown>): void {

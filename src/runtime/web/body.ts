@@ -110,7 +110,7 @@ export class BodyState {
   }
 
   clone(): BodyState {
-    if (this.unusable) throw new TypeError("Body has already been used; it cannot be cloned.");
+    if (this.unusable) throw new TypeError("Cannot clone: the body has already been used.");
     return new BodyState(this.#bytes === null ? null : this.#bytes.slice());
   }
 

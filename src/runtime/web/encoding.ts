@@ -120,9 +120,9 @@ export class TextDecoder {
       .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "")
       .replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
     const settings = toDictionary(options, "TextDecoder options");
-    if (!UTF8_LABELS.includes(name)) throw new RangeError(`The "${toDomString(label)}" encoding is not supported.`);
     this.#fatal = Boolean(settings.fatal);
     this.#ignoreBOM = Boolean(settings.ignoreBOM);
+    if (!UTF8_LABELS.includes(name)) throw new RangeError(`The "${toDomString(label)}" encoding is not supported.`);
   }
 
   get encoding(): string {

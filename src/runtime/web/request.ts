@@ -201,6 +201,7 @@ export class Request {
   }
 
   clone(): Request {
+    const body = this.#body.clone(); // throws TypeError once the body is used
     const copy = new Request(this.#url, {
       method: this.#method,
       headers: this.#headers,
@@ -210,7 +211,7 @@ export class Request {
       credentials: this.#credentials,
       mode: this.#mode,
     });
-    copy.#body = this.#body.clone();
+    copy.#body = body;
     setHeadersGuard(copy.#headers, getHeadersGuard(this.#headers));
     return copy;
   }

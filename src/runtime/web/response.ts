@@ -158,13 +158,14 @@ export class Response {
   }
 
   clone(): Response {
+    const body = this.#body.clone(); // throws TypeError once the body is used
     const copy = new Response(null, { headers: this.#headers });
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
     copy.#type = this.#type;
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
-    copy.#body = this.#body.clone();
+    copy.#body = body;
     setHeadersGuard(copy.#headers, getHeadersGuard(this.#headers));
     return copy;
   }

@@ -212,7 +212,7 @@ describe("Headers against Node", () => {
   it("makes Response.error() and Response.redirect() headers immutable", () => {
     const scenarios: Record<string, (ResponseImpl: typeof NodeResponse) => AnyHeaders> = {
       error: (ResponseImpl) => ResponseImpl.error().headers,
-      redirect: (ResponseImpl) => ResponseImpl.redirect("https://example.com/next").headers,
+      redirect: (ResponseImpl) => ResponseImpl.redirect("https://example.com/next", 302).headers,
       constructed: (ResponseImpl) => new ResponseImpl("x").headers,
     };
     for (const [name, make] of Object.entries(scenarios)) {

@@ -1,0 +1,50 @@
+// The parent worker run inside workerd. Its LOADER binding is workerd's Worker Loader.
+// workerd freezes clocks during execution; they advance across awaited I/O (each RPC), so a batch
+// of loads timed with performance.now() is exact to the timer's 1 ms granularity: batches of
+// `per` loads give per-load means.
+
+const GREET = "export default { greet(n) { return 'hi ' + n; } }";
+const code = () => ({ compatibilityDate: "2026-11-01", mainModule: "w.js", modules: { "w.js": GREET } });
+const kept = [];
+
+async function freshOnce(env) {
+  const w = env.LOADER.load(code());
+  const r = await w.getEntrypoint().greet("x");
+  if (r !== "hi x") throw new Error("unexpected answer " + r);
+}
+
+export default {
+  async fetch(req, env) {
+    const u = new URL(req.url);
+    const q = (k, d) => Number(u.searchParams.get(k) ?? d);
+    if (u.pathname === "/ping") return new Response("ok");
+    if (u.pathname === "/fresh") {
+      const batches = q("batches", 1), per = q("per", 10), out = [];
+      for (let b = 0; b < batches; b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < per; i++) await freshOnce(env);
+        out.push((performance.now() - t0) / per);
+      }
+      return Response.json(out);
+    }
+    if (u.pathname === "/throughput") {
+      const c = q("c", 1), ms = q("ms", 1000);
+      let done = 0;
+      const start = performance.now(), end = start + ms;
+      const loop = async () => { while (performance.now() < end) { await freshOnce(env); done++; } };
+      await Promise.all(Array.from({ length: c }, loop));
+      return Response.json({ perSecond: done / ((performance.now() - start) / 1000) });
+    }
+    if (u.pathname === "/keep") {
+      const from = q("from", 0), to = q("to", 0);
+      for (let i = from; i < to; i++) {
+        const w = env.LOADER.get("w" + i, code);
+        const ep = w.getEntrypoint();
+        await ep.greet("x");
+        kept.push(w);
+      }
+      return Response.json({ live: kept.length });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};

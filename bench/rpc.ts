@@ -1,0 +1,54 @@
+// RPC round trips on a live worker: islet vs capnweb over a MessageChannel. Samples in µs.
+
+import { capnwebRpc } from "./peers/capnweb.ts";
+import { isletRpc } from "./islet.ts";
+import { now, type Subject } from "./stats.ts";
+
+type Rpc = Awaited<ReturnType<typeof isletRpc>>;
+
+export const BIG = "x".repeat(64 * 1024);
+export const CALLBACKS_PER_CALL = 100;
+
+export type RpcKind = "small" | "64KB" | "callback";
+
+function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound: number): Subject {
+  let rpc: Rpc | undefined;
+  const cb = (i: number) => i + 1;
+  const once = async (): Promise<number> => {
+    if (kind === "callback") {
+      const t = now();
+      const acc = await rpc!.callback(CALLBACKS_PER_CALL, cb);
+      const per = ((now() - t) * 1000) / CALLBACKS_PER_CALL;
+      if (acc !== (CALLBACKS_PER_CALL * (CALLBACKS_PER_CALL + 1)) / 2) throw new Error(`${name}: wrong callback sum ${acc}`);
+      return per;
+    }
+    const arg = kind === "small" ? { a: 1, b: "two" } : BIG;
+    const t = now();
+    const res = kind === "small" ? await rpc!.ping(arg) : await rpc!.echo(arg as string);
+    const us = (now() - t) * 1000;
+    if (kind === "64KB" && (res as string).length !== BIG.length) throw new Error(`${name}: wrong echo`);
+    return us;
+  };
+  return {
+    name,
+    perRound,
+    note: kind === "callback" ? `one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided` : undefined,
+    async setup() {
+      rpc = await open();
+      for (let i = 0; i < 20; i++) await once();
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push(await once());
+      return out;
+    },
+    async teardown() {
+      await rpc?.close();
+    },
+  };
+}
+
+export function rpcSubjects(kind: RpcKind, perRound: number): Subject[] {
+  const n = kind === "callback" ? Math.max(2, Math.round(perRound / 20)) : perRound;
+  return [subject("islet", isletRpc, kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
+}
