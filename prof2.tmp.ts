@@ -9,13 +9,11 @@ for (let i = 0; i < N + 20; i++) {
   t = performance.now();
   const iso = new ivm.Isolate({ memoryLimit: 128 }); lap("new Isolate");
   const ctx = iso.createContextSync(); lap("createContextSync");
-  const m = compileRuntime(iso); lap("compileRuntime");
-  m.instantiateSync(ctx, () => { throw 1; }); lap("instantiate");
-  m.evaluateSync(); lap("evaluate");
-  const ns = m.namespace;
+  const s = compileRuntime(iso); lap("compileRuntime");
+  const ns: any = s.runSync(ctx, { reference: true }); lap("run");
   const fns: any = {};
-  for (const n of ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain"]) fns[n] = ns.getSync(n, { reference: true });
-  lap("getSync x11");
+  for (const n of ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge"]) fns[n] = ns.getSync(n, { reference: true });
+  lap("getSync x12");
   const post = new ivm.Callback(() => {}, { ignored: true });
   fns.setup.applySync(undefined, [post, Date.now()], { arguments: { copy: true } }); lap("setup");
   iso.dispose(); lap("dispose");

@@ -1,0 +1,43 @@
+// The targets islet is measured against, evaluated on one run's results.
+
+import type { Scenario } from "./report.ts";
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  met: boolean | null; // null: could not be measured
+}
+
+const row = (results: Scenario[], id: string, name: string) => results.find((s) => s.id === id)?.rows.find((r) => r.name === name)?.summary;
+
+const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
+
+export function evaluateTargets(s: Scenario[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const add = (target: string, value: number | undefined, measured: (v: number) => string, ok: (v: number) => boolean) =>
+    out.push(value === undefined || !Number.isFinite(value) ? { target, measured: "not measured", met: null } : { target, measured: measured(value), met: ok(value) });
+
+  const fresh = row(s, "fresh", "islet");
+  const workerd = row(s, "fresh", "workerd Worker Loader");
+  add("fresh sandbox p50 ≤ 1.5 ms", fresh?.p50, (v) => `${fmt(v)} ms`, (v) => v <= 1.5);
+  add(
+    "fresh sandbox ≤ 0.5 × workerd (ratio of means: workerd samples are batch means)",
+    fresh && workerd ? fresh.mean / workerd.mean : undefined,
+    (v) => `${fmt(v)} × (islet ${fmt(fresh!.mean)} ms / workerd ${fmt(workerd!.mean)} ms)`,
+    (v) => v <= 0.5,
+  );
+  add("warm pool p50 ≤ 0.3 ms", row(s, "warm", "islet warm pool (4)")?.p50, (v) => `${fmt(v)} ms`, (v) => v <= 0.3);
+  const tp = s.filter((x) => x.id.startsWith("throughput-")).map((x) => ({ c: x.title, v: x.rows.find((r) => r.name === "islet")?.summary?.mean ?? NaN }));
+  const best = tp.filter((t) => Number.isFinite(t.v)).sort((a, b) => b.v - a.v)[0];
+  add("throughput ≥ 1,500 fresh sandboxes/s (best concurrency)", best?.v, (v) => `${fmt(v, 0)} /s (${best!.c})`, (v) => v >= 1500);
+  for (const id of ["memory-100", "memory-1000"]) {
+    const m = row(s, id, "islet");
+    add(`≤ 1.2 MB RSS per idle live sandbox (${id.slice(7)} live)`, m?.p50, (v) => `${fmt(v)} MB`, (v) => v <= 1.2);
+  }
+  add("RPC round trip host→sandbox p50 ≤ 25 µs (small argument)", row(s, "rpc-small", "islet")?.p50, (v) => `${fmt(v, 1)} µs`, (v) => v <= 25);
+  add("sandbox→host callback round trip p50 ≤ 25 µs", row(s, "rpc-callback", "islet")?.p50, (v) => `${fmt(v, 1)} µs`, (v) => v <= 25);
+  const ci = row(s, "compute", "islet sandbox");
+  const cn = row(s, "compute", "plain Node");
+  add("compute ≥ 0.9 × plain Node speed (p50 time ratio node/islet)", ci && cn ? cn.p50 / ci.p50 : undefined, (v) => `${fmt(v)} ×`, (v) => v >= 0.9);
+  return out;
+}
