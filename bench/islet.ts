@@ -37,14 +37,17 @@ export interface PoolStats {
   loads: number;
 }
 
-/** The same with warmPool: 4, pausing one event-loop turn between loads so the pool refills. */
-export function isletWarm(perRound: number, stats: PoolStats): Subject {
+/**
+ * The same with warmPool: 4, pausing between loads so the pool refills: one event-loop turn
+ * (`pauseMs` 0, as the issue asks) or a timer of `pauseMs`.
+ */
+export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0): Subject {
   let loader: WorkerLoader;
   const code = greetCode();
   return {
-    name: "islet warm pool (4)",
+    name: pauseMs ? `islet warm pool (4), ${pauseMs} ms pause` : "islet warm pool (4)",
     perRound,
-    note: "one setImmediate turn between loads so the pool can refill",
+    note: pauseMs ? `${pauseMs} ms timer between loads` : "one setImmediate turn between loads",
     async setup() {
       loader = new WorkerLoader({ warmPool: 4, maxWorkers: 500 });
       await fill(loader, 4);
@@ -52,7 +55,7 @@ export function isletWarm(perRound: number, stats: PoolStats): Subject {
     async sample(count) {
       const out: number[] = [];
       for (let i = 0; i < count; i++) {
-        await tick();
+        await (pauseMs ? sleep(pauseMs) : tick());
         stats.loads++;
         if (loader.stats.warmSandboxes > 0) stats.hits++;
         const t = now();

@@ -40,7 +40,6 @@ export async function workerdMemory(counts: number[]): Promise<MemoryResult[]> {
   let wd;
   try {
     wd = await startWorkerd();
-    await wd.get("/ping");
     await sleep(200);
     const before = wd.rssKb();
     const out: MemoryResult[] = [];

@@ -4,12 +4,12 @@
 
 import ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
-import { compileRuntime } from "./runtime-code.ts";
+import { CHUNKS, compileChunk, compileRuntime, type ChunkName } from "./runtime-code.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge"] as const;
+const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk"] as const;
 type RuntimeFunction = (typeof runtimeExports)[number];
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
@@ -63,7 +63,22 @@ export class Sandbox {
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => {});
     const post = new ivm.Callback((op: number, a: unknown, b: unknown, c: unknown, d: unknown) => this.handler?.(op, a, b, c, d), { ignored: true });
-    fns.setup.applySync(undefined, [post, Date.now()], { arguments: { copy: true } });
+    const loadChunk = new ivm.Callback((name: unknown) => this.loadChunk(name));
+    fns.setup.applySync(undefined, [post, loadChunk, Date.now()], { arguments: { copy: true } });
+  }
+
+  private readonly loadedChunks = new Set<ChunkName>();
+
+  /**
+   * Runs one of islet's runtime chunks in this isolate, re-entering it from inside the sandbox's
+   * synchronous request, and hands the chunk's exports to the runtime.
+   */
+  private loadChunk(name: unknown): void {
+    const chunk = CHUNKS.find((known) => known === name);
+    if (chunk === undefined || this.loadedChunks.has(chunk) || !this.alive) return;
+    this.loadedChunks.add(chunk);
+    const exports = compileChunk(this.isolate, chunk).runSync(this.context, { reference: true }) as ivm.Reference<unknown>;
+    this.fns.receiveChunk.applySync(undefined, [chunk, exports.derefInto()]);
   }
 
   /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */

@@ -13,8 +13,7 @@ export function clockNow(): number {
   return now;
 }
 
-export function installFrozenClock(global: Record<string, unknown>): void {
-  const RealDate = Date;
+export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor): void {
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
     if (new.target === undefined) return new RealDate(now).toString();
     return Reflect.construct(RealDate, args.length === 0 ? [now] : args, new.target);

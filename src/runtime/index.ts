@@ -7,7 +7,8 @@ import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
-import { requestFromRecord, responseToRecord, Response, type RequestRecord } from "./web/fetch.ts";
+import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
+import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 
@@ -23,8 +24,15 @@ let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
 const waitUntils = new Map<number, Promise<unknown>[]>();
 
-export function setup(post: (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void, now: number): void {
+export { receiveChunk };
+
+export function setup(
+  post: (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void,
+  loadChunk: (name: "web") => void,
+  now: number,
+): void {
   setPost(post);
+  setChunkLoader(loadChunk);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>);
 }
@@ -141,6 +149,7 @@ async function run(invocationId: number, entry: string, method: string, args: un
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw notImplemented(method);
   if (isFetch) {
+    const { requestFromRecord, responseToRecord, Response } = web();
     const request = requestFromRecord(args[0] as RequestRecord);
     const response = await (handlerStyle ? fn.call(receiver, request, env, ctx) : fn.call(receiver, request));
     if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");

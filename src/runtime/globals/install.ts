@@ -1,41 +1,44 @@
-// The eager part of the sandbox's global scope. Keep it tiny: every line here is paid by every
-// fresh sandbox. Anything heavier goes behind defineLazy.
+// The sandbox's global scope. Every global islet adds is an accessor that builds its value on
+// first touch, so a fresh sandbox pays only for defining them: keep this list cheap.
 
+import { web } from "../chunks.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
-import { defineLazy, defineValue } from "./lazy.ts";
-import { installTimers } from "./timers.ts";
-import * as web from "../web/fetch.ts";
-import * as encoding from "../web/encoding.ts";
 import { fetch } from "./fetch.ts";
+import { defineLazy, defineValue } from "./lazy.ts";
+import { timerGlobals } from "./timers.ts";
 
 export function installGlobals(global: Record<string, unknown>): void {
-  installFrozenClock(global);
-  installTimers(global);
-  defineValue(global, "console", createConsole());
+  // Date and performance are replaced the first time either is touched, together.
+  const RealDate = global.Date as DateConstructor;
+  let installed = false;
+  const clock = () => {
+    if (!installed) installFrozenClock(global, RealDate);
+    installed = true;
+  };
+  defineLazy(global, "Date", () => (clock(), global.Date));
+  defineLazy(global, "performance", () => (clock(), global.performance));
+  defineLazy(global, "console", createConsole);
+  for (const [name, value] of timerGlobals()) defineValue(global, name, value);
   defineValue(global, "self", global);
   defineValue(global, "fetch", fetch);
-  defineLazy(global, "Headers", () => web.Headers);
-  defineLazy(global, "Request", () => web.Request);
-  defineLazy(global, "Response", () => web.Response);
-  defineLazy(global, "TextEncoder", () => encoding.TextEncoder);
-  defineLazy(global, "TextDecoder", () => encoding.TextDecoder);
-  removeSharedMemory(global);
+  for (const name of ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"] as const) defineLazy(global, name, () => web()[name]);
+  delete global.SharedArrayBuffer;
+  const wasm = global.WebAssembly;
+  defineLazy(global, "WebAssembly", () => withoutSharedMemory(wasm));
 }
 
-// No SharedArrayBuffer: together with a second thread it is a high-resolution timer.
-function removeSharedMemory(global: Record<string, unknown>): void {
-  delete global.SharedArrayBuffer;
-  const wasm = global.WebAssembly as { Memory?: new (descriptor: { shared?: boolean }) => unknown } | undefined;
-  if (wasm && typeof wasm.Memory === "function") {
-    const RealMemory = wasm.Memory;
-    const Memory = function Memory(this: unknown, descriptor: { shared?: boolean }) {
-      if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be called with new");
-      if (descriptor && descriptor.shared) throw new TypeError("Shared WebAssembly memory is not available in the sandbox.");
-      return Reflect.construct(RealMemory, [descriptor], new.target);
-    };
-    Object.defineProperty(Memory, "prototype", { value: RealMemory.prototype });
-    Object.defineProperty(RealMemory.prototype, "constructor", { value: Memory, writable: true, configurable: true });
-    Object.defineProperty(wasm, "Memory", { value: Memory, writable: true, configurable: true });
-  }
+// No shared memory: together with a second thread it is a high-resolution timer.
+function withoutSharedMemory(wasm: unknown): unknown {
+  const RealMemory = (wasm as { Memory?: new (descriptor: { shared?: boolean }) => unknown }).Memory;
+  if (typeof RealMemory !== "function") return wasm;
+  const Memory = function Memory(this: unknown, descriptor: { shared?: boolean }) {
+    if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be called with new");
+    if (descriptor && descriptor.shared) throw new TypeError("Shared WebAssembly memory is not available in the sandbox.");
+    return Reflect.construct(RealMemory, [descriptor], new.target);
+  };
+  Object.defineProperty(Memory, "prototype", { value: RealMemory.prototype });
+  Object.defineProperty(RealMemory.prototype, "constructor", { value: Memory, writable: true, configurable: true });
+  Object.defineProperty(wasm, "Memory", { value: Memory, writable: true, configurable: true });
+  return wasm;
 }

@@ -43,15 +43,18 @@ export function forgetTimers(): void {
   timers.clear();
 }
 
-export function installTimers(global: Record<string, unknown>): void {
-  const define = (name: string, value: unknown) =>
-    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
-  define("setTimeout", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, false));
-  define("setInterval", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, true));
-  define("clearTimeout", clear);
-  define("clearInterval", clear);
-  define("queueMicrotask", (callback: unknown) => {
-    if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
-    Promise.resolve().then(() => (callback as () => void)());
-  });
+export function timerGlobals(): [string, unknown][] {
+  return [
+    ["setTimeout", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, false)],
+    ["setInterval", (callback: unknown, delay?: unknown, ...args: unknown[]) => schedule(callback, delay, args, true)],
+    ["clearTimeout", clear],
+    ["clearInterval", clear],
+    [
+      "queueMicrotask",
+      (callback: unknown) => {
+        if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
+        Promise.resolve().then(() => (callback as () => void)());
+      },
+    ],
+  ];
 }

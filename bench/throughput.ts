@@ -1,0 +1,23 @@
+// Fresh sandboxes per second at a given concurrency: islet in this process, workerd inside workerd.
+
+import { isletThroughput } from "./islet.ts";
+import { startWorkerd, type Workerd } from "./peers/workerd.ts";
+import type { Subject } from "./stats.ts";
+
+export function throughputSubjects(concurrency: number, ms: number, shared: { workerd?: Promise<Workerd> }): Subject[] {
+  return [
+    { name: "islet", perRound: 1, sample: async () => [await isletThroughput(concurrency, ms)] },
+    {
+      name: "workerd Worker Loader",
+      perRound: 1,
+      note: "loops inside the parent worker (one workerd process, one thread)",
+      async setup() {
+        await (shared.workerd ??= startWorkerd());
+      },
+      async sample() {
+        const wd = await shared.workerd!;
+        return [(await wd.get<{ perSecond: number }>(`/throughput?c=${concurrency}&ms=${ms}`)).perSecond];
+      },
+    },
+  ];
+}
