@@ -1,6 +1,7 @@
 // RPC round trips on a live worker: islet vs capnweb over a MessageChannel. Samples in µs.
 
 import { capnwebRpc } from "./peers/capnweb.ts";
+import { ivmRpc } from "./peers/ivm.ts";
 import { isletRpc } from "./islet.ts";
 import { now, type Subject } from "./stats.ts";
 
@@ -50,5 +51,7 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
 
 export function rpcSubjects(kind: RpcKind, perRound: number): Subject[] {
   const n = kind === "callback" ? Math.max(2, Math.round(perRound / 20)) : perRound;
-  return [subject("islet", isletRpc, kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
+  const subjects = [subject("islet", isletRpc, kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
+  if (kind !== "callback") subjects.push(subject("isolated-vm bare apply (floor)", ivmRpc as () => Promise<Rpc>, kind, n));
+  return subjects;
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { isletCompute, isletFresh, isletWarm, type PoolStats } from "./islet.ts";
 import { machineInfo } from "./machine.ts";
 import { isletMemory, workerdMemory, type MemoryResult } from "./memory.ts";
+import { ivmFresh } from "./peers/ivm.ts";
 import { childProcessFresh, plainNodeCompute, workerThreadsFresh } from "./peers/node.ts";
 import { quickjsCompute, quickjsFresh } from "./peers/quickjs.ts";
 import { killAllWorkerd, workerdFresh, type Workerd } from "./peers/workerd.ts";
@@ -46,7 +47,7 @@ scenarios.push({
   better: "lower",
   note: "islet and quickjs time the whole cycle; workerd loops inside its parent worker; Node peers are timed to the first answer, their teardown awaited untimed.",
   rows: await roundRobin(
-    [isletFresh(cfg.fresh), workerdFresh(cfg.workerdBatches), quickjsFresh(cfg.fresh), workerThreadsFresh(cfg.slowThreads), childProcessFresh(cfg.child)],
+    [isletFresh(cfg.fresh), ivmFresh(cfg.fresh), workerdFresh(cfg.workerdBatches), quickjsFresh(cfg.fresh), workerThreadsFresh(cfg.slowThreads), childProcessFresh(cfg.child)],
     cfg.rounds,
   ),
 });

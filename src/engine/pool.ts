@@ -28,13 +28,20 @@ export class SandboxPool {
   private scheduleRefill(): void {
     if (this.refillScheduled || this.closed || this.ready.length >= this.size) return;
     this.refillScheduled = true;
-    // One sandbox per turn of the event loop, so refilling never holds the loop for long.
-    setImmediate(() => {
+    // One sandbox per turn of the event loop, and only while no call is waiting on a sandbox:
+    // creating one holds the main thread for most of a millisecond, which must not land on a
+    // request in flight. Under sustained load the pool stays empty and starts are fresh.
+    const refill = () => {
+      if (this.closed || this.ready.length >= this.size) {
+        this.refillScheduled = false;
+        return;
+      }
+      if (Sandbox.pending > 0) return void setTimeout(refill, 1);
       this.refillScheduled = false;
-      if (this.closed || this.ready.length >= this.size) return;
       this.ready.push(Sandbox.create(this.memoryMb));
       this.scheduleRefill();
-    });
+    };
+    setImmediate(refill);
   }
 
   close(): void {

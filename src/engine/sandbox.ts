@@ -9,7 +9,7 @@ import { CHUNKS, compileChunk, compileRuntime, type ChunkName } from "./runtime-
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk"] as const;
+const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk", "awaitMain"] as const;
 type RuntimeFunction = (typeof runtimeExports)[number];
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
@@ -23,9 +23,9 @@ export interface ModuleSource {
 }
 
 const BRIDGE_SOURCE = `
-export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData;
+export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady;
 export function link(runtime) {
-  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData } = runtime);
+  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData, mainReady } = runtime);
   runtime.onEnv((value) => { env = value; });
 }`;
 
@@ -115,13 +115,19 @@ export class Sandbox {
     else this.deathListeners.push(listener);
   }
 
+  /** Calls into any sandbox that have not answered yet: the pool refills only when this is 0. */
+  static pending = 0;
+
   /** Calls a runtime function with copied arguments and awaits its (copied) result. */
   async call(name: RuntimeFunction, args: unknown[]): Promise<unknown> {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
+    Sandbox.pending++;
     try {
       return await Promise.race([this.fns[name].apply(undefined, args, copyInOut), this.died]);
     } catch (error) {
       throw this.translate(error);
+    } finally {
+      Sandbox.pending--;
     }
   }
 
@@ -154,6 +160,7 @@ export class Sandbox {
     lookup: (name: string) => ModuleSource,
     resolve: (specifier: string, referrer: ModuleSource) => string,
     beforeEvaluate: () => Promise<void>,
+    mayAwaitAtTopLevel = false,
   ): Promise<void> {
     const compiled = new Map<string, ivm.Module>();
     const sources = new Map<ivm.Module, ModuleSource>();
@@ -180,8 +187,15 @@ export class Sandbox {
       return module;
     };
     const root = await compile(main);
+    // isolated-vm's evaluate() does not wait for a top-level await. An entry module that imports
+    // the main module runs only once main has settled, and tells the runtime so.
+    const entry = mayAwaitAtTopLevel
+      ? this.isolate.compileModuleSync(`import * as main from ${JSON.stringify(main)}; import { mainReady } from "islet:runtime"; mainReady(main);`, { filename: "islet:entry" })
+      : root;
+    if (entry !== root) sources.set(entry, { name: "islet:entry", source: "", internal: true });
     await this.guard(
-      root.instantiate(this.context, (specifier, referrer) => {
+      entry.instantiate(this.context, (specifier, referrer) => {
+        if (referrer === entry && specifier === main) return root;
         const from = sources.get(referrer)!;
         if (specifier === "islet:runtime") {
           if (!from.internal) throw new Error(`Cannot import "islet:runtime" from ${from.name}`);
@@ -198,8 +212,9 @@ export class Sandbox {
       const link = this.bridgeModule.namespace.getSync("link", { reference: true }) as ivm.Reference<(runtime: unknown) => void>;
       await this.guard(this.fns.linkBridge.apply(undefined, [link.derefInto()]));
     }
-    await this.guard(root.evaluate());
-    await this.guard(this.fns.setMain.apply(undefined, [root.namespace.derefInto()]));
+    await this.guard(entry.evaluate());
+    if (entry === root) await this.guard(this.fns.setMain.apply(undefined, [root.namespace.derefInto()]));
+    else await this.call("awaitMain", []);
   }
 
   /**
@@ -227,10 +242,13 @@ export class Sandbox {
   }
 
   private async guard<T>(promise: Promise<T>): Promise<T> {
+    Sandbox.pending++;
     try {
       return await Promise.race([promise, this.died]);
     } catch (error) {
       throw this.translate(error);
+    } finally {
+      Sandbox.pending--;
     }
   }
 

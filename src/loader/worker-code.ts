@@ -55,6 +55,8 @@ export interface PreparedModule extends ModuleSource {
 export interface PreparedCode {
   main: string;
   modules: Map<string, PreparedModule>;
+  /** Some module mentions `await`: it may use top-level await, which start-up must wait for. */
+  mayAwaitAtTopLevel: boolean;
 }
 
 export const MAX_MODULES = 1_000;
@@ -147,11 +149,17 @@ function parseJson(text: string, name: string): unknown {
 
 const tsCache = new Map<string, string>();
 const TS_CACHE_LIMIT = 500;
+/** How often TypeScript was transpiled versus served from the content cache. */
+export const typeScriptCacheStats = { transpiled: 0, hits: 0 };
 
 export function transpileTypeScript(source: string, name: string): string {
   const key = createHash("sha256").update(name).update("\0").update(source).digest("base64");
   const cached = tsCache.get(key);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    typeScriptCacheStats.hits++;
+    return cached;
+  }
+  typeScriptCacheStats.transpiled++;
   let code: string;
   try {
     code = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "inline", logLevel: "silent" }).code;
@@ -234,7 +242,9 @@ export function prepareModules(code: WorkerCode): PreparedCode {
   for (const [name, { kind, value }] of classified) {
     modules.set(name, prepareOne(name, kind, value, classified, names));
   }
-  return { main: normalizeName(code.mainModule), modules };
+  let mayAwaitAtTopLevel = false;
+  for (const module of modules.values()) if (module.kind !== "text" && module.kind !== "json" && /\bawait\b/.test(module.source)) mayAwaitAtTopLevel = true;
+  return { main: normalizeName(code.mainModule), modules, mayAwaitAtTopLevel };
 }
 
 function prepareOne(name: string, kind: ModuleKind, value: unknown, all: Map<string, { kind: ModuleKind }>, names: Set<string>): PreparedModule {

@@ -96,6 +96,7 @@ export class Worker {
           for (const module of modules.values()) if (module.bytes !== undefined) sandbox.send("putData", [module.name, module.bytes]);
           await sandbox.call("setEnv", [worker.peer.encode(config.env), Date.now()]);
         },
+        config.code.mayAwaitAtTopLevel,
       );
       return worker;
     } catch (error) {

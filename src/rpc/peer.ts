@@ -23,7 +23,6 @@ export class Peer {
   private nextId = 1;
   private readonly imported = new Map<string, WeakRef<object>>();
   private readonly finalizer = new FinalizationRegistry<number>((capId) => this.calls.release(capId));
-  private closed = false;
 
   constructor(private readonly calls: SandboxCalls) {}
 
@@ -102,13 +101,13 @@ export class Peer {
   }
 
   close(): void {
-    this.closed = true;
     this.exported.clear();
     this.exportIds.clear();
   }
 
   private async invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
-    if (this.closed || isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
+    // Once the worker is gone, calls.invoke fails with the reason it went (limit, disposal).
+    if (isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
     const result = await this.calls.invoke(id, method, this.encode(args));
     return this.decode(result);
   }

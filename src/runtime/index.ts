@@ -51,6 +51,7 @@ export function linkBridge(link: (runtime: unknown) => void): void {
     RpcTarget,
     DurableObject,
     takeData,
+    mainReady,
     onEnv(listener: (value: Record<string, unknown>) => void) {
       envListeners.push(listener);
       listener(env);
@@ -60,6 +61,19 @@ export function linkBridge(link: (runtime: unknown) => void): void {
 
 export function setMain(namespace: Record<string, unknown>): void {
   main = namespace;
+}
+
+let resolveMain!: () => void;
+const mainSettled = new Promise<void>((resolve) => (resolveMain = resolve));
+
+/** Called by the entry module once the main module (and its top-level await) has finished. */
+function mainReady(namespace: Record<string, unknown>): void {
+  setMain(namespace);
+  resolveMain();
+}
+
+export function awaitMain(): Promise<void> {
+  return mainSettled;
 }
 
 export function putData(name: string, bytes: Uint8Array): void {

@@ -133,9 +133,26 @@ test("a top-level exception keeps its name and message", async () => {
 });
 
 test("TypeScript is transpiled once per distinct source", async () => {
-  const code: WorkerCode = { compatibilityDate, mainModule: "a.ts", modules: { "a.ts": `export default { run: (): number => 7 };` } };
-  const { transpileTypeScript } = await import("../../src/loader/worker-code.ts");
-  const first = transpileTypeScript(`export default { run: (): number => 7 };`, "a.ts");
-  assert.equal(transpileTypeScript(`export default { run: (): number => 7 };`, "a.ts"), first);
-  assert.equal(await run(code), 7);
+  const { typeScriptCacheStats } = await import("../../src/loader/worker-code.ts");
+  const source = `export default { run: (): number => ${Math.random()} };`;
+  const code: WorkerCode = { compatibilityDate, mainModule: "a.ts", modules: { "a.ts": source } };
+  const before = { ...typeScriptCacheStats };
+  const first = await run(code);
+  assert.equal(await run(code), first);
+  assert.equal(await run({ ...code, modules: { "a.ts": source } }), first);
+  assert.equal(typeScriptCacheStats.transpiled - before.transpiled, 1);
+  assert.equal(typeScriptCacheStats.hits - before.hits, 2);
+});
+
+test("top-level await is waited for before the first call", async () => {
+  const code: WorkerCode = {
+    compatibilityDate,
+    mainModule: "main.js",
+    modules: {
+      "main.js": `import { settings } from "./settings.js"; export default { run: () => settings };`,
+      "settings.js": `export const settings = await new Promise((resolve) => setTimeout(() => resolve({ ready: true }), 20));`,
+    },
+  };
+  assert.deepEqual(await run(code), { ready: true });
+  await assert.rejects(run({ compatibilityDate, mainModule: "a.js", modules: { "a.js": `await null; throw new TypeError("late failure"); export default {};` } }), { name: "TypeError", message: "late failure" });
 });

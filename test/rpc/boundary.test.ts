@@ -171,3 +171,12 @@ test("nothing the sandbox receives walks back to the host", async () => {
   }, new T(), { a: 1 })) as string[];
   assert.deepEqual(result, ["fnCtor=undefined", "targetCtor=undefined", "dataCtor=undefined", "errCtor=undefined", "proto=true", "globalProcess=undefinedundefinedundefined"]);
 });
+
+test("a stub of a worker that is gone fails with WorkerDisposedError", async () => {
+  const { WorkerDisposedError } = await import("../../src/index.ts");
+  const stub = loader.load(js(`export default { make() { return (x) => x * 2; } }`));
+  const double = (await stub.getEntrypoint().make()) as (x: number) => Promise<number>;
+  assert.equal(await double(4), 8);
+  stub.dispose();
+  await assert.rejects(double(4), WorkerDisposedError);
+});
