@@ -2,29 +2,10 @@
 // sandbox's own stack (which names only its modules). To a sandbox: name and message only, so no
 // host path or stack frame leaks in.
 
-import type { ErrorRecord } from "../runtime/wire.ts";
-
-const standard: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
+import { errorFromRecord, type ErrorRecord } from "../runtime/wire.ts";
 
 export function errorFromSandbox(record: unknown): Error {
-  const r = (record ?? {}) as Partial<ErrorRecord>;
-  const name = typeof r.name === "string" ? r.name.slice(0, 200) : "Error";
-  const message = typeof r.message === "string" ? r.message : "";
-  const Class = Object.prototype.hasOwnProperty.call(standard, name) ? standard[name] : Error;
-  const error = new Class(message);
-  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
-  if (typeof r.stack === "string") {
-    Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
-  }
-  return error;
+  return errorFromRecord(record, true);
 }
 
 export function errorForSandbox(error: unknown): ErrorRecord {

@@ -1,7 +1,7 @@
 // The isolate's only line to the host: one fire-and-forget callback (`post`) out, and the
 // entry functions in index.ts that the host calls in. Replies to `post` come back via settle().
 
-import type { ErrorRecord } from "./wire.ts";
+import { errorFromRecord } from "./wire.ts";
 
 export const Op = {
   Call: 1, // (callId, capId, method, encodedArgs)
@@ -53,24 +53,5 @@ export function settle(callId: number, ok: number, payload: unknown): void {
   if (entry === undefined) return;
   pending.delete(callId);
   if (ok === 1) entry.resolve(payload);
-  else entry.reject(errorFromRecord(payload as ErrorRecord));
-}
-
-const errorClasses: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-export function errorFromRecord(record: ErrorRecord): Error {
-  const name = record && typeof record.name === "string" ? record.name : "Error";
-  const message = record && typeof record.message === "string" ? record.message : "";
-  const Class = Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
-  const error = new Class(message);
-  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
-  return error;
+  else entry.reject(errorFromRecord(payload));
 }

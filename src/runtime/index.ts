@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { setPost, settle as settleRequest, errorFromRecord } from "./bridge.ts";
+import { setPost, settle as settleRequest } from "./bridge.ts";
 import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -266,4 +266,3 @@ function loopbackEntrypoint(entry: string, props: unknown): unknown {
   });
 }
 
-export { errorFromRecord };

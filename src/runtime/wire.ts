@@ -181,3 +181,29 @@ export function errorToRecord(error: unknown): ErrorRecord {
   }
   return { name: "Error", message: `Uncaught ${message}` };
 }
+
+const errorClasses: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/**
+ * Rebuilds an error from the other side with this realm's class of the same name (or Error with
+ * that name). The stack is kept only when `stack` is true: the host keeps the sandbox's stack,
+ * which names only sandbox modules; the sandbox never gets one from the host.
+ */
+export function errorFromRecord(record: unknown, stack = false): Error {
+  const r = (record ?? {}) as Partial<ErrorRecord>;
+  const name = typeof r.name === "string" ? r.name.slice(0, 200) : "Error";
+  const message = typeof r.message === "string" ? r.message : "";
+  const Class = Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
+  const error = new Class(message);
+  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
+  if (stack && typeof r.stack === "string") Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
+  return error;
+}
