@@ -22,6 +22,8 @@ export interface ModuleSource {
   internal?: boolean;
 }
 
+const SYNC_COMPILE_MAX_CHARS = 64 * 1024;
+
 const BRIDGE_SOURCE = `
 export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady;
 export function link(runtime) {
@@ -131,6 +133,20 @@ export class Sandbox {
     }
   }
 
+  /** Calls a runtime function that runs only islet's code (no user code) in place. */
+  callSync(name: RuntimeFunction, args: unknown[]): unknown {
+    return this.syncStep(() => this.fns[name].applySync(undefined, args, { arguments: { copy: true }, result: { copy: true } }));
+  }
+
+  private syncStep<T>(step: () => T): T {
+    if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
+    try {
+      return step();
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
   /** Fire-and-forget call (timer fires, replies to requests). */
   send(name: RuntimeFunction, args: unknown[]): void {
     if (!this.alive) return;
@@ -159,7 +175,7 @@ export class Sandbox {
     main: string,
     lookup: (name: string) => ModuleSource,
     resolve: (specifier: string, referrer: ModuleSource) => string,
-    beforeEvaluate: () => Promise<void>,
+    beforeEvaluate: () => void,
     mayAwaitAtTopLevel = false,
   ): Promise<void> {
     const compiled = new Map<string, ivm.Module>();
@@ -170,7 +186,12 @@ export class Sandbox {
       const source = lookup(name);
       let module: ivm.Module;
       try {
-        module = await this.guard(this.isolate.compileModule(source.source, { filename: name }));
+        // Parsing runs no user code but holds the calling thread: small sources compile in place
+        // (saving a thread hop), large ones on isolated-vm's pool so the host loop stays free.
+        module =
+          source.source.length <= SYNC_COMPILE_MAX_CHARS
+            ? this.isolate.compileModuleSync(source.source, { filename: name })
+            : await this.guard(this.isolate.compileModule(source.source, { filename: name }));
       } catch (error) {
         if (error instanceof SandboxDiedError) throw error;
         throw new WorkerCodeError(`${(error as Error).name}: ${(error as Error).message}`, name);
@@ -193,8 +214,8 @@ export class Sandbox {
       ? this.isolate.compileModuleSync(`import * as main from ${JSON.stringify(main)}; import { mainReady } from "islet:runtime"; mainReady(main);`, { filename: "islet:entry" })
       : root;
     if (entry !== root) sources.set(entry, { name: "islet:entry", source: "", internal: true });
-    await this.guard(
-      entry.instantiate(this.context, (specifier, referrer) => {
+    this.syncStep(() =>
+      entry.instantiateSync(this.context, (specifier, referrer) => {
         if (referrer === entry && specifier === main) return root;
         const from = sources.get(referrer)!;
         if (specifier === "islet:runtime") {
@@ -205,7 +226,7 @@ export class Sandbox {
         return compiled.get(resolve(specifier, from))!;
       }),
     );
-    await beforeEvaluate();
+    beforeEvaluate();
     if (this.bridgeModule !== undefined) {
       // Fill the bridge's bindings before any user module reads them.
       this.bridgeModule.evaluateSync();
@@ -213,7 +234,7 @@ export class Sandbox {
       await this.guard(this.fns.linkBridge.apply(undefined, [link.derefInto()]));
     }
     await this.guard(entry.evaluate());
-    if (entry === root) await this.guard(this.fns.setMain.apply(undefined, [root.namespace.derefInto()]));
+    if (entry === root) this.syncStep(() => this.fns.setMain.applySync(undefined, [root.namespace.derefInto()]));
     else await this.call("awaitMain", []);
   }
 

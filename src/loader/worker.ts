@@ -92,9 +92,9 @@ export class Worker {
         main,
         (name) => modules.get(name)!,
         (specifier, referrer) => worker.resolve(specifier, referrer.name),
-        async () => {
-          for (const module of modules.values()) if (module.bytes !== undefined) sandbox.send("putData", [module.name, module.bytes]);
-          await sandbox.call("setEnv", [worker.peer.encode(config.env), Date.now()]);
+        () => {
+          for (const module of modules.values()) if (module.bytes !== undefined) sandbox.callSync("putData", [module.name, module.bytes]);
+          sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now()]);
         },
         config.code.mayAwaitAtTopLevel,
       );
