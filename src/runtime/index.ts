@@ -117,7 +117,7 @@ function reportUncaught(error: unknown): void {
   );
 }
 
-function notImplemented(method: string): TypeError {
+function missingMethod(method: string): TypeError {
   return new TypeError(`The RPC receiver does not implement the method "${method}".`);
 }
 
@@ -161,7 +161,7 @@ async function run(invocationId: number, entry: string, method: string, args: un
   const ctx = createContext(invocationId, props);
   const { receiver, handlerStyle } = instantiate(entry, ctx);
   const fn = findMethod(receiver, method);
-  if (fn === undefined) throw notImplemented(method);
+  if (fn === undefined) throw missingMethod(method);
   if (isFetch) {
     const { requestFromRecord, responseToRecord, Response } = web();
     const request = requestFromRecord(args[0] as RequestRecord);
@@ -211,7 +211,7 @@ export function invoke(invocationId: number, capId: number, method: string | nul
         return (target as (...a: unknown[]) => unknown)(...args);
       }
       const fn = findMethod(target, method);
-      if (fn === undefined) throw notImplemented(method);
+      if (fn === undefined) throw missingMethod(method);
       return fn.apply(target, args);
     },
     true,

@@ -4,19 +4,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TextDecoder, TextEncoder } from "../../../src/runtime/web/encoding.ts";
+import { outcome, type Outcome } from "./differential.ts";
 
 const NodeTextDecoder = globalThis.TextDecoder;
 const NodeTextEncoder = globalThis.TextEncoder;
 
-type Outcome = { value: unknown } | { error: string };
-
-function outcome(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (error) {
-    return { error: (error as Error).constructor.name };
-  }
-}
 
 interface DecodeOptions {
   fatal?: boolean;

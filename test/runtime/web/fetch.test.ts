@@ -2,6 +2,7 @@
 // plus the record converters that carry them across the sandbox boundary.
 
 import assert from "node:assert/strict";
+import { outcome, type Outcome } from "./differential.ts";
 import { afterEach, describe, it } from "node:test";
 import {
   BODY_SOURCE,
@@ -22,15 +23,6 @@ type RequestClass = typeof NodeRequest;
 const OurResponse = Response as unknown as ResponseClass;
 const OurRequest = Request as unknown as RequestClass;
 
-type Outcome = { value: unknown } | { error: string };
-
-function outcome(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (error) {
-    return { error: (error as Error).constructor.name };
-  }
-}
 
 async function settle(promise: () => Promise<unknown>): Promise<Outcome> {
   try {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Headers, getHeadersGuard, setHeadersGuard } from "../../../src/runtime/web/headers.ts";
 import { Response } from "../../../src/runtime/web/fetch.ts";
+import { outcome, type Outcome } from "./differential.ts";
 
 const NodeHeaders = globalThis.Headers;
 const NodeResponse = globalThis.Response;
@@ -12,15 +13,6 @@ type HeadersClass = new (init?: unknown) => AnyHeaders;
 
 const OurHeaders = Headers as unknown as HeadersClass;
 
-type Outcome = { value: unknown } | { error: string };
-
-function outcome(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (error) {
-    return { error: (error as Error).constructor.name };
-  }
-}
 
 /** Runs `scenario` against both implementations and asserts the same result or error type. */
 function assertSame(scenario: (HeadersImpl: HeadersClass) => unknown, message?: string): Outcome {
