@@ -17,11 +17,7 @@ export function isletFresh(perRound: number): Subject {
     async sample(count) {
       const out: number[] = [];
       for (let i = 0; i < count; i++) {
-        const t = now();
-        const stub = loader.load(code);
-        await stub.getEntrypoint().greet("x");
-        stub.dispose();
-        out.push(now() - t);
+        out.push(await timeFreshCall(loader, code));
       }
       return out;
     },
@@ -29,6 +25,15 @@ export function isletFresh(perRound: number): Subject {
       await loader?.close();
     },
   };
+}
+
+/** One sample: load() + first RPC answered + dispose. */
+async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
+  const t = now();
+  const stub = loader.load(code);
+  await stub.getEntrypoint().greet("x");
+  stub.dispose();
+  return now() - t;
 }
 
 export interface PoolStats {
@@ -58,11 +63,7 @@ export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0): Subj
         await (pauseMs ? sleep(pauseMs) : tick());
         stats.loads++;
         if (loader.stats.warmSandboxes > 0) stats.hits++;
-        const t = now();
-        const stub = loader.load(code);
-        await stub.getEntrypoint().greet("x");
-        stub.dispose();
-        out.push(now() - t);
+        out.push(await timeFreshCall(loader, code));
       }
       return out;
     },

@@ -104,9 +104,3 @@ function warmUp(): void {
     isolate.dispose();
   }
 }
-
-/** For start-up: read every bundle once so the first sandbox does not pay for the file reads. */
-export function runtimeSource(): string {
-  for (const name of CHUNKS) load(`runtime-${name}.js`);
-  return load("runtime.js").source;
-}

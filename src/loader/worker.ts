@@ -5,6 +5,7 @@
 import {
   DataCloneError,
   IsletError,
+  LimitError,
   SubrequestLimitError,
   WorkerCodeError,
   WorkerDisposedError,
@@ -36,8 +37,6 @@ export interface LogEntry {
 
 interface Invocation {
   id: number;
-  entrypoint: string;
-  method: string;
   limits: ResolvedLimits;
   logs: LogEntry[];
   droppedLogs: number;
@@ -85,7 +84,7 @@ export class Worker {
   static async start(sandbox: Sandbox, config: WorkerConfig): Promise<Worker> {
     const worker = new Worker(sandbox, config);
     const watch = new Watch(sandbox, config.limits, (reason) => sandbox.kill(reason));
-    const startup: Invocation = worker.track("(startup)", "(startup)", config.limits, () => {});
+    const startup: Invocation = worker.track(config.limits, () => {});
     try {
       const { modules, main } = config.code;
       await sandbox.loadModules(
@@ -163,7 +162,7 @@ export class Worker {
     let failInvocation!: (error: Error) => void;
     const failed = new Promise<never>((_, reject) => (failInvocation = reject));
     failed.catch(() => {});
-    const invocation = this.track(entrypoint, method, limits, (error) => failInvocation(error));
+    const invocation = this.track(limits, (error) => failInvocation(error));
     const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
     const eventTimestamp = Date.now();
     let outcome: Outcome = "ok";
@@ -191,7 +190,7 @@ export class Worker {
     } catch (error) {
       const translated = this.translate(error);
       if (outcome === "ok") {
-        outcome = translated instanceof IsletError && "outcome" in translated ? ((translated as { outcome: Outcome }).outcome) : translated instanceof WorkerDisposedError ? "canceled" : "exception";
+        outcome = translated instanceof LimitError ? translated.outcome : translated instanceof WorkerDisposedError ? "canceled" : "exception";
         exceptions.push({ name: translated.name, message: translated.message, timestamp: Date.now() });
       }
       throw translated;
@@ -219,8 +218,8 @@ export class Worker {
     return new Error(String(error));
   }
 
-  private track(entrypoint: string, method: string, limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, entrypoint, method, limits, logs: [], droppedLogs: 0, subRequests: 0, fail };
+  private track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
+    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, subRequests: 0, fail };
     this.inflight.add(invocation);
     return invocation;
   }

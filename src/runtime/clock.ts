@@ -9,10 +9,6 @@ export function setClock(ms: number): void {
   if (origin === 0) origin = ms;
 }
 
-export function clockNow(): number {
-  return now;
-}
-
 export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor): void {
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
     if (new.target === undefined) return new RealDate(now).toString();
