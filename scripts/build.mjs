@@ -1,19 +1,39 @@
-// Builds the in-isolate runtime bundle (dist/runtime.js) and compiles the host package (dist/).
+// Builds the in-isolate runtime (dist/runtime.js and one dist/runtime-<chunk>.js per lazily loaded
+// chunk, listed in dist/runtime-chunks.json) and compiles the host package (dist/).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+
+// Each chunk is loaded the first time a sandbox touches one of its APIs (src/runtime/platform.ts).
+const chunks = {
+  web: "src/runtime/web/index.ts",
+  url: "src/runtime/web/url/index.ts",
+  events: "src/runtime/web/events/index.ts",
+  streams: "src/runtime/web/streams/index.ts",
+  crypto: "src/runtime/web/crypto/index.ts",
+  node: "src/runtime/node/index.ts",
+};
 
 mkdirSync("dist", { recursive: true });
+const bundles = [["src/runtime/index.ts", "dist/runtime.js"]];
+const built = [];
+for (const [name, entry] of Object.entries(chunks)) {
+  if (!existsSync(entry)) continue;
+  bundles.push([entry, `dist/runtime-${name}.js`]);
+  built.push(name);
+}
+
 // Scripts, not modules: V8 compiles a script from its code cache several times faster, and the
 // core runs in every new isolate. Each bundle is an ES module turned into an expression whose
 // value is its exports object: no CommonJS helpers or getters to run (and compile) at start.
-for (const [entry, outfile] of [["src/runtime/index.ts", "dist/runtime.js"], ["src/runtime/web/index.ts", "dist/runtime-web.js"]]) {
+for (const [entry, outfile] of bundles) {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
     write: false,
     format: "esm",
     platform: "neutral",
+    mainFields: ["module", "main"],
     target: "es2022",
     minify: true,
     legalComments: "none",
@@ -27,6 +47,7 @@ for (const [entry, outfile] of [["src/runtime/index.ts", "dist/runtime.js"], ["s
     return `${JSON.stringify(exported)}:${local}`;
   });
   writeFileSync(outfile, `(function(){"use strict";${code.slice(0, match.index)}return{${entries.join(",")}};})();\n`);
+  console.log(`${outfile} ${(statSync(outfile).size / 1024).toFixed(1)} KB`);
 }
-for (const file of ["dist/runtime.js", "dist/runtime-web.js"]) console.log(`${file} ${(statSync(file).size / 1024).toFixed(1)} KB`);
+writeFileSync("dist/runtime-chunks.json", JSON.stringify(built) + "\n");
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });

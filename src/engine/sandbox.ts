@@ -4,7 +4,8 @@
 
 import ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
-import { CHUNKS, compileChunk, compileRuntime, type ChunkName } from "./runtime-code.ts";
+import { chunkFile, chunkNames, compileChunk, compileRuntime, recordCodeCache, RUNTIME_FILE } from "./runtime-code.ts";
+import { callAsyncService, callService, ServiceState } from "./services/index.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
@@ -31,6 +32,35 @@ export function link(runtime) {
   runtime.onEnv((value) => { env = value; });
 }`;
 
+// A tiny worker that walks the runtime's everyday paths (an RPC call, a fetch, console, the
+// boundary codec, the web platform's common classes) so that the functions on them are compiled
+// when the code cache is made. Each platform line is guarded: a missing API must not stop the rest.
+const WARM_UP_WORKER = `export default {
+  echo(value) { console.log("warm", value, [1]); return { value, list: [1, 2], at: new Date(Date.now()) }; },
+  fetch(request) { return new Response("ok", { status: 200, headers: { "content-type": "text/plain" } }); },
+  platform() {
+    const steps = [
+      () => new URL("https://a.example/b?c=d#e").searchParams.get("c"),
+      () => new TextDecoder().decode(new TextEncoder().encode("warm")),
+      () => new AbortController().signal.aborted,
+      () => new EventTarget().dispatchEvent(new Event("warm")),
+      () => structuredClone({ a: [1, new Date(0)] }),
+      () => new ReadableStream({ start(c) { c.enqueue(1); c.close(); } }).getReader().read(),
+      () => crypto.getRandomValues(new Uint8Array(8)),
+      () => crypto.randomUUID(),
+      () => btoa(atob("d2FybQ==")),
+    ];
+    for (const step of steps) { try { step(); } catch {} }
+  },
+};`;
+
+let warmedUp = false;
+
+function warmUp(): void {
+  warmedUp = true;
+  (Sandbox as unknown as { warmUp(): void }).warmUp();
+}
+
 export class SandboxDiedError extends Error {
   constructor(readonly reason: DeathReason) {
     super(`The sandbox was terminated (${reason}).`);
@@ -52,6 +82,8 @@ export class Sandbox {
   private bridgeModule: ivm.Module | undefined;
   private workersModule: ivm.Module | undefined;
   private lastCpuNs = 0n;
+  /** Host-side state of this sandbox's services (Web Crypto keys). */
+  private readonly services = new ServiceState();
 
   private constructor(memoryMb: number) {
     this.memoryMb = memoryMb;
@@ -66,17 +98,18 @@ export class Sandbox {
     this.died.catch(() => {});
     const post = new ivm.Callback((op: number, a: unknown, b: unknown, c: unknown, d: unknown) => this.handler?.(op, a, b, c, d), { ignored: true });
     const loadChunk = new ivm.Callback((name: unknown) => this.loadChunk(name));
-    fns.setup.applySync(undefined, [post, loadChunk, Date.now()], { arguments: { copy: true } });
+    const hostCall = new ivm.Callback((service: unknown, ...args: unknown[]) => callService(this.services, service, args));
+    fns.setup.applySync(undefined, [post, loadChunk, hostCall, Date.now()], { arguments: { copy: true } });
   }
 
-  private readonly loadedChunks = new Set<ChunkName>();
+  private readonly loadedChunks = new Set<string>();
 
   /**
    * Runs one of islet's runtime chunks in this isolate, re-entering it from inside the sandbox's
    * synchronous request, and hands the chunk's exports to the runtime.
    */
   private loadChunk(name: unknown): void {
-    const chunk = CHUNKS.find((known) => known === name);
+    const chunk = chunkNames().find((known) => known === name);
     if (chunk === undefined || this.loadedChunks.has(chunk) || !this.alive) return;
     this.loadedChunks.add(chunk);
     const exports = compileChunk(this.isolate, chunk).runSync(this.context, { reference: true }) as ivm.Reference<unknown>;
@@ -85,7 +118,43 @@ export class Sandbox {
 
   /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */
   static create(memoryMb: number): Sandbox {
+    if (!warmedUp) warmUp();
     return new Sandbox(memoryMb);
+  }
+
+  /** Runs an asynchronous host service (Web Crypto) for this sandbox. */
+  service(name: unknown, args: unknown): Promise<unknown> {
+    return callAsyncService(this.services, name, args);
+  }
+
+  /**
+   * Fills the code caches: runs the warm-up worker (islet's own fixed code) in a private sandbox,
+   * then records a cache for the runtime and every chunk that ran (see recordCodeCache).
+   */
+  private static warmUp(): void {
+    const sandbox = new Sandbox(64);
+    try {
+      const worker = sandbox.isolate.compileModuleSync(WARM_UP_WORKER, { filename: "warm-up.js" });
+      worker.instantiateSync(sandbox.context, () => {
+        throw new Error("the warm-up worker has no imports");
+      });
+      worker.evaluateSync();
+      const copy = { arguments: { copy: true } } as const;
+      sandbox.fns.setMain.applySync(undefined, [worker.namespace.derefInto()]);
+      sandbox.fns.setEnv.applySync(undefined, [[{ key: "value" }], Date.now()], copy);
+      const request = { url: "https://warm.up/", method: "POST", headers: [["x-a", "b"]], body: new Uint8Array([104, 105]), redirect: "follow" };
+      for (let i = 0; i < 2; i++) {
+        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 1, "default", "echo", [["x", { a: [1] }]], [{}], Date.now()], copy);
+        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 2, "default", "fetch", [request], [{}], Date.now()], copy);
+        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 3, "default", "platform", [[]], [{}], Date.now()], copy);
+      }
+      recordCodeCache(sandbox.isolate, RUNTIME_FILE);
+      for (const chunk of sandbox.loadedChunks) recordCodeCache(sandbox.isolate, chunkFile(chunk));
+    } catch {
+      // Without the warm-up the caches are simply made on first compile, with fewer functions in them.
+    } finally {
+      sandbox.kill("canceled");
+    }
   }
 
   attach(handler: PostHandler): void {
@@ -278,6 +347,7 @@ export class Sandbox {
     if (this.deathReasonValue !== undefined) return;
     void this.cpuTimeNs;
     this.deathReasonValue = reason;
+    this.services.clear();
     this.handler = undefined;
     if (!this.isolate.isDisposed) {
       try {

@@ -24,7 +24,7 @@ import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { resolveSpecifier, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7 } as const;
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
 export const MAX_HOST_TIMERS = 10_000;
@@ -256,6 +256,8 @@ export class Worker {
       }
       case Op.Release:
         return this.peer.release(a);
+      case Op.Service:
+        return void this.answer(a, () => this.sandbox.service(b, c));
     }
   }
 

@@ -10,6 +10,7 @@ export const Op = {
   TimerClear: 4, // (timerId)
   Release: 5, // (capId)
   Fetch: 6, // (callId, requestRecord)
+  Service: 7, // (callId, service, args): an asynchronous host service (engine/host-services.ts)
 } as const;
 
 type Post = (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;

@@ -1,33 +1,57 @@
 // Parts of the runtime that load on first use. The host compiles each chunk (with its own code
 // cache) and runs it in this isolate during a synchronous callback, then hands its exports to
-// receiveChunk(); a name from the sandbox only ever selects one of islet's own chunks.
+// receiveChunk(); a name from the sandbox only ever selects one of islet's own chunks. Each chunk
+// is bound to the platform below before anything else can use it.
 
-import type * as WebChunk from "./web/index.ts";
+import { Op, request } from "./bridge.ts";
+import { clearTimer, setTimer } from "./globals/timers.ts";
+import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
+import { errorFromRecord, type ErrorRecord } from "./wire.ts";
 
-type ChunkName = "web";
+export { web, events, streams, url, crypto, node } from "./platform.ts";
+
+type HostCall = (service: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => [ok: 1, value: unknown] | [ok: 0, error: ErrorRecord];
+
 let requestChunk: (name: ChunkName) => void = () => {
+  throw new Error("islet runtime used before setup");
+};
+let hostCall: HostCall = () => {
   throw new Error("islet runtime used before setup");
 };
 const loaded = new Map<ChunkName, unknown>();
 
-export function setChunkLoader(fn: (name: ChunkName) => void): void {
-  requestChunk = fn;
-}
-
-export function receiveChunk(name: ChunkName, exports: unknown): void {
-  if (!loaded.has(name)) loaded.set(name, exports);
-}
-
-function chunk<T>(name: ChunkName): T {
+function load(name: ChunkName): unknown {
   let exports = loaded.get(name);
   if (exports === undefined) {
     requestChunk(name);
     exports = loaded.get(name);
     if (exports === undefined) throw new Error(`islet: the ${name} runtime chunk failed to load`);
   }
-  return exports as T;
+  return exports;
 }
 
-export function web(): typeof WebChunk {
-  return chunk<typeof WebChunk>("web");
+const platform: Platform = {
+  load,
+  host(service, ...args) {
+    const answer = hostCall(service, ...args);
+    if (answer[0] === 1) return answer[1];
+    throw errorFromRecord(answer[1]);
+  },
+  hostAsync(service, ...args) {
+    return request(Op.Service, service, args);
+  },
+  setTimer,
+  clearTimer,
+};
+bindPlatform(platform);
+
+export function setChunkLoader(loadChunk: (name: ChunkName) => void, callHost: HostCall): void {
+  requestChunk = loadChunk;
+  hostCall = callHost;
+}
+
+export function receiveChunk(name: ChunkName, exports: { bindPlatform(platform: Platform): void }): void {
+  if (loaded.has(name)) return;
+  exports.bindPlatform(platform);
+  loaded.set(name, exports);
 }

@@ -8,6 +8,7 @@ import { setClock } from "./clock.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
+import type { ChunkName } from "./platform.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
@@ -28,11 +29,12 @@ export { receiveChunk };
 
 export function setup(
   post: (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void,
-  loadChunk: (name: "web") => void,
+  loadChunk: (name: ChunkName) => void,
+  hostCall: Parameters<typeof setChunkLoader>[1],
   now: number,
 ): void {
   setPost(post);
-  setChunkLoader(loadChunk);
+  setChunkLoader(loadChunk, hostCall);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>);
 }

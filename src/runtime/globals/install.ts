@@ -1,7 +1,7 @@
 // The sandbox's global scope. Every global islet adds is an accessor that builds its value on
 // first touch, so a fresh sandbox pays only for defining them: keep this list cheap.
 
-import { web } from "../chunks.ts";
+import { url, web } from "../chunks.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
@@ -23,6 +23,7 @@ export function installGlobals(global: Record<string, unknown>): void {
   defineValue(global, "self", global);
   defineValue(global, "fetch", fetch);
   for (const name of ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"] as const) defineLazy(global, name, () => web()[name]);
+  for (const name of ["URL", "URLSearchParams"] as const) defineLazy(global, name, () => url()[name]);
   delete global.SharedArrayBuffer;
   const wasm = global.WebAssembly;
   defineLazy(global, "WebAssembly", () => withoutSharedMemory(wasm));

@@ -25,6 +25,15 @@ function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: bo
   return id;
 }
 
+/** For the runtime's own timers (AbortSignal.timeout, scheduler.wait): same rules as the globals. */
+export function setTimer(callback: () => void, ms: number): number {
+  return schedule(callback, ms, [], false);
+}
+
+export function clearTimer(id: number): void {
+  clear(id);
+}
+
 function clear(id: unknown): void {
   const key = Number(id);
   if (timers.delete(key)) send(Op.TimerClear, key);

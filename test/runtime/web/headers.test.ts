@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import "../platform.ts";
 import { Headers, getHeadersGuard, setHeadersGuard } from "../../../src/runtime/web/headers.ts";
 import { Response } from "../../../src/runtime/web/fetch.ts";
 import { outcome, type Outcome } from "./differential.ts";

@@ -1,0 +1,87 @@
+// Host services: the few primitives a sandbox is better served by Node for (WHATWG URL parsing,
+// random bytes, Web Crypto). A service receives copies of plain values and returns a plain value;
+// it never sees or hands out a Reference, so a sandbox can ask for work, not for host objects.
+// Synchronous services run on the host thread while the isolate waits, so each bounds its input.
+
+import { urlServices } from "./url.ts";
+import { cryptoServices, cryptoAsyncServices } from "./crypto.ts";
+
+/** Per-sandbox state a service may keep (e.g. Web Crypto keys); dropped with the sandbox. */
+export class ServiceState {
+  private readonly handles = new Map<number, unknown>();
+  private nextHandle = 1;
+
+  static readonly MAX_HANDLES = 100_000;
+
+  store(value: unknown): number {
+    if (this.handles.size >= ServiceState.MAX_HANDLES) throw new RangeError(`Too many live host objects (at most ${ServiceState.MAX_HANDLES}).`);
+    const id = this.nextHandle++;
+    this.handles.set(id, value);
+    return id;
+  }
+
+  lookup<T>(id: unknown, check: (value: unknown) => value is T, what: string): T {
+    const value = typeof id === "number" ? this.handles.get(id) : undefined;
+    if (value === undefined || !check(value)) throw new TypeError(`Invalid ${what}.`);
+    return value;
+  }
+
+  clear(): void {
+    this.handles.clear();
+  }
+}
+
+export type SyncService = (state: ServiceState, args: unknown[]) => unknown;
+export type AsyncService = (state: ServiceState, args: unknown[]) => Promise<unknown>;
+
+const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices }));
+const asyncServices = new Map<string, AsyncService>(Object.entries(cryptoAsyncServices));
+
+export interface ServiceError {
+  name: string;
+  message: string;
+}
+
+/** Only the name and message of a service's error reach the sandbox, never a host stack. */
+export function serviceError(error: unknown): ServiceError {
+  const e = error as { name?: unknown; message?: unknown };
+  const name = typeof e?.name === "string" && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : "Error";
+  return { name, message: typeof e?.message === "string" ? e.message.slice(0, 1000) : "The host service failed." };
+}
+
+export function callService(state: ServiceState, service: unknown, args: unknown): [1, unknown] | [0, ServiceError] {
+  const fn = typeof service === "string" ? syncServices.get(service) : undefined;
+  if (fn === undefined) return [0, { name: "TypeError", message: `Unknown host service ${String(service).slice(0, 100)}.` }];
+  try {
+    return [1, fn(state, Array.isArray(args) ? args : [])];
+  } catch (error) {
+    return [0, serviceError(error)];
+  }
+}
+
+export async function callAsyncService(state: ServiceState, service: unknown, args: unknown): Promise<unknown> {
+  const fn = typeof service === "string" ? asyncServices.get(service) : undefined;
+  if (fn === undefined) throw new TypeError(`Unknown host service ${String(service).slice(0, 100)}.`);
+  try {
+    return await fn(state, Array.isArray(args) ? args : []);
+  } catch (error) {
+    const { name, message } = serviceError(error);
+    const copy = new Error(message);
+    copy.name = name;
+    throw copy;
+  }
+}
+
+/** Checks a string argument of a service against a size bound. */
+export function stringArg(value: unknown, what: string, maxChars: number): string {
+  if (typeof value !== "string") throw new TypeError(`${what} must be a string.`);
+  if (value.length > maxChars) throw new RangeError(`${what} is too long (at most ${maxChars} characters).`);
+  return value;
+}
+
+/** Checks a bytes argument of a service against a size bound. */
+export function bytesArg(value: unknown, what: string, maxBytes: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array.`);
+  if (value.byteLength > maxBytes) throw new RangeError(`${what} is too large (at most ${maxBytes} bytes).`);
+  return value;
+}

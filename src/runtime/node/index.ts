@@ -1,0 +1,3 @@
+// Entry of the node chunk (dist/runtime-node.js): the nodejs_compat modules.
+
+export { bindPlatform } from "../platform.ts";

@@ -1,0 +1,48 @@
+// What the runtime's lazily loaded chunks use of the core: each chunk is bundled on its own, so
+// this module is copied into every bundle and bound, once per chunk, to the core's one loader and
+// host line (see chunks.ts). Chunks reach each other only through these accessors, so a class such
+// as DOMException exists once per isolate however many chunks use it.
+
+import type * as EventsChunk from "./web/events/index.ts";
+import type * as StreamsChunk from "./web/streams/index.ts";
+import type * as WebChunk from "./web/index.ts";
+import type * as UrlChunk from "./web/url/index.ts";
+import type * as CryptoChunk from "./web/crypto/index.ts";
+import type * as NodeChunk from "./node/index.ts";
+
+export type ChunkName = "web" | "events" | "streams" | "url" | "crypto" | "node";
+
+export interface Platform {
+  /** Runs a chunk in this isolate on first use and returns its exports. */
+  load(name: ChunkName): unknown;
+  /** Calls a synchronous host service; arguments and result are copied, never referenced. */
+  host(service: string, ...args: unknown[]): unknown;
+  /** Calls an asynchronous host service. */
+  hostAsync(service: string, ...args: unknown[]): Promise<unknown>;
+  /** Timers that fire only while an invocation is in flight, like the global ones. */
+  setTimer(callback: () => void, ms: number): number;
+  clearTimer(id: number): void;
+}
+
+let platform: Platform | undefined;
+
+export function bindPlatform(value: Platform): void {
+  platform ??= value;
+}
+
+function bound(): Platform {
+  if (platform === undefined) throw new Error("islet runtime chunk used before it was bound");
+  return platform;
+}
+
+export const host = (service: string, ...args: unknown[]): unknown => bound().host(service, ...args);
+export const hostAsync = (service: string, ...args: unknown[]): Promise<unknown> => bound().hostAsync(service, ...args);
+export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
+export const clearTimer = (id: number): void => bound().clearTimer(id);
+
+export const web = (): typeof WebChunk => bound().load("web") as typeof WebChunk;
+export const events = (): typeof EventsChunk => bound().load("events") as typeof EventsChunk;
+export const streams = (): typeof StreamsChunk => bound().load("streams") as typeof StreamsChunk;
+export const url = (): typeof UrlChunk => bound().load("url") as typeof UrlChunk;
+export const crypto = (): typeof CryptoChunk => bound().load("crypto") as typeof CryptoChunk;
+export const node = (): typeof NodeChunk => bound().load("node") as typeof NodeChunk;

@@ -1,0 +1,3 @@
+// Entry of the crypto chunk (dist/runtime-crypto.js).
+
+export { bindPlatform } from "../../platform.ts";

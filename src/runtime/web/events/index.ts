@@ -1,0 +1,3 @@
+// Entry of the events chunk (dist/runtime-events.js).
+
+export { bindPlatform } from "../../platform.ts";

@@ -1,0 +1,3 @@
+// Entry of the streams chunk (dist/runtime-streams.js).
+
+export { bindPlatform } from "../../platform.ts";

@@ -1,0 +1,215 @@
+// URLSearchParams (WHATWG URL §6) and the application/x-www-form-urlencoded parser and serializer.
+
+import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
+import { requireArguments, toDomString } from "../webidl.ts";
+
+const HEX = "0123456789ABCDEF";
+
+/** Percent-decodes a string to bytes, as the spec's "percent-decode" does (invalid escapes stay). */
+function percentDecode(text: string): Uint8Array {
+  const input = encodeUtf8(text);
+  const output = new Uint8Array(input.length);
+  let length = 0;
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i];
+    if (byte === 0x25 && i + 2 < input.length + 0 && isHex(input[i + 1]) && isHex(input[i + 2])) {
+      output[length++] = (hexValue(input[i + 1]) << 4) | hexValue(input[i + 2]);
+      i += 2;
+    } else {
+      output[length++] = byte;
+    }
+  }
+  return output.subarray(0, length);
+}
+
+function isHex(byte: number | undefined): boolean {
+  return byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66));
+}
+
+function hexValue(byte: number): number {
+  return byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x57;
+}
+
+export function parseUrlEncoded(input: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const sequence of input.split("&")) {
+    if (sequence === "") continue;
+    const at = sequence.indexOf("=");
+    const name = at === -1 ? sequence : sequence.slice(0, at);
+    const value = at === -1 ? "" : sequence.slice(at + 1);
+    pairs.push([decodeUtf8(percentDecode(name.replace(/\+/g, " "))), decodeUtf8(percentDecode(value.replace(/\+/g, " ")))]);
+  }
+  return pairs;
+}
+
+function serializeComponent(text: string): string {
+  let out = "";
+  for (const byte of encodeUtf8(text)) {
+    if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2a || byte === 0x2d || byte === 0x2e || byte === 0x5f) {
+      out += String.fromCharCode(byte);
+    } else if (byte === 0x20) {
+      out += "+";
+    } else {
+      out += "%" + HEX[byte >> 4] + HEX[byte & 15];
+    }
+  }
+  return out;
+}
+
+export function serializeUrlEncoded(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([name, value]) => `${serializeComponent(name)}=${serializeComponent(value)}`).join("&");
+}
+
+/** USVString conversion: lone surrogates become U+FFFD. */
+export function toUsvString(value: unknown): string {
+  return toDomString(value).toWellFormed();
+}
+
+const listOf = new WeakMap<URLSearchParams, [string, string][]>();
+const onUpdate = new WeakMap<URLSearchParams, (serialized: string) => void>();
+
+function list(params: URLSearchParams): [string, string][] {
+  const value = listOf.get(params);
+  if (value === undefined) throw new TypeError("Illegal invocation");
+  return value;
+}
+
+function update(params: URLSearchParams): void {
+  onUpdate.get(params)?.(serializeUrlEncoded(list(params)));
+}
+
+type Init = string | Iterable<Iterable<unknown>> | Record<string, unknown> | URLSearchParams;
+
+export class URLSearchParams {
+  constructor(init: Init = "") {
+    const pairs: [string, string][] = [];
+    listOf.set(this, pairs);
+    if (init instanceof URLSearchParams) {
+      for (const [name, value] of list(init)) pairs.push([name, value]);
+    } else if (init !== null && typeof init === "object" || typeof init === "function") {
+      const iterator = (init as Record<symbol, unknown>)[Symbol.iterator];
+      if (iterator !== undefined && iterator !== null) {
+        if (typeof iterator !== "function") throw new TypeError("Failed to construct 'URLSearchParams': The provided value is not iterable.");
+        for (const pair of init as Iterable<Iterable<unknown>>) {
+          if (pair === null || (typeof pair !== "object" && typeof pair !== "function")) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
+          const items = [...pair];
+          if (items.length !== 2) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
+          pairs.push([toUsvString(items[0]), toUsvString(items[1])]);
+        }
+      } else {
+        for (const key of Reflect.ownKeys(init as object)) {
+          const descriptor = Reflect.getOwnPropertyDescriptor(init as object, key);
+          if (descriptor === undefined || !descriptor.enumerable || typeof key === "symbol") continue;
+          pairs.push([toUsvString(key), toUsvString((init as Record<string, unknown>)[key])]);
+        }
+      }
+    } else {
+      let text = toUsvString(init);
+      if (text.startsWith("?")) text = text.slice(1);
+      pairs.push(...parseUrlEncoded(text));
+    }
+  }
+
+  get size(): number {
+    return list(this).length;
+  }
+
+  append(name: string, value: string): void {
+    requireArguments(arguments.length, 2, "URLSearchParams.append");
+    list(this).push([toUsvString(name), toUsvString(value)]);
+    update(this);
+  }
+
+  delete(name: string, value?: string): void {
+    requireArguments(arguments.length, 1, "URLSearchParams.delete");
+    const key = toUsvString(name);
+    const only = value === undefined ? undefined : toUsvString(value);
+    const pairs = list(this);
+    for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i][0] === key && (only === undefined || pairs[i][1] === only)) pairs.splice(i, 1);
+    update(this);
+  }
+
+  get(name: string): string | null {
+    requireArguments(arguments.length, 1, "URLSearchParams.get");
+    const key = toUsvString(name);
+    return list(this).find((pair) => pair[0] === key)?.[1] ?? null;
+  }
+
+  getAll(name: string): string[] {
+    requireArguments(arguments.length, 1, "URLSearchParams.getAll");
+    const key = toUsvString(name);
+    return list(this).filter((pair) => pair[0] === key).map((pair) => pair[1]);
+  }
+
+  has(name: string, value?: string): boolean {
+    requireArguments(arguments.length, 1, "URLSearchParams.has");
+    const key = toUsvString(name);
+    const only = value === undefined ? undefined : toUsvString(value);
+    return list(this).some((pair) => pair[0] === key && (only === undefined || pair[1] === only));
+  }
+
+  set(name: string, value: string): void {
+    requireArguments(arguments.length, 2, "URLSearchParams.set");
+    const key = toUsvString(name);
+    const text = toUsvString(value);
+    const pairs = list(this);
+    const first = pairs.findIndex((pair) => pair[0] === key);
+    if (first === -1) pairs.push([key, text]);
+    else {
+      pairs[first][1] = text;
+      for (let i = pairs.length - 1; i > first; i--) if (pairs[i][0] === key) pairs.splice(i, 1);
+    }
+    update(this);
+  }
+
+  sort(): void {
+    const pairs = list(this);
+    // Array.prototype.sort is stable, and < compares UTF-16 code units as the spec asks.
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    update(this);
+  }
+
+  forEach(callback: (value: string, name: string, params: URLSearchParams) => void, thisArg?: unknown): void {
+    if (typeof callback !== "function") throw new TypeError("URLSearchParams.forEach: the callback is not a function.");
+    const pairs = list(this);
+    for (let i = 0; i < pairs.length; i++) callback.call(thisArg, pairs[i][1], pairs[i][0], this);
+  }
+
+  *keys(): IterableIterator<string> {
+    const pairs = list(this);
+    for (let i = 0; i < pairs.length; i++) yield pairs[i][0];
+  }
+
+  *values(): IterableIterator<string> {
+    const pairs = list(this);
+    for (let i = 0; i < pairs.length; i++) yield pairs[i][1];
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    const pairs = list(this);
+    for (let i = 0; i < pairs.length; i++) yield [pairs[i][0], pairs[i][1]];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  toString(): string {
+    return serializeUrlEncoded(list(this));
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "URLSearchParams";
+  }
+}
+
+/** Ties a URL's searchParams to the URL: the URL refills the list; edits update the URL. */
+export function linkSearchParams(params: URLSearchParams, onChange: (serialized: string) => void): void {
+  onUpdate.set(params, onChange);
+}
+
+export function resetSearchParams(params: URLSearchParams, query: string): void {
+  const pairs = list(params);
+  pairs.length = 0;
+  pairs.push(...parseUrlEncoded(query));
+}

@@ -1,0 +1,49 @@
+// Runs the runtime's chunks directly in Node for differential tests: binds the platform they use
+// to Node's timers and to the real host services (the same code a sandbox reaches through its
+// copy-only callback), and loads every chunk module into this one module graph.
+
+import { callAsyncService, callService, ServiceState } from "../../src/engine/services/index.ts";
+import { bindPlatform, type ChunkName } from "../../src/runtime/platform.ts";
+import { errorFromRecord } from "../../src/runtime/wire.ts";
+
+const entries: Record<ChunkName, string> = {
+  web: "../../src/runtime/web/index.ts",
+  url: "../../src/runtime/web/url/index.ts",
+  events: "../../src/runtime/web/events/index.ts",
+  streams: "../../src/runtime/web/streams/index.ts",
+  crypto: "../../src/runtime/web/crypto/index.ts",
+  node: "../../src/runtime/node/index.ts",
+};
+
+const state = new ServiceState();
+const chunks = new Map<ChunkName, unknown>();
+
+bindPlatform({
+  load(name) {
+    const chunk = chunks.get(name);
+    if (chunk === undefined) throw new Error(`test platform: chunk ${name} is not available`);
+    return chunk;
+  },
+  host(service, ...args) {
+    const answer = callService(state, service, args);
+    if (answer[0] === 1) return answer[1];
+    throw errorFromRecord(answer[1]);
+  },
+  hostAsync(service, ...args) {
+    return callAsyncService(state, service, args);
+  },
+  setTimer(callback, ms) {
+    return setTimeout(callback, ms) as unknown as number;
+  },
+  clearTimer(id) {
+    clearTimeout(id);
+  },
+});
+
+for (const [name, path] of Object.entries(entries) as [ChunkName, string][]) {
+  try {
+    chunks.set(name, await import(path));
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+  }
+}
