@@ -10,7 +10,7 @@ import { callAsyncService, callService, ServiceState } from "./services/index.ts
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-const runtimeExports = ["setup", "setEnv", "setMain", "putData", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk", "awaitMain"] as const;
+const runtimeExports = ["setup", "setEnv", "setMain", "putData", "putSourceMap", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk", "awaitMain"] as const;
 type RuntimeFunction = (typeof runtimeExports)[number];
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;

@@ -50,6 +50,8 @@ export interface PreparedModule extends ModuleSource {
   kind: ModuleKind;
   /** Bytes for data and wasm modules, handed to the runtime before evaluation. */
   bytes?: Uint8Array;
+  /** Source-map mappings of a module transpiled from TypeScript. */
+  sourceMap?: string;
 }
 
 export interface PreparedCode {
@@ -147,12 +149,18 @@ function parseJson(text: string, name: string): unknown {
   }
 }
 
-const tsCache = new Map<string, string>();
+interface Transpiled {
+  code: string;
+  /** Source-map v3 mappings from the JavaScript back to the TypeScript source. */
+  mappings: string;
+}
+
+const tsCache = new Map<string, Transpiled>();
 const TS_CACHE_LIMIT = 500;
 /** How often TypeScript was transpiled versus served from the content cache. */
 export const typeScriptCacheStats = { transpiled: 0, hits: 0 };
 
-export function transpileTypeScript(source: string, name: string): string {
+export function transpileTypeScript(source: string, name: string): Transpiled {
   const key = createHash("sha256").update(name).update("\0").update(source).digest("base64");
   const cached = tsCache.get(key);
   if (cached !== undefined) {
@@ -160,17 +168,18 @@ export function transpileTypeScript(source: string, name: string): string {
     return cached;
   }
   typeScriptCacheStats.transpiled++;
-  let code: string;
+  let transpiled: Transpiled;
   try {
-    code = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "inline", logLevel: "silent" }).code;
+    const result = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "external", logLevel: "silent" });
+    transpiled = { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
     throw new WorkerCodeError(`TypeScript error${where}: ${first?.text ?? (error as Error).message}`, name);
   }
   if (tsCache.size >= TS_CACHE_LIMIT) tsCache.delete(tsCache.keys().next().value as string);
-  tsCache.set(key, code);
-  return code;
+  tsCache.set(key, transpiled);
+  return transpiled;
 }
 
 /** Rewrites `require("x")` calls of a CommonJS module into imports resolved like ES imports. */
@@ -251,8 +260,10 @@ function prepareOne(name: string, kind: ModuleKind, value: unknown, all: Map<str
   switch (kind) {
     case "js":
       return { name, kind, source: value as string };
-    case "ts":
-      return { name, kind, source: transpileTypeScript(value as string, name) };
+    case "ts": {
+      const { code, mappings } = transpileTypeScript(value as string, name);
+      return { name, kind, source: code, sourceMap: mappings };
+    }
     case "cjs":
       return { name, kind, source: wrapCommonJs(value as string, name, all, names) };
     case "text":

@@ -92,7 +92,10 @@ export class Worker {
         (name) => modules.get(name)!,
         (specifier, referrer) => worker.resolve(specifier, referrer.name),
         () => {
-          for (const module of modules.values()) if (module.bytes !== undefined) sandbox.callSync("putData", [module.name, module.bytes]);
+          for (const module of modules.values()) {
+            if (module.bytes !== undefined) sandbox.callSync("putData", [module.name, module.bytes]);
+            if (module.sourceMap !== undefined) sandbox.callSync("putSourceMap", [module.name, module.sourceMap]);
+          }
           sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now()]);
         },
         config.code.mayAwaitAtTopLevel,

@@ -5,6 +5,7 @@
 import { setPost, settle as settleRequest } from "./bridge.ts";
 import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
 import { setClock } from "./clock.ts";
+import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
@@ -76,6 +77,11 @@ function mainReady(namespace: Record<string, unknown>): void {
 
 export function awaitMain(): Promise<void> {
   return mainSettled;
+}
+
+/** Source-map mappings of a module transpiled from TypeScript, so its stack frames map back. */
+export function putSourceMap(name: string, mappings: string): void {
+  addSourceMap(name, mappings);
 }
 
 export function putData(name: string, bytes: Uint8Array): void {

@@ -1,12 +1,38 @@
 // The sandbox's global scope. Every global islet adds is an accessor that builds its value on
 // first touch, so a fresh sandbox pays only for defining them: keep this list cheap.
 
-import { url, web } from "../chunks.ts";
+import { crypto, events, streams, url, web } from "../chunks.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
 import { defineLazy, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
+
+export const NAVIGATOR_USER_AGENT = "islet";
+
+// The names each chunk must export: a global is defined only for names listed here.
+const EVENTS_GLOBALS = ["DOMException", "Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal", "structuredClone", "atob", "btoa", "scheduler"] as const;
+const STREAMS_GLOBALS = [
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "ReadableStreamBYOBReader",
+  "ReadableStreamBYOBRequest",
+  "ReadableStreamDefaultController",
+  "ReadableByteStreamController",
+  "WritableStream",
+  "WritableStreamDefaultWriter",
+  "WritableStreamDefaultController",
+  "TransformStream",
+  "TransformStreamDefaultController",
+  "ByteLengthQueuingStrategy",
+  "CountQueuingStrategy",
+  "TextEncoderStream",
+  "TextDecoderStream",
+  "CompressionStream",
+  "DecompressionStream",
+] as const;
+const WEB_GLOBALS = ["Blob", "File", "FormData"] as const;
+const CRYPTO_GLOBALS = ["crypto", "Crypto", "SubtleCrypto", "CryptoKey"] as const;
 
 export function installGlobals(global: Record<string, unknown>): void {
   // Date and performance are replaced the first time either is touched, together.
@@ -24,6 +50,11 @@ export function installGlobals(global: Record<string, unknown>): void {
   defineValue(global, "fetch", fetch);
   for (const name of ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"] as const) defineLazy(global, name, () => web()[name]);
   for (const name of ["URL", "URLSearchParams"] as const) defineLazy(global, name, () => url()[name]);
+  for (const name of EVENTS_GLOBALS) defineLazy(global, name, () => events()[name]);
+  for (const name of STREAMS_GLOBALS) defineLazy(global, name, () => streams()[name]);
+  for (const name of WEB_GLOBALS) defineLazy(global, name, () => web()[name]);
+  for (const name of CRYPTO_GLOBALS) defineLazy(global, name, () => crypto()[name]);
+  defineLazy(global, "navigator", () => Object.freeze({ userAgent: NAVIGATOR_USER_AGENT, language: "en", languages: Object.freeze(["en"]), hardwareConcurrency: 1 }));
   delete global.SharedArrayBuffer;
   const wasm = global.WebAssembly;
   defineLazy(global, "WebAssembly", () => withoutSharedMemory(wasm));
