@@ -28,7 +28,7 @@ export function isletFresh(perRound: number): Subject {
 }
 
 /** One sample: load() + first RPC answered + dispose. */
-async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
+export async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
   const t = now();
   const stub = loader.load(code);
   await stub.getEntrypoint().greet("x");

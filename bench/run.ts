@@ -13,6 +13,7 @@ import { killAllWorkerd, workerdFresh, type Workerd } from "./peers/workerd.ts";
 import { markdown, printConsole, type Results, type Row, type Scenario } from "./report.ts";
 import { CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.ts";
 import { roundRobin, summarize } from "./stats.ts";
+import { firstUseSubjects, startCostSubjects } from "./startup.ts";
 import { evaluateTargets } from "./targets.ts";
 import { throughputSubjects } from "./throughput.ts";
 
@@ -50,6 +51,25 @@ scenarios.push({
     [isletFresh(cfg.fresh), ivmFresh(cfg.fresh), workerdFresh(cfg.workerdBatches), quickjsFresh(cfg.fresh), workerThreadsFresh(cfg.slowThreads), childProcessFresh(cfg.child)],
     cfg.rounds,
   ),
+});
+
+log("start cost");
+scenarios.push({
+  id: "start-cost",
+  title: "Start-cost stability: fresh sandbox with the web platform present but unused, against none",
+  unit: "ms",
+  better: "lower",
+  note: "The same load() + first RPC + dispose cycle as above; only the runtime differs.",
+  rows: await roundRobin(startCostSubjects(cfg.fresh), cfg.rounds),
+});
+log("first use");
+scenarios.push({
+  id: "first-use",
+  title: "First use of a lazily loaded API: fresh sandbox whose first call uses it once",
+  unit: "ms",
+  better: "lower",
+  note: "Each row is load() + one call + dispose in a fresh sandbox; the difference from the baseline row is what the first use costs, once per isolate.",
+  rows: await roundRobin(firstUseSubjects(Math.ceil(cfg.fresh / 2)), cfg.rounds),
 });
 
 log("warm pool");

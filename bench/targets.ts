@@ -39,5 +39,13 @@ export function evaluateTargets(s: Scenario[]): TargetResult[] {
   const ci = row(s, "compute", "islet sandbox");
   const cn = row(s, "compute", "plain Node");
   add("compute ≥ 0.9 × plain Node speed (p50 time ratio node/islet)", ci && cn ? cn.p50 / ci.p50 : undefined, (v) => `${fmt(v)} ×`, (v) => v >= 0.9);
+  const unused = row(s, "start-cost", "islet, web platform present, unused");
+  const bare = row(s, "start-cost", "islet runtime without the web platform");
+  add(
+    "fresh sandbox with the web platform unused within 10 % of one without it (p50)",
+    unused && bare ? unused.p50 / bare.p50 : undefined,
+    (v) => `${fmt(v)} × (${fmt(unused!.p50)} ms / ${fmt(bare!.p50)} ms)`,
+    (v) => v <= 1.1,
+  );
   return out;
 }

@@ -64,13 +64,22 @@ function compile(isolate: ivm.Isolate, file: string): ivm.Script {
 }
 
 export const RUNTIME_FILE = "runtime.js";
+let runtimeFile = RUNTIME_FILE;
+
+/**
+ * For the start-cost benchmark only: "bare" makes new sandboxes run dist/runtime-bare.js, the
+ * core without the web platform's globals, so the cost of having them can be measured.
+ */
+export function selectRuntimeForBenchmark(variant: "full" | "bare"): void {
+  runtimeFile = variant === "bare" ? "runtime-bare.js" : RUNTIME_FILE;
+}
 
 export function chunkFile(name: string): string {
   return `runtime-${name}.js`;
 }
 
 export function compileRuntime(isolate: ivm.Isolate): ivm.Script {
-  return compile(isolate, RUNTIME_FILE);
+  return compile(isolate, runtimeFile);
 }
 
 export function compileChunk(isolate: ivm.Isolate, name: string): ivm.Script {

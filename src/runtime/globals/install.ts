@@ -34,6 +34,9 @@ const STREAMS_GLOBALS = [
 const WEB_GLOBALS = ["Blob", "File", "FormData"] as const;
 const CRYPTO_GLOBALS = ["crypto", "Crypto", "SubtleCrypto", "CryptoKey"] as const;
 
+/** Set by the build: false only in dist/runtime-bare.js, the start-cost benchmark's baseline. */
+declare const ISLET_WEB_PLATFORM: boolean;
+
 export function installGlobals(global: Record<string, unknown>): void {
   // Date and performance are replaced the first time either is touched, together.
   const RealDate = global.Date as DateConstructor;
@@ -47,6 +50,10 @@ export function installGlobals(global: Record<string, unknown>): void {
   defineLazy(global, "console", createConsole);
   for (const [name, value] of timerGlobals()) defineValue(global, name, value);
   defineValue(global, "self", global);
+  delete global.SharedArrayBuffer;
+  const wasm = global.WebAssembly;
+  defineLazy(global, "WebAssembly", () => withoutSharedMemory(wasm));
+  if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
   for (const name of ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"] as const) defineLazy(global, name, () => web()[name]);
   for (const name of ["URL", "URLSearchParams"] as const) defineLazy(global, name, () => url()[name]);
@@ -55,9 +62,6 @@ export function installGlobals(global: Record<string, unknown>): void {
   for (const name of WEB_GLOBALS) defineLazy(global, name, () => web()[name]);
   for (const name of CRYPTO_GLOBALS) defineLazy(global, name, () => crypto()[name]);
   defineLazy(global, "navigator", () => Object.freeze({ userAgent: NAVIGATOR_USER_AGENT, language: "en", languages: Object.freeze(["en"]), hardwareConcurrency: 1 }));
-  delete global.SharedArrayBuffer;
-  const wasm = global.WebAssembly;
-  defineLazy(global, "WebAssembly", () => withoutSharedMemory(wasm));
 }
 
 // No shared memory: together with a second thread it is a high-resolution timer.
