@@ -65,3 +65,9 @@ const limitErrors = { exceededCpu: CpuLimitError, exceededMemory: MemoryLimitErr
 export function limitErrorFor(outcome: "exceededCpu" | "exceededMemory" | "exceededWall", message: string): LimitError {
   return new limitErrors[outcome](message);
 }
+
+/**
+ * Thrown by a globalOutbound function or policy to refuse a request: the sandbox's fetch() rejects
+ * with a TypeError carrying this message (and nothing else of the host's).
+ */
+export class OutboundError extends IsletError {}

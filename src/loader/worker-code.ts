@@ -27,8 +27,22 @@ export interface TailEvent {
   eventTimestamp: number;
   logs: { level: string; message: unknown[]; timestamp: number }[];
   exceptions: { name: string; message: string; timestamp: number }[];
+  /** Every fetch() the invocation made through globalOutbound (the audit log). */
+  fetches: FetchRecord[];
   cpuTime: number;
   wallTime: number;
+}
+
+/** One outbound request as the sandbox made it, and how it ended. */
+export interface FetchRecord {
+  method: string;
+  /** The URL the sandbox asked for: credentials a policy adds later never appear here. */
+  url: string;
+  timestamp: number;
+  durationMs: number;
+  status?: number;
+  /** Why the request failed, in the words the sandbox saw. */
+  error?: string;
 }
 
 export type TailReceiver = ((events: TailEvent[]) => unknown) | { tail(events: TailEvent[]): unknown };

@@ -5,6 +5,7 @@
 import {
   DataCloneError,
   IsletError,
+  OutboundError,
   LimitError,
   SubrequestLimitError,
   WorkerCodeError,
@@ -22,11 +23,12 @@ import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { hostRequest, responseRecord } from "./fetch-records.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
-import { resolveSpecifier, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
+import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8 } as const;
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
+export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
 export const MAX_HOST_TIMERS = 10_000;
 
 export interface LogEntry {
@@ -41,6 +43,7 @@ interface Invocation {
   logs: LogEntry[];
   droppedLogs: number;
   subRequests: number;
+  fetches: FetchRecord[];
   fail(error: Error): void;
 }
 
@@ -175,7 +178,7 @@ export class Worker {
       const { cpuMs, wallMs } = watch.stop();
       this.untrack(invocation);
       if (this.config.tails.length > 0) {
-        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, cpuTime: cpuMs, wallTime: wallMs });
+        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
       }
     };
     try {
@@ -222,7 +225,7 @@ export class Worker {
   }
 
   private track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, subRequests: 0, fail };
+    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, subRequests: 0, fetches: [], fail };
     this.inflight.add(invocation);
     return invocation;
   }
@@ -246,7 +249,9 @@ export class Worker {
       case Op.Call:
         return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
       case Op.Fetch:
-        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(b as RequestRecord)));
+        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord)));
+      case Op.FetchAbort:
+        return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
         return this.log(String(a), Array.isArray(b) ? b : [b]);
       case Op.TimerSet:
@@ -287,13 +292,42 @@ export class Worker {
     }
   }
 
-  private async outbound(record: RequestRecord): Promise<unknown> {
+  private readonly outboundAborts = new Map<number, AbortController>();
+
+  /**
+   * One fetch() from the sandbox, handed to globalOutbound. Every request is recorded in the trace
+   * event as the sandbox made it (before any credential a policy adds). A failure reaches the
+   * sandbox as fetch's TypeError: with the message of an OutboundError (a policy's words for
+   * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
+   */
+  private async outbound(callId: unknown, record: RequestRecord): Promise<unknown> {
     const outbound = this.config.globalOutbound;
-    if (outbound === null) throw new Error(blockedMessage);
-    const request = hostRequest(record);
-    const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
-    if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
-    return responseRecord(response);
+    const entry: FetchRecord = { method: String(record.method), url: String(record.url), timestamp: Date.now(), durationMs: 0 };
+    this.recordFetch(entry);
+    const started = performance.now();
+    const controller = new AbortController();
+    if (typeof callId === "number") this.outboundAborts.set(callId, controller);
+    try {
+      if (outbound === null) throw new OutboundError(blockedMessage);
+      const request = hostRequest(record, controller.signal);
+      const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
+      if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
+      const answer = await responseRecord(response);
+      entry.status = answer.status;
+      return answer;
+    } catch (error) {
+      entry.error = error instanceof OutboundError ? error.message : "fetch failed";
+      if (error instanceof OutboundError) throw new TypeError(error.message);
+      if (error instanceof SubrequestLimitError) throw error;
+      throw new TypeError("fetch failed");
+    } finally {
+      entry.durationMs = performance.now() - started;
+      if (typeof callId === "number") this.outboundAborts.delete(callId);
+    }
+  }
+
+  private recordFetch(entry: FetchRecord): void {
+    for (const invocation of this.inflight) if (invocation.fetches.length < MAX_FETCH_RECORDS_PER_INVOCATION) invocation.fetches.push(entry);
   }
 
   private log(level: string, message: unknown[]): void {

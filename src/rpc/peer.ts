@@ -22,13 +22,16 @@ export class Peer {
   private readonly exportIds = new Map<object, number>();
   private nextId = 1;
   private readonly imported = new Map<string, WeakRef<object>>();
+  /** The sandbox's id for each stub the host holds: passing one back gives the sandbox its own object. */
+  private readonly importedIds = new WeakMap<object, number>();
   private readonly finalizer = new FinalizationRegistry<number>((capId) => this.calls.release(capId));
 
   constructor(private readonly calls: SandboxCalls) {}
 
   readonly exporter: CapExporter = {
-    classify: (value) => (value instanceof RpcTarget || isRemoteCapability(value) ? CapKind.Target : -1),
-    export: (value) => {
+    classify: (value) => (this.importedIds.has(value) ? CapKind.Returned : value instanceof RpcTarget || isRemoteCapability(value) ? CapKind.Target : -1),
+    export: (value, kind) => {
+      if (kind === CapKind.Returned) return this.importedIds.get(value)!;
       let id = this.exportIds.get(value);
       if (id === undefined) {
         if (this.exported.size >= MAX_HOST_CAPS) throw new RangeError("Too many capabilities passed to this sandbox.");
@@ -42,11 +45,17 @@ export class Peer {
 
   readonly importer: CapImporter = {
     import: (kind, id) => {
+      if (kind === CapKind.Returned) {
+        const own = this.exported.get(id);
+        if (own === undefined) throw new TypeError("A capability handed back by the sandbox was already released or revoked.");
+        return own;
+      }
       const key = `${kind}:${id}`;
       const existing = this.imported.get(key)?.deref();
       if (existing !== undefined) return existing;
       const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
       this.imported.set(key, new WeakRef(stub));
+      this.importedIds.set(stub, id);
       this.finalizer.register(stub, id);
       return stub;
     },

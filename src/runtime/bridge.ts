@@ -10,6 +10,7 @@ export const Op = {
   TimerClear: 4, // (timerId)
   Release: 5, // (capId)
   Fetch: 6, // (callId, requestRecord)
+  FetchAbort: 8, // (callId): the sandbox aborted the fetch with that call id
   Service: 7, // (callId, service, args): an asynchronous host service (engine/host-services.ts)
 } as const;
 
@@ -37,8 +38,15 @@ let nextCallId = 1;
 
 /** Sends a request to the host and returns a promise settled when the host answers. */
 export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
+  return cancellableRequest(op, a, b, c).promise;
+}
+
+/** A request whose answer can be given up on: `abandon` rejects it now and ignores the host's answer. */
+export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unknown): { callId: number; promise: Promise<unknown>; abandon(reason: unknown): void } {
   const callId = nextCallId++;
-  return new Promise((resolve, reject) => {
+  let rejectNow!: (reason: unknown) => void;
+  const promise = new Promise((resolve, reject) => {
+    rejectNow = reject;
     pending.set(callId, { resolve, reject });
     try {
       post(op, callId, a, b, c);
@@ -47,6 +55,13 @@ export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Prom
       reject(error);
     }
   });
+  return {
+    callId,
+    promise,
+    abandon(reason) {
+      if (pending.delete(callId)) rejectNow(reason);
+    },
+  };
 }
 
 export function settle(callId: number, ok: number, payload: unknown): void {

@@ -13,9 +13,11 @@ let nextExportId = 1;
 
 export const exporter: CapExporter = {
   classify(value) {
-    return value instanceof RpcTarget || value instanceof WorkerEntrypoint || isImportedTarget(value) ? CapKind.Target : -1;
+    if (importedIds.has(value)) return CapKind.Returned;
+    return value instanceof RpcTarget || value instanceof WorkerEntrypoint ? CapKind.Target : -1;
   },
-  export(value) {
+  export(value, kind) {
+    if (kind === CapKind.Returned) return importedIds.get(value)!;
     let id = exportIds.get(value);
     if (id === undefined) {
       id = nextExportId++;
@@ -37,12 +39,8 @@ export function releaseExport(id: number): void {
   exportIds.delete(value);
 }
 
-const importedTargets = new WeakSet<object>();
-
-function isImportedTarget(value: object): boolean {
-  return importedTargets.has(value);
-}
-
+/** The host's id for each stub this sandbox holds: handing a stub back hands back the host's object. */
+const importedIds = new WeakMap<object, number>();
 
 function stubDisposedError(): Error {
   const error = new Error("This stub was disposed; the capability it pointed to can no longer be called.");
@@ -104,7 +102,6 @@ function makeTargetStub(id: number): unknown {
       return key === disposeSymbol;
     },
   });
-  importedTargets.add(stub);
   return stub;
 }
 
@@ -112,11 +109,17 @@ const importedStubs = new Map<string, unknown>();
 
 export const importer: CapImporter = {
   import(kind, id) {
+    if (kind === CapKind.Returned) {
+      const own = exported.get(id);
+      if (own === undefined) throw new TypeError("A capability handed back to this sandbox was already released.");
+      return own;
+    }
     const key = `${kind}:${id}`;
     let stub = importedStubs.get(key);
     if (stub === undefined) {
       stub = kind === CapKind.Function ? makeFunctionStub(id) : makeTargetStub(id);
       importedStubs.set(key, stub);
+      importedIds.set(stub as object, id);
     }
     return stub;
   },

@@ -3,7 +3,8 @@
 // where capabilities (functions, RpcTargets) were cut out and replaced by null. Keeping stubs
 // out-of-band means no shape of user data can ever be mistaken for a stub.
 
-export const CapKind = { Function: 0, Target: 1 } as const;
+/** Returned: a capability the receiving side exported earlier, handed back; it decodes to the original. */
+export const CapKind = { Function: 0, Target: 1, Returned: 2 } as const;
 export type CapKind = (typeof CapKind)[keyof typeof CapKind];
 
 export type PathKey = string | number;
@@ -91,7 +92,8 @@ function copyCutting(
   const type = typeof value;
   if (type !== "object" && type !== "function") return value;
   const object = value as object;
-  const kind = type === "function" ? CapKind.Function : exporter.classify(object);
+  let kind = exporter.classify(object);
+  if (kind === -1 && type === "function") kind = CapKind.Function;
   if (kind !== -1) {
     if (caps.length >= MAX_CAPS_PER_VALUE) throw new RangeError(`A value may carry at most ${MAX_CAPS_PER_VALUE} functions or RpcTargets.`);
     caps.push([path, kind, exporter.export(object, kind)]);
@@ -130,7 +132,7 @@ export function decode(encoded: unknown, importer: CapImporter): unknown {
   for (const slot of caps) {
     if (!arrayIsArray(slot) || !arrayIsArray(slot[0])) throw new TypeError("Malformed capability slot on the boundary.");
     const [path, kind, id] = slot as CapSlot;
-    if ((kind !== CapKind.Function && kind !== CapKind.Target) || typeof id !== "number") {
+    if ((kind !== CapKind.Function && kind !== CapKind.Target && kind !== CapKind.Returned) || typeof id !== "number") {
       throw new TypeError("Malformed capability slot on the boundary.");
     }
     const stub = importer.import(kind, id);

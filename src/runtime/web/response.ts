@@ -22,6 +22,8 @@ export interface ResponseRecord {
   statusText: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /** Set by fetch(): every URL the request went to, so `url` and `redirected` can be given. */
+  urlList?: string[];
 }
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
@@ -39,6 +41,7 @@ interface ResponseParts {
   statusText: string;
   headers: Headers;
   body: BodyState;
+  urlList?: string[];
 }
 
 /** The standard's "initialize a response" with an already extracted body (or null). */
@@ -179,6 +182,10 @@ export class Response {
     this.#statusText = parts.statusText;
     this.#headers = parts.headers;
     this.#body = parts.body;
+    if (parts.urlList !== undefined && parts.urlList.length > 0) {
+      this.#url = parts.urlList[parts.urlList.length - 1].replace(/#.*$/s, "");
+      this.#redirected = parts.urlList.length > 1;
+    }
   }
 }
 
@@ -194,6 +201,7 @@ export function responseFromRecord(record: ResponseRecord): Response {
     statusText: record.statusText,
     headers,
     body: new BodyState(record.body === null ? null : ownedBytes(record.body)),
+    urlList: Array.isArray(record.urlList) ? record.urlList : undefined,
   });
   return response;
 }

@@ -1,0 +1,35 @@
+// islet/outbound: ready-made egress policies for globalOutbound. A policy is a middleware
+// `(request, next) => response`; `outbound(...policies, handler)` composes them into the function
+// a WorkerLoader takes. Policies run on the host, so whatever they add (a credential, say) is never
+// visible to the sandbox: the sandbox sees only the response.
+//
+//   globalOutbound: outbound(
+//     allowHosts(["api.github.com", "*.example.com"]),
+//     injectCredentials({ "api.github.com": { headers: { authorization: `Bearer ${process.env.GITHUB_TOKEN}` } } }),
+//     limitBodies({ maxResponseBytes: 5_000_000, timeoutMs: 10_000 }),
+//     fetch,
+//   )
+
+export { OutboundError } from "../errors.ts";
+export { allowHosts, hostMatches, type HostPattern } from "./allow-hosts.ts";
+export { injectCredentials, type Credential } from "./credentials.ts";
+export { limitBodies, type BodyLimits } from "./limits.ts";
+
+/** What answers a request: a function, or any object with fetch() (another worker's entrypoint too). */
+export type OutboundHandler = ((request: Request) => Response | Promise<Response>) | { fetch(request: Request): Response | Promise<Response> };
+export type OutboundPolicy = (request: Request, next: (request: Request) => Promise<Response>) => Response | Promise<Response>;
+
+function asFunction(handler: OutboundHandler): (request: Request) => Promise<Response> {
+  if (typeof handler === "function") return async (request) => handler(request);
+  if (handler !== null && typeof handler === "object" && typeof handler.fetch === "function") return async (request) => handler.fetch(request);
+  throw new TypeError("outbound(): the last argument must be a function or an object with fetch().");
+}
+
+/** Composes policies, outermost first, in front of the handler that finally answers. */
+export function outbound(...steps: [...OutboundPolicy[], OutboundHandler]): (request: Request) => Promise<Response> {
+  if (steps.length === 0) throw new TypeError("outbound() needs at least a handler.");
+  const handler = asFunction(steps[steps.length - 1] as OutboundHandler);
+  const policies = steps.slice(0, -1) as OutboundPolicy[];
+  for (const policy of policies) if (typeof policy !== "function") throw new TypeError("outbound(): every policy must be a function.");
+  return policies.reduceRight<(request: Request) => Promise<Response>>((next, policy) => async (request) => policy(request, next), handler);
+}
