@@ -66,7 +66,7 @@ test("no SharedArrayBuffer, no shared WebAssembly memory, no Node globals", asyn
 test("fetch honours globalOutbound: blocked by default, or answered by a function / fetcher", async () => {
   const code = js(`export default { async run() { try { const r = await fetch("https://example.com/a", { method: "POST", body: "q" }); return [r.status, await r.text(), r.headers.get("x")]; } catch (e) { return [e.name, e.message]; } } };`);
   const blocked = (await loader.load(code).getEntrypoint().run()) as string[];
-  assert.equal(blocked[0], "Error");
+  assert.equal(blocked[0], "TypeError");
   assert.match(blocked[1], /not permitted to access the internet.*capabilities/);
   const explicitNull = (await loader.load({ ...code, globalOutbound: null }).getEntrypoint().run()) as string[];
   assert.match(explicitNull[1], /not permitted/);

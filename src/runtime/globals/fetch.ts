@@ -18,9 +18,10 @@ interface Signal {
   removeEventListener(type: string, listener: () => void): void;
 }
 
+// The signal the request follows, if any: reading `request.signal` would make one (and load the
+// events chunk) for every request, though only a given signal can ever abort.
 function signalOf(request: unknown): Signal | null {
-  const signal = (request as { signal?: unknown }).signal;
-  return signal !== null && typeof signal === "object" && "aborted" in signal ? (signal as Signal) : null;
+  return web().requestAbortSignal(request as never) as Signal | null;
 }
 
 /** Sends one request to the host; an abort rejects at once and tells the host to give up too. */

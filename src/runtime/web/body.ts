@@ -1,51 +1,48 @@
-// The Body mixin's state for Request and Response. Bodies are buffered: the bytes are held in one
-// Uint8Array that owns its whole ArrayBuffer, so reading can hand them over without copying.
+// The Fetch Standard's body: a ReadableStream, plus (for bodies made from bytes) the bytes
+// themselves. Such a body keeps only the bytes until someone asks for `body`, so a sandbox that
+// reads with text() or json() never builds a stream or loads the streams chunk.
 
+import { url } from "../platform.ts";
+import { blobBytes, isBlob } from "./blob.ts";
+import { consumedStream, isDisturbed, isReadableStream, proxyStream, readAllBytes, streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { encodeUtf8 } from "./encoding.ts";
+import { formDataEntries, isFormData } from "./form-data.ts";
+import { multipartBoundary, serializeMultipart } from "./multipart.ts";
 import { toDomString, viewBufferSource } from "./webidl.ts";
 
+/** A body and the Content-Type its kind implies (null for bytes and streams). */
 export interface ExtractedBody {
-  bytes: Uint8Array;
-  /** The Content-Type this kind of body implies, or null. */
+  body: BodyState;
   type: string | null;
 }
 
-/**
- * Objects that can hand over their content synchronously (a Blob or FormData, when the sandbox
- * gains them) implement this method to be accepted as a body.
- */
-export const BODY_SOURCE: unique symbol = Symbol("islet.bodySource");
+const toStringTag = Object.prototype.toString;
 
-interface BodySource {
-  [BODY_SOURCE](): ExtractedBody;
+function isUrlSearchParams(value: object): boolean {
+  // The url chunk loads only for a value that claims to be URLSearchParams.
+  return toStringTag.call(value) === "[object URLSearchParams]" && value instanceof url().URLSearchParams;
 }
-
-// Body kinds the standard allows but this buffered implementation cannot read synchronously.
-const UNSUPPORTED_BODY_CLASSES = ["ReadableStream", "Blob", "FormData"];
 
 /** The standard's "extract a body" for a non-null BodyInit. */
-export function extractBody(init: unknown): ExtractedBody {
-  if (typeof init === "string") return { bytes: encodeUtf8(init), type: "text/plain;charset=UTF-8" };
-  const view = viewBufferSource(init);
-  if (view !== undefined) return { bytes: view.slice(), type: null };
+export function extractBody(init: unknown, keepalive = false): ExtractedBody {
+  if (typeof init === "string") return { body: BodyState.fromBytes(encodeUtf8(init)), type: "text/plain;charset=UTF-8" };
   if (typeof init === "object" && init !== null) {
-    if (typeof (init as Partial<BodySource>)[BODY_SOURCE] === "function") return ownedBody((init as BodySource)[BODY_SOURCE]());
-    const globals = globalThis as Record<string, unknown>;
-    const SearchParams = globals.URLSearchParams;
-    if (typeof SearchParams === "function" && init instanceof SearchParams) {
-      return { bytes: encodeUtf8(toDomString(init)), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+    if (isReadableStream(init)) {
+      if (keepalive) throw new TypeError("A keepalive request cannot have a ReadableStream body.");
+      if (isDisturbed(init) || init.locked) throw new TypeError("Response body object should not be disturbed or locked");
+      return { body: BodyState.fromStream(init), type: null };
     }
-    for (const name of UNSUPPORTED_BODY_CLASSES) {
-      const BodyClass = globals[name];
-      if (typeof BodyClass === "function" && init instanceof BodyClass) throw new TypeError(`${name} bodies are not supported yet.`);
+    if (isBlob(init)) return { body: BodyState.fromBytes(blobBytes(init).slice()), type: init.type === "" ? null : init.type };
+    const view = viewBufferSource(init);
+    if (view !== undefined) return { body: BodyState.fromBytes(view.slice()), type: null };
+    if (isFormData(init)) {
+      const boundary = multipartBoundary();
+      return { body: BodyState.fromBytes(serializeMultipart(formDataEntries(init), boundary)), type: `multipart/form-data; boundary=${boundary}` };
     }
+    if (isUrlSearchParams(init)) return { body: BodyState.fromBytes(encodeUtf8(toDomString(init))), type: "application/x-www-form-urlencoded;charset=UTF-8" };
   }
   // Anything else is a USVString per Web IDL's union conversion, exactly as in browsers.
-  return { bytes: encodeUtf8(toDomString(init)), type: "text/plain;charset=UTF-8" };
-}
-
-function ownedBody(body: ExtractedBody): ExtractedBody {
-  return { bytes: body.bytes.slice(), type: body.type };
+  return { body: BodyState.fromBytes(encodeUtf8(toDomString(init))), type: "text/plain;charset=UTF-8" };
 }
 
 /** Returns `bytes` if it spans its whole buffer, or a copy that does. */
@@ -53,98 +50,91 @@ export function ownedBytes(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
-interface StreamController {
-  enqueue(chunk: Uint8Array): void;
-  close(): void;
-}
-
-interface ReadableStreamLike {
-  readonly locked: boolean;
-  getReader(): unknown;
-}
-
-type ReadableStreamConstructor = new (
-  source: { pull(controller: StreamController): void; cancel(): void },
-  strategy: { highWaterMark: number },
-) => ReadableStreamLike;
-
-const EMPTY = new Uint8Array(0);
-
 export class BodyState {
-  // null means "no body", which differs from an empty body (e.g. for bodyUsed and GET checks).
+  // "No body" (null in the standard) differs from an empty body, e.g. for bodyUsed and GET checks.
+  readonly hasBody: boolean;
+  // Made from a ReadableStream (the standard's "source is null"), which a Request accepts only
+  // with `duplex: "half"`.
+  readonly streamed: boolean;
+  // The content while no stream exists; it owns its whole buffer, so reading hands it over.
   #bytes: Uint8Array | null;
-  #disturbed = false;
-  #stream: ReadableStreamLike | undefined;
+  #stream: ReadableStream | null;
+  // Read or moved out before any stream existed, or moved out of its stream.
+  #used = false;
 
-  constructor(bytes: Uint8Array | null) {
+  private constructor(hasBody: boolean, bytes: Uint8Array | null, stream: ReadableStream | null, streamed = stream !== null) {
+    this.hasBody = hasBody;
+    this.streamed = streamed;
     this.#bytes = bytes;
+    this.#stream = stream;
   }
 
-  get hasBody(): boolean {
-    return this.#bytes !== null;
+  static none(): BodyState {
+    return new BodyState(false, null, null);
   }
 
+  /** A body over `bytes`, which must span their whole buffer and which the body takes over. */
+  static fromBytes(bytes: Uint8Array): BodyState {
+    return new BodyState(true, bytes, null);
+  }
+
+  static fromStream(stream: ReadableStream): BodyState {
+    return new BodyState(true, null, stream);
+  }
+
+  /** `bodyUsed`: the body's stream is disturbed. */
   get used(): boolean {
-    return this.#disturbed;
+    return this.hasBody && (this.#used || (this.#stream !== null && isDisturbed(this.#stream)));
   }
 
-  /** The standard's "unusable": there is a body and its stream is disturbed or locked. */
+  /** The standard's "unusable": the stream is disturbed or locked. */
   get unusable(): boolean {
-    return this.#bytes !== null && (this.#disturbed || (this.#stream?.locked ?? false));
+    return this.used || (this.#stream?.locked ?? false);
   }
 
-  /** The `body` getter: null, or a one-chunk ReadableStream once the sandbox provides streams. */
-  stream(): unknown {
-    if (this.#bytes === null) return null;
-    if (this.#stream === undefined) this.#stream = this.#createStream();
+  /** The `body` getter: the stream, created now for a body made from bytes. */
+  stream(): ReadableStream | null {
+    if (!this.hasBody) return null;
+    if (this.#stream === null) {
+      // A body already read has a stream that was read to its end.
+      this.#stream = this.#used ? consumedStream() : streamFromBytes(this.#bytes!);
+      this.#bytes = null;
+    }
     return this.#stream;
   }
 
-  /** Consumes the body ("consume body" in the standard) and hands over its bytes. */
-  take(): Uint8Array {
-    if (this.#bytes === null) return new Uint8Array(0);
-    if (this.unusable) throw new TypeError("Body has already been used.");
-    // Reading through the stream would leave it locked; keep that observable.
-    this.#stream?.getReader();
-    return this.#drain();
-  }
-
-  clone(): BodyState {
-    if (this.unusable) throw new TypeError("Cannot clone: the body has already been used.");
-    return new BodyState(this.#bytes === null ? null : this.#bytes.slice());
-  }
-
-  /** Moves the content into a new state, leaving this one used (a Request built from a Request). */
-  transfer(): BodyState {
-    if (this.#bytes === null) return new BodyState(null);
-    return new BodyState(this.take());
-  }
-
-  #drain(): Uint8Array {
-    const bytes = this.#bytes ?? EMPTY;
-    this.#disturbed = true;
-    this.#bytes = EMPTY;
+  /**
+   * The standard's "consume body": all the bytes, in a Uint8Array that spans a buffer the caller
+   * now owns. The body is used (and its stream, if any, locked) before this returns its promise.
+   */
+  async consume(): Promise<Uint8Array> {
+    if (!this.hasBody) return new Uint8Array(0);
+    if (this.unusable) throw new TypeError("Body is unusable: Body has already been read");
+    if (this.#stream !== null) return readAllBytes(this.#stream);
+    const bytes = this.#bytes!;
+    this.#bytes = null;
+    this.#used = true;
     return bytes;
   }
 
-  #createStream(): ReadableStreamLike {
-    const ReadableStream = (globalThis as { ReadableStream?: ReadableStreamConstructor }).ReadableStream;
-    if (typeof ReadableStream !== "function") {
-      throw new TypeError("Response and Request bodies are not available as streams in this sandbox yet; use text(), json(), arrayBuffer() or bytes().");
-    }
-    // highWaterMark 0: pull runs only when someone reads, which is what disturbs the body.
-    return new ReadableStream(
-      {
-        pull: (controller) => {
-          const bytes = this.#drain();
-          if (bytes.byteLength > 0) controller.enqueue(bytes);
-          controller.close();
-        },
-        cancel: () => {
-          this.#drain();
-        },
-      },
-      { highWaterMark: 0 },
-    );
+  /** The standard's "clone a body": a copy of the bytes, or the two branches of a tee. */
+  clone(): BodyState {
+    if (this.unusable) throw new TypeError("Body has already been consumed.");
+    if (!this.hasBody) return BodyState.none();
+    if (this.#stream === null) return BodyState.fromBytes(this.#bytes!.slice());
+    const [mine, theirs] = this.#stream.tee();
+    this.#stream = mine;
+    return new BodyState(true, null, theirs, this.streamed);
+  }
+
+  /** Moves the content into a new body (a Request built from a Request), leaving this one used. */
+  transfer(): BodyState {
+    if (!this.hasBody) return BodyState.none();
+    if (this.unusable) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
+    this.#used = true;
+    if (this.#stream !== null) return new BodyState(true, null, proxyStream(this.#stream), this.streamed);
+    const bytes = this.#bytes!;
+    this.#bytes = null;
+    return BodyState.fromBytes(bytes);
   }
 }

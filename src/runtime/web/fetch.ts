@@ -1,10 +1,10 @@
 // The Fetch API classes the sandbox exposes, and the plain records that carry requests and
 // responses across the sandbox boundary.
 
-export { BODY_SOURCE } from "./body.ts";
 export { Headers, type HeadersInit } from "./headers.ts";
 export {
   Request,
+  requestAbortSignal,
   requestFromRecord,
   requestToRecord,
   type BodyInit,
@@ -12,4 +12,7 @@ export {
   type RequestRecord,
 } from "./request.ts";
 export { Response, responseFromRecord, responseToRecord, type ResponseInit, type ResponseRecord } from "./response.ts";
+export { Blob } from "./blob.ts";
+export { File } from "./file.ts";
+export { FormData } from "./form-data.ts";
 export { setUrlParser, type UrlParser } from "./url-parser.ts";

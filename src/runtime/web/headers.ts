@@ -1,6 +1,7 @@
 // Headers as the Fetch Standard defines them: an ordered header list that keeps the casing of
 // the first occurrence of a name, and iterates "sorted and combined".
 
+import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
 
 /** "immutable" is what Response.error(), Response.redirect() and fetch() results carry. */
@@ -13,8 +14,6 @@ interface HeaderEntry {
   name: string;
   value: string;
 }
-
-type IterationKind = "key" | "value" | "key+value";
 
 let sortedAndCombined: (headers: Headers) => [string, string][];
 let guardSlot: { get(headers: Headers): HeadersGuard; set(headers: Headers, guard: HeadersGuard): void };
@@ -95,15 +94,15 @@ export class Headers {
   }
 
   entries(): HeadersIterator<[string, string]> {
-    return new HeadersIterator(this, "key+value");
+    return headersIterator(this, "key+value");
   }
 
   keys(): HeadersIterator<string> {
-    return new HeadersIterator(this, "key");
+    return headersIterator(this, "key");
   }
 
   values(): HeadersIterator<string> {
-    return new HeadersIterator(this, "value");
+    return headersIterator(this, "value");
   }
 
   [Symbol.iterator](): HeadersIterator<[string, string]> {
@@ -195,38 +194,7 @@ export function setHeadersGuard(headers: Headers, guard: HeadersGuard): void {
   guardSlot.set(headers, guard);
 }
 
-const IteratorPrototype: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-
 /** A Web IDL pair iterator: it indexes into the live sorted list, so it sees later mutations. */
-class HeadersIterator<T> {
-  readonly #headers: Headers;
-  readonly #kind: IterationKind;
-  #index = 0;
+export type HeadersIterator<T> = PairIterator<T>;
 
-  constructor(headers: Headers, kind: IterationKind) {
-    this.#headers = headers;
-    this.#kind = kind;
-  }
-
-  next(): IteratorResult<T, undefined> {
-    const pairs = sortedAndCombined(this.#headers);
-    if (this.#index >= pairs.length) return { value: undefined, done: true };
-    const [name, value] = pairs[this.#index++];
-    const result = this.#kind === "key" ? name : this.#kind === "value" ? value : [name, value];
-    return { value: result as T, done: false };
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "Headers Iterator";
-  }
-}
-
-Object.setPrototypeOf(HeadersIterator.prototype, IteratorPrototype);
-// %IteratorPrototype% already supplies [Symbol.iterator]; the class only declared it for typing.
-delete (HeadersIterator.prototype as unknown as Record<symbol, unknown>)[Symbol.iterator];
-
-export type { HeadersIterator };
+const headersIterator = pairIterators<Headers, string, string>("Headers Iterator", (headers) => sortedAndCombined(headers));

@@ -3,7 +3,10 @@
 
 export { bindPlatform } from "../platform.ts";
 export { Headers } from "./headers.ts";
-export { Request, requestFromRecord, requestToRecord } from "./request.ts";
+export { Request, requestAbortSignal, requestFromRecord, requestToRecord } from "./request.ts";
 export { Response, responseFromRecord, responseToRecord } from "./response.ts";
+export { Blob } from "./blob.ts";
+export { File } from "./file.ts";
+export { FormData } from "./form-data.ts";
 export { TextDecoder, TextEncoder } from "./encoding.ts";
 export { setUrlParser } from "./url-parser.ts";

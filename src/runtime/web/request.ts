@@ -1,23 +1,38 @@
-// Request, per the Fetch Standard's constructor, minus what only matters inside a browser
-// (referrers, integrity, keepalive, priority, windows, forbidden request headers).
+// Request, per the Fetch Standard's constructor as undici implements it outside a browser: no
+// forbidden headers, no window, no origin (so the referrer is kept as given).
 
+import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
-import { decodeUtf8 } from "./encoding.ts";
 import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
-import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum } from "./webidl.ts";
+import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
 
 const REDIRECT_MODES = ["follow", "error", "manual"] as const;
 const REQUEST_MODES = ["same-origin", "no-cors", "cors", "navigate"] as const;
 const CREDENTIALS_MODES = ["omit", "same-origin", "include"] as const;
 const CACHE_MODES = ["default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached"] as const;
+const DUPLEX_MODES = ["half"] as const;
+const REFERRER_POLICIES = [
+  "",
+  "no-referrer",
+  "no-referrer-when-downgrade",
+  "same-origin",
+  "origin",
+  "strict-origin",
+  "origin-when-cross-origin",
+  "strict-origin-when-cross-origin",
+  "unsafe-url",
+] as const;
 
 export type RequestRedirect = (typeof REDIRECT_MODES)[number];
 export type RequestMode = (typeof REQUEST_MODES)[number];
 export type RequestCredentials = (typeof CREDENTIALS_MODES)[number];
 export type RequestCache = (typeof CACHE_MODES)[number];
+export type RequestDuplex = (typeof DUPLEX_MODES)[number];
+export type ReferrerPolicy = (typeof REFERRER_POLICIES)[number];
 
-/** Strings, ArrayBuffers and ArrayBufferViews; any other object is converted to a string. */
+/** String, BufferSource, Blob, FormData, URLSearchParams or ReadableStream; other objects become strings. */
 export type BodyInit = string | ArrayBuffer | ArrayBufferView | object;
 
 export interface RequestInit {
@@ -25,10 +40,16 @@ export interface RequestInit {
   headers?: HeadersInit | Headers;
   body?: BodyInit | null;
   redirect?: RequestRedirect;
-  signal?: unknown;
+  signal?: AbortSignal | null;
   cache?: RequestCache;
   credentials?: RequestCredentials;
   mode?: RequestMode;
+  duplex?: RequestDuplex;
+  integrity?: string;
+  keepalive?: boolean;
+  referrer?: string;
+  referrerPolicy?: ReferrerPolicy;
+  window?: null;
 }
 
 /** A request as it crosses the sandbox boundary. */
@@ -43,6 +64,7 @@ export interface RequestRecord {
 // Only these are uppercased; any other method (PATCH included) keeps the caller's casing.
 const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
+const CORS_SAFELISTED_METHODS = ["GET", "HEAD", "POST"];
 
 function normalizeMethod(method: string): string {
   if (!isHttpToken(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
@@ -51,169 +73,209 @@ function normalizeMethod(method: string): string {
   return NORMALIZED_METHODS.includes(upper) ? upper : method;
 }
 
-interface RequestDefaults {
+/** The request itself (the standard's "request"), apart from the Request object around it. */
+interface RequestState {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: BodyState;
   mode: RequestMode;
   credentials: RequestCredentials;
   cache: RequestCache;
   redirect: RequestRedirect;
-  method: string;
-  signal: unknown;
-  headers: Headers | undefined;
-  body: BodyState | null;
+  integrity: string;
+  keepalive: boolean;
+  /** "client", "no-referrer" or a serialized URL. */
+  referrer: string;
+  referrerPolicy: ReferrerPolicy;
+  /** The signal this Request's own signal follows. */
+  signalParent: AbortSignal | null;
 }
 
-let bodyOf: (request: Request) => BodyState;
-let replaceBody: (request: Request, body: BodyState) => void;
+// Lets clone() and requestFromRecord() build a Request around a state they made.
+const ADOPT_STATE = Symbol("adopt state");
+
+let stateOf: (request: unknown) => RequestState;
+
+export interface Request extends Body {}
 
 export class Request {
-  readonly #url: string;
-  readonly #method: string;
-  readonly #headers: Headers;
-  #body: BodyState;
-  readonly #redirect: RequestRedirect;
-  readonly #signal: unknown;
-  readonly #cache: RequestCache;
-  readonly #credentials: RequestCredentials;
-  readonly #mode: RequestMode;
+  #state!: RequestState;
+  #signal: AbortSignal | undefined;
 
   static {
-    bodyOf = (request) => request.#body;
-    replaceBody = (request, body) => {
-      request.#body = body;
+    stateOf = (request) => {
+      if (typeof request !== "object" || request === null || !(#state in request)) throw new TypeError("Illegal invocation");
+      return (request as Request).#state;
     };
   }
 
   constructor(input: string | Request, init?: RequestInit) {
+    if (input === (ADOPT_STATE as unknown)) {
+      this.#state = init as unknown as RequestState;
+      return;
+    }
     requireArguments(arguments.length, 1, "'Request' constructor");
-    const source = typeof input === "object" && input !== null && #url in input ? input : null;
-    const href = source === null ? toDomString(input) : source.#url;
+    const source = typeof input === "object" && input !== null && #state in input ? input.#state : null;
+    const href = source === null ? toUsvString(input) : source.url;
     const options = toDictionary(init, "RequestInit");
-    // Dictionary members are converted in Web IDL order, before any other step.
+    // Dictionary members are converted in Web IDL (lexicographic) order, before any other step.
     const body = options.body;
     const cache = options.cache === undefined ? undefined : toEnum(options.cache, CACHE_MODES, "RequestInit.cache");
-    const credentials =
-      options.credentials === undefined ? undefined : toEnum(options.credentials, CREDENTIALS_MODES, "RequestInit.credentials");
+    const credentials = options.credentials === undefined ? undefined : toEnum(options.credentials, CREDENTIALS_MODES, "RequestInit.credentials");
+    const duplex = options.duplex === undefined ? undefined : toEnum(options.duplex, DUPLEX_MODES, "RequestInit.duplex");
     const headersInit = options.headers;
+    const integrity = options.integrity === undefined ? undefined : toDomString(options.integrity);
+    const keepalive = options.keepalive === undefined ? undefined : !!options.keepalive;
     const method = options.method === undefined ? undefined : toByteString(options.method);
     const mode = options.mode === undefined ? undefined : toEnum(options.mode, REQUEST_MODES, "RequestInit.mode");
     const redirect = options.redirect === undefined ? undefined : toEnum(options.redirect, REDIRECT_MODES, "RequestInit.redirect");
-    const signal = options.signal;
+    const referrer = options.referrer === undefined ? undefined : toUsvString(options.referrer);
+    const referrerPolicy = options.referrerPolicy === undefined ? undefined : toEnum(options.referrerPolicy, REFERRER_POLICIES, "RequestInit.referrerPolicy");
+    const signal = options.signal === undefined ? undefined : toAbortSignal(options.signal);
+    const window = options.window;
 
-    // What a Request input passes on; for a URL input, the standard's defaults.
-    const base: RequestDefaults =
-      source === null
-        ? { mode: "cors", credentials: "same-origin", cache: "default", redirect: "follow", method: "GET", signal: null, headers: undefined, body: null }
-        : {
-            mode: source.#mode,
-            credentials: source.#credentials,
-            cache: source.#cache,
-            redirect: source.#redirect,
-            method: source.#method,
-            signal: source.#signal,
-            headers: source.#headers,
-            body: source.#body,
-          };
-
-    this.#url = source === null ? parseUrl(href) : href;
-    if (mode === "navigate") throw new TypeError("Cannot construct a Request with mode 'navigate'.");
-    this.#mode = mode ?? base.mode;
-    this.#credentials = credentials ?? base.credentials;
-    this.#cache = cache ?? base.cache;
-    if (this.#cache === "only-if-cached" && this.#mode !== "same-origin") {
-      throw new TypeError("'only-if-cached' can be set only with 'same-origin' mode.");
+    let url: string;
+    if (source === null) {
+      url = parseUrl(href);
+      // Userinfo survives serialization only before the host, as "user:pass@".
+      if (/^[^:]*:\/\/[^/?#]*@/.test(url)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
+    } else {
+      url = href;
     }
-    this.#redirect = redirect ?? base.redirect;
-    this.#method = method === undefined ? base.method : normalizeMethod(method);
-    this.#signal = signal !== undefined ? signal : base.signal;
-    this.#headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : base.headers);
+    if (window !== undefined && window !== null) throw new TypeError("RequestInit.window can only be null.");
+    const converted = [body, cache, credentials, duplex, headersInit, integrity, keepalive, method, mode, redirect, referrer, referrerPolicy, signal, window];
+    const initPresent = converted.some((member) => member !== undefined);
 
-    const inputBody = base.body;
+    const state: RequestState = {
+      url,
+      method: source?.method ?? "GET",
+      headers: undefined as unknown as Headers,
+      body: BodyState.none(),
+      mode: source?.mode ?? "cors",
+      credentials: source?.credentials ?? "same-origin",
+      cache: source?.cache ?? "default",
+      redirect: source?.redirect ?? "follow",
+      integrity: source?.integrity ?? "",
+      keepalive: source?.keepalive ?? false,
+      referrer: source === null || initPresent ? "client" : source.referrer,
+      referrerPolicy: source === null || initPresent ? "" : source.referrerPolicy,
+      // Following the input's signal is following its parent: nothing else aborts it.
+      signalParent: source?.signalParent ?? null,
+    };
+    if (referrer !== undefined) state.referrer = referrer === "" ? "no-referrer" : parseReferrer(referrer);
+    if (referrerPolicy !== undefined) state.referrerPolicy = referrerPolicy;
+    if (mode === "navigate") throw new TypeError("Cannot construct a Request with mode 'navigate'.");
+    if (mode !== undefined) state.mode = mode;
+    if (credentials !== undefined) state.credentials = credentials;
+    if (cache !== undefined) state.cache = cache;
+    if (state.cache === "only-if-cached" && state.mode !== "same-origin") throw new TypeError("'only-if-cached' can be set only with 'same-origin' mode.");
+    if (redirect !== undefined) state.redirect = redirect;
+    if (integrity !== undefined) state.integrity = integrity;
+    if (keepalive !== undefined) state.keepalive = keepalive;
+    if (method !== undefined) state.method = normalizeMethod(method);
+    if (signal !== undefined) state.signalParent = signal;
+    if (mode === "no-cors" && !CORS_SAFELISTED_METHODS.includes(state.method)) throw new TypeError(`'${state.method}' is unsupported in no-cors mode.`);
+    state.headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : source?.headers);
+
+    const inputBody = source?.body ?? null;
     const hasInitBody = body !== undefined && body !== null;
-    if ((hasInitBody || inputBody?.hasBody) && (this.#method === "GET" || this.#method === "HEAD")) {
+    if ((hasInitBody || inputBody?.hasBody) && (state.method === "GET" || state.method === "HEAD")) {
       throw new TypeError("Request with GET/HEAD method cannot have body.");
     }
+    let initBody: BodyState | null = null;
     if (hasInitBody) {
-      const extracted = extractBody(body);
-      if (extracted.type !== null && !this.#headers.has("content-type")) this.#headers.append("Content-Type", extracted.type);
-      this.#body = new BodyState(extracted.bytes);
-    } else if (inputBody !== null) {
-      if (inputBody.unusable) throw new TypeError("Cannot construct a Request with a Request whose body has already been used.");
-      this.#body = inputBody.transfer();
-    } else {
-      this.#body = new BodyState(null);
+      const extracted = extractBody(body, state.keepalive);
+      initBody = extracted.body;
+      if (extracted.type !== null && !state.headers.has("content-type")) state.headers.append("Content-Type", extracted.type);
     }
+    const streamed = (initBody ?? inputBody)?.streamed ?? false;
+    if (streamed) {
+      if (initBody !== null && duplex === undefined) throw new TypeError("RequestInit: duplex option is required when sending a body.");
+      if (state.mode !== "same-origin" && state.mode !== "cors") throw new TypeError('If request is made from ReadableStream, mode should be "same-origin" or "cors"');
+    }
+    if (initBody !== null) state.body = initBody;
+    else if (inputBody !== null) state.body = inputBody.transfer();
+    this.#state = state;
   }
 
   get method(): string {
-    return this.#method;
+    return this.#state.method;
   }
 
   get url(): string {
-    return this.#url;
+    return this.#state.url;
   }
 
   get headers(): Headers {
-    return this.#headers;
+    return this.#state.headers;
   }
 
-  get redirect(): RequestRedirect {
-    return this.#redirect;
+  get destination(): string {
+    stateOf(this);
+    return "";
   }
 
-  get signal(): unknown {
-    return this.#signal;
+  get referrer(): string {
+    const referrer = this.#state.referrer;
+    return referrer === "no-referrer" ? "" : referrer === "client" ? "about:client" : referrer;
   }
 
-  get cache(): RequestCache {
-    return this.#cache;
-  }
-
-  get credentials(): RequestCredentials {
-    return this.#credentials;
+  get referrerPolicy(): ReferrerPolicy {
+    return this.#state.referrerPolicy;
   }
 
   get mode(): RequestMode {
-    return this.#mode;
+    return this.#state.mode;
   }
 
-  get body(): unknown {
-    return this.#body.stream();
+  get credentials(): RequestCredentials {
+    return this.#state.credentials;
   }
 
-  get bodyUsed(): boolean {
-    return this.#body.used;
+  get cache(): RequestCache {
+    return this.#state.cache;
   }
 
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#body.take().buffer as ArrayBuffer;
+  get redirect(): RequestRedirect {
+    return this.#state.redirect;
   }
 
-  async bytes(): Promise<Uint8Array> {
-    return this.#body.take();
+  get integrity(): string {
+    return this.#state.integrity;
   }
 
-  async json(): Promise<unknown> {
-    return JSON.parse(decodeUtf8(this.#body.take()));
+  get keepalive(): boolean {
+    return this.#state.keepalive;
   }
 
-  async text(): Promise<string> {
-    return decodeUtf8(this.#body.take());
+  get isReloadNavigation(): boolean {
+    stateOf(this);
+    return false;
+  }
+
+  get isHistoryNavigation(): boolean {
+    stateOf(this);
+    return false;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= followingSignal(this.#state.signalParent);
+    return this.#signal;
+  }
+
+  get duplex(): RequestDuplex {
+    stateOf(this);
+    return "half";
   }
 
   clone(): Request {
-    const body = this.#body.clone(); // throws TypeError once the body is used
-    const copy = new Request(this.#url, {
-      method: this.#method,
-      headers: this.#headers,
-      redirect: this.#redirect,
-      signal: this.#signal,
-      cache: this.#cache,
-      credentials: this.#credentials,
-      mode: this.#mode,
-    });
-    copy.#body = body;
-    setHeadersGuard(copy.#headers, getHeadersGuard(this.#headers));
-    return copy;
+    const state = this.#state;
+    const body = state.body.clone(); // throws TypeError once the body is used
+    const headers = new Headers(state.headers);
+    setHeadersGuard(headers, getHeadersGuard(state.headers));
+    // The clone's signal follows this one's, which only ever aborts with its own parent.
+    return new Request(ADOPT_STATE as never, { ...state, headers, body } as never);
   }
 
   get [Symbol.toStringTag](): string {
@@ -221,22 +283,43 @@ export class Request {
   }
 }
 
+installBody(Request.prototype, {
+  body: (request) => stateOf(request).body,
+  headers: (request) => stateOf(request).headers,
+});
+
+/** A referrer URL as undici keeps it: there is no origin to compare it with. */
+function parseReferrer(referrer: string): string {
+  const parsed = parseUrl(referrer);
+  return parsed === "about:client" ? "client" : parsed;
+}
+
+/**
+ * The signal fetch() has to watch for `request`: the one its own signal follows, or null when
+ * nothing can abort it. Unlike `request.signal`, this never creates a signal (nor loads the
+ * events chunk) for the common request without one.
+ */
+export function requestAbortSignal(request: Request): AbortSignal | null {
+  return stateOf(request).signalParent;
+}
+
 /** Builds the Request a fetch handler receives. Its headers are immutable, as in service workers. */
 export function requestFromRecord(record: RequestRecord): Request {
   const request = new Request(record.url, { method: record.method, headers: record.headers, redirect: record.redirect as RequestRedirect });
-  replaceBody(request, new BodyState(record.body === null ? null : ownedBytes(record.body)));
-  setHeadersGuard(request.headers, "immutable");
+  const state = stateOf(request);
+  state.body = record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body));
+  setHeadersGuard(state.headers, "immutable");
   return request;
 }
 
-/** Copies a Request out for the host; reading its body marks it used, as fetch() does. */
+/** Copies a Request out for the host; reading its body (to its end, if streamed) marks it used. */
 export async function requestToRecord(request: Request): Promise<RequestRecord> {
-  const body = bodyOf(request);
+  const state = stateOf(request);
   return {
-    url: request.url,
-    method: request.method,
-    headers: [...request.headers],
-    body: body.hasBody ? body.take() : null,
-    redirect: request.redirect,
+    url: state.url,
+    method: state.method,
+    headers: [...state.headers],
+    body: state.body.hasBody ? await state.body.consume() : null,
+    redirect: state.redirect,
   };
 }

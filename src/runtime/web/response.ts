@@ -1,8 +1,8 @@
-// Response, per the Fetch Standard: constructor, the static json/redirect/error factories and a
-// buffered body.
+// Response, per the Fetch Standard: constructor and the static json/redirect/error factories.
 
+import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
-import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
+import { encodeUtf8 } from "./encoding.ts";
 import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
@@ -27,6 +27,8 @@ export interface ResponseRecord {
 }
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+// Taken now: the sandbox may replace the global JSON later.
+const stringifyJson = JSON.stringify;
 const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
 
 /** Web IDL `unsigned short`: ToNumber, truncate, wrap modulo 2^16. */
@@ -57,11 +59,13 @@ function initializeResponse(init: unknown, body: ExtractedBody | null): Response
     if (NULL_BODY_STATUSES.includes(status)) throw new TypeError(`Response with null body status ${status} cannot have body.`);
     if (body.type !== null && !headers.has("content-type")) headers.append("Content-Type", body.type);
   }
-  return { status, statusText, headers, body: new BodyState(body === null ? null : body.bytes) };
+  return { status, statusText, headers, body: body === null ? BodyState.none() : body.body };
 }
 
-let bodyOf: (response: Response) => BodyState;
+let partsOf: (response: unknown) => ResponseParts;
 let assign: (response: Response, parts: ResponseParts) => void;
+
+export interface Response extends Body {}
 
 export class Response {
   #status!: number;
@@ -73,7 +77,11 @@ export class Response {
   #redirected = false;
 
   static {
-    bodyOf = (response) => response.#body;
+    partsOf = (response) => {
+      if (typeof response !== "object" || response === null || !(#body in response)) throw new TypeError("Illegal invocation");
+      const self = response as Response;
+      return { status: self.#status, statusText: self.#statusText, headers: self.#headers, body: self.#body };
+    };
     assign = (response, parts) => response.#assign(parts);
   }
 
@@ -90,10 +98,10 @@ export class Response {
   }
 
   static json(data: unknown, init?: ResponseInit): Response {
-    const text = JSON.stringify(data);
+    const text = stringifyJson(data);
     if (text === undefined) throw new TypeError("Response.json: the data cannot be serialized to JSON.");
     const response = new Response(null);
-    response.#assign(initializeResponse(init, { bytes: encodeUtf8(text), type: "application/json" }));
+    response.#assign(initializeResponse(init, { body: BodyState.fromBytes(encodeUtf8(text)), type: "application/json" }));
     return response;
   }
 
@@ -136,30 +144,6 @@ export class Response {
     return this.#headers;
   }
 
-  get body(): unknown {
-    return this.#body.stream();
-  }
-
-  get bodyUsed(): boolean {
-    return this.#body.used;
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#body.take().buffer as ArrayBuffer;
-  }
-
-  async bytes(): Promise<Uint8Array> {
-    return this.#body.take();
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(decodeUtf8(this.#body.take()));
-  }
-
-  async text(): Promise<string> {
-    return decodeUtf8(this.#body.take());
-  }
-
   clone(): Response {
     const body = this.#body.clone(); // throws TypeError once the body is used
     const copy = new Response(null, { headers: this.#headers });
@@ -200,19 +184,22 @@ export function responseFromRecord(record: ResponseRecord): Response {
     status: record.status,
     statusText: record.statusText,
     headers,
-    body: new BodyState(record.body === null ? null : ownedBytes(record.body)),
+    body: record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body)),
     urlList: Array.isArray(record.urlList) ? record.urlList : undefined,
   });
   return response;
 }
 
-/** Copies a Response out for the host; its body is consumed, so it must not have been used. */
+/**
+ * Copies a Response out for the host; its body is consumed (a stream read to its end), so it
+ * must not have been used.
+ */
 export async function responseToRecord(response: Response): Promise<ResponseRecord> {
-  const body = bodyOf(response);
-  return {
-    status: response.status,
-    statusText: response.statusText,
-    headers: [...response.headers],
-    body: body.hasBody ? body.take() : null,
-  };
+  const { status, statusText, headers, body } = partsOf(response);
+  return { status, statusText, headers: [...headers], body: body.hasBody ? await body.consume() : null };
 }
+
+installBody(Response.prototype, {
+  body: (response) => partsOf(response).body,
+  headers: (response) => partsOf(response).headers,
+});

@@ -60,3 +60,36 @@ export function viewBufferSource(value: unknown): Uint8Array | undefined {
   if (isArrayBuffer(value)) return new Uint8Array(value);
   return undefined;
 }
+
+/** USVString conversion: ToString, then lone surrogates become U+FFFD. */
+export function toUsvString(value: unknown): string {
+  return toDomString(value).toWellFormed();
+}
+
+/** sequence<T> conversion's first step: the value must be an iterable object. */
+export function toSequence(value: unknown, what: string): unknown[] {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) throw new TypeError(`${what} must be a sequence.`);
+  const method = (value as Partial<Iterable<unknown>>)[Symbol.iterator];
+  if (typeof method !== "function") throw new TypeError(`${what} must be a sequence: it is not iterable.`);
+  return [...(value as Iterable<unknown>)];
+}
+
+/** `[Clamp] long long`: NaN is 0, the value is clamped to the safe range and rounded half to even. */
+export function toClampedLongLong(value: unknown): number {
+  const number = Math.min(Math.max(+(value as number), -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+  if (Number.isNaN(number)) return 0;
+  const floor = Math.floor(number);
+  const fraction = number - floor;
+  const rounded = fraction > 0.5 || (fraction === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+  return rounded === 0 ? 0 : rounded;
+}
+
+/** `long long`: infinities and NaN are 0, fractions truncate, and the value wraps modulo 2^64. */
+export function toLongLong(value: unknown): number {
+  const number = +(value as number);
+  if (!Number.isFinite(number)) return 0;
+  let integer = Math.trunc(number) % 2 ** 64;
+  if (integer >= 2 ** 63) integer -= 2 ** 64;
+  else if (integer < -(2 ** 63)) integer += 2 ** 64;
+  return integer === 0 ? 0 : integer;
+}

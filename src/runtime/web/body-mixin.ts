@@ -1,0 +1,86 @@
+// The Fetch Standard's Body mixin, written once and installed on Request and Response.
+
+import { url } from "../platform.ts";
+import { blobFromBytes, type Blob } from "./blob.ts";
+import type { BodyState } from "./body.ts";
+import type { ReadableStream } from "./body-stream.ts";
+import { decodeUtf8, TextDecoder } from "./encoding.ts";
+import { formDataFromEntries, type FormData } from "./form-data.ts";
+import type { Headers } from "./headers.ts";
+import { essence, extractMimeType, serializeMimeType } from "./mime.ts";
+import { parseMultipart } from "./multipart.ts";
+
+export interface Body {
+  readonly body: ReadableStream | null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  blob(): Promise<Blob>;
+  bytes(): Promise<Uint8Array>;
+  formData(): Promise<FormData>;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
+// Taken now: the sandbox may replace the global JSON later.
+const parseJson = JSON.parse;
+
+/** How the mixin reaches an object's body and headers; both throw for a foreign `this`. */
+export interface BodyAccess {
+  body(object: unknown): BodyState;
+  headers(object: unknown): Headers;
+}
+
+function parseFormData(bytes: Uint8Array, contentType: string | null): FormData {
+  const mime = extractMimeType(contentType);
+  const kind = mime === null ? null : essence(mime);
+  if (kind === "multipart/form-data") {
+    const boundary = mime!.parameters.get("boundary");
+    const entries = boundary === undefined ? null : parseMultipart(bytes, boundary);
+    if (entries === null) throw new TypeError("Failed to parse body as FormData.");
+    return formDataFromEntries(entries);
+  }
+  if (kind === "application/x-www-form-urlencoded") {
+    // Names and values are decoded "without BOM": a leading U+FEFF stays part of the first name.
+    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    return formDataFromEntries(url().parseUrlEncoded(text));
+  }
+  throw new TypeError('Content-Type was not one of "multipart/form-data" or "application/x-www-form-urlencoded".');
+}
+
+export function installBody(prototype: object, access: BodyAccess): void {
+  const members = {
+    get body(): ReadableStream | null {
+      return access.body(this).stream();
+    },
+    get bodyUsed(): boolean {
+      return access.body(this).used;
+    },
+    async arrayBuffer(): Promise<ArrayBuffer> {
+      // consume() hands over a buffer the body owned whole.
+      return (await access.body(this).consume()).buffer as ArrayBuffer;
+    },
+    async blob(): Promise<Blob> {
+      const headers = access.headers(this);
+      const bytes = await access.body(this).consume();
+      const mime = extractMimeType(headers.get("content-type"));
+      return blobFromBytes(bytes, mime === null ? "" : serializeMimeType(mime));
+    },
+    async bytes(): Promise<Uint8Array> {
+      return access.body(this).consume();
+    },
+    async formData(): Promise<FormData> {
+      const headers = access.headers(this);
+      const bytes = await access.body(this).consume();
+      return parseFormData(bytes, headers.get("content-type"));
+    },
+    async json(): Promise<unknown> {
+      return parseJson(decodeUtf8(await access.body(this).consume()));
+    },
+    async text(): Promise<string> {
+      return decodeUtf8(await access.body(this).consume());
+    },
+  };
+  for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(members))) {
+    Object.defineProperty(prototype, name, { ...descriptor, enumerable: false });
+  }
+}

@@ -1,0 +1,61 @@
+// The ReadableStream side of bodies and Blobs. The streams chunk is loaded only from here, and
+// only when a stream is really needed, so code that reads bodies with text() never pays for it.
+
+import { streams } from "../platform.ts";
+
+export type ReadableStream = InstanceType<ReturnType<typeof streams>["ReadableStream"]>;
+
+const toStringTag = Object.prototype.toString;
+
+/**
+ * A brand check that does not load the streams chunk for the common non-stream values: only an
+ * object that claims to be a ReadableStream is checked against the real class.
+ */
+export function isReadableStream(value: unknown): value is ReadableStream {
+  if (typeof value !== "object" || value === null) return false;
+  return toStringTag.call(value) === "[object ReadableStream]" && streams().isReadableStream(value);
+}
+
+/** The Streams Standard's [[disturbed]]: something read from or canceled the stream. */
+export function isDisturbed(stream: ReadableStream): boolean {
+  return streams().isDisturbed(stream);
+}
+
+/** A byte stream yielding `bytes`, which it takes over (the caller must not keep them). */
+export function streamFromBytes(bytes: Uint8Array): ReadableStream {
+  return streams().streamFromBytes(bytes);
+}
+
+/** The whole stream in one new buffer; the stream is locked and disturbed before this returns. */
+export function readAllBytes(stream: ReadableStream): Promise<Uint8Array> {
+  return streams().readAllBytes(stream);
+}
+
+/** A stream already read to its end, locked and disturbed: what a consumed body's stream is. */
+export function consumedStream(): ReadableStream {
+  const stream = streamFromBytes(new Uint8Array(0));
+  void stream.getReader().read();
+  return stream;
+}
+
+/**
+ * A stream that reads `source` only when it is read itself (the Fetch Standard's proxy of a
+ * Request body that moves into a new Request). `source` is locked from now on.
+ */
+export function proxyStream(source: ReadableStream): ReadableStream {
+  const { ReadableStream } = streams();
+  const reader = source.getReader();
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

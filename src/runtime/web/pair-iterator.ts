@@ -1,0 +1,38 @@
+// Web IDL "pair iterators" (Headers, FormData): each next() indexes into the owner's current
+// list, so an iterator sees changes made while it runs, as in browsers and undici.
+
+export type IterationKind = "key" | "value" | "key+value";
+
+const IteratorPrototype: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+
+export interface PairIterator<T> {
+  next(): IteratorResult<T, undefined>;
+  [Symbol.iterator](): PairIterator<T>;
+}
+
+/** A factory of iterators named `tag` (e.g. "Headers Iterator") over `pairsOf(owner)`. */
+export function pairIterators<Owner, K, V>(
+  tag: string,
+  pairsOf: (owner: Owner) => readonly (readonly [K, V])[],
+): <T>(owner: Owner, kind: IterationKind) => PairIterator<T> {
+  class Iterator {
+    readonly #owner: Owner;
+    readonly #kind: IterationKind;
+    #index = 0;
+
+    constructor(owner: Owner, kind: IterationKind) {
+      this.#owner = owner;
+      this.#kind = kind;
+    }
+
+    next(): IteratorResult<unknown, undefined> {
+      const pairs = pairsOf(this.#owner);
+      if (this.#index >= pairs.length) return { value: undefined, done: true };
+      const [key, value] = pairs[this.#index++];
+      return { value: this.#kind === "key" ? key : this.#kind === "value" ? value : [key, value], done: false };
+    }
+  }
+  Object.setPrototypeOf(Iterator.prototype, IteratorPrototype);
+  Object.defineProperty(Iterator.prototype, Symbol.toStringTag, { value: tag, configurable: true });
+  return <T>(owner: Owner, kind: IterationKind) => new Iterator(owner, kind) as unknown as PairIterator<T>;
+}
