@@ -25,7 +25,8 @@ import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
+export const MAX_OPEN_BODIES = 1_000;
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
 export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
@@ -238,6 +239,7 @@ export class Worker {
   /** No invocation in flight: pending timers are dropped so nothing runs unwatched. */
   private goIdle(): void {
     this.lastUsed = performance.now();
+    this.cancelBodies();
     if (this.timers.size === 0) return;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -250,6 +252,10 @@ export class Worker {
         return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
       case Op.Fetch:
         return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord)));
+      case Op.BodyRead:
+        return void this.answer(a, () => this.readBody(b));
+      case Op.BodyCancel:
+        return this.cancelBody(a);
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
@@ -312,9 +318,12 @@ export class Worker {
       const request = hostRequest(record, controller.signal);
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
-      const answer = await responseRecord(response);
-      entry.status = answer.status;
-      return answer;
+      entry.status = response.status;
+      if (response.body === null || this.bodies.size >= MAX_OPEN_BODIES) return await responseRecord(response);
+      // The body streams in: the sandbox pulls each chunk as its code reads, as over a network.
+      const bodyStream = this.nextBodyId++;
+      this.bodies.set(bodyStream, response.body.getReader());
+      return { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null, bodyStream };
     } catch (error) {
       entry.error = error instanceof OutboundError ? error.message : "fetch failed";
       if (error instanceof OutboundError) throw new TypeError(error.message);
@@ -324,6 +333,39 @@ export class Worker {
       entry.durationMs = performance.now() - started;
       if (typeof callId === "number") this.outboundAborts.delete(callId);
     }
+  }
+
+  private readonly bodies = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+  private nextBodyId = 1;
+
+  private async readBody(id: unknown): Promise<Uint8Array | null> {
+    const reader = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (reader === undefined) throw new TypeError("This response body is no longer available.");
+    try {
+      const { done, value } = await reader.read();
+      if (done) {
+        this.bodies.delete(id as number);
+        return null;
+      }
+      if (!(value instanceof Uint8Array)) throw new TypeError("The response body produced a chunk that is not a Uint8Array.");
+      return value;
+    } catch (error) {
+      this.bodies.delete(id as number);
+      // As with fetch() itself: a body that fails upstream is a TypeError without host details.
+      throw error instanceof OutboundError ? new TypeError(error.message) : new TypeError("The response body could not be read (network error).");
+    }
+  }
+
+  private cancelBody(id: unknown): void {
+    const reader = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (reader === undefined) return;
+    this.bodies.delete(id as number);
+    reader.cancel().catch(() => {});
+  }
+
+  /** Bodies no code can read any more (no invocation in flight, or the worker died) are cancelled. */
+  private cancelBodies(): void {
+    for (const id of [...this.bodies.keys()]) this.cancelBody(id);
   }
 
   private recordFetch(entry: FetchRecord): void {
@@ -365,6 +407,7 @@ export class Worker {
   }
 
   private onDeath(reason: DeathReason): void {
+    this.cancelBodies();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.peer.close();

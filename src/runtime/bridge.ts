@@ -11,6 +11,8 @@ export const Op = {
   Release: 5, // (capId)
   Fetch: 6, // (callId, requestRecord)
   FetchAbort: 8, // (callId): the sandbox aborted the fetch with that call id
+  BodyRead: 9, // (callId, bodyId): the next chunk of a response body the host streams in
+  BodyCancel: 10, // (bodyId)
   Service: 7, // (callId, service, args): an asynchronous host service (engine/host-services.ts)
 } as const;
 

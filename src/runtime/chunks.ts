@@ -3,7 +3,7 @@
 // receiveChunk(); a name from the sandbox only ever selects one of islet's own chunks. Each chunk
 // is bound to the platform below before anything else can use it.
 
-import { Op, request } from "./bridge.ts";
+import { Op, request, send } from "./bridge.ts";
 import { clearTimer, setTimer } from "./globals/timers.ts";
 import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
 import { errorFromRecord, type ErrorRecord } from "./wire.ts";
@@ -39,6 +39,12 @@ const platform: Platform = {
   },
   hostAsync(service, ...args) {
     return request(Op.Service, service, args);
+  },
+  readHostBody(id) {
+    return request(Op.BodyRead, id) as Promise<Uint8Array | null>;
+  },
+  cancelHostBody(id) {
+    send(Op.BodyCancel, id);
   },
   setTimer,
   clearTimer,

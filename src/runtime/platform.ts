@@ -5,12 +5,13 @@
 
 import type * as EventsChunk from "./web/events/index.ts";
 import type * as StreamsChunk from "./web/streams/index.ts";
+import type * as CompressionChunk from "./web/streams/codecs/index.ts";
 import type * as WebChunk from "./web/index.ts";
 import type * as UrlChunk from "./web/url/index.ts";
 import type * as CryptoChunk from "./web/crypto/index.ts";
 import type * as NodeChunk from "./node/index.ts";
 
-export type ChunkName = "web" | "events" | "streams" | "url" | "crypto" | "node";
+export type ChunkName = "web" | "events" | "streams" | "compression" | "url" | "crypto" | "node";
 
 export interface Platform {
   /** Runs a chunk in this isolate on first use and returns its exports. */
@@ -19,6 +20,10 @@ export interface Platform {
   host(service: string, ...args: unknown[]): unknown;
   /** Calls an asynchronous host service. */
   hostAsync(service: string, ...args: unknown[]): Promise<unknown>;
+  /** Reads the next chunk of a response body the host is streaming in (null at its end). */
+  readHostBody(id: number): Promise<Uint8Array | null>;
+  /** Tells the host this sandbox will not read that body any further. */
+  cancelHostBody(id: number): void;
   /** Timers that fire only while an invocation is in flight, like the global ones. */
   setTimer(callback: () => void, ms: number): number;
   clearTimer(id: number): void;
@@ -37,12 +42,15 @@ function bound(): Platform {
 
 export const host = (service: string, ...args: unknown[]): unknown => bound().host(service, ...args);
 export const hostAsync = (service: string, ...args: unknown[]): Promise<unknown> => bound().hostAsync(service, ...args);
+export const readHostBody = (id: number): Promise<Uint8Array | null> => bound().readHostBody(id);
+export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);
 
 export const web = (): typeof WebChunk => bound().load("web") as typeof WebChunk;
 export const events = (): typeof EventsChunk => bound().load("events") as typeof EventsChunk;
 export const streams = (): typeof StreamsChunk => bound().load("streams") as typeof StreamsChunk;
+export const compression = (): typeof CompressionChunk => bound().load("compression") as typeof CompressionChunk;
 export const url = (): typeof UrlChunk => bound().load("url") as typeof UrlChunk;
 export const crypto = (): typeof CryptoChunk => bound().load("crypto") as typeof CryptoChunk;
 export const node = (): typeof NodeChunk => bound().load("node") as typeof NodeChunk;

@@ -187,3 +187,44 @@ test("subRequests counts fetches and binding calls; the next one throws Subreque
 test("OutboundError is the policy's way to explain a refusal", () => {
   assert.equal(new OutboundError("no").name, "OutboundError");
 });
+
+test("a response body streams into the sandbox chunk by chunk, and cancelling reaches the upstream", async () => {
+  let releaseSecond!: () => void;
+  const secondMayGo = new Promise<void>((resolve) => (releaseSecond = resolve));
+  let cancelled = false;
+  const globalOutbound = (request: Request) => {
+    if (new URL(request.url).pathname === "/endless") {
+      return new Response(new ReadableStream({ pull(c) { c.enqueue(new TextEncoder().encode("tick ")); }, cancel() { cancelled = true; } }));
+    }
+    return new Response(
+      new ReadableStream({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode("first;"));
+          await secondMayGo;
+          controller.enqueue(new TextEncoder().encode("second"));
+          controller.close();
+        },
+      }),
+    );
+  };
+  const ep = loader.load(js(`export default {
+    async run(unblock) {
+      const response = await fetch("https://stream.test/");
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      const first = decoder.decode((await reader.read()).value);
+      await unblock();
+      let rest = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value);
+      const endless = await fetch("https://stream.test/endless");
+      const endlessReader = endless.body.getReader();
+      await endlessReader.read();
+      await endlessReader.cancel();
+      return [first, rest];
+    },
+  };`, { globalOutbound })).getEntrypoint() as any;
+  // The sandbox has the first chunk while the upstream still holds back the second.
+  assert.deepEqual(await ep.run(() => releaseSecond()), ["first;", "second"]);
+  for (let i = 0; i < 50 && !cancelled; i++) await sleep(2);
+  assert.equal(cancelled, true);
+});

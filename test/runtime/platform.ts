@@ -11,6 +11,7 @@ const entries: Record<ChunkName, string> = {
   url: "../../src/runtime/web/url/index.ts",
   events: "../../src/runtime/web/events/index.ts",
   streams: "../../src/runtime/web/streams/index.ts",
+  compression: "../../src/runtime/web/streams/codecs/index.ts",
   crypto: "../../src/runtime/web/crypto/index.ts",
   node: "../../src/runtime/node/index.ts",
 };
@@ -32,6 +33,10 @@ bindPlatform({
   hostAsync(service, ...args) {
     return callAsyncService(state, service, args);
   },
+  readHostBody() {
+    return Promise.reject(new Error("test platform: no host bodies"));
+  },
+  cancelHostBody() {},
   setTimer(callback, ms) {
     return setTimeout(callback, ms) as unknown as number;
   },

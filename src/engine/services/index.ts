@@ -26,6 +26,11 @@ export class ServiceState {
     return value;
   }
 
+  /** Forgets a handle, but only one holding the kind of value `check` accepts. */
+  release<T>(id: unknown, check: (value: unknown) => value is T): void {
+    if (typeof id === "number" && check(this.handles.get(id))) this.handles.delete(id);
+  }
+
   clear(): void {
     this.handles.clear();
   }

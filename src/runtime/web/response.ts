@@ -7,6 +7,7 @@ import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./h
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
 import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
+import { cancelHostBody, readHostBody, streams } from "../platform.ts";
 
 export interface ResponseInit {
   status?: number;
@@ -22,6 +23,8 @@ export interface ResponseRecord {
   statusText: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /** A body the host streams in chunk by chunk (fetch() responses): its id on the host. */
+  bodyStream?: number;
   /** Set by fetch(): every URL the request went to, so `url` and `redirected` can be given. */
   urlList?: string[];
 }
@@ -174,6 +177,23 @@ export class Response {
 }
 
 /** Builds the Response fetch() resolves with. Its headers are immutable, as the standard says. */
+/** A body the host streams in: each pull asks the host for its next chunk. */
+function hostBodyStream(id: number) {
+  return new (streams().ReadableStream)({
+    type: "bytes",
+    async pull(controller) {
+      const chunk = await readHostBody(id);
+      if (chunk === null) {
+        controller.close();
+        controller.byobRequest?.respond(0);
+      } else if (chunk.byteLength > 0) controller.enqueue(chunk);
+    },
+    cancel() {
+      cancelHostBody(id);
+    },
+  });
+}
+
 export function responseFromRecord(record: ResponseRecord): Response {
   const response = new Response(null);
   const headers = new Headers(record.headers);
@@ -184,7 +204,7 @@ export function responseFromRecord(record: ResponseRecord): Response {
     status: record.status,
     statusText: record.statusText,
     headers,
-    body: record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body)),
+    body: typeof record.bodyStream === "number" ? BodyState.fromStream(hostBodyStream(record.bodyStream)) : record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body)),
     urlList: Array.isArray(record.urlList) ? record.urlList : undefined,
   });
   return response;

@@ -1,30 +1,27 @@
 // crypto.getRandomValues and crypto.randomUUID (WebCrypto §10.1), with bytes from the host's CSPRNG.
 
 import { host } from "../../platform.ts";
+import { domException } from "./errors.ts";
 
 const MAX_BYTES = 65_536;
 
-function quotaExceeded(length: number): Error {
-  const message = `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${length}) exceeds the number of bytes of entropy available via this API (${MAX_BYTES}).`;
-  return domException(message, "QuotaExceededError");
-}
+// The [[TypedArrayName]] of a typed array, or undefined for anything else (a brand check that no
+// prototype trick can fool, unlike instanceof).
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get!;
 
-function domException(message: string, name: string): Error {
-  const Ctor = (globalThis as { DOMException?: new (message: string, name: string) => Error }).DOMException;
-  if (Ctor !== undefined) return new Ctor(message, name);
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
-const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+const INTEGER_ARRAYS = new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
 
 export function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
-  if (!integerArrays.some((Type) => array instanceof Type)) {
+  if (!ArrayBuffer.isView(array)) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.");
+  if (!INTEGER_ARRAYS.has(typedArrayName.call(array) as string)) {
     throw domException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type that is not an integer array.", "TypeMismatchError");
   }
-  const view = array as unknown as ArrayBufferView;
-  if (view.byteLength > MAX_BYTES) throw quotaExceeded(view.byteLength);
+  const view = array as ArrayBufferView;
+  if (view.byteLength > MAX_BYTES) {
+    const message = `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${view.byteLength}) exceeds the number of bytes of entropy available via this API (${MAX_BYTES}).`;
+    throw domException(message, "QuotaExceededError");
+  }
+  if (view.byteLength === 0) return array;
   const bytes = host("crypto.random", view.byteLength) as Uint8Array;
   new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(bytes);
   return array;

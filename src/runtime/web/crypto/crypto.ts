@@ -1,0 +1,40 @@
+// The Crypto interface (WebCrypto §10): the one `crypto` object of the global scope.
+
+import { requireArguments } from "../webidl.ts";
+import { getRandomValues, randomUUID } from "./random.ts";
+import { subtle, type SubtleCrypto } from "./subtle.ts";
+
+let token = false;
+
+export class Crypto {
+  constructor() {
+    if (!token) throw new TypeError("Illegal constructor");
+  }
+  get subtle(): SubtleCrypto {
+    brand(this);
+    return subtle;
+  }
+  getRandomValues<T extends ArrayBufferView | null>(array: T): T {
+    brand(this);
+    requireArguments(arguments.length, 1, "'getRandomValues' on 'Crypto'");
+    return getRandomValues(array);
+  }
+  randomUUID(): string {
+    brand(this);
+    return randomUUID();
+  }
+}
+
+for (const name of ["subtle", "getRandomValues", "randomUUID"]) Object.defineProperty(Crypto.prototype, name, { enumerable: true });
+Object.defineProperty(Crypto.prototype, Symbol.toStringTag, { value: "Crypto", configurable: true });
+
+export const crypto = (() => {
+  token = true;
+  const instance = new Crypto();
+  token = false;
+  return instance;
+})();
+
+function brand(self: unknown): void {
+  if (self !== crypto) throw new TypeError("Illegal invocation");
+}
