@@ -10,6 +10,7 @@ const chunks = {
   url: "src/runtime/web/url/index.ts",
   events: "src/runtime/web/events/index.ts",
   streams: "src/runtime/web/streams/index.ts",
+  compression: "src/runtime/web/streams/codecs/index.ts",
   crypto: "src/runtime/web/crypto/index.ts",
   node: "src/runtime/node/index.ts",
 };
@@ -42,6 +43,8 @@ for (const [entry, outfile, define] of bundles) {
     mainFields: ["module", "main"],
     target: "es2022",
     minify: true,
+    // Node's APIs expose function and class names (Buffer.name, inspect output, assert operators).
+    keepNames: entry === chunks.node,
     legalComments: "none",
     logLevel: "warning",
   });

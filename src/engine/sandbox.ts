@@ -26,9 +26,9 @@ export interface ModuleSource {
 const SYNC_COMPILE_MAX_CHARS = 64 * 1024;
 
 const BRIDGE_SOURCE = `
-export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady;
+export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady, nodeModule;
 export function link(runtime) {
-  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData, mainReady } = runtime);
+  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData, mainReady, nodeModule } = runtime);
   runtime.onEnv((value) => { env = value; });
 }`;
 
@@ -49,6 +49,10 @@ const WARM_UP_WORKER = `export default {
       () => crypto.getRandomValues(new Uint8Array(8)),
       () => crypto.randomUUID(),
       () => btoa(atob("d2FybQ==")),
+      () => crypto.subtle.digest("SHA-256", new Uint8Array(1)),
+      () => new Response(new Blob(["warm"])).text(),
+      () => new Request("https://warm.up/", { method: "POST", body: "x" }).arrayBuffer(),
+      () => new Response("warm").body.getReader().read(),
     ];
     for (const step of steps) { try { step(); } catch {} }
   },

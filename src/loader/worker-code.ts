@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { transformSync } from "esbuild";
 import { WorkerCodeError } from "../errors.ts";
 import type { ModuleSource } from "../engine/sandbox.ts";
+import { hasNodeCompat, resolveNodeModule } from "./node-compat.ts";
 import type { Limits } from "./limits.ts";
 
 export type ModuleContent =
@@ -73,6 +74,8 @@ export interface PreparedCode {
   modules: Map<string, PreparedModule>;
   /** Some module mentions `await`: it may use top-level await, which start-up must wait for. */
   mayAwaitAtTopLevel: boolean;
+  /** The nodejs_compat flag: Node built-ins are importable and Buffer/process are globals. */
+  nodeCompat: boolean;
 }
 
 export const MAX_MODULES = 1_000;
@@ -197,7 +200,7 @@ export function transpileTypeScript(source: string, name: string): Transpiled {
 }
 
 /** Rewrites `require("x")` calls of a CommonJS module into imports resolved like ES imports. */
-function wrapCommonJs(source: string, name: string, modules: Map<string, { kind: ModuleKind }>, names: Set<string>): string {
+function wrapCommonJs(source: string, name: string, modules: Map<string, { kind: ModuleKind }>, names: Set<string>, nodeCompat: boolean): string {
   const specifiers = new Map<string, string>();
   const requirePattern = /\brequire\s*\(\s*(["'])((?:\\.|(?!\1).)*)\1\s*\)/g;
   for (const match of source.matchAll(requirePattern)) {
@@ -207,7 +210,7 @@ function wrapCommonJs(source: string, name: string, modules: Map<string, { kind:
   const imports: string[] = [];
   const table: string[] = [];
   for (const [specifier, local] of specifiers) {
-    const target = resolveSpecifier(specifier, name, names);
+    const target = resolveSpecifier(specifier, name, names, nodeCompat);
     const targetKind = modules.get(target)?.kind;
     imports.push(`import * as ${local} from ${JSON.stringify(specifier)};`);
     table.push(`${JSON.stringify(specifier)}: () => ${targetKind === "js" || targetKind === "ts" ? local : `${local}.default`}`);
@@ -225,11 +228,14 @@ function wrapCommonJs(source: string, name: string, modules: Map<string, { kind:
 /**
  * Resolves an import specifier relative to the importing module. Besides exact names, a `.js`
  * import finds a `.ts` module of the same name (TypeScript's convention) and an extension-less
- * import finds `.js` / `.ts`.
+ * import finds `.js` / `.ts`. A bare name is the worker's own module of exactly that name if there
+ * is one, else a Node built-in ("node:<name>", see node-compat.ts); `node:` always means Node's.
  */
-export function resolveSpecifier(specifier: string, referrer: string, names: { has(name: string): boolean }): string {
+export function resolveSpecifier(specifier: string, referrer: string, names: { has(name: string): boolean }, nodeCompat = false): string {
   if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
     if (names.has(specifier)) return specifier;
+    const nodeModule = resolveNodeModule(specifier, referrer, nodeCompat);
+    if (nodeModule !== undefined) return nodeModule;
     throw new WorkerCodeError(`cannot import "${specifier}": only relative imports of the worker's own modules and "cloudflare:workers" are available.`, referrer);
   }
   const base = specifier.startsWith("/") ? [] : referrer.split("/").slice(0, -1);
@@ -261,16 +267,17 @@ export function prepareModules(code: WorkerCode): PreparedCode {
     classified.set(name, entry);
   }
   const names = new Set(classified.keys());
+  const nodeCompat = hasNodeCompat(code.compatibilityFlags);
   const modules = new Map<string, PreparedModule>();
   for (const [name, { kind, value }] of classified) {
-    modules.set(name, prepareOne(name, kind, value, classified, names));
+    modules.set(name, prepareOne(name, kind, value, classified, names, nodeCompat));
   }
   let mayAwaitAtTopLevel = false;
   for (const module of modules.values()) if (module.kind !== "text" && module.kind !== "json" && /\bawait\b/.test(module.source)) mayAwaitAtTopLevel = true;
-  return { main: normalizeName(code.mainModule), modules, mayAwaitAtTopLevel };
+  return { main: normalizeName(code.mainModule), modules, mayAwaitAtTopLevel, nodeCompat };
 }
 
-function prepareOne(name: string, kind: ModuleKind, value: unknown, all: Map<string, { kind: ModuleKind }>, names: Set<string>): PreparedModule {
+function prepareOne(name: string, kind: ModuleKind, value: unknown, all: Map<string, { kind: ModuleKind }>, names: Set<string>, nodeCompat: boolean): PreparedModule {
   switch (kind) {
     case "js":
       return { name, kind, source: value as string };
@@ -279,7 +286,7 @@ function prepareOne(name: string, kind: ModuleKind, value: unknown, all: Map<str
       return { name, kind, source: code, sourceMap: mappings };
     }
     case "cjs":
-      return { name, kind, source: wrapCommonJs(value as string, name, all, names) };
+      return { name, kind, source: wrapCommonJs(value as string, name, all, names, nodeCompat) };
     case "text":
       return { name, kind, source: `export default ${JSON.stringify(value)};` };
     case "json": {

@@ -23,6 +23,7 @@ import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { hostRequest, responseRecord } from "./fetch-records.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
+import { nodeModuleSource } from "./node-compat.ts";
 import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
@@ -93,14 +94,14 @@ export class Worker {
       const { modules, main } = config.code;
       await sandbox.loadModules(
         main,
-        (name) => modules.get(name)!,
+        (name) => modules.get(name) ?? nodeModuleSource(name)!,
         (specifier, referrer) => worker.resolve(specifier, referrer.name),
         () => {
           for (const module of modules.values()) {
             if (module.bytes !== undefined) sandbox.callSync("putData", [module.name, module.bytes]);
             if (module.sourceMap !== undefined) sandbox.callSync("putSourceMap", [module.name, module.sourceMap]);
           }
-          sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now()]);
+          sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now(), config.code.nodeCompat]);
         },
         config.code.mayAwaitAtTopLevel,
       );
@@ -115,7 +116,7 @@ export class Worker {
   }
 
   private resolve(specifier: string, referrer: string): string {
-    return resolveSpecifier(specifier, referrer, this.config.code.modules);
+    return resolveSpecifier(specifier, referrer, this.config.code.modules, this.config.code.nodeCompat);
   }
 
   private startupError(error: unknown): Error {

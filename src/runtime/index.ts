@@ -9,6 +9,7 @@ import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
+import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { ChunkName } from "./platform.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
@@ -40,10 +41,11 @@ export function setup(
   installGlobals(globalThis as unknown as Record<string, unknown>);
 }
 
-export function setEnv(encodedEnv: unknown, now: number): void {
+export function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
   setClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  if (nodeCompat) enableNodeCompat(globalThis as unknown as Record<string, unknown>, env);
   for (const listener of envListeners) listener(env);
 }
 
@@ -55,6 +57,7 @@ export function linkBridge(link: (runtime: unknown) => void): void {
     DurableObject,
     takeData,
     mainReady,
+    nodeModule,
     onEnv(listener: (value: Record<string, unknown>) => void) {
       envListeners.push(listener);
       listener(env);

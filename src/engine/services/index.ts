@@ -5,6 +5,7 @@
 
 import { urlServices } from "./url.ts";
 import { cryptoServices, cryptoAsyncServices } from "./crypto.ts";
+import { nodeCryptoServices } from "./node-crypto.ts";
 
 /** Per-sandbox state a service may keep (e.g. Web Crypto keys); dropped with the sandbox. */
 export class ServiceState {
@@ -39,7 +40,7 @@ export class ServiceState {
 export type SyncService = (state: ServiceState, args: unknown[]) => unknown;
 export type AsyncService = (state: ServiceState, args: unknown[]) => Promise<unknown>;
 
-const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices }));
+const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices, ...nodeCryptoServices }));
 const asyncServices = new Map<string, AsyncService>(Object.entries(cryptoAsyncServices));
 
 export interface ServiceError {

@@ -1,0 +1,207 @@
+// nodejs_compat on the host: which Node built-ins a worker may import, how an import specifier
+// names one, and the small generated ES module that stands for each. A generated module takes the
+// module's value from the runtime's node chunk (through the internal islet:runtime bridge) and
+// re-exports its properties by name, so the list of names must be known here, before evaluation;
+// test/runtime/node/exports.test.ts keeps it equal to what the chunk provides.
+
+import { builtinModules } from "node:module";
+import { WorkerCodeError } from "../errors.ts";
+import type { ModuleSource } from "../engine/sandbox.ts";
+
+/** Either flag turns Node compatibility on, as on Cloudflare Workers. */
+export const NODE_COMPAT_FLAGS: readonly string[] = ["nodejs_compat", "nodejs_compat_v2"];
+
+export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
+  return flags !== undefined && flags.some((flag) => NODE_COMPAT_FLAGS.includes(flag));
+}
+
+const ASSERT_EXPORTS = [
+  "fail",
+  "AssertionError",
+  "ok",
+  "equal",
+  "notEqual",
+  "deepEqual",
+  "notDeepEqual",
+  "deepStrictEqual",
+  "notDeepStrictEqual",
+  "strictEqual",
+  "notStrictEqual",
+  "throws",
+  "rejects",
+  "doesNotThrow",
+  "doesNotReject",
+  "ifError",
+  "match",
+  "doesNotMatch",
+  "strict",
+];
+
+const PATH_EXPORTS = ["resolve", "normalize", "isAbsolute", "join", "relative", "toNamespacedPath", "dirname", "basename", "extname", "format", "parse", "sep", "delimiter", "_makeLong", "posix"];
+
+const UTIL_TYPES_EXPORTS = [
+  "isExternal",
+  "isDate",
+  "isArgumentsObject",
+  "isBigIntObject",
+  "isBooleanObject",
+  "isNumberObject",
+  "isStringObject",
+  "isSymbolObject",
+  "isNativeError",
+  "isRegExp",
+  "isAsyncFunction",
+  "isGeneratorFunction",
+  "isGeneratorObject",
+  "isPromise",
+  "isMap",
+  "isSet",
+  "isMapIterator",
+  "isSetIterator",
+  "isWeakMap",
+  "isWeakSet",
+  "isArrayBuffer",
+  "isDataView",
+  "isSharedArrayBuffer",
+  "isModuleNamespaceObject",
+  "isAnyArrayBuffer",
+  "isBoxedPrimitive",
+  "isArrayBufferView",
+  "isTypedArray",
+  "isUint8Array",
+  "isUint8ClampedArray",
+  "isUint16Array",
+  "isUint32Array",
+  "isInt8Array",
+  "isInt16Array",
+  "isInt32Array",
+  "isFloat32Array",
+  "isFloat64Array",
+  "isBigInt64Array",
+  "isBigUint64Array",
+  "isKeyObject",
+  "isCryptoKey",
+];
+
+/** Module name → the names it exports besides `default` (its value). */
+export const NODE_MODULE_EXPORTS: Readonly<Record<string, readonly string[]>> = {
+  assert: ASSERT_EXPORTS,
+  "assert/strict": ASSERT_EXPORTS,
+  buffer: ["Buffer", "SlowBuffer", "isUtf8", "isAscii", "kMaxLength", "kStringMaxLength", "btoa", "atob", "constants", "INSPECT_MAX_BYTES"],
+  crypto: [
+    "createHash",
+    "createHmac",
+    "getHashes",
+    "hash",
+    "Hash",
+    "Hmac",
+    "randomBytes",
+    "randomFill",
+    "randomFillSync",
+    "randomInt",
+    "randomUUID",
+    "timingSafeEqual",
+    "getRandomValues",
+    "webcrypto",
+    "subtle",
+  ],
+  events: [
+    "once",
+    "on",
+    "getEventListeners",
+    "getMaxListeners",
+    "EventEmitter",
+    "usingDomains",
+    "captureRejectionSymbol",
+    "errorMonitor",
+    "setMaxListeners",
+    "init",
+    "listenerCount",
+    "addAbortListener",
+    "captureRejections",
+    "defaultMaxListeners",
+  ],
+  path: PATH_EXPORTS,
+  "path/posix": PATH_EXPORTS,
+  process: ["version", "versions", "platform", "release", "argv", "execArgv", "env", "cwd", "nextTick", "emitWarning"],
+  string_decoder: ["StringDecoder"],
+  url: ["format", "domainToASCII", "domainToUnicode", "pathToFileURL", "fileURLToPath", "urlToHttpOptions", "URL", "URLSearchParams"],
+  util: [
+    "_extend",
+    "callbackify",
+    "debug",
+    "debuglog",
+    "deprecate",
+    "format",
+    "formatWithOptions",
+    "inherits",
+    "inspect",
+    "isArray",
+    "isBoolean",
+    "isBuffer",
+    "isDeepStrictEqual",
+    "isNull",
+    "isNullOrUndefined",
+    "isNumber",
+    "isString",
+    "isSymbol",
+    "isUndefined",
+    "isRegExp",
+    "isObject",
+    "isDate",
+    "isError",
+    "isFunction",
+    "isPrimitive",
+    "promisify",
+    "stripVTControlCharacters",
+    "toUSVString",
+    "aborted",
+    "types",
+    "TextDecoder",
+    "TextEncoder",
+  ],
+  "util/types": UTIL_TYPES_EXPORTS,
+};
+
+const NODE_PREFIX = "node:";
+const nodeBuiltins = new Set(builtinModules);
+const isSupported = (name: string) => Object.prototype.hasOwnProperty.call(NODE_MODULE_EXPORTS, name);
+
+/**
+ * The internal module name ("node:<name>") a bare or `node:` specifier stands for, or undefined
+ * when it names no Node built-in. A Node built-in that cannot be used (no flag, or outside the
+ * supported set) is a WorkerCodeError naming the module.
+ */
+export function resolveNodeModule(specifier: string, referrer: string, nodeCompat: boolean): string | undefined {
+  const prefixed = specifier.startsWith(NODE_PREFIX);
+  const name = prefixed ? specifier.slice(NODE_PREFIX.length) : specifier;
+  if (!prefixed && !nodeBuiltins.has(name) && !isSupported(name)) return undefined;
+  if (!nodeCompat) {
+    const unavailable = isSupported(name) ? "" : `, and the Node.js module "${name}" is not available in the sandbox even with it`;
+    throw new WorkerCodeError(`cannot import "${specifier}": Node.js built-in modules need the "nodejs_compat" compatibility flag${unavailable}.`, referrer);
+  }
+  if (!isSupported(name)) {
+    throw new WorkerCodeError(`cannot import "${specifier}": the Node.js module "${name}" is not available in the sandbox (nodejs_compat offers ${Object.keys(NODE_MODULE_EXPORTS).join(", ")}).`, referrer);
+  }
+  return NODE_PREFIX + name;
+}
+
+const sources = new Map<string, ModuleSource>();
+
+/** The generated module for "node:<name>", or undefined for any other name. */
+export function nodeModuleSource(moduleName: string): ModuleSource | undefined {
+  if (!moduleName.startsWith(NODE_PREFIX)) return undefined;
+  const name = moduleName.slice(NODE_PREFIX.length);
+  if (!isSupported(name)) return undefined;
+  let source = sources.get(name);
+  if (source === undefined) {
+    const names = NODE_MODULE_EXPORTS[name];
+    source = {
+      name: moduleName,
+      internal: true,
+      source: `import { nodeModule } from "islet:runtime"; const m = nodeModule(${JSON.stringify(name)}); export default m; export const { ${names.join(", ")} } = m;`,
+    };
+    sources.set(name, source);
+  }
+  return source;
+}

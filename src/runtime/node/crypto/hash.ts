@@ -1,0 +1,207 @@
+// createHash / createHmac / hash. The data given to update() is kept here and hashed by the host
+// (services/node-crypto.ts) in one call at digest(), so the host keeps no state per hash; hence
+// copy() is cheap and the input of one digest is bounded (16 MiB).
+
+import { host } from "../../platform.ts";
+import { Buffer } from "../buffer/buffer.ts";
+import { normalizeEncoding } from "../buffer/codecs.ts";
+import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";
+import { validateString } from "../validators.ts";
+
+/** Kept equal to NODE_HASHES in src/engine/services/node-crypto.ts (a test checks). */
+export const HASHES: readonly string[] = [
+  "blake2b512",
+  "blake2s256",
+  "md5",
+  "ripemd160",
+  "sha1",
+  "sha224",
+  "sha256",
+  "sha3-224",
+  "sha3-256",
+  "sha3-384",
+  "sha3-512",
+  "sha384",
+  "sha512",
+  "sha512-224",
+  "sha512-256",
+];
+
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+type BufferFrom = (value: unknown, encodingOrOffset?: unknown, length?: unknown) => Uint8Array & { toString(encoding?: string): string };
+const bufferFrom = (Buffer as unknown as { from: BufferFrom }).from;
+
+// OpenSSL's other names for the same digests, as Node accepts them.
+const ALIASES: Record<string, string> = {
+  "sha-1": "sha1",
+  "ssl3-sha1": "sha1",
+  "sha1-2": "sha1",
+  "sha-224": "sha224",
+  "sha2-224": "sha224",
+  "sha-256": "sha256",
+  "sha2-256": "sha256",
+  "sha-384": "sha384",
+  "sha2-384": "sha384",
+  "sha-512": "sha512",
+  "sha2-512": "sha512",
+  "sha-512/224": "sha512-224",
+  "sha2-512/224": "sha512-224",
+  "sha-512/256": "sha512-256",
+  "sha2-512/256": "sha512-256",
+  ripemd: "ripemd160",
+  rmd160: "ripemd160",
+  "ripemd-160": "ripemd160",
+  ripemd160withrsa: "ripemd160",
+  "blake2b-512": "blake2b512",
+  "blake2s-256": "blake2s256",
+  "ssl3-md5": "md5",
+};
+
+function normalizeAlgorithm(name: string): string | undefined {
+  let lower = name.toLowerCase();
+  const prefixed = lower.startsWith("rsa-");
+  if (prefixed) lower = lower.slice(4);
+  else if (lower.endsWith("withrsaencryption")) lower = lower.slice(0, -"withrsaencryption".length);
+  // "RSA-SHA512/224" is a name of its own; plain "sha512/224" is not.
+  if (prefixed && (lower === "sha512/224" || lower === "sha512/256")) lower = lower.replace("/", "-");
+  const canonical = ALIASES[lower] ?? lower;
+  return HASHES.includes(canonical) ? canonical : undefined;
+}
+
+function hashFinalized(): Error {
+  return makeError(Error, "ERR_CRYPTO_HASH_FINALIZED", "Digest already called");
+}
+
+/** Bytes of `data` (a copy: the caller may change its buffer after update() returns). */
+function inputBytes(data: unknown, encoding: unknown, name: string): Uint8Array {
+  if (typeof data === "string") {
+    const normalized = normalizeEncoding(encoding) ?? "utf8";
+    if (normalized === "hex" && data.length % 2 !== 0) throw invalidArgValue("encoding", encoding, `is invalid for data of length ${data.length}`);
+    return bufferFrom(data, normalized);
+  }
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  throw invalidArgType(name, ["string", "Buffer", "TypedArray", "DataView"], data);
+}
+
+class Input {
+  parts: Uint8Array[] = [];
+  size = 0;
+
+  add(bytes: Uint8Array): void {
+    if (this.size + bytes.byteLength > MAX_INPUT_BYTES) throw new RangeError(`The data to hash is too large (at most ${MAX_INPUT_BYTES} bytes per digest).`);
+    this.parts.push(bytes);
+    this.size += bytes.byteLength;
+    // Many small updates are merged so the host receives a short list.
+    if (this.parts.length > 256) {
+      const merged = new Uint8Array(this.size);
+      let at = 0;
+      for (const part of this.parts) {
+        merged.set(part, at);
+        at += part.byteLength;
+      }
+      this.parts = [merged];
+    }
+  }
+
+  clone(): Input {
+    const copy = new Input();
+    copy.parts = this.parts.slice();
+    copy.size = this.size;
+    return copy;
+  }
+}
+
+function output(bytes: Uint8Array, encoding: unknown): unknown {
+  const buffer = bufferFrom(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (encoding === undefined || encoding === "buffer") return buffer;
+  const normalized = normalizeEncoding(String(encoding));
+  return normalized === undefined ? buffer : buffer.toString(normalized);
+}
+
+export class Hash {
+  #algorithm: string;
+  #input = new Input();
+  #finalized = false;
+
+  constructor(algorithm: unknown, _options?: unknown) {
+    validateString(algorithm, "algorithm");
+    const name = normalizeAlgorithm(algorithm);
+    if (name === undefined) throw new Error("Digest method not supported");
+    this.#algorithm = name;
+  }
+
+  update(data: unknown, inputEncoding?: unknown): this {
+    if (this.#finalized) throw hashFinalized();
+    this.#input.add(inputBytes(data, inputEncoding, "data"));
+    return this;
+  }
+
+  digest(outputEncoding?: unknown): unknown {
+    if (this.#finalized) throw hashFinalized();
+    this.#finalized = true;
+    return output(host("nodeCrypto.digest", this.#algorithm, this.#input.parts) as Uint8Array, outputEncoding);
+  }
+
+  copy(_options?: unknown): Hash {
+    if (this.#finalized) throw hashFinalized();
+    const copy = new Hash(this.#algorithm);
+    copy.#input = this.#input.clone();
+    return copy;
+  }
+}
+
+function keyBytes(key: unknown): Uint8Array {
+  if (typeof key === "string") return bufferFrom(key, "utf8");
+  if (key instanceof ArrayBuffer) return new Uint8Array(key.slice(0));
+  if (ArrayBuffer.isView(key)) return new Uint8Array(key.buffer, key.byteOffset, key.byteLength).slice();
+  throw invalidArgType("key", ["ArrayBuffer", "Buffer", "TypedArray", "DataView", "string", "KeyObject", "CryptoKey"], key);
+}
+
+export class Hmac {
+  #algorithm: string;
+  #key: Uint8Array;
+  #input = new Input();
+  #finalized = false;
+
+  constructor(algorithm: unknown, key: unknown, _options?: unknown) {
+    validateString(algorithm, "hmac");
+    this.#key = keyBytes(key);
+    const name = normalizeAlgorithm(algorithm);
+    if (name === undefined) throw makeError(TypeError, "ERR_CRYPTO_INVALID_DIGEST", `Invalid digest: ${algorithm}`);
+    this.#algorithm = name;
+    if (this.#key.byteLength > MAX_INPUT_BYTES) throw new RangeError(`The key is too large (at most ${MAX_INPUT_BYTES} bytes).`);
+  }
+
+  update(data: unknown, inputEncoding?: unknown): this {
+    if (this.#finalized) throw hashFinalized();
+    this.#input.add(inputBytes(data, inputEncoding, "data"));
+    return this;
+  }
+
+  /** A second digest() returns an empty result, as Node's Hmac does. */
+  digest(outputEncoding?: unknown): unknown {
+    if (this.#finalized) return output(new Uint8Array(0), outputEncoding);
+    this.#finalized = true;
+    return output(host("nodeCrypto.hmac", this.#algorithm, this.#key, this.#input.parts) as Uint8Array, outputEncoding);
+  }
+}
+
+export function createHash(algorithm: unknown, options?: unknown): Hash {
+  return new Hash(algorithm, options);
+}
+
+export function createHmac(algorithm: unknown, key: unknown, options?: unknown): Hmac {
+  return new Hmac(algorithm, key, options);
+}
+
+/** crypto.hash(): a one-shot digest, hex by default. */
+export function hash(algorithm: unknown, data: unknown, outputEncoding: unknown = "hex"): unknown {
+  validateString(algorithm, "algorithm");
+  if (typeof data !== "string" && !ArrayBuffer.isView(data)) throw invalidArgType("input", ["Buffer", "TypedArray", "DataView", "string"], data);
+  return new Hash(algorithm).update(data).digest(outputEncoding);
+}
+
+export function getHashes(): string[] {
+  return HASHES.slice();
+}

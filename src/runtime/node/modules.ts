@@ -1,0 +1,43 @@
+// The nodejs_compat modules by name. Each is built on first import and then shared by every
+// importer; the host's table of their export names (src/loader/node-compat.ts) must match.
+
+import { createAssertModule } from "./assert/module.ts";
+import { createBufferModule } from "./buffer/module.ts";
+import { createCryptoModule } from "./crypto/module.ts";
+import { EventEmitter } from "./events.ts";
+import { createPathModule } from "./path.ts";
+import { getProcess } from "./process.ts";
+import { StringDecoder } from "./string-decoder.ts";
+import { createUrlModule } from "./url.ts";
+import { createUtilModule } from "./util/module.ts";
+
+const builders: Record<string, () => unknown> = {
+  assert: () => createAssertModule(),
+  "assert/strict": () => (nodeModule("assert") as { strict: unknown }).strict,
+  buffer: createBufferModule,
+  crypto: createCryptoModule,
+  events: () => EventEmitter,
+  path: createPathModule,
+  "path/posix": () => nodeModule("path"),
+  process: getProcess,
+  string_decoder: () => ({ StringDecoder }),
+  url: createUrlModule,
+  util: createUtilModule,
+  "util/types": () => (nodeModule("util") as { types: unknown }).types,
+};
+
+const built = new Map<string, unknown>();
+
+/** The module's value: what `require("node:<name>")` returns and the default export. */
+export function nodeModule(name: string): unknown {
+  let value = built.get(name);
+  if (value === undefined) {
+    const build = Object.prototype.hasOwnProperty.call(builders, name) ? builders[name] : undefined;
+    if (build === undefined) throw new Error(`islet: no Node.js module named ${name}`);
+    value = build();
+    built.set(name, value);
+  }
+  return value;
+}
+
+export const nodeModuleNames = Object.keys(builders);

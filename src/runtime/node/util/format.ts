@@ -1,0 +1,126 @@
+// util.format and util.formatWithOptions: printf-style placeholders (%s %d %i %f %j %o %O %c %%)
+// with Node's rules for each, then the remaining arguments inspected and joined by spaces.
+
+import { invalidArgType } from "../errors.ts";
+import { formatBigInt, formatNumber, inspect, type InspectOptions } from "./inspect.ts";
+
+const plain = (text: string) => text;
+let builtInNames: Set<string> | undefined;
+
+/** %s prints objects whose toString is a built-in one with inspect, others with their toString. */
+function hasBuiltInToString(value: object): boolean {
+  if (typeof (value as { toString?: unknown }).toString !== "function") return true;
+  if (Object.prototype.hasOwnProperty.call(value, "toString")) return false;
+  let pointer: object | null = value;
+  do {
+    pointer = Object.getPrototypeOf(pointer);
+  } while (pointer !== null && !Object.prototype.hasOwnProperty.call(pointer, "toString"));
+  if (pointer === null) return true;
+  const descriptor = Object.getOwnPropertyDescriptor(pointer, "constructor");
+  builtInNames ??= new Set(Object.getOwnPropertyNames(globalThis).filter((name) => /^[A-Z][a-zA-Z0-9]+$/.test(name)));
+  return descriptor !== undefined && typeof descriptor.value === "function" && builtInNames.has(descriptor.value.name);
+}
+
+function tryStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof TypeError && /circular/i.test(error.message)) return "[Circular]";
+    throw error;
+  }
+}
+
+function formatWith(options: InspectOptions | undefined, args: unknown[]): string {
+  const first = args[0];
+  let a = 0;
+  let out = "";
+  let join = "";
+  const separator = options?.numericSeparator ?? false;
+  if (typeof first === "string") {
+    if (args.length === 1) return first;
+    let last = 0;
+    for (let i = 0; i < first.length - 1; i++) {
+      if (first.charCodeAt(i) !== 37) continue;
+      const next = first.charCodeAt(++i);
+      if (a + 1 !== args.length) {
+        let text: string;
+        switch (next) {
+          case 115: {
+            const arg = args[++a];
+            if (typeof arg === "number") text = formatNumber(plain, arg, separator);
+            else if (typeof arg === "bigint") text = formatBigInt(plain, arg, separator);
+            else if (typeof arg !== "object" || arg === null || !hasBuiltInToString(arg)) text = String(arg);
+            else text = inspect(arg, { ...options, depth: 0, colors: false, compact: 3 });
+            break;
+          }
+          case 106:
+            text = tryStringify(args[++a]);
+            break;
+          case 100: {
+            const arg = args[++a];
+            if (typeof arg === "bigint") text = formatBigInt(plain, arg, separator);
+            else if (typeof arg === "symbol") text = "NaN";
+            else text = formatNumber(plain, Number(arg), separator);
+            break;
+          }
+          case 79:
+            text = inspect(args[++a], options);
+            break;
+          case 111:
+            text = inspect(args[++a], { ...options, showHidden: true, showProxy: true, depth: 4 });
+            break;
+          case 105: {
+            const arg = args[++a];
+            if (typeof arg === "bigint") text = formatBigInt(plain, arg, separator);
+            else if (typeof arg === "symbol") text = "NaN";
+            else text = formatNumber(plain, Number.parseInt(arg as string), separator);
+            break;
+          }
+          case 102: {
+            const arg = args[++a];
+            text = typeof arg === "symbol" ? "NaN" : formatNumber(plain, Number.parseFloat(arg as string), separator);
+            break;
+          }
+          case 99:
+            a += 1;
+            text = "";
+            break;
+          case 37:
+            out += first.slice(last, i);
+            last = i + 1;
+            continue;
+          default:
+            continue;
+        }
+        if (last !== i - 1) out += first.slice(last, i - 1);
+        out += text;
+        last = i + 1;
+      } else if (next === 37) {
+        out += first.slice(last, i);
+        last = i + 1;
+      }
+    }
+    if (last !== 0) {
+      a++;
+      join = " ";
+      if (last < first.length) out += first.slice(last);
+    }
+  }
+  while (a < args.length) {
+    const value = args[a];
+    out += join;
+    out += typeof value !== "string" ? inspect(value, options) : value;
+    join = " ";
+    a++;
+  }
+  return out;
+}
+
+export function format(...args: unknown[]): string {
+  return formatWith(undefined, args);
+}
+
+export function formatWithOptions(options: unknown, ...args: unknown[]): string {
+  if (options === null || typeof options !== "object") throw invalidArgType("inspectOptions", "object", options);
+  return formatWith(options as InspectOptions, args);
+}

@@ -1,0 +1,119 @@
+// node:util: formatting, inspection, promisify, types and the small helpers old code still uses.
+
+import { web } from "../../platform.ts";
+import { isBuffer } from "../buffer/buffer.ts";
+import { invalidArgType } from "../errors.ts";
+import { emitWarning, getProcess } from "../process.ts";
+import { validateFunction, validateString } from "../validators.ts";
+import { isDeepStrictEqual } from "./comparisons.ts";
+import { format, formatWithOptions } from "./format.ts";
+import { inspect } from "./inspect.ts";
+import { callbackify, promisify } from "./promisify.ts";
+import { isDate, isNativeError, isRegExp, types } from "./types.ts";
+import { stripVTControlCharacters } from "./width.ts";
+
+export function inherits(ctor: unknown, superCtor: unknown): void {
+  if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "Function", ctor);
+  if (superCtor === undefined || superCtor === null) throw invalidArgType("superCtor", "Function", superCtor);
+  const superPrototype = (superCtor as { prototype?: unknown }).prototype;
+  if (superPrototype === undefined) throw invalidArgType("superCtor.prototype", "Object", superPrototype);
+  Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+  Object.setPrototypeOf((ctor as { prototype: object }).prototype, superPrototype as object);
+}
+
+const warnedCodes = new Set<string>();
+
+export function deprecate<T extends (...args: unknown[]) => unknown>(fn: T, message: string, code?: string): T {
+  validateFunction(fn, "fn");
+  if (code !== undefined) validateString(code, "code");
+  let warned = false;
+  function deprecated(this: unknown, ...args: unknown[]): unknown {
+    if (!warned && (code === undefined || !warnedCodes.has(code))) {
+      warned = true;
+      if (code !== undefined) warnedCodes.add(code);
+      emitWarning(message, "DeprecationWarning", code, deprecated);
+    }
+    return new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args);
+  }
+  Object.setPrototypeOf(deprecated, fn);
+  if (fn.prototype) deprecated.prototype = fn.prototype;
+  return deprecated as unknown as T;
+}
+
+/** debuglog honours NODE_DEBUG from process.env (the worker's string env values). */
+export function debuglog(section: string, callback?: (fn: (...args: unknown[]) => void) => void): ((...args: unknown[]) => void) & { enabled: boolean } {
+  const upper = String(section).toUpperCase();
+  const env = getProcess().env as Record<string, string>;
+  const patterns = String(env.NODE_DEBUG ?? "")
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((pattern) => new RegExp(`^${pattern.replace(/[|\\{}()[\]^$+?.]/g, "\\$&").replace(/\*/g, ".*")}$`, "i"));
+  const enabled = patterns.some((pattern) => pattern.test(upper));
+  const logger = ((...args: unknown[]) => {
+    if (enabled) (globalThis as { console?: { error(text: string): void } }).console?.error(`${upper}: ${format(...args)}`);
+  }) as ((...args: unknown[]) => void) & { enabled: boolean };
+  Object.defineProperty(logger, "enabled", { get: () => enabled, enumerable: true, configurable: true });
+  callback?.(logger);
+  return logger;
+}
+
+export function toUSVString(text: unknown): string {
+  return String(text).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+function extend(target: Record<string, unknown>, source: unknown): Record<string, unknown> {
+  if (source === null || typeof source !== "object") return target;
+  for (const key of Object.keys(source)) target[key] = (source as Record<string, unknown>)[key];
+  return target;
+}
+
+/** Resolves once `signal` aborts (Node also ties this to `resource`'s lifetime, which JS cannot). */
+function aborted(signal: unknown, resource: unknown): Promise<void> {
+  if (signal === null || typeof signal !== "object" || !("aborted" in signal)) return Promise.reject(invalidArgType("signal", "AbortSignal", signal));
+  if (resource === null || (typeof resource !== "object" && typeof resource !== "function")) return Promise.reject(invalidArgType("resource", "object", resource));
+  const target = signal as { aborted: boolean; addEventListener(type: string, listener: () => void, options: object): void };
+  if (target.aborted) return Promise.resolve();
+  return new Promise((resolve) => target.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+const isPrimitive = (value: unknown) => value === null || (typeof value !== "object" && typeof value !== "function");
+
+export function createUtilModule(): Record<string, unknown> {
+  const util: Record<string, unknown> = {
+    _extend: extend,
+    callbackify,
+    debug: debuglog,
+    debuglog,
+    deprecate,
+    format,
+    formatWithOptions,
+    inherits,
+    inspect,
+    isArray: Array.isArray,
+    isBoolean: (value: unknown) => typeof value === "boolean",
+    isBuffer,
+    isDeepStrictEqual,
+    isNull: (value: unknown) => value === null,
+    isNullOrUndefined: (value: unknown) => value === null || value === undefined,
+    isNumber: (value: unknown) => typeof value === "number",
+    isString: (value: unknown) => typeof value === "string",
+    isSymbol: (value: unknown) => typeof value === "symbol",
+    isUndefined: (value: unknown) => value === undefined,
+    isRegExp,
+    isObject: (value: unknown) => value !== null && typeof value === "object",
+    isDate,
+    isError: (value: unknown) => isNativeError(value) || value instanceof Error,
+    isFunction: (value: unknown) => typeof value === "function",
+    isPrimitive,
+    promisify,
+    stripVTControlCharacters,
+    toUSVString,
+    aborted,
+    types,
+  };
+  // The web chunk's classes, loaded when first read.
+  for (const name of ["TextDecoder", "TextEncoder"] as const) {
+    Object.defineProperty(util, name, { get: () => web()[name], enumerable: true, configurable: true });
+  }
+  return util;
+}

@@ -1,0 +1,62 @@
+// util.promisify and util.callbackify, honouring util.promisify.custom as Node does.
+
+import { makeError } from "../errors.ts";
+import { nextTick } from "../process.ts";
+import { validateFunction } from "../validators.ts";
+
+const customPromisify = Symbol.for("nodejs.util.promisify.custom");
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+function copyProperties(target: AnyFunction, source: AnyFunction, adjust?: (descriptors: Record<string, PropertyDescriptor>) => void): void {
+  const descriptors = Object.getOwnPropertyDescriptors(source) as Record<string, PropertyDescriptor>;
+  adjust?.(descriptors);
+  Object.defineProperties(target, descriptors);
+}
+
+export function promisify(original: unknown): AnyFunction {
+  validateFunction(original, "original");
+  const custom = (original as unknown as Record<symbol, unknown>)[customPromisify];
+  if (custom) {
+    validateFunction(custom, "util.promisify.custom");
+    return Object.defineProperty(custom, customPromisify, { value: custom, enumerable: false, writable: false, configurable: true }) as AnyFunction;
+  }
+  const fn = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      args.push((error: unknown, ...values: unknown[]) => (error ? reject(error) : resolve(values[0])));
+      Reflect.apply(original as AnyFunction, this, args);
+    });
+  };
+  Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
+  Object.defineProperty(fn, customPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+  copyProperties(fn, original as AnyFunction);
+  return fn;
+}
+promisify.custom = customPromisify;
+
+function onRejected(reason: unknown, callback: AnyFunction): unknown {
+  if (!reason) {
+    const error = makeError(Error, "ERR_FALSY_VALUE_REJECTION", "Promise was rejected with falsy value") as Error & { reason?: unknown };
+    error.reason = reason;
+    return callback(error);
+  }
+  return callback(reason);
+}
+
+export function callbackify(original: unknown): AnyFunction {
+  validateFunction(original, "original");
+  const callbackified = function (this: unknown, ...args: unknown[]): void {
+    const last = args.pop();
+    validateFunction(last, "last argument");
+    const callback = (last as AnyFunction).bind(this);
+    (Reflect.apply(original as AnyFunction, this, args) as Promise<unknown>).then(
+      (value) => nextTick(callback, null, value),
+      (reason) => nextTick(onRejected, reason, callback),
+    );
+  };
+  copyProperties(callbackified, original as AnyFunction, (descriptors) => {
+    if (typeof descriptors.length?.value === "number") descriptors.length.value++;
+    if (typeof descriptors.name?.value === "string") descriptors.name.value += "Callbackified";
+  });
+  return callbackified;
+}
