@@ -1,11 +1,51 @@
-// TextEncoder and TextDecoder for UTF-8, following the WHATWG Encoding Standard. UTF-8 is the only
-// encoding the standard requires encoders for; decoding other encodings is not offered.
+// TextEncoder and TextDecoder, following the WHATWG Encoding Standard. The encoder is UTF-8 only,
+// as the standard requires. The decoder knows the encodings Workers code reaches for: UTF-8,
+// UTF-16LE/BE and windows-1252 (the standard's meaning of "latin1", "ascii" and "iso-8859-1").
+// Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
 
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
 
 const REPLACEMENT_CHARACTER = 0xfffd;
 
-const UTF8_LABELS = ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"];
+type EncodingName = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+
+// The standard's label table for the encodings above. A null-prototype object, so neither a
+// label such as "constructor" nor a user-modified Map.prototype can change what a label means.
+const LABELS: Record<string, EncodingName | undefined> = Object.create(null);
+const LABEL_LISTS: [EncodingName, string[]][] = [
+  ["utf-8", ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]],
+  ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
+  ["utf-16be", ["unicodefffe", "utf-16be"]],
+  [
+    "windows-1252",
+    [
+      "ansi_x3.4-1968",
+      "ascii",
+      "cp1252",
+      "cp819",
+      "csisolatin1",
+      "ibm819",
+      "iso-8859-1",
+      "iso-ir-100",
+      "iso8859-1",
+      "iso88591",
+      "iso_8859-1",
+      "iso_8859-1:1987",
+      "l1",
+      "latin1",
+      "us-ascii",
+      "windows-1252",
+      "x-cp1252",
+    ],
+  ],
+];
+for (const [encoding, labels] of LABEL_LISTS) for (const label of labels) LABELS[label] = encoding;
+
+// index-windows-1252 for 0x80..0x9F; every other byte is the code point of the same value.
+const WINDOWS_1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c,
+  0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
 
 /** The number of bytes `text` takes in UTF-8, counting each lone surrogate as U+FFFD. */
 function utf8ByteLength(text: string): number {
@@ -94,75 +134,66 @@ export class TextEncoder {
     if (!(destination instanceof Uint8Array)) throw new TypeError("TextEncoder.encodeInto: destination must be a Uint8Array.");
     return writeUtf8(text, destination);
   }
-
-  get [Symbol.toStringTag](): string {
-    return "TextEncoder";
-  }
 }
 
 // Decoded UTF-16 code units are gathered here and turned into string pieces in bulk.
 const CHUNK_UNITS = 8192;
+const fromCharCodes = String.fromCharCode;
 
-export class TextDecoder {
+/** Collects code units and joins them into a string, converting them a few thousand at a time. */
+class UnitBuffer {
+  readonly units: Uint16Array;
+  count = 0;
+  readonly #pieces: string[] = [];
+
+  constructor(expected: number) {
+    this.units = new Uint16Array(Math.min(CHUNK_UNITS, expected + 4));
+  }
+
+  /** Makes room for `needed` more units (at most 4). */
+  reserve(needed: number): void {
+    if (this.count + needed <= this.units.length) return;
+    this.#pieces.push(this.#flushUnits());
+  }
+
+  finish(): string {
+    const last = this.#flushUnits();
+    if (this.#pieces.length === 0) return last;
+    this.#pieces.push(last);
+    return this.#pieces.join("");
+  }
+
+  #flushUnits(): string {
+    const text = fromCharCodes.apply(null, this.units.subarray(0, this.count) as unknown as number[]);
+    this.count = 0;
+    return text;
+  }
+}
+
+/** One encoding's decoder state machine, carried across decode() calls while streaming. */
+interface Decoder {
+  /** Decodes `bytes`; at `flush`, ends the stream. Throws TypeError on an error when fatal. */
+  decode(bytes: Uint8Array, flush: boolean): string;
+  reset(): void;
+}
+
+function decodingError(encoding: EncodingName): TypeError {
+  return new TypeError(`The encoded data was not valid ${encoding}.`);
+}
+
+class Utf8Decoder implements Decoder {
   readonly #fatal: boolean;
-  readonly #ignoreBOM: boolean;
-  #doNotFlush = false;
-  #bomSeen = false;
-  // The UTF-8 decoder's state, carried between decode() calls while streaming.
   #codePoint = 0;
   #bytesNeeded = 0;
   #bytesSeen = 0;
   #lowerBoundary = 0x80;
   #upperBoundary = 0xbf;
 
-  constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
-    const name = toDomString(label)
-      .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "")
-      .replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
-    const settings = toDictionary(options, "TextDecoder options");
-    this.#fatal = Boolean(settings.fatal);
-    this.#ignoreBOM = Boolean(settings.ignoreBOM);
-    if (!UTF8_LABELS.includes(name)) throw new RangeError(`The "${toDomString(label)}" encoding is not supported.`);
+  constructor(fatal: boolean) {
+    this.#fatal = fatal;
   }
 
-  get encoding(): string {
-    return "utf-8";
-  }
-
-  get fatal(): boolean {
-    return this.#fatal;
-  }
-
-  get ignoreBOM(): boolean {
-    return this.#ignoreBOM;
-  }
-
-  decode(input?: unknown, options?: { stream?: boolean }): string {
-    let bytes: Uint8Array | undefined;
-    if (input !== undefined) {
-      bytes = viewBufferSource(input);
-      if (bytes === undefined) throw new TypeError("TextDecoder.decode: input must be an ArrayBuffer or an ArrayBufferView.");
-    }
-    const stream = Boolean(toDictionary(options, "TextDecoder.decode options").stream);
-    if (!this.#doNotFlush) {
-      this.#resetDecoder();
-      this.#bomSeen = false;
-    }
-    this.#doNotFlush = stream;
-
-    let output = this.#decodeBytes(bytes ?? new Uint8Array(0), !stream);
-    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0) {
-      this.#bomSeen = true;
-      if (output.charCodeAt(0) === 0xfeff) output = output.slice(1);
-    }
-    return output;
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "TextDecoder";
-  }
-
-  #resetDecoder(): void {
+  reset(): void {
     this.#codePoint = 0;
     this.#bytesNeeded = 0;
     this.#bytesSeen = 0;
@@ -173,7 +204,7 @@ export class TextDecoder {
   // The UTF-8 decoder of the Encoding Standard, step for step, with its state held in locals for
   // speed. An invalid byte that interrupts a sequence is processed again as the start of the next
   // one, which gives the "maximal subpart" replacement the standard requires.
-  #decodeBytes(bytes: Uint8Array, flush: boolean): string {
+  decode(bytes: Uint8Array, flush: boolean): string {
     const fatal = this.#fatal;
     let codePoint = this.#codePoint;
     let bytesNeeded = this.#bytesNeeded;
@@ -182,32 +213,21 @@ export class TextDecoder {
     let upper = this.#upperBoundary;
 
     const length = bytes.length;
-    // Each byte yields at most one code unit plus a few for state carried in or flushed out.
-    const units = new Uint16Array(Math.min(CHUNK_UNITS, length + 4));
-    let unitCount = 0;
-    const pieces: string[] = [];
-    const makeRoom = (): void => {
-      if (unitCount <= units.length - 2) return;
-      pieces.push(String.fromCharCode.apply(null, units.subarray(0, unitCount) as unknown as number[]));
-      unitCount = 0;
-    };
+    const out = new UnitBuffer(length);
+    const units = out.units;
     const fail = (): void => {
-      if (fatal) {
-        this.#resetDecoder();
-        this.#doNotFlush = false;
-        throw new TypeError("The encoded data was not valid UTF-8.");
-      }
-      units[unitCount++] = REPLACEMENT_CHARACTER;
+      if (fatal) throw decodingError("utf-8");
+      units[out.count++] = REPLACEMENT_CHARACTER;
     };
 
     let index = 0;
     while (index < length) {
-      makeRoom(); // one step below adds at most two code units
+      out.reserve(2); // one step below adds at most two code units
       const byte = bytes[index];
       if (bytesNeeded === 0) {
         index++;
         if (byte < 0x80) {
-          units[unitCount++] = byte;
+          units[out.count++] = byte;
         } else if (byte >= 0xc2 && byte <= 0xdf) {
           bytesNeeded = 1;
           codePoint = byte & 0x1f;
@@ -239,15 +259,15 @@ export class TextDecoder {
       codePoint = (codePoint << 6) | (byte & 0x3f);
       if (++bytesSeen !== bytesNeeded) continue;
       if (codePoint < 0x10000) {
-        units[unitCount++] = codePoint;
+        units[out.count++] = codePoint;
       } else {
-        units[unitCount++] = 0xd800 + ((codePoint - 0x10000) >> 10);
-        units[unitCount++] = 0xdc00 + ((codePoint - 0x10000) & 0x3ff);
+        units[out.count++] = 0xd800 + ((codePoint - 0x10000) >> 10);
+        units[out.count++] = 0xdc00 + ((codePoint - 0x10000) & 0x3ff);
       }
       codePoint = bytesNeeded = bytesSeen = 0;
     }
     if (flush && bytesNeeded !== 0) {
-      makeRoom();
+      out.reserve(1);
       codePoint = bytesNeeded = bytesSeen = 0;
       lower = 0x80;
       upper = 0xbf;
@@ -259,7 +279,169 @@ export class TextDecoder {
     this.#bytesSeen = bytesSeen;
     this.#lowerBoundary = lower;
     this.#upperBoundary = upper;
-    pieces.push(String.fromCharCode.apply(null, units.subarray(0, unitCount) as unknown as number[]));
-    return pieces.length === 1 ? pieces[0] : pieces.join("");
+    return out.finish();
   }
+}
+
+/** The standard's "shared UTF-16 decoder". */
+class Utf16Decoder implements Decoder {
+  readonly #fatal: boolean;
+  readonly #bigEndian: boolean;
+  #leadByte = -1;
+  #leadSurrogate = -1;
+
+  constructor(fatal: boolean, bigEndian: boolean) {
+    this.#fatal = fatal;
+    this.#bigEndian = bigEndian;
+  }
+
+  reset(): void {
+    this.#leadByte = -1;
+    this.#leadSurrogate = -1;
+  }
+
+  decode(bytes: Uint8Array, flush: boolean): string {
+    const fatal = this.#fatal;
+    const bigEndian = this.#bigEndian;
+    const encoding: EncodingName = bigEndian ? "utf-16be" : "utf-16le";
+    let leadByte = this.#leadByte;
+    let leadSurrogate = this.#leadSurrogate;
+    const out = new UnitBuffer(bytes.length >> 1);
+    const units = out.units;
+    const fail = (): void => {
+      if (fatal) throw decodingError(encoding);
+      units[out.count++] = REPLACEMENT_CHARACTER;
+    };
+
+    for (let index = 0; index < bytes.length; index++) {
+      const byte = bytes[index];
+      if (leadByte < 0) {
+        leadByte = byte;
+        continue;
+      }
+      const unit = bigEndian ? (leadByte << 8) | byte : (byte << 8) | leadByte;
+      leadByte = -1;
+      out.reserve(2);
+      if (leadSurrogate >= 0) {
+        const lead = leadSurrogate;
+        leadSurrogate = -1;
+        if (isLowSurrogate(unit)) {
+          units[out.count++] = lead;
+          units[out.count++] = unit;
+          continue;
+        }
+        // The unit after an unpaired lead surrogate is processed again on its own.
+        fail();
+      }
+      if (unit >= 0xd800 && unit <= 0xdbff) leadSurrogate = unit;
+      else if (isLowSurrogate(unit)) fail();
+      else units[out.count++] = unit;
+    }
+    if (flush && (leadByte >= 0 || leadSurrogate >= 0)) {
+      leadByte = leadSurrogate = -1;
+      out.reserve(1);
+      fail();
+    }
+
+    this.#leadByte = leadByte;
+    this.#leadSurrogate = leadSurrogate;
+    return out.finish();
+  }
+}
+
+/** windows-1252 never fails and keeps no state: every byte is one character. */
+class Windows1252Decoder implements Decoder {
+  reset(): void {}
+
+  decode(bytes: Uint8Array): string {
+    const out = new UnitBuffer(bytes.length);
+    const units = out.units;
+    for (let index = 0; index < bytes.length; index++) {
+      out.reserve(1);
+      const byte = bytes[index];
+      units[out.count++] = byte >= 0x80 && byte <= 0x9f ? WINDOWS_1252_HIGH[byte - 0x80] : byte;
+    }
+    return out.finish();
+  }
+}
+
+function createDecoder(encoding: EncodingName, fatal: boolean): Decoder {
+  if (encoding === "utf-8") return new Utf8Decoder(fatal);
+  if (encoding === "windows-1252") return new Windows1252Decoder();
+  return new Utf16Decoder(fatal, encoding === "utf-16be");
+}
+
+export class TextDecoder {
+  readonly #encoding: EncodingName;
+  readonly #fatal: boolean;
+  readonly #ignoreBOM: boolean;
+  readonly #decoder: Decoder;
+  #doNotFlush = false;
+  #bomSeen = false;
+
+  constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+    const text = toDomString(label);
+    const settings = toDictionary(options, "TextDecoder options");
+    this.#fatal = Boolean(settings.fatal);
+    this.#ignoreBOM = Boolean(settings.ignoreBOM);
+    const name = text.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "").replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+    const encoding = LABELS[name];
+    if (encoding === undefined) throw new RangeError(`The "${text}" encoding is not supported.`);
+    this.#encoding = encoding;
+    this.#decoder = createDecoder(encoding, this.#fatal);
+  }
+
+  get encoding(): string {
+    return this.#encoding;
+  }
+
+  get fatal(): boolean {
+    return this.#fatal;
+  }
+
+  get ignoreBOM(): boolean {
+    return this.#ignoreBOM;
+  }
+
+  decode(input?: unknown, options?: { stream?: boolean }): string {
+    let bytes: Uint8Array | undefined;
+    if (input !== undefined) {
+      bytes = viewBufferSource(input);
+      if (bytes === undefined) throw new TypeError("TextDecoder.decode: input must be an ArrayBuffer or an ArrayBufferView.");
+    }
+    const stream = Boolean(toDictionary(options, "TextDecoder.decode options").stream);
+    if (!this.#doNotFlush) {
+      this.#decoder.reset();
+      this.#bomSeen = false;
+    }
+    this.#doNotFlush = stream;
+
+    let output: string;
+    try {
+      output = this.#decoder.decode(bytes ?? new Uint8Array(0), !stream);
+    } catch (error) {
+      // A fatal error ends the stream: the next call starts afresh, as Node's decoder does.
+      this.#decoder.reset();
+      this.#doNotFlush = false;
+      throw error;
+    }
+    // The standard strips a byte order mark only for the Unicode encodings.
+    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== "windows-1252") {
+      this.#bomSeen = true;
+      if (output.charCodeAt(0) === 0xfeff) output = output.slice(1);
+    }
+    return output;
+  }
+}
+
+// Laid out as Web IDL does: members enumerable, Symbol.toStringTag a read-only data property.
+for (const [constructor, name] of [
+  [TextEncoder, "TextEncoder"],
+  [TextDecoder, "TextDecoder"],
+] as const) {
+  const prototype = constructor.prototype;
+  for (const key of Object.getOwnPropertyNames(prototype)) {
+    if (key !== "constructor") Reflect.defineProperty(prototype, key, { ...Reflect.getOwnPropertyDescriptor(prototype, key), enumerable: true });
+  }
+  Reflect.defineProperty(prototype, Symbol.toStringTag, { value: name, writable: false, enumerable: false, configurable: true });
 }

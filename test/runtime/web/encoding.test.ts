@@ -16,25 +16,25 @@ interface DecodeOptions {
 }
 
 /** Decodes `chunks` with stream: true, then flushes; returns every call's output. */
-function decodeChunks(Decoder: typeof NodeTextDecoder, chunks: number[][], options: DecodeOptions): Outcome {
+function decodeChunks(Decoder: typeof NodeTextDecoder, chunks: number[][], options: DecodeOptions, label: string): Outcome {
   return outcome(() => {
-    const decoder = new Decoder("utf-8", options);
+    const decoder = new Decoder(label, options);
     const outputs = chunks.map((chunk) => decoder.decode(new Uint8Array(chunk), { stream: true }));
     outputs.push(decoder.decode());
     return outputs;
   });
 }
 
-function assertSameDecoding(chunks: number[][], options: DecodeOptions = {}): void {
-  const ours = decodeChunks(TextDecoder as unknown as typeof NodeTextDecoder, chunks, options);
-  const node = decodeChunks(NodeTextDecoder, chunks, options);
-  assert.deepEqual(ours, node, `chunks ${JSON.stringify(chunks)} with ${JSON.stringify(options)}`);
+function assertSameDecoding(chunks: number[][], options: DecodeOptions = {}, label = "utf-8"): void {
+  const ours = decodeChunks(TextDecoder as unknown as typeof NodeTextDecoder, chunks, options, label);
+  const node = decodeChunks(NodeTextDecoder, chunks, options, label);
+  assert.deepEqual(ours, node, `${label} chunks ${JSON.stringify(chunks)} with ${JSON.stringify(options)}`);
 }
 
-function assertSameOneShot(bytes: number[], options: DecodeOptions = {}): void {
-  const ours = outcome(() => new TextDecoder("utf-8", options).decode(new Uint8Array(bytes)));
-  const node = outcome(() => new NodeTextDecoder("utf-8", options).decode(new Uint8Array(bytes)));
-  assert.deepEqual(ours, node, `bytes ${JSON.stringify(bytes)} with ${JSON.stringify(options)}`);
+function assertSameOneShot(bytes: number[], options: DecodeOptions = {}, label = "utf-8"): void {
+  const ours = outcome(() => new TextDecoder(label, options).decode(new Uint8Array(bytes)));
+  const node = outcome(() => new NodeTextDecoder(label, options).decode(new Uint8Array(bytes)));
+  assert.deepEqual(ours, node, `${label} bytes ${JSON.stringify(bytes)} with ${JSON.stringify(options)}`);
 }
 
 /** Every way to cut `bytes` into two or three chunks (empty chunks included). */
@@ -182,8 +182,20 @@ describe("TextDecoder (UTF-8) against Node", () => {
     }
   });
 
-  it("throws RangeError for encodings it does not implement", () => {
-    for (const label of ["utf-16le", "latin1", "windows-1252"]) assert.throws(() => new TextDecoder(label), RangeError);
+  it("throws RangeError naming the label for the standard's other encodings", () => {
+    for (const label of ["iso-8859-2", "windows-1251", "koi8-r", "shift_jis", "gbk", "gb18030", "big5", "euc-kr", "euc-jp", "iso-2022-jp", "x-user-defined", "replacement", "iso-2022-kr"]) {
+      assert.throws(() => new TextDecoder(label), (error: Error) => error instanceof RangeError && error.message.includes(`"${label}"`), label);
+    }
+  });
+
+  it("is laid out like Node's: enumerable members, a data-property toStringTag", () => {
+    for (const [ours, theirs] of [
+      [TextDecoder, NodeTextDecoder],
+      [TextEncoder, NodeTextEncoder],
+    ] as const) {
+      assert.deepEqual(Object.keys(ours.prototype).sort(), Object.keys(theirs.prototype).sort());
+      assert.deepEqual(Object.getOwnPropertyDescriptor(ours.prototype, Symbol.toStringTag), Object.getOwnPropertyDescriptor(theirs.prototype, Symbol.toStringTag));
+    }
   });
 
   it("reports its options", () => {
@@ -203,6 +215,111 @@ describe("TextDecoder (UTF-8) against Node", () => {
     assert.equal(decoder.decode(new Uint8Array([0xe2, 0x82]), { stream: true }), "");
     assert.throws(() => decoder.decode(), TypeError);
     assert.equal(decoder.decode(new Uint8Array([0x41])), "A");
+  });
+});
+
+/** Every WHATWG label of the encodings the decoder implements. */
+const UNICODE_LABELS = {
+  "utf-16le": ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"],
+  "utf-16be": ["unicodefffe", "utf-16be"],
+  "windows-1252": [
+    "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1", "iso-ir-100", "iso8859-1", "iso88591",
+    "iso_8859-1", "iso_8859-1:1987", "l1", "latin1", "us-ascii", "windows-1252", "x-cp1252",
+  ],
+};
+
+/** Little-endian UTF-16 code units as bytes, the big-endian way when asked. */
+function utf16Bytes(units: number[], bigEndian: boolean): number[] {
+  return units.flatMap((unit) => (bigEndian ? [unit >> 8, unit & 0xff] : [unit & 0xff, unit >> 8]));
+}
+
+describe("TextDecoder (UTF-16, windows-1252) against Node", () => {
+  it("maps every label to the encoding Node maps it to, trimmed and case-insensitively", () => {
+    for (const [encoding, labels] of Object.entries(UNICODE_LABELS)) {
+      for (const label of labels) {
+        for (const variant of [label, label.toUpperCase(), ` \t${label}\n`]) {
+          assert.equal(new TextDecoder(variant).encoding, encoding, variant);
+          assert.equal(new NodeTextDecoder(variant).encoding, encoding, variant);
+        }
+      }
+    }
+  });
+
+  for (const label of ["utf-16le", "utf-16be"]) {
+    const bigEndian = label === "utf-16be";
+    const cases: Record<string, number[]> = {
+      "BMP text": [0x48, 0xe9, 0x20ac, 0x4e2d],
+      "surrogate pair": [0xd83d, 0xde00],
+      "lone lead surrogate then text": [0xd83d, 0x41],
+      "lone trail surrogate": [0xde00, 0x41],
+      "two leads then trail": [0xd83d, 0xd83d, 0xde00],
+      "lead at end": [0x41, 0xdbff],
+      BOM: [0xfeff, 0x41],
+      "two BOMs": [0xfeff, 0xfeff],
+      "swapped BOM": [0xfffe, 0x41],
+    };
+    for (const [name, units] of Object.entries(cases)) {
+      it(`${label}: ${name}, one-shot and across every chunk boundary`, () => {
+        const bytes = utf16Bytes(units, bigEndian);
+        for (const tail of [[], [0x41]]) {
+          const input = [...bytes, ...tail]; // an odd byte count leaves a lone lead byte
+          for (const options of [{}, { fatal: true }, { ignoreBOM: true }]) {
+            assertSameOneShot(input, options, label);
+            for (const chunks of splits(input)) assertSameDecoding(chunks, options, label);
+          }
+        }
+      });
+    }
+
+    it(`${label}: matches on random code-unit soup`, () => {
+      let seed = 0x1234567;
+      const random = (limit: number): number => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % limit;
+      };
+      const interesting = [0x0000, 0x0041, 0x00ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xfeff, 0xfffe, 0xfffd, 0xffff, 0x4e2d];
+      for (let round = 0; round < 2000; round++) {
+        const bytes = utf16Bytes(Array.from({ length: random(8) }, () => interesting[random(interesting.length)]), bigEndian);
+        if (random(4) === 0) bytes.push(random(256));
+        assertSameOneShot(bytes, {}, label);
+        assertSameOneShot(bytes, { fatal: true }, label);
+        const cut = random(bytes.length + 1);
+        assertSameDecoding([bytes.slice(0, cut), bytes.slice(cut)], { ignoreBOM: round % 2 === 0 }, label);
+      }
+      const long = utf16Bytes(Array.from({ length: 30_000 }, (_, i) => (i % 1000 === 999 ? 0xd800 : 0x41 + (i % 26))), bigEndian);
+      assertSameOneShot(long, {}, label);
+      assertSameDecoding([long.slice(0, 16_385), long.slice(16_385)], {}, label);
+    });
+  }
+
+  // Node 20's one-shot decode() of windows-1252 is plain Latin-1 (0x80..0x9F as C1 controls, a
+  // Node bug); its streaming path goes through ICU and follows the standard, so it is the reference.
+  const nodeWindows1252 = (bytes: number[], label: string, options: DecodeOptions): string => {
+    const decoder = new NodeTextDecoder(label, options);
+    return decoder.decode(new Uint8Array(bytes), { stream: true }) + decoder.decode();
+  };
+
+  it("windows-1252: every byte, never an error, no BOM stripping", () => {
+    const all = Array.from({ length: 256 }, (_, byte) => byte);
+    for (const label of ["windows-1252", "latin1", "ascii", "iso-8859-1", "us-ascii"]) {
+      for (const options of [{}, { fatal: true }, { ignoreBOM: true }]) {
+        assert.equal(new TextDecoder(label, options).decode(new Uint8Array(all)), nodeWindows1252(all, label, options), `${label} ${JSON.stringify(options)}`);
+      }
+      assertSameDecoding([all.slice(0, 100), all.slice(100)], {}, label);
+    }
+    assert.equal(new TextDecoder("latin1").decode(new Uint8Array([0x80, 0x9f, 0x81, 0xe9])), "€Ÿ\u0081é");
+    assert.equal(new TextDecoder("windows-1252").decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x41])), nodeWindows1252([0xef, 0xbb, 0xbf, 0x41], "windows-1252", {}));
+    assert.equal(new TextDecoder("latin1").decode(new Uint8Array([0xff, 0xfe, 0x41])), "ÿþA");
+  });
+
+  it("utf-16: fatal errors throw TypeError and the next call starts afresh", () => {
+    const decoder = new TextDecoder("utf-16le", { fatal: true });
+    assert.throws(() => decoder.decode(new Uint8Array([0x00, 0xdc])), TypeError);
+    assert.equal(decoder.decode(new Uint8Array([0x3d]), { stream: true }), "");
+    assert.throws(() => decoder.decode(), TypeError);
+    assert.equal(decoder.decode(new Uint8Array([0x41, 0x00])), "A");
   });
 });
 

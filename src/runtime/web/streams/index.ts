@@ -1,6 +1,17 @@
-// Entry of the streams chunk (dist/runtime-streams.js): WHATWG Streams, loaded the first time a
-// sandbox touches a stream. The stream classes are web-streams-polyfill's ponyfill, which follows
-// the reference implementation and runs the web-platform-tests suite.
+// Entry of the streams chunk (dist/runtime-streams.js), loaded the first time a sandbox touches a
+// stream: the WHATWG Streams classes (web-streams-polyfill, see ponyfill.ts), the Encoding
+// Standard's TextEncoderStream and TextDecoderStream, and the Compression Standard's streams
+// (their codecs, fflate, are the compression chunk: codecs/index.ts).
+//
+// For other chunks (reach them through streams() of platform.ts); these names and signatures are
+// stable:
+// - readAllBytes(stream: ReadableStream, maxBytes?: number): Promise<Uint8Array>
+//     reads a stream to its end into one new Uint8Array; TypeError for a locked stream or a chunk
+//     that is not a Uint8Array, RangeError past maxBytes (see bytes.ts).
+// - streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array>
+//     a byte stream yielding `bytes` (taken over, not copied), then closed.
+// - isReadableStream(value: unknown): value is ReadableStream   (brand check)
+// - isDisturbed(stream: ReadableStream): boolean                 (read from or canceled)
 
 export { bindPlatform } from "../../platform.ts";
 export {
@@ -17,4 +28,7 @@ export {
   WritableStream,
   WritableStreamDefaultController,
   WritableStreamDefaultWriter,
-} from "web-streams-polyfill";
+} from "./ponyfill.ts";
+export { TextDecoderStream, TextEncoderStream } from "./text-streams.ts";
+export { CompressionStream, DecompressionStream } from "./compression.ts";
+export { isDisturbed, isReadableStream, readAllBytes, streamFromBytes } from "./bytes.ts";

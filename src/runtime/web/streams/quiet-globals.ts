@@ -1,0 +1,35 @@
+// Evaluated just before web-streams-polyfill: ponyfill.ts imports it first, and calls
+// restoreGlobals() once the ponyfill has loaded and made its first uses of them (see
+// hide-globals.ts). What the ponyfill takes from the global object, and gets instead meanwhile:
+// - DOMException (read at load): the AbortError of a pipe aborted by a signal without a reason.
+//   A forwarder to the events chunk's DOMException, which cannot be reached during the load.
+// - queueMicrotask (kept at first use): a queue on intrinsics captured here.
+// - structuredClone (consulted at the first ArrayBuffer transfer): hidden, so the ponyfill settles
+//   on "transfer" meaning "the same buffer" (ArrayBuffer.prototype.transfer is missing in V8 11.3,
+//   and nothing else can detach a buffer inside an isolate).
+
+import { events } from "../../platform.ts";
+import { hideGlobals } from "./hide-globals.ts";
+
+const resolved = Promise.resolve();
+const then = Promise.prototype.then;
+const apply = Reflect.apply;
+
+/** Constructs the events chunk's DOMException; before the platform is bound, does nothing. */
+function DOMException(this: object, message?: string, name?: string): object {
+  let Real: new (message?: string, name?: string) => object;
+  try {
+    Real = (events() as unknown as { DOMException: typeof Real }).DOMException;
+  } catch {
+    return this; // the ponyfill's load-time probe `new DOMException()`, while the chunk loads
+  }
+  return new Real(message, name);
+}
+// The ponyfill checks the name; the minifier would rename the function.
+Reflect.defineProperty(DOMException, "name", { value: "DOMException" });
+
+function queueMicrotask(callback: () => void): void {
+  apply(then, resolved, [() => callback()]);
+}
+
+export const restoreGlobals = hideGlobals({ DOMException, queueMicrotask, structuredClone: undefined });

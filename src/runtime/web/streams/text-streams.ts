@@ -1,0 +1,107 @@
+// TextEncoderStream and TextDecoderStream (WHATWG Encoding Standard), built on the web chunk's
+// TextEncoder and TextDecoder: the decoder's streaming mode carries a character split across
+// chunks, and the encoder side carries a surrogate pair split across chunks itself.
+
+import { web } from "../../platform.ts";
+import type { ReadableStream, WritableStream } from "./ponyfill.ts";
+import { exposeInterface } from "./interface.ts";
+import { transformPair, type ChunkSource } from "./transform-pair.ts";
+import { toDomString, viewBufferSource } from "../webidl.ts";
+
+const ENCODED_REPLACEMENT = [0xef, 0xbf, 0xbd];
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+export class TextEncoderStream {
+  readonly #readable: ReadableStream<Uint8Array>;
+  readonly #writable: WritableStream<string>;
+
+  constructor() {
+    const encoder = new (web().TextEncoder)();
+    // A high surrogate that ended the previous chunk, waiting for the low one.
+    let pending = "";
+    const pair = transformPair<string, Uint8Array>({
+      transform(chunk, controller) {
+        let text = pending + toDomString(chunk);
+        pending = "";
+        if (isHighSurrogate(text.charCodeAt(text.length - 1))) {
+          pending = text.slice(-1);
+          text = text.slice(0, -1);
+        }
+        // A lone surrogate left in `text` is encoded as U+FFFD, as the standard's encoder does.
+        if (text.length > 0) controller.enqueue(encoder.encode(text));
+      },
+      flush(controller) {
+        if (pending !== "") controller.enqueue(new Uint8Array(ENCODED_REPLACEMENT));
+      },
+    });
+    this.#readable = pair.readable;
+    this.#writable = pair.writable;
+  }
+
+  get encoding(): string {
+    return "utf-8";
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<string> {
+    return this.#writable;
+  }
+}
+
+type TextDecoderInstance = InstanceType<ReturnType<typeof web>["TextDecoder"]>;
+
+export class TextDecoderStream {
+  readonly #decoder: TextDecoderInstance;
+  readonly #readable: ReadableStream<string>;
+  readonly #writable: WritableStream<ChunkSource>;
+
+  constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+    // Validates the label and options as TextDecoder does: RangeError, TypeError.
+    const decoder = new (web().TextDecoder)(label, options);
+    const streaming = { stream: true };
+    const pair = transformPair<ChunkSource, string>({
+      transform(chunk, controller) {
+        const bytes = viewBufferSource(chunk);
+        if (bytes === undefined) throw new TypeError("The chunk must be an ArrayBuffer or an ArrayBufferView.");
+        const text = decoder.decode(bytes, streaming);
+        if (text !== "") controller.enqueue(text);
+      },
+      flush(controller) {
+        const text = decoder.decode();
+        if (text !== "") controller.enqueue(text);
+      },
+    });
+    this.#decoder = decoder;
+    this.#readable = pair.readable;
+    this.#writable = pair.writable;
+  }
+
+  get encoding(): string {
+    return this.#decoder.encoding;
+  }
+
+  get fatal(): boolean {
+    return this.#decoder.fatal;
+  }
+
+  get ignoreBOM(): boolean {
+    return this.#decoder.ignoreBOM;
+  }
+
+  get readable(): ReadableStream<string> {
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<ChunkSource> {
+    return this.#writable;
+  }
+}
+
+exposeInterface(TextEncoderStream, "TextEncoderStream");
+exposeInterface(TextDecoderStream, "TextDecoderStream");

@@ -1,0 +1,107 @@
+// The streams chunk inside a real sandbox: streams piped through compression and text decoding,
+// bytes crossing to Node's zlib and back, and user code that replaced globals before the chunk
+// loaded.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import zlib from "node:zlib";
+import { WorkerLoader } from "../../src/index.ts";
+import { js } from "../helpers.ts";
+
+const loader = new WorkerLoader();
+test.after(() => loader.close());
+
+test("a worker pipes a stream through CompressionStream, DecompressionStream and TextDecoderStream", async () => {
+  const ep = loader.load(js(`export default { async run() {
+    const text = "héllo wörld € 😀 ".repeat(400);
+    const results = {};
+    for (const format of ["gzip", "deflate", "deflate-raw"]) {
+      const bytes = new TextEncoder().encode(text);
+      const source = new ReadableStream({ start(c) { for (let i = 0; i < bytes.length; i += 7) c.enqueue(bytes.slice(i, i + 7)); c.close(); } });
+      const out = source.pipeThrough(new CompressionStream(format)).pipeThrough(new DecompressionStream(format)).pipeThrough(new TextDecoderStream());
+      let decoded = "";
+      for await (const part of out) decoded += part;
+      results[format] = decoded === text;
+    }
+    return results;
+  } };`)).getEntrypoint();
+  assert.deepEqual(await ep.run(), { gzip: true, deflate: true, "deflate-raw": true });
+});
+
+test("bytes compressed in the sandbox gunzip in Node, and the reverse", async () => {
+  const ep = loader.load(js(`
+    export default {
+      async compress(text) {
+        const source = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(text)); c.close(); } });
+        const reader = source.pipeThrough(new CompressionStream("gzip")).getReader();
+        const out = [];
+        for (;;) { const { done, value } = await reader.read(); if (done) break; out.push(...value); }
+        return new Uint8Array(out);
+      },
+      async decompress(bytes) {
+        const source = new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
+        const reader = source.pipeThrough(new DecompressionStream("deflate")).pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        for (;;) { const { done, value } = await reader.read(); if (done) break; text += value; }
+        return text;
+      },
+      async corrupt(bytes) {
+        const source = new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
+        try { for await (const _ of source.pipeThrough(new DecompressionStream("gzip"))); return "no error"; } catch (e) { return e.name; }
+      },
+    };`)).getEntrypoint();
+  const text = "stream me ".repeat(1000);
+  const compressed = (await ep.compress(text)) as Uint8Array;
+  assert.equal(zlib.gunzipSync(compressed).toString(), text);
+  assert.equal(await ep.decompress(new Uint8Array(zlib.deflateSync(text))), text);
+  const truncated = new Uint8Array(zlib.gzipSync(text)).subarray(0, 20);
+  assert.equal(await ep.corrupt(truncated), "TypeError");
+});
+
+test("every streams global exists and is a class", async () => {
+  const ep = loader.load(js(`export default { run() {
+    return ["ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest", "ReadableStreamDefaultController",
+      "ReadableByteStreamController", "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
+      "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy", "TextEncoderStream", "TextDecoderStream",
+      "CompressionStream", "DecompressionStream"].filter((name) => typeof globalThis[name] !== "function");
+  } };`)).getEntrypoint();
+  assert.deepEqual(await ep.run(), []);
+});
+
+test("streams keep working when user code replaced globals before they loaded, and leave them as set", async () => {
+  const ep = loader.load(js(`export default { async run() {
+    const mine = () => { throw new Error("user global called"); };
+    globalThis.structuredClone = mine;
+    globalThis.queueMicrotask = mine;
+    globalThis.TextDecoder = mine;
+    globalThis.TextEncoder = mine;
+    globalThis.DOMException = mine;
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    const stream = new ReadableStream({ type: "bytes", start(c) { c.enqueue(bytes); c.close(); } });
+    const reader = stream.getReader({ mode: "byob" });
+    const first = await reader.read(new Uint8Array(3));
+    reader.releaseLock();
+    const rest = [];
+    for await (const chunk of stream.pipeThrough(new CompressionStream("gzip")).pipeThrough(new DecompressionStream("gzip"))) rest.push(...chunk);
+    const untouched = [structuredClone, queueMicrotask, TextDecoder, TextEncoder, DOMException].every((value) => value === mine);
+    return { first: [...first.value], rest, untouched };
+  } };`)).getEntrypoint();
+  assert.deepEqual(await ep.run(), { first: [1, 2, 3], rest: [4], untouched: true });
+});
+
+test("pipeTo stops on an AbortSignal; the sink's controller.signal reports the abort", async () => {
+  const ep = loader.load(js(`export default { async run() {
+    let sinkSignal;
+    const reasons = [];
+    const source = new ReadableStream({ pull(c) { c.enqueue("tick"); return new Promise((r) => setTimeout(r, 1)); }, cancel(reason) { reasons.push("cancel " + reason); } });
+    const sink = new WritableStream({ start(controller) { sinkSignal = controller.signal; }, abort(reason) { reasons.push("abort " + reason); } });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort("enough"), 5);
+    let outcome;
+    try { await source.pipeTo(sink, { signal: controller.signal }); outcome = "resolved"; } catch (e) { outcome = e; }
+    let fromDefault;
+    try { await new ReadableStream().pipeTo(new WritableStream(), { signal: AbortSignal.abort() }); } catch (e) { fromDefault = [e instanceof DOMException, e.name]; }
+    return { outcome, reasons: reasons.sort(), aborted: sinkSignal.aborted, reason: sinkSignal.reason, isSignal: sinkSignal instanceof AbortSignal, fromDefault };
+  } };`)).getEntrypoint();
+  assert.deepEqual(await ep.run(), { outcome: "enough", reasons: ["abort enough", "cancel enough"], aborted: true, reason: "enough", isSignal: true, fromDefault: [true, "AbortError"] });
+});
