@@ -44,7 +44,9 @@ for (const [entry, outfile, define] of bundles) {
     target: "es2022",
     minify: true,
     // Node's APIs expose function and class names (Buffer.name, inspect output, assert operators).
-    keepNames: entry === chunks.node,
+    // Class and function names are visible to user code (constructor.name, inspect output), so the
+    // chunks keep them; the core's few public classes name themselves.
+    keepNames: !entry.startsWith("src/runtime/index"),
     legalComments: "none",
     logLevel: "warning",
   });

@@ -20,6 +20,11 @@ export class DurableObject<Env = unknown> {
   }
 }
 
+// The core bundle is minified without keepNames (it runs in every isolate): name what users see.
+for (const [name, value] of [["RpcTarget", RpcTarget], ["WorkerEntrypoint", WorkerEntrypoint], ["DurableObject", DurableObject]] as const) {
+  Object.defineProperty(value, "name", { value: name });
+}
+
 export interface ExecutionContext<Props = unknown> {
   readonly props: Props;
   readonly exports: Record<string, unknown>;

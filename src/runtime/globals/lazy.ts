@@ -17,5 +17,7 @@ export function defineLazy(global: object, name: string, init: () => unknown): v
 }
 
 export function defineValue(global: object, name: string, value: unknown): void {
+  // The core is minified without keepNames: a global function gets its own name back.
+  if (typeof value === "function") Object.defineProperty(value, "name", { value: name, configurable: true });
   Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
 }
