@@ -78,6 +78,17 @@ export function chunkFile(name: string): string {
   return `runtime-${name}.js`;
 }
 
+const warmedRuntimes = new Set<string>();
+
+/** Whether the runtime new sandboxes use still needs its code cache made by a warm-up run. */
+export function runtimeNeedsWarmUp(): boolean {
+  return !warmedRuntimes.has(runtimeFile);
+}
+
+export function markRuntimeWarm(): void {
+  warmedRuntimes.add(runtimeFile);
+}
+
 export function compileRuntime(isolate: ivm.Isolate): ivm.Script {
   return compile(isolate, runtimeFile);
 }
@@ -92,7 +103,7 @@ export function compileChunk(isolate: ivm.Isolate, name: string): ivm.Script {
  * common paths in a private isolate, compiling the same source again there hits V8's compilation
  * cache and serializes every function compiled so far. Only islet's code may have run in `isolate`.
  */
-export function recordCodeCache(isolate: ivm.Isolate, file: string): void {
+export function recordCodeCache(isolate: ivm.Isolate, file: string = runtimeFile): void {
   const entry = load(file);
   const script = isolate.compileScriptSync(entry.source, { filename: `islet:${file}`, produceCachedData: true });
   const produced = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;

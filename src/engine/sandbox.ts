@@ -4,7 +4,7 @@
 
 import ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
-import { chunkFile, chunkNames, compileChunk, compileRuntime, recordCodeCache, RUNTIME_FILE } from "./runtime-code.ts";
+import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp } from "./runtime-code.ts";
 import { callAsyncService, callService, ServiceState } from "./services/index.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
@@ -58,10 +58,8 @@ const WARM_UP_WORKER = `export default {
   },
 };`;
 
-let warmedUp = false;
-
 function warmUp(): void {
-  warmedUp = true;
+  markRuntimeWarm();
   (Sandbox as unknown as { warmUp(): void }).warmUp();
 }
 
@@ -122,7 +120,7 @@ export class Sandbox {
 
   /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */
   static create(memoryMb: number): Sandbox {
-    if (!warmedUp) warmUp();
+    if (runtimeNeedsWarmUp()) warmUp();
     return new Sandbox(memoryMb);
   }
 
@@ -152,7 +150,7 @@ export class Sandbox {
         sandbox.fns.dispatch.applySync(undefined, [i * 3 + 2, "default", "fetch", [request], [{}], Date.now()], copy);
         sandbox.fns.dispatch.applySync(undefined, [i * 3 + 3, "default", "platform", [[]], [{}], Date.now()], copy);
       }
-      recordCodeCache(sandbox.isolate, RUNTIME_FILE);
+      recordCodeCache(sandbox.isolate);
       for (const chunk of sandbox.loadedChunks) recordCodeCache(sandbox.isolate, chunkFile(chunk));
     } catch {
       // Without the warm-up the caches are simply made on first compile, with fewer functions in them.
