@@ -4,25 +4,10 @@
 
 import { createHash, createHmac } from "node:crypto";
 import type { SyncService } from "./index.ts";
+import { NODE_HASHES } from "../../runtime/node/crypto/algorithms.ts";
 
-/** The digests node:crypto offers in the sandbox (src/runtime/node/crypto/hash.ts lists the same). */
-export const NODE_HASHES: readonly string[] = [
-  "blake2b512",
-  "blake2s256",
-  "md5",
-  "ripemd160",
-  "sha1",
-  "sha224",
-  "sha256",
-  "sha3-224",
-  "sha3-256",
-  "sha3-384",
-  "sha3-512",
-  "sha384",
-  "sha512",
-  "sha512-224",
-  "sha512-256",
-];
+export { NODE_HASHES };
+
 
 export const MAX_HASH_INPUT_BYTES = 16 * 1024 * 1024;
 const MAX_PARTS = 1 << 16;

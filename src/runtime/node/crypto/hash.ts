@@ -3,29 +3,13 @@
 // copy() is cheap and the input of one digest is bounded (16 MiB).
 
 import { host } from "../../platform.ts";
+import { NODE_HASHES } from "./algorithms.ts";
 import { Buffer } from "../buffer/buffer.ts";
 import { normalizeEncoding } from "../buffer/codecs.ts";
 import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";
 import { validateString } from "../validators.ts";
 
-/** Kept equal to NODE_HASHES in src/engine/services/node-crypto.ts (a test checks). */
-export const HASHES: readonly string[] = [
-  "blake2b512",
-  "blake2s256",
-  "md5",
-  "ripemd160",
-  "sha1",
-  "sha224",
-  "sha256",
-  "sha3-224",
-  "sha3-256",
-  "sha3-384",
-  "sha3-512",
-  "sha384",
-  "sha512",
-  "sha512-224",
-  "sha512-256",
-];
+export const HASHES: readonly string[] = NODE_HASHES;
 
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 

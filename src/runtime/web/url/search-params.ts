@@ -1,7 +1,7 @@
 // URLSearchParams (WHATWG URL §6) and the application/x-www-form-urlencoded parser and serializer.
 
 import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
-import { requireArguments, toDomString } from "../webidl.ts";
+import { requireArguments, toUsvString } from "../webidl.ts";
 
 const HEX = "0123456789ABCDEF";
 
@@ -60,10 +60,7 @@ export function serializeUrlEncoded(pairs: readonly (readonly [string, string])[
   return pairs.map(([name, value]) => `${serializeComponent(name)}=${serializeComponent(value)}`).join("&");
 }
 
-/** USVString conversion: lone surrogates become U+FFFD. */
-export function toUsvString(value: unknown): string {
-  return toDomString(value).toWellFormed();
-}
+export { toUsvString };
 
 const listOf = new WeakMap<URLSearchParams, [string, string][]>();
 const onUpdate = new WeakMap<URLSearchParams, (serialized: string) => void>();
