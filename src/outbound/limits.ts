@@ -57,11 +57,5 @@ async function readLimited(body: ReadableStream<Uint8Array>, max: number, which:
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return Buffer.concat(chunks, total);
 }

@@ -7,32 +7,10 @@ import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
 import { defineLazy, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
+import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
 
 export const NAVIGATOR_USER_AGENT = "islet";
 
-// The names each chunk must export: a global is defined only for names listed here.
-const EVENTS_GLOBALS = ["DOMException", "Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal", "structuredClone", "atob", "btoa", "scheduler"] as const;
-const STREAMS_GLOBALS = [
-  "ReadableStream",
-  "ReadableStreamDefaultReader",
-  "ReadableStreamBYOBReader",
-  "ReadableStreamBYOBRequest",
-  "ReadableStreamDefaultController",
-  "ReadableByteStreamController",
-  "WritableStream",
-  "WritableStreamDefaultWriter",
-  "WritableStreamDefaultController",
-  "TransformStream",
-  "TransformStreamDefaultController",
-  "ByteLengthQueuingStrategy",
-  "CountQueuingStrategy",
-  "TextEncoderStream",
-  "TextDecoderStream",
-  "CompressionStream",
-  "DecompressionStream",
-] as const;
-const WEB_GLOBALS = ["Blob", "File", "FormData"] as const;
-const CRYPTO_GLOBALS = ["crypto", "Crypto", "SubtleCrypto", "CryptoKey"] as const;
 
 /** Set by the build: false only in dist/runtime-bare.js, the start-cost benchmark's baseline. */
 declare const ISLET_WEB_PLATFORM: boolean;

@@ -4,6 +4,7 @@
 import { streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
 import { toClampedLongLong, toDictionary, toDomString, toEnum, toSequence, toUsvString, viewBufferSource } from "./webidl.ts";
+import { concatBytes } from "./concat.ts";
 
 const ENDINGS = ["transparent", "native"] as const;
 export type EndingType = (typeof ENDINGS)[number];
@@ -126,15 +127,7 @@ export function processBlobParts(parts: ConvertedPart[], endings: EndingType): U
     if (typeof part === "string") return encodeUtf8(endings === "native" ? part.replace(/\r\n|\r|\n/g, "\n") : part);
     return part instanceof Uint8Array ? part : bytesOf(part);
   });
-  let length = 0;
-  for (const piece of pieces) length += piece.byteLength;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return bytes;
+  return concatBytes(pieces);
 }
 
 /** A Blob's type is lowercased, or empty when it has anything but printable ASCII. */

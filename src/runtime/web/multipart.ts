@@ -7,6 +7,7 @@ import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
 import { File } from "./file.ts";
 import type { FormDataEntry } from "./form-data.ts";
 import { isHttpToken } from "./webidl.ts";
+import { concatBytes } from "./concat.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -35,20 +36,9 @@ export function serializeMultipart(entries: readonly FormDataEntry[], boundary: 
     pieces.push(encodeUtf8(head), blobBytes(value), CRLF);
   }
   pieces.push(encodeUtf8(`--${boundary}--\r\n`));
-  return concat(pieces);
+  return concatBytes(pieces);
 }
 
-function concat(pieces: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.byteLength;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return bytes;
-}
 
 function startsWith(input: Uint8Array, pattern: Uint8Array, position: number): boolean {
   if (position + pattern.length > input.length) return false;

@@ -7,6 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import "../platform.ts";
 import * as events from "../../../src/runtime/web/events/index.ts";
+import { namedOutcome } from "./differential.ts";
 
 interface Impl {
   DOMException: typeof globalThis.DOMException;
@@ -19,14 +20,7 @@ interface Impl {
 const ours = events as unknown as Impl;
 const node: Impl = { DOMException, Event, EventTarget, AbortController, AbortSignal };
 
-function attempt(run: () => unknown): unknown {
-  try {
-    return { value: run() };
-  } catch (error) {
-    const { name, constructor } = error as Error;
-    return { error: constructor.name, name };
-  }
-}
+const attempt = namedOutcome;
 
 function assertSame(scenario: (impl: Impl) => unknown, message?: string): unknown {
   const result = attempt(() => scenario(ours));

@@ -5,19 +5,13 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import "../platform.ts";
 import { atob, btoa, DOMException } from "../../../src/runtime/web/events/index.ts";
+import { namedOutcome } from "./differential.ts";
 
 type Codec = (data: unknown) => string;
 const ours = { atob: atob as Codec, btoa: btoa as Codec };
 const node = { atob: globalThis.atob as Codec, btoa: globalThis.btoa as Codec };
 
-function attempt(run: () => unknown): unknown {
-  try {
-    return { value: run() };
-  } catch (error) {
-    const { name, constructor } = error as Error;
-    return { error: constructor.name, name };
-  }
-}
+const attempt = namedOutcome;
 
 function assertSame(name: "atob" | "btoa", input: unknown): unknown {
   const result = attempt(() => ours[name](input));

@@ -9,3 +9,13 @@ export function outcome(run: () => unknown): Outcome {
     return { error: (error as Error).constructor.name };
   }
 }
+
+/** The same, also keeping the error's `name` (for DOMExceptions, whose class says little). */
+export function namedOutcome(run: () => unknown): { value: unknown } | { error: string; name: string } {
+  try {
+    return { value: run() };
+  } catch (error) {
+    const { name, constructor } = error as Error;
+    return { error: constructor.name, name };
+  }
+}

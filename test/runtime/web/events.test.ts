@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
 import "../platform.ts";
 import * as events from "../../../src/runtime/web/events/index.ts";
+import { namedOutcome } from "./differential.ts";
 
 interface Impl {
   DOMException: typeof globalThis.DOMException;
@@ -19,14 +20,7 @@ const ours = events as unknown as Impl;
 const node: Impl = { DOMException, Event, CustomEvent, EventTarget, AbortController, AbortSignal };
 
 /** The value returned, or the class and name of the error thrown. */
-function attempt(run: () => unknown): unknown {
-  try {
-    return { value: run() };
-  } catch (error) {
-    const { name, constructor } = error as Error;
-    return { error: constructor.name, name };
-  }
-}
+const attempt = namedOutcome;
 
 function assertSame(scenario: (impl: Impl) => unknown, message?: string): unknown {
   const result = attempt(() => scenario(ours));

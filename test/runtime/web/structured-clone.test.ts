@@ -6,19 +6,13 @@ import { describe, it } from "node:test";
 import "../platform.ts";
 import { AbortController, AbortSignal, DOMException, Event, EventTarget, structuredClone } from "../../../src/runtime/web/events/index.ts";
 import { Blob as OurBlob, File as OurFile } from "../../../src/runtime/web/index.ts";
+import { namedOutcome } from "./differential.ts";
 
 const nodeClone = globalThis.structuredClone;
 type Clone = (value: unknown, options?: unknown) => unknown;
 const ourClone = structuredClone as Clone;
 
-function attempt(run: () => unknown): { value: unknown } | { error: string; name: string } {
-  try {
-    return { value: run() };
-  } catch (error) {
-    const { name, constructor } = error as Error;
-    return { error: constructor.name, name };
-  }
-}
+const attempt = namedOutcome;
 
 /** Clones a fresh value with each implementation and asserts equal results (or equal errors). */
 function assertSameClone(make: () => unknown, message?: string, options?: () => unknown): { value: unknown } | { error: string; name: string } {

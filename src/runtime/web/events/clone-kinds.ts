@@ -13,6 +13,7 @@ import { DOMException, isDOMException } from "./dom-exception.ts";
 import { Event, isEvent } from "./event.ts";
 import { EventTarget, isEventTarget } from "./event-target.ts";
 import { isScheduler, scheduler } from "./scheduler.ts";
+import { CRYPTO_GLOBALS, STREAMS_GLOBALS } from "../../globals/names.ts";
 
 export type Kind =
   // Serializable.
@@ -144,7 +145,7 @@ if (FinalizationRegistryConstructor !== undefined) {
 
 // The other chunks' interfaces: platform objects that are neither serializable nor transferable
 // here (ReadableStream and friends are transferable in browsers; see the README).
-const PLATFORM_INTERFACES = new Set([
+const PLATFORM_INTERFACES = new Set<string>([
   "Headers",
   "Request",
   "Response",
@@ -153,26 +154,8 @@ const PLATFORM_INTERFACES = new Set([
   "URLSearchParams",
   "TextEncoder",
   "TextDecoder",
-  "TextEncoderStream",
-  "TextDecoderStream",
-  "ReadableStream",
-  "ReadableStreamDefaultReader",
-  "ReadableStreamBYOBReader",
-  "ReadableStreamBYOBRequest",
-  "ReadableStreamDefaultController",
-  "ReadableByteStreamController",
-  "WritableStream",
-  "WritableStreamDefaultWriter",
-  "WritableStreamDefaultController",
-  "TransformStream",
-  "TransformStreamDefaultController",
-  "ByteLengthQueuingStrategy",
-  "CountQueuingStrategy",
-  "CompressionStream",
-  "DecompressionStream",
-  "Crypto",
-  "SubtleCrypto",
-  "CryptoKey",
+  ...STREAMS_GLOBALS,
+  ...CRYPTO_GLOBALS.filter((name) => name !== "crypto"),
   "Performance",
 ]);
 

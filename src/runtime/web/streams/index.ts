@@ -14,21 +14,7 @@
 // - isDisturbed(stream: ReadableStream): boolean                 (read from or canceled)
 
 export { bindPlatform } from "../../platform.ts";
-export {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
-} from "./ponyfill.ts";
+export * from "./ponyfill.ts";
 export { TextDecoderStream, TextEncoderStream } from "./text-streams.ts";
 export { CompressionStream, DecompressionStream } from "./compression.ts";
 export { isDisturbed, isReadableStream, readAllBytes, streamFromBytes } from "./bytes.ts";
