@@ -1,0 +1,27 @@
+// The contract between tool sources (functions, MCP servers, OpenAPI documents) and the executor,
+// the type generator and `islet mcp`. A source becomes one namespace of tools in the sandbox.
+
+/** A JSON Schema object, as tool sources describe their inputs and outputs (draft 2020-12 / OpenAPI 3.1 dialect). */
+export type JsonSchema = { [key: string]: unknown } | boolean;
+
+export interface ToolDescriptor {
+  /** The tool's name as its source knows it (e.g. an MCP tool name or an OpenAPI operationId). */
+  name: string;
+  description?: string;
+  inputSchema?: JsonSchema;
+  outputSchema?: JsonSchema;
+  /** Calls pause for the host's approval before they run (see `execute`'s onApproval). */
+  needsApproval?: boolean;
+}
+
+export interface ToolProvider {
+  /** The namespace the tools appear under in the sandbox, before sanitising into an identifier. */
+  namespace: string;
+  /** A one-line description of the source, shown to the model with the generated API. */
+  description?: string;
+  tools: ToolDescriptor[];
+  /** Runs one tool host-side. Arguments and result are plain structured-clone data. Throws to fail the call. */
+  call(tool: string, args: unknown): Promise<unknown>;
+  /** Releases connections (MCP clients, child processes). */
+  close?(): Promise<void>;
+}
