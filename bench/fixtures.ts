@@ -12,6 +12,12 @@ export const RPC_SOURCE = `export default {
   ping(x) { return x; },
   echo(s) { return s; },
   async callback(n, cb) { let acc = 0; for (let i = 0; i < n; i++) acc += await cb(i); return acc; },
+  async relay(n, cb, s) { let length = 0; for (let i = 0; i < n; i++) length += (await cb(s)).length; return length; },
+}`;
+
+/** A live worker whose call makes one outbound fetch, answered by the host's globalOutbound. */
+export const EGRESS_SOURCE = `export default {
+  async get() { const response = await fetch("https://api.example/item"); return response.text(); },
 }`;
 
 /**

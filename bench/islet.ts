@@ -79,7 +79,7 @@ async function fill(loader: WorkerLoader, size: number): Promise<void> {
 }
 
 /** A live worker for the RPC scenarios. */
-export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; echo(s: string): Promise<string>; callback(n: number, cb: (i: number) => number): Promise<number>; close(): Promise<void> }> {
+export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; echo(s: string): Promise<string>; callback(n: number, cb: (i: number) => number): Promise<number>; relay(n: number, cb: (s: string) => string, s: string): Promise<number>; close(): Promise<void> }> {
   const loader = new WorkerLoader({ maxWorkers: 10 });
   const stub = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } }));
   const ep = stub.getEntrypoint() as any;
@@ -88,6 +88,7 @@ export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; 
     ping: (x) => ep.ping(x),
     echo: (s) => ep.echo(s),
     callback: (n, cb) => ep.callback(n, cb),
+    relay: (n, cb, s) => ep.relay(n, cb, s),
     close: () => loader.close(),
   };
 }

@@ -9,18 +9,27 @@ type Rpc = Awaited<ReturnType<typeof isletRpc>>;
 
 export const BIG = "x".repeat(64 * 1024);
 export const CALLBACKS_PER_CALL = 100;
+export const BIG_CALLBACKS_PER_CALL = 20;
 
-export type RpcKind = "small" | "64KB" | "callback";
+export type RpcKind = "small" | "64KB" | "callback" | "callback-64KB";
 
 function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound: number): Subject {
   let rpc: Rpc | undefined;
   const cb = (i: number) => i + 1;
+  const mirror = (s: string) => s;
   const once = async (): Promise<number> => {
     if (kind === "callback") {
       const t = now();
       const acc = await rpc!.callback(CALLBACKS_PER_CALL, cb);
       const per = ((now() - t) * 1000) / CALLBACKS_PER_CALL;
       if (acc !== (CALLBACKS_PER_CALL * (CALLBACKS_PER_CALL + 1)) / 2) throw new Error(`${name}: wrong callback sum ${acc}`);
+      return per;
+    }
+    if (kind === "callback-64KB") {
+      const t = now();
+      const length = await rpc!.relay(BIG_CALLBACKS_PER_CALL, mirror, BIG);
+      const per = ((now() - t) * 1000) / BIG_CALLBACKS_PER_CALL;
+      if (length !== BIG_CALLBACKS_PER_CALL * BIG.length) throw new Error(`${name}: wrong relayed length ${length}`);
       return per;
     }
     const arg = kind === "small" ? { a: 1, b: "two" } : BIG;
@@ -33,7 +42,12 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
   return {
     name,
     perRound,
-    note: kind === "callback" ? `one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided` : undefined,
+    note:
+      kind === "callback"
+        ? `one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided`
+        : kind === "callback-64KB"
+          ? `one call awaiting ${BIG_CALLBACKS_PER_CALL} host callbacks, each taking and returning 64 KB, divided`
+          : undefined,
     async setup() {
       rpc = await open();
       for (let i = 0; i < 20; i++) await once();
@@ -50,8 +64,8 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
 }
 
 export function rpcSubjects(kind: RpcKind, perRound: number): Subject[] {
-  const n = kind === "callback" ? Math.max(2, Math.round(perRound / 20)) : perRound;
+  const n = kind === "callback" || kind === "callback-64KB" ? Math.max(2, Math.round(perRound / 20)) : perRound;
   const subjects = [subject("islet", isletRpc, kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
-  if (kind !== "callback") subjects.push(subject("isolated-vm bare apply (floor)", ivmRpc as () => Promise<Rpc>, kind, n));
+  if (kind === "small" || kind === "64KB") subjects.push(subject("isolated-vm bare apply (floor)", ivmRpc as () => Promise<Rpc>, kind, n));
   return subjects;
 }

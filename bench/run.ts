@@ -11,7 +11,8 @@ import { childProcessFresh, plainNodeCompute, workerThreadsFresh } from "./peers
 import { quickjsCompute, quickjsFresh } from "./peers/quickjs.ts";
 import { killAllWorkerd, workerdFresh, type Workerd } from "./peers/workerd.ts";
 import { markdown, printConsole, type Results, type Row, type Scenario } from "./report.ts";
-import { CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.ts";
+import { BIG_CALLBACKS_PER_CALL, CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.ts";
+import { egressSubjects } from "./egress.ts";
 import { roundRobin, summarize } from "./stats.ts";
 import { firstUseSubjects, startCostSubjects } from "./startup.ts";
 import { evaluateTargets } from "./targets.ts";
@@ -98,9 +99,20 @@ for (const [kind, title] of [
   ["small", "RPC round trip host→sandbox, small argument"],
   ["64KB", "RPC round trip host→sandbox, 64 KB string argument and result"],
   ["callback", `Callback round trip sandbox→host (one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided)`],
+  ["callback-64KB", `Callback round trip sandbox→host, 64 KB string argument and result (one call awaiting ${BIG_CALLBACKS_PER_CALL} host callbacks, divided)`],
 ] as const) {
   scenarios.push({ id: `rpc-${kind}`, title, unit: "µs", better: "lower", rows: await roundRobin(rpcSubjects(kind, cfg.rpc), cfg.rounds) });
 }
+
+log("egress");
+scenarios.push({
+  id: "egress",
+  title: "Egress: one call whose sandbox makes one fetch answered by globalOutbound (live worker)",
+  unit: "µs",
+  better: "lower",
+  note: "islet's globalOutbound is a host function returning a Response; the row without a fetch shows what the fetch adds to the call.",
+  rows: await roundRobin(egressSubjects(Math.ceil(cfg.rpc / 4)), cfg.rounds),
+});
 
 log("throughput");
 const shared: { workerd?: Promise<Workerd> } = {};

@@ -15,6 +15,11 @@ class Api extends RpcTarget {
     for (let i = 0; i < n; i++) acc += await cb(i);
     return acc;
   }
+  async relay(n: number, cb: (s: string) => Promise<string>, s: string) {
+    let length = 0;
+    for (let i = 0; i < n; i++) length += (await cb(s)).length;
+    return length;
+  }
 }
 
 export async function capnwebRpc() {
@@ -26,6 +31,7 @@ export async function capnwebRpc() {
     ping: (x: unknown): Promise<unknown> => stub.ping(x),
     echo: (s: string): Promise<string> => stub.echo(s),
     callback: (n: number, cb: (i: number) => number): Promise<number> => stub.callback(n, cb),
+    relay: (n: number, cb: (s: string) => string, s: string): Promise<number> => stub.relay(n, cb, s),
     close: async () => {
       stub[Symbol.dispose]?.();
       port1.close();

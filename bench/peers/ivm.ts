@@ -51,6 +51,7 @@ export async function ivmRpc() {
     ping: (x: unknown): Promise<unknown> => fn.apply(undefined, [x], opts),
     echo: (s: string): Promise<string> => fn.apply(undefined, [s], opts) as Promise<string>,
     callback: (): Promise<number> => Promise.reject(new Error("not measured for the raw floor")),
+    relay: (): Promise<number> => Promise.reject(new Error("not measured for the raw floor")),
     close: async () => isolate.dispose(),
   };
 }

@@ -7,6 +7,8 @@ const GREET = "export default { greet(n) { return 'hi ' + n; } }";
 const code = () => ({ compatibilityDate: "2026-11-01", mainModule: "w.js", modules: { "w.js": GREET } });
 const kept = [];
 
+const EGRESS = 'export default { async get() { const r = await fetch("https://api.example/item"); return r.text(); } }';
+
 async function freshOnce(env) {
   const w = env.LOADER.load(code());
   const r = await w.getEntrypoint().greet("x");
@@ -34,6 +36,19 @@ export default {
       const loop = async () => { while (performance.now() < end) { await freshOnce(env); done++; } };
       await Promise.all(Array.from({ length: c }, loop));
       return Response.json({ perSecond: done / ((performance.now() - start) / 1000) });
+    }
+    if (u.pathname === "/egress") {
+      // The same call as islet's egress scenario; the fetch is answered by the OUTBOUND service.
+      const w = env.LOADER.get("egress", () => ({ compatibilityDate: "2026-11-01", mainModule: "w.js", modules: { "w.js": EGRESS }, globalOutbound: env.OUTBOUND }));
+      const ep = w.getEntrypoint();
+      if ((await ep.get("x")) !== "ok") throw new Error("unexpected egress answer");
+      const batches = q("batches", 1), per = q("per", 10), out = [];
+      for (let b = 0; b < batches; b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < per; i++) await ep.get("x");
+        out.push(((performance.now() - t0) / per) * 1000);
+      }
+      return Response.json(out);
     }
     if (u.pathname === "/keep") {
       const from = q("from", 0), to = q("to", 0);

@@ -14,13 +14,17 @@ export const WORKERD_BIN = join(here, "../../node_modules/workerd/bin/workerd");
 
 const config = (port: number) => `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .parent) ],
+  services = [ (name = "main", worker = .parent), (name = "outbound", worker = .outbound) ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const parent :Workerd.Worker = (
   modules = [ (name = "main.js", esModule = embed "main.js") ],
   compatibilityDate = "${COMPAT_DATE}",
-  bindings = [ (name = "LOADER", workerLoader = ()) ],
+  bindings = [ (name = "LOADER", workerLoader = ()), (name = "OUTBOUND", service = "outbound") ],
+);
+const outbound :Workerd.Worker = (
+  modules = [ (name = "outbound.js", esModule = "export default { fetch() { return new Response('ok'); } }") ],
+  compatibilityDate = "${COMPAT_DATE}",
 );
 `;
 

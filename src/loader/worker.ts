@@ -21,6 +21,7 @@ import { errorForSandbox } from "../rpc/errors.ts";
 import type { Encoded } from "../runtime/wire.ts";
 import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { hostRequest, responseRecord } from "./fetch-records.ts";
+import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { nodeModuleSource } from "./node-compat.ts";
@@ -28,6 +29,8 @@ import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, ty
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
 export const MAX_OPEN_BODIES = 1_000;
+/** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
+const EAGER_BODY_BYTES = 256 * 1024;
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
 export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
@@ -321,10 +324,16 @@ export class Worker {
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;
       if (response.body === null || this.bodies.size >= MAX_OPEN_BODIES) return await responseRecord(response);
-      // The body streams in: the sandbox pulls each chunk as its code reads, as over a network.
+      const head = { status: response.status, statusText: response.statusText, headers: [...response.headers] };
+      // A body already complete (an in-memory Response, a small reply already buffered) crosses
+      // whole with the headers, saving the sandbox a round trip per chunk. Anything still arriving
+      // after one turn of the event loop streams in: the sandbox pulls each chunk as its code reads.
+      const body = new HostBody(response.body.getReader());
+      const whole = await body.readAvailable(EAGER_BODY_BYTES);
+      if (whole !== undefined) return { ...head, body: whole };
       const bodyStream = this.nextBodyId++;
-      this.bodies.set(bodyStream, response.body.getReader());
-      return { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null, bodyStream };
+      this.bodies.set(bodyStream, body);
+      return { ...head, body: null, bodyStream };
     } catch (error) {
       entry.error = error instanceof OutboundError ? error.message : "fetch failed";
       if (error instanceof OutboundError) throw new TypeError(error.message);
@@ -336,14 +345,14 @@ export class Worker {
     }
   }
 
-  private readonly bodies = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+  private readonly bodies = new Map<number, HostBody>();
   private nextBodyId = 1;
 
   private async readBody(id: unknown): Promise<Uint8Array | null> {
-    const reader = typeof id === "number" ? this.bodies.get(id) : undefined;
-    if (reader === undefined) throw new TypeError("This response body is no longer available.");
+    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (body === undefined) throw new TypeError("This response body is no longer available.");
     try {
-      const { done, value } = await reader.read();
+      const { done, value } = await body.read();
       if (done) {
         this.bodies.delete(id as number);
         return null;
@@ -358,10 +367,10 @@ export class Worker {
   }
 
   private cancelBody(id: unknown): void {
-    const reader = typeof id === "number" ? this.bodies.get(id) : undefined;
-    if (reader === undefined) return;
+    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (body === undefined) return;
     this.bodies.delete(id as number);
-    reader.cancel().catch(() => {});
+    body.cancel();
   }
 
   /** Bodies no code can read any more (no invocation in flight, or the worker died) are cancelled. */

@@ -228,3 +228,25 @@ test("a response body streams into the sandbox chunk by chunk, and cancelling re
   for (let i = 0; i < 50 && !cancelled; i++) await sleep(2);
   assert.equal(cancelled, true);
 });
+
+test("a body that fails after the headers fails where the sandbox reads it; a complete one arrives whole", async () => {
+  const globalOutbound = (request: Request) => {
+    if (new URL(request.url).pathname === "/broken") {
+      return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("part")); c.error(new Error("upstream reset: secret-host-detail")); } }));
+    }
+    return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("a")); c.enqueue(new TextEncoder().encode("b")); c.close(); } }), { status: 201 });
+  };
+  const ep = loader.load(js(`export default {
+    async run() {
+      const whole = await fetch("https://body.test/whole");
+      const broken = await fetch("https://body.test/broken");
+      let failure;
+      try { await broken.text(); } catch (error) { failure = error.name + ": " + error.message; }
+      return [whole.status, await whole.text(), broken.status, failure];
+    },
+  };`, { globalOutbound })).getEntrypoint() as any;
+  const [status, text, brokenStatus, failure] = await ep.run();
+  assert.deepEqual([status, text, brokenStatus], [201, "ab", 200]);
+  assert.match(failure, /^TypeError: /);
+  assert.doesNotMatch(failure, /secret-host-detail/);
+});

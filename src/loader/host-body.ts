@@ -1,0 +1,67 @@
+// A response body the host holds for a sandbox's fetch: read eagerly while it is already there,
+// then chunk by chunk as the sandbox asks.
+
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+const nextTurn = (): Promise<"turn"> => new Promise((resolve) => setImmediate(resolve, "turn"));
+
+export class HostBody {
+  /** Chunks read ahead, handed out before anything newer. */
+  private readonly buffered: Uint8Array[] = [];
+  /** A read started by readAvailable that had not finished by the end of its turn. */
+  private pending: Promise<ReadResult> | undefined;
+
+  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+
+  /**
+   * Reads what arrives within one turn of the event loop. Resolves to the whole body if it ended
+   * within that turn, `maxBytes` and `maxChunks`, otherwise to undefined, keeping what was read for read().
+   */
+  async readAvailable(maxBytes: number, maxChunks = 64): Promise<Uint8Array | undefined> {
+    const turn = nextTurn();
+    let size = 0;
+    for (;;) {
+      const read = this.reader.read();
+      let result: ReadResult | "turn";
+      try {
+        result = await Promise.race([read, turn]);
+      } catch {
+        result = "turn"; // a failing body fails where the sandbox reads it, as over a network
+      }
+      if (result === "turn") {
+        read.catch(() => {}); // read() reports the failure when the sandbox gets there
+        this.pending = read;
+        return undefined;
+      }
+      if (result.done) return join(this.buffered.splice(0), size);
+      if (!(result.value instanceof Uint8Array)) throw new TypeError("The response body produced a chunk that is not a Uint8Array.");
+      this.buffered.push(result.value);
+      size += result.value.byteLength;
+      if (size > maxBytes || this.buffered.length >= maxChunks) return undefined;
+    }
+  }
+
+  read(): Promise<ReadResult> {
+    const chunk = this.buffered.shift();
+    if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
+    const pending = this.pending;
+    this.pending = undefined;
+    return pending ?? this.reader.read();
+  }
+
+  cancel(): void {
+    this.buffered.length = 0;
+    this.reader.cancel().catch(() => {});
+  }
+}
+
+function join(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0].byteOffset === 0 && chunks[0].byteLength === chunks[0].buffer.byteLength) return chunks[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
