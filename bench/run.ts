@@ -44,10 +44,10 @@ log(`${full ? "full" : "quick"} mode`);
 log("fresh sandbox");
 scenarios.push({
   id: "fresh",
-  title: "Fresh sandbox: load() + first RPC answered + dispose (sequential)",
+  title: "Fresh sandbox: load() + first RPC answered (sequential)",
   unit: "ms",
   better: "lower",
-  note: "islet and quickjs time the whole cycle; workerd loops inside its parent worker; Node peers are timed to the first answer, their teardown awaited untimed.",
+  note: "Every subject is timed from the start of load() to the first answer; each sandbox is then disposed (awaited, untimed) before the next starts. workerd loops inside its parent worker.",
   rows: await roundRobin(
     [isletFresh(cfg.fresh), ivmFresh(cfg.fresh), workerdFresh(cfg.workerdBatches), quickjsFresh(cfg.fresh), workerThreadsFresh(cfg.slowThreads), childProcessFresh(cfg.child)],
     cfg.rounds,
@@ -60,7 +60,7 @@ scenarios.push({
   title: "Start-cost stability: fresh sandbox with the web platform present but unused, against none",
   unit: "ms",
   better: "lower",
-  note: "The same load() + first RPC + dispose cycle as above; only the runtime differs.",
+  note: "The same load() + first answer as above (dispose untimed); only the runtime differs.",
   rows: await roundRobin(startCostSubjects(cfg.fresh), cfg.rounds),
 });
 log("first use");
@@ -69,7 +69,7 @@ scenarios.push({
   title: "First use of a lazily loaded API: fresh sandbox whose first call uses it once",
   unit: "ms",
   better: "lower",
-  note: "Each row is load() + one call + dispose in a fresh sandbox; the difference from the baseline row is what the first use costs, once per isolate.",
+  note: "Each row is load() + one call in a fresh sandbox (dispose untimed); the difference from the baseline row is what the first use costs, once per isolate.",
   rows: await roundRobin(firstUseSubjects(Math.ceil(cfg.fresh / 2)), cfg.rounds),
 });
 
@@ -87,7 +87,7 @@ for (const [i, pool] of pools.entries()) {
 }
 scenarios.push({
   id: "warm",
-  title: "Warm pool (warmPool: 4): load() + first RPC answered + dispose",
+  title: "Warm pool (warmPool: 4): load() + first RPC answered",
   unit: "ms",
   better: "lower",
   note: "The target is judged on the first row (one setImmediate turn between loads). A pool hit does not mean the refill stayed off the timed path: the refill creates a sandbox synchronously on the event loop.",

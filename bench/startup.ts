@@ -71,8 +71,8 @@ export function firstUseSubjects(perRound: number): Subject[] {
           const t = now();
           const stub = loader.load(code);
           await (stub.getEntrypoint() as any).run();
-          stub.dispose();
           out.push(now() - t);
+          stub.dispose();
         }
         return out;
       },
