@@ -20,6 +20,12 @@ export interface ToolProvider {
   /** A one-line description of the source, shown to the model with the generated API. */
   description?: string;
   tools: ToolDescriptor[];
+  /**
+   * Schemas shared by the tools' schemas: a `$ref` of `#/$defs/<name>` that a tool's own schema does
+   * not define resolves here (an OpenAPI source's components/schemas). Optional; added for sources
+   * whose tools share many types, so each tool's schema stays small.
+   */
+  definitions?: Record<string, JsonSchema>;
   /** Runs one tool host-side. Arguments and result are plain structured-clone data. Throws to fail the call. */
   call(tool: string, args: unknown): Promise<unknown>;
   /** Releases connections (MCP clients, child processes). */

@@ -1,0 +1,57 @@
+// The searchable catalog of a provider set, as plain data (it is copied into a sandbox where the
+// model's search code runs over it): one entry per tool with its generated types, the named types,
+// and the whole API text.
+
+import type { ToolProvider } from "./provider.ts";
+import { generateApi, type ApiOptions, type ProviderShape } from "./types/api.ts";
+import type { ToolRename } from "./identifiers.ts";
+
+export interface CatalogEntry {
+  /** The namespace's identifier in the sandbox. */
+  namespace: string;
+  /** The method's name in the sandbox. */
+  name: string;
+  originalName: string;
+  description: string;
+  /** The input type written out in full ("" when the tool takes no input). */
+  inputType: string;
+  outputType: string;
+  needsApproval: boolean;
+  /** The declaration as it appears in the API, with its doc comment. */
+  signature: string;
+  /** Named types (of this namespace) the input and output mention. */
+  types: string[];
+}
+
+export interface Catalog {
+  tools: CatalogEntry[];
+  /** Named types: namespace identifier, name and declaration. */
+  types: { namespace: string; name: string; declaration: string }[];
+  namespaces: { namespace: string; originalName: string; description: string; tools: number }[];
+  renames: ToolRename[];
+  /** The whole TypeScript API. */
+  api: string;
+}
+
+export function buildCatalog(providers: readonly (ProviderShape | ToolProvider)[], options: ApiOptions = {}): Catalog {
+  const api = generateApi(providers, options);
+  return {
+    tools: api.namespaces.flatMap((ns) =>
+      ns.tools.map((tool) => ({
+        namespace: ns.identifier,
+        name: tool.name,
+        originalName: tool.originalName,
+        description: tool.description ?? "",
+        inputType: tool.inputType,
+        outputType: tool.outputType,
+        needsApproval: tool.needsApproval,
+        signature: tool.signature,
+        types: tool.references,
+      })),
+    ),
+    types: api.namespaces.flatMap((ns) => ns.types.map((t) => ({ namespace: ns.identifier, name: t.name, declaration: t.declaration }))),
+    namespaces: api.namespaces.map((ns) => ({ namespace: ns.identifier, originalName: ns.namespace, description: ns.description ?? "", tools: ns.tools.length })),
+    renames: api.renames,
+    api: api.text,
+  };
+}

@@ -1,0 +1,244 @@
+// The executor: runs the model's code in a fresh islet sandbox whose globals are the tool
+// namespaces, and answers `{ result, error?, logs? }` (plus timing, outcome and limits). It never
+// throws for anything the code does: syntax errors, exceptions, limits and rejected approvals all
+// come back in `error` as "<Name>: message". It throws only for the host's own mistakes (bad
+// options, colliding namespaces).
+
+import { DataCloneError, DEFAULT_LIMITS, WallTimeLimitError, WorkerDisposedError, WorkerLoader } from "../../index.ts";
+import type { Fetcher, Limits, Outcome, TailEvent, WorkerStub } from "../../index.ts";
+import { validateLimits } from "../../loader/limits.ts";
+import { CodeModeError } from "../errors.ts";
+import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
+import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
+import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
+import { Approvals, type ApprovalHandler, type ApprovalRecord } from "./approvals.ts";
+import { CodeSyntaxError, prepareUserCode } from "./code-form.ts";
+import { formatLogs } from "./logs.ts";
+import { RunClock } from "./run-clock.ts";
+import { CALL_BINDING, sandboxModules, type SandboxNamespace } from "./sandbox-modules.ts";
+
+export interface ExecuteOptions {
+  /** cpuMs, memoryMb, wallMs, subRequests (each tool call is a subrequest). Default islet's: 5 s CPU, 128 MB, 30 s, 1,000. */
+  limits?: Limits;
+  /** Where the code's fetch() goes. Default null: blocked. */
+  globalOutbound?: Fetcher | null;
+  /** Decides calls to tools marked needsApproval (see PendingApproval). Without it such calls are rejected. */
+  onApproval?: ApprovalHandler;
+  /** The longest one execution may wait for approvals in total (not counted in wallMs). Default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** Compatibility flags of the sandbox, e.g. ["nodejs_compat"]. */
+  compatibilityFlags?: string[];
+  /** Aborting stops the execution (its result then has an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface ExecutorOptions extends Omit<ExecuteOptions, "signal"> {
+  /**
+   * A loader to run sandboxes in; default a loader of the executor's own. Its limits cap the
+   * executor's, its wallMs included: to let approvals wait, give it room for approvalTimeoutMs.
+   */
+  loader?: WorkerLoader;
+}
+
+export interface ExecuteResult {
+  /** What the code returned, copied out of the sandbox (Dates, bytes, Maps keep their types); undefined on error. */
+  result: unknown;
+  /** "<Name>: message" when the code failed. */
+  error?: string;
+  /** console output, one string per call; warn and error lines start with [warn] / [error]. */
+  logs?: string[];
+  outcome: Outcome;
+  timing: {
+    /** CPU time of the code's run. */
+    cpuMs: number;
+    /** From the call to execute until the answer, waiting for approvals included. */
+    wallMs: number;
+    /** Time spent waiting for approvals (not counted against wallMs' limit). */
+    approvalWaitMs: number;
+  };
+  /** The limits the code ran under. */
+  limits: Required<Limits>;
+  /** Every approval asked for, and how it was decided. */
+  approvals?: ApprovalRecord[];
+}
+
+const compatibilityDate = "2026-11-01";
+const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
+
+interface ToolEntry {
+  provider: ToolProvider;
+  descriptor: ToolDescriptor;
+  namespace: string;
+  identifier: string;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `Error: ${String(error)}`;
+}
+
+/** A tool's input or the code's result holds a function: the boundary would make it a stub, not data. */
+function containsFunction(value: unknown, seen = new Set<object>()): boolean {
+  if (typeof value === "function") return true;
+  if (typeof value !== "object" || value === null || seen.has(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return false;
+  seen.add(value);
+  if (value instanceof Map) return [...value].some(([k, v]) => containsFunction(k, seen) || containsFunction(v, seen));
+  if (value instanceof Set) return [...value].some((v) => containsFunction(v, seen));
+  return Object.values(value).some((v) => containsFunction(v, seen));
+}
+
+function isObjectSchema(schema: JsonSchema | undefined): boolean {
+  return typeof schema === "object" && schema !== null && (schema.type === "object" || (schema.type === undefined && typeof schema.properties === "object"));
+}
+
+export class CodeExecutor {
+  private readonly loader: WorkerLoader;
+  private readonly ownsLoader: boolean;
+  private readonly limits: Required<Limits>;
+
+  constructor(private readonly options: ExecutorOptions = {}) {
+    if (options === null || typeof options !== "object") throw new CodeModeError("createExecutor: options must be an object.");
+    const limits = validateLimits(options.limits, "codemode");
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    if (options.approvalTimeoutMs !== undefined && !(typeof options.approvalTimeoutMs === "number" && options.approvalTimeoutMs >= 0)) {
+      throw new CodeModeError("approvalTimeoutMs must be a non-negative number.");
+    }
+    if (options.onApproval !== undefined && typeof options.onApproval !== "function") throw new CodeModeError("onApproval must be a function.");
+    this.ownsLoader = options.loader === undefined;
+    // The loader's wall limit is a backstop: the executor's own clock enforces wallMs, paused
+    // while approvals are awaited, so the loader allows that waiting on top.
+    this.loader = options.loader ?? new WorkerLoader({ limits: { ...this.limits, wallMs: this.limits.wallMs + this.approvalTimeoutMs } });
+  }
+
+  private get approvalTimeoutMs(): number {
+    return this.options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+  }
+
+  /** Runs `code` with the tools of `providersOrFns` as globals; see ExecuteResult. */
+  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval"> = {}): Promise<ExecuteResult> {
+    const started = performance.now();
+    if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
+    const providers = toProviders(providersOrFns);
+    const { namespaces, table } = this.toolTable(providers);
+    const limits = this.limits;
+    const base = { limits, timing: { cpuMs: 0, wallMs: 0, approvalWaitMs: 0 } };
+
+    let userCode;
+    try {
+      userCode = prepareUserCode(code);
+    } catch (error) {
+      if (error instanceof CodeSyntaxError) return { result: undefined, error: errorText(error), outcome: "exception", ...base, timing: { ...base.timing, wallMs: performance.now() - started } };
+      throw error;
+    }
+
+    let clock: RunClock | undefined;
+    const needsApproval = table.some((tools) => tools.some((t) => t.descriptor.needsApproval === true));
+    const approvals = new Approvals(options.onApproval ?? this.options.onApproval, this.approvalTimeoutMs, () => clock);
+    let event: TailEvent | undefined;
+    let stopped: Error | undefined;
+    let stub: WorkerStub | undefined;
+    const stop = (error: Error) => {
+      stopped ??= error;
+      approvals.cancelAll();
+      stub?.dispose();
+    };
+
+    const call = async (namespaceIndex: unknown, toolIndex: unknown, input: unknown): Promise<unknown> => {
+      const entry = typeof namespaceIndex === "number" && typeof toolIndex === "number" ? table[namespaceIndex]?.[toolIndex] : undefined;
+      if (entry === undefined) throw new TypeError("No such tool.");
+      if (containsFunction(input)) throw new DataCloneError(`${entry.namespace}.${entry.identifier}: tool inputs must be data; functions cannot be passed to tools.`);
+      if (entry.descriptor.needsApproval === true) {
+        await approvals.request({ namespace: entry.namespace, tool: entry.identifier, originalName: entry.descriptor.name, args: input });
+      }
+      const args = input === undefined && isObjectSchema(entry.descriptor.inputSchema) ? {} : input;
+      return entry.provider.call(entry.descriptor.name, args);
+    };
+
+    const signal = options.signal;
+    const onAbort = () => stop(Object.assign(new Error("The execution was aborted."), { name: "AbortError" }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (stopped === undefined) {
+        stub = this.loader.load({
+          compatibilityDate,
+          ...(this.options.compatibilityFlags !== undefined ? { compatibilityFlags: this.options.compatibilityFlags } : {}),
+          mainModule: "main.js",
+          modules: sandboxModules(userCode, namespaces),
+          env: { [CALL_BINDING]: call },
+          globalOutbound: this.options.globalOutbound ?? null,
+          // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
+          limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
+          tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],
+        });
+        clock = new RunClock(limits.wallMs, () => stop(new WallTimeLimitError(`The code exceeded its wall-clock time limit of ${limits.wallMs} ms${needsApproval ? " (time spent waiting for approvals not counted)" : ""}; its sandbox was terminated.`)));
+      }
+      let result: unknown;
+      let error: string | undefined;
+      let outcome: Outcome = "ok";
+      try {
+        if (stopped !== undefined) throw stopped;
+        result = await stub!.getEntrypoint().run();
+        if (containsFunction(result)) throw new DataCloneError("The code's result must be data; it contains a function.");
+      } catch (caught) {
+        const reason = stopped !== undefined && (caught instanceof WorkerDisposedError || caught === stopped) ? stopped : caught;
+        result = undefined;
+        error = errorText(reason);
+        outcome = reason instanceof WallTimeLimitError ? "exceededWall" : stopped !== undefined ? "canceled" : (event?.outcome ?? "exception");
+        if (outcome === "ok") outcome = "exception";
+      }
+      clock?.stop();
+      const logs = event !== undefined ? formatLogs(event.logs) : [];
+      return {
+        result,
+        ...(error !== undefined ? { error } : {}),
+        ...(logs.length > 0 ? { logs } : {}),
+        outcome,
+        timing: { cpuMs: event?.cpuTime ?? 0, wallMs: performance.now() - started, approvalWaitMs: clock?.waitingMs ?? 0 },
+        limits,
+        ...(approvals.records.length > 0 ? { approvals: approvals.records } : {}),
+      };
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      clock?.stop();
+      approvals.cancelAll();
+      stub?.dispose();
+    }
+  }
+
+  private toolTable(providers: ToolProvider[]): { namespaces: SandboxNamespace[]; table: ToolEntry[][] } {
+    const identifiers = assignNamespaceIdentifiers(providers.map((p) => p.namespace));
+    const namespaces: SandboxNamespace[] = [];
+    const table: ToolEntry[][] = [];
+    providers.forEach((provider, i) => {
+      const { identifiers: tools } = assignToolIdentifiers(provider.namespace, provider.tools.map((t) => t.name));
+      namespaces.push({ identifier: identifiers[i], tools });
+      table.push(provider.tools.map((descriptor, t) => ({ provider, descriptor, namespace: identifiers[i], identifier: tools[t] })));
+    });
+    return { namespaces, table };
+  }
+
+  /** Closes the executor's own loader (a loader passed in stays open). */
+  async close(): Promise<void> {
+    if (this.ownsLoader) await this.loader.close();
+  }
+}
+
+export function createExecutor(options: ExecutorOptions = {}): CodeExecutor {
+  return new CodeExecutor(options);
+}
+
+/**
+ * Runs `code` once in a fresh sandbox with `providersOrFns` as its globals. `providersOrFns` is an
+ * array of ToolProviders (fromFunctions, fromOpenApi, MCP sources), or a plain object: namespaces of
+ * functions (`{ math: { add } }` → `math.add(input)`) and/or functions (`{ add }` → `codemode.add(input)`).
+ */
+export async function execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  const { signal, ...executorOptions } = options;
+  const executor = new CodeExecutor(executorOptions);
+  try {
+    return await executor.execute(code, providersOrFns, signal !== undefined ? { signal } : {});
+  } finally {
+    await executor.close();
+  }
+}

@@ -1,0 +1,115 @@
+// An OpenAPI 3.0/3.1 document as a tool source: one method per operation, plus `request()`, a raw
+// escape hatch for what the typed methods do not cover. Every call goes through the host's request
+// function (by default fetch against baseUrl with the host's `headers`), which adds credentials.
+
+import { OpenApiError } from "../errors.ts";
+import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
+import { isObject, readDocument, rewriteSchemaRefs, serverUrl } from "./document.ts";
+import { fetchRequester, httpError, operationRequest, rawRequest, responseValue, httpMethods, type OpenApiRequestFunction } from "./http.ts";
+import { readOperations, type Operation } from "./operations.ts";
+
+export type { OpenApiRequest, OpenApiResponseValue, OpenApiRequestFunction } from "./http.ts";
+
+export interface OpenApiSourceOptions {
+  /** The namespace in the sandbox. */
+  namespace: string;
+  /** Sends each request (host-side: add credentials here). Default: fetch against baseUrl with `headers`. */
+  request?: OpenApiRequestFunction;
+  /** Where paths are resolved; default the document's first server. */
+  baseUrl?: string;
+  /** Headers the default request function adds to every request (e.g. authorization); never visible to the sandbox. */
+  headers?: Record<string, string>;
+  /** Only operations this returns true for become tools. */
+  filter?: (operation: { method: string; path: string; operationId?: string; tags: string[] }) => boolean;
+  /** Tool descriptions: summary only (default, compact) or summary and description. */
+  fullDescriptions?: boolean;
+  /** Calls that pause for the host's approval: true for all, or a predicate (e.g. every non-GET). */
+  needsApproval?: boolean | ((operation: { method: string; path: string; operationId?: string }) => boolean);
+  /** The raw `request()` method; default true. */
+  rawRequest?: boolean;
+  /** Description of the namespace; default the document's info.title. */
+  description?: string;
+}
+
+export const RAW_REQUEST_TOOL = "request";
+
+const rawRequestTool: ToolDescriptor = {
+  name: RAW_REQUEST_TOOL,
+  description: "Sends any request to the API (path relative to its base URL). Does not throw on HTTP error statuses.",
+  inputSchema: {
+    type: "object",
+    properties: {
+      method: { type: "string", enum: httpMethods },
+      path: { type: "string", description: 'Starts with "/", may include a query string.' },
+      query: { type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }, { type: "array", items: { type: ["string", "number", "boolean"] } }] } },
+      headers: { type: "object", additionalProperties: { type: "string" } },
+      body: { description: "JSON-encoded unless a string." },
+    },
+    required: ["method", "path"],
+    additionalProperties: false,
+  },
+  outputSchema: {
+    type: "object",
+    properties: { status: { type: "number" }, headers: { type: "object", additionalProperties: { type: "string" } }, body: {} },
+    required: ["status", "headers", "body"],
+  },
+};
+
+export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptions): ToolProvider {
+  if (!isObject(options) || typeof options.namespace !== "string" || options.namespace === "") throw new OpenApiError("fromOpenApi needs options with a namespace.");
+  const document = readDocument(documentOrText);
+  const baseUrl = options.baseUrl ?? absolute(serverUrl(document));
+  const send = options.request ?? fetchRequester(baseUrl, options.headers);
+  if (options.request !== undefined && typeof options.request !== "function") throw new OpenApiError("options.request must be a function.");
+  let operations = readOperations(document, { fullDescriptions: options.fullDescriptions });
+  if (options.filter !== undefined) {
+    const filter = options.filter;
+    operations = operations.filter((op) => filter({ method: op.method, path: op.path, operationId: op.operationId, tags: tagsOf(document, op) }));
+  }
+  for (const op of operations) {
+    const approval = typeof options.needsApproval === "function" ? options.needsApproval({ method: op.method, path: op.path, operationId: op.operationId }) : options.needsApproval === true;
+    if (approval) op.tool.needsApproval = true;
+  }
+  const includeRaw = options.rawRequest !== false;
+  // call() routes by name, so names are made unique here (a duplicate operationId, or one named
+  // like the raw request tool, gets its method and path appended).
+  const byName = new Map<string, Operation>();
+  for (const op of operations) {
+    if (byName.has(op.tool.name) || (includeRaw && op.tool.name === RAW_REQUEST_TOOL)) op.tool.name = `${op.tool.name} ${op.method} ${op.path}`;
+    byName.set(op.tool.name, op);
+  }
+  const tools = [...(includeRaw ? [{ ...rawRequestTool, ...(options.needsApproval === true ? { needsApproval: true } : {}) }] : []), ...operations.map((op) => op.tool)];
+  const schemas = document.components?.schemas;
+  const definitions = isObject(schemas) ? (rewriteSchemaRefs(schemas) as Record<string, JsonSchema>) : undefined;
+  const description = options.description ?? (typeof document.info?.title === "string" ? document.info.title : undefined);
+
+  return {
+    namespace: options.namespace,
+    ...(description !== undefined ? { description } : {}),
+    tools,
+    ...(definitions !== undefined ? { definitions } : {}),
+    async call(tool, args) {
+      if (includeRaw && tool === RAW_REQUEST_TOOL) {
+        const request = rawRequest(args, baseUrl);
+        const response = await responseValue(await send(request));
+        return { status: response.status, headers: response.headers, body: response.body };
+      }
+      const operation = byName.get(tool);
+      if (operation === undefined) throw new OpenApiError(`Unknown operation ${JSON.stringify(tool)}.`);
+      const request = operationRequest(operation, args, baseUrl);
+      const response = await responseValue(await send(request));
+      if (response.status >= 400) throw httpError(request, response);
+      return response.body;
+    },
+  };
+}
+
+function absolute(url: string | undefined): string | undefined {
+  return url !== undefined && /^https?:\/\//i.test(url) ? url : undefined;
+}
+
+function tagsOf(document: ReturnType<typeof readDocument>, op: Operation): string[] {
+  const item = document.paths?.[op.path];
+  const operation = isObject(item) ? item[op.method.toLowerCase()] : undefined;
+  return isObject(operation) && Array.isArray(operation.tags) ? operation.tags.filter((t): t is string => typeof t === "string") : [];
+}

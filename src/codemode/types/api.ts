@@ -1,0 +1,160 @@
+// The TypeScript API of a provider set, as the model sees it: per namespace, its named types in
+// `declare namespace <ns> { … }` (so two sources may both have a `User`) and its methods in
+// `declare const <ns>: { … }`. A small input or output type is written inline; a larger one gets a
+// name (`<Tool>Input`, `<Tool>Output`) among the namespace's types.
+
+import type { JsonSchema, ToolProvider } from "../provider.ts";
+import { assignNamespaceIdentifiers, assignToolIdentifiers, typeIdentifier, type ToolRename } from "../identifiers.ts";
+import { docComment, type DocOptions } from "./doc-comment.ts";
+import { QUALIFIER, TypeWriter, type Fragment, type SchemaScope } from "./type-writer.ts";
+
+export type ApiOptions = DocOptions;
+
+/** What type generation needs of a provider (a ToolProvider has it all). */
+export type ProviderShape = Pick<ToolProvider, "namespace" | "description" | "tools" | "definitions">;
+
+export interface ToolApi {
+  /** The method's name in the sandbox. */
+  name: string;
+  /** The name the source knows the tool by. */
+  originalName: string;
+  description?: string;
+  needsApproval: boolean;
+  /** The input type written out in full (named types it mentions qualified: `github.User`); "" when the tool takes no input. */
+  inputType: string;
+  inputOptional: boolean;
+  /** The output type written out in full; `unknown` when the source does not describe it. */
+  outputType: string;
+  /** The method's declaration with its doc comment, as in the API text. */
+  signature: string;
+  /** Named types of the namespace the input and output types mention directly. */
+  references: string[];
+}
+
+export interface NamespaceApi {
+  /** The namespace as the source or host gave it. */
+  namespace: string;
+  /** The global variable the tools are reached through in the sandbox. */
+  identifier: string;
+  description?: string;
+  tools: ToolApi[];
+  /** The namespace's named types: name and declaration text (unqualified, as inside the namespace block). */
+  types: { name: string; declaration: string }[];
+  /** The whole TypeScript text of this namespace. */
+  text: string;
+}
+
+export interface GeneratedApi {
+  namespaces: NamespaceApi[];
+  /** Tools whose identifier got a suffix because another tool of the namespace had the name. */
+  renames: ToolRename[];
+  /** The declarations of every namespace, ready to show to the model. */
+  text: string;
+}
+
+const INLINE_WIDTH = 80;
+
+function isObject(value: unknown): value is { [key: string]: unknown } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function indentLines(text: string, indent: string): string {
+  return text
+    .split("\n")
+    .map((line) => (line === "" ? line : indent + line))
+    .join("\n");
+}
+
+/** Nothing is required: the model may call the tool without an argument. */
+function inputIsOptional(schema: JsonSchema | undefined): boolean {
+  if (schema === undefined || schema === true) return true;
+  if (!isObject(schema)) return false;
+  if (typeof schema.$ref === "string") return false;
+  if (schema.type !== undefined && schema.type !== "object") return false;
+  return !(Array.isArray(schema.required) && schema.required.length > 0) && !Array.isArray(schema.allOf) && !Array.isArray(schema.oneOf) && !Array.isArray(schema.anyOf);
+}
+
+/** An object schema with no properties that admits no others: the method takes no argument. */
+export function takesNoInput(schema: JsonSchema | undefined): boolean {
+  if (!isObject(schema) || schema.type !== "object") return false;
+  if (isObject(schema.properties) && Object.keys(schema.properties).length > 0) return false;
+  if (schema.additionalProperties === true || isObject(schema.additionalProperties) || isObject(schema.patternProperties)) return false;
+  return !["$ref", "allOf", "oneOf", "anyOf"].some((key) => key in schema);
+}
+
+export function generateApi(providers: readonly ProviderShape[], options: ApiOptions = {}): GeneratedApi {
+  const identifiers = assignNamespaceIdentifiers(providers.map((p) => p.namespace));
+  const renames: ToolRename[] = [];
+  const namespaces = providers.map((provider, i) => {
+    const result = namespaceApi(provider, identifiers[i], options);
+    renames.push(...result.renames);
+    return result.api;
+  });
+  return { namespaces, renames, text: namespaces.map((n) => n.text).join("\n") };
+}
+
+function namespaceApi(provider: ProviderShape, identifier: string, options: ApiOptions): { api: NamespaceApi; renames: ToolRename[] } {
+  const writer = new TypeWriter(options);
+  const { identifiers, renames } = assignToolIdentifiers(provider.namespace, provider.tools.map((t) => t.name));
+  // Tool type names first, so they do not depend on which schemas the tools happen to mention.
+  const typeNames = provider.tools.map((_, i) => ({ input: writer.reserveName(`${typeIdentifier(identifiers[i])}Input`), output: writer.reserveName(`${typeIdentifier(identifiers[i])}Output`) }));
+  const qualify = (text: string) => text.replaceAll(QUALIFIER, `${identifier}.`);
+  const tools: ToolApi[] = [];
+  const methods: string[] = [];
+  provider.tools.forEach((tool, i) => {
+    const references = new Set<string>();
+    /** The type as the signature writes it (a name or inline) and written out in full. */
+    const part = (schema: JsonSchema | undefined, name: string): { written: string; full: string } => {
+      if (schema === undefined) return { written: "unknown", full: "unknown" };
+      const scope: SchemaScope = { root: schema, definitions: provider.definitions };
+      writer.bindName(schema, name);
+      const slot = writer.reserveSlot();
+      const { value: fragment, references: mentioned } = writer.collectReferences(() => writer.typeOf(schema, scope, 1));
+      for (const r of mentioned) references.add(r);
+      if (mentioned.includes(name) || !fitsInline(fragment)) {
+        writer.fillSlot(slot, name, reindent(fragment), writer.docLines(schema, isObject(schema) && schema.description !== tool.description ? undefined : ""));
+        references.add(name);
+        return { written: QUALIFIER + name, full: fragment.text.replace(/\n {2}/g, "\n") };
+      }
+      return { written: fragment.text, full: fragment.text };
+    };
+    const optional = inputIsOptional(tool.inputSchema);
+    const input = takesNoInput(tool.inputSchema) ? { written: "", full: "" } : part(tool.inputSchema, typeNames[i].input);
+    const output = part(tool.outputSchema, typeNames[i].output);
+    writer.flush();
+    const docLines: string[] = [];
+    if (tool.description !== undefined && tool.description.trim() !== "") docLines.push(writer.docLines(true, tool.description)[0]);
+    if (tool.needsApproval === true) docLines.push("@needsApproval The host must approve each call; a rejection throws ApprovalRejectedError.");
+    const parameter = input.written === "" ? "" : `input${optional ? "?" : ""}: ${input.written}`;
+    const signature = `${docComment(docLines, "")}${identifiers[i]}(${parameter}): Promise<${output.written}>;`;
+    methods.push(signature);
+    tools.push({
+      name: identifiers[i],
+      originalName: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      needsApproval: tool.needsApproval === true,
+      inputType: qualify(input.full),
+      inputOptional: optional,
+      outputType: qualify(output.full),
+      signature: qualify(signature),
+      references: [...references],
+    });
+  });
+  const declarations = writer.declarations();
+  const types = declarations.map((d) => ({ name: d.name, declaration: d.text.replaceAll(QUALIFIER, "") }));
+  let text = "";
+  if (types.length > 0) text += `declare namespace ${identifier} {\n${types.map((t) => indentLines(t.declaration, "  ")).join("\n")}\n}\n`;
+  text += docComment(provider.description !== undefined && provider.description.trim() !== "" ? [provider.description] : [], "");
+  text += `declare const ${identifier}: {\n${methods.map((m) => indentLines(qualify(m), "  ")).join("\n")}\n};\n`;
+  const api: NamespaceApi = { namespace: provider.namespace, identifier, ...(provider.description !== undefined ? { description: provider.description } : {}), tools, types, text };
+  return { api, renames };
+}
+
+function fitsInline(fragment: Fragment): boolean {
+  return !fragment.text.includes("\n") && fragment.text.length <= INLINE_WIDTH;
+}
+
+/** A fragment rendered for a method parameter (indent 1) re-indented for a declaration (indent 0). */
+function reindent(fragment: Fragment): Fragment {
+  return { ...fragment, text: fragment.text.replace(/\n {2}/g, "\n") };
+}
