@@ -1,7 +1,7 @@
 // A response body the host holds for a sandbox's fetch: read eagerly while it is already there,
 // then chunk by chunk as the sandbox asks.
 
-type ReadResult = ReadableStreamReadResult<Uint8Array>;
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 const nextTurn = (): Promise<"turn"> => new Promise((resolve) => setImmediate(resolve, "turn"));
 
