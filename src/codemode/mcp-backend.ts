@@ -1,0 +1,84 @@
+// What `islet mcp` runs on: the catalog search code reads and the executor `execute` code runs
+// in, both built from part A's islet/codemode over the configured providers, and the OpenAPI
+// sources of a config (document read from a file or URL, auth added host-side).
+
+import { readFile } from "node:fs/promises";
+import type { Limits, WorkerLoader } from "../index.ts";
+import { buildCatalog } from "./catalog.ts";
+import type { OpenApiSourceConfig } from "./config.ts";
+import { OpenApiError } from "./errors.ts";
+import type { ApprovalHandler } from "./executor/approvals.ts";
+import { CodeExecutor } from "./executor/executor.ts";
+import { fromOpenApi } from "./openapi/index.ts";
+import type { ToolProvider } from "./provider.ts";
+import { searchCatalog, type SearchCatalog } from "./search.ts";
+
+export interface ExecuteOutcome {
+  result: unknown;
+  error?: string;
+  logs?: string[];
+}
+
+export interface CodeModeBackend {
+  catalog: SearchCatalog;
+  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal }): Promise<ExecuteOutcome>;
+  close(): Promise<void>;
+}
+
+/** The catalog and executor over a fixed set of providers (their namespaces must not collide). */
+export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader } = {}): CodeModeBackend {
+  const catalog = searchCatalog(buildCatalog(providers));
+  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}) });
+  return {
+    catalog,
+    async execute(code, callOptions = {}) {
+      const { result, error, logs } = await executor.execute(code, providers, callOptions);
+      return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}) };
+    },
+    async close() {
+      await executor.close();
+      await Promise.allSettled(providers.map((provider) => provider.close?.()));
+    },
+  };
+}
+
+async function readSpec(namespace: string, spec: string): Promise<string> {
+  if (/^https?:\/\//i.test(spec)) {
+    let response: Response;
+    try {
+      response = await fetch(spec);
+    } catch (error) {
+      throw new OpenApiError(`openapi.${namespace}: cannot fetch the document ${spec}: ${(error as Error).message}`);
+    }
+    if (!response.ok) throw new OpenApiError(`openapi.${namespace}: fetching the document ${spec} answered HTTP ${response.status}`);
+    return response.text();
+  }
+  try {
+    return await readFile(spec, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OpenApiError(`openapi.${namespace}: cannot read the document ${spec}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+}
+
+/**
+ * An OpenAPI source from the config: the document is read (file or http(s) URL, JSON or YAML), and
+ * every request gets the configured headers and auth header on the host; the sandbox never sees them.
+ */
+export async function openApiProvider(namespace: string, source: OpenApiSourceConfig): Promise<ToolProvider> {
+  const text = await readSpec(namespace, source.spec);
+  const headers = { ...source.headers, ...(source.auth ? { [source.auth.header]: source.auth.value } : {}) };
+  const needsApproval = source.needsApproval;
+  try {
+    return fromOpenApi(text, {
+      namespace,
+      headers,
+      ...(source.baseUrl !== undefined ? { baseUrl: source.baseUrl } : {}),
+      ...(source.description !== undefined ? { description: source.description } : {}),
+      ...(needsApproval?.length ? { needsApproval: (operation: { operationId?: string }) => operation.operationId !== undefined && needsApproval.includes(operation.operationId) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof OpenApiError) error.message = `openapi.${namespace}: ${error.message}`;
+    throw error;
+  }
+}

@@ -1,0 +1,368 @@
+// `islet mcp`: an MCP server with exactly two tools over any number of upstream MCP servers and
+// OpenAPI documents. `search` runs the model's code against the catalog (names, descriptions,
+// TypeScript declarations); `execute` runs the model's code with one global per namespace whose
+// methods call the upstreams. The two definitions stay small however large the upstreams are:
+// the per-tool types live in the catalog, which only code reads.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { WorkerLoader, type Limits } from "../index.ts";
+import { redactText, redactValue, type IsletMcpConfig } from "./config.ts";
+import { fromMcpServer } from "./mcp-source.ts";
+import type { ApprovalHandler } from "./executor/approvals.ts";
+import { codeModeBackend, openApiProvider, type CodeModeBackend, type ExecuteOutcome } from "./mcp-backend.ts";
+import type { ToolProvider } from "./provider.ts";
+import { jsonReplacer, runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
+
+export interface IsletMcpOptions {
+  providers: ToolProvider[];
+  /** Limits of each search and execute sandbox (lowered further by the loader's). */
+  limits?: Limits;
+  /** Values scrubbed from every tool result, error and log line (see config's `secrets`). */
+  secrets?: readonly string[];
+  /** A tool result longer than this is cut, with a note telling the model to narrow its query. Default 40,000 characters. */
+  maxResultChars?: number;
+  /** Where islet reports what it does (one line per call); default: nowhere. Lines are already redacted. */
+  log?: (line: string) => void;
+  /** The server's name in the MCP handshake. */
+  name?: string;
+}
+
+/** Namespace lines beyond this many characters are dropped from the execute description (they stay in search's `namespaces`). */
+const NAMESPACE_BUDGET = 1600;
+const DEFAULT_MAX_RESULT_CHARS = 40_000;
+
+const SEARCH_DESCRIPTION = `Find the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
+- namespaces: { name: string; description?: string; tools: number }[]
+- tools: { path: string; namespace: string; name: string; originalName: string; description: string; signature: string; declaration: string }[]
+  (path is how execute calls it, "namespace.name"; declaration is the signature plus every type it uses, in TypeScript)
+Return only what you need: first candidates, e.g.
+async () => tools.filter(t => /issue/i.test(t.path + " " + t.description)).map(t => t.path + ": " + t.description)
+then the declarations of the ones you will call.`;
+
+const EXECUTE_PREAMBLE = `Run code that calls the APIs. \`code\` is an async arrow function run in a fresh sandbox where each namespace below is a global object of async functions, e.g.
+async () => { const r = await ns.fn({ ... }); return r.items.filter(i => i.open).map(i => i.id); }
+Look the functions up with \`search\` first. Filter and combine results in the code and return only what is needed (as JSON); console.log output is returned too. No network: the namespaces are the only I/O.`;
+
+function namespaceSection(catalog: SearchCatalog): string {
+  const lines = catalog.namespaces.map((ns) => {
+    const description = ns.description ? `: ${ns.description.replace(/\s+/g, " ").slice(0, 120)}` : "";
+    return `- ${ns.name} (${ns.tools} functions)${description}`;
+  });
+  let section = lines.join("\n");
+  if (section.length > NAMESPACE_BUDGET) section = catalog.namespaces.map((ns) => `- ${ns.name} (${ns.tools})`).join("\n");
+  if (section.length > NAMESPACE_BUDGET) {
+    const kept: string[] = [];
+    let length = 0;
+    for (const ns of catalog.namespaces) {
+      if (length + ns.name.length + 2 > NAMESPACE_BUDGET) break;
+      kept.push(ns.name);
+      length += ns.name.length + 2;
+    }
+    section = `${kept.join(", ")} and ${catalog.namespaces.length - kept.length} more (see \`namespaces\` in search)`;
+  }
+  return `Namespaces:\n${section}`;
+}
+
+/** The two tool definitions, exactly as `tools/list` returns them. */
+export function twoToolDefinitions(catalog: SearchCatalog): Tool[] {
+  const codeInput = (what: string) => ({
+    type: "object" as const,
+    properties: { code: { type: "string", description: what } },
+    required: ["code"],
+  });
+  return [
+    {
+      name: "search",
+      description: SEARCH_DESCRIPTION,
+      inputSchema: codeInput("async arrow function reading `namespaces` and `tools`"),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    {
+      name: "execute",
+      description: `${EXECUTE_PREAMBLE}\n${namespaceSection(catalog)}`,
+      inputSchema: codeInput("async arrow function calling the namespaces' functions"),
+      annotations: { readOnlyHint: false, openWorldHint: true },
+    },
+  ];
+}
+
+/** Renders a sandbox outcome as an MCP tool result: the value as JSON (strings as they are), then the logs. */
+export function toolResult(outcome: SearchOutcome | ExecuteOutcome, maxChars = DEFAULT_MAX_RESULT_CHARS): CallToolResult {
+  let text: string;
+  if (outcome.error !== undefined) text = `Error: ${outcome.error}`;
+  else if (outcome.result === undefined) text = "undefined";
+  else if (typeof outcome.result === "string") text = outcome.result;
+  else {
+    try {
+      text = JSON.stringify(outcome.result, jsonReplacer) ?? String(outcome.result);
+    } catch (error) {
+      text = `Error: the result cannot be shown as JSON: ${(error as Error).message}`;
+    }
+  }
+  if (outcome.logs?.length) text += `\n\nLogs:\n${outcome.logs.join("\n")}`;
+  if (text.length > maxChars) {
+    text = `${text.slice(0, maxChars)}\n[cut: ${text.length - maxChars} more characters; return less, e.g. filter or slice in the code]`;
+  }
+  return { content: [{ type: "text", text }], ...(outcome.error !== undefined ? { isError: true } : {}) };
+}
+
+const APPROVAL_SCHEMA = {
+  type: "object" as const,
+  properties: { approve: { type: "boolean" as const, title: "Approve", description: "Allow this call" } },
+  required: ["approve"],
+};
+
+export class IsletMcp {
+  readonly tools: Tool[];
+  readonly catalog: SearchCatalog;
+  private readonly loader: WorkerLoader;
+  private closed = false;
+
+  private constructor(
+    private readonly backend: CodeModeBackend,
+    private readonly options: IsletMcpOptions,
+    loader: WorkerLoader,
+  ) {
+    this.loader = loader;
+    const secrets = options.secrets ?? [];
+    this.catalog = secrets.length ? redactValue(backend.catalog, secrets) : backend.catalog;
+    this.tools = twoToolDefinitions(this.catalog);
+  }
+
+  /** Builds the catalog (throws NamespaceCollisionError when two namespaces become one identifier). */
+  static async create(options: IsletMcpOptions): Promise<IsletMcp> {
+    const secrets = options.secrets ?? [];
+    const providers = secrets.length ? options.providers.map((provider) => redactingProvider(provider, secrets)) : options.providers;
+    const loader = new WorkerLoader({ maxWorkers: 64 });
+    try {
+      return new IsletMcp(codeModeBackend(providers, { limits: options.limits }), options, loader);
+    } catch (error) {
+      await loader.close();
+      throw error;
+    }
+  }
+
+  private log(line: string): void {
+    this.options.log?.(redactText(line, this.options.secrets ?? []));
+  }
+
+  /** The `search` tool's outcome as data (values keep their types), secrets scrubbed. Never throws for the code's faults. */
+  async search(code: string): Promise<SearchOutcome> {
+    return this.scrubbed("search", () => runSearch(this.loader, this.catalog, code, { limits: this.options.limits }));
+  }
+
+  /**
+   * The `execute` tool's outcome as data (for APIs other than MCP, e.g. an HTTP endpoint), secrets
+   * scrubbed. `onApproval` decides calls to tools marked needsApproval; without it they are rejected.
+   */
+  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal } = {}): Promise<ExecuteOutcome> {
+    return this.scrubbed("execute", () => this.backend.execute(code, options));
+  }
+
+  private async scrubbed<T extends SearchOutcome | ExecuteOutcome>(name: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const outcome = await run();
+    const secrets = this.options.secrets ?? [];
+    const safe = secrets.length ? redactValue(outcome, secrets) : outcome;
+    this.log(`${name}: ${safe.error === undefined ? "ok" : `error (${safe.error.split(":")[0]})`} in ${Math.round(performance.now() - started)} ms`);
+    return safe;
+  }
+
+  /** Runs one of the two tools as MCP does; problems in the model's code come back as `isError` results, never as throws. */
+  async callTool(name: string, args: unknown, options: { onApproval?: ApprovalHandler; signal?: AbortSignal } = {}): Promise<CallToolResult> {
+    const code = (args as { code?: unknown } | undefined)?.code;
+    if (name !== "search" && name !== "execute") return toolResult({ result: undefined, error: `unknown tool "${name}": use search or execute` });
+    if (typeof code !== "string" || code.trim() === "") return toolResult({ result: undefined, error: "TypeError: `code` must be a non-empty string holding an async arrow function" });
+    const outcome = name === "search" ? await this.search(code) : await this.execute(code, options);
+    return toolResult(outcome, this.options.maxResultChars);
+  }
+
+  /**
+   * A new SDK `Server` answering `tools/list` and `tools/call` (one per connection; they share the
+   * upstreams). A call to a tool that needs approval asks the MCP client through elicitation when
+   * the client supports it, and is rejected otherwise.
+   */
+  createServer(): Server {
+    const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.tools }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const canAsk = server.getClientCapabilities()?.elicitation !== undefined;
+      const onApproval: ApprovalHandler | undefined = canAsk
+        ? async (pending) => {
+            const answer = await server.elicitInput(
+              { message: `Allow ${pending.namespace}.${pending.tool}(${truncate(JSON.stringify(pending.args) ?? "", 2000)})?`, requestedSchema: APPROVAL_SCHEMA },
+              { relatedRequestId: extra.requestId, signal: extra.signal },
+            );
+            if (answer.action === "accept" && answer.content?.approve === true) return true;
+            pending.reject(answer.action === "accept" ? "not approved" : `the user chose ${answer.action}`);
+          }
+        : undefined;
+      return this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal });
+    });
+    return server;
+  }
+
+  /** Serves MCP over this process's stdin/stdout until stdin closes. */
+  async serveStdio(): Promise<void> {
+    const server = this.createServer();
+    const transport = new StdioServerTransport();
+    const done = new Promise<void>((resolve) => (transport.onclose = resolve));
+    await server.connect(transport);
+    // The SDK's transport does not notice the client going away; stdin ending is that signal.
+    const ended = () => void transport.close();
+    process.stdin.once("end", ended);
+    process.stdin.once("close", ended);
+    try {
+      await done;
+    } finally {
+      process.stdin.off("end", ended);
+      process.stdin.off("close", ended);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close();
+    await this.loader.close();
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export interface McpHttpOptions {
+  /**
+   * Accepted `Host` headers, e.g. `["127.0.0.1:8787", "localhost:8787"]`: guards a loopback server
+   * against DNS rebinding (a web page that resolves its own name to 127.0.0.1). Default: any host.
+   */
+  allowedHosts?: string[];
+  /** Accepted `Origin` headers when a request has one. Default: any. */
+  allowedOrigins?: string[];
+}
+
+function transportOptions(options: McpHttpOptions) {
+  return {
+    // Stateless: every POST carries a whole JSON-RPC exchange, so any instance can answer it
+    // and nothing accumulates per client.
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+    // Hosts are checked here (the SDK's check needs a Host header, which a web Request built in
+    // process does not have); origins by the SDK.
+    allowedOrigins: options.allowedOrigins,
+    enableDnsRebindingProtection: Boolean(options.allowedOrigins?.length),
+  };
+}
+
+function hostRefused(host: string | null | undefined, options: McpHttpOptions): string | undefined {
+  if (!options.allowedHosts?.length) return undefined;
+  return host && options.allowedHosts.includes(host.toLowerCase()) ? undefined : `Invalid Host header: ${host ?? "(none)"}`;
+}
+
+const forbiddenBody = (message: string) => JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+
+/**
+ * Streamable HTTP as a web handler: `(request: Request) => Promise<Response>`, for Hono
+ * (`app.all("/mcp", (c) => handler(c.req.raw))`) or tests. Stateless: each request gets its own
+ * SDK server over the shared upstreams, and the answer is JSON (no SSE stream).
+ */
+export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request) => Promise<Response> {
+  return async (request: Request) => {
+    const refused = hostRefused(request.headers.get("host") ?? new URL(request.url).host, options);
+    if (refused) return new Response(forbiddenBody(refused), { status: 403, headers: { "content-type": "application/json" } });
+    const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options));
+    const server = mcp.createServer();
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request);
+    } finally {
+      // With JSON responses the answer is complete once handleRequest resolves.
+      void server.close();
+    }
+  };
+}
+
+/**
+ * Streamable HTTP for Node's `http` server: `(req, res, parsedBody?) => Promise<void>`; mount it at
+ * `/mcp`. Pass the parsed JSON body when a framework has already read the request.
+ */
+export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown) => Promise<void> {
+  return async (req, res, body) => {
+    const refused = hostRefused(req.headers.host, options);
+    if (refused) {
+      res.writeHead(403, { "content-type": "application/json" }).end(forbiddenBody(refused));
+      return;
+    }
+    const transport = new StreamableHTTPServerTransport(transportOptions(options));
+    const server = mcp.createServer();
+    res.on("close", () => void server.close());
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+}
+
+/** Wraps a provider so nothing it returns or throws carries a secret into the sandbox. */
+function redactingProvider(provider: ToolProvider, secrets: readonly string[]): ToolProvider {
+  return {
+    ...provider,
+    async call(tool, args) {
+      try {
+        return redactValue(await provider.call(tool, args), secrets);
+      } catch (error) {
+        if (error instanceof Error) {
+          error.message = redactText(error.message, secrets);
+          error.stack = undefined;
+          throw error;
+        }
+        throw redactValue(error, secrets);
+      }
+    },
+    close: provider.close?.bind(provider),
+  };
+}
+
+/**
+ * Starts every source of a config (MCP servers in parallel, OpenAPI documents read and parsed)
+ * and returns the two-tool server over them. If one source fails, the others are closed again
+ * and the error (naming the source) is thrown.
+ */
+export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (line: string) => void } = {}): Promise<IsletMcp> {
+  const log = (line: string) => options.log?.(redactText(line, config.secrets));
+  const starting: Promise<ToolProvider>[] = [
+    ...Object.entries(config.servers).map(([namespace, server]) =>
+      "command" in server
+        ? fromMcpServer({
+            namespace,
+            description: server.description,
+            needsApproval: server.needsApproval,
+            timeoutMs: server.timeoutMs,
+            stdio: { command: server.command, args: server.args, env: server.env, cwd: server.cwd },
+          })
+        : fromMcpServer({ namespace, description: server.description, needsApproval: server.needsApproval, timeoutMs: server.timeoutMs, url: server.url, headers: server.headers }),
+    ),
+    ...Object.entries(config.openapi).map(([namespace, source]) => openApiProvider(namespace, source)),
+  ];
+  const settled = await Promise.allSettled(starting);
+  const providers = settled.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failure) {
+    await Promise.allSettled(providers.map((provider) => provider.close?.()));
+    const error = failure.reason as Error;
+    error.message = redactText(error.message, config.secrets);
+    throw error;
+  }
+  for (const provider of providers) log(`${provider.namespace}: ${provider.tools.length} tools`);
+  try {
+    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log });
+  } catch (error) {
+    await Promise.allSettled(providers.map((provider) => provider.close?.()));
+    throw error;
+  }
+}
+

@@ -1,0 +1,217 @@
+// An MCP server as a tool source: every tool the server lists becomes a method of one namespace.
+// The connection is made once, up front, so the tool list (and the types generated from it) is
+// known before any sandbox code runs.
+
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CodeModeError } from "./errors.ts";
+import type { ToolDescriptor, ToolProvider } from "./provider.ts";
+
+export interface McpStdioServer {
+  command: string;
+  args?: string[];
+  /** The child's whole environment besides PATH: the host's other variables (and secrets) are not inherited. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+interface McpSourceCommon {
+  namespace: string;
+  /** One line shown to the model with the namespace; defaults to the server's own name and version. */
+  description?: string;
+  /** Per-call timeout (default 60 s, the MCP SDK's). */
+  timeoutMs?: number;
+  /** Tools that pause for the host's approval before they run (see `execute`'s onApproval). */
+  needsApproval?: string[] | ((tool: Tool) => boolean);
+}
+
+export type McpSourceOptions =
+  | (McpSourceCommon & { stdio: McpStdioServer; url?: undefined })
+  | (McpSourceCommon & { url: string | URL; headers?: Record<string, string>; stdio?: undefined });
+
+/** A call to an MCP tool failed: the tool reported an error (`isError`) or the server answered with a protocol error. */
+export class McpToolError extends CodeModeError {
+  readonly namespace: string;
+  readonly tool: string;
+  /** The JSON-RPC error code for protocol errors; undefined when the tool itself reported the failure. */
+  readonly code: number | undefined;
+  constructor(namespace: string, tool: string, message: string, code?: number) {
+    super(`${namespace}.${tool}: ${message}`);
+    this.namespace = namespace;
+    this.tool = tool;
+    this.code = code;
+  }
+}
+
+/** The MCP server could not be started or reached, or did not complete the MCP handshake. */
+export class McpConnectionError extends CodeModeError {
+  readonly namespace: string;
+  constructor(namespace: string, message: string, options?: ErrorOptions) {
+    super(`MCP server "${namespace}": ${message}`, options);
+    this.namespace = namespace;
+  }
+}
+
+// The SDK always merges HOME, LOGNAME, SHELL, TERM and USER into the child's environment; an
+// explicit undefined keeps them out (Node's spawn skips undefined values), so the child sees
+// exactly PATH plus what the caller passed.
+const SDK_INHERITED = ["HOME", "LOGNAME", "SHELL", "TERM", "USER"];
+
+function childEnvironment(env: Record<string, string> | undefined): Record<string, string> {
+  const result: Record<string, string | undefined> = {};
+  for (const key of SDK_INHERITED) result[key] = undefined;
+  if (process.env.PATH !== undefined) result.PATH = process.env.PATH;
+  Object.assign(result, env);
+  return result as Record<string, string>;
+}
+
+const STDERR_TAIL = 4096;
+
+/**
+ * Connects to an MCP server (a child process over stdio, or a streamable HTTP endpoint), lists its
+ * tools and returns them as a `ToolProvider`. Results map to values as follows:
+ * - `structuredContent`, when the server sends it, is the value (tools with an output schema always do);
+ * - otherwise, if every content block is text: each text that is a JSON object or array is parsed,
+ *   any other text stays a string; one block gives that value, several give an array of them;
+ * - otherwise the content blocks as plain objects (`{ type: "image", data, mimeType }` with base64
+ *   data, `{ type: "resource", resource }`, `{ type: "resource_link", uri, name }`, text blocks as `{ type: "text", text }`).
+ * A result with `isError`, and any protocol error, throws `McpToolError` carrying the server's message.
+ */
+export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProvider> {
+  const namespace = options.namespace;
+  if (typeof namespace !== "string" || namespace === "") throw new TypeError("fromMcpServer: namespace must be a non-empty string");
+  if ((options.stdio === undefined) === (options.url === undefined)) {
+    throw new TypeError(`fromMcpServer("${namespace}"): pass exactly one of stdio or url`);
+  }
+
+  let stderrTail = "";
+  let transport: StdioClientTransport | StreamableHTTPClientTransport;
+  if (options.stdio !== undefined) {
+    const { command, args = [], env, cwd } = options.stdio;
+    if (typeof command !== "string" || command === "") throw new TypeError(`fromMcpServer("${namespace}"): stdio.command must be a non-empty string`);
+    const stdio = new StdioClientTransport({ command, args, env: childEnvironment(env), cwd, stderr: "pipe" });
+    // Kept for error messages only: a server that fails to start usually says why on stderr.
+    stdio.stderr?.on("data", (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL);
+    });
+    transport = stdio;
+  } else {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw new TypeError(`fromMcpServer("${namespace}"): url is not a valid URL: ${String(options.url)}`);
+    }
+    transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: options.headers ?? {} } });
+  }
+
+  const client = new Client({ name: "islet", version: "0.1.0" });
+  let closed = false;
+  let exitReason: string | undefined;
+  client.onclose = () => {
+    if (!closed) exitReason = stderrTail.trim() ? `the server closed the connection: ${lastLines(stderrTail)}` : "the server closed the connection";
+  };
+
+  let tools: Tool[];
+  try {
+    await client.connect(transport, { timeout: options.timeoutMs });
+    tools = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: options.timeoutMs });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  } catch (error) {
+    closed = true;
+    await client.close().catch(() => {});
+    const detail = stderrTail.trim() ? ` (stderr: ${lastLines(stderrTail)})` : "";
+    throw new McpConnectionError(namespace, `${(error as Error).message}${detail}`, { cause: error });
+  }
+  // (With a paginated list the SDK keeps output-schema validators of the last page only; results of
+  // earlier pages' tools are then passed on unvalidated, which is what a server without schemas gets.)
+
+  const known = new Set(tools.map((tool) => tool.name));
+  const approval = options.needsApproval;
+  const descriptors: ToolDescriptor[] = tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description ?? tool.title ?? tool.annotations?.title,
+    inputSchema: tool.inputSchema as ToolDescriptor["inputSchema"],
+    outputSchema: tool.outputSchema as ToolDescriptor["outputSchema"],
+    needsApproval: typeof approval === "function" ? approval(tool) : approval?.includes(tool.name) || undefined,
+  }));
+  const server = client.getServerVersion();
+
+  return {
+    namespace,
+    description: options.description ?? (server ? `MCP server ${server.name}${server.version ? ` ${server.version}` : ""}` : undefined),
+    tools: descriptors,
+    async call(tool: string, args: unknown): Promise<unknown> {
+      if (!known.has(tool)) throw new McpToolError(namespace, tool, "no such tool");
+      if (args === undefined || args === null) args = {};
+      if (typeof args !== "object" || Array.isArray(args)) {
+        throw new McpToolError(namespace, tool, `arguments must be an object, got ${Array.isArray(args) ? "an array" : typeof args}`);
+      }
+      if (closed || exitReason !== undefined) throw new McpToolError(namespace, tool, exitReason ?? "the connection is closed");
+      let result: CallToolResult;
+      try {
+        result = (await client.callTool({ name: tool, arguments: args as Record<string, unknown> }, undefined, {
+          timeout: options.timeoutMs,
+        })) as CallToolResult;
+      } catch (error) {
+        if (error instanceof McpError) throw new McpToolError(namespace, tool, stripCode(error), error.code);
+        throw new McpToolError(namespace, tool, exitReason ?? (error as Error).message);
+      }
+      if (result.isError) throw new McpToolError(namespace, tool, errorText(result));
+      return toValue(result);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}
+
+function lastLines(text: string): string {
+  return text.trim().split("\n").slice(-5).join(" | ");
+}
+
+// McpError prefixes "MCP error <code>: "; the code is kept on McpToolError, the message stays the server's.
+function stripCode(error: McpError): string {
+  return error.message.replace(/^MCP error -?\d+: /, "");
+}
+
+function errorText(result: CallToolResult): string {
+  const text = result.content
+    .filter((block): block is { type: "text"; text: string } => block.type === "text")
+    .map((block) => block.text)
+    .join("\n")
+    .trim();
+  return text || "the tool reported an error without a message";
+}
+
+function parseText(text: string): unknown {
+  const trimmed = text.trim();
+  if (!(trimmed.startsWith("{") || trimmed.startsWith("["))) return text;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return text;
+  }
+}
+
+/** Maps a successful MCP tool result to the value sandbox code receives (see `fromMcpServer`). */
+export function toValue(result: CallToolResult): unknown {
+  if (result.structuredContent !== undefined) return result.structuredContent;
+  const content = result.content ?? [];
+  if (content.length === 0) return undefined;
+  if (content.every((block) => block.type === "text")) {
+    const values = content.map((block) => parseText((block as { text: string }).text));
+    return values.length === 1 ? values[0] : values;
+  }
+  // Drop protocol-level metadata (`_meta`, annotations stay): the rest is plain JSON already.
+  return content.map(({ _meta, ...block }) => block);
+}

@@ -1,0 +1,178 @@
+// The `search` half of the two-tool surface: the model's code runs in a fresh sandbox whose
+// globals describe the API (namespaces, tools, their TypeScript declarations) and returns what
+// matches. The catalog is plain data, copied in as a JSON module; the sandbox gets nothing else:
+// no tools to call, no network.
+
+import { WorkerLoader, type Limits, type TailEvent } from "../index.ts";
+import type { Catalog } from "./catalog.ts";
+import { CODE_MODULE, CodeSyntaxError, prepareUserCode } from "./executor/code-form.ts";
+import { formatLogs } from "./executor/logs.ts";
+
+export interface SearchNamespace {
+  /** The global the namespace is reached through in `execute`. */
+  name: string;
+  /** The namespace as the config named it, when sanitising changed it. */
+  originalName?: string;
+  description?: string;
+  tools: number;
+}
+
+export interface SearchTool {
+  /** How code calls it: `namespace.name`. */
+  path: string;
+  namespace: string;
+  name: string;
+  /** The name the source gave the tool (MCP tool name, OpenAPI operationId), before sanitising. */
+  originalName: string;
+  description: string;
+  needsApproval: boolean;
+  /** The method's declaration with its doc comment. */
+  signature: string;
+  /** Named types of the namespace the signature mentions directly. */
+  types: string[];
+}
+
+export interface SearchType {
+  namespace: string;
+  name: string;
+  declaration: string;
+  /** Other named types of the namespace this one mentions. */
+  types: string[];
+}
+
+/** What search code sees. `declaration` (the signature with every type it needs) is computed in the sandbox on first read. */
+export interface SearchCatalog {
+  namespaces: SearchNamespace[];
+  tools: SearchTool[];
+  types: SearchType[];
+}
+
+export interface SearchOutcome {
+  result: unknown;
+  error?: string;
+  logs?: string[];
+}
+
+export interface SearchOptions {
+  limits?: Limits;
+}
+
+const DEFAULT_SEARCH_LIMITS: Limits = { cpuMs: 2000, memoryMb: 256, wallMs: 10000 };
+
+function mentioned(text: string, names: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  for (const word of text.match(/[A-Za-z_$][\w$]*/g) ?? []) if (names.has(word)) found.add(word);
+  return [...found];
+}
+
+/** Turns part A's catalog into the search sandbox's data, with each type's references precomputed. */
+export function searchCatalog(catalog: Catalog): SearchCatalog {
+  const namesByNamespace = new Map<string, Set<string>>();
+  for (const type of catalog.types) {
+    let names = namesByNamespace.get(type.namespace);
+    if (names === undefined) namesByNamespace.set(type.namespace, (names = new Set()));
+    names.add(type.name);
+  }
+  const types = catalog.types.map((type) => {
+    const names = namesByNamespace.get(type.namespace)!;
+    return { namespace: type.namespace, name: type.name, declaration: type.declaration, types: mentioned(type.declaration, names).filter((name) => name !== type.name) };
+  });
+  return {
+    namespaces: catalog.namespaces.map((ns) => ({
+      name: ns.namespace,
+      ...(ns.originalName !== ns.namespace ? { originalName: ns.originalName } : {}),
+      ...(ns.description ? { description: ns.description } : {}),
+      tools: ns.tools,
+    })),
+    tools: catalog.tools.map((tool) => ({
+      path: `${tool.namespace}.${tool.name}`,
+      namespace: tool.namespace,
+      name: tool.name,
+      originalName: tool.originalName,
+      description: tool.description,
+      needsApproval: tool.needsApproval,
+      signature: tool.signature,
+      types: tool.types,
+    })),
+    types,
+  };
+}
+
+// Runs in the sandbox: makes `namespaces`, `tools` and `types` globals, and gives every tool a lazy
+// `declaration`: `declare namespace ns { …every type it needs, transitively… }` plus its signature.
+const RUNNER = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+import catalog from "./catalog.json";
+import code from "./${CODE_MODULE}";
+const byName = new Map(catalog.types.map((t) => [t.namespace + "." + t.name, t]));
+function declaration(tool) {
+  const needed = [];
+  const seen = new Set();
+  const visit = (name) => {
+    const type = byName.get(tool.namespace + "." + name);
+    if (type === undefined || seen.has(name)) return;
+    seen.add(name);
+    needed.push(type);
+    type.types.forEach(visit);
+  };
+  tool.types.forEach(visit);
+  const block = needed.length === 0 ? "" : "declare namespace " + tool.namespace + " {\\n" + needed.map((t) => t.declaration.replace(/^/gm, "  ")).join("\\n") + "\\n}\\n";
+  return block + "// " + tool.path + "\\n" + tool.signature;
+}
+for (const tool of catalog.tools) {
+  let cached;
+  Object.defineProperty(tool, "declaration", { get: () => (cached ??= declaration(tool)), enumerable: true });
+}
+globalThis.namespaces = catalog.namespaces;
+globalThis.tools = catalog.tools;
+globalThis.types = catalog.types;
+export default class extends WorkerEntrypoint {
+  async run() {
+    let value = typeof code === "function" ? await code() : await code;
+    if (typeof value === "function") value = await value();
+    return value;
+  }
+}`;
+
+/** Runs search code against the catalog in a fresh sandbox; never throws for problems in the code. */
+export async function runSearch(loader: WorkerLoader, catalog: SearchCatalog, code: string, options: SearchOptions = {}): Promise<SearchOutcome> {
+  if (typeof code !== "string") return { result: undefined, error: "TypeError: code must be a string" };
+  let source: string;
+  try {
+    source = prepareUserCode(code).source;
+  } catch (error) {
+    if (error instanceof CodeSyntaxError) return { result: undefined, error: `SyntaxError: ${error.message}` };
+    throw error;
+  }
+  let event: TailEvent | undefined;
+  const worker = loader.load({
+    compatibilityDate: "2026-11-01",
+    mainModule: "runner.js",
+    modules: { "runner.js": RUNNER, "catalog.json": { json: catalog }, [CODE_MODULE]: source },
+    globalOutbound: null,
+    limits: { ...DEFAULT_SEARCH_LIMITS, ...options.limits },
+    tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],
+  });
+  let outcome: SearchOutcome;
+  try {
+    outcome = { result: await (worker.getEntrypoint() as unknown as { run(): Promise<unknown> }).run() };
+  } catch (error) {
+    const { name, message } = error as Error;
+    outcome = { result: undefined, error: `${name ?? "Error"}: ${message}` };
+  } finally {
+    worker.dispose();
+  }
+  const logs = event ? formatLogs(event.logs) : [];
+  return logs.length ? { ...outcome, logs } : outcome;
+}
+
+/** JSON.stringify replacer for values that crossed the boundary: keeps Maps, Sets, bigints, bytes and errors readable. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof ArrayBuffer) return { bytes: Buffer.from(value).toString("base64") };
+  if (ArrayBuffer.isView(value)) return { bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  return value;
+}

@@ -1,0 +1,137 @@
+// The two-tool surface and what search code sees, in process: the definitions stay small however
+// many namespaces there are, declarations carry the types they need, results are bounded.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { encode } from "gpt-tokenizer/encoding/o200k_base";
+import { WorkerLoader } from "../../src/index.ts";
+import { buildCatalog, fromFunctions, fromOpenApi } from "../../src/codemode/index.ts";
+import { openApiProvider } from "../../src/codemode/mcp-backend.ts";
+import { IsletMcp, toolResult, twoToolDefinitions } from "../../src/codemode/mcp-server.ts";
+import { runSearch, searchCatalog, type SearchCatalog } from "../../src/codemode/search.ts";
+
+const loader = new WorkerLoader();
+test.after(() => loader.close());
+
+test("the two definitions stay under 1,000 tokens with hundreds of namespaces; every namespace stays findable", () => {
+  const many: SearchCatalog = {
+    namespaces: Array.from({ length: 300 }, (_, i) => ({ name: `service_${i}`, description: `The ${i}th service, which does a great many things that need a long description to explain. `.repeat(3), tools: 40 })),
+    tools: [],
+    types: [],
+  };
+  const tools = twoToolDefinitions(many);
+  const size = encode(JSON.stringify(tools)).length;
+  assert.ok(size < 1000, `${size} tokens`);
+  assert.match(tools[1].description!, /service_0, service_1, .* and \d+ more \(see `namespaces` in search\)$/);
+  const few = twoToolDefinitions({ namespaces: [{ name: "memory", description: "Knowledge graph\nwith  extra   spaces", tools: 9 }], tools: [], types: [] });
+  assert.match(few[1].description!, /\nNamespaces:\n- memory \(9 functions\): Knowledge graph with extra spaces$/);
+  assert.deepEqual(few.map((tool) => tool.inputSchema), [
+    { type: "object", properties: { code: { type: "string", description: "async arrow function reading `namespaces` and `tools`" } }, required: ["code"] },
+    { type: "object", properties: { code: { type: "string", description: "async arrow function calling the namespaces' functions" } }, required: ["code"] },
+  ]);
+});
+
+test("a tool's declaration carries every type it uses, transitively, once, recursive types included", async () => {
+  const api = fromOpenApi(
+    {
+      openapi: "3.0.3",
+      info: { title: "Tree API", version: "1" },
+      paths: {
+        "/trees/{id}": {
+          get: {
+            operationId: "getTree",
+            summary: "Gets a tree",
+            parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+            responses: { "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/Tree" } } } } },
+          },
+        },
+      },
+      components: {
+        schemas: {
+          Tree: { type: "object", properties: { root: { $ref: "#/components/schemas/TreeNode" }, owner: { $ref: "#/components/schemas/Owner" } }, required: ["root"] },
+          TreeNode: { type: "object", properties: { label: { type: "string" }, children: { type: "array", items: { $ref: "#/components/schemas/TreeNode" } } }, required: ["label"] },
+          Owner: { type: "object", description: "Who planted it", properties: { name: { type: "string" } } },
+          Unused: { type: "object", properties: { x: { type: "number" } } },
+        },
+      },
+    },
+    { namespace: "trees", baseUrl: "https://trees.test" },
+  );
+  const catalog = searchCatalog(buildCatalog([api]));
+  const { result, error } = await runSearch(loader, catalog, "async () => tools.find(t => t.path === 'trees.getTree').declaration");
+  assert.equal(error, undefined);
+  const text = result as string;
+  for (const name of ["Tree", "TreeNode", "Owner"]) assert.equal(text.match(new RegExp(`\\b(interface|type) ${name}\\b`, "g"))?.length, 1, `${name} once in:\n${text}`);
+  assert.ok(!text.includes("Unused"));
+  assert.match(text, /^declare namespace trees \{\n/);
+  assert.match(text, /\}\n\/\/ trees\.getTree\n\/\*\* Gets a tree \*\/\ngetTree\(input: \{ id: string \}\): Promise<trees\.Tree>;$/);
+});
+
+test("search code sees plain data only: no tools to call, no host objects, and its logs come back", async () => {
+  const catalog = searchCatalog(buildCatalog([fromFunctions("math", { add: { description: "Adds", execute: () => 1 } })]));
+  const probe = await runSearch(
+    loader,
+    catalog,
+    `async () => {
+      console.log("namespaces:", namespaces.length);
+      console.warn("careful");
+      return { math: typeof math, process: typeof process, require: typeof require, first: tools[0].path, approval: tools[0].needsApproval };
+    }`,
+  );
+  assert.deepEqual(probe.result, { math: "undefined", process: "undefined", require: "undefined", first: "math.add", approval: false });
+  assert.deepEqual(probe.logs, ["namespaces: 1", "[warn] careful"]);
+  assert.deepEqual(await runSearch(loader, catalog, "tools.length"), { result: 1 }, "an expression works as well as a function");
+  assert.deepEqual(await runSearch(loader, catalog, "return namespaces[0].name;"), { result: "math" }, "so do statements");
+  const spin = await runSearch(loader, catalog, "async () => { for (;;) {} }", { limits: { cpuMs: 50 } });
+  assert.match(spin.error!, /^CpuLimitError: /);
+  assert.match((await runSearch(loader, catalog, "async () => {")).error!, /^SyntaxError: /);
+});
+
+test("tool results: JSON for values, text as is, logs appended, long output cut with a hint", () => {
+  const text = (outcome: Parameters<typeof toolResult>[0], max?: number) => (toolResult(outcome, max).content[0] as { text: string }).text;
+  assert.equal(text({ result: "plain text" }), "plain text");
+  assert.equal(text({ result: { n: 10n, m: new Map([["a", 1]]), s: new Set([1]), bytes: new Uint8Array([1, 2]), when: new Date(0) } }), '{"n":"10","m":{"a":1},"s":[1],"bytes":{"bytes":"AQI="},"when":"1970-01-01T00:00:00.000Z"}');
+  assert.equal(text({ result: undefined }), "undefined");
+  assert.equal(text({ result: [1], logs: ["one", "[warn] two"] }), "[1]\n\nLogs:\none\n[warn] two");
+  const failed = toolResult({ result: undefined, error: "TypeError: x is not a function" });
+  assert.equal(failed.isError, true);
+  assert.equal((failed.content[0] as { text: string }).text, "Error: TypeError: x is not a function");
+  assert.equal(text({ result: "x".repeat(50) }, 20), `${"x".repeat(20)}\n[cut: 30 more characters; return less, e.g. filter or slice in the code]`);
+});
+
+test("IsletMcp.execute and search give the outcome as data, with secrets scrubbed", async () => {
+  const secret = "s3cret-value-for-test";
+  const mcp = await IsletMcp.create({
+    providers: [fromFunctions("vault", { peek: { description: "Returns a record holding the secret", execute: () => ({ when: new Date(0), note: `key=${secret}` }) } })],
+    secrets: [secret],
+  });
+  try {
+    // The code cannot know the secret; writing it here checks that logs are scrubbed as well as results.
+    const outcome = await mcp.execute(`async () => { console.log("key=${secret}"); return await vault.peek(); }`);
+    assert.deepEqual(outcome, { result: { when: new Date(0), note: "key=[redacted]" }, logs: ["key=[redacted]"] });
+    assert.deepEqual(await mcp.search("async () => tools.map(t => t.path)"), { result: ["vault.peek"] });
+    assert.match((await mcp.execute("async () => vault.nope()")).error!, /^TypeError: /);
+  } finally {
+    await mcp.close();
+  }
+});
+
+test("an OpenAPI source of a config reads YAML from an http(s) URL or a file, and names itself in errors", async () => {
+  const yaml = `openapi: 3.0.0\ninfo: { title: Pets, version: "1" }\npaths:\n  /pets:\n    get:\n      operationId: listPets\n      summary: Lists pets\n      responses: { "200": { description: ok } }\n`;
+  const server = createServer((req, res) => {
+    if (req.url === "/openapi.yaml") res.end(yaml);
+    else res.writeHead(req.url === "/pets" && req.headers["x-api-key"] === "k-123" ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify(req.url === "/pets" ? [{ name: "Rex" }] : { message: "unauthorized" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const pets = await openApiProvider("pets", { spec: `${base}/openapi.yaml`, baseUrl: base, headers: {}, auth: { header: "X-Api-Key", value: "k-123" } });
+    assert.deepEqual(pets.tools.map((tool) => tool.name), ["request", "listPets"]);
+    assert.deepEqual(await pets.call("listPets", {}), [{ name: "Rex" }]);
+    await assert.rejects(openApiProvider("missing", { spec: "/nonexistent/openapi.json", headers: {} }), /openapi\.missing: cannot read the document \/nonexistent\/openapi\.json: no such file/);
+    await assert.rejects(openApiProvider("broken", { spec: `${base}/nothing-here`, headers: {} }), /openapi\.broken: .*HTTP 401/);
+  } finally {
+    server.close();
+  }
+});
