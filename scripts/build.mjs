@@ -3,6 +3,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { buildPlayground } from "./build-playground.mjs";
 
 // Each chunk is loaded the first time a sandbox touches one of its APIs (src/runtime/platform.ts).
 const chunks = {
@@ -61,4 +62,6 @@ for (const [entry, outfile, define] of bundles) {
   console.log(`${outfile} ${(statSync(outfile).size / 1024).toFixed(1)} KB`);
 }
 writeFileSync("dist/runtime-chunks.json", JSON.stringify(built) + "\n");
+// The playground page served by `islet serve` (dist/playground).
+await buildPlayground();
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });

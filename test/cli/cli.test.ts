@@ -7,11 +7,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
-const cli = join(import.meta.dirname, "../../dist/cli/main.js");
+// The source through tsx, so the tests follow src/ without a build.
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "src/cli/main.ts");
 
 async function islet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [cli, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", cli, ...args], { timeout: 30_000, cwd: root });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -53,7 +55,16 @@ test("islet gives actionable errors for bad input", async () => {
   assert.match((await islet("run", "examples/hello/worker.ts", "--args", "{}")).stderr, /--args must be a JSON array/);
   assert.match((await islet("run")).stderr, /run needs a file/);
   assert.match((await islet("frobnicate")).stderr, /unknown command "frobnicate"/);
+  assert.match((await islet("run", "examples/hello/worker.ts", "--metod", "x")).stderr, /Unknown option '--metod'\. See: islet run --help/);
   const help = await islet("--help");
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /islet run <file>/);
+  for (const command of ["run <file>", "dev <file>", "serve", "mcp --config"]) assert.ok(help.stdout.includes(`islet ${command}`), command);
+});
+
+test("every command has --help", async () => {
+  for (const [command, text] of [["run", /islet run <file> \[options\]/], ["dev", /islet dev <file> \[options\]/], ["serve", /islet serve \[options\]/], ["mcp", /islet mcp --config <file>/]] as const) {
+    const help = await islet(command, "--help");
+    assert.equal(help.code, 0, command);
+    assert.match(help.stdout, text);
+  }
 });

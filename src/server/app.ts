@@ -1,0 +1,258 @@
+// The HTTP application: routes, authentication, admission control, request-size limits, logs and
+// metrics, on Hono. Transport-free (a `fetch` handler plus a `ws` server for upgrades), so
+// startServer binds it to a port and tests can drive it directly.
+
+import { dirname } from "node:path";
+import { bodyLimit } from "hono/body-limit";
+import { Hono, type Context } from "hono";
+import { upgradeWebSocket } from "@hono/node-server";
+import { RpcSession } from "capnweb";
+import { WebSocketServer } from "ws";
+import { WorkerLoader, type TailEvent } from "../index.ts";
+import { MessageQueueTransport } from "../client/wire.ts";
+import { Admission } from "./admission.ts";
+import { ApiKeys, type Caller } from "./auth.ts";
+import { openCodeMode, type CodeModeService } from "./codemode.ts";
+import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
+import { RequestError } from "./errors.ts";
+import { Metrics } from "./metrics.ts";
+import { playgroundRoutes } from "./playground/index.ts";
+import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
+import { invocationTail, runWorker } from "./run.ts";
+
+type Env = { Variables: { caller: Caller } };
+
+export interface IsletApp {
+  /** The Hono app (routes are mounted; add your own before serving if you like). */
+  app: Hono<Env>;
+  /** The `ws` server that takes /v1/rpc upgrades (pass it to @hono/node-server's `websocket`). */
+  wss: WebSocketServer;
+  loader: WorkerLoader;
+  metrics: Metrics;
+  options: ResolvedServerOptions;
+  /** Calls admitted and not yet finished. */
+  readonly inFlight: number;
+  /** Stops admitting calls (503), waits for in-flight ones (up to shutdownTimeoutMs), closes sessions and workers. */
+  shutdown(): Promise<void>;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: "InvalidRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  413: "PayloadTooLarge",
+  429: "TooManyRequests",
+  501: "NotImplemented",
+  503: "ShuttingDown",
+};
+
+function errorResponse(c: Context, status: number, message: string, headers: Record<string, string> = {}): Response {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json({ error: { name: STATUS_NAMES[status] ?? "InternalError", message } }, status as 400);
+}
+
+/** Builds the app from options merged over the environment (ISLET_*) and the config file. */
+export async function createApp(options: ServerOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<IsletApp> {
+  const resolved = resolveOptions(options, env);
+  const codemode = await openCodeMode(resolved.codemode, env, env.ISLET_CONFIG ? dirname(env.ISLET_CONFIG) : process.cwd());
+  return assemble(resolved, codemode);
+}
+
+function assemble(options: ResolvedServerOptions, codemode: CodeModeService | undefined): IsletApp {
+  const sessions = new Set<{ scope: RpcSessionScope; close(): void }>();
+  const named = new NamedSources();
+  const keys = new ApiKeys(options);
+  let metrics!: Metrics;
+  const loader = new WorkerLoader({
+    ...options.loader,
+    limits: options.limits,
+    tails: [
+      (events: TailEvent[]) => {
+        for (const event of events) {
+          metrics.invocations.inc({ outcome: event.outcome });
+          metrics.invocationSeconds.observe(event.wallTime / 1000);
+          invocationTail.getStore()?.(event);
+        }
+      },
+    ],
+  });
+  const admission = new Admission(options.maxInFlight, (reason) => metrics.shed.inc({ reason }));
+  metrics = new Metrics({
+    liveWorkers: () => loader.stats.liveWorkers,
+    warmSandboxes: () => loader.stats.warmSandboxes,
+    inFlight: () => admission.current,
+    rpcSessions: () => sessions.size,
+  });
+  const egress = { allowPrivate: options.outbound.allowPrivate, maxRequestBytes: options.maxRequestBytes };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes });
+  let shuttingDown = false;
+
+  const app = new Hono<Env>();
+
+  // One JSON line and one metric sample per request; the route is the matched pattern, never raw input.
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Which node answered: a load balancer's affinity (deploy/nginx) can be checked from outside.
+    c.header("x-islet-node", options.nodeId);
+    const ms = Math.round((performance.now() - started) * 100) / 100;
+    const route = c.req.routePath === "*" || c.req.routePath === "/*" ? "other" : c.req.routePath;
+    metrics.requests.inc({ route, status: String(c.res.status) });
+    metrics.requestSeconds.observe(ms / 1000, { route });
+    options.log({ time: new Date().toISOString(), method: c.req.method, path: c.req.path, status: c.res.status, ms, key: c.get("caller")?.keyId ?? null });
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof RequestError) return errorResponse(c, error.status, error.message, error.headers);
+    options.log({ time: new Date().toISOString(), level: "error", message: "unhandled error", error: `${error.name}: ${error.message}` });
+    return errorResponse(c, 500, "The server failed to handle this request; it has been logged.");
+  });
+
+  app.notFound((c) => errorResponse(c, 404, `No route for ${c.req.method} ${c.req.path}. Try POST /v1/run, GET /healthz or GET / for the playground.`));
+
+  app.get("/healthz", (c) => (shuttingDown ? c.json({ status: "shutting down" }, 503) : c.json({ status: "ok", ...loader.stats, inFlight: admission.current })));
+
+  app.route("/", playgroundRoutes({ apiKeyRequired: keys.required }));
+
+  // Without keys the server is loopback-only; a page on another site whose name an attacker
+  // points at 127.0.0.1 (DNS rebinding) would still send its own name as Host, so only loopback
+  // names are served.
+  const loopbackOnly = !keys.required && !options.allowUnauthenticated;
+  const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
+    if (loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
+      return errorResponse(c, 403, "Without API keys this server answers only loopback host names (127.0.0.1, localhost, [::1]); configure API keys to serve other names.");
+    }
+    const caller = keys.authenticate(c.req.raw.headers);
+    if (caller === undefined) {
+      const presented = c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined;
+      return errorResponse(c, 401, presented ? "The API key is not valid." : "An API key is required: send `Authorization: Bearer <key>`.", {
+        "www-authenticate": 'Bearer realm="islet"',
+      });
+    }
+    c.set("caller", caller);
+    await next();
+  };
+  for (const path of ["/v1/*", "/mcp", "/metrics"]) app.use(path, authenticate);
+
+  const limitBody = bodyLimit({
+    maxSize: options.maxRequestBytes,
+    onError: (c) => errorResponse(c, 413, `The request body is larger than ${options.maxRequestBytes} bytes, this server's limit.`),
+  });
+  app.use("/v1/*", limitBody);
+  app.use("/mcp", limitBody);
+
+  app.get("/metrics", (c) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+
+  const readJson = async (c: Context<Env>): Promise<unknown> => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\b/i.test(type)) throw new RequestError(400, `Send the body as JSON with \`Content-Type: application/json\` (got ${type === "" ? "no content type" : `"${type}"`}).`);
+    const text = await c.req.text();
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new RequestError(400, `The body is not valid JSON: ${(error as Error).message}`);
+    }
+  };
+
+  app.post("/v1/run", async (c) => {
+    const caller = c.get("caller");
+    const release = admission.admit(caller);
+    try {
+      const body = await readJson(c);
+      return c.json(await runWorker(body, { loader, caller, egress }, c.req.header("x-islet-worker-id")));
+    } finally {
+      release();
+    }
+  });
+
+  app.post("/v1/codemode/execute", async (c) => {
+    if (codemode === undefined) {
+      throw new RequestError(501, 'Code mode is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
+    }
+    const release = admission.admit(c.get("caller"));
+    try {
+      const body = await readJson(c);
+      if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RequestError(400, "The body must be a JSON object {code}.");
+      const code = (body as { code?: unknown }).code;
+      if (typeof code !== "string" || code.trim() === "") throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
+      return c.json(await codemode.execute(code));
+    } finally {
+      release();
+    }
+  });
+
+  app.all("/mcp", async (c) => {
+    if (codemode === undefined) {
+      throw new RequestError(501, 'MCP is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
+    }
+    const release = admission.admit(c.get("caller"));
+    try {
+      return await codemode.mcp(c.req.raw);
+    } finally {
+      release();
+    }
+  });
+
+  app.get(
+    "/v1/rpc",
+    async (c, next) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new RequestError(400, "/v1/rpc speaks Cap'n Web over WebSocket: connect with islet/client or capnweb's newWebSocketRpcSession.");
+      if (shuttingDown) throw new RequestError(503, "The server is shutting down; connect to another node.");
+      await next();
+    },
+    upgradeWebSocket((c) => {
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named });
+      let transport: MessageQueueTransport | undefined;
+      let entry: { scope: RpcSessionScope; close(): void } | undefined;
+      return {
+        onOpen(_event, ws) {
+          transport = new MessageQueueTransport(
+            (message) => ws.send(message),
+            (reason) => ws.close(1011, reason.slice(0, 120)),
+          );
+          new RpcSession(transport, new IsletApi(scope), rpcSessionOptions);
+          entry = { scope, close: () => ws.close(1001, "The server is shutting down.") };
+          sessions.add(entry);
+        },
+        onMessage(event) {
+          if (typeof event.data === "string") transport?.deliver(event.data);
+          else transport?.abort(new TypeError("/v1/rpc takes text messages only."));
+        },
+        onClose() {
+          transport?.fail(new Error("The WebSocket closed."));
+          scope.close();
+          if (entry) sessions.delete(entry);
+        },
+      };
+    }),
+  );
+
+  return {
+    app,
+    wss,
+    loader,
+    metrics,
+    options,
+    get inFlight() {
+      return admission.current;
+    },
+    async shutdown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([admission.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs)))]);
+      clearTimeout(timer);
+      for (const session of sessions) session.close();
+      for (const session of sessions) session.scope.close();
+      await loader.close();
+      await codemode?.close();
+    },
+  };
+}
+
+function isLoopbackHostHeader(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const host = header.startsWith("[") ? header.slice(1, header.indexOf("]")) : header.replace(/:\d+$/, "");
+  return isLoopback(host.toLowerCase()) || host.toLowerCase().endsWith(".localhost");
+}

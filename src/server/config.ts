@@ -1,0 +1,212 @@
+// The server's options, from (highest precedence first) explicit options or CLI flags, the
+// environment (ISLET_PORT, ISLET_HOST, ISLET_API_KEYS, ISLET_CONFIG, ISLET_ALLOW_UNAUTHENTICATED)
+// and a JSON config file. Everything is validated up front so a bad setting stops the server
+// with a message naming it instead of failing on the first request.
+
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { hostname } from "node:os";
+import type { Limits, WorkerLoaderOptions } from "../index.ts";
+import { DEFAULT_LIMITS } from "../index.ts";
+import { ServerConfigError } from "./errors.ts";
+
+export interface ApiKeyConfig {
+  /** A name for the key in logs and metrics; the key itself is never logged. */
+  id: string;
+  key: string;
+  /** Ceilings for this key's workers, below the server's `limits`. */
+  limits?: Limits;
+  /** Calls this key may have in flight at once; more get 429. */
+  maxConcurrency?: number;
+}
+
+export interface ServerOptions {
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Keys accepted in `Authorization: Bearer <key>` (or `X-Api-Key`). None: no authentication, loopback only. */
+  apiKeys?: ApiKeyConfig[];
+  /** Serve without API keys on a non-loopback host. Off by default: the server refuses to start. */
+  allowUnauthenticated?: boolean;
+  /** Ceilings for every worker; keys and requests can only lower them. */
+  limits?: Limits;
+  /** Calls one key may have in flight (default 16). */
+  maxConcurrencyPerKey?: number;
+  /** Calls the whole server has in flight before it sheds load with 429 (default 64). */
+  maxInFlight?: number;
+  /** Largest request body and WebSocket message, in bytes (default 1 MiB). */
+  maxRequestBytes?: number;
+  /** How long shutdown waits for in-flight calls (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** Options for the server's WorkerLoader (its `limits` come from `limits` above). */
+  loader?: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
+  /** Outbound fetches of workers: private and loopback addresses are refused unless allowPrivate. */
+  outbound?: { allowPrivate?: boolean };
+  /** The code-mode section, handed to islet/codemode to build the server's tool sources. */
+  codemode?: unknown;
+  /** This node's name, sent as X-Islet-Node on every answer (default: ISLET_NODE_ID, else the host name). */
+  nodeId?: string;
+  /** One JSON object per request; default: a line on stdout. `false` silences it. */
+  log?: ((entry: Record<string, unknown>) => void) | false;
+}
+
+export interface ResolvedServerOptions {
+  port: number;
+  host: string;
+  apiKeys: ApiKeyConfig[];
+  allowUnauthenticated: boolean;
+  limits: Required<Limits>;
+  maxConcurrencyPerKey: number;
+  maxInFlight: number;
+  maxRequestBytes: number;
+  shutdownTimeoutMs: number;
+  loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
+  outbound: { allowPrivate: boolean };
+  codemode: unknown;
+  nodeId: string;
+  log: (entry: Record<string, unknown>) => void;
+}
+
+const LIMIT_KEYS = ["cpuMs", "memoryMb", "wallMs", "subRequests"] as const;
+
+/** Reads ISLET_CONFIG or `path`: a JSON object with the keys of ServerOptions. */
+export function readConfigFile(path: string): ServerOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ServerConfigError(code === "ENOENT" ? `no such file ${path}` : `cannot read ${path}: ${(error as Error).message}`, "config");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ServerConfigError(`${path} is not valid JSON: ${(error as Error).message}`, "config");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new ServerConfigError(`${path} must hold a JSON object`, "config");
+  return parsed as ServerOptions;
+}
+
+/** ISLET_API_KEYS: comma-separated `id:key` pairs, or bare keys (named key1, key2, …). */
+export function parseApiKeysEnv(value: string): ApiKeyConfig[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "")
+    .map((item, index) => {
+      const colon = item.indexOf(":");
+      return colon > 0 ? { id: item.slice(0, colon), key: item.slice(colon + 1) } : { id: `key${index + 1}`, key: item };
+    });
+}
+
+/** Merges explicit options over the environment over the config file, and validates the result. */
+export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessEnv = {}): ResolvedServerOptions {
+  const configPath = env.ISLET_CONFIG;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const fromEnv: ServerOptions = {};
+  if (env.ISLET_PORT !== undefined && env.ISLET_PORT !== "") fromEnv.port = parsePort(env.ISLET_PORT, "ISLET_PORT");
+  if (env.ISLET_HOST) fromEnv.host = env.ISLET_HOST;
+  if (env.ISLET_API_KEYS) fromEnv.apiKeys = parseApiKeysEnv(env.ISLET_API_KEYS);
+  if (env.ISLET_ALLOW_UNAUTHENTICATED === "1" || env.ISLET_ALLOW_UNAUTHENTICATED === "true") fromEnv.allowUnauthenticated = true;
+  if (env.ISLET_NODE_ID) fromEnv.nodeId = env.ISLET_NODE_ID;
+  const merged: ServerOptions = { ...file, ...fromEnv, ...stripUndefined(options) };
+  return validate(merged);
+}
+
+function stripUndefined(options: ServerOptions): ServerOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServerOptions;
+}
+
+export function parsePort(value: string | number, setting: string): number {
+  const port = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerConfigError(`must be a port number from 0 to 65535, got ${JSON.stringify(value)}`, setting);
+  return port;
+}
+
+function positiveInteger(value: unknown, fallback: number, setting: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new ServerConfigError(`must be a positive integer, got ${JSON.stringify(value)}`, setting);
+  return value;
+}
+
+function limitsFrom(value: unknown, setting: string): Limits {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ServerConfigError("must be an object like {\"cpuMs\": 1000}", setting);
+  const out: Limits = {};
+  for (const [key, limit] of Object.entries(value)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(key)) throw new ServerConfigError(`unknown limit (known: ${LIMIT_KEYS.join(", ")})`, `${setting}.${key}`);
+    if (typeof limit !== "number" || !(limit > 0) || !Number.isFinite(limit)) throw new ServerConfigError("must be a positive number", `${setting}.${key}`);
+    out[key as keyof Limits] = limit;
+  }
+  if (out.memoryMb !== undefined && out.memoryMb < 8) throw new ServerConfigError("must be at least 8", `${setting}.memoryMb`);
+  return out;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
+}
+
+function nodeIdFrom(value: unknown): string {
+  if (value === undefined) return hostname().slice(0, 128);
+  if (typeof value !== "string" || !/^[\w.:-]{1,128}$/.test(value)) throw new ServerConfigError(`must be 1-128 letters, digits or . _ : - (it is sent as a header), got ${JSON.stringify(value)}`, "nodeId");
+  return value;
+}
+
+function validate(options: ServerOptions): ResolvedServerOptions {
+  const port = options.port === undefined ? 8787 : parsePort(options.port, "port");
+  const host = options.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "") throw new ServerConfigError("must be a host name or address", "host");
+  const limits = { ...DEFAULT_LIMITS, ...limitsFrom(options.limits, "limits") };
+  if (options.apiKeys !== undefined && !Array.isArray(options.apiKeys)) throw new ServerConfigError("must be an array of {id, key}", "apiKeys");
+  const ids = new Set<string>();
+  const apiKeys = (options.apiKeys ?? []).map((entry, index) => {
+    const where = `apiKeys[${index}]`;
+    if (entry === null || typeof entry !== "object") throw new ServerConfigError("must be an object {id, key}", where);
+    if (typeof entry.key !== "string" || entry.key.length < 8) throw new ServerConfigError("must be a string of at least 8 characters", `${where}.key`);
+    const id = entry.id ?? `key${index + 1}`;
+    if (typeof id !== "string" || !/^[\w.-]{1,64}$/.test(id)) throw new ServerConfigError("must be 1-64 letters, digits, '_', '.' or '-'", `${where}.id`);
+    if (ids.has(id)) throw new ServerConfigError(`the id "${id}" is used twice`, `${where}.id`);
+    ids.add(id);
+    return {
+      id,
+      key: entry.key,
+      limits: limitsFrom(entry.limits, `${where}.limits`),
+      maxConcurrency: entry.maxConcurrency === undefined ? undefined : positiveInteger(entry.maxConcurrency, 1, `${where}.maxConcurrency`),
+    };
+  });
+  const allowUnauthenticated = options.allowUnauthenticated === true;
+  if (apiKeys.length === 0 && !allowUnauthenticated && !isLoopback(host)) {
+    throw new ServerConfigError(
+      `refusing to serve ${host} without API keys: anyone who can reach it could run code on this machine. ` +
+        "Set ISLET_API_KEYS (or --api-key, or apiKeys in the config file), bind to 127.0.0.1, or pass --allow-unauthenticated if something in front of islet authenticates.",
+      "apiKeys",
+    );
+  }
+  const loader = options.loader ?? {};
+  if (loader === null || typeof loader !== "object") throw new ServerConfigError("must be an object", "loader");
+  const log = options.log === false ? () => {} : (options.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + "\n")));
+  if (typeof log !== "function") throw new ServerConfigError("must be a function or false", "log");
+  return {
+    port,
+    host,
+    apiKeys,
+    allowUnauthenticated,
+    limits,
+    maxConcurrencyPerKey: positiveInteger(options.maxConcurrencyPerKey, 16, "maxConcurrencyPerKey"),
+    maxInFlight: positiveInteger(options.maxInFlight, 64, "maxInFlight"),
+    maxRequestBytes: positiveInteger(options.maxRequestBytes, 1024 * 1024, "maxRequestBytes"),
+    shutdownTimeoutMs: positiveInteger(options.shutdownTimeoutMs, 30_000, "shutdownTimeoutMs"),
+    loader: {
+      maxWorkers: loader.maxWorkers === undefined ? undefined : positiveInteger(loader.maxWorkers, 500, "loader.maxWorkers"),
+      idleTimeoutMs: loader.idleTimeoutMs === undefined ? undefined : positiveInteger(loader.idleTimeoutMs, 300_000, "loader.idleTimeoutMs"),
+      warmPool: loader.warmPool === undefined || loader.warmPool === 0 ? 0 : positiveInteger(loader.warmPool, 0, "loader.warmPool"),
+    },
+    outbound: { allowPrivate: options.outbound?.allowPrivate === true },
+    codemode: options.codemode,
+    nodeId: nodeIdFrom(options.nodeId),
+    log,
+  };
+}

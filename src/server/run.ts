@@ -1,0 +1,177 @@
+// POST /v1/run: one call into a worker described in the request body. The worker's own failures
+// (exceptions, limits, bad modules) are part of a successful answer: 200 with `error`, so a client
+// tells "the service refused" (4xx/5xx) from "the code failed" (200 + error) by status alone.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { TailEvent, WorkerLoader } from "../index.ts";
+import type { Caller } from "./auth.ts";
+import type { EgressOptions } from "./egress.ts";
+import { RequestError } from "./errors.ts";
+import { toJson } from "./json-value.ts";
+import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
+
+/** Routes each trace event to the request whose call produced it (tails fire inside its async context). */
+export const invocationTail = new AsyncLocalStorage<(event: TailEvent) => void>();
+
+const RUN_FIELDS = new Set([
+  "id",
+  "modules",
+  "mainModule",
+  "code",
+  "compatibilityDate",
+  "compatibilityFlags",
+  "entrypoint",
+  "method",
+  "args",
+  "props",
+  "request",
+  "limits",
+  "env",
+  "allowHosts",
+]);
+
+export interface RunContext {
+  loader: WorkerLoader;
+  caller: Caller;
+  egress: EgressOptions;
+}
+
+export interface RunAnswer {
+  result?: unknown;
+  response?: { status: number; headers: Record<string, string>; body: string; bodyEncoding?: "base64" };
+  error?: { name: string; message: string; module?: string; limit?: string };
+  logs: { level: string; message: unknown[]; timestamp: number }[];
+  outcome: string;
+  cpuMs: number;
+  wallMs: number;
+}
+
+const WORKER_ID = /^[\w.:-]{1,128}$/;
+
+/** The worker id for warm reuse: the body's `id`, else the X-Islet-Worker-Id header (what a load balancer hashes on). */
+export function workerIdFrom(body: Record<string, unknown>, header: string | undefined): string | undefined {
+  const fromBody = optionalString(body, "id");
+  if (fromBody !== undefined && header !== undefined && header !== fromBody) throw invalid("id", `differs from the X-Islet-Worker-Id header ("${header}")`);
+  const id = fromBody ?? header;
+  if (id !== undefined && !WORKER_ID.test(id)) throw invalid("id", "must be 1-128 letters, digits or . _ : -");
+  return id;
+}
+
+function jsonData(value: unknown, field: string): void {
+  // Bodies come from JSON.parse, so only depth needs bounding; env is copied into the sandbox as is.
+  const walk = (item: unknown, depth: number) => {
+    if (depth > 64) throw invalid(field, "is nested too deeply (more than 64 levels)");
+    if (item !== null && typeof item === "object") for (const child of Object.values(item)) walk(child, depth + 1);
+  };
+  walk(value, 0);
+}
+
+function parseRequest(value: unknown): Request {
+  if (!isPlainObject(value)) throw invalid("request", `must be an object {url, method?, headers?, body?}, got ${describe(value)}`);
+  for (const key of Object.keys(value)) if (!["url", "method", "headers", "body"].includes(key)) throw invalid(`request.${key}`, "unknown field (known: url, method, headers, body)");
+  const url = optionalString(value, "url", "request.url");
+  if (url === undefined) throw invalid("request.url", 'missing: an absolute URL like "https://example.com/path"');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid("request.url", `is not an absolute URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw invalid("request.url", "must be http: or https:");
+  const method = (optionalString(value, "method", "request.method") ?? "GET").toUpperCase();
+  const headers = value.headers ?? {};
+  if (!isPlainObject(headers)) throw invalid("request.headers", `must be an object of header names to strings, got ${describe(headers)}`);
+  for (const [name, header] of Object.entries(headers)) if (typeof header !== "string") throw invalid(`request.headers["${name}"]`, `must be a string, got ${describe(header)}`);
+  const body = optionalString(value, "body", "request.body");
+  if (body !== undefined && (method === "GET" || method === "HEAD")) throw invalid("request.body", `a ${method} request cannot have a body`);
+  try {
+    return new Request(parsed, { method, headers: headers as Record<string, string>, body });
+  } catch (error) {
+    throw invalid("request", (error as Error).message);
+  }
+}
+
+async function responseJson(response: Response): Promise<NonNullable<RunAnswer["response"]>> {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const headers = Object.fromEntries(response.headers);
+  try {
+    return { status: response.status, headers, body: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return { status: response.status, headers, body: Buffer.from(bytes).toString("base64"), bodyEncoding: "base64" };
+  }
+}
+
+export function errorJson(error: unknown): NonNullable<RunAnswer["error"]> {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error) };
+  const out: NonNullable<RunAnswer["error"]> = { name: error.name, message: error.message };
+  const extra = error as { module?: unknown; limit?: unknown };
+  if (typeof extra.module === "string") out.module = extra.module;
+  if (typeof extra.limit === "string") out.limit = extra.limit;
+  return out;
+}
+
+export async function runWorker(raw: unknown, context: RunContext, workerIdHeader?: string): Promise<RunAnswer> {
+  if (!isPlainObject(raw)) throw new RequestError(400, `The body must be a JSON object, got ${describe(raw)}.`);
+  for (const key of Object.keys(raw)) if (!RUN_FIELDS.has(key)) throw invalid(key, `unknown field (known: ${[...RUN_FIELDS].join(", ")})`);
+  const id = workerIdFrom(raw, workerIdHeader);
+  const entrypoint = optionalString(raw, "entrypoint");
+  const method = optionalString(raw, "method");
+  if (method !== undefined && (method === "fetch" || method === "" || method === "constructor")) throw invalid("method", `"${method}" cannot be called as an RPC method; use "request" to call fetch`);
+  const args = raw.args ?? [];
+  if (!Array.isArray(args)) throw invalid("args", `must be an array of arguments, got ${describe(args)}`);
+  jsonData(args, "args");
+  const env = raw.env ?? {};
+  if (!isPlainObject(env)) throw invalid("env", `must be an object of plain data, got ${describe(env)}`);
+  jsonData(env, "env");
+  jsonData(raw.props, "props");
+  const request = raw.request === undefined || raw.request === null ? undefined : parseRequest(raw.request);
+  if (request !== undefined && method !== undefined) throw invalid("method", 'give either "method" (an RPC call) or "request" (a call to fetch), not both');
+  const code = toWorkerCode(raw, context.caller, context.egress, env);
+  const ceilings = code.limits as Required<NonNullable<typeof code.limits>>;
+  const callLimits = { cpuMs: ceilings.cpuMs, wallMs: ceilings.wallMs, subRequests: ceilings.subRequests };
+
+  const { loader } = context;
+  const stub = id === undefined ? loader.load(code) : loader.get(`run:${context.caller.keyId}:${id}`, () => code);
+  let event: TailEvent | undefined;
+  let tailArrived!: () => void;
+  const tail = new Promise<void>((resolve) => (tailArrived = resolve));
+  const answer: RunAnswer = { logs: [], outcome: "ok", cpuMs: 0, wallMs: 0 };
+  let failed = false;
+  await invocationTail.run(
+    (e) => {
+      event = e;
+      tailArrived();
+    },
+    async () => {
+      try {
+        const target = stub.getEntrypoint(entrypoint, { props: raw.props, limits: callLimits });
+        if (request !== undefined) answer.response = await responseJson(await target.fetch(request));
+        else answer.result = toJson(await target[method ?? "run"](...args));
+      } catch (error) {
+        failed = true;
+        answer.error = errorJson(error);
+      }
+    },
+  );
+  // A call that returned with ctx.waitUntil work still running reports (logs, time) when that ends.
+  if (event === undefined && !failed) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, callLimits.wallMs + 1000)))]);
+    clearTimeout(timer);
+  }
+  if (id === undefined) stub.dispose();
+  const finished = event as TailEvent | undefined;
+  if (finished !== undefined) {
+    answer.logs = finished.logs.map((log) => ({ level: log.level, message: toJson(log.message) as unknown[], timestamp: log.timestamp }));
+    answer.outcome = finished.outcome;
+    answer.cpuMs = round(finished.cpuTime);
+    answer.wallMs = round(finished.wallTime);
+  } else if (failed) {
+    answer.outcome = "exception";
+  }
+  return answer;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startIslet } from "./process.ts";
+
+const KEY = "cli-serve-key-0123";
+
+async function run(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url + "/v1/run", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+test("islet serve prints its URL, serves /v1/run with JSON request logs, and on SIGTERM finishes the call in flight", async () => {
+  const islet = startIslet(["serve", "--port", "0", "--api-key", KEY]);
+  try {
+    const [, url] = await islet.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(1 API key\)/);
+    assert.equal((await run(url, { code: `export default { run() { return 1; } }` })).status, 401);
+    const quick = await run(url, { code: `export default { run() { return "hi"; } }` }, { authorization: `Bearer ${KEY}` });
+    assert.equal(quick.json.result, "hi");
+    const slow = run(url, { code: `export default { async run() { await scheduler.wait(400); return "finished"; } }` }, { authorization: `Bearer ${KEY}` });
+    for (let i = 0; i < 100; i++) {
+      const metrics = await (await fetch(url + "/metrics", { headers: { authorization: `Bearer ${KEY}` } })).text();
+      if (/^islet_in_flight_calls 1$/m.test(metrics)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    islet.child.kill("SIGTERM");
+    await islet.waitFor(/SIGTERM: finishing 1 call in flight/);
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.result, "finished");
+    assert.equal(await islet.exited, 0);
+    assert.match(islet.stderr(), /islet serve: stopped/);
+    const lines = islet.stdout().trim().split("\n").map((line) => JSON.parse(line));
+    const runs = lines.filter((line) => line.path === "/v1/run");
+    assert.deepEqual(runs.map((line) => [line.method, line.status, line.key]), [["POST", 401, null], ["POST", 200, "cli1"], ["POST", 200, "cli1"]]);
+    assert.ok(!islet.stdout().includes(KEY));
+  } finally {
+    await islet.stop();
+  }
+});
+
+test("islet serve explains a port in use, a public host without keys, and bad flags", async () => {
+  const first = startIslet(["serve", "--port", "0", "--quiet"]);
+  try {
+    const [, port] = await first.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const second = startIslet(["serve", "--port", port]);
+    assert.equal(await second.exited, 1);
+    assert.match(second.stderr(), new RegExp(`islet: port: port ${port} on 127\\.0\\.0\\.1 is already in use.*--port ${Number(port) + 1}, or --port 0`));
+  } finally {
+    await first.stop();
+  }
+  const open = startIslet(["serve", "--host", "0.0.0.0", "--port", "0"]);
+  assert.equal(await open.exited, 1);
+  assert.match(open.stderr(), /refusing to serve 0\.0\.0\.0 without API keys.*ISLET_API_KEYS/);
+  const badPort = startIslet(["serve", "--port", "http"]);
+  assert.equal(await badPort.exited, 1);
+  assert.match(badPort.stderr(), /--port must be a port number from 0 to 65535/);
+});
+
+test("islet serve reads ISLET_PORT/ISLET_API_KEYS from the environment", async () => {
+  const islet = startIslet(["serve", "--quiet"], { ISLET_PORT: "0", ISLET_API_KEYS: `env-team:${KEY}` });
+  try {
+    const [, url] = await islet.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(1 API key\)/);
+    const answer = await run(url, { code: `export default { run() { return 2; } }` }, { "x-api-key": KEY });
+    assert.equal(answer.json.result, 2);
+  } finally {
+    await islet.stop();
+  }
+});

@@ -1,0 +1,101 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { testServer, type TestServer } from "./helpers.ts";
+
+const KEY = "codemode-key-01234";
+const TOKEN = "upstream-token-98765";
+
+describe("code mode on the server: POST /v1/codemode/execute and /mcp over the config's tool sources", () => {
+  let api: Server;
+  let server: TestServer;
+  before(async () => {
+    // An API on loopback that echoes whether it got the credential (which the sandbox must never see).
+    api = createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      const id = Number(req.url?.split("/").pop());
+      res.end(JSON.stringify({ id, name: `item ${id}`, authorized: req.headers.authorization === `Bearer ${TOKEN}` }));
+    });
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    const dir = mkdtempSync(join(tmpdir(), "islet-codemode-"));
+    writeFileSync(
+      join(dir, "api.json"),
+      JSON.stringify({
+        openapi: "3.1.0",
+        info: { title: "Items", version: "1" },
+        paths: {
+          "/items/{id}": {
+            get: { operationId: "getItem", parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }], responses: { "200": { description: "ok" } } },
+          },
+        },
+      }),
+    );
+    const config = join(dir, "islet.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        apiKeys: [{ id: "cm", key: KEY }],
+        codemode: {
+          openapi: { items: { spec: "api.json", baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, auth: { header: "Authorization", value: "Bearer ${ITEMS_TOKEN}" } } },
+        },
+      }),
+    );
+    server = await testServer({}, { ISLET_CONFIG: config, ITEMS_TOKEN: TOKEN });
+  });
+  after(async () => {
+    await server?.close();
+    api.close();
+  });
+
+  test("execute runs code over the tools and returns result and logs; the credential stays on the host", async () => {
+    const { status, json } = await server.post(
+      "/v1/codemode/execute",
+      { code: `async () => { const item = await items.getItem({ id: 7 }); console.log("got", item.name); return { ...item, token: typeof ITEMS_TOKEN }; }` },
+      { authorization: `Bearer ${KEY}` },
+    );
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(json.result, { id: 7, name: "item 7", authorized: true, token: "undefined" });
+    assert.ok(json.logs.some((line: string) => line.includes("got item 7")), JSON.stringify(json.logs));
+    assert.ok(!JSON.stringify(json).includes(TOKEN));
+    const failed = await server.post("/v1/codemode/execute", { code: `async () => { throw new RangeError("nope"); }` }, { authorization: `Bearer ${KEY}` });
+    assert.match(failed.json.error, /RangeError: nope/);
+    const bad = await server.post("/v1/codemode/execute", { code: 5 }, { authorization: `Bearer ${KEY}` });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error.message, /^code: must be a non-empty string/);
+    assert.equal((await server.post("/v1/codemode/execute", { code: "async () => 1" })).status, 401);
+  });
+
+  test("/mcp is the two-tool MCP server over streamable HTTP, behind the API key", async () => {
+    const client = new Client({ name: "test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url + "/mcp"), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } }));
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ["execute", "search"]);
+      const result = (await client.callTool({ name: "execute", arguments: { code: "async () => (await items.getItem({ id: 3 })).name" } })) as { content: { text: string }[] };
+      assert.equal(result.content[0].text, "item 3");
+    } finally {
+      await client.close();
+    }
+    const anonymous = await fetch(server.url + "/mcp", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(anonymous.status, 401);
+  });
+});
+
+test("without a codemode section both endpoints answer 501 and say what to configure", async () => {
+  const server = await testServer();
+  try {
+    const execute = await server.post("/v1/codemode/execute", { code: "async () => 1" });
+    assert.equal(execute.status, 501);
+    assert.match(execute.json.error.message, /add a "codemode" section/);
+    const mcp = await server.post("/mcp", {});
+    assert.equal(mcp.status, 501);
+  } finally {
+    await server.close();
+  }
+});
