@@ -15,6 +15,9 @@ import { redactText, redactValue, type IsletMcpConfig } from "./config.ts";
 import { fromMcpServer } from "./mcp-source.ts";
 import type { ApprovalHandler } from "./executor/approvals.ts";
 import { codeModeBackend, openApiProvider, type CodeModeBackend, type ExecuteOutcome } from "./mcp-backend.ts";
+
+export type { ExecuteOutcome } from "./mcp-backend.ts";
+export type { SearchOutcome } from "./search.ts";
 import type { ToolProvider } from "./provider.ts";
 import { jsonReplacer, runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
 
@@ -40,9 +43,10 @@ const SEARCH_DESCRIPTION = `Find the functions \`execute\` can call. \`code\` is
 - namespaces: { name: string; description?: string; tools: number }[]
 - tools: { path: string; namespace: string; name: string; originalName: string; description: string; signature: string; declaration: string }[]
   (path is how execute calls it, "namespace.name"; declaration is the signature plus every type it uses, in TypeScript)
+- declarations(tools): the declarations of several tools, each type written once
 Return only what you need: first candidates, e.g.
 async () => tools.filter(t => /issue/i.test(t.path + " " + t.description)).map(t => t.path + ": " + t.description)
-then the declarations of the ones you will call.`;
+then declarations(tools.filter(...)) of the ones you will call.`;
 
 const EXECUTE_PREAMBLE = `Run code that calls the APIs. \`code\` is an async arrow function run in a fresh sandbox where each namespace below is a global object of async functions, e.g.
 async () => { const r = await ns.fn({ ... }); return r.items.filter(i => i.open).map(i => i.id); }

@@ -98,31 +98,35 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
   };
 }
 
-// Runs in the sandbox: makes `namespaces`, `tools` and `types` globals, and gives every tool a lazy
-// `declaration`: `declare namespace ns { …every type it needs, transitively… }` plus its signature.
+// Runs in the sandbox: makes `namespaces`, `tools` and `types` globals, gives every tool a lazy
+// `declaration` (`declare namespace ns { …every type it needs, transitively… }` plus its signature),
+// and `declarations(list)`: several tools' declarations with each type they need written once.
 const RUNNER = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 import catalog from "./catalog.json";
 import code from "./${CODE_MODULE}";
 const byName = new Map(catalog.types.map((t) => [t.namespace + "." + t.name, t]));
-function declaration(tool) {
-  const needed = [];
-  const seen = new Set();
-  const visit = (name) => {
-    const type = byName.get(tool.namespace + "." + name);
-    if (type === undefined || seen.has(name)) return;
-    seen.add(name);
-    needed.push(type);
-    type.types.forEach(visit);
+function declarationOf(list) {
+  const needed = new Map();
+  const visit = (namespace, name) => {
+    const type = byName.get(namespace + "." + name);
+    if (type === undefined || needed.has(namespace + "." + name)) return;
+    needed.set(namespace + "." + name, type);
+    type.types.forEach((next) => visit(namespace, next));
   };
-  tool.types.forEach(visit);
-  const block = needed.length === 0 ? "" : "declare namespace " + tool.namespace + " {\\n" + needed.map((t) => t.declaration.replace(/^/gm, "  ")).join("\\n") + "\\n}\\n";
-  return block + "// " + tool.path + "\\n" + tool.signature;
+  for (const tool of list) tool.types.forEach((name) => visit(tool.namespace, name));
+  let text = "";
+  for (const namespace of new Set(list.map((tool) => tool.namespace))) {
+    const block = [...needed.values()].filter((t) => t.namespace === namespace);
+    if (block.length > 0) text += "declare namespace " + namespace + " {\\n" + block.map((t) => t.declaration.replace(/^/gm, " ")).join("\\n") + "\\n}\\n";
+  }
+  return text + list.map((tool) => "// " + tool.path + "\\n" + tool.signature).join("\\n");
 }
 for (const tool of catalog.tools) {
   let cached;
-  Object.defineProperty(tool, "declaration", { get: () => (cached ??= declaration(tool)), enumerable: true });
+  Object.defineProperty(tool, "declaration", { get: () => (cached ??= declarationOf([tool])), enumerable: true });
 }
+globalThis.declarations = (list) => declarationOf((Array.isArray(list) ? list : [list]).filter((tool) => tool && Array.isArray(tool.types)));
 globalThis.namespaces = catalog.namespaces;
 globalThis.tools = catalog.tools;
 globalThis.types = catalog.types;

@@ -20,20 +20,16 @@ interface McpModule {
   openIsletMcp(config: unknown, options?: { log?: (line: string) => void }): Promise<McpInstance>;
   createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request) => Promise<Response>;
 }
-type Outcome = { result?: unknown; error?: string; logs?: unknown[] };
+/** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {
-  callTool(name: string, args: unknown): Promise<{ content: { type: string; text?: string }[]; isError?: boolean }>;
-  /** The structured outcome of the execute tool, when IsletMcp offers it. */
-  execute?(code: string): Promise<Outcome>;
+  /** The `execute` tool's outcome as data, secrets already scrubbed (the MCP tool renders the same outcome as text). */
+  execute(code: string): Promise<{ result: unknown; error?: string; logs?: string[] }>;
   close(): Promise<void>;
 }
 
 export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, baseDir = process.cwd()): Promise<CodeModeService | undefined> {
   if (section === undefined || section === null) return undefined;
-  let configModule: {
-    parseConfig(value: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string }): { secrets: string[] };
-    redactValue<T>(value: T, secrets: readonly string[]): T;
-  };
+  let configModule: { parseConfig(value: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string }): { secrets: string[] } };
   let mcpModule: McpModule;
   try {
     configModule = await import(sibling("config"));
@@ -54,19 +50,11 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
     throw new ServerConfigError(`cannot start the tool sources: ${(error as Error).message}`, "codemode");
   }
   const handler = mcpModule.createMcpHttpHandler(mcp);
-  // IsletMcp keeps its executor private; its backend gives the structured outcome the HTTP API
-  // returns (the MCP tool renders the same outcome as text).
-  const backend = (mcp as unknown as { backend?: { execute?(code: string): Promise<Outcome> } }).backend;
-  const structured = typeof mcp.execute === "function" ? mcp.execute.bind(mcp) : typeof backend?.execute === "function" ? backend.execute.bind(backend) : undefined;
   return {
     async execute(code) {
-      if (structured !== undefined) {
-        const outcome = configModule.redactValue(await structured(code), config.secrets);
-        return { ...outcome, result: toJson(outcome.result) };
-      }
-      const outcome = await mcp.callTool("execute", { code });
-      const text = outcome.content.map((part) => part.text ?? "").join("\n");
-      return outcome.isError ? { error: text } : { result: text };
+      // openIsletMcp got the config's secrets, so the outcome comes back scrubbed of them.
+      const outcome = await mcp.execute(code);
+      return { ...outcome, result: toJson(outcome.result) };
     },
     mcp: handler,
     close: () => mcp.close(),

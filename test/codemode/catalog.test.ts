@@ -38,7 +38,7 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       inputType: "{ id: number }",
       outputType: "unknown",
       needsApproval: true,
-      signature: "/**\n * Closes an issue\n * @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError.\n */\nclose(input: { id: number }): Promise<unknown>;",
+      signature: "/** Closes an issue @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */\nclose(input: { id: number }): Promise<unknown>;",
       types: [],
     },
   ]);

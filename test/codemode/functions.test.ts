@@ -25,20 +25,16 @@ test("zod schemas become JSON Schema for the types", () => {
   const api = generateApi([weather]);
   assert.equal(
     api.text,
-    `declare namespace weather {
-  interface ForecastInput {
-    /** City name */
-    city: string;
-    days?: number;
-    unit?: "C" | "F";
-  }
-}
-/** Weather data */
+    `/** Weather data */
 declare const weather: {
-  /** Forecast for a city */
-  forecast(input: weather.ForecastInput): Promise<{ city: string; temperatures: number[] }>;
-  /** Weather stations */
-  stations(input?: { near?: string }): Promise<unknown>;
+ /** Forecast for a city */
+ forecast(input: {
+  /** City name */ city: string;
+  /** @default 3 @minimum 1 @maximum 7 */ days?: number;
+  unit?: "C" | "F";
+ }): Promise<{ city: string; temperatures: number[] }>;
+ /** Weather stations */
+ stations(input?: { near?: string }): Promise<unknown>;
 };
 `,
   );

@@ -58,9 +58,12 @@ test("the example config starts and the README's search and execute snippets wor
     const { search, execute } = readmeSnippets();
     const found = await mcp.callTool("search", { code: search });
     const text = (found.content[0] as { text: string }).text;
-    assert.match(text, /issues_list_for_repo\(input: github\.IssuesListForRepoInput\): Promise<github\.Issue\[\]>;/);
+    assert.match(text, /issues_list_for_repo\(input: github\.OwnerRepo\d* & \{\n[^]*?\}\): Promise<github\.Issue\[\]>;/);
     const declaration = await mcp.callTool("search", { code: "async () => tools.find(t => t.path === 'github.issues_list_for_repo').declaration" });
-    assert.match((declaration.content[0] as { text: string }).text, /^declare namespace github \{\n {2}interface IssuesListForRepoInput \{/);
+    const declared = (declaration.content[0] as { text: string }).text;
+    assert.match(declared, /^declare namespace github \{\n/);
+    assert.match(declared, /\n +interface OwnerRepo\d* extends Owner \{/);
+    assert.match(declared, /\n +interface Owner \{/);
 
     // The files server's root is the temp folder; the snippet searches ".", relative to the server's cwd.
     const result = await mcp.callTool("execute", { code: execute.replace('path: "."', `path: ${JSON.stringify(dir.path)}`) });

@@ -109,7 +109,7 @@ test("search runs code against the catalog and returns TypeScript declarations",
   assert.equal(paths.isError, false);
   assert.ok(JSON.parse(paths.text).includes("memory.create_relations"));
   const declaration = await call("search", "async () => tools.find(t => t.path === 'api.getItem').declaration");
-  assert.match(declaration.text, /declare namespace api \{\n {2}interface Item \{/);
+  assert.match(declaration.text, /declare namespace api \{\n +interface Item \{/);
   assert.match(declaration.text, /getItem\(input: \{ id: number \}\): Promise<api\.Item>;/);
   const dashed = await call("search", "async () => tools.filter(t => t.originalName.includes('-')).map(t => [t.originalName, t.path]).slice(0, 2)");
   assert.deepEqual(JSON.parse(dashed.text), [["get-annotated-message", "everything.get_annotated_message"], ["get-env", "everything.get_env"]]);

@@ -41,7 +41,7 @@ test("a tool's declaration carries every type it uses, transitively, once, recur
         "/trees/{id}": {
           get: {
             operationId: "getTree",
-            summary: "Gets a tree",
+            summary: "Gets a tree with all its nodes",
             parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
             responses: { "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/Tree" } } } } },
           },
@@ -65,7 +65,31 @@ test("a tool's declaration carries every type it uses, transitively, once, recur
   for (const name of ["Tree", "TreeNode", "Owner"]) assert.equal(text.match(new RegExp(`\\b(interface|type) ${name}\\b`, "g"))?.length, 1, `${name} once in:\n${text}`);
   assert.ok(!text.includes("Unused"));
   assert.match(text, /^declare namespace trees \{\n/);
-  assert.match(text, /\}\n\/\/ trees\.getTree\n\/\*\* Gets a tree \*\/\ngetTree\(input: \{ id: string \}\): Promise<trees\.Tree>;$/);
+  assert.match(text, /\}\n\/\/ trees\.getTree\n\/\*\* Gets a tree with all its nodes \*\/\ngetTree\(input: \{ id: string \}\): Promise<trees\.Tree>;$/);
+});
+
+test("declarations(list) gives several tools' declarations with each type they need once", async () => {
+  const item = { type: "object", description: "An item", properties: { id: { type: "number" }, tags: { type: "array", items: { $ref: "#/$defs/Tag" } } }, required: ["id"] };
+  const shop = fromFunctions(
+    "shop",
+    {
+      get: { description: "One item by id", inputSchema: { type: "object", properties: { id: { type: "number" } }, required: ["id"] }, outputSchema: { $ref: "#/$defs/Item" }, execute: () => null },
+      list: { description: "Every item", outputSchema: { type: "array", items: { $ref: "#/$defs/Item" } }, execute: () => [] },
+      ping: { description: "Answers pong", execute: () => "pong" },
+    },
+    {},
+  );
+  for (const tool of shop.tools) if (tool.outputSchema !== undefined) (tool.outputSchema as { $defs?: object }).$defs = { Item: item, Tag: { enum: ["new", "sale"] } };
+  const catalog = searchCatalog(buildCatalog([shop]));
+  const { result, error } = await runSearch(loader, catalog, "async () => declarations(tools.filter(t => t.name !== 'ping'))");
+  assert.equal(error, undefined);
+  const text = result as string;
+  assert.equal(text.match(/interface Item\b/g)?.length, 1, text);
+  assert.equal(text.match(/type Tag\b/g)?.length, 1, text);
+  assert.match(text, /^declare namespace shop \{\n \/\*\* An item \*\/\n interface Item \{ id: number; tags\?: Tag\[\] \}\n type Tag = "new" \| "sale";\n\}\n\/\/ shop\.get\n/);
+  assert.match(text, /\n\/\/ shop\.list\n\/\*\* Every item \*\/\nlist\(input\?: unknown\): Promise<shop\.Item\[\]>;$/);
+  // One tool, or one without types, works as well.
+  assert.equal((await runSearch(loader, catalog, "async () => declarations(tools.find(t => t.name === 'ping'))")).result, "// shop.ping\n/** Answers pong */\nping(input?: unknown): Promise<unknown>;");
 });
 
 test("search code sees plain data only: no tools to call, no host objects, and its logs come back", async () => {

@@ -172,12 +172,11 @@ test("a 3.0 YAML document becomes typed methods with path, query, header and bod
   const source = fromOpenApi(petstoreYaml, { namespace: "pets", baseUrl });
   assert.deepEqual(source.tools.map((t) => t.name), ["request", "listPets", "createPet", "getPet", "delete /pets/{petId}"]);
   const api = generateApi([source]);
-  assert.match(api.text, /\n {2}listPets\(input\?: \{ limit\?: number; tags\?: string\[\] \}\): Promise<pets\.Pet\[\]>;/);
-  assert.match(api.text, /\n {2}createPet\(input: \{ "X-Request-Id"\?: string; body: \{ name: string; tag\?: string \| null \} \}\): Promise<pets\.Pet>;/);
-  assert.match(api.text, /\n {2}getPet\(input: pets\.GetPetInput\): Promise<pets\.Pet>;/);
-  assert.match(api.text, /interface GetPetInput {\n {4}\/\*\* The pet's id \*\/\n {4}petId: string;\n {2}}/);
-  assert.match(api.text, /\/\*\* A pet \*\/\n {2}interface Pet { id: string; name: string; tag\?: string \| null; parent\?: Pet }/);
-  assert.match(api.text, /\n {2}delete_pets_petId\(input: pets\.DeletePetsPetIdInput\): Promise<unknown>;/);
+  assert.match(api.text, /\n listPets\(input\?: \{ limit\?: number; tags\?: string\[\] \}\): Promise<pets\.Pet\[\]>;/);
+  assert.match(api.text, /\n createPet\(input: \{ "X-Request-Id"\?: string; body: \{ name: string; tag\?: string \| null \} \}\): Promise<pets\.Pet>;/);
+  assert.match(api.text, /\n getPet\(input: \{ \/\*\* The pet's id \*\/ petId: string \}\): Promise<pets\.Pet>;/);
+  assert.match(api.text, /\/\*\* A pet \*\/\n interface Pet { id: string; name: string; tag\?: string \| null; parent\?: Pet }/);
+  assert.match(api.text, /\n delete_pets_petId\(input: \{ \/\*\* The pet's id \*\/ petId: string \}\): Promise<unknown>;/);
   assert.equal(await typecheck({ "api.d.ts": api.text, "use.ts": "export const p = pets.getPet({ petId: '1' }).then((p) => p.parent?.name);" }), "");
 });
 
@@ -268,7 +267,7 @@ test("a 3.1 JSON document: type arrays with null, const, sanitised operationIds"
   });
   const api = generateApi([source]);
   assert.match(api.text, /interface Note { text: string \| null; kind\?: "note" }/);
-  assert.match(api.text, /\n {2}notes_put\(input: \{ id: number; body\?: notes\.Note \}\): Promise<notes\.Note>;/);
+  assert.match(api.text, /\n notes_put\(input: \{ id: number; body\?: notes\.Note \}\): Promise<notes\.Note>;/);
   assert.match(api.text, /@needsApproval/);
   const out = await execute(`async () => notes.notes_put({ id: 3, body: { text: null } })`, [source], { onApproval: () => true });
   assert.deepEqual(out.result, { text: null, kind: "note" });

@@ -33,15 +33,36 @@ test("objects: required vs optional, quoted names, additionalProperties, doc com
   assert.equal(ts({ type: "object", properties: { a: { type: "number" } }, required: ["a"], additionalProperties: { type: "number" } }), "interface T { a: number; [key: string]: number }\n");
   assert.equal(
     ts({ type: "object", description: "A user. Ends a comment: */", properties: { name: { type: "string", description: "Full name" }, old: { type: "string", deprecated: true } }, required: ["name"] }),
-    "/** A user. Ends a comment: *\\/ */\ninterface T {\n  /** Full name */\n  name: string;\n  /** @deprecated */\n  old?: string;\n}\n",
+    "/** A user. Ends a comment: *\\/ */\ninterface T { /** Full name */ name: string; /** @deprecated */ old?: string }\n",
   );
-  assert.equal(ts({ type: "object", properties: { nested: { type: "object", properties: { deep: { type: "string", description: "d" } } } } }), "interface T {\n  nested?: {\n    /** d */\n    deep?: string;\n  };\n}\n");
+  assert.equal(ts({ type: "object", properties: { nested: { type: "object", properties: { deep: { type: "string", description: "d" } } } } }), "interface T { nested?: { /** d */ deep?: string } }\n");
+  // Too wide for one line: one member a line, each with its doc comment in front, nesting indented by one space.
+  const wide = "a fairly long description of the property";
+  assert.equal(
+    ts({ type: "object", properties: { first: { type: "string", description: wide }, second: { type: "object", properties: { inner: { type: "number", description: wide }, other: { type: "number", description: wide } } } } }),
+    `interface T {\n /** ${wide} */ first?: string;\n second?: {\n  /** ${wide} */ inner?: number;\n  /** ${wide} */ other?: number;\n };\n}\n`,
+  );
+  // A description of several lines is a block above its member.
+  assert.equal(ts({ type: "object", properties: { a: { type: "string", description: "One.\nTwo." } } }), "interface T {\n /**\n  * One.\n  * Two.\n  */\n a?: string;\n}\n");
 });
 
 test("descriptions can be shortened", () => {
   const long = "word ".repeat(40).trim();
   const out = ts({ type: "string", description: long }, { maxDescriptionLength: 30 });
   assert.match(out, /^\/\*\* word word word word word word… \*\/\ntype T = string;\n$/);
+});
+
+test("defaults, bounds and formats become tags; a description that only restates the name is left out", () => {
+  assert.equal(
+    ts({ type: "object", properties: { count: { type: "integer", description: "How many", default: 3, minimum: 1, maximum: 10 }, since: { type: "string", format: "date-time" }, code: { type: "string", pattern: "^[a-z]+$", minLength: 2 } } }),
+    'interface T {\n /** How many @default 3 @minimum 1 @maximum 10 */ count?: number;\n /** @format date-time */ since?: string;\n /** @minLength 2 @pattern "^[a-z]+$" */ code?: string;\n}\n',
+  );
+  // OpenAPI 3.0's boolean exclusiveMinimum is a flag on minimum, not a bound.
+  assert.equal(ts({ type: "number", minimum: 0, exclusiveMinimum: true }), "/** @minimum 0 */\ntype T = number;\n");
+  assert.equal(ts({ type: "object", properties: { entityType: { type: "string", description: "The type of the entity" }, name: { type: "string", description: "The name of the entity" } } }), 'interface T { entityType?: string; /** The name of the entity */ name?: string }\n');
+  const api = generateApi([provider("gh", [{ name: "merge_pull_request", description: "Merge a pull request", inputSchema: { type: "object", properties: { n: { type: "number" } } } }])]);
+  assert.doesNotMatch(api.text, /Merge a pull request/);
+  assert.equal(api.namespaces[0].tools[0].description, "Merge a pull request"); // the catalog keeps it for search
 });
 
 test("arrays and tuples", () => {
@@ -115,28 +136,24 @@ test("a provider set becomes namespaces of typed methods", () => {
   assert.equal(
     api.text,
     `declare namespace shop_api {
-  /** An order */
-  interface Order { id: string; lines: Line[]; parent?: Order | null }
-  interface Line { sku: string; qty: number }
-  interface GetOrderInput {
-    /** The order's id */
-    id: string;
-  }
+ /** An order */
+ interface Order { id: string; lines: Line[]; parent?: Order | null }
+ interface Line { sku: string; qty: number }
 }
 /** The shop */
 declare const shop_api: {
-  /** Orders, newest first */
-  list_orders(input?: { limit?: number; status?: "open" | "shipped" }): Promise<shop_api.Order[]>;
-  get_order(input: shop_api.GetOrderInput): Promise<shop_api.Order>;
-  /** @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */
-  cancel(input: { id: string }): Promise<unknown>;
-  ping(): Promise<unknown>;
-  free_form(input?: unknown): Promise<unknown>;
+ /** Orders, newest first */
+ list_orders(input?: { limit?: number; status?: "open" | "shipped" }): Promise<shop_api.Order[]>;
+ get_order(input: { /** The order's id */ id: string }): Promise<shop_api.Order>;
+ /** @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */
+ cancel(input: { id: string }): Promise<unknown>;
+ ping(): Promise<unknown>;
+ free_form(input?: unknown): Promise<unknown>;
 };
 `,
   );
   const getOrder = api.namespaces[0].tools[1];
-  assert.deepEqual([getOrder.name, getOrder.originalName, getOrder.inputType, getOrder.outputType, getOrder.references], ["get_order", "get order", "{\n  /** The order's id */\n  id: string;\n}", "shop_api.Order", ["GetOrderInput", "Order"]]);
+  assert.deepEqual([getOrder.name, getOrder.originalName, getOrder.inputType, getOrder.outputType, getOrder.references], ["get_order", "get order", "{ /** The order's id */ id: string }", "shop_api.Order", ["Order"]]);
 });
 
 test("generation is deterministic, and the API typechecks together with code using it", async () => {
@@ -144,7 +161,7 @@ test("generation is deterministic, and the API typechecks together with code usi
   const first = generateApi([shop, other]).text;
   assert.equal(generateApi([shop, other]).text, first);
   // Each namespace has its own Order.
-  assert.match(first, /declare namespace util {\n {2}type Order = number;/);
+  assert.match(first, /declare namespace util {\n type Order = number;/);
   const diagnostics = await typecheck({
     "api.d.ts": first,
     "use.ts": `export async function run() {
@@ -170,8 +187,10 @@ test("GitHub's REST API (OpenAPI 3.0, ~1,000 operations) generates, deterministi
   assert.ok(source.tools.length > 1_000);
   const api = generateApi([source]);
   assert.equal(generateApi([fromOpenApi(document, { namespace: "github" })]).text, api.text);
-  assert.match(api.text, /\n {2}issues_create\(input: github\.IssuesCreateInput\): Promise<github\.Issue>;/);
-  assert.match(api.text, /\n {2}interface Issue {/);
+  assert.match(api.text, /\n issues_create\(input: github\.OwnerRepo\d* & \{\n {2}body: \{\n {3}\/\*\* The title of the issue\. \*\/ title: string \| number;/);
+  assert.match(api.text, /\n interface Issue {/);
+  // The path parameters nearly every repository operation starts with are declared once.
+  assert.match(api.text, /\n interface Owner \{ \/\*\* The account owner of the repository\. The name is not case sensitive\. \*\/ owner: string \}\n/);
   const diagnostics = await typecheck({
     "github.d.ts": api.text,
     "use.ts": `export async function run() {
@@ -182,4 +201,93 @@ test("GitHub's REST API (OpenAPI 3.0, ~1,000 operations) generates, deterministi
     }`,
   });
   assert.equal(diagnostics, "");
+});
+
+const owner = { type: "string", description: "Repository owner (username or organization)" };
+const repo = { type: "string", description: "Repository name" };
+const pullNumber = { type: "number", description: "Pull request number" };
+const entity = { type: "object", properties: { name: { type: "string", description: "The entity's name" }, kind: { type: "string", description: "What sort of thing it is" }, notes: { type: "array", items: { type: "string" }, description: "Facts about it" } }, required: ["name", "kind", "notes"] };
+const repoTools = provider("repos", [
+  { name: "get_file", inputSchema: { type: "object", properties: { owner, repo, path: { type: "string", description: "Path of the file" } }, required: ["owner", "repo", "path"] } },
+  { name: "get_pull", inputSchema: { type: "object", properties: { owner, repo, pull_number: pullNumber }, required: ["owner", "repo", "pull_number"] } },
+  { name: "pull_files", inputSchema: { type: "object", properties: { owner, repo, pull_number: pullNumber }, required: ["owner", "repo", "pull_number"] } },
+  { name: "merge_pull", inputSchema: { type: "object", properties: { owner, repo, pull_number: pullNumber, method: { enum: ["merge", "squash"] } }, required: ["owner", "repo", "pull_number"] } },
+  // Same keys, another description: another shape.
+  { name: "star", inputSchema: { type: "object", properties: { owner: { type: "string", description: "Who owns it" }, repo }, required: ["owner", "repo"] } },
+  // Small shapes stay inline: a name would cost more than it saves.
+  { name: "stat", inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] }, outputSchema: { type: "object", properties: { size: { type: "number" } } } },
+  { name: "touch", inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] }, outputSchema: { type: "object", properties: { size: { type: "number" } } } },
+  { name: "create_entities", inputSchema: { type: "object", properties: { entities: { type: "array", items: entity } }, required: ["entities"] }, outputSchema: { type: "object", properties: { entities: { type: "array", items: structuredClone(entity) } } } },
+  { name: "search", inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] }, outputSchema: { type: "object", properties: { entities: { type: "array", items: structuredClone(entity) } } } },
+]);
+
+test("objects and runs of leading properties that several tools share are declared once and named", async () => {
+  const api = generateApi([repoTools]);
+  assert.equal(
+    api.text,
+    `declare namespace repos {
+ interface OwnerRepo {
+  /** Repository owner (username or organization) */ owner: string;
+  /** Repository name */ repo: string;
+ }
+ interface OwnerRepoPullNumber extends OwnerRepo { /** Pull request number */ pull_number: number }
+ interface Entity {
+  /** The entity's name */ name: string;
+  /** What sort of thing it is */ kind: string;
+  /** Facts about it */ notes: string[];
+ }
+ interface Entities { entities?: Entity[] }
+}
+declare const repos: {
+ get_file(input: repos.OwnerRepo & { /** Path of the file */ path: string }): Promise<unknown>;
+ get_pull(input: repos.OwnerRepoPullNumber): Promise<unknown>;
+ pull_files(input: repos.OwnerRepoPullNumber): Promise<unknown>;
+ merge_pull(input: repos.OwnerRepoPullNumber & { method?: "merge" | "squash" }): Promise<unknown>;
+ star(input: { /** Who owns it */ owner: string; /** Repository name */ repo: string }): Promise<unknown>;
+ stat(input: { path: string }): Promise<{ size?: number }>;
+ touch(input: { path: string }): Promise<{ size?: number }>;
+ create_entities(input: { entities: repos.Entity[] }): Promise<repos.Entities>;
+ search(input: { query: string }): Promise<repos.Entities>;
+};
+`,
+  );
+  // What the catalog tells search about a tool names the shared types it needs.
+  assert.deepEqual(api.namespaces[0].tools[3].references, ["OwnerRepoPullNumber"]);
+  assert.equal(api.namespaces[0].tools[3].inputType, 'repos.OwnerRepoPullNumber & { method?: "merge" | "squash" }');
+  assert.equal(generateApi([repoTools]).text, api.text);
+  const diagnostics = await typecheck({
+    "api.d.ts": api.text,
+    "use.ts": `export async function run() {
+      await repos.merge_pull({ owner: "o", repo: "r", pull_number: 1, method: "squash" });
+      const { entities } = await repos.search({ query: "q" });
+      return entities?.map((e) => e.notes.join(", ") + e.kind);
+    }`,
+    "wrong.ts": `export async function wrong() {
+      // @ts-expect-error: pull_number is part of the shared shape and required
+      await repos.get_pull({ owner: "o", repo: "r" });
+      // @ts-expect-error: excess properties are still caught through an intersection
+      await repos.get_file({ owner: "o", repo: "r", path: "p", mode: 1 });
+    }`,
+  });
+  assert.equal(diagnostics, "");
+});
+
+test("shapes are told apart by what their references resolve to, not by how the reference is spelled", () => {
+  const item = (ref: string) => ({ type: "object", properties: { first: { $ref: ref, description: "The first one of the list of things" }, second: { $ref: ref, description: "The second one of the list of things" } }, required: ["first", "second"] });
+  const tools = provider(
+    "refs",
+    [
+      { name: "a", inputSchema: { ...item("#/$defs/Thing"), $defs: { Thing: { type: "string" } } } },
+      { name: "b", inputSchema: { ...item("#/$defs/Thing"), $defs: { Thing: { type: "number" } } } },
+      { name: "c", inputSchema: item("#/$defs/Shared") },
+      { name: "d", inputSchema: item("#/$defs/Shared") },
+    ],
+    { definitions: { Shared: { type: "boolean" } } },
+  );
+  const text = generateApi([tools]).text;
+  // a and b spell the same $ref but mean different types; c and d share one.
+  assert.match(text, /\n a\(input: \{\n  \/\*\* The first one of the list of things \*\/ first: refs\.Thing;/);
+  assert.match(text, /\n b\(input: \{\n  \/\*\* The first one of the list of things \*\/ first: refs\.Thing2;/);
+  assert.match(text, /\n c\(input: refs\.FirstSecond\): Promise<unknown>;\n d\(input: refs\.FirstSecond\): Promise<unknown>;/);
+  assert.match(text, /interface FirstSecond \{\n  \/\*\* The first one of the list of things \*\/ first: Shared;/);
 });

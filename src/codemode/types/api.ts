@@ -1,12 +1,15 @@
 // The TypeScript API of a provider set, as the model sees it: per namespace, its named types in
 // `declare namespace <ns> { … }` (so two sources may both have a `User`) and its methods in
-// `declare const <ns>: { … }`. A small input or output type is written inline; a larger one gets a
-// name (`<Tool>Input`, `<Tool>Output`) among the namespace's types.
+// `declare const <ns>: { … }`. Inputs and outputs are written inline in the method, where the model
+// reads them; what several tools share (a `$ref`'s schema, a recurring object or run of properties,
+// see shapes.ts) is a named type written once. Only a type that refers to itself gets a name of its
+// own (`<Tool>Input`, `<Tool>Output`).
 
 import type { JsonSchema, ToolProvider } from "../provider.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers, typeIdentifier, type ToolRename } from "../identifiers.ts";
-import { docComment, type DocOptions } from "./doc-comment.ts";
-import { QUALIFIER, TypeWriter, type Fragment, type SchemaScope } from "./type-writer.ts";
+import { docComment, saysOnlyTheName, type DocOptions } from "./doc-comment.ts";
+import { findSharedShapes, type ShapeRoot } from "./shapes.ts";
+import { INDENT, QUALIFIER, TypeWriter, type SchemaScope } from "./type-writer.ts";
 
 export type ApiOptions = DocOptions;
 
@@ -52,8 +55,6 @@ export interface GeneratedApi {
   text: string;
 }
 
-const INLINE_WIDTH = 80;
-
 function isObject(value: unknown): value is { [key: string]: unknown } {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -96,6 +97,12 @@ export function generateApi(providers: readonly ProviderShape[], options: ApiOpt
 function namespaceApi(provider: ProviderShape, identifier: string, options: ApiOptions): { api: NamespaceApi; renames: ToolRename[] } {
   const writer = new TypeWriter(options);
   const { identifiers, renames } = assignToolIdentifiers(provider.namespace, provider.tools.map((t) => t.name));
+  const scopeOf = (schema: JsonSchema | undefined): SchemaScope => ({ root: schema, definitions: provider.definitions });
+  const roots: ShapeRoot[] = provider.tools.flatMap((tool) => [
+    ...(takesNoInput(tool.inputSchema) ? [] : [{ schema: tool.inputSchema, scope: scopeOf(tool.inputSchema) }]),
+    { schema: tool.outputSchema, scope: scopeOf(tool.outputSchema) },
+  ]);
+  writer.useShapes(findSharedShapes(roots, (ref, scope) => writer.resolve(ref, scope)));
   // Tool type names first, so they do not depend on which schemas the tools happen to mention.
   const typeNames = provider.tools.map((_, i) => ({ input: writer.reserveName(`${typeIdentifier(identifiers[i])}Input`), output: writer.reserveName(`${typeIdentifier(identifiers[i])}Output`) }));
   const qualify = (text: string) => text.replaceAll(QUALIFIER, `${identifier}.`);
@@ -106,15 +113,13 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
     /** The type as the signature writes it (a name or inline) and written out in full. */
     const part = (schema: JsonSchema | undefined, name: string): { written: string; full: string } => {
       if (schema === undefined) return { written: "unknown", full: "unknown" };
-      const scope: SchemaScope = { root: schema, definitions: provider.definitions };
       writer.bindName(schema, name);
       const slot = writer.reserveSlot();
-      const { value: fragment, references: mentioned } = writer.collectReferences(() => writer.typeOf(schema, scope, 1));
+      const { value: fragment, references: mentioned } = writer.collectReferences(() => writer.typeOf(schema, scopeOf(schema), 0));
       for (const r of mentioned) references.add(r);
-      if (mentioned.includes(name) || !fitsInline(fragment)) {
-        writer.fillSlot(slot, name, reindent(fragment), writer.docLines(schema, isObject(schema) && schema.description !== tool.description ? undefined : ""));
-        references.add(name);
-        return { written: QUALIFIER + name, full: fragment.text.replace(/\n {2}/g, "\n") };
+      if (mentioned.includes(name)) {
+        writer.fillSlot(slot, name, fragment, writer.docLines(schema, isObject(schema) && schema.description !== tool.description ? undefined : ""));
+        return { written: QUALIFIER + name, full: fragment.text };
       }
       return { written: fragment.text, full: fragment.text };
     };
@@ -123,7 +128,7 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
     const output = part(tool.outputSchema, typeNames[i].output);
     writer.flush();
     const docLines: string[] = [];
-    if (tool.description !== undefined && tool.description.trim() !== "") docLines.push(writer.docLines(true, tool.description)[0]);
+    if (tool.description !== undefined && tool.description.trim() !== "" && !saysOnlyTheName(tool.description, tool.name)) docLines.push(writer.docLines(true, tool.description)[0]);
     if (tool.needsApproval === true) docLines.push("@needsApproval The host must approve each call; a rejection throws ApprovalRejectedError.");
     const parameter = input.written === "" ? "" : `input${optional ? "?" : ""}: ${input.written}`;
     const signature = `${docComment(docLines, "")}${identifiers[i]}(${parameter}): Promise<${output.written}>;`;
@@ -143,18 +148,10 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
   const declarations = writer.declarations();
   const types = declarations.map((d) => ({ name: d.name, declaration: d.text.replaceAll(QUALIFIER, "") }));
   let text = "";
-  if (types.length > 0) text += `declare namespace ${identifier} {\n${types.map((t) => indentLines(t.declaration, "  ")).join("\n")}\n}\n`;
+  if (types.length > 0) text += `declare namespace ${identifier} {\n${types.map((t) => indentLines(t.declaration, INDENT)).join("\n")}\n}\n`;
   text += docComment(provider.description !== undefined && provider.description.trim() !== "" ? [provider.description] : [], "");
-  text += `declare const ${identifier}: {\n${methods.map((m) => indentLines(qualify(m), "  ")).join("\n")}\n};\n`;
+  text += `declare const ${identifier}: {\n${methods.map((m) => indentLines(qualify(m), INDENT)).join("\n")}\n};\n`;
   const api: NamespaceApi = { namespace: provider.namespace, identifier, ...(provider.description !== undefined ? { description: provider.description } : {}), tools, types, text };
   return { api, renames };
 }
 
-function fitsInline(fragment: Fragment): boolean {
-  return !fragment.text.includes("\n") && fragment.text.length <= INLINE_WIDTH;
-}
-
-/** A fragment rendered for a method parameter (indent 1) re-indented for a declaration (indent 0). */
-function reindent(fragment: Fragment): Fragment {
-  return { ...fragment, text: fragment.text.replace(/\n {2}/g, "\n") };
-}

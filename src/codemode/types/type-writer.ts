@@ -4,13 +4,21 @@
 //
 // Named references are written with QUALIFIER in front of them; the caller replaces it with "" inside
 // the namespace's declarations and with "<namespace>." outside, so one rendering serves both.
+//
+// The text is for a model to read, and every token of it is paid for on each turn: members carry
+// their doc comment on their own line (`/** … */ key: type;`), objects that fit go on one line, and
+// nesting is indented by one space, which the tokenizer merges into the next word where two spaces
+// cost a token of their own.
 
 import type { JsonSchema } from "../provider.ts";
 import { propertyKey, typeIdentifier } from "../identifiers.ts";
-import { docComment, shortenDescription, type DocOptions } from "./doc-comment.ts";
+import { constraintTags, docComment, inlineDocComment, saysOnlyTheName, shortenDescription, type DocOptions } from "./doc-comment.ts";
 import { resolvePointer } from "../json-pointer.ts";
+import type { ShapeGroup, SharedShapes } from "./shapes.ts";
 
 export const QUALIFIER = "\u0000";
+/** One level of nesting. */
+export const INDENT = " ";
 
 type SchemaObject = { [key: string]: unknown };
 
@@ -36,7 +44,7 @@ export interface Declaration {
 }
 
 const MAX_DEPTH = 64;
-const SINGLE_LINE_WIDTH = 90;
+const SINGLE_LINE_WIDTH = 100;
 const unknownType: Fragment = { text: "unknown", precedence: 2, named: false };
 const annotationKeys = new Set(["description", "title", "$comment", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$schema", "$id", "$anchor", "externalDocs", "xml", "format"]);
 
@@ -106,7 +114,9 @@ export class TypeWriter {
   private readonly names = new Map<object, string>();
   private readonly taken = new Set<string>();
   private readonly declared: (Declaration | undefined)[] = [];
-  private readonly pending: { index: number; target: JsonSchema; scope: SchemaScope; name: string }[] = [];
+  private readonly pending: ({ index: number; name: string } & ({ target: JsonSchema; scope: SchemaScope } | { group: ShapeGroup }))[] = [];
+  private shapes: SharedShapes | undefined;
+  private readonly groupNames = new Map<ShapeGroup, string>();
   /** Named types a rendering mentioned; reset by `collectReferences`. */
   private references: Set<string> | undefined;
 
@@ -119,6 +129,11 @@ export class TypeWriter {
     for (let n = 2; this.taken.has(name); n++) name = `${base}${n}`;
     this.taken.add(name);
     return name;
+  }
+
+  /** Objects that start with one of these groups are written as the group's name (and the rest). */
+  useShapes(shapes: SharedShapes): void {
+    this.shapes = shapes;
   }
 
   /** Makes `schema` (by identity) known under `name`, so references to it (e.g. `#`) use that name. */
@@ -148,12 +163,17 @@ export class TypeWriter {
     this.declared[slot] = this.declaration(name, schema, scope, description);
   }
 
-  /** The doc comment lines of a schema: its description, shortened, and deprecation. */
-  docLines(schema: JsonSchema | undefined, description?: string): string[] {
+  /**
+   * The doc comment lines of a schema: its description, shortened (left out when it only restates
+   * `name`, the property or tool it describes), deprecation, and default, bounds and format as tags.
+   */
+  docLines(schema: JsonSchema | undefined, description?: string, name?: string): string[] {
     const lines: string[] = [];
     const text = description ?? (isObject(schema) && typeof schema.description === "string" ? schema.description : undefined);
-    if (text !== undefined && text.trim() !== "") lines.push(shortenDescription(text, this.docs.maxDescriptionLength));
+    if (text !== undefined && text.trim() !== "" && !(name !== undefined && saysOnlyTheName(text, name))) lines.push(shortenDescription(text, this.docs.maxDescriptionLength));
     if (isObject(schema) && schema.deprecated === true) lines.push("@deprecated");
+    const tags = isObject(schema) ? constraintTags(schema) : "";
+    if (tags !== "") lines.push(tags);
     return lines;
   }
 
@@ -182,8 +202,8 @@ export class TypeWriter {
     this.references = undefined;
     try {
       while (this.pending.length > 0) {
-        const { index, target, scope, name } = this.pending.shift()!;
-        this.declared[index] = this.declaration(name, target, scope, undefined);
+        const next = this.pending.shift()!;
+        this.declared[next.index] = "group" in next ? this.groupDeclaration(next.name, next.group) : this.declaration(next.name, next.target, next.scope, undefined);
       }
     } finally {
       this.references = outer;
@@ -193,6 +213,27 @@ export class TypeWriter {
   private declaration(name: string, schema: JsonSchema | undefined, scope: SchemaScope, description: string | undefined): Declaration {
     const body = isObject(schema) && this.isAliasCycle(schema, scope) ? unknownType : this.render(schema, scope, 0, 0);
     return { name, text: this.format(name, body, this.docLines(schema, description)) };
+  }
+
+  /** `interface OwnerRepoPullNumber extends OwnerRepo { pull_number: number }`: the group's own properties after its parent's. */
+  private groupDeclaration(name: string, group: ShapeGroup): Declaration {
+    const properties = Object.entries(group.source.properties as SchemaObject).slice(group.parent?.length ?? 0, group.length);
+    const required = new Set(Array.isArray(group.source.required) ? group.source.required : []);
+    const parent = group.parent === undefined ? "" : ` extends ${this.groupType(group.parent).text}`;
+    return { name, text: `interface ${name}${parent} ${this.members(properties, required, group.scope, 0, 0).text}` };
+  }
+
+  /** A group as a type: its name, declared the first time it is needed. */
+  private groupType(group: ShapeGroup): Fragment {
+    let name = this.groupNames.get(group);
+    if (name === undefined) {
+      name = this.reserveName(group.nameHint);
+      this.groupNames.set(group, name);
+      this.declared.push(undefined);
+      this.pending.push({ index: this.declared.length - 1, name, group });
+    }
+    this.references?.add(name);
+    return atom(QUALIFIER + name, true);
   }
 
   private format(name: string, body: Fragment, docLines: string[]): string {
@@ -217,7 +258,8 @@ export class TypeWriter {
     return true;
   }
 
-  private resolve(ref: string, scope: SchemaScope): JsonSchema | undefined {
+  /** What a `$ref` points at from `scope`: its own root first, then the shared definitions. */
+  resolve(ref: string, scope: SchemaScope): JsonSchema | undefined {
     const pointer = pointerOf(ref);
     if (pointer === undefined) return undefined;
     const own = resolvePointer(scope.root, pointer) as JsonSchema | undefined;
@@ -328,35 +370,49 @@ export class TypeWriter {
   }
 
   private objectType(schema: SchemaObject, scope: SchemaScope, indent: number, depth: number): Fragment {
-    const properties = isObject(schema.properties) ? Object.entries(schema.properties) : [];
+    const group = this.shapes?.groupOf(schema);
+    const all = isObject(schema.properties) ? Object.entries(schema.properties) : [];
+    const properties = group === undefined ? all : all.slice(group.length);
     const required = new Set(Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === "string") : []);
     const extra: Fragment[] = [];
     if (isObject(schema.additionalProperties) || schema.additionalProperties === true) extra.push(this.render(schema.additionalProperties as JsonSchema, scope, indent + 1, depth + 1));
     if (isObject(schema.patternProperties)) for (const value of Object.values(schema.patternProperties)) extra.push(this.render(value as JsonSchema, scope, indent + 1, depth + 1));
     const extraType = extra.length > 0 ? union(extra) : undefined;
+    const base = group === undefined ? undefined : this.groupType(group);
     if (properties.length === 0) {
+      // A group's objects admit no other properties by a schema (see isPlainShape), so the name is all of it.
+      if (base !== undefined) return base;
       if (extraType === undefined) return atom(schema.additionalProperties === false ? "{}" : "Record<string, unknown>");
       return extraType.named ? atom(`{ [key: string]: ${extraType.text} }`, true) : atom(`Record<string, ${extraType.text}>`);
     }
-    const inner = "  ".repeat(indent + 1);
-    const members: { doc: string; line: string }[] = [];
+    const body = this.members(properties, required, scope, indent, depth, schema.additionalProperties === true ? undefined : extraType);
+    return base === undefined ? body : intersection([base, body]);
+  }
+
+  /** `{ key: type; … }` for `properties`, on one line when it fits and no doc comment needs a block. */
+  private members(properties: [string, unknown][], required: ReadonlySet<unknown>, scope: SchemaScope, indent: number, depth: number, index?: Fragment): Fragment {
+    const inner = INDENT.repeat(indent + 1);
+    const members: { block: string; line: string }[] = [];
     let named = false;
-    const propertyTypes: string[] = [];
+    const requiredTypes: string[] = [];
     for (const [key, value] of properties) {
       const t = this.render(value as JsonSchema, scope, indent + 1, depth + 1);
       named ||= t.named;
-      propertyTypes.push(required.has(key) ? t.text : "");
-      members.push({ doc: docComment(this.docLines(value as JsonSchema), inner), line: `${propertyKey(key)}${required.has(key) ? "" : "?"}: ${t.text};` });
+      requiredTypes.push(required.has(key) ? t.text : "");
+      const line = `${propertyKey(key)}${required.has(key) ? "" : "?"}: ${t.text};`;
+      const doc = this.docLines(value as JsonSchema, undefined, key);
+      const inline = inlineDocComment(doc);
+      members.push(inline === undefined ? { block: docComment(doc, inner), line } : { block: "", line: inline === "" ? line : `${inline} ${line}` });
     }
-    if (extraType !== undefined && schema.additionalProperties !== true) {
+    if (index !== undefined) {
       // An index signature must admit every property's type; when it would not, it says unknown.
-      const fits = propertyTypes.every((t) => t === extraType.text);
-      members.push({ doc: "", line: `[key: string]: ${fits ? extraType.text : "unknown"};` });
-      named ||= extraType.named;
+      const fits = requiredTypes.every((t) => t === index.text);
+      members.push({ block: "", line: `[key: string]: ${fits ? index.text : "unknown"};` });
+      named ||= index.named;
     }
     const oneLine = `{ ${members.map((m) => m.line).join(" ").replace(/;$/, "")} }`;
-    if (members.every((m) => m.doc === "") && !oneLine.includes("\n") && oneLine.length + indent * 2 <= SINGLE_LINE_WIDTH) return atom(oneLine, named);
-    const outer = "  ".repeat(indent);
-    return atom(`{\n${members.map((m) => `${m.doc}${inner}${m.line}`).join("\n")}\n${outer}}`, named);
+    if (members.every((m) => m.block === "") && !oneLine.includes("\n") && oneLine.length + indent * INDENT.length <= SINGLE_LINE_WIDTH) return atom(oneLine, named);
+    const outer = INDENT.repeat(indent);
+    return atom(`{\n${members.map((m) => `${m.block}${inner}${m.line}`).join("\n")}\n${outer}}`, named);
   }
 }
