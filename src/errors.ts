@@ -54,6 +54,21 @@ export class WorkerCodeError extends IsletError {
 /** The worker was disposed, evicted or its loader closed while the call was pending. */
 export class WorkerDisposedError extends IsletError {}
 
+/**
+ * In `isolation: "process"` mode: the child process running the worker died (crashed, was killed
+ * or stopped answering) while the call was pending. The pool restarts the process; the next call
+ * starts the worker again. A kind of WorkerDisposedError: the worker is gone either way.
+ */
+export class SandboxProcessError extends WorkerDisposedError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(message: string, exit: { exitCode?: number | null; signal?: string | null } = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.exitCode = exit.exitCode ?? null;
+    this.signal = exit.signal ?? null;
+  }
+}
+
 /** A stub (function or RpcTarget passed across the boundary) was used after it was disposed. */
 export class StubDisposedError extends IsletError {}
 

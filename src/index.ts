@@ -14,6 +14,7 @@ export {
   SubrequestLimitError,
   WorkerCodeError,
   WorkerDisposedError,
+  SandboxProcessError,
   StubDisposedError,
   DataCloneError,
   OutboundError,

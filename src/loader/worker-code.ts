@@ -7,7 +7,7 @@ import { transformSync } from "esbuild";
 import { WorkerCodeError } from "../errors.ts";
 import type { ModuleSource } from "../engine/sandbox.ts";
 import { hasNodeCompat, resolveNodeModule } from "./node-compat.ts";
-import type { Limits } from "./limits.ts";
+import { validateLimits, type Limits } from "./limits.ts";
 
 export type ModuleContent =
   | string
@@ -110,6 +110,7 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   if (!Object.prototype.hasOwnProperty.call(c.modules, c.mainModule)) throw new WorkerCodeError(`mainModule "${c.mainModule}" is not one of the modules.`);
   if (c.env !== undefined && (c.env === null || typeof c.env !== "object")) throw new WorkerCodeError("env must be an object.");
   if (c.tails !== undefined && !Array.isArray(c.tails)) throw new WorkerCodeError("tails must be an array.");
+  validateLimits(c.limits, "WorkerCode", WorkerCodeError);
   if (c.globalOutbound !== undefined && c.globalOutbound !== null && typeof c.globalOutbound !== "function" && typeof (c.globalOutbound as { fetch?: unknown }).fetch !== "function") {
     throw new WorkerCodeError("globalOutbound must be null, a function or an object with a fetch method.");
   }
@@ -177,8 +178,18 @@ const TS_CACHE_LIMIT = 500;
 /** How often TypeScript was transpiled versus served from the content cache. */
 export const typeScriptCacheStats = { transpiled: 0, hits: 0 };
 
+function typeScriptCacheKey(source: string, name: string): string {
+  return createHash("sha256").update(name).update("\0").update(source).digest("base64");
+}
+
+/** Process isolation: the parent transpiles (its children may not start esbuild's process) and hands the result over. */
+export function primeTypeScriptCache(source: string, name: string, transpiled: Transpiled): void {
+  if (tsCache.size >= TS_CACHE_LIMIT) tsCache.delete(tsCache.keys().next().value as string);
+  tsCache.set(typeScriptCacheKey(source, name), transpiled);
+}
+
 export function transpileTypeScript(source: string, name: string): Transpiled {
-  const key = createHash("sha256").update(name).update("\0").update(source).digest("base64");
+  const key = typeScriptCacheKey(source, name);
   const cached = tsCache.get(key);
   if (cached !== undefined) {
     typeScriptCacheStats.hits++;

@@ -6,6 +6,7 @@ import { Sandbox } from "../engine/sandbox.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
 import { DEFAULT_LIMITS, lowest, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
+import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import { prepareModules, validateWorkerCode, type Fetcher, type TailReceiver, type WorkerCode } from "./worker-code.ts";
 
 export interface WorkerLoaderOptions {
@@ -21,6 +22,14 @@ export interface WorkerLoaderOptions {
   warmPool?: number;
   /** Receivers of every worker's trace events, besides each WorkerCode's own tails. */
   tails?: TailReceiver[];
+  /**
+   * "isolate" (default): every worker is a V8 isolate in this process. "process": workers run in a
+   * pool of child processes (clean environment, Node's permission model), with the same API;
+   * maxWorkers and warmPool are shared out among the children.
+   */
+  isolation?: "isolate" | "process";
+  /** Child processes for isolation "process". Default: the number of CPUs, at most 8. */
+  processes?: number;
 }
 
 export type GetCode = () => WorkerCode | Promise<WorkerCode>;
@@ -78,8 +87,10 @@ export class WorkerLoader {
   /** Records with a live worker, least recently used first. */
   private readonly live = new Map<WorkerRecord, true>();
   private readonly pool: SandboxPool | undefined;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /** @internal Set in process isolation: every worker lives in a child process it manages. */
+  readonly processPool: ProcessPool | undefined;
 
   constructor(options: WorkerLoaderOptions = {}) {
     this.limits = lowest(DEFAULT_LIMITS, validateLimits(options.limits, "WorkerLoader"));
@@ -89,6 +100,16 @@ export class WorkerLoader {
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
     this.tails = options.tails ?? [];
     const warmPool = positiveInteger(options.warmPool, 0, "warmPool", true);
+    if (options.isolation !== undefined && options.isolation !== "isolate" && options.isolation !== "process") {
+      throw new TypeError('WorkerLoader: isolation must be "isolate" or "process".');
+    }
+    if (options.isolation === "process") {
+      const processes = positiveInteger(options.processes, defaultProcessCount(), "processes");
+      const { limits, maxWorkers, idleTimeoutMs } = options;
+      this.processPool = new ProcessPool({ processes, limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails });
+      return;
+    }
+    if (options.processes !== undefined) throw new TypeError('WorkerLoader: processes needs isolation: "process".');
     this.pool = warmPool > 0 ? new SandboxPool(warmPool, this.limits.memoryMb) : undefined;
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.idleTimeoutMs / 2, 10), 10_000));
     this.sweeper.unref();
@@ -97,6 +118,10 @@ export class WorkerLoader {
   /** The worker with this id, started on first use with `getCode()`; null/undefined id: a new worker. */
   get(id: string | null | undefined, getCode: GetCode): WorkerStub {
     if (typeof getCode !== "function") throw new TypeError("WorkerLoader.get: getCode must be a function.");
+    if (this.processPool !== undefined) {
+      if (id !== null && id !== undefined && typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
+      return this.processPool.get(id ?? undefined, getCode);
+    }
     if (id === null || id === undefined) {
       const record = new WorkerRecord(this, undefined, getCode);
       return this.stub(() => record);
@@ -196,14 +221,16 @@ export class WorkerLoader {
     }
   }
 
-  /** Live workers and warm sandboxes, for monitoring. */
-  get stats(): { liveWorkers: number; warmSandboxes: number } {
+  /** Live workers and warm sandboxes, for monitoring; in process isolation as last reported by the children. */
+  get stats(): { liveWorkers: number; warmSandboxes: number; processes?: { alive: number; restarts: number } } {
+    if (this.processPool !== undefined) return this.processPool.stats;
     return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
   }
 
   /** Disposes every worker; pending calls reject with WorkerDisposedError. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.processPool !== undefined) return this.processPool.close();
     clearInterval(this.sweeper);
     this.pool?.close();
     for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));

@@ -1,0 +1,134 @@
+// What isolation: "process" costs over in-process isolates: a fresh sandbox (load() + first call
+// answered) and RPC round trips on a live worker, both directions. `processModeScenarios` is what
+// bench/run.ts calls; `node --import tsx bench/process-mode.ts [--full]` runs it on its own.
+
+import { fileURLToPath } from "node:url";
+import { WorkerLoader } from "../src/index.ts";
+import { greetCode, RPC_SOURCE, COMPAT_DATE } from "./fixtures.ts";
+import type { Scenario } from "./report.ts";
+import { now, roundRobin, type Subject } from "./stats.ts";
+
+export const PROCESS_MODE_PROCESSES = 2;
+const CALLBACKS_PER_CALL = 100;
+
+const modes = [
+  { name: "islet", options: {} },
+  { name: "islet, isolation: process", options: { isolation: "process", processes: PROCESS_MODE_PROCESSES } },
+] as const;
+
+function freshSubject(mode: (typeof modes)[number], perRound: number): Subject {
+  let loader: WorkerLoader;
+  const code = greetCode();
+  return {
+    name: mode.name,
+    perRound,
+    async setup() {
+      loader = new WorkerLoader({ ...mode.options });
+      // Children started and warm: the cost of a process's own start is not a sandbox's.
+      for (let i = 0; i < 10; i++) await timeFresh(loader, code);
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push(await timeFresh(loader, code));
+      return out;
+    },
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
+
+async function timeFresh(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
+  const t = now();
+  const stub = loader.load(code);
+  await stub.getEntrypoint().greet("x");
+  const elapsed = now() - t;
+  stub.dispose();
+  return elapsed;
+}
+
+function rpcSubject(mode: (typeof modes)[number], kind: "small" | "callback", perRound: number): Subject {
+  let loader: WorkerLoader;
+  let ep: any;
+  const cb = (i: number) => i + 1;
+  const once = async (): Promise<number> => {
+    if (kind === "callback") {
+      const t = now();
+      const sum = await ep.callback(CALLBACKS_PER_CALL, cb);
+      if (sum !== (CALLBACKS_PER_CALL * (CALLBACKS_PER_CALL + 1)) / 2) throw new Error(`wrong callback sum ${sum}`);
+      return ((now() - t) * 1000) / CALLBACKS_PER_CALL;
+    }
+    const t = now();
+    await ep.ping({ a: 1, b: "two" });
+    return (now() - t) * 1000;
+  };
+  return {
+    name: mode.name,
+    perRound,
+    note: kind === "callback" ? `one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided` : undefined,
+    async setup() {
+      loader = new WorkerLoader({ ...mode.options });
+      ep = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } })).getEntrypoint();
+      for (let i = 0; i < 50; i++) await once();
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push(await once());
+      return out;
+    },
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
+
+export interface ProcessModeConfig {
+  rounds: number;
+  fresh: number;
+  rpc: number;
+}
+
+export const QUICK_PROCESS_MODE: ProcessModeConfig = { rounds: 4, fresh: 40, rpc: 200 };
+export const FULL_PROCESS_MODE: ProcessModeConfig = { rounds: 10, fresh: 60, rpc: 400 };
+
+export async function processModeScenarios(cfg: ProcessModeConfig = QUICK_PROCESS_MODE): Promise<Scenario[]> {
+  const note = `${PROCESS_MODE_PROCESSES} child processes; the ratio column is in-process / process mode (below 1: process mode is slower).`;
+  return [
+    {
+      id: "process-fresh",
+      title: "Process isolation overhead: fresh sandbox, load() + first RPC answered (sequential)",
+      unit: "ms",
+      better: "lower",
+      note: `${note} Each sandbox is disposed untimed; process start-up is excluded (the pool starts its children once).`,
+      rows: await roundRobin(modes.map((m) => freshSubject(m, cfg.fresh)), cfg.rounds),
+    },
+    {
+      id: "process-rpc",
+      title: "Process isolation overhead: RPC round trip host→sandbox, small argument (live worker)",
+      unit: "µs",
+      better: "lower",
+      note,
+      rows: await roundRobin(modes.map((m) => rpcSubject(m, "small", cfg.rpc)), cfg.rounds),
+    },
+    {
+      id: "process-callback",
+      title: `Process isolation overhead: callback round trip sandbox→host (one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided)`,
+      unit: "µs",
+      better: "lower",
+      note,
+      rows: await roundRobin(modes.map((m) => rpcSubject(m, "callback", Math.max(2, Math.round(cfg.rpc / 20)))), cfg.rounds),
+    },
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const scenarios = await processModeScenarios(process.argv.includes("--full") ? FULL_PROCESS_MODE : QUICK_PROCESS_MODE);
+  for (const s of scenarios) {
+    console.log(`\n${s.title} [${s.unit}]`);
+    const base = s.rows[0].summary;
+    for (const r of s.rows) {
+      if (r.summary === undefined) console.log(`  ${r.name}: unavailable (${r.unavailable})`);
+      else console.log(`  ${r.name.padEnd(28)} p50 ${r.summary.p50.toFixed(3)}  p99 ${r.summary.p99.toFixed(3)}  n ${r.summary.n}${r === s.rows[0] || !base ? "" : `  × ${(r.summary.p50 / base.p50).toFixed(2)} (p50), × ${(r.summary.p99 / base.p99).toFixed(2)} (p99)`}`);
+    }
+  }
+}

@@ -1,0 +1,235 @@
+// The parent <-> child protocol of process isolation. Messages travel over Node's IPC channel with
+// `serialization: "advanced"` (V8's structured clone), so Map, Set, Date, typed arrays, bigint and
+// cycles cross as they do into an isolate. Both sides send requests (answered once, by id) and
+// notifications (never answered). Measured on a 2-core machine: a small request/reply round trip
+// over this channel takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb
+// would also add a second stub model on top of islet's own.
+
+import {
+  CpuLimitError,
+  DataCloneError,
+  IsletError,
+  MemoryLimitError,
+  OutboundError,
+  SandboxProcessError,
+  StubDisposedError,
+  SubrequestLimitError,
+  WallTimeLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+} from "../../errors.ts";
+import { errorFromRecord } from "../../runtime/wire.ts";
+
+export const Kind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
+
+export type Message =
+  | [kind: typeof Kind.Request, id: number, name: string, payload: unknown]
+  | [kind: typeof Kind.Resolve, id: number, value: unknown]
+  | [kind: typeof Kind.Reject, id: number, error: WireError]
+  | [kind: typeof Kind.Notify, name: string, payload: unknown];
+
+/** An error on the channel: name and message; the class for islet's own errors; a stack only child -> parent. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Set only for errors that were islet's own classes where they were thrown. */
+  islet?: boolean;
+  module?: string;
+  /** A host error the parent keeps: when it comes back, the parent rethrows the original object. */
+  ref?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+}
+
+/** The options a child's in-process WorkerLoader is made with (everything else stays in the parent). */
+export interface ChildInit {
+  limits?: unknown;
+  maxWorkers?: number;
+  idleTimeoutMs?: number;
+  warmPool?: number;
+}
+
+/** A worker's code as the child receives it: plain data, env encoded with capabilities cut out. */
+export interface CodeMessage {
+  compatibilityDate: string;
+  compatibilityFlags?: string[];
+  mainModule: string;
+  modules: Record<string, unknown>;
+  env: unknown;
+  /** The capability id of the worker's globalOutbound in the parent, or null (blocked). */
+  outbound: number | null;
+  limits?: unknown;
+  /** Whether trace events should be forwarded to the parent. */
+  tails: boolean;
+  /** TypeScript the parent transpiled: [normalized name, source, code, mappings]. */
+  typeScript: [string, string, string, string][];
+}
+
+const isletClasses: Record<string, new (message: string) => IsletError> = {
+  CpuLimitError,
+  MemoryLimitError,
+  WallTimeLimitError,
+  SubrequestLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+  StubDisposedError,
+  DataCloneError,
+  OutboundError,
+  IsletError,
+};
+
+/** Marks an error rebuilt from a parent's WireError with the parent's reference to the original. */
+const hostRef = Symbol("islet.hostErrorRef");
+
+export function errorToWire(error: unknown, withStack: boolean): WireError {
+  const ref = error !== null && typeof error === "object" ? (error as { [hostRef]?: number })[hostRef] : undefined;
+  if (ref !== undefined) return { name: "Error", message: "", ref };
+  if (!(error instanceof Error)) return { name: "Error", message: typeof error === "string" ? error : "Uncaught non-error value" };
+  const out: WireError = { name: "Error", message: "" };
+  try {
+    out.name = String(error.name);
+    out.message = String(error.message);
+    if (withStack && typeof error.stack === "string") out.stack = error.stack;
+  } catch {
+    // A hostile getter: the defaults stand.
+  }
+  if (error instanceof IsletError && Object.prototype.hasOwnProperty.call(isletClasses, error.name)) out.islet = true;
+  if (error instanceof SandboxProcessError) Object.assign(out, { islet: true, name: "SandboxProcessError", exitCode: error.exitCode, signal: error.signal });
+  if (error instanceof WorkerCodeError && error.module !== undefined) out.module = error.module;
+  return out;
+}
+
+/**
+ * Rebuilds an error: islet's own classes as themselves (so `instanceof CpuLimitError` holds across
+ * the process hop), anything else as in-process code would see it from a sandbox.
+ */
+export function errorFromWire(record: unknown, keepStack: boolean): Error {
+  const r = (record ?? {}) as Partial<WireError>;
+  const name = typeof r.name === "string" ? r.name : "Error";
+  const message = typeof r.message === "string" ? r.message : "";
+  let error: Error;
+  if (r.islet === true && name === "SandboxProcessError") {
+    error = new SandboxProcessError(message, { exitCode: r.exitCode, signal: r.signal });
+  } else if (r.islet === true && Object.prototype.hasOwnProperty.call(isletClasses, name)) {
+    error = new isletClasses[name](message);
+    if (typeof r.module === "string") Object.defineProperty(error, "module", { value: r.module, enumerable: true });
+  } else {
+    return errorFromRecord({ name, message, stack: keepStack ? r.stack : undefined }, keepStack);
+  }
+  if (keepStack && typeof r.stack === "string") Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
+  return error;
+}
+
+/** In the child: an error from the parent that the parent can map back to the object it threw. */
+export function withHostRef(error: Error, ref: number): Error {
+  Object.defineProperty(error, hostRef, { value: ref });
+  return error;
+}
+
+export interface ChannelHandlers {
+  request(name: string, payload: unknown): unknown;
+  notify(name: string, payload: unknown): void;
+  /** Turns a thrown value into what the other side gets. */
+  errorOut(error: unknown): WireError;
+  /** Turns a received WireError into the error a pending request rejects with. */
+  errorIn(record: WireError): unknown;
+}
+
+/** Requests with replies matched by id, and notifications, over a `post` function. */
+export class Channel {
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly post: (message: Message) => void,
+    private readonly handlers: ChannelHandlers,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  request(name: string, payload: unknown): Promise<unknown> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.post([Kind.Request, id, name, payload]);
+      } catch (error) {
+        this.pending.delete(id);
+        reject(sendError(error));
+      }
+    });
+  }
+
+  notify(name: string, payload: unknown): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.post([Kind.Notify, name, payload]);
+    } catch {
+      // A notification that cannot be sent (the other side is gone) has no one to tell.
+    }
+  }
+
+  receive(message: unknown): void {
+    if (!Array.isArray(message)) return;
+    switch (message[0]) {
+      case Kind.Request:
+        return void this.answer(message[1], String(message[2]), message[3]);
+      case Kind.Resolve:
+      case Kind.Reject: {
+        const waiter = this.pending.get(message[1]);
+        if (waiter === undefined) return;
+        this.pending.delete(message[1]);
+        if (message[0] === Kind.Resolve) waiter.resolve(message[2]);
+        else waiter.reject(this.handlers.errorIn(message[2] as WireError));
+        return;
+      }
+      case Kind.Notify:
+        try {
+          this.handlers.notify(String(message[1]), message[2]);
+        } catch {
+          // Notifications are fire-and-forget on both sides.
+        }
+    }
+  }
+
+  private async answer(id: unknown, name: string, payload: unknown): Promise<void> {
+    if (typeof id !== "number") return;
+    let reply: Message;
+    try {
+      reply = [Kind.Resolve, id, await this.handlers.request(name, payload)];
+    } catch (error) {
+      reply = [Kind.Reject, id, this.handlers.errorOut(error)];
+    }
+    if (this.failure !== undefined) return;
+    try {
+      this.post(reply);
+    } catch (error) {
+      // The value could not be copied: the caller gets that instead of the value.
+      try {
+        this.post([Kind.Reject, id, this.handlers.errorOut(sendError(error))]);
+      } catch {
+        // The channel itself is gone; the other side fails its pending requests on its own.
+      }
+    }
+  }
+
+  /** Every pending request rejects with `error`, and so does every later one. */
+  fail(error: Error): void {
+    if (this.failure === undefined) this.failure = error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
+
+function sendError(error: unknown): unknown {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (/could not be cloned|DataCloneError|Unserializable|cannot be serialized/i.test(text)) {
+    return new DataCloneError(`A value could not be copied across the process boundary: ${error instanceof Error ? error.message : text}`);
+  }
+  return error;
+}
