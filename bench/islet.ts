@@ -95,11 +95,12 @@ export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; 
 }
 
 /** Fresh sandboxes per second with `concurrency` loops for `ms`. */
-export async function isletThroughput(concurrency: number, ms: number, warmPool = 0): Promise<number> {
-  const loader = new WorkerLoader({ warmPool, maxWorkers: 500 });
+export async function isletThroughput(concurrency: number, ms: number, warmPool = 0, processes = 0): Promise<number> {
+  const loader = new WorkerLoader(processes > 0 ? { isolation: "process", processes, maxWorkers: 500 } : { warmPool, maxWorkers: 500 });
   const code = greetCode();
   try {
     if (warmPool) await fill(loader, warmPool);
+    if (processes > 0) for (let i = 0; i < processes * 10; i++) await loader.load(code).getEntrypoint().greet("x"); // children started
     let done = 0;
     const start = now();
     const end = start + ms;

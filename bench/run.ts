@@ -15,7 +15,9 @@ import { BIG_CALLBACKS_PER_CALL, CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.t
 import { egressSubjects } from "./egress.ts";
 import { roundRobin, summarize } from "./stats.ts";
 import { firstUseSubjects, startCostSubjects } from "./startup.ts";
-import { evaluateTargets } from "./targets.ts";
+import { evaluateTargets, type TargetResult } from "./targets.ts";
+import { FULL_FAIRNESS, QUICK_FAIRNESS, fairnessScenarios } from "./fairness.ts";
+import { FULL_PROCESS_MODE, QUICK_PROCESS_MODE, processModeScenarios } from "./process-mode.ts";
 import { throughputSubjects } from "./throughput.ts";
 
 const full = process.argv.includes("--full");
@@ -130,6 +132,14 @@ try {
   await (await shared.workerd?.catch(() => undefined))?.stop();
 }
 
+log("process isolation");
+scenarios.push(...(await processModeScenarios(full ? FULL_PROCESS_MODE : QUICK_PROCESS_MODE)));
+
+log("fairness");
+const fairness = await fairnessScenarios(full ? FULL_FAIRNESS : QUICK_FAIRNESS);
+scenarios.push(...fairness.scenarios);
+const extraTargets: TargetResult[] = fairness.targets;
+
 log("compute");
 scenarios.push({
   id: "compute",
@@ -172,7 +182,7 @@ const results: Results = {
   durationSeconds,
   machine,
   scenarios,
-  targets: evaluateTargets(scenarios),
+  targets: [...evaluateTargets(scenarios), ...extraTargets],
   notes,
 };
 

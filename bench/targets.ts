@@ -27,9 +27,11 @@ export function evaluateTargets(s: Scenario[]): TargetResult[] {
     (v) => v <= 0.5,
   );
   add("warm pool p50 ≤ 0.3 ms", row(s, "warm", "islet warm pool (4)")?.p50, (v) => `${fmt(v)} ms`, (v) => v <= 0.3);
-  const tp = s.filter((x) => x.id.startsWith("throughput-")).map((x) => ({ c: `concurrency ${x.id.slice("throughput-c".length)}`, v: x.rows.find((r) => r.name === "islet")?.summary?.mean ?? NaN }));
+  const tp = s
+    .filter((x) => x.id.startsWith("throughput-"))
+    .flatMap((x) => x.rows.filter((r) => r.name.startsWith("islet")).map((r) => ({ c: `${r.name}, concurrency ${x.id.slice("throughput-c".length)}`, v: r.summary?.mean ?? NaN })));
   const best = tp.filter((t) => Number.isFinite(t.v)).sort((a, b) => b.v - a.v)[0];
-  add("throughput ≥ 1,500 fresh sandboxes/s (best concurrency)", best?.v, (v) => `${fmt(v, 0)} /s (${best!.c})`, (v) => v >= 1500);
+  add("throughput ≥ 1,500 fresh sandboxes/s (best islet row and concurrency)", best?.v, (v) => `${fmt(v, 0)} /s (${best!.c})`, (v) => v >= 1500);
   for (const id of ["memory-100", "memory-1000"]) {
     const m = row(s, id, "islet");
     add(`≤ 1.2 MB RSS per idle live sandbox (${id.slice(7)} live)`, m?.p50, (v) => `${fmt(v)} MB`, (v) => v <= 1.2);

@@ -4,9 +4,17 @@ import { isletThroughput } from "./islet.ts";
 import { startWorkerd, type Workerd } from "./peers/workerd.ts";
 import type { Subject } from "./stats.ts";
 
+const PROCESSES = 2;
+
 export function throughputSubjects(concurrency: number, ms: number, shared: { workerd?: Promise<Workerd> }): Subject[] {
   return [
     { name: "islet", perRound: 1, sample: async () => [await isletThroughput(concurrency, ms)] },
+    {
+      name: `islet, isolation: "process" (${PROCESSES} children)`,
+      perRound: 1,
+      note: "the same loads spread over child processes, each creating isolates on its own core",
+      sample: async () => [await isletThroughput(concurrency, ms, 0, PROCESSES)],
+    },
     {
       name: "workerd Worker Loader",
       perRound: 1,
