@@ -130,6 +130,30 @@ describe("playground", { skip }, () => {
     assert.equal(await page.isVisible("#error"), false);
   });
 
+  it("runs every example to the outcome its title promises", async () => {
+    const { page } = watched;
+    const expected: Record<string, string> = {
+      rpc: "ok",
+      fetch: "ok",
+      typescript: "ok",
+      crypto: "ok",
+      throws: "ValidationError",
+      "cpu-limit": "CpuLimitError",
+      codemode: "ok",
+    };
+    const ids = await page.$$eval("#example option", (options) => options.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(ids.sort(), Object.keys(expected).sort());
+    for (const id of ids) {
+      await page.selectOption("#example", id);
+      const status = await runAndWait(page);
+      const outcome = status === "Finished" ? "ok" : await page.textContent("#error-name");
+      assert.equal(outcome, expected[id], `example ${id}: ${status} ${await page.textContent("#error-message")}`);
+    }
+    await page.selectOption("#example", "typescript");
+    await runAndWait(page);
+    assert.deepEqual(JSON.parse((await page.textContent("#result"))!), { count: 8, mean: 3.875, median: 3.5 });
+  });
+
   it("calls a fetch handler with the HTTP request described in the form", async () => {
     const { page } = watched;
     await page.selectOption("#example", "fetch");
