@@ -25,6 +25,15 @@ export interface ModuleSource {
 
 const SYNC_COMPILE_MAX_CHARS = 64 * 1024;
 
+/**
+ * Messages a sandbox may post to the host before the host's event loop gets a turn. isolated-vm
+ * runs queued callbacks until its queue is empty, so an isolate that posts faster than the host
+ * handles them (`for (;;) console.log(1)`) would hold the event loop, and the watchdog with it,
+ * forever. Past this many the sandbox is terminated as over its CPU limit: it was spending the
+ * host's CPU. Legitimate bursts stay far below (timers are capped at 10,000, logs at 1,000).
+ */
+export const MAX_POSTS_PER_TURN = 20_000;
+
 const BRIDGE_SOURCE = `
 export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady, nodeModule;
 export function link(runtime) {
@@ -89,7 +98,10 @@ export class Sandbox {
 
   private constructor(memoryMb: number) {
     this.memoryMb = memoryMb;
-    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    // Some allocations (a large hash table growing past the limit) make V8 give up on the heap
+    // outright. Without this handler isolated-vm aborts the whole process; with it, the isolate's
+    // thread is parked for good and the sandbox is declared dead here (see lost()).
+    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError: () => this.lost() });
     this.context = this.isolate.createContextSync();
     this.runtime = compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const namespace = this.runtime;
@@ -98,10 +110,33 @@ export class Sandbox {
     this.fns = fns;
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => {});
-    const post = new ivm.Callback((op: number, a: unknown, b: unknown, c: unknown, d: unknown) => this.handler?.(op, a, b, c, d), { ignored: true });
+    const post = new ivm.Callback(
+      (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => {
+        if (this.countPost()) this.handler?.(op, a, b, c, d);
+      },
+      { ignored: true },
+    );
     const loadChunk = new ivm.Callback((name: unknown) => this.loadChunk(name));
     const hostCall = new ivm.Callback((service: unknown, ...args: unknown[]) => callService(this.services, service, args));
-    fns.setup.applySync(undefined, [post, loadChunk, hostCall, Date.now()], { arguments: { copy: true } });
+    fns.setup.applySync(undefined, [post, loadChunk, hostCall, Date.now(), memoryMb], { arguments: { copy: true } });
+  }
+
+  private postsThisTurn = 0;
+  private turnWatched = false;
+
+  /** Counts a message from the isolate; false (and the sandbox terminated) past MAX_POSTS_PER_TURN. */
+  private countPost(): boolean {
+    if (!this.alive) return false;
+    if (!this.turnWatched) {
+      this.turnWatched = true;
+      setImmediate(() => {
+        this.turnWatched = false;
+        this.postsThisTurn = 0;
+      });
+    }
+    if (++this.postsThisTurn <= MAX_POSTS_PER_TURN) return true;
+    this.kill("exceededCpu");
+    return false;
   }
 
   private readonly loadedChunks = new Set<string>();
@@ -173,7 +208,7 @@ export class Sandbox {
 
   /** CPU time the isolate has used; after its death, the last value seen. */
   get cpuTimeNs(): bigint {
-    if (!this.isolate.isDisposed) {
+    if (this.deathReasonValue === undefined && !this.isolate.isDisposed) {
       try {
         this.lastCpuNs = this.isolate.cpuTime;
       } catch {
@@ -231,9 +266,11 @@ export class Sandbox {
   private translate(error: unknown): unknown {
     if (this.deathReasonValue !== undefined) return new SandboxDiedError(this.deathReasonValue);
     if (this.isolate.isDisposed) {
-      const reason: DeathReason = /memory limit/i.test(String((error as Error)?.message)) ? "exceededMemory" : "canceled";
-      this.kill(reason);
-      return new SandboxDiedError(reason);
+      // Only kill() and isolated-vm's memory limit dispose an isolate, and kill() records its reason
+      // first: an isolate found disposed here ran out of memory, whichever call noticed it (the
+      // one that allocated says so; a call waiting beside it only learns the isolate is gone).
+      this.kill("exceededMemory");
+      return new SandboxDiedError("exceededMemory");
     }
     return error;
   }
@@ -344,14 +381,29 @@ export class Sandbox {
     }
   }
 
+  /** Isolates lost to a catastrophic out-of-memory error: their memory and thread are never returned. */
+  static lostIsolates = 0;
+
+  /**
+   * V8 lost control of the isolate's heap. Its thread sleeps forever inside isolated-vm, holding
+   * the isolate: the sandbox is marked dead and dropped, without touching the isolate, and every
+   * call on it fails with MemoryLimitError. The isolate's memory and thread are never returned, and
+   * isolated-vm waits for that thread when the process exits: a host that saw this can only end
+   * with SIGKILL. SECURITY.md says when to prefer process isolation.
+   */
+  private lost(): void {
+    Sandbox.lostIsolates++;
+    this.kill("exceededMemory", false);
+  }
+
   /** Terminates the isolate at once. Safe to call more than once. */
-  kill(reason: DeathReason): void {
+  kill(reason: DeathReason, dispose = true): void {
     if (this.deathReasonValue !== undefined) return;
-    void this.cpuTimeNs;
+    if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
     this.services.clear();
     this.handler = undefined;
-    if (!this.isolate.isDisposed) {
+    if (dispose && !this.isolate.isDisposed) {
       try {
         this.isolate.dispose();
       } catch {

@@ -30,7 +30,13 @@ export function createEntrypoint(acquire: () => Promise<Worker>, entry: string, 
       if (key === "fetch") return fetch;
       let method = methods.get(key);
       if (method === undefined) {
-        method = async (...args: unknown[]) => (await acquire()).call(entry, key, args, props, limits);
+        method = (...args: unknown[]) => {
+          const call = acquire().then((worker) => worker.call(entry, key, args, props, limits));
+          // The language may call a method by itself (JSON.stringify calls toJSON) and drop the
+          // promise: its rejection must not be an unhandled one that ends the host process.
+          call.catch(() => {});
+          return call;
+        };
         methods.set(key, method);
       }
       return method;

@@ -17,7 +17,15 @@ export const DEFAULT_LIMITS: ResolvedLimits = { cpuMs: 5_000, memoryMb: 128, wal
 
 const MIN_MEMORY_MB = 8;
 
-export function validateLimits(limits: unknown, where: string): Limits {
+export function validateLimits(limits: unknown, where: string, Failure: new (message: string) => Error = TypeError): Limits {
+  try {
+    return checkLimits(limits, where);
+  } catch (error) {
+    throw Failure === TypeError ? error : new Failure((error as Error).message);
+  }
+}
+
+function checkLimits(limits: unknown, where: string): Limits {
   if (limits === undefined) return {};
   if (limits === null || typeof limits !== "object") throw new TypeError(`${where}: limits must be an object.`);
   const out: Limits = {};

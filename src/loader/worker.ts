@@ -18,7 +18,7 @@ import { SandboxDiedError } from "../engine/sandbox.ts";
 import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { errorForSandbox } from "../rpc/errors.ts";
-import type { Encoded } from "../runtime/wire.ts";
+import { errorToRecord, isStackOverflow, type Encoded } from "../runtime/wire.ts";
 import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { hostRequest, responseRecord } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
@@ -62,7 +62,8 @@ export interface WorkerConfig {
   onDeath?: (worker: Worker) => void;
 }
 
-type Result = [1, unknown, number] | [0, unknown, number];
+/** [1, value] on success, [0, error] when the handler threw, [2, error] when its result could not be encoded. */
+type Result = [1, unknown, number] | [0 | 2, unknown, number];
 
 const blockedMessage =
   "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world.";
@@ -179,22 +180,36 @@ export class Worker {
     let outcome: Outcome = "ok";
     const exceptions: TailEvent["exceptions"] = [];
     let finishLater = false;
-    const finish = () => {
-      const { cpuMs, wallMs } = watch.stop();
+    /** Ends the invocation; with `running`, its watch stays on until the sandbox's code returns. */
+    const finish = (running?: Promise<unknown>) => {
+      const { cpuMs, wallMs } = running === undefined ? watch.stop() : { cpuMs: watch.cpuMs, wallMs: watch.wallMs };
+      if (running !== undefined) running.then(() => watch.stop(), () => watch.stop());
       this.untrack(invocation);
       if (this.config.tails.length > 0) {
         deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
       }
     };
+    let sandboxSettled = false;
+    let started: Promise<unknown> | undefined;
     try {
-      const result = (await Promise.race([start(invocation.id), failed])) as Result;
-      if (!Array.isArray(result)) throw new TypeError("Malformed result from the sandbox.");
+      started = start(invocation.id).then(
+        (value) => {
+          sandboxSettled = true;
+          return value;
+        },
+        (error: unknown) => {
+          sandboxSettled = true;
+          throw fromSandboxCall(error);
+        },
+      );
+      const result = (await Promise.race([started, failed])) as Result;
+      if (!Array.isArray(result)) throw new DataCloneError("Malformed result from the sandbox.");
       if (result[2] === 1) {
         finishLater = true;
-        this.drain(invocation.id, failed).then(finish, finish);
+        this.drain(invocation.id, failed).then(() => finish(), () => finish());
       }
       if (result[0] === 1) return decodeValue(result[1]);
-      const error = errorFromSandbox(result[1]);
+      const error = result[0] === 2 ? resultCloneError(result[1]) : errorFromSandbox(result[1]);
       outcome = "exception";
       exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });
       throw error;
@@ -206,7 +221,9 @@ export class Worker {
       }
       throw translated;
     } finally {
-      if (!finishLater) finish();
+      // Failed before the sandbox finished (a subrequest over the limit): its code may still be
+      // running, so its cpuMs and wallMs stay enforced until it returns.
+      if (!finishLater) finish(started !== undefined && !sandboxSettled ? started : undefined);
     }
   }
 
@@ -263,7 +280,7 @@ export class Worker {
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
-        return this.log(String(a), Array.isArray(b) ? b : [b]);
+        return this.log(typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b]);
       case Op.TimerSet:
         return this.setTimer(a, b);
       case Op.TimerClear: {
@@ -292,6 +309,8 @@ export class Worker {
   }
 
   private async countSubrequest(): Promise<void> {
+    // Code left running by an invocation that already failed reaches no capability.
+    if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
     for (const invocation of this.inflight) {
       invocation.subRequests++;
       if (invocation.subRequests > invocation.limits.subRequests) {
@@ -312,7 +331,7 @@ export class Worker {
    */
   private async outbound(callId: unknown, record: RequestRecord): Promise<unknown> {
     const outbound = this.config.globalOutbound;
-    const entry: FetchRecord = { method: String(record.method), url: String(record.url), timestamp: Date.now(), durationMs: 0 };
+    const entry: FetchRecord = { method: stringField(record, "method"), url: stringField(record, "url"), timestamp: Date.now(), durationMs: 0 };
     this.recordFetch(entry);
     const started = performance.now();
     const controller = new AbortController();
@@ -424,6 +443,32 @@ export class Worker {
     if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");
     this.config.onDeath?.(this);
   }
+}
+
+/**
+ * A call into the sandbox that failed outside the handler's own try: the result could not be
+ * copied out (V8's clone refused it, or a getter threw while it was read), or a promise was
+ * rejected with no handler (isolated-vm fails the call with it). The sandbox's value becomes an
+ * error with its name and message, as a thrown one does; nothing of it is kept raw.
+ */
+function fromSandboxCall(error: unknown): unknown {
+  if (error instanceof SandboxDiedError || error instanceof IsletError) return error;
+  const record = errorToRecord(error);
+  if (/could not be cloned/.test(record.message) || isStackOverflow(error)) {
+    return new DataCloneError(`A value could not be copied across the sandbox boundary: ${record.message}`);
+  }
+  return errorFromSandbox(record);
+}
+
+/** A field of a record from the sandbox, for the audit log: a string, or "" when it is not one. */
+function stringField(record: unknown, name: string): string {
+  const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+function resultCloneError(record: unknown): DataCloneError {
+  const message = (record as { message?: unknown } | null)?.message;
+  return new DataCloneError(`The result could not be copied across the sandbox boundary: ${typeof message === "string" ? message : "unknown reason"}`);
 }
 
 function limitOrDisposed(reason: DeathReason, when: string): Error {

@@ -29,7 +29,13 @@ export class Peer {
   constructor(private readonly calls: SandboxCalls) {}
 
   readonly exporter: CapExporter = {
-    classify: (value) => (this.importedIds.has(value) ? CapKind.Returned : value instanceof RpcTarget || isRemoteCapability(value) ? CapKind.Target : -1),
+    classify: (value) => {
+      if (this.importedIds.has(value)) return CapKind.Returned;
+      if (value instanceof RpcTarget) return CapKind.Target;
+      // Another worker's function stub travels as a function, its entrypoints and targets as targets.
+      if (isRemoteCapability(value)) return typeof value === "function" ? CapKind.Function : CapKind.Target;
+      return -1;
+    },
     export: (value, kind) => {
       if (kind === CapKind.Returned) return this.importedIds.get(value)!;
       let id = this.exportIds.get(value);
@@ -47,7 +53,7 @@ export class Peer {
     import: (kind, id) => {
       if (kind === CapKind.Returned) {
         const own = this.exported.get(id);
-        if (own === undefined) throw new TypeError("A capability handed back by the sandbox was already released or revoked.");
+        if (own === undefined) throw new StubDisposedError("A capability handed back by the sandbox was already released or revoked.");
         return own;
       }
       const key = `${kind}:${id}`;
@@ -70,8 +76,14 @@ export class Peer {
     }
   }
 
+  /** Malformed wire data can only come from a sandbox that corrupted its own runtime: a DataCloneError. */
   decode(value: unknown): unknown {
-    return decode(value, this.importer);
+    try {
+      return decode(value, this.importer);
+    } catch (error) {
+      if (error instanceof StubDisposedError) throw error;
+      throw new DataCloneError(`A value from the sandbox could not be decoded: ${(error as Error).message}`);
+    }
   }
 
   /** The sandbox calls host capability `capId`. Unknown ids and non-methods are refused. */
@@ -86,7 +98,7 @@ export class Peer {
       result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
     } else {
       const fn = targetMethod(target, method);
-      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${String(method)}".`);
+      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
       result = await fn.apply(target, decodedArgs);
     }
     return this.encode(result);
@@ -114,7 +126,20 @@ export class Peer {
     this.exportIds.clear();
   }
 
-  private async invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
+  /**
+   * Calls a capability of the sandbox. The language calls some methods of a value by itself
+   * (`JSON.stringify` calls toJSON, a template string toString): when the value came from a
+   * sandbox those are stubs, and the promise such a call returns is dropped. The sandbox decides
+   * whether it rejects, and an unhandled rejection would end the host process; so the promise is
+   * marked handled here, and a caller that awaits it still sees the rejection.
+   */
+  private invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
+    const call = this.invokeNow(id, method, args, isDisposed);
+    call.catch(() => {});
+    return call;
+  }
+
+  private async invokeNow(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
     // Once the worker is gone, calls.invoke fails with the reason it went (limit, disposal).
     if (isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
     const result = await this.calls.invoke(id, method, this.encode(args));

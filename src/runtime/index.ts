@@ -8,6 +8,7 @@ import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
+import { refillLogBudget } from "./globals/console.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { ChunkName } from "./platform.ts";
@@ -21,7 +22,8 @@ export { DurableObject, RpcTarget, WorkerEntrypoint };
 let env: Record<string, unknown> = {};
 const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 
-type Result = [ok: 1, value: unknown, waitUntil: number] | [ok: 0, error: ErrorRecord, waitUntil: number];
+/** ok is 1, 0 when the handler threw, 2 when its result could not be encoded for the boundary. */
+type Result = [ok: 1, value: unknown, waitUntil: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number];
 
 let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
@@ -34,11 +36,12 @@ export function setup(
   loadChunk: (name: ChunkName) => void,
   hostCall: Parameters<typeof setChunkLoader>[1],
   now: number,
+  memoryMb: number,
 ): void {
   setPost(post);
   setChunkLoader(loadChunk, hostCall);
   setClock(now);
-  installGlobals(globalThis as unknown as Record<string, unknown>);
+  installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
 }
 
 export function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
@@ -184,19 +187,29 @@ async function run(invocationId: number, entry: string, method: string, args: un
 }
 
 async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
-  let result: Result;
-  try {
-    const value = await work();
-    result = [1, encodeValue ? encode(value, exporter) : value, 0];
-  } catch (error) {
-    result = [0, errorToRecord(error), 0];
-  }
+  const result = await outcome(work, encodeValue);
   if (waitUntils.has(invocationId)) result[2] = 1;
   return result;
 }
 
+async function outcome(work: () => unknown, encodeValue: boolean): Promise<Result> {
+  let value: unknown;
+  try {
+    value = await work();
+  } catch (error) {
+    return [0, errorToRecord(error), 0];
+  }
+  try {
+    return [1, encodeValue ? encode(value, exporter) : value, 0];
+  } catch (error) {
+    // The handler succeeded but its result cannot cross: the host reports a DataCloneError.
+    return [2, errorToRecord(error), 0];
+  }
+}
+
 export function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
   setClock(now);
+  refillLogBudget();
   const isFetch = method === "fetch";
   return settleResult(
     invocationId,
@@ -211,6 +224,7 @@ export function dispatch(invocationId: number, entry: string, method: string, en
 /** The host calls a function or RpcTarget this sandbox handed out earlier. */
 export function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
   setClock(now);
+  refillLogBudget();
   return settleResult(
     invocationId,
     () => {

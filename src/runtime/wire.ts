@@ -68,17 +68,34 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
 }
 
 function mapCapError(): Error {
-  const error = new TypeError("Functions and RpcTargets cannot be sent inside a Map or Set; use a plain object.");
-  error.name = "DataCloneError";
-  return error;
+  return dataCloneError("Functions and RpcTargets cannot be sent inside a Map or Set; use a plain object.");
 }
 
 export function encode(value: unknown, exporter: CapExporter): Encoded {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return [value];
-  if (!containsCap(value, exporter, new Set())) return [value];
-  const caps: CapSlot[] = [];
-  const body = copyCutting(value, [], caps, exporter, new Map());
-  return [body, caps];
+  try {
+    if (!containsCap(value, exporter, new Set())) return [value];
+    const caps: CapSlot[] = [];
+    const body = copyCutting(value, [], caps, exporter, new Map());
+    return [body, caps];
+  } catch (error) {
+    if (isStackOverflow(error)) throw dataCloneError("The value is nested too deeply to cross the boundary.");
+    throw error;
+  }
+}
+
+export function isStackOverflow(error: unknown): boolean {
+  try {
+    return error !== null && typeof error === "object" && (error as Error).name === "RangeError" && /call stack size/.test(String((error as Error).message));
+  } catch {
+    return false;
+  }
+}
+
+function dataCloneError(message: string): Error {
+  const error = new TypeError(message);
+  error.name = "DataCloneError";
+  return error;
 }
 
 function copyCutting(

@@ -6,11 +6,35 @@ import { formatArgs, formatValue } from "./format.ts";
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
+/**
+ * The host keeps 1,000 log entries per invocation and notes that it dropped the rest; one more
+ * than that is sent so it can. Past the budget a log costs the host nothing, so a logging loop
+ * cannot flood it. Refilled when the host starts an invocation.
+ */
+const LOG_BUDGET = 1_001;
+let logBudget = LOG_BUDGET;
+
+export function refillLogBudget(): void {
+  logBudget = LOG_BUDGET;
+}
+
 function emit(level: Level, parts: unknown[]): void {
+  if (logBudget <= 0) return;
+  logBudget--;
   try {
     send(Op.Log, level, parts);
   } catch {
-    send(Op.Log, level, parts.map((part) => (typeof part === "string" ? part : formatValue(part))));
+    send(Op.Log, level, parts.map(printable));
+  }
+}
+
+/** A part as text; console.log never throws, even for a revoked Proxy or a throwing getter. */
+function printable(part: unknown): string {
+  if (typeof part === "string") return part;
+  try {
+    return formatValue(part);
+  } catch {
+    return "[unprintable]";
   }
 }
 

@@ -1,0 +1,129 @@
+// Values a sandbox hands to the host (results, errors, logs) and values too big or too deep for
+// the boundary, in both directions. The host gets a copy or a named error, never a sandbox object,
+// and any sandbox code these values carry (getters, traps) runs inside the invocation's limits.
+
+import assert from "node:assert/strict";
+import { CpuLimitError, DataCloneError, IsletError, LimitError, MemoryLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { js, rejectsWith, securitySuite } from "./harness.ts";
+
+const { attack, call, load } = securitySuite();
+
+attack("a Proxy nested deep inside a result is a DataCloneError", async () => {
+  await rejectsWith(call(`export default { run() { return { a: [1, { b: new Map([["k", { c: new Proxy({}, {}) }]]) }] }; } };`, "run"), DataCloneError, /could not be cloned/);
+});
+
+attack("a revoked Proxy in a result is a DataCloneError", async () => {
+  await rejectsWith(call(`export default { run() { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return { proxy }; } };`, "run"), DataCloneError, /revoked/);
+});
+
+attack("a Proxy whose traps never return is stopped by cpuMs while the boundary inspects it", async () => {
+  await rejectsWith(call(`export default { run() { return { p: new Proxy({}, { getPrototypeOf() { for (;;) {} } }) }; } };`, "run"), CpuLimitError);
+});
+
+attack("a getter that throws while the result is read is a DataCloneError carrying its message", async () => {
+  await rejectsWith(call(`export default { run() { return { get secret() { throw new RangeError("getter refused"); } }; } };`, "run"), DataCloneError, /getter refused/);
+});
+
+attack("a getter that spins only on its second read (while isolated-vm copies) is stopped by cpuMs", async () => {
+  await rejectsWith(call(`export default { run() { let reads = 0; return { get x() { if (reads++) for (;;) {} return 1; } }; } };`, "run"), CpuLimitError);
+});
+
+attack("a getter that turns into a function on its second read is a DataCloneError", async () => {
+  await rejectsWith(call(`export default { run() { let reads = 0; return { get x() { return reads++ ? () => "smuggled" : 1; } }; } };`, "run"), DataCloneError, /could not be cloned/);
+});
+
+attack("a result nested 100,000 deep is a DataCloneError, not a stack overflow", async () => {
+  await rejectsWith(call(`export default { run() { const root = {}; let o = root; for (let i = 0; i < 1e5; i++) o = o.a = {}; return root; } };`, "run"), DataCloneError, /nested too deeply/);
+});
+
+attack("an array result nested 10,000 deep is a DataCloneError", async () => {
+  await rejectsWith(call(`export default { run() { const root = []; let o = root; for (let i = 0; i < 1e4; i++) o = o[0] = []; return root; } };`, "run"), DataCloneError);
+});
+
+attack("an argument nested 100,000 deep is a DataCloneError on the host, before the sandbox is entered", async () => {
+  const root: Record<string, unknown> = {};
+  let node = root;
+  for (let i = 0; i < 1e5; i++) node = node.a = {};
+  await rejectsWith(call(`export default { run(x) { return typeof x; } };`, "run", [root]), DataCloneError, /nested too deeply/);
+});
+
+attack("huge values cross both ways: 16 MiB strings out, a 64 MiB string in, 64 MiB from a host function", async () => {
+  assert.equal((await call(`export default { run() { return "x".repeat(16 << 20); } };`, "run")).length, 16 << 20);
+  assert.equal(await call(`export default { run(big) { return big.length; } };`, "run", ["y".repeat(64 << 20)]), 64 << 20);
+  assert.equal(await call(`export default { async run(get) { return (await get()).length; } };`, "run", [() => "z".repeat(64 << 20)]), 64 << 20);
+});
+
+attack("two 64 MiB strings in a 32 MB sandbox exhaust its heap: MemoryLimitError, whichever copy hit the limit", async () => {
+  await rejectsWith(call(`export default { async run(big, get) { return [big.length, (await get()).length]; } };`, "run", ["y".repeat(64 << 20), () => "z".repeat(64 << 20)]), MemoryLimitError);
+});
+
+attack("a buffer argument larger than the sandbox's memory is refused with RangeError, and the sandbox lives on", async () => {
+  const stub = load(`export default { size(x) { return x.byteLength; } };`);
+  await rejectsWith((stub.getEntrypoint() as any).size(new Uint8Array(64 << 20)), RangeError, /Array buffer allocation failed/);
+  assert.equal(await (stub.getEntrypoint() as any).size(new Uint8Array(16)), 16);
+});
+
+attack("a million-object argument or result fills the heap: MemoryLimitError, the host unharmed", async () => {
+  // CPU to spare, so that memory is the limit reached.
+  const roomy = new WorkerLoader({ limits: { cpuMs: 10_000, memoryMb: 32 } });
+  try {
+    const ep = (source: string) => roomy.load(js(source)).getEntrypoint() as any;
+    await rejectsWith(ep(`export default { run() { return Array.from({ length: 1e6 }, (_, i) => ({ i })); } };`).run(), MemoryLimitError);
+    await rejectsWith(ep(`export default { run(x) { return x.length; } };`).run(Array.from({ length: 1e6 }, (_, i) => ({ i }))), MemoryLimitError);
+  } finally {
+    await roomy.close();
+  }
+});
+
+attack("a cycle through an object that also carries a function arrives as the same cycle, with a stub", async () => {
+  const result = await call(`export default { run() { const o = { name: "loop", f: () => "called" }; o.self = o; o.list = [o]; return o; } };`, "run");
+  assert.equal(result.self, result);
+  assert.equal(result.list[0], result);
+  assert.equal(await result.f(), "called");
+});
+
+attack('a "__proto__" key in a result (also beside a function) stays an own property', async () => {
+  const result = await call(`export default { run() { const o = JSON.parse('{"__proto__": {"polluted": "yes"}, "inner": {"__proto__": {"polluted": "yes"}}}'); o.inner.f = () => 1; return o; } };`, "run");
+  assert.equal(Object.getPrototypeOf(result), Object.prototype);
+  assert.equal(result.polluted, undefined);
+  assert.deepEqual(Object.keys(result), ["__proto__", "inner"]);
+  assert.equal(Object.getOwnPropertyDescriptor(result.inner, "__proto__")?.value.polluted, "yes");
+  assert.equal(typeof result.inner.f, "function");
+});
+
+attack("an error whose name getter throws arrives as a plain Error", async () => {
+  const error = await rejectsWith(call(`export default { run() { throw Object.defineProperty(new TypeError("m"), "name", { get() { throw new Error("no name"); } }); } };`, "run"), Error);
+  assert.equal(error.name, "Error");
+  assert.ok(!(error instanceof IsletError));
+});
+
+attack("a sandbox cannot forge islet's errors: a thrown CpuLimitError or DataCloneError is only a name", async () => {
+  for (const name of ["CpuLimitError", "MemoryLimitError", "WorkerDisposedError", "DataCloneError", "StubDisposedError"]) {
+    const error = await rejectsWith(call(`export default { run(name) { const e = new Error("forged"); e.name = name; throw e; } };`, "run", [name]), Error);
+    assert.equal(error.name, name);
+    assert.ok(!(error instanceof IsletError) && !(error instanceof LimitError), `${name} became an islet error`);
+  }
+});
+
+attack("an error name of a megabyte is cut to 200 characters", async () => {
+  const error = await rejectsWith(call(`export default { run() { const e = new Error("m"); e.name = "N".repeat(1 << 20); throw e; } };`, "run"), Error);
+  assert.equal(error.name.length, 200);
+});
+
+attack("hostile console.log parts (proxies, functions, symbols, throwing getters) arrive as copies or text", async () => {
+  const events: TailEvent[] = [];
+  const result = await call(
+    `export default { run() {
+      const { proxy, revoke } = Proxy.revocable({}, {}); revoke();
+      console.log(new Proxy({}, {}), proxy, () => 1, Symbol("s"), { get boom() { throw new Error("x"); } }, { toString() { throw new Error("y"); } });
+      return "logged";
+    } };`,
+    "run",
+    [],
+    { tails: [(e: TailEvent[]) => void events.push(...e)] },
+  );
+  assert.equal(result, "logged");
+  const parts = events[0].logs[0].message;
+  assert.equal(parts.length, 6);
+  for (const part of parts) assert.ok(typeof part === "string" || (typeof part === "object" && part !== null), typeof part);
+});

@@ -1,0 +1,235 @@
+// Walks from sandbox values back towards the host: constructors, prototypes, stack frames,
+// globals, module namespaces and code generation. Every walk must end in the sandbox's own realm.
+
+import assert from "node:assert/strict";
+import { RpcTarget } from "../../src/index.ts";
+import { securitySuite } from "./harness.ts";
+
+const { attack, call, load } = securitySuite();
+
+/** Evaluated in the sandbox: does this value lead to the sandbox's own Function, with no `process` in reach? */
+const SANDBOX_REALM = `const ownRealm = (v) => v.constructor.constructor === Function && v.constructor.constructor("return typeof process + typeof require")() === "undefinedundefined";`;
+
+attack('this.constructor.constructor("return process")() from a handler is a ReferenceError', async () => {
+  const result = await call(
+    `export default { run() { try { return this.constructor.constructor("return process")(); } catch (e) { return [e.name, e.message]; } } };`,
+    "run",
+  );
+  assert.deepEqual(result, ["ReferenceError", "process is not defined"]);
+});
+
+attack("a WorkerEntrypoint's this, env, ctx and props all lead to the sandbox's Function", async () => {
+  class Db extends RpcTarget {
+    get(): string {
+      return "row";
+    }
+  }
+  const stub = load(`import { WorkerEntrypoint } from "cloudflare:workers";
+    ${SANDBOX_REALM}
+    export class E extends WorkerEntrypoint { run() {
+      return [this, this.env, this.ctx, this.ctx.props, this.ctx.props.nested, this.env.list].map(ownRealm);
+    } }`, { env: { db: new Db(), list: [1, 2] } });
+  const result = await (stub.getEntrypoint("E", { props: { nested: { deep: true } } }) as any).run();
+  assert.deepEqual(result, [true, true, true, true, true, true]);
+});
+
+attack("promises returned by host functions and RpcTarget methods are the sandbox's promises", async () => {
+  class Service extends RpcTarget {
+    lookup(): object {
+      return { id: 1 };
+    }
+  }
+  const result = await call(
+    `${SANDBOX_REALM}
+    export default { async run(fn, service) {
+      const p = fn(), q = service.lookup();
+      return [Object.getPrototypeOf(p) === Promise.prototype, Object.getPrototypeOf(q) === Promise.prototype, ownRealm(p), ownRealm(await p), ownRealm(await q)];
+    } };`,
+    "run",
+    [() => ({ secret: 1 }), new Service()],
+  );
+  assert.deepEqual(result, [true, true, true, true, true]);
+});
+
+attack("every kind of value the host returns is rebuilt with the sandbox's own classes", async () => {
+  const values = () => [{}, [], new Date(0), new Map([[1, 2]]), new Set([1]), /x/g, new Uint8Array(2), new ArrayBuffer(2), new DataView(new ArrayBuffer(2)), new RangeError("r"), Object(1n)];
+  const result = await call(`${SANDBOX_REALM} export default { async run(get) { return (await get()).map(ownRealm); } };`, "run", [values]);
+  assert.deepEqual(result, values().map(() => true));
+});
+
+attack("every kind of argument the host passes in is rebuilt with the sandbox's own classes", async () => {
+  const args = [{ a: 1 }, [1], new Date(0), new Map(), new Set(), /y/, new Float64Array(1), new ArrayBuffer(1), new TypeError("t"), new Error("e", { cause: { secret: 1 } })];
+  const result = await call(
+    `${SANDBOX_REALM} export default { run(...args) { return [...args.map(ownRealm), Object.getPrototypeOf(args[9]) === Error.prototype]; } };`,
+    "run",
+    args,
+  );
+  assert.deepEqual(result, [...args.map(() => true), true]);
+});
+
+attack("a host error reaches the sandbox as name and message only: no cause, own properties or host stack", async () => {
+  const hostError = Object.assign(new TypeError("refused"), { code: "E_SECRET", secret: "host-secret-value" });
+  (hostError as Error).cause = { token: "host-secret-value" };
+  const result = await call(
+    `${SANDBOX_REALM}
+    export default { async run(fn) { try { await fn(); } catch (e) {
+      return [e.name, e.message, Object.keys(e), "cause" in e, e.constructor === TypeError, ownRealm(e), JSON.stringify(e) + String(e.stack)];
+    } } };`,
+    "run",
+    [
+      () => {
+        throw hostError;
+      },
+    ],
+  );
+  assert.deepEqual(result.slice(0, 6), ["TypeError", "refused", [], false, true, true]);
+  assert.ok(!result[6].includes("host-secret-value") && !result[6].includes("/work/") && !result[6].includes("node:"), result[6]);
+});
+
+attack("a Request handed to fetch() and everything reachable from it belong to the sandbox", async () => {
+  const stub = load(
+    `${SANDBOX_REALM}
+    export default { async fetch(request) {
+      const reader = request.body.getReader();
+      const chunk = await reader.read();
+      const reached = [request, request.headers, request.signal, reader, chunk.value, request.body].map(ownRealm);
+      return Response.json([...reached, request instanceof Request]);
+    } };`,
+    {},
+  );
+  const response = await stub.getEntrypoint().fetch("https://example.test/", { method: "POST", body: "payload" });
+  assert.deepEqual(await response.json(), [true, true, true, true, true, true, true]);
+});
+
+attack("a Response from globalOutbound carries none of the host's objects or extra properties", async () => {
+  const upstream = () => Object.assign(new Response("body", { headers: { "x-a": "1" } }), { secret: "host-secret-value" });
+  const result = await call(
+    `${SANDBOX_REALM}
+    export default { async run() {
+      const response = await fetch("https://upstream.test/");
+      return [...[response, response.headers, response.body].map(ownRealm), response instanceof Response, response.secret === undefined, await response.text()];
+    } };`,
+    "run",
+    [],
+    { globalOutbound: upstream },
+  );
+  assert.deepEqual(result, [true, true, true, true, true, "body"]);
+});
+
+attack("a function stub shows no host source and no caller chain", async () => {
+  const hostFunction = function hostOnlyMarker() {
+    return "HOST_SOURCE_MARKER";
+  };
+  const result = await call(
+    `export default { run(fn) {
+      const tryGet = (f) => { try { return String(f()); } catch (e) { return e.name; } };
+      return [String(fn).includes("HOST_SOURCE_MARKER"), fn.name.includes("hostOnlyMarker"), tryGet(() => fn.caller), tryGet(() => fn.arguments), Object.getOwnPropertyNames(fn).includes("prototype") ? typeof fn.prototype.constructor.constructor("return typeof process")() : "none"];
+    } };`,
+    "run",
+    [hostFunction],
+  );
+  assert.deepEqual(result.slice(0, 4), [false, false, "TypeError", "TypeError"]);
+  assert.ok(result[4] === "none" || result[4] === "string");
+});
+
+attack("an RpcTarget stub refuses every Object.prototype method and the target's own data", async () => {
+  class Vault extends RpcTarget {
+    secret = "host-secret-value";
+    open(): string {
+      return "opened";
+    }
+  }
+  const names = ["constructor", "__proto__", "__defineGetter__", "__lookupGetter__", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "valueOf", "toString", "secret", "then"];
+  const result = await call(
+    `export default { async run(vault, names) {
+      const out = [Reflect.getPrototypeOf(vault), Reflect.ownKeys(vault).length, await vault.open()];
+      for (const name of names) { try { out.push(await vault[name]("x")); } catch (e) { out.push(e.name + ": " + e.message); } }
+      return out;
+    } };`,
+    "run",
+    [new Vault(), names],
+  );
+  assert.deepEqual(result.slice(0, 3), [null, 0, "opened"]);
+  assert.deepEqual(
+    result.slice(3),
+    names.map((name) => (name === "then" ? "TypeError: vault[name] is not a function" : `TypeError: The RPC receiver does not implement the method "${name}".`)),
+  );
+});
+
+attack("Error.prepareStackTrace sees only sandbox call sites, also during a host callback", async () => {
+  const result = await call(
+    `export default { async run(fn) {
+      const files = new Set(), receivers = new Set();
+      Error.prepareStackTrace = (error, sites) => {
+        for (const site of sites) { files.add(String(site.getFileName())); receivers.add(typeof site.getThis()); receivers.add(typeof site.getFunction()); }
+        return "captured";
+      };
+      try { await fn(() => new Error("inside a host callback").stack); } catch (e) { e.stack; }
+      new Error("plain").stack;
+      return [[...files].sort(), [...receivers].sort()];
+    } };`,
+    "run",
+    [
+      async (callback: () => Promise<string>) => {
+        assert.equal(await callback(), "captured");
+        throw new Error("host failure");
+      },
+    ],
+  );
+  const [files, receivers] = result as [string[], string[]];
+  for (const file of files) assert.match(file, /^(worker\.js|islet:runtime\.js|null|undefined)$/);
+  assert.deepEqual(receivers, ["undefined"]);
+});
+
+attack("the sandbox's global scope has no host names and import.meta is empty", async () => {
+  const result = await call(
+    `export default { run() {
+      const names = Object.getOwnPropertyNames(globalThis);
+      const hostish = ["process", "require", "module", "exports", "global", "Buffer", "setImmediate", "_ivm", "ivm", "isolatedVm", "__dirname", "__filename", "Deno", "Bun"];
+      return [hostish.filter((n) => names.includes(n) || typeof globalThis[n] !== "undefined"), names.filter((n) => /^(islet|ivm|host|_)/i.test(n)), JSON.stringify(import.meta), Object.keys(import.meta)];
+    } };`,
+    "run",
+  );
+  assert.deepEqual(result, [[], [], "{}", []]);
+});
+
+attack("cloudflare:workers exports only its four names; islet:runtime cannot be imported dynamically", async () => {
+  const result = await call(
+    `import * as cf from "cloudflare:workers";
+    export default { async run() {
+      const dynamic = [];
+      for (const specifier of ["islet:runtime", "cloudflare:workers"]) { try { await import(specifier); dynamic.push("imported"); } catch (e) { dynamic.push(e.message); } }
+      return [Object.keys(cf).sort(), dynamic];
+    } };`,
+    "run",
+  );
+  assert.deepEqual(result, [["DurableObject", "RpcTarget", "WorkerEntrypoint", "env"], ["Not supported", "Not supported"]]);
+});
+
+attack("eval, new Function and indirect eval run in the sandbox's scope; setTimeout refuses strings", async () => {
+  const result = await call(
+    `export default { run() {
+      const out = [eval("typeof process"), new Function("return typeof require")(), (0, eval)("typeof module"), Function("return this")() === globalThis];
+      try { setTimeout("globalThis.ran = 1", 0); out.push("accepted"); } catch (e) { out.push(e.name); }
+      return out;
+    } };`,
+    "run",
+  );
+  assert.deepEqual(result, ["undefined", "undefined", "undefined", true, "TypeError"]);
+});
+
+attack("import() of file, node, data, http and relative specifiers is refused", async () => {
+  const result = await call(
+    `export default { async run() {
+      const out = [];
+      for (const s of ["fs", "node:fs", "node:child_process", "file:///etc/passwd", "data:text/javascript,export default 1", "https://example.com/x.js", "./worker.js", "../outside.js"]) {
+        try { await import(s); out.push(s + " imported"); } catch (e) { out.push(e.name + ": " + e.message); }
+      }
+      return out;
+    } };`,
+    "run",
+    [],
+    { compatibilityFlags: ["nodejs_compat"] },
+  );
+  assert.deepEqual(result, Array(8).fill("Error: Not supported"));
+});

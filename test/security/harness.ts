@@ -1,0 +1,98 @@
+// The adversarial suite's one rule: every attack is followed by proof that nothing else was hurt.
+// Each file gets one loader and one long-lived neighbour worker; after every attack the host's
+// event loop must turn, the neighbour must answer with its module state intact (its counter goes
+// up by exactly one, so it was not restarted) and unpolluted globals, and the host's own
+// prototypes and globals must be as they were when the file started.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { WorkerLoader, type WorkerCode, type WorkerLoaderOptions, type WorkerStub } from "../../src/index.ts";
+import { js } from "../helpers.ts";
+
+export { js };
+
+const NEIGHBOUR = js(`
+  let calls = 0;
+  export default {
+    ping() { return ++calls; },
+    fingerprint() {
+      return {
+        objectProto: Object.getOwnPropertyNames(Object.prototype).sort().join(),
+        arrayProto: Object.getOwnPropertyNames(Array.prototype).sort().join(),
+        promiseThen: Promise.prototype.then.name,
+        json: JSON.parse('{"a":[1]}').a[0],
+        polluted: [({}).polluted, [].polluted, (() => {}).polluted].join(),
+        globals: Object.getOwnPropertyNames(globalThis).sort().join(),
+        sharedArrayBuffer: typeof SharedArrayBuffer,
+      };
+    },
+  };`);
+
+function hostFingerprint(): Record<string, unknown> {
+  return {
+    objectProto: Object.getOwnPropertyNames(Object.prototype).sort().join(),
+    arrayProto: Object.getOwnPropertyNames(Array.prototype).sort().join(),
+    functionProto: Object.getOwnPropertyNames(Function.prototype).sort().join(),
+    promiseThen: Promise.prototype.then,
+    jsonParse: JSON.parse,
+    prepareStackTrace: (Error as { prepareStackTrace?: unknown }).prepareStackTrace,
+    polluted: [({} as Record<string, unknown>).polluted, ([] as unknown as Record<string, unknown>).polluted].join(),
+    globals: Object.getOwnPropertyNames(globalThis).sort().join(),
+  };
+}
+
+export interface Suite {
+  loader: WorkerLoader;
+  /** Registers one attack: a test that runs `attack`, then checks that the host and the neighbour still stand. */
+  attack(name: string, attack: () => Promise<void> | void): void;
+  /** A fresh worker with `source` as its main module; `extra` may add env, limits, outbound. */
+  load(source: string, extra?: Partial<WorkerCode>): WorkerStub;
+  /** Calls `method` on a fresh worker running `source`. */
+  call(source: string, method: string, args?: unknown[], extra?: Partial<WorkerCode>): Promise<any>;
+}
+
+export function securitySuite(options: WorkerLoaderOptions = {}): Suite {
+  const loader = new WorkerLoader({ ...options, limits: { cpuMs: 250, wallMs: 3_000, memoryMb: 32, ...options.limits } });
+  const neighbour = loader.get("neighbour", () => NEIGHBOUR);
+  const hostBefore = hostFingerprint();
+  let pings = 0;
+  let neighbourBefore: unknown;
+
+  test.before(async () => {
+    pings = (await neighbour.getEntrypoint().ping()) as number;
+    neighbourBefore = await neighbour.getEntrypoint().fingerprint();
+  });
+  test.after(() => loader.close());
+
+  async function stillStanding(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await neighbour.getEntrypoint().ping(), ++pings, "the neighbour kept its state (it was not restarted)");
+    assert.deepEqual(await neighbour.getEntrypoint().fingerprint(), neighbourBefore, "the neighbour's globals are untouched");
+    assert.deepEqual(hostFingerprint(), hostBefore, "the host's prototypes and globals are untouched");
+  }
+
+  const load = (source: string, extra: Partial<WorkerCode> = {}) => loader.load(js(source, extra));
+  return {
+    loader,
+    load,
+    call: (source, method, args = [], extra = {}) => (load(source, extra).getEntrypoint() as any)[method](...args),
+    attack(name, attack) {
+      test(name, async () => {
+        await attack();
+        await stillStanding();
+      });
+    },
+  };
+}
+
+/** Asserts that `promise` rejects with an instance of `Class` whose message matches `message`. */
+export async function rejectsWith(promise: Promise<unknown>, Class: abstract new (...args: any[]) => Error, message?: RegExp): Promise<Error> {
+  let error: unknown;
+  await assert.rejects(promise, (e: unknown) => {
+    error = e;
+    return true;
+  });
+  assert.ok(error instanceof Class, `expected ${Class.name}, got ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+  if (message !== undefined) assert.match((error as Error).message, message);
+  return error as Error;
+}

@@ -1,0 +1,336 @@
+// Forged, replayed and laundered capabilities; re-entrancy; thenables and coercion hooks in values
+// handed to the host. The first group simulates a sandbox whose runtime is fully compromised (a V8
+// bug that lets it post any message): it posts straight into the host's handler for that worker
+// and checks every answer. That reaches into islet's internals on purpose (the worker's message
+// handler and its reply channel), since no code inside a sandbox can reach them.
+
+import assert from "node:assert/strict";
+import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "../../src/index.ts";
+import { rejectsWith, securitySuite } from "./harness.ts";
+
+const { attack, call, load, loader } = securitySuite();
+
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
+type Reply = [callId: number, ok: number, payload: any];
+
+interface Compromised {
+  /** Posts a message as the sandbox's runtime would, and resolves with the host's reply, if any. */
+  post(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<Reply | undefined>;
+}
+
+let nextForgedCallId = 1_000_000;
+
+/**
+ * Runs `forge` while an invocation of the named worker `id` is in flight (the host answers only
+ * then), posting into that worker's handler directly. Returns once the invocation has ended.
+ */
+async function compromised(target: WorkerLoader, id: string, env: Record<string, unknown>, forge: (runtime: Compromised) => Promise<void>): Promise<void> {
+  let release!: () => void;
+  let entered!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const stub = target.get(id, () => ({
+    compatibilityDate: "2026-11-01",
+    mainModule: "worker.js",
+    modules: { "worker.js": `export default { async hold(wait) { await wait(); return "held"; } };` },
+    env,
+  }));
+  const holding = (stub.getEntrypoint() as any).hold(() => {
+    entered();
+    return held;
+  });
+  try {
+    await inside;
+    const worker = (target as any).named.get(id).worker;
+    const sandbox = worker.sandbox;
+    const replies = new Map<number, Reply>();
+    const send = sandbox.send.bind(sandbox);
+    sandbox.send = (name: string, args: unknown[]) => {
+      if (name === "settle" && (args[0] as number) >= 1_000_000) return void replies.set(args[0] as number, args.slice(0, 3) as Reply);
+      return send(name, args);
+    };
+    await forge({
+      async post(op, a, b, c, d) {
+        const callId = typeof a === "number" && a >= 1_000_000 ? a : undefined;
+        worker.onPost(op, a, b, c, d);
+        for (let i = 0; i < 50 && callId !== undefined && !replies.has(callId); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+        return callId === undefined ? undefined : replies.get(callId);
+      },
+    });
+  } finally {
+    release();
+  }
+  assert.equal(await holding, "held", "the compromised worker's own call still completes");
+}
+
+const forgedCall = (runtime: Compromised, capId: unknown, method: unknown, args: unknown) => runtime.post(Op.Call, nextForgedCallId++, capId, method, args);
+const errorName = (reply: Reply | undefined) => (reply?.[1] === 0 ? `${reply[2].name}: ${reply[2].message}` : `ok ${JSON.stringify(reply?.[2])}`);
+
+attack("a forged call to an id this sandbox was never given, though valid in another worker, is a StubDisposedError", async () => {
+  let otherCalls = 0;
+  const other = () => otherCalls++;
+  // Another live worker holds capabilities 1 to 4; the forger holds only 1 (the function its call is waiting on).
+  const holder = load(`export default { run() { return 1; } };`, { env: { a: other, b: other, c: other, d: other } });
+  assert.equal(await (holder.getEntrypoint() as any).run(), 1);
+  await compromised(loader, "forger-1", {}, async (runtime) => {
+    for (const capId of [2, 3, 4, 100]) assert.match(errorName(await forgedCall(runtime, capId, null, [[]])), /^StubDisposedError: /);
+  });
+  assert.equal(otherCalls, 0);
+});
+
+attack("forged capability ids of every wrong type are refused with StubDisposedError", async () => {
+  let calls = 0;
+  await compromised(loader, "forger-2", { fn: () => calls++ }, async (runtime) => {
+    for (const capId of ["1", 1.5, NaN, -1, 0, null, undefined, { id: 1 }, [1], 2 ** 53]) {
+      assert.match(errorName(await forgedCall(runtime, capId, null, [[]])), /^StubDisposedError: /, String(capId));
+    }
+  });
+  assert.equal(calls, 0);
+});
+
+attack("forged method names on a real RpcTarget reach nothing but its class's methods", async () => {
+  let opened = 0;
+  class Vault extends RpcTarget {
+    secret = "host-secret-value";
+    open(): string {
+      return `opened ${++opened}`;
+    }
+  }
+  await compromised(loader, "forger-3", { vault: new Vault() }, async (runtime) => {
+    // Capability 1 is the vault (the only capability in this env).
+    assert.equal(errorName(await forgedCall(runtime, 1, "open", [[]])), 'ok ["opened 1"]');
+    for (const method of ["constructor", "__proto__", "then", "hasOwnProperty", "secret", "__defineSetter__", 42, { toString: "open" }, ["open"]]) {
+      assert.match(errorName(await forgedCall(runtime, 1, method, [[]])), /^TypeError: The RPC receiver does not implement the method/, JSON.stringify(method));
+    }
+    assert.match(errorName(await forgedCall(runtime, 1, null, [[]])), /^TypeError: This stub is not a function/);
+  });
+  assert.equal(opened, 1);
+});
+
+attack("forged argument encodings are refused with DataCloneError or StubDisposedError, never decoded into the host", async () => {
+  let seen: unknown[] = [];
+  await compromised(loader, "forger-4", { fn: (...args: unknown[]) => void (seen = args) }, async (runtime) => {
+    const bad: [unknown, RegExp][] = [
+      [null, /^DataCloneError: .*Malformed value/],
+      ["[[]]", /^DataCloneError: .*Malformed value/],
+      [[[], "caps"], /^DataCloneError: .*Malformed capability list/],
+      [[[{}], [[["__proto__", "x"], 0, 1]]], /^DataCloneError: .*Malformed capability path/],
+      [[[{}], [[["constructor", "prototype", "x"], 0, 1]]], /^DataCloneError: .*Malformed capability path/],
+      [[[{}], [[[0], 7, 1]]], /^DataCloneError: .*Malformed capability slot/],
+      [[[{}], [[[0], 2, 999]]], /^StubDisposedError: /],
+      [[[{}], Array(10_001).fill([[0], 0, 1])], /^DataCloneError: .*Malformed capability list/],
+      [[{ not: "an array" }], /^TypeError: Malformed call arguments/],
+    ];
+    for (const [args, expected] of bad) assert.match(errorName(await forgedCall(runtime, 1, null, args)), expected, JSON.stringify(args)?.slice(0, 80));
+    // The one well-formed message: a "__proto__" key arrives as an own property, not a prototype.
+    assert.equal(errorName(await forgedCall(runtime, 1, null, [[JSON.parse('{"__proto__": {"polluted": 1}}')]])), "ok [null]");
+  });
+  assert.equal(Object.getPrototypeOf(seen[0]), Object.prototype);
+  assert.equal((seen[0] as Record<string, unknown>).polluted, undefined);
+});
+
+attack("forged fire-and-forget messages with garbage values are ignored without a host exception", async () => {
+  await compromised(loader, "forger-5", {}, async (runtime) => {
+    const garbage = [undefined, null, NaN, -1, 2 ** 60, "x".repeat(1000), { toString: 1, valueOf: 1 }, [[[]]], new Date(NaN)];
+    for (const value of garbage) {
+      for (const op of [Op.Log, Op.TimerSet, Op.TimerClear, Op.Release, Op.FetchAbort, Op.BodyCancel, 0, 99, -1]) {
+        assert.equal(await runtime.post(op, value, value, value, value), undefined);
+      }
+    }
+  });
+});
+
+attack("forged fetch records reach globalOutbound only as valid Requests, and bad ones fail as fetch failed", async () => {
+  const upstream: string[] = [];
+  // The harness loader blocks fetch; this one answers, so a forged record that got through would show.
+  const target = new WorkerLoader({
+    limits: { cpuMs: 250, wallMs: 3_000 },
+    globalOutbound: (request: Request) => {
+      upstream.push(request.url);
+      return new Response("ok");
+    },
+  });
+  await compromised(target, "forger-6", {}, async (runtime) => {
+    const records = [null, 7, { url: 5 }, { url: "not a url", method: "GET", headers: [] }, { url: "https://a.test/", method: "GET", headers: "x" }, { url: "https://a.test/", method: "G ET", headers: [] }];
+    for (const record of records) assert.equal(errorName(await runtime.post(Op.Fetch, nextForgedCallId++, record)), "TypeError: fetch failed", JSON.stringify(record));
+    const ok = await runtime.post(Op.Fetch, nextForgedCallId++, { url: "https://a.test/ok", method: "GET", headers: [], body: null, redirect: "follow" });
+    assert.equal(ok?.[1], 1);
+  });
+  assert.deepEqual(upstream, ["https://a.test/ok"]);
+  await target.close();
+});
+
+attack("forged service requests and body reads are refused with named errors", async () => {
+  await compromised(loader, "forger-7", {}, async (runtime) => {
+    for (const service of ["constructor", "__proto__", "toString", "eval", 42, null]) {
+      assert.match(errorName(await runtime.post(Op.Service, nextForgedCallId++, service, [])), /^TypeError: Unknown host service/, String(service));
+    }
+    for (const body of [1, 2, -1, "1", null]) assert.equal(errorName(await runtime.post(Op.BodyRead, nextForgedCallId++, body)), "TypeError: This response body is no longer available.");
+  });
+});
+
+attack("code inside a sandbox cannot reach the bridge: harvesting every Map entry the runtime touches posts nothing", async () => {
+  let calls = 0;
+  const result = await call(
+    `export default { async run(fn) {
+      const harvested = [];
+      const push = Array.prototype.push, call = Function.prototype.call;
+      for (const C of [Map, WeakMap, Set, WeakSet]) for (const m of ["set", "get", "add", "has"]) {
+        const real = C.prototype[m]; if (!real) continue;
+        C.prototype[m] = function (k, v) { push.call(harvested, k, v); const r = Reflect.apply(real, this, [k, v]); if (m === "get") push.call(harvested, r); return r; };
+      }
+      await fn(() => 1); console.log("x"); setTimeout(() => {}, 1); try { await fetch("https://x.test/"); } catch {}
+      new URL("https://a.test/"); crypto.randomUUID(); await crypto.subtle.digest("SHA-256", new Uint8Array(1));
+      const forged = [[1, 1, 1, null, [[]]], [1, 999, 1, null, [[]]], [6, 999, { url: "http://evil.test/", method: "GET", headers: [] }]];
+      const candidates = [...harvested].flatMap((v) => (v && typeof v === "object" ? Object.values(v) : [v])).filter((v) => typeof v === "function");
+      for (const f of candidates) for (const args of forged) { try { f(...args); } catch {} }
+      return "done";
+    } };`,
+    "run",
+    [
+      () => {
+        calls++;
+        return 1;
+      },
+    ],
+  );
+  assert.equal(result, "done");
+  assert.equal(calls, 1, "only the sandbox's one real call reached the host function");
+});
+
+attack("a capability the host revoked, handed back to the host, is a StubDisposedError", async () => {
+  const fn = () => "ok";
+  const stub = load(`let kept; export default { keep(f) { kept = f; return "kept"; }, giveBack() { return { kept }; } };`);
+  assert.equal(await (stub.getEntrypoint() as any).keep(fn), "kept");
+  assert.deepEqual(await (stub.getEntrypoint() as any).giveBack(), { kept: fn });
+  assert.equal(stub.revoke(fn), true);
+  await rejectsWith((stub.getEntrypoint() as any).giveBack(), StubDisposedError);
+});
+
+attack("a stub the sandbox disposed cannot be replayed to the host as an argument", async () => {
+  let received: unknown;
+  const result = await call(
+    `export default { async run(fn, sink) { fn[Symbol.dispose](); try { await sink(fn); return "accepted"; } catch (e) { return e.name; } } };`,
+    "run",
+    [() => 1, (value: unknown) => void (received = value)],
+  );
+  assert.equal(result, "StubDisposedError");
+  assert.equal(received, undefined);
+});
+
+attack("revoking a capability on one worker leaves another worker's copy working", async () => {
+  class Counter extends RpcTarget {
+    n = 0;
+    bump(): number {
+      return ++this.n;
+    }
+  }
+  const counter = new Counter();
+  const source = `let c; export default { keep(x) { c = x; return "kept"; }, async bump() { try { return await c.bump(); } catch (e) { return e.name; } } };`;
+  const a = load(source);
+  const b = load(source);
+  await (a.getEntrypoint() as any).keep(counter);
+  await (b.getEntrypoint() as any).keep(counter);
+  assert.equal(a.revoke(counter), true);
+  assert.equal(await (a.getEntrypoint() as any).bump(), "StubDisposedError");
+  assert.equal(await (b.getEntrypoint() as any).bump(), 1);
+});
+
+attack("a stub of a disposed worker, passed into another worker, fails there with WorkerDisposedError", async () => {
+  const maker = load(`export default { make() { return (x) => x * 2; } };`);
+  const double = await (maker.getEntrypoint() as any).make();
+  maker.dispose();
+  const result = await call(`export default { async run(f) { try { return await f(2); } catch (e) { return e.name; } } };`, "run", [double]);
+  assert.equal(result, "WorkerDisposedError");
+});
+
+attack("data shaped like the wire format is only data: no capability can be named by value", async () => {
+  const wireShaped = [{ a: 1 }, [[["a"], 2, 1]]];
+  let received: unknown;
+  const result = await call(
+    `export default { async run(sink) { const v = [{ a: 1 }, [[["a"], 2, 1]]]; await sink(v); return v; } };`,
+    "run",
+    [(value: unknown) => void (received = value)],
+  );
+  assert.deepEqual(result, wireShaped);
+  assert.deepEqual(received, wireShaped);
+});
+
+attack("re-entrancy: host and sandbox call each other 20 deep, and a second entrypoint call runs mid-call", async () => {
+  const stub = load(`let depth = 0; export default {
+    async down(host, n) { depth++; const r = n === 0 ? await host.side() : await host.up(n - 1); depth--; return r; },
+    peek() { return depth; },
+  };`);
+  const ep = stub.getEntrypoint() as any;
+  const seenDepths: number[] = [];
+  class Host extends RpcTarget {
+    async up(n: number): Promise<unknown> {
+      return ep.down(this, n);
+    }
+    async side(): Promise<string> {
+      seenDepths.push(await ep.peek());
+      return "bottom";
+    }
+  }
+  assert.equal(await ep.down(new Host(), 20), "bottom");
+  assert.deepEqual(seenDepths, [21]);
+  assert.equal(await ep.peek(), 0);
+});
+
+attack("unbounded re-entrant recursion through the host ends with SubrequestLimitError", async () => {
+  const stub = load(`export default { async recurse(host) { return await host.again(); } };`, { limits: { subRequests: 30 } });
+  const ep = stub.getEntrypoint() as any;
+  class Host extends RpcTarget {
+    async again(): Promise<unknown> {
+      return ep.recurse(this);
+    }
+  }
+  await rejectsWith(ep.recurse(new Host()), SubrequestLimitError);
+});
+
+attack("a host callback into a sandbox that is spinning waits, and both calls end with CpuLimitError", async () => {
+  const stub = load(`export default { spin(host) { host.poke(() => "ran"); for (;;) {} } };`);
+  const ep = stub.getEntrypoint() as any;
+  let poked: Promise<unknown> | undefined;
+  const spinning = ep.spin({ poke: (callback: () => Promise<unknown>) => void (poked = callback()) });
+  await rejectsWith(spinning, CpuLimitError);
+  assert.ok(poked !== undefined);
+  await rejectsWith(poked, CpuLimitError);
+});
+
+attack("thenables returned by a handler are settled inside the sandbox, and one that never settles hits wallMs", async () => {
+  assert.equal(await call(`export default { run() { return { then(resolve) { resolve(42); } }; } };`, "run"), 42);
+  await rejectsWith(call(`export default { run() { return { then() {} }; } };`, "run", [], { limits: { wallMs: 150 } }), WallTimeLimitError);
+});
+
+attack("Symbol.species: islet copies an Array subclass without asking it; a Promise subclass's species runs only in the sandbox", async () => {
+  const source = `class Evil extends Array { static get [Symbol.species]() { throw new Error("array species ran"); } }
+    class EvilPromise extends Promise { static get [Symbol.species]() { throw new TypeError("promise species ran"); } }
+    export default { array() { return Evil.of(1, 2); }, promise() { return new EvilPromise((resolve) => resolve(3)); } };`;
+  const array = await call(source, "array");
+  assert.deepEqual(array, [1, 2]);
+  assert.equal(Object.getPrototypeOf(array), Array.prototype);
+  // Adopting the returned promise calls its then(), which asks for the species: sandbox code, in the invocation.
+  await rejectsWith(call(source, "promise"), TypeError, /^promise species ran$/);
+});
+
+attack("toJSON, toString and valueOf in a result run no sandbox code synchronously and cannot crash the host", async () => {
+  const stub = load(`let calls = 0; export default {
+    run() { const boom = () => { calls++; throw new Error("boom"); }; return { a: 1, toJSON: boom, toString: boom, valueOf: boom, [Symbol.toPrimitive]: boom }; },
+    calls() { return calls; },
+  };`);
+  const value = await (stub.getEntrypoint() as any).run();
+  assert.equal(JSON.stringify(value), "{}");
+  assert.throws(() => `${value}`, TypeError);
+  assert.equal(await (stub.getEntrypoint() as any).calls(), 3, "the three coercion calls ran later, inside the sandbox");
+  // Their rejections were handled: an unhandled one would have ended this process by now.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+attack("JSON.stringify and String() of an entrypoint do not crash the host", async () => {
+  const ep = load(`export default { ok() { return "ok"; } };`).getEntrypoint();
+  assert.equal(JSON.stringify(ep), "{}");
+  assert.throws(() => String(ep), TypeError);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await (ep as any).ok(), "ok");
+});
