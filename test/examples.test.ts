@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const exec = promisify(execFile);
@@ -10,7 +10,34 @@ test("examples/host.ts (the README example) runs", async () => {
   assert.equal(stdout.trim(), "apples: 3");
 });
 
-test("npm start runs the hello example", async () => {
-  const { stdout } = await exec("npm", ["start", "--silent"], { timeout: 60_000 });
-  assert.match(stdout, /result: 'Hello, newcomer! Your slug is newcomer\.'/);
+test("npm start serves the playground and /v1/run, and prints where", async () => {
+  // The process group is killed at the end: npm starts the server in a shell of its own.
+  const child = spawn("npm", ["start", "--silent"], { env: { ...process.env, ISLET_PORT: "0" }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let stderr = "";
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+        const match = /playground at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
+        if (match) resolve(match[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`npm start exited (${code}): ${stderr}`)));
+      setTimeout(() => reject(new Error(`npm start printed no URL: ${stderr}`)), 30_000).unref();
+    });
+    const page = await fetch(url + "/");
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>[^<]*islet/i);
+    const run = await fetch(url + "/v1/run", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: "export default { greet(name) { return `Hello, ${name}!`; } }", method: "greet", args: ["newcomer"] }),
+    });
+    assert.equal((await run.json()).result, "Hello, newcomer!");
+  } finally {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
 });
