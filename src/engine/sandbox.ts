@@ -112,6 +112,7 @@ export class Sandbox {
     this.died.catch(() => {});
     const post = new ivm.Callback(
       (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => {
+        this.postsReceivedValue++;
         if (this.countPost()) this.handler?.(op, a, b, c, d);
       },
       { ignored: true },
@@ -125,6 +126,13 @@ export class Sandbox {
   private turnWatched = false;
 
   /** Counts a message from the isolate; false (and the sandbox terminated) past MAX_POSTS_PER_TURN. */
+  private postsReceivedValue = 0;
+
+  /** Every post the runtime made that has reached the host (the runtime counts the same; see postCount). */
+  get postsReceived(): number {
+    return this.postsReceivedValue;
+  }
+
   private countPost(): boolean {
     if (!this.alive) return false;
     if (!this.turnWatched) {

@@ -29,6 +29,8 @@ import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, ty
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
 export const MAX_OPEN_BODIES = 1_000;
+/** How long a result waits for the posts it says came before it (they are normally already queued). */
+const POSTS_WAIT_MS = 50;
 /** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
 const EAGER_BODY_BYTES = 256 * 1024;
 
@@ -63,7 +65,8 @@ export interface WorkerConfig {
 }
 
 /** [1, value] on success, [0, error] when the handler threw, [2, error] when its result could not be encoded. */
-type Result = [1, unknown, number] | [0 | 2, unknown, number];
+/** [ok, value or error, waitUntil pending, posts made before the result (see postsArrived)] */
+type Result = [1, unknown, number, number?] | [0 | 2, unknown, number, number?];
 
 const blockedMessage =
   "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world.";
@@ -204,6 +207,7 @@ export class Worker {
       );
       const result = (await Promise.race([started, failed])) as Result;
       if (!Array.isArray(result)) throw new DataCloneError("Malformed result from the sandbox.");
+      await this.postsArrived(result[3]);
       if (result[2] === 1) {
         finishLater = true;
         this.drain(invocation.id, failed).then(() => finish(), () => finish());
@@ -229,7 +233,7 @@ export class Worker {
 
   private async drain(invocationId: number, failed: Promise<never>): Promise<void> {
     try {
-      await Promise.race([this.sandbox.call("drain", [invocationId]), failed]);
+      await this.postsArrived(await Promise.race([this.sandbox.call("drain", [invocationId]), failed]));
     } catch {
       // waitUntil work that fails or is cut off is reported through logs, not to the caller.
     }
@@ -267,7 +271,32 @@ export class Worker {
     this.sandbox.send("idle", []);
   }
 
+  private readonly postWaiters: { target: number; resolve: () => void }[] = [];
+
+  /**
+   * Resolves once every post the sandbox made before a result has reached onPost, so that the
+   * logs and fetches an invocation made just before returning are charged to it. A count that never
+   * arrives (a forged one, a dead sandbox) gives up after a short wait rather than hang the call.
+   */
+  private postsArrived(target: unknown): Promise<void> | void {
+    if (typeof target !== "number" || target <= this.sandbox.postsReceived || !this.sandbox.alive) return;
+    return new Promise<void>((resolve) => {
+      const waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        const index = this.postWaiters.indexOf(waiter);
+        if (index >= 0) this.postWaiters.splice(index, 1);
+        resolve();
+      }, POSTS_WAIT_MS);
+      this.postWaiters.push(waiter);
+    });
+  }
+
   private onPost(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    if (this.postWaiters.length > 0) {
+      for (let i = this.postWaiters.length - 1; i >= 0; i--) {
+        if (this.postWaiters[i].target <= this.sandbox.postsReceived) this.postWaiters.splice(i, 1)[0].resolve();
+      }
+    }
     switch (op) {
       case Op.Call:
         return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
@@ -436,6 +465,7 @@ export class Worker {
   }
 
   private onDeath(reason: DeathReason): void {
+    for (const waiter of this.postWaiters.splice(0)) waiter.resolve();
     this.cancelBodies();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();

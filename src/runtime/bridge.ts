@@ -22,8 +22,21 @@ let post: Post = () => {
   throw new Error("islet runtime used before setup");
 };
 
+let posted = 0;
+
 export function setPost(fn: Post): void {
-  post = fn;
+  post = (op, a, b, c, d) => {
+    posted++;
+    fn(op, a, b, c, d);
+  };
+}
+
+/**
+ * Messages posted so far. A result carries it: isolated-vm may deliver a call's result to the host
+ * before the posts made just before it (a log, say), and the host waits for them to be counted.
+ */
+export function postCount(): number {
+  return posted;
 }
 
 export function send(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {

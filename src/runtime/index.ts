@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { setPost, settle as settleRequest } from "./bridge.ts";
+import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
 import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
@@ -22,8 +22,14 @@ export { DurableObject, RpcTarget, WorkerEntrypoint };
 let env: Record<string, unknown> = {};
 const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 
-/** ok is 1, 0 when the handler threw, 2 when its result could not be encoded for the boundary. */
-type Result = [ok: 1, value: unknown, waitUntil: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number];
+/**
+ * ok is 1, 0 when the handler threw, 2 when its result could not be encoded for the boundary;
+ * posts is postCount() when the result was made.
+ */
+type Result = [ok: 1, value: unknown, waitUntil: number, posts?: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number, posts?: number];
+
+// Captured at load: user code may replace or delete the globals.
+const isArray = Array.isArray;
 
 let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
@@ -188,7 +194,10 @@ async function run(invocationId: number, entry: string, method: string, args: un
 
 async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
   const result = await outcome(work, encodeValue);
+  // A polluted Object.prototype.then can swap the result for anything; the host rejects that shape.
+  if (!isArray(result)) return result;
   if (waitUntils.has(invocationId)) result[2] = 1;
+  result[3] = postCount();
   return result;
 }
 
@@ -244,12 +253,13 @@ export function invoke(invocationId: number, capId: number, method: string | nul
 }
 
 /** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
-export async function drain(invocationId: number): Promise<void> {
+export async function drain(invocationId: number): Promise<number> {
   for (let list = waitUntils.get(invocationId); list !== undefined && list.length > 0; list = waitUntils.get(invocationId)) {
     waitUntils.set(invocationId, []);
     await Promise.all(list);
   }
   waitUntils.delete(invocationId);
+  return postCount();
 }
 
 // ctx.exports: loopback entrypoints to this worker's own exports, called in-process.
