@@ -1,7 +1,7 @@
 // `npm run bench` (quick, well under a minute) or `npm run bench -- --full`.
 // Runs every scenario, prints tables, writes bench/results/<date>.json and regenerates BENCHMARKS.md.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { isletCompute, isletFresh, isletWarm, type PoolStats } from "./islet.ts";
 import { machineInfo } from "./machine.ts";
@@ -10,12 +10,13 @@ import { ivmFresh } from "./peers/ivm.ts";
 import { childProcessFresh, plainNodeCompute, workerThreadsFresh } from "./peers/node.ts";
 import { quickjsCompute, quickjsFresh } from "./peers/quickjs.ts";
 import { killAllWorkerd, workerdFresh, type Workerd } from "./peers/workerd.ts";
-import { markdown, printConsole, type Results, type Row, type Scenario } from "./report.ts";
+import { printConsole, type Results, type Row, type Scenario } from "./report.ts";
 import { BIG_CALLBACKS_PER_CALL, CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.ts";
 import { egressSubjects } from "./egress.ts";
 import { roundRobin, summarize } from "./stats.ts";
 import { firstUseSubjects, startCostSubjects } from "./startup.ts";
 import { evaluateTargets, type TargetResult } from "./targets.ts";
+import { renderBenchmarks } from "./render.ts";
 import { FULL_FAIRNESS, QUICK_FAIRNESS, fairnessScenarios } from "./fairness.ts";
 import { FULL_PROCESS_MODE, QUICK_PROCESS_MODE, processModeScenarios } from "./process-mode.ts";
 import { throughputSubjects } from "./throughput.ts";
@@ -191,6 +192,6 @@ mkdirSync(`${root}bench/results`, { recursive: true });
 const jsonPath = `bench/results/${day}.json`;
 writeFileSync(`${root}${jsonPath}`, JSON.stringify(results, null, 2) + "\n");
 // The analysis is prose written from profiles, kept beside the generated tables.
-writeFileSync(`${root}BENCHMARKS.md`, markdown(results, jsonPath) + "\n\n" + readFileSync(`${root}bench/analysis.md`, "utf8"));
+renderBenchmarks(jsonPath, results);
 log(`wrote ${jsonPath} and BENCHMARKS.md in ${durationSeconds.toFixed(1)} s`);
 process.exit(0);
