@@ -5,7 +5,7 @@
 import { WorkerLoader } from "../src/index.ts";
 import { COMPAT_DATE, EGRESS_SOURCE, GREET_SOURCE } from "./fixtures.ts";
 import { startWorkerd, WORKERD_BATCH, type Workerd } from "./peers/workerd.ts";
-import { now, type Subject } from "./stats.ts";
+import { now, repeatedCalls, type Subject } from "./stats.ts";
 
 function isletSubject(name: string, source: string, method: "get" | "greet", expected: string, perRound: number): Subject {
   let loader: WorkerLoader;
@@ -17,23 +17,17 @@ function isletSubject(name: string, source: string, method: "get" | "greet", exp
     if (answer !== expected) throw new Error(`${name}: unexpected answer ${answer}`);
     return us;
   };
-  return {
+  return repeatedCalls({
     name,
     perRound,
-    async setup() {
+    warmups: 20,
+    async open() {
       loader = new WorkerLoader({ maxWorkers: 10, globalOutbound: () => new Response("ok") });
       ep = loader.get("egress", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": source } })).getEntrypoint();
-      for (let i = 0; i < 20; i++) await once();
     },
-    async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push(await once());
-      return out;
-    },
-    async teardown() {
-      await loader?.close();
-    },
-  };
+    once,
+    close: async () => void (await loader?.close()),
+  });
 }
 
 export function egressSubjects(perRound: number): Subject[] {

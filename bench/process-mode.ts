@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { WorkerLoader } from "../src/index.ts";
 import { greetCode, RPC_SOURCE, COMPAT_DATE } from "./fixtures.ts";
 import type { Scenario } from "./report.ts";
-import { now, roundRobin, type Subject } from "./stats.ts";
+import { timeFreshCall } from "./islet.ts";
+import { now, repeatedCalls, roundRobin, type Subject } from "./stats.ts";
 
 export const PROCESS_MODE_PROCESSES = 2;
 const CALLBACKS_PER_CALL = 100;
@@ -25,26 +26,17 @@ function freshSubject(mode: (typeof modes)[number], perRound: number): Subject {
     async setup() {
       loader = new WorkerLoader({ ...mode.options });
       // Children started and warm: the cost of a process's own start is not a sandbox's.
-      for (let i = 0; i < 10; i++) await timeFresh(loader, code);
+      for (let i = 0; i < 10; i++) await timeFreshCall(loader, code);
     },
     async sample(count) {
       const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push(await timeFresh(loader, code));
+      for (let i = 0; i < count; i++) out.push(await timeFreshCall(loader, code));
       return out;
     },
     async teardown() {
       await loader?.close();
     },
   };
-}
-
-async function timeFresh(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
-  const t = now();
-  const stub = loader.load(code);
-  await stub.getEntrypoint().greet("x");
-  const elapsed = now() - t;
-  stub.dispose();
-  return elapsed;
 }
 
 function rpcSubject(mode: (typeof modes)[number], kind: "small" | "callback", perRound: number): Subject {
@@ -62,24 +54,18 @@ function rpcSubject(mode: (typeof modes)[number], kind: "small" | "callback", pe
     await ep.ping({ a: 1, b: "two" });
     return (now() - t) * 1000;
   };
-  return {
+  return repeatedCalls({
     name: mode.name,
     perRound,
     note: kind === "callback" ? `one call awaiting ${CALLBACKS_PER_CALL} host callbacks, divided` : undefined,
-    async setup() {
+    warmups: 50,
+    async open() {
       loader = new WorkerLoader({ ...mode.options });
       ep = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } })).getEntrypoint();
-      for (let i = 0; i < 50; i++) await once();
     },
-    async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push(await once());
-      return out;
-    },
-    async teardown() {
-      await loader?.close();
-    },
-  };
+    once,
+    close: async () => void (await loader?.close()),
+  });
 }
 
 export interface ProcessModeConfig {

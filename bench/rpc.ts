@@ -3,7 +3,7 @@
 import { capnwebRpc } from "./peers/capnweb.ts";
 import { ivmRpc } from "./peers/ivm.ts";
 import { isletRpc } from "./islet.ts";
-import { now, type Subject } from "./stats.ts";
+import { now, repeatedCalls, type Subject } from "./stats.ts";
 
 type Rpc = Awaited<ReturnType<typeof isletRpc>>;
 
@@ -39,7 +39,7 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
     if (kind === "64KB" && (res as string).length !== BIG.length) throw new Error(`${name}: wrong echo`);
     return us;
   };
-  return {
+  return repeatedCalls({
     name,
     perRound,
     note:
@@ -48,19 +48,11 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
         : kind === "callback-64KB"
           ? `one call awaiting ${BIG_CALLBACKS_PER_CALL} host callbacks, each taking and returning 64 KB, divided`
           : undefined,
-    async setup() {
-      rpc = await open();
-      for (let i = 0; i < 20; i++) await once();
-    },
-    async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push(await once());
-      return out;
-    },
-    async teardown() {
-      await rpc?.close();
-    },
-  };
+    warmups: 20,
+    open: async () => void (rpc = await open()),
+    once,
+    close: async () => void (await rpc?.close()),
+  });
 }
 
 export function rpcSubjects(kind: RpcKind, perRound: number): Subject[] {

@@ -43,6 +43,37 @@ export interface Subject {
   note?: string;
 }
 
+/**
+ * A subject whose every sample is one timed call on something opened once: `open` in setup, then
+ * `warmups` untimed calls, then `count` calls per round, and `close` at the end.
+ */
+export function repeatedCalls(options: {
+  name: string;
+  perRound: number;
+  note?: string;
+  warmups: number;
+  open(): Promise<void>;
+  once(): Promise<number>;
+  close(): Promise<void>;
+}): Subject {
+  const { once } = options;
+  return {
+    name: options.name,
+    perRound: options.perRound,
+    note: options.note,
+    async setup() {
+      await options.open();
+      for (let i = 0; i < options.warmups; i++) await once();
+    },
+    async sample(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push(await once());
+      return out;
+    },
+    teardown: () => options.close(),
+  };
+}
+
 export interface SubjectResult {
   name: string;
   summary?: Summary;
