@@ -18,6 +18,12 @@ import { resolveOptions, ServerConfigError } from "../../src/server/index.ts";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const nginxBinary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
 
+/** The worker processes under an nginx master (Linux: the kernel lists a task's children). */
+function nginxWorkers(masterPid: number): number[] {
+  const listed = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").trim();
+  return listed === "" ? [] : listed.split(/\s+/).map(Number);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -251,16 +257,19 @@ describe("deploy/nginx: consistent hashing on the worker id over islet serve nod
   it("gives a node added to the configuration only ids of its own: every other id stays put (consistent hashing)", async () => {
     // Scale: node-b (dead) leaves the list, node-d joins; nginx reloads its configuration.
     writeNodeList([nodes[0], nodes[2], nodes[3]]);
+    // Until the old nginx workers have exited they still accept connections and answer with the
+    // old ring, so wait for them to be gone (and new ones running) before reading the new ring.
+    const oldWorkers = nginxWorkers(nginx.pid!);
+    assert.ok(oldWorkers.length > 0, "nginx runs worker processes");
     process.kill(nginx.pid!, "SIGHUP");
-    // Old nginx workers finish their connections; wait until the new ring answers.
-    let after = new Map<string, Hit>();
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      after = await hitAll(url, ids);
-      if ([...after.values()].some((result) => result.node === "node-d")) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const current = nginxWorkers(nginx.pid!);
+      if (current.length > 0 && current.every((pid) => !oldWorkers.includes(pid))) break;
+      assert.ok(Date.now() < deadline, `nginx's old workers ${oldWorkers.join(", ")} did not exit after the reload:\n${nginxOutput}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    after = await hitAll(url, ids);
+    const after = await hitAll(url, ids);
     let toNewNode = 0;
     for (const [id, result] of after) {
       assert.equal(result.status, 200, `${id}: status ${result.status}`);
