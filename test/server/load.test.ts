@@ -44,9 +44,15 @@ describe("npm run load", () => {
       assert.ok(phase.accepted > 0, `${phase.phase} ${phase.concurrency}: some calls were answered`);
       assert.equal(phase.wrong, 0, `${phase.phase} ${phase.concurrency}: every 200 carried the right answer`);
       assert.ok(phase.acceptedLatencyMs.p50 > 0 && phase.acceptedLatencyMs.p99 >= phase.acceptedLatencyMs.p50);
-      const workloadsSeen = Object.values(phase.byWorkload as Record<string, { requests: number }>).filter((w) => w.requests > 0).length;
-      assert.ok(workloadsSeen >= 3, `${phase.phase} ${phase.concurrency}: a mixed workload (${workloadsSeen} kinds answered)`);
     }
+    // The mix over the whole run (a phase is under a second here, and on a busy machine a phase at
+    // concurrency 1 may answer only a handful of calls, too few to show every kind).
+    const kindsAnswered = new Set(
+      report.phases.flatMap((phase: { byWorkload: Record<string, { requests: number }> }) =>
+        Object.entries(phase.byWorkload).filter(([, w]) => w.requests > 0).map(([name]) => name),
+      ),
+    );
+    assert.ok(kindsAnswered.size >= 4, `a mixed workload: ${[...kindsAnswered].join(", ")} answered`);
     for (const phase of report.phases.filter((p: { phase: string }) => p.phase === "steady")) {
       assert.deepEqual(Object.keys(phase.statuses), ["200"], `at or below the cap nothing is shed: ${JSON.stringify(phase.statuses)}`);
     }
