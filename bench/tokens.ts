@@ -48,6 +48,12 @@ export interface SurfaceRow {
   twoToolTokens: number;
   /** Tokens of the description texts alone (tool and schema descriptions), which both forms carry. */
   descriptionTokens: number;
+  /** The tools/list JSON with every `description` taken out: what the declarations stand for. */
+  jsonWithoutDescriptionsTokens: number;
+  /** The TypeScript with its doc comments taken out; the rest of typescriptTokens is doc comments. */
+  typescriptWithoutDocTokens: number;
+  /** Sentences said once in a namespace note instead of in each tool's description. */
+  hoistedSentences: number;
   generateMs: number;
 }
 
@@ -152,6 +158,11 @@ function descriptionText(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** Declarations without their doc comments: those on lines of their own go with the line, those before a member with the space after them. */
+export function withoutDocComments(text: string): string {
+  return text.replace(/^[ \t]*\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n/gm, "").replace(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/ /g, "");
+}
+
 function surface(upstream: string, toolListJson: string, provider: ToolProvider): SurfaceRow {
   const started = performance.now();
   const api = generateApi([provider]);
@@ -167,6 +178,9 @@ function surface(upstream: string, toolListJson: string, provider: ToolProvider)
     typescriptRatio: typescriptTokens / jsonTokens,
     twoToolTokens: tokens(JSON.stringify(twoToolDefinitions(catalog))),
     descriptionTokens: tokens(descriptionText(JSON.parse(toolListJson)).join("\n")),
+    jsonWithoutDescriptionsTokens: tokens(JSON.stringify(JSON.parse(toolListJson), (key, value) => (key === "description" && typeof value === "string" ? undefined : value))),
+    typescriptWithoutDocTokens: tokens(withoutDocComments(api.text)),
+    hoistedSentences: api.namespaces.reduce((sum, ns) => sum + ns.notes.length, 0),
     generateMs: Math.round(generateMs),
   };
 }
@@ -550,9 +564,18 @@ export async function measureTokens(log: (line: string) => void = () => {}): Pro
 }
 
 function whyTypescriptMissed(row: SurfaceRow): string {
+  const doc = row.typescriptTokens - row.typescriptWithoutDocTokens;
+  const declarations = row.typescriptWithoutDocTokens;
+  const schema = row.jsonWithoutDescriptionsTokens;
+  const allowed = Math.max(0, Math.floor(TARGETS.tsRatio * row.jsonTokens) - doc);
+  const hoisted = row.hoistedSentences === 0 ? "" : row.hoistedSentences === 1 ? "; a sentence many tools repeat is said once, in a namespace note" : `; ${row.hoistedSentences} sentences many tools repeat are said once, in namespace notes`;
   return (
-    `The TypeScript carries every description the JSON has (${row.descriptionTokens} tokens there, ${pct(row.descriptionTokens / row.jsonTokens)} of the JSON) and writes the rest, ` +
-    `${row.jsonTokens - row.descriptionTokens} tokens of JSON schema, as ${Math.max(0, row.typescriptTokens - row.descriptionTokens)} tokens of declarations; this tool list's JSON is lean (few repeated shapes, little besides types and descriptions), so the descriptions the model needs set the floor.`
+    `The descriptions (${row.descriptionTokens} tokens, ${pct(row.descriptionTokens / row.jsonTokens)} of the JSON) stay word for word, except those that only restate a name${hoisted}. ` +
+    `With defaults and bounds as tags, the doc comments take ${doc} tokens (${pct(doc / row.jsonTokens)} of the JSON) and the declarations ${declarations} for the ${schema} tokens of JSON that are not descriptions (${pct(declarations / schema)}); ` +
+    `to reach ${pct(TARGETS.tsRatio)} with the doc comments as they are, the declarations would have to fit in ${allowed} (${pct(allowed / schema)}). ` +
+    (doc > declarations
+      ? "The declarations are already the small part: the descriptions the model needs set the floor."
+      : `This list's schemas are mostly plain properties (\`"page":{"type":"number"}\` becomes \`page?: number;\`) with few shapes that repeat, so there is little to name once.`)
   );
 }
 

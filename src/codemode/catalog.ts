@@ -17,8 +17,12 @@ export interface CatalogEntry {
   inputType: string;
   outputType: string;
   needsApproval: boolean;
-  /** The declaration as it appears in the API, with its doc comment. */
+  /** The declaration as it appears in the API, with its doc comment (sentences the namespace's notes say left out). */
   signature: string;
+  /** The declaration with the tool's whole description, for showing it on its own. */
+  standaloneSignature: string;
+  /** Sentences of its description the namespace's notes say once for several tools (see types/notes.ts). */
+  notes: string[];
   /** Named types (of this namespace) the input and output mention. */
   types: string[];
 }
@@ -46,6 +50,8 @@ export function buildCatalog(providers: readonly (ProviderShape | ToolProvider)[
         outputType: tool.outputType,
         needsApproval: tool.needsApproval,
         signature: tool.signature,
+        standaloneSignature: tool.standaloneSignature,
+        notes: tool.notes,
         types: tool.references,
       })),
     ),

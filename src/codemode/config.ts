@@ -19,7 +19,7 @@ export class ConfigError extends CodeModeError {
 interface SourceCommon {
   /** One line shown to the model next to the namespace. */
   description?: string;
-  /** Tool names (MCP) or operationIds (OpenAPI) that need the host's approval. Unused by `islet mcp`, which has no one to ask: such calls are rejected. */
+  /** Tool names (MCP) or operationIds (OpenAPI) that need approval: `islet mcp` asks its client through MCP elicitation and rejects the call when the client cannot be asked. */
   needsApproval?: string[];
 }
 

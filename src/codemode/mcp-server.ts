@@ -39,18 +39,18 @@ export interface IsletMcpOptions {
 const NAMESPACE_BUDGET = 1600;
 const DEFAULT_MAX_RESULT_CHARS = 40_000;
 
-const SEARCH_DESCRIPTION = `Find the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
-- namespaces: { name: string; description?: string; tools: number }[]
+const SEARCH_DESCRIPTION = `Look up the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
 - tools: { path: string; namespace: string; name: string; originalName: string; description: string; signature: string; declaration: string }[]
-  (path is how execute calls it, "namespace.name"; declaration is the signature plus every type it uses, in TypeScript)
-- declarations(tools): the declarations of several tools, each type written once
-Return only what you need: first candidates, e.g.
+  (path, "namespace.name", is how execute calls it; declaration is the signature with every type it uses, in TypeScript)
+- declarations(list): the declarations of several tools (objects or paths), each type once
+- namespaces: { name: string; description?: string; tools: number }[]
+Return only what you need. First candidates:
 async () => tools.filter(t => /issue/i.test(t.path + " " + t.description)).map(t => t.path + ": " + t.description)
-then declarations(tools.filter(...)) of the ones you will call.`;
+then declarations(...) of those you will call.`;
 
-const EXECUTE_PREAMBLE = `Run code that calls the APIs. \`code\` is an async arrow function run in a fresh sandbox where each namespace below is a global object of async functions, e.g.
+const EXECUTE_PREAMBLE = `Run code that calls the APIs. \`code\` is an async arrow function run in a fresh sandbox where each namespace below is a global object of async functions:
 async () => { const r = await ns.fn({ ... }); return r.items.filter(i => i.open).map(i => i.id); }
-Look the functions up with \`search\` first. Filter and combine results in the code and return only what is needed (as JSON); console.log output is returned too. No network: the namespaces are the only I/O.`;
+Look the functions up with \`search\` first. Filter and combine results in the code; return only what is needed (as JSON). console.log output comes back too. No network: the namespaces are the only I/O.`;
 
 function namespaceSection(catalog: SearchCatalog): string {
   const lines = catalog.namespaces.map((ns) => {

@@ -26,8 +26,13 @@ export interface SearchTool {
   originalName: string;
   description: string;
   needsApproval: boolean;
-  /** The method's declaration with its doc comment. */
+  /** The method's declaration with its doc comment (the whole description). */
   signature: string;
+  // The rest is for the sandbox's own use; search code does not see it on the tool objects.
+  /** The declaration without the sentences in `notes`, for a declaration that says them once for several methods (only when there are notes). */
+  signatureWithoutNotes?: string;
+  /** Sentences of the description several tools of the namespace share word for word. */
+  notes: string[];
   /** Named types of the namespace the signature mentions directly. */
   types: string[];
 }
@@ -91,7 +96,9 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
       originalName: tool.originalName,
       description: tool.description,
       needsApproval: tool.needsApproval,
-      signature: tool.signature,
+      signature: tool.standaloneSignature,
+      ...(tool.notes.length > 0 ? { signatureWithoutNotes: tool.signature } : {}),
+      notes: tool.notes,
       types: tool.types,
     })),
     types,
@@ -99,34 +106,62 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
 }
 
 // Runs in the sandbox: makes `namespaces`, `tools` and `types` globals, gives every tool a lazy
-// `declaration` (`declare namespace ns { …every type it needs, transitively… }` plus its signature),
-// and `declarations(list)`: several tools' declarations with each type they need written once.
+// `declaration`, and `declarations(list)`: several tools' declarations with each type they need
+// written once. A declaration has the form of the API itself, cut down to the tools asked for:
+// `declare namespace ns { …every type they need, transitively… }` and `declare const ns: { … }`
+// with their signatures. A sentence every one of those tools' descriptions shares (see
+// types/notes.ts) is said once, above the methods, instead of in each.
 const RUNNER = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 import catalog from "./catalog.json";
 import code from "./${CODE_MODULE}";
 const byName = new Map(catalog.types.map((t) => [t.namespace + "." + t.name, t]));
+const inner = new Map();
+const byPath = new Map();
+for (const tool of catalog.tools) {
+  inner.set(tool, { types: tool.types, notes: tool.notes, signatureWithoutNotes: tool.signatureWithoutNotes ?? tool.signature });
+  delete tool.types;
+  delete tool.notes;
+  delete tool.signatureWithoutNotes;
+  byPath.set(tool.path, tool);
+}
+const indent = (text) => text.replace(/^(?=.)/gm, " ");
 function declarationOf(list) {
-  const needed = new Map();
-  const visit = (namespace, name) => {
-    const type = byName.get(namespace + "." + name);
-    if (type === undefined || needed.has(namespace + "." + name)) return;
-    needed.set(namespace + "." + name, type);
-    type.types.forEach((next) => visit(namespace, next));
-  };
-  for (const tool of list) tool.types.forEach((name) => visit(tool.namespace, name));
-  let text = "";
-  for (const namespace of new Set(list.map((tool) => tool.namespace))) {
-    const block = [...needed.values()].filter((t) => t.namespace === namespace);
-    if (block.length > 0) text += "declare namespace " + namespace + " {\\n" + block.map((t) => t.declaration.replace(/^/gm, " ")).join("\\n") + "\\n}\\n";
+  const groups = new Map();
+  for (const tool of list) {
+    let group = groups.get(tool.namespace);
+    if (group === undefined) groups.set(tool.namespace, (group = []));
+    if (!group.includes(tool)) group.push(tool);
   }
-  return text + list.map((tool) => "// " + tool.path + "\\n" + tool.signature).join("\\n");
+  let text = "";
+  for (const [namespace, group] of groups) {
+    const needed = new Map();
+    const visit = (name) => {
+      const type = byName.get(namespace + "." + name);
+      if (type === undefined || needed.has(name)) return;
+      needed.set(name, type);
+      type.types.forEach(visit);
+    };
+    for (const tool of group) inner.get(tool).types.forEach(visit);
+    if (needed.size > 0) text += "declare namespace " + namespace + " {\\n" + [...needed.values()].map((t) => indent(t.declaration)).join("\\n") + "\\n}\\n";
+    const shared = group.length < 2 ? [] : inner.get(group[0]).notes.filter((note) => group.every((tool) => inner.get(tool).notes.includes(note)));
+    const notes = shared.map((note) => "Every method: " + note.replace(/\\*\\//g, "*\\\\/"));
+    if (notes.length === 1) text += "/** " + notes[0] + " */\\n";
+    else if (notes.length > 1) text += "/**\\n" + notes.map((note) => " * " + note).join("\\n") + "\\n */\\n";
+    const signatures = group.map((tool) => {
+      const own = inner.get(tool);
+      return own.notes.every((note) => shared.includes(note)) ? own.signatureWithoutNotes : tool.signature;
+    });
+    text += "declare const " + namespace + ": {\\n" + signatures.map(indent).join("\\n") + "\\n};\\n";
+  }
+  return text.trimEnd();
 }
 for (const tool of catalog.tools) {
   let cached;
   Object.defineProperty(tool, "declaration", { get: () => (cached ??= declarationOf([tool])), enumerable: true });
 }
-globalThis.declarations = (list) => declarationOf((Array.isArray(list) ? list : [list]).filter((tool) => tool && Array.isArray(tool.types)));
+globalThis.declarations = (list) =>
+  declarationOf((Array.isArray(list) ? list : [list]).map((item) => byPath.get(typeof item === "string" ? item : item?.path)).filter((tool) => tool !== undefined));
 globalThis.namespaces = catalog.namespaces;
 globalThis.tools = catalog.tools;
 globalThis.types = catalog.types;

@@ -28,6 +28,8 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       outputType: "issue_tracker.Issue[]",
       needsApproval: false,
       signature: "/** Open issues of a project */\nlist_issues(input: { project: string }): Promise<issue_tracker.Issue[]>;",
+      standaloneSignature: "/** Open issues of a project */\nlist_issues(input: { project: string }): Promise<issue_tracker.Issue[]>;",
+      notes: [],
       types: ["Issue"],
     },
     {
@@ -39,6 +41,8 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       outputType: "unknown",
       needsApproval: true,
       signature: "/** Closes an issue @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */\nclose(input: { id: number }): Promise<unknown>;",
+      standaloneSignature: "/** Closes an issue @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */\nclose(input: { id: number }): Promise<unknown>;",
+      notes: [],
       types: [],
     },
   ]);

@@ -10,6 +10,7 @@ import { buildCatalog, fromFunctions, fromOpenApi } from "../../src/codemode/ind
 import { openApiProvider } from "../../src/codemode/mcp-backend.ts";
 import { IsletMcp, toolResult, twoToolDefinitions } from "../../src/codemode/mcp-server.ts";
 import { runSearch, searchCatalog, type SearchCatalog } from "../../src/codemode/search.ts";
+import { typecheck } from "./typecheck.ts";
 
 const loader = new WorkerLoader();
 test.after(() => loader.close());
@@ -65,7 +66,9 @@ test("a tool's declaration carries every type it uses, transitively, once, recur
   for (const name of ["Tree", "TreeNode", "Owner"]) assert.equal(text.match(new RegExp(`\\b(interface|type) ${name}\\b`, "g"))?.length, 1, `${name} once in:\n${text}`);
   assert.ok(!text.includes("Unused"));
   assert.match(text, /^declare namespace trees \{\n/);
-  assert.match(text, /\}\n\/\/ trees\.getTree\n\/\*\* Gets a tree with all its nodes \*\/\ngetTree\(input: \{ id: string \}\): Promise<trees\.Tree>;$/);
+  // The rest is the API's own form cut down to the tool: valid TypeScript the model can read as is.
+  assert.match(text, /\}\ndeclare const trees: \{\n \/\*\* Gets a tree with all its nodes \*\/\n getTree\(input: \{ id: string \}\): Promise<trees\.Tree>;\n\};$/);
+  assert.equal(await typecheck({ "answer.d.ts": text }), "");
 });
 
 test("declarations(list) gives several tools' declarations with each type they need once", async () => {
@@ -86,10 +89,47 @@ test("declarations(list) gives several tools' declarations with each type they n
   const text = result as string;
   assert.equal(text.match(/interface Item\b/g)?.length, 1, text);
   assert.equal(text.match(/type Tag\b/g)?.length, 1, text);
-  assert.match(text, /^declare namespace shop \{\n \/\*\* An item \*\/\n interface Item \{ id: number; tags\?: Tag\[\] \}\n type Tag = "new" \| "sale";\n\}\n\/\/ shop\.get\n/);
-  assert.match(text, /\n\/\/ shop\.list\n\/\*\* Every item \*\/\nlist\(input\?: unknown\): Promise<shop\.Item\[\]>;$/);
-  // One tool, or one without types, works as well.
-  assert.equal((await runSearch(loader, catalog, "async () => declarations(tools.find(t => t.name === 'ping'))")).result, "// shop.ping\n/** Answers pong */\nping(input?: unknown): Promise<unknown>;");
+  assert.match(text, /^declare namespace shop \{\n \/\*\* An item \*\/\n interface Item \{ id: number; tags\?: Tag\[\] \}\n type Tag = "new" \| "sale";\n\}\ndeclare const shop: \{\n \/\*\* One item by id \*\/\n get\(/);
+  assert.match(text, /\n \/\*\* Every item \*\/\n list\(input\?: unknown\): Promise<shop\.Item\[\]>;\n\};$/);
+  assert.equal(text.match(/declare const shop/g)?.length, 1, text);
+  assert.equal(await typecheck({ "answer.d.ts": text }), "");
+  // One tool, or one without types, works as well; so do paths instead of tool objects.
+  const ping = "declare const shop: {\n /** Answers pong */\n ping(input?: unknown): Promise<unknown>;\n};";
+  assert.equal((await runSearch(loader, catalog, "async () => declarations(tools.find(t => t.name === 'ping'))")).result, ping);
+  assert.equal((await runSearch(loader, catalog, "async () => declarations(['shop.ping', 'shop.nope'])")).result, ping);
+  assert.equal((await runSearch(loader, catalog, "async () => declarations('shop.ping')")).result, ping);
+});
+
+test("a search answer holds only the matched methods, their input types, and a shared sentence once", async () => {
+  const path = { type: "object", properties: { path: { type: "string", description: "Where" } }, required: ["path"] };
+  const files = fromFunctions("files", {
+    read: { description: "Reads a file. Only works within allowed directories.", inputSchema: path, execute: () => "" },
+    write: { description: "Writes a file. Only works within allowed directories.", inputSchema: { ...path, properties: { ...path.properties, text: { type: "string" } }, required: ["path", "text"] }, execute: () => true },
+    remove: { description: "Deletes a file. Only works within allowed directories.", inputSchema: path, execute: () => true },
+    roots: { description: "The folders this server may touch.", execute: () => [] },
+  });
+  const catalog = searchCatalog(buildCatalog([files]));
+  const sentence = "Only works within allowed directories.";
+  const both = (await runSearch(loader, catalog, "async () => declarations(tools.filter(t => /read|write/.test(t.name)))")).result as string;
+  assert.equal(
+    both,
+    `/** Every method: ${sentence} */
+declare const files: {
+ /** Reads a file. */
+ read(input: { /** Where */ path: string }): Promise<unknown>;
+ /** Writes a file. */
+ write(input: { /** Where */ path: string; text: string }): Promise<unknown>;
+};`,
+  );
+  assert.ok(!both.includes("remove") && !both.includes("roots"), "nothing that did not match");
+  // With a method that does not share it, each keeps its whole description.
+  const mixed = (await runSearch(loader, catalog, "async () => declarations(['files.read', 'files.roots'])")).result as string;
+  assert.equal(mixed.split(sentence).length - 1, 1, mixed);
+  assert.match(mixed, /^declare const files: \{\n \/\*\* Reads a file\. Only works within allowed directories\. \*\/\n read\(/);
+  assert.equal(((await runSearch(loader, catalog, "async () => tools[0].signature")).result as string).split(sentence).length - 1, 1);
+  // What the sandbox keeps for itself does not show on the tool objects search code returns.
+  assert.deepEqual((await runSearch(loader, catalog, "async () => Object.keys(tools[0])")).result, ["path", "namespace", "name", "originalName", "description", "needsApproval", "signature", "declaration"]);
+  assert.equal(await typecheck({ "both.d.ts": both, "use.ts": "export const done = files.write({ path: 'a', text: 'b' });" }), "");
 });
 
 test("search code sees plain data only: no tools to call, no host objects, and its logs come back", async () => {

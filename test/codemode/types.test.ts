@@ -291,3 +291,49 @@ test("shapes are told apart by what their references resolve to, not by how the 
   assert.match(text, /\n c\(input: refs\.FirstSecond\): Promise<unknown>;\n d\(input: refs\.FirstSecond\): Promise<unknown>;/);
   assert.match(text, /interface FirstSecond \{\n  \/\*\* The first one of the list of things \*\/ first: Shared;/);
 });
+
+const files = provider(
+  "files",
+  [
+    { name: "read", description: "Reads a file as text. Only works within allowed directories.", inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } },
+    { name: "write", description: "Writes a file, e.g. a log. Only works within allowed directories. Overwrites it.", inputSchema: { type: "object", properties: { path: { type: "string" }, text: { type: "string" } }, required: ["path", "text"] } },
+    { name: "remove", description: "Deletes a file. Only works within allowed directories.", inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } },
+    { name: "list", description: "Lists a folder. Only works within allowed directories.", inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } },
+    { name: "roots", description: "The folders this server may touch." },
+  ],
+  { description: "A file server" },
+);
+
+test("a sentence many tools' descriptions repeat is said once, in a namespace note naming where it applies", async () => {
+  const api = generateApi([files]);
+  const sentence = "Only works within allowed directories.";
+  assert.equal(api.text.split(sentence).length - 1, 1, api.text);
+  assert.match(api.text, /^\/\*\*\n \* A file server\n \* Every method except roots: Only works within allowed directories\.\n \*\/\ndeclare const files: \{\n/m);
+  // What is left of each description reads as before; "e.g. a" does not end a sentence.
+  assert.match(api.text, /\n \/\*\* Reads a file as text\. \*\/\n read\(/);
+  assert.match(api.text, /\n \/\*\* Writes a file, e\.g\. a log\. Overwrites it\. \*\/\n write\(/);
+  const [ns] = api.namespaces;
+  assert.deepEqual(ns.notes, [{ sentence, text: `Every method except roots: ${sentence}`, tools: ["read", "write", "remove", "list"] }]);
+  // A method shown on its own (a search answer) has its whole description back.
+  assert.deepEqual(ns.tools.map((t) => t.notes.length), [1, 1, 1, 1, 0]);
+  assert.match(ns.tools[1].standaloneSignature, /^\/\*\* Writes a file, e\.g\. a log\. Only works within allowed directories\. Overwrites it\. \*\/\nwrite\(/);
+  assert.equal(ns.tools[4].standaloneSignature, ns.tools[4].signature);
+  assert.equal(ns.tools[0].description, files.tools[0].description, "the catalog keeps the source's description");
+  assert.equal(generateApi([files]).text, api.text);
+  assert.equal(await typecheck({ "files.d.ts": api.text, "use.ts": `export const r = files.read({ path: "a" });` }), "");
+});
+
+test("a shared sentence stays in place when hoisting would not pay or would leave a method undocumented", () => {
+  const few = provider("few", files.tools.slice(0, 2), {});
+  assert.equal(generateApi([few]).namespaces[0].notes.length, 0, "two tools are not enough");
+  const only = provider("only", [0, 1, 2, 3].map((i) => ({ name: `t${i}`, description: "Only works within allowed directories." })));
+  const api = generateApi([only]);
+  assert.equal(api.namespaces[0].notes.length, 0);
+  assert.equal(api.text.split("Only works within allowed directories.").length - 1, 4);
+  // Which methods a note is about: the few it applies to, or every method but the few it does not.
+  const mixed = provider("mixed", [
+    ...[0, 1, 2].map((i) => ({ name: `a${i}`, description: `Tool ${i}. Needs the admin role.` })),
+    ...[0, 1, 2, 3].map((i) => ({ name: `b${i}`, description: `Other ${i}.` })),
+  ]);
+  assert.deepEqual(generateApi([mixed]).namespaces[0].notes.map((n) => n.text), ["a0, a1 and a2: Needs the admin role."]);
+});

@@ -3,12 +3,14 @@
 // `declare const <ns>: { … }`. Inputs and outputs are written inline in the method, where the model
 // reads them; what several tools share (a `$ref`'s schema, a recurring object or run of properties,
 // see shapes.ts) is a named type written once. Only a type that refers to itself gets a name of its
-// own (`<Tool>Input`, `<Tool>Output`).
+// own (`<Tool>Input`, `<Tool>Output`). A sentence many tools' descriptions repeat word for word is
+// said once, in a note of the namespace's doc comment that names the methods it is about (notes.ts).
 
 import type { JsonSchema, ToolProvider } from "../provider.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers, typeIdentifier, type ToolRename } from "../identifiers.ts";
 import { docComment, saysOnlyTheName, type DocOptions } from "./doc-comment.ts";
 import { findSharedShapes, type ShapeRoot } from "./shapes.ts";
+import { hoistSharedSentences } from "./notes.ts";
 import { INDENT, QUALIFIER, TypeWriter, type SchemaScope } from "./type-writer.ts";
 
 export type ApiOptions = DocOptions;
@@ -28,8 +30,12 @@ export interface ToolApi {
   inputOptional: boolean;
   /** The output type written out in full; `unknown` when the source does not describe it. */
   outputType: string;
-  /** The method's declaration with its doc comment, as in the API text. */
+  /** The method's declaration with its doc comment, as in the API text (sentences the namespace's notes say left out). */
   signature: string;
+  /** The declaration with the tool's whole description, for showing the method on its own. */
+  standaloneSignature: string;
+  /** The sentences of its description said once in the namespace's notes instead. */
+  notes: string[];
   /** Named types of the namespace the input and output types mention directly. */
   references: string[];
 }
@@ -40,6 +46,8 @@ export interface NamespaceApi {
   /** The global variable the tools are reached through in the sandbox. */
   identifier: string;
   description?: string;
+  /** Sentences many of its tools' descriptions share, each said once (see notes.ts), with the methods it is about. */
+  notes: { sentence: string; text: string; tools: string[] }[];
   tools: ToolApi[];
   /** The namespace's named types: name and declaration text (unqualified, as inside the namespace block). */
   types: { name: string; declaration: string }[];
@@ -106,6 +114,8 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
   // Tool type names first, so they do not depend on which schemas the tools happen to mention.
   const typeNames = provider.tools.map((_, i) => ({ input: writer.reserveName(`${typeIdentifier(identifiers[i])}Input`), output: writer.reserveName(`${typeIdentifier(identifiers[i])}Output`) }));
   const qualify = (text: string) => text.replaceAll(QUALIFIER, `${identifier}.`);
+  const documented = provider.tools.map((tool) => (tool.description !== undefined && tool.description.trim() !== "" && !saysOnlyTheName(tool.description, tool.name) ? tool.description : undefined));
+  const hoisted = hoistSharedSentences(documented, identifiers);
   const tools: ToolApi[] = [];
   const methods: string[] = [];
   provider.tools.forEach((tool, i) => {
@@ -127,11 +137,15 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
     const input = takesNoInput(tool.inputSchema) ? { written: "", full: "" } : part(tool.inputSchema, typeNames[i].input);
     const output = part(tool.outputSchema, typeNames[i].output);
     writer.flush();
-    const docLines: string[] = [];
-    if (tool.description !== undefined && tool.description.trim() !== "" && !saysOnlyTheName(tool.description, tool.name)) docLines.push(writer.docLines(true, tool.description)[0]);
-    if (tool.needsApproval === true) docLines.push("@needsApproval The host must approve each call; a rejection throws ApprovalRejectedError.");
+    const docOf = (description: string | undefined): string => {
+      const lines: string[] = [];
+      if (description !== undefined && description.trim() !== "") lines.push(writer.docLines(true, description)[0]);
+      if (tool.needsApproval === true) lines.push("@needsApproval The host must approve each call; a rejection throws ApprovalRejectedError.");
+      return docComment(lines, "");
+    };
     const parameter = input.written === "" ? "" : `input${optional ? "?" : ""}: ${input.written}`;
-    const signature = `${docComment(docLines, "")}${identifiers[i]}(${parameter}): Promise<${output.written}>;`;
+    const declaration = `${identifiers[i]}(${parameter}): Promise<${output.written}>;`;
+    const signature = docOf(hoisted.descriptions[i]) + declaration;
     methods.push(signature);
     tools.push({
       name: identifiers[i],
@@ -142,6 +156,8 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
       inputOptional: optional,
       outputType: qualify(output.full),
       signature: qualify(signature),
+      standaloneSignature: qualify(docOf(documented[i]) + declaration),
+      notes: hoisted.notesOf[i].map((n) => hoisted.notes[n].sentence),
       references: [...references],
     });
   });
@@ -149,9 +165,11 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
   const types = declarations.map((d) => ({ name: d.name, declaration: d.text.replaceAll(QUALIFIER, "") }));
   let text = "";
   if (types.length > 0) text += `declare namespace ${identifier} {\n${types.map((t) => indentLines(t.declaration, INDENT)).join("\n")}\n}\n`;
-  text += docComment(provider.description !== undefined && provider.description.trim() !== "" ? [provider.description] : [], "");
+  const namespaceDoc = [...(provider.description !== undefined && provider.description.trim() !== "" ? [provider.description] : []), ...hoisted.notes.map((n) => n.text)];
+  text += docComment(namespaceDoc, "");
   text += `declare const ${identifier}: {\n${methods.map((m) => indentLines(qualify(m), INDENT)).join("\n")}\n};\n`;
-  const api: NamespaceApi = { namespace: provider.namespace, identifier, ...(provider.description !== undefined ? { description: provider.description } : {}), tools, types, text };
+  const notes = hoisted.notes.map((n) => ({ sentence: n.sentence, text: n.text, tools: n.tools.map((t) => identifiers[t]) }));
+  const api: NamespaceApi = { namespace: provider.namespace, identifier, ...(provider.description !== undefined ? { description: provider.description } : {}), notes, tools, types, text };
   return { api, renames };
 }
 
