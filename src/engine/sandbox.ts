@@ -1,17 +1,19 @@
 // One V8 isolate with one context and the islet runtime evaluated in it. The host talks to the
-// runtime only through References to its exported functions, which never leave this file; the
-// isolate gets plain copies and a single fire-and-forget callback, never a Reference.
+// runtime only through one Reference to its entry function, which never leaves this file; the
+// isolate gets plain copies, a fire-and-forget callback and a synchronous one, never a Reference.
 
 import ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
 import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp } from "./runtime-code.ts";
 import { callAsyncService, callService, ServiceState } from "./services/index.ts";
+import type { EntryName } from "../runtime/index.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-const runtimeExports = ["setup", "setEnv", "setMain", "putData", "putSourceMap", "settle", "fire", "idle", "release", "dispatch", "invoke", "drain", "linkBridge", "receiveChunk", "awaitMain"] as const;
-type RuntimeFunction = (typeof runtimeExports)[number];
+type RuntimeFunction = EntryName;
+/** The synchronous host service that runs a runtime chunk (the runtime's CHUNK_SERVICE). */
+const CHUNK_SERVICE = "islet:chunk";
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
 const copyIn = { arguments: { copy: true } } as const;
@@ -82,8 +84,8 @@ export class Sandbox {
   readonly memoryMb: number;
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
-  private readonly runtime: ivm.Reference<Record<string, unknown>>;
-  private readonly fns: Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
+  /** The runtime's one entry function: (name of an entry, its arguments). */
+  private readonly enter: ivm.Reference<(name: RuntimeFunction, ...args: unknown[]) => unknown>;
   private handler: PostHandler | undefined;
   private deathReasonValue: DeathReason | undefined;
   private readonly deathListeners: ((reason: DeathReason) => void)[] = [];
@@ -103,11 +105,10 @@ export class Sandbox {
     // thread is parked for good and the sandbox is declared dead here (see lost()).
     this.isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError: () => this.lost() });
     this.context = this.isolate.createContextSync();
-    this.runtime = compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    const namespace = this.runtime;
-    const fns = {} as Record<RuntimeFunction, ivm.Reference<(...args: unknown[]) => unknown>>;
-    for (const name of runtimeExports) fns[name] = namespace.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
-    this.fns = fns;
+    // Every synchronous call into a new isolate has a fixed cost: the runtime is run, then booted
+    // with one call that hands back its single entry function.
+    const runtime = compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const boot = runtime.getSync("boot", { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => {});
     const post = new ivm.Callback(
@@ -117,9 +118,14 @@ export class Sandbox {
       },
       { ignored: true },
     );
-    const loadChunk = new ivm.Callback((name: unknown) => this.loadChunk(name));
-    const hostCall = new ivm.Callback((service: unknown, ...args: unknown[]) => callService(this.services, service, args));
-    fns.setup.applySync(undefined, [post, loadChunk, hostCall, Date.now(), memoryMb], { arguments: { copy: true } });
+    const hostCall = new ivm.Callback((service: unknown, ...args: unknown[]) => {
+      if (service !== CHUNK_SERVICE) return callService(this.services, service, args);
+      this.loadChunk(args[0]);
+      return [1, undefined];
+    });
+    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
+      (name: RuntimeFunction, ...args: unknown[]) => unknown
+    >;
   }
 
   private postsThisTurn = 0;
@@ -158,7 +164,7 @@ export class Sandbox {
     if (chunk === undefined || this.loadedChunks.has(chunk) || !this.alive) return;
     this.loadedChunks.add(chunk);
     const exports = compileChunk(this.isolate, chunk).runSync(this.context, { reference: true }) as ivm.Reference<unknown>;
-    this.fns.receiveChunk.applySync(undefined, [chunk, exports.derefInto()]);
+    this.enter.applySync(undefined, ["receiveChunk", chunk, exports.derefInto()]);
   }
 
   /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */
@@ -185,13 +191,13 @@ export class Sandbox {
       });
       worker.evaluateSync();
       const copy = { arguments: { copy: true } } as const;
-      sandbox.fns.setMain.applySync(undefined, [worker.namespace.derefInto()]);
-      sandbox.fns.setEnv.applySync(undefined, [[{ key: "value" }], Date.now()], copy);
+      sandbox.enter.applySync(undefined, ["setMain", worker.namespace.derefInto()]);
+      sandbox.enter.applySync(undefined, ["setEnv", [{ key: "value" }], Date.now()], copy);
       const request = { url: "https://warm.up/", method: "POST", headers: [["x-a", "b"]], body: new Uint8Array([104, 105]), redirect: "follow" };
       for (let i = 0; i < 2; i++) {
-        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 1, "default", "echo", [["x", { a: [1] }]], [{}], Date.now()], copy);
-        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 2, "default", "fetch", [request], [{}], Date.now()], copy);
-        sandbox.fns.dispatch.applySync(undefined, [i * 3 + 3, "default", "platform", [[]], [{}], Date.now()], copy);
+        sandbox.enter.applySync(undefined, ["dispatch", i * 3 + 1, "default", "echo", [["x", { a: [1] }]], [{}], Date.now()], copy);
+        sandbox.enter.applySync(undefined, ["dispatch", i * 3 + 2, "default", "fetch", [request], [{}], Date.now()], copy);
+        sandbox.enter.applySync(undefined, ["dispatch", i * 3 + 3, "default", "platform", [[]], [{}], Date.now()], copy);
       }
       recordCodeCache(sandbox.isolate);
       for (const chunk of sandbox.loadedChunks) recordCodeCache(sandbox.isolate, chunkFile(chunk));
@@ -239,7 +245,7 @@ export class Sandbox {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
     Sandbox.pending++;
     try {
-      return await Promise.race([this.fns[name].apply(undefined, args, copyInOut), this.died]);
+      return await Promise.race([this.enter.apply(undefined, [name, ...args], copyInOut), this.died]);
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -249,7 +255,7 @@ export class Sandbox {
 
   /** Calls a runtime function that runs only islet's code (no user code) in place. */
   callSync(name: RuntimeFunction, args: unknown[]): unknown {
-    return this.syncStep(() => this.fns[name].applySync(undefined, args, { arguments: { copy: true }, result: { copy: true } }));
+    return this.syncStep(() => this.enter.applySync(undefined, [name, ...args], { arguments: { copy: true }, result: { copy: true } }));
   }
 
   private syncStep<T>(step: () => T): T {
@@ -265,7 +271,7 @@ export class Sandbox {
   send(name: RuntimeFunction, args: unknown[]): void {
     if (!this.alive) return;
     try {
-      this.fns[name].applyIgnored(undefined, args, copyIn);
+      this.enter.applyIgnored(undefined, [name, ...args], copyIn);
     } catch (error) {
       this.translate(error);
     }
@@ -347,10 +353,10 @@ export class Sandbox {
       // Fill the bridge's bindings before any user module reads them.
       this.bridgeModule.evaluateSync();
       const link = this.bridgeModule.namespace.getSync("link", { reference: true }) as ivm.Reference<(runtime: unknown) => void>;
-      await this.guard(this.fns.linkBridge.apply(undefined, [link.derefInto()]));
+      await this.guard(this.enter.apply(undefined, ["linkBridge", link.derefInto()]));
     }
     await this.guard(entry.evaluate());
-    if (entry === root) this.syncStep(() => this.fns.setMain.applySync(undefined, [root.namespace.derefInto()]));
+    if (entry === root) this.syncStep(() => this.enter.applySync(undefined, ["setMain", root.namespace.derefInto()]));
     else await this.call("awaitMain", []);
   }
 

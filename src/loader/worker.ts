@@ -301,7 +301,7 @@ export class Worker {
       case Op.Call:
         return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
       case Op.Fetch:
-        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord)));
+        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord, c === true)));
       case Op.BodyRead:
         return void this.answer(a, () => this.readBody(b));
       case Op.BodyCancel:
@@ -358,16 +358,18 @@ export class Worker {
    * sandbox as fetch's TypeError: with the message of an OutboundError (a policy's words for
    * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
    */
-  private async outbound(callId: unknown, record: RequestRecord): Promise<unknown> {
+  private async outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
     const outbound = this.config.globalOutbound;
     const entry: FetchRecord = { method: stringField(record, "method"), url: stringField(record, "url"), timestamp: Date.now(), durationMs: 0 };
     this.recordFetch(entry);
     const started = performance.now();
-    const controller = new AbortController();
-    if (typeof callId === "number") this.outboundAborts.set(callId, controller);
+    // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
+    // a controller and of the Request following its signal.
+    const controller = abortable ? new AbortController() : undefined;
+    if (controller !== undefined && typeof callId === "number") this.outboundAborts.set(callId, controller);
     try {
       if (outbound === null) throw new OutboundError(blockedMessage);
-      const request = hostRequest(record, controller.signal);
+      const request = hostRequest(record, controller?.signal);
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;
@@ -389,7 +391,7 @@ export class Worker {
       throw new TypeError("fetch failed");
     } finally {
       entry.durationMs = performance.now() - started;
-      if (typeof callId === "number") this.outboundAborts.delete(callId);
+      if (controller !== undefined && typeof callId === "number") this.outboundAborts.delete(callId);
     }
   }
 

@@ -9,7 +9,7 @@ export const Op = {
   TimerSet: 3, // (timerId, delayMs)
   TimerClear: 4, // (timerId)
   Release: 5, // (capId)
-  Fetch: 6, // (callId, requestRecord)
+  Fetch: 6, // (callId, requestRecord, abortable): abortable when the fetch has a signal
   FetchAbort: 8, // (callId): the sandbox aborted the fetch with that call id
   BodyRead: 9, // (callId, bodyId): the next chunk of a response body the host streams in
   BodyCancel: 10, // (bodyId)

@@ -12,9 +12,9 @@ export { web, events, streams, url, crypto, node } from "./platform.ts";
 
 type HostCall = (service: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => [ok: 1, value: unknown] | [ok: 0, error: ErrorRecord];
 
-let requestChunk: (name: ChunkName) => void = () => {
-  throw new Error("islet runtime used before setup");
-};
+/** The synchronous host service that runs one of islet's runtime chunks in this isolate. */
+export const CHUNK_SERVICE = "islet:chunk";
+
 let hostCall: HostCall = () => {
   throw new Error("islet runtime used before setup");
 };
@@ -23,7 +23,7 @@ const loaded = new Map<ChunkName, unknown>();
 function load(name: ChunkName): unknown {
   let exports = loaded.get(name);
   if (exports === undefined) {
-    requestChunk(name);
+    hostCall(CHUNK_SERVICE, name);
     exports = loaded.get(name);
     if (exports === undefined) throw new Error(`islet: the ${name} runtime chunk failed to load`);
   }
@@ -51,8 +51,7 @@ const platform: Platform = {
 };
 bindPlatform(platform);
 
-export function setChunkLoader(loadChunk: (name: ChunkName) => void, callHost: HostCall): void {
-  requestChunk = loadChunk;
+export function setChunkLoader(callHost: HostCall): void {
   hostCall = callHost;
 }
 

@@ -42,40 +42,70 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
 
 /**
  * Intl.DateTimeFormat's format() and formatToParts() read the real clock when given no date, and
- * with fractionalSecondDigits they show milliseconds: they get the frozen time instead.
+ * with fractionalSecondDigits they show milliseconds: they get the frozen time instead. Intl is
+ * reachable only through its global, so that becomes an accessor that freezes the clock on first
+ * touch (most sandboxes never use Intl, and each patched prototype costs memory). Everything the
+ * patch uses is captured now, and its descriptors have no prototype, so code that ran before the
+ * first touch (replacing WeakMap.prototype.get, or adding Object.prototype.value) cannot change it.
  */
 function freezeIntlClock(global: Record<string, unknown>): void {
-  const DateTimeFormat = (global.Intl as { DateTimeFormat?: { prototype: object } } | undefined)?.DateTimeFormat;
-  if (DateTimeFormat === undefined) return;
-  const proto = DateTimeFormat.prototype;
-  // Captured now: a sandbox that replaced WeakMap.prototype.get could otherwise catch the real format.
+  const intl = global.Intl as { DateTimeFormat?: { prototype: object } } | undefined;
+  if (intl === undefined || intl === null) return;
   const apply = Reflect.apply;
   const defineProperty = Object.defineProperty;
+  const getOwnDescriptor = Object.getOwnPropertyDescriptor;
+  const WeakMapCtor = WeakMap;
   const weakGet = WeakMap.prototype.get;
   const weakSet = WeakMap.prototype.set;
-  const realFormat = Object.getOwnPropertyDescriptor(proto, "format")?.get;
-  const realFormatToParts = (proto as { formatToParts?: (date?: unknown) => unknown }).formatToParts;
-  if (realFormat === undefined || realFormatToParts === undefined) return;
-  // format is a getter returning the same bound function every time; so is the replacement.
-  const bound = new WeakMap<object, (date?: unknown) => string>();
-  Object.defineProperty(proto, "format", {
+  let frozen = false;
+  const freeze = () => {
+    if (frozen) return;
+    frozen = true;
+    const DateTimeFormat = intl.DateTimeFormat;
+    if (DateTimeFormat === undefined) return;
+    const proto = DateTimeFormat.prototype;
+    const realFormat = getOwnDescriptor(proto, "format")?.get;
+    const realFormatToParts = (proto as { formatToParts?: (date?: unknown) => unknown }).formatToParts;
+    if (realFormat === undefined || realFormatToParts === undefined) return;
+    // format is a getter returning the same bound function every time; so is the replacement.
+    const bound = new WeakMapCtor<object, (date?: unknown) => string>();
+    defineProperty(proto, "format", {
+      __proto__: null,
+      configurable: true,
+      get(this: object) {
+        const real = apply(realFormat, this, []) as (date?: unknown) => string;
+        let format = apply(weakGet, bound, [real]) as ((date?: unknown) => string) | undefined;
+        if (format === undefined) {
+          format = (date?: unknown) => real(date === undefined ? now : date);
+          defineProperty(format, "name", { __proto__: null, value: "" } as PropertyDescriptor);
+          apply(weakSet, bound, [real, format]);
+        }
+        return format;
+      },
+    } as PropertyDescriptor);
+    defineProperty(proto, "formatToParts", {
+      __proto__: null,
+      writable: true,
+      configurable: true,
+      value: function formatToParts(this: object, date?: unknown) {
+        return apply(realFormatToParts, this, [date === undefined ? now : date]);
+      },
+    } as PropertyDescriptor);
+  };
+  const settle = (value: unknown) => {
+    defineProperty(global, "Intl", { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
+    return value;
+  };
+  defineProperty(global, "Intl", {
+    __proto__: null,
     configurable: true,
-    get(this: object) {
-      const real = apply(realFormat, this, []) as (date?: unknown) => string;
-      let format = apply(weakGet, bound, [real]) as ((date?: unknown) => string) | undefined;
-      if (format === undefined) {
-        format = (date?: unknown) => real(date === undefined ? now : date);
-        defineProperty(format, "name", { value: "" });
-        apply(weakSet, bound, [real, format]);
-      }
-      return format;
+    enumerable: false,
+    get() {
+      freeze();
+      return settle(intl);
     },
-  });
-  Object.defineProperty(proto, "formatToParts", {
-    writable: true,
-    configurable: true,
-    value: function formatToParts(this: object, date?: unknown) {
-      return apply(realFormatToParts, this, [date === undefined ? now : date]);
+    set(value: unknown) {
+      settle(value);
     },
-  });
+  } as PropertyDescriptor);
 }

@@ -11,7 +11,6 @@ import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { refillLogBudget } from "./globals/console.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
-import type { ChunkName } from "./platform.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
@@ -35,22 +34,29 @@ let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
 const waitUntils = new Map<number, Promise<unknown>[]>();
 
-export { receiveChunk };
 
-export function setup(
+/** What the host may call, by name, through the one function boot() returns. */
+export type EntryName = keyof typeof entries;
+
+/**
+ * Sets the sandbox up and returns the host's single way in. One function rather than a Reference
+ * per export: each Reference costs the host a synchronous call into the new isolate to fetch.
+ * `hostCall` answers synchronous host services; the service CHUNK_SERVICE runs a runtime chunk.
+ */
+export function boot(
   post: (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void,
-  loadChunk: (name: ChunkName) => void,
-  hostCall: Parameters<typeof setChunkLoader>[1],
+  hostCall: Parameters<typeof setChunkLoader>[0],
   now: number,
   memoryMb: number,
-): void {
+): (name: EntryName, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown {
   setPost(post);
-  setChunkLoader(loadChunk, hostCall);
+  setChunkLoader(hostCall);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
+  return (name, a, b, c, d, e, f) => (entries[name] as (...args: unknown[]) => unknown)(a, b, c, d, e, f);
 }
 
-export function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
+function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
   setClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
@@ -59,7 +65,7 @@ export function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): vo
 }
 
 /** Hands the `islet:runtime` bridge module what it re-exports (see engine/sandbox.ts). */
-export function linkBridge(link: (runtime: unknown) => void): void {
+function linkBridge(link: (runtime: unknown) => void): void {
   link({
     WorkerEntrypoint,
     RpcTarget,
@@ -74,7 +80,7 @@ export function linkBridge(link: (runtime: unknown) => void): void {
   });
 }
 
-export function setMain(namespace: Record<string, unknown>): void {
+function setMain(namespace: Record<string, unknown>): void {
   main = namespace;
 }
 
@@ -87,16 +93,16 @@ function mainReady(namespace: Record<string, unknown>): void {
   resolveMain();
 }
 
-export function awaitMain(): Promise<void> {
+function awaitMain(): Promise<void> {
   return mainSettled;
 }
 
 /** Source-map mappings of a module transpiled from TypeScript, so its stack frames map back. */
-export function putSourceMap(name: string, mappings: string): void {
+function putSourceMap(name: string, mappings: string): void {
   addSourceMap(name, mappings);
 }
 
-export function putData(name: string, bytes: Uint8Array): void {
+function putData(name: string, bytes: Uint8Array): void {
   moduleData.set(name, bytes);
 }
 
@@ -108,12 +114,12 @@ export function takeData(name: string): Uint8Array {
   return bytes;
 }
 
-export function settle(callId: number, ok: number, payload: unknown, now: number): void {
+function settle(callId: number, ok: number, payload: unknown, now: number): void {
   setClock(now);
   settleRequest(callId, ok, payload);
 }
 
-export function fire(timerId: number, now: number): void {
+function fire(timerId: number, now: number): void {
   setClock(now);
   try {
     fireTimer(timerId);
@@ -122,11 +128,11 @@ export function fire(timerId: number, now: number): void {
   }
 }
 
-export function idle(): void {
+function idle(): void {
   forgetTimers();
 }
 
-export function release(capId: number): void {
+function release(capId: number): void {
   releaseExport(capId);
 }
 
@@ -216,7 +222,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
   }
 }
 
-export function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
+function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
   setClock(now);
   refillLogBudget();
   const isFetch = method === "fetch";
@@ -231,7 +237,7 @@ export function dispatch(invocationId: number, entry: string, method: string, en
 }
 
 /** The host calls a function or RpcTarget this sandbox handed out earlier. */
-export function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
+function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
   setClock(now);
   refillLogBudget();
   return settleResult(
@@ -253,7 +259,7 @@ export function invoke(invocationId: number, capId: number, method: string | nul
 }
 
 /** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
-export async function drain(invocationId: number): Promise<number> {
+async function drain(invocationId: number): Promise<number> {
   for (let list = waitUntils.get(invocationId); list !== undefined && list.length > 0; list = waitUntils.get(invocationId)) {
     waitUntils.set(invocationId, []);
     await Promise.all(list);
@@ -301,3 +307,21 @@ function loopbackEntrypoint(entry: string, props: unknown): unknown {
   });
 }
 
+
+// Null prototype: a name the host passes selects one of these and nothing inherited.
+const entries = Object.assign(Object.create(null) as {}, {
+  setEnv,
+  setMain,
+  putData,
+  putSourceMap,
+  settle,
+  fire,
+  idle,
+  release,
+  dispatch,
+  invoke,
+  drain,
+  linkBridge,
+  receiveChunk,
+  awaitMain,
+});

@@ -27,7 +27,8 @@ function signalOf(request: unknown): Signal | null {
 /** Sends one request to the host; an abort rejects at once and tells the host to give up too. */
 async function exchange(record: RequestRecord, signal: Signal | null): Promise<ResponseRecord> {
   if (signal?.aborted) throw signal.reason;
-  const call = cancellableRequest(Op.Fetch, record);
+  // The host gives the outbound Request an AbortSignal only when this side can abort it.
+  const call = cancellableRequest(Op.Fetch, record, signal !== null);
   if (signal === null) return (await call.promise) as ResponseRecord;
   const onAbort = () => {
     call.abandon(signal.reason);

@@ -1,14 +1,15 @@
 // The sandbox's global scope. Almost every global islet adds is an accessor that builds its value
 // on first touch, so a fresh sandbox pays only for defining them: keep this list cheap. The clock
-// and WebAssembly's confinement are the exceptions (see below).
+// is the exception (see below); WebAssembly and Intl are confined on their first touch, with every
+// intrinsic the confinement uses captured before user code runs (wasm.ts, clock.ts).
 
 import { crypto, events, streams, url, web } from "../chunks.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
-import { defineLazy, defineValue } from "./lazy.ts";
+import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
-import { confineWebAssembly } from "./wasm.ts";
+import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
 
 export const NAVIGATOR_USER_AGENT = "islet";
@@ -25,15 +26,15 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   for (const [name, value] of timerGlobals()) defineValue(global, name, value);
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
-  // At once, not on first touch: until then user code could replace what the confinement uses.
-  confineWebAssembly(global.WebAssembly, memoryMb);
+  // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
+  confineWebAssemblyOnFirstUse(global, memoryMb);
   if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
-  for (const name of ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"] as const) defineLazy(global, name, () => web()[name]);
-  for (const name of ["URL", "URLSearchParams"] as const) defineLazy(global, name, () => url()[name]);
-  for (const name of EVENTS_GLOBALS) defineLazy(global, name, () => events()[name]);
-  for (const name of STREAMS_GLOBALS) defineLazy(global, name, () => streams()[name]);
-  for (const name of WEB_GLOBALS) defineLazy(global, name, () => web()[name]);
-  for (const name of CRYPTO_GLOBALS) defineLazy(global, name, () => crypto()[name]);
+  defineLazyFrom(global, ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"], web);
+  defineLazyFrom(global, ["URL", "URLSearchParams"], url);
+  defineLazyFrom(global, EVENTS_GLOBALS, events);
+  defineLazyFrom(global, STREAMS_GLOBALS, streams);
+  defineLazyFrom(global, WEB_GLOBALS, web);
+  defineLazyFrom(global, CRYPTO_GLOBALS, crypto);
   defineLazy(global, "navigator", () => Object.freeze({ userAgent: NAVIGATOR_USER_AGENT, language: "en", languages: Object.freeze(["en"]), hardwareConcurrency: 1 }));
 }

@@ -1,6 +1,21 @@
 // Heavier globals are installed as accessors that build the real value on first touch, so a
 // sandbox that never uses them pays nothing for them at start.
 
+/**
+ * defineLazy for several names served by one chunk: one function per name serves as both getter
+ * and setter, which keeps a fresh sandbox's global scope small (these are most of its globals).
+ */
+export function defineLazyFrom(global: object, names: readonly string[], load: () => object): void {
+  for (const name of names) {
+    const accessor = function (value?: unknown): unknown {
+      const resolved = arguments.length === 0 ? (load() as Record<string, unknown>)[name] : value;
+      Object.defineProperty(global, name, { value: resolved, writable: true, configurable: true, enumerable: false });
+      return resolved;
+    };
+    Object.defineProperty(global, name, { configurable: true, enumerable: false, get: accessor, set: accessor });
+  }
+}
+
 export function defineLazy(global: object, name: string, init: () => unknown): void {
   Object.defineProperty(global, name, {
     configurable: true,

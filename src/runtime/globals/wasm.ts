@@ -17,6 +17,7 @@ const construct = Reflect.construct;
 const apply = Reflect.apply;
 const getOwnDescriptor = Object.getOwnPropertyDescriptor;
 const defineProperty = Object.defineProperty;
+const setPrototypeOf = Object.setPrototypeOf;
 const toNumber = Number;
 const min = Math.min;
 const floor = Math.floor;
@@ -256,7 +257,7 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number): void {
   const statics = ["imports", "exports", "customSections"];
   for (let i = 0; i < statics.length; i++) {
     const value = (RealModule as unknown as Record<string, unknown>)[statics[i]];
-    if (value !== undefined) defineProperty(Module, statics[i], { value, writable: true, configurable: true });
+    if (value !== undefined) defineProperty(Module, statics[i], descriptor({ value, writable: true, configurable: true }));
   }
 
   // Compiled and instantiated here, synchronously, through the wrappers above: no user code (a
@@ -270,14 +271,58 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number): void {
     return { module, instance: new (Instance as unknown as Ctor)(module, imports) };
   };
   const replaced: [string, unknown][] = [["Module", Module], ["Memory", Memory], ["Instance", Instance], ["compile", compile], ["instantiate", instantiate]];
-  for (let i = 0; i < replaced.length; i++) defineProperty(ns, replaced[i][0], { value: replaced[i][1], writable: true, configurable: true });
+  for (let i = 0; i < replaced.length; i++) defineProperty(ns, replaced[i][0], descriptor({ value: replaced[i][1], writable: true, configurable: true }));
   delete ns.instantiateStreaming;
   delete ns.compileStreaming;
 }
 
 /** Makes `wrapper` stand in for `real`: same prototype (whose constructor now points back). */
 function adopt(wrapper: (...args: never[]) => unknown, real: Ctor): void {
-  defineProperty(wrapper, "prototype", { value: real.prototype });
-  defineProperty(wrapper, "length", { value: 1, configurable: true });
-  defineProperty(real.prototype, "constructor", { value: wrapper, writable: true, configurable: true });
+  defineProperty(wrapper, "prototype", descriptor({ value: real.prototype }));
+  defineProperty(wrapper, "length", descriptor({ value: 1, configurable: true }));
+  defineProperty(real.prototype, "constructor", descriptor({ value: wrapper, writable: true, configurable: true }));
+}
+
+/**
+ * A descriptor without a prototype: confinement may run after user code (on first touch of the
+ * WebAssembly global), and an inherited Object.prototype.get or .writable must not reach V8.
+ */
+function descriptor(fields: PropertyDescriptor): PropertyDescriptor {
+  return setPrototypeOf(fields, null) as PropertyDescriptor;
+}
+
+/**
+ * Makes the global WebAssembly confined on first touch: the namespace is reachable only through
+ * this global, so until then nothing can use or alter it, and a sandbox that never runs
+ * WebAssembly does not pay (in memory and time) for the wrappers. Confinement runs once; if it
+ * fails (a sandbox broke something it needs), WebAssembly stays unavailable rather than unconfined.
+ */
+export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number): void {
+  const ns = global.WebAssembly;
+  if (ns === undefined) return;
+  let state: "pending" | "confined" | "failed" = "pending";
+  const settle = (value: unknown) => {
+    defineProperty(global, "WebAssembly", descriptor({ value, writable: true, configurable: true, enumerable: false }));
+    return value;
+  };
+  defineProperty(
+    global,
+    "WebAssembly",
+    descriptor({
+      configurable: true,
+      enumerable: false,
+      get() {
+        if (state === "pending") {
+          state = "failed";
+          confineWebAssembly(ns, memoryMb);
+          state = "confined";
+        }
+        if (state === "failed") throw new TypeErrorCtor("WebAssembly is not available in this sandbox.");
+        return settle(ns);
+      },
+      set(value: unknown) {
+        settle(value);
+      },
+    }),
+  );
 }

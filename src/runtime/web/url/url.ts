@@ -171,8 +171,22 @@ for (const name of ["href", "origin", "protocol", "username", "password", "host"
 }
 
 /** The serialized URL, or a TypeError: what Request and Response use to parse URLs. */
+// Request and Response parse their URL on every construction, usually the same few URLs: each
+// parse is a synchronous trip to the host, so serializations of valid base-less inputs are kept.
+const HREF_CACHE_SIZE = 64;
+const hrefCache = new Map<string, string>();
+
 export function parseHref(input: string, base?: string): string {
+  if (base === undefined) {
+    const cached = hrefCache.get(input);
+    if (cached !== undefined) return cached;
+  }
   const parts = parse(input, base);
   if (parts === null) throw invalid(input);
-  return parts[Part.Href];
+  const href = parts[Part.Href];
+  if (base === undefined) {
+    if (hrefCache.size >= HREF_CACHE_SIZE) hrefCache.clear();
+    hrefCache.set(input, href);
+  }
+  return href;
 }
