@@ -131,13 +131,16 @@ test("errors reach the worker as the DOMExceptions Web Crypto names", async () =
 test("keys a worker drops are released on the host; keys it keeps count against its budget", async () => {
   const ep = loader.load(js(`export default { async run(keep) {
       const kept = [];
+      const recent = [];
       let made = 0;
       try {
         for (; made < 300; made++) {
           const key = await crypto.subtle.importKey("raw", new Uint8Array(1 << 19), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
           if (keep) kept.push(key);
-          // Ordinary garbage, so that the isolate collects (and the runtime notices) dropped keys.
-          let junk = []; for (let i = 0; i < 20000; i++) junk.push({ i });
+          // Ordinary garbage, some of it kept a few rounds so that it reaches the old generation:
+          // V8 clears WeakRefs (how the runtime notices dropped keys) in full collections.
+          const junk = []; for (let i = 0; i < 20000; i++) junk.push({ i });
+          recent[made % 4] = junk;
         }
         return made;
       } catch (e) { return made + " " + e.name; }

@@ -37,8 +37,9 @@ const states = new WeakMap<object, KeyState>();
 const tracked: { ref: WeakRef<CryptoKey>; handle: number }[] = [];
 let sweepAt = 64;
 
-export function releaseCollectedKeys(): void {
-  if (tracked.length < sweepAt) return;
+/** Returns whether any handle was released; `force` sweeps whatever the list's length. */
+export function releaseCollectedKeys(force = false): boolean {
+  if (!force && tracked.length < sweepAt) return false;
   const collected: number[] = [];
   let kept = 0;
   for (const entry of tracked) {
@@ -48,6 +49,7 @@ export function releaseCollectedKeys(): void {
   tracked.length = kept;
   sweepAt = Math.max(64, kept * 2);
   if (collected.length > 0) host("crypto.release", collected);
+  return collected.length > 0;
 }
 
 function state(key: unknown): KeyState {

@@ -19,11 +19,26 @@ async function call(service: string, keys: readonly CryptoKey[], ...args: unknow
   busy.add(keys);
   try {
     releaseCollectedKeys();
-    return await hostAsync(`crypto.${service}`, ...args);
+    try {
+      return await hostAsync(`crypto.${service}`, ...args);
+    } catch (error) {
+      // The budget counts keys the sandbox may have dropped since the last sweep: sweep now and
+      // try once more before refusing.
+      if (!isKeyBudgetError(error) || !releaseCollectedKeys(true)) throw error;
+      return await hostAsync(`crypto.${service}`, ...args);
+    }
   } catch (error) {
     throw fromHost(error);
   } finally {
     busy.delete(keys);
+  }
+}
+
+function isKeyBudgetError(error: unknown): boolean {
+  try {
+    return typeof (error as Error)?.message === "string" && (error as Error).message.startsWith("Too much key material kept");
+  } catch {
+    return false;
   }
 }
 
