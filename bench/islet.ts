@@ -94,13 +94,13 @@ export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; 
   };
 }
 
-/** Fresh sandboxes per second with `concurrency` loops for `ms`. */
-export async function isletThroughput(concurrency: number, ms: number, warmPool = 0, processes = 0): Promise<number> {
-  const loader = new WorkerLoader(processes > 0 ? { isolation: "process", processes, maxWorkers: 500 } : { warmPool, maxWorkers: 500 });
+/** Fresh sandboxes per second with `concurrency` loops for `ms`; `sharded`: isolation "process" or "thread" with its shard count. */
+export async function isletThroughput(concurrency: number, ms: number, warmPool = 0, sharded?: { isolation: "process"; processes: number } | { isolation: "thread"; threads: number }): Promise<number> {
+  const loader = new WorkerLoader(sharded !== undefined ? { ...sharded, maxWorkers: 500 } : { warmPool, maxWorkers: 500 });
   const code = greetCode();
   try {
     if (warmPool) await fill(loader, warmPool);
-    if (processes > 0) for (let i = 0; i < processes * 10; i++) await loader.load(code).getEntrypoint().greet("x"); // children started
+    if (sharded !== undefined) for (let i = 0; i < 20; i++) await loader.load(code).getEntrypoint().greet("x"); // shards started
     let done = 0;
     const start = now();
     const end = start + ms;

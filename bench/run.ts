@@ -18,7 +18,7 @@ import { firstUseSubjects, startCostSubjects } from "./startup.ts";
 import { evaluateTargets, type TargetResult } from "./targets.ts";
 import { renderBenchmarks } from "./render.ts";
 import { FULL_FAIRNESS, QUICK_FAIRNESS, fairnessScenarios } from "./fairness.ts";
-import { FULL_PROCESS_MODE, QUICK_PROCESS_MODE, processModeScenarios } from "./process-mode.ts";
+import { FULL_SHARDED_MODE, QUICK_SHARDED_MODE, shardedModeScenarios } from "./sharded-modes.ts";
 import { throughputSubjects } from "./throughput.ts";
 
 const full = process.argv.includes("--full");
@@ -133,8 +133,8 @@ try {
   await (await shared.workerd?.catch(() => undefined))?.stop();
 }
 
-log("process isolation");
-scenarios.push(...(await processModeScenarios(full ? FULL_PROCESS_MODE : QUICK_PROCESS_MODE)));
+log("process and thread isolation");
+scenarios.push(...(await shardedModeScenarios(full ? FULL_SHARDED_MODE : QUICK_SHARDED_MODE)));
 
 log("fairness");
 const fairness = await fairnessScenarios(full ? FULL_FAIRNESS : QUICK_FAIRNESS);

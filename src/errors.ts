@@ -69,6 +69,19 @@ export class SandboxProcessError extends WorkerDisposedError {
   }
 }
 
+/**
+ * In `isolation: "thread"` mode: the worker thread running the worker ended (was terminated, ran out
+ * of its heap or stopped answering) while the call was pending. The pool restarts the thread; the
+ * next call starts the worker again. A kind of WorkerDisposedError: the worker is gone either way.
+ */
+export class SandboxThreadError extends WorkerDisposedError {
+  readonly exitCode: number | null;
+  constructor(message: string, exit: { exitCode?: number | null } = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.exitCode = exit.exitCode ?? null;
+  }
+}
+
 /** A stub (function or RpcTarget passed across the boundary) was used after it was disposed. */
 export class StubDisposedError extends IsletError {}
 

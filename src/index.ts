@@ -1,5 +1,5 @@
 export { WorkerLoader } from "./loader/worker-loader.ts";
-export type { WorkerLoaderOptions, WorkerStub, GetCode } from "./loader/worker-loader.ts";
+export type { WorkerLoaderOptions, WorkerLoaderStats, WorkerStub, GetCode } from "./loader/worker-loader.ts";
 export type { Entrypoint, EntrypointOptions } from "./loader/entrypoint.ts";
 export type { WorkerCode, ModuleContent, Fetcher, FetchRecord, TailEvent, TailReceiver } from "./loader/worker-code.ts";
 export type { Limits } from "./loader/limits.ts";
@@ -15,6 +15,7 @@ export {
   WorkerCodeError,
   WorkerDisposedError,
   SandboxProcessError,
+  SandboxThreadError,
   StubDisposedError,
   DataCloneError,
   OutboundError,

@@ -7,6 +7,8 @@ import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./ent
 import { DEFAULT_LIMITS, lowest, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
+import type { ShardPool } from "./shard/pool.ts";
+import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
 import { prepareModules, validateWorkerCode, type Fetcher, type TailReceiver, type WorkerCode } from "./worker-code.ts";
 
 export interface WorkerLoaderOptions {
@@ -24,12 +26,25 @@ export interface WorkerLoaderOptions {
   tails?: TailReceiver[];
   /**
    * "isolate" (default): every worker is a V8 isolate in this process. "process": workers run in a
-   * pool of child processes (clean environment, Node's permission model), with the same API;
-   * maxWorkers and warmPool are shared out among the children.
+   * pool of child processes (clean environment, Node's permission model), with the same API.
+   * "thread": workers run in a pool of worker threads of this process, with the same API: isolates
+   * are created on every core, but a thread is no security boundary. In both, maxWorkers and
+   * warmPool are shared out among the shards.
    */
-  isolation?: "isolate" | "process";
+  isolation?: "isolate" | "process" | "thread";
   /** Child processes for isolation "process". Default: the number of CPUs, at most 8. */
   processes?: number;
+  /** Worker threads for isolation "thread". Default: the number of CPUs, at most 8. */
+  threads?: number;
+}
+
+export interface WorkerLoaderStats {
+  liveWorkers: number;
+  warmSandboxes: number;
+  /** Process isolation: children alive and restarted so far. */
+  processes?: { alive: number; restarts: number };
+  /** Thread isolation: threads alive and restarted so far. */
+  threads?: { alive: number; restarts: number };
 }
 
 export type GetCode = () => WorkerCode | Promise<WorkerCode>;
@@ -91,6 +106,9 @@ export class WorkerLoader {
   private closed = false;
   /** @internal Set in process isolation: every worker lives in a child process it manages. */
   readonly processPool: ProcessPool | undefined;
+  /** @internal Set in thread isolation: every worker lives in a worker thread it manages. */
+  readonly threadPool: ThreadPool | undefined;
+  private readonly shards: (ShardPool & { readonly stats: WorkerLoaderStats }) | undefined;
 
   constructor(options: WorkerLoaderOptions = {}) {
     this.limits = lowest(DEFAULT_LIMITS, validateLimits(options.limits, "WorkerLoader"));
@@ -100,16 +118,23 @@ export class WorkerLoader {
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
     this.tails = options.tails ?? [];
     const warmPool = positiveInteger(options.warmPool, 0, "warmPool", true);
-    if (options.isolation !== undefined && options.isolation !== "isolate" && options.isolation !== "process") {
-      throw new TypeError('WorkerLoader: isolation must be "isolate" or "process".');
+    if (options.isolation !== undefined && options.isolation !== "isolate" && options.isolation !== "process" && options.isolation !== "thread") {
+      throw new TypeError('WorkerLoader: isolation must be "isolate", "process" or "thread".');
     }
+    if (options.processes !== undefined && options.isolation !== "process") throw new TypeError('WorkerLoader: processes needs isolation: "process".');
+    if (options.threads !== undefined && options.isolation !== "thread") throw new TypeError('WorkerLoader: threads needs isolation: "thread".');
+    const { limits, maxWorkers, idleTimeoutMs } = options;
+    const shared = { limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails };
     if (options.isolation === "process") {
       const processes = positiveInteger(options.processes, defaultProcessCount(), "processes");
-      const { limits, maxWorkers, idleTimeoutMs } = options;
-      this.processPool = new ProcessPool({ processes, limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails });
+      this.shards = this.processPool = new ProcessPool({ processes, ...shared });
       return;
     }
-    if (options.processes !== undefined) throw new TypeError('WorkerLoader: processes needs isolation: "process".');
+    if (options.isolation === "thread") {
+      const threads = positiveInteger(options.threads, defaultThreadCount(), "threads");
+      this.shards = this.threadPool = new ThreadPool({ threads, ...shared });
+      return;
+    }
     this.pool = warmPool > 0 ? new SandboxPool(warmPool, this.limits.memoryMb) : undefined;
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.idleTimeoutMs / 2, 10), 10_000));
     this.sweeper.unref();
@@ -118,9 +143,9 @@ export class WorkerLoader {
   /** The worker with this id, started on first use with `getCode()`; null/undefined id: a new worker. */
   get(id: string | null | undefined, getCode: GetCode): WorkerStub {
     if (typeof getCode !== "function") throw new TypeError("WorkerLoader.get: getCode must be a function.");
-    if (this.processPool !== undefined) {
+    if (this.shards !== undefined) {
       if (id !== null && id !== undefined && typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
-      return this.processPool.get(id ?? undefined, getCode);
+      return this.shards.get(id ?? undefined, getCode);
     }
     if (id === null || id === undefined) {
       const record = new WorkerRecord(this, undefined, getCode);
@@ -221,16 +246,16 @@ export class WorkerLoader {
     }
   }
 
-  /** Live workers and warm sandboxes, for monitoring; in process isolation as last reported by the children. */
-  get stats(): { liveWorkers: number; warmSandboxes: number; processes?: { alive: number; restarts: number } } {
-    if (this.processPool !== undefined) return this.processPool.stats;
+  /** Live workers and warm sandboxes, for monitoring; in process and thread isolation as last reported by the shards. */
+  get stats(): WorkerLoaderStats {
+    if (this.shards !== undefined) return this.shards.stats;
     return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
   }
 
   /** Disposes every worker; pending calls reject with WorkerDisposedError. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.processPool !== undefined) return this.processPool.close();
+    if (this.shards !== undefined) return this.shards.close();
     clearInterval(this.sweeper);
     this.pool?.close();
     for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));

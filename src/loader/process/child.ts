@@ -1,19 +1,7 @@
-// The child process of process isolation: an in-process WorkerLoader whose workers' code, env
-// capabilities, outbound fetches and trace events all come from or go to the parent over IPC.
-// It holds no secret: its environment is empty and everything it knows the parent sent it.
+// The child process of process isolation: a shard (../shard/runner.ts) over Node's IPC channel.
 
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { WorkerLoader, type WorkerStub } from "../worker-loader.ts";
-import { hostRequest, hostResponse, requestRecord, responseRecord } from "../fetch-records.ts";
-import { primeTypeScriptCache, type TailEvent, type WorkerCode } from "../worker-code.ts";
-import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
-import type { Limits } from "../limits.ts";
-import { Link } from "./link.ts";
-import { Channel, errorFromWire, errorToWire, withHostRef, type ChildInit, type CodeMessage, type Message, type WireError } from "./protocol.ts";
-
-/** How often the child reports that it is alive (and its loader's stats). */
-export const HEARTBEAT_MS = 500;
+import { runShard } from "../shard/runner.ts";
+import type { Message } from "../shard/protocol.ts";
 
 if (typeof process.send !== "function") {
   console.error("islet: src/loader/process/child is started by WorkerLoader({ isolation: \"process\" }), not directly.");
@@ -21,159 +9,12 @@ if (typeof process.send !== "function") {
 }
 
 const send = process.send.bind(process) as (message: Message) => boolean;
-let loader: WorkerLoader | undefined;
-const stubs = new Map<string, WorkerStub>();
-let nextAbortId = 1;
-
-const channel: Channel = new Channel((message) => void send(message), {
-  request: (name, payload) => handleRequest(name, payload),
-  notify: (name, payload) => handleNotify(name, payload),
-  errorOut: (error) => errorToWire(error, true),
-  errorIn: (record: WireError) => (record.ref !== undefined ? withHostRef(errorFromWire(record, false), record.ref) : errorFromWire(record, false)),
-});
-
-const link = new Link(
-  {
-    invoke: (capId, method, args) => channel.request("invoke", [capId, method, args]),
-    release: (capId) => channel.notify("release", capId),
-  },
-  false,
-);
-
-process.on("message", (message) => channel.receive(message));
 // The parent is gone (or closed the channel): nothing may outlive it.
 process.on("disconnect", () => process.exit(0));
 
-function requireLoader(): WorkerLoader {
-  if (loader === undefined) throw new Error("islet: the sandbox process was not initialised.");
-  return loader;
-}
-
-function stubFor(key: string, named: boolean): WorkerStub {
-  let stub = stubs.get(key);
-  if (stub === undefined) {
-    stub = requireLoader().get(named ? key.slice(1) : null, () => fetchCode(key));
-    stubs.set(key, stub);
-  }
-  return stub;
-}
-
-async function fetchCode(key: string): Promise<WorkerCode> {
-  const message = (await channel.request("code", key)) as CodeMessage;
-  for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
-  const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
-  return {
-    compatibilityDate: message.compatibilityDate,
-    compatibilityFlags: message.compatibilityFlags,
-    mainModule: message.mainModule,
-    modules: message.modules as WorkerCode["modules"],
-    env: link.decode(message.env) as Record<string, unknown>,
-    globalOutbound: message.outbound === null ? null : outboundThroughParent(message.outbound),
-    limits: message.limits as Limits | undefined,
-    tails,
-  };
-}
-
-/** The worker's fetch() leaves the process: the parent's globalOutbound answers it. */
-function outboundThroughParent(capId: number): (request: Request) => Promise<Response> {
-  // Held by the closure: once the worker is gone and collected, the parent may drop the fetcher.
-  const hold = link.adopt(capId);
-  return async (request) => {
-    void hold;
-    const record = await requestRecord(request);
-    const abortId = nextAbortId++;
-    const onAbort = () => channel.notify("abort", abortId);
-    request.signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return hostResponse((await channel.request("outbound", [capId, record, abortId])) as ResponseRecord);
-    } finally {
-      request.signal.removeEventListener("abort", onAbort);
-    }
-  };
-}
-
-async function handleRequest(name: string, payload: unknown): Promise<unknown> {
-  switch (name) {
-    case "call": {
-      const [key, named, entry, method, args, props, limits] = payload as [string, boolean, string, string, unknown, unknown, Limits | undefined];
-      const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-      const decodedArgs = link.decode(args) as unknown[];
-      return link.encode(await entrypoint[method](...decodedArgs));
-    }
-    case "fetch": {
-      const [key, named, entry, request, props, limits] = payload as [string, boolean, string, RequestRecord, unknown, Limits | undefined];
-      const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-      return responseRecord(await entrypoint.fetch(hostRequest(request)));
-    }
-    case "invoke": {
-      const [capId, method, args] = payload as [number, string | null, unknown];
-      return link.call(capId, method, args);
-    }
-    case "debug":
-      if ((payload as { collect?: boolean } | null)?.collect === true) collectGarbage();
-      return {
-        pid: process.pid,
-        envKeys: Object.keys(process.env),
-        execArgv: process.execArgv,
-        permission: permissionReport(),
-        memory: process.memoryUsage(),
-      };
-    default:
-      throw new TypeError(`islet: unknown request "${name}" for the sandbox process.`);
-  }
-}
-
-function handleNotify(name: string, payload: unknown): void {
-  switch (name) {
-    case "init": {
-      const init = payload as ChildInit;
-      loader ??= new WorkerLoader({ limits: init.limits as Limits, maxWorkers: init.maxWorkers, idleTimeoutMs: init.idleTimeoutMs, warmPool: init.warmPool });
-      reportStats();
-      return;
-    }
-    case "dispose": {
-      const [key, named] = payload as [string, boolean];
-      const stub = named ? stubFor(key, true) : stubs.get(key);
-      stub?.dispose();
-      return;
-    }
-    case "forget":
-      stubs.delete(String(payload));
-      return;
-    case "release":
-      return link.release(payload);
-    case "close":
-      void loader?.close().finally(() => process.exit(0));
-      return;
-  }
-}
-
-/** A full collection, for diagnostics that measure what is still referenced (the soak). */
-function collectGarbage(): void {
-  try {
-    setFlagsFromString("--expose-gc");
-    (runInNewContext("gc") as () => void)();
-  } catch {
-    // Diagnostics only.
-  }
-}
-
-/** What the permission model lets this process do (null: the model is off). */
-function permissionReport(): Record<string, boolean> | null {
-  const permission = (process as { permission?: { has(scope: string, reference?: string): boolean } }).permission;
-  if (permission === undefined) return null;
-  const report: Record<string, boolean> = {};
-  for (const scope of ["fs.read", "fs.write", "child", "worker"]) report[scope] = permission.has(scope);
-  report["fs.read:/etc/passwd"] = permission.has("fs.read", "/etc/passwd");
-  return report;
-}
-
-let lastStats = "";
-function reportStats(): void {
-  const stats = loader?.stats ?? { liveWorkers: 0, warmSandboxes: 0 };
-  const text = `${stats.liveWorkers},${stats.warmSandboxes}`;
-  // The heartbeat: sent every period, so the parent can tell a wedged process from a busy one.
-  channel.notify("beat", text === lastStats ? null : [stats.liveWorkers, stats.warmSandboxes]);
-  lastStats = text;
-}
-setInterval(reportStats, HEARTBEAT_MS);
+runShard({
+  send: (message) => void send(message),
+  onMessage: (listener) => void process.on("message", listener),
+  exit: (code) => process.exit(code),
+  describe: () => ({}),
+});

@@ -1,4 +1,4 @@
-// Capabilities across the process hop, one Link on each side of a parent <-> child connection.
+// Capabilities across the process or thread hop, one Link on each side of a host <-> shard connection.
 // A function or RpcTarget sent to the other side stays here in a table and crosses as an id (using
 // the boundary's own value format, src/runtime/wire.ts); the other side gets a stub whose calls
 // come back as requests naming that id, which is checked against this table. A stub handed back
@@ -35,7 +35,7 @@ export class Link {
 
   /**
    * `markFunctions`: function stubs carry the remote-capability brand, as the host's stubs for
-   * sandbox functions do. The child's stubs for host functions must not: its in-process boundary
+   * sandbox functions do. A shard's stubs for host functions must not: its in-process boundary
    * sends branded values as RpcTarget stubs, and a sandbox must receive a host function as a function.
    */
   constructor(
@@ -62,7 +62,7 @@ export class Link {
     if (ids === undefined) this.scopes.set(scope, (ids = new Map()));
     let id = ids.get(value);
     if (id === undefined) {
-      if (this.exported.size >= MAX_LINK_CAPS) throw new RangeError("Too many capabilities passed to this sandbox process.");
+      if (this.exported.size >= MAX_LINK_CAPS) throw new RangeError("Too many capabilities passed to this sandbox process or thread.");
       id = this.nextId++;
       ids.set(value, id);
       this.exported.set(id, value);
@@ -119,7 +119,7 @@ export class Link {
       return decode(value, this.importer);
     } catch (error) {
       if (error instanceof StubDisposedError || error instanceof DataCloneError) throw error;
-      throw new DataCloneError(`A value from the sandbox process could not be decoded: ${(error as Error).message}`);
+      throw new DataCloneError(`A value from the sandbox process or thread could not be decoded: ${(error as Error).message}`);
     }
   }
 

@@ -1,9 +1,10 @@
-// The parent <-> child protocol of process isolation. Messages travel over Node's IPC channel with
-// `serialization: "advanced"` (V8's structured clone), so Map, Set, Date, typed arrays, bigint and
-// cycles cross as they do into an isolate. Both sides send requests (answered once, by id) and
-// notifications (never answered). Measured on a 2-core machine: a small request/reply round trip
-// over this channel takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb
-// would also add a second stub model on top of islet's own.
+// The host <-> shard protocol of process and thread isolation. Messages travel over Node's IPC
+// channel with `serialization: "advanced"` (process) or a worker thread's MessagePort (thread),
+// both V8's structured clone, so Map, Set, Date, typed arrays, bigint and cycles cross as they do
+// into an isolate. Both sides send requests (answered once, by id) and notifications (never
+// answered). Measured on a 2-core machine: a small request/reply round trip over the IPC channel
+// takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb would also add a
+// second stub model on top of islet's own.
 
 import {
   CpuLimitError,
@@ -12,6 +13,7 @@ import {
   MemoryLimitError,
   OutboundError,
   SandboxProcessError,
+  SandboxThreadError,
   StubDisposedError,
   SubrequestLimitError,
   WallTimeLimitError,
@@ -28,7 +30,7 @@ export type Message =
   | [kind: typeof Kind.Reject, id: number, error: WireError]
   | [kind: typeof Kind.Notify, name: string, payload: unknown];
 
-/** An error on the channel: name and message; the class for islet's own errors; a stack only child -> parent. */
+/** An error on the channel: name and message; the class for islet's own errors; a stack only shard -> host. */
 export interface WireError {
   name: string;
   message: string;
@@ -36,33 +38,33 @@ export interface WireError {
   /** Set only for errors that were islet's own classes where they were thrown. */
   islet?: boolean;
   module?: string;
-  /** A host error the parent keeps: when it comes back, the parent rethrows the original object. */
+  /** A host error the host keeps: when it comes back, the host rethrows the original object. */
   ref?: number;
   exitCode?: number | null;
   signal?: string | null;
 }
 
-/** The options a child's in-process WorkerLoader is made with (everything else stays in the parent). */
-export interface ChildInit {
+/** The options a shard's in-process WorkerLoader is made with (everything else stays in the host). */
+export interface ShardInit {
   limits?: unknown;
   maxWorkers?: number;
   idleTimeoutMs?: number;
   warmPool?: number;
 }
 
-/** A worker's code as the child receives it: plain data, env encoded with capabilities cut out. */
+/** A worker's code as the shard receives it: plain data, env encoded with capabilities cut out. */
 export interface CodeMessage {
   compatibilityDate: string;
   compatibilityFlags?: string[];
   mainModule: string;
   modules: Record<string, unknown>;
   env: unknown;
-  /** The capability id of the worker's globalOutbound in the parent, or null (blocked). */
+  /** The capability id of the worker's globalOutbound in the host, or null (blocked). */
   outbound: number | null;
   limits?: unknown;
-  /** Whether trace events should be forwarded to the parent. */
+  /** Whether trace events should be forwarded to the host. */
   tails: boolean;
-  /** TypeScript the parent transpiled: [normalized name, source, code, mappings]. */
+  /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */
   typeScript: [string, string, string, string][];
 }
 
@@ -79,7 +81,7 @@ const isletClasses: Record<string, new (message: string) => IsletError> = {
   IsletError,
 };
 
-/** Marks an error rebuilt from a parent's WireError with the parent's reference to the original. */
+/** Marks an error rebuilt from the host's WireError with the host's reference to the original. */
 const hostRef = Symbol("islet.hostErrorRef");
 
 export function errorToWire(error: unknown, withStack: boolean): WireError {
@@ -96,13 +98,14 @@ export function errorToWire(error: unknown, withStack: boolean): WireError {
   }
   if (error instanceof IsletError && Object.prototype.hasOwnProperty.call(isletClasses, error.name)) out.islet = true;
   if (error instanceof SandboxProcessError) Object.assign(out, { islet: true, name: "SandboxProcessError", exitCode: error.exitCode, signal: error.signal });
+  if (error instanceof SandboxThreadError) Object.assign(out, { islet: true, name: "SandboxThreadError", exitCode: error.exitCode });
   if (error instanceof WorkerCodeError && error.module !== undefined) out.module = error.module;
   return out;
 }
 
 /**
  * Rebuilds an error: islet's own classes as themselves (so `instanceof CpuLimitError` holds across
- * the process hop), anything else as in-process code would see it from a sandbox.
+ * the process or thread hop), anything else as in-process code would see it from a sandbox.
  */
 export function errorFromWire(record: unknown, keepStack: boolean): Error {
   const r = (record ?? {}) as Partial<WireError>;
@@ -111,6 +114,8 @@ export function errorFromWire(record: unknown, keepStack: boolean): Error {
   let error: Error;
   if (r.islet === true && name === "SandboxProcessError") {
     error = new SandboxProcessError(message, { exitCode: r.exitCode, signal: r.signal });
+  } else if (r.islet === true && name === "SandboxThreadError") {
+    error = new SandboxThreadError(message, { exitCode: r.exitCode });
   } else if (r.islet === true && Object.prototype.hasOwnProperty.call(isletClasses, name)) {
     error = new isletClasses[name](message);
     if (typeof r.module === "string") Object.defineProperty(error, "module", { value: r.module, enumerable: true });
@@ -121,7 +126,7 @@ export function errorFromWire(record: unknown, keepStack: boolean): Error {
   return error;
 }
 
-/** In the child: an error from the parent that the parent can map back to the object it threw. */
+/** In a shard: an error from the host that the host can map back to the object it threw. */
 export function withHostRef(error: Error, ref: number): Error {
   Object.defineProperty(error, hostRef, { value: ref });
   return error;
@@ -142,9 +147,16 @@ export class Channel {
   private nextId = 1;
   private failure: Error | undefined;
 
+  /**
+   * `deferErrors` (a shard's side): an error reply waits one turn of the event loop. When a worker
+   * thread is being ended (its heap exhausted, terminate()), the call it was running fails inside
+   * the thread with an error of no meaning ("Uncaught null"); the wait lets the thread's end reach
+   * the host first, so the caller gets the named error for it instead.
+   */
   constructor(
     private readonly post: (message: Message) => void,
     private readonly handlers: ChannelHandlers,
+    private readonly deferErrors = false,
   ) {}
 
   get pendingCount(): number {
@@ -204,6 +216,7 @@ export class Channel {
       reply = [Kind.Resolve, id, await this.handlers.request(name, payload)];
     } catch (error) {
       reply = [Kind.Reject, id, this.handlers.errorOut(error)];
+      if (this.deferErrors) await new Promise((resolve) => setImmediate(resolve));
     }
     if (this.failure !== undefined) return;
     try {
@@ -229,7 +242,7 @@ export class Channel {
 function sendError(error: unknown): unknown {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   if (/could not be cloned|DataCloneError|Unserializable|cannot be serialized/i.test(text)) {
-    return new DataCloneError(`A value could not be copied across the process boundary: ${error instanceof Error ? error.message : text}`);
+    return new DataCloneError(`A value could not be copied across the process or thread boundary: ${error instanceof Error ? error.message : text}`);
   }
   return error;
 }

@@ -1,0 +1,583 @@
+// The host's side of sharded isolation: a pool of shards (child processes or worker threads), each
+// running an in-process WorkerLoader (runner.ts), behind the same WorkerStub/Entrypoint API. What
+// a shard is and how messages reach it is a ShardKind (../process/pool.ts, ../thread/pool.ts);
+// everything else is here, shared: named workers live in the shard their id hashes to, so get(id)
+// stays warm; anonymous ones go to the least busy shard; host capabilities stay here and are
+// called back by id (link.ts); a shard that dies or stops answering is restarted, and calls
+// pending on it reject with the kind's named error while the other shards keep serving.
+
+import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
+import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
+import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
+import { hostRequest, responseRecord } from "../fetch-records.ts";
+import { validateLimits, type Limits } from "../limits.ts";
+import { deliverTail } from "../tails.ts";
+import { normalizeName, prepareModules, validateWorkerCode, type Fetcher, type TailEvent, type TailReceiver, type WorkerCode } from "../worker-code.ts";
+import type { GetCode, WorkerStub } from "../worker-loader.ts";
+import type { Worker } from "../worker.ts";
+import { Link } from "./link.ts";
+import { Channel, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
+
+export interface ShardPoolOptions {
+  /** Shards in the pool. */
+  shards: number;
+  /** The loader's own limits, as given (the shards apply them exactly as an in-process loader would). */
+  limits?: Limits;
+  /** Live workers kept at most, over all shards (each shard keeps its share). */
+  maxWorkers?: number;
+  idleTimeoutMs?: number;
+  /** Warm sandboxes over all shards (each shard keeps its share). */
+  warmPool?: number;
+  globalOutbound: Fetcher | null;
+  tails: readonly TailReceiver[];
+  /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is killed. */
+  unresponsiveMs?: number;
+}
+
+export const DEFAULT_UNRESPONSIVE_MS = 10_000;
+const STARTUP_ALLOWANCE_MS = 30_000;
+
+/** What a started shard tells the pool. */
+export interface ShardEvents {
+  message(message: unknown): void;
+  /** Text the shard wrote to stderr: kept to explain a death before it was ready. */
+  diagnostic(text: string): void;
+  /** The shard is gone (exited, killed, or never started). Called once. */
+  exit(info: ShardExit): void;
+}
+
+export interface ShardExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** Why it ended, when the shard's runtime says (a worker thread's uncaught error or heap exhaustion). */
+  reason?: string;
+  /** It never started. */
+  startError?: Error;
+}
+
+/** One running shard, as the pool drives it. */
+export interface ShardHandle {
+  /** The pid or thread id; undefined if it never started. */
+  readonly id: number | undefined;
+  /** Still able to take messages. */
+  readonly connected: boolean;
+  /** Throws if the message cannot be copied or the shard is gone. */
+  post(message: Message): void;
+  /** Keep the host's event loop alive for this shard (while calls are pending) or not. */
+  ref(): void;
+  unref(): void;
+  /** Ends the shard at once; its exit event follows. */
+  kill(): void;
+}
+
+/** Child processes or worker threads. */
+export interface ShardKind {
+  /** "process" or "thread", for messages. */
+  readonly noun: string;
+  /** How the shard's id is named in messages: "pid" or "id". */
+  readonly idName: string;
+  launch(events: ShardEvents): ShardHandle;
+  /** The named error calls lost with a shard reject with. */
+  lostError(message: string, exit?: { exitCode: number | null; signal: string | null }): Error;
+}
+
+/** FNV-1a: which shard a named worker lives in, the same for an id every time. */
+export function shardSlotFor(id: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+/** A value getCode (or validating its result) threw: the shard hands it back and the caller gets this very object. */
+class HostThrown {
+  constructor(readonly value: unknown) {}
+}
+
+const MAX_HOST_ERRORS = 256;
+/** How long close() waits for its shards to exit. */
+const CLOSE_WAIT_MS = 2_000;
+const DIAGNOSTIC_TAIL_CHARS = 2_000;
+
+/** @internal The host's end of one shard. */
+export class Connection {
+  readonly handle: ShardHandle;
+  readonly channel: Channel;
+  readonly link: Link;
+  readonly startedAt = performance.now();
+  lastSeen = performance.now();
+  stats = { liveWorkers: 0, warmSandboxes: 0 };
+  ready = false;
+  dead: Error | undefined;
+  inflight = 0;
+  readonly exited: Promise<void>;
+  readonly aborts = new Map<number, AbortController>();
+  private diagnosticTail = "";
+  private running = true;
+
+  constructor(
+    private readonly pool: ShardPool,
+    readonly slot: Slot,
+    init: ShardInit,
+  ) {
+    const kind = pool.kind;
+    let resolveExit!: () => void;
+    this.exited = new Promise((resolve) => (resolveExit = resolve));
+    this.channel = new Channel((message) => this.post(message), {
+      request: (name, payload) => pool.handleRequest(this, name, payload),
+      notify: (name, payload) => pool.handleNotify(this, name, payload),
+      errorOut: (error) => pool.errorOut(error),
+      errorIn: (record) => pool.errorIn(record),
+    });
+    this.link = new Link(
+      {
+        invoke: (capId, method, args) => this.request("invoke", [capId, method, args]),
+        release: (capId) => this.channel.notify("release", capId),
+      },
+      true,
+    );
+    this.handle = kind.launch({
+      message: (message) => {
+        this.lastSeen = performance.now();
+        this.channel.receive(message);
+      },
+      diagnostic: (text) => {
+        this.diagnosticTail = (this.diagnosticTail + text).slice(-DIAGNOSTIC_TAIL_CHARS);
+      },
+      exit: (info) => {
+        if (!this.running) return;
+        this.running = false;
+        this.die(info.startError !== undefined ? kind.lostError(`The sandbox ${kind.noun} could not be started: ${info.startError.message}`) : this.exitError(info));
+        resolveExit();
+        pool.exited(this);
+      },
+    });
+    this.handle.unref();
+    this.channel.notify("init", init);
+  }
+
+  get id(): number | undefined {
+    return this.handle.id;
+  }
+
+  /** "sandbox thread (id 3)" */
+  get label(): string {
+    return `sandbox ${this.pool.kind.noun} (${this.pool.kind.idName} ${this.id})`;
+  }
+
+  private post(message: Message): void {
+    if (this.dead !== undefined) throw this.dead;
+    if (!this.handle.connected) throw this.pool.kind.lostError(`The ${this.label} is no longer connected.`);
+    this.handle.post(message);
+  }
+
+  /** A request the host waits on: the shard stays referenced (keeps Node running) meanwhile. */
+  async request(name: string, payload: unknown): Promise<unknown> {
+    if (this.inflight++ === 0) this.handle.ref();
+    try {
+      return await this.channel.request(name, payload);
+    } finally {
+      // A dying shard stays referenced until its exit is seen (see kill).
+      if (--this.inflight === 0 && this.dead === undefined) this.handle.unref();
+    }
+  }
+
+  private exitError({ exitCode, signal, reason }: ShardExit): Error {
+    if (this.dead !== undefined) return this.dead;
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    const early = this.ready ? "" : " before it was ready";
+    const tail = this.diagnosticTail.trim();
+    const detail = reason !== undefined ? `: ${reason}` : !this.ready && tail !== "" ? `: ${tail.split("\n").slice(-6).join("\n")}` : "";
+    return this.pool.kind.lostError(`The ${this.label} ${how}${early}; its pending calls were lost${detail}`, { exitCode, signal });
+  }
+
+  /** Fails everything pending on this shard with `error`; idempotent. */
+  die(error: Error): void {
+    if (this.dead !== undefined) return;
+    this.dead = error;
+    this.channel.fail(error);
+    this.link.close(error);
+    for (const controller of this.aborts.values()) controller.abort();
+    this.aborts.clear();
+  }
+
+  kill(error: Error): void {
+    this.die(error);
+    if (!this.running) return;
+    // Held until the exit is seen, so close() can wait for it.
+    this.handle.ref();
+    this.handle.kill();
+  }
+}
+
+/** @internal */
+export interface Slot {
+  index: number;
+  conn: Connection | undefined;
+  /** A restart waiting out its back-off. */
+  restarting: Promise<Connection> | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
+  cancelRestart: ((error: Error) => void) | undefined;
+  failuresInRow: number;
+}
+
+/** A worker as the host sees it: which shard it lives in, and how to (re)make its code. */
+class RemoteWorker {
+  tails: readonly TailReceiver[] = [];
+
+  constructor(
+    private readonly pool: ShardPool,
+    readonly key: string,
+    readonly named: boolean,
+    public getCode: GetCode,
+    readonly slot: Slot,
+  ) {}
+
+  async call(entry: string, method: string, args: unknown[], props: unknown, limits: Limits | undefined): Promise<unknown> {
+    const conn = await this.pool.connection(this.slot);
+    const encodedArgs = conn.link.encode(args, this.key);
+    const encodedProps = conn.link.encode(props ?? {}, this.key);
+    const result = await conn.request("call", [this.key, this.named, entry, method, encodedArgs, encodedProps, limits]);
+    return conn.link.decode(result);
+  }
+
+  async fetch(entry: string, request: RequestRecord, props: unknown, limits: Limits | undefined): Promise<ResponseRecord> {
+    const conn = await this.pool.connection(this.slot);
+    const encodedProps = conn.link.encode(props ?? {}, this.key);
+    return (await conn.request("fetch", [this.key, this.named, entry, request, encodedProps, limits])) as ResponseRecord;
+  }
+}
+
+export interface ShardPoolStats {
+  liveWorkers: number;
+  warmSandboxes: number;
+  alive: number;
+  restarts: number;
+}
+
+export class ShardPool {
+  protected readonly slots: Slot[];
+  private readonly workers = new Map<string, WeakRef<RemoteWorker>>();
+  private readonly forget = new FinalizationRegistry<[string, Slot]>(([key, slot]) => {
+    if (this.workers.get(key)?.deref() !== undefined) return;
+    this.workers.delete(key);
+    const conn = slot.conn;
+    if (conn !== undefined && conn.dead === undefined) {
+      conn.channel.notify("forget", key);
+      conn.link.dropScope(key);
+    }
+  });
+  private readonly hostErrors = new Map<number, unknown>();
+  private nextHostError = 1;
+  private nextAnonymous = 1;
+  private roundRobin = 0;
+  private restarts = 0;
+  private closed = false;
+  private readonly unresponsiveMs: number;
+  private readonly monitor: NodeJS.Timeout;
+  private lastCheck = performance.now();
+  private readonly init: ShardInit;
+
+  constructor(
+    /** @internal */ readonly kind: ShardKind,
+    private readonly options: ShardPoolOptions,
+  ) {
+    this.unresponsiveMs = options.unresponsiveMs ?? DEFAULT_UNRESPONSIVE_MS;
+    const share = (total: number | undefined) => (total === undefined ? undefined : Math.ceil(total / options.shards));
+    this.init = { limits: options.limits, maxWorkers: share(options.maxWorkers), idleTimeoutMs: options.idleTimeoutMs, warmPool: share(options.warmPool) };
+    this.slots = Array.from({ length: options.shards }, (_, index) => ({ index, conn: undefined, restarting: undefined, restartTimer: undefined, cancelRestart: undefined, failuresInRow: 0 }));
+    for (const slot of this.slots) slot.conn = new Connection(this, slot, this.init);
+    const period = Math.max(50, Math.min(1_000, this.unresponsiveMs / 3));
+    this.monitor = setInterval(() => this.checkResponsive(period), period);
+    this.monitor.unref();
+  }
+
+  get(id: string | undefined, getCode: GetCode): WorkerStub {
+    const worker = id === undefined ? this.anonymous(getCode) : this.named(id, getCode);
+    const acquire = async (): Promise<Worker> => {
+      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+      return worker as unknown as Worker;
+    };
+    return {
+      getEntrypoint: (name, options: EntrypointOptions = {}) => {
+        if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
+        if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
+        const limits = validateLimits(options.limits, "getEntrypoint");
+        return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
+      },
+      revoke: (capability) => {
+        const conn = worker.slot.conn;
+        return conn !== undefined && conn.dead === undefined && conn.link.revoke(worker.key, capability);
+      },
+      dispose: () => {
+        const conn = worker.slot.conn;
+        if (conn !== undefined && conn.dead === undefined) conn.channel.notify("dispose", [worker.key, worker.named]);
+      },
+    };
+  }
+
+  private named(id: string, getCode: GetCode): RemoteWorker {
+    const key = `n${id}`;
+    const existing = this.workers.get(key)?.deref();
+    if (existing !== undefined) {
+      // The next start of this worker (after eviction or a limit) uses the latest getCode.
+      existing.getCode = getCode;
+      return existing;
+    }
+    return this.track(new RemoteWorker(this, key, true, getCode, this.slots[shardSlotFor(id, this.slots.length)]));
+  }
+
+  private anonymous(getCode: GetCode): RemoteWorker {
+    // The least busy shard, round-robin among equals.
+    let best = this.slots[this.roundRobin++ % this.slots.length];
+    for (const slot of this.slots) if ((slot.conn?.inflight ?? 0) < (best.conn?.inflight ?? 0)) best = slot;
+    return this.track(new RemoteWorker(this, `a${this.nextAnonymous++}`, false, getCode, best));
+  }
+
+  private track(worker: RemoteWorker): RemoteWorker {
+    this.workers.set(worker.key, new WeakRef(worker));
+    this.forget.register(worker, [worker.key, worker.slot]);
+    return worker;
+  }
+
+  /** @internal The slot's live shard, or the one its restart will bring. */
+  connection(slot: Slot): Connection | Promise<Connection> {
+    if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+    if (slot.conn !== undefined && slot.conn.dead === undefined) return slot.conn;
+    if (slot.restarting !== undefined) return slot.restarting;
+    return this.start(slot);
+  }
+
+  private start(slot: Slot): Connection {
+    clearTimeout(slot.restartTimer);
+    slot.restartTimer = undefined;
+    slot.restarting = undefined;
+    slot.cancelRestart = undefined;
+    slot.conn = new Connection(this, slot, this.init);
+    return slot.conn;
+  }
+
+  /** @internal A shard ended: restart it, at once unless it keeps dying young. */
+  exited(conn: Connection): void {
+    const slot = conn.slot;
+    if (this.closed || slot.conn !== conn) return;
+    this.restarts++;
+    const livedLong = conn.ready && performance.now() - conn.startedAt > 2_000;
+    slot.failuresInRow = livedLong ? 0 : slot.failuresInRow + 1;
+    const delay = slot.failuresInRow <= 1 ? 0 : Math.min(5_000, 100 * 2 ** (slot.failuresInRow - 2));
+    if (delay === 0) {
+      this.start(slot);
+      return;
+    }
+    slot.restarting = new Promise((resolveStart, rejectStart) => {
+      slot.restartTimer = setTimeout(() => resolveStart(this.start(slot)), delay);
+      slot.cancelRestart = rejectStart;
+    });
+    slot.restarting.catch(() => {});
+  }
+
+  private checkResponsive(period: number): void {
+    const now = performance.now();
+    const gap = now - this.lastCheck;
+    this.lastCheck = now;
+    // The host was blocked: the shards' silence may be its own.
+    if (gap > period * 3) return;
+    for (const slot of this.slots) {
+      const conn = slot.conn;
+      if (conn === undefined || conn.dead !== undefined || conn.inflight === 0) continue;
+      // A shard says nothing while it starts (loading Node, isolated-vm and the runtime), which on
+      // a busy machine can take longer than a heartbeat gap: starting has its own allowance.
+      const allowance = conn.ready ? this.unresponsiveMs : Math.max(this.unresponsiveMs, STARTUP_ALLOWANCE_MS);
+      if (now - conn.lastSeen > allowance) {
+        const what = conn.ready ? `sent nothing for ${allowance} ms` : `did not start within ${allowance} ms`;
+        conn.kill(this.kind.lostError(`The ${conn.label} ${what} with calls pending and was killed; its pending calls were lost.`));
+      }
+    }
+  }
+
+  /** @internal Requests a shard makes. */
+  handleRequest(conn: Connection, name: string, payload: unknown): unknown {
+    switch (name) {
+      case "code":
+        return this.code(conn, String(payload));
+      case "invoke": {
+        const [capId, method, args] = payload as [unknown, unknown, unknown];
+        return conn.link.call(capId, method, args);
+      }
+      case "outbound": {
+        const [capId, request, abortId] = payload as [unknown, RequestRecord, unknown];
+        return this.outbound(conn, capId, request, abortId);
+      }
+      default:
+        throw new TypeError(`Unknown request "${name}" from a sandbox ${this.kind.noun}.`);
+    }
+  }
+
+  /** @internal Notifications from a shard. */
+  handleNotify(conn: Connection, name: string, payload: unknown): void {
+    switch (name) {
+      case "beat":
+        conn.ready = true;
+        if (Array.isArray(payload) && typeof payload[0] === "number" && typeof payload[1] === "number") conn.stats = { liveWorkers: payload[0], warmSandboxes: payload[1] };
+        return;
+      case "release":
+        return conn.link.release(payload);
+      case "abort":
+        return void (typeof payload === "number" ? conn.aborts.get(payload)?.abort(new DOMException("The operation was aborted.", "AbortError")) : undefined);
+      case "tail": {
+        if (!Array.isArray(payload) || !Array.isArray(payload[1])) return;
+        const worker = this.workers.get(String(payload[0]))?.deref();
+        const receivers = [...(worker?.tails ?? []), ...this.options.tails];
+        for (const event of payload[1] as TailEvent[]) deliverTail(receivers, event);
+        return;
+      }
+    }
+  }
+
+  /** Runs the worker's getCode here and sends the shard what it needs to start the worker. */
+  private async code(conn: Connection, key: string): Promise<CodeMessage> {
+    const worker = this.workers.get(key)?.deref();
+    let code: WorkerCode;
+    let typeScript: CodeMessage["typeScript"];
+    try {
+      if (worker === undefined) throw new WorkerDisposedError("The worker's stub is gone.");
+      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+      code = await worker.getCode();
+      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+      // The same checks, in the same order, as an in-process start; TypeScript is transpiled here
+      // because a child process may not start esbuild's process (and a thread then finds it cached).
+      validateWorkerCode(code);
+      validateLimits(code.limits, "WorkerCode");
+      const prepared = prepareModules(code);
+      typeScript = [];
+      const sources = new Map<string, unknown>();
+      for (const [name, content] of Object.entries(code.modules)) sources.set(normalizeName(name), typeof content === "string" ? content : (content as { ts?: unknown }).ts);
+      for (const module of prepared.modules.values()) {
+        if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? ""]);
+      }
+      worker.tails = code.tails ?? [];
+      const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
+      return {
+        compatibilityDate: code.compatibilityDate,
+        compatibilityFlags: code.compatibilityFlags,
+        mainModule: code.mainModule,
+        modules: cloneableModules(code.modules),
+        env: conn.link.encode(code.env ?? {}, key),
+        outbound: outbound === null ? null : conn.link.exportValue(outbound as object, key),
+        limits: code.limits,
+        tails: worker.tails.length + this.options.tails.length > 0,
+        typeScript,
+      };
+    } catch (error) {
+      throw new HostThrown(error);
+    }
+  }
+
+  /** One fetch() of a sandbox in a shard, answered by the worker's globalOutbound here. */
+  private async outbound(conn: Connection, capId: unknown, record: RequestRecord, abortId: unknown): Promise<ResponseRecord> {
+    const fetcher = conn.link.lookup(capId) as Fetcher | undefined;
+    if (fetcher === undefined) throw new TypeError("fetch failed");
+    const controller = new AbortController();
+    if (typeof abortId === "number") conn.aborts.set(abortId, controller);
+    try {
+      const request = hostRequest(record, controller.signal);
+      const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch(request);
+      if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
+      return await responseRecord(response);
+    } catch (error) {
+      // Only a policy's own words (and the subrequest limit) cross; host details stay here.
+      if (error instanceof OutboundError || error instanceof SubrequestLimitError) throw error;
+      throw new TypeError("fetch failed");
+    } finally {
+      if (typeof abortId === "number") conn.aborts.delete(abortId);
+    }
+  }
+
+  /** @internal What a shard gets for an error thrown here: no stack; getCode's errors by reference. */
+  errorOut(error: unknown): WireError {
+    if (error instanceof HostThrown) {
+      const ref = this.nextHostError++;
+      this.hostErrors.set(ref, error.value);
+      if (this.hostErrors.size > MAX_HOST_ERRORS) this.hostErrors.delete(this.hostErrors.keys().next().value as number);
+      return { ...errorToWire(error.value, false), ref };
+    }
+    return errorToWire(error, false);
+  }
+
+  /** @internal An error from a shard, as the caller sees it. */
+  errorIn(record: WireError): unknown {
+    if (typeof record?.ref === "number" && this.hostErrors.has(record.ref)) {
+      const original = this.hostErrors.get(record.ref);
+      this.hostErrors.delete(record.ref);
+      return original;
+    }
+    return errorFromWire(record, true);
+  }
+
+  /** Live workers and warm sandboxes as last reported by the shards; shards alive and restarts. */
+  get shardStats(): ShardPoolStats {
+    let liveWorkers = 0;
+    let warmSandboxes = 0;
+    let alive = 0;
+    for (const slot of this.slots) {
+      const conn = slot.conn;
+      if (conn === undefined || conn.dead !== undefined) continue;
+      alive++;
+      liveWorkers += conn.stats.liveWorkers;
+      warmSandboxes += conn.stats.warmSandboxes;
+    }
+    return { liveWorkers, warmSandboxes, alive, restarts: this.restarts };
+  }
+
+  /** The shards' ids (pids or thread ids), by slot (undefined while one restarts). */
+  protected get ids(): (number | undefined)[] {
+    return this.slots.map((slot) => (slot.conn?.dead === undefined ? slot.conn?.id : undefined));
+  }
+
+  /** @internal For tests and diagnostics: what a shard reports about itself. */
+  protected async debug(slot: number, options: { collect?: boolean; stallMs?: number }): Promise<unknown> {
+    const conn = await this.connection(this.slots[slot]);
+    return conn.request("debug", options);
+  }
+
+  /** @internal For tests of the watchdog: the shard in `slot` blocks its event loop for `ms` (at most 60 s). */
+  async stall(slot: number, ms: number): Promise<void> {
+    await this.debug(slot, { stallMs: ms });
+  }
+
+  /** Ends every shard; pending calls reject with WorkerDisposedError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.monitor);
+    const error = new WorkerDisposedError("The WorkerLoader was closed.");
+    const exits: Promise<void>[] = [];
+    for (const slot of this.slots) {
+      clearTimeout(slot.restartTimer);
+      slot.cancelRestart?.(error);
+      const conn = slot.conn;
+      if (conn === undefined) continue;
+      conn.kill(error);
+      exits.push(conn.exited);
+    }
+    // A worker thread holding an isolate whose heap V8 gave up on never exits (isolated-vm parks
+    // that isolate's thread for good and waits for it): close() does not wait for it forever.
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+    timer?.unref();
+    await Promise.race([Promise.all(exits), bounded]);
+    clearTimeout(timer);
+  }
+}
+
+/** Module contents as they cross to a shard: a json module's value goes as its JSON, as the sandbox would see it. */
+function cloneableModules(modules: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, content] of Object.entries(modules)) {
+    const json = content !== null && typeof content === "object" && !ArrayBuffer.isView(content) && "json" in content ? (content as { json: unknown }).json : undefined;
+    out[name] = json !== undefined ? { json: JSON.parse(JSON.stringify(json) ?? "null") as unknown } : content;
+  }
+  return out;
+}

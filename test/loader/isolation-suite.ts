@@ -1,0 +1,271 @@
+// One slice of the loader's behaviour, run in every isolation mode: isolation "process" and
+// "thread" have the same API as in-process isolates, and these tests hold them to it.
+// process-isolation.test.ts runs it for "isolate" and "process", thread-isolation.test.ts for "thread".
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  CpuLimitError,
+  DataCloneError,
+  LimitError,
+  MemoryLimitError,
+  OutboundError,
+  RpcTarget,
+  SubrequestLimitError,
+  WallTimeLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+  WorkerLoader,
+  type TailEvent,
+  type WorkerLoaderOptions,
+} from "../../src/index.ts";
+import { compatibilityDate, js, sleep } from "../helpers.ts";
+
+export type Isolation = "isolate" | "process" | "thread";
+
+export const counter = js(`let count = 0; export default { bump() { return ++count; } };`);
+
+export const service = js(`
+  import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
+  class Tally extends RpcTarget { constructor() { super(); this.n = 0; } add(x) { this.n += x; return this.n; } }
+  export default class extends WorkerEntrypoint {
+    async report(item) { return item + ": " + (await this.env.inventory.count(item)) + ", " + (await this.env.double(21)); }
+    async viaArgument(target, fn) { return (await target.count("apples")) + (await fn(1)); }
+    makeStubs() { return { fn: (x) => x + 1, tally: new Tally() }; }
+    echo(value) { return value; }
+    give(value) { return { back: value }; }
+    async callRevoked() { try { return await this.env.double(1); } catch (e) { return e.name + ": " + e.message; } }
+    async fetch(request) {
+      return new Response(JSON.stringify({ method: request.method, path: new URL(request.url).pathname, body: await request.text() }), {
+        status: 201, headers: { "content-type": "application/json", "x-from": "sandbox" },
+      });
+    }
+    boom() { const e = new RangeError("out of range"); throw e; }
+    custom() { class StoreError extends Error { constructor(m) { super(m); this.name = "StoreError"; } } throw new StoreError("store down"); }
+    log() { console.log("hello", { n: 1 }); console.warn("careful"); return "logged"; }
+    spin() { while (true) {} }
+    hang() { return new Promise(() => {}); }
+    heap() { const a = []; while (true) a.push(new Array(1e5).fill(Math.random())); }
+    async manyCalls(n) { for (let i = 0; i < n; i++) await this.env.double(i); return "done"; }
+    async outbound(url) { try { const r = await fetch(url); return r.status + " " + (await r.text()); } catch (e) { return e.name + ": " + e.message; } }
+  }`);
+
+export class Inventory extends RpcTarget {
+  count(item: string): number {
+    return item === "apples" ? 3 : 0;
+  }
+}
+
+export function sharedIsolationSuite(isolation: Isolation, shards: Partial<WorkerLoaderOptions> = {}, smallShards: Partial<WorkerLoaderOptions> = shards): void {
+  describe(`isolation: "${isolation}" (shared behaviour)`, () => {
+    const traces: TailEvent[] = [];
+    const loader = new WorkerLoader({ isolation, ...shards, limits: { cpuMs: 300 }, tails: [(events) => void traces.push(...events)] });
+    const inventory = new Inventory();
+    const double = (x: number) => x * 2;
+    const worker = loader.load({ ...service, env: { inventory, double } });
+    const ep = worker.getEntrypoint() as any;
+
+    test("RPC calls reach the sandbox, and its calls to host functions and RpcTargets in env come back", async () => {
+      assert.equal(await ep.report("apples"), "apples: 3, 42");
+      assert.equal(await ep.viaArgument(new Inventory(), (x: number) => x * 10), 13);
+    });
+
+    test("get(id) keeps module state and runs getCode once; ids and load() never share a worker", async () => {
+      let calls = 0;
+      const getCode = async () => (calls++, counter);
+      assert.equal(await loader.get("warm", getCode).getEntrypoint().bump(), 1);
+      assert.equal(await loader.get("warm", getCode).getEntrypoint().bump(), 2);
+      assert.equal(await loader.get("other", getCode).getEntrypoint().bump(), 1);
+      assert.equal(await loader.get("warm", getCode).getEntrypoint().bump(), 3);
+      assert.equal(calls, 2);
+      assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+      assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+    });
+
+    test("getCode's exception reaches the caller as the very object; the next call retries", async () => {
+      const failure = new (class CodeStoreError extends Error {
+        override name = "CodeStoreError";
+      })("code store is down");
+      let fail = true;
+      const stub = loader.get("flaky", () => {
+        if (fail) throw failure;
+        return counter;
+      });
+      await assert.rejects(stub.getEntrypoint().bump(), (error) => error === failure);
+      fail = false;
+      assert.equal(await stub.getEntrypoint().bump(), 1);
+    });
+
+    test("fetch() resolves to a real Response", async () => {
+      const response = await ep.fetch("https://example.com/items?x=1", { method: "POST", body: "payload" });
+      assert.ok(response instanceof Response);
+      assert.equal(response.status, 201);
+      assert.equal(response.headers.get("x-from"), "sandbox");
+      assert.deepEqual(await response.json(), { method: "POST", path: "/items", body: "payload" });
+    });
+
+    test("values are copied both ways: Map, Set, Date, typed arrays, bigint, undefined, cycles", async () => {
+      const cyclic: Record<string, unknown> = { name: "loop" };
+      cyclic.self = cyclic;
+      const value = { map: new Map([["a", 1]]), set: new Set([1, 2]), date: new Date(5), bytes: new Uint8Array([1, 2, 3]), big: 10n ** 20n, nothing: undefined, cyclic };
+      const back = await ep.echo(value);
+      assert.deepEqual(back.map, value.map);
+      assert.deepEqual(back.set, value.set);
+      assert.equal(back.date.getTime(), 5);
+      assert.deepEqual([...back.bytes], [1, 2, 3]);
+      assert.equal(back.big, 10n ** 20n);
+      assert.ok("nothing" in back && back.nothing === undefined);
+      assert.equal(back.cyclic.self, back.cyclic);
+      await assert.rejects(ep.echo({ s: Symbol("no") }), DataCloneError);
+    });
+
+    test("stubs the sandbox returns are callable; a capability handed back is the host's own object", async () => {
+      const { fn, tally } = await ep.makeStubs();
+      assert.equal(await fn(41), 42);
+      assert.equal(await tally.add(2), 2);
+      assert.equal(await tally.add(3), 5);
+      const { back } = await ep.give(inventory);
+      assert.equal(back, inventory);
+      const { back: stubBack } = await ep.give(tally);
+      assert.equal(await stubBack.add(1), 6);
+      // The language calls toJSON on its own and drops the promise: no unhandled rejection.
+      assert.equal(JSON.stringify({ tally }), '{"tally":{}}');
+      await sleep(20);
+    });
+
+    test("one worker's entrypoint works in another's env", async () => {
+      const counterWorker = loader.load(counter);
+      const relay = loader.load(
+        js(`import { WorkerEntrypoint } from "cloudflare:workers";
+        export default class extends WorkerEntrypoint { async run() { return (await this.env.C.bump()) + (await this.env.C.bump()); } }`, {
+          env: { C: counterWorker.getEntrypoint() },
+        }),
+      );
+      assert.equal(await (relay.getEntrypoint() as any).run(), 3);
+    });
+
+    test("props and call arguments carry entrypoints and host capabilities too", async () => {
+      const counterWorker = loader.load(counter);
+      const reader = loader.load(
+        js(`import { WorkerEntrypoint } from "cloudflare:workers";
+        export default class extends WorkerEntrypoint {
+          async viaProps() { return (await this.ctx.props.counter.bump()) + ":" + (await this.ctx.props.label("p")); }
+          async viaArgument(c) { return c.bump(); }
+        }`),
+      );
+      const ep2 = reader.getEntrypoint(undefined, { props: { counter: counterWorker.getEntrypoint(), label: (x: string) => `[${x}]` } }) as any;
+      assert.equal(await ep2.viaProps(), "1:[p]");
+      assert.equal(await ep2.viaArgument(counterWorker.getEntrypoint()), 2);
+    });
+
+    test("maxWorkers evicts the least recently used idle worker", async () => {
+      const small = new WorkerLoader({ isolation, ...smallShards, maxWorkers: 2 });
+      try {
+        const calls: Record<string, number> = { a: 0, b: 0, c: 0 };
+        const get = (id: string) => small.get(id, () => (calls[id]++, counter)).getEntrypoint();
+        await get("a").bump();
+        await get("b").bump();
+        await get("a").bump();
+        await get("c").bump(); // evicts b
+        assert.equal(await get("a").bump(), 3, "a kept its state");
+        assert.equal(await get("b").bump(), 1, "b was evicted and restarted");
+        assert.deepEqual(calls, { a: 1, b: 2, c: 1 });
+      } finally {
+        await small.close();
+      }
+    });
+
+    test("revoke() cuts a worker off from a capability; others keep it", async () => {
+      const fn = (x: number) => x + 100;
+      const a = loader.load({ ...service, env: { double: fn } });
+      const b = loader.load({ ...service, env: { double: fn } });
+      assert.equal(await (a.getEntrypoint() as any).callRevoked(), 101);
+      assert.equal(await (b.getEntrypoint() as any).callRevoked(), 101);
+      assert.equal(a.revoke(fn), true);
+      assert.equal(a.revoke(() => 0), false);
+      assert.match(await (a.getEntrypoint() as any).callRevoked(), /^StubDisposedError: /);
+      assert.equal(await (b.getEntrypoint() as any).callRevoked(), 101);
+    });
+
+    test("dispose() terminates the worker; the next call starts it again", async () => {
+      let calls = 0;
+      const stub = loader.get(`disposable-${isolation}`, () => (calls++, counter));
+      assert.equal(await stub.getEntrypoint().bump(), 1);
+      stub.dispose();
+      assert.equal(await stub.getEntrypoint().bump(), 1);
+      assert.equal(calls, 2);
+    });
+
+    test("errors keep their names and messages; code errors name the module", async () => {
+      await assert.rejects(ep.boom(), (e: Error) => e instanceof RangeError && e.message === "out of range" && /boom/.test(e.stack ?? ""));
+      await assert.rejects(ep.custom(), { name: "StoreError", message: "store down" });
+      await assert.rejects(ep.missing(), (e: Error) => e instanceof TypeError && /missing/.test(e.message));
+      const broken = loader.load({ compatibilityDate, mainModule: "a.js", modules: { "a.js": `import "./nowhere.js"; export default {};` } });
+      await assert.rejects(broken.getEntrypoint().x(), (e: unknown) => e instanceof WorkerCodeError && e.module === "a.js");
+      await assert.rejects(loader.load({ compatibilityDate: "soon" } as never).getEntrypoint().x(), WorkerCodeError);
+    });
+
+    test("TypeScript modules run, with stack frames pointing at the .ts lines", async () => {
+      const ts = loader.load({
+        compatibilityDate,
+        mainModule: "main.ts",
+        modules: { "main.ts": `import { f } from "./lib.js";\nexport default { run(n: number): number { return f(n); } };`, "lib.ts": `type N = number;\n\nexport function f(n: N): N {\n  if (n < 0) throw new Error("negative");\n  return n * 2;\n}` },
+      });
+      assert.equal(await (ts.getEntrypoint() as any).run(4), 8);
+      await assert.rejects((ts.getEntrypoint() as any).run(-1), (e: Error) => /lib\.ts:4/.test(e.stack ?? ""));
+      const bad = loader.load({ compatibilityDate, mainModule: "x.ts", modules: { "x.ts": "let x: = 1;" } });
+      await assert.rejects(bad.getEntrypoint().x(), (e: unknown) => e instanceof WorkerCodeError && e.module === "x.ts");
+    });
+
+    test("limits end calls with the same LimitError classes; the next call starts afresh", async () => {
+      let loads = 0;
+      const get = () => loader.get(`limited-${isolation}`, () => (loads++, { ...service, env: { double }, limits: { memoryMb: 32 } })).getEntrypoint() as any;
+      assert.equal(await get().callRevoked(), 2);
+      await assert.rejects(get().spin(), (e: unknown) => e instanceof CpuLimitError && e instanceof LimitError && e.limit === "cpuMs");
+      await assert.rejects(get().heap(), MemoryLimitError);
+      await assert.rejects(loader.load({ ...service, limits: { wallMs: 50 } }).getEntrypoint().hang(), WallTimeLimitError);
+      await assert.rejects(loader.load({ ...service, env: { double }, limits: { subRequests: 3 } }).getEntrypoint().manyCalls(10), SubrequestLimitError);
+      assert.equal(await get().callRevoked(), 2);
+      assert.equal(loads, 3);
+    });
+
+    test("tails receive the trace events with logs and outcomes", async () => {
+      const own: TailEvent[] = [];
+      const logged = loader.load({ ...service, tails: [(events) => void own.push(...events)] });
+      assert.equal(await (logged.getEntrypoint() as any).log(), "logged");
+      for (let i = 0; i < 50 && own.length === 0; i++) await sleep(10);
+      assert.equal(own.length, 1);
+      assert.equal(own[0].method, "log");
+      assert.equal(own[0].outcome, "ok");
+      assert.deepEqual(own[0].logs.map((l) => [l.level, l.message[0]]), [["log", "hello"], ["warn", "careful"]]);
+      assert.ok(traces.some((t) => t.method === "log" && t.logs.length === 2), "the loader's tails got it too");
+    });
+
+    test("fetch() in the sandbox goes to globalOutbound; blocked by default; refusals keep their words", async () => {
+      const seen: string[] = [];
+      const outbound = async (request: Request) => {
+        seen.push(`${request.method} ${request.url}`);
+        if (request.url.includes("forbidden")) throw new OutboundError("not on the list");
+        if (request.url.includes("broken")) throw new Error("secret host detail");
+        return new Response("pong", { status: 202 });
+      };
+      const open = loader.load({ ...service, globalOutbound: outbound }).getEntrypoint() as any;
+      assert.equal(await open.outbound("https://api.example/ping"), "202 pong");
+      assert.equal(await open.outbound("https://forbidden.example/"), "TypeError: not on the list");
+      assert.equal(await open.outbound("https://broken.example/"), "TypeError: fetch failed");
+      assert.deepEqual(seen, ["GET https://api.example/ping", "GET https://forbidden.example/", "GET https://broken.example/"]);
+      assert.match(await ep.outbound("https://api.example/"), /^TypeError: This worker is not permitted/);
+    });
+
+    test("close() rejects pending and later calls with WorkerDisposedError", async () => {
+      const pending = ep.hang();
+      pending.catch(() => {});
+      await sleep(30);
+      await loader.close();
+      await assert.rejects(pending, WorkerDisposedError);
+      await assert.rejects(ep.report("apples"), WorkerDisposedError);
+      await assert.rejects(loader.load(counter).getEntrypoint().bump(), WorkerDisposedError);
+    });
+  });
+}
+

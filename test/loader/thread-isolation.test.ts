@@ -1,0 +1,230 @@
+// isolation: "thread" has the same API as in-process isolation (isolation-suite.ts runs the shared
+// slice of the loader's behaviour in this mode too); the rest covers what only threads have: a
+// thread that ends mid-call, a wedged thread, the environment a thread sees, the warm pool refilled
+// on the threads, heap exhaustion of a thread, and a host that exits with idle threads.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { MemoryLimitError, SandboxThreadError, WorkerDisposedError, WorkerLoader } from "../../src/index.ts";
+import { ThreadPool, threadSlotFor } from "../../src/loader/thread/pool.ts";
+import { js, sleep } from "../helpers.ts";
+import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
+
+sharedIsolationSuite("thread", { threads: 2 }, { threads: 1 });
+
+/** Two ids that live in different threads of a pool of two. */
+function idsInBothThreads(): [string, string] {
+  const first = "victim";
+  let second = "n0";
+  for (let i = 1; threadSlotFor(second, 2) === threadSlotFor(first, 2); i++) second = `n${i}`;
+  return [first, second];
+}
+
+describe("thread isolation only", () => {
+  test("invalid options are TypeErrors", () => {
+    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 0 }), /threads must be a positive integer/);
+    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 1.5 }), /threads must be a positive integer/);
+    assert.throws(() => new WorkerLoader({ threads: 2 }), /threads needs isolation: "thread"/);
+    assert.throws(() => new WorkerLoader({ isolation: "process", threads: 2 }), /threads needs isolation: "thread"/);
+    assert.throws(() => new WorkerLoader({ isolation: "thread", processes: 2 }), /processes needs isolation: "process"/);
+  });
+
+  test("threads run in this process with an empty environment; sandboxes see none of it; close() ends them", async () => {
+    process.env.ISLET_TEST_SECRET = "s3cr3t-value";
+    const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
+    try {
+      const pool = loader.threadPool!;
+      const reports = await Promise.all([pool.inspect(0), pool.inspect(1)]);
+      for (const report of reports) {
+        assert.equal(report.pid, process.pid, "a thread, not a process");
+        assert.deepEqual(report.envKeys, [], `thread env: ${report.envKeys}`);
+      }
+      assert.notEqual(reports[0].threadId, reports[1].threadId);
+      assert.deepEqual(pool.threadIds.sort(), reports.map((r) => r.threadId).sort());
+      assert.equal(process.env.ISLET_TEST_SECRET, "s3cr3t-value", "the host's own environment is untouched");
+      const probe = loader.load(js(`export default { env() { return Object.keys(process.env); } };`, { compatibilityFlags: ["nodejs_compat"] }));
+      assert.deepEqual(await (probe.getEntrypoint() as any).env(), []);
+      assert.deepEqual(loader.stats.threads, { alive: 2, restarts: 0 });
+      await loader.close();
+      assert.deepEqual(loader.stats.threads, { alive: 0, restarts: 0 });
+    } finally {
+      delete process.env.ISLET_TEST_SECRET;
+      await loader.close();
+    }
+  });
+
+  test("a thread that ends mid-call: its calls reject with SandboxThreadError, the other keeps serving, the next call works", async () => {
+    const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
+    const pool = loader.threadPool!;
+    try {
+      const [victimId, neighbourId] = idsInBothThreads();
+      let loads = 0;
+      const victim = loader.get(victimId, () => (loads++, js(`let n = 0; export default { bump() { return ++n; }, async wait(signal) { await signal(); return "never"; }, inc() { return (x) => x + 1; }, spin() { while (true) {} } };`)));
+      const neighbour = loader.get(neighbourId, () => counter);
+      assert.equal(await neighbour.getEntrypoint().bump(), 1);
+      assert.equal(await victim.getEntrypoint().bump(), 1);
+      const increment = await (victim.getEntrypoint() as any).inc();
+      assert.equal(await increment(1), 2);
+      let entered!: () => void;
+      const inFlight = new Promise<void>((resolve) => (entered = resolve));
+      const waiting = (victim.getEntrypoint() as any).wait(() => {
+        entered();
+        return new Promise(() => {});
+      });
+      await inFlight;
+      // A second call on the same thread, spinning inside its isolate when the thread goes.
+      const spinning = (victim.getEntrypoint() as any).spin();
+      spinning.catch(() => {});
+      await sleep(30);
+      const slot = threadSlotFor(victimId, 2);
+      const deadThread = pool.threadIds[slot];
+      pool.terminate(slot);
+      for (const pending of [waiting, spinning]) {
+        const error = await pending.then(
+          () => assert.fail("the call should fail"),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof SandboxThreadError, `got ${error}`);
+        assert.ok(error instanceof WorkerDisposedError);
+        assert.match(error.message, new RegExp(`^The sandbox thread \\(id ${deadThread}\\) exited with code 1; its pending calls were lost`));
+        assert.equal(error.exitCode, 1);
+      }
+      // A stub the dead thread handed out fails the same way instead of hanging.
+      await assert.rejects(increment(1), SandboxThreadError);
+      // The thread comes back; the worker that lived there starts again.
+      assert.equal(await victim.getEntrypoint().bump(), 1);
+      assert.equal(loads, 2);
+      assert.notEqual(pool.threadIds[slot], deadThread);
+      // The other thread never noticed.
+      assert.equal(await neighbour.getEntrypoint().bump(), 2);
+      assert.deepEqual(loader.stats.threads, { alive: 2, restarts: 1 });
+    } finally {
+      await loader.close();
+    }
+  });
+
+  test("a wedged thread is terminated once it stops answering; nothing hangs", async () => {
+    const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], unresponsiveMs: 1_000 });
+    try {
+      const stub = pool.get("w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
+      assert.equal(await (stub.getEntrypoint() as any).ok(), "ok");
+      const pending = (stub.getEntrypoint() as any).hang();
+      pending.catch(() => {});
+      await sleep(50);
+      const stalled = pool.stall(0, 30_000);
+      stalled.catch(() => {});
+      const started = performance.now();
+      await assert.rejects(pending, (e: unknown) => e instanceof SandboxThreadError && /sent nothing for 1000 ms with calls pending and was killed/.test((e as Error).message));
+      await assert.rejects(stalled, SandboxThreadError);
+      assert.ok(performance.now() - started < 10_000, "well before the stall would have ended");
+      assert.equal(await (stub.getEntrypoint() as any).ok(), "ok");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a thread that exhausts its own heap ends alone, with the reason; the host and the next call are fine", async () => {
+    // A 16 MB heap for the thread itself; the sandbox's results are copied into it.
+    const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], threadHeapMb: 16 });
+    try {
+      const stub = pool.get("big", () => js(`export default { big(n) { return Array.from({ length: n }, (_, i) => "x".repeat(1 << 20) + i); }, ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`, { limits: { memoryMb: 128 } }));
+      const ep = stub.getEntrypoint() as any;
+      assert.equal(await ep.ok(), "ok");
+      const waiting = ep.hang();
+      waiting.catch(() => {});
+      // Both the call whose result overflows the thread's heap and the one merely waiting there.
+      const big = ep.big(48);
+      for (const pending of [big, waiting]) {
+        const error = await pending.then(
+          () => assert.fail("the thread should be gone"),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof SandboxThreadError, `got ${error}`);
+        assert.match(error.message, /exited with code 1; its pending calls were lost: Error \[ERR_WORKER_OUT_OF_MEMORY\]: Worker terminated due to reaching memory limit/);
+      }
+      assert.equal(await ep.ok(), "ok");
+      assert.equal(pool.stats.threads.restarts, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("the warm pool fills on the threads, and a load takes from it", async () => {
+    const loader = new WorkerLoader({ isolation: "thread", threads: 2, warmPool: 4 });
+    try {
+      for (let i = 0; i < 100 && loader.stats.warmSandboxes < 4; i++) await sleep(50);
+      assert.equal(loader.stats.warmSandboxes, 4, "two per thread, reported by the heartbeats");
+      assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+      assert.equal(await loader.load(counter).getEntrypoint().bump(), 1);
+      assert.equal(loader.stats.liveWorkers + loader.stats.warmSandboxes <= 6, true);
+    } finally {
+      await loader.close();
+    }
+  });
+
+  test("limits are enforced on the threads: a neighbour answers while a sandbox spins to its CPU limit", async () => {
+    const loader = new WorkerLoader({ isolation: "thread", threads: 1, limits: { cpuMs: 400, memoryMb: 32 } });
+    try {
+      const neighbour = loader.get("neighbour", () => counter).getEntrypoint();
+      assert.equal(await neighbour.bump(), 1);
+      const spinning = (loader.load(js(`export default { spin() { while (true) {} } };`)).getEntrypoint() as any).spin();
+      spinning.catch(() => {});
+      await sleep(20);
+      // Same thread: the spinner runs on isolated-vm's thread, the shard's event loop stays free.
+      assert.equal(await neighbour.bump(), 2);
+      await assert.rejects(spinning, { name: "CpuLimitError" });
+      await assert.rejects((loader.load(js(`export default { heap() { const a = []; while (true) a.push(new Array(1e5).fill(1)); } };`)).getEntrypoint() as any).heap(), MemoryLimitError);
+      assert.equal(await neighbour.bump(), 3);
+    } finally {
+      await loader.close();
+    }
+  });
+
+  test("a heap V8 gives up on (a lost isolate): MemoryLimitError, the neighbour answers, close() returns", async () => {
+    // In a child process: the lost isolate's memory and thread are never returned, and Node waits
+    // for that thread at exit, so the script ends itself with SIGKILL once it has reported (SECURITY.md).
+    const script = `
+      import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};
+      const code = (source) => ({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": source } });
+      const loader = new WorkerLoader({ isolation: "thread", threads: 1, limits: { cpuMs: 10000, memoryMb: 32 } });
+      const neighbour = loader.get("neighbour", () => code("let n = 0; export default { ping() { return ++n; } };")).getEntrypoint();
+      const report = { pings: [await neighbour.ping()] };
+      try {
+        await loader.load(code("export default { run() { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); } };")).getEntrypoint().run();
+      } catch (error) {
+        report.bomb = error.name;
+      }
+      report.pings.push(await neighbour.ping());
+      const started = performance.now();
+      await loader.close();
+      report.closeMs = performance.now() - started;
+      process.stdout.write(JSON.stringify(report) + "\\n", () => process.kill(process.pid, "SIGKILL"));`;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("../..", import.meta.url)), timeout: 30_000 }, (error, out) =>
+        error && error.signal !== "SIGKILL" ? reject(error) : resolve(out),
+      ),
+    );
+    const report = JSON.parse(stdout.trim().split("\n").pop()!) as { pings: number[]; bomb: string; closeMs: number };
+    assert.deepEqual(report.pings, [1, 2]);
+    assert.equal(report.bomb, "MemoryLimitError");
+    assert.ok(report.closeMs < 10_000, `close() took ${report.closeMs} ms`);
+  });
+
+  test("idle threads do not keep the host process alive", async () => {
+    const script = `
+      import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};
+      const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
+      const stub = loader.load({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "export default { f() { return 7; } };" } });
+      console.log(await stub.getEntrypoint().f());`;
+    const started = performance.now();
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("../..", import.meta.url)), timeout: 30_000 }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      ),
+    );
+    assert.equal(stdout.trim(), "7");
+    assert.ok(performance.now() - started < 30_000);
+  });
+});
