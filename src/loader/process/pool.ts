@@ -87,7 +87,8 @@ function spec(): LaunchSpec {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith(".ts");
   const root = resolve(dirname(here), "..", "..", "..");
-  const readable = new Set([root]);
+  // node-gyp-build (isolated-vm 7's loader) reads /etc/alpine-release to pick a glibc or musl prebuild.
+  const readable = new Set([root, "/etc/alpine-release"]);
   const require = createRequire(import.meta.url);
   for (const dependency of ["isolated-vm", "esbuild"]) {
     try {
