@@ -10,8 +10,10 @@ try {
 } catch (error) {
   console.error(
     "\nislet: isolated-vm's native addon is not usable: " + (error && error.message) + "\n" +
-    "It needs python3, make and g++ (Debian: apt-get install -y python3 make g++), and npm must be\n" +
-    "allowed to run its install script (package.json \"allowScripts\"). Then run: npm rebuild isolated-vm\n",
+    `islet needs Node.js 24 or 26 (this is ${process.version}); isolated-vm 7 ships prebuilt addons for them on\n` +
+    "linux x64/arm64, macOS arm64 and Windows x64. Elsewhere it compiles from source, which needs python3, make\n" +
+    "and g++ (Debian: apt-get install -y python3 make g++), and npm must be allowed to run its install script\n" +
+    "(package.json \"allowScripts\"). Then run: npm rebuild isolated-vm\n",
   );
   process.exit(1);
 }

@@ -11,6 +11,7 @@ Usage:
   islet dev <file> [options]    serve <file>'s fetch handler locally, reloading on change
   islet serve [options]         the sandbox as an HTTP/WebSocket service, with the playground
   islet mcp --config <file>     an MCP server (search + execute) over MCP servers and OpenAPI documents
+  islet doctor                  check that this machine can run islet (Node, V8, isolated-vm, sqlite)
 
 Run islet <command> --help for a command's options.`;
 
@@ -25,6 +26,8 @@ async function command(name: string): Promise<(argv: string[]) => Promise<void>>
       return (await import("./dev.ts")).devCommand;
     case "serve":
       return (await import("./serve.ts")).serveCommand;
+    case "doctor":
+      return (await import("./doctor.ts")).doctorCommand;
     case "mcp": {
       // Written separately (src/cli/mcp.ts); resolved at run time so this file builds without it.
       const module = (await import(new URL(`./mcp${extension}`, import.meta.url).href)) as { mcpCommand: (argv: string[]) => Promise<void> };

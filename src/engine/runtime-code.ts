@@ -4,7 +4,8 @@
 // cached data never comes from anywhere else.
 
 import { readFileSync } from "node:fs";
-import ivm from "isolated-vm";
+import IVM from "./ivm.ts";
+import type ivm from "isolated-vm";
 
 interface Compiled {
   file: string;

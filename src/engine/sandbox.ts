@@ -2,7 +2,8 @@
 // runtime only through one Reference to its entry function, which never leaves this file; the
 // isolate gets plain copies, a fire-and-forget callback and a synchronous one, never a Reference.
 
-import ivm from "isolated-vm";
+import IVM from "./ivm.ts";
+import type ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
 import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp } from "./runtime-code.ts";
 import { callAsyncService, callService, ServiceState } from "./services/index.ts";
@@ -103,7 +104,7 @@ export class Sandbox {
     // Some allocations (a large hash table growing past the limit) make V8 give up on the heap
     // outright. Without this handler isolated-vm aborts the whole process; with it, the isolate's
     // thread is parked for good and the sandbox is declared dead here (see lost()).
-    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError: () => this.lost() });
+    this.isolate = new IVM.Isolate({ memoryLimit: memoryMb, onCatastrophicError: () => this.lost() });
     this.context = this.isolate.createContextSync();
     // Every synchronous call into a new isolate has a fixed cost: the runtime is run, then booted
     // with one call that hands back its single entry function.
@@ -111,14 +112,14 @@ export class Sandbox {
     const boot = runtime.getSync("boot", { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => {});
-    const post = new ivm.Callback(
+    const post = new IVM.Callback(
       (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => {
         this.postsReceivedValue++;
         if (this.countPost()) this.handler?.(op, a, b, c, d);
       },
       { ignored: true },
     );
-    const hostCall = new ivm.Callback((service: unknown, ...args: unknown[]) => {
+    const hostCall = new IVM.Callback((service: unknown, ...args: unknown[]) => {
       if (service !== CHUNK_SERVICE) return callService(this.services, service, args);
       this.loadChunk(args[0]);
       return [1, undefined];
@@ -218,6 +219,21 @@ export class Sandbox {
 
   get alive(): boolean {
     return this.deathReasonValue === undefined && !this.isolate.isDisposed;
+  }
+
+  /**
+   * Whether the isolate's heap is nearly full. Near its limit V8 spends its time in back-to-back
+   * full collections before it gives up, so a heap bomb can pass cpuMs first, more so on a busy
+   * machine; the watchdog asks this before it names the limit.
+   */
+  get nearHeapLimit(): boolean {
+    if (!this.alive) return false;
+    try {
+      const stats = this.isolate.getHeapStatisticsSync();
+      return stats.used_heap_size + stats.externally_allocated_size >= 0.85 * stats.heap_size_limit;
+    } catch {
+      return false;
+    }
   }
 
   /** CPU time the isolate has used; after its death, the last value seen. */

@@ -242,6 +242,11 @@ export class Worker {
   private translate(error: unknown): Error {
     if (error instanceof SandboxDiedError) return limitOrDisposed(error.reason, "during the call");
     if (error instanceof Error) {
+      // "illegal access": isolated-vm 7 runs no JavaScript while it copies, so a getter (or a host
+      // object whose copy needs Node, like its DOMException) stops the copy instead of running.
+      if (/illegal access/.test(error.message) && !(error instanceof IsletError)) {
+        return new DataCloneError("A value could not be copied across the sandbox boundary: it holds a getter or an object that cannot be copied without running code.");
+      }
       if (/could not be cloned|#<.*> could not be|DataCloneError/.test(error.message) && !(error instanceof IsletError)) {
         return new DataCloneError(`A value could not be copied across the sandbox boundary: ${error.message}`);
       }

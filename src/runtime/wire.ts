@@ -37,6 +37,7 @@ const getProto = Object.getPrototypeOf;
 const objectKeys = Object.keys;
 const defineProperty = Object.defineProperty;
 const hasOwn = Object.prototype.hasOwnProperty;
+const getOwnDescriptor = Object.getOwnPropertyDescriptor;
 
 function isWalkable(value: object): boolean {
   if (arrayIsArray(value)) return true;
@@ -60,6 +61,18 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
   if (object instanceof Set) {
     for (const v of object) if (containsCap(v, exporter, seen)) throw mapCapError();
     return false;
+  }
+  if (object instanceof Error) {
+    // V8 formats an error's stack lazily, through the embedder's callback (Node's, on the host).
+    // isolated-vm's serializer reads `stack` where that callback must not run ("illegal access"
+    // on Node 24), so it is read here first; a cause may be an error too.
+    try {
+      void object.stack;
+    } catch {
+      // An error whose stack cannot be formatted crosses without one.
+    }
+    const cause = getOwnDescriptor(object, "cause");
+    return cause !== undefined && "value" in cause && containsCap(cause.value, exporter, seen);
   }
   if (!isWalkable(object)) return false;
   const record = object as Record<string, unknown>;
