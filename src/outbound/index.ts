@@ -7,8 +7,13 @@
 //     allowHosts(["api.github.com", "*.example.com"]),
 //     injectCredentials({ "api.github.com": { headers: { authorization: `Bearer ${process.env.GITHUB_TOKEN}` } } }),
 //     limitBodies({ maxResponseBytes: 5_000_000, timeoutMs: 10_000 }),
+//     denyPrivateAddresses(), // last before fetch: checks the address each connection goes to
 //     fetch,
 //   )
+//
+// Redirects: the chain never follows one. Every request it passes on has redirect: "manual"; a
+// sandbox's fetch follows each hop itself, through globalOutbound again, so every policy judges
+// every URL (and each hop counts as a subrequest and appears in the audit log).
 
 import { followRedirects } from "./redirects.ts";
 

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "../../src/index.ts";
-import { allowHosts, injectCredentials, outbound } from "../../src/outbound/index.ts";
+import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "../../src/outbound/index.ts";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call } = securitySuite();
@@ -238,6 +238,30 @@ for (const isolation of ["isolate", "thread", "process"] as const) {
       assert.equal((await go(globalOutbound, via(307), post)).body, "POST /landing payload");
       assert.equal((await go(globalOutbound, via(308), post)).body, "POST /landing payload");
       assert.equal(second.hits.at(-1)!.headers["content-type"], "text/plain");
+    });
+
+    test("denyPrivateAddresses: a redirect to loopback or metadata, and a name resolving to loopback at connect time, are refused", async () => {
+      const before = first.hits.length + second.hits.length;
+      // The connection's own lookup: this name resolves to 127.0.0.1 only when fetch connects.
+      const lookup: LookupFunction = (_hostname, options, callback) => (options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4));
+      const secondPort = new URL(second.origin).port;
+      const globalOutbound = outbound(
+        allowHosts(["public.test", `rebind.test:${secondPort}`, second.host, "169.254.169.254", "[::ffff:127.0.0.1]"]),
+        denyPrivateAddresses({ lookup }),
+        (request: Request) => {
+          // Stands in for a public host (this machine has none) that redirects where it is told.
+          const url = new URL(request.url);
+          if (url.hostname === "public.test") return new Response(null, { status: 302, headers: { location: decodeURIComponent(url.search.slice(1)) } });
+          return fetch(request);
+        },
+      );
+      const refused = /^TypeError: The host \S+ is a private or loopback address, which workers on this server may not reach\.$/;
+      for (const target of [`${second.origin}/admin`, "http://169.254.169.254/latest/meta-data/", `http://2130706433:${secondPort}/`, `http://[::ffff:127.0.0.1]:${secondPort}/`]) {
+        const result = await go(globalOutbound, `https://public.test/?${encodeURIComponent(target)}`);
+        assert.match(result.error ?? JSON.stringify(result), refused, target);
+      }
+      assert.match((await go(globalOutbound, `http://rebind.test:${secondPort}/admin`)).error, refused);
+      assert.equal(first.hits.length + second.hits.length, before, "a loopback server was reached");
     });
 
     test("a redirect loop through real fetch ends after 20 redirects, each one a counted subrequest", async () => {
