@@ -9,13 +9,28 @@ export async function requestRecord(request: Request): Promise<RequestRecord> {
   return { url: request.url, method: request.method, headers: [...request.headers], body, redirect: request.redirect };
 }
 
+/** A request coming into a sandbox (its fetch handler sees the caller's redirect mode). */
 export function hostRequest(record: RequestRecord, signal?: AbortSignal): Request {
+  return toRequest(record, record.redirect as Request["redirect"], signal);
+}
+
+/**
+ * A sandbox's fetch() on its way to globalOutbound. Its redirect mode is always "manual", whatever
+ * the sandbox asked: the sandbox's fetch follows each hop itself, through globalOutbound again, so
+ * the host's policies judge (and count, and log) every URL. A Request left on "follow" would let
+ * Node's fetch follow a 3xx past the allow-list, carrying whatever headers a policy added.
+ */
+export function outboundRequest(record: RequestRecord, signal?: AbortSignal): Request {
+  return toRequest(record, "manual", signal);
+}
+
+function toRequest(record: RequestRecord, redirect: Request["redirect"], signal: AbortSignal | undefined): Request {
   const hasBody = record.body !== null && record.method !== "GET" && record.method !== "HEAD";
   return new Request(record.url, {
     method: record.method,
     headers: record.headers,
     body: hasBody ? record.body : undefined,
-    redirect: record.redirect as Request["redirect"],
+    redirect,
     signal,
   });
 }

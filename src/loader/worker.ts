@@ -20,7 +20,7 @@ import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { errorForSandbox } from "../rpc/errors.ts";
 import { errorToRecord, isStackOverflow, type Encoded } from "../runtime/wire.ts";
 import type { RequestRecord } from "../runtime/web/fetch.ts";
-import { hostRequest, responseRecord } from "./fetch-records.ts";
+import { outboundRequest, responseRecord } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
@@ -374,7 +374,7 @@ export class Worker {
     if (controller !== undefined && typeof callId === "number") this.outboundAborts.set(callId, controller);
     try {
       if (outbound === null) throw new OutboundError(blockedMessage);
-      const request = hostRequest(record, controller?.signal);
+      const request = outboundRequest(record, controller?.signal);
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;

@@ -125,6 +125,14 @@ export function toWorkerCode(body: Record<string, unknown>, caller: Caller, egre
   const compatibilityFlags = stringList(body.compatibilityFlags, "compatibilityFlags");
   const allowHosts = stringList(body.allowHosts, "allowHosts");
   const limits = limitsWithin(body.limits, caller.limits, caller.keyId);
+  let globalOutbound: ReturnType<typeof egressFor>;
+  try {
+    globalOutbound = egressFor(allowHosts, egress);
+  } catch (error) {
+    // A pattern allowHosts() cannot read ("::1" without brackets, a bad port) is the caller's error.
+    if (error instanceof TypeError) throw invalid("allowHosts", error.message);
+    throw error;
+  }
   return {
     compatibilityDate,
     ...(compatibilityFlags ? { compatibilityFlags } : {}),
@@ -132,6 +140,6 @@ export function toWorkerCode(body: Record<string, unknown>, caller: Caller, egre
     modules,
     env: env ?? {},
     limits: { ...caller.limits, ...limits },
-    globalOutbound: egressFor(allowHosts, egress),
+    globalOutbound,
   };
 }

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { test } from "node:test";
-import { SubrequestLimitError } from "../../src/index.ts";
-import { allowHosts, injectCredentials, outbound } from "../../src/outbound/index.ts";
-import { rejectsWith, securitySuite } from "./harness.ts";
+import { after, before, describe, test } from "node:test";
+import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "../../src/index.ts";
+import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "../../src/outbound/index.ts";
+import { js, rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call } = securitySuite();
 
@@ -109,3 +109,167 @@ attack("a redirect loop ends in a TypeError after a bounded number of hops", asy
   assert.match(result[0], /^TypeError: /);
   assert.ok(hops <= 21, `${hops} hops`);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Redirects through Node's real fetch against real loopback servers, in every isolation mode. The
+// host sends each request with redirect: "manual"; the sandbox's fetch follows every hop itself,
+// through globalOutbound again, so the allow-list, credential rules, subrequest limit and audit log
+// see each URL. Two servers on 127.0.0.1 with different ports are two origins.
+
+interface Hit {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+async function recordingServer(route: (path: string, method: string) => { status: number; location?: string } | null) {
+  const hits: Hit[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const path = request.url ?? "/";
+      hits.push({ method: request.method ?? "", path, headers: request.headers, body: Buffer.concat(chunks).toString() });
+      const answer = route(path, request.method ?? "GET");
+      if (answer !== null) {
+        response.writeHead(answer.status, answer.location === undefined ? {} : { location: answer.location });
+        response.end("redirecting");
+        return;
+      }
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.end(`${request.method} ${path} ${Buffer.concat(chunks).toString()}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { hits, server, origin, host: new URL(origin).host };
+}
+
+const follow = `export default { async go(url, init) {
+  try {
+    const r = await fetch(url, init);
+    return { status: r.status, url: r.url, redirected: r.redirected, location: r.headers.get("location"), body: await r.text() };
+  } catch (e) { return { error: e.name + ": " + e.message }; }
+} };`;
+
+for (const isolation of ["isolate", "thread", "process"] as const) {
+  describe(`redirects through Node's fetch (isolation: "${isolation}")`, () => {
+    const traces: TailEvent[] = [];
+    const loader = new WorkerLoader({
+      isolation,
+      ...(isolation === "process" ? { processes: 1 } : isolation === "thread" ? { threads: 1 } : {}),
+      limits: { cpuMs: 500, wallMs: 5_000 },
+      tails: [(events) => void traces.push(...events)],
+    });
+    let second: Awaited<ReturnType<typeof recordingServer>>;
+    let first: Awaited<ReturnType<typeof recordingServer>>;
+    before(async () => {
+      second = await recordingServer((path) => (path.startsWith("/chain/") && path !== "/chain/0" ? { status: 302, location: `/chain/${Number(path.slice(7)) - 1}` } : null));
+      first = await recordingServer((path) => {
+        const match = /^\/to\/(\d+)\?(.*)$/.exec(path);
+        return match === null ? null : { status: Number(match[1]), location: decodeURIComponent(match[2]) };
+      });
+    });
+    after(async () => {
+      await loader.close();
+      first.server.close();
+      second.server.close();
+    });
+    const go = (globalOutbound: Fetcher, url: string, init?: RequestInit, limits?: WorkerCode["limits"]) =>
+      (loader.load(js(follow, { globalOutbound, limits })).getEntrypoint() as any).go(url, init);
+    const lastTrace = () => traces[traces.length - 1].fetches.map((f) => `${f.method} ${f.url} ${f.status ?? f.error}`);
+
+    test("an allowed host that redirects to a host off the allow-list is refused; the other host is never reached", async () => {
+      const result = await go(outbound(allowHosts([first.host]), fetch), `${first.origin}/to/302?${encodeURIComponent(`${second.origin}/secret`)}`);
+      assert.deepEqual(result, { error: `TypeError: The host ${second.host} is not on this worker's allow-list.` });
+      assert.equal(second.hits.length, 0, "the disallowed host was reached");
+      assert.deepEqual(lastTrace(), [
+        `GET ${first.origin}/to/302?${encodeURIComponent(`${second.origin}/secret`)} 302`,
+        `GET ${second.origin}/secret The host ${second.host} is not on this worker's allow-list.`,
+      ]);
+    });
+
+    test("a custom credential header injected for one origin is not sent to the origin a redirect leads to", async () => {
+      const before = second.hits.length;
+      const globalOutbound = outbound(
+        allowHosts([first.host, second.host]),
+        injectCredentials({ [first.host]: { headers: { "x-api-key": "sk-live-secret", authorization: "Bearer sk-other" } } }),
+        fetch,
+      );
+      const result = await go(globalOutbound, `${first.origin}/to/307?${encodeURIComponent(`${second.origin}/collect`)}`);
+      assert.equal(result.status, 200);
+      assert.equal(result.redirected, true);
+      assert.equal(result.url, `${second.origin}/collect`);
+      assert.equal(first.hits.at(-1)!.headers["x-api-key"], "sk-live-secret", "the credential reached its own host");
+      const hits = second.hits.slice(before);
+      assert.equal(hits.length, 1);
+      assert.equal(hits[0].headers["x-api-key"], undefined, "the custom credential followed the redirect");
+      assert.equal(hits[0].headers.authorization, undefined);
+      assert.ok(!JSON.stringify(result).includes("sk-"), "the sandbox saw a credential");
+    });
+
+    test("the audit log lists every hop, and every hop counts against subRequests", async () => {
+      const globalOutbound = outbound(allowHosts([first.host, second.host]), fetch);
+      const result = await go(globalOutbound, `${second.origin}/chain/3`);
+      assert.deepEqual(result, { status: 200, url: `${second.origin}/chain/0`, redirected: true, location: null, body: "GET /chain/0 " });
+      assert.deepEqual(lastTrace(), [`GET ${second.origin}/chain/3 302`, `GET ${second.origin}/chain/2 302`, `GET ${second.origin}/chain/1 302`, `GET ${second.origin}/chain/0 200`]);
+      const before = second.hits.length;
+      await rejectsWith(go(globalOutbound, `${second.origin}/chain/3`, undefined, { subRequests: 2 }), SubrequestLimitError);
+      assert.equal(second.hits.length - before, 2, "the upstream saw more hops than the limit");
+    });
+
+    test('redirect: "manual" hands the sandbox the 3xx with its Location; "error" rejects; neither reaches the target', async () => {
+      const before = second.hits.length;
+      const globalOutbound = outbound(allowHosts([first.host, second.host]), fetch);
+      const url = `${first.origin}/to/302?${encodeURIComponent(`${second.origin}/target`)}`;
+      assert.deepEqual(await go(globalOutbound, url, { redirect: "manual" }), { status: 302, url, redirected: false, location: `${second.origin}/target`, body: "redirecting" });
+      assert.deepEqual(await go(globalOutbound, url, { redirect: "error" }), { error: 'TypeError: fetch failed: the response is a redirect and the request\'s redirect mode is "error".' });
+      assert.equal(second.hits.length, before);
+    });
+
+    test("303 turns a POST into a GET without a body; 307 and 308 keep the method and the body", async () => {
+      const globalOutbound = outbound(allowHosts([first.host, second.host]), fetch);
+      const post = { method: "POST", body: "payload", headers: { "content-type": "text/plain" } };
+      const via = (status: number) => `${first.origin}/to/${status}?${encodeURIComponent(`${second.origin}/landing`)}`;
+      assert.equal((await go(globalOutbound, via(303), post)).body, "GET /landing ");
+      assert.equal(second.hits.at(-1)!.headers["content-type"], undefined);
+      assert.equal((await go(globalOutbound, via(302), post)).body, "GET /landing ");
+      assert.equal((await go(globalOutbound, via(307), post)).body, "POST /landing payload");
+      assert.equal((await go(globalOutbound, via(308), post)).body, "POST /landing payload");
+      assert.equal(second.hits.at(-1)!.headers["content-type"], "text/plain");
+    });
+
+    test("denyPrivateAddresses: a redirect to loopback or metadata, and a name resolving to loopback at connect time, are refused", async () => {
+      const before = first.hits.length + second.hits.length;
+      // The connection's own lookup: this name resolves to 127.0.0.1 only when fetch connects.
+      const lookup: LookupFunction = (_hostname, options, callback) => (options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4));
+      const secondPort = new URL(second.origin).port;
+      const globalOutbound = outbound(
+        allowHosts(["public.test", `rebind.test:${secondPort}`, second.host, "169.254.169.254", "[::ffff:127.0.0.1]"]),
+        denyPrivateAddresses({ lookup }),
+        (request: Request) => {
+          // Stands in for a public host (this machine has none) that redirects where it is told.
+          const url = new URL(request.url);
+          if (url.hostname === "public.test") return new Response(null, { status: 302, headers: { location: decodeURIComponent(url.search.slice(1)) } });
+          return fetch(request);
+        },
+      );
+      const refused = /^TypeError: The host \S+ is a private or loopback address, which workers on this server may not reach\.$/;
+      for (const target of [`${second.origin}/admin`, "http://169.254.169.254/latest/meta-data/", `http://2130706433:${secondPort}/`, `http://[::ffff:127.0.0.1]:${secondPort}/`]) {
+        const result = await go(globalOutbound, `https://public.test/?${encodeURIComponent(target)}`);
+        assert.match(result.error ?? JSON.stringify(result), refused, target);
+      }
+      assert.match((await go(globalOutbound, `http://rebind.test:${secondPort}/admin`)).error, refused);
+      assert.equal(first.hits.length + second.hits.length, before, "a loopback server was reached");
+    });
+
+    test("a redirect loop through real fetch ends after 20 redirects, each one a counted subrequest", async () => {
+      const before = second.hits.length;
+      const result = await go(outbound(allowHosts([second.host]), fetch), `${second.origin}/chain/40`, undefined, { subRequests: 100 });
+      assert.deepEqual(result, { error: "TypeError: fetch failed: more than 20 redirects." });
+      assert.equal(second.hits.length - before, 21);
+      assert.equal(traces[traces.length - 1].fetches.length, 21);
+    });
+  });
+}

@@ -9,7 +9,7 @@
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
-import { hostRequest, responseRecord } from "../fetch-records.ts";
+import { outboundRequest, responseRecord } from "../fetch-records.ts";
 import { validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { normalizeName, prepareModules, validateWorkerCode, type Fetcher, type TailEvent, type TailReceiver, type WorkerCode } from "../worker-code.ts";
@@ -482,7 +482,7 @@ export class ShardPool {
     const controller = new AbortController();
     if (typeof abortId === "number") conn.aborts.set(abortId, controller);
     try {
-      const request = hostRequest(record, controller.signal);
+      const request = outboundRequest(record, controller.signal);
       const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       return await responseRecord(response);

@@ -8,8 +8,14 @@ import { url, web } from "../chunks.ts";
 import type { RequestRecord, ResponseRecord } from "../web/fetch.ts";
 
 const MAX_REDIRECTS = 20;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
+const CROSS_ORIGIN_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+// Captured before user code runs: the loop below must not call anything the sandbox can replace.
+const TypeErrorCtor = TypeError;
+
+function isRedirectStatus(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
 
 interface Signal {
   aborted: boolean;
@@ -43,36 +49,38 @@ async function exchange(record: RequestRecord, signal: Signal | null): Promise<R
 }
 
 export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
-  const { Request, requestToRecord, responseFromRecord } = web();
+  const { Request, Headers, requestToRecord, responseFromRecord } = web();
   let request = new Request(input as never, init as never);
   const signal = signalOf(request);
+  // Every URL this fetch went to, for response.url and response.redirected. Each hop is a new
+  // request through the host's globalOutbound, which sends it with redirect: "manual": the host's
+  // policies judge it, the subrequest limit counts it and the trace event's audit log lists it.
   const urls: string[] = [];
   for (;;) {
-    urls.push(request.url);
+    urls[urls.length] = request.url;
     const record = await requestToRecord(request);
-    const response = responseFromRecord({ ...(await exchange(record, signal)), urlList: urls });
-    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get("location") : null;
+    const answer = await exchange(record, signal);
+    const response = responseFromRecord({ ...answer, urlList: urls });
+    const location = isRedirectStatus(response.status) ? response.headers.get("location") : null;
     if (location === null || request.redirect === "manual") return response;
-    if (request.redirect === "error") throw new TypeError('fetch failed: the response is a redirect and the request\'s redirect mode is "error".');
-    if (urls.length > MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects.`);
+    // The hop's own body is never read: let the host drop it now rather than hold it open.
+    if (typeof answer.bodyStream === "number") send(Op.BodyCancel, answer.bodyStream);
+    if (request.redirect === "error") throw new TypeErrorCtor('fetch failed: the response is a redirect and the request\'s redirect mode is "error".');
+    if (urls.length > MAX_REDIRECTS) throw new TypeErrorCtor(`fetch failed: more than ${MAX_REDIRECTS} redirects.`);
     const URL = url().URL;
     let next: InstanceType<typeof URL>;
     try {
       next = new URL(location, request.url);
     } catch {
-      throw new TypeError("fetch failed: the redirect's Location is not a valid URL.");
+      throw new TypeErrorCtor("fetch failed: the redirect's Location is not a valid URL.");
     }
-    if (next.protocol !== "http:" && next.protocol !== "https:") throw new TypeError("fetch failed: a redirect to a URL that is not HTTP(S).");
+    if (next.protocol !== "http:" && next.protocol !== "https:") throw new TypeErrorCtor("fetch failed: a redirect to a URL that is not HTTP(S).");
     // 303 (except HEAD), and 301/302 after a POST, become a GET without a body (Fetch §4.4 step 12).
     const toGet = response.status === 303 ? request.method !== "HEAD" : (response.status === 301 || response.status === 302) && request.method === "POST";
-    const headers = new (web().Headers)(request.headers);
-    if (toGet) for (const name of BODY_HEADERS) headers.delete(name);
+    const headers = new Headers(request.headers);
+    if (toGet) for (let i = 0; i < BODY_HEADERS.length; i++) headers.delete(BODY_HEADERS[i]);
     // Credentials do not follow a redirect to another origin (Fetch §4.4 step 13).
-    if (next.origin !== new URL(request.url).origin) {
-      headers.delete("authorization");
-      headers.delete("cookie");
-      headers.delete("proxy-authorization");
-    }
+    if (next.origin !== new URL(request.url).origin) for (let i = 0; i < CROSS_ORIGIN_HEADERS.length; i++) headers.delete(CROSS_ORIGIN_HEADERS[i]);
     request = new Request(next.href, {
       method: toGet ? "GET" : request.method,
       headers,
