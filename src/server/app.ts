@@ -210,7 +210,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await next();
     },
     upgradeWebSocket((c) => {
-      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named });
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, getCodeTimeoutMs: options.getCodeTimeoutMs });
       let transport: MessageQueueTransport | undefined;
       let entry: { scope: RpcSessionScope; close(): void } | undefined;
       return {
