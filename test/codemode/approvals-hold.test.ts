@@ -9,7 +9,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execute, fromFunctions, fromOpenApi, type PendingApproval } from "../../src/codemode/index.ts";
+import { WorkerLoader } from "../../src/index.ts";
+import { createExecutor, execute, fromFunctions, fromOpenApi, type PendingApproval } from "../../src/codemode/index.ts";
 import { openApiProvider } from "../../src/codemode/mcp-backend.ts";
 import { tempDir } from "./mcp-upstreams.ts";
 
@@ -108,7 +109,7 @@ test("islet mcp's needsApproval list (operationIds) covers request() to the same
   }
 });
 
-test("tool inputs must be data: an RpcTarget or a function inside an input is refused with DataCloneError and the tool never runs", async () => {
+for (const isolation of ["isolate", "thread", "process"] as const) test(`tool inputs must be data: an RpcTarget or a function inside an input is refused with DataCloneError and the tool never runs (isolation: "${isolation}")`, async () => {
   const received: unknown[] = [];
   const tools = fromFunctions("shop", { buy: { execute: (input: unknown) => (received.push(input), "bought") } });
   const code = `import { RpcTarget } from "cloudflare:workers";
@@ -120,7 +121,15 @@ export default async () => {
   }
   return out;
 };`;
-  const out = await execute(code, [tools]);
+  const loader = new WorkerLoader(isolation === "isolate" ? {} : isolation === "thread" ? { isolation, threads: 1 } : { isolation, processes: 1 });
+  const executor = createExecutor({ loader });
+  let out;
+  try {
+    out = await executor.execute(code, [tools]);
+  } finally {
+    await executor.close();
+    await loader.close();
+  }
   assert.equal(out.error, undefined, out.error);
   const answers = out.result as string[];
   assert.equal(answers.length, 4);
@@ -186,4 +195,24 @@ test("code waiting for an approval cannot keep calling tools past its wallMs: th
     onApproval: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 800)),
   });
   assert.equal(idle.result, "approved", idle.error);
+});
+
+test("a fetch while an approval is pending ends the pause too", { timeout: 15_000 }, async () => {
+  const fetched: number[] = [];
+  const started = performance.now();
+  const tools = fromFunctions("ops", { approve: { needsApproval: true, execute: () => "approved" } });
+  const code = `async () => {
+    const asked = ops.approve({});
+    const timer = setInterval(() => { fetch("https://api.example/ping").catch(() => {}); }, 20);
+    const answer = await asked;
+    clearInterval(timer);
+    return answer;
+  }`;
+  const out = await execute(code, [tools], {
+    limits: { wallMs: 500 },
+    globalOutbound: () => (fetched.push(performance.now() - started), new Response("pong")),
+    onApproval: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000)),
+  });
+  assert.match(out.error ?? "", /^WallTimeLimitError: /, `outcome ${out.outcome}`);
+  assert.ok(fetched.length > 0 && (fetched.at(-1) ?? 0) < 1_000, `fetches until ${Math.round(fetched.at(-1) ?? 0)} ms`);
 });
