@@ -6,18 +6,26 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../codemode/config.ts";
 import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/mcp-server.ts";
+import { KeyRing } from "../server/auth.ts";
+import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
+import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
 
 Usage:
-  islet mcp --config <file> [--http [--port <n>] [--host <h>]]
+  islet mcp --config <file> [--http [--port <n>] [--host <h>] [--api-key <key>]]
 
 Options:
-  --config <file>  JSON config listing the sources (see below); required
-  --http           serve streamable HTTP at http://<host>:<port>/mcp instead of stdio
-  --port <n>       HTTP port (default 8787; 0 picks a free one)
-  --host <h>       HTTP interface (default 127.0.0.1)
-  -h, --help       show this help
+  --config <file>          JSON config listing the sources (see below); required
+  --http                   serve streamable HTTP at http://<host>:<port>/mcp instead of stdio
+  --port <n>               HTTP port (default 8787; 0 picks a free one)
+  --host <h>               HTTP interface (default 127.0.0.1)
+  --api-key <key>          with --http, accept this key in Authorization: Bearer <key> or X-Api-Key
+                           (repeatable). Prefer ISLET_API_KEYS="id:key,…": flags show in the process list.
+                           Without keys only loopback is served, and only to clients that are not
+                           another origin's web page
+  --allow-unauthenticated  serve a non-loopback host without API keys (only behind something that authenticates)
+  -h, --help               show this help
 
 Config:
   {
@@ -42,9 +50,11 @@ interface McpArgs {
   http: boolean;
   port: number;
   host: string;
+  apiKeys: { id: string; key: string }[];
+  allowUnauthenticated: boolean;
 }
 
-function parse(argv: string[]): McpArgs | "help" {
+function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   let values;
   try {
     ({ values } = parseArgs({
@@ -55,6 +65,8 @@ function parse(argv: string[]): McpArgs | "help" {
         http: { type: "boolean" },
         port: { type: "string" },
         host: { type: "string" },
+        "api-key": { type: "string", multiple: true },
+        "allow-unauthenticated": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -66,24 +78,54 @@ function parse(argv: string[]): McpArgs | "help" {
   if (!values.http && (values.port !== undefined || values.host !== undefined)) throw new UsageError("--port and --host need --http");
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
-  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1" };
+  const flagKeys = values["api-key"] ?? [];
+  if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"])) throw new UsageError("--api-key and --allow-unauthenticated need --http");
+  const apiKeys = [...flagKeys.map((key, i) => ({ id: `cli${i + 1}`, key })), ...(values.http && env.ISLET_API_KEYS ? parseApiKeysEnv(env.ISLET_API_KEYS) : [])];
+  if (apiKeys.some((entry) => entry.key.length < 8)) throw new UsageError("API keys (--api-key, ISLET_API_KEYS) must be at least 8 characters long");
+  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false };
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/** The host as the listening socket takes it ("[::1]" → "::1"). */
+function bareHost(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+function refuse(res: import("node:http").ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message }, id: null }));
+}
 
 async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => void): Promise<HttpServer> {
   const handler = createMcpNodeHandler(mcp);
+  const keys = new KeyRing(args.apiKeys.map((entry) => ({ key: entry.key, value: entry.id })));
+  const loopback = isLoopback(bareHost(args.host).toLowerCase());
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/mcp") {
       res.writeHead(404, { "content-type": "text/plain" }).end("Not found: the MCP endpoint is /mcp\n");
       return;
     }
-    // A loopback server must not answer a web page that rebinds its own host name to 127.0.0.1.
-    const host = req.headers.host ?? "";
-    if (LOOPBACK.has(args.host) && !isLoopbackHost(host)) {
-      res.writeHead(403, { "content-type": "text/plain" }).end(`Forbidden: Host ${JSON.stringify(host)} is not a loopback name\n`);
-      return;
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(", ") : value;
+    };
+    if (keys.size > 0) {
+      if (keys.match(header) === undefined) {
+        const presented = header("authorization") !== undefined || header("x-api-key") !== undefined;
+        refuse(res, 401, presented ? "The API key is not valid." : "An API key is required: send `Authorization: Bearer <key>`.", { "www-authenticate": 'Bearer realm="islet"' });
+        return;
+      }
+    } else {
+      // A loopback server must not answer a web page that rebinds its own host name to 127.0.0.1,
+      // nor a page of another origin that posts to 127.0.0.1 directly.
+      if (loopback && !isLoopbackHostHeader(header("host"))) {
+        res.writeHead(403, { "content-type": "text/plain" }).end(`Forbidden: Host ${JSON.stringify(header("host") ?? "")} is not a loopback name\n`);
+        return;
+      }
+      const refused = crossOriginRefusal(req.method ?? "GET", header);
+      if (refused !== undefined) {
+        refuse(res, 403, refused);
+        return;
+      }
     }
     handler(req, res).catch((error: Error) => {
       log(`http: ${error.message}`);
@@ -92,18 +134,14 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(args.port, args.host, () => resolve());
+    server.listen(args.port, bareHost(args.host), () => resolve());
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : args.port;
   const shown = args.host.includes(":") && !args.host.startsWith("[") ? `[${args.host}]` : args.host;
-  log(`listening on http://${shown}:${port}/mcp`);
+  const auth = args.apiKeys.length > 0 ? `${args.apiKeys.length} API key${args.apiKeys.length === 1 ? "" : "s"}` : loopback ? "no API keys: loopback only" : "no API keys";
+  log(`listening on http://${shown}:${port}/mcp (${auth})`);
   return server;
-}
-
-function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
-  return LOOPBACK.has(name);
 }
 
 export interface McpCommandIo {
@@ -123,7 +161,7 @@ export async function mcpCommand(argv: string[], io: McpCommandIo = {}): Promise
   const log = (line: string) => err(`islet mcp: ${line}\n`);
   let args: McpArgs | "help";
   try {
-    args = parse(argv);
+    args = parse(argv, process.env);
   } catch (error) {
     err(`islet mcp: ${(error as Error).message}\n\n${mcpUsage}\n`);
     process.exitCode = 2;
@@ -131,6 +169,14 @@ export async function mcpCommand(argv: string[], io: McpCommandIo = {}): Promise
   }
   if (args === "help") {
     out(`${mcpUsage}\n`);
+    return;
+  }
+  if (args.http && args.apiKeys.length === 0 && !args.allowUnauthenticated && !isLoopback(bareHost(args.host).toLowerCase())) {
+    log(
+      `refusing to serve ${args.host} without API keys: anyone who can reach it could use every configured tool with this machine's credentials. ` +
+        "Set ISLET_API_KEYS (or --api-key), bind to 127.0.0.1, or pass --allow-unauthenticated if something in front of islet authenticates.",
+    );
+    process.exitCode = 1;
     return;
   }
   let mcp: IsletMcp;

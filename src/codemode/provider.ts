@@ -26,6 +26,13 @@ export interface ToolProvider {
    * whose tools share many types, so each tool's schema stays small.
    */
   definitions?: Record<string, JsonSchema>;
+  /**
+   * For tools whose need for approval depends on the call (an OpenAPI source's raw `request()`,
+   * judged as the operation it addresses): true when this call needs the host's approval. It
+   * only adds approvals: a tool whose descriptor says needsApproval always needs it. A throw
+   * counts as true.
+   */
+  approvalFor?(tool: string, args: unknown): boolean;
   /** Runs one tool host-side. Arguments and result are plain structured-clone data. Throws to fail the call. */
   call(tool: string, args: unknown): Promise<unknown>;
   /** Releases connections (MCP clients, child processes). */

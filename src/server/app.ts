@@ -16,6 +16,7 @@ import { openCodeMode, type CodeModeService } from "./codemode.ts";
 import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
 import { RequestError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
+import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
 import { invocationTail, runWorker } from "./run.ts";
@@ -123,6 +124,13 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     if (loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
       return errorResponse(c, 403, "Without API keys this server answers only loopback host names (127.0.0.1, localhost, [::1]); configure API keys to serve other names.");
     }
+    // Without keys, any page the user visits could post here or open /v1/rpc (CORS does not stop
+    // a form post, a no-cors fetch or a WebSocket): only the server's own origin (the playground)
+    // and clients that send no Origin (curl, SDKs, islet/client) get through.
+    if (!keys.required) {
+      const refused = crossOriginRefusal(c.req.method, (name) => c.req.header(name));
+      if (refused !== undefined) return errorResponse(c, 403, refused);
+    }
     const caller = keys.authenticate(c.req.raw.headers);
     if (caller === undefined) {
       const presented = c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined;
@@ -202,7 +210,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await next();
     },
     upgradeWebSocket((c) => {
-      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named });
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, getCodeTimeoutMs: options.getCodeTimeoutMs });
       let transport: MessageQueueTransport | undefined;
       let entry: { scope: RpcSessionScope; close(): void } | undefined;
       return {
@@ -249,10 +257,4 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await codemode?.close();
     },
   };
-}
-
-function isLoopbackHostHeader(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const host = header.startsWith("[") ? header.slice(1, header.indexOf("]")) : header.replace(/:\d+$/, "");
-  return isLoopback(host.toLowerCase()) || host.toLowerCase().endsWith(".localhost");
 }

@@ -36,7 +36,10 @@ export interface ServerOptions {
   allowUnauthenticated?: boolean;
   /** Ceilings for every worker; keys and requests can only lower them. */
   limits?: Limits;
-  /** Calls one key may have in flight (default 16). */
+  /**
+   * Calls one key may have in flight. Default: with API keys, half of maxInFlight (at least 1), so
+   * one key cannot take every slot from the others; without keys (one caller), maxInFlight.
+   */
   maxConcurrencyPerKey?: number;
   /** Calls the whole server has in flight before it sheds load with 429 (default 8 per core). */
   maxInFlight?: number;
@@ -44,6 +47,11 @@ export interface ServerOptions {
   maxRequestBytes?: number;
   /** How long shutdown waits for in-flight calls (default 30 s). */
   shutdownTimeoutMs?: number;
+  /**
+   * How long a /v1/rpc client's `getCode()` callback may take to answer before the call that
+   * started the worker fails with GetCodeTimeoutError and frees its slot (default 10 s).
+   */
+  getCodeTimeoutMs?: number;
   /** Options for the server's WorkerLoader (its `limits` come from `limits` above). */
   loader?: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
   /** Outbound fetches of workers: private and loopback addresses are refused unless allowPrivate. */
@@ -66,6 +74,7 @@ export interface ResolvedServerOptions {
   maxInFlight: number;
   maxRequestBytes: number;
   shutdownTimeoutMs: number;
+  getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
   outbound: { allowPrivate: boolean };
   codemode: unknown;
@@ -190,6 +199,10 @@ function validate(options: ServerOptions): ResolvedServerOptions {
       "apiKeys",
     );
   }
+  const maxInFlight = positiveInteger(options.maxInFlight, DEFAULT_MAX_IN_FLIGHT, "maxInFlight");
+  // With keys, one key's default share is half the server's slots: a key that holds all its calls
+  // open (slow code, a getCode that takes its time) still leaves the other half to everyone else.
+  const maxConcurrencyPerKey = positiveInteger(options.maxConcurrencyPerKey, apiKeys.length > 0 ? Math.max(1, Math.floor(maxInFlight / 2)) : maxInFlight, "maxConcurrencyPerKey");
   const loader = options.loader ?? {};
   if (loader === null || typeof loader !== "object") throw new ServerConfigError("must be an object", "loader");
   const log = options.log === false ? () => {} : (options.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + "\n")));
@@ -200,10 +213,11 @@ function validate(options: ServerOptions): ResolvedServerOptions {
     apiKeys,
     allowUnauthenticated,
     limits,
-    maxConcurrencyPerKey: positiveInteger(options.maxConcurrencyPerKey, 16, "maxConcurrencyPerKey"),
-    maxInFlight: positiveInteger(options.maxInFlight, DEFAULT_MAX_IN_FLIGHT, "maxInFlight"),
+    maxConcurrencyPerKey,
+    maxInFlight,
     maxRequestBytes: positiveInteger(options.maxRequestBytes, 1024 * 1024, "maxRequestBytes"),
     shutdownTimeoutMs: positiveInteger(options.shutdownTimeoutMs, 30_000, "shutdownTimeoutMs"),
+    getCodeTimeoutMs: positiveInteger(options.getCodeTimeoutMs, 10_000, "getCodeTimeoutMs"),
     loader: {
       maxWorkers: loader.maxWorkers === undefined ? undefined : positiveInteger(loader.maxWorkers, 500, "loader.maxWorkers"),
       idleTimeoutMs: loader.idleTimeoutMs === undefined ? undefined : positiveInteger(loader.idleTimeoutMs, 300_000, "loader.idleTimeoutMs"),

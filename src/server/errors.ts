@@ -23,3 +23,6 @@ export class RequestError extends IsletError {
     super(message);
   }
 }
+
+/** A /v1/rpc client's getCode() callback did not answer in time (getCodeTimeoutMs); the call that needed the worker failed and freed its slot. */
+export class GetCodeTimeoutError extends IsletError {}

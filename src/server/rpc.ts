@@ -14,7 +14,7 @@ import { errorForWire, errorFromWire, FUNCTION_TAG } from "../client/wire.ts";
 import type { Admission } from "./admission.ts";
 import type { Caller } from "./auth.ts";
 import type { EgressOptions } from "./egress.ts";
-import { RequestError } from "./errors.ts";
+import { GetCodeTimeoutError, RequestError } from "./errors.ts";
 import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
@@ -30,6 +30,8 @@ export class NamedSources {
 
 interface SessionDeps {
   loader: WorkerLoader;
+  /** How long a client's getCode() may take (ServerOptions.getCodeTimeoutMs). */
+  getCodeTimeoutMs: number;
   caller: Caller;
   egress: EgressOptions;
   admission: Admission;
@@ -211,13 +213,30 @@ export class IsletApi extends CapnTarget {
     stub = scope.deps.loader.get(key, async () => {
       const entry = named.sources.get(key);
       if (entry === undefined) throw new RequestError(503, `No open session defines the worker "${id}" any more; call get() with its code again.`);
-      const spec = typeof entry.spec === "function" ? await (entry.spec as () => Promise<unknown>)() : entry.spec;
+      const spec = typeof entry.spec === "function" ? await answerInTime(entry.spec as () => Promise<unknown>, id, entry.session.deps.getCodeTimeoutMs) : entry.spec;
       const code = buildCode(entry.session, spec);
       // A worker whose env holds a session's callbacks cannot outlive that session.
       if (containsCapability(code.env)) entry.session.own(stub);
       return code;
     });
     return new RemoteWorker(scope, stub, false);
+  }
+}
+
+/**
+ * Calls a client's getCode() over the socket. The call that needs the worker holds an admission
+ * slot meanwhile, so a client that never answers would hold it for as long as its socket stays
+ * open: past the timeout the call fails with GetCodeTimeoutError (a later call asks again).
+ */
+async function answerInTime(getCode: () => Promise<unknown>, id: string, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GetCodeTimeoutError(`getCode() for the worker "${id}" did not answer within ${timeoutMs} ms.`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([getCode(), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -15,6 +15,7 @@ import { Approvals, type ApprovalHandler, type ApprovalRecord } from "./approval
 import { CodeSyntaxError, prepareUserCode } from "./code-form.ts";
 import { formatLogs } from "./logs.ts";
 import { RunClock } from "./run-clock.ts";
+import { copyToolInput } from "./tool-input.ts";
 import { CALL_BINDING, sandboxModules, type SandboxNamespace } from "./sandbox-modules.ts";
 
 export interface ExecuteOptions {
@@ -77,7 +78,7 @@ function errorText(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
-/** A tool's input or the code's result holds a function: the boundary would make it a stub, not data. */
+/** The code's result holds a function: the boundary would make it a stub, not data. */
 function containsFunction(value: unknown, seen = new Set<object>()): boolean {
   if (typeof value === "function") return true;
   if (typeof value !== "object" || value === null || seen.has(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return false;
@@ -89,6 +90,26 @@ function containsFunction(value: unknown, seen = new Set<object>()): boolean {
 
 function isObjectSchema(schema: JsonSchema | undefined): boolean {
   return typeof schema === "object" && schema !== null && (schema.type === "object" || (schema.type === undefined && typeof schema.properties === "object"));
+}
+
+/** Whether this call needs the host's approval: the tool says so, or its provider does for these arguments (a throw counts as yes). */
+function judgeApproval(entry: ToolEntry, args: unknown): boolean {
+  if (entry.descriptor.needsApproval === true) return true;
+  if (typeof entry.provider.approvalFor !== "function") return false;
+  try {
+    return entry.provider.approvalFor(entry.descriptor.name, args) === true;
+  } catch {
+    return true;
+  }
+}
+
+/** The code's outbound fetches, each one noted as activity (it is not waiting for an approval then). */
+function outboundActing(outbound: Fetcher | null, acting: () => void): Fetcher | null {
+  if (outbound === null) return null;
+  return (request: Request) => {
+    acting();
+    return typeof outbound === "function" ? outbound(request) : outbound.fetch(request);
+  };
 }
 
 export class CodeExecutor {
@@ -132,7 +153,7 @@ export class CodeExecutor {
     }
 
     let clock: RunClock | undefined;
-    const needsApproval = table.some((tools) => tools.some((t) => t.descriptor.needsApproval === true));
+    const needsApproval = table.some((tools) => tools.some((t) => t.descriptor.needsApproval === true || typeof t.provider.approvalFor === "function"));
     const approvals = new Approvals(options.onApproval ?? this.options.onApproval, this.approvalTimeoutMs, () => clock);
     let event: TailEvent | undefined;
     let stopped: Error | undefined;
@@ -146,11 +167,15 @@ export class CodeExecutor {
     const call = async (namespaceIndex: unknown, toolIndex: unknown, input: unknown): Promise<unknown> => {
       const entry = typeof namespaceIndex === "number" && typeof toolIndex === "number" ? table[namespaceIndex]?.[toolIndex] : undefined;
       if (entry === undefined) throw new TypeError("No such tool.");
-      if (containsFunction(input)) throw new DataCloneError(`${entry.namespace}.${entry.identifier}: tool inputs must be data; functions cannot be passed to tools.`);
-      if (entry.descriptor.needsApproval === true) {
-        await approvals.request({ namespace: entry.namespace, tool: entry.identifier, originalName: entry.descriptor.name, args: input });
+      // One copy, as plain data: what the approver is shown is exactly what the tool then runs with.
+      const copied = copyToolInput(input, `${entry.namespace}.${entry.identifier}`);
+      const args = copied === undefined && isObjectSchema(entry.descriptor.inputSchema) ? {} : copied;
+      if (judgeApproval(entry, args)) {
+        await approvals.request({ namespace: entry.namespace, tool: entry.identifier, originalName: entry.descriptor.name, args });
+      } else {
+        // Calling a tool is acting, not waiting: a pending approval no longer stops the clock.
+        clock?.activity();
       }
-      const args = input === undefined && isObjectSchema(entry.descriptor.inputSchema) ? {} : input;
       return entry.provider.call(entry.descriptor.name, args);
     };
 
@@ -166,7 +191,7 @@ export class CodeExecutor {
           mainModule: "main.js",
           modules: sandboxModules(userCode, namespaces),
           env: { [CALL_BINDING]: call },
-          globalOutbound: this.options.globalOutbound ?? null,
+          globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => clock?.activity()),
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
           limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
           tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],

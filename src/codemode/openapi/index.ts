@@ -5,7 +5,7 @@
 import { OpenApiError } from "../errors.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
 import { isObject, readDocument, rewriteSchemaRefs, serverUrl } from "./document.ts";
-import { fetchRequester, httpError, operationRequest, rawRequest, responseValue, httpMethods, type OpenApiRequestFunction } from "./http.ts";
+import { fetchRequester, httpError, operationRequest, rawRequest, responseValue, httpMethods, type OpenApiRequest, type OpenApiRequestFunction } from "./http.ts";
 import { readOperations, type Operation } from "./operations.ts";
 
 export type { OpenApiRequest, OpenApiResponseValue, OpenApiRequestFunction } from "./http.ts";
@@ -62,6 +62,9 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
   const send = options.request ?? fetchRequester(baseUrl, options.headers);
   if (options.request !== undefined && typeof options.request !== "function") throw new OpenApiError("options.request must be a function.");
   let operations = readOperations(document, { fullDescriptions: options.fullDescriptions });
+  // request() reaches every operation of the document, filtered out or not: each is judged by the
+  // same approval policy as its typed method would be.
+  const approvalRoutes = options.needsApproval === undefined || options.needsApproval === false ? undefined : routes(operations, options.needsApproval);
   if (options.filter !== undefined) {
     const filter = options.filter;
     operations = operations.filter((op) => filter({ method: op.method, path: op.path, operationId: op.operationId, tags: tagsOf(document, op) }));
@@ -78,7 +81,13 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
     if (byName.has(op.tool.name) || (includeRaw && op.tool.name === RAW_REQUEST_TOOL)) op.tool.name = `${op.tool.name} ${op.method} ${op.path}`;
     byName.set(op.tool.name, op);
   }
-  const tools = [...(includeRaw ? [{ ...rawRequestTool, ...(options.needsApproval === true ? { needsApproval: true } : {}) }] : []), ...operations.map((op) => op.tool)];
+  const rawTool: ToolDescriptor =
+    options.needsApproval === true
+      ? { ...rawRequestTool, needsApproval: true }
+      : typeof options.needsApproval === "function"
+        ? { ...rawRequestTool, description: `${rawRequestTool.description} Needs the host's approval when it addresses an operation that needs approval, or none of the API's operations.` }
+        : rawRequestTool;
+  const tools = [...(includeRaw ? [rawTool] : []), ...operations.map((op) => op.tool)];
   const schemas = document.components?.schemas;
   const definitions = isObject(schemas) ? (rewriteSchemaRefs(schemas) as Record<string, JsonSchema>) : undefined;
   const description = options.description ?? (typeof document.info?.title === "string" ? document.info.title : undefined);
@@ -88,6 +97,14 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
     ...(description !== undefined ? { description } : {}),
     tools,
     ...(definitions !== undefined ? { definitions } : {}),
+    ...(includeRaw && approvalRoutes !== undefined
+      ? {
+          approvalFor(tool: string, args: unknown): boolean {
+            if (tool !== RAW_REQUEST_TOOL) return false;
+            return rawRequestNeedsApproval(approvalRoutes, rawRequest(args, baseUrl), baseUrl);
+          },
+        }
+      : {}),
     async call(tool, args) {
       if (includeRaw && tool === RAW_REQUEST_TOOL) {
         const request = rawRequest(args, baseUrl);
@@ -102,6 +119,63 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
       return response.body;
     },
   };
+}
+
+interface ApprovalRoute {
+  method: string;
+  /** One matcher per path segment: a literal (compared decoded) or a pattern for templated segments. */
+  segments: (string | RegExp)[];
+  needsApproval: boolean;
+}
+
+function routes(operations: Operation[], policy: NonNullable<OpenApiSourceOptions["needsApproval"]>): ApprovalRoute[] {
+  return operations.map((op) => ({
+    method: op.method,
+    segments: op.path
+      .split("/")
+      .slice(1)
+      .map((segment) => (segment.includes("{") ? new RegExp(`^${segment.split(/\{[^}]*\}/).map(escapeRegExp).join("[^/]+")}$`) : segment)),
+    needsApproval: typeof policy === "function" ? policy({ method: op.method, path: op.path, operationId: op.operationId }) === true : policy === true,
+  }));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * A raw request needs approval when an operation it may address does (every match counts, so
+ * /pets/mine and /pets/{id} both judge /pets/mine), or when it addresses none: with a policy in
+ * place, a request nobody described is not assumed harmless. The path judged is the one the
+ * request goes to (dot segments resolved); an encoded slash or backslash matches no template.
+ */
+function rawRequestNeedsApproval(table: ApprovalRoute[], request: OpenApiRequest, baseUrl: string | undefined): boolean {
+  const target = new URL(request.url, "http://base.invalid");
+  let path = target.pathname;
+  if (baseUrl !== undefined) {
+    const basePath = new URL(baseUrl).pathname.replace(/\/+$/, "");
+    if (!path.startsWith(`${basePath}/`)) return true;
+    path = path.slice(basePath.length);
+  }
+  const segments = path.split("/").slice(1);
+  let matched = false;
+  for (const route of table) {
+    if (route.method !== request.method || route.segments.length !== segments.length) continue;
+    const fits = route.segments.every((matcher, i) => {
+      const raw = segments[i];
+      if (raw === "" || /%2f|%5c/i.test(raw)) return false;
+      if (typeof matcher !== "string") return matcher.test(raw);
+      try {
+        return decodeURIComponent(raw) === matcher;
+      } catch {
+        return false;
+      }
+    });
+    if (!fits) continue;
+    matched = true;
+    if (route.needsApproval) return true;
+  }
+  return !matched;
 }
 
 function absolute(url: string | undefined): string | undefined {

@@ -1,0 +1,94 @@
+// `islet mcp --http` exposes every configured tool (files, token-backed APIs) to whoever reaches
+// its port. Like `islet serve`: API keys (--api-key, ISLET_API_KEYS), no non-loopback bind
+// without one, and a keyless loopback server answers neither foreign Host names nor other
+// origins' pages. The real CLI in a child process, real HTTP on a loopback port.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { startIslet } from "./process.ts";
+
+const KEY = "mcp-http-key-0123456789";
+const dir = mkdtempSync(join(tmpdir(), "islet-mcp-auth-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = join(dir, "config.json");
+const spec = join(dir, "api.json");
+writeFileSync(
+  spec,
+  JSON.stringify({
+    openapi: "3.1.0",
+    info: { title: "Pets", version: "1" },
+    paths: { "/pets": { get: { operationId: "listPets", responses: { "200": { description: "ok" } } } } },
+  }),
+);
+writeFileSync(config, JSON.stringify({ openapi: { pets: { spec, baseUrl: "http://127.0.0.1:9/" } } }));
+
+const listTools = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+
+async function post(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers }, body: listTools });
+}
+
+test("islet mcp --http refuses a non-loopback bind without API keys", async () => {
+  const open = startIslet(["mcp", "--config", config, "--http", "--host", "0.0.0.0", "--port", "0"]);
+  try {
+    const outcome = await Promise.race([open.exited.then((code) => `exit ${code}`), open.waitFor(/listening on/).then(() => "listening")]);
+    assert.equal(outcome, "exit 1", open.stderr());
+    assert.match(open.stderr(), /refusing to serve 0\.0\.0\.0 without API keys.*ISLET_API_KEYS/);
+  } finally {
+    await open.stop();
+  }
+});
+
+test("islet mcp --http with ISLET_API_KEYS on 0.0.0.0: 401 without or with a wrong key; the key in Authorization or X-Api-Key works", async () => {
+  const islet = startIslet(["mcp", "--config", config, "--http", "--host", "0.0.0.0", "--port", "0"], { ISLET_API_KEYS: `agent:${KEY}` });
+  try {
+    const [, port] = await islet.waitFor(/listening on http:\/\/0\.0\.0\.0:(\d+)\/mcp \(1 API key\)/);
+    const url = `http://127.0.0.1:${port}/mcp`;
+    const none = await post(url);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get("www-authenticate") ?? "", /Bearer/);
+    assert.match(JSON.stringify(await none.json()), /API key is required/);
+    assert.equal((await post(url, { authorization: "Bearer wrong-key-0123456" })).status, 401);
+    assert.equal((await post(url, { "x-api-key": KEY })).status, 200);
+    const client = new Client({ name: "test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } }));
+    assert.deepEqual((await client.listTools()).tools.map((tool) => tool.name), ["search", "execute"]);
+    await client.close();
+    // With a key, any Host name is served (it is behind the key).
+    assert.equal((await post(url, { authorization: `Bearer ${KEY}`, host: "mcp.example.com" })).status, 200);
+    assert.ok(!islet.stderr().includes(KEY), "the key is never logged");
+  } finally {
+    await islet.stop();
+  }
+});
+
+test("islet mcp --http --api-key on loopback; keyless loopback refuses other origins' pages and foreign Host names", async () => {
+  const keyed = startIslet(["mcp", "--config", config, "--http", "--port", "0", "--api-key", KEY]);
+  try {
+    const [, port] = await keyed.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp \(1 API key\)/);
+    assert.equal((await post(`http://127.0.0.1:${port}/mcp`)).status, 401);
+    assert.equal((await post(`http://127.0.0.1:${port}/mcp`, { authorization: `Bearer ${KEY}` })).status, 200);
+  } finally {
+    await keyed.stop();
+  }
+  const keyless = startIslet(["mcp", "--config", config, "--http", "--port", "0"]);
+  try {
+    const [, port] = await keyless.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp \(no API keys: loopback only\)/);
+    const url = `http://127.0.0.1:${port}/mcp`;
+    assert.equal((await post(url)).status, 200, "a local MCP client sends no Origin");
+    const evil = await post(url, { origin: "http://evil.example" });
+    assert.equal(evil.status, 403, "a page on another site");
+    assert.match(await evil.text(), /another origin/);
+    assert.equal((await post(url, { origin: "http://localhost:3000" })).status, 403, "another local origin");
+    assert.equal((await post(url, { "sec-fetch-site": "cross-site" })).status, 403);
+    assert.equal((await post(url, { origin: `http://127.0.0.1:${port}` })).status, 200, "its own origin");
+  } finally {
+    await keyless.stop();
+  }
+});

@@ -1,0 +1,218 @@
+// Approvals that hold. A call that needs the host's approval must not be reachable another way
+// (the OpenAPI source's raw request()), the approver must see exactly what then runs (tool inputs
+// are copied once, as plain data, and live capabilities are refused), and code waiting for an
+// approval must not keep acting past its wallMs. Real sandboxes, a real HTTP upstream on loopback.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WorkerLoader } from "../../src/index.ts";
+import { createExecutor, execute, fromFunctions, fromOpenApi, type PendingApproval } from "../../src/codemode/index.ts";
+import { openApiProvider } from "../../src/codemode/mcp-backend.ts";
+import { tempDir } from "./mcp-upstreams.ts";
+
+const dir = tempDir("approvals-hold");
+test.after(() => dir.remove());
+
+const petstore = {
+  openapi: "3.1.0",
+  info: { title: "Pets", version: "1" },
+  paths: {
+    "/pets": { get: { operationId: "listPets", responses: { "200": { description: "ok" } } } },
+    "/pets/{id}": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      get: { operationId: "getPet", responses: { "200": { description: "ok" } } },
+      delete: { operationId: "deletePet", responses: { "204": { description: "gone" } } },
+    },
+  },
+};
+
+/** A real upstream on loopback that records every request it receives. */
+async function upstream(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const rawCalls = `async () => {
+  const out = [];
+  for (const [method, path] of [["GET", "/pets/7"], ["DELETE", "/pets/7"], ["GET", "/admin"], ["GET", "/pets/7/../../admin"], ["GET", "/pets/..%2Fadmin"], ["HEAD", "/pets"], ["GET", "/pets?limit=1"]]) {
+    try { out.push(method + " " + path + " " + (await api.request({ method, path })).status); }
+    catch (error) { out.push(method + " " + path + " " + error.name); }
+  }
+  return out;
+}`;
+
+test("fromOpenApi with a needsApproval predicate: request() is judged as the operation it addresses; one that addresses none needs approval", async () => {
+  const api = await upstream();
+  try {
+    const asked: string[] = [];
+    const source = fromOpenApi(petstore, { namespace: "api", baseUrl: api.url, needsApproval: (op) => op.method !== "GET" });
+    const out = await execute(rawCalls, [source], {
+      onApproval: (approval) => {
+        const args = approval.args as { method: string; path: string };
+        asked.push(`${approval.tool} ${args.method} ${args.path}`);
+        return false;
+      },
+    });
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.result, [
+      "GET /pets/7 200",
+      "DELETE /pets/7 ApprovalRejectedError",
+      "GET /admin ApprovalRejectedError",
+      "GET /pets/7/../../admin ApprovalRejectedError",
+      "GET /pets/..%2Fadmin ApprovalRejectedError",
+      "HEAD /pets ApprovalRejectedError",
+      "GET /pets?limit=1 200",
+    ]);
+    assert.deepEqual(asked, ["request DELETE /pets/7", "request GET /admin", "request GET /pets/7/../../admin", "request GET /pets/..%2Fadmin", "request HEAD /pets"]);
+    assert.deepEqual(api.seen, ["GET /pets/7", "GET /pets?limit=1"], "nothing unapproved reached the API");
+    // Without an approver the DELETE is refused too, and no policy at all leaves request() free.
+    const none = await execute(`async () => (await api.request({ method: "DELETE", path: "/pets/8" })).status`, [source]);
+    assert.match(none.error ?? "", /^ApprovalRejectedError: api\.request needs the host's approval/);
+    const free = await execute(`async () => (await api.request({ method: "DELETE", path: "/pets/9" })).status`, [fromOpenApi(petstore, { namespace: "api", baseUrl: api.url })]);
+    assert.equal(free.result, 200);
+    assert.deepEqual(api.seen, ["GET /pets/7", "GET /pets?limit=1", "DELETE /pets/9"]);
+  } finally {
+    await api.close();
+  }
+});
+
+test("islet mcp's needsApproval list (operationIds) covers request() to the same operations", async () => {
+  const api = await upstream();
+  try {
+    const spec = join(dir.path, "petstore.json");
+    writeFileSync(spec, JSON.stringify(petstore));
+    const source = await openApiProvider("api", { spec, baseUrl: api.url, headers: { authorization: "Bearer host-secret" }, needsApproval: ["deletePet"] });
+    const asked: string[] = [];
+    const out = await execute(
+      `async () => [await api.request({ method: "GET", path: "/pets/7" }).then(r => r.status), await api.request({ method: "DELETE", path: "/pets/7" }).then(r => r.status, e => e.name), await api.deletePet({ id: "7" }).then(() => "deleted", e => e.name)]`,
+      [source],
+      { onApproval: (approval) => void asked.push(approval.tool) ?? false },
+    );
+    assert.deepEqual(out.result, [200, "ApprovalRejectedError", "ApprovalRejectedError"]);
+    assert.deepEqual(asked, ["request", "deletePet"]);
+    assert.deepEqual(api.seen, ["GET /pets/7"]);
+  } finally {
+    await api.close();
+  }
+});
+
+for (const isolation of ["isolate", "thread", "process"] as const) test(`tool inputs must be data: an RpcTarget or a function inside an input is refused with DataCloneError and the tool never runs (isolation: "${isolation}")`, async () => {
+  const received: unknown[] = [];
+  const tools = fromFunctions("shop", { buy: { execute: (input: unknown) => (received.push(input), "bought") } });
+  const code = `import { RpcTarget } from "cloudflare:workers";
+class Live extends RpcTarget { amount() { return 1000; } }
+export default async () => {
+  const out = [];
+  for (const input of [{ item: "x", live: new Live() }, [new Live()], { deep: { fn: () => 1 } }, new Live()]) {
+    try { out.push(await shop.buy(input)); } catch (error) { out.push(error.name + ": " + error.message); }
+  }
+  return out;
+};`;
+  const loader = new WorkerLoader(isolation === "isolate" ? {} : isolation === "thread" ? { isolation, threads: 1 } : { isolation, processes: 1 });
+  const executor = createExecutor({ loader });
+  let out;
+  try {
+    out = await executor.execute(code, [tools]);
+  } finally {
+    await executor.close();
+    await loader.close();
+  }
+  assert.equal(out.error, undefined, out.error);
+  const answers = out.result as string[];
+  assert.equal(answers.length, 4);
+  for (const answer of answers) assert.match(answer, /^DataCloneError: shop\.buy: tool inputs must be data/);
+  assert.match(answers[0], /input\.live/);
+  assert.deepEqual(received, [], "the tool never saw a capability");
+});
+
+test("the approver sees exactly the arguments the tool runs with: one copy, even when the code changes its object while waiting", async () => {
+  let approverSaw: unknown;
+  let toolGot: unknown;
+  const pending: PendingApproval[] = [];
+  const tools = fromFunctions("bank", {
+    pay: { needsApproval: true, execute: (input: unknown) => ((toolGot = input), "paid") },
+    peek: { execute: () => "ok" },
+  });
+  const code = `async () => {
+    const order = { to: "alice", amount: 1, items: [{ sku: "a" }], when: new Date(0) };
+    const paying = bank.pay(order);
+    // Change the object after asking, while the approver looks at it.
+    order.amount = 1000000; order.to = "mallory"; order.items[0].sku = "b"; order.items.push({ sku: "c" });
+    await bank.peek({});
+    return await paying;
+  }`;
+  const running = execute(code, [tools], { onApproval: (approval) => void pending.push(approval) });
+  for (let i = 0; i < 200 && pending.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(pending.length, 1);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  approverSaw = structuredClone(pending[0].args);
+  pending[0].approve();
+  const out = await running;
+  assert.equal(out.result, "paid", out.error);
+  assert.deepEqual(approverSaw, { to: "alice", amount: 1, items: [{ sku: "a" }], when: new Date(0) });
+  assert.deepEqual(toolGot, approverSaw, "the tool ran with what the approver saw");
+  assert.equal(toolGot, pending[0].args, "the very same copy");
+});
+
+test("code waiting for an approval cannot keep calling tools past its wallMs: the clock runs again once it acts", { timeout: 15_000 }, async () => {
+  const ticks: number[] = [];
+  const started = performance.now();
+  const tools = fromFunctions("ops", {
+    approve: { needsApproval: true, execute: () => "approved" },
+    tick: { execute: () => void ticks.push(performance.now() - started) },
+  });
+  const code = `async () => {
+    const asked = ops.approve({});
+    const timer = setInterval(() => { ops.tick({}); }, 20);
+    const answer = await asked;
+    clearInterval(timer);
+    return answer;
+  }`;
+  const out = await execute(code, [tools], {
+    limits: { wallMs: 500 },
+    onApproval: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000)),
+  });
+  assert.match(out.error ?? "", /^WallTimeLimitError: /, `outcome ${out.outcome}, result ${String(out.result)}`);
+  assert.equal(out.outcome, "exceededWall");
+  const last = ticks.at(-1) ?? 0;
+  assert.ok(last < 1_000, `the last tool call came ${Math.round(last)} ms in (wallMs 500; the approver answered at 2,000 ms)`);
+  // An idle wait still does not count (README: the wait does not count against wall time).
+  const idle = await execute(`async () => ops.approve({})`, [tools], {
+    limits: { wallMs: 300 },
+    onApproval: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 800)),
+  });
+  assert.equal(idle.result, "approved", idle.error);
+});
+
+test("a fetch while an approval is pending ends the pause too", { timeout: 15_000 }, async () => {
+  const fetched: number[] = [];
+  const started = performance.now();
+  const tools = fromFunctions("ops", { approve: { needsApproval: true, execute: () => "approved" } });
+  const code = `async () => {
+    const asked = ops.approve({});
+    const timer = setInterval(() => { fetch("https://api.example/ping").catch(() => {}); }, 20);
+    const answer = await asked;
+    clearInterval(timer);
+    return answer;
+  }`;
+  const out = await execute(code, [tools], {
+    limits: { wallMs: 500 },
+    globalOutbound: () => (fetched.push(performance.now() - started), new Response("pong")),
+    onApproval: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 2_000)),
+  });
+  assert.match(out.error ?? "", /^WallTimeLimitError: /, `outcome ${out.outcome}`);
+  assert.ok(fetched.length > 0 && (fetched.at(-1) ?? 0) < 1_000, `fetches until ${Math.round(fetched.at(-1) ?? 0)} ms`);
+});
