@@ -17,10 +17,11 @@ type InstanceOf<T> = T extends abstract new (...args: any) => infer I ? I : T;
 /**
  * The methods of a worker's entrypoint T as the host calls them, as Cloudflare's `Fetcher<T>` types
  * them: every call crosses the boundary, so each returns a Promise of its awaited result.
- * Properties that are not methods, symbols, `fetch`, `connect` and `then` are left out.
+ * Properties that are not methods (and brands typed `never`), symbols, `fetch`, `connect` and `then`
+ * are left out.
  */
 export type RpcMethods<T> = {
-  [K in keyof T as K extends "fetch" | "connect" | "then" | symbol ? never : T[K] extends (...args: any[]) => unknown ? K : never]: T[K] extends (
+  [K in keyof T as K extends "fetch" | "connect" | "then" | symbol ? never : [T[K]] extends [never] ? never : T[K] extends (...args: any[]) => unknown ? K : never]: T[K] extends (
     ...args: infer A
   ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
