@@ -267,3 +267,19 @@ test("a TypeScript worker written against islet/sandbox and its TypeScript host 
 function createHashHex(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
 }
+
+test("tests import islet by name from the sources: tsconfig paths mirror package.json exports, with the same export names", async () => {
+  // tsconfig.json has comments: strip line comments before parsing.
+  const tsconfig = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")) as { compilerOptions: { paths: Record<string, string[]> } };
+  const paths = tsconfig.compilerOptions.paths;
+  const runnable = Object.entries(expected).filter(([, names]) => names !== "types only");
+  assert.deepEqual(Object.keys(paths).sort(), runnable.map(([subpath]) => pkg.name + subpath.slice(1)).sort());
+  for (const [subpath, names] of runnable) {
+    const target = pkg.exports[subpath] as Record<string, string>;
+    assert.equal(paths[pkg.name + subpath.slice(1)][0], target.import.replace(/^\.\/dist\//, "./src/").replace(/\.js$/, ".ts"), `paths and exports disagree on ${subpath}`);
+    // islet/register has side effects (it registers module hooks, from dist only): not imported here.
+    if (subpath === "./register") continue;
+    const module = (await import(pkg.name + subpath.slice(1))) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(module).sort(), [...(names as string[])].sort(), `exports of src for ${subpath}`);
+  }
+});

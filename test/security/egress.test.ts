@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { SubrequestLimitError } from "../../src/index.ts";
-import { allowHosts, injectCredentials, outbound } from "../../src/outbound/index.ts";
+import { SubrequestLimitError } from "islet";
+import { allowHosts, injectCredentials, outbound } from "islet/outbound";
 import { rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call } = securitySuite();
