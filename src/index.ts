@@ -1,6 +1,6 @@
 export { WorkerLoader } from "./loader/worker-loader.ts";
 export type { WorkerLoaderOptions, WorkerLoaderStats, WorkerStub, GetCode } from "./loader/worker-loader.ts";
-export type { Entrypoint, EntrypointOptions } from "./loader/entrypoint.ts";
+export type { Entrypoint, EntrypointOptions, RpcMethods } from "./loader/entrypoint.ts";
 export type { WorkerCode, ModuleContent, Fetcher, FetchRecord, TailEvent, TailReceiver } from "./loader/worker-code.ts";
 export type { Limits } from "./loader/limits.ts";
 export { DEFAULT_LIMITS } from "./loader/limits.ts";

@@ -1,4 +1,4 @@
-import type { WorkerCode } from "../src/index.ts";
+import type { WorkerCode } from "islet";
 
 export const compatibilityDate = "2026-11-01";
 

@@ -12,6 +12,7 @@
 import { RpcSession, RpcStub, RpcTarget } from "capnweb";
 import WebSocket from "ws";
 import { errorForWire, errorFromWire, FUNCTION_TAG, MessageQueueTransport } from "./wire.ts";
+import type { Entrypoint } from "../loader/entrypoint.ts";
 
 export { RpcTarget, RpcStub };
 
@@ -37,12 +38,11 @@ export interface RemoteWorkerCode {
   allowHosts?: string[];
 }
 
-export type RemoteEntrypoint = {
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-} & { [method: string]: (...args: any[]) => Promise<any> };
+/** As islet's Entrypoint: `getEntrypoint<MyEntrypoint>()` types the RPC methods, each returning a Promise. */
+export type RemoteEntrypoint<T = undefined> = Entrypoint<T>;
 
 export interface RemoteWorkerStub {
-  getEntrypoint(name?: string | null, options?: { props?: unknown; limits?: Omit<Limits, "memoryMb"> }): RemoteEntrypoint;
+  getEntrypoint<T = undefined>(name?: string | null, options?: { props?: unknown; limits?: Omit<Limits, "memoryMb"> }): RemoteEntrypoint<T>;
   /** Terminates the worker's isolate on the server now. */
   dispose(): Promise<void>;
 }
@@ -107,9 +107,9 @@ async function settle<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-function entrypointProxy(stub: Stub): RemoteEntrypoint {
+function entrypointProxy<T>(stub: Stub): RemoteEntrypoint<T> {
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as RemoteEntrypoint, {
+  return new Proxy(Object.create(null) as RemoteEntrypoint<T>, {
     get(_target, key) {
       if (typeof key !== "string" || key === "then") return undefined;
       let method = methods.get(key);

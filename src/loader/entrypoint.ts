@@ -11,11 +11,34 @@ export interface EntrypointOptions {
   limits?: Limits;
 }
 
-export type Entrypoint = {
-  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-} & { [method: string]: (...args: any[]) => Promise<any> };
+/** The instance type of an entrypoint class, or T itself when it is not a class. */
+type InstanceOf<T> = T extends abstract new (...args: any) => infer I ? I : T;
 
-export function createEntrypoint(acquire: () => Promise<Worker>, entry: string, options: EntrypointOptions): Entrypoint {
+/**
+ * The methods of a worker's entrypoint T as the host calls them, as Cloudflare's `Fetcher<T>` types
+ * them: every call crosses the boundary, so each returns a Promise of its awaited result.
+ * Properties that are not methods (and brands typed `never`), symbols, `fetch`, `connect` and `then`
+ * are left out.
+ */
+export type RpcMethods<T> = {
+  [K in keyof T as K extends "fetch" | "connect" | "then" | symbol ? never : [T[K]] extends [never] ? never : T[K] extends (...args: any[]) => unknown ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+/**
+ * A worker's entrypoint on the host. `fetch` calls the worker's fetch handler; any other property
+ * is an RPC method. `getEntrypoint<MyEntrypoint>()` (the class or its instance type) types the
+ * methods; without a type argument every name is an untyped method.
+ */
+export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: string]: (...args: any[]) => Promise<any> } : RpcMethods<InstanceOf<T>>) & {
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+};
+
+/** @internal */
+export function createEntrypoint<T = undefined>(acquire: () => Promise<Worker>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
   const methods = new Map<string, unknown>();
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -23,7 +46,7 @@ export function createEntrypoint(acquire: () => Promise<Worker>, entry: string, 
     const worker = await acquire();
     return hostResponse((await worker.fetch(entry, record, props, limits)) as ResponseRecord);
   };
-  return new Proxy(Object.create(null) as Entrypoint, {
+  return new Proxy(Object.create(null) as Entrypoint<T>, {
     get(_target, key) {
       if (key === remoteCapability) return true;
       if (typeof key !== "string" || key === "then") return undefined;

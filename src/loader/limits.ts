@@ -13,7 +13,8 @@ export interface Limits {
 
 export type ResolvedLimits = Required<Limits>;
 
-export const DEFAULT_LIMITS: ResolvedLimits = { cpuMs: 5_000, memoryMb: 128, wallMs: 30_000, subRequests: 1_000 };
+/** The loader's ceilings when its options set none. Frozen: copy it (`{ ...DEFAULT_LIMITS }`) to change a value. */
+export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({ cpuMs: 5_000, memoryMb: 128, wallMs: 30_000, subRequests: 1_000 });
 
 const MIN_MEMORY_MB = 8;
 
@@ -39,7 +40,7 @@ function checkLimits(limits: unknown, where: string): Limits {
   return out;
 }
 
-export function lowest(base: ResolvedLimits, ...overrides: (Limits | undefined)[]): ResolvedLimits {
+export function lowest(base: Readonly<ResolvedLimits>, ...overrides: (Limits | undefined)[]): ResolvedLimits {
   const out = { ...base };
   for (const override of overrides) {
     if (override === undefined) continue;

@@ -50,7 +50,12 @@ export interface WorkerLoaderStats {
 export type GetCode = () => WorkerCode | Promise<WorkerCode>;
 
 export interface WorkerStub {
-  getEntrypoint(name?: string | null, options?: EntrypointOptions): Entrypoint;
+  /**
+   * The default export, or the named export `name`. `getEntrypoint<MyEntrypoint>()` types its RPC
+   * methods (each returns a Promise), as Cloudflare's `Fetcher<T>` does; the type is not checked
+   * against the worker's code at run time.
+   */
+  getEntrypoint<T = undefined>(name?: string | null, options?: EntrypointOptions): Entrypoint<T>;
   /** Revokes a host function or RpcTarget earlier passed to this worker; later calls to it fail. */
   revoke(capability: object): boolean;
   /** Terminates the worker's isolate now. A later call starts it again (calling getCode). */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildCatalog, execute, fromFunctions } from "../../src/codemode/index.ts";
+import { buildCatalog, execute, fromFunctions } from "islet/codemode";
 
 const issues = fromFunctions(
   "issue-tracker",

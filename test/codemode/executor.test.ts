@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createExecutor, execute, fromFunctions, type PendingApproval } from "../../src/codemode/index.ts";
+import { createExecutor, execute, fromFunctions, type PendingApproval } from "islet/codemode";
 
 test("runs an async arrow function with namespaces as globals and returns its value", async () => {
   const calls: unknown[] = [];

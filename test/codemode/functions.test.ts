@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { CodeModeError, execute, fromFunctions, generateApi, toProviders, ToolInputError, DEFAULT_NAMESPACE } from "../../src/codemode/index.ts";
+import { CodeModeError, execute, fromFunctions, generateApi, toProviders, ToolInputError, DEFAULT_NAMESPACE } from "islet/codemode";
 
 const weather = fromFunctions(
   "weather",

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateApi, namespaceIdentifier, toolIdentifier, typeIdentifier, NamespaceCollisionError, type ToolProvider } from "../../src/codemode/index.ts";
+import { generateApi, namespaceIdentifier, toolIdentifier, typeIdentifier, NamespaceCollisionError, type ToolProvider } from "islet/codemode";
 
 test("tool names become identifiers that keep the source's words", () => {
   assert.equal(toolIdentifier("get-user"), "get_user");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { fromFunctions } from "../../src/codemode/index.ts";
+import { fromFunctions } from "islet/codemode";
 import { createMcpHttpHandler, IsletMcp } from "../../src/codemode/mcp-server.ts";
 import { mcpCommand } from "../../src/cli/mcp.ts";
 import { memoryServer, repoRoot, tempDir } from "./mcp-upstreams.ts";

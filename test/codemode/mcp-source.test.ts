@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { fromMcpServer, McpConnectionError, McpToolError, toValue } from "../../src/codemode/mcp-source.ts";
-import type { ToolProvider } from "../../src/codemode/provider.ts";
+import { fromMcpServer, McpConnectionError, McpToolError, type ToolProvider } from "islet/codemode";
+// toValue is internal: the mapping of MCP results to values, tested directly.
+import { toValue } from "../../src/codemode/mcp-source.ts";
 import { everythingServer, filesystemServer, memoryServer, tempDir } from "./mcp-upstreams.ts";
 
 const dir = tempDir("mcp-source");

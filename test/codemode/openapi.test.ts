@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { execute, fromOpenApi, generateApi, OpenApiError, type OpenApiRequest } from "../../src/codemode/index.ts";
+import { execute, fromOpenApi, generateApi, OpenApiError, type OpenApiRequest } from "islet/codemode";
 import { typecheck } from "./typecheck.ts";
 
 const SECRET = "s3cret-token-123";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { generateApi, schemaToTypeScript, fromOpenApi, type JsonSchema, type ToolProvider } from "../../src/codemode/index.ts";
+import { generateApi, schemaToTypeScript, fromOpenApi, type JsonSchema, type ToolProvider } from "islet/codemode";
 import { typecheck } from "./typecheck.ts";
 
 const ts = (schema: JsonSchema, options?: Parameters<typeof schemaToTypeScript>[2]) => schemaToTypeScript(schema, "T", options);

@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RpcTarget, WorkerLoader } from "../../src/index.ts";
+import { RpcTarget, WorkerLoader } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader();

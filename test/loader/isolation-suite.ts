@@ -18,7 +18,7 @@ import {
   WorkerLoader,
   type TailEvent,
   type WorkerLoaderOptions,
-} from "../../src/index.ts";
+} from "islet";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
 
 export type Isolation = "isolate" | "process" | "thread";

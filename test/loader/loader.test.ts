@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, WorkerDisposedError } from "../../src/index.ts";
+import { WorkerLoader, WorkerDisposedError } from "islet";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
 
 const counter = js(`

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, WorkerCodeError, type WorkerCode } from "../../src/index.ts";
+import { WorkerLoader, WorkerCodeError, type WorkerCode } from "islet";
 import { addWasm, compatibilityDate } from "../helpers.ts";
 
 const loader = new WorkerLoader();

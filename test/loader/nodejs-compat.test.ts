@@ -5,7 +5,7 @@
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RpcTarget, WorkerCodeError, WorkerLoader, type WorkerCode } from "../../src/index.ts";
+import { RpcTarget, WorkerCodeError, WorkerLoader, type WorkerCode } from "islet";
 import { compatibilityDate, js } from "../helpers.ts";
 
 const loader = new WorkerLoader();

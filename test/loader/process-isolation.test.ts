@@ -4,7 +4,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SandboxProcessError, WorkerDisposedError, WorkerLoader } from "../../src/index.ts";
+import { SandboxProcessError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ProcessPool, processSlotFor } from "../../src/loader/process/pool.ts";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { WorkerLoader, type TailEvent } from "islet";
 import { js, sleep } from "../helpers.ts";
 
 const loader = new WorkerLoader();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { compatibilityDate } from "../helpers.ts";
 
 const loader = new WorkerLoader();

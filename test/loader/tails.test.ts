@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { WorkerLoader, type TailEvent } from "islet";
 
 test("a log made just before returning, after a host call, is in that invocation's trace event", async () => {
   // isolated-vm may deliver the result before the log's post; the result says how many posts

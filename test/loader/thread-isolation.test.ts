@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { MemoryLimitError, SandboxThreadError, WorkerDisposedError, WorkerLoader } from "../../src/index.ts";
+import { MemoryLimitError, SandboxThreadError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ThreadPool, threadSlotFor } from "../../src/loader/thread/pool.ts";
 import { js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
@@ -186,7 +186,7 @@ describe("thread isolation only", () => {
     // In a child process: the lost isolate's memory and thread are never returned, and Node waits
     // for that thread at exit, so the script ends itself with SIGKILL once it has reported (SECURITY.md).
     const script = `
-      import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};
+      import { WorkerLoader } from ${JSON.stringify(new URL("islet", import.meta.url).href)};
       const code = (source) => ({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": source } });
       const loader = new WorkerLoader({ isolation: "thread", threads: 1, limits: { cpuMs: 10000, memoryMb: 32 } });
       const neighbour = loader.get("neighbour", () => code("let n = 0; export default { ping() { return ++n; } };")).getEntrypoint();
@@ -214,7 +214,7 @@ describe("thread isolation only", () => {
 
   test("idle threads do not keep the host process alive", async () => {
     const script = `
-      import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};
+      import { WorkerLoader } from ${JSON.stringify(new URL("islet", import.meta.url).href)};
       const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
       const stub = loader.load({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": "export default { f() { return 7; } };" } });
       console.log(await stub.getEntrypoint().f());`;

@@ -2,8 +2,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SubrequestLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
-import { allowHosts, injectCredentials, limitBodies, outbound, OutboundError } from "../../src/outbound/index.ts";
+import { SubrequestLimitError, WorkerLoader, type TailEvent } from "islet";
+import { allowHosts, injectCredentials, limitBodies, outbound, OutboundError } from "islet/outbound";
 import { js, sleep } from "../helpers.ts";
 
 const loader = new WorkerLoader();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RpcTarget, StubDisposedError, WorkerLoader, DataCloneError } from "../../src/index.ts";
+import { RpcTarget, StubDisposedError, WorkerLoader, DataCloneError } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader();
@@ -173,7 +173,7 @@ test("nothing the sandbox receives walks back to the host", async () => {
 });
 
 test("a stub of a worker that is gone fails with WorkerDisposedError", async () => {
-  const { WorkerDisposedError } = await import("../../src/index.ts");
+  const { WorkerDisposedError } = await import("islet");
   const stub = loader.load(js(`export default { make() { return (x) => x * 2; } }`));
   const double = (await stub.getEntrypoint().make()) as (x: number) => Promise<number>;
   assert.equal(await double(4), 8);

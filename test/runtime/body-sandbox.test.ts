@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader();

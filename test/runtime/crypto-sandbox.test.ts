@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac, webcrypto } from "node:crypto";
 import { test } from "node:test";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader();

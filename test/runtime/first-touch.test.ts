@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader({ limits: { memoryMb: 32 } });

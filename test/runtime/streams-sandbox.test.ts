@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { js } from "../helpers.ts";
 
 const loader = new WorkerLoader();

@@ -3,7 +3,7 @@
 // and any sandbox code these values carry (getters, traps) runs inside the invocation's limits.
 
 import assert from "node:assert/strict";
-import { CpuLimitError, DataCloneError, IsletError, LimitError, MemoryLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { CpuLimitError, DataCloneError, IsletError, LimitError, MemoryLimitError, WorkerLoader, type TailEvent } from "islet";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call, load } = securitySuite();

@@ -4,7 +4,7 @@
 // isolate's thread never returns, and isolated-vm waits for its threads at exit, so this script
 // ends itself with SIGKILL once it has reported.
 
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { Sandbox } from "../../src/engine/sandbox.ts";
 import { js } from "../helpers.ts";
 

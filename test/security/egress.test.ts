@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "../../src/index.ts";
-import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "../../src/outbound/index.ts";
+import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "islet";
+import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "islet/outbound";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call } = securitySuite();

@@ -2,7 +2,7 @@
 // globals, module namespaces and code generation. Every walk must end in the sandbox's own realm.
 
 import assert from "node:assert/strict";
-import { RpcTarget } from "../../src/index.ts";
+import { RpcTarget } from "islet";
 import { securitySuite } from "./harness.ts";
 
 const { attack, call, load } = securitySuite();

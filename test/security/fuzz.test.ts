@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DataCloneError, IsletError, WorkerCodeError, type WorkerCode } from "../../src/index.ts";
+import { DataCloneError, IsletError, WorkerCodeError, type WorkerCode } from "islet";
 import { validateLimits } from "../../src/loader/limits.ts";
 import { prepareModules, validateWorkerCode } from "../../src/loader/worker-code.ts";
 import { addWasm } from "../helpers.ts";

@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, type WorkerCode, type WorkerLoaderOptions, type WorkerStub } from "../../src/index.ts";
+import { WorkerLoader, type WorkerCode, type WorkerLoaderOptions, type WorkerStub } from "islet";
 import { js } from "../helpers.ts";
 
 export { js };

@@ -2,7 +2,7 @@
 // named limit error, and what a sandbox does to its own globals stays in that sandbox.
 
 import assert from "node:assert/strict";
-import { CpuLimitError, SubrequestLimitError, WallTimeLimitError, type TailEvent } from "../../src/index.ts";
+import { CpuLimitError, SubrequestLimitError, WallTimeLimitError, type TailEvent } from "islet";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { addWasm } from "../helpers.ts";

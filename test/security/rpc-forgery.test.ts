@@ -5,7 +5,7 @@
 // handler and its reply channel), since no code inside a sandbox can reach them.
 
 import assert from "node:assert/strict";
-import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "../../src/index.ts";
+import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "islet";
 import { rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call, load, loader } = securitySuite();

@@ -3,7 +3,7 @@
 // there is one), thrown before any isolate starts, and the host's prototypes stay as they were.
 
 import assert from "node:assert/strict";
-import { WorkerCodeError, type WorkerCode } from "../../src/index.ts";
+import { WorkerCodeError, type WorkerCode } from "islet";
 import { compatibilityDate } from "../helpers.ts";
 import { rejectsWith, securitySuite } from "./harness.ts";
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, ConnectError, RpcTarget, type RemoteLoader } from "../../src/client/index.ts";
+import { connect, ConnectError, RpcTarget, type RemoteLoader } from "islet/client";
 import { testServer, type TestServer } from "./helpers.ts";
 
 const KEY = "rpc-key-0123456789";

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { DurableObject, RpcTarget as WorkersRpcTarget, WorkerEntrypoint } from "../../src/workers.ts";
-import { RpcTarget } from "../../src/index.ts";
+import { DurableObject, RpcTarget as WorkersRpcTarget, WorkerEntrypoint } from "islet/workers";
+import { RpcTarget } from "islet";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
