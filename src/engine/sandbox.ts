@@ -15,6 +15,17 @@ export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: un
 type RuntimeFunction = EntryName;
 /** The synchronous host service that runs a runtime chunk (the runtime's CHUNK_SERVICE). */
 const CHUNK_SERVICE = "islet:chunk";
+/** The synchronous host service that counts wasm memories (the runtime's WASM_MEMORY_SERVICE). */
+const WASM_MEMORY_SERVICE = "islet:wasm-memories";
+
+/**
+ * Live WebAssembly memories all sandboxes of this process (or thread) may hold together. On 64-bit
+ * V8 reserves 8 GiB of address space for each, even a memory of zero pages, and about 16,000
+ * exhaust a process's 128 TiB: after that no isolate, the host's included, can make one. 4,096
+ * take 32 TiB at most. One sandbox may hold at most MAX_WASM_MEMORIES_PER_SANDBOX of them.
+ */
+export const MAX_PROCESS_WASM_MEMORIES = 4_096;
+export const MAX_WASM_MEMORIES_PER_SANDBOX = 64;
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
 const copyIn = { arguments: { copy: true } } as const;
@@ -120,6 +131,7 @@ export class Sandbox {
       { ignored: true },
     );
     const hostCall = new IVM.Callback((service: unknown, ...args: unknown[]) => {
+      if (service === WASM_MEMORY_SERVICE) return [1, this.reserveWasmMemories(args[0])];
       if (service !== CHUNK_SERVICE) return callService(this.services, service, args);
       this.loadChunk(args[0]);
       return [1, undefined];
@@ -127,6 +139,25 @@ export class Sandbox {
     this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
       (name: RuntimeFunction, ...args: unknown[]) => unknown
     >;
+  }
+
+  /** Live wasm memories of all sandboxes in this process (or thread), and of this one. */
+  static wasmMemories = 0;
+  private wasmMemories = 0;
+
+  /** Reserves (n > 0) or returns (n < 0) wasm memory slots for this sandbox; false when over a limit. */
+  private reserveWasmMemories(n: unknown): boolean {
+    if (typeof n !== "number" || !Number.isInteger(n) || n === 0 || !this.alive) return false;
+    if (n < 0) {
+      const returned = Math.min(-n, this.wasmMemories);
+      this.wasmMemories -= returned;
+      Sandbox.wasmMemories -= returned;
+      return true;
+    }
+    if (this.wasmMemories + n > MAX_WASM_MEMORIES_PER_SANDBOX || Sandbox.wasmMemories + n > MAX_PROCESS_WASM_MEMORIES) return false;
+    this.wasmMemories += n;
+    Sandbox.wasmMemories += n;
+    return true;
   }
 
   private postsThisTurn = 0;
@@ -432,6 +463,10 @@ export class Sandbox {
     if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
     this.services.clear();
+    // A dead sandbox's memories are V8's to free with the isolate; their slots are free now. (A
+    // lost isolate keeps its memories reserved; so few are lost that they are not counted apart.)
+    Sandbox.wasmMemories -= this.wasmMemories;
+    this.wasmMemories = 0;
     this.handler = undefined;
     if (dispose && !this.isolate.isDisposed) {
       try {

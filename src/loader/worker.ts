@@ -19,6 +19,7 @@ import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { errorForSandbox } from "../rpc/errors.ts";
 import { errorToRecord, isStackOverflow, type Encoded } from "../runtime/wire.ts";
+import { assertReceived, isReceivable } from "../runtime/clonable.ts";
 import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { outboundRequest, responseRecord } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
@@ -157,7 +158,14 @@ export class Worker {
   /** Calls the fetch handler with an already-copied request; resolves to the response record. */
   async fetch(entry: string, request: RequestRecord, props: unknown, limits: Limits | undefined): Promise<unknown> {
     const encodedProps = this.peer.encode(props ?? {});
-    return this.run(entry, "fetch", limits, (id) => this.sandbox.call("dispatch", [id, entry, "fetch", [request], encodedProps, Date.now()]), (value) => value);
+    return this.run(entry, "fetch", limits, (id) => this.sandbox.call("dispatch", [id, entry, "fetch", [request], encodedProps, Date.now()]), (value) => {
+      try {
+        assertReceived(value);
+      } catch (error) {
+        throw new DataCloneError(`The response could not be copied across the sandbox boundary: ${(error as Error).message}`);
+      }
+      return value;
+    });
   }
 
   private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
@@ -201,6 +209,10 @@ export class Worker {
           return value;
         },
         (error: unknown) => {
+          // V8 collected the promise the handler returned: nothing can ever settle it. That is a
+          // promise that never settles, and it ends the same way, with the wall-time limit: the
+          // invocation waits for its watch, which ends the sandbox past wallMs.
+          if (isAbandoned(error)) return this.sandbox.died;
           sandboxSettled = true;
           throw fromSandboxCall(error);
         },
@@ -301,6 +313,13 @@ export class Worker {
       for (let i = this.postWaiters.length - 1; i >= 0; i--) {
         if (this.postWaiters[i].target <= this.sandbox.postsReceived) this.postWaiters.splice(i, 1)[0].resolve();
       }
+    }
+    // Posts that are not encoded values (logs, fetch records, service arguments) are held to the
+    // boundary's list of types too: a compromised runtime must not hand the host a shared buffer.
+    if (op === Op.Log && Array.isArray(b) && !isReceivable(b)) b = b.map((part) => (isReceivable(part) ? part : Object.prototype.toString.call(part)));
+    else if (op !== Op.Call && op !== Op.Log && (!isReceivable(b) || !isReceivable(c) || !isReceivable(d))) {
+      if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
+      return;
     }
     switch (op) {
       case Op.Call:
@@ -495,6 +514,11 @@ function fromSandboxCall(error: unknown): unknown {
     return new DataCloneError(`A value could not be copied across the sandbox boundary: ${record.message}`);
   }
   return errorFromSandbox(record);
+}
+
+/** isolated-vm's rejection when the isolate's promise was garbage-collected unsettled. */
+function isAbandoned(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof IsletError) && error.message === "Promise was abandoned";
 }
 
 /** A field of a record from the sandbox, for the audit log: a string, or "" when it is not one. */

@@ -51,6 +51,15 @@ const platform: Platform = {
 };
 bindPlatform(platform);
 
+/** The synchronous host service that counts wasm memories process-wide (engine/sandbox.ts). */
+export const WASM_MEMORY_SERVICE = "islet:wasm-memories";
+
+/** Reserves (n > 0) or returns (n < 0) process-wide wasm memory slots; false when the host refuses. */
+export function reserveWasmMemories(n: number): boolean {
+  const answer = hostCall(WASM_MEMORY_SERVICE, n);
+  return answer[0] === 1 && answer[1] === true;
+}
+
 export function setChunkLoader(callHost: HostCall): void {
   hostCall = callHost;
 }

@@ -31,6 +31,8 @@ export interface CapImporter {
   import(kind: CapKind, id: number): unknown;
 }
 
+import { Kind, assertReceived, sendKind } from "./clonable.ts";
+
 const objectProto = Object.prototype;
 const arrayIsArray = Array.isArray;
 const getProto = Object.getPrototypeOf;
@@ -54,30 +56,34 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
   if (seen.has(object)) return false;
   seen.add(object);
   if (exporter.classify(object) !== -1) return true;
-  if (object instanceof Map) {
-    for (const [k, v] of object) if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
+  // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
+  // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
+  const kind = isWalkable(object) ? Kind.Keys : sendKind(object);
+  if (kind === Kind.Map) {
+    for (const [k, v] of object as Map<unknown, unknown>) if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
     return false;
   }
-  if (object instanceof Set) {
-    for (const v of object) if (containsCap(v, exporter, seen)) throw mapCapError();
+  if (kind === Kind.Set) {
+    for (const v of object as Set<unknown>) if (containsCap(v, exporter, seen)) throw mapCapError();
     return false;
   }
-  if (object instanceof Error) {
+  if (kind === Kind.Leaf) return false;
+  if (kind === Kind.Error) {
     // V8 formats an error's stack lazily, through the embedder's callback (Node's, on the host).
     // isolated-vm's serializer reads `stack` where that callback must not run ("illegal access"
     // on Node 24), so it is read here first; a cause may be an error too.
     try {
-      void object.stack;
+      void (object as Error).stack;
     } catch {
       // An error whose stack cannot be formatted crosses without one.
     }
     const cause = getOwnDescriptor(object, "cause");
     return cause !== undefined && "value" in cause && containsCap(cause.value, exporter, seen);
   }
-  if (!isWalkable(object)) return false;
   const record = object as Record<string, unknown>;
-  for (const key of objectKeys(record)) if (containsCap(record[key], exporter, seen)) return true;
-  return false;
+  let found = false;
+  for (const key of objectKeys(record)) if (containsCap(record[key], exporter, seen)) found = true;
+  return found;
 }
 
 function mapCapError(): Error {
@@ -156,6 +162,8 @@ function copyCutting(
 export function decode(encoded: unknown, importer: CapImporter): unknown {
   if (!arrayIsArray(encoded)) throw new TypeError("Malformed value on the boundary.");
   let body = encoded[0];
+  // The copy is checked before anything else sees it: only the listed types may cross (clonable.ts).
+  assertReceived(body);
   const caps = encoded[1];
   if (caps === undefined) return body;
   if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");

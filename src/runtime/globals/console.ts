@@ -3,6 +3,10 @@
 
 import { Op, send } from "../bridge.ts";
 import { formatArgs, formatValue } from "./format.ts";
+import { encode, type CapExporter } from "../wire.ts";
+
+/** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
+const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
@@ -22,6 +26,8 @@ function emit(level: Level, parts: unknown[]): void {
   if (logBudget <= 0) return;
   logBudget--;
   try {
+    // Only the boundary's listed types travel as copies (a WebAssembly object would cross as itself).
+    if (encode(parts, noCaps).length !== 1) throw new TypeError("not plain data");
     send(Op.Log, level, parts);
   } catch {
     send(Op.Log, level, parts.map(printable));

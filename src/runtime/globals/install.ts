@@ -3,7 +3,7 @@
 // is the exception (see below); WebAssembly and Intl are confined on their first touch, with every
 // intrinsic the confinement uses captured before user code runs (wasm.ts, clock.ts).
 
-import { crypto, events, streams, url, web } from "../chunks.ts";
+import { crypto, events, reserveWasmMemories, streams, url, web } from "../chunks.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
@@ -27,7 +27,7 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
-  confineWebAssemblyOnFirstUse(global, memoryMb);
+  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories);
   if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
   defineLazyFrom(global, ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"], web);

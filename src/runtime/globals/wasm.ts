@@ -36,6 +36,7 @@ const u8Length = getOwnDescriptor(typedArrayProto, "length")!.get!;
 const lengthOf = (bytes: Uint8Array) => apply(u8Length, bytes, []) as number;
 const WeakMapCtor = WeakMap;
 const weakGet = WeakMap.prototype.get;
+const weakHas = WeakMap.prototype.has;
 const weakSet = WeakMap.prototype.set;
 const Registry = FinalizationRegistry;
 const register = FinalizationRegistry.prototype.register;
@@ -44,6 +45,17 @@ const RangeErrorCtor = RangeError;
 
 const PAGE = 65_536;
 const MAX_MEMORIES_PER_MODULE = 100;
+/**
+ * Live WebAssembly memories, tables and instances one sandbox may hold, whatever their size. Each
+ * is also charged at least one page against the memoryMb budget.
+ */
+export const MAX_WASM_OBJECTS = 1_000;
+/**
+ * Live WebAssembly memories (including those instances define) one sandbox may hold. On 64-bit
+ * V8 reserves 8 GiB of address space for every memory, even one of zero pages, and about 16,000
+ * exhaust a process: past this many, and past the host's process-wide count, a RangeError.
+ */
+export const MAX_WASM_MEMORIES = 64;
 const sharedMessage = "Shared WebAssembly memory is not available in the sandbox.";
 
 /** A copy of the bytes of a BufferSource (read through the intrinsics); undefined for anything else. */
@@ -126,17 +138,18 @@ class Writer {
 }
 
 /**
- * The module's bytes with every memory it defines given a maximum of at most `maxPages`, and the
- * largest maximum (0 when it defines no memory). Throws for shared memories, memories whose
+ * The module's bytes with every memory it defines given a maximum of at most `maxPages`, the sum
+ * of their maxima (what one instance may commit) and how many memories it defines. Throws for shared memories, memories whose
  * minimum is over the cap, and anything this parser cannot follow (V8 would not compile it either).
  */
-function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; pages: number } {
+function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; pages: number; memories: number } {
   const r = new Reader(bytes);
   r.skip(8);
   // A rewritten memory takes at most 11 bytes (flags, two 5-byte LEB128s) plus 5 for the section size.
   const w = new Writer(new U8(r.end + 16 + 11 * MAX_MEMORIES_PER_MODULE));
   w.copy(bytes, 0, 8);
   let pages = 0;
+  let memories = 0;
   while (r.offset < r.end) {
     const start = r.offset;
     const id = r.byte();
@@ -148,6 +161,7 @@ function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; 
     }
     const count = section.u32();
     if (count > MAX_MEMORIES_PER_MODULE) throw malformed();
+    memories += count;
     const body = new Writer(new U8(5 + 11 * count));
     body.leb(count);
     for (let m = 0; m < count; m++) {
@@ -158,7 +172,7 @@ function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; 
       const declaredMax = flags & 1 ? section.u32() : Infinity;
       if (initial > maxPages) throw new RangeErrorCtor(`WebAssembly.Module(): a memory of ${initial} pages is over the sandbox's limit of ${maxPages} pages (memoryMb).`);
       const max = min(declaredMax, maxPages);
-      if (max > pages) pages = max;
+      pages += max;
       body.byte(1);
       body.leb(initial);
       body.leb(max);
@@ -168,7 +182,7 @@ function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; 
     w.leb(body.length);
     w.copy(body.bytes, 0, body.length);
   }
-  return { bytes: apply(u8Slice, w.bytes, [0, w.length]) as Uint8Array, pages };
+  return { bytes: apply(u8Slice, w.bytes, [0, w.length]) as Uint8Array, pages, memories };
 }
 
 /** Imported memories must not be shared either (and the walk checks the section is well formed). */
@@ -196,28 +210,85 @@ function checkImports(r: Reader): void {
 }
 
 /**
+ * Asks the host for (n > 0) or gives back (n < 0) process-wide wasm memory slots; false when the
+ * host refuses. The host also counts per sandbox and takes a dead sandbox's slots back.
+ */
+export type ReserveMemories = (n: number) => boolean;
+
+/**
  * Patches `wasm` (the sandbox's WebAssembly namespace) in place; memoryMb is the sandbox's limit.
  * Runs before any user code, like everything it captures.
  */
-export function confineWebAssembly(wasm: unknown, memoryMb: number): void {
+export function confineWebAssembly(wasm: unknown, memoryMb: number, reserveMemories: ReserveMemories = () => true): void {
   const ns = wasm as Record<string, unknown>;
   const RealMemory = ns.Memory as Ctor | undefined;
   const RealInstance = ns.Instance as Ctor | undefined;
   const RealModule = ns.Module as Ctor | undefined;
-  if (typeof RealMemory !== "function" || typeof RealInstance !== "function" || typeof RealModule !== "function") return;
+  const RealTable = ns.Table as Ctor | undefined;
+  if (typeof RealMemory !== "function" || typeof RealInstance !== "function" || typeof RealModule !== "function" || typeof RealTable !== "function") return;
   const budgetPages = floor((memoryMb * 1024 * 1024) / PAGE);
   let livePages = 0;
-  const refunds = new Registry<number>((pages) => (livePages -= pages));
-  const modulePages = new WeakMapCtor<object, number>();
+  let liveObjects = 0;
+  let liveMemories = 0;
+  // Held: [pages, memories]. Runs when V8 collects a memory, table or instance.
+  const refunds = new Registry<readonly [number, number]>((held) => {
+    livePages -= held[0];
+    liveObjects--;
+    if (held[1] > 0) {
+      liveMemories -= held[1];
+      try {
+        reserveMemories(-held[1]);
+      } catch {
+        // The host is gone; it takes the sandbox's slots back when the sandbox dies.
+      }
+    }
+  });
+  /** What each module compiled here defines: [sum of its memories' maxima in pages, number of memories]. */
+  const modules = new WeakMapCtor<object, readonly [number, number]>();
 
-  /** Charges a memory's maximum against the budget for as long as `owner` lives. */
-  const charge = (owner: object, pages: number) => {
-    if (pages === 0) return;
+  /**
+   * Takes `pages` (at least one: every object costs the host something) and `memories` address
+   * space reservations before the object exists, so nothing is made past a limit. Returns the
+   * charge, to be handed to `keep` once the object exists, or to `undo` if making it failed.
+   */
+  const reserve = (pages: number, memories: number): readonly [number, number] => {
+    if (pages < 1) pages = 1;
+    if (liveObjects + 1 > MAX_WASM_OBJECTS) {
+      throw new RangeErrorCtor(`WebAssembly objects over the sandbox's limit: at most ${MAX_WASM_OBJECTS} live memories, tables and instances.`);
+    }
     if (livePages + pages > budgetPages) {
       throw new RangeErrorCtor(`WebAssembly memory over the sandbox's limit: ${livePages + pages} pages of ${budgetPages} (memoryMb).`);
     }
+    if (memories > 0) {
+      if (liveMemories + memories > MAX_WASM_MEMORIES) {
+        throw new RangeErrorCtor(`WebAssembly memories over the sandbox's limit: at most ${MAX_WASM_MEMORIES} live memories.`);
+      }
+      if (!reserveMemories(memories)) throw new RangeErrorCtor("WebAssembly memories over the host's limit: the process has no address space to spare for another memory.");
+      liveMemories += memories;
+    }
     livePages += pages;
-    apply(register, refunds, [owner, pages]);
+    liveObjects++;
+    return [pages, memories] as const;
+  };
+  const undo = (charge: readonly [number, number]) => {
+    livePages -= charge[0];
+    liveObjects--;
+    if (charge[1] > 0) {
+      liveMemories -= charge[1];
+      reserveMemories(-charge[1]);
+    }
+  };
+  /** Constructs through V8 with the charge taken first, refunded when the object is collected. */
+  const make = (Real: Ctor, args: unknown[], newTarget: unknown, charge: readonly [number, number]): object => {
+    let made: object;
+    try {
+      made = construct(Real, args, newTarget as Ctor);
+    } catch (error) {
+      undo(charge);
+      throw error;
+    }
+    apply(register, refunds, [made, charge]);
+    return made;
   };
 
   const Module = function Module(this: unknown, source: unknown) {
@@ -226,38 +297,57 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number): void {
     if (bytes === undefined) throw new TypeErrorCtor("WebAssembly.Module(): Argument 0 must be a buffer source");
     const capped = capMemories(bytes, budgetPages);
     const module = construct(RealModule, [capped.bytes], new.target);
-    apply(weakSet, modulePages, [module, capped.pages]);
+    apply(weakSet, modules, [module, [capped.pages, capped.memories] as const]);
     return module;
   };
   const Memory = function Memory(this: unknown, descriptor: unknown) {
     if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Memory must be called with new");
-    if (descriptor === null || typeof descriptor !== "object") return construct(RealMemory, [descriptor], new.target);
-    // Each member is read and converted once: a getter or valueOf cannot answer differently to V8.
-    const { initial, maximum, shared } = descriptor as { initial?: unknown; maximum?: unknown; shared?: unknown };
-    if (shared) throw new TypeErrorCtor(sharedMessage);
-    const initialPages = initial === undefined ? undefined : toNumber(initial);
+    if (descriptor === null || typeof descriptor !== "object") throw new TypeErrorCtor("WebAssembly.Memory(): Argument 0 must be a memory descriptor");
+    // Each member is read and converted once, into a fresh copy without a prototype: neither a
+    // getter, a valueOf nor anything inherited from Object.prototype can answer V8 differently.
+    const source = descriptor as { initial?: unknown; minimum?: unknown; maximum?: unknown; shared?: unknown };
+    const initial = source.initial;
+    const minimum = initial === undefined ? source.minimum : undefined;
+    const maximum = source.maximum;
+    if (source.shared) throw new TypeErrorCtor(sharedMessage);
+    const given = initial !== undefined ? initial : minimum;
+    const initialPages = given === undefined ? undefined : toNumber(given);
     const max = maximum === undefined ? budgetPages : min(toNumber(maximum), budgetPages);
     if (initialPages !== undefined && initialPages > budgetPages) {
       throw new RangeErrorCtor(`WebAssembly.Memory(): ${initialPages} pages are over the sandbox's limit of ${budgetPages} pages (memoryMb).`);
     }
-    const memory = construct(RealMemory, [{ initial: initialPages, maximum: max }], new.target);
-    charge(memory, max);
-    return memory;
+    const copy = bare({ initial: initialPages, maximum: max, shared: false });
+    return make(RealMemory, [copy], new.target, reserve(max, 1));
+  };
+  const Table = function Table(this: unknown, descriptor: unknown, ...value: unknown[]) {
+    if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Table must be called with new");
+    if (descriptor === null || typeof descriptor !== "object") throw new TypeErrorCtor("WebAssembly.Table(): Argument 0 must be a table descriptor");
+    const source = descriptor as { element?: unknown; initial?: unknown; minimum?: unknown; maximum?: unknown };
+    const element = source.element;
+    const initial = source.initial;
+    const minimum = initial === undefined ? source.minimum : undefined;
+    const maximum = source.maximum;
+    const given = initial !== undefined ? initial : minimum;
+    const copy = bare({ element, initial: given === undefined ? undefined : toNumber(given), maximum: maximum === undefined ? undefined : toNumber(maximum) });
+    if (copy.maximum === undefined) delete copy.maximum;
+    return make(RealTable, value.length > 0 ? [copy, value[0]] : [copy], new.target, reserve(1, 0));
   };
   const Instance = function Instance(this: unknown, module: unknown, imports?: unknown) {
     if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Instance must be called with new");
-    const pages = module !== null && typeof module === "object" ? ((apply(weakGet, modulePages, [module]) as number | undefined) ?? 0) : 0;
-    const instance = construct(RealInstance, [module, imports], new.target);
-    charge(instance, pages);
-    return instance;
+    // Only a module compiled here is known: what it defines is charged before V8 makes any of it
+    // (at least a page, for an instance that defines no memory).
+    const known = module !== null && typeof module === "object" ? (apply(weakGet, modules, [module]) as readonly [number, number] | undefined) : undefined;
+    if (known === undefined) throw new TypeErrorCtor("WebAssembly.Instance(): Argument 0 must be a WebAssembly.Module compiled in this sandbox");
+    return make(RealInstance, [module, imports], new.target, reserve(known[0], known[1]));
   };
   adopt(Module, RealModule);
   adopt(Memory, RealMemory);
   adopt(Instance, RealInstance);
+  adopt(Table, RealTable);
   const statics = ["imports", "exports", "customSections"];
   for (let i = 0; i < statics.length; i++) {
     const value = (RealModule as unknown as Record<string, unknown>)[statics[i]];
-    if (value !== undefined) defineProperty(Module, statics[i], descriptor({ value, writable: true, configurable: true }));
+    if (value !== undefined) defineProperty(Module, statics[i], bare({ value, writable: true, configurable: true }));
   }
 
   // Compiled and instantiated here, synchronously, through the wrappers above: no user code (a
@@ -266,29 +356,29 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number): void {
     return new (Module as unknown as Ctor)(source);
   };
   const instantiate = async function instantiate(source: unknown, imports?: unknown) {
-    if (source instanceof RealModule) return new (Instance as unknown as Ctor)(source, imports);
+    if (source !== null && typeof source === "object" && (apply(weakHas, modules, [source]) as boolean)) return new (Instance as unknown as Ctor)(source, imports);
     const module = new (Module as unknown as Ctor)(source);
-    return { module, instance: new (Instance as unknown as Ctor)(module, imports) };
+    return bare({ module, instance: new (Instance as unknown as Ctor)(module, imports) });
   };
-  const replaced: [string, unknown][] = [["Module", Module], ["Memory", Memory], ["Instance", Instance], ["compile", compile], ["instantiate", instantiate]];
-  for (let i = 0; i < replaced.length; i++) defineProperty(ns, replaced[i][0], descriptor({ value: replaced[i][1], writable: true, configurable: true }));
+  const replaced: [string, unknown][] = [["Module", Module], ["Memory", Memory], ["Instance", Instance], ["Table", Table], ["compile", compile], ["instantiate", instantiate]];
+  for (let i = 0; i < replaced.length; i++) defineProperty(ns, replaced[i][0], bare({ value: replaced[i][1], writable: true, configurable: true }));
   delete ns.instantiateStreaming;
   delete ns.compileStreaming;
 }
 
 /** Makes `wrapper` stand in for `real`: same prototype (whose constructor now points back). */
 function adopt(wrapper: (...args: never[]) => unknown, real: Ctor): void {
-  defineProperty(wrapper, "prototype", descriptor({ value: real.prototype }));
-  defineProperty(wrapper, "length", descriptor({ value: 1, configurable: true }));
-  defineProperty(real.prototype, "constructor", descriptor({ value: wrapper, writable: true, configurable: true }));
+  defineProperty(wrapper, "prototype", bare({ value: real.prototype }));
+  defineProperty(wrapper, "length", bare({ value: 1, configurable: true }));
+  defineProperty(real.prototype, "constructor", bare({ value: wrapper, writable: true, configurable: true }));
 }
 
 /**
  * A descriptor without a prototype: confinement may run after user code (on first touch of the
  * WebAssembly global), and an inherited Object.prototype.get or .writable must not reach V8.
  */
-function descriptor(fields: PropertyDescriptor): PropertyDescriptor {
-  return setPrototypeOf(fields, null) as PropertyDescriptor;
+function bare<T extends object>(fields: T): T {
+  return setPrototypeOf(fields, null) as T;
 }
 
 /**
@@ -297,24 +387,24 @@ function descriptor(fields: PropertyDescriptor): PropertyDescriptor {
  * WebAssembly does not pay (in memory and time) for the wrappers. Confinement runs once; if it
  * fails (a sandbox broke something it needs), WebAssembly stays unavailable rather than unconfined.
  */
-export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number): void {
+export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number, reserveMemories?: ReserveMemories): void {
   const ns = global.WebAssembly;
   if (ns === undefined) return;
   let state: "pending" | "confined" | "failed" = "pending";
   const settle = (value: unknown) => {
-    defineProperty(global, "WebAssembly", descriptor({ value, writable: true, configurable: true, enumerable: false }));
+    defineProperty(global, "WebAssembly", bare({ value, writable: true, configurable: true, enumerable: false }));
     return value;
   };
   defineProperty(
     global,
     "WebAssembly",
-    descriptor({
+    bare({
       configurable: true,
       enumerable: false,
       get() {
         if (state === "pending") {
           state = "failed";
-          confineWebAssembly(ns, memoryMb);
+          confineWebAssembly(ns, memoryMb, reserveMemories);
           state = "confined";
         }
         if (state === "failed") throw new TypeErrorCtor("WebAssembly is not available in this sandbox.");

@@ -1,0 +1,207 @@
+// What may cross the boundary: a closed list of structured-clone types. Used on both sides (this
+// file is bundled into the isolate and imported by the host), with every intrinsic captured when
+// it loads, before any user code runs.
+//
+// isolated-vm's copy and worker_threads' postMessage both accept more than plain data: a
+// SharedArrayBuffer (or a view over one) crosses *shared*, a WebAssembly.Module crosses as the
+// same compiled module. So two checks:
+//
+// - assertReceived: on every value that arrived by a copy (in the sandbox from the host, on the
+//   host from a sandbox, between a shard and the host), before anything else sees it. A fresh copy
+//   holds only what the deserializer made, so each object must be one of the listed kinds, told by
+//   its brand and prototype: plain object, array, Date, RegExp, Map, Set, ArrayBuffer (not
+//   shared), a typed array or DataView over one, a boxed primitive, an Error. Anything else (a
+//   SharedArrayBuffer, a WebAssembly.Module, whatever a future engine learns to clone) is refused.
+//   This is the allow-list the boundary stands on.
+// - sendKind: before a value is handed to the copy, so that the sender gets the DataCloneError
+//   at once, with a message that names the type.
+
+type Getter = (this: unknown) => unknown;
+
+const apply = Reflect.apply;
+const getProto = Object.getPrototypeOf;
+const getOwn = Object.getOwnPropertyDescriptor;
+const objectKeys = Object.keys;
+const isArray = Array.isArray;
+const objectToString = Object.prototype.toString;
+const ObjectProto = Object.prototype;
+const ArrayProto = Array.prototype;
+const TypeErrorCtor = TypeError;
+
+const getter = (proto: object | undefined, name: string): Getter | undefined => (proto === undefined ? undefined : (getOwn(proto, name)?.get as Getter | undefined));
+const typedArrayProto = getProto(Uint8Array.prototype) as object;
+const dateGetTime = Date.prototype.getTime as Getter;
+const regexpSource = getter(RegExp.prototype, "source")!;
+const regexpProto = RegExp.prototype;
+const mapSize = getter(Map.prototype, "size")!;
+const mapEntries = Map.prototype.entries as Getter;
+const mapIteratorNext = getProto(new Map().entries()).next as Getter;
+const setSize = getter(Set.prototype, "size")!;
+const setValues = Set.prototype.values as Getter;
+const setIteratorNext = getProto(new Set().values()).next as Getter;
+const bufferLength = getter(ArrayBuffer.prototype, "byteLength")!;
+const bufferDetached = getter(ArrayBuffer.prototype, "detached");
+const sharedBufferLength = typeof SharedArrayBuffer === "function" ? getter(SharedArrayBuffer.prototype, "byteLength") : undefined;
+const viewBuffer = getter(typedArrayProto, "buffer")!;
+const dataViewBuffer = getter(DataView.prototype, "buffer")!;
+const boxes: Getter[] = [Number.prototype.valueOf, String.prototype.valueOf, Boolean.prototype.valueOf, BigInt.prototype.valueOf] as Getter[];
+const symbolValueOf = Symbol.prototype.valueOf as Getter;
+const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+const errorProtos: object[] = [Error.prototype, TypeError.prototype, RangeError.prototype, SyntaxError.prototype, ReferenceError.prototype, EvalError.prototype, URIError.prototype];
+const arrayIncludes = Array.prototype.includes;
+const hasOwn = Object.prototype.hasOwnProperty;
+const SetCtor = Set;
+const setHas = Set.prototype.has;
+const setAdd = Set.prototype.add;
+
+const wasm = (globalThis as { WebAssembly?: Record<string, { prototype?: object } | undefined> }).WebAssembly;
+/** Brand checks of the WebAssembly objects: each throws for anything else. */
+const wasmBrands: [string, Getter][] = [];
+if (wasm !== undefined) {
+  const moduleExports = (wasm.Module as unknown as { exports?: (module: unknown) => unknown } | undefined)?.exports;
+  if (typeof moduleExports === "function") wasmBrands.push(["WebAssembly.Module", function (this: unknown) { return moduleExports(this); }]);
+  const probes: [string, string][] = [["Memory", "buffer"], ["Instance", "exports"], ["Table", "length"], ["Global", "value"]];
+  for (const [name, member] of probes) {
+    const probe = getter(wasm[name]?.prototype, member);
+    if (probe !== undefined) wasmBrands.push([`WebAssembly.${name}`, probe]);
+  }
+}
+
+function has(brand: Getter | undefined, value: object): boolean {
+  if (brand === undefined) return false;
+  try {
+    apply(brand, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function dataCloneError(message: string): Error {
+  const error = new TypeErrorCtor(message);
+  error.name = "DataCloneError";
+  return error;
+}
+
+function refused(what: string): Error {
+  return dataCloneError(`${what} could not be cloned: it cannot cross the sandbox boundary.`);
+}
+
+/** An ArrayBuffer (not shared, not detached); a SharedArrayBuffer or a detached buffer is refused. */
+function checkBuffer(buffer: object): void {
+  if (has(bufferLength, buffer)) {
+    if (bufferDetached !== undefined && apply(bufferDetached, buffer, []) === true) throw dataCloneError("An ArrayBuffer is detached and could not be cloned.");
+    return;
+  }
+  throw refused(has(sharedBufferLength, buffer) ? "A SharedArrayBuffer" : "A buffer of an unknown kind");
+}
+
+/** What the walk does with an object: walk its own keys, its entries, or nothing more. */
+export const Kind = { Keys: 0, Map: 1, Set: 2, Leaf: 3, Error: 4 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/**
+ * How an object of the sender's is cloned, for one that is neither a plain object nor an array;
+ * throws a DataCloneError for a type the boundary refuses. Objects of no listed kind (instances of
+ * the sender's classes) are cloned as their own keys, as V8 does; what V8 would clone differently
+ * is caught by assertReceived on the other side.
+ */
+export function sendKind(object: object): Kind {
+  if (has(viewBuffer, object)) {
+    checkBuffer(apply(viewBuffer, object, []) as object);
+    return Kind.Leaf;
+  }
+  if (has(dataViewBuffer, object)) {
+    checkBuffer(apply(dataViewBuffer, object, []) as object);
+    return Kind.Leaf;
+  }
+  if (has(bufferLength, object) || has(sharedBufferLength, object)) {
+    checkBuffer(object);
+    return Kind.Leaf;
+  }
+  if (has(mapSize, object)) return Kind.Map;
+  if (has(setSize, object)) return Kind.Set;
+  if (has(dateGetTime, object) || (object !== regexpProto && has(regexpSource, object))) return Kind.Leaf;
+  for (let i = 0; i < boxes.length; i++) if (has(boxes[i], object)) return Kind.Leaf;
+  if (has(symbolValueOf, object)) throw refused("A Symbol object");
+  for (let i = 0; i < wasmBrands.length; i++) if (has(wasmBrands[i][1], object)) throw refused(`A ${wasmBrands[i][0]}`);
+  if (isError !== undefined ? isError(object) : (apply(arrayIncludes, errorProtos, [getProto(object)]) as boolean)) return Kind.Error;
+  return Kind.Keys;
+}
+
+/** Own data property `key` of `object`, or undefined (never a getter's answer). */
+function ownData(object: object, key: string): unknown {
+  const descriptor = getOwn(object, key);
+  return descriptor !== undefined && (apply(hasOwn, descriptor, ["value"]) as boolean) ? descriptor.value : undefined;
+}
+
+/** The kind of a freshly copied object, or -1 when it is none of the listed kinds. */
+function receivedKind(object: object): Kind | -1 {
+  const proto = getProto(object);
+  if (proto === ObjectProto || proto === null) return Kind.Keys;
+  if (proto === ArrayProto && isArray(object)) return Kind.Keys;
+  if (has(viewBuffer, object)) return has(bufferLength, apply(viewBuffer, object, []) as object) ? Kind.Leaf : -1;
+  if (has(dataViewBuffer, object)) return has(bufferLength, apply(dataViewBuffer, object, []) as object) ? Kind.Leaf : -1;
+  if (has(bufferLength, object)) return Kind.Leaf;
+  if (has(mapSize, object)) return Kind.Map;
+  if (has(setSize, object)) return Kind.Set;
+  if (has(dateGetTime, object) || (object !== regexpProto && has(regexpSource, object))) return Kind.Leaf;
+  for (let i = 0; i < boxes.length; i++) if (has(boxes[i], object)) return Kind.Leaf;
+  if (apply(arrayIncludes, errorProtos, [proto]) as boolean) return Kind.Error;
+  return -1;
+}
+
+/**
+ * Throws a DataCloneError unless every object in `value`, a fresh copy that arrived across the
+ * boundary, is one of the listed kinds. Reads only own data properties, never a getter.
+ */
+export function assertReceived(value: unknown): void {
+  if (value === null || typeof value !== "object") return;
+  // A linked stack of object literals and captured Set methods: nothing here calls a method that
+  // code in the sandbox could have replaced.
+  const seen = new SetCtor<object>();
+  let stack: Link | undefined = { item: value, next: undefined };
+  const push = (item: unknown) => {
+    if (item !== null && (typeof item === "object" || typeof item === "function")) stack = { item, next: stack };
+  };
+  while (stack !== undefined) {
+    const item: unknown = stack.item;
+    stack = stack.next;
+    if (typeof item === "function") throw refused("A function");
+    const object = item as object;
+    if (apply(setHas, seen, [object]) as boolean) continue;
+    apply(setAdd, seen, [object]);
+    const kind = receivedKind(object);
+    if (kind === -1) throw refused(`A value of type ${String(apply(objectToString, object, []))}`);
+    if (kind === Kind.Keys) {
+      const keys = objectKeys(object);
+      for (let i = 0; i < keys.length; i++) push(ownData(object, keys[i]));
+    } else if (kind === Kind.Map) {
+      const entries = apply(mapEntries, object, []) as object;
+      for (let step = apply(mapIteratorNext, entries, []) as IteratorResult<[unknown, unknown]>; !step.done; step = apply(mapIteratorNext, entries, []) as IteratorResult<[unknown, unknown]>) {
+        push(step.value[0]);
+        push(step.value[1]);
+      }
+    } else if (kind === Kind.Set) {
+      const values = apply(setValues, object, []) as object;
+      for (let step = apply(setIteratorNext, values, []) as IteratorResult<unknown>; !step.done; step = apply(setIteratorNext, values, []) as IteratorResult<unknown>) push(step.value);
+    } else if (kind === Kind.Error) {
+      push(ownData(object, "cause"));
+    }
+  }
+}
+
+interface Link {
+  item: unknown;
+  next: Link | undefined;
+}
+
+/** True when assertReceived accepts `value`. */
+export function isReceivable(value: unknown): boolean {
+  try {
+    assertReceived(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
