@@ -252,21 +252,6 @@ export class Sandbox {
     return this.deathReasonValue === undefined && !this.isolate.isDisposed;
   }
 
-  /**
-   * Whether the isolate's heap is nearly full. Near its limit V8 spends its time in back-to-back
-   * full collections before it gives up, so a heap bomb can pass cpuMs first, more so on a busy
-   * machine; the watchdog asks this before it names the limit.
-   */
-  get nearHeapLimit(): boolean {
-    if (!this.alive) return false;
-    try {
-      const stats = this.isolate.getHeapStatisticsSync();
-      return stats.used_heap_size + stats.externally_allocated_size >= 0.85 * stats.heap_size_limit;
-    } catch {
-      return false;
-    }
-  }
-
   /** CPU time the isolate has used; after its death, the last value seen. */
   get cpuTimeNs(): bigint {
     if (this.deathReasonValue === undefined && !this.isolate.isDisposed) {

@@ -40,7 +40,7 @@ export class Watch {
     if (this.stopped || !this.sandbox.alive) return;
     const cpu = this.cpuMs;
     const wall = this.wallMs;
-    if (cpu >= this.limits.cpuMs) return this.onExceeded(this.sandbox.nearHeapLimit ? "exceededMemory" : "exceededCpu");
+    if (cpu >= this.limits.cpuMs) return this.onExceeded("exceededCpu");
     if (wall >= this.limits.wallMs) return this.onExceeded("exceededWall");
     this.arm(Math.min(this.limits.cpuMs - cpu, this.limits.wallMs - wall));
   }

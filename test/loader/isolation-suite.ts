@@ -222,11 +222,13 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       const get = () => loader.get(`limited-${isolation}`, () => (loads++, { ...service, env: { double }, limits: { memoryMb: 32 } })).getEntrypoint() as any;
       assert.equal(await get().callRevoked(), 2);
       await assert.rejects(get().spin(), (e: unknown) => e instanceof CpuLimitError && e instanceof LimitError && e.limit === "cpuMs");
-      await assert.rejects(get().heap(), MemoryLimitError);
+      assert.equal(await get().callRevoked(), 2);
+      // V8 13.6 spends about a second of CPU in back-to-back collections before a 32 MB heap gives
+      // up (more on a busy machine), so the memory bomb gets CPU to spare: memory is the limit hit.
+      await assert.rejects(loader.load({ ...service, limits: { memoryMb: 32, cpuMs: 20_000 } }).getEntrypoint().heap(), MemoryLimitError);
       await assert.rejects(loader.load({ ...service, limits: { wallMs: 50 } }).getEntrypoint().hang(), WallTimeLimitError);
       await assert.rejects(loader.load({ ...service, env: { double }, limits: { subRequests: 3 } }).getEntrypoint().manyCalls(10), SubrequestLimitError);
-      assert.equal(await get().callRevoked(), 2);
-      assert.equal(loads, 3);
+      assert.equal(loads, 2);
     });
 
     test("tails receive the trace events with logs and outcomes", async () => {
