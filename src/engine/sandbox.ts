@@ -267,7 +267,10 @@ export class Sandbox {
     }
   }
 
-  /** CPU time the isolate has used; after its death, the last value seen. */
+  /**
+   * CPU time the isolate has used (after its death, the last value seen), plus the host's CPU time
+   * spent in services for it (Web Crypto: see services/crypto-pool.ts), so cpuMs bounds both.
+   */
   get cpuTimeNs(): bigint {
     if (this.deathReasonValue === undefined && !this.isolate.isDisposed) {
       try {
@@ -276,7 +279,12 @@ export class Sandbox {
         // Disposed between the check and the read.
       }
     }
-    return this.lastCpuNs;
+    return this.lastCpuNs + this.services.hostCpuNs();
+  }
+
+  /** Host service work this sandbox asked for and no invocation waits for any more is not started. */
+  cancelServices(): void {
+    this.services.cancelQueued();
   }
 
   onDeath(listener: (reason: DeathReason) => void): void {
