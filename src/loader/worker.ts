@@ -394,7 +394,7 @@ export class Worker {
    */
   private async outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
     const outbound = this.config.globalOutbound;
-    const entry: FetchRecord = { method: stringField(record, "method"), url: stringField(record, "url"), timestamp: Date.now(), durationMs: 0 };
+    const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
     this.recordFetch(entry);
     const started = performance.now();
     // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
@@ -557,6 +557,13 @@ function isAbandoned(error: unknown): boolean {
 function stringField(record: unknown, name: string): string {
   const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
   return typeof value === "string" ? value : "";
+}
+
+/** Characters of a fetch's URL kept in the trace event (1,000 records per invocation). */
+export const MAX_TRACE_URL_CHARS = 8 * 1024;
+
+function traceUrl(url: string): string {
+  return url.length <= MAX_TRACE_URL_CHARS ? url : `${url.slice(0, MAX_TRACE_URL_CHARS)}… [islet: ${url.length - MAX_TRACE_URL_CHARS} more characters cut]`;
 }
 
 function resultCloneError(record: unknown): DataCloneError {

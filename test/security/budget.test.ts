@@ -77,6 +77,31 @@ for (const isolation of ["isolate", "thread", "process"] as const) {
       assert.deepEqual(events[0].logs.at(-1)?.message, ["after"], "a smaller log after it is kept");
     });
 
+    attack("an error with a 1 MB message reaches the host cut to 16 KiB: in the caller's error, its stack and the trace event", async () => {
+      const events: TailEvent[] = [];
+      const error = await rejectsWith(
+        call(`export default { run() { throw new TypeError("m".repeat(1 << 20)); } };`, "run", [], { tails: [(e: TailEvent[]) => void events.push(...e)] }),
+        TypeError,
+        /more characters cut\]$/,
+      );
+      assert.ok(error.message.length < 17 * 1024, `message of ${error.message.length} characters`);
+      assert.ok((error.stack ?? "").length < 17 * 1024, `stack of ${error.stack?.length} characters`);
+      assert.ok(events[0].exceptions[0].message.length < 17 * 1024);
+    });
+
+    attack("a fetch of a 1 MB URL is recorded in the trace event cut to 8 KiB", async () => {
+      const events: TailEvent[] = [];
+      const seen: number[] = [];
+      const result = await call(`export default { async run() { return (await fetch("https://example.com/?" + "q".repeat(1 << 20))).status; } };`, "run", [], {
+        tails: [(e: TailEvent[]) => void events.push(...e)],
+        globalOutbound: (request: Request) => (seen.push(request.url.length), new Response("ok")),
+      });
+      assert.equal(result, 200);
+      assert.ok(seen[0] > 1 << 20, "the request itself went out whole");
+      assert.ok(events[0].fetches[0].url.length < 9 * 1024, `a URL of ${events[0].fetches[0].url.length} characters was kept`);
+      assert.match(events[0].fetches[0].url, /more characters cut\]$/);
+    });
+
     attack("RSA keys within cpuMs are still generated and usable (and the crypto code is warm for the next test)", async () => {
       const result = await call(
         `export default { async run() {
