@@ -407,7 +407,12 @@ export class Worker {
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;
-      if (response.body === null || this.bodies.size >= MAX_OPEN_BODIES) return await responseRecord(response);
+      if (response.body === null) return await responseRecord(response);
+      if (this.bodies.size >= MAX_OPEN_BODIES) {
+        // Buffering it whole instead would let an endless body fill the host's heap.
+        void response.body.cancel().catch(() => {});
+        throw new OutboundError(`Too many response bodies open (at most ${MAX_OPEN_BODIES}); read or cancel earlier ones first.`);
+      }
       const head = { status: response.status, statusText: response.statusText, headers: [...response.headers] };
       // A body already complete (an in-memory Response, a small reply already buffered) crosses
       // whole with the headers, saving the sandbox a round trip per chunk. Anything still arriving

@@ -2,13 +2,13 @@
 // the host, and host CPU and threads spent in Web Crypto. `memoryMb` and `cpuMs` bound the
 // isolate; these tests bound the host around it (in thread and process mode, the parent too).
 
-import { describe } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { CpuLimitError, type TailEvent } from "../../src/index.ts";
-import { sleep } from "../helpers.ts";
+import { CpuLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { js, sleep } from "../helpers.ts";
 import { rejectsWith, securitySuite } from "./harness.ts";
 
 /** Bytes of text in a log entry's parts (what the host keeps of it). */
@@ -144,3 +144,46 @@ for (const isolation of ["isolate", "thread", "process"] as const) {
 
   });
 }
+
+test("past 1,000 open response bodies a fetch fails (it used to buffer the body whole: an endless one filled the host's heap)", async () => {
+  // Bodies stay open while any invocation of the worker is in flight, so two invocations in turn
+  // can hold more than 1,000 within their subrequest limits.
+  const loader = new WorkerLoader({ limits: { cpuMs: 5_000, wallMs: 20_000 } });
+  try {
+    let pulled = 0;
+    const endless = () =>
+      new Response(new ReadableStream({ pull(controller) { pulled++; controller.enqueue(new Uint8Array(64 * 1024)); } }, { highWaterMark: 0 }));
+    let aFetched!: () => void;
+    const fetched = new Promise<void>((resolve) => (aFetched = resolve));
+    let releaseA!: () => void;
+    const aReleased = new Promise<void>((resolve) => (releaseA = resolve));
+    let aReturned!: () => void;
+    const aDone = new Promise<void>((resolve) => (aReturned = resolve));
+    const stub = loader.get("bodies", () =>
+      js(
+        `import { env } from "cloudflare:workers";
+        const open = [];
+        export default {
+          async a() { for (let i = 0; i < 600; i++) open.push(await fetch("https://endless.example/a" + i)); await env.fetched(); await env.wait(); return "a"; },
+          async b() {
+            await env.afterA();
+            for (let i = 0; i < 400; i++) open.push(await fetch("https://endless.example/b" + i));
+            try { await fetch("https://endless.example/last"); return "fetched"; } catch (e) { return e.name + ": " + e.message; }
+          },
+        };`,
+        { globalOutbound: () => endless(), env: { fetched: () => aFetched(), wait: () => aReleased, afterA: () => (releaseA(), aDone) } },
+      ),
+    );
+    const ep = stub.getEntrypoint() as any;
+    const a = ep.a().then((value: unknown) => (aReturned(), value));
+    await fetched;
+    const heapBefore = process.memoryUsage().heapUsed;
+    const b = ep.b();
+    assert.equal(await a, "a");
+    assert.match(await b, /^TypeError: Too many response bodies open \(at most 1000\)/);
+    assert.ok(process.memoryUsage().heapUsed - heapBefore < 512 * 1024 * 1024, "the host did not buffer an endless body");
+    assert.ok(pulled < 1_000 * 64, `the upstream bodies were pulled ${pulled} times`);
+  } finally {
+    loader.close();
+  }
+});
