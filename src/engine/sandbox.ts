@@ -252,7 +252,10 @@ export class Sandbox {
     return this.deathReasonValue === undefined && !this.isolate.isDisposed;
   }
 
-  /** CPU time the isolate has used; after its death, the last value seen. */
+  /**
+   * CPU time the isolate has used (after its death, the last value seen), plus the host's CPU time
+   * spent in services for it (Web Crypto: see services/crypto-pool.ts), so cpuMs bounds both.
+   */
   get cpuTimeNs(): bigint {
     if (this.deathReasonValue === undefined && !this.isolate.isDisposed) {
       try {
@@ -261,7 +264,12 @@ export class Sandbox {
         // Disposed between the check and the read.
       }
     }
-    return this.lastCpuNs;
+    return this.lastCpuNs + this.services.hostCpuNs();
+  }
+
+  /** Host service work this sandbox asked for and no invocation waits for any more is not started. */
+  cancelServices(): void {
+    this.services.cancelQueued();
   }
 
   onDeath(listener: (reason: DeathReason) => void): void {

@@ -26,6 +26,7 @@ import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { nodeModuleSource } from "./node-compat.ts";
+import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../runtime/globals/log-size.ts";
 import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
@@ -36,6 +37,10 @@ const POSTS_WAIT_MS = 50;
 const EAGER_BODY_BYTES = 256 * 1024;
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
+/** Bytes of logs (strings by length; see log-size.ts) kept per invocation; the rest is cut. */
+export const MAX_LOG_BYTES_PER_INVOCATION = LOG_BYTES_PER_INVOCATION;
+/** Bytes of logs kept by all the invocations of one worker in flight together. */
+export const MAX_LOG_BYTES_PER_WORKER = 4 * LOG_BYTES_PER_INVOCATION;
 export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
 export const MAX_HOST_TIMERS = 10_000;
 
@@ -50,6 +55,10 @@ interface Invocation {
   limits: ResolvedLimits;
   logs: LogEntry[];
   droppedLogs: number;
+  /** Bytes of logs kept (see MAX_LOG_BYTES_PER_INVOCATION). */
+  logBytes: number;
+  /** The byte budget ran out and the log says so: later logs are dropped. */
+  logsCut: boolean;
   subRequests: number;
   fetches: FetchRecord[];
   fail(error: Error): void;
@@ -268,13 +277,13 @@ export class Worker {
   }
 
   private track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, subRequests: 0, fetches: [], fail };
+    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, fetches: [], fail };
     this.inflight.add(invocation);
     return invocation;
   }
 
   private untrack(invocation: Invocation): void {
-    this.inflight.delete(invocation);
+    if (this.inflight.delete(invocation)) this.retainedLogBytes -= invocation.logBytes;
     if (this.inflight.size === 0) this.goIdle();
   }
 
@@ -282,6 +291,7 @@ export class Worker {
   private goIdle(): void {
     this.lastUsed = performance.now();
     this.cancelBodies();
+    this.sandbox.cancelServices();
     if (this.timers.size === 0) return;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -333,7 +343,7 @@ export class Worker {
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
-        return this.log(typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b]);
+        return this.log(typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b], c === true);
       case Op.TimerSet:
         return this.setTimer(a, b);
       case Op.TimerClear: {
@@ -384,7 +394,7 @@ export class Worker {
    */
   private async outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
     const outbound = this.config.globalOutbound;
-    const entry: FetchRecord = { method: stringField(record, "method"), url: stringField(record, "url"), timestamp: Date.now(), durationMs: 0 };
+    const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
     this.recordFetch(entry);
     const started = performance.now();
     // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
@@ -397,7 +407,12 @@ export class Worker {
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;
-      if (response.body === null || this.bodies.size >= MAX_OPEN_BODIES) return await responseRecord(response);
+      if (response.body === null) return await responseRecord(response);
+      if (this.bodies.size >= MAX_OPEN_BODIES) {
+        // Buffering it whole instead would let an endless body fill the host's heap.
+        void response.body.cancel().catch(() => {});
+        throw new OutboundError(`Too many response bodies open (at most ${MAX_OPEN_BODIES}); read or cancel earlier ones first.`);
+      }
       const head = { status: response.status, statusText: response.statusText, headers: [...response.headers] };
       // A body already complete (an in-memory Response, a small reply already buffered) crosses
       // whole with the headers, saving the sandbox a round trip per chunk. Anything still arriving
@@ -456,11 +471,33 @@ export class Worker {
     for (const invocation of this.inflight) if (invocation.fetches.length < MAX_FETCH_RECORDS_PER_INVOCATION) invocation.fetches.push(entry);
   }
 
-  private log(level: string, message: unknown[]): void {
-    const entry = { level, message, timestamp: Date.now() };
+  /** Bytes of logs the invocations in flight keep (see MAX_LOG_BYTES_PER_WORKER). */
+  private retainedLogBytes = 0;
+
+  /**
+   * Keeps a log for every invocation in flight, within its count and byte budgets: the runtime
+   * already cut it (and says so with `cut`), but the host measures what arrived again, so no
+   * runtime makes it keep more. Past a budget the invocation's log ends with a note saying so.
+   */
+  private log(level: string, message: unknown[], cut: boolean): void {
+    const timestamp = Date.now();
     for (const invocation of this.inflight) {
-      if (invocation.logs.length < MAX_LOGS_PER_INVOCATION) invocation.logs.push(entry);
-      else if (invocation.droppedLogs++ === 0) invocation.logs.push({ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; further logs dropped`], timestamp: entry.timestamp });
+      if (invocation.logsCut) continue;
+      if (invocation.logs.length >= MAX_LOGS_PER_INVOCATION) {
+        if (invocation.droppedLogs++ === 0) invocation.logs.push({ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; further logs dropped`], timestamp });
+        continue;
+      }
+      const ownRoom = MAX_LOG_BYTES_PER_INVOCATION - invocation.logBytes;
+      const room = Math.min(ownRoom, MAX_LOG_BYTES_PER_WORKER - this.retainedLogBytes);
+      const fitted = room > 0 ? fitLog(message, room) : { parts: [], size: 0, cut: true };
+      if (fitted.parts.length > 0 || !fitted.cut) invocation.logs.push({ level, message: fitted.parts, timestamp });
+      invocation.logBytes += fitted.size;
+      this.retainedLogBytes += fitted.size;
+      if (fitted.cut || cut) {
+        const limit = room < ownRoom ? `${MAX_LOG_BYTES_PER_WORKER} bytes for the worker's invocations in flight` : undefined;
+        invocation.logs.push({ level: "warn", message: [limit === undefined ? logLimitNote(MAX_LOG_BYTES_PER_INVOCATION) : `islet: log byte limit of ${limit} reached; further logs dropped`], timestamp });
+        invocation.logsCut = true;
+      }
     }
   }
 
@@ -525,6 +562,13 @@ function isAbandoned(error: unknown): boolean {
 function stringField(record: unknown, name: string): string {
   const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
   return typeof value === "string" ? value : "";
+}
+
+/** Characters of a fetch's URL kept in the trace event (1,000 records per invocation). */
+export const MAX_TRACE_URL_CHARS = 8 * 1024;
+
+function traceUrl(url: string): string {
+  return url.length <= MAX_TRACE_URL_CHARS ? url : `${url.slice(0, MAX_TRACE_URL_CHARS)}… [islet: ${url.length - MAX_TRACE_URL_CHARS} more characters cut]`;
 }
 
 function resultCloneError(record: unknown): DataCloneError {

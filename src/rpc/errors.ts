@@ -4,8 +4,23 @@
 
 import { errorFromRecord, type ErrorRecord } from "../runtime/wire.ts";
 
+/** Characters of a sandbox error's message, and of its stack, that reach the host. */
+export const MAX_ERROR_MESSAGE_CHARS = 16 * 1024;
+export const MAX_ERROR_STACK_CHARS = 16 * 1024;
+
+function cut(text: unknown, max: number): unknown {
+  return typeof text === "string" && text.length > max ? `${text.slice(0, max)}… [islet: ${text.length - max} more characters cut]` : text;
+}
+
+/**
+ * A sandbox's error as a host error: its name, and its message and stack cut to
+ * MAX_ERROR_MESSAGE_CHARS and MAX_ERROR_STACK_CHARS, so an 8 MB message is not kept (in the
+ * caller's error, the trace event, a server's answer) at that size.
+ */
 export function errorFromSandbox(record: unknown): Error {
-  return errorFromRecord(record, true);
+  if (record === null || typeof record !== "object") return errorFromRecord(record, true);
+  const r = record as Record<string, unknown>;
+  return errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS) }, true);
 }
 
 export function errorForSandbox(error: unknown): ErrorRecord {

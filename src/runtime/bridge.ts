@@ -5,7 +5,7 @@ import { errorFromRecord } from "./wire.ts";
 
 export const Op = {
   Call: 1, // (callId, capId, method, encodedArgs)
-  Log: 2, // (level, parts)
+  Log: 2, // (level, parts, cut): cut when the invocation's log byte budget ran out
   TimerSet: 3, // (timerId, delayMs)
   TimerClear: 4, // (timerId)
   Release: 5, // (capId)

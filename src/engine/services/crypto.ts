@@ -4,14 +4,20 @@
 // untrusted copies: every one is rebuilt here from the members each operation knows, with its
 // type and size checked, before Node's Web Crypto sees it. Node reports the spec's errors itself.
 
-import { randomFillSync, webcrypto } from "node:crypto";
+import { randomFillSync, webcrypto, type KeyObject } from "node:crypto";
 import { bytesArg, stringArg, type AsyncService, type ServiceState, type SyncService } from "./index.ts";
+import { hasCryptoThread, onLibuv, onThread } from "./crypto-pool.ts";
 
 const MAX_RANDOM_BYTES = 65_536;
 /** Bytes per argument (the isolate enforces the same bound before copying). */
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
-/** Operations in flight per sandbox: Node runs them on its small, shared thread pool. */
+/** Operations in flight (queued or running) per sandbox: see crypto-pool.ts for where they run. */
 const MAX_IN_FLIGHT = 64;
+/** Bytes of input the host holds for one sandbox's operations in flight. */
+const MAX_INPUT_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+/** Digests of at least this many bytes run on islet's crypto thread. */
+const THREAD_DIGEST_BYTES = 256 * 1024;
+const NODE_HASH: Record<string, string> = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
 /** RSA key generation grows with the cube of the modulus; 4096 bits already takes a second. */
 const MAX_RSA_GENERATE_BITS = 4096;
 /** PBKDF2 work is iterations × output blocks; workerd refuses more than 100,000 iterations too. */
@@ -171,17 +177,23 @@ function describe(state: ServiceState, key: NodeKey, bytes: number) {
 }
 
 /** Runs an operation that makes a key (or a pair), charging `estimate` bytes to the sandbox. */
-async function runKeys(state: ServiceState, method: string, args: unknown[], estimate: number) {
+async function runKeys(state: ServiceState, method: string, args: unknown[], estimate: number, work?: () => Promise<unknown>) {
   const budget = budgetOf(state);
   const cost = Math.ceil(estimate) + 2 * KEY_OVERHEAD_BYTES;
   if (budget.total + cost > MAX_KEY_BYTES) throw domError(`Too much key material kept (at most ${MAX_KEY_BYTES} bytes per sandbox).`, "OperationError");
   budget.total += cost;
   try {
-    return await run(state, method, args, (result) => {
-      if (isKey(result)) return describe(state, result, cost);
-      const pair = result as webcrypto.CryptoKeyPair;
-      return { publicKey: describe(state, pair.publicKey, cost / 2), privateKey: describe(state, pair.privateKey, cost / 2) };
-    });
+    return await run(
+      state,
+      method,
+      args,
+      (result) => {
+        if (isKey(result)) return describe(state, result, cost);
+        const pair = result as webcrypto.CryptoKeyPair;
+        return { publicKey: describe(state, pair.publicKey, cost / 2), privateKey: describe(state, pair.privateKey, cost / 2) };
+      },
+      work,
+    );
   } catch (error) {
     budget.total -= cost;
     throw error;
@@ -201,21 +213,80 @@ function keyDataBytes(keyData: unknown): number {
 
 const bytesResult = (result: unknown) => new Uint8Array(result as ArrayBuffer);
 
-const inFlight = new WeakMap<ServiceState, number>();
+interface InFlight {
+  count: number;
+  bytes: number;
+}
+
+const inFlight = new WeakMap<ServiceState, InFlight>();
+
+/** Bytes of the byte arrays among an operation's arguments (one level into objects). */
+function inputBytes(args: readonly unknown[]): number {
+  let bytes = 0;
+  for (const arg of args) {
+    if (arg instanceof Uint8Array) bytes += arg.byteLength;
+    else if (typeof arg === "object" && arg !== null && !isKey(arg)) {
+      for (const value of Object.values(arg)) {
+        if (value instanceof Uint8Array) bytes += value.byteLength;
+        else if (typeof value === "string") bytes += value.length;
+      }
+    }
+  }
+  return bytes;
+}
 
 /**
- * Runs one Node Web Crypto operation for a sandbox, at most MAX_IN_FLIGHT at a time. Arguments
- * are checked and keys looked up before it starts, synchronously, in the order calls arrive.
+ * Runs one Web Crypto operation for a sandbox, at most MAX_IN_FLIGHT (and MAX_INPUT_BYTES_IN_FLIGHT
+ * of input) at a time. Arguments are checked and keys looked up before it starts, synchronously,
+ * in the order calls arrive. By default Node's Web Crypto does it, in a libuv slot (crypto-pool.ts);
+ * `work` does it elsewhere.
  */
-async function run<T>(state: ServiceState, method: string, args: unknown[], result: (value: unknown) => T): Promise<T> {
-  const count = inFlight.get(state) ?? 0;
-  if (count >= MAX_IN_FLIGHT) throw domError(`Too many crypto operations in flight (at most ${MAX_IN_FLIGHT}).`, "OperationError");
-  inFlight.set(state, count + 1);
-  try {
-    return result(await subtle[method](...args));
-  } finally {
-    inFlight.set(state, (inFlight.get(state) ?? 1) - 1);
+async function run<T>(state: ServiceState, method: string, args: unknown[], result: (value: unknown) => T, work?: () => Promise<unknown>): Promise<T> {
+  const current = inFlight.get(state) ?? { count: 0, bytes: 0 };
+  inFlight.set(state, current);
+  if (current.count >= MAX_IN_FLIGHT) throw domError(`Too many crypto operations in flight (at most ${MAX_IN_FLIGHT}).`, "OperationError");
+  const bytes = inputBytes(args);
+  if (current.bytes + bytes > MAX_INPUT_BYTES_IN_FLIGHT) {
+    throw domError(`Too much crypto input in flight (at most ${MAX_INPUT_BYTES_IN_FLIGHT} bytes per sandbox).`, "OperationError");
   }
+  current.count++;
+  current.bytes += bytes;
+  try {
+    return result(await (work ?? (() => onLibuv(state, () => subtle[method](...args))))());
+  } finally {
+    current.count--;
+    current.bytes -= bytes;
+  }
+}
+
+const RSA_USAGES: Record<string, [publicUsages: string[], privateUsages: string[]]> = {
+  "RSASSA-PKCS1-v1_5": [["verify"], ["sign"]],
+  "RSA-PSS": [["verify"], ["sign"]],
+  "RSA-OAEP": [["encrypt", "wrapKey"], ["decrypt", "unwrapKey"]],
+};
+
+/**
+ * RSA key generation on islet's crypto thread (Node's own generator, run synchronously there),
+ * with the checks Node's Web Crypto makes; undefined where it must go to Node's Web Crypto.
+ */
+function rsaOnThread(state: ServiceState, params: Params, extractable: boolean, usages: string[]): (() => Promise<unknown>) | undefined {
+  const split = RSA_USAGES[params.name];
+  const hash = (params.hash as { name?: unknown } | undefined)?.name;
+  if (split === undefined || typeof hash !== "string" || !(hash in NODE_HASH) || typeof params.modulusLength !== "number") return undefined;
+  if (usages.some((usage) => !split[0].includes(usage) && !split[1].includes(usage))) throw domError(`Unsupported key usage for ${params.name} key`, "SyntaxError");
+  const privateUsages = usages.filter((usage) => split[1].includes(usage));
+  if (privateUsages.length === 0) throw domError("Usages cannot be empty when creating a key.", "SyntaxError");
+  const publicUsages = usages.filter((usage) => split[0].includes(usage));
+  if (!hasCryptoThread()) return undefined;
+  const exponent = (params.publicExponent as Uint8Array).reduce((n, byte) => n * 256 + byte, 0);
+  return async () => {
+    const pair = (await onThread(state, "rsa", { bits: params.modulusLength, exponent })) as { publicKey: KeyObject; privateKey: KeyObject };
+    const algorithm = { name: params.name, hash: { name: hash } };
+    return {
+      publicKey: pair.publicKey.toCryptoKey(algorithm, true, publicUsages as webcrypto.KeyUsage[]),
+      privateKey: pair.privateKey.toCryptoKey(algorithm, extractable, privateUsages as webcrypto.KeyUsage[]),
+    };
+  };
 }
 
 export const cryptoServices: Record<string, SyncService> = {
@@ -242,7 +313,11 @@ export const cryptoServices: Record<string, SyncService> = {
 
 export const cryptoAsyncServices: Record<string, AsyncService> = {
   async "crypto.digest"(state, [algorithm, data]) {
-    return run(state, "digest", [algorithmArg(state, algorithm), bytesArg(data, "data", MAX_INPUT_BYTES)], bytesResult);
+    const params = algorithmArg(state, algorithm);
+    const bytes = bytesArg(data, "data", MAX_INPUT_BYTES);
+    const hash = NODE_HASH[params.name];
+    const onIsletThread = hash !== undefined && bytes.byteLength >= THREAD_DIGEST_BYTES && hasCryptoThread();
+    return run(state, "digest", [params, bytes], bytesResult, onIsletThread ? () => onThread(state, "digest", { hash, data: bytes })! : undefined);
   },
   async "crypto.encrypt"(state, [algorithm, key, data]) {
     return run(state, "encrypt", [algorithmArg(state, algorithm), keyArg(state, key), bytesArg(data, "data", MAX_INPUT_BYTES)], bytesResult);
@@ -260,7 +335,8 @@ export const cryptoAsyncServices: Record<string, AsyncService> = {
   async "crypto.generateKey"(state, [algorithm, extractable, usages]) {
     const params = algorithmArg(state, algorithm);
     checkGenerate(params);
-    return runKeys(state, "generateKey", [params, booleanArg(extractable), usagesArg(usages)], generatedBytes(params));
+    const args = [params, booleanArg(extractable), usagesArg(usages)] as const;
+    return runKeys(state, "generateKey", [...args], generatedBytes(params), rsaOnThread(state, ...args));
   },
   async "crypto.importKey"(state, [format, keyData, algorithm, extractable, usages]) {
     const keyFormat = formatArg(format);

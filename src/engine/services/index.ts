@@ -34,6 +34,53 @@ export class ServiceState {
 
   clear(): void {
     this.handles.clear();
+    this.closed = true;
+    this.generation++;
+  }
+
+  private closed = false;
+  /** Bumped when the work asked for so far is no longer wanted (see cancelQueued). */
+  generation = 0;
+
+  /** True while work queued at `generation` is still wanted. */
+  current(generation: number): boolean {
+    return !this.closed && generation === this.generation;
+  }
+
+  /** No invocation waits for the work queued so far: it is dropped before it starts. */
+  cancelQueued(): void {
+    this.generation++;
+  }
+
+  /** Host CPU time charged so far, in nanoseconds, operations still running included. */
+  private chargedNs = 0;
+  private readonly running = new Set<{ started: number }>();
+
+  /**
+   * Starts charging host time to this sandbox; the returned function ends it, with the measured
+   * CPU time in nanoseconds if there is one (otherwise the time it ran). With `whileRunning`, the
+   * time so far counts before it ends.
+   */
+  startCharge(whileRunning = true): (measuredNs?: number) => void {
+    const token = { started: performance.now() };
+    if (whileRunning) this.running.add(token);
+    let ended = false;
+    return (measuredNs) => {
+      if (ended) return;
+      ended = true;
+      this.running.delete(token);
+      this.chargedNs += measuredNs ?? (performance.now() - token.started) * 1e6;
+    };
+  }
+
+  /** Host CPU time spent in services for this sandbox, in nanoseconds (see crypto-pool.ts). */
+  hostCpuNs(): bigint {
+    let ns = this.chargedNs;
+    if (this.running.size > 0) {
+      const now = performance.now();
+      for (const { started } of this.running) ns += (now - started) * 1e6;
+    }
+    return BigInt(Math.round(ns));
   }
 }
 

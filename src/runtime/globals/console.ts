@@ -4,6 +4,7 @@
 import { Op, send } from "../bridge.ts";
 import { formatArgs, formatValue } from "./format.ts";
 import { encode, type CapExporter } from "../wire.ts";
+import { fitLog, LOG_BYTES_PER_INVOCATION } from "./log-size.ts";
 
 /** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
 const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
@@ -17,21 +18,32 @@ type Level = "debug" | "info" | "log" | "warn" | "error";
  */
 const LOG_BUDGET = 1_001;
 let logBudget = LOG_BUDGET;
+/**
+ * Bytes of logs (see log-size.ts) the host keeps per invocation: a log is cut to what is left
+ * before it is copied out, so a huge line costs the host at most the budget, once. The host
+ * measures again and adds the note that says the log was cut.
+ */
+let logBytes = LOG_BYTES_PER_INVOCATION;
 
 export function refillLogBudget(): void {
   logBudget = LOG_BUDGET;
+  logBytes = LOG_BYTES_PER_INVOCATION;
 }
 
 function emit(level: Level, parts: unknown[]): void {
-  if (logBudget <= 0) return;
+  if (logBudget <= 0 || logBytes <= 0) return;
   logBudget--;
+  let fitted = fitLog(parts, logBytes);
   try {
     // Only the boundary's listed types travel as copies (a WebAssembly object would cross as itself).
-    if (encode(parts, noCaps).length !== 1) throw new TypeError("not plain data");
-    send(Op.Log, level, parts);
+    if (encode(fitted.parts, noCaps).length !== 1) throw new TypeError("not plain data");
+    send(Op.Log, level, fitted.parts, fitted.cut);
   } catch {
-    send(Op.Log, level, parts.map(printable));
+    fitted = fitLog(fitted.parts.map(printable), logBytes);
+    send(Op.Log, level, fitted.parts, fitted.cut);
   }
+  // Once the budget is cut into, nothing more is sent: the host says the log was cut.
+  logBytes = fitted.cut ? 0 : logBytes - fitted.size;
 }
 
 /** A part as text; console.log never throws, even for a revoked Proxy or a throwing getter. */

@@ -1,0 +1,149 @@
+// The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
+// log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
+// times), and the host measures what arrives again and keeps no more than the budget (a runtime
+// that skipped the cut gains nothing). Strings count by length, typed arrays and ArrayBuffers by
+// byteLength, every other value and every key 8 units plus its contents.
+//
+// Runs in the sandbox: every intrinsic is captured before user code runs.
+
+/** Bytes of logs one invocation may leave on the host. */
+export const LOG_BYTES_PER_INVOCATION = 1 << 20;
+/** Values visited when measuring one log part; past this a part counts as too large. */
+const MAX_NODES = 100_000;
+
+const apply = Reflect.apply;
+const getOwnDescriptor = Object.getOwnPropertyDescriptor;
+const objectKeys = Object.keys;
+const isArray = Array.isArray;
+const stringSlice = String.prototype.slice;
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const viewLength = getOwnDescriptor(typedArrayProto, "byteLength")!.get!;
+const dataViewLength = getOwnDescriptor(DataView.prototype, "byteLength")!.get!;
+const bufferLength = getOwnDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+const mapSize = getOwnDescriptor(Map.prototype, "size")!.get!;
+const setSize = getOwnDescriptor(Set.prototype, "size")!.get!;
+const mapForEach = Map.prototype.forEach;
+const setForEach = Set.prototype.forEach;
+const SetCtor = Set;
+const setHas = Set.prototype.has;
+const setAdd = Set.prototype.add;
+const push = Array.prototype.push;
+
+function isMap(value: object): boolean {
+  try {
+    apply(mapSize, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isSet(value: object): boolean {
+  try {
+    apply(setSize, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const lengthGetters = [viewLength, dataViewLength, bufferLength];
+
+function byteLength(value: object): number | undefined {
+  for (let i = 0; i < lengthGetters.length; i++) {
+    try {
+      return apply(lengthGetters[i], value, []) as number;
+    } catch {
+      // Not this kind of buffer.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The size of `value`, or a number above `limit` once it is known to be larger (measuring stops
+ * there), or -1 when it cannot be measured (a getter threw, a Proxy trap did): such a part cannot
+ * be copied either, and console formats it to text instead.
+ */
+export function logSize(value: unknown, limit: number): number {
+  if (typeof value === "string") return value.length;
+  if (typeof value !== "object" || value === null) return 8;
+  let size = 0;
+  let nodes = 0;
+  const seen = new SetCtor<object>();
+  // A plain index stack (a user's Array.prototype methods are never called).
+  const stack: unknown[] = [value];
+  let top = 1;
+  try {
+    while (top > 0) {
+      const item = stack[--top];
+      if (typeof item === "string") size += item.length;
+      else if (typeof item !== "object" || item === null) size += 8;
+      else if (!apply(setHas, seen, [item])) {
+        apply(setAdd, seen, [item]);
+        size += 8;
+        const bytes = byteLength(item);
+        if (bytes !== undefined) size += bytes;
+        else if (isMap(item)) apply(mapForEach, item, [(v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v))]);
+        else if (isSet(item)) apply(setForEach, item, [(v: unknown) => void (stack[top++] = v)]);
+        else if (isArray(item)) {
+          const length = (item as unknown[]).length;
+          if (nodes + top + length > MAX_NODES) return limit + 1;
+          for (let i = 0; i < length; i++) stack[top++] = (item as unknown[])[i];
+        } else {
+          const keys = objectKeys(item);
+          if (nodes + top + keys.length > MAX_NODES) return limit + 1;
+          for (let i = 0; i < keys.length; i++) {
+            size += keys[i].length;
+            stack[top++] = (item as Record<string, unknown>)[keys[i]];
+          }
+        }
+      }
+      if (size > limit || ++nodes > MAX_NODES) return limit + 1;
+    }
+  } catch {
+    return -1;
+  }
+  return size;
+}
+
+const TOO_LARGE = "[value too large to log]";
+
+/**
+ * Fits a log entry's parts into `remaining` units: a string is cut to what is left, another value
+ * too large to fit becomes a short note. Returns the parts to keep, their size, and whether the
+ * budget ran out (a part cut or left out).
+ */
+export function fitLog(parts: readonly unknown[], remaining: number): { parts: unknown[]; size: number; cut: boolean } {
+  const out: unknown[] = [];
+  let size = 0;
+  let cut = false;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    const left = remaining - size;
+    if (left <= 0) {
+      cut = true;
+      break;
+    }
+    const partSize = logSize(part, left);
+    if (partSize < 0) {
+      apply(push, out, [part]);
+    } else if (partSize <= left) {
+      apply(push, out, [part]);
+      size += partSize;
+    } else if (typeof part === "string") {
+      apply(push, out, [apply(stringSlice, part, [0, left])]);
+      size += left;
+      cut = true;
+    } else if (TOO_LARGE.length <= left) {
+      // One value too large for what is left is replaced; smaller logs after it still fit.
+      apply(push, out, [TOO_LARGE]);
+      size += TOO_LARGE.length;
+    } else {
+      cut = true;
+    }
+  }
+  return { parts: out, size, cut };
+}
+
+export const logLimitNote = (limit: number) => `islet: log byte limit of ${limit} bytes reached; further logs dropped`;
