@@ -315,8 +315,9 @@ describe("TextDecoder (UTF-16, windows-1252) against Node", () => {
     });
   }
 
-  // Node 20's one-shot decode() of windows-1252 is plain Latin-1 (0x80..0x9F as C1 controls, a
-  // Node bug); its streaming path goes through ICU and follows the standard, so it is the reference.
+  // Node 20's one-shot decode() of windows-1252 was plain Latin-1 (0x80..0x9F as C1 controls, a
+  // Node bug fixed by Node 24); the streaming path goes through ICU and follows the standard on
+  // every version, so it stays the reference.
   const nodeWindows1252 = (bytes: number[], label: string, options: DecodeOptions): string => {
     const decoder = new NodeTextDecoder(label, options);
     return decoder.decode(new Uint8Array(bytes), { stream: true }) + decoder.decode();
