@@ -82,7 +82,7 @@ describe("structuredClone against Node: values that clone", () => {
         new Int8Array(buffer, 1, 3), new Uint8Array(buffer), new Uint8ClampedArray(buffer, 60), new Int16Array(buffer, 2, 4),
         new Uint16Array(buffer, 4), new Int32Array(buffer, 8, 2), new Uint32Array(buffer, 4, 1), new Float32Array(buffer, 16, 2),
         new Float64Array(buffer, 8, 3), new BigInt64Array(buffer, 0, 2), new BigUint64Array(buffer, 32), new DataView(buffer, 3, 5),
-        new DataView(new ArrayBuffer(2)),
+        new Float16Array(buffer, 40, 4), new DataView(new ArrayBuffer(2)),
       ];
     };
     assertSameClone(make);
