@@ -186,7 +186,15 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
 // A new error's own `stack` is V8's accessor (V8 13.6); its setter, captured from a fresh error,
 // replaces what the accessor returns and keeps the property's shape, as V8's deserializer does.
 // A clone without a stack keeps the accessor, answering undefined.
-const stackSetter = getOwnPropertyDescriptor(new Error(), "stack")?.set;
+// Taken from an error V8 itself throws, so that a replaced Error global cannot supply it.
+const stackSetter = ((): ((value: unknown) => void) | undefined => {
+  try {
+    Reflect.apply(Symbol.prototype.toString, null, []);
+  } catch (error) {
+    return getOwnPropertyDescriptor(error as object, "stack")?.set;
+  }
+  return undefined;
+})();
 
 function restoreStack(error: object, stack: string | undefined): void {
   const own = getOwnPropertyDescriptor(error, "stack");
