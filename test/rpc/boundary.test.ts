@@ -14,7 +14,7 @@ test("structured-clone values cross both ways with their types", async () => {
     1, -0, NaN, "s", true, null, undefined, 10n ** 30n,
     { nested: { deep: [1, { x: "y" }] } }, [1, , 3],
     new Map<unknown, unknown>([["k", { v: 1 }]]), new Set([1, "two"]), new Date(1_700_000_000_000), /ab+c/gi,
-    new Uint8Array([1, 2, 3]), new Float64Array([1.5]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)),
+    new Uint8Array([1, 2, 3]), new Float64Array([1.5]), new Float16Array([1.5, -0, 65504, NaN]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)),
     new RangeError("boom"),
   ];
   const [back] = (await echo.echo(values)) as [unknown[]];
@@ -179,4 +179,26 @@ test("a stub of a worker that is gone fails with WorkerDisposedError", async () 
   assert.equal(await double(4), 8);
   stub.dispose();
   await assert.rejects(double(4), WorkerDisposedError);
+});
+
+test("a Float16Array crosses both ways and is rebuilt with the other side's class, in every isolation mode", async () => {
+  for (const isolation of ["isolate", "thread", "process"] as const) {
+    const modeLoader = new WorkerLoader({ isolation });
+    try {
+      const half = modeLoader.load(js(`export default {
+        check(v) { return [v instanceof Float16Array, Object.prototype.toString.call(v), Array.from(v)]; },
+        make() { return { half: new Float16Array([0.5, 65504, -0]), halves: [new Float16Array(new ArrayBuffer(8), 2, 2)] }; },
+      };`)).getEntrypoint();
+      assert.deepEqual(await half.check(new Float16Array([1.5, 3, 1e-8])), [true, "[object Float16Array]", [1.5, 3, 0]], isolation);
+      const made = (await half.make()) as { half: Float16Array; halves: Float16Array[] };
+      assert.ok(made.half instanceof Float16Array, isolation);
+      assert.deepEqual(Array.from(made.half), [0.5, 65504, -0], isolation);
+      assert.equal(Object.is(made.half[2], -0), true, isolation);
+      assert.equal(made.halves[0].length, 2, isolation);
+      // (Process isolation does not keep a view's place in its whole buffer, for any typed array.)
+      if (isolation !== "process") assert.deepEqual([made.halves[0].byteOffset, made.halves[0].buffer.byteLength], [2, 8], isolation);
+    } finally {
+      await modeLoader.close();
+    }
+  }
 });

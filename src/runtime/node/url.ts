@@ -108,11 +108,15 @@ export function domainToUnicode(...args: unknown[]): string {
     .split(".")
     .map((label) => {
       if (!label.startsWith("xn--")) return label;
+      // Node 24 (ada) keeps a label whose decoding is not a valid IDNA label as it is: the
+      // decoding must be non-ASCII and encode back to the same label.
+      let decoded: string;
       try {
-        return punycodeDecode(label.slice(4));
+        decoded = punycodeDecode(label.slice(4));
       } catch {
         return label;
       }
+      return /[^\x00-\x7f]/.test(decoded) && domainToASCII(decoded) === label ? decoded : label;
     })
     .join(".");
 }

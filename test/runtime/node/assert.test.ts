@@ -86,7 +86,17 @@ const calls: [string, (a: Assert) => unknown][] = [
   ["ok message", (a) => a.ok(0, "zero")],
   ["strict.equal", (a) => a.strict.equal(1, "1" as unknown as number)],
   ["strict.deepEqual", (a) => a.strict.deepEqual({ a: 1 }, { a: "1" })],
+  ["deepStrictEqual long runs elided", (a) => a.deepStrictEqual(Array.from({ length: 40 }, (_, i) => i), Array.from({ length: 40 }, (_, i) => (i === 20 ? -1 : i)))],
+  ["deepStrictEqual run of six", (a) => a.deepStrictEqual([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7, 9])],
+  ["deepStrictEqual moved lines", (a) => a.deepStrictEqual({ a: 1, b: 2, c: 3, d: [4, 5] }, { b: 2, c: 3, d: [5, 4], e: 1 })],
+  ["deepStrictEqual errors", (a) => a.deepStrictEqual(new Error("a"), new Error("b"))],
+  ["deepStrictEqual same structure", (a) => a.deepStrictEqual(Array.from({ length: 60 }, () => ({})), Array.from({ length: 60 }, () => ({})), undefined)],
+  ["strictEqual strings past 80 columns", (a) => a.strictEqual("x".repeat(50), `${"x".repeat(40)}y`)],
+  ["strictEqual zero and -0", (a) => a.strictEqual(0, -0)],
+  ["notStrictEqual long", (a) => { const o = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, i])); a.notStrictEqual(o, o); }],
   ["AssertionError constructed", (a) => { throw new a.AssertionError({ actual: 1, expected: 2, operator: "strictEqual" }); }],
+  ["AssertionError diff full", (a) => { throw new a.AssertionError({ actual: Array.from({ length: 60 }, () => ({})), expected: Array.from({ length: 60 }, () => ({})), operator: "deepStrictEqual", diff: "full" } as never); }],
+  ["AssertionError notDeepEqual", (a) => { throw new a.AssertionError({ actual: { a: 1 }, expected: { a: 1 }, operator: "notDeepEqual" }); }],
   ["AssertionError message", (a) => { throw new a.AssertionError({ message: "m", operator: "deepStrictEqual", actual: { a: 1 }, expected: { a: 1 } }); }],
 ];
 

@@ -10,6 +10,7 @@ import { nodeModule } from "./compat.ts";
 
 const require = createRequire(import.meta.url);
 // An EventEmitter's own bookkeeping fields are not part of a module's API.
+const nodeMajor = Number(process.versions.node.split(".")[0]);
 const internal = new Set(["_events", "_eventsCount", "_maxListeners"]);
 
 describe("nodejs_compat export table", () => {
@@ -23,7 +24,11 @@ describe("nodejs_compat export table", () => {
       const keys = Object.keys(value).filter((key) => !internal.has(key));
       assert.deepEqual([...NODE_MODULE_EXPORTS[name]].sort(), keys.sort());
       const real = require(`node:${name}`) as Record<string, unknown>;
-      for (const key of keys) assert.ok(key in real, `node:${name} has no export ${key}`);
+      for (const key of keys) {
+        // The sandbox follows Node 24, whose node:buffer still has SlowBuffer; Node 26 removed it.
+        if (name === "buffer" && key === "SlowBuffer" && nodeMajor >= 26) continue;
+        assert.ok(key in real, `node:${name} has no export ${key}`);
+      }
       for (const key of keys) assert.notEqual(value[key], undefined, `${name}.${key} is undefined`);
     });
   }

@@ -30,7 +30,8 @@ describe("node:url", () => {
   });
 
   it("domainToASCII and domainToUnicode agree with Node", () => {
-    for (const domain of ["example.com", "español.com", "xn--espaol-zwa.com", "münchen.de", "EXAMPLE.com", "a..b", "xn--", "bad domain", "", "中文.中国", "ab--c.com", "[::1]", "127.0.0.1"]) {
+    for (const domain of ["example.com", "español.com", "xn--espaol-zwa.com", "münchen.de", "EXAMPLE.com", "a..b", "xn--", "bad domain", "", "中文.中国", "ab--c.com", "[::1]", "127.0.0.1",
+      "xn--a", "xn--a.com", "xn--zz-", "a.xn--", "xn--ls8h", "xn--espaol-zwa.xn--", "Ab.xn--Espaol-zwa.Com", "xn--1ug", "ß.de", "xn--zca.de", "xn--a-ecp.ru", "xn--ab", "xn--d1acpjx3f.xn--p1ai", "0x7f.1"]) {
       assert.equal(ours.domainToASCII(domain), nodeUrl.domainToASCII(domain), `ASCII ${domain}`);
       assert.equal(ours.domainToUnicode(domain), nodeUrl.domainToUnicode(domain), `Unicode ${domain}`);
     }

@@ -270,6 +270,8 @@ describe("Request stream bodies against Node", () => {
   });
 });
 
+const nodeMajor = Number(process.versions.node.split(".")[0]);
+
 describe("Request attributes against Node", () => {
   it("exposes keepalive, integrity, referrer and the other undici attributes", async () => {
     const inits: Record<string, unknown>[] = [
@@ -292,7 +294,12 @@ describe("Request attributes against Node", () => {
         const derived = new realm.Request(request);
         const reset = new realm.Request(request, { method: "GET" });
         const describe = (r: Request) => [r.keepalive, r.integrity, r.referrer, r.referrerPolicy, r.destination, r.isReloadNavigation, r.isHistoryNavigation, r.duplex, r.mode];
-        return [describe(request), describe(derived), describe(reset)];
+        // Fetch keeps the referrer and its policy when a request is copied without an init, as
+        // the sandbox, Node 26 and Node 20 do; Node 24's undici resets them to "about:client" and
+        // "" (a bug), so on Node 24 those two fields of the copy are left out of the comparison.
+        const copy = nodeMajor === 24 ? [...describe(derived).slice(0, 2), ...describe(derived).slice(4)] : describe(derived);
+        if (realm === ours) assert.deepEqual(describe(derived).slice(2, 4), describe(request).slice(2, 4), "the copy keeps the referrer and its policy");
+        return [describe(request), copy, describe(reset)];
       }, JSON.stringify(init));
     }
   });

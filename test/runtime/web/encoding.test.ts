@@ -37,6 +37,17 @@ function assertSameOneShot(bytes: number[], options: DecodeOptions = {}, label =
   assert.deepEqual(ours, node, `${label} bytes ${JSON.stringify(bytes)} with ${JSON.stringify(options)}`);
 }
 
+/** Whether the leading BOM is split across chunks and the chunk completing it holds all of a second one. */
+function bomSplitThenAnother(chunks: number[][]): boolean {
+  let start = 0;
+  for (const chunk of chunks) {
+    const end = start + chunk.length;
+    if (end >= 3) return start > 0 && end >= 6;
+    start = end;
+  }
+  return false;
+}
+
 /** Every way to cut `bytes` into two or three chunks (empty chunks included). */
 function splits(bytes: number[]): number[][][] {
   const result: number[][][] = [];
@@ -123,7 +134,17 @@ describe("TextDecoder (UTF-8) against Node", () => {
       assertSameOneShot([...bom, 0x41], options);
       assertSameOneShot([...bom, ...bom, 0x41], options);
       assertSameOneShot(bom, options);
-      for (const chunks of splits([...bom, ...bom, 0x41])) assertSameDecoding(chunks, options);
+      for (const chunks of splits([...bom, ...bom, 0x41])) {
+        if (options.ignoreBOM || !bomSplitThenAnother(chunks)) {
+          assertSameDecoding(chunks, options);
+          continue;
+        }
+        // Node 24 and 26 strip both BOMs when the first is split across chunks and the chunk that
+        // completes it also holds the second; the Encoding Standard strips only the first.
+        const decoder = new TextDecoder();
+        const text = chunks.map((chunk) => decoder.decode(new Uint8Array(chunk), { stream: true })).join("") + decoder.decode();
+        assert.equal(text, "\ufeffA", JSON.stringify(chunks));
+      }
     }
     assert.equal(new TextDecoder().decode(new Uint8Array([...bom, 0x41])), "A");
     assert.equal(new TextDecoder("utf-8", { ignoreBOM: true }).decode(new Uint8Array([...bom, 0x41])), "\ufeffA");
@@ -294,8 +315,9 @@ describe("TextDecoder (UTF-16, windows-1252) against Node", () => {
     });
   }
 
-  // Node 20's one-shot decode() of windows-1252 is plain Latin-1 (0x80..0x9F as C1 controls, a
-  // Node bug); its streaming path goes through ICU and follows the standard, so it is the reference.
+  // Node 20's one-shot decode() of windows-1252 was plain Latin-1 (0x80..0x9F as C1 controls, a
+  // Node bug fixed by Node 24); the streaming path goes through ICU and follows the standard on
+  // every version, so it stays the reference.
   const nodeWindows1252 = (bytes: number[], label: string, options: DecodeOptions): string => {
     const decoder = new NodeTextDecoder(label, options);
     return decoder.decode(new Uint8Array(bytes), { stream: true }) + decoder.decode();

@@ -114,7 +114,9 @@ describe("streamFromBytes", () => {
 
   it("round-trips through readAllBytes, tee and pipeThrough", async () => {
     const bytes = new TextEncoder().encode("body");
-    const [a, b] = streamFromBytes(bytes).tee();
+    const given = bytes.slice();
+    const [a, b] = streamFromBytes(given).tee();
+    assert.equal(given.byteLength, 0, "the stream takes the buffer over (transferred, so detached)");
     assert.deepEqual(await readAllBytes(a), bytes);
     assert.deepEqual(await readAllBytes(b), bytes);
   });

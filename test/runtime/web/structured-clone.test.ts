@@ -1,5 +1,5 @@
-// Differential tests: the sandbox's structuredClone against Node's (V8's serializer), plus the
-// places where HTML and Node 20 differ (asserted for ours).
+// Differential tests: the sandbox's structuredClone against the running Node's (V8's serializer),
+// plus the places where HTML and Node differ (asserted for ours).
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -82,7 +82,7 @@ describe("structuredClone against Node: values that clone", () => {
         new Int8Array(buffer, 1, 3), new Uint8Array(buffer), new Uint8ClampedArray(buffer, 60), new Int16Array(buffer, 2, 4),
         new Uint16Array(buffer, 4), new Int32Array(buffer, 8, 2), new Uint32Array(buffer, 4, 1), new Float32Array(buffer, 16, 2),
         new Float64Array(buffer, 8, 3), new BigInt64Array(buffer, 0, 2), new BigUint64Array(buffer, 32), new DataView(buffer, 3, 5),
-        new DataView(new ArrayBuffer(2)),
+        new Float16Array(buffer, 40, 4), new DataView(new ArrayBuffer(2)),
       ];
     };
     assertSameClone(make);
@@ -147,6 +147,22 @@ describe("structuredClone against Node: values that clone", () => {
     const [noStack, causeGetter] = ourClone(make()) as Error[];
     assert.equal(noStack.stack, undefined);
     assert.equal("cause" in causeGetter, false);
+  });
+
+  it("reads the stack with a Get, as V8 13.6's serializer does: getters run, inherited stacks count", () => {
+    const run = (clone: Clone) => {
+      const log: string[] = [];
+      const getter = new Error("g");
+      Object.defineProperty(getter, "stack", { get: () => (log.push("stack"), "from getter") });
+      const inherited = new Error("i");
+      delete (inherited as { stack?: unknown }).stack;
+      Object.setPrototypeOf(inherited, Object.create(Error.prototype, { stack: { get: () => "inherited" } }));
+      const throwing = new Error("t");
+      Object.defineProperty(throwing, "stack", { get: () => { throw new RangeError("from stack getter"); } });
+      const clones = clone([getter, inherited]) as Error[];
+      return [clones.map((error) => [error.stack, Object.getOwnPropertyNames(error).sort()]), log, namedOutcome(() => clone(throwing))];
+    };
+    assert.deepStrictEqual(run(ourClone), run(nodeClone));
   });
 
   it("an error that is its own cause", () => {
@@ -356,17 +372,20 @@ describe("structuredClone: transfer", () => {
     assertSameClone(() => ({ get a() { getterRan.push("ran"); return 1; } }), "duplicates", () => ({ transfer: [buffer, buffer] }));
     assert.deepEqual(getterRan, [], "duplicates are found before serialization");
     assertDataCloneError(() => ourClone(1, { transfer: [buffer, buffer] }));
-    // HTML checks the transfer list for detached buffers after serializing; Node 20 ignores them.
+    // HTML checks the transfer list for detached buffers after serializing (Node 20 ignored them;
+    // Node 24 refuses them too).
     const detached = new ArrayBuffer(4);
     nodeClone(detached, { transfer: [detached] });
+    assertSameClone(() => 1, "a detached buffer in the transfer list", () => ({ transfer: [detached] }));
     const order: string[] = [];
     assertDataCloneError(() => ourClone({ get a() { order.push("serialized"); return 1; } }, { transfer: [detached] }));
     assert.deepEqual(order, ["serialized"]);
   });
 
-  it("rejects what cannot be transferred with DataCloneError (Node 20: TypeError)", () => {
+  it("rejects what cannot be transferred with DataCloneError, as Node 24 does (Node 20: TypeError)", () => {
     for (const item of [{}, new Uint8Array(2), new DataView(new ArrayBuffer(1)), new SharedArrayBuffer(2), () => {}]) {
       assertDataCloneError(() => ourClone(1, { transfer: [item] }), Object.prototype.toString.call(item));
+      assertSameClone(() => 1, Object.prototype.toString.call(item), () => ({ transfer: [item] }));
     }
   });
 
@@ -386,15 +405,18 @@ describe("structuredClone: transfer", () => {
 });
 
 describe("structuredClone of platform objects", () => {
-  it("clones a DOMException (serializable) with name, message, code and stack (Node 20: {})", () => {
-    const original = new DOMException("gone", "NotFoundError");
-    const clone = ourClone({ error: original }) as { error: DOMException };
-    assert.ok(clone.error instanceof DOMException);
-    assert.notEqual(clone.error, original);
-    assert.deepEqual([clone.error.name, clone.error.message, clone.error.code, clone.error.stack], ["NotFoundError", "gone", 8, original.stack]);
+  it("clones a DOMException (serializable) with name, message, code and stack, as Node 24 does (Node 20: {})", () => {
+    const describe = (Exception: typeof DOMException, clone: Clone) => {
+      const original = new Exception("gone", "NotFoundError");
+      const copy = (clone({ error: original }) as { error: DOMException }).error;
+      return [copy instanceof Exception, copy !== original, copy.name, copy.message, copy.code, copy.stack === original.stack, Object.getOwnPropertyNames(copy)];
+    };
+    const ours = describe(DOMException, ourClone);
+    assert.deepEqual(ours, [true, true, "NotFoundError", "gone", 8, true, ["stack"]]);
+    assert.deepEqual(ours, describe(globalThis.DOMException as unknown as typeof DOMException, nodeClone));
   });
 
-  it("refuses this chunk's other platform objects (Node 20 clones them as {})", () => {
+  it("refuses this chunk's other platform objects (Node 24 and 26 still clone them as {})", () => {
     const controller = new AbortController();
     for (const value of [new Event("x"), new EventTarget(), controller, controller.signal, AbortSignal.abort()]) {
       assertDataCloneError(() => ourClone(value), Object.prototype.toString.call(value));
@@ -410,11 +432,14 @@ describe("structuredClone of platform objects", () => {
     assert.deepEqual([clone.blob.size, clone.blob.type, await clone.blob.text()], [blob.size, "text/plain", "héllo"]);
   });
 
-  it("clones a File with its name and last-modified time (Node 20: a Blob)", async () => {
-    const file = new OurFile(["data"], "notes.txt", { type: "text/plain", lastModified: 1234 });
-    const clone = ourClone(file) as OurFile;
-    assert.ok(clone instanceof OurFile);
-    assert.deepEqual([clone.name, clone.lastModified, clone.type, await clone.text()], ["notes.txt", 1234, "text/plain", "data"]);
+  it("clones a File with its name and last-modified time, as Node 24 does (Node 20: a Blob)", async () => {
+    const describe = async (FileClass: typeof OurFile, clone: Clone) => {
+      const copy = clone(new FileClass(["data"], "notes.txt", { type: "text/plain", lastModified: 1234 })) as OurFile;
+      return [copy instanceof FileClass, copy.name, copy.lastModified, copy.type, await copy.text()];
+    };
+    const ours = await describe(OurFile, ourClone);
+    assert.deepEqual(ours, [true, "notes.txt", 1234, "text/plain", "data"]);
+    assert.deepEqual(ours, await describe(globalThis.File as unknown as typeof OurFile, nodeClone));
   });
 
   it("treats an object that only claims to be a Blob, or only inherits from Blob, as a plain object", () => {

@@ -1,11 +1,13 @@
-// assert.AssertionError with Node 20's generated messages, including the line diff shown for
-// failed strictEqual / deepStrictEqual ("+ actual - expected").
+// assert.AssertionError with Node 24's generated messages, including the line diff shown for
+// failed strictEqual / deepStrictEqual ("+ actual - expected"), and its `diff` option.
 
 import { validateObject } from "../validators.ts";
 import { inspect } from "../util/inspect.ts";
+import { isNativeError } from "../util/types.ts";
 
 const readableOperator: Record<string, string> = {
   deepStrictEqual: "Expected values to be strictly deep-equal:",
+  partialDeepStrictEqual: "Expected values to be partially and strictly deep-equal:",
   strictEqual: "Expected values to be strictly equal:",
   strictEqualObject: 'Expected "actual" to be reference-equal to "expected":',
   deepEqual: "Expected values to be loosely deep-equal:",
@@ -17,8 +19,11 @@ const readableOperator: Record<string, string> = {
   notDeepEqualUnequal: "Expected values not to be loosely deep-equal:",
 };
 
-// Short primitives are shown as "a !== b" rather than as a diff.
-const kMaxShortLength = 12;
+const kMaxShortStringLength = 12;
+const kMaxLongStringLength = 512;
+// Node measures the caret's line against the terminal; the sandbox has none, so 80 columns.
+const kMaxTerminalLength = 80;
+const kNopLinesToCollapse = 5;
 
 function inspectValue(value: unknown): string {
   return inspect(value, { compact: false, customInspect: false, depth: 1000, maxArrayLength: Infinity, showHidden: false, showProxy: false, sorted: true, getters: true });
@@ -26,144 +31,153 @@ function inspectValue(value: unknown): string {
 
 const isObjectLike = (value: unknown) => (typeof value === "object" && value !== null) || typeof value === "function";
 
-function truncatedLines(lines: string[]): string[] {
-  if (lines.length > 50) {
-    lines[46] = "...";
-    lines.length = 47;
-  }
-  return lines;
+// Node 24's line diff: Myers' shortest edit script over the inspected lines, a trailing comma
+// not counting as a difference for objects, and runs of more than five unchanged lines elided.
+const DELETE = -1;
+const NOP = 0;
+const INSERT = 1;
+type Edit = [operation: number, line: string];
+
+function areLinesEqual(actual: string, expected: string, checkCommaDisparity: boolean): boolean {
+  if (actual === expected) return true;
+  return checkCommaDisparity && (`${actual},` === expected || actual === `${expected},`);
 }
 
-/** Identical runs before a diverging line: the last one or two are shown, longer runs elided. */
-function identicalContext(lines: string[], i: number, identical: number): { text: string; printed: number; skipped: boolean } {
-  let text = "";
-  let printed = 0;
-  let skipped = false;
-  if (identical > 2) {
-    if (identical > 3) {
-      if (identical > 4) {
-        if (identical === 5) {
-          text += `\n  ${lines[i - 3]}`;
-          printed++;
-        } else {
-          text += "\n...";
-          skipped = true;
-        }
+function myersDiff(actual: string[], expected: string[], checkCommaDisparity: boolean): Edit[] {
+  const max = actual.length + expected.length;
+  const v = new Int32Array(2 * max + 1);
+  const trace: Int32Array[] = [];
+  for (let level = 0; level <= max; level++) {
+    trace.push(new Int32Array(v));
+    for (let diagonal = -level; diagonal <= level; diagonal += 2) {
+      const offset = diagonal + max;
+      let x = diagonal === -level || (diagonal !== level && v[offset - 1] < v[offset + 1]) ? v[offset + 1] : v[offset - 1] + 1;
+      let y = x - diagonal;
+      while (x < actual.length && y < expected.length && areLinesEqual(actual[x], expected[y], checkCommaDisparity)) {
+        x++;
+        y++;
       }
-      text += `\n  ${lines[i - 2]}`;
-      printed++;
+      v[offset] = x;
+      if (x >= actual.length && y >= expected.length) return backtrack(trace, actual, expected, checkCommaDisparity);
     }
-    text += `\n  ${lines[i - 1]}`;
-    printed++;
   }
-  return { text, printed, skipped };
+  return [];
 }
 
-function createErrDiff(actual: unknown, expected: unknown, operatorArg: string, header?: string): string {
-  let operator = operatorArg;
-  let other = "";
-  let result = "";
-  let end = "";
+function backtrack(trace: Int32Array[], actual: string[], expected: string[], checkCommaDisparity: boolean): Edit[] {
+  const max = actual.length + expected.length;
+  let x = actual.length;
+  let y = expected.length;
+  const result: Edit[] = [];
+  for (let level = trace.length - 1; level >= 0; level--) {
+    const v = trace[level];
+    const diagonal = x - y;
+    const offset = diagonal + max;
+    const previousDiagonal = diagonal === -level || (diagonal !== level && v[offset - 1] < v[offset + 1]) ? diagonal + 1 : diagonal - 1;
+    const previousX = v[previousDiagonal + max];
+    const previousY = previousX - previousDiagonal;
+    while (x > previousX && y > previousY) {
+      const actualItem = actual[x - 1];
+      result.push([NOP, checkCommaDisparity && !actualItem.endsWith(",") ? expected[y - 1] : actualItem]);
+      x--;
+      y--;
+    }
+    if (level > 0) {
+      if (x > previousX) result.push([INSERT, actual[--x]]);
+      else result.push([DELETE, expected[--y]]);
+    }
+  }
+  return result;
+}
+
+function printMyersDiff(diff: Edit[]): { message: string; skipped: boolean } {
+  let message = "";
   let skipped = false;
-  const actualInspected = inspectValue(actual);
-  const actualLines = actualInspected.split("\n");
-  const expectedLines = inspectValue(expected).split("\n");
-  let i = 0;
-  let indicator = "";
-  if (operator === "strictEqual" && ((isObjectLike(actual) && isObjectLike(expected) && typeof actual === typeof expected) || (typeof actual === "function" && typeof expected === "function"))) {
+  let nopCount = 0;
+  for (let index = diff.length - 1; index >= 0; index--) {
+    const [operation, value] = diff[index];
+    const previousOperation = index < diff.length - 1 ? diff[index + 1][0] : null;
+    // A run is cut only where that hides more than one line.
+    if (previousOperation === NOP && operation !== previousOperation) {
+      if (nopCount === kNopLinesToCollapse + 1) message += `  ${diff[index + 1][1]}\n`;
+      else if (nopCount === kNopLinesToCollapse + 2) message += `  ${diff[index + 2][1]}\n  ${diff[index + 1][1]}\n`;
+      else if (nopCount >= kNopLinesToCollapse + 3) {
+        message += `...\n  ${diff[index + 1][1]}\n`;
+        skipped = true;
+      }
+      nopCount = 0;
+    }
+    if (operation === INSERT) message += `+ ${value}\n`;
+    else if (operation === DELETE) message += `- ${value}\n`;
+    else {
+      if (nopCount < kNopLinesToCollapse) message += `  ${value}\n`;
+      nopCount++;
+    }
+  }
+  return { message: `\n${message.trimEnd()}`, skipped };
+}
+
+function getStackedDiff(actual: string, expected: string, isStringComparison: boolean): string {
+  let message = `\n+ ${actual}\n- ${expected}`;
+  if (isStringComparison && actual.length + expected.length <= kMaxTerminalLength) {
+    // A caret under the first difference, unless it is within the first two characters.
+    for (let i = 0; i < actual.length; i++) {
+      if (actual[i] !== expected[i]) {
+        if (i >= 3) message += `\n${" ".repeat(i + 2)}^`;
+        break;
+      }
+    }
+  }
+  return message;
+}
+
+function createErrDiff(actual: unknown, expected: unknown, operatorArg: string, customMessage?: string, diffType = "simple"): string {
+  let operator = operatorArg;
+  if (operator === "strictEqual" && ((typeof actual === "object" && actual !== null && typeof expected === "object" && expected !== null) || (typeof actual === "function" && typeof expected === "function"))) {
     operator = "strictEqualObject";
   }
-  if (actualLines.length === 1 && expectedLines.length === 1 && actualLines[0] !== expectedLines[0]) {
-    const inputLength = actualLines[0].length + expectedLines[0].length;
-    if (inputLength <= kMaxShortLength) {
-      if (!isObjectLike(actual) && !isObjectLike(expected) && (actual !== 0 || expected !== 0)) {
-        return `${header ?? readableOperator[operator]}\n\n${actualLines[0]} !== ${expectedLines[0]}\n`;
-      }
-    } else if (operator !== "strictEqualObject" && inputLength < 80) {
-      while (actualLines[0][i] === expectedLines[0][i]) i++;
-      // A caret under the first difference, when it is not at the very start.
-      if (i > 2) {
-        indicator = `\n  ${" ".repeat(i)}^`;
-        i = 0;
-      }
-    }
+  let skipped = false;
+  let message: string;
+  const inspectedActual = inspectValue(actual);
+  const inspectedExpected = inspectValue(expected);
+  const actualLines = inspectedActual.split("\n");
+  const expectedLines = inspectedExpected.split("\n");
+  let header = "+ actual - expected";
+  const simple = actualLines.length <= 1 && expectedLines.length <= 1 && (typeof actual !== "object" || actual === null || typeof expected !== "object" || expected === null);
+  if (simple) {
+    let length = actualLines[0].length + expectedLines[0].length;
+    if (typeof actual === "string") length -= 2;
+    if (typeof expected === "string") length -= 2;
+    if (length <= kMaxShortStringLength && (actual !== 0 || expected !== 0)) {
+      message = `${actualLines[0]} !== ${expectedLines[0]}`;
+      header = "";
+    } else message = getStackedDiff(actualLines[0], expectedLines[0], typeof actual === "string" && typeof expected === "string");
+  } else if (inspectedActual === inspectedExpected) {
+    // The same structure, different references.
+    operator = "notIdentical";
+    if (actualLines.length > 50 && diffType !== "full") {
+      message = `${actualLines.slice(0, 50).join("\n")}\n...}`;
+      skipped = true;
+    } else message = actualLines.join("\n");
+    header = "";
+  } else {
+    const printed = printMyersDiff(myersDiff(actualLines, expectedLines, actual != null && typeof actual === "object"));
+    message = printed.message;
+    skipped = printed.skipped;
   }
-  let a = actualLines[actualLines.length - 1];
-  let b = expectedLines[expectedLines.length - 1];
-  while (a === b) {
-    if (i++ < 3) end = `\n  ${a}${end}`;
-    else other = a;
-    actualLines.pop();
-    expectedLines.pop();
-    if (actualLines.length === 0 || expectedLines.length === 0) break;
-    a = actualLines[actualLines.length - 1];
-    b = expectedLines[expectedLines.length - 1];
+  return `${customMessage || readableOperator[operator]}\n${header}${skipped ? "\n... Skipped lines" : ""}\n${message}\n`;
+}
+
+/** A copy of an error without its stack, so that the diff does not show stacks (Node's copyError). */
+function copyError(source: Error): Error {
+  const target = Object.assign({ __proto__: Object.getPrototypeOf(source) }, source) as Error;
+  Object.defineProperty(target, "message", { value: source.message });
+  if (Object.prototype.hasOwnProperty.call(source, "cause")) {
+    let cause = (source as { cause?: unknown }).cause;
+    if (isNativeError(cause)) cause = copyError(cause as Error);
+    Object.defineProperty(target, "cause", { value: cause });
   }
-  const maxLines = Math.max(actualLines.length, expectedLines.length);
-  if (maxLines === 0) {
-    return `${readableOperator.notIdentical}\n\n${truncatedLines(actualInspected.split("\n")).join("\n")}\n`;
-  }
-  if (i >= 5) {
-    end = `\n...${end}`;
-    skipped = true;
-  }
-  if (other !== "") {
-    end = `\n  ${other}${end}`;
-    other = "";
-  }
-  let printedLines = 0;
-  let identical = 0;
-  const message = `${header ?? readableOperator[operator]}\n+ actual - expected`;
-  const skippedMessage = " ... Lines skipped";
-  let lines = actualLines;
-  let plusMinus = "+";
-  let maxLength = expectedLines.length;
-  if (actualLines.length < maxLines) {
-    lines = expectedLines;
-    plusMinus = "-";
-    maxLength = actualLines.length;
-  }
-  for (i = 0; i < maxLines; i++) {
-    if (maxLength < i + 1) {
-      const context = identicalContext(lines, i, identical);
-      result += context.text;
-      printedLines += context.printed;
-      skipped ||= context.skipped;
-      identical = 0;
-      if (lines === actualLines) result += `\n${plusMinus} ${lines[i]}`;
-      else other += `\n${plusMinus} ${lines[i]}`;
-      printedLines++;
-    } else {
-      const expectedLine = expectedLines[i];
-      let actualLine = actualLines[i];
-      let diverging = actualLine !== expectedLine && (!actualLine.endsWith(",") || actualLine.slice(0, -1) !== expectedLine);
-      // A line that differs only by a trailing comma is the same line.
-      if (diverging && expectedLine.endsWith(",") && expectedLine.slice(0, -1) === actualLine) {
-        diverging = false;
-        actualLine += ",";
-      }
-      if (diverging) {
-        const context = identicalContext(actualLines, i, identical);
-        result += context.text;
-        printedLines += context.printed;
-        skipped ||= context.skipped;
-        identical = 0;
-        result += `\n+ ${actualLine}`;
-        other += `\n- ${expectedLine}`;
-        printedLines += 2;
-      } else {
-        result += other;
-        other = "";
-        identical++;
-        if (identical <= 2) {
-          result += `\n  ${actualLine}`;
-          printedLines++;
-        }
-      }
-    }
-    if (printedLines > 50 && i < maxLines - 2) return `${message}${skippedMessage}\n${result}\n...${other}\n...`;
-  }
-  return `${message}${skipped ? skippedMessage : ""}\n${result}${other}${end}${indicator}`;
+  return target;
 }
 
 export interface AssertionErrorOptions {
@@ -172,14 +186,23 @@ export interface AssertionErrorOptions {
   expected?: unknown;
   operator?: string;
   stackStartFn?: (...args: never[]) => unknown;
+  stackStartFunction?: (...args: never[]) => unknown;
+  details?: { message?: unknown; actual?: unknown; expected?: unknown; operator?: string; stack?: unknown }[];
+  diff?: string;
 }
 
-function generatedMessage(actual: unknown, expected: unknown, operator: string | undefined): string {
-  if (operator === "deepStrictEqual" || operator === "strictEqual") return createErrDiff(actual, expected, operator);
+const withDiff = new Set(["deepStrictEqual", "strictEqual", "partialDeepStrictEqual"]);
+
+function generatedMessage(actual: unknown, expected: unknown, operator: string | undefined, diff: string): string {
+  if (withDiff.has(operator as string)) return createErrDiff(actual, expected, operator as string, undefined, diff);
   if (operator === "notDeepStrictEqual" || operator === "notStrictEqual") {
     let base = readableOperator[operator];
-    const lines = truncatedLines(inspectValue(actual).split("\n"));
+    const lines = inspectValue(actual).split("\n");
     if (operator === "notStrictEqual" && isObjectLike(actual)) base = readableOperator.notStrictEqualObject;
+    if (lines.length > 50 && diff !== "full") {
+      lines[46] = "...";
+      lines.length = 47;
+    }
     if (lines.length === 1) return `${base}${lines[0].length > 5 ? "\n\n" : " "}${lines[0]}`;
     return `${base}\n\n${lines.join("\n")}\n`;
   }
@@ -188,10 +211,10 @@ function generatedMessage(actual: unknown, expected: unknown, operator: string |
   const known = readableOperator[operator as string];
   if (operator === "notDeepEqual" && shown === other) {
     shown = `${known}\n\n${shown}`;
-    return shown.length > 1024 ? `${shown.slice(0, 1021)}...` : shown;
+    return shown.length > 1024 && diff !== "full" ? `${shown.slice(0, 1021)}...` : shown;
   }
-  if (shown.length > 512) shown = `${shown.slice(0, 509)}...`;
-  if (other.length > 512) other = `${other.slice(0, 509)}...`;
+  if (shown.length > kMaxLongStringLength && diff !== "full") shown = `${shown.slice(0, 509)}...`;
+  if (other.length > kMaxLongStringLength && diff !== "full") other = `${other.slice(0, 509)}...`;
   if (operator === "deepEqual") shown = `${known}\n\n${shown}\n\nshould loosely deep-equal\n\n`;
   else {
     const unequal = readableOperator[`${operator}Unequal`];
@@ -201,32 +224,58 @@ function generatedMessage(actual: unknown, expected: unknown, operator: string |
   return `${shown}${other}`;
 }
 
+const isError = (value: unknown): value is Error => typeof value === "object" && value !== null && "stack" in value && value instanceof Error;
+
 export class AssertionError extends Error {
   generatedMessage: boolean;
   code = "ERR_ASSERTION" as const;
   actual: unknown;
   expected: unknown;
   operator: string | undefined;
+  diff: string;
+  [key: string]: unknown;
 
   constructor(options: AssertionErrorOptions) {
     validateObject(options, "options");
-    const { message, operator, stackStartFn, actual, expected } = options as AssertionErrorOptions;
+    const { message, operator, stackStartFn, stackStartFunction, details, diff = "simple" } = options as AssertionErrorOptions;
+    let { actual, expected } = options as AssertionErrorOptions;
     let text: string;
     if (message != null) {
-      // Node keeps the diff under a custom message for the two strict comparisons.
-      text = operator === "deepStrictEqual" || operator === "strictEqual" ? createErrDiff(actual, expected, operator, String(message)) : String(message);
-    } else text = generatedMessage(actual, expected, operator);
+      // Node keeps the diff under a custom message for the strict comparisons.
+      text = withDiff.has(operator as string) ? createErrDiff(actual, expected, operator as string, message as string, diff) : String(message);
+    } else {
+      // Errors are compared without their stacks.
+      if (isError(actual) && isError(expected)) {
+        actual = copyError(actual);
+        expected = copyError(expected);
+      }
+      text = generatedMessage(actual, expected, operator, diff);
+    }
     super(text);
     this.generatedMessage = !message;
-    this.actual = actual;
-    this.expected = expected;
-    this.operator = operator;
+    if (details) {
+      this.actual = undefined;
+      this.expected = undefined;
+      this.operator = undefined;
+      for (let i = 0; i < details.length; i++) {
+        this[`message ${i}`] = details[i].message;
+        this[`actual ${i}`] = details[i].actual;
+        this[`expected ${i}`] = details[i].expected;
+        this[`operator ${i}`] = details[i].operator;
+        this[`stack trace ${i}`] = details[i].stack;
+      }
+    } else {
+      this.actual = actual;
+      this.expected = expected;
+      this.operator = operator;
+    }
     const capture = (Error as { captureStackTrace?: (target: object, ctor?: unknown) => void }).captureStackTrace;
-    capture?.(this, stackStartFn ?? AssertionError);
+    capture?.(this, stackStartFn ?? stackStartFunction ?? AssertionError);
     // The stack header carries the code, as Node's does.
     Object.defineProperty(this, "name", { value: "AssertionError [ERR_ASSERTION]", enumerable: false, writable: true, configurable: true });
     void this.stack;
     Object.defineProperty(this, "name", { value: "AssertionError", enumerable: false, writable: true, configurable: true });
+    this.diff = diff;
   }
 
   toString(): string {
@@ -234,6 +283,25 @@ export class AssertionError extends Error {
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](_depth: number, options: object): string {
-    return inspect(this, { ...options, customInspect: false, depth: 0 });
+    // Long strings are cut for the inspection, as Node's addEllipsis does.
+    const [actual, expected] = [this.actual, this.expected];
+    if (typeof actual === "string") this.actual = addEllipsis(actual);
+    if (typeof expected === "string") this.expected = addEllipsis(expected);
+    try {
+      return inspect(this, { ...options, customInspect: false, depth: 0 });
+    } finally {
+      this.actual = actual;
+      this.expected = expected;
+    }
   }
+}
+
+function addEllipsis(text: string): string {
+  const lines = text.split("\n", 11);
+  if (lines.length > 10) {
+    lines.length = 10;
+    return `${lines.join("\n")}\n...`;
+  }
+  if (text.length > kMaxLongStringLength) return `${text.slice(kMaxLongStringLength)}...`;
+  return text;
 }

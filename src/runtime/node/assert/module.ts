@@ -1,4 +1,4 @@
-// node:assert and node:assert/strict. Messages are Node 20's, except assert.ok(), whose message
+// node:assert and node:assert/strict. Messages are Node 24's, except assert.ok(), whose message
 // quotes the failing expression's source in Node: the sandbox cannot read its own source, so it
 // shows the value instead.
 

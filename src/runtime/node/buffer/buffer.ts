@@ -7,7 +7,9 @@ import { validateNumber } from "../validators.ts";
 import { byteLengthOf, hexSlice, normalizeEncoding, sliceString, utf8Slice, utf8Write, writeString, type Encoding } from "./codecs.ts";
 import { installNumberMethods } from "./numbers.ts";
 
-export const kMaxLength = 2 ** 32;
+// V8 13.6's largest typed array (v8::TypedArray::kMaxByteLength on 64-bit), which Node 24 reports;
+// the isolate runs the same V8, so a size below it fails only at allocation, past the heap limit.
+export const kMaxLength = 2 ** 53 - 1;
 export const kStringMaxLength = (1 << 29) - 24;
 export const constants = Object.freeze({ MAX_LENGTH: kMaxLength, MAX_STRING_LENGTH: kStringMaxLength });
 export const INSPECT_MAX_BYTES = 50;

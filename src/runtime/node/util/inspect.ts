@@ -1,4 +1,4 @@
-// util.inspect with Node 20's output format (same options, line breaking, array grouping,
+// util.inspect with Node 24's output format (same options, line breaking, array grouping,
 // circular markers, error and class rendering). JavaScript cannot see a promise's state, a
 // proxy's target or the entries of weak collections and iterators, so those print as unknown.
 
@@ -390,6 +390,10 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   let braces: [string, string] = ["{", "}"];
   let noIterator = true;
   let extrasType = kObjectType;
+  // Node 24: what the prototype's getters say (a buffer's length, a view's offset) comes after
+  // the formatter's entries, each name in brackets.
+  let extraKeys: string[] | undefined;
+  let extraTypedArray: boolean | undefined;
 
   if (Symbol.iterator in value || constructor === null) {
     noIterator = false;
@@ -421,8 +425,12 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
       const prefix = getPrefix(constructor, tag, fallback, `(${array.length})`);
       braces = [`${prefix}[`, "]"];
       if (array.length === 0 && keys.length === 0 && !ctx.showHidden) return `${braces[0]}]`;
-      formatter = ((c: Context, _v: unknown, r: number) => formatTypedArray(c, array, r)) as Formatter;
+      formatter = ((c: Context) => formatTypedArray(c, array)) as Formatter;
       extrasType = kArrayExtrasType;
+      if (ctx.showHidden) {
+        extraKeys = ["BYTES_PER_ELEMENT", "length", "byteLength", "byteOffset", "buffer"];
+        extraTypedArray = true;
+      }
     } else if (isMapIterator(value) || isSetIterator(value)) {
       keys = getKeys(value, ctx.showHidden);
       const type = isMapIterator(value) ? "Map" : "Set";
@@ -457,12 +465,12 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
     } else if (isAnyArrayBuffer(value)) {
       const prefix = getPrefix(constructor, tag, isArrayBuffer(value) ? "ArrayBuffer" : "SharedArrayBuffer");
       if (typedArray === undefined) formatter = formatArrayBuffer as Formatter;
-      else if (keys.length === 0 && protoProps === undefined) return `${prefix}{ byteLength: ${formatNumber(ctx.stylize, (value as unknown as ArrayBuffer).byteLength, false)} }`;
+      else if (keys.length === 0 && protoProps === undefined) return `${prefix}{ [byteLength]: ${formatNumber(ctx.stylize, (value as unknown as ArrayBuffer).byteLength, false)} }`;
       braces[0] = `${prefix}{`;
-      keys.unshift("byteLength");
+      extraKeys = ["byteLength"];
     } else if (isDataView(value)) {
       braces[0] = `${getPrefix(constructor, tag, "DataView")}{`;
-      keys.unshift("byteLength", "byteOffset", "buffer");
+      extraKeys = ["byteLength", "byteOffset", "buffer"];
     } else if (isPromise(value)) {
       braces[0] = `${getPrefix(constructor, tag, "Promise")}{`;
       formatter = ((c: Context) => [c.stylize("<unknown>", "special")]) as Formatter;
@@ -494,6 +502,20 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   const indentationLvl = ctx.indentationLvl;
   try {
     output = formatter(ctx, value as never, recurseTimes);
+    if (extraKeys !== undefined) {
+      for (const key of extraKeys) {
+        let shown: unknown;
+        try {
+          shown = value[key];
+        } catch {
+          shown = (value.buffer as Record<string, unknown>)[key];
+        }
+        ctx.indentationLvl += 2;
+        const text = formatValue(ctx, shown, recurseTimes, extraTypedArray);
+        ctx.indentationLvl -= 2;
+        output.push(`${ctx.stylize(`[${key}]`, "string")}: ${text}`);
+      }
+    }
     for (const key of keys) output.push(formatProperty(ctx, value, recurseTimes, key, extrasType));
     if (protoProps !== undefined) output.push(...protoProps);
   } catch (error) {
@@ -647,13 +669,15 @@ function addNumericSeparatorEnd(fraction: string): string {
 }
 
 export function formatNumber(stylize: Stylize, number: number, numericSeparator: boolean): string {
-  if (!numericSeparator) return stylize(Object.is(number, -0) ? "-0" : `${number}`, "number");
+  // Node 24: -0 stays -0 with separators too, and exponents are never separated.
+  if (Object.is(number, -0)) return stylize("-0", "number");
+  if (!numericSeparator) return stylize(`${number}`, "number");
   const text = String(number);
   if (Math.trunc(number) === number) {
     if (!Number.isFinite(number) || text.includes("e")) return stylize(text, "number");
     return stylize(addNumericSeparator(text), "number");
   }
-  if (Number.isNaN(number)) return stylize(text, "number");
+  if (Number.isNaN(number) || text.includes("e")) return stylize(text, "number");
   const dot = text.indexOf(".");
   return stylize(`${addNumericSeparator(text.slice(0, dot))}.${addNumericSeparatorEnd(text.slice(dot + 1))}`, "number");
 }
@@ -737,7 +761,7 @@ function formatArray(ctx: Context, value: unknown[] & Record<PropertyKey, unknow
   return output;
 }
 
-function formatTypedArray(ctx: Context, value: ArrayLike<number | bigint> & { length: number }, recurseTimes: number): string[] {
+function formatTypedArray(ctx: Context, value: ArrayLike<number | bigint> & { length: number }): string[] {
   const length = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
   const remaining = value.length - length;
   const output: string[] = [];
@@ -746,14 +770,6 @@ function formatTypedArray(ctx: Context, value: ArrayLike<number | bigint> & { le
     output.push(typeof element === "bigint" ? formatBigInt(ctx.stylize, element, ctx.numericSeparator) : formatNumber(ctx.stylize, element, ctx.numericSeparator));
   }
   if (remaining > 0) output.push(remainingText(remaining));
-  if (ctx.showHidden) {
-    ctx.indentationLvl += 2;
-    for (const key of ["BYTES_PER_ELEMENT", "length", "byteLength", "byteOffset", "buffer"]) {
-      const shown = formatValue(ctx, (value as unknown as Record<string, unknown>)[key], recurseTimes, true);
-      output.push(`[${key}]: ${shown}`);
-    }
-    ctx.indentationLvl -= 2;
-  }
   return output;
 }
 
@@ -816,26 +832,27 @@ function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recur
     const label = desc.set !== undefined ? "Getter/Setter" : "Getter";
     const s = ctx.stylize;
     if (ctx.getters && (ctx.getters === true || (ctx.getters === "get" && desc.set === undefined) || (ctx.getters === "set" && desc.set !== undefined))) {
+      ctx.indentationLvl += 2;
       try {
         const result = desc.get.call(original);
-        ctx.indentationLvl += 2;
         if (result === null) str = `${s(`[${label}:`, "special")} ${s("null", "null")}${s("]", "special")}`;
-        else if (typeof result === "object") str = `${s(`[${label}]`, "special")} ${formatValue(ctx, result, recurseTimes)}`;
+        else if (typeof result === "object" || typeof result === "function") str = `${s(`[${label}]`, "special")} ${formatValue(ctx, result, recurseTimes)}`;
         else str = `${s(`[${label}:`, "special")} ${formatPrimitive(s, result, ctx)}${s("]", "special")}`;
-        ctx.indentationLvl -= 2;
       } catch (error) {
-        str = `${s(`[${label}:`, "special")} ${`<Inspection threw (${(error as Error)?.message})>`}${s("]", "special")}`;
+        // Node 24 inspects what the getter threw.
+        str = `${s(`[${label}:`, "special")} <Inspection threw (${formatValue(ctx, error, recurseTimes)})>${s("]", "special")}`;
       }
+      ctx.indentationLvl -= 2;
     } else str = ctx.stylize(`[${label}]`, "special");
   } else if (desc.set !== undefined) str = ctx.stylize("[Setter]", "special");
   else str = ctx.stylize("undefined", "undefined");
   if (type === kArrayType) return str;
+  // Node 24: a symbol key is shown bare, and only a hidden key (of any kind) gets brackets.
   let name: string;
-  if (typeof key === "symbol") name = `[${ctx.stylize(Symbol.prototype.toString.call(key).replace(escapeAll, escapeChar), "symbol")}]`;
-  else if (key === "__proto__") name = "['__proto__']";
-  else if (desc.enumerable === false) name = `[${String(key).replace(escapeAll, escapeChar)}]`;
-  else if (keyStrRegExp.test(String(key))) name = ctx.stylize(String(key), "name");
-  else name = ctx.stylize(strEscape(String(key)), "string");
+  if (typeof key === "symbol") name = ctx.stylize(Symbol.prototype.toString.call(key).replace(escapeAll, escapeChar), "symbol");
+  else if (keyStrRegExp.test(key as string)) name = key === "__proto__" ? "['__proto__']" : ctx.stylize(key as string, "name");
+  else name = ctx.stylize(strEscape(key as string), "string");
+  if (desc.enumerable === false) name = `[${name}]`;
   return `${name}:${extra}${str}`;
 }
 

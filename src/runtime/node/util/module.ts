@@ -1,7 +1,6 @@
 // node:util: formatting, inspection, promisify, types and the small helpers old code still uses.
 
 import { web } from "../../platform.ts";
-import { isBuffer } from "../buffer/buffer.ts";
 import { invalidArgType } from "../errors.ts";
 import { emitWarning, getProcess } from "../process.ts";
 import { validateFunction, validateString } from "../validators.ts";
@@ -9,7 +8,7 @@ import { isDeepStrictEqual } from "./comparisons.ts";
 import { format, formatWithOptions } from "./format.ts";
 import { inspect } from "./inspect.ts";
 import { callbackify, promisify } from "./promisify.ts";
-import { isDate, isNativeError, isRegExp, types } from "./types.ts";
+import { types } from "./types.ts";
 import { stripVTControlCharacters } from "./width.ts";
 
 export function inherits(ctor: unknown, superCtor: unknown): void {
@@ -76,8 +75,6 @@ function aborted(signal: unknown, resource: unknown): Promise<void> {
   return new Promise((resolve) => target.addEventListener("abort", () => resolve(), { once: true }));
 }
 
-const isPrimitive = (value: unknown) => value === null || (typeof value !== "object" && typeof value !== "function");
-
 export function createUtilModule(): Record<string, unknown> {
   const util: Record<string, unknown> = {
     _extend: extend,
@@ -90,21 +87,9 @@ export function createUtilModule(): Record<string, unknown> {
     inherits,
     inspect,
     isArray: Array.isArray,
-    isBoolean: (value: unknown) => typeof value === "boolean",
-    isBuffer,
+    // util.isBoolean, isBuffer, isDate, isError, isFunction, isNull, isNullOrUndefined, isNumber,
+    // isObject, isPrimitive, isRegExp, isString, isSymbol and isUndefined left Node in 23.
     isDeepStrictEqual,
-    isNull: (value: unknown) => value === null,
-    isNullOrUndefined: (value: unknown) => value === null || value === undefined,
-    isNumber: (value: unknown) => typeof value === "number",
-    isString: (value: unknown) => typeof value === "string",
-    isSymbol: (value: unknown) => typeof value === "symbol",
-    isUndefined: (value: unknown) => value === undefined,
-    isRegExp,
-    isObject: (value: unknown) => value !== null && typeof value === "object",
-    isDate,
-    isError: (value: unknown) => isNativeError(value) || value instanceof Error,
-    isFunction: (value: unknown) => typeof value === "function",
-    isPrimitive,
     promisify,
     stripVTControlCharacters,
     toUSVString,

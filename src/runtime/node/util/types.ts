@@ -36,6 +36,7 @@ export const isUint32Array = typedArrayOf("Uint32Array");
 export const isInt8Array = typedArrayOf("Int8Array");
 export const isInt16Array = typedArrayOf("Int16Array");
 export const isInt32Array = typedArrayOf("Int32Array");
+export const isFloat16Array = typedArrayOf("Float16Array");
 export const isFloat32Array = typedArrayOf("Float32Array");
 export const isFloat64Array = typedArrayOf("Float64Array");
 export const isBigInt64Array = typedArrayOf("BigInt64Array");
@@ -128,6 +129,7 @@ export const types = {
   isInt8Array,
   isInt16Array,
   isInt32Array,
+  isFloat16Array,
   isFloat32Array,
   isFloat64Array,
   isBigInt64Array,

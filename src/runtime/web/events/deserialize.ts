@@ -17,6 +17,7 @@ const ownKeys = Reflect.ownKeys;
 const ObjectPrototype = Object.prototype;
 const ArrayPrototype = Array.prototype;
 const deleteProperty = Reflect.deleteProperty;
+const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 const apply = Reflect.apply;
 const ArrayConstructor = Array;
 const BooleanConstructor = Boolean;
@@ -182,7 +183,22 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
   }
 }
 
+// A new error's own `stack` is V8's accessor (V8 13.6); its setter, captured from a fresh error,
+// replaces what the accessor returns and keeps the property's shape, as V8's deserializer does.
+// A clone without a stack keeps the accessor, answering undefined.
+// Taken from an error V8 itself throws, so that a replaced Error global cannot supply it.
+const stackSetter = ((): ((value: unknown) => void) | undefined => {
+  try {
+    Reflect.apply(Symbol.prototype.toString, null, []);
+  } catch (error) {
+    return getOwnPropertyDescriptor(error as object, "stack")?.set;
+  }
+  return undefined;
+})();
+
 function restoreStack(error: object, stack: string | undefined): void {
-  if (stack === undefined) deleteProperty(error, "stack");
+  const own = getOwnPropertyDescriptor(error, "stack");
+  if (stackSetter !== undefined && own !== undefined && own.set === stackSetter) apply(stackSetter, error, [stack]);
+  else if (stack === undefined) deleteProperty(error, "stack");
   else createDataProperty(error, "stack", stack, hiddenProperty);
 }

@@ -9,6 +9,7 @@ import { accessorOf, defineFunction } from "./idl.ts";
 
 const construct = Reflect.construct;
 const defineProperty = Reflect.defineProperty;
+const deleteProperty = Reflect.deleteProperty;
 const ErrorConstructor = Error;
 const ErrorPrototype = Error.prototype;
 const objectCreate = Object.create;
@@ -97,7 +98,11 @@ function DOMExceptionFunction(this: unknown, message: unknown = undefined, name:
   if (new.target === undefined) throw new TypeError("Class constructor DOMException cannot be invoked without 'new'");
   const text = message === undefined ? "" : toDomString(message);
   const errorName = name === undefined ? "Error" : toDomString(name);
-  const exception = construct(ErrorConstructor, [], new.target) as DOMException;
+  // V8 13.6 takes the message of the stack's first line from the constructor's argument when it
+  // captures the stack (only the name is read later), so Error gets the message and then loses
+  // the own property: Web IDL's message is the prototype getter.
+  const exception = construct(ErrorConstructor, [text], new.target) as DOMException;
+  deleteProperty(exception, "message");
   slots.set(exception, { name: errorName, message: text });
   return exception;
 }

@@ -167,7 +167,7 @@ function shallowRecord(object: object, kind: Kind): SerializedRecord {
       return errorRecord(object);
     case "DOMException": {
       const { name, message } = exceptionFields(object);
-      return { type: "DOMException", name, message, stack: ownStack(object) };
+      return { type: "DOMException", name, message, stack: errorStack(object) };
     }
     case "Blob":
     case "File":
@@ -184,13 +184,16 @@ function errorRecord(error: object): SerializedRecord {
   const messageValue = ownDataValue(error, "message", ABSENT);
   const message = messageValue === ABSENT ? undefined : `${messageValue as string}`;
   // Beyond the spec's name and message, what V8 also keeps: the stack and an own cause.
-  const stack = ownStack(error);
+  const stack = errorStack(error);
   const hasCause = ownDataValue(error, "cause", ABSENT) !== ABSENT;
   return { type: "Error", name: ERROR_NAMES.has(name) ? (name as string) : "Error", message, stack, cause: undefined, hasCause };
 }
 
-function ownStack(error: object): string | undefined {
-  const stack = ownDataValue(error, "stack", undefined);
+// V8 13.6 gives each error an own `stack` accessor and its serializer reads the stack with a
+// plain Get, running a getter the error (or its prototype chain) defines; a stack that is not a
+// string is dropped.
+function errorStack(error: object): string | undefined {
+  const stack = (error as { stack?: unknown }).stack;
   return typeof stack === "string" ? stack : undefined;
 }
 

@@ -74,7 +74,7 @@ export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity):
 /**
  * A byte stream (type "bytes": default and BYOB readers both work) that yields `bytes` and
  * closes; empty bytes give a stream that is closed from the start. The stream takes `bytes` over
- * without copying: the caller must not change them afterwards.
+ * without copying: enqueue() transfers their buffer, which leaves the caller's view detached.
  */
 export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({

@@ -4,9 +4,10 @@
 // - DOMException (read at load): the AbortError of a pipe aborted by a signal without a reason.
 //   A forwarder to the events chunk's DOMException, which cannot be reached during the load.
 // - queueMicrotask (kept at first use): a queue on intrinsics captured here.
-// - structuredClone (consulted at the first ArrayBuffer transfer): hidden, so the ponyfill settles
-//   on "transfer" meaning "the same buffer" (ArrayBuffer.prototype.transfer is missing in V8 11.3,
-//   and nothing else can detach a buffer inside an isolate).
+// - structuredClone (consulted at the first ArrayBuffer transfer only where ArrayBuffer.prototype
+//   .transfer is missing): hidden. V8 13.6 has transfer(), so the ponyfill settles on
+//   `buffer.transfer()` and byte streams detach what they transfer, as the spec says; that call
+//   reads `transfer` from the buffer at call time, like the other built-ins the ponyfill uses.
 
 import { events } from "../../platform.ts";
 import { hideGlobals } from "./hide-globals.ts";
