@@ -217,7 +217,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const loader = new WorkerLoader({
     isolation: options.isolation,
     ...(options.isolation === "process" ? { processes: options.processes } : {}),
-    limits: { cpuMs: 1_000, wallMs: 10_000 },
+    // A call's limits only lower these: the memory bomb's cpuMs of 5,000 needs room here (V8 13.6
+    // spends about a second in back-to-back collections before a small heap gives up).
+    limits: { cpuMs: 5_000, wallMs: 10_000 },
     // Anonymous workers are disposed after their call; named ones are a fixed set.
     idleTimeoutMs: 60_000,
     tails: [() => {}],

@@ -45,8 +45,11 @@ for (const method of ["spin", "asyncSpin", "microtasks", "regex"]) {
     assert.ok(error instanceof CpuLimitError, `got ${error}`);
     assert.ok(error instanceof LimitError);
     assert.equal(error.limit, "cpuMs");
-    assert.ok(performance.now() - started < 3_000);
-    assert.ok(maxGapMs < 150, `event loop blocked for ${maxGapMs} ms`);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 3_000);
+    // A host blocked by the spin would see one gap as long as the whole call; a busy machine can
+    // hold a turn back for 150 ms or more on its own, so the bound scales with the call.
+    assert.ok(maxGapMs < Math.max(150, elapsed * 0.6), `event loop blocked for ${maxGapMs} ms of a ${elapsed} ms call`);
   });
 }
 

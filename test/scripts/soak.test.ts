@@ -56,7 +56,7 @@ test("a short soak passes in both isolation modes; a run with lost calls fails",
   const [isolate, processes, hanging] = await Promise.all([
     soak(["--seconds", "8", "--concurrency", "6"]),
     soak(["--seconds", "6", "--concurrency", "6", "--isolation", "process"]),
-    soak(["--seconds", "2", "--concurrency", "4", "--inject-hang", "--call-timeout", "1"]),
+    soak(["--seconds", "2", "--concurrency", "4", "--inject-hang", "--call-timeout", "4"]),
   ]);
   assertHealthy(isolate, "isolate");
   assertHealthy(processes, "process");

@@ -35,7 +35,14 @@ attack("a getter that turns into a function on its second read is a DataCloneErr
 });
 
 attack("a result nested 100,000 deep is a DataCloneError, not a stack overflow", async () => {
-  await rejectsWith(call(`export default { run() { const root = {}; let o = root; for (let i = 0; i < 1e5; i++) o = o.a = {}; return root; } };`, "run"), DataCloneError, /nested too deeply/);
+  // The walk that finds the depth runs in the sandbox, under its cpuMs: on a busy machine 250 ms is tight.
+  const roomy = new WorkerLoader({ limits: { cpuMs: 5_000, memoryMb: 32 } });
+  try {
+    const ep = roomy.load(js(`export default { run() { const root = {}; let o = root; for (let i = 0; i < 1e5; i++) o = o.a = {}; return root; } };`)).getEntrypoint() as any;
+    await rejectsWith(ep.run(), DataCloneError, /nested too deeply/);
+  } finally {
+    await roomy.close();
+  }
 });
 
 attack("an array result nested 10,000 deep is a DataCloneError", async () => {
@@ -64,7 +71,14 @@ attack("huge values cross both ways: 16 MiB strings out, a 64 MiB string in, 64 
 });
 
 attack("two 64 MiB strings in a 32 MB sandbox exhaust its heap: MemoryLimitError, whichever copy hit the limit", async () => {
-  await rejectsWith(call(`export default { async run(big, get) { return [big.length, (await get()).length]; } };`, "run", ["y".repeat(64 << 20), () => "z".repeat(64 << 20)]), MemoryLimitError);
+  // Copying 64 MiB costs a few hundred ms of CPU on isolated-vm 7: room for memory to be the limit hit.
+  const roomy = new WorkerLoader({ limits: { cpuMs: 10_000, memoryMb: 32 } });
+  try {
+    const ep = roomy.load(js(`export default { async run(big, get) { return [big.length, (await get()).length]; } };`)).getEntrypoint() as any;
+    await rejectsWith(ep.run("y".repeat(64 << 20), () => "z".repeat(64 << 20)), MemoryLimitError);
+  } finally {
+    await roomy.close();
+  }
 });
 
 attack("a buffer argument larger than the sandbox's memory is refused with RangeError, and the sandbox lives on", async () => {

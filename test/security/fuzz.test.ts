@@ -182,3 +182,95 @@ attack("fuzz: values made in the sandbox from arbitrary seeds come back as the s
     { seed, numRuns: runs(150) },
   );
 });
+
+// Values the boundary must refuse wherever they hide: shared memory (and views over it), detached
+// buffers and WebAssembly objects. Objects with odd prototypes cross as their structured clone.
+const wasmModule = new WebAssembly.Module(addWasm);
+function detached(): ArrayBuffer {
+  const buffer = new ArrayBuffer(8);
+  buffer.transfer();
+  return buffer;
+}
+const forbidden = fc.constantFrom(
+  () => new SharedArrayBuffer(8),
+  () => new Uint8Array(new SharedArrayBuffer(8)),
+  () => new DataView(new SharedArrayBuffer(8), 2),
+  () => new Int32Array(new SharedArrayBuffer(16), 4, 2),
+  () => detached(),
+  () => wasmModule,
+  () => new WebAssembly.Memory({ initial: 0, maximum: 1 }),
+  () => new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }),
+  () => new WebAssembly.Table({ initial: 1, element: "anyfunc" }),
+  () => new WebAssembly.Global({ value: "i32", mutable: true }, 1),
+  () => new WebAssembly.Instance(wasmModule, {}),
+);
+const oddPrototypes = fc.constantFrom(
+  () => Object.assign(Object.create({ inherited: "from a prototype", then: 1 }), { own: 1 }),
+  () => Object.assign(Object.create(null), { bare: true }),
+  () => new (class Point { x = 1; y = 2; })(),
+  () => Object.assign(Object.create(Array.prototype), { 0: "looks like an array" }),
+);
+/** Puts `leaf` somewhere inside an arbitrary structure: an object key, an array slot, a Map value or a Set. */
+const hide = (leaf: fc.Arbitrary<() => unknown>) =>
+  fc.tuple(leaf, fc.anything({ maxDepth: 2 }), fc.constantFrom("top", "object", "array", "map", "set", "deep")).map(([make, other, where]) => {
+    const value = make();
+    switch (where) {
+      case "top": return value;
+      case "object": return { other, value };
+      case "array": return [other, value];
+      case "map": return new Map<unknown, unknown>([["other", other], ["value", value]]);
+      case "set": return new Set([value]);
+      default: return { a: [{ b: new Map([["c", { value }]]) }] };
+    }
+  });
+
+attack("fuzz: shared memory, detached buffers and WebAssembly objects hidden anywhere in a value are a DataCloneError both ways", async () => {
+  const bounce = loader.load(js(`export default { echo(value) { return value; }, async viaHost(get) { return await get(); } };`));
+  await fc.assert(
+    fc.asyncProperty(hide(forbidden), async (value) => {
+      const into = await settles((bounce.getEntrypoint() as any).echo(value));
+      assert.equal(into.status, "rejected", "a forbidden value crossed into the sandbox");
+      assert.ok((into as PromiseRejectedResult).reason instanceof DataCloneError, String((into as PromiseRejectedResult).reason));
+      // The same value as a host function's answer to the sandbox.
+      const back = await settles((bounce.getEntrypoint() as any).viaHost(() => value));
+      assert.equal(back.status, "rejected", "a forbidden value crossed as a host function's result");
+    }),
+    { seed, numRuns: runs(120) },
+  );
+});
+
+attack("fuzz: objects with polluted, null or class prototypes cross as their structured clone, never with the prototype", async () => {
+  await fc.assert(
+    fc.asyncProperty(hide(oddPrototypes), async (value) => {
+      const result = await settles((echo.getEntrypoint() as any).echo(value));
+      assert.equal(result.status, "fulfilled", result.status === "rejected" ? String(result.reason) : "");
+      assert.deepStrictEqual((result as PromiseFulfilledResult<unknown>).value, structuredClone(value));
+    }),
+    { seed, numRuns: runs(80) },
+  );
+});
+
+attack("fuzz: a sandbox whose Object.prototype is polluted cannot make shared memory or send WebAssembly objects", async () => {
+  const makers = [
+    `Object.prototype.shared = true; return new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer`,
+    `Object.prototype.shared = true; return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: false }).buffer`,
+    `let n = 0; Object.defineProperty(Object.prototype, "shared", { get() { return n++ > 0; }, configurable: true }); return new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer`,
+    `return new WebAssembly.Memory({ initial: 0, maximum: 1 })`,
+    `return WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]))`,
+    `const b = new ArrayBuffer(8); structuredClone(b, { transfer: [b] }); return b`,
+    `return { nested: [new WebAssembly.Table({ initial: 1, element: "anyfunc" })] }`,
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...makers), async (body) => {
+      const result = await settles((loader.load(js(`export default { async run() { ${body}; } };`)).getEntrypoint() as any).run());
+      if (result.status === "fulfilled") {
+        // Only a plain, unshared ArrayBuffer may come back (a non-shared memory's buffer).
+        assert.ok(result.value instanceof ArrayBuffer, `crossed: ${Object.prototype.toString.call(result.value)}`);
+      } else {
+        const error = (result as PromiseRejectedResult).reason as Error;
+        assert.ok(error instanceof DataCloneError || ["TypeError", "RangeError"].includes(error.name), `${error.name}: ${error.message}`);
+      }
+    }),
+    { seed, numRuns: runs(30) },
+  );
+});
