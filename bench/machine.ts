@@ -26,6 +26,7 @@ export function machineInfo(): Record<string, string | number> {
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    v8: process.versions.v8,
     "isolated-vm": version("isolated-vm"),
     workerd,
     "quickjs-emscripten": version("quickjs-emscripten"),
