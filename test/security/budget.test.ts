@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { CpuLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
 import { js, sleep } from "../helpers.ts";
-import { rejectsWith, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
 
 /** Bytes of text in a log entry's parts (what the host keeps of it). */
 function logBytes(events: TailEvent[]): number {
@@ -44,9 +44,10 @@ const RSA_FLOOD = `export default {
   },
 };`;
 
-for (const isolation of ["isolate", "thread", "process"] as const) {
+// One mode per run (ISLET_ISOLATION; `npm test` runs all three).
+for (const isolation of [ISOLATION]) {
   describe(`isolation: "${isolation}"`, () => {
-    const { attack, call } = securitySuite({ isolation, ...(isolation === "thread" ? { threads: 1 } : isolation === "process" ? { processes: 1 } : {}) });
+    const { attack, call } = securitySuite(isolationOptions(isolation));
 
     attack("1 MB log lines in a loop: the sandbox's log is cut at 1 MiB with a marker, the host keeps no more", async () => {
       const events: TailEvent[] = [];
@@ -145,10 +146,10 @@ for (const isolation of ["isolate", "thread", "process"] as const) {
   });
 }
 
-test("past 1,000 open response bodies a fetch fails (it used to buffer the body whole: an endless one filled the host's heap)", async () => {
+test(`[${ISOLATION}] past 1,000 open response bodies a fetch fails (it used to buffer the body whole: an endless one filled the host's heap)`, async () => {
   // Bodies stay open while any invocation of the worker is in flight, so two invocations in turn
   // can hold more than 1,000 within their subrequest limits.
-  const loader = new WorkerLoader({ limits: { cpuMs: 5_000, wallMs: 20_000 } });
+  const loader = new WorkerLoader({ ...isolationOptions(), limits: { cpuMs: 5_000, wallMs: 20_000 } });
   try {
     let pulled = 0;
     const endless = () =>

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "islet";
 import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "islet/outbound";
-import { js, rejectsWith, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, js, rejectsWith, securitySuite } from "./harness.ts";
 
 const { attack, call } = securitySuite();
 
@@ -153,12 +153,12 @@ const follow = `export default { async go(url, init) {
   } catch (e) { return { error: e.name + ": " + e.message }; }
 } };`;
 
-for (const isolation of ["isolate", "thread", "process"] as const) {
+// One mode per run (ISLET_ISOLATION; `npm test` runs all three).
+for (const isolation of [ISOLATION]) {
   describe(`redirects through Node's fetch (isolation: "${isolation}")`, () => {
     const traces: TailEvent[] = [];
     const loader = new WorkerLoader({
-      isolation,
-      ...(isolation === "process" ? { processes: 1 } : isolation === "thread" ? { threads: 1 } : {}),
+      ...isolationOptions(isolation),
       limits: { cpuMs: 500, wallMs: 5_000 },
       tails: [(events) => void traces.push(...events)],
     });

@@ -3,6 +3,10 @@
 // event loop must turn, the neighbour must answer with its module state intact (its counter goes
 // up by exactly one, so it was not restarted) and unpolluted globals, and the host's own
 // prototypes and globals must be as they were when the file started.
+//
+// Every file runs in one isolation mode per process, named by ISLET_ISOLATION ("isolate", the
+// default, "thread" or "process"); `npm test` (scripts/test.mjs) runs the suite once in each.
+// Test names start with the mode, so a failure says where it happened.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -41,10 +45,36 @@ function hostFingerprint(): Record<string, unknown> {
   };
 }
 
+export type Isolation = "isolate" | "thread" | "process";
+
+function isolationFromEnvironment(): Isolation {
+  const value = process.env.ISLET_ISOLATION ?? "isolate";
+  if (value !== "isolate" && value !== "thread" && value !== "process") throw new Error(`ISLET_ISOLATION must be "isolate", "thread" or "process", not ${JSON.stringify(value)}.`);
+  return value;
+}
+
+/** The isolation mode this run of the adversarial suite attacks (ISLET_ISOLATION). */
+export const ISOLATION: Isolation = isolationFromEnvironment();
+
+/** WorkerLoader options for `isolation`: one shard, so that every worker shares it with the neighbour. */
+export function isolationOptions(isolation: Isolation = ISOLATION): WorkerLoaderOptions {
+  return isolation === "thread" ? { isolation, threads: 1 } : isolation === "process" ? { isolation, processes: 1 } : { isolation };
+}
+
+/** Why an attack does not run in a mode: a one-line reason per mode it skips. */
+export type SkipIn = Partial<Record<Isolation, string>>;
+
 export interface Suite {
   loader: WorkerLoader;
-  /** Registers one attack: a test that runs `attack`, then checks that the host and the neighbour still stand. */
-  attack(name: string, attack: () => Promise<void> | void): void;
+  /** The mode this suite's loader runs in. */
+  isolation: Isolation;
+  /** Options for another loader in the same mode (spread them first). */
+  options: WorkerLoaderOptions;
+  /**
+   * Registers one attack: a test that runs `attack`, then checks that the host and the neighbour
+   * still stand. `skip` names the modes where the attack cannot apply, each with its reason.
+   */
+  attack(name: string, attack: () => Promise<void> | void, skip?: SkipIn): void;
   /** A fresh worker with `source` as its main module; `extra` may add env, limits, outbound. */
   load(source: string, extra?: Partial<WorkerCode>): WorkerStub;
   /** Calls `method` on a fresh worker running `source`. */
@@ -52,7 +82,9 @@ export interface Suite {
 }
 
 export function securitySuite(options: WorkerLoaderOptions = {}): Suite {
-  const loader = new WorkerLoader({ ...options, limits: { cpuMs: 250, wallMs: 3_000, memoryMb: 32, ...options.limits } });
+  const isolation: Isolation = options.isolation ?? ISOLATION;
+  const modeOptions = isolationOptions(isolation);
+  const loader = new WorkerLoader({ ...modeOptions, ...options, limits: { cpuMs: 250, wallMs: 3_000, memoryMb: 32, ...options.limits } });
   const neighbour = loader.get("neighbour", () => NEIGHBOUR);
   const hostBefore = hostFingerprint();
   let pings = 0;
@@ -74,10 +106,14 @@ export function securitySuite(options: WorkerLoaderOptions = {}): Suite {
   const load = (source: string, extra: Partial<WorkerCode> = {}) => loader.load(js(source, extra));
   return {
     loader,
+    isolation,
+    options: modeOptions,
     load,
     call: (source, method, args = [], extra = {}) => (load(source, extra).getEntrypoint() as any)[method](...args),
-    attack(name, attack) {
-      test(name, async () => {
+    attack(name, attack, skip = {}) {
+      const titled = name.startsWith(`[${isolation}] `) ? name : `[${isolation}] ${name}`;
+      const reason = skip[isolation];
+      test(titled, reason === undefined ? {} : { skip: reason }, async () => {
         await attack();
         await stillStanding();
       });

@@ -8,14 +8,10 @@ import { describe } from "node:test";
 import assert from "node:assert/strict";
 import { DataCloneError, RpcTarget, WallTimeLimitError } from "../../src/index.ts";
 import { addWasm } from "../helpers.ts";
-import { js, rejectsWith, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, js, rejectsWith, securitySuite } from "./harness.ts";
 
-type Isolation = "isolate" | "thread" | "process";
-const modes: [Isolation, object][] = [
-  ["isolate", {}],
-  ["thread", { threads: 1 }],
-  ["process", { processes: 1 }],
-];
+// One mode per run (ISLET_ISOLATION; `npm test` runs all three).
+const modes = [[ISOLATION, isolationOptions(ISOLATION)]] as const;
 
 const emptyWasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 // (memory (export "m") 64 64): a module-defined memory of 4 MiB.
@@ -54,7 +50,7 @@ for (const [isolation, shards] of modes) {
     // cpuMs is generous: on a loaded machine the churn below costs seconds of thread CPU time.
     const { attack, call, load, loader } = securitySuite({ isolation, ...shards, limits: { cpuMs: 5_000 } });
 
-    attack(`[${isolation}] a Memory descriptor is read once into a fresh copy: no SharedArrayBuffer from Object.prototype, a getter or explicit shared: false`, async () => {
+    attack(`a Memory descriptor is read once into a fresh copy: no SharedArrayBuffer from Object.prototype, a getter or explicit shared: false`, async () => {
       const result = await call(
         `export default { async run(add, importsMemory) {
           const out = [];
@@ -92,7 +88,7 @@ for (const [isolation, shards] of modes) {
       assert.equal(result[6], "noConstructor: undefined undefined");
     });
 
-    attack(`[${isolation}] host → sandbox: shared buffers and WebAssembly objects in arguments, env, props and host results are DataCloneErrors`, async () => {
+    attack(`host → sandbox: shared buffers and WebAssembly objects in arguments, env, props and host results are DataCloneErrors`, async () => {
       const echo = `export default { take(x) { return Object.prototype.toString.call(x); }, async viaHost(fn) { try { await fn(); return "crossed"; } catch (e) { return e.name; } }, async viaTarget(t) { try { await t.get(); return "crossed"; } catch (e) { return e.name; } } };`;
       for (const [what, make] of unclonables()) {
         await rejectsWith(call(echo, "take", [make()]), DataCloneError, undefined).catch((error) => assert.fail(`${what} as an argument: ${error.message}`));
@@ -108,7 +104,7 @@ for (const [isolation, shards] of modes) {
       await rejectsWith((propsWorker.getEntrypoint(undefined, { props: { sab: makeSab() } }) as any).take(1), DataCloneError);
     });
 
-    attack(`[${isolation}] sandbox → host: WebAssembly objects in results, thrown values, logs and calls to the host are DataCloneErrors`, async () => {
+    attack(`sandbox → host: WebAssembly objects in results, thrown values, logs and calls to the host are DataCloneErrors`, async () => {
       const source = `
         const make = {
           module: () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
@@ -140,7 +136,7 @@ for (const [isolation, shards] of modes) {
       }
     });
 
-    attack(`[${isolation}] worker → worker: a WebAssembly.Module from one worker's entrypoint does not reach another worker`, async () => {
+    attack(`worker → worker: a WebAssembly.Module from one worker's entrypoint does not reach another worker`, async () => {
       const giver = loader.load(js(`export default { give() { return { module: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }; } };`));
       const taker = loader.load(
         js(
@@ -156,7 +152,7 @@ for (const [isolation, shards] of modes) {
       assert.equal(result, "DataCloneError");
     });
 
-    attack(`[${isolation}] address space: zero-page memories, tables and instances are charged a page each and counted; past the cap a named RangeError, and neighbours still get memories`, async () => {
+    attack(`address space: zero-page memories, tables and instances are charged a page each and counted; past the cap a named RangeError, and neighbours still get memories`, async () => {
       const result = await call(
         `export default { run() {
           const out = {};
@@ -190,7 +186,7 @@ for (const [isolation, shards] of modes) {
       assert.equal(await call(`export default { run() { return new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer.byteLength; } };`, "run"), 65536);
     });
 
-    attack(`[${isolation}] instances are charged for the memories they define, however the module was compiled; imported memories are charged once`, async () => {
+    attack(`instances are charged for the memories they define, however the module was compiled; imported memories are charged once`, async () => {
       const source =
         `import mod from "./four.wasm";
         export default { async run(name, four, imports) {
@@ -223,7 +219,7 @@ for (const [isolation, shards] of modes) {
       assert.equal(result.importsOne, 24, `importsOne: ${JSON.stringify(result.importsOne)}`);
     });
 
-    attack(`[${isolation}] a never-settling promise that V8 collects ends with WallTimeLimitError, not "Promise was abandoned"`, async () => {
+    attack(`a never-settling promise that V8 collects ends with WallTimeLimitError, not "Promise was abandoned"`, async () => {
       const source = `export default { run() {
         let n = 0;
         const churn = () => { new Array(2e5).fill(0).map((_, i) => ({ i })); if (n++ < 8) setTimeout(churn, 1); };

@@ -20,7 +20,7 @@ import {
   WorkerCodeError,
   WorkerDisposedError,
 } from "../../errors.ts";
-import { errorFromRecord } from "../../runtime/wire.ts";
+import { errorFromRecord, isStackOverflow } from "../../runtime/wire.ts";
 
 export const Kind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
 
@@ -241,6 +241,9 @@ export class Channel {
 
 function sendError(error: unknown): unknown {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // V8's serializer recurses: a value nested deeper than this thread's stack overflows it while
+  // being copied (a worker thread's stack is smaller than the isolate's), as it does in-process.
+  if (isStackOverflow(error)) return new DataCloneError("A value could not be copied across the process or thread boundary: it is nested too deeply.");
   if (/could not be cloned|DataCloneError|Unserializable|cannot be serialized/i.test(text)) {
     return new DataCloneError(`A value could not be copied across the process or thread boundary: ${error instanceof Error ? error.message : text}`);
   }
