@@ -195,8 +195,50 @@ test("a Float16Array crosses both ways and is rebuilt with the other side's clas
       assert.deepEqual(Array.from(made.half), [0.5, 65504, -0], isolation);
       assert.equal(Object.is(made.half[2], -0), true, isolation);
       assert.equal(made.halves[0].length, 2, isolation);
-      // (Process isolation does not keep a view's place in its whole buffer, for any typed array.)
-      if (isolation !== "process") assert.deepEqual([made.halves[0].byteOffset, made.halves[0].buffer.byteLength], [2, 8], isolation);
+      assert.deepEqual([made.halves[0].byteOffset, made.halves[0].buffer.byteLength], [2, 8], isolation);
+    } finally {
+      await modeLoader.close();
+    }
+  }
+});
+
+test("typed arrays and DataViews cross exactly both ways, in every isolation mode: their own buffer, its bytes only, offset and length kept, shared buffers still shared", async () => {
+  // Process isolation used to hand over views into the buffer the whole IPC message arrived in:
+  // a Uint16Array(ArrayBuffer(8), 2, 2) came out of a child as byteOffset 22 of a 53-byte buffer.
+  const layout = (v: ArrayBufferView) => [v.constructor.name, v.byteOffset, v.byteLength, v.buffer.byteLength, Array.from(new Uint8Array(v.buffer))];
+  for (const isolation of ["isolate", "thread", "process"] as const) {
+    const modeLoader = new WorkerLoader({ isolation, ...(isolation === "thread" ? { threads: 1 } : isolation === "process" ? { processes: 1 } : {}) });
+    try {
+      const ep = modeLoader.load(js(`export default {
+        look(views) {
+          const layout = (v) => [v.constructor.name, v.byteOffset, v.byteLength, v.buffer.byteLength, Array.from(new Uint8Array(v.buffer))];
+          return [views.map(layout), views[0].buffer === views[1].buffer];
+        },
+        make() {
+          const buffer = new ArrayBuffer(8);
+          const words = new Uint16Array(buffer, 2, 2);
+          words[0] = 0x0201;
+          words[1] = 0x0403;
+          return { views: [words, new DataView(buffer, 1, 3), new Float64Array(new ArrayBuffer(24), 8, 1), new Uint8Array([9])] };
+        },
+      };`)).getEntrypoint() as any;
+      const { views } = (await ep.make()) as { views: ArrayBufferView[] };
+      assert.deepEqual(views.map(layout), [
+        ["Uint16Array", 2, 4, 8, [0, 0, 1, 2, 3, 4, 0, 0]],
+        ["DataView", 1, 3, 8, [0, 0, 1, 2, 3, 4, 0, 0]],
+        ["Float64Array", 8, 8, 24, Array(24).fill(0)],
+        ["Uint8Array", 0, 1, 1, [9]],
+      ], isolation);
+      assert.equal(views[0].buffer, views[1].buffer, `${isolation}: two views of one buffer still share it`);
+      const sent = new ArrayBuffer(6);
+      new Uint8Array(sent).set([1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(await ep.look([new Int16Array(sent, 2, 1), new DataView(sent, 4)]), [
+        [
+          ["Int16Array", 2, 2, 6, [1, 2, 3, 4, 5, 6]],
+          ["DataView", 4, 2, 6, [1, 2, 3, 4, 5, 6]],
+        ],
+        true,
+      ], isolation);
     } finally {
       await modeLoader.close();
     }

@@ -140,6 +140,17 @@ function nested(depth: number): unknown {
   return root;
 }
 
+/** Every typed array and DataView reachable from `value`, as [offset, length, its buffer's length], in walk order. */
+function viewLayouts(value: unknown, seen = new Set<unknown>(), out: number[][] = []): number[][] {
+  if (value === null || typeof value !== "object" || seen.has(value)) return out;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) out.push([value.byteOffset, value.byteLength, value.buffer.byteLength]);
+  else if (value instanceof Map) for (const [k, v] of value) viewLayouts(v, seen, viewLayouts(k, seen, out));
+  else if (value instanceof Set) for (const v of value) viewLayouts(v, seen, out);
+  else for (const key of Object.keys(value)) viewLayouts((value as Record<string, unknown>)[key], seen, out);
+  return out;
+}
+
 /** What the boundary should give back: Node's structured clone of the value, or a DataCloneError. */
 function expected(value: unknown): { value: unknown } | { error: true } {
   try {
@@ -159,6 +170,8 @@ attack("fuzz: values round-trip through a sandbox equal to their structured clon
       if (result.status === "fulfilled") {
         assert.ok("value" in oracle, "a value Node cannot clone crossed the boundary");
         assert.deepStrictEqual(result.value, oracle.value);
+        // deepStrictEqual compares a view's contents only: its place in its buffer must match too.
+        assert.deepStrictEqual(viewLayouts(result.value), viewLayouts(oracle.value));
         roundTrips++;
       } else {
         assert.ok(result.reason instanceof DataCloneError, `${result.reason?.name}: ${result.reason?.message}`);

@@ -16,6 +16,7 @@ import type { Fetcher, TailReceiver } from "../worker-code.ts";
 import type { Limits } from "../limits.ts";
 import type { Message } from "../shard/protocol.ts";
 import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind } from "../shard/pool.ts";
+import { decodeMessage, encodeMessage } from "./codec.ts";
 
 export { DEFAULT_UNRESPONSIVE_MS } from "../shard/pool.ts";
 
@@ -150,7 +151,18 @@ const processKind: ShardKind = {
     }
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (text: string) => events.diagnostic(text));
-    child.on("message", (message) => events.message(message));
+    child.on("message", (data) => {
+      let message: unknown;
+      try {
+        message = decodeMessage(data);
+      } catch (error) {
+        // Only a broken or compromised child sends what its own codec cannot have written.
+        events.diagnostic(`islet: the sandbox process sent a message that could not be decoded (${(error as Error)?.message}); it was killed.\n`);
+        child.kill("SIGKILL");
+        return;
+      }
+      events.message(message);
+    });
     child.once("exit", (exitCode, signal) => events.exit({ exitCode, signal }));
     child.on("error", (error) => {
       // Failing to spawn: there will be no exit event.
@@ -164,7 +176,7 @@ const processKind: ShardKind = {
         return child.connected;
       },
       post(message: Message) {
-        child.send(message, (error) => {
+        child.send(encodeMessage(message), (error) => {
           // Asynchronous write failures mean the pipe is gone; the exit event fails what is pending.
           if (error) child.kill("SIGKILL");
         });
