@@ -6,9 +6,10 @@
 
 import assert from "node:assert/strict";
 import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "islet";
-import { rejectsWith, securitySuite } from "./harness.ts";
+import { shardSlotFor } from "../../src/loader/shard/pool.ts";
+import { js, rejectsWith, securitySuite } from "./harness.ts";
 
-const { attack, call, load, loader } = securitySuite();
+const { attack, call, load, loader, isolation, options } = securitySuite();
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
 type Reply = [callId: number, ok: number, payload: any];
@@ -63,6 +64,12 @@ async function compromised(target: WorkerLoader, id: string, env: Record<string,
   assert.equal(await holding, "held", "the compromised worker's own call still completes");
 }
 
+/** The sandbox-level forgeries post into the host's handler for one worker, which in thread and process isolation lives inside the shard. */
+const inProcessOnly = {
+  thread: "the worker's message handler lives inside the shard thread, out of the host's reach; the shard-level forgeries below attack the host's side there",
+  process: "the worker's message handler lives inside the child process, out of the host's reach; the shard-level forgeries below attack the host's side there",
+};
+
 const forgedCall = (runtime: Compromised, capId: unknown, method: unknown, args: unknown) => runtime.post(Op.Call, nextForgedCallId++, capId, method, args);
 const errorName = (reply: Reply | undefined) => (reply?.[1] === 0 ? `${reply[2].name}: ${reply[2].message}` : `ok ${JSON.stringify(reply?.[2])}`);
 
@@ -76,7 +83,7 @@ attack("a forged call to an id this sandbox was never given, though valid in ano
     for (const capId of [2, 3, 4, 100]) assert.match(errorName(await forgedCall(runtime, capId, null, [[]])), /^StubDisposedError: /);
   });
   assert.equal(otherCalls, 0);
-});
+}, inProcessOnly);
 
 attack("forged capability ids of every wrong type are refused with StubDisposedError", async () => {
   let calls = 0;
@@ -86,7 +93,7 @@ attack("forged capability ids of every wrong type are refused with StubDisposedE
     }
   });
   assert.equal(calls, 0);
-});
+}, inProcessOnly);
 
 attack("forged method names on a real RpcTarget reach nothing but its class's methods", async () => {
   let opened = 0;
@@ -105,7 +112,7 @@ attack("forged method names on a real RpcTarget reach nothing but its class's me
     assert.match(errorName(await forgedCall(runtime, 1, null, [[]])), /^TypeError: This stub is not a function/);
   });
   assert.equal(opened, 1);
-});
+}, inProcessOnly);
 
 attack("forged argument encodings are refused with DataCloneError or StubDisposedError, never decoded into the host", async () => {
   let seen: unknown[] = [];
@@ -127,7 +134,7 @@ attack("forged argument encodings are refused with DataCloneError or StubDispose
   });
   assert.equal(Object.getPrototypeOf(seen[0]), Object.prototype);
   assert.equal((seen[0] as Record<string, unknown>).polluted, undefined);
-});
+}, inProcessOnly);
 
 attack("forged fire-and-forget messages with garbage values are ignored without a host exception", async () => {
   await compromised(loader, "forger-5", {}, async (runtime) => {
@@ -138,7 +145,7 @@ attack("forged fire-and-forget messages with garbage values are ignored without 
       }
     }
   });
-});
+}, inProcessOnly);
 
 attack("forged fetch records reach globalOutbound only as valid Requests, and bad ones fail as fetch failed", async () => {
   const upstream: string[] = [];
@@ -158,7 +165,7 @@ attack("forged fetch records reach globalOutbound only as valid Requests, and ba
   });
   assert.deepEqual(upstream, ["https://a.test/ok"]);
   await target.close();
-});
+}, inProcessOnly);
 
 attack("forged service requests and body reads are refused with named errors", async () => {
   await compromised(loader, "forger-7", {}, async (runtime) => {
@@ -167,7 +174,199 @@ attack("forged service requests and body reads are refused with named errors", a
     }
     for (const body of [1, 2, -1, "1", null]) assert.equal(errorName(await runtime.post(Op.BodyRead, nextForgedCallId++, body)), "TypeError: This response body is no longer available.");
   });
-});
+}, inProcessOnly);
+
+// A compromised shard: in thread and process isolation the host also trusts nothing a shard (a
+// worker thread, a child process) sends it. These forgeries post requests and notifications into
+// the host's handler for the shard as a shard whose runtime a V8 escape took over could, and check
+// every answer. They reach into islet's internals on purpose (the pool's connection to its shard).
+
+const shardOnly = { isolate: "in-process isolation has no shard: the sandbox-level forgeries above attack the host's handler directly" };
+const ShardKind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
+
+interface CompromisedShard {
+  /** A request as the shard would send it; resolves with "ok <json>" or "<name>: <message>". */
+  request(name: string, payload: unknown): Promise<string>;
+  notify(name: unknown, payload: unknown): void;
+  /** The id under which the host exported `value` to this shard. */
+  capId(value: object): number;
+}
+
+/** The host's connection to the shard in `slot` of `target`'s pool. */
+function shardConnection(target: WorkerLoader, slot = 0): any {
+  const pool = (target as any).processPool ?? (target as any).threadPool;
+  return pool.slots[slot].conn;
+}
+
+/** Runs `forge` as the shard in `slot` while the named worker `id` (living there) holds a call open. */
+async function compromisedShard(target: WorkerLoader, id: string, env: Record<string, unknown>, forge: (shard: CompromisedShard) => Promise<void>, slot = 0): Promise<void> {
+  let release!: () => void;
+  let entered!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const stub = target.get(id, () => ({ compatibilityDate: "2026-11-01", mainModule: "worker.js", modules: { "worker.js": `export default { async hold(wait) { await wait(); return "held"; } };` }, env }));
+  const holding = (stub.getEntrypoint() as any).hold(() => {
+    entered();
+    return held;
+  });
+  const conn = shardConnection(target, slot);
+  const post = conn.handle.post;
+  try {
+    await inside;
+    const replies = new Map<number, any[]>();
+    conn.handle.post = (message: any[]) => {
+      if ((message[0] === ShardKind.Resolve || message[0] === ShardKind.Reject) && message[1] >= 1_000_000) return void replies.set(message[1], message);
+      return post.call(conn.handle, message);
+    };
+    await forge({
+      async request(name, payload) {
+        const requestId = nextForgedCallId++;
+        conn.channel.receive([ShardKind.Request, requestId, name, payload]);
+        for (let i = 0; i < 250 && !replies.has(requestId); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+        const reply = replies.get(requestId);
+        if (reply === undefined) return "no reply";
+        return reply[0] === ShardKind.Resolve ? `ok ${JSON.stringify(reply[2])}` : `${reply[2].name}: ${reply[2].message}`;
+      },
+      notify: (name, payload) => conn.channel.receive([ShardKind.Notify, name, payload]),
+      capId: (value) => [...conn.link.exported].find(([, exported]) => exported === value)?.[0],
+    });
+  } finally {
+    conn.handle.post = post;
+    release();
+  }
+  assert.equal(await holding, "held", "the worker's own call through the compromised shard still completes");
+}
+
+attack("a compromised shard: capability ids it was never given, or of the wrong type, are StubDisposedError; the host function is never called", async () => {
+  let calls = 0;
+  const fn = () => ++calls;
+  await compromisedShard(loader, "shard-forger-1", { fn }, async (shard) => {
+    const id = shard.capId(fn);
+    assert.equal(await shard.request("invoke", [id, null, [[]]]), "ok [1]", "the one capability it holds answers");
+    for (const capId of ["1", 1.5, NaN, -1, 0, null, undefined, { id }, [id], 2 ** 53, 1_000_000, String(id)]) {
+      assert.match(await shard.request("invoke", [capId, null, [[]]]), /^StubDisposedError: /, String(capId));
+    }
+  });
+  assert.equal(calls, 1);
+}, shardOnly);
+
+attack("a compromised shard: forged method names on a real RpcTarget reach nothing but its class's methods", async () => {
+  let opened = 0;
+  class Vault extends RpcTarget {
+    secret = "host-secret-value";
+    open(): string {
+      return `opened ${++opened}`;
+    }
+  }
+  const vault = new Vault();
+  await compromisedShard(loader, "shard-forger-2", { vault }, async (shard) => {
+    const id = shard.capId(vault);
+    assert.equal(await shard.request("invoke", [id, "open", [[]]]), 'ok ["opened 1"]');
+    for (const method of ["constructor", "__proto__", "then", "hasOwnProperty", "secret", "__defineSetter__", 42, { toString: "open" }, ["open"]]) {
+      assert.match(await shard.request("invoke", [id, method, [[]]]), /^TypeError: The RPC receiver does not implement the method/, JSON.stringify(method));
+    }
+    assert.match(await shard.request("invoke", [id, null, [[]]]), /^TypeError: This stub is not a function/);
+  });
+  assert.equal(opened, 1);
+}, shardOnly);
+
+attack("a compromised shard: forged argument encodings are refused with named errors, never decoded into the host", async () => {
+  let seen: unknown[] = [];
+  const fn = (...args: unknown[]) => void (seen = args);
+  await compromisedShard(loader, "shard-forger-3", { fn }, async (shard) => {
+    const id = shard.capId(fn);
+    const bad: [unknown, RegExp][] = [
+      [null, /^DataCloneError: .*Malformed value/],
+      ["[[]]", /^DataCloneError: .*Malformed value/],
+      [[[], "caps"], /^DataCloneError: .*Malformed capability list/],
+      [[[{}], [[["__proto__", "x"], 0, 1]]], /^DataCloneError: .*Malformed capability path/],
+      [[[{}], [[[0], 7, 1]]], /^DataCloneError: .*Malformed capability slot/],
+      [[[{}], [[[0], 2, 999_999]]], /^StubDisposedError: /],
+      [[[{}], Array(10_001).fill([[0], 0, 1])], /^DataCloneError: .*Malformed capability list/],
+      [[{ not: "an array" }], /^TypeError: Malformed call arguments/],
+      [[[new SharedArrayBuffer(8)]], /^DataCloneError: /],
+    ];
+    for (const [args, expected] of bad) assert.match(await shard.request("invoke", [id, null, args]), expected, String(JSON.stringify(args)).slice(0, 80));
+    assert.equal(await shard.request("invoke", [id, null, [[JSON.parse('{"__proto__": {"polluted": 1}}')]]]), "ok [null]");
+  });
+  assert.equal(Object.getPrototypeOf(seen[0]), Object.prototype);
+  assert.equal((seen[0] as Record<string, unknown>).polluted, undefined);
+}, shardOnly);
+
+attack("a compromised shard: an outbound fetch through a capability that is not a globalOutbound fails as fetch failed, and calls nothing", async () => {
+  let called = 0;
+  const notAFetcher = () => (called++, new Response("reached"));
+  class Service extends RpcTarget {
+    fetch(): Response {
+      called++;
+      return new Response("reached");
+    }
+  }
+  const service = new Service();
+  await compromisedShard(loader, "shard-forger-4", { notAFetcher, service }, async (shard) => {
+    const record = { url: "https://a.test/", method: "GET", headers: [], body: null, redirect: "follow" };
+    for (const capId of [shard.capId(notAFetcher), shard.capId(service), 999_999, "1", null]) {
+      assert.equal(await shard.request("outbound", [capId, record, 1]), "TypeError: fetch failed", String(capId));
+    }
+  });
+  assert.equal(called, 0);
+}, shardOnly);
+
+attack("a compromised shard: forged outbound records reach globalOutbound only as valid Requests", async () => {
+  const upstream: string[] = [];
+  const globalOutbound = (request: Request) => {
+    upstream.push(request.url);
+    return new Response("ok");
+  };
+  const target = new WorkerLoader({ ...options, limits: { cpuMs: 250, wallMs: 3_000 }, globalOutbound });
+  try {
+    await compromisedShard(target, "shard-forger-5", {}, async (shard) => {
+      const outbound = shard.capId(globalOutbound);
+      const records = [null, 7, { url: 5 }, { url: "not a url", method: "GET", headers: [] }, { url: "https://a.test/", method: "GET", headers: "x" }, { url: "https://a.test/", method: "G ET", headers: [] }];
+      for (const record of records) assert.match(await shard.request("outbound", [outbound, record, 1]), /^TypeError: fetch failed/, JSON.stringify(record));
+      assert.match(await shard.request("outbound", [outbound, { url: "https://a.test/ok", method: "GET", headers: [], body: null, redirect: "follow" }, 2]), /^ok /);
+    });
+    assert.deepEqual(upstream, ["https://a.test/ok"]);
+  } finally {
+    await target.close();
+  }
+}, shardOnly);
+
+attack("a compromised shard cannot fetch the code or env of a worker that lives in another shard", async () => {
+  let calls = 0;
+  const secretFn = () => ++calls;
+  const target = new WorkerLoader({ ...options, ...(isolation === "thread" ? { threads: 2 } : { processes: 2 }), limits: { cpuMs: 250, wallMs: 3_000 } });
+  try {
+    // One worker in each shard (the id decides which).
+    const ids = Array.from({ length: 40 }, (_, i) => `shard-forger-6-${i}`);
+    const [here, there] = [ids.find((id) => shardSlotFor(id, 2) === 0)!, ids.find((id) => shardSlotFor(id, 2) === 1)!];
+    const victim = target.get(there, () => js(`export default { run() { return "victim"; } };`, { env: { secretFn } }));
+    assert.equal(await (victim.getEntrypoint() as any).run(), "victim");
+    await compromisedShard(target, here, {}, async (shard) => {
+      const before = shardConnection(target, 0).link.exportedCount;
+      assert.match(await shard.request("code", `n${there}`), /^WorkerDisposedError: /);
+      assert.equal(shardConnection(target, 0).link.exportedCount, before, "no capability of the other shard's worker was exported to this one");
+      // Its own worker's code it may still have.
+      assert.match(await shard.request("code", `n${here}`), /^ok /);
+    });
+  } finally {
+    await target.close();
+  }
+  assert.equal(calls, 0);
+}, shardOnly);
+
+attack("a compromised shard: unknown requests and garbage notifications get named errors or are ignored, without a host exception", async () => {
+  await compromisedShard(loader, "shard-forger-7", {}, async (shard) => {
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "debug", "call", 42, null]) {
+      assert.match(await shard.request(name as string, []), /^TypeError: Unknown request/, String(name));
+    }
+    const garbage = [undefined, null, NaN, -1, 2 ** 60, "x".repeat(1000), { toString: 1, valueOf: 1 }, [[[]]], [1, 2, 3], ["nshard-forger-7", [null, 1, { logs: 5 }]], new Date(NaN)];
+    for (const payload of garbage) for (const name of ["beat", "release", "abort", "tail", "forget", "dispose", "close", "unknown", "__proto__"]) shard.notify(name, payload);
+  });
+  // The pool still counts sensibly.
+  const stats = loader.stats as unknown as Record<string, unknown>;
+  assert.ok(Number.isFinite(stats.liveWorkers) && Number.isFinite(stats.warmSandboxes), JSON.stringify(stats));
+}, shardOnly);
 
 attack("code inside a sandbox cannot reach the bridge: harvesting every Map entry the runtime touches posts nothing", async () => {
   let calls = 0;

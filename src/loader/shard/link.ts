@@ -135,7 +135,8 @@ export class Link {
       result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
     } else {
       const fn = targetMethod(target, method);
-      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${String(method)}".`);
+      // A method name that is not a string came from a broken or compromised shard: it is not printed.
+      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
       result = await fn.apply(target, decodedArgs);
     }
     return this.encode(result);

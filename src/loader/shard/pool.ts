@@ -270,6 +270,8 @@ export class ShardPool {
     }
   });
   private readonly hostErrors = new Map<number, unknown>();
+  /** Every globalOutbound exported to a shard as one. */
+  private readonly outbounds = new WeakSet<object>();
   private nextHostError = 1;
   private nextAnonymous = 1;
   private roundRobin = 0;
@@ -442,7 +444,9 @@ export class ShardPool {
     let code: WorkerCode;
     let typeScript: CodeMessage["typeScript"];
     try {
-      if (worker === undefined) throw new WorkerDisposedError("The worker's stub is gone.");
+      // A shard gets the code (and the env's capabilities) of its own workers only: keys are easy
+      // to guess, and a compromised shard must not pull in the workers of another.
+      if (worker === undefined || worker.slot !== conn.slot) throw new WorkerDisposedError("The worker's stub is gone.");
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       code = await worker.getCode();
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
@@ -465,7 +469,7 @@ export class ShardPool {
         mainModule: code.mainModule,
         modules: cloneableModules(code.modules),
         env: conn.link.encode(code.env ?? {}, key),
-        outbound: outbound === null ? null : conn.link.exportValue(outbound as object, key),
+        outbound: outbound === null ? null : this.exportOutbound(conn, outbound, key),
         limits: code.limits,
         tails: worker.tails.length + this.options.tails.length > 0,
         typeScript,
@@ -475,10 +479,17 @@ export class ShardPool {
     }
   }
 
+  /** Exports a worker's globalOutbound to its shard, remembered as one: only those answer "outbound" requests. */
+  private exportOutbound(conn: Connection, outbound: Fetcher, key: string): number {
+    this.outbounds.add(outbound as object);
+    return conn.link.exportValue(outbound as object, key);
+  }
+
   /** One fetch() of a sandbox in a shard, answered by the worker's globalOutbound here. */
   private async outbound(conn: Connection, capId: unknown, record: RequestRecord, abortId: unknown): Promise<ResponseRecord> {
     const fetcher = conn.link.lookup(capId) as Fetcher | undefined;
-    if (fetcher === undefined) throw new TypeError("fetch failed");
+    // Any other capability the shard holds (an env function, an RpcTarget) is no fetcher.
+    if (fetcher === undefined || !this.outbounds.has(fetcher as object)) throw new TypeError("fetch failed");
     const controller = new AbortController();
     if (typeof abortId === "number") conn.aborts.set(abortId, controller);
     try {
