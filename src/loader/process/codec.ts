@@ -22,7 +22,7 @@ export function encodeMessage(message: Message): Buffer {
 /** Throws for anything that is not a message this codec wrote. */
 export function decodeMessage(data: unknown): unknown {
   if (!ArrayBuffer.isView(data)) throw new TypeError("Malformed message on the process channel.");
-  const deserializer = new Deserializer(data);
+  const deserializer = new Deserializer(data as Uint8Array);
   deserializer.readHeader();
   return deserializer.readValue();
 }

@@ -9,7 +9,7 @@
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
-import { outboundRequest, responseRecord } from "../fetch-records.ts";
+import { outboundRequest } from "../fetch-records.ts";
 import { validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { normalizeName, prepareModules, validateWorkerCode, type Fetcher, type TailEvent, type TailReceiver, type WorkerCode } from "../worker-code.ts";
@@ -97,6 +97,14 @@ class HostThrown {
 }
 
 const MAX_HOST_ERRORS = 256;
+/** Outbound response bodies one shard may hold open on the host (its loader allows 1,000 per worker). */
+export const MAX_OPEN_BODIES = 10_000;
+
+/** A globalOutbound's response as a shard receives it: the body stays on the host, read by id. */
+export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
+  body: null;
+  bodyId?: number;
+}
 /** How long close() waits for its shards to exit. */
 const CLOSE_WAIT_MS = 2_000;
 const DIAGNOSTIC_TAIL_CHARS = 2_000;
@@ -114,6 +122,9 @@ export class Connection {
   inflight = 0;
   readonly exited: Promise<void>;
   readonly aborts = new Map<number, AbortController>();
+  /** Outbound response bodies the shard reads chunk by chunk ("bodyRead"), by id. */
+  readonly bodies = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+  nextBodyId = 1;
   private diagnosticTail = "";
   private running = true;
 
@@ -201,6 +212,8 @@ export class Connection {
     this.link.close(error);
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
+    for (const reader of this.bodies.values()) reader.cancel().catch(() => {});
+    this.bodies.clear();
   }
 
   kill(error: Error): void {
@@ -412,6 +425,8 @@ export class ShardPool {
         const [capId, request, abortId] = payload as [unknown, RequestRecord, unknown];
         return this.outbound(conn, capId, request, abortId);
       }
+      case "bodyRead":
+        return this.bodyRead(conn, payload);
       default:
         throw new TypeError(`Unknown request "${name}" from a sandbox ${this.kind.noun}.`);
     }
@@ -426,6 +441,12 @@ export class ShardPool {
         return;
       case "release":
         return conn.link.release(payload);
+      case "bodyCancel": {
+        const reader = typeof payload === "number" ? conn.bodies.get(payload) : undefined;
+        conn.bodies.delete(payload as number);
+        reader?.cancel().catch(() => {});
+        return;
+      }
       case "abort":
         return void (typeof payload === "number" ? conn.aborts.get(payload)?.abort(new DOMException("The operation was aborted.", "AbortError")) : undefined);
       case "tail": {
@@ -486,7 +507,7 @@ export class ShardPool {
   }
 
   /** One fetch() of a sandbox in a shard, answered by the worker's globalOutbound here. */
-  private async outbound(conn: Connection, capId: unknown, record: RequestRecord, abortId: unknown): Promise<ResponseRecord> {
+  private async outbound(conn: Connection, capId: unknown, record: RequestRecord, abortId: unknown): Promise<ShardResponseRecord> {
     const fetcher = conn.link.lookup(capId) as Fetcher | undefined;
     // Any other capability the shard holds (an env function, an RpcTarget) is no fetcher.
     if (fetcher === undefined || !this.outbounds.has(fetcher as object)) throw new TypeError("fetch failed");
@@ -496,13 +517,45 @@ export class ShardPool {
       const request = outboundRequest(record, controller.signal);
       const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
-      return await responseRecord(response);
+      // The body stays here and the shard pulls it a chunk at a time, as a sandbox in-process
+      // does: buffering it whole let an endless upstream body fill the host's heap.
+      const answer: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null };
+      if (response.body !== null) {
+        if (conn.bodies.size >= MAX_OPEN_BODIES) {
+          response.body.cancel().catch(() => {});
+          throw new TypeError(`Too many response bodies open in this sandbox ${this.kind.noun} (at most ${MAX_OPEN_BODIES}).`);
+        }
+        answer.bodyId = conn.nextBodyId++;
+        conn.bodies.set(answer.bodyId, response.body.getReader());
+      }
+      return answer;
     } catch (error) {
       // Only a policy's own words (and the subrequest limit) cross; host details stay here.
       if (error instanceof OutboundError || error instanceof SubrequestLimitError) throw error;
       throw new TypeError("fetch failed");
     } finally {
       if (typeof abortId === "number") conn.aborts.delete(abortId);
+    }
+  }
+
+  /** The next chunk of an outbound response body: a Uint8Array, or null at its end (or once it is gone). */
+  private async bodyRead(conn: Connection, bodyId: unknown): Promise<Uint8Array | null> {
+    const reader = typeof bodyId === "number" ? conn.bodies.get(bodyId) : undefined;
+    if (reader === undefined) throw new TypeError("This response body is no longer available.");
+    try {
+      const { done, value } = await reader.read();
+      if (done) {
+        conn.bodies.delete(bodyId as number);
+        return null;
+      }
+      // Only bytes cross: a chunk that is not a Uint8Array fails the read, as Node's Response would.
+      if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
+      return value;
+    } catch (error) {
+      conn.bodies.delete(bodyId as number);
+      reader.cancel().catch(() => {});
+      if (error instanceof TypeError && error.message === "Received non-Uint8Array chunk") throw error;
+      throw new TypeError("The response body could not be read.");
     }
   }
 

@@ -11,6 +11,7 @@ import { primeTypeScriptCache, type TailEvent, type WorkerCode } from "../worker
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import type { Limits } from "../limits.ts";
 import { Link } from "./link.ts";
+import type { ShardResponseRecord } from "./pool.ts";
 import { Channel, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 /** How often a shard reports that it is alive (and its loader's stats). */
@@ -90,11 +91,31 @@ export function runShard(port: ShardPort): void {
       const onAbort = () => channel.notify("abort", abortId);
       request.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        return hostResponse((await channel.request("outbound", [capId, record, abortId])) as ResponseRecord);
+        return streamedResponse((await channel.request("outbound", [capId, record, abortId])) as ShardResponseRecord);
       } finally {
         request.signal.removeEventListener("abort", onAbort);
       }
     };
+  }
+
+  /** A globalOutbound's response whose body stays on the host and is pulled from there a chunk at a time. */
+  function streamedResponse(record: ShardResponseRecord): Response {
+    const bodyId = record.bodyId;
+    if (typeof bodyId !== "number") return hostResponse({ ...record, body: null });
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const chunk = (await channel.request("bodyRead", bodyId)) as Uint8Array | null;
+          if (chunk === null) controller.close();
+          else controller.enqueue(chunk);
+        },
+        cancel() {
+          channel.notify("bodyCancel", bodyId);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return hostResponse({ ...record, body: body as unknown as ResponseRecord["body"] });
   }
 
   async function handleRequest(name: string, payload: unknown): Promise<unknown> {
