@@ -67,6 +67,9 @@ attack("Map, object-key and Set bombs end with MemoryLimitError; the host proces
   assert.deepEqual([report.map, report.keys, report.set], ["MemoryLimitError", "MemoryLimitError", "MemoryLimitError"]);
   assert.deepEqual(report.pings, [1, 2, 3, 4], "the neighbour answered after every bomb, in the same isolate");
   assert.ok(report.lostIsolates >= 1, "at least one bomb made V8 give up on the heap (the case that used to abort the process)");
+}, {
+  thread: "catastrophic-oom.ts runs an in-process loader in a child of its own (isolated-vm's lost-heap count is in-process state); a thread's own heap running out is thread-isolation.test.ts's",
+  process: "catastrophic-oom.ts runs an in-process loader in a child of its own (isolated-vm's lost-heap count is in-process state); in process isolation the child holding a lost heap is what gets replaced",
 });
 
 attack("a 2 GiB ArrayBuffer and a 4 GiB WebAssembly memory are RangeErrors the sandbox can catch", async () => {
