@@ -233,3 +233,14 @@ attack("import() of file, node, data, http and relative specifiers is refused", 
   );
   assert.deepEqual(result, Array(8).fill("Error: Not supported"));
 });
+
+attack("a small Node Buffer the host passes in carries only its own bytes, not Node's shared allocation pool", async () => {
+  const secret = Buffer.from("host-secret-in-the-pool");
+  const result = await call(
+    `export default { run(small, nested, get) { return get().then((fromHost) => [small.byteLength, small.buffer.byteLength, nested.b.buffer.byteLength, fromHost.buffer.byteLength, new TextDecoder().decode(small)]); } };`,
+    "run",
+    [Buffer.from("hi"), { b: Buffer.from("abc") }, () => Buffer.from("x")],
+  );
+  assert.deepEqual(result, [2, 2, 3, 1, "hi"]);
+  assert.ok(secret.buffer.byteLength > 1_000, "the host's Buffers do share a pool (else this test proves nothing)");
+});

@@ -1,0 +1,95 @@
+// A typed array is cloned with its whole ArrayBuffer (the structured-clone rule), and every small
+// Node Buffer (Buffer.from, Buffer.allocUnsafe, many of Node's own APIs) is a slice of one shared
+// allocation pool holding unrelated host data. So before a host value crosses into a sandbox, each
+// Node Buffer that does not span its whole ArrayBuffer is replaced by a Uint8Array of its own
+// bytes. Other views keep the structured-clone rule: a host that builds a view over a larger
+// buffer chose to send that buffer (their offsets survive the crossing).
+
+const { isView } = ArrayBuffer;
+const getPrototypeOf = Object.getPrototypeOf;
+const objectKeys = Object.keys;
+const arrayIsArray = Array.isArray;
+const objectPrototype = Object.prototype;
+
+function isPartial(view: ArrayBufferView): boolean {
+  return Buffer.isBuffer(view) && (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength);
+}
+
+function compactView(view: ArrayBufferView): ArrayBufferView {
+  const bytes = new Uint8Array(view.byteLength);
+  bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  // A Node Buffer crosses as what structured clone makes of it, a Uint8Array.
+  return bytes;
+}
+
+/** Whether `value` holds, anywhere a clone reaches, a view that does not span its buffer. */
+function needsCompacting(value: unknown, seen: Set<object>): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (seen.has(value)) return false;
+  seen.add(value);
+  if (isView(value)) return isPartial(value);
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (needsCompacting(k, seen) || needsCompacting(v, seen)) return true;
+    return false;
+  }
+  if (value instanceof Set) {
+    for (const v of value) if (needsCompacting(v, seen)) return true;
+    return false;
+  }
+  if (value instanceof Error) return needsCompacting((value as { cause?: unknown }).cause, seen);
+  const proto = getPrototypeOf(value);
+  if (!arrayIsArray(value) && proto !== objectPrototype && proto !== null) return false;
+  for (const key of objectKeys(value)) if (needsCompacting((value as Record<string, unknown>)[key], seen)) return true;
+  return false;
+}
+
+function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const done = copies.get(value);
+  if (done !== undefined) return done;
+  if (isView(value)) {
+    const out = isPartial(value) ? compactView(value) : value;
+    copies.set(value, out);
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    copies.set(value, out);
+    for (const [k, v] of value) out.set(rebuild(k, copies), rebuild(v, copies));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    copies.set(value, out);
+    for (const v of value) out.add(rebuild(v, copies));
+    return out;
+  }
+  if (value instanceof Error) {
+    // The error itself is kept; only a cause holding a partial view is rebuilt.
+    const cause = (value as { cause?: unknown }).cause;
+    if (cause === undefined) return value;
+    const out = Object.create(getPrototypeOf(value)) as Error;
+    copies.set(value, out);
+    for (const key of ["name", "message", "stack"] as const) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor !== undefined && "value" in descriptor) Object.defineProperty(out, key, { ...descriptor });
+    }
+    Object.defineProperty(out, "cause", { value: rebuild(cause, copies), writable: true, configurable: true, enumerable: false });
+    return out;
+  }
+  const proto = getPrototypeOf(value);
+  if (!arrayIsArray(value) && proto !== objectPrototype && proto !== null) return value;
+  const out: Record<string, unknown> | unknown[] = arrayIsArray(value) ? new Array(value.length) : proto === null ? Object.create(null) : {};
+  copies.set(value, out);
+  for (const key of objectKeys(value)) {
+    Object.defineProperty(out, key, { value: rebuild((value as Record<string, unknown>)[key], copies), writable: true, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
+/** `value`, or a copy of it in which every Node Buffer that shares its ArrayBuffer owns its bytes. */
+export function compactViews<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (!needsCompacting(value, new Set())) return value;
+  return rebuild(value, new Map()) as T;
+}
