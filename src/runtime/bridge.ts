@@ -2,6 +2,9 @@
 // entry functions in index.ts that the host calls in. Replies to `post` come back via settle().
 
 import { errorFromRecord } from "./wire.ts";
+import { primordials } from "./primordials.ts";
+
+const { Error, Map, Promise } = primordials;
 
 export const Op = {
   Call: 1, // (callId, capId, method, encodedArgs)

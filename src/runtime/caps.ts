@@ -6,6 +6,9 @@ import { Op, request, send } from "./bridge.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { disposeSymbol } from "./symbols.ts";
+import { primordials } from "./primordials.ts";
+
+const { Error, Map, ObjectCreate, ObjectDefineProperty, PromiseReject, Proxy, TypeError, WeakMap } = primordials;
 
 const exported = new Map<number, object>();
 const exportIds = new WeakMap<object, number>();
@@ -53,7 +56,7 @@ export function callHost(capId: number, method: string | undefined, args: unknow
   try {
     payload = encode(args, exporter);
   } catch (error) {
-    return Promise.reject(error);
+    return PromiseReject(error);
   }
   return request(Op.Call, capId, method, payload).then((result) => decode(result, importer));
 }
@@ -61,10 +64,10 @@ export function callHost(capId: number, method: string | undefined, args: unknow
 function makeFunctionStub(id: number): unknown {
   let disposed = false;
   const stub = function (...args: unknown[]) {
-    if (disposed) return Promise.reject(stubDisposedError());
+    if (disposed) return PromiseReject(stubDisposedError());
     return callHost(id, undefined, args);
   };
-  Object.defineProperty(stub, disposeSymbol, {
+  ObjectDefineProperty(stub, disposeSymbol, {
     value() {
       if (!disposed) {
         disposed = true;
@@ -84,13 +87,13 @@ function makeTargetStub(id: number): unknown {
       send(Op.Release, id);
     }
   };
-  const stub = new Proxy(Object.create(null) as object, {
+  const stub = new Proxy(ObjectCreate(null) as object, {
     get(_target, key) {
       if (key === disposeSymbol) return dispose;
       if (typeof key !== "string" || key === "then") return undefined;
       let method = methods.get(key);
       if (method === undefined) {
-        method = (...args: unknown[]) => (disposed ? Promise.reject(stubDisposedError()) : callHost(id, key, args));
+        method = (...args: unknown[]) => (disposed ? PromiseReject(stubDisposedError()) : callHost(id, key, args));
         methods.set(key, method);
       }
       return method;

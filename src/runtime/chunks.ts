@@ -9,7 +9,7 @@ import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
 import { primordials, type Primordials } from "./primordials.ts";
 import { errorFromRecord, type ErrorRecord } from "./wire.ts";
 
-const { ArrayPrototypeUnshift, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
+const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
 export { web, events, streams, url, crypto, node } from "./platform.ts";
 

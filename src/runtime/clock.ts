@@ -1,9 +1,9 @@
 // Spectre hygiene: time stands still while the sandbox computes and moves only when the host
 // enters the isolate (a call, a reply, a timer), so code cannot time itself at high resolution.
 
-import { primordials } from "./primordials.ts";
+import { primordials, SymbolToStringTag } from "./primordials.ts";
 
-const { DatePrototypeToString, ObjectDefineProperties, ObjectDefineProperty, ReflectConstruct, SymbolToStringTag } = primordials;
+const { DatePrototypeToString, ObjectDefineProperties, ObjectDefineProperty, ReflectConstruct } = primordials;
 
 let now = 0;
 let origin = 0;
@@ -15,7 +15,7 @@ export function setClock(ms: number): void {
 
 export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor): void {
   // RealDate must never reach user code: it is called only through captured intrinsics (a
-  // replaced Reflect.construct would otherwise be handed it, and with it the real clock).
+  // replaced ReflectConstruct would otherwise be handed it, and with it the real clock).
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
     if (new.target === undefined) return DatePrototypeToString(ReflectConstruct(RealDate, [now]));
     return ReflectConstruct(RealDate, args.length === 0 ? [now] : args, new.target);

@@ -1,3 +1,6 @@
+import { primordials } from "./primordials.ts";
+
+const { Map, Set, Error, TypeError, RangeError, SyntaxError, ReferenceError, URIError, EvalError, Uint8Array, ArrayBuffer, DataView, Object, Array, String, Number, BigInt, Symbol, RegExp } = primordials;
 // What may cross the boundary: a closed list of structured-clone types. Used on both sides (this
 // file is bundled into the isolate and imported by the host), with every intrinsic captured when
 // it loads, before any user code runs.

@@ -14,6 +14,9 @@ import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
+import { primordials } from "./primordials.ts";
+
+const { ArrayIsArray, Error, Map, ObjectAssign, ObjectCreate, ObjectFreeze, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, Promise, PromiseAll, PromiseResolve, Proxy, Set, TypeError } = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
 
@@ -28,7 +31,7 @@ const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 type Result = [ok: 1, value: unknown, waitUntil: number, posts?: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number, posts?: number];
 
 // Captured at load: user code may replace or delete the globals.
-const isArray = Array.isArray;
+const isArray = ArrayIsArray;
 
 let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
@@ -153,7 +156,7 @@ const forbiddenMethods = new Set(["constructor", "then", "catch", "finally", "__
 function findMethod(receiver: object, method: string): ((...args: unknown[]) => unknown) | undefined {
   if (forbiddenMethods.has(method)) return undefined;
   const fn = (receiver as Record<string, unknown>)[method];
-  if (typeof fn !== "function" || fn === (Object.prototype as Record<string, unknown>)[method]) return undefined;
+  if (typeof fn !== "function" || fn === (ObjectPrototype as Record<string, unknown>)[method]) return undefined;
   return fn as (...args: unknown[]) => unknown;
 }
 
@@ -164,14 +167,14 @@ function createContext(invocationId: number, props: unknown): ExecutionContext {
     waitUntil(promise: Promise<unknown>) {
       let list = waitUntils.get(invocationId);
       if (list === undefined) waitUntils.set(invocationId, (list = []));
-      list.push(Promise.resolve(promise).catch(reportUncaught));
+      list.push(PromiseResolve(promise).catch(reportUncaught));
     },
     passThroughOnException() {},
   };
 }
 
 function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; handlerStyle: boolean } {
-  if (!Object.prototype.hasOwnProperty.call(main, entry) || main[entry] === undefined) {
+  if (!ObjectPrototypeHasOwnProperty(main, entry) || main[entry] === undefined) {
     throw new TypeError(entry === "default" ? "The worker has no default export." : `The worker does not export an entrypoint named "${entry}".`);
   }
   const exported = main[entry];
@@ -262,7 +265,7 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
 async function drain(invocationId: number): Promise<number> {
   for (let list = waitUntils.get(invocationId); list !== undefined && list.length > 0; list = waitUntils.get(invocationId)) {
     waitUntils.set(invocationId, []);
-    await Promise.all(list);
+    await PromiseAll(list);
   }
   waitUntils.delete(invocationId);
   return postCount();
@@ -274,12 +277,12 @@ let loopback: Record<string, unknown> | undefined;
 function loopbackExports(): Record<string, unknown> {
   if (loopback !== undefined) return loopback;
   const stubs: Record<string, unknown> = {};
-  for (const name of Object.keys(main)) {
+  for (const name of ObjectKeys(main)) {
     const exported = main[name];
     if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
     stubs[name] = loopbackEntrypoint(name, {});
   }
-  return (loopback = Object.freeze(stubs));
+  return (loopback = ObjectFreeze(stubs));
 }
 
 let loopbackIds = -1;
@@ -309,7 +312,7 @@ function loopbackEntrypoint(entry: string, props: unknown): unknown {
 
 
 // Null prototype: a name the host passes selects one of these and nothing inherited.
-const entries = Object.assign(Object.create(null) as {}, {
+const entries = ObjectAssign(ObjectCreate(null) as {}, {
   setEnv,
   setMain,
   putData,

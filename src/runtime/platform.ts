@@ -13,7 +13,7 @@ import type * as NodeChunk from "./node/index.ts";
 
 import { primordials } from "./primordials.ts";
 
-const { ArrayPrototypeUnshift, ReflectApply } = primordials;
+const { ArrayPrototypeUnshift, Error, ReflectApply } = primordials;
 
 export type ChunkName = "web" | "events" | "streams" | "compression" | "url" | "crypto" | "node";
 

@@ -39,13 +39,36 @@ function capture() {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ) => Promise<R1 | R2>;
+  // Descriptors are read through their own properties only: a descriptor literal inherits from
+  // Object.prototype, where user code may have put `get`, `value` or `enumerable` (accessors that
+  // would also be handed the descriptor, and with it the value being defined).
+  const hasOwn = Object.hasOwn;
+  const descriptorKeys = ["value", "writable", "get", "set", "enumerable", "configurable"] as const;
+  const ownDescriptor = (descriptor: PropertyDescriptor): PropertyDescriptor => {
+    if (getPrototypeOf(descriptor) === null) return descriptor;
+    const own = Object.create(null) as Record<string, unknown>;
+    for (let i = 0; i < 6; i++) {
+      const key = descriptorKeys[i];
+      if (hasOwn(descriptor, key)) own[key] = (descriptor as Record<string, unknown>)[key];
+    }
+    return own as PropertyDescriptor;
+  };
+  const ownDescriptors = (descriptors: PropertyDescriptorMap): PropertyDescriptorMap => {
+    const own = Object.create(null) as PropertyDescriptorMap;
+    const keys = ownKeys(descriptors);
+    for (let i = 0; i < keys.length; i++) own[keys[i] as string] = ownDescriptor((descriptors as Record<PropertyKey, PropertyDescriptor>)[keys[i]]);
+    return own;
+  };
+  const objectDefineProperty = Object.defineProperty;
+  const objectDefineProperties = Object.defineProperties;
+  const objectCreate = Object.create;
   const P = {
     uncurryThis,
     globalThis,
 
     ReflectApply: apply,
     ReflectConstruct: construct,
-    ReflectDefineProperty: defineProperty,
+    ReflectDefineProperty: (target: object, key: PropertyKey, descriptor: PropertyDescriptor): boolean => defineProperty(target, key, ownDescriptor(descriptor)),
     ReflectGetOwnPropertyDescriptor: getOwnPropertyDescriptor,
     ReflectGetPrototypeOf: getPrototypeOf,
     ReflectSetPrototypeOf: Reflect.setPrototypeOf,
@@ -63,9 +86,12 @@ function capture() {
     Object,
     ObjectPrototype: Object.prototype,
     ObjectAssign: Object.assign,
-    ObjectCreate: Object.create,
-    ObjectDefineProperty: Object.defineProperty,
-    ObjectDefineProperties: Object.defineProperties,
+    ObjectCreate: ((proto: object | null, descriptors?: PropertyDescriptorMap) =>
+      descriptors === undefined ? objectCreate(proto) : objectCreate(proto, ownDescriptors(descriptors))) as typeof Object.create,
+    ObjectDefineProperty: (<T>(target: T, key: PropertyKey, descriptor: PropertyDescriptor & ThisType<unknown>): T =>
+      objectDefineProperty(target, key, ownDescriptor(descriptor))) as typeof Object.defineProperty,
+    ObjectDefineProperties: (<T>(target: T, descriptors: PropertyDescriptorMap & ThisType<unknown>): T =>
+      objectDefineProperties(target, ownDescriptors(descriptors))) as typeof Object.defineProperties,
     ObjectEntries: Object.entries,
     ObjectFreeze: Object.freeze,
     ObjectFromEntries: Object.fromEntries,
@@ -152,7 +178,7 @@ function capture() {
     Promise,
     PromisePrototype: Promise.prototype,
     PromisePrototypeThen,
-    PromiseResolve: apply(bind, Promise.resolve, [Promise]) as <T>(value: T) => Promise<Awaited<T>>,
+    PromiseResolve: apply(bind, Promise.resolve, [Promise]) as { (): Promise<void>; <T>(value: T): Promise<Awaited<T>> },
     PromiseReject: apply(bind, Promise.reject, [Promise]) as <T = never>(reason?: unknown) => Promise<T>,
     PromiseAll: apply(bind, Promise.all, [Promise]) as <T>(values: Iterable<T | PromiseLike<T>>) => Promise<Awaited<T>[]>,
     PromiseRace: apply(bind, Promise.race, [Promise]) as <T>(values: Iterable<T | PromiseLike<T>>) => Promise<Awaited<T>>,
@@ -290,12 +316,28 @@ function capture() {
     decodeURIComponent,
     encodeURI,
     decodeURI,
-  };
+  } as const;
   // No prototype, so a name missing here reads undefined, never something user code put on Object.prototype.
   return Object.freeze(Object.setPrototypeOf(P, null) as typeof P);
 }
 
-export type Primordials = ReturnType<typeof capture>;
+/** Well-known symbols keep their unique types (an object literal widens them to `symbol`). */
+interface WellKnownSymbols {
+  readonly SymbolIterator: typeof Symbol.iterator;
+  readonly SymbolAsyncIterator: typeof Symbol.asyncIterator;
+  readonly SymbolToStringTag: typeof Symbol.toStringTag;
+  readonly SymbolHasInstance: typeof Symbol.hasInstance;
+  readonly SymbolToPrimitive: typeof Symbol.toPrimitive;
+}
+
+export type Primordials = Omit<ReturnType<typeof capture>, keyof WellKnownSymbols> & WellKnownSymbols;
 
 /** The one set of captured intrinsics: the core's, in every bundle of the runtime. */
-export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLET_CHUNK ? __isletPrimordials : capture();
+export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLET_CHUNK ? __isletPrimordials : (capture() as Primordials);
+
+// Destructuring would widen these to `symbol`; as named constants they stay usable as computed keys.
+export const SymbolIterator: typeof Symbol.iterator = primordials.SymbolIterator;
+export const SymbolAsyncIterator: typeof Symbol.asyncIterator = primordials.SymbolAsyncIterator;
+export const SymbolToStringTag: typeof Symbol.toStringTag = primordials.SymbolToStringTag;
+export const SymbolHasInstance: typeof Symbol.hasInstance = primordials.SymbolHasInstance;
+export const SymbolToPrimitive: typeof Symbol.toPrimitive = primordials.SymbolToPrimitive;

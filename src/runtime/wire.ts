@@ -3,6 +3,10 @@
 // where capabilities (functions, RpcTargets) were cut out and replaced by null. Keeping stubs
 // out-of-band means no shape of user data can ever be mistaken for a stub.
 
+import { primordials } from "./primordials.ts";
+
+const { Array, ArrayIsArray, Map, Object, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, RangeError, Set, String, TypeError } = primordials;
+
 /** Returned: a capability the receiving side exported earlier, handed back; it decodes to the original. */
 export const CapKind = { Function: 0, Target: 1, Returned: 2 } as const;
 export type CapKind = (typeof CapKind)[keyof typeof CapKind];
@@ -33,13 +37,13 @@ export interface CapImporter {
 
 import { Kind, assertReceived, sendKind } from "./clonable.ts";
 
-const objectProto = Object.prototype;
-const arrayIsArray = Array.isArray;
-const getProto = Object.getPrototypeOf;
-const objectKeys = Object.keys;
-const defineProperty = Object.defineProperty;
+const objectProto = ObjectPrototype;
+const arrayIsArray = ArrayIsArray;
+const getProto = ObjectGetPrototypeOf;
+const objectKeys = ObjectKeys;
+const defineProperty = ObjectDefineProperty;
 const hasOwn = Object.prototype.hasOwnProperty;
-const getOwnDescriptor = Object.getOwnPropertyDescriptor;
+const getOwnDescriptor = ObjectGetOwnPropertyDescriptor;
 
 function isWalkable(value: object): boolean {
   if (arrayIsArray(value)) return true;
@@ -241,9 +245,9 @@ export function errorFromRecord(record: unknown, stack = false): Error {
   const r = (record ?? {}) as Partial<ErrorRecord>;
   const name = typeof r.name === "string" ? r.name.slice(0, 200) : "Error";
   const message = typeof r.message === "string" ? r.message : "";
-  const Class = Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
+  const Class = ObjectPrototypeHasOwnProperty(errorClasses, name) ? errorClasses[name] : Error;
   const error = new Class(message);
-  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
-  if (stack && typeof r.stack === "string") Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
+  if (error.name !== name) ObjectDefineProperty(error, "name", { value: name, writable: true, configurable: true });
+  if (stack && typeof r.stack === "string") ObjectDefineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
   return error;
 }

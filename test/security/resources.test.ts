@@ -218,14 +218,14 @@ attack("a Date the host passes in does not lead to the real Date; every clock ag
   assert.equal(dateString, true);
 });
 
-attack("a sandbox that destroys its own globals breaks only itself: its next call is a TypeError, the next worker is clean", async () => {
+attack("a sandbox that destroys its own globals keeps a working runtime (it calls only captured intrinsics); the next worker is clean", async () => {
   const stub = load(`export default {
     wreck() { for (const n of ["Promise", "Array", "Object", "Map", "Set", "WeakMap", "JSON", "Error", "TypeError", "Reflect", "Symbol", "Function"]) globalThis[n] = undefined; return 1; },
-    after() { return [1, { x: 2 }]; },
+    after() { return [1, { x: 2 }, typeof Promise]; },
   };`);
   const ep = stub.getEntrypoint() as any;
   assert.equal(await ep.wreck(), 1);
-  await rejectsWith(ep.after(), TypeError);
+  assert.deepEqual(await ep.after(), [1, { x: 2 }, "undefined"]);
   assert.deepEqual(await call(`export default { run() { return [typeof Promise, typeof Map, JSON.stringify({ a: 1 })]; } };`, "run"), ["function", "function", '{"a":1}']);
 });
 

@@ -8,6 +8,9 @@ import { fitLog, LOG_BYTES_PER_INVOCATION } from "./log-size.ts";
 
 /** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
 const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { Error, Map, ObjectDefineProperty, TypeError } = primordials;
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
@@ -108,6 +111,6 @@ export function createConsole(): Record<string, unknown> {
       indent = indent.slice(2);
     },
   };
-  Object.defineProperty(console, Symbol.toStringTag, { value: "console" });
+  ObjectDefineProperty(console, SymbolToStringTag, { value: "console" });
   return console;
 }

@@ -1,3 +1,6 @@
+import { primordials } from "../primordials.ts";
+
+const { Map, Set, Uint8Array, ArrayBuffer, DataView, Object, Array, String } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime

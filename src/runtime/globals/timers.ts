@@ -2,6 +2,9 @@
 // fires them only while an invocation is in flight, so no code runs outside a watched call.
 
 import { Op, send } from "../bridge.ts";
+import { primordials } from "../primordials.ts";
+
+const { Map, MathMax, MathMin, Number, NumberIsFinite, PromiseResolve, RangeError, TypeError } = primordials;
 
 interface Timer {
   callback: (...args: unknown[]) => void;
@@ -17,10 +20,10 @@ function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: bo
   if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
   if (timers.size >= MAX_TIMERS) throw new RangeError(`Too many pending timers (at most ${MAX_TIMERS}).`);
   let ms = Number(delay);
-  if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
-  ms = Math.min(ms, 2_147_483_647);
+  if (!(ms >= 0) || !NumberIsFinite(ms)) ms = 0;
+  ms = MathMin(ms, 2_147_483_647);
   const id = nextTimerId++;
-  timers.set(id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? Math.max(ms, 1) : -1 });
+  timers.set(id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? MathMax(ms, 1) : -1 });
   send(Op.TimerSet, id, ms);
   return id;
 }
@@ -62,7 +65,7 @@ export function timerGlobals(): [string, unknown][] {
       "queueMicrotask",
       (callback: unknown) => {
         if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
-        Promise.resolve().then(() => (callback as () => void)());
+        PromiseResolve().then(() => (callback as () => void)());
       },
     ],
   ];
