@@ -43,10 +43,13 @@ function capture() {
   // Object.prototype, where user code may have put `get`, `value` or `enumerable` (accessors that
   // would also be handed the descriptor, and with it the value being defined).
   const hasOwn = Object.hasOwn;
+  const objectDefineProperty = Object.defineProperty;
+  const objectDefineProperties = Object.defineProperties;
+  const objectCreate = Object.create;
   const descriptorKeys = ["value", "writable", "get", "set", "enumerable", "configurable"] as const;
   const ownDescriptor = (descriptor: PropertyDescriptor): PropertyDescriptor => {
     if (getPrototypeOf(descriptor) === null) return descriptor;
-    const own = Object.create(null) as Record<string, unknown>;
+    const own = objectCreate(null) as Record<string, unknown>;
     for (let i = 0; i < 6; i++) {
       const key = descriptorKeys[i];
       if (hasOwn(descriptor, key)) own[key] = (descriptor as Record<string, unknown>)[key];
@@ -54,14 +57,11 @@ function capture() {
     return own as PropertyDescriptor;
   };
   const ownDescriptors = (descriptors: PropertyDescriptorMap): PropertyDescriptorMap => {
-    const own = Object.create(null) as PropertyDescriptorMap;
+    const own = objectCreate(null) as PropertyDescriptorMap;
     const keys = ownKeys(descriptors);
     for (let i = 0; i < keys.length; i++) own[keys[i] as string] = ownDescriptor((descriptors as Record<PropertyKey, PropertyDescriptor>)[keys[i]]);
     return own;
   };
-  const objectDefineProperty = Object.defineProperty;
-  const objectDefineProperties = Object.defineProperties;
-  const objectCreate = Object.create;
   const P = {
     uncurryThis,
     globalThis,

@@ -13,30 +13,31 @@ export function defineLazyFrom(global: object, names: readonly string[], load: (
   for (const name of names) {
     const accessor = function (value?: unknown): unknown {
       const resolved = arguments.length === 0 ? (load() as Record<string, unknown>)[name] : value;
-      ObjectDefineProperty(global, name, { value: resolved, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value: resolved, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
       return resolved;
     };
-    ObjectDefineProperty(global, name, { configurable: true, enumerable: false, get: accessor, set: accessor });
+    ObjectDefineProperty(global, name, { __proto__: null, configurable: true, enumerable: false, get: accessor, set: accessor } as PropertyDescriptor);
   }
 }
 
 export function defineLazy(global: object, name: string, init: () => unknown): void {
   ObjectDefineProperty(global, name, {
+    __proto__: null,
     configurable: true,
     enumerable: false,
     get() {
       const value = init();
-      ObjectDefineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
       return value;
     },
     set(value: unknown) {
-      ObjectDefineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
     },
-  });
+  } as PropertyDescriptor);
 }
 
 export function defineValue(global: object, name: string, value: unknown): void {
   // The core is minified without keepNames: a global function gets its own name back.
   if (typeof value === "function") ObjectDefineProperty(value, "name", { value: name, configurable: true });
-  ObjectDefineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
 }

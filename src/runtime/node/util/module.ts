@@ -12,7 +12,7 @@ import { types } from "./types.ts";
 import { stripVTControlCharacters } from "./width.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayIsArray, ObjectDefineProperty, ObjectKeys, ObjectSetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectConstruct, RegExp, Set, String } = primordials;
+const { ArrayIsArray, Error, ObjectDefineProperty, ObjectKeys, ObjectSetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectConstruct, RegExp, Set, String } = primordials;
 
 export function inherits(ctor: unknown, superCtor: unknown): void {
   if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "Function", ctor);
