@@ -29,10 +29,6 @@ function capture() {
   const getter = (object: object, key: PropertyKey) => uncurryThis(getOwnPropertyDescriptor(object, key)!.get! as () => unknown);
   const TypedArray = getPrototypeOf(Uint8Array) as unknown as { prototype: Uint8Array };
   const TypedArrayPrototype = TypedArray.prototype;
-  const ArrayIteratorPrototype = getPrototypeOf([][Symbol.iterator]()) as Iterator<unknown>;
-  const MapIteratorPrototype = getPrototypeOf(new Map()[Symbol.iterator]()) as Iterator<unknown>;
-  const SetIteratorPrototype = getPrototypeOf(new Set()[Symbol.iterator]()) as Iterator<unknown>;
-  const StringIteratorPrototype = getPrototypeOf(""[Symbol.iterator]()) as Iterator<unknown>;
   const AsyncIteratorPrototype = getPrototypeOf((getPrototypeOf(async function* () {}) as { prototype: object }).prototype) as object;
   const PromisePrototypeThen = uncurryThis(Promise.prototype.then) as <T, R1 = T, R2 = never>(
     promise: Promise<T>,
@@ -62,8 +58,11 @@ function capture() {
     for (let i = 0; i < keys.length; i++) own[keys[i] as string] = ownDescriptor((descriptors as Record<PropertyKey, PropertyDescriptor>)[keys[i]]);
     return own;
   };
+  // One literal without a prototype: a name missing here reads undefined, never something user
+  // code put on Object.prototype. Not frozen: it never reaches user code, and freezing an object
+  // this size costs every new isolate time.
   const P = {
-    uncurryThis,
+    __proto__: null,
     globalThis,
 
     ReflectApply: apply,
@@ -73,15 +72,9 @@ function capture() {
     ReflectGetPrototypeOf: getPrototypeOf,
     ReflectSetPrototypeOf: Reflect.setPrototypeOf,
     ReflectOwnKeys: ownKeys,
-    ReflectHas: Reflect.has,
-    ReflectGet: Reflect.get,
-    ReflectSet: Reflect.set,
     ReflectDeleteProperty: Reflect.deleteProperty,
 
-    FunctionPrototypeCall: uncurryThis(call) as (fn: unknown, self: unknown, ...args: unknown[]) => unknown,
-    FunctionPrototypeBind: uncurryThis(bind) as <F>(fn: F, self: unknown, ...args: unknown[]) => F,
     FunctionPrototypeToString: uncurryThis(Function.prototype.toString),
-    FunctionPrototypeSymbolHasInstance: uncurryThis(Function.prototype[Symbol.hasInstance]),
 
     Object,
     ObjectPrototype: Object.prototype,
@@ -94,7 +87,6 @@ function capture() {
       objectDefineProperties(target, ownDescriptors(descriptors))) as typeof Object.defineProperties,
     ObjectEntries: Object.entries,
     ObjectFreeze: Object.freeze,
-    ObjectFromEntries: Object.fromEntries,
     ObjectGetOwnPropertyDescriptor: Object.getOwnPropertyDescriptor,
     ObjectGetOwnPropertyDescriptors: Object.getOwnPropertyDescriptors,
     ObjectGetOwnPropertyNames: Object.getOwnPropertyNames,
@@ -102,12 +94,8 @@ function capture() {
     ObjectGetPrototypeOf: Object.getPrototypeOf,
     ObjectSetPrototypeOf: Object.setPrototypeOf,
     ObjectIs: Object.is,
-    ObjectIsFrozen: Object.isFrozen,
     ObjectKeys: Object.keys,
-    ObjectValues: Object.values,
-    ObjectHasOwn: Object.hasOwn,
     ObjectSeal: Object.seal,
-    ObjectPreventExtensions: Object.preventExtensions,
     ObjectPrototypeHasOwnProperty: uncurryThis(Object.prototype.hasOwnProperty),
     ObjectPrototypeToString: uncurryThis(Object.prototype.toString),
     ObjectPrototypeIsPrototypeOf: uncurryThis(Object.prototype.isPrototypeOf),
@@ -117,52 +105,16 @@ function capture() {
     ArrayPrototype: Array.prototype,
     ArrayIsArray: Array.isArray,
     ArrayFrom: Array.from,
-    ArrayOf: Array.of,
-    ArrayPrototypeConcat: uncurryThis(Array.prototype.concat),
-    ArrayPrototypeEvery: uncurryThis(Array.prototype.every),
-    ArrayPrototypeFill: uncurryThis(Array.prototype.fill),
-    ArrayPrototypeFilter: uncurryThis(Array.prototype.filter),
-    ArrayPrototypeFind: uncurryThis(Array.prototype.find),
-    ArrayPrototypeFindIndex: uncurryThis(Array.prototype.findIndex),
-    ArrayPrototypeForEach: uncurryThis(Array.prototype.forEach),
-    ArrayPrototypeIncludes: uncurryThis(Array.prototype.includes),
-    ArrayPrototypeIndexOf: uncurryThis(Array.prototype.indexOf),
-    ArrayPrototypeJoin: uncurryThis(Array.prototype.join),
-    ArrayPrototypeLastIndexOf: uncurryThis(Array.prototype.lastIndexOf),
     ArrayPrototypeMap: uncurryThis(Array.prototype.map),
-    ArrayPrototypePop: uncurryThis(Array.prototype.pop),
     ArrayPrototypePush: uncurryThis(Array.prototype.push),
-    ArrayPrototypeReduce: uncurryThis(Array.prototype.reduce),
-    ArrayPrototypeReverse: uncurryThis(Array.prototype.reverse),
-    ArrayPrototypeShift: uncurryThis(Array.prototype.shift),
     ArrayPrototypeSlice: uncurryThis(Array.prototype.slice),
-    ArrayPrototypeSome: uncurryThis(Array.prototype.some),
-    ArrayPrototypeSort: uncurryThis(Array.prototype.sort),
-    ArrayPrototypeSplice: uncurryThis(Array.prototype.splice),
     ArrayPrototypeUnshift: uncurryThis(Array.prototype.unshift),
-    ArrayPrototypeSymbolIterator: uncurryThis(Array.prototype[Symbol.iterator]),
-    ArrayIteratorPrototypeNext: uncurryThis(ArrayIteratorPrototype.next),
 
     ArrayBuffer,
     ArrayBufferIsView: ArrayBuffer.isView,
-    ArrayBufferPrototypeSlice: uncurryThis(ArrayBuffer.prototype.slice),
-    ArrayBufferPrototypeGetByteLength: getter(ArrayBuffer.prototype, "byteLength") as (buffer: unknown) => number,
     DataView,
-    DataViewPrototypeGetBuffer: getter(DataView.prototype, "buffer") as (view: unknown) => ArrayBuffer,
-    DataViewPrototypeGetByteOffset: getter(DataView.prototype, "byteOffset") as (view: unknown) => number,
-    DataViewPrototypeGetByteLength: getter(DataView.prototype, "byteLength") as (view: unknown) => number,
     TypedArray,
     TypedArrayPrototype,
-    TypedArrayPrototypeGetBuffer: getter(TypedArrayPrototype, "buffer") as (view: unknown) => ArrayBuffer,
-    TypedArrayPrototypeGetByteOffset: getter(TypedArrayPrototype, "byteOffset") as (view: unknown) => number,
-    TypedArrayPrototypeGetByteLength: getter(TypedArrayPrototype, "byteLength") as (view: unknown) => number,
-    TypedArrayPrototypeGetLength: getter(TypedArrayPrototype, "length") as (view: unknown) => number,
-    TypedArrayPrototypeGetSymbolToStringTag: getter(TypedArrayPrototype, Symbol.toStringTag) as (view: unknown) => string | undefined,
-    TypedArrayPrototypeSet: uncurryThis(TypedArrayPrototype.set) as (target: unknown, source: ArrayLike<number>, offset?: number) => void,
-    TypedArrayPrototypeSlice: uncurryThis(TypedArrayPrototype.slice) as <T>(view: T, start?: number, end?: number) => T,
-    TypedArrayPrototypeSubarray: uncurryThis(TypedArrayPrototype.subarray) as <T>(view: T, start?: number, end?: number) => T,
-    TypedArrayPrototypeFill: uncurryThis(TypedArrayPrototype.fill) as <T>(view: T, value: number, start?: number, end?: number) => T,
-    TypedArrayPrototypeIndexOf: uncurryThis(TypedArrayPrototype.indexOf) as (view: unknown, value: number, from?: number) => number,
     Uint8Array,
     Uint8ClampedArray,
     Uint16Array,
@@ -181,7 +133,6 @@ function capture() {
     PromiseResolve: apply(bind, Promise.resolve, [Promise]) as { (): Promise<void>; <T>(value: T): Promise<Awaited<T>> },
     PromiseReject: apply(bind, Promise.reject, [Promise]) as <T = never>(reason?: unknown) => Promise<T>,
     PromiseAll: apply(bind, Promise.all, [Promise]) as <T>(values: Iterable<T | PromiseLike<T>>) => Promise<Awaited<T>[]>,
-    PromiseRace: apply(bind, Promise.race, [Promise]) as <T>(values: Iterable<T | PromiseLike<T>>) => Promise<Awaited<T>>,
 
     Map,
     MapPrototypeGet: uncurryThis(Map.prototype.get),
@@ -190,69 +141,28 @@ function capture() {
     MapPrototypeDelete: uncurryThis(Map.prototype.delete),
     MapPrototypeClear: uncurryThis(Map.prototype.clear),
     MapPrototypeForEach: uncurryThis(Map.prototype.forEach),
-    MapPrototypeEntries: uncurryThis(Map.prototype.entries),
-    MapPrototypeKeys: uncurryThis(Map.prototype.keys),
-    MapPrototypeValues: uncurryThis(Map.prototype.values),
     MapPrototypeGetSize: getter(Map.prototype, "size") as (map: unknown) => number,
-    MapIteratorPrototypeNext: uncurryThis(MapIteratorPrototype.next),
     Set,
     SetPrototypeAdd: uncurryThis(Set.prototype.add),
     SetPrototypeHas: uncurryThis(Set.prototype.has),
-    SetPrototypeDelete: uncurryThis(Set.prototype.delete),
-    SetPrototypeClear: uncurryThis(Set.prototype.clear),
     SetPrototypeForEach: uncurryThis(Set.prototype.forEach),
-    SetPrototypeValues: uncurryThis(Set.prototype.values),
     SetPrototypeGetSize: getter(Set.prototype, "size") as (set: unknown) => number,
-    SetIteratorPrototypeNext: uncurryThis(SetIteratorPrototype.next),
     WeakMap,
     WeakMapPrototypeGet: uncurryThis(WeakMap.prototype.get),
     WeakMapPrototypeSet: uncurryThis(WeakMap.prototype.set),
     WeakMapPrototypeHas: uncurryThis(WeakMap.prototype.has),
     WeakMapPrototypeDelete: uncurryThis(WeakMap.prototype.delete),
     WeakSet,
-    WeakSetPrototypeAdd: uncurryThis(WeakSet.prototype.add),
-    WeakSetPrototypeHas: uncurryThis(WeakSet.prototype.has),
-    WeakSetPrototypeDelete: uncurryThis(WeakSet.prototype.delete),
     WeakRef,
-    WeakRefPrototypeDeref: uncurryThis(WeakRef.prototype.deref),
     FinalizationRegistry,
-    FinalizationRegistryPrototypeRegister: uncurryThis(FinalizationRegistry.prototype.register),
-    FinalizationRegistryPrototypeUnregister: uncurryThis(FinalizationRegistry.prototype.unregister),
 
     String,
     StringFromCharCode: String.fromCharCode,
     StringFromCodePoint: String.fromCodePoint,
-    StringPrototypeCharCodeAt: uncurryThis(String.prototype.charCodeAt),
-    StringPrototypeCodePointAt: uncurryThis(String.prototype.codePointAt),
-    StringPrototypeCharAt: uncurryThis(String.prototype.charAt),
-    StringPrototypeEndsWith: uncurryThis(String.prototype.endsWith),
-    StringPrototypeIncludes: uncurryThis(String.prototype.includes),
-    StringPrototypeIndexOf: uncurryThis(String.prototype.indexOf),
-    StringPrototypeLastIndexOf: uncurryThis(String.prototype.lastIndexOf),
-    StringPrototypePadStart: uncurryThis(String.prototype.padStart),
-    StringPrototypePadEnd: uncurryThis(String.prototype.padEnd),
-    StringPrototypeRepeat: uncurryThis(String.prototype.repeat),
-    StringPrototypeReplace: uncurryThis(String.prototype.replace) as (s: string, pattern: string | RegExp, replacement: string | ((substring: string, ...args: any[]) => string)) => string,
-    StringPrototypeReplaceAll: uncurryThis(String.prototype.replaceAll) as (s: string, pattern: string | RegExp, replacement: string | ((substring: string, ...args: any[]) => string)) => string,
     StringPrototypeSlice: uncurryThis(String.prototype.slice),
-    StringPrototypeSplit: uncurryThis(String.prototype.split) as (s: string, separator: string | RegExp, limit?: number) => string[],
-    StringPrototypeStartsWith: uncurryThis(String.prototype.startsWith),
-    StringPrototypeSubstring: uncurryThis(String.prototype.substring),
-    StringPrototypeToLowerCase: uncurryThis(String.prototype.toLowerCase),
-    StringPrototypeToUpperCase: uncurryThis(String.prototype.toUpperCase),
-    StringPrototypeTrim: uncurryThis(String.prototype.trim),
-    StringPrototypeTrimStart: uncurryThis(String.prototype.trimStart),
-    StringPrototypeTrimEnd: uncurryThis(String.prototype.trimEnd),
-    StringPrototypeNormalize: uncurryThis(String.prototype.normalize),
-    StringPrototypeToWellFormed: uncurryThis((String.prototype as unknown as { toWellFormed(): string }).toWellFormed),
     StringPrototypeValueOf: uncurryThis(String.prototype.valueOf),
-    StringPrototypeSymbolIterator: uncurryThis(String.prototype[Symbol.iterator]),
-    StringIteratorPrototypeNext: uncurryThis(StringIteratorPrototype.next),
     RegExp,
-    RegExpPrototypeExec: uncurryThis(RegExp.prototype.exec),
     RegExpPrototypeTest: uncurryThis(RegExp.prototype.test),
-    RegExpPrototypeSymbolReplace: uncurryThis(RegExp.prototype[Symbol.replace]) as (re: RegExp, s: string, replacement: string | ((substring: string, ...args: any[]) => string)) => string,
-    RegExpPrototypeSymbolSplit: uncurryThis(RegExp.prototype[Symbol.split]) as (re: RegExp, s: string, limit?: number) => string[],
 
     Number,
     NumberIsFinite: Number.isFinite,
@@ -261,20 +171,16 @@ function capture() {
     NumberIsSafeInteger: Number.isSafeInteger,
     NumberParseInt: Number.parseInt,
     NumberParseFloat: Number.parseFloat,
-    NumberPrototypeToString: uncurryThis(Number.prototype.toString),
     NumberPrototypeValueOf: uncurryThis(Number.prototype.valueOf),
     BooleanPrototypeValueOf: uncurryThis(Boolean.prototype.valueOf),
     BigInt,
     BigIntPrototypeValueOf: uncurryThis(BigInt.prototype.valueOf),
-    BigIntPrototypeToString: uncurryThis(BigInt.prototype.toString),
     Symbol,
     SymbolFor: Symbol.for,
     SymbolPrototypeToString: uncurryThis(Symbol.prototype.toString),
-    SymbolPrototypeGetDescription: getter(Symbol.prototype, "description") as (symbol: symbol) => string | undefined,
     SymbolIterator: Symbol.iterator,
     SymbolAsyncIterator: Symbol.asyncIterator,
     SymbolToStringTag: Symbol.toStringTag,
-    SymbolHasInstance: Symbol.hasInstance,
     SymbolToPrimitive: Symbol.toPrimitive,
     AsyncIteratorPrototype,
     MathMin: Math.min,
@@ -284,25 +190,18 @@ function capture() {
     MathTrunc: Math.trunc,
     MathAbs: Math.abs,
     MathRound: Math.round,
-    MathPow: Math.pow,
-    MathImul: Math.imul,
-    MathClz32: Math.clz32,
 
     // Not Date itself nor Date.now: the real clock must never be reachable from the runtime.
-    DateParse: Date.parse,
-    DateUTC: Date.UTC,
     DatePrototype: Date.prototype,
     DatePrototypeGetTime: uncurryThis(Date.prototype.getTime),
     DatePrototypeToString: uncurryThis(Date.prototype.toString),
     DatePrototypeToISOString: uncurryThis(Date.prototype.toISOString),
-    DatePrototypeToUTCString: uncurryThis(Date.prototype.toUTCString),
 
     JSONParse: JSON.parse,
     JSONStringify: JSON.stringify,
 
     Error,
     ErrorPrototype: Error.prototype,
-    ErrorCaptureStackTrace: (Error as unknown as { captureStackTrace?: (target: object, ctor?: unknown) => void }).captureStackTrace,
     ErrorPrototypeToString: uncurryThis(Error.prototype.toString),
     TypeError,
     RangeError,
@@ -310,15 +209,10 @@ function capture() {
     ReferenceError,
     EvalError,
     URIError,
-    AggregateError,
     Proxy,
-    encodeURIComponent,
     decodeURIComponent,
-    encodeURI,
-    decodeURI,
   } as const;
-  // No prototype, so a name missing here reads undefined, never something user code put on Object.prototype.
-  return Object.freeze(Object.setPrototypeOf(P, null) as typeof P);
+  return P as Omit<typeof P, "__proto__">;
 }
 
 /** Well-known symbols keep their unique types (an object literal widens them to `symbol`). */
@@ -326,7 +220,6 @@ interface WellKnownSymbols {
   readonly SymbolIterator: typeof Symbol.iterator;
   readonly SymbolAsyncIterator: typeof Symbol.asyncIterator;
   readonly SymbolToStringTag: typeof Symbol.toStringTag;
-  readonly SymbolHasInstance: typeof Symbol.hasInstance;
   readonly SymbolToPrimitive: typeof Symbol.toPrimitive;
 }
 
@@ -339,5 +232,4 @@ export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLE
 export const SymbolIterator: typeof Symbol.iterator = primordials.SymbolIterator;
 export const SymbolAsyncIterator: typeof Symbol.asyncIterator = primordials.SymbolAsyncIterator;
 export const SymbolToStringTag: typeof Symbol.toStringTag = primordials.SymbolToStringTag;
-export const SymbolHasInstance: typeof Symbol.hasInstance = primordials.SymbolHasInstance;
 export const SymbolToPrimitive: typeof Symbol.toPrimitive = primordials.SymbolToPrimitive;

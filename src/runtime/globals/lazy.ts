@@ -38,6 +38,6 @@ export function defineLazy(global: object, name: string, init: () => unknown): v
 
 export function defineValue(global: object, name: string, value: unknown): void {
   // The core is minified without keepNames: a global function gets its own name back.
-  if (typeof value === "function") ObjectDefineProperty(value, "name", { value: name, configurable: true });
+  if (typeof value === "function") ObjectDefineProperty(value, "name", { __proto__: null, value: name, configurable: true } as PropertyDescriptor);
   ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
 }
