@@ -16,7 +16,31 @@ import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { primordials } from "./primordials.ts";
 
-const { ArrayIsArray, ArrayPrototypePush, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ObjectAssign, ObjectCreate, ObjectFreeze, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, ObjectSetPrototypeOf, Promise, PromiseAll, PromisePrototypeThen, PromiseResolve, Proxy, ReflectApply, Set, SetPrototypeHas, TypeError } = primordials;
+const {
+  ArrayIsArray,
+  ArrayPrototypePush,
+  Error,
+  Map,
+  MapPrototypeDelete,
+  MapPrototypeGet,
+  MapPrototypeHas,
+  MapPrototypeSet,
+  ObjectAssign,
+  ObjectCreate,
+  ObjectFreeze,
+  ObjectKeys,
+  ObjectPrototype,
+  ObjectPrototypeHasOwnProperty,
+  ObjectSetPrototypeOf,
+  Promise,
+  PromisePrototypeThen,
+  PromiseResolve,
+  Proxy,
+  ReflectApply,
+  Set,
+  SetPrototypeHas,
+  TypeError,
+} = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
 

@@ -6,6 +6,7 @@
 import { primordials } from "./primordials.ts";
 
 
+
 // Everything here runs on values user code built (getters, proxies, a replaced Map.prototype.get or
 // array iterator): only captured intrinsics, index loops, and no spread or destructuring of arrays.
 const {
