@@ -1,6 +1,3 @@
-import { primordials } from "./primordials.ts";
-
-const { Map, Set, Error, TypeError, RangeError, SyntaxError, ReferenceError, URIError, EvalError, Uint8Array, ArrayBuffer, DataView, Object, Array, String, Number, BigInt, Symbol, RegExp } = primordials;
 // What may cross the boundary: a closed list of structured-clone types. Used on both sides (this
 // file is bundled into the isolate and imported by the host), with every intrinsic captured when
 // it loads, before any user code runs.
@@ -21,7 +18,7 @@ const { Map, Set, Error, TypeError, RangeError, SyntaxError, ReferenceError, URI
 
 import { primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, ErrorPrototype, EvalError, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Error, ErrorPrototype, EvalError, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
 
 type Getter = (this: unknown) => unknown;
 
