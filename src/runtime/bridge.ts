@@ -2,6 +2,9 @@
 // entry functions in index.ts that the host calls in. Replies to `post` come back via settle().
 
 import { errorFromRecord } from "./wire.ts";
+import { primordials } from "./primordials.ts";
+
+const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Promise } = primordials;
 
 export const Op = {
   Call: 1, // (callId, capId, method, encodedArgs)
@@ -62,11 +65,11 @@ export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unk
   let rejectNow!: (reason: unknown) => void;
   const promise = new Promise((resolve, reject) => {
     rejectNow = reject;
-    pending.set(callId, { resolve, reject });
+    MapPrototypeSet(pending, callId, { resolve, reject });
     try {
       post(op, callId, a, b, c);
     } catch (error) {
-      pending.delete(callId);
+      MapPrototypeDelete(pending, callId);
       reject(error);
     }
   });
@@ -74,15 +77,15 @@ export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unk
     callId,
     promise,
     abandon(reason) {
-      if (pending.delete(callId)) rejectNow(reason);
+      if (MapPrototypeDelete(pending, callId)) rejectNow(reason);
     },
   };
 }
 
 export function settle(callId: number, ok: number, payload: unknown): void {
-  const entry = pending.get(callId);
+  const entry = MapPrototypeGet(pending, callId);
   if (entry === undefined) return;
-  pending.delete(callId);
+  MapPrototypeDelete(pending, callId);
   if (ok === 1) entry.resolve(payload);
   else entry.reject(errorFromRecord(payload));
 }

@@ -6,6 +6,9 @@ import { Op, request, send } from "./bridge.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { disposeSymbol } from "./symbols.ts";
+import { primordials } from "./primordials.ts";
+
+const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectCreate, ObjectDefineProperty, PromisePrototypeThen, PromiseReject, Proxy, TypeError, WeakMap, WeakMapPrototypeDelete, WeakMapPrototypeGet, WeakMapPrototypeHas, WeakMapPrototypeSet } = primordials;
 
 const exported = new Map<number, object>();
 const exportIds = new WeakMap<object, number>();
@@ -13,30 +16,30 @@ let nextExportId = 1;
 
 export const exporter: CapExporter = {
   classify(value) {
-    if (importedIds.has(value)) return CapKind.Returned;
+    if (WeakMapPrototypeHas(importedIds, value)) return CapKind.Returned;
     return value instanceof RpcTarget || value instanceof WorkerEntrypoint ? CapKind.Target : -1;
   },
   export(value, kind) {
-    if (kind === CapKind.Returned) return importedIds.get(value)!;
-    let id = exportIds.get(value);
+    if (kind === CapKind.Returned) return WeakMapPrototypeGet(importedIds, value)!;
+    let id = WeakMapPrototypeGet(exportIds, value);
     if (id === undefined) {
       id = nextExportId++;
-      exportIds.set(value, id);
-      exported.set(id, value);
+      WeakMapPrototypeSet(exportIds, value, id);
+      MapPrototypeSet(exported, id, value);
     }
     return id;
   },
 };
 
 export function exportedCap(id: number): object | undefined {
-  return exported.get(id);
+  return MapPrototypeGet(exported, id);
 }
 
 export function releaseExport(id: number): void {
-  const value = exported.get(id);
+  const value = MapPrototypeGet(exported, id);
   if (value === undefined) return;
-  exported.delete(id);
-  exportIds.delete(value);
+  MapPrototypeDelete(exported, id);
+  WeakMapPrototypeDelete(exportIds, value);
 }
 
 /** The host's id for each stub this sandbox holds: handing a stub back hands back the host's object. */
@@ -53,18 +56,18 @@ export function callHost(capId: number, method: string | undefined, args: unknow
   try {
     payload = encode(args, exporter);
   } catch (error) {
-    return Promise.reject(error);
+    return PromiseReject(error);
   }
-  return request(Op.Call, capId, method, payload).then((result) => decode(result, importer));
+  return PromisePrototypeThen(request(Op.Call, capId, method, payload), (result) => decode(result, importer));
 }
 
 function makeFunctionStub(id: number): unknown {
   let disposed = false;
   const stub = function (...args: unknown[]) {
-    if (disposed) return Promise.reject(stubDisposedError());
+    if (disposed) return PromiseReject(stubDisposedError());
     return callHost(id, undefined, args);
   };
-  Object.defineProperty(stub, disposeSymbol, {
+  ObjectDefineProperty(stub, disposeSymbol, {
     value() {
       if (!disposed) {
         disposed = true;
@@ -84,14 +87,14 @@ function makeTargetStub(id: number): unknown {
       send(Op.Release, id);
     }
   };
-  const stub = new Proxy(Object.create(null) as object, {
+  const stub = new Proxy(ObjectCreate(null) as object, {
     get(_target, key) {
       if (key === disposeSymbol) return dispose;
       if (typeof key !== "string" || key === "then") return undefined;
-      let method = methods.get(key);
+      let method = MapPrototypeGet(methods, key);
       if (method === undefined) {
-        method = (...args: unknown[]) => (disposed ? Promise.reject(stubDisposedError()) : callHost(id, key, args));
-        methods.set(key, method);
+        method = (...args: unknown[]) => (disposed ? PromiseReject(stubDisposedError()) : callHost(id, key, args));
+        MapPrototypeSet(methods, key, method);
       }
       return method;
     },
@@ -110,16 +113,16 @@ const importedStubs = new Map<string, unknown>();
 export const importer: CapImporter = {
   import(kind, id) {
     if (kind === CapKind.Returned) {
-      const own = exported.get(id);
+      const own = MapPrototypeGet(exported, id);
       if (own === undefined) throw new TypeError("A capability handed back to this sandbox was already released.");
       return own;
     }
     const key = `${kind}:${id}`;
-    let stub = importedStubs.get(key);
+    let stub = MapPrototypeGet(importedStubs, key);
     if (stub === undefined) {
       stub = kind === CapKind.Function ? makeFunctionStub(id) : makeTargetStub(id);
-      importedStubs.set(key, stub);
-      importedIds.set(stub as object, id);
+      MapPrototypeSet(importedStubs, key, stub);
+      WeakMapPrototypeSet(importedIds, stub as object, id);
     }
     return stub;
   },

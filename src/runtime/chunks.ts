@@ -6,7 +6,10 @@
 import { Op, request, send } from "./bridge.ts";
 import { clearTimer, setTimer } from "./globals/timers.ts";
 import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
+import { primordials, type Primordials } from "./primordials.ts";
 import { errorFromRecord, type ErrorRecord } from "./wire.ts";
+
+const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
 export { web, events, streams, url, crypto, node } from "./platform.ts";
 
@@ -21,10 +24,10 @@ let hostCall: HostCall = () => {
 const loaded = new Map<ChunkName, unknown>();
 
 function load(name: ChunkName): unknown {
-  let exports = loaded.get(name);
+  let exports = MapPrototypeGet(loaded, name);
   if (exports === undefined) {
     hostCall(CHUNK_SERVICE, name);
-    exports = loaded.get(name);
+    exports = MapPrototypeGet(loaded, name);
     if (exports === undefined) throw new Error(`islet: the ${name} runtime chunk failed to load`);
   }
   return exports;
@@ -33,7 +36,9 @@ function load(name: ChunkName): unknown {
 const platform: Platform = {
   load,
   host(service, ...args) {
-    const answer = hostCall(service, ...args);
+    // ReflectApply, not a spread: a spread runs the array iterator, which user code can replace.
+    ArrayPrototypeUnshift(args, service);
+    const answer = ReflectApply(hostCall, undefined, args) as ReturnType<HostCall>;
     if (answer[0] === 1) return answer[1];
     throw errorFromRecord(answer[1]);
   },
@@ -64,8 +69,13 @@ export function setChunkLoader(callHost: HostCall): void {
   hostCall = callHost;
 }
 
-export function receiveChunk(name: ChunkName, exports: { bindPlatform(platform: Platform): void }): void {
-  if (loaded.has(name)) return;
+/**
+ * `chunk` is the value of the chunk's script: a function of the primordials the core captured at
+ * boot, returning the chunk's exports (see scripts/build.mjs). The chunk's own code runs now.
+ */
+export function receiveChunk(name: ChunkName, chunk: (primordials: Primordials) => { bindPlatform(platform: Platform): void }): void {
+  if (MapPrototypeHas(loaded, name)) return;
+  const exports = chunk(primordials);
   exports.bindPlatform(platform);
-  loaded.set(name, exports);
+  MapPrototypeSet(loaded, name, exports);
 }

@@ -1,6 +1,10 @@
 // Spectre hygiene: time stands still while the sandbox computes and moves only when the host
 // enters the isolate (a call, a reply, a timer), so code cannot time itself at high resolution.
 
+import { primordials, SymbolToStringTag } from "./primordials.ts";
+
+const { DatePrototypeToString, ObjectDefineProperties, ObjectDefineProperty, ReflectConstruct } = primordials;
+
 let now = 0;
 let origin = 0;
 
@@ -10,19 +14,21 @@ export function setClock(ms: number): void {
 }
 
 export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor): void {
+  // RealDate must never reach user code: it is called only through captured intrinsics (a
+  // replaced ReflectConstruct would otherwise be handed it, and with it the real clock).
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
-    if (new.target === undefined) return new RealDate(now).toString();
-    return Reflect.construct(RealDate, args.length === 0 ? [now] : args, new.target);
+    if (new.target === undefined) return DatePrototypeToString(ReflectConstruct(RealDate, [now]));
+    return ReflectConstruct(RealDate, args.length === 0 ? [now] : args, new.target);
   } as unknown as DateConstructor;
-  Object.defineProperties(FrozenDate, {
-    now: { value: function now_() { return now; }, writable: true, configurable: true },
-    parse: { value: RealDate.parse, writable: true, configurable: true },
-    UTC: { value: RealDate.UTC, writable: true, configurable: true },
-    prototype: { value: RealDate.prototype },
-    length: { value: 7 },
-  });
-  Object.defineProperty(RealDate.prototype, "constructor", { value: FrozenDate, writable: true, configurable: true });
-  Object.defineProperty(global, "Date", { value: FrozenDate, writable: true, configurable: true });
+  ObjectDefineProperties(FrozenDate, {
+    now: { __proto__: null, value: function now_() { return now; }, writable: true, configurable: true },
+    parse: { __proto__: null, value: RealDate.parse, writable: true, configurable: true },
+    UTC: { __proto__: null, value: RealDate.UTC, writable: true, configurable: true },
+    prototype: { __proto__: null, value: RealDate.prototype },
+    length: { __proto__: null, value: 7 },
+  } as PropertyDescriptorMap);
+  ObjectDefineProperty(RealDate.prototype, "constructor", { __proto__: null, value: FrozenDate, writable: true, configurable: true } as PropertyDescriptor);
+  ObjectDefineProperty(global, "Date", { __proto__: null, value: FrozenDate, writable: true, configurable: true } as PropertyDescriptor);
 
   const performance = {
     get timeOrigin() {
@@ -35,8 +41,8 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
       return { timeOrigin: origin };
     },
   };
-  Object.defineProperty(performance, Symbol.toStringTag, { value: "Performance" });
-  Object.defineProperty(global, "performance", { value: performance, writable: true, configurable: true });
+  ObjectDefineProperty(performance, SymbolToStringTag, { __proto__: null, value: "Performance" } as PropertyDescriptor);
+  ObjectDefineProperty(global, "performance", { __proto__: null, value: performance, writable: true, configurable: true } as PropertyDescriptor);
   freezeIntlClock(global);
 }
 
@@ -51,12 +57,9 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
 function freezeIntlClock(global: Record<string, unknown>): void {
   const intl = global.Intl as { DateTimeFormat?: { prototype: object } } | undefined;
   if (intl === undefined || intl === null) return;
-  const apply = Reflect.apply;
-  const defineProperty = Object.defineProperty;
-  const getOwnDescriptor = Object.getOwnPropertyDescriptor;
-  const WeakMapCtor = WeakMap;
-  const weakGet = WeakMap.prototype.get;
-  const weakSet = WeakMap.prototype.set;
+  const { ReflectApply: apply, ObjectDefineProperty: defineProperty, ObjectGetOwnPropertyDescriptor: getOwnDescriptor, WeakMap: WeakMapCtor } = primordials;
+  const weakGet = WeakMapCtor.prototype.get;
+  const weakSet = WeakMapCtor.prototype.set;
   let frozen = false;
   const freeze = () => {
     if (frozen) return;

@@ -16,16 +16,20 @@
 // - sendKind: before a value is handed to the copy, so that the sender gets the DataCloneError
 //   at once, with a message that names the type.
 
+import { primordials } from "./primordials.ts";
+
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Error, ErrorPrototype, EvalError, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
+
 type Getter = (this: unknown) => unknown;
 
-const apply = Reflect.apply;
-const getProto = Object.getPrototypeOf;
-const getOwn = Object.getOwnPropertyDescriptor;
-const objectKeys = Object.keys;
-const isArray = Array.isArray;
+const apply = ReflectApply;
+const getProto = ObjectGetPrototypeOf;
+const getOwn = ObjectGetOwnPropertyDescriptor;
+const objectKeys = ObjectKeys;
+const isArray = ArrayIsArray;
 const objectToString = Object.prototype.toString;
-const ObjectProto = Object.prototype;
-const ArrayProto = Array.prototype;
+const ObjectProto = ObjectPrototype;
+const ArrayProto = ArrayPrototype;
 const TypeErrorCtor = TypeError;
 
 const getter = (proto: object | undefined, name: string): Getter | undefined => (proto === undefined ? undefined : (getOwn(proto, name)?.get as Getter | undefined));
@@ -47,7 +51,7 @@ const dataViewBuffer = getter(DataView.prototype, "buffer")!;
 const boxes: Getter[] = [Number.prototype.valueOf, String.prototype.valueOf, Boolean.prototype.valueOf, BigInt.prototype.valueOf] as Getter[];
 const symbolValueOf = Symbol.prototype.valueOf as Getter;
 const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
-const errorProtos: object[] = [Error.prototype, TypeError.prototype, RangeError.prototype, SyntaxError.prototype, ReferenceError.prototype, EvalError.prototype, URIError.prototype];
+const errorProtos: object[] = [ErrorPrototype, TypeError.prototype, RangeError.prototype, SyntaxError.prototype, ReferenceError.prototype, EvalError.prototype, URIError.prototype];
 const arrayIncludes = Array.prototype.includes;
 const hasOwn = Object.prototype.hasOwnProperty;
 const SetCtor = Set;

@@ -14,6 +14,33 @@ import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
+import { primordials } from "./primordials.ts";
+
+const {
+  ArrayIsArray,
+  ArrayPrototypePush,
+  Error,
+  Map,
+  MapPrototypeDelete,
+  MapPrototypeGet,
+  MapPrototypeHas,
+  MapPrototypeSet,
+  ObjectAssign,
+  ObjectCreate,
+  ObjectFreeze,
+  ObjectKeys,
+  ObjectPrototype,
+  ObjectPrototypeHasOwnProperty,
+  ObjectSetPrototypeOf,
+  Promise,
+  PromisePrototypeThen,
+  PromiseResolve,
+  Proxy,
+  ReflectApply,
+  Set,
+  SetPrototypeHas,
+  TypeError,
+} = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
 
@@ -28,7 +55,7 @@ const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 type Result = [ok: 1, value: unknown, waitUntil: number, posts?: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number, posts?: number];
 
 // Captured at load: user code may replace or delete the globals.
-const isArray = Array.isArray;
+const isArray = ArrayIsArray;
 
 let main: Record<string, unknown> = {};
 const moduleData = new Map<string, Uint8Array>();
@@ -61,7 +88,7 @@ function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
   if (nodeCompat) enableNodeCompat(globalThis as unknown as Record<string, unknown>, env);
-  for (const listener of envListeners) listener(env);
+  for (let i = 0; i < envListeners.length; i++) envListeners[i](env);
 }
 
 /** Hands the `islet:runtime` bridge module what it re-exports (see engine/sandbox.ts). */
@@ -74,7 +101,7 @@ function linkBridge(link: (runtime: unknown) => void): void {
     mainReady,
     nodeModule,
     onEnv(listener: (value: Record<string, unknown>) => void) {
-      envListeners.push(listener);
+      ArrayPrototypePush(envListeners, listener);
       listener(env);
     },
   });
@@ -103,14 +130,14 @@ function putSourceMap(name: string, mappings: string): void {
 }
 
 function putData(name: string, bytes: Uint8Array): void {
-  moduleData.set(name, bytes);
+  MapPrototypeSet(moduleData, name, bytes);
 }
 
 /** Used by the synthetic modules generated for `data` and `wasm` modules. */
 export function takeData(name: string): Uint8Array {
-  const bytes = moduleData.get(name);
+  const bytes = MapPrototypeGet(moduleData, name);
   if (bytes === undefined) throw new Error(`islet: no data for module ${name}`);
-  moduleData.delete(name);
+  MapPrototypeDelete(moduleData, name);
   return bytes;
 }
 
@@ -151,9 +178,9 @@ const forbiddenMethods = new Set(["constructor", "then", "catch", "finally", "__
 
 /** Looks a method up the way RPC does: a function, not one of Object's or a thenable's. */
 function findMethod(receiver: object, method: string): ((...args: unknown[]) => unknown) | undefined {
-  if (forbiddenMethods.has(method)) return undefined;
+  if (SetPrototypeHas(forbiddenMethods, method)) return undefined;
   const fn = (receiver as Record<string, unknown>)[method];
-  if (typeof fn !== "function" || fn === (Object.prototype as Record<string, unknown>)[method]) return undefined;
+  if (typeof fn !== "function" || fn === (ObjectPrototype as Record<string, unknown>)[method]) return undefined;
   return fn as (...args: unknown[]) => unknown;
 }
 
@@ -162,16 +189,16 @@ function createContext(invocationId: number, props: unknown): ExecutionContext {
     props,
     exports: loopbackExports(),
     waitUntil(promise: Promise<unknown>) {
-      let list = waitUntils.get(invocationId);
-      if (list === undefined) waitUntils.set(invocationId, (list = []));
-      list.push(Promise.resolve(promise).catch(reportUncaught));
+      let list = MapPrototypeGet(waitUntils, invocationId);
+      if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
+      ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
     },
     passThroughOnException() {},
   };
 }
 
 function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; handlerStyle: boolean } {
-  if (!Object.prototype.hasOwnProperty.call(main, entry) || main[entry] === undefined) {
+  if (!ObjectPrototypeHasOwnProperty(main, entry) || main[entry] === undefined) {
     throw new TypeError(entry === "default" ? "The worker has no default export." : `The worker does not export an entrypoint named "${entry}".`);
   }
   const exported = main[entry];
@@ -191,20 +218,28 @@ async function run(invocationId: number, entry: string, method: string, args: un
   if (isFetch) {
     const { requestFromRecord, responseToRecord, Response } = web();
     const request = requestFromRecord(args[0] as RequestRecord);
-    const response = await (handlerStyle ? fn.call(receiver, request, env, ctx) : fn.call(receiver, request));
+    const response = await (handlerStyle ? ReflectApply(fn, receiver, [request, env, ctx]) : ReflectApply(fn, receiver, [request]));
     if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
     return responseToRecord(response);
   }
-  return fn.apply(receiver, args);
+  return ReflectApply(fn, receiver, args);
 }
 
 async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
   const result = await outcome(work, encodeValue);
   // A polluted Object.prototype.then can swap the result for anything; the host rejects that shape.
   if (!isArray(result)) return result;
-  if (waitUntils.has(invocationId)) result[2] = 1;
+  if (MapPrototypeHas(waitUntils, invocationId)) result[2] = 1;
   result[3] = postCount();
   return result;
+}
+
+/**
+ * A result array without a prototype: resolving a promise with it looks up `then`, which must not
+ * find one user code put on Object.prototype (it would replace the answer).
+ */
+function resultOf(result: Result): Result {
+  return ObjectSetPrototypeOf(result, null) as Result;
 }
 
 async function outcome(work: () => unknown, encodeValue: boolean): Promise<Result> {
@@ -212,13 +247,13 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
   try {
     value = await work();
   } catch (error) {
-    return [0, errorToRecord(error), 0];
+    return resultOf([0, errorToRecord(error), 0]);
   }
   try {
-    return [1, encodeValue ? encode(value, exporter) : value, 0];
+    return resultOf([1, encodeValue ? encode(value, exporter) : value, 0]);
   } catch (error) {
     // The handler succeeded but its result cannot cross: the host reports a DataCloneError.
-    return [2, errorToRecord(error), 0];
+    return resultOf([2, errorToRecord(error), 0]);
   }
 }
 
@@ -248,11 +283,11 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
       const args = decode(encodedArgs, importer) as unknown[];
       if (method === null) {
         if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-        return (target as (...a: unknown[]) => unknown)(...args);
+        return ReflectApply(target as (...a: unknown[]) => unknown, undefined, args);
       }
       const fn = findMethod(target, method);
       if (fn === undefined) throw missingMethod(method);
-      return fn.apply(target, args);
+      return ReflectApply(fn, target, args);
     },
     true,
   );
@@ -260,11 +295,12 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
 
 /** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
 async function drain(invocationId: number): Promise<number> {
-  for (let list = waitUntils.get(invocationId); list !== undefined && list.length > 0; list = waitUntils.get(invocationId)) {
-    waitUntils.set(invocationId, []);
-    await Promise.all(list);
+  for (let list = MapPrototypeGet(waitUntils, invocationId); list !== undefined && list.length > 0; list = MapPrototypeGet(waitUntils, invocationId)) {
+    MapPrototypeSet(waitUntils, invocationId, []);
+    // One by one, not Promise.all: that runs the array iterator. None of them rejects (see waitUntil).
+    for (let i = 0; i < list.length; i++) await list[i];
   }
-  waitUntils.delete(invocationId);
+  MapPrototypeDelete(waitUntils, invocationId);
   return postCount();
 }
 
@@ -274,12 +310,14 @@ let loopback: Record<string, unknown> | undefined;
 function loopbackExports(): Record<string, unknown> {
   if (loopback !== undefined) return loopback;
   const stubs: Record<string, unknown> = {};
-  for (const name of Object.keys(main)) {
+  const names = ObjectKeys(main);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
     const exported = main[name];
     if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
     stubs[name] = loopbackEntrypoint(name, {});
   }
-  return (loopback = Object.freeze(stubs));
+  return (loopback = ObjectFreeze(stubs));
 }
 
 let loopbackIds = -1;
@@ -290,17 +328,17 @@ function loopbackEntrypoint(entry: string, props: unknown): unknown {
   return new Proxy(specialise, {
     get(_target, key) {
       if (typeof key !== "string" || key === "then") return undefined;
-      let method = methods.get(key);
+      let method = MapPrototypeGet(methods, key);
       if (method === undefined) {
         method = async (...args: unknown[]) => {
           const id = loopbackIds--;
           try {
             return await run(id, entry, key, args, props, false);
           } finally {
-            waitUntils.delete(id);
+            MapPrototypeDelete(waitUntils, id);
           }
         };
-        methods.set(key, method);
+        MapPrototypeSet(methods, key, method);
       }
       return method;
     },
@@ -309,7 +347,7 @@ function loopbackEntrypoint(entry: string, props: unknown): unknown {
 
 
 // Null prototype: a name the host passes selects one of these and nothing inherited.
-const entries = Object.assign(Object.create(null) as {}, {
+const entries = ObjectAssign(ObjectCreate(null) as {}, {
   setEnv,
   setMain,
   putData,

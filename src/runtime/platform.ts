@@ -11,6 +11,10 @@ import type * as UrlChunk from "./web/url/index.ts";
 import type * as CryptoChunk from "./web/crypto/index.ts";
 import type * as NodeChunk from "./node/index.ts";
 
+import { primordials } from "./primordials.ts";
+
+const { ArrayPrototypeUnshift, Error, ReflectApply } = primordials;
+
 export type ChunkName = "web" | "events" | "streams" | "compression" | "url" | "crypto" | "node";
 
 export interface Platform {
@@ -40,8 +44,17 @@ function bound(): Platform {
   return platform;
 }
 
-export const host = (service: string, ...args: unknown[]): unknown => bound().host(service, ...args);
-export const hostAsync = (service: string, ...args: unknown[]): Promise<unknown> => bound().hostAsync(service, ...args);
+// ReflectApply, not a spread: a spread runs the array iterator, which user code can replace.
+export const host = (service: string, ...args: unknown[]): unknown => {
+  const platform = bound();
+  ArrayPrototypeUnshift(args, service);
+  return ReflectApply(platform.host, platform, args);
+};
+export const hostAsync = (service: string, ...args: unknown[]): Promise<unknown> => {
+  const platform = bound();
+  ArrayPrototypeUnshift(args, service);
+  return ReflectApply(platform.hostAsync, platform, args) as Promise<unknown>;
+};
 export const readHostBody = (id: number): Promise<Uint8Array | null> => bound().readHostBody(id);
 export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);

@@ -3,6 +3,10 @@
 // formatted through V8's prepareStackTrace hook, which rewrites each frame's position of a mapped
 // module to the original line and column. Sandboxes without TypeScript never install the hook.
 
+import { primordials } from "./primordials.ts";
+
+const { Error, Int32Array, Int8Array, Map } = primordials;
+
 const mappingsByFile = new Map<string, string>();
 const decodedByFile = new Map<string, Int32Array[]>();
 

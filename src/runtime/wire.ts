@@ -3,6 +3,42 @@
 // where capabilities (functions, RpcTargets) were cut out and replaced by null. Keeping stubs
 // out-of-band means no shape of user data can ever be mistaken for a stub.
 
+import { primordials } from "./primordials.ts";
+
+
+
+// Everything here runs on values user code built (getters, proxies, a replaced Map.prototype.get or
+// array iterator): only captured intrinsics, index loops, and no spread or destructuring of arrays.
+const {
+  Array,
+  ArrayIsArray,
+  ArrayPrototypePush,
+  Error,
+  EvalError,
+  Map,
+  MapPrototypeForEach,
+  MapPrototypeGet,
+  MapPrototypeSet,
+  ObjectDefineProperty,
+  ObjectGetOwnPropertyDescriptor,
+  ObjectGetPrototypeOf,
+  ObjectKeys,
+  ObjectPrototype,
+  ObjectPrototypeHasOwnProperty,
+  RangeError,
+  ReferenceError,
+  RegExpPrototypeTest,
+  Set,
+  SetPrototypeAdd,
+  SetPrototypeForEach,
+  SetPrototypeHas,
+  String,
+  StringPrototypeSlice,
+  SyntaxError,
+  TypeError,
+  URIError,
+} = primordials;
+
 /** Returned: a capability the receiving side exported earlier, handed back; it decodes to the original. */
 export const CapKind = { Function: 0, Target: 1, Returned: 2 } as const;
 export type CapKind = (typeof CapKind)[keyof typeof CapKind];
@@ -33,13 +69,19 @@ export interface CapImporter {
 
 import { Kind, assertReceived, sendKind } from "./clonable.ts";
 
-const objectProto = Object.prototype;
-const arrayIsArray = Array.isArray;
-const getProto = Object.getPrototypeOf;
-const objectKeys = Object.keys;
-const defineProperty = Object.defineProperty;
-const hasOwn = Object.prototype.hasOwnProperty;
-const getOwnDescriptor = Object.getOwnPropertyDescriptor;
+const objectProto = ObjectPrototype;
+const arrayIsArray = ArrayIsArray;
+const getProto = ObjectGetPrototypeOf;
+const objectKeys = ObjectKeys;
+const defineProperty = ObjectDefineProperty;
+const getOwnDescriptor = ObjectGetOwnPropertyDescriptor;
+
+function appendPath(path: PathKey[], key: PathKey): PathKey[] {
+  const out: PathKey[] = new Array(path.length + 1);
+  for (let i = 0; i < path.length; i++) out[i] = path[i];
+  out[path.length] = key;
+  return out;
+}
 
 function isWalkable(value: object): boolean {
   if (arrayIsArray(value)) return true;
@@ -53,18 +95,23 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
   if (type === "function") return true;
   if (type !== "object") return false;
   const object = value as object;
-  if (seen.has(object)) return false;
-  seen.add(object);
+  if (SetPrototypeHas(seen, object)) return false;
+  SetPrototypeAdd(seen, object);
   if (exporter.classify(object) !== -1) return true;
   // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
+  // forEach and index loops, not for-of: user code may have replaced the iterators.
   const kind = isWalkable(object) ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
-    for (const [k, v] of object as Map<unknown, unknown>) if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
+    MapPrototypeForEach(object, (v: unknown, k: unknown) => {
+      if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
+    });
     return false;
   }
   if (kind === Kind.Set) {
-    for (const v of object as Set<unknown>) if (containsCap(v, exporter, seen)) throw mapCapError();
+    SetPrototypeForEach(object, (v: unknown) => {
+      if (containsCap(v, exporter, seen)) throw mapCapError();
+    });
     return false;
   }
   if (kind === Kind.Leaf) return false;
@@ -78,11 +125,12 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
       // An error whose stack cannot be formatted crosses without one.
     }
     const cause = getOwnDescriptor(object, "cause");
-    return cause !== undefined && "value" in cause && containsCap(cause.value, exporter, seen);
+    return cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value") && containsCap(cause.value, exporter, seen);
   }
   const record = object as Record<string, unknown>;
+  const keys = objectKeys(record);
   let found = false;
-  for (const key of objectKeys(record)) if (containsCap(record[key], exporter, seen)) found = true;
+  for (let i = 0; i < keys.length; i++) if (containsCap(record[keys[i]], exporter, seen)) found = true;
   return found;
 }
 
@@ -105,7 +153,7 @@ export function encode(value: unknown, exporter: CapExporter): Encoded {
 
 export function isStackOverflow(error: unknown): boolean {
   try {
-    return error !== null && typeof error === "object" && (error as Error).name === "RangeError" && /call stack size/.test(String((error as Error).message));
+    return error !== null && typeof error === "object" && (error as Error).name === "RangeError" && RegExpPrototypeTest(/call stack size/, String((error as Error).message));
   } catch {
     return false;
   }
@@ -132,28 +180,31 @@ function copyCutting(
   if (kind === -1 && type === "function") kind = CapKind.Function;
   if (kind !== -1) {
     if (caps.length >= MAX_CAPS_PER_VALUE) throw new RangeError(`A value may carry at most ${MAX_CAPS_PER_VALUE} functions or RpcTargets.`);
-    caps.push([path, kind, exporter.export(object, kind)]);
+    ArrayPrototypePush(caps, [path, kind, exporter.export(object, kind)]);
     return null;
   }
   if (!isWalkable(object)) return object;
-  const existing = copies.get(object);
+  const existing = MapPrototypeGet(copies, object);
   if (existing !== undefined) return existing;
   if (arrayIsArray(object)) {
     const out: unknown[] = new Array(object.length);
-    copies.set(object, out);
-    for (let i = 0; i < object.length; i++) out[i] = copyCutting(object[i], [...path, i], caps, exporter, copies);
+    MapPrototypeSet(copies, object, out);
+    for (let i = 0; i < object.length; i++) out[i] = copyCutting(object[i], appendPath(path, i), caps, exporter, copies);
     return out;
   }
   const out: Record<string, unknown> = {};
-  copies.set(object, out);
+  MapPrototypeSet(copies, object, out);
   const record = object as Record<string, unknown>;
-  for (const key of objectKeys(record)) {
+  const keys = objectKeys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     defineProperty(out, key, {
-      value: copyCutting(record[key], [...path, key], caps, exporter, copies),
+      __proto__: null,
+      value: copyCutting(record[key], appendPath(path, key), caps, exporter, copies),
       enumerable: true,
       writable: true,
       configurable: true,
-    });
+    } as PropertyDescriptor);
   }
   return out;
 }
@@ -167,9 +218,12 @@ export function decode(encoded: unknown, importer: CapImporter): unknown {
   const caps = encoded[1];
   if (caps === undefined) return body;
   if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");
-  for (const slot of caps) {
+  for (let s = 0; s < caps.length; s++) {
+    const slot = caps[s];
     if (!arrayIsArray(slot) || !arrayIsArray(slot[0])) throw new TypeError("Malformed capability slot on the boundary.");
-    const [path, kind, id] = slot as CapSlot;
+    const path = slot[0] as PathKey[];
+    const kind = slot[1] as CapKind;
+    const id = slot[2] as number;
     if ((kind !== CapKind.Function && kind !== CapKind.Target && kind !== CapKind.Returned) || typeof id !== "number") {
       throw new TypeError("Malformed capability slot on the boundary.");
     }
@@ -185,7 +239,7 @@ export function decode(encoded: unknown, importer: CapImporter): unknown {
       throw new TypeError("Malformed capability path on the boundary.");
     }
     // defineProperty, never assignment: a key like "__proto__" must stay an own data property.
-    defineProperty(holder, last, { value: stub, enumerable: true, writable: true, configurable: true });
+    defineProperty(holder, last, { __proto__: null, value: stub, enumerable: true, writable: true, configurable: true } as PropertyDescriptor);
   }
   return body;
 }
@@ -194,7 +248,7 @@ function ownChild(holder: unknown, key: unknown): unknown {
   if (holder === null || typeof holder !== "object" || (typeof key !== "string" && typeof key !== "number")) {
     throw new TypeError("Malformed capability path on the boundary.");
   }
-  if (!hasOwn.call(holder, key)) throw new TypeError("Malformed capability path on the boundary.");
+  if (!ObjectPrototypeHasOwnProperty(holder, key)) throw new TypeError("Malformed capability path on the boundary.");
   return (holder as Record<PathKey, unknown>)[key];
 }
 
@@ -239,11 +293,11 @@ const errorClasses: Record<string, ErrorConstructor> = {
  */
 export function errorFromRecord(record: unknown, stack = false): Error {
   const r = (record ?? {}) as Partial<ErrorRecord>;
-  const name = typeof r.name === "string" ? r.name.slice(0, 200) : "Error";
+  const name = typeof r.name === "string" ? StringPrototypeSlice(r.name, 0, 200) : "Error";
   const message = typeof r.message === "string" ? r.message : "";
-  const Class = Object.prototype.hasOwnProperty.call(errorClasses, name) ? errorClasses[name] : Error;
+  const Class = ObjectPrototypeHasOwnProperty(errorClasses, name) ? errorClasses[name] : Error;
   const error = new Class(message);
-  if (error.name !== name) Object.defineProperty(error, "name", { value: name, writable: true, configurable: true });
-  if (stack && typeof r.stack === "string") Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
+  if (error.name !== name) ObjectDefineProperty(error, "name", { __proto__: null, value: name, writable: true, configurable: true } as PropertyDescriptor);
+  if (stack && typeof r.stack === "string") ObjectDefineProperty(error, "stack", { __proto__: null, value: r.stack, writable: true, configurable: true } as PropertyDescriptor);
   return error;
 }

@@ -1,5 +1,9 @@
 // The classes `cloudflare:workers` exports inside the sandbox.
 
+import { primordials } from "./primordials.ts";
+
+const { ObjectDefineProperty } = primordials;
+
 export class RpcTarget {}
 
 export class WorkerEntrypoint<Env = unknown, Props = unknown> {
@@ -22,7 +26,7 @@ export class DurableObject<Env = unknown> {
 
 // The core bundle is minified without keepNames (it runs in every isolate): name what users see.
 for (const [name, value] of [["RpcTarget", RpcTarget], ["WorkerEntrypoint", WorkerEntrypoint], ["DurableObject", DurableObject]] as const) {
-  Object.defineProperty(value, "name", { value: name });
+  ObjectDefineProperty(value, "name", { value: name });
 }
 
 export interface ExecutionContext<Props = unknown> {

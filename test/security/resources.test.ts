@@ -221,21 +221,24 @@ attack("a Date the host passes in does not lead to the real Date; every clock ag
   assert.equal(dateString, true);
 });
 
-attack("a sandbox that destroys its own globals breaks only itself: its next call is a TypeError, the next worker is clean", async () => {
+attack("a sandbox that destroys its own globals keeps a working runtime (it calls only captured intrinsics); the next worker is clean", async () => {
   const stub = load(`export default {
     wreck() { for (const n of ["Promise", "Array", "Object", "Map", "Set", "WeakMap", "JSON", "Error", "TypeError", "Reflect", "Symbol", "Function"]) globalThis[n] = undefined; return 1; },
-    after() { return [1, { x: 2 }]; },
+    after() { return [1, { x: 2 }, typeof Promise]; },
   };`);
   const ep = stub.getEntrypoint() as any;
   assert.equal(await ep.wreck(), 1);
-  await rejectsWith(ep.after(), TypeError);
+  assert.deepEqual(await ep.after(), [1, { x: 2 }, "undefined"]);
   assert.deepEqual(await call(`export default { run() { return [typeof Promise, typeof Map, JSON.stringify({ a: 1 })]; } };`, "run"), ["function", "function", '{"a":1}']);
 });
 
-attack("Object.prototype.then makes the sandbox's own answers thenables: DataCloneError, and no one else is touched", async () => {
-  const stub = load(`export default { poison() { Object.prototype.then = function (resolve) { resolve("hijacked"); }; return 1; }, after() { return { x: 2 }; } };`);
-  await rejectsWith((stub.getEntrypoint() as any).poison(), Error, /Malformed result/);
-  await rejectsWith((stub.getEntrypoint() as any).after(), Error, /Malformed result/);
+attack("Object.prototype.then makes the sandbox's own objects thenables, but not the runtime's answers; no one else is touched", async () => {
+  const stub = load(`export default { poison() { Object.prototype.then = function (resolve) { resolve("hijacked"); }; return 1; }, after() { return { x: 2 }; }, list() { return [3]; } };`);
+  // The runtime's result records have no prototype, so the answer is the handler's own.
+  assert.equal(await (stub.getEntrypoint() as any).poison(), 1);
+  // The sandbox's own objects are thenables now, as in any JavaScript: awaiting one runs its then.
+  assert.equal(await (stub.getEntrypoint() as any).after(), "hijacked");
+  assert.equal(await (stub.getEntrypoint() as any).list(), "hijacked");
 });
 
 attack("prototype pollution does not survive into the next isolate of the same worker id", async () => {

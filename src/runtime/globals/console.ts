@@ -8,6 +8,9 @@ import { fitLog, LOG_BYTES_PER_INVOCATION } from "./log-size.ts";
 
 /** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
 const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { ArrayPrototypeMap, Error, Map, ObjectDefineProperty, TypeError } = primordials;
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
@@ -39,7 +42,7 @@ function emit(level: Level, parts: unknown[]): void {
     if (encode(fitted.parts, noCaps).length !== 1) throw new TypeError("not plain data");
     send(Op.Log, level, fitted.parts, fitted.cut);
   } catch {
-    fitted = fitLog(fitted.parts.map(printable), logBytes);
+    fitted = fitLog(ArrayPrototypeMap(fitted.parts, printable), logBytes);
     send(Op.Log, level, fitted.parts, fitted.cut);
   }
   // Once the budget is cut into, nothing more is sent: the host says the log was cut.
@@ -108,6 +111,6 @@ export function createConsole(): Record<string, unknown> {
       indent = indent.slice(2);
     },
   };
-  Object.defineProperty(console, Symbol.toStringTag, { value: "console" });
+  ObjectDefineProperty(console, SymbolToStringTag, { value: "console" });
   return console;
 }

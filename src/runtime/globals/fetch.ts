@@ -6,6 +6,9 @@
 import { cancellableRequest, Op, send } from "../bridge.ts";
 import { url, web } from "../chunks.ts";
 import type { RequestRecord, ResponseRecord } from "../web/fetch.ts";
+import { primordials } from "../primordials.ts";
+
+const { Set, TypeError } = primordials;
 
 const MAX_REDIRECTS = 20;
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];

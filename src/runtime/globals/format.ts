@@ -1,9 +1,13 @@
 // A compact console-style formatter for values that cannot be copied to the host as they are.
 
+import { primordials } from "../primordials.ts";
+
+const { ArrayIsArray, Error, JSONStringify, Map, MathTrunc, Number, NumberIsNaN, ObjectKeys, RegExp, Set } = primordials;
+
 export function formatValue(value: unknown, depth = 0, seen: Set<object> = new Set()): string {
   switch (typeof value) {
     case "string":
-      return depth === 0 ? value : JSON.stringify(value);
+      return depth === 0 ? value : JSONStringify(value);
     case "number":
     case "boolean":
     case "undefined":
@@ -19,19 +23,19 @@ export function formatValue(value: unknown, depth = 0, seen: Set<object> = new S
   const object = value as object;
   if (seen.has(object)) return "[Circular]";
   if (object instanceof Error) return object.stack ?? `${object.name}: ${object.message}`;
-  if (depth > 2) return Array.isArray(object) ? "[Array]" : "[Object]";
+  if (depth > 2) return ArrayIsArray(object) ? "[Array]" : "[Object]";
   seen.add(object);
   try {
-    if (Array.isArray(object)) return `[ ${object.map((v) => formatValue(v, depth + 1, seen)).join(", ")} ]`;
+    if (ArrayIsArray(object)) return `[ ${object.map((v) => formatValue(v, depth + 1, seen)).join(", ")} ]`;
     if (object instanceof Map) {
       const items = [...object].map(([k, v]) => `${formatValue(k, depth + 1, seen)} => ${formatValue(v, depth + 1, seen)}`);
       return `Map(${object.size}) { ${items.join(", ")} }`;
     }
     if (object instanceof Set) return `Set(${object.size}) { ${[...object].map((v) => formatValue(v, depth + 1, seen)).join(", ")} }`;
-    if (object instanceof Date) return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
+    if (object instanceof Date) return NumberIsNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
     if (object instanceof RegExp) return String(object);
     const name = object.constructor && object.constructor !== Object ? `${object.constructor.name} ` : "";
-    const entries = Object.keys(object).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${formatValue((object as Record<string, unknown>)[k], depth + 1, seen)}`);
+    const entries = ObjectKeys(object).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSONStringify(k)}: ${formatValue((object as Record<string, unknown>)[k], depth + 1, seen)}`);
     return entries.length === 0 ? `${name}{}` : `${name}{ ${entries.join(", ")} }`;
   } finally {
     seen.delete(object);
@@ -54,7 +58,7 @@ export function formatArgs(args: unknown[]): string {
           return typeof arg === "string" ? arg : formatValue(arg, 1);
         case "%d":
         case "%i":
-          return typeof arg === "bigint" ? `${arg}n` : String(token === "%i" ? Math.trunc(Number(arg)) : Number(arg));
+          return typeof arg === "bigint" ? `${arg}n` : String(token === "%i" ? MathTrunc(Number(arg)) : Number(arg));
         case "%f":
           return String(Number(arg));
         case "%c":

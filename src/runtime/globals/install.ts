@@ -11,6 +11,9 @@ import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
 import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
+import { primordials } from "../primordials.ts";
+
+const { ObjectFreeze } = primordials;
 
 export const NAVIGATOR_USER_AGENT = "islet";
 
@@ -36,5 +39,5 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   defineLazyFrom(global, STREAMS_GLOBALS, streams);
   defineLazyFrom(global, WEB_GLOBALS, web);
   defineLazyFrom(global, CRYPTO_GLOBALS, crypto);
-  defineLazy(global, "navigator", () => Object.freeze({ userAgent: NAVIGATOR_USER_AGENT, language: "en", languages: Object.freeze(["en"]), hardwareConcurrency: 1 }));
+  defineLazy(global, "navigator", () => ObjectFreeze({ userAgent: NAVIGATOR_USER_AGENT, language: "en", languages: ObjectFreeze(["en"]), hardwareConcurrency: 1 }));
 }

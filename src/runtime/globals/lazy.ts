@@ -1,6 +1,10 @@
 // Heavier globals are installed as accessors that build the real value on first touch, so a
 // sandbox that never uses them pays nothing for them at start.
 
+import { primordials } from "../primordials.ts";
+
+const { ObjectDefineProperty } = primordials;
+
 /**
  * defineLazy for several names served by one chunk: one function per name serves as both getter
  * and setter, which keeps a fresh sandbox's global scope small (these are most of its globals).
@@ -9,30 +13,31 @@ export function defineLazyFrom(global: object, names: readonly string[], load: (
   for (const name of names) {
     const accessor = function (value?: unknown): unknown {
       const resolved = arguments.length === 0 ? (load() as Record<string, unknown>)[name] : value;
-      Object.defineProperty(global, name, { value: resolved, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value: resolved, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
       return resolved;
     };
-    Object.defineProperty(global, name, { configurable: true, enumerable: false, get: accessor, set: accessor });
+    ObjectDefineProperty(global, name, { __proto__: null, configurable: true, enumerable: false, get: accessor, set: accessor } as PropertyDescriptor);
   }
 }
 
 export function defineLazy(global: object, name: string, init: () => unknown): void {
-  Object.defineProperty(global, name, {
+  ObjectDefineProperty(global, name, {
+    __proto__: null,
     configurable: true,
     enumerable: false,
     get() {
       const value = init();
-      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
       return value;
     },
     set(value: unknown) {
-      Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
     },
-  });
+  } as PropertyDescriptor);
 }
 
 export function defineValue(global: object, name: string, value: unknown): void {
   // The core is minified without keepNames: a global function gets its own name back.
-  if (typeof value === "function") Object.defineProperty(value, "name", { value: name, configurable: true });
-  Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  if (typeof value === "function") ObjectDefineProperty(value, "name", { __proto__: null, value: name, configurable: true } as PropertyDescriptor);
+  ObjectDefineProperty(global, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);
 }

@@ -1,3 +1,6 @@
+import { primordials } from "../primordials.ts";
+
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
@@ -11,12 +14,12 @@ export const LOG_BYTES_PER_INVOCATION = 1 << 20;
 /** Values visited when measuring one log part; past this a part counts as too large. */
 const MAX_NODES = 100_000;
 
-const apply = Reflect.apply;
-const getOwnDescriptor = Object.getOwnPropertyDescriptor;
-const objectKeys = Object.keys;
-const isArray = Array.isArray;
+const apply = ReflectApply;
+const getOwnDescriptor = ObjectGetOwnPropertyDescriptor;
+const objectKeys = ObjectKeys;
+const isArray = ArrayIsArray;
 const stringSlice = String.prototype.slice;
-const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayProto = ObjectGetPrototypeOf(Uint8Array.prototype) as object;
 const viewLength = getOwnDescriptor(typedArrayProto, "byteLength")!.get!;
 const dataViewLength = getOwnDescriptor(DataView.prototype, "byteLength")!.get!;
 const bufferLength = getOwnDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;

@@ -2,6 +2,9 @@
 // fires them only while an invocation is in flight, so no code runs outside a watched call.
 
 import { Op, send } from "../bridge.ts";
+import { primordials } from "../primordials.ts";
+
+const { Map, MapPrototypeClear, MapPrototypeDelete, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, MathMax, MathMin, Number, NumberIsFinite, PromisePrototypeThen, PromiseResolve, RangeError, ReflectApply, TypeError } = primordials;
 
 interface Timer {
   callback: (...args: unknown[]) => void;
@@ -15,12 +18,12 @@ let nextTimerId = 1;
 
 function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: boolean): number {
   if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
-  if (timers.size >= MAX_TIMERS) throw new RangeError(`Too many pending timers (at most ${MAX_TIMERS}).`);
+  if (MapPrototypeGetSize(timers) >= MAX_TIMERS) throw new RangeError(`Too many pending timers (at most ${MAX_TIMERS}).`);
   let ms = Number(delay);
-  if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
-  ms = Math.min(ms, 2_147_483_647);
+  if (!(ms >= 0) || !NumberIsFinite(ms)) ms = 0;
+  ms = MathMin(ms, 2_147_483_647);
   const id = nextTimerId++;
-  timers.set(id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? Math.max(ms, 1) : -1 });
+  MapPrototypeSet(timers, id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? MathMax(ms, 1) : -1 });
   send(Op.TimerSet, id, ms);
   return id;
 }
@@ -36,20 +39,20 @@ export function clearTimer(id: number): void {
 
 function clear(id: unknown): void {
   const key = Number(id);
-  if (timers.delete(key)) send(Op.TimerClear, key);
+  if (MapPrototypeDelete(timers, key)) send(Op.TimerClear, key);
 }
 
 export function fireTimer(id: number): void {
-  const timer = timers.get(id);
+  const timer = MapPrototypeGet(timers, id);
   if (timer === undefined) return;
-  if (timer.repeatMs < 0) timers.delete(id);
+  if (timer.repeatMs < 0) MapPrototypeDelete(timers, id);
   else send(Op.TimerSet, id, timer.repeatMs);
-  timer.callback(...timer.args);
+  ReflectApply(timer.callback, undefined, timer.args);
 }
 
 /** The host dropped all pending timers (the sandbox went idle). */
 export function forgetTimers(): void {
-  timers.clear();
+  MapPrototypeClear(timers);
 }
 
 export function timerGlobals(): [string, unknown][] {
@@ -62,7 +65,7 @@ export function timerGlobals(): [string, unknown][] {
       "queueMicrotask",
       (callback: unknown) => {
         if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
-        Promise.resolve().then(() => (callback as () => void)());
+        PromisePrototypeThen(PromiseResolve(), () => (callback as () => void)());
       },
     ],
   ];

@@ -3,16 +3,19 @@
 // written for Node branch on `error.code` and sometimes match the message.
 
 import { inspect } from "./util/inspect.ts";
+import { primordials } from "../primordials.ts";
+
+const { ArrayIsArray, Error, MathAbs, NumberIsInteger, ObjectDefineProperty, String } = primordials;
 
 type ErrorClass = new (message?: string) => Error;
 
 export function nodeError<T extends Error>(Base: new (message?: string) => T, code: string, message: string): T & { code: string } {
   const error = new Base(message) as T & { code: string };
   // V8 formats the stack on first access: read it while the name carries the code.
-  Object.defineProperty(error, "name", { value: `${error.name} [${code}]`, configurable: true, writable: true, enumerable: false });
+  ObjectDefineProperty(error, "name", { value: `${error.name} [${code}]`, configurable: true, writable: true, enumerable: false });
   void error.stack;
   delete (error as { name?: string }).name;
-  Object.defineProperty(error, "toString", {
+  ObjectDefineProperty(error, "toString", {
     value() {
       return `${this.name} [${code}]: ${this.message}`;
     },
@@ -59,7 +62,7 @@ function joinList(items: string[], word: string): string {
 }
 
 export function invalidArgType(name: string, expected: string | string[], actual: unknown): TypeError {
-  const list = Array.isArray(expected) ? expected : [expected];
+  const list = ArrayIsArray(expected) ? expected : [expected];
   let message = name.endsWith(" argument") ? `The ${name} ` : `The "${name}" ${name.includes(".") ? "property" : "argument"} `;
   message += "must be ";
   const types: string[] = [];
@@ -95,7 +98,7 @@ export function invalidArgType(name: string, expected: string | string[], actual
 
 export function outOfRange(name: string, range: string, received: unknown): RangeError {
   let shown: string;
-  if (Number.isInteger(received) && Math.abs(received as number) > 2 ** 32) shown = addNumericalSeparator(String(received));
+  if (NumberIsInteger(received) && MathAbs(received as number) > 2 ** 32) shown = addNumericalSeparator(String(received));
   else if (typeof received === "bigint") {
     shown = String(received);
     if (received > 2n ** 32n || received < -(2n ** 32n)) shown = addNumericalSeparator(shown);

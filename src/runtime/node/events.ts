@@ -6,6 +6,9 @@ import { invalidArgType, makeError, outOfRange } from "./errors.ts";
 import { emitWarning, nextTick, queueTask } from "./process.ts";
 import { inspect } from "./util/inspect.ts";
 import { validateAbortSignal, validateBoolean, validateFunction, validateNumber, validateObject } from "./validators.ts";
+import { primordials, SymbolAsyncIterator } from "../primordials.ts";
+
+const { Error, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectGetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectOwnKeys, Symbol, SymbolFor } = primordials;
 
 type Listener = ((...args: unknown[]) => unknown) & { listener?: Listener };
 type ListenerList = Listener[] & { warned?: boolean };
@@ -13,8 +16,8 @@ type EventMap = Record<string | symbol, Listener | ListenerList | undefined>;
 
 const kCapture = Symbol("kCapture");
 export const errorMonitor = Symbol("events.errorMonitor");
-export const captureRejectionSymbol = Symbol.for("nodejs.rejection");
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("nodejs.dispose");
+export const captureRejectionSymbol = SymbolFor("nodejs.rejection");
+const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? SymbolFor("nodejs.dispose");
 
 let defaultMaxListeners = 10;
 let captureRejections = false;
@@ -65,8 +68,8 @@ export const EventEmitter = function EventEmitter(this: EventEmitter, options?: 
 };
 
 function init(this: EventEmitter, options?: { captureRejections?: boolean }): void {
-  if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
-    this._events = Object.create(null);
+  if (this._events === undefined || this._events === ObjectGetPrototypeOf(this)._events) {
+    this._events = ObjectCreate(null);
     this._eventsCount = 0;
   }
   this._maxListeners = this._maxListeners || undefined;
@@ -116,7 +119,7 @@ function addListener(target: EventEmitter, type: string | symbol, listener: unkn
   let events = target._events;
   let existing: Listener | ListenerList | undefined;
   if (events === undefined) {
-    events = target._events = Object.create(null) as EventMap;
+    events = target._events = ObjectCreate(null) as EventMap;
     target._eventsCount = 0;
   } else {
     if (events.newListener !== undefined) {
@@ -245,7 +248,7 @@ const methods: Record<string, unknown> = {
     if (list === undefined) return this;
     if (list === listener || (list as Listener).listener === listener) {
       this._eventsCount -= 1;
-      if (this._eventsCount === 0) this._events = Object.create(null);
+      if (this._eventsCount === 0) this._events = ObjectCreate(null);
       else {
         delete events[type];
         if (events.removeListener) this.emit("removeListener", type, (list as Listener).listener ?? listener);
@@ -271,18 +274,18 @@ const methods: Record<string, unknown> = {
     const type = rest[0] as string | symbol;
     if (events.removeListener === undefined) {
       if (rest.length === 0) {
-        this._events = Object.create(null);
+        this._events = ObjectCreate(null);
         this._eventsCount = 0;
       } else if (events[type] !== undefined) {
-        if (--this._eventsCount === 0) this._events = Object.create(null);
+        if (--this._eventsCount === 0) this._events = ObjectCreate(null);
         else delete events[type];
       }
       return this;
     }
     if (rest.length === 0) {
-      for (const key of Reflect.ownKeys(events)) if (key !== "removeListener") this.removeAllListeners(key);
+      for (const key of ReflectOwnKeys(events)) if (key !== "removeListener") this.removeAllListeners(key);
       this.removeAllListeners("removeListener");
-      this._events = Object.create(null);
+      this._events = ObjectCreate(null);
       this._eventsCount = 0;
       return this;
     }
@@ -309,7 +312,7 @@ const methods: Record<string, unknown> = {
     return list.filter((item) => item === listener || item.listener === listener).length;
   },
   eventNames(this: EventEmitter) {
-    return this._eventsCount > 0 ? Reflect.ownKeys(this._events!) : [];
+    return this._eventsCount > 0 ? ReflectOwnKeys(this._events!) : [];
   },
 };
 methods.on = methods.addListener;
@@ -319,8 +322,8 @@ const proto = EventEmitter.prototype as unknown as Record<string | symbol, unkno
 proto._events = undefined;
 proto._eventsCount = 0;
 proto._maxListeners = undefined;
-for (const [name, value] of Object.entries(methods)) Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
-Object.defineProperty(proto, kCapture, { value: false, writable: true, enumerable: false });
+for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
+ObjectDefineProperty(proto, kCapture, { value: false, writable: true, enumerable: false });
 
 function isEmitter(value: unknown): value is EventEmitter {
   return value !== null && typeof value === "object" && typeof (value as EventEmitter).on === "function" && typeof (value as EventEmitter).removeListener === "function";
@@ -355,10 +358,10 @@ export function once(emitter: unknown, name: string | symbol, options: { signal?
     validateObject(options, "options");
     validateAbortSignal(options.signal, "options.signal");
   } catch (error) {
-    return Promise.reject(error);
+    return PromiseReject(error);
   }
   const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+  if (signal?.aborted) return PromiseReject(new AbortError(undefined, { cause: signal.reason }));
   return new Promise((resolve, reject) => {
     const errorListener: Listener = (error) => {
       removeAgnostic(emitter, name, resolver);
@@ -417,28 +420,28 @@ export function on(emitter: unknown, event: string | symbol, options: { signal?:
   const iterator = {
     next(): Promise<IteratorResult<unknown[]>> {
       const value = unconsumed.shift();
-      if (value) return Promise.resolve({ value, done: false });
+      if (value) return PromiseResolve({ value, done: false });
       if (error) {
-        const failure = Promise.reject(error as Error);
+        const failure = PromiseReject(error as Error);
         error = null;
         return failure;
       }
-      if (finished) return Promise.resolve({ value: undefined, done: true });
+      if (finished) return PromiseResolve({ value: undefined, done: true });
       return new Promise<IteratorResult<unknown[]>>((resolve, reject) => pending.push({ resolve, reject }));
     },
     return(): Promise<IteratorResult<unknown[]>> {
       cleanup();
       finished = true;
       for (const waiter of pending.splice(0)) waiter.resolve({ value: undefined, done: true });
-      return Promise.resolve({ value: undefined, done: true as const });
+      return PromiseResolve({ value: undefined, done: true as const });
     },
     throw(err: unknown): Promise<IteratorResult<unknown[]>> {
       if (!(err instanceof Error)) throw invalidArgType("EventEmitter.AsyncIterator", "Error", err);
       error = err;
       cleanup();
-      return Promise.reject(err);
+      return PromiseReject(err);
     },
-    [Symbol.asyncIterator]() {
+    [SymbolAsyncIterator]() {
       return this;
     },
   };
@@ -504,8 +507,8 @@ const statics: Record<string, unknown> = {
   listenerCount,
   addAbortListener,
 };
-for (const [name, value] of Object.entries(statics)) Object.defineProperty(EventEmitter, name, { value, writable: true, configurable: true, enumerable: true });
-Object.defineProperty(EventEmitter, "captureRejections", {
+for (const [name, value] of ObjectEntries(statics)) ObjectDefineProperty(EventEmitter, name, { value, writable: true, configurable: true, enumerable: true });
+ObjectDefineProperty(EventEmitter, "captureRejections", {
   get: () => captureRejections,
   set(value: unknown) {
     validateBoolean(value, "EventEmitter.captureRejections");
@@ -515,10 +518,10 @@ Object.defineProperty(EventEmitter, "captureRejections", {
   enumerable: true,
   configurable: true,
 });
-Object.defineProperty(EventEmitter, "defaultMaxListeners", {
+ObjectDefineProperty(EventEmitter, "defaultMaxListeners", {
   get: () => defaultMaxListeners,
   set(value: unknown) {
-    if (typeof value !== "number" || value < 0 || Number.isNaN(value)) throw outOfRange("defaultMaxListeners", "a non-negative number", value);
+    if (typeof value !== "number" || value < 0 || NumberIsNaN(value)) throw outOfRange("defaultMaxListeners", "a non-negative number", value);
     defaultMaxListeners = value;
   },
   enumerable: true,

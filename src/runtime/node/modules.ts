@@ -10,6 +10,9 @@ import { getProcess } from "./process.ts";
 import { StringDecoder } from "./string-decoder.ts";
 import { createUrlModule } from "./url.ts";
 import { createUtilModule } from "./util/module.ts";
+import { primordials } from "../primordials.ts";
+
+const { Error, Map, ObjectKeys, ObjectPrototypeHasOwnProperty } = primordials;
 
 const builders: Record<string, () => unknown> = {
   assert: () => createAssertModule(),
@@ -32,7 +35,7 @@ const built = new Map<string, unknown>();
 export function nodeModule(name: string): unknown {
   let value = built.get(name);
   if (value === undefined) {
-    const build = Object.prototype.hasOwnProperty.call(builders, name) ? builders[name] : undefined;
+    const build = ObjectPrototypeHasOwnProperty(builders, name) ? builders[name] : undefined;
     if (build === undefined) throw new Error(`islet: no Node.js module named ${name}`);
     value = build();
     built.set(name, value);
@@ -40,4 +43,4 @@ export function nodeModule(name: string): unknown {
   return value;
 }
 
-export const nodeModuleNames = Object.keys(builders);
+export const nodeModuleNames = ObjectKeys(builders);

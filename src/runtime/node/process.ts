@@ -5,6 +5,9 @@
 import { EventEmitter } from "./events.ts";
 import { invalidArgType } from "./errors.ts";
 import { validateFunction, validateString } from "./validators.ts";
+import { primordials } from "../primordials.ts";
+
+const { ArrayIsArray, Error, ObjectAssign, ObjectFreeze, PromiseResolve, String } = primordials;
 
 /** The Node release whose APIs the compat modules follow. */
 const NODE_VERSION = "v20.19.0";
@@ -19,7 +22,7 @@ export function setProcessEnv(values: Record<string, string>): void {
 }
 
 // Intrinsic microtasks: a worker replacing the global queueMicrotask does not change nextTick.
-const resolved = Promise.resolve();
+const resolved = PromiseResolve();
 
 export function queueTask(callback: () => void): void {
   void resolved.then(callback);
@@ -42,7 +45,7 @@ export function emitWarning(warning: unknown, typeArg?: unknown, codeArg?: unkno
   let code = codeArg;
   let ctor = ctorArg;
   let detail: string | undefined;
-  if (type !== null && typeof type === "object" && !Array.isArray(type)) {
+  if (type !== null && typeof type === "object" && !ArrayIsArray(type)) {
     const options = type as WarningOptions;
     ctor = options.ctor;
     code = options.code;
@@ -83,11 +86,11 @@ function printWarning(warning: Error & { code?: string; detail?: string }): void
 export function getProcess(): EventEmitter & Record<string, unknown> {
   if (processObject !== undefined) return processObject;
   const target = new EventEmitter() as EventEmitter & Record<string, unknown>;
-  Object.assign(target, {
+  ObjectAssign(target, {
     version: NODE_VERSION,
-    versions: Object.freeze({ node: NODE_VERSION.slice(1) }),
+    versions: ObjectFreeze({ node: NODE_VERSION.slice(1) }),
     platform: "linux",
-    release: Object.freeze({ name: "node" }),
+    release: ObjectFreeze({ name: "node" }),
     argv: [],
     execArgv: [],
     env,

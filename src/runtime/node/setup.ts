@@ -4,6 +4,9 @@
 
 import { defineLazy } from "../globals/lazy.ts";
 import { node } from "../platform.ts";
+import { primordials } from "../primordials.ts";
+
+const { Error, ObjectKeys } = primordials;
 
 /** The string entries of the worker's env; undefined while the flag is off. */
 let processEnv: Record<string, string> | undefined;
@@ -20,7 +23,7 @@ function nodeChunk(): ReturnType<typeof node> {
 
 export function enableNodeCompat(global: Record<string, unknown>, env: Record<string, unknown>): void {
   const strings: Record<string, string> = {};
-  for (const key of Object.keys(env)) {
+  for (const key of ObjectKeys(env)) {
     const value = env[key];
     if (typeof value === "string") strings[key] = value;
   }

@@ -5,6 +5,9 @@
 import { Buffer } from "./buffer/buffer.ts";
 import { normalizeEncoding, sliceString, type Encoding } from "./buffer/codecs.ts";
 import { invalidArgType, unknownEncoding } from "./errors.ts";
+import { primordials } from "../primordials.ts";
+
+const { ArrayBufferIsView, MathMin, ObjectDefineProperties, ObjectDefineProperty, ObjectEntries, Symbol, TypeError, Uint8Array } = primordials;
 
 const kState = Symbol("kState");
 
@@ -46,7 +49,7 @@ function decode(state: State, input: Uint8Array): string {
         }
       }
     }
-    const found = Math.min(data.length, state.missing);
+    const found = MathMin(data.length, state.missing);
     state.buffer.set(data.subarray(0, found), state.buffered);
     data = data.subarray(found);
     state.missing -= found;
@@ -122,7 +125,7 @@ function stateOf(decoder: StringDecoder): State {
 const methods: Record<string, unknown> = {
   write(this: StringDecoder, buf: unknown): string {
     if (typeof buf === "string") return buf;
-    if (!ArrayBuffer.isView(buf)) throw invalidArgType("buf", ["Buffer", "TypedArray", "DataView"], buf);
+    if (!ArrayBufferIsView(buf)) throw invalidArgType("buf", ["Buffer", "TypedArray", "DataView"], buf);
     return decode(stateOf(this), new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
   },
   end(this: StringDecoder, buf?: unknown): string {
@@ -139,8 +142,8 @@ const methods: Record<string, unknown> = {
     return this.write(buf.subarray(offset));
   },
 };
-for (const [name, value] of Object.entries(methods)) Object.defineProperty(StringDecoder.prototype, name, { value, writable: true, configurable: true });
-Object.defineProperties(StringDecoder.prototype, {
+for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(StringDecoder.prototype, name, { value, writable: true, configurable: true });
+ObjectDefineProperties(StringDecoder.prototype, {
   lastChar: {
     get(this: StringDecoder) {
       const state = stateOf(this);

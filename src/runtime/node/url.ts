@@ -6,6 +6,9 @@ import { url as urlChunk } from "../platform.ts";
 import { invalidArgType, makeError, missingArgs } from "./errors.ts";
 import { resolve } from "./path.ts";
 import { validateObject } from "./validators.ts";
+import { primordials } from "../primordials.ts";
+
+const { MathFloor, MathMax, Number, ObjectDefineProperty, StringFromCodePoint } = primordials;
 
 type URLConstructor = ReturnType<typeof urlChunk>["URL"];
 type URLLike = InstanceType<URLConstructor>;
@@ -64,17 +67,17 @@ const T_MIN = 1;
 const T_MAX = 26;
 
 function adapt(deltaArg: number, points: number, first: boolean): number {
-  let delta = first ? Math.floor(deltaArg / 700) : deltaArg >> 1;
-  delta += Math.floor(delta / points);
+  let delta = first ? MathFloor(deltaArg / 700) : deltaArg >> 1;
+  delta += MathFloor(delta / points);
   let k = 0;
-  for (; delta > ((BASE - T_MIN) * T_MAX) >> 1; k += BASE) delta = Math.floor(delta / (BASE - T_MIN));
-  return Math.floor(k + ((BASE - T_MIN + 1) * delta) / (delta + 38));
+  for (; delta > ((BASE - T_MIN) * T_MAX) >> 1; k += BASE) delta = MathFloor(delta / (BASE - T_MIN));
+  return MathFloor(k + ((BASE - T_MIN + 1) * delta) / (delta + 38));
 }
 
 /** RFC 3492 decoding of one "xn--" label's payload. */
 function punycodeDecode(input: string): string {
   const output: number[] = [];
-  const basic = Math.max(input.lastIndexOf("-"), 0);
+  const basic = MathMax(input.lastIndexOf("-"), 0);
   for (let j = 0; j < basic; j++) output.push(input.charCodeAt(j));
   let n = 128;
   let bias = 72;
@@ -93,11 +96,11 @@ function punycodeDecode(input: string): string {
     }
     const length = output.length + 1;
     bias = adapt(i - oldI, length, oldI === 0);
-    n += Math.floor(i / length);
+    n += MathFloor(i / length);
     i %= length;
     output.splice(i++, 0, n);
   }
-  return String.fromCodePoint(...output);
+  return StringFromCodePoint(...output);
 }
 
 export function domainToUnicode(...args: unknown[]): string {
@@ -171,7 +174,7 @@ export function createUrlModule(): Record<string, unknown> {
   const module: Record<string, unknown> = { format, domainToASCII, domainToUnicode, pathToFileURL, fileURLToPath, urlToHttpOptions };
   // The url chunk's classes, loaded when first read.
   for (const name of ["URL", "URLSearchParams"] as const) {
-    Object.defineProperty(module, name, { get: () => urlChunk()[name], enumerable: true, configurable: true });
+    ObjectDefineProperty(module, name, { get: () => urlChunk()[name], enumerable: true, configurable: true });
   }
   return module;
 }

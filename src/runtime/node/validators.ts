@@ -1,6 +1,9 @@
 // Argument checks with Node's error codes and wording (lib/internal/validators.js).
 
 import { invalidArgType, outOfRange } from "./errors.ts";
+import { primordials } from "../primordials.ts";
+
+const { ArrayIsArray, NumberIsNaN } = primordials;
 
 export function validateString(value: unknown, name: string): asserts value is string {
   if (typeof value !== "string") throw invalidArgType(name, "string", value);
@@ -15,12 +18,12 @@ export function validateBoolean(value: unknown, name: string): asserts value is 
 }
 
 export function validateObject(value: unknown, name: string, allowArray = false): asserts value is Record<string, unknown> {
-  if (value === null || typeof value !== "object" || (!allowArray && Array.isArray(value))) throw invalidArgType(name, "Object", value);
+  if (value === null || typeof value !== "object" || (!allowArray && ArrayIsArray(value))) throw invalidArgType(name, "Object", value);
 }
 
 export function validateNumber(value: unknown, name: string, min?: number, max?: number): asserts value is number {
   if (typeof value !== "number") throw invalidArgType(name, "number", value);
-  if ((min !== undefined && value < min) || (max !== undefined && value > max) || ((min !== undefined || max !== undefined) && Number.isNaN(value))) {
+  if ((min !== undefined && value < min) || (max !== undefined && value > max) || ((min !== undefined || max !== undefined) && NumberIsNaN(value))) {
     const range = `${min !== undefined ? `>= ${min}` : ""}${min !== undefined && max !== undefined ? " && " : ""}${max !== undefined ? `<= ${max}` : ""}`;
     throw outOfRange(name, range, value);
   }

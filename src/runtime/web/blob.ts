@@ -5,6 +5,9 @@ import { streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
 import { toClampedLongLong, toDictionary, toDomString, toEnum, toSequence, toUsvString, viewBufferSource } from "./webidl.ts";
 import { concatBytes } from "./concat.ts";
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { MathMax, MathMin, Uint8Array } = primordials;
 
 const ENDINGS = ["transparent", "native"] as const;
 export type EndingType = (typeof ENDINGS)[number];
@@ -59,7 +62,7 @@ export class Blob {
     const to = end === undefined ? size : relativeIndex(toClampedLongLong(end), size);
     const type = contentType === undefined ? "" : normalizeBlobType(toDomString(contentType));
     const blob = new Blob();
-    blob.#bytes = this.#bytes.subarray(from, Math.max(to, from));
+    blob.#bytes = this.#bytes.subarray(from, MathMax(to, from));
     blob.#type = type;
     return blob;
   }
@@ -81,13 +84,13 @@ export class Blob {
     return streamFromBytes(this.#bytes.slice());
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "Blob";
   }
 }
 
 function relativeIndex(index: number, size: number): number {
-  return index < 0 ? Math.max(size + index, 0) : Math.min(index, size);
+  return index < 0 ? MathMax(size + index, 0) : MathMin(index, size);
 }
 
 export function isBlob(value: unknown): value is Blob {

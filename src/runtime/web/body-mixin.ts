@@ -9,6 +9,9 @@ import { formDataFromEntries, type FormData } from "./form-data.ts";
 import type { Headers } from "./headers.ts";
 import { essence, extractMimeType, serializeMimeType } from "./mime.ts";
 import { parseMultipart } from "./multipart.ts";
+import { primordials } from "../primordials.ts";
+
+const { JSONParse, ObjectDefineProperty, ObjectEntries, ObjectGetOwnPropertyDescriptors, TypeError } = primordials;
 
 export interface Body {
   readonly body: ReadableStream | null;
@@ -22,7 +25,7 @@ export interface Body {
 }
 
 // Taken now: the sandbox may replace the global JSON later.
-const parseJson = JSON.parse;
+const parseJson = JSONParse;
 
 /** How the mixin reaches an object's body and headers; both throw for a foreign `this`. */
 export interface BodyAccess {
@@ -80,7 +83,7 @@ export function installBody(prototype: object, access: BodyAccess): void {
       return decodeUtf8(await access.body(this).consume());
     },
   };
-  for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(members))) {
-    Object.defineProperty(prototype, name, { ...descriptor, enumerable: false });
+  for (const [name, descriptor] of ObjectEntries(ObjectGetOwnPropertyDescriptors(members))) {
+    ObjectDefineProperty(prototype, name, { ...descriptor, enumerable: false });
   }
 }

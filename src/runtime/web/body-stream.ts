@@ -2,6 +2,9 @@
 // only when a stream is really needed, so code that reads bodies with text() never pays for it.
 
 import { streams } from "../platform.ts";
+import { primordials } from "../primordials.ts";
+
+const { Object, Uint8Array } = primordials;
 
 export type ReadableStream = InstanceType<ReturnType<typeof streams>["ReadableStream"]>;
 

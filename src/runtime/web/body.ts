@@ -9,6 +9,9 @@ import { encodeUtf8 } from "./encoding.ts";
 import { formDataEntries, isFormData } from "./form-data.ts";
 import { multipartBoundary, serializeMultipart } from "./multipart.ts";
 import { toDomString, viewBufferSource } from "./webidl.ts";
+import { primordials } from "../primordials.ts";
+
+const { Object, TypeError, Uint8Array } = primordials;
 
 /** A body and the Content-Type its kind implies (null for bytes and streams). */
 export interface ExtractedBody {

@@ -1,5 +1,9 @@
 // Joins byte pieces into one Uint8Array that owns its whole buffer.
 
+import { primordials } from "../primordials.ts";
+
+const { Uint8Array } = primordials;
+
 export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const piece of pieces) length += piece.byteLength;

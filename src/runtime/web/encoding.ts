@@ -4,6 +4,9 @@
 // Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
 
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectDefineProperty, StringFromCharCode, TypeError, Uint16Array, Uint8Array } = primordials;
 
 const REPLACEMENT_CHARACTER = 0xfffd;
 
@@ -11,7 +14,7 @@ type EncodingName = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
 
 // The standard's label table for the encodings above. A null-prototype object, so neither a
 // label such as "constructor" nor a user-modified Map.prototype can change what a label means.
-const LABELS: Record<string, EncodingName | undefined> = Object.create(null);
+const LABELS: Record<string, EncodingName | undefined> = ObjectCreate(null);
 const LABEL_LISTS: [EncodingName, string[]][] = [
   ["utf-8", ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]],
   ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
@@ -138,7 +141,7 @@ export class TextEncoder {
 
 // Decoded UTF-16 code units are gathered here and turned into string pieces in bulk.
 const CHUNK_UNITS = 8192;
-const fromCharCodes = String.fromCharCode;
+const fromCharCodes = StringFromCharCode;
 
 /** Collects code units and joins them into a string, converting them a few thousand at a time. */
 class UnitBuffer {
@@ -147,7 +150,7 @@ class UnitBuffer {
   readonly #pieces: string[] = [];
 
   constructor(expected: number) {
-    this.units = new Uint16Array(Math.min(CHUNK_UNITS, expected + 4));
+    this.units = new Uint16Array(MathMin(CHUNK_UNITS, expected + 4));
   }
 
   /** Makes room for `needed` more units (at most 4). */
@@ -434,14 +437,14 @@ export class TextDecoder {
   }
 }
 
-// Laid out as Web IDL does: members enumerable, Symbol.toStringTag a read-only data property.
+// Laid out as Web IDL does: members enumerable, SymbolToStringTag a read-only data property.
 for (const [constructor, name] of [
   [TextEncoder, "TextEncoder"],
   [TextDecoder, "TextDecoder"],
 ] as const) {
   const prototype = constructor.prototype;
-  for (const key of Object.getOwnPropertyNames(prototype)) {
-    if (key !== "constructor") Reflect.defineProperty(prototype, key, { ...Reflect.getOwnPropertyDescriptor(prototype, key), enumerable: true });
+  for (const key of ObjectGetOwnPropertyNames(prototype)) {
+    if (key !== "constructor") ReflectDefineProperty(prototype, key, { ...Reflect.getOwnPropertyDescriptor(prototype, key), enumerable: true });
   }
-  Reflect.defineProperty(prototype, Symbol.toStringTag, { value: name, writable: false, enumerable: false, configurable: true });
+  ReflectDefineProperty(prototype, SymbolToStringTag, { value: name, writable: false, enumerable: false, configurable: true });
 }

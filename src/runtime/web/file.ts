@@ -2,6 +2,9 @@
 
 import { Blob, convertBlobParts, initializeBlob, normalizeBlobType, processBlobParts } from "./blob.ts";
 import { requireArguments, toDictionary, toDomString, toEnum, toLongLong, toUsvString } from "./webidl.ts";
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+
 
 // The sandbox's Date is the frozen clock, so a File made while code runs gets the time of the
 // call that started it. Read once: later changes to the global do not reach Files.
@@ -46,7 +49,7 @@ export class File extends Blob {
     return this.#lastModified;
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "File";
   }
 }

@@ -5,6 +5,11 @@ import { isBlob, type Blob } from "./blob.ts";
 import { File, isFile } from "./file.ts";
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { requireArguments, toUsvString } from "./webidl.ts";
+import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
+
+const { TypeError } = primordials;
+
+
 
 export type FormDataEntryValue = string | File;
 export type FormDataEntry = [name: string, value: FormDataEntryValue];
@@ -91,11 +96,11 @@ export class FormData {
     return formDataIterator(this, "value");
   }
 
-  [Symbol.iterator](): PairIterator<FormDataEntry> {
+  [SymbolIterator](): PairIterator<FormDataEntry> {
     return this.entries();
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "FormData";
   }
 }

@@ -3,6 +3,9 @@
 
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
+import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
+
+const { ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, Set, TypeError } = primordials;
 
 /** "immutable" is what Response.error(), Response.redirect() and fetch() results carry. */
 export type HeadersGuard = "none" | "immutable";
@@ -105,11 +108,11 @@ export class Headers {
     return headersIterator(this, "value");
   }
 
-  [Symbol.iterator](): HeadersIterator<[string, string]> {
+  [SymbolIterator](): HeadersIterator<[string, string]> {
     return this.entries();
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "Headers";
   }
 
@@ -118,7 +121,7 @@ export class Headers {
       throw new TypeError("Headers init must be an object, an iterable of name/value pairs or a Headers object.");
     }
     const source = init as Record<PropertyKey, unknown>;
-    if (source[Symbol.iterator] !== undefined && source[Symbol.iterator] !== null) {
+    if (source[SymbolIterator] !== undefined && source[SymbolIterator] !== null) {
       for (const pair of source as unknown as Iterable<unknown>) {
         const items = toSequence(pair);
         if (items.length !== 2) throw new TypeError("Each header pair must be exactly [name, value].");
@@ -126,8 +129,8 @@ export class Headers {
       }
       return;
     }
-    for (const key of Reflect.ownKeys(source)) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(source, key);
+    for (const key of ReflectOwnKeys(source)) {
+      const descriptor = ReflectGetOwnPropertyDescriptor(source, key);
       if (descriptor === undefined || !descriptor.enumerable) continue;
       this.#append(...this.#validatePair(toByteString(key), toByteString(source[key])));
     }
@@ -180,7 +183,7 @@ function validateName(name: unknown): string {
 }
 
 function toSequence(value: unknown): unknown[] {
-  if (value === null || typeof value !== "object" || typeof (value as Iterable<unknown>)[Symbol.iterator] !== "function") {
+  if (value === null || typeof value !== "object" || typeof (value as Iterable<unknown>)[SymbolIterator] !== "function") {
     throw new TypeError("Each header pair must be an iterable [name, value].");
   }
   return [...(value as Iterable<unknown>)];

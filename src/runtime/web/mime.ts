@@ -3,6 +3,9 @@
 // depend on exactly these rules (quoted parameters, the first of duplicate parameters wins).
 
 import { isHttpToken } from "./webidl.ts";
+import { primordials } from "../primordials.ts";
+
+const { Map } = primordials;
 
 export interface MimeType {
   type: string;

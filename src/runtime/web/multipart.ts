@@ -8,6 +8,9 @@ import { File } from "./file.ts";
 import type { FormDataEntry } from "./form-data.ts";
 import { isHttpToken } from "./webidl.ts";
 import { concatBytes } from "./concat.ts";
+import { primordials } from "../primordials.ts";
+
+const { StringFromCharCode, Uint8Array } = primordials;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -55,7 +58,7 @@ function indexOf(input: Uint8Array, pattern: Uint8Array, from: number): number {
 
 function isomorphicDecode(bytes: Uint8Array): string {
   let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
+  for (const byte of bytes) text += StringFromCharCode(byte);
   return text;
 }
 

@@ -1,13 +1,17 @@
 // Web IDL "pair iterators" (Headers, FormData): each next() indexes into the owner's current
 // list, so an iterator sees changes made while it runs, as in browsers and undici.
 
+import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
+
+const { ObjectDefineProperty, ObjectGetPrototypeOf, ObjectSetPrototypeOf } = primordials;
+
 export type IterationKind = "key" | "value" | "key+value";
 
-const IteratorPrototype: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+const IteratorPrototype: object = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
 
 export interface PairIterator<T> {
   next(): IteratorResult<T, undefined>;
-  [Symbol.iterator](): PairIterator<T>;
+  [SymbolIterator](): PairIterator<T>;
 }
 
 /** A factory of iterators named `tag` (e.g. "Headers Iterator") over `pairsOf(owner)`. */
@@ -32,7 +36,7 @@ export function pairIterators<Owner, K, V>(
       return { value: this.#kind === "key" ? key : this.#kind === "value" ? value : [key, value], done: false };
     }
   }
-  Object.setPrototypeOf(Iterator.prototype, IteratorPrototype);
-  Object.defineProperty(Iterator.prototype, Symbol.toStringTag, { value: tag, configurable: true });
+  ObjectSetPrototypeOf(Iterator.prototype, IteratorPrototype);
+  ObjectDefineProperty(Iterator.prototype, SymbolToStringTag, { value: tag, configurable: true });
   return <T>(owner: Owner, kind: IterationKind) => new Iterator(owner, kind) as unknown as PairIterator<T>;
 }

@@ -7,6 +7,11 @@ import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./h
 import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
 import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { Symbol, TypeError } = primordials;
+
+
 
 const REDIRECT_MODES = ["follow", "error", "manual"] as const;
 const REQUEST_MODES = ["same-origin", "no-cors", "cors", "navigate"] as const;
@@ -278,7 +283,7 @@ export class Request {
     return new Request(ADOPT_STATE as never, { ...state, headers, body } as never);
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "Request";
   }
 }

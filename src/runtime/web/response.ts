@@ -8,6 +8,9 @@ import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
 import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
 import { cancelHostBody, readHostBody, streams } from "../platform.ts";
+import { primordials, SymbolToStringTag } from "../primordials.ts";
+
+const { ArrayIsArray, JSONStringify, MathTrunc, NumberIsFinite, RangeError, TypeError } = primordials;
 
 export interface ResponseInit {
   status?: number;
@@ -31,14 +34,14 @@ export interface ResponseRecord {
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
 // Taken now: the sandbox may replace the global JSON later.
-const stringifyJson = JSON.stringify;
+const stringifyJson = JSONStringify;
 const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
 
 /** Web IDL `unsigned short`: ToNumber, truncate, wrap modulo 2^16. */
 function toUnsignedShort(value: unknown): number {
   const number = +(value as number);
-  if (!Number.isFinite(number)) return 0;
-  return ((Math.trunc(number) % 65536) + 65536) % 65536;
+  if (!NumberIsFinite(number)) return 0;
+  return ((MathTrunc(number) % 65536) + 65536) % 65536;
 }
 
 interface ResponseParts {
@@ -160,7 +163,7 @@ export class Response {
     return copy;
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "Response";
   }
 
@@ -205,7 +208,7 @@ export function responseFromRecord(record: ResponseRecord): Response {
     statusText: record.statusText,
     headers,
     body: typeof record.bodyStream === "number" ? BodyState.fromStream(hostBodyStream(record.bodyStream)) : record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body)),
-    urlList: Array.isArray(record.urlList) ? record.urlList : undefined,
+    urlList: ArrayIsArray(record.urlList) ? record.urlList : undefined,
   });
   return response;
 }

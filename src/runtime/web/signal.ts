@@ -4,6 +4,9 @@
 // the new signal starts aborted if its parent already is.
 
 import { events } from "../platform.ts";
+import { primordials } from "../primordials.ts";
+
+const { TypeError } = primordials;
 
 export type AbortSignal = InstanceType<ReturnType<typeof events>["AbortSignal"]>;
 

@@ -1,6 +1,10 @@
 // The few Web IDL conversions the web classes need. Browsers perform these before any algorithm
 // step runs, so user code observes the same coercions and TypeErrors here as it would there.
 
+import { primordials, SymbolIterator } from "../primordials.ts";
+
+const { ArrayBufferIsView, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsFinite, NumberIsNaN, ObjectGetOwnPropertyDescriptor, TypeError } = primordials;
+
 /** DOMString/USVString conversion: ToString, which (unlike String()) throws on symbols. */
 export function toDomString(value: unknown): string {
   return `${value as string}`;
@@ -38,7 +42,7 @@ export function isHttpToken(text: string): boolean {
   return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text);
 }
 
-const byteLengthGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+const byteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
 
 /** Brand check that also works for ArrayBuffers from another realm. */
 export function isArrayBuffer(value: unknown): value is ArrayBuffer {
@@ -56,7 +60,7 @@ export function isArrayBuffer(value: unknown): value is ArrayBuffer {
  * or undefined when the value is neither. The view shares memory with the input.
  */
 export function viewBufferSource(value: unknown): Uint8Array | undefined {
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBufferIsView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (isArrayBuffer(value)) return new Uint8Array(value);
   return undefined;
 }
@@ -69,16 +73,16 @@ export function toUsvString(value: unknown): string {
 /** sequence<T> conversion's first step: the value must be an iterable object. */
 export function toSequence(value: unknown, what: string): unknown[] {
   if ((typeof value !== "object" && typeof value !== "function") || value === null) throw new TypeError(`${what} must be a sequence.`);
-  const method = (value as Partial<Iterable<unknown>>)[Symbol.iterator];
+  const method = (value as Partial<Iterable<unknown>>)[SymbolIterator];
   if (typeof method !== "function") throw new TypeError(`${what} must be a sequence: it is not iterable.`);
   return [...(value as Iterable<unknown>)];
 }
 
 /** `[Clamp] long long`: NaN is 0, the value is clamped to the safe range and rounded half to even. */
 export function toClampedLongLong(value: unknown): number {
-  const number = Math.min(Math.max(+(value as number), -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
-  if (Number.isNaN(number)) return 0;
-  const floor = Math.floor(number);
+  const number = MathMin(MathMax(+(value as number), -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+  if (NumberIsNaN(number)) return 0;
+  const floor = MathFloor(number);
   const fraction = number - floor;
   const rounded = fraction > 0.5 || (fraction === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
   return rounded === 0 ? 0 : rounded;
@@ -87,8 +91,8 @@ export function toClampedLongLong(value: unknown): number {
 /** `long long`: infinities and NaN are 0, fractions truncate, and the value wraps modulo 2^64. */
 export function toLongLong(value: unknown): number {
   const number = +(value as number);
-  if (!Number.isFinite(number)) return 0;
-  let integer = Math.trunc(number) % 2 ** 64;
+  if (!NumberIsFinite(number)) return 0;
+  let integer = MathTrunc(number) % 2 ** 64;
   if (integer >= 2 ** 63) integer -= 2 ** 64;
   else if (integer < -(2 ** 63)) integer += 2 ** 64;
   return integer === 0 ? 0 : integer;

@@ -4,6 +4,9 @@
 import { validateObject } from "../validators.ts";
 import { inspect } from "../util/inspect.ts";
 import { isNativeError } from "../util/types.ts";
+import { primordials } from "../../primordials.ts";
+
+const { Error, Int32Array, ObjectAssign, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, Set, SymbolFor } = primordials;
 
 const readableOperator: Record<string, string> = {
   deepStrictEqual: "Expected values to be strictly deep-equal:",
@@ -170,12 +173,12 @@ function createErrDiff(actual: unknown, expected: unknown, operatorArg: string, 
 
 /** A copy of an error without its stack, so that the diff does not show stacks (Node's copyError). */
 function copyError(source: Error): Error {
-  const target = Object.assign({ __proto__: Object.getPrototypeOf(source) }, source) as Error;
-  Object.defineProperty(target, "message", { value: source.message });
-  if (Object.prototype.hasOwnProperty.call(source, "cause")) {
+  const target = ObjectAssign({ __proto__: ObjectGetPrototypeOf(source) }, source) as Error;
+  ObjectDefineProperty(target, "message", { value: source.message });
+  if (ObjectPrototypeHasOwnProperty(source, "cause")) {
     let cause = (source as { cause?: unknown }).cause;
     if (isNativeError(cause)) cause = copyError(cause as Error);
-    Object.defineProperty(target, "cause", { value: cause });
+    ObjectDefineProperty(target, "cause", { value: cause });
   }
   return target;
 }
@@ -272,9 +275,9 @@ export class AssertionError extends Error {
     const capture = (Error as { captureStackTrace?: (target: object, ctor?: unknown) => void }).captureStackTrace;
     capture?.(this, stackStartFn ?? stackStartFunction ?? AssertionError);
     // The stack header carries the code, as Node's does.
-    Object.defineProperty(this, "name", { value: "AssertionError [ERR_ASSERTION]", enumerable: false, writable: true, configurable: true });
+    ObjectDefineProperty(this, "name", { value: "AssertionError [ERR_ASSERTION]", enumerable: false, writable: true, configurable: true });
     void this.stack;
-    Object.defineProperty(this, "name", { value: "AssertionError", enumerable: false, writable: true, configurable: true });
+    ObjectDefineProperty(this, "name", { value: "AssertionError", enumerable: false, writable: true, configurable: true });
     this.diff = diff;
   }
 
@@ -282,7 +285,7 @@ export class AssertionError extends Error {
     return `${this.name} [${this.code}]: ${this.message}`;
   }
 
-  [Symbol.for("nodejs.util.inspect.custom")](_depth: number, options: object): string {
+  [SymbolFor("nodejs.util.inspect.custom")](_depth: number, options: object): string {
     // Long strings are cut for the inspection, as Node's addEllipsis does.
     const [actual, expected] = [this.actual, this.expected];
     if (typeof actual === "string") this.actual = addEllipsis(actual);

@@ -8,6 +8,9 @@ import { inspect } from "../util/inspect.ts";
 import { isNativeError, isPromise, isRegExp } from "../util/types.ts";
 import { validateFunction } from "../validators.ts";
 import { AssertionError, type AssertionErrorOptions } from "./assertion-error.ts";
+import { primordials } from "../../primordials.ts";
+
+const { Error, NumberIsNaN, ObjectAssign, ObjectIs, ObjectKeys, ObjectPrototypeIsPrototypeOf, ReflectApply, String, Symbol } = primordials;
 
 type AnyFunction = (...args: never[]) => unknown;
 const NO_EXCEPTION = Symbol("no exception");
@@ -58,14 +61,14 @@ function equal(...args: unknown[]): void {
   requireTwo(args.length);
   const [actual, expected, message] = args;
   // eslint-disable-next-line eqeqeq
-  if (actual != expected && (!Number.isNaN(actual) || !Number.isNaN(expected))) innerFail({ actual, expected, message, operator: "==", stackStartFn: equal });
+  if (actual != expected && (!NumberIsNaN(actual) || !NumberIsNaN(expected))) innerFail({ actual, expected, message, operator: "==", stackStartFn: equal });
 }
 
 function notEqual(...args: unknown[]): void {
   requireTwo(args.length);
   const [actual, expected, message] = args;
   // eslint-disable-next-line eqeqeq
-  if (actual == expected || (Number.isNaN(actual) && Number.isNaN(expected))) innerFail({ actual, expected, message, operator: "!=", stackStartFn: notEqual });
+  if (actual == expected || (NumberIsNaN(actual) && NumberIsNaN(expected))) innerFail({ actual, expected, message, operator: "!=", stackStartFn: notEqual });
 }
 
 function deepEqualAssert(...args: unknown[]): void {
@@ -95,13 +98,13 @@ function notDeepStrictEqual(...args: unknown[]): void {
 function strictEqual(...args: unknown[]): void {
   requireTwo(args.length);
   const [actual, expected, message] = args;
-  if (!Object.is(actual, expected)) innerFail({ actual, expected, message, operator: "strictEqual", stackStartFn: strictEqual });
+  if (!ObjectIs(actual, expected)) innerFail({ actual, expected, message, operator: "strictEqual", stackStartFn: strictEqual });
 }
 
 function notStrictEqual(...args: unknown[]): void {
   requireTwo(args.length);
   const [actual, expected, message] = args;
-  if (Object.is(actual, expected)) innerFail({ actual, expected, message, operator: "notStrictEqual", stackStartFn: notStrictEqual });
+  if (ObjectIs(actual, expected)) innerFail({ actual, expected, message, operator: "notStrictEqual", stackStartFn: notStrictEqual });
 }
 
 /** The objects shown in the diff when a thrown error does not match a validation object. */
@@ -147,7 +150,7 @@ function expectedException(actual: unknown, expected: unknown, message: unknown,
       throw error;
     } else {
       const object = expected as Record<string, unknown>;
-      const keys = Object.keys(object);
+      const keys = ObjectKeys(object);
       if (expected instanceof Error) keys.push("name", "message");
       else if (keys.length === 0) throw invalidArgValue("error", expected, "may not be an empty object");
       for (const key of keys) {
@@ -159,7 +162,7 @@ function expectedException(actual: unknown, expected: unknown, message: unknown,
     }
   } else if (expected.prototype !== undefined && actual instanceof (expected as new () => unknown)) {
     return;
-  } else if (Object.prototype.isPrototypeOf.call(Error, expected)) {
+  } else if (ObjectPrototypeIsPrototypeOf(Error, expected)) {
     if (!message) {
       generated = true;
       message = `The error is expected to be an instance of "${expected.name}". Received `;
@@ -171,7 +174,7 @@ function expectedException(actual: unknown, expected: unknown, message: unknown,
     }
     throwError = true;
   } else {
-    const result = Reflect.apply(expected as AnyFunction, {}, [actual as never]);
+    const result = ReflectApply(expected as AnyFunction, {}, [actual as never]);
     if (result !== true) {
       if (!message) {
         generated = true;
@@ -223,8 +226,8 @@ function hasMatchingError(actual: unknown, expected: unknown): boolean {
     throw invalidArgType("expected", ["Function", "RegExp"], expected);
   }
   if (expected.prototype !== undefined && actual instanceof (expected as new () => unknown)) return true;
-  if (Object.prototype.isPrototypeOf.call(Error, expected)) return false;
-  return Reflect.apply(expected as AnyFunction, {}, [actual as never]) === true;
+  if (ObjectPrototypeIsPrototypeOf(Error, expected)) return false;
+  return ReflectApply(expected as AnyFunction, {}, [actual as never]) === true;
 }
 
 function expectsNoError(fn: AnyFunction, actual: unknown, ...rest: unknown[]): void {
@@ -354,9 +357,9 @@ export function createAssertModule(): AnyFunction & Record<string, unknown> {
     match,
     doesNotMatch,
   };
-  Object.assign(assert, members);
+  ObjectAssign(assert, members);
   const strict: AnyFunction & Record<string, unknown> = makeAssert("strict", () => strict);
-  Object.assign(strict, members, { equal: strictEqual, deepEqual: deepStrictEqual, notEqual: notStrictEqual, notDeepEqual: notDeepStrictEqual });
+  ObjectAssign(strict, members, { equal: strictEqual, deepEqual: deepStrictEqual, notEqual: notStrictEqual, notDeepEqual: notDeepStrictEqual });
   assert.strict = strict;
   strict.strict = strict;
   return assert;

@@ -6,15 +6,18 @@ import { bufferOutOfBounds, invalidArgType, invalidArgValue, nodeError, outOfRan
 import { validateNumber } from "../validators.ts";
 import { byteLengthOf, hexSlice, normalizeEncoding, sliceString, utf8Slice, utf8Write, writeString, type Encoding } from "./codecs.ts";
 import { installNumberMethods } from "./numbers.ts";
+import { primordials, SymbolToPrimitive } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, ArrayFrom, ArrayIsArray, DataView, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectFreeze, ObjectKeys, ObjectPrototypeToString, ObjectSetPrototypeOf, SymbolFor, Uint8Array } = primordials;
 
 // V8 13.6's largest typed array (v8::TypedArray::kMaxByteLength on 64-bit), which Node 24 reports;
 // the isolate runs the same V8, so a size below it fails only at allocation, past the heap limit.
 export const kMaxLength = 2 ** 53 - 1;
 export const kStringMaxLength = (1 << 29) - 24;
-export const constants = Object.freeze({ MAX_LENGTH: kMaxLength, MAX_STRING_LENGTH: kStringMaxLength });
+export const constants = ObjectFreeze({ MAX_LENGTH: kMaxLength, MAX_STRING_LENGTH: kStringMaxLength });
 export const INSPECT_MAX_BYTES = 50;
 
-const customInspect = Symbol.for("nodejs.util.inspect.custom");
+const customInspect = SymbolFor("nodejs.util.inspect.custom");
 
 export interface Buffer extends Uint8Array {
   [key: string]: unknown;
@@ -39,9 +42,9 @@ type BufferConstructor = {
   [key: string]: unknown;
 };
 
-Object.defineProperty(Buffer, "prototype", { value: FastBuffer.prototype, writable: false, enumerable: false, configurable: false });
-Object.defineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, enumerable: false, configurable: true });
-Object.setPrototypeOf(Buffer, Uint8Array);
+ObjectDefineProperty(Buffer, "prototype", { value: FastBuffer.prototype, writable: false, enumerable: false, configurable: false });
+ObjectDefineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, enumerable: false, configurable: true });
+ObjectSetPrototypeOf(Buffer, Uint8Array);
 
 export function isBuffer(value: unknown): boolean {
   return value instanceof FastBuffer;
@@ -52,8 +55,8 @@ const u8 = Uint8Array.prototype;
 const fillBytes = (bytes: Uint8Array, value: number, start?: number, end?: number) => u8.fill.call(bytes, value, start, end);
 const view = (bytes: Uint8Array, start: number, end: number) => new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 
-const isUint8Array = (value: unknown): value is Uint8Array => ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
-const isAnyArrayBuffer = (value: unknown): value is ArrayBuffer => value instanceof ArrayBuffer || Object.prototype.toString.call(value) === "[object ArrayBuffer]";
+const isUint8Array = (value: unknown): value is Uint8Array => ArrayBufferIsView(value) && ObjectPrototypeToString(value) === "[object Uint8Array]";
+const isAnyArrayBuffer = (value: unknown): value is ArrayBuffer => value instanceof ArrayBuffer || ObjectPrototypeToString(value) === "[object ArrayBuffer]";
 
 function validateSize(size: unknown): asserts size is number {
   validateNumber(size, "size", 0, kMaxLength);
@@ -102,7 +105,7 @@ function fromArrayLike(source: ArrayLike<unknown>): Uint8Array {
 
 function fromArrayBuffer(source: ArrayBuffer, byteOffsetArg: unknown, lengthArg: unknown): Uint8Array {
   let byteOffset = byteOffsetArg === undefined ? 0 : +(byteOffsetArg as number);
-  if (Number.isNaN(byteOffset)) byteOffset = 0;
+  if (NumberIsNaN(byteOffset)) byteOffset = 0;
   const maxLength = source.byteLength - byteOffset;
   if (maxLength < 0) throw bufferOutOfBounds("offset");
   let length: number;
@@ -121,7 +124,7 @@ function fromObject(value: Record<string, unknown>): Uint8Array | undefined {
     if (typeof value.length !== "number") return new FastBuffer(0);
     return fromArrayLike(value as unknown as ArrayLike<unknown>);
   }
-  if (value.type === "Buffer" && Array.isArray(value.data)) return fromArrayLike(value.data);
+  if (value.type === "Buffer" && ArrayIsArray(value.data)) return fromArrayLike(value.data);
   return undefined;
 }
 
@@ -133,7 +136,7 @@ export function from(value: unknown, encodingOrOffset?: unknown, length?: unknow
     if (valueOf != null && valueOf !== value && (typeof valueOf === "string" || typeof valueOf === "object")) return from(valueOf, encodingOrOffset, length);
     const fromObj = fromObject(value as Record<string, unknown>);
     if (fromObj !== undefined) return fromObj;
-    const toPrimitive = (value as { [Symbol.toPrimitive]?: unknown })[Symbol.toPrimitive];
+    const toPrimitive = (value as { [SymbolToPrimitive]?: unknown })[SymbolToPrimitive];
     if (typeof toPrimitive === "function") {
       const primitive = toPrimitive.call(value, "string");
       if (typeof primitive === "string") return fromString(primitive, encodingOrOffset);
@@ -144,7 +147,7 @@ export function from(value: unknown, encodingOrOffset?: unknown, length?: unknow
 
 function byteLength(value: unknown, encoding?: unknown): number {
   if (typeof value !== "string") {
-    if (ArrayBuffer.isView(value) || isAnyArrayBuffer(value)) return value.byteLength;
+    if (ArrayBufferIsView(value) || isAnyArrayBuffer(value)) return value.byteLength;
     throw invalidArgType("string", ["string", "Buffer", "ArrayBuffer"], value);
   }
   const normalized = typeof encoding === "string" && encoding !== "" ? normalizeEncoding(encoding) : "utf8";
@@ -152,7 +155,7 @@ function byteLength(value: unknown, encoding?: unknown): number {
 }
 
 function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
-  const length = Math.min(aEnd - aStart, bEnd - bStart);
+  const length = MathMin(aEnd - aStart, bEnd - bStart);
   for (let i = 0; i < length; i++) {
     const x = a[aStart + i];
     const y = b[bStart + i];
@@ -171,12 +174,12 @@ function compare(a: unknown, b: unknown): number {
 
 function validateOffset(value: unknown, name: string, min = 0, max = kMaxLength): asserts value is number {
   if (typeof value !== "number") throw invalidArgType(name, "number", value);
-  if (!Number.isInteger(value)) throw outOfRange(name, "an integer", value);
+  if (!NumberIsInteger(value)) throw outOfRange(name, "an integer", value);
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
 }
 
 function concat(list: unknown, totalLength?: unknown): Uint8Array {
-  if (!Array.isArray(list)) throw invalidArgType("list", "Array", list);
+  if (!ArrayIsArray(list)) throw invalidArgType("list", "Array", list);
   if (list.length === 0) return new FastBuffer(0);
   let length: number;
   if (totalLength === undefined) {
@@ -193,7 +196,7 @@ function concat(list: unknown, totalLength?: unknown): Uint8Array {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (!isUint8Array(item)) throw invalidArgType(`list[${i}]`, ["Buffer", "Uint8Array"], item);
-    const take = Math.min(item.length, length - position);
+    const take = MathMin(item.length, length - position);
     if (take <= 0) break;
     buffer.set(take === item.length ? item : view(item, 0, take), position);
     position += take;
@@ -207,7 +210,7 @@ function isEncoding(encoding: unknown): boolean {
 }
 
 function copyBytesFrom(view: unknown, offset?: unknown, length?: unknown): Uint8Array {
-  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw invalidArgType("view", ["TypedArray"], view);
+  if (!ArrayBufferIsView(view) || view instanceof DataView) throw invalidArgType("view", ["TypedArray"], view);
   const typed = view as unknown as { length: number; BYTES_PER_ELEMENT: number; byteOffset: number; buffer: ArrayBuffer };
   const viewLength = typed.length;
   if (viewLength === 0) return new FastBuffer(0);
@@ -221,7 +224,7 @@ function copyBytesFrom(view: unknown, offset?: unknown, length?: unknown): Uint8
     }
     if (length !== undefined) {
       validateNumber(length, "length", 0);
-      end = Math.min(start + length, viewLength);
+      end = MathMin(start + length, viewLength);
     }
   }
   const size = typed.BYTES_PER_ELEMENT;
@@ -230,15 +233,15 @@ function copyBytesFrom(view: unknown, offset?: unknown, length?: unknown): Uint8
 }
 
 function adjustOffset(offsetArg: unknown, length: number): number {
-  const offset = Math.trunc(offsetArg as number);
-  if (offset === 0 || Number.isNaN(offset)) return 0;
-  if (offset < 0) return Math.max(offset + length, 0);
-  return Math.min(offset, length);
+  const offset = MathTrunc(offsetArg as number);
+  if (offset === 0 || NumberIsNaN(offset)) return 0;
+  if (offset < 0) return MathMax(offset + length, 0);
+  return MathMin(offset, length);
 }
 
 function toInteger(value: unknown, fallback: number): number {
   const n = +(value as number);
-  if (!Number.isNaN(n) && n >= Number.MIN_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER) return n % 1 === 0 ? n : Math.floor(n);
+  if (!NumberIsNaN(n) && n >= Number.MIN_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER) return n % 1 === 0 ? n : MathFloor(n);
   return fallback;
 }
 
@@ -291,7 +294,7 @@ function fillBuffer(buffer: Uint8Array, valueArg: unknown, offsetArg?: unknown, 
   }
   let pattern: Uint8Array;
   if (typeof value === "string") pattern = fromString(value, encoding);
-  else if (ArrayBuffer.isView(value)) pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  else if (ArrayBufferIsView(value)) pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   else {
     fillBytes(buffer, Number(value) & 255, start, stop);
     return buffer;
@@ -325,7 +328,7 @@ function searchBytes(haystack: Uint8Array, needle: Uint8Array, offsetArg: number
   if (forward) {
     for (let at = start; at <= last; at++) if ((step === 1 || at % step === 0) && matches(at)) return at;
   } else {
-    for (let at = Math.min(start, last); at >= 0; at--) if ((step === 1 || at % step === 0) && matches(at)) return at;
+    for (let at = MathMin(start, last); at >= 0; at--) if ((step === 1 || at % step === 0) && matches(at)) return at;
   }
   return -1;
 }
@@ -339,8 +342,8 @@ function indexOf(buffer: Uint8Array, value: unknown, byteOffsetArg: unknown, enc
   } else if ((byteOffset as number) > 0x7fffffff) byteOffset = 0x7fffffff;
   else if ((byteOffset as number) < -0x80000000) byteOffset = -0x80000000;
   let offset = +(byteOffset as number);
-  if (Number.isNaN(offset)) offset = forward ? 0 : buffer.length;
-  offset = Math.trunc(offset);
+  if (NumberIsNaN(offset)) offset = forward ? 0 : buffer.length;
+  offset = MathTrunc(offset);
   if (typeof value === "number") {
     const start = searchStart(buffer.length, offset, 1, forward);
     if (start < 0 || buffer.length === 0) return -1;
@@ -376,7 +379,7 @@ function copy(source: unknown, target: unknown, targetStartArg: unknown, sourceS
   }
   if (targetStart >= target.length || sourceStart >= sourceEnd) return 0;
   if (sourceEnd - sourceStart > target.length - targetStart) sourceEnd = sourceStart + target.length - targetStart;
-  const count = Math.min(sourceEnd - sourceStart, source.length - sourceStart);
+  const count = MathMin(sourceEnd - sourceStart, source.length - sourceStart);
   target.set(new Uint8Array(source.buffer, source.byteOffset + sourceStart, count), targetStart);
   return count;
 }
@@ -399,10 +402,10 @@ function toStringMethod(this: Uint8Array, encodingArg?: unknown, startArg?: unkn
   let start: number;
   if ((startArg as number) <= 0) start = 0;
   else if ((startArg as number) >= length) return "";
-  else start = Math.trunc(startArg as number) || 0;
+  else start = MathTrunc(startArg as number) || 0;
   let end: number;
   if (endArg === undefined || (endArg as number) > length) end = length;
-  else end = Math.trunc(endArg as number) || 0;
+  else end = MathTrunc(endArg as number) || 0;
   if (end <= start) return "";
   if (encodingArg === undefined) return utf8Slice(this, start, end);
   const encoding = strictEncoding(encodingArg);
@@ -430,7 +433,7 @@ function write(this: Uint8Array, text: unknown, offsetArg?: unknown, lengthArg?:
       length = remaining;
     } else {
       validateOffset(lengthArg, "length", 0, this.length);
-      length = Math.min(lengthArg, remaining);
+      length = MathMin(lengthArg, remaining);
     }
   }
   if (!encodingName) return utf8Write(text, this, offset, length);
@@ -440,14 +443,14 @@ function write(this: Uint8Array, text: unknown, offsetArg?: unknown, lengthArg?:
 }
 
 function inspectBuffer(this: Uint8Array, _depth?: unknown, options?: { showHidden?: boolean }, inspect?: (value: unknown, options: object) => string): string {
-  const shown = Math.min(INSPECT_MAX_BYTES, this.length);
+  const shown = MathMin(INSPECT_MAX_BYTES, this.length);
   let text = hexSlice(this, 0, shown).replace(/(.{2})/g, "$1 ").trim();
   const remaining = this.length - INSPECT_MAX_BYTES;
   if (remaining > 0) text += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
   if (options !== undefined && typeof inspect === "function") {
-    const extras: Record<string, unknown> = Object.create(null);
+    const extras: Record<string, unknown> = ObjectCreate(null);
     let any = false;
-    for (const key of Object.keys(this)) {
+    for (const key of ObjectKeys(this)) {
       if (/^(0|[1-9][0-9]*)$/.test(key)) continue;
       extras[key] = (this as unknown as Record<string, unknown>)[key];
       any = true;
@@ -506,7 +509,7 @@ const methods: Record<string, unknown> = {
     return new FastBuffer(this.buffer as ArrayBuffer, this.byteOffset + from, to > from ? to - from : 0);
   },
   toJSON(this: Uint8Array): { type: "Buffer"; data: number[] } {
-    return { type: "Buffer", data: Array.from(this) };
+    return { type: "Buffer", data: ArrayFrom(this) };
   },
   swap16(this: Uint8Array): Uint8Array {
     return swap(this, 2);
@@ -520,12 +523,12 @@ const methods: Record<string, unknown> = {
   inspect: inspectBuffer,
 };
 methods.subarray = methods.slice;
-for (const [name, value] of Object.entries(methods)) Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
-Object.defineProperty(proto, customInspect, { value: inspectBuffer, writable: true, configurable: true, enumerable: false });
+for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+ObjectDefineProperty(proto, customInspect, { value: inspectBuffer, writable: true, configurable: true, enumerable: false });
 for (const [name, get] of [
   ["parent", function (this: Uint8Array) { return this instanceof FastBuffer ? this.buffer : undefined; }],
   ["offset", function (this: Uint8Array) { return this instanceof FastBuffer ? this.byteOffset : undefined; }],
-] as const) Object.defineProperty(proto, name, { get, enumerable: true, configurable: true });
+] as const) ObjectDefineProperty(proto, name, { get, enumerable: true, configurable: true });
 installNumberMethods(proto);
 
 const statics: Record<string, unknown> = {
@@ -541,12 +544,12 @@ const statics: Record<string, unknown> = {
   concat,
   byteLength,
 };
-for (const [name, value] of Object.entries(statics)) Object.defineProperty(Buffer, name, { value, writable: true, configurable: true, enumerable: true });
+for (const [name, value] of ObjectEntries(statics)) ObjectDefineProperty(Buffer, name, { value, writable: true, configurable: true, enumerable: true });
 (Buffer as unknown as { poolSize: number }).poolSize = 8 * 1024;
 
 /** Deprecated in Node; kept for old code: an uninitialised (here: zeroed) Buffer. */
 export function SlowBuffer(size: unknown): Uint8Array {
   return allocUnsafe(size);
 }
-Object.setPrototypeOf(SlowBuffer.prototype, Uint8Array.prototype);
-Object.setPrototypeOf(SlowBuffer, Uint8Array);
+ObjectSetPrototypeOf(SlowBuffer.prototype, Uint8Array.prototype);
+ObjectSetPrototypeOf(SlowBuffer, Uint8Array);

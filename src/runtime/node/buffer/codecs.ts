@@ -2,6 +2,10 @@
 // sequences (and the BOM kept), lenient base64 that skips stray characters and stops at "=", hex
 // that stops at the first bad pair, and partial writes that never split a character.
 
+import { primordials } from "../../primordials.ts";
+
+const { ArrayFrom, ArrayPrototypeSlice, Int8Array, MathMin, StringFromCharCode, Uint16Array, Uint8Array } = primordials;
+
 export type Encoding = "utf8" | "utf16le" | "latin1" | "ascii" | "base64" | "base64url" | "hex";
 
 export function normalizeEncoding(value: unknown): Encoding | undefined {
@@ -34,9 +38,9 @@ export function normalizeEncoding(value: unknown): Encoding | undefined {
 const CHUNK = 0x2000;
 
 function fromCodes(codes: ArrayLike<number>, length: number): string {
-  if (length <= CHUNK) return String.fromCharCode.apply(null, Array.prototype.slice.call(codes, 0, length) as number[]);
+  if (length <= CHUNK) return StringFromCharCode.apply(null, ArrayPrototypeSlice(codes, 0, length) as number[]);
   let out = "";
-  for (let i = 0; i < length; i += CHUNK) out += String.fromCharCode.apply(null, Array.prototype.slice.call(codes, i, Math.min(i + CHUNK, length)) as number[]);
+  for (let i = 0; i < length; i += CHUNK) out += StringFromCharCode.apply(null, ArrayPrototypeSlice(codes, i, MathMin(i + CHUNK, length)) as number[]);
   return out;
 }
 
@@ -94,7 +98,7 @@ export function utf8Write(text: string, bytes: Uint8Array, offset: number, max: 
 
 /** UTF-8 decoding per the WHATWG Encoding Standard (each maximal bad subpart becomes U+FFFD). */
 export function utf8Slice(bytes: Uint8Array, start: number, end: number): string {
-  const units = new Uint16Array(Math.min(end - start, CHUNK) + 1);
+  const units = new Uint16Array(MathMin(end - start, CHUNK) + 1);
   let out = "";
   let n = 0;
   let i = start;
@@ -158,7 +162,7 @@ export function utf8Slice(bytes: Uint8Array, start: number, end: number): string
 }
 
 function latin1Write(text: string, bytes: Uint8Array, offset: number, max: number): number {
-  const length = Math.min(text.length, max);
+  const length = MathMin(text.length, max);
   for (let i = 0; i < length; i++) bytes[offset + i] = text.charCodeAt(i);
   return length;
 }
@@ -174,7 +178,7 @@ function asciiSlice(bytes: Uint8Array, start: number, end: number): string {
 }
 
 function ucs2Write(text: string, bytes: Uint8Array, offset: number, max: number): number {
-  const length = Math.min(text.length, max >>> 1);
+  const length = MathMin(text.length, max >>> 1);
   for (let i = 0; i < length; i++) {
     const unit = text.charCodeAt(i);
     bytes[offset + 2 * i] = unit & 0xff;
@@ -190,7 +194,7 @@ function ucs2Slice(bytes: Uint8Array, start: number, end: number): string {
   return fromCodes(units, count);
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
+const HEX = ArrayFrom({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
 
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
@@ -200,7 +204,7 @@ function hexValue(code: number): number {
 }
 
 function hexWrite(text: string, bytes: Uint8Array, offset: number, max: number): number {
-  const length = Math.min(text.length >>> 1, max);
+  const length = MathMin(text.length >>> 1, max);
   let i = 0;
   for (; i < length; i++) {
     const high = hexValue(text.charCodeAt(2 * i));

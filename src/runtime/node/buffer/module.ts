@@ -5,10 +5,13 @@ import { events } from "../../platform.ts";
 import { invalidArgType, missingArgs } from "../errors.ts";
 import { Buffer, constants, INSPECT_MAX_BYTES, kMaxLength, kStringMaxLength, SlowBuffer } from "./buffer.ts";
 import { base64Write, latin1Slice } from "./codecs.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, Error, Set, Uint8Array } = primordials;
 
 function bytesOf(input: unknown): Uint8Array {
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (ArrayBufferIsView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   throw invalidArgType("input", ["ArrayBuffer", "Buffer", "TypedArray"], input);
 }
 

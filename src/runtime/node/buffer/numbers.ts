@@ -3,11 +3,14 @@
 
 import { bufferOutOfBounds, invalidArgType, outOfRange } from "../errors.ts";
 import { validateNumber } from "../validators.ts";
+import { primordials } from "../../primordials.ts";
+
+const { BigInt, Float32Array, Float64Array, MathFloor, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectDefineProperty, ObjectEntries, ObjectKeys, Uint16Array, Uint8Array } = primordials;
 
 type Bytes = Uint8Array;
 
 function boundsError(value: number, length: number, type?: string): never {
-  if (Math.floor(value) !== value) {
+  if (MathFloor(value) !== value) {
     validateNumber(value, type ?? "offset");
     throw outOfRange(type ?? "offset", "an integer", value);
   }
@@ -54,7 +57,7 @@ function write(size: number, little: boolean, signed: boolean) {
     const value = +(valueArg as number);
     checkInt(value, min, max, this, offset, size);
     // NaN writes zeros and fractions are cut off, as Node's shifts and byte stores do.
-    const whole = Number.isNaN(value) ? 0 : Math.trunc(value);
+    const whole = NumberIsNaN(value) ? 0 : MathTrunc(value);
     let rest = whole < 0 ? whole + 2 ** (size * 8) : whole;
     for (let i = 0; i < size; i++) {
       const byte = rest % 256;
@@ -70,12 +73,12 @@ function variable(kind: "read" | "write", little: boolean, signed: boolean) {
   if (kind === "read") {
     return function (this: Bytes, offset: unknown, byteLength: unknown): number {
       if (offset === undefined) throw invalidArgType("offset", "number", offset);
-      if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !Number.isInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
+      if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !NumberIsInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
       return (fns[byteLength - 1] as (offset: unknown) => number).call(this, offset);
     };
   }
   return function (this: Bytes, value: unknown, offset: unknown, byteLength: unknown): number {
-    if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !Number.isInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
+    if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !NumberIsInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
     return (fns[byteLength - 1] as (value: unknown, offset: unknown) => number).call(this, value, offset);
   };
 }
@@ -179,6 +182,6 @@ export function installNumberMethods(proto: Record<string | symbol, unknown>): v
     writeDoubleBE: writeFloat(8, false),
   };
   // The lower-case "Uint" spellings are aliases Node added later.
-  for (const name of Object.keys(methods)) if (name.includes("UInt")) methods[name.replace("UInt", "Uint")] = methods[name];
-  for (const [name, value] of Object.entries(methods)) Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+  for (const name of ObjectKeys(methods)) if (name.includes("UInt")) methods[name.replace("UInt", "Uint")] = methods[name];
+  for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
 }

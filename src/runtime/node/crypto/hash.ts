@@ -8,6 +8,9 @@ import { Buffer } from "../buffer/buffer.ts";
 import { normalizeEncoding } from "../buffer/codecs.ts";
 import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";
 import { validateString } from "../validators.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, Error, RangeError, String, Uint8Array } = primordials;
 
 export const HASHES: readonly string[] = NODE_HASHES;
 
@@ -64,7 +67,7 @@ function inputBytes(data: unknown, encoding: unknown, name: string): Uint8Array 
     if (normalized === "hex" && data.length % 2 !== 0) throw invalidArgValue("encoding", encoding, `is invalid for data of length ${data.length}`);
     return bufferFrom(data, normalized);
   }
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBufferIsView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   throw invalidArgType(name, ["string", "Buffer", "TypedArray", "DataView"], data);
 }
 
@@ -138,7 +141,7 @@ export class Hash {
 function keyBytes(key: unknown): Uint8Array {
   if (typeof key === "string") return bufferFrom(key, "utf8");
   if (key instanceof ArrayBuffer) return new Uint8Array(key.slice(0));
-  if (ArrayBuffer.isView(key)) return new Uint8Array(key.buffer, key.byteOffset, key.byteLength).slice();
+  if (ArrayBufferIsView(key)) return new Uint8Array(key.buffer, key.byteOffset, key.byteLength).slice();
   throw invalidArgType("key", ["ArrayBuffer", "Buffer", "TypedArray", "DataView", "string", "KeyObject", "CryptoKey"], key);
 }
 
@@ -182,7 +185,7 @@ export function createHmac(algorithm: unknown, key: unknown, options?: unknown):
 /** crypto.hash(): a one-shot digest, hex by default. */
 export function hash(algorithm: unknown, data: unknown, outputEncoding: unknown = "hex"): unknown {
   validateString(algorithm, "algorithm");
-  if (typeof data !== "string" && !ArrayBuffer.isView(data)) throw invalidArgType("input", ["Buffer", "TypedArray", "DataView", "string"], data);
+  if (typeof data !== "string" && !ArrayBufferIsView(data)) throw invalidArgType("input", ["Buffer", "TypedArray", "DataView", "string"], data);
   return new Hash(algorithm).update(data).digest(outputEncoding);
 }
 

@@ -4,6 +4,9 @@
 import { crypto } from "../../platform.ts";
 import { createHash, createHmac, getHashes, Hash, hash, Hmac } from "./hash.ts";
 import { randomBytes, randomFill, randomFillSync, randomInt, randomUUID, timingSafeEqual } from "./random.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ObjectDefineProperty } = primordials;
 
 interface WebCrypto {
   getRandomValues<T extends ArrayBufferView | null>(array: T): T;
@@ -29,7 +32,7 @@ export function createCryptoModule(): Record<string, unknown> {
     getRandomValues: <T extends ArrayBufferView | null>(array: T): T => webcrypto().getRandomValues(array),
   };
   // Reading these loads the crypto chunk.
-  Object.defineProperty(module, "webcrypto", { get: webcrypto, enumerable: true, configurable: true });
-  Object.defineProperty(module, "subtle", { get: () => webcrypto().subtle, enumerable: true, configurable: true });
+  ObjectDefineProperty(module, "webcrypto", { get: webcrypto, enumerable: true, configurable: true });
+  ObjectDefineProperty(module, "subtle", { get: () => webcrypto().subtle, enumerable: true, configurable: true });
   return module;
 }

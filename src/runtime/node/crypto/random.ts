@@ -6,6 +6,9 @@ import { allocUnsafe } from "../buffer/buffer.ts";
 import { invalidArgType, makeError, outOfRange } from "../errors.ts";
 import { nextTick } from "../process.ts";
 import { validateBoolean, validateFunction, validateNumber, validateObject } from "../validators.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, ArrayFrom, MathMin, NumberIsSafeInteger, Uint8Array } = primordials;
 
 const HOST_CHUNK = 65_536;
 const MAX_SIZE = 2 ** 31 - 1;
@@ -13,7 +16,7 @@ const RAND_MAX = 0xffff_ffff_ffff;
 
 function fillRandom(bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; at += HOST_CHUNK) {
-    const length = Math.min(HOST_CHUNK, bytes.length - at);
+    const length = MathMin(HOST_CHUNK, bytes.length - at);
     bytes.set(host("crypto.random", length) as Uint8Array, at);
   }
 }
@@ -32,13 +35,13 @@ export function randomBytes(size: unknown, callback?: unknown): Uint8Array | und
 
 function viewOf(buffer: unknown): Uint8Array {
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  if (ArrayBufferIsView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   throw invalidArgType("buf", ["ArrayBuffer", "ArrayBufferView"], buffer);
 }
 
 function fillRange(buffer: unknown, offset: unknown, size: unknown): void {
   const bytes = viewOf(buffer);
-  const elementSize = ArrayBuffer.isView(buffer) ? ((buffer as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+  const elementSize = ArrayBufferIsView(buffer) ? ((buffer as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
   const start = offset === undefined ? 0 : (validateNumber(offset, "offset", 0, bytes.length / elementSize), (offset as number) * elementSize);
   const length = size === undefined ? bytes.length - start : (validateNumber(size, "size", 0, (bytes.length - start) / elementSize), (size as number) * elementSize);
   fillRandom(bytes.subarray(start, start + length));
@@ -82,8 +85,8 @@ export function randomInt(minArg: unknown, maxArg?: unknown, callbackArg?: unkno
     min = 0;
   }
   if (callback !== undefined) validateFunction(callback, "callback");
-  if (!Number.isSafeInteger(min)) throw invalidArgType("min", "a safe integer", min);
-  if (!Number.isSafeInteger(max)) throw invalidArgType("max", "a safe integer", max);
+  if (!NumberIsSafeInteger(min)) throw invalidArgType("min", "a safe integer", min);
+  if (!NumberIsSafeInteger(max)) throw invalidArgType("max", "a safe integer", max);
   const low = min as number;
   const high = max as number;
   if (high <= low) throw outOfRange("max", `greater than the value of "min" (${low})`, high);
@@ -99,7 +102,7 @@ export function randomInt(minArg: unknown, maxArg?: unknown, callbackArg?: unkno
   return undefined;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX = ArrayFrom({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 let uuidCache: Uint8Array | undefined;
 let uuidOffset = 0;
 
@@ -128,7 +131,7 @@ export function randomUUID(options?: unknown): string {
 
 function timingSafeBytes(value: unknown, name: string): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBufferIsView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw makeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be an instance of ArrayBuffer, Buffer, TypedArray, or DataView.`);
 }
 

@@ -1,5 +1,5 @@
 // Deep equality as assert.deepEqual (loose) and assert.deepStrictEqual / util.isDeepStrictEqual
-// (strict) define it: strict compares prototypes, symbol keys and primitives with Object.is;
+// (strict) define it: strict compares prototypes, symbol keys and primitives with ObjectIs;
 // loose uses == for primitives and ignores prototypes. Cycles are followed once.
 
 import {
@@ -19,22 +19,25 @@ import {
   isStringObject,
   isSymbolObject,
 } from "./types.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayBufferIsView, ArrayIsArray, BigIntPrototypeValueOf, BooleanPrototypeValueOf, DatePrototypeGetTime, Error, Map, NumberIsNaN, NumberPrototypeValueOf, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, Set, StringPrototypeValueOf, Symbol, Uint8Array } = primordials;
 
 type Memos = Map<object, Set<object>>;
 
-const tagOf = (value: unknown): string => Object.prototype.toString.call(value);
-const hasOwn = (object: object, key: PropertyKey) => Object.prototype.hasOwnProperty.call(object, key);
-const isEnumerable = (object: object, key: PropertyKey) => Object.prototype.propertyIsEnumerable.call(object, key);
+const tagOf = (value: unknown): string => ObjectPrototypeToString(value);
+const hasOwn = (object: object, key: PropertyKey) => ObjectPrototypeHasOwnProperty(object, key);
+const isEnumerable = (object: object, key: PropertyKey) => ObjectPrototypePropertyIsEnumerable(object, key);
 
 function ownKeys(value: object, strict: boolean, skipIndices: boolean): PropertyKey[] {
-  let keys: PropertyKey[] = Object.keys(value);
+  let keys: PropertyKey[] = ObjectKeys(value);
   if (skipIndices) keys = keys.filter((key) => !/^(0|[1-9][0-9]*)$/.test(key as string));
-  if (strict) for (const symbol of Object.getOwnPropertySymbols(value)) if (isEnumerable(value, symbol)) keys.push(symbol);
+  if (strict) for (const symbol of ObjectGetOwnPropertySymbols(value)) if (isEnumerable(value, symbol)) keys.push(symbol);
   return keys;
 }
 
 function bytesOf(view: ArrayBufferView | ArrayBuffer): Uint8Array {
-  return ArrayBuffer.isView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
+  return ArrayBufferIsView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
 }
 
 function sameBytes(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer): boolean {
@@ -46,26 +49,26 @@ function sameBytes(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayB
 }
 
 function sameBoxed(a: object, b: object): boolean {
-  if (isNumberObject(a)) return isNumberObject(b) && Object.is(Number.prototype.valueOf.call(a), Number.prototype.valueOf.call(b));
-  if (isStringObject(a)) return isStringObject(b) && String.prototype.valueOf.call(a) === String.prototype.valueOf.call(b);
-  if (isBooleanObject(a)) return isBooleanObject(b) && Boolean.prototype.valueOf.call(a) === Boolean.prototype.valueOf.call(b);
-  if (isBigIntObject(a)) return isBigIntObject(b) && BigInt.prototype.valueOf.call(a) === BigInt.prototype.valueOf.call(b);
+  if (isNumberObject(a)) return isNumberObject(b) && ObjectIs(NumberPrototypeValueOf(a), NumberPrototypeValueOf(b));
+  if (isStringObject(a)) return isStringObject(b) && StringPrototypeValueOf(a) === StringPrototypeValueOf(b);
+  if (isBooleanObject(a)) return isBooleanObject(b) && BooleanPrototypeValueOf(a) === BooleanPrototypeValueOf(b);
+  if (isBigIntObject(a)) return isBigIntObject(b) && BigIntPrototypeValueOf(a) === BigIntPrototypeValueOf(b);
   if (isSymbolObject(a)) return isSymbolObject(b) && Symbol.prototype.valueOf.call(a) === Symbol.prototype.valueOf.call(b);
   return false;
 }
 
 function primitivesEqual(a: unknown, b: unknown, strict: boolean): boolean {
-  if (strict) return Object.is(a, b);
+  if (strict) return ObjectIs(a, b);
   // eslint-disable-next-line eqeqeq
-  return a == b || (Number.isNaN(a) && Number.isNaN(b));
+  return a == b || (NumberIsNaN(a) && NumberIsNaN(b));
 }
 
 export function deepEqual(a: unknown, b: unknown, strict: boolean, memos: Memos = new Map()): boolean {
-  if (a === b) return a !== 0 || Object.is(a, b) || !strict;
+  if (a === b) return a !== 0 || ObjectIs(a, b) || !strict;
   if (strict) {
-    if (typeof a !== "object") return typeof a === "number" && Number.isNaN(a) && Number.isNaN(b);
+    if (typeof a !== "object") return typeof a === "number" && NumberIsNaN(a) && NumberIsNaN(b);
     if (typeof b !== "object" || a === null || b === null) return false;
-    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (ObjectGetPrototypeOf(a) !== ObjectGetPrototypeOf(b)) return false;
   } else {
     if (a === null || typeof a !== "object") return (b === null || typeof b !== "object") && primitivesEqual(a, b, false);
     if (b === null || typeof b !== "object") return false;
@@ -73,12 +76,12 @@ export function deepEqual(a: unknown, b: unknown, strict: boolean, memos: Memos 
   if (tagOf(a) !== tagOf(b)) return false;
   const x = a as Record<PropertyKey, unknown>;
   const y = b as Record<PropertyKey, unknown>;
-  if (Array.isArray(x)) {
-    if (!Array.isArray(y) || x.length !== y.length) return false;
+  if (ArrayIsArray(x)) {
+    if (!ArrayIsArray(y) || x.length !== y.length) return false;
     return sameKeys(x, y, strict, memos, "array");
   }
   if (isDate(x)) {
-    if (!isDate(y) || Date.prototype.getTime.call(x) !== Date.prototype.getTime.call(y)) return false;
+    if (!isDate(y) || DatePrototypeGetTime(x) !== DatePrototypeGetTime(y)) return false;
   } else if (isRegExp(x)) {
     const [rx, ry] = [x as unknown as RegExp, y as unknown as RegExp];
     if (!isRegExp(y) || rx.source !== ry.source || rx.flags !== ry.flags || rx.lastIndex !== ry.lastIndex) return false;
@@ -102,7 +105,7 @@ export function deepEqual(a: unknown, b: unknown, strict: boolean, memos: Memos 
     if (!isAnyArrayBuffer(y) || !sameBytes(x as unknown as ArrayBuffer, y as unknown as ArrayBuffer)) return false;
   } else if (isBoxedPrimitive(x)) {
     if (!sameBoxed(x, y)) return false;
-  } else if (Array.isArray(y) || isArrayBufferView(y) || isSet(y) || isMap(y) || isDate(y) || isRegExp(y) || isAnyArrayBuffer(y) || isBoxedPrimitive(y) || isNativeError(y) || y instanceof Error) {
+  } else if (ArrayIsArray(y) || isArrayBufferView(y) || isSet(y) || isMap(y) || isDate(y) || isRegExp(y) || isAnyArrayBuffer(y) || isBoxedPrimitive(y) || isNativeError(y) || y instanceof Error) {
     return false;
   }
   return sameKeys(x, y, strict, memos, "object");

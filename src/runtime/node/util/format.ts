@@ -3,6 +3,9 @@
 
 import { invalidArgType } from "../errors.ts";
 import { formatBigInt, formatNumber, inspect, type InspectOptions } from "./inspect.ts";
+import { primordials } from "../../primordials.ts";
+
+const { JSONStringify, Number, NumberParseFloat, NumberParseInt, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, Set, String } = primordials;
 
 const plain = (text: string) => text;
 let builtInNames: Set<string> | undefined;
@@ -10,20 +13,20 @@ let builtInNames: Set<string> | undefined;
 /** %s prints objects whose toString is a built-in one with inspect, others with their toString. */
 function hasBuiltInToString(value: object): boolean {
   if (typeof (value as { toString?: unknown }).toString !== "function") return true;
-  if (Object.prototype.hasOwnProperty.call(value, "toString")) return false;
+  if (ObjectPrototypeHasOwnProperty(value, "toString")) return false;
   let pointer: object | null = value;
   do {
-    pointer = Object.getPrototypeOf(pointer);
-  } while (pointer !== null && !Object.prototype.hasOwnProperty.call(pointer, "toString"));
+    pointer = ObjectGetPrototypeOf(pointer);
+  } while (pointer !== null && !ObjectPrototypeHasOwnProperty(pointer, "toString"));
   if (pointer === null) return true;
-  const descriptor = Object.getOwnPropertyDescriptor(pointer, "constructor");
-  builtInNames ??= new Set(Object.getOwnPropertyNames(globalThis).filter((name) => /^[A-Z][a-zA-Z0-9]+$/.test(name)));
+  const descriptor = ObjectGetOwnPropertyDescriptor(pointer, "constructor");
+  builtInNames ??= new Set(ObjectGetOwnPropertyNames(globalThis).filter((name) => /^[A-Z][a-zA-Z0-9]+$/.test(name)));
   return descriptor !== undefined && typeof descriptor.value === "function" && builtInNames.has(descriptor.value.name);
 }
 
 function tryStringify(value: unknown): string {
   try {
-    return JSON.stringify(value);
+    return JSONStringify(value);
   } catch (error) {
     if (error instanceof TypeError && /circular/i.test(error.message)) return "[Circular]";
     throw error;
@@ -73,12 +76,12 @@ function formatWith(options: InspectOptions | undefined, args: unknown[]): strin
             const arg = args[++a];
             if (typeof arg === "bigint") text = formatBigInt(plain, arg, separator);
             else if (typeof arg === "symbol") text = "NaN";
-            else text = formatNumber(plain, Number.parseInt(arg as string), separator);
+            else text = formatNumber(plain, NumberParseInt(arg as string), separator);
             break;
           }
           case 102: {
             const arg = args[++a];
-            text = typeof arg === "symbol" ? "NaN" : formatNumber(plain, Number.parseFloat(arg as string), separator);
+            text = typeof arg === "symbol" ? "NaN" : formatNumber(plain, NumberParseFloat(arg as string), separator);
             break;
           }
           case 99:

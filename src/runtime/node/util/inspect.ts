@@ -28,6 +28,9 @@ import {
   isWeakSet,
 } from "./types.ts";
 import { stringWidth } from "./width.ts";
+import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
+
+const { Array, ArrayIsArray, BigIntPrototypeValueOf, BooleanPrototypeValueOf, DatePrototypeGetTime, DatePrototypeToISOString, DatePrototypeToString, Error, ErrorPrototypeToString, FunctionPrototypeToString, Map, MathFloor, MathMax, MathMin, MathRound, MathTrunc, NumberIsFinite, NumberIsNaN, NumberPrototypeValueOf, Object, ObjectAssign, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, ObjectSeal, ReflectOwnKeys, RegExp, Set, String, StringPrototypeValueOf, Symbol, SymbolFor, SymbolPrototypeToString, TypeError, Uint8Array } = primordials;
 
 export interface InspectOptions {
   showHidden?: boolean;
@@ -69,9 +72,9 @@ interface Context {
   userOptions?: object;
 }
 
-const customInspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+const customInspectSymbol = SymbolFor("nodejs.util.inspect.custom");
 
-const inspectDefaultOptions = Object.seal({
+const inspectDefaultOptions = ObjectSeal({
   showHidden: false,
   depth: 2 as number | null,
   colors: false,
@@ -193,8 +196,8 @@ export function inspect(value: unknown, options?: InspectOptions | boolean, ...l
   }
   if (typeof options === "boolean") ctx.showHidden = options;
   else if (options) {
-    for (const key of Object.keys(options)) {
-      if (Object.prototype.hasOwnProperty.call(inspectDefaultOptions, key) || key === "stylize") {
+    for (const key of ObjectKeys(options)) {
+      if (ObjectPrototypeHasOwnProperty(inspectDefaultOptions, key) || key === "stylize") {
         (ctx as unknown as Record<string, unknown>)[key] = (options as Record<string, unknown>)[key];
       } else if (ctx.userOptions === undefined) ctx.userOptions = options;
     }
@@ -208,11 +211,11 @@ export function inspect(value: unknown, options?: InspectOptions | boolean, ...l
 inspect.custom = customInspectSymbol;
 inspect.colors = colors;
 inspect.styles = styles;
-Object.defineProperty(inspect, "defaultOptions", {
+ObjectDefineProperty(inspect, "defaultOptions", {
   get: () => inspectDefaultOptions,
   set(options: unknown) {
     if (options === null || typeof options !== "object") throw new TypeError('The "options" argument must be of type object.');
-    Object.assign(inspectDefaultOptions, options);
+    ObjectAssign(inspectDefaultOptions, options);
   },
 });
 
@@ -246,7 +249,7 @@ function formatValue(ctx: Context, value: unknown, recurseTimes: number, typedAr
     } catch {
       maybeCustom = undefined;
     }
-    const ownConstructor = Object.getOwnPropertyDescriptor(object, "constructor")?.value as { prototype?: unknown } | undefined;
+    const ownConstructor = ObjectGetOwnPropertyDescriptor(object, "constructor")?.value as { prototype?: unknown } | undefined;
     if (typeof maybeCustom === "function" && maybeCustom !== inspect && ownConstructor?.prototype !== object) {
       const depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
       const result = maybeCustom.call(object, depth, getUserOptions(ctx), inspect);
@@ -283,7 +286,7 @@ function isInstanceof(object: object, constructor: unknown): boolean {
 let builtInNames: Set<string> | undefined;
 
 function isBuiltInName(name: string): boolean {
-  builtInNames ??= new Set(Object.getOwnPropertyNames(globalThis).filter((key) => /^[A-Z][a-zA-Z0-9]+$/.test(key)));
+  builtInNames ??= new Set(ObjectGetOwnPropertyNames(globalThis).filter((key) => /^[A-Z][a-zA-Z0-9]+$/.test(key)));
   return builtInNames.has(name);
 }
 
@@ -295,17 +298,17 @@ function addPrototypeProperties(ctx: Context, main: object, start: object, recur
   let object: object | null = start;
   do {
     if (depth !== 0 || main === object) {
-      object = Object.getPrototypeOf(object);
+      object = ObjectGetPrototypeOf(object);
       if (object === null) return;
-      const descriptor = Object.getOwnPropertyDescriptor(object, "constructor");
+      const descriptor = ObjectGetOwnPropertyDescriptor(object, "constructor");
       if (descriptor !== undefined && typeof descriptor.value === "function" && isBuiltInName(descriptor.value.name)) return;
     }
     if (depth !== 0) for (const key of keys) seenKeys.add(key);
-    keys = Reflect.ownKeys(object!);
+    keys = ReflectOwnKeys(object!);
     ctx.seen.push(main);
     for (const key of keys) {
-      if (key === "constructor" || Object.prototype.hasOwnProperty.call(main, key) || (depth !== 0 && seenKeys.has(key))) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(object!, key)!;
+      if (key === "constructor" || ObjectPrototypeHasOwnProperty(main, key) || (depth !== 0 && seenKeys.has(key))) continue;
+      const descriptor = ObjectGetOwnPropertyDescriptor(object!, key)!;
       if (typeof descriptor.value === "function") continue;
       const shown = formatProperty(ctx, object as Record<PropertyKey, unknown>, recurseTimes, key, kObjectType, descriptor, main);
       output.push(ctx.colors ? `\u001b[2m${shown}\u001b[22m` : shown);
@@ -318,14 +321,14 @@ function getConstructorName(object: object, ctx: Context, recurseTimes: number, 
   let firstProto: object | null | undefined;
   let current: object | null = object;
   while (current !== null) {
-    const descriptor = Object.getOwnPropertyDescriptor(current, "constructor");
+    const descriptor = ObjectGetOwnPropertyDescriptor(current, "constructor");
     if (descriptor !== undefined && typeof descriptor.value === "function" && descriptor.value.name !== "" && isInstanceof(object, descriptor.value)) {
       if (protoProps !== undefined && (firstProto !== current || !isBuiltInName(descriptor.value.name))) {
         addPrototypeProperties(ctx, object, firstProto || object, recurseTimes, protoProps);
       }
       return String(descriptor.value.name);
     }
-    current = Object.getPrototypeOf(current);
+    current = ObjectGetPrototypeOf(current);
     if (firstProto === undefined) firstProto = current;
   }
   if (firstProto === null || firstProto === undefined) return null;
@@ -344,18 +347,18 @@ function getPrefix(constructor: string | null, tag: string, fallback: string, si
 
 function getKeys(value: object, showHidden: boolean): PropertyKey[] {
   let keys: PropertyKey[];
-  const symbols = Object.getOwnPropertySymbols(value);
+  const symbols = ObjectGetOwnPropertySymbols(value);
   if (showHidden) {
-    keys = Object.getOwnPropertyNames(value);
+    keys = ObjectGetOwnPropertyNames(value);
     if (symbols.length !== 0) keys.push(...symbols);
   } else {
     try {
-      keys = Object.keys(value);
+      keys = ObjectKeys(value);
     } catch {
       // A namespace object of a module that has not been evaluated yet.
-      keys = Object.getOwnPropertyNames(value);
+      keys = ObjectGetOwnPropertyNames(value);
     }
-    if (symbols.length !== 0) keys.push(...symbols.filter((key) => Object.prototype.propertyIsEnumerable.call(value, key)));
+    if (symbols.length !== 0) keys.push(...symbols.filter((key) => ObjectPrototypePropertyIsEnumerable(value, key)));
   }
   return keys;
 }
@@ -378,12 +381,12 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   if (protoProps !== undefined && protoProps.length === 0) protoProps = undefined;
   let tag = "";
   try {
-    const found = value[Symbol.toStringTag];
+    const found = value[SymbolToStringTag];
     if (typeof found === "string") tag = found;
   } catch {
     // A throwing getter leaves the tag out.
   }
-  if (tag !== "" && (ctx.showHidden ? Object.prototype.hasOwnProperty : Object.prototype.propertyIsEnumerable).call(value, Symbol.toStringTag)) tag = "";
+  if (tag !== "" && (ctx.showHidden ? Object.prototype.hasOwnProperty : Object.prototype.propertyIsEnumerable).call(value, SymbolToStringTag)) tag = "";
 
   let base = "";
   let formatter: Formatter = () => [];
@@ -395,9 +398,9 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   let extraKeys: string[] | undefined;
   let extraTypedArray: boolean | undefined;
 
-  if (Symbol.iterator in value || constructor === null) {
+  if (SymbolIterator in value || constructor === null) {
     noIterator = false;
-    if (Array.isArray(value)) {
+    if (ArrayIsArray(value)) {
       const prefix = constructor !== "Array" || tag !== "" ? getPrefix(constructor, tag, "Array", `(${value.length})`) : "";
       keys = getNonIndexKeys(value, ctx.showHidden);
       braces = [`${prefix}[`, "]"];
@@ -421,7 +424,7 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
     } else if (isTypedArray(value)) {
       const array = value as unknown as ArrayLike<number | bigint> & { length: number };
       keys = getNonIndexKeys(value, ctx.showHidden);
-      const fallback = constructor === null ? (Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!.call(value) as string) : "";
+      const fallback = constructor === null ? (ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Uint8Array.prototype), SymbolToStringTag)!.get!.call(value) as string) : "";
       const prefix = getPrefix(constructor, tag, fallback, `(${array.length})`);
       braces = [`${prefix}[`, "]"];
       if (array.length === 0 && keys.length === 0 && !ctx.showHidden) return `${braces[0]}]`;
@@ -454,8 +457,8 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
       if (prefix !== "RegExp ") base = `${prefix}${base}`;
       if ((keys.length === 0 && protoProps === undefined) || (ctx.depth !== null && recurseTimes > ctx.depth)) return ctx.stylize(base, "regexp");
     } else if (isDate(value)) {
-      const time = Date.prototype.getTime.call(value);
-      base = Number.isNaN(time) ? Date.prototype.toString.call(value) : Date.prototype.toISOString.call(value);
+      const time = DatePrototypeGetTime(value);
+      base = NumberIsNaN(time) ? DatePrototypeToString(value) : DatePrototypeToISOString(value);
       const prefix = getPrefix(constructor, tag, "Date");
       if (prefix !== "Date ") base = `${prefix}${base}`;
       if (keys.length === 0 && protoProps === undefined) return ctx.stylize(base, "date");
@@ -554,17 +557,17 @@ function getBoxedBase(value: object, ctx: Context, keys: PropertyKey[], construc
   let primitive: unknown;
   if (isNumberObject(value)) {
     type = "Number";
-    primitive = Number.prototype.valueOf.call(value);
+    primitive = NumberPrototypeValueOf(value);
   } else if (isStringObject(value)) {
     type = "String";
-    primitive = String.prototype.valueOf.call(value);
+    primitive = StringPrototypeValueOf(value);
     keys.splice(0, (primitive as string).length);
   } else if (isBooleanObject(value)) {
     type = "Boolean";
-    primitive = Boolean.prototype.valueOf.call(value);
+    primitive = BooleanPrototypeValueOf(value);
   } else if (isBigIntObject(value)) {
     type = "BigInt";
-    primitive = BigInt.prototype.valueOf.call(value);
+    primitive = BigIntPrototypeValueOf(value);
   } else {
     type = "Symbol";
     primitive = Symbol.prototype.valueOf.call(value);
@@ -578,19 +581,19 @@ function getBoxedBase(value: object, ctx: Context, keys: PropertyKey[], construc
 }
 
 function getClassBase(value: (...args: unknown[]) => unknown, constructor: string | null, tag: string): string {
-  const name = (Object.prototype.hasOwnProperty.call(value, "name") && value.name) || "(anonymous)";
+  const name = (ObjectPrototypeHasOwnProperty(value, "name") && value.name) || "(anonymous)";
   let base = `class ${name}`;
   if (constructor !== "Function" && constructor !== null) base += ` [${constructor}]`;
   if (tag !== "" && constructor !== tag) base += ` [${tag}]`;
   if (constructor !== null) {
-    const superName = (Object.getPrototypeOf(value) as { name?: string }).name;
+    const superName = (ObjectGetPrototypeOf(value) as { name?: string }).name;
     if (superName) base += ` extends ${superName}`;
   } else base += " extends [null prototype]";
   return `[${base}]`;
 }
 
 function getFunctionBase(value: (...args: unknown[]) => unknown, constructor: string | null, tag: string): string {
-  const source = Function.prototype.toString.call(value);
+  const source = FunctionPrototypeToString(value);
   if (source.startsWith("class") && source.endsWith("}")) {
     const slice = source.slice(5, -1);
     const bracket = slice.indexOf("{");
@@ -631,9 +634,9 @@ function formatError(error: Error, constructor: string | null, tag: string, ctx:
   const name = error.name != null ? String(error.name) : "Error";
   let stack: string;
   try {
-    stack = error.stack ? String(error.stack) : Error.prototype.toString.call(error);
+    stack = error.stack ? String(error.stack) : ErrorPrototypeToString(error);
   } catch {
-    stack = Object.prototype.toString.call(error);
+    stack = ObjectPrototypeToString(error);
   }
   if (!ctx.showHidden && keys.length !== 0) {
     for (const key of ["name", "message", "stack"]) {
@@ -642,7 +645,7 @@ function formatError(error: Error, constructor: string | null, tag: string, ctx:
     }
   }
   if ("cause" in error && (keys.length === 0 || !keys.includes("cause"))) keys.push("cause");
-  if (Array.isArray((error as { errors?: unknown }).errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
+  if (ArrayIsArray((error as { errors?: unknown }).errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
   stack = improveStack(stack, constructor, name, tag);
   const message = error.message;
   let position = (message && stack.indexOf(message)) || -1;
@@ -670,14 +673,14 @@ function addNumericSeparatorEnd(fraction: string): string {
 
 export function formatNumber(stylize: Stylize, number: number, numericSeparator: boolean): string {
   // Node 24: -0 stays -0 with separators too, and exponents are never separated.
-  if (Object.is(number, -0)) return stylize("-0", "number");
+  if (ObjectIs(number, -0)) return stylize("-0", "number");
   if (!numericSeparator) return stylize(`${number}`, "number");
   const text = String(number);
-  if (Math.trunc(number) === number) {
-    if (!Number.isFinite(number) || text.includes("e")) return stylize(text, "number");
+  if (MathTrunc(number) === number) {
+    if (!NumberIsFinite(number) || text.includes("e")) return stylize(text, "number");
     return stylize(addNumericSeparator(text), "number");
   }
-  if (Number.isNaN(number) || text.includes("e")) return stylize(text, "number");
+  if (NumberIsNaN(number) || text.includes("e")) return stylize(text, "number");
   const dot = text.indexOf(".");
   return stylize(`${addNumericSeparator(text.slice(0, dot))}.${addNumericSeparatorEnd(text.slice(dot + 1))}`, "number");
 }
@@ -708,7 +711,7 @@ function formatPrimitive(stylize: Stylize, value: unknown, ctx: Context): string
   if (typeof value === "bigint") return formatBigInt(stylize, value, ctx.numericSeparator);
   if (typeof value === "boolean") return stylize(`${value}`, "boolean");
   if (typeof value === "undefined") return stylize("undefined", "undefined");
-  return stylize(Symbol.prototype.toString.call(value), "symbol");
+  return stylize(SymbolPrototypeToString(value), "symbol");
 }
 
 function formatNamespaceObject(keys: PropertyKey[], ctx: Context, value: Record<PropertyKey, unknown>, recurseTimes: number): string[] {
@@ -726,7 +729,7 @@ function formatNamespaceObject(keys: PropertyKey[], ctx: Context, value: Record<
 const remainingText = (remaining: number) => `... ${remaining} more item${remaining > 1 ? "s" : ""}`;
 
 function formatSpecialArray(ctx: Context, value: unknown[] & Record<PropertyKey, unknown>, recurseTimes: number, maxLength: number, output: string[], start: number): string[] {
-  const keys = Object.keys(value);
+  const keys = ObjectKeys(value);
   let index = start;
   for (let i = start; i < keys.length && output.length < maxLength; i++) {
     const key = keys[i];
@@ -750,11 +753,11 @@ function formatSpecialArray(ctx: Context, value: unknown[] & Record<PropertyKey,
 }
 
 function formatArray(ctx: Context, value: unknown[] & Record<PropertyKey, unknown>, recurseTimes: number): string[] {
-  const length = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
+  const length = MathMin(MathMax(0, ctx.maxArrayLength), value.length);
   const remaining = value.length - length;
   const output: string[] = [];
   for (let i = 0; i < length; i++) {
-    if (!Object.prototype.hasOwnProperty.call(value, i)) return formatSpecialArray(ctx, value, recurseTimes, length, output, i);
+    if (!ObjectPrototypeHasOwnProperty(value, i)) return formatSpecialArray(ctx, value, recurseTimes, length, output, i);
     output.push(formatProperty(ctx, value, recurseTimes, i, kArrayType));
   }
   if (remaining > 0) output.push(remainingText(remaining));
@@ -762,7 +765,7 @@ function formatArray(ctx: Context, value: unknown[] & Record<PropertyKey, unknow
 }
 
 function formatTypedArray(ctx: Context, value: ArrayLike<number | bigint> & { length: number }): string[] {
-  const length = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
+  const length = MathMin(MathMax(0, ctx.maxArrayLength), value.length);
   const remaining = value.length - length;
   const output: string[] = [];
   for (let i = 0; i < length; i++) {
@@ -780,7 +783,7 @@ function formatArrayBuffer(ctx: Context, value: ArrayBuffer): string[] {
   } catch {
     return [ctx.stylize("(detached)", "special")];
   }
-  const shown = Math.min(ctx.maxArrayLength, bytes.length);
+  const shown = MathMin(ctx.maxArrayLength, bytes.length);
   let text = "";
   for (let i = 0; i < shown; i++) text += (i === 0 ? "" : " ") + bytes[i].toString(16).padStart(2, "0");
   const remaining = bytes.length - ctx.maxArrayLength;
@@ -789,7 +792,7 @@ function formatArrayBuffer(ctx: Context, value: ArrayBuffer): string[] {
 }
 
 function formatSet(ctx: Context, set: Set<unknown>, recurseTimes: number): string[] {
-  const maxLength = Math.min(Math.max(0, ctx.maxArrayLength), set.size);
+  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), set.size);
   const remaining = set.size - maxLength;
   const output: string[] = [];
   ctx.indentationLvl += 2;
@@ -804,7 +807,7 @@ function formatSet(ctx: Context, set: Set<unknown>, recurseTimes: number): strin
 }
 
 function formatMap(ctx: Context, map: Map<unknown, unknown>, recurseTimes: number): string[] {
-  const maxLength = Math.min(Math.max(0, ctx.maxArrayLength), map.size);
+  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), map.size);
   const remaining = map.size - maxLength;
   const output: string[] = [];
   ctx.indentationLvl += 2;
@@ -821,7 +824,7 @@ function formatMap(ctx: Context, map: Map<unknown, unknown>, recurseTimes: numbe
 function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recurseTimes: number, key: PropertyKey, type: number, descriptor?: PropertyDescriptor, original: object = value): string {
   let str: string;
   let extra = " ";
-  const desc = descriptor ?? Object.getOwnPropertyDescriptor(value, key) ?? { value: value[key], enumerable: true };
+  const desc = descriptor ?? ObjectGetOwnPropertyDescriptor(value, key) ?? { value: value[key], enumerable: true };
   if (desc.value !== undefined) {
     const diff = ctx.compact !== true || type !== kObjectType ? 2 : 3;
     ctx.indentationLvl += diff;
@@ -849,7 +852,7 @@ function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recur
   if (type === kArrayType) return str;
   // Node 24: a symbol key is shown bare, and only a hidden key (of any kind) gets brackets.
   let name: string;
-  if (typeof key === "symbol") name = ctx.stylize(Symbol.prototype.toString.call(key).replace(escapeAll, escapeChar), "symbol");
+  if (typeof key === "symbol") name = ctx.stylize(SymbolPrototypeToString(key).replace(escapeAll, escapeChar), "symbol");
   else if (keyStrRegExp.test(key as string)) name = key === "__proto__" ? "['__proto__']" : ctx.stylize(key as string, "name");
   else name = ctx.stylize(strEscape(key as string), "string");
   if (desc.enumerable === false) name = `[${name}]`;
@@ -874,10 +877,10 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
   // Group only when at least three columns fit and no entry dwarfs the others.
   if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
     const averageBias = Math.sqrt(actualMax - totalLength / output.length);
-    const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
-    const columns = Math.min(
-      Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
-      Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
+    const biasedMax = MathMax(actualMax - 3 - averageBias, 1);
+    const columns = MathMin(
+      MathRound(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
+      MathFloor((ctx.breakLength - ctx.indentationLvl) / actualMax),
       (ctx.compact as number) * 4,
       15,
     );
@@ -900,7 +903,7 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
       }
     }
     for (let i = 0; i < outputLength; i += columns) {
-      const max = Math.min(i + columns, outputLength);
+      const max = MathMin(i + columns, outputLength);
       let line = "";
       let j = i;
       for (; j < max - 1; j++) {

@@ -10,14 +10,17 @@ import { inspect } from "./inspect.ts";
 import { callbackify, promisify } from "./promisify.ts";
 import { types } from "./types.ts";
 import { stripVTControlCharacters } from "./width.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayIsArray, Error, ObjectDefineProperty, ObjectKeys, ObjectSetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectConstruct, RegExp, Set, String } = primordials;
 
 export function inherits(ctor: unknown, superCtor: unknown): void {
   if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "Function", ctor);
   if (superCtor === undefined || superCtor === null) throw invalidArgType("superCtor", "Function", superCtor);
   const superPrototype = (superCtor as { prototype?: unknown }).prototype;
   if (superPrototype === undefined) throw invalidArgType("superCtor.prototype", "Object", superPrototype);
-  Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
-  Object.setPrototypeOf((ctor as { prototype: object }).prototype, superPrototype as object);
+  ObjectDefineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+  ObjectSetPrototypeOf((ctor as { prototype: object }).prototype, superPrototype as object);
 }
 
 const warnedCodes = new Set<string>();
@@ -32,9 +35,9 @@ export function deprecate<T extends (...args: unknown[]) => unknown>(fn: T, mess
       if (code !== undefined) warnedCodes.add(code);
       emitWarning(message, "DeprecationWarning", code, deprecated);
     }
-    return new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args);
+    return new.target ? ReflectConstruct(fn, args, new.target) : fn.apply(this, args);
   }
-  Object.setPrototypeOf(deprecated, fn);
+  ObjectSetPrototypeOf(deprecated, fn);
   if (fn.prototype) deprecated.prototype = fn.prototype;
   return deprecated as unknown as T;
 }
@@ -51,7 +54,7 @@ export function debuglog(section: string, callback?: (fn: (...args: unknown[]) =
   const logger = ((...args: unknown[]) => {
     if (enabled) (globalThis as { console?: { error(text: string): void } }).console?.error(`${upper}: ${format(...args)}`);
   }) as ((...args: unknown[]) => void) & { enabled: boolean };
-  Object.defineProperty(logger, "enabled", { get: () => enabled, enumerable: true, configurable: true });
+  ObjectDefineProperty(logger, "enabled", { get: () => enabled, enumerable: true, configurable: true });
   callback?.(logger);
   return logger;
 }
@@ -62,16 +65,16 @@ export function toUSVString(text: unknown): string {
 
 function extend(target: Record<string, unknown>, source: unknown): Record<string, unknown> {
   if (source === null || typeof source !== "object") return target;
-  for (const key of Object.keys(source)) target[key] = (source as Record<string, unknown>)[key];
+  for (const key of ObjectKeys(source)) target[key] = (source as Record<string, unknown>)[key];
   return target;
 }
 
 /** Resolves once `signal` aborts (Node also ties this to `resource`'s lifetime, which JS cannot). */
 function aborted(signal: unknown, resource: unknown): Promise<void> {
-  if (signal === null || typeof signal !== "object" || !("aborted" in signal)) return Promise.reject(invalidArgType("signal", "AbortSignal", signal));
-  if (resource === null || (typeof resource !== "object" && typeof resource !== "function")) return Promise.reject(invalidArgType("resource", "object", resource));
+  if (signal === null || typeof signal !== "object" || !("aborted" in signal)) return PromiseReject(invalidArgType("signal", "AbortSignal", signal));
+  if (resource === null || (typeof resource !== "object" && typeof resource !== "function")) return PromiseReject(invalidArgType("resource", "object", resource));
   const target = signal as { aborted: boolean; addEventListener(type: string, listener: () => void, options: object): void };
-  if (target.aborted) return Promise.resolve();
+  if (target.aborted) return PromiseResolve();
   return new Promise((resolve) => target.addEventListener("abort", () => resolve(), { once: true }));
 }
 
@@ -86,7 +89,7 @@ export function createUtilModule(): Record<string, unknown> {
     formatWithOptions,
     inherits,
     inspect,
-    isArray: Array.isArray,
+    isArray: ArrayIsArray,
     // util.isBoolean, isBuffer, isDate, isError, isFunction, isNull, isNullOrUndefined, isNumber,
     // isObject, isPrimitive, isRegExp, isString, isSymbol and isUndefined left Node in 23.
     isDeepStrictEqual,
@@ -98,7 +101,7 @@ export function createUtilModule(): Record<string, unknown> {
   };
   // The web chunk's classes, loaded when first read.
   for (const name of ["TextDecoder", "TextEncoder"] as const) {
-    Object.defineProperty(util, name, { get: () => web()[name], enumerable: true, configurable: true });
+    ObjectDefineProperty(util, name, { get: () => web()[name], enumerable: true, configurable: true });
   }
   return util;
 }

@@ -3,15 +3,18 @@
 import { makeError } from "../errors.ts";
 import { nextTick } from "../process.ts";
 import { validateFunction } from "../validators.ts";
+import { primordials } from "../../primordials.ts";
 
-const customPromisify = Symbol.for("nodejs.util.promisify.custom");
+const { ObjectDefineProperties, ObjectDefineProperty, ObjectGetOwnPropertyDescriptors, ObjectGetPrototypeOf, ObjectSetPrototypeOf, Promise, ReflectApply, SymbolFor } = primordials;
+
+const customPromisify = SymbolFor("nodejs.util.promisify.custom");
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
 function copyProperties(target: AnyFunction, source: AnyFunction, adjust?: (descriptors: Record<string, PropertyDescriptor>) => void): void {
-  const descriptors = Object.getOwnPropertyDescriptors(source) as Record<string, PropertyDescriptor>;
+  const descriptors = ObjectGetOwnPropertyDescriptors(source) as Record<string, PropertyDescriptor>;
   adjust?.(descriptors);
-  Object.defineProperties(target, descriptors);
+  ObjectDefineProperties(target, descriptors);
 }
 
 export function promisify(original: unknown): AnyFunction {
@@ -19,16 +22,16 @@ export function promisify(original: unknown): AnyFunction {
   const custom = (original as unknown as Record<symbol, unknown>)[customPromisify];
   if (custom) {
     validateFunction(custom, "util.promisify.custom");
-    return Object.defineProperty(custom, customPromisify, { value: custom, enumerable: false, writable: false, configurable: true }) as AnyFunction;
+    return ObjectDefineProperty(custom, customPromisify, { value: custom, enumerable: false, writable: false, configurable: true }) as AnyFunction;
   }
   const fn = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       args.push((error: unknown, ...values: unknown[]) => (error ? reject(error) : resolve(values[0])));
-      Reflect.apply(original as AnyFunction, this, args);
+      ReflectApply(original as AnyFunction, this, args);
     });
   };
-  Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
-  Object.defineProperty(fn, customPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+  ObjectSetPrototypeOf(fn, ObjectGetPrototypeOf(original));
+  ObjectDefineProperty(fn, customPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
   copyProperties(fn, original as AnyFunction);
   return fn;
 }
@@ -49,7 +52,7 @@ export function callbackify(original: unknown): AnyFunction {
     const last = args.pop();
     validateFunction(last, "last argument");
     const callback = (last as AnyFunction).bind(this);
-    (Reflect.apply(original as AnyFunction, this, args) as Promise<unknown>).then(
+    (ReflectApply(original as AnyFunction, this, args) as Promise<unknown>).then(
       (value) => nextTick(callback, null, value),
       (reason) => nextTick(onRejected, reason, callback),
     );

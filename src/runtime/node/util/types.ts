@@ -1,13 +1,16 @@
 // util.types: brand checks made with built-in getters and methods that throw on the wrong
-// receiver, so a fake Symbol.toStringTag does not fool them where JavaScript allows a real check.
+// receiver, so a fake SymbolToStringTag does not fool them where JavaScript allows a real check.
 // Where it does not (promises, iterators, arguments), the built-in tag is used, as far as it goes.
 
 import { crypto } from "../../platform.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const tagOf = (value: unknown): string => Object.prototype.toString.call(value);
-const getter = (proto: object, key: PropertyKey) => Object.getOwnPropertyDescriptor(proto, key)!.get!;
+const { ArrayBuffer, ArrayBufferIsView, BigInt, DataView, DatePrototypeGetTime, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectPrototypeToString, RegExp, Set, String, Symbol, Uint8Array, WeakMapPrototypeHas, WeakSet } = primordials;
 
-const typedArrayTag = getter(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag);
+const tagOf = (value: unknown): string => ObjectPrototypeToString(value);
+const getter = (proto: object, key: PropertyKey) => ObjectGetOwnPropertyDescriptor(proto, key)!.get!;
+
+const typedArrayTag = getter(ObjectGetPrototypeOf(Uint8Array.prototype), SymbolToStringTag);
 const arrayBufferLength = getter(ArrayBuffer.prototype, "byteLength");
 const dataViewLength = getter(DataView.prototype, "byteLength");
 const mapSize = getter(Map.prototype, "size");
@@ -41,18 +44,18 @@ export const isFloat32Array = typedArrayOf("Float32Array");
 export const isFloat64Array = typedArrayOf("Float64Array");
 export const isBigInt64Array = typedArrayOf("BigInt64Array");
 export const isBigUint64Array = typedArrayOf("BigUint64Array");
-export const isArrayBufferView = (value: unknown): boolean => ArrayBuffer.isView(value);
+export const isArrayBufferView = (value: unknown): boolean => ArrayBufferIsView(value);
 
 export const isArrayBuffer = (value: unknown): boolean => isObjectLike(value) && passes(() => arrayBufferLength.call(value));
 export const isSharedArrayBuffer = (value: unknown): boolean => sharedLength !== undefined && isObjectLike(value) && passes(() => sharedLength.call(value));
 export const isAnyArrayBuffer = (value: unknown): boolean => isArrayBuffer(value) || isSharedArrayBuffer(value);
 export const isDataView = (value: unknown): boolean => isObjectLike(value) && passes(() => dataViewLength.call(value));
 
-export const isDate = (value: unknown): boolean => isObjectLike(value) && passes(() => Date.prototype.getTime.call(value));
+export const isDate = (value: unknown): boolean => isObjectLike(value) && passes(() => DatePrototypeGetTime(value));
 export const isRegExp = (value: unknown): boolean => isObjectLike(value) && value !== RegExp.prototype && passes(() => regExpSource.call(value));
 export const isMap = (value: unknown): boolean => isObjectLike(value) && passes(() => mapSize.call(value));
 export const isSet = (value: unknown): boolean => isObjectLike(value) && passes(() => setSize.call(value));
-export const isWeakMap = (value: unknown): boolean => isObjectLike(value) && passes(() => WeakMap.prototype.has.call(value, {}));
+export const isWeakMap = (value: unknown): boolean => isObjectLike(value) && passes(() => WeakMapPrototypeHas(value, {}));
 export const isWeakSet = (value: unknown): boolean => isObjectLike(value) && passes(() => WeakSet.prototype.has.call(value, {}));
 
 export const isMapIterator = (value: unknown): boolean => tagOf(value) === "[object Map Iterator]";
@@ -78,8 +81,8 @@ export const isBoxedPrimitive = (value: unknown): boolean =>
 
 /** A namespace object is null-prototyped, non-extensible and tagged "Module" unwritably. */
 export function isModuleNamespaceObject(value: unknown): boolean {
-  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== null || Object.isExtensible(value)) return false;
-  const tag = Object.getOwnPropertyDescriptor(value, Symbol.toStringTag);
+  if (typeof value !== "object" || value === null || ObjectGetPrototypeOf(value) !== null || Object.isExtensible(value)) return false;
+  const tag = ObjectGetOwnPropertyDescriptor(value, SymbolToStringTag);
   return tag !== undefined && tag.value === "Module" && !tag.writable && !tag.configurable;
 }
 

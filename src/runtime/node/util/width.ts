@@ -1,6 +1,10 @@
 // How many terminal columns a string takes, for util.inspect's array grouping: wide East Asian
 // characters count two, combining marks and control characters none, colour codes are removed.
 
+import { primordials } from "../../primordials.ts";
+
+const { TypeError } = primordials;
+
 const ansi = /[\u001B\u009B][[\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007)|(?:(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-ntqry=><~]))/g;
 
 export function stripVTControlCharacters(text: string): string {

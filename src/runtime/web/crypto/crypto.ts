@@ -3,6 +3,9 @@
 import { requireArguments } from "../webidl.ts";
 import { getRandomValues, randomUUID } from "./random.ts";
 import { subtle, type SubtleCrypto } from "./subtle.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { ObjectDefineProperty, TypeError } = primordials;
 
 let token = false;
 
@@ -25,8 +28,8 @@ export class Crypto {
   }
 }
 
-for (const name of ["subtle", "getRandomValues", "randomUUID"]) Object.defineProperty(Crypto.prototype, name, { enumerable: true });
-Object.defineProperty(Crypto.prototype, Symbol.toStringTag, { value: "Crypto", configurable: true });
+for (const name of ["subtle", "getRandomValues", "randomUUID"]) ObjectDefineProperty(Crypto.prototype, name, { enumerable: true });
+ObjectDefineProperty(Crypto.prototype, SymbolToStringTag, { value: "Crypto", configurable: true });
 
 export const crypto = (() => {
   token = true;

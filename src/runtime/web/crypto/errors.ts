@@ -2,6 +2,9 @@
 // DOMException` holds for every error, whichever chunk threw it.
 
 import { events } from "../../platform.ts";
+import { primordials } from "../../primordials.ts";
+
+const { Set, TypeError } = primordials;
 
 export function domException(message: string, name: string): Error {
   return new (events().DOMException)(message, name);

@@ -4,6 +4,9 @@
 
 import { toDomString, viewBufferSource } from "../webidl.ts";
 import { domException } from "./errors.ts";
+import { primordials, SymbolIterator } from "../../primordials.ts";
+
+const { MathTrunc, NumberIsFinite, TypeError, Uint8Array } = primordials;
 
 /** Bytes per argument: a bound on what one call may ask the host to copy and process. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -25,8 +28,8 @@ export function toBytes(value: unknown, what: string): Uint8Array {
 export function toEnforcedInteger(value: unknown, max: number, what: string): number {
   // Unary plus, not Number(): ToNumber throws for a BigInt, as Web IDL requires.
   const number = +(value as number);
-  if (!Number.isFinite(number)) throw new TypeError(`${what} is not a finite number.`);
-  const integer = Math.trunc(number);
+  if (!NumberIsFinite(number)) throw new TypeError(`${what} is not a finite number.`);
+  const integer = MathTrunc(number);
   if (integer < 0 || integer > max) throw new TypeError(`${what} is outside the range [0, ${max}].`);
   return integer;
 }
@@ -45,7 +48,7 @@ export function toEnumValue<T extends string>(value: unknown, allowed: readonly 
 
 /** sequence<T>: any iterable object, converted element by element. */
 export function toSequence<T>(value: unknown, convert: (item: unknown) => T, what: string): T[] {
-  const iterator = value !== null && typeof value === "object" ? (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] : undefined;
+  const iterator = value !== null && typeof value === "object" ? (value as { [SymbolIterator]?: unknown })[SymbolIterator] : undefined;
   if (typeof iterator !== "function") throw new TypeError(`${what} is not iterable.`);
   const out: T[] = [];
   for (const item of value as Iterable<unknown>) out.push(convert(item));

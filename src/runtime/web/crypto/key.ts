@@ -5,6 +5,9 @@
 import { host } from "../../platform.ts";
 import { domException } from "./errors.ts";
 import type { KeyUsage } from "./idl.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { MathMax, ObjectCreate, ObjectDefineProperty, TypeError, WeakMap, WeakRef } = primordials;
 
 export type KeyType = "public" | "private" | "secret";
 
@@ -47,7 +50,7 @@ export function releaseCollectedKeys(force = false): boolean {
     else tracked[kept++] = entry;
   }
   tracked.length = kept;
-  sweepAt = Math.max(64, kept * 2);
+  sweepAt = MathMax(64, kept * 2);
   if (collected.length > 0) host("crypto.release", collected);
   return collected.length > 0;
 }
@@ -76,11 +79,11 @@ export class CryptoKey {
   }
 }
 
-for (const name of ["type", "extractable", "algorithm", "usages"]) Object.defineProperty(CryptoKey.prototype, name, { enumerable: true });
-Object.defineProperty(CryptoKey.prototype, Symbol.toStringTag, { value: "CryptoKey", configurable: true });
+for (const name of ["type", "extractable", "algorithm", "usages"]) ObjectDefineProperty(CryptoKey.prototype, name, { enumerable: true });
+ObjectDefineProperty(CryptoKey.prototype, SymbolToStringTag, { value: "CryptoKey", configurable: true });
 
 export function keyFromHost(description: KeyDescription): CryptoKey {
-  const key = Object.create(CryptoKey.prototype) as CryptoKey;
+  const key = ObjectCreate(CryptoKey.prototype) as CryptoKey;
   const { handle, type, extractable, algorithm, usages } = description;
   states.set(key, { handle, type, extractable, algorithmName: String(algorithm.name), usageList: [...usages], algorithm, usages });
   tracked.push({ ref: new WeakRef(key), handle });

@@ -7,6 +7,9 @@ import { toDomString } from "../webidl.ts";
 import { domException } from "./errors.ts";
 import { toBigInteger, toBytes, toEnforcedInteger } from "./idl.ts";
 import { toCryptoKey, type CryptoKey } from "./key.ts";
+import { primordials } from "../../primordials.ts";
+
+const { Map, ObjectEntries, ObjectKeys, TypeError } = primordials;
 
 export type Operation = "digest" | "encrypt" | "decrypt" | "sign" | "verify" | "generateKey" | "importKey" | "deriveBits" | "wrapKey" | "unwrapKey" | "get key length";
 
@@ -72,7 +75,7 @@ const registry: Record<Operation, Record<string, Dictionary>> = {
 
 // Registered names by their lower-case form, per operation: names match case-insensitively.
 const lookup = new Map<Operation, Map<string, string>>(
-  Object.entries(registry).map(([op, algorithms]) => [op as Operation, new Map(Object.keys(algorithms).map((name) => [name.toLowerCase(), name]))]),
+  ObjectEntries(registry).map(([op, algorithms]) => [op as Operation, new Map(ObjectKeys(algorithms).map((name) => [name.toLowerCase(), name]))]),
 );
 
 export function normalizeAlgorithm(algorithm: unknown, op: Operation): Normalized {

@@ -2,17 +2,20 @@
 
 import { host } from "../../platform.ts";
 import { domException } from "./errors.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { ArrayBufferIsView, ArrayFrom, Int8Array, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, Set, TypeError, Uint8Array } = primordials;
 
 const MAX_BYTES = 65_536;
 
 // The [[TypedArrayName]] of a typed array, or undefined for anything else (a brand check that no
 // prototype trick can fool, unlike instanceof).
-const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get!;
+const typedArrayName = ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Int8Array.prototype), SymbolToStringTag)!.get!;
 
 const INTEGER_ARRAYS = new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
 
 export function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
-  if (!ArrayBuffer.isView(array)) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.");
+  if (!ArrayBufferIsView(array)) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.");
   if (!INTEGER_ARRAYS.has(typedArrayName.call(array) as string)) {
     throw domException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type that is not an integer array.", "TypeMismatchError");
   }
@@ -27,7 +30,7 @@ export function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
   return array;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX = ArrayFrom({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function randomUUID(): string {
   const b = host("crypto.random", 16) as Uint8Array;

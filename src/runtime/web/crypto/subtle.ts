@@ -8,6 +8,9 @@ import { fromHost } from "./errors.ts";
 import { KEY_FORMATS, toBytes, toEnforcedInteger, toEnumValue, toJsonWebKey, toKeyUsages, type JsonWebKey, type KeyFormat } from "./idl.ts";
 import { handleOf, keyFromHost, releaseCollectedKeys, requireExtractable, requireUsage, toCryptoKey, type CryptoKey, type KeyDescription } from "./key.ts";
 import { forHost, normalizeAlgorithm, type Normalized } from "./normalize.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { ArrayBufferIsView, ObjectDefineProperty, Set, TypeError } = primordials;
 
 type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -56,7 +59,7 @@ function toKeyOrPair(value: unknown): CryptoKey | KeyPair {
 
 /** importKey's keyData: bytes for raw/spki/pkcs8, a JsonWebKey for jwk, as the union converts it. */
 function toKeyData(format: KeyFormat, keyData: unknown): Uint8Array | JsonWebKey {
-  const isBufferSource = ArrayBuffer.isView(keyData) || isArrayBuffer(keyData);
+  const isBufferSource = ArrayBufferIsView(keyData) || isArrayBuffer(keyData);
   if (format === "jwk") {
     if (isBufferSource) throw new TypeError("keyData must be a JsonWebKey when the format is 'jwk'.");
     return toJsonWebKey(keyData);
@@ -249,6 +252,6 @@ function brand(self: unknown): void {
 }
 
 for (const name of ["digest", "encrypt", "decrypt", "sign", "verify", "generateKey", "deriveKey", "deriveBits", "importKey", "exportKey", "wrapKey", "unwrapKey", "timingSafeEqual"]) {
-  Object.defineProperty(SubtleCrypto.prototype, name, { enumerable: true });
+  ObjectDefineProperty(SubtleCrypto.prototype, name, { enumerable: true });
 }
-Object.defineProperty(SubtleCrypto.prototype, Symbol.toStringTag, { value: "SubtleCrypto", configurable: true });
+ObjectDefineProperty(SubtleCrypto.prototype, SymbolToStringTag, { value: "SubtleCrypto", configurable: true });

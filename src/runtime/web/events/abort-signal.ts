@@ -13,11 +13,14 @@ import { Event } from "./event.ts";
 import { bindSignals, defineEventHandler, EventTarget, fireEvent, hasListeners } from "./event-target.ts";
 import { defineInterface, toEnforcedUnsignedLongLong, toSequence } from "./idl.ts";
 import { reportException } from "./report.ts";
+import { primordials } from "../../primordials.ts";
+
+const { MathMax, MathMin, Symbol, TypeError } = primordials;
 
 const WeakRefConstructor = WeakRef;
 const SetConstructor = Set;
-const min = Math.min;
-const max = Math.max;
+const min = MathMin;
+const max = MathMax;
 
 // The host clamps every timer to this (see globals/timers.ts); clamping here too keeps a huge
 // timeout from overflowing a platform that would not.

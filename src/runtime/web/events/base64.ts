@@ -5,11 +5,14 @@
 import { requireArguments, toDomString } from "../webidl.ts";
 import { domException } from "./dom-exception.ts";
 import { defineFunction } from "./idl.ts";
+import { primordials } from "../../primordials.ts";
 
-const fromCharCode = String.fromCharCode;
-const apply = Reflect.apply;
-const min = Math.min;
-const ceil = Math.ceil;
+const { Int8Array, MathCeil, MathMin, ReflectApply, StringFromCharCode, Uint16Array, Uint8Array } = primordials;
+
+const fromCharCode = StringFromCharCode;
+const apply = ReflectApply;
+const min = MathMin;
+const ceil = MathCeil;
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const ENCODE = new Uint8Array(64);

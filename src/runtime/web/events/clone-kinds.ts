@@ -14,6 +14,9 @@ import { Event, isEvent } from "./event.ts";
 import { EventTarget, isEventTarget } from "./event-target.ts";
 import { isScheduler, scheduler } from "./scheduler.ts";
 import { CRYPTO_GLOBALS, STREAMS_GLOBALS } from "../../globals/names.ts";
+import { primordials, SymbolIterator } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, BigInt, DatePrototype, ErrorPrototype, Map, Number, Object, ObjectPrototype, PromisePrototype, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, Set, String, Symbol, WeakMap, WeakSet } = primordials;
 
 export type Kind =
   // Serializable.
@@ -44,9 +47,9 @@ export type Kind =
   | "Arguments"
   | "Platform";
 
-const apply = Reflect.apply;
-const getPrototypeOf = Reflect.getPrototypeOf;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+const apply = ReflectApply;
+const getPrototypeOf = ReflectGetPrototypeOf;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
 const objectToString = Object.prototype.toString;
 const isError = (Error as { isError?: (value: unknown) => boolean }).isError;
 
@@ -96,31 +99,31 @@ interface Candidate {
 const generatorPrototype = getPrototypeOf(function* () {}.prototype as object)!;
 const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype as object)!;
 const iteratorPrototypes = [
-  getPrototypeOf([][Symbol.iterator]())!,
-  getPrototypeOf(new Map()[Symbol.iterator]())!,
-  getPrototypeOf(new Set()[Symbol.iterator]())!,
-  getPrototypeOf(""[Symbol.iterator]())!,
+  getPrototypeOf([][SymbolIterator]())!,
+  getPrototypeOf(new Map()[SymbolIterator]())!,
+  getPrototypeOf(new Set()[SymbolIterator]())!,
+  getPrototypeOf(""[SymbolIterator]())!,
   getPrototypeOf(/(?:)/[Symbol.matchAll](""))!,
 ];
 
 const candidates = new Map<object, Candidate>([
-  [Object.prototype, { kind: "stop" }],
+  [ObjectPrototype, { kind: "stop" }],
   [Boolean.prototype, { kind: "Boolean", confirm: (value) => hasSlot(booleanValueOf, value) }],
   [Number.prototype, { kind: "Number", confirm: (value) => hasSlot(numberValueOf, value) }],
   [String.prototype, { kind: "String", confirm: (value) => hasSlot(stringValueOf, value) }],
   [BigInt.prototype, { kind: "BigInt", confirm: (value) => hasSlot(bigintValueOf, value) }],
   [Symbol.prototype, { kind: "Symbol", confirm: (value) => hasSlot(symbolValueOf, value) }],
-  [Date.prototype, { kind: "Date", confirm: (value) => hasSlot(dateGetTime, value) }],
+  [DatePrototype, { kind: "Date", confirm: (value) => hasSlot(dateGetTime, value) }],
   [RegExp.prototype, { kind: "RegExp", confirm: (value) => hasSlot(regExpSource, value) }],
   [ArrayBuffer.prototype, { kind: "ArrayBuffer", confirm: (value) => hasSlot(arrayBufferByteLength, value) }],
   [Map.prototype, { kind: "Map", confirm: (value) => hasSlot(mapSize, value) }],
   [Set.prototype, { kind: "Set", confirm: (value) => hasSlot(setSize, value) }],
-  [Error.prototype, { kind: "Error", confirm: confirmError }],
+  [ErrorPrototype, { kind: "Error", confirm: confirmError }],
   [WeakMap.prototype, { kind: "WeakMap", confirm: (value) => hasSlot(weakMapHas, value, [{}]) }],
   [WeakSet.prototype, { kind: "WeakSet", confirm: (value) => hasSlot(weakSetHas, value, [{}]) }],
   // No brand check of these is free of side effects (Promise.prototype.then subscribes, next()
   // runs a generator), so an object that inherits from their prototypes counts as one of them.
-  [Promise.prototype, { kind: "Promise" }],
+  [PromisePrototype, { kind: "Promise" }],
   [generatorPrototype, { kind: "Generator" }],
   [asyncGeneratorPrototype, { kind: "Generator" }],
   ...iteratorPrototypes.map((prototype): [object, Candidate] => [prototype, { kind: "Iterator" }]),
@@ -161,7 +164,7 @@ const PLATFORM_INTERFACES = new Set<string>([
 
 /**
  * The kind of an object that is neither an Array nor an ArrayBufferView (the caller tests those
- * with Array.isArray and ArrayBuffer.isView, which never throw).
+ * with ArrayIsArray and ArrayBufferIsView, which never throw).
  */
 export function classify(value: object): Kind {
   for (let prototype = getPrototypeOf(value); prototype !== null; prototype = getPrototypeOf(prototype)) {

@@ -3,6 +3,9 @@
 import { requireArguments, toDictionary, toDomString } from "../webidl.ts";
 import { Event, eventState, initialize } from "./event.ts";
 import { defineInterface } from "./idl.ts";
+import { primordials } from "../../primordials.ts";
+
+const { TypeError } = primordials;
 
 export class CustomEvent extends Event {
   #detail: unknown;

@@ -4,6 +4,9 @@
 
 import { DOMException } from "./dom-exception.ts";
 import type { Serialized, SerializedRecord } from "./serialize.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ArrayPrototype, Map, ObjectPrototype, ReflectApply, ReflectDefineProperty, ReflectDeleteProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, ReflectSetPrototypeOf, Set, Symbol } = primordials;
 
 export interface DeserializeMemory {
   values: Map<SerializedRecord, unknown>;
@@ -11,14 +14,12 @@ export interface DeserializeMemory {
   assignIndices?: boolean;
 }
 
-const defineProperty = Reflect.defineProperty;
-const setPrototypeOf = Reflect.setPrototypeOf;
-const ownKeys = Reflect.ownKeys;
-const ObjectPrototype = Object.prototype;
-const ArrayPrototype = Array.prototype;
-const deleteProperty = Reflect.deleteProperty;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
-const apply = Reflect.apply;
+const defineProperty = ReflectDefineProperty;
+const setPrototypeOf = ReflectSetPrototypeOf;
+const ownKeys = ReflectOwnKeys;
+const deleteProperty = ReflectDeleteProperty;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
+const apply = ReflectApply;
 const ArrayConstructor = Array;
 const BooleanConstructor = Boolean;
 const NumberConstructor = Number;
@@ -62,7 +63,7 @@ const ERROR_CONSTRUCTORS = new Map<string, ErrorConstructor>([
 ]);
 
 // One descriptor reused for every property: its prototype is null so that nothing inherited
-// (a `get` on Object.prototype, say) can turn it into an accessor.
+// (a `get` on ObjectPrototype, say) can turn it into an accessor.
 const dataProperty: PropertyDescriptor = { __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true } as PropertyDescriptor;
 const hiddenProperty: PropertyDescriptor = { __proto__: null, value: undefined, writable: true, enumerable: false, configurable: true } as PropertyDescriptor;
 
@@ -74,7 +75,7 @@ function createDataProperty(object: object, key: string, value: unknown, descrip
 
 // Assignment creates the same data property as defineProperty, several times faster, wherever no
 // prototype can intercept it: on an object while its prototype is null, and on an array's index
-// while neither Array.prototype nor Object.prototype has indexed properties (checked once per clone).
+// while neither ArrayPrototype nor ObjectPrototype has indexed properties (checked once per clone).
 function fillObject(object: object, properties: Serialized[], memory: DeserializeMemory): void {
   setPrototypeOf(object, null);
   for (let index = 0; index < properties.length; index += 2) {
@@ -189,7 +190,7 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
 // Taken from an error V8 itself throws, so that a replaced Error global cannot supply it.
 const stackSetter = ((): ((value: unknown) => void) | undefined => {
   try {
-    Reflect.apply(Symbol.prototype.toString, null, []);
+    ReflectApply(Symbol.prototype.toString, null, []);
   } catch (error) {
     return getOwnPropertyDescriptor(error as object, "stack")?.set;
   }

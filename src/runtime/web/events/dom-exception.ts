@@ -1,4 +1,4 @@
-// DOMException (Web IDL §3.14.1). Its instances are real Error objects: Reflect.construct(Error)
+// DOMException (Web IDL §3.14.1). Its instances are real Error objects: ReflectConstruct(Error)
 // gives them [[ErrorData]] (so the structured clone and Error.isError see an error) and a stack
 // captured from the caller, while name and message stay prototype getters as Web IDL specifies.
 // A plain function rather than a class: a class's constructor would inherit from Error, but the
@@ -6,13 +6,15 @@
 
 import { toDomString } from "../webidl.ts";
 import { accessorOf, defineFunction } from "./idl.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const construct = Reflect.construct;
-const defineProperty = Reflect.defineProperty;
-const deleteProperty = Reflect.deleteProperty;
+const { Error, ErrorPrototype, Map, ObjectCreate, ObjectKeys, ReflectConstruct, ReflectDefineProperty, ReflectDeleteProperty, TypeError, WeakMap } = primordials;
+
+const construct = ReflectConstruct;
+const defineProperty = ReflectDefineProperty;
+const deleteProperty = ReflectDeleteProperty;
 const ErrorConstructor = Error;
-const ErrorPrototype = Error.prototype;
-const objectCreate = Object.create;
+const objectCreate = ObjectCreate;
 
 /** The legacy codes of the names that had one (Web IDL's DOMException names table). */
 const CODES = new Map<string, number>([
@@ -73,7 +75,7 @@ interface Slots {
   message: string;
 }
 
-// Keyed by the instance: the instance is an Error made by Reflect.construct, so it cannot carry
+// Keyed by the instance: the instance is an Error made by ReflectConstruct, so it cannot carry
 // a class's private fields.
 const slots = new WeakMap<object, Slots>();
 
@@ -124,12 +126,12 @@ const members = {
 const prototype = objectCreate(ErrorPrototype) as object;
 defineProperty(prototype, "constructor", { value: DOMException, writable: true, enumerable: false, configurable: true });
 for (const key of ["name", "message", "code"]) defineProperty(prototype, key, { ...accessorOf(members, key), enumerable: true, configurable: true });
-for (const key of Object.keys(CONSTANTS)) {
+for (const key of ObjectKeys(CONSTANTS)) {
   const constant = { value: CONSTANTS[key], writable: false, enumerable: true, configurable: false };
   defineProperty(DOMException, key, constant);
   defineProperty(prototype, key, constant);
 }
-defineProperty(prototype, Symbol.toStringTag, { value: "DOMException", writable: false, enumerable: false, configurable: true });
+defineProperty(prototype, SymbolToStringTag, { value: "DOMException", writable: false, enumerable: false, configurable: true });
 defineProperty(DOMException, "prototype", { value: prototype, writable: false, enumerable: false, configurable: false });
 defineFunction(DOMExceptionFunction, "DOMException", 0);
 

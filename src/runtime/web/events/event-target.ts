@@ -6,10 +6,13 @@ import { domException } from "./dom-exception.ts";
 import { AT_TARGET, BUBBLING_PHASE, CAPTURING_PHASE, type Event, eventState, type EventState, isEvent, NONE, setCanceledFlag } from "./event.ts";
 import { defineInterface } from "./idl.ts";
 import { reportException } from "./report.ts";
+import { primordials } from "../../primordials.ts";
 
-const apply = Reflect.apply;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
-const defineProperty = Reflect.defineProperty;
+const { ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
+
+const apply = ReflectApply;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
+const defineProperty = ReflectDefineProperty;
 const MapConstructor = Map;
 
 /** What EventTarget needs of AbortSignal, which extends it and so registers itself (see bindSignals). */

@@ -4,6 +4,9 @@
 import { requireArguments, toDictionary, toDomString } from "../webidl.ts";
 import { accessorOf, defineInterface } from "./idl.ts";
 import type { EventTarget } from "./event-target.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ReflectApply, ReflectDefineProperty } = primordials;
 
 export const NONE = 0;
 export const CAPTURING_PHASE = 1;
@@ -30,8 +33,8 @@ export interface EventState {
   timeStamp: number;
 }
 
-const defineProperty = Reflect.defineProperty;
-const apply = Reflect.apply;
+const defineProperty = ReflectDefineProperty;
+const apply = ReflectApply;
 
 // timeStamp is the sandbox's performance.now(): the frozen clock, which moves only when the host
 // enters the isolate, so events cannot time code. Captured when the chunk loads (the core installs

@@ -2,13 +2,17 @@
 // enumerable members, constants, the class string, and names and lengths that survive the
 // minifier (which renames every class and function in the bundle).
 
-const defineProperty = Reflect.defineProperty;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
-const ownKeys = Reflect.ownKeys;
-const apply = Reflect.apply;
-const iteratorSymbol = Symbol.iterator;
-const isFinite = Number.isFinite;
-const trunc = Math.trunc;
+import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
+
+const { MathTrunc, Number, NumberIsFinite, ObjectKeys, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, TypeError } = primordials;
+
+const defineProperty = ReflectDefineProperty;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
+const ownKeys = ReflectOwnKeys;
+const apply = ReflectApply;
+const iteratorSymbol = SymbolIterator;
+const isFinite = NumberIsFinite;
+const trunc = MathTrunc;
 const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
 
 export interface InterfaceShape {
@@ -31,12 +35,12 @@ export function defineInterface(Class: abstract new (...args: never[]) => unknow
     if (key === "length" || key === "name" || key === "prototype") continue;
     defineProperty(Class, key, { enumerable: true });
   }
-  for (const key of Object.keys(shape.constants ?? {})) {
+  for (const key of ObjectKeys(shape.constants ?? {})) {
     const constant = { value: shape.constants![key], writable: false, enumerable: true, configurable: false };
     defineProperty(Class, key, constant);
     defineProperty(prototype, key, constant);
   }
-  defineProperty(prototype, Symbol.toStringTag, { value: name, writable: false, enumerable: false, configurable: true });
+  defineProperty(prototype, SymbolToStringTag, { value: name, writable: false, enumerable: false, configurable: true });
 }
 
 /** Names a function (and sets its Web IDL length) where the minifier would have renamed it. */

@@ -4,9 +4,12 @@
 // The console is captured when the chunk loads; only its error method is looked up per report.
 
 import { errorToRecord } from "../../wire.ts";
+import { primordials } from "../../primordials.ts";
+
+const { ReflectApply } = primordials;
 
 const console = (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console;
-const apply = Reflect.apply;
+const apply = ReflectApply;
 
 export function reportException(error: unknown): void {
   try {

@@ -6,10 +6,13 @@ import { clearTimer, setTimer } from "../../platform.ts";
 import { toDictionary } from "../webidl.ts";
 import { abortReason, addAbortAlgorithm, isAbortSignal, removeAbortAlgorithm } from "./abort-signal.ts";
 import { defineInterface } from "./idl.ts";
+import { primordials } from "../../primordials.ts";
+
+const { MathMin, PromiseReject, TypeError } = primordials;
 
 const PromiseConstructor = Promise;
-const rejected = Promise.reject.bind(Promise);
-const min = Math.min;
+const rejected = PromiseReject.bind(Promise);
+const min = MathMin;
 
 const MAX_TIMER_MS = 2_147_483_647;
 

@@ -5,6 +5,9 @@
 import { web } from "../../platform.ts";
 import { classify, describeKind, type Kind } from "./clone-kinds.ts";
 import { domException, exceptionFields } from "./dom-exception.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, BigInt, DataView, Map, Number, Object, ObjectKeys, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, Set, String, Symbol, Uint8Array } = primordials;
 
 export type Serialized = undefined | null | boolean | number | bigint | string | SerializedRecord;
 
@@ -29,12 +32,12 @@ export type SerializedRecord =
 
 export type SerializeMemory = Map<object, SerializedRecord>;
 
-const apply = Reflect.apply;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+const apply = ReflectApply;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
 const hasOwnProperty = Object.prototype.hasOwnProperty;
-const objectKeys = Object.keys;
-const isArray = Array.isArray;
-const isView = ArrayBuffer.isView;
+const objectKeys = ObjectKeys;
+const isArray = ArrayIsArray;
+const isView = ArrayBufferIsView;
 const ArrayBufferConstructor = ArrayBuffer;
 const Uint8ArrayConstructor = Uint8Array;
 const symbolToString = Symbol.prototype.toString;
@@ -65,8 +68,8 @@ const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength")!;
 const arrayBufferResizable = getter(ArrayBuffer.prototype, "resizable");
 const arrayBufferMaxByteLength = getter(ArrayBuffer.prototype, "maxByteLength");
 const arrayBufferDetached = getter(ArrayBuffer.prototype, "detached");
-const TypedArrayPrototype = Reflect.getPrototypeOf(Uint8Array.prototype)!;
-const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag)!;
+const TypedArrayPrototype = ReflectGetPrototypeOf(Uint8Array.prototype)!;
+const typedArrayName = getter(TypedArrayPrototype, SymbolToStringTag)!;
 const typedArrayBuffer = getter(TypedArrayPrototype, "buffer")!;
 const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset")!;
 const typedArrayLength = getter(TypedArrayPrototype, "length")!;

@@ -9,10 +9,13 @@ import { requireArguments, toDictionary } from "../webidl.ts";
 import { deserialize } from "./deserialize.ts";
 import { defineFunction, toSequence } from "./idl.ts";
 import { copyArrayBuffer, dataCloneError, isDetached, serialize, type SerializedRecord, type SerializeMemory } from "./serialize.ts";
+import { primordials } from "../../primordials.ts";
 
-const apply = Reflect.apply;
+const { ArrayBuffer, ReflectApply, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
+
+const apply = ReflectApply;
 const MapConstructor = Map;
-const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
 const arrayBufferByteLength = getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
 const arrayBufferTransfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer) => ArrayBuffer }).transfer;
 

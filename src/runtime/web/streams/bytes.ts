@@ -3,15 +3,18 @@
 // stream methods used here are the ones captured when the chunk loaded.
 
 import { ReadableStream, ReadableStreamDefaultReader, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const apply = Reflect.apply;
-const lockedGetter = Reflect.getOwnPropertyDescriptor(ReadableStream.prototype, "locked")!.get!;
+const { ArrayBufferIsView, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, Uint8Array } = primordials;
+
+const apply = ReflectApply;
+const lockedGetter = ReflectGetOwnPropertyDescriptor(ReadableStream.prototype, "locked")!.get!;
 const getReader = ReadableStream.prototype.getReader;
 const read = ReadableStreamDefaultReader.prototype.read;
 const cancel = ReadableStreamDefaultReader.prototype.cancel;
 const Bytes = Uint8Array;
 // %TypedArray%.prototype[@@toStringTag] names a typed array's kind, whatever realm made it.
-const typedArrayTag = Reflect.getOwnPropertyDescriptor(Reflect.getPrototypeOf(Uint8Array.prototype)!, Symbol.toStringTag)!.get!;
+const typedArrayTag = ReflectGetOwnPropertyDescriptor(ReflectGetPrototypeOf(Uint8Array.prototype)!, SymbolToStringTag)!.get!;
 
 /** Whether `value` is a ReadableStream of this sandbox (a brand check, not duck typing). */
 export function isReadableStream(value: unknown): value is ReadableStream {
@@ -29,7 +32,7 @@ export function isDisturbed(stream: ReadableStream): boolean {
 }
 
 function isUint8Array(value: unknown): value is Uint8Array {
-  return ArrayBuffer.isView(value) && apply(typedArrayTag, value, []) === "Uint8Array";
+  return ArrayBufferIsView(value) && apply(typedArrayTag, value, []) === "Uint8Array";
 }
 
 /**

@@ -9,6 +9,9 @@ import type { ReadableStream, WritableStream } from "./ponyfill.ts";
 import { exposeInterface } from "./interface.ts";
 import { enqueueAll, transformPair, type ChunkSource } from "./transform-pair.ts";
 import { toEnum, viewBufferSource } from "../webidl.ts";
+import { primordials } from "../../primordials.ts";
+
+const { TypeError } = primordials;
 
 const FORMATS: readonly CompressionFormat[] = ["deflate", "deflate-raw", "gzip"];
 

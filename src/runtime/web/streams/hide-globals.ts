@@ -5,25 +5,29 @@
 // loops and null-prototype descriptors: this runs after user code, which may have replaced the
 // array iterator or added `get` to Object.prototype.)
 
+import { primordials } from "../../primordials.ts";
+
+const { ReflectDefineProperty, ReflectDeleteProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, ReflectSetPrototypeOf } = primordials;
+
 /** Replaces global properties with `replacements`; returns what puts them back exactly as they were. */
 export function hideGlobals(replacements: Record<string, unknown>): () => void {
   const global = globalThis as Record<string, unknown>;
-  const names = Reflect.ownKeys(replacements) as string[];
+  const names = ReflectOwnKeys(replacements) as string[];
   const saved: [string, PropertyDescriptor | undefined][] = [];
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    const descriptor = Reflect.getOwnPropertyDescriptor(global, name);
+    const descriptor = ReflectGetOwnPropertyDescriptor(global, name);
     if (descriptor !== undefined && !descriptor.configurable) continue;
-    if (descriptor !== undefined) Reflect.setPrototypeOf(descriptor, null);
+    if (descriptor !== undefined) ReflectSetPrototypeOf(descriptor, null);
     const replacement = { __proto__: null, value: replacements[name], writable: true, configurable: true } as PropertyDescriptor;
-    if (Reflect.defineProperty(global, name, replacement)) saved[saved.length] = [name, descriptor];
+    if (ReflectDefineProperty(global, name, replacement)) saved[saved.length] = [name, descriptor];
   }
   return () => {
     for (let i = 0; i < saved.length; i++) {
       const name = saved[i][0];
       const descriptor = saved[i][1];
-      if (descriptor === undefined) Reflect.deleteProperty(global, name);
-      else Reflect.defineProperty(global, name, descriptor);
+      if (descriptor === undefined) ReflectDeleteProperty(global, name);
+      else ReflectDefineProperty(global, name, descriptor);
     }
     saved.length = 0;
   };

@@ -3,12 +3,15 @@
 // few globals (see quiet-globals.ts), and this module drives it through its first uses of them
 // while they are in place. What the ponyfill still reads at call time: the global AbortController
 // (made and discarded with each WritableStream; the controller's signal is islet's, see below)
-// and JavaScript's own built-ins (Promise.all, Object.prototype.hasOwnProperty, ...), as any
+// and JavaScript's own built-ins (PromiseAll, Object.prototype.hasOwnProperty, ...), as any
 // library does.
 
 import { restoreGlobals } from "./quiet-globals.ts"; // first: the ponyfill must load after it
 import { ReadableStream, WritableStreamDefaultController } from "web-streams-polyfill";
 import { events } from "../../platform.ts";
+import { primordials } from "../../primordials.ts";
+
+const { PromiseAll, ReflectApply, ReflectDefineProperty, ReflectGetPrototypeOf, ReflectSetPrototypeOf, Uint8Array, WeakMap } = primordials;
 
 export {
   ByteLengthQueuingStrategy,
@@ -36,8 +39,8 @@ try {
   void iterator.next();
   // Web IDL's async iterator prototypes inherit from %AsyncIteratorPrototype%; the ponyfill's
   // inherits from Object.prototype.
-  const asyncIteratorPrototype = Reflect.getPrototypeOf(Reflect.getPrototypeOf(async function* () {}.prototype)!)!;
-  Reflect.setPrototypeOf(Reflect.getPrototypeOf(iterator)!, asyncIteratorPrototype);
+  const asyncIteratorPrototype = ReflectGetPrototypeOf(ReflectGetPrototypeOf(async function* () {}.prototype)!)!;
+  ReflectSetPrototypeOf(ReflectGetPrototypeOf(iterator)!, asyncIteratorPrototype);
 } finally {
   restoreGlobals();
 }
@@ -53,9 +56,9 @@ const abortControllerClass = (): new () => AbortControllerInstance => (events() 
 const abortControllers = new WeakMap<object, AbortControllerInstance>();
 const weakGet = WeakMap.prototype.get;
 const weakSet = WeakMap.prototype.set;
-const apply = Reflect.apply;
+const apply = ReflectApply;
 
-Reflect.defineProperty(WritableStreamDefaultController.prototype, "_abortController", {
+ReflectDefineProperty(WritableStreamDefaultController.prototype, "_abortController", {
   configurable: true,
   get(this: object): AbortControllerInstance {
     let controller = apply(weakGet, abortControllers, [this]) as AbortControllerInstance | undefined;

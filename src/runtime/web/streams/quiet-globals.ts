@@ -11,10 +11,13 @@
 
 import { events } from "../../platform.ts";
 import { hideGlobals } from "./hide-globals.ts";
+import { primordials } from "../../primordials.ts";
 
-const resolved = Promise.resolve();
+const { PromiseResolve, ReflectApply, ReflectDefineProperty } = primordials;
+
+const resolved = PromiseResolve();
 const then = Promise.prototype.then;
-const apply = Reflect.apply;
+const apply = ReflectApply;
 
 /** Constructs the events chunk's DOMException; before the platform is bound, does nothing. */
 function DOMException(this: object, message?: string, name?: string): object {
@@ -27,7 +30,7 @@ function DOMException(this: object, message?: string, name?: string): object {
   return new Real(message, name);
 }
 // The ponyfill checks the name; the minifier would rename the function.
-Reflect.defineProperty(DOMException, "name", { value: "DOMException" });
+ReflectDefineProperty(DOMException, "name", { value: "DOMException" });
 
 function queueMicrotask(callback: () => void): void {
   apply(then, resolved, [() => callback()]);

@@ -7,6 +7,9 @@ import type { ReadableStream, WritableStream } from "./ponyfill.ts";
 import { exposeInterface } from "./interface.ts";
 import { transformPair, type ChunkSource } from "./transform-pair.ts";
 import { toDomString, viewBufferSource } from "../webidl.ts";
+import { primordials } from "../../primordials.ts";
+
+const { TypeError, Uint8Array } = primordials;
 
 const ENCODED_REPLACEMENT = [0xef, 0xbf, 0xbd];
 

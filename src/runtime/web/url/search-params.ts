@@ -2,6 +2,9 @@
 
 import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
 import { requireArguments, toUsvString } from "../webidl.ts";
+import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
+
+const { ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, StringFromCharCode, TypeError, Uint8Array, WeakMap } = primordials;
 
 const HEX = "0123456789ABCDEF";
 
@@ -46,7 +49,7 @@ function serializeComponent(text: string): string {
   let out = "";
   for (const byte of encodeUtf8(text)) {
     if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2a || byte === 0x2d || byte === 0x2e || byte === 0x5f) {
-      out += String.fromCharCode(byte);
+      out += StringFromCharCode(byte);
     } else if (byte === 0x20) {
       out += "+";
     } else {
@@ -84,7 +87,7 @@ export class URLSearchParams {
     if (init instanceof URLSearchParams) {
       for (const [name, value] of list(init)) pairs.push([name, value]);
     } else if (init !== null && typeof init === "object" || typeof init === "function") {
-      const iterator = (init as Record<symbol, unknown>)[Symbol.iterator];
+      const iterator = (init as Record<symbol, unknown>)[SymbolIterator];
       if (iterator !== undefined && iterator !== null) {
         if (typeof iterator !== "function") throw new TypeError("Failed to construct 'URLSearchParams': The provided value is not iterable.");
         for (const pair of init as Iterable<Iterable<unknown>>) {
@@ -94,8 +97,8 @@ export class URLSearchParams {
           pairs.push([toUsvString(items[0]), toUsvString(items[1])]);
         }
       } else {
-        for (const key of Reflect.ownKeys(init as object)) {
-          const descriptor = Reflect.getOwnPropertyDescriptor(init as object, key);
+        for (const key of ReflectOwnKeys(init as object)) {
+          const descriptor = ReflectGetOwnPropertyDescriptor(init as object, key);
           if (descriptor === undefined || !descriptor.enumerable || typeof key === "symbol") continue;
           pairs.push([toUsvString(key), toUsvString((init as Record<string, unknown>)[key])]);
         }
@@ -187,7 +190,7 @@ export class URLSearchParams {
     for (let i = 0; i < pairs.length; i++) yield [pairs[i][0], pairs[i][1]];
   }
 
-  [Symbol.iterator](): IterableIterator<[string, string]> {
+  [SymbolIterator](): IterableIterator<[string, string]> {
     return this.entries();
   }
 
@@ -195,7 +198,7 @@ export class URLSearchParams {
     return serializeUrlEncoded(list(this));
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "URLSearchParams";
   }
 }

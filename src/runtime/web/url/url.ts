@@ -4,6 +4,9 @@
 import { host } from "../../platform.ts";
 import { requireArguments } from "../webidl.ts";
 import { URLSearchParams, linkSearchParams, resetSearchParams, toUsvString } from "./search-params.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
+
+const { Map, ObjectDefineProperty, String, TypeError, WeakMap } = primordials;
 
 type Components = [href: string, origin: string, protocol: string, username: string, password: string, host: string, hostname: string, port: string, pathname: string, search: string, hash: string];
 const enum Part {
@@ -161,13 +164,13 @@ export class URL {
     return this.href;
   }
 
-  get [Symbol.toStringTag](): string {
+  get [SymbolToStringTag](): string {
     return "URL";
   }
 }
 
 for (const name of ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash", "searchParams"]) {
-  Object.defineProperty(URL.prototype, name, { enumerable: true });
+  ObjectDefineProperty(URL.prototype, name, { enumerable: true });
 }
 
 /** The serialized URL, or a TypeError: what Request and Response use to parse URLs. */

@@ -2,6 +2,10 @@
 // streaming decompressors do not verify them, and a corrupt stream must fail, as it does in
 // browsers, rather than yield wrong bytes.
 
+import { primordials } from "../../../primordials.ts";
+
+const { Int32Array } = primordials;
+
 let crcTable: Int32Array | undefined;
 
 function table(): Int32Array {

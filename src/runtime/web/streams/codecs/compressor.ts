@@ -4,6 +4,9 @@
 
 import { Deflate, Gzip, Zlib } from "fflate/browser";
 import type { CompressionFormat } from "./decompressor.ts";
+import { primordials } from "../../../primordials.ts";
+
+const { Uint8Array } = primordials;
 
 const SLICE_BYTES = 65536;
 

@@ -7,6 +7,9 @@
 import { Inflate } from "fflate/browser";
 import { adler32, crc32 } from "./checksums.ts";
 import { GzipHeaderReader } from "./gzip-header.ts";
+import { primordials } from "../../../primordials.ts";
+
+const { TypeError, Uint8Array } = primordials;
 
 export type CompressionFormat = "deflate" | "deflate-raw" | "gzip";
 

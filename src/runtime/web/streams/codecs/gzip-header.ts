@@ -3,6 +3,9 @@
 // rescanned. Checks what zlib checks: magic, method, reserved flags and the optional header CRC.
 
 import { crc32Byte } from "./checksums.ts";
+import { primordials } from "../../../primordials.ts";
+
+const { TypeError } = primordials;
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;

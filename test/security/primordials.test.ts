@@ -1,0 +1,251 @@
+// The runtime calls only intrinsics it captured before any user code ran (src/runtime/primordials.ts):
+// a sandbox that replaces globals and prototype methods first cannot make the runtime hand it the
+// real clock, a host object or a raw value, nor escape a limit.
+
+import assert from "node:assert/strict";
+import { RpcTarget } from "../../src/index.ts";
+import { securitySuite } from "./harness.ts";
+
+// Every replaced intrinsic walks the stack on each call, which costs the sandbox CPU time.
+const { attack, call } = securitySuite({ limits: { cpuMs: 2_000 } });
+
+attack("replacing Reflect.construct does not hand out the real Date: the clock stays frozen", async () => {
+  const result = await call(
+    `export default { run() {
+      const seen = [];
+      const construct = Reflect.construct;
+      Reflect.construct = function (target, args, newTarget) { seen.push(target); return construct(target, args, newTarget); };
+      new Date();
+      Reflect.construct = construct;
+      const leaked = seen.filter((f) => f !== Date);
+      const Real = leaked[0] ?? Date;
+      const t0 = [new Real().getTime(), typeof Real.now === "function" ? Real.now() : 0];
+      let x = 0; for (let i = 0; i < 2e7; i++) x += i;
+      const t1 = [new Real().getTime(), typeof Real.now === "function" ? Real.now() : 0];
+      return [leaked.length, t0, t1, x > 0];
+    } };`,
+    "run",
+  );
+  const [leaked, t0, t1] = result;
+  assert.deepEqual(t1, t0, "time moved during computation");
+  assert.equal(leaked, 0, "the runtime passed a constructor other than the sandbox's Date to Reflect.construct");
+});
+
+/**
+ * Sandbox source that replaces every configurable function and getter on the intrinsics the runtime
+ * could touch (and adds then/get/set/value/... accessors to Object.prototype). A replacement called
+ * from the runtime's own code (a stack frame in an `islet:` script) records its name and everything
+ * it was handed (`this` and arguments) in `runtimeCalls`/`handed`; with `mode` "throw" it then
+ * throws, with "record" it does what the original does. Called from the sandbox's own code, it
+ * behaves as the original, so the code under test still runs.
+ */
+function pollute(mode: "throw" | "record"): string {
+  return String.raw`
+const runtimeCalls = [];
+const handed = [];
+{
+  const apply = Reflect.apply, construct = Reflect.construct, push = Array.prototype.push, includes = String.prototype.includes;
+  const split = String.prototype.split, define = Object.defineProperty, describe = Object.getOwnPropertyDescriptor;
+  const ownKeys = Reflect.ownKeys, getProto = Object.getPrototypeOf, ErrorCtor = Error, StringCtor = String;
+  let inside = false;
+  const fromRuntime = () => {
+    const lines = apply(split, new ErrorCtor().stack, ["\n"]);
+    // [0] "Error", [1] fromRuntime, [2] seen, [3] the replacement, [4] its caller
+    return apply(includes, lines[4] ?? "", ["islet:"]);
+  };
+  const seen = (name, self, args) => {
+    if (inside) return false;
+    inside = true;
+    try {
+      if (!fromRuntime()) return false;
+      apply(push, runtimeCalls, [name]);
+      apply(push, handed, [self]);
+      for (let i = 0; i < args.length; i++) apply(push, handed, [args[i]]);
+      return ${mode === "throw" ? "true" : "false"};
+    } finally {
+      inside = false;
+    }
+  };
+  const replace = (object, key, name) => {
+    const descriptor = describe(object, key);
+    if (descriptor === undefined || !descriptor.configurable || key === "constructor" || key === "__proto__") return;
+    if (typeof descriptor.value === "function") {
+      const real = descriptor.value;
+      const fake = function (...args) {
+        if (seen(name, this, args)) throw new ErrorCtor("polluted " + name);
+        return new.target ? construct(real, args, new.target) : apply(real, this, args);
+      };
+      define(object, key, { __proto__: null, value: fake, writable: true, configurable: true });
+    } else if (typeof descriptor.get === "function") {
+      const real = descriptor.get;
+      define(object, key, { __proto__: null, get() { if (seen(name, this, [])) throw new ErrorCtor("polluted " + name); return apply(real, this, []); }, set: descriptor.set, configurable: true });
+    }
+  };
+  const TypedArray = getProto(Uint8Array);
+  const iteratorOf = (value) => getProto(value[Symbol.iterator]());
+  const targets = [
+    ["Reflect", Reflect], ["Object", Object], ["Object.prototype", Object.prototype], ["Array", Array], ["Array.prototype", Array.prototype],
+    ["Function.prototype", Function.prototype], ["Promise", Promise], ["Promise.prototype", Promise.prototype], ["JSON", JSON],
+    ["Map.prototype", Map.prototype], ["Set.prototype", Set.prototype], ["WeakMap.prototype", WeakMap.prototype], ["WeakSet.prototype", WeakSet.prototype],
+    ["WeakRef.prototype", WeakRef.prototype], ["String", String], ["String.prototype", String.prototype], ["RegExp.prototype", RegExp.prototype],
+    ["Number", Number], ["Number.prototype", Number.prototype], ["Math", Math], ["Symbol", Symbol], ["Symbol.prototype", Symbol.prototype],
+    ["TypedArray", TypedArray], ["TypedArray.prototype", TypedArray.prototype], ["Uint8Array", Uint8Array], ["ArrayBuffer", ArrayBuffer],
+    ["ArrayBuffer.prototype", ArrayBuffer.prototype], ["DataView.prototype", DataView.prototype], ["Error", Error], ["Error.prototype", Error.prototype],
+    ["Date.prototype", Date.prototype], ["BigInt.prototype", BigInt.prototype], ["Boolean.prototype", Boolean.prototype],
+    ["ArrayIterator", iteratorOf([])], ["MapIterator", iteratorOf(new Map())], ["SetIterator", iteratorOf(new Set())], ["StringIterator", iteratorOf("")],
+  ];
+  for (let t = 0; t < targets.length; t++) {
+    const keys = ownKeys(targets[t][1]);
+    for (let k = 0; k < keys.length; k++) replace(targets[t][1], keys[k], targets[t][0] + "." + StringCtor(keys[k]));
+  }
+  // Accessors a descriptor literal, an iterator result or a resolved value would inherit.
+  const inherited = ["then", "get", "set", "value", "writable", "enumerable", "configurable", "done", "next", "catch", "toJSON", "cause", "stack"];
+  for (let i = 0; i < inherited.length; i++) {
+    const key = inherited[i];
+    if (describe(Object.prototype, key) !== undefined) continue;
+    define(Object.prototype, key, {
+      __proto__: null,
+      configurable: true,
+      get() { if (seen("Object.prototype." + key, this, [])) throw new ErrorCtor("polluted Object.prototype." + key); return undefined; },
+      set(value) { define(this, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true }); },
+    });
+  }
+}
+`;
+}
+
+// What runs after the pollution: the core's paths (clock, console, timers, RPC in both directions,
+// capabilities, waitUntil) must not call a single replaced intrinsic.
+const CORE = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export default class extends WorkerEntrypoint {
+  async run(hostDate) {
+    const clockBefore = [Date.now(), performance.now(), new Date().getTime(), new hostDate.constructor().getTime(), Date()];
+    ${pollute("throw")}
+    const spin = () => { let x = 0; for (let i = 0; i < 2e7; i++) x += i; return x; };
+    const t0 = [Date.now(), performance.now(), new Date().getTime(), new hostDate.constructor().getTime(), Date()];
+    spin();
+    const t1 = [Date.now(), performance.now(), new Date().getTime(), new hostDate.constructor().getTime(), Date()];
+    console.log("polluted", { a: [1, 2] }, [3]);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => queueMicrotask(resolve));
+    const fromHost = await this.env.double({ n: 21, list: [1, 2] });
+    const viaTarget = await this.env.target.add(2, 3);
+    this.ctx.waitUntil(Promise.resolve(1));
+    return {
+      clock: [clockBefore[0] === t0[0], t0, t1],
+      fromHost,
+      viaTarget,
+      callback: (x) => x + 1,
+      nested: { list: [1, { deep: true }], map: new Map([[1, "one"]]) },
+      runtimeCalls,
+    };
+  }
+}`;
+
+attack("with every intrinsic replaced by one that throws when the runtime calls it, the core keeps working: clock, console, timers, RPC and capabilities", async () => {
+  class Adder extends RpcTarget {
+    add(a: number, b: number) {
+      return a + b;
+    }
+  }
+  const seenByHost: unknown[] = [];
+  const result = await call(
+    CORE,
+    "run",
+    [new Date(0)],
+    {
+      env: {
+        double: (value: { n: number; list: number[] }) => {
+          seenByHost.push(value);
+          return { doubled: value.n * 2, list: value.list };
+        },
+        target: new Adder(),
+      },
+    },
+  );
+  assert.deepEqual(result.runtimeCalls, [], "the runtime called intrinsics user code replaced");
+  const [sameClock, t0, t1] = result.clock;
+  assert.equal(sameClock, true);
+  assert.deepEqual(t1, t0, "time moved during computation");
+  assert.deepEqual(result.fromHost, { doubled: 42, list: [1, 2] });
+  assert.deepEqual(seenByHost, [{ n: 21, list: [1, 2] }]);
+  assert.equal(result.viaTarget, 5);
+  assert.equal(await result.callback(41), 42);
+  assert.deepEqual(result.nested, { list: [1, { deep: true }], map: new Map([[1, "one"]]) });
+});
+
+// Every lazily loaded API, first touched after the pollution (each chunk loads after user code ran).
+const LAZY_USES: [name: string, use: string][] = [
+  ["URL", `const u = new URL("https://a.example/b?c=d#e"); return [u.href, u.searchParams.get("c"), new URLSearchParams("a=1&b=2").toString()];`],
+  ["Headers", `const h = new Headers({ "x-a": "1" }); h.append("x-b", "2"); return [h.get("x-a"), h.get("x-b"), h.has("x-c")];`],
+  ["TextEncoder", `return [new TextDecoder().decode(new TextEncoder().encode("héllo"))];`],
+  ["events", `const t = new EventTarget(); let n = 0; t.addEventListener("x", () => n++); t.dispatchEvent(new Event("x")); const c = new AbortController(); c.abort(); return [n, c.signal.aborted, c.signal.reason.name];`],
+  ["structuredClone", `const c = structuredClone({ a: [1, new Date(0)], m: new Map([[1, 2]]) }); return [c.a[1].getTime(), c.m.get(1)];`],
+  ["crypto", `const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array([1]))); return [crypto.randomUUID().length, crypto.getRandomValues(new Uint8Array(4)).length, digest.length];`],
+  ["base64", `return [btoa("hi"), atob("aGk=")];`],
+  ["Response", `const r = new Response('{"a":1}', { headers: { "content-type": "application/json" } }); return [await r.json(), await new Request("https://x.test/", { method: "POST", body: "q" }).text()];`],
+  ["fetch", `const r = await fetch("https://api.test/path?q=1", { method: "POST", body: "payload", headers: { "x-h": "v" } }); return [r.status, await r.text()];`],
+  ["streams", `const reader = new ReadableStream({ start(c) { c.enqueue("a"); c.close(); } }).getReader(); return [(await reader.read()).value];`],
+  ["node", `return [Buffer.from("hi").toString("hex"), Buffer.concat([Buffer.from("a"), Buffer.from("b")]).toString(), typeof process.nextTick];`],
+];
+
+const LAZY_EXPECTED: Record<string, unknown[]> = {
+  URL: ["https://a.example/b?c=d#e", "d", "a=1&b=2"],
+  Headers: ["1", "2", false],
+  TextEncoder: ["héllo"],
+  events: [1, true, "AbortError"],
+  structuredClone: [0, 2],
+  crypto: [36, 4, 32],
+  base64: ["aGk=", "hi"],
+  Response: [{ a: 1 }, "q"],
+  fetch: [201, "outbound saw POST https://api.test/path?q=1 v payload"],
+  streams: ["a"],
+  node: ["6869", "ab", "function"],
+};
+
+attack("every lazy API first touched after every intrinsic was replaced: the clock stays frozen, fetch goes to globalOutbound, the real Date is never handed out, results and errors are named", async () => {
+  const outboundSaw: string[] = [];
+  const source = `
+    export default {
+      async run(hostDate) {
+        ${pollute("record")}
+        const spin = () => { let x = 0; for (let i = 0; i < 3e6; i++) x += i; return x; };
+        const clock = () => [Date.now(), performance.now(), new Date().getTime(), new hostDate.constructor().getTime()];
+        const results = {};
+        const frozen = [];
+        ${LAZY_USES.map(
+          ([name, use]) => `
+        try { results[${JSON.stringify(name)}] = await (async () => { ${use} })(); }
+        catch (e) { results[${JSON.stringify(name)}] = "threw " + (e && e.name); }
+        { const a = clock(); spin(); frozen.push(JSON.stringify(clock()) === JSON.stringify(a)); }`,
+        ).join("")}
+        // The real Date is the one function whose prototype is Date.prototype but which is not Date.
+        const realDate = handed.some((v) => typeof v === "function" && v !== Date && v !== hostDate.constructor && v.prototype === Date.prototype);
+        return { results, frozen, realDate, runtimeCalls: [...new Set(runtimeCalls)].sort() };
+      },
+    };`;
+  const result = await call(source, "run", [new Date(0)], {
+    compatibilityFlags: ["nodejs_compat"],
+    globalOutbound: async (request: Request) => {
+      outboundSaw.push(request.url);
+      return new Response(`outbound saw ${request.method} ${request.url} ${request.headers.get("x-h")} ${await request.text()}`, { status: 201 });
+    },
+  });
+  assert.equal(result.realDate, false, "the runtime handed a replaced intrinsic the real Date");
+  assert.deepEqual(result.frozen, LAZY_USES.map(() => true), "time moved during computation after an API's first touch");
+  assert.deepEqual(outboundSaw, ["https://api.test/path?q=1"], "fetch went to globalOutbound, once");
+  for (const [name] of LAZY_USES) {
+    const value = result.results[name];
+    // The sandbox may break its own runtime (a named error), never anything else.
+    if (typeof value === "string" && value.startsWith("threw ")) {
+      assert.match(value, /^threw [A-Z]\w*Error$/, `${name}: ${value}`);
+      continue;
+    }
+    if (name in LAZY_EXPECTED) assert.deepEqual(value, LAZY_EXPECTED[name], name);
+  }
+  // Which APIs still call intrinsics user code can replace (kept visible, not asserted).
+  const threw = LAZY_USES.map(([name]) => name).filter((name) => String(result.results[name]).startsWith("threw "));
+  console.log(`# lazy APIs that broke themselves: ${threw.join(", ") || "none"}`);
+  console.log(`# lazy chunks still calling replaceable intrinsics: ${result.runtimeCalls.length}: ${result.runtimeCalls.join(", ")}`);
+});
