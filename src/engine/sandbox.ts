@@ -307,14 +307,20 @@ export class Sandbox {
     }
   }
 
-  /** Fire-and-forget call (timer fires, replies to requests). */
-  send(name: RuntimeFunction, args: unknown[]): void {
-    if (!this.alive) return;
+  /**
+   * Fire-and-forget call (timer fires, replies to requests). Returns the error when the arguments
+   * could not be copied into a live isolate (a host value isolated-vm cannot copy), so the caller
+   * can answer otherwise; undefined when it was sent or the isolate is gone.
+   */
+  send(name: RuntimeFunction, args: unknown[]): Error | undefined {
+    if (!this.alive) return undefined;
     try {
       this.enter.applyIgnored(undefined, [name, ...args], copyIn);
     } catch (error) {
-      this.translate(error);
+      const translated = this.translate(error);
+      if (this.alive && translated instanceof Error && !(translated instanceof SandboxDiedError)) return translated;
     }
+    return undefined;
   }
 
   private translate(error: unknown): unknown {

@@ -368,7 +368,14 @@ export class Worker {
       reply = [0, errorForSandbox(error)];
     }
     // A reply that arrives after every invocation ended is dropped: the code waiting for it would run unwatched.
-    if (this.inflight.size > 0) this.sandbox.send("settle", [callId, reply[0], reply[1], Date.now()]);
+    if (this.inflight.size === 0) return;
+    const failed = this.sandbox.send("settle", [callId, reply[0], reply[1], Date.now()]);
+    // An answer isolated-vm cannot copy (a WeakRef, a Proxy, a getter) must still settle the call,
+    // or the sandbox waits for it until wallMs.
+    if (failed !== undefined) {
+      const record = { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox: it holds a value the boundary cannot copy (a getter, a Proxy, a WeakRef or another uncloneable object)." };
+      this.sandbox.send("settle", [callId, 0, record, Date.now()]);
+    }
   }
 
   private async countSubrequest(): Promise<void> {

@@ -112,18 +112,22 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
 
   app.notFound((c) => errorResponse(c, 404, `No route for ${c.req.method} ${c.req.path}. Try POST /v1/run, GET /healthz or GET / for the playground.`));
 
+  // Without keys the server is loopback-only; a page on another site whose name an attacker
+  // points at 127.0.0.1 (DNS rebinding) would still send its own name as Host, so only loopback
+  // names are served, on every route (the playground and /healthz too).
+  const loopbackOnly = !keys.required && !options.allowUnauthenticated;
+  app.use("*", async (c, next) => {
+    if (loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
+      return errorResponse(c, 403, "Without API keys this server answers only loopback host names (127.0.0.1, localhost, [::1]); configure API keys to serve other names.");
+    }
+    await next();
+  });
+
   app.get("/healthz", (c) => (shuttingDown ? c.json({ status: "shutting down" }, 503) : c.json({ status: "ok", ...loader.stats, inFlight: admission.current })));
 
   app.route("/", playgroundRoutes({ apiKeyRequired: keys.required }));
 
-  // Without keys the server is loopback-only; a page on another site whose name an attacker
-  // points at 127.0.0.1 (DNS rebinding) would still send its own name as Host, so only loopback
-  // names are served.
-  const loopbackOnly = !keys.required && !options.allowUnauthenticated;
   const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
-    if (loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
-      return errorResponse(c, 403, "Without API keys this server answers only loopback host names (127.0.0.1, localhost, [::1]); configure API keys to serve other names.");
-    }
     // Without keys, any page the user visits could post here or open /v1/rpc (CORS does not stop
     // a form post, a no-cors fetch or a WebSocket): only the server's own origin (the playground)
     // and clients that send no Origin (curl, SDKs, islet/client) get through.

@@ -152,3 +152,18 @@ attack("hostile console.log parts (proxies, functions, symbols, throwing getters
   assert.equal(parts.length, 6);
   for (const part of parts) assert.ok(typeof part === "string" || (typeof part === "object" && part !== null), typeof part);
 });
+
+// Found by the December 2026 review: in-process, an answer isolated-vm cannot copy was dropped and
+// the sandbox waited for it until wallMs.
+for (const [what, make] of [
+  ["a WeakRef", () => new WeakRef({})],
+  ["a Proxy", () => new Proxy({}, {})],
+  ["a WeakRef nested in an object", () => ({ ok: 1, ref: new WeakRef({}) })],
+] as const) {
+  attack(`a host function's answer holding ${what} is a DataCloneError in the sandbox, at once`, async () => {
+    const started = performance.now();
+    const result = await call(`export default { async run(h) { try { await h(); return "no error"; } catch (e) { return e.name; } } };`, "run", [make]);
+    assert.equal(result, "DataCloneError");
+    assert.ok(performance.now() - started < 2_000, "answered before wallMs");
+  });
+}

@@ -99,3 +99,29 @@ test("with API keys the key is the door: a cross-origin request with a valid key
     await server.close();
   }
 });
+
+test("keyless serve: every route refuses a Host that is not a loopback name (DNS rebinding), the playground and /healthz included", async () => {
+  const { request } = await import("node:http");
+  const get = (url: string, path: string, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const req = request({ host: hostname, port, path, headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  const server = await testServer();
+  try {
+    const port = new URL(server.url).port;
+    for (const path of ["/", "/healthz", "/playground/app.js", "/v1/run", "/metrics"]) {
+      assert.equal(await get(server.url, path, "rebind.attacker.example"), 403, `GET ${path} with a foreign Host`);
+      assert.equal(await get(server.url, path, `rebind.attacker.example:${port}`), 403, `GET ${path} with a foreign Host and the port`);
+    }
+    assert.equal(await get(server.url, "/healthz", `127.0.0.1:${port}`), 200);
+    assert.equal(await get(server.url, "/healthz", `localhost:${port}`), 200);
+  } finally {
+    await server.close();
+  }
+});
