@@ -5,6 +5,9 @@
 // bytes. Other views keep the structured-clone rule: a host that builds a view over a larger
 // buffer chose to send that buffer (their offsets survive the crossing).
 
+import { DataCloneError } from "../errors.ts";
+import { isStackOverflow } from "../runtime/wire.ts";
+
 const { isView } = ArrayBuffer;
 const getPrototypeOf = Object.getPrototypeOf;
 const objectKeys = Object.keys;
@@ -90,6 +93,11 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
 /** `value`, or a copy of it in which every Node Buffer that shares its ArrayBuffer owns its bytes. */
 export function compactViews<T>(value: T): T {
   if (value === null || typeof value !== "object") return value;
-  if (!needsCompacting(value, new Set())) return value;
-  return rebuild(value, new Map()) as T;
+  try {
+    if (!needsCompacting(value, new Set())) return value;
+    return rebuild(value, new Map()) as T;
+  } catch (error) {
+    if (isStackOverflow(error)) throw new DataCloneError("The value is nested too deeply to cross the boundary.");
+    throw error;
+  }
 }
