@@ -2,6 +2,7 @@
 // says what to do, instead of node-gyp-build's "No native build was found".
 
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
 import type IvmModule from "isolated-vm";
 
 /** The oldest Node major islet runs on: isolated-vm 7 ships prebuilt addons for Node 24 and 26. */
@@ -29,5 +30,23 @@ function load(): typeof IvmModule {
   }
 }
 
+/**
+ * isolated-vm takes V8's Locker on the host's own isolate, so V8 sees "archived threads" there;
+ * V8's garbage collection of WebAssembly code then aborts the whole process ("archived threads in
+ * combination with wasm not supported") once any wasm has run on the host — and Node's own fetch
+ * parses HTTP with wasm (undici's llhttp). Seen twice in about ten suite runs on Node 24. Turning
+ * off wasm code GC (a V8 flag on Node 24; Node 26's V8 no longer has it) removes that path: wasm
+ * code then lives as long as its module, which islet's wasm budget bounds per sandbox.
+ */
+function avoidWasmCodeGcAbort(): void {
+  if (process.execArgv.includes("--wasm-code-gc")) return;
+  try {
+    setFlagsFromString("--no-wasm-code-gc");
+  } catch {
+    // A V8 without the flag.
+  }
+}
+
+avoidWasmCodeGcAbort();
 const ivm = load();
 export default ivm;
