@@ -50,8 +50,11 @@ const handed = [];
   let inside = false;
   const fromRuntime = () => {
     const lines = apply(split, new ErrorCtor().stack, ["\n"]);
-    // [0] "Error", [1] fromRuntime, [2] seen, [3] the replacement, [4] its caller
-    return apply(includes, lines[4] ?? "", ["islet:"]);
+    // [0] "Error", [1] fromRuntime, [2] seen, [3] the replacement, [4] its caller. V8 14 (Node 26)
+    // also lists the awaiting functions as "at async" frames: one of those is not a caller (V8's
+    // await machinery made the call, for the sandbox's own await).
+    const caller = lines[4] ?? "";
+    return apply(includes, caller, ["islet:"]) && !apply(includes, caller, ["at async "]);
   };
   const seen = (name, self, args) => {
     if (inside) return false;

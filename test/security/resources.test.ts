@@ -66,7 +66,11 @@ attack("Map, object-key and Set bombs end with MemoryLimitError; the host proces
   const report = JSON.parse(stdout);
   assert.deepEqual([report.map, report.keys, report.set], ["MemoryLimitError", "MemoryLimitError", "MemoryLimitError"]);
   assert.deepEqual(report.pings, [1, 2, 3, 4], "the neighbour answered after every bomb, in the same isolate");
-  assert.ok(report.lostIsolates >= 1, "at least one bomb made V8 give up on the heap (the case that used to abort the process)");
+  // V8 13.6 (Node 24) gives up on at least one of these heaps, the case that used to abort the
+  // process; V8 14.6 (Node 26) ended all three in CI's run without losing one. Either way every bomb
+  // is a MemoryLimitError and the neighbour answers (above).
+  const v8Major = Number(process.versions.v8.split(".")[0]);
+  if (v8Major < 14) assert.ok(report.lostIsolates >= 1, "at least one bomb made V8 give up on the heap (the case that used to abort the process)");
 }, {
   thread: "catastrophic-oom.ts runs an in-process loader in a child of its own (isolated-vm's lost-heap count is in-process state); a thread's own heap running out is thread-isolation.test.ts's",
   process: "catastrophic-oom.ts runs an in-process loader in a child of its own (isolated-vm's lost-heap count is in-process state); in process isolation the child holding a lost heap is what gets replaced",
