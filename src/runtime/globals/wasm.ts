@@ -102,13 +102,13 @@ class Reader {
     }
     throw malformed();
   }
-  skip(n: number): void {
+  advance(n: number): void {
     if (this.offset + n > this.end) throw malformed();
     this.offset += n;
   }
   sub(size: number): Reader {
     const start = this.offset;
-    this.skip(size);
+    this.advance(size);
     return new Reader(apply(u8Subarray, this.bytes, [start, start + size]) as Uint8Array);
   }
 }
@@ -144,7 +144,7 @@ class Writer {
  */
 function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; pages: number; memories: number } {
   const r = new Reader(bytes);
-  r.skip(8);
+  r.advance(8);
   // A rewritten memory takes at most 11 bytes (flags, two 5-byte LEB128s) plus 5 for the section size.
   const w = new Writer(new U8(r.end + 16 + 11 * MAX_MEMORIES_PER_MODULE));
   w.copy(bytes, 0, 8);
@@ -189,8 +189,8 @@ function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; 
 function checkImports(r: Reader): void {
   const count = r.u32();
   for (let i = 0; i < count; i++) {
-    r.skip(r.u32());
-    r.skip(r.u32());
+    r.advance(r.u32());
+    r.advance(r.u32());
     const kind = r.byte();
     if (kind === 0) r.u32();
     else if (kind === 1 || kind === 2) {
