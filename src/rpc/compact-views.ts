@@ -2,8 +2,9 @@
 // Node Buffer (Buffer.from, Buffer.allocUnsafe, many of Node's own APIs) is a slice of one shared
 // allocation pool holding unrelated host data. So before a host value crosses into a sandbox, each
 // Node Buffer that does not span its whole ArrayBuffer is replaced by a Uint8Array of its own
-// bytes. Other views keep the structured-clone rule: a host that builds a view over a larger
-// buffer chose to send that buffer (their offsets survive the crossing).
+// bytes, and so is any view over a buffer of Node's pool size that does not span it (a Uint8Array
+// or DataView made over a Buffer's memory). Other views keep the structured-clone rule: a host
+// that builds a view over a larger buffer chose to send that buffer (their offsets survive).
 
 import { DataCloneError } from "../errors.ts";
 import { isStackOverflow } from "../runtime/wire.ts";
@@ -14,15 +15,23 @@ const objectKeys = Object.keys;
 const arrayIsArray = Array.isArray;
 const objectPrototype = Object.prototype;
 
+/**
+ * A view that does not span its buffer and either is a Node Buffer or sits in a buffer of Node's
+ * pool size (a Uint8Array or DataView made over a small Buffer's memory reaches the same pool).
+ */
 function isPartial(view: ArrayBufferView): boolean {
-  return Buffer.isBuffer(view) && (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength);
+  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return false;
+  return Buffer.isBuffer(view) || view.buffer.byteLength === Buffer.poolSize;
 }
 
 function compactView(view: ArrayBufferView): ArrayBufferView {
   const bytes = new Uint8Array(view.byteLength);
   bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  // A Node Buffer crosses as what structured clone makes of it, a Uint8Array.
-  return bytes;
+  // A Node Buffer crosses as what structured clone makes of it, a Uint8Array; other views keep their type.
+  if (Buffer.isBuffer(view)) return bytes;
+  if (view instanceof DataView) return new DataView(bytes.buffer);
+  const Ctor = view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView;
+  return new Ctor(bytes.buffer);
 }
 
 /** Whether `value` holds, anywhere a clone reaches, a view that does not span its buffer. */

@@ -117,7 +117,9 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   // names are served, on every route (the playground and /healthz too).
   const loopbackOnly = !keys.required && !options.allowUnauthenticated;
   app.use("*", async (c, next) => {
-    if (loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
+    // An absolute-form request target ("GET http://evil/ HTTP/1.1") names the host too, and
+    // overrides Host (RFC 9112 §3.2.2): both must be loopback names.
+    if (loopbackOnly && (!isLoopbackHostHeader(c.req.header("host")) || !isLoopbackHostHeader(new URL(c.req.url).host))) {
       return errorResponse(c, 403, "Without API keys this server answers only loopback host names (127.0.0.1, localhost, [::1]); configure API keys to serve other names.");
     }
     await next();

@@ -244,3 +244,14 @@ attack("a small Node Buffer the host passes in carries only its own bytes, not N
   assert.deepEqual(result, [2, 2, 3, 1, "hi"]);
   assert.ok(secret.buffer.byteLength > 1_000, "the host's Buffers do share a pool (else this test proves nothing)");
 });
+
+attack("a Uint8Array or DataView the host makes over a small Buffer's memory carries only its own bytes, not Node's pool", async () => {
+  const b = Buffer.from("pp");
+  assert.equal(b.buffer.byteLength, Buffer.poolSize, "the Buffer sits in Node's pool (else this test proves nothing)");
+  const result = await call(
+    `export default { async run(u8, dv, get) { const fromHost = await get(); return [u8.buffer.byteLength, u8.byteOffset, Object.prototype.toString.call(dv), dv.buffer.byteLength, fromHost.buffer.byteLength, [...u8].join()]; } };`,
+    "run",
+    [new Uint8Array(b.buffer, b.byteOffset, 2), new DataView(b.buffer, b.byteOffset, 2), () => new Uint16Array(b.buffer, b.byteOffset - (b.byteOffset % 2), 1)],
+  );
+  assert.deepEqual(result, [2, 0, "[object DataView]", 2, 2, "112,112"]);
+});

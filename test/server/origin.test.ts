@@ -125,3 +125,31 @@ test("keyless serve: every route refuses a Host that is not a loopback name (DNS
     await server.close();
   }
 });
+
+test("keyless serve: an absolute-form request target naming another host is refused, whatever Host says", async () => {
+  const { connect: connectTcp } = await import("node:net");
+  const raw = (url: string, head: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const socket = connectTcp(Number(port), hostname, () => socket.write(head));
+      let data = "";
+      socket.on("data", (chunk) => {
+        data += chunk;
+        if (data.includes("\r\n")) {
+          socket.destroy();
+          resolve(data.split("\r\n")[0]);
+        }
+      });
+      socket.on("error", reject);
+    });
+  const server = await testServer();
+  try {
+    const port = new URL(server.url).port;
+    assert.match(await raw(server.url, `GET http://evil.example/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`), / 403 /);
+    assert.match(await raw(server.url, `GET http://evil.example/healthz HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`), / 403 /);
+    assert.match(await raw(server.url, `GET http://127.0.0.1:${port}/healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`), / 200 /);
+    assert.match(await raw(server.url, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`), / 200 /);
+  } finally {
+    await server.close();
+  }
+});
