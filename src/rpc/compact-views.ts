@@ -16,12 +16,17 @@ const arrayIsArray = Array.isArray;
 const objectPrototype = Object.prototype;
 
 /**
- * A view that does not span its buffer and either is a Node Buffer or sits in a buffer of Node's
- * pool size (a Uint8Array or DataView made over a small Buffer's memory reaches the same pool).
+ * A view that does not span its buffer and either is a Node Buffer or sits in a buffer the size of
+ * Node's pool's (a Uint8Array or DataView made over a small Buffer's memory reaches the same pool).
  */
 function isPartial(view: ArrayBufferView): boolean {
   if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return false;
-  return Buffer.isBuffer(view) || view.buffer.byteLength === Buffer.poolSize;
+  return Buffer.isBuffer(view) || view.buffer.byteLength === poolBufferBytes();
+}
+
+/** The size of the ArrayBuffers of Node's pool (Buffer.poolSize, plus alignment on Node 26). */
+function poolBufferBytes(): number {
+  return Buffer.allocUnsafe(1).buffer.byteLength;
 }
 
 function compactView(view: ArrayBufferView): ArrayBufferView {

@@ -247,7 +247,7 @@ attack("a small Node Buffer the host passes in carries only its own bytes, not N
 
 attack("a Uint8Array or DataView the host makes over a small Buffer's memory carries only its own bytes, not Node's pool", async () => {
   const b = Buffer.from("pp");
-  assert.equal(b.buffer.byteLength, Buffer.poolSize, "the Buffer sits in Node's pool (else this test proves nothing)");
+  assert.ok(b.buffer.byteLength >= Buffer.poolSize, "the Buffer sits in Node's pool (else this test proves nothing)");
   const result = await call(
     `export default { async run(u8, dv, get) { const fromHost = await get(); return [u8.buffer.byteLength, u8.byteOffset, Object.prototype.toString.call(dv), dv.buffer.byteLength, fromHost.buffer.byteLength, [...u8].join()]; } };`,
     "run",
