@@ -1,4 +1,4 @@
-import type { TailEvent, TailReceiver } from "./worker-code.ts";
+import type { TailEvent, TailReceiver } from "./code/types.ts";
 
 /** Delivers one trace event to each receiver; a failing receiver never affects the call or the others. */
 export function deliverTail(receivers: readonly TailReceiver[], event: TailEvent): void {

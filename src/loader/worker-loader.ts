@@ -9,7 +9,9 @@ import { Worker } from "./worker.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import type { ShardPool } from "./shard/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
-import { prepareModules, validateWorkerCode, type Fetcher, type TailReceiver, type WorkerCode } from "./worker-code.ts";
+import { prepareModules } from "./code/prepare.ts";
+import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
+import { validateWorkerCode } from "./code/validate.ts";
 
 export interface WorkerLoaderOptions {
   /** Ceilings for every worker of this loader; WorkerCode and entrypoints can only lower them. */

@@ -27,7 +27,8 @@ import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { nodeModuleSource } from "./node-compat.ts";
 import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../runtime/globals/log-size.ts";
-import { resolveSpecifier, type FetchRecord, type Fetcher, type PreparedCode, type TailEvent, type TailReceiver } from "./worker-code.ts";
+import { resolveImport, userModuleName } from "./code/resolve.ts";
+import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
 
 const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
 export const MAX_OPEN_BODIES = 1_000;
@@ -133,7 +134,7 @@ export class Worker {
   }
 
   private resolve(specifier: string, referrer: string): string {
-    return resolveSpecifier(specifier, referrer, this.config.code.modules, this.config.code.nodeCompat);
+    return resolveImport(specifier, referrer, this.config.code);
   }
 
   private startupError(error: unknown): Error {
@@ -142,7 +143,7 @@ export class Worker {
     if (error instanceof Error) {
       // A top-level exception keeps its name and message; say which worker phase it came from.
       if (/^(SyntaxError)$/.test(error.name) && /requested module|does not provide an export/.test(error.message)) {
-        return new WorkerCodeError(error.message, this.config.code.main);
+        return new WorkerCodeError(error.message, userModuleName(this.config.code.main));
       }
       return errorFromSandbox({ name: error.name, message: error.message, stack: error.stack });
     }

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DataCloneError, IsletError, WorkerCodeError, type WorkerCode } from "islet";
 import { validateLimits } from "../../src/loader/limits.ts";
-import { prepareModules, validateWorkerCode } from "../../src/loader/worker-code.ts";
+import { prepareModules } from "../../src/loader/code/prepare.ts";
+import { validateWorkerCode } from "../../src/loader/code/validate.ts";
 import { addWasm } from "../helpers.ts";
 import { js, securitySuite } from "./harness.ts";
 

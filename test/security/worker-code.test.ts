@@ -98,7 +98,7 @@ attack("env, tails and globalOutbound of the wrong type are WorkerCodeErrors", a
   for (const globalOutbound of [5, "https://proxy.test", { fetch: 1 }]) await refused({ ...valid(), globalOutbound }, /globalOutbound must be null/);
 });
 
-attack("module cycles: ES modules importing each other or themselves load; a CommonJS cycle is a ReferenceError", async () => {
+attack("module cycles: ES modules importing each other or themselves load; a CommonJS cycle meets the exports so far, as in Node", async () => {
   const modules = {
     "worker.js": `import { a } from "./a.js"; import { self } from "./self.js"; export default { ok() { return [a(), self]; } };`,
     "a.js": `import { b } from "./b.js"; export const a = () => "a" + b();`,
@@ -106,13 +106,16 @@ attack("module cycles: ES modules importing each other or themselves load; a Com
     "self.js": `import * as me from "./self.js"; export const self = typeof me;`,
   };
   assert.deepEqual(await (loader.load({ compatibilityDate, mainModule: "worker.js", modules }).getEntrypoint() as any).ok(), ["ab", "object"]);
-  // require() of a module still being evaluated meets the ES binding before it is set.
+  // require() of a module still running returns its module.exports so far (Node's rule), once.
   const cjs = {
     "worker.js": `import one from "./one.cjs"; export default { ok() { return one; } };`,
-    "one.cjs": `const two = require("./two.cjs"); module.exports = { name: "one", other: two.name };`,
-    "two.cjs": `const one = require("./one.cjs"); module.exports = { name: "two" };`,
+    "one.cjs": `const two = require("./two.cjs"); module.exports = { name: "one", other: two.name, sawOne: two.sawOne };`,
+    "two.cjs": `const one = require("./one.cjs"); module.exports = { name: "two", sawOne: Object.keys(one).length };`,
+    "self.cjs": `module.exports = require("./self.cjs");`,
   };
-  await rejectsWith((loader.load({ compatibilityDate, mainModule: "worker.js", modules: cjs }).getEntrypoint() as any).ok(), ReferenceError, /before initialization/);
+  assert.deepEqual(await (loader.load({ compatibilityDate, mainModule: "worker.js", modules: cjs }).getEntrypoint() as any).ok(), { name: "one", other: "two", sawOne: 0 });
+  const self = { ...cjs, "worker.js": `import self from "./self.cjs"; export default { ok() { return self; } };` };
+  assert.deepEqual(await (loader.load({ compatibilityDate, mainModule: "worker.js", modules: self }).getEntrypoint() as any).ok(), {});
 });
 
 attack("a module graph a million imports deep is refused by the module count before anything compiles", async () => {

@@ -6,7 +6,7 @@
 //   - statements (a function body, `return` allowed): run as the body of an async function.
 // The user's first line is line 2 of the module in the two wrapped forms.
 
-import { transpileTypeScript } from "../../loader/worker-code.ts";
+import { transpileTypeScript } from "../../loader/code/typescript.ts";
 import { WorkerCodeError } from "../../errors.ts";
 
 export const CODE_MODULE = "code.ts";

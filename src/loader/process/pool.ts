@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SandboxProcessError } from "../../errors.ts";
-import type { Fetcher, TailReceiver } from "../worker-code.ts";
+import type { Fetcher, TailReceiver } from "../code/types.ts";
 import type { Limits } from "../limits.ts";
 import type { Message } from "../shard/protocol.ts";
 import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind } from "../shard/pool.ts";
@@ -91,7 +91,7 @@ function spec(): LaunchSpec {
   // node-gyp-build (isolated-vm 7's loader) reads /etc/alpine-release to pick a glibc or musl prebuild.
   const readable = new Set([root, "/etc/alpine-release"]);
   const require = createRequire(import.meta.url);
-  for (const dependency of ["isolated-vm", "esbuild"]) {
+  for (const dependency of ["isolated-vm", "esbuild", "cjs-module-lexer"]) {
     try {
       const path = require.resolve(dependency);
       const at = path.lastIndexOf(`${sep}node_modules${sep}`);

@@ -12,7 +12,10 @@ import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
 import { outboundRequest } from "../fetch-records.ts";
 import { validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
-import { normalizeName, prepareModules, validateWorkerCode, type Fetcher, type TailEvent, type TailReceiver, type WorkerCode } from "../worker-code.ts";
+import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
+import { prepareModules } from "../code/prepare.ts";
+import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
+import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { GetCode, WorkerStub } from "../worker-loader.ts";
 import type { Worker } from "../worker.ts";
 import { Link } from "./link.ts";
@@ -464,6 +467,7 @@ export class ShardPool {
     const worker = this.workers.get(key)?.deref();
     let code: WorkerCode;
     let typeScript: CodeMessage["typeScript"];
+    let commonJs: CodeMessage["commonJs"];
     try {
       // A shard gets the code (and the env's capabilities) of its own workers only: keys are easy
       // to guess, and a compromised shard must not pull in the workers of another.
@@ -471,16 +475,24 @@ export class ShardPool {
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       code = await worker.getCode();
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      // The same checks, in the same order, as an in-process start; TypeScript is transpiled here
-      // because a child process may not start esbuild's process (and a thread then finds it cached).
+      // The same checks, in the same order, as an in-process start; TypeScript is transpiled and
+      // CommonJS parsed here because a child process may not start esbuild's process (and a
+      // thread then finds them cached).
       validateWorkerCode(code);
       validateLimits(code.limits, "WorkerCode");
       const prepared = prepareModules(code);
       typeScript = [];
+      commonJs = [];
       const sources = new Map<string, unknown>();
-      for (const [name, content] of Object.entries(code.modules)) sources.set(normalizeName(name), typeof content === "string" ? content : (content as { ts?: unknown }).ts);
+      for (const [name, content] of Object.entries(code.modules)) {
+        sources.set(normalizeName(name), typeof content === "string" ? content : ((content as { ts?: unknown }).ts ?? (content as { cjs?: unknown }).cjs));
+      }
       for (const module of prepared.modules.values()) {
         if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? ""]);
+        if (module.kind === "cjs") {
+          const source = String(sources.get(module.name));
+          commonJs.push([commonJsCacheKey(source), analyzeCommonJs(source, module.name)]);
+        }
       }
       worker.tails = code.tails ?? [];
       const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
@@ -494,6 +506,7 @@ export class ShardPool {
         limits: code.limits,
         tails: worker.tails.length + this.options.tails.length > 0,
         typeScript,
+        commonJs,
       };
     } catch (error) {
       throw new HostThrown(error);

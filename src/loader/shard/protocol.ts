@@ -21,6 +21,7 @@ import {
   WorkerDisposedError,
 } from "../../errors.ts";
 import { errorFromRecord, isStackOverflow } from "../../runtime/wire.ts";
+import type { CommonJsAnalysis } from "../code/commonjs.ts";
 
 export const Kind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
 
@@ -66,6 +67,8 @@ export interface CodeMessage {
   tails: boolean;
   /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */
   typeScript: [string, string, string, string][];
+  /** CommonJS the host parsed: [content key, analysis]. */
+  commonJs: [string, CommonJsAnalysis][];
 }
 
 const isletClasses: Record<string, new (message: string) => IsletError> = {

@@ -7,7 +7,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, type WorkerStub } from "../worker-loader.ts";
 import { hostRequest, hostResponse, requestRecord, responseRecord } from "../fetch-records.ts";
-import { primeTypeScriptCache, type TailEvent, type WorkerCode } from "../worker-code.ts";
+import { primeCommonJsCache } from "../code/commonjs.ts";
+import type { TailEvent, WorkerCode } from "../code/types.ts";
+import { primeTypeScriptCache } from "../code/typescript.ts";
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import type { Limits } from "../limits.ts";
 import { Link } from "./link.ts";
@@ -67,6 +69,7 @@ export function runShard(port: ShardPort): void {
   async function fetchCode(key: string): Promise<WorkerCode> {
     const message = (await channel.request("code", key)) as CodeMessage;
     for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
+    for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
     return {
       compatibilityDate: message.compatibilityDate,

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { SandboxThreadError } from "../../errors.ts";
 import type { Limits } from "../limits.ts";
-import type { Fetcher, TailReceiver } from "../worker-code.ts";
+import type { Fetcher, TailReceiver } from "../code/types.ts";
 import type { Message } from "../shard/protocol.ts";
 import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind } from "../shard/pool.ts";
 

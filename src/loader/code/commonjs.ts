@@ -1,0 +1,183 @@
+// CommonJS modules as ES modules, with Node's semantics: require() runs a module on its first
+// call (not at load), returns module.exports, and meets a module still running (a cycle) with
+// its exports so far; ES importers get module.exports as the default export and the names
+// cjs-module-lexer (Node's own) detects as named exports.
+//
+// The require() calls are found by esbuild's parser (a bundle with every import external, read
+// from its metafile), so requires in comments and strings, and of a shadowed `require`, are not
+// calls. Only those specifiers can be required: the engine links modules before running them, so
+// a require(x) whose x was not a literal it could see throws at the call, saying so.
+
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { buildSync, type BuildFailure } from "esbuild";
+import { WorkerCodeError } from "../../errors.ts";
+import { FACE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
+import type { ModuleKind } from "./types.ts";
+
+// The synchronous JavaScript build of the lexer (its package's "import" entry is the WebAssembly
+// one, which needs an asynchronous init).
+const lexer = createRequire(import.meta.url)("cjs-module-lexer") as { parse(source: string, name?: string): { exports: string[]; reexports: string[] } };
+
+/** What a CommonJS source requires and exports; depends on the source alone, so it is cached by content. */
+export interface CommonJsAnalysis {
+  /** The string specifiers of its require() calls, in order of first appearance. */
+  requires: string[];
+  /** Named exports (`exports.a = …`, `module.exports = { a }`, …) as Node detects them. */
+  exports: string[];
+  /** Specifiers whose exports it re-exports (`module.exports = require("./x")`). */
+  reexports: string[];
+}
+
+const analysisCache = new Map<string, CommonJsAnalysis>();
+const ANALYSIS_CACHE_LIMIT = 500;
+/** How often a CommonJS source was parsed versus served from the content cache. */
+export const commonJsCacheStats = { analyzed: 0, hits: 0 };
+
+export function commonJsCacheKey(source: string): string {
+  return createHash("sha256").update(source).digest("base64");
+}
+
+function remember(key: string, analysis: CommonJsAnalysis): void {
+  if (analysisCache.size >= ANALYSIS_CACHE_LIMIT) analysisCache.delete(analysisCache.keys().next().value as string);
+  analysisCache.set(key, analysis);
+}
+
+/** Process isolation: the parent analyzes (its children may not start esbuild's process) and hands the result over. */
+export function primeCommonJsCache(key: string, analysis: CommonJsAnalysis): void {
+  remember(key, analysis);
+}
+
+export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis {
+  const key = commonJsCacheKey(source);
+  const cached = analysisCache.get(key);
+  if (cached !== undefined) {
+    commonJsCacheStats.hits++;
+    return cached;
+  }
+  commonJsCacheStats.analyzed++;
+  const requires = new Set<string>();
+  try {
+    const result = buildSync({
+      stdin: { contents: source, sourcefile: name, loader: "js" },
+      bundle: true,
+      external: ["*"],
+      metafile: true,
+      write: false,
+      format: "cjs",
+      platform: "neutral",
+      logLevel: "silent",
+    });
+    for (const input of Object.values(result.metafile.inputs)) {
+      for (const record of input.imports) if (record.kind === "require-call") requires.add(record.path);
+    }
+  } catch (error) {
+    const first = (error as BuildFailure).errors?.[0];
+    const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
+    throw new WorkerCodeError(`SyntaxError${where}: ${first?.text ?? (error as Error).message}`, name);
+  }
+  let lexed: { exports: string[]; reexports: string[] };
+  try {
+    lexed = lexer.parse(source, name);
+  } catch {
+    // Node's rule: a source the lexer cannot read has no named exports (the default still works).
+    lexed = { exports: [], reexports: [] };
+  }
+  const analysis = { requires: [...requires], exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
+  remember(key, analysis);
+  return analysis;
+}
+
+export interface CommonJsContext {
+  /** Every user module's kind and (for CommonJS modules) source, by normalized name. */
+  kinds: Map<string, { kind: ModuleKind; value: unknown }>;
+  nodeCompat: boolean;
+}
+
+const str = JSON.stringify;
+
+/**
+ * The module under the CommonJS module's own name: its source inside a function that
+ * `__islet_load()` runs once, on the first require() or import. Everything before the user's
+ * code sits on its first line, so line numbers in stack traces match. Only `var` and function
+ * declarations: a cycle can call `__islet_load` of a module the engine has not evaluated yet.
+ */
+export function commonJsModule(source: string, name: string, context: CommonJsContext): string {
+  const analysis = analyzeCommonJs(source, name);
+  const imports: string[] = [];
+  const cases: string[] = [];
+  for (const specifier of analysis.requires) {
+    let target: string;
+    try {
+      target = resolveSpecifier(specifier, name, context.kinds, context.nodeCompat);
+    } catch (error) {
+      // Node's require() of a missing module throws where it is called, and code may catch that.
+      const prefix = `Module "${name}": `;
+      const reason = error instanceof Error && error.message.startsWith(prefix) ? error.message.slice(prefix.length) : String((error as Error).message);
+      cases.push(`case ${str(specifier)}: throw __islet_notFound(${str(specifier)}, ${str(reason)});`);
+      continue;
+    }
+    const local = `__islet_r${imports.length}`;
+    const kind = context.kinds.get(target)?.kind;
+    if (kind === "cjs") {
+      imports.push(`import * as ${local} from ${str(REQUIRE_PREFIX + target)};`);
+      cases.push(`case ${str(specifier)}: return ${local}.__islet_load();`);
+    } else {
+      imports.push(`import * as ${local} from ${str(specifier)};`);
+      // An ES module's namespace (Node's require(esm)); a built-in's, text's, json's or wasm's default.
+      cases.push(`case ${str(specifier)}: return ${kind === "js" || kind === "ts" ? local : `${local}.default`};`);
+    }
+  }
+  const dirname = name.includes("/") ? name.slice(0, name.lastIndexOf("/")) : ".";
+  const body = source.startsWith("#!") ? `//${source.slice(2)}` : source;
+  return (
+    `${imports.join(" ")} ` +
+    `var __islet_module; ` +
+    `export function __islet_load() { if (__islet_module !== undefined) return __islet_module.exports; ` +
+    `var module = __islet_module = { id: ${str(name)}, filename: ${str(name)}, loaded: false, exports: {} }; ` +
+    `try { __islet_body.call(module.exports, module.exports, __islet_require, module, ${str(name)}, ${str(dirname)}); } ` +
+    `catch (error) { __islet_module = undefined; throw error; } ` +
+    `module.loaded = true; return module.exports; } ` +
+    `function __islet_notFound(specifier, reason) { var error = new Error("Cannot find module '" + specifier + "' required from " + ${str(name)} + ": " + reason); error.code = "MODULE_NOT_FOUND"; return error; } ` +
+    `function __islet_require(specifier) { ` +
+    `if (typeof specifier !== "string") throw new TypeError("require() takes a string, not " + (specifier === null ? "null" : typeof specifier) + "."); ` +
+    `switch (specifier) { ${cases.join(" ")} } ` +
+    `throw __islet_notFound(specifier, "only the string literals written in require(\\"...\\") calls can be required (the modules are linked before the worker runs)."); } ` +
+    `function __islet_body(exports, require, module, __filename, __dirname) {${body}\n}\n`
+  );
+}
+
+/** The named exports an ES importer sees: the lexer's, plus those of modules re-exported whole (as Node follows them). */
+function exportNames(name: string, context: CommonJsContext, seen: Set<string>): Set<string> {
+  seen.add(name);
+  const analysis = analyzeCommonJs(context.kinds.get(name)!.value as string, name);
+  const names = new Set(analysis.exports);
+  for (const specifier of analysis.reexports) {
+    let target: string;
+    try {
+      target = resolveSpecifier(specifier, name, context.kinds, context.nodeCompat);
+    } catch {
+      continue;
+    }
+    if (context.kinds.get(target)?.kind === "cjs" && !seen.has(target)) for (const n of exportNames(target, context, seen)) names.add(n);
+  }
+  return names;
+}
+
+/** The face: what `import … from "./x.cjs"` gets. Runs the module and exports module.exports as default and by name. */
+export function commonJsFace(name: string, context: CommonJsContext): { name: string; source: string } {
+  const lines = [
+    `import { __islet_load } from ${str(REQUIRE_PREFIX + name)};`,
+    `const __islet_exports = __islet_load();`,
+    `const __islet_get = (key) => __islet_exports !== null && (typeof __islet_exports === "object" || typeof __islet_exports === "function") ? __islet_exports[key] : undefined;`,
+    `export { __islet_exports as default, __islet_exports as "module.exports" };`,
+  ];
+  let i = 0;
+  for (const exported of exportNames(name, context, new Set())) {
+    // "default" is module.exports itself; a name that is not well-formed Unicode cannot be an export name.
+    if (exported === "default" || exported === "module.exports" || !exported.isWellFormed()) continue;
+    lines.push(`const __islet_n${i} = __islet_get(${str(exported)}); export { __islet_n${i} as ${str(exported)} };`);
+    i++;
+  }
+  return { name: FACE_PREFIX + name, source: lines.join("\n") };
+}

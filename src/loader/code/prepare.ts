@@ -1,0 +1,123 @@
+// Turns a validated WorkerCode's modules into ES module sources the engine can compile:
+// TypeScript transpiled, CommonJS wrapped, text, json, data and wasm as small generated modules.
+
+import { WorkerCodeError } from "../../errors.ts";
+import { hasNodeCompat } from "../node-compat.ts";
+import { commonJsFace, commonJsModule, type CommonJsContext } from "./commonjs.ts";
+import { FACE_PREFIX } from "./resolve.ts";
+import { transpileTypeScript } from "./typescript.ts";
+import type { ModuleKind, PreparedCode, PreparedModule, WorkerCode } from "./types.ts";
+import { MAX_CODE_BYTES, MAX_MODULES, normalizeName } from "./validate.ts";
+
+const kindsByExtension: Record<string, ModuleKind> = {
+  ".js": "js",
+  ".mjs": "js",
+  ".cjs": "cjs",
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".txt": "text",
+  ".json": "json",
+  ".wasm": "wasm",
+  ".bin": "data",
+};
+
+const objectKinds: ModuleKind[] = ["js", "cjs", "ts", "text", "data", "json", "wasm"];
+
+function extensionOf(name: string): string {
+  const slash = name.lastIndexOf("/");
+  const dot = name.lastIndexOf(".");
+  return dot > slash ? name.slice(dot).toLowerCase() : "";
+}
+
+function bytesOf(value: unknown, name: string, kind: string): Uint8Array {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  throw new WorkerCodeError(`a ${kind} module must be an ArrayBuffer or a typed array.`, name);
+}
+
+function classify(name: string, content: unknown): { kind: ModuleKind; value: unknown } {
+  if (typeof content === "string") {
+    const kind = kindsByExtension[extensionOf(name)];
+    if (kind === undefined) throw new WorkerCodeError(`cannot tell the module kind from the name; use a known extension (.js .mjs .cjs .ts .txt .json .wasm) or an object like { js: "..." }.`, name);
+    if (kind === "wasm" || kind === "data") throw new WorkerCodeError(`a ${kind} module must be given as { ${kind}: bytes }, not a string.`, name);
+    return { kind, value: kind === "json" ? parseJson(content, name) : content };
+  }
+  if (content === null || typeof content !== "object" || Array.isArray(content)) throw new WorkerCodeError("module content must be a string or an object like { js: \"...\" }.", name);
+  const keys = Object.keys(content);
+  if (keys.length !== 1 || !objectKinds.includes(keys[0] as ModuleKind)) {
+    throw new WorkerCodeError(`unknown module kind ${JSON.stringify(keys.join(","))}; expected one of ${objectKinds.join(", ")}.`, name);
+  }
+  const kind = keys[0] as ModuleKind;
+  const value = (content as Record<string, unknown>)[kind];
+  if ((kind === "js" || kind === "cjs" || kind === "ts" || kind === "text") && typeof value !== "string") throw new WorkerCodeError(`a ${kind} module must be a string.`, name);
+  return { kind, value };
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new WorkerCodeError(`invalid JSON: ${(error as Error).message}`, name);
+  }
+}
+
+export function prepareModules(code: WorkerCode): PreparedCode {
+  const entries = Object.entries(code.modules);
+  if (entries.length === 0) throw new WorkerCodeError("modules is empty.");
+  if (entries.length > MAX_MODULES) throw new WorkerCodeError(`too many modules (${entries.length}; at most ${MAX_MODULES}).`);
+  const classified = new Map<string, { kind: ModuleKind; value: unknown }>();
+  let total = 0;
+  for (const [rawName, content] of entries) {
+    const name = normalizeName(rawName);
+    if (classified.has(name)) throw new WorkerCodeError("two modules have the same normalized name.", name);
+    const entry = classify(name, content);
+    total += typeof entry.value === "string" ? entry.value.length : ArrayBuffer.isView(entry.value) || entry.value instanceof ArrayBuffer ? (entry.value as ArrayBuffer).byteLength : 0;
+    if (total > MAX_CODE_BYTES) throw new WorkerCodeError(`the modules are too large (more than ${MAX_CODE_BYTES / 1024 / 1024} MB).`);
+    classified.set(name, entry);
+  }
+  const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags) };
+  const modules = new Map<string, PreparedModule>();
+  for (const [name, { kind, value }] of classified) {
+    modules.set(name, prepareOne(name, kind, value, context));
+    if (kind === "cjs") {
+      const face = commonJsFace(name, context);
+      modules.set(face.name, { ...face, kind: "js" });
+    }
+  }
+  let mayAwaitAtTopLevel = false;
+  for (const module of modules.values()) if (module.kind !== "text" && module.kind !== "json" && /\bawait\b/.test(module.source)) mayAwaitAtTopLevel = true;
+  const main = normalizeName(code.mainModule);
+  return { main: classified.get(main)?.kind === "cjs" ? FACE_PREFIX + main : main, modules, mayAwaitAtTopLevel, nodeCompat: context.nodeCompat };
+}
+
+function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext): PreparedModule {
+  switch (kind) {
+    case "js":
+      return { name, kind, source: value as string };
+    case "ts": {
+      const { code, mappings } = transpileTypeScript(value as string, name);
+      return { name, kind, source: code, sourceMap: mappings };
+    }
+    case "cjs":
+      return { name, kind, source: commonJsModule(value as string, name, context) };
+    case "text":
+      return { name, kind, source: `export default ${JSON.stringify(value)};` };
+    case "json": {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (error) {
+        throw new WorkerCodeError(`the json module's value cannot be serialized: ${(error as Error).message}`, name);
+      }
+      return { name, kind, source: `export default JSON.parse(${JSON.stringify(text ?? "null")});` };
+    }
+    case "data":
+      return { name, kind, internal: true, bytes: bytesOf(value, name, kind), source: `import { takeData } from "islet:runtime"; export default takeData(${JSON.stringify(name)}).buffer;` };
+    case "wasm": {
+      const bytes = bytesOf(value, name, kind);
+      if (!(globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes)) throw new WorkerCodeError("not a valid WebAssembly module.", name);
+      return { name, kind, internal: true, bytes, source: `import { takeData } from "islet:runtime"; export default new WebAssembly.Module(takeData(${JSON.stringify(name)}));` };
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// The shapes of a worker's code: what a caller hands to load() (WorkerCode and its module
+// contents), and what preparation hands to the engine (PreparedCode).
+
+import type { ModuleSource } from "../../engine/sandbox.ts";
+import type { Limits } from "../limits.ts";
+
+export type ModuleContent =
+  | string
+  | { js: string }
+  | { cjs: string }
+  | { ts: string }
+  | { text: string }
+  | { data: ArrayBuffer | ArrayBufferView }
+  | { json: unknown }
+  | { wasm: ArrayBuffer | ArrayBufferView };
+
+export type Fetcher = ((request: Request) => Response | Promise<Response>) | { fetch(request: Request): Response | Promise<Response> };
+
+export interface TailEvent {
+  entrypoint: string;
+  method: string;
+  outcome: import("../../errors.ts").Outcome;
+  eventTimestamp: number;
+  logs: { level: string; message: unknown[]; timestamp: number }[];
+  exceptions: { name: string; message: string; timestamp: number }[];
+  /** Every fetch() the invocation made through globalOutbound (the audit log). */
+  fetches: FetchRecord[];
+  cpuTime: number;
+  wallTime: number;
+}
+
+/** One outbound request as the sandbox made it, and how it ended. */
+export interface FetchRecord {
+  method: string;
+  /** The URL the sandbox asked for: credentials a policy adds later never appear here. */
+  url: string;
+  timestamp: number;
+  durationMs: number;
+  status?: number;
+  /** Why the request failed, in the words the sandbox saw. */
+  error?: string;
+}
+
+export type TailReceiver = ((events: TailEvent[]) => unknown) | { tail(events: TailEvent[]): unknown };
+
+export interface WorkerCode {
+  compatibilityDate: string;
+  compatibilityFlags?: string[];
+  mainModule: string;
+  modules: Record<string, ModuleContent>;
+  env?: Record<string, unknown>;
+  globalOutbound?: Fetcher | null;
+  limits?: Limits;
+  tails?: TailReceiver[];
+}
+
+export type ModuleKind = "js" | "cjs" | "ts" | "text" | "data" | "json" | "wasm";
+
+export interface PreparedModule extends ModuleSource {
+  kind: ModuleKind;
+  /** Bytes for data and wasm modules, handed to the runtime before evaluation. */
+  bytes?: Uint8Array;
+  /** Source-map mappings of a module transpiled from TypeScript. */
+  sourceMap?: string;
+}
+
+export interface PreparedCode {
+  /** The module the engine starts from: the main module, or its ES face when main is CommonJS. */
+  main: string;
+  /**
+   * The worker's modules by normalized name, plus one generated ES module (the "face", see
+   * commonjs.ts) per CommonJS module, which is what ES imports of that module resolve to.
+   */
+  modules: Map<string, PreparedModule>;
+  /** Some module mentions `await`: it may use top-level await, which start-up must wait for. */
+  mayAwaitAtTopLevel: boolean;
+  /** The nodejs_compat flag: Node built-ins are importable and Buffer/process are globals. */
+  nodeCompat: boolean;
+}
