@@ -133,11 +133,15 @@ for (const isolation of modes) {
       assert.equal(await run(modules), "local ./made-up.js");
     });
 
-    test("CommonJS gets module, exports, this, __filename and __dirname; stack lines match the source; a hashbang is a comment", async () => {
+    test("CommonJS gets module, exports, this, __filename, __dirname and arguments; stack lines match the source; a hashbang is a comment", async () => {
       const modules = {
-        "src/lib/m.cjs": `#!/usr/bin/env node\n\nexports.run = () => [this === exports, __filename, __dirname, module.id, module.loaded, /m\\.cjs:3:/.test(new Error().stack)];`,
+        "src/lib/m.cjs": `#!/usr/bin/env node\n\nexports.run = () => [this === exports, __filename, __dirname, module.id, module.loaded, /m\\.cjs:3:/.test(new Error().stack), top];
+          // Node's wrapper function: arguments, new.target and a top-level return.
+          const top = [arguments.length, new.target];
+          return;
+          exports.run = null;`,
       };
-      assert.deepEqual(await run(modules, "src/lib/m.cjs"), [true, "src/lib/m.cjs", "src/lib", "src/lib/m.cjs", true, true]);
+      assert.deepEqual(await run(modules, "src/lib/m.cjs"), [true, "src/lib/m.cjs", "src/lib", "src/lib/m.cjs", true, true, [5, undefined]]);
     });
 
     test("CommonJS requires ES modules (their namespace), text, json and, with nodejs_compat, Node built-ins", async () => {

@@ -57,9 +57,12 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
   }
   commonJsCacheStats.analyzed++;
   const requires = new Set<string>();
+  // Parsed as the function body it becomes (so top-level return, new.target and arguments are
+  // allowed, as in Node), with `require` left free: a require() esbuild reports is a call of it.
+  const prefix = "(function () {";
   try {
     const result = buildSync({
-      stdin: { contents: source, sourcefile: name, loader: "js" },
+      stdin: { contents: `${prefix}${withoutHashbang(source)}\n});`, sourcefile: name, loader: "js" },
       bundle: true,
       external: ["*"],
       metafile: true,
@@ -73,7 +76,8 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
     }
   } catch (error) {
     const first = (error as BuildFailure).errors?.[0];
-    const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
+    const location = first?.location;
+    const where = location ? ` (${location.line}:${location.line === 1 ? location.column - prefix.length : location.column})` : "";
     throw new WorkerCodeError(`SyntaxError${where}: ${first?.text ?? (error as Error).message}`, name);
   }
   let lexed: { exports: string[]; reexports: string[] };
@@ -86,6 +90,11 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
   const analysis = { requires: [...requires], exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
   remember(key, analysis);
   return analysis;
+}
+
+/** A `#!` first line is a comment, as Node reads it; the line stays so line numbers match. */
+function withoutHashbang(source: string): string {
+  return source.startsWith("#!") ? `//${source.slice(2)}` : source;
 }
 
 export interface CommonJsContext {
@@ -129,7 +138,7 @@ export function commonJsModule(source: string, name: string, context: CommonJsCo
     }
   }
   const dirname = name.includes("/") ? name.slice(0, name.lastIndexOf("/")) : ".";
-  const body = source.startsWith("#!") ? `//${source.slice(2)}` : source;
+  const body = withoutHashbang(source);
   return (
     `${imports.join(" ")} ` +
     `var __islet_module; ` +
