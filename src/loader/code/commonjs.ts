@@ -56,10 +56,29 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
     return cached;
   }
   commonJsCacheStats.analyzed++;
-  const requires = new Set<string>();
-  // Parsed as the function body it becomes (so top-level return, new.target and arguments are
-  // allowed, as in Node), with `require` left free: a require() esbuild reports is a call of it.
+  const requires = source.includes("require") ? findRequires(source, name) : [];
+  let lexed: { exports: string[]; reexports: string[] };
+  try {
+    lexed = lexer.parse(source, name);
+  } catch {
+    // Node's rule: a source the lexer cannot read has no named exports (the default still works).
+    lexed = { exports: [], reexports: [] };
+  }
+  const analysis = { requires, exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
+  remember(key, analysis);
+  return analysis;
+}
+
+/**
+ * The string specifiers of the source's require() calls, in order of first appearance. The source
+ * is parsed as the function body it becomes (so top-level return, new.target and arguments are
+ * allowed, as in Node), with `require` left free: a require() esbuild reports is a call of it.
+ * (Without the word "require" there is no call to find; one written with escapes, r\u0065quire,
+ * is not found and fails at the call like any specifier not found here.)
+ */
+function findRequires(source: string, name: string): string[] {
   const prefix = "(function () {";
+  const requires = new Set<string>();
   try {
     const result = buildSync({
       stdin: { contents: `${prefix}${withoutHashbang(source)}\n});`, sourcefile: name, loader: "js" },
@@ -80,16 +99,7 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
     const where = location ? ` (${location.line}:${location.line === 1 ? location.column - prefix.length : location.column})` : "";
     throw new WorkerCodeError(`SyntaxError${where}: ${first?.text ?? (error as Error).message}`, name);
   }
-  let lexed: { exports: string[]; reexports: string[] };
-  try {
-    lexed = lexer.parse(source, name);
-  } catch {
-    // Node's rule: a source the lexer cannot read has no named exports (the default still works).
-    lexed = { exports: [], reexports: [] };
-  }
-  const analysis = { requires: [...requires], exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
-  remember(key, analysis);
-  return analysis;
+  return [...requires];
 }
 
 /** A `#!` first line is a comment, as Node reads it; the line stays so line numbers match. */
