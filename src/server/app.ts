@@ -14,12 +14,13 @@ import { Admission } from "./admission.ts";
 import { ApiKeys, type Caller } from "./auth.ts";
 import { openCodeMode, type CodeModeService } from "./codemode.ts";
 import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
+import type { EgressOptions } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
-import { invocationTail, runWorker } from "./run.ts";
+import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
 type Env = { Variables: { caller: Caller } };
 
@@ -63,6 +64,8 @@ export async function createApp(options: ServerOptions = {}, env: NodeJS.Process
 function assemble(options: ResolvedServerOptions, codemode: CodeModeService | undefined): IsletApp {
   const sessions = new Set<{ scope: RpcSessionScope; close(): void }>();
   const named = new NamedSources();
+  // Twice the loader's worker cap: a live named worker is never forgotten before the loader evicts it.
+  const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500));
   const keys = new ApiKeys(options);
   let metrics!: Metrics;
   const loader = new WorkerLoader({
@@ -85,7 +88,17 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     inFlight: () => admission.current,
     rpcSessions: () => sessions.size,
   });
-  const egress = { allowPrivate: options.outbound.allowPrivate, maxRequestBytes: options.maxRequestBytes };
+  const { outbound } = options;
+  const egress: EgressOptions = {
+    allowPrivate: outbound.allowPrivate,
+    maxRequestBytes: options.maxRequestBytes,
+    allowHosts: outbound.allowHosts,
+    credentials: outbound.credentials,
+    maxResponseBytes: outbound.maxResponseBytes,
+    timeoutMs: outbound.timeoutMs,
+    // One line per outbound hop: what a worker reached, who decided, whether credentials went with it.
+    audit: outbound.log ? (entry) => options.log({ time: new Date().toISOString(), event: "outbound", ...entry }) : undefined,
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes });
   let shuttingDown = false;
 
@@ -174,7 +187,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     const release = admission.admit(caller);
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress }, c.req.header("x-islet-worker-id")));
+      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns }, c.req.header("x-islet-worker-id")));
     } finally {
       release();
     }

@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TailEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
-import type { EgressOptions } from "./egress.ts";
+import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
@@ -34,6 +34,39 @@ export interface RunContext {
   loader: WorkerLoader;
   caller: Caller;
   egress: EgressOptions;
+  /** What the server knows of the named workers /v1/run started (see NamedRunWorkers). */
+  named: NamedRunWorkers;
+}
+
+interface NamedRunWorker {
+  /** Receives the worker's outbound audit entries: the globalOutbound was made with it. */
+  hub: AuditHub;
+}
+
+/**
+ * The named workers /v1/run started, by loader key: the audit hub their globalOutbound was built
+ * with (set when the loader asks for the code, i.e. when the worker starts), so a later call on the
+ * same warm worker gets its fetches. Least recently used first; at most `max` entries.
+ */
+export class NamedRunWorkers {
+  private readonly entries = new Map<string, NamedRunWorker>();
+  constructor(private readonly max: number) {}
+  get(key: string): NamedRunWorker | undefined {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+  set(key: string, entry: NamedRunWorker): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(oldest);
+    }
+  }
 }
 
 export interface RunAnswer {
@@ -44,6 +77,8 @@ export interface RunAnswer {
   outcome: string;
   cpuMs: number;
   wallMs: number;
+  /** The audit log of the call's outbound hops, when it made any. */
+  fetches?: OutboundAuditEntry[];
 }
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
@@ -126,12 +161,26 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   jsonData(raw.props, "props");
   const request = raw.request === undefined || raw.request === null ? undefined : parseRequest(raw.request);
   if (request !== undefined && method !== undefined) throw invalid("method", 'give either "method" (an RPC call) or "request" (a call to fetch), not both');
-  const code = toWorkerCode(raw, context.caller, context.egress, env);
+  const hub = new AuditHub();
+  const code = toWorkerCode(raw, context.caller, context.egress, env, hub);
   const ceilings = code.limits as Required<NonNullable<typeof code.limits>>;
   const callLimits = { cpuMs: ceilings.cpuMs, wallMs: ceilings.wallMs, subRequests: ceilings.subRequests };
 
-  const { loader } = context;
-  const stub = id === undefined ? loader.load(code) : loader.get(`run:${context.caller.keyId}:${id}`, () => code);
+  const { loader, named } = context;
+  const key = `run:${context.caller.keyId}:${id}`;
+  const stub =
+    id === undefined
+      ? loader.load(code)
+      : loader.get(key, () => {
+          named.set(key, { hub });
+          return code;
+        });
+  const fetches: OutboundAuditEntry[] = [];
+  const listen = (entry: OutboundAuditEntry) => void (fetches.length < 1000 && fetches.push(entry));
+  // A warm worker's outbound was built with the hub of the call that started it; a worker this call
+  // starts, with this call's own. Listening to both gets each hop once.
+  const listening = new Set([hub, ...(id === undefined ? [] : [named.get(key)?.hub])].filter((h) => h !== undefined));
+  for (const h of listening) h.listeners.add(listen);
   let event: TailEvent | undefined;
   let tailArrived!: () => void;
   const tail = new Promise<void>((resolve) => (tailArrived = resolve));
@@ -159,6 +208,8 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
     await Promise.race([tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, callLimits.wallMs + 1000)))]);
     clearTimeout(timer);
   }
+  for (const h of listening) h.listeners.delete(listen);
+  if (fetches.length > 0) answer.fetches = fetches;
   if (id === undefined) stub.dispose();
   const finished = event as TailEvent | undefined;
   if (finished !== undefined) {
