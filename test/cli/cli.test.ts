@@ -49,6 +49,14 @@ test("islet run reports a failing worker with its error and exit code 1", async 
   assert.match(spun.stdout, /CpuLimitError/);
 });
 
+test("islet run: a fetch without --allow-host says how to allow a host", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(join(dir, "fetcher.js"), `export default { async run() { await fetch("https://api.example.com/"); } };`);
+  const { code, stdout } = await islet("run", join(dir, "fetcher.js"));
+  assert.equal(code, 1);
+  assert.match(stdout, /It must use capabilities \(such as bindings in env\) to talk to the outside world\. To allow hosts in islet: .*--allow-host api\.example\.com/);
+});
+
 test("islet gives actionable errors for bad input", async () => {
   assert.match((await islet("run", "does-not-exist.ts")).stderr, /cannot read .*does-not-exist\.ts: no such file/);
   assert.match((await islet("run", "examples/hello/worker.ts", "--args", "{bad")).stderr, /--args is not valid JSON/);

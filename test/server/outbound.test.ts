@@ -151,3 +151,19 @@ test("outbound config errors: a literal secret is refused, every missing variabl
   await assert.rejects(startServer({ port: 0, log: false, outbound: { allowHosts: ["::1"] } }, {}), /outbound: .*IPv6 address in brackets/);
   await assert.rejects(startServer({ port: 0, log: false, outbound: { allowHost: ["x"] } as never }, {}), /outbound: Unrecognized key/);
 });
+
+test("a worker without network gets Cloudflare's message plus how to allow a host in islet", async () => {
+  const server = await testServer();
+  try {
+    const { json } = await server.post("/v1/run", { code: fetcher, args: ["https://api.example.com/"] });
+    assert.equal(json.result[0], "TypeError");
+    const message: string = json.result[1];
+    assert.match(message, /^This worker is not permitted to access the internet via global functions like fetch\(\)\. It must use capabilities \(such as bindings in env\) to talk to the outside world\./);
+    assert.match(message, /globalOutbound/);
+    assert.match(message, /allowHosts\(\["api\.example\.com"\]\)/);
+    assert.match(message, /"outbound": \{ "allowHosts": \[\.\.\.\] \} in the config file/);
+    assert.match(message, /--allow-host/);
+  } finally {
+    await server.close();
+  }
+});
