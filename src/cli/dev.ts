@@ -20,7 +20,7 @@ Usage:
   islet dev <file> [options]
 
 Options:
-  --port <n>           port (default 8787; 0 picks a free one)
+  --port <n>           port (default 8788, next to islet serve's 8787; 0 picks a free one)
   --host <addr>        interface (default 127.0.0.1)
   --env <json>         JSON object passed as env (plain data)
   --allow-host <host>  let the worker's fetch() reach this host (repeatable, "*.example.com" works); default: no network.
@@ -64,7 +64,7 @@ export async function devCommand(argv: string[]): Promise<void> {
   const path = resolve(file);
   const env = parseJsonObject("--env", values.env);
   const cpuMs = parsePositive("--cpu-ms", values["cpu-ms"]);
-  const port = parsePortFlag(values.port) ?? 8787;
+  const port = parsePortFlag(values.port) ?? 8788;
   const host = values.host ?? "127.0.0.1";
   const section = values.config === undefined ? {} : ((readConfigFile(resolve(values.config)).outbound ?? {}) as Record<string, unknown>);
   if (values["allow-host"] !== undefined) section.allowHosts = values["allow-host"];

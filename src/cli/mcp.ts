@@ -18,7 +18,7 @@ Usage:
 Options:
   --config <file>          JSON config listing the sources (see below); required
   --http                   serve streamable HTTP at http://<host>:<port>/mcp instead of stdio
-  --port <n>               HTTP port (default 8787; 0 picks a free one)
+  --port <n>               HTTP port (default 8789, beside islet serve's 8787 and islet dev's 8788; 0 picks a free one)
   --host <h>               HTTP interface (default 127.0.0.1)
   --api-key <key>          with --http, accept this key in Authorization: Bearer <key> or X-Api-Key
                            (repeatable). Prefer ISLET_API_KEYS="id:key,…": flags show in the process list.
@@ -76,7 +76,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   if (values.help) return "help";
   if (values.config === undefined) throw new UsageError("--config <file> is required");
   if (!values.http && (values.port !== undefined || values.host !== undefined)) throw new UsageError("--port and --host need --http");
-  const port = values.port === undefined ? 8787 : Number(values.port);
+  const port = values.port === undefined ? 8789 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
   const flagKeys = values["api-key"] ?? [];
   if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"])) throw new UsageError("--api-key and --allow-unauthenticated need --http");
