@@ -5,6 +5,7 @@
 
 import { ServerConfigError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
+import { missingInSection } from "./outbound-config.ts";
 
 export interface CodeModeService {
   execute(code: string): Promise<{ result?: unknown; error?: string; logs?: unknown[] }>;
@@ -37,6 +38,9 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
   } catch (error) {
     throw new ServerConfigError(`code mode is not available in this build of islet (${(error as Error).message})`, "codemode");
   }
+  // Every missing variable at once (the section's own reader stops at the first).
+  const missing = missingInSection(section, env, "");
+  if (missing.length > 0) throw new ServerConfigError(`environment variables are not set: ${missing.join("; ")}`, "codemode");
   let config: { secrets: string[] };
   try {
     config = configModule.parseConfig(section, { env, baseDir });

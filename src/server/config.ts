@@ -133,9 +133,45 @@ export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessE
   if (env.ISLET_NODE_ID) fromEnv.nodeId = env.ISLET_NODE_ID;
   const explicit = stripUndefined(options);
   const merged: ServerOptions = { ...file, ...fromEnv, ...explicit };
+  // Keys add up: the config file's (with their limits), ISLET_API_KEYS', the flags'. A key that two
+  // of them define is refused rather than letting one silently replace the other's limits.
+  merged.apiKeys = mergeApiKeys([
+    [`the config file (${configPath})`, file.apiKeys],
+    ["ISLET_API_KEYS", fromEnv.apiKeys],
+    ["--api-key (or the apiKeys option)", explicit.apiKeys],
+  ]);
   // Flags set single outbound fields (--allow-host): the file's credentials and the rest stay.
   if (explicit.outbound !== undefined && file.outbound !== undefined) merged.outbound = { ...file.outbound, ...stripUndefined(explicit.outbound as ServerOptions) } as OutboundConfig;
   return validate(merged, env);
+}
+
+function mergeApiKeys(sources: [string, ApiKeyConfig[] | undefined][]): ApiKeyConfig[] | undefined {
+  const seenIds = new Map<string, string>();
+  const seenKeys = new Map<string, [string, string]>();
+  const out: ApiKeyConfig[] = [];
+  let any = false;
+  for (const [source, list] of sources) {
+    if (list === undefined) continue;
+    any = true;
+    // Shape errors are reported by validate(), naming the entry.
+    if (!Array.isArray(list)) return list;
+    const startIds = new Set(seenIds.keys());
+    list.forEach((entry, index) => {
+      out.push(entry);
+      if (entry === null || typeof entry !== "object") return;
+      const id = entry.id ?? `key${index + 1}`;
+      if (typeof id === "string" && startIds.has(id)) {
+        throw new ServerConfigError(`${source} and ${seenIds.get(id)} both define the key id "${id}": keep one of them (or rename one). Keys from several places add up; none replaces another.`, "apiKeys");
+      }
+      const other = typeof entry.key === "string" ? seenKeys.get(entry.key) : undefined;
+      if (other !== undefined && other[0] !== source) {
+        throw new ServerConfigError(`${source} (id "${id}") and ${other[0]} (id "${other[1]}") define the same key: keep one of them. Keys from several places add up; none replaces another.`, "apiKeys");
+      }
+      if (typeof id === "string") seenIds.set(id, source);
+      if (typeof entry.key === "string") seenKeys.set(entry.key, [source, String(id)]);
+    });
+  }
+  return any ? out : undefined;
 }
 
 function stripUndefined<T extends object>(options: T): T {

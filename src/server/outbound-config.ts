@@ -75,6 +75,24 @@ export function missingVariables(text: string, env: NodeJS.ProcessEnv): string[]
   return missing;
 }
 
+/**
+ * Every `${NAME}` anywhere in a config section (a codemode section, an islet mcp file) that `env`
+ * does not set, as "field needs NAME": so a config is fixed in one go, not one variable per start.
+ */
+export function missingInSection(value: unknown, env: NodeJS.ProcessEnv, prefix: string): string[] {
+  const out: string[] = [];
+  const walk = (item: unknown, path: PropertyKey[], depth: number) => {
+    if (depth > 32) return;
+    if (typeof item === "string") {
+      const absent = [...item.matchAll(ENV_REFERENCE)].map((m) => m[1]).filter((name) => env[name] === undefined);
+      if (absent.length > 0) out.push(`${fieldOf(path, prefix).replace(/^\./, "")} needs ${[...new Set(absent)].join(", ")}`);
+    } else if (Array.isArray(item)) item.forEach((child, i) => walk(child, [...path, i], depth + 1));
+    else if (item !== null && typeof item === "object") for (const [key, child] of Object.entries(item)) walk(child, [...path, key], depth + 1);
+  };
+  walk(value, [], 0);
+  return out;
+}
+
 function substitute(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(ENV_REFERENCE, (_, name: string) => env[name] as string);
 }

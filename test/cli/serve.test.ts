@@ -101,3 +101,25 @@ test("islet serve --allow-host with the config's outbound.credentials: the allow
     upstream.close();
   }
 });
+
+test("islet serve adds ISLET_API_KEYS to the config file's keys, and refuses a key both define", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "islet-serve-keys-"));
+  const config = join(dir, "islet.json");
+  const FILE_KEY = "file-key-0123456789";
+  writeFileSync(config, JSON.stringify({ apiKeys: [{ id: "from-file", key: FILE_KEY, limits: { cpuMs: 50 } }] }));
+  const both = startIslet(["serve", "--port", "0", "--config", config], { ISLET_API_KEYS: `env-team:${KEY}` });
+  try {
+    const [, url] = await both.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(2 API keys\)/);
+    assert.equal((await run(url, { code: `export default { run() { return 1; } }` }, { authorization: `Bearer ${KEY}` })).json.result, 1);
+    const capped = await run(url, { code: `export default { run() { return 1; } }`, limits: { cpuMs: 100 } }, { authorization: `Bearer ${FILE_KEY}` });
+    assert.equal(capped.status, 400, "the file key keeps its limits");
+  } finally {
+    await both.stop();
+  }
+  const clash = startIslet(["serve", "--port", "0", "--config", config], { ISLET_API_KEYS: `other:${FILE_KEY}` });
+  assert.equal(await clash.exited, 1);
+  assert.match(clash.stderr(), /ISLET_API_KEYS \(id "other"\) and the config file .* \(id "from-file"\) define the same key: keep one of them/);
+});
