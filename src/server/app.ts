@@ -8,6 +8,7 @@ import { Hono, type Context } from "hono";
 import { upgradeWebSocket } from "@hono/node-server";
 import { RpcSession } from "capnweb";
 import { WebSocketServer } from "ws";
+import { z } from "zod";
 import { WorkerLoader, type TailEvent } from "../index.ts";
 import { MessageQueueTransport } from "../client/wire.ts";
 import { Admission } from "./admission.ts";
@@ -23,6 +24,9 @@ import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rp
 import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
 type Env = { Variables: { caller: Caller } };
+
+/** POST /v1/codemode/execute's body: the code and nothing else (a misspelt field is a 400, as on /v1/run). */
+const executeBody = z.object({ code: z.string().refine((code) => code.trim() !== "") }).strict();
 
 export interface IsletApp {
   /** The Hono app (routes are mounted; add your own before serving if you like). */
@@ -201,9 +205,13 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     try {
       const body = await readJson(c);
       if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RequestError(400, "The body must be a JSON object {code}.");
-      const code = (body as { code?: unknown }).code;
-      if (typeof code !== "string" || code.trim() === "") throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
-      return c.json(await codemode.execute(code));
+      const parsed = executeBody.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        if (issue.code === "unrecognized_keys") throw new RequestError(400, `${issue.keys[0]}: unknown field (known: code)`);
+        throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
+      }
+      return c.json(await codemode.execute(parsed.data.code));
     } finally {
       release();
     }
