@@ -47,6 +47,7 @@ const STATUS_NAMES: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "NotFound",
+  409: "Conflict",
   413: "PayloadTooLarge",
   429: "TooManyRequests",
   501: "NotImplemented",
@@ -69,7 +70,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   const sessions = new Set<{ scope: RpcSessionScope; close(): void }>();
   const named = new NamedSources();
   // Twice the loader's worker cap: a live named worker is never forgotten before the loader evicts it.
-  const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500));
+  const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500), options.loader.idleTimeoutMs ?? 300_000);
   const keys = new ApiKeys(options);
   let metrics!: Metrics;
   const loader = new WorkerLoader({

@@ -3,6 +3,7 @@
 // tells "the service refused" (4xx/5xx) from "the code failed" (200 + error) by status alone.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import type { TailEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
 import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
@@ -41,6 +42,26 @@ export interface RunContext {
 interface NamedRunWorker {
   /** Receives the worker's outbound audit entries: the globalOutbound was made with it. */
   hub: AuditHub;
+  /** The SHA-256 of what the worker was started from (codeHash). */
+  hash: string;
+  /** performance.now() when a call last used it. */
+  lastUsed: number;
+}
+
+/** A digest of everything a named worker is started from: its modules, compatibility settings, env and allowHosts. */
+export function codeHash(body: Record<string, unknown>): string {
+  const fields = ["code", "modules", "mainModule", "compatibilityDate", "compatibilityFlags", "env", "allowHosts"];
+  return createHash("sha256").update(canonicalJson(fields.map((field) => body[field] ?? null))).digest("hex");
+}
+
+/** JSON with object keys sorted, so the same modules in another order hash the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }
 
 /**
@@ -50,7 +71,23 @@ interface NamedRunWorker {
  */
 export class NamedRunWorkers {
   private readonly entries = new Map<string, NamedRunWorker>();
-  constructor(private readonly max: number) {}
+  /** After this long unused, the loader has surely evicted the worker (its idle timeout plus a sweep). */
+  private readonly forgetAfterMs: number;
+  constructor(
+    private readonly max: number,
+    idleTimeoutMs = 300_000,
+  ) {
+    this.forgetAfterMs = idleTimeoutMs + Math.min(Math.max(idleTimeoutMs / 2, 10), 10_000) + 1000;
+  }
+  /** The entry of a worker that may still be alive; one idle past the loader's timeout is gone. */
+  live(key: string): NamedRunWorker | undefined {
+    const entry = this.get(key);
+    if (entry !== undefined && performance.now() - entry.lastUsed > this.forgetAfterMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
   get(key: string): NamedRunWorker | undefined {
     const entry = this.entries.get(key);
     if (entry !== undefined) {
@@ -58,6 +95,9 @@ export class NamedRunWorkers {
       this.entries.set(key, entry);
     }
     return entry;
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
   }
   set(key: string, entry: NamedRunWorker): void {
     this.entries.delete(key);
@@ -80,6 +120,9 @@ export interface RunAnswer {
   /** The audit log of the call's outbound hops, when it made any. */
   fetches?: OutboundAuditEntry[];
 }
+
+const WORKER_ENDING_OUTCOMES = new Set(["exceededCpu", "exceededMemory", "exceededWall", "canceled"]);
+const WORKER_ENDING_ERRORS = new Set(["WorkerCodeError", "WorkerDisposedError", "SandboxProcessError", "SandboxThreadError"]);
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 
@@ -168,11 +211,21 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
 
   const { loader, named } = context;
   const key = `run:${context.caller.keyId}:${id}`;
+  const hash = id === undefined ? "" : codeHash(raw);
+  const running = id === undefined ? undefined : named.live(key);
+  if (running !== undefined && running.hash !== hash) {
+    // The loader would run the code it started with and ignore this one: say so instead.
+    throw new RequestError(
+      409,
+      `id: the worker "${id}" is running different code (its modules, compatibility settings, env or allowHosts differ from the ones it started with). ` +
+        "Send the same code to reuse it, or use a new id for the new code.",
+    );
+  }
   const stub =
     id === undefined
       ? loader.load(code)
       : loader.get(key, () => {
-          named.set(key, { hub });
+          named.set(key, { hub, hash, lastUsed: performance.now() });
           return code;
         });
   const fetches: OutboundAuditEntry[] = [];
@@ -209,6 +262,10 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
     clearTimeout(timer);
   }
   for (const h of listening) h.listeners.delete(listen);
+  if (id !== undefined) {
+    const entry = named.get(key);
+    if (entry !== undefined) entry.lastUsed = performance.now();
+  }
   if (fetches.length > 0) answer.fetches = fetches;
   if (id === undefined) stub.dispose();
   const finished = event as TailEvent | undefined;
@@ -220,6 +277,8 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   } else if (failed) {
     answer.outcome = "exception";
   }
+  // A worker that did not start, or that a limit terminated, is gone: its id may take new code.
+  if (id !== undefined && failed && (finished === undefined || WORKER_ENDING_OUTCOMES.has(answer.outcome) || WORKER_ENDING_ERRORS.has(answer.error?.name ?? ""))) named.delete(key);
   return answer;
 }
 
