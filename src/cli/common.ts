@@ -51,16 +51,22 @@ export interface Bundle {
   inputs: string[];
 }
 
-/** Bundles `file` and its relative imports into one ES module (cloudflare:workers stays external). */
-export async function bundle(file: string): Promise<Bundle> {
-  try {
-    await readFile(file);
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+/**
+ * Bundles `file` and its relative imports into one ES module (cloudflare:workers stays external).
+ * With `stdin`, the module is that text (TypeScript allowed), its relative imports resolved from
+ * the current directory, and `file` is only its name in messages.
+ */
+export async function bundle(file: string, stdin?: string): Promise<Bundle> {
+  if (stdin === undefined) {
+    try {
+      await readFile(file);
+    } catch (error) {
+      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    }
   }
   try {
     const result = await build({
-      entryPoints: [file],
+      ...(stdin === undefined ? { entryPoints: [file] } : { stdin: { contents: stdin, loader: "ts", resolveDir: process.cwd(), sourcefile: file } }),
       bundle: true,
       write: false,
       format: "esm",

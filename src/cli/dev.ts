@@ -9,7 +9,9 @@ import { basename, dirname, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { inspect, parseArgs } from "node:util";
 import { WorkerLoader, type TailEvent, type WorkerStub } from "../index.ts";
-import { allowHosts, outbound } from "../outbound/index.ts";
+import { readConfigFile } from "../server/config.ts";
+import { egressFor, type OutboundAuditEntry } from "../server/egress.ts";
+import { resolveOutbound } from "../server/outbound-config.ts";
 import { bundle, CliError, flags, parseJsonObject, parsePortFlag, parsePositive } from "./common.ts";
 
 export const devUsage = `islet dev — serve a worker's fetch handler locally, reloading on change
@@ -18,15 +20,19 @@ Usage:
   islet dev <file> [options]
 
 Options:
-  --port <n>           port (default 8787; 0 picks a free one)
+  --port <n>           port (default 8788, next to islet serve's 8787; 0 picks a free one)
   --host <addr>        interface (default 127.0.0.1)
   --env <json>         JSON object passed as env (plain data)
-  --allow-host <host>  let the worker's fetch() reach this host (repeatable, "*.example.com" works); default: no network
+  --allow-host <host>  let the worker's fetch() reach this host (repeatable, "*.example.com" works); default: no network.
+                       Replaces the config's outbound.allowHosts
+  --config <file>      read the "outbound" section of an islet serve config: allowHosts, credentials
+                       ("\${ENV_VAR}" templates), allowPrivate (default true here: it is your machine), …
   --cpu-ms <n>         CPU limit per request (default 5000)
   -h, --help           show this help
 
 Every request goes to the worker's fetch(request, env, ctx). The worker keeps its module state
-between requests until the file changes. console output and one line per request go to stderr.`;
+between requests until the file changes. console output, one line per request and one line per
+outbound fetch (method, URL, allowed or denied, whether credentials were added) go to stderr.`;
 
 interface DevState {
   stub?: WorkerStub;
@@ -45,6 +51,7 @@ export async function devCommand(argv: string[]): Promise<void> {
           host: { type: "string" },
           env: { type: "string" },
           "allow-host": { type: "string", multiple: true },
+          config: { type: "string" },
           "cpu-ms": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -57,13 +64,26 @@ export async function devCommand(argv: string[]): Promise<void> {
   const path = resolve(file);
   const env = parseJsonObject("--env", values.env);
   const cpuMs = parsePositive("--cpu-ms", values["cpu-ms"]);
-  const port = parsePortFlag(values.port) ?? 8787;
+  const port = parsePortFlag(values.port) ?? 8788;
   const host = values.host ?? "127.0.0.1";
-  const hosts = values["allow-host"] ?? [];
+  const section = values.config === undefined ? {} : ((readConfigFile(resolve(values.config)).outbound ?? {}) as Record<string, unknown>);
+  if (values["allow-host"] !== undefined) section.allowHosts = values["allow-host"];
+  let egress;
+  try {
+    // Local development: loopback and private addresses are reachable unless the config says no.
+    egress = resolveOutbound(section, process.env, "outbound", { allowPrivate: true });
+  } catch (error) {
+    throw new CliError(`${values.config ?? "--allow-host"}: ${(error as Error).message}`);
+  }
+  const globalOutbound = egressFor(undefined, {
+    ...egress,
+    maxRequestBytes: 10 * 1024 * 1024,
+    audit: egress.log ? printFetch : undefined,
+  });
 
   const loader = new WorkerLoader({
     limits: cpuMs === undefined ? {} : { cpuMs },
-    globalOutbound: hosts.length > 0 ? outbound(allowHosts(hosts), fetch) : null,
+    globalOutbound,
     tails: [(events: TailEvent[]) => events.forEach((event) => event.logs.forEach(printLog))],
   });
   const state: DevState = { version: 0 };
@@ -170,6 +190,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: DevState
   } finally {
     process.stderr.write(`${req.method} ${req.url} ${status} ${(performance.now() - started).toFixed(1)} ms\n`);
   }
+}
+
+function printFetch(entry: OutboundAuditEntry): void {
+  const how = entry.decision === "denied" ? `denied by ${entry.policy}` : entry.credentials ? "allowed, credentials added" : "allowed";
+  const end = entry.status !== undefined ? String(entry.status) : `failed: ${entry.error}`;
+  process.stderr.write(`  [fetch] ${entry.method} ${entry.url} ${how} → ${end} (${entry.durationMs} ms)\n`);
 }
 
 function printLog(log: TailEvent["logs"][number]): void {

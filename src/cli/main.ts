@@ -13,7 +13,7 @@ Usage:
   islet mcp --config <file>     an MCP server (search + execute) over MCP servers and OpenAPI documents
   islet doctor                  check that this machine can run islet (Node, V8, isolated-vm, sqlite)
 
-Run islet <command> --help for a command's options.`;
+Run islet <command> --help for a command's options. Default ports: serve 8787, dev 8788, mcp --http 8789.`;
 
 // Computed so the source runs under tsx (.ts) and the build from dist (.js).
 const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -40,7 +40,13 @@ async function command(name: string): Promise<(argv: string[]) => Promise<void>>
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
-  if (name === undefined || name === "-h" || name === "--help" || name === "help") return void console.log(usage);
+  if (name === undefined) {
+    // Not asked for help: a script that runs a bare `islet` has made a mistake, so say it with a status.
+    process.stderr.write(`${usage}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (name === "-h" || name === "--help" || name === "help") return void console.log(usage);
   if (name === "--version" || name === "-v") return void console.log("islet 0.1.0");
   await (await command(name))(rest);
 }

@@ -1,6 +1,7 @@
 // `islet mcp`: serves the two-tool (search/execute) MCP server over the sources of a config file,
 // on stdio (default) or streamable HTTP. Runs on its own too: `node --import tsx src/cli/mcp.ts --config f.json`.
 
+import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -8,6 +9,7 @@ import { ConfigError, loadConfig } from "../codemode/config.ts";
 import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/mcp-server.ts";
 import { KeyRing } from "../server/auth.ts";
 import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
+import { missingInSection } from "../server/outbound-config.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
@@ -18,7 +20,7 @@ Usage:
 Options:
   --config <file>          JSON config listing the sources (see below); required
   --http                   serve streamable HTTP at http://<host>:<port>/mcp instead of stdio
-  --port <n>               HTTP port (default 8787; 0 picks a free one)
+  --port <n>               HTTP port (default 8789, beside islet serve's 8787 and islet dev's 8788; 0 picks a free one)
   --host <h>               HTTP interface (default 127.0.0.1)
   --api-key <key>          with --http, accept this key in Authorization: Bearer <key> or X-Api-Key
                            (repeatable). Prefer ISLET_API_KEYS="id:key,…": flags show in the process list.
@@ -76,13 +78,26 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   if (values.help) return "help";
   if (values.config === undefined) throw new UsageError("--config <file> is required");
   if (!values.http && (values.port !== undefined || values.host !== undefined)) throw new UsageError("--port and --host need --http");
-  const port = values.port === undefined ? 8787 : Number(values.port);
+  const port = values.port === undefined ? 8789 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
   const flagKeys = values["api-key"] ?? [];
   if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"])) throw new UsageError("--api-key and --allow-unauthenticated need --http");
   const apiKeys = [...flagKeys.map((key, i) => ({ id: `cli${i + 1}`, key })), ...(values.http && env.ISLET_API_KEYS ? parseApiKeysEnv(env.ISLET_API_KEYS) : [])];
   if (apiKeys.some((entry) => entry.key.length < 8)) throw new UsageError("API keys (--api-key, ISLET_API_KEYS) must be at least 8 characters long");
   return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false };
+}
+
+/** Names every `${VAR}` of the config that the environment lacks, in one error (loadConfig stops at the first). */
+async function reportMissingVariables(file: string): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return; // loadConfig says what is wrong with the file
+  }
+  const missing = missingInSection(json, process.env, "");
+  // One missing variable is reported by the config's reader, in its words; several, here, at once.
+  if (missing.length > 1) throw new ConfigError("", `environment variables are not set: ${missing.join("; ")}`);
 }
 
 /** The host as the listening socket takes it ("[::1]" → "::1"). */
@@ -181,6 +196,7 @@ export async function mcpCommand(argv: string[], io: McpCommandIo = {}): Promise
   }
   let mcp: IsletMcp;
   try {
+    await reportMissingVariables(args.config);
     const config = await loadConfig(args.config);
     mcp = await openIsletMcp(config, { log });
   } catch (error) {

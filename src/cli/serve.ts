@@ -17,6 +17,9 @@ Options:
   --config <file>          JSON config file (or ISLET_CONFIG): apiKeys, limits, maxInFlight, codemode, …
   --api-key <key>          accept this API key (repeatable). Prefer ISLET_API_KEYS="id:key,…":
                            flags are visible to other users in the process list
+  --allow-host <host>      let every worker's fetch() reach this host (repeatable, "*.example.com"
+                           works); replaces the config's outbound.allowHosts. A request's own
+                           allowHosts can only narrow it. Credentials: the config's outbound.credentials
   --allow-unauthenticated  serve a non-loopback host without API keys (only behind something that authenticates)
   --quiet                  no request log lines on stdout
   -h, --help               show this help
@@ -40,6 +43,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
           host: { type: "string" },
           config: { type: "string" },
           "api-key": { type: "string", multiple: true },
+          "allow-host": { type: "string", multiple: true },
           "allow-unauthenticated": { type: "boolean" },
           quiet: { type: "boolean" },
           help: { type: "boolean", short: "h" },
@@ -59,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       host: values.host,
       apiKeys: keys.length > 0 ? keys.map((key, i) => ({ id: `cli${i + 1}`, key })) : undefined,
       allowUnauthenticated: values["allow-unauthenticated"] || undefined,
+      outbound: values["allow-host"] !== undefined ? { allowHosts: values["allow-host"] } : undefined,
       log: values.quiet ? false : undefined,
     },
     env,
@@ -66,6 +71,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const { options } = server.service;
   const auth = options.apiKeys.length > 0 ? `${options.apiKeys.length} API key${options.apiKeys.length === 1 ? "" : "s"}` : "no API keys: loopback only";
   process.stderr.write(`islet serve: listening on ${server.url} (${auth}); playground at ${server.url}/, API at ${server.url}/v1/run\n`);
+  const { allowHosts, credentials } = options.outbound;
+  if (allowHosts !== undefined) {
+    const injected = credentials.length > 0 ? `; credentials added for ${credentials.map(([host]) => host).join(", ")}` : "";
+    process.stderr.write(`islet serve: workers may fetch ${allowHosts.length > 0 ? allowHosts.join(", ") : "no host"}${injected}\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -17,6 +17,10 @@ export interface ExecuteOutcome {
   result: unknown;
   error?: string;
   logs?: string[];
+  /** How the sandbox's invocation ended (ok, exception, exceededCpu, …), for HTTP callers. */
+  outcome?: string;
+  /** CPU and wall time of the invocation, in ms. */
+  timing?: { cpuMs: number; wallMs: number };
 }
 
 export interface CodeModeBackend {
@@ -32,8 +36,8 @@ export function codeModeBackend(providers: ToolProvider[], options: { limits?: L
   return {
     catalog,
     async execute(code, callOptions = {}) {
-      const { result, error, logs } = await executor.execute(code, providers, callOptions);
-      return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}) };
+      const { result, error, logs, outcome, timing } = await executor.execute(code, providers, callOptions);
+      return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}), outcome, timing: { cpuMs: timing.cpuMs, wallMs: timing.wallMs } };
     },
     async close() {
       await executor.close();

@@ -79,8 +79,11 @@ export interface WorkerConfig {
 /** [ok, value or error, waitUntil pending, posts made before the result (see postsArrived)] */
 type Result = [1, unknown, number, number?] | [0 | 2, unknown, number, number?];
 
+// Cloudflare's words, then how to open the network in islet.
 const blockedMessage =
-  "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world.";
+  "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world. " +
+  'To allow hosts in islet: give the loader or the WorkerCode a globalOutbound (islet/outbound: outbound(allowHosts(["api.example.com"]), fetch)); ' +
+  'for islet serve, "outbound": { "allowHosts": [...] } in the config file or "allowHosts" in the request; on the command line, --allow-host api.example.com.';
 
 let nextInvocationId = 1;
 

@@ -8,20 +8,25 @@ import { Hono, type Context } from "hono";
 import { upgradeWebSocket } from "@hono/node-server";
 import { RpcSession } from "capnweb";
 import { WebSocketServer } from "ws";
+import { z } from "zod";
 import { WorkerLoader, type TailEvent } from "../index.ts";
 import { MessageQueueTransport } from "../client/wire.ts";
 import { Admission } from "./admission.ts";
 import { ApiKeys, type Caller } from "./auth.ts";
 import { openCodeMode, type CodeModeService } from "./codemode.ts";
 import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
+import type { EgressOptions } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
-import { invocationTail, runWorker } from "./run.ts";
+import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
 type Env = { Variables: { caller: Caller } };
+
+/** POST /v1/codemode/execute's body: the code and nothing else (a misspelt field is a 400, as on /v1/run). */
+const executeBody = z.object({ code: z.string().refine((code) => code.trim() !== "") }).strict();
 
 export interface IsletApp {
   /** The Hono app (routes are mounted; add your own before serving if you like). */
@@ -42,6 +47,7 @@ const STATUS_NAMES: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "NotFound",
+  409: "Conflict",
   413: "PayloadTooLarge",
   429: "TooManyRequests",
   501: "NotImplemented",
@@ -63,6 +69,8 @@ export async function createApp(options: ServerOptions = {}, env: NodeJS.Process
 function assemble(options: ResolvedServerOptions, codemode: CodeModeService | undefined): IsletApp {
   const sessions = new Set<{ scope: RpcSessionScope; close(): void }>();
   const named = new NamedSources();
+  // Twice the loader's worker cap: a live named worker is never forgotten before the loader evicts it.
+  const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500), options.loader.idleTimeoutMs ?? 300_000);
   const keys = new ApiKeys(options);
   let metrics!: Metrics;
   const loader = new WorkerLoader({
@@ -85,7 +93,17 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     inFlight: () => admission.current,
     rpcSessions: () => sessions.size,
   });
-  const egress = { allowPrivate: options.outbound.allowPrivate, maxRequestBytes: options.maxRequestBytes };
+  const { outbound } = options;
+  const egress: EgressOptions = {
+    allowPrivate: outbound.allowPrivate,
+    maxRequestBytes: options.maxRequestBytes,
+    allowHosts: outbound.allowHosts,
+    credentials: outbound.credentials,
+    maxResponseBytes: outbound.maxResponseBytes,
+    timeoutMs: outbound.timeoutMs,
+    // One line per outbound hop: what a worker reached, who decided, whether credentials went with it.
+    audit: outbound.log ? (entry) => options.log({ time: new Date().toISOString(), event: "outbound", ...entry }) : undefined,
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes });
   let shuttingDown = false;
 
@@ -174,7 +192,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     const release = admission.admit(caller);
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress }, c.req.header("x-islet-worker-id")));
+      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns }, c.req.header("x-islet-worker-id")));
     } finally {
       release();
     }
@@ -188,9 +206,13 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     try {
       const body = await readJson(c);
       if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RequestError(400, "The body must be a JSON object {code}.");
-      const code = (body as { code?: unknown }).code;
-      if (typeof code !== "string" || code.trim() === "") throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
-      return c.json(await codemode.execute(code));
+      const parsed = executeBody.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        if (issue.code === "unrecognized_keys") throw new RequestError(400, `${issue.keys[0]}: unknown field (known: code)`);
+        throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
+      }
+      return c.json(await codemode.execute(parsed.data.code));
     } finally {
       release();
     }

@@ -5,9 +5,20 @@
 
 import { ServerConfigError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
+import { missingInSection } from "./outbound-config.ts";
+
+/** The answer of POST /v1/codemode/execute, shaped like /v1/run's. */
+export interface CodeModeAnswer {
+  result?: unknown;
+  error?: string;
+  logs: string[];
+  outcome: string;
+  cpuMs: number;
+  wallMs: number;
+}
 
 export interface CodeModeService {
-  execute(code: string): Promise<{ result?: unknown; error?: string; logs?: unknown[] }>;
+  execute(code: string): Promise<CodeModeAnswer>;
   mcp(request: Request): Promise<Response>;
   close(): Promise<void>;
 }
@@ -23,7 +34,7 @@ interface McpModule {
 /** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {
   /** The `execute` tool's outcome as data, secrets already scrubbed (the MCP tool renders the same outcome as text). */
-  execute(code: string): Promise<{ result: unknown; error?: string; logs?: string[] }>;
+  execute(code: string): Promise<{ result: unknown; error?: string; logs?: string[]; outcome?: string; timing?: { cpuMs: number; wallMs: number } }>;
   close(): Promise<void>;
 }
 
@@ -37,6 +48,10 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
   } catch (error) {
     throw new ServerConfigError(`code mode is not available in this build of islet (${(error as Error).message})`, "codemode");
   }
+  // Every missing variable at once (the section's own reader stops at the first).
+  const missing = missingInSection(section, env, "");
+  // One missing variable is reported by the config's reader, in its words; several, here, at once.
+  if (missing.length > 1) throw new ServerConfigError(`environment variables are not set: ${missing.join("; ")}`, "codemode");
   let config: { secrets: string[] };
   try {
     config = configModule.parseConfig(section, { env, baseDir });
@@ -54,9 +69,21 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
     async execute(code) {
       // openIsletMcp got the config's secrets, so the outcome comes back scrubbed of them.
       const outcome = await mcp.execute(code);
-      return { ...outcome, result: toJson(outcome.result) };
+      const answer: CodeModeAnswer = {
+        logs: outcome.logs ?? [],
+        outcome: outcome.outcome ?? (outcome.error === undefined ? "ok" : "exception"),
+        cpuMs: round(outcome.timing?.cpuMs ?? 0),
+        wallMs: round(outcome.timing?.wallMs ?? 0),
+      };
+      if (outcome.error !== undefined) answer.error = outcome.error;
+      else answer.result = toJson(outcome.result);
+      return answer;
     },
     mcp: handler,
     close: () => mcp.close(),
   };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

@@ -9,6 +9,7 @@ import { availableParallelism, hostname } from "node:os";
 import type { Limits, WorkerLoaderOptions } from "../index.ts";
 import { DEFAULT_LIMITS } from "../index.ts";
 import { ServerConfigError } from "./errors.ts";
+import { resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
 
 // The main thread saturates (isolate creation, JSON, HTTP) at a few hundred calls per second per
 // core long before 64 calls are in flight on a small node: a cap of 8 per core sheds the excess at
@@ -54,8 +55,13 @@ export interface ServerOptions {
   getCodeTimeoutMs?: number;
   /** Options for the server's WorkerLoader (its `limits` come from `limits` above). */
   loader?: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
-  /** Outbound fetches of workers: private and loopback addresses are refused unless allowPrivate. */
-  outbound?: { allowPrivate?: boolean };
+  /**
+   * Outbound fetches of workers: a server-wide `allowHosts` list (the default for requests that
+   * send none, and the ceiling of those that do), `credentials` added on the host from
+   * `${ENV_VAR}` templates, body and time limits, `log` (one audit line per hop, default true).
+   * Private and loopback addresses are refused unless `allowPrivate`.
+   */
+  outbound?: OutboundConfig;
   /** The code-mode section, handed to islet/codemode to build the server's tool sources. */
   codemode?: unknown;
   /** This node's name, sent as X-Islet-Node on every answer (default: ISLET_NODE_ID, else the host name). */
@@ -76,7 +82,7 @@ export interface ResolvedServerOptions {
   shutdownTimeoutMs: number;
   getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
-  outbound: { allowPrivate: boolean };
+  outbound: ResolvedOutbound;
   codemode: unknown;
   nodeId: string;
   log: (entry: Record<string, unknown>) => void;
@@ -125,12 +131,51 @@ export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessE
   if (env.ISLET_API_KEYS) fromEnv.apiKeys = parseApiKeysEnv(env.ISLET_API_KEYS);
   if (env.ISLET_ALLOW_UNAUTHENTICATED === "1" || env.ISLET_ALLOW_UNAUTHENTICATED === "true") fromEnv.allowUnauthenticated = true;
   if (env.ISLET_NODE_ID) fromEnv.nodeId = env.ISLET_NODE_ID;
-  const merged: ServerOptions = { ...file, ...fromEnv, ...stripUndefined(options) };
-  return validate(merged);
+  const explicit = stripUndefined(options);
+  const merged: ServerOptions = { ...file, ...fromEnv, ...explicit };
+  // Keys add up: the config file's (with their limits), ISLET_API_KEYS', the flags'. A key that two
+  // of them define is refused rather than letting one silently replace the other's limits.
+  merged.apiKeys = mergeApiKeys([
+    [`the config file (${configPath})`, file.apiKeys],
+    ["ISLET_API_KEYS", fromEnv.apiKeys],
+    ["--api-key (or the apiKeys option)", explicit.apiKeys],
+  ]);
+  // Flags set single outbound fields (--allow-host): the file's credentials and the rest stay.
+  if (explicit.outbound !== undefined && file.outbound !== undefined) merged.outbound = { ...file.outbound, ...stripUndefined(explicit.outbound as ServerOptions) } as OutboundConfig;
+  return validate(merged, env);
 }
 
-function stripUndefined(options: ServerOptions): ServerOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServerOptions;
+function mergeApiKeys(sources: [string, ApiKeyConfig[] | undefined][]): ApiKeyConfig[] | undefined {
+  const seenIds = new Map<string, string>();
+  const seenKeys = new Map<string, [string, string]>();
+  const out: ApiKeyConfig[] = [];
+  let any = false;
+  for (const [source, list] of sources) {
+    if (list === undefined) continue;
+    any = true;
+    // Shape errors are reported by validate(), naming the entry.
+    if (!Array.isArray(list)) return list;
+    const startIds = new Set(seenIds.keys());
+    list.forEach((entry, index) => {
+      out.push(entry);
+      if (entry === null || typeof entry !== "object") return;
+      const id = entry.id ?? `key${index + 1}`;
+      if (typeof id === "string" && startIds.has(id)) {
+        throw new ServerConfigError(`${source} and ${seenIds.get(id)} both define the key id "${id}": keep one of them (or rename one). Keys from several places add up; none replaces another.`, "apiKeys");
+      }
+      const other = typeof entry.key === "string" ? seenKeys.get(entry.key) : undefined;
+      if (other !== undefined && other[0] !== source) {
+        throw new ServerConfigError(`${source} (id "${id}") and ${other[0]} (id "${other[1]}") define the same key: keep one of them. Keys from several places add up; none replaces another.`, "apiKeys");
+      }
+      if (typeof id === "string") seenIds.set(id, source);
+      if (typeof entry.key === "string") seenKeys.set(entry.key, [source, String(id)]);
+    });
+  }
+  return any ? out : undefined;
+}
+
+function stripUndefined<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
 
 export function parsePort(value: string | number, setting: string): number {
@@ -169,7 +214,7 @@ function nodeIdFrom(value: unknown): string {
   return value;
 }
 
-function validate(options: ServerOptions): ResolvedServerOptions {
+function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServerOptions {
   const port = options.port === undefined ? 8787 : parsePort(options.port, "port");
   const host = options.host ?? "127.0.0.1";
   if (typeof host !== "string" || host === "") throw new ServerConfigError("must be a host name or address", "host");
@@ -223,7 +268,7 @@ function validate(options: ServerOptions): ResolvedServerOptions {
       idleTimeoutMs: loader.idleTimeoutMs === undefined ? undefined : positiveInteger(loader.idleTimeoutMs, 300_000, "loader.idleTimeoutMs"),
       warmPool: loader.warmPool === undefined || loader.warmPool === 0 ? 0 : positiveInteger(loader.warmPool, 0, "loader.warmPool"),
     },
-    outbound: { allowPrivate: options.outbound?.allowPrivate === true },
+    outbound: resolveOutbound(options.outbound, env),
     codemode: options.codemode,
     nodeId: nodeIdFrom(options.nodeId),
     log,

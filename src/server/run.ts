@@ -3,9 +3,10 @@
 // tells "the service refused" (4xx/5xx) from "the code failed" (200 + error) by status alone.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import type { TailEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
-import type { EgressOptions } from "./egress.ts";
+import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
@@ -34,6 +35,78 @@ export interface RunContext {
   loader: WorkerLoader;
   caller: Caller;
   egress: EgressOptions;
+  /** What the server knows of the named workers /v1/run started (see NamedRunWorkers). */
+  named: NamedRunWorkers;
+}
+
+interface NamedRunWorker {
+  /** Receives the worker's outbound audit entries: the globalOutbound was made with it. */
+  hub: AuditHub;
+  /** The SHA-256 of what the worker was started from (codeHash). */
+  hash: string;
+  /** performance.now() when a call last used it. */
+  lastUsed: number;
+}
+
+/** A digest of everything a named worker is started from: its modules, compatibility settings, env and allowHosts. */
+export function codeHash(body: Record<string, unknown>): string {
+  const fields = ["code", "modules", "mainModule", "compatibilityDate", "compatibilityFlags", "env", "allowHosts"];
+  return createHash("sha256").update(canonicalJson(fields.map((field) => body[field] ?? null))).digest("hex");
+}
+
+/** JSON with object keys sorted, so the same modules in another order hash the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * The named workers /v1/run started, by loader key: the audit hub their globalOutbound was built
+ * with (set when the loader asks for the code, i.e. when the worker starts), so a later call on the
+ * same warm worker gets its fetches. Least recently used first; at most `max` entries.
+ */
+export class NamedRunWorkers {
+  private readonly entries = new Map<string, NamedRunWorker>();
+  /** After this long unused, the loader has surely evicted the worker (its idle timeout plus a sweep). */
+  private readonly forgetAfterMs: number;
+  constructor(
+    private readonly max: number,
+    idleTimeoutMs = 300_000,
+  ) {
+    this.forgetAfterMs = idleTimeoutMs + Math.min(Math.max(idleTimeoutMs / 2, 10), 10_000) + 1000;
+  }
+  /** The entry of a worker that may still be alive; one idle past the loader's timeout is gone. */
+  live(key: string): NamedRunWorker | undefined {
+    const entry = this.get(key);
+    if (entry !== undefined && performance.now() - entry.lastUsed > this.forgetAfterMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+  get(key: string): NamedRunWorker | undefined {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+  set(key: string, entry: NamedRunWorker): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(oldest);
+    }
+  }
 }
 
 export interface RunAnswer {
@@ -44,7 +117,12 @@ export interface RunAnswer {
   outcome: string;
   cpuMs: number;
   wallMs: number;
+  /** The audit log of the call's outbound hops, when it made any. */
+  fetches?: OutboundAuditEntry[];
 }
+
+const WORKER_ENDING_OUTCOMES = new Set(["exceededCpu", "exceededMemory", "exceededWall", "canceled"]);
+const WORKER_ENDING_ERRORS = new Set(["WorkerCodeError", "WorkerDisposedError", "SandboxProcessError", "SandboxThreadError"]);
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 
@@ -126,12 +204,36 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   jsonData(raw.props, "props");
   const request = raw.request === undefined || raw.request === null ? undefined : parseRequest(raw.request);
   if (request !== undefined && method !== undefined) throw invalid("method", 'give either "method" (an RPC call) or "request" (a call to fetch), not both');
-  const code = toWorkerCode(raw, context.caller, context.egress, env);
+  const hub = new AuditHub();
+  const code = toWorkerCode(raw, context.caller, context.egress, env, hub);
   const ceilings = code.limits as Required<NonNullable<typeof code.limits>>;
   const callLimits = { cpuMs: ceilings.cpuMs, wallMs: ceilings.wallMs, subRequests: ceilings.subRequests };
 
-  const { loader } = context;
-  const stub = id === undefined ? loader.load(code) : loader.get(`run:${context.caller.keyId}:${id}`, () => code);
+  const { loader, named } = context;
+  const key = `run:${context.caller.keyId}:${id}`;
+  const hash = id === undefined ? "" : codeHash(raw);
+  const running = id === undefined ? undefined : named.live(key);
+  if (running !== undefined && running.hash !== hash) {
+    // The loader would run the code it started with and ignore this one: say so instead.
+    throw new RequestError(
+      409,
+      `id: the worker "${id}" is running different code (its modules, compatibility settings, env or allowHosts differ from the ones it started with). ` +
+        "Send the same code to reuse it, or use a new id for the new code.",
+    );
+  }
+  const stub =
+    id === undefined
+      ? loader.load(code)
+      : loader.get(key, () => {
+          named.set(key, { hub, hash, lastUsed: performance.now() });
+          return code;
+        });
+  const fetches: OutboundAuditEntry[] = [];
+  const listen = (entry: OutboundAuditEntry) => void (fetches.length < 1000 && fetches.push(entry));
+  // A warm worker's outbound was built with the hub of the call that started it; a worker this call
+  // starts, with this call's own. Listening to both gets each hop once.
+  const listening = new Set([hub, ...(id === undefined ? [] : [named.get(key)?.hub])].filter((h) => h !== undefined));
+  for (const h of listening) h.listeners.add(listen);
   let event: TailEvent | undefined;
   let tailArrived!: () => void;
   const tail = new Promise<void>((resolve) => (tailArrived = resolve));
@@ -159,6 +261,12 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
     await Promise.race([tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, callLimits.wallMs + 1000)))]);
     clearTimeout(timer);
   }
+  for (const h of listening) h.listeners.delete(listen);
+  if (id !== undefined) {
+    const entry = named.get(key);
+    if (entry !== undefined) entry.lastUsed = performance.now();
+  }
+  if (fetches.length > 0) answer.fetches = fetches;
   if (id === undefined) stub.dispose();
   const finished = event as TailEvent | undefined;
   if (finished !== undefined) {
@@ -169,6 +277,8 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   } else if (failed) {
     answer.outcome = "exception";
   }
+  // A worker that did not start, or that a limit terminated, is gone: its id may take new code.
+  if (id !== undefined && failed && (finished === undefined || WORKER_ENDING_OUTCOMES.has(answer.outcome) || WORKER_ENDING_ERRORS.has(answer.error?.name ?? ""))) named.delete(key);
   return answer;
 }
 

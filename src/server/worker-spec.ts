@@ -5,7 +5,7 @@
 import type { Limits, ModuleContent, WorkerCode } from "../index.ts";
 import type { ResolvedLimits } from "../loader/limits.ts";
 import type { Caller } from "./auth.ts";
-import { egressFor, type EgressOptions } from "./egress.ts";
+import { egressFor, type AuditHub, type EgressOptions } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 
 export const DEFAULT_COMPATIBILITY_DATE = "2026-11-01";
@@ -97,7 +97,7 @@ function stringList(value: unknown, field: string): string[] | undefined {
  * Checks a worker description and builds its WorkerCode. `env` is passed through as given: the
  * HTTP API has checked it is plain JSON, the RPC API has bridged its capabilities.
  */
-export function toWorkerCode(body: Record<string, unknown>, caller: Caller, egress: EgressOptions, env?: Record<string, unknown>): WorkerCode {
+export function toWorkerCode(body: Record<string, unknown>, caller: Caller, egress: EgressOptions, env?: Record<string, unknown>, hub?: AuditHub): WorkerCode {
   const code = optionalString(body, "code");
   let mainModule = optionalString(body, "mainModule");
   const modulesValue = body.modules;
@@ -127,7 +127,9 @@ export function toWorkerCode(body: Record<string, unknown>, caller: Caller, egre
   const limits = limitsWithin(body.limits, caller.limits, caller.keyId);
   let globalOutbound: ReturnType<typeof egressFor>;
   try {
-    globalOutbound = egressFor(allowHosts, egress);
+    const audit = egress.audit;
+    // The server log names the key whose worker made the request.
+    globalOutbound = egressFor(allowHosts, audit === undefined ? egress : { ...egress, audit: (entry) => audit({ ...entry, key: caller.keyId }) }, hub);
   } catch (error) {
     // A pattern allowHosts() cannot read ("::1" without brackets, a bad port) is the caller's error.
     if (error instanceof TypeError) throw invalid("allowHosts", error.message);

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,13 +51,25 @@ test("islet run reports a failing worker with its error and exit code 1", async 
   assert.match(spun.stdout, /CpuLimitError/);
 });
 
+test("islet run: a fetch without --allow-host says how to allow a host", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(join(dir, "fetcher.js"), `export default { async run() { await fetch("https://api.example.com/"); } };`);
+  const { code, stdout } = await islet("run", join(dir, "fetcher.js"));
+  assert.equal(code, 1);
+  assert.match(stdout, /It must use capabilities \(such as bindings in env\) to talk to the outside world\. To allow hosts in islet: .*--allow-host api\.example\.com/);
+});
+
 test("islet gives actionable errors for bad input", async () => {
   assert.match((await islet("run", "does-not-exist.ts")).stderr, /cannot read .*does-not-exist\.ts: no such file/);
   assert.match((await islet("run", "examples/hello/worker.ts", "--args", "{bad")).stderr, /--args is not valid JSON/);
   assert.match((await islet("run", "examples/hello/worker.ts", "--args", "{}")).stderr, /--args must be a JSON array/);
-  assert.match((await islet("run")).stderr, /run needs a file/);
+  assert.match((await islet("run")).stderr, /run needs a file: islet run <file>, or the module on stdin: islet run -/);
   assert.match((await islet("frobnicate")).stderr, /unknown command "frobnicate"/);
   assert.match((await islet("run", "examples/hello/worker.ts", "--metod", "x")).stderr, /Unknown option '--metod'\. See: islet run --help/);
+  const bare = await islet();
+  assert.equal(bare.code, 2, "islet without a command is a usage error");
+  assert.match(bare.stderr, /Usage:\n  islet run <file>/);
+  assert.equal(bare.stdout, "");
   const help = await islet("--help");
   assert.equal(help.code, 0);
   for (const command of ["run <file>", "dev <file>", "serve", "mcp --config"]) assert.ok(help.stdout.includes(`islet ${command}`), command);
@@ -67,4 +81,77 @@ test("every command has --help", async () => {
     assert.equal(help.code, 0, command);
     assert.match(help.stdout, text);
   }
+});
+
+/** Runs islet with `input` on stdin: through a real shell pipe (a FIFO), or as a pipe the test writes to. */
+function isletWithStdin(input: string, args: string[], how: "shell-pipe" | "dash"): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child =
+    how === "shell-pipe"
+      ? spawn("sh", ["-c", `printf '%s' "$MODULE" | "$NODE" --import tsx "$CLI" "$@"`, "sh", ...args], { cwd: root, env: { ...process.env, MODULE: input, NODE: process.execPath, CLI: cli } })
+      : spawn(process.execPath, ["--import", "tsx", cli, ...args], { cwd: root });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  if (how === "dash") child.stdin.end(input);
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+test("islet run reads the module from stdin: with - and when stdin is a pipe (TypeScript allowed)", async () => {
+  const module = `export default { run(name: string): string { return "hi " + name; } };`;
+  const dashed = await isletWithStdin(module, ["run", "-", "--args", '["dash"]', "--json"], "dash");
+  assert.equal(dashed.code, 0, dashed.stderr);
+  assert.equal(JSON.parse(dashed.stdout).result, "hi dash");
+  const piped = await isletWithStdin(module, ["run", "--args", '["pipe"]'], "shell-pipe");
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.match(piped.stdout, /result: 'hi pipe'/);
+});
+
+test("islet run --fetch with -X, -d and -H; --allow-host lets fetch() out and lists each fetch", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(
+    join(dir, "echo.js"),
+    `export default { async fetch(request) { return Response.json({ method: request.method, body: await request.text(), header: request.headers.get("x-test") }); } };`,
+  );
+  const put = await islet("run", join(dir, "echo.js"), "--fetch", "https://example.com/", "-X", "PUT", "-d", "payload", "-H", "x-test: yes", "--json");
+  assert.equal(put.code, 0, put.stderr);
+  assert.deepEqual(JSON.parse(JSON.parse(put.stdout).body), { method: "PUT", body: "payload", header: "yes" });
+  const post = await islet("run", join(dir, "echo.js"), "--fetch", "https://example.com/", "--data", "x", "--json");
+  assert.equal(JSON.parse(JSON.parse(post.stdout).body).method, "POST", "--data alone means POST, as in curl");
+  assert.match((await islet("run", join(dir, "echo.js"), "--data", "x")).stderr, /--data and --header go with --fetch/);
+
+  const upstream = createServer((_req, res) => res.end("upstream says hi"));
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  try {
+    writeFileSync(join(dir, "out.js"), `export default { async run(url) { try { return await (await fetch(url)).text(); } catch (e) { return e.message; } } };`);
+    const allowed = await islet("run", join(dir, "out.js"), "--allow-host", host, "--args", JSON.stringify([`http://${host}/`]), "--json");
+    const out = JSON.parse(allowed.stdout);
+    assert.equal(out.result, "upstream says hi");
+    assert.deepEqual([out.fetches[0].url, out.fetches[0].decision, out.fetches[0].status], [`http://${host}/`, "allowed", 200]);
+    const denied = await islet("run", join(dir, "out.js"), "--allow-host", host, "--args", '["http://other.example/"]');
+    assert.match(denied.stdout, /result: "The host other\.example is not on this worker's allow-list\."/);
+    assert.match(denied.stdout, /fetches:\n  GET http:\/\/other\.example\/ denied by allowHosts/);
+  } finally {
+    upstream.close();
+  }
+});
+
+test("islet run --wall-ms and --memory-mb set the limits; bad values are named", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(join(dir, "limits.js"), `export default { async slow() { await scheduler.wait(5000); return "late"; }, hog() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); } };`);
+  const slow = await islet("run", join(dir, "limits.js"), "--method", "slow", "--wall-ms", "200", "--json");
+  assert.equal(slow.code, 1);
+  assert.equal(JSON.parse(slow.stdout).outcome, "exceededWall");
+  const hog = await islet("run", join(dir, "limits.js"), "--method", "hog", "--memory-mb", "16", "--json");
+  assert.equal(hog.code, 1);
+  assert.equal(JSON.parse(hog.stdout).outcome, "exceededMemory");
+  assert.match((await islet("run", join(dir, "limits.js"), "--wall-ms", "soon")).stderr, /--wall-ms must be a positive number, got "soon"/);
+  assert.match((await islet("run", join(dir, "limits.js"), "--memory-mb", "4")).stderr, /--memory-mb must be at least 8/);
+});
+
+test("serve, dev and mcp --http have distinct default ports: 8787, 8788, 8789", async () => {
+  assert.match((await islet("serve", "--help")).stdout, /default 8787/);
+  assert.match((await islet("dev", "--help")).stdout, /default 8788/);
+  assert.match((await islet("mcp", "--help")).stdout, /default 8789/);
 });

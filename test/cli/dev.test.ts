@@ -73,3 +73,34 @@ test("islet dev needs a file and says so; a missing file is named", async () => 
     await missing.stop();
   }
 });
+
+test("islet dev --config reads outbound.credentials from the environment; --allow-host adds the list; each fetch is printed with its decision", async () => {
+  const { createServer } = await import("node:http");
+  const seen: (string | undefined)[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.end("from upstream");
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(upstream.address() as import("node:net").AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), "islet-dev-outbound-"));
+  writeFileSync(join(dir, "islet.json"), JSON.stringify({ outbound: { credentials: { [host]: { headers: { authorization: "Bearer ${DEV_TOKEN}" } } } } }));
+  const file = join(dir, "worker.js");
+  writeFileSync(file, `export default { async fetch(request) { const target = new URL(request.url).searchParams.get("to"); try { return new Response(await (await fetch(target)).text()); } catch (e) { return new Response(e.message, { status: 502 }); } } };`);
+  const islet = startIslet(["dev", file, "--port", "0", "--config", join(dir, "islet.json"), "--allow-host", host], { DEV_TOKEN: "dev-secret" });
+  try {
+    const [, url] = await islet.waitFor(/serving .*worker\.js at (http:\/\/127\.0\.0\.1:\d+)/);
+    const ok = await fetch(`${url}/?to=${encodeURIComponent(`http://${host}/x`)}`);
+    assert.equal(await ok.text(), "from upstream");
+    assert.deepEqual(seen, ["Bearer dev-secret"]);
+    await islet.waitFor(new RegExp(`\\[fetch\\] GET http://${host.replace(/\./g, "\\.")}/x allowed, credentials added → 200`));
+    const refused = await fetch(`${url}/?to=${encodeURIComponent("http://other.example/")}`);
+    assert.equal(refused.status, 502);
+    assert.match(await refused.text(), /not on this worker's allow-list/);
+    await islet.waitFor(/\[fetch\] GET http:\/\/other\.example\/ denied by allowHosts/);
+    assert.ok(!islet.stderr().includes("dev-secret"));
+  } finally {
+    await islet.stop();
+    upstream.close();
+  }
+});

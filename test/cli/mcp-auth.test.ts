@@ -92,3 +92,11 @@ test("islet mcp --http --api-key on loopback; keyless loopback refuses other ori
     await keyless.stop();
   }
 });
+
+test("islet mcp names every missing environment variable of its config in one error", async () => {
+  const missing = join(dir, "missing-vars.json");
+  writeFileSync(missing, JSON.stringify({ openapi: { pets: { spec, baseUrl: "https://api.example.com/", auth: { header: "Authorization", value: "Bearer ${MCP_MISSING_A}" } } }, servers: { m: { command: "node", env: { B: "${MCP_MISSING_B}" } } } }));
+  const islet = startIslet(["mcp", "--config", missing]);
+  assert.equal(await islet.exited, 1);
+  assert.match(islet.stderr(), /environment variables are not set: openapi\.pets\.auth\.value needs MCP_MISSING_A; servers\.m\.env\.B needs MCP_MISSING_B/);
+});

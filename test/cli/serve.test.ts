@@ -66,3 +66,60 @@ test("islet serve reads ISLET_PORT/ISLET_API_KEYS from the environment", async (
     await islet.stop();
   }
 });
+
+test("islet serve --allow-host with the config's outbound.credentials: the allowed upstream gets the header from the environment, the audit line goes to the log, another host is refused", async () => {
+  const { createServer } = await import("node:http");
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const seen: (string | undefined)[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(req.headers["x-upstream-key"]);
+    res.end("upstream");
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(upstream.address() as import("node:net").AddressInfo).port}`;
+  const dir = mkdtempSync(join(tmpdir(), "islet-serve-outbound-"));
+  const config = join(dir, "islet.json");
+  writeFileSync(config, JSON.stringify({ outbound: { allowPrivate: true, allowHosts: ["nothing.example"], credentials: { [host]: { headers: { "x-upstream-key": "${CLI_UPSTREAM_KEY}" } } } } }));
+  const islet = startIslet(["serve", "--port", "0", "--config", config, "--allow-host", host], { CLI_UPSTREAM_KEY: "cli-secret-value" });
+  try {
+    const [, url] = await islet.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    await islet.waitFor(new RegExp(`workers may fetch ${host.replace(/\./g, "\\.")}; credentials added for ${host.replace(/\./g, "\\.")}`));
+    const code = `export default { async run(url) { try { return await (await fetch(url)).text(); } catch (e) { return e.message; } } }`;
+    const ok = await run(url, { code, args: [`http://${host}/`] });
+    assert.equal(ok.json.result, "upstream");
+    assert.deepEqual(seen, ["cli-secret-value"]);
+    assert.equal(ok.json.fetches[0].credentials, true);
+    const refused = await run(url, { code, args: ["http://nothing.example/"] });
+    assert.match(refused.json.result, /not on this worker's allow-list/);
+    const lines = islet.stdout().trim().split("\n").map((line) => JSON.parse(line)).filter((line) => line.event === "outbound");
+    assert.deepEqual(lines.map((line) => [line.url, line.decision, line.credentials]), [[`http://${host}/`, "allowed", true], ["http://nothing.example/", "denied", false]]);
+    assert.ok(!islet.stdout().includes("cli-secret-value"));
+  } finally {
+    await islet.stop();
+    upstream.close();
+  }
+});
+
+test("islet serve adds ISLET_API_KEYS to the config file's keys, and refuses a key both define", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "islet-serve-keys-"));
+  const config = join(dir, "islet.json");
+  const FILE_KEY = "file-key-0123456789";
+  writeFileSync(config, JSON.stringify({ apiKeys: [{ id: "from-file", key: FILE_KEY, limits: { cpuMs: 50 } }] }));
+  const both = startIslet(["serve", "--port", "0", "--config", config], { ISLET_API_KEYS: `env-team:${KEY}` });
+  try {
+    const [, url] = await both.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(2 API keys\)/);
+    assert.equal((await run(url, { code: `export default { run() { return 1; } }` }, { authorization: `Bearer ${KEY}` })).json.result, 1);
+    const capped = await run(url, { code: `export default { run() { return 1; } }`, limits: { cpuMs: 100 } }, { authorization: `Bearer ${FILE_KEY}` });
+    assert.equal(capped.status, 400, "the file key keeps its limits");
+  } finally {
+    await both.stop();
+  }
+  const clash = startIslet(["serve", "--port", "0", "--config", config], { ISLET_API_KEYS: `other:${FILE_KEY}` });
+  assert.equal(await clash.exited, 1);
+  assert.match(clash.stderr(), /ISLET_API_KEYS \(id "other"\) and the config file .* \(id "from-file"\) define the same key: keep one of them/);
+});

@@ -173,7 +173,10 @@ test("IsletMcp.execute and search give the outcome as data, with secrets scrubbe
   try {
     // The code cannot know the secret; writing it here checks that logs are scrubbed as well as results.
     const outcome = await mcp.execute(`async () => { console.log("key=${secret}"); return await vault.peek(); }`);
-    assert.deepEqual(outcome, { result: { when: new Date(0), note: "key=[redacted]" }, logs: ["key=[redacted]"] });
+    const { outcome: how, timing, ...rest } = outcome;
+    assert.deepEqual(rest, { result: { when: new Date(0), note: "key=[redacted]" }, logs: ["key=[redacted]"] });
+    assert.equal(how, "ok");
+    assert.ok(timing !== undefined && timing.wallMs >= timing.cpuMs * 0.5 && timing.cpuMs > 0);
     assert.deepEqual(await mcp.search("async () => tools.map(t => t.path)"), { result: ["vault.peek"] });
     assert.match((await mcp.execute("async () => vault.nope()")).error!, /^TypeError: /);
   } finally {

@@ -56,6 +56,56 @@ test("per-key ceilings: a key's limits cap what its requests may ask for", async
   }
 });
 
+test("ISLET_API_KEYS adds keys beside the config file's, whose per-key limits still hold over HTTP", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-keys-"));
+  const file = join(dir, "islet.json");
+  writeFileSync(file, JSON.stringify({ apiKeys: [{ id: "small", key: KEY_A, limits: { cpuMs: 50 } }] }));
+  const server = await testServer({}, { ISLET_CONFIG: file, ISLET_API_KEYS: `env-key:${KEY_B}` });
+  try {
+    const refused = await server.post("/v1/run", { ...quick, limits: { cpuMs: 100 } }, { authorization: `Bearer ${KEY_A}` });
+    assert.equal(refused.status, 400);
+    assert.match(refused.json.error.message, /above the ceiling of 50 for API key "small"/);
+    assert.equal((await server.post("/v1/run", { ...quick, limits: { cpuMs: 100 } }, { authorization: `Bearer ${KEY_B}` })).json.result, "ok");
+    assert.deepEqual(server.logs.filter((l) => l.path === "/v1/run").map((l) => l.key), ["small", "env-key"]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("missing environment variables of a config are named all at once", async () => {
+  await assert.rejects(
+    startServer(
+      {
+        port: 0,
+        log: false,
+        codemode: { openapi: { api: { spec: "./x.json", baseUrl: "https://api.example.com", auth: { header: "Authorization", value: "Bearer ${MISSING_ONE}" } } }, servers: { m: { command: "x", env: { A: "${MISSING_TWO}" } } } },
+        outbound: { credentials: { "api.example.com": { headers: { authorization: "Bearer ${MISSING_THREE}" } } } },
+      },
+      {},
+    ),
+    (error: Error) => {
+      // The outbound section is checked first; its missing variables are all in one message.
+      assert.match(error.message, /MISSING_THREE/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    startServer(
+      {
+        port: 0,
+        log: false,
+        codemode: { openapi: { api: { spec: "./x.json", baseUrl: "https://api.example.com", auth: { header: "Authorization", value: "Bearer ${MISSING_ONE}" } } }, servers: { m: { command: "x", env: { A: "${MISSING_TWO}" } } } },
+      },
+      {},
+    ),
+    (error: Error) => {
+      assert.ok(error instanceof ServerConfigError);
+      assert.match(error.message, /^codemode: environment variables are not set: openapi\.api\.auth\.value needs MISSING_ONE; servers\.m\.env\.A needs MISSING_TWO$/);
+      return true;
+    },
+  );
+});
+
 test("per-key concurrency caps: 429 with Retry-After for that key only", async () => {
   const server = await testServer({ apiKeys: [{ id: "one", key: KEY_A, maxConcurrency: 1 }, { id: "other", key: KEY_B }] });
   try {
@@ -119,9 +169,10 @@ test("configuration: flags over environment over config file, each validated wit
   assert.equal(fromFile.maxInFlight, 5);
   assert.equal(fromFile.limits.cpuMs, 100);
   assert.deepEqual(fromFile.apiKeys.map((k) => k.id), ["from-file"]);
-  const fromEnv = resolveOptions({}, { ISLET_CONFIG: file, ISLET_PORT: "9001", ISLET_API_KEYS: `ci:${KEY_B},${KEY_A}` });
+  const fromEnv = resolveOptions({}, { ISLET_CONFIG: file, ISLET_PORT: "9001", ISLET_API_KEYS: `ci:${KEY_B}` });
   assert.equal(fromEnv.port, 9001);
-  assert.deepEqual(fromEnv.apiKeys.map((k) => k.id), ["ci", "key2"]);
+  // ISLET_API_KEYS adds to the file's keys (with default limits); it does not replace them.
+  assert.deepEqual(fromEnv.apiKeys.map((k) => k.id), ["from-file", "ci"]);
   assert.equal(resolveOptions({ port: 9002 }, { ISLET_CONFIG: file, ISLET_PORT: "9001" }).port, 9002);
 
   const bad: [Parameters<typeof resolveOptions>[0], NodeJS.ProcessEnv, RegExp][] = [
@@ -132,6 +183,8 @@ test("configuration: flags over environment over config file, each validated wit
     [{ apiKeys: [{ id: "x", key: KEY_A }, { id: "x", key: KEY_B }] }, {}, /^apiKeys\[1\]\.id: the id "x" is used twice/],
     [{ maxInFlight: 0 }, {}, /^maxInFlight: must be a positive integer/],
     [{ host: "0.0.0.0" }, {}, /^apiKeys: refusing to serve 0\.0\.0\.0 without API keys/],
+    [{}, { ISLET_CONFIG: file, ISLET_API_KEYS: `ci:${KEY_A}` }, /^apiKeys: ISLET_API_KEYS \(id "ci"\) and the config file \(.*islet\.json\) \(id "from-file"\) define the same key: keep one of them/],
+    [{}, { ISLET_CONFIG: file, ISLET_API_KEYS: `from-file:${KEY_B}` }, /^apiKeys: ISLET_API_KEYS and the config file \(.*\) both define the key id "from-file"/],
   ];
   writeFileSync(join(dir, "broken.json"), "{ nope");
   bad.push([{}, { ISLET_CONFIG: join(dir, "broken.json") }, /^config: .*broken\.json is not valid JSON/]);

@@ -43,6 +43,7 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
         apiKeys: [{ id: "cm", key: KEY }],
         codemode: {
           openapi: { items: { spec: "api.json", baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, auth: { header: "Authorization", value: "Bearer ${ITEMS_TOKEN}" } } },
+          limits: { cpuMs: 300 },
         },
       }),
     );
@@ -63,8 +64,22 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     assert.deepEqual(json.result, { id: 7, name: "item 7", authorized: true, token: "undefined" });
     assert.ok(json.logs.some((line: string) => line.includes("got item 7")), JSON.stringify(json.logs));
     assert.ok(!JSON.stringify(json).includes(TOKEN));
+    // Shaped like /v1/run's answer: outcome and the invocation's CPU and wall time.
+    assert.equal(json.outcome, "ok");
+    assert.ok(json.cpuMs > 0 && json.wallMs >= json.cpuMs * 0.5, JSON.stringify(json));
     const failed = await server.post("/v1/codemode/execute", { code: `async () => { throw new RangeError("nope"); }` }, { authorization: `Bearer ${KEY}` });
     assert.match(failed.json.error, /RangeError: nope/);
+    assert.equal(failed.json.outcome, "exception");
+    assert.equal(failed.json.result, undefined);
+    const spun = await server.post("/v1/codemode/execute", { code: `async () => { for (;;) {} }` }, { authorization: `Bearer ${KEY}` });
+    assert.equal(spun.status, 200);
+    assert.equal(spun.json.outcome, "exceededCpu", JSON.stringify(spun.json));
+    assert.ok(spun.json.cpuMs >= 50, JSON.stringify(spun.json));
+    const unknown = await server.post("/v1/codemode/execute", { code: "async () => 1", limits: { cpuMs: 1 } }, { authorization: `Bearer ${KEY}` });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error.message, "limits: unknown field (known: code)");
+    const empty = await server.post("/v1/codemode/execute", { code: "   " }, { authorization: `Bearer ${KEY}` });
+    assert.equal(empty.status, 400);
     const bad = await server.post("/v1/codemode/execute", { code: 5 }, { authorization: `Bearer ${KEY}` });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /^code: must be a non-empty string/);
