@@ -17,7 +17,7 @@ function run(files, isolation) {
   if (files.length === 0) return 0;
   const started = performance.now();
   const env = { ...process.env, ISLET_ISOLATION: isolation };
-  const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit", env });
+  const result = spawnSync(process.execPath, ["--import", "tsx", "--import", "./test/clean-exit.ts", "--test", "--test-concurrency=2", ...files], { stdio: "inherit", env });
   console.log(`# ${files.length} files, isolation "${isolation}": ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return result.status ?? 1;
 }

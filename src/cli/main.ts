@@ -2,6 +2,7 @@
 // islet's command line: one file per command, loaded only when asked for so `islet run` does not
 // pay for the server, and `islet mcp` for nothing else.
 
+import { exitCleanly } from "./clean-exit.ts";
 import { CliError, fail } from "./common.ts";
 
 const usage = `islet — run untrusted JavaScript/TypeScript in fresh V8 isolates
@@ -39,6 +40,7 @@ async function command(name: string): Promise<(argv: string[]) => Promise<void>>
 }
 
 async function main(): Promise<void> {
+  exitCleanly();
   const [name, ...rest] = process.argv.slice(2);
   if (name === undefined) {
     // Not asked for help: a script that runs a bare `islet` has made a mistake, so say it with a status.
