@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CpuLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
 import { js, sleep } from "../helpers.ts";
@@ -36,6 +37,34 @@ async function probeLibuv(until: Promise<unknown>): Promise<number[]> {
   return latencies;
 }
 
+/**
+ * CPU time this process and its child processes (process isolation's shards) have used, in ms:
+ * the host's CPU, wherever a sandbox's host services run. Children are read from Linux's /proc.
+ */
+function hostCpuMs(): number {
+  const own = process.cpuUsage();
+  let ms = (own.user + own.system) / 1000;
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    for (const pid of readFileSync(`/proc/${process.pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) {
+      try {
+        // Fields 14 and 15 (utime, stime) after the command name, in clock ticks (100 a second).
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+        ms += (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        // The child ended meanwhile.
+      }
+    }
+  }
+  return ms;
+}
+
+// Synchronous host services whose host CPU dwarfs what the sandbox spends asking for them: the
+// isolate's thread waits while the host works, so before the charge the isolate's own clock
+// barely moved (1 MB of trailing spaces: about 7 ms of host CPU per URL against 0.1 ms in the
+// isolate; a 4 MB hash: about 20 ms against 0.5 ms).
+const URL_LOOP = `export default { run() { const s = "https://a.example/" + " ".repeat(1 << 20); let n = 0; for (;;) n += new URL(s).href.length; } };`;
+const HASH_LOOP = `import { createHash } from "node:crypto";
+export default { run() { const base = createHash("sha512").update(new Uint8Array(4 << 20)); for (;;) base.copy().digest(); } };`;
 const RSA_FLOOD = `export default {
   async run(n) {
     const algorithm = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
@@ -101,6 +130,39 @@ for (const isolation of [ISOLATION]) {
       assert.ok(seen[0] > 1 << 20, "the request itself went out whole");
       assert.ok(events[0].fetches[0].url.length < 9 * 1024, `a URL of ${events[0].fetches[0].url.length} characters was kept`);
       assert.match(events[0].fetches[0].url, /more characters cut\]$/);
+    });
+
+    for (const [what, source, args] of [
+      ["URL parsing of 1 MB strings", URL_LOOP, []],
+      ["node:crypto hashing of 4 MB", HASH_LOOP, []],
+    ] as const) {
+      attack(`${what} in a loop: CpuLimitError once the host's CPU for it passes cpuMs (250), and the host spends about that`, async () => {
+        const before = hostCpuMs();
+        const started = performance.now();
+        await rejectsWith(call(source, "run", [...args], { compatibilityFlags: ["nodejs_compat"] }), CpuLimitError);
+        const elapsed = performance.now() - started;
+        const spent = hostCpuMs() - before;
+        if (process.env.BUDGET_DEBUG) console.log(isolation, what, elapsed.toFixed(0), spent.toFixed(0));
+        // Before the charge, the loop ran until wallMs (3 s), the host's CPU busy all along.
+        // Allowed: the budget, the sandbox's start and its last call, and a loaded machine's slack.
+        assert.ok(spent < 1_200, `the host spent ${spent.toFixed(0)} ms of CPU (${elapsed.toFixed(0)} ms) on a sandbox with cpuMs 250`);
+        assert.ok(elapsed < 2_000, `ended after ${elapsed.toFixed(0)} ms`);
+      });
+    }
+
+    attack("URL parsing and node:crypto hashing within cpuMs still work", async () => {
+      const result = await call(
+        `import { createHash, createHmac } from "node:crypto";
+        export default { run() {
+          const url = new URL("/a?b=1#c", "https://example.com/x/");
+          url.searchParams.append("d", "2");
+          return [url.href, createHash("sha256").update("abc").digest("hex").slice(0, 16), createHmac("sha256", "k").update(new Uint8Array(1 << 20)).digest("hex").length];
+        } };`,
+        "run",
+        [],
+        { compatibilityFlags: ["nodejs_compat"] },
+      );
+      assert.deepEqual(result, ["https://example.com/a?b=1&d=2#c", "ba7816bf8f01cfea", 64]);
     });
 
     attack("RSA keys within cpuMs are still generated and usable (and the crypto code is warm for the next test)", async () => {
