@@ -285,7 +285,7 @@ export class Sandbox {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
     Sandbox.pending++;
     try {
-      return await Promise.race([this.enter.apply(undefined, [name, ...args], copyInOut), this.died]);
+      return await this.orDeath(this.enter.apply(undefined, [name, ...args], copyInOut));
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -430,10 +430,29 @@ export class Sandbox {
     return this.workersModule;
   }
 
+  /** Calls waiting for an answer: each is rejected if the sandbox dies first (see orDeath). */
+  private readonly waiting = new Set<(error: SandboxDiedError) => void>();
+
+  /**
+   * `promise`, or a SandboxDiedError when the sandbox dies first. Not Promise.race with `died`:
+   * each race leaves a reaction on `died` holding its result, so a long-lived sandbox kept every
+   * answer it ever gave (and the host stubs in them) on the host's heap until it died.
+   */
+  private orDeath<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.deathReasonValue !== undefined) return reject(new SandboxDiedError(this.deathReasonValue));
+      this.waiting.add(reject);
+      promise.then(
+        (value) => (this.waiting.delete(reject), resolve(value)),
+        (error: unknown) => (this.waiting.delete(reject), reject(error)),
+      );
+    });
+  }
+
   private async guard<T>(promise: Promise<T>): Promise<T> {
     Sandbox.pending++;
     try {
-      return await Promise.race([promise, this.died]);
+      return await this.orDeath(promise);
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -475,6 +494,8 @@ export class Sandbox {
       }
     }
     this.rejectDied(new SandboxDiedError(reason));
+    for (const reject of this.waiting) reject(new SandboxDiedError(reason));
+    this.waiting.clear();
     for (const listener of this.deathListeners.splice(0)) listener(reason);
   }
 }
