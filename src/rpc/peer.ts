@@ -25,7 +25,12 @@ export class Peer {
   private readonly imported = new Map<string, WeakRef<object>>();
   /** The sandbox's id for each stub the host holds: passing one back gives the sandbox its own object. */
   private readonly importedIds = new WeakMap<object, number>();
-  private readonly finalizer = new FinalizationRegistry<number>((capId) => this.calls.release(capId));
+  private readonly finalizer = new FinalizationRegistry<[string, number]>(([key, capId]) => {
+    // The entry goes with its stub: a sandbox that hands the host fresh functions call after call
+    // must not grow this table for as long as it lives.
+    if (this.imported.get(key)?.deref() === undefined) this.imported.delete(key);
+    this.calls.release(capId);
+  });
 
   constructor(private readonly calls: SandboxCalls) {}
 
@@ -63,7 +68,7 @@ export class Peer {
       const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
       this.imported.set(key, new WeakRef(stub));
       this.importedIds.set(stub, id);
-      this.finalizer.register(stub, id);
+      this.finalizer.register(stub, [key, id]);
       return stub;
     },
   };
