@@ -8,7 +8,9 @@ import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CpuLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { CpuLimitError, SubrequestLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
 import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
 
@@ -58,6 +60,28 @@ function hostCpuMs(): number {
   return ms;
 }
 
+/**
+ * Bytes of JavaScript heap and array buffers still referenced where `loader`'s sandboxes live,
+ * after a full collection: the host's own in-process, the shard's (slot 0) in thread and process
+ * isolation.
+ */
+async function liveBytes(loader: WorkerLoader): Promise<number> {
+  const pool = loader.processPool ?? loader.threadPool;
+  if (pool !== undefined) {
+    const { memory } = (await pool.inspect(0, { collect: true })) as { memory: NodeJS.MemoryUsage };
+    return memory.heapUsed + memory.arrayBuffers;
+  }
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  // WeakRef targets and finalizers wait for the current job to end.
+  for (let i = 0; i < 3; i++) {
+    await sleep(10);
+    gc();
+  }
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.arrayBuffers;
+}
+
 // Synchronous host services whose host CPU dwarfs what the sandbox spends asking for them: the
 // isolate's thread waits while the host works, so before the charge the isolate's own clock
 // barely moved (1 MB of trailing spaces: about 7 ms of host CPU per URL against 0.1 ms in the
@@ -77,6 +101,8 @@ const RSA_FLOOD = `export default {
 for (const isolation of [ISOLATION]) {
   describe(`isolation: "${isolation}"`, () => {
     const { attack, call } = securitySuite(isolationOptions(isolation));
+    // For attacks that need more than the default budget to reach a cap (a loader's limits bound its workers').
+    const roomy = securitySuite({ ...isolationOptions(isolation), limits: { cpuMs: 20_000, wallMs: 60_000, memoryMb: 256 } });
 
     attack("1 MB log lines in a loop: the sandbox's log is cut at 1 MiB with a marker, the host keeps no more", async () => {
       const events: TailEvent[] = [];
@@ -163,6 +189,78 @@ for (const isolation of [ISOLATION]) {
         { compatibilityFlags: ["nodejs_compat"] },
       );
       assert.deepEqual(result, ["https://example.com/a?b=1&d=2#c", "ba7816bf8f01cfea", 64]);
+    });
+
+    roomy.attack("a sandbox that keeps every host function it is given: past 100,000 live ones a host call fails with RangeError; disposed ones make room again", async () => {
+      let made = 0;
+      const make = (n: number) => Array.from({ length: n }, () => ((made++, () => made)));
+      const result = await roomy.call(
+        `import { env } from "cloudflare:workers";
+        export default { async run() {
+          const kept = [];
+          let error;
+          for (let i = 0; i < 20 && error === undefined; i++) {
+            try { kept.push(...(await env.make(10_000))); } catch (e) { error = e.name + ": " + e.message; }
+          }
+          for (const stub of kept.splice(0, 20_000)) stub[Symbol.dispose]();
+          const again = await env.make(10_000);
+          return [kept.length, error, again.length, await again[0]() > 0];
+        } };`,
+        "run",
+        [],
+        { env: { make } },
+      );
+      // 9 calls' worth fit beside env.make itself; the 10th would be the 100,001st.
+      assert.equal(result[0], 70_000);
+      assert.match(result[1], /^RangeError: Too many capabilities passed to this sandbox/);
+      assert.deepEqual(result.slice(2), [10_000, true]);
+    });
+
+    attack("a value with more than 10,000 functions is a RangeError in both directions", async () => {
+      const result = await call(
+        `import { env } from "cloudflare:workers";
+        export default { async run() {
+          const out = [];
+          try { await env.take(Array.from({ length: 10_001 }, () => () => 1)); out.push("sent"); } catch (e) { out.push(e.name + ": " + e.message); }
+          try { await env.make(10_001); out.push("received"); } catch (e) { out.push(e.name + ": " + e.message); }
+          return out;
+        } };`,
+        "run",
+        [],
+        { env: { take: (fns: unknown[]) => fns.length, make: (n: number) => Array.from({ length: n }, () => () => 1) } },
+      );
+      assert.match(result[0], /^RangeError: A value may carry at most 10000 functions or RpcTargets/);
+      assert.match(result[1], /^RangeError: .*10000/);
+    });
+
+    roomy.attack("a long-lived worker's answers are not kept where it runs: after 150 results of 2 MB, the host's (or the shard's) live memory is about where it was", async () => {
+      const ep = roomy.load(`export default { big(i) { return new Uint8Array(2 << 20).fill(i); } };`).getEntrypoint() as any;
+      assert.equal((await ep.big(0)).byteLength, 2 << 20);
+      const before = await liveBytes(roomy.loader);
+      for (let i = 1; i <= 150; i++) assert.equal((await ep.big(i))[12345], i);
+      const grown = (await liveBytes(roomy.loader)) - before;
+      if (process.env.BUDGET_DEBUG) console.log(isolation, "live memory grew", (grown / 2 ** 20).toFixed(1), "MiB");
+      // Each answer stayed reachable from the sandbox's death promise (a Promise.race on it per
+      // call) until the sandbox died: 300 MB here.
+      assert.ok(grown < 32 * 2 ** 20, `live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+    });
+
+    attack("100,000 host calls fired at once into a host function that never answers: SubrequestLimitError, and the host saw only the first 1,000", async () => {
+      let calls = 0;
+      const heapBefore = process.memoryUsage().heapUsed;
+      await rejectsWith(
+        call(
+          `import { env } from "cloudflare:workers";
+          export default { async run() { const pending = []; for (let i = 0; i < 100_000; i++) pending.push(env.hang(i)); await Promise.all(pending); } };`,
+          "run",
+          [],
+          { env: { hang: () => (calls++, new Promise(() => {})) } },
+        ),
+        SubrequestLimitError,
+      );
+      await sleep(50);
+      assert.ok(calls <= 1_000, `the host function was called ${calls} times`);
+      assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 * 2 ** 20, "the host did not queue the calls past the limit");
     });
 
     attack("RSA keys within cpuMs are still generated and usable (and the crypto code is warm for the next test)", async () => {
