@@ -5,15 +5,17 @@
 // bytes, and so is any view over a buffer of Node's pool size that does not span it (a Uint8Array
 // or DataView made over a Buffer's memory). Other views keep the structured-clone rule: a host
 // that builds a view over a larger buffer chose to send that buffer (their offsets survive).
+//
+// The check is made in the codec's own walk (wire.ts, LeafCopier): a value is walked once, and
+// rebuilt only when it holds such a view.
 
-import { DataCloneError } from "../errors.ts";
-import { isStackOverflow } from "../runtime/wire.ts";
+import { types } from "node:util";
+import type { LeafCopier } from "../runtime/wire.ts";
 
 const { isView } = ArrayBuffer;
 const getPrototypeOf = Object.getPrototypeOf;
 const objectKeys = Object.keys;
 const arrayIsArray = Array.isArray;
-const objectPrototype = Object.prototype;
 
 /**
  * A view that does not span its buffer and either is a Node Buffer or sits in a buffer the size of
@@ -39,7 +41,7 @@ function compactView(view: ArrayBufferView): ArrayBufferView {
   return new Ctor(bytes.buffer);
 }
 
-/** Whether `value` holds, anywhere a clone reaches, a view that does not span its buffer. */
+/** Whether `value` holds, anywhere a clone reaches, a view that does not span its buffer (an error's cause). */
 function needsCompacting(value: unknown, seen: Set<object>): boolean {
   if (value === null || typeof value !== "object") return false;
   if (seen.has(value)) return false;
@@ -54,10 +56,14 @@ function needsCompacting(value: unknown, seen: Set<object>): boolean {
     return false;
   }
   if (value instanceof Error) return needsCompacting((value as { cause?: unknown }).cause, seen);
-  const proto = getPrototypeOf(value);
-  if (!arrayIsArray(value) && proto !== objectPrototype && proto !== null) return false;
+  if (isLeaf(value)) return false;
   for (const key of objectKeys(value)) if (needsCompacting((value as Record<string, unknown>)[key], seen)) return true;
   return false;
+}
+
+/** Values the boundary copies whole (no own keys of interest); everything else object-like is walked. */
+function isLeaf(value: object): boolean {
+  return types.isDate(value) || types.isRegExp(value) || types.isBoxedPrimitive(value) || types.isAnyArrayBuffer(value);
 }
 
 function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
@@ -94,8 +100,10 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
     Object.defineProperty(out, "cause", { value: rebuild(cause, copies), writable: true, configurable: true, enumerable: false });
     return out;
   }
+  if (isLeaf(value)) return value;
+  // An instance of a class crosses as a plain object of its own enumerable properties (what a
+  // clone makes of it), so it is rebuilt as one: its views are compacted too.
   const proto = getPrototypeOf(value);
-  if (!arrayIsArray(value) && proto !== objectPrototype && proto !== null) return value;
   const out: Record<string, unknown> | unknown[] = arrayIsArray(value) ? new Array(value.length) : proto === null ? Object.create(null) : {};
   copies.set(value, out);
   for (const key of objectKeys(value)) {
@@ -104,14 +112,16 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
   return out;
 }
 
-/** `value`, or a copy of it in which every Node Buffer that shares its ArrayBuffer owns its bytes. */
-export function compactViews<T>(value: T): T {
-  if (value === null || typeof value !== "object") return value;
-  try {
-    if (!needsCompacting(value, new Set())) return value;
-    return rebuild(value, new Map()) as T;
-  } catch (error) {
-    if (isStackOverflow(error)) throw new DataCloneError("The value is nested too deeply to cross the boundary.");
-    throw error;
-  }
-}
+/**
+ * The host's check on what it sends, for the codec (wire.ts encode): a value holding a view that
+ * does not span its buffer (a small Node Buffer) is rebuilt with a copy of that view's own bytes.
+ */
+export const viewCopier: LeafCopier = {
+  needsCopy(leaf) {
+    if (isView(leaf)) return isPartial(leaf);
+    // An error's cause is read as the clone reads it (an inherited one too), not only as the walk does.
+    if (leaf instanceof Error) return needsCompacting((leaf as { cause?: unknown }).cause, new Set());
+    return false;
+  },
+  copy: (value) => rebuild(value, new Map()),
+};

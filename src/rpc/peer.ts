@@ -1,7 +1,7 @@
 // The host's half of one sandbox's boundary: the table of host capabilities the sandbox may call
 // (and nothing else), and stubs for the capabilities the sandbox handed out.
 
-import { compactViews } from "./compact-views.ts";
+import { viewCopier } from "./compact-views.ts";
 import { DataCloneError, StubDisposedError } from "../errors.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
 import { errorFromSandbox } from "./errors.ts";
@@ -75,7 +75,7 @@ export class Peer {
 
   encode(value: unknown): Encoded {
     try {
-      return encode(compactViews(value), this.exporter);
+      return encode(value, this.exporter, viewCopier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError") throw new DataCloneError(error.message);
       throw error;

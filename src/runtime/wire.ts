@@ -67,6 +67,22 @@ export interface CapImporter {
   import(kind: CapKind, id: number): unknown;
 }
 
+/**
+ * The host's check on what it sends (src/rpc/compact-views.ts), made in the codec's own walk so a
+ * value is walked once: `needsCopy` is asked about every leaf (a view, a buffer, a date...) and
+ * every error, and when it answered true for any, `copy` rebuilds the value before it is encoded.
+ */
+export interface LeafCopier {
+  needsCopy(leaf: object): boolean;
+  copy(value: unknown): unknown;
+}
+
+/** What one walk found besides capabilities: whether a leaf needs copying. */
+interface WalkState {
+  leaves: LeafCopier;
+  copy: boolean;
+}
+
 import { Kind, assertReceived, sendKind } from "./clonable.ts";
 
 const objectProto = ObjectPrototype;
@@ -89,7 +105,7 @@ function isWalkable(value: object): boolean {
   return proto === objectProto || proto === null;
 }
 
-function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): boolean {
+function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, state: WalkState | undefined): boolean {
   if (value === null) return false;
   const type = typeof value;
   if (type === "function") return true;
@@ -104,18 +120,22 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
   const kind = isWalkable(object) ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
     MapPrototypeForEach(object, (v: unknown, k: unknown) => {
-      if (containsCap(k, exporter, seen) || containsCap(v, exporter, seen)) throw mapCapError();
+      if (containsCap(k, exporter, seen, state) || containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
   if (kind === Kind.Set) {
     SetPrototypeForEach(object, (v: unknown) => {
-      if (containsCap(v, exporter, seen)) throw mapCapError();
+      if (containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
-  if (kind === Kind.Leaf) return false;
+  if (kind === Kind.Leaf) {
+    if (state !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
+    return false;
+  }
   if (kind === Kind.Error) {
+    if (state !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
     // V8 formats an error's stack lazily, through the embedder's callback (Node's, on the host).
     // isolated-vm's serializer reads `stack` where that callback must not run ("illegal access"
     // on Node 24), so it is read here first; a cause may be an error too.
@@ -125,12 +145,12 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>): 
       // An error whose stack cannot be formatted crosses without one.
     }
     const cause = getOwnDescriptor(object, "cause");
-    return cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value") && containsCap(cause.value, exporter, seen);
+    return cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value") && containsCap(cause.value, exporter, seen, state);
   }
   const record = object as Record<string, unknown>;
   const keys = objectKeys(record);
   let found = false;
-  for (let i = 0; i < keys.length; i++) if (containsCap(record[keys[i]], exporter, seen)) found = true;
+  for (let i = 0; i < keys.length; i++) if (containsCap(record[keys[i]], exporter, seen, state)) found = true;
   return found;
 }
 
@@ -138,10 +158,14 @@ function mapCapError(): Error {
   return dataCloneError("Functions and RpcTargets cannot be sent inside a Map or Set; use a plain object.");
 }
 
-export function encode(value: unknown, exporter: CapExporter): Encoded {
+/** `leaves`: the host's check on what it sends (LeafCopier); the sandbox's runtime passes none. */
+export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier): Encoded {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return [value];
   try {
-    if (!containsCap(value, exporter, new Set())) return [value];
+    const state: WalkState | undefined = leaves === undefined ? undefined : { leaves, copy: false };
+    const hasCaps = containsCap(value, exporter, new Set(), state);
+    if (state !== undefined && state.copy) value = leaves!.copy(value);
+    if (!hasCaps) return [value];
     const caps: CapSlot[] = [];
     const body = copyCutting(value, [], caps, exporter, new Map());
     return [body, caps];

@@ -245,6 +245,19 @@ attack("a small Node Buffer the host passes in carries only its own bytes, not N
   assert.ok(secret.buffer.byteLength > 1_000, "the host's Buffers do share a pool (else this test proves nothing)");
 });
 
+attack("a small Node Buffer inside an instance of a host class, a Map or a Set carries only its own bytes, not Node's pool", async () => {
+  class Holder {
+    b = Buffer.from("in-a-class");
+  }
+  const result = await call(
+    `export default { run(held, map, set) { return [held.b.buffer.byteLength, Object.getPrototypeOf(held) === Object.prototype, map.get("k").buffer.byteLength, [...set][0].buffer.byteLength]; } };`,
+    "run",
+    [new Holder(), new Map([["k", Buffer.from("in-a-map")]]), new Set([Buffer.from("in-a-set")])],
+  );
+  // A class instance crossed whole before: the sandbox read the host's 64 KiB pool through it.
+  assert.deepEqual(result, [10, true, 8, 8]);
+});
+
 attack("a Uint8Array or DataView the host makes over a small Buffer's memory carries only its own bytes, not Node's pool", async () => {
   const b = Buffer.from("pp");
   assert.ok(b.buffer.byteLength >= Buffer.poolSize, "the Buffer sits in Node's pool (else this test proves nothing)");

@@ -5,7 +5,7 @@
 // decodes to the original object. Exports are grouped by scope (the worker they were sent to), so
 // revoking a capability for one worker leaves the others' access alone, as in-process.
 
-import { compactViews } from "../../rpc/compact-views.ts";
+import { viewCopier } from "../../rpc/compact-views.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "../../rpc/rpc-target.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../../runtime/wire.ts";
@@ -107,7 +107,7 @@ export class Link {
 
   encode(value: unknown, scope = ""): Encoded {
     try {
-      return encode(compactViews(value), this.exporter(scope));
+      return encode(value, this.exporter(scope), viewCopier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError" && !(error instanceof DataCloneError)) throw new DataCloneError(error.message);
       throw error;
