@@ -1,5 +1,6 @@
 // Budgets for what a sandbox makes the host spend, in every isolation mode: bytes of logs kept on
-// the host, and host CPU and threads spent in Web Crypto. `memoryMb` and `cpuMs` bound the
+// the host, host CPU and threads spent in Web Crypto, URL parsing and hashing, capability tables,
+// pending host calls, and the answers a long-lived worker gives. `memoryMb` and `cpuMs` bound the
 // isolate; these tests bound the host around it (in thread and process mode, the parent too).
 
 import { describe, test } from "node:test";
