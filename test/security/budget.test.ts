@@ -203,7 +203,8 @@ for (const isolation of [ISOLATION]) {
           for (let i = 0; i < 20 && error === undefined; i++) {
             try { kept.push(...(await env.make(10_000))); } catch (e) { error = e.name + ": " + e.message; }
           }
-          for (const stub of kept.splice(0, 20_000)) stub[Symbol.dispose]();
+          // (15,000 releases: 20,000 messages in one turn of the host would end the sandbox.)
+          for (const stub of kept.splice(0, 15_000)) stub[Symbol.dispose]();
           const again = await env.make(10_000);
           return [kept.length, error, again.length, await again[0]() > 0];
         } };`,
@@ -212,7 +213,7 @@ for (const isolation of [ISOLATION]) {
         { env: { make } },
       );
       // 9 calls' worth fit beside env.make itself; the 10th would be the 100,001st.
-      assert.equal(result[0], 70_000);
+      assert.equal(result[0], 75_000);
       assert.match(result[1], /^RangeError: Too many capabilities passed to this sandbox/);
       assert.deepEqual(result.slice(2), [10_000, true]);
     });
