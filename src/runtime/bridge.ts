@@ -46,6 +46,15 @@ export function send(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unkn
   post(op, a, b, c, d);
 }
 
+/**
+ * What a request's promise resolves to: the host's answer in a box without a prototype. Resolving
+ * a promise with an object looks up its `then`, which user code may have put on Object.prototype:
+ * it would be handed the host's answer (bytes, a fetch's response record) and could replace it.
+ */
+export interface Answer {
+  readonly value: unknown;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -55,15 +64,15 @@ const pending = new Map<number, Pending>();
 let nextCallId = 1;
 
 /** Sends a request to the host and returns a promise settled when the host answers. */
-export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
+export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<Answer> {
   return cancellableRequest(op, a, b, c).promise;
 }
 
 /** A request whose answer can be given up on: `abandon` rejects it now and ignores the host's answer. */
-export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unknown): { callId: number; promise: Promise<unknown>; abandon(reason: unknown): void } {
+export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unknown): { callId: number; promise: Promise<Answer>; abandon(reason: unknown): void } {
   const callId = nextCallId++;
   let rejectNow!: (reason: unknown) => void;
-  const promise = new Promise((resolve, reject) => {
+  const promise = new Promise<Answer>((resolve, reject) => {
     rejectNow = reject;
     MapPrototypeSet(pending, callId, { resolve, reject });
     try {
@@ -86,6 +95,6 @@ export function settle(callId: number, ok: number, payload: unknown): void {
   const entry = MapPrototypeGet(pending, callId);
   if (entry === undefined) return;
   MapPrototypeDelete(pending, callId);
-  if (ok === 1) entry.resolve(payload);
+  if (ok === 1) entry.resolve({ __proto__: null, value: payload } as Answer);
   else entry.reject(errorFromRecord(payload));
 }

@@ -58,7 +58,7 @@ export function callHost(capId: number, method: string | undefined, args: unknow
   } catch (error) {
     return PromiseReject(error);
   }
-  return PromisePrototypeThen(request(Op.Call, capId, method, payload), (result) => decode(result, importer));
+  return PromisePrototypeThen(request(Op.Call, capId, method, payload), (answer) => decode(answer.value, importer));
 }
 
 function makeFunctionStub(id: number): unknown {

@@ -46,7 +46,7 @@ const platform: Platform = {
     return request(Op.Service, service, args);
   },
   readHostBody(id) {
-    return request(Op.BodyRead, id) as Promise<Uint8Array | null>;
+    return request(Op.BodyRead, id) as Promise<{ readonly value: Uint8Array | null }>;
   },
   cancelHostBody(id) {
     send(Op.BodyCancel, id);

@@ -8,6 +8,11 @@ const { DatePrototypeToString, ObjectDefineProperties, ObjectDefineProperty, Ref
 let now = 0;
 let origin = 0;
 
+/** The frozen clock's time (what the sandbox's Date.now() answers), for the runtime's own use. */
+export function clockNow(): number {
+  return now;
+}
+
 export function setClock(ms: number): void {
   if (ms > now) now = ms;
   if (origin === 0) origin = ms;

@@ -18,7 +18,7 @@
 
 import { primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Error, ErrorPrototype, EvalError, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, ArrayPrototypePush, BigInt, Boolean, DataView, Error, ErrorPrototype, EvalError, Map, MapPrototypeEntries, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, SetPrototypeValues, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
 
 type Getter = (this: unknown) => unknown;
 
@@ -39,10 +39,10 @@ const regexpSource = getter(RegExp.prototype, "source")!;
 const regexpProto = RegExp.prototype;
 const mapSize = getter(Map.prototype, "size")!;
 const mapEntries = Map.prototype.entries as Getter;
-const mapIteratorNext = getProto(new Map().entries()).next as Getter;
+const mapIteratorNext = getProto(MapPrototypeEntries(new Map())).next as Getter;
 const setSize = getter(Set.prototype, "size")!;
 const setValues = Set.prototype.values as Getter;
-const setIteratorNext = getProto(new Set().values()).next as Getter;
+const setIteratorNext = getProto(SetPrototypeValues(new Set())).next as Getter;
 const bufferLength = getter(ArrayBuffer.prototype, "byteLength")!;
 const bufferDetached = getter(ArrayBuffer.prototype, "detached");
 const sharedBufferLength = typeof SharedArrayBuffer === "function" ? getter(SharedArrayBuffer.prototype, "byteLength") : undefined;
@@ -63,11 +63,12 @@ const wasm = (globalThis as { WebAssembly?: Record<string, { prototype?: object 
 const wasmBrands: [string, Getter][] = [];
 if (wasm !== undefined) {
   const moduleExports = (wasm.Module as unknown as { exports?: (module: unknown) => unknown } | undefined)?.exports;
-  if (typeof moduleExports === "function") wasmBrands.push(["WebAssembly.Module", function (this: unknown) { return moduleExports(this); }]);
+  if (typeof moduleExports === "function") ArrayPrototypePush(wasmBrands, ["WebAssembly.Module", function (this: unknown) { return moduleExports(this); }]);
   const probes: [string, string][] = [["Memory", "buffer"], ["Instance", "exports"], ["Table", "length"], ["Global", "value"]];
-  for (const [name, member] of probes) {
+  for (let i86 = 0, a86 = probes; i86 < a86.length; i86++) {
+    const name = a86[i86][0], member = a86[i86][1];
     const probe = getter(wasm[name]?.prototype, member);
-    if (probe !== undefined) wasmBrands.push([`WebAssembly.${name}`, probe]);
+    if (probe !== undefined) ArrayPrototypePush(wasmBrands, [`WebAssembly.${name}`, probe]);
   }
 }
 

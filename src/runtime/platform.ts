@@ -22,10 +22,10 @@ export interface Platform {
   load(name: ChunkName): unknown;
   /** Calls a synchronous host service; arguments and result are copied, never referenced. */
   host(service: string, ...args: unknown[]): unknown;
-  /** Calls an asynchronous host service. */
-  hostAsync(service: string, ...args: unknown[]): Promise<unknown>;
-  /** Reads the next chunk of a response body the host is streaming in (null at its end). */
-  readHostBody(id: number): Promise<Uint8Array | null>;
+  /** Calls an asynchronous host service; the result comes boxed (see Answer in bridge.ts). */
+  hostAsync(service: string, ...args: unknown[]): Promise<{ readonly value: unknown }>;
+  /** Reads the next chunk of a response body the host is streaming in (null at its end), boxed. */
+  readHostBody(id: number): Promise<{ readonly value: Uint8Array | null }>;
   /** Tells the host this sandbox will not read that body any further. */
   cancelHostBody(id: number): void;
   /** Timers that fire only while an invocation is in flight, like the global ones. */
@@ -50,12 +50,12 @@ export const host = (service: string, ...args: unknown[]): unknown => {
   ArrayPrototypeUnshift(args, service);
   return ReflectApply(platform.host, platform, args);
 };
-export const hostAsync = (service: string, ...args: unknown[]): Promise<unknown> => {
+export const hostAsync = (service: string, ...args: unknown[]): Promise<{ readonly value: unknown }> => {
   const platform = bound();
   ArrayPrototypeUnshift(args, service);
-  return ReflectApply(platform.hostAsync, platform, args) as Promise<unknown>;
+  return ReflectApply(platform.hostAsync, platform, args) as Promise<{ readonly value: unknown }>;
 };
-export const readHostBody = (id: number): Promise<Uint8Array | null> => bound().readHostBody(id);
+export const readHostBody = (id: number): Promise<{ readonly value: Uint8Array | null }> => bound().readHostBody(id);
 export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);

@@ -26,15 +26,30 @@ function capture() {
   const { bind, call } = Function.prototype;
   // uncurryThis(f)(self, ...args) is f.call(self, ...args), with no lookup on f or Function.prototype.
   const uncurryThis = <F extends (...args: never[]) => unknown>(fn: F): Uncurried<F> => apply(bind, call, [fn]) as Uncurried<F>;
+  const deleteProperty = Reflect.deleteProperty;
   const getter = (object: object, key: PropertyKey) => uncurryThis(getOwnPropertyDescriptor(object, key)!.get! as () => unknown);
   const TypedArray = getPrototypeOf(Uint8Array) as unknown as { prototype: Uint8Array };
   const TypedArrayPrototype = TypedArray.prototype;
   const AsyncIteratorPrototype = getPrototypeOf((getPrototypeOf(async function* () {}) as { prototype: object }).prototype) as object;
-  const PromisePrototypeThen = uncurryThis(Promise.prototype.then) as <T, R1 = T, R2 = never>(
+  const promiseThen = uncurryThis(Promise.prototype.then) as <T, R1 = T, R2 = never>(
     promise: Promise<T>,
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ) => Promise<R1 | R2>;
+  // Promise.prototype.then makes its result through SpeciesConstructor: it reads the promise's
+  // `constructor` and that constructor's Symbol.species, both of which user code can replace (and
+  // so be handed, or construct, the promise the runtime chains). With an own `constructor` of
+  // undefined for the length of the call, it uses %Promise% without reading either.
+  const promiseConstructorKey = "constructor";
+  const hiddenConstructor = { __proto__: null, value: undefined, configurable: true } as PropertyDescriptor;
+  const PromisePrototypeThen = ((promise: Promise<unknown>, onFulfilled?: unknown, onRejected?: unknown) => {
+    if (hasOwn(promise, promiseConstructorKey) || !defineProperty(promise, promiseConstructorKey, hiddenConstructor)) return promiseThen(promise, onFulfilled as never, onRejected as never);
+    try {
+      return promiseThen(promise, onFulfilled as never, onRejected as never);
+    } finally {
+      deleteProperty(promise, promiseConstructorKey);
+    }
+  }) as typeof promiseThen;
   // Descriptors are read through their own properties only: a descriptor literal inherits from
   // Object.prototype, where user code may have put `get`, `value` or `enumerable` (accessors that
   // would also be handed the descriptor, and with it the value being defined).
@@ -58,6 +73,157 @@ function capture() {
     for (let i = 0; i < keys.length; i++) own[keys[i] as string] = ownDescriptor((descriptors as Record<PropertyKey, PropertyDescriptor>)[keys[i]]);
     return own;
   };
+  const regExpExec = uncurryThis(RegExp.prototype.exec) as (re: RegExp, string: string) => RegExpExecArray | null;
+  const regExpGlobal = getter(RegExp.prototype, "global") as (re: RegExp) => boolean;
+  const regExpUnicode = getter(RegExp.prototype, "unicode") as (re: RegExp) => boolean;
+  const stringSlice = uncurryThis(String.prototype.slice);
+  const stringCharCodeAt = uncurryThis(String.prototype.charCodeAt);
+  const stringIndexOf = uncurryThis(String.prototype.indexOf);
+  const arrayPush = uncurryThis(Array.prototype.push);
+  const mapEntries = uncurryThis(Map.prototype.entries) as (map: unknown) => Iterator<never>;
+  const setValues = uncurryThis(Set.prototype.values) as (set: unknown) => Iterator<never>;
+  const stringIterator = uncurryThis(String.prototype[Symbol.iterator]) as (string: string) => Iterator<string>;
+  const mapIteratorNext = uncurryThis((getPrototypeOf(new Map().entries()) as Iterator<never>).next) as (iterator: unknown) => IteratorResult<never>;
+  const setIteratorNext = uncurryThis((getPrototypeOf(new Set().values()) as Iterator<never>).next) as (iterator: unknown) => IteratorResult<never>;
+  const stringIteratorNext = uncurryThis((getPrototypeOf(""[Symbol.iterator]()) as Iterator<string>).next) as (iterator: unknown) => IteratorResult<string>;
+  // String.prototype.replace with a RegExp calls the RegExp's Symbol.replace, which reads exec,
+  // flags and lastIndex through the prototype user code can change; this loop calls only exec.
+  const regExpReplace = (re: RegExp, string: string, replacement: string | ((match: string, ...rest: any[]) => string)): string => {
+    const global = regExpGlobal(re);
+    let out = "";
+    let last = 0;
+    re.lastIndex = 0;
+    for (;;) {
+      const match = regExpExec(re, string);
+      if (match === null) break;
+      const matched = match[0];
+      const index = match.index;
+      let replaced: string;
+      if (typeof replacement === "function") {
+        const args: unknown[] = [];
+        for (let i = 0; i < match.length; i++) arrayPush(args, match[i]);
+        arrayPush(args, index, string);
+        if (match.groups !== undefined) arrayPush(args, match.groups);
+        replaced = `${apply(replacement, undefined, args)}`;
+      } else replaced = expandReplacement(replacement, match, string);
+      out += stringSlice(string, last, index) + replaced;
+      last = index + matched.length;
+      if (!global) break;
+      if (matched.length === 0) re.lastIndex = advance(string, re.lastIndex, regExpUnicode(re));
+    }
+    if (!global) re.lastIndex = 0;
+    return out + stringSlice(string, last);
+  };
+  const advance = (string: string, index: number, unicode: boolean): number => {
+    if (!unicode || index + 1 >= string.length) return index + 1;
+    const c = stringCharCodeAt(string, index);
+    return c >= 0xd800 && c <= 0xdbff ? index + 2 : index + 1;
+  };
+  const expandReplacement = (replacement: string, match: RegExpExecArray, string: string): string => {
+    if (stringIndexOf(replacement, "$") === -1) return replacement;
+    let out = "";
+    for (let i = 0; i < replacement.length; i++) {
+      const c = replacement[i];
+      const n = replacement[i + 1];
+      if (c !== "$" || n === undefined) out += c;
+      else if (n === "$") (out += "$"), i++;
+      else if (n === "&") (out += match[0]), i++;
+      else if (n === "`") (out += stringSlice(string, 0, match.index)), i++;
+      else if (n === "'") (out += stringSlice(string, match.index + match[0].length)), i++;
+      else if (n >= "0" && n <= "9") {
+        const two = replacement[i + 2];
+        const twoDigit = two !== undefined && two >= "0" && two <= "9" ? +(n + two) : -1;
+        if (twoDigit > 0 && twoDigit < match.length) (out += match[twoDigit] ?? ""), (i += 2);
+        else if (+n > 0 && +n < match.length) (out += match[+n] ?? ""), i++;
+        else out += c;
+      } else if (n === "<" && match.groups !== undefined) {
+        const end = stringIndexOf(replacement, ">", i);
+        if (end === -1) out += c;
+        else (out += match.groups[stringSlice(replacement, i + 2, end)] ?? ""), (i = end);
+      } else out += c;
+    }
+    return out;
+  };
+  // An iterator over a Map, Set or string that calls the captured next(); its prototype chain
+  // ends without Object.prototype, so a for-of's lookup of `return` finds nothing user code put there.
+  class SafeIterator<T = unknown> {
+    readonly i: unknown;
+    readonly n: (iterator: unknown) => IteratorResult<T>;
+    constructor(iterator: unknown, next: (iterator: unknown) => IteratorResult<T>) {
+      this.i = iterator;
+      this.n = next;
+    }
+    next(): IteratorResult<T> {
+      return this.n(this.i);
+    }
+    [Symbol.iterator](): this {
+      return this;
+    }
+  }
+  Reflect.setPrototypeOf(SafeIterator.prototype, null);
+  // Raw methods and accessors, for code that brand-checks a receiver with apply(method, value, args)
+  // (structured clone, util.types): "Map.prototype.forEach", "get RegExp.prototype.source".
+  const originals = objectCreate(null) as Record<string, ((...args: any[]) => any) | undefined>;
+  const SharedArrayBufferPrototype = (globalThis as { SharedArrayBuffer?: { prototype: object } }).SharedArrayBuffer?.prototype;
+  const originalSources: [object | undefined, string, string[], string[]][] = [
+    [Object.prototype, "Object", ["toString", "hasOwnProperty", "propertyIsEnumerable"], []],
+    [Symbol.prototype, "Symbol", ["toString", "valueOf"], ["description"]],
+    [Boolean.prototype, "Boolean", ["valueOf"], []],
+    [Number.prototype, "Number", ["valueOf"], []],
+    [String.prototype, "String", ["valueOf"], []],
+    [BigInt.prototype, "BigInt", ["valueOf"], []],
+    [Date.prototype, "Date", ["getTime"], []],
+    [Map.prototype, "Map", ["forEach", "set", "get", "has"], ["size"]],
+    [Set.prototype, "Set", ["forEach", "add", "has"], ["size"]],
+    [WeakMap.prototype, "WeakMap", ["has", "get", "set"], []],
+    [WeakSet.prototype, "WeakSet", ["has", "add"], []],
+    [WeakRef.prototype, "WeakRef", ["deref"], []],
+    [FinalizationRegistry.prototype, "FinalizationRegistry", ["unregister"], []],
+    [Promise.prototype, "Promise", ["then"], []],
+    [Array.prototype, "Array", ["sort"], []],
+    [RegExp.prototype, "RegExp", ["toString", "exec"], ["source", "flags", "hasIndices", "global", "ignoreCase", "multiline", "dotAll", "unicode", "unicodeSets", "sticky"]],
+    [ArrayBuffer.prototype, "ArrayBuffer", ["transfer", "slice"], ["byteLength", "resizable", "maxByteLength", "detached"]],
+    [SharedArrayBufferPrototype, "SharedArrayBuffer", [], ["byteLength"]],
+    [TypedArrayPrototype, "TypedArray", ["set"], ["buffer", "byteOffset", "byteLength", "length"]],
+    [DataView.prototype, "DataView", [], ["buffer", "byteOffset", "byteLength"]],
+  ];
+  for (let i = 0; i < originalSources.length; i++) {
+    const [prototype, name, methodNames, getterNames] = originalSources[i];
+    if (prototype === undefined) continue;
+    for (let j = 0; j < methodNames.length; j++) originals[`${name}.prototype.${methodNames[j]}`] = (prototype as Record<string, never>)[methodNames[j]];
+    for (let j = 0; j < getterNames.length; j++) originals[`get ${name}.prototype.${getterNames[j]}`] = getOwnPropertyDescriptor(prototype, getterNames[j])?.get;
+  }
+  originals["get TypedArray.prototype[Symbol.toStringTag]"] = getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get;
+  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
+  const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
+  const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
+  const dataViewBuffer = getter(DataView.prototype, "buffer");
+  const dataViewByteLength = getter(DataView.prototype, "byteLength");
+  const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
+  const arrayIsArray = Array.isArray;
+  const mathMax = Math.max;
+  const mathMin = Math.min;
+  const mapSet = uncurryThis(Map.prototype.set);
+  const setAdd = uncurryThis(Set.prototype.add);
+  /**
+   * sequence<T> and friends: an Array is read by index (its iterator, which user code may have
+   * replaced, is not called); any other iterable through its own iterator, as Web IDL says.
+   */
+  const iterableToArray = <T>(value: Iterable<T>): T[] => {
+    const out: T[] = [];
+    if (arrayIsArray(value)) {
+      const array = value as T[];
+      for (let i = 0; i < array.length; i++) out[i] = array[i];
+      return out;
+    }
+    const iterator = (value as { [Symbol.iterator](): Iterator<T> })[Symbol.iterator]();
+    for (;;) {
+      const result = iterator.next();
+      if (result.done) return out;
+      out[out.length] = result.value;
+    }
+  };
   // One literal without a prototype: a name missing here reads undefined, never something user
   // code put on Object.prototype. Not frozen: it never reaches user code, and freezing an object
   // this size costs every new isolate time.
@@ -74,6 +240,8 @@ function capture() {
     ReflectOwnKeys: ownKeys,
     ReflectDeleteProperty: Reflect.deleteProperty,
 
+    Reflect,
+    FunctionPrototypeBind: uncurryThis(bind) as <F extends (...args: any[]) => unknown>(fn: F, self: unknown, ...args: unknown[]) => F,
     FunctionPrototypeToString: uncurryThis(Function.prototype.toString),
 
     Object,
@@ -86,6 +254,7 @@ function capture() {
     ObjectDefineProperties: (<T>(target: T, descriptors: PropertyDescriptorMap & ThisType<unknown>): T =>
       objectDefineProperties(target, ownDescriptors(descriptors))) as typeof Object.defineProperties,
     ObjectEntries: Object.entries,
+    ObjectFromEntries: Object.fromEntries,
     ObjectFreeze: Object.freeze,
     ObjectGetOwnPropertyDescriptor: Object.getOwnPropertyDescriptor,
     ObjectGetOwnPropertyDescriptors: Object.getOwnPropertyDescriptors,
@@ -105,16 +274,117 @@ function capture() {
     ArrayPrototype: Array.prototype,
     ArrayIsArray: Array.isArray,
     ArrayFrom: Array.from,
-    ArrayPrototypeMap: uncurryThis(Array.prototype.map),
-    ArrayPrototypePush: uncurryThis(Array.prototype.push),
-    ArrayPrototypeSlice: uncurryThis(Array.prototype.slice),
-    ArrayPrototypeUnshift: uncurryThis(Array.prototype.unshift),
+    // map, filter, slice and splice are loops here: the built-ins make their result through the
+    // array's constructor[Symbol.species], a lookup user code can answer with its own constructor
+    // (and so be handed, and keep, the runtime's new array).
+    ArrayPrototypeMap: <T, U>(array: readonly T[], callback: (value: T, index: number, array: T[]) => U): U[] => {
+      const out: U[] = [];
+      for (let i = 0; i < array.length; i++) out[i] = callback(array[i], i, array as T[]);
+      return out;
+    },
+    ArrayPrototypeFilter: <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown): T[] => {
+      const out: T[] = [];
+      for (let i = 0; i < array.length; i++) if (callback(array[i], i, array as T[])) out[out.length] = array[i];
+      return out;
+    },
+    ArrayPrototypeFind: uncurryThis(Array.prototype.find) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => T | undefined,
+    ArrayPrototypeFindIndex: uncurryThis(Array.prototype.findIndex) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => number,
+    ArrayPrototypeSome: uncurryThis(Array.prototype.some) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => boolean,
+    ArrayPrototypeIncludes: uncurryThis(Array.prototype.includes) as <T>(array: readonly T[], value: T, from?: number) => boolean,
+    ArrayPrototypeIndexOf: uncurryThis(Array.prototype.indexOf) as <T>(array: readonly T[], value: T, from?: number) => number,
+    ArrayPrototypeJoin: uncurryThis(Array.prototype.join) as (array: ArrayLike<unknown>, separator?: string) => string,
+    ArrayPrototypePop: uncurryThis(Array.prototype.pop) as <T>(array: T[]) => T | undefined,
+    ArrayPrototypeShift: uncurryThis(Array.prototype.shift) as <T>(array: T[]) => T | undefined,
+    ArrayPrototypePush: uncurryThis(Array.prototype.push) as <T>(array: T[], ...items: T[]) => number,
+    ArrayPrototypeSlice: <T>(array: ArrayLike<T>, start?: number, end?: number): T[] => {
+      const length = array.length;
+      let from = start === undefined ? 0 : start < 0 ? mathMax(length + start, 0) : mathMin(start, length);
+      const to = end === undefined ? length : end < 0 ? mathMax(length + end, 0) : mathMin(end, length);
+      const out: T[] = [];
+      for (; from < to; from++) out[out.length] = array[from];
+      return out;
+    },
+    ArrayPrototypeSort: uncurryThis(Array.prototype.sort) as <T>(array: T[], compare?: (a: T, b: T) => number) => T[],
+    /** Array.prototype.splice for an array without holes (see ArrayPrototypeMap). */
+    ArrayPrototypeSplice: <T>(array: T[], start: number, deleteCount?: number, ...items: T[]): T[] => {
+      const length = array.length;
+      const from = start < 0 ? mathMax(length + start, 0) : mathMin(start, length);
+      const count = deleteCount === undefined ? length - from : mathMin(mathMax(deleteCount, 0), length - from);
+      const removed: T[] = [];
+      for (let i = 0; i < count; i++) removed[i] = array[from + i];
+      const tail: T[] = [];
+      for (let i = from + count; i < length; i++) tail[tail.length] = array[i];
+      array.length = from;
+      for (let i = 0; i < items.length; i++) array[array.length] = items[i];
+      for (let i = 0; i < tail.length; i++) array[array.length] = tail[i];
+      return removed;
+    },
+    /** `target.push(...source)` without the spread's iterator. */
+    ArrayPrototypePushApply: <T>(target: T[], source: ArrayLike<T>): number => {
+      for (let i = 0; i < source.length; i++) target[target.length] = source[i];
+      return target.length;
+    },
+    IterableToArray: iterableToArray,
+    /** Array.from({ length }, make) as a loop. */
+    ArrayFromLength: <T>(length: number, make: (index: number) => T): T[] => {
+      const out: T[] = [];
+      for (let i = 0; i < length; i++) out[i] = make(i);
+      return out;
+    },
+    /** Object.fromEntries for an array of pairs: no iterators, and no setters Object.prototype may have. */
+    ObjectFromPairs: <V>(pairs: readonly (readonly [PropertyKey, V])[]): Record<PropertyKey, V> => {
+      const out: Record<PropertyKey, V> = {};
+      for (let i = 0; i < pairs.length; i++) defineProperty(out, pairs[i][0], ownDescriptor({ value: pairs[i][1], writable: true, enumerable: true, configurable: true }));
+      return out;
+    },
+    /** `new Ctor(values)` for an array of numbers, without the array's iterator. */
+    TypedArrayOf: <T extends { [index: number]: number }>(Ctor: new (length: number) => T, values: readonly number[]): T => {
+      const view = new Ctor(values.length);
+      for (let i = 0; i < values.length; i++) view[i] = values[i];
+      return view;
+    },
+    /** The typed array's [[TypedArrayName]] ("Uint8Array", also for a Buffer), or undefined for anything else. */
+    TypedArrayPrototypeGetSymbolToStringTag: getter(TypedArrayPrototype, Symbol.toStringTag) as (value: unknown) => string | undefined,
+    /** `new Map(entries)` without the array iterator or a lookup of Map.prototype.set. */
+    MapFrom: <K, V>(entries: readonly (readonly [K, V])[]): Map<K, V> => {
+      const map = new Map<K, V>();
+      for (let i = 0; i < entries.length; i++) mapSet(map, entries[i][0], entries[i][1]);
+      return map;
+    },
+    /** `new Set(values)` without the array iterator or a lookup of Set.prototype.add. */
+    SetFrom: <T>(values: readonly T[]): Set<T> => {
+      const set = new Set<T>();
+      for (let i = 0; i < values.length; i++) setAdd(set, values[i]);
+      return set;
+    },
+    ArrayIteratorPrototype: getPrototypeOf([][Symbol.iterator]()) as object,
+    MapIteratorPrototype: getPrototypeOf(new Map()[Symbol.iterator]()) as object,
+    SetIteratorPrototype: getPrototypeOf(new Set()[Symbol.iterator]()) as object,
+    StringIteratorPrototype: getPrototypeOf(""[Symbol.iterator]()) as object,
+    RegExpStringIteratorPrototype: getPrototypeOf(/(?:)/[Symbol.matchAll]("")) as object,
+    ArrayPrototypeUnshift: uncurryThis(Array.prototype.unshift) as <T>(array: T[], ...items: T[]) => number,
 
     ArrayBuffer,
     ArrayBufferIsView: ArrayBuffer.isView,
+    ArrayBufferPrototypeGetByteLength: getter(ArrayBuffer.prototype, "byteLength") as (buffer: ArrayBufferLike) => number,
+    ArrayBufferPrototypeSlice: uncurryThis(ArrayBuffer.prototype.slice) as <T extends ArrayBufferLike>(buffer: T, start?: number, end?: number) => T,
     DataView,
     TypedArray,
     TypedArrayPrototype,
+    TypedArrayPrototypeGetLength: getter(TypedArrayPrototype, "length") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetByteLength: getter(TypedArrayPrototype, "byteLength") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetByteOffset: getter(TypedArrayPrototype, "byteOffset") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetBuffer: getter(TypedArrayPrototype, "buffer") as <T extends ArrayBufferLike>(view: ArrayBufferView<T>) => T,
+    // An ArrayBufferView is a typed array or a DataView, whose getters are different functions.
+    ArrayBufferViewGetBuffer: (view: ArrayBufferView): ArrayBufferLike => (typedArrayTag(view) === undefined ? dataViewBuffer(view) : typedArrayBuffer(view)) as ArrayBufferLike,
+    ArrayBufferViewGetByteLength: (view: ArrayBufferView): number => (typedArrayTag(view) === undefined ? dataViewByteLength(view) : typedArrayByteLength(view)) as number,
+    ArrayBufferViewGetByteOffset: (view: ArrayBufferView): number => (typedArrayTag(view) === undefined ? dataViewByteOffset(view) : typedArrayByteOffset(view)) as number,
+    TypedArrayPrototypeFill: uncurryThis(TypedArrayPrototype.fill),
+    TypedArrayPrototypeIndexOf: uncurryThis(TypedArrayPrototype.indexOf),
+    TypedArrayPrototypeLastIndexOf: uncurryThis(TypedArrayPrototype.lastIndexOf),
+    TypedArrayPrototypeSet: uncurryThis(TypedArrayPrototype.set) as (target: ArrayBufferView, source: ArrayLike<number> | ArrayLike<bigint>, offset?: number) => void,
+    TypedArrayPrototypeSlice: uncurryThis(TypedArrayPrototype.slice) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
+    TypedArrayPrototypeSubarray: uncurryThis(TypedArrayPrototype.subarray) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
     Uint8Array,
     Uint8ClampedArray,
     Uint16Array,
@@ -133,6 +403,24 @@ function capture() {
     PromiseResolve: apply(bind, Promise.resolve, [Promise]) as { (): Promise<void>; <T>(value: T): Promise<Awaited<T>> },
     PromiseReject: apply(bind, Promise.reject, [Promise]) as <T = never>(reason?: unknown) => Promise<T>,
     PromiseAll: apply(bind, Promise.all, [Promise]) as <T>(values: Iterable<T | PromiseLike<T>>) => Promise<Awaited<T>[]>,
+    /**
+     * Promise.all for an array, resolved with undefined: Promise.all itself runs the array's
+     * iterator, Promise.resolve and each promise's then, all of which user code can replace. A
+     * value that is not a promise of this realm counts as settled.
+     */
+    SafePromiseAllReturnVoid: (values: readonly unknown[]): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        let remaining = values.length;
+        if (remaining === 0) return resolve();
+        const settled = () => {
+          if (--remaining === 0) resolve();
+        };
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i];
+          if (value instanceof Promise) PromisePrototypeThen(value, settled, reject);
+          else settled();
+        }
+      }),
 
     Map,
     MapPrototypeGet: uncurryThis(Map.prototype.get),
@@ -141,10 +429,13 @@ function capture() {
     MapPrototypeDelete: uncurryThis(Map.prototype.delete),
     MapPrototypeClear: uncurryThis(Map.prototype.clear),
     MapPrototypeForEach: uncurryThis(Map.prototype.forEach),
+    MapPrototypeEntries: uncurryThis(Map.prototype.entries),
     MapPrototypeGetSize: getter(Map.prototype, "size") as (map: unknown) => number,
     Set,
     SetPrototypeAdd: uncurryThis(Set.prototype.add),
     SetPrototypeHas: uncurryThis(Set.prototype.has),
+    SetPrototypeDelete: uncurryThis(Set.prototype.delete),
+    SetPrototypeValues: uncurryThis(Set.prototype.values),
     SetPrototypeForEach: uncurryThis(Set.prototype.forEach),
     SetPrototypeGetSize: getter(Set.prototype, "size") as (set: unknown) => number,
     WeakMap,
@@ -160,9 +451,36 @@ function capture() {
     StringFromCharCode: String.fromCharCode,
     StringFromCodePoint: String.fromCodePoint,
     StringPrototypeSlice: uncurryThis(String.prototype.slice),
+    StringPrototypeCharCodeAt: uncurryThis(String.prototype.charCodeAt),
+    StringPrototypeCodePointAt: uncurryThis(String.prototype.codePointAt),
+    StringPrototypeEndsWith: uncurryThis(String.prototype.endsWith),
+    StringPrototypeIncludes: uncurryThis(String.prototype.includes),
+    StringPrototypeIndexOf: uncurryThis(String.prototype.indexOf),
+    StringPrototypeLastIndexOf: uncurryThis(String.prototype.lastIndexOf),
+    StringPrototypeNormalize: uncurryThis(String.prototype.normalize),
+    StringPrototypePadEnd: uncurryThis(String.prototype.padEnd),
+    StringPrototypePadStart: uncurryThis(String.prototype.padStart),
+    StringPrototypeRepeat: uncurryThis(String.prototype.repeat),
+    // Only with a string pattern: with a RegExp, String.prototype.replace/split call the
+    // RegExp's own (replaceable) Symbol.replace/Symbol.split; see RegExpPrototypeSymbolReplace.
+    StringPrototypeReplace: uncurryThis(String.prototype.replace) as unknown as (string: string, pattern: string, replacement: string) => string,
+    StringPrototypeReplaceAll: uncurryThis(String.prototype.replaceAll) as unknown as (string: string, pattern: string, replacement: string) => string,
+    StringPrototypeSplit: uncurryThis(String.prototype.split) as unknown as (string: string, separator: string, limit?: number) => string[],
+    StringPrototypeStartsWith: uncurryThis(String.prototype.startsWith),
+    StringPrototypeToLowerCase: uncurryThis(String.prototype.toLowerCase),
+    StringPrototypeToUpperCase: uncurryThis(String.prototype.toUpperCase),
+    StringPrototypeToWellFormed: uncurryThis(String.prototype.toWellFormed),
+    StringPrototypeTrim: uncurryThis(String.prototype.trim),
+    StringPrototypeTrimEnd: uncurryThis(String.prototype.trimEnd),
     StringPrototypeValueOf: uncurryThis(String.prototype.valueOf),
     RegExp,
     RegExpPrototypeTest: uncurryThis(RegExp.prototype.test),
+    // exec reads only the RegExp's internal slots and its own lastIndex: no replaceable lookup.
+    RegExpPrototypeExec: regExpExec,
+    RegExpPrototypeGetFlags: getter(RegExp.prototype, "flags") as (re: RegExp) => string,
+    RegExpPrototypeGetSource: getter(RegExp.prototype, "source") as (re: RegExp) => string,
+    RegExpPrototypeSymbolReplace: (re: RegExp, string: string, replacement: string | ((match: string, ...rest: any[]) => string)): string =>
+      regExpReplace(re, string, replacement),
 
     Number,
     NumberIsFinite: Number.isFinite,
@@ -171,7 +489,9 @@ function capture() {
     NumberIsSafeInteger: Number.isSafeInteger,
     NumberParseInt: Number.parseInt,
     NumberParseFloat: Number.parseFloat,
+    NumberPrototypeToString: uncurryThis(Number.prototype.toString),
     NumberPrototypeValueOf: uncurryThis(Number.prototype.valueOf),
+    Boolean,
     BooleanPrototypeValueOf: uncurryThis(Boolean.prototype.valueOf),
     BigInt,
     BigIntPrototypeValueOf: uncurryThis(BigInt.prototype.valueOf),
@@ -183,7 +503,9 @@ function capture() {
     SymbolToStringTag: Symbol.toStringTag,
     SymbolToPrimitive: Symbol.toPrimitive,
     AsyncIteratorPrototype,
+    Math,
     MathMin: Math.min,
+    MathSqrt: Math.sqrt,
     MathMax: Math.max,
     MathFloor: Math.floor,
     MathCeil: Math.ceil,
@@ -196,6 +518,14 @@ function capture() {
     DatePrototypeGetTime: uncurryThis(Date.prototype.getTime),
     DatePrototypeToString: uncurryThis(Date.prototype.toString),
     DatePrototypeToISOString: uncurryThis(Date.prototype.toISOString),
+
+    SafeIterator: (iterator: Iterator<unknown>, next: (iterator: unknown) => IteratorResult<unknown>) => new SafeIterator(iterator, next),
+    SafeMapIterator: <K, V>(map: ReadonlyMap<K, V>) => new SafeIterator(mapEntries(map), mapIteratorNext) as SafeIterator<[K, V]>,
+    SafeSetIterator: <T>(set: ReadonlySet<T>) => new SafeIterator(setValues(set), setIteratorNext) as SafeIterator<T>,
+    SafeStringIterator: (string: string) => new SafeIterator(stringIterator(string), stringIteratorNext) as SafeIterator<string>,
+
+    /** Raw captured methods and accessors by name ("Map.prototype.set", "get Map.prototype.size"); undefined where V8 lacks one. */
+    Originals: originals,
 
     JSONParse: JSON.parse,
     JSONStringify: JSON.stringify,

@@ -30,8 +30,9 @@ bindPlatform({
     if (answer[0] === 1) return answer[1];
     throw errorFromRecord(answer[1]);
   },
-  hostAsync(service, ...args) {
-    return callAsyncService(state, service, args);
+  // Boxed, as the runtime's bridge answers (src/runtime/bridge.ts: Answer).
+  async hostAsync(service, ...args) {
+    return { __proto__: null, value: await callAsyncService(state, service, args) } as { readonly value: unknown };
   },
   readHostBody() {
     return Promise.reject(new Error("test platform: no host bodies"));

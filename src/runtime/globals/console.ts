@@ -8,9 +8,10 @@ import { fitLog, LOG_BYTES_PER_INVOCATION } from "./log-size.ts";
 
 /** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
 const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
+import { clockNow } from "../clock.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { ArrayPrototypeMap, Error, Map, ObjectDefineProperty, TypeError } = primordials;
+const { ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePushApply, ArrayPrototypeSlice, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectDefineProperty, StringPrototypeSlice, StringPrototypeSplit, TypeError } = primordials;
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
@@ -76,28 +77,31 @@ export function createConsole(): Record<string, unknown> {
     dirxml: log("log"),
     table: log("log"),
     trace: (...args: unknown[]) => {
-      const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
+      const stack = ArrayPrototypeJoin(ArrayPrototypeSlice(StringPrototypeSplit((new Error().stack ?? ""), "\n"), 2), "\n");
       emit("log", [`Trace: ${formatArgs(args)}\n${stack}`]);
     },
     assert: (condition: unknown, ...args: unknown[]) => {
       if (!condition) emit("error", ["Assertion failed" + (args.length ? ": " + formatArgs(args) : "")]);
     },
     count: (label = "default") => {
-      const n = (counts.get(label) ?? 0) + 1;
-      counts.set(label, n);
+      const n = (MapPrototypeGet(counts, label) ?? 0) + 1;
+      MapPrototypeSet(counts, label, n);
       emit("info", [`${label}: ${n}`]);
     },
-    countReset: (label = "default") => void counts.delete(label),
-    time: (label = "default") => void timers.set(label, Date.now()),
+    countReset: (label = "default") => void MapPrototypeDelete(counts, label),
+    time: (label = "default") => void MapPrototypeSet(timers, label, clockNow()),
     timeLog: (label = "default", ...args: unknown[]) => {
-      const start = timers.get(label);
-      if (start !== undefined) emit("info", [`${label}: ${Date.now() - start}ms`, ...args]);
+      const start = MapPrototypeGet(timers, label);
+      if (start === undefined) return;
+      const line: unknown[] = [`${label}: ${clockNow() - start}ms`];
+      ArrayPrototypePushApply(line, args);
+      emit("info", line);
     },
     timeEnd: (label = "default") => {
-      const start = timers.get(label);
+      const start = MapPrototypeGet(timers, label);
       if (start === undefined) return;
-      timers.delete(label);
-      emit("info", [`${label}: ${Date.now() - start}ms`]);
+      MapPrototypeDelete(timers, label);
+      emit("info", [`${label}: ${clockNow() - start}ms`]);
     },
     group: (...args: unknown[]) => {
       if (args.length) emit("log", [indent + formatArgs(args)]);
@@ -108,7 +112,7 @@ export function createConsole(): Record<string, unknown> {
       indent += "  ";
     },
     groupEnd: () => {
-      indent = indent.slice(2);
+      indent = StringPrototypeSlice(indent, 2);
     },
   };
   ObjectDefineProperty(console, SymbolToStringTag, { value: "console" });

@@ -8,7 +8,7 @@ import { url, web } from "../chunks.ts";
 import type { RequestRecord, ResponseRecord } from "../web/fetch.ts";
 import { primordials } from "../primordials.ts";
 
-const { Set, TypeError } = primordials;
+const { TypeError } = primordials;
 
 const MAX_REDIRECTS = 20;
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
@@ -34,18 +34,23 @@ function signalOf(request: unknown): Signal | null {
 }
 
 /** Sends one request to the host; an abort rejects at once and tells the host to give up too. */
-async function exchange(record: RequestRecord, signal: Signal | null): Promise<ResponseRecord> {
+/** The host's answer, boxed without a prototype (see requestToRecord in web/request.ts). */
+interface Answer {
+  readonly record: ResponseRecord;
+}
+
+async function exchange(record: RequestRecord, signal: Signal | null): Promise<Answer> {
   if (signal?.aborted) throw signal.reason;
   // The host gives the outbound Request an AbortSignal only when this side can abort it.
   const call = cancellableRequest(Op.Fetch, record, signal !== null);
-  if (signal === null) return (await call.promise) as ResponseRecord;
+  if (signal === null) return { __proto__: null, record: (await call.promise).value as ResponseRecord } as Answer;
   const onAbort = () => {
     call.abandon(signal.reason);
     send(Op.FetchAbort, call.callId);
   };
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return (await call.promise) as ResponseRecord;
+    return { __proto__: null, record: (await call.promise).value as ResponseRecord } as Answer;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
@@ -62,7 +67,7 @@ export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
   for (;;) {
     urls[urls.length] = request.url;
     const record = await requestToRecord(request);
-    const answer = await exchange(record, signal);
+    const answer = (await exchange(record, signal)).record;
     const response = responseFromRecord({ ...answer, urlList: urls });
     const location = isRedirectStatus(response.status) ? response.headers.get("location") : null;
     if (location === null || request.redirect === "manual") return response;

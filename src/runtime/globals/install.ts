@@ -26,7 +26,10 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   // lead, through its constructor, to the real Date before the sandbox ever named the global.
   installFrozenClock(global, global.Date as DateConstructor);
   defineLazy(global, "console", createConsole);
-  for (const [name, value] of timerGlobals()) defineValue(global, name, value);
+  for (let i85 = 0, a85 = timerGlobals(); i85 < a85.length; i85++) {
+    const name = a85[i85][0], value = a85[i85][1];
+    defineValue(global, name, value);
+  }
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).

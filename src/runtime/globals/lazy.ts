@@ -10,7 +10,8 @@ const { ObjectDefineProperty } = primordials;
  * and setter, which keeps a fresh sandbox's global scope small (these are most of its globals).
  */
 export function defineLazyFrom(global: object, names: readonly string[], load: () => object): void {
-  for (const name of names) {
+  for (let i83 = 0, a83 = names; i83 < a83.length; i83++) {
+    const name = a83[i83];
     const accessor = function (value?: unknown): unknown {
       const resolved = arguments.length === 0 ? (load() as Record<string, unknown>)[name] : value;
       ObjectDefineProperty(global, name, { __proto__: null, value: resolved, writable: true, configurable: true, enumerable: false } as PropertyDescriptor);

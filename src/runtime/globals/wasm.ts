@@ -1,3 +1,6 @@
+import { primordials } from "../primordials.ts";
+
+const { ArrayBuffer, DataView, FinalizationRegistry, Math, Object, ObjectGetPrototypeOf, Reflect, Uint8Array, WeakMap } = primordials;
 // WebAssembly within the sandbox's limits. Two holes are closed here:
 //
 // - Shared memory: a SharedArrayBuffer and a second thread make a high-resolution timer. Memories
@@ -24,7 +27,7 @@ const floor = Math.floor;
 const U8 = Uint8Array;
 const u8Slice = Uint8Array.prototype.slice;
 const u8Subarray = Uint8Array.prototype.subarray;
-const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayProto = ObjectGetPrototypeOf(Uint8Array.prototype) as object;
 const viewBuffer = getOwnDescriptor(typedArrayProto, "buffer")!.get!;
 const viewOffset = getOwnDescriptor(typedArrayProto, "byteOffset")!.get!;
 const viewLength = getOwnDescriptor(typedArrayProto, "byteLength")!.get!;

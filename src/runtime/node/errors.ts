@@ -5,7 +5,7 @@
 import { inspect } from "./util/inspect.ts";
 import { primordials } from "../primordials.ts";
 
-const { ArrayIsArray, Error, MathAbs, NumberIsInteger, ObjectDefineProperty, String } = primordials;
+const { ArrayIsArray, ArrayPrototypeIncludes, ArrayPrototypeIndexOf, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypeSlice, ArrayPrototypeSplice, Error, MathAbs, NumberIsInteger, ObjectDefineProperty, RangeError, RegExpPrototypeExec, String, StringPrototypeEndsWith, StringPrototypeIncludes, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError } = primordials;
 
 type ErrorClass = new (message?: string) => Error;
 
@@ -34,8 +34,8 @@ function addNumericalSeparator(value: string): string {
   let result = "";
   let i = value.length;
   const start = value[0] === "-" ? 1 : 0;
-  for (; i >= start + 4; i -= 3) result = `_${value.slice(i - 3, i)}${result}`;
-  return `${value.slice(0, i)}${result}`;
+  for (; i >= start + 4; i -= 3) result = `_${StringPrototypeSlice(value, i - 3, i)}${result}`;
+  return `${StringPrototypeSlice(value, 0, i)}${result}`;
 }
 
 /** A value's type as Node's messages word it: "type number (1)", "an instance of Foo", "null". */
@@ -48,7 +48,7 @@ export function determineSpecificType(value: unknown): string {
     return inspect(value, { depth: -1 });
   }
   let shown = inspect(value, { colors: false });
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (shown.length > 28) shown = `${StringPrototypeSlice(shown, 0, 25)}...`;
   return `type ${typeof value} (${shown})`;
 }
 
@@ -57,28 +57,29 @@ function describeReceived(value: unknown): string {
 }
 
 function joinList(items: string[], word: string): string {
-  if (items.length > 2) return `${items.slice(0, -1).join(", ")}, ${word} ${items[items.length - 1]}`;
-  return items.join(` ${word} `);
+  if (items.length > 2) return `${ArrayPrototypeJoin(ArrayPrototypeSlice(items, 0, -1), ", ")}, ${word} ${items[items.length - 1]}`;
+  return ArrayPrototypeJoin(items, ` ${word} `);
 }
 
 export function invalidArgType(name: string, expected: string | string[], actual: unknown): TypeError {
   const list = ArrayIsArray(expected) ? expected : [expected];
-  let message = name.endsWith(" argument") ? `The ${name} ` : `The "${name}" ${name.includes(".") ? "property" : "argument"} `;
+  let message = StringPrototypeEndsWith(name, " argument") ? `The ${name} ` : `The "${name}" ${StringPrototypeIncludes(name, ".") ? "property" : "argument"} `;
   message += "must be ";
   const types: string[] = [];
   const instances: string[] = [];
   const other: string[] = [];
-  for (const value of list) {
-    if (kTypes.includes(value)) types.push(value.toLowerCase());
-    else if (classRegExp.test(value)) instances.push(value);
-    else other.push(value);
+  for (let i82 = 0, a82 = list; i82 < a82.length; i82++) {
+    const value = a82[i82];
+    if (ArrayPrototypeIncludes(kTypes, value)) ArrayPrototypePush(types, StringPrototypeToLowerCase(value));
+    else if ((RegExpPrototypeExec(classRegExp, value) !== null)) ArrayPrototypePush(instances, value);
+    else ArrayPrototypePush(other, value);
   }
   // "object" reads better as "an instance of Object" when classes are listed as well.
   if (instances.length > 0) {
-    const pos = types.indexOf("object");
+    const pos = ArrayPrototypeIndexOf(types, "object");
     if (pos !== -1) {
-      types.splice(pos, 1);
-      instances.push("Object");
+      ArrayPrototypeSplice(types, pos, 1);
+      ArrayPrototypePush(instances, "Object");
     }
   }
   if (types.length > 0) {
@@ -91,7 +92,7 @@ export function invalidArgType(name: string, expected: string | string[], actual
   }
   if (other.length > 0) {
     if (other.length > 1) message += `one of ${joinList(other, "or")}`;
-    else message += `${other[0].toLowerCase() !== other[0] ? "an " : ""}${other[0]}`;
+    else message += `${StringPrototypeToLowerCase(other[0]) !== other[0] ? "an " : ""}${other[0]}`;
   }
   return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `${message}.${describeReceived(actual)}`);
 }
@@ -109,8 +110,8 @@ export function outOfRange(name: string, range: string, received: unknown): Rang
 
 export function invalidArgValue(name: string, value: unknown, reason = "is invalid"): TypeError {
   let shown = inspect(value);
-  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
-  return nodeError(TypeError, "ERR_INVALID_ARG_VALUE", `The ${name.includes(".") ? "property" : "argument"} '${name}' ${reason}. Received ${shown}`);
+  if (shown.length > 128) shown = `${StringPrototypeSlice(shown, 0, 128)}...`;
+  return nodeError(TypeError, "ERR_INVALID_ARG_VALUE", `The ${StringPrototypeIncludes(name, ".") ? "property" : "argument"} '${name}' ${reason}. Received ${shown}`);
 }
 
 export function unknownEncoding(encoding: unknown): TypeError {
@@ -122,7 +123,7 @@ export function bufferOutOfBounds(name?: string): RangeError {
 }
 
 export function missingArgs(...names: string[]): TypeError {
-  const quoted = names.map((name) => `"${name}"`);
+  const quoted = ArrayPrototypeMap(names, (name) => `"${name}"`);
   return nodeError(TypeError, "ERR_MISSING_ARGS", `The ${joinList(quoted, "and")} argument${names.length > 1 ? "s" : ""} must be specified`);
 }
 

@@ -8,7 +8,7 @@ import { inspect } from "./util/inspect.ts";
 import { validateAbortSignal, validateBoolean, validateFunction, validateNumber, validateObject } from "./validators.ts";
 import { primordials, SymbolAsyncIterator } from "../primordials.ts";
 
-const { Error, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectGetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectOwnKeys, Symbol, SymbolFor } = primordials;
+const { ArrayPrototypeFilter, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeShift, ArrayPrototypeSlice, ArrayPrototypeSplice, ArrayPrototypeUnshift, Boolean, Error, FunctionPrototypeBind, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectGetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectApply, ReflectOwnKeys, String, Symbol, SymbolFor } = primordials;
 
 type Listener = ((...args: unknown[]) => unknown) & { listener?: Listener };
 type ListenerList = Listener[] & { warned?: boolean };
@@ -59,7 +59,7 @@ export interface EventEmitter extends EmitterFields {
 
 /** Callable without `new` only through util.inherits-style subclassing, as in Node. */
 export const EventEmitter = function EventEmitter(this: EventEmitter, options?: { captureRejections?: boolean }) {
-  init.call(this, options);
+  ReflectApply(init, this, [options]);
 } as unknown as {
   new (options?: { captureRejections?: boolean }): EventEmitter;
   (this: EventEmitter, options?: { captureRejections?: boolean }): void;
@@ -83,7 +83,7 @@ function addCatch(emitter: EventEmitter, promise: unknown, type: string | symbol
   if (!emitter[kCapture]) return;
   try {
     const then = (promise as { then?: unknown }).then;
-    if (typeof then === "function") then.call(promise, undefined, (error: unknown) => nextTick(emitUnhandledRejectionOrError, emitter, error, type, args));
+    if (typeof then === "function") ReflectApply(then, promise, [undefined, (error: unknown) => nextTick(emitUnhandledRejectionOrError, emitter, error, type, args)]);
   } catch (error) {
     emitter.emit("error", error);
   }
@@ -95,7 +95,9 @@ function emitUnhandledRejectionOrError(emitter: EventEmitter, error: unknown, ty
     const previous = emitter[kCapture];
     try {
       emitter[kCapture] = false;
-      handler.call(emitter, error, type, ...args);
+      const handlerArgs: unknown[] = [error, type];
+      ArrayPrototypePushApply(handlerArgs, args);
+      ReflectApply(handler, emitter, handlerArgs);
     } finally {
       emitter[kCapture] = previous;
     }
@@ -136,8 +138,8 @@ function addListener(target: EventEmitter, type: string | symbol, listener: unkn
     if (typeof existing === "function") list = events[type] = prepend ? [listener, existing] : [existing, listener];
     else {
       list = existing;
-      if (prepend) list.unshift(listener);
-      else list.push(listener);
+      if (prepend) ArrayPrototypeUnshift(list, listener);
+      else ArrayPrototypePush(list, listener);
     }
     const max = maxListenersOf(target);
     if (max > 0 && list.length > max && !list.warned) {
@@ -167,19 +169,19 @@ function onceWrapper(this: OnceState, ...args: unknown[]): unknown {
   if (this.fired) return undefined;
   this.target.removeListener(this.type, this.wrapFn);
   this.fired = true;
-  return this.listener.apply(this.target, args);
+  return ReflectApply(this.listener, this.target, args);
 }
 
 function onceWrap(target: EventEmitter, type: string | symbol, listener: Listener): Listener {
   const state: OnceState = { fired: false, wrapFn: undefined, target, type, listener };
-  const wrapped = onceWrapper.bind(state) as Listener;
+  const wrapped = FunctionPrototypeBind(onceWrapper, state) as Listener;
   wrapped.listener = listener;
   state.wrapFn = wrapped;
   return wrapped;
 }
 
 function unwrapListeners(list: ListenerList): Listener[] {
-  return list.map((listener) => listener.listener ?? listener);
+  return ArrayPrototypeMap(list, (listener) => listener.listener ?? listener);
 }
 
 const methods: Record<string, unknown> = {
@@ -195,7 +197,11 @@ const methods: Record<string, unknown> = {
     let doError = type === "error";
     const events = this._events;
     if (events !== undefined) {
-      if (doError && events[errorMonitor] !== undefined) this.emit(errorMonitor, ...args);
+      if (doError && events[errorMonitor] !== undefined) {
+        const monitorArgs: unknown[] = [errorMonitor];
+        ArrayPrototypePushApply(monitorArgs, args);
+        ReflectApply(this.emit, this, monitorArgs);
+      }
       doError = doError && events.error === undefined;
     } else if (!doError) return false;
     if (doError) {
@@ -214,11 +220,12 @@ const methods: Record<string, unknown> = {
     const handler = events![type];
     if (handler === undefined) return false;
     if (typeof handler === "function") {
-      const result = handler.apply(this, args);
+      const result = ReflectApply(handler, this, args);
       if (result !== undefined && result !== null) addCatch(this, result, type, args);
     } else {
-      for (const listener of handler.slice()) {
-        const result = listener.apply(this, args);
+      for (let i65 = 0, a65 = ArrayPrototypeSlice(handler); i65 < a65.length; i65++) {
+        const listener = a65[i65];
+        const result = ReflectApply(listener, this, args);
         if (result !== undefined && result !== null) addCatch(this, result, type, args);
       }
     }
@@ -262,7 +269,7 @@ const methods: Record<string, unknown> = {
         }
       }
       if (position < 0) return this;
-      list.splice(position, 1);
+      ArrayPrototypeSplice(list, position, 1);
       if (list.length === 1) events[type] = list[0];
       if (events.removeListener !== undefined) this.emit("removeListener", type, listener);
     }
@@ -283,7 +290,10 @@ const methods: Record<string, unknown> = {
       return this;
     }
     if (rest.length === 0) {
-      for (const key of ReflectOwnKeys(events)) if (key !== "removeListener") this.removeAllListeners(key);
+      for (let i66 = 0, a66 = ReflectOwnKeys(events); i66 < a66.length; i66++) {
+        const key = a66[i66];
+        if (key !== "removeListener") this.removeAllListeners(key);
+      }
       this.removeAllListeners("removeListener");
       this._events = ObjectCreate(null);
       this._eventsCount = 0;
@@ -302,14 +312,14 @@ const methods: Record<string, unknown> = {
   rawListeners(this: EventEmitter, type: string | symbol) {
     const listener = this._events?.[type];
     if (listener === undefined) return [];
-    return typeof listener === "function" ? [listener] : listener.slice();
+    return typeof listener === "function" ? [listener] : ArrayPrototypeSlice(listener);
   },
   listenerCount(this: EventEmitter, type: string | symbol, listener?: unknown) {
     const found = this._events?.[type];
     if (found === undefined) return 0;
     const list = typeof found === "function" ? [found] : found;
     if (listener == null) return list.length;
-    return list.filter((item) => item === listener || item.listener === listener).length;
+    return ArrayPrototypeFilter(list, (item) => item === listener || item.listener === listener).length;
   },
   eventNames(this: EventEmitter) {
     return this._eventsCount > 0 ? ReflectOwnKeys(this._events!) : [];
@@ -322,7 +332,10 @@ const proto = EventEmitter.prototype as unknown as Record<string | symbol, unkno
 proto._events = undefined;
 proto._eventsCount = 0;
 proto._maxListeners = undefined;
-for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
+for (let i67 = 0, a67 = ObjectEntries(methods); i67 < a67.length; i67++) {
+  const name = a67[i67][0], value = a67[i67][1];
+  ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: true });
+}
 ObjectDefineProperty(proto, kCapture, { value: false, writable: true, enumerable: false });
 
 function isEmitter(value: unknown): value is EventEmitter {
@@ -396,13 +409,13 @@ export function on(emitter: unknown, event: string | symbol, options: { signal?:
   let error: unknown = null;
   let finished = false;
   const eventHandler: Listener = (...args) => {
-    const waiter = pending.shift();
+    const waiter = ArrayPrototypeShift(pending);
     if (waiter) waiter.resolve({ value: args, done: false });
-    else unconsumed.push(args);
+    else ArrayPrototypePush(unconsumed, args);
   };
   const errorHandler: Listener = (err) => {
     finished = true;
-    const waiter = pending.shift();
+    const waiter = ArrayPrototypeShift(pending);
     if (waiter) waiter.reject(err);
     else error = err;
     void iterator.return();
@@ -414,12 +427,15 @@ export function on(emitter: unknown, event: string | symbol, options: { signal?:
   const cleanup = () => {
     removeAgnostic(emitter, event, eventHandler);
     removeAgnostic(emitter, "error", errorHandler);
-    for (const name of options.close ?? []) removeAgnostic(emitter, name, closeHandler);
+    for (let i68 = 0, a68 = options.close ?? []; i68 < a68.length; i68++) {
+      const name = a68[i68];
+      removeAgnostic(emitter, name, closeHandler);
+    }
     signal?.removeEventListener("abort", abortListener);
   };
   const iterator = {
     next(): Promise<IteratorResult<unknown[]>> {
-      const value = unconsumed.shift();
+      const value = ArrayPrototypeShift(unconsumed);
       if (value) return PromiseResolve({ value, done: false });
       if (error) {
         const failure = PromiseReject(error as Error);
@@ -427,12 +443,15 @@ export function on(emitter: unknown, event: string | symbol, options: { signal?:
         return failure;
       }
       if (finished) return PromiseResolve({ value: undefined, done: true });
-      return new Promise<IteratorResult<unknown[]>>((resolve, reject) => pending.push({ resolve, reject }));
+      return new Promise<IteratorResult<unknown[]>>((resolve, reject) => ArrayPrototypePush(pending, { resolve, reject }));
     },
     return(): Promise<IteratorResult<unknown[]>> {
       cleanup();
       finished = true;
-      for (const waiter of pending.splice(0)) waiter.resolve({ value: undefined, done: true });
+      for (let i69 = 0, a69 = ArrayPrototypeSplice(pending, 0); i69 < a69.length; i69++) {
+        const waiter = a69[i69];
+        waiter.resolve({ value: undefined, done: true });
+      }
       return PromiseResolve({ value: undefined, done: true as const });
     },
     throw(err: unknown): Promise<IteratorResult<unknown[]>> {
@@ -447,7 +466,10 @@ export function on(emitter: unknown, event: string | symbol, options: { signal?:
   };
   addAgnostic(emitter, event, eventHandler, false);
   if (event !== "error" && isEmitter(emitter)) emitter.on("error", errorHandler);
-  for (const name of options.close ?? []) addAgnostic(emitter, name, closeHandler, false);
+  for (let i70 = 0, a70 = options.close ?? []; i70 < a70.length; i70++) {
+    const name = a70[i70];
+    addAgnostic(emitter, name, closeHandler, false);
+  }
   signal?.addEventListener("abort", abortListener, { once: true });
   return iterator;
 }
@@ -468,7 +490,8 @@ export function setMaxListeners(n: unknown = defaultMaxListeners, ...targets: un
     defaultMaxListeners = n;
     return;
   }
-  for (const target of targets) {
+  for (let i71 = 0, a71 = targets; i71 < a71.length; i71++) {
+    const target = a71[i71];
     if (isEmitter(target) && typeof target.setMaxListeners === "function") (target.setMaxListeners as (n: number) => void)(n);
     // An EventTarget here never warns about its listener count, so there is no limit to set.
     else if (!isTargetLike(target)) throw invalidArgType("eventTargets", ["EventEmitter", "EventTarget"], target);
@@ -507,7 +530,10 @@ const statics: Record<string, unknown> = {
   listenerCount,
   addAbortListener,
 };
-for (const [name, value] of ObjectEntries(statics)) ObjectDefineProperty(EventEmitter, name, { value, writable: true, configurable: true, enumerable: true });
+for (let i72 = 0, a72 = ObjectEntries(statics); i72 < a72.length; i72++) {
+  const name = a72[i72][0], value = a72[i72][1];
+  ObjectDefineProperty(EventEmitter, name, { value, writable: true, configurable: true, enumerable: true });
+}
 ObjectDefineProperty(EventEmitter, "captureRejections", {
   get: () => captureRejections,
   set(value: unknown) {

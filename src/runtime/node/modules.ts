@@ -12,7 +12,7 @@ import { createUrlModule } from "./url.ts";
 import { createUtilModule } from "./util/module.ts";
 import { primordials } from "../primordials.ts";
 
-const { Error, Map, ObjectKeys, ObjectPrototypeHasOwnProperty } = primordials;
+const { Error, Map, MapPrototypeGet, MapPrototypeSet, ObjectKeys, ObjectPrototypeHasOwnProperty } = primordials;
 
 const builders: Record<string, () => unknown> = {
   assert: () => createAssertModule(),
@@ -33,12 +33,12 @@ const built = new Map<string, unknown>();
 
 /** The module's value: what `require("node:<name>")` returns and the default export. */
 export function nodeModule(name: string): unknown {
-  let value = built.get(name);
+  let value = MapPrototypeGet(built, name);
   if (value === undefined) {
     const build = ObjectPrototypeHasOwnProperty(builders, name) ? builders[name] : undefined;
     if (build === undefined) throw new Error(`islet: no Node.js module named ${name}`);
     value = build();
-    built.set(name, value);
+    MapPrototypeSet(built, name, value);
   }
   return value;
 }

@@ -2,6 +2,9 @@
 // starts there. path.win32 is not provided.
 
 import { validateObject, validateString } from "./validators.ts";
+import { primordials } from "../primordials.ts";
+
+const { StringPrototypeCharCodeAt, StringPrototypeEndsWith, StringPrototypeLastIndexOf, StringPrototypeSlice } = primordials;
 
 const SLASH = 47;
 const DOT = 46;
@@ -14,22 +17,22 @@ function normalizeString(path: string, allowAboveRoot: boolean): string {
   let dots = 0;
   let code = 0;
   for (let i = 0; i <= path.length; ++i) {
-    if (i < path.length) code = path.charCodeAt(i);
+    if (i < path.length) code = StringPrototypeCharCodeAt(path, i);
     else if (code === SLASH) break;
     else code = SLASH;
     if (code === SLASH) {
       if (lastSlash === i - 1 || dots === 1) {
         // An empty or "." segment.
       } else if (dots === 2) {
-        if (result.length < 2 || lastSegmentLength !== 2 || !result.endsWith("..")) {
+        if (result.length < 2 || lastSegmentLength !== 2 || !StringPrototypeEndsWith(result, "..")) {
           if (result.length > 2) {
-            const index = result.lastIndexOf("/");
+            const index = StringPrototypeLastIndexOf(result, "/");
             if (index === -1) {
               result = "";
               lastSegmentLength = 0;
             } else {
-              result = result.slice(0, index);
-              lastSegmentLength = result.length - 1 - result.lastIndexOf("/");
+              result = StringPrototypeSlice(result, 0, index);
+              lastSegmentLength = result.length - 1 - StringPrototypeLastIndexOf(result, "/");
             }
             lastSlash = i;
             dots = 0;
@@ -47,8 +50,8 @@ function normalizeString(path: string, allowAboveRoot: boolean): string {
           lastSegmentLength = 2;
         }
       } else {
-        if (result.length > 0) result += `/${path.slice(lastSlash + 1, i)}`;
-        else result = path.slice(lastSlash + 1, i);
+        if (result.length > 0) result += `/${StringPrototypeSlice(path, lastSlash + 1, i)}`;
+        else result = StringPrototypeSlice(path, lastSlash + 1, i);
         lastSegmentLength = i - lastSlash - 1;
       }
       lastSlash = i;
@@ -67,7 +70,7 @@ export function resolve(...args: string[]): string {
     validateString(path, `paths[${i}]`);
     if (path.length === 0) continue;
     resolved = `${path}/${resolved}`;
-    absolute = path.charCodeAt(0) === SLASH;
+    absolute = StringPrototypeCharCodeAt(path, 0) === SLASH;
   }
   resolved = normalizeString(resolved, !absolute);
   if (absolute) return `/${resolved}`;
@@ -77,8 +80,8 @@ export function resolve(...args: string[]): string {
 export function normalize(path: string): string {
   validateString(path, "path");
   if (path.length === 0) return ".";
-  const absolute = path.charCodeAt(0) === SLASH;
-  const trailingSeparator = path.charCodeAt(path.length - 1) === SLASH;
+  const absolute = StringPrototypeCharCodeAt(path, 0) === SLASH;
+  const trailingSeparator = StringPrototypeCharCodeAt(path, path.length - 1) === SLASH;
   let normalized = normalizeString(path, !absolute);
   if (normalized.length === 0) {
     if (absolute) return "/";
@@ -90,13 +93,14 @@ export function normalize(path: string): string {
 
 export function isAbsolute(path: string): boolean {
   validateString(path, "path");
-  return path.length > 0 && path.charCodeAt(0) === SLASH;
+  return path.length > 0 && StringPrototypeCharCodeAt(path, 0) === SLASH;
 }
 
 export function join(...args: string[]): string {
   if (args.length === 0) return ".";
   let joined: string | undefined;
-  for (const arg of args) {
+  for (let i63 = 0, a63 = args; i63 < a63.length; i63++) {
+    const arg = a63[i63];
     validateString(arg, "path");
     if (arg.length > 0) joined = joined === undefined ? arg : `${joined}/${arg}`;
   }
@@ -119,24 +123,24 @@ export function relative(fromArg: string, toArg: string): string {
   let lastCommonSep = -1;
   let i = 0;
   for (; i < length; i++) {
-    const code = from.charCodeAt(fromStart + i);
-    if (code !== to.charCodeAt(toStart + i)) break;
+    const code = StringPrototypeCharCodeAt(from, fromStart + i);
+    if (code !== StringPrototypeCharCodeAt(to, toStart + i)) break;
     else if (code === SLASH) lastCommonSep = i;
   }
   if (i === length) {
     if (toLength > length) {
-      if (to.charCodeAt(toStart + i) === SLASH) return to.slice(toStart + i + 1);
-      if (i === 0) return to.slice(toStart + i);
+      if (StringPrototypeCharCodeAt(to, toStart + i) === SLASH) return StringPrototypeSlice(to, toStart + i + 1);
+      if (i === 0) return StringPrototypeSlice(to, toStart + i);
     } else if (fromLength > length) {
-      if (from.charCodeAt(fromStart + i) === SLASH) lastCommonSep = i;
+      if (StringPrototypeCharCodeAt(from, fromStart + i) === SLASH) lastCommonSep = i;
       else if (i === 0) lastCommonSep = 0;
     }
   }
   let out = "";
   for (i = fromStart + lastCommonSep + 1; i <= fromEnd; ++i) {
-    if (i === fromEnd || from.charCodeAt(i) === SLASH) out += out.length === 0 ? ".." : "/..";
+    if (i === fromEnd || StringPrototypeCharCodeAt(from, i) === SLASH) out += out.length === 0 ? ".." : "/..";
   }
-  return `${out}${to.slice(toStart + lastCommonSep)}`;
+  return `${out}${StringPrototypeSlice(to, toStart + lastCommonSep)}`;
 }
 
 export function toNamespacedPath(path: string): string {
@@ -146,11 +150,11 @@ export function toNamespacedPath(path: string): string {
 export function dirname(path: string): string {
   validateString(path, "path");
   if (path.length === 0) return ".";
-  const hasRoot = path.charCodeAt(0) === SLASH;
+  const hasRoot = StringPrototypeCharCodeAt(path, 0) === SLASH;
   let end = -1;
   let matchedSlash = true;
   for (let i = path.length - 1; i >= 1; --i) {
-    if (path.charCodeAt(i) === SLASH) {
+    if (StringPrototypeCharCodeAt(path, i) === SLASH) {
       if (!matchedSlash) {
         end = i;
         break;
@@ -159,7 +163,7 @@ export function dirname(path: string): string {
   }
   if (end === -1) return hasRoot ? "/" : ".";
   if (hasRoot && end === 1) return "//";
-  return path.slice(0, end);
+  return StringPrototypeSlice(path, 0, end);
 }
 
 export function basename(path: string, suffix?: string): string {
@@ -173,7 +177,7 @@ export function basename(path: string, suffix?: string): string {
     let suffixIndex = suffix.length - 1;
     let firstNonSlashEnd = -1;
     for (let i = path.length - 1; i >= 0; --i) {
-      const code = path.charCodeAt(i);
+      const code = StringPrototypeCharCodeAt(path, i);
       if (code === SLASH) {
         if (!matchedSlash) {
           start = i + 1;
@@ -185,7 +189,7 @@ export function basename(path: string, suffix?: string): string {
           firstNonSlashEnd = i + 1;
         }
         if (suffixIndex >= 0) {
-          if (code === suffix.charCodeAt(suffixIndex)) {
+          if (code === StringPrototypeCharCodeAt(suffix, suffixIndex)) {
             if (--suffixIndex === -1) end = i;
           } else {
             suffixIndex = -1;
@@ -196,10 +200,10 @@ export function basename(path: string, suffix?: string): string {
     }
     if (start === end) end = firstNonSlashEnd;
     else if (end === -1) end = path.length;
-    return path.slice(start, end);
+    return StringPrototypeSlice(path, start, end);
   }
   for (let i = path.length - 1; i >= 0; --i) {
-    if (path.charCodeAt(i) === SLASH) {
+    if (StringPrototypeCharCodeAt(path, i) === SLASH) {
       if (!matchedSlash) {
         start = i + 1;
         break;
@@ -209,7 +213,7 @@ export function basename(path: string, suffix?: string): string {
       end = i + 1;
     }
   }
-  return end === -1 ? "" : path.slice(start, end);
+  return end === -1 ? "" : StringPrototypeSlice(path, start, end);
 }
 
 /** Where the last component's extension starts, as [startPart, startDot, end] (-1: none). */
@@ -220,7 +224,7 @@ function scanLastComponent(path: string, start: number): { startPart: number; st
   let matchedSlash = true;
   let preDotState = 0;
   for (let i = path.length - 1; i >= start; --i) {
-    const code = path.charCodeAt(i);
+    const code = StringPrototypeCharCodeAt(path, i);
     if (code === SLASH) {
       if (!matchedSlash) {
         startPart = i + 1;
@@ -248,7 +252,7 @@ function hasNoExtension(scan: { startPart: number; startDot: number; end: number
 export function extname(path: string): string {
   validateString(path, "path");
   const scan = scanLastComponent(path, 0);
-  return hasNoExtension(scan) ? "" : path.slice(scan.startDot, scan.end);
+  return hasNoExtension(scan) ? "" : StringPrototypeSlice(path, scan.startDot, scan.end);
 }
 
 interface ParsedPath {
@@ -272,20 +276,20 @@ export function parse(path: string): ParsedPath {
   validateString(path, "path");
   const result: ParsedPath = { root: "", dir: "", base: "", ext: "", name: "" };
   if (path.length === 0) return result;
-  const absolute = path.charCodeAt(0) === SLASH;
+  const absolute = StringPrototypeCharCodeAt(path, 0) === SLASH;
   if (absolute) result.root = "/";
   const scan = scanLastComponent(path, absolute ? 1 : 0);
   const { startPart, startDot, end } = scan;
   if (end !== -1) {
     const start = startPart === 0 && absolute ? 1 : startPart;
-    if (hasNoExtension(scan)) result.base = result.name = path.slice(start, end);
+    if (hasNoExtension(scan)) result.base = result.name = StringPrototypeSlice(path, start, end);
     else {
-      result.name = path.slice(start, startDot);
-      result.base = path.slice(start, end);
-      result.ext = path.slice(startDot, end);
+      result.name = StringPrototypeSlice(path, start, startDot);
+      result.base = StringPrototypeSlice(path, start, end);
+      result.ext = StringPrototypeSlice(path, startDot, end);
     }
   }
-  if (startPart > 0) result.dir = path.slice(0, startPart - 1);
+  if (startPart > 0) result.dir = StringPrototypeSlice(path, 0, startPart - 1);
   else if (absolute) result.dir = "/";
   return result;
 }

@@ -7,7 +7,7 @@ import { invalidArgType } from "./errors.ts";
 import { validateFunction, validateString } from "./validators.ts";
 import { primordials } from "../primordials.ts";
 
-const { ArrayIsArray, Error, ObjectAssign, ObjectFreeze, PromiseResolve, String } = primordials;
+const { ArrayIsArray, Error, ObjectAssign, ObjectFreeze, PromisePrototypeThen, PromiseResolve, ReflectApply, String, StringPrototypeSlice } = primordials;
 
 /** The Node release whose APIs the compat modules follow. */
 const NODE_VERSION = "v20.19.0";
@@ -25,12 +25,12 @@ export function setProcessEnv(values: Record<string, string>): void {
 const resolved = PromiseResolve();
 
 export function queueTask(callback: () => void): void {
-  void resolved.then(callback);
+  void PromisePrototypeThen(resolved, callback);
 }
 
 export function nextTick(callback: unknown, ...args: unknown[]): void {
   validateFunction(callback, "callback");
-  queueTask(() => (callback as (...a: unknown[]) => void)(...args));
+  queueTask(() => ReflectApply(callback as (...a: unknown[]) => void, undefined, args));
 }
 
 interface WarningOptions {
@@ -88,7 +88,7 @@ export function getProcess(): EventEmitter & Record<string, unknown> {
   const target = new EventEmitter() as EventEmitter & Record<string, unknown>;
   ObjectAssign(target, {
     version: NODE_VERSION,
-    versions: ObjectFreeze({ node: NODE_VERSION.slice(1) }),
+    versions: ObjectFreeze({ node: StringPrototypeSlice(NODE_VERSION, 1) }),
     platform: "linux",
     release: ObjectFreeze({ name: "node" }),
     argv: [],

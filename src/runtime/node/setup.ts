@@ -23,7 +23,8 @@ function nodeChunk(): ReturnType<typeof node> {
 
 export function enableNodeCompat(global: Record<string, unknown>, env: Record<string, unknown>): void {
   const strings: Record<string, string> = {};
-  for (const key of ObjectKeys(env)) {
+  for (let i40 = 0, a40 = ObjectKeys(env); i40 < a40.length; i40++) {
+    const key = a40[i40];
     const value = env[key];
     if (typeof value === "string") strings[key] = value;
   }

@@ -7,7 +7,7 @@ import { normalizeEncoding, sliceString, type Encoding } from "./buffer/codecs.t
 import { invalidArgType, unknownEncoding } from "./errors.ts";
 import { primordials } from "../primordials.ts";
 
-const { ArrayBufferIsView, MathMin, ObjectDefineProperties, ObjectDefineProperty, ObjectEntries, Symbol, TypeError, Uint8Array } = primordials;
+const { ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, MathMin, ObjectDefineProperties, ObjectDefineProperty, ObjectEntries, Symbol, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 const kState = Symbol("kState");
 
@@ -33,25 +33,25 @@ export const StringDecoder = function StringDecoder(this: StringDecoder, encodin
 
 function decode(state: State, input: Uint8Array): string {
   const { encoding } = state;
-  if (encoding !== "utf8" && encoding !== "utf16le" && encoding !== "base64" && encoding !== "base64url") return sliceString(input, 0, input.length, encoding);
+  if (encoding !== "utf8" && encoding !== "utf16le" && encoding !== "base64" && encoding !== "base64url") return sliceString(input, 0, TypedArrayPrototypeGetLength(input), encoding);
   let data = input;
   let prepend = "";
   if (state.missing > 0) {
     if (encoding === "utf8") {
       // A byte that should continue the held-back character but does not starts a new one.
-      for (let i = 0; i < data.length && i < state.missing; i++) {
+      for (let i = 0; i < TypedArrayPrototypeGetLength(data) && i < state.missing; i++) {
         if ((data[i] & 0xc0) !== 0x80) {
           state.missing = 0;
-          state.buffer.set(data.subarray(0, i), state.buffered);
+          TypedArrayPrototypeSet(state.buffer, TypedArrayPrototypeSubarray(data, 0, i), state.buffered);
           state.buffered += i;
-          data = data.subarray(i);
+          data = TypedArrayPrototypeSubarray(data, i);
           break;
         }
       }
     }
-    const found = MathMin(data.length, state.missing);
-    state.buffer.set(data.subarray(0, found), state.buffered);
-    data = data.subarray(found);
+    const found = MathMin(TypedArrayPrototypeGetLength(data), state.missing);
+    TypedArrayPrototypeSet(state.buffer, TypedArrayPrototypeSubarray(data, 0, found), state.buffered);
+    data = TypedArrayPrototypeSubarray(data, found);
     state.missing -= found;
     state.buffered += found;
     if (state.missing === 0) {
@@ -59,8 +59,8 @@ function decode(state: State, input: Uint8Array): string {
       state.buffered = 0;
     }
   }
-  if (data.length === 0) return prepend;
-  let length = data.length;
+  if (TypedArrayPrototypeGetLength(data) === 0) return prepend;
+  let length = TypedArrayPrototypeGetLength(data);
   if (encoding === "utf8" && data[length - 1] & 0x80) {
     for (let i = length - 1; ; --i) {
       state.buffered++;
@@ -99,7 +99,7 @@ function decode(state: State, input: Uint8Array): string {
   }
   if (state.buffered > 0) {
     length -= state.buffered;
-    state.buffer.set(data.subarray(length, length + state.buffered), 0);
+    TypedArrayPrototypeSet(state.buffer, TypedArrayPrototypeSubarray(data, length, length + state.buffered), 0);
   }
   return prepend + (length > 0 ? sliceString(data, 0, length, encoding) : "");
 }
@@ -126,7 +126,7 @@ const methods: Record<string, unknown> = {
   write(this: StringDecoder, buf: unknown): string {
     if (typeof buf === "string") return buf;
     if (!ArrayBufferIsView(buf)) throw invalidArgType("buf", ["Buffer", "TypedArray", "DataView"], buf);
-    return decode(stateOf(this), new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    return decode(stateOf(this), new Uint8Array(ArrayBufferViewGetBuffer(buf), ArrayBufferViewGetByteOffset(buf), ArrayBufferViewGetByteLength(buf)));
   },
   end(this: StringDecoder, buf?: unknown): string {
     let text = "";
@@ -139,15 +139,18 @@ const methods: Record<string, unknown> = {
     const state = stateOf(this);
     state.missing = 0;
     state.buffered = 0;
-    return this.write(buf.subarray(offset));
+    return this.write(TypedArrayPrototypeSubarray(buf, offset));
   },
 };
-for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(StringDecoder.prototype, name, { value, writable: true, configurable: true });
+for (let i81 = 0, a81 = ObjectEntries(methods); i81 < a81.length; i81++) {
+  const name = a81[i81][0], value = a81[i81][1];
+  ObjectDefineProperty(StringDecoder.prototype, name, { value, writable: true, configurable: true });
+}
 ObjectDefineProperties(StringDecoder.prototype, {
   lastChar: {
     get(this: StringDecoder) {
       const state = stateOf(this);
-      return (Buffer as unknown as { from(b: ArrayBufferLike, o: number, l: number): Uint8Array }).from(state.buffer.buffer, 0, 4);
+      return (Buffer as unknown as { from(b: ArrayBufferLike, o: number, l: number): Uint8Array }).from(TypedArrayPrototypeGetBuffer(state.buffer), 0, 4);
     },
     configurable: true,
   },

@@ -8,7 +8,7 @@ import { resolve } from "./path.ts";
 import { validateObject } from "./validators.ts";
 import { primordials } from "../primordials.ts";
 
-const { MathFloor, MathMax, Number, ObjectDefineProperty, StringFromCodePoint } = primordials;
+const { ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypeSplice, Boolean, MathFloor, MathMax, Number, ObjectDefineProperty, RangeError, ReflectApply, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, StringFromCodePoint, StringPrototypeCharCodeAt, StringPrototypeEndsWith, StringPrototypeLastIndexOf, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, TypeError, decodeURIComponent } = primordials;
 
 type URLConstructor = ReturnType<typeof urlChunk>["URL"];
 type URLLike = InstanceType<URLConstructor>;
@@ -26,7 +26,7 @@ export function fileURLToPath(input: unknown, options?: { windows?: boolean }): 
   if (url.hostname !== "") throw makeError(TypeError, "ERR_INVALID_FILE_URL_HOST", 'File URL host must be "localhost" or empty on linux');
   const pathname = url.pathname;
   for (let i = 0; i < pathname.length; i++) {
-    if (pathname[i] === "%" && pathname[i + 1] === "2" && (pathname.charCodeAt(i + 2) | 0x20) === 102) {
+    if (pathname[i] === "%" && pathname[i + 1] === "2" && (StringPrototypeCharCodeAt(pathname, i + 2) | 0x20) === 102) {
       throw makeError(TypeError, "ERR_INVALID_FILE_URL_PATH", "File URL path must not include encoded / characters");
     }
   }
@@ -37,15 +37,8 @@ export function pathToFileURL(filepath: unknown, options?: { windows?: boolean }
   if (options?.windows) throw makeError(TypeError, "ERR_INVALID_ARG_VALUE", "Windows file paths are not available in the sandbox.");
   let resolved = resolve(filepath as string);
   // resolve() drops a trailing slash, which is meaningful in a URL.
-  if ((filepath as string).endsWith("/") && !resolved.endsWith("/")) resolved += "/";
-  const encoded = resolved
-    .replace(/%/g, "%25")
-    .replace(/\\/g, "%5C")
-    .replace(/\n/g, "%0A")
-    .replace(/\r/g, "%0D")
-    .replace(/\t/g, "%09")
-    .replace(/\?/g, "%3F")
-    .replace(/#/g, "%23");
+  if (StringPrototypeEndsWith((filepath as string), "/") && !StringPrototypeEndsWith(resolved, "/")) resolved += "/";
+  const encoded = RegExpPrototypeSymbolReplace(/#/g, RegExpPrototypeSymbolReplace(/\?/g, RegExpPrototypeSymbolReplace(/\t/g, RegExpPrototypeSymbolReplace(/\r/g, RegExpPrototypeSymbolReplace(/\n/g, RegExpPrototypeSymbolReplace(/\\/g, RegExpPrototypeSymbolReplace(/%/g, resolved, "%25"), "%5C"), "%0A"), "%0D"), "%09"), "%3F"), "%23");
   return new (URLClass())(`file://${encoded}`);
 }
 
@@ -77,8 +70,8 @@ function adapt(deltaArg: number, points: number, first: boolean): number {
 /** RFC 3492 decoding of one "xn--" label's payload. */
 function punycodeDecode(input: string): string {
   const output: number[] = [];
-  const basic = MathMax(input.lastIndexOf("-"), 0);
-  for (let j = 0; j < basic; j++) output.push(input.charCodeAt(j));
+  const basic = MathMax(StringPrototypeLastIndexOf(input, "-"), 0);
+  for (let j = 0; j < basic; j++) ArrayPrototypePush(output, StringPrototypeCharCodeAt(input, j));
   let n = 128;
   let bias = 72;
   let i = 0;
@@ -86,7 +79,7 @@ function punycodeDecode(input: string): string {
     const oldI = i;
     for (let w = 1, k = BASE; ; k += BASE) {
       if (index >= input.length) throw new RangeError("Invalid punycode");
-      const code = input.charCodeAt(index++);
+      const code = StringPrototypeCharCodeAt(input, index++);
       const digit = code - 48 < 10 ? code - 22 : code - 65 < 26 ? code - 65 : code - 97 < 26 ? code - 97 : BASE;
       if (digit >= BASE) throw new RangeError("Invalid punycode");
       i += digit * w;
@@ -98,30 +91,27 @@ function punycodeDecode(input: string): string {
     bias = adapt(i - oldI, length, oldI === 0);
     n += MathFloor(i / length);
     i %= length;
-    output.splice(i++, 0, n);
+    ArrayPrototypeSplice(output, i++, 0, n);
   }
-  return StringFromCodePoint(...output);
+  return ReflectApply(StringFromCodePoint, undefined, output);
 }
 
 export function domainToUnicode(...args: unknown[]): string {
   if (args.length < 1) throw missingArgs("domain");
   const ascii = domainToASCII(args[0]);
   if (ascii === "") return "";
-  return ascii
-    .split(".")
-    .map((label) => {
-      if (!label.startsWith("xn--")) return label;
+  return ArrayPrototypeJoin(ArrayPrototypeMap(StringPrototypeSplit(ascii, "."), (label) => {
+      if (!StringPrototypeStartsWith(label, "xn--")) return label;
       // Node 24 (ada) keeps a label whose decoding is not a valid IDNA label as it is: the
       // decoding must be non-ASCII and encode back to the same label.
       let decoded: string;
       try {
-        decoded = punycodeDecode(label.slice(4));
+        decoded = punycodeDecode(StringPrototypeSlice(label, 4));
       } catch {
         return label;
       }
-      return /[^\x00-\x7f]/.test(decoded) && domainToASCII(decoded) === label ? decoded : label;
-    })
-    .join(".");
+      return (RegExpPrototypeExec(/[^\x00-\x7f]/, decoded) !== null) && domainToASCII(decoded) === label ? decoded : label;
+    }), ".");
 }
 
 /** url.format(URL, { auth, fragment, search, unicode }); other inputs need the legacy parser. */
@@ -158,7 +148,7 @@ export function urlToHttpOptions(url: URLLike & Record<string, unknown>): Record
     __proto__: null,
     ...url,
     protocol: url.protocol,
-    hostname: hostname && hostname[0] === "[" ? hostname.slice(1, -1) : hostname,
+    hostname: hostname && hostname[0] === "[" ? StringPrototypeSlice(hostname, 1, -1) : hostname,
     hash: url.hash,
     search,
     pathname,
@@ -173,7 +163,8 @@ export function urlToHttpOptions(url: URLLike & Record<string, unknown>): Record
 export function createUrlModule(): Record<string, unknown> {
   const module: Record<string, unknown> = { format, domainToASCII, domainToUnicode, pathToFileURL, fileURLToPath, urlToHttpOptions };
   // The url chunk's classes, loaded when first read.
-  for (const name of ["URL", "URLSearchParams"] as const) {
+  for (let i62 = 0, a62 = ["URL", "URLSearchParams"] as const; i62 < a62.length; i62++) {
+    const name = a62[i62];
     ObjectDefineProperty(module, name, { get: () => urlChunk()[name], enumerable: true, configurable: true });
   }
   return module;

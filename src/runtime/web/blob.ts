@@ -7,7 +7,7 @@ import { toClampedLongLong, toDictionary, toDomString, toEnum, toSequence, toUsv
 import { concatBytes } from "./concat.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { MathMax, MathMin, Uint8Array } = primordials;
+const { ArrayPrototypeMap, MathMax, MathMin, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, StringPrototypeToLowerCase, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeSlice, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 const ENDINGS = ["transparent", "native"] as const;
 export type EndingType = (typeof ENDINGS)[number];
@@ -49,7 +49,7 @@ export class Blob {
   }
 
   get size(): number {
-    return this.#bytes.byteLength;
+    return TypedArrayPrototypeGetByteLength(this.#bytes);
   }
 
   get type(): string {
@@ -57,12 +57,12 @@ export class Blob {
   }
 
   slice(start: unknown = undefined, end: unknown = undefined, contentType: unknown = undefined): Blob {
-    const size = this.#bytes.byteLength;
+    const size = TypedArrayPrototypeGetByteLength(this.#bytes);
     const from = start === undefined ? 0 : relativeIndex(toClampedLongLong(start), size);
     const to = end === undefined ? size : relativeIndex(toClampedLongLong(end), size);
     const type = contentType === undefined ? "" : normalizeBlobType(toDomString(contentType));
     const blob = new Blob();
-    blob.#bytes = this.#bytes.subarray(from, MathMax(to, from));
+    blob.#bytes = TypedArrayPrototypeSubarray(this.#bytes, from, MathMax(to, from));
     blob.#type = type;
     return blob;
   }
@@ -72,16 +72,16 @@ export class Blob {
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.#bytes.slice().buffer;
+    return TypedArrayPrototypeGetBuffer(TypedArrayPrototypeSlice(this.#bytes)) as ArrayBuffer;
   }
 
   async bytes(): Promise<Uint8Array> {
-    return this.#bytes.slice();
+    return TypedArrayPrototypeSlice(this.#bytes);
   }
 
   stream(): ReadableStream {
     // The stream takes its bytes over, and they must stay this Blob's.
-    return streamFromBytes(this.#bytes.slice());
+    return streamFromBytes(TypedArrayPrototypeSlice(this.#bytes));
   }
 
   get [SymbolToStringTag](): string {
@@ -116,7 +116,7 @@ export function blobFromBytes(bytes: Uint8Array, type: string): Blob {
 
 /** Web IDL conversion of `sequence<BlobPart>`; buffers are kept by reference until processed. */
 export function convertBlobParts(value: unknown): ConvertedPart[] {
-  return toSequence(value, "The blob parts").map((part) => {
+  return ArrayPrototypeMap(toSequence(value, "The blob parts"), (part) => {
     if (isBlob(part)) return part;
     const view = viewBufferSource(part);
     return view !== undefined ? view : toUsvString(part);
@@ -126,8 +126,8 @@ export function convertBlobParts(value: unknown): ConvertedPart[] {
 /** The File API's "process blob parts": one new byte sequence. */
 export function processBlobParts(parts: ConvertedPart[], endings: EndingType): Uint8Array {
   if (parts.length === 1 && isBlob(parts[0])) return bytesOf(parts[0]);
-  const pieces = parts.map((part) => {
-    if (typeof part === "string") return encodeUtf8(endings === "native" ? part.replace(/\r\n|\r|\n/g, "\n") : part);
+  const pieces = ArrayPrototypeMap(parts, (part) => {
+    if (typeof part === "string") return encodeUtf8(endings === "native" ? RegExpPrototypeSymbolReplace(/\r\n|\r|\n/g, part, "\n") : part);
     return part instanceof Uint8Array ? part : bytesOf(part);
   });
   return concatBytes(pieces);
@@ -135,5 +135,5 @@ export function processBlobParts(parts: ConvertedPart[], endings: EndingType): U
 
 /** A Blob's type is lowercased, or empty when it has anything but printable ASCII. */
 export function normalizeBlobType(type: string): string {
-  return /[^\x20-\x7e]/.test(type) ? "" : type.toLowerCase();
+  return (RegExpPrototypeExec(/[^\x20-\x7e]/, type) !== null) ? "" : StringPrototypeToLowerCase(type);
 }

@@ -11,7 +11,7 @@ import { essence, extractMimeType, serializeMimeType } from "./mime.ts";
 import { parseMultipart } from "./multipart.ts";
 import { primordials } from "../primordials.ts";
 
-const { JSONParse, ObjectDefineProperty, ObjectEntries, ObjectGetOwnPropertyDescriptors, TypeError } = primordials;
+const { JSONParse, MapPrototypeGet, ObjectDefineProperty, ObjectEntries, ObjectGetOwnPropertyDescriptors, TypeError, TypedArrayPrototypeGetBuffer } = primordials;
 
 export interface Body {
   readonly body: ReadableStream | null;
@@ -37,7 +37,7 @@ function parseFormData(bytes: Uint8Array, contentType: string | null): FormData 
   const mime = extractMimeType(contentType);
   const kind = mime === null ? null : essence(mime);
   if (kind === "multipart/form-data") {
-    const boundary = mime!.parameters.get("boundary");
+    const boundary = MapPrototypeGet(mime!.parameters, "boundary");
     const entries = boundary === undefined ? null : parseMultipart(bytes, boundary);
     if (entries === null) throw new TypeError("Failed to parse body as FormData.");
     return formDataFromEntries(entries);
@@ -60,30 +60,31 @@ export function installBody(prototype: object, access: BodyAccess): void {
     },
     async arrayBuffer(): Promise<ArrayBuffer> {
       // consume() hands over a buffer the body owned whole.
-      return (await access.body(this).consume()).buffer as ArrayBuffer;
+      return TypedArrayPrototypeGetBuffer((await access.body(this).consume()).bytes) as ArrayBuffer;
     },
     async blob(): Promise<Blob> {
       const headers = access.headers(this);
-      const bytes = await access.body(this).consume();
+      const { bytes } = await access.body(this).consume();
       const mime = extractMimeType(headers.get("content-type"));
       return blobFromBytes(bytes, mime === null ? "" : serializeMimeType(mime));
     },
     async bytes(): Promise<Uint8Array> {
-      return access.body(this).consume();
+      return (await access.body(this).consume()).bytes;
     },
     async formData(): Promise<FormData> {
       const headers = access.headers(this);
-      const bytes = await access.body(this).consume();
+      const { bytes } = await access.body(this).consume();
       return parseFormData(bytes, headers.get("content-type"));
     },
     async json(): Promise<unknown> {
-      return parseJson(decodeUtf8(await access.body(this).consume()));
+      return parseJson(decodeUtf8((await access.body(this).consume()).bytes));
     },
     async text(): Promise<string> {
-      return decodeUtf8(await access.body(this).consume());
+      return decodeUtf8((await access.body(this).consume()).bytes);
     },
   };
-  for (const [name, descriptor] of ObjectEntries(ObjectGetOwnPropertyDescriptors(members))) {
+  for (let i19 = 0, a19 = ObjectEntries(ObjectGetOwnPropertyDescriptors(members)); i19 < a19.length; i19++) {
+    const name = a19[i19][0], descriptor = a19[i19][1];
     ObjectDefineProperty(prototype, name, { ...descriptor, enumerable: false });
   }
 }

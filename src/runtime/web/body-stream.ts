@@ -4,11 +4,11 @@
 import { streams } from "../platform.ts";
 import { primordials } from "../primordials.ts";
 
-const { Object, Uint8Array } = primordials;
+const { Object, Originals, ReflectApply, Uint8Array } = primordials;
 
 export type ReadableStream = InstanceType<ReturnType<typeof streams>["ReadableStream"]>;
 
-const toStringTag = Object.prototype.toString;
+const toStringTag = Originals["Object.prototype.toString"]!;
 
 /**
  * A brand check that does not load the streams chunk for the common non-stream values: only an
@@ -16,7 +16,7 @@ const toStringTag = Object.prototype.toString;
  */
 export function isReadableStream(value: unknown): value is ReadableStream {
   if (typeof value !== "object" || value === null) return false;
-  return toStringTag.call(value) === "[object ReadableStream]" && streams().isReadableStream(value);
+  return ReflectApply(toStringTag, value, []) === "[object ReadableStream]" && streams().isReadableStream(value);
 }
 
 /** The Streams Standard's [[disturbed]]: something read from or canceled the stream. */
@@ -30,7 +30,7 @@ export function streamFromBytes(bytes: Uint8Array): ReadableStream {
 }
 
 /** The whole stream in one new buffer; the stream is locked and disturbed before this returns. */
-export function readAllBytes(stream: ReadableStream): Promise<Uint8Array> {
+export function readAllBytes(stream: ReadableStream): Promise<{ readonly bytes: Uint8Array }> {
   return streams().readAllBytes(stream);
 }
 

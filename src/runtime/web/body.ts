@@ -11,7 +11,7 @@ import { multipartBoundary, serializeMultipart } from "./multipart.ts";
 import { toDomString, viewBufferSource } from "./webidl.ts";
 import { primordials } from "../primordials.ts";
 
-const { Object, TypeError, Uint8Array } = primordials;
+const { ArrayBufferPrototypeGetByteLength, Object, Originals, ReflectApply, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeSlice, Uint8Array } = primordials;
 
 /** A body and the Content-Type its kind implies (null for bytes and streams). */
 export interface ExtractedBody {
@@ -19,11 +19,11 @@ export interface ExtractedBody {
   type: string | null;
 }
 
-const toStringTag = Object.prototype.toString;
+const toStringTag = Originals["Object.prototype.toString"]!;
 
 function isUrlSearchParams(value: object): boolean {
   // The url chunk loads only for a value that claims to be URLSearchParams.
-  return toStringTag.call(value) === "[object URLSearchParams]" && value instanceof url().URLSearchParams;
+  return ReflectApply(toStringTag, value, []) === "[object URLSearchParams]" && value instanceof url().URLSearchParams;
 }
 
 /** The standard's "extract a body" for a non-null BodyInit. */
@@ -35,9 +35,9 @@ export function extractBody(init: unknown, keepalive = false): ExtractedBody {
       if (isDisturbed(init) || init.locked) throw new TypeError("Response body object should not be disturbed or locked");
       return { body: BodyState.fromStream(init), type: null };
     }
-    if (isBlob(init)) return { body: BodyState.fromBytes(blobBytes(init).slice()), type: init.type === "" ? null : init.type };
+    if (isBlob(init)) return { body: BodyState.fromBytes(TypedArrayPrototypeSlice(blobBytes(init))), type: init.type === "" ? null : init.type };
     const view = viewBufferSource(init);
-    if (view !== undefined) return { body: BodyState.fromBytes(view.slice()), type: null };
+    if (view !== undefined) return { body: BodyState.fromBytes(TypedArrayPrototypeSlice(view)), type: null };
     if (isFormData(init)) {
       const boundary = multipartBoundary();
       return { body: BodyState.fromBytes(serializeMultipart(formDataEntries(init), boundary)), type: `multipart/form-data; boundary=${boundary}` };
@@ -48,9 +48,18 @@ export function extractBody(init: unknown, keepalive = false): ExtractedBody {
   return { body: BodyState.fromBytes(encodeUtf8(toDomString(init))), type: "text/plain;charset=UTF-8" };
 }
 
+/**
+ * What consume() resolves to: the bytes in a box without a prototype. A promise resolved with an
+ * object looks up its `then`, which for a Uint8Array user code could have put on Object.prototype
+ * (and so be handed the runtime's bytes before the caller gets them).
+ */
+export interface OwnedBytes {
+  readonly bytes: Uint8Array;
+}
+
 /** Returns `bytes` if it spans its whole buffer, or a copy that does. */
 export function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return TypedArrayPrototypeGetByteOffset(bytes) === 0 && TypedArrayPrototypeGetByteLength(bytes) === ArrayBufferPrototypeGetByteLength(TypedArrayPrototypeGetBuffer(bytes)) ? bytes : TypedArrayPrototypeSlice(bytes);
 }
 
 export class BodyState {
@@ -110,22 +119,22 @@ export class BodyState {
    * The standard's "consume body": all the bytes, in a Uint8Array that spans a buffer the caller
    * now owns. The body is used (and its stream, if any, locked) before this returns its promise.
    */
-  async consume(): Promise<Uint8Array> {
-    if (!this.hasBody) return new Uint8Array(0);
+  async consume(): Promise<OwnedBytes> {
+    if (!this.hasBody) return { __proto__: null, bytes: new Uint8Array(0) } as OwnedBytes;
     if (this.unusable) throw new TypeError("Body is unusable: Body has already been read");
-    if (this.#stream !== null) return readAllBytes(this.#stream);
+    if (this.#stream !== null) return { __proto__: null, bytes: (await readAllBytes(this.#stream)).bytes } as OwnedBytes;
     const bytes = this.#bytes!;
     this.#bytes = null;
     this.#used = true;
-    return bytes;
+    return { __proto__: null, bytes } as OwnedBytes;
   }
 
   /** The standard's "clone a body": a copy of the bytes, or the two branches of a tee. */
   clone(): BodyState {
     if (this.unusable) throw new TypeError("Body has already been consumed.");
     if (!this.hasBody) return BodyState.none();
-    if (this.#stream === null) return BodyState.fromBytes(this.#bytes!.slice());
-    const [mine, theirs] = this.#stream.tee();
+    if (this.#stream === null) return BodyState.fromBytes(TypedArrayPrototypeSlice(this.#bytes!));
+    const d3 = this.#stream.tee(), mine = d3[0], theirs = d3[1];
     this.#stream = mine;
     return new BodyState(true, null, theirs, this.streamed);
   }

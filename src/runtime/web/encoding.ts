@@ -6,7 +6,7 @@
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectDefineProperty, StringFromCharCode, TypeError, Uint16Array, Uint8Array } = primordials;
+const { ArrayPrototypeJoin, ArrayPrototypePush, Boolean, MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint16Array, Uint8Array } = primordials;
 
 const REPLACEMENT_CHARACTER = 0xfffd;
 
@@ -42,7 +42,10 @@ const LABEL_LISTS: [EncodingName, string[]][] = [
     ],
   ],
 ];
-for (const [encoding, labels] of LABEL_LISTS) for (const label of labels) LABELS[label] = encoding;
+for (let i28 = 0, a28 = LABEL_LISTS; i28 < a28.length; i28++) {
+  const encoding = a28[i28][0], labels = a28[i28][1];
+  for (let i29 = 0, a29 = labels; i29 < a29.length; i29++) LABELS[a29[i29]] = encoding;
+}
 
 // index-windows-1252 for 0x80..0x9F; every other byte is the code point of the same value.
 const WINDOWS_1252_HIGH = [
@@ -54,10 +57,10 @@ const WINDOWS_1252_HIGH = [
 function utf8ByteLength(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
+    const unit = StringPrototypeCharCodeAt(text, i);
     if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(StringPrototypeCharCodeAt(text, i + 1))) {
       bytes += 4;
       i++;
     } else bytes += 3;
@@ -72,14 +75,14 @@ function isLowSurrogate(unit: number): boolean {
 /** Writes as many whole characters of `source` as fit into `destination`. */
 function writeUtf8(source: string, destination: Uint8Array): { read: number; written: number } {
   const length = source.length;
-  const capacity = destination.length;
+  const capacity = TypedArrayPrototypeGetLength(destination);
   let read = 0;
   let written = 0;
   while (read < length) {
-    let codePoint = source.charCodeAt(read);
+    let codePoint = StringPrototypeCharCodeAt(source, read);
     let units = 1;
     if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
-      const next = source.charCodeAt(read + 1);
+      const next = StringPrototypeCharCodeAt(source, read + 1);
       if (codePoint <= 0xdbff && isLowSurrogate(next)) {
         codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (next - 0xdc00);
         units = 2;
@@ -155,19 +158,19 @@ class UnitBuffer {
 
   /** Makes room for `needed` more units (at most 4). */
   reserve(needed: number): void {
-    if (this.count + needed <= this.units.length) return;
-    this.#pieces.push(this.#flushUnits());
+    if (this.count + needed <= TypedArrayPrototypeGetLength(this.units)) return;
+    ArrayPrototypePush(this.#pieces, this.#flushUnits());
   }
 
   finish(): string {
     const last = this.#flushUnits();
     if (this.#pieces.length === 0) return last;
-    this.#pieces.push(last);
-    return this.#pieces.join("");
+    ArrayPrototypePush(this.#pieces, last);
+    return ArrayPrototypeJoin(this.#pieces, "");
   }
 
   #flushUnits(): string {
-    const text = fromCharCodes.apply(null, this.units.subarray(0, this.count) as unknown as number[]);
+    const text = ReflectApply(fromCharCodes, null, TypedArrayPrototypeSubarray(this.units, 0, this.count) as unknown as number[]);
     this.count = 0;
     return text;
   }
@@ -215,7 +218,7 @@ class Utf8Decoder implements Decoder {
     let lower = this.#lowerBoundary;
     let upper = this.#upperBoundary;
 
-    const length = bytes.length;
+    const length = TypedArrayPrototypeGetLength(bytes);
     const out = new UnitBuffer(length);
     const units = out.units;
     const fail = (): void => {
@@ -309,14 +312,14 @@ class Utf16Decoder implements Decoder {
     const encoding: EncodingName = bigEndian ? "utf-16be" : "utf-16le";
     let leadByte = this.#leadByte;
     let leadSurrogate = this.#leadSurrogate;
-    const out = new UnitBuffer(bytes.length >> 1);
+    const out = new UnitBuffer(TypedArrayPrototypeGetLength(bytes) >> 1);
     const units = out.units;
     const fail = (): void => {
       if (fatal) throw decodingError(encoding);
       units[out.count++] = REPLACEMENT_CHARACTER;
     };
 
-    for (let index = 0; index < bytes.length; index++) {
+    for (let index = 0; index < TypedArrayPrototypeGetLength(bytes); index++) {
       const byte = bytes[index];
       if (leadByte < 0) {
         leadByte = byte;
@@ -357,9 +360,9 @@ class Windows1252Decoder implements Decoder {
   reset(): void {}
 
   decode(bytes: Uint8Array): string {
-    const out = new UnitBuffer(bytes.length);
+    const out = new UnitBuffer(TypedArrayPrototypeGetLength(bytes));
     const units = out.units;
-    for (let index = 0; index < bytes.length; index++) {
+    for (let index = 0; index < TypedArrayPrototypeGetLength(bytes); index++) {
       out.reserve(1);
       const byte = bytes[index];
       units[out.count++] = byte >= 0x80 && byte <= 0x9f ? WINDOWS_1252_HIGH[byte - 0x80] : byte;
@@ -387,7 +390,7 @@ export class TextDecoder {
     const settings = toDictionary(options, "TextDecoder options");
     this.#fatal = Boolean(settings.fatal);
     this.#ignoreBOM = Boolean(settings.ignoreBOM);
-    const name = text.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "").replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+    const name = RegExpPrototypeSymbolReplace(/[A-Z]+/g, RegExpPrototypeSymbolReplace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, text, ""), (letters) => StringPrototypeToLowerCase(letters));
     const encoding = LABELS[name];
     if (encoding === undefined) throw new RangeError(`The "${text}" encoding is not supported.`);
     this.#encoding = encoding;
@@ -431,20 +434,21 @@ export class TextDecoder {
     // The standard strips a byte order mark only for the Unicode encodings.
     if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== "windows-1252") {
       this.#bomSeen = true;
-      if (output.charCodeAt(0) === 0xfeff) output = output.slice(1);
+      if (StringPrototypeCharCodeAt(output, 0) === 0xfeff) output = StringPrototypeSlice(output, 1);
     }
     return output;
   }
 }
 
 // Laid out as Web IDL does: members enumerable, SymbolToStringTag a read-only data property.
-for (const [constructor, name] of [
+for (let i30 = 0, a30 = [
   [TextEncoder, "TextEncoder"],
   [TextDecoder, "TextDecoder"],
-] as const) {
+] as const; i30 < a30.length; i30++) {const constructor = a30[i30][0], name = a30[i30][1];
   const prototype = constructor.prototype;
-  for (const key of ObjectGetOwnPropertyNames(prototype)) {
-    if (key !== "constructor") ReflectDefineProperty(prototype, key, { ...Reflect.getOwnPropertyDescriptor(prototype, key), enumerable: true });
+  for (let i31 = 0, a31 = ObjectGetOwnPropertyNames(prototype); i31 < a31.length; i31++) {
+    const key = a31[i31];
+    if (key !== "constructor") ReflectDefineProperty(prototype, key, { ...ReflectGetOwnPropertyDescriptor(prototype, key), enumerable: true });
   }
   ReflectDefineProperty(prototype, SymbolToStringTag, { value: name, writable: false, enumerable: false, configurable: true });
 }

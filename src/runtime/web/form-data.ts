@@ -7,9 +7,7 @@ import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { requireArguments, toUsvString } from "./webidl.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
-const { TypeError } = primordials;
-
-
+const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeFindIndex, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypeSome, ReflectApply, TypeError } = primordials;
 
 export type FormDataEntryValue = string | File;
 export type FormDataEntry = [name: string, value: FormDataEntryValue];
@@ -35,42 +33,42 @@ export class FormData {
 
   append(name: string, value: string | Blob, filename?: string): void {
     requireArguments(arguments.length, 2, "'append' on 'FormData'");
-    this.#entries.push(createEntry("append", arguments.length, name, value, filename));
+    ArrayPrototypePush(this.#entries, createEntry("append", arguments.length, name, value, filename));
   }
 
   delete(name: string): void {
     requireArguments(arguments.length, 1, "'delete' on 'FormData'");
     const key = toUsvString(name);
-    this.#entries = this.#entries.filter((entry) => entry[0] !== key);
+    this.#entries = ArrayPrototypeFilter(this.#entries, (entry) => entry[0] !== key);
   }
 
   get(name: string): FormDataEntryValue | null {
     requireArguments(arguments.length, 1, "'get' on 'FormData'");
     const key = toUsvString(name);
-    return this.#entries.find((entry) => entry[0] === key)?.[1] ?? null;
+    return ArrayPrototypeFind(this.#entries, (entry) => entry[0] === key)?.[1] ?? null;
   }
 
   getAll(name: string): FormDataEntryValue[] {
     requireArguments(arguments.length, 1, "'getAll' on 'FormData'");
     const key = toUsvString(name);
-    return this.#entries.filter((entry) => entry[0] === key).map((entry) => entry[1]);
+    return ArrayPrototypeMap(ArrayPrototypeFilter(this.#entries, (entry) => entry[0] === key), (entry) => entry[1]);
   }
 
   has(name: string): boolean {
     requireArguments(arguments.length, 1, "'has' on 'FormData'");
     const key = toUsvString(name);
-    return this.#entries.some((entry) => entry[0] === key);
+    return ArrayPrototypeSome(this.#entries, (entry) => entry[0] === key);
   }
 
   set(name: string, value: string | Blob, filename?: string): void {
     requireArguments(arguments.length, 2, "'set' on 'FormData'");
     const entry = createEntry("set", arguments.length, name, value, filename);
-    const first = this.#entries.findIndex((existing) => existing[0] === entry[0]);
+    const first = ArrayPrototypeFindIndex(this.#entries, (existing) => existing[0] === entry[0]);
     if (first === -1) {
-      this.#entries.push(entry);
+      ArrayPrototypePush(this.#entries, entry);
       return;
     }
-    this.#entries = this.#entries.filter((existing, index) => index <= first || existing[0] !== entry[0]);
+    this.#entries = ArrayPrototypeFilter(this.#entries, (existing, index) => index <= first || existing[0] !== entry[0]);
     this.#entries[first] = entry;
   }
 
@@ -79,8 +77,8 @@ export class FormData {
     if (typeof callback !== "function") throw new TypeError("Failed to execute 'forEach' on 'FormData': parameter 1 is not a function.");
     // Re-read after every callback, so that entries added or removed meanwhile are seen.
     for (let index = 0; index < this.#entries.length; index++) {
-      const [name, value] = this.#entries[index];
-      callback.call(thisArg, value, name, this);
+      const d2 = this.#entries[index], name = d2[0], value = d2[1];
+      ReflectApply(callback, thisArg, [value, name, this]);
     }
   }
 

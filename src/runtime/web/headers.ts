@@ -5,7 +5,7 @@ import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
-const { ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, Set, TypeError } = primordials;
+const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSome, ArrayPrototypeSort, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, Set, SetPrototypeAdd, SetPrototypeHas, StringPrototypeToLowerCase, TypeError } = primordials;
 
 /** "immutable" is what Response.error(), Response.redirect() and fetch() results carry. */
 export type HeadersGuard = "none" | "immutable";
@@ -43,23 +43,23 @@ export class Headers {
 
   append(name: string, value: string): void {
     requireArguments(arguments.length, 2, "'append' on 'Headers'");
-    const [headerName, headerValue] = this.#validatePair(name, value);
+    const d7 = this.#validatePair(name, value), headerName = d7[0], headerValue = d7[1];
     this.#append(headerName, headerValue);
   }
 
   delete(name: string): void {
     requireArguments(arguments.length, 1, "'delete' on 'Headers'");
-    const lowerName = validateName(name).toLowerCase();
+    const lowerName = StringPrototypeToLowerCase(validateName(name));
     this.#checkMutable();
-    this.#list = this.#list.filter((entry) => entry.lowerName !== lowerName);
+    this.#list = ArrayPrototypeFilter(this.#list, (entry) => entry.lowerName !== lowerName);
     this.#sorted = null;
   }
 
   get(name: string): string | null {
     requireArguments(arguments.length, 1, "'get' on 'Headers'");
-    const lowerName = validateName(name).toLowerCase();
+    const lowerName = StringPrototypeToLowerCase(validateName(name));
     const values = this.#valuesOf(lowerName);
-    return values.length === 0 ? null : values.join(", ");
+    return values.length === 0 ? null : ArrayPrototypeJoin(values, ", ");
   }
 
   getSetCookie(): string[] {
@@ -68,20 +68,20 @@ export class Headers {
 
   has(name: string): boolean {
     requireArguments(arguments.length, 1, "'has' on 'Headers'");
-    const lowerName = validateName(name).toLowerCase();
-    return this.#list.some((entry) => entry.lowerName === lowerName);
+    const lowerName = StringPrototypeToLowerCase(validateName(name));
+    return ArrayPrototypeSome(this.#list, (entry) => entry.lowerName === lowerName);
   }
 
   set(name: string, value: string): void {
     requireArguments(arguments.length, 2, "'set' on 'Headers'");
-    const [headerName, headerValue] = this.#validatePair(name, value);
-    const lowerName = headerName.toLowerCase();
-    const first = this.#list.find((entry) => entry.lowerName === lowerName);
+    const d8 = this.#validatePair(name, value), headerName = d8[0], headerValue = d8[1];
+    const lowerName = StringPrototypeToLowerCase(headerName);
+    const first = ArrayPrototypeFind(this.#list, (entry) => entry.lowerName === lowerName);
     if (first === undefined) {
-      this.#list.push({ lowerName, name: headerName, value: headerValue });
+      ArrayPrototypePush(this.#list, { lowerName, name: headerName, value: headerValue });
     } else {
       first.value = headerValue;
-      this.#list = this.#list.filter((entry) => entry === first || entry.lowerName !== lowerName);
+      this.#list = ArrayPrototypeFilter(this.#list, (entry) => entry === first || entry.lowerName !== lowerName);
     }
     this.#sorted = null;
   }
@@ -91,8 +91,8 @@ export class Headers {
     if (typeof callback !== "function") throw new TypeError("Headers.forEach: the callback must be a function.");
     // Web IDL re-reads the pairs after every callback, so mutations during the loop are seen.
     for (let index = 0, pairs = this.#sortAndCombine(); index < pairs.length; index++, pairs = this.#sortAndCombine()) {
-      const [name, value] = pairs[index];
-      callback.call(thisArg, value, name, this);
+      const d9 = pairs[index], name = d9[0], value = d9[1];
+      ReflectApply(callback, thisArg, [value, name, this]);
     }
   }
 
@@ -122,24 +122,28 @@ export class Headers {
     }
     const source = init as Record<PropertyKey, unknown>;
     if (source[SymbolIterator] !== undefined && source[SymbolIterator] !== null) {
-      for (const pair of source as unknown as Iterable<unknown>) {
-        const items = toSequence(pair);
+      const pairs = IterableToArray(source as unknown as Iterable<unknown>);
+      for (let i = 0; i < pairs.length; i++) {
+        const items = toSequence(pairs[i]);
         if (items.length !== 2) throw new TypeError("Each header pair must be exactly [name, value].");
-        this.#append(...this.#validatePair(toByteString(items[0]), toByteString(items[1])));
+        const pair = this.#validatePair(toByteString(items[0]), toByteString(items[1]));
+        this.#append(pair[0], pair[1]);
       }
       return;
     }
-    for (const key of ReflectOwnKeys(source)) {
+    for (let i36 = 0, a36 = ReflectOwnKeys(source); i36 < a36.length; i36++) {
+      const key = a36[i36];
       const descriptor = ReflectGetOwnPropertyDescriptor(source, key);
       if (descriptor === undefined || !descriptor.enumerable) continue;
-      this.#append(...this.#validatePair(toByteString(key), toByteString(source[key])));
+      const pair = this.#validatePair(toByteString(key), toByteString(source[key]));
+      this.#append(pair[0], pair[1]);
     }
   }
 
   #validatePair(name: unknown, value: unknown): [string, string] {
     const headerName = validateName(name);
-    const headerValue = toByteString(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-    if (/[\0\r\n]/.test(headerValue)) throw new TypeError(`Invalid value for header "${headerName}".`);
+    const headerValue = RegExpPrototypeSymbolReplace(/^[\t\n\r ]+|[\t\n\r ]+$/g, toByteString(value), "");
+    if ((RegExpPrototypeExec(/[\0\r\n]/, headerValue) !== null)) throw new TypeError(`Invalid value for header "${headerName}".`);
     this.#checkMutable();
     return [headerName, headerValue];
   }
@@ -149,27 +153,43 @@ export class Headers {
   }
 
   #append(name: string, value: string): void {
-    const lowerName = name.toLowerCase();
+    const lowerName = StringPrototypeToLowerCase(name);
     // The list keeps the casing of the first header with this name.
-    const first = this.#list.find((entry) => entry.lowerName === lowerName);
-    this.#list.push({ lowerName, name: first === undefined ? name : first.name, value });
+    const first = ArrayPrototypeFind(this.#list, (entry) => entry.lowerName === lowerName);
+    ArrayPrototypePush(this.#list, { lowerName, name: first === undefined ? name : first.name, value });
     this.#sorted = null;
   }
 
   #valuesOf(lowerName: string): string[] {
     const values: string[] = [];
-    for (const entry of this.#list) if (entry.lowerName === lowerName) values.push(entry.value);
+    for (let i37 = 0, a37 = this.#list; i37 < a37.length; i37++) {
+      const entry = a37[i37];
+      if (entry.lowerName === lowerName) ArrayPrototypePush(values, entry.value);
+    }
     return values;
   }
 
   #sortAndCombine(): [string, string][] {
     if (this.#sorted !== null) return this.#sorted;
-    const names = [...new Set(this.#list.map((entry) => entry.lowerName))].sort();
+    const unique = new Set<string>();
+    const names: string[] = [];
+    for (let i = 0; i < this.#list.length; i++) {
+      const lowerName = this.#list[i].lowerName;
+      if (!SetPrototypeHas(unique, lowerName)) {
+        SetPrototypeAdd(unique, lowerName);
+        ArrayPrototypePush(names, lowerName);
+      }
+    }
+    ArrayPrototypeSort(names);
     const pairs: [string, string][] = [];
-    for (const name of names) {
+    for (let i38 = 0, a38 = names; i38 < a38.length; i38++) {
+      const name = a38[i38];
       const values = this.#valuesOf(name);
-      if (name === "set-cookie") for (const value of values) pairs.push([name, value]);
-      else pairs.push([name, values.join(", ")]);
+      if (name === "set-cookie") for (let i39 = 0, a39 = values; i39 < a39.length; i39++) {
+        const value = a39[i39];
+        ArrayPrototypePush(pairs, [name, value]);
+      }
+      else ArrayPrototypePush(pairs, [name, ArrayPrototypeJoin(values, ", ")]);
     }
     this.#sorted = pairs;
     return pairs;
@@ -186,7 +206,15 @@ function toSequence(value: unknown): unknown[] {
   if (value === null || typeof value !== "object" || typeof (value as Iterable<unknown>)[SymbolIterator] !== "function") {
     throw new TypeError("Each header pair must be an iterable [name, value].");
   }
-  return [...(value as Iterable<unknown>)];
+  return IterableToArray(value as Iterable<unknown>);
+}
+
+/** The sorted and combined name/value pairs, as iteration yields them: a new array of new pairs. */
+export function headerPairs(headers: Headers): [string, string][] {
+  const pairs = sortedAndCombined(headers);
+  const copy: [string, string][] = [];
+  for (let i = 0; i < pairs.length; i++) copy[i] = [pairs[i][0], pairs[i][1]];
+  return copy;
 }
 
 export function getHeadersGuard(headers: Headers): HeadersGuard {

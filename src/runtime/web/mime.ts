@@ -5,7 +5,7 @@
 import { isHttpToken } from "./webidl.ts";
 import { primordials } from "../primordials.ts";
 
-const { Map } = primordials;
+const { ArrayPrototypePush, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, SafeMapIterator, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeToLowerCase } = primordials;
 
 export interface MimeType {
   type: string;
@@ -39,22 +39,22 @@ function collectQuotedString(input: string, start: number): [string, number] {
 }
 
 export function parseMimeType(text: string): MimeType | null {
-  const input = text.replace(HTTP_WHITESPACE, "");
-  const slash = input.indexOf("/");
+  const input = RegExpPrototypeSymbolReplace(HTTP_WHITESPACE, text, "");
+  const slash = StringPrototypeIndexOf(input, "/");
   if (slash === -1) return null;
-  const type = input.slice(0, slash);
+  const type = StringPrototypeSlice(input, 0, slash);
   if (!isHttpToken(type)) return null;
-  let position = input.indexOf(";", slash + 1);
+  let position = StringPrototypeIndexOf(input, ";", slash + 1);
   if (position === -1) position = input.length;
-  const subtype = input.slice(slash + 1, position).replace(/[\t\n\r ]+$/, "");
+  const subtype = RegExpPrototypeSymbolReplace(/[\t\n\r ]+$/, StringPrototypeSlice(input, slash + 1, position), "");
   if (!isHttpToken(subtype)) return null;
-  const mime: MimeType = { type: type.toLowerCase(), subtype: subtype.toLowerCase(), parameters: new Map() };
+  const mime: MimeType = { type: StringPrototypeToLowerCase(type), subtype: StringPrototypeToLowerCase(subtype), parameters: new Map() };
   while (position < input.length) {
     position++; // past the ';'
-    while (position < input.length && /[\t\n\r ]/.test(input[position])) position++;
+    while (position < input.length && (RegExpPrototypeExec(/[\t\n\r ]/, input[position]) !== null)) position++;
     let end = position;
     while (end < input.length && input[end] !== ";" && input[end] !== "=") end++;
-    const name = input.slice(position, end).toLowerCase();
+    const name = StringPrototypeToLowerCase(StringPrototypeSlice(input, position, end));
     position = end;
     if (position < input.length) {
       if (input[position] === ";") continue;
@@ -66,21 +66,22 @@ export function parseMimeType(text: string): MimeType | null {
       [value, position] = collectQuotedString(input, position);
       while (position < input.length && input[position] !== ";") position++;
     } else {
-      end = input.indexOf(";", position);
+      end = StringPrototypeIndexOf(input, ";", position);
       if (end === -1) end = input.length;
-      value = input.slice(position, end).replace(/[\t\n\r ]+$/, "");
+      value = RegExpPrototypeSymbolReplace(/[\t\n\r ]+$/, StringPrototypeSlice(input, position, end), "");
       position = end;
       if (value === "") continue;
     }
-    if (name !== "" && isHttpToken(name) && QUOTED_STRING_TOKEN.test(value) && !mime.parameters.has(name)) mime.parameters.set(name, value);
+    if (name !== "" && isHttpToken(name) && (RegExpPrototypeExec(QUOTED_STRING_TOKEN, value) !== null) && !MapPrototypeHas(mime.parameters, name)) MapPrototypeSet(mime.parameters, name, value);
   }
   return mime;
 }
 
 export function serializeMimeType(mime: MimeType): string {
   let text = essence(mime);
-  for (const [name, value] of mime.parameters) {
-    const serialized = value !== "" && isHttpToken(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
+  for (let a32 = SafeMapIterator(mime.parameters), i32 = a32.next(); !i32.done; i32 = a32.next()) {
+    const name = i32.value[0], value = i32.value[1];
+    const serialized = value !== "" && isHttpToken(value) ? value : `"${RegExpPrototypeSymbolReplace(/["\\]/g, value, "\\$&")}"`;
     text += `;${name}=${serialized}`;
   }
   return text;
@@ -95,11 +96,11 @@ function splitHeaderValues(value: string): string[] {
     while (position < value.length && value[position] !== '"' && value[position] !== ",") current += value[position++];
     if (position < value.length && value[position] === '"') {
       const next = collectQuotedString(value, position)[1];
-      current += value.slice(position, next);
+      current += StringPrototypeSlice(value, position, next);
       position = next;
       if (position < value.length) continue;
     }
-    values.push(current.replace(/^[\t ]+|[\t ]+$/g, ""));
+    ArrayPrototypePush(values, RegExpPrototypeSymbolReplace(/^[\t ]+|[\t ]+$/g, current, ""));
     current = "";
     position++;
   }
@@ -112,15 +113,16 @@ export function extractMimeType(contentType: string | null): MimeType | null {
   let charset: string | null = null;
   let currentEssence: string | null = null;
   let mime: MimeType | null = null;
-  for (const value of splitHeaderValues(contentType)) {
+  for (let i33 = 0, a33 = splitHeaderValues(contentType); i33 < a33.length; i33++) {
+    const value = a33[i33];
     const candidate = parseMimeType(value);
     if (candidate === null || essence(candidate) === "*/*") continue;
     mime = candidate;
     if (essence(mime) !== currentEssence) {
-      charset = mime.parameters.get("charset") ?? null;
+      charset = MapPrototypeGet(mime.parameters, "charset") ?? null;
       currentEssence = essence(mime);
-    } else if (!mime.parameters.has("charset") && charset !== null) {
-      mime.parameters.set("charset", charset);
+    } else if (!MapPrototypeHas(mime.parameters, "charset") && charset !== null) {
+      MapPrototypeSet(mime.parameters, "charset", charset);
     }
   }
   return mime;

@@ -10,47 +10,50 @@ import { isHttpToken } from "./webidl.ts";
 import { concatBytes } from "./concat.ts";
 import { primordials } from "../primordials.ts";
 
-const { StringFromCharCode, Uint8Array } = primordials;
+const { ArrayPrototypePush, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeToLowerCase, TypedArrayOf, TypedArrayPrototypeGetLength, TypedArrayPrototypeIndexOf, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 const CR = 0x0d;
 const LF = 0x0a;
-const CRLF = new Uint8Array([CR, LF]);
+const CRLF = TypedArrayOf(Uint8Array, [CR, LF]);
 const HEX = "0123456789abcdef";
 
 /** A boundary from the host's CSPRNG, so that content cannot be crafted to contain it. */
 export function multipartBoundary(): string {
   let text = "";
-  for (const byte of host("crypto.random", 12) as Uint8Array) text += HEX[byte >> 4] + HEX[byte & 15];
+  for (let i8 = 0, a8 = host("crypto.random", 12) as Uint8Array; i8 < TypedArrayPrototypeGetLength(a8); i8++) {
+    const byte = a8[i8];
+    text += HEX[byte >> 4] + HEX[byte & 15];
+  }
   return `----formdata-islet-${text}`;
 }
 
-const escapeQuoted = (text: string): string => text.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
-const normalizeNewlines = (text: string): string => text.replace(/\r\n|\r|\n/g, "\r\n");
+const escapeQuoted = (text: string): string => RegExpPrototypeSymbolReplace(/"/g, RegExpPrototypeSymbolReplace(/\r/g, RegExpPrototypeSymbolReplace(/\n/g, text, "%0A"), "%0D"), "%22");
+const normalizeNewlines = (text: string): string => RegExpPrototypeSymbolReplace(/\r\n|\r|\n/g, text, "\r\n");
 
 export function serializeMultipart(entries: readonly FormDataEntry[], boundary: string): Uint8Array {
   const pieces: Uint8Array[] = [];
-  for (const [name, value] of entries) {
+  for (let i9 = 0, a9 = entries; i9 < a9.length; i9++) {
+    const name = a9[i9][0], value = a9[i9][1];
     let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(normalizeNewlines(name))}"`;
     if (typeof value === "string") {
-      pieces.push(encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
+      ArrayPrototypePush(pieces, encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
       continue;
     }
     head += `; filename="${escapeQuoted(value.name)}"\r\nContent-Type: ${value.type || "application/octet-stream"}\r\n\r\n`;
-    pieces.push(encodeUtf8(head), blobBytes(value), CRLF);
+    ArrayPrototypePush(pieces, encodeUtf8(head), blobBytes(value), CRLF);
   }
-  pieces.push(encodeUtf8(`--${boundary}--\r\n`));
+  ArrayPrototypePush(pieces, encodeUtf8(`--${boundary}--\r\n`));
   return concatBytes(pieces);
 }
 
-
 function startsWith(input: Uint8Array, pattern: Uint8Array, position: number): boolean {
-  if (position + pattern.length > input.length) return false;
-  for (let i = 0; i < pattern.length; i++) if (input[position + i] !== pattern[i]) return false;
+  if (position + TypedArrayPrototypeGetLength(pattern) > TypedArrayPrototypeGetLength(input)) return false;
+  for (let i = 0; i < TypedArrayPrototypeGetLength(pattern); i++) if (input[position + i] !== pattern[i]) return false;
   return true;
 }
 
 function indexOf(input: Uint8Array, pattern: Uint8Array, from: number): number {
-  for (let at = input.indexOf(pattern[0], from); at !== -1; at = input.indexOf(pattern[0], at + 1)) {
+  for (let at = TypedArrayPrototypeIndexOf(input, pattern[0], from); at !== -1; at = TypedArrayPrototypeIndexOf(input, pattern[0], at + 1)) {
     if (startsWith(input, pattern, at)) return at;
   }
   return -1;
@@ -58,7 +61,10 @@ function indexOf(input: Uint8Array, pattern: Uint8Array, from: number): number {
 
 function isomorphicDecode(bytes: Uint8Array): string {
   let text = "";
-  for (const byte of bytes) text += StringFromCharCode(byte);
+  for (let i10 = 0, a10 = bytes; i10 < TypedArrayPrototypeGetLength(a10); i10++) {
+    const byte = a10[i10];
+    text += StringFromCharCode(byte);
+  }
   return text;
 }
 
@@ -75,11 +81,11 @@ interface Cursor {
 /** A name or filename in quotes; the opening quote is behind the cursor. Null on failure. */
 function parseQuotedName(input: Uint8Array, cursor: Cursor): string | null {
   const start = cursor.position;
-  while (cursor.position < input.length && input[cursor.position] !== LF && input[cursor.position] !== CR && input[cursor.position] !== 0x22) cursor.position++;
+  while (cursor.position < TypedArrayPrototypeGetLength(input) && input[cursor.position] !== LF && input[cursor.position] !== CR && input[cursor.position] !== 0x22) cursor.position++;
   if (input[cursor.position] !== 0x22) return null;
-  const name = decodeUtf8(input.subarray(start, cursor.position));
+  const name = decodeUtf8(TypedArrayPrototypeSubarray(input, start, cursor.position));
   cursor.position++;
-  return name.replace(/%0A/gi, "\n").replace(/%0D/gi, "\r").replace(/%22/g, '"');
+  return RegExpPrototypeSymbolReplace(/%22/g, RegExpPrototypeSymbolReplace(/%0D/gi, RegExpPrototypeSymbolReplace(/%0A/gi, name, "\n"), "\r"), '"');
 }
 
 interface PartHeaders {
@@ -95,20 +101,20 @@ function parsePartHeaders(input: Uint8Array, cursor: Cursor): PartHeaders | null
   for (;;) {
     if (isCrlf(input, cursor.position)) return name === null ? null : { name, filename, contentType };
     const start = cursor.position;
-    while (cursor.position < input.length && input[cursor.position] !== LF && input[cursor.position] !== CR && input[cursor.position] !== 0x3a) cursor.position++;
-    const headerName = isomorphicDecode(input.subarray(start, cursor.position)).replace(/^[\t ]+|[\t ]+$/g, "");
+    while (cursor.position < TypedArrayPrototypeGetLength(input) && input[cursor.position] !== LF && input[cursor.position] !== CR && input[cursor.position] !== 0x3a) cursor.position++;
+    const headerName = RegExpPrototypeSymbolReplace(/^[\t ]+|[\t ]+$/g, isomorphicDecode(TypedArrayPrototypeSubarray(input, start, cursor.position)), "");
     if (!isHttpToken(headerName) || input[cursor.position] !== 0x3a) return null;
     cursor.position++;
     while (isTabOrSpace(input[cursor.position])) cursor.position++;
-    switch (headerName.toLowerCase()) {
+    switch (StringPrototypeToLowerCase(headerName)) {
       case "content-disposition": {
         name = filename = null;
         if (!startsWith(input, FORM_DATA_NAME, cursor.position)) return null;
-        cursor.position += FORM_DATA_NAME.length;
+        cursor.position += TypedArrayPrototypeGetLength(FORM_DATA_NAME);
         name = parseQuotedName(input, cursor);
         if (name === null) return null;
         if (startsWith(input, FILENAME, cursor.position)) {
-          cursor.position += FILENAME.length;
+          cursor.position += TypedArrayPrototypeGetLength(FILENAME);
           filename = parseQuotedName(input, cursor);
           if (filename === null) return null;
         }
@@ -116,12 +122,12 @@ function parsePartHeaders(input: Uint8Array, cursor: Cursor): PartHeaders | null
       }
       case "content-type": {
         const valueStart = cursor.position;
-        while (cursor.position < input.length && input[cursor.position] !== LF && input[cursor.position] !== CR) cursor.position++;
-        contentType = isomorphicDecode(input.subarray(valueStart, cursor.position)).replace(/[\t ]+$/, "");
+        while (cursor.position < TypedArrayPrototypeGetLength(input) && input[cursor.position] !== LF && input[cursor.position] !== CR) cursor.position++;
+        contentType = RegExpPrototypeSymbolReplace(/[\t ]+$/, isomorphicDecode(TypedArrayPrototypeSubarray(input, valueStart, cursor.position)), "");
         break;
       }
       default:
-        while (cursor.position < input.length && input[cursor.position] !== LF && input[cursor.position] !== CR) cursor.position++;
+        while (cursor.position < TypedArrayPrototypeGetLength(input) && input[cursor.position] !== LF && input[cursor.position] !== CR) cursor.position++;
     }
     if (!isCrlf(input, cursor.position)) return null;
     cursor.position += 2;
@@ -134,16 +140,16 @@ export function parseMultipart(body: Uint8Array, boundary: string): FormDataEntr
   const nextDelimiter = encodeUtf8(`\r\n--${boundary}`);
   // Like undici (and browsers' leniency), blank lines around the whole body are ignored.
   let start = 0;
-  let end = body.length;
+  let end = TypedArrayPrototypeGetLength(body);
   while (isCrlf(body, start)) start += 2;
   while (end - 2 >= start && body[end - 2] === CR && body[end - 1] === LF) end -= 2;
-  const input = body.subarray(0, end);
+  const input = TypedArrayPrototypeSubarray(body, 0, end);
   const cursor: Cursor = { position: start };
   const entries: FormDataEntry[] = [];
   for (;;) {
     if (!startsWith(input, delimiter, cursor.position)) return null;
-    cursor.position += delimiter.length;
-    if (cursor.position === input.length - 2 && input[cursor.position] === 0x2d && input[cursor.position + 1] === 0x2d) return entries;
+    cursor.position += TypedArrayPrototypeGetLength(delimiter);
+    if (cursor.position === TypedArrayPrototypeGetLength(input) - 2 && input[cursor.position] === 0x2d && input[cursor.position + 1] === 0x2d) return entries;
     if (!isCrlf(input, cursor.position)) return null;
     cursor.position += 2;
     const headers = parsePartHeaders(input, cursor);
@@ -151,13 +157,13 @@ export function parseMultipart(body: Uint8Array, boundary: string): FormDataEntr
     cursor.position += 2;
     const bodyEnd = indexOf(input, nextDelimiter, cursor.position);
     if (bodyEnd === -1) return null;
-    const content = input.subarray(cursor.position, bodyEnd);
+    const content = TypedArrayPrototypeSubarray(input, cursor.position, bodyEnd);
     cursor.position = bodyEnd + 2;
     if (headers.filename === null) {
-      entries.push([headers.name, decodeUtf8(content)]);
+      ArrayPrototypePush(entries, [headers.name, decodeUtf8(content)]);
       continue;
     }
     const type = headers.contentType ?? "text/plain";
-    entries.push([headers.name, new File([content], headers.filename, { type: /^[\x00-\x7f]*$/.test(type) ? type : "" })]);
+    ArrayPrototypePush(entries, [headers.name, new File([content], headers.filename, { type: (RegExpPrototypeExec(/^[\x00-\x7f]*$/, type) !== null) ? type : "" })]);
   }
 }

@@ -3,11 +3,11 @@
 
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
-const { ObjectDefineProperty, ObjectGetPrototypeOf, ObjectSetPrototypeOf } = primordials;
+const { ArrayIteratorPrototype, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectSetPrototypeOf } = primordials;
 
 export type IterationKind = "key" | "value" | "key+value";
 
-const IteratorPrototype: object = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
+const IteratorPrototype: object = ObjectGetPrototypeOf(ArrayIteratorPrototype);
 
 export interface PairIterator<T> {
   next(): IteratorResult<T, undefined>;
@@ -32,11 +32,11 @@ export function pairIterators<Owner, K, V>(
     next(): IteratorResult<unknown, undefined> {
       const pairs = pairsOf(this.#owner);
       if (this.#index >= pairs.length) return { value: undefined, done: true };
-      const [key, value] = pairs[this.#index++];
+      const d6 = pairs[this.#index++], key = d6[0], value = d6[1];
       return { value: this.#kind === "key" ? key : this.#kind === "value" ? value : [key, value], done: false };
     }
   }
   ObjectSetPrototypeOf(Iterator.prototype, IteratorPrototype);
-  ObjectDefineProperty(Iterator.prototype, SymbolToStringTag, { value: tag, configurable: true });
+  ObjectDefineProperty(Iterator.prototype, SymbolToStringTag, { __proto__: null, value: tag, configurable: true } as PropertyDescriptor);
   return <T>(owner: Owner, kind: IterationKind) => new Iterator(owner, kind) as unknown as PairIterator<T>;
 }

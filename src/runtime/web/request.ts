@@ -3,15 +3,13 @@
 
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
-import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { getHeadersGuard, headerPairs, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
 import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { Symbol, TypeError } = primordials;
-
-
+const { ArrayPrototypeIncludes, ArrayPrototypeSome, RegExpPrototypeExec, StringPrototypeToUpperCase, Symbol, TypeError } = primordials;
 
 const REDIRECT_MODES = ["follow", "error", "manual"] as const;
 const REQUEST_MODES = ["same-origin", "no-cors", "cors", "navigate"] as const;
@@ -73,9 +71,9 @@ const CORS_SAFELISTED_METHODS = ["GET", "HEAD", "POST"];
 
 function normalizeMethod(method: string): string {
   if (!isHttpToken(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
-  const upper = method.toUpperCase();
-  if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
-  return NORMALIZED_METHODS.includes(upper) ? upper : method;
+  const upper = StringPrototypeToUpperCase(method);
+  if (ArrayPrototypeIncludes(FORBIDDEN_METHODS, upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  return ArrayPrototypeIncludes(NORMALIZED_METHODS, upper) ? upper : method;
 }
 
 /** The request itself (the standard's "request"), apart from the Request object around it. */
@@ -144,13 +142,13 @@ export class Request {
     if (source === null) {
       url = parseUrl(href);
       // Userinfo survives serialization only before the host, as "user:pass@".
-      if (/^[^:]*:\/\/[^/?#]*@/.test(url)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
+      if ((RegExpPrototypeExec(/^[^:]*:\/\/[^/?#]*@/, url) !== null)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
     } else {
       url = href;
     }
     if (window !== undefined && window !== null) throw new TypeError("RequestInit.window can only be null.");
     const converted = [body, cache, credentials, duplex, headersInit, integrity, keepalive, method, mode, redirect, referrer, referrerPolicy, signal, window];
-    const initPresent = converted.some((member) => member !== undefined);
+    const initPresent = ArrayPrototypeSome(converted, (member) => member !== undefined);
 
     const state: RequestState = {
       url,
@@ -180,7 +178,7 @@ export class Request {
     if (keepalive !== undefined) state.keepalive = keepalive;
     if (method !== undefined) state.method = normalizeMethod(method);
     if (signal !== undefined) state.signalParent = signal;
-    if (mode === "no-cors" && !CORS_SAFELISTED_METHODS.includes(state.method)) throw new TypeError(`'${state.method}' is unsupported in no-cors mode.`);
+    if (mode === "no-cors" && !ArrayPrototypeIncludes(CORS_SAFELISTED_METHODS, state.method)) throw new TypeError(`'${state.method}' is unsupported in no-cors mode.`);
     state.headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : source?.headers);
 
     const inputBody = source?.body ?? null;
@@ -320,11 +318,14 @@ export function requestFromRecord(record: RequestRecord): Request {
 /** Copies a Request out for the host; reading its body (to its end, if streamed) marks it used. */
 export async function requestToRecord(request: Request): Promise<RequestRecord> {
   const state = stateOf(request);
+  // Without a prototype: the async function's promise, resolved with the record, looks up its
+  // `then`, which user code could otherwise have put on Object.prototype (and swap the record).
   return {
+    __proto__: null,
     url: state.url,
     method: state.method,
-    headers: [...state.headers],
-    body: state.body.hasBody ? await state.body.consume() : null,
+    headers: headerPairs(state.headers),
+    body: state.body.hasBody ? (await state.body.consume()).bytes : null,
     redirect: state.redirect,
-  };
+  } as RequestRecord;
 }

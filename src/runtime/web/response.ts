@@ -3,14 +3,14 @@
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
 import { encodeUtf8 } from "./encoding.ts";
-import { getHeadersGuard, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { getHeadersGuard, headerPairs, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
 import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
 import { cancelHostBody, readHostBody, streams } from "../platform.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { ArrayIsArray, JSONStringify, MathTrunc, NumberIsFinite, RangeError, TypeError } = primordials;
+const { ArrayIsArray, ArrayPrototypeIncludes, JSONStringify, MathTrunc, NumberIsFinite, RangeError, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, TypeError, TypedArrayPrototypeGetByteLength } = primordials;
 
 export interface ResponseInit {
   status?: number;
@@ -59,10 +59,10 @@ function initializeResponse(init: unknown, body: ExtractedBody | null): Response
   const status = options.status === undefined ? 200 : toUnsignedShort(options.status);
   const statusText = options.statusText === undefined ? "" : toByteString(options.statusText);
   if (status < 200 || status > 599) throw new RangeError(`The status provided (${status}) is outside the range [200, 599].`);
-  if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("Invalid statusText.");
+  if (!(RegExpPrototypeExec(/^[\t\x20-\x7e\x80-\xff]*$/, statusText) !== null)) throw new TypeError("Invalid statusText.");
   const headers = new Headers(headersInit as HeadersInit | undefined);
   if (body !== null) {
-    if (NULL_BODY_STATUSES.includes(status)) throw new TypeError(`Response with null body status ${status} cannot have body.`);
+    if (ArrayPrototypeIncludes(NULL_BODY_STATUSES, status)) throw new TypeError(`Response with null body status ${status} cannot have body.`);
     if (body.type !== null && !headers.has("content-type")) headers.append("Content-Type", body.type);
   }
   return { status, statusText, headers, body: body === null ? BodyState.none() : body.body };
@@ -115,7 +115,7 @@ export class Response {
     requireArguments(arguments.length, 1, "'redirect' on 'Response'");
     const location = parseUrl(toDomString(url));
     const code = toUnsignedShort(status);
-    if (!REDIRECT_STATUSES.includes(code)) throw new RangeError(`Invalid redirect status code: ${code}.`);
+    if (!ArrayPrototypeIncludes(REDIRECT_STATUSES, code)) throw new RangeError(`Invalid redirect status code: ${code}.`);
     const response = new Response(null, { status: code });
     response.#headers.append("Location", location);
     setHeadersGuard(response.#headers, "immutable");
@@ -173,7 +173,7 @@ export class Response {
     this.#headers = parts.headers;
     this.#body = parts.body;
     if (parts.urlList !== undefined && parts.urlList.length > 0) {
-      this.#url = parts.urlList[parts.urlList.length - 1].replace(/#.*$/s, "");
+      this.#url = RegExpPrototypeSymbolReplace(/#.*$/s, parts.urlList[parts.urlList.length - 1], "");
       this.#redirected = parts.urlList.length > 1;
     }
   }
@@ -185,11 +185,11 @@ function hostBodyStream(id: number) {
   return new (streams().ReadableStream)({
     type: "bytes",
     async pull(controller) {
-      const chunk = await readHostBody(id);
+      const chunk = (await readHostBody(id)).value;
       if (chunk === null) {
         controller.close();
         controller.byobRequest?.respond(0);
-      } else if (chunk.byteLength > 0) controller.enqueue(chunk);
+      } else if (TypedArrayPrototypeGetByteLength(chunk) > 0) controller.enqueue(chunk);
     },
     cancel() {
       cancelHostBody(id);
@@ -219,7 +219,8 @@ export function responseFromRecord(record: ResponseRecord): Response {
  */
 export async function responseToRecord(response: Response): Promise<ResponseRecord> {
   const { status, statusText, headers, body } = partsOf(response);
-  return { status, statusText, headers: [...headers], body: body.hasBody ? await body.consume() : null };
+  // Without a prototype: see requestToRecord.
+  return { __proto__: null, status, statusText, headers: headerPairs(headers), body: body.hasBody ? (await body.consume()).bytes : null } as ResponseRecord;
 }
 
 installBody(Response.prototype, {

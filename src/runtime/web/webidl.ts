@@ -3,7 +3,7 @@
 
 import { primordials, SymbolIterator } from "../primordials.ts";
 
-const { ArrayBufferIsView, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsFinite, NumberIsNaN, ObjectGetOwnPropertyDescriptor, TypeError } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, IterableToArray, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsFinite, NumberIsNaN, ObjectGetOwnPropertyDescriptor, ReflectApply, RegExpPrototypeExec, StringPrototypeToWellFormed, TypeError, Uint8Array } = primordials;
 
 /** DOMString/USVString conversion: ToString, which (unlike String()) throws on symbols. */
 export function toDomString(value: unknown): string {
@@ -13,7 +13,7 @@ export function toDomString(value: unknown): string {
 /** ByteString conversion: every code unit must fit in one byte. */
 export function toByteString(value: unknown): string {
   const text = toDomString(value);
-  if (/[^\x00-\xff]/.test(text)) throw new TypeError(`Cannot convert "${text}" to a ByteString: it contains characters above U+00FF.`);
+  if ((RegExpPrototypeExec(/[^\x00-\xff]/, text) !== null)) throw new TypeError(`Cannot convert "${text}" to a ByteString: it contains characters above U+00FF.`);
   return text;
 }
 
@@ -27,7 +27,7 @@ export function toDictionary(value: unknown, what: string): Record<string, unkno
 /** Enumeration conversion: the string must be one of the allowed values. */
 export function toEnum<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   const text = toDomString(value);
-  if (!(allowed as readonly string[]).includes(text)) throw new TypeError(`'${text}' is not a valid value for ${what}.`);
+  if (!ArrayPrototypeIncludes((allowed as readonly string[]), text)) throw new TypeError(`'${text}' is not a valid value for ${what}.`);
   return text as T;
 }
 
@@ -39,7 +39,7 @@ export function requireArguments(present: number, required: number, operation: s
 
 /** HTTP token (RFC 9110 tchar+), the grammar of header names and methods. */
 export function isHttpToken(text: string): boolean {
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text);
+  return (RegExpPrototypeExec(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, text) !== null);
 }
 
 const byteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
@@ -48,7 +48,7 @@ const byteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "
 export function isArrayBuffer(value: unknown): value is ArrayBuffer {
   if (typeof value !== "object" || value === null) return false;
   try {
-    byteLengthGetter.call(value);
+    ReflectApply(byteLengthGetter, value, []);
     return true;
   } catch {
     return false;
@@ -60,14 +60,14 @@ export function isArrayBuffer(value: unknown): value is ArrayBuffer {
  * or undefined when the value is neither. The view shares memory with the input.
  */
 export function viewBufferSource(value: unknown): Uint8Array | undefined {
-  if (ArrayBufferIsView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBufferIsView(value)) return new Uint8Array(ArrayBufferViewGetBuffer(value), ArrayBufferViewGetByteOffset(value), ArrayBufferViewGetByteLength(value));
   if (isArrayBuffer(value)) return new Uint8Array(value);
   return undefined;
 }
 
 /** USVString conversion: ToString, then lone surrogates become U+FFFD. */
 export function toUsvString(value: unknown): string {
-  return toDomString(value).toWellFormed();
+  return StringPrototypeToWellFormed(toDomString(value));
 }
 
 /** sequence<T> conversion's first step: the value must be an iterable object. */
@@ -75,7 +75,7 @@ export function toSequence(value: unknown, what: string): unknown[] {
   if ((typeof value !== "object" && typeof value !== "function") || value === null) throw new TypeError(`${what} must be a sequence.`);
   const method = (value as Partial<Iterable<unknown>>)[SymbolIterator];
   if (typeof method !== "function") throw new TypeError(`${what} must be a sequence: it is not iterable.`);
-  return [...(value as Iterable<unknown>)];
+  return IterableToArray(value as Iterable<unknown>);
 }
 
 /** `[Clamp] long long`: NaN is 0, the value is clamped to the safe range and rounded half to even. */

@@ -30,7 +30,7 @@ async function run(pair: { readable: unknown; writable: unknown }, chunks: unkno
       controller.close();
     },
   });
-  return readAllBytes(source.pipeThrough(pair as never) as ReadableStream);
+  return (await readAllBytes(source.pipeThrough(pair as never) as ReadableStream)).bytes;
 }
 
 const compress = (format: Format, chunks: Uint8Array[]) => run(new CompressionStream(format), chunks);

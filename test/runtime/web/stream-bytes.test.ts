@@ -16,18 +16,20 @@ function streamOf(chunks: unknown[], log: unknown[] = []): ReadableStream {
   });
 }
 
+// readAllBytes resolves with { bytes } in a box without a prototype (a promise resolved with the
+// bytes themselves would look up their `then`, which user code may have put on Object.prototype).
 describe("readAllBytes", () => {
   it("joins every chunk into one new buffer of exactly the right size", async () => {
     const backing = new Uint8Array([9, 1, 2, 3, 9]);
     const chunks = [backing.subarray(1, 3), new Uint8Array(0), Buffer.from([3, 4])];
-    const bytes = await readAllBytes(streamOf(chunks));
+    const bytes = (await readAllBytes(streamOf(chunks))).bytes;
     assert.deepEqual([...bytes], [1, 2, 3, 4]);
     assert.equal(bytes.buffer.byteLength, 4);
-    const single = await readAllBytes(streamOf([backing.subarray(1, 2)]));
+    const single = (await readAllBytes(streamOf([backing.subarray(1, 2)]))).bytes;
     assert.deepEqual([...single], [1]);
     assert.equal(single.buffer.byteLength, 1);
     assert.notEqual(single.buffer, backing.buffer);
-    assert.deepEqual([...(await readAllBytes(streamOf([])))], []);
+    assert.deepEqual([...((await readAllBytes(streamOf([]))).bytes)], []);
   });
 
   it("copies each chunk when it is read, before the producer can reuse its buffer", async () => {
@@ -39,7 +41,7 @@ describe("readAllBytes", () => {
         return Promise.resolve().then(() => void buffer[0]++);
       },
     }, { highWaterMark: 0 });
-    assert.deepEqual([...(await readAllBytes(stream))], [1, 2, 3]);
+    assert.deepEqual([...((await readAllBytes(stream)).bytes)], [1, 2, 3]);
   });
 
   it("locks and disturbs the stream before it returns, and leaves it locked", async () => {
@@ -74,7 +76,7 @@ describe("readAllBytes", () => {
   });
 
   it("stops at maxBytes with a RangeError, and cancels the stream with it", async () => {
-    assert.deepEqual([...(await readAllBytes(streamOf([new Uint8Array(2), new Uint8Array(2)]), 4))], [0, 0, 0, 0]);
+    assert.deepEqual([...((await readAllBytes(streamOf([new Uint8Array(2), new Uint8Array(2)]), 4)).bytes)], [0, 0, 0, 0]);
     const log: unknown[] = [];
     await assert.rejects(readAllBytes(streamOf([new Uint8Array(2), new Uint8Array(3), new Uint8Array(1)], log), 4), RangeError);
     assert.ok(log[0] instanceof RangeError);
@@ -86,7 +88,7 @@ describe("readAllBytes", () => {
       throw new Error("replaced");
     };
     try {
-      assert.deepEqual([...(await readAllBytes(streamOf([new Uint8Array([7])])))], [7]);
+      assert.deepEqual([...((await readAllBytes(streamOf([new Uint8Array([7])]))).bytes)], [7]);
     } finally {
       ReadableStream.prototype.getReader = original;
     }
@@ -117,8 +119,8 @@ describe("streamFromBytes", () => {
     const given = bytes.slice();
     const [a, b] = streamFromBytes(given).tee();
     assert.equal(given.byteLength, 0, "the stream takes the buffer over (transferred, so detached)");
-    assert.deepEqual(await readAllBytes(a), bytes);
-    assert.deepEqual(await readAllBytes(b), bytes);
+    assert.deepEqual((await readAllBytes(a)).bytes, bytes);
+    assert.deepEqual((await readAllBytes(b)).bytes, bytes);
   });
 });
 

@@ -6,7 +6,7 @@ import { inspect } from "../util/inspect.ts";
 import { isNativeError } from "../util/types.ts";
 import { primordials } from "../../primordials.ts";
 
-const { Error, Int32Array, ObjectAssign, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, Set, SymbolFor } = primordials;
+const { ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSlice, Error, Int32Array, ObjectAssign, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, SetFrom, SetPrototypeHas, String, StringPrototypeEndsWith, StringPrototypeRepeat, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeTrimEnd, SymbolFor } = primordials;
 
 const readableOperator: Record<string, string> = {
   deepStrictEqual: "Expected values to be strictly deep-equal:",
@@ -51,7 +51,7 @@ function myersDiff(actual: string[], expected: string[], checkCommaDisparity: bo
   const v = new Int32Array(2 * max + 1);
   const trace: Int32Array[] = [];
   for (let level = 0; level <= max; level++) {
-    trace.push(new Int32Array(v));
+    ArrayPrototypePush(trace, new Int32Array(v));
     for (let diagonal = -level; diagonal <= level; diagonal += 2) {
       const offset = diagonal + max;
       let x = diagonal === -level || (diagonal !== level && v[offset - 1] < v[offset + 1]) ? v[offset + 1] : v[offset - 1] + 1;
@@ -81,13 +81,13 @@ function backtrack(trace: Int32Array[], actual: string[], expected: string[], ch
     const previousY = previousX - previousDiagonal;
     while (x > previousX && y > previousY) {
       const actualItem = actual[x - 1];
-      result.push([NOP, checkCommaDisparity && !actualItem.endsWith(",") ? expected[y - 1] : actualItem]);
+      ArrayPrototypePush(result, [NOP, checkCommaDisparity && !StringPrototypeEndsWith(actualItem, ",") ? expected[y - 1] : actualItem]);
       x--;
       y--;
     }
     if (level > 0) {
-      if (x > previousX) result.push([INSERT, actual[--x]]);
-      else result.push([DELETE, expected[--y]]);
+      if (x > previousX) ArrayPrototypePush(result, [INSERT, actual[--x]]);
+      else ArrayPrototypePush(result, [DELETE, expected[--y]]);
     }
   }
   return result;
@@ -98,7 +98,7 @@ function printMyersDiff(diff: Edit[]): { message: string; skipped: boolean } {
   let skipped = false;
   let nopCount = 0;
   for (let index = diff.length - 1; index >= 0; index--) {
-    const [operation, value] = diff[index];
+    const d25 = diff[index], operation = d25[0], value = d25[1];
     const previousOperation = index < diff.length - 1 ? diff[index + 1][0] : null;
     // A run is cut only where that hides more than one line.
     if (previousOperation === NOP && operation !== previousOperation) {
@@ -117,7 +117,7 @@ function printMyersDiff(diff: Edit[]): { message: string; skipped: boolean } {
       nopCount++;
     }
   }
-  return { message: `\n${message.trimEnd()}`, skipped };
+  return { message: `\n${StringPrototypeTrimEnd(message)}`, skipped };
 }
 
 function getStackedDiff(actual: string, expected: string, isStringComparison: boolean): string {
@@ -126,7 +126,7 @@ function getStackedDiff(actual: string, expected: string, isStringComparison: bo
     // A caret under the first difference, unless it is within the first two characters.
     for (let i = 0; i < actual.length; i++) {
       if (actual[i] !== expected[i]) {
-        if (i >= 3) message += `\n${" ".repeat(i + 2)}^`;
+        if (i >= 3) message += `\n${StringPrototypeRepeat(" ", i + 2)}^`;
         break;
       }
     }
@@ -143,8 +143,8 @@ function createErrDiff(actual: unknown, expected: unknown, operatorArg: string, 
   let message: string;
   const inspectedActual = inspectValue(actual);
   const inspectedExpected = inspectValue(expected);
-  const actualLines = inspectedActual.split("\n");
-  const expectedLines = inspectedExpected.split("\n");
+  const actualLines = StringPrototypeSplit(inspectedActual, "\n");
+  const expectedLines = StringPrototypeSplit(inspectedExpected, "\n");
   let header = "+ actual - expected";
   const simple = actualLines.length <= 1 && expectedLines.length <= 1 && (typeof actual !== "object" || actual === null || typeof expected !== "object" || expected === null);
   if (simple) {
@@ -159,9 +159,9 @@ function createErrDiff(actual: unknown, expected: unknown, operatorArg: string, 
     // The same structure, different references.
     operator = "notIdentical";
     if (actualLines.length > 50 && diffType !== "full") {
-      message = `${actualLines.slice(0, 50).join("\n")}\n...}`;
+      message = `${ArrayPrototypeJoin(ArrayPrototypeSlice(actualLines, 0, 50), "\n")}\n...}`;
       skipped = true;
-    } else message = actualLines.join("\n");
+    } else message = ArrayPrototypeJoin(actualLines, "\n");
     header = "";
   } else {
     const printed = printMyersDiff(myersDiff(actualLines, expectedLines, actual != null && typeof actual === "object"));
@@ -194,30 +194,30 @@ export interface AssertionErrorOptions {
   diff?: string;
 }
 
-const withDiff = new Set(["deepStrictEqual", "strictEqual", "partialDeepStrictEqual"]);
+const withDiff = SetFrom(["deepStrictEqual", "strictEqual", "partialDeepStrictEqual"]);
 
 function generatedMessage(actual: unknown, expected: unknown, operator: string | undefined, diff: string): string {
-  if (withDiff.has(operator as string)) return createErrDiff(actual, expected, operator as string, undefined, diff);
+  if (SetPrototypeHas(withDiff, operator as string)) return createErrDiff(actual, expected, operator as string, undefined, diff);
   if (operator === "notDeepStrictEqual" || operator === "notStrictEqual") {
     let base = readableOperator[operator];
-    const lines = inspectValue(actual).split("\n");
+    const lines = StringPrototypeSplit(inspectValue(actual), "\n");
     if (operator === "notStrictEqual" && isObjectLike(actual)) base = readableOperator.notStrictEqualObject;
     if (lines.length > 50 && diff !== "full") {
       lines[46] = "...";
       lines.length = 47;
     }
     if (lines.length === 1) return `${base}${lines[0].length > 5 ? "\n\n" : " "}${lines[0]}`;
-    return `${base}\n\n${lines.join("\n")}\n`;
+    return `${base}\n\n${ArrayPrototypeJoin(lines, "\n")}\n`;
   }
   let shown = inspectValue(actual);
   let other = inspectValue(expected);
   const known = readableOperator[operator as string];
   if (operator === "notDeepEqual" && shown === other) {
     shown = `${known}\n\n${shown}`;
-    return shown.length > 1024 && diff !== "full" ? `${shown.slice(0, 1021)}...` : shown;
+    return shown.length > 1024 && diff !== "full" ? `${StringPrototypeSlice(shown, 0, 1021)}...` : shown;
   }
-  if (shown.length > kMaxLongStringLength && diff !== "full") shown = `${shown.slice(0, 509)}...`;
-  if (other.length > kMaxLongStringLength && diff !== "full") other = `${other.slice(0, 509)}...`;
+  if (shown.length > kMaxLongStringLength && diff !== "full") shown = `${StringPrototypeSlice(shown, 0, 509)}...`;
+  if (other.length > kMaxLongStringLength && diff !== "full") other = `${StringPrototypeSlice(other, 0, 509)}...`;
   if (operator === "deepEqual") shown = `${known}\n\n${shown}\n\nshould loosely deep-equal\n\n`;
   else {
     const unequal = readableOperator[`${operator}Unequal`];
@@ -245,7 +245,7 @@ export class AssertionError extends Error {
     let text: string;
     if (message != null) {
       // Node keeps the diff under a custom message for the strict comparisons.
-      text = withDiff.has(operator as string) ? createErrDiff(actual, expected, operator as string, message as string, diff) : String(message);
+      text = SetPrototypeHas(withDiff, operator as string) ? createErrDiff(actual, expected, operator as string, message as string, diff) : String(message);
     } else {
       // Errors are compared without their stacks.
       if (isError(actual) && isError(expected)) {
@@ -287,7 +287,7 @@ export class AssertionError extends Error {
 
   [SymbolFor("nodejs.util.inspect.custom")](_depth: number, options: object): string {
     // Long strings are cut for the inspection, as Node's addEllipsis does.
-    const [actual, expected] = [this.actual, this.expected];
+    const d26 = [this.actual, this.expected], actual = d26[0], expected = d26[1];
     if (typeof actual === "string") this.actual = addEllipsis(actual);
     if (typeof expected === "string") this.expected = addEllipsis(expected);
     try {
@@ -300,11 +300,11 @@ export class AssertionError extends Error {
 }
 
 function addEllipsis(text: string): string {
-  const lines = text.split("\n", 11);
+  const lines = StringPrototypeSplit(text, "\n", 11);
   if (lines.length > 10) {
     lines.length = 10;
-    return `${lines.join("\n")}\n...`;
+    return `${ArrayPrototypeJoin(lines, "\n")}\n...`;
   }
-  if (text.length > kMaxLongStringLength) return `${text.slice(kMaxLongStringLength)}...`;
+  if (text.length > kMaxLongStringLength) return `${StringPrototypeSlice(text, kMaxLongStringLength)}...`;
   return text;
 }

@@ -10,7 +10,7 @@ import { validateFunction } from "../validators.ts";
 import { AssertionError, type AssertionErrorOptions } from "./assertion-error.ts";
 import { primordials } from "../../primordials.ts";
 
-const { Error, NumberIsNaN, ObjectAssign, ObjectIs, ObjectKeys, ObjectPrototypeIsPrototypeOf, ReflectApply, String, Symbol } = primordials;
+const { ArrayPrototypePush, ArrayPrototypePushApply, Error, NumberIsNaN, ObjectAssign, ObjectIs, ObjectKeys, ObjectPrototypeIsPrototypeOf, ReflectApply, RegExpPrototypeExec, String, Symbol, TypeError } = primordials;
 
 type AnyFunction = (...args: never[]) => unknown;
 const NO_EXCEPTION = Symbol("no exception");
@@ -41,7 +41,7 @@ function requireTwo(length: number): void {
 }
 
 function fail(this: unknown, ...args: unknown[]): never {
-  let [actual, expected, message, operator] = args as [unknown, unknown, unknown, string | undefined];
+  let d14 = args as [unknown, unknown, unknown, string | undefined], actual = d14[0], expected = d14[1], message = d14[2], operator = d14[3];
   const stackStartFn = args[4] as AnyFunction | undefined;
   let internal = false;
   if (actual == null && args.length <= 1) {
@@ -59,62 +59,63 @@ function fail(this: unknown, ...args: unknown[]): never {
 
 function equal(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d15 = args, actual = d15[0], expected = d15[1], message = d15[2];
   // eslint-disable-next-line eqeqeq
   if (actual != expected && (!NumberIsNaN(actual) || !NumberIsNaN(expected))) innerFail({ actual, expected, message, operator: "==", stackStartFn: equal });
 }
 
 function notEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d16 = args, actual = d16[0], expected = d16[1], message = d16[2];
   // eslint-disable-next-line eqeqeq
   if (actual == expected || (NumberIsNaN(actual) && NumberIsNaN(expected))) innerFail({ actual, expected, message, operator: "!=", stackStartFn: notEqual });
 }
 
 function deepEqualAssert(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d17 = args, actual = d17[0], expected = d17[1], message = d17[2];
   if (!deepEqual(actual, expected, false)) innerFail({ actual, expected, message, operator: "deepEqual", stackStartFn: deepEqualAssert });
 }
 
 function notDeepEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d18 = args, actual = d18[0], expected = d18[1], message = d18[2];
   if (deepEqual(actual, expected, false)) innerFail({ actual, expected, message, operator: "notDeepEqual", stackStartFn: notDeepEqual });
 }
 
 function deepStrictEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d19 = args, actual = d19[0], expected = d19[1], message = d19[2];
   if (!isDeepStrictEqual(actual, expected)) innerFail({ actual, expected, message, operator: "deepStrictEqual", stackStartFn: deepStrictEqual });
 }
 
 function notDeepStrictEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d20 = args, actual = d20[0], expected = d20[1], message = d20[2];
   if (isDeepStrictEqual(actual, expected)) innerFail({ actual, expected, message, operator: "notDeepStrictEqual", stackStartFn: notDeepStrictEqual });
 }
 
 function strictEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d21 = args, actual = d21[0], expected = d21[1], message = d21[2];
   if (!ObjectIs(actual, expected)) innerFail({ actual, expected, message, operator: "strictEqual", stackStartFn: strictEqual });
 }
 
 function notStrictEqual(...args: unknown[]): void {
   requireTwo(args.length);
-  const [actual, expected, message] = args;
+  const d22 = args, actual = d22[0], expected = d22[1], message = d22[2];
   if (ObjectIs(actual, expected)) innerFail({ actual, expected, message, operator: "notStrictEqual", stackStartFn: notStrictEqual });
 }
 
 /** The objects shown in the diff when a thrown error does not match a validation object. */
 class Comparison {
   constructor(object: Record<string, unknown>, keys: string[], actual?: Record<string, unknown>) {
-    for (const key of keys) {
+    for (let i79 = 0, a79 = keys; i79 < a79.length; i79++) {
+      const key = a79[i79];
       if (!(key in object)) continue;
       const value = object[key];
       const self = this as unknown as Record<string, unknown>;
-      if (actual !== undefined && typeof actual[key] === "string" && isRegExp(value) && (value as RegExp).exec(actual[key] as string) !== null) self[key] = actual[key];
+      if (actual !== undefined && typeof actual[key] === "string" && isRegExp(value) && RegExpPrototypeExec((value as RegExp), actual[key] as string) !== null) self[key] = actual[key];
       else self[key] = value;
     }
   }
@@ -138,7 +139,7 @@ function expectedException(actual: unknown, expected: unknown, message: unknown,
   if (typeof expected !== "function") {
     if (isRegExp(expected)) {
       const text = String(actual);
-      if ((expected as RegExp).exec(text) !== null) return;
+      if (RegExpPrototypeExec((expected as RegExp), text) !== null) return;
       if (!message) {
         generated = true;
         message = `The input did not match the regular expression ${inspect(expected)}. Input:\n\n${inspect(text)}\n`;
@@ -151,11 +152,12 @@ function expectedException(actual: unknown, expected: unknown, message: unknown,
     } else {
       const object = expected as Record<string, unknown>;
       const keys = ObjectKeys(object);
-      if (expected instanceof Error) keys.push("name", "message");
+      if (expected instanceof Error) ArrayPrototypePush(keys, "name", "message");
       else if (keys.length === 0) throw invalidArgValue("error", expected, "may not be an empty object");
-      for (const key of keys) {
+      for (let i80 = 0, a80 = keys; i80 < a80.length; i80++) {
+        const key = a80[i80];
         const actualValue = (actual as Record<string, unknown>)[key];
-        if (typeof actualValue === "string" && isRegExp(object[key]) && (object[key] as RegExp).exec(actualValue) !== null) continue;
+        if (typeof actualValue === "string" && isRegExp(object[key]) && RegExpPrototypeExec((object[key] as RegExp), actualValue) !== null) continue;
         compareExceptionKey(actual as Record<string, unknown>, object, key, message, keys, fn);
       }
       return;
@@ -197,7 +199,7 @@ function ambiguous(message: string): TypeError {
 }
 
 function expectsError(fn: AnyFunction, actual: unknown, ...rest: unknown[]): void {
-  let [error, message] = rest;
+  let d23 = rest, error = d23[0], message = d23[1];
   if (typeof error === "string") {
     if (rest.length === 2) throw invalidArgType("error", ["Object", "Error", "Function", "RegExp"], error);
     if (typeof actual === "object" && actual !== null) {
@@ -222,7 +224,7 @@ function expectsError(fn: AnyFunction, actual: unknown, ...rest: unknown[]): voi
 
 function hasMatchingError(actual: unknown, expected: unknown): boolean {
   if (typeof expected !== "function") {
-    if (isRegExp(expected)) return (expected as RegExp).exec(String(actual)) !== null;
+    if (isRegExp(expected)) return RegExpPrototypeExec((expected as RegExp), String(actual)) !== null;
     throw invalidArgType("expected", ["Function", "RegExp"], expected);
   }
   if (expected.prototype !== undefined && actual instanceof (expected as new () => unknown)) return true;
@@ -232,7 +234,7 @@ function hasMatchingError(actual: unknown, expected: unknown): boolean {
 
 function expectsNoError(fn: AnyFunction, actual: unknown, ...rest: unknown[]): void {
   if (actual === NO_EXCEPTION) return;
-  let [error, message] = rest;
+  let d24 = rest, error = d24[0], message = d24[1];
   if (typeof error === "string") {
     message = error;
     error = undefined;
@@ -276,19 +278,27 @@ async function waitForActual(promiseFn: unknown): Promise<unknown> {
 }
 
 function throws(fn: unknown, ...rest: unknown[]): void {
-  expectsError(throws, getActual(fn), ...rest);
+  const args: unknown[] = [throws, getActual(fn)];
+  ArrayPrototypePushApply(args, rest);
+  ReflectApply(expectsError, undefined, args);
 }
 
 async function rejects(promiseFn: unknown, ...rest: unknown[]): Promise<void> {
-  expectsError(rejects, await waitForActual(promiseFn), ...rest);
+  const args: unknown[] = [rejects, await waitForActual(promiseFn)];
+  ArrayPrototypePushApply(args, rest);
+  ReflectApply(expectsError, undefined, args);
 }
 
 function doesNotThrow(fn: unknown, ...rest: unknown[]): void {
-  expectsNoError(doesNotThrow, getActual(fn), ...rest);
+  const args: unknown[] = [doesNotThrow, getActual(fn)];
+  ArrayPrototypePushApply(args, rest);
+  ReflectApply(expectsNoError, undefined, args);
 }
 
 async function doesNotReject(fn: unknown, ...rest: unknown[]): Promise<void> {
-  expectsNoError(doesNotReject, await waitForActual(fn), ...rest);
+  const args: unknown[] = [doesNotReject, await waitForActual(fn)];
+  ArrayPrototypePushApply(args, rest);
+  ReflectApply(expectsNoError, undefined, args);
 }
 
 function ifError(error: unknown): void {
@@ -304,7 +314,7 @@ function ifError(error: unknown): void {
 function internalMatch(text: unknown, regexp: unknown, message: unknown, fn: AnyFunction): void {
   if (!isRegExp(regexp)) throw invalidArgType("regexp", "RegExp", regexp);
   const shouldMatch = fn === match;
-  if (typeof text !== "string" || ((regexp as RegExp).exec(text) !== null) !== shouldMatch) {
+  if (typeof text !== "string" || (RegExpPrototypeExec((regexp as RegExp), text) !== null) !== shouldMatch) {
     if (message instanceof Error) throw message;
     const generated = !message;
     const shown =

@@ -8,7 +8,7 @@ import { byteLengthOf, hexSlice, normalizeEncoding, sliceString, utf8Slice, utf8
 import { installNumberMethods } from "./numbers.ts";
 import { primordials, SymbolToPrimitive } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayFrom, ArrayIsArray, DataView, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectFreeze, ObjectKeys, ObjectPrototypeToString, ObjectSetPrototypeOf, SymbolFor, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferPrototypeGetByteLength, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayIsArray, DataView, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectCreate, ObjectDefineProperty, ObjectEntries, ObjectFreeze, ObjectKeys, ObjectPrototypeToString, ObjectSetPrototypeOf, RangeError, ReflectApply, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeTrim, SymbolFor, TypeError, TypedArrayPrototypeFill, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, TypedArrayPrototypeGetSymbolToStringTag, TypedArrayPrototypeIndexOf, TypedArrayPrototypeLastIndexOf, TypedArrayPrototypeSet, Uint8Array } = primordials;
 
 // V8 13.6's largest typed array (v8::TypedArray::kMaxByteLength on 64-bit), which Node 24 reports;
 // the isolate runs the same V8, so a size below it fails only at allocation, past the heap limit.
@@ -51,11 +51,10 @@ export function isBuffer(value: unknown): boolean {
 }
 
 // Buffer overrides these; its own code uses the plain typed-array versions.
-const u8 = Uint8Array.prototype;
-const fillBytes = (bytes: Uint8Array, value: number, start?: number, end?: number) => u8.fill.call(bytes, value, start, end);
-const view = (bytes: Uint8Array, start: number, end: number) => new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+const fillBytes = (bytes: Uint8Array, value: number, start?: number, end?: number) => TypedArrayPrototypeFill(bytes, value, start, end);
+const view = (bytes: Uint8Array, start: number, end: number) => new Uint8Array(TypedArrayPrototypeGetBuffer(bytes), TypedArrayPrototypeGetByteOffset(bytes) + start, end - start);
 
-const isUint8Array = (value: unknown): value is Uint8Array => ArrayBufferIsView(value) && ObjectPrototypeToString(value) === "[object Uint8Array]";
+const isUint8Array = (value: unknown): value is Uint8Array => TypedArrayPrototypeGetSymbolToStringTag(value) === "Uint8Array";
 const isAnyArrayBuffer = (value: unknown): value is ArrayBuffer => value instanceof ArrayBuffer || ObjectPrototypeToString(value) === "[object ArrayBuffer]";
 
 function validateSize(size: unknown): asserts size is number {
@@ -65,7 +64,7 @@ function validateSize(size: unknown): asserts size is number {
 export function alloc(size: unknown, fill?: unknown, encoding?: unknown): Uint8Array {
   validateSize(size);
   const buffer = new FastBuffer(size);
-  if (fill !== undefined && fill !== 0 && size > 0) fillBuffer(buffer, fill, 0, buffer.length, encoding);
+  if (fill !== undefined && fill !== 0 && size > 0) fillBuffer(buffer, fill, 0, TypedArrayPrototypeGetLength(buffer), encoding);
   return buffer;
 }
 
@@ -92,13 +91,13 @@ function fromString(text: string, encodingArg: unknown): Uint8Array {
   const length = byteLengthOf(text, encoding);
   const buffer = new FastBuffer(length);
   const written = writeString(buffer, text, 0, length, encoding);
-  return written === length ? buffer : new FastBuffer(buffer.buffer, 0, written);
+  return written === length ? buffer : new FastBuffer(TypedArrayPrototypeGetBuffer(buffer), 0, written);
 }
 
 function fromArrayLike(source: ArrayLike<unknown>): Uint8Array {
   const length = source.length >>> 0;
   const buffer = new FastBuffer(length);
-  if (isUint8Array(source)) buffer.set(source);
+  if (isUint8Array(source)) TypedArrayPrototypeSet(buffer, source);
   else for (let i = 0; i < length; i++) buffer[i] = source[i] as number;
   return buffer;
 }
@@ -106,7 +105,7 @@ function fromArrayLike(source: ArrayLike<unknown>): Uint8Array {
 function fromArrayBuffer(source: ArrayBuffer, byteOffsetArg: unknown, lengthArg: unknown): Uint8Array {
   let byteOffset = byteOffsetArg === undefined ? 0 : +(byteOffsetArg as number);
   if (NumberIsNaN(byteOffset)) byteOffset = 0;
-  const maxLength = source.byteLength - byteOffset;
+  const maxLength = ArrayBufferPrototypeGetByteLength(source) - byteOffset;
   if (maxLength < 0) throw bufferOutOfBounds("offset");
   let length: number;
   if (lengthArg === undefined) length = maxLength;
@@ -138,7 +137,7 @@ export function from(value: unknown, encodingOrOffset?: unknown, length?: unknow
     if (fromObj !== undefined) return fromObj;
     const toPrimitive = (value as { [SymbolToPrimitive]?: unknown })[SymbolToPrimitive];
     if (typeof toPrimitive === "function") {
-      const primitive = toPrimitive.call(value, "string");
+      const primitive = ReflectApply(toPrimitive, value, ["string"]);
       if (typeof primitive === "string") return fromString(primitive, encodingOrOffset);
     }
   }
@@ -169,7 +168,7 @@ function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array
 function compare(a: unknown, b: unknown): number {
   if (!isUint8Array(a)) throw invalidArgType("buf1", ["Buffer", "Uint8Array"], a);
   if (!isUint8Array(b)) throw invalidArgType("buf2", ["Buffer", "Uint8Array"], b);
-  return a === b ? 0 : compareBytes(a, 0, a.length, b, 0, b.length);
+  return a === b ? 0 : compareBytes(a, 0, TypedArrayPrototypeGetLength(a), b, 0, TypedArrayPrototypeGetLength(b));
 }
 
 function validateOffset(value: unknown, name: string, min = 0, max = kMaxLength): asserts value is number {
@@ -185,7 +184,10 @@ function concat(list: unknown, totalLength?: unknown): Uint8Array {
   if (totalLength === undefined) {
     length = 0;
     for (let i = 0; i < list.length; i++) {
-      if (list[i].length) length += list[i].length;
+      // A typed array's length through the captured getter; anything else's as Node reads it.
+      const item = list[i] as { length?: number };
+      const itemLength = isUint8Array(item) ? TypedArrayPrototypeGetLength(item) : item.length;
+      if (itemLength) length += itemLength;
     }
   } else {
     validateOffset(totalLength, "length");
@@ -196,9 +198,9 @@ function concat(list: unknown, totalLength?: unknown): Uint8Array {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (!isUint8Array(item)) throw invalidArgType(`list[${i}]`, ["Buffer", "Uint8Array"], item);
-    const take = MathMin(item.length, length - position);
+    const take = MathMin(TypedArrayPrototypeGetLength(item), length - position);
     if (take <= 0) break;
-    buffer.set(take === item.length ? item : view(item, 0, take), position);
+    TypedArrayPrototypeSet(buffer, take === TypedArrayPrototypeGetLength(item) ? item : view(item, 0, take), position);
     position += take;
   }
   fillBytes(buffer, 0, position);
@@ -255,10 +257,10 @@ function fillBuffer(buffer: Uint8Array, valueArg: unknown, offsetArg?: unknown, 
     if (offset === undefined || typeof offset === "string") {
       encodingName = offset;
       offset = 0;
-      end = buffer.length;
+      end = TypedArrayPrototypeGetLength(buffer);
     } else if (typeof end === "string") {
       encodingName = end;
-      end = buffer.length;
+      end = TypedArrayPrototypeGetLength(buffer);
     }
     const normalized = normalizeEncoding(encodingName);
     if (normalized === undefined) {
@@ -268,40 +270,40 @@ function fillBuffer(buffer: Uint8Array, valueArg: unknown, offsetArg?: unknown, 
     encoding = normalized;
     if (value.length === 0) value = 0;
     else if (value.length === 1) {
-      if (encoding === "utf8" && value.charCodeAt(0) < 128) value = value.charCodeAt(0);
-      else if (encoding === "latin1") value = value.charCodeAt(0) & 0xff;
+      if (encoding === "utf8" && StringPrototypeCharCodeAt(value, 0) < 128) value = StringPrototypeCharCodeAt(value, 0);
+      else if (encoding === "latin1") value = StringPrototypeCharCodeAt(value, 0) & 0xff;
     }
   }
   let start: number;
   let stop: number;
   if (offset === undefined) {
     start = 0;
-    stop = buffer.length;
+    stop = TypedArrayPrototypeGetLength(buffer);
   } else {
     validateOffset(offset, "offset");
     start = offset;
-    if (end === undefined) stop = buffer.length;
+    if (end === undefined) stop = TypedArrayPrototypeGetLength(buffer);
     else {
-      validateOffset(end, "end", 0, buffer.length);
+      validateOffset(end, "end", 0, TypedArrayPrototypeGetLength(buffer));
       stop = end;
     }
     if (start >= stop) return buffer;
   }
   if (typeof value === "number") {
-    if (stop - start + start > buffer.length) throw bufferOutOfBounds();
+    if (stop - start + start > TypedArrayPrototypeGetLength(buffer)) throw bufferOutOfBounds();
     fillBytes(buffer, value, start, stop);
     return buffer;
   }
   let pattern: Uint8Array;
   if (typeof value === "string") pattern = fromString(value, encoding);
-  else if (ArrayBufferIsView(value)) pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  else if (ArrayBufferIsView(value)) pattern = new Uint8Array(ArrayBufferViewGetBuffer(value), ArrayBufferViewGetByteOffset(value), ArrayBufferViewGetByteLength(value));
   else {
     fillBytes(buffer, Number(value) & 255, start, stop);
     return buffer;
   }
-  if (pattern.length === 0) throw invalidArgValue("value", value);
-  if (start > buffer.length || stop > buffer.length) throw bufferOutOfBounds();
-  for (let at = start; at < stop; at += pattern.length) buffer.set(stop - at >= pattern.length ? pattern : view(pattern, 0, stop - at), at);
+  if (TypedArrayPrototypeGetLength(pattern) === 0) throw invalidArgValue("value", value);
+  if (start > TypedArrayPrototypeGetLength(buffer) || stop > TypedArrayPrototypeGetLength(buffer)) throw bufferOutOfBounds();
+  for (let at = start; at < stop; at += TypedArrayPrototypeGetLength(pattern)) TypedArrayPrototypeSet(buffer, stop - at >= TypedArrayPrototypeGetLength(pattern) ? pattern : view(pattern, 0, stop - at), at);
   return buffer;
 }
 
@@ -317,12 +319,12 @@ function searchStart(length: number, offset: number, needleLength: number, forwa
 }
 
 function searchBytes(haystack: Uint8Array, needle: Uint8Array, offsetArg: number, forward: boolean, step: number): number {
-  const start = searchStart(haystack.length, offsetArg, needle.length, forward);
-  if (needle.length === 0) return start;
-  if (start < 0 || haystack.length === 0) return -1;
-  const last = haystack.length - needle.length;
+  const start = searchStart(TypedArrayPrototypeGetLength(haystack), offsetArg, TypedArrayPrototypeGetLength(needle), forward);
+  if (TypedArrayPrototypeGetLength(needle) === 0) return start;
+  if (start < 0 || TypedArrayPrototypeGetLength(haystack) === 0) return -1;
+  const last = TypedArrayPrototypeGetLength(haystack) - TypedArrayPrototypeGetLength(needle);
   const matches = (at: number) => {
-    for (let j = 0; j < needle.length; j++) if (haystack[at + j] !== needle[j]) return false;
+    for (let j = 0; j < TypedArrayPrototypeGetLength(needle); j++) if (haystack[at + j] !== needle[j]) return false;
     return true;
   };
   if (forward) {
@@ -342,13 +344,13 @@ function indexOf(buffer: Uint8Array, value: unknown, byteOffsetArg: unknown, enc
   } else if ((byteOffset as number) > 0x7fffffff) byteOffset = 0x7fffffff;
   else if ((byteOffset as number) < -0x80000000) byteOffset = -0x80000000;
   let offset = +(byteOffset as number);
-  if (NumberIsNaN(offset)) offset = forward ? 0 : buffer.length;
+  if (NumberIsNaN(offset)) offset = forward ? 0 : TypedArrayPrototypeGetLength(buffer);
   offset = MathTrunc(offset);
   if (typeof value === "number") {
-    const start = searchStart(buffer.length, offset, 1, forward);
-    if (start < 0 || buffer.length === 0) return -1;
+    const start = searchStart(TypedArrayPrototypeGetLength(buffer), offset, 1, forward);
+    if (start < 0 || TypedArrayPrototypeGetLength(buffer) === 0) return -1;
     const byte = (value >>> 0) & 255;
-    return forward ? u8.indexOf.call(buffer, byte, start) : u8.lastIndexOf.call(buffer, byte, start);
+    return forward ? TypedArrayPrototypeIndexOf(buffer, byte, start) : TypedArrayPrototypeLastIndexOf(buffer, byte, start);
   }
   const encoding = encodingName === undefined ? "utf8" : strictEncoding(encodingName);
   if (typeof value === "string") {
@@ -370,23 +372,23 @@ function copy(source: unknown, target: unknown, targetStartArg: unknown, sourceS
   let sourceStart = 0;
   if (sourceStartArg !== undefined) {
     sourceStart = toInteger(sourceStartArg, 0);
-    if (sourceStart < 0 || sourceStart > source.length) throw outOfRange("sourceStart", `>= 0 && <= ${source.length}`, sourceStart);
+    if (sourceStart < 0 || sourceStart > TypedArrayPrototypeGetLength(source)) throw outOfRange("sourceStart", `>= 0 && <= ${TypedArrayPrototypeGetLength(source)}`, sourceStart);
   }
-  let sourceEnd = source.length;
+  let sourceEnd = TypedArrayPrototypeGetLength(source);
   if (sourceEndArg !== undefined) {
     sourceEnd = toInteger(sourceEndArg, 0);
     if (sourceEnd < 0) throw outOfRange("sourceEnd", ">= 0", sourceEnd);
   }
-  if (targetStart >= target.length || sourceStart >= sourceEnd) return 0;
-  if (sourceEnd - sourceStart > target.length - targetStart) sourceEnd = sourceStart + target.length - targetStart;
-  const count = MathMin(sourceEnd - sourceStart, source.length - sourceStart);
-  target.set(new Uint8Array(source.buffer, source.byteOffset + sourceStart, count), targetStart);
+  if (targetStart >= TypedArrayPrototypeGetLength(target) || sourceStart >= sourceEnd) return 0;
+  if (sourceEnd - sourceStart > TypedArrayPrototypeGetLength(target) - targetStart) sourceEnd = sourceStart + TypedArrayPrototypeGetLength(target) - targetStart;
+  const count = MathMin(sourceEnd - sourceStart, TypedArrayPrototypeGetLength(source) - sourceStart);
+  TypedArrayPrototypeSet(target, new Uint8Array(TypedArrayPrototypeGetBuffer(source), TypedArrayPrototypeGetByteOffset(source) + sourceStart, count), targetStart);
   return count;
 }
 
 function swap(buffer: Uint8Array, size: number): Uint8Array {
-  if (buffer.length % size !== 0) throw nodeError(RangeError, "ERR_INVALID_BUFFER_SIZE", `Buffer size must be a multiple of ${size * 8}-bits`);
-  for (let i = 0; i < buffer.length; i += size) {
+  if (TypedArrayPrototypeGetLength(buffer) % size !== 0) throw nodeError(RangeError, "ERR_INVALID_BUFFER_SIZE", `Buffer size must be a multiple of ${size * 8}-bits`);
+  for (let i = 0; i < TypedArrayPrototypeGetLength(buffer); i += size) {
     for (let a = i, b = i + size - 1; a < b; a++, b--) {
       const t = buffer[a];
       buffer[a] = buffer[b];
@@ -397,8 +399,8 @@ function swap(buffer: Uint8Array, size: number): Uint8Array {
 }
 
 function toStringMethod(this: Uint8Array, encodingArg?: unknown, startArg?: unknown, endArg?: unknown): string {
-  if (arguments.length === 0) return utf8Slice(this, 0, this.length);
-  const length = this.length;
+  if (arguments.length === 0) return utf8Slice(this, 0, TypedArrayPrototypeGetLength(this));
+  const length = TypedArrayPrototypeGetLength(this);
   let start: number;
   if ((startArg as number) <= 0) start = 0;
   else if ((startArg as number) >= length) return "";
@@ -415,24 +417,24 @@ function toStringMethod(this: Uint8Array, encodingArg?: unknown, startArg?: unkn
 
 function write(this: Uint8Array, text: unknown, offsetArg?: unknown, lengthArg?: unknown, encodingArg?: unknown): number {
   if (typeof text !== "string") throw nodeError(TypeError, "ERR_INVALID_ARG_TYPE", "argument must be a string");
-  if (offsetArg === undefined) return utf8Write(text, this, 0, this.length);
+  if (offsetArg === undefined) return utf8Write(text, this, 0, TypedArrayPrototypeGetLength(this));
   let offset: number;
   let length: number;
   let encodingName = encodingArg;
   if (lengthArg === undefined && typeof offsetArg === "string") {
     encodingName = offsetArg;
-    length = this.length;
+    length = TypedArrayPrototypeGetLength(this);
     offset = 0;
   } else {
-    validateOffset(offsetArg, "offset", 0, this.length);
+    validateOffset(offsetArg, "offset", 0, TypedArrayPrototypeGetLength(this));
     offset = offsetArg;
-    const remaining = this.length - offset;
+    const remaining = TypedArrayPrototypeGetLength(this) - offset;
     if (lengthArg === undefined) length = remaining;
     else if (typeof lengthArg === "string") {
       encodingName = lengthArg;
       length = remaining;
     } else {
-      validateOffset(lengthArg, "length", 0, this.length);
+      validateOffset(lengthArg, "length", 0, TypedArrayPrototypeGetLength(this));
       length = MathMin(lengthArg, remaining);
     }
   }
@@ -443,21 +445,22 @@ function write(this: Uint8Array, text: unknown, offsetArg?: unknown, lengthArg?:
 }
 
 function inspectBuffer(this: Uint8Array, _depth?: unknown, options?: { showHidden?: boolean }, inspect?: (value: unknown, options: object) => string): string {
-  const shown = MathMin(INSPECT_MAX_BYTES, this.length);
-  let text = hexSlice(this, 0, shown).replace(/(.{2})/g, "$1 ").trim();
-  const remaining = this.length - INSPECT_MAX_BYTES;
+  const shown = MathMin(INSPECT_MAX_BYTES, TypedArrayPrototypeGetLength(this));
+  let text = StringPrototypeTrim(RegExpPrototypeSymbolReplace(/(.{2})/g, hexSlice(this, 0, shown), "$1 "));
+  const remaining = TypedArrayPrototypeGetLength(this) - INSPECT_MAX_BYTES;
   if (remaining > 0) text += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
   if (options !== undefined && typeof inspect === "function") {
     const extras: Record<string, unknown> = ObjectCreate(null);
     let any = false;
-    for (const key of ObjectKeys(this)) {
-      if (/^(0|[1-9][0-9]*)$/.test(key)) continue;
+    for (let i75 = 0, a75 = ObjectKeys(this); i75 < a75.length; i75++) {
+      const key = a75[i75];
+      if ((RegExpPrototypeExec(/^(0|[1-9][0-9]*)$/, key) !== null)) continue;
       extras[key] = (this as unknown as Record<string, unknown>)[key];
       any = true;
     }
     if (any) {
-      if (this.length !== 0) text += ", ";
-      text += inspect(extras, { ...options, breakLength: Infinity, compact: true }).slice(27, -2);
+      if (TypedArrayPrototypeGetLength(this) !== 0) text += ", ";
+      text += StringPrototypeSlice(inspect(extras, { ...options, breakLength: Infinity, compact: true }), 27, -2);
     }
   }
   return `<${(this.constructor as { name: string }).name} ${text}>`;
@@ -470,19 +473,19 @@ const methods: Record<string, unknown> = {
   write,
   equals(this: Uint8Array, other: unknown): boolean {
     if (!isUint8Array(other)) throw invalidArgType("otherBuffer", ["Buffer", "Uint8Array"], other);
-    return this === other || (this.length === other.length && compareBytes(this, 0, this.length, other, 0, other.length) === 0);
+    return this === other || (TypedArrayPrototypeGetLength(this) === TypedArrayPrototypeGetLength(other) && compareBytes(this, 0, TypedArrayPrototypeGetLength(this), other, 0, TypedArrayPrototypeGetLength(other)) === 0);
   },
   compare(this: Uint8Array, target: unknown, targetStart?: unknown, targetEnd?: unknown, sourceStart?: unknown, sourceEnd?: unknown): number {
     if (!isUint8Array(target)) throw invalidArgType("target", ["Buffer", "Uint8Array"], target);
     if (targetStart === undefined) targetStart = 0;
     else validateOffset(targetStart, "targetStart");
-    if (targetEnd === undefined) targetEnd = target.length;
-    else validateOffset(targetEnd, "targetEnd", 0, target.length);
+    if (targetEnd === undefined) targetEnd = TypedArrayPrototypeGetLength(target);
+    else validateOffset(targetEnd, "targetEnd", 0, TypedArrayPrototypeGetLength(target));
     if (sourceStart === undefined) sourceStart = 0;
     else validateOffset(sourceStart, "sourceStart");
-    if (sourceEnd === undefined) sourceEnd = this.length;
-    else validateOffset(sourceEnd, "sourceEnd", 0, this.length);
-    const [ts, te, ss, se] = [targetStart as number, targetEnd as number, sourceStart as number, sourceEnd as number];
+    if (sourceEnd === undefined) sourceEnd = TypedArrayPrototypeGetLength(this);
+    else validateOffset(sourceEnd, "sourceEnd", 0, TypedArrayPrototypeGetLength(this));
+    const d13 = [targetStart as number, targetEnd as number, sourceStart as number, sourceEnd as number], ts = d13[0], te = d13[1], ss = d13[2], se = d13[3];
     if (ss >= se) return ts >= te ? 0 : -1;
     if (ts >= te) return 1;
     return compareBytes(this, ss, se, target, ts, te);
@@ -503,13 +506,15 @@ const methods: Record<string, unknown> = {
     return indexOf(this, value, byteOffset, encoding, true) !== -1;
   },
   slice(this: Uint8Array, start?: unknown, end?: unknown): Uint8Array {
-    const length = this.length;
+    const length = TypedArrayPrototypeGetLength(this);
     const from = adjustOffset(start, length);
     const to = end !== undefined ? adjustOffset(end, length) : length;
-    return new FastBuffer(this.buffer as ArrayBuffer, this.byteOffset + from, to > from ? to - from : 0);
+    return new FastBuffer(TypedArrayPrototypeGetBuffer(this) as ArrayBuffer, TypedArrayPrototypeGetByteOffset(this) + from, to > from ? to - from : 0);
   },
   toJSON(this: Uint8Array): { type: "Buffer"; data: number[] } {
-    return { type: "Buffer", data: ArrayFrom(this) };
+    const data: number[] = [];
+    for (let i = 0; i < TypedArrayPrototypeGetLength(this); i++) data[i] = this[i];
+    return { type: "Buffer", data };
   },
   swap16(this: Uint8Array): Uint8Array {
     return swap(this, 2);
@@ -523,12 +528,15 @@ const methods: Record<string, unknown> = {
   inspect: inspectBuffer,
 };
 methods.subarray = methods.slice;
-for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+for (let i76 = 0, a76 = ObjectEntries(methods); i76 < a76.length; i76++) {
+  const name = a76[i76][0], value = a76[i76][1];
+  ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+}
 ObjectDefineProperty(proto, customInspect, { value: inspectBuffer, writable: true, configurable: true, enumerable: false });
-for (const [name, get] of [
-  ["parent", function (this: Uint8Array) { return this instanceof FastBuffer ? this.buffer : undefined; }],
-  ["offset", function (this: Uint8Array) { return this instanceof FastBuffer ? this.byteOffset : undefined; }],
-] as const) ObjectDefineProperty(proto, name, { get, enumerable: true, configurable: true });
+for (let i77 = 0, a77 = [
+  ["parent", function (this: Uint8Array) { return this instanceof FastBuffer ? TypedArrayPrototypeGetBuffer(this) : undefined; }],
+  ["offset", function (this: Uint8Array) { return this instanceof FastBuffer ? TypedArrayPrototypeGetByteOffset(this) : undefined; }],
+] as const; i77 < a77.length; i77++) {const name = a77[i77][0], get = a77[i77][1];ObjectDefineProperty(proto, name, { get, enumerable: true, configurable: true });}
 installNumberMethods(proto);
 
 const statics: Record<string, unknown> = {
@@ -544,7 +552,10 @@ const statics: Record<string, unknown> = {
   concat,
   byteLength,
 };
-for (const [name, value] of ObjectEntries(statics)) ObjectDefineProperty(Buffer, name, { value, writable: true, configurable: true, enumerable: true });
+for (let i78 = 0, a78 = ObjectEntries(statics); i78 < a78.length; i78++) {
+  const name = a78[i78][0], value = a78[i78][1];
+  ObjectDefineProperty(Buffer, name, { value, writable: true, configurable: true, enumerable: true });
+}
 (Buffer as unknown as { poolSize: number }).poolSize = 8 * 1024;
 
 /** Deprecated in Node; kept for old code: an uninitialised (here: zeroed) Buffer. */

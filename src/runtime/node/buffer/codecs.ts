@@ -4,14 +4,14 @@
 
 import { primordials } from "../../primordials.ts";
 
-const { ArrayFrom, ArrayPrototypeSlice, Int8Array, MathMin, StringFromCharCode, Uint16Array, Uint8Array } = primordials;
+const { ArrayFromLength, Int8Array, MathMin, NumberPrototypeToString, ReflectApply, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeToLowerCase, TypedArrayPrototypeFill, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, Uint16Array, Uint8Array } = primordials;
 
 export type Encoding = "utf8" | "utf16le" | "latin1" | "ascii" | "base64" | "base64url" | "hex";
 
 export function normalizeEncoding(value: unknown): Encoding | undefined {
   if (value === undefined || value === null || value === "") return "utf8";
   if (typeof value !== "string") return undefined;
-  switch (value.length < 12 ? value.toLowerCase() : "") {
+  switch (value.length < 12 ? StringPrototypeToLowerCase(value) : "") {
     case "utf8":
     case "utf-8":
       return "utf8";
@@ -37,20 +37,28 @@ export function normalizeEncoding(value: unknown): Encoding | undefined {
 
 const CHUNK = 0x2000;
 
+// The codes are copied into a plain array first: String.fromCharCode.apply would read a typed
+// array's length through its (replaceable) prototype getter.
+function codesBetween(codes: ArrayLike<number>, start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = start; i < end; i++) out[i - start] = codes[i];
+  return out;
+}
+
 function fromCodes(codes: ArrayLike<number>, length: number): string {
-  if (length <= CHUNK) return StringFromCharCode.apply(null, ArrayPrototypeSlice(codes, 0, length) as number[]);
+  if (length <= CHUNK) return ReflectApply(StringFromCharCode, null, codesBetween(codes, 0, length));
   let out = "";
-  for (let i = 0; i < length; i += CHUNK) out += StringFromCharCode.apply(null, ArrayPrototypeSlice(codes, i, MathMin(i + CHUNK, length)) as number[]);
+  for (let i = 0; i < length; i += CHUNK) out += ReflectApply(StringFromCharCode, null, codesBetween(codes, i, MathMin(i + CHUNK, length)));
   return out;
 }
 
 export function utf8ByteLength(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
+    const unit = StringPrototypeCharCodeAt(text, i);
     if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (StringPrototypeCharCodeAt(text, i + 1) & 0xfc00) === 0xdc00) {
       bytes += 4;
       i++;
     } else bytes += 3;
@@ -63,7 +71,7 @@ export function utf8Write(text: string, bytes: Uint8Array, offset: number, max: 
   const end = offset + max;
   let at = offset;
   for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
+    let code = StringPrototypeCharCodeAt(text, i);
     if (code < 0x80) {
       if (at >= end) break;
       bytes[at++] = code;
@@ -71,7 +79,7 @@ export function utf8Write(text: string, bytes: Uint8Array, offset: number, max: 
     }
     let units = 1;
     if (code >= 0xd800 && code <= 0xdfff) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      const next = i + 1 < text.length ? StringPrototypeCharCodeAt(text, i + 1) : 0;
       if (code <= 0xdbff && (next & 0xfc00) === 0xdc00) {
         code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
         units = 2;
@@ -163,24 +171,24 @@ export function utf8Slice(bytes: Uint8Array, start: number, end: number): string
 
 function latin1Write(text: string, bytes: Uint8Array, offset: number, max: number): number {
   const length = MathMin(text.length, max);
-  for (let i = 0; i < length; i++) bytes[offset + i] = text.charCodeAt(i);
+  for (let i = 0; i < length; i++) bytes[offset + i] = StringPrototypeCharCodeAt(text, i);
   return length;
 }
 
 export function latin1Slice(bytes: Uint8Array, start: number, end: number): string {
-  return fromCodes(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start), end - start);
+  return fromCodes(new Uint8Array(TypedArrayPrototypeGetBuffer(bytes), TypedArrayPrototypeGetByteOffset(bytes) + start, end - start), end - start);
 }
 
 function asciiSlice(bytes: Uint8Array, start: number, end: number): string {
   const codes = new Uint8Array(end - start);
   for (let i = start; i < end; i++) codes[i - start] = bytes[i] & 0x7f;
-  return fromCodes(codes, codes.length);
+  return fromCodes(codes, TypedArrayPrototypeGetLength(codes));
 }
 
 function ucs2Write(text: string, bytes: Uint8Array, offset: number, max: number): number {
   const length = MathMin(text.length, max >>> 1);
   for (let i = 0; i < length; i++) {
-    const unit = text.charCodeAt(i);
+    const unit = StringPrototypeCharCodeAt(text, i);
     bytes[offset + 2 * i] = unit & 0xff;
     bytes[offset + 2 * i + 1] = unit >>> 8;
   }
@@ -194,7 +202,7 @@ function ucs2Slice(bytes: Uint8Array, start: number, end: number): string {
   return fromCodes(units, count);
 }
 
-const HEX = ArrayFrom({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
+const HEX = ArrayFromLength(256, (i) => (i < 16 ? "0" : "") + NumberPrototypeToString(i, 16));
 
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
@@ -207,8 +215,8 @@ function hexWrite(text: string, bytes: Uint8Array, offset: number, max: number):
   const length = MathMin(text.length >>> 1, max);
   let i = 0;
   for (; i < length; i++) {
-    const high = hexValue(text.charCodeAt(2 * i));
-    const low = hexValue(text.charCodeAt(2 * i + 1));
+    const high = hexValue(StringPrototypeCharCodeAt(text, 2 * i));
+    const low = hexValue(StringPrototypeCharCodeAt(text, 2 * i + 1));
     if (high < 0 || low < 0) break;
     bytes[offset + i] = (high << 4) | low;
   }
@@ -224,16 +232,16 @@ export function hexSlice(bytes: Uint8Array, start: number, end: number): string 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 // Both alphabets decode under either name, as in Node.
-const DECODE = new Int8Array(128).fill(-1);
+const DECODE = TypedArrayPrototypeFill(new Int8Array(128), -1);
 for (let i = 0; i < 64; i++) {
-  DECODE[BASE64.charCodeAt(i)] = i;
-  DECODE[BASE64URL.charCodeAt(i)] = i;
+  DECODE[StringPrototypeCharCodeAt(BASE64, i)] = i;
+  DECODE[StringPrototypeCharCodeAt(BASE64URL, i)] = i;
 }
 
 function base64ByteLength(text: string): number {
   let length = text.length;
-  if (length > 0 && text.charCodeAt(length - 1) === 0x3d) length--;
-  if (length > 1 && text.charCodeAt(length - 1) === 0x3d) length--;
+  if (length > 0 && StringPrototypeCharCodeAt(text, length - 1) === 0x3d) length--;
+  if (length > 1 && StringPrototypeCharCodeAt(text, length - 1) === 0x3d) length--;
   return (length * 3) >>> 2;
 }
 
@@ -247,7 +255,7 @@ export function base64Write(text: string, bytes: Uint8Array, offset: number, max
   let bits = 0;
   let count = 0;
   for (let i = 0; i < text.length && at < end; i++) {
-    const code = text.charCodeAt(i) & 0xff;
+    const code = StringPrototypeCharCodeAt(text, i) & 0xff;
     if (code === 0x3d) break;
     const value = code < 128 ? DECODE[code] : -1;
     if (value < 0) continue;

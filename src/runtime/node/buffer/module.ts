@@ -7,18 +7,18 @@ import { Buffer, constants, INSPECT_MAX_BYTES, kMaxLength, kStringMaxLength, Slo
 import { base64Write, latin1Slice } from "./codecs.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, Error, Set, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, Error, RegExpPrototypeExec, SetFrom, SetPrototypeHas, StringPrototypeCharCodeAt, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
 
 function bytesOf(input: unknown): Uint8Array {
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBufferIsView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (ArrayBufferIsView(input)) return new Uint8Array(ArrayBufferViewGetBuffer(input), ArrayBufferViewGetByteOffset(input), ArrayBufferViewGetByteLength(input));
   throw invalidArgType("input", ["ArrayBuffer", "Buffer", "TypedArray"], input);
 }
 
 /** Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 export function isUtf8(input: unknown): boolean {
   const bytes = bytesOf(input);
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < TypedArrayPrototypeGetLength(bytes); ) {
     const byte = bytes[i];
     if (byte < 0x80) {
       i++;
@@ -50,7 +50,7 @@ export function isUtf8(input: unknown): boolean {
 
 export function isAscii(input: unknown): boolean {
   const bytes = bytesOf(input);
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return false;
+  for (let i = 0; i < TypedArrayPrototypeGetLength(bytes); i++) if (bytes[i] >= 0x80) return false;
   return true;
 }
 
@@ -62,7 +62,7 @@ function invalidCharacter(message = "Invalid character"): Error {
   return error;
 }
 
-const WHITESPACE = new Set([0x09, 0x0a, 0x0c, 0x0d, 0x20]);
+const WHITESPACE = SetFrom([0x09, 0x0a, 0x0c, 0x0d, 0x20]);
 const BASE64_CHARS = /^[A-Za-z0-9+/=]$/;
 
 /** The HTML spec's forgiving-base64 decode, as Node's buffer.atob implements it. */
@@ -72,9 +72,9 @@ export function atob(...args: unknown[]): string {
   let significant = 0;
   let equals = 0;
   for (let i = 0; i < input.length; i++) {
-    const code = input.charCodeAt(i);
-    if (WHITESPACE.has(code)) continue;
-    if (!BASE64_CHARS.test(input[i])) throw invalidCharacter();
+    const code = StringPrototypeCharCodeAt(input, i);
+    if (SetPrototypeHas(WHITESPACE, code)) continue;
+    if (!(RegExpPrototypeExec(BASE64_CHARS, input[i]) !== null)) throw invalidCharacter();
     significant++;
     if (code === 0x3d) equals++;
     else if (equals) throw invalidCharacter();
@@ -85,14 +85,14 @@ export function atob(...args: unknown[]): string {
   else if (equals) throw invalidCharacter();
   if (remainder === 1) throw invalidCharacter("The string to be decoded is not correctly encoded.");
   const bytes = new Uint8Array((significant * 3) >>> 2);
-  const written = base64Write(input, bytes, 0, bytes.length);
+  const written = base64Write(input, bytes, 0, TypedArrayPrototypeGetLength(bytes));
   return latin1Slice(bytes, 0, written);
 }
 
 export function btoa(...args: unknown[]): string {
   if (args.length === 0) throw missingArgs("input");
   const input = `${args[0] as string}`;
-  for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) > 0xff) throw invalidCharacter();
+  for (let i = 0; i < input.length; i++) if (StringPrototypeCharCodeAt(input, i) > 0xff) throw invalidCharacter();
   return (Buffer as unknown as { from(text: string, encoding: string): { toString(encoding: string): string } }).from(input, "latin1").toString("base64");
 }
 

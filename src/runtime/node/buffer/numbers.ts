@@ -5,7 +5,7 @@ import { bufferOutOfBounds, invalidArgType, outOfRange } from "../errors.ts";
 import { validateNumber } from "../validators.ts";
 import { primordials } from "../../primordials.ts";
 
-const { BigInt, Float32Array, Float64Array, MathFloor, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectDefineProperty, ObjectEntries, ObjectKeys, Uint16Array, Uint8Array } = primordials;
+const { ArrayPrototypeMap, BigInt, Float32Array, Float64Array, MathFloor, MathTrunc, Number, NumberIsInteger, NumberIsNaN, ObjectDefineProperty, ObjectEntries, ObjectKeys, ReflectApply, StringPrototypeIncludes, StringPrototypeReplace, TypedArrayOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16Array, Uint8Array } = primordials;
 
 type Bytes = Uint8Array;
 
@@ -20,7 +20,7 @@ function boundsError(value: number, length: number, type?: string): never {
 
 function checkBounds(buf: Bytes, offset: unknown, size: number): asserts offset is number {
   validateNumber(offset, "offset");
-  if (buf[offset] === undefined || buf[offset + size - 1] === undefined) boundsError(offset, buf.length - size);
+  if (buf[offset] === undefined || buf[offset + size - 1] === undefined) boundsError(offset, TypedArrayPrototypeGetLength(buf) - size);
 }
 
 function checkInt(value: number | bigint, min: number | bigint, max: number | bigint, buf: Bytes, offset: unknown, size: number): asserts offset is number {
@@ -69,25 +69,25 @@ function write(size: number, little: boolean, signed: boolean) {
 }
 
 function variable(kind: "read" | "write", little: boolean, signed: boolean) {
-  const fns = [1, 2, 3, 4, 5, 6].map((size) => (kind === "read" ? read(size, little, signed) : write(size, little, signed)));
+  const fns = ArrayPrototypeMap([1, 2, 3, 4, 5, 6], (size) => (kind === "read" ? read(size, little, signed) : write(size, little, signed)));
   if (kind === "read") {
     return function (this: Bytes, offset: unknown, byteLength: unknown): number {
       if (offset === undefined) throw invalidArgType("offset", "number", offset);
       if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !NumberIsInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
-      return (fns[byteLength - 1] as (offset: unknown) => number).call(this, offset);
+      return ReflectApply((fns[byteLength - 1] as (offset: unknown) => number), this, [offset]);
     };
   }
   return function (this: Bytes, value: unknown, offset: unknown, byteLength: unknown): number {
     if (typeof byteLength !== "number" || byteLength < 1 || byteLength > 6 || !NumberIsInteger(byteLength)) boundsError(byteLength as number, 6, "byteLength");
-    return (fns[byteLength - 1] as (value: unknown, offset: unknown) => number).call(this, value, offset);
+    return ReflectApply((fns[byteLength - 1] as (value: unknown, offset: unknown) => number), this, [value, offset]);
   };
 }
 
 const float32 = new Float32Array(1);
 const float64 = new Float64Array(1);
-const float32Bytes = new Uint8Array(float32.buffer);
-const float64Bytes = new Uint8Array(float64.buffer);
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const float32Bytes = new Uint8Array(TypedArrayPrototypeGetBuffer(float32));
+const float64Bytes = new Uint8Array(TypedArrayPrototypeGetBuffer(float64));
+const littleEndianHost = new Uint8Array(TypedArrayPrototypeGetBuffer(TypedArrayOf(Uint16Array, [1])))[0] === 1;
 
 function readFloat(size: 4 | 8, little: boolean) {
   const bytes = size === 4 ? float32Bytes : float64Bytes;
@@ -182,6 +182,12 @@ export function installNumberMethods(proto: Record<string | symbol, unknown>): v
     writeDoubleBE: writeFloat(8, false),
   };
   // The lower-case "Uint" spellings are aliases Node added later.
-  for (const name of ObjectKeys(methods)) if (name.includes("UInt")) methods[name.replace("UInt", "Uint")] = methods[name];
-  for (const [name, value] of ObjectEntries(methods)) ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+  for (let i73 = 0, a73 = ObjectKeys(methods); i73 < a73.length; i73++) {
+    const name = a73[i73];
+    if (StringPrototypeIncludes(name, "UInt")) methods[StringPrototypeReplace(name, "UInt", "Uint")] = methods[name];
+  }
+  for (let i74 = 0, a74 = ObjectEntries(methods); i74 < a74.length; i74++) {
+    const name = a74[i74][0], value = a74[i74][1];
+    ObjectDefineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+  }
 }

@@ -10,7 +10,7 @@ import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";
 import { validateString } from "../validators.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, Error, RangeError, String, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferPrototypeSlice, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, ArrayPrototypePush, ArrayPrototypeSlice, Error, RangeError, String, StringPrototypeEndsWith, StringPrototypeReplace, StringPrototypeSlice, StringPrototypeStartsWith, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeSet, TypedArrayPrototypeSlice, Uint8Array } = primordials;
 
 export const HASHES: readonly string[] = NODE_HASHES;
 
@@ -46,14 +46,14 @@ const ALIASES: Record<string, string> = {
 };
 
 function normalizeAlgorithm(name: string): string | undefined {
-  let lower = name.toLowerCase();
-  const prefixed = lower.startsWith("rsa-");
-  if (prefixed) lower = lower.slice(4);
-  else if (lower.endsWith("withrsaencryption")) lower = lower.slice(0, -"withrsaencryption".length);
+  let lower = StringPrototypeToLowerCase(name);
+  const prefixed = StringPrototypeStartsWith(lower, "rsa-");
+  if (prefixed) lower = StringPrototypeSlice(lower, 4);
+  else if (StringPrototypeEndsWith(lower, "withrsaencryption")) lower = StringPrototypeSlice(lower, 0, -"withrsaencryption".length);
   // "RSA-SHA512/224" is a name of its own; plain "sha512/224" is not.
-  if (prefixed && (lower === "sha512/224" || lower === "sha512/256")) lower = lower.replace("/", "-");
+  if (prefixed && (lower === "sha512/224" || lower === "sha512/256")) lower = StringPrototypeReplace(lower, "/", "-");
   const canonical = ALIASES[lower] ?? lower;
-  return HASHES.includes(canonical) ? canonical : undefined;
+  return ArrayPrototypeIncludes(HASHES, canonical) ? canonical : undefined;
 }
 
 function hashFinalized(): Error {
@@ -67,7 +67,7 @@ function inputBytes(data: unknown, encoding: unknown, name: string): Uint8Array 
     if (normalized === "hex" && data.length % 2 !== 0) throw invalidArgValue("encoding", encoding, `is invalid for data of length ${data.length}`);
     return bufferFrom(data, normalized);
   }
-  if (ArrayBufferIsView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBufferIsView(data)) return TypedArrayPrototypeSlice(new Uint8Array(ArrayBufferViewGetBuffer(data), ArrayBufferViewGetByteOffset(data), ArrayBufferViewGetByteLength(data)));
   throw invalidArgType(name, ["string", "Buffer", "TypedArray", "DataView"], data);
 }
 
@@ -76,16 +76,17 @@ class Input {
   size = 0;
 
   add(bytes: Uint8Array): void {
-    if (this.size + bytes.byteLength > MAX_INPUT_BYTES) throw new RangeError(`The data to hash is too large (at most ${MAX_INPUT_BYTES} bytes per digest).`);
-    this.parts.push(bytes);
-    this.size += bytes.byteLength;
+    if (this.size + TypedArrayPrototypeGetByteLength(bytes) > MAX_INPUT_BYTES) throw new RangeError(`The data to hash is too large (at most ${MAX_INPUT_BYTES} bytes per digest).`);
+    ArrayPrototypePush(this.parts, bytes);
+    this.size += TypedArrayPrototypeGetByteLength(bytes);
     // Many small updates are merged so the host receives a short list.
     if (this.parts.length > 256) {
       const merged = new Uint8Array(this.size);
       let at = 0;
-      for (const part of this.parts) {
-        merged.set(part, at);
-        at += part.byteLength;
+      for (let i64 = 0, a64 = this.parts; i64 < a64.length; i64++) {
+        const part = a64[i64];
+        TypedArrayPrototypeSet(merged, part, at);
+        at += TypedArrayPrototypeGetByteLength(part);
       }
       this.parts = [merged];
     }
@@ -93,14 +94,14 @@ class Input {
 
   clone(): Input {
     const copy = new Input();
-    copy.parts = this.parts.slice();
+    copy.parts = ArrayPrototypeSlice(this.parts);
     copy.size = this.size;
     return copy;
   }
 }
 
 function output(bytes: Uint8Array, encoding: unknown): unknown {
-  const buffer = bufferFrom(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = bufferFrom(TypedArrayPrototypeGetBuffer(bytes), TypedArrayPrototypeGetByteOffset(bytes), TypedArrayPrototypeGetByteLength(bytes));
   if (encoding === undefined || encoding === "buffer") return buffer;
   const normalized = normalizeEncoding(String(encoding));
   return normalized === undefined ? buffer : buffer.toString(normalized);
@@ -140,8 +141,8 @@ export class Hash {
 
 function keyBytes(key: unknown): Uint8Array {
   if (typeof key === "string") return bufferFrom(key, "utf8");
-  if (key instanceof ArrayBuffer) return new Uint8Array(key.slice(0));
-  if (ArrayBufferIsView(key)) return new Uint8Array(key.buffer, key.byteOffset, key.byteLength).slice();
+  if (key instanceof ArrayBuffer) return new Uint8Array(ArrayBufferPrototypeSlice(key, 0));
+  if (ArrayBufferIsView(key)) return TypedArrayPrototypeSlice(new Uint8Array(ArrayBufferViewGetBuffer(key), ArrayBufferViewGetByteOffset(key), ArrayBufferViewGetByteLength(key)));
   throw invalidArgType("key", ["ArrayBuffer", "Buffer", "TypedArray", "DataView", "string", "KeyObject", "CryptoKey"], key);
 }
 
@@ -157,7 +158,7 @@ export class Hmac {
     const name = normalizeAlgorithm(algorithm);
     if (name === undefined) throw makeError(TypeError, "ERR_CRYPTO_INVALID_DIGEST", `Invalid digest: ${algorithm}`);
     this.#algorithm = name;
-    if (this.#key.byteLength > MAX_INPUT_BYTES) throw new RangeError(`The key is too large (at most ${MAX_INPUT_BYTES} bytes).`);
+    if (TypedArrayPrototypeGetByteLength(this.#key) > MAX_INPUT_BYTES) throw new RangeError(`The key is too large (at most ${MAX_INPUT_BYTES} bytes).`);
   }
 
   update(data: unknown, inputEncoding?: unknown): this {
@@ -190,5 +191,5 @@ export function hash(algorithm: unknown, data: unknown, outputEncoding: unknown 
 }
 
 export function getHashes(): string[] {
-  return HASHES.slice();
+  return ArrayPrototypeSlice(HASHES);
 }

@@ -8,16 +8,16 @@ import { nextTick } from "../process.ts";
 import { validateBoolean, validateFunction, validateNumber, validateObject } from "../validators.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayFrom, MathMin, NumberIsSafeInteger, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayFromLength, ArrayPrototypePop, MathMin, NumberIsSafeInteger, NumberPrototypeToString, RangeError, StringPrototypePadStart, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 const HOST_CHUNK = 65_536;
 const MAX_SIZE = 2 ** 31 - 1;
 const RAND_MAX = 0xffff_ffff_ffff;
 
 function fillRandom(bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length; at += HOST_CHUNK) {
-    const length = MathMin(HOST_CHUNK, bytes.length - at);
-    bytes.set(host("crypto.random", length) as Uint8Array, at);
+  for (let at = 0; at < TypedArrayPrototypeGetLength(bytes); at += HOST_CHUNK) {
+    const length = MathMin(HOST_CHUNK, TypedArrayPrototypeGetLength(bytes) - at);
+    TypedArrayPrototypeSet(bytes, host("crypto.random", length) as Uint8Array, at);
   }
 }
 
@@ -35,16 +35,16 @@ export function randomBytes(size: unknown, callback?: unknown): Uint8Array | und
 
 function viewOf(buffer: unknown): Uint8Array {
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  if (ArrayBufferIsView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  if (ArrayBufferIsView(buffer)) return new Uint8Array(ArrayBufferViewGetBuffer(buffer), ArrayBufferViewGetByteOffset(buffer), ArrayBufferViewGetByteLength(buffer));
   throw invalidArgType("buf", ["ArrayBuffer", "ArrayBufferView"], buffer);
 }
 
 function fillRange(buffer: unknown, offset: unknown, size: unknown): void {
   const bytes = viewOf(buffer);
   const elementSize = ArrayBufferIsView(buffer) ? ((buffer as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
-  const start = offset === undefined ? 0 : (validateNumber(offset, "offset", 0, bytes.length / elementSize), (offset as number) * elementSize);
-  const length = size === undefined ? bytes.length - start : (validateNumber(size, "size", 0, (bytes.length - start) / elementSize), (size as number) * elementSize);
-  fillRandom(bytes.subarray(start, start + length));
+  const start = offset === undefined ? 0 : (validateNumber(offset, "offset", 0, TypedArrayPrototypeGetLength(bytes) / elementSize), (offset as number) * elementSize);
+  const length = size === undefined ? TypedArrayPrototypeGetLength(bytes) - start : (validateNumber(size, "size", 0, (TypedArrayPrototypeGetLength(bytes) - start) / elementSize), (size as number) * elementSize);
+  fillRandom(TypedArrayPrototypeSubarray(bytes, start, start + length));
 }
 
 export function randomFillSync<T>(buffer: T, offset?: unknown, size?: unknown): T {
@@ -53,7 +53,7 @@ export function randomFillSync<T>(buffer: T, offset?: unknown, size?: unknown): 
 }
 
 export function randomFill(buffer: unknown, ...rest: unknown[]): void {
-  const callback = rest.pop();
+  const callback = ArrayPrototypePop(rest);
   validateFunction(callback, "callback");
   fillRange(buffer, rest[0], rest[1]);
   nextTick(callback as Callback, null, buffer);
@@ -63,7 +63,7 @@ let intCache: Uint8Array | undefined;
 let intCacheOffset = 0;
 
 function random48(): number {
-  if (intCache === undefined || intCacheOffset === intCache.length) {
+  if (intCache === undefined || intCacheOffset === TypedArrayPrototypeGetLength(intCache)) {
     intCache ??= new Uint8Array(6 * 1024);
     fillRandom(intCache);
     intCacheOffset = 0;
@@ -102,7 +102,7 @@ export function randomInt(minArg: unknown, maxArg?: unknown, callbackArg?: unkno
   return undefined;
 }
 
-const HEX = ArrayFrom({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX = ArrayFromLength(256, (i) => StringPrototypePadStart(NumberPrototypeToString(i, 16), 2, "0"));
 let uuidCache: Uint8Array | undefined;
 let uuidOffset = 0;
 
@@ -116,12 +116,12 @@ export function randomUUID(options?: unknown): string {
     fillRandom(b);
   } else {
     // Entropy for 128 UUIDs at a time, as Node caches it: one host call instead of 128.
-    if (uuidCache === undefined || uuidOffset === uuidCache.length) {
+    if (uuidCache === undefined || uuidOffset === TypedArrayPrototypeGetLength(uuidCache)) {
       uuidCache ??= new Uint8Array(16 * 128);
       fillRandom(uuidCache);
       uuidOffset = 0;
     }
-    b = uuidCache.subarray(uuidOffset, uuidOffset + 16);
+    b = TypedArrayPrototypeSubarray(uuidCache, uuidOffset, uuidOffset + 16);
     uuidOffset += 16;
   }
   const v6 = (b[6] & 0x0f) | 0x40;
@@ -131,7 +131,7 @@ export function randomUUID(options?: unknown): string {
 
 function timingSafeBytes(value: unknown, name: string): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBufferIsView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (ArrayBufferIsView(value)) return new Uint8Array(ArrayBufferViewGetBuffer(value), ArrayBufferViewGetByteOffset(value), ArrayBufferViewGetByteLength(value));
   throw makeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be an instance of ArrayBuffer, Buffer, TypedArray, or DataView.`);
 }
 
@@ -139,8 +139,8 @@ function timingSafeBytes(value: unknown, name: string): Uint8Array {
 export function timingSafeEqual(a: unknown, b: unknown): boolean {
   const x = timingSafeBytes(a, "buf1");
   const y = timingSafeBytes(b, "buf2");
-  if (x.byteLength !== y.byteLength) throw makeError(RangeError, "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH", "Input buffers must have the same byte length");
+  if (TypedArrayPrototypeGetByteLength(x) !== TypedArrayPrototypeGetByteLength(y)) throw makeError(RangeError, "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH", "Input buffers must have the same byte length");
   let difference = 0;
-  for (let i = 0; i < x.length; i++) difference |= x[i] ^ y[i];
+  for (let i = 0; i < TypedArrayPrototypeGetLength(x); i++) difference |= x[i] ^ y[i];
   return difference === 0;
 }

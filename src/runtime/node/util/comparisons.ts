@@ -21,7 +21,7 @@ import {
 } from "./types.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBufferIsView, ArrayIsArray, BigIntPrototypeValueOf, BooleanPrototypeValueOf, DatePrototypeGetTime, Error, Map, NumberIsNaN, NumberPrototypeValueOf, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, Set, StringPrototypeValueOf, Symbol, Uint8Array } = primordials;
+const { ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayIsArray, ArrayPrototypeFilter, ArrayPrototypeFindIndex, ArrayPrototypePush, ArrayPrototypeSplice, BigIntPrototypeValueOf, BooleanPrototypeValueOf, DatePrototypeGetTime, Error, Map, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeHas, MapPrototypeSet, NumberIsNaN, NumberPrototypeValueOf, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, Originals, ReflectApply, RegExpPrototypeExec, RegExpPrototypeGetFlags, RegExpPrototypeGetSource, SafeMapIterator, SafeSetIterator, Set, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeGetSize, SetPrototypeHas, StringPrototypeValueOf, Symbol, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
 
 type Memos = Map<object, Set<object>>;
 
@@ -31,20 +31,23 @@ const isEnumerable = (object: object, key: PropertyKey) => ObjectPrototypeProper
 
 function ownKeys(value: object, strict: boolean, skipIndices: boolean): PropertyKey[] {
   let keys: PropertyKey[] = ObjectKeys(value);
-  if (skipIndices) keys = keys.filter((key) => !/^(0|[1-9][0-9]*)$/.test(key as string));
-  if (strict) for (const symbol of ObjectGetOwnPropertySymbols(value)) if (isEnumerable(value, symbol)) keys.push(symbol);
+  if (skipIndices) keys = ArrayPrototypeFilter(keys, (key) => !(RegExpPrototypeExec(/^(0|[1-9][0-9]*)$/, key as string) !== null));
+  if (strict) for (let i53 = 0, a53 = ObjectGetOwnPropertySymbols(value); i53 < a53.length; i53++) {
+    const symbol = a53[i53];
+    if (isEnumerable(value, symbol)) ArrayPrototypePush(keys, symbol);
+  }
   return keys;
 }
 
 function bytesOf(view: ArrayBufferView | ArrayBuffer): Uint8Array {
-  return ArrayBufferIsView(view) ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(view);
+  return ArrayBufferIsView(view) ? new Uint8Array(ArrayBufferViewGetBuffer(view), ArrayBufferViewGetByteOffset(view), ArrayBufferViewGetByteLength(view)) : new Uint8Array(view);
 }
 
 function sameBytes(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer): boolean {
   const x = bytesOf(a);
   const y = bytesOf(b);
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  if (TypedArrayPrototypeGetLength(x) !== TypedArrayPrototypeGetLength(y)) return false;
+  for (let i = 0; i < TypedArrayPrototypeGetLength(x); i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
@@ -53,7 +56,7 @@ function sameBoxed(a: object, b: object): boolean {
   if (isStringObject(a)) return isStringObject(b) && StringPrototypeValueOf(a) === StringPrototypeValueOf(b);
   if (isBooleanObject(a)) return isBooleanObject(b) && BooleanPrototypeValueOf(a) === BooleanPrototypeValueOf(b);
   if (isBigIntObject(a)) return isBigIntObject(b) && BigIntPrototypeValueOf(a) === BigIntPrototypeValueOf(b);
-  if (isSymbolObject(a)) return isSymbolObject(b) && Symbol.prototype.valueOf.call(a) === Symbol.prototype.valueOf.call(b);
+  if (isSymbolObject(a)) return isSymbolObject(b) && ReflectApply(Originals["Symbol.prototype.valueOf"]!, a, []) === ReflectApply(Originals["Symbol.prototype.valueOf"]!, b, []);
   return false;
 }
 
@@ -83,23 +86,23 @@ export function deepEqual(a: unknown, b: unknown, strict: boolean, memos: Memos 
   if (isDate(x)) {
     if (!isDate(y) || DatePrototypeGetTime(x) !== DatePrototypeGetTime(y)) return false;
   } else if (isRegExp(x)) {
-    const [rx, ry] = [x as unknown as RegExp, y as unknown as RegExp];
-    if (!isRegExp(y) || rx.source !== ry.source || rx.flags !== ry.flags || rx.lastIndex !== ry.lastIndex) return false;
+    const d11 = [x as unknown as RegExp, y as unknown as RegExp], rx = d11[0], ry = d11[1];
+    if (!isRegExp(y) || RegExpPrototypeGetSource(rx) !== RegExpPrototypeGetSource(ry) || RegExpPrototypeGetFlags(rx) !== RegExpPrototypeGetFlags(ry) || rx.lastIndex !== ry.lastIndex) return false;
   } else if (isNativeError(x) || x instanceof Error) {
     if ((!isNativeError(y) && !(y instanceof Error)) || (x as unknown as Error).message !== (y as unknown as Error).message || (x as unknown as Error).name !== (y as unknown as Error).name) return false;
   } else if (isArrayBufferView(x)) {
     if (!isArrayBufferView(y)) return false;
     if (!strict && (isFloat32Array(x) || isFloat64Array(x))) {
-      const [fx, fy] = [x as unknown as Float64Array, y as unknown as Float64Array];
-      if (fx.length !== fy.length) return false;
-      for (let i = 0; i < fx.length; i++) if (fx[i] !== fy[i]) return false;
+      const d12 = [x as unknown as Float64Array, y as unknown as Float64Array], fx = d12[0], fy = d12[1];
+      if (TypedArrayPrototypeGetLength(fx) !== TypedArrayPrototypeGetLength(fy)) return false;
+      for (let i = 0; i < TypedArrayPrototypeGetLength(fx); i++) if (fx[i] !== fy[i]) return false;
     } else if (!sameBytes(x as unknown as ArrayBufferView, y as unknown as ArrayBufferView)) return false;
     return sameKeys(x, y, strict, memos, "view");
   } else if (isSet(x)) {
-    if (!isSet(y) || (x as unknown as Set<unknown>).size !== (y as unknown as Set<unknown>).size) return false;
+    if (!isSet(y) || SetPrototypeGetSize((x as unknown as Set<unknown>)) !== SetPrototypeGetSize((y as unknown as Set<unknown>))) return false;
     return sameKeys(x, y, strict, memos, "set");
   } else if (isMap(x)) {
-    if (!isMap(y) || (x as unknown as Map<unknown, unknown>).size !== (y as unknown as Map<unknown, unknown>).size) return false;
+    if (!isMap(y) || MapPrototypeGetSize((x as unknown as Map<unknown, unknown>)) !== MapPrototypeGetSize((y as unknown as Map<unknown, unknown>))) return false;
     return sameKeys(x, y, strict, memos, "map");
   } else if (isAnyArrayBuffer(x)) {
     if (!isAnyArrayBuffer(y) || !sameBytes(x as unknown as ArrayBuffer, y as unknown as ArrayBuffer)) return false;
@@ -116,12 +119,15 @@ function sameKeys(a: object, b: object, strict: boolean, memos: Memos, kind: "ar
   const keysA = ownKeys(a, strict, skipIndices);
   const keysB = ownKeys(b, strict, skipIndices);
   if (keysA.length !== keysB.length) return false;
-  for (const key of keysA) if (!hasOwn(b, key) || !isEnumerable(b, key)) return false;
+  for (let i54 = 0, a54 = keysA; i54 < a54.length; i54++) {
+    const key = a54[i54];
+    if (!hasOwn(b, key) || !isEnumerable(b, key)) return false;
+  }
   // A pair already being compared further up counts as equal: that is how cycles end.
-  let seen = memos.get(a);
+  let seen = MapPrototypeGet(memos, a);
   if (seen?.has(b)) return true;
-  if (seen === undefined) memos.set(a, (seen = new Set()));
-  seen.add(b);
+  if (seen === undefined) MapPrototypeSet(memos, a, (seen = new Set()));
+  SetPrototypeAdd(seen, b);
   try {
     const x = a as Record<PropertyKey, unknown>;
     const y = b as Record<PropertyKey, unknown>;
@@ -134,17 +140,20 @@ function sameKeys(a: object, b: object, strict: boolean, memos: Memos, kind: "ar
       }
     } else if (kind === "set" && !sameSets(a as Set<unknown>, b as Set<unknown>, strict, memos)) return false;
     else if (kind === "map" && !sameMaps(a as Map<unknown, unknown>, b as Map<unknown, unknown>, strict, memos)) return false;
-    for (const key of keysA) if (!deepEqual(x[key], y[key], strict, memos)) return false;
+    for (let i55 = 0, a55 = keysA; i55 < a55.length; i55++) {
+      const key = a55[i55];
+      if (!deepEqual(x[key], y[key], strict, memos)) return false;
+    }
     return true;
   } finally {
-    seen.delete(b);
+    SetPrototypeDelete(seen, b);
   }
 }
 
 function takeMatch(pool: unknown[], item: unknown, strict: boolean, memos: Memos): boolean {
   for (let i = 0; i < pool.length; i++) {
     if (deepEqual(item, pool[i], strict, memos)) {
-      pool.splice(i, 1);
+      ArrayPrototypeSplice(pool, i, 1);
       return true;
     }
   }
@@ -153,38 +162,50 @@ function takeMatch(pool: unknown[], item: unknown, strict: boolean, memos: Memos
 
 function sameSets(a: Set<unknown>, b: Set<unknown>, strict: boolean, memos: Memos): boolean {
   const rest: unknown[] = [];
-  for (const item of a) {
+  for (let a56 = SafeSetIterator(a), i56 = a56.next(); !i56.done; i56 = a56.next()) {
+    const item = i56.value;
     if ((item === null || typeof item !== "object") && strict) {
-      if (!b.has(item)) return false;
-    } else if (!b.has(item)) rest.push(item);
+      if (!SetPrototypeHas(b, item)) return false;
+    } else if (!SetPrototypeHas(b, item)) ArrayPrototypePush(rest, item);
   }
   if (rest.length === 0) return true;
   const pool: unknown[] = [];
-  for (const item of b) if (!a.has(item)) pool.push(item);
-  for (const item of rest) if (!takeMatch(pool, item, strict, memos)) return false;
+  for (let a57 = SafeSetIterator(b), i57 = a57.next(); !i57.done; i57 = a57.next()) {
+    const item = i57.value;
+    if (!SetPrototypeHas(a, item)) ArrayPrototypePush(pool, item);
+  }
+  for (let i58 = 0, a58 = rest; i58 < a58.length; i58++) {
+    const item = a58[i58];
+    if (!takeMatch(pool, item, strict, memos)) return false;
+  }
   return pool.length === 0;
 }
 
 function sameMaps(a: Map<unknown, unknown>, b: Map<unknown, unknown>, strict: boolean, memos: Memos): boolean {
   const rest: [unknown, unknown][] = [];
-  for (const [key, value] of a) {
-    if (b.has(key)) {
-      if (!deepEqual(value, b.get(key), strict, memos)) {
+  for (let a59 = SafeMapIterator(a), i59 = a59.next(); !i59.done; i59 = a59.next()) {
+    const key = i59.value[0], value = i59.value[1];
+    if (MapPrototypeHas(b, key)) {
+      if (!deepEqual(value, MapPrototypeGet(b, key), strict, memos)) {
         if (strict || (key !== null && typeof key === "object")) return false;
-        rest.push([key, value]);
+        ArrayPrototypePush(rest, [key, value]);
       }
     } else {
       if (strict && (key === null || typeof key !== "object")) return false;
-      rest.push([key, value]);
+      ArrayPrototypePush(rest, [key, value]);
     }
   }
   if (rest.length === 0) return true;
   const pool: [unknown, unknown][] = [];
-  for (const entry of b) if (!a.has(entry[0]) || !deepEqual(a.get(entry[0]), entry[1], strict, memos)) pool.push(entry);
-  for (const entry of rest) {
-    const index = pool.findIndex((candidate) => deepEqual(entry[0], candidate[0], strict, memos) && deepEqual(entry[1], candidate[1], strict, memos));
+  for (let a60 = SafeMapIterator(b), i60 = a60.next(); !i60.done; i60 = a60.next()) {
+    const entry = i60.value;
+    if (!MapPrototypeHas(a, entry[0]) || !deepEqual(MapPrototypeGet(a, entry[0]), entry[1], strict, memos)) ArrayPrototypePush(pool, entry);
+  }
+  for (let i61 = 0, a61 = rest; i61 < a61.length; i61++) {
+    const entry = a61[i61];
+    const index = ArrayPrototypeFindIndex(pool, (candidate) => deepEqual(entry[0], candidate[0], strict, memos) && deepEqual(entry[1], candidate[1], strict, memos));
     if (index === -1) return false;
-    pool.splice(index, 1);
+    ArrayPrototypeSplice(pool, index, 1);
   }
   return pool.length === 0;
 }

@@ -5,7 +5,7 @@ import { invalidArgType } from "../errors.ts";
 import { formatBigInt, formatNumber, inspect, type InspectOptions } from "./inspect.ts";
 import { primordials } from "../../primordials.ts";
 
-const { JSONStringify, Number, NumberParseFloat, NumberParseInt, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, Set, String } = primordials;
+const { ArrayPrototypeFilter, JSONStringify, Number, NumberParseFloat, NumberParseInt, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectPrototypeHasOwnProperty, RegExpPrototypeExec, Set, SetFrom, SetPrototypeHas, String, StringPrototypeCharCodeAt, StringPrototypeSlice, TypeError } = primordials;
 
 const plain = (text: string) => text;
 let builtInNames: Set<string> | undefined;
@@ -20,15 +20,15 @@ function hasBuiltInToString(value: object): boolean {
   } while (pointer !== null && !ObjectPrototypeHasOwnProperty(pointer, "toString"));
   if (pointer === null) return true;
   const descriptor = ObjectGetOwnPropertyDescriptor(pointer, "constructor");
-  builtInNames ??= new Set(ObjectGetOwnPropertyNames(globalThis).filter((name) => /^[A-Z][a-zA-Z0-9]+$/.test(name)));
-  return descriptor !== undefined && typeof descriptor.value === "function" && builtInNames.has(descriptor.value.name);
+  builtInNames ??= SetFrom(ArrayPrototypeFilter(ObjectGetOwnPropertyNames(globalThis), (name) => (RegExpPrototypeExec(/^[A-Z][a-zA-Z0-9]+$/, name) !== null)));
+  return descriptor !== undefined && typeof descriptor.value === "function" && SetPrototypeHas(builtInNames, descriptor.value.name);
 }
 
 function tryStringify(value: unknown): string {
   try {
     return JSONStringify(value);
   } catch (error) {
-    if (error instanceof TypeError && /circular/i.test(error.message)) return "[Circular]";
+    if (error instanceof TypeError && (RegExpPrototypeExec(/circular/i, error.message) !== null)) return "[Circular]";
     throw error;
   }
 }
@@ -43,8 +43,8 @@ function formatWith(options: InspectOptions | undefined, args: unknown[]): strin
     if (args.length === 1) return first;
     let last = 0;
     for (let i = 0; i < first.length - 1; i++) {
-      if (first.charCodeAt(i) !== 37) continue;
-      const next = first.charCodeAt(++i);
+      if (StringPrototypeCharCodeAt(first, i) !== 37) continue;
+      const next = StringPrototypeCharCodeAt(first, ++i);
       if (a + 1 !== args.length) {
         let text: string;
         switch (next) {
@@ -89,24 +89,24 @@ function formatWith(options: InspectOptions | undefined, args: unknown[]): strin
             text = "";
             break;
           case 37:
-            out += first.slice(last, i);
+            out += StringPrototypeSlice(first, last, i);
             last = i + 1;
             continue;
           default:
             continue;
         }
-        if (last !== i - 1) out += first.slice(last, i - 1);
+        if (last !== i - 1) out += StringPrototypeSlice(first, last, i - 1);
         out += text;
         last = i + 1;
       } else if (next === 37) {
-        out += first.slice(last, i);
+        out += StringPrototypeSlice(first, last, i);
         last = i + 1;
       }
     }
     if (last !== 0) {
       a++;
       join = " ";
-      if (last < first.length) out += first.slice(last);
+      if (last < first.length) out += StringPrototypeSlice(first, last);
     }
   }
   while (a < args.length) {

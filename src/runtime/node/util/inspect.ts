@@ -30,7 +30,7 @@ import {
 import { stringWidth } from "./width.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
 
-const { Array, ArrayIsArray, BigIntPrototypeValueOf, BooleanPrototypeValueOf, DatePrototypeGetTime, DatePrototypeToISOString, DatePrototypeToString, Error, ErrorPrototypeToString, FunctionPrototypeToString, Map, MathFloor, MathMax, MathMin, MathRound, MathTrunc, NumberIsFinite, NumberIsNaN, NumberPrototypeValueOf, Object, ObjectAssign, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, ObjectSeal, ReflectOwnKeys, RegExp, Set, String, StringPrototypeValueOf, Symbol, SymbolFor, SymbolPrototypeToString, TypeError, Uint8Array } = primordials;
+const { Array, ArrayBufferPrototypeGetByteLength, ArrayIsArray, ArrayPrototypeFilter, ArrayPrototypeIncludes, ArrayPrototypeIndexOf, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePop, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSlice, ArrayPrototypeSort, ArrayPrototypeSplice, BigIntPrototypeValueOf, Boolean, BooleanPrototypeValueOf, DatePrototypeGetTime, DatePrototypeToISOString, DatePrototypeToString, Error, ErrorPrototypeToString, FunctionPrototypeToString, Map, MapFrom, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, MathFloor, MathMax, MathMin, MathRound, MathSqrt, MathTrunc, Number, NumberIsFinite, NumberIsNaN, NumberPrototypeToString, NumberPrototypeValueOf, Object, ObjectAssign, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetOwnPropertySymbols, ObjectGetPrototypeOf, ObjectIs, ObjectKeys, ObjectPrototypeHasOwnProperty, ObjectPrototypePropertyIsEnumerable, ObjectPrototypeToString, ObjectSeal, Originals, RangeError, ReflectApply, ReflectOwnKeys, RegExp, RegExpPrototypeExec, RegExpPrototypeGetSource, RegExpPrototypeSymbolReplace, SafeMapIterator, SafeSetIterator, Set, SetFrom, SetPrototypeAdd, SetPrototypeGetSize, SetPrototypeHas, String, StringPrototypeCharCodeAt, StringPrototypeEndsWith, StringPrototypeIncludes, StringPrototypeIndexOf, StringPrototypeLastIndexOf, StringPrototypePadEnd, StringPrototypePadStart, StringPrototypeRepeat, StringPrototypeReplaceAll, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, StringPrototypeToLowerCase, StringPrototypeToUpperCase, StringPrototypeValueOf, Symbol, SymbolFor, SymbolPrototypeToString, TypeError, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
 
 export interface InspectOptions {
   showHidden?: boolean;
@@ -99,30 +99,30 @@ const classRegExp = /^(\s+[^(]*?)\s*{/;
 const stripCommentsRegExp = /(\/\/.*?\n)|(\/\*(.|\n)*?\*\/)/g;
 const escapeTest = /[\x00-\x1f\x27\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const escapeTestNoQuote = /[\x00-\x1f\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const escapeAll = new RegExp(escapeTest.source, "g");
+const escapeAll = new RegExp(RegExpPrototypeGetSource(escapeTest), "g");
 const kMinLineWidth = 16;
 
 const namedEscapes: Record<number, string> = { 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 39: "\\'", 92: "\\\\" };
 
 function escapeChar(char: string): string {
-  const code = char.charCodeAt(0);
+  const code = StringPrototypeCharCodeAt(char, 0);
   if (namedEscapes[code] !== undefined) return namedEscapes[code];
-  if (code >= 0xd800) return `\\u${code.toString(16)}`;
-  return `\\x${code.toString(16).toUpperCase().padStart(2, "0")}`;
+  if (code >= 0xd800) return `\\u${NumberPrototypeToString(code, 16)}`;
+  return `\\x${StringPrototypePadStart(StringPrototypeToUpperCase(NumberPrototypeToString(code, 16)), 2, "0")}`;
 }
 
 /** Quotes a string as Node does: single quotes, else double, else backticks, escaping the rest. */
 function strEscape(text: string): string {
   let quote = "'";
   let test = escapeTest;
-  if (text.includes("'")) {
-    if (!text.includes('"')) quote = '"';
-    else if (!text.includes("`") && !text.includes("${")) quote = "`";
+  if (StringPrototypeIncludes(text, "'")) {
+    if (!StringPrototypeIncludes(text, '"')) quote = '"';
+    else if (!StringPrototypeIncludes(text, "`") && !StringPrototypeIncludes(text, "${")) quote = "`";
     if (quote !== "'") test = escapeTestNoQuote;
   }
-  if (!test.test(text)) return quote + text + quote;
-  const replacer = new RegExp(test.source, "g");
-  return quote + text.replace(replacer, escapeChar) + quote;
+  if (!(RegExpPrototypeExec(test, text) !== null)) return quote + text + quote;
+  const replacer = new RegExp(RegExpPrototypeGetSource(test), "g");
+  return quote + RegExpPrototypeSymbolReplace(replacer, text, escapeChar) + quote;
 }
 
 const colors: Record<string, [number, number]> = {
@@ -196,7 +196,8 @@ export function inspect(value: unknown, options?: InspectOptions | boolean, ...l
   }
   if (typeof options === "boolean") ctx.showHidden = options;
   else if (options) {
-    for (const key of ObjectKeys(options)) {
+    for (let i44 = 0, a44 = ObjectKeys(options); i44 < a44.length; i44++) {
+      const key = a44[i44];
       if (ObjectPrototypeHasOwnProperty(inspectDefaultOptions, key) || key === "stylize") {
         (ctx as unknown as Record<string, unknown>)[key] = (options as Record<string, unknown>)[key];
       } else if (ctx.userOptions === undefined) ctx.userOptions = options;
@@ -252,22 +253,22 @@ function formatValue(ctx: Context, value: unknown, recurseTimes: number, typedAr
     const ownConstructor = ObjectGetOwnPropertyDescriptor(object, "constructor")?.value as { prototype?: unknown } | undefined;
     if (typeof maybeCustom === "function" && maybeCustom !== inspect && ownConstructor?.prototype !== object) {
       const depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
-      const result = maybeCustom.call(object, depth, getUserOptions(ctx), inspect);
+      const result = ReflectApply(maybeCustom, object, [depth, getUserOptions(ctx), inspect]);
       if (result !== object) {
         if (typeof result !== "string") return formatValue(ctx, result, recurseTimes);
-        return result.replaceAll("\n", `\n${" ".repeat(ctx.indentationLvl)}`);
+        return StringPrototypeReplaceAll(result, "\n", `\n${StringPrototypeRepeat(" ", ctx.indentationLvl)}`);
       }
     }
   }
-  if (ctx.seen.includes(object)) {
+  if (ArrayPrototypeIncludes(ctx.seen, object)) {
     let index = 1;
     if (ctx.circular === undefined) {
-      ctx.circular = new Map([[object, index]]);
+      ctx.circular = MapFrom([[object, index]]);
     } else {
-      const known = ctx.circular.get(object);
+      const known = MapPrototypeGet(ctx.circular, object);
       if (known === undefined) {
-        index = ctx.circular.size + 1;
-        ctx.circular.set(object, index);
+        index = MapPrototypeGetSize(ctx.circular) + 1;
+        MapPrototypeSet(ctx.circular, object, index);
       } else index = known;
     }
     return ctx.stylize(`[Circular *${index}]`, "special");
@@ -286,8 +287,8 @@ function isInstanceof(object: object, constructor: unknown): boolean {
 let builtInNames: Set<string> | undefined;
 
 function isBuiltInName(name: string): boolean {
-  builtInNames ??= new Set(ObjectGetOwnPropertyNames(globalThis).filter((key) => /^[A-Z][a-zA-Z0-9]+$/.test(key)));
-  return builtInNames.has(name);
+  builtInNames ??= SetFrom(ArrayPrototypeFilter(ObjectGetOwnPropertyNames(globalThis), (key) => (RegExpPrototypeExec(/^[A-Z][a-zA-Z0-9]+$/, key) !== null)));
+  return SetPrototypeHas(builtInNames, name);
 }
 
 /** With showHidden, the data properties a user-defined prototype chain adds (up to three levels). */
@@ -303,17 +304,21 @@ function addPrototypeProperties(ctx: Context, main: object, start: object, recur
       const descriptor = ObjectGetOwnPropertyDescriptor(object, "constructor");
       if (descriptor !== undefined && typeof descriptor.value === "function" && isBuiltInName(descriptor.value.name)) return;
     }
-    if (depth !== 0) for (const key of keys) seenKeys.add(key);
+    if (depth !== 0) for (let i45 = 0, a45 = keys; i45 < a45.length; i45++) {
+      const key = a45[i45];
+      SetPrototypeAdd(seenKeys, key);
+    }
     keys = ReflectOwnKeys(object!);
-    ctx.seen.push(main);
-    for (const key of keys) {
-      if (key === "constructor" || ObjectPrototypeHasOwnProperty(main, key) || (depth !== 0 && seenKeys.has(key))) continue;
+    ArrayPrototypePush(ctx.seen, main);
+    for (let i46 = 0, a46 = keys; i46 < a46.length; i46++) {
+      const key = a46[i46];
+      if (key === "constructor" || ObjectPrototypeHasOwnProperty(main, key) || (depth !== 0 && SetPrototypeHas(seenKeys, key))) continue;
       const descriptor = ObjectGetOwnPropertyDescriptor(object!, key)!;
       if (typeof descriptor.value === "function") continue;
       const shown = formatProperty(ctx, object as Record<PropertyKey, unknown>, recurseTimes, key, kObjectType, descriptor, main);
-      output.push(ctx.colors ? `\u001b[2m${shown}\u001b[22m` : shown);
+      ArrayPrototypePush(output, ctx.colors ? `\u001b[2m${shown}\u001b[22m` : shown);
     }
-    ctx.seen.pop();
+    ArrayPrototypePop(ctx.seen);
   } while (++depth !== 3);
 }
 
@@ -350,7 +355,7 @@ function getKeys(value: object, showHidden: boolean): PropertyKey[] {
   const symbols = ObjectGetOwnPropertySymbols(value);
   if (showHidden) {
     keys = ObjectGetOwnPropertyNames(value);
-    if (symbols.length !== 0) keys.push(...symbols);
+    if (symbols.length !== 0) ArrayPrototypePushApply(keys, symbols);
   } else {
     try {
       keys = ObjectKeys(value);
@@ -358,14 +363,14 @@ function getKeys(value: object, showHidden: boolean): PropertyKey[] {
       // A namespace object of a module that has not been evaluated yet.
       keys = ObjectGetOwnPropertyNames(value);
     }
-    if (symbols.length !== 0) keys.push(...symbols.filter((key) => ObjectPrototypePropertyIsEnumerable(value, key)));
+    if (symbols.length !== 0) ArrayPrototypePushApply(keys, ArrayPrototypeFilter(symbols, (key) => ObjectPrototypePropertyIsEnumerable(value, key)));
   }
   return keys;
 }
 
 /** Own keys that are not array indices (the elements are printed separately). */
 function getNonIndexKeys(value: object, showHidden: boolean): PropertyKey[] {
-  return getKeys(value, showHidden).filter((key) => typeof key !== "string" || !numberRegExp.test(key) || Number(key) > 2 ** 32 - 2);
+  return ArrayPrototypeFilter(getKeys(value, showHidden), (key) => typeof key !== "string" || !(RegExpPrototypeExec(numberRegExp, key) !== null) || Number(key) > 2 ** 32 - 2);
 }
 
 function getCtxStyle(constructor: string | null, tag: string): string {
@@ -386,7 +391,7 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   } catch {
     // A throwing getter leaves the tag out.
   }
-  if (tag !== "" && (ctx.showHidden ? Object.prototype.hasOwnProperty : Object.prototype.propertyIsEnumerable).call(value, SymbolToStringTag)) tag = "";
+  if (tag !== "" && ReflectApply((ctx.showHidden ? Originals["Object.prototype.hasOwnProperty"]! : Originals["Object.prototype.propertyIsEnumerable"]!), value, [SymbolToStringTag])) tag = "";
 
   let base = "";
   let formatter: Formatter = () => [];
@@ -409,22 +414,22 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
       formatter = formatArray as Formatter;
     } else if (isSet(value)) {
       const set = value as unknown as Set<unknown>;
-      const prefix = getPrefix(constructor, tag, "Set", `(${set.size})`);
+      const prefix = getPrefix(constructor, tag, "Set", `(${SetPrototypeGetSize(set)})`);
       keys = getKeys(value, ctx.showHidden);
       formatter = ((c: Context, _v: unknown, r: number) => formatSet(c, set, r)) as Formatter;
-      if (set.size === 0 && keys.length === 0 && protoProps === undefined) return `${prefix}{}`;
+      if (SetPrototypeGetSize(set) === 0 && keys.length === 0 && protoProps === undefined) return `${prefix}{}`;
       braces = [`${prefix}{`, "}"];
     } else if (isMap(value)) {
       const map = value as unknown as Map<unknown, unknown>;
-      const prefix = getPrefix(constructor, tag, "Map", `(${map.size})`);
+      const prefix = getPrefix(constructor, tag, "Map", `(${MapPrototypeGetSize(map)})`);
       keys = getKeys(value, ctx.showHidden);
       formatter = ((c: Context, _v: unknown, r: number) => formatMap(c, map, r)) as Formatter;
-      if (map.size === 0 && keys.length === 0 && protoProps === undefined) return `${prefix}{}`;
+      if (MapPrototypeGetSize(map) === 0 && keys.length === 0 && protoProps === undefined) return `${prefix}{}`;
       braces = [`${prefix}{`, "}"];
     } else if (isTypedArray(value)) {
       const array = value as unknown as ArrayLike<number | bigint> & { length: number };
       keys = getNonIndexKeys(value, ctx.showHidden);
-      const fallback = constructor === null ? (ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Uint8Array.prototype), SymbolToStringTag)!.get!.call(value) as string) : "";
+      const fallback = constructor === null ? (ReflectApply(ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Uint8Array.prototype), SymbolToStringTag)!.get!, value, []) as string) : "";
       const prefix = getPrefix(constructor, tag, fallback, `(${array.length})`);
       braces = [`${prefix}[`, "]"];
       if (array.length === 0 && keys.length === 0 && !ctx.showHidden) return `${braces[0]}]`;
@@ -452,7 +457,7 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
       else if (tag !== "") braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
       if (keys.length === 0 && protoProps === undefined) return `${braces[0]}}`;
     } else if (isRegExp(value)) {
-      base = RegExp.prototype.toString.call(constructor !== null ? value : new RegExp(value as unknown as RegExp));
+      base = ReflectApply(Originals["RegExp.prototype.toString"]!, constructor !== null ? value : new RegExp(value as unknown as RegExp), []);
       const prefix = getPrefix(constructor, tag, "RegExp");
       if (prefix !== "RegExp ") base = `${prefix}${base}`;
       if ((keys.length === 0 && protoProps === undefined) || (ctx.depth !== null && recurseTimes > ctx.depth)) return ctx.stylize(base, "regexp");
@@ -468,7 +473,7 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
     } else if (isAnyArrayBuffer(value)) {
       const prefix = getPrefix(constructor, tag, isArrayBuffer(value) ? "ArrayBuffer" : "SharedArrayBuffer");
       if (typedArray === undefined) formatter = formatArrayBuffer as Formatter;
-      else if (keys.length === 0 && protoProps === undefined) return `${prefix}{ [byteLength]: ${formatNumber(ctx.stylize, (value as unknown as ArrayBuffer).byteLength, false)} }`;
+      else if (keys.length === 0 && protoProps === undefined) return `${prefix}{ [byteLength]: ${formatNumber(ctx.stylize, ArrayBufferPrototypeGetByteLength((value as unknown as ArrayBuffer)), false)} }`;
       braces[0] = `${prefix}{`;
       extraKeys = ["byteLength"];
     } else if (isDataView(value)) {
@@ -483,7 +488,7 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
     } else if (isModuleNamespaceObject(value)) {
       braces[0] = `${getPrefix(constructor, tag, "Module")}{`;
       const namespaceKeys = keys;
-      formatter = ((c: Context, v: Record<PropertyKey, unknown>, r: number) => formatNamespaceObject(namespaceKeys.splice(0), c, v, r)) as Formatter;
+      formatter = ((c: Context, v: Record<PropertyKey, unknown>, r: number) => formatNamespaceObject(ArrayPrototypeSplice(namespaceKeys, 0), c, v, r)) as Formatter;
     } else if (isBoxedPrimitive(value)) {
       base = getBoxedBase(value, ctx, keys, constructor, tag);
       if (keys.length === 0 && protoProps === undefined) return base;
@@ -494,19 +499,20 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
   }
 
   if (ctx.depth !== null && recurseTimes > ctx.depth) {
-    let name = getCtxStyle(constructor, tag).slice(0, -1);
+    let name = StringPrototypeSlice(getCtxStyle(constructor, tag), 0, -1);
     if (constructor !== null) name = `[${name}]`;
     return ctx.stylize(name, "special");
   }
   recurseTimes += 1;
-  ctx.seen.push(value);
+  ArrayPrototypePush(ctx.seen, value);
   ctx.currentDepth = recurseTimes;
   let output: string[];
   const indentationLvl = ctx.indentationLvl;
   try {
     output = formatter(ctx, value as never, recurseTimes);
     if (extraKeys !== undefined) {
-      for (const key of extraKeys) {
+      for (let i47 = 0, a47 = extraKeys; i47 < a47.length; i47++) {
+        const key = a47[i47];
         let shown: unknown;
         try {
           shown = value[key];
@@ -516,32 +522,35 @@ function formatRaw(ctx: Context, value: Record<PropertyKey, unknown>, recurseTim
         ctx.indentationLvl += 2;
         const text = formatValue(ctx, shown, recurseTimes, extraTypedArray);
         ctx.indentationLvl -= 2;
-        output.push(`${ctx.stylize(`[${key}]`, "string")}: ${text}`);
+        ArrayPrototypePush(output, `${ctx.stylize(`[${key}]`, "string")}: ${text}`);
       }
     }
-    for (const key of keys) output.push(formatProperty(ctx, value, recurseTimes, key, extrasType));
-    if (protoProps !== undefined) output.push(...protoProps);
+    for (let i48 = 0, a48 = keys; i48 < a48.length; i48++) {
+      const key = a48[i48];
+      ArrayPrototypePush(output, formatProperty(ctx, value, recurseTimes, key, extrasType));
+    }
+    if (protoProps !== undefined) ArrayPrototypePushApply(output, protoProps);
   } catch (error) {
-    if (!(error instanceof RangeError && /call stack/i.test(error.message))) throw error;
-    ctx.seen.pop();
+    if (!(error instanceof RangeError && (RegExpPrototypeExec(/call stack/i, error.message) !== null))) throw error;
+    ArrayPrototypePop(ctx.seen);
     ctx.indentationLvl = indentationLvl;
-    return ctx.stylize(`[${getCtxStyle(constructor, tag).slice(0, -1)}: Inspection interrupted prematurely. Maximum call stack size exceeded.]`, "special");
+    return ctx.stylize(`[${StringPrototypeSlice(getCtxStyle(constructor, tag), 0, -1)}: Inspection interrupted prematurely. Maximum call stack size exceeded.]`, "special");
   }
   if (ctx.circular !== undefined) {
-    const index = ctx.circular.get(value);
+    const index = MapPrototypeGet(ctx.circular, value);
     if (index !== undefined) {
       const reference = ctx.stylize(`<ref *${index}>`, "special");
       if (ctx.compact !== true) base = base === "" ? reference : `${reference} ${base}`;
       else braces[0] = `${reference} ${braces[0]}`;
     }
   }
-  ctx.seen.pop();
+  ArrayPrototypePop(ctx.seen);
   if (ctx.sorted) {
     const comparator = ctx.sorted === true ? undefined : ctx.sorted;
-    if (extrasType === kObjectType) output.sort(comparator);
+    if (extrasType === kObjectType) ArrayPrototypeSort(output, comparator);
     else if (keys.length > 1) {
-      const sorted = output.slice(output.length - keys.length).sort(comparator);
-      output.splice(output.length - keys.length, keys.length, ...sorted);
+      const sorted = ArrayPrototypeSort(ArrayPrototypeSlice(output, output.length - keys.length), comparator);
+      for (let i = 0; i < sorted.length; i++) output[output.length - keys.length + i] = sorted[i];
     }
   }
   const result = reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value);
@@ -561,7 +570,7 @@ function getBoxedBase(value: object, ctx: Context, keys: PropertyKey[], construc
   } else if (isStringObject(value)) {
     type = "String";
     primitive = StringPrototypeValueOf(value);
-    keys.splice(0, (primitive as string).length);
+    ArrayPrototypeSplice(keys, 0, (primitive as string).length);
   } else if (isBooleanObject(value)) {
     type = "Boolean";
     primitive = BooleanPrototypeValueOf(value);
@@ -570,14 +579,14 @@ function getBoxedBase(value: object, ctx: Context, keys: PropertyKey[], construc
     primitive = BigIntPrototypeValueOf(value);
   } else {
     type = "Symbol";
-    primitive = Symbol.prototype.valueOf.call(value);
+    primitive = ReflectApply(Originals["Symbol.prototype.valueOf"]!, value, []);
   }
   let base = `[${type}`;
   if (type !== constructor) base += constructor === null ? " (null prototype)" : ` (${constructor})`;
   base += `: ${formatPrimitive(stylizeNoColor, primitive, ctx)}]`;
   if (tag !== "" && tag !== constructor) base += ` [${tag}]`;
   if (keys.length !== 0 || ctx.stylize === stylizeNoColor) return base;
-  return ctx.stylize(base, type.toLowerCase());
+  return ctx.stylize(base, StringPrototypeToLowerCase(type));
 }
 
 function getClassBase(value: (...args: unknown[]) => unknown, constructor: string | null, tag: string): string {
@@ -594,10 +603,10 @@ function getClassBase(value: (...args: unknown[]) => unknown, constructor: strin
 
 function getFunctionBase(value: (...args: unknown[]) => unknown, constructor: string | null, tag: string): string {
   const source = FunctionPrototypeToString(value);
-  if (source.startsWith("class") && source.endsWith("}")) {
-    const slice = source.slice(5, -1);
-    const bracket = slice.indexOf("{");
-    if (bracket !== -1 && (!slice.slice(0, bracket).includes("(") || classRegExp.test(slice.replace(stripCommentsRegExp, "")))) return getClassBase(value, constructor, tag);
+  if (StringPrototypeStartsWith(source, "class") && StringPrototypeEndsWith(source, "}")) {
+    const slice = StringPrototypeSlice(source, 5, -1);
+    const bracket = StringPrototypeIndexOf(slice, "{");
+    if (bracket !== -1 && (!StringPrototypeIncludes(StringPrototypeSlice(slice, 0, bracket), "(") || (RegExpPrototypeExec(classRegExp, RegExpPrototypeSymbolReplace(stripCommentsRegExp, slice, "")) !== null))) return getClassBase(value, constructor, tag);
   }
   let type = "Function";
   if (isGeneratorFunction(value)) type = `Generator${type}`;
@@ -613,18 +622,18 @@ function getFunctionBase(value: (...args: unknown[]) => unknown, constructor: st
 
 function improveStack(stack: string, constructor: string | null, name: string, tag: string): string {
   let length = name.length;
-  if (constructor === null || (name.endsWith("Error") && stack.startsWith(name) && (stack.length === length || stack[length] === ":" || stack[length] === "\n"))) {
+  if (constructor === null || (StringPrototypeEndsWith(name, "Error") && StringPrototypeStartsWith(stack, name) && (stack.length === length || stack[length] === ":" || stack[length] === "\n"))) {
     let fallback = "Error";
     if (constructor === null) {
-      const start = /^([A-Z][a-z_ A-Z0-9[\]()-]+)(?::|\n\s+at)/.exec(stack) || /^([a-z_A-Z0-9-]*Error)$/.exec(stack);
+      const start = RegExpPrototypeExec(/^([A-Z][a-z_ A-Z0-9[\]()-]+)(?::|\n\s+at)/, stack) || RegExpPrototypeExec(/^([a-z_A-Z0-9-]*Error)$/, stack);
       fallback = start?.[1] ?? "";
       length = fallback.length;
       fallback ||= "Error";
     }
-    const prefix = getPrefix(constructor, tag, fallback).slice(0, -1);
+    const prefix = StringPrototypeSlice(getPrefix(constructor, tag, fallback), 0, -1);
     if (name !== prefix) {
-      if (prefix.includes(name)) stack = length === 0 ? `${prefix}: ${stack}` : `${prefix}${stack.slice(length)}`;
-      else stack = `${prefix} [${name}]${stack.slice(length)}`;
+      if (StringPrototypeIncludes(prefix, name)) stack = length === 0 ? `${prefix}: ${stack}` : `${prefix}${StringPrototypeSlice(stack, length)}`;
+      else stack = `${prefix} [${name}]${StringPrototypeSlice(stack, length)}`;
     }
   }
   return stack;
@@ -639,36 +648,37 @@ function formatError(error: Error, constructor: string | null, tag: string, ctx:
     stack = ObjectPrototypeToString(error);
   }
   if (!ctx.showHidden && keys.length !== 0) {
-    for (const key of ["name", "message", "stack"]) {
-      const index = keys.indexOf(key);
-      if (index !== -1 && stack.includes(String((error as unknown as Record<string, unknown>)[key]))) keys.splice(index, 1);
+    for (let i49 = 0, a49 = ["name", "message", "stack"]; i49 < a49.length; i49++) {
+      const key = a49[i49];
+      const index = ArrayPrototypeIndexOf(keys, key);
+      if (index !== -1 && StringPrototypeIncludes(stack, String((error as unknown as Record<string, unknown>)[key]))) ArrayPrototypeSplice(keys, index, 1);
     }
   }
-  if ("cause" in error && (keys.length === 0 || !keys.includes("cause"))) keys.push("cause");
-  if (ArrayIsArray((error as { errors?: unknown }).errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
+  if ("cause" in error && (keys.length === 0 || !ArrayPrototypeIncludes(keys, "cause"))) ArrayPrototypePush(keys, "cause");
+  if (ArrayIsArray((error as { errors?: unknown }).errors) && (keys.length === 0 || !ArrayPrototypeIncludes(keys, "errors"))) ArrayPrototypePush(keys, "errors");
   stack = improveStack(stack, constructor, name, tag);
   const message = error.message;
-  let position = (message && stack.indexOf(message)) || -1;
+  let position = (message && StringPrototypeIndexOf(stack, message)) || -1;
   if (position !== -1) position += message.length;
-  const stackStart = stack.indexOf("\n    at", position);
+  const stackStart = StringPrototypeIndexOf(stack, "\n    at", position);
   if (stackStart === -1) stack = `[${stack}]`;
-  if (ctx.indentationLvl !== 0) stack = stack.replaceAll("\n", `\n${" ".repeat(ctx.indentationLvl)}`);
+  if (ctx.indentationLvl !== 0) stack = StringPrototypeReplaceAll(stack, "\n", `\n${StringPrototypeRepeat(" ", ctx.indentationLvl)}`);
   return stack;
 }
 
 function addNumericSeparator(integer: string): string {
   let result = "";
   let i = integer.length;
-  const start = integer.startsWith("-") ? 1 : 0;
-  for (; i >= start + 4; i -= 3) result = `_${integer.slice(i - 3, i)}${result}`;
-  return i === integer.length ? integer : `${integer.slice(0, i)}${result}`;
+  const start = StringPrototypeStartsWith(integer, "-") ? 1 : 0;
+  for (; i >= start + 4; i -= 3) result = `_${StringPrototypeSlice(integer, i - 3, i)}${result}`;
+  return i === integer.length ? integer : `${StringPrototypeSlice(integer, 0, i)}${result}`;
 }
 
 function addNumericSeparatorEnd(fraction: string): string {
   let result = "";
   let i = 0;
-  for (; i < fraction.length - 3; i += 3) result += `${fraction.slice(i, i + 3)}_`;
-  return i === 0 ? fraction : `${result}${fraction.slice(i)}`;
+  for (; i < fraction.length - 3; i += 3) result += `${StringPrototypeSlice(fraction, i, i + 3)}_`;
+  return i === 0 ? fraction : `${result}${StringPrototypeSlice(fraction, i)}`;
 }
 
 export function formatNumber(stylize: Stylize, number: number, numericSeparator: boolean): string {
@@ -677,12 +687,12 @@ export function formatNumber(stylize: Stylize, number: number, numericSeparator:
   if (!numericSeparator) return stylize(`${number}`, "number");
   const text = String(number);
   if (MathTrunc(number) === number) {
-    if (!NumberIsFinite(number) || text.includes("e")) return stylize(text, "number");
+    if (!NumberIsFinite(number) || StringPrototypeIncludes(text, "e")) return stylize(text, "number");
     return stylize(addNumericSeparator(text), "number");
   }
-  if (NumberIsNaN(number) || text.includes("e")) return stylize(text, "number");
-  const dot = text.indexOf(".");
-  return stylize(`${addNumericSeparator(text.slice(0, dot))}.${addNumericSeparatorEnd(text.slice(dot + 1))}`, "number");
+  if (NumberIsNaN(number) || StringPrototypeIncludes(text, "e")) return stylize(text, "number");
+  const dot = StringPrototypeIndexOf(text, ".");
+  return stylize(`${addNumericSeparator(StringPrototypeSlice(text, 0, dot))}.${addNumericSeparatorEnd(StringPrototypeSlice(text, dot + 1))}`, "number");
 }
 
 export function formatBigInt(stylize: Stylize, bigint: bigint, numericSeparator: boolean): string {
@@ -696,14 +706,11 @@ function formatPrimitive(stylize: Stylize, value: unknown, ctx: Context): string
     let trailer = "";
     if (text.length > ctx.maxStringLength) {
       const remaining = text.length - ctx.maxStringLength;
-      text = text.slice(0, ctx.maxStringLength);
+      text = StringPrototypeSlice(text, 0, ctx.maxStringLength);
       trailer = `... ${remaining} more character${remaining > 1 ? "s" : ""}`;
     }
     if (ctx.compact !== true && text.length > kMinLineWidth && text.length > ctx.breakLength - ctx.indentationLvl - 4) {
-      return text
-        .split(/(?<=\n)/)
-        .map((line) => stylize(strEscape(line), "string"))
-        .join(` +\n${" ".repeat(ctx.indentationLvl + 2)}`) + trailer;
+      return ArrayPrototypeJoin(ArrayPrototypeMap(ArrayPrototypeMap(StringPrototypeSplit(text, "\n"), (line, i, all) => (i < all.length - 1 ? line + "\n" : line)), (line) => stylize(strEscape(line), "string")), ` +\n${StringPrototypeRepeat(" ", ctx.indentationLvl + 2)}`) + trailer;
     }
     return stylize(strEscape(text), "string") + trailer;
   }
@@ -715,13 +722,13 @@ function formatPrimitive(stylize: Stylize, value: unknown, ctx: Context): string
 }
 
 function formatNamespaceObject(keys: PropertyKey[], ctx: Context, value: Record<PropertyKey, unknown>, recurseTimes: number): string[] {
-  return keys.map((key) => {
+  return ArrayPrototypeMap(keys, (key) => {
     try {
       return formatProperty(ctx, value, recurseTimes, key, kObjectType);
     } catch {
       // An export still in its temporal dead zone.
       const shown = formatProperty(ctx, { [key]: "" }, recurseTimes, key, kObjectType);
-      return `${shown.slice(0, shown.lastIndexOf(" ") + 1)}${ctx.stylize("<uninitialized>", "special")}`;
+      return `${StringPrototypeSlice(shown, 0, StringPrototypeLastIndexOf(shown, " ") + 1)}${ctx.stylize("<uninitialized>", "special")}`;
     }
   });
 }
@@ -736,19 +743,19 @@ function formatSpecialArray(ctx: Context, value: unknown[] & Record<PropertyKey,
     const numeric = +key;
     if (numeric > 2 ** 32 - 2) break;
     if (`${index}` !== key) {
-      if (!numberRegExp.test(key)) break;
+      if (!(RegExpPrototypeExec(numberRegExp, key) !== null)) break;
       const empty = numeric - index;
-      output.push(ctx.stylize(`<${empty} empty item${empty > 1 ? "s" : ""}>`, "undefined"));
+      ArrayPrototypePush(output, ctx.stylize(`<${empty} empty item${empty > 1 ? "s" : ""}>`, "undefined"));
       index = numeric;
       if (output.length === maxLength) break;
     }
-    output.push(formatProperty(ctx, value, recurseTimes, key, kArrayType));
+    ArrayPrototypePush(output, formatProperty(ctx, value, recurseTimes, key, kArrayType));
     index++;
   }
   const remaining = value.length - index;
   if (output.length !== maxLength) {
-    if (remaining > 0) output.push(ctx.stylize(`<${remaining} empty item${remaining > 1 ? "s" : ""}>`, "undefined"));
-  } else if (remaining > 0) output.push(remainingText(remaining));
+    if (remaining > 0) ArrayPrototypePush(output, ctx.stylize(`<${remaining} empty item${remaining > 1 ? "s" : ""}>`, "undefined"));
+  } else if (remaining > 0) ArrayPrototypePush(output, remainingText(remaining));
   return output;
 }
 
@@ -758,9 +765,9 @@ function formatArray(ctx: Context, value: unknown[] & Record<PropertyKey, unknow
   const output: string[] = [];
   for (let i = 0; i < length; i++) {
     if (!ObjectPrototypeHasOwnProperty(value, i)) return formatSpecialArray(ctx, value, recurseTimes, length, output, i);
-    output.push(formatProperty(ctx, value, recurseTimes, i, kArrayType));
+    ArrayPrototypePush(output, formatProperty(ctx, value, recurseTimes, i, kArrayType));
   }
-  if (remaining > 0) output.push(remainingText(remaining));
+  if (remaining > 0) ArrayPrototypePush(output, remainingText(remaining));
   return output;
 }
 
@@ -770,9 +777,9 @@ function formatTypedArray(ctx: Context, value: ArrayLike<number | bigint> & { le
   const output: string[] = [];
   for (let i = 0; i < length; i++) {
     const element = value[i];
-    output.push(typeof element === "bigint" ? formatBigInt(ctx.stylize, element, ctx.numericSeparator) : formatNumber(ctx.stylize, element, ctx.numericSeparator));
+    ArrayPrototypePush(output, typeof element === "bigint" ? formatBigInt(ctx.stylize, element, ctx.numericSeparator) : formatNumber(ctx.stylize, element, ctx.numericSeparator));
   }
-  if (remaining > 0) output.push(remainingText(remaining));
+  if (remaining > 0) ArrayPrototypePush(output, remainingText(remaining));
   return output;
 }
 
@@ -783,40 +790,42 @@ function formatArrayBuffer(ctx: Context, value: ArrayBuffer): string[] {
   } catch {
     return [ctx.stylize("(detached)", "special")];
   }
-  const shown = MathMin(ctx.maxArrayLength, bytes.length);
+  const shown = MathMin(ctx.maxArrayLength, TypedArrayPrototypeGetLength(bytes));
   let text = "";
-  for (let i = 0; i < shown; i++) text += (i === 0 ? "" : " ") + bytes[i].toString(16).padStart(2, "0");
-  const remaining = bytes.length - ctx.maxArrayLength;
+  for (let i = 0; i < shown; i++) text += (i === 0 ? "" : " ") + StringPrototypePadStart(NumberPrototypeToString(bytes[i], 16), 2, "0");
+  const remaining = TypedArrayPrototypeGetLength(bytes) - ctx.maxArrayLength;
   if (remaining > 0) text += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
   return [`${ctx.stylize("[Uint8Contents]", "special")}: <${text}>`];
 }
 
 function formatSet(ctx: Context, set: Set<unknown>, recurseTimes: number): string[] {
-  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), set.size);
-  const remaining = set.size - maxLength;
+  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), SetPrototypeGetSize(set));
+  const remaining = SetPrototypeGetSize(set) - maxLength;
   const output: string[] = [];
   ctx.indentationLvl += 2;
   let i = 0;
-  for (const item of set) {
+  for (let a50 = SafeSetIterator(set), i50 = a50.next(); !i50.done; i50 = a50.next()) {
+    const item = i50.value;
     if (i++ >= maxLength) break;
-    output.push(formatValue(ctx, item, recurseTimes));
+    ArrayPrototypePush(output, formatValue(ctx, item, recurseTimes));
   }
-  if (remaining > 0) output.push(remainingText(remaining));
+  if (remaining > 0) ArrayPrototypePush(output, remainingText(remaining));
   ctx.indentationLvl -= 2;
   return output;
 }
 
 function formatMap(ctx: Context, map: Map<unknown, unknown>, recurseTimes: number): string[] {
-  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), map.size);
-  const remaining = map.size - maxLength;
+  const maxLength = MathMin(MathMax(0, ctx.maxArrayLength), MapPrototypeGetSize(map));
+  const remaining = MapPrototypeGetSize(map) - maxLength;
   const output: string[] = [];
   ctx.indentationLvl += 2;
   let i = 0;
-  for (const [key, item] of map) {
+  for (let a51 = SafeMapIterator(map), i51 = a51.next(); !i51.done; i51 = a51.next()) {
+    const key = i51.value[0], item = i51.value[1];
     if (i++ >= maxLength) break;
-    output.push(`${formatValue(ctx, key, recurseTimes)} => ${formatValue(ctx, item, recurseTimes)}`);
+    ArrayPrototypePush(output, `${formatValue(ctx, key, recurseTimes)} => ${formatValue(ctx, item, recurseTimes)}`);
   }
-  if (remaining > 0) output.push(remainingText(remaining));
+  if (remaining > 0) ArrayPrototypePush(output, remainingText(remaining));
   ctx.indentationLvl -= 2;
   return output;
 }
@@ -829,7 +838,7 @@ function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recur
     const diff = ctx.compact !== true || type !== kObjectType ? 2 : 3;
     ctx.indentationLvl += diff;
     str = formatValue(ctx, desc.value, recurseTimes);
-    if (diff === 3 && ctx.breakLength < stringWidth(str, ctx.colors)) extra = `\n${" ".repeat(ctx.indentationLvl)}`;
+    if (diff === 3 && ctx.breakLength < stringWidth(str, ctx.colors)) extra = `\n${StringPrototypeRepeat(" ", ctx.indentationLvl)}`;
     ctx.indentationLvl -= diff;
   } else if (desc.get !== undefined) {
     const label = desc.set !== undefined ? "Getter/Setter" : "Getter";
@@ -837,7 +846,7 @@ function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recur
     if (ctx.getters && (ctx.getters === true || (ctx.getters === "get" && desc.set === undefined) || (ctx.getters === "set" && desc.set !== undefined))) {
       ctx.indentationLvl += 2;
       try {
-        const result = desc.get.call(original);
+        const result = ReflectApply(desc.get, original, []);
         if (result === null) str = `${s(`[${label}:`, "special")} ${s("null", "null")}${s("]", "special")}`;
         else if (typeof result === "object" || typeof result === "function") str = `${s(`[${label}]`, "special")} ${formatValue(ctx, result, recurseTimes)}`;
         else str = `${s(`[${label}:`, "special")} ${formatPrimitive(s, result, ctx)}${s("]", "special")}`;
@@ -852,8 +861,8 @@ function formatProperty(ctx: Context, value: Record<PropertyKey, unknown>, recur
   if (type === kArrayType) return str;
   // Node 24: a symbol key is shown bare, and only a hidden key (of any kind) gets brackets.
   let name: string;
-  if (typeof key === "symbol") name = ctx.stylize(SymbolPrototypeToString(key).replace(escapeAll, escapeChar), "symbol");
-  else if (keyStrRegExp.test(key as string)) name = key === "__proto__" ? "['__proto__']" : ctx.stylize(key as string, "name");
+  if (typeof key === "symbol") name = ctx.stylize(RegExpPrototypeSymbolReplace(escapeAll, SymbolPrototypeToString(key), escapeChar), "symbol");
+  else if ((RegExpPrototypeExec(keyStrRegExp, key as string) !== null)) name = key === "__proto__" ? "['__proto__']" : ctx.stylize(key as string, "name");
   else name = ctx.stylize(strEscape(key as string), "string");
   if (desc.enumerable === false) name = `[${name}]`;
   return `${name}:${extra}${str}`;
@@ -876,10 +885,10 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
   const actualMax = maxLength + separatorSpace;
   // Group only when at least three columns fit and no entry dwarfs the others.
   if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
-    const averageBias = Math.sqrt(actualMax - totalLength / output.length);
+    const averageBias = MathSqrt(actualMax - totalLength / output.length);
     const biasedMax = MathMax(actualMax - 3 - averageBias, 1);
     const columns = MathMin(
-      MathRound(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
+      MathRound(MathSqrt(2.5 * biasedMax * outputLength) / biasedMax),
       MathFloor((ctx.breakLength - ctx.indentationLvl) / actualMax),
       (ctx.compact as number) * 4,
       15,
@@ -890,7 +899,7 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
     for (let i = 0; i < columns; i++) {
       let lineLength = 0;
       for (let j = i; j < output.length; j += columns) if (dataLength[j] > lineLength) lineLength = dataLength[j];
-      maxLineLength.push(lineLength + separatorSpace);
+      ArrayPrototypePush(maxLineLength, lineLength + separatorSpace);
     }
     let padStart = true;
     if (value !== undefined) {
@@ -908,15 +917,15 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
       let j = i;
       for (; j < max - 1; j++) {
         const padding = maxLineLength[j - i] + output[j].length - dataLength[j];
-        line += padStart ? `${output[j]}, `.padStart(padding, " ") : `${output[j]}, `.padEnd(padding, " ");
+        line += padStart ? StringPrototypePadStart(`${output[j]}, `, padding, " ") : StringPrototypePadEnd(`${output[j]}, `, padding, " ");
       }
       if (padStart) {
         const padding = maxLineLength[j - i] + output[j].length - dataLength[j] - separatorSpace;
-        line += output[j].padStart(padding, " ");
+        line += StringPrototypePadStart(output[j], padding, " ");
       } else line += output[j];
-      grouped.push(line);
+      ArrayPrototypePush(grouped, line);
     }
-    if (ctx.maxArrayLength < output.length) grouped.push(output[outputLength]);
+    if (ctx.maxArrayLength < output.length) ArrayPrototypePush(grouped, output[outputLength]);
     return grouped;
   }
   return output;
@@ -925,11 +934,12 @@ function groupArrayElements(ctx: Context, output: string[], value: unknown): str
 function isBelowBreakLength(ctx: Context, output: string[], start: number, base: string): boolean {
   let totalLength = output.length + start;
   if (totalLength + output.length > ctx.breakLength) return false;
-  for (const entry of output) {
-    totalLength += ctx.colors ? entry.replace(/\u001b\[\d\d?m/g, "").length : entry.length;
+  for (let i52 = 0, a52 = output; i52 < a52.length; i52++) {
+    const entry = a52[i52];
+    totalLength += ctx.colors ? RegExpPrototypeSymbolReplace(/\u001b\[\d\d?m/g, entry, "").length : entry.length;
     if (totalLength > ctx.breakLength) return false;
   }
-  return base === "" || !base.includes("\n");
+  return base === "" || !StringPrototypeIncludes(base, "\n");
 }
 
 function reduceToSingleString(ctx: Context, output: string[], base: string, braces: [string, string], extrasType: number, recurseTimes: number, value?: unknown): string {
@@ -941,16 +951,16 @@ function reduceToSingleString(ctx: Context, output: string[], base: string, brac
       if (ctx.currentDepth - recurseTimes < ctx.compact && entries === output.length) {
         const start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
         if (isBelowBreakLength(ctx, output, start, base)) {
-          const joined = output.join(", ");
-          if (!joined.includes("\n")) return `${base ? `${base} ` : ""}${braces[0]} ${joined} ${braces[1]}`;
+          const joined = ArrayPrototypeJoin(output, ", ");
+          if (!StringPrototypeIncludes(joined, "\n")) return `${base ? `${base} ` : ""}${braces[0]} ${joined} ${braces[1]}`;
         }
       }
     }
-    const indentation = `\n${" ".repeat(ctx.indentationLvl)}`;
-    return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${output.join(`,${indentation}  `)}${indentation}${braces[1]}`;
+    const indentation = `\n${StringPrototypeRepeat(" ", ctx.indentationLvl)}`;
+    return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${ArrayPrototypeJoin(output, `,${indentation}  `)}${indentation}${braces[1]}`;
   }
-  if (isBelowBreakLength(ctx, output, 0, base)) return `${braces[0]}${base ? ` ${base}` : ""} ${output.join(", ")} ${braces[1]}`;
-  const indentation = " ".repeat(ctx.indentationLvl);
+  if (isBelowBreakLength(ctx, output, 0, base)) return `${braces[0]}${base ? ` ${base}` : ""} ${ArrayPrototypeJoin(output, ", ")} ${braces[1]}`;
+  const indentation = StringPrototypeRepeat(" ", ctx.indentationLvl);
   const lineStart = base === "" && braces[0].length === 1 ? " " : `${base ? ` ${base}` : ""}\n${indentation}  `;
-  return `${braces[0]}${lineStart}${output.join(`,\n${indentation}  `)} ${braces[1]}`;
+  return `${braces[0]}${lineStart}${ArrayPrototypeJoin(output, `,\n${indentation}  `)} ${braces[1]}`;
 }

@@ -12,7 +12,7 @@ import { types } from "./types.ts";
 import { stripVTControlCharacters } from "./width.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayIsArray, Error, ObjectDefineProperty, ObjectKeys, ObjectSetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectConstruct, RegExp, Set, String } = primordials;
+const { ArrayIsArray, ArrayPrototypeFilter, ArrayPrototypeMap, ArrayPrototypeSome, Boolean, ObjectDefineProperty, ObjectKeys, ObjectSetPrototypeOf, Promise, PromiseReject, PromiseResolve, ReflectApply, ReflectConstruct, RegExp, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, Set, SetPrototypeAdd, SetPrototypeHas, String, StringPrototypeSplit, StringPrototypeToUpperCase } = primordials;
 
 export function inherits(ctor: unknown, superCtor: unknown): void {
   if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "Function", ctor);
@@ -30,12 +30,12 @@ export function deprecate<T extends (...args: unknown[]) => unknown>(fn: T, mess
   if (code !== undefined) validateString(code, "code");
   let warned = false;
   function deprecated(this: unknown, ...args: unknown[]): unknown {
-    if (!warned && (code === undefined || !warnedCodes.has(code))) {
+    if (!warned && (code === undefined || !SetPrototypeHas(warnedCodes, code))) {
       warned = true;
-      if (code !== undefined) warnedCodes.add(code);
+      if (code !== undefined) SetPrototypeAdd(warnedCodes, code);
       emitWarning(message, "DeprecationWarning", code, deprecated);
     }
-    return new.target ? ReflectConstruct(fn, args, new.target) : fn.apply(this, args);
+    return new.target ? ReflectConstruct(fn, args, new.target) : ReflectApply(fn, this, args);
   }
   ObjectSetPrototypeOf(deprecated, fn);
   if (fn.prototype) deprecated.prototype = fn.prototype;
@@ -44,15 +44,12 @@ export function deprecate<T extends (...args: unknown[]) => unknown>(fn: T, mess
 
 /** debuglog honours NODE_DEBUG from process.env (the worker's string env values). */
 export function debuglog(section: string, callback?: (fn: (...args: unknown[]) => void) => void): ((...args: unknown[]) => void) & { enabled: boolean } {
-  const upper = String(section).toUpperCase();
+  const upper = StringPrototypeToUpperCase(String(section));
   const env = getProcess().env as Record<string, string>;
-  const patterns = String(env.NODE_DEBUG ?? "")
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map((pattern) => new RegExp(`^${pattern.replace(/[|\\{}()[\]^$+?.]/g, "\\$&").replace(/\*/g, ".*")}$`, "i"));
-  const enabled = patterns.some((pattern) => pattern.test(upper));
+  const patterns = ArrayPrototypeMap(ArrayPrototypeFilter(StringPrototypeSplit(RegExpPrototypeSymbolReplace(/[\s,]+/g, String(env.NODE_DEBUG ?? ""), ","), ","), Boolean), (pattern) => new RegExp(`^${RegExpPrototypeSymbolReplace(/\*/g, RegExpPrototypeSymbolReplace(/[|\\{}()[\]^$+?.]/g, pattern, "\\$&"), ".*")}$`, "i"));
+  const enabled = ArrayPrototypeSome(patterns, (pattern) => (RegExpPrototypeExec(pattern, upper) !== null));
   const logger = ((...args: unknown[]) => {
-    if (enabled) (globalThis as { console?: { error(text: string): void } }).console?.error(`${upper}: ${format(...args)}`);
+    if (enabled) (globalThis as { console?: { error(text: string): void } }).console?.error(`${upper}: ${ReflectApply(format, undefined, args)}`);
   }) as ((...args: unknown[]) => void) & { enabled: boolean };
   ObjectDefineProperty(logger, "enabled", { get: () => enabled, enumerable: true, configurable: true });
   callback?.(logger);
@@ -60,12 +57,15 @@ export function debuglog(section: string, callback?: (fn: (...args: unknown[]) =
 }
 
 export function toUSVString(text: unknown): string {
-  return String(text).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+  return RegExpPrototypeSymbolReplace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, String(text), "\ufffd");
 }
 
 function extend(target: Record<string, unknown>, source: unknown): Record<string, unknown> {
   if (source === null || typeof source !== "object") return target;
-  for (const key of ObjectKeys(source)) target[key] = (source as Record<string, unknown>)[key];
+  for (let i41 = 0, a41 = ObjectKeys(source); i41 < a41.length; i41++) {
+    const key = a41[i41];
+    target[key] = (source as Record<string, unknown>)[key];
+  }
   return target;
 }
 
@@ -100,7 +100,8 @@ export function createUtilModule(): Record<string, unknown> {
     types,
   };
   // The web chunk's classes, loaded when first read.
-  for (const name of ["TextDecoder", "TextEncoder"] as const) {
+  for (let i42 = 0, a42 = ["TextDecoder", "TextEncoder"] as const; i42 < a42.length; i42++) {
+    const name = a42[i42];
     ObjectDefineProperty(util, name, { get: () => web()[name], enumerable: true, configurable: true });
   }
   return util;

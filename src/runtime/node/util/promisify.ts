@@ -5,7 +5,7 @@ import { nextTick } from "../process.ts";
 import { validateFunction } from "../validators.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ObjectDefineProperties, ObjectDefineProperty, ObjectGetOwnPropertyDescriptors, ObjectGetPrototypeOf, ObjectSetPrototypeOf, Promise, ReflectApply, SymbolFor } = primordials;
+const { ArrayPrototypePop, ArrayPrototypePush, Error, FunctionPrototypeBind, ObjectDefineProperties, ObjectDefineProperty, ObjectGetOwnPropertyDescriptors, ObjectGetPrototypeOf, ObjectSetPrototypeOf, Promise, PromisePrototypeThen, ReflectApply, SymbolFor } = primordials;
 
 const customPromisify = SymbolFor("nodejs.util.promisify.custom");
 
@@ -26,7 +26,7 @@ export function promisify(original: unknown): AnyFunction {
   }
   const fn = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      args.push((error: unknown, ...values: unknown[]) => (error ? reject(error) : resolve(values[0])));
+      ArrayPrototypePush(args, (error: unknown, ...values: unknown[]) => (error ? reject(error) : resolve(values[0])));
       ReflectApply(original as AnyFunction, this, args);
     });
   };
@@ -49,13 +49,10 @@ function onRejected(reason: unknown, callback: AnyFunction): unknown {
 export function callbackify(original: unknown): AnyFunction {
   validateFunction(original, "original");
   const callbackified = function (this: unknown, ...args: unknown[]): void {
-    const last = args.pop();
+    const last = ArrayPrototypePop(args);
     validateFunction(last, "last argument");
-    const callback = (last as AnyFunction).bind(this);
-    (ReflectApply(original as AnyFunction, this, args) as Promise<unknown>).then(
-      (value) => nextTick(callback, null, value),
-      (reason) => nextTick(onRejected, reason, callback),
-    );
+    const callback = FunctionPrototypeBind((last as AnyFunction), this);
+    PromisePrototypeThen((ReflectApply(original as AnyFunction, this, args) as Promise<unknown>), (value) => nextTick(callback, null, value), (reason) => nextTick(onRejected, reason, callback));
   };
   copyProperties(callbackified, original as AnyFunction, (descriptors) => {
     if (typeof descriptors.length?.value === "number") descriptors.length.value++;

@@ -5,19 +5,19 @@
 import { crypto } from "../../platform.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, BigInt, DataView, DatePrototypeGetTime, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectPrototypeToString, RegExp, Set, String, Symbol, Uint8Array, WeakMapPrototypeHas, WeakSet } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, BigInt, Boolean, DataView, DatePrototypeGetTime, Error, Map, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectPrototypeToString, Originals, ReflectApply, RegExp, RegExpPrototypeExec, Set, String, Symbol, Uint8Array, WeakMapPrototypeHas, WeakSet } = primordials;
 
 const tagOf = (value: unknown): string => ObjectPrototypeToString(value);
 const getter = (proto: object, key: PropertyKey) => ObjectGetOwnPropertyDescriptor(proto, key)!.get!;
 
-const typedArrayTag = getter(ObjectGetPrototypeOf(Uint8Array.prototype), SymbolToStringTag);
-const arrayBufferLength = getter(ArrayBuffer.prototype, "byteLength");
-const dataViewLength = getter(DataView.prototype, "byteLength");
-const mapSize = getter(Map.prototype, "size");
-const setSize = getter(Set.prototype, "size");
-const regExpSource = getter(RegExp.prototype, "source");
+const typedArrayTag = Originals["get TypedArray.prototype[Symbol.toStringTag]"]!;
+const arrayBufferLength = Originals["get ArrayBuffer.prototype.byteLength"]!;
+const dataViewLength = Originals["get DataView.prototype.byteLength"]!;
+const mapSize = Originals["get Map.prototype.size"]!;
+const setSize = Originals["get Set.prototype.size"]!;
+const regExpSource = Originals["get RegExp.prototype.source"]!;
 const sharedArrayBuffer = (globalThis as { SharedArrayBuffer?: { prototype: object } }).SharedArrayBuffer;
-const sharedLength = sharedArrayBuffer ? getter(sharedArrayBuffer.prototype, "byteLength") : undefined;
+const sharedLength = sharedArrayBuffer ? Originals["get SharedArrayBuffer.prototype.byteLength"] : undefined;
 
 function passes(check: () => unknown): boolean {
   try {
@@ -30,8 +30,8 @@ function passes(check: () => unknown): boolean {
 
 const isObjectLike = (value: unknown): value is object => (typeof value === "object" && value !== null) || typeof value === "function";
 
-export const isTypedArray = (value: unknown): boolean => typedArrayTag.call(value) !== undefined;
-const typedArrayOf = (name: string) => (value: unknown): boolean => typedArrayTag.call(value) === name;
+export const isTypedArray = (value: unknown): boolean => ReflectApply(typedArrayTag, value, []) !== undefined;
+const typedArrayOf = (name: string) => (value: unknown): boolean => ReflectApply(typedArrayTag, value, []) === name;
 export const isUint8Array = typedArrayOf("Uint8Array");
 export const isUint8ClampedArray = typedArrayOf("Uint8ClampedArray");
 export const isUint16Array = typedArrayOf("Uint16Array");
@@ -46,17 +46,17 @@ export const isBigInt64Array = typedArrayOf("BigInt64Array");
 export const isBigUint64Array = typedArrayOf("BigUint64Array");
 export const isArrayBufferView = (value: unknown): boolean => ArrayBufferIsView(value);
 
-export const isArrayBuffer = (value: unknown): boolean => isObjectLike(value) && passes(() => arrayBufferLength.call(value));
-export const isSharedArrayBuffer = (value: unknown): boolean => sharedLength !== undefined && isObjectLike(value) && passes(() => sharedLength.call(value));
+export const isArrayBuffer = (value: unknown): boolean => isObjectLike(value) && passes(() => ReflectApply(arrayBufferLength, value, []));
+export const isSharedArrayBuffer = (value: unknown): boolean => sharedLength !== undefined && isObjectLike(value) && passes(() => ReflectApply(sharedLength, value, []));
 export const isAnyArrayBuffer = (value: unknown): boolean => isArrayBuffer(value) || isSharedArrayBuffer(value);
-export const isDataView = (value: unknown): boolean => isObjectLike(value) && passes(() => dataViewLength.call(value));
+export const isDataView = (value: unknown): boolean => isObjectLike(value) && passes(() => ReflectApply(dataViewLength, value, []));
 
 export const isDate = (value: unknown): boolean => isObjectLike(value) && passes(() => DatePrototypeGetTime(value));
-export const isRegExp = (value: unknown): boolean => isObjectLike(value) && value !== RegExp.prototype && passes(() => regExpSource.call(value));
-export const isMap = (value: unknown): boolean => isObjectLike(value) && passes(() => mapSize.call(value));
-export const isSet = (value: unknown): boolean => isObjectLike(value) && passes(() => setSize.call(value));
+export const isRegExp = (value: unknown): boolean => isObjectLike(value) && value !== RegExp.prototype && passes(() => ReflectApply(regExpSource, value, []));
+export const isMap = (value: unknown): boolean => isObjectLike(value) && passes(() => ReflectApply(mapSize, value, []));
+export const isSet = (value: unknown): boolean => isObjectLike(value) && passes(() => ReflectApply(setSize, value, []));
 export const isWeakMap = (value: unknown): boolean => isObjectLike(value) && passes(() => WeakMapPrototypeHas(value, {}));
-export const isWeakSet = (value: unknown): boolean => isObjectLike(value) && passes(() => WeakSet.prototype.has.call(value, {}));
+export const isWeakSet = (value: unknown): boolean => isObjectLike(value) && passes(() => ReflectApply(Originals["WeakSet.prototype.has"]!, value, [{}]));
 
 export const isMapIterator = (value: unknown): boolean => tagOf(value) === "[object Map Iterator]";
 export const isSetIterator = (value: unknown): boolean => tagOf(value) === "[object Set Iterator]";
@@ -64,18 +64,18 @@ export const isGeneratorObject = (value: unknown): boolean => tagOf(value) === "
 export const isArgumentsObject = (value: unknown): boolean => tagOf(value) === "[object Arguments]";
 export const isPromise = (value: unknown): boolean => tagOf(value) === "[object Promise]";
 
-export const isAsyncFunction = (value: unknown): boolean => typeof value === "function" && /^\[object Async(Generator)?Function\]$/.test(tagOf(value));
-export const isGeneratorFunction = (value: unknown): boolean => typeof value === "function" && /^\[object (Async)?GeneratorFunction\]$/.test(tagOf(value));
+export const isAsyncFunction = (value: unknown): boolean => typeof value === "function" && (RegExpPrototypeExec(/^\[object Async(Generator)?Function\]$/, tagOf(value)) !== null);
+export const isGeneratorFunction = (value: unknown): boolean => typeof value === "function" && (RegExpPrototypeExec(/^\[object (Async)?GeneratorFunction\]$/, tagOf(value)) !== null);
 
 const errorIsError = (Error as { isError?: (value: unknown) => boolean }).isError;
 export const isNativeError = (value: unknown): boolean => (errorIsError !== undefined ? errorIsError(value) : isObjectLike(value) && tagOf(value) === "[object Error]");
 
-const boxed = (valueOf: () => unknown) => (value: unknown): boolean => typeof value === "object" && value !== null && passes(() => valueOf.call(value));
-export const isNumberObject = boxed(Number.prototype.valueOf);
-export const isStringObject = boxed(String.prototype.valueOf);
-export const isBooleanObject = boxed(Boolean.prototype.valueOf);
-export const isBigIntObject = boxed(BigInt.prototype.valueOf);
-export const isSymbolObject = boxed(Symbol.prototype.valueOf);
+const boxed = (valueOf: () => unknown) => (value: unknown): boolean => typeof value === "object" && value !== null && passes(() => ReflectApply(valueOf, value, []));
+export const isNumberObject = boxed(Originals["Number.prototype.valueOf"]!);
+export const isStringObject = boxed(Originals["String.prototype.valueOf"]!);
+export const isBooleanObject = boxed(Originals["Boolean.prototype.valueOf"]!);
+export const isBigIntObject = boxed(Originals["BigInt.prototype.valueOf"]!);
+export const isSymbolObject = boxed(Originals["Symbol.prototype.valueOf"]!);
 export const isBoxedPrimitive = (value: unknown): boolean =>
   isNumberObject(value) || isStringObject(value) || isBooleanObject(value) || isBigIntObject(value) || isSymbolObject(value);
 

@@ -3,13 +3,13 @@
 
 import { primordials } from "../../primordials.ts";
 
-const { TypeError } = primordials;
+const { RegExpPrototypeSymbolReplace, SafeStringIterator, StringPrototypeCharCodeAt, StringPrototypeCodePointAt, StringPrototypeNormalize, StringPrototypeSlice, TypeError } = primordials;
 
 const ansi = /[\u001B\u009B][[\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007)|(?:(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-ntqry=><~]))/g;
 
 export function stripVTControlCharacters(text: string): string {
   if (typeof text !== "string") throw new TypeError('The "str" argument must be of type string.');
-  return text.replace(ansi, "");
+  return RegExpPrototypeSymbolReplace(ansi, text, "");
 }
 
 function isFullWidth(code: number): boolean {
@@ -50,10 +50,10 @@ function isZeroWidth(code: number): boolean {
 
 export function stringWidth(text: string, removeControlChars = true): number {
   let width = 0;
-  const plain = removeControlChars ? text.replace(ansi, "") : text;
+  const plain = removeControlChars ? RegExpPrototypeSymbolReplace(ansi, text, "") : text;
   for (let i = 0; i < plain.length; i++) {
-    const code = plain.charCodeAt(i);
-    if (code >= 127) return width + wideWidth(plain.slice(i).normalize("NFC"));
+    const code = StringPrototypeCharCodeAt(plain, i);
+    if (code >= 127) return width + wideWidth(StringPrototypeNormalize(StringPrototypeSlice(plain, i), "NFC"));
     width += code >= 32 ? 1 : 0;
   }
   return width;
@@ -61,8 +61,9 @@ export function stringWidth(text: string, removeControlChars = true): number {
 
 function wideWidth(text: string): number {
   let width = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
+  for (let a43 = SafeStringIterator(text), i43 = a43.next(); !i43.done; i43 = a43.next()) {
+    const char = i43.value;
+    const code = StringPrototypeCodePointAt(char, 0)!;
     if (isFullWidth(code)) width += 2;
     else if (!isZeroWidth(code)) width++;
   }

@@ -28,7 +28,10 @@ export class Crypto {
   }
 }
 
-for (const name of ["subtle", "getRandomValues", "randomUUID"]) ObjectDefineProperty(Crypto.prototype, name, { enumerable: true });
+for (let i13 = 0, a13 = ["subtle", "getRandomValues", "randomUUID"]; i13 < a13.length; i13++) {
+  const name = a13[i13];
+  ObjectDefineProperty(Crypto.prototype, name, { enumerable: true });
+}
 ObjectDefineProperty(Crypto.prototype, SymbolToStringTag, { value: "Crypto", configurable: true });
 
 export const crypto = (() => {

@@ -4,7 +4,7 @@
 import { events } from "../../platform.ts";
 import { primordials } from "../../primordials.ts";
 
-const { Set, TypeError } = primordials;
+const { SetFrom, SetPrototypeHas, TypeError } = primordials;
 
 export function domException(message: string, name: string): Error {
   return new (events().DOMException)(message, name);
@@ -12,7 +12,7 @@ export function domException(message: string, name: string): Error {
 
 // The DOMException names Web Crypto rejects with; any other host failure is an OperationError,
 // which the spec uses for "the underlying operation failed".
-const DOM_NAMES = new Set(["OperationError", "DataError", "NotSupportedError", "InvalidAccessError", "SyntaxError", "QuotaExceededError", "InvalidStateError"]);
+const DOM_NAMES = SetFrom(["OperationError", "DataError", "NotSupportedError", "InvalidAccessError", "SyntaxError", "QuotaExceededError", "InvalidStateError"]);
 
 /** A host service's error (name + message only) as the error Web Crypto specifies. */
 export function fromHost(error: unknown): Error {
@@ -21,5 +21,5 @@ export function fromHost(error: unknown): Error {
   if (name === "TypeError") return error instanceof TypeError ? error : new TypeError(text);
   // Node 20 misnames one of its errors (exportKey of a non-extractable key).
   if (name === "InvalidAccessException") return domException(text, "InvalidAccessError");
-  return domException(text, typeof name === "string" && DOM_NAMES.has(name) ? name : "OperationError");
+  return domException(text, typeof name === "string" && SetPrototypeHas(DOM_NAMES, name) ? name : "OperationError");
 }

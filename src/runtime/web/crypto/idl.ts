@@ -6,7 +6,7 @@ import { toDomString, viewBufferSource } from "../webidl.ts";
 import { domException } from "./errors.ts";
 import { primordials, SymbolIterator } from "../../primordials.ts";
 
-const { MathTrunc, NumberIsFinite, TypeError, Uint8Array } = primordials;
+const { ArrayPrototypeFilter, ArrayPrototypeIncludes, ArrayPrototypeIndexOf, ArrayPrototypePush, Boolean, IterableToArray, MathTrunc, NumberIsFinite, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeSlice, Uint8Array } = primordials;
 
 /** Bytes per argument: a bound on what one call may ask the host to copy and process. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -20,8 +20,8 @@ export type KeyFormat = (typeof KEY_FORMATS)[number];
 export function toBytes(value: unknown, what: string): Uint8Array {
   const view = viewBufferSource(value);
   if (view === undefined) throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'.`);
-  if (view.byteLength > MAX_INPUT_BYTES) throw domException(`${what} is larger than ${MAX_INPUT_BYTES} bytes, the limit of this runtime.`, "OperationError");
-  return view.slice();
+  if (TypedArrayPrototypeGetByteLength(view) > MAX_INPUT_BYTES) throw domException(`${what} is larger than ${MAX_INPUT_BYTES} bytes, the limit of this runtime.`, "OperationError");
+  return TypedArrayPrototypeSlice(view);
 }
 
 /** An [EnforceRange] integer type: finite, truncated, within [0, max]. */
@@ -42,7 +42,7 @@ export function toBigInteger(value: unknown, what: string): Uint8Array {
 
 export function toEnumValue<T extends string>(value: unknown, allowed: readonly T[], type: string): T {
   const text = toDomString(value);
-  if (!(allowed as readonly string[]).includes(text)) throw new TypeError(`The provided value '${text}' is not a valid enum value of type ${type}.`);
+  if (!ArrayPrototypeIncludes((allowed as readonly string[]), text)) throw new TypeError(`The provided value '${text}' is not a valid enum value of type ${type}.`);
   return text as T;
 }
 
@@ -51,14 +51,15 @@ export function toSequence<T>(value: unknown, convert: (item: unknown) => T, wha
   const iterator = value !== null && typeof value === "object" ? (value as { [SymbolIterator]?: unknown })[SymbolIterator] : undefined;
   if (typeof iterator !== "function") throw new TypeError(`${what} is not iterable.`);
   const out: T[] = [];
-  for (const item of value as Iterable<unknown>) out.push(convert(item));
+  const items = IterableToArray(value as Iterable<unknown>);
+  for (let i = 0; i < items.length; i++) ArrayPrototypePush(out, convert(items[i]));
   return out;
 }
 
 /** sequence<KeyUsage>, with duplicates dropped (the usages a key ends up with are a set). */
 export function toKeyUsages(value: unknown): KeyUsage[] {
   const usages = toSequence(value, (item) => toEnumValue(item, KEY_USAGES, "KeyUsage"), "keyUsages");
-  return usages.filter((usage, i) => usages.indexOf(usage) === i);
+  return ArrayPrototypeFilter(usages, (usage, i) => ArrayPrototypeIndexOf(usages, usage) === i);
 }
 
 const JWK_STRINGS = ["alg", "crv", "d", "dp", "dq", "e", "k", "kty", "n", "p", "q", "qi", "use", "x", "y"];
@@ -70,13 +71,14 @@ export function toJsonWebKey(value: unknown): JsonWebKey {
   if (value !== undefined && value !== null && typeof value !== "object" && typeof value !== "function") throw new TypeError("keyData is not a JsonWebKey.");
   const source = (value ?? {}) as Record<string, unknown>;
   const out: JsonWebKey = {};
-  for (const member of ["alg", "crv", "d", "dp", "dq", "e", "ext", "k", "key_ops", "kty", "n", "oth", "p", "q", "qi", "use", "x", "y"]) {
+  for (let i16 = 0, a16 = ["alg", "crv", "d", "dp", "dq", "e", "ext", "k", "key_ops", "kty", "n", "oth", "p", "q", "qi", "use", "x", "y"]; i16 < a16.length; i16++) {
+    const member = a16[i16];
     const item = source[member];
     if (item === undefined) continue;
     if (member === "ext") out.ext = Boolean(item);
     else if (member === "key_ops") out.key_ops = toSequence(item, toDomString, "key_ops");
     else if (member === "oth") out.oth = toSequence(item, otherPrime, "oth");
-    else if (JWK_STRINGS.includes(member)) out[member] = toDomString(item);
+    else if (ArrayPrototypeIncludes(JWK_STRINGS, member)) out[member] = toDomString(item);
   }
   return out;
 }
@@ -85,6 +87,9 @@ function otherPrime(value: unknown): Record<string, string> {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) throw new TypeError("oth is not a sequence of RsaOtherPrimesInfo.");
   const source = value as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const member of ["d", "r", "t"]) if (source[member] !== undefined) out[member] = toDomString(source[member]);
+  for (let i17 = 0, a17 = ["d", "r", "t"]; i17 < a17.length; i17++) {
+    const member = a17[i17];
+    if (source[member] !== undefined) out[member] = toDomString(source[member]);
+  }
   return out;
 }

@@ -7,7 +7,7 @@ import { domException } from "./errors.ts";
 import type { KeyUsage } from "./idl.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { MathMax, ObjectCreate, ObjectDefineProperty, TypeError, WeakMap, WeakRef } = primordials;
+const { ArrayPrototypeIncludes, ArrayPrototypePush, ArrayPrototypeSlice, MathMax, ObjectCreate, ObjectDefineProperty, String, TypeError, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeHas, WeakMapPrototypeSet, WeakRef } = primordials;
 
 export type KeyType = "public" | "private" | "secret";
 
@@ -45,8 +45,9 @@ export function releaseCollectedKeys(force = false): boolean {
   if (!force && tracked.length < sweepAt) return false;
   const collected: number[] = [];
   let kept = 0;
-  for (const entry of tracked) {
-    if (entry.ref.deref() === undefined) collected.push(entry.handle);
+  for (let i11 = 0, a11 = tracked; i11 < a11.length; i11++) {
+    const entry = a11[i11];
+    if (entry.ref.deref() === undefined) ArrayPrototypePush(collected, entry.handle);
     else tracked[kept++] = entry;
   }
   tracked.length = kept;
@@ -56,7 +57,7 @@ export function releaseCollectedKeys(force = false): boolean {
 }
 
 function state(key: unknown): KeyState {
-  const value = typeof key === "object" && key !== null ? states.get(key) : undefined;
+  const value = typeof key === "object" && key !== null ? WeakMapPrototypeGet(states, key) : undefined;
   if (value === undefined) throw new TypeError("Illegal invocation");
   return value;
 }
@@ -79,20 +80,23 @@ export class CryptoKey {
   }
 }
 
-for (const name of ["type", "extractable", "algorithm", "usages"]) ObjectDefineProperty(CryptoKey.prototype, name, { enumerable: true });
+for (let i12 = 0, a12 = ["type", "extractable", "algorithm", "usages"]; i12 < a12.length; i12++) {
+  const name = a12[i12];
+  ObjectDefineProperty(CryptoKey.prototype, name, { enumerable: true });
+}
 ObjectDefineProperty(CryptoKey.prototype, SymbolToStringTag, { value: "CryptoKey", configurable: true });
 
 export function keyFromHost(description: KeyDescription): CryptoKey {
   const key = ObjectCreate(CryptoKey.prototype) as CryptoKey;
   const { handle, type, extractable, algorithm, usages } = description;
-  states.set(key, { handle, type, extractable, algorithmName: String(algorithm.name), usageList: [...usages], algorithm, usages });
-  tracked.push({ ref: new WeakRef(key), handle });
+  WeakMapPrototypeSet(states, key, { handle, type, extractable, algorithmName: String(algorithm.name), usageList: ArrayPrototypeSlice(usages), algorithm, usages });
+  ArrayPrototypePush(tracked, { ref: new WeakRef(key), handle });
   return key;
 }
 
 /** The CryptoKey IDL type: a TypeError for anything that is not one of this sandbox's keys. */
 export function toCryptoKey(value: unknown, what: string): CryptoKey {
-  if (typeof value !== "object" || value === null || !states.has(value)) throw new TypeError(`${what} is not of type 'CryptoKey'.`);
+  if (typeof value !== "object" || value === null || !WeakMapPrototypeHas(states, value)) throw new TypeError(`${what} is not of type 'CryptoKey'.`);
   return value as CryptoKey;
 }
 
@@ -106,7 +110,7 @@ export function requireUsage(key: CryptoKey, algorithmName: string | undefined, 
   if (algorithmName !== undefined && algorithmName !== keyAlgorithm) {
     throw domException(`The requested operation is not valid for the provided key: it is a ${keyAlgorithm} key, not a ${algorithmName} key.`, "InvalidAccessError");
   }
-  if (!usageList.includes(usage)) throw domException(`The requested operation is not valid for the provided key: its usages do not include '${usage}'.`, "InvalidAccessError");
+  if (!ArrayPrototypeIncludes(usageList, usage)) throw domException(`The requested operation is not valid for the provided key: its usages do not include '${usage}'.`, "InvalidAccessError");
 }
 
 export function requireExtractable(key: CryptoKey): void {

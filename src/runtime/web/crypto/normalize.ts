@@ -9,7 +9,7 @@ import { toBigInteger, toBytes, toEnforcedInteger } from "./idl.ts";
 import { toCryptoKey, type CryptoKey } from "./key.ts";
 import { primordials } from "../../primordials.ts";
 
-const { Map, ObjectEntries, ObjectKeys, TypeError } = primordials;
+const { ArrayPrototypeMap, Map, MapFrom, MapPrototypeGet, ObjectEntries, ObjectFromPairs, ObjectKeys, StringPrototypeToLowerCase, TypeError } = primordials;
 
 export type Operation = "digest" | "encrypt" | "decrypt" | "sign" | "verify" | "generateKey" | "importKey" | "deriveBits" | "wrapKey" | "unwrapKey" | "get key length";
 
@@ -48,8 +48,8 @@ const registry: Record<Operation, Record<string, Dictionary>> = {
   sign: { "RSASSA-PKCS1-v1_5": Algorithm, "RSA-PSS": RsaPssParams, ECDSA: EcdsaParams, HMAC: Algorithm, Ed25519: Algorithm },
   verify: { "RSASSA-PKCS1-v1_5": Algorithm, "RSA-PSS": RsaPssParams, ECDSA: EcdsaParams, HMAC: Algorithm, Ed25519: Algorithm },
   generateKey: {
-    ...Object.fromEntries(RSA.map((name) => [name, RsaHashedKeyGenParams])),
-    ...Object.fromEntries(AES.map((name) => [name, AesKeyGenParams])),
+    ...ObjectFromPairs(ArrayPrototypeMap(RSA, (name): [string, unknown] => [name, RsaHashedKeyGenParams])),
+    ...ObjectFromPairs(ArrayPrototypeMap(AES, (name): [string, unknown] => [name, AesKeyGenParams])),
     ECDSA: EcKeyParams,
     ECDH: EcKeyParams,
     HMAC: HmacParams,
@@ -57,8 +57,8 @@ const registry: Record<Operation, Record<string, Dictionary>> = {
     X25519: Algorithm,
   },
   importKey: {
-    ...Object.fromEntries(RSA.map((name) => [name, RsaHashedImportParams])),
-    ...Object.fromEntries(AES.map((name) => [name, Algorithm])),
+    ...ObjectFromPairs(ArrayPrototypeMap(RSA, (name): [string, unknown] => [name, RsaHashedImportParams])),
+    ...ObjectFromPairs(ArrayPrototypeMap(AES, (name): [string, unknown] => [name, Algorithm])),
     ECDSA: EcKeyParams,
     ECDH: EcKeyParams,
     HMAC: HmacParams,
@@ -70,22 +70,23 @@ const registry: Record<Operation, Record<string, Dictionary>> = {
   deriveBits: { ECDH: EcdhKeyDeriveParams, X25519: EcdhKeyDeriveParams, HKDF: HkdfParams, PBKDF2: Pbkdf2Params },
   wrapKey: { "AES-KW": Algorithm },
   unwrapKey: { "AES-KW": Algorithm },
-  "get key length": { ...Object.fromEntries(AES.map((name) => [name, AesKeyGenParams])), HMAC: HmacParams, HKDF: Algorithm, PBKDF2: Algorithm },
+  "get key length": { ...ObjectFromPairs(ArrayPrototypeMap(AES, (name): [string, unknown] => [name, AesKeyGenParams])), HMAC: HmacParams, HKDF: Algorithm, PBKDF2: Algorithm },
 };
 
 // Registered names by their lower-case form, per operation: names match case-insensitively.
-const lookup = new Map<Operation, Map<string, string>>(
-  ObjectEntries(registry).map(([op, algorithms]) => [op as Operation, new Map(ObjectKeys(algorithms).map((name) => [name.toLowerCase(), name]))]),
+const lookup = MapFrom<Operation, Map<string, string>>(
+  ArrayPrototypeMap(ObjectEntries(registry), (d5) => { const op = d5[0], algorithms = d5[1]; return [op as Operation, MapFrom(ArrayPrototypeMap(ObjectKeys(algorithms), (name): [string, string] => [StringPrototypeToLowerCase(name), name]))]; }),
 );
 
 export function normalizeAlgorithm(algorithm: unknown, op: Operation): Normalized {
   if ((typeof algorithm !== "object" && typeof algorithm !== "function") || algorithm === null) return normalizeAlgorithm({ name: toDomString(algorithm) }, op);
   const rawName = (algorithm as { name?: unknown }).name;
   if (rawName === undefined) throw new TypeError("Algorithm: name: Missing required property");
-  const name = lookup.get(op)!.get(toDomString(rawName).toLowerCase());
+  const name = MapPrototypeGet(MapPrototypeGet(lookup, op)!, StringPrototypeToLowerCase(toDomString(rawName)));
   if (name === undefined) throw domException(`Unrecognized algorithm name '${toDomString(rawName)}' for ${op}.`, "NotSupportedError");
   const result: Normalized = { name };
-  for (const [member, type, required] of registry[op][name]) {
+  for (let i18 = 0, a18 = registry[op][name]; i18 < a18.length; i18++) {
+    const member = a18[i18][0], type = a18[i18][1], required = a18[i18][2];
     const value = (algorithm as Record<string, unknown>)[member];
     if (value === undefined) {
       if (required) throw new TypeError(`Failed to normalize algorithm: '${member}' is required in the parameters of ${name}.`);

@@ -4,33 +4,33 @@ import { host } from "../../platform.ts";
 import { domException } from "./errors.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBufferIsView, ArrayFrom, Int8Array, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, Set, TypeError, Uint8Array } = primordials;
+const { ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayFromLength, Int8Array, NumberPrototypeToString, Originals, ReflectApply, SetFrom, SetPrototypeHas, StringPrototypePadStart, TypeError, TypedArrayPrototypeSet, Uint8Array } = primordials;
 
 const MAX_BYTES = 65_536;
 
 // The [[TypedArrayName]] of a typed array, or undefined for anything else (a brand check that no
 // prototype trick can fool, unlike instanceof).
-const typedArrayName = ObjectGetOwnPropertyDescriptor(ObjectGetPrototypeOf(Int8Array.prototype), SymbolToStringTag)!.get!;
+const typedArrayName = Originals["get TypedArray.prototype[Symbol.toStringTag]"]!;
 
-const INTEGER_ARRAYS = new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
+const INTEGER_ARRAYS = SetFrom(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
 
 export function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
   if (!ArrayBufferIsView(array)) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.");
-  if (!INTEGER_ARRAYS.has(typedArrayName.call(array) as string)) {
+  if (!SetPrototypeHas(INTEGER_ARRAYS, ReflectApply(typedArrayName, array, []) as string)) {
     throw domException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type that is not an integer array.", "TypeMismatchError");
   }
   const view = array as ArrayBufferView;
-  if (view.byteLength > MAX_BYTES) {
-    const message = `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${view.byteLength}) exceeds the number of bytes of entropy available via this API (${MAX_BYTES}).`;
+  if (ArrayBufferViewGetByteLength(view) > MAX_BYTES) {
+    const message = `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${ArrayBufferViewGetByteLength(view)}) exceeds the number of bytes of entropy available via this API (${MAX_BYTES}).`;
     throw domException(message, "QuotaExceededError");
   }
-  if (view.byteLength === 0) return array;
-  const bytes = host("crypto.random", view.byteLength) as Uint8Array;
-  new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(bytes);
+  if (ArrayBufferViewGetByteLength(view) === 0) return array;
+  const bytes = host("crypto.random", ArrayBufferViewGetByteLength(view)) as Uint8Array;
+  TypedArrayPrototypeSet(new Uint8Array(ArrayBufferViewGetBuffer(view), ArrayBufferViewGetByteOffset(view), ArrayBufferViewGetByteLength(view)), bytes);
   return array;
 }
 
-const HEX = ArrayFrom({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX = ArrayFromLength(256, (i) => StringPrototypePadStart(NumberPrototypeToString(i, 16), 2, "0"));
 
 export function randomUUID(): string {
   const b = host("crypto.random", 16) as Uint8Array;

@@ -10,7 +10,7 @@ import { handleOf, keyFromHost, releaseCollectedKeys, requireExtractable, requir
 import { forHost, normalizeAlgorithm, type Normalized } from "./normalize.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBufferIsView, ObjectDefineProperty, Set, TypeError } = primordials;
+const { ArrayBufferIsView, ArrayBufferPrototypeGetByteLength, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSlice, Boolean, ObjectDefineProperty, ReflectApply, Set, SetPrototypeAdd, SetPrototypeDelete, StringPrototypeStartsWith, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeSlice } = primordials;
 
 type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -18,28 +18,42 @@ type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 // later call, which could reach the host first) while the host may still look its handle up.
 const busy = new Set<readonly CryptoKey[]>();
 
-async function call(service: string, keys: readonly CryptoKey[], ...args: unknown[]): Promise<unknown> {
-  busy.add(keys);
+/**
+ * A host answer in a box without a prototype: a promise resolved with the answer itself (bytes,
+ * a key description) would look up its `then`, which user code may have put on Object.prototype.
+ */
+interface Answer {
+  readonly value: unknown;
+}
+
+function hostCall(service: string, args: unknown[]): Promise<Answer> {
+  const all: unknown[] = [service];
+  ArrayPrototypePushApply(all, args);
+  return ReflectApply(hostAsync, undefined, all) as Promise<Answer>;
+}
+
+async function call(service: string, keys: readonly CryptoKey[], ...args: unknown[]): Promise<Answer> {
+  SetPrototypeAdd(busy, keys);
   try {
     releaseCollectedKeys();
     try {
-      return await hostAsync(`crypto.${service}`, ...args);
+      return await hostCall(`crypto.${service}`, args);
     } catch (error) {
       // The budget counts keys the sandbox may have dropped since the last sweep: sweep now and
       // try once more before refusing.
       if (!isKeyBudgetError(error) || !releaseCollectedKeys(true)) throw error;
-      return await hostAsync(`crypto.${service}`, ...args);
+      return await hostCall(`crypto.${service}`, args);
     }
   } catch (error) {
     throw fromHost(error);
   } finally {
-    busy.delete(keys);
+    SetPrototypeDelete(busy, keys);
   }
 }
 
 function isKeyBudgetError(error: unknown): boolean {
   try {
-    return typeof (error as Error)?.message === "string" && (error as Error).message.startsWith("Too much key material kept");
+    return typeof (error as Error)?.message === "string" && StringPrototypeStartsWith((error as Error).message, "Too much key material kept");
   } catch {
     return false;
   }
@@ -47,8 +61,8 @@ function isKeyBudgetError(error: unknown): boolean {
 
 function toArrayBuffer(value: unknown): ArrayBuffer {
   const bytes = value as Uint8Array;
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
-  return bytes.slice().buffer as ArrayBuffer;
+  if (TypedArrayPrototypeGetByteOffset(bytes) === 0 && TypedArrayPrototypeGetByteLength(bytes) === ArrayBufferPrototypeGetByteLength(TypedArrayPrototypeGetBuffer(bytes))) return TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer;
+  return TypedArrayPrototypeGetBuffer(TypedArrayPrototypeSlice(bytes)) as ArrayBuffer;
 }
 
 function toKeyOrPair(value: unknown): CryptoKey | KeyPair {
@@ -85,7 +99,7 @@ export class SubtleCrypto {
     requireArguments(arguments.length, 2, "'digest' on 'SubtleCrypto'");
     const bytes = toBytes(data, "data");
     const normalized = normalizeAlgorithm(algorithm, "digest");
-    return toArrayBuffer(await call("digest", [], normalized, bytes));
+    return toArrayBuffer((await call("digest", [], normalized, bytes)).value);
   }
 
   async encrypt(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
@@ -103,7 +117,7 @@ export class SubtleCrypto {
     const bytes = toBytes(data, "data");
     const normalized = normalizeAlgorithm(algorithm, "sign");
     requireUsage(cryptoKey, normalized.name, "sign");
-    return toArrayBuffer(await call("sign", [cryptoKey], normalized, handleOf(cryptoKey), bytes));
+    return toArrayBuffer((await call("sign", [cryptoKey], normalized, handleOf(cryptoKey), bytes)).value);
   }
 
   async verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<boolean> {
@@ -114,7 +128,7 @@ export class SubtleCrypto {
     const bytes = toBytes(data, "data");
     const normalized = normalizeAlgorithm(algorithm, "verify");
     requireUsage(cryptoKey, normalized.name, "verify");
-    return (await call("verify", [cryptoKey], normalized, handleOf(cryptoKey), signatureBytes, bytes)) === true;
+    return ((await call("verify", [cryptoKey], normalized, handleOf(cryptoKey), signatureBytes, bytes)).value) === true;
   }
 
   async generateKey(algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<CryptoKey | KeyPair> {
@@ -122,7 +136,7 @@ export class SubtleCrypto {
     requireArguments(arguments.length, 3, "'generateKey' on 'SubtleCrypto'");
     const usages = toKeyUsages(keyUsages);
     const normalized = normalizeAlgorithm(algorithm, "generateKey");
-    return toKeyOrPair(await call("generateKey", [], normalized, Boolean(extractable), usages));
+    return toKeyOrPair((await call("generateKey", [], normalized, Boolean(extractable), usages)).value);
   }
 
   async deriveKey(algorithm: unknown, baseKey: unknown, derivedKeyType: unknown, extractable: unknown, keyUsages: unknown): Promise<CryptoKey> {
@@ -134,7 +148,7 @@ export class SubtleCrypto {
     // The derived key's parameters for both importKey and "get key length" (AES's length).
     const derived = { ...normalizeAlgorithm(derivedKeyType, "importKey"), ...normalizeAlgorithm(derivedKeyType, "get key length") };
     requireUsage(key, normalized.name, "deriveKey");
-    const description = await call("deriveKey", withPublic([key], normalized), forHost(normalized, handleOf), handleOf(key), derived, Boolean(extractable), usages);
+    const description = (await call("deriveKey", withPublic([key], normalized), forHost(normalized, handleOf), handleOf(key), derived, Boolean(extractable), usages)).value;
     return keyFromHost(description as KeyDescription);
   }
 
@@ -145,7 +159,7 @@ export class SubtleCrypto {
     const bits = toLength(length);
     const normalized = normalizeAlgorithm(algorithm, "deriveBits");
     requireUsage(key, normalized.name, "deriveBits");
-    const result = await call("deriveBits", withPublic([key], normalized), forHost(normalized, handleOf), handleOf(key), bits);
+    const result = (await call("deriveBits", withPublic([key], normalized), forHost(normalized, handleOf), handleOf(key), bits)).value;
     return toArrayBuffer(result);
   }
 
@@ -156,7 +170,7 @@ export class SubtleCrypto {
     const data = toKeyData(keyFormat, keyData);
     const usages = toKeyUsages(keyUsages);
     const normalized = normalizeAlgorithm(algorithm, "importKey");
-    return keyFromHost((await call("importKey", [], keyFormat, data, normalized, Boolean(extractable), usages)) as KeyDescription);
+    return keyFromHost(((await call("importKey", [], keyFormat, data, normalized, Boolean(extractable), usages)).value) as KeyDescription);
   }
 
   async exportKey(format: unknown, key: unknown): Promise<ArrayBuffer | JsonWebKey> {
@@ -165,7 +179,7 @@ export class SubtleCrypto {
     const keyFormat = toEnumValue(format, KEY_FORMATS, "KeyFormat");
     const cryptoKey = toCryptoKey(key, "key");
     requireExtractable(cryptoKey);
-    const result = await call("exportKey", [cryptoKey], keyFormat, handleOf(cryptoKey));
+    const result = (await call("exportKey", [cryptoKey], keyFormat, handleOf(cryptoKey))).value;
     return keyFormat === "jwk" ? (result as JsonWebKey) : toArrayBuffer(result);
   }
 
@@ -178,7 +192,7 @@ export class SubtleCrypto {
     const normalized = normalizeWrap(wrapAlgorithm, "wrapKey", "encrypt");
     requireUsage(wrapping, normalized.name, "wrapKey");
     requireExtractable(cryptoKey);
-    return toArrayBuffer(await call("wrapKey", [cryptoKey, wrapping], keyFormat, handleOf(cryptoKey), handleOf(wrapping), normalized));
+    return toArrayBuffer((await call("wrapKey", [cryptoKey, wrapping], keyFormat, handleOf(cryptoKey), handleOf(wrapping), normalized)).value);
   }
 
   async unwrapKey(
@@ -199,7 +213,7 @@ export class SubtleCrypto {
     const normalized = normalizeWrap(unwrapAlgorithm, "unwrapKey", "decrypt");
     const keyAlgorithm = normalizeAlgorithm(unwrappedKeyAlgorithm, "importKey");
     requireUsage(unwrapping, normalized.name, "unwrapKey");
-    const description = await call("unwrapKey", [unwrapping], keyFormat, wrapped, handleOf(unwrapping), normalized, keyAlgorithm, Boolean(extractable), usages);
+    const description = (await call("unwrapKey", [unwrapping], keyFormat, wrapped, handleOf(unwrapping), normalized, keyAlgorithm, Boolean(extractable), usages)).value;
     return keyFromHost(description as KeyDescription);
   }
 
@@ -209,9 +223,9 @@ export class SubtleCrypto {
     requireArguments(arguments.length, 2, "'timingSafeEqual' on 'SubtleCrypto'");
     const left = toBytes(a, "a");
     const right = toBytes(b, "b");
-    if (left.byteLength !== right.byteLength) throw new TypeError("Input buffers must have the same byte length.");
+    if (TypedArrayPrototypeGetByteLength(left) !== TypedArrayPrototypeGetByteLength(right)) throw new TypeError("Input buffers must have the same byte length.");
     let difference = 0;
-    for (let i = 0; i < left.byteLength; i++) difference |= left[i] ^ right[i];
+    for (let i = 0; i < TypedArrayPrototypeGetByteLength(left); i++) difference |= left[i] ^ right[i];
     return difference === 0;
   }
 }
@@ -223,11 +237,14 @@ async function cipher(self: unknown, op: "encrypt" | "decrypt", count: number, a
   const bytes = toBytes(data, "data");
   const normalized = normalizeAlgorithm(algorithm, op);
   requireUsage(cryptoKey, normalized.name, op);
-  return toArrayBuffer(await call(op, [cryptoKey], normalized, handleOf(cryptoKey), bytes));
+  return toArrayBuffer((await call(op, [cryptoKey], normalized, handleOf(cryptoKey), bytes)).value);
 }
 
 function withPublic(keys: CryptoKey[], algorithm: Normalized): CryptoKey[] {
-  return algorithm.public === undefined ? keys : [...keys, algorithm.public as CryptoKey];
+  if (algorithm.public === undefined) return keys;
+  const all = ArrayPrototypeSlice(keys);
+  ArrayPrototypePush(all, algorithm.public as CryptoKey);
+  return all;
 }
 
 /** wrapKey/unwrapKey accept a wrapping algorithm or, failing that, an encryption one (§14.3.11). */
@@ -251,7 +268,8 @@ function brand(self: unknown): void {
   if (self !== subtle) throw new TypeError("Illegal invocation");
 }
 
-for (const name of ["digest", "encrypt", "decrypt", "sign", "verify", "generateKey", "deriveKey", "deriveBits", "importKey", "exportKey", "wrapKey", "unwrapKey", "timingSafeEqual"]) {
+for (let i14 = 0, a14 = ["digest", "encrypt", "decrypt", "sign", "verify", "generateKey", "deriveKey", "deriveBits", "importKey", "exportKey", "wrapKey", "unwrapKey", "timingSafeEqual"]; i14 < a14.length; i14++) {
+  const name = a14[i14];
   ObjectDefineProperty(SubtleCrypto.prototype, name, { enumerable: true });
 }
 ObjectDefineProperty(SubtleCrypto.prototype, SymbolToStringTag, { value: "SubtleCrypto", configurable: true });

@@ -15,7 +15,7 @@ import { defineInterface, toEnforcedUnsignedLongLong, toSequence } from "./idl.t
 import { reportException } from "./report.ts";
 import { primordials } from "../../primordials.ts";
 
-const { MathMax, MathMin, Symbol, TypeError } = primordials;
+const { MathMax, MathMin, SafeSetIterator, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeGetSize, Symbol, TypeError } = primordials;
 
 const WeakRefConstructor = WeakRef;
 const SetConstructor = Set;
@@ -130,7 +130,8 @@ export function signalAbort(signal: AbortSignal, reason: unknown): void {
   state.reason = reason === undefined ? abortError() : reason;
   const toAbort: SignalState[] = [];
   if (state.dependents !== null) {
-    for (const reference of state.dependents) {
+    for (let a20 = SafeSetIterator(state.dependents), i20 = a20.next(); !i20.done; i20 = a20.next()) {
+      const reference = i20.value;
       const dependent = reference.deref();
       if (dependent === undefined || dependent.reason !== undefined) continue;
       dependent.reason = state.reason;
@@ -145,7 +146,8 @@ function runAbortSteps(state: SignalState): void {
   const algorithms = state.algorithms;
   state.algorithms = null;
   if (algorithms !== null) {
-    for (const algorithm of algorithms) {
+    for (let a21 = SafeSetIterator(algorithms), i21 = a21.next(); !i21.done; i21 = a21.next()) {
+      const algorithm = i21.value;
       try {
         algorithm();
       } catch (error) {
@@ -165,14 +167,14 @@ function runAbortSteps(state: SignalState): void {
 export function addAbortAlgorithm(signal: AbortSignal, algorithm: () => void): void {
   const state = stateOf(signal);
   if (state.reason !== undefined) return;
-  (state.algorithms ??= new SetConstructor()).add(algorithm);
+  SetPrototypeAdd((state.algorithms ??= new SetConstructor()), algorithm);
   if (state.dependent) updatePin(state);
 }
 
 /** DOM's "remove an algorithm". */
 export function removeAbortAlgorithm(signal: AbortSignal, algorithm: () => void): void {
   const state = stateOf(signal);
-  if (state.algorithms === null || !state.algorithms.delete(algorithm)) return;
+  if (state.algorithms === null || !SetPrototypeDelete(state.algorithms, algorithm)) return;
   if (state.dependent) updatePin(state);
 }
 
@@ -207,15 +209,18 @@ function link(dependent: SignalState, source: SignalState): void {
   for (let index = 0; index < sources.length; index++) if (sources[index] === source) return;
   sources[sources.length] = source;
   const dependents = (source.dependents ??= new SetConstructor());
-  if (dependents.size >= source.sweepAt) {
-    for (const reference of dependents) if (reference.deref() === undefined) dependents.delete(reference);
-    source.sweepAt = max(16, dependents.size * 2);
+  if (SetPrototypeGetSize(dependents) >= source.sweepAt) {
+    for (let a22 = SafeSetIterator(dependents), i22 = a22.next(); !i22.done; i22 = a22.next()) {
+      const reference = i22.value;
+      if (reference.deref() === undefined) SetPrototypeDelete(dependents, reference);
+    }
+    source.sweepAt = max(16, SetPrototypeGetSize(dependents) * 2);
   }
-  dependents.add(new WeakRefConstructor(dependent));
+  SetPrototypeAdd(dependents, new WeakRefConstructor(dependent));
 }
 
 function observable(state: SignalState): boolean {
-  return state.reason === undefined && ((state.algorithms !== null && state.algorithms.size > 0) || hasListeners(state.signal, "abort"));
+  return state.reason === undefined && ((state.algorithms !== null && SetPrototypeGetSize(state.algorithms) > 0) || hasListeners(state.signal, "abort"));
 }
 
 function updatePin(state: SignalState): void {
@@ -224,7 +229,7 @@ function updatePin(state: SignalState): void {
     return;
   }
   const sources = state.sources ?? [];
-  for (let index = 0; index < sources.length; index++) (sources[index].pinned ??= new SetConstructor()).add(state);
+  for (let index = 0; index < sources.length; index++) SetPrototypeAdd((sources[index].pinned ??= new SetConstructor()), state);
 }
 
 function unpin(state: SignalState): void {

@@ -7,7 +7,7 @@ import { domException } from "./dom-exception.ts";
 import { defineFunction } from "./idl.ts";
 import { primordials } from "../../primordials.ts";
 
-const { Int8Array, MathCeil, MathMin, ReflectApply, StringFromCharCode, Uint16Array, Uint8Array } = primordials;
+const { Int8Array, MathCeil, MathMin, ReflectApply, StringFromCharCode, StringPrototypeCharCodeAt, TypedArrayPrototypeFill, TypedArrayPrototypeSubarray, Uint16Array, Uint8Array } = primordials;
 
 const fromCharCode = StringFromCharCode;
 const apply = ReflectApply;
@@ -16,10 +16,10 @@ const ceil = MathCeil;
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const ENCODE = new Uint8Array(64);
-const DECODE = new Int8Array(128).fill(-1);
+const DECODE = TypedArrayPrototypeFill(new Int8Array(128), -1);
 for (let index = 0; index < 64; index++) {
-  ENCODE[index] = ALPHABET.charCodeAt(index);
-  DECODE[ALPHABET.charCodeAt(index)] = index;
+  ENCODE[index] = StringPrototypeCharCodeAt(ALPHABET, index);
+  DECODE[StringPrototypeCharCodeAt(ALPHABET, index)] = index;
 }
 
 const EQUALS = 0x3d;
@@ -36,7 +36,7 @@ function invalidEncoding(): Error {
 
 function toBinaryString(codes: Uint8Array | Uint16Array, length: number): string {
   let text = "";
-  for (let start = 0; start < length; start += CHUNK) text += apply(fromCharCode, null, codes.subarray(start, min(start + CHUNK, length)) as unknown as number[]);
+  for (let start = 0; start < length; start += CHUNK) text += apply(fromCharCode, null, TypedArrayPrototypeSubarray(codes, start, min(start + CHUNK, length)) as unknown as number[]);
   return text;
 }
 
@@ -46,7 +46,7 @@ export const atob = defineFunction(function atob(data: unknown): string {
   const codes = new Uint16Array(text.length);
   let length = 0;
   for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
+    const code = StringPrototypeCharCodeAt(text, index);
     if (!isAsciiWhitespace(code)) codes[length++] = code;
   }
   if (length % 4 === 0 && length > 0 && codes[length - 1] === EQUALS) {
@@ -87,7 +87,7 @@ export const btoa = defineFunction(function btoa(data: unknown): string {
   let written = 0;
   let index = 0;
   const byteAt = (position: number): number => {
-    const code = text.charCodeAt(position);
+    const code = StringPrototypeCharCodeAt(text, position);
     if (code > 0xff) throw domException("The string to be encoded contains characters outside of the Latin1 range.", "InvalidCharacterError");
     return code;
   };

@@ -16,7 +16,7 @@ import { isScheduler, scheduler } from "./scheduler.ts";
 import { CRYPTO_GLOBALS, STREAMS_GLOBALS } from "../../globals/names.ts";
 import { primordials, SymbolIterator } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, BigInt, DatePrototype, ErrorPrototype, Map, Number, Object, ObjectPrototype, PromisePrototype, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, Set, String, Symbol, WeakMap, WeakSet } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, ArrayIteratorPrototype, BigInt, Boolean, DatePrototype, Error, ErrorPrototype, Map, MapFrom, MapIteratorPrototype, MapPrototypeGet, MapPrototypeSet, Number, Object, ObjectPrototype, Originals, PromisePrototype, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, RegExpStringIteratorPrototype, Set, SetFrom, SetIteratorPrototype, SetPrototypeAdd, SetPrototypeHas, String, StringIteratorPrototype, StringPrototypeEndsWith, StringPrototypeSlice, Symbol, WeakMap, WeakSet } = primordials;
 
 export type Kind =
   // Serializable.
@@ -50,7 +50,7 @@ export type Kind =
 const apply = ReflectApply;
 const getPrototypeOf = ReflectGetPrototypeOf;
 const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
-const objectToString = Object.prototype.toString;
+const objectToString = Originals["Object.prototype.toString"]!;
 const isError = (Error as { isError?: (value: unknown) => boolean }).isError;
 
 function getter(prototype: object, key: PropertyKey): (...args: unknown[]) => unknown {
@@ -71,19 +71,19 @@ const SharedArrayBufferConstructor = (globalThis as { SharedArrayBuffer?: Shared
 const WeakRefConstructor = (globalThis as { WeakRef?: WeakRefConstructor }).WeakRef;
 const FinalizationRegistryConstructor = (globalThis as { FinalizationRegistry?: FinalizationRegistryConstructor }).FinalizationRegistry;
 
-const booleanValueOf = Boolean.prototype.valueOf;
-const numberValueOf = Number.prototype.valueOf;
-const stringValueOf = String.prototype.valueOf;
-const bigintValueOf = BigInt.prototype.valueOf;
-const symbolValueOf = Symbol.prototype.valueOf;
-const dateGetTime = Date.prototype.getTime;
-const regExpSource = getter(RegExp.prototype, "source");
-const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
-const sharedArrayBufferByteLength = SharedArrayBufferConstructor && getter(SharedArrayBufferConstructor.prototype, "byteLength");
-const mapSize = getter(Map.prototype, "size");
-const setSize = getter(Set.prototype, "size");
-const weakMapHas = WeakMap.prototype.has;
-const weakSetHas = WeakSet.prototype.has;
+const booleanValueOf = Originals["Boolean.prototype.valueOf"]!;
+const numberValueOf = Originals["Number.prototype.valueOf"]!;
+const stringValueOf = Originals["String.prototype.valueOf"]!;
+const bigintValueOf = Originals["BigInt.prototype.valueOf"]!;
+const symbolValueOf = Originals["Symbol.prototype.valueOf"]!;
+const dateGetTime = Originals["Date.prototype.getTime"]!;
+const regExpSource = Originals["get RegExp.prototype.source"]!;
+const arrayBufferByteLength = Originals["get ArrayBuffer.prototype.byteLength"]!;
+const sharedArrayBufferByteLength = Originals["get SharedArrayBuffer.prototype.byteLength"];
+const mapSize = Originals["get Map.prototype.size"]!;
+const setSize = Originals["get Set.prototype.size"]!;
+const weakMapHas = Originals["WeakMap.prototype.has"]!;
+const weakSetHas = Originals["WeakSet.prototype.has"]!;
 
 function confirmError(value: object): boolean {
   // Before Error.isError, [[ErrorData]] shows only in Object.prototype.toString's built-in tag.
@@ -98,35 +98,28 @@ interface Candidate {
 
 const generatorPrototype = getPrototypeOf(function* () {}.prototype as object)!;
 const asyncGeneratorPrototype = getPrototypeOf(async function* () {}.prototype as object)!;
-const iteratorPrototypes = [
-  getPrototypeOf([][SymbolIterator]())!,
-  getPrototypeOf(new Map()[SymbolIterator]())!,
-  getPrototypeOf(new Set()[SymbolIterator]())!,
-  getPrototypeOf(""[SymbolIterator]())!,
-  getPrototypeOf(/(?:)/[Symbol.matchAll](""))!,
-];
+const iteratorPrototypes = [ArrayIteratorPrototype, MapIteratorPrototype, SetIteratorPrototype, StringIteratorPrototype, RegExpStringIteratorPrototype];
 
-const candidates = new Map<object, Candidate>([
+const candidates = MapFrom<object, Candidate>([
   [ObjectPrototype, { kind: "stop" }],
-  [Boolean.prototype, { kind: "Boolean", confirm: (value) => hasSlot(booleanValueOf, value) }],
-  [Number.prototype, { kind: "Number", confirm: (value) => hasSlot(numberValueOf, value) }],
-  [String.prototype, { kind: "String", confirm: (value) => hasSlot(stringValueOf, value) }],
-  [BigInt.prototype, { kind: "BigInt", confirm: (value) => hasSlot(bigintValueOf, value) }],
-  [Symbol.prototype, { kind: "Symbol", confirm: (value) => hasSlot(symbolValueOf, value) }],
-  [DatePrototype, { kind: "Date", confirm: (value) => hasSlot(dateGetTime, value) }],
-  [RegExp.prototype, { kind: "RegExp", confirm: (value) => hasSlot(regExpSource, value) }],
-  [ArrayBuffer.prototype, { kind: "ArrayBuffer", confirm: (value) => hasSlot(arrayBufferByteLength, value) }],
-  [Map.prototype, { kind: "Map", confirm: (value) => hasSlot(mapSize, value) }],
-  [Set.prototype, { kind: "Set", confirm: (value) => hasSlot(setSize, value) }],
+  [Boolean.prototype, { kind: "Boolean", confirm: (value: object) => hasSlot(booleanValueOf, value) }],
+  [Number.prototype, { kind: "Number", confirm: (value: object) => hasSlot(numberValueOf, value) }],
+  [String.prototype, { kind: "String", confirm: (value: object) => hasSlot(stringValueOf, value) }],
+  [BigInt.prototype, { kind: "BigInt", confirm: (value: object) => hasSlot(bigintValueOf, value) }],
+  [Symbol.prototype, { kind: "Symbol", confirm: (value: object) => hasSlot(symbolValueOf, value) }],
+  [DatePrototype, { kind: "Date", confirm: (value: object) => hasSlot(dateGetTime, value) }],
+  [RegExp.prototype, { kind: "RegExp", confirm: (value: object) => hasSlot(regExpSource, value) }],
+  [ArrayBuffer.prototype, { kind: "ArrayBuffer", confirm: (value: object) => hasSlot(arrayBufferByteLength, value) }],
+  [Map.prototype, { kind: "Map", confirm: (value: object) => hasSlot(mapSize, value) }],
+  [Set.prototype, { kind: "Set", confirm: (value: object) => hasSlot(setSize, value) }],
   [ErrorPrototype, { kind: "Error", confirm: confirmError }],
-  [WeakMap.prototype, { kind: "WeakMap", confirm: (value) => hasSlot(weakMapHas, value, [{}]) }],
-  [WeakSet.prototype, { kind: "WeakSet", confirm: (value) => hasSlot(weakSetHas, value, [{}]) }],
+  [WeakMap.prototype, { kind: "WeakMap", confirm: (value: object) => hasSlot(weakMapHas, value, [{}]) }],
+  [WeakSet.prototype, { kind: "WeakSet", confirm: (value: object) => hasSlot(weakSetHas, value, [{}]) }],
   // No brand check of these is free of side effects (Promise.prototype.then subscribes, next()
   // runs a generator), so an object that inherits from their prototypes counts as one of them.
   [PromisePrototype, { kind: "Promise" }],
   [generatorPrototype, { kind: "Generator" }],
   [asyncGeneratorPrototype, { kind: "Generator" }],
-  ...iteratorPrototypes.map((prototype): [object, Candidate] => [prototype, { kind: "Iterator" }]),
   // This chunk's platform objects.
   [DOMException.prototype, { kind: "DOMException", confirm: isDOMException }],
   [Event.prototype, { kind: "Platform", confirm: isEvent }],
@@ -134,21 +127,22 @@ const candidates = new Map<object, Candidate>([
   [AbortController.prototype, { kind: "Platform", confirm: isAbortController }],
   [getPrototypeOf(scheduler)!, { kind: "Platform", confirm: isScheduler }],
 ]);
+for (let i = 0; i < iteratorPrototypes.length; i++) MapPrototypeSet(candidates, iteratorPrototypes[i], { kind: "Iterator" });
 if (SharedArrayBufferConstructor !== undefined) {
-  candidates.set(SharedArrayBufferConstructor.prototype, { kind: "SharedArrayBuffer", confirm: (value) => hasSlot(sharedArrayBufferByteLength!, value) });
+  MapPrototypeSet(candidates, SharedArrayBufferConstructor.prototype, { kind: "SharedArrayBuffer", confirm: (value: object) => hasSlot(sharedArrayBufferByteLength!, value) });
 }
 if (WeakRefConstructor !== undefined) {
-  const deref = WeakRefConstructor.prototype.deref;
-  candidates.set(WeakRefConstructor.prototype, { kind: "WeakRef", confirm: (value) => hasSlot(deref, value) });
+  const deref = Originals["WeakRef.prototype.deref"]!;
+  MapPrototypeSet(candidates, WeakRefConstructor.prototype, { kind: "WeakRef", confirm: (value: object) => hasSlot(deref, value) });
 }
 if (FinalizationRegistryConstructor !== undefined) {
-  const unregister = FinalizationRegistryConstructor.prototype.unregister;
-  candidates.set(FinalizationRegistryConstructor.prototype, { kind: "FinalizationRegistry", confirm: (value) => hasSlot(unregister, value, [{}]) });
+  const unregister = Originals["FinalizationRegistry.prototype.unregister"]!;
+  MapPrototypeSet(candidates, FinalizationRegistryConstructor.prototype, { kind: "FinalizationRegistry", confirm: (value: object) => hasSlot(unregister, value, [{}]) });
 }
 
 // The other chunks' interfaces: platform objects that are neither serializable nor transferable
 // here (ReadableStream and friends are transferable in browsers; see the README).
-const PLATFORM_INTERFACES = new Set<string>([
+const PLATFORM_INTERFACES = SetFrom<string>([
   "Headers",
   "Request",
   "Response",
@@ -157,10 +151,10 @@ const PLATFORM_INTERFACES = new Set<string>([
   "URLSearchParams",
   "TextEncoder",
   "TextDecoder",
-  ...STREAMS_GLOBALS,
-  ...CRYPTO_GLOBALS.filter((name) => name !== "crypto"),
   "Performance",
 ]);
+for (let i = 0; i < STREAMS_GLOBALS.length; i++) SetPrototypeAdd(PLATFORM_INTERFACES, STREAMS_GLOBALS[i]);
+for (let i = 0; i < CRYPTO_GLOBALS.length; i++) if (CRYPTO_GLOBALS[i] !== "crypto") SetPrototypeAdd(PLATFORM_INTERFACES, CRYPTO_GLOBALS[i]);
 
 /**
  * The kind of an object that is neither an Array nor an ArrayBufferView (the caller tests those
@@ -168,7 +162,7 @@ const PLATFORM_INTERFACES = new Set<string>([
  */
 export function classify(value: object): Kind {
   for (let prototype = getPrototypeOf(value); prototype !== null; prototype = getPrototypeOf(prototype)) {
-    const candidate = candidates.get(prototype);
+    const candidate = MapPrototypeGet(candidates, prototype);
     if (candidate === undefined) continue;
     if (candidate.kind === "stop" || (candidate.confirm !== undefined && !candidate.confirm(value))) break;
     // A DOMException is an Error too, but a platform object: its own serialization steps apply.
@@ -202,8 +196,8 @@ function classifyByTag(value: object): Kind {
     case "[object File]":
       return blobKind(value);
   }
-  const name = tag.slice(8, -1);
-  return PLATFORM_INTERFACES.has(name) || name.endsWith(" Iterator") ? "Platform" : "Object";
+  const name = StringPrototypeSlice(tag, 8, -1);
+  return SetPrototypeHas(PLATFORM_INTERFACES, name) || StringPrototypeEndsWith(name, " Iterator") ? "Platform" : "Object";
 }
 
 // Blob and File live in the web chunk, loaded only for an object that claims to be one; their
@@ -220,5 +214,5 @@ function blobKind(value: object): Kind {
 export function describeKind(kind: Kind, value: object): string {
   if (kind !== "Platform") return `#<${kind}>`;
   // Platform objects carry their interface name as their class string.
-  return `#<${(apply(objectToString, value, []) as string).slice(8, -1)}>`;
+  return `#<${StringPrototypeSlice((apply(objectToString, value, []) as string), 8, -1)}>`;
 }

@@ -6,7 +6,7 @@ import { DOMException } from "./dom-exception.ts";
 import type { Serialized, SerializedRecord } from "./serialize.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayPrototype, Map, ObjectPrototype, ReflectApply, ReflectDefineProperty, ReflectDeleteProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, ReflectSetPrototypeOf, Set, Symbol } = primordials;
+const { ArrayPrototype, BigInt64Array, BigUint64Array, DataView, Error, EvalError, Float32Array, Float64Array, Int16Array, Int32Array, Int8Array, Map, MapFrom, MapPrototypeGet, MapPrototypeSet, ObjectPrototype, Originals, RangeError, ReferenceError, ReflectApply, ReflectDefineProperty, ReflectDeleteProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, ReflectSetPrototypeOf, Set, Symbol, SyntaxError, TypeError, URIError, Uint16Array, Uint32Array, Uint8Array, Uint8ClampedArray } = primordials;
 
 export interface DeserializeMemory {
   values: Map<SerializedRecord, unknown>;
@@ -29,13 +29,13 @@ const DateConstructor = Date;
 const RegExpConstructor = RegExp;
 const MapConstructor = Map;
 const SetConstructor = Set;
-const mapSet = Map.prototype.set;
-const setAdd = Set.prototype.add;
+const mapSet = Originals["Map.prototype.set"]!;
+const setAdd = Originals["Set.prototype.add"]!;
 
 type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
 
 // Keyed by [[TypedArrayName]], spelled out: a constructor's `name` property can be redefined.
-const VIEW_CONSTRUCTORS = new Map<string, ViewConstructor>([
+const VIEW_CONSTRUCTORS = MapFrom<string, ViewConstructor>([
   ["Int8Array", Int8Array],
   ["Uint8Array", Uint8Array],
   ["Uint8ClampedArray", Uint8ClampedArray],
@@ -50,9 +50,9 @@ const VIEW_CONSTRUCTORS = new Map<string, ViewConstructor>([
   ["DataView", DataView],
 ] as [string, ViewConstructor][]);
 const Float16ArrayConstructor = (globalThis as { Float16Array?: ViewConstructor }).Float16Array;
-if (Float16ArrayConstructor !== undefined) VIEW_CONSTRUCTORS.set("Float16Array", Float16ArrayConstructor);
+if (Float16ArrayConstructor !== undefined) MapPrototypeSet(VIEW_CONSTRUCTORS, "Float16Array", Float16ArrayConstructor);
 
-const ERROR_CONSTRUCTORS = new Map<string, ErrorConstructor>([
+const ERROR_CONSTRUCTORS = MapFrom<string, ErrorConstructor>([
   ["Error", Error],
   ["EvalError", EvalError],
   ["RangeError", RangeError],
@@ -107,10 +107,10 @@ function isArrayIndex(key: string): boolean {
 
 export function deserialize(serialized: Serialized, memory: DeserializeMemory): unknown {
   if (typeof serialized !== "object" || serialized === null) return serialized;
-  const remembered = memory.values.get(serialized);
+  const remembered = MapPrototypeGet(memory.values, serialized);
   if (remembered !== undefined) return remembered;
   const value = shallowValue(serialized, memory);
-  memory.values.set(serialized, value);
+  MapPrototypeSet(memory.values, serialized, value);
   switch (serialized.type) {
     case "Map":
       for (let index = 0; index < serialized.entries.length; index += 2) {
@@ -152,7 +152,7 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
       return serialized.data;
     case "ArrayBufferView": {
       const buffer = deserialize(serialized.buffer, memory) as ArrayBuffer;
-      return new (VIEW_CONSTRUCTORS.get(serialized.constructor)!)(buffer, serialized.byteOffset, serialized.length);
+      return new (MapPrototypeGet(VIEW_CONSTRUCTORS, serialized.constructor)!)(buffer, serialized.byteOffset, serialized.length);
     }
     case "Map":
       return new MapConstructor();
@@ -169,7 +169,7 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
     case "Object":
       return {};
     case "Error": {
-      const error = new (ERROR_CONSTRUCTORS.get(serialized.name)!)();
+      const error = new (MapPrototypeGet(ERROR_CONSTRUCTORS, serialized.name)!)();
       if (serialized.message !== undefined) createDataProperty(error, "message", serialized.message, hiddenProperty);
       restoreStack(error, serialized.stack);
       return error;
@@ -190,7 +190,7 @@ function shallowValue(serialized: SerializedRecord, memory: DeserializeMemory): 
 // Taken from an error V8 itself throws, so that a replaced Error global cannot supply it.
 const stackSetter = ((): ((value: unknown) => void) | undefined => {
   try {
-    ReflectApply(Symbol.prototype.toString, null, []);
+    ReflectApply(Originals["Symbol.prototype.toString"]!, null, []);
   } catch (error) {
     return getOwnPropertyDescriptor(error as object, "stack")?.set;
   }

@@ -8,7 +8,7 @@ import { toDomString } from "../webidl.ts";
 import { accessorOf, defineFunction } from "./idl.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { Error, ErrorPrototype, Map, ObjectCreate, ObjectKeys, ReflectConstruct, ReflectDefineProperty, ReflectDeleteProperty, TypeError, WeakMap } = primordials;
+const { Error, ErrorPrototype, MapFrom, MapPrototypeGet, ObjectCreate, ObjectKeys, ReflectConstruct, ReflectDefineProperty, ReflectDeleteProperty, TypeError, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeHas, WeakMapPrototypeSet } = primordials;
 
 const construct = ReflectConstruct;
 const defineProperty = ReflectDefineProperty;
@@ -17,7 +17,7 @@ const ErrorConstructor = Error;
 const objectCreate = ObjectCreate;
 
 /** The legacy codes of the names that had one (Web IDL's DOMException names table). */
-const CODES = new Map<string, number>([
+const CODES = MapFrom<string, number>([
   ["IndexSizeError", 1],
   ["HierarchyRequestError", 3],
   ["WrongDocumentError", 4],
@@ -80,7 +80,7 @@ interface Slots {
 const slots = new WeakMap<object, Slots>();
 
 function slotsOf(value: unknown, member: string): Slots {
-  const found = slots.get(value as object);
+  const found = WeakMapPrototypeGet(slots, value as object);
   if (found === undefined) throw new TypeError(`'${member}' called on an object that is not a DOMException.`);
   return found;
 }
@@ -105,7 +105,7 @@ function DOMExceptionFunction(this: unknown, message: unknown = undefined, name:
   // the own property: Web IDL's message is the prototype getter.
   const exception = construct(ErrorConstructor, [text], new.target) as DOMException;
   deleteProperty(exception, "message");
-  slots.set(exception, { name: errorName, message: text });
+  WeakMapPrototypeSet(slots, exception, { name: errorName, message: text });
   return exception;
 }
 
@@ -119,14 +119,18 @@ const members = {
     return slotsOf(this, "message").message;
   },
   get code(): number {
-    return CODES.get(slotsOf(this, "code").name) ?? 0;
+    return MapPrototypeGet(CODES, slotsOf(this, "code").name) ?? 0;
   },
 };
 
 const prototype = objectCreate(ErrorPrototype) as object;
 defineProperty(prototype, "constructor", { value: DOMException, writable: true, enumerable: false, configurable: true });
-for (const key of ["name", "message", "code"]) defineProperty(prototype, key, { ...accessorOf(members, key), enumerable: true, configurable: true });
-for (const key of ObjectKeys(CONSTANTS)) {
+for (let i23 = 0, a23 = ["name", "message", "code"]; i23 < a23.length; i23++) {
+  const key = a23[i23];
+  defineProperty(prototype, key, { ...accessorOf(members, key), enumerable: true, configurable: true });
+}
+for (let i24 = 0, a24 = ObjectKeys(CONSTANTS); i24 < a24.length; i24++) {
+  const key = a24[i24];
   const constant = { value: CONSTANTS[key], writable: false, enumerable: true, configurable: false };
   defineProperty(DOMException, key, constant);
   defineProperty(prototype, key, constant);
@@ -136,7 +140,7 @@ defineProperty(DOMException, "prototype", { value: prototype, writable: false, e
 defineFunction(DOMExceptionFunction, "DOMException", 0);
 
 export function isDOMException(value: unknown): value is DOMException {
-  return typeof value === "object" && value !== null && slots.has(value);
+  return typeof value === "object" && value !== null && WeakMapPrototypeHas(slots, value);
 }
 
 /** A new DOMException, for the algorithms that throw one. */

@@ -8,7 +8,7 @@ import { defineInterface } from "./idl.ts";
 import { reportException } from "./report.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
+const { ArrayPrototypeIndexOf, ArrayPrototypeSlice, ArrayPrototypeSplice, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
 
 const apply = ReflectApply;
 const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
@@ -186,8 +186,8 @@ function addListener(target: EventTarget, listener: Listener): void {
 function removeListener(target: EventTarget, listener: Listener): void {
   listener.removed = true;
   const listeners = listenersOf(target);
-  const index = listeners.indexOf(listener);
-  if (index >= 0) listeners.splice(index, 1);
+  const index = ArrayPrototypeIndexOf(listeners, listener);
+  if (index >= 0) ArrayPrototypeSplice(listeners, index, 1);
   // Not in the DOM Standard, and unobservable: a removed listener's abort steps would do nothing,
   // so they are dropped rather than kept alive by a long-lived signal.
   if (listener.onAbort !== null && listener.signal !== null) {
@@ -218,7 +218,7 @@ function invoke(target: EventTarget, event: Event, state: EventState, phase: num
   if (state.stopPropagation) return;
   state.currentTarget = target;
   // A copy: listeners added during dispatch wait for the next event; removed ones are flagged.
-  const listeners = listenersOf(target).slice();
+  const listeners = ArrayPrototypeSlice(listenersOf(target));
   for (let index = 0; index < listeners.length; index++) {
     const listener = listeners[index];
     if (listener.removed || listener.type !== state.type) continue;
@@ -256,7 +256,7 @@ export function defineEventHandler(prototype: object, type: string, isBrand: (va
   const accessors = {
     get [name](): unknown {
       if (!isBrand(this)) throw new TypeError(`'${name}' called on an object of the wrong type.`);
-      return handlersOf(this as unknown as EventTarget).get(type)?.value ?? null;
+      return MapPrototypeGet(handlersOf(this as unknown as EventTarget), type)?.value ?? null;
     },
     set [name](value: unknown) {
       if (!isBrand(this)) throw new TypeError(`'${name}' called on an object of the wrong type.`);
@@ -270,10 +270,10 @@ export function defineEventHandler(prototype: object, type: string, isBrand: (va
 
 function setEventHandler(target: EventTarget, type: string, value: object | null): void {
   const handlers = handlersOf(target);
-  const current = handlers.get(type);
+  const current = MapPrototypeGet(handlers, type);
   if (value === null) {
     if (current === undefined) return;
-    handlers.delete(type);
+    MapPrototypeDelete(handlers, type);
     removeListener(target, current.listener);
     return;
   }
@@ -290,6 +290,6 @@ function setEventHandler(target: EventTarget, type: string, value: object | null
     if (apply(callback, this, [event]) === false) setCanceledFlag(eventState(event));
   };
   handler.listener = { type, callback: processEvent, capture: false, passive: false, once: false, signal: null, removed: false, onAbort: null };
-  handlers.set(type, handler);
+  MapPrototypeSet(handlers, type, handler);
   addListener(target, handler.listener);
 }

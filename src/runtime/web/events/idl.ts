@@ -27,15 +27,18 @@ export function defineInterface(Class: abstract new (...args: never[]) => unknow
   defineProperty(Class, "length", { value: shape.length, configurable: true });
   const prototype = Class.prototype as object;
   // Operations and attributes are enumerable in Web IDL; class syntax makes them non-enumerable.
-  for (const key of ownKeys(prototype)) {
+  for (let i25 = 0, a25 = ownKeys(prototype); i25 < a25.length; i25++) {
+    const key = a25[i25];
     if (key === "constructor") continue;
     defineProperty(prototype, key, { enumerable: true });
   }
-  for (const key of ownKeys(Class)) {
+  for (let i26 = 0, a26 = ownKeys(Class); i26 < a26.length; i26++) {
+    const key = a26[i26];
     if (key === "length" || key === "name" || key === "prototype") continue;
     defineProperty(Class, key, { enumerable: true });
   }
-  for (const key of ObjectKeys(shape.constants ?? {})) {
+  for (let i27 = 0, a27 = ObjectKeys(shape.constants ?? {}); i27 < a27.length; i27++) {
+    const key = a27[i27];
     const constant = { value: shape.constants![key], writable: false, enumerable: true, configurable: false };
     defineProperty(Class, key, constant);
     defineProperty(prototype, key, constant);

@@ -6,7 +6,7 @@
 import { errorToRecord } from "../../wire.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ReflectApply } = primordials;
+const { ReflectApply, SymbolPrototypeToString } = primordials;
 
 const console = (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console;
 const apply = ReflectApply;
@@ -21,7 +21,7 @@ export function reportException(error: unknown): void {
 }
 
 function describe(error: unknown): string {
-  if ((typeof error !== "object" && typeof error !== "function") || error === null) return typeof error === "symbol" ? error.toString() : `${error as string}`;
+  if ((typeof error !== "object" && typeof error !== "function") || error === null) return typeof error === "symbol" ? SymbolPrototypeToString(error) : `${error as string}`;
   const record = errorToRecord(error);
   return record.stack ?? `${record.name}: ${record.message}`;
 }

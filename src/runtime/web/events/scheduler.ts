@@ -8,10 +8,10 @@ import { abortReason, addAbortAlgorithm, isAbortSignal, removeAbortAlgorithm } f
 import { defineInterface } from "./idl.ts";
 import { primordials } from "../../primordials.ts";
 
-const { MathMin, PromiseReject, TypeError } = primordials;
+const { FunctionPrototypeBind, MathMin, Promise, PromiseReject, TypeError } = primordials;
 
 const PromiseConstructor = Promise;
-const rejected = PromiseReject.bind(Promise);
+const rejected = FunctionPrototypeBind(PromiseReject, Promise);
 const min = MathMin;
 
 const MAX_TIMER_MS = 2_147_483_647;

@@ -7,7 +7,7 @@ import { classify, describeKind, type Kind } from "./clone-kinds.ts";
 import { domException, exceptionFields } from "./dom-exception.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, BigInt, DataView, Map, Number, Object, ObjectKeys, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, Set, String, Symbol, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayIsArray, ArrayPrototypeFilter, BigInt, Boolean, DataView, Map, MapPrototypeGet, MapPrototypeSet, Number, Object, ObjectKeys, Originals, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, RegExp, Set, SetFrom, SetPrototypeHas, String, Symbol, Uint8Array } = primordials;
 
 export type Serialized = undefined | null | boolean | number | bigint | string | SerializedRecord;
 
@@ -34,53 +34,53 @@ export type SerializeMemory = Map<object, SerializedRecord>;
 
 const apply = ReflectApply;
 const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const hasOwnProperty = Originals["Object.prototype.hasOwnProperty"]!;
 const objectKeys = ObjectKeys;
 const isArray = ArrayIsArray;
 const isView = ArrayBufferIsView;
 const ArrayBufferConstructor = ArrayBuffer;
 const Uint8ArrayConstructor = Uint8Array;
-const symbolToString = Symbol.prototype.toString;
+const symbolToString = Originals["Symbol.prototype.toString"]!;
 
 function getter(prototype: object, key: PropertyKey): ((...args: unknown[]) => unknown) | undefined {
   return getOwnPropertyDescriptor(prototype, key)?.get;
 }
 
-const booleanValueOf = Boolean.prototype.valueOf;
-const numberValueOf = Number.prototype.valueOf;
-const stringValueOf = String.prototype.valueOf;
-const bigintValueOf = BigInt.prototype.valueOf;
-const dateGetTime = Date.prototype.getTime;
-const regExpSource = getter(RegExp.prototype, "source")!;
+const booleanValueOf = Originals["Boolean.prototype.valueOf"]!;
+const numberValueOf = Originals["Number.prototype.valueOf"]!;
+const stringValueOf = Originals["String.prototype.valueOf"]!;
+const bigintValueOf = Originals["BigInt.prototype.valueOf"]!;
+const dateGetTime = Originals["Date.prototype.getTime"]!;
+const regExpSource = Originals["get RegExp.prototype.source"]!;
 // The flags in the order RegExp.prototype.flags lists them; read from the slots, never from
 // properties a regexp could shadow.
-const regExpFlags: [string, (...args: unknown[]) => unknown][] = [
-  ["d", getter(RegExp.prototype, "hasIndices")],
-  ["g", getter(RegExp.prototype, "global")],
-  ["i", getter(RegExp.prototype, "ignoreCase")],
-  ["m", getter(RegExp.prototype, "multiline")],
-  ["s", getter(RegExp.prototype, "dotAll")],
-  ["u", getter(RegExp.prototype, "unicode")],
-  ["v", getter(RegExp.prototype, "unicodeSets")],
-  ["y", getter(RegExp.prototype, "sticky")],
-].filter((entry): entry is [string, (...args: unknown[]) => unknown] => entry[1] !== undefined);
-const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength")!;
-const arrayBufferResizable = getter(ArrayBuffer.prototype, "resizable");
-const arrayBufferMaxByteLength = getter(ArrayBuffer.prototype, "maxByteLength");
-const arrayBufferDetached = getter(ArrayBuffer.prototype, "detached");
+const regExpFlags = ArrayPrototypeFilter<[string, ((...args: unknown[]) => unknown) | undefined]>([
+  ["d", Originals["get RegExp.prototype.hasIndices"]],
+  ["g", Originals["get RegExp.prototype.global"]],
+  ["i", Originals["get RegExp.prototype.ignoreCase"]],
+  ["m", Originals["get RegExp.prototype.multiline"]],
+  ["s", Originals["get RegExp.prototype.dotAll"]],
+  ["u", Originals["get RegExp.prototype.unicode"]],
+  ["v", Originals["get RegExp.prototype.unicodeSets"]],
+  ["y", Originals["get RegExp.prototype.sticky"]],
+], (entry) => entry[1] !== undefined) as [string, (...args: unknown[]) => unknown][];
+const arrayBufferByteLength = Originals["get ArrayBuffer.prototype.byteLength"]!;
+const arrayBufferResizable = Originals["get ArrayBuffer.prototype.resizable"];
+const arrayBufferMaxByteLength = Originals["get ArrayBuffer.prototype.maxByteLength"];
+const arrayBufferDetached = Originals["get ArrayBuffer.prototype.detached"];
 const TypedArrayPrototype = ReflectGetPrototypeOf(Uint8Array.prototype)!;
-const typedArrayName = getter(TypedArrayPrototype, SymbolToStringTag)!;
-const typedArrayBuffer = getter(TypedArrayPrototype, "buffer")!;
-const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset")!;
-const typedArrayLength = getter(TypedArrayPrototype, "length")!;
-const typedArraySet = (TypedArrayPrototype as { set: (...args: unknown[]) => void }).set;
-const dataViewBuffer = getter(DataView.prototype, "buffer")!;
-const dataViewByteOffset = getter(DataView.prototype, "byteOffset")!;
-const dataViewByteLength = getter(DataView.prototype, "byteLength")!;
-const mapForEach = Map.prototype.forEach;
-const setForEach = Set.prototype.forEach;
+const typedArrayName = Originals["get TypedArray.prototype[Symbol.toStringTag]"]!;
+const typedArrayBuffer = Originals["get TypedArray.prototype.buffer"]!;
+const typedArrayByteOffset = Originals["get TypedArray.prototype.byteOffset"]!;
+const typedArrayLength = Originals["get TypedArray.prototype.length"]!;
+const typedArraySet = Originals["TypedArray.prototype.set"]!;
+const dataViewBuffer = Originals["get DataView.prototype.buffer"]!;
+const dataViewByteOffset = Originals["get DataView.prototype.byteOffset"]!;
+const dataViewByteLength = Originals["get DataView.prototype.byteLength"]!;
+const mapForEach = Originals["Map.prototype.forEach"]!;
+const setForEach = Originals["Set.prototype.forEach"]!;
 
-const ERROR_NAMES = new Set<unknown>(["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"]);
+const ERROR_NAMES = SetFrom<unknown>(["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"]);
 
 export function dataCloneError(message: string): Error {
   return domException(message, "DataCloneError");
@@ -104,14 +104,14 @@ export function serialize(value: unknown, memory: SerializeMemory): Serialized {
   if (type === "symbol") throw dataCloneError(`${apply(symbolToString, value, []) as string} could not be cloned.`);
   if (type !== "object" && type !== "function") return value as Serialized;
   const object = value as object;
-  const remembered = memory.get(object);
+  const remembered = MapPrototypeGet(memory, object);
   if (remembered !== undefined) return remembered;
   if (type === "function") throw dataCloneError("A function could not be cloned.");
   if (isArray(object)) return serializeArray(object, memory);
   if (isView(object)) return serializeView(object, memory);
   const kind = classify(object);
   const record = shallowRecord(object, kind);
-  memory.set(object, record);
+  MapPrototypeSet(memory, object, record);
   switch (record.type) {
     case "Map": {
       // The entries as they are now: what serializing them adds to the map is not copied.
@@ -189,7 +189,7 @@ function errorRecord(error: object): SerializedRecord {
   // Beyond the spec's name and message, what V8 also keeps: the stack and an own cause.
   const stack = errorStack(error);
   const hasCause = ownDataValue(error, "cause", ABSENT) !== ABSENT;
-  return { type: "Error", name: ERROR_NAMES.has(name) ? (name as string) : "Error", message, stack, cause: undefined, hasCause };
+  return { type: "Error", name: SetPrototypeHas(ERROR_NAMES, name) ? (name as string) : "Error", message, stack, cause: undefined, hasCause };
 }
 
 // V8 13.6 gives each error an own `stack` accessor and its serializer reads the stack with a
@@ -202,7 +202,7 @@ function errorStack(error: object): string | undefined {
 
 function serializeArray(array: unknown[], memory: SerializeMemory): SerializedRecord {
   const record: SerializedRecord = { type: "Array", length: array.length, properties: [] };
-  memory.set(array, record);
+  MapPrototypeSet(memory, array, record);
   serializeProperties(array, record.properties, memory);
   return record;
 }
@@ -239,7 +239,7 @@ function serializeView(view: ArrayBufferView, memory: SerializeMemory): Serializ
   }
   const bufferRecord = serialize(buffer, memory) as SerializedRecord;
   const record: SerializedRecord = { type: "ArrayBufferView", constructor: name ?? "DataView", buffer: bufferRecord, byteOffset, length };
-  memory.set(view, record);
+  MapPrototypeSet(memory, view, record);
   return record;
 }
 

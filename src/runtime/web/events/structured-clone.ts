@@ -11,13 +11,13 @@ import { defineFunction, toSequence } from "./idl.ts";
 import { copyArrayBuffer, dataCloneError, isDetached, serialize, type SerializedRecord, type SerializeMemory } from "./serialize.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBuffer, ReflectApply, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
+const { ArrayBuffer, MapPrototypeHas, MapPrototypeSet, Originals, ReflectApply, ReflectGetOwnPropertyDescriptor, TypeError } = primordials;
 
 const apply = ReflectApply;
 const MapConstructor = Map;
 const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
-const arrayBufferByteLength = getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
-const arrayBufferTransfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer) => ArrayBuffer }).transfer;
+const arrayBufferByteLength = Originals["get ArrayBuffer.prototype.byteLength"]!;
+const arrayBufferTransfer = Originals["ArrayBuffer.prototype.transfer"];
 
 function isArrayBuffer(value: object): value is ArrayBuffer {
   try {
@@ -59,9 +59,9 @@ function prepareTransfers(transferList: object[], memory: SerializeMemory): Seri
   for (let index = 0; index < transferList.length; index++) {
     const transferable = transferList[index];
     if (!isArrayBuffer(transferable)) throw dataCloneError(`transfer[${index}] is not a transferable object: only ArrayBuffers can be transferred here.`);
-    if (memory.has(transferable)) throw dataCloneError(`transfer[${index}] is listed more than once.`);
+    if (MapPrototypeHas(memory, transferable)) throw dataCloneError(`transfer[${index}] is listed more than once.`);
     const holder: SerializedRecord = { type: "ArrayBuffer", data: undefined };
-    memory.set(transferable, holder);
+    MapPrototypeSet(memory, transferable, holder);
     holders[index] = holder;
   }
   return holders;

@@ -5,7 +5,7 @@
 import { ReadableStream, ReadableStreamDefaultReader, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBufferIsView, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, Uint8Array } = primordials;
+const { ArrayBufferIsView, PromisePrototypeThen, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeSet, Uint8Array } = primordials;
 
 const apply = ReflectApply;
 const lockedGetter = ReflectGetOwnPropertyDescriptor(ReadableStream.prototype, "locked")!.get!;
@@ -44,7 +44,7 @@ function isUint8Array(value: unknown): value is Uint8Array {
  * - TypeError if a chunk is not a Uint8Array (the stream is then canceled with that error);
  * - RangeError if it yields more than `maxBytes` bytes (the stream is then canceled with it).
  */
-export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity): Promise<Uint8Array> {
+export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity): Promise<{ readonly bytes: Uint8Array }> {
   const reader = apply(getReader, stream, []) as ReadableStreamDefaultReader<unknown>;
   const pieces: Uint8Array[] = [];
   let total = 0;
@@ -54,24 +54,25 @@ export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity):
     const chunk = result.value;
     let failure: Error | undefined;
     if (!isUint8Array(chunk)) failure = new TypeError("The stream yielded a chunk that is not a Uint8Array.");
-    else if (total + chunk.byteLength > maxBytes) failure = new RangeError(`The stream holds more than the ${maxBytes} bytes allowed.`);
+    else if (total + TypedArrayPrototypeGetByteLength(chunk) > maxBytes) failure = new RangeError(`The stream holds more than the ${maxBytes} bytes allowed.`);
     if (failure !== undefined) {
-      void (apply(cancel, reader, [failure]) as Promise<void>).catch(() => {});
+      void PromisePrototypeThen((apply(cancel, reader, [failure]) as Promise<void>), undefined, () => {});
       throw failure;
     }
     // Copied now: the producer may reuse its buffer once the chunk is read.
     const copy = new Bytes(chunk as Uint8Array);
     pieces[pieces.length] = copy;
-    total += copy.byteLength;
+    total += TypedArrayPrototypeGetByteLength(copy);
   }
-  if (pieces.length === 1) return pieces[0];
+  // In a box without a prototype: a promise resolved with the bytes would look up their `then`.
+  if (pieces.length === 1) return { __proto__: null, bytes: pieces[0] } as { readonly bytes: Uint8Array };
   const bytes = new Bytes(total);
   let offset = 0;
   for (let i = 0; i < pieces.length; i++) {
-    bytes.set(pieces[i], offset);
-    offset += pieces[i].byteLength;
+    TypedArrayPrototypeSet(bytes, pieces[i], offset);
+    offset += TypedArrayPrototypeGetByteLength(pieces[i]);
   }
-  return bytes;
+  return { __proto__: null, bytes } as { readonly bytes: Uint8Array };
 }
 
 /**
@@ -83,7 +84,7 @@ export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
     start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      if (TypedArrayPrototypeGetByteLength(bytes) > 0) controller.enqueue(bytes);
       controller.close();
     },
   }) as ReadableStream<Uint8Array>;

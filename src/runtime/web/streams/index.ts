@@ -5,7 +5,7 @@
 //
 // For other chunks (reach them through streams() of platform.ts); these names and signatures are
 // stable:
-// - readAllBytes(stream: ReadableStream, maxBytes?: number): Promise<Uint8Array>
+// - readAllBytes(stream: ReadableStream, maxBytes?: number): Promise<{ bytes: Uint8Array }> (a box without prototype)
 //     reads a stream to its end into one new Uint8Array; TypeError for a locked stream or a chunk
 //     that is not a Uint8Array, RangeError past maxBytes (see bytes.ts).
 // - streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array>

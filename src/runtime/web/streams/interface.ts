@@ -8,7 +8,8 @@ const { ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys }
 
 export function exposeInterface(constructor: { prototype: object }, name: string): void {
   const prototype = constructor.prototype;
-  for (const key of ReflectOwnKeys(prototype)) {
+  for (let i34 = 0, a34 = ReflectOwnKeys(prototype); i34 < a34.length; i34++) {
+    const key = a34[i34];
     if (key === "constructor" || typeof key === "symbol") continue;
     const descriptor = ReflectGetOwnPropertyDescriptor(prototype, key)!;
     ReflectDefineProperty(prototype, key, { ...descriptor, enumerable: true });

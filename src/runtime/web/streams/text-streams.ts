@@ -9,7 +9,7 @@ import { transformPair, type ChunkSource } from "./transform-pair.ts";
 import { toDomString, viewBufferSource } from "../webidl.ts";
 import { primordials } from "../../primordials.ts";
 
-const { TypeError, Uint8Array } = primordials;
+const { StringPrototypeCharCodeAt, StringPrototypeSlice, TypeError, Uint8Array } = primordials;
 
 const ENCODED_REPLACEMENT = [0xef, 0xbf, 0xbd];
 
@@ -29,9 +29,9 @@ export class TextEncoderStream {
       transform(chunk, controller) {
         let text = pending + toDomString(chunk);
         pending = "";
-        if (isHighSurrogate(text.charCodeAt(text.length - 1))) {
-          pending = text.slice(-1);
-          text = text.slice(0, -1);
+        if (isHighSurrogate(StringPrototypeCharCodeAt(text, text.length - 1))) {
+          pending = StringPrototypeSlice(text, -1);
+          text = StringPrototypeSlice(text, 0, -1);
         }
         // A lone surrogate left in `text` is encoded as U+FFFD, as the standard's encoder does.
         if (text.length > 0) controller.enqueue(encoder.encode(text));

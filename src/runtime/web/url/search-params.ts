@@ -4,25 +4,25 @@ import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
 import { requireArguments, toUsvString } from "../webidl.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
 
-const { ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, StringFromCharCode, TypeError, Uint8Array, WeakMap } = primordials;
+const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeFindIndex, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSome, ArrayPrototypeSort, ArrayPrototypeSplice, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
 
 const HEX = "0123456789ABCDEF";
 
 /** Percent-decodes a string to bytes, as the spec's "percent-decode" does (invalid escapes stay). */
 function percentDecode(text: string): Uint8Array {
   const input = encodeUtf8(text);
-  const output = new Uint8Array(input.length);
+  const output = new Uint8Array(TypedArrayPrototypeGetLength(input));
   let length = 0;
-  for (let i = 0; i < input.length; i++) {
+  for (let i = 0; i < TypedArrayPrototypeGetLength(input); i++) {
     const byte = input[i];
-    if (byte === 0x25 && i + 2 < input.length + 0 && isHex(input[i + 1]) && isHex(input[i + 2])) {
+    if (byte === 0x25 && i + 2 < TypedArrayPrototypeGetLength(input) + 0 && isHex(input[i + 1]) && isHex(input[i + 2])) {
       output[length++] = (hexValue(input[i + 1]) << 4) | hexValue(input[i + 2]);
       i += 2;
     } else {
       output[length++] = byte;
     }
   }
-  return output.subarray(0, length);
+  return TypedArrayPrototypeSubarray(output, 0, length);
 }
 
 function isHex(byte: number | undefined): boolean {
@@ -35,19 +35,21 @@ function hexValue(byte: number): number {
 
 export function parseUrlEncoded(input: string): [string, string][] {
   const pairs: [string, string][] = [];
-  for (const sequence of input.split("&")) {
+  for (let i3 = 0, a3 = StringPrototypeSplit(input, "&"); i3 < a3.length; i3++) {
+    const sequence = a3[i3];
     if (sequence === "") continue;
-    const at = sequence.indexOf("=");
-    const name = at === -1 ? sequence : sequence.slice(0, at);
-    const value = at === -1 ? "" : sequence.slice(at + 1);
-    pairs.push([decodeUtf8(percentDecode(name.replace(/\+/g, " "))), decodeUtf8(percentDecode(value.replace(/\+/g, " ")))]);
+    const at = StringPrototypeIndexOf(sequence, "=");
+    const name = at === -1 ? sequence : StringPrototypeSlice(sequence, 0, at);
+    const value = at === -1 ? "" : StringPrototypeSlice(sequence, at + 1);
+    ArrayPrototypePush(pairs, [decodeUtf8(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, name, " "))), decodeUtf8(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, value, " ")))]);
   }
   return pairs;
 }
 
 function serializeComponent(text: string): string {
   let out = "";
-  for (const byte of encodeUtf8(text)) {
+  for (let i4 = 0, a4 = encodeUtf8(text); i4 < TypedArrayPrototypeGetLength(a4); i4++) {
+    const byte = a4[i4];
     if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2a || byte === 0x2d || byte === 0x2e || byte === 0x5f) {
       out += StringFromCharCode(byte);
     } else if (byte === 0x20) {
@@ -60,7 +62,7 @@ function serializeComponent(text: string): string {
 }
 
 export function serializeUrlEncoded(pairs: readonly (readonly [string, string])[]): string {
-  return pairs.map(([name, value]) => `${serializeComponent(name)}=${serializeComponent(value)}`).join("&");
+  return ArrayPrototypeJoin(ArrayPrototypeMap(pairs, (d0) => { const name = d0[0], value = d0[1]; return `${serializeComponent(name)}=${serializeComponent(value)}`; }), "&");
 }
 
 export { toUsvString };
@@ -69,13 +71,13 @@ const listOf = new WeakMap<URLSearchParams, [string, string][]>();
 const onUpdate = new WeakMap<URLSearchParams, (serialized: string) => void>();
 
 function list(params: URLSearchParams): [string, string][] {
-  const value = listOf.get(params);
+  const value = WeakMapPrototypeGet(listOf, params);
   if (value === undefined) throw new TypeError("Illegal invocation");
   return value;
 }
 
 function update(params: URLSearchParams): void {
-  onUpdate.get(params)?.(serializeUrlEncoded(list(params)));
+  WeakMapPrototypeGet(onUpdate, params)?.(serializeUrlEncoded(list(params)));
 }
 
 type Init = string | Iterable<Iterable<unknown>> | Record<string, unknown> | URLSearchParams;
@@ -83,30 +85,36 @@ type Init = string | Iterable<Iterable<unknown>> | Record<string, unknown> | URL
 export class URLSearchParams {
   constructor(init: Init = "") {
     const pairs: [string, string][] = [];
-    listOf.set(this, pairs);
+    WeakMapPrototypeSet(listOf, this, pairs);
     if (init instanceof URLSearchParams) {
-      for (const [name, value] of list(init)) pairs.push([name, value]);
+      for (let i5 = 0, a5 = list(init); i5 < a5.length; i5++) {
+        const name = a5[i5][0], value = a5[i5][1];
+        ArrayPrototypePush(pairs, [name, value]);
+      }
     } else if (init !== null && typeof init === "object" || typeof init === "function") {
       const iterator = (init as Record<symbol, unknown>)[SymbolIterator];
       if (iterator !== undefined && iterator !== null) {
         if (typeof iterator !== "function") throw new TypeError("Failed to construct 'URLSearchParams': The provided value is not iterable.");
-        for (const pair of init as Iterable<Iterable<unknown>>) {
+        const all = IterableToArray(init as Iterable<Iterable<unknown>>);
+        for (let i = 0; i < all.length; i++) {
+          const pair = all[i];
           if (pair === null || (typeof pair !== "object" && typeof pair !== "function")) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
-          const items = [...pair];
+          const items = IterableToArray(pair);
           if (items.length !== 2) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
-          pairs.push([toUsvString(items[0]), toUsvString(items[1])]);
+          ArrayPrototypePush(pairs, [toUsvString(items[0]), toUsvString(items[1])]);
         }
       } else {
-        for (const key of ReflectOwnKeys(init as object)) {
+        for (let i7 = 0, a7 = ReflectOwnKeys(init as object); i7 < a7.length; i7++) {
+          const key = a7[i7];
           const descriptor = ReflectGetOwnPropertyDescriptor(init as object, key);
           if (descriptor === undefined || !descriptor.enumerable || typeof key === "symbol") continue;
-          pairs.push([toUsvString(key), toUsvString((init as Record<string, unknown>)[key])]);
+          ArrayPrototypePush(pairs, [toUsvString(key), toUsvString((init as Record<string, unknown>)[key])]);
         }
       }
     } else {
       let text = toUsvString(init);
-      if (text.startsWith("?")) text = text.slice(1);
-      pairs.push(...parseUrlEncoded(text));
+      if (StringPrototypeStartsWith(text, "?")) text = StringPrototypeSlice(text, 1);
+      ArrayPrototypePushApply(pairs, parseUrlEncoded(text));
     }
   }
 
@@ -116,7 +124,7 @@ export class URLSearchParams {
 
   append(name: string, value: string): void {
     requireArguments(arguments.length, 2, "URLSearchParams.append");
-    list(this).push([toUsvString(name), toUsvString(value)]);
+    ArrayPrototypePush(list(this), [toUsvString(name), toUsvString(value)]);
     update(this);
   }
 
@@ -125,27 +133,27 @@ export class URLSearchParams {
     const key = toUsvString(name);
     const only = value === undefined ? undefined : toUsvString(value);
     const pairs = list(this);
-    for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i][0] === key && (only === undefined || pairs[i][1] === only)) pairs.splice(i, 1);
+    for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i][0] === key && (only === undefined || pairs[i][1] === only)) ArrayPrototypeSplice(pairs, i, 1);
     update(this);
   }
 
   get(name: string): string | null {
     requireArguments(arguments.length, 1, "URLSearchParams.get");
     const key = toUsvString(name);
-    return list(this).find((pair) => pair[0] === key)?.[1] ?? null;
+    return ArrayPrototypeFind(list(this), (pair) => pair[0] === key)?.[1] ?? null;
   }
 
   getAll(name: string): string[] {
     requireArguments(arguments.length, 1, "URLSearchParams.getAll");
     const key = toUsvString(name);
-    return list(this).filter((pair) => pair[0] === key).map((pair) => pair[1]);
+    return ArrayPrototypeMap(ArrayPrototypeFilter(list(this), (pair) => pair[0] === key), (pair) => pair[1]);
   }
 
   has(name: string, value?: string): boolean {
     requireArguments(arguments.length, 1, "URLSearchParams.has");
     const key = toUsvString(name);
     const only = value === undefined ? undefined : toUsvString(value);
-    return list(this).some((pair) => pair[0] === key && (only === undefined || pair[1] === only));
+    return ArrayPrototypeSome(list(this), (pair) => pair[0] === key && (only === undefined || pair[1] === only));
   }
 
   set(name: string, value: string): void {
@@ -153,11 +161,11 @@ export class URLSearchParams {
     const key = toUsvString(name);
     const text = toUsvString(value);
     const pairs = list(this);
-    const first = pairs.findIndex((pair) => pair[0] === key);
-    if (first === -1) pairs.push([key, text]);
+    const first = ArrayPrototypeFindIndex(pairs, (pair) => pair[0] === key);
+    if (first === -1) ArrayPrototypePush(pairs, [key, text]);
     else {
       pairs[first][1] = text;
-      for (let i = pairs.length - 1; i > first; i--) if (pairs[i][0] === key) pairs.splice(i, 1);
+      for (let i = pairs.length - 1; i > first; i--) if (pairs[i][0] === key) ArrayPrototypeSplice(pairs, i, 1);
     }
     update(this);
   }
@@ -165,14 +173,14 @@ export class URLSearchParams {
   sort(): void {
     const pairs = list(this);
     // Array.prototype.sort is stable, and < compares UTF-16 code units as the spec asks.
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    ArrayPrototypeSort(pairs, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     update(this);
   }
 
   forEach(callback: (value: string, name: string, params: URLSearchParams) => void, thisArg?: unknown): void {
     if (typeof callback !== "function") throw new TypeError("URLSearchParams.forEach: the callback is not a function.");
     const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) callback.call(thisArg, pairs[i][1], pairs[i][0], this);
+    for (let i = 0; i < pairs.length; i++) ReflectApply(callback, thisArg, [pairs[i][1], pairs[i][0], this]);
   }
 
   *keys(): IterableIterator<string> {
@@ -205,11 +213,11 @@ export class URLSearchParams {
 
 /** Ties a URL's searchParams to the URL: the URL refills the list; edits update the URL. */
 export function linkSearchParams(params: URLSearchParams, onChange: (serialized: string) => void): void {
-  onUpdate.set(params, onChange);
+  WeakMapPrototypeSet(onUpdate, params, onChange);
 }
 
 export function resetSearchParams(params: URLSearchParams, query: string): void {
   const pairs = list(params);
   pairs.length = 0;
-  pairs.push(...parseUrlEncoded(query));
+  ArrayPrototypePushApply(pairs, parseUrlEncoded(query));
 }

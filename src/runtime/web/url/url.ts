@@ -6,7 +6,7 @@ import { requireArguments } from "../webidl.ts";
 import { URLSearchParams, linkSearchParams, resetSearchParams, toUsvString } from "./search-params.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { Map, ObjectDefineProperty, String, TypeError, WeakMap } = primordials;
+const { Map, MapPrototypeClear, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, ObjectDefineProperty, String, StringPrototypeSlice, TypeError, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
 
 type Components = [href: string, origin: string, protocol: string, username: string, password: string, host: string, hostname: string, port: string, pathname: string, search: string, hash: string];
 const enum Part {
@@ -31,7 +31,7 @@ interface State {
 const states = new WeakMap<URL, State>();
 
 function state(url: URL): State {
-  const value = states.get(url);
+  const value = WeakMapPrototypeGet(states, url);
   if (value === undefined) throw new TypeError("Illegal invocation");
   return value;
 }
@@ -41,7 +41,7 @@ function parse(input: string, base?: string): Components | null {
 }
 
 function invalid(input: string): TypeError {
-  const error = new TypeError(`Invalid URL: ${input.length > 200 ? input.slice(0, 200) + "…" : input}`);
+  const error = new TypeError(`Invalid URL: ${input.length > 200 ? StringPrototypeSlice(input, 0, 200) + "…" : input}`);
   (error as { code?: string }).code = "ERR_INVALID_URL";
   return error;
 }
@@ -52,7 +52,7 @@ function set(url: URL, property: string, value: unknown): void {
   if (next === null) throw invalid(String(value));
   const searchChanged = next[Part.Search] !== current.parts[Part.Search];
   current.parts = next;
-  if (searchChanged && current.params !== undefined) resetSearchParams(current.params, next[Part.Search].slice(1));
+  if (searchChanged && current.params !== undefined) resetSearchParams(current.params, StringPrototypeSlice(next[Part.Search], 1));
 }
 
 export class URL {
@@ -61,7 +61,7 @@ export class URL {
     const input = toUsvString(url);
     const parts = parse(input, base === undefined ? undefined : toUsvString(base));
     if (parts === null) throw invalid(input);
-    states.set(this, { parts, params: undefined });
+    WeakMapPrototypeSet(states, this, { parts, params: undefined });
   }
 
   static canParse(url: string, base?: string): boolean {
@@ -169,7 +169,8 @@ export class URL {
   }
 }
 
-for (const name of ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash", "searchParams"]) {
+for (let i2 = 0, a2 = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash", "searchParams"]; i2 < a2.length; i2++) {
+  const name = a2[i2];
   ObjectDefineProperty(URL.prototype, name, { enumerable: true });
 }
 
@@ -181,15 +182,15 @@ const hrefCache = new Map<string, string>();
 
 export function parseHref(input: string, base?: string): string {
   if (base === undefined) {
-    const cached = hrefCache.get(input);
+    const cached = MapPrototypeGet(hrefCache, input);
     if (cached !== undefined) return cached;
   }
   const parts = parse(input, base);
   if (parts === null) throw invalid(input);
   const href = parts[Part.Href];
   if (base === undefined) {
-    if (hrefCache.size >= HREF_CACHE_SIZE) hrefCache.clear();
-    hrefCache.set(input, href);
+    if (MapPrototypeGetSize(hrefCache) >= HREF_CACHE_SIZE) MapPrototypeClear(hrefCache);
+    MapPrototypeSet(hrefCache, input, href);
   }
   return href;
 }

@@ -4,7 +4,7 @@
 
 import { primordials } from "../../../primordials.ts";
 
-const { Int32Array } = primordials;
+const { Int32Array, TypedArrayPrototypeGetLength } = primordials;
 
 let crcTable: Int32Array | undefined;
 
@@ -23,7 +23,7 @@ function table(): Int32Array {
 export function crc32(crc: number, bytes: Uint8Array): number {
   const t = table();
   let c = ~crc;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < TypedArrayPrototypeGetLength(bytes); i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
 
@@ -38,8 +38,8 @@ export function adler32(adler: number, bytes: Uint8Array): number {
   let a = adler & 0xffff;
   let b = adler >>> 16;
   // 5552 is the longest run whose sums cannot overflow before the modulo (zlib's NMAX).
-  for (let start = 0; start < bytes.length; start += 5552) {
-    const end = start + 5552 < bytes.length ? start + 5552 : bytes.length;
+  for (let start = 0; start < TypedArrayPrototypeGetLength(bytes); start += 5552) {
+    const end = start + 5552 < TypedArrayPrototypeGetLength(bytes) ? start + 5552 : TypedArrayPrototypeGetLength(bytes);
     for (let i = start; i < end; i++) {
       a += bytes[i];
       b += a;

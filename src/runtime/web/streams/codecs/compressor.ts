@@ -6,7 +6,7 @@ import { Deflate, Gzip, Zlib } from "fflate/browser";
 import type { CompressionFormat } from "./decompressor.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { Uint8Array } = primordials;
+const { TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 const SLICE_BYTES = 65536;
 
@@ -16,7 +16,7 @@ export class Compressor {
 
   constructor(format: CompressionFormat) {
     const collect = (data: Uint8Array): void => {
-      if (data.length > 0) this.#output[this.#output.length] = data;
+      if (TypedArrayPrototypeGetLength(data) > 0) this.#output[this.#output.length] = data;
     };
     if (format === "gzip") this.#stream = new Gzip({ mtime: 0 }, collect);
     else if (format === "deflate") this.#stream = new Zlib({}, collect);
@@ -27,7 +27,7 @@ export class Compressor {
   push(chunk: Uint8Array): Uint8Array[] {
     this.#output = [];
     // In slices, so that fflate's window buffer stays at its usual size whatever the chunk size.
-    for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) this.#stream.push(chunk.subarray(offset, offset + SLICE_BYTES), false);
+    for (let offset = 0; offset < TypedArrayPrototypeGetLength(chunk); offset += SLICE_BYTES) this.#stream.push(TypedArrayPrototypeSubarray(chunk, offset, offset + SLICE_BYTES), false);
     return this.#output;
   }
 

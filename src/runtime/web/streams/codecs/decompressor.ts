@@ -9,7 +9,7 @@ import { adler32, crc32 } from "./checksums.ts";
 import { GzipHeaderReader } from "./gzip-header.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { TypeError, Uint8Array } = primordials;
+const { TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 export type CompressionFormat = "deflate" | "deflate-raw" | "gzip";
 
@@ -65,17 +65,17 @@ export class Decompressor {
   }
 
   #emit(data: Uint8Array): void {
-    if (data.length === 0) return;
+    if (TypedArrayPrototypeGetLength(data) === 0) return;
     if (this.#format === "gzip") {
       this.#check = crc32(this.#check, data);
-      this.#size = (this.#size + data.length) % 0x100000000;
+      this.#size = (this.#size + TypedArrayPrototypeGetLength(data)) % 0x100000000;
     } else if (this.#format === "deflate") this.#check = adler32(this.#check, data);
     this.#output[this.#output.length] = data;
   }
 
   #consume(data: Uint8Array): void {
     let offset = 0;
-    while (offset < data.length) {
+    while (offset < TypedArrayPrototypeGetLength(data)) {
       if (this.#phase === Phase.Header) offset = this.#readHeader(data, offset);
       else if (this.#phase === Phase.Body) offset = this.#inflateFrom(data, offset);
       else if (this.#phase === Phase.Trailer) offset = this.#readTrailer(data, offset);
@@ -91,7 +91,7 @@ export class Decompressor {
     }
     offset = this.#fillWrapper(data, offset, 2);
     if (this.#wrapperLength < 2) return offset;
-    const [cmf, flg] = this.#wrapper;
+    const cmf = this.#wrapper[0], flg = this.#wrapper[1];
     if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0) throw new TypeError("The compressed data does not start with a zlib header.");
     if (flg & 0x20) throw new TypeError("The zlib data needs a preset dictionary.");
     this.#wrapperLength = 0;
@@ -101,10 +101,10 @@ export class Decompressor {
 
   #inflateFrom(data: Uint8Array, offset: number): number {
     const inflate = this.#inflate as unknown as InflateInternals;
-    while (offset < data.length) {
-      const end = offset + SLICE_BYTES < data.length ? offset + SLICE_BYTES : data.length;
+    while (offset < TypedArrayPrototypeGetLength(data)) {
+      const end = offset + SLICE_BYTES < TypedArrayPrototypeGetLength(data) ? offset + SLICE_BYTES : TypedArrayPrototypeGetLength(data);
       try {
-        this.#inflate.push(data.subarray(offset, end), false);
+        this.#inflate.push(TypedArrayPrototypeSubarray(data, offset, end), false);
       } catch (error) {
         throw new TypeError(`The compressed data is invalid: ${(error as Error).message}.`);
       }
@@ -112,7 +112,7 @@ export class Decompressor {
       if (inflate.s.f && !inflate.s.l) {
         // The DEFLATE data ended: what Inflate holds past that byte belongs to the trailer.
         this.#phase = this.#format === "deflate-raw" ? Phase.Done : Phase.Trailer;
-        this.#consume(inflate.p.subarray(((inflate.s.p ?? 0) + 7) >> 3));
+        this.#consume(TypedArrayPrototypeSubarray(inflate.p, ((inflate.s.p ?? 0) + 7) >> 3));
         break;
       }
     }
@@ -140,8 +140,8 @@ export class Decompressor {
   /** Copies bytes of `data` into the wrapper buffer until it holds `length`. */
   #fillWrapper(data: Uint8Array, offset: number, length: number): number {
     const wanted = length - this.#wrapperLength;
-    const take = wanted < data.length - offset ? wanted : data.length - offset;
-    this.#wrapper.set(data.subarray(offset, offset + take), this.#wrapperLength);
+    const take = wanted < TypedArrayPrototypeGetLength(data) - offset ? wanted : TypedArrayPrototypeGetLength(data) - offset;
+    TypedArrayPrototypeSet(this.#wrapper, TypedArrayPrototypeSubarray(data, offset, offset + take), this.#wrapperLength);
     this.#wrapperLength += take;
     return offset + take;
   }

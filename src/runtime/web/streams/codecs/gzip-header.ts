@@ -5,7 +5,7 @@
 import { crc32Byte } from "./checksums.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { TypeError } = primordials;
+const { TypeError, TypedArrayPrototypeGetLength } = primordials;
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;
@@ -40,7 +40,7 @@ export class GzipHeaderReader {
 
   /** Consumes header bytes of `data` from `offset`; returns the offset just past what it used. */
   read(data: Uint8Array, offset: number): number {
-    while (offset < data.length && this.#step !== Step.Done) {
+    while (offset < TypedArrayPrototypeGetLength(data) && this.#step !== Step.Done) {
       const byte = data[offset++];
       switch (this.#step) {
         case Step.Id1:
