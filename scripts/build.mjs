@@ -2,7 +2,8 @@
 // chunk, listed in dist/runtime-chunks.json) and compiles the host package (dist/).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { buildPlayground } from "./build-playground.mjs";
 
 // Each chunk is loaded the first time a sandbox touches one of its APIs (src/runtime/platform.ts).
@@ -14,6 +15,79 @@ const chunks = {
   compression: "src/runtime/web/streams/codecs/index.ts",
   crypto: "src/runtime/web/crypto/index.ts",
   node: "src/runtime/node/index.ts",
+};
+
+// web-streams-polyfill runs in the streams chunk, which loads after user code may have replaced
+// any global or prototype method. Its module gets the runtime's captured intrinsics in place of
+// the globals it names (src/runtime/web/streams/polyfill-intrinsics.ts: imports shadow globals),
+// and its calls of built-in methods are rewritten into calls of captured ones. Each rewrite must
+// match exactly as often as listed: a new version of the polyfill fails the build until reviewed.
+const POLYFILL_INTRINSICS = fileURLToPath(new URL("../src/runtime/web/streams/polyfill-intrinsics.ts", import.meta.url));
+const POLYFILL_SHADOWED = ["Object", "Promise", "TypeError", "RangeError", "Error", "Uint8Array", "ArrayBuffer", "DataView", "Boolean", "String", "isFinite", "Number", "Symbol", "Math", "queueMicrotask", "structuredClone", "AbortController", "globalThis"];
+const POLYFILL_REWRITES = [
+  // [pattern, replacement, times]
+  [/Object\.prototype\.hasOwnProperty\.call\(/g, "ObjectPrototypeHasOwnProperty(", 14],
+  [/Function\.prototype\.apply\.call\(/g, "ReflectApply(", 1],
+  // const n=Promise,i=Promise.resolve.bind(n),a=Promise.prototype.then,s=Promise.reject.bind(n)
+  [/const (\w+)=Promise,(\w+)=Promise\.resolve\.bind\(\1\),(\w+)=Promise\.prototype\.then,(\w+)=Promise\.reject\.bind\(\1\)/g, "const $1=Promise,$2=PromiseResolve,$3=PromisePrototypeThen,$4=PromiseReject", 1],
+  // function f(e,t,r){return a.call(e,t,r)}: a is Promise.prototype.then, now uncurried
+  [/\{return (\w+)\.call\((\w+),(\w+),(\w+)\)\}/g, "{return $1($2,$3,$4)}", 1],
+  [/Promise\.all\((\w+)\.map\(/g, "SafePromiseAllReturnVoid(ArrayPrototypeMap($1,", 1],
+  [/Promise\.resolve\(/g, "PromiseResolve(", 2],
+  [/ArrayBuffer\.isView\(/g, "ArrayBufferIsView(", 3],
+  // The polyfill's own arrays (its SimpleQueue's segments, pipeTo's actions, a list of pull-intos).
+  [/(\w+)\._elements\.push\(/g, "ArrayPrototypePush($1._elements,", 1],
+  [/(\w+)\|\|(\w+)\.push\(\(\)=>/g, "$1||ArrayPrototypePush($2,()=>", 2],
+  [/\(He\((\w+)\),(\w+)\.push\((\w+)\)\)/g, "(He($1),ArrayPrototypePush($2,$3))", 1],
+  [/for\(;(\w+)\.length<(\w+)\((\w+)\);\)\1\.push\(/g, "for(;$1.length<$2($3);)ArrayPrototypePush($1,", 1],
+  // TransferArrayBuffer and IsDetachedBuffer, which probe the buffer's (replaceable) methods at
+  // first use: the captured ones (V8 has both).
+  [/(\w+)=(\w+)=>\(\1="function"==typeof \2\.transfer\?\2=>\2\.transfer\(\):"function"==typeof structuredClone\?\2=>structuredClone\(\2,\{transfer:\[\2\]\}\):\2=>\2,\1\(\2\)\)/g, "$1=ArrayBufferPrototypeTransfer", 1],
+  [/(\w+)=(\w+)=>\(\1="boolean"==typeof \2\.detached\?\2=>\2\.detached:\2=>0===\2\.byteLength,\1\(\2\)\)/g, "$1=ArrayBufferPrototypeGetDetached", 1],
+  // Array and buffer copies: CreateArrayFromList, ArrayBufferSlice, CopyDataBlockBytes.
+  [/function (\w+)\((\w+)\)\{return \2\.slice\(\)\}/g, "function $1($2){return ArrayPrototypeSlice($2)}", 1],
+  [/if\((\w+)\.slice\)return \1\.slice\((\w+),(\w+)\);/g, "return ArrayBufferPrototypeSlice($1,$2,$3);", 1],
+  [/new Uint8Array\((\w+)\)\.set\(new Uint8Array\((\w+),(\w+),(\w+)\),(\w+)\)/g, "TypedArrayPrototypeSet(new Uint8Array($1),new Uint8Array($2,$3,$4),$5)", 1],
+  // A view's [[ViewedArrayBuffer]], [[ByteOffset]] and [[ByteLength]], and a buffer's byte length,
+  // read through the captured getters (user code may have replaced the prototypes' accessors).
+  // Reads of the same names on the polyfill's own records (pull-into descriptors, queue entries)
+  // stay property reads.
+  [/function (\w+)\((\w+)\)\{const (\w+)=(\w+)\(\2\.buffer,\2\.byteOffset,\2\.byteOffset\+\2\.byteLength\)/g, "function $1($2){const $3=$4(ViewBuffer($2),ViewByteOffset($2),ViewByteOffset($2)+ViewByteLength($2))", 1],
+  [/\(this\._view\.buffer\)/g, "(ViewBuffer(this._view))", 1],
+  [/if\((\w+)\((\w+)\.buffer\)\)throw new TypeError\("The given view's buffer has been detached/g, 'if($1(ViewBuffer($2)))throw new TypeError("The given view\'s buffer has been detached', 1],
+  [/if\(0===(\w+)\.byteLength\)throw new TypeError\("chunk must have non-zero byteLength"\);if\(0===\1\.buffer\.byteLength\)/g, 'if(0===ViewByteLength($1))throw new TypeError("chunk must have non-zero byteLength");if(0===BufferByteLength(ViewBuffer($1)))', 1],
+  [/const\{buffer:(\w+),byteOffset:(\w+),byteLength:(\w+)\}=(\w+);/g, "const $1=ViewBuffer($4),$2=ViewByteOffset($4),$3=ViewByteLength($4);", 1],
+  // ReadableByteStreamControllerRespondWithNewView(controller, view): t is the view.
+  [/if\(0!==(\w+)\.byteLength\)throw new TypeError\("The view's length must be 0/g, 'if(0!==ViewByteLength($1))throw new TypeError("The view\'s length must be 0', 1],
+  [/else if\(0===(\w+)\.byteLength\)throw new TypeError\("The view's length must be greater than 0/g, 'else if(0===ViewByteLength($1))throw new TypeError("The view\'s length must be greater than 0', 1],
+  [/!==(\w+)\.byteOffset\)throw new RangeError\("The region specified by view does not match/g, '!==ViewByteOffset($1))throw new RangeError("The region specified by view does not match', 1],
+  [/!==(\w+)\.buffer\.byteLength\)throw new RangeError\("The buffer of view has different capacity/g, '!==BufferByteLength(ViewBuffer($1)))throw new RangeError("The buffer of view has different capacity', 1],
+  [/if\((\w+)\.bytesFilled\+(\w+)\.byteLength>\1\.byteLength\)throw new RangeError\("The region specified by view is larger than byobRequest"\);const (\w+)=\2\.byteLength;\1\.buffer=(\w+)\(\2\.buffer\)/g,
+    'if($1.bytesFilled+ViewByteLength($2)>$1.byteLength)throw new RangeError("The region specified by view is larger than byobRequest");const $3=ViewByteLength($2);$1.buffer=$4(ViewBuffer($2))', 1],
+  // ReadableStreamBYOBReader.prototype.read(view, options): e is the view.
+  [/if\(0===(\w+)\.byteLength\)return (\w+)\(new TypeError\("view must have non-zero byteLength"\)\);if\(0===\1\.buffer\.byteLength\)return \2\(new TypeError\("view's buffer must have non-zero byteLength"\)\);if\((\w+)\(\1\.buffer\)\)/g,
+    'if(0===ViewByteLength($1))return $2(new TypeError("view must have non-zero byteLength"));if(0===BufferByteLength(ViewBuffer($1)))return $2(new TypeError("view\'s buffer must have non-zero byteLength"));if($3(ViewBuffer($1)))', 1],
+  [/if\((\w+)>(\w+)\.byteLength\)return (\w+)\(new RangeError\("options\.min must be less than or equal to view's byteLength"\)\)\}else if\(\1>\2\.length\)/g,
+    'if($1>ViewByteLength($2))return $3(new RangeError("options.min must be less than or equal to view\'s byteLength"))}else if($1>ViewLength($2))', 1],
+  // ReadableByteStreamControllerPullInto(controller, view, min, readIntoRequest): t is the view.
+  [/\{byteOffset:(\w+),byteLength:(\w+)\}=(\w+),(\w+)=(\w+)\*(\w+);let (\w+);try\{\7=(\w+)\(\3\.buffer\)\}catch\((\w+)\)\{return void (\w+)\._errorSteps\(\9\)\}const (\w+)=\{buffer:\7,bufferByteLength:\7\.byteLength,/g,
+    "$1=ViewByteOffset($3),$2=ViewByteLength($3),$4=$5*$6;let $7;try{$7=$8(ViewBuffer($3))}catch($9){return void $10._errorSteps($9)}const $11={buffer:$7,bufferByteLength:BufferByteLength($7),", 1],
+];
+const POLYFILL_IMPORTS = [...POLYFILL_SHADOWED, "ObjectPrototypeHasOwnProperty", "ReflectApply", "PromiseResolve", "PromiseReject", "PromisePrototypeThen", "SafePromiseAllReturnVoid", "ArrayBufferIsView", "ArrayPrototypePush", "ArrayPrototypeMap", "ArrayBufferPrototypeTransfer", "ArrayBufferPrototypeGetDetached", "ArrayPrototypeSlice", "ArrayBufferPrototypeSlice", "TypedArrayPrototypeSet", "ViewBuffer", "ViewByteOffset", "ViewByteLength", "ViewLength", "BufferByteLength"];
+const polyfillIntrinsics = {
+  name: "islet-polyfill-intrinsics",
+  setup(build) {
+    build.onLoad({ filter: /web-streams-polyfill[\\/]dist[\\/]ponyfill\.mjs$/ }, (args) => {
+      let code = readFileSync(args.path, "utf8");
+      for (const [pattern, replacement, times] of POLYFILL_REWRITES) {
+        const found = code.match(pattern)?.length ?? 0;
+        if (found !== times) throw new Error(`web-streams-polyfill: ${pattern} matched ${found} times, not ${times}; review scripts/build.mjs's rewrites`);
+        code = code.replace(pattern, replacement);
+      }
+      const header = `import { ${POLYFILL_IMPORTS.join(", ")} } from ${JSON.stringify(POLYFILL_INTRINSICS)};\n`;
+      return { contents: header + code, loader: "js" };
+    });
+  },
 };
 
 mkdirSync("dist", { recursive: true });
@@ -52,6 +126,7 @@ for (const [entry, outfile, define] of bundles) {
     // chunks keep them; the core's few public classes name themselves.
     keepNames: !entry.startsWith("src/runtime/index"),
     legalComments: "none",
+    plugins: [polyfillIntrinsics],
     logLevel: "warning",
   });
   let code = result.outputFiles[0].text;

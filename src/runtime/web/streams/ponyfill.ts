@@ -1,17 +1,16 @@
 // The WHATWG Streams classes: web-streams-polyfill's ponyfill, which follows the reference
-// implementation and passes the web-platform-tests. It loads with islet's choices in place of a
-// few globals (see quiet-globals.ts), and this module drives it through its first uses of them
-// while they are in place. What the ponyfill still reads at call time: the global AbortController
-// (made and discarded with each WritableStream; the controller's signal is islet's, see below)
-// and JavaScript's own built-ins (PromiseAll, Object.prototype.hasOwnProperty, ...), as any
-// library does.
+// implementation and passes the web-platform-tests. In islet's bundles it runs on the runtime's
+// captured intrinsics: the build gives its module islet's values for the globals it names and
+// rewrites its calls of built-in methods (scripts/build.mjs, polyfill-intrinsics.ts). What it
+// still reaches through replaceable lookups is listed in SECURITY.md (P12). As published (the
+// runtime's tests in Node) it reads its globals, which quiet-globals.ts sets while it loads.
 
-import { restoreGlobals } from "./quiet-globals.ts"; // first: the ponyfill must load after it
+import { publishedPolyfill, restoreGlobals } from "./quiet-globals.ts"; // first: the ponyfill must load after it
 import { ReadableStream, WritableStreamDefaultController } from "web-streams-polyfill";
 import { events } from "../../platform.ts";
 import { primordials } from "../../primordials.ts";
 
-const { PromiseAll, ReflectApply, ReflectDefineProperty, ReflectGetPrototypeOf, ReflectSetPrototypeOf, Uint8Array, WeakMap } = primordials;
+const { AsyncIteratorPrototype, ReflectApply, Uint8Array, ReflectDefineProperty, ReflectGetPrototypeOf, ReflectSetPrototypeOf, WeakMap, Originals } = primordials;
 
 export {
   ByteLengthQueuingStrategy,
@@ -31,19 +30,20 @@ export {
 
 export type { ReadableStreamDefaultReadResult, Transformer } from "web-streams-polyfill";
 
-try {
-  // A byte stream's first enqueue settles how buffers are transferred.
-  new ReadableStream({ type: "bytes", start: (controller) => controller.enqueue(new Uint8Array(1)) });
-  // An async iterator's first chunk settles how microtasks are queued.
-  const iterator = new ReadableStream({ start: (controller) => controller.enqueue(0) }).values();
-  void iterator.next();
-  // Web IDL's async iterator prototypes inherit from %AsyncIteratorPrototype%; the ponyfill's
-  // inherits from Object.prototype.
-  const asyncIteratorPrototype = ReflectGetPrototypeOf(ReflectGetPrototypeOf(async function* () {}.prototype)!)!;
-  ReflectSetPrototypeOf(ReflectGetPrototypeOf(iterator)!, asyncIteratorPrototype);
-} finally {
-  restoreGlobals();
+if (publishedPolyfill) {
+  // The published polyfill (the runtime's tests in Node) settles at first use how it transfers
+  // buffers and queues microtasks, from globals quiet-globals.ts puts in place meanwhile.
+  try {
+    new ReadableStream({ type: "bytes", start: (controller) => controller.enqueue(new Uint8Array(1)) });
+    void new ReadableStream({ start: (controller) => controller.enqueue(0) }).values().next();
+  } finally {
+    restoreGlobals();
+  }
 }
+
+// Web IDL's async iterator prototypes inherit from %AsyncIteratorPrototype%; the ponyfill's
+// inherits from Object.prototype.
+ReflectSetPrototypeOf(ReflectGetPrototypeOf(new ReadableStream().values())!, AsyncIteratorPrototype);
 
 // WritableStreamDefaultController.signal is the signal of the controller's `_abortController`,
 // which the ponyfill builds from the global AbortController. An accessor on the prototype
@@ -54,8 +54,8 @@ interface AbortControllerInstance {
 }
 const abortControllerClass = (): new () => AbortControllerInstance => (events() as unknown as { AbortController: new () => AbortControllerInstance }).AbortController;
 const abortControllers = new WeakMap<object, AbortControllerInstance>();
-const weakGet = WeakMap.prototype.get;
-const weakSet = WeakMap.prototype.set;
+const weakGet = Originals["WeakMap.prototype.get"]!;
+const weakSet = Originals["WeakMap.prototype.set"]!;
 const apply = ReflectApply;
 
 ReflectDefineProperty(WritableStreamDefaultController.prototype, "_abortController", {

@@ -1,3 +1,6 @@
+// Only where the polyfill runs as published (the runtime's tests in Node): in islet's bundles the
+// build hands its module these values directly (polyfill-intrinsics.ts), and this does nothing.
+//
 // Evaluated just before web-streams-polyfill: ponyfill.ts imports it first, and calls
 // restoreGlobals() once the ponyfill has loaded and made its first uses of them (see
 // hide-globals.ts). What the ponyfill takes from the global object, and gets instead meanwhile:
@@ -36,4 +39,9 @@ function queueMicrotask(callback: () => void): void {
   apply(then, resolved, [() => callback()]);
 }
 
-export const restoreGlobals = hideGlobals({ DOMException, queueMicrotask, structuredClone: undefined });
+/** Set by the build: true in a chunk's bundle. */
+declare const ISLET_CHUNK: boolean | undefined;
+/** Whether the polyfill is the published one, reading these globals (not islet's bundle). */
+export const publishedPolyfill = typeof ISLET_CHUNK !== "boolean";
+
+export const restoreGlobals = publishedPolyfill ? hideGlobals({ DOMException, queueMicrotask, structuredClone: undefined }) : () => {};
