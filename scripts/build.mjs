@@ -84,6 +84,11 @@ const polyfillIntrinsics = {
         if (found !== times) throw new Error(`web-streams-polyfill: ${pattern} matched ${found} times, not ${times}; review scripts/build.mjs's rewrites`);
         code = code.replace(pattern, replacement);
       }
+      // ReadableStreamDefaultReaderRead(reader, readRequest), for islet's readAllBytes: it takes
+      // steps rather than resolving a promise with a { value, done } object (see streams/bytes.ts).
+      const readerRead = [...code.matchAll(/return (\w+)\(this,(\w+)\),\2\._promise\}releaseLock\(\)/g)];
+      if (readerRead.length !== 1) throw new Error("web-streams-polyfill: ReadableStreamDefaultReader.prototype.read changed; review scripts/build.mjs");
+      code += `\nexport{${readerRead[0][1]} as ReadableStreamDefaultReaderRead};\n`;
       const header = `import { ${POLYFILL_IMPORTS.join(", ")} } from ${JSON.stringify(POLYFILL_INTRINSICS)};\n`;
       return { contents: header + code, loader: "js" };
     });

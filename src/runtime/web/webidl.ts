@@ -3,7 +3,7 @@
 
 import { primordials, SymbolIterator } from "../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, IterableToArray, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsFinite, NumberIsNaN, ObjectGetOwnPropertyDescriptor, ReflectApply, RegExpPrototypeExec, StringPrototypeToWellFormed, TypeError, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, IterableToArray, MathFloor, MathMax, MathMin, MathTrunc, Number, NumberIsFinite, NumberIsNaN, ObjectGetOwnPropertyDescriptor, Originals, ReflectApply, RegExpPrototypeExec, StringPrototypeToWellFormed, TypeError, Uint8Array } = primordials;
 
 /** DOMString/USVString conversion: ToString, which (unlike String()) throws on symbols. */
 export function toDomString(value: unknown): string {
@@ -42,7 +42,7 @@ export function isHttpToken(text: string): boolean {
   return (RegExpPrototypeExec(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, text) !== null);
 }
 
-const byteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get!;
+const byteLengthGetter = Originals["get ArrayBuffer.prototype.byteLength"]!;
 
 /** Brand check that also works for ArrayBuffers from another realm. */
 export function isArrayBuffer(value: unknown): value is ArrayBuffer {

@@ -2,10 +2,10 @@
 // stream over bytes it already holds. Spec algorithms never call user-replaceable methods, so the
 // stream methods used here are the ones captured when the chunk loaded.
 
-import { ReadableStream, ReadableStreamDefaultReader, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
+import { ReadableStream, ReadableStreamDefaultReader, readerRead, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBufferIsView, PromisePrototypeThen, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeSet, Uint8Array } = primordials;
+const { ArrayBufferIsView, PromisePrototypeThen, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetSymbolToStringTag, TypedArrayPrototypeSet, Uint8Array } = primordials;
 
 const apply = ReflectApply;
 const lockedGetter = ReflectGetOwnPropertyDescriptor(ReadableStream.prototype, "locked")!.get!;
@@ -14,7 +14,6 @@ const read = ReadableStreamDefaultReader.prototype.read;
 const cancel = ReadableStreamDefaultReader.prototype.cancel;
 const Bytes = Uint8Array;
 // %TypedArray%.prototype[@@toStringTag] names a typed array's kind, whatever realm made it.
-const typedArrayTag = ReflectGetOwnPropertyDescriptor(ReflectGetPrototypeOf(Uint8Array.prototype)!, SymbolToStringTag)!.get!;
 
 /** Whether `value` is a ReadableStream of this sandbox (a brand check, not duck typing). */
 export function isReadableStream(value: unknown): value is ReadableStream {
@@ -32,7 +31,7 @@ export function isDisturbed(stream: ReadableStream): boolean {
 }
 
 function isUint8Array(value: unknown): value is Uint8Array {
-  return ArrayBufferIsView(value) && apply(typedArrayTag, value, []) === "Uint8Array";
+  return TypedArrayPrototypeGetSymbolToStringTag(value) === "Uint8Array";
 }
 
 /**
@@ -44,12 +43,39 @@ function isUint8Array(value: unknown): value is Uint8Array {
  * - TypeError if a chunk is not a Uint8Array (the stream is then canceled with that error);
  * - RangeError if it yields more than `maxBytes` bytes (the stream is then canceled with it).
  */
+/**
+ * One read, resolved with a record without a prototype. reader.read() resolves with an ordinary
+ * { value, done } object, whose `then` a promise looks up (user code may have put one on
+ * Object.prototype and would be handed the chunk first); islet's bundle of the polyfill exports its
+ * ReadableStreamDefaultReaderRead, which takes steps instead of resolving a promise (the polyfill
+ * as published, in the runtime's tests in Node, does not: there it is reader.read()).
+ */
+// A Uint8Array chunk is copied as it is read, before the producer can reuse its buffer.
+function copied(chunk: unknown): unknown {
+  return isUint8Array(chunk) ? new Bytes(chunk) : chunk;
+}
+
+function readChunk(reader: ReadableStreamDefaultReader<unknown>): Promise<{ readonly done: boolean; readonly value: unknown }> {
+  const takeSteps = readerRead;
+  if (takeSteps === undefined) {
+    return PromisePrototypeThen(apply(read, reader, []) as Promise<ReadableStreamDefaultReadResult<unknown>>, (result) => ({ __proto__: null, done: result.done, value: copied(result.value) }) as { readonly done: boolean; readonly value: unknown });
+  }
+  return new Promise((resolve, reject) => {
+    takeSteps(reader, {
+      __proto__: null,
+      _chunkSteps: (value: unknown) => resolve({ __proto__: null, done: false, value: copied(value) } as { readonly done: boolean; readonly value: unknown }),
+      _closeSteps: () => resolve({ __proto__: null, done: true, value: undefined } as { readonly done: boolean; readonly value: unknown }),
+      _errorSteps: (error: unknown) => reject(error),
+    });
+  });
+}
+
 export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity): Promise<{ readonly bytes: Uint8Array }> {
   const reader = apply(getReader, stream, []) as ReadableStreamDefaultReader<unknown>;
   const pieces: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const result = (await apply(read, reader, [])) as ReadableStreamDefaultReadResult<unknown>;
+    const result = await readChunk(reader);
     if (result.done) break;
     const chunk = result.value;
     let failure: Error | undefined;
@@ -59,8 +85,8 @@ export async function readAllBytes(stream: ReadableStream, maxBytes = Infinity):
       void PromisePrototypeThen((apply(cancel, reader, [failure]) as Promise<void>), undefined, () => {});
       throw failure;
     }
-    // Copied now: the producer may reuse its buffer once the chunk is read.
-    const copy = new Bytes(chunk as Uint8Array);
+    // Copied when read (readChunk): the producer may reuse its buffer once the chunk is read.
+    const copy = chunk as Uint8Array;
     pieces[pieces.length] = copy;
     total += TypedArrayPrototypeGetByteLength(copy);
   }

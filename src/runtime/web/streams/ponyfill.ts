@@ -6,6 +6,7 @@
 // runtime's tests in Node) it reads its globals, which quiet-globals.ts sets while it loads.
 
 import { publishedPolyfill, restoreGlobals } from "./quiet-globals.ts"; // first: the ponyfill must load after it
+import * as polyfill from "web-streams-polyfill";
 import { ReadableStream, WritableStreamDefaultController } from "web-streams-polyfill";
 import { events } from "../../platform.ts";
 import { primordials } from "../../primordials.ts";
@@ -29,6 +30,12 @@ export {
 } from "web-streams-polyfill";
 
 export type { ReadableStreamDefaultReadResult, Transformer } from "web-streams-polyfill";
+
+/**
+ * The Streams Standard's ReadableStreamDefaultReaderRead(reader, readRequest), which islet's build
+ * exports from the polyfill (scripts/build.mjs); undefined for the polyfill as published.
+ */
+export const readerRead = (polyfill as unknown as { ReadableStreamDefaultReaderRead?: (reader: object, request: object) => void }).ReadableStreamDefaultReaderRead;
 
 if (publishedPolyfill) {
   // The published polyfill (the runtime's tests in Node) settles at first use how it transfers
