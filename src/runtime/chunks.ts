@@ -6,7 +6,7 @@
 import { Op, request, send } from "./bridge.ts";
 import { clearTimer, setTimer } from "./globals/timers.ts";
 import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
-import { primordials, type Primordials } from "./primordials.ts";
+import { finishPrimordials, primordials, type Primordials } from "./primordials.ts";
 import { errorFromRecord, type ErrorRecord } from "./wire.ts";
 
 const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
@@ -75,6 +75,7 @@ export function setChunkLoader(callHost: HostCall): void {
  */
 export function receiveChunk(name: ChunkName, chunk: (primordials: Primordials) => { bindPlatform(platform: Platform): void }): void {
   if (MapPrototypeHas(loaded, name)) return;
+  finishPrimordials();
   const exports = chunk(primordials);
   exports.bindPlatform(platform);
   MapPrototypeSet(loaded, name, exports);

@@ -19,6 +19,11 @@ declare const ISLET_CHUNK: boolean | undefined;
 /** Inside a chunk's bundle only: the parameter of the chunk's wrapper, the core's primordials. */
 declare const __isletPrimordials: Primordials;
 
+/** A chunk-only primordial's captured function, uncurried by finishPrimordials(). */
+class Deferred {
+  constructor(readonly fn: (...args: never[]) => unknown) {}
+}
+
 type Uncurried<F> = F extends (...args: infer A) => infer R ? (self: unknown, ...args: A) => R : never;
 
 function capture() {
@@ -224,12 +229,28 @@ function capture() {
       out[out.length] = result.value;
     }
   };
+  // Only the chunks use these: captured now, uncurried when the first chunk loads (each bind costs
+  // every new isolate time, and most isolates never load a chunk). See finishPrimordials().
+  const deferUncurry = <F extends (...args: never[]) => unknown>(fn: F): Uncurried<F> => new Deferred(fn) as unknown as Uncurried<F>;
+  const deferGetter = (object: object, key: PropertyKey) => new Deferred(getOwnPropertyDescriptor(object, key)!.get! as () => unknown) as unknown as (self: unknown) => unknown;
+  // Replaces each Deferred in `table` (the primordials) with its uncurried function; idempotent.
+  let finished = false;
+  const finishDeferred = (table: object): void => {
+    if (finished) return;
+    finished = true;
+    const keys = ownKeys(table) as string[];
+    for (let i = 0; i < keys.length; i++) {
+      const value = (table as Record<string, unknown>)[keys[i]];
+      if (value instanceof Deferred) (table as Record<string, unknown>)[keys[i]] = uncurryThis(value.fn);
+    }
+  };
   // One literal without a prototype: a name missing here reads undefined, never something user
   // code put on Object.prototype. Not frozen: it never reaches user code, and freezing an object
   // this size costs every new isolate time.
   const P = {
     __proto__: null,
     globalThis,
+    FinishDeferred: finishDeferred,
 
     ReflectApply: apply,
     ReflectConstruct: construct,
@@ -241,8 +262,8 @@ function capture() {
     ReflectDeleteProperty: Reflect.deleteProperty,
 
     Reflect,
-    FunctionPrototypeBind: uncurryThis(bind) as <F extends (...args: any[]) => unknown>(fn: F, self: unknown, ...args: unknown[]) => F,
-    FunctionPrototypeToString: uncurryThis(Function.prototype.toString),
+    FunctionPrototypeBind: deferUncurry(bind) as <F extends (...args: any[]) => unknown>(fn: F, self: unknown, ...args: unknown[]) => F,
+    FunctionPrototypeToString: deferUncurry(Function.prototype.toString),
 
     Object,
     ObjectPrototype: Object.prototype,
@@ -266,9 +287,9 @@ function capture() {
     ObjectKeys: Object.keys,
     ObjectSeal: Object.seal,
     ObjectPrototypeHasOwnProperty: uncurryThis(Object.prototype.hasOwnProperty),
-    ObjectPrototypeToString: uncurryThis(Object.prototype.toString),
-    ObjectPrototypeIsPrototypeOf: uncurryThis(Object.prototype.isPrototypeOf),
-    ObjectPrototypePropertyIsEnumerable: uncurryThis(Object.prototype.propertyIsEnumerable),
+    ObjectPrototypeToString: deferUncurry(Object.prototype.toString),
+    ObjectPrototypeIsPrototypeOf: deferUncurry(Object.prototype.isPrototypeOf),
+    ObjectPrototypePropertyIsEnumerable: deferUncurry(Object.prototype.propertyIsEnumerable),
 
     Array,
     ArrayPrototype: Array.prototype,
@@ -287,14 +308,14 @@ function capture() {
       for (let i = 0; i < array.length; i++) if (callback(array[i], i, array as T[])) out[out.length] = array[i];
       return out;
     },
-    ArrayPrototypeFind: uncurryThis(Array.prototype.find) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => T | undefined,
-    ArrayPrototypeFindIndex: uncurryThis(Array.prototype.findIndex) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => number,
-    ArrayPrototypeSome: uncurryThis(Array.prototype.some) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => boolean,
-    ArrayPrototypeIncludes: uncurryThis(Array.prototype.includes) as <T>(array: readonly T[], value: T, from?: number) => boolean,
-    ArrayPrototypeIndexOf: uncurryThis(Array.prototype.indexOf) as <T>(array: readonly T[], value: T, from?: number) => number,
+    ArrayPrototypeFind: deferUncurry(Array.prototype.find) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => T | undefined,
+    ArrayPrototypeFindIndex: deferUncurry(Array.prototype.findIndex) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => number,
+    ArrayPrototypeSome: deferUncurry(Array.prototype.some) as <T>(array: readonly T[], callback: (value: T, index: number, array: T[]) => unknown) => boolean,
+    ArrayPrototypeIncludes: deferUncurry(Array.prototype.includes) as <T>(array: readonly T[], value: T, from?: number) => boolean,
+    ArrayPrototypeIndexOf: deferUncurry(Array.prototype.indexOf) as <T>(array: readonly T[], value: T, from?: number) => number,
     ArrayPrototypeJoin: uncurryThis(Array.prototype.join) as (array: ArrayLike<unknown>, separator?: string) => string,
-    ArrayPrototypePop: uncurryThis(Array.prototype.pop) as <T>(array: T[]) => T | undefined,
-    ArrayPrototypeShift: uncurryThis(Array.prototype.shift) as <T>(array: T[]) => T | undefined,
+    ArrayPrototypePop: deferUncurry(Array.prototype.pop) as <T>(array: T[]) => T | undefined,
+    ArrayPrototypeShift: deferUncurry(Array.prototype.shift) as <T>(array: T[]) => T | undefined,
     ArrayPrototypePush: uncurryThis(Array.prototype.push) as <T>(array: T[], ...items: T[]) => number,
     ArrayPrototypeSlice: <T>(array: ArrayLike<T>, start?: number, end?: number): T[] => {
       const length = array.length;
@@ -304,7 +325,7 @@ function capture() {
       for (; from < to; from++) out[out.length] = array[from];
       return out;
     },
-    ArrayPrototypeSort: uncurryThis(Array.prototype.sort) as <T>(array: T[], compare?: (a: T, b: T) => number) => T[],
+    ArrayPrototypeSort: deferUncurry(Array.prototype.sort) as <T>(array: T[], compare?: (a: T, b: T) => number) => T[],
     /** Array.prototype.splice for an array without holes (see ArrayPrototypeMap). */
     ArrayPrototypeSplice: <T>(array: T[], start: number, deleteCount?: number, ...items: T[]): T[] => {
       const length = array.length;
@@ -344,7 +365,7 @@ function capture() {
       return view;
     },
     /** The typed array's [[TypedArrayName]] ("Uint8Array", also for a Buffer), or undefined for anything else. */
-    TypedArrayPrototypeGetSymbolToStringTag: getter(TypedArrayPrototype, Symbol.toStringTag) as (value: unknown) => string | undefined,
+    TypedArrayPrototypeGetSymbolToStringTag: deferGetter(TypedArrayPrototype, Symbol.toStringTag) as (value: unknown) => string | undefined,
     /** `new Map(entries)` without the array iterator or a lookup of Map.prototype.set. */
     MapFrom: <K, V>(entries: readonly (readonly [K, V])[]): Map<K, V> => {
       const map = new Map<K, V>();
@@ -366,25 +387,25 @@ function capture() {
 
     ArrayBuffer,
     ArrayBufferIsView: ArrayBuffer.isView,
-    ArrayBufferPrototypeGetByteLength: getter(ArrayBuffer.prototype, "byteLength") as (buffer: ArrayBufferLike) => number,
-    ArrayBufferPrototypeSlice: uncurryThis(ArrayBuffer.prototype.slice) as <T extends ArrayBufferLike>(buffer: T, start?: number, end?: number) => T,
+    ArrayBufferPrototypeGetByteLength: deferGetter(ArrayBuffer.prototype, "byteLength") as (buffer: ArrayBufferLike) => number,
+    ArrayBufferPrototypeSlice: deferUncurry(ArrayBuffer.prototype.slice) as <T extends ArrayBufferLike>(buffer: T, start?: number, end?: number) => T,
     DataView,
     TypedArray,
     TypedArrayPrototype,
-    TypedArrayPrototypeGetLength: getter(TypedArrayPrototype, "length") as (view: ArrayBufferView) => number,
-    TypedArrayPrototypeGetByteLength: getter(TypedArrayPrototype, "byteLength") as (view: ArrayBufferView) => number,
-    TypedArrayPrototypeGetByteOffset: getter(TypedArrayPrototype, "byteOffset") as (view: ArrayBufferView) => number,
-    TypedArrayPrototypeGetBuffer: getter(TypedArrayPrototype, "buffer") as <T extends ArrayBufferLike>(view: ArrayBufferView<T>) => T,
+    TypedArrayPrototypeGetLength: deferGetter(TypedArrayPrototype, "length") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetByteLength: deferGetter(TypedArrayPrototype, "byteLength") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetByteOffset: deferGetter(TypedArrayPrototype, "byteOffset") as (view: ArrayBufferView) => number,
+    TypedArrayPrototypeGetBuffer: deferGetter(TypedArrayPrototype, "buffer") as <T extends ArrayBufferLike>(view: ArrayBufferView<T>) => T,
     // An ArrayBufferView is a typed array or a DataView, whose getters are different functions.
     ArrayBufferViewGetBuffer: (view: ArrayBufferView): ArrayBufferLike => (typedArrayTag(view) === undefined ? dataViewBuffer(view) : typedArrayBuffer(view)) as ArrayBufferLike,
     ArrayBufferViewGetByteLength: (view: ArrayBufferView): number => (typedArrayTag(view) === undefined ? dataViewByteLength(view) : typedArrayByteLength(view)) as number,
     ArrayBufferViewGetByteOffset: (view: ArrayBufferView): number => (typedArrayTag(view) === undefined ? dataViewByteOffset(view) : typedArrayByteOffset(view)) as number,
-    TypedArrayPrototypeFill: uncurryThis(TypedArrayPrototype.fill),
-    TypedArrayPrototypeIndexOf: uncurryThis(TypedArrayPrototype.indexOf),
-    TypedArrayPrototypeLastIndexOf: uncurryThis(TypedArrayPrototype.lastIndexOf),
-    TypedArrayPrototypeSet: uncurryThis(TypedArrayPrototype.set) as (target: ArrayBufferView, source: ArrayLike<number> | ArrayLike<bigint>, offset?: number) => void,
-    TypedArrayPrototypeSlice: uncurryThis(TypedArrayPrototype.slice) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
-    TypedArrayPrototypeSubarray: uncurryThis(TypedArrayPrototype.subarray) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
+    TypedArrayPrototypeFill: deferUncurry(TypedArrayPrototype.fill),
+    TypedArrayPrototypeIndexOf: deferUncurry(TypedArrayPrototype.indexOf),
+    TypedArrayPrototypeLastIndexOf: deferUncurry(TypedArrayPrototype.lastIndexOf),
+    TypedArrayPrototypeSet: deferUncurry(TypedArrayPrototype.set) as (target: ArrayBufferView, source: ArrayLike<number> | ArrayLike<bigint>, offset?: number) => void,
+    TypedArrayPrototypeSlice: deferUncurry(TypedArrayPrototype.slice) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
+    TypedArrayPrototypeSubarray: deferUncurry(TypedArrayPrototype.subarray) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
     Uint8Array,
     Uint8ClampedArray,
     Uint16Array,
@@ -451,34 +472,34 @@ function capture() {
     StringFromCharCode: String.fromCharCode,
     StringFromCodePoint: String.fromCodePoint,
     StringPrototypeSlice: uncurryThis(String.prototype.slice),
-    StringPrototypeCharCodeAt: uncurryThis(String.prototype.charCodeAt),
-    StringPrototypeCodePointAt: uncurryThis(String.prototype.codePointAt),
-    StringPrototypeEndsWith: uncurryThis(String.prototype.endsWith),
+    StringPrototypeCharCodeAt: deferUncurry(String.prototype.charCodeAt),
+    StringPrototypeCodePointAt: deferUncurry(String.prototype.codePointAt),
+    StringPrototypeEndsWith: deferUncurry(String.prototype.endsWith),
     StringPrototypeIncludes: uncurryThis(String.prototype.includes),
-    StringPrototypeIndexOf: uncurryThis(String.prototype.indexOf),
-    StringPrototypeLastIndexOf: uncurryThis(String.prototype.lastIndexOf),
-    StringPrototypeNormalize: uncurryThis(String.prototype.normalize),
-    StringPrototypePadEnd: uncurryThis(String.prototype.padEnd),
-    StringPrototypePadStart: uncurryThis(String.prototype.padStart),
-    StringPrototypeRepeat: uncurryThis(String.prototype.repeat),
+    StringPrototypeIndexOf: deferUncurry(String.prototype.indexOf),
+    StringPrototypeLastIndexOf: deferUncurry(String.prototype.lastIndexOf),
+    StringPrototypeNormalize: deferUncurry(String.prototype.normalize),
+    StringPrototypePadEnd: deferUncurry(String.prototype.padEnd),
+    StringPrototypePadStart: deferUncurry(String.prototype.padStart),
+    StringPrototypeRepeat: deferUncurry(String.prototype.repeat),
     // Only with a string pattern: with a RegExp, String.prototype.replace/split call the
     // RegExp's own (replaceable) Symbol.replace/Symbol.split; see RegExpPrototypeSymbolReplace.
-    StringPrototypeReplace: uncurryThis(String.prototype.replace) as unknown as (string: string, pattern: string, replacement: string) => string,
-    StringPrototypeReplaceAll: uncurryThis(String.prototype.replaceAll) as unknown as (string: string, pattern: string, replacement: string) => string,
+    StringPrototypeReplace: deferUncurry(String.prototype.replace) as unknown as (string: string, pattern: string, replacement: string) => string,
+    StringPrototypeReplaceAll: deferUncurry(String.prototype.replaceAll) as unknown as (string: string, pattern: string, replacement: string) => string,
     StringPrototypeSplit: uncurryThis(String.prototype.split) as unknown as (string: string, separator: string, limit?: number) => string[],
-    StringPrototypeStartsWith: uncurryThis(String.prototype.startsWith),
-    StringPrototypeToLowerCase: uncurryThis(String.prototype.toLowerCase),
-    StringPrototypeToUpperCase: uncurryThis(String.prototype.toUpperCase),
-    StringPrototypeToWellFormed: uncurryThis(String.prototype.toWellFormed),
-    StringPrototypeTrim: uncurryThis(String.prototype.trim),
-    StringPrototypeTrimEnd: uncurryThis(String.prototype.trimEnd),
-    StringPrototypeValueOf: uncurryThis(String.prototype.valueOf),
+    StringPrototypeStartsWith: deferUncurry(String.prototype.startsWith),
+    StringPrototypeToLowerCase: deferUncurry(String.prototype.toLowerCase),
+    StringPrototypeToUpperCase: deferUncurry(String.prototype.toUpperCase),
+    StringPrototypeToWellFormed: deferUncurry(String.prototype.toWellFormed),
+    StringPrototypeTrim: deferUncurry(String.prototype.trim),
+    StringPrototypeTrimEnd: deferUncurry(String.prototype.trimEnd),
+    StringPrototypeValueOf: deferUncurry(String.prototype.valueOf),
     RegExp,
     RegExpPrototypeTest: uncurryThis(RegExp.prototype.test),
     // exec reads only the RegExp's internal slots and its own lastIndex: no replaceable lookup.
     RegExpPrototypeExec: regExpExec,
-    RegExpPrototypeGetFlags: getter(RegExp.prototype, "flags") as (re: RegExp) => string,
-    RegExpPrototypeGetSource: getter(RegExp.prototype, "source") as (re: RegExp) => string,
+    RegExpPrototypeGetFlags: deferGetter(RegExp.prototype, "flags") as (re: RegExp) => string,
+    RegExpPrototypeGetSource: deferGetter(RegExp.prototype, "source") as (re: RegExp) => string,
     RegExpPrototypeSymbolReplace: (re: RegExp, string: string, replacement: string | ((match: string, ...rest: any[]) => string)): string =>
       regExpReplace(re, string, replacement),
 
@@ -489,12 +510,12 @@ function capture() {
     NumberIsSafeInteger: Number.isSafeInteger,
     NumberParseInt: Number.parseInt,
     NumberParseFloat: Number.parseFloat,
-    NumberPrototypeToString: uncurryThis(Number.prototype.toString),
-    NumberPrototypeValueOf: uncurryThis(Number.prototype.valueOf),
+    NumberPrototypeToString: deferUncurry(Number.prototype.toString),
+    NumberPrototypeValueOf: deferUncurry(Number.prototype.valueOf),
     Boolean,
-    BooleanPrototypeValueOf: uncurryThis(Boolean.prototype.valueOf),
+    BooleanPrototypeValueOf: deferUncurry(Boolean.prototype.valueOf),
     BigInt,
-    BigIntPrototypeValueOf: uncurryThis(BigInt.prototype.valueOf),
+    BigIntPrototypeValueOf: deferUncurry(BigInt.prototype.valueOf),
     Symbol,
     SymbolFor: Symbol.for,
     SymbolPrototypeToString: uncurryThis(Symbol.prototype.toString),
@@ -532,7 +553,7 @@ function capture() {
 
     Error,
     ErrorPrototype: Error.prototype,
-    ErrorPrototypeToString: uncurryThis(Error.prototype.toString),
+    ErrorPrototypeToString: deferUncurry(Error.prototype.toString),
     TypeError,
     RangeError,
     SyntaxError,
@@ -557,6 +578,15 @@ export type Primordials = Omit<ReturnType<typeof capture>, keyof WellKnownSymbol
 
 /** The one set of captured intrinsics: the core's, in every bundle of the runtime. */
 export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLET_CHUNK ? __isletPrimordials : (capture() as Primordials);
+
+/**
+ * Uncurries the chunk-only primordials (captured at boot as Deferred). The core calls this before
+ * it runs the first chunk (chunks.ts); in Node (the runtime's tests) it runs at once.
+ */
+export function finishPrimordials(): void {
+  primordials.FinishDeferred(primordials);
+}
+if (typeof ISLET_CHUNK !== "boolean") finishPrimordials();
 
 // Destructuring would widen these to `symbol`; as named constants they stay usable as computed keys.
 export const SymbolIterator: typeof Symbol.iterator = primordials.SymbolIterator;
