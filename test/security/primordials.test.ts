@@ -205,8 +205,18 @@ const LAZY_USES: [name: string, use: string][] = [
   ["stream iterator", `const it = new ReadableStream({ start(c) { c.enqueue("x"); c.close(); } }).values(); return [got(await it.next()).value, got(await it.next()).done];`],
   ["pipeThrough", `const reader = new Response("héllo").body.pipeThrough(new TextDecoderStream()).getReader(); return [got(await reader.read()).value];`],
   ["Blob", `const blob = new Blob(["ab", new Uint8Array([99])], { type: "text/plain" }); return [await blob.text(), blob.size, new Uint8Array(got(await blob.slice(1).arrayBuffer())).length];`],
+  ["CompressionStream", `const reader = new Response("aaaa").body.pipeThrough(new CompressionStream("gzip")).pipeThrough(new DecompressionStream("gzip")).pipeThrough(new TextDecoderStream()).getReader(); return [got(await reader.read()).value];`],
   ["node", `return [Buffer.from("hi").toString("hex"), Buffer.concat([Buffer.from("a"), Buffer.from("b")]).toString(), typeof process.nextTick];`],
 ];
+
+/**
+ * APIs that still call replaceable intrinsics after the pollution, each with why (SECURITY.md,
+ * P12 and "Not promised"). They must still work and keep the clock frozen.
+ */
+const KNOWN_GAPS: Record<string, string> = {
+  CompressionStream:
+    "fflate (third-party code in the compression chunk) calls typed-array methods and getters, Array and Math methods at run time; unlike the streams polyfill it is not yet rewritten onto the captured intrinsics",
+};
 
 const LAZY_EXPECTED: Record<string, unknown[]> = {
   URL: ["https://a.example/b?c=d#e", "d", "a=1&b=2"],
@@ -223,6 +233,7 @@ const LAZY_EXPECTED: Record<string, unknown[]> = {
   "stream iterator": ["x", true],
   pipeThrough: ["héllo"],
   Blob: ["abc", 3, 2],
+  CompressionStream: ["aaaa"],
   node: ["6869", "ab", "function"],
 };
 
@@ -238,18 +249,30 @@ attack("every lazy API first touched after every intrinsic was replaced: the clo
         const received = [];
         const got = (value) => { received.push(value); return value; };
         const frozen = [];
+        // The replaced intrinsics the runtime called during each API's use, by API.
+        const callsBy = {};
+        const thenablesBy = {};
+        let seenCalls = 0, seenThenables = 0;
+        const attribute = (name) => {
+          callsBy[name] = [...new Set(runtimeCalls.slice(seenCalls))].filter((call) => call !== "Object.prototype.then").sort();
+          thenablesBy[name] = thenables.slice(seenThenables);
+          seenCalls = runtimeCalls.length;
+          seenThenables = thenables.length;
+        };
         ${LAZY_USES.map(
           ([name, use]) => `
         try { results[${JSON.stringify(name)}] = await (async () => { ${use} })(); }
         catch (e) { results[${JSON.stringify(name)}] = "threw " + (e && e.name); }
+        attribute(${JSON.stringify(name)});
         { const a = clock(); spin(); frozen.push(JSON.stringify(clock()) === JSON.stringify(a)); }`,
         ).join("")}
         // The real Date is the one function whose prototype is Date.prototype but which is not Date.
         const realDate = handed.some((v) => typeof v === "function" && v !== Date && v !== hostDate.constructor && v.prototype === Date.prototype);
-        const calls = [...new Set(runtimeCalls)].filter((name) => name !== "Object.prototype.then").sort();
-        const internal = thenables.filter((value) => !received.includes(value));
-        if (internal.length > 0) calls.push("Object.prototype.then on " + internal.map((value) => Object.prototype.toString.call(value)).join(" "));
-        return { results, frozen, realDate, runtimeCalls: calls };
+        for (const name of Object.keys(callsBy)) {
+          const internal = thenablesBy[name].filter((value) => !received.includes(value));
+          if (internal.length > 0) callsBy[name].push("Object.prototype.then on " + internal.map((value) => Object.prototype.toString.call(value)).join(" "));
+        }
+        return { results, frozen, realDate, callsBy };
       },
     };`;
   const result = await call(source, "run", [new Date(0)], {
@@ -275,5 +298,10 @@ attack("every lazy API first touched after every intrinsic was replaced: the clo
   // here, so a call would go unnoticed but for this record), and none breaks itself.
   const threw = LAZY_USES.map(([name]) => name).filter((name) => String(result.results[name]).startsWith("threw "));
   assert.deepEqual(threw, [], "lazy APIs that broke themselves after the pollution");
-  assert.deepEqual(result.runtimeCalls, [], "lazy chunks called intrinsics user code replaced");
+  for (const [name] of LAZY_USES) {
+    if (name in KNOWN_GAPS) {
+      assert.notDeepEqual(result.callsBy[name], [], `${name} is listed in KNOWN_GAPS but calls no replaced intrinsic: remove it from the list (and from SECURITY.md)`);
+      console.log(`# known gap, ${name}: ${KNOWN_GAPS[name]}: ${result.callsBy[name].join(", ")}`);
+    } else assert.deepEqual(result.callsBy[name], [], `${name} called intrinsics user code replaced`);
+  }
 });
