@@ -3,7 +3,8 @@
 // is the exception (see below); WebAssembly and Intl are confined on their first touch, with every
 // intrinsic the confinement uses captured before user code runs (wasm.ts, clock.ts).
 
-import { crypto, events, reserveWasmMemories, streams, url, web } from "../chunks.ts";
+import { crypto, events, reserveResizableBuffer, reserveWasmMemories, streams, url, web } from "../chunks.ts";
+import { confineArrayBuffers, type OffHeapBudget } from "./buffers.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
@@ -11,7 +12,7 @@ import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
 import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
-import { primordials } from "../primordials.ts";
+import { primordials, setConfinedArrayBuffer } from "../primordials.ts";
 
 const { ObjectFreeze } = primordials;
 
@@ -29,8 +30,13 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   for (const [name, value] of timerGlobals()) defineValue(global, name, value);
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
+  // Memory outside the V8 heap (WebAssembly memories' maxima, what resizable ArrayBuffers have
+  // held) shares one budget of memoryMb: with the heap, a sandbox holds about twice memoryMb.
+  const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
+  const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
+  setConfinedArrayBuffer(confined.ArrayBuffer, confined.transfer);
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
-  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories);
+  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories, offHeap);
   if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
   defineLazyFrom(global, ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"], web);
