@@ -25,7 +25,7 @@ declare const ISLET_WEB_PLATFORM: boolean;
 export function installGlobals(global: Record<string, unknown>, memoryMb: number): void {
   // The clock is installed at once, not on first touch: a Date the host passes in would otherwise
   // lead, through its constructor, to the real Date before the sandbox ever named the global.
-  installFrozenClock(global, global.Date as DateConstructor);
+  installFrozenClock(global, global.Date as DateConstructor, memoryMb);
   defineLazy(global, "console", createConsole);
   for (const [name, value] of timerGlobals()) defineValue(global, name, value);
   defineValue(global, "self", global);
