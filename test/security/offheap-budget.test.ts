@@ -147,12 +147,15 @@ for (const [isolation, shards] of modes) {
         export default { run() {
           const out = {};
           const D = Intl.DateTimeFormat;
+          const locale = new Intl.Locale("en");
+          out.maximized = locale.maximize().toString();
           out.ordinary = [new D("en", { timeZone: "UTC" }).format(0), D("en", { timeZone: "UTC" }).format(0), new Intl.NumberFormat("de").format(1.5), typeof D.supportedLocalesOf,
             Object.getPrototypeOf(new D("en")).constructor === D, (() => { class L extends Intl.Locale {} return new L("en-US").language; })(),
             [...new Intl.Segmenter("en", { granularity: "word" }).segment("hi there")].length, new Date(0).toLocaleString("en", { timeZone: "UTC" })];
           try { for (let i = 0; i < 12000; i++) keep.push(new Intl.DateTimeFormat("en", { timeZone: i % 2 ? "America/New_York" : "Asia/Tokyo", dateStyle: "full" })); out.dtf = [keep.length, "no error"]; }
           catch (e) { out.dtf = [keep.length, e.name, e.message]; }
           try { new Intl.Segmenter("en").segment("a b"); out.segment = "made"; } catch (e) { out.segment = e.name; }
+          try { out.maximize = locale.maximize().toString(); } catch (e) { out.maximize = e.name; }
           return out;
         } };`,
         "run",
@@ -165,6 +168,8 @@ for (const [isolation, shards] of modes) {
       assert.ok(count <= 256, `${count} DateTimeFormats were allowed in a 16 MB sandbox`);
       assert.match(message, /Intl objects over the sandbox's limit/);
       assert.equal(result.segment, "RangeError");
+      assert.equal(result.maximized, "en-Latn-US");
+      assert.equal(result.maximize, "RangeError");
       assert.equal(await call(`export default { run() { return new Intl.DateTimeFormat("en", { timeZone: "UTC" }).format(0); } };`, "run"), "1/1/1970");
     });
 

@@ -1,10 +1,11 @@
 // Intl objects within the sandbox's limits. Each keeps its ICU state outside the V8 heap, which
 // neither V8 nor isolated-vm counts against memoryMb: an Intl.DateTimeFormat costs about 26 KiB of
 // the host's memory and 0.2 KiB of heap, so 12,000 of them held ~309 MiB in a 16 MB sandbox. The
-// live Intl objects a sandbox holds are counted (every Intl constructor, and the Segments and
-// segment iterators Intl.Segmenter makes), at most MAX_INTL_OBJECTS_PER_MB per MB of memoryMb;
-// past that a RangeError. Date/Number/String toLocaleString and localeCompare make Intl objects
-// internally that they do not keep (measured: flat after the first few thousand calls).
+// live Intl objects a sandbox holds are counted (every Intl constructor, the Segments and segment
+// iterators Intl.Segmenter makes, the Locales maximize() and minimize() make), at most
+// MAX_INTL_OBJECTS_PER_MB per MB of memoryMb; past that a RangeError. Date/Number/String
+// toLocaleString and localeCompare make Intl objects internally that they do not keep (measured:
+// the host's RSS is flat after the first few thousand calls).
 //
 // Applied on the first touch of the Intl global (clock.ts), with every intrinsic it uses captured
 // before user code runs.
@@ -104,6 +105,11 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number):
     const prototype = (Real as { prototype: object }).prototype;
     defineProperty(prototype, "constructor", bare({ value: Wrapper, writable: true, configurable: true }));
     defineProperty(intl, name, bare({ value: Wrapper, writable: true, configurable: true }));
+    if (name === "Locale") {
+      // maximize() and minimize() make new Locale objects.
+      wrap(prototype, "maximize", "Intl.Locale.prototype.maximize");
+      wrap(prototype, "minimize", "Intl.Locale.prototype.minimize");
+    }
     if (name === "Segmenter") {
       // segment() makes a Segments object, and its iterator another ICU break iterator.
       const segmentsPrototype = setPrototypeOf({}, null);
