@@ -17,6 +17,8 @@ type RuntimeFunction = EntryName;
 const CHUNK_SERVICE = "islet:chunk";
 /** The synchronous host service that counts wasm memories (the runtime's WASM_MEMORY_SERVICE). */
 const WASM_MEMORY_SERVICE = "islet:wasm-memories";
+/** The synchronous host service that counts resizable ArrayBuffers (the runtime's RESIZABLE_BUFFER_SERVICE). */
+const RESIZABLE_BUFFER_SERVICE = "islet:resizable-buffers";
 
 /**
  * Live WebAssembly memories all sandboxes of this process (or thread) may hold together. On 64-bit
@@ -26,6 +28,22 @@ const WASM_MEMORY_SERVICE = "islet:wasm-memories";
  */
 export const MAX_PROCESS_WASM_MEMORIES = 4_096;
 export const MAX_WASM_MEMORIES_PER_SANDBOX = 64;
+/** What V8 reserves for one wasm memory, counted in the address-space budgets below. */
+const WASM_MEMORY_RESERVATION = 8 * 1024 ** 3;
+/**
+ * Address space one sandbox, and all sandboxes of this process (or thread), may hold reserved:
+ * every live wasm memory counts 8 GiB, every live resizable ArrayBuffer its maxByteLength (V8
+ * reserves all of it when the buffer is made, whatever its length). The same 512 GiB and 32 TiB
+ * the wasm memory counts above allow.
+ */
+export const MAX_SANDBOX_ADDRESS_SPACE = MAX_WASM_MEMORIES_PER_SANDBOX * WASM_MEMORY_RESERVATION;
+export const MAX_PROCESS_ADDRESS_SPACE = MAX_PROCESS_WASM_MEMORIES * WASM_MEMORY_RESERVATION;
+/**
+ * Live resizable ArrayBuffers one sandbox, and all sandboxes of a process (or thread), may hold:
+ * each is a mapping of its own (two once it has grown), and Linux allows a process 65,530.
+ */
+export const MAX_RESIZABLE_BUFFERS_PER_SANDBOX = 1_000;
+export const MAX_PROCESS_RESIZABLE_BUFFERS = 8_192;
 
 const copyInOut = { arguments: { copy: true }, result: { copy: true, promise: true } } as const;
 const copyIn = { arguments: { copy: true } } as const;
@@ -132,6 +150,7 @@ export class Sandbox {
     );
     const hostCall = new IVM.Callback((service: unknown, ...args: unknown[]) => {
       if (service === WASM_MEMORY_SERVICE) return [1, this.reserveWasmMemories(args[0])];
+      if (service === RESIZABLE_BUFFER_SERVICE) return [1, this.reserveResizableBuffers(args[0], args[1])];
       if (service !== CHUNK_SERVICE) return callService(this.services, service, args);
       this.loadChunk(args[0]);
       return [1, undefined];
@@ -155,8 +174,46 @@ export class Sandbox {
       return true;
     }
     if (this.wasmMemories + n > MAX_WASM_MEMORIES_PER_SANDBOX || Sandbox.wasmMemories + n > MAX_PROCESS_WASM_MEMORIES) return false;
+    if (!this.addressSpaceFor(n * WASM_MEMORY_RESERVATION)) return false;
     this.wasmMemories += n;
     Sandbox.wasmMemories += n;
+    return true;
+  }
+
+  /** Live resizable ArrayBuffers of all sandboxes in this process (or thread) and the bytes they reserve; and this one's. */
+  static resizableBuffers = 0;
+  static resizableBytes = 0;
+  private resizableBuffers = 0;
+  private resizableBytes = 0;
+
+  /** True if `bytes` more of address space fit this sandbox's and the process's budgets. */
+  private addressSpaceFor(bytes: number): boolean {
+    const mine = this.wasmMemories * WASM_MEMORY_RESERVATION + this.resizableBytes;
+    const all = Sandbox.wasmMemories * WASM_MEMORY_RESERVATION + Sandbox.resizableBytes;
+    return mine + bytes <= MAX_SANDBOX_ADDRESS_SPACE && all + bytes <= MAX_PROCESS_ADDRESS_SPACE;
+  }
+
+  /**
+   * Reserves (n = 1) or returns (n = -1) one resizable ArrayBuffer of `bytes` of address space
+   * (its maxByteLength, rounded up by the runtime); false when over a limit.
+   */
+  private reserveResizableBuffers(n: unknown, bytes: unknown): boolean {
+    if ((n !== 1 && n !== -1) || typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0 || !this.alive) return false;
+    if (n < 0) {
+      if (this.resizableBuffers === 0) return true;
+      const returned = Math.min(bytes, this.resizableBytes);
+      this.resizableBuffers--;
+      this.resizableBytes -= returned;
+      Sandbox.resizableBuffers--;
+      Sandbox.resizableBytes -= returned;
+      return true;
+    }
+    if (this.resizableBuffers + 1 > MAX_RESIZABLE_BUFFERS_PER_SANDBOX || Sandbox.resizableBuffers + 1 > MAX_PROCESS_RESIZABLE_BUFFERS) return false;
+    if (!this.addressSpaceFor(bytes)) return false;
+    this.resizableBuffers++;
+    this.resizableBytes += bytes;
+    Sandbox.resizableBuffers++;
+    Sandbox.resizableBytes += bytes;
     return true;
   }
 
@@ -485,6 +542,10 @@ export class Sandbox {
     // lost isolate keeps its memories reserved; so few are lost that they are not counted apart.)
     Sandbox.wasmMemories -= this.wasmMemories;
     this.wasmMemories = 0;
+    Sandbox.resizableBuffers -= this.resizableBuffers;
+    Sandbox.resizableBytes -= this.resizableBytes;
+    this.resizableBuffers = 0;
+    this.resizableBytes = 0;
     this.handler = undefined;
     if (dispose && !this.isolate.isDisposed) {
       try {

@@ -65,6 +65,15 @@ export function reserveWasmMemories(n: number): boolean {
   return answer[0] === 1 && answer[1] === true;
 }
 
+/** The synchronous host service that counts resizable ArrayBuffers process-wide (engine/sandbox.ts). */
+export const RESIZABLE_BUFFER_SERVICE = "islet:resizable-buffers";
+
+/** Reserves (n = 1) or returns (n = -1) one resizable ArrayBuffer of `bytes` of address space; false when the host refuses. */
+export function reserveResizableBuffer(n: 1 | -1, bytes: number): boolean {
+  const answer = hostCall(RESIZABLE_BUFFER_SERVICE, n, bytes);
+  return answer[0] === 1 && answer[1] === true;
+}
+
 export function setChunkLoader(callHost: HostCall): void {
   hostCall = callHost;
 }

@@ -389,6 +389,11 @@ function capture() {
     ArrayBufferIsView: ArrayBuffer.isView,
     ArrayBufferPrototypeGetByteLength: deferGetter(ArrayBuffer.prototype, "byteLength") as (buffer: ArrayBufferLike) => number,
     ArrayBufferPrototypeSlice: deferUncurry(ArrayBuffer.prototype.slice) as <T extends ArrayBufferLike>(buffer: T, start?: number, end?: number) => T,
+    // The sandbox's charged ArrayBuffer constructor and transfer (globals/buffers.ts), for the
+    // runtime's own resizable buffers (structuredClone); set when the globals are installed, the
+    // originals until then (and in Node).
+    ArrayBufferConfined: ArrayBuffer as ArrayBufferConstructor,
+    ArrayBufferPrototypeTransferConfined: (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, newLength?: number) => ArrayBuffer }).transfer,
     DataView,
     TypedArray,
     TypedArrayPrototype,
@@ -523,6 +528,7 @@ function capture() {
     SymbolAsyncIterator: Symbol.asyncIterator,
     SymbolToStringTag: Symbol.toStringTag,
     SymbolToPrimitive: Symbol.toPrimitive,
+    SymbolSpecies: Symbol.species,
     AsyncIteratorPrototype,
     Math,
     MathMin: Math.min,
@@ -572,9 +578,17 @@ interface WellKnownSymbols {
   readonly SymbolAsyncIterator: typeof Symbol.asyncIterator;
   readonly SymbolToStringTag: typeof Symbol.toStringTag;
   readonly SymbolToPrimitive: typeof Symbol.toPrimitive;
+  readonly SymbolSpecies: typeof Symbol.species;
 }
 
 export type Primordials = Omit<ReturnType<typeof capture>, keyof WellKnownSymbols> & WellKnownSymbols;
+
+/** Hands the runtime (core and chunks) the sandbox's charged ArrayBuffer constructor and transfer. */
+export function setConfinedArrayBuffer(ctor: ArrayBufferConstructor, transfer: ((this: ArrayBuffer, newLength?: number) => ArrayBuffer) | undefined): void {
+  const slots = primordials as { ArrayBufferConfined: ArrayBufferConstructor; ArrayBufferPrototypeTransferConfined: typeof transfer };
+  slots.ArrayBufferConfined = ctor;
+  slots.ArrayBufferPrototypeTransferConfined = transfer;
+}
 
 /** The one set of captured intrinsics: the core's, in every bundle of the runtime. */
 export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLET_CHUNK ? __isletPrimordials : (capture() as Primordials);

@@ -3,7 +3,8 @@
 // is the exception (see below); WebAssembly and Intl are confined on their first touch, with every
 // intrinsic the confinement uses captured before user code runs (wasm.ts, clock.ts).
 
-import { crypto, events, reserveWasmMemories, streams, url, web } from "../chunks.ts";
+import { crypto, events, reserveResizableBuffer, reserveWasmMemories, streams, url, web } from "../chunks.ts";
+import { confineArrayBuffers, type OffHeapBudget } from "./buffers.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
@@ -11,7 +12,7 @@ import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
 import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
-import { primordials } from "../primordials.ts";
+import { primordials, setConfinedArrayBuffer } from "../primordials.ts";
 
 const { ObjectFreeze } = primordials;
 
@@ -24,7 +25,7 @@ declare const ISLET_WEB_PLATFORM: boolean;
 export function installGlobals(global: Record<string, unknown>, memoryMb: number): void {
   // The clock is installed at once, not on first touch: a Date the host passes in would otherwise
   // lead, through its constructor, to the real Date before the sandbox ever named the global.
-  installFrozenClock(global, global.Date as DateConstructor);
+  installFrozenClock(global, global.Date as DateConstructor, memoryMb);
   defineLazy(global, "console", createConsole);
   for (let i85 = 0, a85 = timerGlobals(); i85 < a85.length; i85++) {
     const name = a85[i85][0], value = a85[i85][1];
@@ -32,8 +33,13 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   }
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
+  // Memory outside the V8 heap (WebAssembly memories' maxima, what resizable ArrayBuffers have
+  // held) shares one budget of memoryMb: with the heap, a sandbox holds about twice memoryMb.
+  const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
+  const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
+  setConfinedArrayBuffer(confined.ArrayBuffer, confined.transfer);
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
-  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories);
+  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories, offHeap);
   if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
   defineLazyFrom(global, ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"], web);

@@ -14,6 +14,8 @@ const { ArrayBuffer, DataView, FinalizationRegistry, Math, Object, ObjectGetProt
 // Everything used after user code starts is captured first, so a sandbox that replaces Reflect,
 // Object, a prototype method or a getter cannot turn a check off.
 
+import type { OffHeapBudget } from "./buffers.ts";
+
 type Ctor = new (...args: unknown[]) => object;
 
 const construct = Reflect.construct;
@@ -24,6 +26,7 @@ const setPrototypeOf = Object.setPrototypeOf;
 const toNumber = Number;
 const min = Math.min;
 const floor = Math.floor;
+const ceil = Math.ceil;
 const U8 = Uint8Array;
 const u8Slice = Uint8Array.prototype.slice;
 const u8Subarray = Uint8Array.prototype.subarray;
@@ -222,7 +225,12 @@ export type ReserveMemories = (n: number) => boolean;
  * Patches `wasm` (the sandbox's WebAssembly namespace) in place; memoryMb is the sandbox's limit.
  * Runs before any user code, like everything it captures.
  */
-export function confineWebAssembly(wasm: unknown, memoryMb: number, reserveMemories: ReserveMemories = () => true): void {
+export function confineWebAssembly(
+  wasm: unknown,
+  memoryMb: number,
+  reserveMemories: ReserveMemories = () => true,
+  offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 },
+): void {
   const ns = wasm as Record<string, unknown>;
   const RealMemory = ns.Memory as Ctor | undefined;
   const RealInstance = ns.Instance as Ctor | undefined;
@@ -230,12 +238,12 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number, reserveMemor
   const RealTable = ns.Table as Ctor | undefined;
   if (typeof RealMemory !== "function" || typeof RealInstance !== "function" || typeof RealModule !== "function" || typeof RealTable !== "function") return;
   const budgetPages = floor((memoryMb * 1024 * 1024) / PAGE);
-  let livePages = 0;
+  // Pages are charged in bytes to the sandbox's off-heap budget, shared with resizable ArrayBuffers.
   let liveObjects = 0;
   let liveMemories = 0;
   // Held: [pages, memories]. Runs when V8 collects a memory, table or instance.
   const refunds = new Registry<readonly [number, number]>((held) => {
-    livePages -= held[0];
+    offHeap.used -= held[0] * PAGE;
     liveObjects--;
     if (held[1] > 0) {
       liveMemories -= held[1];
@@ -259,8 +267,10 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number, reserveMemor
     if (liveObjects + 1 > MAX_WASM_OBJECTS) {
       throw new RangeErrorCtor(`WebAssembly objects over the sandbox's limit: at most ${MAX_WASM_OBJECTS} live memories, tables and instances.`);
     }
-    if (livePages + pages > budgetPages) {
-      throw new RangeErrorCtor(`WebAssembly memory over the sandbox's limit: ${livePages + pages} pages of ${budgetPages} (memoryMb).`);
+    if (offHeap.used + pages * PAGE > budgetPages * PAGE) {
+      throw new RangeErrorCtor(
+        `WebAssembly memory over the sandbox's limit: ${ceil(offHeap.used / PAGE) + pages} pages of ${budgetPages} (memoryMb, shared with resizable ArrayBuffers).`,
+      );
     }
     if (memories > 0) {
       if (liveMemories + memories > MAX_WASM_MEMORIES) {
@@ -269,12 +279,12 @@ export function confineWebAssembly(wasm: unknown, memoryMb: number, reserveMemor
       if (!reserveMemories(memories)) throw new RangeErrorCtor("WebAssembly memories over the host's limit: the process has no address space to spare for another memory.");
       liveMemories += memories;
     }
-    livePages += pages;
+    offHeap.used += pages * PAGE;
     liveObjects++;
     return [pages, memories] as const;
   };
   const undo = (charge: readonly [number, number]) => {
-    livePages -= charge[0];
+    offHeap.used -= charge[0] * PAGE;
     liveObjects--;
     if (charge[1] > 0) {
       liveMemories -= charge[1];
@@ -390,7 +400,7 @@ function bare<T extends object>(fields: T): T {
  * WebAssembly does not pay (in memory and time) for the wrappers. Confinement runs once; if it
  * fails (a sandbox broke something it needs), WebAssembly stays unavailable rather than unconfined.
  */
-export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number, reserveMemories?: ReserveMemories): void {
+export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number, reserveMemories?: ReserveMemories, offHeap?: OffHeapBudget): void {
   const ns = global.WebAssembly;
   if (ns === undefined) return;
   let state: "pending" | "confined" | "failed" = "pending";
@@ -407,7 +417,7 @@ export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, me
       get() {
         if (state === "pending") {
           state = "failed";
-          confineWebAssembly(ns, memoryMb, reserveMemories);
+          confineWebAssembly(ns, memoryMb, reserveMemories, offHeap);
           state = "confined";
         }
         if (state === "failed") throw new TypeErrorCtor("WebAssembly is not available in this sandbox.");

@@ -261,7 +261,8 @@ export function copyArrayBuffer(buffer: ArrayBuffer): ArrayBuffer {
   const length = apply(arrayBufferByteLength, buffer, []) as number;
   const resizable = arrayBufferResizable !== undefined && (apply(arrayBufferResizable, buffer, []) as boolean);
   const copy = resizable
-    ? new ArrayBufferConstructor(length, { maxByteLength: apply(arrayBufferMaxByteLength!, buffer, []) as number })
+    ? // Charged like the sandbox's own resizable buffers (globals/buffers.ts).
+      new primordials.ArrayBufferConfined(length, { __proto__: null, maxByteLength: apply(arrayBufferMaxByteLength!, buffer, []) as number } as { maxByteLength: number })
     : new ArrayBufferConstructor(length);
   if (length > 0) apply(typedArraySet, new Uint8ArrayConstructor(copy), [new Uint8ArrayConstructor(buffer, 0, length)]);
   return copy;

@@ -17,7 +17,6 @@ const apply = ReflectApply;
 const MapConstructor = Map;
 const getOwnPropertyDescriptor = ReflectGetOwnPropertyDescriptor;
 const arrayBufferByteLength = Originals["get ArrayBuffer.prototype.byteLength"]!;
-const arrayBufferTransfer = Originals["ArrayBuffer.prototype.transfer"];
 
 function isArrayBuffer(value: object): value is ArrayBuffer {
   try {
@@ -72,6 +71,6 @@ function completeTransfers(transferList: object[], holders: SerializedRecord[]):
   for (let index = 0; index < transferList.length; index++) {
     const buffer = transferList[index] as ArrayBuffer;
     if (isDetached(buffer)) throw dataCloneError(`transfer[${index}] is a detached ArrayBuffer.`);
-    (holders[index] as { data: ArrayBuffer | undefined }).data = arrayBufferTransfer !== undefined ? apply(arrayBufferTransfer, buffer, []) : copyArrayBuffer(buffer);
+    (holders[index] as { data: ArrayBuffer | undefined }).data = primordials.ArrayBufferPrototypeTransferConfined !== undefined ? apply(primordials.ArrayBufferPrototypeTransferConfined, buffer, []) : copyArrayBuffer(buffer);
   }
 }
