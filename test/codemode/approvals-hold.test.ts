@@ -109,6 +109,65 @@ test("islet mcp's needsApproval list (operationIds) covers request() to the same
   }
 });
 
+test("fromOpenApi with a needsApproval list: the listed operations' typed methods and request() to them ask the approver, however the path is spelled", async () => {
+  const api = await upstream();
+  try {
+    for (const list of [["deletePet"], ["delete /pets/{id}"]]) {
+      api.seen.length = 0;
+      const asked: string[] = [];
+      const source = fromOpenApi(petstore, { namespace: "api", baseUrl: api.url, needsApproval: list });
+      const out = await execute(
+        `async () => {
+          const out = [await api.deletePet({ id: "7" }).then(() => "deleted", (e) => e.name)];
+          for (const [method, path] of [["GET", "/pets/7"], ["DELETE", "/pets/7"], ["delete", "/pets/7"], ["DELETE", "/pets/8/"], ["DELETE", "/admin/../pets/7"], ["DELETE", "/pets/x%2F..%2F7"], ["DELETE", "/PETS/7"], ["GET", "/nowhere"]]) {
+            try { out.push(method + " " + path + " " + (await api.request({ method, path })).status); }
+            catch (error) { out.push(method + " " + path + " " + error.name); }
+          }
+          return out;
+        }`,
+        [source],
+        {
+          onApproval: (approval) => {
+            const args = approval.args as { method?: string; path?: string };
+            asked.push(approval.tool === "request" ? `request ${args.method} ${args.path}` : approval.tool);
+            return false;
+          },
+        },
+      );
+      assert.equal(out.error, undefined, out.error);
+      assert.deepEqual(out.result, [
+        "ApprovalRejectedError",
+        "GET /pets/7 200",
+        "DELETE /pets/7 ApprovalRejectedError",
+        "delete /pets/7 ApprovalRejectedError",
+        "DELETE /pets/8/ ApprovalRejectedError",
+        "DELETE /admin/../pets/7 ApprovalRejectedError",
+        "DELETE /pets/x%2F..%2F7 ApprovalRejectedError",
+        "DELETE /PETS/7 ApprovalRejectedError",
+        "GET /nowhere ApprovalRejectedError",
+      ], JSON.stringify(list));
+      assert.equal(asked.length, 8);
+      assert.equal(asked[0], "deletePet");
+      assert.deepEqual(api.seen, ["GET /pets/7"], "nothing unapproved reached the API");
+      // Only the listed operation asks: getPet is free.
+      const typed = fromOpenApi(petstore, { namespace: "api", baseUrl: api.url, needsApproval: list }).tools;
+      assert.deepEqual(typed.filter((t) => t.needsApproval === true).map((t) => t.name), ["deletePet"]);
+    }
+  } finally {
+    await api.close();
+  }
+});
+
+test("fromOpenApi refuses a needsApproval it cannot honour instead of ignoring it", () => {
+  const make = (needsApproval: unknown) => () => fromOpenApi(petstore, { namespace: "api", baseUrl: "http://127.0.0.1:9", needsApproval: needsApproval as never });
+  assert.throws(make(["deletePets"]), { name: "OpenApiError", message: /needsApproval names "deletePets", which is no operation/ });
+  assert.throws(make(["DELETE /pets/7"]), { name: "OpenApiError", message: /which is no operation/ });
+  assert.throws(make([42]), { name: "OpenApiError", message: /operationIds or "METHOD \/path"/ });
+  assert.throws(make("deletePet"), { name: "OpenApiError", message: /must be true, false, a predicate, or a list/ });
+  assert.throws(make({ deletePet: true }), { name: "OpenApiError", message: /must be true, false, a predicate, or a list/ });
+  assert.doesNotThrow(make([]));
+});
+
 for (const isolation of ["isolate", "thread", "process"] as const) test(`tool inputs must be data: an RpcTarget or a function inside an input is refused with DataCloneError and the tool never runs (isolation: "${isolation}")`, async () => {
   const received: unknown[] = [];
   const tools = fromFunctions("shop", { buy: { execute: (input: unknown) => (received.push(input), "bought") } });

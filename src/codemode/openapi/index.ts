@@ -23,8 +23,13 @@ export interface OpenApiSourceOptions {
   filter?: (operation: { method: string; path: string; operationId?: string; tags: string[] }) => boolean;
   /** Tool descriptions: summary only (default, compact) or summary and description. */
   fullDescriptions?: boolean;
-  /** Calls that pause for the host's approval: true for all, or a predicate (e.g. every non-GET). */
-  needsApproval?: boolean | ((operation: { method: string; path: string; operationId?: string }) => boolean);
+  /**
+   * Calls that pause for the host's approval: true for all, a predicate (e.g. every non-GET), or a
+   * list of operations, each named by its operationId or as "METHOD /path" (the path as the document
+   * writes it). A name in the list that is no operation of the document is an OpenApiError. With a
+   * predicate or a list, the raw request() is judged as the operation its method and path address.
+   */
+  needsApproval?: boolean | readonly string[] | ((operation: { method: string; path: string; operationId?: string }) => boolean);
   /** The raw `request()` method; default true. */
   rawRequest?: boolean;
   /** Description of the namespace; default the document's info.title. */
@@ -62,16 +67,16 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
   const send = options.request ?? fetchRequester(baseUrl, options.headers);
   if (options.request !== undefined && typeof options.request !== "function") throw new OpenApiError("options.request must be a function.");
   let operations = readOperations(document, { fullDescriptions: options.fullDescriptions });
+  const judge = approvalPolicy(options.needsApproval, operations);
   // request() reaches every operation of the document, filtered out or not: each is judged by the
   // same approval policy as its typed method would be.
-  const approvalRoutes = options.needsApproval === undefined || options.needsApproval === false ? undefined : routes(operations, options.needsApproval);
+  const approvalRoutes = judge === undefined ? undefined : routes(operations, judge);
   if (options.filter !== undefined) {
     const filter = options.filter;
     operations = operations.filter((op) => filter({ method: op.method, path: op.path, operationId: op.operationId, tags: tagsOf(document, op) }));
   }
   for (const op of operations) {
-    const approval = typeof options.needsApproval === "function" ? options.needsApproval({ method: op.method, path: op.path, operationId: op.operationId }) : options.needsApproval === true;
-    if (approval) op.tool.needsApproval = true;
+    if (judge?.({ method: op.method, path: op.path, operationId: op.operationId }) === true) op.tool.needsApproval = true;
   }
   const includeRaw = options.rawRequest !== false;
   // call() routes by name, so names are made unique here (a duplicate operationId, or one named
@@ -84,7 +89,7 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
   const rawTool: ToolDescriptor =
     options.needsApproval === true
       ? { ...rawRequestTool, needsApproval: true }
-      : typeof options.needsApproval === "function"
+      : judge !== undefined
         ? { ...rawRequestTool, description: `${rawRequestTool.description} Needs the host's approval when it addresses an operation that needs approval, or none of the API's operations.` }
         : rawRequestTool;
   const tools = [...(includeRaw ? [rawTool] : []), ...operations.map((op) => op.tool)];
@@ -128,14 +133,38 @@ interface ApprovalRoute {
   needsApproval: boolean;
 }
 
-function routes(operations: Operation[], policy: NonNullable<OpenApiSourceOptions["needsApproval"]>): ApprovalRoute[] {
+type ApprovalPredicate = (operation: { method: string; path: string; operationId?: string }) => boolean;
+
+/**
+ * needsApproval as one predicate (undefined: no policy). A list names operations by operationId or
+ * "METHOD /path"; an unknown name, or a value of another type, is refused here rather than ignored.
+ */
+function approvalPolicy(policy: unknown, operations: Operation[]): ApprovalPredicate | undefined {
+  if (policy === undefined || policy === false) return undefined;
+  if (policy === true) return () => true;
+  if (typeof policy === "function") return (operation) => (policy as ApprovalPredicate)(operation) === true;
+  if (!Array.isArray(policy)) throw new OpenApiError("options.needsApproval must be true, false, a predicate, or a list of operations (operationIds or \"METHOD /path\").");
+  const names = new Set<string>();
+  for (const entry of policy as unknown[]) {
+    if (typeof entry !== "string") throw new OpenApiError("options.needsApproval: a list holds operationIds or \"METHOD /path\" strings.");
+    const spaced = /^([A-Za-z]+) (\/.*)$/.exec(entry);
+    const name = spaced === null ? entry : `${spaced[1].toUpperCase()} ${spaced[2]}`;
+    if (!operations.some((op) => op.operationId === name || `${op.method} ${op.path}` === name)) {
+      throw new OpenApiError(`options.needsApproval names ${JSON.stringify(entry)}, which is no operation of the document (give an operationId or "METHOD /path").`);
+    }
+    names.add(name);
+  }
+  return (operation) => (operation.operationId !== undefined && names.has(operation.operationId)) || names.has(`${operation.method.toUpperCase()} ${operation.path}`);
+}
+
+function routes(operations: Operation[], policy: ApprovalPredicate): ApprovalRoute[] {
   return operations.map((op) => ({
     method: op.method,
     segments: op.path
       .split("/")
       .slice(1)
       .map((segment) => (segment.includes("{") ? new RegExp(`^${segment.split(/\{[^}]*\}/).map(escapeRegExp).join("[^/]+")}$`) : segment)),
-    needsApproval: typeof policy === "function" ? policy({ method: op.method, path: op.path, operationId: op.operationId }) === true : policy === true,
+    needsApproval: policy({ method: op.method, path: op.path, operationId: op.operationId }),
   }));
 }
 
