@@ -134,3 +134,71 @@ test("a RegExp pattern with the g or y flag matches the same way on every call",
   }
   assert.deepEqual(answers, ["allowed", "allowed", "allowed"]);
 });
+
+// An upstream that quotes what it was sent: a trailing-slash 301 that keeps the query string (as
+// most web frameworks do), URL-bearing headers that repeat the request URL, and a header and body
+// that echo the injected header value.
+async function quotingServer(): Promise<{ host: string; seen: string[]; close(): void }> {
+  const seen: string[] = [];
+  const server = createServer((request, response) => {
+    const url = request.url ?? "/";
+    seen.push(`${url} ${request.headers["x-api-key"] ?? ""}`);
+    if (url.startsWith("/dir?")) {
+      response.writeHead(301, { location: url.replace("/dir?", "/dir/?") }).end();
+      return;
+    }
+    const absolute = `http://${request.headers.host}${url}`;
+    response.writeHead(200, "OK " + url, {
+      "content-location": absolute,
+      link: `<${absolute}>; rel="canonical"`,
+      refresh: `0; url=${absolute}`,
+      "x-echo": `key ${request.headers["x-api-key"] ?? ""}`,
+      "set-cookie": ["a=1", `url=${encodeURIComponent(absolute)}`],
+    });
+    response.end(`body echo ${request.headers["x-api-key"] ?? ""}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => server.close() };
+}
+
+test("injected values never come back: Location, URL-bearing and echoing headers, status text and response.url are redacted; a followed hop gets the credential again", async () => {
+  const upstream = await quotingServer();
+  try {
+    const secret = "sk live/1+2=3";
+    const send = outbound(allowHosts([upstream.host]), injectCredentials({ [upstream.host]: { query: { key: secret }, headers: { "x-api-key": "hdr-SECRET-9" } } }), fetch);
+    const manual = await send(new Request(`http://${upstream.host}/dir?x=1`, { redirect: "manual" }));
+    assert.equal(manual.status, 301);
+    assert.equal(manual.headers.get("location"), "/dir/?x=1&key=[redacted]");
+    assert.equal(manual.url, `http://${upstream.host}/dir?x=1`);
+    const followed = await send(new Request(`http://${upstream.host}/dir?x=1`));
+    assert.equal(followed.status, 200);
+    assert.equal(followed.redirected, true);
+    assert.equal(followed.url, `http://${upstream.host}/dir/?x=1&key=[redacted]`);
+    const shown = JSON.stringify({ url: followed.url, statusText: followed.statusText, headers: [...followed.headers], location: manual.headers.get("location") });
+    assert.ok(!shown.includes("sk") && !shown.includes("SECRET"), shown);
+    assert.equal(followed.headers.get("x-echo"), "key [redacted]");
+    assert.equal(followed.headers.get("content-location"), `http://${upstream.host}/dir/?x=1&key=[redacted]`);
+    assert.deepEqual(followed.headers.getSetCookie(), ["a=1", `url=${encodeURIComponent(`http://${upstream.host}/dir/?x=1&key=`)}[redacted]`]);
+    // Bodies are not scanned: an upstream that echoes a credential in its body hands it over.
+    assert.equal(await followed.text(), "body echo hdr-SECRET-9");
+    // The upstream got the secret on every hop, the followed one included (set again, not "[redacted]").
+    const encoded = new URLSearchParams([["key", secret]]).toString();
+    assert.deepEqual(upstream.seen, [`/dir?x=1&${encoded} hdr-SECRET-9`, `/dir?x=1&${encoded} hdr-SECRET-9`, `/dir/?x=1&${encoded} hdr-SECRET-9`]);
+  } finally {
+    upstream.close();
+  }
+});
+
+test("an error the rest of the chain throws has the injected values redacted from its message", async () => {
+  const send = outbound(
+    injectCredentials({ "127.0.0.1": { query: { key: "q-SECRET" }, headers: { authorization: "Bearer h-SECRET" } } }),
+    (request: Request) => {
+      throw new TypeError(`upstream refused ${request.url} with ${request.headers.get("authorization")}`);
+    },
+  );
+  await assert.rejects(send(new Request("http://127.0.0.1:9/x?y=1", { redirect: "manual" })), (error: Error) => {
+    assert.equal(error.name, "TypeError");
+    assert.equal(error.message, "upstream refused http://127.0.0.1:9/x?y=1&key=[redacted] with [redacted]");
+    return true;
+  });
+});

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { SubrequestLimitError, WorkerLoader, type Fetcher, type TailEvent, type WorkerCode } from "islet";
-import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, type LookupFunction } from "islet/outbound";
+import { allowHosts, denyPrivateAddresses, injectCredentials, outbound, OutboundError, type LookupFunction } from "islet/outbound";
 import { ISOLATION, isolationOptions, js, rejectsWith, securitySuite } from "./harness.ts";
 
 const suite = securitySuite();
@@ -175,6 +175,8 @@ for (const isolation of [ISOLATION]) {
     before(async () => {
       second = await recordingServer((path) => (path.startsWith("/chain/") && path !== "/chain/0" ? { status: 302, location: `/chain/${Number(path.slice(7)) - 1}` } : null));
       first = await recordingServer((path) => {
+        // A trailing-slash redirect that keeps the query string, as most web frameworks do.
+        if (path.startsWith("/dir?")) return { status: 301, location: path.replace("/dir?", "/dir/?") };
         const match = /^\/to\/(\d+)\?(.*)$/.exec(path);
         return match === null ? null : { status: Number(match[1]), location: decodeURIComponent(match[2]) };
       });
@@ -270,6 +272,46 @@ for (const isolation of [ISOLATION]) {
       }
       assert.match((await go(globalOutbound, `http://rebind.test:${secondPort}/admin`)).error, refused);
       assert.equal(first.hits.length + second.hits.length, before, "a loopback server was reached");
+    });
+
+    test("injected credentials never come back to the sandbox or its trace: a Location that quotes the query, the followed URL, errors quoting the URL", async () => {
+      const before = first.hits.length;
+      const SECRET = "SUPERSECRET123";
+      const HEADER = "hdr-SECRET-456";
+      const globalOutbound = outbound(
+        allowHosts([first.host]),
+        injectCredentials({ [first.host]: { query: { key: SECRET }, headers: { "x-api-key": HEADER } } }),
+        (request: Request) => {
+          const path = new URL(request.url).pathname;
+          if (path === "/fail") throw new TypeError(`fetch failed for ${request.url} (${request.headers.get("x-api-key")})`);
+          if (path === "/refuse") throw new OutboundError(`refused ${request.url} (${request.headers.get("x-api-key")})`);
+          return fetch(request);
+        },
+      );
+      const code = `export default { async run(u) {
+        const a = await fetch(u + "/dir?x=1", { redirect: "manual" });
+        const b = await fetch(u + "/dir?x=1");
+        console.log("location", a.headers.get("location"), "url", b.url);
+        const failed = [];
+        for (const path of ["/fail?x=2", "/refuse?x=3"]) try { await fetch(u + path); } catch (e) { failed.push(e.name + ": " + e.message); console.log(e.message); }
+        return { manualLocation: a.headers.get("location"), followedUrl: b.url, followedStatus: b.status, body: await b.text(), failed };
+      } };`;
+      const result = await (loader.load(js(code, { globalOutbound })).getEntrypoint() as any).run(first.origin);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(result, {
+        manualLocation: "/dir/?x=1&key=[redacted]",
+        followedUrl: `${first.origin}/dir/?x=1&key=[redacted]`,
+        followedStatus: 200,
+        body: `GET /dir/?x=1&key=${SECRET} `, // the upstream's body quotes its URL: bodies are not scanned
+        // A host error's message stays on the host; an OutboundError's reaches the sandbox, redacted.
+        failed: ["TypeError: fetch failed", `TypeError: refused ${first.origin}/refuse?x=3&key=[redacted] ([redacted])`],
+      });
+      const trace = JSON.stringify(traces[traces.length - 1]);
+      assert.ok(!trace.includes(SECRET) && !trace.includes(HEADER), trace);
+      assert.match(trace, /dir\/\?x=1&key=\[redacted\]/);
+      // The upstream got the credentials on every hop, the followed one included.
+      const hops = first.hits.slice(before).filter((hit) => hit.path.startsWith("/dir"));
+      assert.deepEqual(hops.map((hit) => `${hit.path} ${hit.headers["x-api-key"]}`), [`/dir?x=1&key=${SECRET} ${HEADER}`, `/dir?x=1&key=${SECRET} ${HEADER}`, `/dir/?x=1&key=${SECRET} ${HEADER}`]);
     });
 
     test("a redirect loop through real fetch ends after 20 redirects, each one a counted subrequest", async () => {
