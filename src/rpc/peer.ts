@@ -1,10 +1,10 @@
 // The host's half of one sandbox's boundary: the table of host capabilities the sandbox may call
 // (and nothing else), and stubs for the capabilities the sandbox handed out.
 
-import { viewCopier } from "./compact-views.ts";
 import { DataCloneError, StubDisposedError } from "../errors.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
 import { errorFromSandbox } from "./errors.ts";
+import { hostCopier } from "./host-errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";
 
 /** What the peer needs from the worker that owns the sandbox. */
@@ -55,6 +55,9 @@ export class Peer {
     },
   };
 
+  /** What crosses is checked in the codec's walk: host errors stripped (host-errors.ts), partial views compacted. */
+  private readonly copier = hostCopier((value) => this.exporter.classify(value) !== -1);
+
   readonly importer: CapImporter = {
     import: (kind, id) => {
       if (kind === CapKind.Returned) {
@@ -75,7 +78,7 @@ export class Peer {
 
   encode(value: unknown): Encoded {
     try {
-      return encode(value, this.exporter, viewCopier);
+      return encode(value, this.exporter, this.copier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError") throw new DataCloneError(error.message);
       throw error;

@@ -2,6 +2,8 @@
 // globals, module namespaces and code generation. Every walk must end in the sandbox's own realm.
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { RpcTarget } from "islet";
 import { securitySuite } from "./harness.ts";
 
@@ -84,6 +86,36 @@ attack("a host error reaches the sandbox as name and message only: no cause, own
   );
   assert.deepEqual(result.slice(0, 6), ["TypeError", "refused", [], false, true, true]);
   assert.ok(!result[6].includes("host-secret-value") && !result[6].includes("/work/") && !result[6].includes("node:"), result[6]);
+});
+
+attack("a host error that crosses as a value (a result, Promise.allSettled's reason, an argument, env, inside a Map, Set or class instance) arrives as name and message only", async () => {
+  // A port nothing listens on: Node's real fetch fails with undici's cause naming the address.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const secretError = () => Object.assign(new RangeError("lookup failed", { cause: new Error("db password=HOST-SECRET") }), { code: "E_HOST", secret: "HOST-SECRET" });
+  class Holder {
+    error = secretError();
+  }
+  const settle = () => Promise.allSettled([fetch(`http://127.0.0.1:${port}/internal-db`)]);
+  const result = await call(
+    `${SANDBOX_REALM}
+    import { env } from "cloudflare:workers";
+    const describe = (e) => [e.name, e.message, e.constructor.name, ownRealm(e), "cause" in e, Object.getOwnPropertyNames(e).sort().join(","), String(e.stack)];
+    export default { async run(settle, fromArgument, values) {
+      const [settled] = await settle();
+      const got = await values();
+      return [describe(settled.reason), describe(fromArgument), describe(env.configError), describe(got.error), describe(got.map.get("k")), describe([...got.set][0]), describe(got.holder.error), got.pair[0] === got.pair[1]];
+    } };`,
+    "run",
+    [settle, secretError(), () => { const error = secretError(); return { error, map: new Map([["k", secretError()]]), set: new Set([secretError()]), holder: new Holder(), pair: [error, error] }; }],
+    { env: { configError: secretError() } },
+  );
+  const bare = (name: string, message: string) => [name, message, name, true, false, "message,stack", `${name}: ${message}`];
+  assert.deepEqual(result, [bare("TypeError", "fetch failed"), ...Array.from({ length: 6 }, () => bare("RangeError", "lookup failed")), true]);
+  const text = JSON.stringify(result);
+  for (const leak of ["HOST-SECRET", "ECONNREFUSED", String(port), "file://", "/work/", "node:", "E_HOST"]) assert.ok(!text.includes(leak), `${leak} reached the sandbox: ${text}`);
 });
 
 attack("a Request handed to fetch() and everything reachable from it belong to the sandbox", async () => {

@@ -1,0 +1,113 @@
+// Host errors that cross into a sandbox as values. A thrown host error already arrives as name and
+// message only (errors.ts); an Error inside a value (a host function's result such as
+// Promise.allSettled's `reason`, an argument, env, props) would otherwise be structured-cloned with
+// its host stack (file paths, islet's internals) and its `cause` (undici's "connect ECONNREFUSED
+// 10.0.0.5:5432", say). So before a host value crosses, each native Error in it is replaced by a
+// fresh one of the same standard class with the same message, a stack that is only its
+// "Name: message" line, and no cause or own properties. Only the containers on the way to an error
+// are copied (as structured clone would copy them anyway); capabilities keep their identity.
+//
+// The check is made in the codec's own walk (wire.ts, LeafCopier, beside compact-views.ts's): a
+// value without an error is not walked again.
+
+import { types } from "node:util";
+import { DataCloneError } from "../errors.ts";
+import { isStackOverflow, type LeafCopier } from "../runtime/wire.ts";
+import { viewCopier } from "./compact-views.ts";
+
+const { isNativeError, isArrayBufferView, isAnyArrayBuffer, isDate, isRegExp, isBoxedPrimitive, isMap, isSet, isProxy } = types;
+const objectKeys = Object.keys;
+const defineProperty = Object.defineProperty;
+const standard: Record<string, ErrorConstructor> = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+
+/** The host's LeafCopier for what it sends: its errors stripped, then its partial views compacted. */
+export function hostCopier(isCapability: (value: object) => boolean): LeafCopier {
+  return {
+    needsCopy: (leaf) => isNativeError(leaf) || viewCopier.needsCopy(leaf),
+    copy: (value) => viewCopier.copy(withoutHostErrors(value, isCapability)),
+  };
+}
+
+/** `value`, or a copy in which every Error is a bare one (name and message). Capabilities are left alone. */
+export function withoutHostErrors<T>(value: T, isCapability: (value: object) => boolean): T {
+  if (value === null || typeof value !== "object") return value;
+  try {
+    if (!holdsError(value, isCapability, new Set())) return value;
+    return rebuild(value, isCapability, new Map()) as T;
+  } catch (error) {
+    if (isStackOverflow(error)) throw new DataCloneError("The value is nested too deeply to cross the boundary.");
+    throw error;
+  }
+}
+
+/** Objects a clone copies without walking their properties (or that never cross as data). */
+function isLeaf(value: object, isCapability: (value: object) => boolean): boolean {
+  return isArrayBufferView(value) || isAnyArrayBuffer(value) || isDate(value) || isRegExp(value) || isBoxedPrimitive(value) || isProxy(value) || isCapability(value);
+}
+
+function holdsError(value: unknown, isCapability: (value: object) => boolean, seen: Set<object>): boolean {
+  if (value === null || typeof value !== "object" || seen.has(value)) return false;
+  seen.add(value);
+  if (isNativeError(value)) return true;
+  if (isLeaf(value, isCapability)) return false;
+  if (isMap(value)) {
+    for (const [k, v] of value as Map<unknown, unknown>) if (holdsError(k, isCapability, seen) || holdsError(v, isCapability, seen)) return true;
+    return false;
+  }
+  if (isSet(value)) {
+    for (const v of value as Set<unknown>) if (holdsError(v, isCapability, seen)) return true;
+    return false;
+  }
+  for (const key of objectKeys(value)) if (holdsError((value as Record<string, unknown>)[key], isCapability, seen)) return true;
+  return false;
+}
+
+function rebuild(value: unknown, isCapability: (value: object) => boolean, copies: Map<object, unknown>): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const done = copies.get(value);
+  if (done !== undefined) return done;
+  if (isNativeError(value)) {
+    const bare = bareError(value);
+    copies.set(value, bare);
+    return bare;
+  }
+  if (isLeaf(value, isCapability)) return value;
+  if (isMap(value)) {
+    const out = new Map();
+    copies.set(value, out);
+    for (const [k, v] of value as Map<unknown, unknown>) out.set(rebuild(k, isCapability, copies), rebuild(v, isCapability, copies));
+    return out;
+  }
+  if (isSet(value)) {
+    const out = new Set();
+    copies.set(value, out);
+    for (const v of value as Set<unknown>) out.add(rebuild(v, isCapability, copies));
+    return out;
+  }
+  // A class instance crosses as a plain object of its own enumerable properties (structured clone).
+  const out: Record<string, unknown> | unknown[] = Array.isArray(value) ? new Array(value.length) : Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+  copies.set(value, out);
+  for (const key of objectKeys(value)) {
+    defineProperty(out, key, { value: rebuild((value as Record<string, unknown>)[key], isCapability, copies), writable: true, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
+function bareError(error: Error): Error {
+  let name = "Error";
+  let message = "";
+  try {
+    name = String(error.name);
+  } catch {
+    // A throwing name getter: a plain Error.
+  }
+  try {
+    message = error.message === undefined ? "" : String(error.message);
+  } catch {
+    // A throwing message getter: no message.
+  }
+  const Ctor = Object.hasOwn(standard, name) ? standard[name] : Error;
+  const bare = new Ctor(message);
+  defineProperty(bare, "stack", { value: message === "" ? bare.name : `${bare.name}: ${message}`, writable: true, configurable: true, enumerable: false });
+  return bare;
+}
