@@ -79,7 +79,8 @@ export async function openApiProvider(namespace: string, source: OpenApiSourceCo
       headers,
       ...(source.baseUrl !== undefined ? { baseUrl: source.baseUrl } : {}),
       ...(source.description !== undefined ? { description: source.description } : {}),
-      ...(needsApproval?.length ? { needsApproval: (operation: { operationId?: string }) => operation.operationId !== undefined && needsApproval.includes(operation.operationId) } : {}),
+      // The list as fromOpenApi takes it: a name that is no operation is an error at startup, not ignored.
+      ...(needsApproval?.length ? { needsApproval } : {}),
     });
   } catch (error) {
     if (error instanceof OpenApiError) error.message = `openapi.${namespace}: ${error.message}`;

@@ -104,6 +104,8 @@ test("islet mcp's needsApproval list (operationIds) covers request() to the same
     assert.deepEqual(out.result, [200, "ApprovalRejectedError", "ApprovalRejectedError"]);
     assert.deepEqual(asked, ["request", "deletePet"]);
     assert.deepEqual(api.seen, ["GET /pets/7"]);
+    // A name in the list that is no operation (a typo) stops islet mcp at startup.
+    await assert.rejects(openApiProvider("api", { spec, baseUrl: api.url, needsApproval: ["deletePets"] }), { name: "OpenApiError", message: /^openapi\.api: options\.needsApproval names "deletePets", which is no operation/ });
   } finally {
     await api.close();
   }
