@@ -98,22 +98,23 @@ attack("a host error that crosses as a value (a result, Promise.allSettled's rea
   class Holder {
     error = secretError();
   }
-  const settle = () => Promise.allSettled([fetch(`http://127.0.0.1:${port}/internal-db`)]);
+  // The second reason is a DOMException (AbortError): a native error of no standard class, so a plain Error.
+  const settle = () => Promise.allSettled([fetch(`http://127.0.0.1:${port}/internal-db`), fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.abort() })]);
   const result = await call(
     `${SANDBOX_REALM}
     import { env } from "cloudflare:workers";
     const describe = (e) => [e.name, e.message, e.constructor.name, ownRealm(e), "cause" in e, Object.getOwnPropertyNames(e).sort().join(","), String(e.stack)];
     export default { async run(settle, fromArgument, values) {
-      const [settled] = await settle();
+      const [settled, aborted] = await settle();
       const got = await values();
-      return [describe(settled.reason), describe(fromArgument), describe(env.configError), describe(got.error), describe(got.map.get("k")), describe([...got.set][0]), describe(got.holder.error), got.pair[0] === got.pair[1]];
+      return [describe(settled.reason), describe(aborted.reason), describe(fromArgument), describe(env.configError), describe(got.error), describe(got.map.get("k")), describe([...got.set][0]), describe(got.holder.error), got.pair[0] === got.pair[1]];
     } };`,
     "run",
     [settle, secretError(), () => { const error = secretError(); return { error, map: new Map([["k", secretError()]]), set: new Set([secretError()]), holder: new Holder(), pair: [error, error] }; }],
     { env: { configError: secretError() } },
   );
   const bare = (name: string, message: string) => [name, message, name, true, false, "message,stack", `${name}: ${message}`];
-  assert.deepEqual(result, [bare("TypeError", "fetch failed"), ...Array.from({ length: 6 }, () => bare("RangeError", "lookup failed")), true]);
+  assert.deepEqual(result, [bare("TypeError", "fetch failed"), bare("Error", "This operation was aborted"), ...Array.from({ length: 6 }, () => bare("RangeError", "lookup failed")), true]);
   const text = JSON.stringify(result);
   for (const leak of ["HOST-SECRET", "ECONNREFUSED", String(port), "file://", "/work/", "node:", "E_HOST"]) assert.ok(!text.includes(leak), `${leak} reached the sandbox: ${text}`);
 });

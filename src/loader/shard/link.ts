@@ -6,9 +6,10 @@
 // revoking a capability for one worker leaves the others' access alone, as in-process.
 
 import { viewCopier } from "../../rpc/compact-views.ts";
+import { hostCopier } from "../../rpc/host-errors.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "../../rpc/rpc-target.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../../runtime/wire.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded, type LeafCopier } from "../../runtime/wire.ts";
 
 export interface LinkTransport {
   /** Calls capability `capId` of the other side; resolves to the encoded result. */
@@ -42,7 +43,13 @@ export class Link {
   constructor(
     private readonly transport: LinkTransport,
     private readonly markFunctions: boolean,
-  ) {}
+    /** The host's side: its Errors cross as name and message only (host-errors.ts), as in-process. */
+    stripErrors = false,
+  ) {
+    this.copier = stripErrors ? hostCopier((value) => this.exporter("").classify(value) !== -1) : viewCopier;
+  }
+
+  private readonly copier: LeafCopier;
 
   get exportedCount(): number {
     return this.exported.size;
@@ -107,7 +114,7 @@ export class Link {
 
   encode(value: unknown, scope = ""): Encoded {
     try {
-      return encode(value, this.exporter(scope), viewCopier);
+      return encode(value, this.exporter(scope), this.copier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError" && !(error instanceof DataCloneError)) throw new DataCloneError(error.message);
       throw error;

@@ -151,6 +151,7 @@ export class Connection {
         release: (capId) => this.channel.notify("release", capId),
       },
       true,
+      true,
     );
     this.handle = kind.launch({
       message: (message) => {
