@@ -42,6 +42,20 @@ export class SubrequestLimitError extends LimitError {
   readonly outcome = "exception" as const;
 }
 
+/**
+ * Limits given to the WorkerLoader, getEntrypoint or code mode are malformed (the one rule is in
+ * src/protocol/limits.ts). `problems` lists every one, as "limits.cpuMs: must be …"; the message
+ * is `${where}: ${problems joined by "; "}`. A WorkerCode's limits throw a WorkerCodeError with
+ * the same message and this error as its cause.
+ */
+export class InvalidLimitsError extends IsletError {
+  readonly problems: readonly string[];
+  constructor(where: string, problems: readonly string[], options?: ErrorOptions) {
+    super(`${where}: ${problems.join("; ")}`, options);
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
 /** The WorkerCode (modules, mainModule, options) is malformed. `module` names the culprit when there is one. */
 export class WorkerCodeError extends IsletError {
   readonly module: string | undefined;

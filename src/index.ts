@@ -13,6 +13,7 @@ export {
   WallTimeLimitError,
   SubrequestLimitError,
   WorkerCodeError,
+  InvalidLimitsError,
   WorkerDisposedError,
   SandboxProcessError,
   SandboxThreadError,

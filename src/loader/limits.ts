@@ -1,44 +1,34 @@
-// Limits can be set on the loader, in the WorkerCode and per entrypoint; the lowest wins.
+// Limits can be set on the loader, in the WorkerCode and per entrypoint; the lowest wins. The rule
+// for what a limit may be is src/protocol/limits.ts, shared with the shards, the server and code mode.
 
-export interface Limits {
-  /** CPU time one invocation may use (the isolate's CPU while the invocation is in flight). */
-  cpuMs?: number;
-  /** Heap the isolate may use. Fixed when the isolate starts: loader and WorkerCode only. */
-  memoryMb?: number;
-  /** Wall-clock time one invocation may take. */
-  wallMs?: number;
-  /** Outbound fetches plus calls to host capabilities, per invocation. */
-  subRequests?: number;
-}
+import { InvalidLimitsError, WorkerCodeError } from "../errors.ts";
+import { checkLimits, formatLimitProblems, type Limits, type LimitsScope, type ResolvedLimits } from "../protocol/limits.ts";
 
-export type ResolvedLimits = Required<Limits>;
+export type { Limits, ResolvedLimits };
 
 /** The loader's ceilings when its options set none. Frozen: copy it (`{ ...DEFAULT_LIMITS }`) to change a value. */
 export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({ cpuMs: 5_000, memoryMb: 128, wallMs: 30_000, subRequests: 1_000 });
 
-const MIN_MEMORY_MB = 8;
+/**
+ * Limits as the schema allows them, or an InvalidLimitsError naming every problem (`where`:
+ * "WorkerLoader", "getEntrypoint", "codemode"…). A WorkerCode's limits: see validateCodeLimits.
+ */
+export function validateLimits(limits: unknown, where: string, scope: LimitsScope = "isolate"): Limits {
+  const checked = checkLimits(limits, scope);
+  if (checked.limits !== undefined) return checked.limits;
+  throw new InvalidLimitsError(where, checked.problems.map((problem) => `${problem.path}: ${problem.message}`));
+}
 
-export function validateLimits(limits: unknown, where: string, Failure: new (message: string) => Error = TypeError): Limits {
+/** A WorkerCode's limits: the same rule and message, as a WorkerCodeError (its cause the InvalidLimitsError). */
+export function validateCodeLimits(limits: unknown): Limits {
   try {
-    return checkLimits(limits, where);
+    return validateLimits(limits, "WorkerCode");
   } catch (error) {
-    throw Failure === TypeError ? error : new Failure((error as Error).message);
+    throw new WorkerCodeError((error as Error).message, undefined, { cause: error });
   }
 }
 
-function checkLimits(limits: unknown, where: string): Limits {
-  if (limits === undefined) return {};
-  if (limits === null || typeof limits !== "object") throw new TypeError(`${where}: limits must be an object.`);
-  const out: Limits = {};
-  for (const [key, value] of Object.entries(limits)) {
-    if (key !== "cpuMs" && key !== "memoryMb" && key !== "wallMs" && key !== "subRequests") throw new TypeError(`${where}: unknown limit "${key}".`);
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) throw new TypeError(`${where}: limits.${key} must be a non-negative finite number.`);
-    out[key] = value;
-  }
-  if (out.memoryMb !== undefined && out.memoryMb < MIN_MEMORY_MB) throw new TypeError(`${where}: limits.memoryMb must be at least ${MIN_MEMORY_MB}.`);
-  return out;
-}
+export { formatLimitProblems };
 
 export function lowest(base: Readonly<ResolvedLimits>, ...overrides: (Limits | undefined)[]): ResolvedLimits {
   const out = { ...base };

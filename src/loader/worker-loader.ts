@@ -4,7 +4,7 @@ import { WorkerCodeError, WorkerDisposedError } from "../errors.ts";
 import { SandboxPool } from "../engine/pool.ts";
 import { Sandbox } from "../engine/sandbox.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
-import { DEFAULT_LIMITS, lowest, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
+import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import type { ShardPool } from "./shard/pool.ts";
@@ -118,8 +118,9 @@ export class WorkerLoader {
   private readonly shards: (ShardPool & { readonly stats: WorkerLoaderStats }) | undefined;
 
   constructor(options: WorkerLoaderOptions = {}) {
-    this.limits = lowest(DEFAULT_LIMITS, validateLimits(options.limits, "WorkerLoader"));
-    if (options.limits?.memoryMb !== undefined) this.limits.memoryMb = options.limits.memoryMb;
+    const limits = validateLimits(options.limits, "WorkerLoader");
+    this.limits = lowest(DEFAULT_LIMITS, limits);
+    if (limits.memoryMb !== undefined) this.limits.memoryMb = limits.memoryMb;
     this.globalOutbound = options.globalOutbound ?? null;
     this.maxWorkers = positiveInteger(options.maxWorkers, 500, "maxWorkers");
     this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
@@ -130,7 +131,7 @@ export class WorkerLoader {
     }
     if (options.processes !== undefined && options.isolation !== "process") throw new TypeError('WorkerLoader: processes needs isolation: "process".');
     if (options.threads !== undefined && options.isolation !== "thread") throw new TypeError('WorkerLoader: threads needs isolation: "thread".');
-    const { limits, maxWorkers, idleTimeoutMs } = options;
+    const { maxWorkers, idleTimeoutMs } = options;
     const shared = { limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails };
     if (options.isolation === "process") {
       const processes = positiveInteger(options.processes, defaultProcessCount(), "processes");
@@ -180,7 +181,7 @@ export class WorkerLoader {
       getEntrypoint: (name, options = {}) => {
         if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
         if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
-        const limits = validateLimits(options.limits, "getEntrypoint");
+        const limits = validateLimits(options.limits, "getEntrypoint", "call");
         return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
       },
       revoke: (capability) => current().worker?.revoke(capability) ?? false,
@@ -206,7 +207,7 @@ export class WorkerLoader {
   /** @internal */
   async startWorker(code: WorkerCode, record: WorkerRecord): Promise<Worker> {
     validateWorkerCode(code);
-    const codeLimits = validateLimits(code.limits, "WorkerCode");
+    const codeLimits = validateCodeLimits(code.limits);
     const limits = lowest(this.limits, codeLimits);
     const prepared = prepareModules(code);
     this.makeRoom();

@@ -16,6 +16,7 @@ import type { Caller } from "./auth.ts";
 import type { EgressOptions } from "./egress.ts";
 import { GetCodeTimeoutError, RequestError } from "./errors.ts";
 import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
+import { CALL_LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 const WORKER_ID = /^[\w.:-]{1,128}$/;
@@ -291,12 +292,14 @@ export class RemoteWorker extends CapnTarget {
 
 function callLimits(caller: Caller, requested: unknown): Limits {
   const ceiling = caller.limits;
-  if (requested === undefined || requested === null) return { cpuMs: ceiling.cpuMs, wallMs: ceiling.wallMs, subRequests: ceiling.subRequests };
-  if (!isPlainObject(requested)) throw invalid("options.limits", "must be an object");
   const out: Limits = { cpuMs: ceiling.cpuMs, wallMs: ceiling.wallMs, subRequests: ceiling.subRequests };
-  for (const [key, value] of Object.entries(requested)) {
-    if (key !== "cpuMs" && key !== "wallMs" && key !== "subRequests") throw invalid(`options.limits.${key}`, "unknown per-call limit (known: cpuMs, wallMs, subRequests)");
-    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) throw invalid(`options.limits.${key}`, "must be a positive number");
+  if (requested === undefined) return out;
+  // The rule of getEntrypoint's limits (src/protocol/limits.ts): no memoryMb per call.
+  const checked = checkLimits(requested, "call", "options.limits");
+  if (checked.limits === undefined) throw new RequestError(400, formatLimitProblems(checked.problems));
+  for (const key of CALL_LIMIT_KEYS) {
+    const value = checked.limits[key];
+    if (value === undefined) continue;
     if (value > ceiling[key]) throw invalid(`options.limits.${key}`, `${value} is above the ceiling of ${ceiling[key]} for API key "${caller.keyId}"`);
     out[key] = value;
   }

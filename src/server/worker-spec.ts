@@ -4,12 +4,12 @@
 
 import type { Limits, ModuleContent, WorkerCode } from "../index.ts";
 import type { ResolvedLimits } from "../loader/limits.ts";
+import { LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
 import type { Caller } from "./auth.ts";
 import { egressFor, type AuditHub, type EgressOptions } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 
 export const DEFAULT_COMPATIBILITY_DATE = "2026-11-01";
-const LIMIT_KEYS = ["cpuMs", "memoryMb", "wallMs", "subRequests"] as const;
 const MODULE_KINDS = ["js", "cjs", "ts", "text", "json", "data", "wasm"] as const;
 
 export interface WorkerSpec {
@@ -70,18 +70,15 @@ function moduleContent(value: unknown, field: string): ModuleContent {
 }
 
 function limitsWithin(value: unknown, ceilings: ResolvedLimits, keyId: string): Limits | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value)) throw invalid("limits", `must be an object like {"cpuMs": 100}, got ${describe(value)}`);
-  const out: Limits = {};
-  for (const [key, limit] of Object.entries(value)) {
-    if (!(LIMIT_KEYS as readonly string[]).includes(key)) throw invalid(`limits.${key}`, `unknown limit (known: ${LIMIT_KEYS.join(", ")})`);
-    if (typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) throw invalid(`limits.${key}`, `must be a positive number, got ${describe(limit)}`);
-    const ceiling = ceilings[key as keyof ResolvedLimits];
-    if (limit > ceiling) throw invalid(`limits.${key}`, `${limit} is above the ceiling of ${ceiling} for API key "${keyId}"; limits can only be lowered`);
-    out[key as keyof Limits] = limit;
+  if (value === undefined) return undefined;
+  // The one rule for limits (src/protocol/limits.ts), every problem at once; then the key's ceilings.
+  const checked = checkLimits(value, "isolate");
+  if (checked.limits === undefined) throw new RequestError(400, formatLimitProblems(checked.problems));
+  for (const key of LIMIT_KEYS) {
+    const limit = checked.limits[key];
+    if (limit !== undefined && limit > ceilings[key]) throw invalid(`limits.${key}`, `${limit} is above the ceiling of ${ceilings[key]} for API key "${keyId}"; limits can only be lowered`);
   }
-  if (out.memoryMb !== undefined && out.memoryMb < 8) throw invalid("limits.memoryMb", "must be at least 8");
-  return out;
+  return checked.limits;
 }
 
 function stringList(value: unknown, field: string): string[] | undefined {

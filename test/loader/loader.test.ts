@@ -129,7 +129,7 @@ test("invalid loader options are rejected with a clear TypeError", () => {
   assert.throws(() => new WorkerLoader({ maxWorkers: 0 }), /maxWorkers/);
   assert.throws(() => new WorkerLoader({ limits: { cpuMs: -1 } }), /cpuMs/);
   assert.throws(() => new WorkerLoader({ limits: { memoryMb: 1 } }), /memoryMb/);
-  assert.throws(() => new WorkerLoader({ limits: { bogus: 1 } as never }), /unknown limit "bogus"/);
+  assert.throws(() => new WorkerLoader({ limits: { bogus: 1 } as never }), /limits\.bogus: unknown limit/);
   const loader = new WorkerLoader();
   assert.throws(() => loader.get("x", "nope" as never), /getCode must be a function/);
   assert.throws(() => loader.get(5 as never, () => counter), /id must be a string/);

@@ -7,6 +7,7 @@
 import { DataCloneError, DEFAULT_LIMITS, WallTimeLimitError, WorkerDisposedError, WorkerLoader } from "../../index.ts";
 import type { Fetcher, Limits, Outcome, TailEvent, WorkerStub } from "../../index.ts";
 import { validateLimits } from "../../loader/limits.ts";
+import { MAX_LIMIT_MS } from "../../protocol/limits.ts";
 import { CodeModeError } from "../errors.ts";
 import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
@@ -128,7 +129,7 @@ export class CodeExecutor {
     this.ownsLoader = options.loader === undefined;
     // The loader's wall limit is a backstop: the executor's own clock enforces wallMs, paused
     // while approvals are awaited, so the loader allows that waiting on top.
-    this.loader = options.loader ?? new WorkerLoader({ limits: { ...this.limits, wallMs: this.limits.wallMs + this.approvalTimeoutMs } });
+    this.loader = options.loader ?? new WorkerLoader({ limits: { ...this.limits, wallMs: Math.min(this.limits.wallMs + this.approvalTimeoutMs, MAX_LIMIT_MS) } });
   }
 
   private get approvalTimeoutMs(): number {

@@ -1,7 +1,7 @@
 // Checks of a WorkerCode's shape (it is untrusted in shape as well as content) and of module names.
 
 import { WorkerCodeError } from "../../errors.ts";
-import { validateLimits } from "../limits.ts";
+import { validateCodeLimits } from "../limits.ts";
 import type { WorkerCode } from "./types.ts";
 
 export const MAX_MODULES = 1_000;
@@ -21,7 +21,7 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   if (!Object.prototype.hasOwnProperty.call(c.modules, c.mainModule)) throw new WorkerCodeError(`mainModule "${c.mainModule}" is not one of the modules.`);
   if (c.env !== undefined && (c.env === null || typeof c.env !== "object")) throw new WorkerCodeError("env must be an object.");
   if (c.tails !== undefined && !Array.isArray(c.tails)) throw new WorkerCodeError("tails must be an array.");
-  validateLimits(c.limits, "WorkerCode", WorkerCodeError);
+  validateCodeLimits(c.limits);
   if (c.globalOutbound !== undefined && c.globalOutbound !== null && typeof c.globalOutbound !== "function" && typeof (c.globalOutbound as { fetch?: unknown }).fetch !== "function") {
     throw new WorkerCodeError("globalOutbound must be null, a function or an object with a fetch method.");
   }

@@ -10,7 +10,7 @@ import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
 import { outboundRequest } from "../fetch-records.ts";
-import { validateLimits, type Limits } from "../limits.ts";
+import { validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules } from "../code/prepare.ts";
@@ -323,7 +323,7 @@ export class ShardPool {
       getEntrypoint: (name, options: EntrypointOptions = {}) => {
         if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
         if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
-        const limits = validateLimits(options.limits, "getEntrypoint");
+        const limits = validateLimits(options.limits, "getEntrypoint", "call");
         return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
       },
       revoke: (capability) => {
@@ -480,7 +480,7 @@ export class ShardPool {
       // CommonJS parsed here because a child process may not start esbuild's process (and a
       // thread then finds them cached).
       validateWorkerCode(code);
-      validateLimits(code.limits, "WorkerCode");
+      validateCodeLimits(code.limits);
       const prepared = prepareModules(code);
       typeScript = [];
       commonJs = [];

@@ -22,6 +22,7 @@ import {
 } from "../../errors.ts";
 import { errorFromRecord, isStackOverflow } from "../../runtime/wire.ts";
 import type { CommonJsAnalysis } from "../code/commonjs.ts";
+import type { Limits } from "../../protocol/limits.ts";
 
 export const Kind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
 
@@ -45,9 +46,9 @@ export interface WireError {
   signal?: string | null;
 }
 
-/** The options a shard's in-process WorkerLoader is made with (everything else stays in the host). */
+/** The options a shard's in-process WorkerLoader is made with (everything else stays in the host). Limits: as the host validated them; the shard's loader checks them again with the same schema. */
 export interface ShardInit {
-  limits?: unknown;
+  limits?: Limits;
   maxWorkers?: number;
   idleTimeoutMs?: number;
   warmPool?: number;
@@ -62,7 +63,7 @@ export interface CodeMessage {
   env: unknown;
   /** The capability id of the worker's globalOutbound in the host, or null (blocked). */
   outbound: number | null;
-  limits?: unknown;
+  limits?: Limits;
   /** Whether trace events should be forwarded to the host. */
   tails: boolean;
   /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */

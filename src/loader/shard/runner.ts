@@ -78,7 +78,7 @@ export function runShard(port: ShardPort): void {
       modules: message.modules as WorkerCode["modules"],
       env: link.decode(message.env) as Record<string, unknown>,
       globalOutbound: message.outbound === null ? null : outboundThroughHost(message.outbound),
-      limits: message.limits as Limits | undefined,
+      limits: message.limits,
       tails,
     };
   }
@@ -161,7 +161,7 @@ export function runShard(port: ShardPort): void {
     switch (name) {
       case "init": {
         const init = payload as ShardInit;
-        loader ??= new WorkerLoader({ limits: init.limits as Limits, maxWorkers: init.maxWorkers, idleTimeoutMs: init.idleTimeoutMs, warmPool: init.warmPool });
+        loader ??= new WorkerLoader({ limits: init.limits, maxWorkers: init.maxWorkers, idleTimeoutMs: init.idleTimeoutMs, warmPool: init.warmPool });
         reportStats();
         return;
       }
