@@ -174,7 +174,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   app.use("/v1/*", limitBody);
   app.use("/mcp", limitBody);
 
-  app.get("/metrics", (c) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/metrics", async (c) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
 
   const readJson = async (c: Context<Env>): Promise<unknown> => {
     const type = c.req.header("content-type") ?? "";
