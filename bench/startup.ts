@@ -3,7 +3,7 @@
 // use of each lazily loaded API costs a fresh sandbox, once.
 
 import { WorkerLoader } from "../src/index.ts";
-import { selectRuntimeForBenchmark } from "../src/engine/runtime-code.ts";
+import { selectRuntimeForBenchmark } from "../src/testing.ts";
 import { COMPAT_DATE, greetCode } from "./fixtures.ts";
 import { timeFreshCall } from "./islet.ts";
 import { now, type Subject } from "./stats.ts";

@@ -140,8 +140,9 @@ for (const [entry, outfile, define] of bundles) {
     // after user code may have replaced Object.defineProperty or put a `get` accessor on
     // Object.prototype (which a descriptor literal inherits): either would be handed the runtime's
     // own functions. The helper uses the core's intrinsic instead, with a descriptor without prototype.
-    const helper = /^var (\w+)=Object\.defineProperty;var (\w+)=\((\w+),(\w+)\)=>\1\(\3,"name",\{value:\4,configurable:!0\}\);/;
+    const helper = /^var ([\w$]+)=Object\.defineProperty;var ([\w$]+)=\(([\w$]+),([\w$]+)\)=>\1\(\3,"name",\{value:\4,configurable:!0\}\);/;
     if (!helper.test(code)) throw new Error(`${entry}: esbuild's keepNames helper changed; update scripts/build.mjs`);
+    // (Minified names may hold "$".)
     code = code.replace(helper, 'var $1=__isletPrimordials.ObjectDefineProperty;var $2=($3,$4)=>$1($3,"name",{__proto__:null,value:$4,configurable:!0});');
   }
   const match = /export\s*\{([^}]*)\};?\s*$/.exec(code);

@@ -13,6 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RpcTarget, WorkerLoader, type WorkerCode, type WorkerStub } from "../src/index.ts";
+import { inspectShard, processPoolOf } from "../src/testing.ts";
 
 const usage = `npm run soak -- [options]
 
@@ -182,7 +183,7 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 /** The RSS of the children (Linux /proc; 0 elsewhere). */
 function childRss(loader: WorkerLoader): number {
   let bytes = 0;
-  for (const pid of loader.processPool?.pids ?? []) {
+  for (const pid of processPoolOf(loader)?.pids ?? []) {
     if (pid === undefined) continue;
     try {
       const pages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
@@ -284,8 +285,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const t = Math.round(performance.now() - startedAt);
     const rssMb = mb(process.memoryUsage.rss());
     const heapUsedMb = mb(process.memoryUsage().heapUsed);
-    const pool = loader.processPool;
-    const children = pool === undefined ? [] : await Promise.all(pool.pids.map((_, slot) => pool.inspect(slot, { collect: true }).catch(() => undefined)));
+    const pool = processPoolOf(loader);
+    const children = pool === undefined ? [] : await Promise.all(pool.pids.map((_, slot) => inspectShard(pool, slot, { collect: true }).catch(() => undefined)));
     samples.push({
       t,
       rssMb,

@@ -68,7 +68,7 @@ export const RUNTIME_FILE = "runtime.js";
 let runtimeFile = RUNTIME_FILE;
 
 /**
- * For the start-cost benchmark only: "bare" makes new sandboxes run dist/runtime-bare.js, the
+ * For the start-cost benchmark only (reached through src/testing.ts): "bare" makes new sandboxes run dist/runtime-bare.js, the
  * core without the web platform's globals, so the cost of having them can be measured.
  */
 export function selectRuntimeForBenchmark(variant: "full" | "bare"): void {

@@ -99,6 +99,14 @@ class WorkerRecord {
   }
 }
 
+/** The shard pool of a loader in process or thread isolation; reached through src/testing.ts only (not on the public class). */
+const shardPools = new WeakMap<WorkerLoader, ProcessPool | ThreadPool>();
+
+/** @internal For src/testing.ts: the pool behind a loader in process or thread isolation. */
+export function shardPoolOf(loader: WorkerLoader): ProcessPool | ThreadPool | undefined {
+  return shardPools.get(loader);
+}
+
 export class WorkerLoader {
   private readonly limits: ResolvedLimits;
   private readonly globalOutbound: Fetcher | null;
@@ -111,10 +119,6 @@ export class WorkerLoader {
   private readonly pool: SandboxPool | undefined;
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
-  /** @internal Set in process isolation: every worker lives in a child process it manages. */
-  readonly processPool: ProcessPool | undefined;
-  /** @internal Set in thread isolation: every worker lives in a worker thread it manages. */
-  readonly threadPool: ThreadPool | undefined;
   private readonly shards: (ShardPool & { readonly stats: WorkerLoaderStats }) | undefined;
 
   constructor(options: WorkerLoaderOptions = {}) {
@@ -135,12 +139,16 @@ export class WorkerLoader {
     const shared = { limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails };
     if (options.isolation === "process") {
       const processes = positiveInteger(options.processes, defaultProcessCount(), "processes");
-      this.shards = this.processPool = new ProcessPool({ processes, ...shared });
+      const pool = new ProcessPool({ processes, ...shared });
+      this.shards = pool;
+      shardPools.set(this, pool);
       return;
     }
     if (options.isolation === "thread") {
       const threads = positiveInteger(options.threads, defaultThreadCount(), "threads");
-      this.shards = this.threadPool = new ThreadPool({ threads, ...shared });
+      const pool = new ThreadPool({ threads, ...shared });
+      this.shards = pool;
+      shardPools.set(this, pool);
       return;
     }
     this.pool = warmPool > 0 ? new SandboxPool(warmPool, this.limits.memoryMb) : undefined;

@@ -179,7 +179,7 @@ for (const isolation of modes) {
 }
 
 test("CommonJS is parsed once per distinct source", async () => {
-  const { commonJsCacheStats } = await import("../../src/loader/code/commonjs.ts");
+  const { commonJsCacheStats } = await import("../../src/testing.ts");
   const loader = new WorkerLoader();
   try {
     const source = `exports.run = () => ${Math.random()};`;

@@ -133,7 +133,7 @@ test("a top-level exception keeps its name and message", async () => {
 });
 
 test("TypeScript is transpiled once per distinct source", async () => {
-  const { typeScriptCacheStats } = await import("../../src/loader/code/typescript.ts");
+  const { typeScriptCacheStats } = await import("../../src/testing.ts");
   const source = `export default { run: (): number => ${Math.random()} };`;
   const code: WorkerCode = { compatibilityDate, mainModule: "a.ts", modules: { "a.ts": source } };
   const before = { ...typeScriptCacheStats };

@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { SandboxProcessError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ProcessPool, processSlotFor } from "../../src/loader/process/pool.ts";
+import { inspectShard, processPoolOf } from "../../src/testing.ts";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
 
@@ -23,8 +24,8 @@ describe("process isolation only", () => {
     process.env.ISLET_TEST_SECRET = "s3cr3t-value";
     const loader = new WorkerLoader({ isolation: "process", processes: 1 });
     try {
-      const pool = loader.processPool!;
-      const report = await pool.inspect(0);
+      const pool = processPoolOf(loader)!;
+      const report = await inspectShard(pool, 0);
       assert.notEqual(report.pid, process.pid);
       assert.ok(!report.envKeys.includes("ISLET_TEST_SECRET"), `child env: ${report.envKeys}`);
       assert.ok(report.envKeys.every((key) => key === "TSX_DISABLE_CACHE"), `child env: ${report.envKeys}`);
@@ -46,7 +47,7 @@ describe("process isolation only", () => {
 
   test("a child killed mid-call: its calls reject with SandboxProcessError, others keep serving, the next call works", async () => {
     const loader = new WorkerLoader({ isolation: "process", processes: 2 });
-    const pool = loader.processPool!;
+    const pool = processPoolOf(loader)!;
     try {
       // Two named workers in different children.
       const victimId = "victim";

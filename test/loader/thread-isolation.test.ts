@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MemoryLimitError, SandboxThreadError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ThreadPool, threadSlotFor } from "../../src/loader/thread/pool.ts";
+import { inspectShard, stallShard, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
 
@@ -35,8 +36,8 @@ describe("thread isolation only", () => {
     process.env.ISLET_TEST_SECRET = "s3cr3t-value";
     const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
     try {
-      const pool = loader.threadPool!;
-      const reports = await Promise.all([pool.inspect(0), pool.inspect(1)]);
+      const pool = threadPoolOf(loader)!;
+      const reports = await Promise.all([inspectShard(pool, 0), inspectShard(pool, 1)]);
       for (const report of reports) {
         assert.equal(report.pid, process.pid, "a thread, not a process");
         assert.deepEqual(report.envKeys, [], `thread env: ${report.envKeys}`);
@@ -57,7 +58,7 @@ describe("thread isolation only", () => {
 
   test("a thread that ends mid-call: its calls reject with SandboxThreadError, the other keeps serving, the next call works", async () => {
     const loader = new WorkerLoader({ isolation: "thread", threads: 2 });
-    const pool = loader.threadPool!;
+    const pool = threadPoolOf(loader)!;
     try {
       const [victimId, neighbourId] = idsInBothThreads();
       let loads = 0;
@@ -113,7 +114,7 @@ describe("thread isolation only", () => {
       const pending = (stub.getEntrypoint() as any).hang();
       pending.catch(() => {});
       await sleep(50);
-      const stalled = pool.stall(0, 30_000);
+      const stalled = stallShard(pool, 0, 30_000);
       stalled.catch(() => {});
       const started = performance.now();
       await assert.rejects(pending, (e: unknown) => e instanceof SandboxThreadError && /sent nothing for 1000 ms with calls pending and was killed/.test((e as Error).message));

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "islet";
 import { shardSlotFor } from "../../src/loader/shard/pool.ts";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
+import { shardPoolOf } from "../../src/testing.ts";
 
 const { attack, call, load, loader, isolation, options } = securitySuite();
 
@@ -194,7 +195,7 @@ interface CompromisedShard {
 
 /** The host's connection to the shard in `slot` of `target`'s pool. */
 function shardConnection(target: WorkerLoader, slot = 0): any {
-  const pool = (target as any).processPool ?? (target as any).threadPool;
+  const pool = shardPoolOf(target) as any;
   return pool.slots[slot].conn;
 }
 

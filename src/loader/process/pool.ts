@@ -218,12 +218,4 @@ export class ProcessPool extends ShardPool {
   get pids(): (number | undefined)[] {
     return this.ids;
   }
-
-  /**
-   * For tests and diagnostics: what a child reports about itself (pid, environment keys,
-   * permissions, memory), after a full garbage collection if `collect` is set.
-   */
-  async inspect(slot: number, options: { collect?: boolean } = {}): Promise<ChildReport> {
-    return (await this.debug(slot, options)) as ChildReport;
-  }
 }

@@ -614,15 +614,10 @@ export class ShardPool {
     return this.slots.map((slot) => (slot.conn?.dead === undefined ? slot.conn?.id : undefined));
   }
 
-  /** @internal For tests and diagnostics: what a shard reports about itself. */
-  protected async debug(slot: number, options: { collect?: boolean; stallMs?: number }): Promise<unknown> {
+  /** @internal For tests and diagnostics (src/testing.ts): what a shard reports about itself, optionally after stalling its event loop (at most 60 s). */
+  async debug(slot: number, options: { collect?: boolean; stallMs?: number }): Promise<unknown> {
     const conn = await this.connection(this.slots[slot]);
     return conn.request("debug", options);
-  }
-
-  /** @internal For tests of the watchdog: the shard in `slot` blocks its event loop for `ms` (at most 60 s). */
-  async stall(slot: number, ms: number): Promise<void> {
-    await this.debug(slot, { stallMs: ms });
   }
 
   /** Ends every shard; pending calls reject with WorkerDisposedError. */

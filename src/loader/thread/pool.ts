@@ -135,11 +135,6 @@ export class ThreadPool extends ShardPool {
     return this.ids;
   }
 
-  /** For tests and diagnostics: what a thread reports about itself, after a full collection if `collect` is set. */
-  async inspect(slot: number, options: { collect?: boolean } = {}): Promise<ThreadReport> {
-    return (await this.debug(slot, options)) as ThreadReport;
-  }
-
   /** @internal For tests: ends the thread in `slot` as a crash would; its pending calls reject with SandboxThreadError. */
   terminate(slot: number): void {
     this.slots[slot]?.conn?.handle.kill();

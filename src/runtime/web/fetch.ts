@@ -15,4 +15,4 @@ export { Response, responseFromRecord, responseToRecord, type ResponseInit, type
 export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";
-export { setUrlParser, type UrlParser } from "./url-parser.ts";
+export type { UrlParser } from "./url-parser.ts";

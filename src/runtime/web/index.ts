@@ -9,4 +9,3 @@ export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";
 export { TextDecoder, TextEncoder } from "./encoding.ts";
-export { setUrlParser } from "./url-parser.ts";

@@ -14,8 +14,8 @@ import {
   Response,
   responseFromRecord,
   responseToRecord,
-  setUrlParser,
 } from "../../../src/runtime/web/fetch.ts";
+import { setUrlParser } from "../../../src/testing.ts";
 
 const NodeRequest = globalThis.Request;
 const NodeResponse = globalThis.Response;

@@ -1,0 +1,43 @@
+// Internal test hooks, in one place and off the public classes: tests, benchmarks and scripts
+// import this file by path (src/testing.ts). It is not in package.json's exports, so an installed
+// islet does not offer it (dist/testing.js ships, unreachable by `import "islet/…"`); nothing in
+// the public API depends on it.
+
+import { shardPoolOf } from "./loader/worker-loader.ts";
+import type { WorkerLoader } from "./loader/worker-loader.ts";
+import { ProcessPool, type ChildReport } from "./loader/process/pool.ts";
+import { ThreadPool, type ThreadReport } from "./loader/thread/pool.ts";
+
+export { shardPoolOf };
+/** Counters of the TypeScript transpile cache and the CommonJS analysis cache (process-wide). */
+export { typeScriptCacheStats } from "./loader/code/typescript.ts";
+export { commonJsCacheStats } from "./loader/code/commonjs.ts";
+/** For the start-cost benchmark: "bare" makes new sandboxes run dist/runtime-bare.js (no web platform globals). */
+export { selectRuntimeForBenchmark } from "./engine/runtime-code.ts";
+/** For tests of the runtime's fetch run in Node: replaces the URL parser (none: the WHATWG one again). */
+export { setUrlParser } from "./runtime/web/url-parser.ts";
+
+/** The child-process pool of a loader in process isolation. */
+export function processPoolOf(loader: WorkerLoader): ProcessPool | undefined {
+  const pool = shardPoolOf(loader);
+  return pool instanceof ProcessPool ? pool : undefined;
+}
+
+/** The thread pool of a loader in thread isolation. */
+export function threadPoolOf(loader: WorkerLoader): ThreadPool | undefined {
+  const pool = shardPoolOf(loader);
+  return pool instanceof ThreadPool ? pool : undefined;
+}
+
+/**
+ * What a shard reports about itself (pid, environment keys, permissions, memory; a thread its
+ * thread id), after a full garbage collection if `collect` is set.
+ */
+export async function inspectShard<P extends ProcessPool | ThreadPool>(pool: P, slot: number, options: { collect?: boolean } = {}): Promise<P extends ProcessPool ? ChildReport : ThreadReport> {
+  return (await pool.debug(slot, options)) as P extends ProcessPool ? ChildReport : ThreadReport;
+}
+
+/** For tests of the host's watchdog: the shard in `slot` blocks its event loop for `ms` (at most 60 s). */
+export async function stallShard(pool: ProcessPool | ThreadPool, slot: number, ms: number): Promise<void> {
+  await pool.debug(slot, { stallMs: ms });
+}
