@@ -16,7 +16,7 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({ cpuMs: 5
 export function validateLimits(limits: unknown, where: string, scope: LimitsScope = "isolate"): Limits {
   const checked = checkLimits(limits, scope);
   if (checked.limits !== undefined) return checked.limits;
-  throw new InvalidLimitsError(where, checked.problems.map((problem) => `${problem.path}: ${problem.message}`));
+  throw new InvalidLimitsError(where, checked.problems.map((problem) => formatLimitProblems([problem])));
 }
 
 /** A WorkerCode's limits: the same rule and message, as a WorkerCodeError (its cause the InvalidLimitsError). */

@@ -1,6 +1,8 @@
 // The public loader: caches named workers, starts anonymous ones, evicts by count and idleness.
 
+import { z } from "zod";
 import { WorkerCodeError, WorkerDisposedError } from "../errors.ts";
+import { formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
 import { SandboxPool } from "../engine/pool.ts";
 import { Sandbox } from "../engine/sandbox.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
@@ -122,30 +124,26 @@ export class WorkerLoader {
   private readonly shards: (ShardPool & { readonly stats: WorkerLoaderStats }) | undefined;
 
   constructor(options: WorkerLoaderOptions = {}) {
+    const checked = checkOptions(options);
     const limits = validateLimits(options.limits, "WorkerLoader");
     this.limits = lowest(DEFAULT_LIMITS, limits);
     if (limits.memoryMb !== undefined) this.limits.memoryMb = limits.memoryMb;
     this.globalOutbound = options.globalOutbound ?? null;
-    this.maxWorkers = positiveInteger(options.maxWorkers, 500, "maxWorkers");
-    this.idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 5 * 60_000, "idleTimeoutMs");
+    this.maxWorkers = checked.maxWorkers ?? 500;
+    this.idleTimeoutMs = checked.idleTimeoutMs ?? 5 * 60_000;
     this.tails = options.tails ?? [];
-    const warmPool = positiveInteger(options.warmPool, 0, "warmPool", true);
-    if (options.isolation !== undefined && options.isolation !== "isolate" && options.isolation !== "process" && options.isolation !== "thread") {
-      throw new TypeError('WorkerLoader: isolation must be "isolate", "process" or "thread".');
-    }
-    if (options.processes !== undefined && options.isolation !== "process") throw new TypeError('WorkerLoader: processes needs isolation: "process".');
-    if (options.threads !== undefined && options.isolation !== "thread") throw new TypeError('WorkerLoader: threads needs isolation: "thread".');
+    const warmPool = checked.warmPool ?? 0;
     const { maxWorkers, idleTimeoutMs } = options;
     const shared = { limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails };
     if (options.isolation === "process") {
-      const processes = positiveInteger(options.processes, defaultProcessCount(), "processes");
+      const processes = checked.processes ?? defaultProcessCount();
       const pool = new ProcessPool({ processes, ...shared });
       this.shards = pool;
       shardPools.set(this, pool);
       return;
     }
     if (options.isolation === "thread") {
-      const threads = positiveInteger(options.threads, defaultThreadCount(), "threads");
+      const threads = checked.threads ?? defaultThreadCount();
       const pool = new ThreadPool({ threads, ...shared });
       this.shards = pool;
       shardPools.set(this, pool);
@@ -280,12 +278,45 @@ export class WorkerLoader {
   }
 }
 
-function positiveInteger(value: unknown, fallback: number, name: string, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new TypeError(`WorkerLoader: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer.`);
+// The options' schema (limits have their own, src/protocol/limits.ts): every problem at once, in a
+// TypeError "WorkerLoader: maxWorkers: must be a positive integer, got 0; …". Unknown keys are
+// ignored, as TypeScript already flags them.
+const fetcher = z.custom<Fetcher | null>((value) => value === null || typeof value === "function" || (typeof value === "object" && typeof (value as { fetch?: unknown }).fetch === "function"), {
+  error: (issue) => `must be null, a function or an object with a fetch method${got(issue)}`,
+});
+const optionsSchema = z
+  .object(
+    {
+      globalOutbound: fetcher.optional(),
+      maxWorkers: positiveInteger().optional(),
+      idleTimeoutMs: positiveInteger().optional(),
+      warmPool: nonNegativeInteger().optional(),
+      tails: z
+        .array(
+          z.custom<TailReceiver>((value) => typeof value === "function" || (typeof value === "object" && value !== null && typeof (value as { tail?: unknown }).tail === "function"), {
+            error: (issue) => `must be a function or an object with a tail method${got(issue)}`,
+          }),
+          { error: (issue) => `must be an array${got(issue)}` },
+        )
+        .optional(),
+      isolation: z.enum(["isolate", "process", "thread"], { error: (issue) => `must be "isolate", "process" or "thread"${got(issue)}` }).optional(),
+      processes: positiveInteger().optional(),
+      threads: positiveInteger().optional(),
+    },
+    { error: (issue) => `options must be an object${got(issue)}` },
+  )
+;
+
+function checkOptions(options: WorkerLoaderOptions): z.infer<typeof optionsSchema> {
+  const parsed = optionsSchema.safeParse(options);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
+  if (options !== null && typeof options === "object") {
+    // Across options, reported with the others.
+    if (options.processes !== undefined && options.isolation !== "process") problems.push({ field: "processes", message: 'needs isolation: "process"' });
+    if (options.threads !== undefined && options.isolation !== "thread") problems.push({ field: "threads", message: 'needs isolation: "thread"' });
   }
-  return value;
+  if (problems.length > 0 || !parsed.success) throw new TypeError(`WorkerLoader: ${formatProblems(problems)}`);
+  return parsed.data;
 }
 
 export { WorkerCodeError };

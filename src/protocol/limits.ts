@@ -13,6 +13,7 @@
 // This file is part of src/protocol: it imports zod and nothing else of islet.
 
 import { z } from "zod";
+import { formatProblems, got, problemsOf, type Problem } from "./schema.ts";
 
 export interface Limits {
   /** CPU time one invocation may use (the isolate's CPU while the invocation is in flight). */
@@ -34,22 +35,6 @@ export const CALL_LIMIT_KEYS: readonly LimitKey[] = Object.freeze(["cpuMs", "wal
 export const MIN_MEMORY_MB = 8;
 export const MAX_LIMIT_MS = 2 ** 31 - 1;
 
-/** One problem with a limits value: `path` like "limits.cpuMs", `message` like "must be a positive number, got 0". */
-export interface LimitProblem {
-  path: string;
-  message: string;
-}
-
-export function describeValue(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (Array.isArray(value)) return "an array";
-  return `a ${typeof value}`;
-}
-
-const got = (issue: { input?: unknown }) => `, got ${describeValue(issue.input)}`;
-
 const milliseconds = z
   .number({ error: (issue) => `must be a positive number of milliseconds${got(issue)}` })
   .positive({ error: (issue) => `must be a positive number of milliseconds${got(issue)}` })
@@ -67,23 +52,31 @@ const fields = {
     .positive({ error: (issue) => `must be a positive integer${got(issue)}` }),
 };
 
-function objectOf(keys: readonly LimitKey[]) {
-  const shape = Object.fromEntries(keys.map((key) => [key, fields[key].optional()])) as Partial<Record<LimitKey, z.ZodOptional<z.ZodNumber>>>;
-  return z.strictObject(shape, { error: (issue) => (issue.code === "invalid_type" ? `must be an object like {"cpuMs": 100}${got(issue)}` : undefined) });
+function objectError(keys: readonly LimitKey[]) {
+  return (issue: { code?: string; input?: unknown }) =>
+    issue.code === "invalid_type" ? `must be an object like {"cpuMs": 100}${got(issue)}` : issue.code === "unrecognized_keys" ? `unknown limit (known: ${keys.join(", ")})` : undefined;
 }
 
 /** Limits of a loader, a WorkerCode, code mode or a server key: all four. */
-export const limitsSchema = objectOf(LIMIT_KEYS);
+export const limitsSchema = z.strictObject(
+  { cpuMs: fields.cpuMs.optional(), memoryMb: fields.memoryMb.optional(), wallMs: fields.wallMs.optional(), subRequests: fields.subRequests.optional() },
+  { error: objectError(LIMIT_KEYS) },
+);
 /** Limits of one call (getEntrypoint, the server's /v1/rpc options): no memoryMb. */
-export const callLimitsSchema = objectOf(CALL_LIMIT_KEYS);
+export const callLimitsSchema = z.strictObject(
+  { cpuMs: fields.cpuMs.optional(), wallMs: fields.wallMs.optional(), subRequests: fields.subRequests.optional() },
+  { error: objectError(CALL_LIMIT_KEYS) },
+);
 
 export type LimitsScope = "isolate" | "call";
 
+const PER_CALL = "cannot be set per call: the heap is fixed when the isolate starts (set it on the loader or in the WorkerCode)";
+
 /**
  * Checks `value` (undefined: no limits) against the schema of `scope`; returns the limits with
- * undefined fields dropped, or every problem found, each with its path under `root`.
+ * undefined fields dropped, or every problem found, each with its field under `root`.
  */
-export function checkLimits(value: unknown, scope: LimitsScope = "isolate", root = "limits"): { limits: Limits; problems: [] } | { limits?: undefined; problems: LimitProblem[] } {
+export function checkLimits(value: unknown, scope: LimitsScope = "isolate", root = "limits"): { limits: Limits; problems: [] } | { limits?: undefined; problems: Problem[] } {
   if (value === undefined) return { limits: {}, problems: [] };
   const keys = scope === "call" ? CALL_LIMIT_KEYS : LIMIT_KEYS;
   const result = (scope === "call" ? callLimitsSchema : limitsSchema).safeParse(value);
@@ -93,25 +86,11 @@ export function checkLimits(value: unknown, scope: LimitsScope = "isolate", root
     for (const key of keys) if (data[key] !== undefined) limits[key] = data[key];
     return { limits, problems: [] };
   }
-  const problems: LimitProblem[] = [];
-  for (const issue of result.error.issues) {
-    const path = [root, ...issue.path.map(String)].join(".");
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const message =
-          key === "memoryMb"
-            ? "cannot be set per call: the heap is fixed when the isolate starts (set it on the loader or in the WorkerCode)"
-            : `unknown limit (known: ${keys.join(", ")})`;
-        problems.push({ path: `${path}.${key}`, message });
-      }
-    } else {
-      problems.push({ path, message: issue.message });
-    }
-  }
+  const problems = problemsOf(result.error, root).map((problem) =>
+    scope === "call" && problem.field === `${root}.memoryMb` && problem.message.startsWith("unknown limit") ? { ...problem, message: PER_CALL } : problem,
+  );
   return { problems };
 }
 
 /** "limits.cpuMs: must be …; limits.gpus: unknown limit (…)" */
-export function formatLimitProblems(problems: readonly LimitProblem[]): string {
-  return problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ");
-}
+export const formatLimitProblems = formatProblems;

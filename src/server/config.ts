@@ -8,6 +8,9 @@ import { isIP } from "node:net";
 import { availableParallelism, hostname } from "node:os";
 import type { Limits, WorkerLoaderOptions } from "../index.ts";
 import { DEFAULT_LIMITS } from "../index.ts";
+import { z } from "zod";
+import { limitsSchema } from "../protocol/limits.ts";
+import { describeValue, formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
 import { ServerConfigError } from "./errors.ts";
 import { resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
 
@@ -87,8 +90,6 @@ export interface ResolvedServerOptions {
   nodeId: string;
   log: (entry: Record<string, unknown>) => void;
 }
-
-const LIMIT_KEYS = ["cpuMs", "memoryMb", "wallMs", "subRequests"] as const;
 
 /** Reads ISLET_CONFIG or `path`: a JSON object with the keys of ServerOptions. */
 export function readConfigFile(path: string): ServerOptions {
@@ -178,29 +179,75 @@ function stripUndefined<T extends object>(options: T): T {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
 
+const PORT_MESSAGE = "must be a port number from 0 to 65535";
+
 export function parsePort(value: string | number, setting: string): number {
   const port = typeof value === "number" ? value : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerConfigError(`must be a port number from 0 to 65535, got ${JSON.stringify(value)}`, setting);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerConfigError(`${PORT_MESSAGE}, got ${JSON.stringify(value)}`, setting);
   return port;
 }
 
-function positiveInteger(value: unknown, fallback: number, setting: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new ServerConfigError(`must be a positive integer, got ${JSON.stringify(value)}`, setting);
-  return value;
-}
+// The options' schema: shapes, types and ranges, every problem reported at once. What depends on
+// several settings (keys defined twice, unauthenticated non-loopback hosts, defaults derived from
+// other settings) is checked after it.
+const portSchema = z
+  .number({ error: (issue) => `${PORT_MESSAGE}, got ${JSON.stringify(issue.input) ?? describeValue(issue.input)}` })
+  .int({ error: (issue) => `${PORT_MESSAGE}, got ${JSON.stringify(issue.input)}` })
+  .min(0, { error: (issue) => `${PORT_MESSAGE}, got ${JSON.stringify(issue.input)}` })
+  .max(65535, { error: (issue) => `${PORT_MESSAGE}, got ${JSON.stringify(issue.input)}` });
 
-function limitsFrom(value: unknown, setting: string): Limits {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ServerConfigError("must be an object like {\"cpuMs\": 1000}", setting);
-  const out: Limits = {};
-  for (const [key, limit] of Object.entries(value)) {
-    if (!(LIMIT_KEYS as readonly string[]).includes(key)) throw new ServerConfigError(`unknown limit (known: ${LIMIT_KEYS.join(", ")})`, `${setting}.${key}`);
-    if (typeof limit !== "number" || !(limit > 0) || !Number.isFinite(limit)) throw new ServerConfigError("must be a positive number", `${setting}.${key}`);
-    out[key as keyof Limits] = limit;
-  }
-  if (out.memoryMb !== undefined && out.memoryMb < 8) throw new ServerConfigError("must be at least 8", `${setting}.memoryMb`);
-  return out;
+const apiKeySchema = z.strictObject(
+  {
+    id: z.string({ error: "must be 1-64 letters, digits, '_', '.' or '-'" }).regex(/^[\w.-]{1,64}$/, { error: "must be 1-64 letters, digits, '_', '.' or '-'" }).optional(),
+    key: z.string({ error: "must be a string of at least 8 characters" }).min(8, { error: "must be a string of at least 8 characters" }),
+    limits: limitsSchema.optional(),
+    maxConcurrency: positiveInteger().optional(),
+  },
+  { error: (issue) => (issue.code === "invalid_type" ? "must be an object {id, key}" : undefined) },
+);
+
+const serverSchema = z.strictObject({
+  port: portSchema.optional(),
+  host: z.string({ error: "must be a host name or address" }).min(1, { error: "must be a host name or address" }).optional(),
+  apiKeys: z
+    .array(apiKeySchema, { error: "must be an array of {id, key}" })
+    .superRefine((keys, context) => {
+      const ids = new Set<string>();
+      keys.forEach((entry, index) => {
+        const id = entry.id ?? `key${index + 1}`;
+        if (ids.has(id)) context.addIssue({ code: "custom", path: [index, "id"], message: `the id "${id}" is used twice` });
+        ids.add(id);
+      });
+    })
+    .optional(),
+  allowUnauthenticated: z.boolean({ error: (issue) => `must be true or false${got(issue)}` }).optional(),
+  limits: limitsSchema.optional(),
+  maxConcurrencyPerKey: positiveInteger().optional(),
+  maxInFlight: positiveInteger().optional(),
+  maxRequestBytes: positiveInteger().optional(),
+  shutdownTimeoutMs: positiveInteger().optional(),
+  getCodeTimeoutMs: positiveInteger().optional(),
+  loader: z
+    .strictObject(
+      { maxWorkers: positiveInteger().optional(), idleTimeoutMs: positiveInteger().optional(), warmPool: nonNegativeInteger().optional() },
+      { error: (issue) => (issue.code === "invalid_type" ? `must be an object${got(issue)}` : undefined) },
+    )
+    .optional(),
+  // Checked by its own schema (outbound-config.ts) and by islet/codemode.
+  outbound: z.unknown().optional(),
+  codemode: z.unknown().optional(),
+  nodeId: z
+    .string({ error: (issue) => `must be 1-128 letters, digits or . _ : - (it is sent as a header), got ${JSON.stringify(issue.input)}` })
+    .regex(/^[\w.:-]{1,128}$/, { error: (issue) => `must be 1-128 letters, digits or . _ : - (it is sent as a header), got ${JSON.stringify(issue.input)}` })
+    .optional(),
+  log: z.union([z.function(), z.literal(false)], { error: "must be a function or false" }).optional(),
+}, { error: (issue) => (issue.code === "unrecognized_keys" ? "unknown setting (a typo?)" : undefined) });
+
+/** The config's problems as one ServerConfigError: `setting` is the field when there is one problem. */
+function configError(error: z.ZodError): ServerConfigError {
+  const problems = problemsOf(error);
+  if (problems.length === 1 && problems[0].field !== "") return new ServerConfigError(problems[0].message, problems[0].field);
+  return new ServerConfigError(formatProblems(problems));
 }
 
 export function isLoopback(host: string): boolean {
@@ -208,35 +255,20 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith("127.");
 }
 
-function nodeIdFrom(value: unknown): string {
-  if (value === undefined) return hostname().slice(0, 128);
-  if (typeof value !== "string" || !/^[\w.:-]{1,128}$/.test(value)) throw new ServerConfigError(`must be 1-128 letters, digits or . _ : - (it is sent as a header), got ${JSON.stringify(value)}`, "nodeId");
-  return value;
-}
-
 function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServerOptions {
-  const port = options.port === undefined ? 8787 : parsePort(options.port, "port");
-  const host = options.host ?? "127.0.0.1";
-  if (typeof host !== "string" || host === "") throw new ServerConfigError("must be a host name or address", "host");
-  const limits = { ...DEFAULT_LIMITS, ...limitsFrom(options.limits, "limits") };
-  if (options.apiKeys !== undefined && !Array.isArray(options.apiKeys)) throw new ServerConfigError("must be an array of {id, key}", "apiKeys");
-  const ids = new Set<string>();
-  const apiKeys = (options.apiKeys ?? []).map((entry, index) => {
-    const where = `apiKeys[${index}]`;
-    if (entry === null || typeof entry !== "object") throw new ServerConfigError("must be an object {id, key}", where);
-    if (typeof entry.key !== "string" || entry.key.length < 8) throw new ServerConfigError("must be a string of at least 8 characters", `${where}.key`);
-    const id = entry.id ?? `key${index + 1}`;
-    if (typeof id !== "string" || !/^[\w.-]{1,64}$/.test(id)) throw new ServerConfigError("must be 1-64 letters, digits, '_', '.' or '-'", `${where}.id`);
-    if (ids.has(id)) throw new ServerConfigError(`the id "${id}" is used twice`, `${where}.id`);
-    ids.add(id);
-    return {
-      id,
-      key: entry.key,
-      limits: limitsFrom(entry.limits, `${where}.limits`),
-      maxConcurrency: entry.maxConcurrency === undefined ? undefined : positiveInteger(entry.maxConcurrency, 1, `${where}.maxConcurrency`),
-    };
-  });
-  const allowUnauthenticated = options.allowUnauthenticated === true;
+  const parsed = serverSchema.safeParse(options);
+  if (!parsed.success) throw configError(parsed.error);
+  const checked = parsed.data;
+  const port = checked.port ?? 8787;
+  const host = checked.host ?? "127.0.0.1";
+  const limits = { ...DEFAULT_LIMITS, ...stripUndefined(checked.limits ?? {}) };
+  const apiKeys: ApiKeyConfig[] = (checked.apiKeys ?? []).map((entry, index) => ({
+    id: entry.id ?? `key${index + 1}`,
+    key: entry.key,
+    limits: stripUndefined(entry.limits ?? {}),
+    maxConcurrency: entry.maxConcurrency,
+  }));
+  const allowUnauthenticated = checked.allowUnauthenticated === true;
   if (apiKeys.length === 0 && !allowUnauthenticated && !isLoopback(host)) {
     throw new ServerConfigError(
       `refusing to serve ${host} without API keys: anyone who can reach it could run code on this machine. ` +
@@ -244,14 +276,12 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
       "apiKeys",
     );
   }
-  const maxInFlight = positiveInteger(options.maxInFlight, DEFAULT_MAX_IN_FLIGHT, "maxInFlight");
+  const maxInFlight = checked.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   // With keys, one key's default share is half the server's slots: a key that holds all its calls
   // open (slow code, a getCode that takes its time) still leaves the other half to everyone else.
-  const maxConcurrencyPerKey = positiveInteger(options.maxConcurrencyPerKey, apiKeys.length > 0 ? Math.max(1, Math.floor(maxInFlight / 2)) : maxInFlight, "maxConcurrencyPerKey");
-  const loader = options.loader ?? {};
-  if (loader === null || typeof loader !== "object") throw new ServerConfigError("must be an object", "loader");
+  const maxConcurrencyPerKey = checked.maxConcurrencyPerKey ?? (apiKeys.length > 0 ? Math.max(1, Math.floor(maxInFlight / 2)) : maxInFlight);
+  const loader = checked.loader ?? {};
   const log = options.log === false ? () => {} : (options.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + "\n")));
-  if (typeof log !== "function") throw new ServerConfigError("must be a function or false", "log");
   return {
     port,
     host,
@@ -260,17 +290,13 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     limits,
     maxConcurrencyPerKey,
     maxInFlight,
-    maxRequestBytes: positiveInteger(options.maxRequestBytes, 1024 * 1024, "maxRequestBytes"),
-    shutdownTimeoutMs: positiveInteger(options.shutdownTimeoutMs, 30_000, "shutdownTimeoutMs"),
-    getCodeTimeoutMs: positiveInteger(options.getCodeTimeoutMs, 10_000, "getCodeTimeoutMs"),
-    loader: {
-      maxWorkers: loader.maxWorkers === undefined ? undefined : positiveInteger(loader.maxWorkers, 500, "loader.maxWorkers"),
-      idleTimeoutMs: loader.idleTimeoutMs === undefined ? undefined : positiveInteger(loader.idleTimeoutMs, 300_000, "loader.idleTimeoutMs"),
-      warmPool: loader.warmPool === undefined || loader.warmPool === 0 ? 0 : positiveInteger(loader.warmPool, 0, "loader.warmPool"),
-    },
+    maxRequestBytes: checked.maxRequestBytes ?? 1024 * 1024,
+    shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
+    getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
+    loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },
     outbound: resolveOutbound(options.outbound, env),
     codemode: options.codemode,
-    nodeId: nodeIdFrom(options.nodeId),
+    nodeId: checked.nodeId ?? hostname().slice(0, 128),
     log,
   };
 }

@@ -226,3 +226,16 @@ test("createExecutor reuses one loader, each run in a fresh sandbox; a signal ab
     await executor.close();
   }
 });
+
+test("invalid executor options are one CodeModeError that lists every problem", () => {
+  assert.throws(
+    () => createExecutor({ approvalTimeoutMs: -1, onApproval: "yes", compatibilityFlags: "nodejs_compat", loader: {}, globalOutbound: 5 } as never),
+    (error: Error) =>
+      error.name === "CodeModeError" &&
+      error.message ===
+        "createExecutor: globalOutbound: must be null, a function or an object with a fetch method, got 5; onApproval: must be a function, got \"yes\"; " +
+          'approvalTimeoutMs: must be a non-negative number, got -1; compatibilityFlags: must be an array of strings, got "nodejs_compat"; loader: must be a WorkerLoader, got an object',
+  );
+  assert.throws(() => createExecutor(null as never), /^CodeModeError: createExecutor: options must be an object, got null$/);
+  assert.throws(() => createExecutor({ limits: { cpuMs: 0 } }), /^InvalidLimitsError: codemode: limits\.cpuMs: must be a positive number of milliseconds, got 0$/);
+});

@@ -127,6 +127,15 @@ test("a warm pool serves fresh workers that never ran anyone's code", async () =
 
 test("invalid loader options are rejected with a clear TypeError", () => {
   assert.throws(() => new WorkerLoader({ maxWorkers: 0 }), /maxWorkers/);
+  // Every problem at once, each naming its option.
+  assert.throws(
+    () => new WorkerLoader({ maxWorkers: 0, idleTimeoutMs: 1.5, warmPool: -1, tails: [5], globalOutbound: "https://proxy.test", threads: 2 } as never),
+    (error: Error) =>
+      error instanceof TypeError &&
+      error.message ===
+        "WorkerLoader: globalOutbound: must be null, a function or an object with a fetch method, got \"https://proxy.test\"; maxWorkers: must be a positive integer, got 0; " +
+          'idleTimeoutMs: must be a positive integer, got 1.5; warmPool: must be a non-negative integer, got -1; tails[0]: must be a function or an object with a tail method, got 5; threads: needs isolation: "thread"',
+  );
   assert.throws(() => new WorkerLoader({ limits: { cpuMs: -1 } }), /cpuMs/);
   assert.throws(() => new WorkerLoader({ limits: { memoryMb: 1 } }), /memoryMb/);
   assert.throws(() => new WorkerLoader({ limits: { bogus: 1 } as never }), /limits\.bogus: unknown limit/);

@@ -15,9 +15,9 @@ sharedIsolationSuite("process", { processes: 2 }, { processes: 1 });
 
 describe("process isolation only", () => {
   test("invalid options are TypeErrors", () => {
-    assert.throws(() => new WorkerLoader({ isolation: "vm" as never }), /isolation must be "isolate", "process" or "thread"/);
-    assert.throws(() => new WorkerLoader({ isolation: "process", processes: 0 }), /processes must be a positive integer/);
-    assert.throws(() => new WorkerLoader({ processes: 2 }), /processes needs isolation: "process"/);
+    assert.throws(() => new WorkerLoader({ isolation: "vm" as never }), /^TypeError: WorkerLoader: isolation: must be "isolate", "process" or "thread", got "vm"$/);
+    assert.throws(() => new WorkerLoader({ isolation: "process", processes: 0 }), /processes: must be a positive integer/);
+    assert.throws(() => new WorkerLoader({ processes: 2 }), /processes: needs isolation: "process"/);
   });
 
   test("children get an empty environment and run under the permission model; close() kills them", async () => {

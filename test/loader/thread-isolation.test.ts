@@ -25,11 +25,11 @@ function idsInBothThreads(): [string, string] {
 
 describe("thread isolation only", () => {
   test("invalid options are TypeErrors", () => {
-    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 0 }), /threads must be a positive integer/);
-    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 1.5 }), /threads must be a positive integer/);
-    assert.throws(() => new WorkerLoader({ threads: 2 }), /threads needs isolation: "thread"/);
-    assert.throws(() => new WorkerLoader({ isolation: "process", threads: 2 }), /threads needs isolation: "thread"/);
-    assert.throws(() => new WorkerLoader({ isolation: "thread", processes: 2 }), /processes needs isolation: "process"/);
+    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 0 }), /threads: must be a positive integer/);
+    assert.throws(() => new WorkerLoader({ isolation: "thread", threads: 1.5 }), /threads: must be a positive integer/);
+    assert.throws(() => new WorkerLoader({ threads: 2 }), /threads: needs isolation: "thread"/);
+    assert.throws(() => new WorkerLoader({ isolation: "process", threads: 2 }), /threads: needs isolation: "thread"/);
+    assert.throws(() => new WorkerLoader({ isolation: "thread", processes: 2 }), /processes: needs isolation: "process"/);
   });
 
   test("threads run in this process with an empty environment; sandboxes see none of it; close() ends them", async () => {

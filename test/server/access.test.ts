@@ -191,6 +191,15 @@ test("configuration: flags over environment over config file, each validated wit
   for (const [options, env, message] of bad) {
     assert.throws(() => resolveOptions(options, env), (error: Error) => error instanceof ServerConfigError && message.test(error.message));
   }
+  // Every problem at once (one zod schema), each naming its setting; a typo in a setting's name is one too.
+  assert.throws(
+    () => resolveOptions({ maxInFlight: 0, limits: { cpuMs: 0, gpus: 1 }, loader: { warmPool: -1 }, maxInFlite: 4 } as never, {}),
+    (error: Error) =>
+      error instanceof ServerConfigError &&
+      error.message ===
+        "limits.cpuMs: must be a positive number of milliseconds, got 0; limits.gpus: unknown limit (known: cpuMs, memoryMb, wallMs, subRequests); " +
+          "maxInFlight: must be a positive integer, got 0; loader.warmPool: must be a non-negative integer, got -1; maxInFlite: unknown setting (a typo?)",
+  );
   assert.equal(resolveOptions({ host: "0.0.0.0", allowUnauthenticated: true }).host, "0.0.0.0");
   assert.equal(resolveOptions({ host: "0.0.0.0" }, { ISLET_API_KEYS: KEY_A }).apiKeys.length, 1);
 });

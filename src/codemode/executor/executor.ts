@@ -8,6 +8,8 @@ import { DataCloneError, DEFAULT_LIMITS, WallTimeLimitError, WorkerDisposedError
 import type { Fetcher, Limits, Outcome, TailEvent, WorkerStub } from "../../index.ts";
 import { validateLimits } from "../../loader/limits.ts";
 import { MAX_LIMIT_MS } from "../../protocol/limits.ts";
+import { formatProblems, got, nonNegativeNumber, problemsOf } from "../../protocol/schema.ts";
+import { z } from "zod";
 import { CodeModeError } from "../errors.ts";
 import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
@@ -113,19 +115,41 @@ function outboundActing(outbound: Fetcher | null, acting: () => void): Fetcher |
   };
 }
 
+// The executor's options other than limits (src/protocol/limits.ts): every problem at once, in a
+// CodeModeError "createExecutor: approvalTimeoutMs: must be …; onApproval: …".
+const executorOptionsSchema = z.object(
+  {
+    globalOutbound: z
+      .custom<Fetcher | null>((value) => value === null || typeof value === "function" || (typeof value === "object" && typeof (value as { fetch?: unknown }).fetch === "function"), {
+        error: (issue) => `must be null, a function or an object with a fetch method${got(issue)}`,
+      })
+      .optional(),
+    onApproval: z.custom<ApprovalHandler>((value) => typeof value === "function", { error: (issue) => `must be a function${got(issue)}` }).optional(),
+    approvalTimeoutMs: nonNegativeNumber().optional(),
+    compatibilityFlags: z.array(z.string({ error: (issue) => `must be a string${got(issue)}` }), { error: (issue) => `must be an array of strings${got(issue)}` }).optional(),
+    loader: z
+      .custom<WorkerLoader>((value) => typeof value === "object" && value !== null && typeof (value as WorkerLoader).get === "function" && typeof (value as WorkerLoader).load === "function", {
+        error: (issue) => `must be a WorkerLoader${got(issue)}`,
+      })
+      .optional(),
+  },
+  { error: (issue) => `options must be an object${got(issue)}` },
+);
+
+function checkExecutorOptions(options: unknown): void {
+  const parsed = executorOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new CodeModeError(`createExecutor: ${formatProblems(problemsOf(parsed.error))}`);
+}
+
 export class CodeExecutor {
   private readonly loader: WorkerLoader;
   private readonly ownsLoader: boolean;
   private readonly limits: Required<Limits>;
 
   constructor(private readonly options: ExecutorOptions = {}) {
-    if (options === null || typeof options !== "object") throw new CodeModeError("createExecutor: options must be an object.");
+    checkExecutorOptions(options);
     const limits = validateLimits(options.limits, "codemode");
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    if (options.approvalTimeoutMs !== undefined && !(typeof options.approvalTimeoutMs === "number" && options.approvalTimeoutMs >= 0)) {
-      throw new CodeModeError("approvalTimeoutMs must be a non-negative number.");
-    }
-    if (options.onApproval !== undefined && typeof options.onApproval !== "function") throw new CodeModeError("onApproval must be a function.");
     this.ownsLoader = options.loader === undefined;
     // The loader's wall limit is a backstop: the executor's own clock enforces wallMs, paused
     // while approvals are awaited, so the loader allows that waiting on top.
