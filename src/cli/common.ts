@@ -3,6 +3,9 @@
 
 import { readFile } from "node:fs/promises";
 import { build, type Metafile } from "esbuild";
+import { z } from "zod";
+import { checkLimits, type LimitKey, type Limits } from "../protocol/limits.ts";
+import { positiveNumber } from "../protocol/schema.ts";
 
 export class CliError extends Error {
   constructor(message: string) {
@@ -31,18 +34,51 @@ export function parseJsonObject(flag: string, text: string | undefined): Record<
   return value as Record<string, unknown>;
 }
 
-export function parsePositive(flag: string, text: string | undefined): number | undefined {
+/** A numeric flag checked by `schema` (the same schemas the config files use); messages quote the flag as typed. */
+function numberFlag<T>(flag: string, text: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value)) throw new CliError(`${flag} must be a positive number, got "${text}"`);
-  return value;
+  const parsed = schema.safeParse(text.trim() === "" ? Number.NaN : Number(text));
+  if (parsed.success) return parsed.data;
+  throw new CliError(`${flag} ${parsed.error.issues[0].message.replace(/, got .*$/s, "")}, got "${text}"`);
 }
 
+export function parsePositive(flag: string, text: string | undefined): number | undefined {
+  return numberFlag(flag, text, positiveNumber());
+}
+
+const port = z
+  .number({ error: "must be a port number from 0 to 65535" })
+  .int({ error: "must be a port number from 0 to 65535" })
+  .min(0, { error: "must be a port number from 0 to 65535" })
+  .max(65535, { error: "must be a port number from 0 to 65535" });
+
 export function parsePortFlag(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number from 0 to 65535, got "${text}"`);
-  return port;
+  return numberFlag("--port", text, port);
+}
+
+/**
+ * Limit flags (`{ "cpu-ms": "cpuMs" }`) read as numbers, then held to the rule every entry point
+ * uses (src/protocol/limits.ts): "--memory-mb must be at least 8, got 4". Every problem at once.
+ */
+export function parseLimitFlags(values: Record<string, unknown>, flags: Partial<Record<string, LimitKey>>): Limits {
+  const limits: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [flag, key] of Object.entries(flags) as [string, LimitKey][]) {
+    const text = values[flag];
+    if (typeof text !== "string") continue;
+    limits[key] = text.trim() === "" ? Number.NaN : Number(text);
+    if (!Number.isFinite(limits[key])) problems.push(`--${flag} must be a positive number, got "${text}"`);
+  }
+  if (problems.length === 0) {
+    const checked = checkLimits(limits);
+    if (checked.limits !== undefined) return checked.limits;
+    for (const problem of checked.problems) {
+      const key = problem.field.replace(/^limits\./, "");
+      const flag = Object.entries(flags).find(([, k]) => k === key)?.[0] ?? key;
+      problems.push(`--${flag} ${problem.message}`);
+    }
+  }
+  throw new CliError(problems.join("; "));
 }
 
 export interface Bundle {

@@ -12,7 +12,7 @@ import { WorkerLoader, type TailEvent, type WorkerStub } from "../index.ts";
 import { readConfigFile } from "../server/config.ts";
 import { egressFor, type OutboundAuditEntry } from "../server/egress.ts";
 import { resolveOutbound } from "../server/outbound-config.ts";
-import { bundle, CliError, flags, parseJsonObject, parsePortFlag, parsePositive } from "./common.ts";
+import { bundle, CliError, flags, parseJsonObject, parseLimitFlags, parsePortFlag } from "./common.ts";
 
 export const devUsage = `islet dev — serve a worker's fetch handler locally, reloading on change
 
@@ -63,7 +63,7 @@ export async function devCommand(argv: string[]): Promise<void> {
   if (file === undefined) throw new CliError("dev needs a file: islet dev <file> (see islet dev --help)");
   const path = resolve(file);
   const env = parseJsonObject("--env", values.env);
-  const cpuMs = parsePositive("--cpu-ms", values["cpu-ms"]);
+  const { cpuMs } = parseLimitFlags(values, { "cpu-ms": "cpuMs" });
   const port = parsePortFlag(values.port) ?? 8788;
   const host = values.host ?? "127.0.0.1";
   const section = values.config === undefined ? {} : ((readConfigFile(resolve(values.config)).outbound ?? {}) as Record<string, unknown>);

@@ -10,6 +10,7 @@ import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/m
 import { KeyRing } from "../server/auth.ts";
 import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
 import { missingInSection } from "../server/outbound-config.ts";
+import { parsePortFlag } from "./common.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
@@ -78,8 +79,12 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   if (values.help) return "help";
   if (values.config === undefined) throw new UsageError("--config <file> is required");
   if (!values.http && (values.port !== undefined || values.host !== undefined)) throw new UsageError("--port and --host need --http");
-  const port = values.port === undefined ? 8789 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
+  let port: number;
+  try {
+    port = parsePortFlag(values.port) ?? 8789;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const flagKeys = values["api-key"] ?? [];
   if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"])) throw new UsageError("--api-key and --allow-unauthenticated need --http");
   const apiKeys = [...flagKeys.map((key, i) => ({ id: `cli${i + 1}`, key })), ...(values.http && env.ISLET_API_KEYS ? parseApiKeysEnv(env.ISLET_API_KEYS) : [])];

@@ -7,7 +7,7 @@ import { basename, resolve } from "node:path";
 import { inspect, parseArgs } from "node:util";
 import { WorkerLoader, type Limits, type TailEvent } from "../index.ts";
 import { egressFor, type OutboundAuditEntry } from "../server/egress.ts";
-import { bundle, CliError, flags, parseJson, parseJsonObject, parsePositive } from "./common.ts";
+import { bundle, CliError, flags, parseJson, parseJsonObject, parseLimitFlags } from "./common.ts";
 
 export const runUsage = `islet run — load a JS/TS file as a worker, call it once, print the result
 
@@ -93,12 +93,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const args = parseJson("--args", values.args, []);
   if (!Array.isArray(args)) throw new CliError("--args must be a JSON array, like '[\"Alice\"]'");
   const env = parseJsonObject("--env", values.env);
-  const limits: Limits = {};
-  for (const [flag, key] of [["cpu-ms", "cpuMs"], ["memory-mb", "memoryMb"], ["wall-ms", "wallMs"]] as const) {
-    const value = parsePositive(`--${flag}`, values[flag]);
-    if (value !== undefined) limits[key] = value;
-  }
-  if (limits.memoryMb !== undefined && limits.memoryMb < 8) throw new CliError("--memory-mb must be at least 8");
+  const limits: Limits = parseLimitFlags(values, { "cpu-ms": "cpuMs", "memory-mb": "memoryMb", "wall-ms": "wallMs" });
   let fetchRequest: Request | undefined;
   if (values.fetch !== undefined) {
     const headers = new Headers();

@@ -5,6 +5,9 @@
 
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { limitsSchema } from "../protocol/limits.ts";
+import { fieldOf, formatProblems, problemsOf } from "../protocol/schema.ts";
 import { CodeModeError } from "./errors.ts";
 
 /** The config file is malformed; `field` is the path of the culprit, e.g. `servers.github.env.TOKEN`. */
@@ -70,68 +73,6 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 type Env = Record<string, string | undefined>;
 
-class Reader {
-  readonly secrets = new Set<string>();
-  constructor(
-    private readonly env: Env,
-    readonly baseDir: string,
-  ) {}
-
-  object(value: unknown, field: string): Record<string, unknown> {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new ConfigError(field, `must be an object, got ${describe(value)}`);
-    }
-    return value as Record<string, unknown>;
-  }
-
-  onlyKeys(value: Record<string, unknown>, field: string, allowed: string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) throw new ConfigError(join(field, key), `unknown field (expected one of: ${allowed.join(", ")})`);
-    }
-  }
-
-  string(value: unknown, field: string, options: { secret?: boolean } = {}): string {
-    if (typeof value !== "string") throw new ConfigError(field, `must be a string, got ${describe(value)}`);
-    return value.replace(VARIABLE, (_, name: string) => {
-      const resolved = this.env[name];
-      if (resolved === undefined) throw new ConfigError(field, `environment variable ${name} is not set`);
-      if (options.secret && resolved.length >= MIN_SECRET_LENGTH) this.secrets.add(resolved);
-      return resolved;
-    });
-  }
-
-  optionalString(value: unknown, field: string): string | undefined {
-    return value === undefined ? undefined : this.string(value, field);
-  }
-
-  strings(value: unknown, field: string): string[] {
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) throw new ConfigError(field, `must be an array of strings, got ${describe(value)}`);
-    return value.map((item, index) => this.string(item, `${field}[${index}]`));
-  }
-
-  stringMap(value: unknown, field: string, options: { secret?: boolean } = {}): Record<string, string> {
-    if (value === undefined) return {};
-    const map = this.object(value, field);
-    const result: Record<string, string> = {};
-    for (const [key, item] of Object.entries(map)) result[key] = this.string(item, join(field, key), options);
-    return result;
-  }
-
-  positive(value: unknown, field: string): number | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-      throw new ConfigError(field, `must be a positive number, got ${describe(value)}`);
-    }
-    return value;
-  }
-}
-
-function join(field: string, key: string): string {
-  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${field}[${JSON.stringify(key)}]`;
-  return field === "" ? key : `${field}.${key}`;
-}
-
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -139,113 +80,134 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
-function common(reader: Reader, entry: Record<string, unknown>, field: string): SourceCommon {
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const isHttpUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
+
+/**
+ * The config's schema, for one parse: strings have their `${VAR}` replaced from `env` (a missing
+ * variable is a problem of that field), and values read into env/headers/auth.value join `secrets`.
+ */
+function configSchema(env: Env, secrets: Set<string>) {
+  const text = (options: { secret?: boolean; required?: string } = {}) =>
+    z
+      .string({ error: (issue) => (issue.input === undefined && options.required !== undefined ? options.required : `must be a string, got ${describe(issue.input)}`) })
+      .transform((value, context) =>
+        value.replace(VARIABLE, (_, name: string) => {
+          const resolved = env[name];
+          if (resolved === undefined) {
+            context.addIssue({ code: "custom", message: `environment variable ${name} is not set` });
+            return "";
+          }
+          if (options.secret && resolved.length >= MIN_SECRET_LENGTH) secrets.add(resolved);
+          return resolved;
+        }),
+      );
+  const nonEmpty = (required?: string) => text({ required }).refine((value) => value !== "", { error: "must not be empty" });
+  const httpUrl = text().refine(isHttpUrl, { error: (issue) => `must be an http(s) URL, got ${describe(issue.input)}` });
+  const strings = z.array(text(), { error: (issue) => `must be an array of strings, got ${describe(issue.input)}` });
+  const secretMap = z.record(z.string(), text({ secret: true }), { error: (issue) => `must be an object, got ${describe(issue.input)}` });
+  const positive = z
+    .number({ error: (issue) => `must be a positive number, got ${describe(issue.input)}` })
+    .positive({ error: (issue) => `must be a positive number, got ${describe(issue.input)}` });
+  const strict = <Shape extends z.ZodRawShape>(shape: Shape) =>
+    z.strictObject(shape, {
+      error: (issue) =>
+        issue.code === "invalid_type"
+          ? `must be an object, got ${describe(issue.input)}`
+          : issue.code === "unrecognized_keys"
+            ? `unknown field (expected one of: ${Object.keys(shape).join(", ")})`
+            : undefined,
+    });
+  const shared = { description: text().optional(), needsApproval: strings.optional(), timeoutMs: positive.optional() };
+  const stdio = strict({ command: nonEmpty(), args: strings.optional(), env: secretMap.optional(), cwd: text().optional(), ...shared });
+  const http = strict({ url: httpUrl, headers: secretMap.optional(), ...shared });
+  // A stdio server has "command", an HTTP one "url": the entry's own keys say which schema applies.
+  const server = z.unknown().transform((value, context): z.infer<typeof stdio> | z.infer<typeof http> => {
+    if (!isObject(value)) {
+      context.addIssue({ code: "custom", message: `must be an object, got ${describe(value)}` });
+      return z.NEVER;
+    }
+    if (value.command !== undefined && value.url !== undefined) {
+      context.addIssue({ code: "custom", message: 'give either "command" (stdio) or "url" (streamable HTTP), not both' });
+      return z.NEVER;
+    }
+    if (value.command === undefined && value.url === undefined) {
+      context.addIssue({ code: "custom", message: 'needs "command" (a stdio server) or "url" (a streamable HTTP server)' });
+      return z.NEVER;
+    }
+    const parsed = (value.command !== undefined ? stdio : http).safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) context.addIssue(issue as Parameters<typeof context.addIssue>[0]);
+    return z.NEVER;
+  });
+  const openapi = strict({
+    spec: nonEmpty("is required (a path or an http(s) URL of the OpenAPI document)"),
+    baseUrl: httpUrl.optional(),
+    auth: strict({
+      header: text()
+        .refine((value) => HEADER_NAME.test(value), { error: (issue) => `is not a valid header name: ${describe(issue.input)}` })
+        .optional(),
+      value: text({ secret: true, required: 'is required, e.g. "Bearer ${API_TOKEN}"' }),
+    }).optional(),
+    headers: secretMap.optional(),
+    description: text().optional(),
+    needsApproval: strings.optional(),
+  });
+  const section = <T extends z.ZodType>(entry: T) => z.record(z.string(), entry, { error: (issue) => `must be an object, got ${describe(issue.input)}` });
+  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional() });
+}
+
+function commonOf(entry: { description?: string; needsApproval?: string[] }): SourceCommon {
   const result: SourceCommon = {};
-  const description = reader.optionalString(entry.description, join(field, "description"));
-  if (description !== undefined) result.description = description;
-  if (entry.needsApproval !== undefined) result.needsApproval = reader.strings(entry.needsApproval, join(field, "needsApproval"));
-  return result;
-}
-
-function readServer(reader: Reader, value: unknown, field: string): StdioServerConfig | HttpServerConfig {
-  const entry = reader.object(value, field);
-  const shared = ["description", "needsApproval", "timeoutMs"];
-  const timeoutMs = reader.positive(entry.timeoutMs, join(field, "timeoutMs"));
-  if (entry.command !== undefined && entry.url !== undefined) throw new ConfigError(field, 'give either "command" (stdio) or "url" (streamable HTTP), not both');
-  if (entry.command !== undefined) {
-    reader.onlyKeys(entry, field, ["command", "args", "env", "cwd", ...shared]);
-    const command = reader.string(entry.command, join(field, "command"));
-    if (command === "") throw new ConfigError(join(field, "command"), "must not be empty");
-    const cwd = reader.optionalString(entry.cwd, join(field, "cwd"));
-    return {
-      ...common(reader, entry, field),
-      command,
-      args: reader.strings(entry.args, join(field, "args")),
-      env: reader.stringMap(entry.env, join(field, "env"), { secret: true }),
-      ...(cwd === undefined ? {} : { cwd: resolve(reader.baseDir, cwd) }),
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    };
-  }
-  if (entry.url !== undefined) {
-    reader.onlyKeys(entry, field, ["url", "headers", ...shared]);
-    const url = reader.string(entry.url, join(field, "url"));
-    if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) throw new ConfigError(join(field, "url"), `must be an http(s) URL, got ${describe(url)}`);
-    return {
-      ...common(reader, entry, field),
-      url,
-      headers: reader.stringMap(entry.headers, join(field, "headers"), { secret: true }),
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    };
-  }
-  throw new ConfigError(field, 'needs "command" (a stdio server) or "url" (a streamable HTTP server)');
-}
-
-function readOpenApi(reader: Reader, value: unknown, field: string): OpenApiSourceConfig {
-  const entry = reader.object(value, field);
-  reader.onlyKeys(entry, field, ["spec", "baseUrl", "auth", "headers", "description", "needsApproval"]);
-  if (entry.spec === undefined) throw new ConfigError(join(field, "spec"), "is required (a path or an http(s) URL of the OpenAPI document)");
-  let spec = reader.string(entry.spec, join(field, "spec"));
-  if (spec === "") throw new ConfigError(join(field, "spec"), "must not be empty");
-  if (!/^https?:\/\//i.test(spec)) spec = resolve(reader.baseDir, spec);
-  const result: OpenApiSourceConfig = { ...common(reader, entry, field), spec, headers: reader.stringMap(entry.headers, join(field, "headers"), { secret: true }) };
-  const baseUrl = reader.optionalString(entry.baseUrl, join(field, "baseUrl"));
-  if (baseUrl !== undefined) {
-    if (!/^https?:\/\//i.test(baseUrl) || !URL.canParse(baseUrl)) throw new ConfigError(join(field, "baseUrl"), `must be an http(s) URL, got ${describe(baseUrl)}`);
-    result.baseUrl = baseUrl;
-  }
-  if (entry.auth !== undefined) {
-    const authField = join(field, "auth");
-    const auth = reader.object(entry.auth, authField);
-    reader.onlyKeys(auth, authField, ["header", "value"]);
-    const header = reader.string(auth.header ?? "Authorization", join(authField, "header"));
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) throw new ConfigError(join(authField, "header"), `is not a valid header name: ${describe(header)}`);
-    if (auth.value === undefined) throw new ConfigError(join(authField, "value"), 'is required, e.g. "Bearer ${API_TOKEN}"');
-    result.auth = { header, value: reader.string(auth.value, join(authField, "value"), { secret: true }) };
-  }
+  if (entry.description !== undefined) result.description = entry.description;
+  if (entry.needsApproval !== undefined) result.needsApproval = entry.needsApproval;
   return result;
 }
 
 /**
- * Validates a parsed config file and resolves `${VAR}` references from `env`.
- * Throws `ConfigError` naming the field at the first problem.
+ * Validates a parsed config file and resolves `${VAR}` references from `env`. Throws one
+ * `ConfigError` listing every problem; its `field` names the first.
  */
 export function parseConfig(value: unknown, options: { env?: Env; baseDir?: string } = {}): IsletMcpConfig {
-  const reader = new Reader(options.env ?? process.env, options.baseDir ?? process.cwd());
-  const root = reader.object(value, "");
-  reader.onlyKeys(root, "", ["$schema", "servers", "openapi", "limits"]);
+  const baseDir = options.baseDir ?? process.cwd();
+  const secrets = new Set<string>();
+  const parsed = configSchema(options.env ?? process.env, secrets).safeParse(value);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
   const servers: IsletMcpConfig["servers"] = {};
   const openapi: IsletMcpConfig["openapi"] = {};
-  const seen = new Set<string>();
-  const checkNamespace = (name: string, field: string) => {
-    if (name.trim() === "") throw new ConfigError(field, "a namespace must not be empty");
-    if (seen.has(name)) throw new ConfigError(field, `namespace "${name}" is used twice (servers and openapi share one set of namespaces)`);
-    seen.add(name);
-  };
-  if (root.servers !== undefined) {
-    for (const [name, entry] of Object.entries(reader.object(root.servers, "servers"))) {
-      const field = join("servers", name);
-      checkNamespace(name, field);
-      servers[name] = readServer(reader, entry, field);
+  if (parsed.success) {
+    const seen = new Set<string>();
+    const namespace = (name: string, field: string) => {
+      if (name.trim() === "") problems.push({ field, message: "a namespace must not be empty" });
+      else if (seen.has(name)) problems.push({ field, message: `namespace "${name}" is used twice (servers and openapi share one set of namespaces)` });
+      seen.add(name);
+    };
+    for (const [name, entry] of Object.entries(parsed.data.servers ?? {})) {
+      namespace(name, fieldOf([name], "servers"));
+      const timeout = entry.timeoutMs === undefined ? {} : { timeoutMs: entry.timeoutMs };
+      if ("command" in entry) {
+        servers[name] = { ...commonOf(entry), command: entry.command, args: entry.args ?? [], env: entry.env ?? {}, ...(entry.cwd === undefined ? {} : { cwd: resolve(baseDir, entry.cwd) }), ...timeout };
+      } else {
+        servers[name] = { ...commonOf(entry), url: entry.url, headers: entry.headers ?? {}, ...timeout };
+      }
     }
-  }
-  if (root.openapi !== undefined) {
-    for (const [name, entry] of Object.entries(reader.object(root.openapi, "openapi"))) {
-      const field = join("openapi", name);
-      checkNamespace(name, field);
-      openapi[name] = readOpenApi(reader, entry, field);
+    for (const [name, entry] of Object.entries(parsed.data.openapi ?? {})) {
+      namespace(name, fieldOf([name], "openapi"));
+      const result: OpenApiSourceConfig = { ...commonOf(entry), spec: /^https?:\/\//i.test(entry.spec) ? entry.spec : resolve(baseDir, entry.spec), headers: entry.headers ?? {} };
+      if (entry.baseUrl !== undefined) result.baseUrl = entry.baseUrl;
+      if (entry.auth !== undefined) result.auth = { header: entry.auth.header ?? "Authorization", value: entry.auth.value };
+      openapi[name] = result;
     }
+    if (seen.size === 0) problems.push({ field: "servers", message: 'the config lists no sources: add at least one entry under "servers" or "openapi"' });
   }
-  if (seen.size === 0) throw new ConfigError("servers", 'the config lists no sources: add at least one entry under "servers" or "openapi"');
+  if (problems.length > 0 || !parsed.success) {
+    const [first, ...rest] = problems;
+    throw new ConfigError(first.field, rest.length === 0 ? first.message : `${first.message}; ${formatProblems(rest)}`);
+  }
   const limits: LimitsConfig = {};
-  if (root.limits !== undefined) {
-    const entry = reader.object(root.limits, "limits");
-    reader.onlyKeys(entry, "limits", ["cpuMs", "memoryMb", "wallMs", "subRequests"]);
-    for (const key of ["cpuMs", "memoryMb", "wallMs", "subRequests"] as const) {
-      const number = reader.positive(entry[key], `limits.${key}`);
-      if (number !== undefined) limits[key] = number;
-    }
-  }
-  return { servers, openapi, limits, secrets: [...reader.secrets], baseDir: reader.baseDir };
+  for (const [key, limit] of Object.entries(parsed.data.limits ?? {}) as [keyof LimitsConfig, number | undefined][]) if (limit !== undefined) limits[key] = limit;
+  return { servers, openapi, limits, secrets: [...secrets], baseDir };
 }
 
 /** Reads and validates a config file; relative paths in it are resolved against its directory. */

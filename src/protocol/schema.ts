@@ -24,7 +24,7 @@ export function fieldOf(path: readonly PropertyKey[], prefix = ""): string {
   let field = prefix;
   for (const part of path) {
     if (typeof part === "number") field += `[${part}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(String(part))) field += field === "" ? String(part) : `.${String(part)}`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(part))) field += field === "" ? String(part) : `.${String(part)}`;
     else field += `[${JSON.stringify(String(part))}]`;
   }
   return field;

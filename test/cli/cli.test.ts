@@ -148,6 +148,11 @@ test("islet run --wall-ms and --memory-mb set the limits; bad values are named",
   assert.equal(JSON.parse(hog.stdout).outcome, "exceededMemory");
   assert.match((await islet("run", join(dir, "limits.js"), "--wall-ms", "soon")).stderr, /--wall-ms must be a positive number, got "soon"/);
   assert.match((await islet("run", join(dir, "limits.js"), "--memory-mb", "4")).stderr, /--memory-mb must be at least 8/);
+  // The rule every entry point uses (src/protocol/limits.ts), every problem at once.
+  assert.match(
+    (await islet("run", join(dir, "limits.js"), "--cpu-ms", "0", "--wall-ms", "3000000000")).stderr,
+    /--cpu-ms must be a positive number of milliseconds, got 0; --wall-ms must be at most 2147483647 \(about 24\.8 days\), got 3000000000/,
+  );
 });
 
 test("serve, dev and mcp --http have distinct default ports: 8787, 8788, 8789", async () => {

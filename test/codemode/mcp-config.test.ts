@@ -44,6 +44,18 @@ test("a full config resolves ${VAR}, paths against the config's folder, and coll
 });
 
 test("validation errors name the field", () => {
+  // Every problem at once, missing environment variables included; `field` names the first.
+  assert.equal(
+    fieldOf(() =>
+      parseConfig(
+        { servers: { m: { command: "x", args: [1], env: { K: "${MISSING_VAR}" }, timeoutMs: 0 }, h: { url: "ftp://a" } }, openapi: { gh: { spec: "" } }, limits: { cpuMs: 0 }, extra: 1 },
+        { env },
+      ),
+    ),
+    "servers.m.args[0] | servers.m.args[0]: must be a string, got number 1; servers.m.env.K: environment variable MISSING_VAR is not set; " +
+      "servers.m.timeoutMs: must be a positive number, got number 0; servers.h.url: must be an http(s) URL, got the string \"ftp://a\"; openapi.gh.spec: must not be empty; " +
+      "limits.cpuMs: must be a positive number of milliseconds, got 0; extra: unknown field (expected one of: $schema, servers, openapi, limits)",
+  );
   assert.match(fieldOf(() => parseConfig([], { env })), /^ \| must be an object, got an array$/);
   assert.match(fieldOf(() => parseConfig({}, { env })), /^servers \| .*no sources/);
   assert.match(fieldOf(() => parseConfig({ server: {} }, { env })), /^server \| server: unknown field/);
