@@ -126,8 +126,8 @@ export class WorkerLoader {
   constructor(options: WorkerLoaderOptions = {}) {
     const checked = checkOptions(options);
     const limits = validateLimits(options.limits, "WorkerLoader");
-    this.limits = lowest(DEFAULT_LIMITS, limits);
-    if (limits.memoryMb !== undefined) this.limits.memoryMb = limits.memoryMb;
+    // The loader's limits replace the defaults (above them too): they are its workers' ceilings.
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.globalOutbound = options.globalOutbound ?? null;
     this.maxWorkers = checked.maxWorkers ?? 500;
     this.idleTimeoutMs = checked.idleTimeoutMs ?? 5 * 60_000;

@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidLimitsError, LimitError, WorkerCodeError, WorkerLoader, type WorkerCode } from "islet";
+import { InvalidLimitsError, LimitError, SubrequestLimitError, WorkerCodeError, WorkerLoader, type WorkerCode } from "islet";
 import { createExecutor } from "islet/codemode";
 import { js } from "../helpers.ts";
 import { testServer, type TestServer } from "../server/helpers.ts";
@@ -107,6 +107,20 @@ for (const isolation of ["isolate", "thread", "process"] as const) {
         const error = await failure(() => loader.load(code(row.limits)).getEntrypoint<{ ping(): string }>().ping());
         if (row.isolate.length === 0) assertAccepted(error, row);
         else assertRefused(error, WorkerCodeError, "WorkerCode", row.isolate, row);
+      }
+    });
+
+    test("a loader's limits are its workers' ceilings, above the defaults too (they replaced only memoryMb)", async () => {
+      const raised = new WorkerLoader({ ...modeOptions, limits: { subRequests: 1_200 } });
+      try {
+        const code = js(`export default { async calls(fn, n) { for (let i = 0; i < n; i++) await fn(); return "done"; } };`);
+        const entrypoint = raised.load(code).getEntrypoint<{ calls(fn: () => number, n: number): string }>();
+        assert.equal(await entrypoint.calls(() => 1, 1_100), "done");
+        await assert.rejects(entrypoint.calls(() => 1, 1_201), SubrequestLimitError);
+        // A WorkerCode and an entrypoint still only lower them.
+        await assert.rejects(raised.load({ ...code, limits: { subRequests: 5_000 } }).getEntrypoint<{ calls(fn: () => number, n: number): string }>().calls(() => 1, 1_201), SubrequestLimitError);
+      } finally {
+        await raised.close();
       }
     });
 
