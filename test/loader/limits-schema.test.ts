@@ -6,6 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidLimitsError, LimitError, SubrequestLimitError, WorkerCodeError, WorkerLoader, type WorkerCode } from "islet";
+import { connect } from "islet/client";
 import { createExecutor } from "islet/codemode";
 import { js } from "../helpers.ts";
 import { testServer, type TestServer } from "../server/helpers.ts";
@@ -158,6 +159,30 @@ describe("limits in the server and code mode", () => {
         assert.equal(status, 400, label(row));
         assert.equal(json.error.message, row.isolate.join("; "), label(row));
       }
+    }
+  });
+
+  test("the server's /v1/rpc (islet/client): a worker's limits and getEntrypoint's", async () => {
+    const remote = await connect(server.url.replace("http:", "ws:") + "/v1/rpc");
+    try {
+      const accepted = (error: unknown, row: Row) => {
+        if (error !== undefined && !/LimitError$/.test((error as Error).name)) assert.fail(`${label(row)} was refused: ${String(error)}`);
+      };
+      const warm = remote.get("limits-rpc", { code: `export default { run() { return "pong"; } };` });
+      for (const row of rows) {
+        if (row.json === false) continue;
+        const spec: Record<string, unknown> = { code: `export default { run() { return "pong"; } };` };
+        if (row.limits !== undefined) spec.limits = row.limits;
+        const worker = await failure(() => remote.load(spec as never).getEntrypoint<{ run(): string }>().run());
+        if (row.isolate.length === 0) accepted(worker, row);
+        else assert.equal((worker as Error).message, row.isolate.join("; "), label(row));
+        const problems = (row.call ?? row.isolate).map((problem) => `options.${problem}`);
+        const call = await failure(() => warm.getEntrypoint<{ run(): string }>(null, { limits: row.limits as never }).run());
+        if (problems.length === 0) accepted(call, row);
+        else assert.equal((call as Error).message, problems.join("; "), label(row));
+      }
+    } finally {
+      remote.close();
     }
   });
 
