@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { CpuLimitError, SubrequestLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { inspectShard, shardPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
 
@@ -67,9 +68,9 @@ function hostCpuMs(): number {
  * isolation.
  */
 async function liveBytes(loader: WorkerLoader): Promise<number> {
-  const pool = loader.processPool ?? loader.threadPool;
+  const pool = shardPoolOf(loader);
   if (pool !== undefined) {
-    const { memory } = (await pool.inspect(0, { collect: true })) as { memory: NodeJS.MemoryUsage };
+    const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
     return memory.heapUsed + memory.arrayBuffers;
   }
   setFlagsFromString("--expose-gc");
