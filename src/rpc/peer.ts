@@ -3,6 +3,7 @@
 
 import { DataCloneError, StubDisposedError } from "../errors.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
+import { MAX_OBJECTS_PER_VALUE, type Meter } from "../runtime/clonable.ts";
 import { errorFromSandbox } from "./errors.ts";
 import { hostCopier } from "./host-errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";
@@ -32,7 +33,11 @@ export class Peer {
     this.calls.release(capId);
   });
 
-  constructor(private readonly calls: SandboxCalls) {}
+  /** `maxPendingArgBytes`: the budget for the arguments of the sandbox's host calls in flight (see admitCall). */
+  constructor(
+    private readonly calls: SandboxCalls,
+    private readonly maxPendingArgBytes = Infinity,
+  ) {}
 
   readonly exporter: CapExporter = {
     classify: (value) => {
@@ -86,31 +91,59 @@ export class Peer {
   }
 
   /** Malformed wire data can only come from a sandbox that corrupted its own runtime: a DataCloneError. */
-  decode(value: unknown): unknown {
+  decode(value: unknown, meter?: Meter): unknown {
     try {
-      return decode(value, this.importer);
+      return decode(value, this.importer, MAX_OBJECTS_PER_VALUE, meter);
     } catch (error) {
       if (error instanceof StubDisposedError) throw error;
       throw new DataCloneError(`A value from the sandbox could not be decoded: ${(error as Error).message}`);
     }
   }
 
+  /** Bytes of arguments held by this sandbox's host calls in flight (estimated as they are checked). */
+  private pendingArgBytes = 0;
+
   /** The sandbox calls host capability `capId`. Unknown ids and non-methods are refused. */
   async call(capId: unknown, method: unknown, args: unknown): Promise<Encoded> {
+    return this.admitCall(capId, method, args)();
+  }
+
+  /**
+   * Checks a call of the sandbox's at once, as it arrives: the capability, the arguments, and the
+   * budget for the arguments of its host calls in flight (maxPendingArgBytes, the sandbox's
+   * memoryMb): a sandbox must not make the host hold its memory many times over by calling a slow
+   * host function again and again with the same large buffer. Returns the call to run, after
+   * `before` (the subrequest count) if given; the arguments count against the budget until it settles.
+   */
+  admitCall(capId: unknown, method: unknown, args: unknown): (before?: () => Promise<void>) => Promise<Encoded> {
     const target = typeof capId === "number" ? this.exported.get(capId) : undefined;
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
-    const decodedArgs = this.decode(args);
+    const meter = { bytes: 0 };
+    const decodedArgs = this.decode(args, meter);
     if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
-    let result: unknown;
-    if (method === null || method === undefined) {
-      if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-      result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
-    } else {
-      const fn = targetMethod(target, method);
-      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
-      result = await fn.apply(target, decodedArgs);
+    if (this.pendingArgBytes + meter.bytes > this.maxPendingArgBytes) {
+      throw new RangeError(
+        `The arguments of this sandbox's host calls in flight would hold more than ${Math.round(this.maxPendingArgBytes / 2 ** 20)} MiB on the host (its memoryMb); wait for earlier calls to finish.`,
+      );
     }
-    return this.encode(result);
+    this.pendingArgBytes += meter.bytes;
+    return async (before) => {
+      try {
+        if (before !== undefined) await before();
+        let result: unknown;
+        if (method === null || method === undefined) {
+          if (typeof target !== "function") throw new TypeError("This stub is not a function.");
+          result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
+        } else {
+          const fn = targetMethod(target, method);
+          if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
+          result = await fn.apply(target, decodedArgs);
+        }
+        return this.encode(result);
+      } finally {
+        this.pendingArgBytes -= meter.bytes;
+      }
+    };
   }
 
   /** The sandbox dropped its stub for a host capability; the host may also revoke one with this. */

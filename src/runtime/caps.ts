@@ -4,11 +4,12 @@
 
 import { Op, request, send } from "./bridge.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
+import { MAX_OBJECTS_PER_VALUE } from "./clonable.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { disposeSymbol } from "./symbols.ts";
 import { primordials } from "./primordials.ts";
 
-const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectCreate, ObjectDefineProperty, PromisePrototypeThen, PromiseReject, Proxy, TypeError, WeakMap, WeakMapPrototypeDelete, WeakMapPrototypeGet, WeakMapPrototypeHas, WeakMapPrototypeSet } = primordials;
+const { Error, MathRound, RangeError, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectCreate, ObjectDefineProperty, PromisePrototypeThen, PromiseReject, Proxy, TypeError, WeakMap, WeakMapPrototypeDelete, WeakMapPrototypeGet, WeakMapPrototypeHas, WeakMapPrototypeSet } = primordials;
 
 const exported = new Map<number, object>();
 const exportIds = new WeakMap<object, number>();
@@ -51,14 +52,39 @@ function stubDisposedError(): Error {
   return error;
 }
 
+/**
+ * The budget for the arguments of this sandbox's host calls in flight: the host holds a copy of
+ * each until its call settles, so a call that would make them hold more than the sandbox's memoryMb
+ * is refused here, before it is sent (the host checks the same as the messages arrive).
+ */
+let pendingArgBytes = 0;
+let maxPendingArgBytes = 128 * 1024 * 1024;
+
+export function setHostCallBudget(memoryMb: number): void {
+  maxPendingArgBytes = memoryMb * 1024 * 1024;
+}
+
 export function callHost(capId: number, method: string | undefined, args: unknown[]): Promise<unknown> {
   let payload: Encoded;
+  const meter = { bytes: 0 };
   try {
-    payload = encode(args, exporter);
+    payload = encode(args, exporter, undefined, MAX_OBJECTS_PER_VALUE, meter);
   } catch (error) {
     return PromiseReject(error);
   }
-  return PromisePrototypeThen(request(Op.Call, capId, method, payload), (answer) => decode(answer.value, importer));
+  const bytes = meter.bytes;
+  if (pendingArgBytes + bytes > maxPendingArgBytes) {
+    return PromiseReject(
+      new RangeError(`The arguments of this sandbox's host calls in flight would hold more than ${MathRound(maxPendingArgBytes / 1048576)} MiB on the host (its memoryMb); wait for earlier calls to finish.`),
+    );
+  }
+  pendingArgBytes += bytes;
+  const settled = () => {
+    pendingArgBytes -= bytes;
+  };
+  const call = request(Op.Call, capId, method, payload);
+  PromisePrototypeThen(call, settled, settled);
+  return PromisePrototypeThen(call, (answer) => decode(answer.value, importer));
 }
 
 function makeFunctionStub(id: number): unknown {
