@@ -16,6 +16,8 @@ export interface SandboxCalls {
 }
 
 export const MAX_HOST_CAPS = 100_000;
+/** Stubs the host may hold for one sandbox's own functions and RpcTargets (the runtime's MAX_EXPORTED_CAPS). */
+export const MAX_SANDBOX_CAPS = 100_000;
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 
@@ -73,6 +75,7 @@ export class Peer {
       const key = `${kind}:${id}`;
       const existing = this.imported.get(key)?.deref();
       if (existing !== undefined) return existing;
+      if (this.imported.size >= MAX_SANDBOX_CAPS) this.pruneImported();
       const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
       this.imported.set(key, new WeakRef(stub));
       this.importedIds.set(stub, id);
@@ -80,6 +83,18 @@ export class Peer {
       return stub;
     },
   };
+
+  /**
+   * At the cap on stubs for the sandbox's capabilities: entries whose stub was collected (their
+   * finalizer has not run yet) are dropped; if the host still holds MAX_SANDBOX_CAPS, a RangeError.
+   * The sandbox's runtime keeps to the same cap (caps.ts); this holds against one that does not.
+   */
+  private pruneImported(): void {
+    for (const [key, ref] of this.imported) if (ref.deref() === undefined) this.imported.delete(key);
+    if (this.imported.size >= MAX_SANDBOX_CAPS) {
+      throw new RangeError(`Too many functions and RpcTargets handed to the host by this sandbox (at most ${MAX_SANDBOX_CAPS} it holds at once).`);
+    }
+  }
 
   encode(value: unknown): Encoded {
     try {
@@ -95,7 +110,7 @@ export class Peer {
     try {
       return decode(value, this.importer, MAX_OBJECTS_PER_VALUE, meter);
     } catch (error) {
-      if (error instanceof StubDisposedError) throw error;
+      if (error instanceof StubDisposedError || error instanceof RangeError) throw error;
       throw new DataCloneError(`A value from the sandbox could not be decoded: ${(error as Error).message}`);
     }
   }

@@ -3,7 +3,7 @@
 // import it. Every function the host calls returns plain, copyable values.
 
 import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
-import { exportedCap, exporter, importer, releaseExport, setHostCallBudget } from "./caps.ts";
+import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -13,7 +13,6 @@ import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
-import { MAX_OBJECTS_PER_VALUE } from "./clonable.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { primordials } from "./primordials.ts";
 
@@ -252,7 +251,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
     return resultOf([0, errorToRecord(error), 0]);
   }
   try {
-    return resultOf([1, encodeValue ? encode(value, exporter, undefined, MAX_OBJECTS_PER_VALUE) : value, 0]);
+    return resultOf([1, encodeValue ? encodeForHost(value) : value, 0]);
   } catch (error) {
     // The handler succeeded but its result cannot cross: the host reports a DataCloneError.
     return resultOf([2, errorToRecord(error), 0]);
