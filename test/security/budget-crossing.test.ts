@@ -198,7 +198,7 @@ test("the host's own check, for a runtime that skipped its own: past the budget 
   const args = () => [[new Uint8Array(10 << 20)]];
   const peer = new Peer({ invoke: async () => [undefined], release() {} }, 16 << 20);
   const peerId = (peer.encode(slow) as [unknown, [unknown, number, number][]])[1][0][2];
-  const link = new Link({ invoke: async () => [undefined], release() {} }, true, Infinity, () => 16 << 20);
+  const link = new Link({ invoke: async () => [undefined], release() {} }, true, false, Infinity, () => 16 << 20);
   const linkId = link.exportValue(slow, "w");
   for (const [name, callOnce] of [
     ["Peer", () => peer.call(peerId, null, args())],
@@ -217,7 +217,7 @@ test("a value of more than 100,000 objects from a sandbox is refused by the host
   const body = Array.from({ length: 100_001 }, (_, i) => ({ i }));
   const peer = new Peer({ invoke: async () => [undefined], release() {} });
   assert.throws(() => peer.decode([body]), (e: Error) => e instanceof DataCloneError && /at most 100000 objects/.test(e.message));
-  const link = new Link({ invoke: async () => [undefined], release() {} }, true, 100_000);
+  const link = new Link({ invoke: async () => [undefined], release() {} }, true, false, 100_000);
   assert.throws(() => link.decode([body]), (e: Error) => e instanceof DataCloneError && /at most 100000 objects/.test(e.message));
   assert.equal((peer.decode([body.slice(0, 99_999)]) as unknown[]).length, 99_999);
 });
