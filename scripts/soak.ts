@@ -234,7 +234,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const hang: Task = { name: "injected-hang", weight: 5, expect: "ok", run: () => once(loader.load({ ...GOOD, env: { host: { twice: never } } }), (ep) => ep.viaHost(1)) };
   const mix = options.injectHang ? [...tasks, hang] : tasks;
   const weights = mix.reduce((sum, t) => sum + t.weight, 0);
+  // Every kind runs once first, so even a short soak on a loaded machine covers the whole mix;
+  // then kinds are drawn by weight.
+  const firstRound = [...mix];
   const pickTask = () => {
+    const next = firstRound.shift();
+    if (next !== undefined) return next;
     let r = random() * weights;
     for (const task of mix) if ((r -= task.weight) < 0) return task;
     return mix[0];

@@ -19,7 +19,7 @@ import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { errorForSandbox } from "../rpc/errors.ts";
 import { errorToRecord, isStackOverflow, type Encoded } from "../runtime/wire.ts";
-import { assertReceived, isReceivable } from "../runtime/clonable.ts";
+import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../runtime/clonable.ts";
 import type { RequestRecord } from "../runtime/web/fetch.ts";
 import { outboundRequest, responseRecord } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
@@ -98,10 +98,13 @@ export class Worker {
     private readonly sandbox: Sandbox,
     private readonly config: WorkerConfig,
   ) {
-    this.peer = new Peer({
-      invoke: (capId, method, args) => this.invokeCapability(capId, method, args),
-      release: (capId) => this.sandbox.send("release", [capId]),
-    });
+    this.peer = new Peer(
+      {
+        invoke: (capId, method, args) => this.invokeCapability(capId, method, args),
+        release: (capId) => this.sandbox.send("release", [capId]),
+      },
+      config.limits.memoryMb * 2 ** 20,
+    );
     sandbox.attach((op, a, b, c, d) => this.onPost(op, a, b, c, d));
     sandbox.onDeath((reason) => this.onDeath(reason));
   }
@@ -173,7 +176,7 @@ export class Worker {
     const encodedProps = this.peer.encode(props ?? {});
     return this.run(entry, "fetch", limits, (id) => this.sandbox.call("dispatch", [id, entry, "fetch", [request], encodedProps, Date.now()]), (value) => {
       try {
-        assertReceived(value);
+        assertReceived(value, MAX_OBJECTS_PER_VALUE);
       } catch (error) {
         throw new DataCloneError(`The response could not be copied across the sandbox boundary: ${(error as Error).message}`);
       }
@@ -336,8 +339,17 @@ export class Worker {
       return;
     }
     switch (op) {
-      case Op.Call:
-        return void this.answer(a, () => this.countSubrequest().then(() => this.peer.call(b, c, d)));
+      case Op.Call: {
+        // Checked as the message arrives, before the next one: a burst of calls with large
+        // arguments must not all be held while they wait for their turn.
+        let run: (before: () => Promise<void>) => Promise<unknown>;
+        try {
+          run = this.peer.admitCall(b, c, d);
+        } catch (error) {
+          return void this.answer(a, () => Promise.reject(error));
+        }
+        return void this.answer(a, () => run(() => this.countSubrequest()));
+      }
       case Op.Fetch:
         return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord, c === true)));
       case Op.BodyRead:

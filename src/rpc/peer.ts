@@ -3,6 +3,7 @@
 
 import { DataCloneError, StubDisposedError } from "../errors.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
+import { MAX_OBJECTS_PER_VALUE, type Meter } from "../runtime/clonable.ts";
 import { errorFromSandbox } from "./errors.ts";
 import { hostCopier } from "./host-errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";
@@ -15,6 +16,8 @@ export interface SandboxCalls {
 }
 
 export const MAX_HOST_CAPS = 100_000;
+/** Stubs the host may hold for one sandbox's own functions and RpcTargets (the runtime's MAX_EXPORTED_CAPS). */
+export const MAX_SANDBOX_CAPS = 100_000;
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 
@@ -32,7 +35,11 @@ export class Peer {
     this.calls.release(capId);
   });
 
-  constructor(private readonly calls: SandboxCalls) {}
+  /** `maxPendingArgBytes`: the budget for the arguments of the sandbox's host calls in flight (see admitCall). */
+  constructor(
+    private readonly calls: SandboxCalls,
+    private readonly maxPendingArgBytes = Infinity,
+  ) {}
 
   readonly exporter: CapExporter = {
     classify: (value) => {
@@ -68,6 +75,7 @@ export class Peer {
       const key = `${kind}:${id}`;
       const existing = this.imported.get(key)?.deref();
       if (existing !== undefined) return existing;
+      if (this.imported.size >= MAX_SANDBOX_CAPS) this.pruneImported();
       const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
       this.imported.set(key, new WeakRef(stub));
       this.importedIds.set(stub, id);
@@ -75,6 +83,18 @@ export class Peer {
       return stub;
     },
   };
+
+  /**
+   * At the cap on stubs for the sandbox's capabilities: entries whose stub was collected (their
+   * finalizer has not run yet) are dropped; if the host still holds MAX_SANDBOX_CAPS, a RangeError.
+   * The sandbox's runtime keeps to the same cap (caps.ts); this holds against one that does not.
+   */
+  private pruneImported(): void {
+    for (const [key, ref] of this.imported) if (ref.deref() === undefined) this.imported.delete(key);
+    if (this.imported.size >= MAX_SANDBOX_CAPS) {
+      throw new RangeError(`Too many functions and RpcTargets handed to the host by this sandbox (at most ${MAX_SANDBOX_CAPS} it holds at once).`);
+    }
+  }
 
   encode(value: unknown): Encoded {
     try {
@@ -86,31 +106,59 @@ export class Peer {
   }
 
   /** Malformed wire data can only come from a sandbox that corrupted its own runtime: a DataCloneError. */
-  decode(value: unknown): unknown {
+  decode(value: unknown, meter?: Meter): unknown {
     try {
-      return decode(value, this.importer);
+      return decode(value, this.importer, MAX_OBJECTS_PER_VALUE, meter);
     } catch (error) {
-      if (error instanceof StubDisposedError) throw error;
+      if (error instanceof StubDisposedError || error instanceof RangeError) throw error;
       throw new DataCloneError(`A value from the sandbox could not be decoded: ${(error as Error).message}`);
     }
   }
 
+  /** Bytes of arguments held by this sandbox's host calls in flight (estimated as they are checked). */
+  private pendingArgBytes = 0;
+
   /** The sandbox calls host capability `capId`. Unknown ids and non-methods are refused. */
   async call(capId: unknown, method: unknown, args: unknown): Promise<Encoded> {
+    return this.admitCall(capId, method, args)();
+  }
+
+  /**
+   * Checks a call of the sandbox's at once, as it arrives: the capability, the arguments, and the
+   * budget for the arguments of its host calls in flight (maxPendingArgBytes, the sandbox's
+   * memoryMb): a sandbox must not make the host hold its memory many times over by calling a slow
+   * host function again and again with the same large buffer. Returns the call to run, after
+   * `before` (the subrequest count) if given; the arguments count against the budget until it settles.
+   */
+  admitCall(capId: unknown, method: unknown, args: unknown): (before?: () => Promise<void>) => Promise<Encoded> {
     const target = typeof capId === "number" ? this.exported.get(capId) : undefined;
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
-    const decodedArgs = this.decode(args);
+    const meter = { bytes: 0 };
+    const decodedArgs = this.decode(args, meter);
     if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
-    let result: unknown;
-    if (method === null || method === undefined) {
-      if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-      result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
-    } else {
-      const fn = targetMethod(target, method);
-      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
-      result = await fn.apply(target, decodedArgs);
+    if (this.pendingArgBytes + meter.bytes > this.maxPendingArgBytes) {
+      throw new RangeError(
+        `The arguments of this sandbox's host calls in flight would hold more than ${Math.round(this.maxPendingArgBytes / 2 ** 20)} MiB on the host (its memoryMb); wait for earlier calls to finish.`,
+      );
     }
-    return this.encode(result);
+    this.pendingArgBytes += meter.bytes;
+    return async (before) => {
+      try {
+        if (before !== undefined) await before();
+        let result: unknown;
+        if (method === null || method === undefined) {
+          if (typeof target !== "function") throw new TypeError("This stub is not a function.");
+          result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
+        } else {
+          const fn = targetMethod(target, method);
+          if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
+          result = await fn.apply(target, decodedArgs);
+        }
+        return this.encode(result);
+      } finally {
+        this.pendingArgBytes -= meter.bytes;
+      }
+    };
   }
 
   /** The sandbox dropped its stub for a host capability; the host may also revoke one with this. */

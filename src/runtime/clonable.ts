@@ -88,6 +88,18 @@ export function dataCloneError(message: string): Error {
   return error;
 }
 
+/**
+ * A value from a sandbox may hold at most this many objects (and Map or Set entries). Each hop
+ * (isolated-vm's copy, the check here, the link to a thread or process, the parent's check) walks
+ * every object, tens of microseconds each on a loaded machine: 600,000 small objects held a shard's
+ * event loop for over 10 s. At this cap one hop takes a fraction of a second.
+ */
+export const MAX_OBJECTS_PER_VALUE = 100_000;
+
+export function tooManyObjects(max: number): Error {
+  return dataCloneError(`A value may hold at most ${max} objects (and Map or Set entries) to cross the sandbox boundary.`);
+}
+
 function refused(what: string): Error {
   return dataCloneError(`${what} could not be cloned: it cannot cross the sandbox boundary.`);
 }
@@ -160,14 +172,26 @@ function receivedKind(object: object): Kind | -1 {
  * Throws a DataCloneError unless every object in `value`, a fresh copy that arrived across the
  * boundary, is one of the listed kinds. Reads only own data properties, never a getter.
  */
-export function assertReceived(value: unknown): void {
-  if (value === null || typeof value !== "object") return;
+export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Meter): void {
+  if (value === null || typeof value !== "object") {
+    if (meter !== undefined) meter.bytes += primitiveBytes(value);
+    return;
+  }
+  let objects = 0;
+  let bytes = 0;
   // A linked stack of object literals and captured Set methods: nothing here calls a method that
   // code in the sandbox could have replaced.
   const seen = new SetCtor<object>();
   let stack: Link | undefined = { item: value, next: undefined };
   const push = (item: unknown) => {
     if (item !== null && (typeof item === "object" || typeof item === "function")) stack = { item, next: stack };
+    else if (meter !== undefined) bytes += primitiveBytes(item);
+  };
+  /** A buffer's bytes count once, however many views share it. */
+  const buffer = (held: object) => {
+    if (apply(setHas, seen, [held]) as boolean) return;
+    apply(setAdd, seen, [held]);
+    bytes += apply(bufferLength, held, []) as number;
   };
   while (stack !== undefined) {
     const item: unknown = stack.item;
@@ -176,24 +200,61 @@ export function assertReceived(value: unknown): void {
     const object = item as object;
     if (apply(setHas, seen, [object]) as boolean) continue;
     apply(setAdd, seen, [object]);
+    if (++objects > maxObjects) throw tooManyObjects(maxObjects);
+    bytes += OBJECT_BYTES;
     const kind = receivedKind(object);
     if (kind === -1) throw refused(`A value of type ${String(apply(objectToString, object, []))}`);
     if (kind === Kind.Keys) {
       const keys = objectKeys(object);
-      for (let i = 0; i < keys.length; i++) push(ownData(object, keys[i]));
+      for (let i = 0; i < keys.length; i++) {
+        bytes += keys[i].length + 8;
+        push(ownData(object, keys[i]));
+      }
     } else if (kind === Kind.Map) {
       const entries = apply(mapEntries, object, []) as object;
       for (let step = apply(mapIteratorNext, entries, []) as IteratorResult<[unknown, unknown]>; !step.done; step = apply(mapIteratorNext, entries, []) as IteratorResult<[unknown, unknown]>) {
+        if (++objects > maxObjects) throw tooManyObjects(maxObjects);
         push(step.value[0]);
         push(step.value[1]);
       }
     } else if (kind === Kind.Set) {
       const values = apply(setValues, object, []) as object;
-      for (let step = apply(setIteratorNext, values, []) as IteratorResult<unknown>; !step.done; step = apply(setIteratorNext, values, []) as IteratorResult<unknown>) push(step.value);
+      for (let step = apply(setIteratorNext, values, []) as IteratorResult<unknown>; !step.done; step = apply(setIteratorNext, values, []) as IteratorResult<unknown>) {
+        if (++objects > maxObjects) throw tooManyObjects(maxObjects);
+        push(step.value);
+      }
     } else if (kind === Kind.Error) {
+      push(ownData(object, "message"));
+      push(ownData(object, "stack"));
       push(ownData(object, "cause"));
+    } else if (meter !== undefined) {
+      if (has(viewBuffer, object)) buffer(apply(viewBuffer, object, []) as object);
+      else if (has(dataViewBuffer, object)) buffer(apply(dataViewBuffer, object, []) as object);
+      else if (has(bufferLength, object)) bytes += apply(bufferLength, object, []) as number;
+      else if (has(boxes[1], object)) bytes += (apply(boxes[1], object, []) as string).length;
+      else if (object !== regexpProto && has(regexpSource, object)) bytes += (apply(regexpSource, object, []) as string).length;
     }
   }
+  if (meter !== undefined) meter.bytes += bytes;
+}
+
+/** What a received value holds, estimated as it is walked: string lengths, buffer sizes, and a small charge per object and key. */
+export interface Meter {
+  bytes: number;
+}
+
+export const OBJECT_BYTES = 16;
+
+/** Bytes a leaf (an ArrayBuffer, a typed array or DataView: its whole buffer, which is what a copy carries) holds; 0 for others. */
+export function leafBytes(object: object): number {
+  if (has(viewBuffer, object)) return apply(bufferLength, apply(viewBuffer, object, []) as object, []) as number;
+  if (has(dataViewBuffer, object)) return apply(bufferLength, apply(dataViewBuffer, object, []) as object, []) as number;
+  if (has(bufferLength, object)) return apply(bufferLength, object, []) as number;
+  return 0;
+}
+
+function primitiveBytes(value: unknown): number {
+  return typeof value === "string" ? value.length : typeof value === "bigint" ? 16 : 8;
 }
 
 interface Link {

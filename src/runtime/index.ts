@@ -3,7 +3,7 @@
 // import it. Every function the host calls returns plain, copyable values.
 
 import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
-import { exportedCap, exporter, importer, releaseExport } from "./caps.ts";
+import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -80,6 +80,7 @@ export function boot(
   setChunkLoader(hostCall);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
+  setHostCallBudget(memoryMb);
   return (name, a, b, c, d, e, f) => (entries[name] as (...args: unknown[]) => unknown)(a, b, c, d, e, f);
 }
 
@@ -250,7 +251,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
     return resultOf([0, errorToRecord(error), 0]);
   }
   try {
-    return resultOf([1, encodeValue ? encode(value, exporter) : value, 0]);
+    return resultOf([1, encodeValue ? encodeForHost(value) : value, 0]);
   } catch (error) {
     // The handler succeeded but its result cannot cross: the host reports a DataCloneError.
     return resultOf([2, errorToRecord(error), 0]);

@@ -79,11 +79,20 @@ export interface LeafCopier {
 
 /** What one walk found besides capabilities: whether a leaf needs copying. */
 interface WalkState {
-  leaves: LeafCopier;
+  leaves: LeafCopier | undefined;
   copy: boolean;
+  /** Objects (and Map or Set entries) walked so far, and the most allowed (MAX_OBJECTS_PER_VALUE). */
+  objects: number;
+  maxObjects: number;
+  /** When metered: what the value holds, estimated as in assertReceived (strings, buffers, a charge per object). */
+  meter: Meter | undefined;
 }
 
-import { Kind, assertReceived, sendKind } from "./clonable.ts";
+import { Kind, OBJECT_BYTES, assertReceived, leafBytes, sendKind, tooManyObjects, type Meter } from "./clonable.ts";
+
+function countObject(state: WalkState): void {
+  if (++state.objects > state.maxObjects) throw tooManyObjects(state.maxObjects);
+}
 
 const objectProto = ObjectPrototype;
 const arrayIsArray = ArrayIsArray;
@@ -105,14 +114,19 @@ function isWalkable(value: object): boolean {
   return proto === objectProto || proto === null;
 }
 
-function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, state: WalkState | undefined): boolean {
+function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, state: WalkState): boolean {
   if (value === null) return false;
   const type = typeof value;
   if (type === "function") return true;
-  if (type !== "object") return false;
+  if (type !== "object") {
+    if (state.meter !== undefined) state.meter.bytes += type === "string" ? (value as string).length : 8;
+    return false;
+  }
   const object = value as object;
   if (SetPrototypeHas(seen, object)) return false;
   SetPrototypeAdd(seen, object);
+  countObject(state);
+  if (state.meter !== undefined) state.meter.bytes += OBJECT_BYTES;
   if (exporter.classify(object) !== -1) return true;
   // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
@@ -120,22 +134,25 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   const kind = isWalkable(object) ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
     MapPrototypeForEach(object, (v: unknown, k: unknown) => {
+      countObject(state);
       if (containsCap(k, exporter, seen, state) || containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
   if (kind === Kind.Set) {
     SetPrototypeForEach(object, (v: unknown) => {
+      countObject(state);
       if (containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
   if (kind === Kind.Leaf) {
-    if (state !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
+    if (state.meter !== undefined) state.meter.bytes += leafBytes(object);
+    if (state.leaves !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
     return false;
   }
   if (kind === Kind.Error) {
-    if (state !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
+    if (state.leaves !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
     // V8 formats an error's stack lazily, through the embedder's callback (Node's, on the host).
     // isolated-vm's serializer reads `stack` where that callback must not run ("illegal access"
     // on Node 24), so it is read here first; a cause may be an error too.
@@ -158,13 +175,20 @@ function mapCapError(): Error {
   return dataCloneError("Functions and RpcTargets cannot be sent inside a Map or Set; use a plain object.");
 }
 
-/** `leaves`: the host's check on what it sends (LeafCopier); the sandbox's runtime passes none. */
-export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier): Encoded {
-  if (value === null || (typeof value !== "object" && typeof value !== "function")) return [value];
+/**
+ * `leaves`: the host's check on what it sends (LeafCopier); the sandbox's runtime passes none.
+ * `maxObjects`: past this many objects (and Map or Set entries) the value is a DataCloneError; the
+ * sandbox's runtime passes MAX_OBJECTS_PER_VALUE, the host (which chooses what it sends) none.
+ */
+export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier, maxObjects = Infinity, meter?: Meter): Encoded {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) {
+    if (meter !== undefined) meter.bytes += typeof value === "string" ? value.length : 8;
+    return [value];
+  }
   try {
-    const state: WalkState | undefined = leaves === undefined ? undefined : { leaves, copy: false };
+    const state: WalkState = { leaves, copy: false, objects: 0, maxObjects, meter };
     const hasCaps = containsCap(value, exporter, new Set(), state);
-    if (state !== undefined && state.copy) value = leaves!.copy(value);
+    if (state.copy) value = leaves!.copy(value);
     if (!hasCaps) return [value];
     const caps: CapSlot[] = [];
     const body = copyCutting(value, [], caps, exporter, new Map());
@@ -233,12 +257,15 @@ function copyCutting(
   return out;
 }
 
-/** Rebuilds a value received from the other side. The body is a fresh copy, so it is patched in place. */
-export function decode(encoded: unknown, importer: CapImporter): unknown {
+/**
+ * Rebuilds a value received from the other side. The body is a fresh copy, so it is patched in place.
+ * `maxObjects`: the host passes MAX_OBJECTS_PER_VALUE for values from a sandbox (or its shard).
+ */
+export function decode(encoded: unknown, importer: CapImporter, maxObjects = Infinity, meter?: Meter): unknown {
   if (!arrayIsArray(encoded)) throw new TypeError("Malformed value on the boundary.");
   let body = encoded[0];
   // The copy is checked before anything else sees it: only the listed types may cross (clonable.ts).
-  assertReceived(body);
+  assertReceived(body, maxObjects, meter);
   const caps = encoded[1];
   if (caps === undefined) return body;
   if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");

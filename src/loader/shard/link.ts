@@ -10,6 +10,7 @@ import { hostCopier } from "../../rpc/host-errors.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "../../rpc/rpc-target.ts";
 import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded, type LeafCopier } from "../../runtime/wire.ts";
+import type { Meter } from "../../runtime/clonable.ts";
 
 export interface LinkTransport {
   /** Calls capability `capId` of the other side; resolves to the encoded result. */
@@ -45,11 +46,21 @@ export class Link {
     private readonly markFunctions: boolean,
     /** The host's side: its Errors cross as name and message only (host-errors.ts), as in-process. */
     stripErrors = false,
+    /** The most objects a value from the other side may hold: MAX_OBJECTS_PER_VALUE on the host's side (its values come from sandboxes). */
+    private readonly maxObjects = Infinity,
+    /**
+     * On the host's side: the bytes of arguments the calls of one scope (a worker's sandbox) may
+     * hold here while they are in flight (its memoryMb). The shard checks the same budget first;
+     * this holds against a shard that does not.
+     */
+    private readonly argBudget?: (scope: string) => number,
   ) {
     this.copier = stripErrors ? hostCopier((value) => this.exporter("").classify(value) !== -1) : viewCopier;
   }
 
   private readonly copier: LeafCopier;
+
+  private readonly pendingArgBytes = new Map<string, number>();
 
   get exportedCount(): number {
     return this.exported.size;
@@ -122,9 +133,9 @@ export class Link {
   }
 
   /** Malformed data can only come from a broken or compromised other side: a DataCloneError. */
-  decode(value: unknown): unknown {
+  decode(value: unknown, meter?: Meter): unknown {
     try {
-      return decode(value, this.importer);
+      return decode(value, this.importer, this.maxObjects, meter);
     } catch (error) {
       if (error instanceof StubDisposedError || error instanceof DataCloneError) throw error;
       throw new DataCloneError(`A value from the sandbox process or thread could not be decoded: ${(error as Error).message}`);
@@ -135,19 +146,35 @@ export class Link {
   async call(capId: unknown, method: unknown, args: unknown): Promise<Encoded> {
     const target = this.lookup(capId);
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
-    const decodedArgs = this.decode(args);
+    const meter = { bytes: 0 };
+    const decodedArgs = this.decode(args, meter);
     if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
-    let result: unknown;
-    if (method === null || method === undefined) {
-      if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-      result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
-    } else {
-      const fn = targetMethod(target, method);
-      // A method name that is not a string came from a broken or compromised shard: it is not printed.
-      if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
-      result = await fn.apply(target, decodedArgs);
+    const scope = this.exportScopes.get(capId as number) ?? "";
+    const held = this.pendingArgBytes.get(scope) ?? 0;
+    if (this.argBudget !== undefined) {
+      const budget = this.argBudget(scope);
+      if (held + meter.bytes > budget) {
+        throw new RangeError(`The arguments of this sandbox's host calls in flight would hold more than ${Math.round(budget / 2 ** 20)} MiB on the host (its memoryMb); wait for earlier calls to finish.`);
+      }
     }
-    return this.encode(result);
+    this.pendingArgBytes.set(scope, held + meter.bytes);
+    try {
+      let result: unknown;
+      if (method === null || method === undefined) {
+        if (typeof target !== "function") throw new TypeError("This stub is not a function.");
+        result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
+      } else {
+        const fn = targetMethod(target, method);
+        // A method name that is not a string came from a broken or compromised shard: it is not printed.
+        if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
+        result = await fn.apply(target, decodedArgs);
+      }
+      return this.encode(result);
+    } finally {
+      const left = (this.pendingArgBytes.get(scope) ?? 0) - meter.bytes;
+      if (left > 0) this.pendingArgBytes.set(scope, left);
+      else this.pendingArgBytes.delete(scope);
+    }
   }
 
   release(capId: unknown): void {

@@ -10,7 +10,7 @@ import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../
 import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
 import { outboundRequest } from "../fetch-records.ts";
-import { validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
+import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules } from "../code/prepare.ts";
@@ -19,6 +19,7 @@ import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { GetCode, WorkerStub } from "../worker-loader.ts";
 import type { Worker } from "../worker.ts";
 import { Link } from "./link.ts";
+import { MAX_OBJECTS_PER_VALUE } from "../../runtime/clonable.ts";
 import { Channel, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 export interface ShardPoolOptions {
@@ -152,6 +153,8 @@ export class Connection {
       },
       true,
       true,
+      MAX_OBJECTS_PER_VALUE,
+      (scope) => pool.memoryMbOf(scope) * 2 ** 20,
     );
     this.handle = kind.launch({
       message: (message) => {
@@ -243,6 +246,8 @@ export interface Slot {
 /** A worker as the host sees it: which shard it lives in, and how to (re)make its code. */
 class RemoteWorker {
   tails: readonly TailReceiver[] = [];
+  /** Its memoryMb, once its code was sent (the budget of its host calls' arguments here, see Link.call). */
+  memoryMb: number | undefined;
 
   constructor(
     private readonly pool: ShardPool,
@@ -370,6 +375,9 @@ export class ShardPool {
   }
 
   private start(slot: Slot): Connection {
+    // Every shard after a slot's first is a restart, whichever path brought it: the exit handler,
+    // its back-off timer, or a call that found the shard killed before its exit was seen.
+    if (slot.conn !== undefined) this.restarts++;
     clearTimeout(slot.restartTimer);
     slot.restartTimer = undefined;
     slot.restarting = undefined;
@@ -382,7 +390,6 @@ export class ShardPool {
   exited(conn: Connection): void {
     const slot = conn.slot;
     if (this.closed || slot.conn !== conn) return;
-    this.restarts++;
     const livedLong = conn.ready && performance.now() - conn.startedAt > 2_000;
     slot.failuresInRow = livedLong ? 0 : slot.failuresInRow + 1;
     const delay = slot.failuresInRow <= 1 ? 0 : Math.min(5_000, 100 * 2 ** (slot.failuresInRow - 2));
@@ -414,6 +421,17 @@ export class ShardPool {
         conn.kill(this.kind.lostError(`The ${conn.label} ${what} with calls pending and was killed; its pending calls were lost.`));
       }
     }
+  }
+
+  private loaderLimits() {
+    const limits = { ...DEFAULT_LIMITS };
+    for (const [key, value] of Object.entries(this.options.limits ?? {})) if (typeof value === "number" && key in limits) limits[key as keyof typeof limits] = value;
+    return limits;
+  }
+
+  /** @internal The memoryMb of the worker with this key (the loader's while its code was not sent). */
+  memoryMbOf(key: string): number {
+    return this.workers.get(key)?.deref()?.memoryMb ?? this.loaderLimits().memoryMb;
   }
 
   /** @internal Requests a shard makes. */
@@ -496,6 +514,7 @@ export class ShardPool {
         }
       }
       worker.tails = code.tails ?? [];
+      worker.memoryMb = lowest(this.loaderLimits(), code.limits).memoryMb;
       const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
       return {
         compatibilityDate: code.compatibilityDate,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as nodeCrypto from "node:crypto";
 import { callService, ServiceState } from "../../../src/engine/services/index.ts";
-import { MAX_HASH_INPUT_BYTES, NODE_HASHES } from "../../../src/engine/services/node-crypto.ts";
+import { MAX_CALL_BYTES, MAX_HASH_INPUT_BYTES, MAX_OPEN_HASHES, NODE_HASHES } from "../../../src/engine/services/node-crypto.ts";
 import { HASHES } from "../../../src/runtime/node/crypto/hash.ts";
 import { nodeModule, outcome } from "./compat.ts";
 
@@ -67,6 +67,37 @@ describe("node:crypto hashes", () => {
     assert.deepEqual(callService(state, "nodeCrypto.digest", ["sha256", "not a list"])[0], 0);
     assert.deepEqual(callService(state, "nodeCrypto.digest", ["whirlpool", []]), [0, { name: "Error", message: "Digest method not supported" }]);
     assert.deepEqual(callService(state, "nodeCrypto.hmac", ["sha256", "not bytes", []])[0], 0);
+  });
+
+  it("hashes inputs larger than one host call (in 1 MiB slices through an open hash) and HMAC keys larger than one call like Node", () => {
+    const data = nodeCrypto.randomBytes(5 * MAX_CALL_BYTES + 12_345);
+    for (const algorithm of ["sha512", "sha256", "md5"]) {
+      const hash = ours.createHash(algorithm);
+      // Uneven updates, one of them crossing several slices.
+      hash.update(data.subarray(0, 1000)).update(data.subarray(1000, 3 * MAX_CALL_BYTES + 7)).update(data.subarray(3 * MAX_CALL_BYTES + 7));
+      assert.equal(hash.digest("hex"), nodeCrypto.createHash(algorithm).update(data).digest("hex"), algorithm);
+      for (const key of [Buffer.from("k"), nodeCrypto.randomBytes(MAX_CALL_BYTES + 3)]) {
+        assert.equal(ours.createHmac(algorithm, key).update(data).digest("hex"), nodeCrypto.createHmac(algorithm, key).update(data).digest("hex"), `hmac ${algorithm} key ${key.length}`);
+      }
+    }
+  });
+
+  it("the host service takes at most 1 MiB a call, 16 MiB per open hash and 16 open hashes per sandbox", () => {
+    const state = new ServiceState();
+    assert.deepEqual(callService(state, "nodeCrypto.digest", ["sha256", [new Uint8Array(MAX_CALL_BYTES)]])[0], 1);
+    assert.equal((callService(state, "nodeCrypto.digest", ["sha256", [new Uint8Array(MAX_CALL_BYTES + 1)]])[1] as Error).name, "RangeError");
+    assert.deepEqual(callService(state, "nodeCrypto.hmac", ["sha256", new Uint8Array(MAX_CALL_BYTES + 1), []])[0], 0);
+    const handles: unknown[] = [];
+    for (let i = 0; i < MAX_OPEN_HASHES; i++) handles.push(callService(state, "nodeCrypto.open", ["sha256"])[1]);
+    assert.deepEqual(callService(state, "nodeCrypto.open", ["sha256"])[1], { name: "RangeError", message: `Too many hashes open at once (at most ${MAX_OPEN_HASHES}).` });
+    const handle = handles[0];
+    assert.equal((callService(state, "nodeCrypto.update", [handle, [new Uint8Array(MAX_CALL_BYTES + 1)]])[1] as Error).name, "RangeError");
+    for (let i = 0; i < 16; i++) assert.equal(callService(state, "nodeCrypto.update", [handle, [new Uint8Array(MAX_CALL_BYTES)]])[0], 1);
+    assert.equal((callService(state, "nodeCrypto.update", [handle, [new Uint8Array(1)]])[1] as Error).name, "RangeError", "past 16 MiB the hash is refused and closed");
+    assert.equal(callService(state, "nodeCrypto.final", [handle])[0], 0, "a closed handle is gone");
+    assert.equal(callService(state, "nodeCrypto.final", [handles[1]])[0], 1);
+    assert.equal(callService(state, "nodeCrypto.close", [handles[2]])[0], 1);
+    assert.equal(callService(state, "nodeCrypto.open", ["sha256"])[0], 1, "closed hashes make room");
   });
 
   it("offers the same digests as the host service, all of which Node's OpenSSL has", () => {

@@ -1,6 +1,9 @@
 // createHash / createHmac / hash. The data given to update() is kept here and hashed by the host
-// (services/node-crypto.ts) in one call at digest(), so the host keeps no state per hash; hence
-// copy() is cheap and the input of one digest is bounded (16 MiB).
+// (services/node-crypto.ts) at digest(), so the host keeps no state between a sandbox's calls;
+// hence copy() is cheap and the input of one digest is bounded (16 MiB). The host hashes on its
+// own thread while the isolate waits, so the input goes in slices of at most 1 MiB a call
+// (HOST_CALL_BYTES): one call holds the host's event loop for a few milliseconds, and the host
+// gets its turns between them (one 16 MiB call held it for 270-470 ms on a loaded machine).
 
 import { host } from "../../platform.ts";
 import { NODE_HASHES } from "./algorithms.ts";
@@ -10,7 +13,54 @@ import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";
 import { validateString } from "../validators.ts";
 import { primordials } from "../../primordials.ts";
 
-const { ArrayBuffer, ArrayBufferIsView, ArrayBufferPrototypeSlice, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, ArrayPrototypePush, ArrayPrototypeSlice, Error, RangeError, String, StringPrototypeEndsWith, StringPrototypeReplace, StringPrototypeSlice, StringPrototypeStartsWith, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeSet, TypedArrayPrototypeSlice, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayBufferIsView, ArrayBufferPrototypeSlice, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayPrototypeIncludes, ArrayPrototypePush, ArrayPrototypeSlice, Error, RangeError, String, StringPrototypeEndsWith, StringPrototypeReplace, StringPrototypeSlice, StringPrototypeStartsWith, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeSet, TypedArrayPrototypeSlice, Uint8Array, MathMin } = primordials;
+
+/** The most bytes of input (and key) one host call carries; the host refuses more. */
+const HOST_CALL_BYTES = 1024 * 1024;
+
+/**
+ * The digest of `parts` (with an HMAC `key`) from the host: in one call when it all fits in
+ * HOST_CALL_BYTES, otherwise through an open hash fed a slice at a time. A slice is a copy, never a
+ * view: a view crosses with its whole buffer.
+ */
+function hostDigest(algorithm: string, key: Uint8Array | undefined, parts: Uint8Array[], size: number): Uint8Array {
+  if (size + (key === undefined ? 0 : TypedArrayPrototypeGetByteLength(key)) <= HOST_CALL_BYTES) {
+    return (key === undefined ? host("nodeCrypto.digest", algorithm, parts) : host("nodeCrypto.hmac", algorithm, key, parts)) as Uint8Array;
+  }
+  const handle = host("nodeCrypto.open", algorithm, key) as number;
+  let done = false;
+  try {
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    for (let p = 0; p < parts.length; p++) {
+      const part = parts[p];
+      const length = TypedArrayPrototypeGetByteLength(part);
+      for (let at = 0; at < length; ) {
+        const take = MathMin(HOST_CALL_BYTES - batchBytes, length - at);
+        ArrayPrototypePush(batch, at === 0 && take === length ? part : TypedArrayPrototypeSlice(part, at, at + take));
+        batchBytes += take;
+        at += take;
+        if (batchBytes === HOST_CALL_BYTES) {
+          host("nodeCrypto.update", handle, batch);
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+    }
+    if (batchBytes > 0) host("nodeCrypto.update", handle, batch);
+    const digest = host("nodeCrypto.final", handle) as Uint8Array;
+    done = true;
+    return digest;
+  } finally {
+    if (!done) {
+      try {
+        host("nodeCrypto.close", handle);
+      } catch {
+        // The first error is the one reported.
+      }
+    }
+  }
+}
 
 export const HASHES: readonly string[] = NODE_HASHES;
 
@@ -128,7 +178,7 @@ export class Hash {
   digest(outputEncoding?: unknown): unknown {
     if (this.#finalized) throw hashFinalized();
     this.#finalized = true;
-    return output(host("nodeCrypto.digest", this.#algorithm, this.#input.parts) as Uint8Array, outputEncoding);
+    return output(hostDigest(this.#algorithm, undefined, this.#input.parts, this.#input.size), outputEncoding);
   }
 
   copy(_options?: unknown): Hash {
@@ -171,7 +221,11 @@ export class Hmac {
   digest(outputEncoding?: unknown): unknown {
     if (this.#finalized) return output(new Uint8Array(0), outputEncoding);
     this.#finalized = true;
-    return output(host("nodeCrypto.hmac", this.#algorithm, this.#key, this.#input.parts) as Uint8Array, outputEncoding);
+    // A key longer than a block is replaced by its digest (RFC 2104, as OpenSSL does): a key over
+    // HOST_CALL_BYTES is hashed here first, in slices, so no call carries more.
+    const keyLength = TypedArrayPrototypeGetByteLength(this.#key);
+    const key = keyLength > HOST_CALL_BYTES ? hostDigest(this.#algorithm, undefined, [this.#key], keyLength) : this.#key;
+    return output(hostDigest(this.#algorithm, key, this.#input.parts, this.#input.size), outputEncoding);
   }
 }
 
