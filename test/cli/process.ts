@@ -11,6 +11,7 @@ export interface IsletProcess {
   stdout(): string;
   stderr(): string;
   /** Resolves with the first match of `pattern` in stderr (waiting for it to appear). */
+  /** The first match of `pattern` in stderr, else in stdout (the server's JSON log lines). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
   stop(): Promise<number | null>;
@@ -21,7 +22,10 @@ export function startIslet(args: string[], env: NodeJS.ProcessEnv = {}): IsletPr
   let out = "";
   let err = "";
   const waiters = new Set<() => void>();
-  child.stdout!.on("data", (chunk) => (out += chunk));
+  child.stdout!.on("data", (chunk) => {
+    out += chunk;
+    for (const wake of waiters) wake();
+  });
   child.stderr!.on("data", (chunk) => {
     err += chunk;
     for (const wake of waiters) wake();
@@ -35,7 +39,7 @@ export function startIslet(args: string[], env: NodeJS.ProcessEnv = {}): IsletPr
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const match = err.match(pattern);
+          const match = err.match(pattern) ?? out.match(pattern);
           if (match) {
             waiters.delete(check);
             clearTimeout(timer);

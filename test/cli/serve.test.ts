@@ -93,6 +93,8 @@ test("islet serve --allow-host with the config's outbound.credentials: the allow
     assert.equal(ok.json.fetches[0].credentials, true);
     const refused = await run(url, { code, args: ["http://nothing.example/"] });
     assert.match(refused.json.result, /not on this worker's allow-list/);
+    // The child writes its log line as the hop is decided; on a busy machine the answer can be read first.
+    await islet.waitFor(/"event":"outbound"[^\n]*nothing\.example/);
     const lines = islet.stdout().trim().split("\n").map((line) => JSON.parse(line)).filter((line) => line.event === "outbound");
     assert.deepEqual(lines.map((line) => [line.url, line.decision, line.credentials]), [[`http://${host}/`, "allowed", true], ["http://nothing.example/", "denied", false]]);
     assert.ok(!islet.stdout().includes("cli-secret-value"));

@@ -37,8 +37,10 @@ function assertHealthy(run: { code: number | null; report: SoakReport; stderr: s
   assert.equal(report.lost, 0);
   assert.equal(report.unnamed, 0);
   assert.deepEqual(report.unexpected, []);
-  // A soak of a few seconds beside other test files on 2 cores: enough calls that every kind ran.
-  assert.ok(report.calls > 40 && report.callsPerSecond > 0, `${report.calls} calls`);
+  // A soak of a few seconds beside other test files on 2 cores (and, in the suite's loaded runs, a
+  // CPU hog): the soak runs every kind once before drawing by weight, so a slow machine still
+  // covers the mix; how many calls fit is the machine's business.
+  assert.ok(report.calls >= healthyTasks.length && report.callsPerSecond > 0, `${report.calls} calls`);
   assert.deepEqual(Object.keys(report.outcomes).sort(), [...healthyTasks].sort(), "every kind of call ran");
   assert.ok(report.byOutcome.ok > 0 && report.byOutcome.CpuLimitError > 0 && report.byOutcome.MemoryLimitError > 0 && report.byOutcome.WallTimeLimitError > 0 && report.byOutcome.HostileError > 0);
   const counted = Object.values(report.byOutcome).reduce((a, b) => a + b, 0);

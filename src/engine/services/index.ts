@@ -134,22 +134,25 @@ function argumentBytes(args: unknown[]): number {
 /**
  * Runs a synchronous service and charges the host's time for it to the sandbox's cpuMs: a sandbox
  * that loops on URL parsing or node:crypto hashing spends the host's CPU, not its isolate's (its
- * thread only waits), and is ended like one that spins. The charge is the service's own time on
- * this thread (by the clock: the thread's CPU counter moves only at the scheduler's ticks, too
- * coarse for a call of microseconds; the isolate waits for the call either way) plus the copy of
- * its arguments at COPY_NS_PER_BYTE.
+ * thread only waits), and is ended like one that spins. The charge is this thread's CPU time during
+ * the call plus the copy of its arguments at COPY_NS_PER_BYTE. The thread's CPU counter moves at the
+ * scheduler's ticks (a call of microseconds reads 0 or one tick), but the tick lands on a call in
+ * proportion to the CPU it used, so over the many calls that can matter the charge is what the host
+ * spent; the clock would instead charge a sandbox for every moment the host's thread was
+ * descheduled, so on a busy machine ordinary URL parsing ended sandboxes with CpuLimitError.
  */
 export function callService(state: ServiceState, service: unknown, args: unknown): [1, unknown] | [0, ServiceError] {
   const fn = typeof service === "string" ? syncServices.get(service) : undefined;
   if (fn === undefined) return [0, { name: "TypeError", message: `Unknown host service ${String(service).slice(0, 100)}.` }];
   const list = Array.isArray(args) ? args : [];
-  const started = performance.now();
+  const started = process.threadCpuUsage();
   try {
     return [1, fn(state, list)];
   } catch (error) {
     return [0, serviceError(error)];
   } finally {
-    state.charge((performance.now() - started) * 1e6 + argumentBytes(list) * COPY_NS_PER_BYTE);
+    const used = process.threadCpuUsage(started);
+    state.charge((used.user + used.system) * 1e3 + argumentBytes(list) * COPY_NS_PER_BYTE);
   }
 }
 

@@ -453,12 +453,12 @@ describe("structuredClone: known limits", () => {
     assert.deepEqual(ourClone(new Proxy({ a: 1 }, {})), { a: 1 });
   });
 
-  it("stays fast on a large graph", () => {
+  // How fast is a question for `npm run bench`, not for a timed test on a shared machine.
+  it("clones a large graph (20,000 rows of four objects)", () => {
     const rows = Array.from({ length: 20_000 }, (_, index) => ({ id: index, name: `row ${index}`, tags: ["a", "b"], at: new Date(index) }));
-    const started = performance.now();
     const clone = ourClone(rows) as typeof rows;
-    const elapsed = performance.now() - started;
+    assert.equal(clone.length, rows.length);
     assert.deepEqual(clone[19_999], rows[19_999]);
-    assert.ok(elapsed < 2000, `${elapsed} ms`);
+    assert.notEqual(clone[0], rows[0]);
   });
 });
