@@ -6,7 +6,7 @@
 // src/**/*.ts is read, type-only imports included (the contract's types belong in src/protocol too).
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -127,5 +127,22 @@ describe("layering of src/", () => {
   it("the exceptions are still needed (a stale one fails)", () => {
     const present = new Set(all.map((e) => `${e.from} -> ${e.to}`));
     for (const edge of Object.keys(RUNTIME_IMPORT_EXCEPTIONS)) assert.ok(present.has(edge), `${edge} no longer exists: remove the exception`);
+  });
+
+  // clonable.ts and log-size.ts read intrinsics off globals as they load: in the core that is at
+  // boot, before user code; a lazily loaded chunk loads after user code may have replaced them, so
+  // no chunk may bundle them (the events chunk's reportError needs only protocol/errors.ts).
+  it("no lazily loaded runtime chunk bundles the value codec or the clonable list (needs npm run build)", () => {
+    const chunks = JSON.parse(readFileSync(join(root, "dist/runtime-chunks.json"), "utf8")) as string[];
+    assert.ok(chunks.length >= 5);
+    const markers = ["Malformed value on the boundary", "objects (and Map or Set entries) to cross the sandbox boundary", "A buffer of an unknown kind"];
+    const core = readFileSync(join(root, "dist/runtime.js"), "utf8");
+    for (const marker of markers) assert.ok(core.includes(marker), `the core should hold "${marker}"`);
+    for (const name of chunks) {
+      const path = join(root, `dist/runtime-${name}.js`);
+      assert.ok(existsSync(path), path);
+      const code = readFileSync(path, "utf8");
+      for (const marker of markers) assert.ok(!code.includes(marker), `dist/runtime-${name}.js bundles "${marker}"`);
+    }
   });
 });
