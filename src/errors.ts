@@ -1,6 +1,8 @@
 // Errors the host can test with `instanceof`. Every limit has its own class so a caller can
 // tell "your code was too slow" from "your code threw".
 
+import type { ErrorConstruct } from "./protocol/errors.ts";
+
 export type Outcome =
   | "ok"
   | "exception"
@@ -113,3 +115,41 @@ export function limitErrorFor(outcome: "exceededCpu" | "exceededMemory" | "excee
  * with a TypeError carrying this message (and nothing else of the host's).
  */
 export class OutboundError extends IsletError {}
+
+/**
+ * islet's error classes by name: the one list of those that keep their class when they cross a
+ * process or thread hop (src/loader/shard/protocol.ts), so `instanceof CpuLimitError` holds there
+ * as in-process. SandboxProcessError and SandboxThreadError carry their exit too (isletError below).
+ */
+const isletClasses: Record<string, new (message: string) => IsletError> = {
+  CpuLimitError,
+  MemoryLimitError,
+  WallTimeLimitError,
+  SubrequestLimitError,
+  WorkerCodeError,
+  WorkerDisposedError,
+  StubDisposedError,
+  DataCloneError,
+  OutboundError,
+  IsletError,
+};
+
+/** Whether `error` is one of islet's own errors that crosses a hop as its class (isletClasses). */
+export function isIsletErrorClass(error: unknown): error is IsletError {
+  return error instanceof IsletError && Object.prototype.hasOwnProperty.call(isletClasses, error.name);
+}
+
+/**
+ * The constructor lookup the boundary's error codec takes (src/protocol/errors.ts errorFromRecord)
+ * for islet's own errors: a record marked `islet` is rebuilt as its class, with a WorkerCodeError's
+ * `module` and a SandboxProcessError's or SandboxThreadError's exit; anything else is left to the codec.
+ */
+export const isletError: ErrorConstruct = (name, message, record) => {
+  if (record.islet !== true) return undefined;
+  if (name === "SandboxProcessError") return new SandboxProcessError(message, { exitCode: record.exitCode as number | null | undefined, signal: record.signal as string | null | undefined });
+  if (name === "SandboxThreadError") return new SandboxThreadError(message, { exitCode: record.exitCode as number | null | undefined });
+  if (!Object.prototype.hasOwnProperty.call(isletClasses, name)) return undefined;
+  const error = new isletClasses[name](message);
+  if (typeof record.module === "string") Object.defineProperty(error, "module", { value: record.module, enumerable: true });
+  return error;
+};

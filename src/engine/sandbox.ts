@@ -7,14 +7,13 @@ import type ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
 import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp } from "./runtime-code.ts";
 import { callAsyncService, callService, ServiceState } from "./services/index.ts";
-import type { EntryName } from "../runtime/index.ts";
+import type { EntryName } from "../protocol/entries.ts";
+import { CHUNK_SERVICE } from "../protocol/ops.ts";
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
 type RuntimeFunction = EntryName;
-/** The synchronous host service that runs a runtime chunk (the runtime's CHUNK_SERVICE). */
-const CHUNK_SERVICE = "islet:chunk";
 /** The synchronous host service that counts wasm memories (the runtime's WASM_MEMORY_SERVICE). */
 const WASM_MEMORY_SERVICE = "islet:wasm-memories";
 /** The synchronous host service that counts resizable ArrayBuffers (the runtime's RESIZABLE_BUFFER_SERVICE). */

@@ -1,7 +1,7 @@
 // The host-side entrypoint: `fetch` returns a real Response, any other property is an RPC method.
 
 import { remoteCapability } from "../rpc/rpc-target.ts";
-import type { ResponseRecord } from "../runtime/web/fetch.ts";
+import type { ResponseRecord } from "../protocol/records.ts";
 import { hostResponse, requestRecord } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
 import type { Worker } from "./worker.ts";

@@ -1,6 +1,6 @@
 // Host Request/Response <-> the plain records that cross the boundary.
 
-import type { RequestRecord, ResponseRecord } from "../runtime/web/fetch.ts";
+import type { RequestRecord, ResponseRecord } from "../protocol/records.ts";
 
 const nullBodyStatus = new Set([101, 103, 204, 205, 304]);
 

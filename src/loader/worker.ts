@@ -18,19 +18,21 @@ import { SandboxDiedError } from "../engine/sandbox.ts";
 import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { errorForSandbox } from "../rpc/errors.ts";
-import { errorToRecord, isStackOverflow, type Encoded } from "../runtime/wire.ts";
-import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../runtime/clonable.ts";
-import type { RequestRecord } from "../runtime/web/fetch.ts";
+import { isStackOverflow, type Encoded } from "../protocol/wire.ts";
+import { errorToRecord } from "../protocol/errors.ts";
+import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol/clonable.ts";
+import type { RequestRecord } from "../protocol/records.ts";
+import { Op } from "../protocol/ops.ts";
+import type { Result } from "../protocol/entries.ts";
 import { outboundRequest, responseRecord } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { nodeModuleSource } from "./node-compat.ts";
-import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../runtime/globals/log-size.ts";
+import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
 import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
 export const MAX_OPEN_BODIES = 1_000;
 /** How long a result waits for the posts it says came before it (they are normally already queued). */
 const POSTS_WAIT_MS = 50;
@@ -75,9 +77,6 @@ export interface WorkerConfig {
   onDeath?: (worker: Worker) => void;
 }
 
-/** [1, value] on success, [0, error] when the handler threw, [2, error] when its result could not be encoded. */
-/** [ok, value or error, waitUntil pending, posts made before the result (see postsArrived)] */
-type Result = [1, unknown, number, number?] | [0 | 2, unknown, number, number?];
 
 // Cloudflare's words, then how to open the network in islet.
 const blockedMessage =

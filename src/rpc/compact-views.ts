@@ -10,7 +10,7 @@
 // rebuilt only when it holds such a view.
 
 import { types } from "node:util";
-import type { LeafCopier } from "../runtime/wire.ts";
+import type { LeafCopier } from "../protocol/wire.ts";
 
 const { isView } = ArrayBuffer;
 const getPrototypeOf = Object.getPrototypeOf;

@@ -2,7 +2,7 @@
 // sandbox's own stack (which names only its modules). To a sandbox: name and message only, so no
 // host path or stack frame leaks in.
 
-import { errorFromRecord, type ErrorRecord } from "../runtime/wire.ts";
+import { errorFromRecord, errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 
 /** Characters of a sandbox error's message, and of its stack, that reach the host. */
 export const MAX_ERROR_MESSAGE_CHARS = 16 * 1024;
@@ -23,17 +23,8 @@ export function errorFromSandbox(record: unknown): Error {
   return errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS) }, true);
 }
 
+/** A host error as a sandbox gets it: name and message only (errorToRecord without the stack). */
 export function errorForSandbox(error: unknown): ErrorRecord {
-  if (error instanceof Error) {
-    let name = "Error";
-    let message = "";
-    try {
-      name = String(error.name);
-      message = String(error.message);
-    } catch {
-      // A hostile getter on a host error: fall back to the defaults.
-    }
-    return { name, message };
-  }
+  if (error instanceof Error) return errorToRecord(error, false);
   return { name: "Error", message: typeof error === "string" ? error : "The host rejected the call." };
 }

@@ -12,7 +12,7 @@
 
 import { types } from "node:util";
 import { DataCloneError } from "../errors.ts";
-import { isStackOverflow, type LeafCopier } from "../runtime/wire.ts";
+import { isStackOverflow, type LeafCopier } from "../protocol/wire.ts";
 import { viewCopier } from "./compact-views.ts";
 
 const { isNativeError, isArrayBufferView, isAnyArrayBuffer, isDate, isRegExp, isBoxedPrimitive, isMap, isSet, isProxy } = types;

@@ -2,8 +2,8 @@
 // (and nothing else), and stubs for the capabilities the sandbox handed out.
 
 import { DataCloneError, StubDisposedError } from "../errors.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../runtime/wire.ts";
-import { MAX_OBJECTS_PER_VALUE, type Meter } from "../runtime/clonable.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../protocol/wire.ts";
+import { MAX_OBJECTS_PER_VALUE, type Meter } from "../protocol/clonable.ts";
 import { errorFromSandbox } from "./errors.ts";
 import { hostCopier } from "./host-errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";

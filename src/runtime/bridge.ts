@@ -1,25 +1,15 @@
 // The isolate's only line to the host: one fire-and-forget callback (`post`) out, and the
 // entry functions in index.ts that the host calls in. Replies to `post` come back via settle().
 
-import { errorFromRecord } from "./wire.ts";
+import { errorFromRecord } from "../protocol/errors.ts";
+import { Op } from "../protocol/ops.ts";
 import { primordials } from "./primordials.ts";
 
 const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Promise } = primordials;
 
-export const Op = {
-  Call: 1, // (callId, capId, method, encodedArgs)
-  Log: 2, // (level, parts, cut): cut when the invocation's log byte budget ran out
-  TimerSet: 3, // (timerId, delayMs)
-  TimerClear: 4, // (timerId)
-  Release: 5, // (capId)
-  Fetch: 6, // (callId, requestRecord, abortable): abortable when the fetch has a signal
-  FetchAbort: 8, // (callId): the sandbox aborted the fetch with that call id
-  BodyRead: 9, // (callId, bodyId): the next chunk of a response body the host streams in
-  BodyCancel: 10, // (bodyId)
-  Service: 7, // (callId, service, args): an asynchronous host service (engine/host-services.ts)
-} as const;
+export { Op };
 
-type Post = (op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
+type Post = (op: Op, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
 
 let post: Post = () => {
   throw new Error("islet runtime used before setup");
@@ -42,7 +32,7 @@ export function postCount(): number {
   return posted;
 }
 
-export function send(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+export function send(op: Op, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   post(op, a, b, c, d);
 }
 
@@ -64,12 +54,12 @@ const pending = new Map<number, Pending>();
 let nextCallId = 1;
 
 /** Sends a request to the host and returns a promise settled when the host answers. */
-export function request(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<Answer> {
+export function request(op: Op, a?: unknown, b?: unknown, c?: unknown): Promise<Answer> {
   return cancellableRequest(op, a, b, c).promise;
 }
 
 /** A request whose answer can be given up on: `abandon` rejects it now and ignores the host's answer. */
-export function cancellableRequest(op: number, a?: unknown, b?: unknown, c?: unknown): { callId: number; promise: Promise<Answer>; abandon(reason: unknown): void } {
+export function cancellableRequest(op: Op, a?: unknown, b?: unknown, c?: unknown): { callId: number; promise: Promise<Answer>; abandon(reason: unknown): void } {
   const callId = nextCallId++;
   let rejectNow!: (reason: unknown) => void;
   const promise = new Promise<Answer>((resolve, reject) => {

@@ -3,8 +3,8 @@
 // sends (capId, method, copied args) to the host, which checks the id against this sandbox's table.
 
 import { Op, request, send } from "./bridge.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "./wire.ts";
-import { MAX_OBJECTS_PER_VALUE } from "./clonable.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../protocol/wire.ts";
+import { MAX_OBJECTS_PER_VALUE } from "../protocol/clonable.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { disposeSymbol } from "./symbols.ts";
 import { primordials } from "./primordials.ts";

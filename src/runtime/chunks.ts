@@ -4,10 +4,11 @@
 // is bound to the platform below before anything else can use it.
 
 import { Op, request, send } from "./bridge.ts";
+import { CHUNK_SERVICE } from "../protocol/ops.ts";
 import { clearTimer, setTimer } from "./globals/timers.ts";
 import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
 import { finishPrimordials, primordials, type Primordials } from "./primordials.ts";
-import { errorFromRecord, type ErrorRecord } from "./wire.ts";
+import { errorFromRecord, type ErrorRecord } from "../protocol/errors.ts";
 
 const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
@@ -16,7 +17,7 @@ export { web, events, streams, url, crypto, node } from "./platform.ts";
 type HostCall = (service: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => [ok: 1, value: unknown] | [ok: 0, error: ErrorRecord];
 
 /** The synchronous host service that runs one of islet's runtime chunks in this isolate. */
-export const CHUNK_SERVICE = "islet:chunk";
+export { CHUNK_SERVICE };
 
 let hostCall: HostCall = () => {
   throw new Error("islet runtime used before setup");

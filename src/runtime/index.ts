@@ -12,9 +12,11 @@ import { refillLogBudget } from "./globals/console.ts";
 import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
-import { decode, encode, errorToRecord, type ErrorRecord } from "./wire.ts";
+import { decode, encode } from "../protocol/wire.ts";
+import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { primordials } from "./primordials.ts";
+import type { EntryName, Result } from "../protocol/entries.ts";
 
 const {
   ArrayIsArray,
@@ -48,11 +50,6 @@ export { DurableObject, RpcTarget, WorkerEntrypoint };
 let env: Record<string, unknown> = {};
 const envListeners: ((value: Record<string, unknown>) => void)[] = [];
 
-/**
- * ok is 1, 0 when the handler threw, 2 when its result could not be encoded for the boundary;
- * posts is postCount() when the result was made.
- */
-type Result = [ok: 1, value: unknown, waitUntil: number, posts?: number] | [ok: 0 | 2, error: ErrorRecord, waitUntil: number, posts?: number];
 
 // Captured at load: user code may replace or delete the globals.
 const isArray = ArrayIsArray;
@@ -62,8 +59,8 @@ const moduleData = new Map<string, Uint8Array>();
 const waitUntils = new Map<number, Promise<unknown>[]>();
 
 
-/** What the host may call, by name, through the one function boot() returns. */
-export type EntryName = keyof typeof entries;
+/** What the host may call, by name, through the one function boot() returns (the list: src/protocol/entries.ts). */
+export type { EntryName };
 
 /**
  * Sets the sandbox up and returns the host's single way in. One function rather than a Reference
@@ -363,4 +360,4 @@ const entries = ObjectAssign(ObjectCreate(null) as {}, {
   linkBridge,
   receiveChunk,
   awaitMain,
-});
+} satisfies Record<EntryName, (...args: never[]) => unknown>);

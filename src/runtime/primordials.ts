@@ -14,6 +14,8 @@
 // receiver as first argument (uncurried); `ReflectApply` is `Reflect.apply`; a getter is
 // `TypedArrayPrototypeGetLength(view)`.
 
+import { protocolPrimordials } from "../protocol/primordials.ts";
+
 /** Set by the build: true in a chunk's bundle, false in the core's; not set in Node. */
 declare const ISLET_CHUNK: boolean | undefined;
 /** Inside a chunk's bundle only: the parameter of the chunk's wrapper, the core's primordials. */
@@ -249,10 +251,11 @@ function capture() {
   // this size costs every new isolate time.
   const P = {
     __proto__: null,
+    // What the boundary's codec needs, captured by src/protocol/primordials.ts (once, at boot).
+    ...protocolPrimordials,
     globalThis,
     FinishDeferred: finishDeferred,
 
-    ReflectApply: apply,
     ReflectConstruct: construct,
     ReflectDefineProperty: (target: object, key: PropertyKey, descriptor: PropertyDescriptor): boolean => defineProperty(target, key, ownDescriptor(descriptor)),
     ReflectGetOwnPropertyDescriptor: getOwnPropertyDescriptor,
@@ -265,8 +268,6 @@ function capture() {
     FunctionPrototypeBind: deferUncurry(bind) as <F extends (...args: any[]) => unknown>(fn: F, self: unknown, ...args: unknown[]) => F,
     FunctionPrototypeToString: deferUncurry(Function.prototype.toString),
 
-    Object,
-    ObjectPrototype: Object.prototype,
     ObjectAssign: Object.assign,
     ObjectCreate: ((proto: object | null, descriptors?: PropertyDescriptorMap) =>
       descriptors === undefined ? objectCreate(proto) : objectCreate(proto, ownDescriptors(descriptors))) as typeof Object.create,
@@ -277,23 +278,16 @@ function capture() {
     ObjectEntries: Object.entries,
     ObjectFromEntries: Object.fromEntries,
     ObjectFreeze: Object.freeze,
-    ObjectGetOwnPropertyDescriptor: Object.getOwnPropertyDescriptor,
     ObjectGetOwnPropertyDescriptors: Object.getOwnPropertyDescriptors,
     ObjectGetOwnPropertyNames: Object.getOwnPropertyNames,
     ObjectGetOwnPropertySymbols: Object.getOwnPropertySymbols,
-    ObjectGetPrototypeOf: Object.getPrototypeOf,
     ObjectSetPrototypeOf: Object.setPrototypeOf,
     ObjectIs: Object.is,
-    ObjectKeys: Object.keys,
     ObjectSeal: Object.seal,
-    ObjectPrototypeHasOwnProperty: uncurryThis(Object.prototype.hasOwnProperty),
     ObjectPrototypeToString: deferUncurry(Object.prototype.toString),
     ObjectPrototypeIsPrototypeOf: deferUncurry(Object.prototype.isPrototypeOf),
     ObjectPrototypePropertyIsEnumerable: deferUncurry(Object.prototype.propertyIsEnumerable),
 
-    Array,
-    ArrayPrototype: Array.prototype,
-    ArrayIsArray: Array.isArray,
     ArrayFrom: Array.from,
     // map, filter, slice and splice are loops here: the built-ins make their result through the
     // array's constructor[Symbol.species], a lookup user code can answer with its own constructor
@@ -316,7 +310,6 @@ function capture() {
     ArrayPrototypeJoin: uncurryThis(Array.prototype.join) as (array: ArrayLike<unknown>, separator?: string) => string,
     ArrayPrototypePop: deferUncurry(Array.prototype.pop) as <T>(array: T[]) => T | undefined,
     ArrayPrototypeShift: deferUncurry(Array.prototype.shift) as <T>(array: T[]) => T | undefined,
-    ArrayPrototypePush: uncurryThis(Array.prototype.push) as <T>(array: T[], ...items: T[]) => number,
     ArrayPrototypeSlice: <T>(array: ArrayLike<T>, start?: number, end?: number): T[] => {
       const length = array.length;
       let from = start === undefined ? 0 : start < 0 ? mathMax(length + start, 0) : mathMin(start, length);
@@ -385,7 +378,6 @@ function capture() {
     RegExpStringIteratorPrototype: getPrototypeOf(/(?:)/[Symbol.matchAll]("")) as object,
     ArrayPrototypeUnshift: uncurryThis(Array.prototype.unshift) as <T>(array: T[], ...items: T[]) => number,
 
-    ArrayBuffer,
     ArrayBufferIsView: ArrayBuffer.isView,
     ArrayBufferPrototypeGetByteLength: deferGetter(ArrayBuffer.prototype, "byteLength") as (buffer: ArrayBufferLike) => number,
     ArrayBufferPrototypeSlice: deferUncurry(ArrayBuffer.prototype.slice) as <T extends ArrayBufferLike>(buffer: T, start?: number, end?: number) => T,
@@ -394,7 +386,6 @@ function capture() {
     // originals until then (and in Node).
     ArrayBufferConfined: ArrayBuffer as ArrayBufferConstructor,
     ArrayBufferPrototypeTransferConfined: (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, newLength?: number) => ArrayBuffer }).transfer,
-    DataView,
     TypedArray,
     TypedArrayPrototype,
     TypedArrayPrototypeGetLength: deferGetter(TypedArrayPrototype, "length") as (view: ArrayBufferView) => number,
@@ -411,7 +402,6 @@ function capture() {
     TypedArrayPrototypeSet: deferUncurry(TypedArrayPrototype.set) as (target: ArrayBufferView, source: ArrayLike<number> | ArrayLike<bigint>, offset?: number) => void,
     TypedArrayPrototypeSlice: deferUncurry(TypedArrayPrototype.slice) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
     TypedArrayPrototypeSubarray: deferUncurry(TypedArrayPrototype.subarray) as <T extends ArrayBufferView>(view: T, start?: number, end?: number) => T,
-    Uint8Array,
     Uint8ClampedArray,
     Uint16Array,
     Uint32Array,
@@ -448,21 +438,11 @@ function capture() {
         }
       }),
 
-    Map,
-    MapPrototypeGet: uncurryThis(Map.prototype.get),
-    MapPrototypeSet: uncurryThis(Map.prototype.set),
     MapPrototypeHas: uncurryThis(Map.prototype.has),
     MapPrototypeDelete: uncurryThis(Map.prototype.delete),
     MapPrototypeClear: uncurryThis(Map.prototype.clear),
-    MapPrototypeForEach: uncurryThis(Map.prototype.forEach),
-    MapPrototypeEntries: uncurryThis(Map.prototype.entries),
     MapPrototypeGetSize: getter(Map.prototype, "size") as (map: unknown) => number,
-    Set,
-    SetPrototypeAdd: uncurryThis(Set.prototype.add),
-    SetPrototypeHas: uncurryThis(Set.prototype.has),
     SetPrototypeDelete: uncurryThis(Set.prototype.delete),
-    SetPrototypeValues: uncurryThis(Set.prototype.values),
-    SetPrototypeForEach: uncurryThis(Set.prototype.forEach),
     SetPrototypeGetSize: getter(Set.prototype, "size") as (set: unknown) => number,
     WeakMap,
     WeakMapPrototypeGet: uncurryThis(WeakMap.prototype.get),
@@ -473,10 +453,8 @@ function capture() {
     WeakRef,
     FinalizationRegistry,
 
-    String,
     StringFromCharCode: String.fromCharCode,
     StringFromCodePoint: String.fromCodePoint,
-    StringPrototypeSlice: uncurryThis(String.prototype.slice),
     StringPrototypeCharCodeAt: deferUncurry(String.prototype.charCodeAt),
     StringPrototypeCodePointAt: deferUncurry(String.prototype.codePointAt),
     StringPrototypeEndsWith: deferUncurry(String.prototype.endsWith),
@@ -499,8 +477,6 @@ function capture() {
     StringPrototypeTrim: deferUncurry(String.prototype.trim),
     StringPrototypeTrimEnd: deferUncurry(String.prototype.trimEnd),
     StringPrototypeValueOf: deferUncurry(String.prototype.valueOf),
-    RegExp,
-    RegExpPrototypeTest: uncurryThis(RegExp.prototype.test),
     // exec reads only the RegExp's internal slots and its own lastIndex: no replaceable lookup.
     RegExpPrototypeExec: regExpExec,
     RegExpPrototypeGetFlags: deferGetter(RegExp.prototype, "flags") as (re: RegExp) => string,
@@ -508,7 +484,6 @@ function capture() {
     RegExpPrototypeSymbolReplace: (re: RegExp, string: string, replacement: string | ((match: string, ...rest: any[]) => string)): string =>
       regExpReplace(re, string, replacement),
 
-    Number,
     NumberIsFinite: Number.isFinite,
     NumberIsInteger: Number.isInteger,
     NumberIsNaN: Number.isNaN,
@@ -517,11 +492,8 @@ function capture() {
     NumberParseFloat: Number.parseFloat,
     NumberPrototypeToString: deferUncurry(Number.prototype.toString),
     NumberPrototypeValueOf: deferUncurry(Number.prototype.valueOf),
-    Boolean,
     BooleanPrototypeValueOf: deferUncurry(Boolean.prototype.valueOf),
-    BigInt,
     BigIntPrototypeValueOf: deferUncurry(BigInt.prototype.valueOf),
-    Symbol,
     SymbolFor: Symbol.for,
     SymbolPrototypeToString: uncurryThis(Symbol.prototype.toString),
     SymbolIterator: Symbol.iterator,
@@ -557,15 +529,7 @@ function capture() {
     JSONParse: JSON.parse,
     JSONStringify: JSON.stringify,
 
-    Error,
-    ErrorPrototype: Error.prototype,
     ErrorPrototypeToString: deferUncurry(Error.prototype.toString),
-    TypeError,
-    RangeError,
-    SyntaxError,
-    ReferenceError,
-    EvalError,
-    URIError,
     Proxy,
     decodeURIComponent,
   } as const;

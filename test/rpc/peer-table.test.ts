@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Peer } from "../../src/rpc/peer.ts";
-import { CapKind } from "../../src/runtime/wire.ts";
+import { CapKind } from "../../src/protocol/wire.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -4,7 +4,7 @@
 
 import { callAsyncService, callService, ServiceState } from "../../src/engine/services/index.ts";
 import { bindPlatform, type ChunkName } from "../../src/runtime/platform.ts";
-import { errorFromRecord } from "../../src/runtime/wire.ts";
+import { errorFromRecord } from "../../src/protocol/errors.ts";
 
 const entries: Record<ChunkName, string> = {
   web: "../../src/runtime/web/index.ts",

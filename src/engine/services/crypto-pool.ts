@@ -22,6 +22,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { ServiceState } from "./index.ts";
+import { errorFromRecord } from "../../protocol/errors.ts";
 
 /** libuv threads Web Crypto may hold at once; the others stay free for DNS and files. */
 const LIBUV_SLOTS = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2);
@@ -186,10 +187,7 @@ export function onThread(state: ServiceState, op: "rsa" | "digest", args: Record
           charge(reply.cpuUs * 1000);
           done();
           if (reply.ok) return resolve(reply.value);
-          const { name, message } = reply.value as { name: string; message: string };
-          const error = new Error(message);
-          error.name = name;
-          reject(error);
+          reject(errorFromRecord(reply.value));
         });
         worker.postMessage({ id, op, args });
       },

@@ -4,6 +4,7 @@
 // Synchronous services run on the host thread while the isolate waits, so each bounds its input,
 // and the host's time each call takes is charged to the sandbox's cpuMs (callService).
 
+import { errorToRecord } from "../../protocol/errors.ts";
 import { urlServices } from "./url.ts";
 import { cryptoServices, cryptoAsyncServices } from "./crypto.ts";
 import { nodeCryptoServices } from "./node-crypto.ts";
@@ -103,9 +104,10 @@ export interface ServiceError {
 
 /** Only the name and message of a service's error reach the sandbox, never a host stack. */
 export function serviceError(error: unknown): ServiceError {
-  const e = error as { name?: unknown; message?: unknown };
-  const name = typeof e?.name === "string" && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : "Error";
-  return { name, message: typeof e?.message === "string" ? e.message.slice(0, 1000) : "The host service failed." };
+  if (error === null || typeof error !== "object") return { name: "Error", message: "The host service failed." };
+  const record = errorToRecord(error, false);
+  const name = /^[A-Za-z]{1,40}$/.test(record.name) ? record.name : "Error";
+  return { name, message: record.message === "" ? "The host service failed." : record.message.slice(0, 1000) };
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { ServiceState, SyncService } from "./index.ts";
-import { NODE_HASHES } from "../../runtime/node/crypto/algorithms.ts";
+import { NODE_HASHES } from "../../protocol/node-hashes.ts";
 
 export { NODE_HASHES };
 

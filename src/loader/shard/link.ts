@@ -1,6 +1,6 @@
 // Capabilities across the process or thread hop, one Link on each side of a host <-> shard connection.
 // A function or RpcTarget sent to the other side stays here in a table and crosses as an id (using
-// the boundary's own value format, src/runtime/wire.ts); the other side gets a stub whose calls
+// the boundary's own value format, src/protocol/wire.ts); the other side gets a stub whose calls
 // come back as requests naming that id, which is checked against this table. A stub handed back
 // decodes to the original object. Exports are grouped by scope (the worker they were sent to), so
 // revoking a capability for one worker leaves the others' access alone, as in-process.
@@ -9,8 +9,8 @@ import { viewCopier } from "../../rpc/compact-views.ts";
 import { hostCopier } from "../../rpc/host-errors.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
 import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "../../rpc/rpc-target.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded, type LeafCopier } from "../../runtime/wire.ts";
-import type { Meter } from "../../runtime/clonable.ts";
+import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded, type LeafCopier } from "../../protocol/wire.ts";
+import type { Meter } from "../../protocol/clonable.ts";
 
 export interface LinkTransport {
   /** Calls capability `capId` of the other side; resolves to the encoded result. */

@@ -7,7 +7,7 @@
 // pending on it reject with the kind's named error while the other shards keep serving.
 
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
-import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
+import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
 import { outboundRequest } from "../fetch-records.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
@@ -19,7 +19,7 @@ import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { GetCode, WorkerStub } from "../worker-loader.ts";
 import type { Worker } from "../worker.ts";
 import { Link } from "./link.ts";
-import { MAX_OBJECTS_PER_VALUE } from "../../runtime/clonable.ts";
+import { MAX_OBJECTS_PER_VALUE } from "../../protocol/clonable.ts";
 import { Channel, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 export interface ShardPoolOptions {

@@ -6,21 +6,9 @@
 // takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb would also add a
 // second stub model on top of islet's own.
 
-import {
-  CpuLimitError,
-  DataCloneError,
-  IsletError,
-  MemoryLimitError,
-  OutboundError,
-  SandboxProcessError,
-  SandboxThreadError,
-  StubDisposedError,
-  SubrequestLimitError,
-  WallTimeLimitError,
-  WorkerCodeError,
-  WorkerDisposedError,
-} from "../../errors.ts";
-import { errorFromRecord, isStackOverflow } from "../../runtime/wire.ts";
+import { DataCloneError, isIsletErrorClass, isletError, SandboxProcessError, SandboxThreadError, WorkerCodeError } from "../../errors.ts";
+import { isStackOverflow } from "../../protocol/wire.ts";
+import { errorFromRecord, errorToRecord, type ErrorRecord } from "../../protocol/errors.ts";
 import type { CommonJsAnalysis } from "../code/commonjs.ts";
 import type { Limits } from "../../protocol/limits.ts";
 
@@ -33,10 +21,7 @@ export type Message =
   | [kind: typeof Kind.Notify, name: string, payload: unknown];
 
 /** An error on the channel: name and message; the class for islet's own errors; a stack only shard -> host. */
-export interface WireError {
-  name: string;
-  message: string;
-  stack?: string;
+export interface WireError extends ErrorRecord {
   /** Set only for errors that were islet's own classes where they were thrown. */
   islet?: boolean;
   module?: string;
@@ -72,19 +57,6 @@ export interface CodeMessage {
   commonJs: [string, CommonJsAnalysis][];
 }
 
-const isletClasses: Record<string, new (message: string) => IsletError> = {
-  CpuLimitError,
-  MemoryLimitError,
-  WallTimeLimitError,
-  SubrequestLimitError,
-  WorkerCodeError,
-  WorkerDisposedError,
-  StubDisposedError,
-  DataCloneError,
-  OutboundError,
-  IsletError,
-};
-
 /** Marks an error rebuilt from the host's WireError with the host's reference to the original. */
 const hostRef = Symbol("islet.hostErrorRef");
 
@@ -92,15 +64,8 @@ export function errorToWire(error: unknown, withStack: boolean): WireError {
   const ref = error !== null && typeof error === "object" ? (error as { [hostRef]?: number })[hostRef] : undefined;
   if (ref !== undefined) return { name: "Error", message: "", ref };
   if (!(error instanceof Error)) return { name: "Error", message: typeof error === "string" ? error : "Uncaught non-error value" };
-  const out: WireError = { name: "Error", message: "" };
-  try {
-    out.name = String(error.name);
-    out.message = String(error.message);
-    if (withStack && typeof error.stack === "string") out.stack = error.stack;
-  } catch {
-    // A hostile getter: the defaults stand.
-  }
-  if (error instanceof IsletError && Object.prototype.hasOwnProperty.call(isletClasses, error.name)) out.islet = true;
+  const out: WireError = errorToRecord(error, withStack);
+  if (isIsletErrorClass(error)) out.islet = true;
   if (error instanceof SandboxProcessError) Object.assign(out, { islet: true, name: "SandboxProcessError", exitCode: error.exitCode, signal: error.signal });
   if (error instanceof SandboxThreadError) Object.assign(out, { islet: true, name: "SandboxThreadError", exitCode: error.exitCode });
   if (error instanceof WorkerCodeError && error.module !== undefined) out.module = error.module;
@@ -112,22 +77,7 @@ export function errorToWire(error: unknown, withStack: boolean): WireError {
  * the process or thread hop), anything else as in-process code would see it from a sandbox.
  */
 export function errorFromWire(record: unknown, keepStack: boolean): Error {
-  const r = (record ?? {}) as Partial<WireError>;
-  const name = typeof r.name === "string" ? r.name : "Error";
-  const message = typeof r.message === "string" ? r.message : "";
-  let error: Error;
-  if (r.islet === true && name === "SandboxProcessError") {
-    error = new SandboxProcessError(message, { exitCode: r.exitCode, signal: r.signal });
-  } else if (r.islet === true && name === "SandboxThreadError") {
-    error = new SandboxThreadError(message, { exitCode: r.exitCode });
-  } else if (r.islet === true && Object.prototype.hasOwnProperty.call(isletClasses, name)) {
-    error = new isletClasses[name](message);
-    if (typeof r.module === "string") Object.defineProperty(error, "module", { value: r.module, enumerable: true });
-  } else {
-    return errorFromRecord({ name, message, stack: keepStack ? r.stack : undefined }, keepStack);
-  }
-  if (keepStack && typeof r.stack === "string") Object.defineProperty(error, "stack", { value: r.stack, writable: true, configurable: true });
-  return error;
+  return errorFromRecord(record, keepStack, isletError);
 }
 
 /** In a shard: an error from the host that the host can map back to the object it threw. */

@@ -10,7 +10,7 @@ import { hostRequest, hostResponse, requestRecord, responseRecord } from "../fet
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
-import type { RequestRecord, ResponseRecord } from "../../runtime/web/fetch.ts";
+import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Link } from "./link.ts";
 import type { ShardResponseRecord } from "./pool.ts";

@@ -3,8 +3,8 @@
 
 import { Op, send } from "../bridge.ts";
 import { formatArgs, formatValue } from "./format.ts";
-import { encode, type CapExporter } from "../wire.ts";
-import { fitLog, LOG_BYTES_PER_INVOCATION } from "./log-size.ts";
+import { encode, type CapExporter } from "../../protocol/wire.ts";
+import { fitLog, LOG_BYTES_PER_INVOCATION } from "../../protocol/log-size.ts";
 
 /** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
 const noCaps: CapExporter = { classify: () => -1, export: () => 0 };

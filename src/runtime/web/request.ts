@@ -55,14 +55,8 @@ export interface RequestInit {
   window?: null;
 }
 
-/** A request as it crosses the sandbox boundary. */
-export interface RequestRecord {
-  url: string;
-  method: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-  redirect: string;
-}
+import type { RequestRecord } from "../../protocol/records.ts";
+export type { RequestRecord };
 
 // Only these are uppercased; any other method (PATCH included) keeps the caller's casing.
 const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];

@@ -20,17 +20,8 @@ export interface ResponseInit {
 
 export type ResponseType = "default" | "error";
 
-/** A response as it crosses the sandbox boundary. */
-export interface ResponseRecord {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-  /** A body the host streams in chunk by chunk (fetch() responses): its id on the host. */
-  bodyStream?: number;
-  /** Set by fetch(): every URL the request went to, so `url` and `redirected` can be given. */
-  urlList?: string[];
-}
+import type { ResponseRecord } from "../../protocol/records.ts";
+export type { ResponseRecord };
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
 // Taken now: the sandbox may replace the global JSON later.

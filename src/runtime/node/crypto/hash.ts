@@ -6,7 +6,7 @@
 // gets its turns between them (one 16 MiB call held it for 270-470 ms on a loaded machine).
 
 import { host } from "../../platform.ts";
-import { NODE_HASHES } from "./algorithms.ts";
+import { NODE_HASHES } from "../../../protocol/node-hashes.ts";
 import { Buffer } from "../buffer/buffer.ts";
 import { normalizeEncoding } from "../buffer/codecs.ts";
 import { invalidArgType, invalidArgValue, makeError } from "../errors.ts";

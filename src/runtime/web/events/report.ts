@@ -3,7 +3,7 @@
 // core logs an uncaught error (index.ts reportUncaught), so the tail sees both the same way.
 // The console is captured when the chunk loads; only its error method is looked up per report.
 
-import { errorToRecord } from "../../wire.ts";
+import { errorToRecord } from "../../../protocol/errors.ts";
 import { primordials } from "../../primordials.ts";
 
 const { ReflectApply, SymbolPrototypeToString } = primordials;

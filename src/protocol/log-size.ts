@@ -1,4 +1,4 @@
-import { primordials } from "../primordials.ts";
+import { protocolPrimordials as primordials } from "./primordials.ts";
 
 const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a

@@ -3,7 +3,7 @@
 // where capabilities (functions, RpcTargets) were cut out and replaced by null. Keeping stubs
 // out-of-band means no shape of user data can ever be mistaken for a stub.
 
-import { primordials } from "./primordials.ts";
+import { protocolPrimordials as primordials } from "./primordials.ts";
 
 
 
@@ -13,30 +13,24 @@ const {
   Array,
   ArrayIsArray,
   ArrayPrototypePush,
-  Error,
-  EvalError,
   Map,
   MapPrototypeForEach,
   MapPrototypeGet,
   MapPrototypeSet,
-  ObjectDefineProperty,
+  ObjectDefineOwnProperty: ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ObjectGetPrototypeOf,
   ObjectKeys,
   ObjectPrototype,
   ObjectPrototypeHasOwnProperty,
   RangeError,
-  ReferenceError,
   RegExpPrototypeTest,
   Set,
   SetPrototypeAdd,
   SetPrototypeForEach,
   SetPrototypeHas,
   String,
-  StringPrototypeSlice,
-  SyntaxError,
   TypeError,
-  URIError,
 } = primordials;
 
 /** Returned: a capability the receiving side exported earlier, handed back; it decodes to the original. */
@@ -47,12 +41,6 @@ export type PathKey = string | number;
 export type CapSlot = [path: PathKey[], kind: CapKind, id: number];
 export type Encoded = [body: unknown] | [body: unknown, caps: CapSlot[]];
 
-/** Errors cross as plain records: only name, message and the (sandbox-side) stack. */
-export interface ErrorRecord {
-  name: string;
-  message: string;
-  stack?: string;
-}
 
 export const MAX_CAPS_PER_VALUE = 10_000;
 
@@ -301,54 +289,4 @@ function ownChild(holder: unknown, key: unknown): unknown {
   }
   if (!ObjectPrototypeHasOwnProperty(holder, key)) throw new TypeError("Malformed capability path on the boundary.");
   return (holder as Record<PathKey, unknown>)[key];
-}
-
-export function errorToRecord(error: unknown): ErrorRecord {
-  if (error !== null && typeof error === "object") {
-    const e = error as { name?: unknown; message?: unknown; stack?: unknown };
-    let name = "Error";
-    let message = "";
-    let stack: string | undefined;
-    try {
-      name = typeof e.name === "string" ? e.name : "Error";
-      message = typeof e.message === "string" ? e.message : String(e.message ?? "");
-      stack = typeof e.stack === "string" ? e.stack : undefined;
-    } catch {
-      // A getter that throws: report what we have.
-    }
-    return stack === undefined ? { name, message } : { name, message, stack };
-  }
-  let message: string;
-  try {
-    message = String(error);
-  } catch {
-    message = "(unprintable value)";
-  }
-  return { name: "Error", message: `Uncaught ${message}` };
-}
-
-const errorClasses: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-/**
- * Rebuilds an error from the other side with this realm's class of the same name (or Error with
- * that name). The stack is kept only when `stack` is true: the host keeps the sandbox's stack,
- * which names only sandbox modules; the sandbox never gets one from the host.
- */
-export function errorFromRecord(record: unknown, stack = false): Error {
-  const r = (record ?? {}) as Partial<ErrorRecord>;
-  const name = typeof r.name === "string" ? StringPrototypeSlice(r.name, 0, 200) : "Error";
-  const message = typeof r.message === "string" ? r.message : "";
-  const Class = ObjectPrototypeHasOwnProperty(errorClasses, name) ? errorClasses[name] : Error;
-  const error = new Class(message);
-  if (error.name !== name) ObjectDefineProperty(error, "name", { __proto__: null, value: name, writable: true, configurable: true } as PropertyDescriptor);
-  if (stack && typeof r.stack === "string") ObjectDefineProperty(error, "stack", { __proto__: null, value: r.stack, writable: true, configurable: true } as PropertyDescriptor);
-  return error;
 }

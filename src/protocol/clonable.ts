@@ -16,7 +16,7 @@
 // - sendKind: before a value is handed to the copy, so that the sender gets the DataCloneError
 //   at once, with a message that names the type.
 
-import { primordials } from "./primordials.ts";
+import { protocolPrimordials as primordials } from "./primordials.ts";
 
 const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, ArrayPrototypePush, BigInt, Boolean, DataView, Error, ErrorPrototype, EvalError, Map, MapPrototypeEntries, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, SetPrototypeValues, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
 
