@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { WorkerLoader } from "../../src/index.ts";
+import { WorkerLoader } from "islet";
 import { createExecutor, execute, fromFunctions, fromOpenApi, type PendingApproval } from "../../src/codemode/index.ts";
 import { openApiProvider } from "../../src/codemode/mcp-backend.ts";
 import { tempDir } from "./mcp-upstreams.ts";

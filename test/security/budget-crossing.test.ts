@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { CpuLimitError, DataCloneError, WorkerLoader } from "../../src/index.ts";
+import { CpuLimitError, DataCloneError, WorkerLoader } from "islet";
+import { inspectShard, processPoolOf, shardPoolOf, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
 import { Peer } from "../../src/rpc/peer.ts";
@@ -19,7 +20,7 @@ import { Link } from "../../src/loader/shard/link.ts";
  * isolation (as in budget.test.ts).
  */
 async function liveBytes(loader: WorkerLoader): Promise<number> {
-  const pool = loader.processPool ?? loader.threadPool;
+  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   for (let i = 0; i < 3; i++) {
@@ -28,7 +29,7 @@ async function liveBytes(loader: WorkerLoader): Promise<number> {
   }
   const own = process.memoryUsage();
   if (pool === undefined) return own.heapUsed + own.arrayBuffers;
-  const { memory } = (await pool.inspect(0, { collect: true })) as { memory: NodeJS.MemoryUsage };
+  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
   return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
 }
 
@@ -181,7 +182,7 @@ test(`[${ISOLATION}] stats.restarts counts a shard that a call restarted before 
   try {
     const stub = loader.get("r", () => js(`let n = 0; export default { tick() { return ++n; } };`));
     assert.equal(await (stub.getEntrypoint() as any).tick(), 1);
-    const pool = (loader.threadPool ?? loader.processPool) as any;
+    const pool = shardPoolOf(loader) as any;
     // As the watchdog does with a wedged shard: killed, and the next call starts a new one at once.
     pool.slots[0].conn.kill(new Error("killed by the test"));
     assert.equal(await (stub.getEntrypoint() as any).tick(), 1, "a new shard, a fresh worker");

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { CpuLimitError, SubrequestLimitError, WorkerLoader, type TailEvent } from "../../src/index.ts";
+import { CpuLimitError, SubrequestLimitError, WorkerLoader, type TailEvent } from "islet";
 import { inspectShard, shardPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";

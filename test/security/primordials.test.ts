@@ -3,7 +3,7 @@
 // real clock, a host object or a raw value, nor escape a limit.
 
 import assert from "node:assert/strict";
-import { RpcTarget } from "../../src/index.ts";
+import { RpcTarget } from "islet";
 import { securitySuite } from "./harness.ts";
 
 // Every replaced intrinsic walks the stack on each call, which costs the sandbox CPU time.

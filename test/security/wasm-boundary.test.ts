@@ -6,7 +6,7 @@
 
 import { describe } from "node:test";
 import assert from "node:assert/strict";
-import { DataCloneError, RpcTarget, WallTimeLimitError } from "../../src/index.ts";
+import { DataCloneError, RpcTarget, WallTimeLimitError } from "islet";
 import { addWasm } from "../helpers.ts";
 import { ISOLATION, isolationOptions, js, rejectsWith, securitySuite } from "./harness.ts";
 
