@@ -3,7 +3,7 @@
 // import it. Every function the host calls returns plain, copyable values.
 
 import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
-import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget } from "./caps.ts";
+import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -282,13 +282,8 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
       const target = exportedCap(capId);
       if (target === undefined) throw new Error("This stub was disposed; the capability it pointed to can no longer be called.");
       const args = decode(encodedArgs, importer) as unknown[];
-      if (method === null) {
-        if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-        return ReflectApply(target as (...a: unknown[]) => unknown, undefined, args);
-      }
-      const fn = findMethod(target, method);
-      if (fn === undefined) throw missingMethod(method);
-      return ReflectApply(fn, target, args);
+      // The members rule of src/protocol/cap-table.ts: an RpcTarget's class methods and getters, not its own properties.
+      return table.callMember(target, method, args);
     },
     true,
   );
