@@ -4,6 +4,7 @@
 
 import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
+import { targetStub } from "../protocol/cap-table.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -35,7 +36,6 @@ const {
   Promise,
   PromisePrototypeThen,
   PromiseResolve,
-  Proxy,
   ReflectApply,
   Set,
   SetPrototypeHas,
@@ -319,24 +319,17 @@ function loopbackExports(): Record<string, unknown> {
 let loopbackIds = -1;
 
 function loopbackEntrypoint(entry: string, props: unknown): unknown {
-  const methods = new Map<string, unknown>();
   const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props ?? {});
-  return new Proxy(specialise, {
-    get(_target, key) {
-      if (typeof key !== "string" || key === "then") return undefined;
-      let method = MapPrototypeGet(methods, key);
-      if (method === undefined) {
-        method = async (...args: unknown[]) => {
-          const id = loopbackIds--;
-          try {
-            return await run(id, entry, key, args, props, false);
-          } finally {
-            MapPrototypeDelete(waitUntils, id);
-          }
-        };
-        MapPrototypeSet(methods, key, method);
+  // The one stub factory (src/protocol/cap-table.ts), callable: `ctx.exports.Name({ props })`.
+  return targetStub({
+    callable: specialise as (...args: unknown[]) => unknown,
+    method: (key) => async (...args: unknown[]) => {
+      const id = loopbackIds--;
+      try {
+        return await run(id, entry, key, args, props, false);
+      } finally {
+        MapPrototypeDelete(waitUntils, id);
       }
-      return method;
     },
   });
 }
