@@ -424,13 +424,18 @@ export class CapTable {
     if (kind !== -1) {
       const imports = this.#imports[kind as 0 | 1];
       const ref = MapGet(imports, id) as WeakRef<object> | undefined;
-      if (ref !== undefined && WeakRefDeref!(ref) === undefined) {
+      if (ref !== undefined) {
+        // The other side sent the id again after this stub was collected and before this ran: the
+        // new stub still needs the capability (the other side's table does not count stubs), and
+        // its own finalizer releases it.
+        if (WeakRefDeref!(ref) !== undefined) return;
         MapDelete(imports, id);
         this.#importCount--;
       }
     }
     if (!this.#closed) this.#options.release(id);
   }
+
 
   #call(id: number, method: string | null, args: unknown[], disposed: boolean): Promise<unknown> {
     const options = this.#options;

@@ -5,6 +5,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { RpcTarget, StubDisposedError } from "islet";
 import { CapKind, CapTable, classMember, disposeSymbol, targetStub, type CapTableOptions } from "../../src/protocol/cap-table.ts";
 import { RpcTarget as HostRpcTarget } from "../../src/rpc/rpc-target.ts";
@@ -115,6 +117,33 @@ test("stubs: disposing releases once and later calls reject as disposed; close(e
   target[disposeSymbol]();
   assert.deepEqual(released, [1], "no release after close");
   assert.equal(caps.lookup(id), undefined, "exports are dropped");
+});
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+test("weak imports: a collected stub is released once; an id sent again before its finalizer ran is not released under the new stub", async () => {
+  const released: number[] = [];
+  const caps = table({ weakImports: true }, [], released);
+  // Made and dropped in a job of its own (a WeakRef's target lives until the job that made it ends).
+  (() => void caps.importer.import(CapKind.Function, 5))();
+  await tick();
+  gc();
+  // Collected; its finalizer has not run yet. The other side hands the same capability again.
+  const again = caps.importer.import(CapKind.Function, 5);
+  for (let i = 0; i < 3; i++) await tick();
+  assert.deepEqual(released, [], "the capability the new stub stands for is not released under it");
+  assert.equal(caps.importedCount, 1);
+  assert.equal(typeof again, "function");
+  // An adopted token releases its id when it is collected.
+  (() => void caps.adopt(9))();
+  for (let i = 0; i < 3; i++) {
+    await tick();
+    gc();
+  }
+  await tick();
+  assert.deepEqual(released, [9]);
 });
 
 test("target stubs: `then` is undefined, nothing can be set or defined, symbols are undefined but the brand and dispose", () => {
