@@ -1,6 +1,7 @@
 // The host-side entrypoint: `fetch` returns a real Response, any other property is an RPC method.
 
 import { remoteCapability } from "../rpc/rpc-target.ts";
+import { targetStub } from "../protocol/cap-table.ts";
 import type { ResponseRecord } from "../protocol/records.ts";
 import { hostResponse, requestRecord } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
@@ -40,32 +41,22 @@ export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: st
 /** @internal */
 export function createEntrypoint<T = undefined>(acquire: () => Promise<Worker>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
-  const methods = new Map<string, unknown>();
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const record = await requestRecord(new Request(input, init));
     const worker = await acquire();
     return hostResponse((await worker.fetch(entry, record, props, limits)) as ResponseRecord);
   };
-  return new Proxy(Object.create(null) as Entrypoint<T>, {
-    get(_target, key) {
-      if (key === remoteCapability) return true;
-      if (typeof key !== "string" || key === "then") return undefined;
-      if (key === "fetch") return fetch;
-      let method = methods.get(key);
-      if (method === undefined) {
-        method = (...args: unknown[]) => {
-          const call = acquire().then((worker) => worker.call(entry, key, args, props, limits));
-          // The language may call a method by itself (JSON.stringify calls toJSON) and drop the
-          // promise: its rejection must not be an unhandled one that ends the host process.
-          call.catch(() => {});
-          return call;
-        };
-        methods.set(key, method);
-      }
-      return method;
+  const fixed = Object.create(null) as Record<string, unknown>;
+  fixed.fetch = fetch;
+  return targetStub({
+    brand: remoteCapability,
+    fixed,
+    method: (key) => (...args: unknown[]) => {
+      const call = acquire().then((worker) => worker.call(entry, key, args, props, limits));
+      // The language may call a method by itself (JSON.stringify calls toJSON) and drop the
+      // promise: its rejection must not be an unhandled one that ends the host process.
+      call.catch(() => {});
+      return call;
     },
-    set() {
-      return false;
-    },
-  });
+  }) as Entrypoint<T>;
 }

@@ -33,9 +33,9 @@ const {
   TypeError,
 } = primordials;
 
-/** Returned: a capability the receiving side exported earlier, handed back; it decodes to the original. */
-export const CapKind = { Function: 0, Target: 1, Returned: 2 } as const;
-export type CapKind = (typeof CapKind)[keyof typeof CapKind];
+// CapKind and the exporter/importer shapes are the capability table's (one definition, cap-table.ts).
+import { CapKind, type CapExporter, type CapImporter } from "./cap-table.ts";
+export { CapKind, type CapExporter, type CapImporter };
 
 export type PathKey = string | number;
 export type CapSlot = [path: PathKey[], kind: CapKind, id: number];
@@ -44,16 +44,6 @@ export type Encoded = [body: unknown] | [body: unknown, caps: CapSlot[]];
 
 export const MAX_CAPS_PER_VALUE = 10_000;
 
-export interface CapExporter {
-  /** Returns CapKind for values that travel by reference, -1 for data. */
-  classify(value: object): CapKind | -1;
-  /** Registers a capability in this side's export table and returns its id. */
-  export(value: object, kind: CapKind): number;
-}
-
-export interface CapImporter {
-  import(kind: CapKind, id: number): unknown;
-}
 
 /**
  * The host's check on what it sends (src/rpc/compact-views.ts), made in the codec's own walk so a

@@ -2,11 +2,12 @@
 // (and nothing else), and stubs for the capabilities the sandbox handed out.
 
 import { DataCloneError, StubDisposedError } from "../errors.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded } from "../protocol/wire.ts";
+import { decode, encode, type Encoded, type LeafCopier } from "../protocol/wire.ts";
+import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protocol/cap-table.ts";
 import { MAX_OBJECTS_PER_VALUE, type Meter } from "../protocol/clonable.ts";
 import { errorFromSandbox } from "./errors.ts";
 import { hostCopier } from "./host-errors.ts";
-import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "./rpc-target.ts";
+import { RpcTarget, isRemoteCapability, remoteCapability } from "./rpc-target.ts";
 
 /** What the peer needs from the worker that owns the sandbox. */
 export interface SandboxCalls {
@@ -19,82 +20,48 @@ export const MAX_HOST_CAPS = 100_000;
 /** Stubs the host may hold for one sandbox's own functions and RpcTargets (the runtime's MAX_EXPORTED_CAPS). */
 export const MAX_SANDBOX_CAPS = 100_000;
 
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
-
 export class Peer {
-  private readonly exported = new Map<number, object>();
-  private readonly exportIds = new Map<object, number>();
-  private nextId = 1;
-  private readonly imported = new Map<string, WeakRef<object>>();
-  /** The sandbox's id for each stub the host holds: passing one back gives the sandbox its own object. */
-  private readonly importedIds = new WeakMap<object, number>();
-  private readonly finalizer = new FinalizationRegistry<[string, number]>(([key, capId]) => {
-    // The entry goes with its stub: a sandbox that hands the host fresh functions call after call
-    // must not grow this table for as long as it lives.
-    if (this.imported.get(key)?.deref() === undefined) this.imported.delete(key);
-    this.calls.release(capId);
-  });
+  /** The table: host capabilities the sandbox may call, stubs for the sandbox's (src/protocol/cap-table.ts). */
+  readonly table: CapTable;
 
   /** `maxPendingArgBytes`: the budget for the arguments of the sandbox's host calls in flight (see admitCall). */
   constructor(
     private readonly calls: SandboxCalls,
     private readonly maxPendingArgBytes = Infinity,
-  ) {}
+  ) {
+    this.table = new CapTable({
+      classify: (value) => {
+        if (value instanceof RpcTarget) return CapKind.Target;
+        // Another worker's function stub travels as a function, its entrypoints and targets as targets.
+        if (isRemoteCapability(value)) return typeof value === "function" ? CapKind.Function : CapKind.Target;
+        return -1;
+      },
+      invoke: async (id, method, args) => this.decode(await this.calls.invoke(id, method, this.encode(args))),
+      release: (id) => this.calls.release(id),
+      disposedError: () => new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called."),
+      returnedMissing: () => new StubDisposedError("A capability handed back by the sandbox was already released or revoked."),
+      maxExports: MAX_HOST_CAPS,
+      tooManyExports: "Too many capabilities passed to this sandbox.",
+      // The sandbox's runtime keeps to the same cap (caps.ts); this holds against one that does not.
+      maxImports: MAX_SANDBOX_CAPS,
+      tooManyImports: `Too many functions and RpcTargets handed to the host by this sandbox (at most ${MAX_SANDBOX_CAPS} it holds at once).`,
+      weakImports: true,
+      brand: remoteCapability,
+      brandFunctions: true,
+      markHandled: true,
+      bases: [RpcTarget.prototype],
+      forwards: isRemoteCapability,
+    });
+    this.exporter = this.table.exporter();
+    this.importer = this.table.importer;
+    this.copier = hostCopier((value) => this.exporter.classify(value) !== -1);
+  }
 
-  readonly exporter: CapExporter = {
-    classify: (value) => {
-      if (this.importedIds.has(value)) return CapKind.Returned;
-      if (value instanceof RpcTarget) return CapKind.Target;
-      // Another worker's function stub travels as a function, its entrypoints and targets as targets.
-      if (isRemoteCapability(value)) return typeof value === "function" ? CapKind.Function : CapKind.Target;
-      return -1;
-    },
-    export: (value, kind) => {
-      if (kind === CapKind.Returned) return this.importedIds.get(value)!;
-      let id = this.exportIds.get(value);
-      if (id === undefined) {
-        if (this.exported.size >= MAX_HOST_CAPS) throw new RangeError("Too many capabilities passed to this sandbox.");
-        id = this.nextId++;
-        this.exportIds.set(value, id);
-        this.exported.set(id, value);
-      }
-      return id;
-    },
-  };
+  readonly exporter: CapExporter;
+  readonly importer: CapImporter;
 
   /** What crosses is checked in the codec's walk: host errors stripped (host-errors.ts), partial views compacted. */
-  private readonly copier = hostCopier((value) => this.exporter.classify(value) !== -1);
-
-  readonly importer: CapImporter = {
-    import: (kind, id) => {
-      if (kind === CapKind.Returned) {
-        const own = this.exported.get(id);
-        if (own === undefined) throw new StubDisposedError("A capability handed back by the sandbox was already released or revoked.");
-        return own;
-      }
-      const key = `${kind}:${id}`;
-      const existing = this.imported.get(key)?.deref();
-      if (existing !== undefined) return existing;
-      if (this.imported.size >= MAX_SANDBOX_CAPS) this.pruneImported();
-      const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
-      this.imported.set(key, new WeakRef(stub));
-      this.importedIds.set(stub, id);
-      this.finalizer.register(stub, [key, id]);
-      return stub;
-    },
-  };
-
-  /**
-   * At the cap on stubs for the sandbox's capabilities: entries whose stub was collected (their
-   * finalizer has not run yet) are dropped; if the host still holds MAX_SANDBOX_CAPS, a RangeError.
-   * The sandbox's runtime keeps to the same cap (caps.ts); this holds against one that does not.
-   */
-  private pruneImported(): void {
-    for (const [key, ref] of this.imported) if (ref.deref() === undefined) this.imported.delete(key);
-    if (this.imported.size >= MAX_SANDBOX_CAPS) {
-      throw new RangeError(`Too many functions and RpcTargets handed to the host by this sandbox (at most ${MAX_SANDBOX_CAPS} it holds at once).`);
-    }
-  }
+  private readonly copier: LeafCopier;
 
   encode(value: unknown): Encoded {
     try {
@@ -131,7 +98,7 @@ export class Peer {
    * `before` (the subrequest count) if given; the arguments count against the budget until it settles.
    */
   admitCall(capId: unknown, method: unknown, args: unknown): (before?: () => Promise<void>) => Promise<Encoded> {
-    const target = typeof capId === "number" ? this.exported.get(capId) : undefined;
+    const target = this.table.lookup(capId);
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
     const meter = { bytes: 0 };
     const decodedArgs = this.decode(args, meter);
@@ -145,16 +112,7 @@ export class Peer {
     return async (before) => {
       try {
         if (before !== undefined) await before();
-        let result: unknown;
-        if (method === null || method === undefined) {
-          if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-          result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
-        } else {
-          const fn = targetMethod(target, method);
-          if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
-          result = await fn.apply(target, decodedArgs);
-        }
-        return this.encode(result);
+        return this.encode(await this.table.callMember(target, method, decodedArgs));
       } finally {
         this.pendingArgBytes -= meter.bytes;
       }
@@ -163,82 +121,16 @@ export class Peer {
 
   /** The sandbox dropped its stub for a host capability; the host may also revoke one with this. */
   release(capId: unknown): void {
-    if (typeof capId !== "number") return;
-    const value = this.exported.get(capId);
-    if (value === undefined) return;
-    this.exported.delete(capId);
-    this.exportIds.delete(value);
+    this.table.release(capId);
   }
 
   /** Revokes a host function or RpcTarget previously passed into this sandbox. */
   revoke(value: object): boolean {
-    const id = this.exportIds.get(value);
-    if (id === undefined) return false;
-    this.release(id);
-    return true;
+    return this.table.revoke(value);
   }
 
   close(): void {
-    this.exported.clear();
-    this.exportIds.clear();
-  }
-
-  /**
-   * Calls a capability of the sandbox. The language calls some methods of a value by itself
-   * (`JSON.stringify` calls toJSON, a template string toString): when the value came from a
-   * sandbox those are stubs, and the promise such a call returns is dropped. The sandbox decides
-   * whether it rejects, and an unhandled rejection would end the host process; so the promise is
-   * marked handled here, and a caller that awaits it still sees the rejection.
-   */
-  private invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
-    const call = this.invokeNow(id, method, args, isDisposed);
-    call.catch(() => {});
-    return call;
-  }
-
-  private async invokeNow(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
-    // Once the worker is gone, calls.invoke fails with the reason it went (limit, disposal).
-    if (isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
-    const result = await this.calls.invoke(id, method, this.encode(args));
-    return this.decode(result);
-  }
-
-  private functionStub(id: number): object {
-    let disposed = false;
-    const stub = (...args: unknown[]) => this.invoke(id, null, args, () => disposed);
-    Object.defineProperty(stub, remoteCapability, { value: true });
-    Object.defineProperty(stub, disposeSymbol, {
-      value: () => {
-        if (disposed) return;
-        disposed = true;
-        this.calls.release(id);
-      },
-    });
-    return stub;
-  }
-
-  private targetStub(id: number): object {
-    let disposed = false;
-    const methods = new Map<string, unknown>();
-    const dispose = () => {
-      if (disposed) return;
-      disposed = true;
-      this.calls.release(id);
-    };
-    return new Proxy(Object.create(null) as object, {
-      get: (_target, key) => {
-        if (key === remoteCapability) return true;
-        if (key === disposeSymbol) return dispose;
-        if (typeof key !== "string" || key === "then") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = (...args: unknown[]) => this.invoke(id, key, args, () => disposed);
-          methods.set(key, method);
-        }
-        return method;
-      },
-      set: () => false,
-    });
+    this.table.close();
   }
 }
 

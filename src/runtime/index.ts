@@ -3,7 +3,8 @@
 // import it. Every function the host calls returns plain, copyable values.
 
 import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
-import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget } from "./caps.ts";
+import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
+import { targetStub } from "../protocol/cap-table.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
@@ -37,7 +38,6 @@ const {
   Promise,
   PromisePrototypeThen,
   PromiseResolve,
-  Proxy,
   ReflectApply,
   Set,
   SetPrototypeHas,
@@ -279,13 +279,8 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
       const target = exportedCap(capId);
       if (target === undefined) throw new Error("This stub was disposed; the capability it pointed to can no longer be called.");
       const args = decode(encodedArgs, importer) as unknown[];
-      if (method === null) {
-        if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-        return ReflectApply(target as (...a: unknown[]) => unknown, undefined, args);
-      }
-      const fn = findMethod(target, method);
-      if (fn === undefined) throw missingMethod(method);
-      return ReflectApply(fn, target, args);
+      // The members rule of src/protocol/cap-table.ts: an RpcTarget's class methods and getters, not its own properties.
+      return table.callMember(target, method, args);
     },
     true,
   );
@@ -321,24 +316,17 @@ function loopbackExports(): Record<string, unknown> {
 let loopbackIds = -1;
 
 function loopbackEntrypoint(entry: string, props: unknown): unknown {
-  const methods = new Map<string, unknown>();
   const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props ?? {});
-  return new Proxy(specialise, {
-    get(_target, key) {
-      if (typeof key !== "string" || key === "then") return undefined;
-      let method = MapPrototypeGet(methods, key);
-      if (method === undefined) {
-        method = async (...args: unknown[]) => {
-          const id = loopbackIds--;
-          try {
-            return await run(id, entry, key, args, props, false);
-          } finally {
-            MapPrototypeDelete(waitUntils, id);
-          }
-        };
-        MapPrototypeSet(methods, key, method);
+  // The one stub factory (src/protocol/cap-table.ts), callable: `ctx.exports.Name({ props })`.
+  return targetStub({
+    callable: specialise as (...args: unknown[]) => unknown,
+    method: (key) => async (...args: unknown[]) => {
+      const id = loopbackIds--;
+      try {
+        return await run(id, entry, key, args, props, false);
+      } finally {
+        MapPrototypeDelete(waitUntils, id);
       }
-      return method;
     },
   });
 }

@@ -17,8 +17,8 @@ import type { EgressOptions } from "./egress.ts";
 import { GetCodeTimeoutError, RequestError } from "./errors.ts";
 import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
 import { CALL_LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
+import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
 
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 const MAX_BRIDGE_DEPTH = 64;
 
@@ -135,25 +135,15 @@ export class RpcSessionScope {
   }
 
   private islandTarget(stub: CapnStub): object {
-    const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    const target = new Proxy(Object.create(null) as object, {
-      get: (_target, key) => {
-        if (key === remoteCapability) return true;
-        if (typeof key !== "string" || key === "then") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = async (...args: unknown[]) => {
-            try {
-              return this.fromClient(await (stub[key] as CapnStub)(...(this.toClient(args) as unknown[])));
-            } catch (error) {
-              throw errorFromWire(error);
-            }
-          };
-          methods.set(key, method);
+    const target = targetStub({
+      brand: remoteCapability,
+      method: (key) => async (...args: unknown[]) => {
+        try {
+          return this.fromClient(await (stub[key] as CapnStub)(...(this.toClient(args) as unknown[])));
+        } catch (error) {
+          throw errorFromWire(error);
         }
-        return method;
       },
-      set: () => false,
     });
     this.release.register(target, stub);
     return target;

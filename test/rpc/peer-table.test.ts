@@ -24,7 +24,7 @@ async function collect(): Promise<void> {
 test("stubs the host dropped leave the peer's import table, and each is released to the sandbox once", async () => {
   const released: number[] = [];
   const peer = new Peer({ invoke: async () => [null], release: (id) => released.push(id) });
-  const table = (peer as unknown as { imported: Map<string, unknown> }).imported;
+  const table = peer.table;
   // In a function of its own: a suspended async function's frame may keep its locals alive.
   const kept = ((): unknown => {
     let held: unknown;
@@ -38,7 +38,7 @@ test("stubs the host dropped leave the peer's import table, and each is released
     return held;
   })();
   await collect();
-  assert.equal(table.size, 1, "only the stub still held is in the table");
+  assert.equal(table.importedCount, 1, "only the stub still held is in the table");
   assert.equal(released.length, 19_999);
   assert.equal(new Set(released).size, 19_999, "each capability is released once");
   assert.ok(!released.includes(9 * 2_000 + 8), "the held one is not released");

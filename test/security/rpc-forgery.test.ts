@@ -229,7 +229,7 @@ async function compromisedShard(target: WorkerLoader, id: string, env: Record<st
         return reply[0] === ShardKind.Resolve ? `ok ${JSON.stringify(reply[2])}` : `${reply[2].name}: ${reply[2].message}`;
       },
       notify: (name, payload) => conn.channel.receive([ShardKind.Notify, name, payload]),
-      capId: (value) => [...conn.link.exported].find(([, exported]) => exported === value)?.[0],
+      capId: (value) => conn.link.table.idOf(value),
     });
   } finally {
     conn.handle.post = post;

@@ -8,8 +8,9 @@
 import { viewCopier } from "../../rpc/compact-views.ts";
 import { hostCopier } from "../../rpc/host-errors.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
-import { RpcTarget, isRemoteCapability, remoteCapability, targetMethod } from "../../rpc/rpc-target.ts";
-import { CapKind, decode, encode, type CapExporter, type CapImporter, type Encoded, type LeafCopier } from "../../protocol/wire.ts";
+import { RpcTarget, isRemoteCapability, remoteCapability } from "../../rpc/rpc-target.ts";
+import { decode, encode, type Encoded, type LeafCopier } from "../../protocol/wire.ts";
+import { CapKind, CapTable, type CapImporter } from "../../protocol/cap-table.ts";
 import type { Meter } from "../../protocol/clonable.ts";
 
 export interface LinkTransport {
@@ -21,19 +22,9 @@ export interface LinkTransport {
 
 export const MAX_LINK_CAPS = 1_000_000;
 
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
-
 export class Link {
-  private readonly exported = new Map<number, object>();
-  private readonly exportScopes = new Map<number, string>();
-  private readonly scopes = new Map<string, Map<object, number>>();
-  private nextId = 1;
-  private readonly imported = new Map<string, WeakRef<object>>();
-  private readonly importedIds = new WeakMap<object, number>();
-  private readonly finalizer = new FinalizationRegistry<[string, number]>(([key, capId]) => {
-    if (this.imported.get(key)?.deref() === undefined) this.imported.delete(key);
-    if (this.closedError === undefined) this.transport.release(capId);
-  });
+  /** Exports grouped by scope, stubs for the other side's capabilities (src/protocol/cap-table.ts). */
+  readonly table: CapTable;
   private closedError: Error | undefined;
 
   /**
@@ -43,7 +34,7 @@ export class Link {
    */
   constructor(
     private readonly transport: LinkTransport,
-    private readonly markFunctions: boolean,
+    markFunctions: boolean,
     /** The host's side: its Errors cross as name and message only (host-errors.ts), as in-process. */
     stripErrors = false,
     /** The most objects a value from the other side may hold: MAX_OBJECTS_PER_VALUE on the host's side (its values come from sandboxes). */
@@ -55,77 +46,56 @@ export class Link {
      */
     private readonly argBudget?: (scope: string) => number,
   ) {
-    this.copier = stripErrors ? hostCopier((value) => this.exporter("").classify(value) !== -1) : viewCopier;
+    this.table = new CapTable({
+      // A function, branded or not, crosses as a function (-1 lets the codec classify it so).
+      classify: (value) => (typeof value !== "function" && (value instanceof RpcTarget || isRemoteCapability(value)) ? CapKind.Target : -1),
+      invoke: async (id, method, args) => this.decode(await this.transport.invoke(id, method, this.encode(args))),
+      release: (id) => this.transport.release(id),
+      disposedError: () => new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called."),
+      returnedMissing: () => new StubDisposedError("A capability handed back was already released or revoked."),
+      maxExports: MAX_LINK_CAPS,
+      tooManyExports: "Too many capabilities passed to this sandbox process or thread.",
+      weakImports: true,
+      brand: remoteCapability,
+      brandFunctions: markFunctions,
+      markHandled: true,
+      bases: [RpcTarget.prototype],
+      forwards: isRemoteCapability,
+    });
+    this.importer = this.table.importer;
+    this.copier = stripErrors ? hostCopier((value) => this.table.exporter().classify(value) !== -1) : viewCopier;
   }
 
   private readonly copier: LeafCopier;
+  private readonly importer: CapImporter;
 
   private readonly pendingArgBytes = new Map<string, number>();
 
   get exportedCount(): number {
-    return this.exported.size;
-  }
-
-  private exporter(scope: string): CapExporter {
-    return {
-      // A function, branded or not, crosses as a function (-1 lets the codec classify it so).
-      classify: (value) =>
-        this.importedIds.has(value) ? CapKind.Returned : typeof value !== "function" && (value instanceof RpcTarget || isRemoteCapability(value)) ? CapKind.Target : -1,
-      export: (value, kind) => (kind === CapKind.Returned ? this.importedIds.get(value)! : this.exportValue(value, scope)),
-    };
+    return this.table.exportedCount;
   }
 
   /** Puts `value` in the table for `scope` (once per scope) and returns its id. */
   exportValue(value: object, scope: string): number {
-    let ids = this.scopes.get(scope);
-    if (ids === undefined) this.scopes.set(scope, (ids = new Map()));
-    let id = ids.get(value);
-    if (id === undefined) {
-      if (this.exported.size >= MAX_LINK_CAPS) throw new RangeError("Too many capabilities passed to this sandbox process or thread.");
-      id = this.nextId++;
-      ids.set(value, id);
-      this.exported.set(id, value);
-      this.exportScopes.set(id, scope);
-    }
-    return id;
+    return this.table.export(value, scope);
   }
 
   /** The exported value with this id, for requests that are not method calls (outbound fetch). */
   lookup(capId: unknown): object | undefined {
-    return typeof capId === "number" ? this.exported.get(capId) : undefined;
+    return this.table.lookup(capId);
   }
-
-  private readonly importer: CapImporter = {
-    import: (kind, id) => {
-      if (kind === CapKind.Returned) {
-        const own = this.exported.get(id);
-        if (own === undefined) throw new StubDisposedError("A capability handed back was already released or revoked.");
-        return own;
-      }
-      const key = `${kind}:${id}`;
-      const existing = this.imported.get(key)?.deref();
-      if (existing !== undefined) return existing;
-      const stub = kind === CapKind.Function ? this.functionStub(id) : this.targetStub(id);
-      this.imported.set(key, new WeakRef(stub));
-      this.importedIds.set(stub, id);
-      this.finalizer.register(stub, [key, id]);
-      return stub;
-    },
-  };
 
   /**
    * A token standing for the other side's capability `capId` where no stub is needed (the
    * outbound fetcher is called by id): when it is garbage-collected, the capability is released.
    */
   adopt(capId: number): object {
-    const token = {};
-    this.finalizer.register(token, [`adopted:${capId}`, capId]);
-    return token;
+    return this.table.adopt(capId);
   }
 
   encode(value: unknown, scope = ""): Encoded {
     try {
-      return encode(value, this.exporter(scope), this.copier);
+      return encode(value, this.table.exporter(scope), this.copier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError" && !(error instanceof DataCloneError)) throw new DataCloneError(error.message);
       throw error;
@@ -149,7 +119,7 @@ export class Link {
     const meter = { bytes: 0 };
     const decodedArgs = this.decode(args, meter);
     if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
-    const scope = this.exportScopes.get(capId as number) ?? "";
+    const scope = this.table.scopeOf(capId);
     const held = this.pendingArgBytes.get(scope) ?? 0;
     if (this.argBudget !== undefined) {
       const budget = this.argBudget(scope);
@@ -159,17 +129,7 @@ export class Link {
     }
     this.pendingArgBytes.set(scope, held + meter.bytes);
     try {
-      let result: unknown;
-      if (method === null || method === undefined) {
-        if (typeof target !== "function") throw new TypeError("This stub is not a function.");
-        result = await (target as (...a: unknown[]) => unknown)(...decodedArgs);
-      } else {
-        const fn = targetMethod(target, method);
-        // A method name that is not a string came from a broken or compromised shard: it is not printed.
-        if (fn === undefined) throw new TypeError(`The RPC receiver does not implement the method "${typeof method === "string" ? method : typeof method}".`);
-        result = await fn.apply(target, decodedArgs);
-      }
-      return this.encode(result);
+      return this.encode(await this.table.callMember(target, method, decodedArgs));
     } finally {
       const left = (this.pendingArgBytes.get(scope) ?? 0) - meter.bytes;
       if (left > 0) this.pendingArgBytes.set(scope, left);
@@ -178,92 +138,23 @@ export class Link {
   }
 
   release(capId: unknown): void {
-    if (typeof capId !== "number") return;
-    const value = this.exported.get(capId);
-    if (value === undefined) return;
-    this.exported.delete(capId);
-    const ids = this.scopes.get(this.exportScopes.get(capId)!);
-    if (ids?.get(value) === capId) ids.delete(value);
-    this.exportScopes.delete(capId);
+    this.table.release(capId);
   }
 
   /** Cuts `scope` off from `value`: its stubs' later calls fail with StubDisposedError. */
   revoke(scope: string, value: object): boolean {
-    const id = this.scopes.get(scope)?.get(value);
-    if (id === undefined) return false;
-    this.scopes.get(scope)!.delete(value);
-    this.exported.delete(id);
-    this.exportScopes.delete(id);
-    return true;
+    return this.table.revoke(value, scope);
   }
 
   /** Forgets which values went to `scope` (its worker record is gone); the stubs it holds still work. */
   dropScope(scope: string): void {
-    this.scopes.delete(scope);
+    this.table.dropScope(scope);
   }
 
   /** The connection is gone: stubs from the other side fail with `error`, our exports are dropped. */
   close(error: Error): void {
     if (this.closedError !== undefined) return;
     this.closedError = error;
-    this.exported.clear();
-    this.exportScopes.clear();
-    this.scopes.clear();
-  }
-
-  /**
-   * The language calls some methods of a value by itself (JSON.stringify calls toJSON) and drops
-   * the promise: it is marked handled so a rejection cannot end the process; callers that await
-   * it still see the rejection.
-   */
-  private invoke(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
-    const call = this.invokeNow(id, method, args, isDisposed);
-    call.catch(() => {});
-    return call;
-  }
-
-  private async invokeNow(id: number, method: string | null, args: unknown[], isDisposed: () => boolean): Promise<unknown> {
-    if (this.closedError !== undefined) throw this.closedError;
-    if (isDisposed()) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
-    const result = await this.transport.invoke(id, method, this.encode(args));
-    return this.decode(result);
-  }
-
-  private functionStub(id: number): object {
-    let disposed = false;
-    const stub = (...args: unknown[]) => this.invoke(id, null, args, () => disposed);
-    if (this.markFunctions) Object.defineProperty(stub, remoteCapability, { value: true });
-    Object.defineProperty(stub, disposeSymbol, {
-      value: () => {
-        if (disposed) return;
-        disposed = true;
-        if (this.closedError === undefined) this.transport.release(id);
-      },
-    });
-    return stub;
-  }
-
-  private targetStub(id: number): object {
-    let disposed = false;
-    const methods = new Map<string, unknown>();
-    const dispose = () => {
-      if (disposed) return;
-      disposed = true;
-      if (this.closedError === undefined) this.transport.release(id);
-    };
-    return new Proxy(Object.create(null) as object, {
-      get: (_target, key) => {
-        if (key === remoteCapability) return true;
-        if (key === disposeSymbol) return dispose;
-        if (typeof key !== "string" || key === "then") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = (...args: unknown[]) => this.invoke(id, key, args, () => disposed);
-          methods.set(key, method);
-        }
-        return method;
-      },
-      set: () => false,
-    });
+    this.table.close(error);
   }
 }

@@ -17,7 +17,8 @@ type EventMap = Record<string | symbol, Listener | ListenerList | undefined>;
 const kCapture = Symbol("kCapture");
 export const errorMonitor = Symbol("events.errorMonitor");
 export const captureRejectionSymbol = SymbolFor("nodejs.rejection");
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? SymbolFor("nodejs.dispose");
+// Defined once, by the core, in src/protocol/dispose.ts (non-configurable); read off the captured Symbol.
+const disposeSymbol: symbol = (Symbol as unknown as { dispose: symbol }).dispose;
 
 let defaultMaxListeners = 10;
 let captureRejections = false;
