@@ -95,6 +95,49 @@ const polyfillIntrinsics = {
   },
 };
 
+// fflate, the DEFLATE codec of the compression chunk, likewise: its module imports captured
+// intrinsics in place of the globals it names (src/runtime/web/streams/codecs/fflate-intrinsics.ts),
+// and its calls of built-in methods and its `.length` reads are rewritten, each pattern an exact
+// number of times. A receiver is a name or a chain of property reads (`this.p`, `f.f`, `v[k]`),
+// never preceded by `.`, `)` or `]` (which would make it part of a longer expression).
+const FFLATE_INTRINSICS = fileURLToPath(new URL("../src/runtime/web/streams/codecs/fflate-intrinsics.ts", import.meta.url));
+const FFLATE_SHADOWED = ["Uint8Array", "Uint16Array", "Int32Array", "Uint32Array", "Math", "Error"];
+const RECEIVER = String.raw`(?<![\w$.)\]])([\w$]+(?:\.[\w$]+)*(?:\[[\w$]+\])?)`;
+const FFLATE_REWRITES = [
+  // [pattern, replacement, times]
+  // StrmOpt.call(this, opts, cb), Deflate.prototype.push.call(this, chunk, final), ...
+  [new RegExp(String.raw`${RECEIVER}\.call\(`, "g"), "FunctionPrototypeCall($1, ", 28],
+  // hTree's arrays of tree nodes.
+  [/(\w+)\.push\(\{ s: /g, "ArrayPrototypePush($1, { s: ", 2],
+  [/var (\w+) = (\w+)\.slice\(\);/g, "var $1 = ArrayPrototypeSlice($2);", 1],
+  [/(\w+)\.sort\(function /g, "ArrayPrototypeSort($1, function ", 2],
+  // err(): Error.captureStackTrace is a property of the global Error, which user code can replace.
+  [/if \(Error\.captureStackTrace\)\s*Error\.captureStackTrace\(e, err\);/g, "", 1],
+  // The constant tables: new u8([0, 0, 0, 0, 1, ...]) would call the array's iterator.
+  [/new (u8|u16|i32)\(\[/g, "TypedArrayOf($1, [", 4],
+  // Typed arrays' methods and their length getter (strings' and Arrays' lengths are read as such).
+  [new RegExp(String.raw`${RECEIVER}\.subarray\(`, "g"), "TypedArrayPrototypeSubarray($1, ", 34],
+  [new RegExp(String.raw`${RECEIVER}\.set\(`, "g"), "TypedArrayPrototypeSet($1, ", 25],
+  // (One more `.length` follows a call, this.t.decode(): a TextDecoder's, which the chunk hides.)
+  [new RegExp(String.raw`${RECEIVER}\.length\b`, "g"), "LengthOf($1)", 140],
+];
+const FFLATE_IMPORTS = [...FFLATE_SHADOWED, "FunctionPrototypeCall", "ArrayPrototypePush", "ArrayPrototypeSlice", "ArrayPrototypeSort", "TypedArrayOf", "TypedArrayPrototypeSubarray", "TypedArrayPrototypeSet", "LengthOf"];
+const fflateIntrinsics = {
+  name: "islet-fflate-intrinsics",
+  setup(build) {
+    build.onLoad({ filter: /fflate[\\/]esm[\\/]browser\.js$/ }, (args) => {
+      let code = readFileSync(args.path, "utf8");
+      for (const [pattern, replacement, times] of FFLATE_REWRITES) {
+        const found = code.match(pattern)?.length ?? 0;
+        if (found !== times) throw new Error(`fflate: ${pattern} matched ${found} times, not ${times}; review scripts/build.mjs's rewrites`);
+        code = code.replace(pattern, replacement);
+      }
+      const header = `import { ${FFLATE_IMPORTS.join(", ")} } from ${JSON.stringify(FFLATE_INTRINSICS)};\n`;
+      return { contents: header + code, loader: "js" };
+    });
+  },
+};
+
 mkdirSync("dist", { recursive: true });
 // runtime-bare.js is the core without the web platform's globals: only the benchmark that shows
 // what those globals cost a fresh sandbox (bench/startup.ts) runs it.
@@ -131,7 +174,7 @@ for (const [entry, outfile, define] of bundles) {
     // chunks keep them; the core's few public classes name themselves.
     keepNames: !entry.startsWith("src/runtime/index"),
     legalComments: "none",
-    plugins: [polyfillIntrinsics],
+    plugins: [polyfillIntrinsics, fflateIntrinsics],
     logLevel: "warning",
   });
   let code = result.outputFiles[0].text;

@@ -511,6 +511,7 @@ function capture() {
     MathTrunc: Math.trunc,
     MathAbs: Math.abs,
     MathRound: Math.round,
+    MathLog: Math.log,
 
     // Not Date itself nor Date.now: the real clock must never be reachable from the runtime.
     DatePrototype: Date.prototype,

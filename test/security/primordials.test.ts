@@ -213,10 +213,7 @@ const LAZY_USES: [name: string, use: string][] = [
  * APIs that still call replaceable intrinsics after the pollution, each with why (SECURITY.md,
  * P12 and "Not promised"). They must still work and keep the clock frozen.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  CompressionStream:
-    "fflate (third-party code in the compression chunk) calls typed-array methods and getters, Array and Math methods at run time; unlike the streams polyfill it is not yet rewritten onto the captured intrinsics",
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 const LAZY_EXPECTED: Record<string, unknown[]> = {
   URL: ["https://a.example/b?c=d#e", "d", "a=1&b=2"],

@@ -18,9 +18,9 @@ export class Compressor {
     const collect = (data: Uint8Array): void => {
       if (TypedArrayPrototypeGetLength(data) > 0) this.#output[this.#output.length] = data;
     };
-    if (format === "gzip") this.#stream = new Gzip({ mtime: 0 }, collect);
-    else if (format === "deflate") this.#stream = new Zlib({}, collect);
-    else this.#stream = new Deflate({}, collect);
+    if (format === "gzip") this.#stream = new Gzip({ __proto__: null, mtime: 0 } as { mtime: number }, collect);
+    else if (format === "deflate") this.#stream = new Zlib({ __proto__: null } as object, collect);
+    else this.#stream = new Deflate({ __proto__: null } as object, collect);
   }
 
   /** Compresses `chunk`; returns the output ready so far (often none: fflate buffers its input). */
