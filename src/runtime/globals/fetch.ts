@@ -57,7 +57,9 @@ async function exchange(record: RequestRecord, signal: Signal | null): Promise<A
 }
 
 export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
-  const { Request, Headers, requestToRecord, responseFromRecord } = web();
+  // Request's, Response's and Headers' accessors and methods as the web chunk captured them (not
+  // through their prototypes, which user code may have replaced).
+  const { Request, Headers, requestToRecord, responseFromRecord, requestUrl, requestMethod, requestRedirect, requestHeaders, responseStatus, responseHeaders, headersGet, headersDelete } = web();
   let request = new Request(input as never, init as never);
   const signal = signalOf(request);
   // Every URL this fetch went to, for response.url and response.redirected. Each hop is a new
@@ -65,35 +67,36 @@ export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
   // policies judge it, the subrequest limit counts it and the trace event's audit log lists it.
   const urls: string[] = [];
   for (;;) {
-    urls[urls.length] = request.url;
+    urls[urls.length] = requestUrl(request);
     const record = await requestToRecord(request);
     const answer = (await exchange(record, signal)).record;
     const response = responseFromRecord({ ...answer, urlList: urls });
-    const location = isRedirectStatus(response.status) ? response.headers.get("location") : null;
-    if (location === null || request.redirect === "manual") return response;
+    const status = responseStatus(response);
+    const location = isRedirectStatus(status) ? headersGet(responseHeaders(response), "location") : null;
+    if (location === null || requestRedirect(request) === "manual") return response;
     // The hop's own body is never read: let the host drop it now rather than hold it open.
     if (typeof answer.bodyStream === "number") send(Op.BodyCancel, answer.bodyStream);
-    if (request.redirect === "error") throw new TypeErrorCtor('fetch failed: the response is a redirect and the request\'s redirect mode is "error".');
+    if (requestRedirect(request) === "error") throw new TypeErrorCtor('fetch failed: the response is a redirect and the request\'s redirect mode is "error".');
     if (urls.length > MAX_REDIRECTS) throw new TypeErrorCtor(`fetch failed: more than ${MAX_REDIRECTS} redirects.`);
     const URL = url().URL;
     let next: InstanceType<typeof URL>;
     try {
-      next = new URL(location, request.url);
+      next = new URL(location, requestUrl(request));
     } catch {
       throw new TypeErrorCtor("fetch failed: the redirect's Location is not a valid URL.");
     }
     if (next.protocol !== "http:" && next.protocol !== "https:") throw new TypeErrorCtor("fetch failed: a redirect to a URL that is not HTTP(S).");
     // 303 (except HEAD), and 301/302 after a POST, become a GET without a body (Fetch §4.4 step 12).
-    const toGet = response.status === 303 ? request.method !== "HEAD" : (response.status === 301 || response.status === 302) && request.method === "POST";
-    const headers = new Headers(request.headers);
-    if (toGet) for (let i = 0; i < BODY_HEADERS.length; i++) headers.delete(BODY_HEADERS[i]);
+    const toGet = status === 303 ? requestMethod(request) !== "HEAD" : (status === 301 || status === 302) && requestMethod(request) === "POST";
+    const headers = new Headers(requestHeaders(request));
+    if (toGet) for (let i = 0; i < BODY_HEADERS.length; i++) headersDelete(headers, BODY_HEADERS[i]);
     // Credentials do not follow a redirect to another origin (Fetch §4.4 step 13).
-    if (next.origin !== new URL(request.url).origin) for (let i = 0; i < CROSS_ORIGIN_HEADERS.length; i++) headers.delete(CROSS_ORIGIN_HEADERS[i]);
+    if (next.origin !== new URL(requestUrl(request)).origin) for (let i = 0; i < CROSS_ORIGIN_HEADERS.length; i++) headersDelete(headers, CROSS_ORIGIN_HEADERS[i]);
     request = new Request(next.href, {
-      method: toGet ? "GET" : request.method,
+      method: toGet ? "GET" : requestMethod(request),
       headers,
       body: toGet || record.body === null ? null : record.body,
-      redirect: request.redirect,
+      redirect: requestRedirect(request),
       signal: signal ?? undefined,
     } as never);
   }

@@ -4,7 +4,7 @@ import { url } from "../platform.ts";
 import { blobFromBytes, type Blob } from "./blob.ts";
 import type { BodyState } from "./body.ts";
 import type { ReadableStream } from "./body-stream.ts";
-import { decodeUtf8, TextDecoder } from "./encoding.ts";
+import { decodeUtf8, TextDecoder, textDecoderDecode } from "./encoding.ts";
 import { formDataFromEntries, type FormData } from "./form-data.ts";
 import type { Headers } from "./headers.ts";
 import { essence, extractMimeType, serializeMimeType } from "./mime.ts";
@@ -44,7 +44,7 @@ function parseFormData(bytes: Uint8Array, contentType: string | null): FormData 
   }
   if (kind === "application/x-www-form-urlencoded") {
     // Names and values are decoded "without BOM": a leading U+FEFF stays part of the first name.
-    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    const text = textDecoderDecode(new TextDecoder("utf-8", { __proto__: null, ignoreBOM: true } as { ignoreBOM: boolean }), bytes);
     return formDataFromEntries(url().parseUrlEncoded(text));
   }
   throw new TypeError('Content-Type was not one of "multipart/form-data" or "application/x-www-form-urlencoded".');

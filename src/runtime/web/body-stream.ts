@@ -37,7 +37,8 @@ export function readAllBytes(stream: ReadableStream): Promise<{ readonly bytes: 
 /** A stream already read to its end, locked and disturbed: what a consumed body's stream is. */
 export function consumedStream(): ReadableStream {
   const stream = streamFromBytes(new Uint8Array(0));
-  void stream.getReader().read();
+  const { readableStreamGetReader, defaultReaderRead } = streams();
+  void defaultReaderRead(readableStreamGetReader(stream));
   return stream;
 }
 
@@ -46,17 +47,17 @@ export function consumedStream(): ReadableStream {
  * Request body that moves into a new Request). `source` is locked from now on.
  */
 export function proxyStream(source: ReadableStream): ReadableStream {
-  const { ReadableStream } = streams();
-  const reader = source.getReader();
+  const { ReadableStream, readableStreamGetReader, defaultReaderRead, defaultReaderCancel, defaultControllerClose, defaultControllerEnqueue } = streams();
+  const reader = readableStreamGetReader(source);
   return new ReadableStream(
     {
       async pull(controller) {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        const { done, value } = await defaultReaderRead(reader);
+        if (done) defaultControllerClose(controller);
+        else defaultControllerEnqueue(controller, value);
       },
       cancel(reason) {
-        return reader.cancel(reason);
+        return defaultReaderCancel(reader, reason);
       },
     },
     { highWaterMark: 0 },

@@ -4,6 +4,7 @@
 // Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
 
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
+import { ownMethod } from "./own.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
 const { ArrayPrototypeJoin, ArrayPrototypePush, Boolean, MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint16Array, Uint8Array } = primordials;
@@ -123,7 +124,7 @@ export function encodeUtf8(text: string): Uint8Array {
 
 /** The spec's "UTF-8 decode": BOM stripped, errors replaced with U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes);
+  return textDecoderDecode(new TextDecoder(), bytes);
 }
 
 export class TextEncoder {
@@ -439,6 +440,10 @@ export class TextDecoder {
     return output;
   }
 }
+
+// Captured now, before user code can see the classes (see own.ts).
+export const textEncoderEncode = ownMethod<[unknown?], Uint8Array>(TextEncoder.prototype, "encode");
+export const textDecoderDecode = ownMethod<[unknown?, unknown?], string>(TextDecoder.prototype, "decode");
 
 // Laid out as Web IDL does: members enumerable, SymbolToStringTag a read-only data property.
 for (let i30 = 0, a30 = [

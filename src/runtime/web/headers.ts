@@ -3,6 +3,7 @@
 
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
+import { ownMethod } from "./own.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
 const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSome, ArrayPrototypeSort, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, Set, SetPrototypeAdd, SetPrototypeHas, StringPrototypeToLowerCase, TypeError } = primordials;
@@ -201,6 +202,12 @@ function validateName(name: unknown): string {
   if (!isHttpToken(headerName)) throw new TypeError(`"${headerName}" is not a valid header name.`);
   return headerName;
 }
+
+// Captured now, before user code can see Headers (see own.ts).
+export const headersAppend = ownMethod<[string, string], void>(Headers.prototype, "append");
+export const headersDelete = ownMethod<[string], void>(Headers.prototype, "delete");
+export const headersGet = ownMethod<[string], string | null>(Headers.prototype, "get");
+export const headersHas = ownMethod<[string], boolean>(Headers.prototype, "has");
 
 function toSequence(value: unknown): unknown[] {
   if (value === null || typeof value !== "object" || typeof (value as Iterable<unknown>)[SymbolIterator] !== "function") {

@@ -2,10 +2,10 @@
 // only when it first touches one of them.
 
 export { bindPlatform } from "../platform.ts";
-export { Headers } from "./headers.ts";
-export { Request, requestAbortSignal, requestFromRecord, requestToRecord } from "./request.ts";
-export { Response, responseFromRecord, responseToRecord } from "./response.ts";
+export { Headers, headersDelete, headersGet } from "./headers.ts";
+export { Request, requestAbortSignal, requestFromRecord, requestHeaders, requestMethod, requestRedirect, requestToRecord, requestUrl } from "./request.ts";
+export { Response, responseFromRecord, responseHeaders, responseStatus, responseToRecord } from "./response.ts";
 export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";
-export { TextDecoder, TextEncoder } from "./encoding.ts";
+export { TextDecoder, textDecoderDecode, TextEncoder, textEncoderEncode } from "./encoding.ts";

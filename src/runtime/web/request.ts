@@ -3,7 +3,8 @@
 
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
-import { getHeadersGuard, headerPairs, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { ownGetter } from "./own.ts";
 import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
 import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
@@ -184,7 +185,7 @@ export class Request {
     if (hasInitBody) {
       const extracted = extractBody(body, state.keepalive);
       initBody = extracted.body;
-      if (extracted.type !== null && !state.headers.has("content-type")) state.headers.append("Content-Type", extracted.type);
+      if (extracted.type !== null && !headersHas(state.headers, "content-type")) headersAppend(state.headers, "Content-Type", extracted.type);
     }
     const streamed = (initBody ?? inputBody)?.streamed ?? false;
     if (streamed) {
@@ -296,6 +297,12 @@ function parseReferrer(referrer: string): string {
  * nothing can abort it. Unlike `request.signal`, this never creates a signal (nor loads the
  * events chunk) for the common request without one.
  */
+// Captured now, before user code can see Request (see own.ts).
+export const requestUrl = ownGetter<string>(Request.prototype, "url");
+export const requestMethod = ownGetter<string>(Request.prototype, "method");
+export const requestRedirect = ownGetter<RequestRedirect>(Request.prototype, "redirect");
+export const requestHeaders = ownGetter<Headers>(Request.prototype, "headers");
+
 export function requestAbortSignal(request: Request): AbortSignal | null {
   return stateOf(request).signalParent;
 }

@@ -3,7 +3,8 @@
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
 import { encodeUtf8 } from "./encoding.ts";
-import { getHeadersGuard, headerPairs, Headers, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { ownGetter } from "./own.ts";
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
 import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
@@ -54,7 +55,7 @@ function initializeResponse(init: unknown, body: ExtractedBody | null): Response
   const headers = new Headers(headersInit as HeadersInit | undefined);
   if (body !== null) {
     if (ArrayPrototypeIncludes(NULL_BODY_STATUSES, status)) throw new TypeError(`Response with null body status ${status} cannot have body.`);
-    if (body.type !== null && !headers.has("content-type")) headers.append("Content-Type", body.type);
+    if (body.type !== null && !headersHas(headers, "content-type")) headersAppend(headers, "Content-Type", body.type);
   }
   return { status, statusText, headers, body: body === null ? BodyState.none() : body.body };
 }
@@ -173,20 +174,26 @@ export class Response {
 /** Builds the Response fetch() resolves with. Its headers are immutable, as the standard says. */
 /** A body the host streams in: each pull asks the host for its next chunk. */
 function hostBodyStream(id: number) {
-  return new (streams().ReadableStream)({
+  const { ReadableStream, byteControllerClose, byteControllerEnqueue, byteControllerByobRequest, byobRequestRespond } = streams();
+  return new ReadableStream({
     type: "bytes",
     async pull(controller) {
       const chunk = (await readHostBody(id)).value;
       if (chunk === null) {
-        controller.close();
-        controller.byobRequest?.respond(0);
-      } else if (TypedArrayPrototypeGetByteLength(chunk) > 0) controller.enqueue(chunk);
+        byteControllerClose(controller);
+        const byobRequest = byteControllerByobRequest(controller);
+        if (byobRequest !== null && byobRequest !== undefined) byobRequestRespond(byobRequest, 0);
+      } else if (TypedArrayPrototypeGetByteLength(chunk) > 0) byteControllerEnqueue(controller, chunk);
     },
     cancel() {
       cancelHostBody(id);
     },
   });
 }
+
+// Captured now, before user code can see Response (see own.ts).
+export const responseStatus = ownGetter<number>(Response.prototype, "status");
+export const responseHeaders = ownGetter<Headers>(Response.prototype, "headers");
 
 export function responseFromRecord(record: ResponseRecord): Response {
   const response = new Response(null);

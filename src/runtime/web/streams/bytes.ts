@@ -2,7 +2,7 @@
 // stream over bytes it already holds. Spec algorithms never call user-replaceable methods, so the
 // stream methods used here are the ones captured when the chunk loaded.
 
-import { ReadableStream, ReadableStreamDefaultReader, readerRead, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
+import { byteControllerClose, byteControllerEnqueue, ReadableStream, ReadableStreamDefaultReader, readerRead, type ReadableStreamDefaultReadResult } from "./ponyfill.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
 const { ArrayBufferIsView, PromisePrototypeThen, RangeError, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectGetPrototypeOf, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetSymbolToStringTag, TypedArrayPrototypeSet, Uint8Array } = primordials;
@@ -110,8 +110,8 @@ export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
     start(controller) {
-      if (TypedArrayPrototypeGetByteLength(bytes) > 0) controller.enqueue(bytes);
-      controller.close();
+      if (TypedArrayPrototypeGetByteLength(bytes) > 0) byteControllerEnqueue(controller, bytes);
+      byteControllerClose(controller);
     },
   }) as ReadableStream<Uint8Array>;
 }

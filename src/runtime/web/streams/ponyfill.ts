@@ -9,9 +9,10 @@ import { publishedPolyfill, restoreGlobals } from "./quiet-globals.ts"; // first
 import * as polyfill from "web-streams-polyfill";
 import { ReadableStream, WritableStreamDefaultController } from "web-streams-polyfill";
 import { events } from "../../platform.ts";
-import { primordials } from "../../primordials.ts";
+import { ownGetter, ownMethod } from "../own.ts";
+import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { AsyncIteratorPrototype, ReflectApply, Uint8Array, ReflectDefineProperty, ReflectGetPrototypeOf, ReflectSetPrototypeOf, WeakMap, Originals } = primordials;
+const { AsyncIteratorPrototype, ReflectApply, ReflectOwnKeys, ReflectGetOwnPropertyDescriptor, Uint8Array, ReflectDefineProperty, ReflectGetPrototypeOf, ReflectSetPrototypeOf, WeakMap, Originals } = primordials;
 
 export {
   ByteLengthQueuingStrategy,
@@ -36,6 +37,42 @@ export type { ReadableStreamDefaultReadResult, Transformer } from "web-streams-p
  * exports from the polyfill (scripts/build.mjs); undefined for the polyfill as published.
  */
 export const readerRead = (polyfill as unknown as { ReadableStreamDefaultReaderRead?: (reader: object, request: object) => void }).ReadableStreamDefaultReaderRead;
+
+// The streams' and controllers' methods and accessors islet's own code calls, captured now, before
+// user code can see the classes (see ../own.ts).
+export const transformStreamReadable = ownGetter<polyfill.ReadableStream>(polyfill.TransformStream.prototype, "readable");
+export const transformStreamWritable = ownGetter<polyfill.WritableStream>(polyfill.TransformStream.prototype, "writable");
+export const transformControllerEnqueue = ownMethod<[unknown], void>(polyfill.TransformStreamDefaultController.prototype, "enqueue");
+export const defaultControllerEnqueue = ownMethod<[unknown], void>(polyfill.ReadableStreamDefaultController.prototype, "enqueue");
+export const defaultControllerClose = ownMethod<[], void>(polyfill.ReadableStreamDefaultController.prototype, "close");
+export const byteControllerEnqueue = ownMethod<[ArrayBufferView], void>(polyfill.ReadableByteStreamController.prototype, "enqueue");
+export const byteControllerClose = ownMethod<[], void>(polyfill.ReadableByteStreamController.prototype, "close");
+export const byteControllerByobRequest = ownGetter<polyfill.ReadableStreamBYOBRequest | null>(polyfill.ReadableByteStreamController.prototype, "byobRequest");
+export const byobRequestRespond = ownMethod<[number], void>(polyfill.ReadableStreamBYOBRequest.prototype, "respond");
+export const readableStreamGetReader = ownMethod<[], polyfill.ReadableStreamDefaultReader<unknown>>(polyfill.ReadableStream.prototype, "getReader");
+export const defaultReaderRead = ownMethod<[], Promise<polyfill.ReadableStreamDefaultReadResult<unknown>>>(polyfill.ReadableStreamDefaultReader.prototype, "read");
+export const defaultReaderCancel = ownMethod<[unknown], Promise<void>>(polyfill.ReadableStreamDefaultReader.prototype, "cancel");
+
+// The polyfill's internal methods ([[PullSteps]], [[CancelSteps]], [[ReleaseSteps]], ...) are
+// symbol-keyed methods of its controllers' prototypes, which it calls through those prototypes and
+// which user code can reach (Object.getOwnPropertySymbols). No standard has them: they become
+// read-only and non-configurable now, before user code can see the classes.
+for (let i = 0, prototypes = [
+  polyfill.ReadableStreamDefaultController.prototype,
+  polyfill.ReadableByteStreamController.prototype,
+  polyfill.WritableStreamDefaultController.prototype,
+  polyfill.TransformStreamDefaultController.prototype,
+  polyfill.ReadableStreamDefaultReader.prototype,
+  polyfill.ReadableStreamBYOBReader.prototype,
+]; i < prototypes.length; i++) {
+  const keys = ReflectOwnKeys(prototypes[i]);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    if (typeof key !== "symbol" || key === SymbolToStringTag) continue;
+    const descriptor = ReflectGetOwnPropertyDescriptor(prototypes[i], key)!;
+    if (typeof descriptor.value === "function") ReflectDefineProperty(prototypes[i], key, { __proto__: null, value: descriptor.value, writable: false, enumerable: false, configurable: false } as PropertyDescriptor);
+  }
+}
 
 if (publishedPolyfill) {
   // The published polyfill (the runtime's tests in Node) settles at first use how it transfers

@@ -5,7 +5,7 @@
 import { web } from "../../platform.ts";
 import type { ReadableStream, WritableStream } from "./ponyfill.ts";
 import { exposeInterface } from "./interface.ts";
-import { transformPair, type ChunkSource } from "./transform-pair.ts";
+import { transformEnqueue, transformPair, type ChunkSource } from "./transform-pair.ts";
 import { toDomString, viewBufferSource } from "../webidl.ts";
 import { primordials } from "../../primordials.ts";
 
@@ -22,7 +22,8 @@ export class TextEncoderStream {
   readonly #writable: WritableStream<string>;
 
   constructor() {
-    const encoder = new (web().TextEncoder)();
+    const { TextEncoder, textEncoderEncode } = web();
+    const encoder = new TextEncoder();
     // A high surrogate that ended the previous chunk, waiting for the low one.
     let pending = "";
     const pair = transformPair<string, Uint8Array>({
@@ -34,10 +35,10 @@ export class TextEncoderStream {
           text = StringPrototypeSlice(text, 0, -1);
         }
         // A lone surrogate left in `text` is encoded as U+FFFD, as the standard's encoder does.
-        if (text.length > 0) controller.enqueue(encoder.encode(text));
+        if (text.length > 0) transformEnqueue(controller, textEncoderEncode(encoder, text));
       },
       flush(controller) {
-        if (pending !== "") controller.enqueue(new Uint8Array(ENCODED_REPLACEMENT));
+        if (pending !== "") transformEnqueue(controller, new Uint8Array(ENCODED_REPLACEMENT));
       },
     });
     this.#readable = pair.readable;
@@ -67,17 +68,18 @@ export class TextDecoderStream {
   constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
     // Validates the label and options as TextDecoder does: RangeError, TypeError.
     const decoder = new (web().TextDecoder)(label, options);
-    const streaming = { stream: true };
+    const streaming = { __proto__: null, stream: true };
+    const { textDecoderDecode } = web();
     const pair = transformPair<ChunkSource, string>({
       transform(chunk, controller) {
         const bytes = viewBufferSource(chunk);
         if (bytes === undefined) throw new TypeError("The chunk must be an ArrayBuffer or an ArrayBufferView.");
-        const text = decoder.decode(bytes, streaming);
-        if (text !== "") controller.enqueue(text);
+        const text = textDecoderDecode(decoder, bytes, streaming);
+        if (text !== "") transformEnqueue(controller, text);
       },
       flush(controller) {
-        const text = decoder.decode();
-        if (text !== "") controller.enqueue(text);
+        const text = textDecoderDecode(decoder);
+        if (text !== "") transformEnqueue(controller, text);
       },
     });
     this.#decoder = decoder;

@@ -2,7 +2,7 @@
 // TextDecoderStream, CompressionStream, DecompressionStream) each wrap a TransformStream built from
 // a transformer, and expose only its two ends.
 
-import { TransformStream, type ReadableStream, type Transformer, type WritableStream } from "./ponyfill.ts";
+import { TransformStream, transformControllerEnqueue, transformStreamReadable, transformStreamWritable, type ReadableStream, type Transformer, type WritableStream } from "./ponyfill.ts";
 
 /** What the byte-consuming streams accept on their writable side (Web IDL's BufferSource). */
 export type ChunkSource = ArrayBuffer | ArrayBufferView;
@@ -14,10 +14,13 @@ export interface TransformPair<I, O> {
 
 export function transformPair<I, O>(transformer: Transformer<I, O>): TransformPair<I, O> {
   const stream = new TransformStream<I, O>(transformer);
-  return { readable: stream.readable, writable: stream.writable };
+  return { readable: transformStreamReadable(stream) as ReadableStream<O>, writable: transformStreamWritable(stream) as WritableStream<I> };
 }
 
 /** Pushes each piece into the stream, without the array iterator user code could replace. */
 export function enqueueAll(controller: { enqueue(chunk: Uint8Array): void }, pieces: Uint8Array[]): void {
-  for (let i = 0; i < pieces.length; i++) controller.enqueue(pieces[i]);
+  for (let i = 0; i < pieces.length; i++) transformControllerEnqueue(controller, pieces[i]);
 }
+
+/** TransformStreamDefaultController.prototype.enqueue as captured (see ../own.ts). */
+export const transformEnqueue = transformControllerEnqueue;
