@@ -33,7 +33,8 @@ attack("replacing Reflect.construct does not hand out the real Date: the clock s
 
 /**
  * Sandbox source that replaces every configurable function and getter on the intrinsics the runtime
- * could touch (and adds then/get/set/value/... accessors to Object.prototype). A replacement called
+ * could touch, and their prototypes' \`constructor\` properties (but Promise.prototype's) with
+ * getters (and adds then/get/set/value/... accessors to Object.prototype). A replacement called
  * from the runtime's own code (a stack frame in an `islet:` script) records its name and everything
  * it was handed (`this` and arguments) in `runtimeCalls`/`handed`; with `mode` "throw" it then
  * throws, with "record" it does what the original does. Called from the sandbox's own code, it
@@ -82,7 +83,17 @@ let replaceOwn;
   };
   const replace = (object, key, name) => {
     const descriptor = describe(object, key);
-    if (descriptor === undefined || !descriptor.configurable || key === "constructor" || key === "__proto__") return;
+    if (descriptor === undefined || !descriptor.configurable || key === "__proto__") return;
+    if (key === "constructor") {
+      // A getter: the runtime reading \`constructor\` (for a species lookup, say) is what would
+      // hand user code a value. Not Promise.prototype's: an \`await\` of a promise reads it (V8's
+      // PromiseResolve), and the runtime's async functions await their own promises (SECURITY.md,
+      // Not promised).
+      if (typeof descriptor.value !== "function" || name === "Promise.prototype.constructor") return;
+      const real = descriptor.value;
+      define(object, key, { __proto__: null, get() { if (seen(name, this, [])) throw new ErrorCtor("polluted " + name); return real; }, set(value) { define(this, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true }); }, configurable: true });
+      return;
+    }
     if (typeof descriptor.value === "function") {
       const real = descriptor.value;
       const fake = function (...args) {
