@@ -19,6 +19,11 @@ export function isReadableStream(value: unknown): value is ReadableStream {
   return ReflectApply(toStringTag, value, []) === "[object ReadableStream]" && streams().isReadableStream(value);
 }
 
+/** ReadableStream.prototype.locked, as the streams chunk captured it. */
+export function isLocked(stream: ReadableStream): boolean {
+  return streams().readableStreamLocked(stream);
+}
+
 /** The Streams Standard's [[disturbed]]: something read from or canceled the stream. */
 export function isDisturbed(stream: ReadableStream): boolean {
   return streams().isDisturbed(stream);

@@ -4,7 +4,7 @@
 
 import { url } from "../platform.ts";
 import { blobBytes, isBlob } from "./blob.ts";
-import { consumedStream, isDisturbed, isReadableStream, proxyStream, readAllBytes, streamFromBytes, type ReadableStream } from "./body-stream.ts";
+import { consumedStream, isDisturbed, isLocked, isReadableStream, proxyStream, readAllBytes, streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { encodeUtf8 } from "./encoding.ts";
 import { formDataEntries, isFormData } from "./form-data.ts";
 import { multipartBoundary, serializeMultipart } from "./multipart.ts";
@@ -32,7 +32,7 @@ export function extractBody(init: unknown, keepalive = false): ExtractedBody {
   if (typeof init === "object" && init !== null) {
     if (isReadableStream(init)) {
       if (keepalive) throw new TypeError("A keepalive request cannot have a ReadableStream body.");
-      if (isDisturbed(init) || init.locked) throw new TypeError("Response body object should not be disturbed or locked");
+      if (isDisturbed(init) || isLocked(init)) throw new TypeError("Response body object should not be disturbed or locked");
       return { body: BodyState.fromStream(init), type: null };
     }
     if (isBlob(init)) return { body: BodyState.fromBytes(TypedArrayPrototypeSlice(blobBytes(init))), type: init.type === "" ? null : init.type };
@@ -101,7 +101,7 @@ export class BodyState {
 
   /** The standard's "unusable": the stream is disturbed or locked. */
   get unusable(): boolean {
-    return this.used || (this.#stream?.locked ?? false);
+    return this.used || (this.#stream !== undefined && this.#stream !== null && isLocked(this.#stream));
   }
 
   /** The `body` getter: the stream, created now for a body made from bytes. */

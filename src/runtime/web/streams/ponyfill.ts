@@ -49,6 +49,7 @@ export const byteControllerEnqueue = ownMethod<[ArrayBufferView], void>(polyfill
 export const byteControllerClose = ownMethod<[], void>(polyfill.ReadableByteStreamController.prototype, "close");
 export const byteControllerByobRequest = ownGetter<polyfill.ReadableStreamBYOBRequest | null>(polyfill.ReadableByteStreamController.prototype, "byobRequest");
 export const byobRequestRespond = ownMethod<[number], void>(polyfill.ReadableStreamBYOBRequest.prototype, "respond");
+export const readableStreamLocked = ownGetter<boolean>(polyfill.ReadableStream.prototype, "locked");
 export const readableStreamGetReader = ownMethod<[], polyfill.ReadableStreamDefaultReader<unknown>>(polyfill.ReadableStream.prototype, "getReader");
 export const defaultReaderRead = ownMethod<[], Promise<polyfill.ReadableStreamDefaultReadResult<unknown>>>(polyfill.ReadableStreamDefaultReader.prototype, "read");
 export const defaultReaderCancel = ownMethod<[unknown], Promise<void>>(polyfill.ReadableStreamDefaultReader.prototype, "cancel");
