@@ -59,7 +59,7 @@ async function exchange(record: RequestRecord, signal: Signal | null): Promise<A
 export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
   // Request's, Response's and Headers' accessors and methods as the web chunk captured them (not
   // through their prototypes, which user code may have replaced).
-  const { Request, Headers, requestToRecord, responseFromRecord, requestUrl, requestMethod, requestRedirect, requestHeaders, responseStatus, responseHeaders, headersGet, headersDelete } = web();
+  const { Request, copyHeaders, requestToRecord, responseFromRecord, requestUrl, requestMethod, requestRedirect, requestHeaders, responseStatus, responseHeaders, headersGet, headersDelete } = web();
   let request = new Request(input as never, init as never);
   const signal = signalOf(request);
   // Every URL this fetch went to, for response.url and response.redirected. Each hop is a new
@@ -88,7 +88,7 @@ export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
     if (next.protocol !== "http:" && next.protocol !== "https:") throw new TypeErrorCtor("fetch failed: a redirect to a URL that is not HTTP(S).");
     // 303 (except HEAD), and 301/302 after a POST, become a GET without a body (Fetch §4.4 step 12).
     const toGet = status === 303 ? requestMethod(request) !== "HEAD" : (status === 301 || status === 302) && requestMethod(request) === "POST";
-    const headers = new Headers(requestHeaders(request));
+    const headers = copyHeaders(requestHeaders(request));
     if (toGet) for (let i = 0; i < BODY_HEADERS.length; i++) headersDelete(headers, BODY_HEADERS[i]);
     // Credentials do not follow a redirect to another origin (Fetch §4.4 step 13).
     if (next.origin !== new URL(requestUrl(request)).origin) for (let i = 0; i < CROSS_ORIGIN_HEADERS.length; i++) headersDelete(headers, CROSS_ORIGIN_HEADERS[i]);

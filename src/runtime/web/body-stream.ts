@@ -19,6 +19,11 @@ export function isReadableStream(value: unknown): value is ReadableStream {
   return ReflectApply(toStringTag, value, []) === "[object ReadableStream]" && streams().isReadableStream(value);
 }
 
+/** ReadableStream.prototype.tee, as the streams chunk captured it. */
+export function tee(stream: ReadableStream): [ReadableStream, ReadableStream] {
+  return streams().readableStreamTee(stream) as [ReadableStream, ReadableStream];
+}
+
 /** ReadableStream.prototype.locked, as the streams chunk captured it. */
 export function isLocked(stream: ReadableStream): boolean {
   return streams().readableStreamLocked(stream);

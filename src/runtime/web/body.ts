@@ -4,7 +4,7 @@
 
 import { url } from "../platform.ts";
 import { blobBytes, isBlob } from "./blob.ts";
-import { consumedStream, isDisturbed, isLocked, isReadableStream, proxyStream, readAllBytes, streamFromBytes, type ReadableStream } from "./body-stream.ts";
+import { consumedStream, isDisturbed, isLocked, isReadableStream, tee, proxyStream, readAllBytes, streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { encodeUtf8 } from "./encoding.ts";
 import { formDataEntries, isFormData } from "./form-data.ts";
 import { multipartBoundary, serializeMultipart } from "./multipart.ts";
@@ -134,7 +134,7 @@ export class BodyState {
     if (this.unusable) throw new TypeError("Body has already been consumed.");
     if (!this.hasBody) return BodyState.none();
     if (this.#stream === null) return BodyState.fromBytes(TypedArrayPrototypeSlice(this.#bytes!));
-    const d3 = this.#stream.tee(), mine = d3[0], theirs = d3[1];
+    const d3 = tee(this.#stream), mine = d3[0], theirs = d3[1];
     this.#stream = mine;
     return new BodyState(true, null, theirs, this.streamed);
   }

@@ -20,6 +20,7 @@ interface HeaderEntry {
 }
 
 let sortedAndCombined: (headers: Headers) => [string, string][];
+let copyList: (from: Headers, to: Headers) => void;
 let guardSlot: { get(headers: Headers): HeadersGuard; set(headers: Headers, guard: HeadersGuard): void };
 
 export class Headers {
@@ -30,6 +31,13 @@ export class Headers {
 
   static {
     sortedAndCombined = (headers) => headers.#sortAndCombine();
+    copyList = (from, to) => {
+      const list = from.#list;
+      const copy: HeaderEntry[] = [];
+      for (let i = 0; i < list.length; i++) copy[i] = { __proto__: null, lowerName: list[i].lowerName, name: list[i].name, value: list[i].value } as HeaderEntry;
+      to.#list = copy;
+      to.#sorted = null;
+    };
     guardSlot = {
       get: (headers) => headers.#guard,
       set: (headers, guard) => {
@@ -221,6 +229,13 @@ export function headerPairs(headers: Headers): [string, string][] {
   const pairs = sortedAndCombined(headers);
   const copy: [string, string][] = [];
   for (let i = 0; i < pairs.length; i++) copy[i] = [pairs[i][0], pairs[i][1]];
+  return copy;
+}
+
+/** A copy of `headers`' list (the standard's "copy of a header list"): not iterated, so not through Headers.prototype. */
+export function copyHeaders(headers: Headers): Headers {
+  const copy = new Headers();
+  copyList(headers, copy);
   return copy;
 }
 

@@ -2,7 +2,7 @@
 // only when it first touches one of them.
 
 export { bindPlatform } from "../platform.ts";
-export { Headers, headersDelete, headersGet } from "./headers.ts";
+export { copyHeaders, Headers, headersDelete, headersGet } from "./headers.ts";
 export { Request, requestAbortSignal, requestFromRecord, requestHeaders, requestMethod, requestRedirect, requestToRecord, requestUrl } from "./request.ts";
 export { Response, responseFromRecord, responseHeaders, responseStatus, responseToRecord } from "./response.ts";
 export { Blob } from "./blob.ts";

@@ -3,7 +3,7 @@
 
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
-import { getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { ownGetter } from "./own.ts";
 import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
@@ -174,7 +174,7 @@ export class Request {
     if (method !== undefined) state.method = normalizeMethod(method);
     if (signal !== undefined) state.signalParent = signal;
     if (mode === "no-cors" && !ArrayPrototypeIncludes(CORS_SAFELISTED_METHODS, state.method)) throw new TypeError(`'${state.method}' is unsupported in no-cors mode.`);
-    state.headers = new Headers(headersInit !== undefined ? (headersInit as HeadersInit) : source?.headers);
+    state.headers = headersInit !== undefined ? new Headers(headersInit as HeadersInit) : source !== null ? copyHeaders(source.headers) : new Headers();
 
     const inputBody = source?.body ?? null;
     const hasInitBody = body !== undefined && body !== null;
@@ -270,7 +270,7 @@ export class Request {
   clone(): Request {
     const state = this.#state;
     const body = state.body.clone(); // throws TypeError once the body is used
-    const headers = new Headers(state.headers);
+    const headers = copyHeaders(state.headers);
     setHeadersGuard(headers, getHeadersGuard(state.headers));
     // The clone's signal follows this one's, which only ever aborts with its own parent.
     return new Request(ADOPT_STATE as never, { ...state, headers, body } as never);

@@ -3,7 +3,7 @@
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
 import { encodeUtf8 } from "./encoding.ts";
-import { getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
+import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { ownGetter } from "./own.ts";
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
@@ -109,7 +109,7 @@ export class Response {
     const code = toUnsignedShort(status);
     if (!ArrayPrototypeIncludes(REDIRECT_STATUSES, code)) throw new RangeError(`Invalid redirect status code: ${code}.`);
     const response = new Response(null, { status: code });
-    response.#headers.append("Location", location);
+    headersAppend(response.#headers, "Location", location);
     setHeadersGuard(response.#headers, "immutable");
     return response;
   }
@@ -144,7 +144,8 @@ export class Response {
 
   clone(): Response {
     const body = this.#body.clone(); // throws TypeError once the body is used
-    const copy = new Response(null, { headers: this.#headers });
+    const copy = new Response(null);
+    copy.#headers = copyHeaders(this.#headers);
     copy.#status = this.#status;
     copy.#statusText = this.#statusText;
     copy.#type = this.#type;

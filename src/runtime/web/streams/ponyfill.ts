@@ -50,6 +50,7 @@ export const byteControllerClose = ownMethod<[], void>(polyfill.ReadableByteStre
 export const byteControllerByobRequest = ownGetter<polyfill.ReadableStreamBYOBRequest | null>(polyfill.ReadableByteStreamController.prototype, "byobRequest");
 export const byobRequestRespond = ownMethod<[number], void>(polyfill.ReadableStreamBYOBRequest.prototype, "respond");
 export const readableStreamLocked = ownGetter<boolean>(polyfill.ReadableStream.prototype, "locked");
+export const readableStreamTee = ownMethod<[], [polyfill.ReadableStream<unknown>, polyfill.ReadableStream<unknown>]>(polyfill.ReadableStream.prototype, "tee");
 export const readableStreamGetReader = ownMethod<[], polyfill.ReadableStreamDefaultReader<unknown>>(polyfill.ReadableStream.prototype, "getReader");
 export const defaultReaderRead = ownMethod<[], Promise<polyfill.ReadableStreamDefaultReadResult<unknown>>>(polyfill.ReadableStreamDefaultReader.prototype, "read");
 export const defaultReaderCancel = ownMethod<[unknown], Promise<void>>(polyfill.ReadableStreamDefaultReader.prototype, "cancel");

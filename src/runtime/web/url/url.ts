@@ -157,11 +157,11 @@ export class URL {
   }
 
   toString(): string {
-    return this.href;
+    return state(this).parts[Part.Href];
   }
 
   toJSON(): string {
-    return this.href;
+    return state(this).parts[Part.Href];
   }
 
   get [SymbolToStringTag](): string {
