@@ -111,6 +111,8 @@ export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
 }
 /** How long close() waits for its shards to exit. */
 const CLOSE_WAIT_MS = 2_000;
+/** How long a shard asked to end itself has before it is killed (part of CLOSE_WAIT_MS). */
+const CLOSE_GRACE_MS = 1_000;
 const DIAGNOSTIC_TAIL_CHARS = 2_000;
 
 /** @internal The host's end of one shard. */
@@ -229,6 +231,26 @@ export class Connection {
     // Held until the exit is seen, so close() can wait for it.
     this.handle.ref();
     this.handle.kill();
+  }
+
+  /**
+   * Asks the shard to end itself: it closes its loader, collects its garbage and exits. A thread
+   * ended from outside (terminate()) can abort the whole process: V8's last collection on the
+   * thread's heap runs isolated-vm's weak callbacks after isolated-vm has let go of the thread
+   * (\`Assertion 'environment != nullptr' failed\`), so a thread that can end itself should.
+   * Resolves when the shard has exited, or after `waitMs`, when it is killed.
+   */
+  async end(error: Error, waitMs: number): Promise<void> {
+    if (!this.running || this.dead !== undefined) return this.kill(error);
+    // Sent before die(), which closes the channel to everything else.
+    this.channel.notify("close", null);
+    this.die(error);
+    this.handle.ref();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), waitMs)));
+    const tooLate = await Promise.race([this.exited.then(() => false), late]);
+    clearTimeout(timer);
+    if (tooLate && this.running) this.handle.kill();
   }
 }
 
@@ -651,7 +673,7 @@ export class ShardPool {
       slot.cancelRestart?.(error);
       const conn = slot.conn;
       if (conn === undefined) continue;
-      conn.kill(error);
+      void conn.end(error, CLOSE_GRACE_MS);
       exits.push(conn.exited);
     }
     // A worker thread holding an isolate whose heap V8 gave up on never exits (isolated-vm parks
