@@ -92,7 +92,9 @@ describe("process isolation only", () => {
   });
 
   test("a wedged child (SIGSTOP) is killed once it stops answering; nothing hangs", async () => {
-    const pool = new ProcessPool({ processes: 1, globalOutbound: null, tails: [], unresponsiveMs: 1_500 });
+    // 3 s of silence: a live child's heartbeats (every 500 ms) came more than 1.5 s apart beside a
+    // CPU hog, and the restarted child was killed too.
+    const pool = new ProcessPool({ processes: 1, globalOutbound: null, tails: [], unresponsiveMs: 3_000 });
     try {
       const stub = pool.get("w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
       assert.equal(await (stub.getEntrypoint() as any).ok(), "ok");

@@ -173,10 +173,11 @@ for (const isolation of [ISOLATION]) {
         const elapsed = performance.now() - started;
         const spent = hostCpuMs() - before;
         if (process.env.BUDGET_DEBUG) console.log(isolation, what, elapsed.toFixed(0), spent.toFixed(0));
-        // Before the charge, the loop ran until wallMs (3 s), the host's CPU busy all along.
-        // Allowed: the budget, the sandbox's start and its last call, and a loaded machine's slack.
+        // Before the charge, the loop ran until wallMs (3 s), the host's CPU busy all along, and
+        // ended with WallTimeLimitError (the CpuLimitError above is the sharp check). Allowed: the
+        // budget, the sandbox's start and its last call, and a loaded machine's slack. The wall
+        // time is not bounded here: beside a CPU hog it reached 2.4 s for 250 ms of CPU.
         assert.ok(spent < 1_200, `the host spent ${spent.toFixed(0)} ms of CPU (${elapsed.toFixed(0)} ms) on a sandbox with cpuMs 250`);
-        assert.ok(elapsed < 2_000, `ended after ${elapsed.toFixed(0)} ms`);
       });
     }
 
