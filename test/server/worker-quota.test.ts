@@ -82,6 +82,31 @@ test("a key past its quota evicts its own least recently used worker and gets no
   }
 });
 
+test("a /v1/rpc worker the client disposes, or whose session closes, no longer counts against its key's quota", { timeout: 30_000 }, async () => {
+  const server = await testServer({ apiKeys: [{ id: "a", key: KEY_A }], maxWorkersPerKey: 2, loader: { maxWorkers: 10 } });
+  const run = async (id: string) => (await server.post("/v1/run", { id, code: COUNTER, method: "run" }, bearer(KEY_A))).json.result;
+  try {
+    assert.equal(await run("keep"), 1);
+    const client = await connect(server.url.replace("http:", "ws:") + "/v1/rpc", { apiKey: KEY_A });
+    const first = client.load({ code: COUNTER });
+    assert.equal(await first.getEntrypoint().run(), 1);
+    await first.dispose();
+    // Had the disposed worker still counted, this one would have evicted "keep" (then the oldest).
+    const second = client.load({ code: COUNTER });
+    assert.equal(await second.getEntrypoint().run(), 1);
+    assert.equal(await run("keep"), 2);
+    // "keep" is key a's least recently used again when the session closes.
+    assert.equal(await second.getEntrypoint().run(), 2);
+    client.close();
+    for (let i = 0; i < 200 && server.service.loader.stats.liveWorkers > 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(server.service.loader.stats.liveWorkers, 1, "the session's load() worker ended with it");
+    assert.equal(await run("other"), 1);
+    assert.equal(await run("keep"), 3, "the closed session's worker left room: nothing of key a was evicted");
+  } finally {
+    await server.close();
+  }
+});
+
 test("a key whose every worker is in a call gets 429 for one more instead of going past its quota", { timeout: 30_000 }, async () => {
   const server = await testServer({ apiKeys: [{ id: "a", key: KEY_A }], maxWorkersPerKey: 2, maxConcurrencyPerKey: 4, loader: { maxWorkers: 10 } });
   try {
