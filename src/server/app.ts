@@ -21,6 +21,7 @@ import { Metrics } from "./metrics.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
+import { WorkerQuota } from "./quota.ts";
 import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
 type Env = { Variables: { caller: Caller } };
@@ -72,6 +73,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   // Twice the loader's worker cap: a live named worker is never forgotten before the loader evicts it.
   const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500), options.loader.idleTimeoutMs ?? 300_000);
   const keys = new ApiKeys(options);
+  const quota = options.maxWorkersPerKey === undefined ? undefined : new WorkerQuota(options.maxWorkersPerKey, options.loader.idleTimeoutMs ?? 300_000);
   let metrics!: Metrics;
   const loader = new WorkerLoader({
     ...options.loader,
@@ -192,7 +194,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     const release = admission.admit(caller);
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns }, c.req.header("x-islet-worker-id")));
+      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota }, c.req.header("x-islet-worker-id")));
     } finally {
       release();
     }
@@ -238,7 +240,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await next();
     },
     upgradeWebSocket((c) => {
-      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, getCodeTimeoutMs: options.getCodeTimeoutMs });
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, quota, getCodeTimeoutMs: options.getCodeTimeoutMs });
       let transport: MessageQueueTransport | undefined;
       let entry: { scope: RpcSessionScope; close(): void } | undefined;
       return {

@@ -45,6 +45,14 @@ export interface ServerOptions {
    * one key cannot take every slot from the others; without keys (one caller), maxInFlight.
    */
   maxConcurrencyPerKey?: number;
+  /**
+   * Live workers one key may hold at once (named, `/v1/rpc` ones and one-shot calls alike); a key
+   * that starts one more evicts its own least recently used idle worker, never another key's.
+   * Default: with API keys, `loader.maxWorkers` (500) divided by the number of keys (at least 1),
+   * so the keys' quotas add up to at most the global cap; without keys, no quota (one caller:
+   * the loader's `maxWorkers` LRU alone, as before). At most `loader.maxWorkers`.
+   */
+  maxWorkersPerKey?: number;
   /** Calls the whole server has in flight before it sheds load with 429 (default 8 per core). */
   maxInFlight?: number;
   /** Largest request body and WebSocket message, in bytes (default 1 MiB). */
@@ -80,6 +88,8 @@ export interface ResolvedServerOptions {
   allowUnauthenticated: boolean;
   limits: Required<Limits>;
   maxConcurrencyPerKey: number;
+  /** undefined: no per-key quota (no API keys and none set). */
+  maxWorkersPerKey: number | undefined;
   maxInFlight: number;
   maxRequestBytes: number;
   shutdownTimeoutMs: number;
@@ -223,6 +233,7 @@ const serverSchema = z.strictObject({
   allowUnauthenticated: z.boolean({ error: (issue) => `must be true or false${got(issue)}` }).optional(),
   limits: limitsSchema.optional(),
   maxConcurrencyPerKey: positiveInteger().optional(),
+  maxWorkersPerKey: positiveInteger().optional(),
   maxInFlight: positiveInteger().optional(),
   maxRequestBytes: positiveInteger().optional(),
   shutdownTimeoutMs: positiveInteger().optional(),
@@ -281,6 +292,13 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
   // open (slow code, a getCode that takes its time) still leaves the other half to everyone else.
   const maxConcurrencyPerKey = checked.maxConcurrencyPerKey ?? (apiKeys.length > 0 ? Math.max(1, Math.floor(maxInFlight / 2)) : maxInFlight);
   const loader = checked.loader ?? {};
+  // With keys, each key's default share of live workers is the global cap split evenly: the
+  // quotas add up to at most maxWorkers, so no key's workers push out another's.
+  const maxWorkers = loader.maxWorkers ?? 500;
+  if (checked.maxWorkersPerKey !== undefined && checked.maxWorkersPerKey > maxWorkers) {
+    throw new ServerConfigError(`must be at most loader.maxWorkers (${maxWorkers}), got ${checked.maxWorkersPerKey}`, "maxWorkersPerKey");
+  }
+  const maxWorkersPerKey = checked.maxWorkersPerKey ?? (apiKeys.length > 0 ? Math.max(1, Math.floor(maxWorkers / apiKeys.length)) : undefined);
   const log = options.log === false ? () => {} : (options.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + "\n")));
   return {
     port,
@@ -289,6 +307,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     allowUnauthenticated,
     limits,
     maxConcurrencyPerKey,
+    maxWorkersPerKey,
     maxInFlight,
     maxRequestBytes: checked.maxRequestBytes ?? 1024 * 1024,
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,

@@ -12,6 +12,7 @@ import type { Entrypoint, Limits, WorkerCode, WorkerLoader, WorkerStub } from ".
 import { isRemoteCapability, remoteCapability } from "../rpc/rpc-target.ts";
 import { errorForWire, errorFromWire, FUNCTION_TAG } from "../client/wire.ts";
 import type { Admission } from "./admission.ts";
+import type { WorkerQuota } from "./quota.ts";
 import type { Caller } from "./auth.ts";
 import type { EgressOptions } from "./egress.ts";
 import { GetCodeTimeoutError, RequestError } from "./errors.ts";
@@ -37,11 +38,17 @@ interface SessionDeps {
   egress: EgressOptions;
   admission: Admission;
   named: NamedSources;
+  /** The per-key quota of live workers (maxWorkersPerKey); none without keys unless configured. */
+  quota?: WorkerQuota;
 }
+
+let loadedWorkers = 0;
 
 /** What one WebSocket session owns: its workers and the client stubs it keeps past a call. */
 export class RpcSessionScope {
   private readonly workers = new Set<WorkerStub>();
+  /** The quota slots of this session's load() workers, forgotten when it closes. */
+  readonly slots = new Set<string>();
   private readonly kept = new Set<{ [Symbol.dispose](): void }>();
   private readonly release = new FinalizationRegistry<{ [Symbol.dispose](): void }>((stub) => {
     if (this.kept.delete(stub)) stub[Symbol.dispose]();
@@ -56,6 +63,8 @@ export class RpcSessionScope {
     this.closed = true;
     for (const worker of this.workers) worker.dispose();
     this.workers.clear();
+    for (const slot of this.slots) this.deps.quota?.forget(this.deps.caller.keyId, slot);
+    this.slots.clear();
     for (const [id, entry] of this.deps.named.sources) if (entry.session === this) this.deps.named.sources.delete(id);
     for (const stub of this.kept) stub[Symbol.dispose]();
     this.kept.clear();
@@ -188,7 +197,9 @@ export class IsletApi extends CapnTarget {
     const scope = this.#scope;
     const stub = scope.deps.loader.load(buildCode(scope, code));
     scope.own(stub);
-    return new RemoteWorker(scope, stub, true);
+    const slot = `rpc-load:${scope.deps.caller.keyId}:#${++loadedWorkers}`;
+    scope.slots.add(slot);
+    return new RemoteWorker(scope, stub, true, slot);
   }
 
   /** The worker with this id, started on first use from `code`, or from what `getCode()` returns. */
@@ -210,7 +221,7 @@ export class IsletApi extends CapnTarget {
       if (containsCapability(code.env)) entry.session.own(stub);
       return code;
     });
-    return new RemoteWorker(scope, stub, false);
+    return new RemoteWorker(scope, stub, false, key);
   }
 }
 
@@ -250,12 +261,15 @@ export class RemoteWorker extends CapnTarget {
   #scope: RpcSessionScope;
   #stub: WorkerStub;
   #anonymous: boolean;
+  /** Its id in the key's worker quota: the loader id of a named worker, a unique one for load(). */
+  #slot: string;
 
-  constructor(scope: RpcSessionScope, stub: WorkerStub, anonymous: boolean) {
+  constructor(scope: RpcSessionScope, stub: WorkerStub, anonymous: boolean, slot: string) {
     super();
     this.#scope = scope;
     this.#stub = stub;
     this.#anonymous = anonymous;
+    this.#slot = slot;
   }
 
   /** The default export's entrypoint, or a named export's; `options.props` and lower `options.limits` as in islet. */
@@ -266,17 +280,28 @@ export class RemoteWorker extends CapnTarget {
     if (!isPlainObject(opts)) throw invalid("options", "must be an object {props?, limits?}");
     const limits = callLimits(scope.deps.caller, opts.limits);
     const entrypoint = this.#stub.getEntrypoint(name as string | undefined, { props: scope.fromClient(opts.props), limits });
-    return entrypointTarget(scope, entrypoint);
+    const stub = this.#stub;
+    return entrypointTarget(scope, entrypoint, this.#slot, () => stub.dispose());
   }
 
   /** Terminates the worker's isolate now. */
   dispose(): void {
     this.#stub.dispose();
+    this.#forget();
   }
 
   [disposeSymbol](): void {
     // The client dropped its stub: an anonymous worker is unreachable from now on.
-    if (this.#anonymous) this.#stub.dispose();
+    if (this.#anonymous) {
+      this.#stub.dispose();
+      this.#forget();
+    }
+  }
+
+  #forget(): void {
+    const { quota, caller } = this.#scope.deps;
+    quota?.forget(caller.keyId, this.#slot);
+    if (this.#anonymous) this.#scope.slots.delete(this.#slot);
   }
 }
 
@@ -296,11 +321,18 @@ function callLimits(caller: Caller, requested: unknown): Limits {
   return out;
 }
 
-function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint): CapnTarget {
+function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint, slot: string, dispose: () => void): CapnTarget {
   const admitted = async <T>(call: () => Promise<T>): Promise<T> => {
     const release = scope.deps.admission.admit(scope.deps.caller);
     try {
-      return await call();
+      // The worker counts against its key's quota; this call may start it, so a key at its quota
+      // evicts its own least recently used idle worker first (never another key's).
+      const used = scope.deps.quota?.use(scope.deps.caller.keyId, slot, dispose);
+      try {
+        return await call();
+      } finally {
+        used?.();
+      }
     } finally {
       release();
     }

@@ -9,6 +9,7 @@ import type { Caller } from "./auth.ts";
 import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
+import type { WorkerQuota } from "./quota.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
 
 /** Routes each trace event to the request whose call produced it (tails fire inside its async context). */
@@ -37,7 +38,11 @@ export interface RunContext {
   egress: EgressOptions;
   /** What the server knows of the named workers /v1/run started (see NamedRunWorkers). */
   named: NamedRunWorkers;
+  /** The per-key quota of live workers (maxWorkersPerKey); none without keys unless configured. */
+  quota?: WorkerQuota;
 }
+
+let oneShotWorkers = 0;
 
 interface NamedRunWorker {
   /** Receives the worker's outbound audit entries: the globalOutbound was made with it. */
@@ -228,6 +233,37 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
           named.set(key, { hub, hash, lastUsed: performance.now() });
           return code;
         });
+  // The worker counts against the key's quota while it lives; a key at its quota evicts its own
+  // least recently used idle worker here (before this call may start one), never another key's.
+  const { quota } = context;
+  const keyId = context.caller.keyId;
+  const slot = id === undefined ? `run:${keyId}:#${++oneShotWorkers}` : key;
+  const used = quota?.use(keyId, slot, () => {
+    named.delete(key);
+    stub.dispose();
+  });
+  try {
+    return await callWorker(raw, context, stub, { id, key, hub, entrypoint, method, args, request, callLimits });
+  } finally {
+    used?.();
+    if (id === undefined || named.get(key) === undefined) quota?.forget(keyId, slot);
+  }
+}
+
+interface CallSpec {
+  id: string | undefined;
+  key: string;
+  hub: AuditHub;
+  entrypoint: string | undefined;
+  method: string | undefined;
+  args: unknown[];
+  request: Request | undefined;
+  callLimits: { cpuMs: number; wallMs: number; subRequests: number };
+}
+
+async function callWorker(raw: Record<string, unknown>, context: RunContext, stub: ReturnType<WorkerLoader["get"]>, spec: CallSpec): Promise<RunAnswer> {
+  const { id, key, hub, entrypoint, method, args, request, callLimits } = spec;
+  const { named } = context;
   const fetches: OutboundAuditEntry[] = [];
   const listen = (entry: OutboundAuditEntry) => void (fetches.length < 1000 && fetches.push(entry));
   // A warm worker's outbound was built with the hub of the call that started it; a worker this call
