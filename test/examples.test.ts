@@ -32,7 +32,7 @@ test("npm start serves the playground and /v1/run, and prints where", async () =
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ code: "export default { greet(name) { return `Hello, ${name}!`; } }", method: "greet", args: ["newcomer"] }),
     });
-    assert.equal((await run.json()).result, "Hello, newcomer!");
+    assert.equal(((await run.json()) as { result: unknown }).result, "Hello, newcomer!");
   } finally {
     try {
       process.kill(-child.pid!, "SIGTERM");

@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { RunAnswer } from "../../src/server/run.ts";
 import { startIslet } from "./process.ts";
 
 const KEY = "cli-serve-key-0123";
 
-async function run(url: string, body: unknown, headers: Record<string, string> = {}) {
+async function run(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: RunAnswer }> {
   const response = await fetch(url + "/v1/run", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: (await response.json()) as RunAnswer };
 }
 
 test("islet serve prints its URL, serves /v1/run with JSON request logs, and on SIGTERM finishes the call in flight", async () => {
@@ -72,7 +73,7 @@ test("islet serve --allow-host with the config's outbound.credentials: the allow
   const { mkdtempSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
-  const seen: (string | undefined)[] = [];
+  const seen: (string | string[] | undefined)[] = [];
   const upstream = createServer((req, res) => {
     seen.push(req.headers["x-upstream-key"]);
     res.end("upstream");
@@ -90,9 +91,9 @@ test("islet serve --allow-host with the config's outbound.credentials: the allow
     const ok = await run(url, { code, args: [`http://${host}/`] });
     assert.equal(ok.json.result, "upstream");
     assert.deepEqual(seen, ["cli-secret-value"]);
-    assert.equal(ok.json.fetches[0].credentials, true);
+    assert.equal(ok.json.fetches?.[0]?.credentials, true);
     const refused = await run(url, { code, args: ["http://nothing.example/"] });
-    assert.match(refused.json.result, /not on this worker's allow-list/);
+    assert.match(refused.json.result as string, /not on this worker's allow-list/);
     // The child writes its log line as the hop is decided; on a busy machine the answer can be read first.
     await islet.waitFor(/"event":"outbound"[^\n]*nothing\.example/);
     const lines = islet.stdout().trim().split("\n").map((line) => JSON.parse(line)).filter((line) => line.event === "outbound");

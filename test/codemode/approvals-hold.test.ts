@@ -99,13 +99,13 @@ test("islet mcp's needsApproval list (operationIds) covers request() to the same
     const out = await execute(
       `async () => [await api.request({ method: "GET", path: "/pets/7" }).then(r => r.status), await api.request({ method: "DELETE", path: "/pets/7" }).then(r => r.status, e => e.name), await api.deletePet({ id: "7" }).then(() => "deleted", e => e.name)]`,
       [source],
-      { onApproval: (approval) => void asked.push(approval.tool) ?? false },
+      { onApproval: (approval) => (asked.push(approval.tool), false) },
     );
     assert.deepEqual(out.result, [200, "ApprovalRejectedError", "ApprovalRejectedError"]);
     assert.deepEqual(asked, ["request", "deletePet"]);
     assert.deepEqual(api.seen, ["GET /pets/7"]);
     // A name in the list that is no operation (a typo) stops islet mcp at startup.
-    await assert.rejects(openApiProvider("api", { spec, baseUrl: api.url, needsApproval: ["deletePets"] }), { name: "OpenApiError", message: /^openapi\.api: options\.needsApproval names "deletePets", which is no operation/ });
+    await assert.rejects(openApiProvider("api", { spec, baseUrl: api.url, headers: {}, needsApproval: ["deletePets"] }), { name: "OpenApiError", message: /^openapi\.api: options\.needsApproval names "deletePets", which is no operation/ });
   } finally {
     await api.close();
   }

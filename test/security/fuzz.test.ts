@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DataCloneError, IsletError, WorkerCodeError, type WorkerCode } from "islet";
-import { validateLimits } from "../../src/loader/limits.ts";
+import { validateCodeLimits } from "../../src/loader/limits.ts";
 import { prepareModules } from "../../src/loader/code/prepare.ts";
 import { validateWorkerCode } from "../../src/loader/code/validate.ts";
 import { addWasm } from "../helpers.ts";
@@ -86,7 +86,7 @@ attack("fuzz: the host-side checks of any WorkerCode either accept it or throw W
     fc.property(workerCodes, (code) => {
       try {
         validateWorkerCode(code);
-        validateLimits((code as WorkerCode).limits, "WorkerCode", WorkerCodeError);
+        validateCodeLimits((code as WorkerCode).limits);
         prepareModules(code as WorkerCode);
       } catch (error) {
         assert.ok(error instanceof WorkerCodeError, `a ${(error as Error)?.name}: ${(error as Error)?.message}`);

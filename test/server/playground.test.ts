@@ -141,7 +141,7 @@ describe("playground", { skip }, () => {
       "cpu-limit": "CpuLimitError",
       codemode: "ok",
     };
-    const ids = await page.$$eval("#example option", (options) => options.map((o) => (o as HTMLOptionElement).value));
+    const ids = await page.$$eval("#example option", (options) => options.map((o) => (o as unknown as { value: string }).value) /* <option>s, in the page */);
     assert.deepEqual(ids.sort(), Object.keys(expected).sort());
     for (const id of ids) {
       await page.selectOption("#example", id);
@@ -258,7 +258,7 @@ describe("playground", { skip }, () => {
       await page.waitForSelector("#status.ok");
       assert.match((await page.textContent("#result"))!, /Hello, Ada!/);
       assert.equal(await page.isVisible("#api-key-form"), false);
-      const storage = await page.evaluate(() => ({ session: sessionStorage.getItem("islet.playground.apiKey"), local: localStorage.length, cookie: document.cookie }));
+      const storage = await page.evaluate(() => ({ session: sessionStorage.getItem("islet.playground.apiKey"), local: localStorage.length, cookie: (globalThis as unknown as { document: { cookie: string } }).document.cookie })); // runs in the page
       assert.deepEqual(storage, { session: key, local: 0, cookie: "" });
       assert.deepEqual(foreign, []);
       assert.deepEqual(problems, []);

@@ -152,7 +152,7 @@ describe("/v1/rpc with islet/client over a real WebSocket", () => {
     await assert.rejects(connect("ftp://example.com"), /needs a ws:\/\/ or wss:\/\/ URL/);
     const plainGet = await fetch(server.url + "/v1/rpc", { headers: auth });
     assert.equal(plainGet.status, 400);
-    assert.match((await plainGet.json()).error.message, /Cap'n Web over WebSocket/);
+    assert.match(((await plainGet.json()) as { error: { message: string } }).error.message, /Cap'n Web over WebSocket/);
   });
 });
 

@@ -141,7 +141,7 @@ describe("POST /v1/run", () => {
   test("unknown routes are 404 with a hint; GET / serves a page", async () => {
     const missing = await fetch(server.url + "/v2/nothing");
     assert.equal(missing.status, 404);
-    assert.match((await missing.json()).error.message, /POST \/v1\/run/);
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /POST \/v1\/run/);
     const page = await fetch(server.url + "/");
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-type") ?? "", /text\/html/);

@@ -28,7 +28,8 @@ function assertSame(scenario: (impl: Impl) => unknown, message?: string): unknow
   return result;
 }
 
-function shape(object: object): unknown {
+/** Each own property: [key, "method" | "value" | "accessor", enumerable, configurable, writable, has a setter]. */
+function shape(object: object): [string, string, boolean | undefined, boolean | undefined, boolean | null, boolean | null][] {
   return Object.getOwnPropertyNames(object)
     .sort()
     .map((key) => {
@@ -471,11 +472,11 @@ describe("EventTarget per the DOM Standard (where Node differs)", () => {
   it("ignores preventDefault in passive listeners (Node 20 honours it)", () => {
     const target = new events.EventTarget();
     let prevented: unknown;
-    target.addEventListener("x", (e) => {
+    target.addEventListener("x", (e: Event) => {
       e.preventDefault();
       prevented = [e.defaultPrevented, e.returnValue];
     }, { passive: true });
-    target.addEventListener("x", (e) => e.preventDefault());
+    target.addEventListener("x", (e: Event) => e.preventDefault());
     const event = new events.Event("x", { cancelable: true });
     assert.deepEqual(prevented, undefined);
     assert.equal(target.dispatchEvent(event), false, "the non-passive listener still cancels");
@@ -484,19 +485,19 @@ describe("EventTarget per the DOM Standard (where Node differs)", () => {
 
   it("clears the stop propagation flags when dispatch ends (Node 20 keeps them)", () => {
     const target = new events.EventTarget();
-    target.addEventListener("x", (e) => e.stopImmediatePropagation());
+    target.addEventListener("x", (e: Event) => e.stopImmediatePropagation());
     const event = new events.Event("x");
     target.dispatchEvent(event);
     assert.equal(event.cancelBubble, false);
   });
 
   it("is AT_TARGET in both passes and gives composedPath() [target] only during dispatch", () => {
-    const target = new events.EventTarget();
+    const target = new ours.EventTarget();
     const seen: unknown[] = [];
     const record = (e: Event) => seen.push([e.eventPhase, e.composedPath()[0] === target, e.currentTarget === target]);
     target.addEventListener("x", record, true);
     target.addEventListener("x", record);
-    const event = new events.Event("x");
+    const event = new ours.Event("x");
     target.dispatchEvent(event);
     assert.deepEqual(seen, [[2, true, true], [2, true, true]]);
     assert.deepEqual([event.eventPhase, event.composedPath(), event.currentTarget, event.target === target], [0, [], null, true]);
@@ -514,7 +515,7 @@ describe("EventTarget per the DOM Standard (where Node differs)", () => {
     const stopped: string[] = [];
     const other = new events.EventTarget();
     other.addEventListener("x", () => stopped.push("bubble"));
-    other.addEventListener("x", (e) => (stopped.push("capture"), e.stopPropagation()), { capture: true });
+    other.addEventListener("x", (e: Event) => (stopped.push("capture"), e.stopPropagation()), { capture: true });
     other.dispatchEvent(new events.Event("x"));
     assert.deepEqual(stopped, ["capture"]);
   });

@@ -781,7 +781,8 @@ describe("islet's wiring of the ponyfill", () => {
   });
 
   it("a WritableStream's signal is made only when needed, and reflects writer.abort()", async () => {
-    let controller!: WritableStreamDefaultController;
+    // Node has the controller's signal (Streams standard); @types/node leaves it out.
+    let controller!: WritableStreamDefaultController & { readonly signal: AbortSignal };
     const writable = new ours.WritableStream({ start: (c) => void (controller = c) });
     await writable.getWriter().abort(new Error("stop"));
     assert.equal(controller.signal.aborted, true);
