@@ -128,7 +128,7 @@ test("maxWorkersPerKey: a positive integer at most loader.maxWorkers; default th
   const keys = [{ id: "a", key: KEY_A }, { id: "b", key: KEY_B }];
   assert.equal(resolveOptions({ apiKeys: keys }).maxWorkersPerKey, 250);
   assert.equal(resolveOptions({ apiKeys: keys, loader: { maxWorkers: 7 } }).maxWorkersPerKey, 3);
-  assert.equal(resolveOptions({ apiKeys: [{ key: KEY_A }], loader: { maxWorkers: 7 } }).maxWorkersPerKey, 7);
+  assert.equal(resolveOptions({ apiKeys: [{ id: "a", key: KEY_A }], loader: { maxWorkers: 7 } }).maxWorkersPerKey, 7);
   const many = Array.from({ length: 12 }, (_, i) => ({ id: `k${i}`, key: `quota-many-${i}-0123456789` }));
   assert.equal(resolveOptions({ apiKeys: many, loader: { maxWorkers: 10 } }).maxWorkersPerKey, 1, "at least 1");
   assert.equal(resolveOptions({ apiKeys: keys, maxWorkersPerKey: 40 }).maxWorkersPerKey, 40, "an explicit setting wins");
