@@ -203,4 +203,7 @@ for (const [entry, outfile, define] of bundles) {
 writeFileSync("dist/runtime-chunks.json", JSON.stringify(built) + "\n");
 // The playground page served by `islet serve` (dist/playground).
 await buildPlayground();
+// The host's table of each nodejs_compat module's export names, read off the node chunk's modules
+// (scripts/node-exports.ts), before tsc compiles the host code that imports it.
+execFileSync(process.execPath, ["--import", "tsx", "scripts/node-exports.ts"], { stdio: "inherit" });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });

@@ -1,12 +1,14 @@
 // nodejs_compat on the host: which Node built-ins a worker may import, how an import specifier
 // names one, and the small generated ES module that stands for each. A generated module takes the
 // module's value from the runtime's node chunk (through the internal islet:runtime bridge) and
-// re-exports its properties by name, so the list of names must be known here, before evaluation;
-// test/runtime/node/exports.test.ts keeps it equal to what the chunk provides.
+// re-exports its properties by name, so the list of names must be known here, before evaluation:
+// scripts/node-exports.ts reads it off the chunk's modules at build time
+// (node-exports.generated.ts), and test/runtime/node/exports.test.ts checks it is current.
 
 import { builtinModules } from "node:module";
 import { WorkerCodeError } from "../errors.ts";
 import type { ModuleSource } from "../engine/sandbox.ts";
+import { NODE_MODULE_EXPORTS } from "./node-exports.generated.ts";
 
 /** Either flag turns Node compatibility on, as on Cloudflare Workers. */
 export const NODE_COMPAT_FLAGS: readonly string[] = ["nodejs_compat", "nodejs_compat_v2"];
@@ -15,140 +17,8 @@ export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
   return flags !== undefined && flags.some((flag) => NODE_COMPAT_FLAGS.includes(flag));
 }
 
-const ASSERT_EXPORTS = [
-  "fail",
-  "AssertionError",
-  "ok",
-  "equal",
-  "notEqual",
-  "deepEqual",
-  "notDeepEqual",
-  "deepStrictEqual",
-  "notDeepStrictEqual",
-  "strictEqual",
-  "notStrictEqual",
-  "throws",
-  "rejects",
-  "doesNotThrow",
-  "doesNotReject",
-  "ifError",
-  "match",
-  "doesNotMatch",
-  "strict",
-];
-
-const PATH_EXPORTS = ["resolve", "normalize", "isAbsolute", "join", "relative", "toNamespacedPath", "dirname", "basename", "extname", "format", "parse", "sep", "delimiter", "_makeLong", "posix"];
-
-const UTIL_TYPES_EXPORTS = [
-  "isExternal",
-  "isDate",
-  "isArgumentsObject",
-  "isBigIntObject",
-  "isBooleanObject",
-  "isNumberObject",
-  "isStringObject",
-  "isSymbolObject",
-  "isNativeError",
-  "isRegExp",
-  "isAsyncFunction",
-  "isGeneratorFunction",
-  "isGeneratorObject",
-  "isPromise",
-  "isMap",
-  "isSet",
-  "isMapIterator",
-  "isSetIterator",
-  "isWeakMap",
-  "isWeakSet",
-  "isArrayBuffer",
-  "isDataView",
-  "isSharedArrayBuffer",
-  "isModuleNamespaceObject",
-  "isAnyArrayBuffer",
-  "isBoxedPrimitive",
-  "isArrayBufferView",
-  "isTypedArray",
-  "isUint8Array",
-  "isUint8ClampedArray",
-  "isUint16Array",
-  "isUint32Array",
-  "isInt8Array",
-  "isInt16Array",
-  "isInt32Array",
-  "isFloat16Array",
-  "isFloat32Array",
-  "isFloat64Array",
-  "isBigInt64Array",
-  "isBigUint64Array",
-  "isKeyObject",
-  "isCryptoKey",
-];
-
-/** Module name → the names it exports besides `default` (its value). */
-export const NODE_MODULE_EXPORTS: Readonly<Record<string, readonly string[]>> = {
-  assert: ASSERT_EXPORTS,
-  "assert/strict": ASSERT_EXPORTS,
-  buffer: ["Buffer", "SlowBuffer", "isUtf8", "isAscii", "kMaxLength", "kStringMaxLength", "btoa", "atob", "constants", "INSPECT_MAX_BYTES"],
-  crypto: [
-    "createHash",
-    "createHmac",
-    "getHashes",
-    "hash",
-    "Hash",
-    "Hmac",
-    "randomBytes",
-    "randomFill",
-    "randomFillSync",
-    "randomInt",
-    "randomUUID",
-    "timingSafeEqual",
-    "getRandomValues",
-    "webcrypto",
-    "subtle",
-  ],
-  events: [
-    "once",
-    "on",
-    "getEventListeners",
-    "getMaxListeners",
-    "EventEmitter",
-    "usingDomains",
-    "captureRejectionSymbol",
-    "errorMonitor",
-    "setMaxListeners",
-    "init",
-    "listenerCount",
-    "addAbortListener",
-    "captureRejections",
-    "defaultMaxListeners",
-  ],
-  path: PATH_EXPORTS,
-  "path/posix": PATH_EXPORTS,
-  process: ["version", "versions", "platform", "release", "argv", "execArgv", "env", "cwd", "nextTick", "emitWarning"],
-  string_decoder: ["StringDecoder"],
-  url: ["format", "domainToASCII", "domainToUnicode", "pathToFileURL", "fileURLToPath", "urlToHttpOptions", "URL", "URLSearchParams"],
-  util: [
-    "_extend",
-    "callbackify",
-    "debug",
-    "debuglog",
-    "deprecate",
-    "format",
-    "formatWithOptions",
-    "inherits",
-    "inspect",
-    "isArray",
-    "isDeepStrictEqual",
-    "promisify",
-    "stripVTControlCharacters",
-    "toUSVString",
-    "aborted",
-    "types",
-    "TextDecoder",
-    "TextEncoder",
-  ],
-  "util/types": UTIL_TYPES_EXPORTS,
-};
+// Module name → the names it exports besides `default`: generated from the node chunk.
+export { NODE_MODULE_EXPORTS };
 
 const NODE_PREFIX = "node:";
 const nodeBuiltins = new Set(builtinModules);

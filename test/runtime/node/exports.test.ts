@@ -1,8 +1,11 @@
-// The host's table of each Node module's named exports (src/loader/node-compat.ts) must match
-// what the node chunk's modules really have, and name only things Node's modules export too.
+// The host's table of each Node module's named exports (src/loader/node-exports.generated.ts, made
+// by scripts/node-exports.ts at build time) must be current, match what the node chunk's modules
+// really have, and name only things Node's modules export too.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { NODE_MODULE_EXPORTS, nodeModuleSource, resolveNodeModule } from "../../../src/loader/node-compat.ts";
 import { nodeModuleNames } from "../../../src/runtime/node/modules.ts";
@@ -14,6 +17,11 @@ const nodeMajor = Number(process.versions.node.split(".")[0]);
 const internal = new Set(["_events", "_eventsCount", "_maxListeners"]);
 
 describe("nodejs_compat export table", () => {
+  it("is current: scripts/node-exports.ts --check finds nothing to change", () => {
+    const root = fileURLToPath(new URL("../../..", import.meta.url));
+    execFileSync(process.execPath, ["--import", "tsx", "scripts/node-exports.ts", "--check"], { cwd: root, stdio: "pipe" });
+  });
+
   it("lists exactly the modules the chunk provides", () => {
     assert.deepEqual(Object.keys(NODE_MODULE_EXPORTS).sort(), [...nodeModuleNames].sort());
   });
