@@ -9,14 +9,17 @@
 // gets none of the injected headers, custom names included, not only `authorization`.
 //
 // What comes back: an upstream may quote what it was sent. A trailing-slash 301 keeps the query
-// string, injected parameter included; a debugging upstream echoes a header. So every injected
-// value (headers and query parameters of every rule, as written, form-encoded, or percent-encoded
-// once or twice) is
+// string, injected parameter included; a debugging upstream echoes a header; an RFC 6750 challenge
+// quotes the bearer token without its scheme. So every injected value (headers and query
+// parameters of every rule) and every secret part of an injected header (a token of 8 or more
+// characters that is not a scheme word, the decoded `user:password` of Basic and its password) is
 // replaced by "[redacted]" in every response header and the status text, and in the message of an
-// error the rest of the chain throws; the response's url is the one the caller asked for. When the
-// caller follows a Location whose parameter now reads "[redacted]", this policy sets the parameter
-// to the secret again for a host its rule names (and for no other host). Response bodies are not
-// scanned: an upstream that echoes a credential in its body hands it to the sandbox.
+// error the rest of the chain throws; the response's url is the one the caller asked for. It is
+// found in any spelling: the text is percent-decoded up to three times (either hex case, `+` as
+// space) and a match in any layer replaces the original span (see redactor()). When the caller
+// follows a Location whose parameter now reads "[redacted]", this policy sets the parameter to the
+// secret again for a host its rule names (and for no other host). Response bodies are not scanned:
+// an upstream that echoes a credential in its body hands it to the sandbox.
 
 import { checkPatterns, hostMatches, type HostPattern } from "./allow-hosts.ts";
 import type { OutboundPolicy } from "./index.ts";
@@ -69,7 +72,7 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
 
 /**
  * What to look for: each injected value whole (whatever its length), and its secret parts. A
- * header value's parts are its whitespace-, comma- or `=`-separated tokens (quotes stripped) that
+ * header value's parts are its whitespace-, comma-, semicolon- or `=`-separated tokens (quotes stripped) that
  * are at least MIN_PART characters long and not an auth-scheme or parameter word, so
  * `Bearer <token>` redacts `<token>` wherever it appears alone; for `Basic <base64>`, also the
  * decoded `user:password` and the password. Short parts are left alone: a three-letter word in a
@@ -83,7 +86,7 @@ const SCHEME_WORDS = new Set(
 function secretParts(value: string, isHeader: boolean): string[] {
   const parts = [value];
   if (!isHeader) return parts;
-  const tokens = value.split(/[\s,]+/).filter((token) => token !== "");
+  const tokens = value.split(/[\s,;]+/).filter((token) => token !== "");
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     // key=value (Digest, AWS SigV4, `token=...`): the value part; also the token whole.
@@ -104,7 +107,7 @@ function secretParts(value: string, isHeader: boolean): string[] {
 function decodeBasic(token: string): string | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return undefined;
   try {
-    const decoded = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(token, "base64"));
+    const decoded = strictUtf8.decode(Buffer.from(token, "base64"));
     return decoded.includes(":") && decoded.length >= MIN_PART ? decoded : undefined;
   } catch {
     return undefined;
@@ -160,6 +163,7 @@ function redactor(secrets: string[]): (text: string) => string {
 }
 
 const MAX_LAYERS = 3;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 interface Layer {
   text: string;
   /** For each character of text, the span [starts[i], ends[i]) of the original it came from. */
@@ -206,7 +210,8 @@ function decodeLayer(layer: Layer): Layer {
     while (k < bytes.length) {
       const length = utf8Length(bytes, k);
       const from = i + k * 3;
-      if (length === 0) {
+      if (length <= 1) {
+        // ASCII, or a byte that starts no UTF-8 sequence: read as Latin-1 (what an ISO-8859-1 encoder wrote).
         emit(String.fromCharCode(bytes[k]), from, from + 3);
         k++;
       } else {
@@ -230,7 +235,7 @@ function utf8Length(bytes: number[], k: number): number {
   const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
   if (length === 0 || k + length > bytes.length) return 0;
   try {
-    new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes.slice(k, k + length)));
+    strictUtf8.decode(Uint8Array.from(bytes.slice(k, k + length)));
     return length;
   } catch {
     return 0;
