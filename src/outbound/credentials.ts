@@ -9,14 +9,17 @@
 // gets none of the injected headers, custom names included, not only `authorization`.
 //
 // What comes back: an upstream may quote what it was sent. A trailing-slash 301 keeps the query
-// string, injected parameter included; a debugging upstream echoes a header. So every injected
-// value (headers and query parameters of every rule, as written, form-encoded, or percent-encoded
-// once or twice) is
+// string, injected parameter included; a debugging upstream echoes a header; an RFC 6750 challenge
+// quotes the bearer token without its scheme. So every injected value (headers and query
+// parameters of every rule) and every secret part of an injected header (a token of 8 or more
+// characters that is not a scheme word, the decoded `user:password` of Basic and its password) is
 // replaced by "[redacted]" in every response header and the status text, and in the message of an
-// error the rest of the chain throws; the response's url is the one the caller asked for. When the
-// caller follows a Location whose parameter now reads "[redacted]", this policy sets the parameter
-// to the secret again for a host its rule names (and for no other host). Response bodies are not
-// scanned: an upstream that echoes a credential in its body hands it to the sandbox.
+// error the rest of the chain throws; the response's url is the one the caller asked for. It is
+// found in any spelling: the text is percent-decoded up to three times (either hex case, `+` as
+// space) and a match in any layer replaces the original span (see redactor()). When the caller
+// follows a Location whose parameter now reads "[redacted]", this policy sets the parameter to the
+// secret again for a host its rule names (and for no other host). Response bodies are not scanned:
+// an upstream that echoes a credential in its body hands it to the sandbox.
 
 import { checkPatterns, hostMatches, type HostPattern } from "./allow-hosts.ts";
 import type { OutboundPolicy } from "./index.ts";
@@ -35,7 +38,12 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
     list.map(([pattern]) => pattern),
     "injectCredentials()",
   );
-  const redact = redactor(list.flatMap(([, credential]) => [...Object.values(credential.headers ?? {}), ...Object.values(credential.query ?? {})]));
+  const redact = redactor(
+    list.flatMap(([, credential]) => [
+      ...Object.values(credential.headers ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, true) : [])),
+      ...Object.values(credential.query ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, false) : [])),
+    ]),
+  );
   return async (request, next) => {
     const url = new URL(request.url);
     const rule = list.find(([pattern]) => hostMatches(url, pattern));
@@ -62,25 +70,176 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
   };
 }
 
-/** Replaces every spelling of every secret in a string (raw, percent-encoded, form-encoded). */
-function redactor(values: string[]): (text: string) => string {
-  const spellings = new Set<string>();
-  for (const value of values) {
-    if (typeof value !== "string" || value === "") continue;
-    const percent = encodeURIComponent(value);
-    const form = new URLSearchParams([["", value]]).toString().slice(1);
-    // A URL that quotes the request URL may itself be percent-encoded (a cookie, a `next=` parameter).
-    for (const once of [value, percent, form, encodeURIComponent(percent), encodeURIComponent(form)]) {
-      spellings.add(once);
-      spellings.add(once.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+/**
+ * What to look for: each injected value whole (whatever its length), and its secret parts. A
+ * header value's parts are its whitespace-, comma-, semicolon- or `=`-separated tokens (quotes stripped) that
+ * are at least MIN_PART characters long and not an auth-scheme or parameter word, so
+ * `Bearer <token>` redacts `<token>` wherever it appears alone; for `Basic <base64>`, also the
+ * decoded `user:password` and the password. Short parts are left alone: a three-letter word in a
+ * credential would otherwise redact that word in every header of every response.
+ */
+const MIN_PART = 8;
+const SCHEME_WORDS = new Set(
+  ["bearer", "basic", "token", "digest", "negotiate", "ntlm", "bot", "apikey", "api-key", "key", "oauth", "hoba", "mutual", "vapid", "scram-sha-1", "scram-sha-256", "hmac-sha256", "aws4-hmac-sha256", "credential", "signedheaders", "signature", "realm", "username", "password", "nonce", "response", "algorithm", "access_token", "authorization"],
+);
+
+function secretParts(value: string, isHeader: boolean): string[] {
+  const parts = [value];
+  if (!isHeader) return parts;
+  const tokens = value.split(/[\s,;]+/).filter((token) => token !== "");
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    // key=value (Digest, AWS SigV4, `token=...`): the value part; also the token whole.
+    const pieces = [token, ...token.split("=").filter((piece) => piece !== "")].map((piece) => piece.replace(/^["']+|["']+$/g, ""));
+    for (const piece of pieces) if (piece.length >= MIN_PART && !SCHEME_WORDS.has(piece.toLowerCase())) parts.push(piece);
+    if (tokens[i].toLowerCase() === "basic" && i + 1 < tokens.length) {
+      const decoded = decodeBasic(tokens[i + 1]);
+      if (decoded !== undefined) {
+        parts.push(decoded);
+        const password = decoded.slice(decoded.indexOf(":") + 1);
+        if (password.length >= MIN_PART) parts.push(password);
+      }
     }
   }
-  const ordered = [...spellings].sort((x, y) => y.length - x.length);
+  return parts;
+}
+
+function decodeBasic(token: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return undefined;
+  try {
+    const decoded = strictUtf8.decode(Buffer.from(token, "base64"));
+    return decoded.includes(":") && decoded.length >= MIN_PART ? decoded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces every spelling of every secret in a string with "[redacted]".
+ *
+ * Spellings are not listed but decoded: the text is percent-decoded (upper- or lower-case hex,
+ * UTF-8 with a Latin-1 fallback for bytes that are not UTF-8) up to MAX_LAYERS times, keeping for
+ * each decoded character the span of the original text it came from; `+` and space match each
+ * other (form encoding); a secret found in the text or any decoded layer has its original span
+ * replaced. So raw, encodeURIComponent, RFC 3986 strict (Go's url.Values.Encode: `*` as `%2A`),
+ * lower-case hex, form-encoded, mixed and doubly encoded spellings are all found, where a list of
+ * spellings misses every encoder it did not foresee. A secret is also looked for as its UTF-8 bytes
+ * read as Latin-1, which is how fetch hands a header an upstream echoed raw.
+ */
+function redactor(secrets: string[]): (text: string) => string {
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret === "") continue;
+    needles.add(canonical(secret));
+    const latin1 = Buffer.from(secret, "utf8").toString("latin1");
+    if (latin1 !== secret) needles.add(canonical(latin1));
+  }
+  const ordered = [...needles].sort((x, y) => y.length - x.length);
+  if (ordered.length === 0) return (text) => text;
   return (text) => {
-    let result = text;
-    for (const spelling of ordered) if (result.includes(spelling)) result = result.split(spelling).join(REDACTED);
-    return result;
+    if (typeof text !== "string" || text === "") return text;
+    const spans: [number, number][] = [];
+    let layer: Layer = { text, starts: Array.from({ length: text.length }, (_, i) => i), ends: Array.from({ length: text.length }, (_, i) => i + 1) };
+    for (let depth = 0; ; depth++) {
+      const haystack = canonical(layer.text);
+      for (const needle of ordered) {
+        for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) spans.push([layer.starts[at], layer.ends[at + needle.length - 1]]);
+      }
+      if (depth === MAX_LAYERS || !/%[0-9A-Fa-f]{2}/.test(layer.text)) break;
+      layer = decodeLayer(layer);
+    }
+    if (spans.length === 0) return text;
+    spans.sort((x, y) => x[0] - y[0]);
+    let result = "";
+    let position = 0;
+    for (const [start, end] of spans) {
+      if (end <= position) continue;
+      result += text.slice(position, Math.max(start, position));
+      if (start >= position) result += REDACTED;
+      position = end;
+    }
+    return result + text.slice(position);
   };
+}
+
+const MAX_LAYERS = 3;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+interface Layer {
+  text: string;
+  /** For each character of text, the span [starts[i], ends[i]) of the original it came from. */
+  starts: number[];
+  ends: number[];
+}
+
+/** `+` and space are one character to the matcher (form encoding writes a space as `+`). */
+function canonical(text: string): string {
+  return text.replaceAll("+", " ");
+}
+
+/** One round of tolerant percent-decoding; what is not a valid escape stays as it is. */
+function decodeLayer(layer: Layer): Layer {
+  const { text } = layer;
+  const out: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const emit = (chars: string, from: number, to: number) => {
+    for (const char of chars) {
+      // A character outside the BMP is two code units, each mapped to the whole span.
+      for (let unit = 0; unit < char.length; unit++) {
+        out.push(char[unit]);
+        starts.push(layer.starts[from]);
+        ends.push(layer.ends[to - 1]);
+      }
+    }
+  };
+  let i = 0;
+  while (i < text.length) {
+    if (!isEscape(text, i)) {
+      emit(text[i], i, i + 1);
+      i++;
+      continue;
+    }
+    // A run of escapes: decode its bytes as UTF-8 sequence by sequence, Latin-1 for a byte that is not.
+    const bytes: number[] = [];
+    let j = i;
+    while (isEscape(text, j)) {
+      bytes.push(parseInt(text.slice(j + 1, j + 3), 16));
+      j += 3;
+    }
+    let k = 0;
+    while (k < bytes.length) {
+      const length = utf8Length(bytes, k);
+      const from = i + k * 3;
+      if (length <= 1) {
+        // ASCII, or a byte that starts no UTF-8 sequence: read as Latin-1 (what an ISO-8859-1 encoder wrote).
+        emit(String.fromCharCode(bytes[k]), from, from + 3);
+        k++;
+      } else {
+        emit(Buffer.from(bytes.slice(k, k + length)).toString("utf8"), from, from + length * 3);
+        k += length;
+      }
+    }
+    i = j;
+  }
+  return { text: out.join(""), starts, ends };
+}
+
+function isEscape(text: string, i: number): boolean {
+  return text.charCodeAt(i) === 0x25 && i + 2 < text.length && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3));
+}
+
+/** The length of the valid UTF-8 sequence at bytes[k], or 0 if there is none. */
+function utf8Length(bytes: number[], k: number): number {
+  const lead = bytes[k];
+  if (lead < 0x80) return 1;
+  const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (length === 0 || k + length > bytes.length) return 0;
+  try {
+    strictUtf8.decode(Uint8Array.from(bytes.slice(k, k + length)));
+    return length;
+  } catch {
+    return 0;
+  }
 }
 
 /** The response with its headers and status text redacted, and (for a query rule) the caller's own URL. */

@@ -90,6 +90,40 @@ attack("credentials injected for one host do not follow a redirect to another ho
   assert.deepEqual(seen, ["api.test Bearer sk-secret-value", "attacker.test -"]);
 });
 
+attack("an upstream that quotes the bearer token without its scheme, or re-encodes a query secret as Go does (* as %2A), hands the sandbox only [redacted]", async () => {
+  const TOKEN = "ghp_HeaderS3cretT0ken";
+  const QSECRET = "k*Query*S3cret (é)";
+  const upstream = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://x");
+    if (url.pathname === "/api") {
+      const token = (request.headers.authorization ?? "").replace(/^Bearer /, "");
+      response.writeHead(401, { "www-authenticate": `Bearer realm="api", error="invalid_token", error_description="token ${token} expired"`, "x-debug-token": token }).end();
+      return;
+    }
+    // Go's url.Values.Encode: every byte outside A-Za-z0-9-._~ percent-encoded, space as +.
+    const go = (value: string) => [...Buffer.from(value)].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 32 ? "+" : "%" + b.toString(16).toUpperCase().padStart(2, "0"))).join("");
+    response.writeHead(301, { location: "/dir/?" + [...url.searchParams].map(([k, v]) => `${k}=${go(v)}`).join("&") }).end();
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  try {
+    const host = `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const globalOutbound = outbound(injectCredentials({ [host]: { headers: { authorization: `Bearer ${TOKEN}` }, query: { key: QSECRET } } }), fetch);
+    const code = `export default { async run(u) {
+      const a = await fetch(u + "/api");
+      const b = await fetch(u + "/dir?x=1", { redirect: "manual" });
+      return { wwwAuthenticate: a.headers.get("www-authenticate"), debug: a.headers.get("x-debug-token"), location: b.headers.get("location") };
+    } };`;
+    const result = await call(code, "run", [`http://${host}`], { globalOutbound });
+    assert.deepEqual(result, {
+      wwwAuthenticate: 'Bearer realm="api", error="invalid_token", error_description="token [redacted] expired"',
+      debug: "[redacted]",
+      location: "/dir/?x=1&key=[redacted]",
+    });
+  } finally {
+    upstream.close();
+  }
+});
+
 attack("a flood of 10,000 concurrent fetches is cut at the subrequest limit; the upstream sees no more", async () => {
   let upstream = 0;
   // Making 10,000 Requests takes the sandbox a few hundred ms of CPU on a busy machine before the
