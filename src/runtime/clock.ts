@@ -2,6 +2,7 @@
 // enters the isolate (a call, a reply, a timer), so code cannot time itself at high resolution.
 
 import { capIntlObjects } from "./globals/intl.ts";
+import type { OffHeapBudget } from "./globals/buffers.ts";
 import { primordials, SymbolToStringTag } from "./primordials.ts";
 
 const { DatePrototypeToString, ObjectDefineProperties, ObjectDefineProperty, ReflectConstruct } = primordials;
@@ -19,7 +20,7 @@ export function setClock(ms: number): void {
   if (origin === 0) origin = ms;
 }
 
-export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor, memoryMb?: number): void {
+export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor, memoryMb?: number, offHeap?: OffHeapBudget): void {
   // RealDate must never reach user code: it is called only through captured intrinsics (a
   // replaced ReflectConstruct would otherwise be handed it, and with it the real clock).
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
@@ -49,7 +50,7 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
   };
   ObjectDefineProperty(performance, SymbolToStringTag, { __proto__: null, value: "Performance" } as PropertyDescriptor);
   ObjectDefineProperty(global, "performance", { __proto__: null, value: performance, writable: true, configurable: true } as PropertyDescriptor);
-  freezeIntlClock(global, memoryMb);
+  freezeIntlClock(global, memoryMb, offHeap);
 }
 
 /**
@@ -60,7 +61,7 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
  * patch uses is captured now, and its descriptors have no prototype, so code that ran before the
  * first touch (replacing WeakMap.prototype.get, or adding Object.prototype.value) cannot change it.
  */
-function freezeIntlClock(global: Record<string, unknown>, memoryMb: number | undefined): void {
+function freezeIntlClock(global: Record<string, unknown>, memoryMb: number | undefined, offHeap: OffHeapBudget | undefined): void {
   const intl = global.Intl as { DateTimeFormat?: { prototype: object } } | undefined;
   if (intl === undefined || intl === null) return;
   const { ReflectApply: apply, ObjectDefineProperty: defineProperty, ObjectGetOwnPropertyDescriptor: getOwnDescriptor, WeakMap: WeakMapCtor } = primordials;
@@ -71,7 +72,7 @@ function freezeIntlClock(global: Record<string, unknown>, memoryMb: number | und
     if (frozen) return;
     frozen = true;
     // Live Intl objects are counted and capped (globals/intl.ts): their ICU state is off the heap.
-    if (memoryMb !== undefined) capIntlObjects(intl as unknown as Record<string, unknown>, memoryMb);
+    if (memoryMb !== undefined) capIntlObjects(intl as unknown as Record<string, unknown>, memoryMb, offHeap);
     const DateTimeFormat = intl.DateTimeFormat;
     if (DateTimeFormat === undefined) return;
     const proto = DateTimeFormat.prototype;

@@ -25,7 +25,11 @@ declare const ISLET_WEB_PLATFORM: boolean;
 export function installGlobals(global: Record<string, unknown>, memoryMb: number): void {
   // The clock is installed at once, not on first touch: a Date the host passes in would otherwise
   // lead, through its constructor, to the real Date before the sandbox ever named the global.
-  installFrozenClock(global, global.Date as DateConstructor, memoryMb);
+  // Memory outside the V8 heap (WebAssembly memories' maxima and modules, what resizable
+  // ArrayBuffers have held, the strings Intl objects copy) shares one budget of memoryMb: with the
+  // heap, a sandbox holds about twice memoryMb.
+  const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
+  installFrozenClock(global, global.Date as DateConstructor, memoryMb, offHeap);
   defineLazy(global, "console", createConsole);
   for (let i85 = 0, a85 = timerGlobals(); i85 < a85.length; i85++) {
     const name = a85[i85][0], value = a85[i85][1];
@@ -33,9 +37,6 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   }
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
-  // Memory outside the V8 heap (WebAssembly memories' maxima, what resizable ArrayBuffers have
-  // held) shares one budget of memoryMb: with the heap, a sandbox holds about twice memoryMb.
-  const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
   const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
   setConfinedArrayBuffer(confined.ArrayBuffer, confined.transfer);
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).

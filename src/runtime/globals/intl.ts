@@ -7,6 +7,16 @@
 // toLocaleString and localeCompare make Intl objects internally that they do not keep (measured:
 // the host's RSS is flat after the first few thousand calls).
 //
+//
+// Some Intl objects also copy a string outside the heap, which the count does not see: every
+// Segments object Intl.Segmenter's segment(s) makes keeps its own UTF-16 copy of s (100 over one
+// 4 Mi-character string held ~812 MiB), and an Intl.Locale keeps its whole tag (a 1 MiB
+// private-use tag each). segment() is charged 2 bytes per code unit of its input against the
+// sandbox's off-heap budget (memoryMb, shared with WebAssembly and resizable ArrayBuffers) until
+// the Segments object is collected; a language tag longer than MAX_TAG_LENGTH is a RangeError, as
+// V8 throws for an invalid tag. The non-standard Intl.v8BreakIterator (whose adoptText copies its
+// text the same way) is removed: Node.js and Deno remove it too.
+//
 // Applied on the first touch of the Intl global (clock.ts), with every intrinsic it uses captured
 // before user code runs.
 
@@ -20,9 +30,11 @@ const {
   ReflectOwnKeys: ownKeys,
   ObjectSetPrototypeOf: setPrototypeOf,
   FinalizationRegistry: Registry,
+  ReflectDeleteProperty: deleteProperty,
   RangeError: RangeErrorCtor,
   SymbolIterator,
 } = primordials;
+import type { OffHeapBudget } from "./buffers.ts";
 const register = Registry.prototype.register;
 
 /**
@@ -31,6 +43,9 @@ const register = Registry.prototype.register;
  * within half of memoryMb: 256 in a 16 MB sandbox, 2,048 with the default 128.
  */
 export const MAX_INTL_OBJECTS_PER_MB = 16;
+
+/** The longest language tag an Intl constructor accepts in the sandbox (BCP 47 tags are short). */
+export const MAX_TAG_LENGTH = 1_024;
 
 const CONSTRUCTORS = [
   "Collator",
@@ -43,7 +58,6 @@ const CONSTRUCTORS = [
   "PluralRules",
   "RelativeTimeFormat",
   "Segmenter",
-  "v8BreakIterator",
 ];
 
 function bare<T extends object>(fields: T): T {
@@ -51,28 +65,47 @@ function bare<T extends object>(fields: T): T {
 }
 
 /** Replaces `intl`'s constructors (and Segmenter's makers) with counting wrappers. Runs before user code can reach `intl`. */
-export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number): void {
+export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 }): void {
   const limit = memoryMb * MAX_INTL_OBJECTS_PER_MB;
+  deleteProperty(intl, "v8BreakIterator");
   let live = 0;
-  const refunds = new Registry<number>(() => {
+  // Held: the bytes the object copied outside the heap, charged to offHeap.
+  const refunds = new Registry<number>((bytes) => {
     live--;
+    offHeap.used -= bytes;
   });
-  /** Makes one Intl object through `make`, counted until it is collected. */
-  const counted = (what: string, make: () => unknown): unknown => {
+  /** Makes one Intl object through `make`, counted (and charged `bytes` of offHeap) until it is collected. */
+  const counted = (what: string, make: () => unknown, bytes = 0): unknown => {
     if (live >= limit) {
       throw new RangeErrorCtor(`${what}: Intl objects over the sandbox's limit: at most ${limit} live (${MAX_INTL_OBJECTS_PER_MB} per MB of memoryMb).`);
     }
+    if (offHeap.used + bytes > offHeap.limit) {
+      throw new RangeErrorCtor(
+        `${what}: a copy of ${bytes} bytes outside the heap is over the sandbox's limit (${offHeap.used + bytes} bytes of ${offHeap.limit}, memoryMb, shared with WebAssembly and resizable ArrayBuffers).`,
+      );
+    }
     live++;
+    offHeap.used += bytes;
     let made: unknown;
     try {
       made = make();
     } catch (error) {
       live--;
+      offHeap.used -= bytes;
       throw error;
     }
-    if (made !== null && typeof made === "object") apply(register, refunds, [made, 0]);
-    else live--;
+    if (made !== null && typeof made === "object") apply(register, refunds, [made, bytes]);
+    else {
+      live--;
+      offHeap.used -= bytes;
+    }
     return made;
+  };
+  /** A language tag given as a string, checked for length before V8 copies it. */
+  const checkTag = (what: string, tag: unknown) => {
+    if (typeof tag === "string" && tag.length > MAX_TAG_LENGTH) {
+      throw new RangeErrorCtor(`${what}: Incorrect locale information provided (a tag of ${tag.length} characters; at most ${MAX_TAG_LENGTH} in the sandbox).`);
+    }
   };
   const wrap = (holder: object, key: PropertyKey, name: string) => {
     const real = getOwnDescriptor(holder, key)?.value as ((...args: unknown[]) => unknown) | undefined;
@@ -90,7 +123,26 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number):
     const Real = getOwnDescriptor(intl, name)?.value as (new (...args: unknown[]) => object) | undefined;
     if (typeof Real !== "function") continue;
     const what = `Intl.${name}`;
+    const realToString = name === "Locale" ? ((Real as { prototype: { toString: () => string } }).prototype.toString) : undefined;
     const Wrapper = function (this: unknown, ...args: unknown[]) {
+      if (args.length > 0) {
+        let tag = args[0];
+        if (realToString !== undefined && tag !== null && typeof tag === "object") {
+          // new Intl.Locale(object): a Locale is taken as it is, anything else converted to a
+          // string, here (once), so the string V8 copies is the one checked.
+          let isLocale = true;
+          try {
+            apply(realToString, tag, []);
+          } catch {
+            isLocale = false;
+          }
+          if (!isLocale) {
+            tag = `${tag as unknown as string}`;
+            args[0] = tag;
+          }
+        }
+        checkTag(what, tag);
+      }
       // Called without new: DateTimeFormat, NumberFormat and Collator make one (legacy), the
       // others throw their own TypeError.
       return counted(what, new.target === undefined ? () => apply(Real, this, args) : () => construct(Real, args, new.target));
@@ -119,7 +171,17 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number):
       } catch {
         // no Segments to find
       }
-      wrap(prototype, "segment", "Intl.Segmenter.prototype.segment");
+      // segment(s) copies s (UTF-16) outside the heap: 2 bytes per code unit, converted here once.
+      const realSegment = getOwnDescriptor(prototype, "segment")?.value as ((s: string) => object) | undefined;
+      if (typeof realSegment === "function") {
+        const segment = function segment(this: unknown, input: unknown) {
+          const string = `${input as string}`;
+          return counted("Intl.Segmenter.prototype.segment", () => apply(realSegment, this, [string]), 2 * string.length);
+        };
+        defineProperty(segment, "name", bare({ value: "segment", configurable: true }));
+        defineProperty(segment, "length", bare({ value: 1, configurable: true }));
+        defineProperty(prototype, "segment", bare({ value: segment, writable: true, configurable: true }));
+      }
       const found = primordials.ReflectGetPrototypeOf(segmentsPrototype);
       if (found !== null) wrap(found, SymbolIterator, "Intl.Segments.prototype[Symbol.iterator]");
     }

@@ -10,6 +10,15 @@ const { ArrayBuffer, DataView, FinalizationRegistry, Math, Object, ObjectGetProt
 //   would let a 32 MB sandbox commit 4 GiB of the host's memory. Every memory gets a maximum, and
 //   the maxima of a sandbox's live memories together stay within its memoryMb. Memories a module
 //   defines are capped by rewriting the module's memory section before V8 compiles it.
+// - Compiled modules outside the heap limit: a WebAssembly.Module keeps its wire bytes and the code
+//   V8 compiles from them outside the V8 heap, so 100 modules of 4 MiB (one custom section each,
+//   no memory, table or instance) held ~420 MiB in a 16 MB sandbox. Every module is charged
+//   MODULE_BYTES_FACTOR times its byte length against the same memoryMb budget as memories, and
+//   counted with the other WebAssembly objects, until it is collected.
+// - Suspended stacks (JSPI): WebAssembly.Suspending and WebAssembly.promising let every suspended
+//   call keep its own stack (up to ~1 MiB, outside the heap and isolated-vm's allocator) for as
+//   long as its promise is pending; 1,000 deep ones held ~820 MiB. They are removed (Cloudflare
+//   Workers expose JSPI only to Python Workers), with SuspendError.
 //
 // Everything used after user code starts is captured first, so a sandbox that replaces Reflect,
 // Object, a prototype method or a getter cannot turn a check off.
@@ -52,8 +61,8 @@ const RangeErrorCtor = RangeError;
 const PAGE = 65_536;
 const MAX_MEMORIES_PER_MODULE = 100;
 /**
- * Live WebAssembly memories, tables and instances one sandbox may hold, whatever their size. Each
- * is also charged at least one page against the memoryMb budget.
+ * Live WebAssembly modules, memories, tables and instances one sandbox may hold, whatever their
+ * size. Each is also charged at least one page against the memoryMb budget.
  */
 export const MAX_WASM_OBJECTS = 1_000;
 /**
@@ -62,6 +71,15 @@ export const MAX_WASM_OBJECTS = 1_000;
  * exhaust a process: past this many, and past the host's process-wide count, a RangeError.
  */
 export const MAX_WASM_MEMORIES = 64;
+/**
+ * A module is charged this many times its byte length (at least one page). Measured on Node 24
+ * (V8 13.6), RSS per MiB of module bytes: 1.8 for a module of one custom section, 1.6-2.2 for
+ * QuickJS's emscripten builds (compiled lazily), 3.3 for a module of 2,000 arithmetic-heavy
+ * functions once compiled, 4.7 once every function had run (tier-up).
+ */
+export const MODULE_BYTES_FACTOR = 4;
+/** The JSPI surface, removed from the sandbox's namespace. */
+const JSPI = ["Suspending", "promising", "SuspendError"];
 const sharedMessage = "Shared WebAssembly memory is not available in the sandbox.";
 
 /** A copy of the bytes of a BufferSource (read through the intrinsics); undefined for anything else. */
@@ -262,14 +280,19 @@ export function confineWebAssembly(
    * space reservations before the object exists, so nothing is made past a limit. Returns the
    * charge, to be handed to `keep` once the object exists, or to `undo` if making it failed.
    */
-  const reserve = (pages: number, memories: number): readonly [number, number] => {
+  const reserve = (pages: number, memories: number, moduleBytes = -1): readonly [number, number] => {
     if (pages < 1) pages = 1;
     if (liveObjects + 1 > MAX_WASM_OBJECTS) {
-      throw new RangeErrorCtor(`WebAssembly objects over the sandbox's limit: at most ${MAX_WASM_OBJECTS} live memories, tables and instances.`);
+      throw new RangeErrorCtor(`WebAssembly objects over the sandbox's limit: at most ${MAX_WASM_OBJECTS} live modules, memories, tables and instances.`);
     }
     if (offHeap.used + pages * PAGE > budgetPages * PAGE) {
+      if (moduleBytes >= 0) {
+        throw new RangeErrorCtor(
+          `WebAssembly.Module(): a module of ${moduleBytes} bytes (charged ${MODULE_BYTES_FACTOR} times its size for its compiled code) is over the sandbox's limit: ${ceil(offHeap.used / PAGE) + pages} pages of ${budgetPages} (memoryMb, shared with WebAssembly memories and resizable ArrayBuffers).`,
+        );
+      }
       throw new RangeErrorCtor(
-        `WebAssembly memory over the sandbox's limit: ${ceil(offHeap.used / PAGE) + pages} pages of ${budgetPages} (memoryMb, shared with resizable ArrayBuffers).`,
+        `WebAssembly memory over the sandbox's limit: ${ceil(offHeap.used / PAGE) + pages} pages of ${budgetPages} (memoryMb, shared with WebAssembly modules and resizable ArrayBuffers).`,
       );
     }
     if (memories > 0) {
@@ -308,8 +331,18 @@ export function confineWebAssembly(
     if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Module must be called with new");
     const bytes = bytesOf(source);
     if (bytes === undefined) throw new TypeErrorCtor("WebAssembly.Module(): Argument 0 must be a buffer source");
-    const capped = capMemories(bytes, budgetPages);
-    const module = construct(RealModule, [capped.bytes], new.target);
+    // The module's bytes (and the code compiled from them) are charged first; the memories it
+    // defines are capped at what is left of the budget, so one instance of it still fits.
+    const length = lengthOf(bytes);
+    const charge = reserve(ceil((length * MODULE_BYTES_FACTOR) / PAGE), 0, length);
+    let capped: { bytes: Uint8Array; pages: number; memories: number };
+    try {
+      capped = capMemories(bytes, budgetPages - charge[0]);
+    } catch (error) {
+      undo(charge);
+      throw error;
+    }
+    const module = make(RealModule, [capped.bytes], new.target, charge);
     apply(weakSet, modules, [module, [capped.pages, capped.memories] as const]);
     return module;
   };
@@ -377,6 +410,7 @@ export function confineWebAssembly(
   for (let i = 0; i < replaced.length; i++) defineProperty(ns, replaced[i][0], bare({ value: replaced[i][1], writable: true, configurable: true }));
   delete ns.instantiateStreaming;
   delete ns.compileStreaming;
+  for (let i = 0; i < JSPI.length; i++) delete ns[JSPI[i]];
 }
 
 /** Makes `wrapper` stand in for `real`: same prototype (whose constructor now points back). */
