@@ -31,6 +31,10 @@ const {
   ObjectSetPrototypeOf: setPrototypeOf,
   FinalizationRegistry: Registry,
   ReflectDeleteProperty: deleteProperty,
+  WeakMap: WeakMapCtor,
+  WeakMapPrototypeGet: weakGet,
+  WeakMapPrototypeSet: weakSet,
+  MathTrunc: trunc,
   RangeError: RangeErrorCtor,
   SymbolIterator,
 } = primordials;
@@ -46,6 +50,8 @@ export const MAX_INTL_OBJECTS_PER_MB = 16;
 
 /** The longest language tag an Intl constructor accepts in the sandbox (BCP 47 tags are short). */
 export const MAX_TAG_LENGTH = 1_024;
+/** The most locales a locales list may name in the sandbox. */
+export const MAX_LOCALES = 100;
 
 const CONSTRUCTORS = [
   "Collator",
@@ -68,6 +74,8 @@ function bare<T extends object>(fields: T): T {
 export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 }): void {
   const limit = memoryMb * MAX_INTL_OBJECTS_PER_MB;
   deleteProperty(intl, "v8BreakIterator");
+  /** The bytes each Segments object's string took outside the heap (its iterators copy it again). */
+  const copied = new WeakMapCtor<object, number>();
   let live = 0;
   // Held: the bytes the object copied outside the heap, charged to offHeap.
   const refunds = new Registry<number>((bytes) => {
@@ -107,6 +115,46 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
       throw new RangeErrorCtor(`${what}: Incorrect locale information provided (a tag of ${tag.length} characters; at most ${MAX_TAG_LENGTH} in the sandbox).`);
     }
   };
+  const RealLocale = getOwnDescriptor(intl, "Locale")?.value as { prototype: { toString: () => string } } | undefined;
+  const localeToString = RealLocale?.prototype.toString;
+  const isLocale = (value: object): boolean => {
+    if (localeToString === undefined) return false;
+    try {
+      apply(localeToString, value, []);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /**
+   * One language tag (Intl.Locale's argument, or an element of a list): a Locale as it is,
+   * another object converted to a string here, once, so the string V8 reads is the one checked.
+   */
+  const oneTag = (what: string, tag: unknown): unknown => {
+    if (tag !== null && typeof tag === "object" && !isLocale(tag)) tag = `${tag as unknown as string}`;
+    checkTag(what, tag);
+    return tag;
+  };
+  /**
+   * A locales argument (a string, a Locale, or a list of them) as a fresh list without a
+   * prototype, each tag checked; anything else V8 rejects itself.
+   */
+  const localeList = (what: string, locales: unknown): unknown => {
+    if (locales === null || typeof locales !== "object") {
+      checkTag(what, locales);
+      return locales;
+    }
+    if (isLocale(locales)) return locales;
+    const source = locales as { length?: unknown; [index: number]: unknown };
+    const number = +(source.length as number);
+    const length = number > 0 ? trunc(number) : 0;
+    if (length > MAX_LOCALES) throw new RangeErrorCtor(`${what}: a list of ${length} locales; at most ${MAX_LOCALES} in the sandbox.`);
+    const copy = setPrototypeOf({ length }, null) as Record<string, unknown>;
+    for (let k = 0; k < length; k++) {
+      if (k in source) defineProperty(copy, k, bare({ value: oneTag(what, source[k]), writable: true, enumerable: true, configurable: true }));
+    }
+    return copy;
+  };
   const wrap = (holder: object, key: PropertyKey, name: string) => {
     const real = getOwnDescriptor(holder, key)?.value as ((...args: unknown[]) => unknown) | undefined;
     if (typeof real !== "function") return;
@@ -118,31 +166,27 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
     defineProperty(holder, key, bare({ value: wrapper, writable: true, configurable: true }));
   };
 
+  /** Replaces holder[key], a function taking a locales list first, with one that checks the list. */
+  const checkLocalesOf = (holder: object, key: string, what: string) => {
+    const real = getOwnDescriptor(holder, key)?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (typeof real !== "function") return;
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      if (args.length > 0) args[0] = localeList(what, args[0]);
+      return apply(real, this, args);
+    };
+    defineProperty(wrapper, "name", bare({ value: real.name, configurable: true }));
+    defineProperty(wrapper, "length", bare({ value: real.length, configurable: true }));
+    defineProperty(holder, key, bare({ value: wrapper, writable: true, configurable: true }));
+  };
+  checkLocalesOf(intl, "getCanonicalLocales", "Intl.getCanonicalLocales");
+
   for (let i = 0; i < CONSTRUCTORS.length; i++) {
     const name = CONSTRUCTORS[i];
     const Real = getOwnDescriptor(intl, name)?.value as (new (...args: unknown[]) => object) | undefined;
     if (typeof Real !== "function") continue;
     const what = `Intl.${name}`;
-    const realToString = name === "Locale" ? ((Real as { prototype: { toString: () => string } }).prototype.toString) : undefined;
     const Wrapper = function (this: unknown, ...args: unknown[]) {
-      if (args.length > 0) {
-        let tag = args[0];
-        if (realToString !== undefined && tag !== null && typeof tag === "object") {
-          // new Intl.Locale(object): a Locale is taken as it is, anything else converted to a
-          // string, here (once), so the string V8 copies is the one checked.
-          let isLocale = true;
-          try {
-            apply(realToString, tag, []);
-          } catch {
-            isLocale = false;
-          }
-          if (!isLocale) {
-            tag = `${tag as unknown as string}`;
-            args[0] = tag;
-          }
-        }
-        checkTag(what, tag);
-      }
+      if (args.length > 0) args[0] = name === "Locale" ? oneTag(what, args[0]) : localeList(what, args[0]);
       // Called without new: DateTimeFormat, NumberFormat and Collator make one (legacy), the
       // others throw their own TypeError.
       return counted(what, new.target === undefined ? () => apply(Real, this, args) : () => construct(Real, args, new.target));
@@ -154,6 +198,7 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
       const descriptor = getOwnDescriptor(Real, keys[k])!;
       defineProperty(Wrapper, keys[k], descriptor);
     }
+    checkLocalesOf(Wrapper, "supportedLocalesOf", `${what}.supportedLocalesOf`);
     const prototype = (Real as { prototype: object }).prototype;
     defineProperty(prototype, "constructor", bare({ value: Wrapper, writable: true, configurable: true }));
     defineProperty(intl, name, bare({ value: Wrapper, writable: true, configurable: true }));
@@ -176,14 +221,27 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
       if (typeof realSegment === "function") {
         const segment = function segment(this: unknown, input: unknown) {
           const string = `${input as string}`;
-          return counted("Intl.Segmenter.prototype.segment", () => apply(realSegment, this, [string]), 2 * string.length);
+          const made = counted("Intl.Segmenter.prototype.segment", () => apply(realSegment, this, [string]), 2 * string.length) as object;
+          weakSet(copied, made, 2 * string.length);
+          return made;
         };
         defineProperty(segment, "name", bare({ value: "segment", configurable: true }));
         defineProperty(segment, "length", bare({ value: 1, configurable: true }));
         defineProperty(prototype, "segment", bare({ value: segment, writable: true, configurable: true }));
       }
+      // Each iterator copies the Segments object's string again (200 iterators of one Segments
+      // over 4 Mi characters held ~1.6 GiB): charged the same bytes.
       const found = primordials.ReflectGetPrototypeOf(segmentsPrototype);
-      if (found !== null) wrap(found, SymbolIterator, "Intl.Segments.prototype[Symbol.iterator]");
+      const realIterator = found === null ? undefined : (getOwnDescriptor(found, SymbolIterator)?.value as (() => object) | undefined);
+      if (found !== null && typeof realIterator === "function") {
+        const iterator = function (this: unknown) {
+          const bytes = this !== null && typeof this === "object" ? ((weakGet(copied, this) as number | undefined) ?? 0) : 0;
+          return counted("Intl.Segments.prototype[Symbol.iterator]", () => apply(realIterator, this, []), bytes);
+        };
+        defineProperty(iterator, "name", bare({ value: realIterator.name, configurable: true }));
+        defineProperty(iterator, "length", bare({ value: 0, configurable: true }));
+        defineProperty(found, SymbolIterator, bare({ value: iterator, writable: true, configurable: true }));
+      }
     }
   }
 }
