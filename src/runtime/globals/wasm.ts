@@ -194,7 +194,7 @@ function capMemories(bytes: Uint8Array, maxPages: number): { bytes: Uint8Array; 
       if (flags > 1) throw malformed();
       const initial = section.u32();
       const declaredMax = flags & 1 ? section.u32() : Infinity;
-      if (initial > maxPages) throw new RangeErrorCtor(`WebAssembly.Module(): a memory of ${initial} pages is over the sandbox's limit of ${maxPages} pages (memoryMb).`);
+      if (initial > maxPages) throw new RangeErrorCtor(`WebAssembly.Module(): a memory of ${initial} pages is over the sandbox's limit: ${maxPages} pages left of memoryMb.`);
       const max = min(declaredMax, maxPages);
       pages += max;
       body.byte(1);
@@ -272,6 +272,11 @@ export function confineWebAssembly(
       }
     }
   });
+  /** Pages of the budget not charged yet: the maximum a memory declared without one gets. */
+  const leftPages = () => {
+    const left = budgetPages - ceil(offHeap.used / PAGE);
+    return left > 0 ? left : 0;
+  };
   /** What each module compiled here defines: [sum of its memories' maxima in pages, number of memories]. */
   const modules = new WeakMapCtor<object, readonly [number, number]>();
 
@@ -332,12 +337,12 @@ export function confineWebAssembly(
     const bytes = bytesOf(source);
     if (bytes === undefined) throw new TypeErrorCtor("WebAssembly.Module(): Argument 0 must be a buffer source");
     // The module's bytes (and the code compiled from them) are charged first; the memories it
-    // defines are capped at what is left of the budget, so one instance of it still fits.
+    // defines are capped at what is then left of the budget, so one instance of it still fits.
     const length = lengthOf(bytes);
     const charge = reserve(ceil((length * MODULE_BYTES_FACTOR) / PAGE), 0, length);
     let capped: { bytes: Uint8Array; pages: number; memories: number };
     try {
-      capped = capMemories(bytes, budgetPages - charge[0]);
+      capped = capMemories(bytes, leftPages());
     } catch (error) {
       undo(charge);
       throw error;
@@ -358,7 +363,7 @@ export function confineWebAssembly(
     if (source.shared) throw new TypeErrorCtor(sharedMessage);
     const given = initial !== undefined ? initial : minimum;
     const initialPages = given === undefined ? undefined : toNumber(given);
-    const max = maximum === undefined ? budgetPages : min(toNumber(maximum), budgetPages);
+    const max = maximum === undefined ? leftPages() : min(toNumber(maximum), budgetPages);
     if (initialPages !== undefined && initialPages > budgetPages) {
       throw new RangeErrorCtor(`WebAssembly.Memory(): ${initialPages} pages are over the sandbox's limit of ${budgetPages} pages (memoryMb).`);
     }
