@@ -7,15 +7,17 @@
 // toLocaleString and localeCompare make Intl objects internally that they do not keep (measured:
 // the host's RSS is flat after the first few thousand calls).
 //
-//
 // Some Intl objects also copy a string outside the heap, which the count does not see: every
 // Segments object Intl.Segmenter's segment(s) makes keeps its own UTF-16 copy of s (100 over one
-// 4 Mi-character string held ~812 MiB), and an Intl.Locale keeps its whole tag (a 1 MiB
-// private-use tag each). segment() is charged 2 bytes per code unit of its input against the
-// sandbox's off-heap budget (memoryMb, shared with WebAssembly and resizable ArrayBuffers) until
-// the Segments object is collected; a language tag longer than MAX_TAG_LENGTH is a RangeError, as
-// V8 throws for an invalid tag. The non-standard Intl.v8BreakIterator (whose adoptText copies its
-// text the same way) is removed: Node.js and Deno remove it too.
+// 4 Mi-character string held ~812 MiB), so does every iterator over it (200 held ~1.6 GiB), and
+// an Intl.Locale keeps its whole tag (200 with a 1 MiB private-use tag held ~224 MiB). segment()
+// and each Segments iterator are charged 2 bytes per code unit of the input (less the first
+// 4 KiB, which the count covers) against the sandbox's off-heap budget (memoryMb, shared with
+// WebAssembly and resizable ArrayBuffers) until the object is collected. A language tag longer
+// than MAX_TAG_LENGTH, or a list of more than MAX_LOCALES, is a RangeError, as V8 throws for an
+// invalid tag (a locale list with a 900 KB tag kept new Intl.DateTimeFormat past cpuMs, after
+// which the host process crashed). The non-standard Intl.v8BreakIterator (whose adoptText copies
+// its text the same way: 200 held ~1.6 GiB) is removed, as Node.js and Deno remove it.
 //
 // Applied on the first touch of the Intl global (clock.ts), with every intrinsic it uses captured
 // before user code runs.
@@ -50,6 +52,8 @@ export const MAX_INTL_OBJECTS_PER_MB = 16;
 
 /** The longest language tag an Intl constructor accepts in the sandbox (BCP 47 tags are short). */
 export const MAX_TAG_LENGTH = 1_024;
+/** Bytes of each string copy not charged to the off-heap budget (the count bounds them). */
+export const FREE_COPY_BYTES = 4_096;
 /** The most locales a locales list may name in the sandbox. */
 export const MAX_LOCALES = 100;
 
@@ -83,13 +87,16 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
     offHeap.used -= bytes;
   });
   /** Makes one Intl object through `make`, counted (and charged `bytes` of offHeap) until it is collected. */
-  const counted = (what: string, make: () => unknown, bytes = 0): unknown => {
+  const counted = (what: string, make: () => unknown, copied = 0): unknown => {
+    // The first FREE_COPY_BYTES of each copy are covered by the count (at most 1/16 of memoryMb
+    // in all), so short strings still work when a memory without a maximum took the budget.
+    const bytes = copied > FREE_COPY_BYTES ? copied - FREE_COPY_BYTES : 0;
     if (live >= limit) {
       throw new RangeErrorCtor(`${what}: Intl objects over the sandbox's limit: at most ${limit} live (${MAX_INTL_OBJECTS_PER_MB} per MB of memoryMb).`);
     }
     if (offHeap.used + bytes > offHeap.limit) {
       throw new RangeErrorCtor(
-        `${what}: a copy of ${bytes} bytes outside the heap is over the sandbox's limit (${offHeap.used + bytes} bytes of ${offHeap.limit}, memoryMb, shared with WebAssembly and resizable ArrayBuffers).`,
+        `${what}: a copy of ${copied} bytes outside the heap is over the sandbox's limit (${offHeap.used + bytes} bytes of ${offHeap.limit}, memoryMb, shared with WebAssembly and resizable ArrayBuffers).`,
       );
     }
     live++;
