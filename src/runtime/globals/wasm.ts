@@ -17,8 +17,8 @@ const { ArrayBuffer, DataView, FinalizationRegistry, Math, Object, ObjectGetProt
 //   counted with the other WebAssembly objects, until it is collected.
 // - Suspended stacks (JSPI): WebAssembly.Suspending and WebAssembly.promising let every suspended
 //   call keep its own stack (up to ~1 MiB, outside the heap and isolated-vm's allocator) for as
-//   long as its promise is pending; 1,000 deep ones held ~820 MiB. They are removed (Cloudflare
-//   Workers expose JSPI only to Python Workers), with SuspendError.
+//   long as its promise is pending; 1,000 deep ones held ~820 MiB. They are removed, with
+//   SuspendError (workerd turns JSPI on for Python Workers, not by default).
 //
 // Everything used after user code starts is captured first, so a sandbox that replaces Reflect,
 // Object, a prototype method or a getter cannot turn a check off.
