@@ -41,3 +41,8 @@ export async function inspectShard<P extends ProcessPool | ThreadPool>(pool: P, 
 export async function stallShard(pool: ProcessPool | ThreadPool, slot: number, ms: number): Promise<void> {
   await pool.debug(slot, { stallMs: ms });
 }
+
+/** Bodies a loader's shards pull from the host (outbound responses, streamed request bodies) still open; undefined in-process. */
+export function openShardBodies(loader: WorkerLoader): number | undefined {
+  return shardPoolOf(loader)?.openBodies;
+}

@@ -3,7 +3,7 @@
 import { remoteCapability } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import type { ResponseRecord } from "../protocol/records.ts";
-import { hostResponse, requestRecord } from "./fetch-records.ts";
+import { hostResponse, incomingRequest } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
 import type { Worker } from "./worker.ts";
 
@@ -42,9 +42,17 @@ export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: st
 export function createEntrypoint<T = undefined>(acquire: () => Promise<Worker>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const record = await requestRecord(new Request(input, init));
-    const worker = await acquire();
-    return hostResponse((await worker.fetch(entry, record, props, limits)) as ResponseRecord);
+    // The body is not read here: the sandbox pulls it chunk by chunk as its code reads (small or
+    // already complete bodies cross whole with the request).
+    const request = incomingRequest(new Request(input, init));
+    let worker: Worker;
+    try {
+      worker = await acquire();
+    } catch (error) {
+      request.body?.cancel().catch(() => {});
+      throw error;
+    }
+    return hostResponse((await worker.fetch(entry, request, props, limits)) as ResponseRecord);
   };
   const fixed = Object.create(null) as Record<string, unknown>;
   fixed.fetch = fetch;

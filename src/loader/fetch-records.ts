@@ -9,9 +9,18 @@ export async function requestRecord(request: Request): Promise<RequestRecord> {
   return { url: request.url, method: request.method, headers: [...request.headers], body, redirect: request.redirect };
 }
 
+/** A request on its way into a worker's fetch handler, its body not read yet: the caller's stream, read as the sandbox reads it. */
+export interface IncomingRequest extends Omit<RequestRecord, "body" | "bodyStream"> {
+  body: ReadableStream<Uint8Array> | null;
+}
+
+export function incomingRequest(request: Request): IncomingRequest {
+  return { url: request.url, method: request.method, headers: [...request.headers], body: request.body as ReadableStream<Uint8Array> | null, redirect: request.redirect };
+}
+
 /** A request coming into a sandbox (its fetch handler sees the caller's redirect mode). */
-export function hostRequest(record: RequestRecord, signal?: AbortSignal): Request {
-  return toRequest(record, record.redirect as Request["redirect"], signal);
+export function hostRequest(record: RequestRecord, signal?: AbortSignal, stream?: ReadableStream<Uint8Array>): Request {
+  return toRequest(record, record.redirect as Request["redirect"], signal, stream);
 }
 
 /**
@@ -24,15 +33,17 @@ export function outboundRequest(record: RequestRecord, signal?: AbortSignal): Re
   return toRequest(record, "manual", signal);
 }
 
-function toRequest(record: RequestRecord, redirect: Request["redirect"], signal: AbortSignal | undefined): Request {
-  const hasBody = record.body !== null && record.method !== "GET" && record.method !== "HEAD";
+function toRequest(record: RequestRecord, redirect: Request["redirect"], signal: AbortSignal | undefined, stream?: ReadableStream<Uint8Array>): Request {
+  const body = stream ?? record.body;
+  const hasBody = body !== null && record.method !== "GET" && record.method !== "HEAD";
   return new Request(record.url, {
     method: record.method,
     headers: record.headers,
-    body: hasBody ? record.body : undefined,
+    body: hasBody ? body : undefined,
     redirect,
     signal,
-  });
+    ...(stream !== undefined && hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
 }
 
 export async function responseRecord(response: Response): Promise<ResponseRecord> {

@@ -24,7 +24,7 @@ import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol
 import type { RequestRecord } from "../protocol/records.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
-import { outboundRequest, responseRecord } from "./fetch-records.ts";
+import { outboundRequest, responseRecord, type IncomingRequest } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
@@ -170,17 +170,59 @@ export class Worker {
     return this.run(entry, method, limits, (id) => this.sandbox.call("dispatch", [id, entry, method, encodedArgs, encodedProps, Date.now()]), (value) => this.peer.decode(value));
   }
 
-  /** Calls the fetch handler with an already-copied request; resolves to the response record. */
-  async fetch(entry: string, request: RequestRecord, props: unknown, limits: Limits | undefined): Promise<unknown> {
-    const encodedProps = this.peer.encode(props ?? {});
-    return this.run(entry, "fetch", limits, (id) => this.sandbox.call("dispatch", [id, entry, "fetch", [request], encodedProps, Date.now()]), (value) => {
-      try {
-        assertReceived(value, MAX_OBJECTS_PER_VALUE);
-      } catch (error) {
-        throw new DataCloneError(`The response could not be copied across the sandbox boundary: ${(error as Error).message}`);
+  /**
+   * Calls the fetch handler; resolves to the response record. The request body crosses whole when
+   * it is already complete (within one turn of the event loop, up to EAGER_BODY_BYTES), otherwise
+   * the sandbox pulls it chunk by chunk as its code reads (Op.BodyRead), as it does a fetch()
+   * response body. A body still open when the invocation ends (waitUntil work included) is cancelled.
+   */
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<unknown> {
+    const { body: stream, ...head } = request;
+    let record: RequestRecord = { ...head, body: null };
+    let body: HostBody | undefined;
+    let bodyStream: number | undefined;
+    try {
+      const encodedProps = this.peer.encode(props ?? {});
+      if (stream !== null) {
+        body = new HostBody(stream.getReader());
+        const whole = await body.readAvailable(EAGER_BODY_BYTES);
+        if (whole !== undefined) {
+          record.body = whole;
+          body = undefined;
+        }
       }
-      return value;
-    });
+      const start = (id: number) => {
+        if (body !== undefined) {
+          // Registered once the invocation is tracked: bodies left when none is in flight are cancelled.
+          if (this.bodies.size >= MAX_OPEN_BODIES) throw new TypeError(`Too many bodies open in this worker (at most ${MAX_OPEN_BODIES}).`);
+          bodyStream = this.nextBodyId++;
+          this.bodies.set(bodyStream, body);
+          record = { ...record, bodyStream };
+        }
+        return this.sandbox.call("dispatch", [id, entry, "fetch", [record], encodedProps, Date.now()]);
+      };
+      const release = () => {
+        if (bodyStream !== undefined) this.cancelBody(bodyStream);
+      };
+      return await this.run(
+        entry,
+        "fetch",
+        limits,
+        start,
+        (value) => {
+          try {
+            assertReceived(value, MAX_OBJECTS_PER_VALUE);
+          } catch (error) {
+            throw new DataCloneError(`The response could not be copied across the sandbox boundary: ${(error as Error).message}`);
+          }
+          return value;
+        },
+        release,
+      );
+    } finally {
+      // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
+      if (body !== undefined && bodyStream === undefined) body.cancel();
+    }
   }
 
   private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
@@ -193,6 +235,8 @@ export class Worker {
     entryLimits: Limits | undefined,
     start: (invocationId: number) => Promise<unknown>,
     decodeValue: (value: unknown) => unknown,
+    /** Runs when the invocation ends (after its waitUntil work). */
+    onFinish?: () => void,
   ): Promise<unknown> {
     if (this.disposedError !== undefined) throw this.disposedError;
     this.lastUsed = performance.now();
@@ -210,6 +254,7 @@ export class Worker {
     const finish = (running?: Promise<unknown>) => {
       const { cpuMs, wallMs } = running === undefined ? watch.stop() : { cpuMs: watch.cpuMs, wallMs: watch.wallMs };
       if (running !== undefined) running.then(() => watch.stop(), () => watch.stop());
+      onFinish?.();
       this.untrack(invocation);
       if (this.config.tails.length > 0) {
         deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });

@@ -8,6 +8,8 @@ export interface RequestRecord {
   headers: [string, string][];
   body: Uint8Array | null;
   redirect: string;
+  /** A body the host streams in chunk by chunk (a caller's streamed request body): its id on the host. */
+  bodyStream?: number;
 }
 
 /** A response as it crosses the sandbox boundary. */

@@ -9,7 +9,8 @@
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
-import { outboundRequest } from "../fetch-records.ts";
+import { outboundRequest, type IncomingRequest } from "../fetch-records.ts";
+import { HostBody } from "../host-body.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
@@ -104,6 +105,14 @@ const MAX_HOST_ERRORS = 256;
 /** Outbound response bodies one shard may hold open on the host (its loader allows 1,000 per worker). */
 export const MAX_OPEN_BODIES = 10_000;
 
+/** A request to a worker's fetch handler as its shard receives it: a body still arriving stays on the host, read by id. */
+export interface ShardRequestRecord extends RequestRecord {
+  bodyId?: number;
+}
+
+/** Request bytes that cross whole with the request when they are all there within one turn of the event loop (as in-process). */
+const EAGER_BODY_BYTES = 256 * 1024;
+
 /** A globalOutbound's response as a shard receives it: the body stays on the host, read by id. */
 export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
   body: null;
@@ -128,8 +137,8 @@ export class Connection {
   inflight = 0;
   readonly exited: Promise<void>;
   readonly aborts = new Map<number, AbortController>();
-  /** Outbound response bodies the shard reads chunk by chunk ("bodyRead"), by id. */
-  readonly bodies = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+  /** Bodies the shard reads chunk by chunk ("bodyRead"), by id: outbound responses' and entrypoint requests'. */
+  readonly bodies = new Map<number, HostBody>();
   nextBodyId = 1;
   private diagnosticTail = "";
   private running = true;
@@ -221,8 +230,16 @@ export class Connection {
     this.link.close(error);
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
-    for (const reader of this.bodies.values()) reader.cancel().catch(() => {});
+    for (const body of this.bodies.values()) body.cancel();
     this.bodies.clear();
+  }
+
+  /** Cancels a body the shard no longer reads. */
+  releaseBody(bodyId: unknown): void {
+    const body = typeof bodyId === "number" ? this.bodies.get(bodyId) : undefined;
+    if (body === undefined) return;
+    this.bodies.delete(bodyId as number);
+    body.cancel();
   }
 
   kill(error: Error): void {
@@ -287,10 +304,38 @@ class RemoteWorker {
     return conn.link.decode(result);
   }
 
-  async fetch(entry: string, request: RequestRecord, props: unknown, limits: Limits | undefined): Promise<ResponseRecord> {
-    const conn = await this.pool.connection(this.slot);
-    const encodedProps = conn.link.encode(props ?? {}, this.key);
-    return (await conn.request("fetch", [this.key, this.named, entry, request, encodedProps, limits])) as ResponseRecord;
+  /**
+   * The request body stays here when it is still arriving: the shard pulls it a chunk at a time
+   * ("bodyRead"), as the sandbox reads it, and cancels it ("bodyCancel") when its invocation ends.
+   */
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<ResponseRecord> {
+    const { body: stream, ...head } = request;
+    const record: ShardRequestRecord = { ...head, body: null };
+    let body = stream === null ? undefined : new HostBody(stream.getReader());
+    let conn: Connection | undefined;
+    try {
+      conn = await this.pool.connection(this.slot);
+      const encodedProps = conn.link.encode(props ?? {}, this.key);
+      if (body !== undefined) {
+        const whole = await body.readAvailable(EAGER_BODY_BYTES);
+        if (whole !== undefined) {
+          record.body = whole;
+          body = undefined;
+        } else {
+          if (conn.bodies.size >= MAX_OPEN_BODIES) throw new TypeError(`Too many bodies open in this sandbox ${this.pool.kind.noun} (at most ${MAX_OPEN_BODIES}).`);
+          record.bodyId = conn.nextBodyId++;
+          conn.bodies.set(record.bodyId, body);
+          body = undefined;
+        }
+      }
+      return (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ResponseRecord;
+    } catch (error) {
+      // The shard lets go of a body it was handed when its invocation ends; one the call never reached is let go here.
+      if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
+      throw error;
+    } finally {
+      body?.cancel();
+    }
   }
 }
 
@@ -485,12 +530,8 @@ export class ShardPool {
         return;
       case "release":
         return conn.link.release(payload);
-      case "bodyCancel": {
-        const reader = typeof payload === "number" ? conn.bodies.get(payload) : undefined;
-        conn.bodies.delete(payload as number);
-        reader?.cancel().catch(() => {});
-        return;
-      }
+      case "bodyCancel":
+        return conn.releaseBody(payload);
       case "abort":
         return void (typeof payload === "number" ? conn.aborts.get(payload)?.abort(new DOMException("The operation was aborted.", "AbortError")) : undefined);
       case "tail": {
@@ -581,7 +622,7 @@ export class ShardPool {
           throw new TypeError(`Too many response bodies open in this sandbox ${this.kind.noun} (at most ${MAX_OPEN_BODIES}).`);
         }
         answer.bodyId = conn.nextBodyId++;
-        conn.bodies.set(answer.bodyId, response.body.getReader());
+        conn.bodies.set(answer.bodyId, new HostBody(response.body.getReader()));
       }
       return answer;
     } catch (error) {
@@ -596,7 +637,7 @@ export class ShardPool {
   /** The next chunk of an outbound response body: a Uint8Array, or null at its end (or once it is gone). */
   private async bodyRead(conn: Connection, bodyId: unknown): Promise<Uint8Array | null> {
     const reader = typeof bodyId === "number" ? conn.bodies.get(bodyId) : undefined;
-    if (reader === undefined) throw new TypeError("This response body is no longer available.");
+    if (reader === undefined) throw new TypeError("This body is no longer available.");
     try {
       const { done, value } = await reader.read();
       if (done) {
@@ -608,7 +649,7 @@ export class ShardPool {
       return value;
     } catch (error) {
       conn.bodies.delete(bodyId as number);
-      reader.cancel().catch(() => {});
+      reader.cancel();
       if (error instanceof TypeError && error.message === "Received non-Uint8Array chunk") throw error;
       throw new TypeError("The response body could not be read.");
     }
@@ -648,6 +689,13 @@ export class ShardPool {
       warmSandboxes += conn.stats.warmSandboxes;
     }
     return { liveWorkers, warmSandboxes, alive, restarts: this.restarts };
+  }
+
+  /** @internal For tests (src/testing.ts): bodies the shards read from the host chunk by chunk and have not finished or cancelled. */
+  get openBodies(): number {
+    let open = 0;
+    for (const slot of this.slots) if (slot.conn !== undefined && slot.conn.dead === undefined) open += slot.conn.bodies.size;
+    return open;
   }
 
   /** The shards' ids (pids or thread ids), by slot (undefined while one restarts). */

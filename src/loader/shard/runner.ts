@@ -13,7 +13,7 @@ import { primeTypeScriptCache } from "../code/typescript.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Link } from "./link.ts";
-import type { ShardResponseRecord } from "./pool.ts";
+import type { ShardRequestRecord, ShardResponseRecord } from "./pool.ts";
 import { Channel, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 /** How often a shard reports that it is alive (and its loader's stats). */
@@ -105,7 +105,16 @@ export function runShard(port: ShardPort): void {
   function streamedResponse(record: ShardResponseRecord): Response {
     const bodyId = record.bodyId;
     if (typeof bodyId !== "number") return hostResponse({ ...record, body: null });
-    const body = new ReadableStream<Uint8Array>(
+    return hostResponse({ ...record, body: pulledBody(bodyId) as unknown as ResponseRecord["body"] });
+  }
+
+  /**
+   * A body the host keeps (an outbound response's, a caller's request's), pulled a chunk at a time
+   * as it is read: nothing is asked for ahead of a read (highWaterMark 0), so a body nobody reads
+   * is not copied here. Cancelling it lets the host cancel its end.
+   */
+  function pulledBody(bodyId: number): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
       {
         async pull(controller) {
           const chunk = (await channel.request("bodyRead", bodyId)) as Uint8Array | null;
@@ -118,7 +127,6 @@ export function runShard(port: ShardPort): void {
       },
       { highWaterMark: 0 },
     );
-    return hostResponse({ ...record, body: body as unknown as ResponseRecord["body"] });
   }
 
   async function handleRequest(name: string, payload: unknown): Promise<unknown> {
@@ -130,9 +138,17 @@ export function runShard(port: ShardPort): void {
         return link.encode(await entrypoint[method](...decodedArgs));
       }
       case "fetch": {
-        const [key, named, entry, request, props, limits] = payload as [string, boolean, string, RequestRecord, unknown, Limits | undefined];
-        const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-        return responseRecord(await entrypoint.fetch(hostRequest(request)));
+        const [key, named, entry, request, props, limits] = payload as [string, boolean, string, ShardRequestRecord, unknown, Limits | undefined];
+        // A body still arriving at the host is pulled from there as the sandbox reads it.
+        const body = typeof request.bodyId === "number" ? pulledBody(request.bodyId) : undefined;
+        try {
+          const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
+          return responseRecord(await entrypoint.fetch(hostRequest(request, undefined, body)));
+        } catch (error) {
+          // Not cancelled by the call (it failed before reaching the worker): the host's end is let go.
+          if (body !== undefined && !body.locked) body.cancel().catch(() => {});
+          throw error;
+        }
       }
       case "invoke": {
         const [capId, method, args] = payload as [number, string | null, unknown];

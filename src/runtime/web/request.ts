@@ -5,6 +5,7 @@ import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
 import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { ownGetter } from "./own.ts";
+import { hostBodyStream } from "./response.ts";
 import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
 import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
@@ -311,7 +312,7 @@ export function requestAbortSignal(request: Request): AbortSignal | null {
 export function requestFromRecord(record: RequestRecord): Request {
   const request = new Request(record.url, { method: record.method, headers: record.headers, redirect: record.redirect as RequestRedirect });
   const state = stateOf(request);
-  state.body = record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body));
+  state.body = typeof record.bodyStream === "number" ? BodyState.fromStream(hostBodyStream(record.bodyStream)) : record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body));
   setHeadersGuard(state.headers, "immutable");
   return request;
 }

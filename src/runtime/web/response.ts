@@ -172,9 +172,8 @@ export class Response {
   }
 }
 
-/** Builds the Response fetch() resolves with. Its headers are immutable, as the standard says. */
-/** A body the host streams in: each pull asks the host for its next chunk. */
-function hostBodyStream(id: number) {
+/** A body the host streams in (a fetch() response's, a caller's request's): each pull asks the host for its next chunk. */
+export function hostBodyStream(id: number) {
   const { ReadableStream, byteControllerClose, byteControllerEnqueue, byteControllerByobRequest, byobRequestRespond } = streams();
   return new ReadableStream({
     type: "bytes",
@@ -196,6 +195,7 @@ function hostBodyStream(id: number) {
 export const responseStatus = ownGetter<number>(Response.prototype, "status");
 export const responseHeaders = ownGetter<Headers>(Response.prototype, "headers");
 
+/** Builds the Response fetch() resolves with. Its headers are immutable, as the standard says. */
 export function responseFromRecord(record: ResponseRecord): Response {
   const response = new Response(null);
   const headers = new Headers(record.headers);
