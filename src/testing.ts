@@ -46,3 +46,10 @@ export async function stallShard(pool: ProcessPool | ThreadPool, slot: number, m
 export function openShardBodies(loader: WorkerLoader): number | undefined {
   return shardPoolOf(loader)?.openBodies;
 }
+
+/** Worker response bodies the shard in `slot` keeps while the host pulls them; undefined in-process. */
+export async function openWorkerResponseBodies(loader: WorkerLoader, slot = 0): Promise<number | undefined> {
+  const pool = shardPoolOf(loader);
+  if (pool === undefined) return undefined;
+  return ((await pool.debug(slot, {})) as { openResponseBodies: number }).openResponseBodies;
+}

@@ -20,7 +20,7 @@ import {
   type WorkerLoaderOptions,
 } from "islet";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
-import { openShardBodies } from "../../src/testing.ts";
+import { openShardBodies, openWorkerResponseBodies } from "../../src/testing.ts";
 
 /** Rejects with `message` if `promise` has not settled within `ms`: a body that is buffered instead of streamed deadlocks these tests. */
 async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -369,6 +369,14 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       assert.equal(response.headers.get("x-method"), "POST");
       check(new Uint8Array(await response.arrayBuffer()));
       assert.equal(openShardBodies(roomy) ?? 0, 0);
+      assert.equal((await openWorkerResponseBodies(roomy)) ?? 0, 0);
+      // A big response the caller cancels unread: in a shard, it was kept there (not sent whole) and is let go.
+      const unread = await echo.fetch("https://sandbox.example/", { method: "POST", body: whole });
+      if (isolation !== "isolate") assert.equal(await openWorkerResponseBodies(roomy), 1);
+      await unread.body!.cancel();
+      for (let i = 0; i < 50 && ((await openWorkerResponseBodies(roomy)) ?? 0) > 0; i++) await sleep(20);
+      assert.equal((await openWorkerResponseBodies(roomy)) ?? 0, 0);
+      assert.equal((await (await echo.fetch("https://sandbox.example/", { method: "POST", body: "still works" })).text()), "still works");
       await roomy.close();
     });
 

@@ -48,6 +48,8 @@ export interface ChildReport {
   execArgv: string[];
   permission: Record<string, boolean> | null;
   memory: NodeJS.MemoryUsage;
+  /** Worker response bodies the shard keeps while the host pulls them. */
+  openResponseBodies: number;
 }
 
 export function defaultProcessCount(): number {

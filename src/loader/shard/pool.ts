@@ -21,7 +21,8 @@ import type { GetCode, WorkerStub } from "../worker-loader.ts";
 import type { Worker } from "../worker.ts";
 import { Link } from "./link.ts";
 import { MAX_OBJECTS_PER_VALUE } from "../../protocol/clonable.ts";
-import { Channel, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
+export { MAX_OPEN_BODIES } from "./protocol.ts";
+import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 export interface ShardPoolOptions {
   /** Shards in the pool. */
@@ -102,16 +103,12 @@ class HostThrown {
 }
 
 const MAX_HOST_ERRORS = 256;
-/** Outbound response bodies one shard may hold open on the host (its loader allows 1,000 per worker). */
-export const MAX_OPEN_BODIES = 10_000;
 
 /** A request to a worker's fetch handler as its shard receives it: a body still arriving stays on the host, read by id. */
 export interface ShardRequestRecord extends RequestRecord {
   bodyId?: number;
 }
 
-/** Request bytes that cross whole with the request when they are all there within one turn of the event loop (as in-process). */
-const EAGER_BODY_BYTES = 256 * 1024;
 
 /** A globalOutbound's response as a shard receives it: the body stays on the host, read by id. */
 export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
@@ -328,7 +325,8 @@ class RemoteWorker {
           body = undefined;
         }
       }
-      return (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ResponseRecord;
+      const response = (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
+      return typeof response.bodyId === "number" ? { ...response, body: pulledResponse(conn, response.bodyId) as unknown as Uint8Array } : response;
     } catch (error) {
       // The shard lets go of a body it was handed when its invocation ends; one the call never reached is let go here.
       if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
@@ -337,6 +335,28 @@ class RemoteWorker {
       body?.cancel();
     }
   }
+}
+
+/**
+ * A worker's response body kept in its shard, pulled a chunk at a time as the caller reads
+ * (highWaterMark 0: nothing is asked for ahead of a read). Cancelling it cancels the shard's
+ * reader; the shard's death fails the read with the shard's named error.
+ */
+function pulledResponse(conn: Connection, bodyId: number): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const chunk = (await conn.request("responseRead", bodyId)) as Uint8Array | null;
+        if (chunk === null) controller.close();
+        else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
+        else throw new TypeError("Received non-Uint8Array chunk");
+      },
+      cancel() {
+        conn.channel.notify("responseCancel", bodyId);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 export interface ShardPoolStats {

@@ -12,6 +12,12 @@ import { errorFromRecord, errorToRecord, type ErrorRecord } from "../../protocol
 import type { CommonJsAnalysis } from "../code/commonjs.ts";
 import type { Limits } from "../../protocol/limits.ts";
 
+/** Outbound response and streamed request bodies one shard may hold open on the host (its loader allows 1,000 per worker); also the worker response bodies a shard keeps for the host. */
+export const MAX_OPEN_BODIES = 10_000;
+
+/** Bytes of a request or response body that cross whole when they are all there within one turn of the event loop (as in-process); anything else is pulled a chunk at a time. */
+export const EAGER_BODY_BYTES = 256 * 1024;
+
 export const Kind = { Request: 0, Resolve: 1, Reject: 2, Notify: 3 } as const;
 
 export type Message =

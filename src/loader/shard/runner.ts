@@ -6,15 +6,16 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, type WorkerStub } from "../worker-loader.ts";
-import { hostRequest, hostResponse, requestRecord, responseRecord } from "../fetch-records.ts";
+import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Link } from "./link.ts";
+import { HostBody } from "../host-body.ts";
 import type { ShardRequestRecord, ShardResponseRecord } from "./pool.ts";
-import { Channel, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
+import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
 /** How often a shard reports that it is alive (and its loader's stats). */
 export const HEARTBEAT_MS = 500;
@@ -34,6 +35,9 @@ export function runShard(port: ShardPort): void {
   let loader: WorkerLoader | undefined;
   const stubs = new Map<string, WorkerStub>();
   let nextAbortId = 1;
+  /** Worker responses whose bodies the host is still pulling, by id (with the worker's key, for dispose). */
+  const responses = new Map<number, { key: string; body: HostBody }>();
+  let nextResponseId = 1;
 
   const channel: Channel = new Channel((message) => port.send(message), {
     request: (name, payload) => handleRequest(name, payload),
@@ -129,6 +133,50 @@ export function runShard(port: ShardPort): void {
     );
   }
 
+  /**
+   * A worker's response to the host: a body complete within one turn (up to EAGER_BODY_BYTES)
+   * crosses whole; any other stays here and the host pulls it a chunk at a time ("responseRead"),
+   * so a host that does not read makes this shard hold no more than the worker produced.
+   */
+  async function keepResponse(key: string, response: Response): Promise<ShardResponseRecord> {
+    const record: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null };
+    if (response.body === null) return record;
+    const body = new HostBody(response.body.getReader());
+    const whole = await body.readAvailable(EAGER_BODY_BYTES);
+    if (whole !== undefined) return { ...record, body: whole as unknown as null };
+    if (responses.size >= MAX_OPEN_BODIES) {
+      body.cancel();
+      throw new TypeError(`Too many response bodies open in this sandbox shard (at most ${MAX_OPEN_BODIES}).`);
+    }
+    const bodyId = nextResponseId++;
+    responses.set(bodyId, { key, body });
+    return { ...record, bodyId };
+  }
+
+  async function readResponse(bodyId: unknown): Promise<Uint8Array | null> {
+    const kept = typeof bodyId === "number" ? responses.get(bodyId) : undefined;
+    if (kept === undefined) throw new TypeError("This response body is no longer available.");
+    try {
+      const { done, value } = await kept.body.read();
+      if (done) {
+        responses.delete(bodyId as number);
+        return null;
+      }
+      if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
+      return value;
+    } catch (error) {
+      releaseResponse(bodyId);
+      throw error;
+    }
+  }
+
+  function releaseResponse(bodyId: unknown): void {
+    const kept = typeof bodyId === "number" ? responses.get(bodyId) : undefined;
+    if (kept === undefined) return;
+    responses.delete(bodyId as number);
+    kept.body.cancel();
+  }
+
   async function handleRequest(name: string, payload: unknown): Promise<unknown> {
     switch (name) {
       case "call": {
@@ -143,7 +191,7 @@ export function runShard(port: ShardPort): void {
         const body = typeof request.bodyId === "number" ? pulledBody(request.bodyId) : undefined;
         try {
           const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-          return responseRecord(await entrypoint.fetch(hostRequest(request, undefined, body)));
+          return await keepResponse(key, await entrypoint.fetch(hostRequest(request, undefined, body)));
         } catch (error) {
           // Not cancelled by the call (it failed before reaching the worker): the host's end is let go.
           if (body !== undefined && !body.locked) body.cancel().catch(() => {});
@@ -154,6 +202,8 @@ export function runShard(port: ShardPort): void {
         const [capId, method, args] = payload as [number, string | null, unknown];
         return link.call(capId, method, args);
       }
+      case "responseRead":
+        return readResponse(payload);
       case "debug": {
         const options = (payload ?? {}) as { collect?: boolean; stallMs?: number };
         if (options.collect === true) collectGarbage();
@@ -164,6 +214,7 @@ export function runShard(port: ShardPort): void {
           envKeys: Object.keys(process.env),
           execArgv: process.execArgv,
           permission: permissionReport(),
+          openResponseBodies: responses.size,
           memory: process.memoryUsage(),
           ...port.describe(),
         };
@@ -185,8 +236,11 @@ export function runShard(port: ShardPort): void {
         const [key, named] = payload as [string, boolean];
         const stub = named ? stubFor(key, true) : stubs.get(key);
         stub?.dispose();
+        for (const [id, kept] of responses) if (kept.key === key) releaseResponse(id);
         return;
       }
+      case "responseCancel":
+        return releaseResponse(payload);
       case "forget":
         stubs.delete(String(payload));
         return;

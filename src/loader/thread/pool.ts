@@ -41,6 +41,8 @@ export interface ThreadReport {
   pid: number;
   envKeys: string[];
   memory: NodeJS.MemoryUsage;
+  /** Worker response bodies the shard keeps while the host pulls them. */
+  openResponseBodies: number;
 }
 
 export function defaultThreadCount(): number {
