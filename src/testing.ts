@@ -47,9 +47,7 @@ export function openShardBodies(loader: WorkerLoader): number | undefined {
   return shardPoolOf(loader)?.openBodies;
 }
 
-/** Worker response bodies the shard in `slot` keeps while the host pulls them; undefined in-process. */
-export async function openWorkerResponseBodies(loader: WorkerLoader, slot = 0): Promise<number | undefined> {
-  const pool = shardPoolOf(loader);
-  if (pool === undefined) return undefined;
-  return ((await pool.debug(slot, {})) as { openResponseBodies: number }).openResponseBodies;
+/** Worker response bodies a loader's shards keep while the host pulls them; undefined in-process. */
+export async function openWorkerResponseBodies(loader: WorkerLoader): Promise<number | undefined> {
+  return shardPoolOf(loader)?.openResponseBodies();
 }

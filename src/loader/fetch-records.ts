@@ -53,6 +53,8 @@ export async function responseRecord(response: Response): Promise<ResponseRecord
 
 export function hostResponse(record: ResponseRecord): Response {
   const status = typeof record.status === "number" ? record.status : 500;
+  const body = record.body as unknown;
+  if (nullBodyStatus.has(status) && body instanceof ReadableStream) body.cancel().catch(() => {});
   return new Response(nullBodyStatus.has(status) ? null : record.body, {
     status,
     statusText: typeof record.statusText === "string" ? record.statusText : "",

@@ -218,11 +218,74 @@ export class Worker {
           return value;
         },
         release,
+        (value, failed) => this.streamResponseBody(value, failed),
       );
     } finally {
       // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
       if (body !== undefined && bodyStream === undefined) body.cancel();
     }
+  }
+
+  /**
+   * A response whose body the sandbox streams: the record gets a ReadableStream that pulls it a
+   * chunk at a time (bodyPull) as the caller reads, nothing ahead (highWaterMark 0). Resolves when
+   * the body ended, failed or was cancelled: the invocation stays in flight until then, its
+   * cpuMs and wallMs enforced, its capabilities and timers working.
+   */
+  private streamResponseBody(value: unknown, failed: Promise<never>): Promise<void> | undefined {
+    const record = value as { body: unknown; bodyStream?: unknown };
+    const id = record.bodyStream;
+    if (typeof id !== "number") return undefined;
+    delete record.bodyStream;
+    let ended!: () => void;
+    const done = new Promise<void>((resolve) => (ended = resolve));
+    let open = true;
+    let cancelling = false;
+    const end = () => {
+      open = false;
+      ended();
+    };
+    // A body nobody reads any more ends with its sandbox (past wallMs at the latest) or its invocation's failure.
+    this.sandbox.died.catch(end);
+    failed.catch(end);
+    record.body = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          try {
+            const answer = (await Promise.race([this.sandbox.call("bodyPull", [id, Date.now()]), failed])) as Result;
+            // Cancelled while this pull was on its way: cancel() ends the invocation once the sandbox has cancelled its end.
+            if (cancelling) return;
+            if (!Array.isArray(answer)) throw new DataCloneError("Malformed body chunk from the sandbox.");
+            await this.postsArrived(answer[3]);
+            if (answer[0] !== 1) throw errorFromSandbox(answer[1]);
+            const chunk = answer[1];
+            if (chunk === null) {
+              controller.close();
+              end();
+            } else if (chunk instanceof Uint8Array && isReceivable(chunk)) controller.enqueue(chunk);
+            else throw new TypeError("Received non-Uint8Array chunk");
+          } catch (error) {
+            if (cancelling) return;
+            if (open) end();
+            throw this.translate(error);
+          }
+        },
+        cancel: async () => {
+          if (!open) return;
+          cancelling = true;
+          try {
+            // The stream's cancel callback is the sandbox's code: it runs within the invocation.
+            if (this.sandbox.alive) await Promise.race([this.sandbox.call("bodyCancel", [id]), failed]);
+          } catch {
+            // A sandbox that died or failed has nothing more to cancel.
+          } finally {
+            end();
+          }
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return done;
   }
 
   private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
@@ -237,6 +300,8 @@ export class Worker {
     decodeValue: (value: unknown) => unknown,
     /** Runs when the invocation ends (after its waitUntil work). */
     onFinish?: () => void,
+    /** Given the decoded value: a promise the invocation stays in flight (and watched) for, e.g. a response body still streaming. */
+    hold?: (value: unknown, failed: Promise<never>) => Promise<unknown> | undefined,
   ): Promise<unknown> {
     if (this.disposedError !== undefined) throw this.disposedError;
     this.lastUsed = performance.now();
@@ -280,11 +345,24 @@ export class Worker {
       const result = (await Promise.race([started, failed])) as Result;
       if (!Array.isArray(result)) throw new DataCloneError("Malformed result from the sandbox.");
       await this.postsArrived(result[3]);
+      const waits: Promise<unknown>[] = [];
       if (result[2] === 1) {
         finishLater = true;
-        this.drain(invocation.id, failed).then(() => finish(), () => finish());
+        waits.push(this.drain(invocation.id, failed));
       }
-      if (result[0] === 1) return decodeValue(result[1]);
+      try {
+        if (result[0] === 1) {
+          const value = decodeValue(result[1]);
+          const held = hold?.(value, failed);
+          if (held !== undefined) {
+            finishLater = true;
+            waits.push(held);
+          }
+          return value;
+        }
+      } finally {
+        if (waits.length > 0) Promise.allSettled(waits).then(() => finish());
+      }
       const error = result[0] === 2 ? resultCloneError(result[1]) : errorFromSandbox(result[1]);
       outcome = "exception";
       exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });

@@ -16,6 +16,8 @@ export type EntryName =
   | "dispatch"
   | "invoke"
   | "drain"
+  | "bodyPull"
+  | "bodyCancel"
   | "linkBridge"
   | "receiveChunk"
   | "awaitMain";

@@ -10,7 +10,7 @@ import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { refillLogBudget } from "./globals/console.ts";
-import { receiveChunk, setChunkLoader, web } from "./chunks.ts";
+import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode, encode } from "../protocol/wire.ts";
@@ -18,6 +18,7 @@ import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
+import type { ByteReader } from "./web/streams/bytes.ts";
 
 const {
   ArrayIsArray,
@@ -28,6 +29,7 @@ const {
   MapPrototypeGet,
   MapPrototypeHas,
   MapPrototypeSet,
+  SafeMapIterator,
   ObjectAssign,
   ObjectCreate,
   ObjectFreeze,
@@ -155,6 +157,37 @@ function fire(timerId: number, now: number): void {
 
 function idle(): void {
   forgetTimers();
+  // No invocation in flight: no response body can be pulled any more.
+  const ids: number[] = [];
+  for (let entries = SafeMapIterator(responseBodies), entry = entries.next(); !entry.done; entry = entries.next()) ArrayPrototypePush(ids, entry.value[0]);
+  for (let i = 0; i < ids.length; i++) bodyCancel(ids[i]);
+}
+
+/** Fetch handlers' response bodies the host pulls, by id. */
+const responseBodies = new Map<number, ByteReader>();
+let nextResponseBody = 1;
+
+/** The next chunk of a response body: [1, bytes] or [1, null] at its end, [0, error] when it fails. */
+async function bodyPull(id: number, now: number): Promise<Result> {
+  setClock(now);
+  const reader = MapPrototypeGet(responseBodies, id);
+  if (reader === undefined) return resultOf([0, errorToRecord(new TypeError("This response body is no longer available.")), 0]);
+  try {
+    const chunk = (await reader.next()).value;
+    if (chunk === null) MapPrototypeDelete(responseBodies, id);
+    return resultOf([1, chunk, 0, postCount()]);
+  } catch (error) {
+    MapPrototypeDelete(responseBodies, id);
+    return resultOf([0, errorToRecord(error), 0, postCount()]);
+  }
+}
+
+/** The host will not read that response body any further. */
+function bodyCancel(id: number): void {
+  const reader = MapPrototypeGet(responseBodies, id);
+  if (reader === undefined) return;
+  MapPrototypeDelete(responseBodies, id);
+  reader.cancel();
 }
 
 function release(capId: number): void {
@@ -214,11 +247,19 @@ async function run(invocationId: number, entry: string, method: string, args: un
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {
-    const { requestFromRecord, responseToRecord, Response } = web();
+    const { requestFromRecord, responseToStreamingRecord, Response } = web();
     const request = requestFromRecord(args[0] as RequestRecord);
     const response = await (handlerStyle ? ReflectApply(fn, receiver, [request, env, ctx]) : ReflectApply(fn, receiver, [request]));
     if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
-    return responseToRecord(response);
+    const { record, stream } = await responseToStreamingRecord(response);
+    // A streamed body stays here: the host pulls it a chunk at a time (bodyPull) while the
+    // invocation stays in flight, watched, until the body ends or the host cancels it.
+    if (stream !== null) {
+      const id = nextResponseBody++;
+      MapPrototypeSet(responseBodies, id, streams().byteReader(stream));
+      (record as { bodyStream?: number }).bodyStream = id;
+    }
+    return record;
   }
   return ReflectApply(fn, receiver, args);
 }
@@ -345,6 +386,8 @@ const entries = ObjectAssign(ObjectCreate(null) as {}, {
   dispatch,
   invoke,
   drain,
+  bodyPull,
+  bodyCancel,
   linkBridge,
   receiveChunk,
   awaitMain,

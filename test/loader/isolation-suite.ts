@@ -341,10 +341,7 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       assert.equal(openShardBodies(loader) ?? 0, 0);
     });
 
-    // Known gap (issue 15): the isolate hands its loader a response whole (responseToRecord in
-    // src/runtime/index.ts), in every mode, so the host sees no chunk before the body ends. The
-    // host <-> shard hop streams already; this test turns green when the isolate's side does.
-    test("a response body reaches the host a chunk at a time: the host reads the first before the second exists", { todo: "the isolate still buffers a fetch handler's response body whole" }, async () => {
+    test("a response body reaches the host a chunk at a time: the host reads the first before the second exists", async () => {
       let hostRead!: () => void;
       const readFirst = new Promise<void>((resolve) => (hostRead = resolve));
       const producing = loader.load(
@@ -365,6 +362,44 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       hostRead();
       assert.equal(new TextDecoder().decode((await reader.read()).value), "second");
       assert.equal((await reader.read()).done, true);
+      assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
+    });
+
+    test("cancelling a response body that never ends releases it in the sandbox and its shard; the worker keeps working", async () => {
+      let cancelled!: () => void;
+      const wasCancelled = new Promise<void>((resolve) => (cancelled = resolve));
+      const endless = loader.load(
+        js(
+          `import { WorkerEntrypoint } from "cloudflare:workers";
+          export default class extends WorkerEntrypoint {
+            fetch() {
+              let n = 0;
+              const encoder = new TextEncoder();
+              return new Response(new ReadableStream({
+                pull: (controller) => controller.enqueue(encoder.encode("chunk " + n++ + ";")),
+                cancel: () => this.env.cancelled(),
+              }));
+            }
+            ping() { return "pong"; }
+          }`,
+          { env: { cancelled: () => void cancelled() } },
+        ),
+      ).getEntrypoint() as any;
+      const response: Response = await within(endless.fetch("https://sandbox.example/"), 10_000, "The host got no response to a body that never ends: it was buffered.");
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      assert.equal(decoder.decode((await reader.read()).value), "chunk 0;");
+      assert.equal(decoder.decode((await reader.read()).value), "chunk 1;");
+      if (isolation !== "isolate") assert.equal(await openWorkerResponseBodies(loader), 1);
+      await reader.cancel();
+      await within(wasCancelled, 5_000, "The sandbox's stream was never cancelled.");
+      for (let i = 0; i < 50 && ((await openWorkerResponseBodies(loader)) ?? 0) > 0; i++) await sleep(20);
+      assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
+      assert.equal(await endless.ping(), "pong");
+      const again: Response = await endless.fetch("https://sandbox.example/");
+      const next = again.body!.getReader();
+      assert.equal(decoder.decode((await next.read()).value), "chunk 0;");
+      await next.cancel();
     });
 
     test("8 MiB bodies cross intact both ways, streamed or whole", async () => {

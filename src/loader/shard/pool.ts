@@ -718,6 +718,13 @@ export class ShardPool {
     return open;
   }
 
+  /** @internal For tests (src/testing.ts): worker response bodies the shards keep while the host pulls them. */
+  async openResponseBodies(): Promise<number> {
+    let open = 0;
+    for (let slot = 0; slot < this.slots.length; slot++) open += ((await this.debug(slot, {})) as { openResponseBodies: number }).openResponseBodies;
+    return open;
+  }
+
   /** The shards' ids (pids or thread ids), by slot (undefined while one restarts). */
   protected get ids(): (number | undefined)[] {
     return this.slots.map((slot) => (slot.conn?.dead === undefined ? slot.conn?.id : undefined));

@@ -2,6 +2,7 @@
 
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes, type ExtractedBody } from "./body.ts";
+import type { ReadableStream } from "./body-stream.ts";
 import { encodeUtf8 } from "./encoding.ts";
 import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { ownGetter } from "./own.ts";
@@ -210,6 +211,21 @@ export function responseFromRecord(record: ResponseRecord): Response {
     urlList: ArrayIsArray(record.urlList) ? record.urlList : undefined,
   });
   return response;
+}
+
+/**
+ * Copies a fetch handler's Response out for the host. A body made from bytes crosses whole; a
+ * body made from a stream is handed back (locked) for the host to pull a chunk at a time.
+ */
+export async function responseToStreamingRecord(response: Response): Promise<{ readonly record: ResponseRecord; readonly stream: ReadableStream | null }> {
+  const { status, statusText, headers, body } = partsOf(response);
+  const record = { __proto__: null, status, statusText, headers: headerPairs(headers), body: null } as ResponseRecord;
+  if (body.hasBody && !body.streamed) record.body = (await body.consume()).bytes;
+  else if (body.hasBody) {
+    if (body.unusable) throw new TypeError("Body is unusable: Body has already been read");
+    return { __proto__: null, record, stream: body.stream() } as { readonly record: ResponseRecord; readonly stream: ReadableStream | null };
+  }
+  return { __proto__: null, record, stream: null } as { readonly record: ResponseRecord; readonly stream: ReadableStream | null };
 }
 
 /**

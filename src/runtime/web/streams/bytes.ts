@@ -115,3 +115,32 @@ export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
     },
   }) as ReadableStream<Uint8Array>;
 }
+
+/** One chunk of a body the host pulls: the bytes, or null at the end (a box without prototype). */
+export interface ByteReader {
+  readonly next: () => Promise<{ readonly value: Uint8Array | null }>;
+  readonly cancel: () => void;
+}
+
+/**
+ * Reads `stream` a chunk at a time for the host (a fetch handler's response body), each chunk
+ * copied as it is read. A chunk that is not a Uint8Array fails the read with a TypeError and
+ * cancels the stream, as readAllBytes does.
+ */
+export function byteReader(stream: ReadableStream): ByteReader {
+  const reader = apply(getReader, stream, []) as ReadableStreamDefaultReader<unknown>;
+  return {
+    __proto__: null,
+    next: () =>
+      PromisePrototypeThen(readChunk(reader), (result) => {
+        if (result.done) return { __proto__: null, value: null } as { readonly value: Uint8Array | null };
+        if (!isUint8Array(result.value)) {
+          const failure = new TypeError("The stream yielded a chunk that is not a Uint8Array.");
+          void PromisePrototypeThen(apply(cancel, reader, [failure]) as Promise<void>, undefined, () => {});
+          throw failure;
+        }
+        return { __proto__: null, value: result.value } as { readonly value: Uint8Array | null };
+      }),
+    cancel: () => void PromisePrototypeThen(apply(cancel, reader, []) as Promise<void>, undefined, () => {}),
+  } as ByteReader;
+}

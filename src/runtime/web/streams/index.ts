@@ -12,9 +12,12 @@
 //     a byte stream yielding `bytes` (taken over, not copied), then closed.
 // - isReadableStream(value: unknown): value is ReadableStream   (brand check)
 // - isDisturbed(stream: ReadableStream): boolean                 (read from or canceled)
+// - byteReader(stream: ReadableStream): ByteReader
+//     locks `stream` and reads it a chunk at a time: next() resolves to { value } (a box without
+//     prototype; null at the end), rejecting with TypeError for a chunk that is not a Uint8Array.
 
 export { bindPlatform } from "../../platform.ts";
 export * from "./ponyfill.ts";
 export { TextDecoderStream, TextEncoderStream } from "./text-streams.ts";
 export { CompressionStream, DecompressionStream } from "./compression.ts";
-export { isDisturbed, isReadableStream, readAllBytes, streamFromBytes } from "./bytes.ts";
+export { byteReader, isDisturbed, isReadableStream, readAllBytes, streamFromBytes, type ByteReader } from "./bytes.ts";
