@@ -402,6 +402,23 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       await next.cancel();
     });
 
+    test("a streamed response body stays under the invocation's limits: wallMs and cpuMs end it with their LimitError", async () => {
+      const code = (pull: string) =>
+        js(`export default { fetch() {
+          let n = 0;
+          return new Response(new ReadableStream({ async pull(controller) { ${pull} controller.enqueue(new TextEncoder().encode("x")); } }));
+        } };`);
+      const drain = async (response: Response) => {
+        const reader = response.body!.getReader();
+        for (;;) if ((await reader.read()).done) return "ended";
+      };
+      const slow = loader.load({ ...code(`await new Promise((resolve) => setTimeout(resolve, 20));`), limits: { wallMs: 400 } }).getEntrypoint();
+      await assert.rejects(within(slow.fetch("https://sandbox.example/").then(drain), 10_000, "The endless body was not ended by wallMs."), WallTimeLimitError);
+      const spinning = loader.load(code(`if (n++ === 3) while (true) {}`)).getEntrypoint();
+      await assert.rejects(within(spinning.fetch("https://sandbox.example/").then(drain), 10_000, "A pull spinning forever was not ended by cpuMs."), CpuLimitError);
+      assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
+    });
+
     test("8 MiB bodies cross intact both ways, streamed or whole", async () => {
       const size = 8 * 2 ** 20;
       const byteAt = (i: number) => (i * 7 + (i >> 16)) & 0xff;
