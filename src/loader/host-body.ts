@@ -17,8 +17,8 @@ export class HostBody {
    * Reads what arrives within one turn of the event loop. Resolves to the whole body if it ended
    * within that turn, `maxBytes` and `maxChunks`, otherwise to undefined, keeping what was read for read().
    */
-  async readAvailable(maxBytes: number, maxChunks = 64): Promise<Uint8Array | undefined> {
-    const turn = nextTurn();
+  async readAvailable(maxBytes: number, maxChunks = 64, within: () => Promise<"turn"> = nextTurn): Promise<Uint8Array | undefined> {
+    const turn = within();
     let size = 0;
     for (;;) {
       const read = this.reader.read();

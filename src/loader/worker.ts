@@ -38,6 +38,26 @@ export const MAX_OPEN_BODIES = 1_000;
 const POSTS_WAIT_MS = 50;
 /** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
 const EAGER_BODY_BYTES = 256 * 1024;
+/** How long a fetch handler's streamed response body is read ahead before its head is handed over. */
+const EAGER_RESPONSE_MS = 5;
+const eagerWindow = (): Promise<"turn"> => new Promise((resolve) => setTimeout(resolve, EAGER_RESPONSE_MS, "turn"));
+
+/** A body already being read, as a stream pulled a chunk at a time. */
+function hostBodyStream(body: HostBody): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await body.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel() {
+        body.cancel();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
 /** Bytes of logs (strings by length; see log-size.ts) kept per invocation; the rest is cut. */
@@ -204,7 +224,7 @@ export class Worker {
       const release = () => {
         if (bodyStream !== undefined) this.cancelBody(bodyStream);
       };
-      return await this.run(
+      const response = (await this.run(
         entry,
         "fetch",
         limits,
@@ -219,7 +239,15 @@ export class Worker {
         },
         release,
         (value, failed) => this.streamResponseBody(value, failed),
-      );
+      )) as { body: unknown };
+      // A streamed body that is complete at once (or within a moment) crosses whole, ending the
+      // invocation now rather than when (and if) the caller reads it.
+      if (response.body instanceof ReadableStream) {
+        const streamed = new HostBody((response.body as ReadableStream<Uint8Array>).getReader());
+        const whole = await streamed.readAvailable(EAGER_BODY_BYTES, 64, eagerWindow);
+        response.body = whole ?? hostBodyStream(streamed);
+      }
+      return response;
     } finally {
       // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
       if (body !== undefined && bodyStream === undefined) body.cancel();
