@@ -350,14 +350,25 @@ export class Sandbox {
     return new Promise((resolve) => Sandbox.settledWaiters.push(resolve));
   }
 
+  /** This sandbox's share of `unsettled`; a lost isolate's operations never settle and leave the count. */
+  private unsettledHere = 0;
+
   /** `promise`, counted in `unsettled` until isolated-vm settles it. */
-  private static track<T>(promise: Promise<T>): Promise<T> {
+  private track<T>(promise: Promise<T>): Promise<T> {
     Sandbox.unsettled++;
+    this.unsettledHere++;
     const done = () => {
-      if (--Sandbox.unsettled === 0) for (const resolve of Sandbox.settledWaiters.splice(0)) resolve();
+      if (this.unsettledHere === 0) return;
+      this.unsettledHere--;
+      Sandbox.uncount(1);
     };
     promise.then(done, done);
     return promise;
+  }
+
+  private static uncount(n: number): void {
+    Sandbox.unsettled -= n;
+    if (Sandbox.unsettled === 0) for (const resolve of Sandbox.settledWaiters.splice(0)) resolve();
   }
 
   /** Calls a runtime function with copied arguments and awaits its (copied) result. */
@@ -365,7 +376,7 @@ export class Sandbox {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
     Sandbox.pending++;
     try {
-      return await this.orDeath(Sandbox.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
+      return await this.orDeath(this.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -532,7 +543,7 @@ export class Sandbox {
   private async guard<T>(promise: Promise<T>): Promise<T> {
     Sandbox.pending++;
     try {
-      return await this.orDeath(Sandbox.track(promise));
+      return await this.orDeath(this.track(promise));
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -552,6 +563,9 @@ export class Sandbox {
    */
   private lost(): void {
     Sandbox.lostIsolates++;
+    const unsettled = this.unsettledHere;
+    this.unsettledHere = 0;
+    if (unsettled > 0) Sandbox.uncount(unsettled);
     this.kill("exceededMemory", false);
   }
 
