@@ -336,12 +336,47 @@ export class Sandbox {
   /** Calls into any sandbox that have not answered yet: the pool refills only when this is 0. */
   static pending = 0;
 
+  /**
+   * isolated-vm operations started on this thread (applies, module evaluations, compiles) whose
+   * own promise has not settled, whether or not a caller still waits for it (a call on a killed
+   * sandbox stops waiting at once; isolated-vm settles its promise later, from another thread).
+   */
+  static unsettled = 0;
+  private static settledWaiters: (() => void)[] = [];
+
+  /** Resolves once no isolated-vm operation started on this thread is unsettled. */
+  static settled(): Promise<void> {
+    if (Sandbox.unsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => Sandbox.settledWaiters.push(resolve));
+  }
+
+  /** This sandbox's share of `unsettled`; a lost isolate's operations never settle and leave the count. */
+  private unsettledHere = 0;
+
+  /** `promise`, counted in `unsettled` until isolated-vm settles it. */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    Sandbox.unsettled++;
+    this.unsettledHere++;
+    const done = () => {
+      if (this.unsettledHere === 0) return;
+      this.unsettledHere--;
+      Sandbox.uncount(1);
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  private static uncount(n: number): void {
+    Sandbox.unsettled -= n;
+    if (Sandbox.unsettled === 0) for (const resolve of Sandbox.settledWaiters.splice(0)) resolve();
+  }
+
   /** Calls a runtime function with copied arguments and awaits its (copied) result. */
   async call(name: RuntimeFunction, args: unknown[]): Promise<unknown> {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
     Sandbox.pending++;
     try {
-      return await this.orDeath(this.enter.apply(undefined, [name, ...args], copyInOut));
+      return await this.orDeath(this.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -508,7 +543,7 @@ export class Sandbox {
   private async guard<T>(promise: Promise<T>): Promise<T> {
     Sandbox.pending++;
     try {
-      return await this.orDeath(promise);
+      return await this.orDeath(this.track(promise));
     } catch (error) {
       throw this.translate(error);
     } finally {
@@ -528,6 +563,9 @@ export class Sandbox {
    */
   private lost(): void {
     Sandbox.lostIsolates++;
+    const unsettled = this.unsettledHere;
+    this.unsettledHere = 0;
+    if (unsettled > 0) Sandbox.uncount(unsettled);
     this.kill("exceededMemory", false);
   }
 

@@ -259,6 +259,50 @@ describe("thread isolation only", () => {
     }
   });
 
+  // A thread asked to close while its sandboxes were busy ended before isolated-vm had settled
+  // their calls: an answer landing after its last collection left isolated-vm wrappers as garbage
+  // at its teardown (the same abort), and one landing after its event loop's last turn kept
+  // isolated-vm's cleanup hook waiting for ever, and the host's process.exit() with it.
+  test("closing thread loaders while calls of every kind are in flight: the process exits cleanly, twice", { timeout: 180_000 }, async () => {
+    const script = `
+      import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};
+      const source = \`import { env } from "cloudflare:workers";
+        export default {
+          big() { return "x".repeat(8 << 20); },
+          async wait() { await new Promise((r) => setTimeout(r, 1000)); return 1; },
+          spin() { for (;;) {} },
+          async host() { return await env.slow(); },
+        };\`;
+      const outcomes = {};
+      for (let round = 0; round < 6; round++) {
+        const loader = new WorkerLoader({ isolation: "thread", threads: 2, limits: { cpuMs: 2000, wallMs: 5000 } });
+        const calls = [];
+        for (let w = 0; w < 4; w++) {
+          const env = { slow: () => new Promise((r) => setTimeout(() => r(1), 3000)) };
+          const ep = loader.load({ compatibilityDate: "2026-11-01", mainModule: "m.js", modules: { "m.js": source }, env }).getEntrypoint();
+          for (const method of ["big", "wait", "spin", "host"]) calls.push(ep[method]().then(() => "ok", (e) => e.name));
+        }
+        await new Promise((r) => setTimeout(r, [0, 300, 700, 1200][round % 4]));
+        await loader.close();
+        for (const r of await Promise.all(calls)) outcomes[r] = (outcomes[r] || 0) + 1;
+      }
+      console.log(JSON.stringify(outcomes));
+      process.exit(0);`;
+    for (let run = 0; run < 2; run++) {
+      const outcome = await new Promise<{ signal: string | null; code: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: fileURLToPath(new URL("../..", import.meta.url)), timeout: 75_000 }, (error, stdout, stderr) =>
+          resolve({ signal: (error as { signal?: string } | null)?.signal ?? null, code: (error as { code?: number } | null)?.code ?? 0, stdout, stderr }),
+        ),
+      );
+      // SIGTERM: still running when the timeout came (the hang); SIGABRT: the assertion.
+      assert.deepEqual([outcome.signal, outcome.code], [null, 0], `run ${run}: ${outcome.stderr.slice(-2000)}`);
+      const outcomes = JSON.parse(outcome.stdout.trim()) as Record<string, number>;
+      // Every call settled, none with SandboxThreadError (a thread killed instead of closing).
+      assert.equal(Object.values(outcomes).reduce((a, b) => a + b, 0), 6 * 16);
+      assert.deepEqual(Object.keys(outcomes).filter((name) => name !== "ok" && name !== "WorkerDisposedError"), []);
+    }
+  });
+
   test("idle threads do not keep the host process alive", async () => {
     const script = `
       import { WorkerLoader } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)};

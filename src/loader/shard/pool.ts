@@ -116,9 +116,13 @@ export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
   bodyId?: number;
 }
 /** How long close() waits for its shards to exit. */
-const CLOSE_WAIT_MS = 2_000;
-/** How long a shard asked to end itself has before it is killed (part of CLOSE_WAIT_MS). */
-const CLOSE_GRACE_MS = 1_000;
+const CLOSE_WAIT_MS = 6_000;
+/**
+ * How long a shard asked to end itself has before it is killed (part of CLOSE_WAIT_MS). A thread
+ * closing with calls in flight waits for isolated-vm to settle them (runner.ts): up to 2 s was
+ * measured on a loaded 2-core machine, and killing it meanwhile is what the wait is there to avoid.
+ */
+const CLOSE_GRACE_MS = 5_000;
 const DIAGNOSTIC_TAIL_CHARS = 2_000;
 
 /** @internal The host's end of one shard. */

@@ -12,6 +12,7 @@ import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
+import { Sandbox } from "../../engine/sandbox.ts";
 import { Link } from "./link.ts";
 import { HostBody } from "../host-body.ts";
 import type { ShardRequestRecord, ShardResponseRecord } from "./pool.ts";
@@ -247,15 +248,47 @@ export function runShard(port: ShardPort): void {
       case "release":
         return link.release(payload);
       case "close":
-        // Ends the shard from inside, after a full collection: see Connection.end in pool.ts.
-        void (loader?.close() ?? Promise.resolve()).finally(() => {
-          loader = undefined;
-          stubs.clear();
-          collectGarbage();
-          setImmediate(() => port.exit(0));
-        });
+        void closeAndExit();
         return;
     }
+  }
+
+  /**
+   * Ends the shard from inside (see Connection.end in pool.ts). A worker thread must not end while
+   * isolated-vm still has work of this thread in flight: an isolate's disposal, or an apply's
+   * answer, lands on this thread later (after the sandbox was killed) and makes isolated-vm wrapper
+   * objects here; one landing after the last collection is garbage at the thread's teardown, whose
+   * weak callback aborts the process (`Assertion 'environment != nullptr' failed`), and one landing
+   * after the event loop's last turn pins the thread's isolated-vm environment, so its cleanup hook
+   * waits for ever (IsolateDisposeWait::Join) and so does the process's exit. So: close the loader,
+   * wait until every isolated-vm operation this thread started has settled, collect twice with a
+   * turn of the event loop between, and only then exit.
+   */
+  let closing = false;
+  async function closeAndExit(): Promise<void> {
+    if (closing) return;
+    closing = true;
+    // The heartbeat's interval stays: it keeps this thread's event loop alive meanwhile (a thread
+    // with nothing left to do would end itself, with all of the above still in flight).
+    const closed = new Error("islet: the sandbox shard is closing.");
+    // Requests this shard made of the host (host calls of sandboxes) will not be answered now.
+    channel.fail(closed);
+    link.close(closed);
+    try {
+      await loader?.close();
+    } catch {
+      // Closing is best effort; the collection below still runs.
+    }
+    loader = undefined;
+    stubs.clear();
+    // A lost isolate (see Sandbox.lost) never settles: past this the host's grace period decides.
+    await withinMs(Sandbox.settled(), SETTLE_WAIT_MS);
+    await turn();
+    collectGarbage();
+    await turn();
+    await withinMs(Sandbox.settled(), SETTLE_WAIT_MS);
+    collectGarbage();
+    port.exit(0);
   }
 
   let lastStats = "";
@@ -267,6 +300,18 @@ export function runShard(port: ShardPort): void {
     lastStats = text;
   }
   setInterval(reportStats, HEARTBEAT_MS);
+}
+
+/** How long a closing shard waits for isolated-vm's operations in flight to settle. */
+const SETTLE_WAIT_MS = 4_000;
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function withinMs(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** A full collection: for diagnostics that measure what is still referenced (the soak), and before a shard ends itself. */
