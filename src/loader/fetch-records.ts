@@ -1,12 +1,14 @@
 // Host Request/Response <-> the plain records that cross the boundary.
 
-import type { RequestRecord, ResponseRecord } from "../protocol/records.ts";
+import { checkHeaderBytes, type RequestRecord, type ResponseRecord } from "../protocol/records.ts";
 
 const nullBodyStatus = new Set([101, 103, 204, 205, 304]);
 
 export async function requestRecord(request: Request): Promise<RequestRecord> {
   const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
-  return { url: request.url, method: request.method, headers: [...request.headers], body, redirect: request.redirect };
+  const headers = [...request.headers];
+  checkHeaderBytes(headers, "a request");
+  return { url: request.url, method: request.method, headers, body, redirect: request.redirect };
 }
 
 /** A request on its way into a worker's fetch handler, its body not read yet: the caller's stream, read as the sandbox reads it. */
@@ -15,7 +17,9 @@ export interface IncomingRequest extends Omit<RequestRecord, "body" | "bodyStrea
 }
 
 export function incomingRequest(request: Request): IncomingRequest {
-  return { url: request.url, method: request.method, headers: [...request.headers], body: request.body as ReadableStream<Uint8Array> | null, redirect: request.redirect };
+  const headers = [...request.headers];
+  checkHeaderBytes(headers, "a request");
+  return { url: request.url, method: request.method, headers, body: request.body as ReadableStream<Uint8Array> | null, redirect: request.redirect };
 }
 
 /** A request coming into a sandbox (its fetch handler sees the caller's redirect mode). */
@@ -34,6 +38,8 @@ export function outboundRequest(record: RequestRecord, signal?: AbortSignal): Re
 }
 
 function toRequest(record: RequestRecord, redirect: Request["redirect"], signal: AbortSignal | undefined, stream?: ReadableStream<Uint8Array>): Request {
+  // The host's own check, for a runtime that skipped its own.
+  checkHeaderBytes(record.headers, "a request");
   const body = stream ?? record.body;
   const hasBody = body !== null && record.method !== "GET" && record.method !== "HEAD";
   return new Request(record.url, {
@@ -48,10 +54,14 @@ function toRequest(record: RequestRecord, redirect: Request["redirect"], signal:
 
 export async function responseRecord(response: Response): Promise<ResponseRecord> {
   const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
+  const headers = [...response.headers];
+  checkHeaderBytes(headers, "a response");
+  return { status: response.status, statusText: response.statusText, headers, body };
 }
 
 export function hostResponse(record: ResponseRecord): Response {
+  // The host's own check, for a runtime that skipped its own.
+  checkHeaderBytes(record.headers, "a response");
   const status = typeof record.status === "number" ? record.status : 500;
   const body = record.body as unknown;
   if (nullBodyStatus.has(status) && body instanceof ReadableStream) body.cancel().catch(() => {});

@@ -1,11 +1,13 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, Set, String, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
-// that skipped the cut gains nothing). Strings count by length, typed arrays and ArrayBuffers by
-// byteLength, every other value and every key 8 units plus its contents.
+// that skipped the cut gains nothing). Strings count by length, BigInts by their decimal length,
+// RegExps by their source, errors by their message and stack, typed arrays and ArrayBuffers by
+// byteLength, every other value and every key 8 units plus its contents. Each occurrence counts:
+// a string or BigInt referenced 200 times is copied 200 times.
 //
 // Runs in the sandbox: every intrinsic is captured before user code runs.
 
@@ -31,6 +33,48 @@ const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const push = Array.prototype.push;
+const regexpSource = getOwnDescriptor(RegExp.prototype, "source")!.get!;
+const regexpProto = RegExp.prototype;
+const bigintValueOf = BigInt.prototype.valueOf;
+const bigintToString = BigInt.prototype.toString;
+
+/**
+ * The decimal length of a BigInt (what a log prints), bounded from its hex digits without the
+ * decimal conversion (superlinear for a big one): log10(16) = 1.2041 digits a hex digit.
+ */
+function bigintLength(value: bigint): number {
+  if (value <= 9007199254740991 && value >= -9007199254740991) return 24;
+  return ((apply(bigintToString, value, [16]) as string).length * 1.2042 + 2) | 0;
+}
+
+/** The size of a primitive: a string's length, a BigInt's decimal length, 8 for the others (a symbol is logged as text, measured again as such). */
+function primitiveSize(value: unknown): number {
+  if (typeof value === "string") return value.length;
+  if (typeof value === "bigint") return bigintLength(value);
+  return 8;
+}
+
+/** What a leaf holds besides its keys: a RegExp's source, a boxed BigInt's digits, an error's message and stack (own data). */
+function leafSize(item: object): number {
+  if (item !== regexpProto) {
+    try {
+      return (apply(regexpSource, item, []) as string).length + 8;
+    } catch {
+      // Not a RegExp.
+    }
+  }
+  try {
+    return bigintLength(apply(bigintValueOf, item, []) as bigint);
+  } catch {
+    // Not a boxed BigInt.
+  }
+  let size = 0;
+  const message = getOwnDescriptor(item, "message");
+  if (message !== undefined && typeof message.value === "string") size += message.value.length;
+  const stack = getOwnDescriptor(item, "stack");
+  if (stack !== undefined && typeof stack.value === "string") size += stack.value.length;
+  return size;
+}
 
 function isMap(value: object): boolean {
   try {
@@ -69,8 +113,7 @@ function byteLength(value: object): number | undefined {
  * be copied either, and console formats it to text instead.
  */
 export function logSize(value: unknown, limit: number): number {
-  if (typeof value === "string") return value.length;
-  if (typeof value !== "object" || value === null) return 8;
+  if (typeof value !== "object" || value === null) return primitiveSize(value);
   let size = 0;
   let nodes = 0;
   const seen = new SetCtor<object>();
@@ -80,13 +123,13 @@ export function logSize(value: unknown, limit: number): number {
   try {
     while (top > 0) {
       const item = stack[--top];
-      if (typeof item === "string") size += item.length;
-      else if (typeof item !== "object" || item === null) size += 8;
+      if (typeof item !== "object" || item === null) size += primitiveSize(item);
       else if (!apply(setHas, seen, [item])) {
         apply(setAdd, seen, [item]);
         size += 8;
         const bytes = byteLength(item);
         if (bytes !== undefined) size += bytes;
+        else if ((size += leafSize(item)) > limit) return limit + 1;
         else if (isMap(item)) apply(mapForEach, item, [(v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v))]);
         else if (isSet(item)) apply(setForEach, item, [(v: unknown) => void (stack[top++] = v)]);
         else if (isArray(item)) {

@@ -235,7 +235,7 @@ export async function responseToStreamingRecord(response: Response): Promise<{ r
 export async function responseToRecord(response: Response): Promise<ResponseRecord> {
   const { status, statusText, headers, body } = partsOf(response);
   // Without a prototype: see requestToRecord.
-  return { __proto__: null, status, statusText, headers: headerPairs(headers), body: body.hasBody ? (await body.consume()).bytes : null } as ResponseRecord;
+  return { __proto__: null, status, statusText, headers: headerPairs(headers, "a response"), body: body.hasBody ? (await body.consume()).bytes : null } as ResponseRecord;
 }
 
 installBody(Response.prototype, {
