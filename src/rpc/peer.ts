@@ -65,9 +65,7 @@ export class Peer {
 
   encode(value: unknown): Encoded {
     try {
-      // What the host sends a sandbox (env, call arguments, a host call's answer) is weighed the
-      // same way, against the sandbox's memoryMb: 300 references to one string are 300 copies there.
-      return encode(value, this.exporter, this.copier, Infinity, undefined, this.maxPendingArgBytes);
+      return encode(value, this.exporter, this.copier);
     } catch (error) {
       if (error instanceof Error && error.name === "DataCloneError") throw new DataCloneError(error.message);
       throw error;
