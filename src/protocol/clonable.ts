@@ -274,9 +274,18 @@ export function leafBytes(object: object): number {
   return 0;
 }
 
-/** A string's weight: 2 bytes a code unit (what a two-byte string costs; a one-byte one is copied as 1). */
+const regexpExec = RegExp.prototype.exec;
+const NOT_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * A string's weight, as V8's serializer copies it: 1 byte a code unit when every unit is Latin-1,
+ * else 2. A short string is counted at 2 without looking; a long one is scanned (natively, once
+ * per occurrence: the scans of one value add up to at most its cap before it is refused).
+ */
 export function stringBytes(value: string): number {
-  return value.length * 2;
+  const length = value.length;
+  if (length < 1024) return length * 2;
+  return apply(regexpExec, NOT_LATIN1, [value]) === null ? length : length * 2;
 }
 
 const bigintToString = BigInt.prototype.toString as (this: bigint, radix: number) => string;
