@@ -662,7 +662,7 @@ export class Worker {
       }
       const ownRoom = MAX_LOG_BYTES_PER_INVOCATION - invocation.logBytes;
       const room = Math.min(ownRoom, MAX_LOG_BYTES_PER_WORKER - this.retainedLogBytes);
-      const fitted = room > 0 ? fitLog(message, room) : { parts: [], size: 0, cut: true };
+      const fitted = room > 0 ? fitLog(message, room, true) : { parts: [], size: 0, cut: true };
       if (fitted.parts.length > 0 || !fitted.cut) invocation.logs.push({ level, message: fitted.parts, timestamp });
       invocation.logBytes += fitted.size;
       this.retainedLogBytes += fitted.size;

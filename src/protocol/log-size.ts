@@ -1,6 +1,6 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
@@ -33,6 +33,7 @@ const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const push = Array.prototype.push;
+const getProto = ObjectGetPrototypeOf;
 const regexpSource = getOwnDescriptor(RegExp.prototype, "source")!.get!;
 const regexpProto = RegExp.prototype;
 const bigintValueOf = BigInt.prototype.valueOf;
@@ -112,7 +113,7 @@ function byteLength(value: object): number | undefined {
  * there), or -1 when it cannot be measured (a getter threw, a Proxy trap did): such a part cannot
  * be copied either, and console formats it to text instead.
  */
-export function logSize(value: unknown, limit: number): number {
+export function logSize(value: unknown, limit: number, copies = false): number {
   if (typeof value !== "object" || value === null) return primitiveSize(value);
   let size = 0;
   let nodes = 0;
@@ -129,7 +130,6 @@ export function logSize(value: unknown, limit: number): number {
         size += 8;
         const bytes = byteLength(item);
         if (bytes !== undefined) size += bytes;
-        else if ((size += leafSize(item)) > limit) return limit + 1;
         else if (isMap(item)) apply(mapForEach, item, [(v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v))]);
         else if (isSet(item)) apply(setForEach, item, [(v: unknown) => void (stack[top++] = v)]);
         else if (isArray(item)) {
@@ -139,6 +139,12 @@ export function logSize(value: unknown, limit: number): number {
         } else {
           const keys = objectKeys(item);
           if (nodes + top + keys.length > MAX_NODES) return limit + 1;
+          // A RegExp's source, a boxed BigInt's digits, an error's message and stack are not keys.
+          // Probing costs two thrown brand checks; in a copy (on the host) a plain object is told by
+          // its prototype, in the sandbox (where a RegExp's prototype may have been swapped) every
+          // object is probed.
+          const proto = copies ? getProto(item) : undefined;
+          if (!(copies && (proto === ObjectPrototype || proto === null)) && (size += leafSize(item)) > limit) return limit + 1;
           for (let i = 0; i < keys.length; i++) {
             size += keys[i].length;
             stack[top++] = (item as Record<string, unknown>)[keys[i]];
@@ -158,9 +164,10 @@ const TOO_LARGE = "[value too large to log]";
 /**
  * Fits a log entry's parts into `remaining` units: a string is cut to what is left, another value
  * too large to fit becomes a short note. Returns the parts to keep, their size, and whether the
- * budget ran out (a part cut or left out).
+ * budget ran out (a part cut or left out). `copies`: the parts are fresh copies (the host's
+ * measure), whose prototypes tell plain objects apart.
  */
-export function fitLog(parts: readonly unknown[], remaining: number): { parts: unknown[]; size: number; cut: boolean } {
+export function fitLog(parts: readonly unknown[], remaining: number, copies = false): { parts: unknown[]; size: number; cut: boolean } {
   const out: unknown[] = [];
   let size = 0;
   let cut = false;
@@ -171,7 +178,7 @@ export function fitLog(parts: readonly unknown[], remaining: number): { parts: u
       cut = true;
       break;
     }
-    const partSize = logSize(part, left);
+    const partSize = logSize(part, left, copies);
     if (partSize < 0) {
       apply(push, out, [part]);
     } else if (partSize <= left) {

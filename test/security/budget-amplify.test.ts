@@ -3,7 +3,7 @@
 // sandbox's memoryMb); logs count BigInts and RegExps by their size; the headers of a request or
 // response crossing the boundary hold at most 256 KiB. In every isolation mode.
 
-import { describe } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -11,6 +11,8 @@ import { DataCloneError, WorkerLoader, type TailEvent } from "islet";
 import { inspectShard, processPoolOf, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
+import { Peer } from "../../src/rpc/peer.ts";
+import { Link } from "../../src/loader/shard/link.ts";
 
 /** Live JS heap and array buffers of the host, plus the shard's (slot 0) in thread and process isolation. */
 async function liveBytes(loader: WorkerLoader): Promise<number> {
@@ -183,3 +185,20 @@ for (const isolation of [ISOLATION]) {
     });
   });
 }
+
+test("the host's own check, for a runtime that skipped its own: a result or call arguments holding 300 references to one 1 MiB string are a DataCloneError (Peer, and the parent's Link for call arguments); the host function is not called", async () => {
+  const s = "x".repeat(1 << 20);
+  const heavy = new Array(300).fill(s);
+  const peer = new Peer({ invoke: async () => [undefined], release() {} }, 16 << 20);
+  assert.throws(() => peer.decode([heavy]), (e: Error) => e instanceof DataCloneError && /at most 16777216 bytes/.test(e.message));
+  assert.throws(() => peer.decode([[(1n << 8388600n) + 1n, (1n << 8388600n) + 1n].concat(new Array(30).fill((1n << 8388600n) + 1n))]), (e: Error) => e instanceof DataCloneError && /at most 16777216 bytes/.test(e.message));
+  assert.equal((peer.decode([new Array(4).fill(s)]) as string[]).length, 4);
+  let calls = 0;
+  const take = (values: unknown[]) => (calls++, values.length);
+  const peerId = (peer.encode(take) as [unknown, [unknown, number, number][]])[1][0][2];
+  await assert.rejects(peer.call(peerId, null, [[heavy]]), (e: Error) => e instanceof DataCloneError && /at most 16777216 bytes/.test(e.message));
+  const link = new Link({ invoke: async () => [undefined], release() {} }, true, false, Infinity, () => 16 << 20);
+  const linkId = link.exportValue(take, "w");
+  await assert.rejects(link.call(linkId, null, [[heavy]]), (e: Error) => e instanceof DataCloneError && /at most 16777216 bytes/.test(e.message));
+  assert.equal(calls, 0);
+});
