@@ -1,5 +1,6 @@
 // Host Request/Response <-> the plain records that cross the boundary.
 
+import { OutboundError } from "../errors.ts";
 import { checkHeaderBytes, type RequestRecord, type ResponseRecord } from "../protocol/records.ts";
 
 const nullBodyStatus = new Set([101, 103, 204, 205, 304]);
@@ -52,10 +53,25 @@ function toRequest(record: RequestRecord, redirect: Request["redirect"], signal:
   } as RequestInit);
 }
 
-export async function responseRecord(response: Response): Promise<ResponseRecord> {
-  const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+/**
+ * A response's headers as they cross the boundary: past MAX_HEADER_BYTES a TypeError ("Headers too
+ * large"), and its body is cancelled. `outbound`: globalOutbound's answer to a sandbox's fetch(),
+ * whose failure the sandbox sees with this message (an OutboundError, which the bridge passes on).
+ */
+export function responseHeaders(response: Response, outbound = false): [string, string][] {
   const headers = [...response.headers];
-  checkHeaderBytes(headers, "a response");
+  try {
+    checkHeaderBytes(headers, "a response");
+  } catch (error) {
+    response.body?.cancel().catch(() => {});
+    throw outbound ? new OutboundError((error as Error).message) : error;
+  }
+  return headers;
+}
+
+export async function responseRecord(response: Response, outbound = false): Promise<ResponseRecord> {
+  const headers = responseHeaders(response, outbound);
+  const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
   return { status: response.status, statusText: response.statusText, headers, body };
 }
 

@@ -183,6 +183,15 @@ for (const isolation of [ISOLATION]) {
       assert.equal(seen.length, 1, "only the ordinary fetch reached globalOutbound");
       assert.ok(seen[0] >= 20_000);
     });
+
+    attack("the host's side of the headers cap: a host request into a sandbox and a globalOutbound response with 300 KiB of headers are refused with 'Headers too large'", async () => {
+      const ep = load(`export default { fetch(request) { return new Response("seen"); }, async out() { try { await fetch("http://api.test/"); return "fetched"; } catch (e) { return e.name + ": " + e.message; } } };`, {
+        globalOutbound: () => new Response("ok", { headers: { "x-big": "v".repeat(300_000) } }),
+      }).getEntrypoint() as any;
+      await rejectsWith(ep.fetch(new Request("http://x/", { headers: { "x-big": "v".repeat(300_000) } })), TypeError, /^Headers too large/);
+      assert.equal(await (await ep.fetch(new Request("http://x/", { headers: { "x-ok": "v".repeat(1000) } }))).text(), "seen");
+      assert.match(await ep.out(), /Headers too large/);
+    });
   });
 }
 
