@@ -219,7 +219,7 @@ export function responseFromRecord(record: ResponseRecord): Response {
  */
 export async function responseToStreamingRecord(response: Response): Promise<{ readonly record: ResponseRecord; readonly stream: ReadableStream | null }> {
   const { status, statusText, headers, body } = partsOf(response);
-  const record = { __proto__: null, status, statusText, headers: headerPairs(headers), body: null } as ResponseRecord;
+  const record = { __proto__: null, status, statusText, headers: headerPairs(headers, "a response"), body: null } as ResponseRecord;
   if (body.hasBody && !body.streamed) record.body = (await body.consume()).bytes;
   else if (body.hasBody) {
     if (body.unusable) throw new TypeError("Body is unusable: Body has already been read");
