@@ -1,12 +1,15 @@
 // Host Request/Response <-> the plain records that cross the boundary.
 
-import type { RequestRecord, ResponseRecord } from "../protocol/records.ts";
+import { OutboundError } from "../errors.ts";
+import { checkHeaderBytes, type RequestRecord, type ResponseRecord } from "../protocol/records.ts";
 
 const nullBodyStatus = new Set([101, 103, 204, 205, 304]);
 
 export async function requestRecord(request: Request): Promise<RequestRecord> {
   const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
-  return { url: request.url, method: request.method, headers: [...request.headers], body, redirect: request.redirect };
+  const headers = [...request.headers];
+  checkHeaderBytes(headers, "a request");
+  return { url: request.url, method: request.method, headers, body, redirect: request.redirect };
 }
 
 /** A request on its way into a worker's fetch handler, its body not read yet: the caller's stream, read as the sandbox reads it. */
@@ -15,7 +18,9 @@ export interface IncomingRequest extends Omit<RequestRecord, "body" | "bodyStrea
 }
 
 export function incomingRequest(request: Request): IncomingRequest {
-  return { url: request.url, method: request.method, headers: [...request.headers], body: request.body as ReadableStream<Uint8Array> | null, redirect: request.redirect };
+  const headers = [...request.headers];
+  checkHeaderBytes(headers, "a request");
+  return { url: request.url, method: request.method, headers, body: request.body as ReadableStream<Uint8Array> | null, redirect: request.redirect };
 }
 
 /** A request coming into a sandbox (its fetch handler sees the caller's redirect mode). */
@@ -34,6 +39,8 @@ export function outboundRequest(record: RequestRecord, signal?: AbortSignal): Re
 }
 
 function toRequest(record: RequestRecord, redirect: Request["redirect"], signal: AbortSignal | undefined, stream?: ReadableStream<Uint8Array>): Request {
+  // The host's own check, for a runtime that skipped its own.
+  checkHeaderBytes(record.headers, "a request");
   const body = stream ?? record.body;
   const hasBody = body !== null && record.method !== "GET" && record.method !== "HEAD";
   return new Request(record.url, {
@@ -46,12 +53,31 @@ function toRequest(record: RequestRecord, redirect: Request["redirect"], signal:
   } as RequestInit);
 }
 
-export async function responseRecord(response: Response): Promise<ResponseRecord> {
+/**
+ * A response's headers as they cross the boundary: past MAX_HEADER_BYTES a TypeError ("Headers too
+ * large"), and its body is cancelled. `outbound`: globalOutbound's answer to a sandbox's fetch(),
+ * whose failure the sandbox sees with this message (an OutboundError, which the bridge passes on).
+ */
+export function responseHeaders(response: Response, outbound = false): [string, string][] {
+  const headers = [...response.headers];
+  try {
+    checkHeaderBytes(headers, "a response");
+  } catch (error) {
+    response.body?.cancel().catch(() => {});
+    throw outbound ? new OutboundError((error as Error).message) : error;
+  }
+  return headers;
+}
+
+export async function responseRecord(response: Response, outbound = false): Promise<ResponseRecord> {
+  const headers = responseHeaders(response, outbound);
   const body = response.body === null ? null : new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
+  return { status: response.status, statusText: response.statusText, headers, body };
 }
 
 export function hostResponse(record: ResponseRecord): Response {
+  // The host's own check, for a runtime that skipped its own.
+  checkHeaderBytes(record.headers, "a response");
   const status = typeof record.status === "number" ? record.status : 500;
   const body = record.body as unknown;
   if (nullBodyStatus.has(status) && body instanceof ReadableStream) body.cancel().catch(() => {});

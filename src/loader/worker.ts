@@ -24,7 +24,7 @@ import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol
 import type { RequestRecord } from "../protocol/records.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
-import { outboundRequest, responseRecord, type IncomingRequest } from "./fetch-records.ts";
+import { outboundRequest, responseHeaders, responseRecord, type IncomingRequest } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
@@ -580,13 +580,13 @@ export class Worker {
       const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       entry.status = response.status;
-      if (response.body === null) return await responseRecord(response);
+      if (response.body === null) return await responseRecord(response, true);
       if (this.bodies.size >= MAX_OPEN_BODIES) {
         // Buffering it whole instead would let an endless body fill the host's heap.
         void response.body.cancel().catch(() => {});
         throw new OutboundError(`Too many response bodies open (at most ${MAX_OPEN_BODIES}); read or cancel earlier ones first.`);
       }
-      const head = { status: response.status, statusText: response.statusText, headers: [...response.headers] };
+      const head = { status: response.status, statusText: response.statusText, headers: responseHeaders(response, true) };
       // A body already complete (an in-memory Response, a small reply already buffered) crosses
       // whole with the headers, saving the sandbox a round trip per chunk. Anything still arriving
       // after one turn of the event loop streams in: the sandbox pulls each chunk as its code reads.
@@ -662,7 +662,7 @@ export class Worker {
       }
       const ownRoom = MAX_LOG_BYTES_PER_INVOCATION - invocation.logBytes;
       const room = Math.min(ownRoom, MAX_LOG_BYTES_PER_WORKER - this.retainedLogBytes);
-      const fitted = room > 0 ? fitLog(message, room) : { parts: [], size: 0, cut: true };
+      const fitted = room > 0 ? fitLog(message, room, true) : { parts: [], size: 0, cut: true };
       if (fitted.parts.length > 0 || !fitted.cut) invocation.logs.push({ level, message: fitted.parts, timestamp });
       invocation.logBytes += fitted.size;
       this.retainedLogBytes += fitted.size;

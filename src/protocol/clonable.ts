@@ -37,6 +37,7 @@ const typedArrayProto = getProto(Uint8Array.prototype) as object;
 const dateGetTime = Date.prototype.getTime as Getter;
 const regexpSource = getter(RegExp.prototype, "source")!;
 const regexpProto = RegExp.prototype;
+const mathRound = Math.round;
 const mapSize = getter(Map.prototype, "size")!;
 const mapEntries = Map.prototype.entries as Getter;
 const mapIteratorNext = getProto(MapPrototypeEntries(new Map())).next as Getter;
@@ -95,6 +96,18 @@ export function dataCloneError(message: string): Error {
  * event loop for over 10 s. At this cap one hop takes a fraction of a second.
  */
 export const MAX_OBJECTS_PER_VALUE = 100_000;
+
+/**
+ * The most a value from a sandbox may weigh (Meter: strings at 2 bytes a code unit, BigInts by
+ * their size, buffers, keys, RegExp sources, and a charge per object), counted per occurrence: a
+ * string or BigInt referenced 300 times is copied 300 times, so it weighs 300 times. The sandbox's
+ * runtime passes its memoryMb (as the host's own check does), before the value is copied.
+ */
+export function tooHeavy(maxBytes: number): Error {
+  return dataCloneError(
+    `A value may hold at most ${maxBytes} bytes (${mathRound(maxBytes / 1048576)} MiB, the sandbox's memoryMb) to cross the sandbox boundary; each reference to a string or BigInt is copied, and counts, again.`,
+  );
+}
 
 export function tooManyObjects(max: number): Error {
   return dataCloneError(`A value may hold at most ${max} objects (and Map or Set entries) to cross the sandbox boundary.`);
@@ -172,11 +185,13 @@ function receivedKind(object: object): Kind | -1 {
  * Throws a DataCloneError unless every object in `value`, a fresh copy that arrived across the
  * boundary, is one of the listed kinds. Reads only own data properties, never a getter.
  */
-export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Meter): void {
+export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): void {
+  if (maxBytes !== Infinity && meter === undefined) meter = { bytes: 0 };
   if (value === null || typeof value !== "object") {
-    if (meter !== undefined) meter.bytes += primitiveBytes(value);
+    if (meter !== undefined && (meter.bytes += primitiveBytes(value)) > maxBytes) throw tooHeavy(maxBytes);
     return;
   }
+  const start = meter === undefined ? 0 : meter.bytes;
   let objects = 0;
   let bytes = 0;
   // A linked stack of object literals and captured Set methods: nothing here calls a method that
@@ -185,7 +200,7 @@ export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Me
   let stack: Link | undefined = { item: value, next: undefined };
   const push = (item: unknown) => {
     if (item !== null && (typeof item === "object" || typeof item === "function")) stack = { item, next: stack };
-    else if (meter !== undefined) bytes += primitiveBytes(item);
+    else if (meter !== undefined && (bytes += primitiveBytes(item)) + start > maxBytes) throw tooHeavy(maxBytes);
   };
   /** A buffer's bytes count once, however many views share it. */
   const buffer = (held: object) => {
@@ -201,13 +216,13 @@ export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Me
     if (apply(setHas, seen, [object]) as boolean) continue;
     apply(setAdd, seen, [object]);
     if (++objects > maxObjects) throw tooManyObjects(maxObjects);
-    bytes += OBJECT_BYTES;
+    if ((bytes += OBJECT_BYTES) + start > maxBytes) throw tooHeavy(maxBytes);
     const kind = receivedKind(object);
     if (kind === -1) throw refused(`A value of type ${String(apply(objectToString, object, []))}`);
     if (kind === Kind.Keys) {
       const keys = objectKeys(object);
       for (let i = 0; i < keys.length; i++) {
-        bytes += keys[i].length + 8;
+        bytes += stringBytes(keys[i]) + 8;
         push(ownData(object, keys[i]));
       }
     } else if (kind === Kind.Map) {
@@ -230,10 +245,9 @@ export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Me
     } else if (meter !== undefined) {
       if (has(viewBuffer, object)) buffer(apply(viewBuffer, object, []) as object);
       else if (has(dataViewBuffer, object)) buffer(apply(dataViewBuffer, object, []) as object);
-      else if (has(bufferLength, object)) bytes += apply(bufferLength, object, []) as number;
-      else if (has(boxes[1], object)) bytes += (apply(boxes[1], object, []) as string).length;
-      else if (object !== regexpProto && has(regexpSource, object)) bytes += (apply(regexpSource, object, []) as string).length;
+      else bytes += leafBytes(object);
     }
+    if (bytes + start > maxBytes) throw tooHeavy(maxBytes);
   }
   if (meter !== undefined) meter.bytes += bytes;
 }
@@ -245,16 +259,46 @@ export interface Meter {
 
 export const OBJECT_BYTES = 16;
 
-/** Bytes a leaf (an ArrayBuffer, a typed array or DataView: its whole buffer, which is what a copy carries) holds; 0 for others. */
+/**
+ * Bytes a leaf holds: an ArrayBuffer, a typed array or DataView (its whole buffer, which is what a
+ * copy carries), a RegExp (its source and flags), a boxed string or BigInt; 0 for others.
+ */
 export function leafBytes(object: object): number {
   if (has(viewBuffer, object)) return apply(bufferLength, apply(viewBuffer, object, []) as object, []) as number;
   if (has(dataViewBuffer, object)) return apply(bufferLength, apply(dataViewBuffer, object, []) as object, []) as number;
   if (has(bufferLength, object)) return apply(bufferLength, object, []) as number;
+  if (has(boxes[1], object)) return stringBytes(apply(boxes[1], object, []) as string);
+  if (has(boxes[3], object)) return bigintBytes(apply(boxes[3], object, []) as bigint);
+  // Its flags are a few letters (read through getters user code may replace): 16 bytes for them.
+  if (object !== regexpProto && has(regexpSource, object)) return stringBytes(apply(regexpSource, object, []) as string) + 16;
   return 0;
 }
 
-function primitiveBytes(value: unknown): number {
-  return typeof value === "string" ? value.length : typeof value === "bigint" ? 16 : 8;
+const regexpExec = RegExp.prototype.exec;
+const NOT_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * A string's weight, as V8's serializer copies it: 1 byte a code unit when every unit is Latin-1,
+ * else 2. A short string is counted at 2 without looking; a long one is scanned (natively, once
+ * per occurrence: the scans of one value add up to at most its cap before it is refused).
+ */
+export function stringBytes(value: string): number {
+  const length = value.length;
+  if (length < 1024) return length * 2;
+  return apply(regexpExec, NOT_LATIN1, [value]) === null ? length : length * 2;
+}
+
+const bigintToString = BigInt.prototype.toString as (this: bigint, radix: number) => string;
+
+/** A BigInt's weight: its magnitude's bytes (from its hex digits, linear time) plus a header. */
+export function bigintBytes(value: bigint): number {
+  if (value <= 9007199254740991 && value >= -9007199254740991) return 16;
+  return 16 + ((apply(bigintToString, value, [16]) as string).length + 1) / 2;
+}
+
+/** The weight of a primitive: a string's or BigInt's size, 8 for the others. */
+export function primitiveBytes(value: unknown): number {
+  return typeof value === "string" ? stringBytes(value) : typeof value === "bigint" ? bigintBytes(value) : 8;
 }
 
 interface Link {

@@ -1,11 +1,13 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ReflectApply, Set, String, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
-// that skipped the cut gains nothing). Strings count by length, typed arrays and ArrayBuffers by
-// byteLength, every other value and every key 8 units plus its contents.
+// that skipped the cut gains nothing). Strings count by length, BigInts by their decimal length,
+// RegExps by their source, errors by their message and stack, typed arrays and ArrayBuffers by
+// byteLength, every other value and every key 8 units plus its contents. Each occurrence counts:
+// a string or BigInt referenced 200 times is copied 200 times.
 //
 // Runs in the sandbox: every intrinsic is captured before user code runs.
 
@@ -31,6 +33,49 @@ const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const push = Array.prototype.push;
+const getProto = ObjectGetPrototypeOf;
+const regexpSource = getOwnDescriptor(RegExp.prototype, "source")!.get!;
+const regexpProto = RegExp.prototype;
+const bigintValueOf = BigInt.prototype.valueOf;
+const bigintToString = BigInt.prototype.toString;
+
+/**
+ * The decimal length of a BigInt (what a log prints), bounded from its hex digits without the
+ * decimal conversion (superlinear for a big one): log10(16) = 1.2041 digits a hex digit.
+ */
+function bigintLength(value: bigint): number {
+  if (value <= 9007199254740991 && value >= -9007199254740991) return 24;
+  return ((apply(bigintToString, value, [16]) as string).length * 1.2042 + 2) | 0;
+}
+
+/** The size of a primitive: a string's length, a BigInt's decimal length, 8 for the others (a symbol is logged as text, measured again as such). */
+function primitiveSize(value: unknown): number {
+  if (typeof value === "string") return value.length;
+  if (typeof value === "bigint") return bigintLength(value);
+  return 8;
+}
+
+/** What a leaf holds besides its keys: a RegExp's source, a boxed BigInt's digits, an error's message and stack (own data). */
+function leafSize(item: object): number {
+  if (item !== regexpProto) {
+    try {
+      return (apply(regexpSource, item, []) as string).length + 8;
+    } catch {
+      // Not a RegExp.
+    }
+  }
+  try {
+    return bigintLength(apply(bigintValueOf, item, []) as bigint);
+  } catch {
+    // Not a boxed BigInt.
+  }
+  let size = 0;
+  const message = getOwnDescriptor(item, "message");
+  if (message !== undefined && typeof message.value === "string") size += message.value.length;
+  const stack = getOwnDescriptor(item, "stack");
+  if (stack !== undefined && typeof stack.value === "string") size += stack.value.length;
+  return size;
+}
 
 function isMap(value: object): boolean {
   try {
@@ -68,9 +113,8 @@ function byteLength(value: object): number | undefined {
  * there), or -1 when it cannot be measured (a getter threw, a Proxy trap did): such a part cannot
  * be copied either, and console formats it to text instead.
  */
-export function logSize(value: unknown, limit: number): number {
-  if (typeof value === "string") return value.length;
-  if (typeof value !== "object" || value === null) return 8;
+export function logSize(value: unknown, limit: number, copies = false): number {
+  if (typeof value !== "object" || value === null) return primitiveSize(value);
   let size = 0;
   let nodes = 0;
   const seen = new SetCtor<object>();
@@ -80,8 +124,7 @@ export function logSize(value: unknown, limit: number): number {
   try {
     while (top > 0) {
       const item = stack[--top];
-      if (typeof item === "string") size += item.length;
-      else if (typeof item !== "object" || item === null) size += 8;
+      if (typeof item !== "object" || item === null) size += primitiveSize(item);
       else if (!apply(setHas, seen, [item])) {
         apply(setAdd, seen, [item]);
         size += 8;
@@ -96,6 +139,12 @@ export function logSize(value: unknown, limit: number): number {
         } else {
           const keys = objectKeys(item);
           if (nodes + top + keys.length > MAX_NODES) return limit + 1;
+          // A RegExp's source, a boxed BigInt's digits, an error's message and stack are not keys.
+          // Probing costs two thrown brand checks; in a copy (on the host) a plain object is told by
+          // its prototype, in the sandbox (where a RegExp's prototype may have been swapped) every
+          // object is probed.
+          const proto = copies ? getProto(item) : undefined;
+          if (!(copies && (proto === ObjectPrototype || proto === null)) && (size += leafSize(item)) > limit) return limit + 1;
           for (let i = 0; i < keys.length; i++) {
             size += keys[i].length;
             stack[top++] = (item as Record<string, unknown>)[keys[i]];
@@ -115,9 +164,10 @@ const TOO_LARGE = "[value too large to log]";
 /**
  * Fits a log entry's parts into `remaining` units: a string is cut to what is left, another value
  * too large to fit becomes a short note. Returns the parts to keep, their size, and whether the
- * budget ran out (a part cut or left out).
+ * budget ran out (a part cut or left out). `copies`: the parts are fresh copies (the host's
+ * measure), whose prototypes tell plain objects apart.
  */
-export function fitLog(parts: readonly unknown[], remaining: number): { parts: unknown[]; size: number; cut: boolean } {
+export function fitLog(parts: readonly unknown[], remaining: number, copies = false): { parts: unknown[]; size: number; cut: boolean } {
   const out: unknown[] = [];
   let size = 0;
   let cut = false;
@@ -128,7 +178,7 @@ export function fitLog(parts: readonly unknown[], remaining: number): { parts: u
       cut = true;
       break;
     }
-    const partSize = logSize(part, left);
+    const partSize = logSize(part, left, copies);
     if (partSize < 0) {
       apply(push, out, [part]);
     } else if (partSize <= left) {

@@ -62,14 +62,21 @@ interface WalkState {
   /** Objects (and Map or Set entries) walked so far, and the most allowed (MAX_OBJECTS_PER_VALUE). */
   objects: number;
   maxObjects: number;
-  /** When metered: what the value holds, estimated as in assertReceived (strings, buffers, a charge per object). */
+  /** When metered: what the value holds, estimated as in assertReceived (strings, BigInts, buffers, keys, a charge per object). */
   meter: Meter | undefined;
+  /** Past this weight the value is a DataCloneError (tooHeavy), found before it is copied. */
+  maxBytes: number;
 }
 
-import { Kind, OBJECT_BYTES, assertReceived, leafBytes, sendKind, tooManyObjects, type Meter } from "./clonable.ts";
+import { Kind, OBJECT_BYTES, assertReceived, leafBytes, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter } from "./clonable.ts";
 
 function countObject(state: WalkState): void {
   if (++state.objects > state.maxObjects) throw tooManyObjects(state.maxObjects);
+}
+
+/** Adds `bytes` to the value's weight (each occurrence counts: a string referenced twice is copied twice). */
+function weigh(state: WalkState, bytes: number): void {
+  if (state.meter !== undefined && (state.meter.bytes += bytes) > state.maxBytes) throw tooHeavy(state.maxBytes);
 }
 
 const objectProto = ObjectPrototype;
@@ -97,14 +104,14 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   const type = typeof value;
   if (type === "function") return true;
   if (type !== "object") {
-    if (state.meter !== undefined) state.meter.bytes += type === "string" ? (value as string).length : 8;
+    if (state.meter !== undefined) weigh(state, primitiveBytes(value));
     return false;
   }
   const object = value as object;
   if (SetPrototypeHas(seen, object)) return false;
   SetPrototypeAdd(seen, object);
   countObject(state);
-  if (state.meter !== undefined) state.meter.bytes += OBJECT_BYTES;
+  if (state.meter !== undefined) weigh(state, OBJECT_BYTES);
   if (exporter.classify(object) !== -1) return true;
   // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
@@ -125,7 +132,7 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
     return false;
   }
   if (kind === Kind.Leaf) {
-    if (state.meter !== undefined) state.meter.bytes += leafBytes(object);
+    if (state.meter !== undefined) weigh(state, leafBytes(object));
     if (state.leaves !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
     return false;
   }
@@ -139,13 +146,23 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
     } catch {
       // An error whose stack cannot be formatted crosses without one.
     }
+    if (state.meter !== undefined) {
+      // Its message and stack are copied with it (own data properties; a getter's is not read here).
+      const message = getOwnDescriptor(object, "message");
+      if (message !== undefined && typeof message.value === "string") weigh(state, stringBytes(message.value));
+      const stack = getOwnDescriptor(object, "stack");
+      if (stack !== undefined && typeof stack.value === "string") weigh(state, stringBytes(stack.value));
+    }
     const cause = getOwnDescriptor(object, "cause");
     return cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value") && containsCap(cause.value, exporter, seen, state);
   }
   const record = object as Record<string, unknown>;
   const keys = objectKeys(record);
   let found = false;
-  for (let i = 0; i < keys.length; i++) if (containsCap(record[keys[i]], exporter, seen, state)) found = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (state.meter !== undefined) weigh(state, stringBytes(keys[i]) + 8);
+    if (containsCap(record[keys[i]], exporter, seen, state)) found = true;
+  }
   return found;
 }
 
@@ -158,13 +175,14 @@ function mapCapError(): Error {
  * `maxObjects`: past this many objects (and Map or Set entries) the value is a DataCloneError; the
  * sandbox's runtime passes MAX_OBJECTS_PER_VALUE, the host (which chooses what it sends) none.
  */
-export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier, maxObjects = Infinity, meter?: Meter): Encoded {
+export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): Encoded {
+  if (maxBytes !== Infinity && meter === undefined) meter = { bytes: 0 };
   if (value === null || (typeof value !== "object" && typeof value !== "function")) {
-    if (meter !== undefined) meter.bytes += typeof value === "string" ? value.length : 8;
+    if (meter !== undefined && (meter.bytes += primitiveBytes(value)) > maxBytes) throw tooHeavy(maxBytes);
     return [value];
   }
   try {
-    const state: WalkState = { leaves, copy: false, objects: 0, maxObjects, meter };
+    const state: WalkState = { leaves, copy: false, objects: 0, maxObjects, meter, maxBytes };
     const hasCaps = containsCap(value, exporter, new Set(), state);
     if (state.copy) value = leaves!.copy(value);
     if (!hasCaps) return [value];
@@ -239,11 +257,11 @@ function copyCutting(
  * Rebuilds a value received from the other side. The body is a fresh copy, so it is patched in place.
  * `maxObjects`: the host passes MAX_OBJECTS_PER_VALUE for values from a sandbox (or its shard).
  */
-export function decode(encoded: unknown, importer: CapImporter, maxObjects = Infinity, meter?: Meter): unknown {
+export function decode(encoded: unknown, importer: CapImporter, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): unknown {
   if (!arrayIsArray(encoded)) throw new TypeError("Malformed value on the boundary.");
   let body = encoded[0];
   // The copy is checked before anything else sees it: only the listed types may cross (clonable.ts).
-  assertReceived(body, maxObjects, meter);
+  assertReceived(body, maxObjects, meter, maxBytes);
   const caps = encoded[1];
   if (caps === undefined) return body;
   if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");

@@ -75,7 +75,8 @@ export class Peer {
   /** Malformed wire data can only come from a sandbox that corrupted its own runtime: a DataCloneError. */
   decode(value: unknown, meter?: Meter): unknown {
     try {
-      return decode(value, this.importer, MAX_OBJECTS_PER_VALUE, meter);
+      // At most the sandbox's memoryMb, each string or BigInt weighed per reference (the runtime checks first).
+      return decode(value, this.importer, MAX_OBJECTS_PER_VALUE, meter, this.maxPendingArgBytes);
     } catch (error) {
       if (error instanceof StubDisposedError || error instanceof RangeError) throw error;
       throw new DataCloneError(`A value from the sandbox could not be decoded: ${(error as Error).message}`);

@@ -57,7 +57,9 @@ export function releaseExport(id: number): void {
 export function encodeForHost(value: unknown, meter?: { bytes: number }): Encoded {
   const mark = table.nextId;
   try {
-    return encode(value, exporter, undefined, MAX_OBJECTS_PER_VALUE, meter);
+    // At most the sandbox's memoryMb, each reference to a string or BigInt weighed again: a value
+    // heavier than that is refused here, before isolated-vm copies it.
+    return encode(value, exporter, undefined, MAX_OBJECTS_PER_VALUE, meter, maxPendingArgBytes);
   } catch (error) {
     table.rollback(mark);
     throw error;

@@ -103,9 +103,9 @@ export class Link {
   }
 
   /** Malformed data can only come from a broken or compromised other side: a DataCloneError. */
-  decode(value: unknown, meter?: Meter): unknown {
+  decode(value: unknown, meter?: Meter, maxBytes = Infinity): unknown {
     try {
-      return decode(value, this.importer, this.maxObjects, meter);
+      return decode(value, this.importer, this.maxObjects, meter, maxBytes);
     } catch (error) {
       if (error instanceof StubDisposedError || error instanceof DataCloneError) throw error;
       throw new DataCloneError(`A value from the sandbox process or thread could not be decoded: ${(error as Error).message}`);
@@ -117,9 +117,10 @@ export class Link {
     const target = this.lookup(capId);
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
     const meter = { bytes: 0 };
-    const decodedArgs = this.decode(args, meter);
-    if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
     const scope = this.table.scopeOf(capId);
+    // One call's arguments heavier than the whole budget are refused as they are walked.
+    const decodedArgs = this.decode(args, meter, this.argBudget === undefined ? Infinity : this.argBudget(scope));
+    if (!Array.isArray(decodedArgs)) throw new TypeError("Malformed call arguments.");
     const held = this.pendingArgBytes.get(scope) ?? 0;
     if (this.argBudget !== undefined) {
       const budget = this.argBudget(scope);

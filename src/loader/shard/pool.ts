@@ -9,7 +9,7 @@
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
-import { outboundRequest, type IncomingRequest } from "../fetch-records.ts";
+import { outboundRequest, responseHeaders, type IncomingRequest } from "../fetch-records.ts";
 import { HostBody } from "../host-body.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
@@ -639,7 +639,7 @@ export class ShardPool {
       if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
       // The body stays here and the shard pulls it a chunk at a time, as a sandbox in-process
       // does: buffering it whole let an endless upstream body fill the host's heap.
-      const answer: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null };
+      const answer: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: responseHeaders(response, true), body: null };
       if (response.body !== null) {
         if (conn.bodies.size >= MAX_OPEN_BODIES) {
           response.body.cancel().catch(() => {});

@@ -4,6 +4,7 @@
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
 import { ownMethod } from "./own.ts";
+import { headersTooLarge, MAX_HEADER_BYTES } from "../../protocol/records.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
 const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSome, ArrayPrototypeSort, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, Set, SetPrototypeAdd, SetPrototypeHas, StringPrototypeToLowerCase, TypeError } = primordials;
@@ -225,10 +226,16 @@ function toSequence(value: unknown): unknown[] {
 }
 
 /** The sorted and combined name/value pairs, as iteration yields them: a new array of new pairs. */
-export function headerPairs(headers: Headers): [string, string][] {
+export function headerPairs(headers: Headers, what = "a request or response"): [string, string][] {
   const pairs = sortedAndCombined(headers);
   const copy: [string, string][] = [];
-  for (let i = 0; i < pairs.length; i++) copy[i] = [pairs[i][0], pairs[i][1]];
+  // At most MAX_HEADER_BYTES cross (each value counts, however many headers share one string).
+  let total = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    total += pairs[i][0].length + pairs[i][1].length;
+    if (total > MAX_HEADER_BYTES) throw headersTooLarge(what);
+    copy[i] = [pairs[i][0], pairs[i][1]];
+  }
   return copy;
 }
 

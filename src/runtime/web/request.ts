@@ -326,7 +326,7 @@ export async function requestToRecord(request: Request): Promise<RequestRecord> 
     __proto__: null,
     url: state.url,
     method: state.method,
-    headers: headerPairs(state.headers),
+    headers: headerPairs(state.headers, "a request"),
     body: state.body.hasBody ? (await state.body.consume()).bytes : null,
     redirect: state.redirect,
   } as RequestRecord;
