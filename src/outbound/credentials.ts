@@ -38,12 +38,13 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
     list.map(([pattern]) => pattern),
     "injectCredentials()",
   );
-  const redact = redactor(
-    list.flatMap(([, credential]) => [
-      ...Object.values(credential.headers ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, true) : [])),
-      ...Object.values(credential.query ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, false) : [])),
-    ]),
-  );
+  const secrets = list.flatMap(([, credential]) => [
+    ...Object.values(credential.headers ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, true) : [])),
+    ...Object.values(credential.query ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, false) : [])),
+  ]);
+  const redact = redactor(secrets);
+  // Header names arrive lower-cased (HTTP folds them), so a name is searched for the secrets folded too.
+  const redactName = redactor([...new Set(secrets.map((secret) => secret.toLowerCase()))]);
   return async (request, next) => {
     const url = new URL(request.url);
     const rule = list.find(([pattern]) => hostMatches(url, pattern));
@@ -66,7 +67,7 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
     } catch (error) {
       throw redactError(error, redact);
     }
-    return redactResponse(response, redact, query.length === 0 ? undefined : request.url);
+    return redactResponse(response, redact, redactName, query.length === 0 ? undefined : request.url);
   };
 }
 
@@ -242,11 +243,17 @@ function utf8Length(bytes: number[], k: number): number {
   }
 }
 
-/** The response with its headers and status text redacted, and (for a query rule) the caller's own URL. */
-function redactResponse(response: Response, redact: (text: string) => string, callerUrl: string | undefined): Response {
+/** The response with its headers and status text redacted (a header whose name quotes a secret dropped), and (for a query rule) the caller's own URL. */
+function redactResponse(response: Response, redact: (text: string) => string, redactName: (name: string) => string, callerUrl: string | undefined): Response {
   let changed = false;
   const headers = new Headers();
   for (const [name, value] of response.headers) {
+    // A header whose name quotes a secret (an upstream answering `x-echo-<token>: 1`) is dropped:
+    // "[redacted]" is not a valid header name, and the name is all the sandbox would need.
+    if (redactName(name) !== name) {
+      changed = true;
+      continue;
+    }
     const clean = redact(value);
     changed ||= clean !== value;
     headers.append(name, clean);

@@ -49,6 +49,9 @@ before(async () => {
         "www-authenticate": `Bearer realm="api", error="invalid_token", error_description="token ${token} expired"`,
         "x-debug-token": token,
         "x-note": "Bearer tokens expire; renew the credential",
+        // The token in a header's name (HTTP lower-cases it): found by the fourth outside review.
+        [`x-echo-${token}`]: "1",
+        [`x-${encodeURIComponent(token)}-seen`]: "1",
       });
       response.end();
       return;
@@ -78,7 +81,7 @@ before(async () => {
 });
 after(() => server.close());
 
-test("a bearer token quoted without its scheme is redacted: WWW-Authenticate, a custom header, status text, a Location URL, an error; scheme words and ordinary text stay", async () => {
+test("a bearer token quoted without its scheme is redacted: WWW-Authenticate, a custom header, status text, a Location URL, an error, a header's name (dropped); scheme words and ordinary text stay", async () => {
   const send = outbound(injectCredentials({ [host]: { headers: { authorization: `Bearer ${TOKEN}` } } }), fetch);
   const api = await send(new Request(`http://${host}/api`, { redirect: "manual" }));
   assert.equal(api.status, 401);
@@ -87,6 +90,9 @@ test("a bearer token quoted without its scheme is redacted: WWW-Authenticate, a 
   assert.equal(api.statusText, "Bad token [redacted]");
   // Not a false positive: the scheme word and ordinary words in a response are left alone.
   assert.equal(api.headers.get("x-note"), "Bearer tokens expire; renew the credential");
+  // A header whose name quotes the token, in any case, is dropped whole ("[redacted]" cannot be a name).
+  assert.deepEqual([...api.headers.keys()].filter((name) => name.includes(TOKEN.toLowerCase())), []);
+  assert.ok(![...api.headers.keys()].some((name) => name.startsWith("x-echo-") || name.endsWith("-seen")), [...api.headers.keys()].join());
   const login = await send(new Request(`http://${host}/login`, { redirect: "manual" }));
   assert.equal(login.headers.get("location"), `http://${host}/signin?access_token=[redacted]&next=%2Fapi`);
 
