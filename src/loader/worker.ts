@@ -260,22 +260,25 @@ export class Worker {
    * the body ended, failed or was cancelled: the invocation stays in flight until then, its
    * cpuMs and wallMs enforced, its capabilities and timers working.
    */
-  private streamResponseBody(value: unknown, failed: Promise<never>): Promise<void> | undefined {
+  private streamResponseBody(value: unknown, failed: Promise<never>): Promise<BodyEnd> | undefined {
     const record = value as { body: unknown; bodyStream?: unknown };
     const id = record.bodyStream;
     if (typeof id !== "number") return undefined;
     delete record.bodyStream;
-    let ended!: () => void;
-    const done = new Promise<void>((resolve) => (ended = resolve));
+    let ended!: (how: BodyEnd) => void;
+    const done = new Promise<BodyEnd>((resolve) => (ended = resolve));
     let open = true;
     let cancelling = false;
-    const end = () => {
+    /** The first way the body ended is the invocation's outcome (its tail event's). */
+    const end = (how: BodyEnd = { outcome: "ok" }) => {
+      if (!open) return;
       open = false;
-      ended();
+      ended(how);
     };
+    const failedWith = (error: unknown) => end(bodyEnd(this.translate(error)));
     // A body nobody reads any more ends with its sandbox (past wallMs at the latest) or its invocation's failure.
-    this.sandbox.died.catch(end);
-    failed.catch(end);
+    this.sandbox.died.catch(failedWith);
+    failed.catch(failedWith);
     record.body = new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
@@ -294,8 +297,9 @@ export class Worker {
             else throw new TypeError("Received non-Uint8Array chunk");
           } catch (error) {
             if (cancelling) return;
-            if (open) end();
-            throw this.translate(error);
+            const translated = this.translate(error);
+            end(bodyEnd(translated));
+            throw translated;
           }
         },
         cancel: async () => {
@@ -304,10 +308,11 @@ export class Worker {
           try {
             // The stream's cancel callback is the sandbox's code: it runs within the invocation.
             if (this.sandbox.alive) await Promise.race([this.sandbox.call("bodyCancel", [id]), failed]);
-          } catch {
-            // A sandbox that died or failed has nothing more to cancel.
+          } catch (error) {
+            // A sandbox that died or failed has nothing more to cancel; its limit is the outcome.
+            end(bodyEnd(this.translate(error)));
           } finally {
-            end();
+            end({ outcome: "canceled" });
           }
         },
       },
@@ -329,7 +334,7 @@ export class Worker {
     /** Runs when the invocation ends (after its waitUntil work). */
     onFinish?: () => void,
     /** Given the decoded value: a promise the invocation stays in flight (and watched) for, e.g. a response body still streaming. */
-    hold?: (value: unknown, failed: Promise<never>) => Promise<unknown> | undefined,
+    hold?: (value: unknown, failed: Promise<never>) => Promise<BodyEnd> | undefined,
   ): Promise<unknown> {
     if (this.disposedError !== undefined) throw this.disposedError;
     this.lastUsed = performance.now();
@@ -384,7 +389,14 @@ export class Worker {
           const held = hold?.(value, failed);
           if (held !== undefined) {
             finishLater = true;
-            waits.push(held);
+            // The tail event says how the held work ended: a limit, an error, the caller's cancel.
+            waits.push(
+              held.then((how) => {
+                if (outcome !== "ok" || how.outcome === "ok") return;
+                outcome = how.outcome;
+                if (how.error !== undefined) exceptions.push({ name: how.error.name, message: how.error.message, timestamp: Date.now() });
+              }),
+            );
           }
           return value;
         }
@@ -709,6 +721,17 @@ export class Worker {
     if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");
     this.config.onDeath?.(this);
   }
+}
+
+/** How a streamed response body ended, for its invocation's tail event. */
+interface BodyEnd {
+  outcome: Outcome;
+  error?: Error;
+}
+
+function bodyEnd(error: Error): BodyEnd {
+  const outcome: Outcome = error instanceof LimitError ? error.outcome : error instanceof WorkerDisposedError ? "canceled" : "exception";
+  return { outcome, error };
 }
 
 /**

@@ -53,6 +53,8 @@ export const MAX_CAPS_PER_VALUE = 10_000;
 export interface LeafCopier {
   needsCopy(leaf: object): boolean;
   copy(value: unknown): unknown;
+  /** The host's refusal of one of its platform objects (a Response, a stream...): the DataCloneError to throw, or undefined. */
+  refuse?(object: object): Error | undefined;
 }
 
 /** What one walk found besides capabilities: whether a leaf needs copying. */
@@ -116,7 +118,12 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
   // forEach and index loops, not for-of: user code may have replaced the iterators.
-  const kind = isWalkable(object) ? Kind.Keys : sendKind(object);
+  const walkable = isWalkable(object);
+  if (!walkable && state.leaves?.refuse !== undefined) {
+    const refusal = state.leaves.refuse(object);
+    if (refusal !== undefined) throw refusal;
+  }
+  const kind = walkable ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
     MapPrototypeForEach(object, (v: unknown, k: unknown) => {
       countObject(state);

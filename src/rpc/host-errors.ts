@@ -25,7 +25,70 @@ export function hostCopier(isCapability: (value: object) => boolean): LeafCopier
   return {
     needsCopy: (leaf) => isNativeError(leaf) || viewCopier.needsCopy(leaf),
     copy: (value) => viewCopier.copy(withoutHostErrors(value, isCapability)),
+    refuse: refuseHostObject,
   };
+}
+
+/**
+ * The host's platform objects a structured clone cannot carry. Without this check a Response (or
+ * a Request, a stream, Headers) would cross into an isolate as its own keys, `{}`, while a thread's
+ * postMessage refused it: now each is a DataCloneError in every mode, and a refused Response or
+ * Request has its body cancelled at once, so whatever produces it (another worker's fetch handler,
+ * whose invocation stays in flight until its body ends) is let go rather than held open by a
+ * Response nobody can read.
+ */
+const hostPlatformClasses: [string, Function][] = (
+  [
+    "Response",
+    "Request",
+    "Headers",
+    "ReadableStream",
+    "WritableStream",
+    "TransformStream",
+    "ReadableStreamDefaultReader",
+    "ReadableStreamBYOBReader",
+    "WritableStreamDefaultWriter",
+    "FormData",
+    "Blob",
+    "AbortController",
+    "AbortSignal",
+    "MessagePort",
+    "MessageChannel",
+    "BroadcastChannel",
+    "URL",
+    "URLSearchParams",
+    "EventTarget",
+    "Event",
+    "TextEncoder",
+    "TextDecoder",
+    "WebSocket",
+  ] as const
+)
+  .map((name) => [name, (globalThis as Record<string, unknown>)[name]] as [string, unknown])
+  .filter((entry): entry is [string, Function] => typeof entry[1] === "function");
+
+export function refuseHostObject(object: object): Error | undefined {
+  for (const [name, ctor] of hostPlatformClasses) {
+    let is = false;
+    try {
+      is = Function.prototype[Symbol.hasInstance].call(ctor, object) as boolean;
+    } catch {
+      is = false;
+    }
+    if (!is) continue;
+    if (name === "Response" || name === "Request") {
+      try {
+        const body = (object as Response).body;
+        if (body !== null && !body.locked) body.cancel().catch(() => {});
+      } catch {
+        // A body that cannot be reached has nothing to let go.
+      }
+    } else if (name === "ReadableStream") {
+      if (!(object as ReadableStream).locked) (object as ReadableStream).cancel().catch(() => {});
+    }
+    return new DataCloneError(`${name} object could not be cloned: a ${name} cannot cross the sandbox boundary (pass its data, e.g. await response.text(), instead).`);
+  }
+  return undefined;
 }
 
 /** `value`, or a copy in which every Error is a bare one (name and message). Capabilities are left alone. */

@@ -44,6 +44,8 @@ const {
   Set,
   SetPrototypeHas,
   TypeError,
+  Uint8ArrayCopyRange,
+  ViewByteLength,
 } = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
@@ -167,15 +169,35 @@ function idle(): void {
 const responseBodies = new Map<number, ByteReader>();
 let nextResponseBody = 1;
 
+/**
+ * The most bytes one bodyPull hands the host: a larger chunk crosses in pieces of this size, the
+ * rest kept here (in the sandbox's memory), so what the host holds of a body it has not read yet
+ * (its eager window's read-ahead) is bounded by the host, not by the size of a chunk the worker chose.
+ */
+const MAX_PULL_BYTES = 64 * 1024;
+/** The part of a large chunk not handed to the host yet, by body id. */
+const responseRests = new Map<number, { readonly chunk: Uint8Array; readonly offset: number }>();
+
 /** The next chunk of a response body: [1, bytes] or [1, null] at its end, [0, error] when it fails. */
 async function bodyPull(id: number, now: number): Promise<Result> {
   setClock(now);
   const reader = MapPrototypeGet(responseBodies, id);
   if (reader === undefined) return resultOf([0, errorToRecord(new TypeError("This response body is no longer available.")), 0]);
   try {
-    const chunk = (await reader.next()).value;
-    if (chunk === null) MapPrototypeDelete(responseBodies, id);
-    return resultOf([1, chunk, 0, postCount()]);
+    const rest = MapPrototypeGet(responseRests, id);
+    MapPrototypeDelete(responseRests, id);
+    const chunk = rest !== undefined ? rest.chunk : (await reader.next()).value;
+    if (chunk === null) {
+      MapPrototypeDelete(responseBodies, id);
+      return resultOf([1, null, 0, postCount()]);
+    }
+    const offset = rest !== undefined ? rest.offset : 0;
+    const length = ViewByteLength(chunk);
+    if (offset === 0 && length <= MAX_PULL_BYTES) return resultOf([1, chunk, 0, postCount()]);
+    const size = length - offset < MAX_PULL_BYTES ? length - offset : MAX_PULL_BYTES;
+    const piece = Uint8ArrayCopyRange(chunk, offset, size);
+    if (offset + size < length) MapPrototypeSet(responseRests, id, { __proto__: null, chunk, offset: offset + size } as unknown as { chunk: Uint8Array; offset: number });
+    return resultOf([1, piece, 0, postCount()]);
   } catch (error) {
     MapPrototypeDelete(responseBodies, id);
     return resultOf([0, errorToRecord(error), 0, postCount()]);
@@ -185,6 +207,7 @@ async function bodyPull(id: number, now: number): Promise<Result> {
 /** The host will not read that response body any further. */
 function bodyCancel(id: number): void {
   const reader = MapPrototypeGet(responseBodies, id);
+  MapPrototypeDelete(responseRests, id);
   if (reader === undefined) return;
   MapPrototypeDelete(responseBodies, id);
   reader.cancel();

@@ -205,6 +205,8 @@ function capture() {
   const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
   const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
   const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
+  const typedArraySetOriginal = TypedArrayPrototype.set;
+  const Uint8ArrayCtor = Uint8Array;
   const dataViewBuffer = getter(DataView.prototype, "buffer");
   const dataViewByteLength = getter(DataView.prototype, "byteLength");
   const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
@@ -349,6 +351,14 @@ function capture() {
     ObjectFromPairs: <V>(pairs: readonly (readonly [PropertyKey, V])[]): Record<PropertyKey, V> => {
       const out: Record<PropertyKey, V> = {};
       for (let i = 0; i < pairs.length; i++) defineProperty(out, pairs[i][0], ownDescriptor({ value: pairs[i][1], writable: true, enumerable: true, configurable: true }));
+      return out;
+    },
+    /** A view's byteLength (core: usable before any chunk loads). */
+    ViewByteLength: (view: ArrayBufferView): number => typedArrayByteLength(view) as number,
+    /** A fresh Uint8Array holding a copy of `length` bytes of `view` from byte `start` (core). */
+    Uint8ArrayCopyRange: (view: Uint8Array, start: number, length: number): Uint8Array => {
+      const out = new Uint8ArrayCtor(length);
+      apply(typedArraySetOriginal, out, [new Uint8ArrayCtor(typedArrayBuffer(view) as ArrayBuffer, (typedArrayByteOffset(view) as number) + start, length)]);
       return out;
     },
     /** `new Ctor(values)` for an array of numbers, without the array's iterator. */
