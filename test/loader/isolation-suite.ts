@@ -17,6 +17,7 @@ import {
   WorkerDisposedError,
   WorkerLoader,
   type TailEvent,
+  type WorkerCode,
   type WorkerLoaderOptions,
 } from "islet";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
@@ -416,6 +417,52 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       await assert.rejects(within(slow.fetch("https://sandbox.example/").then(drain), 10_000, "The endless body was not ended by wallMs."), WallTimeLimitError);
       const spinning = loader.load(code(`if (n++ === 3) while (true) {}`)).getEntrypoint();
       await assert.rejects(within(spinning.fetch("https://sandbox.example/").then(drain), 10_000, "A pull spinning forever was not ended by cpuMs."), CpuLimitError);
+      assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
+    });
+
+    test("a streamed response body's tail event carries how it ended: exceededWall, exceededCpu, exception, canceled, ok", async () => {
+      const code = (pull: string, extra: Partial<WorkerCode> = {}) =>
+        js(
+          `export default { fetch() {
+            let n = 0;
+            return new Response(new ReadableStream({ async pull(controller) { ${pull} controller.enqueue(new TextEncoder().encode("x")); } }));
+          } };`,
+          extra,
+        );
+      const traced = async (pull: string, read: (response: Response) => Promise<unknown>, extra: Partial<WorkerCode> = {}) => {
+        const events: TailEvent[] = [];
+        const entry = loader.load({ ...code(pull, extra), tails: [(batch) => void events.push(...batch)] }).getEntrypoint();
+        await read(await entry.fetch("https://sandbox.example/")).catch(() => {});
+        for (let i = 0; i < 250 && events.length === 0; i++) await sleep(20);
+        assert.equal(events.length, 1, "one tail event for the fetch");
+        return events[0];
+      };
+      const drain = async (response: Response) => {
+        const reader = response.body!.getReader();
+        for (;;) if ((await reader.read()).done) return;
+      };
+      // Read by nobody: ended by wallMs.
+      let left: Response | undefined;
+      const unread = await traced(`await new Promise((resolve) => setTimeout(resolve, 20));`, async (response) => void (left = response), { limits: { wallMs: 400 } });
+      // A shard keeps the dead body's record until the host reads or cancels it.
+      await left!.body!.cancel();
+      assert.equal(unread.outcome, "exceededWall");
+      assert.ok(unread.wallTime >= 350, `wallTime ${unread.wallTime}`);
+      const spinning = await traced(`if (n++ === 3) while (true) {}`, drain);
+      assert.equal(spinning.outcome, "exceededCpu");
+      assert.equal(spinning.exceptions[0]?.name, "CpuLimitError");
+      const throwing = await traced(`if (n++ === 2) throw new RangeError("pull failed");`, drain);
+      assert.equal(throwing.outcome, "exception");
+      assert.equal(throwing.exceptions[0]?.message, "pull failed");
+      const cancelled = await traced(`await null;`, async (response) => {
+        const reader = response.body!.getReader();
+        await reader.read();
+        await reader.cancel();
+      });
+      assert.equal(cancelled.outcome, "canceled");
+      const finished = await traced(`if (n++ === 3) return controller.close();`, drain);
+      assert.equal(finished.outcome, "ok");
+      for (let i = 0; i < 50 && ((await openWorkerResponseBodies(loader)) ?? 0) > 0; i++) await sleep(20);
       assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
     });
 

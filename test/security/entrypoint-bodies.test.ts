@@ -1,0 +1,102 @@
+// A worker's entrypoint in another worker's env (README "Capabilities"): what its fetch() returns
+// is a host Response, which cannot cross into a sandbox. In every isolation mode it is a
+// DataCloneError for the caller, and its body is cancelled at once, so the callee's invocation ends
+// and neither the host nor the shard keeps a chunk of a body nobody can read.
+
+import { describe } from "node:test";
+import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { WorkerLoader } from "islet";
+import { inspectShard, processPoolOf, threadPoolOf } from "../../src/testing.ts";
+import { sleep } from "../helpers.ts";
+import { ISOLATION, isolationOptions, securitySuite } from "./harness.ts";
+
+/** Bytes of heap and array buffers still referenced on the host and (thread, process) in the shard, after a full collection. */
+async function liveBytes(loader: WorkerLoader): Promise<number> {
+  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  for (let i = 0; i < 3; i++) {
+    await sleep(20);
+    gc();
+  }
+  const own = process.memoryUsage();
+  if (pool === undefined) return own.heapUsed + own.arrayBuffers;
+  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
+  return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
+}
+
+const MB = 8;
+const CALLS = 12;
+
+describe(`isolation: "${ISOLATION}"`, () => {
+  const suite = securitySuite({ ...isolationOptions(ISOLATION), limits: { cpuMs: 5_000, wallMs: 30_000, memoryMb: 64 } });
+
+  suite.attack(`a Response from another worker's entrypoint fetch (in env) is a DataCloneError in the caller, ${CALLS} times; each of the callee's ${MB} MiB bodies is cancelled at once and no host or shard memory holds it`, async () => {
+    const b = suite.load(`
+      const big = new Uint8Array(${MB} << 20).fill(7);
+      let cancelled = 0;
+      export default {
+        fetch() { return new Response(new ReadableStream({ pull(c) { c.enqueue(big); }, cancel() { cancelled++; } }, { highWaterMark: 0 })); },
+        cancelled() { return cancelled; },
+      };`);
+    const a = suite.load(
+      `import { env } from "cloudflare:workers";
+      export default { async run(n) {
+        const seen = [];
+        for (let i = 0; i < n; i++) { try { const v = await env.B.fetch("http://b/"); seen.push(Object.prototype.toString.call(v)); } catch (e) { seen.push(e.name + ": " + e.message); } }
+        return seen;
+      } };`,
+      { env: { B: b.getEntrypoint() } },
+    );
+    const bEntry = b.getEntrypoint() as any;
+    const aEntry = a.getEntrypoint() as any;
+    // Warm both (and let the first body go) before measuring.
+    await aEntry.run(1);
+    for (let i = 0; i < 250 && (await bEntry.cancelled()) < 1; i++) await sleep(20);
+    const before = await liveBytes(suite.loader);
+    const seen: string[] = await aEntry.run(CALLS);
+    assert.equal(seen.length, CALLS);
+    for (const s of seen) assert.match(s, /^DataCloneError: Response object could not be cloned/);
+    // The callee's stream was cancelled, each one, within moments (not at its wallMs of 30 s).
+    let cancelled = 0;
+    for (let i = 0; i < 150 && (cancelled = await bEntry.cancelled()) < CALLS + 1; i++) await sleep(20);
+    assert.equal(cancelled, CALLS + 1, "every refused Response's body was cancelled in the callee");
+    const grown = (await liveBytes(suite.loader)) - before;
+    assert.ok(grown < 24 * 2 ** 20, `host${ISOLATION === "isolate" ? "" : " and shard"} live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB after ${CALLS} refused ${MB} MiB bodies`);
+  });
+
+  suite.attack("a Request, Headers or ReadableStream a host function returns is a DataCloneError in the sandbox too; a returned stream is cancelled", async () => {
+    let streamCancelled = false;
+    const result = await suite.call(
+      `import { env } from "cloudflare:workers";
+      export default { async run() {
+        const out = [];
+        for (const what of ["request", "headers", "stream", "url"]) { try { const v = await env.give(what); out.push(Object.prototype.toString.call(v)); } catch (e) { out.push(e.name + ": " + e.message.split(":")[0]); } }
+        return out;
+      } };`,
+      "run",
+      [],
+      {
+        env: {
+          give: (what: string) =>
+            what === "request"
+              ? new Request("http://x/", { method: "POST", body: "x" })
+              : what === "headers"
+                ? new Headers({ a: "b" })
+                : what === "url"
+                  ? new URL("http://x/")
+                  : new ReadableStream({ cancel: () => void (streamCancelled = true) }),
+        },
+      },
+    );
+    assert.deepEqual(result, [
+      "DataCloneError: Request object could not be cloned",
+      "DataCloneError: Headers object could not be cloned",
+      "DataCloneError: ReadableStream object could not be cloned",
+      "DataCloneError: URL object could not be cloned",
+    ]);
+    assert.equal(streamCancelled, true);
+  });
+});
