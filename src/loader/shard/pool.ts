@@ -268,7 +268,18 @@ export class Connection {
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), waitMs)));
     const tooLate = await Promise.race([this.exited.then(() => false), late]);
     clearTimeout(timer);
-    if (tooLate && this.running) this.handle.kill();
+    if (tooLate && this.running) {
+      this.terminated = true;
+      this.handle.kill();
+    }
+  }
+
+  /** Whether end() had to kill the shard (it did not end itself within its grace period). */
+  terminated = false;
+
+  /** Whether the shard's exit has been seen (for a thread: the thread has ended and been joined). */
+  get gone(): boolean {
+    return !this.running;
   }
 }
 
@@ -747,6 +758,7 @@ export class ShardPool {
     clearInterval(this.monitor);
     const error = new WorkerDisposedError("The WorkerLoader was closed.");
     const exits: Promise<void>[] = [];
+    const conns: Connection[] = [];
     for (const slot of this.slots) {
       clearTimeout(slot.restartTimer);
       slot.cancelRestart?.(error);
@@ -754,6 +766,7 @@ export class ShardPool {
       if (conn === undefined) continue;
       void conn.end(error, CLOSE_GRACE_MS);
       exits.push(conn.exited);
+      conns.push(conn);
     }
     // A worker thread holding an isolate whose heap V8 gave up on never exits (isolated-vm parks
     // that isolate's thread for good and waits for it): close() does not wait for it forever.
@@ -762,6 +775,13 @@ export class ShardPool {
     timer?.unref();
     await Promise.race([Promise.all(exits), bounded]);
     clearTimeout(timer);
+    // Said, not hidden: a shard still running here keeps the process's exit waiting for it (Node
+    // joins a worker thread at exit).
+    const alive = conns.filter((conn) => !conn.gone);
+    if (alive.length > 0) {
+      const which = alive.map((conn) => `${conn.label}${conn.terminated ? " (terminated, not yet ended)" : ""}`).join(", ");
+      process.emitWarning(`WorkerLoader.close(): ${which} had not ended ${CLOSE_WAIT_MS} ms after close(); the process's exit may wait for it.`, { code: "ISLET_CLOSE_INCOMPLETE" });
+    }
   }
 }
 

@@ -28,6 +28,11 @@ export interface ShardPort {
   onMessage(listener: (message: unknown) => void): void;
   /** Ends the shard: the process exits, or the thread does. */
   exit(code: number): void;
+  /**
+   * Lets go of the port so that it no longer keeps the shard's event loop alive (a closing thread
+   * then ends when nothing else does, see closeAndExit). Absent: the shard exits with exit().
+   */
+  release?(): void;
   /** What this kind of shard adds to a diagnostics report (pid, threadId). */
   describe(): Record<string, unknown>;
 }
@@ -288,7 +293,23 @@ export function runShard(port: ShardPort): void {
     await turn();
     await withinMs(Sandbox.settled(), SETTLE_WAIT_MS);
     collectGarbage();
-    port.exit(0);
+    if (port.release === undefined) return port.exit(0);
+    // Settled calls are not the end of isolated-vm's work here: an isolate disposed while it ran
+    // (by this close, or earlier by stub.dispose(), which nothing awaited) is deleted on one of
+    // isolated-vm's own threads when that lets go of it, and the deletion then posts cleanup tasks
+    // to this thread. A process.exit() meanwhile leaves such a task's wake pending with a reference
+    // to this thread's isolated-vm environment, and the environment's cleanup hook waits for that
+    // reference to go (IsolateDisposeWait::Join) for ever: the thread never ends, nor does the
+    // process's exit. isolated-vm keeps this thread's event loop referenced while any of its
+    // isolates has such work (its scheduler's uv_ref), so the thread ends by letting its event loop
+    // run dry: the heartbeat and the port let go, and it exits once isolated-vm's last deletion has
+    // run here. A handle that would keep it alive for ever is cut short by exit() after DRAIN_WAIT_MS.
+    clearInterval(heartbeat);
+    port.release();
+    setTimeout(() => {
+      collectGarbage();
+      port.exit(0);
+    }, DRAIN_WAIT_MS).unref();
   }
 
   let lastStats = "";
@@ -299,11 +320,13 @@ export function runShard(port: ShardPort): void {
     channel.notify("beat", text === lastStats ? null : [stats.liveWorkers, stats.warmSandboxes]);
     lastStats = text;
   }
-  setInterval(reportStats, HEARTBEAT_MS);
+  const heartbeat = setInterval(reportStats, HEARTBEAT_MS);
 }
 
 /** How long a closing shard waits for isolated-vm's operations in flight to settle. */
 const SETTLE_WAIT_MS = 4_000;
+/** How long a closing thread waits for its event loop to run dry (isolated-vm's isolate deletions) before it exits anyway. */
+const DRAIN_WAIT_MS = 3_000;
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -14,5 +14,10 @@ runShard({
   onMessage: (listener) => void port.on("message", listener),
   // In a worker thread, process.exit ends the thread, not the process.
   exit: (code) => process.exit(code),
+  // The thread then ends when its event loop has nothing left, isolated-vm's work included.
+  release: () => {
+    port.removeAllListeners("message");
+    port.unref();
+  },
   describe: () => ({ threadId }),
 });
