@@ -279,6 +279,9 @@ export function runShard(port: ShardPort): void {
     // Requests this shard made of the host (host calls of sandboxes) will not be answered now.
     channel.fail(closed);
     link.close(closed);
+    // One budget for all of it, within the host's grace period (CLOSE_GRACE_MS in pool.ts).
+    const deadline = performance.now() + CLOSE_BUDGET_MS;
+    const left = () => Math.max(0, deadline - performance.now());
     try {
       await loader?.close();
     } catch {
@@ -287,11 +290,11 @@ export function runShard(port: ShardPort): void {
     loader = undefined;
     stubs.clear();
     // A lost isolate (see Sandbox.lost) never settles: past this the host's grace period decides.
-    await withinMs(Sandbox.settled(), SETTLE_WAIT_MS);
+    await withinMs(Sandbox.settled(), left());
     await turn();
     collectGarbage();
     await turn();
-    await withinMs(Sandbox.settled(), SETTLE_WAIT_MS);
+    await withinMs(Sandbox.settled(), left());
     collectGarbage();
     if (port.release === undefined) return port.exit(0);
     // Settled calls are not the end of isolated-vm's work here: an isolate disposed while it ran
@@ -303,13 +306,13 @@ export function runShard(port: ShardPort): void {
     // process's exit. isolated-vm keeps this thread's event loop referenced while any of its
     // isolates has such work (its scheduler's uv_ref), so the thread ends by letting its event loop
     // run dry: the heartbeat and the port let go, and it exits once isolated-vm's last deletion has
-    // run here. A handle that would keep it alive for ever is cut short by exit() after DRAIN_WAIT_MS.
+    // run here. A handle that would keep it alive for ever is cut short by exit() when the budget ends.
     clearInterval(heartbeat);
     port.release();
     setTimeout(() => {
       collectGarbage();
       port.exit(0);
-    }, DRAIN_WAIT_MS).unref();
+    }, Math.max(left(), MIN_DRAIN_MS)).unref();
   }
 
   let lastStats = "";
@@ -323,10 +326,14 @@ export function runShard(port: ShardPort): void {
   const heartbeat = setInterval(reportStats, HEARTBEAT_MS);
 }
 
-/** How long a closing shard waits for isolated-vm's operations in flight to settle. */
-const SETTLE_WAIT_MS = 4_000;
-/** How long a closing thread waits for its event loop to run dry (isolated-vm's isolate deletions) before it exits anyway. */
-const DRAIN_WAIT_MS = 3_000;
+/**
+ * How long a closing shard has, from the host's "close", to close its loader, wait for isolated-vm's
+ * operations in flight to settle and (a thread) for its event loop to run dry before it exits anyway.
+ * Less than the host's grace period (CLOSE_GRACE_MS in pool.ts), so that the host need not terminate it.
+ */
+const CLOSE_BUDGET_MS = 8_000;
+/** The least a closing thread waits for its event loop to run dry, even past its budget. */
+const MIN_DRAIN_MS = 500;
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
