@@ -135,8 +135,8 @@ describe("thread isolation only", () => {
     const script = `
       import { ThreadPool } from ${JSON.stringify(new URL("../../src/loader/thread/pool.ts", import.meta.url).href)};
       const code = (source) => ({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": source }, limits: { memoryMb: 128 } });
-      // A 16 MB heap for the thread itself; the sandbox's results are copied into it.
-      const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], threadHeapMb: 16 });
+      // A 32 MB heap for the thread itself (16 ran out while starting, beside a CPU hog); the sandbox's 48 MiB of results are copied into it.
+      const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], threadHeapMb: 32 });
       const ep = pool.get("big", () => code('export default { big(n) { return Array.from({ length: n }, (_, i) => "x".repeat(1 << 20) + i); }, ok() { return "ok"; } };')).getEntrypoint();
       console.log("first", await ep.ok());
       try { await ep.big(48); console.log("big answered"); } catch (error) { console.log("big", error.name); }
