@@ -10,24 +10,10 @@ import { runInNewContext } from "node:vm";
 import { DataCloneError, WorkerLoader, type TailEvent } from "islet";
 import { inspectShard, processPoolOf, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
-import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, rejectsWith, securitySuite, liveBytes } from "./harness.ts";
 import { Peer } from "../../src/rpc/peer.ts";
 import { Link } from "../../src/loader/shard/link.ts";
 
-/** Live JS heap and array buffers of the host, plus the shard's (slot 0) in thread and process isolation. */
-async function liveBytes(loader: WorkerLoader): Promise<number> {
-  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let i = 0; i < 3; i++) {
-    await sleep(20);
-    gc();
-  }
-  const own = process.memoryUsage();
-  if (pool === undefined) return own.heapUsed + own.arrayBuffers;
-  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
-  return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
-}
 
 /** Characters of the logs the host kept: strings by length, BigInts by their (estimated) decimal length, RegExps by source. */
 function logChars(events: TailEvent[]): number {

@@ -10,28 +10,10 @@ import { runInNewContext } from "node:vm";
 import { CpuLimitError, DataCloneError, WorkerLoader } from "islet";
 import { inspectShard, processPoolOf, shardPoolOf, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
-import { ISOLATION, isolationOptions, rejectsWith, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, rejectsWith, securitySuite, liveBytes } from "./harness.ts";
 import { Peer } from "../../src/rpc/peer.ts";
 import { Link } from "../../src/loader/shard/link.ts";
 
-/**
- * Bytes of JavaScript heap and array buffers still referenced where `loader`'s sandboxes live,
- * after a full collection: the host's own in-process, the shard's (slot 0) in thread and process
- * isolation (as in budget.test.ts).
- */
-async function liveBytes(loader: WorkerLoader): Promise<number> {
-  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let i = 0; i < 3; i++) {
-    await sleep(20);
-    gc();
-  }
-  const own = process.memoryUsage();
-  if (pool === undefined) return own.heapUsed + own.arrayBuffers;
-  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
-  return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
-}
 
 const BIG_RESULT = `export default { run(n) { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = { a: i }; return a; }, map(n) { const m = new Map(); for (let i = 0; i < n; i++) m.set(i, i); return m; } };`;
 

@@ -10,22 +10,8 @@ import { runInNewContext } from "node:vm";
 import type { WorkerLoader } from "islet";
 import { inspectShard, processPoolOf, threadPoolOf } from "../../src/testing.ts";
 import { sleep } from "../helpers.ts";
-import { ISOLATION, isolationOptions, securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, securitySuite, liveBytes } from "./harness.ts";
 
-/** Bytes of heap and array buffers still referenced on the host and (thread, process) in the shard, after a full collection. */
-async function liveBytes(loader: WorkerLoader): Promise<number> {
-  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let i = 0; i < 3; i++) {
-    await sleep(20);
-    gc();
-  }
-  const own = process.memoryUsage();
-  if (pool === undefined) return own.heapUsed + own.arrayBuffers;
-  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
-  return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
-}
 
 const MB = 8;
 const CALLS = 12;

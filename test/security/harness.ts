@@ -11,7 +11,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WorkerLoader, type WorkerCode, type WorkerLoaderOptions, type WorkerStub } from "islet";
-import { js } from "../helpers.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { js, sleep } from "../helpers.ts";
+import { inspectShard, processPoolOf, threadPoolOf } from "../../src/testing.ts";
 
 export { js };
 
@@ -131,4 +134,22 @@ export async function rejectsWith(promise: Promise<unknown>, Class: abstract new
   assert.ok(error instanceof Class, `expected ${Class.name}, got ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
   if (message !== undefined) assert.match((error as Error).message, message);
   return error as Error;
+}
+
+/**
+ * Bytes of JavaScript heap and array buffers still referenced on the host, plus the shard's (slot 0)
+ * in thread and process isolation, after a full collection: what a sandbox made the host hold.
+ */
+export async function liveBytes(loader: WorkerLoader): Promise<number> {
+  const pool = processPoolOf(loader) ?? threadPoolOf(loader);
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  for (let i = 0; i < 3; i++) {
+    await sleep(20);
+    gc();
+  }
+  const own = process.memoryUsage();
+  if (pool === undefined) return own.heapUsed + own.arrayBuffers;
+  const { memory } = (await inspectShard(pool, 0, { collect: true })) as { memory: NodeJS.MemoryUsage };
+  return own.heapUsed + own.arrayBuffers + memory.heapUsed + memory.arrayBuffers;
 }
