@@ -3,8 +3,9 @@
 // islet does not offer it (dist/testing.js ships, unreachable by `import "islet/…"`); nothing in
 // the public API depends on it.
 
-import { shardPoolOf } from "./loader/worker-loader.ts";
-import type { WorkerLoader } from "./loader/worker-loader.ts";
+import { shardPoolOf, stubOf } from "./loader/worker-loader.ts";
+import type { GetCode, WorkerLoader, WorkerStub } from "./loader/worker-loader.ts";
+import type { WorkerBackend } from "./loader/backend.ts";
 import { ProcessPool, type ChildReport } from "./loader/process/pool.ts";
 import { ThreadPool, type ThreadReport } from "./loader/thread/pool.ts";
 
@@ -16,6 +17,11 @@ export { commonJsCacheStats } from "./loader/code/commonjs.ts";
 export { selectRuntimeForBenchmark } from "./engine/runtime-code.ts";
 /** For tests of the runtime's fetch run in Node: replaces the URL parser (none: the WHATWG one again). */
 export { setUrlParser } from "./runtime/web/url-parser.ts";
+
+/** A stub of the worker `id` of a backend driven directly (a pool built with test-only options), as WorkerLoader#get would return it. */
+export function stubOn(backend: WorkerBackend, id: string | undefined, getCode: GetCode): WorkerStub {
+  return stubOf(backend.worker(id, getCode));
+}
 
 /** The child-process pool of a loader in process isolation. */
 export function processPoolOf(loader: WorkerLoader): ProcessPool | undefined {

@@ -2,10 +2,9 @@
 
 import { remoteCapability } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
-import type { ResponseRecord } from "../protocol/records.ts";
 import { hostResponse, incomingRequest } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
-import type { Worker } from "./worker.ts";
+import type { Invocable } from "./backend.ts";
 
 export interface EntrypointOptions {
   props?: unknown;
@@ -39,20 +38,20 @@ export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: st
 };
 
 /** @internal */
-export function createEntrypoint<T = undefined>(acquire: () => Promise<Worker>, entry: string, options: EntrypointOptions): Entrypoint<T> {
+export function createEntrypoint<T = undefined>(acquire: () => Promise<Invocable>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     // The body is not read here: the sandbox pulls it chunk by chunk as its code reads (small or
     // already complete bodies cross whole with the request).
     const request = incomingRequest(new Request(input, init));
-    let worker: Worker;
+    let worker: Invocable;
     try {
       worker = await acquire();
     } catch (error) {
       request.body?.cancel().catch(() => {});
       throw error;
     }
-    return hostResponse((await worker.fetch(entry, request, props, limits)) as ResponseRecord);
+    return hostResponse(await worker.fetch(entry, request, props, limits));
   };
   const fixed = Object.create(null) as Record<string, unknown>;
   fixed.fetch = fetch;

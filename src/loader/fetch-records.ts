@@ -17,6 +17,11 @@ export interface IncomingRequest extends Omit<RequestRecord, "body" | "bodyStrea
   body: ReadableStream<Uint8Array> | null;
 }
 
+/** A worker's response as the host receives it: the body whole, or still streaming from the sandbox. */
+export interface WorkerResponse extends Omit<ResponseRecord, "body" | "bodyStream"> {
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
 export function incomingRequest(request: Request): IncomingRequest {
   const headers = [...request.headers];
   checkHeaderBytes(headers, "a request");
@@ -75,11 +80,11 @@ export async function responseRecord(response: Response, outbound = false): Prom
   return { status: response.status, statusText: response.statusText, headers, body };
 }
 
-export function hostResponse(record: ResponseRecord): Response {
+export function hostResponse(record: WorkerResponse): Response {
   // The host's own check, for a runtime that skipped its own.
   checkHeaderBytes(record.headers, "a response");
   const status = typeof record.status === "number" ? record.status : 500;
-  const body = record.body as unknown;
+  const body = record.body;
   if (nullBodyStatus.has(status) && body instanceof ReadableStream) body.cancel().catch(() => {});
   return new Response(nullBodyStatus.has(status) ? null : record.body, {
     status,

@@ -1,23 +1,21 @@
-// The public loader: caches named workers, starts anonymous ones, evicts by count and idleness.
+// The public loader: checks what the user passes, then hands the work to its backend (in-process
+// isolates, or a pool of thread or process shards, one WorkerBackend interface). Everything every
+// mode must do alike (argument checks, entrypoint options and limits, the Entrypoint and its
+// Response) is here and in entrypoint.ts, once.
 
 import { z } from "zod";
-import { WorkerCodeError, WorkerDisposedError } from "../errors.ts";
+import { WorkerCodeError } from "../errors.ts";
 import { formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
-import { SandboxPool } from "../engine/pool.ts";
-import { Sandbox } from "../engine/sandbox.ts";
+import type { BackendWorker, GetCode, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
-import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits, type ResolvedLimits } from "./limits.ts";
-import { Worker } from "./worker.ts";
+import { IsolateBackend } from "./isolate-backend.ts";
+import { DEFAULT_LIMITS, validateLimits, type Limits } from "./limits.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
-import type { ShardPool } from "./shard/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
-import { prepareModules } from "./code/prepare.ts";
 import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
-import { validateWorkerCode } from "./code/validate.ts";
 
+export type { GetCode, WorkerLoaderStats } from "./backend.ts";
 
-/** How long close() waits for isolated-vm's threads to finish deleting the isolates it disposed. */
-const ISOLATE_SETTLE_MS = 50;
 export interface WorkerLoaderOptions {
   /** Ceilings for every worker of this loader; WorkerCode and entrypoints can only lower them. */
   limits?: Limits;
@@ -45,17 +43,6 @@ export interface WorkerLoaderOptions {
   threads?: number;
 }
 
-export interface WorkerLoaderStats {
-  liveWorkers: number;
-  warmSandboxes: number;
-  /** Process isolation: children alive and restarted so far. */
-  processes?: { alive: number; restarts: number };
-  /** Thread isolation: threads alive and restarted so far. */
-  threads?: { alive: number; restarts: number };
-}
-
-export type GetCode = () => WorkerCode | Promise<WorkerCode>;
-
 export interface WorkerStub {
   /**
    * The default export, or the named export `name`. `getEntrypoint<MyEntrypoint>()` types its RPC
@@ -69,41 +56,6 @@ export interface WorkerStub {
   dispose(): void;
 }
 
-class WorkerRecord {
-  worker: Worker | undefined;
-  private starting: Promise<Worker> | undefined;
-
-  constructor(
-    private readonly loader: WorkerLoader,
-    readonly id: string | undefined,
-    private readonly getCode: GetCode,
-  ) {}
-
-  acquire(): Promise<Worker> {
-    if (this.worker?.alive) {
-      this.loader.touch(this);
-      return Promise.resolve(this.worker);
-    }
-    this.starting ??= this.start().finally(() => (this.starting = undefined));
-    return this.starting;
-  }
-
-  private async start(): Promise<Worker> {
-    this.loader.assertOpen();
-    const code = await this.getCode();
-    this.loader.assertOpen();
-    const worker = await this.loader.startWorker(code, this);
-    this.worker = worker;
-    return worker;
-  }
-
-  dispose(error?: Error): void {
-    const worker = this.worker;
-    this.worker = undefined;
-    worker?.dispose(error);
-  }
-}
-
 /** The shard pool of a loader in process or thread isolation; reached through src/testing.ts only (not on the public class). */
 const shardPools = new WeakMap<WorkerLoader, ProcessPool | ThreadPool>();
 
@@ -113,70 +65,37 @@ export function shardPoolOf(loader: WorkerLoader): ProcessPool | ThreadPool | un
 }
 
 export class WorkerLoader {
-  private readonly limits: ResolvedLimits;
-  private readonly globalOutbound: Fetcher | null;
-  private readonly maxWorkers: number;
-  private readonly idleTimeoutMs: number;
-  private readonly tails: TailReceiver[];
-  private readonly named = new Map<string, WorkerRecord>();
-  /** Records with a live worker, least recently used first. */
-  private readonly live = new Map<WorkerRecord, true>();
-  private readonly pool: SandboxPool | undefined;
-  private readonly sweeper: NodeJS.Timeout | undefined;
-  private closed = false;
-  private readonly shards: (ShardPool & { readonly stats: WorkerLoaderStats }) | undefined;
+  private readonly backend: WorkerBackend;
 
   constructor(options: WorkerLoaderOptions = {}) {
     const checked = checkOptions(options);
     const limits = validateLimits(options.limits, "WorkerLoader");
-    // The loader's limits replace the defaults (above them too): they are its workers' ceilings.
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.globalOutbound = options.globalOutbound ?? null;
-    this.maxWorkers = checked.maxWorkers ?? 500;
-    this.idleTimeoutMs = checked.idleTimeoutMs ?? 5 * 60_000;
-    this.tails = options.tails ?? [];
-    const warmPool = checked.warmPool ?? 0;
-    const { maxWorkers, idleTimeoutMs } = options;
-    const shared = { limits, maxWorkers, idleTimeoutMs, warmPool, globalOutbound: this.globalOutbound, tails: this.tails };
-    if (options.isolation === "process") {
-      const processes = checked.processes ?? defaultProcessCount();
-      const pool = new ProcessPool({ processes, ...shared });
-      this.shards = pool;
+    const globalOutbound = options.globalOutbound ?? null;
+    const tails = options.tails ?? [];
+    if (options.isolation === "process" || options.isolation === "thread") {
+      // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
+      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails };
+      const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
       shardPools.set(this, pool);
+      this.backend = pool;
       return;
     }
-    if (options.isolation === "thread") {
-      const threads = checked.threads ?? defaultThreadCount();
-      const pool = new ThreadPool({ threads, ...shared });
-      this.shards = pool;
-      shardPools.set(this, pool);
-      return;
-    }
-    this.pool = warmPool > 0 ? new SandboxPool(warmPool, this.limits.memoryMb) : undefined;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(this.idleTimeoutMs / 2, 10), 10_000));
-    this.sweeper.unref();
+    this.backend = new IsolateBackend({
+      // The loader's limits replace the defaults (above them too): they are its workers' ceilings.
+      limits: { ...DEFAULT_LIMITS, ...limits },
+      globalOutbound,
+      maxWorkers: checked.maxWorkers ?? 500,
+      idleTimeoutMs: checked.idleTimeoutMs ?? 5 * 60_000,
+      warmPool: checked.warmPool ?? 0,
+      tails,
+    });
   }
 
   /** The worker with this id, started on first use with `getCode()`; null/undefined id: a new worker. */
   get(id: string | null | undefined, getCode: GetCode): WorkerStub {
     if (typeof getCode !== "function") throw new TypeError("WorkerLoader.get: getCode must be a function.");
-    if (this.shards !== undefined) {
-      if (id !== null && id !== undefined && typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
-      return this.shards.get(id ?? undefined, getCode);
-    }
-    if (id === null || id === undefined) {
-      const record = new WorkerRecord(this, undefined, getCode);
-      return this.stub(() => record);
-    }
-    if (typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
-    // Looked up on every call, so a stub outlives its worker's eviction.
-    const current = () => {
-      let record = this.named.get(id);
-      if (record === undefined) this.named.set(id, (record = new WorkerRecord(this, id, getCode)));
-      return record;
-    };
-    current();
-    return this.stub(current);
+    if (id !== null && id !== undefined && typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
+    return stubOf(this.backend.worker(id ?? undefined, getCode));
   }
 
   /** A brand-new worker running `code`. */
@@ -184,108 +103,30 @@ export class WorkerLoader {
     return this.get(null, () => code);
   }
 
-  private stub(current: () => WorkerRecord): WorkerStub {
-    const acquire = () => current().acquire();
-    return {
-      getEntrypoint: (name, options = {}) => {
-        if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
-        if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
-        const limits = validateLimits(options.limits, "getEntrypoint", "call");
-        return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
-      },
-      revoke: (capability) => current().worker?.revoke(capability) ?? false,
-      dispose: () => {
-        const r = current();
-        this.live.delete(r);
-        r.dispose();
-      },
-    };
-  }
-
-  /** @internal */
-  assertOpen(): void {
-    if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-  }
-
-  /** @internal */
-  touch(record: WorkerRecord): void {
-    this.live.delete(record);
-    this.live.set(record, true);
-  }
-
-  /** @internal */
-  async startWorker(code: WorkerCode, record: WorkerRecord): Promise<Worker> {
-    validateWorkerCode(code);
-    const codeLimits = validateCodeLimits(code.limits);
-    const limits = lowest(this.limits, codeLimits);
-    const prepared = prepareModules(code);
-    this.makeRoom();
-    const sandbox = this.pool ? this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
-    const worker = await Worker.start(sandbox, {
-      code: prepared,
-      env: code.env ?? {},
-      globalOutbound: code.globalOutbound === undefined ? this.globalOutbound : code.globalOutbound,
-      limits,
-      tails: [...(code.tails ?? []), ...this.tails],
-      onDeath: (dead) => {
-        if (record.worker !== dead && record.worker !== undefined) return;
-        record.worker = undefined;
-        this.live.delete(record);
-        if (record.id !== undefined && this.named.get(record.id) === record && record.worker === undefined) this.named.delete(record.id);
-      },
-    });
-    if (this.closed) {
-      worker.dispose();
-      throw new WorkerDisposedError("The WorkerLoader is closed.");
-    }
-    this.live.set(record, true);
-    return worker;
-  }
-
-  private makeRoom(): void {
-    if (this.live.size < this.maxWorkers) return;
-    for (const record of this.live.keys()) {
-      if (record.worker?.busy) continue;
-      this.live.delete(record);
-      record.dispose(new WorkerDisposedError("The worker was evicted (maxWorkers)."));
-      if (this.live.size < this.maxWorkers) return;
-    }
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    for (const record of [...this.live.keys()]) {
-      const worker = record.worker;
-      if (worker === undefined || (!worker.busy && now - worker.lastUsed >= this.idleTimeoutMs)) {
-        this.live.delete(record);
-        record.dispose(new WorkerDisposedError("The worker was evicted after being idle."));
-      }
-    }
-  }
-
   /** Live workers and warm sandboxes, for monitoring; in process and thread isolation as last reported by the shards. */
   get stats(): WorkerLoaderStats {
-    if (this.shards !== undefined) return this.shards.stats;
-    return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
+    return this.backend.stats;
   }
 
   /** Disposes every worker; pending calls reject with WorkerDisposedError. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.shards !== undefined) return this.shards.close();
-    clearInterval(this.sweeper);
-    const disposed = this.live.size + (this.pool?.available ?? 0);
-    this.pool?.close();
-    for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));
-    this.live.clear();
-    this.named.clear();
-    // isolated-vm deletes a disposed isolate on one of its own threads once that thread lets go of
-    // it. A process.exit() right after close() could run that deletion after Node had disposed V8's
-    // platform, and the process died with SIGSEGV (gdb: TracingCpuProfilerImpl's destructor, from
-    // Isolate::Deinit on an isolated-vm pool thread, while exit() joined that pool): 4 of 20 runs
-    // of load, call, close, exit (Node 24). Waiting 25 ms here: 1 of 40 on a loaded machine; hence 50.
-    if (disposed > 0) await new Promise((resolve) => setTimeout(resolve, ISOLATE_SETTLE_MS));
+    return this.backend.close();
   }
+}
+
+/** @internal A worker's stub: the same for every backend (src/testing.ts hands it tests that drive a pool directly). */
+export function stubOf(worker: BackendWorker): WorkerStub {
+  const acquire = () => worker.acquire();
+  return {
+    getEntrypoint: (name, options = {}) => {
+      if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
+      if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
+      const limits = validateLimits(options.limits, "getEntrypoint", "call");
+      return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
+    },
+    revoke: (capability) => worker.revoke(capability),
+    dispose: () => worker.dispose(),
+  };
 }
 
 // The options' schema (limits have their own, src/protocol/limits.ts): every problem at once, in a

@@ -24,7 +24,7 @@ import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol
 import type { RequestRecord } from "../protocol/records.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
-import { outboundRequest, responseHeaders, responseRecord, type IncomingRequest } from "./fetch-records.ts";
+import { outboundRequest, responseHeaders, responseRecord, type IncomingRequest, type WorkerResponse } from "./fetch-records.ts";
 import { HostBody } from "./host-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
@@ -196,7 +196,7 @@ export class Worker {
    * the sandbox pulls it chunk by chunk as its code reads (Op.BodyRead), as it does a fetch()
    * response body. A body still open when the invocation ends (waitUntil work included) is cancelled.
    */
-  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<unknown> {
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse> {
     const { body: stream, ...head } = request;
     let record: RequestRecord = { ...head, body: null };
     let body: HostBody | undefined;
@@ -239,11 +239,11 @@ export class Worker {
         },
         release,
         (value, failed) => this.streamResponseBody(value, failed),
-      )) as { body: unknown };
+      )) as WorkerResponse;
       // A streamed body that is complete at once (or within a moment) crosses whole, ending the
       // invocation now rather than when (and if) the caller reads it.
       if (response.body instanceof ReadableStream) {
-        const streamed = new HostBody((response.body as ReadableStream<Uint8Array>).getReader());
+        const streamed = new HostBody(response.body.getReader());
         const whole = await streamed.readAvailable(EAGER_BODY_BYTES, 64, eagerWindow);
         response.body = whole ?? hostBodyStream(streamed);
       }

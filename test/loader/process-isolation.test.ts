@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { SandboxProcessError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ProcessPool, processSlotFor } from "../../src/loader/process/pool.ts";
-import { inspectShard, processPoolOf } from "../../src/testing.ts";
+import { inspectShard, processPoolOf, stubOn } from "../../src/testing.ts";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
 
@@ -96,7 +96,7 @@ describe("process isolation only", () => {
     // CPU hog, and the restarted child was killed too.
     const pool = new ProcessPool({ processes: 1, globalOutbound: null, tails: [], unresponsiveMs: 3_000 });
     try {
-      const stub = pool.get("w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
+      const stub = stubOn(pool, "w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
       assert.equal(await (stub.getEntrypoint() as any).ok(), "ok");
       const pending = (stub.getEntrypoint() as any).hang();
       pending.catch(() => {});

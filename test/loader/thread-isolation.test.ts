@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MemoryLimitError, SandboxThreadError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ThreadPool, threadSlotFor } from "../../src/loader/thread/pool.ts";
-import { inspectShard, stallShard, threadPoolOf } from "../../src/testing.ts";
+import { inspectShard, stallShard, stubOn, threadPoolOf } from "../../src/testing.ts";
 import { js, sleep } from "../helpers.ts";
 import { counter, sharedIsolationSuite } from "./isolation-suite.ts";
 
@@ -109,7 +109,7 @@ describe("thread isolation only", () => {
   test("a wedged thread is terminated once it stops answering; nothing hangs", async () => {
     const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], unresponsiveMs: 1_000 });
     try {
-      const stub = pool.get("w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
+      const stub = stubOn(pool, "w", () => js(`export default { ok() { return "ok"; }, hang() { return new Promise(() => {}); } };`));
       assert.equal(await (stub.getEntrypoint() as any).ok(), "ok");
       const pending = (stub.getEntrypoint() as any).hang();
       pending.catch(() => {});
@@ -134,10 +134,11 @@ describe("thread isolation only", () => {
   test("a thread that exhausts its own heap ends alone or, on isolated-vm 7, aborts the whole process (SECURITY.md)", async () => {
     const script = `
       import { ThreadPool } from ${JSON.stringify(new URL("../../src/loader/thread/pool.ts", import.meta.url).href)};
+      import { stubOn } from ${JSON.stringify(new URL("../../src/testing.ts", import.meta.url).href)};
       const code = (source) => ({ compatibilityDate: "2026-11-01", mainModule: "a.js", modules: { "a.js": source }, limits: { memoryMb: 128 } });
       // A 32 MB heap for the thread itself (16 ran out while starting, beside a CPU hog); the sandbox's 48 MiB of results are copied into it.
       const pool = new ThreadPool({ threads: 1, globalOutbound: null, tails: [], threadHeapMb: 32 });
-      const ep = pool.get("big", () => code('export default { big(n) { return Array.from({ length: n }, (_, i) => "x".repeat(1 << 20) + i); }, ok() { return "ok"; } };')).getEntrypoint();
+      const ep = stubOn(pool, "big", () => code('export default { big(n) { return Array.from({ length: n }, (_, i) => "x".repeat(1 << 20) + i); }, ok() { return "ok"; } };')).getEntrypoint();
       console.log("first", await ep.ok());
       try { await ep.big(48); console.log("big answered"); } catch (error) { console.log("big", error.name); }
       console.log("after", await ep.ok(), pool.stats.threads.restarts);

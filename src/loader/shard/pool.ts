@@ -8,17 +8,15 @@
 
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
-import { createEntrypoint, type EntrypointOptions } from "../entrypoint.ts";
-import { outboundRequest, responseHeaders, type IncomingRequest } from "../fetch-records.ts";
+import { outboundRequest, responseHeaders, type IncomingRequest, type WorkerResponse } from "../fetch-records.ts";
 import { HostBody } from "../host-body.ts";
-import { DEFAULT_LIMITS, lowest, validateCodeLimits, validateLimits, type Limits } from "../limits.ts";
+import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules } from "../code/prepare.ts";
 import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
-import type { GetCode, WorkerStub } from "../worker-loader.ts";
-import type { Worker } from "../worker.ts";
+import type { BackendWorker, GetCode, Invocable, WorkerBackend, WorkerLoaderStats } from "../backend.ts";
 import { Link } from "./link.ts";
 import { MAX_OBJECTS_PER_VALUE } from "../../protocol/clonable.ts";
 export { MAX_OPEN_BODIES } from "./protocol.ts";
@@ -298,7 +296,7 @@ export interface Slot {
 }
 
 /** A worker as the host sees it: which shard it lives in, and how to (re)make its code. */
-class RemoteWorker {
+class RemoteWorker implements Invocable {
   tails: readonly TailReceiver[] = [];
   /** Its memoryMb, once its code was sent (the budget of its host calls' arguments here, see Link.call). */
   memoryMb: number | undefined;
@@ -323,7 +321,7 @@ class RemoteWorker {
    * The request body stays here when it is still arriving: the shard pulls it a chunk at a time
    * ("bodyRead"), as the sandbox reads it, and cancels it ("bodyCancel") when its invocation ends.
    */
-  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<ResponseRecord> {
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse> {
     const { body: stream, ...head } = request;
     const record: ShardRequestRecord = { ...head, body: null };
     let body = stream === null ? undefined : new HostBody(stream.getReader());
@@ -344,7 +342,8 @@ class RemoteWorker {
         }
       }
       const response = (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
-      return typeof response.bodyId === "number" ? { ...response, body: pulledResponse(conn, response.bodyId) as unknown as Uint8Array } : response;
+      const { bodyId, ...head } = response;
+      return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId) } : head;
     } catch (error) {
       // The shard lets go of a body it was handed when its invocation ends; one the call never reached is let go here.
       if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
@@ -384,7 +383,7 @@ export interface ShardPoolStats {
   restarts: number;
 }
 
-export class ShardPool {
+export abstract class ShardPool implements WorkerBackend {
   protected readonly slots: Slot[];
   private readonly workers = new Map<string, WeakRef<RemoteWorker>>();
   private readonly forget = new FinalizationRegistry<[string, Slot]>(([key, slot]) => {
@@ -423,18 +422,12 @@ export class ShardPool {
     this.monitor.unref();
   }
 
-  get(id: string | undefined, getCode: GetCode): WorkerStub {
+  worker(id: string | undefined, getCode: GetCode): BackendWorker {
     const worker = id === undefined ? this.anonymous(getCode) : this.named(id, getCode);
-    const acquire = async (): Promise<Worker> => {
-      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      return worker as unknown as Worker;
-    };
     return {
-      getEntrypoint: (name, options: EntrypointOptions = {}) => {
-        if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
-        if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");
-        const limits = validateLimits(options.limits, "getEntrypoint", "call");
-        return createEntrypoint(acquire, name ?? "default", { props: options.props, limits });
+      acquire: async () => {
+        if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+        return worker;
       },
       revoke: (capability) => {
         const conn = worker.slot.conn;
@@ -446,6 +439,9 @@ export class ShardPool {
       },
     };
   }
+
+  /** Live workers and warm sandboxes (as the shards last reported), and the shards alive and restarted, named by kind. */
+  abstract get stats(): WorkerLoaderStats;
 
   private named(id: string, getCode: GetCode): RemoteWorker {
     const key = `n${id}`;

@@ -1,0 +1,182 @@
+// The in-process backend: every worker is a V8 isolate on this process's isolated-vm. Caches named
+// workers, starts anonymous ones, evicts by count (least recently used first) and idleness. Thread
+// and process isolation run this same backend inside each shard (shard/runner.ts).
+
+import { WorkerDisposedError } from "../errors.ts";
+import { SandboxPool } from "../engine/pool.ts";
+import { Sandbox } from "../engine/sandbox.ts";
+import type { BackendWorker, GetCode, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
+import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
+import { Worker } from "./worker.ts";
+import { prepareModules } from "./code/prepare.ts";
+import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
+import { validateWorkerCode } from "./code/validate.ts";
+
+/** How long close() waits for isolated-vm's threads to finish deleting the isolates it disposed. */
+const ISOLATE_SETTLE_MS = 50;
+
+export interface IsolateBackendOptions {
+  /** The loader's ceilings (defaults filled in); WorkerCode can only lower them. */
+  limits: ResolvedLimits;
+  globalOutbound: Fetcher | null;
+  maxWorkers: number;
+  idleTimeoutMs: number;
+  warmPool: number;
+  tails: readonly TailReceiver[];
+}
+
+class WorkerRecord {
+  worker: Worker | undefined;
+  private starting: Promise<Worker> | undefined;
+
+  constructor(
+    private readonly backend: IsolateBackend,
+    readonly id: string | undefined,
+    private readonly getCode: GetCode,
+  ) {}
+
+  acquire(): Promise<Worker> {
+    if (this.worker?.alive) {
+      this.backend.touch(this);
+      return Promise.resolve(this.worker);
+    }
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(): Promise<Worker> {
+    this.backend.assertOpen();
+    const code = await this.getCode();
+    this.backend.assertOpen();
+    const worker = await this.backend.startWorker(code, this);
+    this.worker = worker;
+    return worker;
+  }
+
+  dispose(error?: Error): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.dispose(error);
+  }
+}
+
+export class IsolateBackend implements WorkerBackend {
+  private readonly named = new Map<string, WorkerRecord>();
+  /** Records with a live worker, least recently used first. */
+  private readonly live = new Map<WorkerRecord, true>();
+  private readonly pool: SandboxPool | undefined;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: IsolateBackendOptions) {
+    this.pool = options.warmPool > 0 ? new SandboxPool(options.warmPool, options.limits.memoryMb) : undefined;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.idleTimeoutMs / 2, 10), 10_000));
+    this.sweeper.unref();
+  }
+
+  worker(id: string | undefined, getCode: GetCode): BackendWorker {
+    let current: () => WorkerRecord;
+    if (id === undefined) {
+      const record = new WorkerRecord(this, undefined, getCode);
+      current = () => record;
+    } else {
+      // Looked up on every use, so a stub outlives its worker's eviction.
+      current = () => {
+        let record = this.named.get(id);
+        if (record === undefined) this.named.set(id, (record = new WorkerRecord(this, id, getCode)));
+        return record;
+      };
+      current();
+    }
+    return {
+      acquire: () => current().acquire(),
+      revoke: (capability) => current().worker?.revoke(capability) ?? false,
+      dispose: () => {
+        const record = current();
+        this.live.delete(record);
+        record.dispose();
+      },
+    };
+  }
+
+  /** @internal */
+  assertOpen(): void {
+    if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+  }
+
+  /** @internal */
+  touch(record: WorkerRecord): void {
+    this.live.delete(record);
+    this.live.set(record, true);
+  }
+
+  /** @internal */
+  async startWorker(code: WorkerCode, record: WorkerRecord): Promise<Worker> {
+    validateWorkerCode(code);
+    const limits = lowest(this.options.limits, validateCodeLimits(code.limits));
+    const prepared = prepareModules(code);
+    this.makeRoom();
+    const sandbox = this.pool ? this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
+    const worker = await Worker.start(sandbox, {
+      code: prepared,
+      env: code.env ?? {},
+      globalOutbound: code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound,
+      limits,
+      tails: [...(code.tails ?? []), ...this.options.tails],
+      onDeath: (dead) => {
+        if (record.worker !== dead && record.worker !== undefined) return;
+        record.worker = undefined;
+        this.live.delete(record);
+        if (record.id !== undefined && this.named.get(record.id) === record && record.worker === undefined) this.named.delete(record.id);
+      },
+    });
+    if (this.closed) {
+      worker.dispose();
+      throw new WorkerDisposedError("The WorkerLoader is closed.");
+    }
+    this.live.set(record, true);
+    return worker;
+  }
+
+  private makeRoom(): void {
+    if (this.live.size < this.options.maxWorkers) return;
+    for (const record of this.live.keys()) {
+      if (record.worker?.busy) continue;
+      this.live.delete(record);
+      record.dispose(new WorkerDisposedError("The worker was evicted (maxWorkers)."));
+      if (this.live.size < this.options.maxWorkers) return;
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const record of [...this.live.keys()]) {
+      const worker = record.worker;
+      if (worker === undefined || (!worker.busy && now - worker.lastUsed >= this.options.idleTimeoutMs)) {
+        this.live.delete(record);
+        record.dispose(new WorkerDisposedError("The worker was evicted after being idle."));
+      }
+    }
+  }
+
+  get stats(): WorkerLoaderStats {
+    return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const disposed = this.live.size + (this.pool?.available ?? 0);
+    this.pool?.close();
+    for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));
+    this.live.clear();
+    this.named.clear();
+    // isolated-vm deletes a disposed isolate on one of its own threads once that thread lets go of
+    // it. A process.exit() right after close() could run that deletion after Node had disposed V8's
+    // platform, and the process died with SIGSEGV (gdb: TracingCpuProfilerImpl's destructor, from
+    // Isolate::Deinit on an isolated-vm pool thread, while exit() joined that pool): 4 of 20 runs
+    // of load, call, close, exit (Node 24). Waiting 25 ms here: 1 of 40 on a loaded machine; hence 50.
+    if (disposed > 0) await new Promise((resolve) => setTimeout(resolve, ISOLATE_SETTLE_MS));
+  }
+}
