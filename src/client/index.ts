@@ -13,6 +13,7 @@ import { RpcSession, RpcStub, RpcTarget } from "capnweb";
 import WebSocket from "ws";
 import { errorForWire, errorFromWire, FUNCTION_TAG, MessageQueueTransport } from "./wire.ts";
 import type { Entrypoint } from "../loader/entrypoint.ts";
+import { targetStub } from "../protocol/cap-table.ts";
 
 export { RpcTarget, RpcStub };
 
@@ -108,21 +109,11 @@ async function settle<T>(promise: Promise<T>): Promise<T> {
 }
 
 function entrypointProxy<T>(stub: Stub): RemoteEntrypoint<T> {
-  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as RemoteEntrypoint<T>, {
-    get(_target, key) {
-      if (typeof key !== "string" || key === "then") return undefined;
-      let method = methods.get(key);
-      if (method === undefined) {
-        method =
-          key === "fetch"
-            ? (input: unknown, init?: unknown) => settle(stub.fetch(new Request(input as string, init as RequestInit)))
-            : (...args: unknown[]) => settle(stub[key](...(outgoing(args) as unknown[])));
-        methods.set(key, method);
-      }
-      return method;
-    },
-  });
+  // The same stub factory the host's and the sandbox's capabilities use: every string member but
+  // `then` is a method, made once per name.
+  const fixed = Object.create(null) as Record<string, unknown>;
+  fixed.fetch = (input: unknown, init?: unknown) => settle(stub.fetch(new Request(input as string, init as RequestInit)));
+  return targetStub({ method: (key) => (...args: unknown[]) => settle(stub[key](...(outgoing(args) as unknown[]))), fixed }) as RemoteEntrypoint<T>;
 }
 
 function workerStub(remote: Stub): RemoteWorkerStub {
