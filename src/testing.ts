@@ -3,7 +3,7 @@
 // islet does not offer it (dist/testing.js ships, unreachable by `import "islet/…"`); nothing in
 // the public API depends on it.
 
-import { shardPoolOf, stubOf } from "./loader/worker-loader.ts";
+import { isolateBackendOf, shardPoolOf, stubOf } from "./loader/worker-loader.ts";
 import type { GetCode, WorkerLoader, WorkerStub } from "./loader/worker-loader.ts";
 import type { WorkerBackend } from "./loader/backend.ts";
 import { ProcessPool, type ChildReport } from "./loader/process/pool.ts";
@@ -21,6 +21,11 @@ export { setUrlParser } from "./runtime/web/url-parser.ts";
 /** A stub of the worker `id` of a backend driven directly (a pool built with test-only options), as WorkerLoader#get would return it. */
 export function stubOn(backend: WorkerBackend, id: string | undefined, getCode: GetCode): WorkerStub {
   return stubOf(backend.worker(id, getCode));
+}
+
+/** The live in-process worker named `id` of a loader in isolate isolation (tests that forge its sandbox's messages). */
+export function liveWorkerOf(loader: WorkerLoader, id: string): unknown {
+  return isolateBackendOf(loader)?.liveWorker(id);
 }
 
 /** The child-process pool of a loader in process isolation. */

@@ -1,6 +1,8 @@
 // A response body the host holds for a sandbox's fetch: read eagerly while it is already there,
 // then chunk by chunk as the sandbox asks.
 
+import { OutboundError } from "../errors.ts";
+
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 const nextTurn = (): Promise<"turn"> => new Promise((resolve) => setImmediate(resolve, "turn"));
@@ -64,4 +66,69 @@ function join(chunks: Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return out;
+}
+
+/**
+ * The bodies the host holds for one sandbox (or one shard), read by id a chunk at a time: request
+ * bodies still arriving for a fetch handler, and outbound response bodies. In-process workers and
+ * the shard pool keep one table each; `max` bounds how many are open at once.
+ */
+export class HostBodies {
+  private readonly bodies = new Map<number, HostBody>();
+  private nextId = 1;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.bodies.size;
+  }
+
+  /** Registers `body` under a new id; past `max`, cancels it and throws `tooMany(max)`. */
+  add(body: HostBody, tooMany: (max: number) => Error): number {
+    if (this.bodies.size >= this.max) {
+      body.cancel();
+      throw tooMany(this.max);
+    }
+    const id = this.nextId++;
+    this.bodies.set(id, body);
+    return id;
+  }
+
+  /**
+   * The next chunk of body `id`: bytes, or null at its end. A body is let go at its end and when
+   * it fails; a failure is a TypeError carrying only a policy's words (an OutboundError's), never
+   * the host's details, as fetch() itself.
+   */
+  async read(id: unknown): Promise<Uint8Array | null> {
+    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (body === undefined) throw new TypeError("This response body is no longer available.");
+    let chunk: Awaited<ReturnType<HostBody["read"]>>;
+    try {
+      chunk = await body.read();
+    } catch (error) {
+      this.cancel(id);
+      throw error instanceof OutboundError ? new TypeError(error.message) : new TypeError("The response body could not be read (network error).");
+    }
+    if (chunk.done) {
+      this.bodies.delete(id as number);
+      return null;
+    }
+    // Only bytes cross: any other chunk fails the read, as Node's Response would.
+    if (!(chunk.value instanceof Uint8Array)) {
+      this.cancel(id);
+      throw new TypeError("Received non-Uint8Array chunk");
+    }
+    return chunk.value;
+  }
+
+  cancel(id: unknown): void {
+    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (body === undefined) return;
+    this.bodies.delete(id as number);
+    body.cancel();
+  }
+
+  cancelAll(): void {
+    for (const id of [...this.bodies.keys()]) this.cancel(id);
+  }
 }

@@ -99,6 +99,11 @@ export class IsolateBackend implements WorkerBackend {
     };
   }
 
+  /** @internal For tests (src/testing.ts): the live worker named `id`, if any. */
+  liveWorker(id: string): Worker | undefined {
+    return this.named.get(id)?.worker;
+  }
+
   /** @internal */
   assertOpen(): void {
     if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");

@@ -56,12 +56,19 @@ export interface WorkerStub {
   dispose(): void;
 }
 
-/** The shard pool of a loader in process or thread isolation; reached through src/testing.ts only (not on the public class). */
-const shardPools = new WeakMap<WorkerLoader, ProcessPool | ThreadPool>();
+/** The backend of each loader; reached through src/testing.ts only (not on the public class). */
+const backends = new WeakMap<WorkerLoader, WorkerBackend>();
 
 /** @internal For src/testing.ts: the pool behind a loader in process or thread isolation. */
 export function shardPoolOf(loader: WorkerLoader): ProcessPool | ThreadPool | undefined {
-  return shardPools.get(loader);
+  const backend = backends.get(loader);
+  return backend instanceof ProcessPool || backend instanceof ThreadPool ? backend : undefined;
+}
+
+/** @internal For src/testing.ts: the in-process backend of a loader in isolate isolation. */
+export function isolateBackendOf(loader: WorkerLoader): IsolateBackend | undefined {
+  const backend = backends.get(loader);
+  return backend instanceof IsolateBackend ? backend : undefined;
 }
 
 export class WorkerLoader {
@@ -76,8 +83,8 @@ export class WorkerLoader {
       // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
       const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails };
       const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
-      shardPools.set(this, pool);
       this.backend = pool;
+      backends.set(this, pool);
       return;
     }
     this.backend = new IsolateBackend({
@@ -89,6 +96,7 @@ export class WorkerLoader {
       warmPool: checked.warmPool ?? 0,
       tails,
     });
+    backends.set(this, this.backend);
   }
 
   /** The worker with this id, started on first use with `getCode()`; null/undefined id: a new worker. */

@@ -24,12 +24,14 @@ import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol
 import type { RequestRecord } from "../protocol/records.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
-import { outboundRequest, responseHeaders, responseRecord, type IncomingRequest, type WorkerResponse } from "./fetch-records.ts";
-import { HostBody } from "./host-body.ts";
+import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
+import { HostBodies, HostBody } from "./host-body.ts";
+import { sendOutbound } from "./egress.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
+import { HostTimers } from "./host-timers.ts";
+import { LogBudget, type InvocationLog } from "./invocation-logs.ts";
 import { nodeModuleSource } from "./node-compat.ts";
-import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
 import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
 
@@ -59,29 +61,11 @@ function hostBodyStream(body: HostBody): ReadableStream<Uint8Array> {
   );
 }
 
-export const MAX_LOGS_PER_INVOCATION = 1_000;
-/** Bytes of logs (strings by length; see log-size.ts) kept per invocation; the rest is cut. */
-export const MAX_LOG_BYTES_PER_INVOCATION = LOG_BYTES_PER_INVOCATION;
-/** Bytes of logs kept by all the invocations of one worker in flight together. */
-export const MAX_LOG_BYTES_PER_WORKER = 4 * LOG_BYTES_PER_INVOCATION;
 export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
-export const MAX_HOST_TIMERS = 10_000;
 
-export interface LogEntry {
-  level: string;
-  message: unknown[];
-  timestamp: number;
-}
-
-interface Invocation {
+interface Invocation extends InvocationLog {
   id: number;
   limits: ResolvedLimits;
-  logs: LogEntry[];
-  droppedLogs: number;
-  /** Bytes of logs kept (see MAX_LOG_BYTES_PER_INVOCATION). */
-  logBytes: number;
-  /** The byte budget ran out and the log says so: later logs are dropped. */
-  logsCut: boolean;
   subRequests: number;
   fetches: FetchRecord[];
   fail(error: Error): void;
@@ -109,7 +93,10 @@ let nextInvocationId = 1;
 export class Worker {
   private readonly peer: Peer;
   private readonly inflight = new Set<Invocation>();
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new HostTimers((id) => {
+    if (this.inflight.size > 0) this.sandbox.send("fire", [id, Date.now()]);
+  });
+  private readonly logBudget = new LogBudget();
   private disposedError: Error | undefined;
   lastUsed = performance.now();
 
@@ -214,15 +201,15 @@ export class Worker {
       const start = (id: number) => {
         if (body !== undefined) {
           // Registered once the invocation is tracked: bodies left when none is in flight are cancelled.
-          if (this.bodies.size >= MAX_OPEN_BODIES) throw new TypeError(`Too many bodies open in this worker (at most ${MAX_OPEN_BODIES}).`);
-          bodyStream = this.nextBodyId++;
-          this.bodies.set(bodyStream, body);
+          const open = body;
+          body = undefined; // the table owns it now, cancelled with the invocation
+          bodyStream = this.bodies.add(open, (max) => new TypeError(`Too many bodies open in this worker (at most ${max}).`));
           record = { ...record, bodyStream };
         }
         return this.sandbox.call("dispatch", [id, entry, "fetch", [record], encodedProps, Date.now()]);
       };
       const release = () => {
-        if (bodyStream !== undefined) this.cancelBody(bodyStream);
+        if (bodyStream !== undefined) this.bodies.cancel(bodyStream);
       };
       const response = (await this.run(
         entry,
@@ -250,7 +237,7 @@ export class Worker {
       return response;
     } finally {
       // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
-      if (body !== undefined && bodyStream === undefined) body.cancel();
+      body?.cancel();
     }
   }
 
@@ -452,19 +439,16 @@ export class Worker {
   }
 
   private untrack(invocation: Invocation): void {
-    if (this.inflight.delete(invocation)) this.retainedLogBytes -= invocation.logBytes;
+    if (this.inflight.delete(invocation)) this.logBudget.release(invocation);
     if (this.inflight.size === 0) this.goIdle();
   }
 
   /** No invocation in flight: pending timers are dropped so nothing runs unwatched. */
   private goIdle(): void {
     this.lastUsed = performance.now();
-    this.cancelBodies();
+    this.bodies.cancelAll();
     this.sandbox.cancelServices();
-    if (this.timers.size === 0) return;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    this.sandbox.send("idle", []);
+    if (this.timers.clearAll()) this.sandbox.send("idle", []);
   }
 
   private readonly postWaiters: { target: number; resolve: () => void }[] = [];
@@ -515,21 +499,19 @@ export class Worker {
       case Op.Fetch:
         return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord, c === true)));
       case Op.BodyRead:
-        return void this.answer(a, () => this.readBody(b));
+        return void this.answer(a, () => this.bodies.read(b));
       case Op.BodyCancel:
-        return this.cancelBody(a);
+        return this.bodies.cancel(a);
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
-        return this.log(typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b], c === true);
+        return this.logBudget.keep(this.inflight, typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b], c === true);
       case Op.TimerSet:
-        return this.setTimer(a, b);
-      case Op.TimerClear: {
-        const timer = this.timers.get(a as number);
-        if (timer !== undefined) clearTimeout(timer);
-        this.timers.delete(a as number);
+        // Only while an invocation is in flight: nothing runs unwatched.
+        if (this.inflight.size > 0) this.timers.set(a, b);
         return;
-      }
+      case Op.TimerClear:
+        return this.timers.clear(a);
       case Op.Release:
         return this.peer.release(a);
       case Op.Service:
@@ -588,26 +570,11 @@ export class Worker {
     if (controller !== undefined && typeof callId === "number") this.outboundAborts.set(callId, controller);
     try {
       if (outbound === null) throw new OutboundError(blockedMessage);
-      const request = outboundRequest(record, controller?.signal);
-      const response = typeof outbound === "function" ? await outbound(request) : await outbound.fetch(request);
-      if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
-      entry.status = response.status;
-      if (response.body === null) return await responseRecord(response, true);
-      if (this.bodies.size >= MAX_OPEN_BODIES) {
-        // Buffering it whole instead would let an endless body fill the host's heap.
-        void response.body.cancel().catch(() => {});
-        throw new OutboundError(`Too many response bodies open (at most ${MAX_OPEN_BODIES}); read or cancel earlier ones first.`);
-      }
-      const head = { status: response.status, statusText: response.statusText, headers: responseHeaders(response, true) };
-      // A body already complete (an in-memory Response, a small reply already buffered) crosses
-      // whole with the headers, saving the sandbox a round trip per chunk. Anything still arriving
-      // after one turn of the event loop streams in: the sandbox pulls each chunk as its code reads.
-      const body = new HostBody(response.body.getReader());
-      const whole = await body.readAvailable(EAGER_BODY_BYTES);
-      if (whole !== undefined) return { ...head, body: whole };
-      const bodyStream = this.nextBodyId++;
-      this.bodies.set(bodyStream, body);
-      return { ...head, body: null, bodyStream };
+      const answer = await sendOutbound(outbound, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
+      entry.status = answer.status;
+      if (answer.bodyId === undefined) return answer;
+      const { bodyId, ...head } = answer;
+      return { ...head, bodyStream: bodyId };
     } catch (error) {
       entry.error = error instanceof OutboundError ? error.message : "fetch failed";
       if (error instanceof OutboundError) throw new TypeError(error.message);
@@ -619,85 +586,11 @@ export class Worker {
     }
   }
 
-  private readonly bodies = new Map<number, HostBody>();
-  private nextBodyId = 1;
-
-  private async readBody(id: unknown): Promise<Uint8Array | null> {
-    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
-    if (body === undefined) throw new TypeError("This response body is no longer available.");
-    try {
-      const { done, value } = await body.read();
-      if (done) {
-        this.bodies.delete(id as number);
-        return null;
-      }
-      if (!(value instanceof Uint8Array)) throw new TypeError("The response body produced a chunk that is not a Uint8Array.");
-      return value;
-    } catch (error) {
-      this.bodies.delete(id as number);
-      // As with fetch() itself: a body that fails upstream is a TypeError without host details.
-      throw error instanceof OutboundError ? new TypeError(error.message) : new TypeError("The response body could not be read (network error).");
-    }
-  }
-
-  private cancelBody(id: unknown): void {
-    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
-    if (body === undefined) return;
-    this.bodies.delete(id as number);
-    body.cancel();
-  }
-
-  /** Bodies no code can read any more (no invocation in flight, or the worker died) are cancelled. */
-  private cancelBodies(): void {
-    for (const id of [...this.bodies.keys()]) this.cancelBody(id);
-  }
+  /** Host bodies the sandbox reads by id: request bodies still arriving, and outbound response bodies. */
+  private readonly bodies = new HostBodies(MAX_OPEN_BODIES);
 
   private recordFetch(entry: FetchRecord): void {
     for (const invocation of this.inflight) if (invocation.fetches.length < MAX_FETCH_RECORDS_PER_INVOCATION) invocation.fetches.push(entry);
-  }
-
-  /** Bytes of logs the invocations in flight keep (see MAX_LOG_BYTES_PER_WORKER). */
-  private retainedLogBytes = 0;
-
-  /**
-   * Keeps a log for every invocation in flight, within its count and byte budgets: the runtime
-   * already cut it (and says so with `cut`), but the host measures what arrived again, so no
-   * runtime makes it keep more. Past a budget the invocation's log ends with a note saying so.
-   */
-  private log(level: string, message: unknown[], cut: boolean): void {
-    const timestamp = Date.now();
-    for (const invocation of this.inflight) {
-      if (invocation.logsCut) continue;
-      if (invocation.logs.length >= MAX_LOGS_PER_INVOCATION) {
-        if (invocation.droppedLogs++ === 0) invocation.logs.push({ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; further logs dropped`], timestamp });
-        continue;
-      }
-      const ownRoom = MAX_LOG_BYTES_PER_INVOCATION - invocation.logBytes;
-      const room = Math.min(ownRoom, MAX_LOG_BYTES_PER_WORKER - this.retainedLogBytes);
-      const fitted = room > 0 ? fitLog(message, room, true) : { parts: [], size: 0, cut: true };
-      if (fitted.parts.length > 0 || !fitted.cut) invocation.logs.push({ level, message: fitted.parts, timestamp });
-      invocation.logBytes += fitted.size;
-      this.retainedLogBytes += fitted.size;
-      if (fitted.cut || cut) {
-        const limit = room < ownRoom ? `${MAX_LOG_BYTES_PER_WORKER} bytes for the worker's invocations in flight` : undefined;
-        invocation.logs.push({ level: "warn", message: [limit === undefined ? logLimitNote(MAX_LOG_BYTES_PER_INVOCATION) : `islet: log byte limit of ${limit} reached; further logs dropped`], timestamp });
-        invocation.logsCut = true;
-      }
-    }
-  }
-
-  private setTimer(id: unknown, delay: unknown): void {
-    if (typeof id !== "number" || this.inflight.size === 0 || this.timers.size >= MAX_HOST_TIMERS) return;
-    const ms = typeof delay === "number" && delay >= 0 ? Math.min(delay, 2_147_483_647) : 0;
-    const previous = this.timers.get(id);
-    if (previous !== undefined) clearTimeout(previous);
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        if (this.inflight.size > 0) this.sandbox.send("fire", [id, Date.now()]);
-      }, ms),
-    );
   }
 
   /** Revokes a host function or RpcTarget previously passed into this worker. */
@@ -714,9 +607,8 @@ export class Worker {
 
   private onDeath(reason: DeathReason): void {
     for (const waiter of this.postWaiters.splice(0)) waiter.resolve();
-    this.cancelBodies();
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.bodies.cancelAll();
+    this.timers.clearAll();
     this.peer.close();
     if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");
     this.config.onDeath?.(this);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "islet";
 import { shardSlotFor } from "../../src/loader/shard/pool.ts";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
-import { shardPoolOf } from "../../src/testing.ts";
+import { liveWorkerOf, shardPoolOf } from "../../src/testing.ts";
 
 const { attack, call, load, loader, isolation, options } = securitySuite();
 
@@ -43,7 +43,7 @@ async function compromised(target: WorkerLoader, id: string, env: Record<string,
   });
   try {
     await inside;
-    const worker = (target as any).named.get(id).worker;
+    const worker = liveWorkerOf(target, id) as any;
     const sandbox = worker.sandbox;
     const replies = new Map<number, Reply>();
     const send = sandbox.send.bind(sandbox);

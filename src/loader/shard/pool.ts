@@ -8,8 +8,9 @@
 
 import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../errors.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
-import { outboundRequest, responseHeaders, type IncomingRequest, type WorkerResponse } from "../fetch-records.ts";
-import { HostBody } from "../host-body.ts";
+import type { IncomingRequest, WorkerResponse } from "../fetch-records.ts";
+import { HostBodies, HostBody } from "../host-body.ts";
+import { sendOutbound } from "../egress.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
@@ -140,8 +141,7 @@ export class Connection {
   readonly exited: Promise<void>;
   readonly aborts = new Map<number, AbortController>();
   /** Bodies the shard reads chunk by chunk ("bodyRead"), by id: outbound responses' and entrypoint requests'. */
-  readonly bodies = new Map<number, HostBody>();
-  nextBodyId = 1;
+  readonly bodies = new HostBodies(MAX_OPEN_BODIES);
   private diagnosticTail = "";
   private running = true;
 
@@ -232,16 +232,12 @@ export class Connection {
     this.link.close(error);
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
-    for (const body of this.bodies.values()) body.cancel();
-    this.bodies.clear();
+    this.bodies.cancelAll();
   }
 
   /** Cancels a body the shard no longer reads. */
   releaseBody(bodyId: unknown): void {
-    const body = typeof bodyId === "number" ? this.bodies.get(bodyId) : undefined;
-    if (body === undefined) return;
-    this.bodies.delete(bodyId as number);
-    body.cancel();
+    this.bodies.cancel(bodyId);
   }
 
   kill(error: Error): void {
@@ -335,10 +331,9 @@ class RemoteWorker implements Invocable {
           record.body = whole;
           body = undefined;
         } else {
-          if (conn.bodies.size >= MAX_OPEN_BODIES) throw new TypeError(`Too many bodies open in this sandbox ${this.pool.kind.noun} (at most ${MAX_OPEN_BODIES}).`);
-          record.bodyId = conn.nextBodyId++;
-          conn.bodies.set(record.bodyId, body);
+          const open = body;
           body = undefined;
+          record.bodyId = conn.bodies.add(open, (max) => new TypeError(`Too many bodies open in this sandbox ${this.pool.kind.noun} (at most ${max}).`));
         }
       }
       const response = (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
@@ -549,7 +544,7 @@ export abstract class ShardPool implements WorkerBackend {
         return this.outbound(conn, capId, request, abortId);
       }
       case "bodyRead":
-        return this.bodyRead(conn, payload);
+        return conn.bodies.read(payload);
       default:
         throw new TypeError(`Unknown request "${name}" from a sandbox ${this.kind.noun}.`);
     }
@@ -644,48 +639,15 @@ export abstract class ShardPool implements WorkerBackend {
     const controller = new AbortController();
     if (typeof abortId === "number") conn.aborts.set(abortId, controller);
     try {
-      const request = outboundRequest(record, controller.signal);
-      const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch(request);
-      if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
-      // The body stays here and the shard pulls it a chunk at a time, as a sandbox in-process
-      // does: buffering it whole let an endless upstream body fill the host's heap.
-      const answer: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: responseHeaders(response, true), body: null };
-      if (response.body !== null) {
-        if (conn.bodies.size >= MAX_OPEN_BODIES) {
-          response.body.cancel().catch(() => {});
-          throw new TypeError(`Too many response bodies open in this sandbox ${this.kind.noun} (at most ${MAX_OPEN_BODIES}).`);
-        }
-        answer.bodyId = conn.nextBodyId++;
-        conn.bodies.set(answer.bodyId, new HostBody(response.body.getReader()));
-      }
-      return answer;
+      const { bodyId, ...head } = await sendOutbound(fetcher, record, controller.signal, conn.bodies);
+      // No eager read (eagerBytes 0): the body, if any, is always pulled by id.
+      return bodyId === undefined ? { ...head, body: null } : { ...head, body: null, bodyId };
     } catch (error) {
       // Only a policy's own words (and the subrequest limit) cross; host details stay here.
       if (error instanceof OutboundError || error instanceof SubrequestLimitError) throw error;
       throw new TypeError("fetch failed");
     } finally {
       if (typeof abortId === "number") conn.aborts.delete(abortId);
-    }
-  }
-
-  /** The next chunk of an outbound response body: a Uint8Array, or null at its end (or once it is gone). */
-  private async bodyRead(conn: Connection, bodyId: unknown): Promise<Uint8Array | null> {
-    const reader = typeof bodyId === "number" ? conn.bodies.get(bodyId) : undefined;
-    if (reader === undefined) throw new TypeError("This body is no longer available.");
-    try {
-      const { done, value } = await reader.read();
-      if (done) {
-        conn.bodies.delete(bodyId as number);
-        return null;
-      }
-      // Only bytes cross: a chunk that is not a Uint8Array fails the read, as Node's Response would.
-      if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
-      return value;
-    } catch (error) {
-      conn.bodies.delete(bodyId as number);
-      reader.cancel();
-      if (error instanceof TypeError && error.message === "Received non-Uint8Array chunk") throw error;
-      throw new TypeError("The response body could not be read.");
     }
   }
 
