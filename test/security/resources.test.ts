@@ -263,3 +263,21 @@ attack("prototype pollution does not survive into the next isolate of the same w
   assert.deepEqual(await get().look(), [undefined, undefined, 1]);
   assert.equal(loads, 2);
 });
+
+// findings5/34: V8 allocates the first large object of the young generation whatever its size, and
+// isolated-vm checks memoryLimit only after a garbage collection: a sandbox of 8 MB made a 512 MiB
+// string in one call, returned, and kept it for its later calls (+512 MB of host RSS a sandbox).
+roomy.attack("one allocation far past memoryMb in a call (a 256 MiB string, an 80 MB array, a 10-million-entry table) ends the sandbox with MemoryLimitError; nothing is kept", async () => {
+  const { MemoryLimitError } = await import("islet");
+  const cases = [
+    `keep = "a".repeat(2 ** 28); keep.charCodeAt(7); return keep.length;`,
+    `keep = Array(1e7).fill(0); return keep.length;`,
+    `keep = new WebAssembly.Table({ element: "externref", initial: 1e7 }); return keep.length;`,
+  ];
+  for (const body of cases) {
+    const stub = roomy.load(`let keep; export default { run() { ${body} }, still() { return keep === undefined ? "gone" : "kept"; } };`, { limits: { memoryMb: 16 } });
+    await rejectsWith((stub.getEntrypoint() as any).run(), MemoryLimitError);
+    // The sandbox ended with the call: a later call starts a fresh one, which kept nothing.
+    assert.equal(await (stub.getEntrypoint() as any).still(), "gone", body);
+  }
+});
