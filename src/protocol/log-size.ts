@@ -1,12 +1,12 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
 // that skipped the cut gains nothing). Strings count by length, BigInts by their decimal length,
-// RegExps by their source, errors by their message and stack, typed arrays and ArrayBuffers by
-// byteLength, every other value and every key 8 units plus its contents. Each occurrence counts:
+// RegExps by their source, errors by their message, stack and cause, ArrayBuffers by byteLength
+// and views by their whole buffer's, every other value and every key 8 units plus its contents. Each occurrence counts:
 // a string or BigInt referenced 200 times is copied 200 times.
 //
 // Runs in the sandbox: every intrinsic is captured before user code runs.
@@ -95,17 +95,35 @@ function isSet(value: object): boolean {
   }
 }
 
-const lengthGetters = [viewLength, dataViewLength, bufferLength];
+const viewBuffer = getOwnDescriptor(typedArrayProto, "buffer")!.get!;
+const dataViewBuffer = getOwnDescriptor(DataView.prototype, "buffer")!.get!;
+const bufferGetters = [viewBuffer, dataViewBuffer];
 
+/**
+ * What copying a buffer or a view costs: a view copies its whole buffer (the structured clone
+ * does), so a 1-byte view of a 1 MiB buffer weighs 1 MiB (findings5/30: 1,000 such logs put
+ * 1,000 MiB on the host). console.ts compacts a view logged by itself first.
+ */
 function byteLength(value: object): number | undefined {
-  for (let i = 0; i < lengthGetters.length; i++) {
+  for (let i = 0; i < bufferGetters.length; i++) {
+    let buffer: unknown;
     try {
-      return apply(lengthGetters[i], value, []) as number;
+      buffer = apply(bufferGetters[i], value, []);
     } catch {
-      // Not this kind of buffer.
+      continue; // Not this kind of view.
+    }
+    try {
+      return apply(bufferLength, buffer, []) as number;
+    } catch {
+      // A view of a SharedArrayBuffer: what it shows (the boundary refuses it anyway).
+      return apply(i === 0 ? viewLength : dataViewLength, value, []) as number;
     }
   }
-  return undefined;
+  try {
+    return apply(bufferLength, value, []) as number;
+  } catch {
+    return undefined; // Not a buffer.
+  }
 }
 
 /**
@@ -149,6 +167,10 @@ export function logSize(value: unknown, limit: number, copies = false): number {
             size += keys[i].length;
             stack[top++] = (item as Record<string, unknown>)[keys[i]];
           }
+          // An error's `cause` is not enumerable, but the structured clone copies it (findings5/31:
+          // 1,000 logged errors sharing a 1 MiB cause put 1,000 MiB on the host).
+          const cause = getOwnDescriptor(item, "cause");
+          if (cause !== undefined && !cause.enumerable && ObjectPrototypeHasOwnProperty(cause, "value")) stack[top++] = cause.value;
         }
       }
       if (size > limit || ++nodes > MAX_NODES) return limit + 1;

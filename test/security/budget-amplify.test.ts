@@ -22,6 +22,9 @@ function logChars(events: TailEvent[]): number {
     if (typeof part === "string") return part.length;
     if (typeof part === "bigint") return Math.ceil(part.toString(16).length * 1.2);
     if (part instanceof RegExp) return part.source.length;
+    // What the host holds: a view keeps its whole buffer; an error its message, stack and cause.
+    if (ArrayBuffer.isView(part)) return part.buffer.byteLength;
+    if (part instanceof Error) return part.message.length + (part.stack?.length ?? 0) + measure((part as { cause?: unknown }).cause);
     if (Array.isArray(part)) return part.reduce((sum: number, item) => sum + measure(item), 0);
     return JSON.stringify(part)?.length ?? 0;
   };
@@ -116,8 +119,11 @@ for (const isolation of [ISOLATION]) {
       assert.equal(calls, 1, "only the first call of 10 references reached the host");
     });
 
-    attack("a 1 MiB BigInt logged 200 times and 200 RegExps sharing one 1 MiB source: the log is cut at the 1 MiB budget", async () => {
+    attack("a 1 MiB BigInt logged 200 times, 200 RegExps sharing one 1 MiB source, 1,000 one-byte views of a 1 MiB buffer, 1,000 errors sharing a 1 MiB cause: the log is cut at the 1 MiB budget", async () => {
       for (const body of [
+        // findings5/30 and 31: each view copied its whole buffer (1,000 MiB on the host), and a cause was not weighed.
+        `const b = new ArrayBuffer(1 << 20); for (let i = 0; i < 1000; i++) console.log(new Uint8Array(b, i, 1));`,
+        `const cause = "c".repeat(1 << 20); for (let i = 0; i < 1000; i++) console.log(new Error("e", { cause }));`,
         `const big = (1n << 3500000n) + 1n; for (let i = 0; i < 200; i++) console.log(big);`,
         `const r = new RegExp("x".repeat(1 << 20)); console.log(Array.from({ length: 200 }, () => new RegExp(r)));`,
         `const r = new RegExp("x".repeat(1 << 20)); for (let i = 0; i < 200; i++) console.log(new RegExp(r));`,
