@@ -43,8 +43,9 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
     ...Object.values(credential.query ?? {}).flatMap((value) => (typeof value === "string" ? secretParts(value, false) : [])),
   ]);
   const redact = redactor(secrets);
-  // Header names arrive lower-cased (HTTP folds them), so a name is searched for the secrets folded too.
-  const redactName = redactor([...new Set(secrets.map((secret) => secret.toLowerCase()))]);
+  // Header names arrive lower-cased (HTTP folds them), so a name is searched with case folded,
+  // in every decoded layer too: `%52` in a folded name still decodes to "R" (findings5/35).
+  const redactName = redactor(secrets, true);
   return async (request, next) => {
     const url = new URL(request.url);
     const rule = list.find(([pattern]) => hostMatches(url, pattern));
@@ -127,7 +128,8 @@ function decodeBasic(token: string): string | undefined {
  * spellings misses every encoder it did not foresee. A secret is also looked for as its UTF-8 bytes
  * read as Latin-1, which is how fetch hands a header an upstream echoed raw.
  */
-function redactor(secrets: string[]): (text: string) => string {
+function redactor(secrets: string[], foldCase = false): (text: string) => string {
+  const canonical = (text: string) => (foldCase ? foldedCase(plusAsSpace(text)) : plusAsSpace(text));
   const needles = new Set<string>();
   for (const secret of secrets) {
     if (typeof secret !== "string" || secret === "") continue;
@@ -173,8 +175,18 @@ interface Layer {
 }
 
 /** `+` and space are one character to the matcher (form encoding writes a space as `+`). */
-function canonical(text: string): string {
+function plusAsSpace(text: string): string {
   return text.replaceAll("+", " ");
+}
+
+/** Lower case, code unit by code unit, so that positions still map to the original text (a unit whose lower case is longer stays). */
+function foldedCase(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const lower = text[i].toLowerCase();
+    out += lower.length === 1 ? lower : text[i];
+  }
+  return out;
 }
 
 /** One round of tolerant percent-decoding; what is not a valid escape stays as it is. */
