@@ -440,6 +440,23 @@ describe("host service", () => {
     assert.equal(typeof (await importKey()).handle, "number");
   });
 
+  it("charges every key at least 8 KiB (an imported P-521 key holds about 7.5 KB of the host's memory), so at most 8,192 are kept", async () => {
+    const state = new ServiceState();
+    const params = { name: "HMAC", hash: { name: "SHA-256" } };
+    let kept = 0;
+    for (;;) {
+      try {
+        await cryptoAsyncServices["crypto.importKey"](state, ["raw", new Uint8Array(16), params, false, ["sign"]]);
+        kept++;
+      } catch (error) {
+        assert.equal((error as Error).name, "OperationError");
+        break;
+      }
+      assert.ok(kept <= 8_192, "more than 8,192 keys were kept");
+    }
+    assert.ok(kept > 8_000, `only ${kept} small keys fit`);
+  });
+
   it("rebuilds parameters from known members only", async () => {
     const state = new ServiceState();
     await assert.rejects(cryptoAsyncServices["crypto.digest"](state, [{ name: "SHA-256" }, "abc"]), TypeError);
