@@ -116,9 +116,25 @@ function entrypointProxy<T>(stub: Stub): RemoteEntrypoint<T> {
   return targetStub({ method: (key) => (...args: unknown[]) => settle(stub[key](...(outgoing(args) as unknown[]))), fixed }) as RemoteEntrypoint<T>;
 }
 
+/**
+ * The server keeps every entrypoint it hands out for as long as the session lasts (Cap'n Web
+ * releases a call's result only with the session) and caps how many a session holds:
+ * `getEntrypoint(name)` without options is asked for once per name and reused.
+ */
 function workerStub(remote: Stub): RemoteWorkerStub {
+  const plain = new Map<string, RemoteEntrypoint<unknown>>();
+  const entrypoint = (name: string | undefined, options: unknown) => {
+    const stub = remote.getEntrypoint(name, outgoing(options ?? {})) as Stub;
+    return entrypointProxy<unknown>(stub);
+  };
   return {
-    getEntrypoint: (name, options) => entrypointProxy(remote.getEntrypoint(name ?? undefined, outgoing(options ?? {}))),
+    getEntrypoint: (name, options) => {
+      if (options !== undefined) return entrypoint(name ?? undefined, options) as never;
+      const key = name ?? "";
+      let proxy = plain.get(key);
+      if (proxy === undefined) plain.set(key, (proxy = entrypoint(name ?? undefined, undefined)));
+      return proxy as never;
+    },
     dispose: () => settle(remote.dispose()),
   };
 }

@@ -145,6 +145,21 @@ describe("/v1/rpc with islet/client over a real WebSocket", () => {
     }
   });
 
+  test("a session holds at most 20,000 objects its client has not released (past that a RangeError, the rest still work); getEntrypoint() without options is one object", async () => {
+    // findings5/38: every getEntrypoint() stayed on the server until released; 300,000 took it to 1 GB.
+    const session = await connect(server.url.replace("http:", "ws:") + "/v1/rpc", { apiKey: KEY });
+    try {
+      const worker = session.load({ code: `export default { hi() { return "hi"; } };` });
+      assert.equal(worker.getEntrypoint(), worker.getEntrypoint(), "one entrypoint per name without options");
+      const held = [];
+      for (let i = 0; i < 20_000; i++) held.push(worker.getEntrypoint(null, {}));
+      await assert.rejects(worker.getEntrypoint(null, {}).hi(), (e: Error) => e.name === "RangeError" && /20000 objects its client has not released/.test(e.message));
+      assert.equal(await worker.getEntrypoint().hi(), "hi", "objects it already holds still work");
+    } finally {
+      session.close();
+    }
+  });
+
   test("connect() fails clearly without a key, with a wrong key, or with nothing listening", async () => {
     await assert.rejects(connect(server.url + "/v1/rpc"), (error: Error) => error instanceof ConnectError && error.status === 401 && /API key/.test(error.message));
     await assert.rejects(connect(server.url + "/v1/rpc", { apiKey: "wrong-key-123" }), (error: Error) => error instanceof ConnectError && error.status === 401);
