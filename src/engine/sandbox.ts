@@ -594,9 +594,21 @@ export class Sandbox {
     this.kill("exceededMemory", false);
   }
 
+  /**
+   * When an isolate of this thread last died (killed for a limit, disposed, or out of memory):
+   * isolated-vm deletes it on one of its own threads some time later (see lastDeath()).
+   */
+  private static lastDeathAt = -Infinity;
+
+  /** performance.now() of the last isolate death on this thread; -Infinity if none. */
+  static lastDeath(): number {
+    return Sandbox.lastDeathAt;
+  }
+
   /** Terminates the isolate at once. Safe to call more than once. */
   kill(reason: DeathReason, dispose = true): void {
     if (this.deathReasonValue !== undefined) return;
+    Sandbox.lastDeathAt = performance.now();
     if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
     this.services.clear();

@@ -14,6 +14,8 @@ import { validateWorkerCode } from "./code/validate.ts";
 
 /** How long close() waits for isolated-vm's threads to finish deleting the isolates it disposed. */
 const ISOLATE_SETTLE_MS = 50;
+/** The longest close() waits for isolated-vm's operations on this thread to settle. */
+const SETTLE_BOUND_MS = 2_000;
 
 export interface IsolateBackendOptions {
   /** The loader's ceilings (defaults filled in); WorkerCode can only lower them. */
@@ -172,7 +174,6 @@ export class IsolateBackend implements WorkerBackend {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    const disposed = this.live.size + (this.pool?.available ?? 0);
     this.pool?.close();
     for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));
     this.live.clear();
@@ -182,6 +183,15 @@ export class IsolateBackend implements WorkerBackend {
     // platform, and the process died with SIGSEGV (gdb: TracingCpuProfilerImpl's destructor, from
     // Isolate::Deinit on an isolated-vm pool thread, while exit() joined that pool): 4 of 20 runs
     // of load, call, close, exit (Node 24). Waiting 25 ms here: 1 of 40 on a loaded machine; hence 50.
-    if (disposed > 0) await new Promise((resolve) => setTimeout(resolve, ISOLATE_SETTLE_MS));
+    // An isolate killed for a limit before close() (not live any more) is deleted the same way,
+    // once the operations isolated-vm still runs on it settle: a spin killed for cpuMs, or 500
+    // fetches pending when it was, then close() and exit, died with SIGSEGV in 1 and 3 of 6 runs
+    // (findings5/37). So: wait for this thread's isolated-vm operations to settle (bounded, as a
+    // neighbour loader's call may run on), then until 50 ms after the last isolate died.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Sandbox.settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_BOUND_MS)))]);
+    clearTimeout(timer);
+    const since = performance.now() - Sandbox.lastDeath();
+    if (since < ISOLATE_SETTLE_MS) await new Promise((resolve) => setTimeout(resolve, ISOLATE_SETTLE_MS - since));
   }
 }

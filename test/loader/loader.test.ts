@@ -171,3 +171,33 @@ test("load, call, close() and process.exit(0) right away: the process exits clea
   }
   assert.deepEqual(failures, []);
 });
+
+// findings5/37: a sandbox killed for its CPU limit is no longer live when close() runs, and close()
+// did not wait for isolated-vm to delete it: a spin, or 500 fetches pending at the kill, then
+// close() and process.exit(0) died with SIGSEGV in 1 and 3 of 6 runs.
+test("a call killed for cpuMs (a spin; 500 fetches pending), then close() and process.exit(0): the process exits cleanly, 8 times each", async () => {
+  const entry = new URL("../../dist/index.js", import.meta.url).href;
+  const sources = {
+    spin: "export default { run() { for (;;); } };",
+    fetches: "export default { async run() { const body = new Uint8Array(1 << 20); const ps = []; for (let i = 0; i < 500; i++) ps.push(fetch('https://x.test/', { method: 'POST', body }).catch(() => 0)); await Promise.all(ps); for (;;); } };",
+  };
+  const failures: string[] = [];
+  for (const [kind, source] of Object.entries(sources)) {
+    const script = `
+      import { WorkerLoader } from ${JSON.stringify(entry)};
+      const loader = new WorkerLoader({ limits: { memoryMb: 16, cpuMs: 300 }, globalOutbound: () => new Promise(() => {}) });
+      const stub = loader.load({ compatibilityDate: "2026-11-01", mainModule: "m.js", modules: { "m.js": ${JSON.stringify(source)} } });
+      try { await stub.getEntrypoint().run(); } catch (error) { if (error.name !== "CpuLimitError" && error.name !== "SubrequestLimitError") throw error; }
+      await loader.close();
+      process.exit(0);`;
+    for (let run = 0; run < 8; run++) {
+      const outcome = await new Promise<{ signal: string | null; code: number | null; stderr: string }>((resolve) =>
+        execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 30_000 }, (error, _stdout, stderr) =>
+          resolve({ signal: (error as { signal?: string } | null)?.signal ?? null, code: (error as { code?: number } | null)?.code ?? 0, stderr }),
+        ),
+      );
+      if (outcome.signal !== null || outcome.code !== 0) failures.push(`${kind} run ${run}: ${outcome.signal ?? outcome.code} ${outcome.stderr.slice(-300)}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
