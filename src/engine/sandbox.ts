@@ -358,6 +358,7 @@ export class Sandbox {
     Sandbox.unsettled++;
     this.unsettledHere++;
     const done = () => {
+      Sandbox.lastSettleAt = performance.now();
       if (this.unsettledHere === 0) return;
       this.unsettledHere--;
       Sandbox.uncount(1);
@@ -596,13 +597,19 @@ export class Sandbox {
 
   /**
    * When an isolate of this thread last died (killed for a limit, disposed, or out of memory):
-   * isolated-vm deletes it on one of its own threads some time later (see lastDeath()).
+   * isolated-vm deletes it on one of its own threads some time later (see lastDeathOrSettle()).
    */
   private static lastDeathAt = -Infinity;
 
-  /** performance.now() of the last isolate death on this thread; -Infinity if none. */
-  static lastDeath(): number {
-    return Sandbox.lastDeathAt;
+  private static lastSettleAt = -Infinity;
+
+  /**
+   * performance.now() of the last isolate death, or of the last isolated-vm operation settling, on
+   * this thread (-Infinity if none): isolated-vm deletes a dead isolate once the operations it ran
+   * on it have settled, on one of its own threads, a moment later.
+   */
+  static lastDeathOrSettle(): number {
+    return Math.max(Sandbox.lastDeathAt, Sandbox.lastSettleAt);
   }
 
   /** Terminates the isolate at once. Safe to call more than once. */

@@ -187,11 +187,13 @@ export class IsolateBackend implements WorkerBackend {
     // once the operations isolated-vm still runs on it settle: a spin killed for cpuMs, or 500
     // fetches pending when it was, then close() and exit, died with SIGSEGV in 1 and 3 of 6 runs
     // (findings5/37). So: wait for this thread's isolated-vm operations to settle (bounded, as a
-    // neighbour loader's call may run on), then until 50 ms after the last isolate died.
+    // neighbour loader's call may run on), then until 50 ms after the last isolate died or the last
+    // operation settled, whichever came later (a fill() of 32 MiB killed for cpuMs settled during
+    // close() and still crashed 3 of 8 exits when the 50 ms counted from its death).
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Sandbox.settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_BOUND_MS)))]);
     clearTimeout(timer);
-    const since = performance.now() - Sandbox.lastDeath();
+    const since = performance.now() - Sandbox.lastDeathOrSettle();
     if (since < ISOLATE_SETTLE_MS) await new Promise((resolve) => setTimeout(resolve, ISOLATE_SETTLE_MS - since));
   }
 }
