@@ -186,7 +186,7 @@ test("a call killed for cpuMs (a spin; fill() over 32 MiB; 500 fetches pending),
   for (const [kind, source] of Object.entries(sources)) {
     const script = `
       import { WorkerLoader } from ${JSON.stringify(entry)};
-      const loader = new WorkerLoader({ limits: { memoryMb: 16, cpuMs: 300 }, globalOutbound: () => new Promise(() => {}) });
+      const loader = new WorkerLoader({ limits: { memoryMb: 64, cpuMs: 300 }, globalOutbound: () => new Promise(() => {}) });
       const stub = loader.load({ compatibilityDate: "2026-11-01", mainModule: "m.js", modules: { "m.js": ${JSON.stringify(source)} } });
       try { await stub.getEntrypoint().run(); } catch (error) { if (error.name !== "CpuLimitError" && error.name !== "SubrequestLimitError") throw error; }
       await loader.close();
