@@ -22,8 +22,19 @@ const arrayIsArray = Array.isArray;
  * Node's pool's (a Uint8Array or DataView made over a small Buffer's memory reaches the same pool).
  */
 function isPartial(view: ArrayBufferView): boolean {
+  if (isResizable(view.buffer)) return true;
   if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return false;
   return Buffer.isBuffer(view) || view.buffer.byteLength === poolBufferBytes();
+}
+
+/**
+ * A resizable ArrayBuffer keeps its maxByteLength through a structured clone, and one a sandbox
+ * receives was never charged there: a sandbox of 16 MB stored 0-byte buffers with a 16 MiB maximum
+ * in a host RpcTarget, read them back, resized them and held 1 GiB (findings5/08). Every resizable
+ * buffer (and every view over one) crosses into a sandbox as a fixed-length copy of its bytes.
+ */
+function isResizable(buffer: ArrayBufferLike): boolean {
+  return types.isArrayBuffer(buffer) && (buffer as ArrayBuffer & { resizable: boolean }).resizable;
 }
 
 /** The size of the ArrayBuffers of Node's pool (Buffer.poolSize, plus alignment on Node 26). */
@@ -47,6 +58,7 @@ function needsCompacting(value: unknown, seen: Set<object>): boolean {
   if (seen.has(value)) return false;
   seen.add(value);
   if (isView(value)) return isPartial(value);
+  if (isResizable(value as ArrayBufferLike)) return true;
   if (value instanceof Map) {
     for (const [k, v] of value) if (needsCompacting(k, seen) || needsCompacting(v, seen)) return true;
     return false;
@@ -66,8 +78,10 @@ function isLeaf(value: object): boolean {
   return types.isDate(value) || types.isRegExp(value) || types.isBoxedPrimitive(value) || types.isAnyArrayBuffer(value);
 }
 
-function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
+function rebuild(value: unknown, copies: Map<object, unknown>, isCapability: (value: object) => boolean): unknown {
   if (value === null || typeof value !== "object") return value;
+  // A capability (an RpcTarget, another worker's stub) keeps its identity: it crosses by reference.
+  if (isCapability(value)) return value;
   const done = copies.get(value);
   if (done !== undefined) return done;
   if (isView(value)) {
@@ -75,16 +89,22 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
     copies.set(value, out);
     return out;
   }
+  if (isResizable(value as ArrayBufferLike)) {
+    // slice() makes a fixed-length ArrayBuffer of the bytes it holds now.
+    const out = (value as ArrayBuffer).slice(0);
+    copies.set(value, out);
+    return out;
+  }
   if (value instanceof Map) {
     const out = new Map();
     copies.set(value, out);
-    for (const [k, v] of value) out.set(rebuild(k, copies), rebuild(v, copies));
+    for (const [k, v] of value) out.set(rebuild(k, copies, isCapability), rebuild(v, copies, isCapability));
     return out;
   }
   if (value instanceof Set) {
     const out = new Set();
     copies.set(value, out);
-    for (const v of value) out.add(rebuild(v, copies));
+    for (const v of value) out.add(rebuild(v, copies, isCapability));
     return out;
   }
   if (value instanceof Error) {
@@ -97,7 +117,7 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
       if (descriptor !== undefined && "value" in descriptor) Object.defineProperty(out, key, { ...descriptor });
     }
-    Object.defineProperty(out, "cause", { value: rebuild(cause, copies), writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(out, "cause", { value: rebuild(cause, copies, isCapability), writable: true, configurable: true, enumerable: false });
     return out;
   }
   if (isLeaf(value)) return value;
@@ -107,21 +127,24 @@ function rebuild(value: unknown, copies: Map<object, unknown>): unknown {
   const out: Record<string, unknown> | unknown[] = arrayIsArray(value) ? new Array(value.length) : proto === null ? Object.create(null) : {};
   copies.set(value, out);
   for (const key of objectKeys(value)) {
-    Object.defineProperty(out, key, { value: rebuild((value as Record<string, unknown>)[key], copies), writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(out, key, { value: rebuild((value as Record<string, unknown>)[key], copies, isCapability), writable: true, enumerable: true, configurable: true });
   }
   return out;
 }
 
 /**
  * The host's check on what it sends, for the codec (wire.ts encode): a value holding a view that
- * does not span its buffer (a small Node Buffer) is rebuilt with a copy of that view's own bytes.
+ * does not span its buffer (a small Node Buffer), or a resizable buffer, is rebuilt with a copy of
+ * that view's own bytes (capabilities in it, `isCapability`, keep their identity).
  */
-export const viewCopier: LeafCopier = {
-  needsCopy(leaf) {
-    if (isView(leaf)) return isPartial(leaf);
-    // An error's cause is read as the clone reads it (an inherited one too), not only as the walk does.
-    if (leaf instanceof Error) return needsCompacting((leaf as { cause?: unknown }).cause, new Set());
-    return false;
-  },
-  copy: (value) => rebuild(value, new Map()),
-};
+export function viewCopier(isCapability: (value: object) => boolean): LeafCopier {
+  return { needsCopy, copy: (value) => rebuild(value, new Map(), isCapability) };
+}
+
+function needsCopy(leaf: object): boolean {
+  if (isView(leaf)) return isPartial(leaf);
+  if (isResizable(leaf as ArrayBufferLike)) return true;
+  // An error's cause is read as the clone reads it (an inherited one too), not only as the walk does.
+  if (leaf instanceof Error) return needsCompacting((leaf as { cause?: unknown }).cause, new Set());
+  return false;
+}

@@ -22,9 +22,10 @@ const standard: Record<string, ErrorConstructor> = { Error, EvalError, RangeErro
 
 /** The host's LeafCopier for what it sends: its errors stripped, then its partial views compacted. */
 export function hostCopier(isCapability: (value: object) => boolean): LeafCopier {
+  const views = viewCopier(isCapability);
   return {
-    needsCopy: (leaf) => isNativeError(leaf) || viewCopier.needsCopy(leaf),
-    copy: (value) => viewCopier.copy(withoutHostErrors(value, isCapability)),
+    needsCopy: (leaf) => isNativeError(leaf) || views.needsCopy(leaf),
+    copy: (value) => views.copy(withoutHostErrors(value, isCapability)),
     refuse: refuseHostObject,
   };
 }

@@ -5,6 +5,7 @@
 
 import { describe } from "node:test";
 import assert from "node:assert/strict";
+import { RpcTarget } from "islet";
 import { ISOLATION, isolationOptions, securitySuite } from "./harness.ts";
 
 const modes = [[ISOLATION, isolationOptions(ISOLATION)]] as const;
@@ -13,6 +14,37 @@ const MiB = 1024 * 1024;
 for (const [isolation, shards] of modes) {
   describe(`isolation: "${isolation}"`, () => {
     const { attack, call } = securitySuite({ isolation, ...shards, limits: { cpuMs: 5_000 } });
+
+    // findings5/08: a resizable buffer keeps its maxByteLength through a clone, and one handed back
+    // by the host was never charged in the sandbox: 64 buffers of 16 MiB from a 16 MB sandbox.
+    attack(`a resizable ArrayBuffer (or a view over one) handed back by the host (a KV RpcTarget, an echo function, in env) arrives as a fixed-length copy of its bytes`, async () => {
+      class Kv extends RpcTarget {
+        #values = new Map<string, unknown>();
+        put(key: string, value: unknown) {
+          this.#values.set(key, value);
+        }
+        get(key: string) {
+          return this.#values.get(key);
+        }
+      }
+      const hostBuffer = new ArrayBuffer(4, { maxByteLength: 16 * MiB });
+      const result = await call(
+        `import { env } from "cloudflare:workers";
+        export default { async run() {
+          const out = [];
+          await env.kv.put("k", new ArrayBuffer(3, { maxByteLength: 16 << 20 }));
+          await env.kv.put("v", new Uint8Array(new ArrayBuffer(2, { maxByteLength: 16 << 20 })));
+          for (const value of [await env.kv.get("k"), (await env.kv.get("v")).buffer, await env.echo(new ArrayBuffer(1, { maxByteLength: 16 << 20 })), env.given, env.view.buffer]) {
+            try { value.resize(16 << 20); out.push("resized " + value.byteLength); } catch (e) { out.push([value.resizable, value.byteLength, e.name]); }
+          }
+          return out;
+        } };`,
+        "run",
+        [],
+        { limits: { memoryMb: 16 }, env: { kv: new Kv(), echo: (value: unknown) => value, given: hostBuffer, view: new Uint16Array(hostBuffer) } },
+      );
+      assert.deepEqual(result, [[false, 3, "TypeError"], [false, 2, "TypeError"], [false, 1, "TypeError"], [false, 4, "TypeError"], [false, 4, "TypeError"]]);
+    });
 
     attack(`address space: resizable ArrayBuffers are charged their maxByteLength and counted; past memoryMb or the count a named RangeError, and neighbours still get buffers`, async () => {
       const result = await call(

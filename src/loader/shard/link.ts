@@ -63,7 +63,8 @@ export class Link {
       forwards: isRemoteCapability,
     });
     this.importer = this.table.importer;
-    this.copier = stripErrors ? hostCopier((value) => this.table.exporter().classify(value) !== -1) : viewCopier;
+    const isCapability = (value: object) => this.table.exporter().classify(value) !== -1;
+    this.copier = stripErrors ? hostCopier(isCapability) : viewCopier(isCapability);
   }
 
   private readonly copier: LeafCopier;
