@@ -68,6 +68,8 @@ interface WalkState {
   meter: Meter | undefined;
   /** Past this weight the value is a DataCloneError (tooHeavy), found before it is copied. */
   maxBytes: number;
+  /** The first object the LeafCopier refused, thrown once the walk has seen them all. */
+  refusal?: Error;
 }
 
 import { Kind, OBJECT_BYTES, assertReceived, leafBytes, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter } from "./clonable.ts";
@@ -121,7 +123,13 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   const walkable = isWalkable(object);
   if (!walkable && state.leaves?.refuse !== undefined) {
     const refusal = state.leaves.refuse(object);
-    if (refusal !== undefined) throw refusal;
+    if (refusal !== undefined) {
+      // The walk goes on, so that every refused object is seen (refuse() cancels a refused
+      // Response's body: a second one in the same value was left streaming, findings5/04); the
+      // first refusal is thrown when the walk ends.
+      state.refusal ??= refusal;
+      return false;
+    }
   }
   const kind = walkable ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
@@ -191,6 +199,7 @@ export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopie
   try {
     const state: WalkState = { leaves, copy: false, objects: 0, maxObjects, meter, maxBytes };
     const hasCaps = containsCap(value, exporter, new Set(), state);
+    if (state.refusal !== undefined) throw state.refusal;
     if (state.copy) value = leaves!.copy(value);
     if (!hasCaps) return [value];
     const caps: CapSlot[] = [];

@@ -53,6 +53,32 @@ describe(`isolation: "${ISOLATION}"`, () => {
     assert.ok(grown < 24 * 2 ** 20, `host${ISOLATION === "isolate" ? "" : " and shard"} live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB after ${CALLS} refused ${MB} MiB bodies`);
   });
 
+  // findings5/04: only the first refused object of a value was dealt with; a second Response (or
+  // one after a URL) kept its callee's invocation streaming until that worker's wallMs.
+  suite.attack("every refused Response in one value has its body cancelled: two Responses, and a Response after a URL, from a host function", async () => {
+    const b = suite.load(`
+      let cancelled = 0;
+      export default {
+        fetch() { return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1024)); }, cancel() { cancelled++; } }, { highWaterMark: 0 })); },
+        cancelled() { return cancelled; },
+      };`);
+    const bEntry = b.getEntrypoint() as any;
+    const a = suite.load(
+      `import { env } from "cloudflare:workers";
+      export default { async run(k) { try { await env[k](); return "accepted"; } catch (e) { return e.name; } } };`,
+      {
+        env: {
+          two: async () => [await bEntry.fetch("http://b/1"), await bEntry.fetch("http://b/2")],
+          urlFirst: async () => ({ where: new URL("http://b/"), response: await bEntry.fetch("http://b/3") }),
+        },
+      },
+    );
+    assert.deepEqual([await (a.getEntrypoint() as any).run("two"), await (a.getEntrypoint() as any).run("urlFirst")], ["DataCloneError", "DataCloneError"]);
+    let cancelled = 0;
+    for (let i = 0; i < 150 && (cancelled = await bEntry.cancelled()) < 3; i++) await sleep(20);
+    assert.equal(cancelled, 3, "all three refused Responses' bodies were cancelled in the callee");
+  });
+
   suite.attack("a Request, Headers or ReadableStream a host function returns is a DataCloneError in the sandbox too; a returned stream is cancelled", async () => {
     let streamCancelled = false;
     const result = await suite.call(
