@@ -30,6 +30,7 @@ const {
   SetPrototypeForEach,
   SetPrototypeHas,
   String,
+  StringPrototypeSlice,
   TypeError,
 } = primordials;
 
@@ -176,6 +177,15 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   let found = false;
   for (let i = 0; i < keys.length; i++) {
     if (state.meter !== undefined) weigh(state, stringBytes(keys[i]) + 8);
+    // The host's values: a getter cannot be copied into an isolate (isolated-vm runs no code while
+    // it copies), and a host answer holding one was lost on its way in, leaving the sandbox's
+    // await hanging until wallMs (findings5/01). Refused here, at once, in every mode.
+    if (state.leaves !== undefined) {
+      const descriptor = getOwnDescriptor(record, keys[i]);
+      if (descriptor !== undefined && !ObjectPrototypeHasOwnProperty(descriptor, "value")) {
+        throw dataCloneError(`The value holds a getter (property "${keys[i].length > 64 ? StringPrototypeSlice(keys[i], 0, 64) + "…" : keys[i]}"): a getter cannot cross the sandbox boundary; pass plain data.`);
+      }
+    }
     if (containsCap(record[keys[i]], exporter, seen, state)) found = true;
   }
   return found;

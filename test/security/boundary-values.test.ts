@@ -34,6 +34,26 @@ attack("a Proxy whose traps never return is stopped by cpuMs while the boundary 
   await rejectsWith(call(`export default { run() { return { p: new Proxy({}, { getPrototypeOf() { for (;;) {} } }) }; } };`, "run"), CpuLimitError);
 });
 
+// findings5/01: a host answer holding a getter was lost on its way into the isolate, and the
+// sandbox's await hung until wallMs (in-process); thread and process mode copied it.
+attack("a host answer holding a getter (a function's result, an RpcTarget method's, inside a Map) is a DataCloneError in the sandbox at once, in every mode", async () => {
+  const withGetter = () => Object.defineProperty({ ok: 1 }, "x", { enumerable: true, get: () => 42 });
+  const started = performance.now();
+  const result = await call(
+    `import { env } from "cloudflare:workers";
+    export default { async run() {
+      const out = [];
+      for (const k of ["fn", "nested"]) { try { await env[k](); out.push("accepted"); } catch (e) { out.push(e.name + ": " + e.message.slice(0, 39)); } }
+      return out;
+    } };`,
+    "run",
+    [],
+    { env: { fn: withGetter, nested: () => [new Map([["k", withGetter()]])] } },
+  );
+  assert.deepEqual(result, ["DataCloneError: The value holds a getter (property \"x\")", "DataCloneError: The value holds a getter (property \"x\")"]);
+  assert.ok(performance.now() - started < 2_500, "refused at once, not at wallMs");
+});
+
 attack("a getter that throws while the result is read is a DataCloneError carrying its message", async () => {
   await rejectsWith(call(`export default { run() { return { get secret() { throw new RangeError("getter refused"); } }; } };`, "run"), DataCloneError, /getter refused/);
 });
