@@ -375,39 +375,47 @@ export class Sandbox {
   /** Calls a runtime function with copied arguments and awaits its (copied) result. */
   async call(name: RuntimeFunction, args: unknown[]): Promise<unknown> {
     if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
+    // A heap check still on its way (see checkHeap) goes first: no call runs on a heap past its limit.
+    if (this.heapCheck !== undefined) {
+      await this.heapCheck;
+      if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
+    }
     Sandbox.pending++;
     try {
-      const result = await this.orDeath(this.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
-      this.checkHeap();
-      return result;
+      return await this.orDeath(this.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
     } catch (error) {
-      if (!(error instanceof SandboxDiedError)) this.checkHeap();
       throw this.translate(error);
     } finally {
       Sandbox.pending--;
+      this.checkHeap();
     }
   }
+
+  /** The heap check in flight, if any. */
+  private heapCheck: Promise<void> | undefined;
 
   /**
    * isolated-vm enforces memoryLimit after V8's garbage collections, and V8 lets the first large
    * object of the young generation be allocated whatever its size: inside an asynchronous call, a
    * sandbox of 8 MB flattened a 512 MiB string, returned, and kept it for later calls (V8's heap
-   * limit 11.5 MB; findings5/34). So after every call the heap is read (about 2 µs on an idle
-   * isolate; reading it while code runs would wait for the call to end) and a heap past V8's own
-   * limit ends the sandbox with exceededMemory, the call included.
+   * limit 11.5 MB; findings5/34). So after every call the heap is read, and a heap past V8's own
+   * limit ends the sandbox with exceededMemory (calls in flight on it included); the next call
+   * waits for the check. Read asynchronously, on the isolate's own queue: the synchronous read
+   * waits for code running in the isolate, which would stop this thread, and with it the watchdog
+   * that ends that code.
    */
   private checkHeap(): void {
-    if (!this.alive || this.isolate.isDisposed) return;
-    let stats: ivm.HeapStatistics;
-    try {
-      stats = this.isolate.getHeapStatisticsSync();
-    } catch {
-      return;
-    }
-    if (stats.used_heap_size > stats.heap_size_limit) {
-      this.kill("exceededMemory");
-      throw new SandboxDiedError("exceededMemory");
-    }
+    if (this.heapCheck !== undefined || !this.alive || this.isolate.isDisposed) return;
+    const check = this.track(this.isolate.getHeapStatistics()).then(
+      (stats) => {
+        if (this.alive && stats.used_heap_size > stats.heap_size_limit) this.kill("exceededMemory");
+      },
+      () => {},
+    );
+    this.heapCheck = check.finally(() => {
+      if (this.heapCheck === checking) this.heapCheck = undefined;
+    });
+    const checking = this.heapCheck;
   }
 
   /** Calls a runtime function that runs only islet's code (no user code) in place. */
