@@ -466,6 +466,70 @@ export function sharedIsolationSuite(isolation: Isolation, shards: Partial<Worke
       assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
     });
 
+    test("dispose() while the host reads a streamed response body fails the read with WorkerDisposedError, never a clean end; a body the sandbox fails ends in its error", async () => {
+      // findings5/06: in a shard, dispose() cancelled the body it kept for the host, and the host's
+      // read then saw `done` after a few hundred of ~9,000 characters: a truncated body that looked complete.
+      const streaming = (id: string) =>
+        loader.get(`${id}-${isolation}`, () =>
+          js(`export default { fetch(request) {
+            const stall = new URL(request.url).searchParams.has("stall");
+            let n = 0;
+            return new Response(new ReadableStream({ async pull(controller) {
+              if (stall && n === 3) await new Promise(() => {});
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              controller.enqueue(new TextEncoder().encode("chunk" + n++ + ";"));
+              if (n === 1000) controller.close();
+            } }));
+          } };`),
+        );
+      const readUntilEnd = async (reader: ReadableStreamDefaultReader<Uint8Array>) => {
+        let chunks = 0;
+        for (;;) {
+          if ((await reader.read()).done) return `ended cleanly after ${chunks} more chunks`;
+          chunks++;
+        }
+      };
+      // Disposed while a read is pending in the sandbox (its pull never returns).
+      const pendingStub = streaming("dispose-mid-read");
+      const pending = (await pendingStub.getEntrypoint().fetch("https://sandbox.example/?stall")).body!.getReader();
+      for (let i = 0; i < 3; i++) assert.equal((await pending.read()).done, false);
+      const reading = within(readUntilEnd(pending), 10_000, "The read never settled after dispose().");
+      await sleep(50);
+      pendingStub.dispose();
+      await assert.rejects(reading, WorkerDisposedError);
+      // Disposed between reads: the next read fails too, rather than ending the body.
+      const betweenStub = streaming("dispose-between-reads");
+      const between = (await betweenStub.getEntrypoint().fetch("https://sandbox.example/")).body!.getReader();
+      for (let i = 0; i < 3; i++) assert.equal((await between.read()).done, false);
+      betweenStub.dispose();
+      await sleep(50);
+      await assert.rejects(within(readUntilEnd(between), 10_000, "The read never settled after dispose()."), WorkerDisposedError);
+      // Disposed while the reader is in the middle of draining it (the reproduction's timing).
+      const drainingStub = streaming("dispose-while-draining");
+      const draining = within(readUntilEnd((await drainingStub.getEntrypoint().fetch("https://sandbox.example/")).body!.getReader()), 20_000, "The read never settled after dispose().");
+      await sleep(150);
+      drainingStub.dispose();
+      await assert.rejects(draining, WorkerDisposedError);
+      // The sandbox's own stream failing mid-body, thrown from pull or by controller.error(): its error, not an end.
+      const failing = loader.load(
+        js(`export default { fetch(request) {
+          const how = new URL(request.url).pathname;
+          let n = 0;
+          return new Response(new ReadableStream({ async pull(controller) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            if (n === 3 && how === "/throw") throw new RangeError("pull failed");
+            if (n === 3 && how === "/error") return controller.error(new SyntaxError("stream errored"));
+            controller.enqueue(new TextEncoder().encode("chunk" + n++ + ";"));
+          } }));
+        } };`),
+      ).getEntrypoint();
+      const failingReader = async (path: string) => readUntilEnd((await failing.fetch(`https://sandbox.example${path}`)).body!.getReader());
+      await assert.rejects(within(failingReader("/throw"), 10_000, "never settled"), (e: Error) => e.name === "RangeError" && e.message === "pull failed");
+      await assert.rejects(within(failingReader("/error"), 10_000, "never settled"), (e: Error) => e.name === "SyntaxError" && e.message === "stream errored");
+      for (let i = 0; i < 50 && ((await openWorkerResponseBodies(loader)) ?? 0) > 0; i++) await sleep(20);
+      assert.equal((await openWorkerResponseBodies(loader)) ?? 0, 0);
+    });
+
     test("8 MiB bodies cross intact both ways, streamed or whole", async () => {
       const size = 8 * 2 ** 20;
       const byteAt = (i: number) => (i * 7 + (i >> 16)) & 0xff;

@@ -296,6 +296,8 @@ class RemoteWorker implements Invocable {
   tails: readonly TailReceiver[] = [];
   /** Its memoryMb, once its code was sent (the budget of its host calls' arguments here, see Link.call). */
   memoryMb: number | undefined;
+  /** How many times dispose() was called: a response body streamed before one fails its later reads (see pulledResponse). */
+  disposals = 0;
 
   constructor(
     private readonly pool: ShardPool,
@@ -338,7 +340,7 @@ class RemoteWorker implements Invocable {
       }
       const response = (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
       const { bodyId, ...head } = response;
-      return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId) } : head;
+      return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId, this) } : head;
     } catch (error) {
       // The shard lets go of a body it was handed when its invocation ends; one the call never reached is let go here.
       if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
@@ -352,12 +354,17 @@ class RemoteWorker implements Invocable {
 /**
  * A worker's response body kept in its shard, pulled a chunk at a time as the caller reads
  * (highWaterMark 0: nothing is asked for ahead of a read). Cancelling it cancels the shard's
- * reader; the shard's death fails the read with the shard's named error.
+ * reader; the shard's death fails the read with the shard's named error, and the worker's
+ * dispose() fails it with WorkerDisposedError, as in-process: a body cut off is never an end
+ * (findings5/06). A read on its way when the shard handles the dispose is failed there; a later one
+ * is failed here, as the shard no longer has the body.
  */
-function pulledResponse(conn: Connection, bodyId: number): ReadableStream<Uint8Array> {
+function pulledResponse(conn: Connection, bodyId: number, worker: RemoteWorker): ReadableStream<Uint8Array> {
+  const disposals = worker.disposals;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (worker.disposals !== disposals) throw new WorkerDisposedError("The worker was disposed while its response body was being read.");
         const chunk = (await conn.request("responseRead", bodyId)) as Uint8Array | null;
         if (chunk === null) controller.close();
         else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
@@ -429,6 +436,7 @@ export abstract class ShardPool implements WorkerBackend {
         return conn !== undefined && conn.dead === undefined && conn.link.revoke(worker.key, capability);
       },
       dispose: () => {
+        worker.disposals++;
         const conn = worker.slot.conn;
         if (conn !== undefined && conn.dead === undefined) conn.channel.notify("dispose", [worker.key, worker.named]);
       },

@@ -13,6 +13,7 @@ import { primeTypeScriptCache } from "../code/typescript.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Sandbox } from "../../engine/sandbox.ts";
+import { WorkerDisposedError } from "../../errors.ts";
 import { Link } from "./link.ts";
 import { HostBody } from "../host-body.ts";
 import type { ShardRequestRecord, ShardResponseRecord } from "./pool.ts";
@@ -41,8 +42,11 @@ export function runShard(port: ShardPort): void {
   let loader: WorkerLoader | undefined;
   const stubs = new Map<string, WorkerStub>();
   let nextAbortId = 1;
-  /** Worker responses whose bodies the host is still pulling, by id (with the worker's key, for dispose). */
-  const responses = new Map<number, { key: string; body: HostBody }>();
+  /**
+   * Worker responses whose bodies the host is still pulling, by id (with the worker's key, for
+   * dispose). `disposed`: the worker was disposed while a read of it was on its way (findings5/06).
+   */
+  const responses = new Map<number, { key: string; body: HostBody; disposed?: Error }>();
   let nextResponseId = 1;
 
   const channel: Channel = new Channel((message) => port.send(message), {
@@ -164,6 +168,9 @@ export function runShard(port: ShardPort): void {
     if (kept === undefined) throw new TypeError("This response body is no longer available.");
     try {
       const { done, value } = await kept.body.read();
+      // dispose() cancelled the body under this read, which makes it look ended: it did not end,
+      // it was cut off, and the host's reader must not take what it got for the whole body (findings5/06).
+      if (kept.disposed !== undefined) throw kept.disposed;
       if (done) {
         responses.delete(bodyId as number);
         return null;
@@ -242,7 +249,12 @@ export function runShard(port: ShardPort): void {
         const [key, named] = payload as [string, boolean];
         const stub = named ? stubFor(key, true) : stubs.get(key);
         stub?.dispose();
-        for (const [id, kept] of responses) if (kept.key === key) releaseResponse(id);
+        for (const [id, kept] of responses) {
+          if (kept.key !== key) continue;
+          // A read on its way fails with the worker's end, as in-process (the host fails later ones, see pulledResponse).
+          kept.disposed = new WorkerDisposedError("The worker was disposed while its response body was being read.");
+          releaseResponse(id);
+        }
         return;
       }
       case "responseCancel":
