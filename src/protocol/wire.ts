@@ -54,8 +54,13 @@ export const MAX_CAPS_PER_VALUE = 10_000;
 export interface LeafCopier {
   needsCopy(leaf: object): boolean;
   copy(value: unknown): unknown;
-  /** The host's refusal of one of its platform objects (a Response, a stream...): the DataCloneError to throw, or undefined. */
+  /** The refusal of one of the sender's platform objects (a Response, a stream...): the DataCloneError to throw, or undefined. */
   refuse?(object: object): Error | undefined;
+  /**
+   * Whether `refuse` is asked about plain objects too (every object but an array), not only those
+   * with another prototype: the runtime's marks hold whatever prototype user code gave the object.
+   */
+  refuseWalkable?: boolean;
 }
 
 /** What one walk found besides capabilities: whether a leaf needs copying. */
@@ -122,7 +127,7 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
   // forEach and index loops, not for-of: user code may have replaced the iterators.
   const walkable = isWalkable(object);
-  if (!walkable && state.leaves?.refuse !== undefined) {
+  if (state.leaves?.refuse !== undefined && (!walkable || (state.leaves.refuseWalkable === true && !arrayIsArray(object)))) {
     const refusal = state.leaves.refuse(object);
     if (refusal !== undefined) {
       // The walk goes on, so that every refused object is seen (refuse() cancels a refused

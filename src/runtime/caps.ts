@@ -10,6 +10,7 @@ import { MAX_OBJECTS_PER_VALUE } from "../protocol/clonable.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protocol/cap-table.ts";
 import { primordials } from "./primordials.ts";
+import { runtimeLeaves } from "./brands.ts";
 
 const { Error, MathRound, RangeError, PromisePrototypeThen, PromiseReject, TypeError } = primordials;
 
@@ -58,8 +59,9 @@ export function encodeForHost(value: unknown, meter?: { bytes: number }): Encode
   const mark = table.nextId;
   try {
     // At most the sandbox's memoryMb, each reference to a string or BigInt weighed again: a value
-    // heavier than that is refused here, before isolated-vm copies it.
-    return encode(value, exporter, undefined, MAX_OBJECTS_PER_VALUE, meter, maxPendingArgBytes);
+    // heavier than that is refused here, before isolated-vm copies it. The runtime's own platform
+    // objects (a Response, Headers...) are refused too, rather than cross as `{}` (brands.ts).
+    return encode(value, exporter, runtimeLeaves, MAX_OBJECTS_PER_VALUE, meter, maxPendingArgBytes);
   } catch (error) {
     table.rollback(mark);
     throw error;

@@ -9,6 +9,7 @@ import { clearTimer, setTimer } from "./globals/timers.ts";
 import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
 import { finishPrimordials, primordials, type Primordials } from "./primordials.ts";
 import { errorFromRecord, type ErrorRecord } from "../protocol/errors.ts";
+import { markPlatformObject } from "./brands.ts";
 
 const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
@@ -54,6 +55,7 @@ const platform: Platform = {
   },
   setTimer,
   clearTimer,
+  brand: markPlatformObject,
 };
 bindPlatform(platform);
 

@@ -13,7 +13,7 @@ import type * as NodeChunk from "./node/index.ts";
 
 import { primordials } from "./primordials.ts";
 
-const { ArrayPrototypeUnshift, Error, ReflectApply } = primordials;
+const { ArrayPrototypePush, ArrayPrototypeUnshift, Error, ReflectApply } = primordials;
 
 export type ChunkName = "web" | "events" | "streams" | "compression" | "url" | "crypto" | "node";
 
@@ -31,12 +31,19 @@ export interface Platform {
   /** Timers that fire only while an invocation is in flight, like the global ones. */
   setTimer(callback: () => void, ms: number): number;
   clearTimer(id: number): void;
+  /** Marks an instance of one of the runtime's platform classes, which the boundary refuses (brands.ts). */
+  brand(object: object, name: string): void;
 }
 
 let platform: Platform | undefined;
 
+/** Objects a chunk made while it ran, before it was bound (its singletons: scheduler, crypto), marked once it is. */
+let unbranded: [object: object, name: string][] = [];
+
 export function bindPlatform(value: Platform): void {
   platform ??= value;
+  for (let i = 0; i < unbranded.length; i++) platform.brand(unbranded[i][0], unbranded[i][1]);
+  unbranded = [];
 }
 
 function bound(): Platform {
@@ -59,6 +66,11 @@ export const readHostBody = (id: number): Promise<{ readonly value: Uint8Array |
 export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);
+/** Called by each platform class's constructor with its interface name (brands.ts). */
+export const brandPlatformObject = (object: object, name: string): void => {
+  if (platform === undefined) ArrayPrototypePush(unbranded, [object, name]);
+  else platform.brand(object, name);
+};
 
 export const web = (): typeof WebChunk => bound().load("web") as typeof WebChunk;
 export const events = (): typeof EventsChunk => bound().load("events") as typeof EventsChunk;

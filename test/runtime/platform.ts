@@ -44,6 +44,8 @@ bindPlatform({
   clearTimer(id) {
     clearTimeout(id);
   },
+  // Node has no boundary to refuse platform objects at (src/runtime/brands.ts).
+  brand() {},
 });
 
 for (const [name, path] of Object.entries(entries) as [ChunkName, string][]) {

@@ -1,6 +1,7 @@
 // Blob, per the File API. A Blob's bytes are one Uint8Array that nothing ever writes to or hands
 // out: slices and Blobs built from one Blob share it, and every reader gets a copy.
 
+import { brandPlatformObject } from "../platform.ts";
 import { streamFromBytes, type ReadableStream } from "./body-stream.ts";
 import { decodeUtf8, encodeUtf8 } from "./encoding.ts";
 import { toClampedLongLong, toDictionary, toDomString, toEnum, toSequence, toUsvString, viewBufferSource } from "./webidl.ts";
@@ -40,6 +41,7 @@ export class Blob {
   }
 
   constructor(blobParts: unknown = undefined, options: unknown = undefined) {
+    brandPlatformObject(this, "Blob");
     const parts = blobParts === undefined ? [] : convertBlobParts(blobParts);
     const bag = toDictionary(options, "BlobPropertyBag");
     const endings = bag.endings === undefined ? "transparent" : toEnum(bag.endings, ENDINGS, "BlobPropertyBag.endings");

@@ -3,6 +3,7 @@
 // UTF-16LE/BE and windows-1252 (the standard's meaning of "latin1", "ascii" and "iso-8859-1").
 // Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
 
+import { brandPlatformObject } from "../platform.ts";
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
 import { ownMethod } from "./own.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
@@ -128,6 +129,10 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 export class TextEncoder {
+  constructor() {
+    brandPlatformObject(this, "TextEncoder");
+  }
+
   get encoding(): string {
     return "utf-8";
   }
@@ -387,6 +392,7 @@ export class TextDecoder {
   #bomSeen = false;
 
   constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+    brandPlatformObject(this, "TextDecoder");
     const text = toDomString(label);
     const settings = toDictionary(options, "TextDecoder options");
     this.#fatal = Boolean(settings.fatal);

@@ -1,5 +1,6 @@
 // File, per the File API: a Blob with a name and a modification time.
 
+import { brandPlatformObject } from "../platform.ts";
 import { Blob, convertBlobParts, initializeBlob, normalizeBlobType, processBlobParts } from "./blob.ts";
 import { requireArguments, toDictionary, toDomString, toEnum, toLongLong, toUsvString } from "./webidl.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
@@ -36,6 +37,7 @@ export class File extends Blob {
     const lastModified = bag.lastModified === undefined ? undefined : toLongLong(bag.lastModified);
     const type = bag.type === undefined ? "" : toDomString(bag.type);
     super();
+    brandPlatformObject(this, "File");
     initializeBlob(this, processBlobParts(parts, endings), normalizeBlobType(type));
     this.#name = name;
     this.#lastModified = lastModified ?? now();

@@ -1,6 +1,7 @@
 // FormData, per the XMLHttpRequest Standard, without the HTMLFormElement constructor argument
 // (there are no forms in a worker).
 
+import { brandPlatformObject } from "../platform.ts";
 import { isBlob, type Blob } from "./blob.ts";
 import { File, isFile } from "./file.ts";
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
@@ -28,6 +29,7 @@ export class FormData {
   }
 
   constructor(form: unknown = undefined) {
+    brandPlatformObject(this, "FormData");
     if (form !== undefined) throw new TypeError("Failed to construct 'FormData': parameter 1 is not of type 'HTMLFormElement'.");
   }
 

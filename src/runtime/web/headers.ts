@@ -1,6 +1,7 @@
 // Headers as the Fetch Standard defines them: an ordered header list that keeps the casing of
 // the first occurrence of a name, and iterates "sorted and combined".
 
+import { brandPlatformObject } from "../platform.ts";
 import { pairIterators, type PairIterator } from "./pair-iterator.ts";
 import { isHttpToken, requireArguments, toByteString } from "./webidl.ts";
 import { ownMethod } from "./own.ts";
@@ -48,6 +49,7 @@ export class Headers {
   }
 
   constructor(init?: HeadersInit | Headers) {
+    brandPlatformObject(this, "Headers");
     if (init !== undefined) this.#fill(init);
   }
 

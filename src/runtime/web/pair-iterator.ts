@@ -1,6 +1,7 @@
 // Web IDL "pair iterators" (Headers, FormData): each next() indexes into the owner's current
 // list, so an iterator sees changes made while it runs, as in browsers and undici.
 
+import { brandPlatformObject } from "../platform.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../primordials.ts";
 
 const { ArrayIteratorPrototype, ObjectDefineProperty, ObjectGetPrototypeOf, ObjectSetPrototypeOf } = primordials;
@@ -25,6 +26,7 @@ export function pairIterators<Owner, K, V>(
     #index = 0;
 
     constructor(owner: Owner, kind: IterationKind) {
+      brandPlatformObject(this, tag);
       this.#owner = owner;
       this.#kind = kind;
     }

@@ -1,6 +1,7 @@
 // Request, per the Fetch Standard's constructor as undici implements it outside a browser: no
 // forbidden headers, no window, no origin (so the referrer is kept as given).
 
+import { brandPlatformObject } from "../platform.ts";
 import { installBody, type Body } from "./body-mixin.ts";
 import { BodyState, extractBody, ownedBytes } from "./body.ts";
 import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
@@ -110,6 +111,7 @@ export class Request {
   }
 
   constructor(input: string | Request, init?: RequestInit) {
+    brandPlatformObject(this, "Request");
     if (input === (ADOPT_STATE as unknown)) {
       this.#state = init as unknown as RequestState;
       return;

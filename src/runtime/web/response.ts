@@ -9,7 +9,7 @@ import { ownGetter } from "./own.ts";
 import type { BodyInit } from "./request.ts";
 import { parseUrl } from "./url-parser.ts";
 import { requireArguments, toByteString, toDictionary, toDomString } from "./webidl.ts";
-import { cancelHostBody, readHostBody, streams } from "../platform.ts";
+import { brandPlatformObject, cancelHostBody, readHostBody, streams } from "../platform.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
 const { ArrayIsArray, ArrayPrototypeIncludes, JSONStringify, MathTrunc, NumberIsFinite, RangeError, RegExpPrototypeExec, RegExpPrototypeSymbolReplace, TypeError, TypedArrayPrototypeGetByteLength } = primordials;
@@ -85,6 +85,7 @@ export class Response {
   }
 
   constructor(body: BodyInit | null = null, init?: ResponseInit) {
+    brandPlatformObject(this, "Response");
     this.#assign(initializeResponse(init, body === null || body === undefined ? null : extractBody(body)));
   }
 

@@ -1,5 +1,6 @@
 // The Crypto interface (WebCrypto §10): the one `crypto` object of the global scope.
 
+import { brandPlatformObject } from "../../platform.ts";
 import { requireArguments } from "../webidl.ts";
 import { getRandomValues, randomUUID } from "./random.ts";
 import { subtle, type SubtleCrypto } from "./subtle.ts";
@@ -12,6 +13,7 @@ let token = false;
 export class Crypto {
   constructor() {
     if (!token) throw new TypeError("Illegal constructor");
+    brandPlatformObject(this, "Crypto");
   }
   get subtle(): SubtleCrypto {
     brand(this);

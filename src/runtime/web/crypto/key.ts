@@ -2,7 +2,7 @@
 // WeakMap no script can reach, the host's handle for it and copies of its public description.
 // An object that merely looks like a CryptoKey, or a handle number, unlocks nothing.
 
-import { host } from "../../platform.ts";
+import { brandPlatformObject, host } from "../../platform.ts";
 import { domException } from "./errors.ts";
 import type { KeyUsage } from "./idl.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
@@ -88,6 +88,7 @@ ObjectDefineProperty(CryptoKey.prototype, SymbolToStringTag, { value: "CryptoKey
 
 export function keyFromHost(description: KeyDescription): CryptoKey {
   const key = ObjectCreate(CryptoKey.prototype) as CryptoKey;
+  brandPlatformObject(key, "CryptoKey");
   const { handle, type, extractable, algorithm, usages } = description;
   WeakMapPrototypeSet(states, key, { handle, type, extractable, algorithmName: String(algorithm.name), usageList: ArrayPrototypeSlice(usages), algorithm, usages });
   ArrayPrototypePush(tracked, { ref: new WeakRef(key), handle });

@@ -2,7 +2,7 @@
 // spec's synchronous steps do; the operation itself runs on the host by Node's Web Crypto
 // (engine/services/crypto.ts), which receives only copies and key handles.
 
-import { hostAsync } from "../../platform.ts";
+import { brandPlatformObject, hostAsync } from "../../platform.ts";
 import { isArrayBuffer, requireArguments } from "../webidl.ts";
 import { fromHost } from "./errors.ts";
 import { KEY_FORMATS, toBytes, toEnforcedInteger, toEnumValue, toJsonWebKey, toKeyUsages, type JsonWebKey, type KeyFormat } from "./idl.ts";
@@ -92,6 +92,7 @@ let token = false;
 export class SubtleCrypto {
   constructor() {
     if (!token) throw new TypeError("Illegal constructor");
+    brandPlatformObject(this, "SubtleCrypto");
   }
 
   async digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {

@@ -1,5 +1,6 @@
 // AbortController (DOM §3.1): the signal's owner, the only one that can abort it.
 
+import { brandPlatformObject } from "../../platform.ts";
 import { type AbortSignal, createSignal, signalAbort } from "./abort-signal.ts";
 import { defineInterface } from "./idl.ts";
 
@@ -10,6 +11,10 @@ export class AbortController {
 
   static {
     hasSignalSlot = (value) => #signal in value;
+  }
+
+  constructor() {
+    brandPlatformObject(this, "AbortController");
   }
 
   get signal(): AbortSignal {

@@ -6,7 +6,7 @@
 // onabort handler or abort algorithms, and is not aborted) is also held strongly by its sources,
 // so it lives as long as something could abort it.
 
-import { setTimer } from "../../platform.ts";
+import { brandPlatformObject, setTimer } from "../../platform.ts";
 import { requireArguments } from "../webidl.ts";
 import { domException } from "./dom-exception.ts";
 import { Event } from "./event.ts";
@@ -61,6 +61,7 @@ export class AbortSignal extends EventTarget {
   constructor(key: unknown = undefined) {
     if (key !== CREATE) throw new TypeError("Illegal constructor");
     super();
+    brandPlatformObject(this, "AbortSignal");
     this.#state = { signal: this, reason: undefined, algorithms: null, dependent: false, sources: null, dependents: null, sweepAt: 16, pinned: null };
   }
 

@@ -1,5 +1,6 @@
 // CustomEvent (DOM §2.4): an Event carrying a `detail` chosen by whoever made it.
 
+import { brandPlatformObject } from "../../platform.ts";
 import { requireArguments, toDictionary, toDomString } from "../webidl.ts";
 import { Event, eventState, initialize } from "./event.ts";
 import { defineInterface } from "./idl.ts";
@@ -14,6 +15,7 @@ export class CustomEvent extends Event {
     // Checked here too: super() always receives two arguments.
     requireArguments(arguments.length, 1, "'CustomEvent' constructor");
     super(type, eventInitDict);
+    brandPlatformObject(this, "CustomEvent");
     // CustomEventInit's own member comes after the inherited EventInit members.
     const detail = toDictionary(eventInitDict, "CustomEventInit").detail;
     this.#detail = detail === undefined ? null : detail;

@@ -1,6 +1,7 @@
 // EventTarget (DOM §2.7) and dispatch (DOM §2.9). No target in this runtime has a parent, so an
 // event's path is its target alone: capture listeners run first, then the others, both AT_TARGET.
 
+import { brandPlatformObject } from "../../platform.ts";
 import { requireArguments, toDomString } from "../webidl.ts";
 import { domException } from "./dom-exception.ts";
 import { AT_TARGET, BUBBLING_PHASE, CAPTURING_PHASE, type Event, eventState, type EventState, isEvent, NONE, setCanceledFlag } from "./event.ts";
@@ -60,6 +61,10 @@ export class EventTarget {
     listenersOf = (target) => target.#listeners;
     handlersOf = (target) => (target.#handlers ??= new MapConstructor());
     hasListenerList = (value) => #listeners in value;
+  }
+
+  constructor() {
+    brandPlatformObject(this, "EventTarget");
   }
 
   addEventListener(type: unknown, callback: unknown, options: unknown = undefined): void {

@@ -1,6 +1,7 @@
 // Event (DOM §2.2). The flags and fields the DOM Standard keeps on an event live in one internal
 // record per event; event-target.ts drives them during dispatch through eventState().
 
+import { brandPlatformObject } from "../../platform.ts";
 import { requireArguments, toDictionary, toDomString } from "../webidl.ts";
 import { accessorOf, defineInterface } from "./idl.ts";
 import type { EventTarget } from "./event-target.ts";
@@ -64,6 +65,7 @@ export class Event {
   }
 
   constructor(type: unknown, eventInitDict: unknown = undefined) {
+    brandPlatformObject(this, "Event");
     requireArguments(arguments.length, 1, "'Event' constructor");
     const typeString = toDomString(type);
     const init = toDictionary(eventInitDict, "EventInit");

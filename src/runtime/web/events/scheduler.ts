@@ -2,7 +2,7 @@
 // version of setTimeout that an AbortSignal can cut short. Its timer is a runtime timer, so it
 // fires only while an invocation is in flight, like setTimeout's.
 
-import { clearTimer, setTimer } from "../../platform.ts";
+import { brandPlatformObject, clearTimer, setTimer } from "../../platform.ts";
 import { toDictionary } from "../webidl.ts";
 import { abortReason, addAbortAlgorithm, isAbortSignal, removeAbortAlgorithm } from "./abort-signal.ts";
 import { defineInterface } from "./idl.ts";
@@ -23,6 +23,10 @@ class Scheduler {
 
   static {
     hasBrand = (value) => #brand in value;
+  }
+
+  constructor() {
+    brandPlatformObject(this, "Scheduler");
   }
 
   wait(delay: unknown = undefined, options: unknown = undefined): Promise<void> {

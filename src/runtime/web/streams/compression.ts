@@ -3,7 +3,7 @@
 // constructed with a valid format. They run inside the isolate, so their CPU time and memory
 // count against the sandbox's own limits.
 
-import { compression } from "../../platform.ts";
+import { brandPlatformObject, compression } from "../../platform.ts";
 import type { CompressionFormat } from "./codecs/index.ts";
 import type { ReadableStream, WritableStream } from "./ponyfill.ts";
 import { exposeInterface } from "./interface.ts";
@@ -27,6 +27,7 @@ export class CompressionStream {
   readonly #writable: WritableStream<ChunkSource>;
 
   constructor(format: unknown) {
+    brandPlatformObject(this, "CompressionStream");
     const compressor = new (compression().Compressor)(toEnum(format, FORMATS, "CompressionFormat"));
     const pair = transformPair<ChunkSource, Uint8Array>({
       transform: (chunk, controller) => enqueueAll(controller, compressor.push(chunkBytes(chunk))),
@@ -50,6 +51,7 @@ export class DecompressionStream {
   readonly #writable: WritableStream<ChunkSource>;
 
   constructor(format: unknown) {
+    brandPlatformObject(this, "DecompressionStream");
     const decompressor = new (compression().Decompressor)(toEnum(format, FORMATS, "CompressionFormat"));
     const pair = transformPair<ChunkSource, Uint8Array>({
       transform: (chunk, controller) => enqueueAll(controller, decompressor.push(chunkBytes(chunk))),

@@ -2,7 +2,7 @@
 // TextEncoder and TextDecoder: the decoder's streaming mode carries a character split across
 // chunks, and the encoder side carries a surrogate pair split across chunks itself.
 
-import { web } from "../../platform.ts";
+import { brandPlatformObject, web } from "../../platform.ts";
 import type { ReadableStream, WritableStream } from "./ponyfill.ts";
 import { exposeInterface } from "./interface.ts";
 import { transformEnqueue, transformPair, type ChunkSource } from "./transform-pair.ts";
@@ -22,6 +22,7 @@ export class TextEncoderStream {
   readonly #writable: WritableStream<string>;
 
   constructor() {
+    brandPlatformObject(this, "TextEncoderStream");
     const { TextEncoder, textEncoderEncode } = web();
     const encoder = new TextEncoder();
     // A high surrogate that ended the previous chunk, waiting for the low one.
@@ -66,6 +67,7 @@ export class TextDecoderStream {
   readonly #writable: WritableStream<ChunkSource>;
 
   constructor(label: unknown = "utf-8", options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+    brandPlatformObject(this, "TextDecoderStream");
     // Validates the label and options as TextDecoder does: RangeError, TypeError.
     const decoder = new (web().TextDecoder)(label, options);
     const streaming = { __proto__: null, stream: true };

@@ -1,5 +1,6 @@
 // URLSearchParams (WHATWG URL §6) and the application/x-www-form-urlencoded parser and serializer.
 
+import { brandPlatformObject } from "../../platform.ts";
 import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
 import { requireArguments, toUsvString } from "../webidl.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
@@ -84,6 +85,7 @@ type Init = string | Iterable<Iterable<unknown>> | Record<string, unknown> | URL
 
 export class URLSearchParams {
   constructor(init: Init = "") {
+    brandPlatformObject(this, "URLSearchParams");
     const pairs: [string, string][] = [];
     WeakMapPrototypeSet(listOf, this, pairs);
     if (init instanceof URLSearchParams) {

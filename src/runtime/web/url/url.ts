@@ -1,7 +1,7 @@
 // The URL class (WHATWG URL §6.1). Parsing and every setter go to Node's parser on the host
 // through a copy-only service (engine/services/url.ts); this class keeps the resulting components.
 
-import { host } from "../../platform.ts";
+import { brandPlatformObject, host } from "../../platform.ts";
 import { requireArguments } from "../webidl.ts";
 import { URLSearchParams, linkSearchParams, resetSearchParams, toUsvString } from "./search-params.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
@@ -57,6 +57,7 @@ function set(url: URL, property: string, value: unknown): void {
 
 export class URL {
   constructor(url: string, base?: string) {
+    brandPlatformObject(this, "URL");
     requireArguments(arguments.length, 1, "URL constructor");
     const input = toUsvString(url);
     const parts = parse(input, base === undefined ? undefined : toUsvString(base));
