@@ -17,7 +17,7 @@ import type { DeathReason, Sandbox } from "../engine/sandbox.ts";
 import { SandboxDiedError } from "../engine/sandbox.ts";
 import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
-import { errorForSandbox } from "../rpc/errors.ts";
+import { cloneFailureReason, errorForSandbox, isSandboxError } from "../rpc/errors.ts";
 import { isStackOverflow, type Encoded } from "../protocol/wire.ts";
 import { errorToRecord } from "../protocol/errors.ts";
 import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol/clonable.ts";
@@ -418,14 +418,18 @@ export class Worker {
 
   private translate(error: unknown): Error {
     if (error instanceof SandboxDiedError) return limitOrDisposed(error.reason, "during the call");
+    // A sandbox's own error keeps its name and message, whatever they say: only a failed copy
+    // (isolated-vm's own error, made on this side) becomes a DataCloneError (findings5/03).
+    if (isSandboxError(error)) return error as Error;
     if (error instanceof Error) {
+      if (!madeByCopy(error)) return error;
       // "illegal access": isolated-vm 7 runs no JavaScript while it copies, so a getter (or a host
       // object whose copy needs Node, like its DOMException) stops the copy instead of running.
-      if (/illegal access/.test(error.message) && !(error instanceof IsletError)) {
+      if (/illegal access/.test(error.message)) {
         return new DataCloneError("A value could not be copied across the sandbox boundary: it holds a getter or an object that cannot be copied without running code.");
       }
-      if (/could not be cloned|#<.*> could not be|DataCloneError/.test(error.message) && !(error instanceof IsletError)) {
-        return new DataCloneError(`A value could not be copied across the sandbox boundary: ${error.message}`);
+      if (/could not be cloned|#<.*> could not be|DataCloneError/.test(error.message)) {
+        return new DataCloneError(`A value could not be copied across the sandbox boundary: ${cloneFailureReason(error.message)}`);
       }
       return error;
     }
@@ -634,11 +638,35 @@ function bodyEnd(error: Error): BodyEnd {
  */
 function fromSandboxCall(error: unknown): unknown {
   if (error instanceof SandboxDiedError || error instanceof IsletError) return error;
-  const record = errorToRecord(error);
-  if (/could not be cloned/.test(record.message) || isStackOverflow(error)) {
-    return new DataCloneError(`A value could not be copied across the sandbox boundary: ${record.message}`);
+  // isolated-vm 7 throws the bare string "illegal access" when a copy would have to run code (a
+  // getter). A sandbox could reject with that same string (an unhandled rejection fails the call
+  // with its value), and it gets only this fixed message for it.
+  if (error === "illegal access") {
+    return new DataCloneError("A value could not be copied across the sandbox boundary: it holds a getter or an object that cannot be copied without running code.");
   }
-  return errorFromSandbox(record);
+  // Only V8's own refusal, made on this side, is a DataCloneError: the sandbox's errors keep
+  // their name and message, whatever they say (findings5/03); the value's text is never quoted (findings5/02).
+  if (error instanceof Error && madeByCopy(error)) {
+    if (isStackOverflow(error)) return new DataCloneError(`A value could not be copied across the sandbox boundary: ${error.message}`);
+    if (/could not be cloned/.test(error.message)) return new DataCloneError(`A value could not be copied across the sandbox boundary: ${cloneFailureReason(error.message)}`);
+  }
+  return errorFromSandbox(errorToRecord(error));
+}
+
+/**
+ * Whether `error` was made on this side by isolated-vm (a copy that failed), not sent by the
+ * sandbox: whatever the sandbox throws or leaves rejected crosses with isolated-vm's
+ * "(<isolated-vm boundary>)" stack frame added, and its own stack before it, whatever its message.
+ */
+function madeByCopy(error: Error): boolean {
+  if (error instanceof IsletError) return false;
+  let stack: unknown;
+  try {
+    stack = error.stack;
+  } catch {
+    return false;
+  }
+  return typeof stack === "string" && !stack.includes("<isolated-vm boundary>");
 }
 
 /** isolated-vm's rejection when the isolate's promise was garbage-collected unsettled. */

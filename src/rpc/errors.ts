@@ -13,14 +13,47 @@ function cut(text: unknown, max: number): unknown {
 }
 
 /**
+ * Errors errorFromSandbox made: their name and message are the sandbox's words. The host's own
+ * translations (a failed copy's message becoming a DataCloneError, src/loader/worker.ts) must
+ * never apply to them, or a sandbox could forge islet's errors by wording (findings5/03).
+ */
+const fromSandbox = new WeakSet<Error>();
+
+/**
  * A sandbox's error as a host error: its name, and its message and stack cut to
  * MAX_ERROR_MESSAGE_CHARS and MAX_ERROR_STACK_CHARS, so an 8 MB message is not kept (in the
  * caller's error, the trace event, a server's answer) at that size.
  */
 export function errorFromSandbox(record: unknown): Error {
-  if (record === null || typeof record !== "object") return errorFromRecord(record, true);
-  const r = record as Record<string, unknown>;
-  return errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS) }, true);
+  let error: Error;
+  if (record === null || typeof record !== "object") error = errorFromRecord(record, true);
+  else {
+    const r = record as Record<string, unknown>;
+    error = errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS) }, true);
+  }
+  fromSandbox.add(error);
+  return error;
+}
+
+export function isSandboxError(error: unknown): boolean {
+  return typeof error === "object" && error !== null && fromSandbox.has(error as Error);
+}
+
+/**
+ * Why a structured clone (V8's serializer: isolated-vm's copy, a thread's postMessage, the process
+ * channel's codec) refused a value, without the value's text. V8 words it "<value> could not be
+ * cloned." and for a function <value> is the function's source: a host class instance with an
+ * arrow-function field would hand the sandbox that code, with any path or key literal in it
+ * (findings5/02). So only the kind is named: an object's class (V8's "#<Name>"), a symbol, a
+ * function; any other wording becomes a generic reason.
+ */
+export function cloneFailureReason(message: string): string {
+  const object = /^#<([A-Za-z_$][\w$]{0,99})> could not be cloned\.?$/.exec(message);
+  if (object !== null) return `#<${object[1]}> could not be cloned.`;
+  if (/^An ArrayBuffer is detached and could not be cloned\.?$/.test(message)) return "An ArrayBuffer is detached and could not be cloned.";
+  if (/^Symbol\(/.test(message)) return "A symbol could not be cloned.";
+  if (/could not be cloned\.?$/.test(message)) return "A function could not be cloned.";
+  return "it holds a value that cannot be copied.";
 }
 
 /** A host error as a sandbox gets it: name and message only (errorToRecord without the stack). */

@@ -200,3 +200,121 @@ for (const [what, make] of [
     assert.ok(performance.now() - started < 2_000, "answered before wallMs");
   });
 }
+
+// findings5/07: the runtime's own platform objects (their state is in private fields, which a copy
+// does not see) crossed to the host, and to another worker, as `{}`. SECURITY.md P2: any other
+// type is a DataCloneError in every direction.
+const PLATFORM_OBJECTS: Record<string, string> = {
+  Response: `new Response("body", { status: 201, headers: { a: "b" } })`,
+  Request: `new Request("https://example.com/", { method: "POST", body: "x" })`,
+  Headers: `new Headers({ x: "y" })`,
+  URL: `new URL("http://x/?q=1")`,
+  URLSearchParams: `new URLSearchParams("a=1")`,
+  Blob: `new Blob(["xyz"])`,
+  File: `new File(["xyz"], "f.txt")`,
+  FormData: `(() => { const f = new FormData(); f.set("a", "b"); return f; })()`,
+  AbortSignal: `AbortSignal.abort("why")`,
+  AbortController: `new AbortController()`,
+  Event: `new Event("x")`,
+  EventTarget: `new (class Store extends EventTarget { data = 1; })()`,
+  CryptoKey: `crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, true, ["sign"])`,
+  TextDecoder: `new TextDecoder()`,
+  "Headers Iterator": `new Headers({ x: "y" }).entries()`,
+  CompressionStream: `new CompressionStream("gzip")`,
+};
+
+attack("the runtime's platform objects in a result are a DataCloneError naming them, not an empty object (findings5/07)", async () => {
+  const methods = Object.entries(PLATFORM_OBJECTS).map(([name, make], i) => `async m${i}() { return { nested: [await ${make}] }; }`);
+  const stub = load(`export default { ${methods.join(", ")} };`).getEntrypoint() as any;
+  const names = Object.keys(PLATFORM_OBJECTS);
+  for (let i = 0; i < names.length; i++) await rejectsWith(stub[`m${i}`](), DataCloneError, new RegExp(`${names[i]} object could not be cloned`));
+});
+
+attack("a platform object stays refused whatever user code does to its prototype or to the intrinsics (findings5/07)", async () => {
+  const stub = load(`export default {
+    protoObject() { return Object.setPrototypeOf(new Headers({ a: "b" }), Object.prototype); },
+    protoNull() { return { u: Object.setPrototypeOf(new URL("http://x/"), null) }; },
+    replaced() {
+      WeakMap.prototype.get = () => undefined; WeakMap.prototype.has = () => false;
+      Object.defineProperty(Response.prototype, Symbol.toStringTag, { value: "Object" });
+      return new Response("x");
+    },
+  };`).getEntrypoint() as any;
+  await rejectsWith(stub.protoObject(), DataCloneError, /Headers object could not be cloned/);
+  await rejectsWith(stub.protoNull(), DataCloneError, /URL object could not be cloned/);
+  await rejectsWith(stub.replaced(), DataCloneError, /Response object could not be cloned/);
+});
+
+attack("objects that only look like platform objects, and class instances, still cross as their own keys (findings5/07)", async () => {
+  const result = await call(`export default { run() {
+    class Fake { constructor() { this.status = 200; } get [Symbol.toStringTag]() { return "Response"; } }
+    const borrowed = Object.create(Headers.prototype); borrowed.x = 1;
+    return { fake: new Fake(), borrowed, plain: { constructor: Response.name, a: 1 } };
+  } };`, "run");
+  assert.deepEqual(result, { fake: { status: 200 }, borrowed: { x: 1 }, plain: { constructor: "Response", a: 1 } });
+});
+
+attack("a platform object passed to a host function, or returned to another worker, is a DataCloneError there (findings5/07)", async () => {
+  let called = 0;
+  const b = load(`export default { url() { return new URL("http://x/"); } };`);
+  const out = await call(
+    `import { env } from "cloudflare:workers";
+    const describe = (e) => e.name + ": " + e.message;
+    export default { async run() {
+      const host = await env.seen({ h: new Headers() }).then(() => "accepted", describe);
+      const worker = await env.B.url().then(() => "accepted", describe);
+      return { host, worker };
+    } };`,
+    "run",
+    [],
+    { env: { seen: () => ++called, B: b.getEntrypoint() } },
+  );
+  assert.equal(called, 0, "the host function was never called");
+  assert.match(out.host, /^DataCloneError: Headers object could not be cloned/);
+  assert.match(out.worker, /^DataCloneError: .*URL object could not be cloned/);
+});
+
+// findings5/03: any sandbox error whose message mentioned "DataCloneError" or "could not be cloned"
+// reached the host as islet's own DataCloneError. SECURITY.md P2: a sandbox cannot forge islet's errors.
+attack("a sandbox error worded like a failed copy stays the sandbox's error, thrown or left unhandled (findings5/03)", async () => {
+  const stub = load(`export default {
+    thrown(name, message) { const e = new Error(message); e.name = name; throw e; },
+    unhandledError() { const e = new TypeError("#<Object> could not be cloned."); e.stack = "TypeError: #<Object> could not be cloned."; Promise.reject(e); return 1; },
+    unhandledString() { Promise.reject("#<Object> could not be cloned."); return 1; },
+    real() { return { w: new WeakMap() }; },
+  };`).getEntrypoint() as any;
+  for (const [name, message] of [["Error", "payment declined; DataCloneError"], ["TypeError", "x could not be cloned"], ["DataCloneError", "#<Object> could not be cloned."]]) {
+    const error = await rejectsWith(stub.thrown(name, message), Error);
+    assert.ok(!(error instanceof IsletError), `${name}(${message}) became ${error.constructor.name}`);
+    assert.equal(error.message, message);
+  }
+  for (const method of ["unhandledError", "unhandledString"]) {
+    const error = await rejectsWith(stub[method](), Error);
+    assert.ok(!(error instanceof IsletError), `${method} became ${error.constructor.name}: ${error.message}`);
+    assert.match(error.message, /#<Object> could not be cloned/);
+  }
+  // A copy that really failed is still islet's DataCloneError.
+  await rejectsWith(stub.real(), DataCloneError, /#<WeakMap> could not be cloned/);
+});
+
+// findings5/02: in thread and process isolation, V8's refusal of a host function ("<source> could
+// not be cloned.") reached the sandbox quoting the function's source, with any path or key in it.
+attack("a DataCloneError for a host function names the kind of value, never its source (findings5/02)", async () => {
+  class Client {
+    apiKey = "k";
+    sign = (body: string) => /* /srv/app/src/billing/client.ts */ `sk_live_51HxSECRETxx${body}`;
+  }
+  const stub = load(
+    `import { env, WorkerEntrypoint } from "cloudflare:workers";
+    export default class extends WorkerEntrypoint {
+      async fromFn() { try { await env.getClient(); return "accepted"; } catch (e) { return e.name + ": " + e.message; } }
+      async fromArg(x) { return "accepted"; }
+    }`,
+    { env: { getClient: () => ({ client: new Client() }) } },
+  ).getEntrypoint() as any;
+  const seen = await stub.fromFn();
+  assert.match(seen, /^DataCloneError: /);
+  assert.doesNotMatch(seen, /sk_live|SECRET|billing|=>/);
+  const error = await rejectsWith(stub.fromArg({ client: new Client() }), DataCloneError);
+  assert.doesNotMatch(error.message, /sk_live|SECRET|billing|=>/);
+});

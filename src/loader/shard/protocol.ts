@@ -6,6 +6,7 @@
 // takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb would also add a
 // second stub model on top of islet's own.
 
+import { cloneFailureReason } from "../../rpc/errors.ts";
 import { DataCloneError, isIsletErrorClass, isletError, SandboxProcessError, SandboxThreadError, WorkerCodeError } from "../../errors.ts";
 import { isStackOverflow } from "../../protocol/wire.ts";
 import { errorFromRecord, errorToRecord, type ErrorRecord } from "../../protocol/errors.ts";
@@ -205,7 +206,7 @@ function sendError(error: unknown): unknown {
   // being copied (a worker thread's stack is smaller than the isolate's), as it does in-process.
   if (isStackOverflow(error)) return new DataCloneError("A value could not be copied across the process or thread boundary: it is nested too deeply.");
   if (/could not be cloned|DataCloneError|Unserializable|cannot be serialized/i.test(text)) {
-    return new DataCloneError(`A value could not be copied across the process or thread boundary: ${error instanceof Error ? error.message : text}`);
+    return new DataCloneError(`A value could not be copied across the process or thread boundary: ${cloneFailureReason(error instanceof Error ? error.message : text)}`);
   }
   return error;
 }
