@@ -61,6 +61,11 @@ export interface LeafCopier {
    * with another prototype: the runtime's marks hold whatever prototype user code gave the object.
    */
   refuseWalkable?: boolean;
+  /**
+   * The host's copiers: an own getter is refused before it is read (isolated-vm cannot copy one
+   * into an isolate). The sandbox's runtime reads getters, inside its limits, as a clone would.
+   */
+  refuseGetters?: boolean;
 }
 
 /** What one walk found besides capabilities: whether a leaf needs copying. */
@@ -185,7 +190,7 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
     // The host's values: a getter cannot be copied into an isolate (isolated-vm runs no code while
     // it copies), and a host answer holding one was lost on its way in, leaving the sandbox's
     // await hanging until wallMs (findings5/01). Refused here, at once, in every mode.
-    if (state.leaves !== undefined) {
+    if (state.leaves?.refuseGetters === true) {
       const descriptor = getOwnDescriptor(record, keys[i]);
       if (descriptor !== undefined && !ObjectPrototypeHasOwnProperty(descriptor, "value")) {
         throw dataCloneError(`The value holds a getter (property "${keys[i].length > 64 ? StringPrototypeSlice(keys[i], 0, 64) + "…" : keys[i]}"): a getter cannot cross the sandbox boundary; pass plain data.`);

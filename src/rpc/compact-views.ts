@@ -138,7 +138,7 @@ function rebuild(value: unknown, copies: Map<object, unknown>, isCapability: (va
  * that view's own bytes (capabilities in it, `isCapability`, keep their identity).
  */
 export function viewCopier(isCapability: (value: object) => boolean): LeafCopier {
-  return { needsCopy, copy: (value) => rebuild(value, new Map(), isCapability) };
+  return { needsCopy, copy: (value) => rebuild(value, new Map(), isCapability), refuseGetters: true };
 }
 
 function needsCopy(leaf: object): boolean {

@@ -27,6 +27,7 @@ export function hostCopier(isCapability: (value: object) => boolean): LeafCopier
     needsCopy: (leaf) => isNativeError(leaf) || views.needsCopy(leaf),
     copy: (value) => views.copy(withoutHostErrors(value, isCapability)),
     refuse: refuseHostObject,
+    refuseGetters: true,
   };
 }
 
