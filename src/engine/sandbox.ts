@@ -620,10 +620,22 @@ export class Sandbox {
     return Math.max(Sandbox.lastDeathAt, Sandbox.lastSettleAt);
   }
 
+  private static lastLimitKillAt = -Infinity;
+
+  /**
+   * performance.now() of the last isolate on this thread ended for a limit while its code may have
+   * been running (-Infinity if none): its thread finishes what V8 cannot interrupt (a fill() of
+   * 32 MiB) before isolated-vm deletes it, later still on a busy machine.
+   */
+  static lastLimitKill(): number {
+    return Sandbox.lastLimitKillAt;
+  }
+
   /** Terminates the isolate at once. Safe to call more than once. */
   kill(reason: DeathReason, dispose = true): void {
     if (this.deathReasonValue !== undefined) return;
     Sandbox.lastDeathAt = performance.now();
+    if (reason !== "canceled") Sandbox.lastLimitKillAt = Sandbox.lastDeathAt;
     if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
     this.services.clear();

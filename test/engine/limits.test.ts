@@ -150,7 +150,7 @@ test("neighbours and the host keep answering while a sandbox spins", async () =>
 
 test("tails get one trace event per invocation with the outcome", async () => {
   const events: TailEvent[] = [];
-  const code = js(`export default { ok() { console.info("fine", 1); return 1; }, bad() { throw new TypeError("nope"); }, spin() { while (true) {} }, hang() { return new Promise(() => {}); } };`, {
+  const code = js(`export default { ok() { console.info("fine", 1); return 1; }, bad() { throw new TypeError("nope"); }, spin() { while (true) {} }, hang(ready) { ready?.(); return new Promise(() => {}); } };`, {
     tails: [(e) => void events.push(...e), { tail: () => { throw new Error("a broken tail is ignored"); } }],
   });
   const stub = loader.load(code);
@@ -160,8 +160,11 @@ test("tails get one trace event per invocation with the outcome", async () => {
   const other = loader.load({ ...code, limits: { wallMs: 50 } });
   await assert.rejects(other.getEntrypoint().hang());
   const third = loader.load(code);
-  const canceled = third.getEntrypoint().hang();
-  await sleep(20);
+  // Disposed once its invocation runs (a fixed sleep raced the worker's start beside a CPU hog).
+  let running!: () => void;
+  const started = new Promise<void>((resolve) => (running = resolve));
+  const canceled = third.getEntrypoint().hang(() => running());
+  await started;
   third.dispose();
   await assert.rejects(canceled);
   assert.deepEqual(events.map((e) => [e.method, e.outcome]), [["ok", "ok"], ["bad", "exception"], ["spin", "exceededCpu"], ["hang", "exceededWall"], ["hang", "canceled"]]);
