@@ -5,9 +5,12 @@
 //   git worktree add /tmp/islet-base <commit> && (cd /tmp/islet-base && npm install && npm run build)
 //   npm run build && node --import tsx bench/compare.ts --baseline /tmp/islet-base [--rounds 8]
 //
-// Each build is imported from its dist/index.js, as an installed islet would be. Prints a
-// Markdown table (medians, the ratio this/baseline, p99) and writes it to bench/results/.
+// Each build is imported from its dist/index.js, as an installed islet would be, in a child process
+// of its own (two copies of isolated-vm's addon cannot share a process); the parent asks each child
+// for one round of samples in turn. Prints a Markdown table (medians, the ratio this/baseline, p99)
+// and writes it to bench/results/.
 
+import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,8 +22,9 @@ const option = (name: string) => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
 };
+const childDir = option("--child");
 const baselineDir = option("--baseline");
-if (baselineDir === undefined) throw new Error("usage: node --import tsx bench/compare.ts --baseline <islet checkout, built> [--rounds N]");
+if (baselineDir === undefined && childDir === undefined) throw new Error("usage: node --import tsx bench/compare.ts --baseline <islet checkout, built> [--rounds N]");
 const rounds = Number(option("--rounds") ?? 8);
 
 type Loader = {
@@ -29,11 +33,6 @@ type Loader = {
   close(): Promise<void>;
 };
 type LoaderClass = new (options?: Record<string, unknown>) => Loader;
-
-const builds: { name: string; WorkerLoader: LoaderClass }[] = [
-  { name: "this checkout", WorkerLoader: (await import(pathToFileURL(resolve("dist/index.js")).href)).WorkerLoader },
-  { name: "baseline", WorkerLoader: (await import(pathToFileURL(resolve(baselineDir, "dist/index.js")).href)).WorkerLoader },
-];
 
 /** The worker README's example shows: a WorkerEntrypoint class importing cloudflare:workers. */
 const CANONICAL = {
@@ -103,57 +102,82 @@ const scenarios: Scenario[] = [
   ]),
 ];
 
-function subject(build: (typeof builds)[number], scenario: Scenario): Subject {
-  let loader: Loader;
-  let state: unknown;
-  return {
-    name: build.name,
-    perRound: scenario.perRound,
-    async setup() {
-      loader = new build.WorkerLoader(scenario.options);
-      state = await scenario.open?.(loader);
+// ---- A child: one build, its scenarios sampled on request. -------------------------------------
+
+if (childDir !== undefined) {
+  const { WorkerLoader } = (await import(pathToFileURL(resolve(childDir, "dist/index.js")).href)) as { WorkerLoader: LoaderClass };
+  let open: { index: number; loader: Loader; state: unknown } | undefined;
+  process.on("message", async (message: { scenario: number; count: number } | "close") => {
+    if (message === "close") {
+      await open?.loader.close();
+      process.exit(0);
+    }
+    const scenario = scenarios[message.scenario];
+    if (open?.index !== message.scenario) {
+      await open?.loader.close();
+      const loader = new WorkerLoader(scenario.options);
+      const state = await scenario.open?.(loader);
       for (let i = 0; i < 5; i++) await scenario.once(loader, state);
-    },
-    async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const t = now();
-        await scenario.once(loader, state);
-        out.push(now() - t);
-      }
-      return out;
-    },
-    teardown: () => loader.close(),
+      open = { index: message.scenario, loader, state };
+    }
+    const out: number[] = [];
+    for (let i = 0; i < message.count; i++) {
+      const t = now();
+      await scenario.once(open.loader, open.state);
+      out.push(now() - t);
+    }
+    process.send!(out);
+  });
+} else {
+  await parent(baselineDir!);
+}
+
+function subject(name: string, child: ChildProcess, index: number, scenario: Scenario): Subject {
+  return {
+    name,
+    perRound: scenario.perRound,
+    sample: (count) =>
+      new Promise<number[]>((done, fail) => {
+        child.once("message", (samples) => done(samples as number[]));
+        child.once("error", fail);
+        child.send({ scenario: index, count });
+      }),
   };
 }
 
-const rows: string[] = [];
-const started = new Date();
-for (const scenario of scenarios) {
-  const [mine, base] = (await roundRobin(builds.map((build) => subject(build, scenario)), rounds)) as [SubjectResult, SubjectResult];
-  const cell = (r: SubjectResult) => (r.summary === undefined ? `unavailable: ${r.unavailable}` : `${fmt(r.summary.p50)} ms (p99 ${fmt(r.summary.p99)})`);
-  const ratio = mine.summary && base.summary ? (mine.summary.p50 / base.summary.p50).toFixed(2) : "-";
-  rows.push(`| ${scenario.title} | ${cell(mine)} | ${cell(base)} | ${ratio} |`);
-  console.error(rows.at(-1));
+async function parent(baseline: string): Promise<void> {
+  const spawn = (dir: string) => fork(new URL(import.meta.url).pathname, ["--child", dir], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const mine = spawn(resolve("."));
+  const base = spawn(resolve(baseline));
+  const rows: string[] = [];
+  const started = new Date();
+  for (let index = 0; index < scenarios.length; index++) {
+    const scenario = scenarios[index];
+    const [a, b] = (await roundRobin([subject("this checkout", mine, index, scenario), subject("baseline", base, index, scenario)], rounds)) as [SubjectResult, SubjectResult];
+    const cell = (r: SubjectResult) => (r.summary === undefined ? `unavailable: ${r.unavailable}` : `${fmt(r.summary.p50)} ms (p99 ${fmt(r.summary.p99)})`);
+    const ratio = a.summary && b.summary ? (a.summary.p50 / b.summary.p50).toFixed(2) : "-";
+    rows.push(`| ${scenario.title} | ${cell(a)} | ${cell(b)} | ${ratio} |`);
+    console.error(rows.at(-1));
+  }
+  mine.send("close");
+  base.send("close");
+  const { loadavg } = await import("node:os");
+  const report = [
+    `# Before/after: ${started.toISOString()}`,
+    "",
+    `\`node --import tsx bench/compare.ts --baseline ${baseline} --rounds ${rounds}\` on Node ${process.versions.node}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
+    `Medians of ${rounds} interleaved rounds per scenario (one warm-up round discarded); ratio = this checkout's median / the baseline's (below 1 is faster).`,
+    "",
+    "| scenario | this checkout | baseline | ratio |",
+    "| --- | --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+  console.log(report);
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync(`bench/results/compare-${started.toISOString().slice(0, 19).replace(/:/g, "")}.md`, report);
 }
 
 function fmt(ms: number): string {
   return ms < 1 ? ms.toFixed(3) : ms.toFixed(2);
 }
-
-const { loadavg } = await import("node:os");
-const report = [
-  `# Before/after: ${started.toISOString()}`,
-  "",
-  `\`node --import tsx bench/compare.ts --baseline ${baselineDir} --rounds ${rounds}\` on Node ${process.versions.node}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
-  `Medians of ${rounds} interleaved rounds per scenario; ratio = this checkout's median / the baseline's (below 1 is faster).`,
-  "",
-  "| scenario | this checkout | baseline | ratio |",
-  "| --- | --- | --- | --- |",
-  ...rows,
-  "",
-].join("\n");
-console.log(report);
-mkdirSync("bench/results", { recursive: true });
-writeFileSync(`bench/results/compare-${started.toISOString().slice(0, 19).replace(/:/g, "")}.md`, report);
-process.exit(0);
