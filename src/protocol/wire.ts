@@ -226,8 +226,57 @@ export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopie
     const body = copyCutting(value, [], caps, exporter, new Map());
     return [body, caps];
   } catch (error) {
+    // Refused for another reason (a function in a Map, a getter, a shared buffer, nesting): the
+    // walk stopped there, so the objects the copier would refuse later in the value (a Response,
+    // whose body refuse() cancels) were never seen; they are looked for now (findings6/01).
+    if (leaves?.refuse !== undefined) sweepRefusals(value, leaves);
     if (isStackOverflow(error)) throw dataCloneError("The value is nested too deeply to cross the boundary.");
     throw error;
+  }
+}
+
+/** Objects sweepRefusals visits at most. */
+const MAX_SWEEP = 100_000;
+
+/**
+ * Shows refuse() every object of `value` it would not walk (best effort, never throwing): plain
+ * objects' and arrays' own data properties (a getter is not run), Map and Set entries, an error's
+ * cause, without recursion.
+ */
+function sweepRefusals(value: unknown, leaves: LeafCopier): void {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  let top = 1;
+  let visited = 0;
+  try {
+    while (top > 0 && visited++ < MAX_SWEEP) {
+      const item = stack[--top];
+      if (item === null || typeof item !== "object" || SetPrototypeHas(seen, item)) continue;
+      SetPrototypeAdd(seen, item);
+      if (!isWalkable(item)) {
+        if (leaves.refuse!(item) !== undefined) continue;
+        let kind: Kind;
+        try {
+          kind = sendKind(item);
+        } catch {
+          continue;
+        }
+        if (kind === Kind.Map) MapPrototypeForEach(item, (v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v)));
+        else if (kind === Kind.Set) SetPrototypeForEach(item, (v: unknown) => void (stack[top++] = v));
+        else if (kind === Kind.Error) {
+          const cause = getOwnDescriptor(item, "cause");
+          if (cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value")) stack[top++] = cause.value;
+        }
+        if (kind !== Kind.Keys) continue;
+      }
+      const keys = objectKeys(item);
+      for (let i = 0; i < keys.length; i++) {
+        const descriptor = getOwnDescriptor(item, keys[i]);
+        if (descriptor !== undefined && ObjectPrototypeHasOwnProperty(descriptor, "value")) stack[top++] = descriptor.value;
+      }
+    }
+  } catch {
+    // Best effort: the value is refused anyway.
   }
 }
 

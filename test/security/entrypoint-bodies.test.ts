@@ -55,7 +55,7 @@ describe(`isolation: "${ISOLATION}"`, () => {
 
   // findings5/04: only the first refused object of a value was dealt with; a second Response (or
   // one after a URL) kept its callee's invocation streaming until that worker's wallMs.
-  suite.attack("every refused Response in one value has its body cancelled: two Responses, and a Response after a URL, from a host function", async () => {
+  suite.attack("every refused Response in one value has its body cancelled: two Responses, one after a URL, after a function in a Map, after a getter, beside a SharedArrayBuffer, from a host function", async () => {
     const b = suite.load(`
       let cancelled = 0;
       export default {
@@ -70,13 +70,20 @@ describe(`isolation: "${ISOLATION}"`, () => {
         env: {
           two: async () => [await bEntry.fetch("http://b/1"), await bEntry.fetch("http://b/2")],
           urlFirst: async () => ({ where: new URL("http://b/"), response: await bEntry.fetch("http://b/3") }),
+          // findings6/01: refused first for another reason (the walk stopped there).
+          mapFunction: async () => [new Map([["f", () => 1]]), await bEntry.fetch("http://b/4")],
+          getterFirst: async () => [Object.defineProperty({}, "g", { enumerable: true, get: () => 1 }), await bEntry.fetch("http://b/5")],
+          shared: async () => [new SharedArrayBuffer(8), { r: await bEntry.fetch("http://b/6") }],
         },
       },
     );
-    assert.deepEqual([await (a.getEntrypoint() as any).run("two"), await (a.getEntrypoint() as any).run("urlFirst")], ["DataCloneError", "DataCloneError"]);
+    const entry = a.getEntrypoint() as any;
+    const outcomes = [];
+    for (const k of ["two", "urlFirst", "mapFunction", "getterFirst", "shared"]) outcomes.push(await entry.run(k));
+    assert.deepEqual(outcomes, ["DataCloneError", "DataCloneError", "DataCloneError", "DataCloneError", "DataCloneError"]);
     let cancelled = 0;
-    for (let i = 0; i < 150 && (cancelled = await bEntry.cancelled()) < 3; i++) await sleep(20);
-    assert.equal(cancelled, 3, "all three refused Responses' bodies were cancelled in the callee");
+    for (let i = 0; i < 150 && (cancelled = await bEntry.cancelled()) < 6; i++) await sleep(20);
+    assert.equal(cancelled, 6, "all six refused Responses' bodies were cancelled in the callee");
   });
 
   suite.attack("a Request, Headers or ReadableStream a host function returns is a DataCloneError in the sandbox too; a returned stream is cancelled", async () => {
