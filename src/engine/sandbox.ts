@@ -419,10 +419,8 @@ export class Sandbox {
       },
       () => {},
     );
-    this.heapCheck = check.finally(() => {
-      if (this.heapCheck === checking) this.heapCheck = undefined;
-    });
-    const checking = this.heapCheck;
+    // One check at a time (the guard above), so the one that ends is this one.
+    this.heapCheck = check.finally(() => (this.heapCheck = undefined));
   }
 
   /** Calls a runtime function that runs only islet's code (no user code) in place. */
