@@ -360,10 +360,12 @@ export class Sandbox {
   private track<T>(promise: Promise<T>): Promise<T> {
     Sandbox.unsettled++;
     this.unsettledHere++;
+    if (this.deathReasonValue !== undefined) Sandbox.killedUnsettled++;
     const done = () => {
       Sandbox.lastSettleAt = performance.now();
       if (this.unsettledHere === 0) return;
       this.unsettledHere--;
+      if (this.deathReasonValue !== undefined) Sandbox.uncountKilled(1);
       Sandbox.uncount(1);
     };
     promise.then(done, done);
@@ -373,6 +375,26 @@ export class Sandbox {
   private static uncount(n: number): void {
     Sandbox.unsettled -= n;
     if (Sandbox.unsettled === 0) for (const resolve of Sandbox.settledWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Operations still running on isolates already killed or disposed. V8 stops a terminated
+   * isolate only at its next interrupt check, and a loop of slow built-in calls (a fill() of
+   * 32 MiB) checks rarely until it is optimized: such an isolate ran on for 1 s of CPU after its
+   * kill (2 s beside a CPU hog), and a process that exited meanwhile died with SIGSEGV.
+   */
+  static killedUnsettled = 0;
+  private static killedWaiters: (() => void)[] = [];
+
+  private static uncountKilled(n: number): void {
+    Sandbox.killedUnsettled -= n;
+    if (Sandbox.killedUnsettled === 0) for (const resolve of Sandbox.killedWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once no killed isolate of this thread is still running an operation. */
+  static killedSettled(): Promise<void> {
+    if (Sandbox.killedUnsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => Sandbox.killedWaiters.push(resolve));
   }
 
   /** Calls a runtime function with copied arguments and awaits its (copied) result. */
@@ -604,7 +626,10 @@ export class Sandbox {
     Sandbox.lostIsolates++;
     const unsettled = this.unsettledHere;
     this.unsettledHere = 0;
-    if (unsettled > 0) Sandbox.uncount(unsettled);
+    if (unsettled > 0) {
+      if (this.deathReasonValue !== undefined) Sandbox.uncountKilled(unsettled);
+      Sandbox.uncount(unsettled);
+    }
     this.kill("exceededMemory", false);
   }
 
@@ -625,24 +650,13 @@ export class Sandbox {
     return Math.max(Sandbox.lastDeathAt, Sandbox.lastSettleAt);
   }
 
-  private static lastLimitKillAt = -Infinity;
-
-  /**
-   * performance.now() of the last isolate on this thread ended for a limit while its code may have
-   * been running (-Infinity if none): its thread finishes what V8 cannot interrupt (a fill() of
-   * 32 MiB) before isolated-vm deletes it, later still on a busy machine.
-   */
-  static lastLimitKill(): number {
-    return Sandbox.lastLimitKillAt;
-  }
-
   /** Terminates the isolate at once. Safe to call more than once. */
   kill(reason: DeathReason, dispose = true): void {
     if (this.deathReasonValue !== undefined) return;
     Sandbox.lastDeathAt = performance.now();
-    if (reason !== "canceled") Sandbox.lastLimitKillAt = Sandbox.lastDeathAt;
     if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
+    Sandbox.killedUnsettled += this.unsettledHere;
     this.services.clear();
     // A dead sandbox's memories are V8's to free with the isolate; their slots are free now. (A
     // lost isolate keeps its memories reserved; so few are lost that they are not counted apart.)

@@ -14,10 +14,8 @@ import { validateWorkerCode } from "./code/validate.ts";
 
 /** How long close() waits for isolated-vm's threads to finish deleting the isolates it disposed. */
 const ISOLATE_SETTLE_MS = 50;
-/** How long after an isolate was killed for a limit close() returns at the earliest. */
-const LIMIT_KILL_SETTLE_MS = 1_000;
-/** The longest close() waits for isolated-vm's operations on this thread to settle. */
-const SETTLE_BOUND_MS = 2_000;
+/** The longest close() waits for killed isolates to stop running (see Sandbox.killedUnsettled). */
+const KILLED_SETTLE_BOUND_MS = 30_000;
 
 export interface IsolateBackendOptions {
   /** The loader's ceilings (defaults filled in); WorkerCode can only lower them. */
@@ -186,18 +184,16 @@ export class IsolateBackend implements WorkerBackend {
     // Isolate::Deinit on an isolated-vm pool thread, while exit() joined that pool): 4 of 20 runs
     // of load, call, close, exit (Node 24). Waiting 25 ms here: 1 of 40 on a loaded machine; hence 50.
     // An isolate killed for a limit before close() (not live any more) is deleted the same way,
-    // once the operations isolated-vm still runs on it settle: a spin killed for cpuMs, or 500
-    // fetches pending when it was, then close() and exit, died with SIGSEGV in 1 and 3 of 6 runs
-    // (findings5/37). So: wait for this thread's isolated-vm operations to settle (bounded, as a
-    // neighbour loader's call may run on), then until 50 ms after the last isolate died or the last
-    // operation settled, whichever came later (a fill() of 32 MiB killed for cpuMs settled during
-    // close() and still crashed 3 of 8 exits when the 50 ms counted from its death).
+    // once it stops running: a spin killed for cpuMs, or 500 fetches pending when it was, then
+    // close() and exit, died with SIGSEGV in 1 and 3 of 6 runs (findings5/37).
+    // So close() first waits until no isolate it or a limit killed still runs (V8 stops a killed
+    // isolate only at its next interrupt check: a fill() of 32 MiB in a loop ran on for 1 s after
+    // its kill, 2 s beside a CPU hog, and every exit meanwhile died with SIGSEGV), then until 50 ms
+    // after the last isolate died or the last operation settled.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Sandbox.settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_BOUND_MS)))]);
+    await Promise.race([Sandbox.killedSettled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, KILLED_SETTLE_BOUND_MS)))]);
     clearTimeout(timer);
-    // After a kill for a limit, longer: beside a CPU hog a fill() of 32 MiB killed for cpuMs still
-    // crashed 1 exit in 8 with the 50 ms wait alone, and once in 24 with 500 ms (0 of 48 with 1 s).
-    const wait = Math.max(Sandbox.lastDeathOrSettle() + ISOLATE_SETTLE_MS, Sandbox.lastLimitKill() + LIMIT_KILL_SETTLE_MS) - performance.now();
+    const wait = Sandbox.lastDeathOrSettle() + ISOLATE_SETTLE_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
