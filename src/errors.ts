@@ -67,6 +67,12 @@ export class WorkerCodeError extends IsletError {
   }
 }
 
+/**
+ * A Durable Object's storage would grow past its `storageMb`. The statement or write that failed
+ * left nothing behind; what the object wrote before it stands.
+ */
+export class StorageLimitError extends IsletError {}
+
 /** The worker was disposed, evicted or its loader closed while the call was pending. */
 export class WorkerDisposedError extends IsletError {}
 

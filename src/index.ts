@@ -5,6 +5,14 @@ export type { WorkerCode, ModuleContent, Fetcher, FetchRecord, TailEvent, TailRe
 export type { Limits } from "./loader/limits.ts";
 export { DEFAULT_LIMITS } from "./loader/limits.ts";
 export { RpcTarget } from "./rpc/rpc-target.ts";
+export { DurableObjectNamespace } from "./storage/namespace.ts";
+export type { DurableObjectNamespaceOptions, DurableObjectStub } from "./storage/namespace.ts";
+export { DurableObjectId } from "./storage/object-id.ts";
+export type { DurableObjectState, DurableObjectClass } from "./storage/object-host.ts";
+export { DurableObjectStorage, SyncKvStorage, DurableObjectTransaction } from "./storage/storage.ts";
+export type { ListOptions } from "./storage/storage.ts";
+export { SqlStorage, SqlStorageCursor } from "./storage/sql.ts";
+export type { SqlStorageValue } from "./storage/sql.ts";
 export {
   IsletError,
   LimitError,
@@ -14,6 +22,7 @@ export {
   SubrequestLimitError,
   WorkerCodeError,
   InvalidLimitsError,
+  StorageLimitError,
   WorkerDisposedError,
   SandboxProcessError,
   SandboxThreadError,

@@ -3,6 +3,9 @@
 // specifier here). RpcTarget is islet's own: instances cross into sandboxes as stubs.
 
 import { RpcTarget } from "./rpc/rpc-target.ts";
+import type { DurableObjectState } from "./storage/object-host.ts";
+
+export type { DurableObjectState };
 
 export { RpcTarget };
 
@@ -28,12 +31,15 @@ export class WorkerEntrypoint<Env = unknown, Props = unknown> extends RpcTarget 
   }
 }
 
-/** Host-side Durable Object base class, for code that extends it; islet gives it no storage. */
+/**
+ * Host-side Durable Object base class. A DurableObjectNamespace constructs it with a real `ctx`:
+ * its id, its own SQLite storage, waitUntil, blockConcurrencyWhile.
+ */
 export class DurableObject<Env = unknown> extends RpcTarget {
-  protected readonly ctx: unknown;
+  protected readonly ctx: DurableObjectState;
   protected readonly env: Env;
 
-  constructor(ctx: unknown, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super();
     this.ctx = ctx;
     this.env = env;

@@ -1,0 +1,218 @@
+// A Durable Object namespace on the host: many objects of one class, each addressed by a name or
+// an id, created on first use, each with its own SQLite database (a file under the storage
+// directory, or memory). Alarms are kept in each object's database and in an index beside them,
+// so they fire after a restart.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DurableObjectId, hashName, idFromName, idFromString, newUniqueId } from "./object-id.ts";
+import { ObjectHost, type DurableObjectClass, type DurableObjectState } from "./object-host.ts";
+import { DurableObjectStorage } from "./storage.ts";
+
+/** The methods of a Durable Object class, each returning a Promise, as a stub offers them. */
+export type DurableObjectStub<T = object> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+} & {
+  readonly id: DurableObjectId;
+  readonly name: string | undefined;
+};
+
+export interface DurableObjectNamespaceOptions<Env> {
+  /** The namespace's name; its objects' files live in a directory named by its hash. */
+  name: string;
+  /** Where databases live: `{ dir }`, or omitted for memory (gone when the namespace closes). */
+  storage?: { dir: string };
+  /** Handed to every object as its `env`. */
+  env?: Env;
+  /** The most one object's database may hold, in MiB. Default 1024. */
+  storageMb?: number;
+  /** An object with nothing in flight this long is evicted (its database closed). Default 60 s. */
+  idleTimeoutMs?: number;
+  /** @internal Extra members of every object's ctx (facets). */
+  extendState?: (state: DurableObjectState, host: ObjectHost) => object;
+}
+
+/** Alarm retries wait 2 s, 4 s, 8 s …, six times at most, as on Cloudflare. */
+const ALARM_RETRIES = 6;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class DurableObjectNamespace<T extends object = object, Env = unknown> {
+  readonly name: string;
+  readonly #class: DurableObjectClass<Env>;
+  readonly #options: DurableObjectNamespaceOptions<Env>;
+  readonly #dir: string | undefined;
+  readonly #hosts = new Map<string, ObjectHost<Env>>();
+  readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  readonly #alarmTimers = new Map<string, NodeJS.Timeout>();
+  readonly #index: { db: DatabaseSync; put: StatementSync; delete: StatementSync } | undefined;
+  #closed = false;
+
+  constructor(objectClass: DurableObjectClass<Env> & (new (...args: never[]) => T), options: DurableObjectNamespaceOptions<Env>) {
+    if (typeof objectClass !== "function") throw new TypeError("DurableObjectNamespace: pass the Durable Object class");
+    if (typeof options?.name !== "string" || options.name === "") throw new TypeError("DurableObjectNamespace: options.name must be a non-empty string");
+    this.#class = objectClass;
+    this.#options = options;
+    this.name = options.name;
+    if (options.storage?.dir !== undefined) {
+      this.#dir = join(options.storage.dir, `ns-${hashName(options.name)}`);
+      mkdirSync(this.#dir, { recursive: true });
+      const db = new DatabaseSync(join(this.#dir, "index.sqlite"));
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+      db.exec("CREATE TABLE IF NOT EXISTS alarms (id TEXT PRIMARY KEY, name TEXT, time INTEGER NOT NULL) WITHOUT ROWID");
+      this.#index = {
+        db,
+        put: db.prepare("INSERT INTO alarms (id, name, time) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET time = excluded.time"),
+        delete: db.prepare("DELETE FROM alarms WHERE id = ?"),
+      };
+      for (const row of db.prepare("SELECT id, name, time FROM alarms").all() as { id: string; name: string | null; time: number }[]) {
+        this.#scheduleAlarm(new DurableObjectId(row.id, row.name ?? undefined), Number(row.time));
+      }
+    }
+  }
+
+  idFromName(name: string): DurableObjectId {
+    return idFromName(this.name, name);
+  }
+
+  newUniqueId(): DurableObjectId {
+    return newUniqueId();
+  }
+
+  idFromString(hex: string): DurableObjectId {
+    return idFromString(hex);
+  }
+
+  /** A stub for the object with this id; the object is created when the stub is first used. */
+  get(id: DurableObjectId): DurableObjectStub<T> {
+    if (!(id instanceof DurableObjectId)) throw new TypeError("get: pass an id from idFromName, newUniqueId or idFromString");
+    return this.#stub(id);
+  }
+
+  getByName(name: string): DurableObjectStub<T> {
+    return this.get(this.idFromName(name));
+  }
+
+  #stub(id: DurableObjectId): DurableObjectStub<T> {
+    const call = (method: string, args: unknown[]): Promise<unknown> => this.#host(id).call(method, args);
+    return new Proxy(Object.create(null) as DurableObjectStub<T>, {
+      get: (_target, property) => {
+        if (property === "id") return id;
+        if (property === "name") return id.name;
+        // A stub is not a thenable: awaiting it gives the stub.
+        if (typeof property !== "string" || property === "then") return undefined;
+        return (...args: unknown[]) => call(property, args);
+      },
+    });
+  }
+
+  #host(id: DurableObjectId): ObjectHost<Env> {
+    if (this.#closed) throw new Error(`DurableObjectNamespace "${this.name}" is closed`);
+    const key = id.toString();
+    const idle = this.#idleTimers.get(key);
+    if (idle !== undefined) {
+      clearTimeout(idle);
+      this.#idleTimers.delete(key);
+    }
+    let host = this.#hosts.get(key);
+    if (host === undefined) {
+      const storage = new DurableObjectStorage({
+        path: this.#dir === undefined ? undefined : join(this.#dir, `${key}.sqlite`),
+        storageMb: this.#options.storageMb ?? 1024,
+        onAlarmChange: (time) => this.#alarmChanged(id, time),
+      });
+      const extend = this.#options.extendState;
+      const made: ObjectHost<Env> = new ObjectHost<Env>({
+        id,
+        class: this.#class,
+        env: this.#options.env as Env,
+        storage,
+        extendState: extend === undefined ? undefined : (state) => extend(state, made as ObjectHost),
+        onIdle: () => this.#idle(key),
+      });
+      host = made;
+      this.#hosts.set(key, host);
+    }
+    return host;
+  }
+
+  #idle(key: string): void {
+    // Objects in memory keep their data only while open: they are never evicted.
+    if (this.#dir === undefined || this.#closed) return;
+    clearTimeout(this.#idleTimers.get(key));
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(key);
+      const host = this.#hosts.get(key);
+      if (host === undefined || !host.idle) return;
+      this.#hosts.delete(key);
+      host.close("evicted while idle");
+    }, this.#options.idleTimeoutMs ?? 60_000);
+    timer.unref();
+    this.#idleTimers.set(key, timer);
+  }
+
+  // ---- alarms ----
+
+  #alarmChanged(id: DurableObjectId, time: number | null): void {
+    if (this.#index !== undefined) {
+      if (time === null) this.#index.delete.run(id.toString());
+      else this.#index.put.run(id.toString(), id.name ?? null, time);
+    }
+    this.#scheduleAlarm(id, time);
+  }
+
+  #scheduleAlarm(id: DurableObjectId, time: number | null, retryCount = 0): void {
+    const key = id.toString();
+    clearTimeout(this.#alarmTimers.get(key));
+    this.#alarmTimers.delete(key);
+    if (time === null || this.#closed) return;
+    const wait = Math.min(Math.max(0, time - Date.now()), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      this.#alarmTimers.delete(key);
+      void this.#fireAlarm(id, retryCount);
+    }, wait);
+    // A pending alarm does not keep the process alive: it is on disk and fires after a restart.
+    timer.unref();
+    this.#alarmTimers.set(key, timer);
+  }
+
+  async #fireAlarm(id: DurableObjectId, retryCount: number): Promise<void> {
+    if (this.#closed) return;
+    const host = this.#host(id);
+    let due: number | null = null;
+    try {
+      await host.run(async (instance) => {
+        due = await host.storage.getAlarm();
+        if (due === null) return;
+        if (due > Date.now()) {
+          // Woken early (a long wait is split): wait again.
+          this.#scheduleAlarm(id, due);
+          due = null;
+          return;
+        }
+        if (typeof instance.alarm === "function") {
+          await (instance.alarm as (info: { retryCount: number; isRetry: boolean }) => unknown).call(instance, { retryCount, isRetry: retryCount > 0 });
+        }
+        // The handler may have set a new alarm; only the one that fired is cleared.
+        if ((await host.storage.getAlarm()) === due) await host.storage.deleteAlarm();
+      });
+    } catch {
+      if (due !== null && retryCount < ALARM_RETRIES && !this.#closed) {
+        const retryAt = Date.now() + 2000 * 2 ** retryCount;
+        this.#scheduleAlarm(id, retryAt, retryCount + 1);
+      }
+    }
+  }
+
+  /** Closes every object (committing what they wrote) and stops the alarms. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of [...this.#idleTimers.values(), ...this.#alarmTimers.values()]) clearTimeout(timer);
+    this.#idleTimers.clear();
+    this.#alarmTimers.clear();
+    for (const host of this.#hosts.values()) host.close("the namespace closed");
+    this.#hosts.clear();
+    this.#index?.db.close();
+  }
+}
