@@ -2,12 +2,27 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const exec = promisify(execFile);
 
 test("examples/host.ts (the README example) runs", async () => {
   const { stdout } = await exec(process.execPath, ["--import", "tsx", "examples/host.ts"], { timeout: 30_000 });
   assert.equal(stdout.trim(), "apples: 3");
+});
+
+test("examples/durable-objects/notes.ts (the README's Durable Objects example) keeps its notes across runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-notes-"));
+  try {
+    for (const expected of ["1", "2"]) {
+      const { stdout } = await exec(process.execPath, ["--import", "tsx", "examples/durable-objects/notes.ts", dir], { timeout: 30_000 });
+      assert.equal(stdout.trim(), expected);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm start serves the playground and /v1/run, and prints where", async () => {

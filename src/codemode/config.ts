@@ -64,6 +64,8 @@ export interface IsletMcpConfig {
   secrets: string[];
   /** The directory relative paths (spec, cwd) are resolved against. */
   baseDir: string;
+  /** Sessions for execute (`"sessions": { "dir": "./sessions" }`); absent: execute keeps no sessions. */
+  sessions?: { dir?: string; storageMb?: number };
 }
 
 /** Secrets shorter than this are not scrubbed: replacing a 3-character value everywhere would mangle results. */
@@ -155,7 +157,11 @@ function configSchema(env: Env, secrets: Set<string>) {
     needsApproval: strings.optional(),
   });
   const section = <T extends z.ZodType>(entry: T) => z.record(z.string(), entry, { error: (issue) => `must be an object, got ${describe(issue.input)}` });
-  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional() });
+  const sessions = strict({
+    dir: z.string({ error: (issue) => `must be a directory path, got ${describe(issue.input)}` }).optional(),
+    storageMb: z.number({ error: (issue) => `must be a number of MiB, got ${describe(issue.input)}` }).int().positive().optional(),
+  });
+  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional(), sessions: sessions.optional() });
 }
 
 function commonOf(entry: { description?: string; needsApproval?: string[] }): SourceCommon {
@@ -207,7 +213,15 @@ export function parseConfig(value: unknown, options: { env?: Env; baseDir?: stri
   }
   const limits: LimitsConfig = {};
   for (const [key, limit] of Object.entries(parsed.data.limits ?? {}) as [keyof LimitsConfig, number | undefined][]) if (limit !== undefined) limits[key] = limit;
-  return { servers, openapi, limits, secrets: [...secrets], baseDir };
+  const sessions = parsed.data.sessions;
+  return {
+    servers,
+    openapi,
+    limits,
+    secrets: [...secrets],
+    baseDir,
+    ...(sessions !== undefined ? { sessions: { ...sessions, ...(sessions.dir !== undefined ? { dir: resolve(baseDir, sessions.dir) } : {}) } } : {}),
+  };
 }
 
 /** Reads and validates a config file; relative paths in it are resolved against its directory. */

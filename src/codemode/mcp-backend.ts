@@ -9,6 +9,7 @@ import type { OpenApiSourceConfig } from "./config.ts";
 import { OpenApiError } from "./errors.ts";
 import type { ApprovalHandler } from "./executor/approvals.ts";
 import { CodeExecutor } from "./executor/executor.ts";
+import type { SessionStorageOptions } from "./executor/sessions.ts";
 import { fromOpenApi } from "./openapi/index.ts";
 import type { ToolProvider } from "./provider.ts";
 import { searchCatalog, type SearchCatalog } from "./search.ts";
@@ -25,14 +26,14 @@ export interface ExecuteOutcome {
 
 export interface CodeModeBackend {
   catalog: SearchCatalog;
-  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal }): Promise<ExecuteOutcome>;
+  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string }): Promise<ExecuteOutcome>;
   close(): Promise<void>;
 }
 
 /** The catalog and executor over a fixed set of providers (their namespaces must not collide). */
-export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader } = {}): CodeModeBackend {
+export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions } = {}): CodeModeBackend {
   const catalog = searchCatalog(buildCatalog(providers));
-  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}) });
+  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}) });
   return {
     catalog,
     async execute(code, callOptions = {}) {

@@ -19,6 +19,7 @@ import { codeModeBackend, openApiProvider, type CodeModeBackend, type ExecuteOut
 export type { ExecuteOutcome } from "./mcp-backend.ts";
 export type { SearchOutcome } from "./search.ts";
 import type { ToolProvider } from "./provider.ts";
+import type { SessionStorageOptions } from "./executor/sessions.ts";
 import { jsonReplacer, runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
 
 export interface IsletMcpOptions {
@@ -33,6 +34,11 @@ export interface IsletMcpOptions {
   log?: (line: string) => void;
   /** The server's name in the MCP handshake. */
   name?: string;
+  /**
+   * Sessions for \`execute\`: when given, its input takes an optional \`session\` name, and code run
+   * with one gets a \`session\` global whose storage persists between calls with that name.
+   */
+  sessions?: SessionStorageOptions;
 }
 
 /** Namespace lines beyond this many characters are dropped from the execute description (they stay in search's `namespaces`). */
@@ -73,12 +79,21 @@ function namespaceSection(catalog: SearchCatalog): string {
 }
 
 /** The two tool definitions, exactly as `tools/list` returns them. */
-export function twoToolDefinitions(catalog: SearchCatalog): Tool[] {
+export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false): Tool[] {
   const codeInput = (what: string) => ({
     type: "object" as const,
     properties: { code: { type: "string", description: what } },
     required: ["code"],
   });
+  const executeInput = withSessions
+    ? {
+        ...codeInput("async arrow function calling the namespaces' functions"),
+        properties: {
+          code: { type: "string", description: "async arrow function calling the namespaces' functions" },
+          session: { type: "string", description: "optional name: the code then has a global `session` (async get, put, delete, list) whose data persists between calls with this name" },
+        },
+      }
+    : codeInput("async arrow function calling the namespaces' functions");
   return [
     {
       name: "search",
@@ -89,7 +104,7 @@ export function twoToolDefinitions(catalog: SearchCatalog): Tool[] {
     {
       name: "execute",
       description: `${EXECUTE_PREAMBLE}\n${namespaceSection(catalog)}`,
-      inputSchema: codeInput("async arrow function calling the namespaces' functions"),
+      inputSchema: executeInput,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
   ];
@@ -135,7 +150,7 @@ export class IsletMcp {
     this.loader = loader;
     const secrets = options.secrets ?? [];
     this.catalog = secrets.length ? redactValue(backend.catalog, secrets) : backend.catalog;
-    this.tools = twoToolDefinitions(this.catalog);
+    this.tools = twoToolDefinitions(this.catalog, options.sessions !== undefined);
   }
 
   /** Builds the catalog (throws NamespaceCollisionError when two namespaces become one identifier). */
@@ -144,7 +159,7 @@ export class IsletMcp {
     const providers = secrets.length ? options.providers.map((provider) => redactingProvider(provider, secrets)) : options.providers;
     const loader = new WorkerLoader({ maxWorkers: 64 });
     try {
-      return new IsletMcp(codeModeBackend(providers, { limits: options.limits }), options, loader);
+      return new IsletMcp(codeModeBackend(providers, { limits: options.limits, ...(options.sessions ? { sessions: options.sessions } : {}) }), options, loader);
     } catch (error) {
       await loader.close();
       throw error;
@@ -164,7 +179,7 @@ export class IsletMcp {
    * The `execute` tool's outcome as data (for APIs other than MCP, e.g. an HTTP endpoint), secrets
    * scrubbed. `onApproval` decides calls to tools marked needsApproval; without it they are rejected.
    */
-  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal } = {}): Promise<ExecuteOutcome> {
+  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string } = {}): Promise<ExecuteOutcome> {
     return this.scrubbed("execute", () => this.backend.execute(code, options));
   }
 
@@ -182,7 +197,10 @@ export class IsletMcp {
     const code = (args as { code?: unknown } | undefined)?.code;
     if (name !== "search" && name !== "execute") return toolResult({ result: undefined, error: `unknown tool "${name}": use search or execute` });
     if (typeof code !== "string" || code.trim() === "") return toolResult({ result: undefined, error: "TypeError: `code` must be a non-empty string holding an async arrow function" });
-    const outcome = name === "search" ? await this.search(code) : await this.execute(code, options);
+    const session = (args as { session?: unknown }).session;
+    if (session !== undefined && (this.options.sessions === undefined || name !== "execute")) return toolResult({ result: undefined, error: "TypeError: this server keeps no sessions" });
+    if (session !== undefined && (typeof session !== "string" || session === "" || session.length > 256)) return toolResult({ result: undefined, error: "TypeError: `session` must be a name of 1 to 256 characters" });
+    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...options, ...(session !== undefined ? { session } : {}) });
     return toolResult(outcome, this.options.maxResultChars);
   }
 
@@ -363,7 +381,7 @@ export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (lin
   }
   for (const provider of providers) log(`${provider.namespace}: ${provider.tools.length} tools`);
   try {
-    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log });
+    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log, ...(config.sessions !== undefined ? { sessions: config.sessions } : {}) });
   } catch (error) {
     await Promise.allSettled(providers.map((provider) => provider.close?.()));
     throw error;

@@ -54,7 +54,7 @@ test("validation errors name the field", () => {
     ),
     "servers.m.args[0] | servers.m.args[0]: must be a string, got number 1; servers.m.env.K: environment variable MISSING_VAR is not set; " +
       "servers.m.timeoutMs: must be a positive number, got number 0; servers.h.url: must be an http(s) URL, got the string \"ftp://a\"; openapi.gh.spec: must not be empty; " +
-      "limits.cpuMs: must be a positive number of milliseconds, got 0; extra: unknown field (expected one of: $schema, servers, openapi, limits)",
+      "limits.cpuMs: must be a positive number of milliseconds, got 0; extra: unknown field (expected one of: $schema, servers, openapi, limits, sessions)",
   );
   assert.match(fieldOf(() => parseConfig([], { env })), /^ \| must be an object, got an array$/);
   assert.match(fieldOf(() => parseConfig({}, { env })), /^servers \| .*no sources/);
@@ -111,4 +111,11 @@ test("redaction scrubs secrets from strings, keys and nested values, keeping typ
   assert.equal(copy.self, copy);
   assert.equal(copy.a, "[redacted]");
   assert.equal(redactValue("untouched", []), "untouched");
+});
+
+test("sessions: a directory resolved against the config's directory; bad values name the field", async () => {
+  const { parseConfig } = await import("../../src/codemode/config.ts");
+  const config = parseConfig({ servers: { m: { command: "x" } }, sessions: { dir: "state", storageMb: 8 } }, { baseDir: "/srv/app" });
+  assert.deepEqual(config.sessions, { dir: "/srv/app/state", storageMb: 8 });
+  assert.throws(() => parseConfig({ servers: { m: { command: "x" } }, sessions: { dir: 1, other: true } }), /sessions\.dir: must be a directory path.*sessions\.other: unknown field/);
 });

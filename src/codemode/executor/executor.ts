@@ -20,6 +20,7 @@ import { formatLogs } from "./logs.ts";
 import { RunClock } from "./run-clock.ts";
 import { copyToolInput } from "./tool-input.ts";
 import { CALL_BINDING, sandboxModules, type SandboxNamespace } from "./sandbox-modules.ts";
+import { SESSION_BINDING, Sessions, type SessionStorageOptions } from "./sessions.ts";
 
 export interface ExecuteOptions {
   /** cpuMs, memoryMb, wallMs, subRequests (each tool call is a subrequest). Default islet's: 5 s CPU, 128 MB, 30 s, 1,000. */
@@ -34,9 +35,16 @@ export interface ExecuteOptions {
   compatibilityFlags?: string[];
   /** Aborting stops the execution (its result then has an AbortError). */
   signal?: AbortSignal;
+  /**
+   * A session id: the code gets a global \`session\` (get, put, delete, list; all async)
+   * whose storage outlives this execution, so a later one with the same id sees it.
+   */
+  session?: string;
+  /** Where sessions keep their data: \`{ dir }\` for files that outlive the process; default memory. */
+  sessions?: SessionStorageOptions;
 }
 
-export interface ExecutorOptions extends Omit<ExecuteOptions, "signal"> {
+export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session"> {
   /**
    * A loader to run sandboxes in; default a loader of the executor's own. Its limits cap the
    * executor's, its wallMs included: to let approvals wait, give it room for approvalTimeoutMs.
@@ -127,6 +135,16 @@ const executorOptionsSchema = z.object(
     onApproval: z.custom<ApprovalHandler>((value) => typeof value === "function", { error: (issue) => `must be a function${got(issue)}` }).optional(),
     approvalTimeoutMs: nonNegativeNumber().optional(),
     compatibilityFlags: z.array(z.string({ error: (issue) => `must be a string${got(issue)}` }), { error: (issue) => `must be an array of strings${got(issue)}` }).optional(),
+    sessions: z
+      .object(
+        {
+          dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
+          storageMb: z.number({ error: (issue) => `must be a number of MiB${got(issue)}` }).int().positive().optional(),
+        },
+        { error: (issue) => `must be an object${got(issue)}` },
+      )
+      .strict()
+      .optional(),
     loader: z
       .custom<WorkerLoader>((value) => typeof value === "object" && value !== null && typeof (value as WorkerLoader).get === "function" && typeof (value as WorkerLoader).load === "function", {
         error: (issue) => `must be a WorkerLoader${got(issue)}`,
@@ -161,9 +179,10 @@ export class CodeExecutor {
   }
 
   /** Runs `code` with the tools of `providersOrFns` as globals; see ExecuteResult. */
-  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval"> = {}): Promise<ExecuteResult> {
+  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session"> = {}): Promise<ExecuteResult> {
     const started = performance.now();
     if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
+    const session = options.session === undefined ? undefined : this.sessionStore().binding(options.session);
     const providers = toProviders(providersOrFns);
     const { namespaces, table } = this.toolTable(providers);
     const limits = this.limits;
@@ -214,8 +233,8 @@ export class CodeExecutor {
           compatibilityDate,
           ...(this.options.compatibilityFlags !== undefined ? { compatibilityFlags: this.options.compatibilityFlags } : {}),
           mainModule: "main.js",
-          modules: sandboxModules(userCode, namespaces),
-          env: { [CALL_BINDING]: call },
+          modules: sandboxModules(userCode, namespaces, session !== undefined),
+          env: { [CALL_BINDING]: call, ...(session !== undefined ? { [SESSION_BINDING]: session } : {}) },
           globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => clock?.activity()),
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
           limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
@@ -268,8 +287,17 @@ export class CodeExecutor {
     return { namespaces, table };
   }
 
-  /** Closes the executor's own loader (a loader passed in stays open). */
+  private sessions: Sessions | undefined;
+
+  private sessionStore(): Sessions {
+    this.sessions ??= new Sessions(this.options.sessions);
+    return this.sessions;
+  }
+
+  /** Closes the executor's own loader (a loader passed in stays open) and its sessions' storage. */
   async close(): Promise<void> {
+    this.sessions?.close();
+    this.sessions = undefined;
     if (this.ownsLoader) await this.loader.close();
   }
 }
@@ -284,10 +312,10 @@ export function createExecutor(options: ExecutorOptions = {}): CodeExecutor {
  * functions (`{ math: { add } }` → `math.add(input)`) and/or functions (`{ add }` → `codemode.add(input)`).
  */
 export async function execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-  const { signal, ...executorOptions } = options;
+  const { signal, session, ...executorOptions } = options;
   const executor = new CodeExecutor(executorOptions);
   try {
-    return await executor.execute(code, providersOrFns, signal !== undefined ? { signal } : {});
+    return await executor.execute(code, providersOrFns, { ...(signal !== undefined ? { signal } : {}), ...(session !== undefined ? { session } : {}) });
   } finally {
     await executor.close();
   }

@@ -4,6 +4,7 @@
 // calls; it evaluates the code inside that call, so its logs, CPU and time are the call's.
 
 import { CODE_MODULE, type PreparedUserCode } from "./code-form.ts";
+import { SESSION_BINDING } from "./sessions.ts";
 
 export const CALL_BINDING = "__codemodeCall";
 
@@ -12,7 +13,16 @@ export interface SandboxNamespace {
   tools: string[];
 }
 
-function globalsModule(namespaces: readonly SandboxNamespace[]): string {
+// With a session, \`session\` is a frozen global whose methods forward to the session binding.
+const sessionGlobal = `const binding = env[${JSON.stringify(SESSION_BINDING)}];
+const session = Object.create(null);
+for (const name of ["get", "put", "delete", "list"]) {
+  Object.defineProperty(session, name, { value: (...args) => binding[name](...args), enumerable: true });
+}
+Object.defineProperty(globalThis, "session", { value: Object.freeze(session), enumerable: false, writable: false, configurable: false });
+`;
+
+function globalsModule(namespaces: readonly SandboxNamespace[], withSession: boolean): string {
   return `import { env } from "cloudflare:workers";
 const call = env[${JSON.stringify(CALL_BINDING)}];
 const namespaces = ${JSON.stringify(namespaces.map((n) => [n.identifier, n.tools]))};
@@ -23,7 +33,7 @@ namespaces.forEach(([name, tools], namespaceIndex) => {
   });
   Object.defineProperty(globalThis, name, { value: Object.freeze(api), enumerable: false, writable: false, configurable: false });
 });
-`;
+${withSession ? sessionGlobal : ""}`;
 }
 
 const mainModule = `import "./globals.js";
@@ -38,6 +48,6 @@ export default class extends WorkerEntrypoint {
 }
 `;
 
-export function sandboxModules(code: PreparedUserCode, namespaces: readonly SandboxNamespace[]): Record<string, string> {
-  return { "main.js": mainModule, "globals.js": globalsModule(namespaces), [CODE_MODULE]: code.source };
+export function sandboxModules(code: PreparedUserCode, namespaces: readonly SandboxNamespace[], withSession = false): Record<string, string> {
+  return { "main.js": mainModule, "globals.js": globalsModule(namespaces, withSession), [CODE_MODULE]: code.source };
 }

@@ -1,0 +1,116 @@
+// Code Mode sessions: storage an agent's code keeps between executions (issue 16).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createExecutor, execute, CodeModeError } from "islet/codemode";
+
+const tools = { math: { add: ({ a, b }: { a: number; b: number }) => a + b } };
+
+test("a session's data outlives one execution: get, put, list, delete", async () => {
+  const executor = createExecutor();
+  try {
+    const first = await executor.execute(
+      `async () => {
+        await session.put("sum", await math.add({ a: 2, b: 3 }));
+        await session.put("when", new Date(0));
+        await session.put("steps", [{ n: 1, note: "fetched" }, { n: 2, note: "summed" }]);
+        return "stored";
+      }`,
+      tools,
+      { session: "agent-1" },
+    );
+    assert.equal(first.result, "stored", first.error);
+    const second = await executor.execute(
+      `async () => ({
+        sum: await session.get("sum"),
+        when: await session.get("when"),
+        keys: [...(await session.list()).keys()],
+        page: [...(await session.list({ startAfter: "steps", limit: 1 })).keys()],
+        steps: (await session.get("steps")).map((step) => step.note),
+        deleted: await session.delete("sum"),
+        gone: await session.get("sum"),
+      })`,
+      tools,
+      { session: "agent-1" },
+    );
+    assert.equal(second.error, undefined);
+    assert.deepEqual(second.result, { sum: 5, when: new Date(0), keys: ["steps", "sum", "when"], page: ["sum"], steps: ["fetched", "summed"], deleted: true, gone: undefined });
+  } finally {
+    await executor.close();
+  }
+});
+
+test("sessions are separate; code without a session has no session global", async () => {
+  const executor = createExecutor();
+  try {
+    await executor.execute(`async () => session.put("k", "a")`, tools, { session: "a" });
+    const other = await executor.execute(`async () => session.get("k")`, tools, { session: "b" });
+    assert.equal(other.result, undefined);
+    const none = await executor.execute(`async () => typeof globalThis.session`, tools);
+    assert.equal(none.result, "undefined");
+    await assert.rejects(executor.execute(`async () => 1`, tools, { session: "" }), CodeModeError);
+    await assert.rejects(executor.execute(`async () => 1`, tools, { session: "x".repeat(257) }), CodeModeError);
+  } finally {
+    await executor.close();
+  }
+});
+
+test("sessions with a directory survive the executor; the code gets KV, no SQL and no other object", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-sessions-"));
+  try {
+    const one = await execute(`async () => { await session.put("k", [1, 2]); return 1; }`, tools, { session: "s", sessions: { dir } });
+    assert.equal(one.error, undefined);
+    const two = await execute(`async () => session.get("k")`, tools, { session: "s", sessions: { dir } });
+    assert.deepEqual(two.result, [1, 2]);
+    const surface = await execute(`async () => [Object.keys(session), Object.isFrozen(session), typeof session.sql]`, tools, { session: "s", sessions: { dir } });
+    assert.deepEqual(surface.result, [["get", "put", "delete", "list"], true, "undefined"]);
+    const badList = await execute(`async () => session.list({ prefix: { toString() { return "x"; } } })`, tools, { session: "s", sessions: { dir } });
+    assert.match(badList.error ?? "", /prefix must be a string/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("session values are data: a function is refused; storageMb and the list cap hold", async () => {
+  const executor = createExecutor({ sessions: { storageMb: 1 }, limits: { subRequests: 20_000, cpuMs: 20_000, wallMs: 60_000 } });
+  try {
+    const fn = await executor.execute(`async () => session.put("f", { x: 1, f() {} })`, tools, { session: "s" });
+    assert.match(fn.error ?? "", /DataCloneError/);
+    const big = await executor.execute(`async () => { for (let i = 0; i < 20; i++) await session.put("k" + i, "x".repeat(200000)); }`, tools, { session: "s" });
+    assert.match(big.error ?? "", /StorageLimitError/);
+    const many = await executor.execute(`async () => { for (let i = 0; i < 10001; i++) await session.put("n" + i, i); return (await session.list({ prefix: "n", limit: 5 })).size; }`, tools, { session: "many" });
+    assert.equal(many.result, 5, many.error);
+    const all = await executor.execute(`async () => session.list({ prefix: "n" })`, tools, { session: "many" });
+    assert.match(all.error ?? "", /at most 10000 entries/);
+  } finally {
+    await executor.close();
+  }
+});
+
+test("islet mcp: with sessions configured, execute takes a session name; without, the surface is unchanged", async () => {
+  const { IsletMcp } = await import("../../src/codemode/mcp-server.ts");
+  const { fromFunctions } = await import("islet/codemode");
+  const providers = [fromFunctions("math", { add: { execute: ({ a, b }: { a: number; b: number }) => a + b } })];
+  const plain = await IsletMcp.create({ providers });
+  try {
+    assert.deepEqual(Object.keys(plain.tools[1]!.inputSchema.properties ?? {}), ["code"]);
+    const refused = await plain.callTool("execute", { code: "async () => 1", session: "s" });
+    assert.equal(refused.isError, true);
+  } finally {
+    await plain.close();
+  }
+  const withSessions = await IsletMcp.create({ providers, sessions: {} });
+  try {
+    assert.deepEqual(Object.keys(withSessions.tools[1]!.inputSchema.properties ?? {}), ["code", "session"]);
+    const put = await withSessions.callTool("execute", { code: "async () => { await session.put('n', await math.add({ a: 1, b: 2 })); return 'ok'; }", session: "s" });
+    assert.equal(put.isError, undefined, JSON.stringify(put));
+    const get = await withSessions.callTool("execute", { code: "async () => session.get('n')", session: "s" });
+    assert.deepEqual(get.content, [{ type: "text", text: "3" }]);
+    const other = await withSessions.callTool("execute", { code: "async () => typeof session" });
+    assert.deepEqual(other.content, [{ type: "text", text: "undefined" }]);
+  } finally {
+    await withSessions.close();
+  }
+});
