@@ -12,27 +12,14 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SandboxProcessError } from "../../errors.ts";
-import type { Fetcher, TailReceiver } from "../code/types.ts";
-import type { Limits } from "../limits.ts";
 import type { Message } from "../shard/protocol.ts";
-import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind } from "../shard/pool.ts";
+import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind, type ShardSettings } from "../shard/pool.ts";
 import { decodeMessage, encodeMessage } from "./codec.ts";
 
 export { DEFAULT_UNRESPONSIVE_MS } from "../shard/pool.ts";
 
-export interface ProcessPoolOptions {
+export interface ProcessPoolOptions extends ShardSettings {
   processes: number;
-  /** The loader's own limits, as given (the children apply them exactly as an in-process loader would). */
-  limits?: Limits;
-  /** Live workers kept at most, over all children (each child keeps its share). */
-  maxWorkers?: number;
-  idleTimeoutMs?: number;
-  /** Warm sandboxes over all children (each child keeps its share). */
-  warmPool?: number;
-  globalOutbound: Fetcher | null;
-  tails: readonly TailReceiver[];
-  /** A child with calls pending that has sent nothing (not even its heartbeat) this long is killed. */
-  unresponsiveMs?: number;
 }
 
 /**

@@ -23,20 +23,24 @@ import { MAX_OBJECTS_PER_VALUE } from "../../protocol/clonable.ts";
 export { MAX_OPEN_BODIES } from "./protocol.ts";
 import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
-export interface ShardPoolOptions {
-  /** Shards in the pool. */
-  shards: number;
-  /** The loader's own limits, as given (the shards apply them exactly as an in-process loader would). */
+/** What every shard pool (process, thread) takes from the loader. */
+export interface ShardSettings {
+  /** The loader's own limits, as given (each shard applies them exactly as an in-process loader would). */
   limits?: Limits;
   /** Live workers kept at most, over all shards (each shard keeps its share). */
   maxWorkers?: number;
   idleTimeoutMs?: number;
-  /** Warm sandboxes over all shards (each shard keeps its share). */
+  /** Warm sandboxes over all shards (each shard keeps its share, refilled there). */
   warmPool?: number;
   globalOutbound: Fetcher | null;
   tails: readonly TailReceiver[];
-  /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is killed. */
+  /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is ended. */
   unresponsiveMs?: number;
+}
+
+export interface ShardPoolOptions extends ShardSettings {
+  /** Shards in the pool. */
+  shards: number;
 }
 
 export const DEFAULT_UNRESPONSIVE_MS = 10_000;

@@ -10,24 +10,11 @@
 import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { SandboxThreadError } from "../../errors.ts";
-import type { Limits } from "../limits.ts";
-import type { Fetcher, TailReceiver } from "../code/types.ts";
 import type { Message } from "../shard/protocol.ts";
-import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind } from "../shard/pool.ts";
+import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind, type ShardSettings } from "../shard/pool.ts";
 
-export interface ThreadPoolOptions {
+export interface ThreadPoolOptions extends ShardSettings {
   threads: number;
-  /** The loader's own limits, as given (each thread applies them exactly as an in-process loader would). */
-  limits?: Limits;
-  /** Live workers kept at most, over all threads (each thread keeps its share). */
-  maxWorkers?: number;
-  idleTimeoutMs?: number;
-  /** Warm sandboxes over all threads (each thread keeps its share, refilled on that thread). */
-  warmPool?: number;
-  globalOutbound: Fetcher | null;
-  tails: readonly TailReceiver[];
-  /** A thread with calls pending that has sent nothing (not even its heartbeat) this long is terminated. */
-  unresponsiveMs?: number;
   /**
    * Ceiling of each thread's own JavaScript heap in MB (not the sandboxes': those have memoryMb).
    * Default: V8's own, as for the main thread. Either way, exhausting it ends that thread
