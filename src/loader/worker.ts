@@ -27,6 +27,7 @@ import type { Result } from "../protocol/entries.ts";
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
 import { HostBodies, HostBody } from "./host-body.ts";
 import { sendOutbound } from "./egress.ts";
+import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { HostTimers } from "./host-timers.ts";
@@ -225,7 +226,7 @@ export class Worker {
           return value;
         },
         release,
-        (value, failed) => this.streamResponseBody(value, failed),
+        (value, failed) => streamResponseBody(this.responseBodySource, value, failed),
       )) as WorkerResponse;
       // A streamed body that is complete at once (or within a moment) crosses whole, ending the
       // invocation now rather than when (and if) the caller reads it.
@@ -241,71 +242,9 @@ export class Worker {
     }
   }
 
-  /**
-   * A response whose body the sandbox streams: the record gets a ReadableStream that pulls it a
-   * chunk at a time (bodyPull) as the caller reads, nothing ahead (highWaterMark 0). Resolves when
-   * the body ended, failed or was cancelled: the invocation stays in flight until then, its
-   * cpuMs and wallMs enforced, its capabilities and timers working.
-   */
-  private streamResponseBody(value: unknown, failed: Promise<never>): Promise<BodyEnd> | undefined {
-    const record = value as { body: unknown; bodyStream?: unknown };
-    const id = record.bodyStream;
-    if (typeof id !== "number") return undefined;
-    delete record.bodyStream;
-    let ended!: (how: BodyEnd) => void;
-    const done = new Promise<BodyEnd>((resolve) => (ended = resolve));
-    let open = true;
-    let cancelling = false;
-    /** The first way the body ended is the invocation's outcome (its tail event's). */
-    const end = (how: BodyEnd = { outcome: "ok" }) => {
-      if (!open) return;
-      open = false;
-      ended(how);
-    };
-    const failedWith = (error: unknown) => end(bodyEnd(this.translate(error)));
-    // A body nobody reads any more ends with its sandbox (past wallMs at the latest) or its invocation's failure.
-    this.sandbox.died.catch(failedWith);
-    failed.catch(failedWith);
-    record.body = new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          try {
-            const answer = (await Promise.race([this.sandbox.call("bodyPull", [id, Date.now()]), failed])) as Result;
-            // Cancelled while this pull was on its way: cancel() ends the invocation once the sandbox has cancelled its end.
-            if (cancelling) return;
-            if (!Array.isArray(answer)) throw new DataCloneError("Malformed body chunk from the sandbox.");
-            await this.postsArrived(answer[3]);
-            if (answer[0] !== 1) throw errorFromSandbox(answer[1]);
-            const chunk = answer[1];
-            if (chunk === null) {
-              controller.close();
-              end();
-            } else if (chunk instanceof Uint8Array && isReceivable(chunk)) controller.enqueue(chunk);
-            else throw new TypeError("Received non-Uint8Array chunk");
-          } catch (error) {
-            if (cancelling) return;
-            const translated = this.translate(error);
-            end(bodyEnd(translated));
-            throw translated;
-          }
-        },
-        cancel: async () => {
-          if (!open) return;
-          cancelling = true;
-          try {
-            // The stream's cancel callback is the sandbox's code: it runs within the invocation.
-            if (this.sandbox.alive) await Promise.race([this.sandbox.call("bodyCancel", [id]), failed]);
-          } catch (error) {
-            // A sandbox that died or failed has nothing more to cancel; its limit is the outcome.
-            end(bodyEnd(this.translate(error)));
-          } finally {
-            end({ outcome: "canceled" });
-          }
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    return done;
+  /** What the stream of a response body the sandbox streams needs of this worker. */
+  private get responseBodySource(): ResponseBodySource {
+    return { sandbox: this.sandbox, translate: (error) => this.translate(error), postsArrived: (target) => this.postsArrived(target) };
   }
 
   private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
@@ -620,16 +559,6 @@ export class Worker {
 }
 
 /** How a streamed response body ended, for its invocation's tail event. */
-interface BodyEnd {
-  outcome: Outcome;
-  error?: Error;
-}
-
-function bodyEnd(error: Error): BodyEnd {
-  const outcome: Outcome = error instanceof LimitError ? error.outcome : error instanceof WorkerDisposedError ? "canceled" : "exception";
-  return { outcome, error };
-}
-
 /**
  * A call into the sandbox that failed outside the handler's own try: the result could not be
  * copied out (V8's clone refused it, or a getter threw while it was read), or a promise was

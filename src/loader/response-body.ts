@@ -1,0 +1,96 @@
+// A fetch handler's response body that the sandbox streams: the host's caller reads it through a
+// ReadableStream that pulls one chunk at a time from the sandbox, and the invocation stays in
+// flight (under its cpuMs and wallMs) until the body ends, fails or is cancelled.
+
+import { DataCloneError, LimitError, WorkerDisposedError, type Outcome } from "../errors.ts";
+import type { Sandbox } from "../engine/sandbox.ts";
+import { errorFromSandbox } from "../rpc/peer.ts";
+import { isReceivable } from "../protocol/clonable.ts";
+import type { Result } from "../protocol/entries.ts";
+
+/** What the stream needs of its worker. */
+export interface ResponseBodySource {
+  readonly sandbox: Pick<Sandbox, "call" | "died" | "alive">;
+  /** The worker's mapping of a sandbox failure to the error its callers see. */
+  translate(error: unknown): Error;
+  /** Resolves once the posts a chunk's answer says came before it have been handled. */
+  postsArrived(target: unknown): Promise<void> | void;
+}
+
+export interface BodyEnd {
+  outcome: Outcome;
+  error?: Error;
+}
+
+export function bodyEnd(error: Error): BodyEnd {
+  const outcome: Outcome = error instanceof LimitError ? error.outcome : error instanceof WorkerDisposedError ? "canceled" : "exception";
+  return { outcome, error };
+}
+
+
+/**
+ * A response whose body the sandbox streams: the record gets a ReadableStream that pulls it a
+ * chunk at a time (bodyPull) as the caller reads, nothing ahead (highWaterMark 0). Resolves when
+ * the body ended, failed or was cancelled: the invocation stays in flight until then, its
+ * cpuMs and wallMs enforced, its capabilities and timers working.
+ */
+export function streamResponseBody(source: ResponseBodySource, value: unknown, failed: Promise<never>): Promise<BodyEnd> | undefined {
+  const record = value as { body: unknown; bodyStream?: unknown };
+  const id = record.bodyStream;
+  if (typeof id !== "number") return undefined;
+  delete record.bodyStream;
+  let ended!: (how: BodyEnd) => void;
+  const done = new Promise<BodyEnd>((resolve) => (ended = resolve));
+  let open = true;
+  let cancelling = false;
+  /** The first way the body ended is the invocation's outcome (its tail event's). */
+  const end = (how: BodyEnd = { outcome: "ok" }) => {
+    if (!open) return;
+    open = false;
+    ended(how);
+  };
+  const failedWith = (error: unknown) => end(bodyEnd(source.translate(error)));
+  // A body nobody reads any more ends with its sandbox (past wallMs at the latest) or its invocation's failure.
+  source.sandbox.died.catch(failedWith);
+  failed.catch(failedWith);
+  record.body = new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        try {
+          const answer = (await Promise.race([source.sandbox.call("bodyPull", [id, Date.now()]), failed])) as Result;
+          // Cancelled while this pull was on its way: cancel() ends the invocation once the sandbox has cancelled its end.
+          if (cancelling) return;
+          if (!Array.isArray(answer)) throw new DataCloneError("Malformed body chunk from the sandbox.");
+          await source.postsArrived(answer[3]);
+          if (answer[0] !== 1) throw errorFromSandbox(answer[1]);
+          const chunk = answer[1];
+          if (chunk === null) {
+            controller.close();
+            end();
+          } else if (chunk instanceof Uint8Array && isReceivable(chunk)) controller.enqueue(chunk);
+          else throw new TypeError("Received non-Uint8Array chunk");
+        } catch (error) {
+          if (cancelling) return;
+          const translated = source.translate(error);
+          end(bodyEnd(translated));
+          throw translated;
+        }
+      },
+      cancel: async () => {
+        if (!open) return;
+        cancelling = true;
+        try {
+          // The stream's cancel callback is the sandbox's code: it runs within the invocation.
+          if (source.sandbox.alive) await Promise.race([source.sandbox.call("bodyCancel", [id]), failed]);
+        } catch (error) {
+          // A sandbox that died or failed has nothing more to cancel; its limit is the outcome.
+          end(bodyEnd(source.translate(error)));
+        } finally {
+          end({ outcome: "canceled" });
+        }
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return done;
+}
