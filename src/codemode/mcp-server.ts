@@ -90,7 +90,7 @@ export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false)
         ...codeInput("async arrow function calling the namespaces' functions"),
         properties: {
           code: { type: "string", description: "async arrow function calling the namespaces' functions" },
-          session: { type: "string", description: "optional name: the code then has a global `session` (async get, put, delete, list) whose data persists between calls with this name" },
+          session: { type: "string", description: "optional name: the code then has a global `session` (async get, put, delete, list, sql) whose data persists between calls with this name" },
         },
       }
     : codeInput("async arrow function calling the namespaces' functions");

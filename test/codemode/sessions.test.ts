@@ -42,6 +42,53 @@ test("a session's data outlives one execution: get, put, list, delete", async ()
   }
 });
 
+test("session SQL: tables persist between executions; bindings; rows as objects", async () => {
+  const executor = createExecutor();
+  try {
+    const made = await executor.execute(
+      `async () => { await session.sql("CREATE TABLE steps (n INTEGER, note TEXT)"); await session.sql("INSERT INTO steps VALUES (?, ?), (?, ?)", 1, "fetched", 2, "summed"); return "ok"; }`,
+      tools,
+      { session: "sql" },
+    );
+    assert.equal(made.result, "ok", made.error);
+    const read = await executor.execute(`async () => session.sql("SELECT note FROM steps WHERE n >= ? ORDER BY n", 1)`, tools, { session: "sql" });
+    assert.deepEqual(read.result, [{ note: "fetched" }, { note: "summed" }]);
+  } finally {
+    await executor.close();
+  }
+});
+
+test("a runaway query is stopped at callTimeoutMs in the storage process; the host's thread never waits; the session goes on", async () => {
+  const executor = createExecutor({ sessions: { callTimeoutMs: 300 } });
+  try {
+    await executor.execute(`async () => session.put("kept", 1)`, tools, { session: "r" });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    const runaway = await executor.execute(
+      `async () => session.sql("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c")`,
+      tools,
+      { session: "r" },
+    );
+    const took = performance.now() - started;
+    clearInterval(ticker);
+    assert.match(runaway.error ?? "", /StorageTimeoutError/);
+    assert.ok(took < 5_000, `took ${took} ms`);
+    // The host's event loop ran all along (a tick every 10 ms; allow for a loaded machine).
+    assert.ok(ticks >= took / 10 / 4, `${ticks} ticks in ${Math.round(took)} ms`);
+    const after = await executor.execute(`async () => session.get("kept")`, tools, { session: "r" });
+    assert.equal(after.result, 1, after.error);
+    const cross = await executor.execute(
+      `async () => { await session.sql("CREATE TABLE t (x)"); await session.sql("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000) INSERT INTO t SELECT n FROM c"); return session.sql("SELECT count(*) AS n FROM t a, t b, t c"); }`,
+      tools,
+      { session: "r2" },
+    );
+    assert.match(cross.error ?? "", /StorageTimeoutError/);
+  } finally {
+    await executor.close();
+  }
+});
+
 test("sessions are separate; code without a session has no session global", async () => {
   const executor = createExecutor();
   try {
@@ -57,15 +104,19 @@ test("sessions are separate; code without a session has no session global", asyn
   }
 });
 
-test("sessions with a directory survive the executor; the code gets KV, no SQL and no other object", async () => {
+test("sessions with a directory survive the executor; session SQL reaches its own database only", async () => {
   const dir = mkdtempSync(join(tmpdir(), "islet-sessions-"));
   try {
     const one = await execute(`async () => { await session.put("k", [1, 2]); return 1; }`, tools, { session: "s", sessions: { dir } });
     assert.equal(one.error, undefined);
     const two = await execute(`async () => session.get("k")`, tools, { session: "s", sessions: { dir } });
     assert.deepEqual(two.result, [1, 2]);
-    const surface = await execute(`async () => [Object.keys(session), Object.isFrozen(session), typeof session.sql]`, tools, { session: "s", sessions: { dir } });
-    assert.deepEqual(surface.result, [["get", "put", "delete", "list"], true, "undefined"]);
+    const surface = await execute(`async () => [Object.keys(session), Object.isFrozen(session)]`, tools, { session: "s", sessions: { dir } });
+    assert.deepEqual(surface.result, [["get", "put", "delete", "list", "sql"], true]);
+    const attach = await execute(`async () => session.sql("ATTACH DATABASE '/tmp/x.db' AS x")`, tools, { session: "s", sessions: { dir } });
+    assert.match(attach.error ?? "", /not authorized/);
+    const internal = await execute(`async () => session.sql("SELECT * FROM _cf_KV")`, tools, { session: "s", sessions: { dir } });
+    assert.match(internal.error ?? "", /not authorized|prohibited/);
     const badList = await execute(`async () => session.list({ prefix: { toString() { return "x"; } } })`, tools, { session: "s", sessions: { dir } });
     assert.match(badList.error ?? "", /prefix must be a string/);
   } finally {

@@ -36,7 +36,7 @@ export interface ExecuteOptions {
   /** Aborting stops the execution (its result then has an AbortError). */
   signal?: AbortSignal;
   /**
-   * A session id: the code gets a global \`session\` (get, put, delete, list; all async)
+   * A session id: the code gets a global \`session\` (get, put, delete, list, sql; all async)
    * whose storage outlives this execution, so a later one with the same id sees it.
    */
   session?: string;
@@ -140,6 +140,7 @@ const executorOptionsSchema = z.object(
         {
           dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
           storageMb: z.number({ error: (issue) => `must be a number of MiB${got(issue)}` }).int().positive().optional(),
+          callTimeoutMs: z.number({ error: (issue) => `must be a number of milliseconds${got(issue)}` }).int().positive().optional(),
         },
         { error: (issue) => `must be an object${got(issue)}` },
       )
@@ -234,7 +235,7 @@ export class CodeExecutor {
           ...(this.options.compatibilityFlags !== undefined ? { compatibilityFlags: this.options.compatibilityFlags } : {}),
           mainModule: "main.js",
           modules: sandboxModules(userCode, namespaces, session !== undefined),
-          env: { [CALL_BINDING]: call, ...(session !== undefined ? { [SESSION_BINDING]: session } : {}) },
+          env: { [CALL_BINDING]: call, ...(session !== undefined ? { [SESSION_BINDING]: session.target } : {}) },
           globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => clock?.activity()),
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
           limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
@@ -272,6 +273,7 @@ export class CodeExecutor {
       clock?.stop();
       approvals.cancelAll();
       stub?.dispose();
+      session?.end();
     }
   }
 

@@ -16,7 +16,7 @@ export interface SandboxNamespace {
 // With a session, \`session\` is a frozen global whose methods forward to the session binding.
 const sessionGlobal = `const binding = env[${JSON.stringify(SESSION_BINDING)}];
 const session = Object.create(null);
-for (const name of ["get", "put", "delete", "list"]) {
+for (const name of ["get", "put", "delete", "list", "sql"]) {
   Object.defineProperty(session, name, { value: (...args) => binding[name](...args), enumerable: true });
 }
 Object.defineProperty(globalThis, "session", { value: Object.freeze(session), enumerable: false, writable: false, configurable: false });

@@ -1,17 +1,17 @@
 // Code Mode sessions: storage that outlives one execution, so an agent can keep intermediate
-// results between steps. Each session is a host Durable Object with its own SQLite database
-// (src/storage), named by the session id (hashed, never a path). The code reaches it through one
-// RpcTarget in its env, exposed as the global `session`: asynchronous get/put/delete/list over
-// the object's KV. Values cross the boundary as copies, both ways.
+// results between steps. Each session is its own SQLite database (src/storage), named by the
+// session id (hashed, never a path), in the executor's storage process: SQL the code writes
+// cannot be interrupted, so it runs in a child process that is killed when a call passes its
+// deadline, never on the host's thread. The code reaches its session through one RpcTarget in its
+// env, exposed as the global `session`: asynchronous get/put/delete/list over the session's KV and
+// sql() over its tables. Values cross the boundary as copies, both ways.
 //
-// No SQL: node:sqlite cannot interrupt a statement, and a query from the code runs on the host's
-// thread, so one recursive CTE or cross join would hold the host's event loop for as long as it
-// likes. Every KV operation here costs at most what the session stores (storageMb).
+// One call of a session runs at a time, the rest wait here; when the execution ends, its calls
+// still waiting are dropped, so a finished execution leaves at most one call's work behind.
 
-import { DurableObjectNamespace } from "../../storage/namespace.ts";
+import { StorageProcess } from "../../storage/storage-process.ts";
 import type { ListOptions } from "../../storage/storage.ts";
 import { RpcTarget } from "../../rpc/rpc-target.ts";
-import { DurableObject } from "../../workers.ts";
 import { CodeModeError } from "../errors.ts";
 
 export const SESSION_BINDING = "__codemodeSession";
@@ -21,10 +21,12 @@ export const MAX_SESSION_ID_CHARS = 256;
 export const MAX_SESSION_LIST = 10_000;
 
 export interface SessionStorageOptions {
-  /** Where sessions' databases live; omitted: in memory, for as long as the executor. */
+  /** Where sessions' databases live; omitted: a temporary directory, removed when the executor closes. */
   dir?: string;
   /** The most one session may store, in MiB. Default 64. */
   storageMb?: number;
+  /** The longest one session call (a query, a put) may run before the storage process is restarted. Default 2,000 ms. */
+  callTimeoutMs?: number;
 }
 
 /** Only the list options the storage knows, each of its type: the code's object is not trusted. */
@@ -41,80 +43,83 @@ function listOptions(options: unknown): ListOptions {
   }
   if (source.reverse !== undefined) checked.reverse = source.reverse === true;
   if (source.limit !== undefined) {
-    if (typeof source.limit !== "number") throw new TypeError("session.list: limit must be a number");
+    if (typeof source.limit !== "number" || !Number.isInteger(source.limit) || source.limit <= 0) throw new TypeError("session.list: limit must be a positive integer");
     checked.limit = source.limit;
   }
   return checked;
 }
 
-class SessionObject extends DurableObject {
+/** One session's calls, one at a time, for one execution. */
+class SessionBinding extends RpcTarget {
+  readonly #storage: StorageProcess;
+  readonly #id: string;
+  #tail: Promise<unknown> = Promise.resolve();
+  #ended = false;
+
+  constructor(storage: StorageProcess, id: string) {
+    super();
+    this.#storage = storage;
+    this.#id = id;
+  }
+
+  #call(op: string, args: unknown[]): Promise<unknown> {
+    const run = async () => {
+      if (this.#ended) throw new CodeModeError("The execution has ended.");
+      return this.#storage.call(this.#id, op, args);
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+
   get(key: unknown) {
-    return this.ctx.storage.kv.get(key as string);
+    return this.#call("get", [key]);
   }
 
   put(key: unknown, value: unknown) {
-    this.ctx.storage.kv.put(key as string, value);
+    return this.#call("put", [key, value]);
   }
 
   delete(key: unknown) {
-    return this.ctx.storage.kv.delete(key as string);
+    return this.#call("delete", [key]);
   }
 
-  list(options: unknown) {
+  async list(options?: unknown) {
     const checked = listOptions(options);
     if ((checked.limit ?? Infinity) > MAX_SESSION_LIST) checked.limit = MAX_SESSION_LIST + 1;
-    const entries = new Map(this.ctx.storage.kv.list(checked));
-    if (entries.size > MAX_SESSION_LIST) throw new RangeError(`session.list: at most ${MAX_SESSION_LIST} entries a call; pass a limit and page with startAfter`);
-    return entries;
-  }
-}
-
-/** What the code's `session` global calls: one session's storage, nothing else. */
-class SessionBinding extends RpcTarget {
-  readonly #object: ReturnType<DurableObjectNamespace<SessionObject>["getByName"]>;
-
-  constructor(object: ReturnType<DurableObjectNamespace<SessionObject>["getByName"]>) {
-    super();
-    this.#object = object;
+    const entries = (await this.#call("list", [checked])) as [string, unknown][];
+    if (entries.length > MAX_SESSION_LIST) throw new RangeError(`session.list: at most ${MAX_SESSION_LIST} entries a call; pass a limit and page with startAfter`);
+    return new Map(entries);
   }
 
-  get(key: unknown) {
-    return this.#object.get(key);
+  async sql(query: unknown, ...bindings: unknown[]) {
+    const { rows } = (await this.#call("sql", [query, bindings])) as { rows: unknown[] };
+    return rows;
   }
 
-  put(key: unknown, value: unknown) {
-    return this.#object.put(key, value);
-  }
-
-  delete(key: unknown) {
-    return this.#object.delete(key);
-  }
-
-  list(options?: unknown) {
-    return this.#object.list(options);
+  /** The execution ended: calls still waiting are dropped. Static, so no sandbox can call it. */
+  static end(binding: SessionBinding): void {
+    binding.#ended = true;
   }
 }
 
 export class Sessions {
-  readonly #namespace: DurableObjectNamespace<SessionObject>;
+  readonly #storage: StorageProcess;
 
   constructor(options: SessionStorageOptions = {}) {
-    this.#namespace = new DurableObjectNamespace(SessionObject, {
-      name: "codemode-sessions",
-      ...(options.dir !== undefined ? { storage: { dir: options.dir } } : {}),
-      storageMb: options.storageMb ?? 64,
-    });
+    this.#storage = new StorageProcess({ ...(options.dir !== undefined ? { dir: options.dir } : {}), storageMb: options.storageMb ?? 64, callTimeoutMs: options.callTimeoutMs ?? 2_000 });
   }
 
-  /** The binding for session `id`, checked. */
-  binding(id: unknown): RpcTarget {
+  /** The binding for session `id` for one execution, checked; end() it when the execution ends. */
+  binding(id: unknown): { target: RpcTarget; end(): void } {
     if (typeof id !== "string" || id.length === 0 || id.length > MAX_SESSION_ID_CHARS) {
       throw new CodeModeError(`execute: session must be a string of 1 to ${MAX_SESSION_ID_CHARS} characters`);
     }
-    return new SessionBinding(this.#namespace.getByName(id));
+    const binding = new SessionBinding(this.#storage, id);
+    return { target: binding, end: () => SessionBinding.end(binding) };
   }
 
   close(): void {
-    this.#namespace.close();
+    this.#storage.close();
   }
 }
