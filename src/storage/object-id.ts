@@ -1,5 +1,7 @@
 // Durable Object ids: 64 hex digits. An id from a name is a hash of the namespace and the name, so
-// the same name always reaches the same object and a name never becomes a path.
+// the same name always reaches the same object and a name never becomes a path. Names are hashed
+// as UTF-16 code units, not UTF-8: UTF-8 turns every lone surrogate into U+FFFD, and "u:\uD800",
+// "u:\uDBFF" and "u:\uFFFD" would be one object.
 
 import { createHash, randomBytes } from "node:crypto";
 
@@ -27,7 +29,7 @@ export class DurableObjectId {
 
 export function idFromName(namespaceKey: string, name: string): DurableObjectId {
   if (typeof name !== "string") throw new TypeError("idFromName: the name must be a string");
-  const hex = createHash("sha256").update(namespaceKey).update("\0").update(name).digest("hex");
+  const hex = createHash("sha256").update(units(namespaceKey)).update(units("\0")).update(units(name)).digest("hex");
   return new DurableObjectId(hex, name);
 }
 
@@ -42,5 +44,10 @@ export function idFromString(hex: string): DurableObjectId {
 
 /** A file-name-safe key for any name (hex of its hash). */
 export function hashName(name: string): string {
-  return createHash("sha256").update(name).digest("hex").slice(0, 32);
+  return createHash("sha256").update(units(name)).digest("hex").slice(0, 32);
+}
+
+/** Every UTF-16 code unit of `text`, lone surrogates included. */
+function units(text: string): Buffer {
+  return Buffer.from(text, "utf16le");
 }

@@ -27,6 +27,9 @@ export interface StorageProcessOptions {
   storageMb: number;
   /** The longest one call may run. */
   callTimeoutMs: number;
+  /** The most one call's answer may hold (serialized bytes, objects), weighed in the child before the host decodes it. */
+  maxAnswerBytes: number;
+  maxAnswerObjects: number;
 }
 
 interface Pending {
@@ -84,7 +87,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb: this.#options.storageMb })], {
+    const { storageMb, maxAnswerBytes, maxAnswerObjects } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerBytes, maxAnswerObjects })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,

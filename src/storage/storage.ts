@@ -47,6 +47,8 @@ export interface PutOptions extends GetOptions {
 
 function checkKey(key: unknown): string {
   if (typeof key !== "string") throw new TypeError(`storage: a key must be a string, got ${typeof key}`);
+  // SQLite keeps text as UTF-8, where a lone surrogate becomes U+FFFD: "\uD800" and "\uFFFD" would be one key.
+  if (!key.isWellFormed()) throw new TypeError("storage: a key must be well-formed Unicode (no lone surrogates)");
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new RangeError(`storage: a key is at most ${MAX_KEY_BYTES} bytes`);
   return key;
 }
@@ -263,15 +265,28 @@ export class DurableObjectStorage {
 
   /** @internal */
   kvGet(key: string): unknown {
+    const bytes = this.kvGetBytes(key);
+    return bytes === undefined ? undefined : decode(bytes);
+  }
+
+  /** @internal A value as stored (V8's serialization), for callers that weigh it before decoding. */
+  kvGetBytes(key: string): Uint8Array | undefined {
     checkKey(key);
     const row = this.#run(() => this.#statements.get.get(key)) as { value: Uint8Array } | undefined;
-    return row === undefined ? undefined : decode(row.value);
+    return row?.value;
   }
 
   /** @internal */
   kvPut(key: string, value: unknown): void {
     checkKey(key);
-    const bytes = encode(value);
+    this.kvPutBytes(key, encode(value));
+  }
+
+  /** @internal A value already serialized with V8's serializer (by a trusted caller). */
+  kvPutBytes(key: string, bytes: Uint8Array): void {
+    checkKey(key);
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("storage: serialized bytes expected");
+    if (bytes.byteLength > MAX_VALUE_BYTES) throw new RangeError(`storage: a value is at most ${MAX_VALUE_BYTES} bytes serialized`);
     this.#run(() => this.#statements.put.run(key, bytes));
   }
 
@@ -283,6 +298,13 @@ export class DurableObjectStorage {
 
   /** @internal */
   kvList(options: ListOptions = {}): Map<string, unknown> {
+    const result = new Map<string, unknown>();
+    for (const [key, bytes] of this.kvListBytes(options)) result.set(key, decode(bytes));
+    return result;
+  }
+
+  /** @internal Entries as stored, in key order, for callers that weigh them before decoding. */
+  kvListBytes(options: ListOptions = {}): [string, Uint8Array][] {
     const where: string[] = [];
     const params: string[] = [];
     const { start, startAfter, end, prefix, reverse, limit } = options;
@@ -297,9 +319,7 @@ export class DurableObjectStorage {
     if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new RangeError("storage.list: limit must be a positive integer");
     const sql = `SELECT key, value FROM _cf_KV${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY key ${reverse === true ? "DESC" : "ASC"}${limit !== undefined ? ` LIMIT ${limit}` : ""}`;
     const rows = this.#run(() => this.#db.prepare(sql).all(...params)) as { key: string; value: Uint8Array }[];
-    const result = new Map<string, unknown>();
-    for (const row of rows) result.set(row.key, decode(row.value));
-    return result;
+    return rows.map((row) => [row.key, row.value]);
   }
 
   // ---- the asynchronous API ----

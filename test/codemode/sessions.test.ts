@@ -165,3 +165,49 @@ test("islet mcp: with sessions configured, execute takes a session name; without
     await withSessions.close();
   }
 });
+
+// findings7b/04: ids and keys that differ only in lone surrogates were one database and one key.
+test("session ids differing only in lone surrogates are separate sessions; such keys are refused", async () => {
+  const executor = createExecutor();
+  try {
+    await executor.execute(`async () => session.put("secret", "alice's")`, tools, { session: "user:\uD800" });
+    for (const other of ["user:\uDBFF", "user:\uFFFD"]) {
+      const read = await executor.execute(`async () => session.get("secret")`, tools, { session: other });
+      assert.equal(read.result, undefined, JSON.stringify(other));
+    }
+    const key = await executor.execute(`async () => session.put("\\uD800", 1)`, tools, { session: "keys" });
+    assert.match(key.error ?? "", /well-formed/);
+  } finally {
+    await executor.close();
+  }
+});
+
+// findings7b/07: 20 stored values of 100,000 empty objects each made one list() hold the host's
+// thread 3.3 s while the execution was charged 51 ms of cpuMs.
+test("a session value or answer is weighed before the host decodes it: object-dense data never holds the host's thread", async () => {
+  const executor = createExecutor({ limits: { subRequests: 5_000 } });
+  try {
+    const dense = await executor.execute(`async () => session.put("k", Array.from({ length: 99_990 }, () => ({})))`, tools, { session: "dense" });
+    assert.match(dense.error ?? "", /at most 10000 objects/);
+    const big = await executor.execute(`async () => session.put("k", "x".repeat(1_100_000))`, tools, { session: "dense" });
+    assert.match(big.error ?? "", /at most 1048576 bytes/);
+    // Many values each within the caps: list() of all of them is refused in the storage process.
+    const filled = await executor.execute(`async () => { for (let i = 0; i < 40; i++) await session.put("v" + i, Array.from({ length: 9_000 }, () => ({}))); return "ok"; }`, tools, { session: "dense" });
+    assert.equal(filled.result, "ok", filled.error);
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    const listed = await executor.execute(`async () => (await session.list()).size`, tools, { session: "dense" });
+    const paged = await executor.execute(`async () => (await session.list({ limit: 1 })).size`, tools, { session: "dense" });
+    clearInterval(ticker);
+    assert.match(listed.error ?? "", /at most 1048576 bytes and 10000 objects/);
+    assert.equal(paged.result, 1, paged.error);
+    assert.ok(longest < 250, `the host's event loop was held ${Math.round(longest)} ms at once`);
+  } finally {
+    await executor.close();
+  }
+});

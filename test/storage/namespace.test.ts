@@ -200,3 +200,14 @@ test("kill -9 at random moments: every acknowledged write is there afterwards, t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// findings7b/03: names differing only in lone surrogates were one object (UTF-8 made them U+FFFD).
+test("names and namespace names differing only in lone surrogates are different objects", () => {
+  const ns = new DurableObjectNamespace(Counter, { name: "n\uD800" });
+  const other = new DurableObjectNamespace(Counter, { name: "n\uFFFD" });
+  assert.ok(!ns.idFromName("u:\uD800").equals(ns.idFromName("u:\uDBFF")));
+  assert.ok(!ns.idFromName("u:\uD800").equals(ns.idFromName("u:\uFFFD")));
+  assert.ok(!ns.idFromName("a").equals(other.idFromName("a")));
+  ns.close();
+  other.close();
+});

@@ -10,6 +10,8 @@
 // still waiting are dropped, so a finished execution leaves at most one call's work behind.
 
 import { StorageProcess } from "../../storage/storage-process.ts";
+import { countObjects } from "../../storage/weigh.ts";
+import { serialize } from "node:v8";
 import type { ListOptions } from "../../storage/storage.ts";
 import { RpcTarget } from "../../rpc/rpc-target.ts";
 import { CodeModeError } from "../errors.ts";
@@ -19,6 +21,14 @@ export const SESSION_BINDING = "__codemodeSession";
 export const MAX_SESSION_ID_CHARS = 256;
 /** Entries one list() call may hand back: a session is scratch space, not a bulk export. */
 export const MAX_SESSION_LIST = 10_000;
+/**
+ * What one session call may carry, either way: the host serializes a put's value and decodes every
+ * answer on its own thread (20 list()ed values of 100,000 empty objects each held it 3.3 s), so a
+ * value or answer is at most 1 MiB and 10,000 objects, weighed before the host decodes it
+ * (about 15 ms of the host's thread at most).
+ */
+export const MAX_SESSION_BYTES = 1024 * 1024;
+export const MAX_SESSION_OBJECTS = 10_000;
 
 export interface SessionStorageOptions {
   /** Where sessions' databases live; omitted: a temporary directory, removed when the executor closes. */
@@ -77,7 +87,17 @@ class SessionBinding extends RpcTarget {
   }
 
   put(key: unknown, value: unknown) {
-    return this.#call("put", [key, value]);
+    if (value === undefined) throw new TypeError("session.put: undefined cannot be stored (delete the key instead)");
+    if (countObjects(value, MAX_SESSION_OBJECTS) > MAX_SESSION_OBJECTS) throw new RangeError(`session.put: a value holds at most ${MAX_SESSION_OBJECTS} objects`);
+    // Serialized once, here, and stored as these bytes: the storage process never rebuilds it.
+    let bytes: Uint8Array;
+    try {
+      bytes = serialize(value);
+    } catch (error) {
+      throw new DOMException(`session.put: the value could not be cloned: ${(error as Error).message}`, "DataCloneError");
+    }
+    if (bytes.byteLength > MAX_SESSION_BYTES) throw new RangeError(`session.put: a value is at most ${MAX_SESSION_BYTES} bytes serialized`);
+    return this.#call("putBytes", [key, bytes]);
   }
 
   delete(key: unknown) {
@@ -107,7 +127,13 @@ export class Sessions {
   readonly #storage: StorageProcess;
 
   constructor(options: SessionStorageOptions = {}) {
-    this.#storage = new StorageProcess({ ...(options.dir !== undefined ? { dir: options.dir } : {}), storageMb: options.storageMb ?? 64, callTimeoutMs: options.callTimeoutMs ?? 2_000 });
+    this.#storage = new StorageProcess({
+      ...(options.dir !== undefined ? { dir: options.dir } : {}),
+      storageMb: options.storageMb ?? 64,
+      callTimeoutMs: options.callTimeoutMs ?? 2_000,
+      maxAnswerBytes: MAX_SESSION_BYTES,
+      maxAnswerObjects: MAX_SESSION_OBJECTS,
+    });
   }
 
   /** The binding for session `id` for one execution, checked; end() it when the execution ends. */
