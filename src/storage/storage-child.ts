@@ -1,75 +1,127 @@
-// The storage process (see storage-process.ts): one DurableObjectStorage per name, a file named by
-// the name's hash under the directory it was given. Each call is answered once what it
-// wrote is committed. It ends when its parent lets go of the channel.
+// The storage process (see storage-process.ts): one database per name, a file named by the name's
+// hash under the directory it was given. Values are JSON text made in the sandbox; answers go back
+// as JSON text, so the host only ever moves strings. Each call is answered once what it wrote is
+// committed. It ends when its parent lets go of the channel.
 
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { deserialize } from "node:v8";
+import { DatabaseSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
 import { DurableObjectStorage, type ListOptions } from "./storage.ts";
-import { countObjects } from "./weigh.ts";
 
-const { dir, storageMb, maxAnswerBytes, maxAnswerObjects } = JSON.parse(process.argv[2] ?? "{}") as {
+interface ChildOptions {
   dir: string;
   storageMb: number;
-  maxAnswerBytes: number;
-  maxAnswerObjects: number;
-};
-
-/**
- * One call's answer, weighed here (this process's time, not the host's): the host rebuilds every
- * object of it on its own thread, so an answer past the caps is refused before the host sees it.
- */
-class Answer {
-  bytes = 0;
-  objects = 0;
-
-  add(bytes: number, value: unknown): unknown {
-    this.bytes += bytes;
-    this.objects += countObjects(value, maxAnswerObjects);
-    if (this.bytes > maxAnswerBytes || this.objects > maxAnswerObjects) {
-      throw new RangeError(`one storage answer is at most ${maxAnswerBytes} bytes and ${maxAnswerObjects} objects; read less at a time (a list() limit, smaller values)`);
-    }
-    return value;
-  }
+  /** Characters one answer (and one value) may hold. */
+  maxAnswerChars: number;
+  /** Databases kept open at once; the least recently used one is closed past it. */
+  maxOpen: number;
+  /** Databases the directory may hold. */
+  maxDatabases: number;
+  /** SQLite's memory in this process, all databases together (temporary tables and sorts included). */
+  heapMb: number;
 }
-const storages = new Map<string, DurableObjectStorage>();
+
+const options = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
+const open = new Map<string, DurableObjectStorage>();
+let databases = readdirSync(options.dir).filter((name) => name.endsWith(".sqlite")).length;
 
 /** Rows one sql() call hands back at most. */
 const MAX_ROWS = 10_000;
+/** Schema objects (tables, indexes, views, triggers) and schema text one database may hold: a huge schema made reopening it take seconds. */
+const MAX_SCHEMA_OBJECTS = 256;
+const MAX_SCHEMA_CHARS = 1024 * 1024;
+/** An error message is cut to this many characters: SQLite can echo a whole argument (200 MB) into one. */
+const MAX_MESSAGE_CHARS = 1_000;
+
+// One limit for SQLite's memory in this process (sqlite3_hard_heap_limit64): past it a statement
+// fails with "out of memory" instead of the process growing (one call took it to 2 GB before).
+{
+  const db = new DatabaseSync(":memory:");
+  db.exec(`PRAGMA hard_heap_limit = ${options.heapMb * 1024 * 1024}`);
+  db.close();
+}
 
 function storageFor(name: string): DurableObjectStorage {
-  let storage = storages.get(name);
-  if (storage === undefined) {
-    storage = new DurableObjectStorage({ path: join(dir, `${hashName(name)}.sqlite`), storageMb });
-    storages.set(name, storage);
+  let storage = open.get(name);
+  if (storage !== undefined) {
+    // Most recently used last.
+    open.delete(name);
+    open.set(name, storage);
+    return storage;
+  }
+  const path = join(options.dir, `${hashName(name)}.sqlite`);
+  if (!existsSync(path)) {
+    if (databases >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} sessions are kept; delete some or give them a directory of their own`);
+    databases++;
+  }
+  storage = new DurableObjectStorage({ path, storageMb: options.storageMb, hardened: true });
+  open.set(name, storage);
+  if (open.size > options.maxOpen) {
+    const [oldest, least] = open.entries().next().value as [string, DurableObjectStorage];
+    open.delete(oldest);
+    least.close();
   }
   return storage;
 }
 
+function tooLong(): RangeError {
+  return new RangeError(`one storage answer is at most ${options.maxAnswerChars} characters of JSON; read less at a time (a list() limit, a SQL LIMIT, smaller values)`);
+}
+
+function answer(text: string): string {
+  if (text.length > options.maxAnswerChars) throw tooLong();
+  return text;
+}
+
+function textOf(value: unknown): string {
+  // Values are stored as the JSON text the sandbox made.
+  if (typeof value !== "string") throw new TypeError("a stored value is not JSON text");
+  return value;
+}
+
+function cell(_key: string, value: unknown): unknown {
+  return value instanceof ArrayBuffer ? { $bytes: Buffer.from(value).toString("base64") } : value;
+}
+
 function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
   switch (op) {
-    case "get": {
-      const bytes = storage.kvGetBytes(args[0] as string);
-      return bytes === undefined ? undefined : new Answer().add(bytes.byteLength, deserialize(bytes));
+    case "getText": {
+      const value = storage.kv.get(args[0] as string);
+      return value === undefined ? undefined : answer(textOf(value));
     }
-    case "put":
-      return storage.kv.put(args[0] as string, args[1]);
-    case "putBytes":
-      return storage.kvPutBytes(args[0] as string, args[1] as Uint8Array);
+    case "putText":
+      return storage.kv.put(args[0] as string, textOf(args[1]));
     case "delete":
       return storage.kv.delete(args[0] as string);
-    case "list": {
-      const answer = new Answer();
-      return storage.kvListBytes(args[0] as ListOptions).map(([key, bytes]) => [key, answer.add(bytes.byteLength + key.length * 2, deserialize(bytes))]);
+    case "listText": {
+      const most = args[1] as number;
+      const listed = { ...(args[0] as ListOptions) };
+      // Without a limit, one more than the most: a list that would be cut is refused, never cut.
+      const cut = listed.limit === undefined;
+      listed.limit ??= most + 1;
+      const parts: string[] = [];
+      let length = 2;
+      for (const [key, value] of storage.kv.list(listed)) {
+        if (cut && parts.length === most) throw new RangeError(`list: at most ${most} entries a call; pass a limit and page with startAfter`);
+        const part = `[${JSON.stringify(key)},${textOf(value)}]`;
+        length += part.length + 1;
+        if (length > options.maxAnswerChars) throw tooLong();
+        parts.push(part);
+      }
+      return `[${parts.join(",")}]`;
     }
-    case "sql": {
-      const cursor = storage.sql.exec(args[0] as string, ...(args[1] as unknown[]));
-      const rows = cursor.toArray();
-      if (rows.length > MAX_ROWS) throw new RangeError(`sql: at most ${MAX_ROWS} rows a query; add a LIMIT`);
-      const answer = new Answer();
-      for (const row of rows) answer.add(Object.values(row).reduce<number>((sum, cell) => sum + (typeof cell === "string" ? cell.length * 2 : cell instanceof ArrayBuffer ? cell.byteLength : 8), 0), row);
-      return { rows, rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
-    }
+    case "sqlText":
+      // One unit: a statement that left the schema too large is undone with everything it wrote.
+      return storage.transactionSync(() => {
+        const rows = storage.sql.exec(args[0] as string, ...(args[1] as unknown[])).toArray();
+        if (rows.length > MAX_ROWS) throw new RangeError(`sql: at most ${MAX_ROWS} rows a query; add a LIMIT`);
+        const schema = storage.sql.exec<{ n: number; chars: number }>("SELECT count(*) AS n, total(length(sql)) AS chars FROM sqlite_master").one();
+        if (schema.n > MAX_SCHEMA_OBJECTS || schema.chars > MAX_SCHEMA_CHARS) {
+          throw new RangeError(`sql: a session's schema holds at most ${MAX_SCHEMA_OBJECTS} tables, indexes, views and triggers and ${MAX_SCHEMA_CHARS} characters of SQL`);
+        }
+        return answer(JSON.stringify(rows, cell));
+      });
     default:
       throw new TypeError(`unknown storage operation "${op}"`);
   }
@@ -84,15 +136,16 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     reply = { id: message.id, ok: true, value };
   } catch (error) {
     // A failure that rolled the turn back breaks the storage: it starts afresh from what was committed.
-    storages.get(message.name)?.recover();
+    open.get(message.name)?.recover();
     const failure = error instanceof Error ? error : new Error(String(error));
-    reply = { id: message.id, ok: false, error: { name: failure.name, message: failure.message } };
+    const text = failure.message.length > MAX_MESSAGE_CHARS ? `${failure.message.slice(0, MAX_MESSAGE_CHARS)}… [cut]` : failure.message;
+    reply = { id: message.id, ok: false, error: { name: failure.name, message: text } };
   }
   process.send?.(reply);
 });
 
 process.on("disconnect", () => {
-  for (const storage of storages.values()) storage.close();
+  for (const storage of open.values()) storage.close();
   process.exit(0);
 });
 

@@ -27,9 +27,14 @@ export interface StorageProcessOptions {
   storageMb: number;
   /** The longest one call may run. */
   callTimeoutMs: number;
-  /** The most one call's answer may hold (serialized bytes, objects), weighed in the child before the host decodes it. */
-  maxAnswerBytes: number;
-  maxAnswerObjects: number;
+  /** Characters of JSON one answer may hold. */
+  maxAnswerChars: number;
+  /** Databases kept open at once in the child (3 descriptors and about 2 MB each). */
+  maxOpen: number;
+  /** Databases the directory may hold. */
+  maxDatabases: number;
+  /** SQLite's memory in the child, all databases together. */
+  heapMb: number;
 }
 
 interface Pending {
@@ -87,8 +92,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const { storageMb, maxAnswerBytes, maxAnswerObjects } = this.#options;
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerBytes, maxAnswerObjects })], {
+    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, heapMb } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, heapMb })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,
@@ -137,9 +142,45 @@ export class StorageProcess {
     }
   }
 
-  /** Runs `op` on the database named `name`; resolves once what it wrote is committed. */
-  async call(name: string, op: string, args: unknown[]): Promise<unknown> {
-    if (this.#closed) throw new IsletError("The storage process is closed.");
+  /** Calls waiting for the child, per database name, taken in turn (one name cannot starve another). */
+  readonly #waiting = new Map<string, { op: string; args: unknown[]; resolve: (value: unknown) => void; reject: (error: unknown) => void }[]>();
+  #inFlight = false;
+
+  /**
+   * Runs `op` on the database named `name`; resolves once what it wrote is committed. One call is
+   * in the child at a time, so a call's deadline counts its own run, not its wait behind others.
+   */
+  call(name: string, op: string, args: unknown[]): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new IsletError("The storage process is closed."));
+    return new Promise((resolve, reject) => {
+      let queue = this.#waiting.get(name);
+      if (queue === undefined) this.#waiting.set(name, (queue = []));
+      queue.push({ op, args, resolve, reject });
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#inFlight || this.#closed) return;
+    const next = this.#waiting.entries().next();
+    if (next.done === true) return;
+    const [name, queue] = next.value;
+    const call = queue.shift()!;
+    // Round robin: this name goes to the back of the line.
+    this.#waiting.delete(name);
+    if (queue.length > 0) this.#waiting.set(name, queue);
+    this.#inFlight = true;
+    try {
+      call.resolve(await this.#send(name, call.op, call.args));
+    } catch (error) {
+      call.reject(error);
+    } finally {
+      this.#inFlight = false;
+      void this.#pump();
+    }
+  }
+
+  async #send(name: string, op: string, args: unknown[]): Promise<unknown> {
     this.#child ??= this.#start();
     const child = this.#child;
     await this.#ready;
@@ -147,8 +188,8 @@ export class StorageProcess {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        // The statement cannot be interrupted: the process goes, with every call in flight on it.
-        this.#failAll(new StorageTimeoutError(`A storage call ran past ${this.#options.callTimeoutMs} ms; the storage process was restarted and what the calls in flight had not committed was rolled back.`), child);
+        // The statement cannot be interrupted: the process goes, with it.
+        this.#failAll(new StorageTimeoutError(`A storage call ran past ${this.#options.callTimeoutMs} ms; the storage process was restarted and what that call had not committed was rolled back.`), child);
         if (this.#child === child) this.#child = undefined;
         child.kill("SIGKILL");
       }, this.#options.callTimeoutMs);
@@ -164,7 +205,10 @@ export class StorageProcess {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(new IsletError("The storage process is closed."));
+    const closed = new IsletError("The storage process is closed.");
+    this.#failAll(closed);
+    for (const queue of this.#waiting.values()) for (const call of queue) call.reject(closed);
+    this.#waiting.clear();
     const child = this.#child;
     this.#child = undefined;
     if (child === undefined) {

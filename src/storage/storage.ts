@@ -25,6 +25,12 @@ export interface StorageOptions {
   storageMb: number;
   /** Told of every committed alarm change (ms since the epoch, or null when deleted). */
   onAlarmChange?: (time: number | null) => void;
+  /**
+   * For a database whose SQL comes from untrusted code: temporary tables and sorts in memory (under
+   * the process's SQLite heap limit) rather than files outside the database's directory, and the
+   * WAL truncated after checkpoints so the files stay near the database's size.
+   */
+  hardened?: boolean;
 }
 
 export interface ListOptions {
@@ -114,6 +120,10 @@ export class DurableObjectStorage {
       if (options.path !== undefined) {
         db.exec("PRAGMA journal_mode = WAL");
         db.exec("PRAGMA synchronous = NORMAL");
+      }
+      if (options.hardened === true) {
+        db.exec("PRAGMA temp_store = MEMORY");
+        db.exec(`PRAGMA journal_size_limit = ${4 * 1024 * 1024}`);
       }
       const pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
       db.exec(`PRAGMA max_page_count = ${Math.max(8, Math.floor(this.#limitBytes / pageSize))}`);

@@ -36,7 +36,8 @@ test("a session's data outlives one execution: get, put, list, delete", async ()
       { session: "agent-1" },
     );
     assert.equal(second.error, undefined);
-    assert.deepEqual(second.result, { sum: 5, when: new Date(0), keys: ["steps", "sum", "when"], page: ["sum"], steps: ["fetched", "summed"], deleted: true, gone: undefined });
+    // Values are JSON: a Date comes back as its ISO string.
+    assert.deepEqual(second.result, { sum: 5, when: "1970-01-01T00:00:00.000Z", keys: ["steps", "sum", "when"], page: ["sum"], steps: ["fetched", "summed"], deleted: true, gone: undefined });
   } finally {
     await executor.close();
   }
@@ -124,17 +125,23 @@ test("sessions with a directory survive the executor; session SQL reaches its ow
   }
 });
 
-test("session values are data: a function is refused; storageMb and the list cap hold", async () => {
+test("session values are JSON: what JSON cannot hold is refused; storageMb and the list cap hold", async () => {
   const executor = createExecutor({ sessions: { storageMb: 1 }, limits: { subRequests: 20_000, cpuMs: 20_000, wallMs: 60_000 } });
   try {
-    const fn = await executor.execute(`async () => session.put("f", { x: 1, f() {} })`, tools, { session: "s" });
-    assert.match(fn.error ?? "", /DataCloneError/);
+    const fn = await executor.execute(`async () => session.put("f", () => 1)`, tools, { session: "s" });
+    assert.match(fn.error ?? "", /TypeError: session.put: the value must be JSON data/);
+    const bigint = await executor.execute(`async () => session.put("b", 1n)`, tools, { session: "s" });
+    assert.match(bigint.error ?? "", /TypeError/);
+    const dropped = await executor.execute(`async () => { await session.put("o", { x: 1, f() {} }); return session.get("o"); }`, tools, { session: "s" });
+    assert.deepEqual(dropped.result, { x: 1 });
     const big = await executor.execute(`async () => { for (let i = 0; i < 20; i++) await session.put("k" + i, "x".repeat(200000)); }`, tools, { session: "s" });
     assert.match(big.error ?? "", /StorageLimitError/);
     const many = await executor.execute(`async () => { for (let i = 0; i < 10001; i++) await session.put("n" + i, i); return (await session.list({ prefix: "n", limit: 5 })).size; }`, tools, { session: "many" });
     assert.equal(many.result, 5, many.error);
     const all = await executor.execute(`async () => session.list({ prefix: "n" })`, tools, { session: "many" });
     assert.match(all.error ?? "", /at most 10000 entries/);
+    const tooMany = await executor.execute(`async () => session.list({ limit: 10001 })`, tools, { session: "many" });
+    assert.match(tooMany.error ?? "", /at most 10000 entries/);
   } finally {
     await executor.close();
   }
@@ -183,17 +190,11 @@ test("session ids differing only in lone surrogates are separate sessions; such 
 });
 
 // findings7b/07: 20 stored values of 100,000 empty objects each made one list() hold the host's
-// thread 3.3 s while the execution was charged 51 ms of cpuMs.
-test("a session value or answer is weighed before the host decodes it: object-dense data never holds the host's thread", async () => {
+// thread 3.3 s while the execution was charged 51 ms of cpuMs. Values are JSON text now, made and
+// parsed in the sandbox: the host moves strings only.
+test("object-dense session values never hold the host's thread; an answer past 1 MiB of JSON is refused", async () => {
   const executor = createExecutor({ limits: { subRequests: 5_000 } });
   try {
-    const dense = await executor.execute(`async () => session.put("k", Array.from({ length: 99_990 }, () => ({})))`, tools, { session: "dense" });
-    assert.match(dense.error ?? "", /at most 10000 objects/);
-    const big = await executor.execute(`async () => session.put("k", "x".repeat(1_100_000))`, tools, { session: "dense" });
-    assert.match(big.error ?? "", /at most 1048576 bytes/);
-    // Many values each within the caps: list() of all of them is refused in the storage process.
-    const filled = await executor.execute(`async () => { for (let i = 0; i < 40; i++) await session.put("v" + i, Array.from({ length: 9_000 }, () => ({}))); return "ok"; }`, tools, { session: "dense" });
-    assert.equal(filled.result, "ok", filled.error);
     let longest = 0;
     let last = performance.now();
     const ticker = setInterval(() => {
@@ -201,12 +202,66 @@ test("a session value or answer is weighed before the host decodes it: object-de
       longest = Math.max(longest, now - last);
       last = now;
     }, 5);
+    const filled = await executor.execute(`async () => { for (let i = 0; i < 20; i++) await session.put("v" + i, Array.from({ length: 99_990 }, () => ({}))); return "ok"; }`, tools, { session: "dense" });
+    const read = await executor.execute(`async () => (await session.get("v0")).length`, tools, { session: "dense" });
     const listed = await executor.execute(`async () => (await session.list()).size`, tools, { session: "dense" });
-    const paged = await executor.execute(`async () => (await session.list({ limit: 1 })).size`, tools, { session: "dense" });
+    const paged = await executor.execute(`async () => (await session.list({ limit: 2 })).size`, tools, { session: "dense" });
     clearInterval(ticker);
-    assert.match(listed.error ?? "", /at most 1048576 bytes and 10000 objects/);
-    assert.equal(paged.result, 1, paged.error);
+    assert.equal(filled.result, "ok", filled.error);
+    assert.equal(read.result, 99_990, read.error);
+    assert.match(listed.error ?? "", /at most 1048576 characters of JSON/);
+    assert.equal(paged.result, 2, paged.error);
     assert.ok(longest < 250, `the host's event loop was held ${Math.round(longest)} ms at once`);
+    const big = await executor.execute(`async () => session.put("k", "x".repeat(1_100_000))`, tools, { session: "dense" });
+    assert.match(big.error ?? "", /at most 1048576 characters/);
+  } finally {
+    await executor.close();
+  }
+});
+
+// findings7c: the storage process's own budgets.
+test("session SQL budgets: schema size, bindings, error messages, how many sessions", async () => {
+  const executor = createExecutor({ sessions: { maxSessions: 3 }, limits: { subRequests: 2_000 } });
+  try {
+    // 20-schema-bomb: 2,100 wide tables had made the session impossible to reopen in time.
+    const schema = await executor.execute(`async () => { for (let i = 0; i < 300; i++) await session.sql("CREATE TABLE t" + i + " (a, b, c)"); }`, tools, { session: "a" });
+    assert.match(schema.error ?? "", /at most 256 tables, indexes, views and triggers/);
+    const count = await executor.execute(`async () => session.sql("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 't%'")`, tools, { session: "a" });
+    assert.deepEqual(count.result, [{ n: 254 }], count.error);
+    // 18-binding-volume: 100 bindings of 1 MiB each.
+    const bindings = await executor.execute(`async () => { const mib = "x".repeat(1 << 20); return session.sql("SELECT ? AS a, ? AS b", mib, mib); }`, tools, { session: "a" });
+    assert.match(bindings.error ?? "", /at most 1048576 characters or bytes together/);
+    // 15-error-message-host-memory: SQLite echoed a 200 MB argument into its error message.
+    const message = await executor.execute(`async () => session.sql("SELECT json_extract('{}', printf('x%.*c', 10000000, 'x'))")`, tools, { session: "a" });
+    assert.ok(message.error !== undefined && message.error.length < 2_000, `an error of ${message.error?.length} characters`);
+    // 04-fd-exhaustion: sessions kept at most maxSessions.
+    for (const id of ["b", "c"]) assert.equal((await executor.execute(`async () => session.put("k", 1)`, tools, { session: id })).error, undefined);
+    const fourth = await executor.execute(`async () => session.put("k", 1)`, tools, { session: "d" });
+    assert.match(fourth.error ?? "", /at most 3 sessions/);
+    // 10-deep-value-hangs: a value nested 4,000 deep is JSON like any other.
+    const deep = await executor.execute(`async () => { let v = 1; for (let i = 0; i < 4000; i++) v = [v]; await session.put("deep", v); let got = await session.get("deep"), depth = 0; while (Array.isArray(got)) { got = got[0]; depth++; } return depth; }`, tools, { session: "a" });
+    assert.equal(deep.result, 4000, deep.error);
+  } finally {
+    await executor.close();
+  }
+});
+
+// findings7c/17: the deadline counted time waiting behind another session's calls, so a neighbour
+// whose queries never passed it made other sessions' calls fail and the process restart.
+test("a session's calls wait behind slow neighbours' without failing: the deadline counts each call's own run", async () => {
+  const executor = createExecutor({ sessions: { callTimeoutMs: 2_000 }, limits: { subRequests: 2_000, wallMs: 60_000, cpuMs: 30_000 } });
+  try {
+    // Three sessions whose queries each run well under the deadline (about 0.7 s here), at once.
+    const slow = ["s1", "s2", "s3"].map((id) =>
+      executor.execute(
+        `async () => { for (let i = 0; i < 3; i++) { try { await session.sql("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 6000000) SELECT count(*) FROM c"); } catch {} } }`,
+        tools,
+        { session: id },
+      ),
+    );
+    const quick = executor.execute(`async () => { const out = []; for (let i = 0; i < 10; i++) { await session.put("k", i); out.push(await session.get("k")); } return out.length; }`, tools, { session: "quick" });
+    const [neighbour] = await Promise.all([quick, ...slow]);
+    assert.equal(neighbour.result, 10, neighbour.error);
   } finally {
     await executor.close();
   }

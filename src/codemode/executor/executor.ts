@@ -141,6 +141,7 @@ const executorOptionsSchema = z.object(
           dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
           storageMb: z.number({ error: (issue) => `must be a number of MiB${got(issue)}` }).int().positive().optional(),
           callTimeoutMs: z.number({ error: (issue) => `must be a number of milliseconds${got(issue)}` }).int().positive().optional(),
+          maxSessions: z.number({ error: (issue) => `must be a number${got(issue)}` }).int().positive().optional(),
         },
         { error: (issue) => `must be an object${got(issue)}` },
       )

@@ -13,11 +13,39 @@ export interface SandboxNamespace {
   tools: string[];
 }
 
-// With a session, \`session\` is a frozen global whose methods forward to the session binding.
+// With a session, `session` is a frozen global over the session binding. Values cross as JSON
+// text, made and parsed here, inside the sandbox (under its cpuMs and memoryMb): the host only
+// ever moves strings, so no stored value makes it build objects on its own thread. SQL blobs
+// travel as { $bytes: base64 } and come back as ArrayBuffers. The intrinsics used are taken
+// before the model's code runs.
 const sessionGlobal = `const binding = env[${JSON.stringify(SESSION_BINDING)}];
+const stringify = JSON.stringify, parse = JSON.parse, MapCtor = Map, Uint8ArrayCtor = Uint8Array, decode64 = atob;
+const keysOf = Object.keys, TypeErrorCtor = TypeError;
+const fromJson = (text) => (text === undefined ? undefined : parse(text));
+const toJson = (value, what) => {
+  const text = stringify(value);
+  if (typeof text !== "string") throw new TypeErrorCtor(what + ": the value must be JSON data");
+  return text;
+};
+const cells = (key, value) => {
+  if (value !== null && typeof value === "object" && typeof value.$bytes === "string" && keysOf(value).length === 1) {
+    const text = decode64(value.$bytes);
+    const bytes = new Uint8ArrayCtor(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes.buffer;
+  }
+  return value;
+};
 const session = Object.create(null);
+const methods = {
+  get: async (key) => fromJson(await binding.get(key)),
+  put: async (key, value) => binding.put(key, toJson(value, "session.put")),
+  delete: async (key) => binding.delete(key),
+  list: async (options) => new MapCtor(parse(await binding.list(options === undefined ? undefined : parse(toJson(options, "session.list"))))),
+  sql: async (query, ...bindings) => parse(await binding.sql(query, ...bindings), cells),
+};
 for (const name of ["get", "put", "delete", "list", "sql"]) {
-  Object.defineProperty(session, name, { value: (...args) => binding[name](...args), enumerable: true });
+  Object.defineProperty(session, name, { value: methods[name], enumerable: true });
 }
 Object.defineProperty(globalThis, "session", { value: Object.freeze(session), enumerable: false, writable: false, configurable: false });
 `;

@@ -4,14 +4,13 @@
 // cannot be interrupted, so it runs in a child process that is killed when a call passes its
 // deadline, never on the host's thread. The code reaches its session through one RpcTarget in its
 // env, exposed as the global `session`: asynchronous get/put/delete/list over the session's KV and
-// sql() over its tables. Values cross the boundary as copies, both ways.
+// sql() over its tables. Values cross as JSON text, made and parsed in the sandbox: the host only
+// moves strings.
 //
-// One call of a session runs at a time, the rest wait here; when the execution ends, its calls
+// One call of an execution runs at a time, the rest wait here; when the execution ends, its calls
 // still waiting are dropped, so a finished execution leaves at most one call's work behind.
 
 import { StorageProcess } from "../../storage/storage-process.ts";
-import { countObjects } from "../../storage/weigh.ts";
-import { serialize } from "node:v8";
 import type { ListOptions } from "../../storage/storage.ts";
 import { RpcTarget } from "../../rpc/rpc-target.ts";
 import { CodeModeError } from "../errors.ts";
@@ -22,13 +21,15 @@ export const MAX_SESSION_ID_CHARS = 256;
 /** Entries one list() call may hand back: a session is scratch space, not a bulk export. */
 export const MAX_SESSION_LIST = 10_000;
 /**
- * What one session call may carry, either way: the host serializes a put's value and decodes every
- * answer on its own thread (20 list()ed values of 100,000 empty objects each held it 3.3 s), so a
- * value or answer is at most 1 MiB and 10,000 objects, weighed before the host decodes it
- * (about 15 ms of the host's thread at most).
+ * Characters of JSON one value, and one answer, may hold. Values cross as JSON text made and parsed
+ * in the sandbox: the host moves strings only (stored objects it had to rebuild held its thread
+ * 3.3 s for one list() before), so the cap bounds memory and copying, not decoding.
  */
-export const MAX_SESSION_BYTES = 1024 * 1024;
-export const MAX_SESSION_OBJECTS = 10_000;
+export const MAX_SESSION_CHARS = 1024 * 1024;
+/** What one sql() call may send: its query and its bindings together, in characters or bytes. */
+export const MAX_SESSION_SQL_INPUT = 1024 * 1024;
+/** Sessions one executor keeps (each its own database). */
+export const DEFAULT_MAX_SESSIONS = 1_000;
 
 export interface SessionStorageOptions {
   /** Where sessions' databases live; omitted: a temporary directory, removed when the executor closes. */
@@ -37,6 +38,8 @@ export interface SessionStorageOptions {
   storageMb?: number;
   /** The longest one session call (a query, a put) may run before the storage process is restarted. Default 2,000 ms. */
   callTimeoutMs?: number;
+  /** Sessions kept at most (each its own database); a new one past it is refused. Default 1,000. */
+  maxSessions?: number;
 }
 
 /** Only the list options the storage knows, each of its type: the code's object is not trusted. */
@@ -82,39 +85,38 @@ class SessionBinding extends RpcTarget {
     return result;
   }
 
+  /** The JSON text stored under `key`, or undefined. */
   get(key: unknown) {
-    return this.#call("get", [key]);
+    return this.#call("getText", [key]);
   }
 
-  put(key: unknown, value: unknown) {
-    if (value === undefined) throw new TypeError("session.put: undefined cannot be stored (delete the key instead)");
-    if (countObjects(value, MAX_SESSION_OBJECTS) > MAX_SESSION_OBJECTS) throw new RangeError(`session.put: a value holds at most ${MAX_SESSION_OBJECTS} objects`);
-    // Serialized once, here, and stored as these bytes: the storage process never rebuilds it.
-    let bytes: Uint8Array;
-    try {
-      bytes = serialize(value);
-    } catch (error) {
-      throw new DOMException(`session.put: the value could not be cloned: ${(error as Error).message}`, "DataCloneError");
-    }
-    if (bytes.byteLength > MAX_SESSION_BYTES) throw new RangeError(`session.put: a value is at most ${MAX_SESSION_BYTES} bytes serialized`);
-    return this.#call("putBytes", [key, bytes]);
+  /** Stores `text`, JSON the sandbox made (the host keeps it as it is). */
+  put(key: unknown, text: unknown) {
+    if (typeof text !== "string") throw new TypeError("session.put: the value must be JSON data");
+    if (text.length > MAX_SESSION_CHARS) throw new RangeError(`session.put: a value is at most ${MAX_SESSION_CHARS} characters of JSON`);
+    return this.#call("putText", [key, text]);
   }
 
   delete(key: unknown) {
     return this.#call("delete", [key]);
   }
 
-  async list(options?: unknown) {
+  /** JSON text of [key, value] pairs. */
+  list(options?: unknown) {
     const checked = listOptions(options);
-    if ((checked.limit ?? Infinity) > MAX_SESSION_LIST) checked.limit = MAX_SESSION_LIST + 1;
-    const entries = (await this.#call("list", [checked])) as [string, unknown][];
-    if (entries.length > MAX_SESSION_LIST) throw new RangeError(`session.list: at most ${MAX_SESSION_LIST} entries a call; pass a limit and page with startAfter`);
-    return new Map(entries);
+    if ((checked.limit ?? 0) > MAX_SESSION_LIST) throw new RangeError(`session.list: at most ${MAX_SESSION_LIST} entries a call; pass a limit and page with startAfter`);
+    return this.#call("listText", [checked, MAX_SESSION_LIST]);
   }
 
-  async sql(query: unknown, ...bindings: unknown[]) {
-    const { rows } = (await this.#call("sql", [query, bindings])) as { rows: unknown[] };
-    return rows;
+  /** JSON text of the rows. */
+  sql(query: unknown, ...bindings: unknown[]) {
+    if (typeof query !== "string") throw new TypeError("session.sql: the query must be a string");
+    let size = query.length;
+    for (const binding of bindings) {
+      size += typeof binding === "string" ? binding.length : binding instanceof ArrayBuffer ? binding.byteLength : ArrayBuffer.isView(binding) ? binding.byteLength : 8;
+    }
+    if (size > MAX_SESSION_SQL_INPUT) throw new RangeError(`session.sql: a query and its bindings are at most ${MAX_SESSION_SQL_INPUT} characters or bytes together`);
+    return this.#call("sqlText", [query, bindings]);
   }
 
   /** The execution ended: calls still waiting are dropped. Static, so no sandbox can call it. */
@@ -131,8 +133,10 @@ export class Sessions {
       ...(options.dir !== undefined ? { dir: options.dir } : {}),
       storageMb: options.storageMb ?? 64,
       callTimeoutMs: options.callTimeoutMs ?? 2_000,
-      maxAnswerBytes: MAX_SESSION_BYTES,
-      maxAnswerObjects: MAX_SESSION_OBJECTS,
+      maxAnswerChars: MAX_SESSION_CHARS,
+      maxOpen: 64,
+      maxDatabases: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      heapMb: 256,
     });
   }
 
