@@ -28,6 +28,11 @@ export function liveWorkerOf(loader: WorkerLoader, id: string): unknown {
   return isolateBackendOf(loader)?.liveWorker(id);
 }
 
+/** How many named worker ids a loader in isolate isolation keeps a record for (live, starting or held by a stub). */
+export function namedWorkerIdsOf(loader: WorkerLoader): number | undefined {
+  return isolateBackendOf(loader)?.namedIds;
+}
+
 /** The child-process pool of a loader in process isolation. */
 export function processPoolOf(loader: WorkerLoader): ProcessPool | undefined {
   const pool = shardPoolOf(loader);

@@ -30,6 +30,8 @@ export interface IsolateBackendOptions {
 class WorkerRecord {
   worker: Worker | undefined;
   private starting: Promise<Worker> | undefined;
+  /** Bumped by dispose(): a start that began before it ends its worker instead of keeping it. */
+  private disposals = 0;
 
   constructor(
     private readonly backend: IsolateBackend,
@@ -47,15 +49,24 @@ class WorkerRecord {
   }
 
   private async start(): Promise<Worker> {
+    const disposals = this.disposals;
     this.backend.assertOpen();
     const code = await this.getCode();
     this.backend.assertOpen();
     const worker = await this.backend.startWorker(code, this);
+    if (this.disposals !== disposals) {
+      // dispose() came while it started: the calls waiting for it fail as calls in flight do.
+      this.backend.forgetLive(this);
+      const error = new WorkerDisposedError("The worker was disposed while it started.");
+      worker.dispose(error);
+      throw error;
+    }
     this.worker = worker;
     return worker;
   }
 
   dispose(error?: Error): void {
+    if (this.starting !== undefined) this.disposals++;
     const worker = this.worker;
     this.worker = undefined;
     worker?.dispose(error);
@@ -63,7 +74,15 @@ class WorkerRecord {
 }
 
 export class IsolateBackend implements WorkerBackend {
-  private readonly named = new Map<string, WorkerRecord>();
+  /**
+   * Named workers' records, held weakly: a record lives while its worker does (`live`) or a stub
+   * holds it, so an id asked for and never called again leaves nothing behind (each one kept
+   * about 1 KiB on islet serve for good, findings7b/17).
+   */
+  private readonly named = new Map<string, WeakRef<WorkerRecord>>();
+  private readonly forgetNamed = new FinalizationRegistry<[string, WeakRef<WorkerRecord>]>(([id, ref]) => {
+    if (this.named.get(id) === ref) this.named.delete(id);
+  });
   /** Records with a live worker, least recently used first. */
   private readonly live = new Map<WorkerRecord, true>();
   private readonly pool: SandboxPool | undefined;
@@ -82,13 +101,14 @@ export class IsolateBackend implements WorkerBackend {
       const record = new WorkerRecord(this, undefined, getCode);
       current = () => record;
     } else {
-      // Looked up on every use, so a stub outlives its worker's eviction.
+      // Looked up on every use, so a stub outlives its worker's eviction; the stub holds the
+      // record it last used, which keeps the id's entry alive for as long as the stub is.
+      let record = this.namedRecord(id, getCode);
       current = () => {
-        let record = this.named.get(id);
-        if (record === undefined) this.named.set(id, (record = new WorkerRecord(this, id, getCode)));
+        const now = this.named.get(id)?.deref();
+        if (now !== record) record = now ?? this.namedRecord(id, getCode);
         return record;
       };
-      current();
     }
     return {
       acquire: () => current().acquire(),
@@ -101,14 +121,34 @@ export class IsolateBackend implements WorkerBackend {
     };
   }
 
+  private namedRecord(id: string, getCode: GetCode): WorkerRecord {
+    const existing = this.named.get(id)?.deref();
+    if (existing !== undefined) return existing;
+    const record = new WorkerRecord(this, id, getCode);
+    const ref = new WeakRef(record);
+    this.named.set(id, ref);
+    this.forgetNamed.register(record, [id, ref]);
+    return record;
+  }
+
+  /** @internal For tests (src/testing.ts): the ids with an entry (a collected record's leaves when its finalizer runs). */
+  get namedIds(): number {
+    return this.named.size;
+  }
+
   /** @internal For tests (src/testing.ts): the live worker named `id`, if any. */
   liveWorker(id: string): Worker | undefined {
-    return this.named.get(id)?.worker;
+    return this.named.get(id)?.deref()?.worker;
   }
 
   /** @internal */
   assertOpen(): void {
     if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+  }
+
+  /** @internal A record whose worker was started and ended at once (disposed while it started). */
+  forgetLive(record: WorkerRecord): void {
+    this.live.delete(record);
   }
 
   /** @internal */
@@ -134,7 +174,7 @@ export class IsolateBackend implements WorkerBackend {
         if (record.worker !== dead && record.worker !== undefined) return;
         record.worker = undefined;
         this.live.delete(record);
-        if (record.id !== undefined && this.named.get(record.id) === record && record.worker === undefined) this.named.delete(record.id);
+        if (record.id !== undefined && this.named.get(record.id)?.deref() === record && record.worker === undefined) this.named.delete(record.id);
       },
     });
     if (this.closed) {

@@ -52,7 +52,10 @@ export interface WorkerStub {
   getEntrypoint<T = undefined>(name?: string | null, options?: EntrypointOptions): Entrypoint<T>;
   /** Revokes a host function or RpcTarget earlier passed to this worker; later calls to it fail. */
   revoke(capability: object): boolean;
-  /** Terminates the worker's isolate now. A later call starts it again (calling getCode). */
+  /**
+   * Terminates the worker's isolate now, or the one still starting (the calls waiting for it
+   * reject with WorkerDisposedError). A later call starts it again (calling getCode).
+   */
   dispose(): void;
 }
 

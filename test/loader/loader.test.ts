@@ -117,6 +117,26 @@ test("stub.dispose() terminates the isolate; the next call starts it again", asy
   await loader.close();
 });
 
+test("stub.dispose() while the worker starts ends that start too: the waiting call fails, the next starts afresh", async () => {
+  const loader = new WorkerLoader();
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  let calls = 0;
+  const stub = loader.get("slow", async () => {
+    if (++calls === 1) await answered;
+    return counter;
+  });
+  const waiting = stub.getEntrypoint().bump();
+  await sleep(10);
+  stub.dispose();
+  answer();
+  // Before, the start went on and the disposed worker was the one later calls reached.
+  await assert.rejects(waiting, WorkerDisposedError);
+  assert.equal(await stub.getEntrypoint().bump(), 1);
+  assert.equal(calls, 2);
+  await loader.close();
+});
+
 test("a warm pool serves fresh workers that never ran anyone's code", async () => {
   const loader = new WorkerLoader({ warmPool: 2 });
   // Filled in the background: 50 ms was not always enough beside a CPU hog.
