@@ -8,7 +8,7 @@
 // objects of its own system.
 
 import { RpcStub, RpcTarget as CapnTarget } from "capnweb";
-import type { Entrypoint, Limits, WorkerCode, WorkerLoader, WorkerStub } from "../index.ts";
+import { WorkerDisposedError, type Entrypoint, type Limits, type WorkerCode, type WorkerLoader, type WorkerStub } from "../index.ts";
 import { isRemoteCapability, remoteCapability } from "../rpc/rpc-target.ts";
 import { errorForWire, errorFromWire, FUNCTION_TAG } from "../client/wire.ts";
 import type { Admission } from "./admission.ts";
@@ -19,17 +19,46 @@ import { GetCodeTimeoutError, RequestError } from "./errors.ts";
 import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
 import { CALL_LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
 import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
+import { SessionBudget, type StubGroup } from "./rpc-budget.ts";
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 const MAX_BRIDGE_DEPTH = 64;
-/** Objects one session may hold exported to its client at once (see RpcSessionScope.countExport). */
-export const MAX_EXPORTS_PER_SESSION = 20_000;
 
 export const rpcSessionOptions = { onSendError: (error: Error) => errorForWire(error) };
 
-/** Named workers' code sources, shared by every session: the latest `get(id, …)` for an id wins. */
+/** A named worker's code as its latest `get(id, …)` gave it: a client's getCode(), or the code itself. */
+interface NamedSource {
+  session: RpcSessionScope;
+  /** Calls the client's getCode(); the capabilities in its answer are kept in `group`. */
+  getCode?: (group: StubGroup) => Promise<unknown>;
+  code?: WorkerCode;
+}
+
+/**
+ * Named workers' code sources, shared by every session of the server: the latest `get(id, …)` for
+ * an id wins. And the client stubs in the env of each named worker started from a getCode(),
+ * released when the worker is started again or disposed.
+ */
 export class NamedSources {
-  readonly sources = new Map<string, { session: RpcSessionScope; spec: unknown }>();
+  readonly sources = new Map<string, NamedSource>();
+  private readonly envs = new Map<string, StubGroup>();
+
+  /** The worker `key` starts with `env`: its previous start's isolate is gone, so is that env. */
+  started(key: string, env: StubGroup): void {
+    this.ended(key);
+    if (env.size === 0) return;
+    this.envs.set(key, env);
+    env.emptied = () => {
+      if (this.envs.get(key) === env) this.envs.delete(key);
+    };
+  }
+
+  /** The worker `key` was disposed: the client stubs in its env go with its isolate. */
+  ended(key: string): void {
+    const env = this.envs.get(key);
+    this.envs.delete(key);
+    env?.release();
+  }
 }
 
 interface SessionDeps {
@@ -51,32 +80,15 @@ export class RpcSessionScope {
   private readonly workers = new Set<WorkerStub>();
   /** The quota slots of this session's load() workers, forgotten when it closes. */
   readonly slots = new Set<string>();
-  private readonly kept = new Set<{ [Symbol.dispose](): void }>();
-  private readonly release = new FinalizationRegistry<{ [Symbol.dispose](): void }>((stub) => {
-    if (this.kept.delete(stub)) stub[Symbol.dispose]();
-  });
+  /** Everything this session makes the server hold for its client, in one budget. */
+  readonly budget = new SessionBudget();
   closed = false;
-  /** Objects this session exported to its client (workers, entrypoints, sandbox objects and functions) not yet released. */
-  private exported = 0;
 
   constructor(readonly deps: SessionDeps) {}
 
-  /**
-   * Counts one more object exported to the client, which the server keeps until the client
-   * releases it (about 3 KB each: 300,000 never released took a server to 1 GB, findings5/38).
-   * Returns its release; past MAX_EXPORTS_PER_SESSION the call that would export it fails.
-   */
+  /** Counts one more object exported to the client, which the server keeps until the client releases it; returns its release. */
   countExport(): () => void {
-    if (this.exported >= MAX_EXPORTS_PER_SESSION) {
-      throw new RangeError(`This RPC session holds ${MAX_EXPORTS_PER_SESSION} objects its client has not released (workers, entrypoints, sandbox objects); dispose some first.`);
-    }
-    this.exported++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.exported--;
-    };
+    return this.budget.countExport();
   }
 
   /** Ends the session: its workers that hold its callbacks are disposed, its stubs released. */
@@ -88,8 +100,7 @@ export class RpcSessionScope {
     for (const slot of this.slots) this.deps.quota?.forget(this.deps.caller.keyId, slot);
     this.slots.clear();
     for (const [id, entry] of this.deps.named.sources) if (entry.session === this) this.deps.named.sources.delete(id);
-    for (const stub of this.kept) stub[Symbol.dispose]();
-    this.kept.clear();
+    this.budget.close();
   }
 
   own(worker: WorkerStub): void {
@@ -102,20 +113,23 @@ export class RpcSessionScope {
 
   /**
    * Client values → islet values. Cap'n Web stubs are duplicated (a stub in a call's parameters
-   * dies when the call returns, but the sandbox may keep what it was given) and released when the
-   * sandbox drops the capability or the session ends.
+   * dies when the call returns, but the sandbox may keep what it was given), counted in the
+   * session's budget (a value that would pass it is refused whole), and released when the sandbox
+   * drops the capability, when `group` is released (the worker they were given to ended) or when
+   * the session ends.
    */
-  fromClient(value: unknown, depth = 0): unknown {
-    if (depth > MAX_BRIDGE_DEPTH) throw new TypeError("A value from the client is nested too deeply.");
-    if (value instanceof RpcStub) return this.islandTarget(this.keep(value as unknown as CapnStub));
-    if (Array.isArray(value)) return value.map((item) => this.fromClient(item, depth + 1));
+  fromClient(value: unknown, group?: StubGroup): unknown {
+    this.budget.reserve(countCapabilities(value, 0));
+    return this.convert(value, group, 0);
+  }
+
+  private convert(value: unknown, group: StubGroup | undefined, depth: number): unknown {
+    if (value instanceof RpcStub) return this.capability(value as unknown as CapnStub, false, group);
+    if (Array.isArray(value)) return value.map((item) => this.convert(item, group, depth + 1));
     if (isPlainObject(value)) {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === FUNCTION_TAG && value[FUNCTION_TAG] instanceof RpcStub) {
-        return this.islandFunction(this.keep(value[FUNCTION_TAG] as unknown as CapnStub));
-      }
+      if (isTaggedFunction(value)) return this.capability(value[FUNCTION_TAG] as unknown as CapnStub, true, group);
       const out: Record<string, unknown> = {};
-      for (const key of keys) out[key] = this.fromClient(value[key], depth + 1);
+      for (const key of Object.keys(value)) out[key] = this.convert(value[key], group, depth + 1);
       return out;
     }
     return value;
@@ -125,7 +139,9 @@ export class RpcSessionScope {
   toClient(value: unknown, depth = 0): unknown {
     if (depth > MAX_BRIDGE_DEPTH) throw new TypeError("A value from the sandbox is nested too deeply for RPC.");
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
-    if (isRemoteCapability(value as object)) {
+    // A function here is a sandbox's, or the client's own handed back by a sandbox (the island
+    // function around its stub): either is exported anew each time, so each counts.
+    if (typeof value === "function" || isRemoteCapability(value as object)) {
       const release = this.countExport();
       if (typeof value === "function") {
         const fn = value as (...args: unknown[]) => Promise<unknown>;
@@ -150,38 +166,74 @@ export class RpcSessionScope {
     return this.toClient(await call());
   }
 
-  private keep(stub: CapnStub): CapnStub {
+  private capability(stub: CapnStub, callable: boolean, group: StubGroup | undefined): object {
     const copy = stub.dup();
-    this.kept.add(copy);
-    return copy;
+    const holder = callable ? this.islandFunction(copy) : this.islandTarget(copy);
+    this.budget.keep(copy, holder, group);
+    return holder;
+  }
+
+  /**
+   * A client's getCode() (a bare Cap'n Web stub), kept as the session's other client functions
+   * are; the capabilities in each answer are kept in the group the call gives, the env of the
+   * worker it starts.
+   */
+  clientGetCode(stub: CapnStub): (group: StubGroup) => Promise<unknown> {
+    this.budget.reserve(1);
+    const copy = stub.dup();
+    const getCode = (group: StubGroup) => this.answer(() => copy(), group);
+    this.budget.keep(copy, getCode, undefined);
+    return getCode;
+  }
+
+  /**
+   * A client call's answer as islet values. Stubs in an answer belong to whoever receives it:
+   * fromClient() keeps its own copies, the originals are disposed here (left, each would hold its
+   * import on the session until it ends).
+   */
+  private async answer(call: () => Promise<unknown>, group?: StubGroup): Promise<unknown> {
+    let result: unknown;
+    try {
+      result = await call();
+    } catch (error) {
+      throw errorFromWire(error);
+    }
+    try {
+      return this.fromClient(result, group);
+    } finally {
+      if ((typeof result === "object" || typeof result === "function") && result !== null && Symbol.dispose in result) (result as Disposable)[Symbol.dispose]();
+    }
   }
 
   private islandFunction(stub: CapnStub): (...args: unknown[]) => Promise<unknown> {
-    const fn = async (...args: unknown[]) => {
-      try {
-        return this.fromClient(await stub(...(this.toClient(args) as unknown[])));
-      } catch (error) {
-        throw errorFromWire(error);
-      }
-    };
-    this.release.register(fn, stub);
-    return fn;
+    return (...args: unknown[]) => this.answer(() => stub(...(this.toClient(args) as unknown[])));
   }
 
   private islandTarget(stub: CapnStub): object {
-    const target = targetStub({
+    return targetStub({
       brand: remoteCapability,
-      method: (key) => async (...args: unknown[]) => {
-        try {
-          return this.fromClient(await (stub[key] as CapnStub)(...(this.toClient(args) as unknown[])));
-        } catch (error) {
-          throw errorFromWire(error);
-        }
-      },
+      method: (key) => (...args: unknown[]) => this.answer(() => (stub[key] as CapnStub)(...(this.toClient(args) as unknown[]))),
     });
-    this.release.register(target, stub);
-    return target;
   }
+}
+
+function isTaggedFunction(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === FUNCTION_TAG && value[FUNCTION_TAG] instanceof RpcStub;
+}
+
+/** The client's functions and RpcTargets in a value, as fromClient() will keep them. */
+function countCapabilities(value: unknown, depth: number): number {
+  if (depth > MAX_BRIDGE_DEPTH) throw new TypeError("A value from the client is nested too deeply.");
+  if (value instanceof RpcStub) return 1;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += countCapabilities(item, depth + 1);
+  } else if (isPlainObject(value)) {
+    if (isTaggedFunction(value)) return 1;
+    for (const key of Object.keys(value)) count += countCapabilities(value[key], depth + 1);
+  }
+  return count;
 }
 
 type CapnStub = ((...args: unknown[]) => Promise<unknown>) & { [key: string]: unknown; dup(): CapnStub; [Symbol.dispose](): void };
@@ -227,11 +279,43 @@ export class IsletApi extends CapnTarget {
   /** A brand-new worker running `code` (the JSON API's worker fields: modules/code, env, limits, allowHosts…). */
   load(code: unknown): RemoteWorker {
     const scope = this.#scope;
-    const stub = scope.deps.loader.load(buildCode(scope, code));
+    // What the client hands this worker (env, props, arguments) lives with it.
+    const held = scope.budget.group();
+    let built: WorkerCode | undefined = buildCode(scope, code, held);
+    // The loader starts a worker again after a limit or an eviction; one whose env held the
+    // client's functions or RpcTargets cannot start again once they are released with it.
+    const holdsClient = held.size > 0;
+    let gone: WorkerDisposedError | undefined;
+    const stub = scope.deps.loader.get(null, () => {
+      if (built === undefined) throw gone!;
+      return built;
+    });
     scope.own(stub);
     const slot = `rpc-load:${scope.deps.caller.keyId}:#${++loadedWorkers}`;
     scope.slots.add(slot);
-    return new RemoteWorker(scope, stub, true, slot);
+    const life: WorkerLife = {
+      anonymous: true,
+      held,
+      end(reason) {
+        stub.dispose();
+        if (holdsClient && gone === undefined) {
+          gone = new WorkerDisposedError(`This worker was ${END_REASONS[reason]}; its env held the client's functions or RpcTargets, which were released with it. load() it again.`);
+          built = undefined;
+        }
+        held.release();
+      },
+      check() {
+        if (gone !== undefined) throw gone;
+      },
+    };
+    try {
+      return new RemoteWorker(scope, stub, slot, life);
+    } catch (error) {
+      // Refused (the session's budget): nothing of it reaches the client.
+      life.end("released");
+      scope.slots.delete(slot);
+      throw error;
+    }
   }
 
   /** The worker with this id, started on first use from `code`, or from what `getCode()` returns. */
@@ -239,22 +323,59 @@ export class IsletApi extends CapnTarget {
     const scope = this.#scope;
     if (typeof id !== "string" || !WORKER_ID.test(id)) throw invalid("id", "must be 1-128 letters, digits or . _ : -");
     const key = `rpc:${scope.deps.caller.keyId}:${id}`;
-    const source = codeOrGetCode instanceof RpcStub ? scope.fromClient({ [FUNCTION_TAG]: codeOrGetCode }) : codeOrGetCode;
-    if (typeof source !== "function" && !isPlainObject(source)) throw invalid("code", "must be a worker description object or a function returning one");
-    scope.deps.named.sources.set(key, { session: scope, spec: source });
+    let source: NamedSource;
+    if (codeOrGetCode instanceof RpcStub) {
+      source = { session: scope, getCode: scope.clientGetCode(codeOrGetCode as unknown as CapnStub) };
+    } else if (isPlainObject(codeOrGetCode)) {
+      // Built now: the client's stubs in its env are this call's parameters, which die when it
+      // returns (findings7b/20). Every start of the worker from this source shares them.
+      source = { session: scope, code: buildCode(scope, codeOrGetCode) };
+    } else {
+      throw invalid("code", "must be a worker description object or a function returning one");
+    }
     const named = scope.deps.named;
+    named.sources.set(key, source);
     let stub!: WorkerStub;
     stub = scope.deps.loader.get(key, async () => {
       const entry = named.sources.get(key);
       if (entry === undefined) throw new RequestError(503, `No open session defines the worker "${id}" any more; call get() with its code again.`);
-      const spec = typeof entry.spec === "function" ? await answerInTime(entry.spec as () => Promise<unknown>, id, entry.session.deps.getCodeTimeoutMs) : entry.spec;
-      const code = buildCode(entry.session, spec);
+      let code = entry.code;
+      if (code === undefined) {
+        const env = entry.session.budget.group();
+        const spec = await answerInTime(() => entry.getCode!(env), id, entry.session.deps.getCodeTimeoutMs);
+        code = buildCode(entry.session, spec, env);
+        named.started(key, env);
+      }
       // A worker whose env holds a session's callbacks cannot outlive that session.
       if (containsCapability(code.env)) entry.session.own(stub);
       return code;
     });
-    return new RemoteWorker(scope, stub, false, key);
+    return new RemoteWorker(scope, stub, key, {
+      anonymous: false,
+      held: undefined,
+      end() {
+        stub.dispose();
+        named.ended(key);
+      },
+      check() {},
+    });
   }
+}
+
+const END_REASONS = {
+  disposed: "disposed",
+  evicted: "evicted to make room for another of this API key's workers (maxWorkersPerKey)",
+  released: "released by the client",
+} as const;
+
+/** How a RemoteWorker ends its worker, for the client (dispose, release) or the key's quota (eviction). */
+interface WorkerLife {
+  anonymous: boolean;
+  /** Where the client stubs handed to the worker are kept (an anonymous worker's), released when it ends. */
+  held: StubGroup | undefined;
+  end(reason: keyof typeof END_REASONS): void;
+  /** Throws when the worker cannot be called any more. */
+  check(): void;
 }
 
 /**
@@ -282,62 +403,75 @@ function containsCapability(value: unknown, depth = 0): boolean {
   return Object.values(value).some((item) => containsCapability(item, depth + 1));
 }
 
-function buildCode(scope: RpcSessionScope, spec: unknown): WorkerCode {
+function buildCode(scope: RpcSessionScope, spec: unknown, held?: StubGroup): WorkerCode {
   if (!isPlainObject(spec)) throw invalid("code", "must be an object like {code: \"export default {…}\"} or {modules, mainModule}");
   const env = spec.env === undefined || spec.env === null ? {} : spec.env;
   if (!isPlainObject(env)) throw invalid("env", "must be an object");
-  return toWorkerCode(spec, scope.deps.caller, scope.deps.egress, scope.fromClient(env) as Record<string, unknown>);
+  const group = held ?? scope.budget.group();
+  const islandEnv = scope.fromClient(env, group) as Record<string, unknown>;
+  try {
+    return toWorkerCode(spec, scope.deps.caller, scope.deps.egress, islandEnv);
+  } catch (error) {
+    group.release();
+    throw error;
+  }
 }
 
 export class RemoteWorker extends CapnTarget {
   #scope: RpcSessionScope;
   #stub: WorkerStub;
-  #anonymous: boolean;
+  #life: WorkerLife;
   /** Its id in the key's worker quota: the loader id of a named worker, a unique one for load(). */
   #slot: string;
-
   #release: () => void;
+  /** This stub and the entrypoints it handed out that the client still holds. */
+  #refs = 1;
 
-  constructor(scope: RpcSessionScope, stub: WorkerStub, anonymous: boolean, slot: string) {
+  constructor(scope: RpcSessionScope, stub: WorkerStub, slot: string, life: WorkerLife) {
     super();
     this.#release = scope.countExport();
     this.#scope = scope;
     this.#stub = stub;
-    this.#anonymous = anonymous;
     this.#slot = slot;
+    this.#life = life;
   }
 
   /** The default export's entrypoint, or a named export's; `options.props` and lower `options.limits` as in islet. */
   getEntrypoint(name?: unknown, options?: unknown): CapnTarget {
     const scope = this.#scope;
+    this.#life.check();
     if (name !== undefined && name !== null && typeof name !== "string") throw invalid("name", "must be a string");
     const opts = options === undefined || options === null ? {} : options;
     if (!isPlainObject(opts)) throw invalid("options", "must be an object {props?, limits?}");
     const limits = callLimits(scope.deps.caller, opts.limits);
-    const entrypoint = this.#stub.getEntrypoint(name as string | undefined, { props: scope.fromClient(opts.props), limits });
-    const stub = this.#stub;
-    return entrypointTarget(scope, entrypoint, this.#slot, () => stub.dispose());
+    const entrypoint = this.#stub.getEntrypoint(name as string | undefined, { props: scope.fromClient(opts.props, this.#life.held), limits });
+    const target = entrypointTarget(scope, entrypoint, this.#slot, this.#life, () => this.#unref());
+    this.#refs++;
+    return target;
   }
 
   /** Terminates the worker's isolate now. */
   dispose(): void {
-    this.#stub.dispose();
+    this.#life.end("disposed");
     this.#forget();
   }
 
   [disposeSymbol](): void {
     this.#release();
-    // The client dropped its stub: an anonymous worker is unreachable from now on.
-    if (this.#anonymous) {
-      this.#stub.dispose();
-      this.#forget();
-    }
+    this.#unref();
+  }
+
+  #unref(): void {
+    // The client holds nothing of an anonymous worker any more: nobody can call it again.
+    if (--this.#refs > 0 || !this.#life.anonymous) return;
+    this.#life.end("released");
+    this.#forget();
   }
 
   #forget(): void {
     const { quota, caller } = this.#scope.deps;
     quota?.forget(caller.keyId, this.#slot);
-    if (this.#anonymous) this.#scope.slots.delete(this.#slot);
+    if (this.#life.anonymous) this.#scope.slots.delete(this.#slot);
   }
 }
 
@@ -357,14 +491,15 @@ function callLimits(caller: Caller, requested: unknown): Limits {
   return out;
 }
 
-function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint, slot: string, dispose: () => void): CapnTarget {
+function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint, slot: string, life: WorkerLife, onRelease: () => void): CapnTarget {
   const release = scope.countExport();
   const admitted = async <T>(call: () => Promise<T>): Promise<T> => {
     const release = scope.deps.admission.admit(scope.deps.caller);
     try {
+      life.check();
       // The worker counts against its key's quota; this call may start it, so a key at its quota
       // evicts its own least recently used idle worker first (never another key's).
-      const used = scope.deps.quota?.use(scope.deps.caller.keyId, slot, dispose);
+      const used = scope.deps.quota?.use(scope.deps.caller.keyId, slot, () => life.end("evicted"));
       try {
         return await call();
       } finally {
@@ -375,7 +510,7 @@ function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint, slot: 
     }
   };
   return dynamicTarget(
-    (method, args) => admitted(async () => scope.toClient(await entrypoint[method](...(scope.fromClient(args) as unknown[])))),
+    (method, args) => admitted(async () => scope.toClient(await entrypoint[method](...(scope.fromClient(args, life.held) as unknown[])))),
     {
     fetch: (input: unknown, init?: unknown) =>
       admitted(async () => {
@@ -383,6 +518,9 @@ function entrypointTarget(scope: RpcSessionScope, entrypoint: Entrypoint, slot: 
         return entrypoint.fetch(input as Request | string, init as RequestInit | undefined);
       }),
     },
-    release,
+    () => {
+      release();
+      onRelease();
+    },
   );
 }

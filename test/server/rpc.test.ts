@@ -153,7 +153,7 @@ describe("/v1/rpc with islet/client over a real WebSocket", () => {
       assert.equal(worker.getEntrypoint(), worker.getEntrypoint(), "one entrypoint per name without options");
       const held = [];
       for (let i = 0; i < 20_000; i++) held.push(worker.getEntrypoint(null, {}));
-      await assert.rejects(worker.getEntrypoint(null, {}).hi(), (e: Error) => e.name === "RangeError" && /20000 objects its client has not released/.test(e.message));
+      await assert.rejects(worker.getEntrypoint(null, {}).hi(), (e: Error) => e.name === "RangeError" && /holds 20000 objects, its limit/.test(e.message));
       assert.equal(await worker.getEntrypoint().hi(), "hi", "objects it already holds still work");
     } finally {
       session.close();
