@@ -44,13 +44,20 @@ export type RemoteEntrypoint<T = undefined> = Entrypoint<T>;
 
 export interface RemoteWorkerStub {
   getEntrypoint<T = undefined>(name?: string | null, options?: { props?: unknown; limits?: Omit<Limits, "memoryMb"> }): RemoteEntrypoint<T>;
-  /** Terminates the worker's isolate on the server now. */
+  /**
+   * Terminates the worker's isolate on the server now; the next call starts it again, except a
+   * `load()` worker whose `env` holds this client's functions or RpcTargets: they are released
+   * with it, and its later calls fail with WorkerDisposedError.
+   */
   dispose(): Promise<void>;
 }
 
 export interface RemoteLoader {
   load(code: RemoteWorkerCode): RemoteWorkerStub;
-  /** The worker with this id (per API key), started on first use with `getCode()` (called over the socket) or `code`. */
+  /**
+   * The worker with this id (per API key: sessions of one key share it, and the functions in the
+   * `env` it started with), started on first use with `getCode()` (called over the socket) or `code`.
+   */
   get(id: string, getCode: RemoteWorkerCode | (() => RemoteWorkerCode | Promise<RemoteWorkerCode>)): RemoteWorkerStub;
   /** Closes the connection; the server disposes this session's workers. */
   close(): void;
@@ -152,8 +159,10 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     socket.once("open", () => resolve());
     socket.once("unexpected-response", (_request, response) => {
       const status = response.statusCode ?? 0;
-      const hint = status === 401 ? " (missing or wrong API key)" : status === 429 || status === 503 ? " (the server is busy or shutting down)" : "";
-      reject(new ConnectError(`islet/client: the server refused the connection with HTTP ${status}${hint}.`, status));
+      // islet serve says why in a header (a refused upgrade has no body).
+      const reason = response.headers["x-islet-error"];
+      const hint = typeof reason === "string" && reason !== "" ? `: ${reason}` : status === 401 ? " (missing or wrong API key)." : status === 429 || status === 503 ? " (the server is busy or shutting down)." : ".";
+      reject(new ConnectError(`islet/client: the server refused the connection with HTTP ${status}${hint}`, status));
       socket.terminate();
     });
     socket.once("error", (error) => reject(new ConnectError(`islet/client: cannot connect to ${target.href}: ${error.message}`)));

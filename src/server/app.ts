@@ -2,6 +2,7 @@
 // metrics, on Hono. Transport-free (a `fetch` handler plus a `ws` server for upgrades), so
 // startServer binds it to a port and tests can drive it directly.
 
+import type { Socket } from "node:net";
 import { dirname } from "node:path";
 import { bodyLimit } from "hono/body-limit";
 import { Hono, type Context } from "hono";
@@ -21,6 +22,7 @@ import { Metrics } from "./metrics.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
+import { RpcSessionCounts } from "./rpc-sessions.ts";
 import { WorkerQuota } from "./quota.ts";
 import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
@@ -57,6 +59,9 @@ const STATUS_NAMES: Record<number, string> = {
 
 function errorResponse(c: Context, status: number, message: string, headers: Record<string, string> = {}): Response {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  // A refused WebSocket upgrade answers without a body: the reason travels in a header
+  // (islet/client puts it in its ConnectError).
+  if (c.req.header("upgrade")?.toLowerCase() === "websocket") c.header("x-islet-error", message.replace(/[^\x20-\x7e]/g, "?").slice(0, 1000));
   return c.json({ error: { name: STATUS_NAMES[status] ?? "InternalError", message } }, status as 400);
 }
 
@@ -70,6 +75,7 @@ export async function createApp(options: ServerOptions = {}, env: NodeJS.Process
 function assemble(options: ResolvedServerOptions, codemode: CodeModeService | undefined): IsletApp {
   const sessions = new Set<{ scope: RpcSessionScope; close(): void }>();
   const named = new NamedSources();
+  const rpcSessions = new RpcSessionCounts(options.maxRpcSessionsPerKey);
   // Twice the loader's worker cap: a live named worker is never forgotten before the loader evicts it.
   const namedRuns = new NamedRunWorkers(2 * (options.loader.maxWorkers ?? 500), options.loader.idleTimeoutMs ?? 300_000);
   const keys = new ApiKeys(options);
@@ -237,6 +243,13 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     async (c, next) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new RequestError(400, "/v1/rpc speaks Cap'n Web over WebSocket: connect with islet/client or capnweb's newWebSocketRpcSession.");
       if (shuttingDown) throw new RequestError(503, "The server is shutting down; connect to another node.");
+      // Held until the connection's socket closes, whether the upgrade completes or not.
+      const socket = (c.env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket;
+      if (socket !== undefined) {
+        const release = rpcSessions.open(c.get("caller").keyId);
+        if (socket.destroyed) release();
+        else socket.once("close", release);
+      }
       await next();
     },
     upgradeWebSocket((c) => {

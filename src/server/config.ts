@@ -12,6 +12,7 @@ import { z } from "zod";
 import { limitsSchema } from "../protocol/limits.ts";
 import { describeValue, formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
 import { ServerConfigError } from "./errors.ts";
+import { DEFAULT_MAX_RPC_SESSIONS_PER_KEY } from "./rpc-sessions.ts";
 import { resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
 
 // The main thread saturates (isolate creation, JSON, HTTP) at a few hundred calls per second per
@@ -53,6 +54,12 @@ export interface ServerOptions {
    * the loader's `maxWorkers` LRU alone, as before). At most `loader.maxWorkers`.
    */
   maxWorkersPerKey?: number;
+  /**
+   * `/v1/rpc` sessions (WebSockets) one key may hold open at once (default 16); one more is refused
+   * with 429. Each session may hold 20,000 objects for its client, so this bounds what one key
+   * makes the server hold.
+   */
+  maxRpcSessionsPerKey?: number;
   /** Calls the whole server has in flight before it sheds load with 429 (default 8 per core). */
   maxInFlight?: number;
   /** Largest request body and WebSocket message, in bytes (default 1 MiB). */
@@ -90,6 +97,7 @@ export interface ResolvedServerOptions {
   maxConcurrencyPerKey: number;
   /** undefined: no per-key quota (no API keys and none set). */
   maxWorkersPerKey: number | undefined;
+  maxRpcSessionsPerKey: number;
   maxInFlight: number;
   maxRequestBytes: number;
   shutdownTimeoutMs: number;
@@ -234,6 +242,7 @@ const serverSchema = z.strictObject({
   limits: limitsSchema.optional(),
   maxConcurrencyPerKey: positiveInteger().optional(),
   maxWorkersPerKey: positiveInteger().optional(),
+  maxRpcSessionsPerKey: positiveInteger().optional(),
   maxInFlight: positiveInteger().optional(),
   maxRequestBytes: positiveInteger().optional(),
   shutdownTimeoutMs: positiveInteger().optional(),
@@ -308,6 +317,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     limits,
     maxConcurrencyPerKey,
     maxWorkersPerKey,
+    maxRpcSessionsPerKey: checked.maxRpcSessionsPerKey ?? DEFAULT_MAX_RPC_SESSIONS_PER_KEY,
     maxInFlight,
     maxRequestBytes: checked.maxRequestBytes ?? 1024 * 1024,
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
