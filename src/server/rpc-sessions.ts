@@ -4,7 +4,7 @@
 
 import { RequestError } from "./errors.ts";
 
-export const DEFAULT_MAX_RPC_SESSIONS_PER_KEY = 16;
+export const DEFAULT_MAX_RPC_SESSIONS_PER_KEY = 4;
 
 export class RpcSessionCounts {
   private readonly perKey = new Map<string, number>();

@@ -10,8 +10,8 @@ import { testServer } from "./helpers.ts";
 const KEY_A = "rpc-sessions-a-0123456789";
 const KEY_B = "rpc-sessions-b-0123456789";
 
-test("maxRpcSessionsPerKey defaults to 16 and is validated", () => {
-  assert.equal(resolveOptions({}).maxRpcSessionsPerKey, 16);
+test("maxRpcSessionsPerKey defaults to 4 and is validated", () => {
+  assert.equal(resolveOptions({}).maxRpcSessionsPerKey, 4);
   assert.equal(resolveOptions({ maxRpcSessionsPerKey: 3 }).maxRpcSessionsPerKey, 3);
   assert.throws(() => resolveOptions({ maxRpcSessionsPerKey: 0 }), /maxRpcSessionsPerKey/);
 });
