@@ -3,6 +3,7 @@
 // says so), but the host measures what arrived again, so no runtime makes it keep more.
 
 import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
+import { received } from "../protocol/clonable.ts";
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
 /** Bytes of logs (strings by length; see log-size.ts) kept per invocation; the rest is cut. */
@@ -24,6 +25,26 @@ export interface InvocationLog {
   logBytes: number;
   /** The byte budget ran out and the log says so: later logs are dropped. */
   logsCut: boolean;
+}
+
+/**
+ * A log post's parts as the host keeps them: checked against the boundary's list of types, with
+ * their resizable buffers made fixed-length (clonable.ts); a part of another type (only a
+ * compromised runtime sends one) is kept as its type's name.
+ */
+export function receivedLog(parts: unknown): unknown[] {
+  const list = Array.isArray(parts) ? parts : [parts];
+  try {
+    return received(list) as unknown[];
+  } catch {
+    return list.map((part) => {
+      try {
+        return received(part);
+      } catch {
+        return Object.prototype.toString.call(part);
+      }
+    });
+  }
 }
 
 /** One worker's log budget. */

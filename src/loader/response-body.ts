@@ -5,7 +5,7 @@
 import { DataCloneError, LimitError, WorkerDisposedError, type Outcome } from "../errors.ts";
 import type { Sandbox } from "../engine/sandbox.ts";
 import { errorFromSandbox } from "../rpc/peer.ts";
-import { isReceivable } from "../protocol/clonable.ts";
+import { received } from "../protocol/clonable.ts";
 import type { Result } from "../protocol/entries.ts";
 
 /** What the stream needs of its worker. */
@@ -27,6 +27,15 @@ export function bodyEnd(error: Error): BodyEnd {
   return { outcome, error };
 }
 
+
+/** A chunk as the host may hold it (a view over a resizable buffer becomes one over a fixed-length copy), or undefined when it may not cross. */
+function receivedChunk(chunk: Uint8Array): unknown {
+  try {
+    return received(chunk);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A response whose body the sandbox streams: the record gets a ReadableStream that pulls it a
@@ -63,11 +72,11 @@ export function streamResponseBody(source: ResponseBodySource, value: unknown, f
           if (!Array.isArray(answer)) throw new DataCloneError("Malformed body chunk from the sandbox.");
           await source.postsArrived(answer[3]);
           if (answer[0] !== 1) throw errorFromSandbox(answer[1]);
-          const chunk = answer[1];
+          const chunk = answer[1] instanceof Uint8Array ? receivedChunk(answer[1]) : answer[1];
           if (chunk === null) {
             controller.close();
             end();
-          } else if (chunk instanceof Uint8Array && isReceivable(chunk)) controller.enqueue(chunk);
+          } else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
           else throw new TypeError("Received non-Uint8Array chunk");
         } catch (error) {
           if (cancelling) return;

@@ -20,7 +20,7 @@ import { Peer, errorFromSandbox } from "../rpc/peer.ts";
 import { cloneFailureReason, errorForSandbox, isSandboxError } from "../rpc/errors.ts";
 import { isStackOverflow, type Encoded } from "../protocol/wire.ts";
 import { errorToRecord } from "../protocol/errors.ts";
-import { MAX_OBJECTS_PER_VALUE, assertReceived, isReceivable } from "../protocol/clonable.ts";
+import { MAX_OBJECTS_PER_VALUE, received } from "../protocol/clonable.ts";
 import type { RequestRecord } from "../protocol/records.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
@@ -31,7 +31,7 @@ import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./res
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { HostTimers } from "./host-timers.ts";
-import { LogBudget, type InvocationLog } from "./invocation-logs.ts";
+import { LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
 import { nodeModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
 import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
@@ -219,11 +219,10 @@ export class Worker {
         start,
         (value) => {
           try {
-            assertReceived(value, MAX_OBJECTS_PER_VALUE);
+            return received(value, MAX_OBJECTS_PER_VALUE);
           } catch (error) {
             throw new DataCloneError(`The response could not be copied across the sandbox boundary: ${(error as Error).message}`);
           }
-          return value;
         },
         release,
         (value, failed) => streamResponseBody(this.responseBodySource, value, failed),
@@ -422,10 +421,17 @@ export class Worker {
     }
     // Posts that are not encoded values (logs, fetch records, service arguments) are held to the
     // boundary's list of types too: a compromised runtime must not hand the host a shared buffer.
-    if (op === Op.Log && Array.isArray(b) && !isReceivable(b)) b = b.map((part) => (isReceivable(part) ? part : Object.prototype.toString.call(part)));
-    else if (op !== Op.Call && op !== Op.Log && (!isReceivable(b) || !isReceivable(c) || !isReceivable(d))) {
-      if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
-      return;
+    // Their resizable buffers are made fixed-length, as an encoded value's are (clonable.ts).
+    if (op === Op.Log) b = receivedLog(b);
+    else if (op !== Op.Call) {
+      try {
+        b = received(b);
+        c = received(c);
+        d = received(d);
+      } catch {
+        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
+        return;
+      }
     }
     switch (op) {
       case Op.Call: {
@@ -448,7 +454,7 @@ export class Worker {
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
-        return this.logBudget.keep(this.inflight, typeof a === "string" ? a : "log", Array.isArray(b) ? b : [b], c === true);
+        return this.logBudget.keep(this.inflight, typeof a === "string" ? a : "log", b as unknown[], c === true);
       case Op.TimerSet:
         // Only while an invocation is in flight: nothing runs unwatched.
         if (this.inflight.size > 0) this.timers.set(a, b);

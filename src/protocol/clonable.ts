@@ -6,19 +6,20 @@
 // SharedArrayBuffer (or a view over one) crosses *shared*, a WebAssembly.Module crosses as the
 // same compiled module. So two checks:
 //
-// - assertReceived: on every value that arrived by a copy (in the sandbox from the host, on the
+// - received: on every value that arrived by a copy (in the sandbox from the host, on the
 //   host from a sandbox, between a shard and the host), before anything else sees it. A fresh copy
 //   holds only what the deserializer made, so each object must be one of the listed kinds, told by
 //   its brand and prototype: plain object, array, Date, RegExp, Map, Set, ArrayBuffer (not
 //   shared), a typed array or DataView over one, a boxed primitive, an Error. Anything else (a
 //   SharedArrayBuffer, a WebAssembly.Module, whatever a future engine learns to clone) is refused.
-//   This is the allow-list the boundary stands on.
+//   This is the allow-list the boundary stands on. It hands back the copy with every resizable
+//   ArrayBuffer in it made fixed-length (see fixedLength).
 // - sendKind: before a value is handed to the copy, so that the sender gets the DataCloneError
 //   at once, with a message that names the type.
 
 import { protocolPrimordials as primordials } from "./primordials.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, ArrayPrototypePush, BigInt, Boolean, DataView, Error, ErrorPrototype, EvalError, Map, MapPrototypeEntries, Number, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, SetPrototypeValues, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
+const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, ArrayPrototypePush, BigInt, Boolean, DataView, Error, ErrorPrototype, EvalError, Map, MapPrototypeEntries, MapPrototypeGet, MapPrototypeSet, Number, Object, ObjectDefineOwnProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, RangeError, ReferenceError, ReflectApply, RegExp, Set, SetPrototypeAdd, SetPrototypeValues, String, Symbol, SyntaxError, TypeError, URIError, Uint8Array } = primordials;
 
 type Getter = (this: unknown) => unknown;
 
@@ -49,6 +50,22 @@ const bufferDetached = getter(ArrayBuffer.prototype, "detached");
 const sharedBufferLength = typeof SharedArrayBuffer === "function" ? getter(SharedArrayBuffer.prototype, "byteLength") : undefined;
 const viewBuffer = getter(typedArrayProto, "buffer")!;
 const dataViewBuffer = getter(DataView.prototype, "buffer")!;
+const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
+const bufferSlice = ArrayBuffer.prototype.slice as Getter;
+const bufferTransferToFixedLength = (ArrayBuffer.prototype as { transferToFixedLength?: Getter }).transferToFixedLength;
+const viewByteOffset = getter(typedArrayProto, "byteOffset")!;
+const viewByteLength = getter(typedArrayProto, "byteLength")!;
+const dataViewByteOffset = getter(DataView.prototype, "byteOffset")!;
+const dataViewByteLength = getter(DataView.prototype, "byteLength")!;
+const mapClear = Map.prototype.clear as Getter;
+const setClear = Set.prototype.clear as Getter;
+/** Each typed array's constructor by its prototype, as captured when this module loads. */
+const typedArrayConstructors = new Map<object, new (buffer: ArrayBuffer) => object>();
+const typedArrayNames = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
+for (let i = 0; i < typedArrayNames.length; i++) {
+  const constructor = (globalThis as unknown as Record<string, unknown>)[typedArrayNames[i]] as (new (buffer: ArrayBuffer) => object) | undefined;
+  if (typeof constructor === "function") MapPrototypeSet(typedArrayConstructors, constructor.prototype as object, constructor);
+}
 const boxes: Getter[] = [Number.prototype.valueOf, String.prototype.valueOf, Boolean.prototype.valueOf, BigInt.prototype.valueOf] as Getter[];
 const symbolValueOf = Symbol.prototype.valueOf as Getter;
 const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
@@ -134,7 +151,7 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
  * How an object of the sender's is cloned, for one that is neither a plain object nor an array;
  * throws a DataCloneError for a type the boundary refuses. Objects of no listed kind (instances of
  * the sender's classes) are cloned as their own keys, as V8 does; what V8 would clone differently
- * is caught by assertReceived on the other side.
+ * is caught by received on the other side.
  */
 export function sendKind(object: object): Kind {
   if (has(viewBuffer, object)) {
@@ -165,14 +182,20 @@ function ownData(object: object, key: string): unknown {
   return descriptor !== undefined && (apply(hasOwn, descriptor, ["value"]) as boolean) ? descriptor.value : undefined;
 }
 
+/** receivedKind's answers for the leaves that hold bytes: an ArrayBuffer, a typed array, a DataView. */
+const BUFFER = 5;
+const TYPED_ARRAY = 6;
+const DATA_VIEW = 7;
+type ReceivedKind = Kind | -1 | typeof BUFFER | typeof TYPED_ARRAY | typeof DATA_VIEW;
+
 /** The kind of a freshly copied object, or -1 when it is none of the listed kinds. */
-function receivedKind(object: object): Kind | -1 {
+function receivedKind(object: object): ReceivedKind {
   const proto = getProto(object);
   if (proto === ObjectProto || proto === null) return Kind.Keys;
   if (proto === ArrayProto && isArray(object)) return Kind.Keys;
-  if (has(viewBuffer, object)) return has(bufferLength, apply(viewBuffer, object, []) as object) ? Kind.Leaf : -1;
-  if (has(dataViewBuffer, object)) return has(bufferLength, apply(dataViewBuffer, object, []) as object) ? Kind.Leaf : -1;
-  if (has(bufferLength, object)) return Kind.Leaf;
+  if (has(viewBuffer, object)) return has(bufferLength, apply(viewBuffer, object, []) as object) ? TYPED_ARRAY : -1;
+  if (has(dataViewBuffer, object)) return has(bufferLength, apply(dataViewBuffer, object, []) as object) ? DATA_VIEW : -1;
+  if (has(bufferLength, object)) return BUFFER;
   if (has(mapSize, object)) return Kind.Map;
   if (has(setSize, object)) return Kind.Set;
   if (has(dateGetTime, object) || (object !== regexpProto && has(regexpSource, object))) return Kind.Leaf;
@@ -183,17 +206,20 @@ function receivedKind(object: object): Kind | -1 {
 
 /**
  * Throws a DataCloneError unless every object in `value`, a fresh copy that arrived across the
- * boundary, is one of the listed kinds. Reads only own data properties, never a getter.
+ * boundary, is one of the listed kinds. Reads only own data properties, never a getter. Returns
+ * the value to use in its place: the same, with every resizable ArrayBuffer in it made
+ * fixed-length (fixedLength). Only for a fresh copy nothing else holds: it is patched in place.
  */
-export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): void {
+export function received(value: unknown, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): unknown {
   if (maxBytes !== Infinity && meter === undefined) meter = { bytes: 0 };
   if (value === null || typeof value !== "object") {
     if (meter !== undefined && (meter.bytes += primitiveBytes(value)) > maxBytes) throw tooHeavy(maxBytes);
-    return;
+    return value;
   }
   const start = meter === undefined ? 0 : meter.bytes;
   let objects = 0;
   let bytes = 0;
+  let resizable = false;
   // A linked stack of object literals and captured Set methods: nothing here calls a method that
   // code in the sandbox could have replaced.
   const seen = new SetCtor<object>();
@@ -242,14 +268,148 @@ export function assertReceived(value: unknown, maxObjects = Infinity, meter?: Me
       push(ownData(object, "message"));
       push(ownData(object, "stack"));
       push(ownData(object, "cause"));
+    } else if (kind === BUFFER || kind === TYPED_ARRAY || kind === DATA_VIEW) {
+      const held = kind === BUFFER ? object : (apply(kind === TYPED_ARRAY ? viewBuffer : dataViewBuffer, object, []) as object);
+      if (!resizable && isResizable(held)) resizable = true;
+      if (meter !== undefined) {
+        if (kind === BUFFER) bytes += apply(bufferLength, object, []) as number;
+        else buffer(held);
+      }
     } else if (meter !== undefined) {
-      if (has(viewBuffer, object)) buffer(apply(viewBuffer, object, []) as object);
-      else if (has(dataViewBuffer, object)) buffer(apply(dataViewBuffer, object, []) as object);
-      else bytes += leafBytes(object);
+      bytes += leafBytes(object);
     }
     if (bytes + start > maxBytes) throw tooHeavy(maxBytes);
   }
   if (meter !== undefined) meter.bytes += bytes;
+  return resizable ? fixedLength(value) : value;
+}
+
+function isResizable(buffer: object): boolean {
+  return bufferResizable !== undefined && apply(bufferResizable, buffer, []) === true;
+}
+
+/**
+ * A resizable ArrayBuffer keeps its maxByteLength through a copy, and V8 reserves that much address
+ * space, with a memory mapping of its own, for each one it makes: a sandbox's resizable buffers
+ * reached the host still resizable, outside every budget, and a host that kept about 30 results of
+ * 990 tiny ones died at the kernel's mapping limit (findings7a/11). So a received value holding one
+ * is rebuilt here, before anything else sees it: each resizable buffer becomes a fixed-length copy of
+ * the bytes it holds now, and each view over one a view of the same type over a copy of the bytes
+ * it shows (offset 0, as the host's own views cross the other way, src/rpc/compact-views.ts). Then
+ * every original is detached, which releases its reservation at once rather than at V8's next
+ * collection (a host that dropped such results still reached 36,000 mappings).
+ *
+ * Containers keep their identity and are patched in place (an object's or array's property, a Map's
+ * or Set's entries in their order, an error's cause); only a root that is itself a buffer or view
+ * is replaced. The value passed the walk above, so it holds only the listed kinds and own data.
+ */
+function fixedLength(value: unknown): unknown {
+  const copies = new Map<object, object>();
+  const originals: object[] = [];
+  const fixed = (item: unknown): unknown => {
+    if (item === null || typeof item !== "object") return item;
+    const done = MapPrototypeGet(copies, item) as object | undefined;
+    if (done !== undefined) return done;
+    const kind = receivedKind(item);
+    let copy: object | undefined;
+    if (kind === BUFFER) {
+      if (isResizable(item)) {
+        copy = sliceOf(item, 0, apply(bufferLength, item, []) as number);
+        ArrayPrototypePush(originals, item);
+      }
+    } else if (kind === TYPED_ARRAY || kind === DATA_VIEW) {
+      const typed = kind === TYPED_ARRAY;
+      const held = apply(typed ? viewBuffer : dataViewBuffer, item, []) as object;
+      if (isResizable(held)) {
+        const offset = apply(typed ? viewByteOffset : dataViewByteOffset, item, []) as number;
+        const bytes = sliceOf(held, offset, offset + (apply(typed ? viewByteLength : dataViewByteLength, item, []) as number));
+        const Constructor = typed ? (MapPrototypeGet(typedArrayConstructors, getProto(item)) as (new (buffer: ArrayBuffer) => object) | undefined) : DataView;
+        copy = Constructor === undefined ? bytes : new Constructor(bytes as ArrayBuffer);
+        ArrayPrototypePush(originals, held);
+      }
+    }
+    if (copy === undefined) return item;
+    MapPrototypeSet(copies, item, copy);
+    return copy;
+  };
+  const root = fixed(value);
+  // Containers by a linked stack, as in the walk (a value may be nested as deep as a copy allows).
+  const seen = new SetCtor<object>();
+  let stack: Link | undefined = { item: root, next: undefined };
+  const visit = (item: unknown) => {
+    if (item !== null && typeof item === "object" && !(apply(setHas, seen, [item]) as boolean)) stack = { item, next: stack };
+  };
+  while (stack !== undefined) {
+    const object = stack.item as object;
+    stack = stack.next;
+    if (apply(setHas, seen, [object]) as boolean) continue;
+    apply(setAdd, seen, [object]);
+    const kind = receivedKind(object);
+    if (kind === Kind.Keys) {
+      const keys = objectKeys(object);
+      for (let i = 0; i < keys.length; i++) {
+        const child = ownData(object, keys[i]);
+        const replaced = fixed(child);
+        if (replaced !== child) setOwn(object, keys[i], replaced, true);
+        else visit(child);
+      }
+    } else if (kind === Kind.Map) {
+      const entries: unknown[] = [];
+      let changed = false;
+      const iterator = apply(mapEntries, object, []) as object;
+      for (let step = apply(mapIteratorNext, iterator, []) as IteratorResult<[unknown, unknown]>; !step.done; step = apply(mapIteratorNext, iterator, []) as IteratorResult<[unknown, unknown]>) {
+        const k = fixed(step.value[0]);
+        const v = fixed(step.value[1]);
+        if (k !== step.value[0] || v !== step.value[1]) changed = true;
+        ArrayPrototypePush(entries, k, v);
+        visit(k);
+        visit(v);
+      }
+      if (changed) {
+        apply(mapClear, object, []);
+        for (let i = 0; i < entries.length; i += 2) MapPrototypeSet(object, entries[i], entries[i + 1]);
+      }
+    } else if (kind === Kind.Set) {
+      const values: unknown[] = [];
+      let changed = false;
+      const iterator = apply(setValues, object, []) as object;
+      for (let step = apply(setIteratorNext, iterator, []) as IteratorResult<unknown>; !step.done; step = apply(setIteratorNext, iterator, []) as IteratorResult<unknown>) {
+        const v = fixed(step.value);
+        if (v !== step.value) changed = true;
+        ArrayPrototypePush(values, v);
+        visit(v);
+      }
+      if (changed) {
+        apply(setClear, object, []);
+        for (let i = 0; i < values.length; i++) SetPrototypeAdd(object, values[i]);
+      }
+    } else if (kind === Kind.Error) {
+      const cause = ownData(object, "cause");
+      const replaced = fixed(cause);
+      if (replaced !== cause) setOwn(object, "cause", replaced, false);
+      else visit(cause);
+    }
+  }
+  // Detached only now: views met after their buffer still read it above.
+  for (let i = 0; i < originals.length; i++) {
+    try {
+      if (bufferTransferToFixedLength !== undefined) apply(bufferTransferToFixedLength, originals[i], [0]);
+    } catch {
+      // Already detached (two parts of one log shared it): nothing left to release.
+    }
+  }
+  return root;
+}
+
+/** A fixed-length ArrayBuffer holding bytes `start` to `end` of `buffer` (slice makes one); empty for a detached one. */
+function sliceOf(buffer: object, start: number, end: number): object {
+  if (bufferDetached !== undefined && apply(bufferDetached, buffer, []) === true) return new ArrayBuffer(0);
+  return apply(bufferSlice, buffer, [start, end]) as object;
+}
+
+/** Replaces an own data property of a fresh copy, as the deserializer made it (an error's cause is not enumerable). */
+function setOwn(object: object, key: string, value: unknown, enumerable: boolean): void {
+  ObjectDefineOwnProperty(object, key, { __proto__: null, value, writable: true, enumerable, configurable: true } as PropertyDescriptor);
 }
 
 /** What a received value holds, estimated as it is walked: string lengths, buffer sizes, and a small charge per object and key. */
@@ -304,14 +464,4 @@ export function primitiveBytes(value: unknown): number {
 interface Link {
   item: unknown;
   next: Link | undefined;
-}
-
-/** True when assertReceived accepts `value`. */
-export function isReceivable(value: unknown): boolean {
-  try {
-    assertReceived(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -75,7 +75,7 @@ interface WalkState {
   /** Objects (and Map or Set entries) walked so far, and the most allowed (MAX_OBJECTS_PER_VALUE). */
   objects: number;
   maxObjects: number;
-  /** When metered: what the value holds, estimated as in assertReceived (strings, BigInts, buffers, keys, a charge per object). */
+  /** When metered: what the value holds, estimated as in received (strings, BigInts, buffers, keys, a charge per object). */
   meter: Meter | undefined;
   /** Past this weight the value is a DataCloneError (tooHeavy), found before it is copied. */
   maxBytes: number;
@@ -83,7 +83,7 @@ interface WalkState {
   refusal?: Error;
 }
 
-import { Kind, OBJECT_BYTES, assertReceived, leafBytes, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter } from "./clonable.ts";
+import { Kind, OBJECT_BYTES, leafBytes, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter, received } from "./clonable.ts";
 
 function countObject(state: WalkState): void {
   if (++state.objects > state.maxObjects) throw tooManyObjects(state.maxObjects);
@@ -346,9 +346,9 @@ function copyCutting(
  */
 export function decode(encoded: unknown, importer: CapImporter, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): unknown {
   if (!arrayIsArray(encoded)) throw new TypeError("Malformed value on the boundary.");
-  let body = encoded[0];
-  // The copy is checked before anything else sees it: only the listed types may cross (clonable.ts).
-  assertReceived(body, maxObjects, meter, maxBytes);
+  // The copy is checked before anything else sees it: only the listed types may cross, and a
+  // resizable buffer in it is made fixed-length (clonable.ts).
+  let body = received(encoded[0], maxObjects, meter, maxBytes);
   const caps = encoded[1];
   if (caps === undefined) return body;
   if (!arrayIsArray(caps) || caps.length > MAX_CAPS_PER_VALUE) throw new TypeError("Malformed capability list on the boundary.");

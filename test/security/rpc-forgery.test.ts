@@ -5,7 +5,7 @@
 // handler and its reply channel), since no code inside a sandbox can reach them.
 
 import assert from "node:assert/strict";
-import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader } from "islet";
+import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader, type TailEvent } from "islet";
 import { shardSlotFor } from "../../src/loader/shard/pool.ts";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
 import { liveWorkerOf, shardPoolOf } from "../../src/testing.ts";
@@ -175,6 +175,38 @@ attack("forged service requests and body reads are refused with named errors", a
     }
     for (const body of [1, 2, -1, "1", null]) assert.equal(errorName(await runtime.post(Op.BodyRead, nextForgedCallId++, body)), "TypeError: This response body is no longer available.");
   });
+}, inProcessOnly);
+
+// findings7a/11: a resizable buffer keeps its maxByteLength through a copy; the host keeps none.
+const rab = (...bytes: number[]) => {
+  const buffer = new ArrayBuffer(bytes.length, { maxByteLength: 1 << 20 });
+  new Uint8Array(buffer).set(bytes);
+  return buffer;
+};
+/** [resizable, maxByteLength === byteLength, bytes] of a buffer or view, or the value itself. */
+const shape = (value: unknown) => {
+  const buffer = ArrayBuffer.isView(value) ? (value.buffer as ArrayBuffer) : value instanceof ArrayBuffer ? value : undefined;
+  if (buffer === undefined) return value;
+  return [buffer.resizable, buffer.maxByteLength === buffer.byteLength, [...new Uint8Array(buffer)]];
+};
+
+attack("forged logs and host-call arguments holding resizable buffers are kept as fixed-length copies (a lone part, a shared buffer beside one)", async () => {
+  const events: TailEvent[] = [];
+  let seen: unknown[] = [];
+  const target = new WorkerLoader({ limits: { cpuMs: 250, wallMs: 3_000 }, tails: [(e: TailEvent[]) => void events.push(...e)] });
+  await compromised(target, "forger-8", { fn: (...args: unknown[]) => void (seen = args) }, async (runtime) => {
+    await runtime.post(Op.Log, "log", [rab(1), new Uint8Array(rab(2, 3))], false);
+    await runtime.post(Op.Log, "log", rab(4), false);
+    await runtime.post(Op.Log, "log", [new SharedArrayBuffer(1), rab(5)], false);
+    assert.equal(errorName(await forgedCall(runtime, 1, null, [[rab(6), new Uint16Array(rab(7, 8))]])), "ok [null]");
+  });
+  assert.deepEqual(events[0].logs.map((log) => log.message.map(shape)), [
+    [[false, true, [1]], [false, true, [2, 3]]],
+    [[false, true, [4]]],
+    ["[object SharedArrayBuffer]", [false, true, [5]]],
+  ]);
+  assert.deepEqual(seen.map(shape), [[false, true, [6]], [false, true, [7, 8]]]);
+  await target.close();
 }, inProcessOnly);
 
 // A compromised shard: in thread and process isolation the host also trusts nothing a shard (a
@@ -367,6 +399,47 @@ attack("a compromised shard: unknown requests and garbage notifications get name
   // The pool still counts sensibly.
   const stats = loader.stats as unknown as Record<string, unknown>;
   assert.ok(Number.isFinite(stats.liveWorkers) && Number.isFinite(stats.warmSandboxes), JSON.stringify(stats));
+}, shardOnly);
+
+attack("a compromised shard: resizable buffers in its tail events, its replies (a fetch response's body, a streamed chunk) and host-call arguments reach the host as fixed-length copies", async () => {
+  const events: TailEvent[] = [];
+  let seen: unknown[] = [];
+  const fn = (...args: unknown[]) => void (seen = args);
+  const target = new WorkerLoader({ ...options, limits: { cpuMs: 250, wallMs: 3_000 }, tails: [(e: TailEvent[]) => void events.push(...e)] });
+  await compromisedShard(target, "shard-forger-8", { fn }, async (shard) => {
+    const event = { entrypoint: "default", method: "run", outcome: "ok", eventTimestamp: 0, logs: [{ level: "log", message: [rab(1), new DataView(rab(2, 3))], timestamp: 0 }], exceptions: [], fetches: [], cpuTime: 0, wallTime: 0 };
+    shard.notify("tail", ["nshard-forger-8", [event]]);
+    assert.equal(await shard.request("invoke", [shard.capId(fn), null, [[rab(4), new Float64Array(rab(0, 0, 0, 0, 0, 0, 0xf0, 0x3f))]]]), "ok [null]");
+  });
+  assert.deepEqual(events[0].logs[0].message.map(shape), [[false, true, [1]], [false, true, [2, 3]]]);
+  assert.deepEqual(seen.map(shape), [[false, true, [4]], [false, true, [0, 0, 0, 0, 0, 0, 0xf0, 0x3f]]]);
+  assert.equal((seen[1] as Float64Array)[0], 1);
+  // The shard's replies to the host's fetch: a whole body, and the chunks of a streamed one, swapped for views over resizable buffers.
+  const conn = shardConnection(target);
+  const receive = conn.channel.receive;
+  conn.channel.receive = (message: any[]) => {
+    const value = message[0] === ShardKind.Resolve ? message[2] : undefined;
+    if (value instanceof Uint8Array) message[2] = new Uint8Array(rab(...value));
+    else if (value?.body instanceof Uint8Array) value.body = new Uint8Array(rab(...value.body));
+    return receive.call(conn.channel, message);
+  };
+  try {
+    const worker = target.load(js(`export default { fetch(request) {
+      if (request.url.endsWith("/whole")) return new Response(new Uint8Array([5, 6]));
+      // Not complete within the host's eager read: the body is pulled a chunk at a time.
+      return new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([7, 8])); }, pull(c) { return new Promise((resolve) => setTimeout(resolve, 300)).then(() => c.close()); } }));
+    } };`));
+    const chunks = [];
+    for (const url of ["https://w/whole", "https://w/stream"]) {
+      const reader = ((await (worker.getEntrypoint() as any).fetch(new Request(url))) as Response).body!.getReader();
+      chunks.push(shape((await reader.read()).value));
+      await reader.cancel();
+    }
+    assert.deepEqual(chunks, [[false, true, [5, 6]], [false, true, [7, 8]]]);
+  } finally {
+    conn.channel.receive = receive;
+  }
+  await target.close();
 }, shardOnly);
 
 attack("code inside a sandbox cannot reach the bridge: harvesting every Map entry the runtime touches posts nothing", async () => {

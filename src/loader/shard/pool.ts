@@ -19,7 +19,7 @@ import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { BackendWorker, GetCode, Invocable, WorkerBackend, WorkerLoaderStats } from "../backend.ts";
 import { Link } from "./link.ts";
-import { MAX_OBJECTS_PER_VALUE } from "../../protocol/clonable.ts";
+import { MAX_OBJECTS_PER_VALUE, received } from "../../protocol/clonable.ts";
 export { MAX_OPEN_BODIES } from "./protocol.ts";
 import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
 
@@ -342,7 +342,8 @@ class RemoteWorker implements Invocable {
           record.bodyId = conn.bodies.add(open, (max) => new TypeError(`Too many bodies open in this sandbox ${this.pool.kind.noun} (at most ${max}).`));
         }
       }
-      const response = (await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
+      // A shard's messages are checked as a sandbox's are (received: the listed types, no resizable buffers).
+      const response = received(await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
       const { bodyId, ...head } = response;
       return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId, this) } : head;
     } catch (error) {
@@ -369,7 +370,7 @@ function pulledResponse(conn: Connection, bodyId: number, worker: RemoteWorker):
     {
       async pull(controller) {
         if (worker.disposals !== disposals) throw new WorkerDisposedError("The worker was disposed while its response body was being read.");
-        const chunk = (await conn.request("responseRead", bodyId)) as Uint8Array | null;
+        const chunk = received(await conn.request("responseRead", bodyId)) as Uint8Array | null;
         if (chunk === null) controller.close();
         else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
         else throw new TypeError("Received non-Uint8Array chunk");
@@ -579,7 +580,7 @@ export abstract class ShardPool implements WorkerBackend {
         if (!Array.isArray(payload) || !Array.isArray(payload[1])) return;
         const worker = this.workers.get(String(payload[0]))?.deref();
         const receivers = [...(worker?.tails ?? []), ...this.options.tails];
-        for (const event of payload[1] as TailEvent[]) deliverTail(receivers, event);
+        for (const event of received(payload[1]) as TailEvent[]) deliverTail(receivers, event);
         return;
       }
     }
