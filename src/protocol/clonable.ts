@@ -121,13 +121,29 @@ export const MAX_OBJECTS_PER_VALUE = 100_000;
  * runtime passes its memoryMb (as the host's own check does), before the value is copied.
  */
 export function tooHeavy(maxBytes: number): Error {
-  return dataCloneError(
+  return sizeRefusal(
     `A value may hold at most ${maxBytes} bytes (${mathRound(maxBytes / 1048576)} MiB, the sandbox's memoryMb) to cross the sandbox boundary; each reference to a string or BigInt is copied, and counts, again.`,
   );
 }
 
 export function tooManyObjects(max: number): Error {
-  return dataCloneError(`A value may hold at most ${max} objects (and Map or Set entries) to cross the sandbox boundary.`);
+  return sizeRefusal(`A value may hold at most ${max} objects (and Map or Set entries) to cross the sandbox boundary.`);
+}
+
+const WeakSetCtor = WeakSet;
+const weakSetAdd = WeakSet.prototype.add;
+const weakSetHas = WeakSet.prototype.has;
+const sizeRefusals = new WeakSetCtor<object>();
+
+function sizeRefusal(message: string): Error {
+  const error = dataCloneError(message);
+  apply(weakSetAdd, sizeRefusals, [error]);
+  return error;
+}
+
+/** True for the DataCloneError of a value over its weight or object count (tooHeavy, tooManyObjects). */
+export function isSizeRefusal(error: unknown): boolean {
+  return error !== null && typeof error === "object" && (apply(weakSetHas, sizeRefusals, [error]) as boolean);
 }
 
 function refused(what: string): Error {
@@ -135,7 +151,7 @@ function refused(what: string): Error {
 }
 
 /** An ArrayBuffer (not shared, not detached); a SharedArrayBuffer or a detached buffer is refused. */
-function checkBuffer(buffer: object): void {
+export function checkBuffer(buffer: object): void {
   if (has(bufferLength, buffer)) {
     if (bufferDetached !== undefined && apply(bufferDetached, buffer, []) === true) throw dataCloneError("An ArrayBuffer is detached and could not be cloned.");
     return;

@@ -1,6 +1,7 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
+import { SNAPSHOT_OBJECT_PROTOTYPE } from "./snapshot.ts";
 
-const { Array, ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
+const { ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, ObjectSetPrototypeOf, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
 // log to the budget before it is copied to the host (so a 4 MB line is never sent a thousand
 // times), and the host measures what arrives again and keeps no more than the budget (a runtime
@@ -32,7 +33,6 @@ const setForEach = Set.prototype.forEach;
 const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
-const push = Array.prototype.push;
 const getProto = ObjectGetPrototypeOf;
 const regexpSource = getOwnDescriptor(RegExp.prototype, "source")!.get!;
 const regexpProto = RegExp.prototype;
@@ -136,8 +136,9 @@ export function logSize(value: unknown, limit: number, copies = false): number {
   let size = 0;
   let nodes = 0;
   const seen = new SetCtor<object>();
-  // A plain index stack (a user's Array.prototype methods are never called).
-  const stack: unknown[] = [value];
+  // A plain index stack without a prototype: a user's Array.prototype methods are never called, nor
+  // a setter put there for an index, which would be handed the parts being measured.
+  const stack: unknown[] = ObjectSetPrototypeOf([value], null);
   let top = 1;
   try {
     while (top > 0) {
@@ -158,11 +159,11 @@ export function logSize(value: unknown, limit: number, copies = false): number {
           const keys = objectKeys(item);
           if (nodes + top + keys.length > MAX_NODES) return limit + 1;
           // A RegExp's source, a boxed BigInt's digits, an error's message and stack are not keys.
-          // Probing costs two thrown brand checks; in a copy (on the host) a plain object is told by
-          // its prototype, in the sandbox (where a RegExp's prototype may have been swapped) every
-          // object is probed.
+          // Probing costs two thrown brand checks; in a copy (on the host, or the sandbox's snapshot,
+          // whose plain objects have a prototype of their own) a plain object is told by its
+          // prototype; elsewhere (where a RegExp's prototype may have been swapped) every object is probed.
           const proto = copies ? getProto(item) : undefined;
-          if (!(copies && (proto === ObjectPrototype || proto === null)) && (size += leafSize(item)) > limit) return limit + 1;
+          if (!(copies && (proto === ObjectPrototype || proto === null || proto === SNAPSHOT_OBJECT_PROTOTYPE)) && (size += leafSize(item)) > limit) return limit + 1;
           for (let i = 0; i < keys.length; i++) {
             size += keys[i].length;
             stack[top++] = (item as Record<string, unknown>)[keys[i]];
@@ -181,7 +182,8 @@ export function logSize(value: unknown, limit: number, copies = false): number {
   return size;
 }
 
-const TOO_LARGE = "[value too large to log]";
+/** What a log part too large for what is left of the budget becomes. */
+export const TOO_LARGE = "[value too large to log]";
 
 /**
  * Fits a log entry's parts into `remaining` units: a string is cut to what is left, another value
@@ -190,7 +192,8 @@ const TOO_LARGE = "[value too large to log]";
  * measure), whose prototypes tell plain objects apart.
  */
 export function fitLog(parts: readonly unknown[], remaining: number, copies = false): { parts: unknown[]; size: number; cut: boolean } {
-  const out: unknown[] = [];
+  // Filled without a prototype (see logSize), given Array.prototype once full.
+  const out: unknown[] = ObjectSetPrototypeOf([], null);
   let size = 0;
   let cut = false;
   for (let i = 0; i < parts.length; i++) {
@@ -202,23 +205,23 @@ export function fitLog(parts: readonly unknown[], remaining: number, copies = fa
     }
     const partSize = logSize(part, left, copies);
     if (partSize < 0) {
-      apply(push, out, [part]);
+      out[out.length] = part;
     } else if (partSize <= left) {
-      apply(push, out, [part]);
+      out[out.length] = part;
       size += partSize;
     } else if (typeof part === "string") {
-      apply(push, out, [apply(stringSlice, part, [0, left])]);
+      out[out.length] = apply(stringSlice, part, [0, left]);
       size += left;
       cut = true;
     } else if (TOO_LARGE.length <= left) {
       // One value too large for what is left is replaced; smaller logs after it still fit.
-      apply(push, out, [TOO_LARGE]);
+      out[out.length] = TOO_LARGE;
       size += TOO_LARGE.length;
     } else {
       cut = true;
     }
   }
-  return { parts: out, size, cut };
+  return { parts: ObjectSetPrototypeOf(out, ArrayPrototype), size, cut };
 }
 
 export const logLimitNote = (limit: number) => `islet: log byte limit of ${limit} bytes reached; further logs dropped`;

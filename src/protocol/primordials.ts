@@ -33,6 +33,9 @@ function captureProtocol() {
     ObjectGetPrototypeOf: Object.getPrototypeOf,
     ObjectKeys: Object.keys,
     ObjectPrototypeHasOwnProperty: uncurryThis(Object.prototype.hasOwnProperty),
+    /** Object.create itself: only with a prototype, never with descriptors. */
+    ObjectCreate: Object.create,
+    ObjectSetPrototypeOf: Object.setPrototypeOf,
     Array,
     ArrayPrototype: Array.prototype,
     ArrayIsArray: Array.isArray,

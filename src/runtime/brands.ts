@@ -12,7 +12,8 @@
 // a subclass of its own platform classes (src/rpc/host-errors.ts).
 
 import { dataCloneError } from "../protocol/clonable.ts";
-import type { LeafCopier } from "../protocol/wire.ts";
+import type { SnapshotGuard } from "../protocol/snapshot.ts";
+import { isSandboxProxy } from "./globals/proxies.ts";
 import { primordials } from "./primordials.ts";
 
 const { WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
@@ -36,14 +37,12 @@ function refusePlatformObject(object: object): Error | undefined {
 }
 
 /**
- * What the runtime hands the codec (wire.ts) for every value it sends the host: nothing to copy,
- * and its platform objects refused, including one whose prototype user code changed to
- * Object.prototype or null (so every object but an array is asked: one WeakMap lookup each).
+ * What the runtime tells the snapshot (src/protocol/snapshot.ts) of every object in a value it
+ * sends out: its platform objects are refused, including one whose prototype user code changed to
+ * Object.prototype or null, and so is every Proxy user code made (one WeakMap lookup each).
  */
-export const runtimeLeaves: LeafCopier = {
+export const runtimeGuard: SnapshotGuard = {
   __proto__: null,
-  needsCopy: () => false,
-  copy: (value: unknown) => value,
-  refuse: refusePlatformObject,
-  refuseWalkable: true,
-} as LeafCopier;
+  refuse: (object: object) => (isSandboxProxy(object) ? dataCloneError("A Proxy could not be cloned: it cannot cross the sandbox boundary.") : refusePlatformObject(object)),
+  isProxy: isSandboxProxy,
+} as SnapshotGuard;

@@ -5,12 +5,13 @@
 // the host's capabilities live as long as the sandbox, or until disposed or revoked.
 
 import { Op, request, send } from "./bridge.ts";
-import { decode, encode, type Encoded } from "../protocol/wire.ts";
+import { decode, type Encoded } from "../protocol/wire.ts";
 import { MAX_OBJECTS_PER_VALUE } from "../protocol/clonable.ts";
+import { snapshot } from "../protocol/snapshot.ts";
 import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protocol/cap-table.ts";
 import { primordials } from "./primordials.ts";
-import { runtimeLeaves } from "./brands.ts";
+import { runtimeGuard } from "./brands.ts";
 
 const { Error, MathRound, RangeError, PromisePrototypeThen, PromiseReject, TypeError } = primordials;
 
@@ -55,13 +56,13 @@ export function releaseExport(id: number): void {
  * objects. When it cannot cross, the capabilities exported for it so far are taken back: the host
  * never saw them, so it would never release them.
  */
-export function encodeForHost(value: unknown, meter?: { bytes: number }): Encoded {
+export function encodeForHost(value: unknown, meter?: { bytes: number }, result = false): Encoded {
   const mark = table.nextId;
   try {
-    // At most the sandbox's memoryMb, each reference to a string or BigInt weighed again: a value
-    // heavier than that is refused here, before isolated-vm copies it. The runtime's own platform
-    // objects (a Response, Headers...) are refused too, rather than cross as `{}` (brands.ts).
-    return encode(value, exporter, runtimeLeaves, MAX_OBJECTS_PER_VALUE, meter, maxPendingArgBytes);
+    // A snapshot, read once, is what is weighed and what isolated-vm copies (snapshot.ts): at most
+    // the sandbox's memoryMb, each reference to a string or BigInt weighed again. The runtime's
+    // own platform objects (a Response, Headers...) and Proxies are refused (brands.ts).
+    return snapshot(value, { exporter, guard: runtimeGuard, maxObjects: MAX_OBJECTS_PER_VALUE, maxBytes: maxPendingArgBytes, meter, result });
   } catch (error) {
     table.rollback(mark);
     throw error;

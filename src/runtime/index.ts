@@ -13,7 +13,7 @@ import { refillLogBudget } from "./globals/console.ts";
 import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
-import { decode, encode } from "../protocol/wire.ts";
+import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { primordials } from "./primordials.ts";
@@ -312,7 +312,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
     return resultOf([0, errorToRecord(error), 0]);
   }
   try {
-    return resultOf([1, encodeValue ? encodeForHost(value) : value, 0]);
+    return resultOf([1, encodeValue ? encodeForHost(value, undefined, true) : value, 0]);
   } catch (error) {
     // The handler succeeded but its result cannot cross: the host reports a DataCloneError.
     return resultOf([2, errorToRecord(error), 0]);

@@ -3,15 +3,25 @@
 
 import { Op, send } from "../bridge.ts";
 import { formatArgs, formatValue } from "./format.ts";
-import { encode, type CapExporter } from "../../protocol/wire.ts";
-import { fitLog, LOG_BYTES_PER_INVOCATION } from "../../protocol/log-size.ts";
-
-/** Classifies nothing as a capability: a log part that holds a function is formatted to text. */
-const noCaps: CapExporter = { classify: () => -1, export: () => 0 };
+import { CapKind, type CapExporter } from "../../protocol/cap-table.ts";
+import { isSizeRefusal } from "../../protocol/clonable.ts";
+import { fitLog, LOG_BYTES_PER_INVOCATION, TOO_LARGE } from "../../protocol/log-size.ts";
+import { snapshot } from "../../protocol/snapshot.ts";
+import { runtimeGuard } from "../brands.ts";
+import { exporter } from "../caps.ts";
 import { clockNow } from "../clock.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
 
-const { ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePushApply, ArrayPrototypeSlice, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectDefineProperty, StringPrototypeSlice, StringPrototypeSplit, TypeError } = primordials;
+const { ArrayPrototypeJoin, ArrayPrototypePushApply, ArrayPrototypeSlice, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, ObjectDefineProperty, ObjectSetPrototypeOf, StringPrototypeSlice, StringPrototypeSplit } = primordials;
+
+/**
+ * A log part that holds a function, or a stub of the host's (a Proxy of the runtime's, which a
+ * copy refuses), is formatted to text: only those count as capabilities here, and none is exported.
+ */
+const logCaps: CapExporter = { classify: (value) => (exporter.classify(value) === CapKind.Returned ? CapKind.Returned : -1), export: () => 0 };
+
+/** Objects (and Map or Set entries) a log part may hold; past this it is too large to log, as log-size.ts counts. */
+const MAX_LOG_PART_OBJECTS = 100_000;
 
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
@@ -37,17 +47,30 @@ export function refillLogBudget(): void {
 function emit(level: Level, parts: unknown[]): void {
   if (logBudget <= 0 || logBytes <= 0) return;
   logBudget--;
-  let fitted = fitLog(parts, logBytes);
-  try {
-    // Only the boundary's listed types travel as copies (a WebAssembly object would cross as itself).
-    if (encode(fitted.parts, noCaps).length !== 1) throw new TypeError("not plain data");
-    send(Op.Log, level, fitted.parts, fitted.cut);
-  } catch {
-    fitted = fitLog(ArrayPrototypeMap(fitted.parts, printable), logBytes);
-    send(Op.Log, level, fitted.parts, fitted.cut);
-  }
+  // Each part is read once, into a snapshot (snapshot.ts), and the snapshot is what is measured,
+  // cut to the budget and copied: a getter read again by the copy could answer far past the budget.
+  const copies: unknown[] = ObjectSetPrototypeOf([], null);
+  for (let i = 0; i < parts.length; i++) copies[i] = snapshotPart(parts[i]);
+  // Copies (`true`): a leaf in a snapshot never has a plain prototype, so fitLog's measure tells plain objects by theirs.
+  const fitted = fitLog(copies, logBytes, true);
+  send(Op.Log, level, fitted.parts, fitted.cut);
   // Once the budget is cut into, nothing more is sent: the host says the log was cut.
   logBytes = fitted.cut ? 0 : logBytes - fitted.size;
+}
+
+/**
+ * A log part as it crosses: a copy where the boundary allows one (only its listed types travel as
+ * copies), else text, which cannot change once made.
+ */
+function snapshotPart(part: unknown): unknown {
+  if (typeof part === "string") return part;
+  try {
+    const encoded = snapshot(part, { exporter: logCaps, guard: runtimeGuard, maxObjects: MAX_LOG_PART_OBJECTS, maxBytes: Infinity });
+    if (encoded.length === 1) return encoded[0];
+  } catch (error) {
+    if (isSizeRefusal(error)) return TOO_LARGE;
+  }
+  return printable(part);
 }
 
 /** A part as text; console.log never throws, even for a revoked Proxy or a throwing getter. */

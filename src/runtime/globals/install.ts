@@ -11,6 +11,7 @@ import { fetch } from "./fetch.ts";
 import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
 import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
+import { recordingProxy } from "./proxies.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
 import { primordials, setConfinedArrayBuffer } from "../primordials.ts";
 
@@ -37,6 +38,8 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   }
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
+  // Every Proxy user code makes is recorded, so that the boundary refuses it (proxies.ts).
+  defineLazy(global, "Proxy", recordingProxy);
   const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
   setConfinedArrayBuffer(confined.ArrayBuffer, confined.transfer);
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
