@@ -50,21 +50,15 @@ export const MAX_CAPS_PER_VALUE = 10_000;
  * The host's check on what it sends (src/rpc/compact-views.ts), made in the codec's own walk so a
  * value is walked once: `needsCopy` is asked about every leaf (a view, a buffer, a date...) and
  * every error, and when it answered true for any, `copy` rebuilds the value before it is encoded.
+ * (A sandbox's runtime does not encode with this walk: it reads what it sends into a snapshot,
+ * snapshot.ts, so that what it weighs is what is copied.)
  */
 export interface LeafCopier {
   needsCopy(leaf: object): boolean;
   copy(value: unknown): unknown;
   /** The refusal of one of the sender's platform objects (a Response, a stream...): the DataCloneError to throw, or undefined. */
   refuse?(object: object): Error | undefined;
-  /**
-   * Whether `refuse` is asked about plain objects too (every object but an array), not only those
-   * with another prototype: the runtime's marks hold whatever prototype user code gave the object.
-   */
-  refuseWalkable?: boolean;
-  /**
-   * The host's copiers: an own getter is refused before it is read (isolated-vm cannot copy one
-   * into an isolate). The sandbox's runtime reads getters, inside its limits, as a clone would.
-   */
+  /** An own getter is refused before it is read (isolated-vm cannot copy one into an isolate). */
   refuseGetters?: boolean;
 }
 
@@ -72,27 +66,11 @@ export interface LeafCopier {
 interface WalkState {
   leaves: LeafCopier | undefined;
   copy: boolean;
-  /** Objects (and Map or Set entries) walked so far, and the most allowed (MAX_OBJECTS_PER_VALUE). */
-  objects: number;
-  maxObjects: number;
-  /** When metered: what the value holds, estimated as in received (strings, BigInts, buffers, keys, a charge per object). */
-  meter: Meter | undefined;
-  /** Past this weight the value is a DataCloneError (tooHeavy), found before it is copied. */
-  maxBytes: number;
   /** The first object the LeafCopier refused, thrown once the walk has seen them all. */
   refusal?: Error;
 }
 
-import { Kind, OBJECT_BYTES, leafBytes, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter, received } from "./clonable.ts";
-
-function countObject(state: WalkState): void {
-  if (++state.objects > state.maxObjects) throw tooManyObjects(state.maxObjects);
-}
-
-/** Adds `bytes` to the value's weight (each occurrence counts: a string referenced twice is copied twice). */
-function weigh(state: WalkState, bytes: number): void {
-  if (state.meter !== undefined && (state.meter.bytes += bytes) > state.maxBytes) throw tooHeavy(state.maxBytes);
-}
+import { Kind, received, sendKind, type Meter } from "./clonable.ts";
 
 const objectProto = ObjectPrototype;
 const arrayIsArray = ArrayIsArray;
@@ -118,21 +96,16 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   if (value === null) return false;
   const type = typeof value;
   if (type === "function") return true;
-  if (type !== "object") {
-    if (state.meter !== undefined) weigh(state, primitiveBytes(value));
-    return false;
-  }
+  if (type !== "object") return false;
   const object = value as object;
   if (SetPrototypeHas(seen, object)) return false;
   SetPrototypeAdd(seen, object);
-  countObject(state);
-  if (state.meter !== undefined) weigh(state, OBJECT_BYTES);
   if (exporter.classify(object) !== -1) return true;
   // Plain objects and arrays are walked below; anything else is told by its brand, and a type the
   // boundary refuses (a SharedArrayBuffer, a view over one, a WebAssembly object) throws here.
   // forEach and index loops, not for-of: user code may have replaced the iterators.
   const walkable = isWalkable(object);
-  if (state.leaves?.refuse !== undefined && (!walkable || (state.leaves.refuseWalkable === true && !arrayIsArray(object)))) {
+  if (state.leaves?.refuse !== undefined && !walkable) {
     const refusal = state.leaves.refuse(object);
     if (refusal !== undefined) {
       // The walk goes on, so that every refused object is seen (refuse() cancels a refused
@@ -145,20 +118,17 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   const kind = walkable ? Kind.Keys : sendKind(object);
   if (kind === Kind.Map) {
     MapPrototypeForEach(object, (v: unknown, k: unknown) => {
-      countObject(state);
       if (containsCap(k, exporter, seen, state) || containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
   if (kind === Kind.Set) {
     SetPrototypeForEach(object, (v: unknown) => {
-      countObject(state);
       if (containsCap(v, exporter, seen, state)) throw mapCapError();
     });
     return false;
   }
   if (kind === Kind.Leaf) {
-    if (state.meter !== undefined) weigh(state, leafBytes(object));
     if (state.leaves !== undefined && !state.copy && state.leaves.needsCopy(object)) state.copy = true;
     return false;
   }
@@ -172,13 +142,6 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
     } catch {
       // An error whose stack cannot be formatted crosses without one.
     }
-    if (state.meter !== undefined) {
-      // Its message and stack are copied with it (own data properties; a getter's is not read here).
-      const message = getOwnDescriptor(object, "message");
-      if (message !== undefined && typeof message.value === "string") weigh(state, stringBytes(message.value));
-      const stack = getOwnDescriptor(object, "stack");
-      if (stack !== undefined && typeof stack.value === "string") weigh(state, stringBytes(stack.value));
-    }
     const cause = getOwnDescriptor(object, "cause");
     return cause !== undefined && ObjectPrototypeHasOwnProperty(cause, "value") && containsCap(cause.value, exporter, seen, state);
   }
@@ -186,7 +149,6 @@ function containsCap(value: unknown, exporter: CapExporter, seen: Set<object>, s
   const keys = objectKeys(record);
   let found = false;
   for (let i = 0; i < keys.length; i++) {
-    if (state.meter !== undefined) weigh(state, stringBytes(keys[i]) + 8);
     // The host's values: a getter cannot be copied into an isolate (isolated-vm runs no code while
     // it copies), and a host answer holding one was lost on its way in, leaving the sandbox's
     // await hanging until wallMs (findings5/01). Refused here, at once, in every mode.
@@ -206,18 +168,13 @@ function mapCapError(): Error {
 }
 
 /**
- * `leaves`: the host's check on what it sends (LeafCopier); the sandbox's runtime passes none.
- * `maxObjects`: past this many objects (and Map or Set entries) the value is a DataCloneError; the
- * sandbox's runtime passes MAX_OBJECTS_PER_VALUE, the host (which chooses what it sends) none.
+ * The host's encoder (a sandbox's runtime uses snapshot.ts). `leaves`: the host's check on what it
+ * sends (LeafCopier).
  */
-export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier, maxObjects = Infinity, meter?: Meter, maxBytes = Infinity): Encoded {
-  if (maxBytes !== Infinity && meter === undefined) meter = { bytes: 0 };
-  if (value === null || (typeof value !== "object" && typeof value !== "function")) {
-    if (meter !== undefined && (meter.bytes += primitiveBytes(value)) > maxBytes) throw tooHeavy(maxBytes);
-    return [value];
-  }
+export function encode(value: unknown, exporter: CapExporter, leaves?: LeafCopier): Encoded {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return [value];
   try {
-    const state: WalkState = { leaves, copy: false, objects: 0, maxObjects, meter, maxBytes };
+    const state: WalkState = { leaves, copy: false };
     const hasCaps = containsCap(value, exporter, new Set(), state);
     if (state.refusal !== undefined) throw state.refusal;
     if (state.copy) value = leaves!.copy(value);
