@@ -8,13 +8,13 @@
 // which happens when its promise settles.
 //
 // So each property is read once, here, inside the sandbox's limits: plain objects, arrays and class
-// instances become fresh objects without a prototype (no setter of user code's can see them being
-// filled, and nothing in them runs code when V8's serializer reads them back), errors fresh errors
-// of their built-in class with their message, stack and cause as own data, Maps and Sets fresh
-// ones. Leaves whose size cannot change are kept (a Date, a boxed primitive, a fixed-length
-// ArrayBuffer and views over one); a RegExp, which `compile()` can change, is copied when the value
-// crosses later (a result). The snapshot is unreachable from user code, so between the weight and
-// the copy nothing can change it.
+// instances become fresh objects whose prototype chain holds nothing user code can reach (no setter
+// of user code's sees them being filled, and nothing in them runs code when V8's serializer reads
+// them back), errors fresh errors of their built-in class with their message, stack and cause as
+// own data, Maps and Sets fresh ones. Leaves whose size cannot change are kept (a Date, a boxed
+// primitive, a fixed-length ArrayBuffer and views over one); a RegExp, which `compile()` can change,
+// is copied when the value crosses later (a result). The snapshot is unreachable from user code, so
+// between the weight and the copy nothing can change it.
 //
 // Refused, as V8's serializer would (a DataCloneError, before any copy): a Proxy (the runtime
 // records every one user code makes, since JavaScript cannot tell one from its target), the global
@@ -96,11 +96,19 @@ const regexpFlags: [string, Getter | undefined][] = [
   ["y", accessor(RegExp.prototype, "sticky")],
 ];
 const bufferResizable = accessor(ArrayBuffer.prototype, "resizable");
-const bufferMaxLength = accessor(ArrayBuffer.prototype, "maxByteLength");
 const bufferLength = accessor(ArrayBuffer.prototype, "byteLength")!;
 const typedArrayPrototype = getProto(Uint8Array.prototype) as object;
 const viewBuffer = accessor(typedArrayPrototype, "buffer")!;
+const viewByteOffset = accessor(typedArrayPrototype, "byteOffset")!;
+const viewByteLength = accessor(typedArrayPrototype, "byteLength")!;
+const viewName = getOwn(typedArrayPrototype, Symbol.toStringTag)!.get as Getter;
+const typedArraySet = (typedArrayPrototype as { set: (this: unknown, source: unknown) => void }).set;
 const dataViewBuffer = accessor(DataView.prototype, "buffer")!;
+const dataViewByteOffset = accessor(DataView.prototype, "byteOffset")!;
+const dataViewByteLength = accessor(DataView.prototype, "byteLength")!;
+const ArrayBufferCtor = ArrayBuffer;
+const Uint8ArrayCtor = Uint8Array;
+const DataViewCtor = DataView;
 const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
 const stringValueOf = String.prototype.valueOf as Getter;
 const bigintValueOf = BigInt.prototype.valueOf as Getter;
@@ -128,7 +136,12 @@ interface Opaque {
 const global = globalThis as unknown as Record<string, { prototype?: Record<string, unknown> } | undefined>;
 const VIEWS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
 const viewPrototypes: (object | undefined)[] = [];
-for (let i = 0; i < VIEWS.length; i++) viewPrototypes[i] = global[VIEWS[i]]?.prototype;
+/** The typed array classes by name, for the fixed-length copy of a view over a resizable buffer. */
+const viewClasses: Record<string, new (buffer: ArrayBuffer) => object> = ObjectCreate(null);
+for (let i = 0; i < VIEWS.length; i++) {
+  viewPrototypes[i] = global[VIEWS[i]]?.prototype;
+  if (global[VIEWS[i]] !== undefined) viewClasses[VIEWS[i]] = global[VIEWS[i]] as unknown as new (buffer: ArrayBuffer) => object;
+}
 const errorList: ErrorConstructor[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 const datePrototype = Date.prototype;
 const dateGetTime = Date.prototype.getTime as Getter;
@@ -284,8 +297,7 @@ export interface SnapshotOptions {
   /**
    * A result: a getter is refused (its first answer is not taken for plain data: a result never
    * held one, since the copy of a result runs no code), and the value crosses after user code may
-   * have run again (its promise settles later), so a resizable buffer weighs its maxByteLength and a
-   * RegExp is copied.
+   * have run again (its promise settles later), so a RegExp, which `compile()` changes, is copied.
    */
   result?: boolean;
 }
@@ -296,9 +308,12 @@ interface State {
   readonly meter: Meter;
   readonly weighs: boolean;
   objects: number;
-  /** The snapshot of each object seen so far: shared references and cycles stay so. */
-  readonly copies: Map<object, unknown>;
-  /** The keys from the root to the value being read, for the capabilities' paths. */
+  /** The snapshot of each object seen so far: shared references and cycles stay so (made at the second object). */
+  copies: Map<object, unknown> | undefined;
+  /** The first object read and its snapshot: most values sent (a call's arguments) hold one or two. */
+  first: object | undefined;
+  firstCopy: unknown;
+  /** The keys from the root to the value being read, for the capabilities' paths (plain objects and arrays only). */
   readonly path: PathKey[];
   caps: CapSlot[] | undefined;
 }
@@ -315,6 +330,20 @@ function bareArray<T>(): T[] {
  * copy does not carry prototypes: the host gets plain objects.
  */
 export const SNAPSHOT_OBJECT_PROTOTYPE: object = objectCreate(null);
+
+/** Records `copy` as the snapshot of `object`. */
+function remember(state: State, object: object, copy: unknown): void {
+  if (state.first === undefined) {
+    state.first = object;
+    state.firstCopy = copy;
+  } else MapPrototypeSet((state.copies ??= new MapCtor()), object, copy);
+}
+
+/** The snapshot already made of `object`, or undefined. */
+function recall(state: State, object: object): unknown {
+  if (object === state.first) return state.firstCopy;
+  return state.copies === undefined ? undefined : MapPrototypeGet(state.copies, object);
+}
 
 function weigh(state: State, bytes: number): void {
   if ((state.meter.bytes += bytes) > state.options.maxBytes) throw tooHeavy(state.options.maxBytes);
@@ -340,7 +369,9 @@ export function snapshot(value: unknown, options: SnapshotOptions): Encoded {
     // A long string's weight takes a scan: skipped where nothing is weighed (a log part, measured by log-size.ts).
     weighs: options.maxBytes !== Infinity || options.meter !== undefined,
     objects: 0,
-    copies: new MapCtor(),
+    copies: undefined,
+    first: undefined,
+    firstCopy: undefined,
     path: bareArray(),
     caps: undefined,
   };
@@ -366,7 +397,7 @@ function read(value: unknown, state: State, depth: number, cuttable: boolean): u
   let capKind = state.options.exporter.classify(object);
   if (capKind === -1 && type === "function") capKind = CapKind.Function;
   if (capKind !== -1) return cut(object, capKind, state, depth, cuttable);
-  const seen = MapPrototypeGet(state.copies, object);
+  const seen = recall(state, object);
   if (seen !== undefined) return seen;
   countObject(state);
   weigh(state, OBJECT_BYTES);
@@ -433,14 +464,14 @@ function own(object: object, key: string, state: State): unknown {
 
 function readKeys(object: object, state: State, depth: number, cuttable: boolean): object {
   const copy = objectCreate(SNAPSHOT_OBJECT_PROTOTYPE) as Record<string, unknown>;
-  MapPrototypeSet(state.copies, object, copy);
+  remember(state, object, copy);
   const keys = objectKeys(object);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     if (state.weighs) weigh(state, stringBytes(key) + 8);
     const property = own(object, key, state);
     if (property === MISSING) continue;
-    state.path[depth] = key;
+    if (cuttable) state.path[depth] = key;
     copy[key] = read(property, state, depth + 1, cuttable);
   }
   return copy;
@@ -448,7 +479,7 @@ function readKeys(object: object, state: State, depth: number, cuttable: boolean
 
 function readArray(array: unknown[], state: State, depth: number, cuttable: boolean): unknown[] {
   const copy = bareArray<unknown>();
-  MapPrototypeSet(state.copies, array, copy);
+  remember(state, array, copy);
   const length = array.length;
   // Own keys, as the clone copies them: the indices present (holes stay holes) and any other key.
   const keys = objectKeys(array);
@@ -457,7 +488,7 @@ function readArray(array: unknown[], state: State, depth: number, cuttable: bool
     if (state.weighs) weigh(state, stringBytes(key) + 8);
     const property = own(array, key, state);
     if (property === MISSING) continue;
-    state.path[depth] = key;
+    if (cuttable) state.path[depth] = key;
     (copy as unknown as Record<string, unknown>)[key] = read(property, state, depth + 1, cuttable);
   }
   if (copy.length < length) copy.length = length;
@@ -466,7 +497,7 @@ function readArray(array: unknown[], state: State, depth: number, cuttable: bool
 
 function readMap(map: Map<unknown, unknown>, state: State, depth: number): Map<unknown, unknown> {
   const copy = new MapCtor<unknown, unknown>();
-  MapPrototypeSet(state.copies, map, copy);
+  remember(state, map, copy);
   MapPrototypeForEach(map, (value: unknown, key: unknown) => {
     countObject(state);
     MapPrototypeSet(copy, read(key, state, depth, false), read(value, state, depth, false));
@@ -476,7 +507,7 @@ function readMap(map: Map<unknown, unknown>, state: State, depth: number): Map<u
 
 function readSet(set: Set<unknown>, state: State, depth: number): Set<unknown> {
   const copy = new SetCtor<unknown>();
-  MapPrototypeSet(state.copies, set, copy);
+  remember(state, set, copy);
   SetPrototypeForEach(set, (value: unknown) => {
     countObject(state);
     SetPrototypeAdd(copy, read(value, state, depth, false));
@@ -505,7 +536,7 @@ function readError(error: Error, state: State, depth: number): Error {
   const copy = message === undefined ? new Class() : new Class(message);
   defineOwn(copy, "name", { __proto__: null, value: Class.name, writable: true, configurable: true } as PropertyDescriptor);
   defineOwn(copy, "stack", { __proto__: null, value: typeof stack === "string" ? stack : undefined, writable: true, configurable: true } as PropertyDescriptor);
-  MapPrototypeSet(state.copies, error, copy);
+  remember(state, error, copy);
   if (message !== undefined) weighValue(state, message);
   if (typeof stack === "string") weighValue(state, stack);
   if (causeDescriptor !== undefined && hasOwn(causeDescriptor, "value")) {
@@ -527,16 +558,34 @@ function leafBuffer(leaf: object, type: Leaf): object | undefined {
 }
 
 /** A leaf's weight: a buffer's bytes (a view's whole buffer), a boxed string's or BigInt's, a RegExp's source. */
-function leafWeight(leaf: object, type: Leaf, buffer: object | undefined, result: boolean): number {
-  if (buffer !== undefined) {
-    // A resizable buffer can grow before a result is copied: it weighs the most it can hold.
-    if (result && bufferResizable !== undefined && bufferMaxLength !== undefined && apply(bufferResizable, buffer, []) === true) return apply(bufferMaxLength, buffer, []) as number;
-    return apply(bufferLength, buffer, []) as number;
-  }
+function leafWeight(leaf: object, type: Leaf, buffer: object | undefined): number {
+  if (buffer !== undefined) return apply(bufferLength, buffer, []) as number;
   if (type === Leaf.String) return stringBytes(apply(stringValueOf, leaf, []) as string);
   if (type === Leaf.BigInt) return bigintBytes(apply(bigintValueOf, leaf, []) as bigint);
   if (type === Leaf.RegExp) return stringBytes(apply(regexpSource, leaf, []) as string) + 16;
   return 0;
+}
+
+/** A fixed-length ArrayBuffer holding `length` bytes of `buffer` from `offset` (no user code: no species, no slice). */
+function fixedBytes(buffer: object, offset: number, length: number): ArrayBuffer {
+  const copy = new ArrayBufferCtor(length);
+  apply(typedArraySet, new Uint8ArrayCtor(copy), [new Uint8ArrayCtor(buffer as ArrayBuffer, offset, length)]);
+  return copy;
+}
+
+/**
+ * A resizable buffer, or a view over one, as a fixed-length copy of the bytes it holds (a view: of
+ * the same type, over the bytes it shows, at offset 0), as clonable.ts makes what arrives. The
+ * sandbox could grow the buffer before the copy (a result's promise settles later), and the host
+ * would create it resizable, reserving its maxByteLength (findings7a/10, 11).
+ */
+function fixedLeaf(leaf: object, type: Leaf, buffer: object): object {
+  if (type === Leaf.Buffer) return fixedBytes(buffer, 0, apply(bufferLength, buffer, []) as number);
+  const view = type === Leaf.View;
+  const bytes = fixedBytes(buffer, apply(view ? viewByteOffset : dataViewByteOffset, leaf, []) as number, apply(view ? viewByteLength : dataViewByteLength, leaf, []) as number);
+  if (!view) return new DataViewCtor(bytes);
+  const Class = viewClasses[apply(viewName, leaf, []) as string];
+  return Class === undefined ? bytes : new Class(bytes);
 }
 
 /** The leaf type of an object sendKind found to be a leaf (one that does not inherit from its usual prototype). */
@@ -552,11 +601,16 @@ function leafType(leaf: object): Leaf {
 
 /** A leaf: kept where its size cannot change before the copy, weighed as clonable.ts weighs it. */
 function readLeaf(leaf: object, state: State, type: Leaf = leafType(leaf)): object {
-  const result = state.options.result === true;
   const buffer = leafBuffer(leaf, type);
-  MapPrototypeSet(state.copies, leaf, leaf);
-  if (state.weighs) weigh(state, leafWeight(leaf, type, buffer, result));
-  if (!result || type !== Leaf.RegExp) return leaf;
+  if (buffer !== undefined && bufferResizable !== undefined && apply(bufferResizable, buffer, []) === true) {
+    const copy = fixedLeaf(leaf, type, buffer);
+    remember(state, leaf, copy);
+    if (state.weighs) weigh(state, leafWeight(copy, type, type === Leaf.Buffer ? copy : (apply(type === Leaf.View ? viewBuffer : dataViewBuffer, copy, []) as object)));
+    return copy;
+  }
+  remember(state, leaf, leaf);
+  if (state.weighs) weigh(state, leafWeight(leaf, type, buffer));
+  if (state.options.result !== true || type !== Leaf.RegExp) return leaf;
   // RegExp.prototype.compile changes a RegExp in place: a result crosses a fresh one.
   let flags = "";
   for (let i = 0; i < regexpFlags.length; i++) {
@@ -564,6 +618,6 @@ function readLeaf(leaf: object, state: State, type: Leaf = leafType(leaf)): obje
     if (flag !== undefined && apply(flag, leaf, []) === true) flags += regexpFlags[i][0];
   }
   const copy = new RegExpCtor(apply(regexpSource, leaf, []) as string, flags);
-  MapPrototypeSet(state.copies, leaf, copy);
+  remember(state, leaf, copy);
   return copy;
 }

@@ -81,17 +81,31 @@ describe("snapshot", () => {
     }
   });
 
-  it("a result's getter is read once and refused; a resizable buffer in a result weighs its maxByteLength", () => {
+  it("a result's getter is read once and refused, a result's RegExp is a fresh one", () => {
     let reads = 0;
     assert.throws(() => take({ get g() { reads++; return 1; } }, { result: true }), { name: "DataCloneError", message: /holds a getter \(property "g"\)/ });
     assert.equal(reads, 1);
     assert.throws(() => take({ get g() { throw new RangeError("mine"); } }, { result: true }), { name: "RangeError", message: "mine" });
+    const pattern = /a+/gimsuy;
+    const [copy] = take([pattern], { result: true }) as [RegExp[]];
+    assert.notEqual(copy[0], pattern);
+    assert.equal(String(copy[0]), String(pattern));
+  });
+
+  it("a resizable buffer, or a view over one, becomes a fixed-length copy of the bytes it holds, weighed as such", () => {
+    const buffer = new ArrayBuffer(4, { maxByteLength: 1 << 20 });
+    new Uint8Array(buffer).set([1, 2, 3, 4]);
+    const tracking = new Uint16Array(buffer);
     const meter = { bytes: 0 };
-    take(new Uint8Array(new ArrayBuffer(8, { maxByteLength: 1 << 20 })), { result: true, meter });
-    assert.ok(meter.bytes >= 1 << 20, `weighed ${meter.bytes}`);
-    const plain = { bytes: 0 };
-    take(new Uint8Array(new ArrayBuffer(8, { maxByteLength: 1 << 20 })), { meter: plain });
-    assert.ok(plain.bytes < 1024, "a value copied at once weighs what it holds now");
+    const [copy] = take([buffer, tracking, new DataView(buffer, 1, 2), new BigInt64Array(new ArrayBuffer(8, { maxByteLength: 64 }))], { meter }) as [[ArrayBuffer, Uint16Array, DataView, BigInt64Array]];
+    buffer.resize(1 << 20);
+    const [bare, view, data, big] = copied(copy) as [ArrayBuffer, Uint16Array, DataView, BigInt64Array];
+    assert.deepEqual([bare.resizable, bare.byteLength, [...new Uint8Array(bare)]], [false, 4, [1, 2, 3, 4]]);
+    assert.ok(view instanceof Uint16Array && !view.buffer.resizable && view.byteLength === 4);
+    assert.ok(data instanceof DataView && !data.buffer.resizable && data.byteLength === 2 && data.getUint8(0) === 2);
+    assert.ok(big instanceof BigInt64Array && big.length === 1);
+    assert.ok(meter.bytes < 1024, `weighed ${meter.bytes} bytes: what the copies hold`);
+    assert.equal(buffer.byteLength, 1 << 20, "the sandbox's own buffer is left as it was");
   });
 
   it("weighs each reference again, as the copy writes it: 300 references to one 1 MiB string are refused", () => {
