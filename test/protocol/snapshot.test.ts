@@ -101,8 +101,8 @@ describe("snapshot", () => {
     buffer.resize(1 << 20);
     const [bare, view, data, big] = copied(copy) as [ArrayBuffer, Uint16Array, DataView, BigInt64Array];
     assert.deepEqual([bare.resizable, bare.byteLength, [...new Uint8Array(bare)]], [false, 4, [1, 2, 3, 4]]);
-    assert.ok(view instanceof Uint16Array && !view.buffer.resizable && view.byteLength === 4);
-    assert.ok(data instanceof DataView && !data.buffer.resizable && data.byteLength === 2 && data.getUint8(0) === 2);
+    assert.ok(view instanceof Uint16Array && !(view.buffer as ArrayBuffer).resizable && view.byteLength === 4);
+    assert.ok(data instanceof DataView && !(data.buffer as ArrayBuffer).resizable && data.byteLength === 2 && data.getUint8(0) === 2);
     assert.ok(big instanceof BigInt64Array && big.length === 1);
     assert.ok(meter.bytes < 1024, `weighed ${meter.bytes} bytes: what the copies hold`);
     assert.equal(buffer.byteLength, 1 << 20, "the sandbox's own buffer is left as it was");
