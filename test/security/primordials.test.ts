@@ -51,6 +51,21 @@ const thenables = [];
 let replaceOwn;
 {
   const apply = Reflect.apply, construct = Reflect.construct, push = Array.prototype.push, includes = String.prototype.includes;
+  // The sandbox's Reflect.apply is islet's (it bounds the loop over its list), so a call through
+  // it has a frame in an islet: script between the caller and what it calls: a replacement
+  // forwards through Function.prototype.call, which islet leaves as it is (without a spread,
+  // which would run the replaced array iterator).
+  const call = Function.prototype.call.bind(Function.prototype.call);
+  const forward = (real, self, args) => {
+    switch (args.length) {
+      case 0: return call(real, self);
+      case 1: return call(real, self, args[0]);
+      case 2: return call(real, self, args[0], args[1]);
+      case 3: return call(real, self, args[0], args[1], args[2]);
+      case 4: return call(real, self, args[0], args[1], args[2], args[3]);
+      default: return apply(real, self, args);
+    }
+  };
   const split = String.prototype.split, define = Object.defineProperty, describe = Object.getOwnPropertyDescriptor;
   const ownKeys = Reflect.ownKeys, getProto = Object.getPrototypeOf, ErrorCtor = Error, StringCtor = String;
   let inside = false;
@@ -98,12 +113,12 @@ let replaceOwn;
       const real = descriptor.value;
       const fake = function (...args) {
         if (seen(name, this, args)) throw new ErrorCtor("polluted " + name);
-        return new.target ? construct(real, args, new.target) : apply(real, this, args);
+        return new.target ? construct(real, args, new.target) : forward(real, this, args);
       };
       define(object, key, { __proto__: null, value: fake, writable: true, configurable: true });
     } else if (typeof descriptor.get === "function") {
       const real = descriptor.get;
-      define(object, key, { __proto__: null, get() { if (seen(name, this, [])) throw new ErrorCtor("polluted " + name); return apply(real, this, []); }, set: descriptor.set, configurable: true });
+      define(object, key, { __proto__: null, get() { if (seen(name, this, [])) throw new ErrorCtor("polluted " + name); return call(real, this); }, set: descriptor.set, configurable: true });
     }
   };
   const TypedArray = getProto(Uint8Array);

@@ -14,6 +14,9 @@ import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
 import { recordingProxy } from "./proxies.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
 import { primordials, setConfinedArrayBuffer } from "../primordials.ts";
+import { guardPrototypeChanges } from "./array-likes.ts";
+import { guardArrayMethods } from "./array-methods.ts";
+import { guardListReaders } from "./list-readers.ts";
 
 const { ObjectFreeze } = primordials;
 
@@ -31,6 +34,10 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   // heap, a sandbox holds about twice memoryMb.
   const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
   installFrozenClock(global, global.Date as DateConstructor, memoryMb, offHeap);
+  // Built-in loops over an array-like end when the sandbox is killed (array-likes.ts).
+  guardPrototypeChanges(global);
+  guardArrayMethods(global.Array as { from: unknown });
+  guardListReaders(global);
   defineLazy(global, "console", createConsole);
   for (let i85 = 0, a85 = timerGlobals(); i85 < a85.length; i85++) {
     const name = a85[i85][0], value = a85[i85][1];

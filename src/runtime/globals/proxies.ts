@@ -8,6 +8,11 @@
 //
 // The wrapper is a bound function: like the original it is a constructor without a `prototype`
 // (`class extends Proxy` throws), and calling it without `new` is a TypeError.
+//
+// Each proxy is recorded with its target: the built-ins that loop over an array-like must know a
+// proxy when they see one (array-likes.ts: a proxy's length can change between two reads, and one
+// without traps forwards every lookup to its target without running any JavaScript), and follow
+// it to its target when they measure a prototype chain.
 
 import { primordials } from "../primordials.ts";
 
@@ -15,11 +20,16 @@ const { Proxy: RealProxy, ReflectApply, ReflectConstruct, ReflectDefineProperty,
 
 const bind = Function.prototype.bind;
 const realRevocable = RealProxy.revocable;
-const made = new WeakMapCtor<object, true>();
+const made = new WeakMapCtor<object, object>();
 
 /** True for a Proxy that code in this sandbox made (the runtime's own stubs are not counted). */
 export function isSandboxProxy(value: object): boolean {
-  return WeakMapPrototypeGet(made, value) === true;
+  return WeakMapPrototypeGet(made, value) !== undefined;
+}
+
+/** The target a Proxy that code in this sandbox made was made with (revoked or not); undefined for anything else. */
+export function proxyTarget(value: object): object | undefined {
+  return WeakMapPrototypeGet(made, value);
 }
 
 /** The recording `Proxy` that replaces the global (installed on first touch, install.ts). */
@@ -27,7 +37,7 @@ export function recordingProxy(): ProxyConstructor {
   const construct = function Proxy(this: unknown, target: object, handler: ProxyHandler<object>): object {
     if (new.target === undefined) throw new TypeErrorCtor("Constructor Proxy requires 'new'");
     const proxy = ReflectConstruct(RealProxy, [target, handler]) as object;
-    WeakMapPrototypeSet(made, proxy, true);
+    WeakMapPrototypeSet(made, proxy, target);
     return proxy;
   };
   const Proxy = ReflectApply(bind, construct, [undefined]) as ProxyConstructor;
@@ -35,7 +45,7 @@ export function recordingProxy(): ProxyConstructor {
     revocable(target: object, handler: ProxyHandler<object>) {
       const pair = ReflectApply(realRevocable, RealProxy, [target, handler]) as { proxy: object; revoke: () => void };
       // A fresh object of V8's with two own data properties: reading them runs no user code.
-      WeakMapPrototypeSet(made, pair.proxy, true);
+      WeakMapPrototypeSet(made, pair.proxy, target);
       return pair;
     },
   }.revocable;
