@@ -40,6 +40,9 @@ export function recordingProxy(): ProxyConstructor {
     WeakMapPrototypeSet(made, proxy, target);
     return proxy;
   };
+  // `x instanceof Proxy` reads the bound function's target's prototype: none, as the original's,
+  // so that it throws the original's TypeError.
+  ReflectDefineProperty(construct, "prototype", { __proto__: null, value: undefined } as PropertyDescriptor);
   const Proxy = ReflectApply(bind, construct, [undefined]) as ProxyConstructor;
   const revocable = {
     revocable(target: object, handler: ProxyHandler<object>) {
