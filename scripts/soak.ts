@@ -232,10 +232,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const ctx: Context = { loader, named, pick: (items) => items[Math.floor(random() * items.length)] };
   const never = () => new Promise<never>(() => {});
   const hang: Task = { name: "injected-hang", weight: 5, expect: "ok", run: () => once(loader.load({ ...GOOD, env: { host: { twice: never } } }), (ep) => ep.viaHost(1)) };
-  const mix = options.injectHang ? [...tasks, hang] : tasks;
+  const mix = options.injectHang ? [hang, ...tasks] : tasks;
   const weights = mix.reduce((sum, t) => sum + t.weight, 0);
   // Every kind runs once first, so even a short soak on a loaded machine covers the whole mix;
-  // then kinds are drawn by weight.
+  // then kinds are drawn by weight. The injected hang leads the first round: a loaded machine may
+  // reach the end of a short run before the round does, and a self-check that never hangs passes.
   const firstRound = [...mix];
   const pickTask = () => {
     const next = firstRound.shift();

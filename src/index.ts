@@ -14,6 +14,9 @@ export type { ListOptions } from "./storage/storage.ts";
 export { SqlStorage, SqlStorageCursor } from "./storage/sql.ts";
 export { StorageTimeoutError } from "./storage/storage-process.ts";
 export type { SqlStorageValue } from "./storage/sql.ts";
+export type { Facets, FacetStartupOptions } from "./storage/facets.ts";
+/** What `WorkerStub.getDurableObjectClass()` returns (Cloudflare's DurableObjectClass): a class to run as a facet. */
+export type { DurableObjectClass as WorkerDurableObjectClass, DurableObjectClassOptions } from "./loader/worker-loader.ts";
 export {
   IsletError,
   LimitError,

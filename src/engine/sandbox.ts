@@ -2,6 +2,7 @@
 // runtime only through one Reference to its entry function, which never leaves this file; the
 // isolate gets plain copies, a fire-and-forget callback and a synchronous one, never a Reference.
 
+import { isMainThread } from "node:worker_threads";
 import IVM from "./ivm.ts";
 import type ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
@@ -15,6 +16,8 @@ const HEAP_CHECK_CPU_NS = 1_000_000n;
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
+/** Answers a blocking post: [1, value] or [0, error record]; the isolate waits for it. */
+export type BlockingHandler = (op: number, a: unknown, b: unknown, c: unknown) => Promise<[number, unknown]>;
 
 type RuntimeFunction = EntryName;
 /** The synchronous host service that counts wasm memories (the runtime's WASM_MEMORY_SERVICE). */
@@ -157,7 +160,27 @@ export class Sandbox {
       this.loadChunk(args[0]);
       return [1, undefined];
     });
-    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
+    // The one Reference the isolate holds: a host function it calls with applySyncPromise, which
+    // blocks the isolate's thread (not the host's) until the answer's promise settles. The runtime
+    // keeps it in a closure taken before user code runs (bridge.ts): user code that reached it could
+    // walk from it to host objects. It is handed only copies and gives back only a copy.
+    // Only on a process's main thread: isolated-vm keeps the function that waits for the answer's
+    // promise in one process-wide static, made in the first Node isolate that uses it; a second
+    // thread's Node isolate would run another isolate's function (thread isolation refuses facets).
+    const blocking = !isMainThread ? undefined : new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown): Promise<unknown> => {
+      const handler = this.blockingHandler;
+      let reply: [number, unknown];
+      if (handler === undefined || typeof op !== "number" || !this.alive || !this.countPost()) reply = [0, { name: "Error", message: "This sandbox cannot make blocking calls now." }];
+      // A sandbox that dies while it waits is let go at once (its kill then takes effect).
+      else reply = await Promise.race([handler(op, a, b, c), this.died.catch(() => [0, { name: "Error", message: "The sandbox was terminated." }] as [number, unknown])]);
+      // applySyncPromise takes a transferable answer: a copy made here, read into the isolate there.
+      try {
+        return new IVM.ExternalCopy(reply).copyInto({ release: true });
+      } catch {
+        return new IVM.ExternalCopy([0, { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox." }]).copyInto({ release: true });
+      }
+    });
+    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb, blocking], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
       (name: RuntimeFunction, ...args: unknown[]) => unknown
     >;
   }
@@ -301,6 +324,13 @@ export class Sandbox {
 
   attach(handler: PostHandler): void {
     this.handler = handler;
+  }
+
+  private blockingHandler: BlockingHandler | undefined;
+
+  /** Answers the runtime's blocking posts (synchronous capability calls: a facet's storage). */
+  attachBlocking(handler: BlockingHandler): void {
+    this.blockingHandler = handler;
   }
 
   get deathReason(): DeathReason | undefined {
@@ -667,6 +697,7 @@ export class Sandbox {
     this.resizableBuffers = 0;
     this.resizableBytes = 0;
     this.handler = undefined;
+    this.blockingHandler = undefined;
     if (dispose && !this.isolate.isDisposed) {
       try {
         this.isolate.dispose();

@@ -8,6 +8,7 @@ import { WorkerCodeError } from "../errors.ts";
 import { formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
 import type { BackendWorker, GetCode, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
+import { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
 import { IsolateBackend } from "./isolate-backend.ts";
 import { DEFAULT_LIMITS, validateLimits, type Limits } from "./limits.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
@@ -15,6 +16,7 @@ import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
 import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
 
 export type { GetCode, WorkerLoaderStats } from "./backend.ts";
+export { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
 
 export interface WorkerLoaderOptions {
   /** Ceilings for every worker of this loader; WorkerCode and entrypoints can only lower them. */
@@ -50,6 +52,12 @@ export interface WorkerStub {
    * against the worker's code at run time.
    */
   getEntrypoint<T = undefined>(name?: string | null, options?: EntrypointOptions): Entrypoint<T>;
+  /**
+   * The worker's Durable Object class `name` (a named export extending `DurableObject`; default:
+   * the default export), to run as a facet of a host Durable Object:
+   * `ctx.facets.get(name, () => ({ class: stub.getDurableObjectClass("App") }))`.
+   */
+  getDurableObjectClass(name?: string | null, options?: DurableObjectClassOptions): DurableObjectClass;
   /** Revokes a host function or RpcTarget earlier passed to this worker; later calls to it fail. */
   revoke(capability: object): boolean;
   /**
@@ -106,7 +114,7 @@ export class WorkerLoader {
   get(id: string | null | undefined, getCode: GetCode): WorkerStub {
     if (typeof getCode !== "function") throw new TypeError("WorkerLoader.get: getCode must be a function.");
     if (id !== null && id !== undefined && typeof id !== "string") throw new TypeError("WorkerLoader.get: id must be a string, null or undefined.");
-    return stubOf(this.backend.worker(id ?? undefined, getCode));
+    return stubOf(this.backend.worker(id ?? undefined, getCode), { loader: this, getCode });
   }
 
   /** A brand-new worker running `code`. */
@@ -126,9 +134,16 @@ export class WorkerLoader {
 }
 
 /** @internal A worker's stub: the same for every backend (src/testing.ts hands it tests that drive a pool directly). */
-export function stubOf(worker: BackendWorker): WorkerStub {
+export function stubOf(worker: BackendWorker, origin?: { loader: WorkerLoader; getCode: GetCode }): WorkerStub {
   const acquire = () => worker.acquire();
   return {
+    getDurableObjectClass: (name, options = {}) => {
+      if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getDurableObjectClass: name must be a string.");
+      if (options === null || typeof options !== "object") throw new TypeError("getDurableObjectClass: options must be an object.");
+      if (origin === undefined) throw new TypeError("getDurableObjectClass: this stub has no loader.");
+      const limits = validateLimits(options.limits, "getDurableObjectClass", "call");
+      return new DurableObjectClass({ loader: origin.loader, getCode: origin.getCode, exportName: name ?? "default", props: options.props, limits });
+    },
     getEntrypoint: (name, options = {}) => {
       if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getEntrypoint: name must be a string.");
       if (options === null || typeof options !== "object") throw new TypeError("getEntrypoint: options must be an object.");

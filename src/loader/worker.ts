@@ -113,6 +113,7 @@ export class Worker {
       config.limits.memoryMb * 2 ** 20,
     );
     sandbox.attach((op, a, b, c, d) => this.onPost(op, a, b, c, d));
+    sandbox.attachBlocking((op, a, b, c) => this.onBlockingPost(op, a, b, c));
     sandbox.onDeath((reason) => this.onDeath(reason));
   }
 
@@ -465,6 +466,21 @@ export class Worker {
         return this.peer.release(a);
       case Op.Service:
         return void this.answer(a, () => this.sandbox.service(b, c));
+    }
+  }
+
+  /**
+   * A capability call the sandbox waits for with its thread blocked (a facet's synchronous
+   * storage): checked, counted and run as an asynchronous Op.Call is, answered as the reply itself.
+   */
+  private async onBlockingPost(op: number, capId: unknown, method: unknown, payload: unknown): Promise<[number, unknown]> {
+    try {
+      if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
+      if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
+      const run = this.peer.admitCall(capId, method, payload);
+      return [1, await run(() => this.countSubrequest())];
+    } catch (error) {
+      return [0, errorForSandbox(error)];
     }
   }
 

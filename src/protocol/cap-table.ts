@@ -365,6 +365,11 @@ export class CapTable {
     return WeakMapHas(this.#importedIds, value);
   }
 
+  /** The other side's id of the capability `value` is a stub of (undefined for anything else). */
+  importedId(value: object): number | undefined {
+    return WeakMapGet(this.#importedIds, value) as number | undefined;
+  }
+
   readonly importer: CapImporter = {
     import: (kind, id) => {
       if (kind === CapKind.Returned) {

@@ -5,7 +5,7 @@ import { errorFromRecord } from "../protocol/errors.ts";
 import { Op } from "../protocol/ops.ts";
 import { primordials } from "./primordials.ts";
 
-const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Promise } = primordials;
+const { Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Promise, ReflectApply, ObjectFreeze } = primordials;
 
 export { Op };
 
@@ -87,4 +87,42 @@ export function settle(callId: number, ok: number, payload: unknown): void {
   MapPrototypeDelete(pending, callId);
   if (ok === 1) entry.resolve({ __proto__: null, value: payload } as Answer);
   else entry.reject(errorFromRecord(payload));
+}
+
+/**
+ * isolated-vm's Reference to the host's blocking-call function (engine/sandbox.ts). It is kept in
+ * this closure only: from a Reference, code could walk to host objects (`getSync`), so user code
+ * must never hold it. Its method is taken now, before user code can touch Reference.prototype,
+ * and the options objects have no prototype, so no getter user code put on Object.prototype is
+ * read as a transfer option.
+ */
+export interface BlockingReference {
+  applySyncPromise(receiver: undefined, args: unknown[], options: object): unknown;
+}
+
+let blockingRef: BlockingReference | undefined;
+let applySyncPromise: BlockingReference["applySyncPromise"] | undefined;
+const blockingOptions = ObjectFreeze({
+  __proto__: null,
+  arguments: ObjectFreeze({ __proto__: null, copy: true }),
+});
+
+export function setBlocking(ref: BlockingReference): void {
+  blockingRef = ref;
+  applySyncPromise = ref.applySyncPromise;
+}
+
+/**
+ * Sends a request and waits for the host's answer with the isolate's thread blocked (the host's
+ * thread goes on): synchronous capability calls, such as a facet's storage. Only inside a call
+ * the host made asynchronously (isolated-vm refuses it on the host's own thread).
+ */
+export function requestBlocking(op: Op, a?: unknown, b?: unknown, c?: unknown): unknown {
+  if (blockingRef === undefined || applySyncPromise === undefined) {
+    throw new Error('Synchronous storage is not available here: facets run in isolation "isolate" or "process", not "thread" (isolated-vm waits for a host promise only on a process\'s main thread).');
+  }
+  posted++;
+  const reply = ReflectApply(applySyncPromise, blockingRef, [undefined, [op, a, b, c], blockingOptions]) as [number, unknown];
+  if (reply[0] === 1) return reply[1];
+  throw errorFromRecord(reply[1]);
 }

@@ -4,7 +4,7 @@
 // checks the id against this sandbox's table. Imports are held strongly here (see cap-table.ts):
 // the host's capabilities live as long as the sandbox, or until disposed or revoked.
 
-import { Op, request, send } from "./bridge.ts";
+import { Op, request, requestBlocking, send } from "./bridge.ts";
 import { decode, type Encoded } from "../protocol/wire.ts";
 import { MAX_OBJECTS_PER_VALUE } from "../protocol/clonable.ts";
 import { snapshot } from "../protocol/snapshot.ts";
@@ -104,4 +104,23 @@ export function callHost(capId: number, method: string | undefined, args: unknow
   const call = request(Op.Call, capId, method, payload);
   PromisePrototypeThen(call, settled, settled);
   return PromisePrototypeThen(call, (answer) => decode(answer.value, importer));
+}
+
+/**
+ * Calls `method` of the host capability `stub` and waits for the answer with this isolate blocked
+ * (bridge.ts requestBlocking): what must be synchronous inside the sandbox, a facet's
+ * `ctx.storage.sql.exec()` and `ctx.storage.kv`. The arguments are weighed and copied as an
+ * asynchronous call's are; the host counts the call as a subrequest and checks the id the same way.
+ */
+export function callHostBlocking(stub: object, method: string, args: unknown[]): unknown {
+  const capId = table.importedId(stub);
+  if (capId === undefined) throw new TypeError("Not a capability of the host.");
+  const meter = { bytes: 0 };
+  const mark = table.nextId;
+  const payload = encodeForHost(args, meter);
+  if (meter.bytes > maxPendingArgBytes) {
+    table.rollback(mark);
+    throw new RangeError(`The arguments of one host call may hold at most ${MathRound(maxPendingArgBytes / 1048576)} MiB (this sandbox's memoryMb).`);
+  }
+  return decode(requestBlocking(Op.Call, capId, method, payload) as Encoded, importer);
 }

@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { postCount, setPost, settle as settleRequest } from "./bridge.ts";
+import { postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { setClock } from "./clock.ts";
@@ -16,6 +16,8 @@ import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
+import { facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
+import { FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
 import type { ByteReader } from "./web/streams/bytes.ts";
@@ -76,8 +78,10 @@ export function boot(
   hostCall: Parameters<typeof setChunkLoader>[0],
   now: number,
   memoryMb: number,
+  blocking?: BlockingReference,
 ): (name: EntryName, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown {
   setPost(post);
+  if (blocking !== undefined) setBlocking(blocking);
   setChunkLoader(hostCall);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
@@ -89,6 +93,11 @@ function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
   setClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  // A facet's storage capability is the runtime's, not the user's: taken out before user code sees env.
+  if (ObjectPrototypeHasOwnProperty(env, FACET_STORAGE_BINDING)) {
+    setFacetStorage(env[FACET_STORAGE_BINDING]);
+    delete env[FACET_STORAGE_BINDING];
+  }
   if (nodeCompat) enableNodeCompat(globalThis as unknown as Record<string, unknown>, env);
   for (let i = 0; i < envListeners.length; i++) envListeners[i](env);
 }
@@ -264,9 +273,16 @@ function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; 
   throw new TypeError(`The export "${entry}" is not a class or an object of handlers.`);
 }
 
+/** The facet's one instance of the class a facet entry names (facet.ts). */
+function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
+  const exportName = facetExportName(entry);
+  if (!ObjectPrototypeHasOwnProperty(main, exportName)) throw new TypeError(`The worker does not export a class named "${exportName}".`);
+  return facetReceiver(exportName, main[exportName], props, env, ctx);
+}
+
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
   const ctx = createContext(invocationId, props);
-  const { receiver, handlerStyle } = instantiate(entry, ctx);
+  const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {

@@ -9,6 +9,8 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DurableObjectId, hashName, idFromName, idFromString, newUniqueId } from "./object-id.ts";
 import { ObjectHost, type DurableObjectClass, type DurableObjectState } from "./object-host.ts";
 import { DurableObjectStorage } from "./storage.ts";
+import { Facets } from "./facets.ts";
+import { StorageProcess } from "./storage-process.ts";
 
 /** The methods of a Durable Object class, each returning a Promise, as a stub offers them. */
 export type DurableObjectStub<T = object> = {
@@ -29,7 +31,9 @@ export interface DurableObjectNamespaceOptions<Env> {
   storageMb?: number;
   /** An object with nothing in flight this long is evicted (its database closed). Default 60 s. */
   idleTimeoutMs?: number;
-  /** @internal Extra members of every object's ctx (facets). */
+  /** Facets' storage: the most one facet's database may hold (default: storageMb), how long one storage call may run (default 5 s), how many facet databases the namespace keeps (default 100,000). */
+  facets?: { storageMb?: number; callTimeoutMs?: number; maxFacets?: number };
+  /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
 }
 
@@ -122,11 +126,13 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
         onAlarmChange: (time) => this.#alarmChanged(id, time),
       });
       const extend = this.#options.extendState;
+      const facets = new Facets(key, () => this.#facetProcess());
       const made: ObjectHost<Env> = new ObjectHost<Env>({
         id,
         class: this.#class,
         env: this.#options.env as Env,
         storage,
+        facets,
         extendState: extend === undefined ? undefined : (state) => extend(state, made as ObjectHost),
         onIdle: () => this.#idle(key),
       });
@@ -134,6 +140,24 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       this.#hosts.set(key, host);
     }
     return host;
+  }
+
+  #facetStorage: StorageProcess | undefined;
+
+  /** The storage process of this namespace's facets, started on first use. */
+  #facetProcess(): StorageProcess {
+    if (this.#closed) throw new Error(`DurableObjectNamespace "${this.name}" is closed`);
+    const options = this.#options.facets ?? {};
+    this.#facetStorage ??= new StorageProcess({
+      dir: this.#dir === undefined ? undefined : join(this.#dir, "facets"),
+      storageMb: options.storageMb ?? this.#options.storageMb ?? 1024,
+      callTimeoutMs: options.callTimeoutMs ?? 5_000,
+      maxAnswerChars: 32 * 1024 * 1024,
+      maxOpen: 64,
+      maxDatabases: options.maxFacets ?? 100_000,
+      heapMb: 256,
+    });
+    return this.#facetStorage;
   }
 
   #idle(key: string): void {
@@ -213,6 +237,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     this.#alarmTimers.clear();
     for (const host of this.#hosts.values()) host.close("the namespace closed");
     this.#hosts.clear();
+    this.#facetStorage?.close();
     this.#index?.db.close();
   }
 }

@@ -10,11 +10,14 @@
 
 import type { DurableObjectId } from "./object-id.ts";
 import { DurableObjectStorage } from "./storage.ts";
+import type { Facets } from "./facets.ts";
 
 /** What a Durable Object class is constructed with: `this.ctx`. */
 export interface DurableObjectState {
   readonly id: DurableObjectId;
   readonly storage: DurableObjectStorage;
+  /** Child objects running dynamic workers' Durable Object classes, each with its own database. */
+  readonly facets: Facets;
   /** Keeps the object alive until `promise` settles. */
   waitUntil(promise: Promise<unknown>): void;
   /** Holds every other event until `fn`'s promise settles; when it rejects, the object is reset. */
@@ -30,7 +33,8 @@ export interface ObjectHostOptions<Env> {
   class: DurableObjectClass<Env>;
   env: Env;
   storage: DurableObjectStorage;
-  /** Extra members of `ctx` (facets, for instance), given the state being made. */
+  facets: Facets;
+  /** Extra members of `ctx`, given the state being made. */
   extendState?: (state: DurableObjectState) => object;
   /** Told when the object has nothing in flight (so it may be evicted). */
   onIdle?: () => void;
@@ -158,6 +162,7 @@ export class ObjectHost<Env = unknown> {
     const state: DurableObjectState = {
       id: this.id,
       storage: this.storage,
+      facets: this.#options.facets,
       waitUntil: (promise) => this.#keepAlive(promise),
       blockConcurrencyWhile: (fn) => this.#blockConcurrencyWhile(fn, generation),
       abort: (reason) => this.reset(reason),
@@ -210,6 +215,7 @@ export class ObjectHost<Env = unknown> {
 
   /** Ends the object for good: queued events reject, storage closes. */
   close(reason: unknown): void {
+    this.#options.facets.closeAll();
     for (const event of this.#queue.splice(0)) event.reject(new ObjectResetError(reason));
     this.#instance = undefined;
     this.storage.close();

@@ -3,7 +3,7 @@
 // as JSON text, so the host only ever moves strings. Each call is answered once what it wrote is
 // committed. It ends when its parent lets go of the channel.
 
-import { existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
@@ -50,7 +50,7 @@ function storageFor(name: string): DurableObjectStorage {
     open.set(name, storage);
     return storage;
   }
-  const path = join(options.dir, `${hashName(name)}.sqlite`);
+  const path = pathOf(name);
   if (!existsSync(path)) {
     if (databases >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} sessions are kept; delete some or give them a directory of their own`);
     databases++;
@@ -123,16 +123,136 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknow
         return answer(JSON.stringify(rows, cell));
       });
     default:
+      return runFacet(storage, op, args);
+  }
+}
+
+/** A facet's rows, with every cell weighed: at most options.maxAnswerChars (counted as UTF-16 units, bytes, or 8 a number). */
+function weighedRows(rows: unknown[][]): unknown[][] {
+  let weight = 0;
+  for (const row of rows) {
+    for (const cell of row) {
+      weight += typeof cell === "string" ? cell.length * 2 : cell instanceof ArrayBuffer ? cell.byteLength : cell instanceof Uint8Array ? cell.byteLength : 8;
+    }
+    if (weight > options.maxAnswerChars) throw tooLong();
+  }
+  return rows;
+}
+
+/** A statement of a facet's, with the schema caps of sqlText: undone with what it wrote when past them. */
+function checkedSql<T>(storage: DurableObjectStorage, fn: () => T): T {
+  return storage.transactionSync(() => {
+    const result = fn();
+    const schema = storage.sql.exec<{ n: number; chars: number }>("SELECT count(*) AS n, total(length(sql)) AS chars FROM sqlite_master").one();
+    if (schema.n > MAX_SCHEMA_OBJECTS || schema.chars > MAX_SCHEMA_CHARS) {
+      throw new RangeError(`sql: a facet's schema holds at most ${MAX_SCHEMA_OBJECTS} tables, indexes, views and triggers and ${MAX_SCHEMA_CHARS} characters of SQL`);
+    }
+    return result;
+  });
+}
+
+/**
+ * The operations a facet's ctx.storage makes (src/storage/facets.ts). Values are structured-clone
+ * data the host decoded from the sandbox's copy and V8 serialized for this channel; they are
+ * stored as V8's serialization of them (as a host Durable Object's are).
+ */
+function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
+  switch (op) {
+    case "exec": {
+      const [query, bindings] = args as [string, unknown[]];
+      return checkedSql(storage, () => {
+        const cursor = storage.sql.exec(query, ...bindings);
+        const rows = weighedRows([...cursor.raw()]);
+        if (rows.length > MAX_FACET_ROWS) throw new RangeError(`sql: at most ${MAX_FACET_ROWS} rows a query; add a LIMIT`);
+        return { columns: [...cursor.columnNames], rows, rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
+      });
+    }
+    case "size":
+      return storage.sql.databaseSize;
+    case "kvGet":
+      return storage.kvGet(args[0] as string);
+    case "kvGetMany":
+      return (args[0] as string[]).flatMap((key) => {
+        const value = storage.kvGet(key);
+        return value === undefined ? [] : [[key, value]];
+      });
+    case "kvPut":
+      return storage.kvPut(args[0] as string, args[1]);
+    case "kvPutMany":
+      return void storage.put(Object.fromEntries(args[0] as [string, unknown][]));
+    case "kvDelete":
+      return storage.kvDelete(args[0] as string);
+    case "kvDeleteMany": {
+      let deleted = 0;
+      storage.transactionSync(() => {
+        for (const key of args[0] as string[]) if (storage.kvDelete(key)) deleted++;
+      });
+      return deleted;
+    }
+    case "kvList": {
+      const entries = storage.kvListBytes(args[0] as ListOptions);
+      if (entries.length > MAX_FACET_ROWS && (args[0] as ListOptions).limit === undefined) throw new RangeError(`list: at most ${MAX_FACET_ROWS} entries a call; pass a limit and page with startAfter`);
+      let weight = 0;
+      for (const [key, bytes] of entries) if ((weight += key.length * 2 + bytes.byteLength) > options.maxAnswerChars) throw tooLong();
+      return entries.map(([key]) => [key, storage.kvGet(key)]);
+    }
+    case "deleteAll":
+      return void storage.deleteAll();
+    case "span":
+      if (args[0] === "open") return storage.openSpan();
+      return storage.closeSpan(args[0] === "commit");
+    case "abortSpans":
+      return storage.abortSpans();
+    case "clone":
+      return cloneTo(storage, args[0] as string);
+    default:
       throw new TypeError(`unknown storage operation "${op}"`);
   }
+}
+
+/** Rows one facet query hands back at most (its answer is weighed too). */
+const MAX_FACET_ROWS = 100_000;
+
+function pathOf(name: string): string {
+  return join(options.dir, `${hashName(name)}.sqlite`);
+}
+
+/** A fork: `target` starts as a copy of this database (committed, checkpointed, then the file copied). */
+function cloneTo(storage: DurableObjectStorage, target: string): void {
+  if (open.has(target)) {
+    open.get(target)!.close();
+    open.delete(target);
+  }
+  const path = pathOf(target);
+  if (existsSync(path)) throw new TypeError("clone: the target facet already has storage; delete it first");
+  if (databases >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  storage.checkpoint();
+  copyFileSync(storage.path!, path);
+  databases++;
+}
+
+/** Removes a database and its files (a deleted facet). */
+function drop(name: string): boolean {
+  open.get(name)?.close();
+  open.delete(name);
+  const path = pathOf(name);
+  const existed = existsSync(path);
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+  if (existed) databases--;
+  return existed;
 }
 
 process.on("message", async (message: { id: number; name: string; op: string; args: unknown[] }) => {
   let reply: object;
   try {
+    if (message.op === "drop") {
+      process.send?.({ id: message.id, ok: true, value: drop(message.name) });
+      return;
+    }
     const storage = storageFor(message.name);
     const value = run(storage, message.op, message.args);
-    await storage.flushed();
+    // Inside a facet's transaction the turn stays open until the transaction ends.
+    if (storage.openSpans === 0) await storage.flushed();
     reply = { id: message.id, ok: true, value };
   } catch (error) {
     // A failure that rolled the turn back breaks the storage: it starts afresh from what was committed.

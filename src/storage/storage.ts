@@ -109,7 +109,11 @@ export class DurableObjectStorage {
   /** Holds the object's input gate while an asynchronous transaction runs. */
   #exclusive: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined;
 
+  /** The database file (undefined in memory). */
+  readonly path: string | undefined;
+
   constructor(options: StorageOptions) {
+    this.path = options.path;
     this.#db = new DatabaseSync(options.path ?? ":memory:", { enableForeignKeyConstraints: true });
     this.#limitBytes = options.storageMb * 1024 * 1024;
     this.#onAlarmChange = options.onAlarmChange;
@@ -263,6 +267,7 @@ export class DurableObjectStorage {
     this.#inTurn = false;
     this.#openTransactions = 0;
     this.#savepoints = 0;
+    this.#spans.length = 0;
     this.#broken = undefined;
   }
 
@@ -419,6 +424,59 @@ export class DurableObjectStorage {
     } finally {
       this.#savepoints--;
     }
+  }
+
+  /** Transactions opened by openSpan() and not yet closed, innermost last. */
+  readonly #spans: string[] = [];
+
+  /**
+   * @internal Opens a transaction that spans calls: a facet's transactionSync() runs in its
+   * sandbox, each storage operation one call to the storage process. The turn's commit waits
+   * until closeSpan() (as for transaction()).
+   */
+  openSpan(): void {
+    this.#begin();
+    const savepoint = `_cf_span${++this.#savepoints}`;
+    this.#internal(() => this.#db.exec(`SAVEPOINT ${savepoint}`));
+    this.#openTransactions++;
+    this.#spans.push(savepoint);
+  }
+
+  /** @internal Ends the innermost span: kept (commit) or undone. */
+  closeSpan(commit: boolean): void {
+    const savepoint = this.#spans.pop();
+    if (savepoint === undefined) throw new Error("storage: no transaction is open");
+    this.#openTransactions--;
+    this.#savepoints--;
+    if (this.#broken !== undefined) return;
+    if (commit) this.#internal(() => this.#db.exec(`RELEASE ${savepoint}`));
+    else this.#rollbackTo(savepoint);
+  }
+
+  /** @internal Spans still open. */
+  get openSpans(): number {
+    return this.#spans.length;
+  }
+
+  /** @internal Undoes every open span (their sandbox went away mid-transaction). */
+  abortSpans(): void {
+    while (this.#spans.length > 0) {
+      try {
+        this.closeSpan(false);
+      } catch {
+        this.#spans.length = 0;
+      }
+    }
+  }
+
+  /** @internal Commits, then moves the WAL into the database file: the file alone is the data. */
+  checkpoint(): void {
+    if (this.#inTurn && this.#openTransactions === 0 && this.#broken === undefined) {
+      this.#internal(() => this.#db.exec("COMMIT"));
+      this.#inTurn = false;
+    }
+    if (this.#db.isTransaction) throw new Error("storage: a transaction is open");
+    this.#internal(() => this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   }
 
   #rollbackTo(savepoint: string): void {

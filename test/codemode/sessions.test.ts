@@ -59,6 +59,34 @@ test("session SQL: tables persist between executions; bindings; rows as objects"
   }
 });
 
+test("session SQL blobs come back as ArrayBuffers, decoded with intrinsics the model's code cannot replace", async () => {
+  const executor = createExecutor();
+  try {
+    const run = await executor.execute(
+      `async () => {
+        await session.sql("CREATE TABLE files (name TEXT, data BLOB)");
+        await session.sql("INSERT INTO files VALUES ('a', x'00ff10'), ('b', ?)", new Uint8Array([1, 2, 3]).buffer);
+        // The model's code replaces what a decoder would naively call.
+        String.prototype.charCodeAt = () => 42;
+        Object.defineProperty(Object.prototype, "$bytes", { get: () => "AAAA", configurable: true });
+        const rows = await session.sql("SELECT name, data, 'text' AS plain FROM files ORDER BY name");
+        const single = await session.sql("SELECT 'text' AS plain");
+        return [...rows.map((row) => [row.name, row.data instanceof ArrayBuffer, [...new Uint8Array(row.data)], row.plain]), single];
+      }`,
+      tools,
+      { session: "blobs" },
+    );
+    assert.equal(run.error, undefined);
+    assert.deepEqual(run.result, [
+      ["a", true, [0, 255, 16], "text"],
+      ["b", true, [1, 2, 3], "text"],
+      [{ plain: "text" }],
+    ]);
+  } finally {
+    await executor.close();
+  }
+});
+
 test("a runaway query is stopped at callTimeoutMs in the storage process; the host's thread never waits; the session goes on", async () => {
   const executor = createExecutor({ sessions: { callTimeoutMs: 300 } });
   try {

@@ -20,7 +20,8 @@ export interface SandboxNamespace {
 // before the model's code runs.
 const sessionGlobal = `const binding = env[${JSON.stringify(SESSION_BINDING)}];
 const stringify = JSON.stringify, parse = JSON.parse, MapCtor = Map, Uint8ArrayCtor = Uint8Array, decode64 = atob;
-const keysOf = Object.keys, TypeErrorCtor = TypeError;
+const keysOf = Object.keys, hasOwn = Object.hasOwn, TypeErrorCtor = TypeError;
+const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt);
 const fromJson = (text) => (text === undefined ? undefined : parse(text));
 const toJson = (value, what) => {
   const text = stringify(value);
@@ -28,10 +29,10 @@ const toJson = (value, what) => {
   return text;
 };
 const cells = (key, value) => {
-  if (value !== null && typeof value === "object" && typeof value.$bytes === "string" && keysOf(value).length === 1) {
+  if (value !== null && typeof value === "object" && hasOwn(value, "$bytes") && typeof value.$bytes === "string" && keysOf(value).length === 1) {
     const text = decode64(value.$bytes);
     const bytes = new Uint8ArrayCtor(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) bytes[i] = charCodeAt(text, i);
     return bytes.buffer;
   }
   return value;

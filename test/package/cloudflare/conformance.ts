@@ -42,7 +42,7 @@ declare const compiled: WebAssembly.Module;
 loader.load({ ...cfCode, modules: { "m.wasm": compiled } });
 
 // --- WorkerLoader and WorkerStub -------------------------------------------------------------
-// islet's WorkerLoader is Cloudflare's, minus connect() on entrypoints and getDurableObjectClass():
+// islet's WorkerLoader is Cloudflare's, minus connect() on entrypoints:
 // a library typed against Cloudflare's WorkerLoader (untyped entrypoints) accepts islet's.
 type CloudflareStubSubset = {
   getEntrypoint(name?: string, options?: WorkerStubEntrypointOptions): Omit<Fetcher, "connect">;
@@ -53,8 +53,9 @@ type CloudflareLoaderSubset = {
 };
 const asCloudflare: CloudflareLoaderSubset = loader;
 void asCloudflare;
-// @ts-expect-error islet has no Durable Object facets
-stub.getDurableObjectClass();
+// Durable Object classes of a dynamic worker, for facets, take Cloudflare's arguments.
+void stub.getDurableObjectClass();
+void stub.getDurableObjectClass("App", { props: { plan: "free" }, limits: { cpuMs: 50 } });
 
 // --- getEntrypoint<T>() against Fetcher<T> ----------------------------------------------------
 class Greeter extends WorkerEntrypoint {

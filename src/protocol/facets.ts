@@ -1,0 +1,11 @@
+// What the host and the runtime agree on for facets (src/storage/facets.ts, src/runtime/facet.ts).
+
+/**
+ * A facet's calls go to the entrypoint named by this prefix and the class's export name: the
+ * runtime then keeps one instance of that class for the worker (a facet has a worker of its own)
+ * instead of making one per call. The props of such a call are [props, id, name].
+ */
+export const FACET_ENTRY_PREFIX = "\u0000facet:";
+
+/** The env binding that holds the facet's storage capability; the runtime takes it out of env. */
+export const FACET_STORAGE_BINDING = "\u0000islet:facet-storage";

@@ -1,0 +1,306 @@
+// A facet inside its sandbox: the one instance of the worker's Durable Object class (a facet has a
+// worker of its own), and the `ctx` it is constructed with. `ctx.storage` is the facet's own
+// SQLite database, reached through one host capability (src/storage/facets.ts). Cloudflare's API
+// is synchronous for SQL and the KV (`sql.exec()` returns a cursor), so those calls block this
+// isolate until the host answers (caps.ts callHostBlocking); the host's thread never waits.
+//
+// Gates: a storage call returns (or its promise resolves) before anything else can run here, so no
+// other event interleaves with it (the input gate); blockConcurrencyWhile() holds new events until
+// its callback settles. Each storage call is committed before it returns, except inside
+// transactionSync()/transaction(), which commit or roll back as one.
+
+import { callHostBlocking } from "./caps.ts";
+import { primordials } from "./primordials.ts";
+import { FACET_ENTRY_PREFIX } from "../protocol/facets.ts";
+
+const {
+  ArrayIsArray,
+  ArrayPrototypePush,
+  Error,
+  Map,
+  MapPrototypeSet,
+  ObjectCreate,
+  ObjectDefineProperty,
+  ObjectEntries,
+  ObjectFreeze,
+  Promise,
+  PromisePrototypeThen,
+  PromiseReject,
+  PromiseResolve,
+  ReflectApply,
+  StringPrototypeSlice,
+  SymbolIterator,
+  TypeError,
+} = primordials;
+
+type Value = unknown;
+
+function call(stub: object, method: string, args: unknown[]): unknown {
+  return callHostBlocking(stub, method, args);
+}
+
+/** An async API over a synchronous call: the call runs now (the input gate), its outcome is a promise. */
+function later<T>(fn: () => T): Promise<T> {
+  try {
+    return PromiseResolve(fn());
+  } catch (error) {
+    return PromiseReject(error);
+  }
+}
+
+interface ExecAnswer {
+  columns: string[];
+  rows: Value[][];
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+/** A cell as the host sent it (a blob is already an ArrayBuffer, as Cloudflare gives it). */
+function cellOf(value: Value): Value {
+  return value;
+}
+
+class SqlStorageCursor {
+  readonly columnNames: readonly string[];
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  #rows: Value[][];
+  #next = 0;
+
+  constructor(answer: ExecAnswer) {
+    this.columnNames = ObjectFreeze(answer.columns);
+    this.#rows = answer.rows;
+    this.rowsRead = answer.rowsRead;
+    this.rowsWritten = answer.rowsWritten;
+  }
+
+  #take(): Value[] | undefined {
+    return this.#next < this.#rows.length ? this.#rows[this.#next++] : undefined;
+  }
+
+  #object(row: Value[]): Record<string, Value> {
+    const object: Record<string, Value> = {};
+    const names = this.columnNames;
+    for (let i = 0; i < names.length; i++) ObjectDefineProperty(object, names[i], { value: cellOf(row[i]), enumerable: true, writable: true, configurable: true });
+    return object;
+  }
+
+  next(): IteratorResult<Record<string, Value>> {
+    const row = this.#take();
+    return row === undefined ? { done: true, value: undefined } : { done: false, value: this.#object(row) };
+  }
+
+  [SymbolIterator](): this {
+    return this;
+  }
+
+  toArray(): Record<string, Value>[] {
+    const rows: Record<string, Value>[] = [];
+    for (let row = this.#take(); row !== undefined; row = this.#take()) ArrayPrototypePush(rows, this.#object(row));
+    return rows;
+  }
+
+  one(): Record<string, Value> {
+    const rows = this.toArray();
+    if (rows.length !== 1) throw new Error(rows.length === 0 ? "Expected exactly one result from SQL query, but got no results." : "Expected exactly one result from SQL query, but got multiple results.");
+    return rows[0];
+  }
+
+  raw(): IterableIterator<Value[]> {
+    const take = () => this.#take();
+    const iterator = {
+      next(): IteratorResult<Value[]> {
+        const row = take();
+        if (row === undefined) return { done: true, value: undefined };
+        const copy: Value[] = [];
+        for (let i = 0; i < row.length; i++) ArrayPrototypePush(copy, cellOf(row[i]));
+        return { done: false, value: copy };
+      },
+      [SymbolIterator]() {
+        return iterator;
+      },
+      toArray(): Value[][] {
+        const rows: Value[][] = [];
+        for (let r = iterator.next(); r.done !== true; r = iterator.next()) ArrayPrototypePush(rows, r.value);
+        return rows;
+      },
+    };
+    return iterator as unknown as IterableIterator<Value[]>;
+  }
+}
+
+function entriesToMap(entries: [string, Value][]): Map<string, Value> {
+  const map = new Map<string, Value>();
+  for (let i = 0; i < entries.length; i++) MapPrototypeSet(map, entries[i][0], entries[i][1]);
+  return map;
+}
+
+function listIterator(entries: [string, Value][]): IterableIterator<[string, Value]> {
+  let next = 0;
+  const iterator = {
+    next(): IteratorResult<[string, Value]> {
+      return next < entries.length ? { done: false, value: entries[next++] } : { done: true, value: undefined };
+    },
+    [SymbolIterator]() {
+      return iterator;
+    },
+  };
+  return iterator as unknown as IterableIterator<[string, Value]>;
+}
+
+function makeStorage(stub: object): object {
+  const sql = ObjectFreeze({
+    exec(query: unknown, ...bindings: unknown[]) {
+      if (typeof query !== "string") throw new TypeError("sql.exec: the query must be a string");
+      return new SqlStorageCursor(call(stub, "exec", [query, bindings]) as ExecAnswer);
+    },
+    get databaseSize(): number {
+      return call(stub, "size", []) as number;
+    },
+  });
+  const kv = ObjectFreeze({
+    get: (key: unknown) => call(stub, "kvGet", [key]),
+    put: (key: unknown, value: unknown) => void call(stub, "kvPut", [key, value]),
+    delete: (key: unknown) => call(stub, "kvDelete", [key]) as boolean,
+    list: (options?: unknown) => listIterator(call(stub, "kvList", [options ?? {}]) as [string, Value][]),
+  });
+
+  const transactionSync = <T>(fn: () => T): T => {
+    if (typeof fn !== "function") throw new TypeError("transactionSync: pass a function");
+    call(stub, "span", ["open"]);
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      call(stub, "span", ["rollback"]);
+      throw error;
+    }
+    call(stub, "span", ["commit"]);
+    return result;
+  };
+
+  const storage: Record<string, unknown> = {
+    sql,
+    kv,
+    get: (keyOrKeys: unknown) => later(() => (ArrayIsArray(keyOrKeys) ? entriesToMap(call(stub, "kvGetMany", [keyOrKeys]) as [string, Value][]) : call(stub, "kvGet", [keyOrKeys]))),
+    put: (keyOrEntries: unknown, value?: unknown) =>
+      later(() => {
+        if (typeof keyOrEntries === "string") return void call(stub, "kvPut", [keyOrEntries, value]);
+        if (keyOrEntries === null || typeof keyOrEntries !== "object") throw new TypeError("storage.put: give a key and a value, or an object of entries");
+        return void call(stub, "kvPutMany", [ObjectEntries(keyOrEntries)]);
+      }),
+    delete: (keyOrKeys: unknown) => later(() => (ArrayIsArray(keyOrKeys) ? call(stub, "kvDeleteMany", [keyOrKeys]) : call(stub, "kvDelete", [keyOrKeys]))),
+    list: (options?: unknown) => later(() => entriesToMap(call(stub, "kvList", [options ?? {}]) as [string, Value][])),
+    deleteAll: () => later(() => void call(stub, "deleteAll", [])),
+    transactionSync,
+    // The asynchronous transaction: other events wait (the gate holds), a throw or rollback() undoes it.
+    transaction: <T>(fn: (txn: object) => Promise<T> | T): Promise<T> =>
+      holdGate(async () => {
+        if (typeof fn !== "function") throw new TypeError("transaction: pass a function");
+        call(stub, "span", ["open"]);
+        let rolledBack = false;
+        const txn = ObjectCreate(storage) as Record<string, unknown>;
+        ObjectDefineProperty(txn, "rollback", { value: () => void (rolledBack = true) });
+        let result: T;
+        try {
+          result = await fn(txn);
+        } catch (error) {
+          call(stub, "span", ["rollback"]);
+          throw error;
+        }
+        call(stub, "span", [rolledBack ? "rollback" : "commit"]);
+        return result;
+      }),
+    sync: () => PromiseResolve(undefined),
+    getAlarm: () => PromiseResolve(null),
+    setAlarm: () => PromiseReject(new Error("Alarms are not available to facets in islet yet; the parent object's alarm can call into the facet.")),
+    deleteAlarm: () => PromiseResolve(undefined),
+  };
+  return ObjectFreeze(storage);
+}
+
+// ---- the gate and the instance ----
+
+/** Set while blockConcurrencyWhile() or transaction() runs: new events wait for it. */
+let gate: Promise<unknown> | undefined;
+
+function holdGate<T>(fn: () => Promise<T>): Promise<T> {
+  const run = (async () => fn())();
+  const held = PromisePrototypeThen(run, () => {}, () => {});
+  gate = held;
+  PromisePrototypeThen(held, () => {
+    if (gate === held) gate = undefined;
+  });
+  return run;
+}
+
+interface Facet {
+  exportName: string;
+  instance: object;
+}
+
+let facet: Facet | undefined;
+let storageStub: object | undefined;
+
+/** The facet's storage capability, taken out of env by setEnv (index.ts). */
+export function setFacetStorage(stub: unknown): void {
+  if (stub !== null && (typeof stub === "object" || typeof stub === "function")) storageStub = stub as object;
+}
+
+export interface FacetContextBase {
+  exports: Record<string, unknown>;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * The facet's instance of `exported` (the class named `exportName`), constructed on the first
+ * event, and after an abort. Resolves once no blockConcurrencyWhile() holds the gate.
+ */
+export async function facetReceiver(exportName: string, exported: unknown, props: unknown, env: unknown, base: FacetContextBase): Promise<object> {
+  while (gate !== undefined) await gate;
+  if (facet !== undefined && facet.exportName === exportName) return facet.instance;
+  if (typeof exported !== "function" || exported.prototype === undefined) throw new TypeError(`The export "${exportName}" is not a Durable Object class.`);
+  if (storageStub === undefined) throw new TypeError("This worker is not a facet: it has no storage.");
+  const [userProps, rawId, name] = ArrayIsArray(props) ? (props as [unknown, unknown, unknown]) : [undefined, "", undefined];
+  const id = typeof rawId === "string" ? rawId : "";
+  const idObject = ObjectFreeze({
+    name: typeof name === "string" ? name : undefined,
+    toString: () => id,
+    equals: (other: unknown) => other !== null && typeof other === "object" && ReflectApply((other as { toString(): string }).toString, other, []) === id,
+  });
+  const storage = makeStorage(storageStub);
+  const ctx = ObjectFreeze({
+    id: idObject,
+    storage,
+    props: userProps,
+    exports: base.exports,
+    waitUntil: base.waitUntil,
+    blockConcurrencyWhile: <T>(fn: () => Promise<T> | T): Promise<T> => {
+      if (typeof fn !== "function") return PromiseReject(new TypeError("blockConcurrencyWhile: pass a function"));
+      const run = holdGate(async () => fn());
+      // A callback that throws resets the object, as on Cloudflare.
+      PromisePrototypeThen(run, undefined, () => void (facet = undefined));
+      return run;
+    },
+    abort: (reason?: unknown) => {
+      facet = undefined;
+      throw reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
+    },
+  });
+  const instance = new (exported as new (ctx: unknown, env: unknown) => object)(ctx, env);
+  facet = { exportName, instance };
+  // A constructor's blockConcurrencyWhile() holds this first event too.
+  while (gate !== undefined) await gate;
+  if (facet === undefined) throw new Error("The facet's constructor failed in blockConcurrencyWhile().");
+  return instance;
+}
+
+export function isFacetEntry(entry: string): boolean {
+  // (Only primordials the core captures outright: the chunk-only ones are not ready before a chunk loads.)
+  return entry.length > FACET_ENTRY_PREFIX.length && StringPrototypeSlice(entry, 0, FACET_ENTRY_PREFIX.length) === FACET_ENTRY_PREFIX;
+}
+
+/** The class's export name in a facet entry. */
+export function facetExportName(entry: string): string {
+  return StringPrototypeSlice(entry, FACET_ENTRY_PREFIX.length);
+}

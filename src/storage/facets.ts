@@ -1,0 +1,220 @@
+// Facets: a host Durable Object runs a dynamic worker's Durable Object class as a child object,
+// `ctx.facets.get(name, () => ({ class: stub.getDurableObjectClass("App") }))`, with a SQLite
+// database of its own, separate from the parent's and from every other facet's.
+//
+// - Each facet runs in a worker of its own (its own isolate): facets of one class under different
+//   parents never share memory. The worker is a named one of the class's loader, evicted when
+//   idle like any other; the next event constructs the instance again, as a Durable Object is.
+// - Its storage lives in the storage process (storage-process.ts): SQL written by the sandbox runs
+//   in a child that can be killed, never on the host's thread. The sandbox reaches it through one
+//   capability, FacetStorage, which knows one database; the sandbox's synchronous calls block its
+//   own isolate only (runtime/facet.ts).
+// - Databases are named by (parent object, facet name), hashed into file names by the process.
+
+import { randomUUID } from "node:crypto";
+import { RpcTarget } from "../rpc/rpc-target.ts";
+import { durableObjectClassData, type DurableObjectClass } from "../loader/durable-object-class.ts";
+import type { WorkerStub } from "../loader/worker-loader.ts";
+import { FACET_ENTRY_PREFIX, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
+import { hashName } from "./object-id.ts";
+import type { StorageProcess } from "./storage-process.ts";
+import type { DurableObjectStub } from "./namespace.ts";
+import type { Limits } from "../loader/limits.ts";
+
+/** What `ctx.facets.get()`'s callback returns. */
+export interface FacetStartupOptions {
+  class: DurableObjectClass;
+  /** The facet's `ctx.id` (its string form); default: derived from the parent's id and the name. */
+  id?: { toString(): string } | string;
+}
+
+/** The one capability a facet's sandbox holds: its own database, nothing else. */
+class FacetStorage extends RpcTarget {
+  readonly #process: StorageProcess;
+  readonly #database: string;
+
+  constructor(process: StorageProcess, database: string) {
+    super();
+    this.#process = process;
+    this.#database = database;
+  }
+
+  #call(op: string, args: unknown[]): Promise<unknown> {
+    return this.#process.call(this.#database, op, args);
+  }
+
+  exec(query: unknown, bindings: unknown): Promise<unknown> {
+    if (typeof query !== "string") throw new TypeError("sql.exec: the query must be a string");
+    if (!Array.isArray(bindings)) throw new TypeError("sql.exec: bindings must be an array");
+    return this.#call("exec", [query, bindings]).then((answer) => {
+      // Blobs as Cloudflare gives them: ArrayBuffers.
+      const { rows } = answer as { rows: unknown[][] };
+      for (const row of rows) {
+        for (let i = 0; i < row.length; i++) {
+          const cell = row[i];
+          if (cell instanceof Uint8Array) row[i] = cell.buffer.slice(cell.byteOffset, cell.byteOffset + cell.byteLength);
+        }
+      }
+      return answer;
+    });
+  }
+  size(): Promise<unknown> {
+    return this.#call("size", []);
+  }
+  kvGet(key: unknown): Promise<unknown> {
+    return this.#call("kvGet", [key]);
+  }
+  kvGetMany(keys: unknown): Promise<unknown> {
+    return this.#call("kvGetMany", [keys]);
+  }
+  kvPut(key: unknown, value: unknown): Promise<unknown> {
+    return this.#call("kvPut", [key, value]);
+  }
+  kvPutMany(entries: unknown): Promise<unknown> {
+    return this.#call("kvPutMany", [entries]);
+  }
+  kvDelete(key: unknown): Promise<unknown> {
+    return this.#call("kvDelete", [key]);
+  }
+  kvDeleteMany(keys: unknown): Promise<unknown> {
+    return this.#call("kvDeleteMany", [keys]);
+  }
+  kvList(options: unknown): Promise<unknown> {
+    return this.#call("kvList", [options ?? {}]);
+  }
+  deleteAll(): Promise<unknown> {
+    return this.#call("deleteAll", []);
+  }
+  span(action: unknown): Promise<unknown> {
+    if (action !== "open" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, commit or rollback");
+    return this.#call("span", [action]);
+  }
+  abortSpans(): Promise<unknown> {
+    return this.#call("abortSpans", []);
+  }
+}
+
+interface RunningFacet {
+  stub: WorkerStub;
+  entry: string;
+  props: [unknown, string, string];
+  limits: Limits | undefined;
+}
+
+const FACET_NAME = /^[\s\S]{1,256}$/;
+
+function checkName(name: unknown, what: string): string {
+  if (typeof name !== "string" || !FACET_NAME.test(name) || !name.isWellFormed()) throw new TypeError(`${what}: a facet name is a well-formed string of 1 to 256 characters`);
+  return name;
+}
+
+/** `ctx.facets` of one host Durable Object. */
+export class Facets {
+  readonly #parentKey: string;
+  readonly #process: () => StorageProcess;
+  /** Facets started and not aborted since. */
+  readonly #facets = new Map<string, { starting: Promise<RunningFacet> }>();
+
+  /** @internal */
+  constructor(parentKey: string, process: () => StorageProcess) {
+    this.#parentKey = parentKey;
+    this.#process = process;
+  }
+
+  #database(name: string): string {
+    return `${this.#parentKey}\u0000${name}`;
+  }
+
+  /**
+   * A stub for the facet `name`, started on first use with the class `getStartupOptions()` names.
+   * The same name always reaches the same facet and the same database.
+   */
+  get<T extends object = object>(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): DurableObjectStub<T> {
+    checkName(name, "facets.get");
+    if (typeof getStartupOptions !== "function") throw new TypeError("facets.get: pass a function returning { class }");
+    const running = (): Promise<RunningFacet> => {
+      let entry = this.#facets.get(name);
+      if (entry === undefined) {
+        const made = { starting: this.#start(name, getStartupOptions) };
+        this.#facets.set(name, made);
+        // A start that failed is tried again by the next call.
+        made.starting.catch(() => {
+          if (this.#facets.get(name) === made) this.#facets.delete(name);
+        });
+        entry = made;
+      }
+      return entry.starting;
+    };
+    const call = async (method: string, args: unknown[]): Promise<unknown> => {
+      const facet = await running();
+      const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      return entrypoint[method](...args);
+    };
+    return new Proxy(Object.create(null), {
+      get: (_target, property) => {
+        if (property === "name") return name;
+        if (typeof property !== "string" || property === "then") return undefined;
+        return (...args: unknown[]) => call(property, args);
+      },
+    }) as DurableObjectStub<T>;
+  }
+
+  async #start(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): Promise<RunningFacet> {
+    const options = await getStartupOptions();
+    const data = durableObjectClassData(options?.class);
+    if (data === undefined) throw new TypeError("facets.get: the callback must return { class } with a class from getDurableObjectClass()");
+    const id = options.id !== undefined ? String(options.id) : hashName(`${this.#parentKey}\u0000facet\u0000${name}`);
+    const storage = new FacetStorage(this.#process(), this.#database(name));
+    const { getCode } = data;
+    // A worker of its own, under an id no one else can name.
+    const stub = data.loader.get(`facet:${randomUUID()}`, async () => {
+      const code = await getCode();
+      return { ...code, env: { ...(code.env ?? {}), [FACET_STORAGE_BINDING]: storage } };
+    });
+    return { stub, entry: FACET_ENTRY_PREFIX + data.exportName, props: [data.props, id, name], limits: data.limits };
+  }
+
+  /** Ends the facet now: its calls in flight reject with `reason`; the next call starts it afresh. Its storage stays. */
+  abort(name: string, reason?: unknown): void {
+    checkName(name, "facets.abort");
+    const entry = this.#facets.get(name);
+    if (entry === undefined) return;
+    this.#facets.delete(name);
+    void reason;
+    void entry.starting.then(
+      (facet) => facet.stub.dispose(),
+      () => {},
+    );
+  }
+
+  /** Ends the facet and deletes its storage. */
+  async delete(name: string): Promise<void> {
+    checkName(name, "facets.delete");
+    await this.#stop(name);
+    await this.#process().call(this.#database(name), "drop", []);
+  }
+
+  /**
+   * A fork: facet `target` starts with a copy of `source`'s storage (committed first). The target
+   * must have no storage yet; it is stopped if running.
+   */
+  async clone(source: string, target: string): Promise<void> {
+    checkName(source, "facets.clone");
+    checkName(target, "facets.clone");
+    if (source === target) throw new TypeError("facets.clone: the source and the target are the same facet");
+    await this.#stop(target);
+    await this.#process().call(this.#database(source), "clone", [this.#database(target)]);
+  }
+
+  async #stop(name: string): Promise<void> {
+    const entry = this.#facets.get(name);
+    if (entry === undefined) return;
+    this.abort(name, new Error("The facet was deleted or replaced."));
+    await entry.starting.catch(() => {});
+  }
+
+  /** @internal Every facet ends (the parent closed). */
+  closeAll(): void {
+    for (const name of [...this.#facets.keys()]) this.abort(name, new Error("The parent object closed."));
+  }
+}

@@ -1,0 +1,205 @@
+// Facets: a host Durable Object runs a dynamic worker's Durable Object class as a child object with
+// a SQLite database of its own (ctx.facets.get/abort/delete/clone), its storage synchronous inside
+// the sandbox as on Cloudflare, its SQL run in the storage process.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DurableObjectNamespace, WorkerLoader, type WorkerStub } from "islet";
+import { DurableObject } from "islet/workers";
+
+
+// The AI-written app: a Durable Object class with its own database.
+const APP = `
+import { DurableObject } from "cloudflare:workers";
+export class App extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT, data BLOB)");
+    this.started = (this.started ?? 0) + 1;
+  }
+  add(text) {
+    const cursor = this.ctx.storage.sql.exec("INSERT INTO notes (text, data) VALUES (?, ?) RETURNING id", text, new Uint8Array([1, 2, 3]).buffer);
+    return { id: cursor.one().id, written: cursor.rowsWritten };
+  }
+  list() {
+    const cursor = this.ctx.storage.sql.exec("SELECT id, text, data FROM notes ORDER BY id");
+    const rows = cursor.toArray().map((row) => ({ id: row.id, text: row.text, blob: row.data instanceof ArrayBuffer ? [...new Uint8Array(row.data)] : row.data }));
+    return { columns: cursor.columnNames, rows };
+  }
+  raw() {
+    return [...this.ctx.storage.sql.exec("SELECT id, text FROM notes ORDER BY id").raw()];
+  }
+  size() { return this.ctx.storage.sql.databaseSize; }
+  kv(key, value) {
+    this.ctx.storage.kv.put(key, value);
+    return { got: this.ctx.storage.kv.get(key), list: [...this.ctx.storage.kv.list()].map(([k]) => k) };
+  }
+  async asyncKv() {
+    await this.ctx.storage.put({ a: 1, b: new Date(0), c: new Map([["x", [1n]]]) });
+    const got = await this.ctx.storage.get(["a", "b", "c", "missing"]);
+    const deleted = await this.ctx.storage.delete(["a", "nope"]);
+    const listed = await this.ctx.storage.list({ prefix: "" });
+    return { a: got.get("a"), b: got.get("b") instanceof Date, c: got.get("c").get("x")[0] === 1n, has: got.has("missing"), deleted, keys: [...listed.keys()] };
+  }
+  failingTransaction() {
+    try {
+      this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES ('rolled back')");
+        throw new Error("boom");
+      });
+    } catch (error) {
+      return error.message + ": " + this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes WHERE text = 'rolled back'").one().n;
+    }
+  }
+  async asyncTransaction(rollback) {
+    await this.ctx.storage.transaction(async (txn) => {
+      await txn.put("t", "written");
+      this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES ('in txn')");
+      if (rollback) txn.rollback();
+    });
+    return [await this.ctx.storage.get("t"), this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes WHERE text = 'in txn'").one().n];
+  }
+  whoAmI() { return { id: this.ctx.id.toString(), name: this.ctx.id.name, props: this.ctx.props, started: this.started, envKeys: Object.keys(this.env) }; }
+  attach() { return this.ctx.storage.sql.exec("ATTACH DATABASE '/tmp/x.sqlite' AS x").toArray(); }
+}
+`;
+
+function appLoader(isolation: "isolate" | "thread" | "process"): { loader: WorkerLoader; worker: WorkerStub } {
+  const loader = new WorkerLoader({ isolation });
+  const worker = loader.get("app-v1", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP }, env: { GREETING: "hi" } }));
+  return { loader, worker };
+}
+
+function hostClass(worker: WorkerStub) {
+  return class Parent extends DurableObject {
+    facet(name: string) {
+      return this.ctx.facets.get(name, () => ({ class: worker.getDurableObjectClass("App", { props: { plan: "free" } }) })) as any;
+    }
+    async run(name: string, method: string, ...args: unknown[]) {
+      return this.facet(name)[method](...args);
+    }
+    abort(name: string) {
+      this.ctx.facets.abort(name, new Error("stop"));
+    }
+    delete(name: string) {
+      return this.ctx.facets.delete(name);
+    }
+    clone(source: string, target: string) {
+      return this.ctx.facets.clone(source, target);
+    }
+    parentSql() {
+      return this.ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'notes'").toArray().length;
+    }
+  };
+}
+
+for (const isolation of ["isolate", "process"] as const) {
+  test(`[${isolation}] a facet has its own database: SQL with a synchronous cursor, blobs, raw rows, databaseSize; the parent's database is separate`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("user-1") as any;
+      assert.deepEqual(await parent.run("app", "add", "first"), { id: 1, written: 1 });
+      assert.deepEqual(await parent.run("app", "add", "second"), { id: 2, written: 1 });
+      const listed = await parent.run("app", "list");
+      assert.deepEqual(listed.columns, ["id", "text", "data"]);
+      assert.deepEqual(listed.rows, [
+        { id: 1, text: "first", blob: [1, 2, 3] },
+        { id: 2, text: "second", blob: [1, 2, 3] },
+      ]);
+      assert.deepEqual(await parent.run("app", "raw"), [[1, "first"], [2, "second"]]);
+      assert.ok((await parent.run("app", "size")) > 0);
+      // The parent's own database has no notes table; another parent's facet of the same name has its own.
+      assert.equal(await parent.parentSql(), 0);
+      const other = ns.getByName("user-2") as any;
+      assert.deepEqual((await other.run("app", "list")).rows, []);
+      const who = await parent.run("app", "whoAmI");
+      assert.deepEqual(who.props, { plan: "free" });
+      assert.equal(who.name, "app");
+      assert.match(who.id, /^[0-9a-f]{32}$/);
+      // The storage capability is the runtime's: env shows only what the code's env had.
+      assert.deepEqual(who.envKeys, ["GREETING"]);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+
+  test(`[${isolation}] a facet's KV, synchronous and asynchronous, keeps structured values; transactions commit or roll back as one`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("kv") as any;
+      assert.deepEqual(await parent.run("app", "kv", "k", { nested: [1, "two"] }), { got: { nested: [1, "two"] }, list: ["k"] });
+      assert.deepEqual(await parent.run("app", "asyncKv"), { a: 1, b: true, c: true, has: false, deleted: 1, keys: ["b", "c", "k"] });
+      assert.equal(await parent.run("app", "failingTransaction"), "boom: 0");
+      assert.deepEqual(await parent.run("app", "asyncTransaction", true), [undefined, 0]);
+      assert.deepEqual(await parent.run("app", "asyncTransaction", false), ["written", 1]);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+
+  test(`[${isolation}] abort ends a facet (its memory goes, its storage stays); delete drops its storage; clone forks it and the fork diverges`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "islet-facets-"));
+    const { loader, worker } = appLoader(isolation);
+    let ns = new DurableObjectNamespace(hostClass(worker), { name: "parents", storage: { dir } });
+    try {
+      let parent = ns.getByName("p") as any;
+      await parent.run("app", "add", "kept");
+      assert.equal((await parent.run("app", "whoAmI")).started, 1);
+      await parent.abort("app");
+      // A new instance (constructed again), the same data.
+      assert.equal((await parent.run("app", "whoAmI")).started, 1);
+      assert.deepEqual((await parent.run("app", "list")).rows.map((r: any) => r.text), ["kept"]);
+
+      await parent.clone("app", "fork");
+      await parent.run("fork", "add", "only in the fork");
+      await parent.run("app", "add", "only in the source");
+      assert.deepEqual((await parent.run("app", "list")).rows.map((r: any) => r.text), ["kept", "only in the source"]);
+      assert.deepEqual((await parent.run("fork", "list")).rows.map((r: any) => r.text), ["kept", "only in the fork"]);
+      await assert.rejects(parent.clone("app", "fork"), /already has storage/);
+
+      await parent.delete("fork");
+      assert.deepEqual((await parent.run("fork", "list")).rows, []);
+
+      // A restart of the host: the facet's data is on disk.
+      ns.close();
+      ns = new DurableObjectNamespace(hostClass(worker), { name: "parents", storage: { dir } });
+      parent = ns.getByName("p") as any;
+      assert.deepEqual((await parent.run("app", "list")).rows.map((r: any) => r.text), ["kept", "only in the source"]);
+    } finally {
+      ns.close();
+      await loader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] a facet's SQL reaches its own database only: ATTACH is refused`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("attacker") as any;
+      await assert.rejects(parent.run("app", "attach"), /not authorized|ATTACH/i);
+      assert.deepEqual((await parent.run("app", "list")).rows, []);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+}
+
+test("[thread] facets are refused in thread isolation with an error that says why", async () => {
+  const { loader, worker } = appLoader("thread");
+  const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+  try {
+    const parent = ns.getByName("t") as any;
+    await assert.rejects(parent.run("app", "list"), /isolation "isolate" or "process", not "thread"/);
+  } finally {
+    ns.close();
+    await loader.close();
+  }
+});
