@@ -268,6 +268,8 @@ export async function facetReceiver(exportName: string, exported: unknown, props
     toString: () => id,
     equals: (other: unknown) => other !== null && typeof other === "object" && ReflectApply((other as { toString(): string }).toString, other, []) === id,
   });
+  // A transaction an earlier instance left open (its sandbox was killed inside it) is undone first.
+  call(storageStub, "abortSpans", []);
   const storage = makeStorage(storageStub);
   const ctx = ObjectFreeze({
     id: idObject,

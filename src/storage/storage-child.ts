@@ -66,7 +66,7 @@ function storageFor(name: string): DurableObjectStorage {
 }
 
 function tooLong(): RangeError {
-  return new RangeError(`one storage answer is at most ${options.maxAnswerChars} characters of JSON; read less at a time (a list() limit, a SQL LIMIT, smaller values)`);
+  return new RangeError(`one storage answer is at most ${options.maxAnswerChars} characters (or bytes); read less at a time (a list() limit, a SQL LIMIT, smaller values)`);
 }
 
 function answer(text: string): string {

@@ -3,7 +3,7 @@
 // the sandbox as on Cloudflare, its SQL run in the storage process.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DurableObjectNamespace, WorkerLoader, type WorkerStub } from "islet";
@@ -63,6 +63,22 @@ export class App extends DurableObject {
   }
   whoAmI() { return { id: this.ctx.id.toString(), name: this.ctx.id.name, props: this.ctx.props, started: this.started, envKeys: Object.keys(this.env) }; }
   attach() { return this.ctx.storage.sql.exec("ATTACH DATABASE '/tmp/x.sqlite' AS x").toArray(); }
+  runaway() {
+    try {
+      this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    } catch (error) {
+      return error.name + ": " + error.message;
+    }
+  }
+  huge() {
+    return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40) SELECT zeroblob(1000000) FROM c").toArray().length;
+  }
+  spinInTransaction() {
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES ('half-written')");
+      for (;;) {}
+    });
+  }
 }
 `;
 
@@ -75,7 +91,9 @@ function appLoader(isolation: "isolate" | "thread" | "process"): { loader: Worke
 function hostClass(worker: WorkerStub) {
   return class Parent extends DurableObject {
     facet(name: string) {
-      return this.ctx.facets.get(name, () => ({ class: worker.getDurableObjectClass("App", { props: { plan: "free" } }) })) as any;
+      // The "spin" facet runs with a CPU limit of 200 ms a call.
+      const limits = name === "spin" ? { cpuMs: 200 } : undefined;
+      return this.ctx.facets.get(name, () => ({ class: worker.getDurableObjectClass("App", { props: { plan: "free" }, limits }) })) as any;
     }
     async run(name: string, method: string, ...args: unknown[]) {
       return this.facet(name)[method](...args);
@@ -171,6 +189,44 @@ for (const isolation of ["isolate", "process"] as const) {
       ns = new DurableObjectNamespace(hostClass(worker), { name: "parents", storage: { dir } });
       parent = ns.getByName("p") as any;
       assert.deepEqual((await parent.run("app", "list")).rows.map((r: any) => r.text), ["kept", "only in the source"]);
+    } finally {
+      ns.close();
+      await loader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] hostile facets: a runaway query ends at callTimeoutMs without holding the host's thread; an answer past 32 MiB is refused; a facet killed by cpuMs inside a transaction leaves nothing half-written; names never become paths`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "islet-facets-"));
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents", storage: { dir }, facets: { callTimeoutMs: 1_000 } });
+    try {
+      const parent = ns.getByName("hostile") as any;
+      let longestBlock = 0;
+      let last = performance.now();
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longestBlock = Math.max(longestBlock, now - last);
+        last = now;
+      }, 10);
+      const runaway = await parent.run("app", "runaway");
+      clearInterval(ticker);
+      assert.match(runaway, /StorageTimeoutError: A storage call ran past 1000 ms/);
+      assert.ok(longestBlock < 250, `the host's event loop was held ${Math.round(longestBlock)} ms`);
+      await assert.rejects(parent.run("app", "huge"), /one storage answer is at most/);
+      // The facet goes on.
+      assert.deepEqual(await parent.run("app", "add", "after"), { id: 1, written: 1 });
+
+      const limited = ns.getByName("limited") as any;
+      const spinner = await limited.facet("spin");
+      await assert.rejects(spinner.spinInTransaction(), /CpuLimitError|exceeded its CPU/);
+      assert.deepEqual((await spinner.list()).rows, []);
+      assert.deepEqual(await spinner.add("whole"), { id: 1, written: 1 });
+
+      // Facet names are hashed: "../../x" is just a name.
+      await parent.run("../../escape", "add", "inside");
+      const files = readdirSync(join(dir), { recursive: true }).map(String);
+      assert.ok(files.every((file) => !file.includes("escape") && !file.includes("..")), files.join(", "));
     } finally {
       ns.close();
       await loader.close();
