@@ -68,9 +68,18 @@ interface Invocation extends InvocationLog {
   id: number;
   limits: ResolvedLimits;
   subRequests: number;
+  /** Blocking capability calls (a facet's storage operations), budgeted apart from subrequests. */
+  blockingCalls: number;
   fetches: FetchRecord[];
   fail(error: Error): void;
 }
+
+/**
+ * A facet's storage operations an invocation may make, per subrequest it may make. Cloudflare does
+ * not count storage operations as subrequests (a loop of 2,000 inserts is ordinary), but each
+ * costs the host a message and the storage process a statement: 100,000 by default.
+ */
+const BLOCKING_CALLS_PER_SUBREQUEST = 100;
 
 export interface WorkerConfig {
   code: PreparedCode;
@@ -376,7 +385,7 @@ export class Worker {
   }
 
   private track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, fetches: [], fail };
+    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, blockingCalls: 0, fetches: [], fail };
     this.inflight.add(invocation);
     return invocation;
   }
@@ -478,7 +487,7 @@ export class Worker {
       if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
       if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
       const run = this.peer.admitCall(capId, method, payload);
-      return [1, await run(() => this.countSubrequest())];
+      return [1, await run(async () => this.countBlockingCall())];
     } catch (error) {
       return [0, errorForSandbox(error)];
     }
@@ -500,6 +509,18 @@ export class Worker {
     if (failed !== undefined) {
       const record = { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox: it holds a value the boundary cannot copy (a getter, a Proxy, a WeakRef or another uncloneable object)." };
       this.sandbox.send("settle", [callId, 0, record, Date.now()]);
+    }
+  }
+
+  private countBlockingCall(): void {
+    if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
+    for (const invocation of this.inflight) {
+      const most = invocation.limits.subRequests * BLOCKING_CALLS_PER_SUBREQUEST;
+      if (++invocation.blockingCalls > most) {
+        const error = new SubrequestLimitError(`The invocation exceeded its limit of ${most} storage operations (${BLOCKING_CALLS_PER_SUBREQUEST} per subrequest it may make).`);
+        invocation.fail(error);
+        throw error;
+      }
     }
   }
 

@@ -73,6 +73,10 @@ export class App extends DurableObject {
   huge() {
     return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40) SELECT zeroblob(1000000) FROM c").toArray().length;
   }
+  many(n) {
+    for (let i = 0; i < n; i++) this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES (?)", "n" + i);
+    return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes").one().n;
+  }
   spinInTransaction() {
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES ('half-written')");
@@ -92,7 +96,7 @@ function hostClass(worker: WorkerStub) {
   return class Parent extends DurableObject {
     facet(name: string) {
       // The "spin" facet runs with a CPU limit of 200 ms a call.
-      const limits = name === "spin" ? { cpuMs: 200 } : undefined;
+      const limits = name === "spin" ? { cpuMs: 200 } : name === "few" ? { subRequests: 5 } : undefined;
       return this.ctx.facets.get(name, () => ({ class: worker.getDurableObjectClass("App", { props: { plan: "free" }, limits }) })) as any;
     }
     async run(name: string, method: string, ...args: unknown[]) {
@@ -231,6 +235,23 @@ for (const isolation of ["isolate", "process"] as const) {
       ns.close();
       await loader.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] storage operations are budgeted apart from subrequests: 2,000 inserts in one call are ordinary; past 100 per subrequest allowed, SubrequestLimitError`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("busy") as any;
+      assert.equal(await parent.run("app", "many", 2_000), 2_000);
+      await assert.rejects(parent.run("few", "many", 501), /limit of 500 storage operations/);
+      // Each statement before the limit was committed on its own; the facet works on.
+      const kept = (await parent.run("few", "raw")).length;
+      assert.ok(kept > 480 && kept < 500, `${kept} rows kept`);
+      assert.equal(await parent.run("few", "many", 10), kept + 10);
+    } finally {
+      ns.close();
+      await loader.close();
     }
   });
 

@@ -224,7 +224,10 @@ export class Connection {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`;
     const early = this.ready ? "" : " before it was ready";
     const tail = this.diagnosticTail.trim();
-    const detail = reason !== undefined ? `: ${reason}` : !this.ready && tail !== "" ? `: ${tail.split("\n").slice(-6).join("\n")}` : "";
+    // A start that failed: the error's first lines (its message) and its last (where), as stderr has them.
+    const lines = tail.split("\n");
+    const excerpt = lines.length <= 10 ? tail : [...lines.slice(0, 4), "…", ...lines.slice(-5)].join("\n");
+    const detail = reason !== undefined ? `: ${reason}` : !this.ready && tail !== "" ? `: ${excerpt}` : "";
     return this.pool.kind.lostError(`The ${this.label} ${how}${early}; its pending calls were lost${detail}`, { exitCode, signal });
   }
 
