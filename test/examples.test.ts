@@ -25,6 +25,18 @@ test("examples/durable-objects/notes.ts (the README's Durable Objects example) k
   }
 });
 
+test("examples/durable-objects/app-facets.ts (the README's facets example) keeps the sandboxed app's data across runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-facets-"));
+  try {
+    for (const expected of ["1", "2"]) {
+      const { stdout } = await exec(process.execPath, ["--import", "tsx", "examples/durable-objects/app-facets.ts", dir], { timeout: 30_000 });
+      assert.equal(stdout.trim(), expected);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("npm start serves the playground and /v1/run, and prints where", async () => {
   // The process group is killed at the end: npm starts the server in a shell of its own.
   const child = spawn("npm", ["start", "--silent"], { env: { ...process.env, ISLET_PORT: "0" }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
