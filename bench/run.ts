@@ -13,6 +13,7 @@ import { killAllWorkerd, workerdFresh, type Workerd } from "./peers/workerd.ts";
 import { printConsole, type Results, type Row, type Scenario } from "./report.ts";
 import { BIG_CALLBACKS_PER_CALL, CALLBACKS_PER_CALL, rpcSubjects } from "./rpc.ts";
 import { egressSubjects } from "./egress.ts";
+import { FORK_MB, STORAGE_WRITES, storageFirstQuerySubjects, storageForkSubjects, storageWriteSubjects } from "./storage.ts";
 import { roundRobin, summarize } from "./stats.ts";
 import { firstUseSubjects, startCostSubjects } from "./startup.ts";
 import { evaluateTargets, type TargetResult } from "./targets.ts";
@@ -116,6 +117,33 @@ scenarios.push({
   note: "islet's globalOutbound is a host function returning a Response; the row without a fetch shows what the fetch adds to the call.",
   rows: await roundRobin(egressSubjects(Math.ceil(cfg.rpc / 4)), cfg.rounds),
 });
+
+log("storage");
+scenarios.push(
+  {
+    id: "storage-first-query",
+    title: "Storage: a facet's first query (a new facet answering SELECT 1)",
+    unit: "ms",
+    better: "lower",
+    note: "The facet's worker starts, its database file is made in the storage process and its constructor runs; node:sqlite opens a new file in this process.",
+    rows: await roundRobin(storageFirstQuerySubjects(Math.ceil(cfg.fresh / 4)), cfg.rounds),
+  },
+  {
+    id: "storage-writes",
+    title: `Storage: ${STORAGE_WRITES.toLocaleString("en")} small writes in one call`,
+    unit: "ms",
+    better: "lower",
+    note: "A facet's sql.exec() blocks its isolate while the storage process runs the statement; node:sqlite runs it on this thread.",
+    rows: await roundRobin(storageWriteSubjects(3), cfg.rounds),
+  },
+  {
+    id: "storage-fork",
+    title: `Storage: a fork of a ${FORK_MB} MB database`,
+    unit: "ms",
+    better: "lower",
+    rows: await roundRobin(storageForkSubjects(3), cfg.rounds),
+  },
+);
 
 log("throughput");
 const shared: { workerd?: Promise<Workerd> } = {};

@@ -171,10 +171,13 @@ export class DurableObjectStorage {
     this.#commit.catch(() => {});
   }
 
+  /** The turn's end, waiting for the open transactions to end (they span turns). */
+  #deferredEnd: (() => void) | undefined;
+
   #endTurn(resolve: () => void, reject: (error: unknown) => void): void {
     if (this.#openTransactions > 0) {
-      // An asynchronous transaction spans turns; commit once it ends.
-      setImmediate(() => this.#endTurn(resolve, reject));
+      // An asynchronous transaction (or a facet's span) spans turns: commit once the last ends.
+      this.#deferredEnd = () => this.#endTurn(resolve, reject);
       return;
     }
     if (!this.#inTurn) {
@@ -269,6 +272,10 @@ export class DurableObjectStorage {
     this.#savepoints = 0;
     this.#spans.length = 0;
     this.#broken = undefined;
+    // A turn's end that waited for the transactions just dropped settles now (as rolled back).
+    const end = this.#deferredEnd;
+    this.#deferredEnd = undefined;
+    if (end !== undefined) setImmediate(end);
   }
 
   /** @internal The failure that broke this object, if one did. */
@@ -426,6 +433,15 @@ export class DurableObjectStorage {
     }
   }
 
+  /** One open transaction fewer: the turn's end, if it waited for them, comes in a turn of its own. */
+  #transactionEnded(): void {
+    this.#openTransactions--;
+    if (this.#openTransactions > 0 || this.#deferredEnd === undefined) return;
+    const end = this.#deferredEnd;
+    this.#deferredEnd = undefined;
+    setImmediate(end);
+  }
+
   /** Transactions opened by openSpan() and not yet closed, innermost last. */
   readonly #spans: string[] = [];
 
@@ -446,11 +462,14 @@ export class DurableObjectStorage {
   closeSpan(commit: boolean): void {
     const savepoint = this.#spans.pop();
     if (savepoint === undefined) throw new Error("storage: no transaction is open");
-    this.#openTransactions--;
     this.#savepoints--;
-    if (this.#broken !== undefined) return;
-    if (commit) this.#internal(() => this.#db.exec(`RELEASE ${savepoint}`));
-    else this.#rollbackTo(savepoint);
+    try {
+      if (this.#broken !== undefined) return;
+      if (commit) this.#internal(() => this.#db.exec(`RELEASE ${savepoint}`));
+      else this.#rollbackTo(savepoint);
+    } finally {
+      this.#transactionEnded();
+    }
   }
 
   /** @internal Spans still open. */
@@ -511,8 +530,8 @@ export class DurableObjectStorage {
       this.#rollbackTo(savepoint);
       throw error;
     } finally {
-      this.#openTransactions--;
       this.#savepoints--;
+      this.#transactionEnded();
     }
   }
 
