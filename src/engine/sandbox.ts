@@ -168,6 +168,8 @@ export class Sandbox {
     // promise in one process-wide static, made in the first Node isolate that uses it; a second
     // thread's Node isolate would run another isolate's function (thread isolation refuses facets).
     const blocking = !isMainThread ? undefined : new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown): Promise<unknown> => {
+      // Counted as a post: the runtime counts it too, and a result says how many came before it.
+      this.postsReceivedValue++;
       const handler = this.blockingHandler;
       let reply: [number, unknown];
       if (handler === undefined || typeof op !== "number" || !this.alive || !this.countPost()) reply = [0, { name: "Error", message: "This sandbox cannot make blocking calls now." }];
