@@ -23,6 +23,7 @@ import { crossOriginRefusal, isLoopbackHostHeader } from "./origin.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rpc.ts";
 import { RpcSessionCounts } from "./rpc-sessions.ts";
+import { ServerObjects } from "./objects.ts";
 import { WorkerQuota } from "./quota.ts";
 import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
 
@@ -94,6 +95,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       },
     ],
   });
+  const objects = new ServerObjects(loader, options.storage);
   const admission = new Admission(options.maxInFlight, (reason) => metrics.shed.inc({ reason }));
   metrics = new Metrics({
     liveWorkers: () => loader.stats.liveWorkers,
@@ -200,7 +202,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     const release = admission.admit(caller);
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota }, c.req.header("x-islet-worker-id")));
+      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota, objects }, c.req.header("x-islet-worker-id")));
     } finally {
       release();
     }
@@ -296,6 +298,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       clearTimeout(timer);
       for (const session of sessions) session.close();
       for (const session of sessions) session.scope.close();
+      objects.close();
       await loader.close();
       await codemode?.close();
     },

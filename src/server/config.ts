@@ -80,6 +80,12 @@ export interface ServerOptions {
    * Private and loopback addresses are refused unless `allowPrivate`.
    */
   outbound?: OutboundConfig;
+  /**
+   * Durable Objects over `/v1/run` (`object: { namespace, id, class }`): each object a facet with its
+   * own SQLite database, under `dir` (default: ISLET_DATA_DIR; without either, in memory until the
+   * server stops); `storageMb` per object (default 1024), `callTimeoutMs` per storage call (default 5 s).
+   */
+  storage?: { dir?: string; storageMb?: number; callTimeoutMs?: number };
   /** The code-mode section, handed to islet/codemode to build the server's tool sources. */
   codemode?: unknown;
   /** This node's name, sent as X-Islet-Node on every answer (default: ISLET_NODE_ID, else the host name). */
@@ -104,6 +110,7 @@ export interface ResolvedServerOptions {
   getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
   outbound: ResolvedOutbound;
+  storage: { dir: string | undefined; storageMb: number; callTimeoutMs: number };
   codemode: unknown;
   nodeId: string;
   log: (entry: Record<string, unknown>) => void;
@@ -150,8 +157,11 @@ export function resolveOptions(options: ServerOptions = {}, env: NodeJS.ProcessE
   if (env.ISLET_API_KEYS) fromEnv.apiKeys = parseApiKeysEnv(env.ISLET_API_KEYS);
   if (env.ISLET_ALLOW_UNAUTHENTICATED === "1" || env.ISLET_ALLOW_UNAUTHENTICATED === "true") fromEnv.allowUnauthenticated = true;
   if (env.ISLET_NODE_ID) fromEnv.nodeId = env.ISLET_NODE_ID;
+  if (env.ISLET_DATA_DIR) fromEnv.storage = { dir: env.ISLET_DATA_DIR };
   const explicit = stripUndefined(options);
   const merged: ServerOptions = { ...file, ...fromEnv, ...explicit };
+  // ISLET_DATA_DIR sets the directory; the file's other storage settings stay.
+  if (fromEnv.storage !== undefined && explicit.storage === undefined) merged.storage = { ...file.storage, ...fromEnv.storage };
   // Keys add up: the config file's (with their limits), ISLET_API_KEYS', the flags'. A key that two
   // of them define is refused rather than letting one silently replace the other's limits.
   merged.apiKeys = mergeApiKeys([
@@ -253,6 +263,16 @@ const serverSchema = z.strictObject({
       { error: (issue) => (issue.code === "invalid_type" ? `must be an object${got(issue)}` : undefined) },
     )
     .optional(),
+  storage: z
+    .strictObject(
+      {
+        dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).min(1, { error: "must be a directory path" }).optional(),
+        storageMb: positiveInteger().optional(),
+        callTimeoutMs: positiveInteger().optional(),
+      },
+      { error: (issue) => (issue.code === "invalid_type" ? `must be an object${got(issue)}` : undefined) },
+    )
+    .optional(),
   // Checked by its own schema (outbound-config.ts) and by islet/codemode.
   outbound: z.unknown().optional(),
   codemode: z.unknown().optional(),
@@ -324,6 +344,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
     loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },
     outbound: resolveOutbound(options.outbound, env),
+    storage: { dir: checked.storage?.dir, storageMb: checked.storage?.storageMb ?? 1024, callTimeoutMs: checked.storage?.callTimeoutMs ?? 5_000 },
     codemode: options.codemode,
     nodeId: checked.nodeId ?? hostname().slice(0, 128),
     log,

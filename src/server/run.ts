@@ -11,6 +11,7 @@ import { RequestError } from "./errors.ts";
 import { toJson } from "./json-value.ts";
 import type { WorkerQuota } from "./quota.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
+import { parseObjectAddress, type ObjectAddress, type ServerObjects } from "./objects.ts";
 
 /** Routes each trace event to the request whose call produced it (tails fire inside its async context). */
 export const invocationTail = new AsyncLocalStorage<(event: TailEvent) => void>();
@@ -30,6 +31,7 @@ const RUN_FIELDS = new Set([
   "limits",
   "env",
   "allowHosts",
+  "object",
 ]);
 
 export interface RunContext {
@@ -40,6 +42,8 @@ export interface RunContext {
   named: NamedRunWorkers;
   /** The per-key quota of live workers (maxWorkersPerKey); none without keys unless configured. */
   quota?: WorkerQuota;
+  /** Durable Objects (`object` in the body). */
+  objects?: ServerObjects;
 }
 
 let oneShotWorkers = 0;
@@ -214,6 +218,13 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   const ceilings = code.limits as Required<NonNullable<typeof code.limits>>;
   const callLimits = { cpuMs: ceilings.cpuMs, wallMs: ceilings.wallMs, subRequests: ceilings.subRequests };
 
+  if (raw.object !== undefined) {
+    const address = parseObjectAddress(raw.object);
+    if (id !== undefined) throw invalid("id", 'an object is addressed by "object", not by a worker id');
+    if (entrypoint !== undefined) throw invalid("entrypoint", 'an object runs the class "object.class" names');
+    return runObject(raw, context, address, { code, hub, method, args, request, callLimits });
+  }
+
   const { loader, named } = context;
   const key = `run:${context.caller.keyId}:${id}`;
   const hash = id === undefined ? "" : codeHash(raw);
@@ -250,6 +261,28 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
   }
 }
 
+/** One call of a Durable Object's (its class's `method`, or its `fetch`). */
+async function runObject(
+  raw: Record<string, unknown>,
+  context: RunContext,
+  address: ObjectAddress,
+  spec: { code: ReturnType<typeof toWorkerCode>; hub: AuditHub; method: string | undefined; args: unknown[]; request: Request | undefined; callLimits: CallSpec["callLimits"] },
+): Promise<RunAnswer> {
+  const { objects, quota } = context;
+  if (objects === undefined) throw new RequestError(501, "Durable Objects are not available on this server.");
+  const keyId = context.caller.keyId;
+  // An object's running instance counts against the key's quota of live workers, like a named worker.
+  const slot = `object:${keyId}:${address.namespace}:${address.id}`;
+  const used = quota?.use(keyId, slot, () => objects.end(keyId, address));
+  try {
+    const hash = codeHash(raw);
+    const target = await objects.target(keyId, address, spec.code, hash, spec.callLimits);
+    return await callWorker(raw, context, undefined, { id: undefined, key: slot, hub: spec.hub, entrypoint: undefined, method: spec.method, args: spec.args, request: spec.request, callLimits: spec.callLimits, target });
+  } finally {
+    used?.();
+  }
+}
+
 interface CallSpec {
   id: string | undefined;
   key: string;
@@ -259,9 +292,11 @@ interface CallSpec {
   args: unknown[];
   request: Request | undefined;
   callLimits: { cpuMs: number; wallMs: number; subRequests: number };
+  /** What to call instead of the stub's entrypoint (an object's stub). */
+  target?: Record<string, (...args: unknown[]) => Promise<unknown>>;
 }
 
-async function callWorker(raw: Record<string, unknown>, context: RunContext, stub: ReturnType<WorkerLoader["get"]>, spec: CallSpec): Promise<RunAnswer> {
+async function callWorker(raw: Record<string, unknown>, context: RunContext, stub: ReturnType<WorkerLoader["get"]> | undefined, spec: CallSpec): Promise<RunAnswer> {
   const { id, key, hub, entrypoint, method, args, request, callLimits } = spec;
   const { named } = context;
   const fetches: OutboundAuditEntry[] = [];
@@ -282,8 +317,8 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
     },
     async () => {
       try {
-        const target = stub.getEntrypoint(entrypoint, { props: raw.props, limits: callLimits });
-        if (request !== undefined) answer.response = await responseJson(await target.fetch(request));
+        const target = spec.target ?? (stub!.getEntrypoint(entrypoint, { props: raw.props, limits: callLimits }) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>);
+        if (request !== undefined) answer.response = await responseJson((await target.fetch(request)) as Response);
         else answer.result = toJson(await target[method ?? "run"](...args));
       } catch (error) {
         failed = true;
@@ -303,7 +338,7 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
     if (entry !== undefined) entry.lastUsed = performance.now();
   }
   if (fetches.length > 0) answer.fetches = fetches;
-  if (id === undefined) stub.dispose();
+  if (id === undefined) stub?.dispose();
   const finished = event as TailEvent | undefined;
   if (finished !== undefined) {
     answer.logs = finished.logs.map((log) => ({ level: log.level, message: toJson(log.message) as unknown[], timestamp: log.timestamp }));

@@ -52,7 +52,9 @@ function childSpec(dir: string): { entry: string; execArgv: string[]; env: NodeJ
   const fromSource = here.endsWith(".ts");
   const root = resolve(dirname(here), "..", "..");
   const flags = process.allowedNodeEnvironmentFlags;
-  const execArgv: string[] = [];
+  // A backstop: one call at a time, each answer and value capped, keeps the child's heap far
+  // below this; past it the child dies and its calls fail, as after a timeout.
+  const execArgv: string[] = ["--max-old-space-size=512"];
   if (flags.has("--disable-warning")) execArgv.push("--disable-warning=ExperimentalWarning", "--disable-warning=SecurityWarning");
   if (flags.has("--permission")) {
     execArgv.push("--permission", `--allow-fs-read=${root}`);
