@@ -13,6 +13,8 @@ Usage:
   islet serve [options]         the sandbox as an HTTP/WebSocket service, with the playground
   islet mcp --config <file>     an MCP server (search + execute) over MCP servers and OpenAPI documents
   islet doctor                  check that this machine can run islet (Node, V8, isolated-vm, sqlite)
+  islet backup <data> <to>      copy a data directory's databases (Durable Objects), even while in use
+  islet restore <from> <data>   put a backup back (the server stopped)
 
 Run islet <command> --help for a command's options. Default ports: serve 8787, dev 8788, mcp --http 8789.`;
 
@@ -29,6 +31,10 @@ async function command(name: string): Promise<(argv: string[]) => Promise<void>>
       return (await import("./serve.ts")).serveCommand;
     case "doctor":
       return (await import("./doctor.ts")).doctorCommand;
+    case "backup":
+      return (await import("./backup.ts")).backupCommand;
+    case "restore":
+      return (await import("./backup.ts")).restoreCommand;
     case "mcp": {
       // Written separately (src/cli/mcp.ts); resolved at run time so this file builds without it.
       const module = (await import(new URL(`./mcp${extension}`, import.meta.url).href)) as { mcpCommand: (argv: string[]) => Promise<void> };

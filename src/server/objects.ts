@@ -11,6 +11,7 @@ import { DurableObjectNamespace } from "../storage/namespace.ts";
 import { DurableObject } from "../workers.ts";
 import type { DurableObjectClass } from "../loader/durable-object-class.ts";
 import { describe, invalid, isPlainObject } from "./worker-spec.ts";
+import { SERVER_OBJECT_FACET, SERVER_OBJECTS_NAMESPACE, serverObjectName } from "./object-names.ts";
 
 /** `object` in a /v1/run body. */
 export interface ObjectAddress {
@@ -33,7 +34,7 @@ export function parseObjectAddress(value: unknown): ObjectAddress {
   return { namespace, id, class: className };
 }
 
-const OBJECT_FACET = "object";
+const OBJECT_FACET = SERVER_OBJECT_FACET;
 
 /** The server's host object of one (key, namespace, id): it runs the object's class as its facet. */
 class ObjectParent extends DurableObject {
@@ -65,7 +66,7 @@ export class ServerObjects {
   constructor(loader: WorkerLoader, options: ServerObjectsOptions) {
     this.#loader = loader;
     this.#namespace = new DurableObjectNamespace(ObjectParent, {
-      name: "islet-serve-objects",
+      name: SERVER_OBJECTS_NAMESPACE,
       storage: options.dir === undefined ? undefined : { dir: options.dir },
       storageMb: options.storageMb,
       facets: { storageMb: options.storageMb, callTimeoutMs: options.callTimeoutMs },
@@ -73,7 +74,7 @@ export class ServerObjects {
   }
 
   #parent(keyId: string, address: ObjectAddress) {
-    return this.#namespace.getByName(`${keyId}\u0000${address.namespace}\u0000${address.id}`);
+    return this.#namespace.getByName(serverObjectName(keyId, address.namespace, address.id));
   }
 
   /** A stub of the object, running `code`'s class (the worker of that code is shared by the key's objects of it). */
