@@ -200,7 +200,8 @@ export function errorJson(error: unknown): NonNullable<RunAnswer["error"]> {
 export async function runWorker(raw: unknown, context: RunContext, workerIdHeader?: string): Promise<RunAnswer> {
   if (!isPlainObject(raw)) throw new RequestError(400, `The body must be a JSON object, got ${describe(raw)}.`);
   for (const key of Object.keys(raw)) if (!RUN_FIELDS.has(key)) throw invalid(key, `unknown field (known: ${[...RUN_FIELDS].join(", ")})`);
-  const id = workerIdFrom(raw, workerIdHeader);
+  // An object is addressed by `object`; X-Islet-Worker-Id then only routes (a load balancer hashes it).
+  const id = raw.object !== undefined ? optionalString(raw, "id") : workerIdFrom(raw, workerIdHeader);
   const entrypoint = optionalString(raw, "entrypoint");
   const method = optionalString(raw, "method");
   if (method !== undefined && (method === "fetch" || method === "" || method === "constructor")) throw invalid("method", `"${method}" cannot be called as an RPC method; use "request" to call fetch`);

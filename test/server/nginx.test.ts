@@ -362,4 +362,30 @@ describe("deploy/kubernetes manifests", () => {
     const kustomization = load("kustomization.yaml")[0];
     for (const file of kustomization.resources) assert.ok(existsSync(join(dir, file)), `${file} listed in kustomization.yaml exists`);
   });
+
+  it("objects/: each StatefulSet pod keeps its data on a volume of its own, and the router lists every pod by its stable name, never marking one down", () => {
+    const [statefulSet] = load("objects/statefulset.yaml");
+    const [service] = load("objects/service.yaml");
+    const [nodeList, router, routerService] = load("objects/router.yaml");
+    assert.equal(statefulSet.kind, "StatefulSet");
+    assert.equal(statefulSet.spec.serviceName, service.metadata.name);
+    assert.equal(service.spec.clusterIP, "None");
+    assert.equal(service.spec.publishNotReadyAddresses, true);
+    assert.deepEqual(service.spec.selector, statefulSet.spec.selector.matchLabels);
+    const container = statefulSet.spec.template.spec.containers[0];
+    const dataDir = container.env.find((e: { name: string }) => e.name === "ISLET_DATA_DIR").value;
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === dataDir);
+    assert.ok(mount, "ISLET_DATA_DIR is a mounted volume");
+    assert.equal(statefulSet.spec.volumeClaimTemplates[0].metadata.name, mount.name, "the data volume is the pod's own claim");
+    const port = container.ports.find((p: { name: string }) => p.name === "http").containerPort;
+    const lines = nodeList.data["islet-object-nodes.conf"].trim().split("\n");
+    assert.deepEqual(
+      lines,
+      Array.from({ length: statefulSet.spec.replicas }, (_, i) => `server ${statefulSet.metadata.name}-${i}.${service.metadata.name}:${port} max_fails=0;`),
+    );
+    assert.equal(router.kind, "Deployment");
+    assert.deepEqual(routerService.spec.selector, router.spec.selector.matchLabels);
+    const kustomization = load("objects/kustomization.yaml")[0];
+    for (const file of kustomization.resources) assert.ok(existsSync(join(dir, "objects", file)), `${file} listed in objects/kustomization.yaml exists`);
+  });
 });
