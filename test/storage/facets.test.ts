@@ -73,6 +73,25 @@ export class App extends DurableObject {
   huge() {
     return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40) SELECT zeroblob(1000000) FROM c").toArray().length;
   }
+  async increment() {
+    // Read, then write after an await: the input gate keeps other events out in between.
+    const n = (await this.ctx.storage.get("n")) ?? 0;
+    await this.ctx.storage.put("n", n + 1);
+    return n + 1;
+  }
+  async slowStart() {
+    // The first event's blockConcurrencyWhile holds every other event until it ends.
+    if (this.ready === undefined) {
+      this.ready = false;
+      await this.ctx.blockConcurrencyWhile(async () => {
+        await scheduler.wait(50);
+        this.ctx.storage.kv.put("order", [...(this.ctx.storage.kv.get("order") ?? []), "init"]);
+        this.ready = true;
+      });
+    }
+    this.ctx.storage.kv.put("order", [...(this.ctx.storage.kv.get("order") ?? []), this.ready ? "event" : "early"]);
+    return this.ctx.storage.kv.get("order");
+  }
   many(n) {
     for (let i = 0; i < n; i++) this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES (?)", "n" + i);
     return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes").one().n;
@@ -235,6 +254,23 @@ for (const isolation of ["isolate", "process"] as const) {
       ns.close();
       await loader.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] gates: 50 concurrent read-modify-write events lose no update; blockConcurrencyWhile holds every other event`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("gates") as any;
+      const facet = await parent.facet("counter");
+      const results = await Promise.all(Array.from({ length: 50 }, () => facet.increment()));
+      assert.deepEqual([...results].sort((a: number, b: number) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+      const slow = await parent.facet("slow");
+      const orders = await Promise.all(Array.from({ length: 5 }, () => slow.slowStart()));
+      assert.deepEqual(orders.at(-1), ["init", "event", "event", "event", "event", "event"]);
+    } finally {
+      ns.close();
+      await loader.close();
     }
   });
 
