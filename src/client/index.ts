@@ -59,6 +59,12 @@ export interface RemoteLoader {
    * `env` it started with), started on first use with `getCode()` (called over the socket) or `code`.
    */
   get(id: string, getCode: RemoteWorkerCode | (() => RemoteWorkerCode | Promise<RemoteWorkerCode>)): RemoteWorkerStub;
+  /**
+   * The Durable Object `id` of `namespace` (per API key), an instance of `code`'s exported class
+   * `class` with its own database on the server, kept across sessions and restarts: its methods
+   * and `fetch`. Its env is plain data (an object outlives this connection).
+   */
+  object<T = undefined>(address: { namespace: string; id: string; class: string }, code: RemoteWorkerCode): RemoteEntrypoint<T>;
   /** Closes the connection; the server disposes this session's workers. */
   close(): void;
   /** Resolves when the connection has closed, for whatever reason. */
@@ -183,6 +189,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   return {
     load: (code) => workerStub(main.load(outgoing(code))),
     get: (id, getCode) => workerStub(main.get(id, typeof getCode === "function" ? async () => outgoing(await getCode()) : outgoing(getCode))),
+    object: (address, code) => entrypointProxy(main.object(address, outgoing(code))),
     close: () => socket.close(1000, "client closed"),
     closed,
   };

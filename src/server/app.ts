@@ -255,7 +255,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await next();
     },
     upgradeWebSocket((c) => {
-      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, quota, getCodeTimeoutMs: options.getCodeTimeoutMs });
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, quota, objects, getCodeTimeoutMs: options.getCodeTimeoutMs });
       let transport: MessageQueueTransport | undefined;
       let entry: { scope: RpcSessionScope; close(): void } | undefined;
       return {

@@ -20,6 +20,8 @@ import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
 import { CALL_LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
 import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
 import { SessionBudget, type StubGroup } from "./rpc-budget.ts";
+import { parseObjectAddress, type ServerObjects } from "./objects.ts";
+import { codeHash } from "./run.ts";
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 const MAX_BRIDGE_DEPTH = 64;
@@ -71,6 +73,8 @@ interface SessionDeps {
   named: NamedSources;
   /** The per-key quota of live workers (maxWorkersPerKey); none without keys unless configured. */
   quota?: WorkerQuota;
+  /** Durable Objects (object()). */
+  objects?: ServerObjects;
 }
 
 let loadedWorkers = 0;
@@ -318,6 +322,11 @@ export class IsletApi extends CapnTarget {
     }
   }
 
+  /** The Durable Object {namespace, id, class} of this key, running `code`'s class: its methods and fetch. */
+  object(address: unknown, code: unknown): CapnTarget {
+    return objectTarget(this.#scope, address, code);
+  }
+
   /** The worker with this id, started on first use from `code`, or from what `getCode()` returns. */
   get(id: unknown, codeOrGetCode: unknown): RemoteWorker {
     const scope = this.#scope;
@@ -360,6 +369,29 @@ export class IsletApi extends CapnTarget {
       check() {},
     });
   }
+}
+
+/**
+ * IsletApi.object(): the Durable Object `address` ({namespace, id, class}) of the session's key,
+ * running `code`'s class, as /v1/run's `object` does. Its env is plain data: an object outlives
+ * the session, so it cannot keep the client's functions.
+ */
+function objectTarget(scope: RpcSessionScope, address: unknown, code: unknown): CapnTarget {
+  const objects = scope.deps.objects;
+  if (objects === undefined) throw new RequestError(501, "Durable Objects are not available on this server.");
+  const parsed = parseObjectAddress(address);
+  if (!isPlainObject(code)) throw invalid("code", "must be an object like {code: \"export class …\"} or {modules, mainModule}");
+  if (containsCapability(code.env)) throw invalid("code.env", "an object's env is plain data: an object outlives the session, so it cannot keep the client's functions");
+  const built = buildCode(scope, code);
+  const hash = codeHash(code);
+  const keyId = scope.deps.caller.keyId;
+  const limits = callLimits(scope.deps.caller, undefined);
+  const object = async () => objects.target(keyId, parsed, built, hash, limits);
+  const entrypoint = new Proxy(Object.create(null) as Entrypoint, {
+    get: (_target, method) => (typeof method !== "string" || method === "then" ? undefined : async (...args: unknown[]) => (await object())[method](...args)),
+  });
+  const life: WorkerLife = { anonymous: false, held: undefined, end: () => objects.end(keyId, parsed), check() {} };
+  return entrypointTarget(scope, entrypoint, `object:${keyId}:${parsed.namespace}:${parsed.id}`, life, () => {});
 }
 
 const END_REASONS = {

@@ -39,8 +39,17 @@ class FacetStorage extends RpcTarget {
     this.#database = database;
   }
 
-  #call(op: string, args: unknown[]): Promise<unknown> {
-    return this.#process.call(this.#database, op, args);
+  /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
+  #spans = 0;
+
+  /** Every call says how many transactions it expects open: the storage process refuses it if one was lost. */
+  async #call(op: string, args: unknown[]): Promise<unknown> {
+    try {
+      return await this.#process.call(this.#database, op, args, this.#spans);
+    } catch (error) {
+      if ((error as Error)?.name === "TransactionLostError") this.#spans = 0;
+      throw error;
+    }
   }
 
   exec(query: unknown, bindings: unknown): Promise<unknown> {
@@ -85,12 +94,17 @@ class FacetStorage extends RpcTarget {
   deleteAll(): Promise<unknown> {
     return this.#call("deleteAll", []);
   }
-  span(action: unknown): Promise<unknown> {
+  async span(action: unknown): Promise<unknown> {
     if (action !== "open" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, commit or rollback");
-    return this.#call("span", [action]);
+    // A transaction already lost has nothing left to roll back.
+    if (action === "rollback" && this.#spans === 0) return undefined;
+    const result = await this.#call("span", [action]);
+    this.#spans += action === "open" ? 1 : -1;
+    return result;
   }
-  abortSpans(): Promise<unknown> {
-    return this.#call("abortSpans", []);
+  async abortSpans(): Promise<unknown> {
+    this.#spans = 0;
+    return this.#process.call(this.#database, "abortSpans", []);
   }
 }
 

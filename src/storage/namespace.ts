@@ -152,7 +152,8 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       dir: this.#dir === undefined ? undefined : join(this.#dir, "facets"),
       storageMb: options.storageMb ?? this.#options.storageMb ?? 1024,
       callTimeoutMs: options.callTimeoutMs ?? 5_000,
-      maxAnswerChars: 32 * 1024 * 1024,
+      // One answer the host receives and decodes at once (its event loop waits for it): 8 MiB.
+      maxAnswerChars: 8 * 1024 * 1024,
       maxOpen: 64,
       maxDatabases: options.maxFacets ?? 100_000,
       heapMb: 256,

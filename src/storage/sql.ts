@@ -203,6 +203,15 @@ export interface SqlConnection {
   failed(error: unknown): unknown;
 }
 
+/** What one answer to untrusted SQL may hold (SqlStorage.execBounded). */
+export interface ResultLimits {
+  maxRows: number;
+  /** Strings weighed as UTF-16 code units × 2, blobs by their bytes, anything else 8. */
+  maxBytes: number;
+  tooLarge(): Error;
+  tooManyRows(): Error;
+}
+
 export class SqlStorage {
   readonly #conn: SqlConnection;
   readonly #totalChanges: StatementSync;
@@ -228,6 +237,18 @@ export class SqlStorage {
   }
 
   exec<T extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+    return this.#exec<T>(query, bindings, undefined);
+  }
+
+  /**
+   * @internal exec() for SQL from untrusted code: rows are read one at a time and weighed as they
+   * come (column names included), so a result past `limits` fails before it is held whole.
+   */
+  execBounded(query: string, bindings: unknown[], limits: ResultLimits): SqlStorageCursor {
+    return this.#exec(query, bindings, limits);
+  }
+
+  #exec<T extends Record<string, SqlStorageValue>>(query: string, bindings: unknown[], limits: ResultLimits | undefined): SqlStorageCursor<T> {
     if (typeof query !== "string") throw new TypeError("sql.exec: the query must be a string");
     if (Buffer.byteLength(query) > MAX_QUERY_BYTES) throw new RangeError(`sql.exec: a query is at most ${MAX_QUERY_BYTES} bytes`);
     if (bindings.length > MAX_BINDINGS) throw new RangeError(`sql.exec: at most ${MAX_BINDINGS} bindings`);
@@ -250,7 +271,19 @@ export class SqlStorage {
         }
         statement.setReturnArrays(true);
         columns = statement.columns().map((column) => column.name);
-        rows = statement.all(...bound) as unknown as unknown[][];
+        if (limits === undefined) {
+          rows = statement.all(...bound) as unknown as unknown[][];
+          break;
+        }
+        let weight = 0;
+        for (const name of columns) weight += name.length * 2 + 8;
+        if (weight > limits.maxBytes) throw limits.tooLarge();
+        for (const row of statement.iterate(...bound) as Iterable<unknown[]>) {
+          for (const cell of row) weight += typeof cell === "string" ? cell.length * 2 : cell instanceof Uint8Array ? cell.byteLength : 8;
+          if (weight > limits.maxBytes) throw limits.tooLarge();
+          if (rows.length === limits.maxRows) throw limits.tooManyRows();
+          rows.push(row);
+        }
         break;
       }
     } catch (error) {

@@ -7,7 +7,8 @@ import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
-import { DurableObjectStorage, type ListOptions } from "./storage.ts";
+import { DurableObjectStorage, MAX_KEYS_PER_CALL, type ListOptions } from "./storage.ts";
+import type { ResultLimits } from "./sql.ts";
 
 interface ChildOptions {
   dir: string;
@@ -58,11 +59,20 @@ function storageFor(name: string): DurableObjectStorage {
   storage = new DurableObjectStorage({ path, storageMb: options.storageMb, hardened: true });
   open.set(name, storage);
   if (open.size > options.maxOpen) {
-    const [oldest, least] = open.entries().next().value as [string, DurableObjectStorage];
-    open.delete(oldest);
-    least.close();
+    // The least recently used database without an open transaction: closing one inside a facet's
+    // transaction would end it half-way (findings9/02b). Past maxOpen only while all are inside one.
+    for (const [oldest, least] of open) {
+      if (least === storage || least.openSpans > 0) continue;
+      open.delete(oldest);
+      least.close();
+      break;
+    }
   }
   return storage;
+}
+
+class TransactionLostError extends Error {
+  override name = "TransactionLostError";
 }
 
 function tooLong(): RangeError {
@@ -114,8 +124,7 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknow
     case "sqlText":
       // One unit: a statement that left the schema too large is undone with everything it wrote.
       return storage.transactionSync(() => {
-        const rows = storage.sql.exec(args[0] as string, ...(args[1] as unknown[])).toArray();
-        if (rows.length > MAX_ROWS) throw new RangeError(`sql: at most ${MAX_ROWS} rows a query; add a LIMIT`);
+        const rows = storage.sql.execBounded(args[0] as string, args[1] as unknown[], sessionResultLimits).toArray();
         const schema = storage.sql.exec<{ n: number; chars: number }>("SELECT count(*) AS n, total(length(sql)) AS chars FROM sqlite_master").one();
         if (schema.n > MAX_SCHEMA_OBJECTS || schema.chars > MAX_SCHEMA_CHARS) {
           throw new RangeError(`sql: a session's schema holds at most ${MAX_SCHEMA_OBJECTS} tables, indexes, views and triggers and ${MAX_SCHEMA_CHARS} characters of SQL`);
@@ -127,17 +136,21 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknow
   }
 }
 
-/** A facet's rows, with every cell weighed: at most options.maxAnswerChars (counted as UTF-16 units, bytes, or 8 a number). */
-function weighedRows(rows: unknown[][]): unknown[][] {
-  let weight = 0;
-  for (const row of rows) {
-    for (const cell of row) {
-      weight += typeof cell === "string" ? cell.length * 2 : cell instanceof ArrayBuffer ? cell.byteLength : cell instanceof Uint8Array ? cell.byteLength : 8;
-    }
-    if (weight > options.maxAnswerChars) throw tooLong();
-  }
-  return rows;
-}
+/** Rows and column names of one session query, weighed as they are read (SqlStorage.execBounded). */
+const sessionResultLimits: ResultLimits = {
+  maxRows: MAX_ROWS,
+  maxBytes: options.maxAnswerChars * 2,
+  tooLarge: () => tooLong(),
+  tooManyRows: () => new RangeError(`sql: at most ${MAX_ROWS} rows a query; add a LIMIT`),
+};
+
+/** Rows and column names of one facet query, weighed as they are read (SqlStorage.execBounded). */
+const facetResultLimits: ResultLimits = {
+  maxRows: 100_000,
+  maxBytes: options.maxAnswerChars,
+  tooLarge: () => tooLong(),
+  tooManyRows: () => new RangeError("sql: at most 100000 rows a query; add a LIMIT"),
+};
 
 /**
  * A statement of a facet's, with the schema caps of sqlText: undone with what it wrote when past
@@ -166,21 +179,28 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
     case "exec": {
       const [query, bindings] = args as [string, unknown[]];
       return checkedSql(storage, query, () => {
-        const cursor = storage.sql.exec(query, ...bindings);
-        const rows = weighedRows([...cursor.raw()]);
-        if (rows.length > MAX_FACET_ROWS) throw new RangeError(`sql: at most ${MAX_FACET_ROWS} rows a query; add a LIMIT`);
-        return { columns: [...cursor.columnNames], rows, rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
+        const cursor = storage.sql.execBounded(query, bindings, facetResultLimits);
+        return { columns: [...cursor.columnNames], rows: [...cursor.raw()], rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
       });
     }
     case "size":
       return storage.sql.databaseSize;
     case "kvGet":
       return storage.kvGet(args[0] as string);
-    case "kvGetMany":
-      return (args[0] as string[]).flatMap((key) => {
-        const value = storage.kvGet(key);
-        return value === undefined ? [] : [[key, value]];
-      });
+    case "kvGetMany": {
+      // As many keys as Cloudflare allows, their stored values weighed before any is decoded.
+      const keys = args[0] as string[];
+      if (!Array.isArray(keys) || keys.length > MAX_KEYS_PER_CALL) throw new RangeError(`storage.get: at most ${MAX_KEYS_PER_CALL} keys per call`);
+      let weight = 0;
+      const found: [string, Uint8Array][] = [];
+      for (const key of new Set(keys)) {
+        const bytes = storage.kvGetBytes(key);
+        if (bytes === undefined) continue;
+        if ((weight += key.length * 2 + bytes.byteLength) > options.maxAnswerChars) throw tooLong();
+        found.push([key, bytes]);
+      }
+      return found.map(([key]) => [key, storage.kvGet(key)]);
+    }
     case "kvPut":
       return storage.kvPut(args[0] as string, args[1]);
     case "kvPutMany":
@@ -188,6 +208,7 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
     case "kvDelete":
       return storage.kvDelete(args[0] as string);
     case "kvDeleteMany": {
+      if (!Array.isArray(args[0]) || (args[0] as string[]).length > MAX_KEYS_PER_CALL) throw new RangeError(`storage.delete: at most ${MAX_KEYS_PER_CALL} keys per call`);
       let deleted = 0;
       storage.transactionSync(() => {
         for (const key of args[0] as string[]) if (storage.kvDelete(key)) deleted++;
@@ -215,7 +236,7 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
   }
 }
 
-/** Rows one facet query hands back at most (its answer is weighed too). */
+/** Rows one facet list() hands back at most without a limit (its answer is weighed too). */
 const MAX_FACET_ROWS = 100_000;
 
 function pathOf(name: string): string {
@@ -247,7 +268,25 @@ function drop(name: string): boolean {
   return existed;
 }
 
-process.on("message", async (message: { id: number; name: string; op: string; args: unknown[] }) => {
+/**
+ * A facet's transaction left open with no call on its database for this long is rolled back: its
+ * sandbox was killed inside it (findings9/05), and an open transaction holds its turn uncommitted.
+ * A later call of that facet's finds it lost.
+ */
+const SPAN_IDLE_MS = 60_000;
+const lastCall = new Map<string, number>();
+setInterval(() => {
+  const now = performance.now();
+  for (const [name, storage] of open) {
+    if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > SPAN_IDLE_MS) storage.abortSpans();
+  }
+}, 10_000).unref();
+
+process.on("message", async (message: { id: number; name: string; op: string; args: unknown[]; spans?: number }) => {
+  lastCall.set(message.name, performance.now());
+  if (lastCall.size > 4 * options.maxOpen) {
+    for (const name of lastCall.keys()) if (!open.has(name)) lastCall.delete(name);
+  }
   let reply: object;
   try {
     if (message.op === "drop") {
@@ -255,6 +294,12 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
       return;
     }
     const storage = storageFor(message.name);
+    // A facet's call made inside its transaction finds that transaction open, or fails: a restart
+    // of this process (another call past its deadline) ended it, and the call must not commit on
+    // its own what was meant to commit with the rest (findings9/02).
+    if (message.spans !== undefined && storage.openSpans !== message.spans) {
+      throw new TransactionLostError("The transaction was lost before it ended (the storage process restarted after another call ran past its deadline); nothing of it was committed.");
+    }
     const value = run(storage, message.op, message.args);
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();

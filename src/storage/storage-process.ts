@@ -145,19 +145,19 @@ export class StorageProcess {
   }
 
   /** Calls waiting for the child, per database name, taken in turn (one name cannot starve another). */
-  readonly #waiting = new Map<string, { op: string; args: unknown[]; resolve: (value: unknown) => void; reject: (error: unknown) => void }[]>();
+  readonly #waiting = new Map<string, { op: string; args: unknown[]; spans: number | undefined; resolve: (value: unknown) => void; reject: (error: unknown) => void }[]>();
   #inFlight = false;
 
   /**
    * Runs `op` on the database named `name`; resolves once what it wrote is committed. One call is
    * in the child at a time, so a call's deadline counts its own run, not its wait behind others.
    */
-  call(name: string, op: string, args: unknown[]): Promise<unknown> {
+  call(name: string, op: string, args: unknown[], spans?: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(new IsletError("The storage process is closed."));
     return new Promise((resolve, reject) => {
       let queue = this.#waiting.get(name);
       if (queue === undefined) this.#waiting.set(name, (queue = []));
-      queue.push({ op, args, resolve, reject });
+      queue.push({ op, args, spans, resolve, reject });
       void this.#pump();
     });
   }
@@ -173,7 +173,7 @@ export class StorageProcess {
     if (queue.length > 0) this.#waiting.set(name, queue);
     this.#inFlight = true;
     try {
-      call.resolve(await this.#send(name, call.op, call.args));
+      call.resolve(await this.#send(name, call.op, call.args, call.spans));
     } catch (error) {
       call.reject(error);
     } finally {
@@ -182,7 +182,7 @@ export class StorageProcess {
     }
   }
 
-  async #send(name: string, op: string, args: unknown[]): Promise<unknown> {
+  async #send(name: string, op: string, args: unknown[], spans: number | undefined): Promise<unknown> {
     this.#child ??= this.#start();
     const child = this.#child;
     await this.#ready;
@@ -197,7 +197,7 @@ export class StorageProcess {
       }, this.#options.callTimeoutMs);
       this.#pending.set(id, { child, resolve, reject, timer });
       try {
-        child.send({ id, name, op, args });
+        child.send({ id, name, op, args, spans });
       } catch (error) {
         this.#reply({ id, ok: false, error: { name: "DataCloneError", message: (error as Error).message } });
       }
@@ -217,10 +217,14 @@ export class StorageProcess {
       if (this.#temporary) rmSync(this.#dir, { recursive: true, force: true });
       return;
     }
-    // The child commits and closes its databases when the channel goes, then exits.
     child.once("exit", () => {
       if (this.#temporary) rmSync(this.#dir, { recursive: true, force: true });
     });
-    child.disconnect();
+    // A child running a statement never sees the channel go (findings9/04: an endless query kept
+    // one at full CPU after its host had exited): it is killed, and what that call had not
+    // committed is rolled back. An idle one commits and closes its databases when the channel
+    // goes, then exits.
+    if (this.#inFlight) child.kill("SIGKILL");
+    else child.disconnect();
   }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testServer } from "./helpers.ts";
+import { connect } from "islet/client";
 
 const COUNTER = `import { DurableObject } from "cloudflare:workers";
 export class Counter extends DurableObject {
@@ -61,5 +62,23 @@ test("objects over /v1/run: RPC and fetch, one database per (key, namespace, id)
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("objects through islet/client: loader.object(address, code) calls the same object /v1/run does; an env with the client's functions is refused", async () => {
+  const server = await testServer({ apiKeys: [{ id: "alice", key: "alice-key-123" }] });
+  const client = await connect(server.url, { apiKey: "alice-key-123" });
+  try {
+    const counter = client.object<{ add(n: number): number }>({ namespace: "counters", id: "a", class: "Counter" }, { code: COUNTER });
+    assert.equal(await counter.add(2), 2);
+    assert.equal(await counter.add(3), 5);
+    assert.equal((await server.post("/v1/run", call("counters", "a", "add", [1]), { authorization: "Bearer alice-key-123" })).json.result, 6);
+    const response = await counter.fetch("https://object/here");
+    assert.equal(await response.text(), "count 3 at /here");
+    const withCallback = client.object({ namespace: "counters", id: "b", class: "Counter" }, { code: COUNTER, env: { log: () => {} } }) as any;
+    await assert.rejects(withCallback.add(1), /plain data/);
+  } finally {
+    client.close();
+    await server.close();
   }
 });

@@ -219,7 +219,7 @@ for (const isolation of ["isolate", "process"] as const) {
     }
   });
 
-  test(`[${isolation}] hostile facets: a runaway query ends at callTimeoutMs without holding the host's thread; an answer past 32 MiB is refused; a facet killed by cpuMs inside a transaction leaves nothing half-written; names never become paths`, async () => {
+  test(`[${isolation}] hostile facets: a runaway query ends at callTimeoutMs without holding the host's thread; an answer past 8 MiB is refused; a facet killed by cpuMs inside a transaction leaves nothing half-written; names never become paths`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "islet-facets-"));
     const { loader, worker } = appLoader(isolation);
     const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents", storage: { dir }, facets: { callTimeoutMs: 1_000 } });
