@@ -115,6 +115,13 @@ export function dataCloneError(message: string): Error {
 export const MAX_OBJECTS_PER_VALUE = 100_000;
 
 /**
+ * How deep a value from a sandbox may nest (objects, arrays, Maps, Sets, errors' causes). The
+ * host's deserializer recurses once a level: an argument of a host call nested 2,000 deep failed
+ * to arrive, and as such posts are fire-and-forget the call waited for wallMs (findings7c/10).
+ */
+export const MAX_VALUE_DEPTH = 1_000;
+
+/**
  * The most a value from a sandbox may weigh (Meter: strings at 2 bytes a code unit, BigInts by
  * their size, buffers, keys, RegExp sources, and a charge per object), counted per occurrence: a
  * string or BigInt referenced 300 times is copied 300 times, so it weighs 300 times. The sandbox's

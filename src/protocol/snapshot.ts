@@ -26,7 +26,7 @@
 // only index loops and captured methods are used.
 
 import { protocolPrimordials as primordials } from "./primordials.ts";
-import { Kind, OBJECT_BYTES, bigintBytes, checkBuffer, dataCloneError, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter } from "./clonable.ts";
+import { Kind, MAX_VALUE_DEPTH, OBJECT_BYTES, bigintBytes, checkBuffer, dataCloneError, primitiveBytes, sendKind, stringBytes, tooHeavy, tooManyObjects, type Meter } from "./clonable.ts";
 import { CapKind, type CapExporter } from "./cap-table.ts";
 import { MAX_CAPS_PER_VALUE, isStackOverflow, type CapSlot, type Encoded, type PathKey } from "./wire.ts";
 
@@ -399,6 +399,7 @@ function read(value: unknown, state: State, depth: number, cuttable: boolean): u
   if (capKind !== -1) return cut(object, capKind, state, depth, cuttable);
   const seen = recall(state, object);
   if (seen !== undefined) return seen;
+  if (depth > MAX_VALUE_DEPTH) throw dataCloneError(`The value is nested too deeply to cross the boundary (more than ${MAX_VALUE_DEPTH} levels).`);
   countObject(state);
   weigh(state, OBJECT_BYTES);
   const refusal = state.guard.refuse(object);
@@ -500,7 +501,7 @@ function readMap(map: Map<unknown, unknown>, state: State, depth: number): Map<u
   remember(state, map, copy);
   MapPrototypeForEach(map, (value: unknown, key: unknown) => {
     countObject(state);
-    MapPrototypeSet(copy, read(key, state, depth, false), read(value, state, depth, false));
+    MapPrototypeSet(copy, read(key, state, depth + 1, false), read(value, state, depth + 1, false));
   });
   return copy;
 }
@@ -510,7 +511,7 @@ function readSet(set: Set<unknown>, state: State, depth: number): Set<unknown> {
   remember(state, set, copy);
   SetPrototypeForEach(set, (value: unknown) => {
     countObject(state);
-    SetPrototypeAdd(copy, read(value, state, depth, false));
+    SetPrototypeAdd(copy, read(value, state, depth + 1, false));
   });
   return copy;
 }
@@ -540,7 +541,7 @@ function readError(error: Error, state: State, depth: number): Error {
   if (message !== undefined) weighValue(state, message);
   if (typeof stack === "string") weighValue(state, stack);
   if (causeDescriptor !== undefined && hasOwn(causeDescriptor, "value")) {
-    defineOwn(copy, "cause", { __proto__: null, value: read(causeDescriptor.value, state, depth, false), writable: true, configurable: true } as PropertyDescriptor);
+    defineOwn(copy, "cause", { __proto__: null, value: read(causeDescriptor.value, state, depth + 1, false), writable: true, configurable: true } as PropertyDescriptor);
   }
   return copy;
 }

@@ -72,6 +72,23 @@ attack("a result nested 100,000 deep is a DataCloneError, not a stack overflow",
   await roomy((call) => rejectsWith(call(`export default { run() { const root = {}; let o = root; for (let i = 0; i < 1e5; i++) o = o.a = {}; return root; } };`, "run"), DataCloneError, /nested too deeply/));
 });
 
+// findings7c/10: the host's deserializer failed on an argument nested 2,000 deep, and as the
+// sandbox's posts are fire-and-forget the call was never answered: it waited for wallMs.
+attack("a host call's argument nested 2,000 deep (objects, arrays, Maps) is a DataCloneError in the sandbox at once", async () => {
+  const source = `export default { async run(kind, host) {
+    let v = {};
+    for (let i = 0; i < 2000; i++) v = kind === "object" ? { v } : kind === "array" ? [v] : new Map([["v", v]]);
+    try { await host(v); return "sent"; } catch (error) { return error.name + ": " + error.message; }
+  } };`;
+  // Before, the call waited for wallMs (3 s here) and failed with WallTimeLimitError.
+  for (const kind of ["object", "array", "map"]) {
+    const answer = (await call(source, "run", [kind, () => "received"])) as string;
+    assert.match(answer, /^DataCloneError: .*nested too deeply/, kind);
+  }
+  // 1,000 levels still cross.
+  assert.equal(await call(`export default { async run(host) { let v = {}; for (let i = 0; i < 999; i++) v = { v }; return host(v); } };`, "run", [(v: unknown) => typeof v]), "object");
+});
+
 attack("an array result nested 10,000 deep is a DataCloneError", async () => {
   await roomy((call) => rejectsWith(call(`export default { run() { const root = []; let o = root; for (let i = 0; i < 1e4; i++) o = o[0] = []; return root; } };`, "run"), DataCloneError));
 });

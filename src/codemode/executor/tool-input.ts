@@ -11,13 +11,29 @@ import { isRemoteCapability } from "../../rpc/rpc-target.ts";
 
 const MAX_DEPTH = 1000;
 
+/**
+ * Where a value sits in the input, as a chain of steps to its parent: spelled out only when a
+ * value is refused (building "input.v.v.v…" at every level made a deep input cost its depth
+ * squared: 3,000 levels held the host's thread 0.4 s).
+ */
+type Path = { parent: Path | undefined; step: string };
+
+/** "input.a[3].b", keeping the first and last steps of a very long path. */
+function spell(path: Path): string {
+  const steps: string[] = [];
+  for (let at: Path | undefined = path; at !== undefined; at = at.parent) steps.push(at.step);
+  steps.reverse();
+  return steps.length <= 40 ? steps.join("") : `${steps.slice(0, 20).join("")}…${steps.slice(-20).join("")}`;
+}
+
 /** Copies `value` as plain data or throws DataCloneError naming where the first non-data value was. */
 export function copyToolInput(value: unknown, label: string): unknown {
   const seen = new Map<object, unknown>();
-  const refuse = (path: string, what: string): never => {
-    throw new DataCloneError(`${label}: tool inputs must be data; ${path} is ${what}. Pass values (strings, numbers, objects, arrays…), not functions or RpcTargets.`);
+  const refuse = (path: Path, what: string): never => {
+    throw new DataCloneError(`${label}: tool inputs must be data; ${spell(path)} is ${what}. Pass values (strings, numbers, objects, arrays…), not functions or RpcTargets.`);
   };
-  const copy = (item: unknown, path: string, depth: number): unknown => {
+  const at = (parent: Path, step: string): Path => ({ parent, step });
+  const copy = (item: unknown, path: Path, depth: number): unknown => {
     if (item === null || (typeof item !== "object" && typeof item !== "function")) {
       if (typeof item === "symbol") refuse(path, "a symbol");
       return item;
@@ -32,7 +48,7 @@ export function copyToolInput(value: unknown, label: string): unknown {
     if (Array.isArray(object) && proto === Array.prototype) {
       const out: unknown[] = [];
       seen.set(object, out);
-      for (let i = 0; i < object.length; i++) out.push(copy(object[i], `${path}[${i}]`, depth + 1));
+      for (let i = 0; i < object.length; i++) out.push(copy(object[i], at(path, `[${i}]`), depth + 1));
       return out;
     }
     if (proto === Object.prototype || proto === null) {
@@ -41,12 +57,12 @@ export function copyToolInput(value: unknown, label: string): unknown {
       for (const key of Reflect.ownKeys(object)) {
         const descriptor = Reflect.getOwnPropertyDescriptor(object, key)!;
         if (typeof key === "symbol") {
-          if (descriptor.enumerable) refuse(`${path}[${String(key)}]`, "a symbol-keyed property");
+          if (descriptor.enumerable) refuse(at(path, `[${String(key)}]`), "a symbol-keyed property");
           continue;
         }
         if (!descriptor.enumerable) continue;
-        if (!("value" in descriptor)) refuse(`${path}.${key}`, "an accessor");
-        Object.defineProperty(out, key, { value: copy(descriptor.value, `${path}.${key}`, depth + 1), enumerable: true, writable: true, configurable: true });
+        if (!("value" in descriptor)) refuse(at(path, `.${key}`), "an accessor");
+        Object.defineProperty(out, key, { value: copy(descriptor.value, at(path, `.${key}`), depth + 1), enumerable: true, writable: true, configurable: true });
       }
       return out;
     }
@@ -59,7 +75,7 @@ export function copyToolInput(value: unknown, label: string): unknown {
       seen.set(object, out);
       let i = 0;
       for (const [key, entry] of object as Map<unknown, unknown>) {
-        out.set(copy(key, `${path}<key ${i}>`, depth + 1), copy(entry, `${path}<value ${i}>`, depth + 1));
+        out.set(copy(key, at(path, `<key ${i}>`), depth + 1), copy(entry, at(path, `<value ${i}>`), depth + 1));
         i++;
       }
       return out;
@@ -68,10 +84,10 @@ export function copyToolInput(value: unknown, label: string): unknown {
       const out = new Set<unknown>();
       seen.set(object, out);
       let i = 0;
-      for (const entry of object as Set<unknown>) out.add(copy(entry, `${path}<entry ${i++}>`, depth + 1));
+      for (const entry of object as Set<unknown>) out.add(copy(entry, at(path, `<entry ${i++}>`), depth + 1));
       return out;
     }
     return refuse(path, `a ${typeof proto?.constructor === "function" ? proto.constructor.name || "class" : "non-plain"} object, not plain data`);
   };
-  return copy(value, "input", 0);
+  return copy(value, { parent: undefined, step: "input" }, 0);
 }
