@@ -128,8 +128,10 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     };
+    let keyId: string | undefined;
     if (keys.size > 0) {
-      if (keys.match(header) === undefined) {
+      keyId = keys.match(header);
+      if (keyId === undefined) {
         const presented = header("authorization") !== undefined || header("x-api-key") !== undefined;
         refuse(res, 401, presented ? "The API key is not valid." : "An API key is required: send `Authorization: Bearer <key>`.", { "www-authenticate": 'Bearer realm="islet"' });
         return;
@@ -147,7 +149,8 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
         return;
       }
     }
-    handler(req, res).catch((error: Error) => {
+    // Each key's Code Mode sessions are its own.
+    handler(req, res, undefined, keyId).catch((error: Error) => {
       log(`http: ${error.message}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
     });

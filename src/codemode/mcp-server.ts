@@ -193,14 +193,18 @@ export class IsletMcp {
   }
 
   /** Runs one of the two tools as MCP does; problems in the model's code come back as `isError` results, never as throws. */
-  async callTool(name: string, args: unknown, options: { onApproval?: ApprovalHandler; signal?: AbortSignal } = {}): Promise<CallToolResult> {
+  async callTool(name: string, args: unknown, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; sessionScope?: string } = {}): Promise<CallToolResult> {
     const code = (args as { code?: unknown } | undefined)?.code;
     if (name !== "search" && name !== "execute") return toolResult({ result: undefined, error: `unknown tool "${name}": use search or execute` });
     if (typeof code !== "string" || code.trim() === "") return toolResult({ result: undefined, error: "TypeError: `code` must be a non-empty string holding an async arrow function" });
     const session = (args as { session?: unknown }).session;
     if (session !== undefined && (this.options.sessions === undefined || name !== "execute")) return toolResult({ result: undefined, error: "TypeError: this server keeps no sessions" });
     if (session !== undefined && (typeof session !== "string" || session === "" || session.length > 256)) return toolResult({ result: undefined, error: "TypeError: `session` must be a name of 1 to 256 characters" });
-    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...options, ...(session !== undefined ? { session } : {}) });
+    // Sessions belong to the caller: over HTTP with API keys, each key's names are its own
+    // (findings8/09: one key read another's session by naming it).
+    const scoped = session === undefined ? undefined : options.sessionScope === undefined ? session : `${options.sessionScope}\u0000${session}`;
+    const { sessionScope: _scope, ...rest } = options;
+    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...rest, ...(scoped !== undefined ? { session: scoped } : {}) });
     return toolResult(outcome, this.options.maxResultChars);
   }
 
@@ -209,7 +213,7 @@ export class IsletMcp {
    * upstreams). A call to a tool that needs approval asks the MCP client through elicitation when
    * the client supports it, and is rejected otherwise.
    */
-  createServer(): Server {
+  createServer(sessionScope?: string): Server {
     const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.tools }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -224,7 +228,7 @@ export class IsletMcp {
             pending.reject(answer.action === "accept" ? "not approved" : `the user chose ${answer.action}`);
           }
         : undefined;
-      return this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal });
+      return this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(sessionScope !== undefined ? { sessionScope } : {}) });
     });
     return server;
   }
@@ -294,12 +298,13 @@ const forbiddenBody = (message: string) => JSON.stringify({ jsonrpc: "2.0", erro
  * (`app.all("/mcp", (c) => handler(c.req.raw))`) or tests. Stateless: each request gets its own
  * SDK server over the shared upstreams, and the answer is JSON (no SSE stream).
  */
-export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request) => Promise<Response> {
-  return async (request: Request) => {
+export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request, sessionScope?: string) => Promise<Response> {
+  return async (request: Request, sessionScope?: string) => {
     const refused = hostRefused(request.headers.get("host") ?? new URL(request.url).host, options);
     if (refused) return new Response(forbiddenBody(refused), { status: 403, headers: { "content-type": "application/json" } });
     const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options));
-    const server = mcp.createServer();
+    // The caller's API key: its `session` names are its own.
+    const server = mcp.createServer(sessionScope);
     await server.connect(transport);
     try {
       return await transport.handleRequest(request);
@@ -314,15 +319,15 @@ export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}
  * Streamable HTTP for Node's `http` server: `(req, res, parsedBody?) => Promise<void>`; mount it at
  * `/mcp`. Pass the parsed JSON body when a framework has already read the request.
  */
-export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown) => Promise<void> {
-  return async (req, res, body) => {
+export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown, sessionScope?: string) => Promise<void> {
+  return async (req, res, body, sessionScope) => {
     const refused = hostRefused(req.headers.host, options);
     if (refused) {
       res.writeHead(403, { "content-type": "application/json" }).end(forbiddenBody(refused));
       return;
     }
     const transport = new StreamableHTTPServerTransport(transportOptions(options));
-    const server = mcp.createServer();
+    const server = mcp.createServer(sessionScope);
     res.on("close", () => void server.close());
     await server.connect(transport);
     await transport.handleRequest(req, res, body);

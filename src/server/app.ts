@@ -234,7 +234,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     }
     const release = admission.admit(c.get("caller"));
     try {
-      return await codemode.mcp(c.req.raw);
+      return await codemode.mcp(c.req.raw, c.get("caller").keyId);
     } finally {
       release();
     }

@@ -19,7 +19,8 @@ export interface CodeModeAnswer {
 
 export interface CodeModeService {
   execute(code: string): Promise<CodeModeAnswer>;
-  mcp(request: Request): Promise<Response>;
+  /** `keyId`: the caller's API key, whose Code Mode session names are its own. */
+  mcp(request: Request, keyId?: string): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -29,7 +30,7 @@ const sibling = (path: string) => new URL(`../codemode/${path}${extension}`, imp
 
 interface McpModule {
   openIsletMcp(config: unknown, options?: { log?: (line: string) => void }): Promise<McpInstance>;
-  createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request) => Promise<Response>;
+  createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request, sessionScope?: string) => Promise<Response>;
 }
 /** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {

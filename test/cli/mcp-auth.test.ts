@@ -100,3 +100,32 @@ test("islet mcp names every missing environment variable of its config in one er
   assert.equal(await islet.exited, 1);
   assert.match(islet.stderr(), /environment variables are not set: openapi\.pets\.auth\.value needs MCP_MISSING_A; servers\.m\.env\.B needs MCP_MISSING_B/);
 });
+
+// findings8/09: one executor served every key, and the `session` name was used as it was: a key
+// read another key's session by naming it.
+test("islet mcp --http with sessions: each API key's session names are its own", async () => {
+  const sessionsConfig = join(dir, "sessions.json");
+  writeFileSync(sessionsConfig, JSON.stringify({ openapi: { pets: { spec, baseUrl: "http://127.0.0.1:9/" } }, sessions: { dir: join(dir, "sessions") } }));
+  const alice = "alice-key-0123456789";
+  const bob = "bob-key-01234567890";
+  const islet = startIslet(["mcp", "--config", sessionsConfig, "--http", "--port", "0"], { ISLET_API_KEYS: `alice:${alice},bob:${bob}` });
+  try {
+    const [, port] = await islet.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp/);
+    const url = new URL(`http://127.0.0.1:${port}/mcp`);
+    const as = async (key: string) => {
+      const client = new Client({ name: "test", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+      return client;
+    };
+    const [a, b] = [await as(alice), await as(bob)];
+    const text = (result: unknown) => ((result as { content: { text: string }[] }).content[0]?.text ?? "");
+    await a.callTool({ name: "execute", arguments: { code: `async () => { await session.put("secret", "alice-private-42"); return "stored"; }`, session: "notes" } });
+    assert.match(text(await a.callTool({ name: "execute", arguments: { code: `async () => session.get("secret")`, session: "notes" } })), /alice-private-42/);
+    const seen = text(await b.callTool({ name: "execute", arguments: { code: `async () => [await session.get("secret"), [...(await session.list()).keys()]]`, session: "notes" } }));
+    assert.doesNotMatch(seen, /alice-private-42|secret/);
+    await a.close();
+    await b.close();
+  } finally {
+    await islet.stop();
+  }
+});
