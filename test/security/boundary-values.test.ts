@@ -89,6 +89,20 @@ attack("a host call's argument nested 2,000 deep (objects, arrays, Maps) is a Da
   assert.equal(await call(`export default { async run(host) { let v = {}; for (let i = 0; i < 999; i++) v = { v }; return host(v); } };`, "run", [(v: unknown) => typeof v]), "object");
 });
 
+// findings8/02: a sparse array weighed a few bytes and one object, and islet serve turned its
+// length into JSON on its event loop (335 MB from a 16 MB sandbox; minutes blocked at 2^32 - 1).
+attack("a sparse array's holes weigh as elements: length 2^26 or 2^32 - 1 is refused in a result and in a host call's argument; a short one still crosses", async () => {
+  for (const length of ["2 ** 26", "2 ** 32 - 1"]) {
+    await rejectsWith(call(`export default { run() { const a = []; a[5] = 1; a.length = ${length}; return a; } };`, "run"), DataCloneError, /at most \d+ bytes/);
+    const sent = await call(`export default { async run(host) { const a = []; a.length = ${length}; try { await host(a); return "sent"; } catch (error) { return error.name; } } };`, "run", [() => "received"]);
+    assert.equal(sent, "DataCloneError");
+  }
+  const short = await call(`export default { run() { const a = []; a[3] = "x"; a.length = 1000; return a; } };`, "run");
+  assert.equal(short.length, 1000);
+  assert.equal(short[3], "x");
+  assert.ok(!(0 in short), "holes stay holes");
+});
+
 attack("an array result nested 10,000 deep is a DataCloneError", async () => {
   await roomy((call) => rejectsWith(call(`export default { run() { const root = []; let o = root; for (let i = 0; i < 1e4; i++) o = o[0] = []; return root; } };`, "run"), DataCloneError));
 });
