@@ -392,7 +392,7 @@ export class Sandbox {
   private track<T>(promise: Promise<T>): Promise<T> {
     Sandbox.unsettled++;
     this.unsettledHere++;
-    if (this.deathReasonValue !== undefined) Sandbox.killedUnsettled++;
+    if (this.deathReasonValue !== undefined) Sandbox.countKilled(1);
     const done = () => {
       Sandbox.lastSettleAt = performance.now();
       if (this.unsettledHere === 0) return;
@@ -420,7 +420,29 @@ export class Sandbox {
 
   private static uncountKilled(n: number): void {
     Sandbox.killedUnsettled -= n;
-    if (Sandbox.killedUnsettled === 0) for (const resolve of Sandbox.killedWaiters.splice(0)) resolve();
+    if (Sandbox.killedUnsettled === 0) {
+      Sandbox.killedSince = undefined;
+      for (const resolve of Sandbox.killedWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Since when some killed isolate of this thread has still been running (undefined: none is). */
+  private static killedSince: number | undefined;
+
+  private static countKilled(n: number): void {
+    if (n <= 0) return;
+    if (Sandbox.killedUnsettled === 0) Sandbox.killedSince = performance.now();
+    Sandbox.killedUnsettled += n;
+  }
+
+  /**
+   * How long some isolate of this thread has kept running after its kill (0: none is). V8 checks
+   * for termination only between steps of a built-in: one long step (a BigInt's decimal string, a
+   * huge RegExp's compilation, lastIndexOf's search) runs to its end, seconds or minutes, uncharged.
+   * Process isolation replaces a child in that state (shard/pool.ts).
+   */
+  static killedRunningMs(): number {
+    return Sandbox.killedSince === undefined ? 0 : performance.now() - Sandbox.killedSince;
   }
 
   /** Resolves once no killed isolate of this thread is still running an operation. */
@@ -688,7 +710,7 @@ export class Sandbox {
     Sandbox.lastDeathAt = performance.now();
     if (dispose) void this.cpuTimeNs;
     this.deathReasonValue = reason;
-    Sandbox.killedUnsettled += this.unsettledHere;
+    Sandbox.countKilled(this.unsettledHere);
     this.services.clear();
     // A dead sandbox's memories are V8's to free with the isolate; their slots are free now. (A
     // lost isolate keeps its memories reserved; so few are lost that they are not counted apart.)

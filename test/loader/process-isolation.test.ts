@@ -4,7 +4,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SandboxProcessError, WorkerDisposedError, WorkerLoader } from "islet";
+import { CpuLimitError, SandboxProcessError, WorkerDisposedError, WorkerLoader } from "islet";
 import { ProcessPool, processSlotFor } from "../../src/loader/process/pool.ts";
 import { inspectShard, processPoolOf, stubOn } from "../../src/testing.ts";
 import { compatibilityDate, js, sleep } from "../helpers.ts";
@@ -86,6 +86,29 @@ describe("process isolation only", () => {
       assert.equal(await neighbour.getEntrypoint().bump(), 2);
       assert.equal(loader.stats.processes?.restarts, 1);
       assert.equal(loader.stats.processes?.alive, 2);
+    } finally {
+      await loader.close();
+    }
+  });
+
+  // findings8/08: V8 checks for termination only between steps of a built-in; a BigInt's decimal
+  // string of 2^26 bits is one step of about 10 s, run on after the kill, uncharged.
+  test("a child whose killed sandbox runs on inside one built-in step is replaced within seconds; its neighbours start again there", async () => {
+    const loader = new WorkerLoader({ isolation: "process", processes: 1, limits: { memoryMb: 64 } });
+    const pool = processPoolOf(loader)!;
+    try {
+      const neighbour = loader.get("n", () => counter);
+      assert.equal(await neighbour.getEntrypoint().bump(), 1);
+      const pid = pool.pids[0];
+      const runaway = loader.load(js(`export default { run() { const big = 1n << (2n ** 26n); return ("" + big).length; } };`, { limits: { cpuMs: 100 } }));
+      await assert.rejects((runaway.getEntrypoint() as any).run(), CpuLimitError);
+      const deadline = performance.now() + 20_000;
+      while (pool.pids[0] === pid && performance.now() < deadline) await sleep(100);
+      assert.notEqual(pool.pids[0], pid, "the child was replaced");
+      assert.ok(performance.now() < deadline);
+      // The neighbour starts again in the new child (its count from 1).
+      assert.equal(await neighbour.getEntrypoint().bump(), 1);
+      assert.equal(loader.stats.processes?.restarts, 1);
     } finally {
       await loader.close();
     }

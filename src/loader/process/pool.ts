@@ -123,6 +123,7 @@ const processKind: ShardKind = {
   noun: "process",
   idName: "pid",
   lostError: (message, exit) => new SandboxProcessError(message, exit),
+  replaceRunaway: true,
   launch(events: ShardEvents): ShardHandle {
     const launch = spec();
     const child = fork(launch.entry, [], {

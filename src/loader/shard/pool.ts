@@ -45,6 +45,8 @@ export interface ShardPoolOptions extends ShardSettings {
 
 export const DEFAULT_UNRESPONSIVE_MS = 10_000;
 const STARTUP_ALLOWANCE_MS = 30_000;
+/** How long a killed sandbox may run on in a child process before the child is replaced. */
+const RUNAWAY_KILLED_MS = 5_000;
 
 /** What a started shard tells the pool. */
 export interface ShardEvents {
@@ -88,6 +90,8 @@ export interface ShardKind {
   launch(events: ShardEvents): ShardHandle;
   /** The named error calls lost with a shard reject with. */
   lostError(message: string, exit?: { exitCode: number | null; signal: string | null }): Error;
+  /** Replace a shard whose killed sandbox runs on (a process can be killed; a thread cannot stop an isolate either). */
+  readonly replaceRunaway?: boolean;
 }
 
 /** FNV-1a: which shard a named worker lives in, the same for an id every time. */
@@ -572,6 +576,12 @@ export abstract class ShardPool implements WorkerBackend {
       case "beat":
         conn.ready = true;
         if (Array.isArray(payload) && typeof payload[0] === "number" && typeof payload[1] === "number") conn.stats = { liveWorkers: payload[0], warmSandboxes: payload[1] };
+        // A child whose killed sandbox has run on past RUNAWAY_KILLED_MS inside one built-in step
+        // (findings8/01, 03, 08, 10: minutes of CPU, and an exit that hung) is replaced: its other
+        // workers fail as after any crash of their process and start again in the new one.
+        if (this.kind.replaceRunaway && Array.isArray(payload) && typeof payload[2] === "number" && payload[2] > RUNAWAY_KILLED_MS) {
+          conn.kill(this.kind.lostError(`A sandbox killed ${Math.round(payload[2] / 1000)} s earlier was still running in the ${conn.label}, inside one step of a built-in that V8 does not interrupt: the process was replaced and its pending calls were lost.`));
+        }
         return;
       case "release":
         return conn.link.release(payload);

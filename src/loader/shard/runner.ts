@@ -330,9 +330,12 @@ export function runShard(port: ShardPort): void {
   let lastStats = "";
   function reportStats(): void {
     const stats = loader?.stats ?? { liveWorkers: 0, warmSandboxes: 0 };
-    const text = `${stats.liveWorkers},${stats.warmSandboxes}`;
+    // How long a killed isolate has kept running here (0: none): the host replaces a process
+    // whose killed sandbox will not stop (shard/pool.ts).
+    const runaway = Math.round(Sandbox.killedRunningMs());
+    const text = `${stats.liveWorkers},${stats.warmSandboxes},${runaway}`;
     // The heartbeat: sent every period, so the host can tell a wedged shard from a busy one.
-    channel.notify("beat", text === lastStats ? null : [stats.liveWorkers, stats.warmSandboxes]);
+    channel.notify("beat", text === lastStats ? null : [stats.liveWorkers, stats.warmSandboxes, runaway]);
     lastStats = text;
   }
   const heartbeat = setInterval(reportStats, HEARTBEAT_MS);
