@@ -208,7 +208,7 @@ test("a call killed for cpuMs (a spin; fill() over 32 MiB; 500 fetches pending),
       import { WorkerLoader } from ${JSON.stringify(entry)};
       const loader = new WorkerLoader({ limits: { memoryMb: 64, cpuMs: 300 }, globalOutbound: () => new Promise(() => {}) });
       const stub = loader.load({ compatibilityDate: "2026-11-01", mainModule: "m.js", modules: { "m.js": ${JSON.stringify(source)} } });
-      try { await stub.getEntrypoint().run(); } catch (error) { if (error.name !== "CpuLimitError" && error.name !== "SubrequestLimitError") throw error; }
+      try { await stub.getEntrypoint().run(); } catch (error) { if (error.name !== "CpuLimitError" && error.name !== "SubrequestLimitError" && error.name !== "MemoryLimitError") throw error; }
       await loader.close();
       process.exit(0);`;
     for (let run = 0; run < 8; run++) {
