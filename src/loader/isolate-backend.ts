@@ -235,5 +235,27 @@ export class IsolateBackend implements WorkerBackend {
     clearTimeout(timer);
     const wait = Sandbox.lastDeathOrSettle() + ISOLATE_SETTLE_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Deleting an isolate can take far longer than 50 ms: one that had made ICU formatters in a
+    // loop (toLocaleString with options) was still being deleted then, and every exit right after
+    // close() died with SIGSEGV (findings8/06; 200 ms more was enough). isolated-vm says nothing
+    // when a deletion ends, but the thread doing it is busy: after an isolate died recently, wait
+    // (at most QUIET_BOUND_MS) until this process's threads are quiet for a moment.
+    if (performance.now() - Sandbox.lastDeathOrSettle() < QUIET_BOUND_MS) await processQuiet();
+  }
+}
+
+/** The longest close() waits for the process to go quiet after a recent isolate death. */
+const QUIET_BOUND_MS = 2_000;
+
+/** Resolves once this process used under a fifth of a core over a 25 ms window (or after QUIET_BOUND_MS). */
+async function processQuiet(): Promise<void> {
+  const until = performance.now() + QUIET_BOUND_MS;
+  while (performance.now() < until) {
+    const before = process.cpuUsage();
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const used = process.cpuUsage(before);
+    const window = (performance.now() - started) * 1000;
+    if (used.user + used.system < window / 5) return;
   }
 }

@@ -195,12 +195,14 @@ test("load, call, close() and process.exit(0) right away: the process exits clea
 // findings5/37 and 09: a sandbox killed for its CPU limit is no longer live when close() runs, and
 // close() did not wait for isolated-vm to delete it: a spin, 500 fetches pending at the kill, or a
 // fill() of 32 MiB, then close() and process.exit(0) died with SIGSEGV in 1 of 6, 3 of 6, 8 of 8 runs.
-test("a call killed for cpuMs (a spin; fill() over 32 MiB; 500 fetches pending), then close() and process.exit(0): the process exits cleanly, 8 times each", async () => {
+test("a call killed for cpuMs (a spin; fill() over 32 MiB; 500 fetches pending; ICU formatters made in a loop), then close() and process.exit(0): the process exits cleanly, 8 times each", async () => {
   const entry = new URL("../../dist/index.js", import.meta.url).href;
   const sources = {
     spin: "export default { run() { for (;;); } };",
     fill: "export default { run() { const u = new Uint8Array(32 << 20); for (let i = 0; ; i++) u.fill(i & 255); } };",
     fetches: "export default { async run() { const body = new Uint8Array(1 << 20); const ps = []; for (let i = 0; i < 500; i++) ps.push(fetch('https://x.test/', { method: 'POST', body }).catch(() => 0)); await Promise.all(ps); for (;;); } };",
+    // findings8/06: ICU formatters made in a loop make the isolate slow to delete (every exit crashed).
+    intl: "export default { run() { for (;;) new Date(0).toLocaleString('ja-u-ca-japanese', { dateStyle: 'full', timeZone: 'Asia/Tokyo' }); } };",
   };
   const failures: string[] = [];
   for (const [kind, source] of Object.entries(sources)) {
