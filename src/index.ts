@@ -12,7 +12,7 @@ export type { DurableObjectState, DurableObjectClass } from "./storage/object-ho
 export { DurableObjectStorage, SyncKvStorage, DurableObjectTransaction } from "./storage/storage.ts";
 export type { ListOptions } from "./storage/storage.ts";
 export { SqlStorage, SqlStorageCursor } from "./storage/sql.ts";
-export { StorageTimeoutError } from "./storage/storage-process.ts";
+export { StorageMemoryError, StorageTimeoutError } from "./storage/storage-process.ts";
 export type { SqlStorageValue } from "./storage/sql.ts";
 export type { Facets, FacetStartupOptions } from "./storage/facets.ts";
 /** What `WorkerStub.getDurableObjectClass()` returns (Cloudflare's DurableObjectClass): a class to run as a facet. */

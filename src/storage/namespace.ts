@@ -10,7 +10,7 @@ import { DurableObjectId, hashName, idFromName, idFromString, newUniqueId } from
 import { ObjectHost, type DurableObjectClass, type DurableObjectState } from "./object-host.ts";
 import { DurableObjectStorage } from "./storage.ts";
 import { Facets } from "./facets.ts";
-import { StorageProcess } from "./storage-process.ts";
+import { DEFAULT_STORAGE_PROCESS_MB, StorageProcess } from "./storage-process.ts";
 
 /** The methods of a Durable Object class, each returning a Promise, as a stub offers them. */
 export type DurableObjectStub<T = object> = {
@@ -31,8 +31,13 @@ export interface DurableObjectNamespaceOptions<Env> {
   storageMb?: number;
   /** An object with nothing in flight this long is evicted (its database closed). Default 60 s. */
   idleTimeoutMs?: number;
-  /** Facets' storage: the most one facet's database may hold (default: storageMb), how long one storage call may run (default 5 s), how many facet databases the namespace keeps (default 100,000). */
-  facets?: { storageMb?: number; callTimeoutMs?: number; maxFacets?: number };
+  /**
+   * Facets' storage: the most one facet's database may hold (default: storageMb), how long one
+   * storage call may run (default 5 s), how many facet databases the namespace keeps (default
+   * 100,000), the storage process's resident memory in MiB past which a running call kills it
+   * with StorageMemoryError (Linux; default 512).
+   */
+  facets?: { storageMb?: number; callTimeoutMs?: number; maxFacets?: number; processMemoryMb?: number };
   /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
 }
@@ -156,7 +161,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       maxAnswerChars: 8 * 1024 * 1024,
       maxOpen: 64,
       maxDatabases: options.maxFacets ?? 100_000,
-      heapMb: 256,
+      memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
     });
     return this.#facetStorage;
   }

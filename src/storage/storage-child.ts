@@ -5,7 +5,6 @@
 
 import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
 import { DurableObjectStorage, MAX_KEYS_PER_CALL, type ListOptions } from "./storage.ts";
 import type { ResultLimits } from "./sql.ts";
@@ -19,8 +18,6 @@ interface ChildOptions {
   maxOpen: number;
   /** Databases the directory may hold. */
   maxDatabases: number;
-  /** SQLite's memory in this process, all databases together (temporary tables and sorts included). */
-  heapMb: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
@@ -35,13 +32,10 @@ const MAX_SCHEMA_CHARS = 1024 * 1024;
 /** An error message is cut to this many characters: SQLite can echo a whole argument (200 MB) into one. */
 const MAX_MESSAGE_CHARS = 1_000;
 
-// One limit for SQLite's memory in this process (sqlite3_hard_heap_limit64): past it a statement
-// fails with "out of memory" instead of the process growing (one call took it to 2 GB before).
-{
-  const db = new DatabaseSync(":memory:");
-  db.exec(`PRAGMA hard_heap_limit = ${options.heapMb * 1024 * 1024}`);
-  db.close();
-}
+// No PRAGMA hard_heap_limit here: node:sqlite is built without memory status, so SQLite would
+// keep the number and never enforce it (findings8/04). The parent bounds this process's memory
+// by reading its RSS while a call runs (storage-process.ts); each database caps its values
+// (storage.ts, hardened).
 
 function storageFor(name: string): DurableObjectStorage {
   let storage = open.get(name);

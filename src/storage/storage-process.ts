@@ -6,16 +6,37 @@
 // child (SIGKILL; SQLite's WAL keeps every committed write), rejects what was in flight with
 // StorageTimeoutError, and the next call starts a new child. The child runs under Node's
 // permission model with reads and writes of the storage directory only.
+//
+// Its memory is bounded the same way. SQLite's own limit (PRAGMA hard_heap_limit) never holds in
+// Node: node:sqlite is built with SQLITE_DEFAULT_MEMSTATUS=0 (see PRAGMA compile_options) and
+// offers no sqlite3_config(), so SQLite counts no memory and checks no limit (sqlite3Malloc only
+// consults the limit when memory status is on); one group_concat took the child to 915 MB and an
+// in-memory ORDER BY to 1.4 GB under a 256 MiB "limit" (findings8/04). So on Linux the parent
+// reads the child's resident memory every SAMPLE_MS while a call runs, and a child past
+// `memoryMb` is killed as at a deadline: the calls in flight fail with StorageMemoryError.
 
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { IsletError } from "../errors.ts";
+import { IsletError, StorageLimitError } from "../errors.ts";
 
 /** A storage call ran past its deadline; the storage process was killed and restarted. */
 export class StorageTimeoutError extends IsletError {}
+
+/** The storage process passed its memory budget while running a call; it was killed and restarted. */
+export class StorageMemoryError extends StorageLimitError {}
+
+/**
+ * The child's resident memory budget unless told otherwise, in MiB: Node itself takes about 50,
+ * answers are at most 8 MiB, and its V8 heap is capped at 512 MB (which it never nears).
+ */
+export const DEFAULT_STORAGE_PROCESS_MB = 512;
+
+/** How often the child's resident memory is read while a call runs. */
+const SAMPLE_MS = 50;
 
 export interface StorageProcessOptions {
   /**
@@ -33,8 +54,11 @@ export interface StorageProcessOptions {
   maxOpen: number;
   /** Databases the directory may hold. */
   maxDatabases: number;
-  /** SQLite's memory in the child, all databases together. */
-  heapMb: number;
+  /**
+   * The child's resident memory (RSS, all databases together), in MiB: read every SAMPLE_MS while
+   * a call runs, on Linux only (elsewhere nothing reads it, and only callTimeoutMs bounds a call).
+   */
+  memoryMb: number;
 }
 
 interface Pending {
@@ -43,6 +67,16 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
+}
+
+/** The resident memory of process `pid` in MiB (Linux), or undefined where it cannot be read. */
+async function residentMb(pid: number): Promise<number | undefined> {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, "utf8"));
+    return match === null ? undefined : Number(match[1]) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
@@ -94,8 +128,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, heapMb } = this.#options;
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, heapMb })], {
+    const { storageMb, maxAnswerChars, maxOpen, maxDatabases } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,
@@ -188,12 +222,10 @@ export class StorageProcess {
     await this.#ready;
     if (child.exitCode !== null || child.signalCode !== null) throw new IsletError("The storage process ended while starting.");
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
+    const answered = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // The statement cannot be interrupted: the process goes, with it.
-        this.#failAll(new StorageTimeoutError(`A storage call ran past ${this.#options.callTimeoutMs} ms; the storage process was restarted and what that call had not committed was rolled back.`), child);
-        if (this.#child === child) this.#child = undefined;
-        child.kill("SIGKILL");
+        this.#kill(child, new StorageTimeoutError(`A storage call ran past ${this.#options.callTimeoutMs} ms; the storage process was restarted and what that call had not committed was rolled back.`));
       }, this.#options.callTimeoutMs);
       this.#pending.set(id, { child, resolve, reject, timer });
       try {
@@ -202,6 +234,45 @@ export class StorageProcess {
         this.#reply({ id, ok: false, error: { name: "DataCloneError", message: (error as Error).message } });
       }
     });
+    const watch = this.#watchMemory(child, id);
+    try {
+      return await answered;
+    } finally {
+      clearTimeout(watch.timer);
+    }
+  }
+
+  /**
+   * Reads the child's resident memory every SAMPLE_MS while call `id` is in flight, asynchronously
+   * (the host's thread never waits), and kills the child past its budget. A call that answers
+   * within SAMPLE_MS is never read: it cannot allocate much in that time.
+   */
+  #watchMemory(child: ChildProcess, id: number): { timer: NodeJS.Timeout | undefined } {
+    const watch: { timer: NodeJS.Timeout | undefined } = { timer: undefined };
+    const pid = child.pid;
+    if (process.platform !== "linux" || pid === undefined) return watch;
+    const budgetMb = this.#options.memoryMb;
+    const sample = async () => {
+      const mb = await residentMb(pid);
+      if (!this.#pending.has(id) || this.#pending.get(id)!.child !== child) return;
+      if (mb === undefined) return;
+      if (mb > budgetMb) {
+        this.#kill(child, new StorageMemoryError(`The storage process passed its memory budget of ${budgetMb} MiB (${Math.round(mb)} MiB resident) running a storage call; it was restarted and what that call had not committed was rolled back.`));
+        return;
+      }
+      watch.timer = setTimeout(sample, SAMPLE_MS);
+      watch.timer.unref();
+    };
+    watch.timer = setTimeout(sample, SAMPLE_MS);
+    watch.timer.unref();
+    return watch;
+  }
+
+  /** Kills `child` for a call it was running: its calls in flight fail with `error`; the next call starts another. */
+  #kill(child: ChildProcess, error: Error): void {
+    this.#failAll(error, child);
+    if (this.#child === child) this.#child = undefined;
+    child.kill("SIGKILL");
   }
 
   close(): void {

@@ -17,6 +17,12 @@ import { SqlGuard, SqlStorage, storageError } from "./sql.ts";
 export const MAX_KEY_BYTES = 2048;
 export const MAX_VALUE_BYTES = 2 * 1024 * 1024;
 export const MAX_KEYS_PER_CALL = 128;
+/**
+ * The longest string or blob (and row) a hardened database makes, in bytes (SQLITE_LIMIT_LENGTH,
+ * 10⁹ in Node's build): one group_concat of a sandbox's had built a 900 MB string (findings8/04).
+ * Eight times Cloudflare's 2 MB row limit, and 16 times a Code Mode session's answer.
+ */
+export const MAX_HARDENED_LENGTH = 16 * 1024 * 1024;
 
 export interface StorageOptions {
   /** The database file; omitted for an in-memory database. */
@@ -27,8 +33,9 @@ export interface StorageOptions {
   onAlarmChange?: (time: number | null) => void;
   /**
    * For a database whose SQL comes from untrusted code: temporary tables and sorts in memory (under
-   * the process's SQLite heap limit) rather than files outside the database's directory, and the
-   * WAL truncated after checkpoints so the files stay near the database's size.
+   * the storage process's memory budget) rather than files outside the database's directory, no
+   * string, blob or row longer than MAX_HARDENED_LENGTH, and the WAL truncated after checkpoints
+   * so the files stay near the database's size.
    */
   hardened?: boolean;
 }
@@ -127,6 +134,8 @@ export class DurableObjectStorage {
       }
       if (options.hardened === true) {
         db.exec("PRAGMA temp_store = MEMORY");
+        // `limits` is newer than some Node 24 releases; there only the storage process's memory budget holds.
+        if (db.limits !== undefined) db.limits.length = MAX_HARDENED_LENGTH;
         db.exec(`PRAGMA journal_size_limit = ${4 * 1024 * 1024}`);
       }
       const pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);

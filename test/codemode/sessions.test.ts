@@ -118,6 +118,43 @@ test("a runaway query is stopped at callTimeoutMs in the storage process; the ho
   }
 });
 
+test("findings8/04: one sql() call cannot take the storage process past its memory budget: no value over 16 MiB, and an in-memory sort past processMemoryMb kills the process (StorageMemoryError); the session goes on", async () => {
+  // The budget lowered for the test: Node and tsx take about 100 MB of it before any query.
+  const executor = createExecutor({ sessions: { processMemoryMb: 200, callTimeoutMs: 20_000 }, limits: { wallMs: 30_000 } });
+  try {
+    await executor.execute(`async () => session.put("kept", 1)`, tools, { session: "m" });
+    // One group_concat of 100 MB (900 MB in the finding): SQLite refuses any string past 16 MiB.
+    const concat = await executor.execute(
+      `async () => session.sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100) SELECT length(group_concat(hex(zeroblob(500000)))) AS n FROM c")`,
+      tools,
+      { session: "m" },
+    );
+    assert.match(concat.error ?? "", /string or blob too big/, JSON.stringify(concat));
+    // 400 rows of 1 MB sorted in memory (SQLite's heap limit does not hold in Node's build: the
+    // process reached 433 MB before, 1.4 GB with the finding's 1,500 rows).
+    const started = performance.now();
+    const sort = await executor.execute(
+      `async () => session.sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 400) SELECT count(*) AS n, sum(length(v)) AS s FROM (SELECT hex(zeroblob(500000)) || x AS v FROM c ORDER BY random())")`,
+      tools,
+      { session: "m" },
+    );
+    assert.match(sort.error ?? "", /StorageMemoryError: The storage process passed its memory budget of 200 MiB/, JSON.stringify(sort));
+    assert.ok(performance.now() - started < 15_000, "the budget, not the deadline, ended the call");
+    // The next call starts a new storage process; committed data is there.
+    const after = await executor.execute(`async () => session.get("kept")`, tools, { session: "m" });
+    assert.equal(after.result, 1, after.error);
+    // Within the budget, the same shape of query answers.
+    const small = await executor.execute(
+      `async () => session.sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 20) SELECT count(*) AS n, sum(length(v)) AS s FROM (SELECT hex(zeroblob(500000)) || x AS v FROM c ORDER BY random())")`,
+      tools,
+      { session: "m" },
+    );
+    assert.deepEqual(small.result, [{ n: 20, s: 20 * 1_000_000 + 9 + 11 * 2 }], small.error);
+  } finally {
+    await executor.close();
+  }
+});
+
 test("sessions are separate; code without a session has no session global", async () => {
   const executor = createExecutor();
   try {

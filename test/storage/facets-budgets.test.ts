@@ -42,6 +42,13 @@ export class App extends DurableObject {
   manyBlobs() {
     return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) SELECT zeroblob(1000000) FROM c").toArray().length;
   }
+  bigSort(rows) {
+    try {
+      return this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?) SELECT count(*) AS n, sum(length(v)) AS s FROM (SELECT hex(zeroblob(500000)) || x AS v FROM c ORDER BY random())", rows).one().n;
+    } catch (error) {
+      return error.name + ": " + error.message;
+    }
+  }
   async killedInTransaction() {
     await this.ctx.storage.transaction(async () => {
       this.ctx.storage.sql.exec("INSERT INTO acct VALUES ('carol', 1)");
@@ -50,7 +57,7 @@ export class App extends DurableObject {
   }
 }`;
 
-function setup(callTimeoutMs = 5_000): { loader: WorkerLoader; ns: DurableObjectNamespace; parent: (name: string) => any } {
+function setup(callTimeoutMs = 5_000, processMemoryMb?: number): { loader: WorkerLoader; ns: DurableObjectNamespace; parent: (name: string) => any } {
   const loader = new WorkerLoader();
   const worker: WorkerStub = loader.get("app", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP } }));
   class Parent extends DurableObject {
@@ -59,7 +66,7 @@ function setup(callTimeoutMs = 5_000): { loader: WorkerLoader; ns: DurableObject
       return (this.ctx.facets.get(facet, () => ({ class: worker.getDurableObjectClass("App", { limits }) })) as any)[method](...args);
     }
   }
-  const ns = new DurableObjectNamespace(Parent, { name: "budgets", facets: { callTimeoutMs } });
+  const ns = new DurableObjectNamespace(Parent, { name: "budgets", facets: { callTimeoutMs, processMemoryMb } });
   return { loader, ns, parent: (name) => ns.getByName(name) as any };
 }
 
@@ -131,6 +138,21 @@ test("findings9/01, 03, 06: get() of many keys, wide column names and many blobs
     // 1,000 blobs of 1 MB once took it to 2 GB: now it stops reading at 8 MiB.
     assert.ok(peakRssMb(child) < 400, `the storage process peaked at ${Math.round(peakRssMb(child))} MB`);
     assert.equal(await p.run("app", "touch"), 1);
+  } finally {
+    ns.close();
+    await loader.close();
+  }
+});
+
+test("findings8/04: an in-memory sort past facets.processMemoryMb kills the storage process (StorageMemoryError); the facet goes on", async () => {
+  const { loader, ns, parent } = setup(20_000, 200);
+  try {
+    const p = parent("sorter");
+    assert.equal(await p.run("bank", "init"), "ok");
+    // 400 rows of 1 MB sorted in memory took the storage process to about 430 MB before.
+    assert.match(await p.run("app", "bigSort", 400), /^StorageMemoryError: The storage process passed its memory budget of 200 MiB/);
+    assert.equal(await p.run("app", "bigSort", 20), 20);
+    assert.deepEqual(await p.run("bank", "balances"), [["alice", 100], ["bob", 0]]);
   } finally {
     ns.close();
     await loader.close();

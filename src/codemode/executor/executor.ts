@@ -142,6 +142,7 @@ const executorOptionsSchema = z.object(
           storageMb: z.number({ error: (issue) => `must be a number of MiB${got(issue)}` }).int().positive().optional(),
           callTimeoutMs: z.number({ error: (issue) => `must be a number of milliseconds${got(issue)}` }).int().positive().optional(),
           maxSessions: z.number({ error: (issue) => `must be a number${got(issue)}` }).int().positive().optional(),
+          processMemoryMb: z.number({ error: (issue) => `must be a number of MiB${got(issue)}` }).int().positive().optional(),
         },
         { error: (issue) => `must be an object${got(issue)}` },
       )

@@ -10,7 +10,7 @@
 // One call of an execution runs at a time, the rest wait here; when the execution ends, its calls
 // still waiting are dropped, so a finished execution leaves at most one call's work behind.
 
-import { StorageProcess } from "../../storage/storage-process.ts";
+import { DEFAULT_STORAGE_PROCESS_MB, StorageProcess } from "../../storage/storage-process.ts";
 import type { ListOptions } from "../../storage/storage.ts";
 import { RpcTarget } from "../../rpc/rpc-target.ts";
 import { CodeModeError } from "../errors.ts";
@@ -40,6 +40,11 @@ export interface SessionStorageOptions {
   callTimeoutMs?: number;
   /** Sessions kept at most (each its own database); a new one past it is refused. Default 1,000. */
   maxSessions?: number;
+  /**
+   * The storage process's resident memory, all sessions together, in MiB: past it while a call runs
+   * the process is killed and the call fails with StorageMemoryError (Linux; read every 50 ms). Default 512.
+   */
+  processMemoryMb?: number;
 }
 
 /** Only the list options the storage knows, each of its type: the code's object is not trusted. */
@@ -136,7 +141,7 @@ export class Sessions {
       maxAnswerChars: MAX_SESSION_CHARS,
       maxOpen: 64,
       maxDatabases: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
-      heapMb: 256,
+      memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
     });
   }
 
