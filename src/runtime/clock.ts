@@ -1,7 +1,8 @@
 // Spectre hygiene: time stands still while the sandbox computes and moves only when the host
 // enters the isolate (a call, a reply, a timer), so code cannot time itself at high resolution.
 
-import { capIntlObjects } from "./globals/intl.ts";
+import { capDateLocaleMethods } from "./globals/date-locale.ts";
+import { capIntlObjects, intlCounter, localeChecks, type IntlCounter } from "./globals/intl.ts";
 import type { OffHeapBudget } from "./globals/buffers.ts";
 import { primordials, SymbolToStringTag } from "./primordials.ts";
 
@@ -50,7 +51,16 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
   };
   ObjectDefineProperty(performance, SymbolToStringTag, { __proto__: null, value: "Performance" } as PropertyDescriptor);
   ObjectDefineProperty(global, "performance", { __proto__: null, value: performance, writable: true, configurable: true } as PropertyDescriptor);
-  freezeIntlClock(global, memoryMb, offHeap);
+  if (memoryMb === undefined) return freezeIntlClock(global, undefined);
+  // One count of live Intl objects for the Intl constructors (capped on the first touch of Intl)
+  // and Date's toLocale*String (capped now: Date is reachable without Intl), made on first use.
+  const intl = global.Intl as Record<string, unknown> | undefined;
+  if (intl === undefined || intl === null) return;
+  let counter: IntlCounter | undefined;
+  const counted: IntlCounter = (what, make, copied) => (counter ??= intlCounter(memoryMb, offHeap))(what, make, copied);
+  const checks = localeChecks(intl);
+  capDateLocaleMethods(RealDate.prototype, intl, counted, checks);
+  freezeIntlClock(global, (target) => capIntlObjects(target, memoryMb, offHeap, counted, checks));
 }
 
 /**
@@ -61,7 +71,7 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
  * patch uses is captured now, and its descriptors have no prototype, so code that ran before the
  * first touch (replacing WeakMap.prototype.get, or adding Object.prototype.value) cannot change it.
  */
-function freezeIntlClock(global: Record<string, unknown>, memoryMb: number | undefined, offHeap: OffHeapBudget | undefined): void {
+function freezeIntlClock(global: Record<string, unknown>, capIntl: ((intl: Record<string, unknown>) => void) | undefined): void {
   const intl = global.Intl as { DateTimeFormat?: { prototype: object } } | undefined;
   if (intl === undefined || intl === null) return;
   const { ReflectApply: apply, ObjectDefineProperty: defineProperty, ObjectGetOwnPropertyDescriptor: getOwnDescriptor, WeakMap: WeakMapCtor } = primordials;
@@ -72,7 +82,7 @@ function freezeIntlClock(global: Record<string, unknown>, memoryMb: number | und
     if (frozen) return;
     frozen = true;
     // Live Intl objects are counted and capped (globals/intl.ts): their ICU state is off the heap.
-    if (memoryMb !== undefined) capIntlObjects(intl as unknown as Record<string, unknown>, memoryMb, offHeap);
+    capIntl?.(intl as unknown as Record<string, unknown>);
     const DateTimeFormat = intl.DateTimeFormat;
     if (DateTimeFormat === undefined) return;
     const proto = DateTimeFormat.prototype;

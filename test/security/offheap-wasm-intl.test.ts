@@ -156,6 +156,85 @@ for (const [isolation, shards] of modes) {
       assert.ok(grew < GROWTH_MiB, `the host grew by ${grew.toFixed(0)} MiB`);
     });
 
+    attack(`findings8/05: Date's toLocale*String with locales or options formats through counted, cached formatters: 2,000 rounds of three calls in each of two 16 MB sandboxes do not grow the host (522 MiB before), distinct options meet the Intl cap, and results are Node's`, async () => {
+      // V8 makes an ICU DateTimeFormat (~45 KB off the heap with this calendar and zone) per such
+      // call and frees it only at a collection: two sandboxes of this loop grew the host by 522 MiB before.
+      const source = `export default {
+        repeat(n) {
+          const d = new Date(0);
+          const options = { dateStyle: "full", timeStyle: "full", timeZone: "Asia/Tokyo" };
+          let last;
+          for (let i = 0; i < n; i++) last = [d.toLocaleString("ja-u-ca-japanese", options), d.toLocaleDateString(["ja-u-ca-japanese"], { timeZone: "Asia/Tokyo" }), d.toLocaleTimeString("zh-u-ca-chinese")];
+          return last;
+        },
+        distinct() {
+          const zones = Intl.supportedValuesOf("timeZone");
+          let n = 0;
+          try { for (const timeZone of zones) { new Date(0).toLocaleString("ja-u-ca-japanese", { timeZone, dateStyle: "full" }); n++; } return [zones.length, n]; }
+          catch (e) { return [zones.length, n, e.name + ": " + e.message]; }
+        },
+      };`;
+      const limits = { memoryMb: 16, cpuMs: 20_000, wallMs: 30_000 };
+      const first = load(source, { limits }).getEntrypoint() as any;
+      const second = load(source, { limits }).getEntrypoint() as any;
+      await first.repeat(1);
+      await second.repeat(1);
+      const before = hostMiB();
+      const [a, b] = await Promise.all([first.repeat(2_000), second.repeat(2_000)]);
+      const grew = hostMiB() - before;
+      const d = new Date(0);
+      assert.deepEqual(a, [d.toLocaleString("ja-u-ca-japanese", { dateStyle: "full", timeStyle: "full", timeZone: "Asia/Tokyo" }), d.toLocaleDateString(["ja-u-ca-japanese"], { timeZone: "Asia/Tokyo" }), d.toLocaleTimeString("zh-u-ca-chinese")]);
+      assert.deepEqual(b, a);
+      assert.ok(grew < 60, `the host grew by ${grew.toFixed(0)} MiB`);
+      const [zones, made, error] = await first.distinct();
+      assert.ok(zones > 256, `${zones} time zones`);
+      assert.ok(made <= 256, `${made} formatters were made in a 16 MB sandbox`);
+      assert.match(error ?? "", /^RangeError: Date\.prototype\.toLocaleString: Intl objects over the sandbox's limit/);
+    });
+
+    attack(`findings8/05: Date's toLocale*String in the sandbox format as in Node, defaults, errors and receivers included`, async () => {
+      const cases: [string, unknown, unknown][] = [
+        ["toLocaleString", undefined, undefined],
+        ["toLocaleString", "en-US", undefined],
+        ["toLocaleString", ["de-DE"], { timeZone: "UTC" }],
+        ["toLocaleString", "en", { weekday: "long", timeZone: "UTC" }],
+        ["toLocaleString", "en", { hour12: false, timeZone: "UTC" }],
+        ["toLocaleString", "en", { fractionalSecondDigits: 3, timeZone: "UTC" }],
+        ["toLocaleString", ["zh-u-ca-chinese", "en"], { timeZone: "UTC" }],
+        ["toLocaleString", "ja-u-ca-japanese", { dateStyle: "full", timeStyle: "full", timeZone: "Asia/Tokyo" }],
+        ["toLocaleString", "en", 5],
+        ["toLocaleString", "en", null],
+        ["toLocaleString", "en", { timeZone: "Bogus/Zone" }],
+        ["toLocaleDateString", "de", { hour: "numeric", timeZone: "UTC" }],
+        ["toLocaleDateString", undefined, { timeZone: "UTC" }],
+        ["toLocaleDateString", "en", { timeStyle: "short" }],
+        ["toLocaleTimeString", "fr", { year: "numeric", timeZone: "UTC" }],
+        ["toLocaleTimeString", "en", { dateStyle: "short" }],
+        ["toLocaleTimeString", "en", { timeZone: "America/New_York", timeZoneName: "longGeneric" }],
+      ];
+      const run = (cases: [string, unknown, unknown][]) => {
+        const d = new Date(Date.UTC(2024, 1, 29, 13, 5, 7, 123));
+        const out: unknown[] = cases.map(([method, locales, options]) => {
+          try {
+            return (d as any)[method](locales, options);
+          } catch (e) {
+            return (e as Error).name;
+          }
+        });
+        out.push(new Date(NaN).toLocaleString("en", { timeZone: "UTC" }));
+        out.push([1.5, d].toLocaleString("de", { timeZone: "UTC" }));
+        try {
+          Date.prototype.toLocaleString.call({});
+        } catch (e) {
+          out.push((e as Error).name);
+        }
+        out.push([typeof (Date.prototype.toLocaleString as any).prototype, Date.prototype.toLocaleDateString.length, Date.prototype.toLocaleTimeString.name]);
+        return out;
+      };
+      const result = await call(`export default { run(cases) { return (${run.toString()})(cases); } };`, "run", [cases], { limits: { memoryMb: 16 } });
+      assert.deepEqual(result, run(cases));
+    });
+
     attack(`Intl: v8BreakIterator is gone, and language tags over 1,024 characters are RangeErrors however they are passed`, async () => {
       const result = await call(
         `export default { run() {

@@ -3,9 +3,11 @@
 // the host's memory and 0.2 KiB of heap, so 12,000 of them held ~309 MiB in a 16 MB sandbox. The
 // live Intl objects a sandbox holds are counted (every Intl constructor, the Segments and segment
 // iterators Intl.Segmenter makes, the Locales maximize() and minimize() make), at most
-// MAX_INTL_OBJECTS_PER_MB per MB of memoryMb; past that a RangeError. Date/Number/String
-// toLocaleString and localeCompare make Intl objects internally that they do not keep (measured:
-// the host's RSS is flat after the first few thousand calls).
+// MAX_INTL_OBJECTS_PER_MB per MB of memoryMb; past that a RangeError. Date's toLocaleString,
+// toLocaleDateString and toLocaleTimeString make an uncounted ICU formatter per call unless given
+// neither locales nor options: they format through counted, cached ones (date-locale.ts). Number
+// and BigInt toLocaleString and String localeCompare, with options too, keep nothing (measured:
+// the host's RSS is flat over 10⁵ calls of each in a 16 MB heap).
 //
 // Some Intl objects also copy a string outside the heap, which the count does not see: every
 // Segments object Intl.Segmenter's segment(s) makes keeps its own UTF-16 copy of s (100 over one
@@ -74,20 +76,19 @@ function bare<T extends object>(fields: T): T {
   return setPrototypeOf(fields, null) as T;
 }
 
-/** Replaces `intl`'s constructors (and Segmenter's makers) with counting wrappers. Runs before user code can reach `intl`. */
-export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 }): void {
+/** Makes one Intl object through `make`, counted (and charged `copied` bytes of the off-heap budget, less FREE_COPY_BYTES) until it is collected. */
+export type IntlCounter = (what: string, make: () => unknown, copied?: number) => unknown;
+
+/** The count of one sandbox's live Intl objects, shared by the Intl constructors and Date's toLocale*String. */
+export function intlCounter(memoryMb: number, offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 }): IntlCounter {
   const limit = memoryMb * MAX_INTL_OBJECTS_PER_MB;
-  deleteProperty(intl, "v8BreakIterator");
-  /** The bytes each Segments object's string took outside the heap (its iterators copy it again). */
-  const copied = new WeakMapCtor<object, number>();
   let live = 0;
   // Held: the bytes the object copied outside the heap, charged to offHeap.
   const refunds = new Registry<number>((bytes) => {
     live--;
     offHeap.used -= bytes;
   });
-  /** Makes one Intl object through `make`, counted (and charged `bytes` of offHeap) until it is collected. */
-  const counted = (what: string, make: () => unknown, copied = 0): unknown => {
+  return (what, make, copied = 0) => {
     // The first FREE_COPY_BYTES of each copy are covered by the count (at most 1/16 of memoryMb
     // in all), so short strings still work when a memory without a maximum took the budget.
     const bytes = copied > FREE_COPY_BYTES ? copied - FREE_COPY_BYTES : 0;
@@ -116,21 +117,34 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
     }
     return made;
   };
+}
+
+export interface LocaleChecks {
   /** A language tag given as a string, checked for length before V8 copies it. */
+  checkTag(what: string, tag: unknown): void;
+  /** One language tag: a Locale as it is, another object converted to a string once, checked. */
+  oneTag(what: string, tag: unknown): unknown;
+  /** A locales argument as a fresh list without a prototype, each tag checked (a Locale as it is). */
+  localeList(what: string, locales: unknown): unknown;
+  /** The tag of an Intl.Locale, or undefined for anything else. */
+  localeTag(value: object): string | undefined;
+}
+
+/** The checks of language tags and locale lists, with `intl`'s Locale captured now (before user code). */
+export function localeChecks(intl: Record<string, unknown>): LocaleChecks {
+  const RealLocale = getOwnDescriptor(intl, "Locale")?.value as { prototype: { toString: () => string } } | undefined;
+  const localeToString = RealLocale?.prototype.toString;
+  const localeTag = (value: object): string | undefined => {
+    if (localeToString === undefined) return undefined;
+    try {
+      return apply(localeToString, value, []) as string;
+    } catch {
+      return undefined;
+    }
+  };
   const checkTag = (what: string, tag: unknown) => {
     if (typeof tag === "string" && tag.length > MAX_TAG_LENGTH) {
       throw new RangeErrorCtor(`${what}: Incorrect locale information provided (a tag of ${tag.length} characters; at most ${MAX_TAG_LENGTH} in the sandbox).`);
-    }
-  };
-  const RealLocale = getOwnDescriptor(intl, "Locale")?.value as { prototype: { toString: () => string } } | undefined;
-  const localeToString = RealLocale?.prototype.toString;
-  const isLocale = (value: object): boolean => {
-    if (localeToString === undefined) return false;
-    try {
-      apply(localeToString, value, []);
-      return true;
-    } catch {
-      return false;
     }
   };
   /**
@@ -138,7 +152,7 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
    * another object converted to a string here, once, so the string V8 reads is the one checked.
    */
   const oneTag = (what: string, tag: unknown): unknown => {
-    if (tag !== null && typeof tag === "object" && !isLocale(tag)) tag = `${tag as unknown as string}`;
+    if (tag !== null && typeof tag === "object" && localeTag(tag) === undefined) tag = `${tag as unknown as string}`;
     checkTag(what, tag);
     return tag;
   };
@@ -151,7 +165,7 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
       checkTag(what, locales);
       return locales;
     }
-    if (isLocale(locales)) return locales;
+    if (localeTag(locales) !== undefined) return locales;
     const source = locales as { length?: unknown; [index: number]: unknown };
     const number = +(source.length as number);
     const length = number > 0 ? trunc(number) : 0;
@@ -162,6 +176,21 @@ export function capIntlObjects(intl: Record<string, unknown>, memoryMb: number, 
     }
     return copy;
   };
+  return { checkTag, oneTag, localeList, localeTag };
+}
+
+/** Replaces `intl`'s constructors (and Segmenter's makers) with counting wrappers. Runs before user code can reach `intl`. */
+export function capIntlObjects(
+  intl: Record<string, unknown>,
+  memoryMb: number,
+  offHeap: OffHeapBudget = { used: 0, limit: memoryMb * 1024 * 1024 },
+  counted: IntlCounter = intlCounter(memoryMb, offHeap),
+  checks: LocaleChecks = localeChecks(intl),
+): void {
+  deleteProperty(intl, "v8BreakIterator");
+  /** The bytes each Segments object's string took outside the heap (its iterators copy it again). */
+  const copied = new WeakMapCtor<object, number>();
+  const { oneTag, localeList } = checks;
   const wrap = (holder: object, key: PropertyKey, name: string) => {
     const real = getOwnDescriptor(holder, key)?.value as ((...args: unknown[]) => unknown) | undefined;
     if (typeof real !== "function") return;
