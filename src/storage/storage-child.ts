@@ -106,9 +106,16 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknow
       listed.limit ??= most + 1;
       const parts: string[] = [];
       let length = 2;
-      for (const [key, value] of storage.kv.list(listed)) {
+      // Read one at a time and weighed as they come (a stored text is about as long as its bytes).
+      const entries = storage.kvListBytes(listed, {
+        maxBytes: options.maxAnswerChars * 3,
+        maxEntries: most + 1,
+        tooLarge: tooLong,
+        tooMany: () => new RangeError(`list: at most ${most} entries a call; pass a limit and page with startAfter`),
+      });
+      for (const [key, bytes] of entries) {
         if (cut && parts.length === most) throw new RangeError(`list: at most ${most} entries a call; pass a limit and page with startAfter`);
-        const part = `[${JSON.stringify(key)},${textOf(value)}]`;
+        const part = `[${JSON.stringify(key)},${textOf(storage.decodeValue(bytes))}]`;
         length += part.length + 1;
         if (length > options.maxAnswerChars) throw tooLong();
         parts.push(part);
@@ -210,16 +217,26 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
       return deleted;
     }
     case "kvList": {
-      const entries = storage.kvListBytes(args[0] as ListOptions);
-      if (entries.length > MAX_FACET_ROWS && (args[0] as ListOptions).limit === undefined) throw new RangeError(`list: at most ${MAX_FACET_ROWS} entries a call; pass a limit and page with startAfter`);
-      let weight = 0;
-      for (const [key, bytes] of entries) if ((weight += key.length * 2 + bytes.byteLength) > options.maxAnswerChars) throw tooLong();
-      return entries.map(([key]) => [key, storage.kvGet(key)]);
+      const entries = storage.kvListBytes(args[0] as ListOptions, {
+        maxBytes: options.maxAnswerChars,
+        maxEntries: MAX_FACET_ROWS,
+        tooLarge: tooLong,
+        tooMany: () => new RangeError(`list: at most ${MAX_FACET_ROWS} entries a call; pass a limit and page with startAfter`),
+      });
+      return entries.map(([key, bytes]) => [key, storage.decodeValue(bytes)]);
     }
     case "deleteAll":
       return void storage.deleteAll();
     case "span":
-      if (args[0] === "open") return storage.openSpan();
+      if (args[0] === "open") {
+        // Each database inside a transaction stays open past maxOpen: at most maxOpen of them at
+        // once (findings10/03: facets killed inside transactions pinned 964 databases, 2,615 file
+        // descriptors, in 15 s).
+        if (storage.openSpans === 0 && [...open.values()].filter((other) => other.openSpans > 0).length >= options.maxOpen) {
+          throw new RangeError(`too many transactions are open at once in the storage process (at most ${options.maxOpen} databases); try again`);
+        }
+        return storage.openSpan();
+      }
       return storage.closeSpan(args[0] === "commit");
     case "abortSpans":
       return storage.abortSpans();
@@ -273,6 +290,13 @@ setInterval(() => {
   const now = performance.now();
   for (const [name, storage] of open) {
     if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > SPAN_IDLE_MS) storage.abortSpans();
+  }
+  // Databases kept open past maxOpen only for their transactions are closed once those end.
+  for (const [name, storage] of open) {
+    if (open.size <= options.maxOpen) break;
+    if (storage.openSpans > 0) continue;
+    open.delete(name);
+    storage.close();
   }
 }, 10_000).unref();
 

@@ -49,6 +49,24 @@ export class App extends DurableObject {
       return error.name + ": " + error.message;
     }
   }
+  fillValues(n) {
+    for (let i = 0; i < n; i++) this.ctx.storage.kv.put("v" + String(i).padStart(4, "0"), new Uint8Array(2 * 1024 * 1024 - 64));
+    return n;
+  }
+  async listValues(limit) {
+    try { return (await this.ctx.storage.list({ limit })).size; } catch (error) { return error.message; }
+  }
+  async hold(ms) {
+    try {
+      await this.ctx.storage.transaction(async () => {
+        this.ctx.storage.kv.put("held", true);
+        await scheduler.wait(ms);
+      });
+      return "committed";
+    } catch (error) {
+      return error.message;
+    }
+  }
   async killedInTransaction() {
     await this.ctx.storage.transaction(async () => {
       this.ctx.storage.sql.exec("INSERT INTO acct VALUES ('carol', 1)");
@@ -181,6 +199,36 @@ test("findings9/04, 05: a facet killed inside a transaction leaves the storage p
     const deadline = Date.now() + 3_000;
     while (Date.now() < deadline && storageChildren().includes(busy)) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(!storageChildren().includes(busy), "the busy storage process ended with close()");
+  } finally {
+    ns.close();
+    await loader.close();
+  }
+});
+
+test("findings10/02: list() reads stored values one at a time against its answer cap: 240 MB stored, the storage process never holds them", async () => {
+  const { loader, ns, parent } = setup();
+  try {
+    const p = parent("lister");
+    assert.equal(await p.run("app", "fillValues", 120), 120);
+    assert.equal(await p.run("app", "listValues", 3), 3);
+    assert.match(await p.run("app", "listValues", 120), /one storage answer is at most/);
+    const [child] = storageChildren();
+    assert.ok(peakRssMb(child) < 200, `the storage process peaked at ${Math.round(peakRssMb(child))} MB`);
+  } finally {
+    ns.close();
+    await loader.close();
+  }
+});
+
+test("findings10/03: at most 64 databases hold open transactions at once in one storage process; the others are told to try again", async () => {
+  const { loader, ns, parent } = setup();
+  try {
+    const answers = await Promise.all(Array.from({ length: 70 }, (_, i) => parent(`holder-${i}`).run("app", "hold", 1_500)));
+    const refused = answers.filter((answer: string) => /too many transactions are open at once/.test(answer)).length;
+    assert.equal(refused, 6, answers.join(" | "));
+    assert.equal(answers.filter((answer: string) => answer === "committed").length, 64);
+    // Once they end, a new one opens.
+    assert.equal(await parent("holder-later").run("app", "hold", 10), "committed");
   } finally {
     ns.close();
     await loader.close();
