@@ -264,7 +264,13 @@ export function redactValue<T>(value: T, secrets: readonly string[]): T {
     if (Array.isArray(item)) {
       const copy: unknown[] = [];
       seen.set(item, copy);
-      for (const element of item) copy.push(walk(element));
+      // The elements it holds, holes left as holes: an iterator would visit every index of a
+      // sparse array's length (2^32 − 1 of them) and fill a dense copy.
+      copy.length = item.length;
+      for (const key of Object.keys(item)) {
+        const index = Number(key);
+        if (Number.isInteger(index) && index < item.length && String(index) === key) copy[index] = walk(item[index]);
+      }
       return copy;
     }
     if (item instanceof Error) {

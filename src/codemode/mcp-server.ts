@@ -20,7 +20,8 @@ export type { ExecuteOutcome } from "./mcp-backend.ts";
 export type { SearchOutcome } from "./search.ts";
 import type { ToolProvider } from "./provider.ts";
 import type { SessionStorageOptions } from "./executor/sessions.ts";
-import { jsonReplacer, runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
+import { runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
+import { boundedJson } from "./result-text.ts";
 
 export interface IsletMcpOptions {
   providers: ToolProvider[];
@@ -113,19 +114,23 @@ export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false)
 /** Renders a sandbox outcome as an MCP tool result: the value as JSON (strings as they are), then the logs. */
 export function toolResult(outcome: SearchOutcome | ExecuteOutcome, maxChars = DEFAULT_MAX_RESULT_CHARS): CallToolResult {
   let text: string;
+  // The JSON is written only as far as it is shown: past maxChars the rest's length is not known.
+  let unknownRest = false;
   if (outcome.error !== undefined) text = `Error: ${outcome.error}`;
   else if (outcome.result === undefined) text = "undefined";
   else if (typeof outcome.result === "string") text = outcome.result;
   else {
     try {
-      text = JSON.stringify(outcome.result, jsonReplacer) ?? String(outcome.result);
+      const json = boundedJson(outcome.result, maxChars);
+      text = json.text ?? String(outcome.result);
+      unknownRest = json.cut;
     } catch (error) {
       text = `Error: the result cannot be shown as JSON: ${(error as Error).message}`;
     }
   }
   if (outcome.logs?.length) text += `\n\nLogs:\n${outcome.logs.join("\n")}`;
   if (text.length > maxChars) {
-    text = `${text.slice(0, maxChars)}\n[cut: ${text.length - maxChars} more characters; return less, e.g. filter or slice in the code]`;
+    text = `${text.slice(0, maxChars)}\n[cut: ${unknownRest ? "more than " : ""}${text.length - maxChars} more characters; return less, e.g. filter or slice in the code]`;
   }
   return { content: [{ type: "text", text }], ...(outcome.error !== undefined ? { isError: true } : {}) };
 }

@@ -202,7 +202,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     const release = admission.admit(caller);
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota, objects }, c.req.header("x-islet-worker-id")));
+      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota, objects, maxResultBytes: options.maxResultBytes }, c.req.header("x-islet-worker-id")));
     } finally {
       release();
     }
@@ -222,7 +222,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
         if (issue.code === "unrecognized_keys") throw new RequestError(400, `${issue.keys[0]}: unknown field (known: code)`);
         throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
       }
-      return c.json(await codemode.execute(parsed.data.code));
+      return c.json(await codemode.execute(parsed.data.code, options.maxResultBytes));
     } finally {
       release();
     }
@@ -255,7 +255,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await next();
     },
     upgradeWebSocket((c) => {
-      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, quota, objects, getCodeTimeoutMs: options.getCodeTimeoutMs });
+      const scope = new RpcSessionScope({ loader, caller: c.get("caller"), egress, admission, named, quota, objects, getCodeTimeoutMs: options.getCodeTimeoutMs, maxResultBytes: options.maxResultBytes });
       let transport: MessageQueueTransport | undefined;
       let entry: { scope: RpcSessionScope; close(): void } | undefined;
       return {

@@ -4,7 +4,7 @@
 // never imports the MCP SDK.
 
 import { ServerConfigError } from "./errors.ts";
-import { toJson } from "./json-value.ts";
+import { DEFAULT_MAX_RESULT_BYTES, OutputBudget, toJson } from "./json-value.ts";
 import { missingInSection } from "./outbound-config.ts";
 
 /** The answer of POST /v1/codemode/execute, shaped like /v1/run's. */
@@ -18,7 +18,8 @@ export interface CodeModeAnswer {
 }
 
 export interface CodeModeService {
-  execute(code: string): Promise<CodeModeAnswer>;
+  /** Runs `code`; a result past `maxResultBytes` of JSON (default 32 MiB) is answered with a RangeError instead. */
+  execute(code: string, maxResultBytes?: number): Promise<CodeModeAnswer>;
   /** `keyId`: the caller's API key, whose Code Mode session names are its own. */
   mcp(request: Request, keyId?: string): Promise<Response>;
   close(): Promise<void>;
@@ -67,7 +68,7 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
   }
   const handler = mcpModule.createMcpHttpHandler(mcp);
   return {
-    async execute(code) {
+    async execute(code, maxResultBytes = DEFAULT_MAX_RESULT_BYTES) {
       // openIsletMcp got the config's secrets, so the outcome comes back scrubbed of them.
       const outcome = await mcp.execute(code);
       const answer: CodeModeAnswer = {
@@ -77,7 +78,13 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
         wallMs: round(outcome.timing?.wallMs ?? 0),
       };
       if (outcome.error !== undefined) answer.error = outcome.error;
-      else answer.result = toJson(outcome.result);
+      else {
+        try {
+          answer.result = toJson(outcome.result, new OutputBudget(maxResultBytes));
+        } catch (error) {
+          answer.error = `${(error as Error).name}: ${(error as Error).message}`;
+        }
+      }
       return answer;
     },
     mcp: handler,

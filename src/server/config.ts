@@ -13,6 +13,7 @@ import { limitsSchema } from "../protocol/limits.ts";
 import { describeValue, formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
 import { ServerConfigError } from "./errors.ts";
 import { DEFAULT_MAX_RPC_SESSIONS_PER_KEY } from "./rpc-sessions.ts";
+import { DEFAULT_MAX_RESULT_BYTES } from "./json-value.ts";
 import { resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
 
 // The main thread saturates (isolate creation, JSON, HTTP) at a few hundred calls per second per
@@ -64,6 +65,13 @@ export interface ServerOptions {
   maxInFlight?: number;
   /** Largest request body and WebSocket message, in bytes (default 1 MiB). */
   maxRequestBytes?: number;
+  /**
+   * The most one result may become as the server writes it (default 32 MiB): the JSON of a
+   * `/v1/run` or `/v1/codemode/execute` answer's `result` (and, separately, of its logs), a `/v1/rpc`
+   * answer's Cap'n Web message. Past it the call's answer is a `RangeError`. A typed array is an
+   * array of numbers in JSON (up to 4 bytes for one of a byte), a sparse array a `null` for each hole.
+   */
+  maxResultBytes?: number;
   /** How long shutdown waits for in-flight calls (default 30 s). */
   shutdownTimeoutMs?: number;
   /**
@@ -106,6 +114,7 @@ export interface ResolvedServerOptions {
   maxRpcSessionsPerKey: number;
   maxInFlight: number;
   maxRequestBytes: number;
+  maxResultBytes: number;
   shutdownTimeoutMs: number;
   getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
@@ -255,6 +264,7 @@ const serverSchema = z.strictObject({
   maxRpcSessionsPerKey: positiveInteger().optional(),
   maxInFlight: positiveInteger().optional(),
   maxRequestBytes: positiveInteger().optional(),
+  maxResultBytes: positiveInteger().optional(),
   shutdownTimeoutMs: positiveInteger().optional(),
   getCodeTimeoutMs: positiveInteger().optional(),
   loader: z
@@ -340,6 +350,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     maxRpcSessionsPerKey: checked.maxRpcSessionsPerKey ?? DEFAULT_MAX_RPC_SESSIONS_PER_KEY,
     maxInFlight,
     maxRequestBytes: checked.maxRequestBytes ?? 1024 * 1024,
+    maxResultBytes: checked.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
     getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
     loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },

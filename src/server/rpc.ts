@@ -22,6 +22,7 @@ import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
 import { SessionBudget, type StubGroup } from "./rpc-budget.ts";
 import { parseObjectAddress, type ServerObjects } from "./objects.ts";
 import { codeHash } from "./run.ts";
+import { OutputBudget } from "./json-value.ts";
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 const MAX_BRIDGE_DEPTH = 64;
@@ -75,6 +76,8 @@ interface SessionDeps {
   quota?: WorkerQuota;
   /** Durable Objects (object()). */
   objects?: ServerObjects;
+  /** The most a value from a sandbox may become as a Cap'n Web message (ServerOptions.maxResultBytes). */
+  maxResultBytes: number;
 }
 
 let loadedWorkers = 0;
@@ -139,14 +142,32 @@ export class RpcSessionScope {
     return value;
   }
 
-  /** islet values → client values: sandbox capabilities become Cap'n Web exports. */
-  toClient(value: unknown, depth = 0): unknown {
+  /**
+   * islet values → client values: sandbox capabilities become Cap'n Web exports. What Cap'n Web
+   * will write for the value is counted on the way, within maxResultBytes: it writes an array
+   * index by index (`["undefined"]` for a hole) and bytes as base64.
+   */
+  toClient(value: unknown): unknown {
+    const conversion: Conversion = { budget: new OutputBudget(this.deps.maxResultBytes, "as a Cap'n Web message"), exports: [] };
+    try {
+      return this.clientValue(value, conversion, 0);
+    } catch (error) {
+      // Refused part way (too large, too deep): the exports made so far never reach the client.
+      for (const release of conversion.exports) release();
+      throw error;
+    }
+  }
+
+  private clientValue(value: unknown, conversion: Conversion, depth: number): unknown {
     if (depth > MAX_BRIDGE_DEPTH) throw new TypeError("A value from the sandbox is nested too deeply for RPC.");
+    const { budget } = conversion;
+    budget.charge(capnWebWidth(value));
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
     // A function here is a sandbox's, or the client's own handed back by a sandbox (the island
     // function around its stub): either is exported anew each time, so each counts.
     if (typeof value === "function" || isRemoteCapability(value as object)) {
       const release = this.countExport();
+      conversion.exports.push(release);
       if (typeof value === "function") {
         const fn = value as (...args: unknown[]) => Promise<unknown>;
         const exported = (...args: unknown[]) => this.bridgeCall(() => fn(...(this.fromClient(args) as unknown[])));
@@ -157,10 +178,21 @@ export class RpcSessionScope {
       return dynamicTarget((method, args) => this.bridgeCall(() => target[method](...(this.fromClient(args) as unknown[]))), {}, release);
     }
     if (value instanceof Map || value instanceof Set) throw new TypeError(`A ${value.constructor.name} cannot travel over Cap'n Web; convert it to an array or object first.`);
-    if (Array.isArray(value)) return value.map((item) => this.toClient(item, depth + 1));
+    if (Array.isArray(value)) {
+      // By index, as Cap'n Web will: a sparse array is charged for its length before any walk.
+      budget.enter();
+      budget.reserve(value.length, 2);
+      const out: unknown[] = [];
+      for (let index = 0; index < value.length; index++) out.push(this.clientValue(value[index], conversion, depth + 1));
+      return out;
+    }
     if (isPlainObject(value)) {
+      budget.enter();
       const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) out[key] = this.toClient(item, depth + 1);
+      for (const [key, item] of Object.entries(value)) {
+        budget.charge(key.length + 4);
+        out[key] = this.clientValue(item, conversion, depth + 1);
+      }
       return out;
     }
     return value;
@@ -218,6 +250,35 @@ export class RpcSessionScope {
       brand: remoteCapability,
       method: (key) => (...args: unknown[]) => this.answer(() => (stub[key] as CapnStub)(...(this.toClient(args) as unknown[]))),
     });
+  }
+}
+
+/** One toClient(): what it may still write, and the exports it made (released if it fails). */
+interface Conversion {
+  budget: OutputBudget;
+  exports: (() => void)[];
+}
+
+/** About what Cap'n Web writes for a value itself (its elements and entries are counted on their own), with a comma. */
+function capnWebWidth(value: unknown): number {
+  switch (typeof value) {
+    case "string":
+      return value.length + 3;
+    case "number":
+      return Number.isFinite(value) ? String(value).length + 1 : 8;
+    case "bigint":
+      return value.toString(16).length * 1.21 + 14;
+    case "undefined":
+      return 14;
+    case "function":
+      return 16;
+    case "object":
+      if (value === null) return 5;
+      if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return Math.ceil(value.byteLength / 3) * 4 + 32;
+      if (value instanceof Error) return String(value.name).length + String(value.message).length + (typeof value.stack === "string" ? value.stack.length : 0) + 24;
+      return 16;
+    default:
+      return 8;
   }
 }
 

@@ -8,7 +8,7 @@ import type { TailEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
 import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
-import { toJson } from "./json-value.ts";
+import { OutputBudget, ResultTooLargeError, toJson } from "./json-value.ts";
 import type { WorkerQuota } from "./quota.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
 import { parseObjectAddress, type ObjectAddress, type ServerObjects } from "./objects.ts";
@@ -44,6 +44,8 @@ export interface RunContext {
   quota?: WorkerQuota;
   /** Durable Objects (`object` in the body). */
   objects?: ServerObjects;
+  /** The most JSON a result may become (ServerOptions.maxResultBytes). */
+  maxResultBytes: number;
 }
 
 let oneShotWorkers = 0;
@@ -178,13 +180,34 @@ function parseRequest(value: unknown): Request {
   }
 }
 
-async function responseJson(response: Response): Promise<NonNullable<RunAnswer["response"]>> {
-  const bytes = new Uint8Array(await response.arrayBuffer());
+async function responseJson(response: Response, maxBytes: number): Promise<NonNullable<RunAnswer["response"]>> {
+  const bytes = await readBody(response, maxBytes);
   const headers = Object.fromEntries(response.headers);
   try {
     return { status: response.status, headers, body: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
   } catch {
     return { status: response.status, headers, body: Buffer.from(bytes).toString("base64"), bodyEncoding: "base64" };
+  }
+}
+
+/**
+ * A worker's response body, which the answer holds whole: at most maxResultBytes. A body streamed
+ * without end had taken the server to 2.4 GB in 8 s of the worker's wall time.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, total);
+    total += value.byteLength;
+    if (total > maxBytes) {
+      reader.cancel().catch(() => {});
+      throw new ResultTooLargeError(`The response body is more than ${maxBytes} bytes, this server's limit (maxResultBytes): stream less, or page it.`);
+    }
+    chunks.push(value);
   }
 }
 
@@ -311,6 +334,7 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
   const tail = new Promise<void>((resolve) => (tailArrived = resolve));
   const answer: RunAnswer = { logs: [], outcome: "ok", cpuMs: 0, wallMs: 0 };
   let failed = false;
+  let result: { value: unknown } | undefined;
   await invocationTail.run(
     (e) => {
       event = e;
@@ -319,10 +343,11 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
     async () => {
       try {
         const target = spec.target ?? (stub!.getEntrypoint(entrypoint, { props: raw.props, limits: callLimits }) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>);
-        if (request !== undefined) answer.response = await responseJson((await target.fetch(request)) as Response);
-        else answer.result = toJson(await target[method ?? "run"](...args));
+        if (request !== undefined) answer.response = await responseJson((await target.fetch(request)) as Response, context.maxResultBytes);
+        else result = { value: await target[method ?? "run"](...args) };
       } catch (error) {
-        failed = true;
+        // A response body too large for the answer is the server's refusal, not the worker's failure.
+        if (!(error instanceof ResultTooLargeError)) failed = true;
         answer.error = errorJson(error);
       }
     },
@@ -338,11 +363,22 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
     const entry = named.get(key);
     if (entry !== undefined) entry.lastUsed = performance.now();
   }
+  // The worker returned: a result too large as JSON is the server's refusal to write it, not the
+  // worker's failure (its outcome stays the one it had).
+  if (result !== undefined) {
+    try {
+      answer.result = toJson(result.value, new OutputBudget(context.maxResultBytes));
+    } catch (error) {
+      answer.error = errorJson(error);
+    }
+  }
   if (fetches.length > 0) answer.fetches = fetches;
   if (id === undefined) stub?.dispose();
   const finished = event as TailEvent | undefined;
   if (finished !== undefined) {
-    answer.logs = finished.logs.map((log) => ({ level: log.level, message: toJson(log.message) as unknown[], timestamp: log.timestamp }));
+    // Logs are cut to 1 MiB where they are made; their JSON has its own budget all the same.
+    const logBudget = new OutputBudget(context.maxResultBytes);
+    answer.logs = finished.logs.map((log) => ({ level: log.level, message: logJson(log.message, logBudget), timestamp: log.timestamp }));
     answer.outcome = finished.outcome;
     answer.cpuMs = round(finished.cpuTime);
     answer.wallMs = round(finished.wallTime);
@@ -352,6 +388,14 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
   // A worker that did not start, or that a limit terminated, is gone: its id may take new code.
   if (id !== undefined && failed && (finished === undefined || WORKER_ENDING_OUTCOMES.has(answer.outcome) || WORKER_ENDING_ERRORS.has(answer.error?.name ?? ""))) named.delete(key);
   return answer;
+}
+
+function logJson(message: unknown, budget: OutputBudget): unknown[] {
+  try {
+    return toJson(message, budget) as unknown[];
+  } catch (error) {
+    return [`[islet: log cut: ${(error as Error).message}]`];
+  }
 }
 
 function round(ms: number): number {

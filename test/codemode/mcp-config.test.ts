@@ -113,6 +113,21 @@ test("redaction scrubs secrets from strings, keys and nested values, keeping typ
   assert.equal(redactValue("untouched", []), "untouched");
 });
 
+test("redaction keeps a sparse array's holes and walks only what it holds (findings8/02: an iterator filled 2^32 − 1 indices)", () => {
+  const sparse: unknown[] = [];
+  sparse[7] = `x${env.TOKEN}`;
+  sparse.length = 2 ** 24;
+  const started = performance.now();
+  const copy = redactValue(sparse, [env.TOKEN]) as unknown[];
+  assert.equal(copy.length, 2 ** 24);
+  assert.deepEqual(Object.keys(copy), ["7"]);
+  assert.equal(copy[7], "x[redacted]");
+  sparse.length = 2 ** 32 - 1;
+  sparse[2 ** 31] = 1;
+  assert.deepEqual(Object.keys(redactValue(sparse, [env.TOKEN]) as unknown[]), ["7", "2147483648"]);
+  assert.ok(performance.now() - started < 1_000);
+});
+
 test("sessions: a directory resolved against the config's directory; bad values name the field", async () => {
   const { parseConfig } = await import("../../src/codemode/config.ts");
   const config = parseConfig({ servers: { m: { command: "x" } }, sessions: { dir: "state", storageMb: 8 } }, { baseDir: "/srv/app" });

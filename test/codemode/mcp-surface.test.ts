@@ -164,6 +164,30 @@ test("tool results: JSON for values, text as is, logs appended, long output cut 
   assert.equal(text({ result: "x".repeat(50) }, 20), `${"x".repeat(20)}\n[cut: 30 more characters; return less, e.g. filter or slice in the code]`);
 });
 
+test("tool results are written only as far as they are shown (findings8/02): a sparse array, a typed array, shared arrays", () => {
+  const text = (result: unknown, max?: number) => (toolResult({ result }, max).content[0] as { text: string }).text;
+  const started = performance.now();
+  const sparse: unknown[] = [];
+  sparse[3] = "x";
+  // JSON.stringify with the replacer visited every index: 2^24 of them took seconds and 84 MB of text, 2^26 took 28 s.
+  sparse.length = 2 ** 24;
+  assert.match(text(sparse, 40), /^\[null,null,null,"x",null,null,null,null,\n\[cut: more than \d more characters; return less, e\.g\. filter or slice in the code\]$/);
+  sparse.length = 2 ** 32 - 1;
+  assert.match(text(sparse), /^\[null,null,null,"x",null,.*\n\[cut: more than \d+ more characters;/s);
+  // Bytes as base64, only as many as are shown.
+  assert.match(text({ data: new Uint8Array(50_000_000) }, 30), /^\{"data":\{"bytes":"A{12}\n\[cut: more than \d+ more characters;/);
+  let shared: unknown = [1];
+  for (let i = 0; i < 40; i++) shared = [shared, shared];
+  assert.match(text(shared), /^\[\[\[\[.*\n\[cut: more than \d+ more characters;/s);
+  assert.ok(performance.now() - started < 2_000, "each stopped at what is shown");
+  // What fits is JSON.stringify(result, jsonReplacer), as before.
+  const value = { list: [1, , "two", undefined, () => 3, NaN], skip: undefined, fn: () => 1, map: new Map<unknown, unknown>([[2, "b"], ["a", new Set([1])]]), when: new Date(0), error: new TypeError("bad") };
+  assert.equal(text(value), '{"list":[1,null,"two",null,null,null],"map":{"2":"b","a":[1]},"when":"1970-01-01T00:00:00.000Z","error":{"name":"TypeError","message":"bad"}}');
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.match(text(cyclic), /^Error: the result cannot be shown as JSON: Converting circular structure to JSON/);
+});
+
 test("IsletMcp.execute and search give the outcome as data, with secrets scrubbed", async () => {
   const secret = "s3cret-value-for-test";
   const mcp = await IsletMcp.create({

@@ -41,6 +41,7 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
       config,
       JSON.stringify({
         apiKeys: [{ id: "cm", key: KEY }],
+        maxResultBytes: 1_000_000,
         codemode: {
           openapi: { items: { spec: "api.json", baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, auth: { header: "Authorization", value: "Bearer ${ITEMS_TOKEN}" } } },
           limits: { cpuMs: 300 },
@@ -84,6 +85,22 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /^code: must be a non-empty string/);
     assert.equal((await server.post("/v1/codemode/execute", { code: "async () => 1" })).status, 401);
+  });
+
+  test("a result past maxResultBytes as JSON is a RangeError (findings8/02), with the secrets' redaction on the way", async () => {
+    for (const code of [
+      // 4 bytes a byte as JSON: 2.4 MB.
+      `async () => new Uint8Array(600_000).fill(200)`,
+      // 400,000 holes, each a null; the redaction walked (and filled) every index before.
+      `async () => { const a = []; a[3] = "x"; a.length = 400_000; return a; }`,
+    ]) {
+      const { status, json } = await server.post("/v1/codemode/execute", { code }, { authorization: `Bearer ${KEY}` });
+      assert.equal(status, 200);
+      assert.match(json.error, /^RangeError: The result is more than 1000000 bytes as JSON, this server's limit \(maxResultBytes\)/);
+      assert.equal(json.result, undefined);
+    }
+    const fits = await server.post("/v1/codemode/execute", { code: `async () => { const a = []; a[2] = new Uint8Array([1, 2]); return a; }` }, { authorization: `Bearer ${KEY}` });
+    assert.deepEqual(fits.json.result, [null, null, [1, 2]]);
   });
 
   test("/mcp is the two-tool MCP server over streamable HTTP, behind the API key", async () => {
