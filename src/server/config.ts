@@ -57,8 +57,8 @@ export interface ServerOptions {
   maxWorkersPerKey?: number;
   /**
    * `/v1/rpc` sessions (WebSockets) one key may hold open at once (default 16); one more is refused
-   * with 429. Each session may hold 20,000 objects for its client, so this bounds what one key
-   * makes the server hold.
+   * with 429. Each session may hold 20,000 objects and 32 MiB of code, env and props for its
+   * client, so this bounds what one key makes the server hold.
    */
   maxRpcSessionsPerKey?: number;
   /** Calls the whole server has in flight before it sheds load with 429 (default 8 per core). */

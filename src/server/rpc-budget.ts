@@ -10,6 +10,15 @@
 
 export const MAX_OBJECTS_PER_SESSION = 20_000;
 
+/**
+ * Bytes of the client's values one session makes the server keep past a call: the code (and plain
+ * `env`) of its `get(id, { code })` sources, `load()` workers and `object()`s, and the `props` of
+ * its entrypoints, weighed as they arrive (kept size). Each is one object in the count above but
+ * may be a whole message (1 MiB): 1,000 `get()` stubs of 900 KB of code had taken a server to
+ * 1.09 GB (findings8/07).
+ */
+export const MAX_KEPT_BYTES_PER_SESSION = 32 * 1024 * 1024;
+
 type Stub = { [Symbol.dispose](): void };
 
 const WHAT = "workers, entrypoints and sandbox objects its client has not released, and the client's functions and RpcTargets its sandboxes keep";
@@ -33,6 +42,7 @@ export class StubGroup {
 
 export class SessionBudget {
   private held = 0;
+  private keptBytes = 0;
   private closed = false;
   /** The client stubs kept, each with the group it goes with. */
   private readonly kept = new Map<Stub, StubGroup | undefined>();
@@ -53,6 +63,27 @@ export class SessionBudget {
       if (released) return;
       released = true;
       this.held--;
+    };
+  }
+
+  /**
+   * Counts `bytes` of the client's values kept until the returned release (`what` names them for
+   * the error); `replaced` is what a value this one replaces keeps now (released by its owner once
+   * this one is taken). Past MAX_KEPT_BYTES_PER_SESSION they are refused.
+   */
+  keepBytes(bytes: number, what: string, replaced = 0): () => void {
+    if (this.closed) throw new RangeError("The RPC session is closed.");
+    if (this.keptBytes - replaced + bytes > MAX_KEPT_BYTES_PER_SESSION) {
+      throw new RangeError(
+        `This RPC session keeps ${this.keptBytes} bytes of its client's code, env and props, and ${what} would add ${bytes}: past its limit of ${MAX_KEPT_BYTES_PER_SESSION} bytes. Reuse get() ids (an id keeps only its latest code), release workers and entrypoints, or open another session.`,
+      );
+    }
+    this.keptBytes += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.keptBytes -= bytes;
     };
   }
 
@@ -96,4 +127,45 @@ export class SessionBudget {
     this.closed = true;
     for (const stub of [...this.kept.keys()]) this.drop(stub);
   }
+}
+
+/**
+ * What a value from the client (plain data from a Cap'n Web message) keeps in the server's heap,
+ * roughly as the sandbox boundary weighs values: a string 1 byte a code unit when it is 1,024 or
+ * more units all Latin-1, 2 otherwise; bytes their length; 16 bytes an object, array or other
+ * value, and each key as a string. Walked without recursion: a message may nest deeply.
+ */
+export function keptSize(value: unknown): number {
+  let size = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === "string") {
+      size += stringSize(item);
+    } else if (item instanceof Uint8Array || item instanceof ArrayBuffer) {
+      size += item.byteLength + 16;
+    } else if (Array.isArray(item)) {
+      size += 16;
+      for (const element of item) pending.push(element);
+    } else if (item !== null && typeof item === "object" && isPlain(item)) {
+      size += 16;
+      for (const [key, element] of Object.entries(item)) {
+        size += stringSize(key);
+        pending.push(element);
+      }
+    } else {
+      // Numbers, booleans, stubs (counted as objects already) and the like.
+      size += 16;
+    }
+  }
+  return size;
+}
+
+function stringSize(text: string): number {
+  return text.length >= 1024 && !/[^\x00-\xff]/.test(text) ? text.length : 2 * text.length;
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

@@ -19,7 +19,7 @@ import { GetCodeTimeoutError, RequestError } from "./errors.ts";
 import { invalid, isPlainObject, toWorkerCode } from "./worker-spec.ts";
 import { CALL_LIMIT_KEYS, checkLimits, formatLimitProblems } from "../protocol/limits.ts";
 import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
-import { SessionBudget, type StubGroup } from "./rpc-budget.ts";
+import { keptSize, SessionBudget, type StubGroup } from "./rpc-budget.ts";
 import { parseObjectAddress, type ServerObjects } from "./objects.ts";
 import { codeHash } from "./run.ts";
 import { OutputBudget } from "./json-value.ts";
@@ -35,6 +35,9 @@ interface NamedSource {
   /** Calls the client's getCode(); the capabilities in its answer are kept in `group`. */
   getCode?: (group: StubGroup) => Promise<unknown>;
   code?: WorkerCode;
+  /** What `code` keeps, counted in its session's budget until this source is replaced or its session ends. */
+  bytes: number;
+  release: () => void;
 }
 
 /**
@@ -106,7 +109,11 @@ export class RpcSessionScope {
     this.workers.clear();
     for (const slot of this.slots) this.deps.quota?.forget(this.deps.caller.keyId, slot);
     this.slots.clear();
-    for (const [id, entry] of this.deps.named.sources) if (entry.session === this) this.deps.named.sources.delete(id);
+    for (const [id, entry] of this.deps.named.sources) {
+      if (entry.session !== this) continue;
+      this.deps.named.sources.delete(id);
+      entry.release();
+    }
     this.budget.close();
   }
 
@@ -253,6 +260,32 @@ export class RpcSessionScope {
   }
 }
 
+/**
+ * Runs a method Cap'n Web called, with the stack of any error it throws (or its promise rejects
+ * with) formatted. Until then V8 keeps each frame's receiver, Cap'n Web's RpcPayload of the call's
+ * arguments among them, and Cap'n Web keeps a rejected call until the client releases it: each
+ * refused get() of 900 KB of code kept its 900 KB for the rest of the session.
+ */
+function shedFrames<T>(call: () => T): T {
+  let result: T;
+  try {
+    result = call();
+  } catch (error) {
+    throw formatted(error);
+  }
+  if (result instanceof Promise) {
+    return result.catch((error: unknown) => {
+      throw formatted(error);
+    }) as T;
+  }
+  return result;
+}
+
+function formatted(error: unknown): unknown {
+  if (error instanceof Error) void error.stack;
+  return error;
+}
+
 /** One toClient(): what it may still write, and the exports it made (released if it fails). */
 interface Conversion {
   budget: OutputBudget;
@@ -321,9 +354,12 @@ function dynamicTarget(call: (method: string, args: unknown[]) => Promise<unknow
   return new Proxy(new DynamicTarget(onDispose), {
     get(target, key, receiver) {
       if (typeof key === "symbol") return Reflect.get(target, key, receiver);
-      if (Object.hasOwn(special, key)) return special[key];
+      if (Object.hasOwn(special, key)) {
+        const member = special[key];
+        return typeof member === "function" ? (...args: unknown[]) => shedFrames(() => member(...args)) : member;
+      }
       if (key === "then" || key in Object.prototype) return undefined;
-      return (...args: unknown[]) => call(key, args);
+      return (...args: unknown[]) => shedFrames(() => call(key, args));
     },
     has(target, key) {
       if (typeof key === "symbol") return Reflect.has(target, key);
@@ -343,10 +379,22 @@ export class IsletApi extends CapnTarget {
 
   /** A brand-new worker running `code` (the JSON API's worker fields: modules/code, env, limits, allowHosts…). */
   load(code: unknown): RemoteWorker {
+    return shedFrames(() => this.#load(code));
+  }
+
+  #load(code: unknown): RemoteWorker {
     const scope = this.#scope;
+    // Its code is kept while the client holds the worker (it may start again), within the session's bytes.
+    const releaseBytes = scope.budget.keepBytes(keptSize(code), "the code of load()");
     // What the client hands this worker (env, props, arguments) lives with it.
     const held = scope.budget.group();
-    let built: WorkerCode | undefined = buildCode(scope, code, held);
+    let built: WorkerCode | undefined;
+    try {
+      built = buildCode(scope, code, held);
+    } catch (error) {
+      releaseBytes();
+      throw error;
+    }
     // The loader starts a worker again after a limit or an eviction; one whose env held the
     // client's functions or RpcTargets cannot start again once they are released with it.
     const holdsClient = held.size > 0;
@@ -363,9 +411,14 @@ export class IsletApi extends CapnTarget {
       held,
       end(reason) {
         stub.dispose();
-        if (holdsClient && gone === undefined) {
-          gone = new WorkerDisposedError(`This worker was ${END_REASONS[reason]}; its env held the client's functions or RpcTargets, which were released with it. load() it again.`);
+        // Ended with the client's stubs of its env, it cannot start again; released by the client,
+        // nobody can call it again. Either way its code is not kept any more.
+        if ((holdsClient || reason === "released") && gone === undefined) {
+          gone = new WorkerDisposedError(
+            holdsClient ? `This worker was ${END_REASONS[reason]}; its env held the client's functions or RpcTargets, which were released with it. load() it again.` : "This worker was released by the client; load() it again.",
+          );
           built = undefined;
+          releaseBytes();
         }
         held.release();
       },
@@ -378,6 +431,7 @@ export class IsletApi extends CapnTarget {
     } catch (error) {
       // Refused (the session's budget): nothing of it reaches the client.
       life.end("released");
+      releaseBytes();
       scope.slots.delete(slot);
       throw error;
     }
@@ -385,26 +439,41 @@ export class IsletApi extends CapnTarget {
 
   /** The Durable Object {namespace, id, class} of this key, running `code`'s class: its methods and fetch. */
   object(address: unknown, code: unknown): CapnTarget {
-    return objectTarget(this.#scope, address, code);
+    return shedFrames(() => objectTarget(this.#scope, address, code));
   }
 
   /** The worker with this id, started on first use from `code`, or from what `getCode()` returns. */
   get(id: unknown, codeOrGetCode: unknown): RemoteWorker {
+    return shedFrames(() => this.#get(id, codeOrGetCode));
+  }
+
+  #get(id: unknown, codeOrGetCode: unknown): RemoteWorker {
     const scope = this.#scope;
     if (typeof id !== "string" || !WORKER_ID.test(id)) throw invalid("id", "must be 1-128 letters, digits or . _ : -");
     const key = `rpc:${scope.deps.caller.keyId}:${id}`;
+    const named = scope.deps.named;
+    // An id keeps one source, its latest: the one this replaces stops counting once this is taken.
+    const replaced = named.sources.get(key);
     let source: NamedSource;
     if (codeOrGetCode instanceof RpcStub) {
-      source = { session: scope, getCode: scope.clientGetCode(codeOrGetCode as unknown as CapnStub) };
+      source = { session: scope, getCode: scope.clientGetCode(codeOrGetCode as unknown as CapnStub), bytes: 0, release: () => {} };
     } else if (isPlainObject(codeOrGetCode)) {
-      // Built now: the client's stubs in its env are this call's parameters, which die when it
-      // returns (findings7b/20). Every start of the worker from this source shares them.
-      source = { session: scope, code: buildCode(scope, codeOrGetCode) };
+      // Kept until a later get(id) replaces it or the session ends, whether the worker starts or not.
+      const bytes = keptSize(codeOrGetCode);
+      const release = scope.budget.keepBytes(bytes, `the code of get("${id}")`, replaced?.session === scope ? replaced.bytes : 0);
+      try {
+        // Built now: the client's stubs in its env are this call's parameters, which die when it
+        // returns (findings7b/20). Every start of the worker from this source shares them.
+        source = { session: scope, code: buildCode(scope, codeOrGetCode), bytes, release };
+      } catch (error) {
+        release();
+        throw error;
+      }
     } else {
       throw invalid("code", "must be a worker description object or a function returning one");
     }
-    const named = scope.deps.named;
     named.sources.set(key, source);
+    replaced?.release();
     let stub!: WorkerStub;
     stub = scope.deps.loader.get(key, async () => {
       const entry = named.sources.get(key);
@@ -443,7 +512,15 @@ function objectTarget(scope: RpcSessionScope, address: unknown, code: unknown): 
   const parsed = parseObjectAddress(address);
   if (!isPlainObject(code)) throw invalid("code", "must be an object like {code: \"export class …\"} or {modules, mainModule}");
   if (containsCapability(code.env)) throw invalid("code.env", "an object's env is plain data: an object outlives the session, so it cannot keep the client's functions");
-  const built = buildCode(scope, code);
+  // Kept for the calls of the stub the client gets, until it releases it.
+  const releaseBytes = scope.budget.keepBytes(keptSize(code), "the code of object()");
+  let built: WorkerCode;
+  try {
+    built = buildCode(scope, code);
+  } catch (error) {
+    releaseBytes();
+    throw error;
+  }
   const hash = codeHash(code);
   const keyId = scope.deps.caller.keyId;
   const limits = callLimits(scope.deps.caller, undefined);
@@ -452,7 +529,12 @@ function objectTarget(scope: RpcSessionScope, address: unknown, code: unknown): 
     get: (_target, method) => (typeof method !== "string" || method === "then" ? undefined : async (...args: unknown[]) => (await object())[method](...args)),
   });
   const life: WorkerLife = { anonymous: false, held: undefined, end: () => objects.end(keyId, parsed), check() {} };
-  return entrypointTarget(scope, entrypoint, `object:${keyId}:${parsed.namespace}:${parsed.id}`, life, () => {});
+  try {
+    return entrypointTarget(scope, entrypoint, `object:${keyId}:${parsed.namespace}:${parsed.id}`, life, releaseBytes);
+  } catch (error) {
+    releaseBytes();
+    throw error;
+  }
 }
 
 const END_REASONS = {
@@ -531,14 +613,29 @@ export class RemoteWorker extends CapnTarget {
 
   /** The default export's entrypoint, or a named export's; `options.props` and lower `options.limits` as in islet. */
   getEntrypoint(name?: unknown, options?: unknown): CapnTarget {
+    return shedFrames(() => this.#getEntrypoint(name, options));
+  }
+
+  #getEntrypoint(name: unknown, options: unknown): CapnTarget {
     const scope = this.#scope;
     this.#life.check();
     if (name !== undefined && name !== null && typeof name !== "string") throw invalid("name", "must be a string");
     const opts = options === undefined || options === null ? {} : options;
     if (!isPlainObject(opts)) throw invalid("options", "must be an object {props?, limits?}");
     const limits = callLimits(scope.deps.caller, opts.limits);
-    const entrypoint = this.#stub.getEntrypoint(name as string | undefined, { props: scope.fromClient(opts.props, this.#life.held), limits });
-    const target = entrypointTarget(scope, entrypoint, this.#slot, this.#life, () => this.#unref());
+    // The entrypoint keeps its props for as long as the client holds it.
+    const releaseBytes = opts.props === undefined ? () => {} : scope.budget.keepBytes(keptSize(opts.props), "the props of getEntrypoint()");
+    let target: CapnTarget;
+    try {
+      const entrypoint = this.#stub.getEntrypoint(name as string | undefined, { props: scope.fromClient(opts.props, this.#life.held), limits });
+      target = entrypointTarget(scope, entrypoint, this.#slot, this.#life, () => {
+        releaseBytes();
+        this.#unref();
+      });
+    } catch (error) {
+      releaseBytes();
+      throw error;
+    }
     this.#refs++;
     return target;
   }
