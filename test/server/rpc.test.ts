@@ -27,6 +27,13 @@ describe("/v1/rpc with islet/client over a real WebSocket", () => {
     await server.close();
   });
 
+  // findings11/03: the session kept every entrypoint's name (700 names of 900 KB held 900 MB).
+  test("an entrypoint name over 256 characters is refused", async () => {
+    const worker = loader.load({ code: "export default { ping() { return 'pong'; } }" });
+    await assert.rejects((worker.getEntrypoint("x".repeat(257)) as any).ping(), /name: must be at most 256 characters/);
+    assert.equal(await (worker.getEntrypoint() as any).ping(), "pong");
+  });
+
   test("load → getEntrypoint → method, with the client's RpcTarget and function passed in env", async () => {
     const seen: string[] = [];
     const worker = loader.load({
