@@ -160,29 +160,7 @@ export class Sandbox {
       this.loadChunk(args[0]);
       return [1, undefined];
     });
-    // The one Reference the isolate holds: a host function it calls with applySyncPromise, which
-    // blocks the isolate's thread (not the host's) until the answer's promise settles. The runtime
-    // keeps it in a closure taken before user code runs (bridge.ts): user code that reached it could
-    // walk from it to host objects. It is handed only copies and gives back only a copy.
-    // Only on a process's main thread: isolated-vm keeps the function that waits for the answer's
-    // promise in one process-wide static, made in the first Node isolate that uses it; a second
-    // thread's Node isolate would run another isolate's function (thread isolation refuses facets).
-    const blocking = !isMainThread ? undefined : new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown): Promise<unknown> => {
-      // Counted as a post: the runtime counts it too, and a result says how many came before it.
-      this.postsReceivedValue++;
-      const handler = this.blockingHandler;
-      let reply: [number, unknown];
-      if (handler === undefined || typeof op !== "number" || !this.alive || !this.countPost()) reply = [0, { name: "Error", message: "This sandbox cannot make blocking calls now." }];
-      // A sandbox that dies while it waits is let go at once (its kill then takes effect).
-      else reply = await Promise.race([handler(op, a, b, c), this.died.catch(() => [0, { name: "Error", message: "The sandbox was terminated." }] as [number, unknown])]);
-      // applySyncPromise takes a transferable answer: a copy made here, read into the isolate there.
-      try {
-        return new IVM.ExternalCopy(reply).copyInto({ release: true });
-      } catch {
-        return new IVM.ExternalCopy([0, { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox." }]).copyInto({ release: true });
-      }
-    });
-    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb, blocking], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
+    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
       (name: RuntimeFunction, ...args: unknown[]) => unknown
     >;
   }
@@ -329,10 +307,43 @@ export class Sandbox {
   }
 
   private blockingHandler: BlockingHandler | undefined;
+  private blockingEnabled = false;
 
   /** Answers the runtime's blocking posts (synchronous capability calls: a facet's storage). */
   attachBlocking(handler: BlockingHandler): void {
     this.blockingHandler = handler;
+  }
+
+  /**
+   * Gives the runtime its blocking Reference, before any user code runs: only a sandbox that needs
+   * one gets it (a facet's), as it costs each isolate about 22 KB. Not in a worker thread (below).
+   */
+  enableBlocking(): void {
+    if (this.blockingEnabled || !isMainThread || !this.alive) return;
+    this.blockingEnabled = true;
+    // The one Reference the isolate holds: a host function it calls with applySyncPromise, which
+    // blocks the isolate's thread (not the host's) until the answer's promise settles. The runtime
+    // keeps it in a closure taken before user code runs (bridge.ts): user code that reached it could
+    // walk from it to host objects. It is handed only copies and gives back only a copy.
+    // Only on a process's main thread: isolated-vm keeps the function that waits for the answer's
+    // promise in one process-wide static, made in the first Node isolate that uses it; a second
+    // thread's Node isolate would run another isolate's function (thread isolation refuses facets).
+    const blocking = new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown): Promise<unknown> => {
+      // Counted as a post: the runtime counts it too, and a result says how many came before it.
+      this.postsReceivedValue++;
+      const handler = this.blockingHandler;
+      let reply: [number, unknown];
+      if (handler === undefined || typeof op !== "number" || !this.alive || !this.countPost()) reply = [0, { name: "Error", message: "This sandbox cannot make blocking calls now." }];
+      // A sandbox that dies while it waits is let go at once (its kill then takes effect).
+      else reply = await Promise.race([handler(op, a, b, c), this.died.catch(() => [0, { name: "Error", message: "The sandbox was terminated." }] as [number, unknown])]);
+      // applySyncPromise takes a transferable answer: a copy made here, read into the isolate there.
+      try {
+        return new IVM.ExternalCopy(reply).copyInto({ release: true });
+      } catch {
+        return new IVM.ExternalCopy([0, { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox." }]).copyInto({ release: true });
+      }
+    });
+    this.syncStep(() => this.enter.applySync(undefined, ["setBlocking", blocking], { arguments: { copy: true } }));
   }
 
   get deathReason(): DeathReason | undefined {

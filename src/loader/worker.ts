@@ -22,6 +22,7 @@ import { isStackOverflow, type Encoded } from "../protocol/wire.ts";
 import { errorToRecord } from "../protocol/errors.ts";
 import { MAX_OBJECTS_PER_VALUE, received } from "../protocol/clonable.ts";
 import type { RequestRecord } from "../protocol/records.ts";
+import { FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
@@ -142,6 +143,8 @@ export class Worker {
             if (module.bytes !== undefined) sandbox.callSync("putData", [module.name, module.bytes]);
             if (module.sourceMap !== undefined) sandbox.callSync("putSourceMap", [module.name, module.sourceMap]);
           }
+          // A facet's sandbox gets the blocking call its synchronous storage needs; no other does.
+          if (Object.hasOwn(config.env, FACET_STORAGE_BINDING)) sandbox.enableBlocking();
           sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now(), config.code.nodeCompat]);
         },
         config.code.mayAwaitAtTopLevel,

@@ -20,7 +20,8 @@ export type EntryName =
   | "bodyCancel"
   | "linkBridge"
   | "receiveChunk"
-  | "awaitMain";
+  | "awaitMain"
+  | "setBlocking";
 
 /**
  * [ok, value or error, waitUntil pending, posts]: ok is 1, 0 when the handler threw, 2 when its

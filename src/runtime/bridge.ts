@@ -108,6 +108,8 @@ const blockingOptions = ObjectFreeze({
 });
 
 export function setBlocking(ref: BlockingReference): void {
+  // Once, from the host, before user code can have run: never replaced afterwards.
+  if (blockingRef !== undefined) return;
   blockingRef = ref;
   applySyncPromise = ref.applySyncPromise;
 }

@@ -78,10 +78,8 @@ export function boot(
   hostCall: Parameters<typeof setChunkLoader>[0],
   now: number,
   memoryMb: number,
-  blocking?: BlockingReference,
 ): (name: EntryName, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown {
   setPost(post);
-  if (blocking !== undefined) setBlocking(blocking);
   setChunkLoader(hostCall);
   setClock(now);
   installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
@@ -430,4 +428,6 @@ const entries = ObjectAssign(ObjectCreate(null) as {}, {
   linkBridge,
   receiveChunk,
   awaitMain,
+  // The host hands the blocking Reference only to a sandbox that needs it (a facet), before its env.
+  setBlocking: (ref: BlockingReference) => setBlocking(ref),
 } satisfies Record<EntryName, (...args: never[]) => unknown>);
