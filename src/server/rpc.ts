@@ -22,7 +22,7 @@ import { disposeSymbol, targetStub } from "../protocol/cap-table.ts";
 import { keptSize, SessionBudget, type StubGroup } from "./rpc-budget.ts";
 import { parseObjectAddress, type ServerObjects } from "./objects.ts";
 import { codeHash } from "./run.ts";
-import { checkBigIntDigits, jsonWidth, OutputBudget } from "./json-value.ts";
+import { jsonWidth, OutputBudget } from "./json-value.ts";
 
 const WORKER_ID = /^[\w.:-]{1,128}$/;
 const MAX_BRIDGE_DEPTH = 64;
@@ -168,6 +168,8 @@ export class RpcSessionScope {
   private clientValue(value: unknown, conversion: Conversion, depth: number): unknown {
     if (depth > MAX_BRIDGE_DEPTH) throw new TypeError("A value from the sandbox is nested too deeply for RPC.");
     const { budget } = conversion;
+    // Cap'n Web writes a BigInt in decimal, one uninterruptible conversion each (findings11/01, 12/01).
+    if (typeof value === "bigint") budget.chargeBigInt(value);
     budget.charge(capnWebWidth(value));
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
     // A function here is a sandbox's, or the client's own handed back by a sandbox (the island
@@ -300,8 +302,6 @@ function capnWebWidth(value: unknown): number {
     case "number":
       return Number.isFinite(value) ? String(value).length + 1 : 8;
     case "bigint":
-      // Cap'n Web writes it in decimal, one uninterruptible conversion (findings11/01).
-      checkBigIntDigits(value);
       return value.toString(16).length * 1.21 + 14;
     case "undefined":
       return 14;

@@ -43,9 +43,12 @@ test("toJson counts JSON's escapes, in values and keys, and refuses a BigInt of 
   assert.equal(toJson("x".repeat(300_000), new OutputBudget(budget)), "x".repeat(300_000));
   assert.equal(toJson("😀 and \"quotes\""), "😀 and \"quotes\"");
   const started = performance.now();
-  assert.throws(() => toJson((1n << 64_000_000n) - 1n), (error: Error) => error.name === "RangeError" && /BigInt of about \d+ decimal digits/.test(error.message));
+  assert.throws(() => toJson((1n << 64_000_000n) - 1n), (error: Error) => error.name === "RangeError" && /BigInts have about \d+ decimal digits together/.test(error.message));
   assert.ok(performance.now() - started < 1_000, "refused without converting");
   assert.equal(toJson(2n ** 64n), "18446744073709551616");
+  // findings12/01: the million digits are for one result's BigInts together, not each.
+  assert.throws(() => toJson(Array(30).fill((1n << 3_321_000n) - 1n)), (error: Error) => error.name === "RangeError" && /BigInts have about \d+ decimal digits together/.test(error.message));
+  assert.deepEqual(toJson([2n ** 64n, 3n]), ["18446744073709551616", "3"]);
 });
 
 test("toJson writes each reference to a shared array again, counted: a value of 31 arrays that is 2^30 arrays as JSON is refused", () => {
@@ -64,6 +67,16 @@ describe("results past maxResultBytes are a RangeError in the answer", () => {
   });
   after(async () => {
     await server.close();
+  });
+
+  // findings12/02: the body was capped in bytes, then written as JSON text with an escape per byte.
+  test("/v1/run: a response body whose JSON escapes would pass maxResultBytes is answered as base64", async () => {
+    const { json } = await server.post("/v1/run", { code: `export default { fetch() { return new Response(new Uint8Array(100_000).fill(1)); } }`, request: { url: "https://x.test/" } }, auth);
+    assert.equal(json.error, undefined, JSON.stringify(json.error));
+    assert.equal(json.response.bodyEncoding, "base64");
+    assert.deepEqual(Buffer.from(json.response.body, "base64"), Buffer.alloc(100_000, 1));
+    const plain = await server.post("/v1/run", { code: `export default { fetch() { return new Response("hello"); } }`, request: { url: "https://x.test/" } }, auth);
+    assert.deepEqual([plain.json.response.body, plain.json.response.bodyEncoding], ["hello", undefined]);
   });
 
   test("/v1/run: a sparse array, a typed array and a big plain array; what fits is answered as before", async () => {
