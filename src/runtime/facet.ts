@@ -286,7 +286,8 @@ export async function facetReceiver(exportName: string, exported: unknown, props
     },
     abort: (reason?: unknown) => {
       facet = undefined;
-      throw reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
+      // A template, not the global String (user code may have replaced it).
+      throw reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : `${reason as string}`);
     },
   });
   const instance = new (exported as new (ctx: unknown, env: unknown) => object)(ctx, env);

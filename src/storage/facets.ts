@@ -13,6 +13,7 @@
 
 import { randomUUID } from "node:crypto";
 import { RpcTarget } from "../rpc/rpc-target.ts";
+import { targetStub } from "../protocol/cap-table.ts";
 import { durableObjectClassData, type DurableObjectClass } from "../loader/durable-object-class.ts";
 import type { WorkerStub } from "../loader/worker-loader.ts";
 import { FACET_ENTRY_PREFIX, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
@@ -164,13 +165,8 @@ export class Facets {
       const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       return entrypoint[method](...args);
     };
-    return new Proxy(Object.create(null), {
-      get: (_target, property) => {
-        if (property === "name") return name;
-        if (typeof property !== "string" || property === "then") return undefined;
-        return (...args: unknown[]) => call(property, args);
-      },
-    }) as DurableObjectStub<T>;
+    // islet's one stub factory: every name but `then` a method, `name` answered as it is.
+    return targetStub({ method: (method) => (...args: unknown[]) => call(method, args), fixed: Object.assign(Object.create(null), { name }) }) as DurableObjectStub<T>;
   }
 
   async #start(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): Promise<RunningFacet> {

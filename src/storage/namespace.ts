@@ -4,6 +4,7 @@
 // so they fire after a restart.
 
 import { mkdirSync } from "node:fs";
+import { targetStub } from "../protocol/cap-table.ts";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DurableObjectId, hashName, idFromName, idFromString, newUniqueId } from "./object-id.ts";
@@ -104,15 +105,8 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
 
   #stub(id: DurableObjectId): DurableObjectStub<T> {
     const call = (method: string, args: unknown[]): Promise<unknown> => this.#host(id).call(method, args);
-    return new Proxy(Object.create(null) as DurableObjectStub<T>, {
-      get: (_target, property) => {
-        if (property === "id") return id;
-        if (property === "name") return id.name;
-        // A stub is not a thenable: awaiting it gives the stub.
-        if (typeof property !== "string" || property === "then") return undefined;
-        return (...args: unknown[]) => call(property, args);
-      },
-    });
+    // islet's one stub factory: every name but `then` a method (a stub is not a thenable), `id` and `name` as they are.
+    return targetStub({ method: (method) => (...args: unknown[]) => call(method, args), fixed: Object.assign(Object.create(null), { id, name: id.name }) }) as DurableObjectStub<T>;
   }
 
   #host(id: DurableObjectId): ObjectHost<Env> {
