@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { testServer } from "../server/helpers.ts";
+import { COUNTER } from "../server/processes.ts";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -24,14 +25,6 @@ async function islet(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-const COUNTER = `import { DurableObject } from "cloudflare:workers";
-export class Counter extends DurableObject {
-  add(n) {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (v INTEGER)");
-    this.ctx.storage.sql.exec("INSERT INTO c VALUES (?)", n);
-    return this.ctx.storage.sql.exec("SELECT total(v) AS t FROM c").one().t;
-  }
-}`;
 const add = (id: string, n: number) => ({ code: COUNTER, object: { namespace: "counters", id, class: "Counter" }, method: "add", args: [n] });
 const keys = [{ id: "alice", key: "alice-key-123" }];
 const auth = { authorization: "Bearer alice-key-123" };

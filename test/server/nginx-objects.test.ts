@@ -5,37 +5,16 @@
 
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { COUNTER, freePort, nginxBinary, stopChild, waitFor } from "./processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const nginxBinary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} was not ready within 20 s:\n${output()}`);
-}
 
 interface Node {
   name: string;
@@ -56,22 +35,7 @@ async function startNode(name: string, port: number, dataDir: string): Promise<N
   return { name, port, dataDir, child };
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
-}
 
-const COUNTER = `import { DurableObject } from "cloudflare:workers";
-export class Counter extends DurableObject {
-  add(n) {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (v INTEGER)");
-    this.ctx.storage.sql.exec("INSERT INTO c VALUES (?)", n);
-    return this.ctx.storage.sql.exec("SELECT total(v) AS t FROM c").one().t;
-  }
-}`;
 
 function add(url: string, id: string): Promise<{ status: number; node: string | undefined; total?: number }> {
   const body = JSON.stringify({ code: COUNTER, object: { namespace: "counters", id, class: "Counter" }, method: "add", args: [1] });

@@ -7,16 +7,15 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { resolveOptions, ServerConfigError } from "../../src/server/index.ts";
+import { freePort, nginxBinary, stopChild, waitFor } from "./processes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const nginxBinary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
 
 /** The worker processes under an nginx master (Linux: the kernel lists a task's children). */
 function nginxWorkers(masterPid: number): number[] {
@@ -24,26 +23,6 @@ function nginxWorkers(masterPid: number): number[] {
   return listed === "" ? [] : listed.split(/\s+/).map(Number);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} was not ready within 20 s:\n${output()}`);
-}
 
 interface Node {
   name: string;
@@ -64,13 +43,6 @@ async function startNode(name: string): Promise<Node> {
   return { name, port, child };
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
-}
 
 /** A counter worker: the answer says which node ran it and how often this warm worker was called. */
 const counterWorker = {

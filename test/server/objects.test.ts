@@ -7,19 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testServer } from "./helpers.ts";
+import { COUNTER } from "./processes.ts";
 import { connect } from "islet/client";
 
-const COUNTER = `import { DurableObject } from "cloudflare:workers";
-export class Counter extends DurableObject {
-  add(n) {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS c (v INTEGER)");
-    this.ctx.storage.sql.exec("INSERT INTO c VALUES (?)", n);
-    return this.ctx.storage.sql.exec("SELECT total(v) AS t FROM c").one().t;
-  }
-  async fetch(request) {
-    return new Response("count " + this.ctx.storage.sql.exec("SELECT count(*) AS n FROM c").one().n + " at " + new URL(request.url).pathname);
-  }
-}`;
 
 const call = (namespace: string, id: string, method: string, args: unknown[], code = COUNTER) => ({ code, object: { namespace, id, class: "Counter" }, method, args });
 
