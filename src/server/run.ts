@@ -192,6 +192,10 @@ async function responseJson(response: Response, maxBytes: number): Promise<NonNu
   // Text whose JSON escapes would pass the budget goes as base64 (4/3 of its bytes) instead:
   // 30 MiB of control characters came out as 189 MB of `\u0001`s (findings12/02).
   if (text !== undefined && jsonWidth(text) <= maxBytes) return { status: response.status, headers, body: text };
+  // Base64 is 4/3 of the bytes: that, not the bytes, is what the answer holds (findings13/01).
+  if (Math.ceil(bytes.byteLength / 3) * 4 > maxBytes) {
+    throw new ResultTooLargeError(`The response body is more than ${maxBytes} bytes as base64, this server's limit (maxResultBytes): stream less, or page it.`);
+  }
   return { status: response.status, headers, body: Buffer.from(bytes).toString("base64"), bodyEncoding: "base64" };
 }
 

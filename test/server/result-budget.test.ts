@@ -75,6 +75,9 @@ describe("results past maxResultBytes are a RangeError in the answer", () => {
     assert.equal(json.error, undefined, JSON.stringify(json.error));
     assert.equal(json.response.bodyEncoding, "base64");
     assert.deepEqual(Buffer.from(json.response.body, "base64"), Buffer.alloc(100_000, 1));
+    // findings13/01: base64 is 4/3 of the bytes; a body whose base64 passes the budget is refused.
+    const binary = await server.post("/v1/run", { code: `export default { fetch() { return new Response(new Uint8Array(${Math.floor(SMALL * 0.9)}).fill(255)); } }`, request: { url: "https://x.test/" } }, auth);
+    assert.match(binary.json.error?.message ?? "", /more than \d+ bytes as base64/);
     const plain = await server.post("/v1/run", { code: `export default { fetch() { return new Response("hello"); } }`, request: { url: "https://x.test/" } }, auth);
     assert.deepEqual([plain.json.response.body, plain.json.response.bodyEncoding], ["hello", undefined]);
   });
