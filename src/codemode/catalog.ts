@@ -25,6 +25,8 @@ export interface CatalogEntry {
   notes: string[];
   /** Named types (of this namespace) the input and output mention. */
   types: string[];
+  /** Words search's find() ranks by besides names and description (method, path, tags, input property names). */
+  keywords: string;
 }
 
 export interface Catalog {
@@ -53,6 +55,7 @@ export function buildCatalog(providers: readonly (ProviderShape | ToolProvider)[
         standaloneSignature: tool.standaloneSignature,
         notes: tool.notes,
         types: tool.references,
+        keywords: tool.keywords,
       })),
     ),
     types: api.namespaces.flatMap((ns) => ns.types.map((t) => ({ namespace: ns.identifier, name: t.name, declaration: t.declaration }))),

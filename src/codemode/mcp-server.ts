@@ -49,10 +49,11 @@ const DEFAULT_MAX_RESULT_CHARS = 40_000;
 const SEARCH_DESCRIPTION = `Look up the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
 - tools: { path: string; namespace: string; name: string; originalName: string; description: string; signature: string; declaration: string }[]
   (path, "namespace.name", is how execute calls it; declaration is the signature with every type it uses, in TypeScript)
+- find(query, { limit = 10, namespace }?): tools ranked by relevance to the words (names, descriptions, HTTP method and path, tags, parameter names)
 - declarations(list): the declarations of several tools (objects or paths), each type once
 - namespaces: { name: string; description?: string; tools: number }[]
 Return only what you need. First candidates:
-async () => tools.filter(t => /issue/i.test(t.path + " " + t.description)).map(t => t.path + ": " + t.description)
+async () => find("create an issue").map(t => t.path + ": " + t.description)
 then declarations(...) of those you will call.`;
 
 const EXECUTE_PREAMBLE = `Run code that calls the APIs. \`code\` is an async arrow function run in a fresh sandbox where each namespace below is a global object of async functions:

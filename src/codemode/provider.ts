@@ -12,6 +12,12 @@ export interface ToolDescriptor {
   outputSchema?: JsonSchema;
   /** Calls pause for the host's approval before they run (see `execute`'s onApproval). */
   needsApproval?: boolean;
+  /**
+   * Words `find()` in search ranks the tool by besides its name, description and input property
+   * names: an OpenAPI operation's method, path, tags and the description `fullDescriptions` leaves
+   * out of the doc comment. Never shown in the API text.
+   */
+  keywords?: string[];
 }
 
 export interface ToolProvider {

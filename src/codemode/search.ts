@@ -35,6 +35,8 @@ export interface SearchTool {
   notes: string[];
   /** Named types of the namespace the signature mentions directly. */
   types: string[];
+  /** What find() ranks by besides names and description (method, path, tags, input property names). */
+  keywords: string;
 }
 
 export interface SearchType {
@@ -100,10 +102,101 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
       ...(tool.notes.length > 0 ? { signatureWithoutNotes: tool.signature } : {}),
       notes: tool.notes,
       types: tool.types,
+      keywords: tool.keywords,
     })),
     types,
   };
 }
+
+// Runs in the sandbox: find(query, { limit, namespace }), the tools ranked by BM25F over their
+// names (weighed most), descriptions and keywords (an operation's method, path, tags and long
+// description; the input's property names), with light English stemming ("creates", "created" and
+// "create" meet). The index is made on the first call, so code that only filters pays nothing.
+const FIND = String.raw`
+const STOP_WORDS = new Set("a an and are as at be by for from in into is it its of on or that the this to with".split(" "));
+function stem(word) {
+  let w = word;
+  if (w.length > 4 && w.endsWith("ies")) w = w.slice(0, -3) + "y";
+  else if (w.endsWith("sses")) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) w = w.slice(0, -1);
+  const base = w;
+  if (w.length > 5 && w.endsWith("ing")) w = w.slice(0, -3);
+  else if (w.length > 4 && w.endsWith("ed")) w = w.slice(0, -2);
+  // "starred" and "starring" meet "star": a doubled final consonant left by the cut is undone.
+  if (w !== base && /([b-df-hj-kmnp-rtv-z])\1$/.test(w)) w = w.slice(0, -1);
+  if (w.length > 3 && w.endsWith("e")) w = w.slice(0, -1);
+  return w;
+}
+function terms(text) {
+  const out = [];
+  for (const word of String(text).replace(/(\p{Ll}|\p{N})(\p{Lu})/gu, "$1 $2").toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+    if (word !== "" && !STOP_WORDS.has(word)) out.push(stem(word));
+  }
+  return out;
+}
+const FIELDS = [
+  { weight: 3, of: (tool) => tool.namespace + " " + tool.name + " " + tool.originalName },
+  { weight: 1.5, of: (tool) => tool.description },
+  { weight: 1, of: (tool) => inner.get(tool).keywords },
+];
+let index;
+function buildIndex() {
+  const docs = [];
+  const documentFrequency = new Map();
+  const totals = FIELDS.map(() => 0);
+  for (const tool of catalog.tools) {
+    const fields = FIELDS.map((field, i) => {
+      const counts = new Map();
+      const list = terms(field.of(tool) ?? "");
+      for (const term of list) counts.set(term, (counts.get(term) ?? 0) + 1);
+      totals[i] += list.length;
+      return { counts, length: list.length };
+    });
+    const seen = new Set();
+    for (const field of fields) for (const term of field.counts.keys()) seen.add(term);
+    for (const term of seen) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+    docs.push({ tool, fields });
+  }
+  const average = totals.map((total) => Math.max(1, total / Math.max(1, docs.length)));
+  return { docs, documentFrequency, average };
+}
+globalThis.find = (query, options = {}) => {
+  index ??= buildIndex();
+  const limit = Number.isInteger(options?.limit) && options.limit > 0 ? options.limit : 10;
+  const namespace = typeof options?.namespace === "string" ? options.namespace : undefined;
+  const wanted = [...new Set(terms(query ?? ""))];
+  const n = index.docs.length;
+  const k1 = 1.2, b = 0.75;
+  const scored = [];
+  for (const doc of index.docs) {
+    if (namespace !== undefined && doc.tool.namespace !== namespace) continue;
+    let score = 0;
+    for (const term of wanted) {
+      let tf = 0;
+      doc.fields.forEach((field, i) => {
+        const count = field.counts.get(term);
+        if (count !== undefined) tf += (FIELDS[i].weight * count) / (1 - b + (b * field.length) / index.average[i]);
+      });
+      if (tf === 0) continue;
+      const df = index.documentFrequency.get(term) ?? 0;
+      score += Math.log(1 + (n - df + 0.5) / (df + 0.5)) * ((tf * (k1 + 1)) / (tf + k1));
+    }
+    if (score === 0) continue;
+    // A description that says the query and little else is the tool asked for: "Create an issue"
+    // before "Create reaction for an issue". The share of the description's words the query has,
+    // times the share of the query's words the tool has anywhere, scales the score up to 2x.
+    const description = doc.fields[1];
+    let said = 0;
+    for (const [term, count] of description.counts) if (wanted.includes(term)) said += count;
+    let covered = 0;
+    for (const term of wanted) if (doc.fields.some((field) => field.counts.has(term))) covered++;
+    const fit = description.length === 0 ? 0 : (said / description.length) * (covered / wanted.length);
+    scored.push({ tool: doc.tool, score: score * (1 + fit) });
+  }
+  scored.sort((x, y) => y.score - x.score);
+  return scored.slice(0, limit).map((entry) => entry.tool);
+};
+`;
 
 // Runs in the sandbox: makes `namespaces`, `tools` and `types` globals, gives every tool a lazy
 // `declaration`, and `declarations(list)`: several tools' declarations with each type they need
@@ -119,7 +212,8 @@ const byName = new Map(catalog.types.map((t) => [t.namespace + "." + t.name, t])
 const inner = new Map();
 const byPath = new Map();
 for (const tool of catalog.tools) {
-  inner.set(tool, { types: tool.types, notes: tool.notes, signatureWithoutNotes: tool.signatureWithoutNotes ?? tool.signature });
+  inner.set(tool, { types: tool.types, notes: tool.notes, signatureWithoutNotes: tool.signatureWithoutNotes ?? tool.signature, keywords: tool.keywords });
+  delete tool.keywords;
   delete tool.types;
   delete tool.notes;
   delete tool.signatureWithoutNotes;
@@ -162,6 +256,7 @@ for (const tool of catalog.tools) {
 }
 globalThis.declarations = (list) =>
   declarationOf((Array.isArray(list) ? list : [list]).map((item) => byPath.get(typeof item === "string" ? item : item?.path)).filter((tool) => tool !== undefined));
+${FIND}
 globalThis.namespaces = catalog.namespaces;
 globalThis.tools = catalog.tools;
 globalThis.types = catalog.types;

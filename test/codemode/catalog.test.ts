@@ -31,6 +31,7 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       standaloneSignature: "/** Open issues of a project */\nlist_issues(input: { project: string }): Promise<issue_tracker.Issue[]>;",
       notes: [],
       types: ["Issue"],
+      keywords: "project",
     },
     {
       namespace: "issue_tracker",
@@ -44,6 +45,7 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       standaloneSignature: "/** Closes an issue @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */\nclose(input: { id: number }): Promise<unknown>;",
       notes: [],
       types: [],
+      keywords: "id",
     },
   ]);
   assert.deepEqual(catalog.types, [{ namespace: "issue_tracker", name: "Issue", declaration: "interface Issue { id: number; title: string }" }]);

@@ -111,9 +111,15 @@ function readOperation(document: OpenApiDocument, path: string, method: string, 
   const details = typeof operation.description === "string" ? operation.description.trim() : "";
   const description = options.fullDescriptions === true ? [summary, details].filter((s) => s !== "").join("\n\n") : summary || details;
   const operationId = typeof operation.operationId === "string" && operation.operationId !== "" ? operation.operationId : undefined;
+  const tags = Array.isArray(operation.tags) ? operation.tags.filter((tag): tag is string => typeof tag === "string") : [];
+  // What search ranks by beyond the doc comment: how HTTP names the operation, its tags, and its
+  // long description when the doc comment keeps only the summary ("delete a branch" is worded
+  // there, while GitHub's summary says "reference").
+  const keywords = [method.toUpperCase(), path, ...tags, ...(details !== "" && !description.includes(details) ? [details] : [])];
   const tool: ToolDescriptor = {
     name: operationId ?? `${method} ${path}`,
     ...(description !== "" ? { description } : {}),
+    keywords,
     inputSchema,
     ...(outputSchema !== undefined ? { outputSchema } : {}),
   };

@@ -38,6 +38,8 @@ export interface ToolApi {
   notes: string[];
   /** Named types of the namespace the input and output types mention directly. */
   references: string[];
+  /** What search ranks the tool by besides its names and description: the source's keywords and the input's property names. */
+  keywords: string;
 }
 
 export interface NamespaceApi {
@@ -159,6 +161,7 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
       standaloneSignature: qualify(docOf(documented[i]) + declaration),
       notes: hoisted.notesOf[i].map((n) => hoisted.notes[n].sentence),
       references: [...references],
+      keywords: [...(tool.keywords ?? []), ...inputPropertyNames(tool.inputSchema)].join(" "),
     });
   });
   const declarations = writer.declarations();
@@ -173,3 +176,15 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
   return { api, renames };
 }
 
+
+/** The input's property names, and those of an object property one level down (an OpenAPI body's fields). */
+function inputPropertyNames(schema: JsonSchema | undefined): string[] {
+  const names: string[] = [];
+  const properties = isObject(schema) && isObject(schema.properties) ? schema.properties : undefined;
+  if (properties === undefined) return names;
+  for (const [name, inner] of Object.entries(properties)) {
+    names.push(name);
+    if (isObject(inner) && isObject(inner.properties)) names.push(...Object.keys(inner.properties));
+  }
+  return names;
+}
