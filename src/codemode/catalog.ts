@@ -25,6 +25,8 @@ export interface CatalogEntry {
   notes: string[];
   /** Named types (of this namespace) the input and output mention. */
   types: string[];
+  /** Those of `types` the input mentions. */
+  inputTypes: string[];
   /** Words search's find() ranks by besides names and description (method, path, tags, input property names). */
   keywords: string;
 }
@@ -55,6 +57,7 @@ export function buildCatalog(providers: readonly (ProviderShape | ToolProvider)[
         standaloneSignature: tool.standaloneSignature,
         notes: tool.notes,
         types: tool.references,
+        inputTypes: tool.inputReferences,
         keywords: tool.keywords,
       })),
     ),

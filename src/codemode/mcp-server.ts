@@ -48,9 +48,10 @@ const DEFAULT_MAX_RESULT_CHARS = 40_000;
 
 const SEARCH_DESCRIPTION = `Look up the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
 - tools: { path: string; namespace: string; name: string; originalName: string; description: string; signature: string; declaration: string }[]
-  (path, "namespace.name", is how execute calls it; declaration is the signature with every type it uses, in TypeScript)
-- find(query, { limit = 10, namespace }?): tools ranked by relevance to the words (names, descriptions, HTTP method and path, tags, parameter names)
-- declarations(list): the declarations of several tools (objects or paths), each type once
+  (path is how execute calls it; declaration: the TypeScript signature with its input's types, and its result's one level deep)
+- find(query, { limit = 10, namespace }?): tools ranked by relevance (names, descriptions, HTTP method, path, tags, parameters)
+- declarations(list, { depth = 1 }?): several tools' declarations (objects or paths), each type once
+- expand(["ns.Type"], { depth = 1 }?): declarations of types a declaration left out
 - namespaces: { name: string; description?: string; tools: number }[]
 Return only what you need. First candidates:
 async () => find("create an issue").map(t => t.path + ": " + t.description)

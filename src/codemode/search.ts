@@ -35,6 +35,8 @@ export interface SearchTool {
   notes: string[];
   /** Named types of the namespace the signature mentions directly. */
   types: string[];
+  /** Those of `types` the input mentions: declared in full, however deep. */
+  inputTypes: string[];
   /** What find() ranks by besides names and description (method, path, tags, input property names). */
   keywords: string;
 }
@@ -102,6 +104,7 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
       ...(tool.notes.length > 0 ? { signatureWithoutNotes: tool.signature } : {}),
       notes: tool.notes,
       types: tool.types,
+      inputTypes: tool.inputTypes,
       keywords: tool.keywords,
     })),
     types,
@@ -208,19 +211,54 @@ const RUNNER = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 import catalog from "./catalog.json";
 import code from "./${CODE_MODULE}";
+const DEFAULT_DEPTH = 1;
 const byName = new Map(catalog.types.map((t) => [t.namespace + "." + t.name, t]));
 const inner = new Map();
 const byPath = new Map();
 for (const tool of catalog.tools) {
-  inner.set(tool, { types: tool.types, notes: tool.notes, signatureWithoutNotes: tool.signatureWithoutNotes ?? tool.signature, keywords: tool.keywords });
+  inner.set(tool, { types: tool.types, notes: tool.notes, signatureWithoutNotes: tool.signatureWithoutNotes ?? tool.signature, keywords: tool.keywords, inputTypes: tool.inputTypes });
   delete tool.keywords;
+  delete tool.inputTypes;
   delete tool.types;
   delete tool.notes;
   delete tool.signatureWithoutNotes;
   byPath.set(tool.path, tool);
 }
 const indent = (text) => text.replace(/^(?=.)/gm, " ");
-function declarationOf(list) {
+// Named types are declared breadth-first from the tools' signatures down to \`depth\` levels;
+// those further down are named in a comment for expand() instead of written out: GitHub's
+// issues_create would otherwise carry the whole graph of Issue, User, Repository … (4,600 tokens).
+function typesOf(namespace, roots, depth) {
+  const needed = new Map();
+  const cut = new Set();
+  let frontier = roots;
+  for (let level = 1; frontier.length > 0; level++) {
+    const next = [];
+    for (const name of frontier) {
+      const type = byName.get(namespace + "." + name);
+      if (type === undefined || needed.has(name)) continue;
+      if (level > depth) cut.add(name);
+      else {
+        needed.set(name, type);
+        next.push(...type.types);
+      }
+    }
+    frontier = next;
+  }
+  for (const name of needed.keys()) cut.delete(name);
+  return { needed, cut };
+}
+function typeBlock(namespace, needed, cut) {
+  if (needed.size === 0 && cut.size === 0) return "";
+  const lines = [...needed.values()].map((t) => indent(t.declaration));
+  if (cut.size > 0) lines.push(" // … not expanded: " + [...cut].join(", ") + " (expand([" + [...cut].slice(0, 2).map((name) => JSON.stringify(namespace + "." + name)).join(", ") + "]) declares them)");
+  return "declare namespace " + namespace + " {\\n" + lines.join("\\n") + "\\n}\\n";
+}
+function depthOf(options, fallback) {
+  const depth = options?.depth;
+  return depth === Infinity || (Number.isInteger(depth) && depth >= 0) ? depth : fallback;
+}
+function declarationOf(list, depth) {
   const groups = new Map();
   for (const tool of list) {
     let group = groups.get(tool.namespace);
@@ -229,15 +267,12 @@ function declarationOf(list) {
   }
   let text = "";
   for (const [namespace, group] of groups) {
-    const needed = new Map();
-    const visit = (name) => {
-      const type = byName.get(namespace + "." + name);
-      if (type === undefined || needed.has(name)) return;
-      needed.set(name, type);
-      type.types.forEach(visit);
-    };
-    for (const tool of group) inner.get(tool).types.forEach(visit);
-    if (needed.size > 0) text += "declare namespace " + namespace + " {\\n" + [...needed.values()].map((t) => indent(t.declaration)).join("\\n") + "\\n}\\n";
+    // What the code must write (the input) is declared whole; what it reads back to \`depth\`.
+    const input = typesOf(namespace, group.flatMap((tool) => inner.get(tool).inputTypes), Infinity);
+    const output = typesOf(namespace, group.flatMap((tool) => inner.get(tool).types), depth);
+    const needed = new Map([...input.needed, ...output.needed]);
+    const cut = new Set([...output.cut].filter((name) => !needed.has(name)));
+    text += typeBlock(namespace, needed, cut);
     const shared = group.length < 2 ? [] : inner.get(group[0]).notes.filter((note) => group.every((tool) => inner.get(tool).notes.includes(note)));
     const notes = shared.map((note) => "Every method: " + note.replace(/\\*\\//g, "*\\\\/"));
     if (notes.length === 1) text += "/** " + notes[0] + " */\\n";
@@ -252,10 +287,30 @@ function declarationOf(list) {
 }
 for (const tool of catalog.tools) {
   let cached;
-  Object.defineProperty(tool, "declaration", { get: () => (cached ??= declarationOf([tool])), enumerable: true });
+  Object.defineProperty(tool, "declaration", { get: () => (cached ??= declarationOf([tool], DEFAULT_DEPTH)), enumerable: true });
 }
-globalThis.declarations = (list) =>
-  declarationOf((Array.isArray(list) ? list : [list]).map((item) => byPath.get(typeof item === "string" ? item : item?.path)).filter((tool) => tool !== undefined));
+globalThis.declarations = (list, options) =>
+  declarationOf((Array.isArray(list) ? list : [list]).map((item) => byPath.get(typeof item === "string" ? item : item?.path)).filter((tool) => tool !== undefined), depthOf(options, DEFAULT_DEPTH));
+// expand(["github.User"], { depth }): named types' declarations, themselves and \`depth\` - 1 levels below them.
+globalThis.expand = (names, options) => {
+  const byNamespace = new Map();
+  for (const item of Array.isArray(names) ? names : [names]) {
+    const text = String(item);
+    const dot = text.lastIndexOf(".");
+    const matches = dot > 0 ? [byName.get(text)].filter(Boolean) : catalog.types.filter((t) => t.name === text);
+    for (const type of matches) {
+      let roots = byNamespace.get(type.namespace);
+      if (roots === undefined) byNamespace.set(type.namespace, (roots = []));
+      roots.push(type.name);
+    }
+  }
+  let text = "";
+  for (const [namespace, roots] of byNamespace) {
+    const { needed, cut } = typesOf(namespace, roots, Math.max(1, depthOf(options, 1)));
+    text += typeBlock(namespace, needed, cut);
+  }
+  return text.trimEnd();
+};
 ${FIND}
 globalThis.namespaces = catalog.namespaces;
 globalThis.tools = catalog.tools;

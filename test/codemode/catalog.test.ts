@@ -31,6 +31,7 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       standaloneSignature: "/** Open issues of a project */\nlist_issues(input: { project: string }): Promise<issue_tracker.Issue[]>;",
       notes: [],
       types: ["Issue"],
+      inputTypes: [],
       keywords: "project",
     },
     {
@@ -45,6 +46,7 @@ test("the catalog is plain data: tools with their types, named types, namespaces
       standaloneSignature: "/** Closes an issue @needsApproval The host must approve each call; a rejection throws ApprovalRejectedError. */\nclose(input: { id: number }): Promise<unknown>;",
       notes: [],
       types: [],
+      inputTypes: [],
       keywords: "id",
     },
   ]);

@@ -60,7 +60,7 @@ test("a tool's declaration carries every type it uses, transitively, once, recur
     { namespace: "trees", baseUrl: "https://trees.test" },
   );
   const catalog = searchCatalog(buildCatalog([api]));
-  const { result, error } = await runSearch(loader, catalog, "async () => tools.find(t => t.path === 'trees.getTree').declaration");
+  const { result, error } = await runSearch(loader, catalog, "async () => declarations('trees.getTree', { depth: Infinity })");
   assert.equal(error, undefined);
   const text = result as string;
   for (const name of ["Tree", "TreeNode", "Owner"]) assert.equal(text.match(new RegExp(`\\b(interface|type) ${name}\\b`, "g"))?.length, 1, `${name} once in:\n${text}`);
@@ -69,6 +69,16 @@ test("a tool's declaration carries every type it uses, transitively, once, recur
   // The rest is the API's own form cut down to the tool: valid TypeScript the model can read as is.
   assert.match(text, /\}\ndeclare const trees: \{\n \/\*\* Gets a tree with all its nodes \*\/\n getTree\(input: \{ id: string \}\): Promise<trees\.Tree>;\n\};$/);
   assert.equal(await typecheck({ "answer.d.ts": text }), "");
+  // By default a declaration stops one level below the signature's types (what the code reads
+  // back); the types further down are named for expand(), which declares them on demand.
+  const short = (await runSearch(loader, catalog, "async () => tools.find(t => t.path === 'trees.getTree').declaration")).result as string;
+  assert.match(short, /\binterface Tree\b/);
+  assert.doesNotMatch(short, /\binterface (TreeNode|Owner)\b/);
+  assert.match(short, /\n \/\/ … not expanded: TreeNode, Owner \(expand\(\["trees\.TreeNode", "trees\.Owner"\]\) declares them\)\n\}\n/);
+  const expanded = (await runSearch(loader, catalog, "async () => expand(['trees.TreeNode', 'Owner'])")).result as string;
+  assert.equal(expanded.match(/\binterface (TreeNode|Owner)\b/g)?.length, 2, expanded);
+  assert.equal(await typecheck({ "answer.d.ts": expanded }), "", "a recursive type refers only to itself");
+  assert.equal((await runSearch(loader, catalog, "async () => declarations('trees.getTree', { depth: 2 })")).result, text, "depth 2 reaches every type here");
 });
 
 test("declarations(list) gives several tools' declarations with each type they need once", async () => {
@@ -84,7 +94,7 @@ test("declarations(list) gives several tools' declarations with each type they n
   );
   for (const tool of shop.tools) if (tool.outputSchema !== undefined) (tool.outputSchema as { $defs?: object }).$defs = { Item: item, Tag: { enum: ["new", "sale"] } };
   const catalog = searchCatalog(buildCatalog([shop]));
-  const { result, error } = await runSearch(loader, catalog, "async () => declarations(tools.filter(t => t.name !== 'ping'))");
+  const { result, error } = await runSearch(loader, catalog, "async () => declarations(tools.filter(t => t.name !== 'ping'), { depth: 2 })");
   assert.equal(error, undefined);
   const text = result as string;
   assert.equal(text.match(/interface Item\b/g)?.length, 1, text);

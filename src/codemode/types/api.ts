@@ -38,6 +38,8 @@ export interface ToolApi {
   notes: string[];
   /** Named types of the namespace the input and output types mention directly. */
   references: string[];
+  /** Those of them the input type mentions (search declares these, and all below them, in full). */
+  inputReferences: string[];
   /** What search ranks the tool by besides its names and description: the source's keywords and the input's property names. */
   keywords: string;
 }
@@ -137,6 +139,7 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
     };
     const optional = inputIsOptional(tool.inputSchema);
     const input = takesNoInput(tool.inputSchema) ? { written: "", full: "" } : part(tool.inputSchema, typeNames[i].input);
+    const inputReferences = [...references];
     const output = part(tool.outputSchema, typeNames[i].output);
     writer.flush();
     const docOf = (description: string | undefined): string => {
@@ -161,6 +164,7 @@ function namespaceApi(provider: ProviderShape, identifier: string, options: ApiO
       standaloneSignature: qualify(docOf(documented[i]) + declaration),
       notes: hoisted.notesOf[i].map((n) => hoisted.notes[n].sentence),
       references: [...references],
+      inputReferences,
       keywords: [...(tool.keywords ?? []), ...inputPropertyNames(tool.inputSchema)].join(" "),
     });
   });
