@@ -76,6 +76,23 @@ test("the code may be a module, statements or an expression", async () => {
   assert.equal((await execute(`export const helper = 1;\nexport default { value: 9 };`, tools)).result && true, true);
 });
 
+test("code sent as a markdown block, alone or with sentences around it, runs as the block's code", async () => {
+  const tools = { double: ({ n }: { n: number }) => n * 2 };
+  const fence = "```";
+  assert.equal((await execute(`${fence}ts\nasync () => await codemode.double({ n: 4 })\n${fence}`, tools)).result, 8);
+  assert.equal((await execute(`Here is the program:\n\n${fence}javascript\nconst x = await codemode.double({ n: 5 });\nreturn x + 1;\n${fence}\n\nIt doubles 5.`, tools)).result, 11);
+  assert.equal((await execute(`~~~\nawait codemode.double({ n: 6 })\n~~~`, tools)).result, 12);
+  // Fences inside valid code (in strings) are the code's own, not a block to take.
+  assert.equal((await execute(`async () => "${fence}js\\nx\\n${fence}".split("\\n").length`, tools)).result, 3);
+  assert.equal((await execute(`const md = [\n"${fence}",\n"${fence}"];\nreturn md.length;`, tools)).result, 2);
+  // Two blocks are ambiguous: the error is the one of the code as sent.
+  const two = await execute(`${fence}\nreturn 1;\n${fence}\n${fence}\nreturn 2;\n${fence}`, tools);
+  assert.match(two.error ?? "", /^SyntaxError: /);
+  // An error inside the block is reported at its line in the block.
+  const bad = await execute(`${fence}ts\nasync () => {\n  const a = ;\n}\n${fence}`, tools);
+  assert.match(bad.error ?? "", /^SyntaxError: .*\(line 2, column \d+\)$/);
+});
+
 test("a tool's error is thrown inside the code with its name and message", async () => {
   const tools = {
     fail: () => {

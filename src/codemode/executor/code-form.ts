@@ -34,8 +34,35 @@ function wrap(form: CodeForm, code: string): string {
   return `export default async () => {\n${code}\n};\n`;
 }
 
-/** Checks the code parses in the form it seems to be in, and wraps it; throws CodeSyntaxError. */
+/** The code of the one fenced block (```ts … ```) in a model's answer, if it has exactly one. */
+function fencedBlock(code: string): string | undefined {
+  const blocks = [...code.matchAll(/^[ \t]*(`{3,}|~{3,})[^\n`]*\n([\s\S]*?)\n[ \t]*\1[ \t]*$/gm)];
+  return blocks.length === 1 ? blocks[0][2] : undefined;
+}
+
+/**
+ * Checks the code parses in the form it seems to be in, and wraps it; throws CodeSyntaxError.
+ * Models often send their code as a markdown block, with or without a sentence around it: code
+ * that does not parse as it is but holds exactly one fenced block is taken to be that block.
+ */
 export function prepareUserCode(code: string): PreparedUserCode {
+  // Code that opens with a fence is a block even though it parses: "```ts …```" is an empty
+  // template literal tagged onto another (`TypeError: "" is not a function` when it runs).
+  if (/^\s*(`{3,}|~{3,})/.test(code)) {
+    const block = fencedBlock(code);
+    if (block === undefined || block.trim() === "") throw new CodeSyntaxError("The code opens a markdown block but is not one closed block of code; send one program (a single ``` block, or the code alone).");
+    return prepareForm(block);
+  }
+  try {
+    return prepareForm(code);
+  } catch (error) {
+    const block = error instanceof CodeSyntaxError ? fencedBlock(code) : undefined;
+    if (block === undefined || block.trim() === "") throw error;
+    return prepareForm(block);
+  }
+}
+
+function prepareForm(code: string): PreparedUserCode {
   const trimmed = code.trim();
   if (trimmed === "") throw new CodeSyntaxError("The code is empty; expected an async function such as `async () => { … }`.");
   // A single expression is its own value (`await api.x()`), so that form is tried before statements.
