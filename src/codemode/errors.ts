@@ -2,6 +2,7 @@
 // (islet's boundary copies nothing else), so the model's code can tell them apart by `name`.
 
 import { IsletError } from "../errors.ts";
+import { SANDBOX_ERROR_DATA } from "../rpc/errors.ts";
 
 export class CodeModeError extends IsletError {}
 
@@ -32,5 +33,10 @@ export class HttpError extends CodeModeError {
     readonly body: unknown,
   ) {
     super(message);
+  }
+
+  /** The code that called the operation sees `status` on the error it catches. */
+  get [SANDBOX_ERROR_DATA](): string[] {
+    return ["status"];
   }
 }

@@ -7,6 +7,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CodeModeError } from "./errors.ts";
+import { SANDBOX_ERROR_DATA } from "../rpc/errors.ts";
 import type { ToolDescriptor, ToolProvider } from "./provider.ts";
 
 export interface McpStdioServer {
@@ -42,6 +43,11 @@ export class McpToolError extends CodeModeError {
     this.namespace = namespace;
     this.tool = tool;
     this.code = code;
+  }
+
+  /** The code that called the tool sees `code` on the error it catches. */
+  get [SANDBOX_ERROR_DATA](): string[] {
+    return ["code"];
   }
 }
 

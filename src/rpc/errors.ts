@@ -29,7 +29,7 @@ export function errorFromSandbox(record: unknown): Error {
   if (record === null || typeof record !== "object") error = errorFromRecord(record, true);
   else {
     const r = record as Record<string, unknown>;
-    error = errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS) }, true);
+    error = errorFromRecord({ name: r.name, message: cut(r.message, MAX_ERROR_MESSAGE_CHARS), stack: cut(r.stack, MAX_ERROR_STACK_CHARS), data: r.data }, true);
   }
   fromSandbox.add(error);
   return error;
@@ -56,8 +56,27 @@ export function cloneFailureReason(message: string): string {
   return "it holds a value that cannot be copied.";
 }
 
-/** A host error as a sandbox gets it: name and message only (errorToRecord without the stack). */
+/**
+ * A host error class that lists here the properties a sandbox may see (Code Mode's HttpError:
+ * `["status"]`, McpToolError: `["code"]`) has those crossing as data when their values are
+ * primitives. Any other host error crosses as name and message only: its own properties may name
+ * host paths, addresses or secrets (Node's `path`, `address`; a client's `config`).
+ */
+export const SANDBOX_ERROR_DATA: unique symbol = Symbol("islet.sandboxErrorData");
+
+/** The properties of a host error a sandbox may see (see SANDBOX_ERROR_DATA). */
+export function sandboxDataKeys(error: object): string[] {
+  const keys = (error as { [SANDBOX_ERROR_DATA]?: unknown })[SANDBOX_ERROR_DATA];
+  return Array.isArray(keys) ? keys.filter((key): key is string => typeof key === "string").slice(0, 16) : [];
+}
+
+/** Marks an error rebuilt on another hop (a shard) as its original was marked. */
+export function allowSandboxData(error: Error, keys: readonly string[]): void {
+  if (keys.length > 0) Object.defineProperty(error, SANDBOX_ERROR_DATA, { value: [...keys], configurable: true });
+}
+
+/** A host error as a sandbox gets it: name, message and the data its class allows (errorToRecord without the stack). */
 export function errorForSandbox(error: unknown): ErrorRecord {
-  if (error instanceof Error) return errorToRecord(error, false);
+  if (error instanceof Error) return errorToRecord(error, false, sandboxDataKeys(error));
   return { name: "Error", message: typeof error === "string" ? error : "The host rejected the call." };
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createExecutor, execute, fromFunctions, type PendingApproval } from "islet/codemode";
+import { WorkerLoader } from "islet";
+import { createExecutor, execute, fromFunctions, McpToolError, type PendingApproval } from "islet/codemode";
 
 test("runs an async arrow function with namespaces as globals and returns its value", async () => {
   const calls: unknown[] = [];
@@ -105,6 +106,44 @@ test("a tool's error is thrown inside the code with its name and message", async
   assert.equal(uncaught.result, undefined);
   assert.equal(uncaught.error, "RangeError: out of stock");
   assert.equal(uncaught.outcome, "exception");
+});
+
+test("errors keep their data: a thrown plain object, an error's own code or status, in the code and in the result", async () => {
+  const plain = await execute(`async () => { throw { code: 42, detail: "gone" }; }`, {});
+  assert.equal(plain.error, 'Error: Uncaught { code: 42, detail: "gone" }');
+  const own = await execute(`async () => { const e = new RangeError("too big"); e.status = 413; e.retry = false; throw e; }`, {});
+  assert.equal(own.error, "RangeError: too big (status: 413, retry: false)");
+  // A tool's error crosses as name and message only, unless its class lists what the code may
+  // see (HttpError: status; McpToolError: code): a tool's own properties may hold host secrets.
+  const tools = {
+    fail: () => {
+      throw Object.assign(new Error("refused"), { code: "E_HOST", path: "/srv/secret" });
+    },
+  };
+  const caught = await execute(`async () => { try { await codemode.fail(); } catch (e) { return [e.message, Object.keys(e)]; } }`, tools);
+  assert.deepEqual(caught.result, ["refused", []]);
+  const upstream = {
+    rpc: () => {
+      throw Object.assign(new McpToolError("remote", "rpc", "Invalid params", -32602), { secret: "host-only" });
+    },
+  };
+  const coded = await execute(`async () => { try { await codemode.rpc(); } catch (e) { return [e.name, e.code, Object.keys(e)]; } }`, upstream);
+  assert.deepEqual(coded.result, ["McpToolError", -32602, ["code"]]);
+  const uncaught = await execute(`async () => codemode.rpc()`, upstream);
+  assert.equal(uncaught.error, "McpToolError: remote.rpc: Invalid params (code: -32602)");
+  // The same across the hop to a sandbox process or thread, where the error is rebuilt.
+  for (const isolation of ["process", "thread"] as const) {
+    const loader = new WorkerLoader({ isolation, ...(isolation === "process" ? { processes: 1 } : { threads: 1 }) });
+    try {
+      const executor = createExecutor({ loader });
+      const across = await executor.execute(`async () => { try { await codemode.rpc(); } catch (e) { return [e.name, e.code, Object.keys(e)]; } }`, upstream);
+      assert.deepEqual(across.result, ["McpToolError", -32602, ["code"]], isolation);
+      const hidden = await executor.execute(`async () => { try { await codemode.fail(); } catch (e) { return Object.keys(e); } }`, tools);
+      assert.deepEqual(hidden.result, [], isolation);
+    } finally {
+      await loader.close();
+    }
+  }
 });
 
 test("errors in the code are results, never exceptions of execute", async () => {

@@ -196,12 +196,12 @@ test("calls reach a real server through the host's request function, which adds 
       const created = await pets.createPet({ "X-Request-Id": "req-7", body: { name: "Tom", tag: "cat" } });
       const listed = await pets.listPets({ limit: 5, tags: ["a", "b"] });
       const one = await pets.getPet({ petId: created.id });
-      let missing;
-      try { await pets.getPet({ petId: "nope/../1" }); } catch (e) { missing = e.name + " " + e.message; }
+      let missing, missingStatus;
+      try { await pets.getPet({ petId: "nope/../1" }); } catch (e) { missing = e.name + " " + e.message; missingStatus = e.status; }
       const raw = await pets.request({ method: "GET", path: "/echo-text", query: { q: "x y" } });
       const rawMissing = await pets.request({ method: "GET", path: "/pets/zzz" });
       console.log("done");
-      return { created, count: listed.length, one, missing, raw, rawMissing: rawMissing.status, env: JSON.stringify(globalThis) };
+      return { created, count: listed.length, one, missing, missingStatus, raw, rawMissing: rawMissing.status, env: JSON.stringify(globalThis) };
     }`,
     [source],
   );
@@ -211,6 +211,7 @@ test("calls reach a real server through the host's request function, which adds 
   assert.equal(result.count, 2);
   assert.deepEqual(result.one, result.created);
   assert.equal(result.missing, 'HttpError GET /pets/nope%2F..%2F1 failed with 404 Not Found: {"message":"No such pet"}');
+  assert.equal(result.missingStatus, 404, "an HttpError's status reaches the code that catches it");
   assert.equal(result.raw.status, 200);
   assert.equal(result.raw.body, "text:?q=x+y");
   assert.equal(result.rawMissing, 404);

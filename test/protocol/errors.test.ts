@@ -25,6 +25,28 @@ describe("error records", () => {
     assert.deepEqual(errorToRecord(hostile), { name: "Error", message: "" });
   });
 
+  it("an error's data: own enumerable primitives, bounded, checked again when rebuilt", () => {
+    const error = Object.assign(new TypeError("t"), { status: 404, code: "E_X", ok: false, none: null, nested: { a: 1 }, fn() {}, long: "x".repeat(5000) });
+    const record = errorToRecord(error, false);
+    assert.deepEqual({ ...record.data }, { status: 404, code: "E_X", ok: false, none: null, long: "x".repeat(1024) });
+    assert.deepEqual(errorToRecord(error, false, ["status"]).data && { ...errorToRecord(error, false, ["status"]).data }, { status: 404 }, "only the keys asked for");
+    // Keys that name an error's or Object's members, or that start with __, never become data.
+    const hostile = Object.assign(new Error("h"), { toString: 1, constructor: 2, then: 3, __defineGetter__: 4, __x: 5, cause: "c", "a-b": 6, ok_1$: 7 });
+    assert.deepEqual({ ...errorToRecord(hostile, false).data }, { ok_1$: 7 });
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
+    assert.equal(Object.keys(errorToRecord(Object.assign(new Error(), many), false).data!).length, 16);
+    const throwing = Object.defineProperty(new Error("g"), "bad", { enumerable: true, get() { throw new Error("no"); } });
+    assert.equal(errorToRecord(throwing, false).data, undefined);
+    // A forged record: the same checks on the way in; the error's own members are never replaced.
+    const rebuilt = errorFromRecord({ name: "Error", message: "m", data: { status: 500, toString: "x", __proto__x: 1, obj: { a: 1 }, message: "forged" } });
+    assert.equal((rebuilt as Error & { status?: number }).status, 500);
+    assert.equal(rebuilt.message, "m");
+    assert.equal(Object.prototype.hasOwnProperty.call(rebuilt, "toString"), false);
+    assert.deepEqual(Object.keys(rebuilt), ["status"]);
+    // A thrown object that is no error says what it held.
+    assert.equal(errorToRecord({ code: 42, detail: "gone" }).message, 'Uncaught { code: 42, detail: "gone" }');
+  });
+
   it("rebuilds built-in classes by name, anything else as a named Error; the stack only when kept", () => {
     const range = errorFromRecord({ name: "RangeError", message: "r", stack: "RangeError: r\n    at w.js:1" });
     assert.ok(range instanceof RangeError);

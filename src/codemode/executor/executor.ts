@@ -84,9 +84,17 @@ interface ToolEntry {
   identifier: string;
 }
 
+/**
+ * `HttpError: Not Found (status: 404)`: the error's name and message, then the data it carried out
+ * of the sandbox (own enumerable properties with primitive values, as the boundary keeps them),
+ * unless the message already says it (a thrown `{ code: 42 }` is `Uncaught { code: 42 }`).
+ */
 function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `Error: ${String(error)}`;
+  if (!(error instanceof Error)) return `Error: ${String(error)}`;
+  const text = `${error.name}: ${error.message}`;
+  const data = Object.entries(error).filter(([key, value]) => key !== "name" && key !== "message" && key !== "stack" && (value === null || ["string", "number", "boolean"].includes(typeof value)));
+  if (data.length === 0 || error.message.startsWith("Uncaught {")) return text;
+  return `${text} (${data.map(([key, value]) => `${key}: ${typeof value === "string" ? JSON.stringify(value.slice(0, 200)) : String(value)}`).join(", ")})`;
 }
 
 /** The code's result holds a function: the boundary would make it a stub, not data. */

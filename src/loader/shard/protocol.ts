@@ -6,7 +6,7 @@
 // takes about 18 µs at p50, capnweb over the same pipe about 40 µs; capnweb would also add a
 // second stub model on top of islet's own.
 
-import { cloneFailureReason } from "../../rpc/errors.ts";
+import { allowSandboxData, cloneFailureReason, sandboxDataKeys } from "../../rpc/errors.ts";
 import { DataCloneError, isIsletErrorClass, isletError, SandboxProcessError, SandboxThreadError, WorkerCodeError } from "../../errors.ts";
 import { isStackOverflow } from "../../protocol/wire.ts";
 import { errorFromRecord, errorToRecord, type ErrorRecord } from "../../protocol/errors.ts";
@@ -36,6 +36,8 @@ export interface WireError extends ErrorRecord {
   ref?: number;
   exitCode?: number | null;
   signal?: string | null;
+  /** The data keys of a host error that a sandbox may see (rpc/errors.ts SANDBOX_ERROR_DATA). */
+  sandboxData?: string[];
 }
 
 /** The options a shard's in-process WorkerLoader is made with (everything else stays in the host). Limits: as the host validated them; the shard's loader checks them again with the same schema. */
@@ -72,6 +74,8 @@ export function errorToWire(error: unknown, withStack: boolean): WireError {
   if (ref !== undefined) return { name: "Error", message: "", ref };
   if (!(error instanceof Error)) return { name: "Error", message: typeof error === "string" ? error : "Uncaught non-error value" };
   const out: WireError = errorToRecord(error, withStack);
+  const visible = sandboxDataKeys(error);
+  if (visible.length > 0) out.sandboxData = visible;
   if (isIsletErrorClass(error)) out.islet = true;
   if (error instanceof SandboxProcessError) Object.assign(out, { islet: true, name: "SandboxProcessError", exitCode: error.exitCode, signal: error.signal });
   if (error instanceof SandboxThreadError) Object.assign(out, { islet: true, name: "SandboxThreadError", exitCode: error.exitCode });
@@ -84,7 +88,10 @@ export function errorToWire(error: unknown, withStack: boolean): WireError {
  * the process or thread hop), anything else as in-process code would see it from a sandbox.
  */
 export function errorFromWire(record: unknown, keepStack: boolean): Error {
-  return errorFromRecord(record, keepStack, isletError);
+  const error = errorFromRecord(record, keepStack, isletError);
+  const visible = (record as WireError | null)?.sandboxData;
+  if (Array.isArray(visible)) allowSandboxData(error, visible.filter((key): key is string => typeof key === "string"));
+  return error;
 }
 
 /** In a shard: an error from the host that the host can map back to the object it threw. */
