@@ -141,14 +141,16 @@ test("fromOpenApi with a needsApproval list: the listed operations' typed method
         "ApprovalRejectedError",
         "GET /pets/7 200",
         "DELETE /pets/7 ApprovalRejectedError",
-        "delete /pets/7 ApprovalRejectedError",
+        // A method spelled otherwise than its declared type ("GET" | "DELETE" …) is refused by the
+        // input check before anyone is asked: it does not slip past the approver either.
+        "delete /pets/7 ToolInputError",
         "DELETE /pets/8/ ApprovalRejectedError",
         "DELETE /admin/../pets/7 ApprovalRejectedError",
         "DELETE /pets/x%2F..%2F7 ApprovalRejectedError",
         "DELETE /PETS/7 ApprovalRejectedError",
         "GET /nowhere ApprovalRejectedError",
       ], JSON.stringify(list));
-      assert.equal(asked.length, 8);
+      assert.equal(asked.length, 7);
       assert.equal(asked[0], "deletePet");
       assert.deepEqual(api.seen, ["GET /pets/7"], "nothing unapproved reached the API");
       // Only the listed operation asks: getPet is free.

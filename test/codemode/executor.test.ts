@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WorkerLoader } from "islet";
-import { createExecutor, execute, fromFunctions, McpToolError, type PendingApproval } from "islet/codemode";
+import { createExecutor, execute, fromFunctions, fromOpenApi, McpToolError, type PendingApproval } from "islet/codemode";
 
 test("runs an async arrow function with namespaces as globals and returns its value", async () => {
   const calls: unknown[] = [];
@@ -144,6 +144,41 @@ test("errors keep their data: a thrown plain object, an error's own code or stat
       await loader.close();
     }
   }
+});
+
+test("a tool call's input is checked against the tool's JSON Schema before an approver or the upstream sees it", async () => {
+  const sent: unknown[] = [];
+  const api = fromOpenApi(
+    {
+      openapi: "3.0.3",
+      info: { title: "Issues", version: "1" },
+      paths: {
+        "/issues": {
+          get: { operationId: "list", parameters: [{ name: "per_page", in: "query", schema: { type: "integer" } }, { name: "since", in: "query", schema: { type: "string", format: "date-time" } }], responses: { "200": { description: "ok" } } },
+          patch: {
+            operationId: "update",
+            requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Change" } } } },
+            responses: { "200": { description: "ok" } },
+          },
+        },
+      },
+      components: { schemas: { Change: { type: "object", properties: { milestone: { oneOf: [{ type: "string" }, { type: "integer" }], nullable: true }, state: { type: "string", enum: ["open", "closed"] } } } } },
+    },
+    { namespace: "issues", baseUrl: "https://issues.test", needsApproval: ["update"], request: async (request) => (sent.push(request), new Response("{}", { headers: { "content-type": "application/json" } })) },
+  );
+  const asked: unknown[] = [];
+  const run = (code: string) => execute(code, [api], { onApproval: (request) => (asked.push(request.args), true) });
+  const bad = await run(`async () => { try { await issues.list({ per_page: "lots" }); } catch (e) { return [e.name, e.message]; } }`);
+  assert.deepEqual(bad.result, ["ToolInputError", "Invalid input for issues.list:\n- per_page: Invalid input: expected number, received string"]);
+  const body = await run(`async () => issues.update({ body: "close it" })`);
+  assert.match(body.error ?? "", /^ToolInputError: Invalid input for issues\.update:\n- body: Invalid input: expected object, received string/);
+  const typo = await run(`async () => issues.list({ perPage: 5 })`);
+  assert.equal(typo.error, 'ToolInputError: Invalid input for issues.list:\n- no such property "perPage" (it takes per_page, since)');
+  assert.deepEqual([sent.length, asked.length], [0, 0], "nothing invalid was sent or shown to the approver");
+  // Valid calls go through: OpenAPI 3.0's nullable is honoured, a format is not enforced.
+  const good = await run(`async () => [await issues.update({ body: { milestone: null, state: "closed" } }), await issues.list({ per_page: 5, since: "2024-01-01" })]`);
+  assert.equal(good.error, undefined);
+  assert.deepEqual([sent.length, asked.length], [2, 1]);
 });
 
 test("errors in the code are results, never exceptions of execute", async () => {

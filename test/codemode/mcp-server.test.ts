@@ -158,10 +158,10 @@ test("tool errors are thrown inside the code with the upstream's message; uncaug
   const [name, message, sumError] = JSON.parse(caught.text);
   assert.equal(name, "McpToolError");
   assert.match(message, /^files\.read_text_file: .*(denied|outside)/i);
-  assert.equal(sumError, "McpToolError");
+  assert.equal(sumError, "ToolInputError", "a call that does not fit the tool's schema is refused before it leaves");
   const uncaught = await call("execute", "async () => { await api.request({ method: 'GET', path: '/nowhere' }); return await everything.get_sum({}); }");
   assert.equal(uncaught.isError, true);
-  assert.match(uncaught.text, /^Error: McpToolError: everything\.get-sum: /);
+  assert.match(uncaught.text, /^Error: ToolInputError: Invalid input for everything\.get_sum:\n- a: required \(number\)/);
   const syntax = await call("execute", "async () => { return ; ; )");
   assert.equal(syntax.isError, true);
   assert.match(syntax.text, /^Error: SyntaxError: /);

@@ -246,9 +246,9 @@ test("the default request function uses fetch with the host's headers; bad input
   const result = out.result as { pet: unknown; errors: string[] };
   assert.deepEqual(result.pet, { id: "1", name: "Rex", tag: null });
   assert.deepEqual(result.errors, [
-    'ToolInputError: getPet has no parameter "extra"; it takes petId.',
-    'ToolInputError: createPet: "body" (the request body) is required.',
-    'ToolInputError: The path parameter "petId" is required.',
+    'ToolInputError: Invalid input for pets.getPet:\n- no such property "extra" (it takes petId)',
+    "ToolInputError: Invalid input for pets.createPet:\n- body: required (object)",
+    "ToolInputError: Invalid input for pets.getPet:\n- petId: required (string)",
     'ToolInputError: request(): path must be a string starting with "/" (relative to the API\'s base URL).',
     'ToolInputError: The path "/../../etc" leaves the API\'s base URL.',
   ]);

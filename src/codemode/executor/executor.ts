@@ -14,6 +14,7 @@ import { CodeModeError } from "../errors.ts";
 import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
+import { checkToolInput } from "../input-check.ts";
 import { Approvals, type ApprovalHandler, type ApprovalRecord } from "./approvals.ts";
 import { CodeSyntaxError, prepareUserCode } from "./code-form.ts";
 import { formatLogs } from "./logs.ts";
@@ -225,6 +226,8 @@ export class CodeExecutor {
       // One copy, as plain data: what the approver is shown is exactly what the tool then runs with.
       const copied = copyToolInput(input, `${entry.namespace}.${entry.identifier}`);
       const args = copied === undefined && isObjectSchema(entry.descriptor.inputSchema) ? {} : copied;
+      // Checked against the tool's schema before an approver sees it or it leaves for the upstream.
+      checkToolInput(entry.provider, entry.descriptor, `${entry.namespace}.${entry.identifier}`, args);
       if (judgeApproval(entry, args)) {
         await approvals.request({ namespace: entry.namespace, tool: entry.identifier, originalName: entry.descriptor.name, args });
       } else {
