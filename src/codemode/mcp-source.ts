@@ -76,6 +76,18 @@ function childEnvironment(env: Record<string, string> | undefined): Record<strin
 const STDERR_TAIL = 4096;
 
 /**
+ * How a result arrives when the tool declares no output schema (its type is then `unknown`): said in
+ * its doc comment, which the API text and search's declarations say once for all such tools.
+ */
+export const UNTYPED_RESULT_NOTE = "Returns its text (JSON objects and arrays parsed), or { type, … } blocks for images and resources.";
+
+function withResultNote(description: string | undefined, typed: boolean): string | undefined {
+  if (typed) return description;
+  const text = (description ?? "").trim();
+  return text === "" ? UNTYPED_RESULT_NOTE : `${text}${/[.!?]$/.test(text) ? "" : "."} ${UNTYPED_RESULT_NOTE}`;
+}
+
+/**
  * Connects to an MCP server (a child process over stdio, or a streamable HTTP endpoint), lists its
  * tools and returns them as a `ToolProvider`. Results map to values as follows:
  * - `structuredContent`, when the server sends it, is the value (tools with an output schema always do);
@@ -143,7 +155,7 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
   const approval = options.needsApproval;
   const descriptors: ToolDescriptor[] = tools.map((tool) => ({
     name: tool.name,
-    description: tool.description ?? tool.title ?? tool.annotations?.title,
+    description: withResultNote(tool.description ?? tool.title ?? tool.annotations?.title, tool.outputSchema !== undefined),
     inputSchema: tool.inputSchema as ToolDescriptor["inputSchema"],
     outputSchema: tool.outputSchema as ToolDescriptor["outputSchema"],
     needsApproval: typeof approval === "function" ? approval(tool) : approval?.includes(tool.name) || undefined,

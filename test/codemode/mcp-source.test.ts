@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { fromMcpServer, McpConnectionError, McpToolError, type ToolProvider } from "islet/codemode";
+import { fromMcpServer, generateApi, McpConnectionError, McpToolError, type ToolProvider } from "islet/codemode";
 // toValue is internal: the mapping of MCP results to values, tested directly.
-import { toValue } from "../../src/codemode/mcp-source.ts";
+import { toValue, UNTYPED_RESULT_NOTE } from "../../src/codemode/mcp-source.ts";
 import { everythingServer, filesystemServer, memoryServer, tempDir } from "./mcp-upstreams.ts";
 
 const dir = tempDir("mcp-source");
@@ -52,6 +52,17 @@ test("structured content is the value, and calls change the server's state", asy
   assert.deepEqual(created.entities.map((entity) => entity.name), ["Ada"]);
   const graph = (await provider.call("read_graph", undefined)) as { entities: { name: string; observations: string[] }[] };
   assert.deepEqual(graph.entities[0].observations, ["wrote the first program"]);
+});
+
+test("a tool without an output schema says in its doc comment how its result arrives, once for several in the API", async () => {
+  const provider = await everything;
+  const sum = provider.tools.find((tool) => tool.name === "get-sum")!;
+  assert.equal(sum.outputSchema, undefined);
+  assert.ok(sum.description!.endsWith(UNTYPED_RESULT_NOTE), sum.description);
+  const structured = provider.tools.find((tool) => tool.name === "get-structured-content")!;
+  assert.ok(structured.outputSchema !== undefined && !structured.description?.includes(UNTYPED_RESULT_NOTE));
+  const api = generateApi([provider]).text;
+  assert.equal(api.split(UNTYPED_RESULT_NOTE).length - 1, 1, "said once, in the namespace's notes");
 });
 
 test("text content is a string, JSON text is parsed, images and resources are plain blocks", async () => {
