@@ -287,7 +287,16 @@ export async function facetReceiver(exportName: string, exported: unknown, props
     abort: (reason?: unknown) => {
       facet = undefined;
       // A template, not the global String (user code may have replaced it).
-      throw reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : `${reason as string}`);
+      const error = reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : `${reason as string}`);
+      // The host ends this sandbox while this call blocks (FacetStorage.abort): nothing after it
+      // runs, so a catch around abort() cannot carry on. Only when the host cannot end it now (no
+      // invocation in flight) does the call return; the instance is dropped all the same.
+      try {
+        call(storageStub!, "abort", [reason === undefined ? "" : error.message]);
+      } catch {
+        // the abort's own error, or the host refused the call: the instance goes either way
+      }
+      throw error;
     },
   });
   const instance = new (exported as new (ctx: unknown, env: unknown) => object)(ctx, env);

@@ -33,11 +33,16 @@ export interface FacetStartupOptions {
 class FacetStorage extends RpcTarget {
   readonly #process: StorageProcess;
   readonly #database: string;
+  /** Told when the facet aborts itself (ctx.abort()): ends its worker from the host's side. */
+  readonly #onAbort: (error: Error) => void;
+  /** Set by abort(): every later call fails with it. */
+  #aborted: Error | undefined;
 
-  constructor(process: StorageProcess, database: string) {
+  constructor(process: StorageProcess, database: string, onAbort: (error: Error) => void) {
     super();
     this.#process = process;
     this.#database = database;
+    this.#onAbort = onAbort;
   }
 
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
@@ -45,6 +50,7 @@ class FacetStorage extends RpcTarget {
 
   /** Every call says how many transactions it expects open: the storage process refuses it if one was lost. */
   async #call(op: string, args: unknown[]): Promise<unknown> {
+    if (this.#aborted !== undefined) throw this.#aborted;
     try {
       return await this.#process.call(this.#database, op, args, this.#spans);
     } catch (error) {
@@ -104,8 +110,28 @@ class FacetStorage extends RpcTarget {
     return result;
   }
   async abortSpans(): Promise<unknown> {
+    if (this.#aborted !== undefined) throw this.#aborted;
     this.#spans = 0;
     return this.#process.call(this.#database, "abortSpans", []);
+  }
+
+  /**
+   * The facet's ctx.abort(): its sandbox is blocked in this call while the host ends it. From now
+   * on every storage call of this instance fails; the transaction it had open is rolled back; its
+   * worker is disposed (which kills the sandbox, so the code after abort() never runs on, caught
+   * or not); the next event starts a new sandbox, with fresh module state.
+   */
+  async abort(reason: unknown): Promise<never> {
+    if (this.#aborted === undefined) {
+      const message = typeof reason === "string" && reason !== "" ? reason.slice(0, 1_000) : "The facet was aborted.";
+      const error = new Error(message);
+      this.#aborted = error;
+      this.#spans = 0;
+      this.#onAbort(error);
+      // Queued behind nothing of this facet's (its sandbox is blocked here), ahead of its next instance's calls.
+      await this.#process.call(this.#database, "abortSpans", []).catch(() => {});
+    }
+    throw this.#aborted;
   }
 }
 
@@ -123,12 +149,19 @@ function checkName(name: unknown, what: string): string {
   return name;
 }
 
+/** A facet started (or starting) and not ended since. */
+interface FacetEntry {
+  starting: Promise<RunningFacet>;
+  /** Set when the facet was aborted (by itself or its parent): its calls in flight fail with it. */
+  aborted?: Error;
+}
+
 /** `ctx.facets` of one host Durable Object. */
 export class Facets {
   readonly #parentKey: string;
   readonly #process: () => StorageProcess;
   /** Facets started and not aborted since. */
-  readonly #facets = new Map<string, { starting: Promise<RunningFacet> }>();
+  readonly #facets = new Map<string, FacetEntry>();
 
   /** @internal */
   constructor(parentKey: string, process: () => StorageProcess) {
@@ -147,37 +180,58 @@ export class Facets {
   get<T extends object = object>(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): DurableObjectStub<T> {
     checkName(name, "facets.get");
     if (typeof getStartupOptions !== "function") throw new TypeError("facets.get: pass a function returning { class }");
-    const running = (): Promise<RunningFacet> => {
-      let entry = this.#facets.get(name);
-      if (entry === undefined) {
-        const made = { starting: this.#start(name, getStartupOptions) };
-        this.#facets.set(name, made);
-        // A start that failed is tried again by the next call.
-        made.starting.catch(() => {
-          if (this.#facets.get(name) === made) this.#facets.delete(name);
-        });
-        entry = made;
-      }
-      return entry.starting;
-    };
-    const call = async (method: string, args: unknown[]): Promise<unknown> => {
-      const facet = await running();
-      const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-      return entrypoint[method](...args);
-    };
+    const call = (method: string, args: unknown[]): Promise<unknown> => this.#invoke(name, getStartupOptions, method, args);
     // islet's one stub factory: every name but `then` a method, `name` answered as it is.
     return targetStub({ method: (method) => (...args: unknown[]) => call(method, args), fixed: Object.assign(Object.create(null), { name }) }) as DurableObjectStub<T>;
   }
 
-  async #start(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): Promise<RunningFacet> {
+  /** The running facet `name`, started with `getStartupOptions` when it is not. */
+  #running(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): FacetEntry {
+    let entry = this.#facets.get(name);
+    if (entry === undefined) {
+      const made: FacetEntry = { starting: undefined! };
+      made.starting = this.#start(name, getStartupOptions, made);
+      this.#facets.set(name, made);
+      // A start that failed is tried again by the next call.
+      made.starting.catch(() => {
+        if (this.#facets.get(name) === made) this.#facets.delete(name);
+      });
+      entry = made;
+    }
+    return entry;
+  }
+
+  /** Calls `method` of facet `name`; a call in flight when the facet is aborted fails with the abort's reason. */
+  async #invoke(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>, method: string, args: unknown[]): Promise<unknown> {
+    const entry = this.#running(name, getStartupOptions);
+    const facet = await entry.starting;
+    const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let result: unknown;
+    try {
+      result = await entrypoint[method](...args);
+    } catch (error) {
+      throw entry.aborted ?? error;
+    }
+    // An answer the sandbox gave on its way out of an abort is not one.
+    if (entry.aborted !== undefined) throw entry.aborted;
+    return result;
+  }
+
+  async #start(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>, entry: FacetEntry): Promise<RunningFacet> {
     const options = await getStartupOptions();
     const data = durableObjectClassData(options?.class);
     if (data === undefined) throw new TypeError("facets.get: the callback must return { class } with a class from getDurableObjectClass()");
     const id = options.id !== undefined ? String(options.id) : hashName(`${this.#parentKey}\u0000facet\u0000${name}`);
-    const storage = new FacetStorage(this.#process(), this.#database(name));
+    let stub: WorkerStub | undefined;
+    // The facet's own ctx.abort(): its worker ends from here, at once.
+    const storage = new FacetStorage(this.#process(), this.#database(name), (error) => {
+      entry.aborted ??= error;
+      if (this.#facets.get(name) === entry) this.#facets.delete(name);
+      stub?.dispose();
+    });
     const { getCode } = data;
     // A worker of its own, under an id no one else can name.
-    const stub = data.loader.get(`facet:${randomUUID()}`, async () => {
+    stub = data.loader.get(`facet:${randomUUID()}`, async () => {
       const code = await getCode();
       return { ...code, env: { ...(code.env ?? {}), [FACET_STORAGE_BINDING]: storage } };
     });
@@ -190,7 +244,7 @@ export class Facets {
     const entry = this.#facets.get(name);
     if (entry === undefined) return;
     this.#facets.delete(name);
-    void reason;
+    entry.aborted ??= reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
     void entry.starting.then(
       (facet) => facet.stub.dispose(),
       () => {},
