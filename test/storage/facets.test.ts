@@ -99,6 +99,7 @@ export class App extends DurableObject {
     return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes").one().n;
   }
   bump() { return ++calls; }
+  nap(ms) { return scheduler.wait(ms); }
   keys() { return [...this.ctx.storage.kv.list()].map(([key]) => key); }
   abortThenWrite() {
     this.ctx.storage.kv.put("before", 1);
@@ -255,6 +256,11 @@ for (const isolation of ["isolate", "process"] as const) {
       assert.equal(await parent.run("app", "bump"), 1);
       // The facet works on.
       assert.deepEqual(await parent.run("app", "add", "after"), { id: 1, written: 1 });
+      // Its parent's facets.abort(name, reason) fails a call in flight with that reason.
+      const napping = parent.run("app", "nap", 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await parent.abort("app");
+      await assert.rejects(napping, /^Error: stop$/);
     } finally {
       ns.close();
       await loader.close();
