@@ -38,7 +38,14 @@ export interface DurableObjectNamespaceOptions<Env> {
    * 100,000), the storage process's resident memory in MiB past which a running call kills it
    * with StorageMemoryError (Linux; default 512).
    */
-  facets?: { storageMb?: number; callTimeoutMs?: number; maxFacets?: number; processMemoryMb?: number };
+  facets?: {
+    storageMb?: number;
+    callTimeoutMs?: number;
+    maxFacets?: number;
+    processMemoryMb?: number;
+    /** @internal How long a facet's transaction may stay open with no storage call before it is rolled back (default 60 s). */
+    spanIdleMs?: number;
+  };
   /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
 }
@@ -198,6 +205,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       maxDatabases: options.maxFacets ?? 100_000,
       memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
       onAlarms: (changes) => this.#facetAlarmsChanged(changes),
+      spanIdleMs: options.spanIdleMs,
     });
     return this.#facetStorage;
   }

@@ -18,6 +18,8 @@ interface ChildOptions {
   maxOpen: number;
   /** Databases the directory may hold. */
   maxDatabases: number;
+  /** How long a facet's transaction may stay open with no call on its database (SPAN_IDLE_MS unless a test says). */
+  spanIdleMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
@@ -308,11 +310,12 @@ function drop(name: string): boolean {
  * A later call of that facet's finds it lost.
  */
 const SPAN_IDLE_MS = 60_000;
+const spanIdleMs = typeof options.spanIdleMs === "number" && options.spanIdleMs > 0 ? options.spanIdleMs : SPAN_IDLE_MS;
 const lastCall = new Map<string, number>();
 setInterval(() => {
   const now = performance.now();
   for (const [name, storage] of open) {
-    if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > SPAN_IDLE_MS) storage.abortSpans();
+    if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > spanIdleMs) storage.abortSpans();
   }
   // Databases kept open past maxOpen only for their transactions are closed once those end.
   for (const [name, storage] of open) {
@@ -321,7 +324,7 @@ setInterval(() => {
     open.delete(name);
     storage.close();
   }
-}, 10_000).unref();
+}, Math.min(10_000, Math.max(10, spanIdleMs / 4))).unref();
 
 process.on("message", async (message: { id: number; name: string; op: string; args: unknown[]; spans?: number }) => {
   lastCall.set(message.name, performance.now());

@@ -64,6 +64,11 @@ export interface StorageProcessOptions {
    * that carries them settles its call (facets' alarms: namespace.ts).
    */
   onAlarms?: (changes: [string, number | null][]) => void;
+  /**
+   * @internal How long a facet's transaction may stay open with no call on its database before the
+   * child rolls it back (default 60 s; tests shorten it).
+   */
+  spanIdleMs?: number;
 }
 
 interface Pending {
@@ -133,8 +138,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const { storageMb, maxAnswerChars, maxOpen, maxDatabases } = this.#options;
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases })], {
+    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,
