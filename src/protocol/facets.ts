@@ -9,3 +9,10 @@ export const FACET_ENTRY_PREFIX = "\u0000facet:";
 
 /** The env binding that holds the facet's storage capability; the runtime takes it out of env. */
 export const FACET_STORAGE_BINDING = "\u0000islet:facet-storage";
+
+/**
+ * The method the host calls on a facet entry when the facet's alarm fires: the runtime calls the
+ * instance's `alarm({ retryCount, isRetry })`, if it has one. No method name user code can give a
+ * stub reaches it by accident (it starts with NUL), and it is not the RPC method `alarm`.
+ */
+export const FACET_ALARM_METHOD = "\u0000islet:alarm";

@@ -15,6 +15,8 @@ import { FACET_ENTRY_PREFIX } from "../protocol/facets.ts";
 
 const {
   ArrayIsArray,
+  DatePrototypeGetTime,
+  NumberIsFinite,
   ArrayPrototypePush,
   Error,
   Map,
@@ -212,9 +214,23 @@ function makeStorage(stub: object): object {
         return result;
       }),
     sync: () => PromiseResolve(undefined),
-    getAlarm: () => PromiseResolve(null),
-    setAlarm: () => PromiseReject(new Error("Alarms are not available to facets in islet yet; the parent object's alarm can call into the facet.")),
-    deleteAlarm: () => PromiseResolve(undefined),
+    // The alarm is kept in the facet's own database; the host indexes it and calls alarm() when it fires.
+    getAlarm: () => later(() => call(stub, "getAlarm", []) as number | null),
+    setAlarm: (scheduledTime: unknown) =>
+      later(() => {
+        let time = scheduledTime;
+        if (typeof time !== "number") {
+          try {
+            // A Date's own time (a brand check, not a lookup user code can replace).
+            time = DatePrototypeGetTime(time as Date);
+          } catch {
+            throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
+          }
+        }
+        if (!NumberIsFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
+        return void call(stub, "setAlarm", [time]);
+      }),
+    deleteAlarm: () => later(() => void call(stub, "deleteAlarm", [])),
   };
   return ObjectFreeze(storage);
 }
@@ -287,7 +303,16 @@ export async function facetReceiver(exportName: string, exported: unknown, props
     abort: (reason?: unknown) => {
       facet = undefined;
       // A template, not the global String (user code may have replaced it).
-      throw reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : `${reason as string}`);
+      const error = reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : `${reason as string}`);
+      // The host ends this sandbox while this call blocks (FacetStorage.abort): nothing after it
+      // runs, so a catch around abort() cannot carry on. Only when the host cannot end it now (no
+      // invocation in flight) does the call return; the instance is dropped all the same.
+      try {
+        call(storageStub!, "abort", [reason === undefined ? "" : error.message]);
+      } catch {
+        // the abort's own error, or the host refused the call: the instance goes either way
+      }
+      throw error;
     },
   });
   const instance = new (exported as new (ctx: unknown, env: unknown) => object)(ctx, env);
@@ -306,4 +331,25 @@ export function isFacetEntry(entry: string): boolean {
 /** The class's export name in a facet entry. */
 export function facetExportName(entry: string): string {
   return StringPrototypeSlice(entry, FACET_ENTRY_PREFIX.length);
+}
+
+/**
+ * The facet's alarm, for the host's FACET_ALARM_METHOD call, inside the facet's gate (after any
+ * blockConcurrencyWhile() or transaction() of another event): null when no alarm is set; [1, due]
+ * when it is not due at `now` (the host's clock); else the instance's own `alarm` (if it has one)
+ * is called with Cloudflare's { retryCount, isRetry }; once it settles the alarm that fired is
+ * cleared, unless the handler set another, and the answer is [0, due].
+ */
+export async function facetAlarm(receiver: object, retryCount: unknown, now: unknown): Promise<[number, number] | null> {
+  const due = call(storageStub!, "getAlarm", []);
+  if (typeof due !== "number") return null;
+  if (typeof now === "number" && due > now) return [1, due];
+  const handler = (receiver as { alarm?: unknown }).alarm;
+  if (typeof handler === "function") {
+    const count = typeof retryCount === "number" && NumberIsFinite(retryCount) ? retryCount : 0;
+    await ReflectApply(handler, receiver, [ObjectFreeze({ retryCount: count, isRetry: count > 0 })]);
+  }
+  // Cleared unless the handler set another meanwhile.
+  call(storageStub!, "alarmDone", [due]);
+  return [0, due];
 }

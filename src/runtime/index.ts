@@ -16,8 +16,8 @@ import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
-import { facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
-import { FACET_STORAGE_BINDING } from "../protocol/facets.ts";
+import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
+import { FACET_ALARM_METHOD, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
 import type { ByteReader } from "./web/streams/bytes.ts";
@@ -281,6 +281,7 @@ function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
   const ctx = createContext(invocationId, props);
   const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
+  if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1]);
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {

@@ -16,7 +16,7 @@ import { RpcTarget } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { durableObjectClassData, type DurableObjectClass } from "../loader/durable-object-class.ts";
 import type { WorkerStub } from "../loader/worker-loader.ts";
-import { FACET_ENTRY_PREFIX, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
+import { FACET_ALARM_METHOD, FACET_ENTRY_PREFIX, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { hashName } from "./object-id.ts";
 import type { StorageProcess } from "./storage-process.ts";
 import type { DurableObjectStub } from "./namespace.ts";
@@ -33,11 +33,16 @@ export interface FacetStartupOptions {
 class FacetStorage extends RpcTarget {
   readonly #process: StorageProcess;
   readonly #database: string;
+  /** Told when the facet aborts itself (ctx.abort()): ends its worker from the host's side. */
+  readonly #onAbort: (error: Error) => void;
+  /** Set by abort(): every later call fails with it. */
+  #aborted: Error | undefined;
 
-  constructor(process: StorageProcess, database: string) {
+  constructor(process: StorageProcess, database: string, onAbort: (error: Error) => void) {
     super();
     this.#process = process;
     this.#database = database;
+    this.#onAbort = onAbort;
   }
 
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
@@ -45,6 +50,7 @@ class FacetStorage extends RpcTarget {
 
   /** Every call says how many transactions it expects open: the storage process refuses it if one was lost. */
   async #call(op: string, args: unknown[]): Promise<unknown> {
+    if (this.#aborted !== undefined) throw this.#aborted;
     try {
       return await this.#process.call(this.#database, op, args, this.#spans);
     } catch (error) {
@@ -103,9 +109,44 @@ class FacetStorage extends RpcTarget {
     this.#spans += action === "open" ? 1 : -1;
     return result;
   }
+  getAlarm(): Promise<unknown> {
+    return this.#call("getAlarm", []);
+  }
+  setAlarm(time: unknown): Promise<unknown> {
+    if (typeof time !== "number" || !Number.isFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
+    return this.#call("setAlarm", [time]);
+  }
+  deleteAlarm(): Promise<unknown> {
+    return this.#call("deleteAlarm", []);
+  }
+  /** After the alarm at `due` fired and its handler ended: cleared, unless the handler set another. */
+  alarmDone(due: unknown): Promise<unknown> {
+    if (typeof due !== "number") throw new TypeError("alarmDone: the time of the alarm that fired");
+    return this.#call("alarmDone", [due]);
+  }
   async abortSpans(): Promise<unknown> {
+    if (this.#aborted !== undefined) throw this.#aborted;
     this.#spans = 0;
     return this.#process.call(this.#database, "abortSpans", []);
+  }
+
+  /**
+   * The facet's ctx.abort(): its sandbox is blocked in this call while the host ends it. From now
+   * on every storage call of this instance fails; the transaction it had open is rolled back; its
+   * worker is disposed (which kills the sandbox, so the code after abort() never runs on, caught
+   * or not); the next event starts a new sandbox, with fresh module state.
+   */
+  async abort(reason: unknown): Promise<never> {
+    if (this.#aborted === undefined) {
+      const message = typeof reason === "string" && reason !== "" ? reason.slice(0, 1_000) : "The facet was aborted.";
+      const error = new Error(message);
+      this.#aborted = error;
+      this.#spans = 0;
+      this.#onAbort(error);
+      // Queued behind nothing of this facet's (its sandbox is blocked here), ahead of its next instance's calls.
+      await this.#process.call(this.#database, "abortSpans", []).catch(() => {});
+    }
+    throw this.#aborted;
   }
 }
 
@@ -123,17 +164,49 @@ function checkName(name: unknown, what: string): string {
   return name;
 }
 
+/** A facet started (or starting) and not ended since. */
+interface FacetEntry {
+  starting: Promise<RunningFacet>;
+  /** Set when the facet was aborted (by itself or its parent): its calls in flight fail with it. */
+  aborted?: Error;
+}
+
+type GetStartupOptions = () => FacetStartupOptions | Promise<FacetStartupOptions>;
+
+/** @internal What the namespace hears of its objects' facets (for their alarms). */
+export interface FacetHooks {
+  /** Facet `name` started with `options`. */
+  started?(name: string, options: FacetStartupOptions): void;
+  /** The parent called facets.get(name). */
+  gotten?(name: string): void;
+}
+
+/** @internal How one firing of a facet's alarm went (namespace.ts schedules what comes next). */
+export type FacetAlarmOutcome =
+  /** No class is known for the facet yet: it fires once the parent next calls facets.get(name). */
+  | { waiting: true }
+  /** Not due yet (a timer woke early): fires at `due`. */
+  | { early: number }
+  /** The handler of the alarm at `due` ran; `due` is null when the facet had no alarm set. */
+  | { done: number | null };
+
 /** `ctx.facets` of one host Durable Object. */
 export class Facets {
   readonly #parentKey: string;
   readonly #process: () => StorageProcess;
+  readonly #hooks: FacetHooks;
   /** Facets started and not aborted since. */
-  readonly #facets = new Map<string, { starting: Promise<RunningFacet> }>();
+  readonly #facets = new Map<string, FacetEntry>();
+  /** The callback of the latest facets.get() of each name: how an alarm starts a facet that is not running. */
+  readonly #callbacks = new Map<string, GetStartupOptions>();
+  /** What each facet last started with. */
+  readonly #resolved = new Map<string, FacetStartupOptions>();
 
   /** @internal */
-  constructor(parentKey: string, process: () => StorageProcess) {
+  constructor(parentKey: string, process: () => StorageProcess, hooks: FacetHooks = {}) {
     this.#parentKey = parentKey;
     this.#process = process;
+    this.#hooks = hooks;
   }
 
   #database(name: string): string {
@@ -144,40 +217,66 @@ export class Facets {
    * A stub for the facet `name`, started on first use with the class `getStartupOptions()` names.
    * The same name always reaches the same facet and the same database.
    */
-  get<T extends object = object>(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): DurableObjectStub<T> {
+  get<T extends object = object>(name: string, getStartupOptions: GetStartupOptions): DurableObjectStub<T> {
     checkName(name, "facets.get");
     if (typeof getStartupOptions !== "function") throw new TypeError("facets.get: pass a function returning { class }");
-    const running = (): Promise<RunningFacet> => {
-      let entry = this.#facets.get(name);
-      if (entry === undefined) {
-        const made = { starting: this.#start(name, getStartupOptions) };
-        this.#facets.set(name, made);
-        // A start that failed is tried again by the next call.
-        made.starting.catch(() => {
-          if (this.#facets.get(name) === made) this.#facets.delete(name);
-        });
-        entry = made;
-      }
-      return entry.starting;
-    };
-    const call = async (method: string, args: unknown[]): Promise<unknown> => {
-      const facet = await running();
-      const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-      return entrypoint[method](...args);
-    };
+    this.#callbacks.set(name, getStartupOptions);
+    this.#hooks.gotten?.(name);
+    const call = (method: string, args: unknown[]): Promise<unknown> => this.#invoke(name, getStartupOptions, method, args);
     // islet's one stub factory: every name but `then` a method, `name` answered as it is.
     return targetStub({ method: (method) => (...args: unknown[]) => call(method, args), fixed: Object.assign(Object.create(null), { name }) }) as DurableObjectStub<T>;
   }
 
-  async #start(name: string, getStartupOptions: () => FacetStartupOptions | Promise<FacetStartupOptions>): Promise<RunningFacet> {
+  /** The running facet `name`, started with `getStartupOptions` when it is not. */
+  #running(name: string, getStartupOptions: GetStartupOptions): FacetEntry {
+    let entry = this.#facets.get(name);
+    if (entry === undefined) {
+      const made: FacetEntry = { starting: undefined! };
+      made.starting = this.#start(name, getStartupOptions, made);
+      this.#facets.set(name, made);
+      // A start that failed is tried again by the next call.
+      made.starting.catch(() => {
+        if (this.#facets.get(name) === made) this.#facets.delete(name);
+      });
+      entry = made;
+    }
+    return entry;
+  }
+
+  /** Calls `method` of facet `name`; a call in flight when the facet is aborted fails with the abort's reason. */
+  async #invoke(name: string, getStartupOptions: GetStartupOptions, method: string, args: unknown[]): Promise<unknown> {
+    const entry = this.#running(name, getStartupOptions);
+    const facet = await entry.starting;
+    const entrypoint = facet.stub.getEntrypoint(facet.entry, { props: facet.props, limits: facet.limits }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let result: unknown;
+    try {
+      result = await entrypoint[method](...args);
+    } catch (error) {
+      throw entry.aborted ?? error;
+    }
+    // An answer the sandbox gave on its way out of an abort is not one.
+    if (entry.aborted !== undefined) throw entry.aborted;
+    return result;
+  }
+
+  async #start(name: string, getStartupOptions: GetStartupOptions, entry: FacetEntry): Promise<RunningFacet> {
     const options = await getStartupOptions();
     const data = durableObjectClassData(options?.class);
     if (data === undefined) throw new TypeError("facets.get: the callback must return { class } with a class from getDurableObjectClass()");
+    const resolved: FacetStartupOptions = { class: options.class, id: options.id };
+    this.#resolved.set(name, resolved);
+    this.#hooks.started?.(name, resolved);
     const id = options.id !== undefined ? String(options.id) : hashName(`${this.#parentKey}\u0000facet\u0000${name}`);
-    const storage = new FacetStorage(this.#process(), this.#database(name));
+    let stub: WorkerStub | undefined;
+    // The facet's own ctx.abort(): its worker ends from here, at once.
+    const storage = new FacetStorage(this.#process(), this.#database(name), (error) => {
+      entry.aborted ??= error;
+      if (this.#facets.get(name) === entry) this.#facets.delete(name);
+      stub?.dispose();
+    });
     const { getCode } = data;
     // A worker of its own, under an id no one else can name.
-    const stub = data.loader.get(`facet:${randomUUID()}`, async () => {
+    stub = data.loader.get(`facet:${randomUUID()}`, async () => {
       const code = await getCode();
       return { ...code, env: { ...(code.env ?? {}), [FACET_STORAGE_BINDING]: storage } };
     });
@@ -190,16 +289,38 @@ export class Facets {
     const entry = this.#facets.get(name);
     if (entry === undefined) return;
     this.#facets.delete(name);
-    void reason;
+    entry.aborted ??= reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
     void entry.starting.then(
       (facet) => facet.stub.dispose(),
       () => {},
     );
   }
 
+  /** @internal What facet `name` last started with, if it started since its parent did. */
+  startedWith(name: string): FacetStartupOptions | undefined {
+    return this.#resolved.get(name);
+  }
+
+  /**
+   * @internal Facet `name`'s alarm fires (namespace.ts, inside an event of the parent): the facet
+   * is started if need be (with the parent's latest facets.get() callback, else with `remembered`,
+   * what it last started with in this process), and its alarm(), if due, is called. Throws when
+   * the handler does (the namespace retries).
+   */
+  async runAlarm(name: string, retryCount: number, remembered: FacetStartupOptions | undefined): Promise<FacetAlarmOutcome> {
+    const getStartupOptions = this.#callbacks.get(name) ?? (remembered === undefined ? undefined : () => remembered);
+    if (getStartupOptions === undefined && !this.#facets.has(name)) return { waiting: true };
+    // The facet reads its alarm inside its own gate, and calls its handler when it is due.
+    const answer = await this.#invoke(name, getStartupOptions!, FACET_ALARM_METHOD, [retryCount, Date.now()]);
+    if (!Array.isArray(answer) || typeof answer[1] !== "number") return { done: null };
+    if (answer[0] === 1) return { early: answer[1] };
+    return { done: answer[1] };
+  }
+
   /** Ends the facet and deletes its storage. */
   async delete(name: string): Promise<void> {
     checkName(name, "facets.delete");
+    this.#resolved.delete(name);
     await this.#stop(name);
     await this.#process().call(this.#database(name), "drop", []);
   }

@@ -10,7 +10,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DurableObjectId, hashName, idFromName, idFromString, newUniqueId } from "./object-id.ts";
 import { ObjectHost, type DurableObjectClass, type DurableObjectState } from "./object-host.ts";
 import { DurableObjectStorage } from "./storage.ts";
-import { Facets } from "./facets.ts";
+import { Facets, type FacetAlarmOutcome, type FacetStartupOptions } from "./facets.ts";
 import { DEFAULT_STORAGE_PROCESS_MB, StorageProcess } from "./storage-process.ts";
 
 /** The methods of a Durable Object class, each returning a Promise, as a stub offers them. */
@@ -38,9 +38,35 @@ export interface DurableObjectNamespaceOptions<Env> {
    * 100,000), the storage process's resident memory in MiB past which a running call kills it
    * with StorageMemoryError (Linux; default 512).
    */
-  facets?: { storageMb?: number; callTimeoutMs?: number; maxFacets?: number; processMemoryMb?: number };
+  facets?: {
+    storageMb?: number;
+    callTimeoutMs?: number;
+    maxFacets?: number;
+    processMemoryMb?: number;
+    /** @internal How long a facet's transaction may stay open with no storage call before it is rolled back (default 60 s). */
+    spanIdleMs?: number;
+  };
   /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
+}
+
+/** A facet's alarm, as the namespace schedules it. */
+interface FacetAlarm {
+  parent: DurableObjectId;
+  facet: string;
+  /** The alarm's time as last committed. */
+  time: number;
+  /** What the facet last started with in this process: how it is started when its parent names no class. */
+  startup?: FacetStartupOptions;
+  timer?: NodeJS.Timeout;
+  /** It fired and no class was known: it fires when the parent next calls facets.get(). */
+  waiting?: boolean;
+  running?: boolean;
+}
+
+/** A facet's database name in the storage process (facets.ts names them the same way). */
+function facetDatabase(parentKey: string, facet: string): string {
+  return `${parentKey}\u0000${facet}`;
 }
 
 /** Alarm retries wait 2 s, 4 s, 8 s …, six times at most, as on Cloudflare. */
@@ -55,7 +81,9 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
   readonly #hosts = new Map<string, ObjectHost<Env>>();
   readonly #idleTimers = new Map<string, NodeJS.Timeout>();
   readonly #alarmTimers = new Map<string, NodeJS.Timeout>();
-  readonly #index: { db: DatabaseSync; put: StatementSync; delete: StatementSync } | undefined;
+  readonly #index: { db: DatabaseSync; put: StatementSync; delete: StatementSync; putFacet: StatementSync; deleteFacet: StatementSync } | undefined;
+  /** Facets' alarms by facet database (parent key NUL facet name), as committed in their databases. */
+  readonly #facetAlarms = new Map<string, FacetAlarm>();
   #closed = false;
 
   constructor(objectClass: DurableObjectClass<Env> & (new (...args: never[]) => T), options: DurableObjectNamespaceOptions<Env>) {
@@ -70,13 +98,23 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       const db = new DatabaseSync(join(this.#dir, "index.sqlite"));
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
       db.exec("CREATE TABLE IF NOT EXISTS alarms (id TEXT PRIMARY KEY, name TEXT, time INTEGER NOT NULL) WITHOUT ROWID");
+      // A facet's alarm lives in its own database (in the storage process); this says which facet of
+      // which object to wake, and when.
+      db.exec("CREATE TABLE IF NOT EXISTS facet_alarms (parent TEXT NOT NULL, parent_name TEXT, facet TEXT NOT NULL, time INTEGER NOT NULL, PRIMARY KEY (parent, facet)) WITHOUT ROWID");
       this.#index = {
         db,
         put: db.prepare("INSERT INTO alarms (id, name, time) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET time = excluded.time"),
         delete: db.prepare("DELETE FROM alarms WHERE id = ?"),
+        putFacet: db.prepare("INSERT INTO facet_alarms (parent, parent_name, facet, time) VALUES (?, ?, ?, ?) ON CONFLICT(parent, facet) DO UPDATE SET time = excluded.time, parent_name = excluded.parent_name"),
+        deleteFacet: db.prepare("DELETE FROM facet_alarms WHERE parent = ? AND facet = ?"),
       };
       for (const row of db.prepare("SELECT id, name, time FROM alarms").all() as { id: string; name: string | null; time: number }[]) {
         this.#scheduleAlarm(new DurableObjectId(row.id, row.name ?? undefined), Number(row.time));
+      }
+      for (const row of db.prepare("SELECT parent, parent_name, facet, time FROM facet_alarms").all() as { parent: string; parent_name: string | null; facet: string; time: number }[]) {
+        const alarm: FacetAlarm = { parent: new DurableObjectId(row.parent, row.parent_name ?? undefined), facet: row.facet, time: Number(row.time) };
+        this.#facetAlarms.set(facetDatabase(row.parent, row.facet), alarm);
+        this.#scheduleFacetAlarm(alarm, alarm.time, 0);
       }
     }
   }
@@ -125,7 +163,17 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
         onAlarmChange: (time) => this.#alarmChanged(id, time),
       });
       const extend = this.#options.extendState;
-      const facets = new Facets(key, () => this.#facetProcess());
+      const facets = new Facets(key, () => this.#facetProcess(), {
+        started: (facet, options) => {
+          const alarm = this.#facetAlarms.get(facetDatabase(key, facet));
+          if (alarm !== undefined) alarm.startup = options;
+        },
+        gotten: (facet) => {
+          // An alarm that found no class for its facet fires now that the parent named one.
+          const alarm = this.#facetAlarms.get(facetDatabase(key, facet));
+          if (alarm?.waiting === true) this.#scheduleFacetAlarm(alarm, Date.now(), 0);
+        },
+      });
       const made: ObjectHost<Env> = new ObjectHost<Env>({
         id,
         class: this.#class,
@@ -156,6 +204,8 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       maxOpen: 64,
       maxDatabases: options.maxFacets ?? 100_000,
       memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
+      onAlarms: (changes) => this.#facetAlarmsChanged(changes),
+      spanIdleMs: options.spanIdleMs,
     });
     return this.#facetStorage;
   }
@@ -228,11 +278,99 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     }
   }
 
+  // ---- facets' alarms ----
+  //
+  // A facet's alarm is kept in its own database, in the storage process, and committed there; the
+  // storage process reports every committed change (#facetAlarmsChanged), which this index keeps
+  // (in index.sqlite with a storage dir, so it outlives a restart). To run the facet's alarm() the
+  // host needs the facet's class, which only its parent can name (as on Cloudflare, where a facet
+  // exists through its parent's facets.get()). When the alarm is due the parent is woken: an
+  // event of its own (its constructor runs if it is not live), in which the facet is started, if
+  // it is not running, with the parent's latest facets.get(name) callback (its constructor may
+  // call facets.get), else with the class it last started with in this process. When neither is
+  // known (after a restart, a parent that does not call facets.get in its constructor) the alarm
+  // waits, and fires as soon as the parent next calls facets.get(name).
+
+  #facetAlarmsChanged(changes: [string, number | null][]): void {
+    if (this.#closed) return;
+    for (const [database, time] of changes) {
+      const split = database.indexOf("\u0000");
+      if (split < 0) continue;
+      const parentKey = database.slice(0, split);
+      const facet = database.slice(split + 1);
+      const alarm = this.#facetAlarms.get(database);
+      if (time === null) {
+        if (alarm === undefined) continue;
+        clearTimeout(alarm.timer);
+        this.#facetAlarms.delete(database);
+        this.#index?.deleteFacet.run(parentKey, facet);
+        continue;
+      }
+      if (alarm !== undefined && alarm.time === time) continue;
+      const host = this.#hosts.get(parentKey);
+      const entry: FacetAlarm = alarm ?? { parent: host?.id ?? new DurableObjectId(parentKey), facet, time };
+      entry.time = time;
+      entry.startup = host?.facets.startedWith(facet) ?? entry.startup;
+      this.#facetAlarms.set(database, entry);
+      this.#index?.putFacet.run(parentKey, entry.parent.name ?? null, facet, time);
+      // One firing at a time: a change made while it runs is scheduled when it ends.
+      if (!entry.running) this.#scheduleFacetAlarm(entry, time, 0);
+    }
+  }
+
+  #scheduleFacetAlarm(alarm: FacetAlarm, at: number, retryCount: number): void {
+    clearTimeout(alarm.timer);
+    alarm.timer = undefined;
+    alarm.waiting = false;
+    if (this.#closed) return;
+    const wait = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    alarm.timer = setTimeout(() => {
+      alarm.timer = undefined;
+      void this.#fireFacetAlarm(alarm, retryCount);
+    }, wait);
+    // As for objects' alarms: on disk, it fires after a restart.
+    alarm.timer.unref();
+  }
+
+  async #fireFacetAlarm(alarm: FacetAlarm, retryCount: number): Promise<void> {
+    if (this.#closed || alarm.running === true) return;
+    alarm.running = true;
+    let outcome: FacetAlarmOutcome | undefined;
+    try {
+      const host = this.#host(alarm.parent);
+      // An event of the parent's: it is constructed first, and is not evicted while its facet runs.
+      outcome = (await host.run(() => host.facets.runAlarm(alarm.facet, retryCount, alarm.startup))) as FacetAlarmOutcome;
+    } catch {
+      outcome = undefined;
+    } finally {
+      alarm.running = false;
+    }
+    // Deleted meanwhile (the handler or another event cleared it, or facets.delete()).
+    if (this.#closed || this.#facetAlarms.get(facetDatabase(alarm.parent.toString(), alarm.facet)) !== alarm) return;
+    if (outcome === undefined) {
+      // The handler threw: retried after 2 s, 4 s, 8 s …, six times at most, as on Cloudflare.
+      if (retryCount < ALARM_RETRIES) this.#scheduleFacetAlarm(alarm, Date.now() + 2000 * 2 ** retryCount, retryCount + 1);
+    } else if ("waiting" in outcome) {
+      alarm.waiting = true;
+    } else if ("early" in outcome) {
+      this.#scheduleFacetAlarm(alarm, outcome.early, 0);
+    } else if (outcome.done !== null && alarm.time > outcome.done) {
+      // The handler set another alarm (or one was set while it ran).
+      this.#scheduleFacetAlarm(alarm, alarm.time, 0);
+    } else {
+      // The facet's database holds no alarm (or no later one) while the index did: the index goes.
+      this.#facetAlarms.delete(facetDatabase(alarm.parent.toString(), alarm.facet));
+      this.#index?.deleteFacet.run(alarm.parent.toString(), alarm.facet);
+    }
+  }
+
   /** Closes every object (committing what they wrote) and stops the alarms. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of [...this.#idleTimers.values(), ...this.#alarmTimers.values()]) clearTimeout(timer);
+    for (const alarm of this.#facetAlarms.values()) clearTimeout(alarm.timer);
+    this.#facetAlarms.clear();
     this.#idleTimers.clear();
     this.#alarmTimers.clear();
     for (const host of this.#hosts.values()) host.close("the namespace closed");

@@ -71,6 +71,11 @@ export class ObjectHost<Env = unknown> {
     this.storage.setExclusive((fn) => this.#holdGate(fn));
   }
 
+  /** @internal `ctx.facets` of this object. */
+  get facets(): Facets {
+    return this.#options.facets;
+  }
+
   /** Nothing running, queued or kept alive: the object may be evicted. */
   get idle(): boolean {
     return this.#inFlight === 0 && this.#queue.length === 0 && this.#exclusive === 0 && this.#waitUntil.size === 0;

@@ -18,10 +18,18 @@ interface ChildOptions {
   maxOpen: number;
   /** Databases the directory may hold. */
   maxDatabases: number;
+  /** How long a facet's transaction may stay open with no call on its database (SPAN_IDLE_MS unless a test says). */
+  spanIdleMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
 const open = new Map<string, DurableObjectStorage>();
+/**
+ * Alarm times (or null) committed since the last answer, by database: the next answer carries
+ * them to the parent, which keeps the index of facets' alarms (namespace.ts). Only committed
+ * values are reported, so the index never holds a time a rolled-back transaction set.
+ */
+const alarmChanges = new Map<string, number | null>();
 let databases = readdirSync(options.dir).filter((name) => name.endsWith(".sqlite")).length;
 
 /** Rows one sql() call hands back at most. */
@@ -50,7 +58,7 @@ function storageFor(name: string): DurableObjectStorage {
     if (databases >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} sessions are kept; delete some or give them a directory of their own`);
     databases++;
   }
-  storage = new DurableObjectStorage({ path, storageMb: options.storageMb, hardened: true });
+  storage = new DurableObjectStorage({ path, storageMb: options.storageMb, hardened: true, onAlarmChange: (time) => alarmChanges.set(name, time) });
   open.set(name, storage);
   if (open.size > options.maxOpen) {
     // The least recently used database without an open transaction: closing one inside a facet's
@@ -242,6 +250,19 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
       return storage.abortSpans();
     case "clone":
       return cloneTo(storage, args[0] as string);
+    case "getAlarm":
+      return storage.getAlarmSync();
+    case "setAlarm": {
+      const time = args[0];
+      if (typeof time !== "number" || !Number.isFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
+      return storage.setAlarmSync(time);
+    }
+    case "deleteAlarm":
+      return storage.deleteAlarmSync();
+    case "alarmDone":
+      // The alarm that fired is cleared, unless its handler set another meanwhile.
+      if (storage.getAlarmSync() === args[0]) storage.deleteAlarmSync();
+      return undefined;
     default:
       throw new TypeError(`unknown storage operation "${op}"`);
   }
@@ -266,6 +287,9 @@ function cloneTo(storage: DurableObjectStorage, target: string): void {
   storage.checkpoint();
   copyFileSync(storage.path!, path);
   databases++;
+  // The copy's alarm (part of its storage) is the fork's own, to be indexed like any other.
+  const alarm = storage.committedAlarm();
+  if (alarm !== null) alarmChanges.set(target, alarm);
 }
 
 /** Removes a database and its files (a deleted facet). */
@@ -276,6 +300,7 @@ function drop(name: string): boolean {
   const existed = existsSync(path);
   for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
   if (existed) databases--;
+  alarmChanges.set(name, null);
   return existed;
 }
 
@@ -285,11 +310,12 @@ function drop(name: string): boolean {
  * A later call of that facet's finds it lost.
  */
 const SPAN_IDLE_MS = 60_000;
+const spanIdleMs = typeof options.spanIdleMs === "number" && options.spanIdleMs > 0 ? options.spanIdleMs : SPAN_IDLE_MS;
 const lastCall = new Map<string, number>();
 setInterval(() => {
   const now = performance.now();
   for (const [name, storage] of open) {
-    if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > SPAN_IDLE_MS) storage.abortSpans();
+    if (storage.openSpans > 0 && now - (lastCall.get(name) ?? 0) > spanIdleMs) storage.abortSpans();
   }
   // Databases kept open past maxOpen only for their transactions are closed once those end.
   for (const [name, storage] of open) {
@@ -298,7 +324,7 @@ setInterval(() => {
     open.delete(name);
     storage.close();
   }
-}, 10_000).unref();
+}, Math.min(10_000, Math.max(10, spanIdleMs / 4))).unref();
 
 process.on("message", async (message: { id: number; name: string; op: string; args: unknown[]; spans?: number }) => {
   lastCall.set(message.name, performance.now());
@@ -308,7 +334,7 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
   let reply: object;
   try {
     if (message.op === "drop") {
-      process.send?.({ id: message.id, ok: true, value: drop(message.name) });
+      process.send?.(withAlarms({ id: message.id, ok: true, value: drop(message.name) }));
       return;
     }
     const storage = storageFor(message.name);
@@ -321,6 +347,9 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     const value = run(storage, message.op, message.args);
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
+    // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an
+    // index that missed a change (the host ended between the commit and its answer) is mended.
+    if (message.op === "abortSpans" && storage.openSpans === 0) alarmChanges.set(message.name, storage.committedAlarm());
     reply = { id: message.id, ok: true, value };
   } catch (error) {
     // A failure that rolled the turn back breaks the storage: it starts afresh from what was committed.
@@ -329,8 +358,16 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     const text = failure.message.length > MAX_MESSAGE_CHARS ? `${failure.message.slice(0, MAX_MESSAGE_CHARS)}… [cut]` : failure.message;
     reply = { id: message.id, ok: false, error: { name: failure.name, message: text } };
   }
-  process.send?.(reply);
+  process.send?.(withAlarms(reply));
 });
+
+/** An answer with the alarm changes committed since the last one. */
+function withAlarms(reply: object): object {
+  if (alarmChanges.size === 0) return reply;
+  const alarms = [...alarmChanges];
+  alarmChanges.clear();
+  return { ...reply, alarms };
+}
 
 process.on("disconnect", () => {
   for (const storage of open.values()) storage.close();

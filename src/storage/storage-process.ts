@@ -59,6 +59,16 @@ export interface StorageProcessOptions {
    * a call runs, on Linux only (elsewhere nothing reads it, and only callTimeoutMs bounds a call).
    */
   memoryMb: number;
+  /**
+   * Told of the alarm times (or null) the child committed, by database name, before the answer
+   * that carries them settles its call (facets' alarms: namespace.ts).
+   */
+  onAlarms?: (changes: [string, number | null][]) => void;
+  /**
+   * @internal How long a facet's transaction may stay open with no call on its database before the
+   * child rolls it back (default 60 s; tests shorten it).
+   */
+  spanIdleMs?: number;
 }
 
 interface Pending {
@@ -79,7 +89,7 @@ async function residentMb(pid: number): Promise<number | undefined> {
   }
 }
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+type Reply = ({ id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
 
 function childSpec(dir: string): { entry: string; execArgv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   const here = fileURLToPath(import.meta.url);
@@ -128,8 +138,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const { storageMb, maxAnswerChars, maxOpen, maxDatabases } = this.#options;
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases })], {
+    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,
@@ -156,6 +166,14 @@ export class StorageProcess {
   }
 
   #reply(message: Reply): void {
+    // Committed whatever becomes of the call (it may have been failed already): the index hears of it first.
+    if (message.alarms !== undefined && message.alarms.length > 0) {
+      try {
+        this.#options.onAlarms?.(message.alarms);
+      } catch {
+        // the index is the namespace's to keep; a failure there must not lose this answer
+      }
+    }
     const pending = this.#pending.get(message.id);
     if (pending === undefined) return;
     this.#pending.delete(message.id);

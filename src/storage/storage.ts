@@ -574,18 +574,33 @@ export class DurableObjectStorage {
   }
 
   async getAlarm(_options?: GetOptions): Promise<number | null> {
+    return this.getAlarmSync();
+  }
+
+  async setAlarm(scheduledTime: number | Date, _options?: PutOptions): Promise<void> {
+    this.setAlarmSync(scheduledTime);
+  }
+
+  async deleteAlarm(_options?: PutOptions): Promise<void> {
+    this.deleteAlarmSync();
+  }
+
+  /** @internal getAlarm(), whose failure throws (the storage process answers a facet's call with it). */
+  getAlarmSync(): number | null {
     this.#begin();
     return this.#readAlarm();
   }
 
-  async setAlarm(scheduledTime: number | Date, _options?: PutOptions): Promise<void> {
+  /** @internal setAlarm(), whose failure throws. */
+  setAlarmSync(scheduledTime: number | Date): void {
     const time = scheduledTime instanceof Date ? scheduledTime.getTime() : scheduledTime;
     if (typeof time !== "number" || !Number.isFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
     this.#run(() => this.#statements.putMeta.run(ALARM, Math.trunc(time)));
     this.#alarmChanged = true;
   }
 
-  async deleteAlarm(_options?: PutOptions): Promise<void> {
+  /** @internal deleteAlarm(), whose failure throws. */
+  deleteAlarmSync(): void {
     this.#run(() => this.#statements.deleteMeta.run(ALARM));
     this.#alarmChanged = true;
   }

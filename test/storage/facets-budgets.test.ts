@@ -1,6 +1,7 @@
 // Facets against the outside review of findings9: what one facet can make the shared storage
 // process and the host spend, and what another tenant's misbehaviour can do to a facet's
-// transaction. In isolate isolation (the storage process is the same in process isolation).
+// transaction. In isolate isolation (the storage process is the same in process isolation), but for
+// the idle limit of a transaction, tested in both.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -67,6 +68,18 @@ export class App extends DurableObject {
       return error.message;
     }
   }
+  async idleInTransaction(ms) {
+    try {
+      await this.ctx.storage.transaction(async () => {
+        this.ctx.storage.sql.exec("UPDATE acct SET bal = bal - 100 WHERE name = 'alice'");
+        await scheduler.wait(ms);
+        this.ctx.storage.sql.exec("UPDATE acct SET bal = bal + 100 WHERE name = 'bob'");
+      });
+      return "committed";
+    } catch (error) {
+      return error.name + ": " + error.message;
+    }
+  }
   async killedInTransaction() {
     await this.ctx.storage.transaction(async () => {
       this.ctx.storage.sql.exec("INSERT INTO acct VALUES ('carol', 1)");
@@ -75,8 +88,8 @@ export class App extends DurableObject {
   }
 }`;
 
-function setup(callTimeoutMs = 5_000, processMemoryMb?: number): { loader: WorkerLoader; ns: DurableObjectNamespace; parent: (name: string) => any } {
-  const loader = new WorkerLoader();
+function setup(callTimeoutMs = 5_000, processMemoryMb?: number, spanIdleMs?: number, isolation?: "isolate" | "process"): { loader: WorkerLoader; ns: DurableObjectNamespace; parent: (name: string) => any } {
+  const loader = new WorkerLoader({ isolation });
   const worker: WorkerStub = loader.get("app", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP } }));
   class Parent extends DurableObject {
     run(facet: string, method: string, ...args: unknown[]) {
@@ -84,7 +97,7 @@ function setup(callTimeoutMs = 5_000, processMemoryMb?: number): { loader: Worke
       return (this.ctx.facets.get(facet, () => ({ class: worker.getDurableObjectClass("App", { limits }) })) as any)[method](...args);
     }
   }
-  const ns = new DurableObjectNamespace(Parent, { name: "budgets", facets: { callTimeoutMs, processMemoryMb } });
+  const ns = new DurableObjectNamespace(Parent, { name: "budgets", facets: { callTimeoutMs, processMemoryMb, spanIdleMs } });
   return { loader, ns, parent: (name) => ns.getByName(name) as any };
 }
 
@@ -204,6 +217,28 @@ test("findings9/04, 05: a facet killed inside a transaction leaves the storage p
     await loader.close();
   }
 });
+
+for (const isolation of ["isolate", "process"] as const) {
+  test(`[${isolation}] a facet's transaction left open with no storage call past the idle limit (60 s; 300 ms here) is rolled back: its next call in it fails with TransactionLostError, nothing of it committed, and the facet goes on`, async () => {
+    const { loader, ns, parent } = setup(5_000, undefined, 300, isolation);
+    try {
+      const p = parent("idle");
+      assert.equal(await p.run("app", "init"), "ok");
+      // Within the limit, the transaction commits.
+      assert.equal(await p.run("app", "idleInTransaction", 50), "committed");
+      assert.deepEqual(await p.run("app", "balances"), [["alice", 0], ["bob", 100]]);
+      await p.run("app", "init");
+      assert.match(await p.run("app", "idleInTransaction", 1_500), /^TransactionLostError: The transaction was lost before it ended/);
+      // Alice's debit was rolled back with it: no money lost.
+      assert.deepEqual(await p.run("app", "balances"), [["alice", 100], ["bob", 0]]);
+      assert.equal(await p.run("app", "idleInTransaction", 50), "committed");
+      assert.deepEqual(await p.run("app", "balances"), [["alice", 0], ["bob", 100]]);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+}
 
 test("findings10/02: list() reads stored values one at a time against its answer cap: 240 MB stored, the storage process never holds them", async () => {
   const { loader, ns, parent } = setup();

@@ -13,6 +13,8 @@ import { DurableObject } from "islet/workers";
 // The AI-written app: a Durable Object class with its own database.
 const APP = `
 import { DurableObject } from "cloudflare:workers";
+// Module state: it lives as long as the facet's sandbox does.
+let calls = 0;
 export class App extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -95,6 +97,24 @@ export class App extends DurableObject {
   many(n) {
     for (let i = 0; i < n; i++) this.ctx.storage.sql.exec("INSERT INTO notes (text) VALUES (?)", "n" + i);
     return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM notes").one().n;
+  }
+  bump() { return ++calls; }
+  nap(ms) { return scheduler.wait(ms); }
+  keys() { return [...this.ctx.storage.kv.list()].map(([key]) => key); }
+  abortThenWrite() {
+    this.ctx.storage.kv.put("before", 1);
+    try { this.ctx.abort("stopped by itself"); } catch {}
+    this.ctx.storage.kv.put("after", 1);
+    calls += 100;
+    return "went on";
+  }
+  async abortInTransaction() {
+    await this.ctx.storage.transaction(async () => {
+      this.ctx.storage.kv.put("inTransaction", 1);
+      try { this.ctx.abort(); } catch {}
+      this.ctx.storage.kv.put("inTransactionAfter", 1);
+    });
+    return "committed";
   }
   spinInTransaction() {
     this.ctx.storage.transactionSync(() => {
@@ -216,6 +236,34 @@ for (const isolation of ["isolate", "process"] as const) {
       ns.close();
       await loader.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] a facet's own ctx.abort() ends it even when its code catches the error: the call fails, nothing after the abort commits, its open transaction is rolled back, the next call starts with fresh module state`, async () => {
+    const { loader, worker } = appLoader(isolation);
+    const ns = new DurableObjectNamespace(hostClass(worker), { name: "parents" });
+    try {
+      const parent = ns.getByName("self-abort") as any;
+      assert.equal(await parent.run("app", "bump"), 1);
+      assert.equal(await parent.run("app", "bump"), 2);
+      await assert.rejects(parent.run("app", "abortThenWrite"), /stopped by itself/);
+      // What it wrote before the abort was committed by its own call; nothing after it was.
+      assert.deepEqual(await parent.run("app", "keys"), ["before"]);
+      // A new sandbox: the module's state starts again.
+      assert.equal(await parent.run("app", "bump"), 1);
+      await assert.rejects(parent.run("app", "abortInTransaction"), /The facet was aborted/);
+      assert.deepEqual(await parent.run("app", "keys"), ["before"]);
+      assert.equal(await parent.run("app", "bump"), 1);
+      // The facet works on.
+      assert.deepEqual(await parent.run("app", "add", "after"), { id: 1, written: 1 });
+      // Its parent's facets.abort(name, reason) fails a call in flight with that reason.
+      const napping = parent.run("app", "nap", 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await parent.abort("app");
+      await assert.rejects(napping, /^Error: stop$/);
+    } finally {
+      ns.close();
+      await loader.close();
     }
   });
 
