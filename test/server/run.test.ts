@@ -82,6 +82,28 @@ describe("POST /v1/run", () => {
     assert.match(missing.json.error.message, /nope/);
   });
 
+  test("a limit hit while the module evaluates is that limit's outcome, with the time spent and the logs before it; a memory kill reports its CPU time", async () => {
+    const spin = await server.post("/v1/run", { code: `console.log("loading"); for (;;) {}\nexport default { run() { return 1; } }`, limits: { cpuMs: 50 } });
+    assert.equal(spin.status, 200);
+    assert.equal(spin.json.error.name, "CpuLimitError");
+    assert.equal(spin.json.outcome, "exceededCpu", JSON.stringify(spin.json));
+    assert.ok(spin.json.cpuMs >= 50 && spin.json.wallMs >= spin.json.cpuMs * 0.9, JSON.stringify(spin.json));
+    assert.deepEqual(spin.json.logs.map((log: { message: unknown[] }) => log.message), [["loading"]]);
+    const bomb = `const a = []; for (;;) a.push(new Array(1e5).fill(Math.random()));`;
+    const filled = await server.post("/v1/run", { code: `${bomb}\nexport default { run() { return 1; } }`, limits: { memoryMb: 32 } });
+    assert.equal(filled.json.outcome, "exceededMemory", JSON.stringify(filled.json));
+    assert.ok(filled.json.cpuMs > 0 && filled.json.wallMs >= filled.json.cpuMs * 0.9, JSON.stringify(filled.json));
+    const waited = await server.post("/v1/run", { code: `await new Promise(() => {});\nexport default { run() { return 1; } }`, limits: { wallMs: 100 } });
+    assert.equal(waited.json.outcome, "exceededWall", JSON.stringify(waited.json));
+    assert.ok(waited.json.wallMs >= 100, JSON.stringify(waited.json));
+    const thrown = await server.post("/v1/run", { code: `throw new TypeError("no config");\nexport default { run() { return 1; } }` });
+    assert.equal(thrown.json.outcome, "exception");
+    assert.ok(thrown.json.cpuMs > 0 && thrown.json.wallMs > 0, JSON.stringify(thrown.json));
+    const inCall = await server.post("/v1/run", { code: `export default { run() { ${bomb} } }`, limits: { memoryMb: 32 } });
+    assert.equal(inCall.json.outcome, "exceededMemory", JSON.stringify(inCall.json));
+    assert.ok(inCall.json.cpuMs > 0 && inCall.json.wallMs >= inCall.json.cpuMs * 0.9, JSON.stringify(inCall.json));
+  });
+
   test("validation errors are 400 with a message naming the field", async () => {
     const cases: [unknown, RegExp][] = [
       [{ code: 1 }, /^code: must be a string/],
