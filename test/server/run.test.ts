@@ -104,6 +104,18 @@ describe("POST /v1/run", () => {
     assert.ok(inCall.json.cpuMs > 0 && inCall.json.wallMs >= inCall.json.cpuMs * 0.9, JSON.stringify(inCall.json));
   });
 
+  test("a plain object's RPC methods get the caller's arguments only (env from cloudflare:workers); its fetch gets (request, env, ctx)", async () => {
+    const code = `import { env } from "cloudflare:workers";
+      export default {
+        run(...args) { return { received: args.length, env: env.greeting }; },
+        fetch(request, env, ctx) { return Response.json([env.greeting, typeof ctx.waitUntil]); },
+      }`;
+    const rpc = await server.post("/v1/run", { code, args: ["only"], env: { greeting: "hi" } });
+    assert.deepEqual(rpc.json.result, { received: 1, env: "hi" });
+    const fetched = await server.post("/v1/run", { code, request: { url: "https://example.com/" }, env: { greeting: "hi" } });
+    assert.equal(fetched.json.response.body, JSON.stringify(["hi", "function"]));
+  });
+
   test("validation errors are 400 with a message naming the field", async () => {
     const cases: [unknown, RegExp][] = [
       [{ code: 1 }, /^code: must be a string/],
