@@ -9,6 +9,12 @@ import type { WorkerCode } from "./code/types.ts";
 
 export type GetCode = () => WorkerCode | Promise<WorkerCode>;
 
+/** The call that needs a worker started: a start that fails is reported to the tails as its invocation. */
+export interface StartCause {
+  entrypoint: string;
+  method: string;
+}
+
 /** A running worker as an entrypoint calls it: here, or in a shard. */
 export interface Invocable {
   /** Calls `method` on entrypoint `entry` (a named export or "default"). */
@@ -19,8 +25,8 @@ export interface Invocable {
 
 /** One worker of a backend (named or anonymous), started on first use and after every eviction. */
 export interface BackendWorker {
-  /** The running worker, starting it (calling getCode) when it is not. */
-  acquire(): Promise<Invocable>;
+  /** The running worker, starting it (calling getCode) when it is not, for the call `cause`. */
+  acquire(cause: StartCause): Promise<Invocable>;
   /** Revokes a host capability earlier passed to this worker; false if it was not passed. */
   revoke(capability: object): boolean;
   /** Ends the worker now; a later acquire() starts it again. */

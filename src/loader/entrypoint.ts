@@ -4,7 +4,7 @@ import { remoteCapability } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { hostResponse, incomingRequest } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
-import type { Invocable } from "./backend.ts";
+import type { Invocable, StartCause } from "./backend.ts";
 
 export interface EntrypointOptions {
   props?: unknown;
@@ -38,7 +38,7 @@ export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: st
 };
 
 /** @internal */
-export function createEntrypoint<T = undefined>(acquire: () => Promise<Invocable>, entry: string, options: EntrypointOptions): Entrypoint<T> {
+export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => Promise<Invocable>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     // The body is not read here: the sandbox pulls it chunk by chunk as its code reads (small or
@@ -46,7 +46,7 @@ export function createEntrypoint<T = undefined>(acquire: () => Promise<Invocable
     const request = incomingRequest(new Request(input, init));
     let worker: Invocable;
     try {
-      worker = await acquire();
+      worker = await acquire({ entrypoint: entry, method: "fetch" });
     } catch (error) {
       request.body?.cancel().catch(() => {});
       throw error;
@@ -59,7 +59,7 @@ export function createEntrypoint<T = undefined>(acquire: () => Promise<Invocable
     brand: remoteCapability,
     fixed,
     method: (key) => (...args: unknown[]) => {
-      const call = acquire().then((worker) => worker.call(entry, key, args, props, limits));
+      const call = acquire({ entrypoint: entry, method: key }).then((worker) => worker.call(entry, key, args, props, limits));
       // The language may call a method by itself (JSON.stringify calls toJSON) and drop the
       // promise: its rejection must not be an unhandled one that ends the host process.
       call.catch(() => {});

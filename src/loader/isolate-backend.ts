@@ -5,7 +5,7 @@
 import { WorkerDisposedError } from "../errors.ts";
 import { SandboxPool } from "../engine/pool.ts";
 import { Sandbox } from "../engine/sandbox.ts";
-import type { BackendWorker, GetCode, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
+import type { BackendWorker, GetCode, StartCause, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
 import { prepareModules } from "./code/prepare.ts";
@@ -39,21 +39,22 @@ class WorkerRecord {
     private readonly getCode: GetCode,
   ) {}
 
-  acquire(): Promise<Worker> {
+  /** The running worker, or one started for `cause` (calls that come while it starts share that start). */
+  acquire(cause: StartCause): Promise<Worker> {
     if (this.worker?.alive) {
       this.backend.touch(this);
       return Promise.resolve(this.worker);
     }
-    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    this.starting ??= this.start(cause).finally(() => (this.starting = undefined));
     return this.starting;
   }
 
-  private async start(): Promise<Worker> {
+  private async start(cause: StartCause): Promise<Worker> {
     const disposals = this.disposals;
     this.backend.assertOpen();
     const code = await this.getCode();
     this.backend.assertOpen();
-    const worker = await this.backend.startWorker(code, this);
+    const worker = await this.backend.startWorker(code, this, cause);
     if (this.disposals !== disposals) {
       // dispose() came while it started: the calls waiting for it fail as calls in flight do.
       this.backend.forgetLive(this);
@@ -111,7 +112,7 @@ export class IsolateBackend implements WorkerBackend {
       };
     }
     return {
-      acquire: () => current().acquire(),
+      acquire: (cause) => current().acquire(cause),
       revoke: (capability) => current().worker?.revoke(capability) ?? false,
       dispose: () => {
         const record = current();
@@ -158,7 +159,7 @@ export class IsolateBackend implements WorkerBackend {
   }
 
   /** @internal */
-  async startWorker(code: WorkerCode, record: WorkerRecord): Promise<Worker> {
+  async startWorker(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
     validateWorkerCode(code);
     const limits = lowest(this.options.limits, validateCodeLimits(code.limits));
     const prepared = prepareModules(code);
@@ -176,7 +177,7 @@ export class IsolateBackend implements WorkerBackend {
         this.live.delete(record);
         if (record.id !== undefined && this.named.get(record.id)?.deref() === record && record.worker === undefined) this.named.delete(record.id);
       },
-    });
+    }, cause);
     if (this.closed) {
       worker.dispose();
       throw new WorkerDisposedError("The WorkerLoader is closed.");

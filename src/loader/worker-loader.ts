@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { WorkerCodeError } from "../errors.ts";
 import { formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
-import type { BackendWorker, GetCode, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
+import type { BackendWorker, GetCode, StartCause, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./entrypoint.ts";
 import { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
 import { IsolateBackend } from "./isolate-backend.ts";
@@ -135,7 +135,7 @@ export class WorkerLoader {
 
 /** @internal A worker's stub: the same for every backend (src/testing.ts hands it tests that drive a pool directly). */
 export function stubOf(worker: BackendWorker, origin?: { loader: WorkerLoader; getCode: GetCode }): WorkerStub {
-  const acquire = () => worker.acquire();
+  const acquire = (cause: StartCause) => worker.acquire(cause);
   return {
     getDurableObjectClass: (name, options = {}) => {
       if (name !== undefined && name !== null && typeof name !== "string") throw new TypeError("getDurableObjectClass: name must be a string.");

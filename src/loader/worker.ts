@@ -26,6 +26,7 @@ import { FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
+import type { StartCause } from "./backend.ts";
 import { HostBodies, HostBody } from "./host-body.ts";
 import { sendOutbound } from "./egress.ts";
 import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
@@ -127,11 +128,19 @@ export class Worker {
     sandbox.onDeath((reason) => this.onDeath(reason));
   }
 
-  /** Loads the code into a sandbox (fresh or pooled), evaluating the modules under the worker's limits. */
-  static async start(sandbox: Sandbox, config: WorkerConfig): Promise<Worker> {
+  /**
+   * Loads the code into a sandbox (fresh or pooled), evaluating the modules under the worker's
+   * limits. A start that fails is reported to the tails as the invocation of `cause` (the call
+   * that needed the worker) that it ended: with the limit it hit (exceededCpu, exceededMemory,
+   * exceededWall) or "exception", the CPU and wall time the start took, the exception, and the
+   * logs and fetches the modules made at their top level.
+   */
+  static async start(sandbox: Sandbox, config: WorkerConfig, cause: StartCause): Promise<Worker> {
     const worker = new Worker(sandbox, config);
     const watch = new Watch(sandbox, config.limits, (reason) => sandbox.kill(reason));
     const startup: Invocation = worker.track(config.limits, () => {});
+    const eventTimestamp = Date.now();
+    let stopped = false;
     try {
       const { modules, main } = config.code;
       await sandbox.loadModules(
@@ -152,9 +161,17 @@ export class Worker {
       return worker;
     } catch (error) {
       sandbox.kill("canceled");
-      throw worker.startupError(error);
+      const failure = worker.startupError(error);
+      const { cpuMs, wallMs } = watch.stop();
+      stopped = true;
+      if (config.tails.length > 0) {
+        const outcome: Outcome = failure instanceof LimitError ? failure.outcome : failure instanceof WorkerDisposedError ? "canceled" : "exception";
+        const exceptions = [{ name: failure.name, message: failure.message, timestamp: Date.now() }];
+        deliverTail(config.tails, { ...cause, outcome, eventTimestamp, logs: startup.logs, exceptions, fetches: startup.fetches, cpuTime: cpuMs, wallTime: wallMs, startup: true });
+      }
+      throw failure;
     } finally {
-      watch.stop();
+      if (!stopped) watch.stop();
       worker.untrack(startup);
     }
   }

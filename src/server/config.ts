@@ -14,7 +14,7 @@ import { describeValue, formatProblems, got, nonNegativeInteger, positiveInteger
 import { ServerConfigError } from "./errors.ts";
 import { DEFAULT_MAX_RPC_SESSIONS_PER_KEY } from "./rpc-sessions.ts";
 import { DEFAULT_MAX_RESULT_BYTES } from "./json-value.ts";
-import { resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
+import { missingInSection, resolveOutbound, type OutboundConfig, type ResolvedOutbound } from "./outbound-config.ts";
 
 // The main thread saturates (isolate creation, JSON, HTTP) at a few hundred calls per second per
 // core long before 64 calls are in flight on a small node: a cap of 8 per core sheds the excess at
@@ -354,7 +354,9 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
     getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
     loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },
-    outbound: resolveOutbound(options.outbound, env),
+    // The codemode section is read later (openCodeMode), but a config lacking variables in both
+    // sections gets them all named in one error, not the outbound ones first.
+    outbound: resolveOutbound(options.outbound, env, "outbound", {}, missingInSection(options.codemode ?? null, env, "codemode")),
     storage: { dir: checked.storage?.dir, storageMb: checked.storage?.storageMb ?? 1024, callTimeoutMs: checked.storage?.callTimeoutMs ?? 5_000 },
     codemode: options.codemode,
     nodeId: checked.nodeId ?? hostname().slice(0, 128),

@@ -101,7 +101,14 @@ function substitute(text: string, env: NodeJS.ProcessEnv): string {
  * Validates the section and reads the credentials' environment variables. Every problem of the
  * schema, then every missing variable, is reported in one ServerConfigError.
  */
-export function resolveOutbound(value: unknown, env: NodeJS.ProcessEnv, prefix = "outbound", defaults: { allowPrivate?: boolean } = {}): ResolvedOutbound {
+export function resolveOutbound(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  prefix = "outbound",
+  defaults: { allowPrivate?: boolean } = {},
+  /** Variables other sections of the same config lack ("codemode.… needs NAME"), named in the same error. */
+  alsoMissing: readonly string[] = [],
+): ResolvedOutbound {
   const parsed = outboundSchema.safeParse(value ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${fieldOf(issue.path, prefix)}: ${issue.message}`);
@@ -131,7 +138,9 @@ export function resolveOutbound(value: unknown, env: NodeJS.ProcessEnv, prefix =
     credentials.push([host, resolved]);
   }
   if (missing.length > 0) {
-    throw new ServerConfigError(`environment variables are not set: ${missing.join("; ")}. Set them (the config names them so the secret never sits in the file).`, prefix);
+    const advice = "Set them (the config names them so the secret never sits in the file).";
+    if (alsoMissing.length > 0) throw new ServerConfigError(`environment variables are not set: ${[...missing, ...alsoMissing].join("; ")}. ${advice}`);
+    throw new ServerConfigError(`environment variables are not set: ${missing.join("; ")}. ${advice}`, prefix);
   }
   return {
     allowPrivate: section.allowPrivate ?? defaults.allowPrivate ?? false,

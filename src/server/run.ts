@@ -8,6 +8,7 @@ import type { TailEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
 import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
+import { LimitError } from "../errors.ts";
 import { jsonWidth, OutputBudget, ResultTooLargeError, toJson } from "./json-value.ts";
 import type { WorkerQuota } from "./quota.ts";
 import { describe, invalid, isPlainObject, optionalString, toWorkerCode } from "./worker-spec.ts";
@@ -343,6 +344,7 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
   const tail = new Promise<void>((resolve) => (tailArrived = resolve));
   const answer: RunAnswer = { logs: [], outcome: "ok", cpuMs: 0, wallMs: 0 };
   let failed = false;
+  let failure: unknown;
   let result: { value: unknown } | undefined;
   await invocationTail.run(
     (e) => {
@@ -356,7 +358,10 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
         else result = { value: await target[method ?? "run"](...args) };
       } catch (error) {
         // A response body too large for the answer is the server's refusal, not the worker's failure.
-        if (!(error instanceof ResultTooLargeError)) failed = true;
+        if (!(error instanceof ResultTooLargeError)) {
+          failed = true;
+          failure = error;
+        }
         answer.error = errorJson(error);
       }
     },
@@ -392,10 +397,12 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
     answer.cpuMs = round(finished.cpuTime);
     answer.wallMs = round(finished.wallTime);
   } else if (failed) {
-    answer.outcome = "exception";
+    // No trace event (the call shared a start that another call's event reported, or failed
+    // before any sandbox ran): the limit the error names is still the outcome.
+    answer.outcome = failure instanceof LimitError ? failure.outcome : "exception";
   }
   // A worker that did not start, or that a limit terminated, is gone: its id may take new code.
-  if (id !== undefined && failed && (finished === undefined || WORKER_ENDING_OUTCOMES.has(answer.outcome) || WORKER_ENDING_ERRORS.has(answer.error?.name ?? ""))) named.delete(key);
+  if (id !== undefined && failed && (finished === undefined || finished.startup === true || WORKER_ENDING_OUTCOMES.has(answer.outcome) || WORKER_ENDING_ERRORS.has(answer.error?.name ?? ""))) named.delete(key);
   return answer;
 }
 

@@ -126,3 +126,27 @@ test("islet serve adds ISLET_API_KEYS to the config file's keys, and refuses a k
   assert.equal(await clash.exited, 1);
   assert.match(clash.stderr(), /ISLET_API_KEYS \(id "other"\) and the config file .* \(id "from-file"\) define the same key: keep one of them/);
 });
+
+test("islet serve names every missing environment variable of its config in one error, outbound and codemode sections together", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "islet-serve-vars-"));
+  const config = join(dir, "islet.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      outbound: { credentials: { "api.example.com": { headers: { authorization: "Bearer ${SERVE_MISSING_A}" } } } },
+      codemode: {
+        openapi: { api: { spec: "./api.json", baseUrl: "https://api.example.com", auth: { header: "Authorization", value: "Bearer ${SERVE_MISSING_B}" } } },
+        servers: { m: { command: "node", env: { C: "${SERVE_MISSING_C}" } } },
+      },
+    }),
+  );
+  const islet = startIslet(["serve", "--port", "0", "--config", config]);
+  assert.equal(await islet.exited, 1);
+  assert.match(
+    islet.stderr(),
+    /environment variables are not set: outbound\.credentials\["api\.example\.com"\]\.headers\.authorization needs SERVE_MISSING_A; codemode\.openapi\.api\.auth\.value needs SERVE_MISSING_B; codemode\.servers\.m\.env\.C needs SERVE_MISSING_C\./,
+  );
+});

@@ -82,6 +82,40 @@ describe("POST /v1/run", () => {
     assert.match(missing.json.error.message, /nope/);
   });
 
+  test("a limit hit while the module evaluates is that limit's outcome, with the time spent and the logs before it; a memory kill reports its CPU time", async () => {
+    const spin = await server.post("/v1/run", { code: `console.log("loading"); for (;;) {}\nexport default { run() { return 1; } }`, limits: { cpuMs: 50 } });
+    assert.equal(spin.status, 200);
+    assert.equal(spin.json.error.name, "CpuLimitError");
+    assert.equal(spin.json.outcome, "exceededCpu", JSON.stringify(spin.json));
+    assert.ok(spin.json.cpuMs >= 50 && spin.json.wallMs >= spin.json.cpuMs * 0.9, JSON.stringify(spin.json));
+    assert.deepEqual(spin.json.logs.map((log: { message: unknown[] }) => log.message), [["loading"]]);
+    const bomb = `const a = []; for (;;) a.push(new Array(1e5).fill(Math.random()));`;
+    const filled = await server.post("/v1/run", { code: `${bomb}\nexport default { run() { return 1; } }`, limits: { memoryMb: 32 } });
+    assert.equal(filled.json.outcome, "exceededMemory", JSON.stringify(filled.json));
+    assert.ok(filled.json.cpuMs > 0 && filled.json.wallMs >= filled.json.cpuMs * 0.9, JSON.stringify(filled.json));
+    const waited = await server.post("/v1/run", { code: `await new Promise(() => {});\nexport default { run() { return 1; } }`, limits: { wallMs: 100 } });
+    assert.equal(waited.json.outcome, "exceededWall", JSON.stringify(waited.json));
+    assert.ok(waited.json.wallMs >= 100, JSON.stringify(waited.json));
+    const thrown = await server.post("/v1/run", { code: `throw new TypeError("no config");\nexport default { run() { return 1; } }` });
+    assert.equal(thrown.json.outcome, "exception");
+    assert.ok(thrown.json.cpuMs > 0 && thrown.json.wallMs > 0, JSON.stringify(thrown.json));
+    const inCall = await server.post("/v1/run", { code: `export default { run() { ${bomb} } }`, limits: { memoryMb: 32 } });
+    assert.equal(inCall.json.outcome, "exceededMemory", JSON.stringify(inCall.json));
+    assert.ok(inCall.json.cpuMs > 0 && inCall.json.wallMs >= inCall.json.cpuMs * 0.9, JSON.stringify(inCall.json));
+  });
+
+  test("a plain object's RPC methods get the caller's arguments only (env from cloudflare:workers); its fetch gets (request, env, ctx)", async () => {
+    const code = `import { env } from "cloudflare:workers";
+      export default {
+        run(...args) { return { received: args.length, env: env.greeting }; },
+        fetch(request, env, ctx) { return Response.json([env.greeting, typeof ctx.waitUntil]); },
+      }`;
+    const rpc = await server.post("/v1/run", { code, args: ["only"], env: { greeting: "hi" } });
+    assert.deepEqual(rpc.json.result, { received: 1, env: "hi" });
+    const fetched = await server.post("/v1/run", { code, request: { url: "https://example.com/" }, env: { greeting: "hi" } });
+    assert.equal(fetched.json.response.body, JSON.stringify(["hi", "function"]));
+  });
+
   test("validation errors are 400 with a message naming the field", async () => {
     const cases: [unknown, RegExp][] = [
       [{ code: 1 }, /^code: must be a string/],

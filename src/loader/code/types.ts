@@ -27,6 +27,11 @@ export interface TailEvent {
   fetches: FetchRecord[];
   cpuTime: number;
   wallTime: number;
+  /**
+   * Present on the event of a call whose worker failed to start (an exception or a limit while its
+   * modules evaluated): the outcome, times, logs and fetches are those of that start.
+   */
+  startup?: true;
 }
 
 /** One outbound request as the sandbox made it, and how it ended. */
