@@ -66,6 +66,8 @@ export interface IsletMcpConfig {
   baseDir: string;
   /** Sessions for execute (`"sessions": { "dir": "./sessions" }`); absent: execute keeps no sessions. */
   sessions?: { dir?: string; storageMb?: number };
+  /** `"typecheck": true`: execute type-checks the code against the API before it runs (needs `typescript` installed). */
+  typecheck?: boolean;
 }
 
 /** Secrets shorter than this are not scrubbed: replacing a 3-character value everywhere would mangle results. */
@@ -161,7 +163,7 @@ function configSchema(env: Env, secrets: Set<string>) {
     dir: z.string({ error: (issue) => `must be a directory path, got ${describe(issue.input)}` }).optional(),
     storageMb: z.number({ error: (issue) => `must be a number of MiB, got ${describe(issue.input)}` }).int().positive().optional(),
   });
-  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional(), sessions: sessions.optional() });
+  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional(), sessions: sessions.optional(), typecheck: z.boolean({ error: (issue) => `must be true or false, got ${describe(issue.input)}` }).optional() });
 }
 
 function commonOf(entry: { description?: string; needsApproval?: string[] }): SourceCommon {
@@ -221,6 +223,7 @@ export function parseConfig(value: unknown, options: { env?: Env; baseDir?: stri
     secrets: [...secrets],
     baseDir,
     ...(sessions !== undefined ? { sessions: { ...sessions, ...(sessions.dir !== undefined ? { dir: resolve(baseDir, sessions.dir) } : {}) } } : {}),
+    ...(parsed.data.typecheck !== undefined ? { typecheck: parsed.data.typecheck } : {}),
   };
 }
 

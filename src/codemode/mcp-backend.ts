@@ -31,9 +31,9 @@ export interface CodeModeBackend {
 }
 
 /** The catalog and executor over a fixed set of providers (their namespaces must not collide). */
-export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions } = {}): CodeModeBackend {
+export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions; typecheck?: boolean } = {}): CodeModeBackend {
   const catalog = searchCatalog(buildCatalog(providers));
-  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}) });
+  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}) });
   return {
     catalog,
     async execute(code, callOptions = {}) {

@@ -25,6 +25,8 @@ import { boundedJson } from "./result-text.ts";
 
 export interface IsletMcpOptions {
   providers: ToolProvider[];
+  /** execute type-checks the code against the API before it runs (needs `typescript` installed); default false. */
+  typecheck?: boolean;
   /** Limits of each search and execute sandbox (lowered further by the loader's). */
   limits?: Limits;
   /** Values scrubbed from every tool result, error and log line (see config's `secrets`). */
@@ -166,7 +168,7 @@ export class IsletMcp {
     const providers = secrets.length ? options.providers.map((provider) => redactingProvider(provider, secrets)) : options.providers;
     const loader = new WorkerLoader({ maxWorkers: 64 });
     try {
-      return new IsletMcp(codeModeBackend(providers, { limits: options.limits, ...(options.sessions ? { sessions: options.sessions } : {}) }), options, loader);
+      return new IsletMcp(codeModeBackend(providers, { limits: options.limits, ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}) }), options, loader);
     } catch (error) {
       await loader.close();
       throw error;
@@ -393,7 +395,7 @@ export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (lin
   }
   for (const provider of providers) log(`${provider.namespace}: ${provider.tools.length} tools`);
   try {
-    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log, ...(config.sessions !== undefined ? { sessions: config.sessions } : {}) });
+    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log, ...(config.sessions !== undefined ? { sessions: config.sessions } : {}), ...(config.typecheck ? { typecheck: true } : {}) });
   } catch (error) {
     await Promise.allSettled(providers.map((provider) => provider.close?.()));
     throw error;

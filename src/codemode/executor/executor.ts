@@ -15,6 +15,8 @@ import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
 import { checkToolInput } from "../input-check.ts";
+import { generateApi } from "../types/api.ts";
+import { typecheckProgram } from "./typecheck.ts";
 import { Approvals, type ApprovalHandler, type ApprovalRecord } from "./approvals.ts";
 import { CodeSyntaxError, prepareUserCode } from "./code-form.ts";
 import { formatLogs } from "./logs.ts";
@@ -43,6 +45,12 @@ export interface ExecuteOptions {
   session?: string;
   /** Where sessions keep their data: \`{ dir }\` for files that outlive the process; default memory. */
   sessions?: SessionStorageOptions;
+  /**
+   * Type-check the code against the generated API before it runs (TypeScript's checker; needs the
+   * \`typescript\` package installed beside islet). Code that does not fit fails with a
+   * TypeCheckError listing line, column and message, and nothing runs. Default false.
+   */
+  typecheck?: boolean;
 }
 
 export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session"> {
@@ -143,6 +151,7 @@ const executorOptionsSchema = z.object(
       .optional(),
     onApproval: z.custom<ApprovalHandler>((value) => typeof value === "function", { error: (issue) => `must be a function${got(issue)}` }).optional(),
     approvalTimeoutMs: nonNegativeNumber().optional(),
+    typecheck: z.boolean({ error: (issue) => `must be true or false${got(issue)}` }).optional(),
     compatibilityFlags: z.array(z.string({ error: (issue) => `must be a string${got(issue)}` }), { error: (issue) => `must be an array of strings${got(issue)}` }).optional(),
     sessions: z
       .object(
@@ -186,12 +195,21 @@ export class CodeExecutor {
     this.loader = options.loader ?? new WorkerLoader({ limits: { ...this.limits, wallMs: Math.min(this.limits.wallMs + this.approvalTimeoutMs, MAX_LIMIT_MS) } });
   }
 
+  private readonly apiTexts = new WeakMap<object, string>();
+
+  /** The generated declarations of these tools, made once per tool set the caller passes. */
+  private apiText(key: object, providers: ToolProvider[]): string {
+    let text = this.apiTexts.get(key);
+    if (text === undefined) this.apiTexts.set(key, (text = generateApi(providers).text));
+    return text;
+  }
+
   private get approvalTimeoutMs(): number {
     return this.options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   }
 
   /** Runs `code` with the tools of `providersOrFns` as globals; see ExecuteResult. */
-  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session"> = {}): Promise<ExecuteResult> {
+  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck"> = {}): Promise<ExecuteResult> {
     const started = performance.now();
     if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
     const session = options.session === undefined ? undefined : this.sessionStore().binding(options.session);
@@ -206,6 +224,14 @@ export class CodeExecutor {
     } catch (error) {
       if (error instanceof CodeSyntaxError) return { result: undefined, error: errorText(error), outcome: "exception", ...base, timing: { ...base.timing, wallMs: performance.now() - started } };
       throw error;
+    }
+
+    if (options.typecheck ?? this.options.typecheck ?? false) {
+      const checked = await typecheckProgram(userCode.source, userCode.form === "module" ? 0 : 1, this.apiText(providersOrFns, providers), session !== undefined);
+      if ("ok" in checked && !checked.ok) {
+        const error = `TypeCheckError: the code does not fit the API's types; nothing ran.\n${checked.errors.map((line) => `- ${line}`).join("\n")}`;
+        return { result: undefined, error, outcome: "exception", ...base, timing: { ...base.timing, wallMs: performance.now() - started } };
+      }
     }
 
     let clock: RunClock | undefined;

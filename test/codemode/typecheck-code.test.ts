@@ -1,0 +1,62 @@
+// execute's `typecheck`: the model's program is checked against the generated API by TypeScript's
+// own checker before it runs; errors name the line and column in the model's code.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createExecutor, execute, fromFunctions } from "islet/codemode";
+import { parseConfig } from "../../src/codemode/config.ts";
+import { IsletMcp } from "../../src/codemode/mcp-server.ts";
+
+const calls: unknown[] = [];
+const shop = fromFunctions("shop", {
+  get: {
+    description: "One product by id",
+    inputSchema: { type: "object", properties: { id: { type: "number" } }, required: ["id"] },
+    outputSchema: { type: "object", properties: { name: { type: "string" }, price: { type: "number" } }, required: ["name", "price"] },
+    execute: (input: { id: number }) => (calls.push(input), { name: `item ${input.id}`, price: 5 }),
+  },
+  stock: { description: "Stock count (untyped result)", execute: () => (calls.push("stock"), 12) },
+});
+
+test("code that does not fit the API's types fails before it runs, with lines in the model's code", async () => {
+  calls.length = 0;
+  const out = await execute(`const p = await shop.get({ id: "7" });\nconst n = await shop.stock();\nreturn p.nme + n;`, [shop], { typecheck: true });
+  assert.equal(out.outcome, "exception");
+  assert.match(out.error ?? "", /^TypeCheckError: the code does not fit the API's types; nothing ran\.\n/);
+  assert.match(out.error ?? "", /\n- line 1, column 28: Type 'string' is not assignable to type 'number'\./);
+  assert.match(out.error ?? "", /\n- line 3, column 10: Property 'nme' does not exist on type .*Did you mean 'name'\?/);
+  assert.deepEqual(calls, [], "no tool was called");
+  const unknownTool = await execute(`async () => shop.list()`, [shop], { typecheck: true });
+  assert.match(unknownTool.error ?? "", /- line 1, column 18: Property 'list' does not exist/);
+});
+
+test("code that fits runs; untyped results, caught errors and a markdown block are fine", async () => {
+  calls.length = 0;
+  const code = "```ts\nasync () => {\n  const p = await shop.get({ id: 7 });\n  const n = await shop.stock();\n  try { await shop.get({ id: 1 }); } catch (e) { console.log(e.message); }\n  return `${p.name}: ${n * p.price}`;\n}\n```";
+  const out = await execute(code, [shop], { typecheck: true });
+  assert.equal(out.error, undefined);
+  assert.equal(out.result, "item 7: 60");
+  // Without the option nothing is checked: the same wrong program runs (and its tool refuses the input).
+  const unchecked = await createExecutor().execute(`async () => shop.get({ id: "7" })`, [shop]);
+  assert.match(unchecked.error ?? "", /^ToolInputError: /);
+  const executor = createExecutor({ typecheck: true });
+  try {
+    assert.match((await executor.execute(`async () => shop.get({ id: "7" })`, [shop])).error ?? "", /^TypeCheckError: /);
+    assert.equal((await executor.execute(`async () => shop.get({ id: "7" })`, [shop], { typecheck: false })).error?.startsWith("ToolInputError"), true);
+  } finally {
+    await executor.close();
+  }
+});
+
+test("islet mcp's config turns it on: execute answers with the type errors", async () => {
+  assert.equal(parseConfig({ servers: { a: { command: "x" } }, typecheck: true }).typecheck, true);
+  assert.throws(() => parseConfig({ servers: { a: { command: "x" } }, typecheck: "yes" }), /typecheck: must be true or false/);
+  const mcp = await IsletMcp.create({ providers: [shop], typecheck: true });
+  try {
+    const outcome = await mcp.execute(`async () => (await shop.get({ id: 1 })).cost`);
+    assert.match(outcome.error ?? "", /^TypeCheckError: .*\n- line 1, column 41: Property 'cost' does not exist/);
+    assert.equal((await mcp.execute(`async () => (await shop.get({ id: 1 })).price`)).result, 5);
+  } finally {
+    await mcp.close();
+  }
+});
