@@ -21,7 +21,8 @@ export type { SearchOutcome } from "./search.ts";
 import type { ToolProvider } from "./provider.ts";
 import type { SessionStorageOptions } from "./executor/sessions.ts";
 import { runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
-import { boundedJson } from "./result-text.ts";
+import { budgetedJson } from "./result-text.ts";
+import { estimateTokens } from "./token-estimate.ts";
 
 export interface IsletMcpOptions {
   providers: ToolProvider[];
@@ -33,6 +34,8 @@ export interface IsletMcpOptions {
   secrets?: readonly string[];
   /** A tool result longer than this is cut, with a note telling the model to narrow its query. Default 40,000 characters. */
   maxResultChars?: number;
+  /** The same in tokens (estimated); default 10,000. Logs have their own 2,000 tokens, first and last lines kept. */
+  maxResultTokens?: number;
   /** Where islet reports what it does (one line per call); default: nowhere. Lines are already redacted. */
   log?: (line: string) => void;
   /** The server's name in the MCP handshake. */
@@ -115,27 +118,72 @@ export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false)
   ];
 }
 
-/** Renders a sandbox outcome as an MCP tool result: the value as JSON (strings as they are), then the logs. */
-export function toolResult(outcome: SearchOutcome | ExecuteOutcome, maxChars = DEFAULT_MAX_RESULT_CHARS): CallToolResult {
+/** How much of an outcome a tool result shows: the result's budget and the logs' own. */
+export interface ResultBudget {
+  /** The result's characters; default 40,000. */
+  chars?: number;
+  /** The result's tokens (estimated: token-estimate.ts); default 10,000. */
+  tokens?: number;
+  /** The logs' tokens, shown after the result whatever its size, first and last lines kept; default 2,000. */
+  logTokens?: number;
+}
+
+const DEFAULT_MAX_RESULT_TOKENS = 10_000;
+const DEFAULT_MAX_LOG_TOKENS = 2_000;
+const HINT = "return less, e.g. filter or slice in the code";
+
+/** Text cut to a budget: as much of its start as fits, and how much was left. */
+function cutText(text: string, chars: number, tokens: number): string {
+  if (text.length <= chars && estimateTokens(text) <= tokens) return text;
+  let low = 0;
+  let high = Math.min(text.length, chars);
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (estimateTokens(text.slice(0, middle)) <= tokens) low = middle;
+    else high = middle - 1;
+  }
+  return `${text.slice(0, low)}\n[cut: ${(text.length - low).toLocaleString("en-US")} more characters; ${HINT}]`;
+}
+
+/** Log lines within their budget: the first ones and the last ones, and how many between were left out. */
+function budgetedLogs(lines: readonly string[], tokens: number): string[] {
+  const cost = lines.map((line) => estimateTokens(line) + 1);
+  if (cost.reduce((a, b) => a + b, 0) <= tokens) return [...lines];
+  const head: string[] = [];
+  const tail: string[] = [];
+  let used = 0;
+  let first = 0;
+  let last = lines.length - 1;
+  // Half the budget for the start, the rest for the end (an error is usually logged last).
+  while (first <= last && used + cost[first] <= tokens / 2) used += cost[first], head.push(lines[first++]);
+  while (last >= first && used + cost[last] <= tokens) used += cost[last], tail.unshift(lines[last--]);
+  const left = last - first + 1;
+  return [...head, `[… ${left.toLocaleString("en-US")} log line${left === 1 ? "" : "s"} left out …]`, ...tail];
+}
+
+/**
+ * Renders a sandbox outcome as an MCP tool result: the value as JSON (strings as they are) within
+ * its budget, valid JSON however it was cut, with a note on what was left out; then the logs
+ * within their own budget.
+ */
+export function toolResult(outcome: SearchOutcome | ExecuteOutcome, budget: number | ResultBudget = {}): CallToolResult {
+  const limits = typeof budget === "number" ? { chars: budget } : budget;
+  const chars = limits.chars ?? DEFAULT_MAX_RESULT_CHARS;
+  const tokens = limits.tokens ?? DEFAULT_MAX_RESULT_TOKENS;
   let text: string;
-  // The JSON is written only as far as it is shown: past maxChars the rest's length is not known.
-  let unknownRest = false;
-  if (outcome.error !== undefined) text = `Error: ${outcome.error}`;
+  if (outcome.error !== undefined) text = cutText(`Error: ${outcome.error}`, chars, tokens);
   else if (outcome.result === undefined) text = "undefined";
-  else if (typeof outcome.result === "string") text = outcome.result;
+  else if (typeof outcome.result === "string") text = cutText(outcome.result, chars, tokens);
   else {
     try {
-      const json = boundedJson(outcome.result, maxChars);
+      const json = budgetedJson(outcome.result, { chars, tokens });
       text = json.text ?? String(outcome.result);
-      unknownRest = json.cut;
+      if (json.cuts.length > 0) text += `\n[cut to fit ${tokens.toLocaleString("en-US")} tokens: ${json.cuts.join("; ")}; ${HINT}]`;
     } catch (error) {
       text = `Error: the result cannot be shown as JSON: ${(error as Error).message}`;
     }
   }
-  if (outcome.logs?.length) text += `\n\nLogs:\n${outcome.logs.join("\n")}`;
-  if (text.length > maxChars) {
-    text = `${text.slice(0, maxChars)}\n[cut: ${unknownRest ? "more than " : ""}${text.length - maxChars} more characters; return less, e.g. filter or slice in the code]`;
-  }
+  if (outcome.logs?.length) text += `\n\nLogs:\n${budgetedLogs(outcome.logs, limits.logTokens ?? DEFAULT_MAX_LOG_TOKENS).join("\n")}`;
   return { content: [{ type: "text", text }], ...(outcome.error !== undefined ? { isError: true } : {}) };
 }
 
@@ -214,7 +262,7 @@ export class IsletMcp {
     const scoped = session === undefined ? undefined : options.sessionScope === undefined ? session : `${options.sessionScope}\u0000${session}`;
     const { sessionScope: _scope, ...rest } = options;
     const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...rest, ...(scoped !== undefined ? { session: scoped } : {}) });
-    return toolResult(outcome, this.options.maxResultChars);
+    return toolResult(outcome, { chars: this.options.maxResultChars, tokens: this.options.maxResultTokens });
   }
 
   /**

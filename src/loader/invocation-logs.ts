@@ -6,6 +6,13 @@ import { fitLog, logLimitNote, LOG_BYTES_PER_INVOCATION } from "../protocol/log-
 import { received } from "../protocol/clonable.ts";
 
 export const MAX_LOGS_PER_INVOCATION = 1_000;
+/**
+ * Past the count, the first HEAD_LOGS entries are kept and the last TAIL_LOGS: the end of a long
+ * run (its last progress line, the error it logged before failing) matters as much as its start.
+ */
+export const HEAD_LOGS = 800;
+/** The runtime sends its own note of what it dropped before the last 200: one more entry. */
+export const TAIL_LOGS = MAX_LOGS_PER_INVOCATION - HEAD_LOGS + 1;
 /** Bytes of logs (strings by length; see log-size.ts) kept per invocation; the rest is cut. */
 export const MAX_LOG_BYTES_PER_INVOCATION = LOG_BYTES_PER_INVOCATION;
 /** Bytes of logs kept by all the invocations of one worker in flight together. */
@@ -25,6 +32,19 @@ export interface InvocationLog {
   logBytes: number;
   /** The byte budget ran out and the log says so: later logs are dropped. */
   logsCut: boolean;
+  /** Past HEAD_LOGS: the latest TAIL_LOGS entries, with their sizes (droppedLogs counts those pushed out). */
+  tail?: { entry: LogEntry; size: number }[];
+}
+
+/** The log a tail event carries: the head, a note of what was dropped between, the tail. */
+export function deliveredLogs(invocation: InvocationLog): LogEntry[] {
+  const tail = invocation.tail;
+  if (tail === undefined) return invocation.logs;
+  const note: LogEntry[] =
+    invocation.droppedLogs > 0
+      ? [{ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; ${invocation.droppedLogs} entries between the first ${HEAD_LOGS} and the last ${tail.length} dropped`], timestamp: tail[0]?.entry.timestamp ?? Date.now() }]
+      : [];
+  return [...invocation.logs, ...note, ...tail.map((kept) => kept.entry)];
 }
 
 /**
@@ -60,19 +80,31 @@ export class LogBudget {
     const timestamp = Date.now();
     for (const invocation of inflight) {
       if (invocation.logsCut) continue;
-      if (invocation.logs.length >= MAX_LOGS_PER_INVOCATION) {
-        if (invocation.droppedLogs++ === 0) invocation.logs.push({ level: "warn", message: [`islet: log limit of ${MAX_LOGS_PER_INVOCATION} entries reached; further logs dropped`], timestamp });
-        continue;
-      }
       const ownRoom = MAX_LOG_BYTES_PER_INVOCATION - invocation.logBytes;
       const room = Math.min(ownRoom, MAX_LOG_BYTES_PER_WORKER - this.retained);
       const fitted = room > 0 ? fitLog(message, room, true) : { parts: [], size: 0, cut: true };
-      if (fitted.parts.length > 0 || !fitted.cut) invocation.logs.push({ level, message: fitted.parts, timestamp });
+      if (fitted.parts.length > 0 || !fitted.cut) {
+        const entry = { level, message: fitted.parts, timestamp };
+        if (invocation.logs.length < HEAD_LOGS && invocation.tail === undefined) invocation.logs.push(entry);
+        else {
+          // The tail keeps the latest TAIL_LOGS; the oldest of it is let go, with its bytes.
+          const tail = (invocation.tail ??= []);
+          tail.push({ entry, size: fitted.size });
+          if (tail.length > TAIL_LOGS) {
+            const out = tail.shift()!;
+            invocation.droppedLogs++;
+            invocation.logBytes -= out.size;
+            this.retained -= out.size;
+          }
+        }
+      }
       invocation.logBytes += fitted.size;
       this.retained += fitted.size;
       if (fitted.cut || cut) {
         const limit = room < ownRoom ? `${MAX_LOG_BYTES_PER_WORKER} bytes for the worker's invocations in flight` : undefined;
-        invocation.logs.push({ level: "warn", message: [limit === undefined ? logLimitNote(MAX_LOG_BYTES_PER_INVOCATION) : `islet: log byte limit of ${limit} reached; further logs dropped`], timestamp });
+        const note = { level: "warn", message: [limit === undefined ? logLimitNote(MAX_LOG_BYTES_PER_INVOCATION) : `islet: log byte limit of ${limit} reached; further logs dropped`], timestamp };
+        if (invocation.tail === undefined) invocation.logs.push(note);
+        else invocation.tail.push({ entry: note, size: 0 });
         invocation.logsCut = true;
       }
     }

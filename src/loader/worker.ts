@@ -33,7 +33,7 @@ import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./res
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { HostTimers } from "./host-timers.ts";
-import { LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
+import { deliveredLogs, LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
 import { nodeModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
 import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
@@ -167,7 +167,7 @@ export class Worker {
       if (config.tails.length > 0) {
         const outcome: Outcome = failure instanceof LimitError ? failure.outcome : failure instanceof WorkerDisposedError ? "canceled" : "exception";
         const exceptions = [{ name: failure.name, message: failure.message, timestamp: Date.now() }];
-        deliverTail(config.tails, { ...cause, outcome, eventTimestamp, logs: startup.logs, exceptions, fetches: startup.fetches, cpuTime: cpuMs, wallTime: wallMs, startup: true });
+        deliverTail(config.tails, { ...cause, outcome, eventTimestamp, logs: deliveredLogs(startup), exceptions, fetches: startup.fetches, cpuTime: cpuMs, wallTime: wallMs, startup: true });
       }
       throw failure;
     } finally {
@@ -310,7 +310,7 @@ export class Worker {
       onFinish?.();
       this.untrack(invocation);
       if (this.config.tails.length > 0) {
-        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: invocation.logs, exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
+        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: deliveredLogs(invocation), exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
       }
     };
     let sandboxSettled = false;

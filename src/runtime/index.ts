@@ -9,7 +9,7 @@ import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
-import { refillLogBudget } from "./globals/console.ts";
+import { flushLogTail, refillLogBudget } from "./globals/console.ts";
 import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
@@ -304,6 +304,8 @@ async function run(invocationId: number, entry: string, method: string, args: un
 
 async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
   const result = await outcome(work, encodeValue);
+  // Logs waiting past the first 800 go before the result, which counts them among its posts.
+  flushLogTail();
   // A polluted Object.prototype.then can swap the result for anything; the host rejects that shape.
   if (!isArray(result)) return result;
   if (MapPrototypeHas(waitUntils, invocationId)) result[2] = 1;
@@ -373,6 +375,7 @@ async function drain(invocationId: number): Promise<number> {
     for (let i = 0; i < list.length; i++) await list[i];
   }
   MapPrototypeDelete(waitUntils, invocationId);
+  flushLogTail();
   return postCount();
 }
 

@@ -21,14 +21,17 @@ attack("an endless setTimeout/clearTimeout loop is stopped (each pair is two mes
   await rejectsWith(call(`export default { run() { for (;;) clearTimeout(setTimeout(() => {}, 1e6)); } };`, "run"), CpuLimitError);
 });
 
-attack("100,000 logs in one call: the call succeeds, the host keeps 1,000 and says it dropped the rest", async () => {
+attack("100,000 logs in one call: the call succeeds, the host keeps the first 800 and the last 200 and says it dropped those between", async () => {
   const events: TailEvent[] = [];
   const result = await call(`export default { run() { for (let i = 0; i < 1e5; i++) console.log(i); return "done"; } };`, "run", [], {
     tails: [(e: TailEvent[]) => void events.push(...e)],
   });
   assert.equal(result, "done");
-  assert.equal(events[0].logs.length, 1_001);
-  assert.match(String(events[0].logs[1_000].message[0]), /log limit of 1000 entries reached/);
+  const logs = events[0].logs;
+  assert.equal(logs.length, 1_001);
+  assert.deepEqual([logs[0].message, logs[799].message], [[0], [799]]);
+  assert.match(String(logs[800].message[0]), /log limit of 1000 entries reached; 99000 entries between the first 800 and the last 200 dropped/);
+  assert.deepEqual([logs[801].message, logs[1_000].message], [[99_800], [99_999]], "the end of the run is kept");
 });
 
 attack("host calls fired without waiting, then a spin: SubrequestLimitError, and the spin is still stopped by cpuMs", async () => {

@@ -26,36 +26,80 @@ const MAX_LOG_PART_OBJECTS = 100_000;
 type Level = "debug" | "info" | "log" | "warn" | "error";
 
 /**
- * The host keeps 1,000 log entries per invocation and notes that it dropped the rest; one more
- * than that is sent so it can. Past the budget a log costs the host nothing, so a logging loop
- * cannot flood it. Refilled when the host starts an invocation.
+ * The host keeps 1,000 log entries per invocation: the first 800 and the last 200, with a note of
+ * how many were dropped between (loader/invocation-logs.ts). The first HEAD_LOGS are sent as they
+ * come; later ones wait in a ring of the latest TAIL_LOGS, sent when the invocation's result is
+ * (flushLogTail), so a logging loop sends at most 1,001 messages however long it runs, and the end
+ * of a long run (its last progress line, the error it logged before failing) is not lost.
+ * Refilled when the host starts an invocation.
  */
-const LOG_BUDGET = 1_001;
-let logBudget = LOG_BUDGET;
+const HEAD_LOGS = 800;
+const TAIL_LOGS = 200;
+let logBudget = HEAD_LOGS;
 /**
  * Bytes of logs (see log-size.ts) the host keeps per invocation: a log is cut to what is left
  * before it is copied out, so a huge line costs the host at most the budget, once. The host
- * measures again and adds the note that says the log was cut.
+ * measures again and adds the note that says the log was cut. Entries waiting in the ring count
+ * until they are pushed out of it.
  */
 let logBytes = LOG_BYTES_PER_INVOCATION;
 
+interface Waiting {
+  level: Level;
+  parts: unknown[];
+  cut: boolean;
+  size: number;
+}
+const ring: Waiting[] = ObjectSetPrototypeOf([], null);
+let ringStart = 0;
+let ringCount = 0;
+let ringDropped = 0;
+
 export function refillLogBudget(): void {
-  logBudget = LOG_BUDGET;
+  logBudget = HEAD_LOGS;
   logBytes = LOG_BYTES_PER_INVOCATION;
+  for (let i = 0; i < ringCount; i++) logBytes -= ring[(ringStart + i) % TAIL_LOGS].size;
 }
 
 function emit(level: Level, parts: unknown[]): void {
-  if (logBudget <= 0 || logBytes <= 0) return;
-  logBudget--;
+  if (logBytes <= 0) return;
   // Each part is read once, into a snapshot (snapshot.ts), and the snapshot is what is measured,
   // cut to the budget and copied: a getter read again by the copy could answer far past the budget.
   const copies: unknown[] = ObjectSetPrototypeOf([], null);
   for (let i = 0; i < parts.length; i++) copies[i] = snapshotPart(parts[i]);
   // Copies (`true`): a leaf in a snapshot never has a plain prototype, so fitLog's measure tells plain objects by theirs.
   const fitted = fitLog(copies, logBytes, true);
-  send(Op.Log, level, fitted.parts, fitted.cut);
-  // Once the budget is cut into, nothing more is sent: the host says the log was cut.
+  // Once the budget is cut into, nothing more is kept: the host says the log was cut.
   logBytes = fitted.cut ? 0 : logBytes - fitted.size;
+  if (logBudget > 0) {
+    logBudget--;
+    send(Op.Log, level, fitted.parts, fitted.cut);
+    return;
+  }
+  if (ringCount === TAIL_LOGS) {
+    // The oldest waiting entry is pushed out, and its bytes are free again.
+    const out = ring[ringStart];
+    if (!fitted.cut) logBytes += out.size;
+    ringStart = (ringStart + 1) % TAIL_LOGS;
+    ringCount--;
+    ringDropped++;
+  }
+  ring[(ringStart + ringCount) % TAIL_LOGS] = { __proto__: null, level, parts: fitted.parts, cut: fitted.cut, size: fitted.size } as unknown as Waiting;
+  ringCount++;
+}
+
+/** Sends the logs waiting past the first HEAD_LOGS, after a note of how many were dropped before them. */
+export function flushLogTail(): void {
+  if (ringCount === 0) return;
+  if (ringDropped > 0) send(Op.Log, "warn", [`islet: log limit of ${HEAD_LOGS + TAIL_LOGS} entries reached; ${ringDropped} entries between the first ${HEAD_LOGS} and the last ${ringCount} dropped`], false);
+  for (let i = 0; i < ringCount; i++) {
+    const entry = ring[(ringStart + i) % TAIL_LOGS];
+    ring[(ringStart + i) % TAIL_LOGS] = undefined as unknown as Waiting;
+    send(Op.Log, entry.level, entry.parts, entry.cut);
+  }
+  ringStart = 0;
+  ringCount = 0;
+  ringDropped = 0;
 }
 
 /**
