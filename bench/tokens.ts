@@ -40,6 +40,8 @@ export interface SurfaceRow {
   tools: number;
   /** tools/list JSON (the tools array as the server sends it). */
   jsonTokens: number;
+  /** The same without output schemas: what most servers send, and what most agents compare against. */
+  inputsOnlyJsonTokens: number;
   /** The generated TypeScript declarations of the same tools. */
   typescriptTokens: number;
   /** typescriptTokens / jsonTokens. */
@@ -96,6 +98,18 @@ export interface TokenReport {
   targets: typeof TARGETS;
   /** Why a target was missed, one line each; empty when all were met. */
   missed: string[];
+  /** What `search` answers cost for GitHub's REST API: declarations of single operations and a find() query. */
+  lookups: LookupRow[];
+}
+
+export interface LookupRow {
+  what: string;
+  /** The search code, as the model writes it. */
+  code: string;
+  /** Tokens of the answer. */
+  tokens: number;
+  /** Tokens of the same with every type written out (depth: Infinity), where that applies. */
+  fullTokens?: number;
 }
 
 // --- upstreams ------------------------------------------------------------------------------
@@ -170,10 +184,12 @@ function surface(upstream: string, toolListJson: string, provider: ToolProvider)
   const catalog = searchCatalog(buildCatalog([provider]));
   const jsonTokens = tokens(toolListJson);
   const typescriptTokens = tokens(api.text);
+  const inputsOnly = (JSON.parse(toolListJson) as Record<string, unknown>[]).map(({ outputSchema: _, ...tool }) => tool);
   return {
     upstream,
     tools: provider.tools.length,
     jsonTokens,
+    inputsOnlyJsonTokens: tokens(JSON.stringify(inputsOnly)),
     typescriptTokens,
     typescriptRatio: typescriptTokens / jsonTokens,
     twoToolTokens: tokens(JSON.stringify(twoToolDefinitions(catalog))),
@@ -496,6 +512,26 @@ export async function measureTokens(log: (line: string) => void = () => {}): Pro
     const openApiRow = surface("GitHub REST API (OpenAPI)", JSON.stringify(openApiToolList(github)), github);
     surfaces.push(openApiRow);
 
+    log("lookups in GitHub's REST API");
+    const lookups: LookupRow[] = [];
+    const githubMcp = await IsletMcp.create({ providers: [github] });
+    servers.push(githubMcp);
+    const answer = async (code: string) => {
+      const outcome = await githubMcp.search(code);
+      if (outcome.error !== undefined) throw new Error(`lookup ${code}: ${outcome.error}`);
+      return tokens(typeof outcome.result === "string" ? outcome.result : JSON.stringify(outcome.result));
+    };
+    for (const [what, paths] of [
+      ["one operation: issues_create", ["github.issues_create"]],
+      ["one operation: pulls_list", ["github.pulls_list"]],
+      ["two operations: issues_create + pulls_list", ["github.issues_create", "github.pulls_list"]],
+    ] as const) {
+      const code = `async () => declarations(${JSON.stringify(paths)})`;
+      lookups.push({ what, code, tokens: await answer(code), fullTokens: await answer(`async () => declarations(${JSON.stringify(paths)}, { depth: Infinity })`) });
+    }
+    const findCode = `async () => find("create an issue", { limit: 5 }).map((t) => t.path + ": " + t.description)`;
+    lookups.push({ what: "find(\"create an issue\"), five best", code: findCode, tokens: await answer(findCode) });
+
     const tasks: TaskRow[] = [];
     const taskList = [memoryTask(), filesystemTask(folder), everythingResourcesTask(), everythingWeatherTask()];
     for (const task of taskList) {
@@ -552,7 +588,7 @@ export async function measureTokens(log: (line: string) => void = () => {}): Pro
         missed.push(`${row.task}: the code-mode transcript is ${pct(row.reduction)} smaller (target ≥ ${pct(TARGETS.transcriptReduction)}). ${whyTaskMissed(row)}`);
       }
     }
-    return { date: new Date().toISOString().slice(0, 10), tokenizer: "o200k_base (gpt-tokenizer)", node: process.version, surfaces, tasks, targets: TARGETS, missed };
+    return { date: new Date().toISOString().slice(0, 10), tokenizer: "o200k_base (gpt-tokenizer)", node: process.version, surfaces, tasks, targets: TARGETS, missed, lookups };
   } finally {
     for (const server of servers) await server.close();
     for (const upstream of upstreams) {
@@ -601,11 +637,17 @@ export function renderTokenMarkdown(report: TokenReport): string {
   const lines: string[] = [];
   lines.push(`### Token economy (\`npm run bench:tokens\`, ${report.date}, ${report.tokenizer})`, "");
   lines.push("Tool surfaces: the MCP `tools/list` JSON an agent is given, the TypeScript API islet generates for the same tools (every tool, parameter, type, required flag, enum, default, bound and description), and `islet mcp`'s two tools (search + execute) over that upstream.", "");
-  lines.push("| upstream | tools | tools/list JSON | TypeScript API | TS / JSON | two-tool surface |", "| --- | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| upstream | tools | tools/list JSON | without output schemas | TypeScript API | TS / JSON | TS / JSON without output schemas | two-tool surface |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of report.surfaces) {
-    lines.push(`| ${row.upstream} | ${row.tools} | ${n(row.jsonTokens)} | ${n(row.typescriptTokens)} | ${pct(row.typescriptRatio)} | ${n(row.twoToolTokens)} |`);
+    lines.push(`| ${row.upstream} | ${row.tools} | ${n(row.jsonTokens)} | ${n(row.inputsOnlyJsonTokens)} | ${n(row.typescriptTokens)} | ${pct(row.typescriptRatio)} | ${pct(row.typescriptTokens / row.inputsOnlyJsonTokens)} | ${n(row.twoToolTokens)} |`);
   }
-  lines.push("", "For the OpenAPI document the JSON column is the equivalent tool list: one tool per operation with its input and output schemas, each tool carrying the component schemas it uses as `$defs`.", "");
+  lines.push("", "For the OpenAPI document the JSON column is the equivalent tool list: one tool per operation with its input and output schemas, each tool carrying the component schemas it uses as `$defs`. The TypeScript API always declares results (as `unknown` where no schema says); without output schemas the JSON says less than it does, so its ratio is the harder one.", "");
+  if (report.lookups.length > 0) {
+    lines.push("Lookups in GitHub's REST API through `search` (the answer's tokens; a declaration has its input's types in full and its result's one level deep, the deeper ones named for `expand()`; *whole graph* is the same with every type written out):", "");
+    lines.push("| lookup | search code | tokens | whole graph |", "| --- | --- | ---: | ---: |");
+    for (const row of report.lookups) lines.push(`| ${row.what} | \`${row.code}\` | ${n(row.tokens)} | ${row.fullTokens === undefined ? "" : n(row.fullTokens)} |`);
+    lines.push("");
+  }
   lines.push(
     "Scripted tasks against the real servers (no LLM: each step's arguments are computed from the previous results, as an agent would). " +
       "*Transcript* (the target): tool calling holds every call (name and arguments) and every result exactly as the server returned it (the `tools/call` result JSON), then the answer; " +
