@@ -2,7 +2,7 @@
 // model's search code runs over it): one entry per tool with its generated types, the named types,
 // and the whole API text.
 
-import type { ToolProvider } from "./provider.ts";
+import type { PromptInfo, ResourceInfo, ToolProvider } from "./provider.ts";
 import { generateApi, type ApiOptions, type ProviderShape } from "./types/api.ts";
 import type { ToolRename } from "./identifiers.ts";
 
@@ -35,7 +35,7 @@ export interface Catalog {
   tools: CatalogEntry[];
   /** Named types: namespace identifier, name and declaration. */
   types: { namespace: string; name: string; declaration: string }[];
-  namespaces: { namespace: string; originalName: string; description: string; tools: number }[];
+  namespaces: { namespace: string; originalName: string; description: string; tools: number; instructions?: string; resources?: ResourceInfo[]; prompts?: PromptInfo[] }[];
   renames: ToolRename[];
   /** The whole TypeScript API. */
   api: string;
@@ -62,7 +62,18 @@ export function buildCatalog(providers: readonly (ProviderShape | ToolProvider)[
       })),
     ),
     types: api.namespaces.flatMap((ns) => ns.types.map((t) => ({ namespace: ns.identifier, name: t.name, declaration: t.declaration }))),
-    namespaces: api.namespaces.map((ns) => ({ namespace: ns.identifier, originalName: ns.namespace, description: ns.description ?? "", tools: ns.tools.length })),
+    namespaces: api.namespaces.map((ns, i) => {
+      const provider = providers[i] as Partial<ToolProvider>;
+      return {
+        namespace: ns.identifier,
+        originalName: ns.namespace,
+        description: ns.description ?? "",
+        tools: ns.tools.length,
+        ...(provider.instructions !== undefined ? { instructions: provider.instructions } : {}),
+        ...(provider.resources?.length ? { resources: provider.resources } : {}),
+        ...(provider.prompts?.length ? { prompts: provider.prompts } : {}),
+      };
+    }),
     renames: api.renames,
     api: api.text,
   };

@@ -57,7 +57,7 @@ const SEARCH_DESCRIPTION = `Look up the functions \`execute\` can call. \`code\`
 - find(query, { limit = 10, namespace }?): tools ranked by relevance (names, descriptions, HTTP method, path, tags, parameters)
 - declarations(list, { depth = 1 }?): several tools' declarations (objects or paths), each type once
 - expand(["ns.Type"], { depth = 1 }?): declarations of types a declaration left out
-- namespaces: { name: string; description?: string; tools: number }[]
+- namespaces: { name: string; description?: string; tools: number; instructions?: string; resources?: { uri, name }[]; prompts?: { name }[] }[]
 Return only what you need. First candidates:
 async () => find("create an issue").map(t => t.path + ": " + t.description)
 then declarations(...) of those you will call.`;

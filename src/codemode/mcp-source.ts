@@ -75,6 +75,45 @@ function childEnvironment(env: Record<string, string> | undefined): Record<strin
 
 const STDERR_TAIL = 4096;
 
+/** What of a server's guide search shows: its instructions, resources and prompts, each bounded. */
+const MAX_INSTRUCTIONS_CHARS = 8_000;
+const MAX_LISTED = 200;
+const MAX_LISTED_TEXT = 500;
+
+const bounded = (text: unknown, max = MAX_LISTED_TEXT): string | undefined => (typeof text === "string" && text !== "" ? (text.length > max ? `${text.slice(0, max)}…` : text) : undefined);
+
+/**
+ * The server's instructions, and the first MAX_LISTED resources and prompts it lists (only what
+ * its capabilities announce; a listing that fails is left out: tools are what the source is for).
+ */
+async function serverGuide(client: Client, timeout: number | undefined): Promise<Pick<ToolProvider, "instructions" | "resources" | "prompts">> {
+  const guide: Pick<ToolProvider, "instructions" | "resources" | "prompts"> = {};
+  const instructions = bounded(client.getInstructions(), MAX_INSTRUCTIONS_CHARS);
+  if (instructions !== undefined) guide.instructions = instructions;
+  const capabilities = client.getServerCapabilities() ?? {};
+  if (capabilities.resources !== undefined) {
+    try {
+      const { resources } = await client.listResources(undefined, { timeout });
+      guide.resources = resources.slice(0, MAX_LISTED).map((r) => ({ uri: String(r.uri), name: bounded(r.name) ?? String(r.uri), ...(bounded(r.description) ? { description: bounded(r.description)! } : {}), ...(typeof r.mimeType === "string" ? { mimeType: r.mimeType } : {}) }));
+    } catch {
+      // Left out.
+    }
+  }
+  if (capabilities.prompts !== undefined) {
+    try {
+      const { prompts } = await client.listPrompts(undefined, { timeout });
+      guide.prompts = prompts.slice(0, MAX_LISTED).map((p) => ({
+        name: bounded(p.name) ?? "",
+        ...(bounded(p.description) ? { description: bounded(p.description)! } : {}),
+        ...(p.arguments?.length ? { arguments: p.arguments.slice(0, 20).map((a) => ({ name: bounded(a.name) ?? "", ...(bounded(a.description) ? { description: bounded(a.description)! } : {}), ...(a.required ? { required: true } : {}) })) } : {}),
+      }));
+    } catch {
+      // Left out.
+    }
+  }
+  return guide;
+}
+
 /**
  * How a result arrives when the tool declares no output schema (its type is then `unknown`): said in
  * its doc comment, which the API text and search's declarations say once for all such tools.
@@ -161,10 +200,12 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
     needsApproval: typeof approval === "function" ? approval(tool) : approval?.includes(tool.name) || undefined,
   }));
   const server = client.getServerVersion();
+  const guide = await serverGuide(client, options.timeoutMs);
 
   return {
     namespace,
     description: options.description ?? (server ? `MCP server ${server.name}${server.version ? ` ${server.version}` : ""}` : undefined),
+    ...guide,
     tools: descriptors,
     async call(tool: string, args: unknown): Promise<unknown> {
       if (!known.has(tool)) throw new McpToolError(namespace, tool, "no such tool");

@@ -20,11 +20,31 @@ export interface ToolDescriptor {
   keywords?: string[];
 }
 
+/** A resource an upstream offers (MCP `resources/list`), as search shows it. */
+export interface ResourceInfo {
+  uri: string;
+  name: string;
+  description?: string;
+  mimeType?: string;
+}
+
+/** A prompt an upstream offers (MCP `prompts/list`), as search shows it. */
+export interface PromptInfo {
+  name: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
 export interface ToolProvider {
   /** The namespace the tools appear under in the sandbox, before sanitising into an identifier. */
   namespace: string;
   /** A one-line description of the source, shown to the model with the generated API. */
   description?: string;
+  /** How to use the source, as its server says (MCP `instructions`); search shows it in `namespaces`. */
+  instructions?: string;
+  /** What the source offers besides tools (MCP resources and prompts); search shows them in `namespaces`. */
+  resources?: ResourceInfo[];
+  prompts?: PromptInfo[];
   tools: ToolDescriptor[];
   /**
    * Schemas shared by the tools' schemas: a `$ref` of `#/$defs/<name>` that a tool's own schema does

@@ -5,6 +5,7 @@
 
 import { WorkerLoader, type Limits, type TailEvent } from "../index.ts";
 import type { Catalog } from "./catalog.ts";
+import type { PromptInfo, ResourceInfo } from "./provider.ts";
 import { CODE_MODULE, CodeSyntaxError, prepareUserCode } from "./executor/code-form.ts";
 import { formatLogs } from "./executor/logs.ts";
 
@@ -15,6 +16,11 @@ export interface SearchNamespace {
   originalName?: string;
   description?: string;
   tools: number;
+  /** How to use the source, as its server says (MCP instructions). */
+  instructions?: string;
+  /** Resources and prompts the source offers besides tools. */
+  resources?: ResourceInfo[];
+  prompts?: PromptInfo[];
 }
 
 export interface SearchTool {
@@ -92,6 +98,9 @@ export function searchCatalog(catalog: Catalog): SearchCatalog {
       ...(ns.originalName !== ns.namespace ? { originalName: ns.originalName } : {}),
       ...(ns.description ? { description: ns.description } : {}),
       tools: ns.tools,
+      ...(ns.instructions !== undefined ? { instructions: ns.instructions } : {}),
+      ...(ns.resources !== undefined ? { resources: ns.resources } : {}),
+      ...(ns.prompts !== undefined ? { prompts: ns.prompts } : {}),
     })),
     tools: catalog.tools.map((tool) => ({
       path: `${tool.namespace}.${tool.name}`,

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { fromMcpServer, generateApi, McpConnectionError, McpToolError, type ToolProvider } from "islet/codemode";
+import { WorkerLoader } from "islet";
+import { buildCatalog, fromMcpServer, generateApi, McpConnectionError, McpToolError, type ToolProvider } from "islet/codemode";
+import { runSearch, searchCatalog } from "../../src/codemode/search.ts";
 // toValue is internal: the mapping of MCP results to values, tested directly.
 import { toValue, UNTYPED_RESULT_NOTE } from "../../src/codemode/mcp-source.ts";
 import { everythingServer, filesystemServer, memoryServer, tempDir } from "./mcp-upstreams.ts";
@@ -63,6 +65,27 @@ test("a tool without an output schema says in its doc comment how its result arr
   assert.ok(structured.outputSchema !== undefined && !structured.description?.includes(UNTYPED_RESULT_NOTE));
   const api = generateApi([provider]).text;
   assert.equal(api.split(UNTYPED_RESULT_NOTE).length - 1, 1, "said once, in the namespace's notes");
+});
+
+test("the server's instructions, resources and prompts are listed for search", async () => {
+  const provider = await everything;
+  assert.ok(provider.resources !== undefined && provider.resources.length > 0 && provider.resources.length <= 200);
+  assert.match(provider.resources[0].uri, /^demo:\/\//);
+  assert.ok(provider.prompts !== undefined && provider.prompts.some((prompt) => prompt.arguments?.some((argument) => argument.required === true)));
+  const catalog = searchCatalog(buildCatalog([provider]));
+  const loader = new WorkerLoader();
+  try {
+    const { result, error } = await runSearch(loader, catalog, "async () => { const ns = namespaces[0]; return [typeof ns.instructions, ns.resources.length, ns.prompts.map((p) => p.name)]; }");
+    assert.equal(error, undefined);
+    const [instructions, resources, prompts] = result as [string, number, string[]];
+    assert.equal(instructions, provider.instructions === undefined ? "undefined" : "string");
+    assert.equal(resources, provider.resources.length);
+    assert.deepEqual(prompts, provider.prompts.map((prompt) => prompt.name));
+  } finally {
+    await loader.close();
+  }
+  // A source without them has none.
+  assert.equal((await memory).prompts, undefined);
 });
 
 test("text content is a string, JSON text is parsed, images and resources are plain blocks", async () => {
