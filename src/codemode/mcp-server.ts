@@ -48,7 +48,7 @@ export interface IsletMcpOptions {
 }
 
 /** Namespace lines beyond this many characters are dropped from the execute description (they stay in search's `namespaces`). */
-const NAMESPACE_BUDGET = 1600;
+const NAMESPACE_BUDGET = 1500;
 const DEFAULT_MAX_RESULT_CHARS = 40_000;
 
 const SEARCH_DESCRIPTION = `Look up the functions \`execute\` can call. \`code\` is an async arrow function run in a sandbox (no network) with these globals:
