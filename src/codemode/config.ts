@@ -38,6 +38,8 @@ export interface HttpServerConfig extends SourceCommon {
   url: string;
   headers: Record<string, string>;
   timeoutMs?: number;
+  /** "auto" (default: streamable HTTP, the older HTTP+SSE transport when refused), "streamable-http" or "sse". */
+  transport?: "auto" | "streamable-http" | "sse";
 }
 
 export interface OpenApiSourceConfig extends SourceCommon {
@@ -125,7 +127,7 @@ function configSchema(env: Env, secrets: Set<string>) {
     });
   const shared = { description: text().optional(), needsApproval: strings.optional(), timeoutMs: positive.optional() };
   const stdio = strict({ command: nonEmpty(), args: strings.optional(), env: secretMap.optional(), cwd: text().optional(), ...shared });
-  const http = strict({ url: httpUrl, headers: secretMap.optional(), ...shared });
+  const http = strict({ url: httpUrl, headers: secretMap.optional(), transport: z.enum(["auto", "streamable-http", "sse"], { error: (issue) => `must be "auto", "streamable-http" or "sse", got ${describe(issue.input)}` }).optional(), ...shared });
   // A stdio server has "command", an HTTP one "url": the entry's own keys say which schema applies.
   const server = z.unknown().transform((value, context): z.infer<typeof stdio> | z.infer<typeof http> => {
     if (!isObject(value)) {
@@ -197,7 +199,7 @@ export function parseConfig(value: unknown, options: { env?: Env; baseDir?: stri
       if ("command" in entry) {
         servers[name] = { ...commonOf(entry), command: entry.command, args: entry.args ?? [], env: entry.env ?? {}, ...(entry.cwd === undefined ? {} : { cwd: resolve(baseDir, entry.cwd) }), ...timeout };
       } else {
-        servers[name] = { ...commonOf(entry), url: entry.url, headers: entry.headers ?? {}, ...timeout };
+        servers[name] = { ...commonOf(entry), url: entry.url, headers: entry.headers ?? {}, ...timeout, ...(entry.transport !== undefined ? { transport: entry.transport } : {}) };
       }
     }
     for (const [name, entry] of Object.entries(parsed.data.openapi ?? {})) {

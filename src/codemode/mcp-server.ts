@@ -428,7 +428,7 @@ export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (lin
             timeoutMs: server.timeoutMs,
             stdio: { command: server.command, args: server.args, env: server.env, cwd: server.cwd },
           })
-        : fromMcpServer({ namespace, description: server.description, needsApproval: server.needsApproval, timeoutMs: server.timeoutMs, url: server.url, headers: server.headers }),
+        : fromMcpServer({ namespace, description: server.description, needsApproval: server.needsApproval, timeoutMs: server.timeoutMs, url: server.url, headers: server.headers, ...(server.transport !== undefined ? { transport: server.transport } : {}) }),
     ),
     ...Object.entries(config.openapi).map(([namespace, source]) => openApiProvider(namespace, source)),
   ];

@@ -4,6 +4,7 @@
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CodeModeError } from "./errors.ts";
@@ -30,7 +31,17 @@ interface McpSourceCommon {
 
 export type McpSourceOptions =
   | (McpSourceCommon & { stdio: McpStdioServer; url?: undefined })
-  | (McpSourceCommon & { url: string | URL; headers?: Record<string, string>; stdio?: undefined });
+  | (McpSourceCommon & {
+      url: string | URL;
+      headers?: Record<string, string>;
+      /**
+       * "streamable-http", "sse" (the protocol's older HTTP+SSE transport), or "auto" (the default):
+       * streamable HTTP, and the older transport when the server refuses its first request with a
+       * 4xx status, as the protocol's backwards-compatibility section describes.
+       */
+      transport?: "auto" | "streamable-http" | "sse";
+      stdio?: undefined;
+    });
 
 /** A call to an MCP tool failed: the tool reported an error (`isError`) or the server answered with a protocol error. */
 export class McpToolError extends CodeModeError {
@@ -144,7 +155,8 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
   }
 
   let stderrTail = "";
-  let transport: StdioClientTransport | StreamableHTTPClientTransport;
+  let transport: StdioClientTransport | StreamableHTTPClientTransport | SSEClientTransport;
+  let fallback: (() => SSEClientTransport) | undefined;
   if (options.stdio !== undefined) {
     const { command, args = [], env, cwd } = options.stdio;
     if (typeof command !== "string" || command === "") throw new TypeError(`fromMcpServer("${namespace}"): stdio.command must be a non-empty string`);
@@ -161,7 +173,12 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
     } catch {
       throw new TypeError(`fromMcpServer("${namespace}"): url is not a valid URL: ${String(options.url)}`);
     }
-    transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: options.headers ?? {} } });
+    const kind = options.transport ?? "auto";
+    if (kind !== "auto" && kind !== "streamable-http" && kind !== "sse") throw new TypeError(`fromMcpServer("${namespace}"): transport must be "auto", "streamable-http" or "sse"`);
+    const requestInit = { headers: options.headers ?? {} };
+    const sse = () => new SSEClientTransport(url, { requestInit });
+    transport = kind === "sse" ? sse() : new StreamableHTTPClientTransport(url, { requestInit });
+    if (kind === "auto") fallback = sse;
   }
 
   const client = new Client({ name: "islet", version: "0.1.0" });
@@ -173,7 +190,17 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
 
   let tools: Tool[];
   try {
-    await client.connect(transport, { timeout: options.timeoutMs });
+    try {
+      await client.connect(transport, { timeout: options.timeoutMs });
+    } catch (error) {
+      // A server of the older transport answers streamable HTTP's POST with 404 or 405 (a 4xx).
+      const status = (error as { code?: unknown })?.code;
+      if (fallback === undefined || !(typeof status === "number" ? status >= 400 && status < 500 : /\b4\d\d\b/.test(String((error as Error)?.message)))) throw error;
+      await client.close().catch(() => {});
+      await client.connect(fallback(), { timeout: options.timeoutMs });
+      // The first transport's close was not the server going away.
+      exitReason = undefined;
+    }
     tools = [];
     let cursor: string | undefined;
     do {

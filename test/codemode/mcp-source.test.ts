@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 import { WorkerLoader } from "islet";
@@ -186,6 +187,46 @@ test("streamable HTTP: headers reach the server, results and errors map as over 
     assert.ok(seen.every((headers) => headers.authorization === "Bearer t0ken"));
   } finally {
     await provider?.close?.();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  }
+});
+
+test("the older HTTP+SSE transport: chosen by name, or found when streamable HTTP is refused", async () => {
+  const transports = new Map<string, SSEServerTransport>();
+  const seen: string[] = [];
+  const http = createServer(async (req, res) => {
+    seen.push(`${req.method} ${req.url?.split("?")[0]} ${req.headers.authorization ?? ""}`);
+    if (req.method === "GET" && req.url === "/sse") {
+      const server = new McpServer({ name: "sse-upstream", version: "0.9.0" });
+      server.registerTool("echo", { description: "Echoes", inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: "text", text }] }));
+      const transport = new SSEServerTransport("/messages", res);
+      transports.set(transport.sessionId, transport);
+      res.on("close", () => transports.delete(transport.sessionId));
+      await server.connect(transport);
+      return;
+    }
+    if (req.method === "POST" && req.url?.startsWith("/messages")) {
+      const transport = transports.get(new URL(req.url, "http://x").searchParams.get("sessionId") ?? "");
+      if (transport !== undefined) return void (await transport.handlePostMessage(req, res));
+    }
+    res.writeHead(405).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const { port } = http.address() as { port: number };
+  const opened: ToolProvider[] = [];
+  try {
+    for (const transport of ["sse", undefined] as const) {
+      const provider = await fromMcpServer({ namespace: "old", url: `http://127.0.0.1:${port}/sse`, headers: { authorization: "Bearer t" }, ...(transport ? { transport } : {}) });
+      opened.push(provider);
+      assert.equal(provider.description, "MCP server sse-upstream 0.9.0");
+      assert.equal(await provider.call("echo", { text: "hi" }), "hi");
+    }
+    assert.ok(seen.includes("POST /sse Bearer t"), "auto tried streamable HTTP first");
+    assert.ok(seen.filter((line) => line === "GET /sse Bearer t").length === 2 && seen.every((line) => line.endsWith("Bearer t")));
+    await assert.rejects(fromMcpServer({ namespace: "old", url: `http://127.0.0.1:${port}/sse`, transport: "streamable-http" }), McpConnectionError);
+  } finally {
+    for (const provider of opened) await provider.close?.();
     http.closeAllConnections();
     await new Promise((resolve) => http.close(resolve));
   }
