@@ -70,6 +70,8 @@ export interface IsletMcpConfig {
   sessions?: { dir?: string; storageMb?: number };
   /** `"typecheck": true`: execute type-checks the code against the API before it runs (needs `typescript` installed). */
   typecheck?: boolean;
+  /** `"approvals": { "dir": "./approvals" }`: executions paused for approval and the approval history outlive a restart. */
+  approvals?: { dir: string };
 }
 
 /** Secrets shorter than this are not scrubbed: replacing a 3-character value everywhere would mangle results. */
@@ -165,7 +167,7 @@ function configSchema(env: Env, secrets: Set<string>) {
     dir: z.string({ error: (issue) => `must be a directory path, got ${describe(issue.input)}` }).optional(),
     storageMb: z.number({ error: (issue) => `must be a number of MiB, got ${describe(issue.input)}` }).int().positive().optional(),
   });
-  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional(), sessions: sessions.optional(), typecheck: z.boolean({ error: (issue) => `must be true or false, got ${describe(issue.input)}` }).optional() });
+  return strict({ $schema: z.unknown().optional(), servers: section(server).optional(), openapi: section(openapi).optional(), limits: limitsSchema.optional(), sessions: sessions.optional(), approvals: strict({ dir: z.string({ error: (issue) => `must be a directory path, got ${describe(issue.input)}` }) }).optional(), typecheck: z.boolean({ error: (issue) => `must be true or false, got ${describe(issue.input)}` }).optional() });
 }
 
 function commonOf(entry: { description?: string; needsApproval?: string[] }): SourceCommon {
@@ -226,6 +228,7 @@ export function parseConfig(value: unknown, options: { env?: Env; baseDir?: stri
     baseDir,
     ...(sessions !== undefined ? { sessions: { ...sessions, ...(sessions.dir !== undefined ? { dir: resolve(baseDir, sessions.dir) } : {}) } } : {}),
     ...(parsed.data.typecheck !== undefined ? { typecheck: parsed.data.typecheck } : {}),
+    ...(parsed.data.approvals !== undefined ? { approvals: { dir: resolve(baseDir, parsed.data.approvals.dir) } } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // in, both built from part A's islet/codemode over the configured providers, and the OpenAPI
 // sources of a config (document read from a file or URL, auth added host-side).
 
+import type { ApprovalJournalOptions } from "./executor/approval-journal.ts";
 import { readFile } from "node:fs/promises";
 import type { Limits, WorkerLoader } from "../index.ts";
 import { buildCatalog } from "./catalog.ts";
@@ -22,23 +23,28 @@ export interface ExecuteOutcome {
   outcome?: string;
   /** CPU and wall time of the invocation, in ms. */
   timing?: { cpuMs: number; wallMs: number };
+  /** The run stopped before a call that needs approval (see ExecuteResult.pendingApproval). */
+  pendingApproval?: { id: string; namespace: string; tool: string; args: unknown };
 }
 
 export interface CodeModeBackend {
   catalog: SearchCatalog;
-  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string }): Promise<ExecuteOutcome>;
+  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string }): Promise<ExecuteOutcome>;
   close(): Promise<void>;
 }
 
 /** The catalog and executor over a fixed set of providers (their namespaces must not collide). */
-export function codeModeBackend(providers: ToolProvider[], options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions; typecheck?: boolean } = {}): CodeModeBackend {
+export function codeModeBackend(
+  providers: ToolProvider[],
+  options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions; typecheck?: boolean; deferApprovals?: boolean; approvalJournal?: ApprovalJournalOptions } = {},
+): CodeModeBackend {
   const catalog = searchCatalog(buildCatalog(providers));
-  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}) });
+  const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}), ...(options.deferApprovals ? { deferApprovals: true } : {}), ...(options.approvalJournal ? { approvalJournal: options.approvalJournal } : {}) });
   return {
     catalog,
     async execute(code, callOptions = {}) {
-      const { result, error, logs, outcome, timing } = await executor.execute(code, providers, callOptions);
-      return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}), outcome, timing: { cpuMs: timing.cpuMs, wallMs: timing.wallMs } };
+      const { result, error, logs, outcome, timing, pendingApproval } = await executor.execute(code, providers, callOptions);
+      return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}), outcome, timing: { cpuMs: timing.cpuMs, wallMs: timing.wallMs }, ...(pendingApproval !== undefined ? { pendingApproval } : {}) };
     },
     async close() {
       await executor.close();

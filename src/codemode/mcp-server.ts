@@ -28,6 +28,13 @@ export interface IsletMcpOptions {
   providers: ToolProvider[];
   /** execute type-checks the code against the API before it runs (needs `typescript` installed); default false. */
   typecheck?: boolean;
+  /**
+   * Where executions stopped for approval wait, with the approval history (\`{ dir }\`: a SQLite
+   * file, so they outlive a reconnect or a restart); default memory. A client that cannot be asked
+   * while the code runs (no elicitation) gets the pending call and its id, and resumes with
+   * execute's \`approval\`.
+   */
+  approvals?: { dir?: string };
   /** Limits of each search and execute sandbox (lowered further by the loader's). */
   limits?: Limits;
   /** Values scrubbed from every tool result, error and log line (see config's `secrets`). */
@@ -87,21 +94,22 @@ function namespaceSection(catalog: SearchCatalog): string {
 }
 
 /** The two tool definitions, exactly as `tools/list` returns them. */
-export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false): Tool[] {
+export function twoToolDefinitions(catalog: SearchCatalog, withSessions = false, withApprovals = false): Tool[] {
   const codeInput = (what: string) => ({
     type: "object" as const,
     properties: { code: { type: "string", description: what } },
     required: ["code"],
   });
-  const executeInput = withSessions
-    ? {
-        ...codeInput("async arrow function calling the namespaces' functions"),
-        properties: {
-          code: { type: "string", description: "async arrow function calling the namespaces' functions" },
-          session: { type: "string", description: "optional name: the code then has a global `session` (async get, put, delete, list, sql) whose data persists between calls with this name" },
-        },
-      }
-    : codeInput("async arrow function calling the namespaces' functions");
+  // Only where some tool needs approval: the answer to a pause (see toolResult).
+  const approval = { type: "object", description: "after a pause for approval: its id and the user's decision", properties: { id: { type: "string" }, approve: { type: "boolean" }, reason: { type: "string" } }, required: ["id", "approve"] };
+  const executeInput = {
+    ...codeInput("async arrow function calling the namespaces' functions"),
+    properties: {
+      code: { type: "string", description: "async arrow function calling the namespaces' functions" },
+      ...(withSessions ? { session: { type: "string", description: "optional name: the code then has a global `session` (async get, put, delete, list, sql) whose data persists between calls with this name" } } : {}),
+      ...(withApprovals ? { approval } : {}),
+    },
+  };
   return [
     {
       name: "search",
@@ -171,7 +179,14 @@ export function toolResult(outcome: SearchOutcome | ExecuteOutcome, budget: numb
   const chars = limits.chars ?? DEFAULT_MAX_RESULT_CHARS;
   const tokens = limits.tokens ?? DEFAULT_MAX_RESULT_TOKENS;
   let text: string;
-  if (outcome.error !== undefined) text = cutText(`Error: ${outcome.error}`, chars, tokens);
+  const pending = (outcome as ExecuteOutcome).pendingApproval;
+  if (pending !== undefined) {
+    text = cutText(
+      `Paused before ${pending.namespace}.${pending.tool}(${JSON.stringify(pending.args) ?? ""}): it needs the user's approval. Ask them, then call execute again with the same code and "approval": { "id": "${pending.id}", "approve": true } (or false, with a "reason"). The calls made before it will not run again.`,
+      chars,
+      tokens,
+    );
+  } else if (outcome.error !== undefined) text = cutText(`Error: ${outcome.error}`, chars, tokens);
   else if (outcome.result === undefined) text = "undefined";
   else if (typeof outcome.result === "string") text = cutText(outcome.result, chars, tokens);
   else {
@@ -207,7 +222,8 @@ export class IsletMcp {
     this.loader = loader;
     const secrets = options.secrets ?? [];
     this.catalog = secrets.length ? redactValue(backend.catalog, secrets) : backend.catalog;
-    this.tools = twoToolDefinitions(this.catalog, options.sessions !== undefined);
+    const approvals = options.providers.some((provider) => typeof provider.approvalFor === "function" || provider.tools.some((tool) => tool.needsApproval === true));
+    this.tools = twoToolDefinitions(this.catalog, options.sessions !== undefined, approvals);
   }
 
   /** Builds the catalog (throws NamespaceCollisionError when two namespaces become one identifier). */
@@ -216,7 +232,7 @@ export class IsletMcp {
     const providers = secrets.length ? options.providers.map((provider) => redactingProvider(provider, secrets)) : options.providers;
     const loader = new WorkerLoader({ maxWorkers: 64 });
     try {
-      return new IsletMcp(codeModeBackend(providers, { limits: options.limits, ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}) }), options, loader);
+      return new IsletMcp(codeModeBackend(providers, { limits: options.limits, ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}), deferApprovals: true, ...(options.approvals ? { approvalJournal: options.approvals } : {}) }), options, loader);
     } catch (error) {
       await loader.close();
       throw error;
@@ -236,7 +252,7 @@ export class IsletMcp {
    * The `execute` tool's outcome as data (for APIs other than MCP, e.g. an HTTP endpoint), secrets
    * scrubbed. `onApproval` decides calls to tools marked needsApproval; without it they are rejected.
    */
-  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string } = {}): Promise<ExecuteOutcome> {
+  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string } = {}): Promise<ExecuteOutcome> {
     return this.scrubbed("execute", () => this.backend.execute(code, options));
   }
 
@@ -260,8 +276,13 @@ export class IsletMcp {
     // Sessions belong to the caller: over HTTP with API keys, each key's names are its own
     // (findings8/09: one key read another's session by naming it).
     const scoped = session === undefined ? undefined : options.sessionScope === undefined ? session : `${options.sessionScope}\u0000${session}`;
+    const approval = (args as { approval?: unknown }).approval;
+    if (approval !== undefined && (name !== "execute" || !isApprovalAnswer(approval))) return toolResult({ result: undefined, error: 'TypeError: `approval` must be { "id": string, "approve": boolean, "reason"?: string } on execute' });
     const { sessionScope: _scope, ...rest } = options;
-    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...rest, ...(scoped !== undefined ? { session: scoped } : {}) });
+    const resume = approval === undefined ? undefined : { ...(approval as { id: string; approve: boolean; reason?: string }) };
+    // A pause belongs to the caller, as sessions do: over HTTP with API keys only its key resumes it.
+    const owner = options.sessionScope;
+    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...rest, ...(scoped !== undefined ? { session: scoped } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
     return toolResult(outcome, { chars: this.options.maxResultChars, tokens: this.options.maxResultTokens });
   }
 
@@ -314,6 +335,12 @@ export class IsletMcp {
     await this.backend.close();
     await this.loader.close();
   }
+}
+
+function isApprovalAnswer(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const { id, approve, reason, ...rest } = value as Record<string, unknown>;
+  return typeof id === "string" && id.length > 0 && id.length <= 64 && typeof approve === "boolean" && (reason === undefined || (typeof reason === "string" && reason.length <= 1000)) && Object.keys(rest).length === 0;
 }
 
 function truncate(text: string, max: number): string {
@@ -443,7 +470,7 @@ export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (lin
   }
   for (const provider of providers) log(`${provider.namespace}: ${provider.tools.length} tools`);
   try {
-    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log, ...(config.sessions !== undefined ? { sessions: config.sessions } : {}), ...(config.typecheck ? { typecheck: true } : {}) });
+    return await IsletMcp.create({ providers, limits: config.limits, secrets: config.secrets, log, ...(config.sessions !== undefined ? { sessions: config.sessions } : {}), ...(config.typecheck ? { typecheck: true } : {}), ...(config.approvals !== undefined ? { approvals: config.approvals } : {}) });
   } catch (error) {
     await Promise.allSettled(providers.map((provider) => provider.close?.()));
     throw error;

@@ -54,7 +54,7 @@ test("validation errors name the field", () => {
     ),
     "servers.m.args[0] | servers.m.args[0]: must be a string, got number 1; servers.m.env.K: environment variable MISSING_VAR is not set; " +
       "servers.m.timeoutMs: must be a positive number, got number 0; servers.h.url: must be an http(s) URL, got the string \"ftp://a\"; openapi.gh.spec: must not be empty; " +
-      "limits.cpuMs: must be a positive number of milliseconds, got 0; extra: unknown field (expected one of: $schema, servers, openapi, limits, sessions, typecheck)",
+      "limits.cpuMs: must be a positive number of milliseconds, got 0; extra: unknown field (expected one of: $schema, servers, openapi, limits, sessions, approvals, typecheck)",
   );
   assert.match(fieldOf(() => parseConfig([], { env })), /^ \| must be an object, got an array$/);
   assert.match(fieldOf(() => parseConfig({}, { env })), /^servers \| .*no sources/);

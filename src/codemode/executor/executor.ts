@@ -10,13 +10,14 @@ import { validateLimits } from "../../loader/limits.ts";
 import { MAX_LIMIT_MS } from "../../protocol/limits.ts";
 import { formatProblems, got, nonNegativeNumber, problemsOf } from "../../protocol/schema.ts";
 import { z } from "zod";
-import { CodeModeError } from "../errors.ts";
+import { ApprovalRejectedError, CodeModeError } from "../errors.ts";
 import { toProviders, type ProvidersOrFunctions } from "../functions.ts";
 import { assignNamespaceIdentifiers, assignToolIdentifiers } from "../identifiers.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
 import { checkToolInput } from "../input-check.ts";
 import { generateApi } from "../types/api.ts";
 import { typecheckProgram } from "./typecheck.ts";
+import { ApprovalJournal, hashCode, RecordTooLargeError, sameArgs, type ApprovalJournalOptions, type JournalCall, type JournalRecord } from "./approval-journal.ts";
 import { Approvals, type ApprovalHandler, type ApprovalRecord } from "./approvals.ts";
 import { CodeSyntaxError, prepareUserCode } from "./code-form.ts";
 import { formatLogs } from "./logs.ts";
@@ -51,9 +52,23 @@ export interface ExecuteOptions {
    * TypeCheckError listing line, column and message, and nothing runs. Default false.
    */
   typecheck?: boolean;
+  /**
+   * For callers that cannot be asked while the code runs (no onApproval): a call that needs
+   * approval stops the execution instead of failing, and the result's \`pendingApproval\` says
+   * which call and its id. \`resume\` then runs the same code again: the calls it made before are
+   * answered from the record (never sent again), the decided call runs (or throws
+   * ApprovalRejectedError in the code), and the code goes on.
+   */
+  deferApprovals?: boolean;
+  /** Continues an execution stopped for approval: its id and the decision. */
+  resume?: { id: string; approve: boolean; reason?: string };
+  /** Who may resume a pause this execution makes (e.g. an API key's scope): a resume must name the same owner. */
+  owner?: string;
+  /** Where stopped executions and the approval history are kept (\`{ dir }\`: a SQLite file); default memory. */
+  approvalJournal?: ApprovalJournalOptions;
 }
 
-export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session"> {
+export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session" | "resume" | "owner"> {
   /**
    * A loader to run sandboxes in; default a loader of the executor's own. Its limits cap the
    * executor's, its wallMs included: to let approvals wait, give it room for approvalTimeoutMs.
@@ -81,6 +96,8 @@ export interface ExecuteResult {
   limits: Required<Limits>;
   /** Every approval asked for, and how it was decided. */
   approvals?: ApprovalRecord[];
+  /** With deferApprovals: the call the execution stopped before, waiting for a decision (see resume). */
+  pendingApproval?: { id: string; namespace: string; tool: string; args: unknown };
 }
 
 const compatibilityDate = "2026-11-01";
@@ -104,6 +121,24 @@ function errorText(error: unknown): string {
   const data = Object.entries(error).filter(([key, value]) => key !== "name" && key !== "message" && key !== "stack" && (value === null || ["string", "number", "boolean"].includes(typeof value)));
   if (data.length === 0 || error.message.startsWith("Uncaught {")) return text;
   return `${text} (${data.map(([key, value]) => `${key}: ${typeof value === "string" ? JSON.stringify(value.slice(0, 200)) : String(value)}`).join(", ")})`;
+}
+
+/** Runs a tool call and keeps it, with its result or error, for a later pause's record. */
+async function recorded(made: JournalCall[], entry: ToolEntry, args: unknown, run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    const result = await run();
+    made.push({ namespace: entry.namespace, tool: entry.identifier, args, result });
+    return result;
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const data = Object.fromEntries(Object.entries(e).filter(([, value]) => value === null || ["string", "number", "boolean"].includes(typeof value)));
+    made.push({ namespace: entry.namespace, tool: entry.identifier, args, error: { name: e.name, message: e.message, ...(Object.keys(data).length > 0 ? { data } : {}) } });
+    throw error;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** The code's result holds a function: the boundary would make it a stub, not data. */
@@ -152,6 +187,18 @@ const executorOptionsSchema = z.object(
     onApproval: z.custom<ApprovalHandler>((value) => typeof value === "function", { error: (issue) => `must be a function${got(issue)}` }).optional(),
     approvalTimeoutMs: nonNegativeNumber().optional(),
     typecheck: z.boolean({ error: (issue) => `must be true or false${got(issue)}` }).optional(),
+    deferApprovals: z.boolean({ error: (issue) => `must be true or false${got(issue)}` }).optional(),
+    approvalJournal: z
+      .object(
+        {
+          dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
+          ttlMs: z.number({ error: (issue) => `must be a number of milliseconds${got(issue)}` }).int().positive().optional(),
+          maxRecordBytes: z.number({ error: (issue) => `must be a number of bytes${got(issue)}` }).int().positive().optional(),
+        },
+        { error: (issue) => `must be an object${got(issue)}` },
+      )
+      .strict()
+      .optional(),
     compatibilityFlags: z.array(z.string({ error: (issue) => `must be a string${got(issue)}` }), { error: (issue) => `must be an array of strings${got(issue)}` }).optional(),
     sessions: z
       .object(
@@ -209,7 +256,7 @@ export class CodeExecutor {
   }
 
   /** Runs `code` with the tools of `providersOrFns` as globals; see ExecuteResult. */
-  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck"> = {}): Promise<ExecuteResult> {
+  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck" | "deferApprovals" | "resume" | "owner"> = {}): Promise<ExecuteResult> {
     const started = performance.now();
     if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
     const session = options.session === undefined ? undefined : this.sessionStore().binding(options.session);
@@ -234,6 +281,25 @@ export class CodeExecutor {
       }
     }
 
+    // A resumed execution: the same code (and session) as the one stopped, its record taken out once.
+    let replay: JournalRecord | undefined;
+    const codeHash = hashCode(code);
+    if (options.resume !== undefined) {
+      const { id, approve } = options.resume;
+      const waiting = typeof id === "string" ? this.journal().peek(id) : undefined;
+      const refuse = (message: string) => ({ result: undefined, error: `ApprovalNotFoundError: ${message}`, outcome: "exception" as const, ...base, timing: { ...base.timing, wallMs: performance.now() - started } });
+      if (waiting === undefined) return refuse(`no execution waits for approval ${JSON.stringify(id)} (it was decided already, expired, or never existed).`);
+      if (waiting.owner !== options.owner) return refuse(`no execution waits for approval ${JSON.stringify(id)} (it was decided already, expired, or never existed).`);
+      if (waiting.codeHash !== codeHash || waiting.session !== options.session) return refuse(`approval ${JSON.stringify(id)} belongs to other code${waiting.session !== options.session ? " or another session" : ""}: resume with the code that stopped, unchanged.`);
+      replay = this.journal().decide(id, approve === true);
+      if (replay === undefined) return refuse(`approval ${JSON.stringify(id)} was decided meanwhile.`);
+    }
+    const defer = (options.deferApprovals ?? this.options.deferApprovals ?? false) && (options.onApproval ?? this.options.onApproval) === undefined;
+    /** Every call of this execution, replayed ones first: what a new pause records. */
+    const made: JournalCall[] = replay !== undefined ? [...replay.calls] : [];
+    let callIndex = 0;
+    let pendingApproval: ExecuteResult["pendingApproval"];
+
     let clock: RunClock | undefined;
     const needsApproval = table.some((tools) => tools.some((t) => t.descriptor.needsApproval === true || typeof t.provider.approvalFor === "function"));
     const approvals = new Approvals(options.onApproval ?? this.options.onApproval, this.approvalTimeoutMs, () => clock);
@@ -253,14 +319,52 @@ export class CodeExecutor {
       const copied = copyToolInput(input, `${entry.namespace}.${entry.identifier}`);
       const args = copied === undefined && isObjectSchema(entry.descriptor.inputSchema) ? {} : copied;
       // Checked against the tool's schema before an approver sees it or it leaves for the upstream.
-      checkToolInput(entry.provider, entry.descriptor, `${entry.namespace}.${entry.identifier}`, args);
+      const label = `${entry.namespace}.${entry.identifier}`;
+      checkToolInput(entry.provider, entry.descriptor, label, args);
+      const index = callIndex++;
+      if (replay !== undefined && index <= replay.calls.length) {
+        const past = index < replay.calls.length ? replay.calls[index] : replay.pending;
+        if (past.namespace !== entry.namespace || past.tool !== entry.identifier || !sameArgs(past.args, args)) {
+          // The code took another path than the run that stopped: nothing of it is sent.
+          const diverged = new ApprovalRejectedError(`On resuming, the code called ${label}(${truncate(JSON.stringify(args) ?? "", 200)}) where it had called ${past.namespace}.${past.tool}; it was stopped and nothing was sent. Run it again from the start.`);
+          diverged.name = "ReplayDivergedError";
+          stop(diverged);
+          throw diverged;
+        }
+        if (index < replay.calls.length) {
+          const recorded = replay.calls[index];
+          if (recorded.error !== undefined) throw Object.assign(Object.assign(new Error(recorded.error.message), { name: recorded.error.name }), recorded.error.data ?? {});
+          return recorded.result;
+        }
+        // The decided call: it runs now, or is rejected in the code.
+        if (options.resume?.approve !== true) {
+          const rejected = new ApprovalRejectedError(`${label} was rejected${options.resume?.reason ? `: ${options.resume.reason}` : "."}`);
+          made.push({ namespace: entry.namespace, tool: entry.identifier, args, error: { name: rejected.name, message: rejected.message } });
+          throw rejected;
+        }
+        clock?.activity();
+        return recorded(made, entry, args, () => entry.provider.call(entry.descriptor.name, args));
+      }
       if (judgeApproval(entry, args)) {
+        if (defer) {
+          try {
+            const id = this.journal().pause({ codeHash, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.owner !== undefined ? { owner: options.owner } : {}), calls: made, pending: { namespace: entry.namespace, tool: entry.identifier, args } });
+            pendingApproval = { id, namespace: entry.namespace, tool: entry.identifier, args };
+          } catch (error) {
+            if (!(error instanceof RecordTooLargeError)) throw error;
+            throw new ApprovalRejectedError(`${label} needs approval, and the execution cannot wait for it: ${error.message}.`);
+          }
+          const paused = new Error(`The execution stopped before ${label}, which needs approval (id ${pendingApproval.id}).`);
+          paused.name = "ApprovalPendingError";
+          stop(paused);
+          throw paused;
+        }
         await approvals.request({ namespace: entry.namespace, tool: entry.identifier, originalName: entry.descriptor.name, args });
       } else {
         // Calling a tool is acting, not waiting: a pending approval no longer stops the clock.
         clock?.activity();
       }
-      return entry.provider.call(entry.descriptor.name, args);
+      return recorded(made, entry, args, () => entry.provider.call(entry.descriptor.name, args));
     };
 
     const signal = options.signal;
@@ -297,8 +401,15 @@ export class CodeExecutor {
         if (outcome === "ok") outcome = "exception";
       }
       clock?.stop();
+      // Stopped for approval: not a failure, a question (see pendingApproval).
+      if (pendingApproval !== undefined) {
+        result = undefined;
+        error = undefined;
+        outcome = "canceled";
+      }
       const logs = event !== undefined ? formatLogs(event.logs) : [];
       return {
+        ...(pendingApproval !== undefined ? { pendingApproval } : {}),
         result,
         ...(error !== undefined ? { error } : {}),
         ...(logs.length > 0 ? { logs } : {}),
@@ -330,6 +441,14 @@ export class CodeExecutor {
 
   private sessions: Sessions | undefined;
 
+  private journalValue: ApprovalJournal | undefined;
+
+  /** Executions stopped for approval and the approval history (memory, or approvalJournal.dir). */
+  journal(): ApprovalJournal {
+    this.journalValue ??= new ApprovalJournal(this.options.approvalJournal);
+    return this.journalValue;
+  }
+
   private sessionStore(): Sessions {
     this.sessions ??= new Sessions(this.options.sessions);
     return this.sessions;
@@ -337,6 +456,7 @@ export class CodeExecutor {
 
   /** Closes the executor's own loader (a loader passed in stays open) and its sessions' storage. */
   async close(): Promise<void> {
+    this.journalValue?.close();
     this.sessions?.close();
     this.sessions = undefined;
     if (this.ownsLoader) await this.loader.close();
@@ -353,10 +473,10 @@ export function createExecutor(options: ExecutorOptions = {}): CodeExecutor {
  * functions (`{ math: { add } }` → `math.add(input)`) and/or functions (`{ add }` → `codemode.add(input)`).
  */
 export async function execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-  const { signal, session, ...executorOptions } = options;
+  const { signal, session, resume, owner, ...executorOptions } = options;
   const executor = new CodeExecutor(executorOptions);
   try {
-    return await executor.execute(code, providersOrFns, { ...(signal !== undefined ? { signal } : {}), ...(session !== undefined ? { session } : {}) });
+    return await executor.execute(code, providersOrFns, { ...(signal !== undefined ? { signal } : {}), ...(session !== undefined ? { session } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
   } finally {
     await executor.close();
   }

@@ -1,0 +1,148 @@
+// Approvals for callers that cannot be asked while the code runs: the execution stops at the call
+// that needs approval, and resuming runs the same code with its earlier calls answered from the
+// record (never sent again), the decided call run or rejected, and the rest going on.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { createExecutor, fromFunctions } from "islet/codemode";
+import { IsletMcp } from "../../src/codemode/mcp-server.ts";
+
+function bank() {
+  const sent: string[] = [];
+  let balance = 100;
+  const provider = fromFunctions("bank", {
+    balance: { description: "The balance", execute: () => (sent.push("balance"), balance) },
+    deposit: { description: "Adds money", inputSchema: { type: "object", properties: { amount: { type: "number" } }, required: ["amount"] }, execute: ({ amount }: { amount: number }) => (sent.push(`deposit ${amount}`), (balance += amount)) },
+    transfer: {
+      description: "Sends money away",
+      needsApproval: true,
+      inputSchema: { type: "object", properties: { to: { type: "string" }, amount: { type: "number" } }, required: ["to", "amount"] },
+      execute: ({ to, amount }: { to: string; amount: number }) => (sent.push(`transfer ${amount} to ${to}`), (balance -= amount)),
+    },
+  });
+  return { provider, sent, balance: () => balance };
+}
+
+const CODE = `async () => {
+  await bank.deposit({ amount: 50 });
+  const before = await bank.balance();
+  const after = await bank.transfer({ to: "alice", amount: 30 });
+  await bank.deposit({ amount: 1 });
+  return { before, after, final: await bank.balance() };
+}`;
+
+test("a call that needs approval stops the run; approving resumes it without sending the earlier calls again", async () => {
+  const { provider, sent, balance } = bank();
+  const executor = createExecutor({ deferApprovals: true });
+  try {
+    const first = await executor.execute(CODE, [provider]);
+    assert.equal(first.error, undefined);
+    assert.equal(first.outcome, "canceled");
+    assert.deepEqual({ ...first.pendingApproval, id: undefined }, { id: undefined, namespace: "bank", tool: "transfer", args: { to: "alice", amount: 30 } });
+    assert.deepEqual(sent, ["deposit 50", "balance"], "it stopped before the transfer");
+    const second = await executor.execute(CODE, [provider], { resume: { id: first.pendingApproval!.id, approve: true } });
+    assert.equal(second.error, undefined);
+    assert.deepEqual(second.result, { before: 150, after: 120, final: 121 });
+    assert.deepEqual(sent, ["deposit 50", "balance", "transfer 30 to alice", "deposit 1", "balance"], "the first deposit ran once");
+    assert.equal(balance(), 121);
+    // An approval resumes once.
+    const again = await executor.execute(CODE, [provider], { resume: { id: first.pendingApproval!.id, approve: true } });
+    assert.match(again.error ?? "", /^ApprovalNotFoundError: no execution waits for approval/);
+    assert.deepEqual(executor.journal().history().map((entry) => entry.event), ["paused", "approved"]);
+  } finally {
+    await executor.close();
+  }
+});
+
+test("rejecting throws ApprovalRejectedError in the code; other code, or code that takes another path, cannot use the approval", async () => {
+  const { provider, sent } = bank();
+  const executor = createExecutor({ deferApprovals: true });
+  try {
+    const code = `async () => { try { await bank.transfer({ to: "bob", amount: 5 }); } catch (e) { return e.name + ": " + e.message; } }`;
+    const first = await executor.execute(code, [provider]);
+    const id = first.pendingApproval!.id;
+    const changed = await executor.execute(code + " ", [provider], { resume: { id, approve: true } });
+    assert.match(changed.error ?? "", /belongs to other code/);
+    const rejected = await executor.execute(code, [provider], { resume: { id, approve: false, reason: "too much" } });
+    assert.equal(rejected.result, "ApprovalRejectedError: bank.transfer was rejected: too much");
+    assert.deepEqual(sent, []);
+    // A run whose calls differ on replay (its arguments come from Math.random) stops before sending anything.
+    const random = `async () => { await bank.deposit({ amount: Math.random() }); return bank.transfer({ to: "carol", amount: 2 }); }`;
+    const paused = await executor.execute(random, [provider]);
+    assert.equal(sent.length, 1);
+    const diverged = await executor.execute(random, [provider], { resume: { id: paused.pendingApproval!.id, approve: true } });
+    assert.match(diverged.error ?? "", /^ReplayDivergedError: On resuming, the code called bank\.deposit\(.*\) where it had called bank\.deposit; it was stopped and nothing was sent/);
+    assert.equal(sent.length, 1, "neither the deposit nor the transfer ran again");
+  } finally {
+    await executor.close();
+  }
+});
+
+test("a pending approval outlives the executor: kept in a SQLite file, resumed by another executor", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-approvals-"));
+  try {
+    const { provider, sent } = bank();
+    const one = createExecutor({ deferApprovals: true, approvalJournal: { dir } });
+    const first = await one.execute(CODE, [provider]);
+    await one.close();
+    const two = createExecutor({ deferApprovals: true, approvalJournal: { dir } });
+    try {
+      assert.deepEqual(two.journal().pendingApprovals().map((entry) => entry.id), [first.pendingApproval!.id]);
+      const resumed = await two.execute(CODE, [provider], { resume: { id: first.pendingApproval!.id, approve: true } });
+      assert.deepEqual(resumed.result, { before: 150, after: 120, final: 121 });
+      assert.deepEqual(sent.filter((line) => line === "deposit 50"), ["deposit 50"]);
+      assert.deepEqual(two.journal().history().map((entry) => [entry.event, entry.tool, entry.args]), [["paused", "transfer", { to: "alice", amount: 30 }], ["approved", "transfer", { to: "alice", amount: 30 }]]);
+    } finally {
+      await two.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("over MCP, a client without elicitation gets the pause and answers it with execute's approval, across a server restart", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-mcp-approvals-"));
+  const { provider, sent } = bank();
+  const connect = async () => {
+    const mcp = await IsletMcp.create({ providers: [provider], approvals: { dir } });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await mcp.createServer().connect(serverSide);
+    const client = new Client({ name: "no-elicitation", version: "1" });
+    await client.connect(clientSide);
+    const call = async (args: Record<string, unknown>) => {
+      const result = (await client.callTool({ name: "execute", arguments: args })) as CallToolResult;
+      return { text: (result.content[0] as { text: string }).text, isError: result.isError === true };
+    };
+    return { mcp, client, call };
+  };
+  try {
+    const first = await connect();
+    const paused = await first.call({ code: CODE });
+    assert.equal(paused.isError, false);
+    const id = /"id": "([\w-]+)"/.exec(paused.text)?.[1];
+    assert.match(paused.text, /^Paused before bank\.transfer\(\{"to":"alice","amount":30\}\): it needs the user's approval\./);
+    assert.ok(id !== undefined);
+    await first.client.close();
+    await first.mcp.close();
+    // A new server process (here: a new IsletMcp on the same directory) resumes it.
+    const second = await connect();
+    try {
+      const bad = await second.call({ code: CODE, approval: { id, approve: "yes" } });
+      assert.equal(bad.isError, true);
+      const done = await second.call({ code: CODE, approval: { id, approve: true } });
+      assert.deepEqual(JSON.parse(done.text), { before: 150, after: 120, final: 121 });
+      assert.deepEqual(sent.filter((line) => line === "deposit 50"), ["deposit 50"]);
+    } finally {
+      await second.client.close();
+      await second.mcp.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
