@@ -146,3 +146,20 @@ test("over MCP, a client without elicitation gets the pause and answers it with 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a pause belongs to the caller that made it: another API key's scope cannot resume it", async () => {
+  const { provider, sent } = bank();
+  const mcp = await IsletMcp.create({ providers: [provider] });
+  try {
+    const text = (result: CallToolResult) => (result.content[0] as { text: string }).text;
+    const paused = text(await mcp.callTool("execute", { code: CODE }, { sessionScope: "key-1" }));
+    const id = /"id": "([\w-]+)"/.exec(paused)![1];
+    const stolen = await mcp.callTool("execute", { code: CODE, approval: { id, approve: true } }, { sessionScope: "key-2" });
+    assert.match(text(stolen), /ApprovalNotFoundError: no execution waits for approval/);
+    assert.ok(!sent.includes("transfer 30 to alice"));
+    const own = await mcp.callTool("execute", { code: CODE, approval: { id, approve: true } }, { sessionScope: "key-1" });
+    assert.deepEqual(JSON.parse(text(own)), { before: 150, after: 120, final: 121 });
+  } finally {
+    await mcp.close();
+  }
+});
