@@ -29,6 +29,8 @@ export interface ExecuteOutcome {
 
 export interface CodeModeBackend {
   catalog: SearchCatalog;
+  /** The generated TypeScript API of every namespace (what an API browser shows). */
+  api: string;
   execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string }): Promise<ExecuteOutcome>;
   close(): Promise<void>;
 }
@@ -38,10 +40,12 @@ export function codeModeBackend(
   providers: ToolProvider[],
   options: { limits?: Limits; loader?: WorkerLoader; sessions?: SessionStorageOptions; typecheck?: boolean; deferApprovals?: boolean; approvalJournal?: ApprovalJournalOptions } = {},
 ): CodeModeBackend {
-  const catalog = searchCatalog(buildCatalog(providers));
+  const built = buildCatalog(providers);
+  const catalog = searchCatalog(built);
   const executor = new CodeExecutor({ limits: options.limits, ...(options.loader ? { loader: options.loader } : {}), ...(options.sessions ? { sessions: options.sessions } : {}), ...(options.typecheck ? { typecheck: true } : {}), ...(options.deferApprovals ? { deferApprovals: true } : {}), ...(options.approvalJournal ? { approvalJournal: options.approvalJournal } : {}) });
   return {
     catalog,
+    api: built.api,
     async execute(code, callOptions = {}) {
       const { result, error, logs, outcome, timing, pendingApproval } = await executor.execute(code, providers, callOptions);
       return { result, ...(error !== undefined ? { error } : {}), ...(logs?.length ? { logs } : {}), outcome, timing: { cpuMs: timing.cpuMs, wallMs: timing.wallMs }, ...(pendingApproval !== undefined ? { pendingApproval } : {}) };

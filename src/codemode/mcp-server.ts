@@ -4,6 +4,7 @@
 // methods call the upstreams. The two definitions stay small however large the upstreams are:
 // the per-tool types live in the catalog, which only code reads.
 
+import { demoProvider } from "./demo.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -211,6 +212,8 @@ const APPROVAL_SCHEMA = {
 export class IsletMcp {
   readonly tools: Tool[];
   readonly catalog: SearchCatalog;
+  /** The generated TypeScript API of the namespaces (secrets scrubbed). */
+  readonly apiText: string;
   private readonly loader: WorkerLoader;
   private closed = false;
 
@@ -222,6 +225,7 @@ export class IsletMcp {
     this.loader = loader;
     const secrets = options.secrets ?? [];
     this.catalog = secrets.length ? redactValue(backend.catalog, secrets) : backend.catalog;
+    this.apiText = secrets.length ? redactText(backend.api, secrets) : backend.api;
     const approvals = options.providers.some((provider) => typeof provider.approvalFor === "function" || provider.tools.some((tool) => tool.needsApproval === true));
     this.tools = twoToolDefinitions(this.catalog, options.sessions !== undefined, approvals);
   }
@@ -443,6 +447,11 @@ function redactingProvider(provider: ToolProvider, secrets: readonly string[]): 
  * and returns the two-tool server over them. If one source fails, the others are closed again
  * and the error (naming the source) is thrown.
  */
+/** Code Mode over islet's built-in demo source (src/codemode/demo.ts): what `islet serve` offers without a codemode config. */
+export function openDemoMcp(): Promise<IsletMcp> {
+  return IsletMcp.create({ providers: [demoProvider()], name: "islet-demo" });
+}
+
 export async function openIsletMcp(config: IsletMcpConfig, options: { log?: (line: string) => void } = {}): Promise<IsletMcp> {
   const log = (line: string) => options.log?.(redactText(line, config.secrets));
   const starting: Promise<ToolProvider>[] = [

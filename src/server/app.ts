@@ -228,8 +228,14 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     }
   });
 
+  // The API of the Code Mode namespaces, as the model's code sees them (the playground's API browser).
+  app.get("/v1/codemode/api", (c) => {
+    if (codemode === undefined) throw new RequestError(501, 'Code mode is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
+    return c.json(codemode.api());
+  });
+
   app.all("/mcp", async (c) => {
-    if (codemode === undefined) {
+    if (codemode === undefined || !codemode.configured) {
       throw new RequestError(501, 'MCP is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
     }
     const release = admission.admit(c.get("caller"));

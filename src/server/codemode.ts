@@ -18,6 +18,10 @@ export interface CodeModeAnswer {
 }
 
 export interface CodeModeService {
+  /** False for the built-in demo source a server without a codemode section offers (no /mcp then). */
+  configured: boolean;
+  /** The TypeScript API of the namespaces and their names, for an API browser. */
+  api(): { api: string; namespaces: string[]; demo: boolean };
   /** Runs `code`; a result past `maxResultBytes` of JSON (default 32 MiB) is answered with a RangeError instead. */
   execute(code: string, maxResultBytes?: number): Promise<CodeModeAnswer>;
   /** `keyId`: the caller's API key, whose Code Mode session names are its own. */
@@ -31,17 +35,33 @@ const sibling = (path: string) => new URL(`../codemode/${path}${extension}`, imp
 
 interface McpModule {
   openIsletMcp(config: unknown, options?: { log?: (line: string) => void }): Promise<McpInstance>;
+  openDemoMcp(): Promise<McpInstance>;
   createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request, sessionScope?: string) => Promise<Response>;
 }
 /** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {
   /** The `execute` tool's outcome as data, secrets already scrubbed (the MCP tool renders the same outcome as text). */
   execute(code: string): Promise<{ result: unknown; error?: string; logs?: string[]; outcome?: string; timing?: { cpuMs: number; wallMs: number } }>;
+  readonly apiText: string;
+  readonly catalog: { namespaces: { name: string }[] };
   close(): Promise<void>;
 }
 
+/**
+ * The server's Code Mode: the config's section, or without one islet's demo source (pure functions
+ * over made-up data), so the playground's Code Mode works on a plain `npm start`; `/mcp` is served
+ * only for a configured section.
+ */
 export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, baseDir = process.cwd()): Promise<CodeModeService | undefined> {
-  if (section === undefined || section === null) return undefined;
+  if (section === undefined || section === null) {
+    let demo: McpInstance;
+    try {
+      demo = await ((await import(sibling("mcp-server"))) as McpModule).openDemoMcp();
+    } catch {
+      return undefined;
+    }
+    return service(demo, undefined, false);
+  }
   let configModule: { parseConfig(value: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string }): { secrets: string[] } };
   let mcpModule: McpModule;
   try {
@@ -66,8 +86,13 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
   } catch (error) {
     throw new ServerConfigError(`cannot start the tool sources: ${(error as Error).message}`, "codemode");
   }
-  const handler = mcpModule.createMcpHttpHandler(mcp);
+  return service(mcp, mcpModule.createMcpHttpHandler(mcp), true);
+}
+
+function service(mcp: McpInstance, handler: ((request: Request, sessionScope?: string) => Promise<Response>) | undefined, configured: boolean): CodeModeService {
   return {
+    configured,
+    api: () => ({ api: mcp.apiText, namespaces: mcp.catalog.namespaces.map((ns) => ns.name), demo: !configured }),
     async execute(code, maxResultBytes = DEFAULT_MAX_RESULT_BYTES) {
       // openIsletMcp got the config's secrets, so the outcome comes back scrubbed of them.
       const outcome = await mcp.execute(code);
@@ -87,7 +112,7 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
       }
       return answer;
     },
-    mcp: handler,
+    mcp: handler ?? (async () => new Response("MCP is not configured on this server", { status: 501 })),
     close: () => mcp.close(),
   };
 }

@@ -119,14 +119,15 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
   });
 });
 
-test("without a codemode section both endpoints answer 501 and say what to configure", async () => {
+test("without a codemode section execute runs against islet's demo source; /mcp answers 501 and says what to configure", async () => {
   const server = await testServer();
   try {
-    const execute = await server.post("/v1/codemode/execute", { code: "async () => 1" });
-    assert.equal(execute.status, 501);
-    assert.match(execute.json.error.message, /add a "codemode" section/);
+    const execute = await server.post("/v1/codemode/execute", { code: "async () => (await demo.weather({ city: 'Oslo' })).conditions" });
+    assert.equal(execute.status, 200);
+    assert.equal(execute.json.result, "snow");
     const mcp = await server.post("/mcp", {});
     assert.equal(mcp.status, 501);
+    assert.match(mcp.json.error.message, /add a "codemode" section/);
   } finally {
     await server.close();
   }

@@ -140,6 +140,9 @@ describe("playground", { skip }, () => {
       throws: "ValidationError",
       "cpu-limit": "CpuLimitError",
       codemode: "ok",
+      // This server's config names its own tool source (memory), so there is no demo namespace: a
+      // plain server has one (the test "shows the code-mode API … demo tools" runs it there).
+      "codemode-demo": "ReferenceError",
     };
     const ids = await page.$$eval("#example option", (options) => options.map((o) => (o as unknown as { value: string }).value) /* <option>s, in the page */);
     assert.deepEqual(ids.sort(), Object.keys(expected).sort());
@@ -225,6 +228,35 @@ describe("playground", { skip }, () => {
     assert.equal(await runAndWait(page), "Finished with an error");
     assert.equal(await page.textContent("#error-name"), "RangeError");
     assert.equal(await page.textContent("#error-message"), "out of range");
+  });
+
+  it("shows the code-mode API beside the editor, and runs the demo tools on a server whose config names none", async () => {
+    const { page } = watched;
+    await page.selectOption("#example", "codemode");
+    await page.waitForFunction(() => (document.getElementById("api")?.textContent ?? "").includes("declare const memory"));
+    assert.equal(await page.isVisible("#api-browser"), true);
+    assert.match((await page.textContent("#api-note"))!, /^Namespace: memory$/);
+    // A plain server (npm start: no config) offers islet's demo source.
+    const plain = await startServer({ port: 0, log: false });
+    try {
+      const api = (await (await fetch(`${plain.url}/v1/codemode/api`)).json()) as { api: string; namespaces: string[]; demo: boolean };
+      assert.deepEqual([api.namespaces, api.demo], [["demo"], true]);
+      assert.match(api.api, /searchProducts\(input: \{/);
+      assert.equal((await fetch(`${plain.url}/mcp`, { method: "POST" })).status, 501, "no MCP endpoint without a configured source");
+      const other = await openPlayground(browser, plain);
+      try {
+        await other.page.selectOption("#example", "codemode-demo");
+        await other.page.waitForFunction(() => (document.getElementById("api-note")?.textContent ?? "").includes("demo source"));
+        assert.equal(await runAndWait(other.page), "Finished");
+        assert.deepEqual(JSON.parse((await other.page.textContent("#result"))!), { cheapest: "Reading lamp", inYen: 3184, lisbon: "sunny" });
+        assert.deepEqual(other.foreign, []);
+        assert.deepEqual(other.problems, []);
+      } finally {
+        await other.context.close();
+      }
+    } finally {
+      await plain.close();
+    }
   });
 
   it("reports malformed arguments without sending anything", async () => {

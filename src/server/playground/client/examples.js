@@ -129,6 +129,21 @@ export default class extends WorkerEntrypoint {
 `,
   },
   {
+    id: "codemode-demo",
+    title: "Code mode: calling the demo tools",
+    kind: "codemode",
+    language: "js",
+    code: `// Without a codemode section in its config, islet serve offers a demo namespace:
+// see the API below the editor. One snippet makes several calls; only its result comes back.
+async () => {
+  const lamps = await demo.searchProducts({ query: "lamp", maxPrice: 50 });
+  const weather = await demo.weather({ city: "Lisbon" });
+  const inYen = await demo.convert({ amount: lamps[0].price, from: "EUR", to: "JPY" });
+  return { cheapest: lamps[0].name, inYen, lisbon: weather.conditions };
+}
+`,
+  },
+  {
     id: "codemode",
     title: "Code mode: an async snippet",
     kind: "codemode",

@@ -98,8 +98,35 @@ function showFieldsForKind() {
   const worker = $("kind").value === "worker";
   $("call").hidden = !worker;
   $("language-field").hidden = !worker;
-  if (!worker) editor.setOption("mode", modes.js);
+  $("api-browser").hidden = worker;
+  if (!worker) {
+    editor.setOption("mode", modes.js);
+    loadApi();
+  }
   showFieldsForCallType();
+}
+
+let apiLoaded = false;
+
+/** The code-mode namespaces' TypeScript API, fetched once from the server. */
+async function loadApi() {
+  if (apiLoaded) return;
+  const headers = {};
+  const key = sessionStorage.getItem(API_KEY_STORAGE);
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  try {
+    const response = await fetch("/v1/codemode/api", { headers });
+    if (!response.ok) {
+      $("api-note").textContent = response.status === 401 ? "Enter the API key to see the API." : `The server answered ${response.status}.`;
+      return;
+    }
+    const { api, namespaces, demo } = await response.json();
+    apiLoaded = true;
+    $("api-note").textContent = `${namespaces.length === 1 ? "Namespace" : "Namespaces"}: ${namespaces.join(", ")}${demo ? " (islet's demo source: this server's config names no tool sources)" : ""}`;
+    $("api").textContent = api;
+  } catch (error) {
+    $("api-note").textContent = `Could not load the API: ${error.message}`;
+  }
 }
 
 function callType() {
@@ -178,6 +205,8 @@ async function run() {
   }
   running = true;
   $("run").disabled = true;
+  // The previous run's output goes, so nothing on screen belongs to another run.
+  for (const id of ["error", "result-block", "response-block", "logs-block", "timings"]) $(id).hidden = true;
   setStatus("running", "Running…");
   const headers = { "content-type": "application/json" };
   const key = sessionStorage.getItem(API_KEY_STORAGE);
