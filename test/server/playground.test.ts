@@ -53,6 +53,11 @@ async function openPlayground(browser: Browser, server: RunningServer): Promise<
   return watched;
 }
 
+/** The page's document, as far as the tests read it (the test tsconfig has no DOM lib; the CSP allows no string eval). */
+interface PageGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+}
+
 async function runAndWait(page: Page): Promise<string> {
   await page.click("#run");
   await page.waitForSelector("#status.ok, #status.error");
@@ -233,7 +238,7 @@ describe("playground", { skip }, () => {
   it("shows the code-mode API beside the editor, and runs the demo tools on a server whose config names none", async () => {
     const { page } = watched;
     await page.selectOption("#example", "codemode");
-    await page.waitForFunction(`(document.getElementById("api")?.textContent ?? "").includes("declare const memory")`);
+    await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).document.getElementById("api")?.textContent ?? "").includes("declare const memory"));
     assert.equal(await page.isVisible("#api-browser"), true);
     assert.match((await page.textContent("#api-note"))!, /^Namespace: memory$/);
     // A plain server (npm start: no config) offers islet's demo source.
@@ -246,7 +251,7 @@ describe("playground", { skip }, () => {
       const other = await openPlayground(browser, plain);
       try {
         await other.page.selectOption("#example", "codemode-demo");
-        await other.page.waitForFunction(`(document.getElementById("api-note")?.textContent ?? "").includes("demo source")`);
+        await other.page.waitForFunction(() => ((globalThis as unknown as PageGlobals).document.getElementById("api-note")?.textContent ?? "").includes("demo source"));
         assert.equal(await runAndWait(other.page), "Finished");
         assert.deepEqual(JSON.parse((await other.page.textContent("#result"))!), { cheapest: "Reading lamp", inYen: 3184, lisbon: "sunny" });
         assert.deepEqual(other.foreign, []);
