@@ -264,6 +264,40 @@ describe("playground", { skip }, () => {
     }
   });
 
+  it("keeps edits across a reload (Reset brings the example back), detects TypeScript, sends an allow-list, and fits a 420 px screen", async () => {
+    const { page } = watched;
+    await page.selectOption("#example", "rpc");
+    await page.click("#editor .CodeMirror-code");
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText("export default { greet(name: string): string { const n: number = 41; return name + (n + 1); } };");
+    await page.reload();
+    await page.waitForSelector("#editor .CodeMirror");
+    await page.selectOption("#example", "rpc");
+    assert.match((await page.textContent("#editor .CodeMirror-code"))!, /const n: number = 41/);
+    // Marked JavaScript, typed TypeScript: sent as TypeScript, so no SyntaxError at the first ':'.
+    assert.equal(await page.inputValue("#language"), "js");
+    assert.equal(await runAndWait(page), "Finished");
+    assert.equal(await page.textContent("#result"), '"Ada42"');
+    assert.equal(await page.inputValue("#language"), "ts");
+    await page.click("#reset");
+    assert.doesNotMatch((await page.textContent("#editor .CodeMirror-code"))!, /const n: number = 41/);
+    // An allow-list goes with the request (a host the worker never fetches: only the field is checked).
+    await page.click("#options summary");
+    await page.fill("#allow-hosts", '["api.example.com"]');
+    const sent = page.waitForRequest((request) => request.url().endsWith("/v1/run"));
+    await runAndWait(page);
+    assert.deepEqual(JSON.parse((await sent).postData()!).allowHosts, ["api.example.com"]);
+    await page.fill("#allow-hosts", "[]");
+    // Nothing of the header runs off a narrow screen.
+    await page.setViewportSize({ width: 420, height: 800 });
+    const overflow = await page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return doc.scrollWidth - doc.clientWidth;
+    });
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it("reports malformed arguments without sending anything", async () => {
     const { page } = watched;
     await page.selectOption("#example", "rpc");

@@ -10,6 +10,8 @@ import "./style.css";
 import { examples } from "./examples.js";
 
 const API_KEY_STORAGE = "islet.playground.apiKey";
+/** Each example's code as last edited, so a reload keeps it (the page's own origin's localStorage). */
+const EDITS_STORAGE = "islet.playground.code";
 
 const $ = (id) => {
   const element = document.getElementById(id);
@@ -35,6 +37,19 @@ const editor = CodeMirror($("editor"), {
   },
 });
 
+editor.on("change", () => {
+  const id = exampleSelect.value;
+  const example = examples.find((candidate) => candidate.id === id);
+  if (example === undefined) return;
+  const code = editor.getValue();
+  try {
+    if (code === example.code) localStorage.removeItem(`${EDITS_STORAGE}.${id}`);
+    else localStorage.setItem(`${EDITS_STORAGE}.${id}`, code);
+  } catch {
+    // Storage full or refused: edits are simply not kept.
+  }
+});
+
 const exampleSelect = $("example");
 for (const example of examples) exampleSelect.add(new Option(example.title, example.id));
 exampleSelect.addEventListener("change", () => loadExample(exampleSelect.value));
@@ -43,6 +58,10 @@ $("kind").addEventListener("change", showFieldsForKind);
 $("language").addEventListener("change", () => editor.setOption("mode", modes[$("language").value]));
 for (const radio of document.querySelectorAll('input[name="call-type"]')) radio.addEventListener("change", showFieldsForCallType);
 $("run").addEventListener("click", () => run());
+$("reset").addEventListener("click", () => {
+  localStorage.removeItem(`${EDITS_STORAGE}.${exampleSelect.value}`);
+  loadExample(exampleSelect.value);
+});
 $("call").addEventListener("submit", (event) => (event.preventDefault(), run()));
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -75,7 +94,7 @@ function loadExample(id) {
   $("kind").value = example.kind;
   $("language").value = example.language;
   editor.setOption("mode", modes[example.language]);
-  editor.setValue(example.code);
+  editor.setValue(localStorage.getItem(`${EDITS_STORAGE}.${id}`) ?? example.code);
   const call = example.call ?? { type: "rpc", entrypoint: "", method: "run", args: "[]" };
   document.querySelector(`input[name="call-type"][value="${call.type}"]`).checked = true;
   if (call.type === "rpc") {
@@ -138,6 +157,11 @@ function showFieldsForCallType() {
   $("fetch-fields").hidden = callType() !== "fetch";
 }
 
+/** Type annotations, interfaces, type aliases, `as` casts, access modifiers: what only TypeScript parses. */
+function looksLikeTypeScript(code) {
+  return /\b(interface|type)\s+[A-Z]\w*\s*(<[^>]*>)?\s*[={]|\)\s*:\s*[\w<{[]|\b(const|let|var)\s+\w+\s*:\s*[\w<{[]|\(\s*\w+\s*:\s*[\w<{[]|\bas\s+(const|string|number|unknown|any|[A-Z]\w*)\b|\b(private|public|protected|readonly)\s+\w+\s*[:;=(]/.test(code);
+}
+
 /** Thrown for a field the user filled in wrongly, before anything is sent. */
 class InputError extends Error {
   name = "InputError";
@@ -157,6 +181,7 @@ function parseJsonField(id, label, check) {
 }
 
 const isArray = Object.assign((value) => Array.isArray(value), { expected: "a JSON array, like [\"Ada\"]" });
+const isHostList = Object.assign((value) => Array.isArray(value) && value.every((host) => typeof host === "string"), { expected: 'a JSON array of host names, like ["api.example.com"]' });
 const isObject = Object.assign((value) => value !== null && typeof value === "object" && !Array.isArray(value), {
   expected: "a JSON object, like {}",
 });
@@ -165,6 +190,11 @@ function describeRequest() {
   const code = editor.getValue();
   if ($("kind").value === "codemode") return { path: "/v1/codemode/execute", body: { code } };
 
+  // Type annotations in code marked JavaScript would be a SyntaxError at the first ':': such code is sent as TypeScript.
+  if ($("language").value === "js" && looksLikeTypeScript(code)) {
+    $("language").value = "ts";
+    editor.setOption("mode", modes.ts);
+  }
   const mainModule = $("language").value === "ts" ? "worker.ts" : "worker.js";
   const body = { modules: { [mainModule]: code }, mainModule };
   if (callType() === "rpc") {
@@ -189,6 +219,8 @@ function describeRequest() {
   if (env !== undefined && Object.keys(env).length > 0) body.env = env;
   const limits = parseJsonField("limits", "limits", isObject);
   if (limits !== undefined && Object.keys(limits).length > 0) body.limits = limits;
+  const allowHosts = parseJsonField("allow-hosts", "allowHosts", isHostList);
+  if (allowHosts !== undefined && allowHosts.length > 0) body.allowHosts = allowHosts;
   return { path: "/v1/run", body };
 }
 
