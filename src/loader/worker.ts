@@ -29,6 +29,8 @@ import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
 import type { StartCause } from "./backend.ts";
 import { HostBodies, HostBody } from "./host-body.ts";
 import { sendOutbound } from "./egress.ts";
+import { endInvocationSpan, inSpan, startInvocationSpan } from "./tracing.ts";
+import type { Span } from "@opentelemetry/api";
 import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
@@ -74,6 +76,8 @@ interface Invocation extends InvocationLog {
   blockingCalls: number;
   fetches: FetchRecord[];
   fail(error: Error): void;
+  /** The invocation's OpenTelemetry span (tracing.ts), a no-op without an SDK. */
+  span?: Span;
 }
 
 /**
@@ -298,6 +302,7 @@ export class Worker {
     const failed = new Promise<never>((_, reject) => (failInvocation = reject));
     failed.catch(() => {});
     const invocation = this.track(limits, (error) => failInvocation(error));
+    invocation.span = startInvocationSpan(entrypoint, method);
     const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
     const eventTimestamp = Date.now();
     let outcome: Outcome = "ok";
@@ -309,6 +314,7 @@ export class Worker {
       if (running !== undefined) running.then(() => watch.stop(), () => watch.stop());
       onFinish?.();
       this.untrack(invocation);
+      if (invocation.span !== undefined) endInvocationSpan(invocation.span, outcome, cpuMs, wallMs);
       if (this.config.tails.length > 0) {
         deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: deliveredLogs(invocation), exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
       }
@@ -473,7 +479,8 @@ export class Worker {
         } catch (error) {
           return void this.answer(a, () => Promise.reject(error));
         }
-        return void this.answer(a, () => run(() => this.countSubrequest()));
+        const capability = typeof c === "string" ? c.slice(0, 128) : "(call)";
+        return void this.answer(a, () => inSpan("islet.capability", this.currentSpan(), { "islet.capability.method": capability }, () => run(() => this.countSubrequest())));
       }
       case Op.Fetch:
         return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord, c === true)));
@@ -565,7 +572,30 @@ export class Worker {
    * sandbox as fetch's TypeError: with the message of an OutboundError (a policy's words for
    * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
    */
-  private async outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
+  private outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
+    const method = stringField(record, "method").slice(0, 64);
+    let host = "";
+    try {
+      host = new URL(stringField(record, "url")).host;
+    } catch {
+      // Not a URL: the fetch fails below, in its span.
+    }
+    return inSpan("islet.fetch", this.currentSpan(), { "http.request.method": method, "server.address": host }, async (span) => {
+      const answer = await this.outboundUntraced(callId, record, abortable);
+      const status = (answer as { status?: unknown }).status;
+      if (typeof status === "number") span.setAttribute("http.response.status_code", status);
+      return answer;
+    });
+  }
+
+  /** The span calls and fetches belong to: the invocation in flight (the latest, if several are). */
+  private currentSpan(): Span | undefined {
+    let latest: Invocation | undefined;
+    for (const invocation of this.inflight) latest = invocation;
+    return latest?.span;
+  }
+
+  private async outboundUntraced(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
     const outbound = this.config.globalOutbound;
     const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
     this.recordFetch(entry);

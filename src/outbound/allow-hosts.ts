@@ -1,5 +1,6 @@
 // An allow-list of hosts: anything else is refused before it leaves the host process.
 
+import { trace } from "@opentelemetry/api";
 import { OutboundError } from "../errors.ts";
 import type { OutboundPolicy } from "./index.ts";
 
@@ -81,7 +82,11 @@ export function allowHosts(patterns: readonly HostPattern[]): OutboundPolicy {
   const list = checkPatterns(patterns, "allowHosts()");
   return (request, next) => {
     const url = new URL(request.url);
-    if ((url.protocol === "http:" || url.protocol === "https:") && list.some((pattern) => hostMatches(url, pattern))) return next(request);
+    if ((url.protocol === "http:" || url.protocol === "https:") && list.some((pattern) => hostMatches(url, pattern))) {
+      trace.getActiveSpan()?.setAttribute("islet.outbound.allowed_by", "allowHosts");
+      return next(request);
+    }
+    trace.getActiveSpan()?.setAttribute("islet.outbound.refused_by", "allowHosts");
     throw new OutboundError(`The host ${url.host} is not on this worker's allow-list.`);
   };
 }

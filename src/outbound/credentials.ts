@@ -21,6 +21,7 @@
 // secret again for a host its rule names (and for no other host). Response bodies are not scanned:
 // an upstream that echoes a credential in its body hands it to the sandbox.
 
+import { trace } from "@opentelemetry/api";
 import { checkPatterns, hostMatches, type HostPattern } from "./allow-hosts.ts";
 import type { OutboundPolicy } from "./index.ts";
 
@@ -51,6 +52,8 @@ export function injectCredentials(rules: Record<string, Credential> | [HostPatte
     const rule = list.find(([pattern]) => hostMatches(url, pattern));
     if (rule === undefined || (url.protocol !== "https:" && !isLoopback(url))) return next(request);
     const [, credential] = rule;
+    // Whether credentials went with the request, never which.
+    trace.getActiveSpan()?.setAttribute("islet.outbound.credentials_injected", true);
     const headers = new Headers(request.headers);
     for (const [name, value] of Object.entries(credential.headers ?? {})) headers.set(name, value);
     const query = Object.entries(credential.query ?? {});

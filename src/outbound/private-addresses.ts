@@ -5,6 +5,7 @@
 // name that resolves to a public address for the check and to 127.0.0.1 for the connection (DNS
 // rebinding) gets nowhere.
 
+import { trace } from "@opentelemetry/api";
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { BlockList, isIP, type Socket } from "node:net";
 import type { Agent } from "undici";
@@ -103,6 +104,8 @@ class PrivateAddressRefusal extends Error {
   }
 
   asOutbound(): OutboundError {
+    // The policy that refused, on the request's span (no address: the host name is in the span already).
+    trace.getActiveSpan()?.setAttribute("islet.outbound.refused_by", "denyPrivateAddresses");
     return new OutboundError(this.message);
   }
 }
