@@ -555,6 +555,7 @@ export class Sandbox {
   /**
    * Compiles the reachable module graph from `main`, links it and evaluates it. `resolve` maps an
    * import specifier of a module to another module's name, or throws an error naming the module.
+   * Resolves to the number of posts the runtime had made by the end (see Worker.postsArrived).
    */
   async loadModules(
     main: string,
@@ -562,7 +563,7 @@ export class Sandbox {
     resolve: (specifier: string, referrer: ModuleSource) => string,
     beforeEvaluate: () => void,
     mayAwaitAtTopLevel = false,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const compiled = new Map<string, ivm.Module>();
     const sources = new Map<ivm.Module, ModuleSource>();
     const compile = async (name: string): Promise<ivm.Module> => {
@@ -619,8 +620,9 @@ export class Sandbox {
       await this.guard(this.enter.apply(undefined, ["linkBridge", link.derefInto()]));
     }
     await this.guard(entry.evaluate());
-    if (entry === root) this.syncStep(() => this.enter.applySync(undefined, ["setMain", root.namespace.derefInto()]));
-    else await this.call("awaitMain", []);
+    // Both answer the runtime's count of posts so far: the caller waits for the top-level logs.
+    const posts = entry === root ? this.syncStep(() => this.enter.applySync(undefined, ["setMain", root.namespace.derefInto()], { result: { copy: true } })) : await this.call("awaitMain", []);
+    return typeof posts === "number" ? posts : undefined;
   }
 
   /**

@@ -110,6 +110,11 @@ export class LogBudget {
     }
   }
 
+  /** An invocation took over a log kept before (the start's top-level logs): it counts against the worker again. */
+  retain(bytes: number): void {
+    this.retained += bytes;
+  }
+
   /** The invocation ended: what its log kept no longer counts against the worker. */
   release(invocation: InvocationLog): void {
     this.retained -= invocation.logBytes;

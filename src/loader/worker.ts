@@ -113,6 +113,8 @@ export class Worker {
     if (this.inflight.size > 0) this.sandbox.send("fire", [id, Date.now()]);
   });
   private readonly logBudget = new LogBudget();
+  /** What the modules' top level logged and fetched while the worker started: the first invocation's event carries it. */
+  private startupTrace: InvocationLog & { fetches: FetchRecord[] } | undefined;
   private disposedError: Error | undefined;
   lastUsed = performance.now();
 
@@ -147,7 +149,7 @@ export class Worker {
     let stopped = false;
     try {
       const { modules, main } = config.code;
-      await sandbox.loadModules(
+      const posts = await sandbox.loadModules(
         main,
         (name) => modules.get(name) ?? nodeModuleSource(name)!,
         (specifier, referrer) => worker.resolve(specifier, referrer.name),
@@ -162,6 +164,9 @@ export class Worker {
         },
         config.code.mayAwaitAtTopLevel,
       );
+      // The top-level logs (and fetches) go to the first invocation's trace event, as on Cloudflare.
+      await worker.postsArrived(posts);
+      if (startup.logs.length > 0 || startup.fetches.length > 0) worker.startupTrace = startup;
       return worker;
     } catch (error) {
       sandbox.kill("canceled");
@@ -303,6 +308,12 @@ export class Worker {
     failed.catch(() => {});
     const invocation = this.track(limits, (error) => failInvocation(error));
     invocation.span = startInvocationSpan(entrypoint, method);
+    if (this.startupTrace !== undefined) {
+      const { logs, droppedLogs, logBytes, logsCut, tail, fetches } = this.startupTrace;
+      this.startupTrace = undefined;
+      Object.assign(invocation, { logs: [...logs], droppedLogs, logBytes, logsCut, tail: tail === undefined ? undefined : [...tail], fetches: [...fetches] });
+      this.logBudget.retain(logBytes);
+    }
     const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
     const eventTimestamp = Date.now();
     let outcome: Outcome = "ok";

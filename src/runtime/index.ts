@@ -116,8 +116,10 @@ function linkBridge(link: (runtime: unknown) => void): void {
   });
 }
 
-function setMain(namespace: Record<string, unknown>): void {
+/** Returns the posts made so far (the modules' top-level logs among them), which the host waits for. */
+function setMain(namespace: Record<string, unknown>): number {
   main = namespace;
+  return postCount();
 }
 
 let resolveMain!: () => void;
@@ -125,12 +127,13 @@ const mainSettled = new Promise<void>((resolve) => (resolveMain = resolve));
 
 /** Called by the entry module once the main module (and its top-level await) has finished. */
 function mainReady(namespace: Record<string, unknown>): void {
-  setMain(namespace);
+  main = namespace;
   resolveMain();
 }
 
-function awaitMain(): Promise<void> {
-  return mainSettled;
+/** Resolves once the main module has settled, to the posts made by then (see setMain). */
+function awaitMain(): Promise<number> {
+  return PromisePrototypeThen(mainSettled, postCount) as Promise<number>;
 }
 
 /** Source-map mappings of a module transpiled from TypeScript, so its stack frames map back. */
