@@ -4,7 +4,7 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerLoader, type TailEvent, type WorkerLoaderOptions } from "islet";
+import { WorkerCodeError, WorkerLoader, type TailEvent, type WorkerCode, type WorkerLoaderOptions } from "islet";
 import { compatibilityDate, sleep } from "../helpers.ts";
 
 const modes: [string, WorkerLoaderOptions][] = [
@@ -12,6 +12,13 @@ const modes: [string, WorkerLoaderOptions][] = [
   ["thread", { isolation: "thread", threads: 1 }],
   ["process", { isolation: "process", processes: 1 }],
 ];
+
+const ok = (extra: Partial<WorkerCode> = {}): WorkerCode => ({ compatibilityDate, mainModule: "w.js", modules: { "w.js": `export default { ok() { return "ok"; } };` }, ...extra });
+
+/** The date `days` after today where it is latest on Earth (UTC+14). */
+function dayFromToday(days: number): string {
+  return new Date(Date.now() + 14 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
+}
 
 async function eventsFor(events: TailEvent[], method: string, count = 1): Promise<TailEvent[]> {
   for (let i = 0; i < 200 && events.filter((e) => e.method === method).length < count; i++) await sleep(10);
@@ -56,6 +63,75 @@ for (const [mode, options] of modes) {
       const [event] = await eventsFor(events, "first");
       assert.deepEqual(event.fetches.map((f) => [f.method, f.url, f.status]), [["GET", "https://config.example/c", 200]]);
       assert.deepEqual(event.logs.map((l) => l.message), [["loaded", "config!"]]);
+    });
+
+    test("compatibilityFlags: an unknown, repeated, contradictory or turned-off flag is a WorkerCodeError; experimental ones need allowExperimental", async () => {
+      const refused = async (code: WorkerCode, message: RegExp) => {
+        await assert.rejects((loader.load(code).getEntrypoint() as any).ok(), (e: Error) => e instanceof WorkerCodeError && message.test(e.message), String(message));
+      };
+      await refused(ok({ compatibilityFlags: ["no_such_flag_xyz"] }), /^No such compatibility flag: "no_such_flag_xyz"\. islet knows nodejs_compat, /);
+      await refused(ok({ compatibilityFlags: ["nodejs_compat", "nodejs_compat"] }), /^Compatibility flag specified multiple times: nodejs_compat$/);
+      await refused(ok({ compatibilityFlags: ["nodejs_compat", "no_nodejs_compat"] }), /^Compatibility flags are mutually contradictory: nodejs_compat vs no_nodejs_compat$/);
+      await refused(ok({ compatibilityFlags: ["url_original"] }), /^The compatibility flag url_original is not supported: islet always behaves as "url_standard" says\.$/);
+      await refused(ok({ compatibilityFlags: ["experimental"] }), /^The compatibility flag experimental is experimental .* set allowExperimental: true/);
+      await refused(ok({ compatibilityFlags: ["experimental"], allowExperimental: "yes" as never }), /^allowExperimental must be a boolean\.$/);
+      assert.equal(await (loader.load(ok({ compatibilityFlags: ["experimental"], allowExperimental: true })).getEntrypoint() as any).ok(), "ok");
+      assert.equal(await (loader.load(ok({ compatibilityFlags: ["no_nodejs_compat"], allowExperimental: false })).getEntrypoint() as any).ok(), "ok");
+    });
+
+    test("compatibilityDate: a date later than today is refused, as is one that is not a calendar date; today is accepted", async () => {
+      const refused = async (date: string, message: RegExp) => {
+        await assert.rejects((loader.load(ok({ compatibilityDate: date })).getEntrypoint() as any).ok(), (e: Error) => e instanceof WorkerCodeError && message.test(e.message), date);
+      };
+      await refused("2099-01-01", /^This worker requires compatibility date "2099-01-01", which is later than today \(\d{4}-\d{2}-\d{2}\)/);
+      await refused(dayFromToday(1), /later than today/);
+      await refused("2026-02-30", /^Invalid compatibility date: 2026-02-30 is not a calendar date\.$/);
+      await refused("2026-13-01", /not a calendar date/);
+      assert.equal(await (loader.load(ok({ compatibilityDate: dayFromToday(0) })).getEntrypoint() as any).ok(), "ok");
+      assert.equal(await (loader.load(ok({ compatibilityDate: "2024-02-29" })).getEntrypoint() as any).ok(), "ok");
+    });
+
+    test("every accepted flag's behaviour is islet's: streams, TransformStream, BYOB detach, URL, navigator, getSetCookie, FormData files, CommonJS default", async () => {
+      const flags = ["formdata_parser_supports_files", "streams_byob_reader_detaches_buffer", "global_navigator", "url_standard", "export_commonjs_default", "streams_enable_constructors", "transformstream_enable_standard_constructor", "http_headers_getsetcookie", "nodejs_compat", "nodejs_compat_v2"];
+      const worker = loader.load({
+        compatibilityDate,
+        compatibilityFlags: flags,
+        mainModule: "w.js",
+        modules: {
+          "w.js": `import cjs from "./c.cjs"; import { Buffer } from "node:buffer";
+            export default { async run() {
+              const out = {};
+              out.streams = await new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("ab")); c.close(); } })).text();
+              const t = new TransformStream({ transform(chunk, c) { c.enqueue(chunk * 2); } });
+              const w = t.writable.getWriter(); w.write(21); w.close();
+              out.transform = (await t.readable.getReader().read()).value;
+              const byob = new ReadableStream({ type: "bytes", pull(c) { c.byobRequest.view[0] = 7; c.byobRequest.respond(1); } }).getReader({ mode: "byob" });
+              const view = new Uint8Array(4); const read = await byob.read(view);
+              out.byob = [view.buffer.byteLength, read.value[0]];
+              out.url = new URL("https://例え.jp/a b/../c?x=1#y").href;
+              out.navigator = typeof navigator.userAgent;
+              out.cookies = new Headers([["set-cookie", "a=1"], ["set-cookie", "b=2"]]).getSetCookie();
+              const body = "--b\\r\\ncontent-disposition: form-data; name=\\"f\\"; filename=\\"x.txt\\"\\r\\ncontent-type: text/plain\\r\\n\\r\\nhi\\r\\n--b--\\r\\n";
+              const file = (await new Response(body, { headers: { "content-type": "multipart/form-data; boundary=b" } }).formData()).get("f");
+              out.formData = [file instanceof File, file.name, await file.text()];
+              out.cjs = cjs;
+              out.node = Buffer.from("hi").toString("base64");
+              return out;
+            } };`,
+          "c.cjs": `module.exports = { answer: 42 };`,
+        },
+      });
+      assert.deepEqual(await (worker.getEntrypoint() as any).run(), {
+        streams: "ab",
+        transform: 42,
+        byob: [0, 7],
+        url: "https://xn--r8jz45g.jp/c?x=1#y",
+        navigator: "string",
+        cookies: ["a=1", "b=2"],
+        formData: [true, "x.txt", "hi"],
+        cjs: { answer: 42 },
+        node: "aGk=",
+      });
     });
   });
 }

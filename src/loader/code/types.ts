@@ -51,6 +51,8 @@ export type TailReceiver = ((events: TailEvent[]) => unknown) | { tail(events: T
 export interface WorkerCode {
   compatibilityDate: string;
   compatibilityFlags?: string[];
+  /** Lets experimental compatibility flags through (Cloudflare's option; see COMPATIBILITY_FLAGS). */
+  allowExperimental?: boolean;
   mainModule: string;
   modules: Record<string, ModuleContent>;
   env?: Record<string, unknown>;

@@ -2,6 +2,7 @@
 
 import { WorkerCodeError } from "../../errors.ts";
 import { validateCodeLimits } from "../limits.ts";
+import { checkCompatibility } from "./compatibility.ts";
 import type { WorkerCode } from "./types.ts";
 
 export const MAX_MODULES = 1_000;
@@ -16,6 +17,8 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   if (c.compatibilityFlags !== undefined && (!Array.isArray(c.compatibilityFlags) || !c.compatibilityFlags.every((f) => typeof f === "string"))) {
     throw new WorkerCodeError("compatibilityFlags must be an array of strings.");
   }
+  if (c.allowExperimental !== undefined && typeof c.allowExperimental !== "boolean") throw new WorkerCodeError("allowExperimental must be a boolean.");
+  checkCompatibility(c.compatibilityDate, c.compatibilityFlags as string[] | undefined, c.allowExperimental === true);
   if (c.modules === null || typeof c.modules !== "object" || Array.isArray(c.modules)) throw new WorkerCodeError("modules must be an object mapping names to module contents.");
   if (typeof c.mainModule !== "string" || c.mainModule === "") throw new WorkerCodeError("mainModule must be a non-empty string naming one of the modules.");
   if (!Object.prototype.hasOwnProperty.call(c.modules, c.mainModule)) throw new WorkerCodeError(`mainModule "${c.mainModule}" is not one of the modules.`);

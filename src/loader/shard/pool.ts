@@ -637,6 +637,7 @@ export abstract class ShardPool implements WorkerBackend {
       return {
         compatibilityDate: code.compatibilityDate,
         compatibilityFlags: code.compatibilityFlags,
+        allowExperimental: code.allowExperimental,
         mainModule: code.mainModule,
         modules: cloneableModules(code.modules),
         env: conn.link.encode(code.env ?? {}, key),

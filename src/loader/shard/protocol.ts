@@ -52,6 +52,7 @@ export interface ShardInit {
 export interface CodeMessage {
   compatibilityDate: string;
   compatibilityFlags?: string[];
+  allowExperimental?: boolean;
   mainModule: string;
   modules: Record<string, unknown>;
   env: unknown;

@@ -88,6 +88,7 @@ export function runShard(port: ShardPort): void {
     return {
       compatibilityDate: message.compatibilityDate,
       compatibilityFlags: message.compatibilityFlags,
+      allowExperimental: message.allowExperimental,
       mainModule: message.mainModule,
       modules: message.modules as WorkerCode["modules"],
       env: link.decode(message.env) as Record<string, unknown>,
