@@ -25,6 +25,8 @@ export interface IsolateBackendOptions {
   idleTimeoutMs: number;
   warmPool: number;
   tails: readonly TailReceiver[];
+  /** The most bytes a worker's env may take once copied (see env-size.ts). */
+  maxEnvBytes: number;
 }
 
 class WorkerRecord {
@@ -171,6 +173,7 @@ export class IsolateBackend implements WorkerBackend {
       globalOutbound: code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound,
       limits,
       tails: [...(code.tails ?? []), ...this.options.tails],
+      maxEnvBytes: this.options.maxEnvBytes,
       onDeath: (dead) => {
         if (record.worker !== dead && record.worker !== undefined) return;
         record.worker = undefined;

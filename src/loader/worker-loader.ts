@@ -11,6 +11,7 @@ import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./ent
 import { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
 import { IsolateBackend } from "./isolate-backend.ts";
 import { DEFAULT_LIMITS, validateLimits, type Limits } from "./limits.ts";
+import { DEFAULT_MAX_ENV_BYTES } from "./env-size.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
 import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
@@ -31,6 +32,12 @@ export interface WorkerLoaderOptions {
   warmPool?: number;
   /** Receivers of every worker's trace events, besides each WorkerCode's own tails. */
   tails?: TailReceiver[];
+  /**
+   * The most bytes a worker's env may take once copied into its sandbox (V8's serialization of its
+   * data; capabilities count a byte or so each). A larger env is a WorkerCodeError. Default 1 MiB,
+   * Cloudflare's bound.
+   */
+  maxEnvBytes?: number;
   /**
    * "isolate" (default): every worker is a V8 isolate in this process. "process": workers run in a
    * pool of child processes (clean environment, Node's permission model), with the same API.
@@ -90,9 +97,10 @@ export class WorkerLoader {
     const limits = validateLimits(options.limits, "WorkerLoader");
     const globalOutbound = options.globalOutbound ?? null;
     const tails = options.tails ?? [];
+    const maxEnvBytes = checked.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES;
     if (options.isolation === "process" || options.isolation === "thread") {
       // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
-      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails };
+      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, maxEnvBytes };
       const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
       this.backend = pool;
       backends.set(this, pool);
@@ -106,6 +114,7 @@ export class WorkerLoader {
       idleTimeoutMs: checked.idleTimeoutMs ?? 5 * 60_000,
       warmPool: checked.warmPool ?? 0,
       tails,
+      maxEnvBytes,
     });
     backends.set(this, this.backend);
   }
@@ -168,6 +177,7 @@ const optionsSchema = z
       maxWorkers: positiveInteger().optional(),
       idleTimeoutMs: positiveInteger().optional(),
       warmPool: nonNegativeInteger().optional(),
+      maxEnvBytes: positiveInteger().optional(),
       tails: z
         .array(
           z.custom<TailReceiver>((value) => typeof value === "function" || (typeof value === "object" && value !== null && typeof (value as { tail?: unknown }).tail === "function"), {

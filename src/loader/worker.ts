@@ -35,6 +35,7 @@ import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./res
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
 import { HostTimers } from "./host-timers.ts";
+import { checkEnvSize } from "./env-size.ts";
 import { deliveredLogs, LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
 import { nodeModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
@@ -93,6 +94,8 @@ export interface WorkerConfig {
   globalOutbound: Fetcher | null;
   limits: ResolvedLimits;
   tails: readonly TailReceiver[];
+  /** The most bytes env's copy may take (WorkerLoader's maxEnvBytes). */
+  maxEnvBytes: number;
   /** Called once when the sandbox dies (limit, disposal), so the loader can drop it. */
   onDeath?: (worker: Worker) => void;
 }
@@ -149,6 +152,9 @@ export class Worker {
     let stopped = false;
     try {
       const { modules, main } = config.code;
+      // Encoded (and weighed) before any module is compiled: an env too large is refused first.
+      const env = worker.peer.encode(config.env);
+      checkEnvSize(env, config.maxEnvBytes);
       const posts = await sandbox.loadModules(
         main,
         (name) => modules.get(name) ?? nodeModuleSource(name)!,
@@ -160,7 +166,7 @@ export class Worker {
           }
           // A facet's sandbox gets the blocking call its synchronous storage needs; no other does.
           if (Object.hasOwn(config.env, FACET_STORAGE_BINDING)) sandbox.enableBlocking();
-          sandbox.callSync("setEnv", [worker.peer.encode(config.env), Date.now(), config.code.nodeCompat]);
+          sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat]);
         },
         config.code.mayAwaitAtTopLevel,
       );

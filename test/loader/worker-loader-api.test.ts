@@ -133,5 +133,27 @@ for (const [mode, options] of modes) {
         node: "aGk=",
       });
     });
+
+    test("env is bounded: a copy over 1 MiB (Cloudflare's bound) is a WorkerCodeError; maxEnvBytes moves the bound", async () => {
+      const call = (l: WorkerLoader, env: Record<string, unknown>) => (l.load(ok({ env })).getEntrypoint() as any).ok();
+      const tooLarge = (size: string, max: number) => (e: Error) => e instanceof WorkerCodeError && new RegExp(`^env is too large: its copy is ${size} bytes, more than the ${max} bytes this loader allows`).test(e.message);
+      const capability = () => 1;
+      assert.equal(await call(loader, { text: "a".repeat(1024 * 1024 - 100), capability }), "ok");
+      await assert.rejects(call(loader, { text: "a".repeat(1024 * 1024 + 100) }), tooLarge("\\d+", 1024 * 1024));
+      // A character outside Latin-1 takes two bytes in the copy, as in V8's serialization.
+      assert.equal(await call(loader, { text: "a".repeat(600_000) }), "ok");
+      await assert.rejects(call(loader, { text: "€".repeat(600_000) }), tooLarge("12000\\d\\d", 1024 * 1024));
+      await assert.rejects(call(loader, { many: Array.from({ length: 20 }, () => new Uint8Array(64 * 1024)) }), tooLarge("\\d+", 1024 * 1024));
+      const small = new WorkerLoader({ ...options, maxEnvBytes: 1000 });
+      const large = new WorkerLoader({ ...options, maxEnvBytes: 4 * 1024 * 1024 });
+      try {
+        await assert.rejects(call(small, { text: "a".repeat(2000) }), tooLarge("20\\d\\d", 1000));
+        assert.equal(await call(small, { text: "a".repeat(900) }), "ok");
+        assert.equal(await call(large, { text: "a".repeat(2 * 1024 * 1024) }), "ok");
+      } finally {
+        await Promise.all([small.close(), large.close()]);
+      }
+      assert.throws(() => new WorkerLoader({ ...options, maxEnvBytes: 0 }), /^TypeError: WorkerLoader: maxEnvBytes: must be a positive integer, got 0$/);
+    });
   });
 }

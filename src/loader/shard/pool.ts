@@ -13,6 +13,7 @@ import { HostBodies, HostBody } from "../host-body.ts";
 import { sendOutbound } from "../egress.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
+import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules } from "../code/prepare.ts";
 import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
@@ -32,6 +33,8 @@ export interface ShardSettings {
   idleTimeoutMs?: number;
   /** Warm sandboxes over all shards (each shard keeps its share, refilled there). */
   warmPool?: number;
+  /** The most bytes a worker's env may take once copied (checked here before it is sent, and in the shard). Default 1 MiB. */
+  maxEnvBytes?: number;
   globalOutbound: Fetcher | null;
   tails: readonly TailReceiver[];
   /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is ended. */
@@ -428,7 +431,7 @@ export abstract class ShardPool implements WorkerBackend {
   ) {
     this.unresponsiveMs = options.unresponsiveMs ?? DEFAULT_UNRESPONSIVE_MS;
     const share = (total: number | undefined) => (total === undefined ? undefined : Math.ceil(total / options.shards));
-    this.init = { limits: options.limits, maxWorkers: share(options.maxWorkers), idleTimeoutMs: options.idleTimeoutMs, warmPool: share(options.warmPool) };
+    this.init = { limits: options.limits, maxWorkers: share(options.maxWorkers), idleTimeoutMs: options.idleTimeoutMs, warmPool: share(options.warmPool), maxEnvBytes: options.maxEnvBytes };
     this.slots = Array.from({ length: options.shards }, (_, index) => ({ index, conn: undefined, restarting: undefined, restartTimer: undefined, cancelRestart: undefined, failuresInRow: 0 }));
     for (const slot of this.slots) slot.conn = new Connection(this, slot, this.init);
     const period = Math.max(50, Math.min(1_000, this.unresponsiveMs / 3));
@@ -634,13 +637,15 @@ export abstract class ShardPool implements WorkerBackend {
       worker.tails = code.tails ?? [];
       worker.memoryMb = lowest(this.loaderLimits(), code.limits).memoryMb;
       const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
+      const env = conn.link.encode(code.env ?? {}, key);
+      checkEnvSize(env, this.options.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES);
       return {
         compatibilityDate: code.compatibilityDate,
         compatibilityFlags: code.compatibilityFlags,
         allowExperimental: code.allowExperimental,
         mainModule: code.mainModule,
         modules: cloneableModules(code.modules),
-        env: conn.link.encode(code.env ?? {}, key),
+        env,
         outbound: outbound === null ? null : this.exportOutbound(conn, outbound, key),
         limits: code.limits,
         tails: worker.tails.length + this.options.tails.length > 0,

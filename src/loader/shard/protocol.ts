@@ -46,6 +46,7 @@ export interface ShardInit {
   maxWorkers?: number;
   idleTimeoutMs?: number;
   warmPool?: number;
+  maxEnvBytes?: number;
 }
 
 /** A worker's code as the shard receives it: plain data, env encoded with capabilities cut out. */

@@ -242,7 +242,7 @@ export function runShard(port: ShardPort): void {
     switch (name) {
       case "init": {
         const init = payload as ShardInit;
-        loader ??= new WorkerLoader({ limits: init.limits, maxWorkers: init.maxWorkers, idleTimeoutMs: init.idleTimeoutMs, warmPool: init.warmPool });
+        loader ??= new WorkerLoader({ limits: init.limits, maxWorkers: init.maxWorkers, idleTimeoutMs: init.idleTimeoutMs, warmPool: init.warmPool, maxEnvBytes: init.maxEnvBytes });
         reportStats();
         return;
       }
