@@ -5,7 +5,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { WorkerCodeError, WorkerLoader, type TailEvent, type WorkerCode, type WorkerLoaderOptions } from "islet";
-import { compatibilityDate, sleep } from "../helpers.ts";
+import { addWasm, compatibilityDate, sleep } from "../helpers.ts";
 
 const modes: [string, WorkerLoaderOptions][] = [
   ["isolate", {}],
@@ -154,6 +154,20 @@ for (const [mode, options] of modes) {
         await Promise.all([small.close(), large.close()]);
       }
       assert.throws(() => new WorkerLoader({ ...options, maxEnvBytes: 0 }), /^TypeError: WorkerLoader: maxEnvBytes: must be a positive integer, got 0$/);
+    });
+
+    test("a compiled WebAssembly.Module, bare or as { wasm }, is refused with a WorkerCodeError saying to pass its bytes; { wasm: bytes } runs under any name", async () => {
+      const compiled = new WebAssembly.Module(addWasm);
+      const main = `import m from "./add.wasm"; export default { ok() { return new WebAssembly.Instance(m).exports.add(2, 3); } };`;
+      for (const value of [compiled, { wasm: compiled }]) {
+        await assert.rejects(
+          (loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": main, "add.wasm": value as never } }).getEntrypoint() as any).ok(),
+          (e: Error) => e instanceof WorkerCodeError && (e as WorkerCodeError).module === "add.wasm" && /^Module "add\.wasm": a compiled WebAssembly\.Module cannot be copied into a sandbox: .* Pass the bytes it was compiled from: \{ wasm: bytes \}\.$/.test(e.message),
+        );
+      }
+      assert.equal(await (loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": main, "add.wasm": { wasm: addWasm } } }).getEntrypoint() as any).ok(), 5);
+      const other = main.replace("./add.wasm", "./add.bin");
+      assert.equal(await (loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": other, "add.bin": { wasm: addWasm.buffer } } }).getEntrypoint() as any).ok(), 5);
     });
   });
 }

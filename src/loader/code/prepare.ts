@@ -31,12 +31,27 @@ function extensionOf(name: string): string {
 }
 
 function bytesOf(value: unknown, name: string, kind: string): Uint8Array {
+  if (isCompiledWasm(value)) throw new WorkerCodeError(compiledWasmRefused, name);
   if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   throw new WorkerCodeError(`a ${kind} module must be an ArrayBuffer or a typed array.`, name);
 }
 
+/**
+ * A compiled WebAssembly.Module (Cloudflare accepts one as a module's value, or as { wasm }). islet
+ * cannot take it: V8 gives JavaScript no way to read a compiled module's bytes back, and a sandbox
+ * gets only copies of what the host passes, never the host's own compiled code (which could not
+ * reach a child process in process isolation anyway). The host passes the bytes it compiled.
+ */
+function isCompiledWasm(value: unknown): boolean {
+  return Object.prototype.toString.call(value) === "[object WebAssembly.Module]";
+}
+
+const compiledWasmRefused =
+  "a compiled WebAssembly.Module cannot be copied into a sandbox: V8 gives no way to read its bytes back, and a sandbox gets only copies, never the host's compiled code. Pass the bytes it was compiled from: { wasm: bytes }.";
+
 function classify(name: string, content: unknown): { kind: ModuleKind; value: unknown } {
+  if (isCompiledWasm(content)) throw new WorkerCodeError(compiledWasmRefused, name);
   if (typeof content === "string") {
     const kind = kindsByExtension[extensionOf(name)];
     if (kind === undefined) throw new WorkerCodeError(`cannot tell the module kind from the name; use a known extension (.js .mjs .cjs .ts .txt .json .wasm) or an object like { js: "..." }.`, name);
