@@ -62,6 +62,49 @@ export interface ModuleSource {
 
 const SYNC_COMPILE_MAX_CHARS = 64 * 1024;
 
+/** How a worker answers `import()` (see Sandbox.importModuleDynamically). */
+export interface DynamicImports {
+  /** Whether an answer may reach the sandbox now: only while an invocation is in flight (its code runs watched). */
+  admit(): boolean;
+  /**
+   * The module `specifier` names, imported from the module compiled under the name `referrer`
+   * (code outside the worker's modules gets whatever its caller passes), as a static import of
+   * that module would resolve it; "cloudflare:workers" for that module. Throws an Error whose
+   * message the sandbox may see when the worker has no such module.
+   */
+  resolve(specifier: string, referrer: string): string;
+}
+
+/** What a worker's modules are, kept after loadModules so that import() links into the same graph. */
+interface ModuleGraph {
+  lookup: (name: string) => ModuleSource;
+  resolve: (specifier: string, referrer: ModuleSource) => string;
+  dynamic: DynamicImports;
+  /** Every module instantiated so far, by name: the static graph, then what each import() linked. */
+  linked: Map<string, ivm.Module>;
+  sources: Map<ivm.Module, ModuleSource>;
+  /** The import() that is compiling and linking now: one at a time, so a module is never compiled twice. */
+  linking: Promise<unknown>;
+  /** The evaluations import() started, by the module at their root (every other module was evaluated within a graph). */
+  evaluations: Map<ivm.Module, Promise<void>>;
+}
+
+/** An answer to import() that never comes: a late answer is dropped, as a late host reply is. */
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * An error for the sandbox from the host: its stack is only its name and message, so no host
+ * frame (a path on the host) reaches the sandbox with it.
+ */
+function sandboxFacing(ErrorClass: ErrorConstructor, message: string): Error {
+  const error = new ErrorClass(message);
+  error.stack = `${error.name}: ${message}`;
+  facingErrors.add(error);
+  return error;
+}
+
+const facingErrors = new WeakSet<Error>();
+
 /**
  * Messages a sandbox may post to the host before the host's event loop gets a turn. isolated-vm
  * runs queued callbacks until its queue is empty, so an isolate that posts faster than the host
@@ -70,6 +113,16 @@ const SYNC_COMPILE_MAX_CHARS = 64 * 1024;
  * host's CPU. Legitimate bursts stay far below (timers are capped at 10,000, logs at 1,000).
  */
 export const MAX_POSTS_PER_TURN = 20_000;
+
+/**
+ * import() calls a sandbox may make before the host's event loop gets a turn: each costs the host
+ * about 30 µs (a post, a few µs), so each counts as MAX_POSTS_PER_TURN / MAX_IMPORTS_PER_TURN
+ * posts. 10,000 in one turn held the host's loop for 300 ms; 1,000 hold it about 30 ms. A worker
+ * has at most 1,000 modules, so Promise.all over all of them still fits.
+ */
+export const MAX_IMPORTS_PER_TURN = 1_000;
+
+const WORKERS_SOURCE = 'export { WorkerEntrypoint, RpcTarget, DurableObject, env } from "islet:runtime";';
 
 const BRIDGE_SOURCE = `
 export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady, nodeModule;
@@ -138,7 +191,11 @@ export class Sandbox {
     // Some allocations (a large hash table growing past the limit) make V8 give up on the heap
     // outright. Without this handler isolated-vm aborts the whole process; with it, the isolate's
     // thread is parked for good and the sandbox is declared dead here (see lost()).
-    this.isolate = new IVM.Isolate({ memoryLimit: memoryMb, onCatastrophicError: () => this.lost() });
+    this.isolate = new IVM.Isolate({
+      memoryLimit: memoryMb,
+      onCatastrophicError: () => this.lost(),
+      importModuleDynamically: (specifier, referrer) => this.importModuleDynamically(specifier, referrer),
+    });
     this.context = this.isolate.createContextSync();
     // Every synchronous call into a new isolate has a fixed cost: the runtime is run, then booted
     // with one call that hands back its single entry function.
@@ -233,7 +290,7 @@ export class Sandbox {
     return this.postsReceivedValue;
   }
 
-  private countPost(): boolean {
+  private countPost(weight = 1): boolean {
     if (!this.alive) return false;
     if (!this.turnWatched) {
       this.turnWatched = true;
@@ -242,7 +299,8 @@ export class Sandbox {
         this.postsThisTurn = 0;
       });
     }
-    if (++this.postsThisTurn <= MAX_POSTS_PER_TURN) return true;
+    this.postsThisTurn += weight;
+    if (this.postsThisTurn <= MAX_POSTS_PER_TURN) return true;
     this.kill("exceededCpu");
     return false;
   }
@@ -563,6 +621,7 @@ export class Sandbox {
     resolve: (specifier: string, referrer: ModuleSource) => string,
     beforeEvaluate: () => void,
     mayAwaitAtTopLevel = false,
+    dynamic?: DynamicImports,
   ): Promise<number | undefined> {
     const compiled = new Map<string, ivm.Module>();
     const sources = new Map<ivm.Module, ModuleSource>();
@@ -612,11 +671,16 @@ export class Sandbox {
         return compiled.get(resolve(specifier, from))!;
       }),
     );
+    // From here on, import() links into this graph (the same module instances).
+    if (dynamic !== undefined) this.graph = { lookup, resolve, dynamic, linked: compiled, sources, linking: Promise.resolve(), evaluations: new Map() };
+    // A cloudflare:workers the static graph imports is evaluated within it.
+    if (this.workersModule !== undefined) this.workersEvaluated = true;
     beforeEvaluate();
     if (this.bridgeModule !== undefined) {
       // Fill the bridge's bindings before any user module reads them.
       this.bridgeModule.evaluateSync();
       const link = this.bridgeModule.namespace.getSync("link", { reference: true }) as ivm.Reference<(runtime: unknown) => void>;
+      this.bridgeLinked = true;
       await this.guard(this.enter.apply(undefined, ["linkBridge", link.derefInto()]));
     }
     await this.guard(entry.evaluate());
@@ -641,12 +705,233 @@ export class Sandbox {
 
   private cloudflareWorkers(): ivm.Module {
     if (this.workersModule === undefined) {
-      this.workersModule = this.isolate.compileModuleSync('export { WorkerEntrypoint, RpcTarget, DurableObject, env } from "islet:runtime";', {
-        filename: "cloudflare:workers",
-      });
+      this.workersModule = this.isolate.compileModuleSync(WORKERS_SOURCE, { filename: "cloudflare:workers" });
       this.workersModule.instantiateSync(this.context, () => this.bridge());
     }
     return this.workersModule;
+  }
+
+  /** The worker's modules once loaded: what import() links into. */
+  private graph: ModuleGraph | undefined;
+  /** The bridge's bindings were filled (linkBridge): done once, before any module that reads them runs. */
+  private bridgeLinked = false;
+  /** cloudflare:workers was evaluated (within a graph that imports it, or on its own). */
+  private workersEvaluated = false;
+
+  /**
+   * isolated-vm's callback for `import()` anywhere in the sandbox. It resolves the specifier as a
+   * static import of the calling module would (the worker's own modules, "cloudflare:workers",
+   * and with nodejs_compat Node's built-ins; never islet:runtime, another worker's modules or a
+   * host file), links any module not linked yet into the worker's graph and evaluates it, and
+   * answers with the module: the sandbox gets its namespace, the same one a static import gives.
+   *
+   * Code may run in the sandbox meanwhile (this runs on the host while the isolate goes on), so
+   * nothing here enters the isolate synchronously: a sync call would hold the host's thread, and
+   * with it the watchdog, for as long as the sandbox runs. An answer reaches the sandbox only while
+   * an invocation is in flight (later ones are dropped, as late host replies are), and the
+   * invocation does not end before the answers given during it have been delivered and the code
+   * they resumed has run to its next wait (importsDelivered), so that code runs watched.
+   */
+  private importModuleDynamically(specifier: unknown, referrer: unknown): ivm.Module | Promise<ivm.Module> {
+    const graph = this.graph;
+    if (graph === undefined || !this.alive) throw sandboxFacing(Error, "import() is not available here.");
+    // Counted as posts: a loop of import() calls must not hold the host's event loop.
+    if (!this.countPost(MAX_POSTS_PER_TURN / MAX_IMPORTS_PER_TURN) || !graph.dynamic.admit()) return NEVER;
+    // Until its answer has been delivered (or dropped), the import keeps the invocation in flight.
+    let done!: () => void;
+    const work = new Promise<void>((resolve) => (done = resolve));
+    this.importWork.add(work);
+    void work.then(() => this.importWork.delete(work));
+    let name: string;
+    try {
+      name = graph.dynamic.resolve(String(specifier), typeof referrer === "string" ? referrer : "");
+    } catch (error) {
+      void this.importAnswered().then(done);
+      throw sandboxFacing(Error, (error as Error).message);
+    }
+    const linking = graph.linking.then(() => this.linkForImport(graph, name));
+    graph.linking = linking.catch(() => {});
+    const answer = linking
+      .then(async (module) => {
+        // A module import() linked is handed over once its evaluation (top-level await included)
+        // has finished; one evaluated within another module's graph, at once. A module that threw
+        // gives the sandbox its error when the namespace is taken (isolated-vm rethrows it there).
+        await graph.evaluations.get(module);
+        return module;
+      })
+      .then(
+        (module) => {
+          if (!this.alive || !graph.dynamic.admit()) return done(), NEVER;
+          void this.importAnswered().then(done);
+          return module;
+        },
+        (error: unknown) => {
+          if (!this.alive || !graph.dynamic.admit()) return done(), NEVER;
+          void this.importAnswered().then(done);
+          throw error instanceof SandboxDiedError ? sandboxFacing(Error, "The sandbox was terminated.") : error;
+        },
+      );
+    answer.catch(() => {});
+    return answer;
+  }
+
+  /**
+   * The module `name`, linked into the worker's graph: one linked before is answered as it is;
+   * otherwise it and the modules it imports that are not linked yet are compiled (on isolated-vm's
+   * pool) and instantiated against those already linked. A failure leaves nothing half-linked.
+   */
+  private async linkForImport(graph: ModuleGraph, name: string): Promise<ivm.Module> {
+    if (name === "cloudflare:workers") {
+      const workers = await this.workersModuleAsync();
+      // Evaluated within the worker's graph if any module imported it; else here, once.
+      if (!this.workersEvaluated) this.evaluateRoot(graph, workers);
+      return workers;
+    }
+    const existing = graph.linked.get(name);
+    if (existing !== undefined) return existing;
+    const fresh = new Map<string, ivm.Module>();
+    let needsBridge = false;
+    let needsWorkers = false;
+    const compile = async (moduleName: string): Promise<void> => {
+      if (graph.linked.has(moduleName) || fresh.has(moduleName)) return;
+      const source = graph.lookup(moduleName);
+      let module: ivm.Module;
+      try {
+        module = await this.guard(this.isolate.compileModule(source.source, { filename: moduleName }));
+      } catch (error) {
+        if (error instanceof SandboxDiedError) throw error;
+        throw sandboxFacing(SyntaxError, `${(error as Error).message} [${moduleName}]`);
+      }
+      fresh.set(moduleName, module);
+      graph.sources.set(module, source);
+      for (const specifier of module.dependencySpecifiers) {
+        if (specifier === "islet:runtime") {
+          if (!source.internal) throw sandboxFacing(Error, `Module "${moduleName}": cannot import "islet:runtime": it is internal to islet.`);
+          needsBridge = true;
+        } else if (specifier === "cloudflare:workers") needsWorkers = true;
+        else {
+          let target: string;
+          try {
+            target = graph.resolve(specifier, source);
+          } catch (error) {
+            throw sandboxFacing(Error, (error as Error).message);
+          }
+          await compile(target);
+        }
+      }
+    };
+    try {
+      await compile(name);
+      if (needsBridge) await this.bridgeAsync();
+      if (needsWorkers) await this.workersModuleAsync();
+      const root = fresh.get(name)!;
+      await this.guard(
+        root.instantiate(this.context, (specifier, referrer) => {
+          const from = graph.sources.get(referrer)!;
+          if (specifier === "islet:runtime" && from.internal) return this.bridgeModule!;
+          if (specifier === "cloudflare:workers") return this.workersModule!;
+          const target = graph.resolve(specifier, from);
+          return graph.linked.get(target) ?? fresh.get(target)!;
+        }),
+      );
+      for (const [moduleName, module] of fresh) graph.linked.set(moduleName, module);
+      // Not awaited here: a module whose top-level await waits must not hold up other imports.
+      this.evaluateRoot(graph, root);
+      if (needsWorkers) this.workersEvaluated = true;
+      return root;
+    } catch (error) {
+      for (const module of fresh.values()) graph.sources.delete(module);
+      if (error instanceof SandboxDiedError || facingErrors.has(error as Error)) throw error;
+      // Instantiation failed: an import of a name the module does not export, say.
+      throw sandboxFacing(SyntaxError, (error as Error).message);
+    }
+  }
+
+  /**
+   * Starts evaluating a module import() linked as the root of its own graph, once. Never a module
+   * evaluated within another's graph: isolated-vm 7's evaluate() of such a module crashes the
+   * process (SIGSEGV, on V8 13.6), and such a module needs no evaluation anyway.
+   */
+  private evaluateRoot(graph: ModuleGraph, root: ivm.Module): void {
+    if (graph.evaluations.has(root)) return;
+    graph.evaluations.set(
+      root,
+      this.guard(root.evaluate({ promise: true })).then(
+        () => {},
+        () => {},
+      ),
+    );
+  }
+
+  /** The bridge for a module import() links, made and filled without entering the isolate synchronously. */
+  private async bridgeAsync(): Promise<ivm.Module> {
+    if (this.bridgeModule === undefined) {
+      const bridge = await this.guard(this.isolate.compileModule(BRIDGE_SOURCE, { filename: "islet:runtime" }));
+      await this.guard(
+        bridge.instantiate(this.context, () => {
+          throw new Error("the bridge has no imports");
+        }),
+      );
+      this.bridgeModule = bridge;
+    }
+    if (!this.bridgeLinked) {
+      this.bridgeLinked = true;
+      await this.guard(this.bridgeModule.evaluate());
+      const link = (await this.guard(this.bridgeModule.namespace.get("link", { reference: true }))) as ivm.Reference<(runtime: unknown) => void>;
+      await this.guard(this.enter.apply(undefined, ["linkBridge", link.derefInto()]));
+    }
+    return this.bridgeModule;
+  }
+
+  /** `cloudflare:workers` for import(), made without entering the isolate synchronously. */
+  private async workersModuleAsync(): Promise<ivm.Module> {
+    if (this.workersModule === undefined) {
+      const bridge = await this.bridgeAsync();
+      const workers = await this.guard(this.isolate.compileModule(WORKERS_SOURCE, { filename: "cloudflare:workers" }));
+      await this.guard(workers.instantiate(this.context, () => bridge));
+      this.workersModule = workers;
+    }
+    return this.workersModule;
+  }
+
+  /** The import() calls whose answer has not been delivered yet (see importModuleDynamically). */
+  private readonly importWork = new Set<Promise<void>>();
+  /** The ping queued after this turn's answers, if any. */
+  private nextPing: Promise<void> | undefined;
+  /** The runtime's count of posts at the last ping. */
+  private postsAtPing: number | undefined;
+
+  /**
+   * An answer to import() was handed to isolated-vm, which queues its delivery in the isolate. A
+   * call queued after it (the runtime's ping, once per turn) returns only once the answer was
+   * delivered and the code it resumed has run to its next wait.
+   */
+  private importAnswered(): Promise<void> {
+    if (this.nextPing !== undefined) return this.nextPing;
+    const ping = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.nextPing = undefined;
+        if (!this.alive) return resolve();
+        this.guard(this.enter.apply(undefined, ["ping"], copyInOut)).then(
+          (posts) => {
+            if (typeof posts === "number") this.postsAtPing = posts;
+            resolve();
+          },
+          () => resolve(),
+        );
+      }),
+    );
+    this.nextPing = ping;
+    return ping;
+  }
+
+  /**
+   * Resolves once the import() calls made so far have been answered and their answers delivered,
+   * to the runtime's count of posts by then (undefined: no import waits).
+   */
+  importsDelivered(): Promise<number | undefined> | undefined {
+    if (this.importWork.size === 0) return undefined;
+    return Promise.all(this.importWork).then(() => this.postsAtPing);
   }
 
   /** Calls waiting for an answer: each is rejected if the sandbox dies first (see orDeath). */

@@ -169,7 +169,14 @@ export class Worker {
           sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat]);
         },
         config.code.mayAwaitAtTopLevel,
+        {
+          // Answers to import() reach the sandbox only while an invocation (the start included) is in flight.
+          admit: () => worker.inflight.size > 0 && worker.disposedError === undefined,
+          resolve: (specifier, referrer) => worker.resolveDynamic(specifier, referrer),
+        },
       );
+      // The code that import()s resumed at the top level runs within the start.
+      await worker.importsDelivered();
       // The top-level logs (and fetches) go to the first invocation's trace event, as on Cloudflare.
       await worker.postsArrived(posts);
       if (startup.logs.length > 0 || startup.fetches.length > 0) worker.startupTrace = startup;
@@ -193,6 +200,36 @@ export class Worker {
 
   private resolve(specifier: string, referrer: string): string {
     return resolveImport(specifier, referrer, this.config.code);
+  }
+
+  /**
+   * What `import(specifier)` in the module compiled as `referrer` loads: what a static import there
+   * would (the worker's own modules, "cloudflare:workers", Node's built-ins under nodejs_compat).
+   * Code outside the worker's modules (none runs user code today) resolves from the main module.
+   * Never islet's internal modules. The error's message is for the sandbox: it names the
+   * specifier and the importing module, nothing of the host.
+   */
+  private resolveDynamic(specifier: string, referrer: string): string {
+    if (specifier === "cloudflare:workers") return specifier;
+    const code = this.config.code;
+    const from = code.modules.has(referrer) ? referrer : code.main;
+    const refuse = (reason: string) => new Error(`No such module "${specifier.length > 200 ? specifier.slice(0, 200) + "…" : specifier}" imported from ${userModuleName(from)}: ${reason}`);
+    if (specifier.startsWith("islet:")) throw refuse("it is internal to islet.");
+    if (specifier.length > 1024) throw refuse("a module name is at most 1,024 characters long.");
+    try {
+      return resolveImport(specifier, from, code);
+    } catch (error) {
+      const message = error instanceof WorkerCodeError && error.module !== undefined ? error.message.slice(`Module "${error.module}": `.length) : String((error as Error).message);
+      throw refuse(message);
+    }
+  }
+
+  /**
+   * Resolves once every answer to import() given so far has reached the sandbox and the code it
+   * resumed has run, and what that code logged has arrived.
+   */
+  private async importsDelivered(): Promise<void> {
+    for (let pending = this.sandbox.importsDelivered(); pending !== undefined; pending = this.sandbox.importsDelivered()) await this.postsArrived(await pending);
   }
 
   private startupError(error: unknown): Error {
@@ -325,8 +362,25 @@ export class Worker {
     let outcome: Outcome = "ok";
     const exceptions: TailEvent["exceptions"] = [];
     let finishLater = false;
-    /** Ends the invocation; with `running`, its watch stays on until the sandbox's code returns. */
-    const finish = (running?: Promise<unknown>) => {
+    /**
+     * Ends the invocation; with `running`, its watch stays on until the sandbox's code returns. An
+     * invocation that import()ed ends once the answers have reached the sandbox and the code they
+     * resumed has run (under this invocation's watch: nothing runs unwatched).
+     */
+    const finish = (running?: Promise<unknown>): void => {
+      if (this.sandbox.importsDelivered() !== undefined) {
+        void this.importsDelivered().then(() => {
+          // The resumed code hit a limit (the caller may have its answer already): the event says so.
+          const reason = this.sandbox.deathReason;
+          if (outcome === "ok" && reason !== undefined && reason !== "canceled") {
+            outcome = reason;
+            const error = limitOrDisposed(reason, "during the call");
+            exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });
+          }
+          finish(running);
+        });
+        return;
+      }
       const { cpuMs, wallMs } = running === undefined ? watch.stop() : { cpuMs: watch.cpuMs, wallMs: watch.wallMs };
       if (running !== undefined) running.then(() => watch.stop(), () => watch.stop());
       onFinish?.();

@@ -21,6 +21,7 @@ export type EntryName =
   | "linkBridge"
   | "receiveChunk"
   | "awaitMain"
+  | "ping"
   | "setBlocking";
 
 /**

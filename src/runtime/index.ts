@@ -435,6 +435,9 @@ const entries = ObjectAssign(ObjectCreate(null) as {}, {
   linkBridge,
   receiveChunk,
   awaitMain,
+  // Queued after the answers to import() calls: once it returns, they and the code they resumed
+  // have run (engine/sandbox.ts). Answers the posts made so far.
+  ping: () => postCount(),
   // The host hands the blocking Reference only to a sandbox that needs it (a facet), before its env.
   setBlocking: (ref: BlockingReference) => setBlocking(ref),
 } satisfies Record<EntryName, (...args: never[]) => unknown>);

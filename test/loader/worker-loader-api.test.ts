@@ -4,7 +4,7 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WorkerCodeError, WorkerLoader, type TailEvent, type WorkerCode, type WorkerLoaderOptions } from "islet";
+import { CpuLimitError, WorkerCodeError, WorkerLoader, type TailEvent, type WorkerCode, type WorkerLoaderOptions } from "islet";
 import { addWasm, compatibilityDate, sleep } from "../helpers.ts";
 
 const modes: [string, WorkerLoaderOptions][] = [
@@ -168,6 +168,135 @@ for (const [mode, options] of modes) {
       assert.equal(await (loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": main, "add.wasm": { wasm: addWasm } } }).getEntrypoint() as any).ok(), 5);
       const other = main.replace("./add.wasm", "./add.bin");
       assert.equal(await (loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": other, "add.bin": { wasm: addWasm.buffer } } }).getEntrypoint() as any).ok(), 5);
+    });
+
+    test("import() of the worker's own modules: the same instances as static imports, modules outside the static graph linked once, TypeScript, CommonJS, JSON, text, eval", async () => {
+      const worker = loader.load({
+        compatibilityDate,
+        mainModule: "main.js",
+        modules: {
+          "main.js": `import * as shared from "./shared.js"; import * as cf from "cloudflare:workers";
+            export default { async own() {
+              const out = {};
+              out.same = (await import("./shared.js")) === shared && (await import("./sub/../shared.js")) === shared;
+              const [a, b] = await Promise.all([import("./lazy.js"), import("./lazy.js")]);
+              out.lazy = [a === b, a.value, a.shared === shared, globalThis.lazyRuns];
+              out.again = (await import("./lazy.js")) === a && globalThis.lazyRuns === 1;
+              out.fromSub = (await import("./sub/deep.js")).viaParent === shared;
+              out.ts = (await import("./typed.js")).double(21);
+              const c = await import("./c.cjs");
+              out.cjs = [c.default.answer, c.answer];
+              out.json = (await import("./d.json")).default;
+              out.text = (await import("./t.txt")).default;
+              out.evaluated = (await eval('import("./shared.js")')) === shared && (await new Function('return import("./shared.js")')()) === shared;
+              out.workers = (await import("cloudflare:workers")) === cf;
+              return out;
+            } };`,
+          "shared.js": `export const tag = "shared";`,
+          "lazy.js": `import * as shared from "./shared.js"; globalThis.lazyRuns = (globalThis.lazyRuns ?? 0) + 1; console.log("lazy top level"); export const value = 7; export { shared };`,
+          "sub/deep.js": `export const viaParent = await import("../shared.js");`,
+          "typed.ts": `export const double = (n: number): number => n * 2;`,
+          "c.cjs": `exports.answer = 42;`,
+          "d.json": `{ "k": [1, 2] }`,
+          "t.txt": `plain text`,
+        },
+      });
+      assert.deepEqual(await (worker.getEntrypoint() as any).own(), {
+        same: true,
+        lazy: [true, 7, true, 1],
+        again: true,
+        fromSub: true,
+        ts: 42,
+        cjs: [42, 42],
+        json: { k: [1, 2] },
+        text: "plain text",
+        evaluated: true,
+        workers: true,
+      });
+      const [event] = await eventsFor(events, "own");
+      assert.ok(event.logs.some((l) => l.message[0] === "lazy top level"), "a lazily imported module's top-level log is in the invocation's event");
+    });
+
+    test("import() of anything else is refused with an Error naming the specifier and no host detail: bare names, URLs, paths out of the module set, Node built-ins without nodejs_compat, islet's internals, another worker's modules", async () => {
+      loader.load({ compatibilityDate, mainModule: "secret.js", modules: { "secret.js": `export const secret = "other worker";` } });
+      const worker = loader.load({
+        compatibilityDate,
+        mainModule: "w.js",
+        modules: {
+          "w.js": `import "./c.cjs"; export default { async run(specifiers) {
+            const out = [];
+            for (const s of specifiers) {
+              try { const m = await import(s); out.push([s, "imported", Object.keys(m)]); } catch (e) { out.push([s, e.name, e.message, String(e.stack)]); }
+            }
+            return out;
+          } };`,
+          "sub/x.js": "export const x = 1;",
+          "c.cjs": "module.exports = 1;",
+        },
+      });
+      const specifiers = ["nope", "secret.js", "./secret.js", "./missing.js", "../escape.js", "./sub/../../w.js", "/etc/passwd", "file:///etc/passwd", "https://example.com/x.js", "data:text/javascript,export default 1", "node:fs", "fs", "islet:runtime", "islet:require:c.cjs", "islet:import:c.cjs"];
+      const results = (await (worker.getEntrypoint() as any).run(specifiers)) as unknown[][];
+      assert.equal(results.length, specifiers.length);
+      for (const [specifier, name, message, stack] of results as string[][]) {
+        assert.equal(name, "Error", `${specifier}: ${name} ${message}`);
+        assert.ok(message.startsWith(`No such module "${specifier}" imported from w.js: `), `${specifier}: ${message}`);
+        assert.ok(!/\/work\/|node_modules|file:\/\/\/(?!etc)|\.ts:\d/.test(stack), `${specifier}: host detail in the stack: ${stack}`);
+      }
+      assert.match(results[0][2] as string, /only relative imports of the worker's own modules/);
+      assert.match(results[10][2] as string, /need the "nodejs_compat" compatibility flag/);
+      assert.match(results[12][2] as string, /internal to islet/);
+      const node = loader.load({ compatibilityDate, compatibilityFlags: ["nodejs_compat"], mainModule: "n.js", modules: { "n.js": `import { Buffer } from "node:buffer"; export default { async run() { const m = await import("node:buffer"); const e = await import("events"); return [m.Buffer === Buffer, typeof e.EventEmitter, await import("node:fs").catch((e) => e.message)]; } };` } });
+      const [same, emitter, fs] = await (node.getEntrypoint() as any).run();
+      assert.deepEqual([same, emitter], [true, "function"]);
+      assert.match(fs, /^No such module "node:fs" imported from n\.js: .*not available in the sandbox/);
+    });
+
+    test("import() failures: a syntax error, a missing export and a top-level throw reach the importer; the worker goes on", async () => {
+      const worker = loader.load({
+        compatibilityDate,
+        mainModule: "w.js",
+        modules: {
+          "w.js": `export default { async run(s) { try { await import(s); return "imported"; } catch (e) { return e.name + ": " + e.message; } } };`,
+          "broken.js": "export const = 1;",
+          "missing-export.js": `import { nope } from "./w.js"; export { nope };`,
+          "throws.js": `throw new RangeError("top-level boom");`,
+          "fine.js": `export default 1;`,
+        },
+      });
+      const ep = worker.getEntrypoint() as any;
+      assert.match(await ep.run("./broken.js"), /^SyntaxError: .* \[broken\.js\]$/);
+      assert.match(await ep.run("./missing-export.js"), /^SyntaxError: .*nope/);
+      assert.equal(await ep.run("./throws.js"), "RangeError: top-level boom");
+      assert.equal(await ep.run("./throws.js"), "RangeError: top-level boom");
+      assert.equal(await ep.run("./fine.js"), "imported");
+    });
+
+    test("top-level await import() at start; code an answer resumes after the call returned still runs under the call's limits", async () => {
+      const started = loader.load({ compatibilityDate, mainModule: "w.js", modules: { "w.js": `const { config } = await import("./config.js"); export default { run() { return config; } };`, "config.js": `export const config = { ready: true };` } });
+      assert.deepEqual(await (started.getEntrypoint() as any).run(), { ready: true });
+      const limited = new WorkerLoader({ ...options, limits: { cpuMs: 200, wallMs: 5000 }, tails: [(batch) => void events.push(...batch)] });
+      try {
+        const worker = limited.get(`spinner-${mode}`, () => ({
+          compatibilityDate,
+          mainModule: "w.js",
+          modules: {
+            "w.js": `let count = 0; export default {
+              leave() { import("./lazy.js").then(() => { for (;;) {} }); return "returned"; },
+              count() { return ++count; },
+            };`,
+            "lazy.js": "export default 1;",
+          },
+        }));
+        const ep = worker.getEntrypoint() as any;
+        assert.equal(await ep.count(), 1);
+        assert.equal(await ep.leave(), "returned");
+        // The spin was ended under leave()'s watch: the next call meets a fresh worker, not a spinning isolate.
+        const [left] = await eventsFor(events, "leave");
+        assert.equal(left.outcome, "exceededCpu");
+        assert.equal(await ep.count(), 1);
+      } finally {
+        await limited.close();
+      }
     });
   });
 }

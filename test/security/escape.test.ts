@@ -226,17 +226,23 @@ attack("the sandbox's global scope has no host names and import.meta is empty", 
   assert.deepEqual(result, [[], [], "{}", []]);
 });
 
-attack("cloudflare:workers exports only its four names; islet:runtime cannot be imported dynamically", async () => {
+attack("cloudflare:workers exports only its four names; import() gives the same module, and refuses islet:runtime and islet's generated modules", async () => {
   const result = await call(
     `import * as cf from "cloudflare:workers";
     export default { async run() {
       const dynamic = [];
-      for (const specifier of ["islet:runtime", "cloudflare:workers"]) { try { await import(specifier); dynamic.push("imported"); } catch (e) { dynamic.push(e.message); } }
+      for (const specifier of ["islet:runtime", "islet:entry", "islet:require:worker.js", "islet:import:worker.js", "cloudflare:workers"]) {
+        try { dynamic.push((await import(specifier)) === cf ? "the same module" : "another module"); } catch (e) { dynamic.push(e.message); }
+      }
       return [Object.keys(cf).sort(), dynamic];
     } };`,
     "run",
   );
-  assert.deepEqual(result, [["DurableObject", "RpcTarget", "WorkerEntrypoint", "env"], ["Not supported", "Not supported"]]);
+  const internal = (s: string) => `No such module "${s}" imported from worker.js: it is internal to islet.`;
+  assert.deepEqual(result, [
+    ["DurableObject", "RpcTarget", "WorkerEntrypoint", "env"],
+    [internal("islet:runtime"), internal("islet:entry"), internal("islet:require:worker.js"), internal("islet:import:worker.js"), "the same module"],
+  ]);
 });
 
 attack("eval, new Function and indirect eval run in the sandbox's scope; setTimeout refuses strings", async () => {
@@ -251,20 +257,30 @@ attack("eval, new Function and indirect eval run in the sandbox's scope; setTime
   assert.deepEqual(result, ["undefined", "undefined", "undefined", true, "TypeError"]);
 });
 
-attack("import() of file, node, data, http and relative specifiers is refused", async () => {
+attack("import() reaches the worker's own modules only: file, node, data, http, absolute and escaping specifiers are refused, without host detail", async () => {
+  const specifiers = ["fs", "node:fs", "node:child_process", "node:module", "file:///etc/passwd", "data:text/javascript,export default 1", "https://example.com/x.js", "/etc/passwd", "../outside.js", "./../../etc/passwd", "worker.js/../../x.js", "%2e%2e/x.js"];
   const result = await call(
-    `export default { async run() {
+    `const self = { async run(specifiers) {
       const out = [];
-      for (const s of ["fs", "node:fs", "node:child_process", "file:///etc/passwd", "data:text/javascript,export default 1", "https://example.com/x.js", "./worker.js", "../outside.js"]) {
-        try { await import(s); out.push(s + " imported"); } catch (e) { out.push(e.name + ": " + e.message); }
+      for (const s of specifiers) {
+        try { const m = await import(s); out.push(s + " imported: " + Object.keys(m)); } catch (e) { out.push([e.name, e.message, String(e.stack).split("\\n")[0]]); }
       }
+      out.push((await import("./worker.js")).default === self ? "itself" : "another");
       return out;
-    } };`,
+    } };
+    export default self;`,
     "run",
-    [],
+    [specifiers],
     { compatibilityFlags: ["nodejs_compat"] },
   );
-  assert.deepEqual(result, Array(8).fill("Error: Not supported"));
+  assert.equal(result.pop(), "itself");
+  assert.equal(result.length, specifiers.length);
+  for (let i = 0; i < specifiers.length; i++) {
+    const [name, message, firstLine] = result[i] as string[];
+    assert.equal(name, "Error", `${specifiers[i]}: ${result[i]}`);
+    assert.ok(message.startsWith(`No such module "${specifiers[i]}" imported from worker.js: `), message);
+    assert.equal(firstLine, `Error: ${message}`);
+  }
 });
 
 attack("a small Node Buffer the host passes in carries only its own bytes, not Node's shared allocation pool", async () => {
