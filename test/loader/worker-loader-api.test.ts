@@ -190,6 +190,9 @@ for (const [mode, options] of modes) {
               out.text = (await import("./t.txt")).default;
               out.evaluated = (await eval('import("./shared.js")')) === shared && (await new Function('return import("./shared.js")')()) === shared;
               out.workers = (await import("cloudflare:workers")) === cf;
+              out.wasm = new WebAssembly.Instance((await import("./add.wasm")).default).exports.add(2, 3);
+              out.data = (await import("./b.bin")).default.byteLength;
+              out.fromCommonJs = await (await import("./lazy.cjs")).default();
               return out;
             } };`,
           "shared.js": `export const tag = "shared";`,
@@ -199,6 +202,9 @@ for (const [mode, options] of modes) {
           "c.cjs": `exports.answer = 42;`,
           "d.json": `{ "k": [1, 2] }`,
           "t.txt": `plain text`,
+          "add.wasm": { wasm: addWasm },
+          "b.bin": { data: new Uint8Array(5) },
+          "lazy.cjs": `module.exports = async () => (await import("./shared.js")).tag;`,
         },
       });
       assert.deepEqual(await (worker.getEntrypoint() as any).own(), {
@@ -212,6 +218,9 @@ for (const [mode, options] of modes) {
         text: "plain text",
         evaluated: true,
         workers: true,
+        wasm: 5,
+        data: 5,
+        fromCommonJs: "shared",
       });
       const [event] = await eventsFor(events, "own");
       assert.ok(event.logs.some((l) => l.message[0] === "lazy top level"), "a lazily imported module's top-level log is in the invocation's event");
