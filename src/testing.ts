@@ -13,6 +13,8 @@ export { shardPoolOf };
 /** Counters of the TypeScript transpile cache and the CommonJS analysis cache (process-wide). */
 export { typeScriptCacheStats } from "./loader/code/typescript.ts";
 export { commonJsCacheStats } from "./loader/code/commonjs.ts";
+/** Counters of the package bundle cache (process-wide, kept in the host in every mode), and a way to empty it. */
+export { packageCacheStats, clearPackageCache } from "./loader/code/packages.ts";
 /** For the start-cost benchmark: "bare" makes new sandboxes run dist/runtime-bare.js (no web platform globals). */
 export { selectRuntimeForBenchmark } from "./engine/runtime-code.ts";
 /** For tests of the runtime's fetch run in Node: replaces the URL parser (none: the WHATWG one again). */

@@ -8,7 +8,8 @@ import { Sandbox } from "../engine/sandbox.ts";
 import type { BackendWorker, GetCode, StartCause, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
-import { prepareModules } from "./code/prepare.ts";
+import { prepareModules, preparePackages } from "./code/prepare.ts";
+import type { PackagePolicy } from "./code/packages.ts";
 import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
 import { validateWorkerCode } from "./code/validate.ts";
 
@@ -27,6 +28,8 @@ export interface IsolateBackendOptions {
   tails: readonly TailReceiver[];
   /** The most bytes a worker's env may take once copied (see env-size.ts). */
   maxEnvBytes: number;
+  /** The npm packages workers may import, and where they are installed (none: bare imports name no package). */
+  packages?: PackagePolicy;
 }
 
 class WorkerRecord {
@@ -164,7 +167,11 @@ export class IsolateBackend implements WorkerBackend {
   async startWorker(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
     validateWorkerCode(code);
     const limits = lowest(this.options.limits, validateCodeLimits(code.limits));
-    const prepared = prepareModules(code);
+    // Packages are bundled (or found in the cache) before a sandbox is taken, so that bundling is
+    // never charged to the worker's limits.
+    const packages = await preparePackages(code, this.options.packages);
+    this.assertOpen();
+    const prepared = prepareModules(code, packages);
     this.makeRoom();
     const sandbox = this.pool ? this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
     const worker = await Worker.start(sandbox, {

@@ -3,6 +3,8 @@
 // mode must do alike (argument checks, entrypoint options and limits, the Entrypoint and its
 // Response) is here and in entrypoint.ts, once.
 
+import { realpathSync, statSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { WorkerCodeError } from "../errors.ts";
 import { formatProblems, got, nonNegativeInteger, positiveInteger, problemsOf } from "../protocol/schema.ts";
@@ -15,6 +17,7 @@ import { DEFAULT_MAX_ENV_BYTES } from "./env-size.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
 import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
+import { packagePatternProblem, type PackagePolicy } from "./code/packages.ts";
 
 export type { GetCode, WorkerLoaderStats } from "./backend.ts";
 export { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
@@ -50,6 +53,17 @@ export interface WorkerLoaderOptions {
   processes?: number;
   /** Worker threads for isolation "thread". Default: the number of CPUs, at most 8. */
   threads?: number;
+  /**
+   * npm packages the workers' code may import by bare name: "zod" allows `import … from "zod"` and
+   * every subpath the package exports ("zod/mini"); "zod/mini" allows only that subpath (and those
+   * under it). Each is resolved from `packagesRoot`'s node_modules (never downloaded), bundled
+   * with esbuild into one ES module per entry (cached by name, version and content), and runs in
+   * the sandbox as the worker's own code does. A WorkerCode's `packages` can narrow this list.
+   * Default: none.
+   */
+  packages?: string[];
+  /** The directory whose node_modules (or its parents') hold `packages`. Default: process.cwd(). */
+  packagesRoot?: string;
 }
 
 export interface WorkerStub {
@@ -98,9 +112,10 @@ export class WorkerLoader {
     const globalOutbound = options.globalOutbound ?? null;
     const tails = options.tails ?? [];
     const maxEnvBytes = checked.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES;
+    const packages = packagePolicy(checked.packages, checked.packagesRoot);
     if (options.isolation === "process" || options.isolation === "thread") {
       // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
-      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, maxEnvBytes };
+      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, maxEnvBytes, packages };
       const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
       this.backend = pool;
       backends.set(this, pool);
@@ -115,6 +130,7 @@ export class WorkerLoader {
       warmPool: checked.warmPool ?? 0,
       tails,
       maxEnvBytes,
+      packages,
     });
     backends.set(this, this.backend);
   }
@@ -189,10 +205,34 @@ const optionsSchema = z
       isolation: z.enum(["isolate", "process", "thread"], { error: (issue) => `must be "isolate", "process" or "thread"${got(issue)}` }).optional(),
       processes: positiveInteger().optional(),
       threads: positiveInteger().optional(),
+      packages: z
+        .array(z.unknown(), { error: (issue) => `must be an array of package names like "zod" or "date-fns/format"${got(issue)}` })
+        .superRefine((list, ctx) => {
+          list.forEach((pattern, index) => {
+            const problem = packagePatternProblem(pattern);
+            if (problem !== undefined) ctx.addIssue({ code: "custom", path: [index], message: `${problem}${got({ input: pattern })}` });
+          });
+        })
+        .transform((list) => list as string[])
+        .optional(),
+      packagesRoot: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
     },
     { error: (issue) => `options must be an object${got(issue)}` },
   )
 ;
+
+/** The loader's packages and the real path of the directory they are resolved from (undefined: no packages). */
+function packagePolicy(allow: string[] | undefined, root: string | undefined): PackagePolicy | undefined {
+  if (allow === undefined || allow.length === 0) return undefined;
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(root ?? process.cwd()));
+    if (!statSync(real).isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new TypeError(`WorkerLoader: packagesRoot: must be an existing directory${got({ input: root ?? process.cwd() })}`);
+  }
+  return { allow: [...new Set(allow)], root: real };
+}
 
 function checkOptions(options: WorkerLoaderOptions): z.infer<typeof optionsSchema> {
   const parsed = optionsSchema.safeParse(options);
@@ -201,6 +241,7 @@ function checkOptions(options: WorkerLoaderOptions): z.infer<typeof optionsSchem
     // Across options, reported with the others.
     if (options.processes !== undefined && options.isolation !== "process") problems.push({ field: "processes", message: 'needs isolation: "process"' });
     if (options.threads !== undefined && options.isolation !== "thread") problems.push({ field: "threads", message: 'needs isolation: "thread"' });
+    if (options.packagesRoot !== undefined && options.packages === undefined) problems.push({ field: "packagesRoot", message: "needs packages" });
   }
   if (problems.length > 0 || !parsed.success) throw new TypeError(`WorkerLoader: ${formatProblems(problems)}`);
   return parsed.data;

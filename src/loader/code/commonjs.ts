@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { buildSync, type BuildFailure } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
-import { FACE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
+import { FACE_PREFIX, PACKAGE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
+import type { PackageImports } from "./packages.ts";
 import type { ModuleKind } from "./types.ts";
 
 // The synchronous JavaScript build of the lexer (its package's "import" entry is the WebAssembly
@@ -48,6 +49,16 @@ export function primeCommonJsCache(key: string, analysis: CommonJsAnalysis): voi
   remember(key, analysis);
 }
 
+/** cjs-module-lexer's reading of a source (Node's rule: one it cannot read exports no names). */
+export function lexCommonJs(source: string, name: string): { exports: string[]; reexports: string[] } {
+  try {
+    const lexed = lexer.parse(source, name);
+    return { exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
+  } catch {
+    return { exports: [], reexports: [] };
+  }
+}
+
 export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis {
   const key = commonJsCacheKey(source);
   const cached = analysisCache.get(key);
@@ -57,14 +68,7 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
   }
   commonJsCacheStats.analyzed++;
   const requires = source.includes("require") ? findRequires(source, name) : [];
-  let lexed: { exports: string[]; reexports: string[] };
-  try {
-    lexed = lexer.parse(source, name);
-  } catch {
-    // Node's rule: a source the lexer cannot read has no named exports (the default still works).
-    lexed = { exports: [], reexports: [] };
-  }
-  const analysis = { requires, exports: [...new Set(lexed.exports)], reexports: [...new Set(lexed.reexports)] };
+  const analysis = { requires, ...lexCommonJs(source, name) };
   remember(key, analysis);
   return analysis;
 }
@@ -111,6 +115,8 @@ export interface CommonJsContext {
   /** Every user module's kind and (for CommonJS modules) source, by normalized name. */
   kinds: Map<string, { kind: ModuleKind; value: unknown }>;
   nodeCompat: boolean;
+  /** The npm packages the worker may import (packages.ts). */
+  packages?: PackageImports;
 }
 
 const str = JSON.stringify;
@@ -128,7 +134,7 @@ export function commonJsModule(source: string, name: string, context: CommonJsCo
   for (const specifier of analysis.requires) {
     let target: string;
     try {
-      target = resolveSpecifier(specifier, name, context.kinds, context.nodeCompat);
+      target = resolveSpecifier(specifier, name, context.kinds, context.nodeCompat, context.packages);
     } catch (error) {
       // Node's require() of a missing module throws where it is called, and code may catch that.
       const prefix = `Module "${name}": `;
@@ -141,6 +147,11 @@ export function commonJsModule(source: string, name: string, context: CommonJsCo
     if (kind === "cjs") {
       imports.push(`import * as ${local} from ${str(REQUIRE_PREFIX + target)};`);
       cases.push(`case ${str(specifier)}: return ${local}.__islet_load();`);
+    } else if (target.startsWith(PACKAGE_PREFIX)) {
+      // Node's require() of a package: a CommonJS one's module.exports (its bundle exports it as
+      // "module.exports"), an ES one's namespace.
+      imports.push(`import * as ${local} from ${str(specifier)};`);
+      cases.push(`case ${str(specifier)}: return "module.exports" in ${local} ? ${local}["module.exports"] : ${local};`);
     } else {
       imports.push(`import * as ${local} from ${str(specifier)};`);
       // An ES module's namespace (Node's require(esm)); a built-in's, text's, json's or wasm's default.

@@ -4,6 +4,7 @@
 import { WorkerCodeError } from "../../errors.ts";
 import { hasNodeCompat } from "../node-compat.ts";
 import { commonJsFace, commonJsModule, type CommonJsContext } from "./commonjs.ts";
+import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
 import { transpileTypeScript } from "./typescript.ts";
 import type { ModuleKind, PreparedCode, PreparedModule, WorkerCode } from "./types.ts";
@@ -77,7 +78,32 @@ function parseJson(text: string, name: string): unknown {
   }
 }
 
-export function prepareModules(code: WorkerCode): PreparedCode {
+/**
+ * The package specifiers a worker may import, each bundled (or its error kept) before the sandbox
+ * is taken: none unless the loader allows packages. Asynchronous (esbuild); prepareModules then
+ * links them in.
+ */
+export async function preparePackages(code: WorkerCode, policy: PackagePolicy | undefined): Promise<PackageImports> {
+  const prepared = (code as { [PREPARED_PACKAGES]?: PackageImports })[PREPARED_PACKAGES];
+  if (prepared !== undefined) return prepared;
+  const patterns = effectivePatterns(policy?.allow ?? [], code.packages);
+  if (patterns.length === 0 || policy === undefined) return new Map();
+  const sources: string[] = [];
+  for (const [name, content] of Object.entries(code.modules)) {
+    // Only code can import: JavaScript, CommonJS and TypeScript modules, by extension or by kind.
+    const kind = kindsByExtension[extensionOf(name)];
+    const text =
+      typeof content === "string"
+        ? kind === "js" || kind === "cjs" || kind === "ts" ? content : undefined
+        : content !== null && typeof content === "object" ? ((content as { js?: unknown }).js ?? (content as { cjs?: unknown }).cjs ?? (content as { ts?: unknown }).ts) : undefined;
+    if (typeof text === "string") sources.push(text);
+  }
+  const specifiers = packageSpecifiersIn(sources, patterns);
+  if (specifiers.size === 0) return new Map();
+  return bundlePackages(specifiers, policy.root, hasNodeCompat(code.compatibilityFlags));
+}
+
+export function prepareModules(code: WorkerCode, packages: PackageImports = new Map()): PreparedCode {
   const entries = Object.entries(code.modules);
   if (entries.length === 0) throw new WorkerCodeError("modules is empty.");
   if (entries.length > MAX_MODULES) throw new WorkerCodeError(`too many modules (${entries.length}; at most ${MAX_MODULES}).`);
@@ -91,7 +117,7 @@ export function prepareModules(code: WorkerCode): PreparedCode {
     if (total > MAX_CODE_BYTES) throw new WorkerCodeError(`the modules are too large (more than ${MAX_CODE_BYTES / 1024 / 1024} MB).`);
     classified.set(name, entry);
   }
-  const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags) };
+  const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags), packages };
   const modules = new Map<string, PreparedModule>();
   for (const [name, { kind, value }] of classified) {
     modules.set(name, prepareOne(name, kind, value, context));
@@ -102,8 +128,14 @@ export function prepareModules(code: WorkerCode): PreparedCode {
   }
   let mayAwaitAtTopLevel = false;
   for (const module of modules.values()) if (module.kind !== "text" && module.kind !== "json" && /\bawait\b/.test(module.source)) mayAwaitAtTopLevel = true;
+  // Each bundle once (two specifiers of one entry share it), under its "npm:" name.
+  for (const pkg of packages.values()) {
+    if ("error" in pkg || modules.has(pkg.name)) continue;
+    modules.set(pkg.name, { name: pkg.name, kind: "js", source: pkg.source });
+    if (pkg.topLevelAwait) mayAwaitAtTopLevel = true;
+  }
   const main = normalizeName(code.mainModule);
-  return { main: classified.get(main)?.kind === "cjs" ? FACE_PREFIX + main : main, modules, mayAwaitAtTopLevel, nodeCompat: context.nodeCompat };
+  return { main: classified.get(main)?.kind === "cjs" ? FACE_PREFIX + main : main, modules, mayAwaitAtTopLevel, nodeCompat: context.nodeCompat, packages };
 }
 
 function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext): PreparedModule {

@@ -2,6 +2,8 @@
 
 import { WorkerCodeError } from "../../errors.ts";
 import { resolveNodeModule } from "../node-compat.ts";
+import { parsePackageSpecifier } from "./package-names.ts";
+import type { PackageImports } from "./packages.ts";
 import type { PreparedCode } from "./types.ts";
 
 /**
@@ -12,19 +14,44 @@ import type { PreparedCode } from "./types.ts";
  */
 export const REQUIRE_PREFIX = "islet:require:";
 export const FACE_PREFIX = "islet:import:";
+/** A package bundle's module name starts with it (packages.ts). */
+export const PACKAGE_PREFIX = "npm:";
+
+/** A scheme ("node:", "npm:", "islet:…") starts no user module's name (normalizeName refuses one). */
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 
 /**
  * Resolves an import specifier relative to the importing module. Besides exact names, a `.js`
  * import finds a `.ts` module of the same name (TypeScript's convention) and an extension-less
  * import finds `.js` / `.ts`. A bare name is the worker's own module of exactly that name if there
- * is one, else a Node built-in ("node:<name>", see node-compat.ts); `node:` always means Node's.
+ * is one, else a Node built-in ("node:<name>", see node-compat.ts; `node:` always means Node's),
+ * else an npm package the host allows (packages.ts): its bundle, or the error that kept it from
+ * being bundled. A package named like a built-in is used only where the built-in is not available.
  */
-export function resolveSpecifier(specifier: string, referrer: string, names: { has(name: string): boolean }, nodeCompat = false): string {
+export function resolveSpecifier(specifier: string, referrer: string, names: { has(name: string): boolean }, nodeCompat = false, packages?: PackageImports): string {
   if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
-    if (names.has(specifier)) return specifier;
-    const nodeModule = resolveNodeModule(specifier, referrer, nodeCompat);
-    if (nodeModule !== undefined) return nodeModule;
-    throw new WorkerCodeError(`cannot import "${specifier}": only relative imports of the worker's own modules and "cloudflare:workers" are available.`, referrer);
+    if (!SCHEME.test(specifier) && names.has(specifier)) return specifier;
+    let unavailable: unknown;
+    try {
+      const nodeModule = resolveNodeModule(specifier, referrer, nodeCompat);
+      if (nodeModule !== undefined) return nodeModule;
+    } catch (error) {
+      unavailable = error;
+    }
+    const pkg = packages?.get(specifier);
+    if (pkg !== undefined) {
+      if ("error" in pkg) throw new WorkerCodeError(pkg.error, referrer);
+      return pkg.name;
+    }
+    if (unavailable !== undefined) throw unavailable;
+    const parsed = parsePackageSpecifier(specifier);
+    // A package's name with a subpath that could escape its directory: said so, whatever the host allows.
+    if ("problem" in parsed && parsed.name !== undefined) throw new WorkerCodeError(`cannot import "${specifier}": ${parsed.problem}.`, referrer);
+    throw new WorkerCodeError(
+      `cannot import "${specifier}": a bare import names one of the worker's own modules, "cloudflare:workers", a Node.js built-in (with nodejs_compat) or an npm package the host allows, and "${specifier}" is none of them. ` +
+        `A host allows packages from its node_modules with new WorkerLoader({ packages: [${JSON.stringify(packageNameOf(specifier))}] }).`,
+      referrer,
+    );
   }
   const base = specifier.startsWith("/") ? [] : referrer.split("/").slice(0, -1);
   for (const part of specifier.split("/")) {
@@ -52,11 +79,17 @@ export function resolveImport(specifier: string, referrer: string, code: Prepare
     if (fromCommonJs && code.modules.get(target)?.kind === "cjs") return target;
     throw new WorkerCodeError(`cannot import "${specifier}": it is internal to islet.`, userModuleName(referrer));
   }
-  const target = resolveSpecifier(specifier, referrer, code.modules, code.nodeCompat);
+  const target = resolveSpecifier(specifier, referrer, code.modules, code.nodeCompat, code.packages);
   return code.modules.get(target)?.kind === "cjs" ? FACE_PREFIX + target : target;
 }
 
 /** The user's name of a module the engine knows by a generated name (a CommonJS module's face). */
 export function userModuleName(name: string): string {
   return name.startsWith(FACE_PREFIX) ? name.slice(FACE_PREFIX.length) : name;
+}
+
+/** The package name a bare specifier starts with ("@scope/name" or "name"). */
+function packageNameOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return parts.slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 }

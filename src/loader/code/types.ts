@@ -3,6 +3,7 @@
 
 import type { ModuleSource } from "../../engine/sandbox.ts";
 import type { Limits } from "../limits.ts";
+import type { PackageImports } from "./packages.ts";
 
 export type ModuleContent =
   | string
@@ -59,6 +60,11 @@ export interface WorkerCode {
   globalOutbound?: Fetcher | null;
   limits?: Limits;
   tails?: TailReceiver[];
+  /**
+   * The npm packages this worker may import, narrowing the loader's `packages` (each entry must be
+   * one the loader allows, or under one). Default: all the loader allows.
+   */
+  packages?: string[];
 }
 
 export type ModuleKind = "js" | "cjs" | "ts" | "text" | "data" | "json" | "wasm";
@@ -83,4 +89,6 @@ export interface PreparedCode {
   mayAwaitAtTopLevel: boolean;
   /** The nodejs_compat flag: Node built-ins are importable and Buffer/process are globals. */
   nodeCompat: boolean;
+  /** The package specifiers the worker may import (their bundles are in `modules` too), see packages.ts. */
+  packages: PackageImports;
 }

@@ -24,6 +24,7 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   if (!Object.prototype.hasOwnProperty.call(c.modules, c.mainModule)) throw new WorkerCodeError(`mainModule "${c.mainModule}" is not one of the modules.`);
   if (c.env !== undefined && (c.env === null || typeof c.env !== "object")) throw new WorkerCodeError("env must be an object.");
   if (c.tails !== undefined && !Array.isArray(c.tails)) throw new WorkerCodeError("tails must be an array.");
+  if (c.packages !== undefined && (!Array.isArray(c.packages) || !c.packages.every((p) => typeof p === "string"))) throw new WorkerCodeError("packages must be an array of strings.");
   validateCodeLimits(c.limits);
   if (c.globalOutbound !== undefined && c.globalOutbound !== null && typeof c.globalOutbound !== "function" && typeof (c.globalOutbound as { fetch?: unknown }).fetch !== "function") {
     throw new WorkerCodeError("globalOutbound must be null, a function or an object with a fetch method.");

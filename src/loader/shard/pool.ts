@@ -15,7 +15,8 @@ import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limi
 import { deliverTail } from "../tails.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
-import { prepareModules } from "../code/prepare.ts";
+import { prepareModules, preparePackages } from "../code/prepare.ts";
+import type { PackagePolicy } from "../code/packages.ts";
 import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { BackendWorker, GetCode, Invocable, WorkerBackend, WorkerLoaderStats } from "../backend.ts";
@@ -39,6 +40,8 @@ export interface ShardSettings {
   tails: readonly TailReceiver[];
   /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is ended. */
   unresponsiveMs?: number;
+  /** The npm packages workers may import: bundled here, in the host, and sent with the code. */
+  packages?: PackagePolicy;
 }
 
 export interface ShardPoolOptions extends ShardSettings {
@@ -620,7 +623,9 @@ export abstract class ShardPool implements WorkerBackend {
       // thread then finds them cached).
       validateWorkerCode(code);
       validateCodeLimits(code.limits);
-      const prepared = prepareModules(code);
+      const packages = await preparePackages(code, this.options.packages);
+      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
+      const prepared = prepareModules(code, packages);
       typeScript = [];
       commonJs = [];
       const sources = new Map<string, unknown>();
@@ -651,6 +656,7 @@ export abstract class ShardPool implements WorkerBackend {
         tails: worker.tails.length + this.options.tails.length > 0,
         typeScript,
         commonJs,
+        packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.source, pkg.topLevelAwait])),
       };
     } catch (error) {
       throw new HostThrown(error);

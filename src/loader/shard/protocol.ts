@@ -66,6 +66,8 @@ export interface CodeMessage {
   typeScript: [string, string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */
   commonJs: [string, CommonJsAnalysis][];
+  /** The package specifiers the host prepared: [specifier, bundle name, source, top-level await] or [specifier, error]. */
+  packages: ([string, string, string, boolean] | [string, string])[];
 }
 
 /** Marks an error rebuilt from the host's WireError with the host's reference to the original. */

@@ -10,6 +10,7 @@ import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
+import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Sandbox } from "../../engine/sandbox.ts";
@@ -85,7 +86,12 @@ export function runShard(port: ShardPort): void {
     for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
     for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
-    return {
+    const packages: PackageImports = new Map(
+      message.packages.map((entry) => [entry[0], entry.length === 2 ? { error: entry[1] } : { name: entry[1], source: entry[2], topLevelAwait: entry[3] }]),
+    );
+    // The packages as the host bundled them (a shard neither reads node_modules nor runs esbuild).
+    const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports } = {
+      [PREPARED_PACKAGES]: packages,
       compatibilityDate: message.compatibilityDate,
       compatibilityFlags: message.compatibilityFlags,
       allowExperimental: message.allowExperimental,
@@ -96,6 +102,7 @@ export function runShard(port: ShardPort): void {
       limits: message.limits,
       tails,
     };
+    return code;
   }
 
   /** The worker's fetch() leaves the shard: the host's globalOutbound answers it. */
