@@ -44,6 +44,11 @@ function makeFixtures(): string {
     "strings.worker.js": `export const which = "worker";`,
     "strings.js": `export const which = "default";`,
   });
+  pkg("fields", { browser: "./browser.js", module: "./module.js", main: "./main.js" }, {
+    "browser.js": `exports.which = "browser";`,
+    "module.js": `export const which = "module";`,
+    "main.js": `exports.which = "main";`,
+  });
   pkg("tla", { type: "module", exports: "./index.js" }, { "index.js": `export const value = await Promise.resolve(42);` });
   pkg("uses-crypto", { type: "module", exports: "./index.js" }, {
     "index.js": `import { createHash } from "node:crypto"; export const sha = (s) => createHash("sha256").update(s).digest("hex");`,
@@ -61,6 +66,8 @@ function makeFixtures(): string {
   write("workspace/ws-lib/package.json", JSON.stringify({ name: "ws-lib", version: "3.0.0", type: "module", exports: "./index.js" }));
   write("workspace/ws-lib/index.js", `export const ws = "linked workspace";`);
   symlinkSync(join(root, "workspace/ws-lib"), join(root, "node_modules/ws-lib"), "dir");
+  pkg("events", { type: "module", exports: "./index.js" }, { "index.js": `export default "the npm package";` });
+  pkg("sneaky", { type: "module", exports: "./index.js" }, { "index.js": `export * from "islet:runtime";` });
   pkg("style", { exports: { ".": "./style.css" } }, { "style.css": "body { color: red }" });
   return root;
 }
@@ -91,7 +98,7 @@ for (const isolation of modes) {
     let fixtures: string;
     let loader: WorkerLoader;
     let local: WorkerLoader;
-    const allowed = ["counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "style", "not-installed"];
+    const allowed = ["events", "fields", "counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "sneaky", "style", "not-installed"];
     before(() => {
       fixtures = makeFixtures();
       loader = new WorkerLoader({ isolation, ...shards(isolation), packages: ["zod", "ms", "lodash"], packagesRoot: repoRoot });
@@ -168,9 +175,11 @@ for (const isolation of modes) {
       assert.deepEqual(result, [1, 2, 3]);
     });
 
-    test("scoped packages, and the worker/browser conditions before node", async () => {
+    test("scoped packages, the worker/browser conditions before node, the browser field before module and main", async () => {
       const result = await run(local, worker(`import { scope } from "@acme/tools"; import { which } from "@acme/tools/strings"; export default { run: () => [scope, which] };`));
       assert.deepEqual(result, ["@acme", "worker"]);
+      // Without "exports": the browser field, then module, then main.
+      assert.equal(await run(local, worker(`import { which } from "fields"; export default { run: () => which };`)), "browser");
     });
 
     test("a WorkerCode's packages narrow the loader's, never widen them", async () => {
@@ -200,6 +209,7 @@ for (const isolation of modes) {
         ["reacher", /reaches a file outside its directory and outside node_modules/],
         ["exports-out", /cannot import "exports-out"/],
         ["style", /only \.js, \.mjs, \.cjs and \.json files/],
+        ["sneaky", /cannot import "sneaky".*islet:runtime/],
       ] as const;
       for (const [name, pattern] of refused) {
         const error = await codeError(run(local, worker(`import x from "${name}"; export default { run: () => x };`)), pattern);
@@ -241,6 +251,14 @@ for (const isolation of modes) {
       assert.match(String(await run(local, worker(`import { probe } from "requires-builtins"; export default { run: () => probe() };`))), /^MODULE_NOT_FOUND: Cannot find module 'buffer': Node\.js built-in modules need the "nodejs_compat" compatibility flag/);
       // The package's "browser" field disables fs: an empty module, not islet's missing fs.
       assert.equal(await run(local, worker(`import { fsType } from "browser-off"; export default { run: () => fsType };`, compat)), "object");
+    });
+
+    test("a package named like a Node built-in is used only where the built-in is not (no nodejs_compat)", async () => {
+      const code = worker(`import events from "events"; export default { run: () => typeof events === "string" ? events : typeof events.prototype.emit };`);
+      assert.equal(await run(local, code), "the npm package");
+      assert.equal(await run(local, { ...code, compatibilityFlags: ["nodejs_compat"] }), "function");
+      // A loader that does not allow it keeps the old answer: the built-in needs the flag.
+      await codeError(run(loader, code), /cannot import "events": Node\.js built-in modules need the "nodejs_compat" compatibility flag/);
     });
 
     test("a changed package file is bundled again (the cache is keyed by content)", async () => {

@@ -47,9 +47,9 @@ export function resolveSpecifier(specifier: string, referrer: string, names: { h
     const parsed = parsePackageSpecifier(specifier);
     // A package's name with a subpath that could escape its directory: said so, whatever the host allows.
     if ("problem" in parsed && parsed.name !== undefined) throw new WorkerCodeError(`cannot import "${specifier}": ${parsed.problem}.`, referrer);
+    const hint = "problem" in parsed ? "" : ` A host allows packages from its node_modules with new WorkerLoader({ packages: [${JSON.stringify(parsed.name)}] }).`;
     throw new WorkerCodeError(
-      `cannot import "${specifier}": a bare import names one of the worker's own modules, "cloudflare:workers", a Node.js built-in (with nodejs_compat) or an npm package the host allows, and "${specifier}" is none of them. ` +
-        `A host allows packages from its node_modules with new WorkerLoader({ packages: [${JSON.stringify(packageNameOf(specifier))}] }).`,
+      `cannot import "${specifier}": a bare import names one of the worker's own modules, "cloudflare:workers", a Node.js built-in (with nodejs_compat) or an npm package the host allows, and "${specifier}" is none of them.${hint}`,
       referrer,
     );
   }
@@ -86,10 +86,4 @@ export function resolveImport(specifier: string, referrer: string, code: Prepare
 /** The user's name of a module the engine knows by a generated name (a CommonJS module's face). */
 export function userModuleName(name: string): string {
   return name.startsWith(FACE_PREFIX) ? name.slice(FACE_PREFIX.length) : name;
-}
-
-/** The package name a bare specifier starts with ("@scope/name" or "name"). */
-function packageNameOf(specifier: string): string {
-  const parts = specifier.split("/");
-  return parts.slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 }
