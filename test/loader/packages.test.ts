@@ -33,7 +33,10 @@ function makeFixtures(): string {
   };
   write("secret.js", `export default ${JSON.stringify(SECRET)};`);
   write("secret.json", JSON.stringify({ secret: SECRET }));
-  pkg("counter", { type: "module", exports: "./index.js" }, { "index.js": `let n = 0; export const next = () => ++n;` });
+  pkg("counter", { type: "module", exports: { ".": "./index.js", "./again": "./again.js" } }, {
+    "index.js": `let n = 0; export const next = () => ++n;`,
+    "again.js": `export { next } from "./index.js";`,
+  });
   pkg("cjs-lib", { main: "index.js" }, {
     "index.js": `exports.add = (a, b) => a + b; exports.name = "cjs-lib"; module.exports.version = 2;`,
   });
@@ -173,6 +176,9 @@ for (const isolation of modes) {
         },
       });
       assert.deepEqual(result, [1, 2, 3]);
+      // Each entry is a bundle of its own: code two entries share is two copies, with two states.
+      const entries = await run(local, worker(`import { next } from "counter"; import { next as again } from "counter/again"; export default { run: () => [next(), next(), again()] };`));
+      assert.deepEqual(entries, [1, 2, 1]);
     });
 
     test("scoped packages, the worker/browser conditions before node, the browser field before module and main", async () => {
