@@ -181,6 +181,19 @@ for (const isolation of modes) {
       assert.deepEqual(entries, [1, 2, 1]);
     });
 
+    test("import() of an allowed package is the instance static imports get; of another package, No such module", async () => {
+      const result = await run(
+        local,
+        worker(`import { next } from "counter"; export default { async run() { const m = await import("counter"); return [m.next === next, next(), m.next()]; } };`),
+      );
+      assert.deepEqual(result, [true, 1, 2]);
+      const refused = await run(loader, worker(`export default { async run() { try { await import("yaml"); return "imported"; } catch (e) { return e.message; } } };`));
+      assert.match(String(refused), /^No such module "yaml" imported from worker\.js: cannot import "yaml"/);
+      // Packages are bundled before the worker starts, from the string literals of its code: a name built at run time finds none.
+      const built = await run(local, worker(`export default { async run() { try { await import(["coun", "ter"].join("")); return "imported"; } catch (e) { return e.message; } } };`));
+      assert.match(String(built), /^No such module "counter" imported from worker\.js: cannot import "counter"/);
+    });
+
     test("scoped packages, the worker/browser conditions before node, the browser field before module and main", async () => {
       const result = await run(local, worker(`import { scope } from "@acme/tools"; import { which } from "@acme/tools/strings"; export default { run: () => [scope, which] };`));
       assert.deepEqual(result, ["@acme", "worker"]);
