@@ -47,9 +47,9 @@ export function resolveSpecifier(specifier: string, referrer: string, names: { h
     const parsed = parsePackageSpecifier(specifier);
     // A package's name with a subpath that could escape its directory: said so, whatever the host allows.
     if ("problem" in parsed && parsed.name !== undefined) throw new WorkerCodeError(`cannot import "${specifier}": ${parsed.problem}.`, referrer);
-    const hint = "problem" in parsed ? "" : ` A host allows packages from its node_modules with new WorkerLoader({ packages: [${JSON.stringify(parsed.name)}] }).`;
+    const hint = "problem" in parsed ? "" : ` A host allows an installed package with new WorkerLoader({ packages: [${JSON.stringify(parsed.name)}] }).`;
     throw new WorkerCodeError(
-      `cannot import "${specifier}": a bare import names one of the worker's own modules, "cloudflare:workers", a Node.js built-in (with nodejs_compat) or an npm package the host allows, and "${specifier}" is none of them.${hint}`,
+      `cannot import "${specifier}": only relative imports of the worker's own modules, "cloudflare:workers", Node.js built-ins (with nodejs_compat) and the npm packages the host allows are available, and "${specifier}" is none of them.${hint}`,
       referrer,
     );
   }
