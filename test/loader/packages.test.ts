@@ -52,6 +52,7 @@ function makeFixtures(): string {
     "module.js": `export const which = "module";`,
     "main.js": `exports.which = "main";`,
   });
+  pkg("once", { type: "module", exports: "./index.js" }, { "index.js": `export const once = "once";` });
   pkg("tla", { type: "module", exports: "./index.js" }, { "index.js": `export const value = await Promise.resolve(42);` });
   pkg("uses-crypto", { type: "module", exports: "./index.js" }, {
     "index.js": `import { createHash } from "node:crypto"; export const sha = (s) => createHash("sha256").update(s).digest("hex");`,
@@ -101,7 +102,7 @@ for (const isolation of modes) {
     let fixtures: string;
     let loader: WorkerLoader;
     let local: WorkerLoader;
-    const allowed = ["events", "fields", "counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "sneaky", "style", "not-installed"];
+    const allowed = ["once", "events", "fields", "counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "sneaky", "style", "not-installed"];
     before(() => {
       fixtures = makeFixtures();
       loader = new WorkerLoader({ isolation, ...shards(isolation), packages: ["zod", "ms", "lodash"], packagesRoot: repoRoot });
@@ -143,6 +144,14 @@ for (const isolation of modes) {
       assert.equal(packageCacheStats.bundled - before.bundled, 1, "the second worker bundled again");
       assert.equal(packageCacheStats.hits - before.hits, 1);
       t.diagnostic(`zod, ${isolation}: first load (bundle + start + call) ${first.toFixed(0)} ms, second worker (cached bundle) ${second.toFixed(0)} ms`);
+    });
+
+    test("a shard keeps the bundles it was sent: the next worker's code comes without the source", async () => {
+      const code = worker(`import { once } from "once"; export default { run: () => once };`);
+      const before = { ...packageCacheStats };
+      assert.equal(await run(local, code), "once");
+      assert.equal(await run(local, code), "once");
+      assert.equal(packageCacheStats.sentToShards - before.sentToShards, isolation === "isolate" ? 0 : 1);
     });
 
     test("a subpath export is its own entry: zod/mini", async () => {

@@ -42,6 +42,8 @@ export interface PackagePolicy {
 export interface PackageModule {
   /** `npm:<name>@<version>/<entry file>`: unique per bundle, and no user module's name can have a scheme. */
   name: string;
+  /** Names this bundle's content (its package, version, entry, the entry's hash and nodejs_compat): a shard keeps bundles by it. */
+  id: string;
   source: string;
   /** The bundle awaits at its top level (start-up must wait for it). */
   topLevelAwait: boolean;
@@ -70,8 +72,11 @@ const CONDITIONS = ["workerd", "worker", "browser"];
 const MAIN_FIELDS = ["browser", "module", "main"];
 const SCRIPT_EXTENSIONS = new Set([".js", ".mjs", ".cjs", ".json"]);
 
-/** How often a package entry was bundled versus served from the cache (process-wide; for tests). */
-export const packageCacheStats = { bundled: 0, hits: 0 };
+/**
+ * How often a package entry was bundled versus served from the cache, and how many bundle sources
+ * the host sent to shards that lacked them (process-wide; for tests).
+ */
+export const packageCacheStats = { bundled: 0, hits: 0, sentToShards: 0 };
 
 /** A problem with one entry of a `packages` list, or undefined. */
 export function packagePatternProblem(pattern: unknown): string | undefined {
@@ -280,7 +285,10 @@ export async function bundlePackage(specifier: string, root: string, nodeCompat:
   }
   let pending = inflight.get(key);
   if (pending === undefined) {
-    pending = bundleEntry(specifier, resolved, nodeCompat).finally(() => inflight.delete(key));
+    const id = createHash("sha256").update(key).digest("base64url");
+    pending = bundleEntry(specifier, resolved, nodeCompat)
+      .then((bundle) => ({ ...bundle, id }))
+      .finally(() => inflight.delete(key));
     inflight.set(key, pending);
     const bundle = await pending;
     remember(key, bundle);
@@ -370,7 +378,7 @@ async function runBuild(specifier: string, options: BuildOptions): Promise<Build
 
 class TopLevelAwait extends Error {}
 
-async function bundleEntry(specifier: string, resolved: Resolved, nodeCompat: boolean): Promise<PackageModule> {
+async function bundleEntry(specifier: string, resolved: Resolved, nodeCompat: boolean): Promise<Omit<PackageModule, "id">> {
   const entryKey = path.relative(resolved.dir, resolved.entry).split(path.sep).join("/");
   const name = `${PACKAGE_PREFIX}${resolved.name}@${resolved.version}/${entryKey}`;
   const attempt = async (topLevelAwait: boolean) => {

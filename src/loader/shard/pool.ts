@@ -16,7 +16,7 @@ import { deliverTail } from "../tails.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules, preparePackages } from "../code/prepare.ts";
-import type { PackagePolicy } from "../code/packages.ts";
+import { packageCacheStats, type PackagePolicy } from "../code/packages.ts";
 import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { BackendWorker, GetCode, Invocable, WorkerBackend, WorkerLoaderStats } from "../backend.ts";
@@ -315,6 +315,8 @@ class RemoteWorker implements Invocable {
   memoryMb: number | undefined;
   /** How many times dispose() was called: a response body streamed before one fails its later reads (see pulledResponse). */
   disposals = 0;
+  /** The package bundles its code was last sent with, by id: what its shard may ask for ("packageSources"). */
+  packageSources = new Map<string, string>();
 
   constructor(
     private readonly pool: ShardPool,
@@ -571,6 +573,8 @@ export abstract class ShardPool implements WorkerBackend {
       }
       case "bodyRead":
         return conn.bodies.read(payload);
+      case "packageSources":
+        return this.packageSources(conn, payload);
       default:
         throw new TypeError(`Unknown request "${name}" from a sandbox ${this.kind.noun}.`);
     }
@@ -639,6 +643,8 @@ export abstract class ShardPool implements WorkerBackend {
           commonJs.push([commonJsCacheKey(source), analyzeCommonJs(source, module.name)]);
         }
       }
+      worker.packageSources = new Map();
+      for (const pkg of packages.values()) if (!("error" in pkg)) worker.packageSources.set(pkg.id, pkg.source);
       worker.tails = code.tails ?? [];
       worker.memoryMb = lowest(this.loaderLimits(), code.limits).memoryMb;
       const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
@@ -656,11 +662,24 @@ export abstract class ShardPool implements WorkerBackend {
         tails: worker.tails.length + this.options.tails.length > 0,
         typeScript,
         commonJs,
-        packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.source, pkg.topLevelAwait])),
+        packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.id, pkg.topLevelAwait])),
       };
     } catch (error) {
       throw new HostThrown(error);
     }
+  }
+
+  /** The sources of package bundles a shard lacks, for one of its own workers' code (as "code", never another shard's). */
+  private packageSources(conn: Connection, payload: unknown): string[] {
+    const [key, ids] = Array.isArray(payload) ? payload : [];
+    const worker = this.workers.get(String(key))?.deref();
+    if (worker === undefined || worker.slot !== conn.slot || !Array.isArray(ids)) throw new WorkerDisposedError("The worker's stub is gone.");
+    return ids.map((id) => {
+      const source = worker.packageSources.get(String(id));
+      if (source === undefined) throw new TypeError("No such package bundle for this worker.");
+      packageCacheStats.sentToShards++;
+      return source;
+    });
   }
 
   /** Exports a worker's globalOutbound to its shard, remembered as one: only those answer "outbound" requests. */

@@ -66,7 +66,11 @@ export interface CodeMessage {
   typeScript: [string, string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */
   commonJs: [string, CommonJsAnalysis][];
-  /** The package specifiers the host prepared: [specifier, bundle name, source, top-level await] or [specifier, error]. */
+  /**
+   * The package specifiers the host prepared: [specifier, bundle name, bundle id, top-level await]
+   * or [specifier, error]. The sources are not sent with the code: a shard keeps the bundles it
+   * has by id and asks for the others ("packageSources": [worker key, ids] -> sources).
+   */
   packages: ([string, string, string, boolean] | [string, string])[];
 }
 

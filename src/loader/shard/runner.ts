@@ -81,13 +81,46 @@ export function runShard(port: ShardPort): void {
     return stub;
   }
 
+  /** Package bundle sources by id, least recently used first: at most 100 and 64 Mi characters. */
+  const bundles = new Map<string, string>();
+  let bundleChars = 0;
+  function keepBundle(id: string, source: string): void {
+    if (bundles.has(id)) return;
+    bundles.set(id, source);
+    bundleChars += source.length;
+    while (bundles.size > 100 || bundleChars > 64 * 1024 * 1024) {
+      const [oldest, text] = bundles.entries().next().value as [string, string];
+      bundles.delete(oldest);
+      bundleChars -= text.length;
+    }
+  }
+  function useBundle(id: string): string {
+    const source = bundles.get(id)!;
+    bundles.delete(id);
+    bundles.set(id, source);
+    return source;
+  }
+
   async function fetchCode(key: string): Promise<WorkerCode> {
     const message = (await channel.request("code", key)) as CodeMessage;
     for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
     for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
+    // Package bundles by id: a bundle this shard has is not sent again (zod's is 660 KB). The
+    // sources this code needs are taken at once, before any await lets another start evict them.
+    const sources = new Map<string, string>();
+    for (const entry of message.packages) if (entry.length === 4 && bundles.has(entry[2])) sources.set(entry[2], useBundle(entry[2]));
+    const missing = [...new Set(message.packages.flatMap((entry) => (entry.length === 4 && !sources.has(entry[2]) ? [entry[2]] : [])))];
+    if (missing.length > 0) {
+      const fetched = (await channel.request("packageSources", [key, missing])) as string[];
+      missing.forEach((id, i) => {
+        if (typeof fetched[i] !== "string") throw new Error("islet: a package bundle did not reach the shard.");
+        sources.set(id, fetched[i]);
+        keepBundle(id, fetched[i]);
+      });
+    }
     const packages: PackageImports = new Map(
-      message.packages.map((entry) => [entry[0], entry.length === 2 ? { error: entry[1] } : { name: entry[1], source: entry[2], topLevelAwait: entry[3] }]),
+      message.packages.map((entry) => [entry[0], entry.length === 2 ? { error: entry[1] } : { name: entry[1], id: entry[2], source: sources.get(entry[2])!, topLevelAwait: entry[3] }]),
     );
     // The packages as the host bundled them (a shard neither reads node_modules nor runs esbuild).
     const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports } = {
