@@ -52,6 +52,7 @@ function makeFixtures(): string {
     "module.js": `export const which = "module";`,
     "main.js": `exports.which = "main";`,
   });
+  pkg("node-env", { main: "index.js" }, { "index.js": `exports.mode = process.env.NODE_ENV === "production" ? "prod" : "dev";` });
   pkg("once", { type: "module", exports: "./index.js" }, { "index.js": `export const once = "once";` });
   pkg("tla", { type: "module", exports: "./index.js" }, { "index.js": `export const value = await Promise.resolve(42);` });
   pkg("uses-crypto", { type: "module", exports: "./index.js" }, {
@@ -102,7 +103,7 @@ for (const isolation of modes) {
     let fixtures: string;
     let loader: WorkerLoader;
     let local: WorkerLoader;
-    const allowed = ["once", "events", "fields", "counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "sneaky", "style", "not-installed"];
+    const allowed = ["node-env", "once", "events", "fields", "counter", "cjs-lib", "cjs-re", "@acme/tools", "tla", "uses-crypto", "requires-builtins", "browser-off", "huge", "reacher", "exports-out", "linked", "ws-lib", "sneaky", "style", "not-installed"];
     before(() => {
       fixtures = makeFixtures();
       loader = new WorkerLoader({ isolation, ...shards(isolation), packages: ["zod", "ms", "lodash"], packagesRoot: repoRoot });
@@ -268,6 +269,10 @@ for (const isolation of modes) {
 
     test("a package's top-level await is waited for", async () => {
       assert.equal(await run(local, worker(`import { value } from "tla"; export default { run: () => value };`)), 42);
+    });
+
+    test("process.env.NODE_ENV in a package is \"production\", as browser bundlers make it (no process global needed)", async () => {
+      assert.equal(await run(local, worker(`import { mode } from "node-env"; export default { run: () => mode };`)), "prod");
     });
 
     test("Node built-ins in packages follow nodejs_compat: an import links to islet's, a require() throws only when called", async () => {
