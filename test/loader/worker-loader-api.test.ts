@@ -144,6 +144,10 @@ for (const [mode, options] of modes) {
       assert.equal(await call(loader, { text: "a".repeat(600_000) }), "ok");
       await assert.rejects(call(loader, { text: "€".repeat(600_000) }), tooLarge("12000\\d\\d", 1024 * 1024));
       await assert.rejects(call(loader, { many: Array.from({ length: 20 }, () => new Uint8Array(64 * 1024)) }), tooLarge("\\d+", 1024 * 1024));
+      // A view carries its whole buffer into the sandbox: a 1-byte view over 8 MiB weighs 8 MiB (findings14/05).
+      const big = new Uint8Array(8 * 1024 * 1024);
+      await assert.rejects(call(loader, { views: [big.subarray(0, 1), big.subarray(1, 2)] }), tooLarge("83886\\d\\d", 1024 * 1024));
+      assert.equal(await call(loader, { view: new Uint8Array(new ArrayBuffer(1000), 10, 10) }), "ok");
       const small = new WorkerLoader({ ...options, maxEnvBytes: 1000 });
       const large = new WorkerLoader({ ...options, maxEnvBytes: 4 * 1024 * 1024 });
       try {
