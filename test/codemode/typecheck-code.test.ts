@@ -2,6 +2,9 @@
 // own checker before it runs; errors name the line and column in the model's code.
 
 import { test } from "node:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { createExecutor, execute, fromFunctions } from "islet/codemode";
 import { parseConfig } from "../../src/codemode/config.ts";
@@ -58,5 +61,27 @@ test("islet mcp's config turns it on: execute answers with the type errors", asy
     assert.equal((await mcp.execute(`async () => (await shop.get({ id: 1 })).price`)).result, 5);
   } finally {
     await mcp.close();
+  }
+});
+
+test("code that names a module is not given to the checker, which would read the file from the host's disk (findings14/03)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-typecheck-secret-"));
+  try {
+    writeFileSync(join(dir, "config.ts"), 'export const KEY = "sk_live_secret_value";\n');
+    writeFileSync(join(dir, "creds.json"), '{ "private_key_id": "abc123" }');
+    for (const code of [
+      `async () => { type M = typeof import(${JSON.stringify(join(dir, "config"))}); const a: 1 = (0 as any as M).KEY; return 1; }`,
+      `async () => { const c: 1 = (0 as any as typeof import(${JSON.stringify(join(dir, "creds.json"))})); return 1; }`,
+      `/// <reference path=${JSON.stringify(join(dir, "config.ts"))} />\nconst a: 1 = KEY;\nreturn 1;`,
+    ]) {
+      const out = await execute(code, [shop], { typecheck: true });
+      assert.ok(!/sk_live_secret_value|private_key_id|abc123/.test(JSON.stringify(out)), JSON.stringify(out));
+      assert.doesNotMatch(out.error ?? "", /^TypeCheckError/);
+    }
+    // The word in prose or a name does not count: "important" is checked as usual.
+    const checked = await execute(`async () => { const important: number = "x"; return important; }`, [shop], { typecheck: true });
+    assert.match(checked.error ?? "", /^TypeCheckError: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -52,7 +52,16 @@ export type TypecheckOutcome = { ok: true } | { ok: false; errors: string[] } | 
  * Checks `source` (the model's code as prepared: a module whose first `lineOffset` lines are
  * islet's wrapper) against `api` (the generated declarations).
  */
+/**
+ * Code that names a module in any way TypeScript follows: an import (static, dynamic, or in a type,
+ * `typeof import("/etc/…")`), `require`, `import x = require`, a triple-slash directive. The checker
+ * would read that file from the host's disk and quote it back in its errors (findings14/03), so
+ * such code is not checked at all: it runs as it is, and the sandbox refuses the import itself.
+ */
+const NAMES_A_MODULE = /\bimport\b\s*\(|\bimport\b\s*[\w{*"'`]|\brequire\s*\(|\/\/\/\s*<|@jsxImportSource|\bexport\s+[*{][^;]*\bfrom\b/;
+
 export async function typecheckProgram(source: string, lineOffset: number, api: string, withSession: boolean): Promise<TypecheckOutcome> {
+  if (NAMES_A_MODULE.test(source.replace(/^export default async \(\) => [({]\n/, ""))) return { skipped: "the code names a module, which the checker would read from the host" };
   const tsc = await typescriptCompiler();
   if (tsc === undefined) return { skipped: "typescript is not installed" };
   const dir = await mkdtemp(join(tmpdir(), "islet-typecheck-"));
@@ -61,7 +70,7 @@ export async function typecheckProgram(source: string, lineOffset: number, api: 
     const lenient = api.replaceAll("): Promise<unknown>;", "): Promise<any>;");
     await writeFile(join(dir, "api.d.ts"), lenient + (withSession ? SESSION_DECLARATION : ""));
     await writeFile(join(dir, "code.ts"), source);
-    const args = ["--noEmit", "--strict", "false", "--target", "es2023", "--lib", "es2023,webworker", "--module", "esnext", "--types", "", "--skipLibCheck", "--pretty", "false", "api.d.ts", "code.ts"];
+    const args = ["--noEmit", "--noResolve", "--strict", "false", "--target", "es2023", "--lib", "es2023,webworker", "--module", "esnext", "--types", "", "--skipLibCheck", "--pretty", "false", "api.d.ts", "code.ts"];
     const output = await new Promise<string | undefined>((resolve) => {
       execFile(tsc, args, { cwd: dir, timeout: TYPECHECK_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (error, stdout) => {
         if (error === null) resolve("");
