@@ -282,3 +282,35 @@ test("documents that are not OpenAPI 3 are refused with OpenApiError", () => {
   assert.throws(() => fromOpenApi({ openapi: "3.0.0", paths: { "/a": { get: { parameters: [{ $ref: "#/components/parameters/Nope" }] } } } }, { namespace: "x" }), /points at nothing/);
   assert.throws(() => fromOpenApi({ openapi: "3.0.0" }, {} as never), /namespace/);
 });
+
+test("a token the default request function adds is redacted when the upstream quotes it back (findings14/04)", async () => {
+  const token = "SECRET-TOKEN-123456";
+  const upstream = createServer((req, res) => {
+    const auth = req.headers.authorization ?? "";
+    res.writeHead(req.url === "/me" ? 401 : 200, { "content-type": "application/json", "www-authenticate": `Bearer error="invalid_token" token="${auth.slice(7)}"` });
+    res.end(JSON.stringify({ error: `bad token ${auth}`, echoed: auth.slice(7) }));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  try {
+    const source = fromOpenApi(
+      { openapi: "3.0.3", info: { title: "Echo", version: "1" }, paths: { "/me": { get: { operationId: "me", responses: { "200": { description: "ok" } } } }, "/echo": { get: { operationId: "echo", responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object" } } } } } } } } },
+      { namespace: "api", baseUrl: url, headers: { authorization: `Bearer ${token}` } },
+    );
+    const out = await execute(
+      `async () => {
+        const raw = await api.request({ method: "GET", path: "/me" });
+        let message = "";
+        try { await api.me(); } catch (e) { message = e.message; }
+        return { header: raw.headers["www-authenticate"], body: raw.body, echoed: (await api.echo()).echoed, message };
+      }`,
+      [source],
+    );
+    assert.equal(out.error, undefined);
+    const text = JSON.stringify(out.result);
+    assert.ok(!text.includes(token), text);
+    assert.match(text, /\[redacted\]/);
+  } finally {
+    upstream.close();
+  }
+});

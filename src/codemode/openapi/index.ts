@@ -2,6 +2,7 @@
 // escape hatch for what the typed methods do not cover. Every call goes through the host's request
 // function (by default fetch against baseUrl with the host's `headers`), which adds credentials.
 
+import { redactValue } from "../config.ts";
 import { OpenApiError } from "../errors.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
 import { isObject, readDocument, rewriteSchemaRefs, serverUrl } from "./document.ts";
@@ -65,6 +66,9 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
   const document = readDocument(documentOrText);
   const baseUrl = options.baseUrl ?? absolute(serverUrl(document));
   const send = options.request ?? fetchRequester(baseUrl, options.headers);
+  // What `headers` adds never reaches the code, even when an upstream quotes it back (a
+  // WWW-Authenticate challenge, an error page): findings14/04. A custom `request` redacts its own.
+  const secrets = headerSecrets(options.request === undefined ? options.headers : undefined);
   if (options.request !== undefined && typeof options.request !== "function") throw new OpenApiError("options.request must be a function.");
   let operations = readOperations(document, { fullDescriptions: options.fullDescriptions });
   const judge = approvalPolicy(options.needsApproval, operations);
@@ -113,13 +117,13 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
     async call(tool, args) {
       if (includeRaw && tool === RAW_REQUEST_TOOL) {
         const request = rawRequest(args, baseUrl);
-        const response = await responseValue(await send(request));
+        const response = redactValue(await responseValue(await send(request)), secrets);
         return { status: response.status, headers: response.headers, body: response.body };
       }
       const operation = byName.get(tool);
       if (operation === undefined) throw new OpenApiError(`Unknown operation ${JSON.stringify(tool)}.`);
       const request = operationRequest(operation, args, baseUrl);
-      const response = await responseValue(await send(request));
+      const response = redactValue(await responseValue(await send(request)), secrets);
       if (response.status >= 400) throw httpError(request, response);
       return response.body;
     },
@@ -215,4 +219,19 @@ function tagsOf(document: ReturnType<typeof readDocument>, op: Operation): strin
   const item = document.paths?.[op.path];
   const operation = isObject(item) ? item[op.method.toLowerCase()] : undefined;
   return isObject(operation) && Array.isArray(operation.tags) ? operation.tags.filter((t): t is string => typeof t === "string") : [];
+}
+
+/** Each header value, and its parts of 8 characters or more (the token of "Bearer <token>"). */
+function headerSecrets(headers: Record<string, string> | undefined): string[] {
+  const secrets = new Set<string>();
+  for (const value of Object.values(headers ?? {})) {
+    if (typeof value !== "string" || value.length < 8) continue;
+    secrets.add(value);
+    for (const part of value.split(/[\s,;=]+/)) {
+      const bare = part.replace(/^["']|["']$/g, "");
+      if (bare.length >= 8) secrets.add(bare);
+    }
+  }
+  // Longest first, so a whole value is replaced before a part of it.
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
