@@ -163,3 +163,23 @@ test("a pause belongs to the caller that made it: another API key's scope cannot
     await mcp.close();
   }
 });
+
+test("an execution that fetched or wrote its session before the call cannot pause: a resume would repeat those (findings14/02)", async () => {
+  const { provider, sent } = bank();
+  const fetched: string[] = [];
+  const executor = createExecutor({ deferApprovals: true, globalOutbound: async (request: Request) => (fetched.push(request.method), new Response("ok")) });
+  try {
+    const viaFetch = await executor.execute(`async () => { await fetch("https://audit.example/", { method: "POST", body: "x" }); try { await bank.transfer({ to: "alice", amount: 1 }); } catch (e) { return e.name + ": " + e.message; } }`, [provider]);
+    assert.equal(viaFetch.pendingApproval, undefined);
+    assert.match(String(viaFetch.result), /^ApprovalRejectedError: bank\.transfer needs approval, and this execution cannot wait for it: it made a fetch before the call/);
+    const viaSession = await executor.execute(`async () => { await session.put("n", 1); return bank.transfer({ to: "alice", amount: 1 }); }`, [provider], { session: "s1" });
+    assert.match(viaSession.error ?? "", /it made a session write before the call/);
+    // Reading the session or calling tools before is fine: those are not repeated.
+    const reads = await executor.execute(`async () => { await session.get("n"); await bank.balance(); return bank.transfer({ to: "alice", amount: 1 }); }`, [provider], { session: "s1" });
+    assert.ok(reads.pendingApproval !== undefined);
+    assert.deepEqual(fetched, ["POST"]);
+    assert.ok(!sent.some((line) => line.startsWith("transfer")));
+  } finally {
+    await executor.close();
+  }
+});

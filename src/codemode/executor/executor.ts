@@ -259,7 +259,9 @@ export class CodeExecutor {
   async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck" | "deferApprovals" | "resume" | "owner"> = {}): Promise<ExecuteResult> {
     const started = performance.now();
     if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
-    const session = options.session === undefined ? undefined : this.sessionStore().binding(options.session);
+    /** The first thing this run did that a resume would do again (a fetch, a session write): it then cannot pause. */
+    let sideEffect: string | undefined;
+    const session = options.session === undefined ? undefined : this.sessionStore().binding(options.session, () => void (sideEffect ??= "a session write"));
     const providers = toProviders(providersOrFns);
     const { namespaces, table } = this.toolTable(providers);
     const limits = this.limits;
@@ -347,6 +349,11 @@ export class CodeExecutor {
       }
       if (judgeApproval(entry, args)) {
         if (defer) {
+          // A resume answers tool calls from the record but runs everything else again: code that
+          // already fetched or wrote its session would do it twice (findings14/02).
+          if (sideEffect !== undefined) {
+            throw new ApprovalRejectedError(`${label} needs approval, and this execution cannot wait for it: it made ${sideEffect} before the call, which resuming would repeat. Make calls that need approval before any fetch or session write, or run with an approver (onApproval).`);
+          }
           try {
             const id = this.journal().pause({ codeHash, ...(options.session !== undefined ? { session: options.session } : {}), ...(options.owner !== undefined ? { owner: options.owner } : {}), calls: made, pending: { namespace: entry.namespace, tool: entry.identifier, args } });
             pendingApproval = { id, namespace: entry.namespace, tool: entry.identifier, args };
@@ -379,7 +386,10 @@ export class CodeExecutor {
           mainModule: "main.js",
           modules: sandboxModules(userCode, namespaces, session !== undefined),
           env: { [CALL_BINDING]: call, ...(session !== undefined ? { [SESSION_BINDING]: session.target } : {}) },
-          globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => clock?.activity()),
+          globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => {
+            sideEffect ??= "a fetch";
+            clock?.activity();
+          }),
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
           limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
           tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],

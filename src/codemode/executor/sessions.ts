@@ -74,13 +74,18 @@ class SessionBinding extends RpcTarget {
   #tail: Promise<unknown> = Promise.resolve();
   #ended = false;
 
-  constructor(storage: StorageProcess, id: string) {
+  readonly #onWrite: (() => void) | undefined;
+
+  constructor(storage: StorageProcess, id: string, onWrite?: () => void) {
     super();
     this.#storage = storage;
     this.#id = id;
+    this.#onWrite = onWrite;
   }
 
   #call(op: string, args: unknown[]): Promise<unknown> {
+    // Anything but a read may change the session (sql too: it may be an INSERT).
+    if (op !== "getText" && op !== "listText") this.#onWrite?.();
     const run = async () => {
       if (this.#ended) throw new CodeModeError("The execution has ended.");
       return this.#storage.call(this.#id, op, args);
@@ -146,11 +151,11 @@ export class Sessions {
   }
 
   /** The binding for session `id` for one execution, checked; end() it when the execution ends. */
-  binding(id: unknown): { target: RpcTarget; end(): void } {
+  binding(id: unknown, onWrite?: () => void): { target: RpcTarget; end(): void } {
     if (typeof id !== "string" || id.length === 0 || id.length > MAX_SESSION_ID_CHARS) {
       throw new CodeModeError(`execute: session must be a string of 1 to ${MAX_SESSION_ID_CHARS} characters`);
     }
-    const binding = new SessionBinding(this.#storage, id);
+    const binding = new SessionBinding(this.#storage, id, onWrite);
     return { target: binding, end: () => SessionBinding.end(binding) };
   }
 
