@@ -10,6 +10,7 @@ import { addSourceMap } from "./source-maps.ts";
 import { installGlobals } from "./globals/install.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { flushLogTail, refillLogBudget } from "./globals/console.ts";
+import { runFinalizationCleanups } from "./globals/finalization.ts";
 import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import type { RequestRecord } from "./web/fetch.ts";
@@ -346,6 +347,7 @@ function dispatch(invocationId: number, entry: string, method: string, encodedAr
   return settleResult(
     invocationId,
     () => {
+      runFinalizationCleanups();
       const args = isFetch ? (encodedArgs as unknown[]) : (decode(encodedArgs, importer) as unknown[]);
       return run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch);
     },
@@ -360,6 +362,7 @@ function invoke(invocationId: number, capId: number, method: string | null, enco
   return settleResult(
     invocationId,
     () => {
+      runFinalizationCleanups();
       const target = exportedCap(capId);
       if (target === undefined) throw new Error("This stub was disposed; the capability it pointed to can no longer be called.");
       const args = decode(encodedArgs, importer) as unknown[];

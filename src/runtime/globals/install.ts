@@ -11,6 +11,7 @@ import { fetch } from "./fetch.ts";
 import { defineLazy, defineLazyFrom, defineValue } from "./lazy.ts";
 import { timerGlobals } from "./timers.ts";
 import { confineWebAssemblyOnFirstUse } from "./wasm.ts";
+import { confineFinalizationRegistry } from "./finalization.ts";
 import { recordingProxy } from "./proxies.ts";
 import { CRYPTO_GLOBALS, EVENTS_GLOBALS, STREAMS_GLOBALS, WEB_GLOBALS } from "./names.ts";
 import { primordials, setConfinedArrayBuffer } from "../primordials.ts";
@@ -45,6 +46,8 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
   }
   defineValue(global, "self", global);
   delete global.SharedArrayBuffer;
+  // Cleanup callbacks wait for the next call, which watches them (finalization.ts).
+  confineFinalizationRegistry(global);
   // Every Proxy user code makes is recorded, so that the boundary refuses it (proxies.ts).
   defineLazy(global, "Proxy", recordingProxy);
   const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
