@@ -226,11 +226,10 @@ function headerSecrets(headers: Record<string, string> | undefined): string[] {
   const secrets = new Set<string>();
   for (const value of Object.values(headers ?? {})) {
     if (typeof value !== "string" || value.length < 8) continue;
-    secrets.add(value);
-    for (const part of value.split(/[\s,;=]+/)) {
-      const bare = part.replace(/^["']|["']$/g, "");
-      if (bare.length >= 8) secrets.add(bare);
-    }
+    // The token of "Bearer <token>" (the scheme word stays readable, as islet mcp's redaction leaves it).
+    const parts = value.split(/[\s,;=]+/).map((part) => part.replace(/^["']|["']$/g, "")).filter((part) => part.length >= 8);
+    if (parts.length === 0) secrets.add(value);
+    for (const part of parts) secrets.add(part);
   }
   // Longest first, so a whole value is replaced before a part of it.
   return [...secrets].sort((a, b) => b.length - a.length);
