@@ -162,9 +162,12 @@ for (const isolation of ["isolate", "process"] as const) {
   test(`[${isolation}] a facet's alarm set before a restart of the host fires after it: at once when the parent's constructor names the facet, else when the parent next calls facets.get(); an evicted parent's facet fires with the class it last started with`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "islet-facet-alarms-"));
     const { fired, loader, Parent, Eager, counts } = setup(isolation);
+    // Closed whatever happens: an open namespace keeps its storage process, and the test's process, alive.
+    const openNamespaces: { close(): void }[] = [];
+    const track = <T extends { close(): void }>(namespace: T): T => (openNamespaces.push(namespace), namespace);
     try {
       // Before: two parents arm their facets, then the host goes.
-      let ns = new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } });
+      let ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } }));
       const eagerTime = await (ns.getByName("eager") as any).run("app", "arm", 1_000);
       const lazyTime = await (ns.getByName("lazy") as any).run("app", "arm", 1_000);
       ns.close();
@@ -174,19 +177,19 @@ for (const isolation of ["isolate", "process"] as const) {
 
       // After, with a parent class whose constructor calls facets.get("app"): the due alarm wakes
       // the parent, and its facet fires with no call from anyone.
-      ns = new DurableObjectNamespace(Eager, { name: "alarm-parents", storage: { dir } });
+      ns = track(new DurableObjectNamespace(Eager, { name: "alarm-parents", storage: { dir } }));
       await until(() => fired.length >= 2, 5_000, "both alarms after the restart");
       assert.deepEqual(fired.map((f) => f.retryCount), [0, 0]);
       ns.close();
 
       // A parent that does not name its facet in its constructor: the alarm waits for it.
       fired.length = 0;
-      ns = new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } });
+      ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } }));
       const lazy = ns.getByName("lazy") as any;
       await lazy.run("app", "arm", 100);
       ns.close();
       await sleep(200);
-      ns = new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } });
+      ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } }));
       await sleep(400);
       assert.equal(fired.length, 0, "no class known yet");
       await (ns.getByName("lazy") as any).touch("app");
@@ -197,14 +200,17 @@ for (const isolation of ["isolate", "process"] as const) {
 
       // A parent evicted while idle (its facets end with it): the alarm starts the facet again.
       fired.length = 0;
-      ns = new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir }, idleTimeoutMs: 20 });
+      ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir }, idleTimeoutMs: 20 }));
       const before = counts.constructed;
       await (ns.getByName("evicted") as any).run("app", "arm", 400);
       await until(() => fired.length >= 1, 5_000, "the evicted parent's facet's alarm");
       assert.equal(fired[0]!.facet, "app");
-      assert.equal(counts.constructed, before + 2, "the parent was evicted, then woken for the alarm");
+      // At least twice: for the call, then again for the alarm after its eviction (on a loaded
+      // machine the 20 ms idle timeout may evict it once more before the test looks).
+      assert.ok(counts.constructed >= before + 2, `the parent was evicted, then woken for the alarm (constructed ${counts.constructed - before} times)`);
       ns.close();
     } finally {
+      openNamespaces.forEach((open) => open.close());
       await loader.close();
       rmSync(dir, { recursive: true, force: true });
     }
