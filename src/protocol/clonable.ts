@@ -47,7 +47,8 @@ const setValues = Set.prototype.values as Getter;
 const setIteratorNext = getProto(SetPrototypeValues(new Set())).next as Getter;
 const bufferLength = getter(ArrayBuffer.prototype, "byteLength")!;
 const bufferDetached = getter(ArrayBuffer.prototype, "detached");
-const sharedBufferLength = typeof SharedArrayBuffer === "function" ? getter(SharedArrayBuffer.prototype, "byteLength") : undefined;
+/** Captured by captureLateIntrinsics() below, with the rest V8 adds to a context only when it is made. */
+let sharedBufferLength: Getter | undefined;
 const viewBuffer = getter(typedArrayProto, "buffer")!;
 const dataViewBuffer = getter(DataView.prototype, "buffer")!;
 const bufferResizable = getter(ArrayBuffer.prototype, "resizable");
@@ -59,16 +60,12 @@ const dataViewByteOffset = getter(DataView.prototype, "byteOffset")!;
 const dataViewByteLength = getter(DataView.prototype, "byteLength")!;
 const mapClear = Map.prototype.clear as Getter;
 const setClear = Set.prototype.clear as Getter;
-/** Each typed array's constructor by its prototype, as captured when this module loads. */
+/** Each typed array's constructor by its prototype, as captured when this module loads (Float16Array by captureLateIntrinsics). */
 const typedArrayConstructors = new Map<object, new (buffer: ArrayBuffer) => object>();
 const typedArrayNames = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
-for (let i = 0; i < typedArrayNames.length; i++) {
-  const constructor = (globalThis as unknown as Record<string, unknown>)[typedArrayNames[i]] as (new (buffer: ArrayBuffer) => object) | undefined;
-  if (typeof constructor === "function") MapPrototypeSet(typedArrayConstructors, constructor.prototype as object, constructor);
-}
 const boxes: Getter[] = [Number.prototype.valueOf, String.prototype.valueOf, Boolean.prototype.valueOf, BigInt.prototype.valueOf] as Getter[];
 const symbolValueOf = Symbol.prototype.valueOf as Getter;
-const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+let isError: ((value: unknown) => boolean) | undefined;
 const errorProtos: object[] = [ErrorPrototype, TypeError.prototype, RangeError.prototype, SyntaxError.prototype, ReferenceError.prototype, EvalError.prototype, URIError.prototype];
 const arrayIncludes = Array.prototype.includes;
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -76,19 +73,40 @@ const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 
-const wasm = (globalThis as { WebAssembly?: Record<string, { prototype?: object } | undefined> }).WebAssembly;
 /** Brand checks of the WebAssembly objects: each throws for anything else. */
-const wasmBrands: [string, Getter][] = [];
-if (wasm !== undefined) {
-  const moduleExports = (wasm.Module as unknown as { exports?: (module: unknown) => unknown } | undefined)?.exports;
-  if (typeof moduleExports === "function") ArrayPrototypePush(wasmBrands, ["WebAssembly.Module", function (this: unknown) { return moduleExports(this); }]);
-  const probes: [string, string][] = [["Memory", "buffer"], ["Instance", "exports"], ["Table", "length"], ["Global", "value"]];
-  for (let i86 = 0, a86 = probes; i86 < a86.length; i86++) {
-    const name = a86[i86][0], member = a86[i86][1];
-    const probe = getter(wasm[name]?.prototype, member);
-    if (probe !== undefined) ArrayPrototypePush(wasmBrands, [`WebAssembly.${name}`, probe]);
+let wasmBrands: [string, Getter][] = [];
+
+/**
+ * Captures what V8 adds to a context only when the context is made, and not when a startup
+ * snapshot's script runs: SharedArrayBuffer, Float16Array, Error.isError, WebAssembly (the list:
+ * test/engine/snapshot.test.ts). Runs when this module loads, and again when a sandbox made from
+ * the core's snapshot boots (runtime/index.ts), before any user code: the core was evaluated
+ * without them. Reads globals, so only ever before user code runs in the isolate.
+ */
+export function captureLateIntrinsics(): void {
+  const global = globalThis as unknown as Record<string, unknown>;
+  const shared = global.SharedArrayBuffer as ({ prototype: object } & (() => void)) | undefined;
+  sharedBufferLength = typeof shared === "function" ? getter(shared.prototype, "byteLength") : undefined;
+  for (let i = 0; i < typedArrayNames.length; i++) {
+    const constructor = global[typedArrayNames[i]] as (new (buffer: ArrayBuffer) => object) | undefined;
+    if (typeof constructor === "function") MapPrototypeSet(typedArrayConstructors, constructor.prototype as object, constructor);
   }
+  isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+  const brands: [string, Getter][] = [];
+  const wasm = global.WebAssembly as Record<string, { prototype?: object } | undefined> | undefined;
+  if (wasm !== undefined) {
+    const moduleExports = (wasm.Module as unknown as { exports?: (module: unknown) => unknown } | undefined)?.exports;
+    if (typeof moduleExports === "function") ArrayPrototypePush(brands, ["WebAssembly.Module", function (this: unknown) { return moduleExports(this); }]);
+    const probes: [string, string][] = [["Memory", "buffer"], ["Instance", "exports"], ["Table", "length"], ["Global", "value"]];
+    for (let i86 = 0, a86 = probes; i86 < a86.length; i86++) {
+      const name = a86[i86][0], member = a86[i86][1];
+      const probe = getter(wasm[name]?.prototype, member);
+      if (probe !== undefined) ArrayPrototypePush(brands, [`WebAssembly.${name}`, probe]);
+    }
+  }
+  wasmBrands = brands;
 }
+captureLateIntrinsics();
 
 function has(brand: Getter | undefined, value: object): boolean {
   if (brand === undefined) return false;

@@ -109,7 +109,8 @@ const dataViewByteLength = accessor(DataView.prototype, "byteLength")!;
 const ArrayBufferCtor = ArrayBuffer;
 const Uint8ArrayCtor = Uint8Array;
 const DataViewCtor = DataView;
-const isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+/** Captured by captureLateSnapshotIntrinsics() below. */
+let isError: ((value: unknown) => boolean) | undefined;
 const stringValueOf = String.prototype.valueOf as Getter;
 const bigintValueOf = BigInt.prototype.valueOf as Getter;
 
@@ -138,9 +139,21 @@ const VIEWS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Ui
 const viewPrototypes: (object | undefined)[] = [];
 /** The typed array classes by name, for the fixed-length copy of a view over a resizable buffer. */
 const viewClasses: Record<string, new (buffer: ArrayBuffer) => object> = ObjectCreate(null);
-for (let i = 0; i < VIEWS.length; i++) {
-  viewPrototypes[i] = global[VIEWS[i]]?.prototype;
-  if (global[VIEWS[i]] !== undefined) viewClasses[VIEWS[i]] = global[VIEWS[i]] as unknown as new (buffer: ArrayBuffer) => object;
+
+/**
+ * Captures what V8 adds to a context only when it is made, not when a startup snapshot's script
+ * runs (Float16Array, Error.isError; see clonable.ts captureLateIntrinsics): when this module
+ * loads, and again when a sandbox made from the core's snapshot boots, before any user code. The
+ * tables made from them are made again on their next use.
+ */
+export function captureLateSnapshotIntrinsics(): void {
+  for (let i = 0; i < VIEWS.length; i++) {
+    viewPrototypes[i] = global[VIEWS[i]]?.prototype;
+    if (global[VIEWS[i]] !== undefined) viewClasses[VIEWS[i]] = global[VIEWS[i]] as unknown as new (buffer: ArrayBuffer) => object;
+  }
+  isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+  known = undefined;
+  errorClasses = undefined;
 }
 const errorList: ErrorConstructor[] = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 const datePrototype = Date.prototype;
@@ -173,6 +186,7 @@ const iteratorMap = (getProto(getProto(apply(arrayValues, [], []) as object) as 
 let known: Map<object, Known> | undefined;
 let opaque: Map<object, Opaque> | undefined;
 let errorClasses: Record<string, ErrorConstructor> | undefined;
+captureLateSnapshotIntrinsics();
 
 /**
  * The built-in prototypes of what crosses as more than its keys: one brand test (one call that does
@@ -199,7 +213,8 @@ function makeKnown(): Map<object, Known> {
   errorClasses = objectCreate(null);
   for (let i = 0; i < errorList.length; i++) {
     errorClasses![errorList[i].name] = errorList[i];
-    if (isError !== undefined) add(errorList[i].prototype, Kind.Error, (function (this: unknown) { if (!isError(this)) throw 0; }) as Getter);
+    const brand = isError;
+    if (brand !== undefined) add(errorList[i].prototype, Kind.Error, (function (this: unknown) { if (!brand(this)) throw 0; }) as Getter);
   }
   return known;
 }

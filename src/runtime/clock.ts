@@ -21,7 +21,11 @@ export function setClock(ms: number): void {
   if (origin === 0) origin = ms;
 }
 
-export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor, memoryMb?: number, offHeap?: OffHeapBudget): void {
+/**
+ * `memoryMb` answers the sandbox's limit: it is read on the first use of Intl, not now (the globals
+ * are installed when the core's snapshot is made, before a sandbox has a limit; see index.ts prepare()).
+ */
+export function installFrozenClock(global: Record<string, unknown>, RealDate: DateConstructor, memoryMb?: () => number, offHeap?: OffHeapBudget): void {
   // RealDate must never reach user code: it is called only through captured intrinsics (a
   // replaced ReflectConstruct would otherwise be handed it, and with it the real clock).
   const FrozenDate = function Date(this: unknown, ...args: unknown[]) {
@@ -57,10 +61,10 @@ export function installFrozenClock(global: Record<string, unknown>, RealDate: Da
   const intl = global.Intl as Record<string, unknown> | undefined;
   if (intl === undefined || intl === null) return;
   let counter: IntlCounter | undefined;
-  const counted: IntlCounter = (what, make, copied) => (counter ??= intlCounter(memoryMb, offHeap))(what, make, copied);
+  const counted: IntlCounter = (what, make, copied) => (counter ??= intlCounter(memoryMb(), offHeap))(what, make, copied);
   const checks = localeChecks(intl);
   capDateLocaleMethods(RealDate.prototype, intl, counted, checks);
-  freezeIntlClock(global, (target) => capIntlObjects(target, memoryMb, offHeap, counted, checks));
+  freezeIntlClock(global, (target) => capIntlObjects(target, memoryMb(), offHeap, counted, checks));
 }
 
 /**

@@ -7,7 +7,9 @@ import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostC
 import { targetStub } from "../protocol/cap-table.ts";
 import { setClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
-import { installGlobals } from "./globals/install.ts";
+import { installGlobals, installLateGlobals, setMemoryLimit } from "./globals/install.ts";
+import { captureLateIntrinsics } from "../protocol/clonable.ts";
+import { captureLateSnapshotIntrinsics } from "../protocol/snapshot.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { flushLogTail, refillLogBudget } from "./globals/console.ts";
 import { runFinalizationCleanups } from "./globals/finalization.ts";
@@ -19,7 +21,7 @@ import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
 import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
 import { FACET_ALARM_METHOD, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
-import { primordials } from "./primordials.ts";
+import { captureLatePrimordials, primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
 import type { ByteReader } from "./web/streams/bytes.ts";
 
@@ -69,6 +71,20 @@ const waitUntils = new Map<number, Promise<unknown>[]>();
 /** What the host may call, by name, through the one function boot() returns (the list: src/protocol/entries.ts). */
 export type { EntryName };
 
+let prepared = false;
+
+/**
+ * Installs the sandbox's globals, once. The host runs it when it makes the core's startup snapshot
+ * (engine/runtime-code.ts), so a sandbox made from the snapshot starts with them installed; else
+ * boot() runs it. It reads nothing of one sandbox: the globals take the limit, the host's callbacks
+ * and the clock's time from what boot() sets, when they are used.
+ */
+export function prepare(): void {
+  if (prepared) return;
+  prepared = true;
+  installGlobals(globalThis as unknown as Record<string, unknown>);
+}
+
 /**
  * Sets the sandbox up and returns the host's single way in. One function rather than a Reference
  * per export: each Reference costs the host a synchronous call into the new isolate to fetch.
@@ -83,7 +99,15 @@ export function boot(
   setPost(post);
   setChunkLoader(hostCall);
   setClock(now);
-  installGlobals(globalThis as unknown as Record<string, unknown>, memoryMb);
+  setMemoryLimit(memoryMb);
+  prepare();
+  // What V8 adds to a context only when it is made was not there when a core evaluated into the
+  // snapshot captured its intrinsics and installed its globals: captured and handled now, before
+  // any user code (for a core run in this context, again: the same values).
+  captureLatePrimordials();
+  captureLateIntrinsics();
+  captureLateSnapshotIntrinsics();
+  installLateGlobals(globalThis as unknown as Record<string, unknown>);
   setHostCallBudget(memoryMb);
   return (name, a, b, c, d, e, f) => (entries[name] as (...args: unknown[]) => unknown)(a, b, c, d, e, f);
 }

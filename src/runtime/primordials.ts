@@ -565,6 +565,16 @@ export function setConfinedArrayBuffer(ctor: ArrayBufferConstructor, transfer: (
   slots.ArrayBufferPrototypeTransferConfined = transfer;
 }
 
+/**
+ * Captures the originals of what V8 adds to a context only when it is made, not when a startup
+ * snapshot's script runs (SharedArrayBuffer; see src/protocol/clonable.ts captureLateIntrinsics):
+ * the core's boot calls it, before any user code, for a core evaluated into the snapshot.
+ */
+export function captureLatePrimordials(): void {
+  const shared = (globalThis as { SharedArrayBuffer?: { prototype: object } }).SharedArrayBuffer?.prototype;
+  primordials.Originals["get SharedArrayBuffer.prototype.byteLength"] = shared === undefined ? undefined : primordials.ReflectGetOwnPropertyDescriptor(shared, "byteLength")?.get;
+}
+
 /** The one set of captured intrinsics: the core's, in every bundle of the runtime. */
 export const primordials: Primordials = typeof ISLET_CHUNK === "boolean" && ISLET_CHUNK ? __isletPrimordials : (capture() as Primordials);
 

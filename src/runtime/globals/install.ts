@@ -4,7 +4,7 @@
 // intrinsic the confinement uses captured before user code runs (wasm.ts, clock.ts).
 
 import { crypto, events, reserveResizableBuffer, reserveWasmMemories, streams, url, web } from "../chunks.ts";
-import { confineArrayBuffers, type OffHeapBudget } from "./buffers.ts";
+import { confineArrayBuffers } from "./buffers.ts";
 import { installFrozenClock } from "../clock.ts";
 import { createConsole } from "./console.ts";
 import { fetch } from "./fetch.ts";
@@ -24,17 +24,45 @@ const { ObjectFreeze } = primordials;
 export const NAVIGATOR_USER_AGENT = "islet";
 
 
+/**
+ * The part of the globals that concerns what V8 adds to a context only when the context is made,
+ * not when a startup snapshot's script runs (SharedArrayBuffer, WebAssembly; the list is in
+ * test/engine/snapshot.test.ts): run by boot, in every sandbox, before any user code.
+ */
+export function installLateGlobals(global: Record<string, unknown>): void {
+  delete global.SharedArrayBuffer;
+  // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
+  confineWebAssemblyOnFirstUse(global, sandboxMemoryMb, reserveWasmMemories, offHeap);
+}
+
 /** Set by the build: false only in dist/runtime-bare.js, the start-cost benchmark's baseline. */
 declare const ISLET_WEB_PLATFORM: boolean;
 
-export function installGlobals(global: Record<string, unknown>, memoryMb: number): void {
+/**
+ * The sandbox's memoryMb and the budget of memory outside the V8 heap (WebAssembly memories' maxima
+ * and modules, what resizable ArrayBuffers have held, the strings Intl objects copy), which shares
+ * one memoryMb: with the heap, a sandbox holds about twice memoryMb. Both are 0 (nothing allowed)
+ * until boot sets them, before any user code runs: the globals below are installed earlier, when
+ * the core's snapshot is made, and read them only when used.
+ */
+let memoryMb = 0;
+const offHeap = { __proto__: null, used: 0, limit: 0 } as unknown as { used: number; limit: number };
+const sandboxMemoryMb = (): number => memoryMb;
+
+/** Sets the sandbox's memoryMb and its off-heap budget (boot, once). */
+export function setMemoryLimit(mb: number): void {
+  memoryMb = mb;
+  offHeap.limit = mb * 1024 * 1024;
+}
+
+/**
+ * Installs the globals on `global`. Per-sandbox values (the limit, the host's callbacks, the clock's
+ * time) are not read here but when used, as this runs once for all sandboxes when the snapshot is made.
+ */
+export function installGlobals(global: Record<string, unknown>): void {
   // The clock is installed at once, not on first touch: a Date the host passes in would otherwise
   // lead, through its constructor, to the real Date before the sandbox ever named the global.
-  // Memory outside the V8 heap (WebAssembly memories' maxima and modules, what resizable
-  // ArrayBuffers have held, the strings Intl objects copy) shares one budget of memoryMb: with the
-  // heap, a sandbox holds about twice memoryMb.
-  const offHeap: OffHeapBudget = { __proto__: null, used: 0, limit: memoryMb * 1024 * 1024 } as OffHeapBudget;
-  installFrozenClock(global, global.Date as DateConstructor, memoryMb, offHeap);
+  installFrozenClock(global, global.Date as DateConstructor, sandboxMemoryMb, offHeap);
   // Built-in loops over an array-like end when the sandbox is killed (array-likes.ts).
   guardPrototypeChanges(global);
   guardArrayMethods(global.Array as { from: unknown });
@@ -45,15 +73,12 @@ export function installGlobals(global: Record<string, unknown>, memoryMb: number
     defineValue(global, name, value);
   }
   defineValue(global, "self", global);
-  delete global.SharedArrayBuffer;
   // Cleanup callbacks wait for the next call, which watches them (finalization.ts).
   confineFinalizationRegistry(global);
   // Every Proxy user code makes is recorded, so that the boundary refuses it (proxies.ts).
   defineLazy(global, "Proxy", recordingProxy);
   const confined = confineArrayBuffers(global, offHeap, reserveResizableBuffer);
   setConfinedArrayBuffer(confined.ArrayBuffer, confined.transfer);
-  // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
-  confineWebAssemblyOnFirstUse(global, memoryMb, reserveWasmMemories, offHeap);
   if (!ISLET_WEB_PLATFORM) return;
   defineValue(global, "fetch", fetch);
   defineLazyFrom(global, ["Headers", "Request", "Response", "TextEncoder", "TextDecoder"], web);

@@ -438,8 +438,9 @@ function bare<T extends object>(fields: T): T {
  * this global, so until then nothing can use or alter it, and a sandbox that never runs
  * WebAssembly does not pay (in memory and time) for the wrappers. Confinement runs once; if it
  * fails (a sandbox broke something it needs), WebAssembly stays unavailable rather than unconfined.
+ * `memoryMb` answers the sandbox's limit on that first touch.
  */
-export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: number, reserveMemories?: ReserveMemories, offHeap?: OffHeapBudget): void {
+export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, memoryMb: () => number, reserveMemories?: ReserveMemories, offHeap?: OffHeapBudget): void {
   const ns = global.WebAssembly;
   if (ns === undefined) return;
   let state: "pending" | "confined" | "failed" = "pending";
@@ -456,7 +457,8 @@ export function confineWebAssemblyOnFirstUse(global: Record<string, unknown>, me
       get() {
         if (state === "pending") {
           state = "failed";
-          confineWebAssembly(ns, memoryMb, reserveMemories, offHeap);
+          // The sandbox's limit, read now: the getter was installed before the sandbox had one.
+          confineWebAssembly(ns, memoryMb(), reserveMemories, offHeap);
           state = "confined";
         }
         if (state === "failed") throw new TypeErrorCtor("WebAssembly is not available in this sandbox.");
