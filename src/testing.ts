@@ -17,6 +17,12 @@ export { commonJsCacheStats } from "./loader/code/commonjs.ts";
 export { packageCacheStats, clearPackageCache } from "./loader/code/packages.ts";
 /** For the start-cost benchmark: "bare" makes new sandboxes run dist/runtime-bare.js (no web platform globals). */
 export { selectRuntimeForBenchmark } from "./engine/runtime-code.ts";
+/**
+ * For the start-cost benchmark and tests: whether new sandboxes start from the core's startup
+ * snapshot ("snapshot", the default) or compile and run the core ("compile"); and how many
+ * snapshots this process (or thread) has made.
+ */
+export { runtimeSnapshotCopy, selectRuntimeStartForBenchmark, snapshotsMade } from "./engine/runtime-code.ts";
 /** For tests of the runtime's fetch run in Node: replaces the URL parser (none: the WHATWG one again). */
 export { setUrlParser } from "./runtime/web/url-parser.ts";
 

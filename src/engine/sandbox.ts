@@ -6,7 +6,7 @@ import { isMainThread } from "node:worker_threads";
 import IVM from "./ivm.ts";
 import type ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
-import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp } from "./runtime-code.ts";
+import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp, runtimeSnapshot, SNAPSHOT_BOOT_GLOBAL } from "./runtime-code.ts";
 import { callAsyncService, callService, ServiceState } from "./services/index.ts";
 import type { EntryName } from "../protocol/entries.ts";
 import { CHUNK_SERVICE } from "../protocol/ops.ts";
@@ -157,6 +157,25 @@ const WARM_UP_WORKER = `export default {
   },
 };`;
 
+/**
+ * The same walk for the core's startup snapshot, as a script: it boots the core in a second context
+ * of the snapshot's isolate (which isolated-vm discards) with stand-ins for the host's callbacks, so
+ * the functions on those paths are kept compiled in the snapshot. Chunks cannot load there (the
+ * stand-in host answers nothing): their paths end in errors, which are caught.
+ */
+const SNAPSHOT_WARM_UP = `(function () {
+  const enter = globalThis[${JSON.stringify(SNAPSHOT_BOOT_GLOBAL)}](function post() {}, function hostCall() { return [1, undefined]; }, 0, 64);
+  ${WARM_UP_WORKER.replace(/^export default /, "const worker = ")}
+  const request = { url: "https://warm.up/", method: "POST", headers: [["x-a", "b"]], body: new Uint8Array([104, 105]), redirect: "follow" };
+  enter("setMain", { __proto__: null, default: worker });
+  enter("setEnv", [{ key: "value" }], 1);
+  for (let i = 0; i < 2; i++) {
+    enter("dispatch", i * 3 + 1, "default", "echo", [["x", { a: [1] }]], [{}], 2);
+    enter("dispatch", i * 3 + 2, "default", "fetch", [request], [{}], 3);
+    enter("dispatch", i * 3 + 3, "default", "platform", [[]], [{}], 4);
+  }
+})();`;
+
 function warmUp(): void {
   markRuntimeWarm();
   (Sandbox as unknown as { warmUp(): void }).warmUp();
@@ -170,6 +189,8 @@ export class SandboxDiedError extends Error {
 
 export class Sandbox {
   readonly memoryMb: number;
+  /** Whether the isolate was made from the core's startup snapshot (else the core was compiled and run in it). */
+  readonly fromSnapshot: boolean;
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
   /** The runtime's one entry function: (name of an entry, its arguments). */
@@ -191,16 +212,25 @@ export class Sandbox {
     // Some allocations (a large hash table growing past the limit) make V8 give up on the heap
     // outright. Without this handler isolated-vm aborts the whole process; with it, the isolate's
     // thread is parked for good and the sandbox is declared dead here (see lost()).
+    // The isolate starts from the core's snapshot (made once per process or thread, from islet's
+    // own runtime only: runtime-code.ts), so its contexts hold the core already evaluated.
+    const snapshot = runtimeSnapshot(SNAPSHOT_WARM_UP);
+    this.fromSnapshot = snapshot !== undefined;
     this.isolate = new IVM.Isolate({
       memoryLimit: memoryMb,
       onCatastrophicError: () => this.lost(),
       importModuleDynamically: (specifier, referrer) => this.importModuleDynamically(specifier, referrer),
+      snapshot,
     });
     this.context = this.isolate.createContextSync();
-    // Every synchronous call into a new isolate has a fixed cost: the runtime is run, then booted
-    // with one call that hands back its single entry function.
-    const runtime = compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    const boot = runtime.getSync("boot", { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+    // Every synchronous call into a new isolate has a fixed cost: the core's boot function is taken
+    // (from the snapshot's self-deleting global, or by running the core), then called once to hand
+    // back its single entry function.
+    const boot = (
+      snapshot !== undefined
+        ? this.context.global.getSync(SNAPSHOT_BOOT_GLOBAL, { reference: true })
+        : (compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>).getSync("boot", { reference: true })
+    ) as ivm.Reference<(...args: unknown[]) => unknown>;
     this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
     this.died.catch(() => {});
     const post = new IVM.Callback(
@@ -351,7 +381,8 @@ export class Sandbox {
         sandbox.enter.applySync(undefined, ["dispatch", i * 3 + 2, "default", "fetch", [request], [{}], Date.now()], copy);
         sandbox.enter.applySync(undefined, ["dispatch", i * 3 + 3, "default", "platform", [[]], [{}], Date.now()], copy);
       }
-      recordCodeCache(sandbox.isolate);
+      // A sandbox made from the snapshot never compiles the core: only its chunks need caches.
+      if (!sandbox.fromSnapshot) recordCodeCache(sandbox.isolate);
       for (const chunk of sandbox.loadedChunks) recordCodeCache(sandbox.isolate, chunkFile(chunk));
     } catch {
       // Without the warm-up the caches are simply made on first compile, with fewer functions in them.
