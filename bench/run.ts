@@ -61,10 +61,10 @@ scenarios.push({
 log("start cost");
 scenarios.push({
   id: "start-cost",
-  title: "Start-cost stability: fresh sandbox with the web platform present but unused, against none",
+  title: "Start cost: fresh sandbox with the web platform present but unused, against none; from the core's snapshot, against the core compiled per sandbox",
   unit: "ms",
   better: "lower",
-  note: "The same load() + first answer as above (dispose untimed); only the runtime differs.",
+  note: "The same load() + first answer as above (dispose untimed); only the runtime, how a new isolate gets it, or the worker differs. The first row is islet as shipped.",
   rows: await roundRobin(startCostSubjects(cfg.fresh), cfg.rounds),
 });
 log("first use");

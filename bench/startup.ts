@@ -1,31 +1,42 @@
 // Start-cost stability (scenario 8): a fresh sandbox with the web platform's globals present but
-// unused, against one whose runtime has none of them (dist/runtime-bare.js); and what the first
-// use of each lazily loaded API costs a fresh sandbox, once.
+// unused, against one whose runtime has none of them (dist/runtime-bare.js); the same sandbox with
+// its core compiled and run in the new isolate, as before sandboxes started from the core's
+// startup snapshot (issue 17); the canonical worker (a WorkerEntrypoint class importing
+// cloudflare:workers) both ways; and what the first use of each lazily loaded API costs a fresh
+// sandbox, once.
 
 import { WorkerLoader } from "../src/index.ts";
-import { selectRuntimeForBenchmark } from "../src/testing.ts";
+import { selectRuntimeForBenchmark, selectRuntimeStartForBenchmark } from "../src/testing.ts";
 import { COMPAT_DATE, greetCode } from "./fixtures.ts";
 import { timeFreshCall } from "./islet.ts";
 import { now, type Subject } from "./stats.ts";
 
-function freshWithRuntime(name: string, variant: "full" | "bare", perRound: number): Subject {
+/** The worker README's example shows: a WorkerEntrypoint class importing cloudflare:workers. */
+const entrypointCode = () => ({
+  compatibilityDate: COMPAT_DATE,
+  mainModule: "w.js",
+  modules: { "w.js": "import { WorkerEntrypoint } from 'cloudflare:workers';\nexport default class extends WorkerEntrypoint { greet(n) { return 'hi ' + n; } }" },
+});
+
+function freshWithRuntime(name: string, variant: "full" | "bare", perRound: number, note: string, start: "snapshot" | "compile" = "snapshot", code = greetCode()): Subject {
   let loader: WorkerLoader;
-  const code = greetCode();
   return {
     name,
     perRound,
-    note: variant === "bare" ? "dist/runtime-bare.js: console, timers and the clock only" : "every web global defined as a lazy accessor, none touched",
+    note,
     async setup() {
       loader = new WorkerLoader({ warmPool: 0, maxWorkers: 500 });
     },
     async sample(count) {
       selectRuntimeForBenchmark(variant);
+      selectRuntimeStartForBenchmark(start);
       try {
         const out: number[] = [];
         for (let i = 0; i < count; i++) out.push(await timeFreshCall(loader, code));
         return out;
       } finally {
         selectRuntimeForBenchmark("full");
+        selectRuntimeStartForBenchmark("snapshot");
       }
     },
     async teardown() {
@@ -35,7 +46,15 @@ function freshWithRuntime(name: string, variant: "full" | "bare", perRound: numb
 }
 
 export function startCostSubjects(perRound: number): Subject[] {
-  return [freshWithRuntime("islet, web platform present, unused", "full", perRound), freshWithRuntime("islet runtime without the web platform", "bare", perRound)];
+  const unused = "every web global defined as a lazy accessor, none touched";
+  const compiled = "the core compiled (from its code cache) and run in each new isolate, as before the snapshot";
+  return [
+    freshWithRuntime("islet, web platform present, unused", "full", perRound, `${unused}; the isolate made from the core's startup snapshot`),
+    freshWithRuntime("islet runtime without the web platform", "bare", perRound, "dist/runtime-bare.js: console, timers and the clock only (from its own snapshot)"),
+    freshWithRuntime("islet, core compiled per sandbox (no snapshot)", "full", perRound, compiled, "compile"),
+    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers", "full", perRound, "the canonical worker: one more module to link (the bridge) and a class to construct", "snapshot", entrypointCode()),
+    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers, no snapshot", "full", perRound, compiled, "compile", entrypointCode()),
+  ];
 }
 
 /** One method body per API; each sample is a fresh sandbox whose first call uses that API once. */
