@@ -65,7 +65,9 @@ scenarios.push({
   unit: "ms",
   better: "lower",
   note: "The same load() + first answer as above (dispose untimed); only the runtime, how a new isolate gets it, or the worker differs. The first row is islet as shipped.",
-  rows: await roundRobin(startCostSubjects(cfg.fresh), cfg.rounds),
+  // Four times the rounds with a quarter of the samples each (the same count in all): the rows
+  // differ by a few tenths of a millisecond, less than this machine drifts within a long round.
+  rows: await roundRobin(startCostSubjects(Math.ceil(cfg.fresh / 4)), cfg.rounds * 4),
 });
 log("first use");
 scenarios.push({
