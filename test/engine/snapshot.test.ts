@@ -89,6 +89,20 @@ const LATE: Record<string, string> = {
   "global.WebAssembly": "confined at boot (installLateGlobals, wasm.ts); its brand checks captured at boot (clonable.ts)",
   "global.Float16Array": "captured at boot (clonable.ts, snapshot.ts)",
   "Error.isError": "captured at boot (clonable.ts, snapshot.ts)",
+  // V8 14 (Node 26):
+  "global.Temporal": "removed at boot (installLateGlobals): Temporal.Now reads the real clock",
+  "Date.prototype.toTemporalInstant": "not used by the runtime (and Temporal is removed: an Instant reaches no clock)",
+  "Uint8Array.fromBase64": "not used by the runtime (its base64 is its own)",
+  "Uint8Array.fromHex": "not used by the runtime",
+  "Uint8Array.prototype.toBase64": "not used by the runtime",
+  "Uint8Array.prototype.setFromBase64": "not used by the runtime",
+  "Uint8Array.prototype.toHex": "not used by the runtime",
+  "Uint8Array.prototype.setFromHex": "not used by the runtime",
+  "Map.prototype.getOrInsert": "not used by the runtime",
+  "Map.prototype.getOrInsertComputed": "not used by the runtime",
+  "WeakMap.prototype.getOrInsert": "not used by the runtime",
+  "WeakMap.prototype.getOrInsertComputed": "not used by the runtime",
+  "Iterator.concat": "not used by the runtime",
   "Error.stackTraceLimit": "not used by the runtime",
   "global.DisposableStack": "not used by the runtime",
   "global.AsyncDisposableStack": "not used by the runtime",
@@ -103,7 +117,7 @@ const LATE: Record<string, string> = {
   "%AsyncIteratorPrototype%[Symbol(Symbol.asyncDispose)]": "not used by the runtime",
 };
 /** Names (as they appear in the built runtime) of the late intrinsics listed as not used. */
-const UNUSED_TOKENS = [/\bf16round\b/, /DisposableStack/, /SuppressedError/, /stackTraceLimit/, /\bAtomics\b/, /[gs]etFloat16/, /\.try\b/, /\.escape\b/];
+const UNUSED_TOKENS = [/toTemporalInstant/, /\b(from|to|setFrom)(Base64|Hex)\b/, /getOrInsert/, /Iterator\.concat/, /\bf16round\b/, /DisposableStack/, /SuppressedError/, /stackTraceLimit/, /\bAtomics\b/, /[gs]etFloat16/, /\.try\b/, /\.escape\b/];
 // (The iterators' dispose methods cannot be told apart by name from the Symbol.dispose the
 // runtime's stubs define; no runtime code declares `using` or calls an iterator's dispose.)
 

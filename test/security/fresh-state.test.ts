@@ -141,3 +141,15 @@ attack("the core's FinalizationRegistry, made with the snapshot, still refunds a
   // Without refunds four buffers of 4 MiB fill a 16 MB budget for good.
   assert.ok(made >= 8, `only ${made} of 40 buffers were made (${failure})`);
 });
+
+attack("no Temporal: Temporal.Now (V8 14, Node 26) reads the real clock the frozen clock denies", async () => {
+  const result = await call(
+    `export default { run() {
+      const start = Date.now();
+      let spin = 0; for (let i = 0; i < 2e6; i++) spin += i;
+      return [typeof globalThis.Temporal, "Temporal" in globalThis, Date.now() - start, spin > 0];
+    } };`,
+    "run",
+  );
+  assert.deepEqual(result, ["undefined", false, 0, true]);
+});

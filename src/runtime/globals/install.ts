@@ -31,6 +31,9 @@ export const NAVIGATOR_USER_AGENT = "islet";
  */
 export function installLateGlobals(global: Record<string, unknown>): void {
   delete global.SharedArrayBuffer;
+  // Temporal (V8 14, Node 26): Temporal.Now reads the real clock, a timer the frozen clock exists to
+  // deny (SECURITY.md P8). Nothing else of it can reach Temporal.Now, so the namespace goes.
+  delete global.Temporal;
   // Confined on first touch with intrinsics captured now, before any user code runs (wasm.ts).
   confineWebAssemblyOnFirstUse(global, sandboxMemoryMb, reserveWasmMemories, offHeap);
 }
