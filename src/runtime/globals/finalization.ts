@@ -7,10 +7,14 @@
 
 import { primordials } from "../primordials.ts";
 
-const { FinalizationRegistry: OriginalRegistry, ObjectDefineProperty, ReflectApply, ReflectConstruct, TypeError } = primordials;
+const { FinalizationRegistry: OriginalRegistry, ObjectDefineProperty, ObjectSetPrototypeOf, ReflectApply, ReflectConstruct, TypeError } = primordials;
 
-/** Cleanups waiting for the next call, as pairs (callback, held value). */
-let waiting: unknown[] = [];
+/**
+ * Cleanups waiting for the next call, as pairs (callback, held value). Without a prototype: an
+ * index setter user code put on Array.prototype would otherwise run here, outside any call.
+ */
+const emptyList = (): unknown[] => ObjectSetPrototypeOf([], null) as unknown[];
+let waiting: unknown[] = emptyList();
 
 function queueCleanup(cleanup: (held: unknown) => void, held: unknown): void {
   // Runs outside any call: nothing of the user's here.
@@ -23,7 +27,7 @@ function queueCleanup(cleanup: (held: unknown) => void, held: unknown): void {
 export function runFinalizationCleanups(): void {
   if (waiting.length === 0) return;
   const list = waiting;
-  waiting = [];
+  waiting = emptyList();
   for (let i = 0; i < list.length; i += 2) {
     try {
       ReflectApply(list[i] as (held: unknown) => void, undefined, [list[i + 1]]);
