@@ -160,3 +160,36 @@ test("with several modules of code, a microtask that uses an API while its first
     assert.deepEqual(result, ["microtask used it", "top level used it"], chunk);
   }
 });
+
+test("the first use of each chunk from a stub the host calls back, and from a response body's pull(), runs no pending microtask", async () => {
+  const scenario = (use: string) => `
+    const steps = [];
+    Promise.resolve().then(() => steps.push("first microtask"));
+    Promise.resolve().then(() => steps.push("second microtask"));
+    steps.push("sync start");
+    try { ${use}; steps.push("sync end"); } catch (e) { steps.push("threw " + e.message); }`;
+  for (const [chunk, use] of Object.entries(chunkUses)) {
+    // A function the worker hands out: the host's call of it is a runtime entry of its own (invoke).
+    const ep = loader.load(
+      js(`export default {
+        handOut() { return async () => { ${scenario(use)}; await new Promise((resolve) => setTimeout(resolve, 1)); return steps; }; },
+      };`, nodeCompat),
+    ).getEntrypoint() as unknown as { handOut(): Promise<() => Promise<unknown>> };
+    const callback = await ep.handOut();
+    assert.deepEqual(await callback(), expected, `${chunk} (a stub called back)`);
+    // A body the host reads: each pull is a runtime entry of its own (bodyPull).
+    const response = await loader.load(js(`export default {
+        fetch() {
+          return new Response(new ReadableStream({
+            async pull(controller) {
+              ${scenario(use)};
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              controller.enqueue(new TextEncoder().encode(JSON.stringify(steps)));
+              controller.close();
+            },
+          }, { highWaterMark: 0 }));
+        },
+      };`, nodeCompat)).getEntrypoint().fetch("https://a.example/");
+    assert.deepEqual(JSON.parse(await response.text()), expected, `${chunk} (a body's pull)`);
+  }
+});
