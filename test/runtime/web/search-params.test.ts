@@ -79,3 +79,30 @@ describe("URLSearchParams construction against Node and the WPT", () => {
     assertSame(() => [["a"]], "a pair of one");
   });
 });
+
+describe("URLSearchParams iteration against Node", () => {
+  it("makes Web IDL pair iterators: live, named URLSearchParams Iterator, with an enumerable own next", () => {
+    const run = (Impl: ParamsClass): unknown => {
+      const params = new Impl("a=1&b=2");
+      const iterator = params.entries();
+      const seen: unknown[] = [iterator.next().value];
+      params.delete("a");
+      params.append("c", "3");
+      for (const entry of iterator) seen.push(entry);
+      const prototype = Object.getPrototypeOf(params.keys());
+      const next = Object.getOwnPropertyDescriptor(prototype, "next")!;
+      return [
+        seen,
+        [...params.keys()],
+        [...params.values()],
+        Object.prototype.toString.call(iterator),
+        Object.getPrototypeOf(prototype) === Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+        // Node adds its inspect symbol; the rest is Web IDL's iterator prototype object.
+        Reflect.ownKeys(prototype).map(String).filter((key) => !key.includes("nodejs")),
+        [next.writable, next.enumerable, next.configurable],
+        outcome(() => Impl.prototype.keys.call({})),
+      ];
+    };
+    assert.deepEqual(run(Ours), run(Node));
+  });
+});

@@ -3,6 +3,7 @@
 import { brandPlatformObject } from "../../platform.ts";
 import { decodeUtf8WithoutBom, encodeUtf8 } from "../encoding.ts";
 import { requireArguments, toUsvString } from "../webidl.ts";
+import { pairIterators, type PairIterator } from "../pair-iterator.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
 
 const { Map, MapPrototypeGet, MapPrototypeSet, ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeFindIndex, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSome, ArrayPrototypeSort, ArrayPrototypeSplice, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
@@ -199,22 +200,19 @@ export class URLSearchParams {
     for (let i = 0; i < pairs.length; i++) ReflectApply(callback, thisArg, [pairs[i][1], pairs[i][0], this]);
   }
 
-  *keys(): IterableIterator<string> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield pairs[i][0];
+  keys(): PairIterator<string> {
+    return searchParamsIterator(checked(this), "key");
   }
 
-  *values(): IterableIterator<string> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield pairs[i][1];
+  values(): PairIterator<string> {
+    return searchParamsIterator(checked(this), "value");
   }
 
-  *entries(): IterableIterator<[string, string]> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield [pairs[i][0], pairs[i][1]];
+  entries(): PairIterator<[string, string]> {
+    return searchParamsIterator(checked(this), "key+value");
   }
 
-  [SymbolIterator](): IterableIterator<[string, string]> {
+  [SymbolIterator](): PairIterator<[string, string]> {
     return this.entries();
   }
 
@@ -226,6 +224,15 @@ export class URLSearchParams {
     return "URLSearchParams";
   }
 }
+
+/** `params`, once it is known to be a URLSearchParams (else the TypeError "Illegal invocation"). */
+function checked(params: URLSearchParams): URLSearchParams {
+  list(params);
+  return params;
+}
+
+/** Web IDL pair iterators ("URLSearchParams Iterator"): each next() reads the live list. */
+const searchParamsIterator = pairIterators<URLSearchParams, string, string>("URLSearchParams Iterator", list);
 
 /** Ties a URL's searchParams to the URL: the URL refills the list; edits update the URL. */
 export function linkSearchParams(params: URLSearchParams, onChange: (serialized: string) => void): void {
