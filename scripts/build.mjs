@@ -35,6 +35,14 @@ const POLYFILL_REWRITES = [
   [/Promise\.all\((\w+)\.map\(/g, "SafePromiseAllReturnVoid(ArrayPrototypeMap($1,", 1],
   [/Promise\.resolve\(/g, "PromiseResolve(", 2],
   [/ArrayBuffer\.isView\(/g, "ArrayBufferIsView(", 3],
+  // pipeTo's read request for a chunk the source has not produced yet: its chunk steps run inside
+  // the source controller's enqueue(), so they would start the sink's write on the user's own
+  // stack. They run one microtask later instead (piping/general-addition.any.js: "enqueue() must
+  // not synchronously call write algorithm"); the queued microtask precedes the reactions a
+  // close() or error() right after that enqueue() schedules, so shutdown still sees the write.
+  // The other read request, for chunks already queued, is taken inside the pipe's own loop.
+  [/_chunkSteps\((\w+)\)\{this\._state\._currentWrite=(\w+)\((\w+)\(this\._state\._writer,\1\),void 0,(\w+)\),this\._resolvePromise\(!1\)\}/g,
+    "_chunkSteps($1){queueMicrotask(()=>{this._state._currentWrite=$2($3(this._state._writer,$1),void 0,$4),this._resolvePromise(!1)})}", 1],
   // The polyfill's own arrays (its SimpleQueue's segments, pipeTo's actions, a list of pull-intos).
   [/(\w+)\._elements\.push\(/g, "ArrayPrototypePush($1._elements,", 1],
   [/(\w+)\|\|(\w+)\.push\(\(\)=>/g, "$1||ArrayPrototypePush($2,()=>", 2],

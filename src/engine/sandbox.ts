@@ -106,6 +106,30 @@ function sandboxFacing(ErrorClass: ErrorConstructor, message: string): Error {
 const facingErrors = new WeakSet<Error>();
 
 /**
+ * Module code must run inside a microtask, as the runtime's entries do (runtime/index.ts, boot):
+ * isolated-vm ends every synchronous host call into an isolate that is running asynchronously
+ * (the compile and run of a runtime chunk, made during a first touch of a lazy global) with a
+ * microtask checkpoint, which V8 skips only while microtasks already run; otherwise microtasks
+ * user code queued before that touch ran in the middle of its synchronous code.
+ *
+ * So the one module of a worker's code starts by awaiting (DEFER_PREFIX, on its first line, the
+ * column offset taking it back out of every position): its body then runs as the continuation,
+ * in a microtask. A module importing it (islet:entry) must be asynchronous too (DEFER_SUFFIX):
+ * V8 (13.6) aborts the process when a synchronous module that waited for an asynchronous one is
+ * terminated (a cpuMs kill) while its body runs. A worker with several modules of code keeps them
+ * synchronous: making each asynchronous changes their order (V8 starts every asynchronous module
+ * whose imports have settled, and a module's microtasks run before the modules importing it), so
+ * their top level runs outside a microtask as before (see README.md).
+ */
+const DEFER_PREFIX = "await undefined;";
+const DEFER_SUFFIX = "\nif (0) await 0;";
+
+/** The deferred module's source: DEFER_PREFIX first (a hashbang, allowed only there, becomes a comment of its length). */
+function deferredSource(source: string): string {
+  return DEFER_PREFIX + (source.startsWith("#!") ? "//" + source.slice(2) : source);
+}
+
+/**
  * Messages a sandbox may post to the host before the host's event loop gets a turn. isolated-vm
  * runs queued callbacks until its queue is empty, so an isolate that posts faster than the host
  * handles them (`for (;;) console.log(1)`) would hold the event loop, and the watchdog with it,
@@ -344,9 +368,12 @@ export class Sandbox {
   private loadChunk(name: unknown): void {
     const chunk = chunkNames().find((known) => known === name);
     if (chunk === undefined || this.loadedChunks.has(chunk) || !this.alive) return;
-    this.loadedChunks.add(chunk);
     const exports = compileChunk(this.isolate, chunk).runSync(this.context, { reference: true }) as ivm.Reference<unknown>;
     this.enter.applySync(undefined, ["receiveChunk", chunk, exports.derefInto()]);
+    // Counted once it has run: where the calls above still run microtasks (module code not deferred,
+    // see DEFER_PREFIX), one that needs this chunk loads it in full, and this load's receiveChunk is
+    // then ignored. A chunk that needs itself while it runs fails in the runtime (chunks.ts).
+    this.loadedChunks.add(chunk);
   }
 
   /** Creates the isolate, its context and the runtime. Runs only trusted code, synchronously. */
@@ -653,6 +680,7 @@ export class Sandbox {
     beforeEvaluate: () => void,
     mayAwaitAtTopLevel = false,
     dynamic?: DynamicImports,
+    deferred?: string,
   ): Promise<number | undefined> {
     const compiled = new Map<string, ivm.Module>();
     const sources = new Map<ivm.Module, ModuleSource>();
@@ -662,12 +690,7 @@ export class Sandbox {
       const source = lookup(name);
       let module: ivm.Module;
       try {
-        // Parsing runs no user code but holds the calling thread: small sources compile in place
-        // (saving a thread hop), large ones on isolated-vm's pool so the host loop stays free.
-        module =
-          source.source.length <= SYNC_COMPILE_MAX_CHARS
-            ? this.isolate.compileModuleSync(source.source, { filename: name })
-            : await this.guard(this.isolate.compileModule(source.source, { filename: name }));
+        module = name === deferred ? await this.compileModule(deferredSource(source.source), name, -DEFER_PREFIX.length) : await this.compileModule(source.source, name);
       } catch (error) {
         if (error instanceof SandboxDiedError) throw error;
         throw new WorkerCodeError(`${(error as Error).name}: ${(error as Error).message}`, name);
@@ -687,7 +710,9 @@ export class Sandbox {
     // isolated-vm's evaluate() does not wait for a top-level await. An entry module that imports
     // the main module runs only once main has settled, and tells the runtime so.
     const entry = mayAwaitAtTopLevel
-      ? this.isolate.compileModuleSync(`import * as main from ${JSON.stringify(main)}; import { mainReady } from "islet:runtime"; mainReady(main);`, { filename: "islet:entry" })
+      ? this.isolate.compileModuleSync(`import * as main from ${JSON.stringify(main)}; import { mainReady } from "islet:runtime"; mainReady(main);${deferred !== undefined ? DEFER_SUFFIX : ""}`, {
+          filename: "islet:entry",
+        })
       : root;
     if (entry !== root) sources.set(entry, { name: "islet:entry", source: "", internal: true });
     this.syncStep(() =>
@@ -714,6 +739,8 @@ export class Sandbox {
       this.bridgeLinked = true;
       await this.guard(this.enter.apply(undefined, ["linkBridge", link.derefInto()]));
     }
+    // A deferred module runs in the microtasks this evaluation ends with (its throw reaches
+    // evaluate() as an unhandled rejection, as one at any module's top level does).
     await this.guard(entry.evaluate());
     // Both answer the runtime's count of posts so far: the caller waits for the top-level logs.
     const posts = entry === root ? this.syncStep(() => this.enter.applySync(undefined, ["setMain", root.namespace.derefInto()], { result: { copy: true } })) : await this.call("awaitMain", []);
@@ -732,6 +759,12 @@ export class Sandbox {
       });
     }
     return this.bridgeModule;
+  }
+
+  /** Parsing runs no user code but holds the calling thread: small sources compile in place (saving a thread hop), large ones on isolated-vm's pool so the host loop stays free. */
+  private async compileModule(text: string, filename: string, columnOffset = 0): Promise<ivm.Module> {
+    const options = { filename, columnOffset };
+    return text.length <= SYNC_COMPILE_MAX_CHARS ? this.isolate.compileModuleSync(text, options) : await this.guard(this.isolate.compileModule(text, options));
   }
 
   private cloudflareWorkers(): ivm.Module {

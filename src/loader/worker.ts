@@ -174,6 +174,7 @@ export class Worker {
           admit: () => worker.inflight.size > 0 && worker.disposedError === undefined,
           resolve: (specifier, referrer) => worker.resolveDynamic(specifier, referrer),
         },
+        config.code.deferredModule,
       );
       // The code that import()s resumed at the top level runs within the start.
       await worker.importsDelivered();

@@ -11,7 +11,7 @@ import { finishPrimordials, primordials, type Primordials } from "./primordials.
 import { errorFromRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { markPlatformObject } from "./brands.ts";
 
-const { ArrayPrototypeUnshift, Error, Map, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
+const { ArrayPrototypeUnshift, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
 export { web, events, streams, url, crypto, node } from "./platform.ts";
 
@@ -25,10 +25,13 @@ let hostCall: HostCall = () => {
 };
 const loaded = new Map<ChunkName, unknown>();
 
+/** Chunks whose code is running now (receiveChunk): one that needs itself then fails, not loops. */
+const running = new Map<ChunkName, true>();
+
 function load(name: ChunkName): unknown {
   let exports = MapPrototypeGet(loaded, name);
   if (exports === undefined) {
-    hostCall(CHUNK_SERVICE, name);
+    if (!MapPrototypeHas(running, name)) hostCall(CHUNK_SERVICE, name);
     exports = MapPrototypeGet(loaded, name);
     if (exports === undefined) throw new Error(`islet: the ${name} runtime chunk failed to load`);
   }
@@ -86,9 +89,14 @@ export function setChunkLoader(callHost: HostCall): void {
  * boot, returning the chunk's exports (see scripts/build.mjs). The chunk's own code runs now.
  */
 export function receiveChunk(name: ChunkName, chunk: (primordials: Primordials) => { bindPlatform(platform: Platform): void }): void {
-  if (MapPrototypeHas(loaded, name)) return;
+  if (MapPrototypeHas(loaded, name) || MapPrototypeHas(running, name)) return;
   finishPrimordials();
-  const exports = chunk(primordials);
-  exports.bindPlatform(platform);
-  MapPrototypeSet(loaded, name, exports);
+  MapPrototypeSet(running, name, true);
+  try {
+    const exports = chunk(primordials);
+    exports.bindPlatform(platform);
+    MapPrototypeSet(loaded, name, exports);
+  } finally {
+    MapPrototypeDelete(running, name);
+  }
 }

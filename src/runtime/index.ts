@@ -109,8 +109,60 @@ export function boot(
   captureLateSnapshotIntrinsics();
   installLateGlobals(globalThis as unknown as Record<string, unknown>);
   setHostCallBudget(memoryMb);
-  return (name, a, b, c, d, e, f) => (entries[name] as (...args: unknown[]) => unknown)(a, b, c, d, e, f);
+  return (name, a, b, c, d, e, f) => {
+    const entry = entries[name] as (...args: unknown[]) => unknown;
+    if (SetPrototypeHas(immediateEntries, name) || SetPrototypeHas(selfDeferredEntries, name)) return entry(a, b, c, d, e, f);
+    if (typeof entry !== "function") throw new TypeError(`islet: no runtime entry named ${name}`);
+    // Every other entry runs as the first microtask of the host's call, not in place. isolated-vm
+    // ends each synchronous host call into an isolate it is not already inside with a microtask
+    // checkpoint, and a sync callback (hostCall) from an isolate running asynchronously lets go of
+    // it: so the host's compile and run of a runtime chunk, made during a first touch, ran every
+    // microtask pending then, in the middle of the user's synchronous code. V8 runs no nested
+    // checkpoint while microtasks are already running, so user code that runs only inside
+    // microtasks (here, and the top level of a worker's one module of code, deferred by the
+    // engine: engine/sandbox.ts, DEFER_PREFIX) never sees one.
+    return new Promise<unknown>((resolve, reject) => void later(entry, a, b, c, d, e, f, resolve, reject));
+  };
 }
+
+/**
+ * Runs a deferred entry one microtask from now (an await of undefined reads nothing user code can
+ * replace) and settles its caller's promise with what it answers: a primitive, or one of the
+ * runtime's promises, followed with the captured then (resolving with it would look up `then`).
+ */
+async function later(
+  entry: (...args: unknown[]) => unknown,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  d: unknown,
+  e: unknown,
+  f: unknown,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): Promise<void> {
+  await undefined;
+  try {
+    const result = entry(a, b, c, d, e, f);
+    if (result === null || typeof result !== "object") resolve(result);
+    else PromisePrototypeThen(result as Promise<unknown>, resolve, reject);
+  } catch (error) {
+    reject(error);
+  }
+}
+
+/**
+ * Entries that run only islet's code, in place: those the host calls synchronously (applySync),
+ * and ping. The rest may run user code and are deferred to a microtask (see boot).
+ */
+const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "putSourceMap", "receiveChunk", "setBlocking", "ping"]);
+
+/**
+ * The busiest entries defer themselves: each is an async function whose first step is an await
+ * of undefined, which costs less than boot's wrapper (a promise, and the captured then on the
+ * entry's own promise). Anything before that await runs in place, so it must not be user code.
+ */
+const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
 
 function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
   setClock(now);
@@ -178,12 +230,16 @@ export function takeData(name: string): Uint8Array {
   return bytes;
 }
 
-function settle(callId: number, ok: number, payload: unknown, now: number): void {
+async function settle(callId: number, ok: number, payload: unknown, now: number): Promise<void> {
+  // Deferred by itself (see selfDeferredEntries): resolving a request can run user code (a then).
+  await undefined;
   setClock(now);
   settleRequest(callId, ok, payload);
 }
 
-function fire(timerId: number, now: number): void {
+async function fire(timerId: number, now: number): Promise<void> {
+  // Deferred by itself (see selfDeferredEntries): a timer's callback is user code.
+  await undefined;
   setClock(now);
   try {
     fireTimer(timerId);
@@ -215,6 +271,8 @@ const responseRests = new Map<number, { readonly chunk: Uint8Array; readonly off
 
 /** The next chunk of a response body: [1, bytes] or [1, null] at its end, [0, error] when it fails. */
 async function bodyPull(id: number, now: number): Promise<Result> {
+  // Deferred by itself, as boot defers the other entries: the stream's pull() is user code.
+  await undefined;
   setClock(now);
   const reader = MapPrototypeGet(responseBodies, id);
   if (reader === undefined) return resultOf([0, errorToRecord(new TypeError("This response body is no longer available.")), 0]);
@@ -364,11 +422,14 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
   }
 }
 
-function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
+async function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
+  // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
+  await undefined;
   setClock(now);
   refillLogBudget();
   const isFetch = method === "fetch";
-  return settleResult(
+  // Awaited here: returning the promise would resolve this one through its `then`, which user code may have replaced.
+  return await settleResult(
     invocationId,
     () => {
       runFinalizationCleanups();
@@ -380,10 +441,13 @@ function dispatch(invocationId: number, entry: string, method: string, encodedAr
 }
 
 /** The host calls a function or RpcTarget this sandbox handed out earlier. */
-function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
+async function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
+  // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
+  await undefined;
   setClock(now);
   refillLogBudget();
-  return settleResult(
+  // Awaited here: returning the promise would resolve this one through its `then`, which user code may have replaced.
+  return await settleResult(
     invocationId,
     () => {
       runFinalizationCleanups();

@@ -156,3 +156,50 @@ test("top-level await is waited for before the first call", async () => {
   assert.deepEqual(await run(code), { ready: true });
   await assert.rejects(run({ compatibilityDate, mainModule: "a.js", modules: { "a.js": `await null; throw new TypeError("late failure"); export default {};` } }), { name: "TypeError", message: "late failure" });
 });
+
+test("syntax errors in the only module read as they do in V8, at their own line and column", async () => {
+  // A single module of code is compiled with an await put before it (engine/sandbox.ts,
+  // DEFER_PREFIX): neither the message nor the position may show it.
+  await assert.rejects(run({ compatibilityDate, mainModule: "a.js", modules: { "a.js": "#!/usr/bin/env node\nlet let = 1;" } }), /\[a\.js:2:5\]/);
+  await assert.rejects(run({ compatibilityDate, mainModule: "a.js", modules: { "a.js": "let x = 1; let let = 1;" } }), /\[a\.js:1:16\]/);
+  for (const source of ["export default {", "function f() {", "const s = `abc"]) {
+    await assert.rejects(run({ compatibilityDate, mainModule: "a.js", modules: { "a.js": source } }), (error: Error) => {
+      assert.ok(error instanceof WorkerCodeError, String(error));
+      assert.match(error.message, /SyntaxError: (Unexpected end of input|Unterminated template literal)/, source);
+      return true;
+    });
+  }
+});
+
+test("module bodies run in import order, before any microtask they queue, with several modules of code", async () => {
+  const result = await run({
+    compatibilityDate,
+    mainModule: "main.js",
+    modules: {
+      "main.js": `import { log } from "./log.js"; import "./setup.js"; import "./app.js"; log.push("main"); export default { async run() { await null; return log; } };`,
+      "log.js": `export const log = [];`,
+      "config.js": `import { log } from "./log.js"; log.push("config"); Promise.resolve().then(() => log.push("config's microtask"));`,
+      "setup.js": `import { log } from "./log.js"; import "./config.js"; globalThis.ready = true; log.push("setup");`,
+      "app.js": `import { log } from "./log.js"; log.push("app sees setup: " + globalThis.ready);`,
+    },
+  });
+  assert.deepEqual(result, ["config", "setup", "app sees setup: true", "main", "config's microtask"]);
+});
+
+test("the only module's top level (ES, CommonJS, with top-level await) is stopped by cpuMs", async () => {
+  const { CpuLimitError } = await import("islet");
+  const limited = new WorkerLoader({ limits: { cpuMs: 100 } });
+  try {
+    const cases: Record<string, string>[] = [
+      { "a.js": `let n = 0; while (true) n++;` },
+      { "a.cjs": `let n = 0; while (true) n++;` },
+      { "a.js": `await null; let n = 0; while (true) n++;` },
+    ];
+    for (const modules of cases) {
+      const mainModule = Object.keys(modules)[0];
+      await assert.rejects((limited.load({ compatibilityDate, mainModule, modules }).getEntrypoint() as any).run(), CpuLimitError, mainModule);
+    }
+  } finally {
+    await limited.close();
+  }
+});

@@ -103,3 +103,44 @@ test("bodies and Blobs are read without any stream being touched", async () => {
   const response = await ep.fetch("https://w.example/", { method: "PUT", body: "plain" });
   assert.equal(await response.text(), "plain! 6 function");
 });
+
+test("reading a body looks up no then on any object of its own (fetch/api/response/response-stream-with-broken-then)", async () => {
+  // The web-platform-tests' cases, each in a fresh worker, and a then getter that counts every
+  // lookup while a body is read: none may reach Object.prototype (only the user's own values may).
+  const cases: Record<string, string> = {
+    "stream, {done: false, value: bye}": `const resp = new Response(streamOf("hello"));
+      Object.prototype.then = (f) => { delete Object.prototype.then; f({ done: false, value: bye }); }; return await resp.text();`,
+    "stream, value: undefined": `const resp = new Response(streamOf("hello"));
+      Object.prototype.then = (f) => { delete Object.prototype.then; f({ done: false, value: undefined }); }; return await resp.text();`,
+    "stream, undefined": `const resp = new Response(streamOf("hello"));
+      Object.prototype.then = (f) => { delete Object.prototype.then; f(undefined); }; return await resp.text();`,
+    "stream, 8.2": `const resp = new Response(streamOf("hello"));
+      Object.prototype.then = (f) => { delete Object.prototype.then; f(8.2); }; return await resp.text();`,
+    "bytes to text": `const resp = new Response(new TextEncoder().encode("hello"));
+      Object.prototype.then = (f) => { delete Object.prototype.then; f({ done: false, value: bye }); }; return await resp.text();`,
+    "bytes to a pipe": `const resp = new Response(new TextEncoder().encode("hello")); const out = [];
+      const ws = new WritableStream({ write(chunk) { out.push(...chunk); } });
+      Object.prototype.then = (f) => { delete Object.prototype.then; f({ done: false, value: bye }); };
+      await resp.body.pipeTo(ws); return String.fromCharCode(...out);`,
+    "lookups while reading": `const seen = [];
+      const bodies = [new Response(streamOf("he", "llo")), new Response("hello"), new Response(new Blob(["hello"])), new Request("https://a.example/", { method: "POST", body: streamOf("hello"), duplex: "half" })];
+      const piped = new Response(streamOf("he", "llo")); const ws = new WritableStream({ write() {} });
+      const clone = new Response(streamOf("he", "llo")).clone();
+      Object.defineProperty(Object.prototype, "then", { configurable: true, get() { seen.push(Object.keys(this).join("/")); return undefined; } });
+      const texts = [];
+      try {
+        for (const body of bodies) texts.push(await body.text());
+        await piped.body.pipeTo(ws);
+        texts.push(await clone.text());
+        texts.push(await new Response(streamOf("hello").pipeThrough(new CompressionStream("gzip")).pipeThrough(new DecompressionStream("gzip"))).text());
+      } finally { delete Object.prototype.then; }
+      return seen.length === 0 && texts.every((text) => text === "hello") ? "hello" : JSON.stringify([seen, texts]);`,
+  };
+  for (const [name, body] of Object.entries(cases)) {
+    const ep = loader.load(
+      js(`const streamOf = (...parts) => new ReadableStream({ start(c) { for (const p of parts) c.enqueue(new TextEncoder().encode(p)); c.close(); } });
+        export default { async run() { const bye = new TextEncoder().encode("bye"); try { ${body} } finally { delete Object.prototype.then; } } };`),
+    ).getEntrypoint() as unknown as { run(): Promise<string> };
+    assert.equal(await ep.run(), "hello", name);
+  }
+});

@@ -139,3 +139,28 @@ test("pipeTo stops on an AbortSignal; the sink's controller.signal reports the a
   } };`)).getEntrypoint();
   assert.deepEqual(await ep.run(), { outcome: "enough", reasons: ["abort enough", "cancel enough"], aborted: true, reason: "enough", isSignal: true, fromDefault: [true, "AbortError"] });
 });
+
+test("pipeTo never calls a sink's write synchronously (piping/general-addition: enqueue() must not synchronously call write)", async () => {
+  const ep = loader.load(js(`export default { async run() {
+    const out = [];
+    for (const highWaterMark of [0, 1]) {
+      let controller;
+      const calls = [];
+      const piped = new ReadableStream({ start(c) { controller = c; } }, { highWaterMark }).pipeTo(new WritableStream({ write(chunk) { calls.push(chunk); } }));
+      // Wait until both start algorithms have finished and the pipe waits for a chunk.
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      controller.enqueue("a");
+      const synchronous = calls.length;
+      controller.enqueue("b");
+      controller.close();
+      await piped;
+      out.push([highWaterMark, synchronous, calls.join("")]);
+    }
+    // A chunk already queued is written without waiting, and a pipe still ends after its last write.
+    const written = [];
+    await new ReadableStream({ start(c) { for (const x of "xyz") c.enqueue(x); c.close(); } }).pipeTo(new WritableStream({ write(chunk) { written.push(chunk); } }));
+    out.push(written.join(""));
+    return out;
+  } };`)).getEntrypoint() as unknown as { run(): Promise<unknown> };
+  assert.deepEqual(await ep.run(), [[0, 0, "ab"], [1, 0, "ab"], "xyz"]);
+});

@@ -18,6 +18,12 @@ const emptyWasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 const fourMbMemoryWasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 1, 64, 64, 7, 5, 1, 1, 109, 2, 0]);
 // (import "env" "m" (memory 1)): a module that imports its memory.
 const importsMemoryWasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 10, 1, 3, 101, 110, 118, 1, 109, 2, 0, 1]);
+// (import "env" "m" (memory 1)) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow):
+// wasm code that grows the memory it imports, which no JavaScript wrapper sees.
+const growsImportedWasm = [
+  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 6, 1, 0x60, 1, 0x7f, 1, 0x7f, 2, 10, 1, 3, 0x65, 0x6e, 0x76, 1, 0x6d, 2, 0, 1, 3, 2, 1, 0, 7, 8, 1, 4, 0x67, 0x72, 0x6f, 0x77, 0, 0, 10, 8, 1, 6, 0,
+  0x20, 0, 0x40, 0, 0x0b,
+];
 
 class Holder extends RpcTarget {
   constructor(private readonly value: unknown) {
@@ -218,6 +224,70 @@ for (const [isolation, shards] of modes) {
       }
       // An instance that imports a memory is charged a page, not the memory again.
       assert.equal(result.importsOne, 24, `importsOne: ${JSON.stringify(result.importsOne)}`);
+    });
+
+    attack(`memories made without a maximum are charged what they hold until wasm code can grow them: two fit, grow() is charged, an instance that links one is charged its maximum`, async () => {
+      // 16 MB is 256 pages. A memory from the constructor is charged its size (at least a page), and
+      // grow() charges the pages it adds first; an instance that imports it makes it growable by wasm
+      // code (memory.grow, which nothing can intercept), so linking charges the memory's maximum.
+      const source = `export default {
+        jsOnly() {
+          const out = {};
+          const a = new WebAssembly.Memory({ initial: 1 });
+          const b = new WebAssembly.Memory({ initial: 1 });
+          out.two = [a.buffer.byteLength, b.buffer.byteLength];
+          let conversions = 0;
+          out.growA = a.grow({ valueOf() { conversions++; return 100; } });
+          out.conversions = conversions;
+          try { b.grow(200); out.growBig = "grew"; } catch (e) { out.growBig = e.name; }
+          out.growB = b.grow(100);
+          out.sizes = [a.buffer.byteLength / 65536, b.buffer.byteLength / 65536];
+          try { new WebAssembly.Memory({ initial: 100 }); out.third = "made"; } catch (e) { out.third = e.name; }
+          out.fourth = new WebAssembly.Memory({ initial: 10 }).buffer.byteLength / 65536;
+          return out;
+        },
+        linked(bytes) {
+          const out = {};
+          const module = new WebAssembly.Module(new Uint8Array(bytes));
+          const a = new WebAssembly.Memory({ initial: 1 });
+          const b = new WebAssembly.Memory({ initial: 1 });
+          // a's maximum is what was left when it was made: with b made, linking a no longer fits.
+          try { new WebAssembly.Instance(module, { env: { m: a } }); out.linkA = "linked"; } catch (e) { out.linkA = e.name; }
+          out.growA = a.grow(10);
+          return out;
+        },
+        alone(bytes) {
+          const out = {};
+          const module = new WebAssembly.Module(new Uint8Array(bytes));
+          const m = new WebAssembly.Memory({ initial: 1 });
+          let reads = 0;
+          const instance = new WebAssembly.Instance(module, { env: { get m() { reads++; return m; } } });
+          out.reads = reads;
+          out.wasmGrow = [instance.exports.grow(10), instance.exports.grow(1000), m.buffer.byteLength / 65536];
+          out.jsGrow = m.grow(1);
+          try { new WebAssembly.Memory({ initial: 1 }); out.after = "made"; } catch (e) { out.after = e.name; }
+          return out;
+        },
+      };`;
+      const limits = { limits: { memoryMb: 16 } };
+      assert.deepEqual(await call(source, "jsOnly", [], limits), {
+        two: [65536, 65536],
+        growA: 1,
+        conversions: 1,
+        growBig: "RangeError",
+        growB: 1,
+        sizes: [101, 101],
+        third: "RangeError",
+        fourth: 10,
+      });
+      assert.deepEqual(await call(source, "linked", [growsImportedWasm], limits), { linkA: "RangeError", growA: 1 });
+      // Alone it links (a page is left for the instance), wasm code grows it within its maximum, and
+      // the budget is then spoken for.
+      const alone = await call(source, "alone", [growsImportedWasm], limits);
+      assert.equal(alone.reads, 1);
+      assert.deepEqual(alone.wasmGrow, [1, -1, 11]);
+      assert.equal(alone.jsGrow, 11);
+      assert.equal(alone.after, "RangeError");
     });
 
     attack(`a never-settling promise that V8 collects ends with WallTimeLimitError, not "Promise was abandoned"`, async () => {

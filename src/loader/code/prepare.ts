@@ -134,8 +134,19 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
     modules.set(pkg.name, { name: pkg.name, kind: "js", source: pkg.source });
     if (pkg.topLevelAwait) mayAwaitAtTopLevel = true;
   }
+  // The modules whose bodies run the worker's code (a CommonJS module's runs in its face, kind
+  // "js"; a package's bundle is one too).
+  const codeModules: string[] = [];
+  for (const module of modules.values()) if (module.kind === "js" || module.kind === "ts") codeModules.push(module.name);
   const main = normalizeName(code.mainModule);
-  return { main: classified.get(main)?.kind === "cjs" ? FACE_PREFIX + main : main, modules, mayAwaitAtTopLevel, nodeCompat: context.nodeCompat, packages };
+  return {
+    main: classified.get(main)?.kind === "cjs" ? FACE_PREFIX + main : main,
+    modules,
+    mayAwaitAtTopLevel,
+    deferredModule: codeModules.length === 1 ? codeModules[0] : undefined,
+    nodeCompat: context.nodeCompat,
+    packages,
+  };
 }
 
 function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext): PreparedModule {

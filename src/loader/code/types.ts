@@ -87,6 +87,12 @@ export interface PreparedCode {
   modules: Map<string, PreparedModule>;
   /** Some module mentions `await`: it may use top-level await, which start-up must wait for. */
   mayAwaitAtTopLevel: boolean;
+  /**
+   * The one module that runs the worker's code, if only one does: its top level runs in a
+   * microtask (engine/sandbox.ts, DEFER_PREFIX), where the first touch of a lazy global cannot run
+   * microtasks queued before it.
+   */
+  deferredModule: string | undefined;
   /** The nodejs_compat flag: Node built-ins are importable and Buffer/process are globals. */
   nodeCompat: boolean;
   /** The package specifiers the worker may import (their bundles are in `modules` too), see packages.ts. */

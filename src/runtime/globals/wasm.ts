@@ -8,8 +8,11 @@ const { ArrayBuffer, DataView, FinalizationRegistry, Math, Object, ObjectGetProt
 // - Memory outside the heap limit: a WebAssembly memory is not part of the V8 heap, and neither V8
 //   nor isolated-vm counts it against memoryMb, so `new WebAssembly.Memory({ initial: 65536 })`
 //   would let a 32 MB sandbox commit 4 GiB of the host's memory. Every memory gets a maximum, and
-//   the maxima of a sandbox's live memories together stay within its memoryMb. Memories a module
-//   defines are capped by rewriting the module's memory section before V8 compiles it.
+//   what a sandbox's live memories are charged together stays within its memoryMb: a memory wasm
+//   code can grow (one a module defines, or one an instance imports) is charged its maximum, as
+//   nothing sees its memory.grow; a memory only JavaScript can grow (made by the constructor and
+//   linked to no instance) is charged its size, and Memory.prototype.grow charges the pages it adds
+//   first. Memories a module defines are capped by rewriting its memory section before V8 compiles it.
 // - Compiled modules outside the heap limit: a WebAssembly.Module keeps its wire bytes and the code
 //   V8 compiles from them outside the V8 heap, so 100 modules of 4 MiB (one custom section each,
 //   no memory, table or instance) held ~420 MiB in a 16 MB sandbox. Every module is charged
@@ -53,12 +56,22 @@ const WeakMapCtor = WeakMap;
 const weakGet = WeakMap.prototype.get;
 const weakHas = WeakMap.prototype.has;
 const weakSet = WeakMap.prototype.set;
+const weakDelete = WeakMap.prototype.delete;
 const Registry = FinalizationRegistry;
 const register = FinalizationRegistry.prototype.register;
 const TypeErrorCtor = TypeError;
 const RangeErrorCtor = RangeError;
 
 const PAGE = 65_536;
+
+/** Web IDL's [EnforceRange] unsigned long, as V8 converts Memory.prototype.grow's delta. */
+function toUnsignedLong(value: unknown): number {
+  const number = +(value as number);
+  if (number !== number || number === Infinity || number === -Infinity) throw new TypeErrorCtor("WebAssembly.Memory.grow(): Argument 0 must be convertible to a valid number");
+  const integer = number < 0 ? ceil(number) : floor(number);
+  if (integer < 0 || integer > 0xffffffff) throw new TypeErrorCtor("WebAssembly.Memory.grow(): Argument 0 must be non-negative and at most 4294967295");
+  return integer + 0;
+}
 const MAX_MEMORIES_PER_MODULE = 100;
 /**
  * Live WebAssembly modules, memories, tables and instances one sandbox may hold, whatever their
@@ -255,6 +268,9 @@ export function confineWebAssembly(
   const RealModule = ns.Module as Ctor | undefined;
   const RealTable = ns.Table as Ctor | undefined;
   if (typeof RealMemory !== "function" || typeof RealInstance !== "function" || typeof RealModule !== "function" || typeof RealTable !== "function") return;
+  // Instances link memories only as V8 lists a module's imports (see linkedImports): without that
+  // list, WebAssembly stays unavailable (confineWebAssemblyOnFirstUse) rather than unconfined.
+  if (typeof (RealModule as unknown as { imports?: unknown }).imports !== "function") throw new TypeErrorCtor("WebAssembly.Module.imports is missing");
   const budgetPages = floor((memoryMb * 1024 * 1024) / PAGE);
   // Pages are charged in bytes to the sandbox's off-heap budget, shared with resizable ArrayBuffers.
   let liveObjects = 0;
@@ -279,6 +295,20 @@ export function confineWebAssembly(
   };
   /** What each module compiled here defines: [sum of its memories' maxima in pages, number of memories]. */
   const modules = new WeakMapCtor<object, readonly [number, number]>();
+  /**
+   * Memories made by the constructor that no instance links yet, charged their size (charge[0]
+   * pages, at least one) up to their maximum: only JavaScript can grow them, through `grow` below.
+   */
+  const growable = new WeakMapCtor<object, { readonly charge: [number, number]; readonly max: number }>();
+  /** Charges `pages` more to the sandbox's budget, or throws its RangeError. */
+  const chargeMore = (pages: number): void => {
+    if (offHeap.used + pages * PAGE > budgetPages * PAGE) {
+      throw new RangeErrorCtor(
+        `WebAssembly memory over the sandbox's limit: ${ceil(offHeap.used / PAGE) + pages} pages of ${budgetPages} (memoryMb, shared with WebAssembly modules and resizable ArrayBuffers).`,
+      );
+    }
+    offHeap.used += pages * PAGE;
+  };
 
   /**
    * Takes `pages` (at least one: every object costs the host something) and `memories` address
@@ -363,13 +393,44 @@ export function confineWebAssembly(
     if (source.shared) throw new TypeErrorCtor(sharedMessage);
     const given = initial !== undefined ? initial : minimum;
     const initialPages = given === undefined ? undefined : toNumber(given);
-    const max = maximum === undefined ? leftPages() : min(toNumber(maximum), budgetPages);
     if (initialPages !== undefined && initialPages > budgetPages) {
       throw new RangeErrorCtor(`WebAssembly.Memory(): ${initialPages} pages are over the sandbox's limit of ${budgetPages} pages (memoryMb).`);
     }
+    // Without a maximum, a memory may grow into what is left of the budget, less the page an
+    // instance that links it is charged. It is charged its initial size only (see `growable`).
+    const room = leftPages() - 1;
+    const max = maximum === undefined ? (initialPages !== undefined && initialPages > room ? initialPages : room) : min(toNumber(maximum), budgetPages);
     const copy = bare({ initial: initialPages, maximum: max, shared: false });
-    return make(RealMemory, [copy], new.target, reserve(max, 1));
+    const charge = reserve(initialPages !== undefined && initialPages === initialPages ? initialPages : 0, 1) as [number, number];
+    const memory = make(RealMemory, [copy], new.target, charge);
+    apply(weakSet, growable, [memory, bare({ charge, max })]);
+    return memory;
   };
+  // Memory.prototype.grow: a memory only JavaScript can grow is charged the pages it adds before V8
+  // adds them (the delta converted once, so V8 is handed the number that was charged).
+  const realGrow = (RealMemory.prototype as { grow?: unknown }).grow;
+  const memoryBuffer = getOwnDescriptor(RealMemory.prototype, "buffer")?.get;
+  const { grow } = {
+    grow(this: unknown, delta: unknown): unknown {
+      const state = this !== null && typeof this === "object" ? (apply(weakGet, growable, [this]) as { charge: [number, number]; max: number } | undefined) : undefined;
+      if (state === undefined) return apply(realGrow as (delta: unknown) => unknown, this, [delta]);
+      const pages = toUnsignedLong(delta);
+      const target = (apply(bufferLength, apply(memoryBuffer!, this, []), []) as number) / PAGE + pages;
+      const extra = target <= state.max && target > state.charge[0] ? target - state.charge[0] : 0;
+      if (extra > 0) chargeMore(extra);
+      state.charge[0] += extra;
+      try {
+        return apply(realGrow as (delta: number) => unknown, this, [pages]);
+      } catch (error) {
+        state.charge[0] -= extra;
+        offHeap.used -= extra * PAGE;
+        throw error;
+      }
+    },
+  };
+  if (typeof realGrow === "function" && typeof memoryBuffer === "function") {
+    defineProperty(RealMemory.prototype, "grow", bare({ value: grow, writable: true, enumerable: true, configurable: true }));
+  }
   const Table = function Table(this: unknown, descriptor: unknown, ...value: unknown[]) {
     if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Table must be called with new");
     if (descriptor === null || typeof descriptor !== "object") throw new TypeErrorCtor("WebAssembly.Table(): Argument 0 must be a table descriptor");
@@ -389,7 +450,70 @@ export function confineWebAssembly(
     // (at least a page, for an instance that defines no memory).
     const known = module !== null && typeof module === "object" ? (apply(weakGet, modules, [module]) as readonly [number, number] | undefined) : undefined;
     if (known === undefined) throw new TypeErrorCtor("WebAssembly.Instance(): Argument 0 must be a WebAssembly.Module compiled in this sandbox");
-    return make(RealInstance, [module, imports], new.target, reserve(known[0], known[1]));
+    // A memory the module imports can be grown by its code: see linkedImports.
+    const linked = linkedImports(module as object, imports);
+    try {
+      // make() gives the instance's own charge back if V8 refuses it; the memories' is given back here.
+      return make(RealInstance, [module, linked.imports], new.target, reserve(known[0], known[1]));
+    } catch (error) {
+      linked.giveBack();
+      throw error;
+    }
+  };
+  const realImports = (RealModule as unknown as { imports?: (module: object) => readonly { readonly module: string; readonly name: string; readonly kind: string }[] }).imports;
+  /**
+   * The import object V8 is handed. For a module that imports a memory (as V8 lists its imports),
+   * each import it declares is read once from `imports`, in order, into a copy that V8 then reads,
+   * so the memory V8 links is the one checked here; every memory among them that only JavaScript
+   * could grow so far is charged its maximum now, as wasm code can grow it (giveBack() undoes that
+   * if instantiation fails). Other modules get `imports` as it is.
+   */
+  const linkedImports = (module: object, imports: unknown): { imports: unknown; giveBack(): void } => {
+    // Each memory charged its maximum here, with what it was charged before.
+    const charged: [memory: object, state: { charge: [number, number]; max: number }, before: number][] = [];
+    const giveBack = () => {
+      for (let i = 0; i < charged.length; i++) {
+        const state = charged[i][1];
+        offHeap.used -= (state.charge[0] - charged[i][2]) * PAGE;
+        state.charge[0] = charged[i][2];
+        apply(weakSet, growable, [charged[i][0], state]);
+      }
+    };
+    if (imports === null || (typeof imports !== "object" && typeof imports !== "function")) return { imports, giveBack };
+    const list = apply(realImports!, RealModule, [module]) as readonly { readonly module: string; readonly name: string; readonly kind: string }[];
+    let importsMemory = false;
+    for (let i = 0; i < list.length; i++) if (list[i].kind === "memory") importsMemory = true;
+    if (!importsMemory) return { imports, giveBack };
+    const copy = bare({}) as Record<string, unknown>;
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const moduleName = list[i].module;
+        const space = (imports as Record<string, unknown>)[moduleName];
+        if (space === null || (typeof space !== "object" && typeof space !== "function")) {
+          // V8 refuses this import: the copy holds what it will refuse.
+          defineProperty(copy, moduleName, bare({ value: space, writable: true, enumerable: true, configurable: true }));
+          break;
+        }
+        const value = (space as Record<string, unknown>)[list[i].name];
+        let target = getOwnDescriptor(copy, moduleName)?.value as Record<string, unknown> | undefined;
+        if (target === undefined) defineProperty(copy, moduleName, bare({ value: (target = bare({})), writable: true, enumerable: true, configurable: true }));
+        defineProperty(target, list[i].name, bare({ value, writable: true, enumerable: true, configurable: true }));
+        if (list[i].kind !== "memory" || value === null || typeof value !== "object") continue;
+        const state = apply(weakGet, growable, [value]) as { charge: [number, number]; max: number } | undefined;
+        if (state === undefined) continue;
+        const before = state.charge[0];
+        if (state.max > before) {
+          chargeMore(state.max - before);
+          state.charge[0] = state.max;
+        }
+        apply(weakDelete, growable, [value as object]);
+        charged[charged.length] = [value as object, state, before];
+      }
+    } catch (error) {
+      giveBack();
+      throw error;
+    }
+    return { imports: copy, giveBack };
   };
   adopt(Module, RealModule);
   adopt(Memory, RealMemory);

@@ -128,6 +128,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return textDecoderDecode(new TextDecoder(), bytes);
 }
 
+/** The spec's "UTF-8 decode without BOM": a leading U+FEFF is kept, errors replaced with U+FFFD. */
+export function decodeUtf8WithoutBom(bytes: Uint8Array): string {
+  return new Utf8Decoder(false).decode(bytes, true);
+}
+
 export class TextEncoder {
   constructor() {
     brandPlatformObject(this, "TextEncoder");

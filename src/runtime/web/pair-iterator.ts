@@ -38,7 +38,11 @@ export function pairIterators<Owner, K, V>(
       return { value: this.#kind === "key" ? key : this.#kind === "value" ? value : [key, value], done: false };
     }
   }
+  // Web IDL's iterator prototype object: [[Prototype]] %IteratorPrototype%, an own `next` that is
+  // writable, enumerable and configurable, an @@toStringTag, and no `constructor`.
   ObjectSetPrototypeOf(Iterator.prototype, IteratorPrototype);
+  ObjectDefineProperty(Iterator.prototype, "next", { __proto__: null, enumerable: true } as PropertyDescriptor);
+  delete (Iterator.prototype as { constructor?: unknown }).constructor;
   ObjectDefineProperty(Iterator.prototype, SymbolToStringTag, { __proto__: null, value: tag, configurable: true } as PropertyDescriptor);
   return <T>(owner: Owner, kind: IterationKind) => new Iterator(owner, kind) as unknown as PairIterator<T>;
 }

@@ -101,7 +101,16 @@ describe("FormData against Node", () => {
         if (name === "b") form.append("d", "4");
       }, "thisArg");
       const proto = Object.getPrototypeOf(iterator);
-      return [seen, visited, Object.prototype.toString.call(iterator), Object.getPrototypeOf(proto) === Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()))];
+      const next = Object.getOwnPropertyDescriptor(proto, "next")!;
+      return [
+        seen,
+        visited,
+        Object.prototype.toString.call(iterator),
+        Object.getPrototypeOf(proto) === Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+        // Web IDL's iterator prototype object: own next (writable, enumerable, configurable) and @@toStringTag only.
+        Reflect.ownKeys(proto).map(String),
+        [next.writable, next.enumerable, next.configurable],
+      ];
     });
   });
 });

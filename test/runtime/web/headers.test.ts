@@ -202,6 +202,18 @@ describe("Headers against Node", () => {
     assert.throws(() => Headers.prototype.get.call({}, "a"), TypeError);
   });
 
+  it("has a Web IDL iterator prototype: own next (writable, enumerable, configurable) and @@toStringTag only", () => {
+    assertSame((HeadersImpl) => {
+      const prototype = Object.getPrototypeOf(new HeadersImpl().keys());
+      const next = Object.getOwnPropertyDescriptor(prototype, "next")!;
+      return [
+        Reflect.ownKeys(prototype).map(String),
+        [next.writable, next.enumerable, next.configurable, typeof next.value, (next.value as () => void).length, (next.value as () => void).name],
+        Object.getOwnPropertyDescriptor(prototype, Symbol.toStringTag),
+      ];
+    });
+  });
+
   it("makes Response.error() and Response.redirect() headers immutable", () => {
     const scenarios: Record<string, (ResponseImpl: typeof NodeResponse) => AnyHeaders> = {
       error: (ResponseImpl) => ResponseImpl.error().headers,

@@ -1,11 +1,12 @@
 // URLSearchParams (WHATWG URL §6) and the application/x-www-form-urlencoded parser and serializer.
 
 import { brandPlatformObject } from "../../platform.ts";
-import { decodeUtf8, encodeUtf8 } from "../encoding.ts";
+import { decodeUtf8WithoutBom, encodeUtf8 } from "../encoding.ts";
 import { requireArguments, toUsvString } from "../webidl.ts";
+import { pairIterators, type PairIterator } from "../pair-iterator.ts";
 import { primordials, SymbolIterator, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeFindIndex, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSome, ArrayPrototypeSort, ArrayPrototypeSplice, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
+const { Map, MapPrototypeGet, MapPrototypeSet, ArrayPrototypeFilter, ArrayPrototypeFind, ArrayPrototypeFindIndex, ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypePushApply, ArrayPrototypeSome, ArrayPrototypeSort, ArrayPrototypeSplice, IterableToArray, ReflectApply, ReflectGetOwnPropertyDescriptor, ReflectOwnKeys, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeIndexOf, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet } = primordials;
 
 const HEX = "0123456789ABCDEF";
 
@@ -42,7 +43,8 @@ export function parseUrlEncoded(input: string): [string, string][] {
     const at = StringPrototypeIndexOf(sequence, "=");
     const name = at === -1 ? sequence : StringPrototypeSlice(sequence, 0, at);
     const value = at === -1 ? "" : StringPrototypeSlice(sequence, at + 1);
-    ArrayPrototypePush(pairs, [decodeUtf8(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, name, " "))), decodeUtf8(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, value, " ")))]);
+    // "UTF-8 decode without BOM": a leading U+FEFF is part of the name or value.
+    ArrayPrototypePush(pairs, [decodeUtf8WithoutBom(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, name, " "))), decodeUtf8WithoutBom(percentDecode(RegExpPrototypeSymbolReplace(/\+/g, value, " ")))]);
   }
   return pairs;
 }
@@ -88,29 +90,42 @@ export class URLSearchParams {
     brandPlatformObject(this, "URLSearchParams");
     const pairs: [string, string][] = [];
     WeakMapPrototypeSet(listOf, this, pairs);
-    if (init instanceof URLSearchParams) {
-      for (let i5 = 0, a5 = list(init); i5 < a5.length; i5++) {
-        const name = a5[i5][0], value = a5[i5][1];
-        ArrayPrototypePush(pairs, [name, value]);
-      }
-    } else if (init !== null && typeof init === "object" || typeof init === "function") {
-      const iterator = (init as Record<symbol, unknown>)[SymbolIterator];
-      if (iterator !== undefined && iterator !== null) {
-        if (typeof iterator !== "function") throw new TypeError("Failed to construct 'URLSearchParams': The provided value is not iterable.");
-        const all = IterableToArray(init as Iterable<Iterable<unknown>>);
-        for (let i = 0; i < all.length; i++) {
-          const pair = all[i];
+    // WebIDL's (sequence<sequence<USVString>> or record<USVString, USVString> or USVString): an
+    // object with an @@iterator method is a sequence (a URLSearchParams too, through its own
+    // iterator), any other object a record.
+    if ((init !== null && typeof init === "object") || typeof init === "function") {
+      const method = (init as Record<symbol, unknown>)[SymbolIterator];
+      if (method !== undefined && method !== null) {
+        if (typeof method !== "function") throw new TypeError("Failed to construct 'URLSearchParams': The provided value is not iterable.");
+        const iterator = ReflectApply(method, init, []) as Iterator<unknown>;
+        if (iterator === null || (typeof iterator !== "object" && typeof iterator !== "function")) throw new TypeError("Failed to construct 'URLSearchParams': the iterator is not an object.");
+        const next = iterator.next;
+        for (;;) {
+          const step = ReflectApply(next, iterator, []) as IteratorResult<unknown>;
+          if (step === null || (typeof step !== "object" && typeof step !== "function")) throw new TypeError("Failed to construct 'URLSearchParams': the iterator result is not an object.");
+          if (step.done) break;
+          const pair = step.value;
           if (pair === null || (typeof pair !== "object" && typeof pair !== "function")) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
-          const items = IterableToArray(pair);
+          const items = IterableToArray(pair as Iterable<unknown>);
           if (items.length !== 2) throw new TypeError("Failed to construct 'URLSearchParams': Each query pair must be an iterable [name, value] tuple.");
           ArrayPrototypePush(pairs, [toUsvString(items[0]), toUsvString(items[1])]);
         }
       } else {
+        // A record: keys are converted to USVStrings first, so two keys that differ only in lone
+        // surrogates are one key, at the first one's place with the last one's value. An
+        // enumerable symbol key is a TypeError (its conversion to a string).
+        const at = new Map<string, number>();
         for (let i7 = 0, a7 = ReflectOwnKeys(init as object); i7 < a7.length; i7++) {
           const key = a7[i7];
           const descriptor = ReflectGetOwnPropertyDescriptor(init as object, key);
-          if (descriptor === undefined || !descriptor.enumerable || typeof key === "symbol") continue;
-          ArrayPrototypePush(pairs, [toUsvString(key), toUsvString((init as Record<string, unknown>)[key])]);
+          if (descriptor === undefined || !descriptor.enumerable) continue;
+          const name = toUsvString(key);
+          const value = toUsvString((init as Record<PropertyKey, unknown>)[key]);
+          const index = MapPrototypeGet(at, name);
+          if (index === undefined) {
+            MapPrototypeSet(at, name, pairs.length);
+            ArrayPrototypePush(pairs, [name, value]);
+          } else pairs[index][1] = value;
         }
       }
     } else {
@@ -185,22 +200,19 @@ export class URLSearchParams {
     for (let i = 0; i < pairs.length; i++) ReflectApply(callback, thisArg, [pairs[i][1], pairs[i][0], this]);
   }
 
-  *keys(): IterableIterator<string> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield pairs[i][0];
+  keys(): PairIterator<string> {
+    return searchParamsIterator(checked(this), "key");
   }
 
-  *values(): IterableIterator<string> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield pairs[i][1];
+  values(): PairIterator<string> {
+    return searchParamsIterator(checked(this), "value");
   }
 
-  *entries(): IterableIterator<[string, string]> {
-    const pairs = list(this);
-    for (let i = 0; i < pairs.length; i++) yield [pairs[i][0], pairs[i][1]];
+  entries(): PairIterator<[string, string]> {
+    return searchParamsIterator(checked(this), "key+value");
   }
 
-  [SymbolIterator](): IterableIterator<[string, string]> {
+  [SymbolIterator](): PairIterator<[string, string]> {
     return this.entries();
   }
 
@@ -212,6 +224,15 @@ export class URLSearchParams {
     return "URLSearchParams";
   }
 }
+
+/** `params`, once it is known to be a URLSearchParams (else the TypeError "Illegal invocation"). */
+function checked(params: URLSearchParams): URLSearchParams {
+  list(params);
+  return params;
+}
+
+/** Web IDL pair iterators ("URLSearchParams Iterator"): each next() reads the live list. */
+const searchParamsIterator = pairIterators<URLSearchParams, string, string>("URLSearchParams Iterator", list);
 
 /** Ties a URL's searchParams to the URL: the URL refills the list; edits update the URL. */
 export function linkSearchParams(params: URLSearchParams, onChange: (serialized: string) => void): void {
