@@ -1,26 +1,51 @@
 // TextEncoder and TextDecoder, following the WHATWG Encoding Standard. The encoder is UTF-8 only,
-// as the standard requires. The decoder knows the encodings Workers code reaches for: UTF-8,
-// UTF-16LE/BE and windows-1252 (the standard's meaning of "latin1", "ascii" and "iso-8859-1").
-// Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
+// as the standard requires. The decoder knows every encoding of the standard and every label of
+// its table: UTF-8, UTF-16LE/BE and windows-1252 here; the legacy single-byte and CJK encodings in
+// the encodings chunk (legacy-encodings.ts), whose index tables a sandbox gets from the host on
+// first use. The
+// "replacement" encoding's labels are a RangeError, as the standard says for TextDecoder.
 
-import { brandPlatformObject } from "../platform.ts";
+import { brandPlatformObject, encodings } from "../platform.ts";
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
 import { ownMethod } from "./own.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
+import { decodingError, REPLACEMENT_CHARACTER, UnitBuffer, type Decoder } from "./text-units.ts";
 
-const { ArrayPrototypeJoin, ArrayPrototypePush, Boolean, MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint16Array, Uint8Array } = primordials;
+const { Boolean, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
 
-const REPLACEMENT_CHARACTER = 0xfffd;
+/** An encoding's name, as the `encoding` getter returns it. */
+type EncodingName = string;
 
-type EncodingName = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
-
-// The standard's label table for the encodings above. A null-prototype object, so neither a
-// label such as "constructor" nor a user-modified Map.prototype can change what a label means.
+// The standard's table of encodings and their labels, every one. A null-prototype object, so
+// neither a label such as "constructor" nor a user-modified Map.prototype can change what a label
+// means. The "replacement" encoding's labels are absent: TextDecoder refuses them.
 const LABELS: Record<string, EncodingName | undefined> = ObjectCreate(null);
 const LABEL_LISTS: [EncodingName, string[]][] = [
   ["utf-8", ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]],
-  ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
-  ["utf-16be", ["unicodefffe", "utf-16be"]],
+  // Legacy single-byte encodings
+  ["ibm866", ["866", "cp866", "csibm866", "ibm866"]],
+  ["iso-8859-2", ["csisolatin2", "iso-8859-2", "iso-ir-101", "iso8859-2", "iso88592", "iso_8859-2", "iso_8859-2:1987", "l2", "latin2"]],
+  ["iso-8859-3", ["csisolatin3", "iso-8859-3", "iso-ir-109", "iso8859-3", "iso88593", "iso_8859-3", "iso_8859-3:1988", "l3", "latin3"]],
+  ["iso-8859-4", ["csisolatin4", "iso-8859-4", "iso-ir-110", "iso8859-4", "iso88594", "iso_8859-4", "iso_8859-4:1988", "l4", "latin4"]],
+  ["iso-8859-5", ["csisolatincyrillic", "cyrillic", "iso-8859-5", "iso-ir-144", "iso8859-5", "iso88595", "iso_8859-5", "iso_8859-5:1988"]],
+  [
+    "iso-8859-6",
+    ["arabic", "asmo-708", "csiso88596e", "csiso88596i", "csisolatinarabic", "ecma-114", "iso-8859-6", "iso-8859-6-e", "iso-8859-6-i", "iso-ir-127", "iso8859-6", "iso88596", "iso_8859-6", "iso_8859-6:1987"],
+  ],
+  ["iso-8859-7", ["csisolatingreek", "ecma-118", "elot_928", "greek", "greek8", "iso-8859-7", "iso-ir-126", "iso8859-7", "iso88597", "iso_8859-7", "iso_8859-7:1987", "sun_eu_greek"]],
+  ["iso-8859-8", ["csiso88598e", "csisolatinhebrew", "hebrew", "iso-8859-8", "iso-8859-8-e", "iso-ir-138", "iso8859-8", "iso88598", "iso_8859-8", "iso_8859-8:1988", "visual"]],
+  ["iso-8859-8-i", ["csiso88598i", "iso-8859-8-i", "logical"]],
+  ["iso-8859-10", ["csisolatin6", "iso-8859-10", "iso-ir-157", "iso8859-10", "iso885910", "l6", "latin6"]],
+  ["iso-8859-13", ["iso-8859-13", "iso8859-13", "iso885913"]],
+  ["iso-8859-14", ["iso-8859-14", "iso8859-14", "iso885914"]],
+  ["iso-8859-15", ["csisolatin9", "iso-8859-15", "iso8859-15", "iso885915", "iso_8859-15", "l9"]],
+  ["iso-8859-16", ["iso-8859-16"]],
+  ["koi8-r", ["cskoi8r", "koi", "koi8", "koi8-r", "koi8_r"]],
+  ["koi8-u", ["koi8-ru", "koi8-u"]],
+  ["macintosh", ["csmacintosh", "mac", "macintosh", "x-mac-roman"]],
+  ["windows-874", ["dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"]],
+  ["windows-1250", ["cp1250", "windows-1250", "x-cp1250"]],
+  ["windows-1251", ["cp1251", "windows-1251", "x-cp1251"]],
   [
     "windows-1252",
     [
@@ -43,6 +68,29 @@ const LABEL_LISTS: [EncodingName, string[]][] = [
       "x-cp1252",
     ],
   ],
+  ["windows-1253", ["cp1253", "windows-1253", "x-cp1253"]],
+  ["windows-1254", ["cp1254", "csisolatin5", "iso-8859-9", "iso-ir-148", "iso8859-9", "iso88599", "iso_8859-9", "iso_8859-9:1989", "l5", "latin5", "windows-1254", "x-cp1254"]],
+  ["windows-1255", ["cp1255", "windows-1255", "x-cp1255"]],
+  ["windows-1256", ["cp1256", "windows-1256", "x-cp1256"]],
+  ["windows-1257", ["cp1257", "windows-1257", "x-cp1257"]],
+  ["windows-1258", ["cp1258", "windows-1258", "x-cp1258"]],
+  ["x-mac-cyrillic", ["x-mac-cyrillic", "x-mac-ukrainian"]],
+  // Legacy multi-byte Chinese (simplified) encodings
+  ["gbk", ["chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gbk", "iso-ir-58", "x-gbk"]],
+  ["gb18030", ["gb18030"]],
+  // Legacy multi-byte Chinese (traditional) encodings
+  ["big5", ["big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"]],
+  // Legacy multi-byte Japanese encodings
+  ["euc-jp", ["cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"]],
+  ["iso-2022-jp", ["csiso2022jp", "iso-2022-jp"]],
+  ["shift_jis", ["csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis", "windows-31j", "x-sjis"]],
+  // Legacy multi-byte Korean encodings
+  ["euc-kr", ["cseuckr", "csksc56011987", "euc-kr", "iso-ir-149", "korean", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601", "ksc_5601", "windows-949"]],
+  // Legacy miscellaneous encodings ("replacement": csiso2022kr, hz-gb-2312, iso-2022-cn,
+  // iso-2022-cn-ext, iso-2022-kr, refused by TextDecoder)
+  ["utf-16be", ["unicodefffe", "utf-16be"]],
+  ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
+  ["x-user-defined", ["x-user-defined"]],
 ];
 for (let i28 = 0, a28 = LABEL_LISTS; i28 < a28.length; i28++) {
   const encoding = a28[i28][0], labels = a28[i28][1];
@@ -146,51 +194,6 @@ export class TextEncoder {
     if (!(destination instanceof Uint8Array)) throw new TypeError("TextEncoder.encodeInto: destination must be a Uint8Array.");
     return writeUtf8(text, destination);
   }
-}
-
-// Decoded UTF-16 code units are gathered here and turned into string pieces in bulk.
-const CHUNK_UNITS = 8192;
-const fromCharCodes = StringFromCharCode;
-
-/** Collects code units and joins them into a string, converting them a few thousand at a time. */
-class UnitBuffer {
-  readonly units: Uint16Array;
-  count = 0;
-  readonly #pieces: string[] = [];
-
-  constructor(expected: number) {
-    this.units = new Uint16Array(MathMin(CHUNK_UNITS, expected + 4));
-  }
-
-  /** Makes room for `needed` more units (at most 4). */
-  reserve(needed: number): void {
-    if (this.count + needed <= TypedArrayPrototypeGetLength(this.units)) return;
-    ArrayPrototypePush(this.#pieces, this.#flushUnits());
-  }
-
-  finish(): string {
-    const last = this.#flushUnits();
-    if (this.#pieces.length === 0) return last;
-    ArrayPrototypePush(this.#pieces, last);
-    return ArrayPrototypeJoin(this.#pieces, "");
-  }
-
-  #flushUnits(): string {
-    const text = ReflectApply(fromCharCodes, null, TypedArrayPrototypeSubarray(this.units, 0, this.count) as unknown as number[]);
-    this.count = 0;
-    return text;
-  }
-}
-
-/** One encoding's decoder state machine, carried across decode() calls while streaming. */
-interface Decoder {
-  /** Decodes `bytes`; at `flush`, ends the stream. Throws TypeError on an error when fatal. */
-  decode(bytes: Uint8Array, flush: boolean): string;
-  reset(): void;
-}
-
-function decodingError(encoding: EncodingName): TypeError {
-  return new TypeError(`The encoded data was not valid ${encoding}.`);
 }
 
 class Utf8Decoder implements Decoder {
@@ -380,7 +383,9 @@ class Windows1252Decoder implements Decoder {
 function createDecoder(encoding: EncodingName, fatal: boolean): Decoder {
   if (encoding === "utf-8") return new Utf8Decoder(fatal);
   if (encoding === "windows-1252") return new Windows1252Decoder();
-  return new Utf16Decoder(fatal, encoding === "utf-16be");
+  if (encoding === "utf-16le" || encoding === "utf-16be") return new Utf16Decoder(fatal, encoding === "utf-16be");
+  // The legacy encodings' decoders are a chunk of their own, loaded on first use.
+  return encodings().createLegacyDecoder(encoding, fatal);
 }
 
 export class TextDecoder {
@@ -388,6 +393,8 @@ export class TextDecoder {
   readonly #fatal: boolean;
   readonly #ignoreBOM: boolean;
   readonly #decoder: Decoder;
+  /** UTF-8 or UTF-16: the encodings whose byte order mark decode() strips. */
+  readonly #unicode: boolean;
   #doNotFlush = false;
   #bomSeen = false;
 
@@ -401,6 +408,7 @@ export class TextDecoder {
     const encoding = LABELS[name];
     if (encoding === undefined) throw new RangeError(`The "${text}" encoding is not supported.`);
     this.#encoding = encoding;
+    this.#unicode = encoding === "utf-8" || encoding === "utf-16le" || encoding === "utf-16be";
     this.#decoder = createDecoder(encoding, this.#fatal);
   }
 
@@ -439,7 +447,7 @@ export class TextDecoder {
       throw error;
     }
     // The standard strips a byte order mark only for the Unicode encodings.
-    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== "windows-1252") {
+    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#unicode) {
       this.#bomSeen = true;
       if (StringPrototypeCharCodeAt(output, 0) === 0xfeff) output = StringPrototypeSlice(output, 1);
     }
