@@ -18,7 +18,7 @@ import { ENCODING_INDEX_SERVICE } from "../../protocol/encoding-indexes.ts";
 import { primordials } from "../primordials.ts";
 import { decodingError, REPLACEMENT_CHARACTER, UnitBuffer, type Decoder } from "./text-units.ts";
 
-const { ArrayPrototypeShift, ArrayPrototypeUnshift, ObjectCreate, TypedArrayPrototypeGetLength } = primordials;
+const { ObjectCreate, TypedArrayPrototypeGetLength } = primordials;
 
 type Index = Uint16Array | Uint32Array;
 
@@ -477,8 +477,14 @@ class Iso2022JpDecoder implements Decoder {
   #outputState = Iso2022JpState.Ascii;
   #lead = 0;
   #outputFlag = false;
-  /** Bytes the standard restores to the input, read before the rest of it. */
-  readonly #restored: number[] = [];
+  /**
+   * Bytes the standard restores to the input, read before the rest of it: at most two (an escape's
+   * lead and the byte after it), held in fields rather than an array whose indices user code could
+   * intercept through Array.prototype.
+   */
+  #restoredCount = 0;
+  #restoredFirst = 0;
+  #restoredSecond = 0;
 
   constructor(fatal: boolean) {
     this.#fatal = fatal;
@@ -488,24 +494,37 @@ class Iso2022JpDecoder implements Decoder {
     this.#state = this.#outputState = Iso2022JpState.Ascii;
     this.#lead = 0;
     this.#outputFlag = false;
-    this.#restored.length = 0;
+    this.#restoredCount = 0;
   }
 
   decode(bytes: Uint8Array, flush: boolean): string {
     const length = TypedArrayPrototypeGetLength(bytes);
     const out = new UnitBuffer(length);
-    const restored = this.#restored;
     let i = 0;
     for (;;) {
       let byte: number;
-      if (restored.length > 0) byte = ArrayPrototypeShift(restored)!;
-      else if (i < length) byte = bytes[i++];
+      if (this.#restoredCount > 0) {
+        byte = this.#restoredFirst;
+        this.#restoredFirst = this.#restoredSecond;
+        this.#restoredCount--;
+      } else if (i < length) byte = bytes[i++];
       else if (flush) byte = END_OF_QUEUE;
       else break;
       out.reserve(1);
       if (!this.#step(byte, out)) break;
     }
     return out.finish();
+  }
+
+  /**
+   * Puts `first` (and `second` after it) back at the front of the input. Only the escape states
+   * restore, and a restored byte is always read in the output state, never in an escape state: so
+   * the queue is empty whenever this runs, and two places are enough.
+   */
+  #restore(first: number, second = -1): void {
+    this.#restoredFirst = first;
+    this.#restoredSecond = second;
+    this.#restoredCount = second < 0 ? 1 : 2;
   }
 
   #error(out: UnitBuffer): void {
@@ -571,7 +590,7 @@ class Iso2022JpDecoder implements Decoder {
           this.#state = Iso2022JpState.Escape;
           return true;
         }
-        if (byte !== END_OF_QUEUE) ArrayPrototypeUnshift(this.#restored, byte);
+        if (byte !== END_OF_QUEUE) this.#restore(byte);
         this.#outputFlag = false;
         this.#state = this.#outputState;
         this.#error(out);
@@ -592,8 +611,8 @@ class Iso2022JpDecoder implements Decoder {
           if (output) this.#error(out);
           return true;
         }
-        if (byte === END_OF_QUEUE) ArrayPrototypeUnshift(this.#restored, lead);
-        else ArrayPrototypeUnshift(this.#restored, lead, byte);
+        if (byte === END_OF_QUEUE) this.#restore(lead);
+        else this.#restore(lead, byte);
         this.#outputFlag = false;
         this.#state = this.#outputState;
         this.#error(out);
