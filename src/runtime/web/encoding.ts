@@ -1,9 +1,9 @@
 // TextEncoder and TextDecoder, following the WHATWG Encoding Standard. The encoder is UTF-8 only,
 // as the standard requires. The decoder knows every encoding of the standard and every label of
-// its table: UTF-8, UTF-16LE/BE and windows-1252 here; the legacy single-byte and CJK encodings in
-// the encodings chunk (legacy-encodings.ts), whose index tables a sandbox gets from the host on
-// first use. The
-// "replacement" encoding's labels are a RangeError, as the standard says for TextDecoder.
+// its table: UTF-8, UTF-16LE/BE and windows-1252 here; the legacy single-byte and CJK encodings,
+// and their labels, in the encodings chunk (legacy-encodings.ts), whose index tables a sandbox
+// gets from the host on first use. The "replacement" encoding's labels are a RangeError, as the
+// standard says for TextDecoder.
 
 import { brandPlatformObject, encodings } from "../platform.ts";
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
@@ -16,36 +16,15 @@ const { Boolean, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectDef
 /** An encoding's name, as the `encoding` getter returns it. */
 type EncodingName = string;
 
-// The standard's table of encodings and their labels, every one. A null-prototype object, so
-// neither a label such as "constructor" nor a user-modified Map.prototype can change what a label
-// means. The "replacement" encoding's labels are absent: TextDecoder refuses them.
+// The labels of the encodings decoded here; every other label of the standard is looked up in the
+// encodings chunk (legacy-encodings.ts), which a legacy or unknown label loads. A null-prototype
+// object, so neither a label such as "constructor" nor a user-modified Map.prototype can change
+// what a label means.
 const LABELS: Record<string, EncodingName | undefined> = ObjectCreate(null);
 const LABEL_LISTS: [EncodingName, string[]][] = [
   ["utf-8", ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]],
-  // Legacy single-byte encodings
-  ["ibm866", ["866", "cp866", "csibm866", "ibm866"]],
-  ["iso-8859-2", ["csisolatin2", "iso-8859-2", "iso-ir-101", "iso8859-2", "iso88592", "iso_8859-2", "iso_8859-2:1987", "l2", "latin2"]],
-  ["iso-8859-3", ["csisolatin3", "iso-8859-3", "iso-ir-109", "iso8859-3", "iso88593", "iso_8859-3", "iso_8859-3:1988", "l3", "latin3"]],
-  ["iso-8859-4", ["csisolatin4", "iso-8859-4", "iso-ir-110", "iso8859-4", "iso88594", "iso_8859-4", "iso_8859-4:1988", "l4", "latin4"]],
-  ["iso-8859-5", ["csisolatincyrillic", "cyrillic", "iso-8859-5", "iso-ir-144", "iso8859-5", "iso88595", "iso_8859-5", "iso_8859-5:1988"]],
-  [
-    "iso-8859-6",
-    ["arabic", "asmo-708", "csiso88596e", "csiso88596i", "csisolatinarabic", "ecma-114", "iso-8859-6", "iso-8859-6-e", "iso-8859-6-i", "iso-ir-127", "iso8859-6", "iso88596", "iso_8859-6", "iso_8859-6:1987"],
-  ],
-  ["iso-8859-7", ["csisolatingreek", "ecma-118", "elot_928", "greek", "greek8", "iso-8859-7", "iso-ir-126", "iso8859-7", "iso88597", "iso_8859-7", "iso_8859-7:1987", "sun_eu_greek"]],
-  ["iso-8859-8", ["csiso88598e", "csisolatinhebrew", "hebrew", "iso-8859-8", "iso-8859-8-e", "iso-ir-138", "iso8859-8", "iso88598", "iso_8859-8", "iso_8859-8:1988", "visual"]],
-  ["iso-8859-8-i", ["csiso88598i", "iso-8859-8-i", "logical"]],
-  ["iso-8859-10", ["csisolatin6", "iso-8859-10", "iso-ir-157", "iso8859-10", "iso885910", "l6", "latin6"]],
-  ["iso-8859-13", ["iso-8859-13", "iso8859-13", "iso885913"]],
-  ["iso-8859-14", ["iso-8859-14", "iso8859-14", "iso885914"]],
-  ["iso-8859-15", ["csisolatin9", "iso-8859-15", "iso8859-15", "iso885915", "iso_8859-15", "l9"]],
-  ["iso-8859-16", ["iso-8859-16"]],
-  ["koi8-r", ["cskoi8r", "koi", "koi8", "koi8-r", "koi8_r"]],
-  ["koi8-u", ["koi8-ru", "koi8-u"]],
-  ["macintosh", ["csmacintosh", "mac", "macintosh", "x-mac-roman"]],
-  ["windows-874", ["dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"]],
-  ["windows-1250", ["cp1250", "windows-1250", "x-cp1250"]],
-  ["windows-1251", ["cp1251", "windows-1251", "x-cp1251"]],
+  ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
+  ["utf-16be", ["unicodefffe", "utf-16be"]],
   [
     "windows-1252",
     [
@@ -68,29 +47,6 @@ const LABEL_LISTS: [EncodingName, string[]][] = [
       "x-cp1252",
     ],
   ],
-  ["windows-1253", ["cp1253", "windows-1253", "x-cp1253"]],
-  ["windows-1254", ["cp1254", "csisolatin5", "iso-8859-9", "iso-ir-148", "iso8859-9", "iso88599", "iso_8859-9", "iso_8859-9:1989", "l5", "latin5", "windows-1254", "x-cp1254"]],
-  ["windows-1255", ["cp1255", "windows-1255", "x-cp1255"]],
-  ["windows-1256", ["cp1256", "windows-1256", "x-cp1256"]],
-  ["windows-1257", ["cp1257", "windows-1257", "x-cp1257"]],
-  ["windows-1258", ["cp1258", "windows-1258", "x-cp1258"]],
-  ["x-mac-cyrillic", ["x-mac-cyrillic", "x-mac-ukrainian"]],
-  // Legacy multi-byte Chinese (simplified) encodings
-  ["gbk", ["chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gbk", "iso-ir-58", "x-gbk"]],
-  ["gb18030", ["gb18030"]],
-  // Legacy multi-byte Chinese (traditional) encodings
-  ["big5", ["big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"]],
-  // Legacy multi-byte Japanese encodings
-  ["euc-jp", ["cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"]],
-  ["iso-2022-jp", ["csiso2022jp", "iso-2022-jp"]],
-  ["shift_jis", ["csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis", "windows-31j", "x-sjis"]],
-  // Legacy multi-byte Korean encodings
-  ["euc-kr", ["cseuckr", "csksc56011987", "euc-kr", "iso-ir-149", "korean", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601", "ksc_5601", "windows-949"]],
-  // Legacy miscellaneous encodings ("replacement": csiso2022kr, hz-gb-2312, iso-2022-cn,
-  // iso-2022-cn-ext, iso-2022-kr, refused by TextDecoder)
-  ["utf-16be", ["unicodefffe", "utf-16be"]],
-  ["utf-16le", ["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"]],
-  ["x-user-defined", ["x-user-defined"]],
 ];
 for (let i28 = 0, a28 = LABEL_LISTS; i28 < a28.length; i28++) {
   const encoding = a28[i28][0], labels = a28[i28][1];
@@ -405,7 +361,7 @@ export class TextDecoder {
     this.#fatal = Boolean(settings.fatal);
     this.#ignoreBOM = Boolean(settings.ignoreBOM);
     const name = RegExpPrototypeSymbolReplace(/[A-Z]+/g, RegExpPrototypeSymbolReplace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, text, ""), (letters) => StringPrototypeToLowerCase(letters));
-    const encoding = LABELS[name];
+    const encoding = LABELS[name] ?? encodings().legacyEncodingForLabel(name);
     if (encoding === undefined) throw new RangeError(`The "${text}" encoding is not supported.`);
     this.#encoding = encoding;
     this.#unicode = encoding === "utf-8" || encoding === "utf-16le" || encoding === "utf-16be";

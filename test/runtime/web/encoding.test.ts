@@ -3,6 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+// Labels other than UTF-8's, UTF-16's and windows-1252's are looked up in the encodings chunk.
+import "../platform.ts";
 import { TextDecoder, TextEncoder } from "../../../src/runtime/web/encoding.ts";
 import { outcome, type Outcome } from "./differential.ts";
 
