@@ -1,5 +1,6 @@
 // Entry of the lazily loaded encodings chunk (dist/runtime-encodings.js), which a sandbox loads the
-// first time it makes a TextDecoder for one of these encodings (encoding.ts, in the web chunk).
+// first time a TextDecoder is asked for a label other than UTF-8's, UTF-16's and windows-1252's
+// (encoding.ts, in the web chunk).
 //
 // The Encoding Standard's legacy decoders: the single-byte encodings, x-user-defined, and the CJK
 // multi-byte ones (gb18030 and gbk, Big5, EUC-JP, ISO-2022-JP, Shift_JIS, EUC-KR), step for step
@@ -10,7 +11,7 @@
 // Where the standard "restores" bytes to the input after an error, the decoders below process
 // them again without a queue: a restored ASCII byte always decodes to itself in these ASCII
 // supersets, and the bytes gb18030 restores are an ASCII digit and a lead byte. ISO-2022-JP, which
-// is not an ASCII superset, keeps the standard's queue.
+// is not an ASCII superset, keeps a queue of the (at most two) bytes it restores.
 
 import { host } from "../platform.ts";
 export { bindPlatform } from "../platform.ts";
