@@ -1,10 +1,12 @@
 // Builds the in-isolate runtime (dist/runtime.js and one dist/runtime-<chunk>.js per lazily loaded
-// chunk, listed in dist/runtime-chunks.json) and compiles the host package (dist/).
+// chunk, listed in dist/runtime-chunks.json), the encoding index tables (dist/encoding-indexes/)
+// and compiles the host package (dist/).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildPlayground } from "./build-playground.mjs";
+import { buildEncodingIndexes } from "./encoding-indexes.mjs";
 
 // Each chunk is loaded the first time a sandbox touches one of its APIs (src/runtime/platform.ts).
 const chunks = {
@@ -13,6 +15,7 @@ const chunks = {
   events: "src/runtime/web/events/index.ts",
   streams: "src/runtime/web/streams/index.ts",
   compression: "src/runtime/web/streams/codecs/index.ts",
+  encodings: "src/runtime/web/legacy-encodings.ts",
   crypto: "src/runtime/web/crypto/index.ts",
   node: "src/runtime/node/index.ts",
 };
@@ -209,6 +212,9 @@ for (const [entry, outfile, define] of bundles) {
   console.log(`${outfile} ${(statSync(outfile).size / 1024).toFixed(1)} KB`);
 }
 writeFileSync("dist/runtime-chunks.json", JSON.stringify(built) + "\n");
+// The Encoding Standard's index tables a sandbox's TextDecoder gets from the host on first use of
+// a legacy encoding (src/engine/services/encoding.ts).
+await buildEncodingIndexes("dist/encoding-indexes");
 // The playground page served by `islet serve` (dist/playground).
 await buildPlayground();
 // The host's table of each nodejs_compat module's export names, read off the node chunk's modules

@@ -6,6 +6,7 @@
 import type * as EventsChunk from "./web/events/index.ts";
 import type * as StreamsChunk from "./web/streams/index.ts";
 import type * as CompressionChunk from "./web/streams/codecs/index.ts";
+import type * as EncodingsChunk from "./web/legacy-encodings.ts";
 import type * as WebChunk from "./web/index.ts";
 import type * as UrlChunk from "./web/url/index.ts";
 import type * as CryptoChunk from "./web/crypto/index.ts";
@@ -15,7 +16,7 @@ import { primordials } from "./primordials.ts";
 
 const { ArrayPrototypePush, ArrayPrototypeUnshift, Error, ReflectApply } = primordials;
 
-export type ChunkName = "web" | "events" | "streams" | "compression" | "url" | "crypto" | "node";
+export type ChunkName = "web" | "events" | "streams" | "compression" | "encodings" | "url" | "crypto" | "node";
 
 export interface Platform {
   /** Runs a chunk in this isolate on first use and returns its exports. */
@@ -76,6 +77,7 @@ export const web = (): typeof WebChunk => bound().load("web") as typeof WebChunk
 export const events = (): typeof EventsChunk => bound().load("events") as typeof EventsChunk;
 export const streams = (): typeof StreamsChunk => bound().load("streams") as typeof StreamsChunk;
 export const compression = (): typeof CompressionChunk => bound().load("compression") as typeof CompressionChunk;
+export const encodings = (): typeof EncodingsChunk => bound().load("encodings") as typeof EncodingsChunk;
 export const url = (): typeof UrlChunk => bound().load("url") as typeof UrlChunk;
 export const crypto = (): typeof CryptoChunk => bound().load("crypto") as typeof CryptoChunk;
 export const node = (): typeof NodeChunk => bound().load("node") as typeof NodeChunk;

@@ -69,7 +69,7 @@ after(() => {
 
 test("the tarball ships dist/ and the sandbox types, and no sources, tests, benchmarks or source maps", async () => {
   const files = (await run("tar", ["tzf", tarball], dir)).split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
-  for (const file of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/runtime.js", "dist/runtime-chunks.json", "dist/playground/index.html", "dist/cli/main.js", "types/sandbox.d.ts"]) {
+  for (const file of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/runtime.js", "dist/runtime-chunks.json", "dist/playground/index.html", "dist/cli/main.js", "types/sandbox.d.ts", "dist/encoding-indexes/jis0208.bin", "dist/encoding-indexes/koi8-r.bin"]) {
     assert.ok(files.includes(file), `${file} is not in the tarball`);
   }
   for (const name of JSON.parse(readFileSync(join(root, "dist/runtime-chunks.json"), "utf8")) as string[]) assert.ok(files.includes(`dist/runtime-${name}.js`), `dist/runtime-${name}.js missing`);

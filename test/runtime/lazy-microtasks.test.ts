@@ -21,6 +21,7 @@ const chunkUses: Record<string, string> = {
   events: `new EventTarget().dispatchEvent(new Event("x"))`,
   streams: `new WritableStream().locked`,
   compression: `new CompressionStream("gzip").readable.locked`,
+  encodings: `new TextDecoder("shift_jis").decode(new Uint8Array([0x93, 0xfa]))`,
   crypto: `crypto.getRandomValues(new Uint8Array(4)).length`,
   node: `Buffer.from("a").length`,
 };

@@ -12,6 +12,7 @@ const entries: Record<ChunkName, string> = {
   events: "../../src/runtime/web/events/index.ts",
   streams: "../../src/runtime/web/streams/index.ts",
   compression: "../../src/runtime/web/streams/codecs/index.ts",
+  encodings: "../../src/runtime/web/legacy-encodings.ts",
   crypto: "../../src/runtime/web/crypto/index.ts",
   node: "../../src/runtime/node/index.ts",
 };

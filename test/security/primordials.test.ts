@@ -241,6 +241,16 @@ const LAZY_USES: [name: string, use: string][] = [
   ["Blob", `const blob = new Blob(["ab", new Uint8Array([99])], { type: "text/plain" }); return [await blob.text(), blob.size, new Uint8Array(got(await blob.slice(1).arrayBuffer())).length];`],
   ["CompressionStream", `const reader = new Response("aaaa").body.pipeThrough(new CompressionStream("gzip")).pipeThrough(new DecompressionStream("gzip")).pipeThrough(new TextDecoderStream()).getReader(); return [got(await reader.read()).value];`],
   ["node", `return [Buffer.from("hi").toString("hex"), Buffer.concat([Buffer.from("a"), Buffer.from("b")]).toString(), typeof process.nextTick];`],
+  [
+    "legacy encodings",
+    `const b = (...x) => new Uint8Array(x);
+    const jis = new TextDecoder("iso-2022-jp");
+    const streamed = [jis.decode(b(0x1b, 0x24), { stream: true }), jis.decode(b(0x41, 0x1b, 0x24, 0x42, 0x46, 0x7c, 0x1b, 0x28, 0x42))];
+    const reader = new ReadableStream({ start(c) { c.enqueue(b(0xc7, 0xd1, 0xb1)); c.close(); } }).pipeThrough(new TextDecoderStream("euc-kr")).getReader();
+    return [new TextDecoder("shift_jis").decode(b(0x93, 0xfa, 0x81, 0x20)), new TextDecoder("gb18030").decode(b(0x90, 0x30, 0x81, 0x30, 0x81, 0x30, 0x41)),
+      new TextDecoder("big5").decode(b(0x87, 0x40, 0x88, 0x62)), new TextDecoder("koi8-r").decode(b(0xf0)), new TextDecoder("euc-jp").decode(b(0x8f, 0xa2, 0xaf)),
+      ...streamed, got(await reader.read()).value];`,
+  ],
 ];
 
 /**
@@ -267,6 +277,7 @@ const LAZY_EXPECTED: Record<string, unknown[]> = {
   Blob: ["abc", 3, 2],
   CompressionStream: ["aaaa"],
   node: ["6869", "ab", "function"],
+  "legacy encodings": ["日\ufffd ", "\u{10000}\ufffd0A", "\u{43F0}Ê̄", "П", "˘", "", "\ufffd$A日", "한"],
 };
 
 /** islet's own web classes: their statics and prototypes get the same replacements (OWN_CLASSES). */
@@ -286,6 +297,7 @@ const OWN_CLASSES = [
  */
 const SPEC_READS: Record<string, string[]> = {
   pipeThrough: ["TextDecoderStream.prototype.readable", "TextDecoderStream.prototype.writable"],
+  "legacy encodings": ["TextDecoderStream.prototype.readable", "TextDecoderStream.prototype.writable"],
   CompressionStream: [
     "CompressionStream.prototype.readable", "CompressionStream.prototype.writable", "DecompressionStream.prototype.readable",
     "DecompressionStream.prototype.writable", "TextDecoderStream.prototype.readable", "TextDecoderStream.prototype.writable",

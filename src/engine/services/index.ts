@@ -1,5 +1,5 @@
 // Host services: the few primitives a sandbox is better served by Node for (WHATWG URL parsing,
-// random bytes, Web Crypto). A service receives copies of plain values and returns a plain value;
+// random bytes, Web Crypto, the Encoding Standard's index tables). A service receives copies of plain values and returns a plain value;
 // it never sees or hands out a Reference, so a sandbox can ask for work, not for host objects.
 // Synchronous services run on the host thread while the isolate waits, so each bounds its input,
 // and the host's time each call takes is charged to the sandbox's cpuMs (callService).
@@ -8,6 +8,7 @@ import { errorToRecord } from "../../protocol/errors.ts";
 import { urlServices } from "./url.ts";
 import { cryptoServices, cryptoAsyncServices } from "./crypto.ts";
 import { nodeCryptoServices } from "./node-crypto.ts";
+import { encodingServices } from "./encoding.ts";
 
 /** Per-sandbox state a service may keep (e.g. Web Crypto keys); dropped with the sandbox. */
 export class ServiceState {
@@ -94,7 +95,7 @@ export class ServiceState {
 export type SyncService = (state: ServiceState, args: unknown[]) => unknown;
 export type AsyncService = (state: ServiceState, args: unknown[]) => Promise<unknown>;
 
-const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices, ...nodeCryptoServices }));
+const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices, ...nodeCryptoServices, ...encodingServices }));
 const asyncServices = new Map<string, AsyncService>(Object.entries(cryptoAsyncServices));
 
 export interface ServiceError {

@@ -1,21 +1,25 @@
 // TextEncoder and TextDecoder, following the WHATWG Encoding Standard. The encoder is UTF-8 only,
-// as the standard requires. The decoder knows the encodings Workers code reaches for: UTF-8,
-// UTF-16LE/BE and windows-1252 (the standard's meaning of "latin1", "ascii" and "iso-8859-1").
-// Every other label, the standard's legacy CJK and single-byte encodings included, is a RangeError.
+// as the standard requires. The decoder knows every encoding of the standard and every label of
+// its table: UTF-8, UTF-16LE/BE and windows-1252 here; the legacy single-byte and CJK encodings,
+// and their labels, in the encodings chunk (legacy-encodings.ts), whose index tables a sandbox
+// gets from the host on first use. The "replacement" encoding's labels are a RangeError, as the
+// standard says for TextDecoder.
 
-import { brandPlatformObject } from "../platform.ts";
+import { brandPlatformObject, encodings } from "../platform.ts";
 import { toDictionary, toDomString, viewBufferSource } from "./webidl.ts";
 import { ownMethod } from "./own.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
+import { decodingError, REPLACEMENT_CHARACTER, UnitBuffer, type Decoder } from "./text-units.ts";
 
-const { ArrayPrototypeJoin, ArrayPrototypePush, Boolean, MathMin, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectApply, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint16Array, Uint8Array } = primordials;
+const { Boolean, ObjectCreate, ObjectGetOwnPropertyNames, RangeError, ReflectDefineProperty, ReflectGetOwnPropertyDescriptor, RegExpPrototypeSymbolReplace, StringPrototypeCharCodeAt, StringPrototypeSlice, StringPrototypeToLowerCase, TypeError, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
 
-const REPLACEMENT_CHARACTER = 0xfffd;
+/** An encoding's name, as the `encoding` getter returns it. */
+type EncodingName = string;
 
-type EncodingName = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
-
-// The standard's label table for the encodings above. A null-prototype object, so neither a
-// label such as "constructor" nor a user-modified Map.prototype can change what a label means.
+// The labels of the encodings decoded here; every other label of the standard is looked up in the
+// encodings chunk (legacy-encodings.ts), which a legacy or unknown label loads. A null-prototype
+// object, so neither a label such as "constructor" nor a user-modified Map.prototype can change
+// what a label means.
 const LABELS: Record<string, EncodingName | undefined> = ObjectCreate(null);
 const LABEL_LISTS: [EncodingName, string[]][] = [
   ["utf-8", ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]],
@@ -151,51 +155,6 @@ export class TextEncoder {
     if (!(destination instanceof Uint8Array)) throw new TypeError("TextEncoder.encodeInto: destination must be a Uint8Array.");
     return writeUtf8(text, destination);
   }
-}
-
-// Decoded UTF-16 code units are gathered here and turned into string pieces in bulk.
-const CHUNK_UNITS = 8192;
-const fromCharCodes = StringFromCharCode;
-
-/** Collects code units and joins them into a string, converting them a few thousand at a time. */
-class UnitBuffer {
-  readonly units: Uint16Array;
-  count = 0;
-  readonly #pieces: string[] = [];
-
-  constructor(expected: number) {
-    this.units = new Uint16Array(MathMin(CHUNK_UNITS, expected + 4));
-  }
-
-  /** Makes room for `needed` more units (at most 4). */
-  reserve(needed: number): void {
-    if (this.count + needed <= TypedArrayPrototypeGetLength(this.units)) return;
-    ArrayPrototypePush(this.#pieces, this.#flushUnits());
-  }
-
-  finish(): string {
-    const last = this.#flushUnits();
-    if (this.#pieces.length === 0) return last;
-    ArrayPrototypePush(this.#pieces, last);
-    return ArrayPrototypeJoin(this.#pieces, "");
-  }
-
-  #flushUnits(): string {
-    const text = ReflectApply(fromCharCodes, null, TypedArrayPrototypeSubarray(this.units, 0, this.count) as unknown as number[]);
-    this.count = 0;
-    return text;
-  }
-}
-
-/** One encoding's decoder state machine, carried across decode() calls while streaming. */
-interface Decoder {
-  /** Decodes `bytes`; at `flush`, ends the stream. Throws TypeError on an error when fatal. */
-  decode(bytes: Uint8Array, flush: boolean): string;
-  reset(): void;
-}
-
-function decodingError(encoding: EncodingName): TypeError {
-  return new TypeError(`The encoded data was not valid ${encoding}.`);
 }
 
 class Utf8Decoder implements Decoder {
@@ -385,7 +344,9 @@ class Windows1252Decoder implements Decoder {
 function createDecoder(encoding: EncodingName, fatal: boolean): Decoder {
   if (encoding === "utf-8") return new Utf8Decoder(fatal);
   if (encoding === "windows-1252") return new Windows1252Decoder();
-  return new Utf16Decoder(fatal, encoding === "utf-16be");
+  if (encoding === "utf-16le" || encoding === "utf-16be") return new Utf16Decoder(fatal, encoding === "utf-16be");
+  // The legacy encodings' decoders are a chunk of their own, loaded on first use.
+  return encodings().createLegacyDecoder(encoding, fatal);
 }
 
 export class TextDecoder {
@@ -393,6 +354,8 @@ export class TextDecoder {
   readonly #fatal: boolean;
   readonly #ignoreBOM: boolean;
   readonly #decoder: Decoder;
+  /** UTF-8 or UTF-16: the encodings whose byte order mark decode() strips. */
+  readonly #unicode: boolean;
   #doNotFlush = false;
   #bomSeen = false;
 
@@ -403,9 +366,10 @@ export class TextDecoder {
     this.#fatal = Boolean(settings.fatal);
     this.#ignoreBOM = Boolean(settings.ignoreBOM);
     const name = RegExpPrototypeSymbolReplace(/[A-Z]+/g, RegExpPrototypeSymbolReplace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, text, ""), (letters) => StringPrototypeToLowerCase(letters));
-    const encoding = LABELS[name];
+    const encoding = LABELS[name] ?? encodings().legacyEncodingForLabel(name);
     if (encoding === undefined) throw new RangeError(`The "${text}" encoding is not supported.`);
     this.#encoding = encoding;
+    this.#unicode = encoding === "utf-8" || encoding === "utf-16le" || encoding === "utf-16be";
     this.#decoder = createDecoder(encoding, this.#fatal);
   }
 
@@ -444,7 +408,7 @@ export class TextDecoder {
       throw error;
     }
     // The standard strips a byte order mark only for the Unicode encodings.
-    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== "windows-1252") {
+    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#unicode) {
       this.#bomSeen = true;
       if (StringPrototypeCharCodeAt(output, 0) === 0xfeff) output = StringPrototypeSlice(output, 1);
     }
