@@ -183,3 +183,43 @@ test("an execution that fetched or wrote its session before the call cannot paus
     await executor.close();
   }
 });
+
+test("pauses are counted: one owner keeps at most maxPendingPerOwner, the journal maxPending and maxPendingBytes; past them a pause is refused, and deciding one makes room", async () => {
+  const { provider, sent } = bank();
+  const executor = createExecutor({ deferApprovals: true, approvalJournal: { maxPendingPerOwner: 3, maxPending: 5, maxPendingBytes: 1024 * 1024 } });
+  try {
+    const pause = (owner?: string) => executor.execute(CODE, [provider], owner === undefined ? {} : { owner });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await pause("key-1")).pendingApproval!.id);
+    const fourth = await pause("key-1");
+    assert.equal(fourth.pendingApproval, undefined);
+    assert.match(fourth.error ?? "", /^ApprovalRejectedError: bank\.transfer needs approval, and the execution cannot wait for it: 3 approvals of this owner are already pending/);
+    // Another owner still pauses, up to the journal's own cap.
+    assert.ok((await pause("key-2")).pendingApproval !== undefined);
+    assert.ok((await pause()).pendingApproval !== undefined);
+    const past = await pause("key-3");
+    assert.match(past.error ?? "", /5 approvals are already pending, the most the journal keeps/);
+    // Deciding one makes room for its owner again.
+    await executor.execute(CODE, [provider], { owner: "key-1", resume: { id: ids[0], approve: false } });
+    assert.ok((await pause("key-1")).pendingApproval !== undefined);
+    assert.equal(executor.journal().pendingApprovals().length, 5);
+    assert.ok(!sent.some((line) => line.startsWith("transfer")));
+  } finally {
+    await executor.close();
+  }
+  // Bytes: records of about 200 KiB each, at most 512 KiB in all.
+  const big = fromFunctions("big", {
+    blob: { description: "A large result", execute: () => "x".repeat(200 * 1024) },
+    send: { description: "Needs approval", needsApproval: true, execute: () => "sent" },
+  });
+  const bytes = createExecutor({ deferApprovals: true, approvalJournal: { maxPendingBytes: 512 * 1024 } });
+  try {
+    const code = `async () => { await big.blob(); return big.send(); }`;
+    assert.ok((await bytes.execute(code, [big])).pendingApproval !== undefined);
+    assert.ok((await bytes.execute(code, [big])).pendingApproval !== undefined);
+    const third = await bytes.execute(code, [big]);
+    assert.match(third.error ?? "", /the pending approvals already hold \d+ bytes, and this one's \d+ would pass the 524288 the journal keeps/);
+  } finally {
+    await bytes.close();
+  }
+});

@@ -59,13 +59,23 @@ export interface ApprovalJournalOptions {
   ttlMs?: number;
   /** The most serialised bytes one record may hold (its calls' results); default 8 MiB. */
   maxRecordBytes?: number;
+  /** Pending approvals one owner may keep at once (executions without an owner share one count); default 100. */
+  maxPendingPerOwner?: number;
+  /** Pending approvals the journal keeps at once, all owners together; default 1,000. */
+  maxPending?: number;
+  /** Serialised bytes of all pending records together; default 256 MiB. */
+  maxPendingBytes?: number;
 }
 
 export const DEFAULT_JOURNAL_TTL_MS = 24 * 60 * 60_000;
 const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_PENDING_PER_OWNER = 100;
+const DEFAULT_MAX_PENDING = 1_000;
+const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 /** History rows kept; older ones are dropped. */
 const MAX_HISTORY = 10_000;
 
+/** A pause the journal cannot keep: its record is too large, or too many are pending. */
 export class RecordTooLargeError extends Error {}
 
 export function hashCode(code: string): string {
@@ -85,25 +95,45 @@ export class ApprovalJournal {
   private readonly db: DatabaseSync;
   private readonly ttlMs: number;
   private readonly maxRecordBytes: number;
+  private readonly maxPendingPerOwner: number;
+  private readonly maxPending: number;
+  private readonly maxPendingBytes: number;
 
   constructor(options: ApprovalJournalOptions = {}) {
     if (options.dir !== undefined) mkdirSync(options.dir, { recursive: true });
     this.db = new DatabaseSync(options.dir === undefined ? ":memory:" : join(options.dir, "approvals.sqlite"));
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-    this.db.exec("CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, record BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID");
+    this.db.exec("CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, record BLOB NOT NULL, created INTEGER NOT NULL, owner TEXT NOT NULL DEFAULT '') WITHOUT ROWID");
+    // A journal file written before pauses were counted per owner: its rows keep the shared count.
+    const columns = this.db.prepare("PRAGMA table_info(pending)").all() as { name: string }[];
+    if (!columns.some((column) => column.name === "owner")) this.db.exec("ALTER TABLE pending ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
     this.db.exec("CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, event TEXT NOT NULL, id TEXT NOT NULL, namespace TEXT NOT NULL, tool TEXT NOT NULL, args BLOB)");
     this.ttlMs = options.ttlMs ?? DEFAULT_JOURNAL_TTL_MS;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.maxPendingPerOwner = options.maxPendingPerOwner ?? DEFAULT_MAX_PENDING_PER_OWNER;
+    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
   }
 
-  /** Keeps a stopped execution; returns its approval id. Throws RecordTooLargeError past maxRecordBytes. */
+  /**
+   * Keeps a stopped execution; returns its approval id. Throws RecordTooLargeError past
+   * maxRecordBytes, or when the owner, or the journal, already keeps as many pauses (or bytes) as
+   * it may: a new pause is refused rather than an older one dropped, since each older one is a
+   * decision someone may still make.
+   */
   pause(record: Omit<JournalRecord, "id" | "createdAt">): string {
     this.expire();
     const id = randomBytes(9).toString("base64url");
     const full: JournalRecord = { ...record, id, createdAt: Date.now() };
     const bytes = serialize(full);
     if (bytes.length > this.maxRecordBytes) throw new RecordTooLargeError(`the calls before it returned ${bytes.length} bytes, more than the ${this.maxRecordBytes} a pending approval may keep`);
-    this.db.prepare("INSERT INTO pending (id, record, created) VALUES (?, ?, ?)").run(id, bytes, full.createdAt);
+    const owner = record.owner ?? "";
+    const mine = this.db.prepare("SELECT count(*) AS n FROM pending WHERE owner = ?").get(owner) as { n: number };
+    if (Number(mine.n) >= this.maxPendingPerOwner) throw new RecordTooLargeError(`${Number(mine.n)} approvals${record.owner === undefined ? "" : " of this owner"} are already pending, the most the journal keeps; decide some first`);
+    const all = this.db.prepare("SELECT count(*) AS n, coalesce(sum(length(record)), 0) AS bytes FROM pending").get() as { n: number; bytes: number };
+    if (Number(all.n) >= this.maxPending) throw new RecordTooLargeError(`${Number(all.n)} approvals are already pending, the most the journal keeps; decide some first`);
+    if (Number(all.bytes) + bytes.length > this.maxPendingBytes) throw new RecordTooLargeError(`the pending approvals already hold ${Number(all.bytes)} bytes, and this one's ${bytes.length} would pass the ${this.maxPendingBytes} the journal keeps`);
+    this.db.prepare("INSERT INTO pending (id, record, created, owner) VALUES (?, ?, ?, ?)").run(id, bytes, full.createdAt, owner);
     this.log("paused", id, record.pending);
     return id;
   }

@@ -194,6 +194,9 @@ const executorOptionsSchema = z.object(
           dir: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
           ttlMs: z.number({ error: (issue) => `must be a number of milliseconds${got(issue)}` }).int().positive().optional(),
           maxRecordBytes: z.number({ error: (issue) => `must be a number of bytes${got(issue)}` }).int().positive().optional(),
+          maxPendingPerOwner: z.number({ error: (issue) => `must be a number of approvals${got(issue)}` }).int().positive().optional(),
+          maxPending: z.number({ error: (issue) => `must be a number of approvals${got(issue)}` }).int().positive().optional(),
+          maxPendingBytes: z.number({ error: (issue) => `must be a number of bytes${got(issue)}` }).int().positive().optional(),
         },
         { error: (issue) => `must be an object${got(issue)}` },
       )
