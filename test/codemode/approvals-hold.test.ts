@@ -279,3 +279,49 @@ test("a fetch while an approval is pending ends the pause too", { timeout: 15_00
   assert.match(out.error ?? "", /^WallTimeLimitError: /, `outcome ${out.outcome}`);
   assert.ok(fetched.length > 0 && (fetched.at(-1) ?? 0) < 1_000, `fetches until ${Math.round(fetched.at(-1) ?? 0)} ms`);
 });
+
+test("a typed method's path parameter cannot be a dot segment: it would address another operation, unjudged (findings15/03)", async () => {
+  const api = await upstream();
+  const members = {
+    openapi: "3.1.0",
+    info: { title: "Members", version: "1" },
+    paths: {
+      "/members/{uid}": { parameters: [{ name: "uid", in: "path", required: true, schema: { type: "string" } }], delete: { operationId: "deleteMember", responses: { "204": { description: "gone" } } } },
+      "/projects/{pid}/members/{uid}": {
+        parameters: [
+          { name: "pid", in: "path", required: true, schema: { type: "string" } },
+          { name: "uid", in: "path", required: true, schema: { type: "string" } },
+        ],
+        delete: { operationId: "removeProjectMember", responses: { "204": { description: "gone" } } },
+      },
+    },
+  };
+  try {
+    const asked: string[] = [];
+    const source = fromOpenApi(members, { namespace: "api", baseUrl: `${api.url}/api`, needsApproval: ["deleteMember"] });
+    const out = await execute(
+      `async () => {
+        const out = [];
+        for (const pid of ["..", ".", "%2e%2e", "a..b", "p1"]) {
+          try { out.push(pid + " " + (await api.removeProjectMember({ pid, uid: "alice" })).ok); }
+          catch (error) { out.push(pid + " " + error.name + ": " + error.message); }
+        }
+        return out;
+      }`,
+      [source],
+      { onApproval: (approval) => (asked.push(approval.tool), false) },
+    );
+    assert.equal(out.error, undefined, out.error);
+    assert.deepEqual(out.result, [
+      '.. ToolInputError: The path parameter "pid" cannot be "..": a dot segment would address another path.',
+      '. ToolInputError: The path parameter "pid" cannot be ".": a dot segment would address another path.',
+      "%2e%2e true",
+      "a..b true",
+      "p1 true",
+    ]);
+    assert.deepEqual(asked, []);
+    assert.deepEqual(api.seen, ["DELETE /api/projects/%252e%252e/members/alice", "DELETE /api/projects/a..b/members/alice", "DELETE /api/projects/p1/members/alice"], "deleteMember was never reached");
+  } finally {
+    await api.close();
+  }
+});

@@ -35,12 +35,18 @@ export type OpenApiRequestFunction = (request: OpenApiRequest) => Promise<Respon
 
 export const httpMethods = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"];
 
-/** A path segment value: encoded, and `.`/`..` escaped so no value can climb the path. */
+/**
+ * A path segment value, encoded. `.` and `..` are refused: escaping them does not help, since the
+ * URL standard reads `%2E%2E` as `..` too, and a dot segment would make a typed call address
+ * another operation than its own (findings15/03: `DELETE /projects/../members/alice` is
+ * `DELETE /members/alice`, judged for approval as the operation it was not).
+ */
 function pathSegment(value: unknown, name: string): string {
   if (value === undefined || value === null) throw new ToolInputError(`The path parameter "${name}" is required.`);
   if (typeof value === "object") throw new ToolInputError(`The path parameter "${name}" must be a string or number.`);
-  const encoded = encodeURIComponent(String(value));
-  return encoded === "." || encoded === ".." ? encoded.replace(/\./g, "%2E") : encoded;
+  const text = String(value);
+  if (text === "." || text === "..") throw new ToolInputError(`The path parameter "${name}" cannot be ${JSON.stringify(text)}: a dot segment would address another path.`);
+  return encodeURIComponent(text);
 }
 
 function appendQuery(query: [string, string][], name: string, value: unknown, explode: boolean): void {
@@ -92,6 +98,8 @@ export function operationRequest(operation: Operation, args: unknown, baseUrl: s
   const body = operation.bodyKey !== undefined ? input[operation.bodyKey] : undefined;
   if (body === undefined && operation.bodyRequired) throw new ToolInputError(`${operation.tool.name}: "${operation.bodyKey}" (the request body) is required.`);
   if (body !== undefined && operation.contentType !== undefined) headers["content-type"] = operation.contentType;
+  // Belt and braces: no segment of the filled-in path is one the URL standard resolves away.
+  if (path.split("/").some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) throw new ToolInputError(`${operation.tool.name}: its path would hold a dot segment and address another path than ${operation.path}.`);
   return {
     method: operation.method,
     path,
