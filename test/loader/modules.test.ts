@@ -144,6 +144,25 @@ test("TypeScript is transpiled once per distinct source", async () => {
   assert.equal(typeScriptCacheStats.hits - before.hits, 2);
 });
 
+test("the TypeScript cache is bounded in bytes, not only in entries: big modules loaded one after another leave at most its budget behind (findings15/01)", async () => {
+  const { typeScriptCacheStats } = await import("../../src/testing.ts");
+  const { TS_CACHE_MAX_BYTES } = await import("../../src/loader/code/typescript.ts");
+  const loader = new WorkerLoader({ limits: { memoryMb: 128 } });
+  try {
+    // 10 modules of 4 MiB of characters (8 MiB as V8 and the cache weigh them): 80 MiB in all.
+    for (let i = 0; i < 10; i++) {
+      const source = `export const filler: string = "${String(i).padStart(6, "0")}${"x".repeat(4 * 1024 * 1024)}";\nexport default { run: (): number => ${i} };`;
+      const stub = loader.load({ compatibilityDate, mainModule: "a.ts", modules: { "a.ts": source } });
+      assert.equal(await (stub.getEntrypoint() as any).run(), i);
+      await stub[Symbol.asyncDispose]?.();
+      assert.ok(typeScriptCacheStats.held.bytes <= TS_CACHE_MAX_BYTES, `the cache holds ${typeScriptCacheStats.held.bytes} bytes`);
+    }
+    assert.ok(typeScriptCacheStats.held.entries < 10, `${typeScriptCacheStats.held.entries} entries kept`);
+  } finally {
+    await loader.close();
+  }
+});
+
 test("top-level await is waited for before the first call", async () => {
   const code: WorkerCode = {
     compatibilityDate,

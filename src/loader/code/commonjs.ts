@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { buildSync, type BuildFailure } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
+import { ContentCache, stringBytes } from "./content-cache.ts";
 import { FACE_PREFIX, PACKAGE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
 import type { PackageImports } from "./packages.ts";
 import type { ModuleKind } from "./types.ts";
@@ -30,8 +31,8 @@ export interface CommonJsAnalysis {
   reexports: string[];
 }
 
-const analysisCache = new Map<string, CommonJsAnalysis>();
-const ANALYSIS_CACHE_LIMIT = 500;
+/** At most 500 analyses and 16 MiB of their names (a source may name any number of exports). */
+const analysisCache = new ContentCache<CommonJsAnalysis>(500, 16 * 1024 * 1024, (analysis) => stringBytes(analysis.requires) + stringBytes(analysis.exports) + stringBytes(analysis.reexports) + 64 * (analysis.requires.length + analysis.exports.length + analysis.reexports.length));
 /** How often a CommonJS source was parsed versus served from the content cache. */
 export const commonJsCacheStats = { analyzed: 0, hits: 0 };
 
@@ -40,7 +41,6 @@ export function commonJsCacheKey(source: string): string {
 }
 
 function remember(key: string, analysis: CommonJsAnalysis): void {
-  if (analysisCache.size >= ANALYSIS_CACHE_LIMIT) analysisCache.delete(analysisCache.keys().next().value as string);
   analysisCache.set(key, analysis);
 }
 

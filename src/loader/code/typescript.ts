@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { transformSync } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
+import { ContentCache, stringBytes } from "./content-cache.ts";
 
 export interface Transpiled {
   code: string;
@@ -11,10 +12,18 @@ export interface Transpiled {
   mappings: string;
 }
 
-const tsCache = new Map<string, Transpiled>();
-const TS_CACHE_LIMIT = 500;
+/** At most 500 transpiled modules and 64 MiB of their code and mappings. */
+export const TS_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+const tsCache = new ContentCache<Transpiled>(500, TS_CACHE_MAX_BYTES, (transpiled) => stringBytes([transpiled.code, transpiled.mappings]));
 /** How often TypeScript was transpiled versus served from the content cache. */
-export const typeScriptCacheStats = { transpiled: 0, hits: 0 };
+export const typeScriptCacheStats = {
+  transpiled: 0,
+  hits: 0,
+  /** What the cache holds now. */
+  get held(): { entries: number; bytes: number } {
+    return tsCache.size;
+  },
+};
 
 function typeScriptCacheKey(source: string, name: string): string {
   return createHash("sha256").update(name).update("\0").update(source).digest("base64");
@@ -22,7 +31,6 @@ function typeScriptCacheKey(source: string, name: string): string {
 
 /** Process isolation: the parent transpiles (its children may not start esbuild's process) and hands the result over. */
 export function primeTypeScriptCache(source: string, name: string, transpiled: Transpiled): void {
-  if (tsCache.size >= TS_CACHE_LIMIT) tsCache.delete(tsCache.keys().next().value as string);
   tsCache.set(typeScriptCacheKey(source, name), transpiled);
 }
 
@@ -43,7 +51,6 @@ export function transpileTypeScript(source: string, name: string): Transpiled {
     const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
     throw new WorkerCodeError(`TypeScript error${where}: ${first?.text ?? (error as Error).message}`, name);
   }
-  if (tsCache.size >= TS_CACHE_LIMIT) tsCache.delete(tsCache.keys().next().value as string);
   tsCache.set(key, transpiled);
   return transpiled;
 }
