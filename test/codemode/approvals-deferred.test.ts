@@ -223,3 +223,31 @@ test("pauses are counted: one owner keeps at most maxPendingPerOwner, the journa
     await bytes.close();
   }
 });
+
+test("the history keeps large arguments as their size, hash and a prefix, so 10,000 entries stay small (findings15/02)", async () => {
+  const shop = fromFunctions("shop", { buy: { description: "Buys", needsApproval: true, execute: () => "bought" } });
+  const executor = createExecutor({ deferApprovals: true, approvalJournal: { ttlMs: 1 } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const out = await executor.execute(`async () => shop.buy({ id: "${i}" + "x".repeat(1_000_000) })`, [shop]);
+      assert.ok(out.pendingApproval !== undefined);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const small = await executor.execute(`async () => shop.buy({ id: "small" })`, [shop]);
+    assert.ok(small.pendingApproval !== undefined);
+    const history = executor.journal().history();
+    // Four pauses, the three large ones expired since.
+    assert.equal(history.filter((entry) => entry.event === "paused").length, 4);
+    for (const entry of history.filter((e) => (e.args as { id?: string }).id !== "small")) {
+      const args = entry.args as { truncated: boolean; bytes: number; sha256: string; preview: string };
+      assert.equal(args.truncated, true);
+      assert.ok(args.bytes > 1_000_000);
+      assert.match(args.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(args.preview.length <= 1024 && args.preview.startsWith('{"id":"'));
+    }
+    assert.deepEqual(history.at(-1)!.args, { id: "small" });
+    assert.equal(history.filter((entry) => entry.event === "expired").length, 3);
+  } finally {
+    await executor.close();
+  }
+});

@@ -74,6 +74,19 @@ const DEFAULT_MAX_PENDING = 1_000;
 const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 /** History rows kept; older ones are dropped. */
 const MAX_HISTORY = 10_000;
+/** Arguments a history row keeps whole (serialised); larger ones are summarised. */
+export const MAX_HISTORY_ARGS_BYTES = 16 * 1024;
+
+/** What the history keeps of arguments too large to keep whole. */
+function summarizedArgs(args: unknown, bytes: Uint8Array): { truncated: true; bytes: number; sha256: string; preview: string } {
+  let text: string;
+  try {
+    text = JSON.stringify(args) ?? String(args);
+  } catch {
+    text = Object.prototype.toString.call(args);
+  }
+  return { truncated: true, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), preview: text.slice(0, 1024) };
+}
 
 /** A pause the journal cannot keep: its record is too large, or too many are pending. */
 export class RecordTooLargeError extends Error {}
@@ -185,6 +198,9 @@ export class ApprovalJournal {
     let args: Uint8Array | null;
     try {
       args = serialize(call.args);
+      // The history outlives every pause and keeps 10,000 entries: arguments the code chose to
+      // make large are kept as their size, hash and a prefix (findings15/02).
+      if (args.length > MAX_HISTORY_ARGS_BYTES) args = serialize(summarizedArgs(call.args, args));
     } catch {
       args = null;
     }
