@@ -2,6 +2,7 @@
 // own checker before it runs; errors name the line and column in the model's code.
 
 import { test } from "node:test";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,5 +84,50 @@ test("code that names a module is not given to the checker, which would read the
     assert.match(checked.error ?? "", /^TypeCheckError: /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Code that makes the checker work hard: mapped types over a 10,000-member union (findings15/04). */
+function heavyCode(k: number): string {
+  const d = `type D = "0"|"1"|"2"|"3"|"4"|"5"|"6"|"7"|"8"|"9";`;
+  const types = Array.from({ length: k }, (_, i) => `type M${i} = { [P in X]: [P, ${i}] }; type N${i} = { [P in X]: [P, ${i}] | ${i} }; const a${i}: N${i} = null as any as M${i};`).join(" ");
+  return `async () => { ${d} type X = \`\${D}\${D}\${D}\${D}\`; ${types} return shop.stock(); }`;
+}
+
+function checkerChildren(): string[] {
+  try {
+    return execFileSync("ps", ["-o", "args=", "--ppid", String(process.pid)], { encoding: "utf8" }).split("\n").filter((line) => /tsc|typescript/.test(line));
+  } catch {
+    return [];
+  }
+}
+
+test("a check is bounded in time and memory and killed past either; the code then runs unchecked; checks beyond the slots wait (findings15/04)", async () => {
+  const { typecheckBudget, typecheckProgram } = await import("../../src/codemode/executor/typecheck.ts");
+  const saved = { ...typecheckBudget };
+  try {
+    // Time: a check that would take tens of seconds ends at its budget.
+    Object.assign(typecheckBudget, { timeoutMs: 1_500, memoryBytes: 4 * 1024 ** 3 });
+    let started = Date.now();
+    const slow = await typecheckProgram(heavyCode(40), 1, "declare const shop: { stock(): Promise<number> };", false);
+    assert.deepEqual(slow, { skipped: "the check took longer than 1500 ms" });
+    assert.ok(Date.now() - started < 4_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(checkerChildren(), [], "the checker was killed");
+    // Memory: the same code past a 64 MiB budget.
+    Object.assign(typecheckBudget, { timeoutMs: 30_000, memoryBytes: 64 * 1024 * 1024 });
+    started = Date.now();
+    const big = await typecheckProgram(heavyCode(40), 1, "declare const shop: { stock(): Promise<number> };", false);
+    assert.deepEqual(big, { skipped: "the check used more than 64 MiB" });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    // Through execute: the execution goes on unchecked, within the budget's time.
+    Object.assign(typecheckBudget, { timeoutMs: 1_500, memoryBytes: 4 * 1024 ** 3, concurrent: 1 });
+    started = Date.now();
+    const [first, second] = await Promise.all([execute(heavyCode(40), [shop], { typecheck: true }), execute(heavyCode(40), [shop], { typecheck: true })]);
+    assert.equal(first.result, 12);
+    assert.equal(second.result, 12);
+    // One slot: the second check waited for it and then had what was left of its own 1.5 s.
+    assert.ok(Date.now() - started < 6_000, `took ${Date.now() - started} ms`);
+  } finally {
+    Object.assign(typecheckBudget, saved);
   }
 });

@@ -7,9 +7,10 @@
 // `any`, a possibly-undefined value may be used).
 
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -17,8 +18,55 @@ import { pathToFileURL } from "node:url";
 const MAX_ERRORS = 5;
 /** Characters of one error's message (TypeScript prints whole object types). */
 const MAX_MESSAGE_CHARS = 400;
-/** A check that takes longer is abandoned: the code then runs unchecked (the tools still check input). */
-export const TYPECHECK_TIMEOUT_MS = 10_000;
+/**
+ * What one check may spend on the host, outside every limit of the execution: the model's code
+ * decides how hard the checker works (mapped types over a large union took tsc 48 s and 1.8 GB,
+ * findings15/04). A check past its time or memory is killed (SIGKILL: tsc went on for seconds after
+ * SIGTERM) and the code then runs unchecked (the tools still check their input); checks beyond
+ * `concurrent` wait for a slot, within the same time. Mutable for tests.
+ */
+export const typecheckBudget = {
+  timeoutMs: 10_000,
+  memoryBytes: 512 * 1024 * 1024,
+  concurrent: Math.max(1, Math.floor(availableParallelism() / 2)),
+};
+/** How often a check's resident memory is read (Linux: /proc). */
+const MEMORY_POLL_MS = 50;
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** A slot among `concurrent`, or false when none frees up before `deadline`. */
+async function checkSlot(deadline: number): Promise<boolean> {
+  while (running >= typecheckBudget.concurrent) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => waiting.push((wake = resolve)));
+    const timer = setTimeout(wake, left);
+    await woken;
+    clearTimeout(timer);
+    const index = waiting.indexOf(wake);
+    if (index >= 0) waiting.splice(index, 1);
+  }
+  running++;
+  return true;
+}
+
+function releaseSlot(): void {
+  running--;
+  waiting.shift()?.();
+}
+
+/** A process's resident bytes, or undefined where /proc cannot tell. */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match === null ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What the sandbox has besides the namespaces: the web worker's globals and, with a session, `session`. */
 const SESSION_DECLARATION = `declare const session: {
@@ -64,6 +112,9 @@ export async function typecheckProgram(source: string, lineOffset: number, api: 
   if (NAMES_A_MODULE.test(source.replace(/^export default async \(\) => [({]\n/, ""))) return { skipped: "the code names a module, which the checker would read from the host" };
   const tsc = await typescriptCompiler();
   if (tsc === undefined) return { skipped: "typescript is not installed" };
+  const { timeoutMs, memoryBytes } = typecheckBudget;
+  const deadline = Date.now() + timeoutMs;
+  if (!(await checkSlot(deadline))) return { skipped: `no checker was free within ${timeoutMs} ms` };
   const dir = await mkdtemp(join(tmpdir(), "islet-typecheck-"));
   try {
     // Results the API cannot describe are `any` here: `unknown` would make every use of them an error.
@@ -71,14 +122,24 @@ export async function typecheckProgram(source: string, lineOffset: number, api: 
     await writeFile(join(dir, "api.d.ts"), lenient + (withSession ? SESSION_DECLARATION : ""));
     await writeFile(join(dir, "code.ts"), source);
     const args = ["--noEmit", "--noResolve", "--strict", "false", "--target", "es2023", "--lib", "es2023,webworker", "--module", "esnext", "--types", "", "--skipLibCheck", "--pretty", "false", "api.d.ts", "code.ts"];
+    let overMemory = false;
     const output = await new Promise<string | undefined>((resolve) => {
-      execFile(tsc, args, { cwd: dir, timeout: TYPECHECK_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (error, stdout) => {
+      // GOMEMLIMIT makes the Go checker collect harder as it nears the budget; the poll below enforces it.
+      const child = execFile(tsc, args, { cwd: dir, timeout: Math.max(1, deadline - Date.now()), killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, env: { ...process.env, GOMEMLIMIT: String(memoryBytes) } }, (error, stdout) => {
+        clearInterval(poll);
         if (error === null) resolve("");
         else if ((error as { killed?: boolean }).killed || typeof (error as { code?: unknown }).code !== "number") resolve(undefined);
         else resolve(stdout);
       });
+      const poll = setInterval(() => {
+        const rss = child.pid === undefined ? undefined : residentBytes(child.pid);
+        if (rss !== undefined && rss > memoryBytes) {
+          overMemory = true;
+          child.kill("SIGKILL");
+        }
+      }, MEMORY_POLL_MS);
     });
-    if (output === undefined) return { skipped: `the check took longer than ${TYPECHECK_TIMEOUT_MS} ms` };
+    if (output === undefined) return { skipped: overMemory ? `the check used more than ${Math.round(memoryBytes / 1024 / 1024)} MiB` : `the check took longer than ${timeoutMs} ms` };
     if (output === "") return { ok: true };
     const errors: string[] = [];
     let count = 0;
@@ -95,6 +156,7 @@ export async function typecheckProgram(source: string, lineOffset: number, api: 
     if (count > errors.length) errors.push(`… ${count - errors.length} more`);
     return { ok: false, errors };
   } finally {
+    releaseSlot();
     await rm(dir, { recursive: true, force: true });
   }
 }
