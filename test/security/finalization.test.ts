@@ -16,7 +16,7 @@ attack("a cleanup callback that spins runs in the next call, under its cpuMs, ne
     let spin = false, fired = 0;
     const registry = new FinalizationRegistry(() => { if (fired++ % 500 === 0) env.ping(); if (spin) for (;;) {} });
     export default {
-      arm(s) { spin = s; for (let i = 0; i < 2000; i++) registry.register({ big: new Array(1000).fill(i) }, 0); let junk = []; for (let i = 0; i < 200000; i++) junk.push({ i }); return "armed"; },
+      arm(s) { spin = s; for (let i = 0; i < 2000; i++) registry.register({ big: new Array(100).fill(i) }, 0); let junk = []; for (let i = 0; i < 200000; i++) junk.push({ i }); return "armed"; },
       fired() { return fired; },
     };`,
     { env: { ping: () => (calls === 0 ? outside++ : undefined) } },
