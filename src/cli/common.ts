@@ -7,6 +7,9 @@ import { z } from "zod";
 import { checkLimits, type LimitKey, type Limits } from "../protocol/limits.ts";
 import { positiveNumber } from "../protocol/schema.ts";
 
+/** islet's version, as `islet --version` prints it and exported spans name it. */
+export const VERSION = "0.1.0";
+
 export class CliError extends Error {
   constructor(message: string) {
     super(message);

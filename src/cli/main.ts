@@ -3,7 +3,7 @@
 // pay for the server, and `islet mcp` for nothing else.
 
 import { exitCleanly } from "./clean-exit.ts";
-import { CliError, fail } from "./common.ts";
+import { CliError, fail, VERSION } from "./common.ts";
 
 const usage = `islet — run untrusted JavaScript/TypeScript in fresh V8 isolates
 
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     return;
   }
   if (name === "-h" || name === "--help" || name === "help") return void console.log(usage);
-  if (name === "--version" || name === "-v") return void console.log("islet 0.1.0");
+  if (name === "--version" || name === "-v") return void console.log(`islet ${VERSION}`);
   await (await command(name))(rest);
 }
 

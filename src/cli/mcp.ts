@@ -10,7 +10,8 @@ import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/m
 import { KeyRing } from "../server/auth.ts";
 import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
 import { missingInSection } from "../server/outbound-config.ts";
-import { parsePortFlag } from "./common.ts";
+import { parsePortFlag, VERSION } from "./common.ts";
+import { startOtlpExport, type OtlpExport } from "./otlp.ts";
 import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
@@ -203,7 +204,10 @@ export async function mcpCommand(argv: string[], io: McpCommandIo = {}): Promise
     return;
   }
   let mcp: IsletMcp;
+  let otlp: OtlpExport | undefined;
   try {
+    otlp = await startOtlpExport(process.env, VERSION);
+    if (otlp !== undefined) log(`exporting traces to ${otlp.endpoint}`);
     await reportMissingVariables(args.config);
     const config = await loadConfig(args.config);
     mcp = await openIsletMcp(config, { log });
@@ -233,6 +237,7 @@ export async function mcpCommand(argv: string[], io: McpCommandIo = {}): Promise
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await mcp.close();
+    await otlp?.shutdown().catch((error: Error) => log(`the last traces were not exported: ${error.message}`));
   }
 }
 

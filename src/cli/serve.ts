@@ -4,7 +4,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../server/server.ts";
-import { CliError, flags, parsePortFlag } from "./common.ts";
+import { CliError, flags, parsePortFlag, VERSION } from "./common.ts";
+import { startOtlpExport } from "./otlp.ts";
 
 export const serveUsage = `islet serve — run untrusted code as a service: HTTP, WebSocket (Cap'n Web) and MCP
 
@@ -31,7 +32,9 @@ Endpoints:
   POST /v1/codemode/execute   code mode over the config's tool sources;  /mcp  the same as an MCP server
   GET  /healthz, /metrics     health and Prometheus metrics
 
-Request logs are JSON lines on stdout; messages for you are on stderr.`;
+Request logs are JSON lines on stdout; messages for you are on stderr. With OTEL_EXPORTER_OTLP_ENDPOINT
+set (and the OpenTelemetry SDK installed), spans of every invocation, capability call and fetch go to
+that OTLP/HTTP collector.`;
 
 export async function serveCommand(argv: string[]): Promise<void> {
   const { values } = flags(
@@ -57,6 +60,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const keys = values["api-key"] ?? [];
   if (keys.some((key) => key.length < 8)) throw new CliError("--api-key must be at least 8 characters long");
   if (env.ISLET_CONFIG) process.stderr.write(`islet serve: reading ${env.ISLET_CONFIG}…\n`);
+  const otlp = await startOtlpExport(env, VERSION);
+  if (otlp !== undefined) process.stderr.write(`islet serve: exporting traces to ${otlp.endpoint}\n`);
   const server = await startServer(
     {
       port: parsePortFlag(values.port),
@@ -86,7 +91,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
     stopping = true;
     const inFlight = server.service.inFlight;
     process.stderr.write(`islet serve: ${signal}: finishing ${inFlight} call${inFlight === 1 ? "" : "s"} in flight, then exiting (again to force)\n`);
-    server.close().then(
+    server.close().then(async () => {
+        await otlp?.shutdown().catch((error: Error) => process.stderr.write(`islet serve: the last traces were not exported: ${error.message}\n`));
+      }).then(
       () => {
         process.stderr.write("islet serve: stopped\n");
         process.exit(0);
