@@ -228,6 +228,13 @@ export class Sandbox {
   private rejectDied!: (error: SandboxDiedError) => void;
   private bridgeModule: ivm.Module | undefined;
   private workersModule: ivm.Module | undefined;
+  /**
+   * islet:runtime and cloudflare:workers compiled and instantiated ahead in a sandbox made for the
+   * warm pool (bootAhead), never evaluated: the first module that imports them takes them (bridge(),
+   * cloudflareWorkers()), as if they were made then. Both are islet's own fixed source.
+   */
+  private preparedBridge: ivm.Module | undefined;
+  private preparedWorkers: ivm.Module | undefined;
   private lastCpuNs = 0n;
   /** Host-side state of this sandbox's services (Web Crypto keys). */
   private readonly services = new ServiceState();
@@ -303,6 +310,16 @@ export class Sandbox {
       this.enter = (await boot.apply(undefined, this.bootArguments(), { arguments: { copy: true }, result: { reference: true } })) as ivm.Reference<
         (name: RuntimeFunction, ...args: unknown[]) => unknown
       >;
+      // The modules most workers import (README's WorkerEntrypoint imports cloudflare:workers),
+      // compiled and linked here rather than on the load's path; nothing is evaluated.
+      const bridge = await this.isolate.compileModule(BRIDGE_SOURCE, { filename: "islet:runtime" });
+      await bridge.instantiate(this.context, () => {
+        throw new Error("the bridge has no imports");
+      });
+      const workers = await this.isolate.compileModule(WORKERS_SOURCE, { filename: "cloudflare:workers" });
+      await workers.instantiate(this.context, () => bridge);
+      this.preparedBridge = bridge;
+      this.preparedWorkers = workers;
     } catch (error) {
       this.kill("canceled");
       throw error;
@@ -813,6 +830,10 @@ export class Sandbox {
    * script (it compiles faster), so this small module re-exports what the runtime hands it.
    */
   private bridge(): ivm.Module {
+    if (this.bridgeModule === undefined && this.preparedBridge !== undefined) {
+      this.bridgeModule = this.preparedBridge;
+      this.preparedBridge = undefined;
+    }
     if (this.bridgeModule === undefined) {
       this.bridgeModule = this.isolate.compileModuleSync(BRIDGE_SOURCE, { filename: "islet:runtime" });
       this.bridgeModule.instantiateSync(this.context, () => {
@@ -829,6 +850,12 @@ export class Sandbox {
   }
 
   private cloudflareWorkers(): ivm.Module {
+    if (this.workersModule === undefined && this.preparedWorkers !== undefined) {
+      // Instantiated against the prepared bridge, which bridge() hands out first.
+      this.bridge();
+      this.workersModule = this.preparedWorkers;
+      this.preparedWorkers = undefined;
+    }
     if (this.workersModule === undefined) {
       this.workersModule = this.isolate.compileModuleSync(WORKERS_SOURCE, { filename: "cloudflare:workers" });
       this.workersModule.instantiateSync(this.context, () => this.bridge());
@@ -990,6 +1017,7 @@ export class Sandbox {
 
   /** The bridge for a module import() links, made and filled without entering the isolate synchronously. */
   private async bridgeAsync(): Promise<ivm.Module> {
+    if (this.bridgeModule === undefined && this.preparedBridge !== undefined) this.bridge();
     if (this.bridgeModule === undefined) {
       const bridge = await this.guard(this.isolate.compileModule(BRIDGE_SOURCE, { filename: "islet:runtime" }));
       await this.guard(
@@ -1010,6 +1038,11 @@ export class Sandbox {
 
   /** `cloudflare:workers` for import(), made without entering the isolate synchronously. */
   private async workersModuleAsync(): Promise<ivm.Module> {
+    if (this.workersModule === undefined && this.preparedWorkers !== undefined) {
+      await this.bridgeAsync();
+      this.workersModule = this.preparedWorkers;
+      this.preparedWorkers = undefined;
+    }
     if (this.workersModule === undefined) {
       const bridge = await this.bridgeAsync();
       const workers = await this.guard(this.isolate.compileModule(WORKERS_SOURCE, { filename: "cloudflare:workers" }));

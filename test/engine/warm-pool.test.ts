@@ -66,6 +66,26 @@ for (const mode of modes) {
   });
 }
 
+test("a pooled sandbox's ahead-linked cloudflare:workers serves static imports, import() and workers that import neither", async () => {
+  const loader = new WorkerLoader({ warmPool: 2 });
+  try {
+    for (let i = 0; i < 100 && loader.stats.warmSandboxes < 2; i++) await sleep(50);
+    const dynamic = { compatibilityDate, mainModule: "d.js", modules: { "d.js": "export default { async run() { const m = await import('cloudflare:workers'); return typeof m.WorkerEntrypoint + ' ' + (m.env === undefined); } };" } };
+    const plain = { compatibilityDate, mainModule: "p.js", modules: { "p.js": "export default { run() { return 'plain'; } };" } };
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      assert.equal(await (loader.load(dynamic).getEntrypoint() as any).run(), "function false");
+      await tick();
+      assert.equal(await (loader.load(plain).getEntrypoint() as any).run(), "plain");
+      await tick();
+      assert.equal(await (loader.load(canonical).getEntrypoint() as any).greet("y"), "hi y 1");
+    }
+    assert.ok((await warmPoolCountersOf(loader))!.hits >= 6);
+  } finally {
+    await loader.close();
+  }
+});
+
 test("close() while the pool is still booting its sandboxes kills them and resolves", async () => {
   const loader = new WorkerLoader({ warmPool: 3 });
   // The first turn makes the first sandbox's isolate; its boot is then on isolated-vm's threads.
