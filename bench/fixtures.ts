@@ -7,6 +7,13 @@ export const GREET_SOURCE = "export default { greet(n) { return 'hi ' + n; } }";
 
 export const greetCode = () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": GREET_SOURCE } });
 
+/** The worker README's example shows: a WorkerEntrypoint class importing cloudflare:workers. */
+export const canonicalCode = () => ({
+  compatibilityDate: COMPAT_DATE,
+  mainModule: "w.js",
+  modules: { "w.js": "import { WorkerEntrypoint } from 'cloudflare:workers';\nexport default class extends WorkerEntrypoint { greet(n) { return 'hi ' + n; } }" },
+});
+
 /** A live worker for RPC round trips: echo, and a loop awaiting a host callback n times. */
 export const RPC_SOURCE = `export default {
   ping(x) { return x; },

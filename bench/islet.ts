@@ -1,15 +1,16 @@
 // islet's side of every scenario.
 
 import { WorkerLoader } from "../src/index.ts";
-import { COMPAT_DATE, COMPUTE_SOURCE, RPC_SOURCE, greetCode } from "./fixtures.ts";
-import { now, sleep, tick, type Subject } from "./stats.ts";
+import { warmPoolCountersOf } from "../src/testing.ts";
+import { COMPAT_DATE, COMPUTE_SOURCE, RPC_SOURCE, canonicalCode, greetCode } from "./fixtures.ts";
+import { now, sleep, summarize, tick, type Subject } from "./stats.ts";
 
-/** load() + first RPC answered, sequential, no pool. */
-export function isletFresh(perRound: number): Subject {
+/** load() + first RPC answered, sequential, no pool (`canonical`: README's WorkerEntrypoint worker). */
+export function isletFresh(perRound: number, canonical = false): Subject {
   let loader: WorkerLoader;
-  const code = greetCode();
+  const code = canonical ? canonicalCode() : greetCode();
   return {
-    name: "islet",
+    name: canonical ? "islet, canonical worker" : "islet",
     perRound,
     async setup() {
       loader = new WorkerLoader({ warmPool: 0, maxWorkers: 500 });
@@ -28,7 +29,7 @@ export function isletFresh(perRound: number): Subject {
 }
 
 /** One sample: load() + first RPC answered; the dispose that follows is not timed (as for every peer). */
-export async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode>): Promise<number> {
+export async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode> | ReturnType<typeof canonicalCode>): Promise<number> {
   const t = now();
   const stub = loader.load(code);
   await stub.getEntrypoint().greet("x");
@@ -38,35 +39,59 @@ export async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeo
 }
 
 export interface PoolStats {
-  /** Loads that found a warm sandbox waiting. */
+  /** Loads the pool served (its own counters: a sandbox ready, or still booting on isolated-vm's threads). */
   hits: number;
   loads: number;
+  /** Per sample() call: wall time per load, pause and anything the event loop did between loads included. */
+  periods: number[];
+}
+
+export const newPoolStats = (): PoolStats => ({ hits: 0, loads: 0, periods: [] });
+
+/** "N % of M loads; X ms per load, pause included" for a row's note. */
+export function poolNote(stats: PoolStats): string {
+  const rate = stats.loads ? (100 * stats.hits) / stats.loads : NaN;
+  const period = stats.periods.length ? summarize(stats.periods).p50 : NaN;
+  return `the pool served ${rate.toFixed(0)} % of ${stats.loads} loads; ${period.toFixed(2)} ms per load from one start to the next (p50 of rounds)`;
+}
+
+/** Adds what the loader's pool did during `run` (its counters, summed over shards) to `stats`. */
+export async function countPool<T>(loader: WorkerLoader, stats: PoolStats, loads: number, run: () => Promise<T>): Promise<T> {
+  const before = await warmPoolCountersOf(loader);
+  const start = now();
+  const result = await run();
+  stats.periods.push((now() - start) / loads);
+  const after = await warmPoolCountersOf(loader);
+  stats.loads += loads;
+  if (before !== undefined && after !== undefined) stats.hits += after.hits - before.hits;
+  return result;
 }
 
 /**
- * The same with warmPool: 4, pausing between loads so the pool refills: one event-loop turn
- * (`pauseMs` 0, as the issue asks) or a timer of `pauseMs`.
+ * The same with warmPool: 4, pausing between loads so the pool can refill: one event-loop turn
+ * (`pauseMs` 0, back to back, as the issue asks) or a timer of `pauseMs`. `canonical`: README's
+ * WorkerEntrypoint worker instead of the one-method object.
  */
-export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0): Subject {
+export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0, canonical = false): Subject {
   let loader: WorkerLoader;
-  const code = greetCode();
+  const code = canonical ? canonicalCode() : greetCode();
   return {
-    name: pauseMs ? `islet warm pool (4), ${pauseMs} ms pause` : "islet warm pool (4)",
+    name: `islet warm pool (4)${canonical ? ", canonical worker" : ""}${pauseMs ? `, ${pauseMs} ms pause` : ""}`,
     perRound,
-    note: pauseMs ? `${pauseMs} ms timer between loads` : "one setImmediate turn between loads",
+    note: pauseMs ? `${pauseMs} ms timer between loads` : "back to back: one setImmediate turn between loads",
     async setup() {
       loader = new WorkerLoader({ warmPool: 4, maxWorkers: 500 });
       await fill(loader, 4);
     },
     async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        await (pauseMs ? sleep(pauseMs) : tick());
-        stats.loads++;
-        if (loader.stats.warmSandboxes > 0) stats.hits++;
-        out.push(await timeFreshCall(loader, code));
-      }
-      return out;
+      return countPool(loader, stats, count, async () => {
+        const out: number[] = [];
+        for (let i = 0; i < count; i++) {
+          await (pauseMs ? sleep(pauseMs) : tick());
+          out.push(await timeFreshCall(loader, code));
+        }
+        return out;
+      });
     },
     async teardown() {
       await loader?.close();

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { WorkerLoader } from "../src/index.ts";
 import { greetCode, RPC_SOURCE, COMPAT_DATE } from "./fixtures.ts";
 import type { Scenario } from "./report.ts";
-import { timeFreshCall } from "./islet.ts";
+import { countPool, newPoolStats, poolNote, timeFreshCall, type PoolStats } from "./islet.ts";
 import { now, repeatedCalls, roundRobin, tick, type Subject } from "./stats.ts";
 
 export const SHARDS = 2;
@@ -21,8 +21,8 @@ const modes = [
 
 type Mode = (typeof modes)[number];
 
-/** `warmPool`: loads one setImmediate turn apart from a pool of that size (filled by the shards, off the host's thread). */
-function freshSubject(mode: Mode, perRound: number, warmPool = 0): Subject {
+/** `warmPool`: loads one setImmediate turn apart from a pool of that size (in-process on the host's loop, else each shard's share on its own thread), counted in `stats`. */
+function freshSubject(mode: Mode, perRound: number, warmPool = 0, stats: PoolStats = newPoolStats()): Subject {
   let loader: WorkerLoader;
   const code = greetCode();
   return {
@@ -36,12 +36,15 @@ function freshSubject(mode: Mode, perRound: number, warmPool = 0): Subject {
       if (warmPool > 0) await new Promise((resolve) => setTimeout(resolve, 200));
     },
     async sample(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        if (warmPool > 0) await tick();
-        out.push(await timeFreshCall(loader, code));
-      }
-      return out;
+      const run = async () => {
+        const out: number[] = [];
+        for (let i = 0; i < count; i++) {
+          if (warmPool > 0) await tick();
+          out.push(await timeFreshCall(loader, code));
+        }
+        return out;
+      };
+      return warmPool > 0 ? countPool(loader, stats, count, run) : run();
     },
     async teardown() {
       await loader?.close();
@@ -89,14 +92,20 @@ export const FULL_SHARDED_MODE: ShardedModeConfig = { rounds: 10, fresh: 60, rpc
 
 export async function shardedModeScenarios(cfg: ShardedModeConfig = QUICK_SHARDED_MODE): Promise<Scenario[]> {
   const note = `${SHARDS} child processes or worker threads; the ratio column is in-process / sharded (below 1: the sharded mode is slower).`;
+  const warm = modes.map(() => newPoolStats());
+  const freshRows = await roundRobin([...modes.map((m) => freshSubject(m, cfg.fresh)), ...modes.map((m, i) => freshSubject(m, cfg.fresh, 4, warm[i]))], cfg.rounds);
+  for (const [i, stats] of warm.entries()) {
+    const row = freshRows[modes.length + i];
+    row.note = `${row.note}; ${poolNote(stats)}`;
+  }
   return [
     {
       id: "process-fresh",
       title: "Process and thread isolation overhead: fresh sandbox, load() + first RPC answered (sequential)",
       unit: "ms",
       better: "lower",
-      note: `${note} Each sandbox is disposed untimed; shard start-up is excluded (the pool starts its shards once). The warm-pool rows load back to back, one setImmediate turn apart: in-process the pool refills on the host's thread only while nothing is in flight; in thread mode each thread refills its share on its own thread.`,
-      rows: await roundRobin([...modes.map((m) => freshSubject(m, cfg.fresh)), freshSubject(modes[0], cfg.fresh, 4), freshSubject(modes[2], cfg.fresh, 4)], cfg.rounds),
+      note: `${note} Each sandbox is disposed untimed; shard start-up is excluded (the pool starts its shards once). The warm-pool rows load back to back, one setImmediate turn apart: in-process the pool refills on the host's thread in a turn with no call in flight (between loads); in process and thread mode each shard refills its share (2 each) on its own thread the same way.`,
+      rows: freshRows,
     },
     {
       id: "process-rpc",

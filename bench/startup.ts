@@ -7,16 +7,9 @@
 
 import { WorkerLoader } from "../src/index.ts";
 import { selectRuntimeForBenchmark, selectRuntimeStartForBenchmark } from "../src/testing.ts";
-import { COMPAT_DATE, greetCode } from "./fixtures.ts";
+import { COMPAT_DATE, canonicalCode, greetCode } from "./fixtures.ts";
 import { timeFreshCall } from "./islet.ts";
 import { now, type Subject } from "./stats.ts";
-
-/** The worker README's example shows: a WorkerEntrypoint class importing cloudflare:workers. */
-const entrypointCode = () => ({
-  compatibilityDate: COMPAT_DATE,
-  mainModule: "w.js",
-  modules: { "w.js": "import { WorkerEntrypoint } from 'cloudflare:workers';\nexport default class extends WorkerEntrypoint { greet(n) { return 'hi ' + n; } }" },
-});
 
 function freshWithRuntime(name: string, variant: "full" | "bare", perRound: number, note: string, start: "snapshot" | "compile" = "snapshot", code = greetCode()): Subject {
   let loader: WorkerLoader;
@@ -52,8 +45,8 @@ export function startCostSubjects(perRound: number): Subject[] {
     freshWithRuntime("islet, web platform present, unused", "full", perRound, `${unused}; the isolate made from the core's startup snapshot`),
     freshWithRuntime("islet runtime without the web platform", "bare", perRound, "dist/runtime-bare.js: console, timers and the clock only (from its own snapshot)"),
     freshWithRuntime("islet, core compiled per sandbox (no snapshot)", "full", perRound, compiled, "compile"),
-    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers", "full", perRound, "the canonical worker: one more module to link (the bridge) and a class to construct", "snapshot", entrypointCode()),
-    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers, no snapshot", "full", perRound, compiled, "compile", entrypointCode()),
+    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers", "full", perRound, "the canonical worker: one more module to link (the bridge) and a class to construct", "snapshot", canonicalCode()),
+    freshWithRuntime("islet, WorkerEntrypoint class + cloudflare:workers, no snapshot", "full", perRound, compiled, "compile", canonicalCode()),
   ];
 }
 

@@ -4,6 +4,7 @@
 // the public API depends on it.
 
 import { isolateBackendOf, shardPoolOf, stubOf } from "./loader/worker-loader.ts";
+import type { PoolCounters } from "./engine/pool.ts";
 import type { GetCode, WorkerLoader, WorkerStub } from "./loader/worker-loader.ts";
 import type { WorkerBackend } from "./loader/backend.ts";
 import { ProcessPool, type ChildReport } from "./loader/process/pool.ts";
@@ -74,4 +75,23 @@ export function openShardBodies(loader: WorkerLoader): number | undefined {
 /** Worker response bodies a loader's shards keep while the host pulls them; undefined in-process. */
 export async function openWorkerResponseBodies(loader: WorkerLoader): Promise<number | undefined> {
   return shardPoolOf(loader)?.openResponseBodies();
+}
+
+/**
+ * What a loader's warm pool did (hits, misses, sandboxes made), summed over its shards in thread and
+ * process isolation (each shard has a pool of its own); undefined when the loader has no warm pool.
+ */
+export async function warmPoolCountersOf(loader: WorkerLoader): Promise<PoolCounters | undefined> {
+  const backend = isolateBackendOf(loader);
+  if (backend !== undefined) return backend.poolCounters;
+  const pool = shardPoolOf(loader);
+  if (pool === undefined) return undefined;
+  let total: PoolCounters | undefined;
+  for (let slot = 0; slot < pool.shardCount; slot++) {
+    const counters = ((await pool.debug(slot, {})) as { warmPool: PoolCounters | null }).warmPool;
+    if (counters === null) continue;
+    total ??= { hits: 0, bootingHits: 0, misses: 0, made: 0 };
+    for (const key of Object.keys(total) as (keyof PoolCounters)[]) total[key] += counters[key];
+  }
+  return total;
 }

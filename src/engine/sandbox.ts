@@ -216,9 +216,10 @@ export class Sandbox {
   /** Whether the isolate was made from the core's startup snapshot (else the core was compiled and run in it). */
   readonly fromSnapshot: boolean;
   private readonly isolate: ivm.Isolate;
-  private readonly context: ivm.Context;
+  // Set by the constructor, or by bootAhead() before the sandbox is handed to anyone.
+  private context!: ivm.Context;
   /** The runtime's one entry function: (name of an entry, its arguments). */
-  private readonly enter: ivm.Reference<(name: RuntimeFunction, ...args: unknown[]) => unknown>;
+  private enter!: ivm.Reference<(name: RuntimeFunction, ...args: unknown[]) => unknown>;
   private handler: PostHandler | undefined;
   private deathReasonValue: DeathReason | undefined;
   private readonly deathListeners: ((reason: DeathReason) => void)[] = [];
@@ -227,11 +228,25 @@ export class Sandbox {
   private rejectDied!: (error: SandboxDiedError) => void;
   private bridgeModule: ivm.Module | undefined;
   private workersModule: ivm.Module | undefined;
+  /**
+   * islet:runtime and cloudflare:workers compiled and instantiated ahead in a sandbox made for the
+   * warm pool (bootAhead), never evaluated: the first module that imports them takes them (bridge(),
+   * cloudflareWorkers()), as if they were made then. Both are islet's own fixed source.
+   */
+  private preparedBridge: ivm.Module | undefined;
+  private preparedWorkers: ivm.Module | undefined;
   private lastCpuNs = 0n;
   /** Host-side state of this sandbox's services (Web Crypto keys). */
   private readonly services = new ServiceState();
 
-  private constructor(memoryMb: number) {
+  /**
+   * Makes the isolate, from the core's snapshot when there is one. With `ahead` (a sandbox made for
+   * the warm pool from the snapshot), only the isolate is made here: isolated-vm has no asynchronous
+   * Isolate constructor, but its context and the boot call have asynchronous forms, which run on
+   * isolated-vm's own threads while this one serves requests (bootAhead). Both ways run the same
+   * steps on the same snapshot in the same order: a sandbox made ahead is as fresh as one made now.
+   */
+  private constructor(memoryMb: number, ahead = false) {
     this.memoryMb = memoryMb;
     // Some allocations (a large hash table growing past the limit) make V8 give up on the heap
     // outright. Without this handler isolated-vm aborts the whole process; with it, the isolate's
@@ -240,12 +255,15 @@ export class Sandbox {
     // own runtime only: runtime-code.ts), so its contexts hold the core already evaluated.
     const snapshot = runtimeSnapshot(SNAPSHOT_WARM_UP);
     this.fromSnapshot = snapshot !== undefined;
+    this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
+    this.died.catch(() => {});
     this.isolate = new IVM.Isolate({
       memoryLimit: memoryMb,
       onCatastrophicError: () => this.lost(),
       importModuleDynamically: (specifier, referrer) => this.importModuleDynamically(specifier, referrer),
       snapshot,
     });
+    if (ahead && this.fromSnapshot) return;
     this.context = this.isolate.createContextSync();
     // Every synchronous call into a new isolate has a fixed cost: the core's boot function is taken
     // (from the snapshot's self-deleting global, or by running the core), then called once to hand
@@ -255,8 +273,13 @@ export class Sandbox {
         ? this.context.global.getSync(SNAPSHOT_BOOT_GLOBAL, { reference: true })
         : (compileRuntime(this.isolate).runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>).getSync("boot", { reference: true })
     ) as ivm.Reference<(...args: unknown[]) => unknown>;
-    this.died = new Promise<never>((_, reject) => (this.rejectDied = reject));
-    this.died.catch(() => {});
+    this.enter = boot.applySync(undefined, this.bootArguments(), { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
+      (name: RuntimeFunction, ...args: unknown[]) => unknown
+    >;
+  }
+
+  /** What the core's boot function is called with: the two host callbacks, the clock, the heap limit. */
+  private bootArguments(): unknown[] {
     const post = new IVM.Callback(
       (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => {
         this.postsReceivedValue++;
@@ -271,9 +294,36 @@ export class Sandbox {
       this.loadChunk(args[0]);
       return [1, undefined];
     });
-    this.enter = boot.applySync(undefined, [post, hostCall, Date.now(), memoryMb], { arguments: { copy: true }, result: { reference: true } }) as ivm.Reference<
-      (name: RuntimeFunction, ...args: unknown[]) => unknown
-    >;
+    return [post, hostCall, Date.now(), this.memoryMb];
+  }
+
+  /**
+   * The rest of a sandbox made ahead (constructor's `ahead`): its context, the boot function taken
+   * from the snapshot's self-deleting global and the boot call, each on isolated-vm's threads. Runs
+   * only islet's own code. A sandbox whose boot fails (its isolate disposed meanwhile) is killed.
+   */
+  private async bootAhead(): Promise<void> {
+    if (this.enter !== undefined) return;
+    try {
+      this.context = await this.isolate.createContext();
+      const boot = (await this.context.global.get(SNAPSHOT_BOOT_GLOBAL, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
+      this.enter = (await boot.apply(undefined, this.bootArguments(), { arguments: { copy: true }, result: { reference: true } })) as ivm.Reference<
+        (name: RuntimeFunction, ...args: unknown[]) => unknown
+      >;
+      // The modules most workers import (README's WorkerEntrypoint imports cloudflare:workers),
+      // compiled and linked here rather than on the load's path; nothing is evaluated.
+      const bridge = await this.isolate.compileModule(BRIDGE_SOURCE, { filename: "islet:runtime" });
+      await bridge.instantiate(this.context, () => {
+        throw new Error("the bridge has no imports");
+      });
+      const workers = await this.isolate.compileModule(WORKERS_SOURCE, { filename: "cloudflare:workers" });
+      await workers.instantiate(this.context, () => bridge);
+      this.preparedBridge = bridge;
+      this.preparedWorkers = workers;
+    } catch (error) {
+      this.kill("canceled");
+      throw error;
+    }
   }
 
   /** Live wasm memories of all sandboxes in this process (or thread), and of this one. */
@@ -380,6 +430,18 @@ export class Sandbox {
   static create(memoryMb: number): Sandbox {
     if (runtimeNeedsWarmUp()) warmUp();
     return new Sandbox(memoryMb);
+  }
+
+  /**
+   * The same sandbox, made for the warm pool: only the isolate is made on this thread (isolated-vm's
+   * constructor is synchronous), its context and boot on isolated-vm's threads. Sandboxes that
+   * compile the core (no snapshot) are made as create() makes them.
+   */
+  static async createAhead(memoryMb: number): Promise<Sandbox> {
+    if (runtimeNeedsWarmUp()) warmUp();
+    const sandbox = new Sandbox(memoryMb, true);
+    await sandbox.bootAhead();
+    return sandbox;
   }
 
   /** Runs an asynchronous host service (Web Crypto) for this sandbox. */
@@ -497,6 +559,22 @@ export class Sandbox {
 
   /** Calls into any sandbox that have not answered yet: the pool refills only when this is 0. */
   static pending = 0;
+  private static idleWaiters: (() => void)[] = [];
+
+  private static callStarted(): void {
+    Sandbox.pending++;
+  }
+
+  private static callEnded(): void {
+    Sandbox.pending--;
+    if (Sandbox.pending === 0 && Sandbox.idleWaiters.length > 0) for (const waiter of Sandbox.idleWaiters.splice(0)) waiter();
+  }
+
+  /** Calls `waiter` once no call into any sandbox of this thread is pending (now, if none is). */
+  static whenIdle(waiter: () => void): void {
+    if (Sandbox.pending === 0) waiter();
+    else Sandbox.idleWaiters.push(waiter);
+  }
 
   /**
    * isolated-vm operations started on this thread (applies, module evaluations, compiles) whose
@@ -586,14 +664,14 @@ export class Sandbox {
       await this.heapCheck;
       if (!this.alive) throw new SandboxDiedError(this.deathReasonValue ?? "canceled");
     }
-    Sandbox.pending++;
+    Sandbox.callStarted();
     const cpuBefore = this.cpuTimeNs;
     try {
       return await this.orDeath(this.track(this.enter.apply(undefined, [name, ...args], copyInOut)));
     } catch (error) {
       throw this.translate(error);
     } finally {
-      Sandbox.pending--;
+      Sandbox.callEnded();
       // Filling memory costs time (about 1 ms per 10 MB): a call that used less CPU cannot have
       // placed much past the limit, and its heap is not read (reading it after every call made a
       // warm round trip 27 % slower).
@@ -752,6 +830,10 @@ export class Sandbox {
    * script (it compiles faster), so this small module re-exports what the runtime hands it.
    */
   private bridge(): ivm.Module {
+    if (this.bridgeModule === undefined && this.preparedBridge !== undefined) {
+      this.bridgeModule = this.preparedBridge;
+      this.preparedBridge = undefined;
+    }
     if (this.bridgeModule === undefined) {
       this.bridgeModule = this.isolate.compileModuleSync(BRIDGE_SOURCE, { filename: "islet:runtime" });
       this.bridgeModule.instantiateSync(this.context, () => {
@@ -768,6 +850,12 @@ export class Sandbox {
   }
 
   private cloudflareWorkers(): ivm.Module {
+    if (this.workersModule === undefined && this.preparedWorkers !== undefined) {
+      // Instantiated against the prepared bridge, which bridge() hands out first.
+      this.bridge();
+      this.workersModule = this.preparedWorkers;
+      this.preparedWorkers = undefined;
+    }
     if (this.workersModule === undefined) {
       this.workersModule = this.isolate.compileModuleSync(WORKERS_SOURCE, { filename: "cloudflare:workers" });
       this.workersModule.instantiateSync(this.context, () => this.bridge());
@@ -929,6 +1017,7 @@ export class Sandbox {
 
   /** The bridge for a module import() links, made and filled without entering the isolate synchronously. */
   private async bridgeAsync(): Promise<ivm.Module> {
+    if (this.bridgeModule === undefined && this.preparedBridge !== undefined) this.bridge();
     if (this.bridgeModule === undefined) {
       const bridge = await this.guard(this.isolate.compileModule(BRIDGE_SOURCE, { filename: "islet:runtime" }));
       await this.guard(
@@ -949,6 +1038,11 @@ export class Sandbox {
 
   /** `cloudflare:workers` for import(), made without entering the isolate synchronously. */
   private async workersModuleAsync(): Promise<ivm.Module> {
+    if (this.workersModule === undefined && this.preparedWorkers !== undefined) {
+      await this.bridgeAsync();
+      this.workersModule = this.preparedWorkers;
+      this.preparedWorkers = undefined;
+    }
     if (this.workersModule === undefined) {
       const bridge = await this.bridgeAsync();
       const workers = await this.guard(this.isolate.compileModule(WORKERS_SOURCE, { filename: "cloudflare:workers" }));
@@ -1018,13 +1112,13 @@ export class Sandbox {
   }
 
   private async guard<T>(promise: Promise<T>): Promise<T> {
-    Sandbox.pending++;
+    Sandbox.callStarted();
     try {
       return await this.orDeath(this.track(promise));
     } catch (error) {
       throw this.translate(error);
     } finally {
-      Sandbox.pending--;
+      Sandbox.callEnded();
     }
   }
 

@@ -3,7 +3,7 @@
 // and process isolation run this same backend inside each shard (shard/runner.ts).
 
 import { WorkerDisposedError } from "../errors.ts";
-import { SandboxPool } from "../engine/pool.ts";
+import { SandboxPool, type PoolCounters } from "../engine/pool.ts";
 import { Sandbox } from "../engine/sandbox.ts";
 import type { BackendWorker, GetCode, StartCause, WorkerBackend, WorkerLoaderStats } from "./backend.ts";
 import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
@@ -92,11 +92,13 @@ export class IsolateBackend implements WorkerBackend {
   /** Records with a live worker, least recently used first. */
   private readonly live = new Map<WorkerRecord, true>();
   private readonly pool: SandboxPool | undefined;
+  /** Workers between startWorker's start and end: the warm pool does not refill while one is (pool.ts). */
+  private starting = 0;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: IsolateBackendOptions) {
-    this.pool = options.warmPool > 0 ? new SandboxPool(options.warmPool, options.limits.memoryMb) : undefined;
+    this.pool = options.warmPool > 0 ? new SandboxPool(options.warmPool, options.limits.memoryMb, () => this.starting > 0) : undefined;
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(options.idleTimeoutMs / 2, 10), 10_000));
     this.sweeper.unref();
   }
@@ -165,6 +167,16 @@ export class IsolateBackend implements WorkerBackend {
 
   /** @internal */
   async startWorker(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
+    this.starting++;
+    try {
+      return await this.startWorkerNow(code, record, cause);
+    } finally {
+      this.starting--;
+      if (this.starting === 0) this.pool?.nudge();
+    }
+  }
+
+  private async startWorkerNow(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
     validateWorkerCode(code);
     const limits = lowest(this.options.limits, validateCodeLimits(code.limits));
     // Packages are bundled (or found in the cache) before a sandbox is taken, so that bundling is
@@ -173,7 +185,11 @@ export class IsolateBackend implements WorkerBackend {
     this.assertOpen();
     const prepared = prepareModules(code, packages);
     this.makeRoom();
-    const sandbox = this.pool ? this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
+    const sandbox = this.pool ? await this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
+    if (this.closed) {
+      sandbox.kill("canceled");
+      throw new WorkerDisposedError("The WorkerLoader is closed.");
+    }
     const worker = await Worker.start(sandbox, {
       code: prepared,
       env: code.env ?? {},
@@ -221,14 +237,21 @@ export class IsolateBackend implements WorkerBackend {
     return { liveWorkers: this.live.size, warmSandboxes: this.pool?.available ?? 0 };
   }
 
+  /** @internal For tests and benchmarks (src/testing.ts): what the warm pool did, if there is one. */
+  get poolCounters(): PoolCounters | undefined {
+    return this.pool?.stats;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    this.pool?.close();
+    const poolClosed = this.pool?.close();
     for (const record of this.live.keys()) record.dispose(new WorkerDisposedError("The WorkerLoader was closed."));
     this.live.clear();
     this.named.clear();
+    // Sandboxes the pool was still booting are killed once booted.
+    await poolClosed;
     // isolated-vm deletes a disposed isolate on one of its own threads once that thread lets go of
     // it. A process.exit() right after close() could run that deletion after Node had disposed V8's
     // platform, and the process died with SIGSEGV (gdb: TracingCpuProfilerImpl's destructor, from

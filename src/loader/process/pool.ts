@@ -6,6 +6,7 @@
 // child that dies is restarted, and calls pending on it reject with SandboxProcessError while the
 // other children keep serving.
 
+import type { PoolCounters } from "../../engine/pool.ts";
 import { fork } from "node:child_process";
 import { availableParallelism, getPriority, setPriority } from "node:os";
 import { createRequire } from "node:module";
@@ -37,6 +38,8 @@ export interface ChildReport {
   memory: NodeJS.MemoryUsage;
   /** Worker response bodies the shard keeps while the host pulls them. */
   openResponseBodies: number;
+  /** What the shard's warm pool did (null: it has none). */
+  warmPool: PoolCounters | null;
 }
 
 export function defaultProcessCount(): number {

@@ -463,6 +463,11 @@ export abstract class ShardPool implements WorkerBackend {
     };
   }
 
+  /** @internal How many shards the pool runs (src/testing.ts). */
+  get shardCount(): number {
+    return this.slots.length;
+  }
+
   /** Live workers and warm sandboxes (as the shards last reported), and the shards alive and restarted, named by kind. */
   abstract get stats(): WorkerLoaderStats;
 

@@ -5,7 +5,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { WorkerLoader, type WorkerStub } from "../worker-loader.ts";
+import { WorkerLoader, isolateBackendOf, type WorkerStub } from "../worker-loader.ts";
 import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
@@ -270,6 +270,7 @@ export function runShard(port: ShardPort): void {
           permission: permissionReport(),
           openResponseBodies: responses.size,
           memory: process.memoryUsage(),
+          warmPool: (loader === undefined ? undefined : isolateBackendOf(loader)?.poolCounters) ?? null,
           ...port.describe(),
         };
       }

@@ -7,6 +7,7 @@
 // What a thread does contain is its own JavaScript heap (heap exhaustion ends only that thread)
 // and an empty copy of the environment.
 
+import type { PoolCounters } from "../../engine/pool.ts";
 import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { SandboxThreadError } from "../../errors.ts";
@@ -30,6 +31,8 @@ export interface ThreadReport {
   memory: NodeJS.MemoryUsage;
   /** Worker response bodies the shard keeps while the host pulls them. */
   openResponseBodies: number;
+  /** What the shard's warm pool did (null: it has none). */
+  warmPool: PoolCounters | null;
 }
 
 export function defaultThreadCount(): number {
