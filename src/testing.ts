@@ -75,3 +75,10 @@ export function openShardBodies(loader: WorkerLoader): number | undefined {
 export async function openWorkerResponseBodies(loader: WorkerLoader): Promise<number | undefined> {
   return shardPoolOf(loader)?.openResponseBodies();
 }
+
+/** What a loader's streaming tails have queued on the host now (events and their weighed bytes), in every isolation mode. */
+export function tailStreamQueues(loader: WorkerLoader): { events: number; bytes: number } {
+  const hub = isolateBackendOf(loader)?.streams ?? shardPoolOf(loader)?.streams;
+  if (hub === undefined) throw new Error("no backend");
+  return hub.queued;
+}
