@@ -10,10 +10,14 @@ import { AsyncResource } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { StreamingTail, TailStreamEvent, TailStreamEventBody, TailStreamHandler, TailStreamOnset } from "./code/types.ts";
 
-/** Events one consumer may have queued for one invocation; past it, later events are dropped and counted. */
+/**
+ * Events one consumer may have queued for one invocation; past it, later events are dropped and
+ * counted. An invocation's own log sends at most 1,001 lines (the runtime's 800 first, its note and
+ * the last 200), so only a consumer that has fallen behind loses any.
+ */
 export const MAX_QUEUED_EVENTS_PER_STREAM = 1_000;
 /** Events queued for all the consumers of one loader at once (the outcome included). */
-export const MAX_QUEUED_EVENTS = 20_000;
+export const MAX_QUEUED_EVENTS = 10_000;
 /** Bytes queued for all the consumers of one loader at once (log parts weighed as the log budget weighs them). */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** What an event costs beyond its log parts (the envelope, a short exception). */
@@ -108,6 +112,11 @@ export class TailStreamHub {
           continue;
         }
         const full = (!ending && stream.queue.length >= MAX_QUEUED_EVENTS_PER_STREAM) || this.queuedEvents >= MAX_QUEUED_EVENTS || this.queuedBytes + cost > MAX_QUEUED_BYTES;
+        if (full && envelope.event.type === "onset") {
+          // No room even for the onset: this consumer does not hear of the invocation at all.
+          stream.handler = null;
+          continue;
+        }
         if (full) {
           // Counted where it happened: after the last event queued, or before the next one.
           const last = stream.queue.at(-1);
