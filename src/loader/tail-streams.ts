@@ -89,21 +89,48 @@ export class TailStreamHub {
   }
 
   /**
-   * Opens an invocation's streams, one per consumer, and queues its onset. `scope` is the async
-   * context consumers run in (default: the caller's), so AsyncLocalStorage in a consumer reads the
-   * store of the code that made the call.
+   * Opens an invocation's streams, one per consumer: each consumer is called with the onset at once
+   * (as tails are called with their event), in `scope`'s async context (default: the caller's), so
+   * AsyncLocalStorage in a consumer reads the store of the code that made the call. Later events
+   * are queued and delivered in that context, never while the worker waits.
    */
   open(consumers: readonly StreamingTail[], onset: LiveEnvelope, scope?: AsyncResource): LiveSink | undefined {
     if (consumers.length === 0) return undefined;
     const invocationId = randomUUID();
     const resource = scope ?? new AsyncResource("islet.tailStream");
-    const streams = consumers.map((consumer) => new ConsumerStream(consumer));
     const pump = (stream: ConsumerStream) => {
-      if (stream.busy) return;
+      if (stream.busy || stream.handler === undefined || stream.queue.length === 0) return;
       stream.busy = true;
       queueMicrotask(() => resource.runInAsyncScope(() => void this.drain(stream)));
     };
-    const enqueue = (envelope: LiveEnvelope, size: number) => {
+    const streams: ConsumerStream[] = [];
+    for (const consumer of consumers) {
+      const stream = new ConsumerStream(consumer);
+      streams.push(stream);
+      let answer: unknown;
+      try {
+        const copy = structuredClone({ invocationId, sequence: onset.sequence, timestamp: new Date(onset.timestamp), event: onset.event }) as TailStreamEvent<TailStreamOnset>;
+        answer = resource.runInAsyncScope(() => (typeof consumer === "function" ? consumer(copy) : consumer.tailStream(copy)));
+      } catch {
+        answer = undefined;
+      }
+      if (answer !== null && typeof answer === "object" && typeof (answer as PromiseLike<unknown>).then === "function") {
+        // Its handler comes later: events queue meanwhile.
+        Promise.resolve(answer as PromiseLike<unknown>).then(
+          (handler) => {
+            stream.handler = asHandler(handler);
+            if (stream.handler === null) this.discard(stream);
+            else pump(stream);
+          },
+          () => {
+            stream.handler = null;
+            this.discard(stream);
+          },
+        );
+      } else stream.handler = asHandler(answer);
+    }
+    if (streams.every((stream) => stream.handler === null)) return undefined;
+    return (envelope, size) => {
       const cost = size + EVENT_OVERHEAD;
       const ending = envelope.event.type === "outcome";
       for (const stream of streams) {
@@ -112,17 +139,11 @@ export class TailStreamHub {
           continue;
         }
         const full = (!ending && stream.queue.length >= MAX_QUEUED_EVENTS_PER_STREAM) || this.queuedEvents >= MAX_QUEUED_EVENTS || this.queuedBytes + cost > MAX_QUEUED_BYTES;
-        if (full && envelope.event.type === "onset") {
-          // No room even for the onset: this consumer does not hear of the invocation at all.
-          stream.handler = null;
-          continue;
-        }
         if (full) {
           // Counted where it happened: after the last event queued, or before the next one.
           const last = stream.queue.at(-1);
-          if (last !== undefined) {
-            last.droppedAfter = [(last.droppedAfter?.[0] ?? 0) + 1, envelope.sequence];
-          } else {
+          if (last !== undefined) last.droppedAfter = [(last.droppedAfter?.[0] ?? 0) + 1, envelope.sequence];
+          else {
             stream.dropped++;
             stream.lastDropped = envelope.sequence;
           }
@@ -143,8 +164,6 @@ export class TailStreamHub {
         if (ending) stream.done = true;
       }
     };
-    enqueue(onset, 0);
-    return (envelope, size) => enqueue(envelope, size);
   }
 
   private take(stream: ConsumerStream): Queued | undefined {
@@ -156,23 +175,18 @@ export class TailStreamHub {
     return next;
   }
 
+  /** A consumer that ignores the invocation: what was queued for it goes. */
+  private discard(stream: ConsumerStream): void {
+    while (this.take(stream) !== undefined);
+  }
+
   private async drain(stream: ConsumerStream): Promise<void> {
     try {
       for (let next = this.take(stream); next !== undefined; next = this.take(stream)) {
         const { envelope } = next;
-        if (envelope.event.type === "onset") {
-          stream.handler = (await settle(() => (typeof stream.consumer === "function" ? stream.consumer(envelope as TailStreamEvent<TailStreamOnset>) : stream.consumer.tailStream(envelope as TailStreamEvent<TailStreamOnset>)))) as TailStreamHandler | null | undefined ?? null;
-          if (typeof stream.handler !== "function" && (typeof stream.handler !== "object" || stream.handler === null)) stream.handler = null;
-          if (stream.handler === null) {
-            // Ignored: what was queued meanwhile goes.
-            while (this.take(stream) !== undefined);
-            return;
-          }
-        } else {
-          // The events it missed are said where they would have been.
-          if (next.droppedBefore !== undefined) await this.deliver(stream, dropNote(envelope.invocationId, next.droppedBefore));
-          await this.deliver(stream, envelope);
-        }
+        // The events it missed are said where they would have been.
+        if (next.droppedBefore !== undefined) await this.deliver(stream, dropNote(envelope.invocationId, next.droppedBefore));
+        await this.deliver(stream, envelope);
         if (next.droppedAfter !== undefined) await this.deliver(stream, dropNote(envelope.invocationId, next.droppedAfter));
       }
     } finally {
@@ -187,6 +201,11 @@ export class TailStreamHub {
     const method = (handler as Record<string, unknown>)[envelope.event.type];
     if (typeof method === "function") await settle(() => (method as (event: TailStreamEvent) => unknown).call(handler, envelope));
   }
+}
+
+/** What a consumer's answer to an onset is: a handler, or null (it ignores the invocation). */
+function asHandler(value: unknown): TailStreamHandler | null {
+  return typeof value === "function" || (typeof value === "object" && value !== null) ? (value as TailStreamHandler) : null;
 }
 
 /** The event that says a consumer missed `count` events, the last of them numbered `sequence`. */
