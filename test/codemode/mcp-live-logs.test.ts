@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { CallToolResultSchema, LoggingMessageNotificationSchema, type CallToolResult, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { execute, fromFunctions } from "islet/codemode";
 import { repoRoot, tempDir } from "./mcp-upstreams.ts";
 
 const dir = tempDir("mcp-live-logs");
@@ -116,4 +117,20 @@ test("search sends no log notifications", async () => {
   messages.length = 0;
   await client.callTool({ name: "search", arguments: { code: `async () => { console.log("searching"); return tools.length; }` } });
   assert.deepEqual(messages, []);
+});
+
+test("islet/codemode's execute({ onLog }) gets each line while the code runs (formatted as logs are)", async () => {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const lines: [string, string][] = [];
+  const gate = fromFunctions("gate", { wait: { description: "Waits for the test", inputSchema: { type: "object", properties: {} }, execute: () => opened.then(() => "open") } });
+  const result = await execute(`async () => { console.log("first", { n: 1 }); const state = await gate.wait({}); console.error("then", state); return state; }`, [gate], {
+    onLog: (line, level) => {
+      lines.push([level, line]);
+      if (line.startsWith("first")) open();
+    },
+  });
+  assert.equal(result.result, "open");
+  assert.deepEqual(lines, [["log", "first { n: 1 }"], ["error", "[error] then open"]]);
+  assert.deepEqual(result.logs, ["first { n: 1 }", "[error] then open"]);
 });

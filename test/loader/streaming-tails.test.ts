@@ -43,6 +43,10 @@ const gated = (extra: Partial<WorkerCode> = {}): WorkerCode => ({
           for (let i = 0; i < count; i++) console.log(i);
           return count;
         }
+        async floodThenThrow(count) {
+          for (let i = 0; i < count; i++) console.log(i);
+          throw new TypeError("after the flood");
+        }
       }`,
   },
   ...extra,
@@ -228,6 +232,36 @@ for (const isolation of modes) {
         if (dropped.length > 0) assert.equal(stream.at(-1)!.event.type, outcomes === 1 ? "outcome" : "streamDiagnostic");
       }
       assert.ok(droppedInAll > 0, "some events were dropped and said so");
+    });
+
+    test("one consumer of one invocation holds at most 1,000 queued events: past them an event is dropped and said so right after the last one kept; the outcome still comes", async () => {
+      const events: TailStreamEvent[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const loader = newLoader();
+      const worker = loader.load(
+        gated({
+          streamingTails: [
+            () => async (event) => {
+              events.push(event);
+              if (events.length === 1) await released;
+            },
+          ],
+        }),
+      );
+      // 5,000 lines send 1,001 (the first 800, a note, the last 200), then the exception: 1,002 events behind the one the consumer is stuck on.
+      await assert.rejects((worker.getEntrypoint() as any).floodThenThrow(5_000), /after the flood/);
+      await until(() => tailStreamQueues(loader).events >= 1_000, 5_000, "the queue to fill");
+      release();
+      await until(() => events.some((e) => e.event.type === "outcome"), 5_000, "the outcome");
+      const types = events.map((e) => e.event.type);
+      assert.equal(types.filter((type) => type === "log").length, 1_001);
+      assert.deepEqual(types.slice(-2), ["streamDiagnostic", "outcome"]);
+      const note = events.at(-2)!.event;
+      assert.deepEqual(note.type === "streamDiagnostic" && note.diagnostic, { diagnosticsType: "droppedEvents", count: 1 }, "the exception did not fit");
+      const outcome = events.at(-1)!.event;
+      assert.equal(outcome.type === "outcome" && outcome.outcome, "exception");
+      assert.deepEqual(tailStreamQueues(loader), { events: 0, bytes: 0 });
     });
 
     test("a consumer that returns nothing gets nothing more of that invocation; a fetch's onset names the request", async () => {

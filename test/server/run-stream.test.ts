@@ -110,7 +110,7 @@ describe("POST /v1/run, streamed", () => {
       body: JSON.stringify({ code: "export default {}", args: "nope" }),
     });
     assert.equal(response.status, 400);
-    assert.match((await response.json()).error.message, /args/);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /args/);
   });
 
   test("without a streaming Accept, the answer is the plain JSON one", async () => {
