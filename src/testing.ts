@@ -95,3 +95,10 @@ export async function warmPoolCountersOf(loader: WorkerLoader): Promise<PoolCoun
   }
   return total;
 }
+
+/** What a loader's streaming tails have queued on the host now (events and their weighed bytes), in every isolation mode. */
+export function tailStreamQueues(loader: WorkerLoader): { events: number; bytes: number } {
+  const hub = isolateBackendOf(loader)?.streams ?? shardPoolOf(loader)?.streams;
+  if (hub === undefined) throw new Error("no backend");
+  return hub.queued;
+}

@@ -31,7 +31,7 @@ export interface CodeModeBackend {
   catalog: SearchCatalog;
   /** The generated TypeScript API of every namespace (what an API browser shows). */
   api: string;
-  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string }): Promise<ExecuteOutcome>;
+  execute(code: string, options?: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string; onLog?: (line: string, level: string) => void }): Promise<ExecuteOutcome>;
   close(): Promise<void>;
 }
 

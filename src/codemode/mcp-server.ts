@@ -10,7 +10,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type LoggingLevel, type ServerNotification, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { WorkerLoader, type Limits } from "../index.ts";
 import { redactText, redactValue, type IsletMcpConfig } from "./config.ts";
 import { fromMcpServer } from "./mcp-source.ts";
@@ -256,8 +256,12 @@ export class IsletMcp {
    * The `execute` tool's outcome as data (for APIs other than MCP, e.g. an HTTP endpoint), secrets
    * scrubbed. `onApproval` decides calls to tools marked needsApproval; without it they are rejected.
    */
-  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string } = {}): Promise<ExecuteOutcome> {
-    return this.scrubbed("execute", () => this.backend.execute(code, options));
+  async execute(code: string, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; session?: string; resume?: { id: string; approve: boolean; reason?: string }; owner?: string; onLog?: (line: string, level: string) => void } = {}): Promise<ExecuteOutcome> {
+    const secrets = this.options.secrets ?? [];
+    const onLog = options.onLog;
+    // Lines seen while the code runs are scrubbed as the answer is.
+    const scrubbedLog = onLog === undefined || secrets.length === 0 ? onLog : (line: string, level: string) => onLog(redactText(line, secrets), level);
+    return this.scrubbed("execute", () => this.backend.execute(code, { ...options, ...(scrubbedLog !== undefined ? { onLog: scrubbedLog } : {}) }));
   }
 
   private async scrubbed<T extends SearchOutcome | ExecuteOutcome>(name: string, run: () => Promise<T>): Promise<T> {
@@ -270,7 +274,7 @@ export class IsletMcp {
   }
 
   /** Runs one of the two tools as MCP does; problems in the model's code come back as `isError` results, never as throws. */
-  async callTool(name: string, args: unknown, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; sessionScope?: string } = {}): Promise<CallToolResult> {
+  async callTool(name: string, args: unknown, options: { onApproval?: ApprovalHandler; signal?: AbortSignal; sessionScope?: string; onLog?: (line: string, level: string) => void } = {}): Promise<CallToolResult> {
     const code = (args as { code?: unknown } | undefined)?.code;
     if (name !== "search" && name !== "execute") return toolResult({ result: undefined, error: `unknown tool "${name}": use search or execute` });
     if (typeof code !== "string" || code.trim() === "") return toolResult({ result: undefined, error: "TypeError: `code` must be a non-empty string holding an async arrow function" });
@@ -286,7 +290,8 @@ export class IsletMcp {
     const resume = approval === undefined ? undefined : { ...(approval as { id: string; approve: boolean; reason?: string }) };
     // A pause belongs to the caller, as sessions do: over HTTP with API keys only its key resumes it.
     const owner = options.sessionScope;
-    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...rest, ...(scoped !== undefined ? { session: scoped } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
+    const { onLog, ...executeOptions } = rest;
+    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...executeOptions, ...(onLog !== undefined ? { onLog } : {}), ...(scoped !== undefined ? { session: scoped } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
     return toolResult(outcome, { chars: this.options.maxResultChars, tokens: this.options.maxResultTokens });
   }
 
@@ -296,7 +301,7 @@ export class IsletMcp {
    * the client supports it, and is rejected otherwise.
    */
   createServer(sessionScope?: string): Server {
-    const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {} } });
+    const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {}, logging: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.tools }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const canAsk = server.getClientCapabilities()?.elicitation !== undefined;
@@ -310,7 +315,12 @@ export class IsletMcp {
             pending.reject(answer.action === "accept" ? "not approved" : `the user chose ${answer.action}`);
           }
         : undefined;
-      return this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(sessionScope !== undefined ? { sessionScope } : {}) });
+      const live = request.params.name === "execute" ? liveLogNotifications(server, extra, request.params._meta?.progressToken) : undefined;
+      try {
+        return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
+      } finally {
+        await live?.end();
+      }
     });
     return server;
   }
@@ -345,6 +355,50 @@ function isApprovalAnswer(value: unknown): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const { id, approve, reason, ...rest } = value as Record<string, unknown>;
   return typeof id === "string" && id.length > 0 && id.length <= 64 && typeof approve === "boolean" && (reason === undefined || (typeof reason === "string" && reason.length <= 1000)) && Object.keys(rest).length === 0;
+}
+
+/** Live log notifications one `execute` call sends at most; the rest are counted in one last notification. */
+export const MAX_LIVE_LOG_NOTIFICATIONS = 100;
+/** Characters of one log line a notification carries at most. */
+export const MAX_LIVE_LOG_CHARS = 1_000;
+
+const MCP_LEVELS: Record<string, LoggingLevel> = { debug: "debug", info: "info", log: "info", warn: "warning", error: "error" };
+
+/**
+ * While `execute` runs, each console line of the code goes to the client as it is logged: a
+ * `notifications/message` (logger "execute", at the level `logging/setLevel` allows), and a
+ * `notifications/progress` when the call carried a progressToken. Related to the call, so over
+ * streamable HTTP they travel on its own response stream. At most MAX_LIVE_LOG_NOTIFICATIONS lines
+ * of MAX_LIVE_LOG_CHARS each; the result's `logs` have the rest.
+ */
+function liveLogNotifications(server: Server, extra: { sendNotification(notification: ServerNotification): Promise<void>; sessionId?: string }, progressToken: string | number | undefined) {
+  let sent = 0;
+  let skipped = 0;
+  const pending = new Set<Promise<void>>();
+  // The SDK keeps each session's logging/setLevel but offers its check only to sendLoggingMessage,
+  // which cannot relate a notification to its request.
+  const ignored = (level: LoggingLevel) => (server as unknown as { isMessageIgnored?: (level: LoggingLevel, sessionId?: string) => boolean }).isMessageIgnored?.(level, extra.sessionId) === true;
+  const send = (notification: ServerNotification) => {
+    const sending = extra.sendNotification(notification).catch(() => {});
+    pending.add(sending);
+    void sending.finally(() => pending.delete(sending));
+  };
+  return {
+    onLog(line: string, level: string): void {
+      if (sent >= MAX_LIVE_LOG_NOTIFICATIONS) return void skipped++;
+      sent++;
+      const data = truncate(line, MAX_LIVE_LOG_CHARS);
+      const mcpLevel = MCP_LEVELS[level] ?? "info";
+      if (!ignored(mcpLevel)) send({ method: "notifications/message", params: { level: mcpLevel, logger: "execute", data } });
+      if (progressToken !== undefined) send({ method: "notifications/progress", params: { progressToken, progress: sent, message: data } });
+    },
+    async end(): Promise<void> {
+      if (skipped > 0 && !ignored("warning")) {
+        send({ method: "notifications/message", params: { level: "warning", logger: "execute", data: `islet: ${skipped} more log lines were not sent as notifications (at most ${MAX_LIVE_LOG_NOTIFICATIONS}); the result's logs keep the first and the last` } });
+      }
+      await Promise.allSettled([...pending]);
+    },
+  };
 }
 
 function truncate(text: string, max: number): string {

@@ -34,6 +34,8 @@ export interface InvocationLog {
   logsCut: boolean;
   /** Past HEAD_LOGS: the latest TAIL_LOGS entries, with their sizes (droppedLogs counts those pushed out). */
   tail?: { entry: LogEntry; size: number }[];
+  /** Takes each line as it is kept (and the notes of what was cut): the invocation's streaming tails. */
+  live?: (entry: LogEntry, size: number) => void;
 }
 
 /** The log a tail event carries: the head, a note of what was dropped between, the tail. */
@@ -85,6 +87,7 @@ export class LogBudget {
       const fitted = room > 0 ? fitLog(message, room, true) : { parts: [], size: 0, cut: true };
       if (fitted.parts.length > 0 || !fitted.cut) {
         const entry = { level, message: fitted.parts, timestamp };
+        invocation.live?.(entry, fitted.size);
         if (invocation.logs.length < HEAD_LOGS && invocation.tail === undefined) invocation.logs.push(entry);
         else {
           // The tail keeps the latest TAIL_LOGS; the oldest of it is let go, with its bytes.
@@ -105,6 +108,7 @@ export class LogBudget {
         const note = { level: "warn", message: [limit === undefined ? logLimitNote(MAX_LOG_BYTES_PER_INVOCATION) : `islet: log byte limit of ${limit} reached; further logs dropped`], timestamp };
         if (invocation.tail === undefined) invocation.logs.push(note);
         else invocation.tail.push({ entry: note, size: 0 });
+        invocation.live?.(note, 0);
         invocation.logsCut = true;
       }
     }

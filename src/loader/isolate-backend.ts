@@ -10,7 +10,8 @@ import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
 import { prepareModules, preparePackages } from "./code/prepare.ts";
 import type { PackagePolicy } from "./code/packages.ts";
-import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
+import type { Fetcher, StreamingTail, TailReceiver, WorkerCode } from "./code/types.ts";
+import { LIVE_SINK, TailStreamHub, type OpenLiveTrace } from "./tail-streams.ts";
 import { validateWorkerCode } from "./code/validate.ts";
 
 /** How long close() waits for isolated-vm's threads to finish deleting the isolates it disposed. */
@@ -26,6 +27,8 @@ export interface IsolateBackendOptions {
   idleTimeoutMs: number;
   warmPool: number;
   tails: readonly TailReceiver[];
+  /** Consumers of every worker's live events, besides each WorkerCode's own streamingTails. */
+  streamingTails?: readonly StreamingTail[];
   /** The most bytes a worker's env may take once copied (see env-size.ts). */
   maxEnvBytes: number;
   /** The npm packages workers may import, and where they are installed (none: bare imports name no package). */
@@ -96,6 +99,8 @@ export class IsolateBackend implements WorkerBackend {
   private starting = 0;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  /** The queues of the streaming tails' events. */
+  readonly streams = new TailStreamHub();
 
   constructor(private readonly options: IsolateBackendOptions) {
     this.pool = options.warmPool > 0 ? new SandboxPool(options.warmPool, options.limits.memoryMb, () => this.starting > 0) : undefined;
@@ -196,6 +201,7 @@ export class IsolateBackend implements WorkerBackend {
       globalOutbound: code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound,
       limits,
       tails: [...(code.tails ?? []), ...this.options.tails],
+      openLive: this.liveTrace(code),
       maxEnvBytes: this.options.maxEnvBytes,
       onDeath: (dead) => {
         if (record.worker !== dead && record.worker !== undefined) return;
@@ -210,6 +216,15 @@ export class IsolateBackend implements WorkerBackend {
     }
     this.live.set(record, true);
     return worker;
+  }
+
+  /** How a worker's invocations reach its streaming tails: a shard's sink to the host, or this loader's queues. */
+  private liveTrace(code: WorkerCode): OpenLiveTrace | undefined {
+    const sink = (code as { [LIVE_SINK]?: OpenLiveTrace })[LIVE_SINK];
+    if (sink !== undefined) return sink;
+    const consumers = [...(code.streamingTails ?? []), ...(this.options.streamingTails ?? [])];
+    if (consumers.length === 0) return undefined;
+    return (onset) => this.streams.open(consumers, onset);
   }
 
   private makeRoom(): void {

@@ -16,7 +16,8 @@ import { DEFAULT_LIMITS, validateLimits, type Limits } from "./limits.ts";
 import { DEFAULT_MAX_ENV_BYTES } from "./env-size.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
-import type { Fetcher, TailReceiver, WorkerCode } from "./code/types.ts";
+import type { Fetcher, StreamingTail, TailReceiver, WorkerCode } from "./code/types.ts";
+import { isStreamingTail } from "./tail-streams.ts";
 import { packagePatternProblem, type PackagePolicy } from "./code/packages.ts";
 
 export type { GetCode, WorkerLoaderStats } from "./backend.ts";
@@ -35,6 +36,8 @@ export interface WorkerLoaderOptions {
   warmPool?: number;
   /** Receivers of every worker's trace events, besides each WorkerCode's own tails. */
   tails?: TailReceiver[];
+  /** Consumers of every worker's live events (onset, logs, exceptions, outcome), besides each WorkerCode's own streamingTails. */
+  streamingTails?: StreamingTail[];
   /**
    * The most bytes a worker's env may take once copied into its sandbox (V8's serialization of its
    * data; capabilities count a byte or so each). A larger env is a WorkerCodeError. Default 1 MiB,
@@ -111,11 +114,12 @@ export class WorkerLoader {
     const limits = validateLimits(options.limits, "WorkerLoader");
     const globalOutbound = options.globalOutbound ?? null;
     const tails = options.tails ?? [];
+    const streamingTails = options.streamingTails ?? [];
     const maxEnvBytes = checked.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES;
     const packages = packagePolicy(checked.packages, checked.packagesRoot);
     if (options.isolation === "process" || options.isolation === "thread") {
       // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
-      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, maxEnvBytes, packages };
+      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, streamingTails, maxEnvBytes, packages };
       const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
       this.backend = pool;
       backends.set(this, pool);
@@ -129,6 +133,7 @@ export class WorkerLoader {
       idleTimeoutMs: checked.idleTimeoutMs ?? 5 * 60_000,
       warmPool: checked.warmPool ?? 0,
       tails,
+      streamingTails,
       maxEnvBytes,
       packages,
     });
@@ -201,6 +206,11 @@ const optionsSchema = z
           }),
           { error: (issue) => `must be an array${got(issue)}` },
         )
+        .optional(),
+      streamingTails: z
+        .array(z.custom<StreamingTail>(isStreamingTail, { error: (issue) => `must be a function or an object with a tailStream method${got(issue)}` }), {
+          error: (issue) => `must be an array${got(issue)}`,
+        })
         .optional(),
       isolation: z.enum(["isolate", "process", "thread"], { error: (issue) => `must be "isolate", "process" or "thread"${got(issue)}` }).optional(),
       processes: positiveInteger().optional(),

@@ -34,12 +34,14 @@ import type { Span } from "@opentelemetry/api";
 import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
+import type { LiveEnvelope, OpenLiveTrace } from "./tail-streams.ts";
+import { logSize, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
 import { HostTimers } from "./host-timers.ts";
 import { checkEnvSize } from "./env-size.ts";
 import { deliveredLogs, LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
 import { nodeModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
-import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver } from "./code/types.ts";
+import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver, TailStreamEventBody, TailStreamOnset } from "./code/types.ts";
 
 export const MAX_OPEN_BODIES = 1_000;
 /** How long a result waits for the posts it says came before it (they are normally already queued). */
@@ -94,6 +96,8 @@ export interface WorkerConfig {
   globalOutbound: Fetcher | null;
   limits: ResolvedLimits;
   tails: readonly TailReceiver[];
+  /** Opens each invocation's live trace for its streaming tails (tail-streams.ts); absent: none. */
+  openLive?: OpenLiveTrace;
   /** The most bytes env's copy may take (WorkerLoader's maxEnvBytes). */
   maxEnvBytes: number;
   /** Called once when the sandbox dies (limit, disposal), so the loader can drop it. */
@@ -187,10 +191,17 @@ export class Worker {
       const failure = worker.startupError(error);
       const { cpuMs, wallMs } = watch.stop();
       stopped = true;
+      const outcome: Outcome = failure instanceof LimitError ? failure.outcome : failure instanceof WorkerDisposedError ? "canceled" : "exception";
+      const exceptions = [{ name: failure.name, message: failure.message, timestamp: Date.now() }];
       if (config.tails.length > 0) {
-        const outcome: Outcome = failure instanceof LimitError ? failure.outcome : failure instanceof WorkerDisposedError ? "canceled" : "exception";
-        const exceptions = [{ name: failure.name, message: failure.message, timestamp: Date.now() }];
         deliverTail(config.tails, { ...cause, outcome, eventTimestamp, logs: deliveredLogs(startup), exceptions, fetches: startup.fetches, cpuTime: cpuMs, wallTime: wallMs, startup: true });
+      }
+      // The streaming tails get the failed start as an invocation of its own, after the fact (as the tails do).
+      const live = openLive(config.openLive, { type: "onset", ...cause, executionModel: "stateless", info: { type: "jsrpc" }, startup: true }, eventTimestamp);
+      if (live !== undefined) {
+        for (const entry of deliveredLogs(startup)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION));
+        live({ type: "exception", name: failure.name, message: failure.message }, 0);
+        live({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs }, 0);
       }
       throw failure;
     } finally {
@@ -309,6 +320,7 @@ export class Worker {
         },
         release,
         (value, failed) => streamResponseBody(this.responseBodySource, value, failed),
+        { type: "fetch", method: head.method, url: head.url },
       )) as WorkerResponse;
       // A streamed body that is complete at once (or within a moment) crosses whole, ending the
       // invocation now rather than when (and if) the caller reads it.
@@ -343,6 +355,8 @@ export class Worker {
     onFinish?: () => void,
     /** Given the decoded value: a promise the invocation stays in flight (and watched) for, e.g. a response body still streaming. */
     hold?: (value: unknown, failed: Promise<never>) => Promise<BodyEnd> | undefined,
+    /** What the onset of the streaming tails says of the event (default: an RPC call). */
+    info: TailStreamOnset["info"] = { type: "jsrpc" },
   ): Promise<unknown> {
     if (this.disposedError !== undefined) throw this.disposedError;
     this.lastUsed = performance.now();
@@ -352,16 +366,25 @@ export class Worker {
     failed.catch(() => {});
     const invocation = this.track(limits, (error) => failInvocation(error));
     invocation.span = startInvocationSpan(entrypoint, method);
+    const eventTimestamp = Date.now();
+    const live = openLive(this.config.openLive, { type: "onset", entrypoint, method, executionModel: "stateless", info }, eventTimestamp);
     if (this.startupTrace !== undefined) {
       const { logs, droppedLogs, logBytes, logsCut, tail, fetches } = this.startupTrace;
       this.startupTrace = undefined;
       Object.assign(invocation, { logs: [...logs], droppedLogs, logBytes, logsCut, tail: tail === undefined ? undefined : [...tail], fetches: [...fetches] });
       this.logBudget.retain(logBytes);
+      // What the start's top level logged comes first, as in the tail event.
+      if (live !== undefined) for (const entry of deliveredLogs(invocation)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION));
     }
+    if (live !== undefined) invocation.live = (entry, size) => live({ type: "log", level: entry.level, message: entry.message }, size);
     const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
-    const eventTimestamp = Date.now();
     let outcome: Outcome = "ok";
     const exceptions: TailEvent["exceptions"] = [];
+    /** Records an exception for the tail event; the streaming tails get it at once. */
+    const addException = (item: TailEvent["exceptions"][number]): void => {
+      exceptions.push(item);
+      live?.({ type: "exception", name: item.name, message: item.message }, logSize(item.message, LOG_BYTES_PER_INVOCATION));
+    };
     let finishLater = false;
     /**
      * Ends the invocation; with `running`, its watch stays on until the sandbox's code returns. An
@@ -376,7 +399,7 @@ export class Worker {
           if (outcome === "ok" && reason !== undefined && reason !== "canceled") {
             outcome = reason;
             const error = limitOrDisposed(reason, "during the call");
-            exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });
+            addException({ name: error.name, message: error.message, timestamp: Date.now() });
           }
           finish(running);
         });
@@ -387,6 +410,7 @@ export class Worker {
       onFinish?.();
       this.untrack(invocation);
       if (invocation.span !== undefined) endInvocationSpan(invocation.span, outcome, cpuMs, wallMs);
+      live?.({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs }, 0);
       if (this.config.tails.length > 0) {
         deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: deliveredLogs(invocation), exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
       }
@@ -427,7 +451,7 @@ export class Worker {
               held.then((how) => {
                 if (outcome !== "ok" || how.outcome === "ok") return;
                 outcome = how.outcome;
-                if (how.error !== undefined) exceptions.push({ name: how.error.name, message: how.error.message, timestamp: Date.now() });
+                if (how.error !== undefined) addException({ name: how.error.name, message: how.error.message, timestamp: Date.now() });
               }),
             );
           }
@@ -438,13 +462,13 @@ export class Worker {
       }
       const error = result[0] === 2 ? resultCloneError(result[1]) : errorFromSandbox(result[1]);
       outcome = "exception";
-      exceptions.push({ name: error.name, message: error.message, timestamp: Date.now() });
+      addException({ name: error.name, message: error.message, timestamp: Date.now() });
       throw error;
     } catch (error) {
       const translated = this.translate(error);
       if (outcome === "ok") {
         outcome = translated instanceof LimitError ? translated.outcome : translated instanceof WorkerDisposedError ? "canceled" : "exception";
-        exceptions.push({ name: translated.name, message: translated.message, timestamp: Date.now() });
+        addException({ name: translated.name, message: translated.message, timestamp: Date.now() });
       }
       throw translated;
     } finally {
@@ -797,4 +821,28 @@ function limitOrDisposed(reason: DeathReason, when: string): Error {
     default:
       return new WorkerDisposedError(`The worker was disposed ${when === "earlier" ? "" : when + " "}and can no longer be called.`.replace("  ", " "));
   }
+}
+
+/**
+ * Opens an invocation's live trace (its onset first) and numbers its later events; undefined when
+ * no streaming tail listens. The sink never throws into the worker.
+ */
+function openLive(open: OpenLiveTrace | undefined, onset: TailStreamOnset, timestamp: number): ((event: TailStreamEventBody, size: number) => void) | undefined {
+  if (open === undefined) return undefined;
+  let sink: ReturnType<OpenLiveTrace>;
+  try {
+    sink = open({ sequence: 0, timestamp, event: onset });
+  } catch {
+    return undefined;
+  }
+  if (sink === undefined) return undefined;
+  let sequence = 1;
+  return (event, size) => {
+    const envelope: LiveEnvelope = { sequence: sequence++, timestamp: Date.now(), event };
+    try {
+      sink(envelope, size);
+    } catch {
+      // Consumers are observers: their failures are theirs.
+    }
+  };
 }

@@ -25,7 +25,7 @@ import { IsletApi, NamedSources, RpcSessionScope, rpcSessionOptions } from "./rp
 import { RpcSessionCounts } from "./rpc-sessions.ts";
 import { ServerObjects } from "./objects.ts";
 import { WorkerQuota } from "./quota.ts";
-import { invocationTail, NamedRunWorkers, runWorker } from "./run.ts";
+import { invocationStream, invocationTail, NamedRunWorkers, runWorker, type LiveRun, type RunContext } from "./run.ts";
 
 type Env = { Variables: { caller: Caller } };
 
@@ -94,6 +94,8 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
         }
       },
     ],
+    // Only a streamed /v1/run listens (invocationStream is set around its call); any other invocation is ignored at its onset.
+    streamingTails: [(onset) => invocationStream.getStore()?.(onset)],
   });
   const objects = new ServerObjects(loader, options.storage);
   const admission = new Admission(options.maxInFlight, (reason) => metrics.shed.inc({ reason }));
@@ -200,11 +202,19 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   app.post("/v1/run", async (c) => {
     const caller = c.get("caller");
     const release = admission.admit(caller);
+    let releaseLater = false;
     try {
       const body = await readJson(c);
-      return c.json(await runWorker(body, { loader, caller, egress, named: namedRuns, quota, objects, maxResultBytes: options.maxResultBytes }, c.req.header("x-islet-worker-id")));
+      const context: RunContext = { loader, caller, egress, named: namedRuns, quota, objects, maxResultBytes: options.maxResultBytes };
+      const format = streamFormat(c.req.header("accept"));
+      if (format === undefined) return c.json(await runWorker(body, context, c.req.header("x-islet-worker-id")));
+      // Streamed: log lines as the worker makes them, then the answer the plain form gives. The
+      // admission slot is held until the run ends, whenever the response began.
+      const response = await streamedRun(format, c.req.raw.signal, (live) => runWorker(body, context, c.req.header("x-islet-worker-id"), live), release);
+      releaseLater = true;
+      return response;
     } finally {
-      release();
+      if (!releaseLater) release();
     }
   });
 
@@ -309,4 +319,60 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       await codemode?.close();
     },
   };
+}
+
+type StreamFormat = "ndjson" | "sse";
+
+/** A streamed /v1/run is asked for with `Accept: application/x-ndjson` or `text/event-stream`. */
+function streamFormat(accept: string | undefined): StreamFormat | undefined {
+  if (accept === undefined) return undefined;
+  if (/\bapplication\/x-ndjson\b/i.test(accept)) return "ndjson";
+  if (/\btext\/event-stream\b/i.test(accept)) return "sse";
+  return undefined;
+}
+
+/**
+ * Runs a /v1/run call whose answer streams: `{"type":"log",…}` lines (or `event: log` messages) as
+ * the worker logs, then `{"type":"result",…}` with the plain form's answer. The response begins once
+ * the request was found valid (an invalid one is the plain form's 4xx); the client closing it
+ * cancels the run: its worker is ended and its admission slot freed (`release`).
+ */
+async function streamedRun(format: StreamFormat, signal: AbortSignal, run: (live: LiveRun) => Promise<unknown>, release: () => void): Promise<Response> {
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => void (controller = c),
+    cancel: () => void (closed = true),
+  });
+  const send = (type: "log" | "result" | "error", data: unknown) => {
+    if (closed) return;
+    const json = JSON.stringify(type === "log" || type === "result" ? { type, ...(data as object) } : { type, error: data });
+    try {
+      controller.enqueue(encoder.encode(format === "ndjson" ? `${json}\n` : `event: ${type}\ndata: ${json}\n\n`));
+    } catch {
+      closed = true;
+    }
+  };
+  let started!: () => void;
+  const began = new Promise<void>((resolve) => (started = resolve));
+  const running = run({ started, log: (entry) => send("log", entry), signal });
+  running.then(
+    (answer) => send("result", answer),
+    (error: unknown) => send("error", { name: (error as Error)?.name ?? "Error", message: (error as Error)?.message ?? String(error) }),
+  ).finally(() => {
+    release();
+    if (!closed) {
+      closed = true;
+      try {
+        controller.close();
+      } catch {
+        // Already cancelled by the client.
+      }
+    }
+  });
+  // Refused before the worker was called (a 4xx): the plain form's error response.
+  await Promise.race([began, running]);
+  const headers = { "content-type": format === "ndjson" ? "application/x-ndjson" : "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" };
+  return new Response(body, { status: 200, headers });
 }

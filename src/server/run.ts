@@ -4,7 +4,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
-import type { TailEvent, WorkerLoader } from "../index.ts";
+import type { TailEvent, TailStreamEvent, WorkerLoader } from "../index.ts";
 import type { Caller } from "./auth.ts";
 import { AuditHub, type EgressOptions, type OutboundAuditEntry } from "./egress.ts";
 import { RequestError } from "./errors.ts";
@@ -16,6 +16,19 @@ import { parseObjectAddress, type ObjectAddress, type ServerObjects } from "./ob
 
 /** Routes each trace event to the request whose call produced it (tails fire inside its async context). */
 export const invocationTail = new AsyncLocalStorage<(event: TailEvent) => void>();
+
+/** Routes each invocation's live events (the loader's streaming tail) to the streamed /v1/run request whose call made it. */
+export const invocationStream = new AsyncLocalStorage<(onset: TailStreamEvent) => ((event: TailStreamEvent) => void) | undefined>();
+
+/** A streamed /v1/run: its log lines as they are made, and the client's going away. */
+export interface LiveRun {
+  /** The request was valid and the worker is about to be called: the response may begin. */
+  started(): void;
+  /** One log line of the call's invocation, as the worker made it. */
+  log(entry: { level: string; message: unknown[]; timestamp: number }): void;
+  /** Aborted when the client closes the request: the worker is ended, its slot freed. */
+  signal: AbortSignal;
+}
 
 const RUN_FIELDS = new Set([
   "id",
@@ -230,7 +243,7 @@ export function errorJson(error: unknown): NonNullable<RunAnswer["error"]> {
   return out;
 }
 
-export async function runWorker(raw: unknown, context: RunContext, workerIdHeader?: string): Promise<RunAnswer> {
+export async function runWorker(raw: unknown, context: RunContext, workerIdHeader?: string, live?: LiveRun): Promise<RunAnswer> {
   if (!isPlainObject(raw)) throw new RequestError(400, `The body must be a JSON object, got ${describe(raw)}.`);
   for (const key of Object.keys(raw)) if (!RUN_FIELDS.has(key)) throw invalid(key, `unknown field (known: ${[...RUN_FIELDS].join(", ")})`);
   // An object is addressed by `object`; X-Islet-Worker-Id then only routes (a load balancer hashes it).
@@ -256,7 +269,7 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
     const address = parseObjectAddress(raw.object);
     if (id !== undefined) throw invalid("id", 'an object is addressed by "object", not by a worker id');
     if (entrypoint !== undefined) throw invalid("entrypoint", 'an object runs the class "object.class" names');
-    return runObject(raw, context, address, { code, hub, method, args, request, callLimits });
+    return runObject(raw, context, address, { code, hub, method, args, request, callLimits, live });
   }
 
   const { loader, named } = context;
@@ -288,7 +301,7 @@ export async function runWorker(raw: unknown, context: RunContext, workerIdHeade
     stub.dispose();
   });
   try {
-    return await callWorker(raw, context, stub, { id, key, hub, entrypoint, method, args, request, callLimits });
+    return await callWorker(raw, context, stub, { id, key, hub, entrypoint, method, args, request, callLimits, live, cancel: () => stub.dispose() });
   } finally {
     used?.();
     if (id === undefined || named.get(key) === undefined) quota?.forget(keyId, slot);
@@ -300,7 +313,7 @@ async function runObject(
   raw: Record<string, unknown>,
   context: RunContext,
   address: ObjectAddress,
-  spec: { code: ReturnType<typeof toWorkerCode>; hub: AuditHub; method: string | undefined; args: unknown[]; request: Request | undefined; callLimits: CallSpec["callLimits"] },
+  spec: { code: ReturnType<typeof toWorkerCode>; hub: AuditHub; method: string | undefined; args: unknown[]; request: Request | undefined; callLimits: CallSpec["callLimits"]; live?: LiveRun },
 ): Promise<RunAnswer> {
   const { objects, quota } = context;
   if (objects === undefined) throw new RequestError(501, "Durable Objects are not available on this server.");
@@ -311,7 +324,19 @@ async function runObject(
   try {
     const hash = codeHash(raw);
     const target = await objects.target(keyId, address, spec.code, hash, spec.callLimits);
-    return await callWorker(raw, context, undefined, { id: undefined, key: slot, hub: spec.hub, entrypoint: undefined, method: spec.method, args: spec.args, request: spec.request, callLimits: spec.callLimits, target });
+    return await callWorker(raw, context, undefined, {
+      id: undefined,
+      key: slot,
+      hub: spec.hub,
+      entrypoint: undefined,
+      method: spec.method,
+      args: spec.args,
+      request: spec.request,
+      callLimits: spec.callLimits,
+      target,
+      live: spec.live,
+      cancel: () => objects.end(keyId, address),
+    });
   } finally {
     used?.();
   }
@@ -328,6 +353,10 @@ interface CallSpec {
   callLimits: { cpuMs: number; wallMs: number; subRequests: number };
   /** What to call instead of the stub's entrypoint (an object's stub). */
   target?: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  /** A streamed call: where its log lines go as they are made. */
+  live?: LiveRun;
+  /** Ends the worker the call runs in (the client of a streamed call went away). */
+  cancel?: () => void;
 }
 
 async function callWorker(raw: Record<string, unknown>, context: RunContext, stub: ReturnType<WorkerLoader["get"]> | undefined, spec: CallSpec): Promise<RunAnswer> {
@@ -346,7 +375,26 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
   let failed = false;
   let failure: unknown;
   let result: { value: unknown } | undefined;
-  await invocationTail.run(
+  const { live } = spec;
+  // A streamed call's first invocation (the call itself: a loopback call it makes is not streamed
+  // twice) sends its log lines to the client as they are made.
+  let streamed: Promise<void> | undefined;
+  const opener = (): ((event: TailStreamEvent) => void) | undefined => {
+    if (live === undefined || streamed !== undefined) return undefined;
+    let ended!: () => void;
+    streamed = new Promise<void>((resolve) => (ended = resolve));
+    const budget = new OutputBudget(context.maxResultBytes);
+    return (event: TailStreamEvent) => {
+      if (event.event.type === "log") live.log({ level: event.event.level, message: logJson(event.event.message, budget), timestamp: event.timestamp.getTime() });
+      else if (event.event.type === "streamDiagnostic") live.log({ level: "warn", message: [`islet: ${event.event.diagnostic.count} log lines were not streamed (the server's queue was full); the answer's logs have them`], timestamp: event.timestamp.getTime() });
+      else if (event.event.type === "outcome") ended();
+    };
+  };
+  const cancel = () => spec.cancel?.();
+  if (live?.signal.aborted) cancel();
+  live?.signal.addEventListener("abort", cancel, { once: true });
+  live?.started();
+  await invocationStream.run(opener, () => invocationTail.run(
     (e) => {
       event = e;
       tailArrived();
@@ -365,11 +413,18 @@ async function callWorker(raw: Record<string, unknown>, context: RunContext, stu
         answer.error = errorJson(error);
       }
     },
-  );
+  ));
+  live?.signal.removeEventListener("abort", cancel);
   // A call that returned with ctx.waitUntil work still running reports (logs, time) when that ends.
   if (event === undefined && !failed) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, callLimits.wallMs + 1000)))]);
+    clearTimeout(timer);
+  }
+  // The streamed lines go out before the answer (they are delivered a moment after they were made).
+  if (streamed !== undefined) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([streamed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
     clearTimeout(timer);
   }
   for (const h of listening) h.listeners.delete(listen);

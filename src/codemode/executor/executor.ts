@@ -5,7 +5,7 @@
 // options, colliding namespaces).
 
 import { DataCloneError, DEFAULT_LIMITS, WallTimeLimitError, WorkerDisposedError, WorkerLoader } from "../../index.ts";
-import type { Fetcher, Limits, Outcome, TailEvent, WorkerStub } from "../../index.ts";
+import type { Fetcher, Limits, Outcome, StreamingTail, TailEvent, WorkerStub } from "../../index.ts";
 import { validateLimits } from "../../loader/limits.ts";
 import { MAX_LIMIT_MS } from "../../protocol/limits.ts";
 import { formatProblems, got, nonNegativeNumber, problemsOf } from "../../protocol/schema.ts";
@@ -64,11 +64,17 @@ export interface ExecuteOptions {
   resume?: { id: string; approve: boolean; reason?: string };
   /** Who may resume a pause this execution makes (e.g. an API key's scope): a resume must name the same owner. */
   owner?: string;
+  /**
+   * Each line of the code's console output as it is logged (formatted as `logs` are), while the code
+   * runs: through the loader's streamingTails, so the lines come in the order they were made, after
+   * the fact only past the first 800 (see WorkerCode.streamingTails).
+   */
+  onLog?: (line: string, level: string) => void;
   /** Where stopped executions and the approval history are kept (\`{ dir }\`: a SQLite file); default memory. */
   approvalJournal?: ApprovalJournalOptions;
 }
 
-export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session" | "resume" | "owner"> {
+export interface ExecutorOptions extends Omit<ExecuteOptions, "signal" | "session" | "resume" | "owner" | "onLog"> {
   /**
    * A loader to run sandboxes in; default a loader of the executor's own. Its limits cap the
    * executor's, its wallMs included: to let approvals wait, give it room for approvalTimeoutMs.
@@ -259,7 +265,7 @@ export class CodeExecutor {
   }
 
   /** Runs `code` with the tools of `providersOrFns` as globals; see ExecuteResult. */
-  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck" | "deferApprovals" | "resume" | "owner"> = {}): Promise<ExecuteResult> {
+  async execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: Pick<ExecuteOptions, "signal" | "onApproval" | "session" | "typecheck" | "deferApprovals" | "resume" | "owner" | "onLog"> = {}): Promise<ExecuteResult> {
     const started = performance.now();
     if (typeof code !== "string") throw new CodeModeError("execute: code must be a string.");
     /** The first thing this run did that a resume would do again (a fetch, a session write): it then cannot pause. */
@@ -377,6 +383,26 @@ export class CodeExecutor {
       return recorded(made, entry, args, () => entry.provider.call(entry.descriptor.name, args));
     };
 
+    // The code's console output as it is made, to onLog (its last lines are delivered before execute answers).
+    let streamed: Promise<void> | undefined;
+    const onLog = options.onLog;
+    const liveLogs: StreamingTail | undefined =
+      onLog === undefined
+        ? undefined
+        : (onset) => {
+            if (onset.event.method !== "run" || streamed !== undefined) return undefined;
+            let ended!: () => void;
+            streamed = new Promise<void>((resolve) => (ended = resolve));
+            return (event) => {
+              const body = event.event;
+              try {
+                if (body.type === "log") onLog(formatLogs([{ level: body.level, message: body.message, timestamp: event.timestamp.getTime() }])[0], body.level);
+                else if (body.type === "streamDiagnostic") onLog(`[warn] islet: ${body.diagnostic.count} log lines were not streamed (the queue was full); the result's logs have them`, "warn");
+              } finally {
+                if (body.type === "outcome") ended();
+              }
+            };
+          };
     const signal = options.signal;
     const onAbort = () => stop(Object.assign(new Error("The execution was aborted."), { name: "AbortError" }));
     if (signal?.aborted) onAbort();
@@ -396,6 +422,7 @@ export class CodeExecutor {
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.
           limits: { ...limits, wallMs: limits.wallMs + (needsApproval ? this.approvalTimeoutMs : 0) },
           tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],
+          ...(liveLogs !== undefined ? { streamingTails: [liveLogs] } : {}),
         });
         clock = new RunClock(limits.wallMs, () => stop(new WallTimeLimitError(`The code exceeded its wall-clock time limit of ${limits.wallMs} ms${needsApproval ? " (time spent waiting for approvals not counted)" : ""}; its sandbox was terminated.`)));
       }
@@ -414,6 +441,12 @@ export class CodeExecutor {
         if (outcome === "ok") outcome = "exception";
       }
       clock?.stop();
+      if (streamed !== undefined) {
+        // The lines logged last are on their way to onLog: they go before the answer (bounded, should a line never come).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([streamed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+        clearTimeout(timer);
+      }
       // Stopped for approval: not a failure, a question (see pendingApproval).
       if (pendingApproval !== undefined) {
         result = undefined;
@@ -486,10 +519,10 @@ export function createExecutor(options: ExecutorOptions = {}): CodeExecutor {
  * functions (`{ math: { add } }` → `math.add(input)`) and/or functions (`{ add }` → `codemode.add(input)`).
  */
 export async function execute(code: string, providersOrFns: ProvidersOrFunctions | ToolProvider, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-  const { signal, session, resume, owner, ...executorOptions } = options;
+  const { signal, session, resume, owner, onLog, ...executorOptions } = options;
   const executor = new CodeExecutor(executorOptions);
   try {
-    return await executor.execute(code, providersOrFns, { ...(signal !== undefined ? { signal } : {}), ...(session !== undefined ? { session } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
+    return await executor.execute(code, providersOrFns, { ...(signal !== undefined ? { signal } : {}), ...(session !== undefined ? { session } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}), ...(onLog !== undefined ? { onLog } : {}) });
   } finally {
     await executor.close();
   }

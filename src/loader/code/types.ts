@@ -49,6 +49,70 @@ export interface FetchRecord {
 
 export type TailReceiver = ((events: TailEvent[]) => unknown) | { tail(events: TailEvent[]): unknown };
 
+/**
+ * One event of an invocation's live trace (Cloudflare's TailStream.TailEvent, reduced to what
+ * islet reports): every event of one invocation has the same `invocationId` and a `sequence`
+ * counting from 0 (the onset) in the order they happened.
+ */
+export interface TailStreamEvent<E extends TailStreamEventBody = TailStreamEventBody> {
+  invocationId: string;
+  sequence: number;
+  timestamp: Date;
+  event: E;
+}
+
+export interface TailStreamOnset {
+  type: "onset";
+  entrypoint: string;
+  method: string;
+  executionModel: "stateless";
+  info: { type: "jsrpc" } | { type: "fetch"; method: string; url: string };
+  /** Present when the invocation is the failed start of the worker (see TailEvent.startup). */
+  startup?: true;
+}
+export interface TailStreamLog {
+  type: "log";
+  level: string;
+  /** The console call's parts, as the tail event's logs carry them. */
+  message: unknown[];
+}
+export interface TailStreamException {
+  type: "exception";
+  name: string;
+  message: string;
+}
+export interface TailStreamOutcome {
+  type: "outcome";
+  outcome: import("../../errors.ts").Outcome;
+  cpuTime: number;
+  wallTime: number;
+}
+/** Events this consumer did not get: its queue was full (see README's streamingTails). */
+export interface TailStreamDiagnostic {
+  type: "streamDiagnostic";
+  diagnostic: { diagnosticsType: "droppedEvents"; count: number };
+}
+export type TailStreamEventBody = TailStreamOnset | TailStreamLog | TailStreamException | TailStreamOutcome | TailStreamDiagnostic;
+
+type StreamHandler<E extends TailStreamEventBody> = (event: TailStreamEvent<E>) => unknown;
+/** What a streaming tail returns for an onset: a function for every later event, or one per type. */
+export type TailStreamHandler =
+  | StreamHandler<TailStreamEventBody>
+  | {
+      log?: StreamHandler<TailStreamLog>;
+      exception?: StreamHandler<TailStreamException>;
+      outcome?: StreamHandler<TailStreamOutcome>;
+      streamDiagnostic?: StreamHandler<TailStreamDiagnostic>;
+    };
+/**
+ * A streaming tail (Cloudflare's `tailStream` handler): called with each invocation's onset as the
+ * invocation starts; what it returns (or resolves to) receives the invocation's later events as
+ * they happen. Returning nothing ignores the invocation.
+ */
+export type StreamingTail =
+  | ((onset: TailStreamEvent<TailStreamOnset>) => TailStreamHandler | void | undefined | Promise<TailStreamHandler | void | undefined>)
+  | { tailStream(onset: TailStreamEvent<TailStreamOnset>): TailStreamHandler | void | undefined | Promise<TailStreamHandler | void | undefined> };
+
 export interface WorkerCode {
   compatibilityDate: string;
   compatibilityFlags?: string[];
@@ -60,6 +124,8 @@ export interface WorkerCode {
   globalOutbound?: Fetcher | null;
   limits?: Limits;
   tails?: TailReceiver[];
+  /** Consumers of each invocation's events as they happen (onset, logs, exceptions, outcome). */
+  streamingTails?: StreamingTail[];
   /**
    * The npm packages this worker may import, narrowing the loader's `packages` (each entry must be
    * one the loader allows, or under one). Default: all the loader allows.

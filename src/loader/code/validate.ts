@@ -4,6 +4,7 @@ import { WorkerCodeError } from "../../errors.ts";
 import { validateCodeLimits } from "../limits.ts";
 import { checkCompatibility } from "./compatibility.ts";
 import type { WorkerCode } from "./types.ts";
+import { isStreamingTail } from "../tail-streams.ts";
 
 export const MAX_MODULES = 1_000;
 export const MAX_CODE_BYTES = 64 * 1024 * 1024;
@@ -24,6 +25,9 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   if (!Object.prototype.hasOwnProperty.call(c.modules, c.mainModule)) throw new WorkerCodeError(`mainModule "${c.mainModule}" is not one of the modules.`);
   if (c.env !== undefined && (c.env === null || typeof c.env !== "object")) throw new WorkerCodeError("env must be an object.");
   if (c.tails !== undefined && !Array.isArray(c.tails)) throw new WorkerCodeError("tails must be an array.");
+  if (c.streamingTails !== undefined && (!Array.isArray(c.streamingTails) || !c.streamingTails.every(isStreamingTail))) {
+    throw new WorkerCodeError("streamingTails must be an array of functions or objects with a tailStream method.");
+  }
   if (c.packages !== undefined && (!Array.isArray(c.packages) || !c.packages.every((p) => typeof p === "string"))) throw new WorkerCodeError("packages must be an array of strings.");
   validateCodeLimits(c.limits);
   if (c.globalOutbound !== undefined && c.globalOutbound !== null && typeof c.globalOutbound !== "function" && typeof (c.globalOutbound as { fetch?: unknown }).fetch !== "function") {

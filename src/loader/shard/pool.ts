@@ -17,7 +17,10 @@ import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules, preparePackages } from "../code/prepare.ts";
 import { packageCacheStats, type PackagePolicy } from "../code/packages.ts";
-import type { Fetcher, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
+import type { Fetcher, StreamingTail, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
+import { AsyncResource } from "node:async_hooks";
+import { TailStreamHub, type LiveEnvelope, type LiveSink } from "../tail-streams.ts";
+import { logSize, LOG_BYTES_PER_INVOCATION } from "../../protocol/log-size.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import type { BackendWorker, GetCode, Invocable, WorkerBackend, WorkerLoaderStats } from "../backend.ts";
 import { Link } from "./link.ts";
@@ -38,6 +41,8 @@ export interface ShardSettings {
   maxEnvBytes?: number;
   globalOutbound: Fetcher | null;
   tails: readonly TailReceiver[];
+  /** Consumers of every worker's live events, besides each WorkerCode's own streamingTails. */
+  streamingTails?: readonly StreamingTail[];
   /** A shard with calls pending that has sent nothing (not even its heartbeat) this long is ended. */
   unresponsiveMs?: number;
   /** The npm packages workers may import: bundled here, in the host, and sent with the code. */
@@ -158,6 +163,21 @@ export class Connection {
   readonly bodies = new HostBodies(MAX_OPEN_BODIES);
   private diagnosticTail = "";
   private running = true;
+  /** The live traces of invocations running in the shard, by the shard's stream id (see "streamOpen"). */
+  readonly liveStreams = new Map<number, { sink: LiveSink; next: number }>();
+  /**
+   * The async context of each call in flight, by the token sent with it: an invocation's streaming
+   * tails run in the context of the call that made it (AsyncLocalStorage reads its store there), as in-process.
+   */
+  readonly callScopes = new Map<number, AsyncResource>();
+  private nextCallScope = 1;
+
+  /** A token for the call about to be sent, whose context `release` forgets. */
+  openCallScope(): number {
+    const token = this.nextCallScope++;
+    this.callScopes.set(token, new AsyncResource("islet.call"));
+    return token;
+  }
 
   constructor(
     private readonly pool: ShardPool,
@@ -250,6 +270,10 @@ export class Connection {
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
     this.bodies.cancelAll();
+    // Invocations the shard took with it end for their streaming tails too.
+    for (const { sink, next } of this.liveStreams.values()) sink({ sequence: next, timestamp: Date.now(), event: { type: "outcome", outcome: "canceled", cpuTime: 0, wallTime: 0 } }, 0);
+    this.liveStreams.clear();
+    this.callScopes.clear();
   }
 
   /** Cancels a body the shard no longer reads. */
@@ -311,6 +335,7 @@ export interface Slot {
 /** A worker as the host sees it: which shard it lives in, and how to (re)make its code. */
 class RemoteWorker implements Invocable {
   tails: readonly TailReceiver[] = [];
+  streamingTails: readonly StreamingTail[] = [];
   /** Its memoryMb, once its code was sent (the budget of its host calls' arguments here, see Link.call). */
   memoryMb: number | undefined;
   /** How many times dispose() was called: a response body streamed before one fails its later reads (see pulledResponse). */
@@ -330,8 +355,13 @@ class RemoteWorker implements Invocable {
     const conn = await this.pool.connection(this.slot);
     const encodedArgs = conn.link.encode(args, this.key);
     const encodedProps = conn.link.encode(props ?? {}, this.key);
-    const result = await conn.request("call", [this.key, this.named, entry, method, encodedArgs, encodedProps, limits]);
-    return conn.link.decode(result);
+    const scope = conn.openCallScope();
+    try {
+      const result = await conn.request("call", [this.key, this.named, entry, method, encodedArgs, encodedProps, limits, scope]);
+      return conn.link.decode(result);
+    } finally {
+      conn.callScopes.delete(scope);
+    }
   }
 
   /**
@@ -343,8 +373,10 @@ class RemoteWorker implements Invocable {
     const record: ShardRequestRecord = { ...head, body: null };
     let body = stream === null ? undefined : new HostBody(stream.getReader());
     let conn: Connection | undefined;
+    let scope: number | undefined;
     try {
       conn = await this.pool.connection(this.slot);
+      scope = conn.openCallScope();
       const encodedProps = conn.link.encode(props ?? {}, this.key);
       if (body !== undefined) {
         const whole = await body.readAvailable(EAGER_BODY_BYTES);
@@ -358,7 +390,7 @@ class RemoteWorker implements Invocable {
         }
       }
       // A shard's messages are checked as a sandbox's are (received: the listed types, no resizable buffers).
-      const response = received(await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits])) as ShardResponseRecord;
+      const response = received(await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits, scope])) as ShardResponseRecord;
       const { bodyId, ...head } = response;
       return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId, this) } : head;
     } catch (error) {
@@ -366,6 +398,7 @@ class RemoteWorker implements Invocable {
       if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
       throw error;
     } finally {
+      if (scope !== undefined) conn?.callScopes.delete(scope);
       body?.cancel();
     }
   }
@@ -429,6 +462,8 @@ export abstract class ShardPool implements WorkerBackend {
   private readonly monitor: NodeJS.Timeout;
   private lastCheck = performance.now();
   private readonly init: ShardInit;
+  /** The queues of the streaming tails' events, which the shards send here as they happen. */
+  readonly streams = new TailStreamHub();
 
   constructor(
     /** @internal */ readonly kind: ShardKind,
@@ -611,6 +646,32 @@ export abstract class ShardPool implements WorkerBackend {
         for (const event of received(payload[1]) as TailEvent[]) deliverTail(receivers, event);
         return;
       }
+      case "streamOpen": {
+        // [worker key, stream id, call token, onset]: an invocation began in the shard.
+        if (!Array.isArray(payload) || typeof payload[1] !== "number" || conn.liveStreams.has(payload[1]) || conn.liveStreams.size >= MAX_LIVE_STREAMS) return;
+        const onset = liveEnvelope(payload[3]);
+        if (onset === undefined || onset.event.type !== "onset") return;
+        const worker = this.workers.get(String(payload[0]))?.deref();
+        const consumers = [...(worker?.streamingTails ?? []), ...(this.options.streamingTails ?? [])];
+        const sink = this.streams.open(consumers, onset, typeof payload[2] === "number" ? conn.callScopes.get(payload[2]) : undefined);
+        if (sink !== undefined) conn.liveStreams.set(payload[1], { sink, next: 1 });
+        return;
+      }
+      case "streamEvent": {
+        // [stream id, event]: one event of it, as it happened.
+        if (!Array.isArray(payload)) return;
+        const open = conn.liveStreams.get(payload[0]);
+        if (open === undefined) return;
+        const envelope = liveEnvelope(payload[1]);
+        if (envelope === undefined || envelope.event.type === "onset") return;
+        open.next = envelope.sequence + 1;
+        if (envelope.event.type === "outcome") conn.liveStreams.delete(payload[0]);
+        const event = envelope.event;
+        // Weighed here, not as the shard says: the host's queues are bounded by what it measured.
+        const size = event.type === "log" ? logSize(event.message, LOG_BYTES_PER_INVOCATION) : event.type === "exception" ? logSize([event.name, event.message], LOG_BYTES_PER_INVOCATION) : 0;
+        open.sink(envelope, size);
+        return;
+      }
     }
   }
 
@@ -651,6 +712,7 @@ export abstract class ShardPool implements WorkerBackend {
       worker.packageSources = new Map();
       for (const pkg of packages.values()) if (!("error" in pkg)) worker.packageSources.set(pkg.id, pkg.source);
       worker.tails = code.tails ?? [];
+      worker.streamingTails = code.streamingTails ?? [];
       worker.memoryMb = lowest(this.loaderLimits(), code.limits).memoryMb;
       const outbound = code.globalOutbound === undefined ? this.options.globalOutbound : code.globalOutbound;
       const env = conn.link.encode(code.env ?? {}, key);
@@ -665,6 +727,7 @@ export abstract class ShardPool implements WorkerBackend {
         outbound: outbound === null ? null : this.exportOutbound(conn, outbound, key),
         limits: code.limits,
         tails: worker.tails.length + this.options.tails.length > 0,
+        streamingTails: worker.streamingTails.length + (this.options.streamingTails?.length ?? 0) > 0,
         typeScript,
         commonJs,
         packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.id, pkg.topLevelAwait])),
@@ -816,4 +879,25 @@ function cloneableModules(modules: Record<string, unknown>): Record<string, unkn
     out[name] = json !== undefined ? { json: JSON.parse(JSON.stringify(json) ?? "null") as unknown } : content;
   }
   return out;
+}
+
+/** Invocations one shard may have open for the streaming tails at once (a shard that opens more is ignored). */
+const MAX_LIVE_STREAMS = 10_000;
+const LIVE_EVENT_TYPES = new Set(["onset", "log", "exception", "outcome"]);
+
+/** A live event from a shard, held to the boundary's list of types and to its shape; undefined if it is not one. */
+function liveEnvelope(value: unknown): LiveEnvelope | undefined {
+  let envelope: unknown;
+  try {
+    envelope = received(value, MAX_OBJECTS_PER_VALUE);
+  } catch {
+    return undefined;
+  }
+  if (envelope === null || typeof envelope !== "object") return undefined;
+  const { sequence, timestamp, event } = envelope as Record<string, unknown>;
+  if (typeof sequence !== "number" || typeof timestamp !== "number" || event === null || typeof event !== "object") return undefined;
+  const type = (event as { type?: unknown }).type;
+  if (typeof type !== "string" || !LIVE_EVENT_TYPES.has(type)) return undefined;
+  if (type === "log" && !Array.isArray((event as { message?: unknown }).message)) return undefined;
+  return envelope as LiveEnvelope;
 }

@@ -62,6 +62,8 @@ export interface CodeMessage {
   limits?: Limits;
   /** Whether trace events should be forwarded to the host. */
   tails: boolean;
+  /** Whether each invocation's live events should be sent to the host as they happen ("streamOpen", "streamEvent"). */
+  streamingTails: boolean;
   /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */
   typeScript: [string, string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */

@@ -3,6 +3,7 @@
 // host over a message port. It holds no secret: its environment is empty and everything it knows
 // the host sent it.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, isolateBackendOf, type WorkerStub } from "../worker-loader.ts";
@@ -11,6 +12,7 @@ import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
 import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
+import { LIVE_SINK, type OpenLiveTrace } from "../tail-streams.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
 import { Sandbox } from "../../engine/sandbox.ts";
@@ -41,6 +43,9 @@ export interface ShardPort {
 
 export function runShard(port: ShardPort): void {
   let loader: WorkerLoader | undefined;
+  /** The host's token for the call in flight (see Connection.openCallScope): its invocation's onset names it. */
+  const callScope = new AsyncLocalStorage<number>();
+  let nextStreamId = 1;
   const stubs = new Map<string, WorkerStub>();
   let nextAbortId = 1;
   /**
@@ -106,6 +111,14 @@ export function runShard(port: ShardPort): void {
     for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
     for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
+    // Each live event goes to the host as it happens; the host queues and delivers them.
+    const live: OpenLiveTrace | undefined = message.streamingTails
+      ? (onset) => {
+          const id = nextStreamId++;
+          channel.notify("streamOpen", [key, id, callScope.getStore() ?? 0, onset]);
+          return (envelope) => channel.notify("streamEvent", [id, envelope]);
+        }
+      : undefined;
     // Package bundles by id: a bundle this shard has is not sent again (zod's is 660 KB). The
     // sources this code needs are taken at once, before any await lets another start evict them.
     const sources = new Map<string, string>();
@@ -123,8 +136,9 @@ export function runShard(port: ShardPort): void {
       message.packages.map((entry) => [entry[0], entry.length === 2 ? { error: entry[1] } : { name: entry[1], id: entry[2], source: sources.get(entry[2])!, topLevelAwait: entry[3] }]),
     );
     // The packages as the host bundled them (a shard neither reads node_modules nor runs esbuild).
-    const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports } = {
+    const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports; [LIVE_SINK]?: OpenLiveTrace } = {
       [PREPARED_PACKAGES]: packages,
+      [LIVE_SINK]: live,
       compatibilityDate: message.compatibilityDate,
       compatibilityFlags: message.compatibilityFlags,
       allowExperimental: message.allowExperimental,
@@ -234,18 +248,18 @@ export function runShard(port: ShardPort): void {
   async function handleRequest(name: string, payload: unknown): Promise<unknown> {
     switch (name) {
       case "call": {
-        const [key, named, entry, method, args, props, limits] = payload as [string, boolean, string, string, unknown, unknown, Limits | undefined];
+        const [key, named, entry, method, args, props, limits, scope] = payload as [string, boolean, string, string, unknown, unknown, Limits | undefined, number | undefined];
         const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
         const decodedArgs = link.decode(args) as unknown[];
-        return link.encode(await entrypoint[method](...decodedArgs));
+        return link.encode(await callScope.run(scope ?? 0, () => entrypoint[method](...decodedArgs)));
       }
       case "fetch": {
-        const [key, named, entry, request, props, limits] = payload as [string, boolean, string, ShardRequestRecord, unknown, Limits | undefined];
+        const [key, named, entry, request, props, limits, scope] = payload as [string, boolean, string, ShardRequestRecord, unknown, Limits | undefined, number | undefined];
         // A body still arriving at the host is pulled from there as the sandbox reads it.
         const body = typeof request.bodyId === "number" ? pulledBody(request.bodyId) : undefined;
         try {
           const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-          return await keepResponse(key, await entrypoint.fetch(hostRequest(request, undefined, body)));
+          return await keepResponse(key, await callScope.run(scope ?? 0, () => entrypoint.fetch(hostRequest(request, undefined, body))));
         } catch (error) {
           // Not cancelled by the call (it failed before reaching the worker): the host's end is let go.
           if (body !== undefined && !body.locked) body.cancel().catch(() => {});
