@@ -62,8 +62,10 @@ export interface CodeMessage {
   limits?: Limits;
   /** Whether trace events should be forwarded to the host. */
   tails: boolean;
-  /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */
-  typeScript: [string, string, string, string][];
+  /** TypeScript the host transpiled: [normalized name, source, code, mappings, async functions lowered]. */
+  typeScript: [string, string, string, string, boolean][];
+  /** Modules whose async functions the host lowered (async-lowering.ts): [content key, code, mappings]. */
+  lowered: [string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */
   commonJs: [string, CommonJsAnalysis][];
   /**

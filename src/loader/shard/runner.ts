@@ -10,6 +10,7 @@ import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
+import { primeLoweringCache } from "../code/async-lowering.ts";
 import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { Limits } from "../limits.ts";
@@ -103,7 +104,8 @@ export function runShard(port: ShardPort): void {
 
   async function fetchCode(key: string): Promise<WorkerCode> {
     const message = (await channel.request("code", key)) as CodeMessage;
-    for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
+    for (const [name, source, code, mappings, lowerAsync] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings }, lowerAsync);
+    for (const [key, code, mappings] of message.lowered) primeLoweringCache(key, { code, mappings });
     for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
     // Package bundles by id: a bundle this shard has is not sent again (zod's is 660 KB). The
