@@ -2,7 +2,7 @@
 // schedules what must carry it: timers, queueMicrotask, promise reactions and each call the host
 // makes into the sandbox. The isolate has no V8 API for async context that JavaScript can reach
 // (Node's AsyncContextFrame rests on v8::Context::SetContinuationPreservedEmbedderData), so a worker
-// that imports node:async_hooks gets it this way instead (ARCHITECTURE.md, "Async context"):
+// that imports node:async_hooks gets it this way instead (README.md, "How AsyncLocalStorage follows `await`"):
 // - the host lowers its async functions and generators to generators driven by esbuild's helper,
 //   whose every resumption is a call of Promise.prototype.then (src/loader/code/async-lowering.ts);
 // - enableAsyncContext() (at setEnv, before any user module runs) makes the sandbox's
