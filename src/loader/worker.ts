@@ -170,7 +170,7 @@ export class Worker {
           }
           // A facet's sandbox gets the blocking call its synchronous storage needs; no other does.
           if (Object.hasOwn(config.env, FACET_STORAGE_BINDING)) sandbox.enableBlocking();
-          sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat]);
+          sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat, config.code.asyncContext]);
         },
         config.code.mayAwaitAtTopLevel,
         {

@@ -10,6 +10,7 @@ import { bindPlatform, type ChunkName, type Platform } from "./platform.ts";
 import { finishPrimordials, primordials, type Primordials } from "./primordials.ts";
 import { errorFromRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { markPlatformObject } from "./brands.ts";
+import { asyncContextEnabled, bindAsyncContext, getAsyncContext, setAsyncContext } from "./async-context.ts";
 
 const { ArrayPrototypeUnshift, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
@@ -58,6 +59,7 @@ const platform: Platform = {
   },
   setTimer,
   clearTimer,
+  asyncContext: { enabled: asyncContextEnabled, get: getAsyncContext, set: setAsyncContext, bind: bindAsyncContext },
   brand: markPlatformObject,
 };
 bindPlatform(platform);

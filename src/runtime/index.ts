@@ -15,6 +15,7 @@ import { flushLogTail, refillLogBudget } from "./globals/console.ts";
 import { runFinalizationCleanups } from "./globals/finalization.ts";
 import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
+import { enableAsyncContext, runInRootContext } from "./async-context.ts";
 import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
@@ -164,7 +165,7 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
  */
 const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
 
-function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
+function setEnv(encodedEnv: unknown, now: number, nodeCompat = false, asyncContext = false): void {
   setClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
@@ -174,6 +175,8 @@ function setEnv(encodedEnv: unknown, now: number, nodeCompat = false): void {
     delete env[FACET_STORAGE_BINDING];
   }
   if (nodeCompat) enableNodeCompat(globalThis as unknown as Record<string, unknown>, env);
+  // The worker imports node:async_hooks (its async functions were lowered): before any of its code runs.
+  if (asyncContext) enableAsyncContext();
   for (let i = 0; i < envListeners.length; i++) envListeners[i](env);
 }
 
@@ -434,7 +437,8 @@ async function dispatch(invocationId: number, entry: string, method: string, enc
     () => {
       runFinalizationCleanups();
       const args = isFetch ? (encodedArgs as unknown[]) : (decode(encodedArgs, importer) as unknown[]);
-      return run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch);
+      // Each call from the host starts in the empty async context (a no-op unless node:async_hooks is imported).
+      return runInRootContext(() => run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch));
     },
     !isFetch,
   );
@@ -455,7 +459,7 @@ async function invoke(invocationId: number, capId: number, method: string | null
       if (target === undefined) throw new Error("This stub was disposed; the capability it pointed to can no longer be called.");
       const args = decode(encodedArgs, importer) as unknown[];
       // The members rule of src/protocol/cap-table.ts: an RpcTarget's class methods and getters, not its own properties.
-      return table.callMember(target, method, args);
+      return runInRootContext(() => table.callMember(target, method, args));
     },
     true,
   );

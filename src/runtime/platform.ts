@@ -32,8 +32,17 @@ export interface Platform {
   /** Timers that fire only while an invocation is in flight, like the global ones. */
   setTimer(callback: () => void, ms: number): number;
   clearTimer(id: number): void;
+  /** The core's async context (async-context.ts): node:async_hooks reads and sets the frame. */
+  asyncContext: AsyncContextAccess;
   /** Marks an instance of one of the runtime's platform classes, which the boundary refuses (brands.ts). */
   brand(object: object, name: string): void;
+}
+
+export interface AsyncContextAccess {
+  enabled(): boolean;
+  get(): unknown;
+  set(frame: unknown): void;
+  bind<F extends (...args: never[]) => unknown>(fn: F): F;
 }
 
 let platform: Platform | undefined;
@@ -67,6 +76,7 @@ export const readHostBody = (id: number): Promise<{ readonly value: Uint8Array |
 export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);
+export const asyncContext = (): AsyncContextAccess => bound().asyncContext;
 /** Called by each platform class's constructor with its interface name (brands.ts). */
 export const brandPlatformObject = (object: object, name: string): void => {
   if (platform === undefined) ArrayPrototypePush(unbranded, [object, name]);

@@ -4,6 +4,7 @@
 
 import { callAsyncService, callService, ServiceState } from "../../src/engine/services/index.ts";
 import { bindPlatform, type ChunkName } from "../../src/runtime/platform.ts";
+import { asyncContextEnabled, bindAsyncContext, getAsyncContext, setAsyncContext } from "../../src/runtime/async-context.ts";
 import { errorFromRecord } from "../../src/protocol/errors.ts";
 
 const entries: Record<ChunkName, string> = {
@@ -40,11 +41,13 @@ bindPlatform({
   },
   cancelHostBody() {},
   setTimer(callback, ms) {
-    return setTimeout(callback, ms) as unknown as number;
+    // A number, as the sandbox's timers give: Node's Timeout turns into its id, which clearTimeout takes.
+    return Number(setTimeout(callback, ms));
   },
   clearTimer(id) {
     clearTimeout(id);
   },
+  asyncContext: { enabled: asyncContextEnabled, get: getAsyncContext, set: setAsyncContext, bind: bindAsyncContext },
   // Node has no boundary to refuse platform objects at (src/runtime/brands.ts).
   brand() {},
 });

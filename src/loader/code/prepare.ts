@@ -7,6 +7,7 @@ import { commonJsFace, commonJsModule, type CommonJsContext } from "./commonjs.t
 import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
 import { transpileTypeScript } from "./typescript.ts";
+import { importsAsyncHooks, loweringCacheKey, lowerAsync } from "./async-lowering.ts";
 import type { ModuleKind, PreparedCode, PreparedModule, WorkerCode } from "./types.ts";
 import { MAX_CODE_BYTES, MAX_MODULES, normalizeName } from "./validate.ts";
 
@@ -118,9 +119,15 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
     classified.set(name, entry);
   }
   const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags), packages };
+  // A worker whose code (or a package it imports) names node:async_hooks carries async context:
+  // its async functions are lowered (async-lowering.ts).
+  const codeSources: string[] = [];
+  for (const { kind, value } of classified.values()) if (kind === "js" || kind === "cjs" || kind === "ts") codeSources.push(value as string);
+  for (const pkg of packages.values()) if (!("error" in pkg)) codeSources.push(pkg.source);
+  const asyncContext = context.nodeCompat && importsAsyncHooks(codeSources);
   const modules = new Map<string, PreparedModule>();
   for (const [name, { kind, value }] of classified) {
-    modules.set(name, prepareOne(name, kind, value, context));
+    modules.set(name, prepareOne(name, kind, value, context, asyncContext));
     if (kind === "cjs") {
       const face = commonJsFace(name, context);
       modules.set(face.name, { ...face, kind: "js" });
@@ -131,7 +138,7 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
   // Each bundle once (two specifiers of one entry share it), under its "npm:" name.
   for (const pkg of packages.values()) {
     if ("error" in pkg || modules.has(pkg.name)) continue;
-    modules.set(pkg.name, { name: pkg.name, kind: "js", source: pkg.source });
+    modules.set(pkg.name, asyncContext ? lowered({ name: pkg.name, kind: "js", source: pkg.source }) : { name: pkg.name, kind: "js", source: pkg.source });
     if (pkg.topLevelAwait) mayAwaitAtTopLevel = true;
   }
   // The modules whose bodies run the worker's code (a CommonJS module's runs in its face, kind
@@ -145,20 +152,29 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
     mayAwaitAtTopLevel,
     deferredModule: codeModules.length === 1 ? codeModules[0] : undefined,
     nodeCompat: context.nodeCompat,
+    asyncContext,
     packages,
   };
 }
 
-function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext): PreparedModule {
+/** The module with its async functions lowered, mapped back to the source it was given. */
+function lowered(module: PreparedModule): PreparedModule {
+  const { code, mappings } = lowerAsync(module.source, module.name);
+  return { ...module, source: code, sourceMap: mappings, lowering: [loweringCacheKey(module.source, module.name), code, mappings] };
+}
+
+function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext, asyncContext: boolean): PreparedModule {
   switch (kind) {
     case "js":
-      return { name, kind, source: value as string };
+      return asyncContext ? lowered({ name, kind, source: value as string }) : { name, kind, source: value as string };
     case "ts": {
-      const { code, mappings } = transpileTypeScript(value as string, name);
+      const { code, mappings } = transpileTypeScript(value as string, name, asyncContext);
       return { name, kind, source: code, sourceMap: mappings };
     }
-    case "cjs":
-      return { name, kind, source: commonJsModule(value as string, name, context) };
+    case "cjs": {
+      const source = commonJsModule(value as string, name, context);
+      return asyncContext ? lowered({ name, kind, source }) : { name, kind, source };
+    }
     case "text":
       return { name, kind, source: `export default ${JSON.stringify(value)};` };
     case "json": {

@@ -139,8 +139,10 @@ export interface PreparedModule extends ModuleSource {
   kind: ModuleKind;
   /** Bytes for data and wasm modules, handed to the runtime before evaluation. */
   bytes?: Uint8Array;
-  /** Source-map mappings of a module transpiled from TypeScript. */
+  /** Source-map mappings of a module transpiled from TypeScript, or lowered (async-lowering.ts). */
   sourceMap?: string;
+  /** The content key and result of this module's async lowering, which a shard is handed (async-lowering.ts). */
+  lowering?: [key: string, code: string, mappings: string];
 }
 
 export interface PreparedCode {
@@ -161,6 +163,8 @@ export interface PreparedCode {
   deferredModule: string | undefined;
   /** The nodejs_compat flag: Node built-ins are importable and Buffer/process are globals. */
   nodeCompat: boolean;
+  /** The code imports node:async_hooks: its async functions are lowered and the sandbox carries async context (async-lowering.ts). */
+  asyncContext: boolean;
   /** The package specifiers the worker may import (their bundles are in `modules` too), see packages.ts. */
   packages: PackageImports;
 }

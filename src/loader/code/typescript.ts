@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { transformSync } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
+import { LOWERED_ASYNC } from "./async-lowering.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
 
 export interface Transpiled {
@@ -25,17 +26,18 @@ export const typeScriptCacheStats = {
   },
 };
 
-function typeScriptCacheKey(source: string, name: string): string {
-  return createHash("sha256").update(name).update("\0").update(source).digest("base64");
+function typeScriptCacheKey(source: string, name: string, lowerAsync: boolean): string {
+  return createHash("sha256").update(lowerAsync ? "lowered\0" : "").update(name).update("\0").update(source).digest("base64");
 }
 
 /** Process isolation: the parent transpiles (its children may not start esbuild's process) and hands the result over. */
-export function primeTypeScriptCache(source: string, name: string, transpiled: Transpiled): void {
-  tsCache.set(typeScriptCacheKey(source, name), transpiled);
+export function primeTypeScriptCache(source: string, name: string, transpiled: Transpiled, lowerAsync = false): void {
+  tsCache.set(typeScriptCacheKey(source, name, lowerAsync), transpiled);
 }
 
-export function transpileTypeScript(source: string, name: string): Transpiled {
-  const key = typeScriptCacheKey(source, name);
+/** With lowerAsync, async functions become generators too (async-lowering.ts), in the same pass. */
+export function transpileTypeScript(source: string, name: string, lowerAsync = false): Transpiled {
+  const key = typeScriptCacheKey(source, name, lowerAsync);
   const cached = tsCache.get(key);
   if (cached !== undefined) {
     typeScriptCacheStats.hits++;
@@ -44,12 +46,16 @@ export function transpileTypeScript(source: string, name: string): Transpiled {
   typeScriptCacheStats.transpiled++;
   let transpiled: Transpiled;
   try {
-    const result = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "external", logLevel: "silent" });
+    const result = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "external", logLevel: "silent", ...(lowerAsync ? { supported: LOWERED_ASYNC } : {}) });
     transpiled = { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
-    throw new WorkerCodeError(`TypeScript error${where}: ${first?.text ?? (error as Error).message}`, name);
+    const text = first?.text ?? (error as Error).message;
+    if (lowerAsync && /top-level await/i.test(text)) {
+      throw new WorkerCodeError(`top-level await cannot be used in a worker that imports node:async_hooks (islet lowers its async functions so that AsyncLocalStorage's store follows await, and top-level await cannot be lowered)${where}`, name);
+    }
+    throw new WorkerCodeError(`TypeScript error${where}: ${text}`, name);
   }
   tsCache.set(key, transpiled);
   return transpiled;

@@ -681,6 +681,7 @@ export abstract class ShardPool implements WorkerBackend {
     let code: WorkerCode;
     let typeScript: CodeMessage["typeScript"];
     let commonJs: CodeMessage["commonJs"];
+    let lowered: CodeMessage["lowered"];
     try {
       // A shard gets the code (and the env's capabilities) of its own workers only: keys are easy
       // to guess, and a compromised shard must not pull in the workers of another.
@@ -698,12 +699,14 @@ export abstract class ShardPool implements WorkerBackend {
       const prepared = prepareModules(code, packages);
       typeScript = [];
       commonJs = [];
+      lowered = [];
       const sources = new Map<string, unknown>();
       for (const [name, content] of Object.entries(code.modules)) {
         sources.set(normalizeName(name), typeof content === "string" ? content : ((content as { ts?: unknown }).ts ?? (content as { cjs?: unknown }).cjs));
       }
       for (const module of prepared.modules.values()) {
-        if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? ""]);
+        if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? "", prepared.asyncContext]);
+        if (module.lowering !== undefined) lowered.push(module.lowering);
         if (module.kind === "cjs") {
           const source = String(sources.get(module.name));
           commonJs.push([commonJsCacheKey(source), analyzeCommonJs(source, module.name)]);
@@ -730,6 +733,7 @@ export abstract class ShardPool implements WorkerBackend {
         streamingTails: worker.streamingTails.length + (this.options.streamingTails?.length ?? 0) > 0,
         typeScript,
         commonJs,
+        lowered,
         packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.id, pkg.topLevelAwait])),
       };
     } catch (error) {

@@ -64,8 +64,10 @@ export interface CodeMessage {
   tails: boolean;
   /** Whether each invocation's live events should be sent to the host as they happen ("streamOpen", "streamEvent"). */
   streamingTails: boolean;
-  /** TypeScript the host transpiled: [normalized name, source, code, mappings]. */
-  typeScript: [string, string, string, string][];
+  /** TypeScript the host transpiled: [normalized name, source, code, mappings, async functions lowered]. */
+  typeScript: [string, string, string, string, boolean][];
+  /** Modules whose async functions the host lowered (async-lowering.ts): [content key, code, mappings]. */
+  lowered: [string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */
   commonJs: [string, CommonJsAnalysis][];
   /**

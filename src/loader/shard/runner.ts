@@ -11,6 +11,7 @@ import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
 import { primeTypeScriptCache } from "../code/typescript.ts";
+import { primeLoweringCache } from "../code/async-lowering.ts";
 import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
 import { LIVE_SINK, type OpenLiveTrace } from "../tail-streams.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
@@ -108,7 +109,8 @@ export function runShard(port: ShardPort): void {
 
   async function fetchCode(key: string): Promise<WorkerCode> {
     const message = (await channel.request("code", key)) as CodeMessage;
-    for (const [name, source, code, mappings] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings });
+    for (const [name, source, code, mappings, lowerAsync] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings }, lowerAsync);
+    for (const [key, code, mappings] of message.lowered) primeLoweringCache(key, { code, mappings });
     for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
     // Each live event goes to the host as it happens; the host queues and delivers them.

@@ -1,6 +1,7 @@
 // Timers are kept by the host's event loop; the isolate only remembers the callbacks. The host
 // fires them only while an invocation is in flight, so no code runs outside a watched call.
 
+import { bindAsyncContext } from "../async-context.ts";
 import { Op, send } from "../bridge.ts";
 import { primordials } from "../primordials.ts";
 
@@ -23,7 +24,8 @@ function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: bo
   if (!(ms >= 0) || !NumberIsFinite(ms)) ms = 0;
   ms = MathMin(ms, 2_147_483_647);
   const id = nextTimerId++;
-  MapPrototypeSet(timers, id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? MathMax(ms, 1) : -1 });
+  // With async context on (node:async_hooks), the callback runs in the frame current now.
+  MapPrototypeSet(timers, id, { callback: bindAsyncContext(callback as Timer["callback"]), args, repeatMs: repeat ? MathMax(ms, 1) : -1 });
   send(Op.TimerSet, id, ms);
   return id;
 }
@@ -65,7 +67,8 @@ export function timerGlobals(): [string, unknown][] {
       "queueMicrotask",
       (callback: unknown) => {
         if (typeof callback !== "function") throw new TypeError("The callback must be a function.");
-        PromisePrototypeThen(PromiseResolve(), () => (callback as () => void)());
+        const bound = bindAsyncContext(callback as () => void);
+        PromisePrototypeThen(PromiseResolve(), () => bound());
       },
     ],
   ];

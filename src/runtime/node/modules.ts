@@ -2,6 +2,11 @@
 // importer; the host's table of their export names (src/loader/node-compat.ts) must match.
 
 import { createAssertModule } from "./assert/module.ts";
+import { createAsyncHooksModule } from "./async-hooks.ts";
+import { createDiagnosticsChannelModule } from "./diagnostics-channel.ts";
+import { createOsModule } from "./os.ts";
+import { createQuerystringModule } from "./querystring.ts";
+import { createTimersModule, createTimersPromises } from "./timers.ts";
 import { createBufferModule } from "./buffer/module.ts";
 import { createCryptoModule } from "./crypto/module.ts";
 import { EventEmitter } from "./events.ts";
@@ -16,6 +21,12 @@ const { Error, Map, MapPrototypeGet, MapPrototypeSet, ObjectKeys, ObjectPrototyp
 
 const builders: Record<string, () => unknown> = {
   assert: () => createAssertModule(),
+  async_hooks: createAsyncHooksModule,
+  diagnostics_channel: createDiagnosticsChannelModule,
+  os: createOsModule,
+  querystring: createQuerystringModule,
+  timers: createTimersModule,
+  "timers/promises": createTimersPromises,
   "assert/strict": () => (nodeModule("assert") as { strict: unknown }).strict,
   buffer: createBufferModule,
   crypto: createCryptoModule,

@@ -5,6 +5,7 @@
 import { EventEmitter } from "./events.ts";
 import { invalidArgType } from "./errors.ts";
 import { validateFunction, validateString } from "./validators.ts";
+import { asyncContext } from "../platform.ts";
 import { primordials } from "../primordials.ts";
 
 const { ArrayIsArray, Error, ObjectAssign, ObjectFreeze, PromisePrototypeThen, PromiseResolve, ReflectApply, String, StringPrototypeSlice } = primordials;
@@ -30,7 +31,9 @@ export function queueTask(callback: () => void): void {
 
 export function nextTick(callback: unknown, ...args: unknown[]): void {
   validateFunction(callback, "callback");
-  queueTask(() => ReflectApply(callback as (...a: unknown[]) => void, undefined, args));
+  // In the async context current now (node:async_hooks), as Node's nextTick.
+  const bound = asyncContext().bind(callback as (...a: unknown[]) => void);
+  queueTask(() => ReflectApply(bound, undefined, args));
 }
 
 interface WarningOptions {
