@@ -72,7 +72,7 @@ test("islet serve exports an invocation's spans to the OTLP collector the enviro
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ code: `import { WorkerEntrypoint } from "cloudflare:workers"; export default class extends WorkerEntrypoint { greet(name) { return "Hello, " + name; } }`, method: "greet", args: ["otlp"] }),
     });
-    assert.deepEqual((await run.json()).result, "Hello, otlp");
+    assert.deepEqual(((await run.json()) as { result: unknown }).result, "Hello, otlp");
     await stopChild(child);
     assert.equal(child.exitCode, 0, output);
   } finally {

@@ -154,7 +154,7 @@ test("the TypeScript cache is bounded in bytes, not only in entries: big modules
       const source = `export const filler: string = "${String(i).padStart(6, "0")}${"x".repeat(4 * 1024 * 1024)}";\nexport default { run: (): number => ${i} };`;
       const stub = loader.load({ compatibilityDate, mainModule: "a.ts", modules: { "a.ts": source } });
       assert.equal(await (stub.getEntrypoint() as any).run(), i);
-      await stub[Symbol.asyncDispose]?.();
+      stub.dispose();
       assert.ok(typeScriptCacheStats.held.bytes <= TS_CACHE_MAX_BYTES, `the cache holds ${typeScriptCacheStats.held.bytes} bytes`);
     }
     assert.ok(typeScriptCacheStats.held.entries < 10, `${typeScriptCacheStats.held.entries} entries kept`);
