@@ -151,6 +151,58 @@ function capture() {
     }
     return out;
   };
+  // String.prototype.split/replace/replaceAll look up Symbol.split/Symbol.replace on their pattern
+  // even when it is a primitive string, through String.prototype to Object.prototype, where user
+  // code may have put one (findings15's held list): with a string pattern these call only
+  // indexOf and slice. (A RegExp pattern is the caller's to avoid: see regExpReplace.)
+  const nativeSplit = uncurryThis(String.prototype.split) as (string: string, separator: unknown, limit?: number) => string[];
+  const nativeReplace = uncurryThis(String.prototype.replace) as (string: string, pattern: unknown, replacement: unknown) => string;
+  const nativeReplaceAll = uncurryThis(String.prototype.replaceAll) as (string: string, pattern: unknown, replacement: unknown) => string;
+  const stringSplit = (string: string, separator: string, limit?: number): string[] => {
+    if (typeof separator !== "string") return nativeSplit(string, separator, limit);
+    const text = `${string}`;
+    const max = limit === undefined ? 0xffffffff : limit >>> 0;
+    const out: string[] = [];
+    if (max === 0) return out;
+    if (separator.length === 0) {
+      for (let i = 0; i < text.length && out.length < max; i++) out[out.length] = text[i];
+      return out;
+    }
+    let from = 0;
+    for (;;) {
+      const at = stringIndexOf(text, separator, from);
+      if (at === -1) break;
+      out[out.length] = stringSlice(text, from, at);
+      if (out.length >= max) return out;
+      from = at + separator.length;
+    }
+    out[out.length] = stringSlice(text, from);
+    return out;
+  };
+  const literalMatch = (matched: string, index: number): RegExpExecArray => ({ __proto__: null, 0: matched, length: 1, index, groups: undefined }) as unknown as RegExpExecArray;
+  const stringReplace = (string: string, pattern: string, replacement: string): string => {
+    if (typeof pattern !== "string" || typeof replacement !== "string") return nativeReplace(string, pattern, replacement);
+    const text = `${string}`;
+    const at = stringIndexOf(text, pattern);
+    if (at === -1) return text;
+    return stringSlice(text, 0, at) + expandReplacement(replacement, literalMatch(pattern, at), text) + stringSlice(text, at + pattern.length);
+  };
+  const stringReplaceAll = (string: string, pattern: string, replacement: string): string => {
+    if (typeof pattern !== "string" || typeof replacement !== "string") return nativeReplaceAll(string, pattern, replacement);
+    const text = `${string}`;
+    let out = "";
+    if (pattern.length === 0) {
+      // An empty pattern matches before every code unit and at the end.
+      for (let i = 0; i <= text.length; i++) out += expandReplacement(replacement, literalMatch("", i), text) + (i < text.length ? text[i] : "");
+      return out;
+    }
+    let from = 0;
+    for (let at = stringIndexOf(text, pattern); at !== -1; at = stringIndexOf(text, pattern, from)) {
+      out += stringSlice(text, from, at) + expandReplacement(replacement, literalMatch(pattern, at), text);
+      from = at + pattern.length;
+    }
+    return out + stringSlice(text, from);
+  };
   // An iterator over a Map, Set or string that calls the captured next(); its prototype chain
   // ends without Object.prototype, so a for-of's lookup of `return` finds nothing user code put there.
   class SafeIterator<T = unknown> {
@@ -477,9 +529,9 @@ function capture() {
     StringPrototypeRepeat: deferUncurry(String.prototype.repeat),
     // Only with a string pattern: with a RegExp, String.prototype.replace/split call the
     // RegExp's own (replaceable) Symbol.replace/Symbol.split; see RegExpPrototypeSymbolReplace.
-    StringPrototypeReplace: deferUncurry(String.prototype.replace) as unknown as (string: string, pattern: string, replacement: string) => string,
-    StringPrototypeReplaceAll: deferUncurry(String.prototype.replaceAll) as unknown as (string: string, pattern: string, replacement: string) => string,
-    StringPrototypeSplit: uncurryThis(String.prototype.split) as unknown as (string: string, separator: string, limit?: number) => string[],
+    StringPrototypeReplace: stringReplace,
+    StringPrototypeReplaceAll: stringReplaceAll,
+    StringPrototypeSplit: stringSplit,
     StringPrototypeStartsWith: deferUncurry(String.prototype.startsWith),
     StringPrototypeToLowerCase: deferUncurry(String.prototype.toLowerCase),
     StringPrototypeToUpperCase: deferUncurry(String.prototype.toUpperCase),

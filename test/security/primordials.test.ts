@@ -154,6 +154,19 @@ let replaceOwn;
       set(value) { define(this, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true }); },
     });
   }
+  // The protocol hooks the built-in string methods look up even on a primitive pattern (through
+  // String.prototype to Object.prototype): split("&"), replace("/", "-") (findings15, held list).
+  const hooks = [Symbol.split, Symbol.replace, Symbol.match, Symbol.matchAll, Symbol.search];
+  for (let i = 0; i < hooks.length; i++) {
+    const key = hooks[i];
+    const name = "Object.prototype[" + StringCtor(key) + "]";
+    define(Object.prototype, key, {
+      __proto__: null,
+      configurable: true,
+      get() { if (seen(name, this, [])) throw new ErrorCtor("polluted " + name); return undefined; },
+      set(value) { define(this, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true }); },
+    });
+  }
 }
 `;
 }
