@@ -44,7 +44,9 @@ const MESSAGES: Record<string, [errno: number, text: string]> = {
 
 /** Node's shape of a failed system call: `ENOENT: no such file or directory, open '/x'`. */
 function fsError(code: string, syscall: string, path: string | undefined): Error {
-  const [errno, text] = MESSAGES[code];
+  const message = MESSAGES[code];
+  const errno = message[0];
+  const text = message[1];
   const error = new Error(path === undefined ? `${code}: ${text}, ${syscall}` : `${code}: ${text}, ${syscall} '${path}'`);
   return withFields(error, { errno, code, syscall, path });
 }
@@ -136,7 +138,9 @@ function writeFile(path: unknown, data: unknown, options: unknown, append: boole
   const name = toPath(path);
   const bytes = bytesOf(data, options);
   const flag = typeof options === "object" && options !== null ? (options as { flag?: unknown }).flag : undefined;
-  const [parent, entry] = parentOf(name, "open");
+  const at = parentOf(name, "open");
+    const parent = at[0];
+    const entry = at[1];
   const existing = MapPrototypeGet(parent.entries, entry);
   if (existing !== undefined && existing.dir) throw fsError("EISDIR", "open", name);
   if (existing !== undefined && (flag === "wx" || flag === "ax")) throw fsError("EEXIST", "open", name);
@@ -176,7 +180,9 @@ export function mkdirSync(path: unknown, options?: unknown): string | undefined 
   const name = toPath(path);
   const recursive = typeof options === "object" && options !== null && (options as { recursive?: unknown }).recursive === true;
   if (!recursive) {
-    const [parent, entry] = parentOf(name, "mkdir");
+    const at = parentOf(name, "mkdir");
+    const parent = at[0];
+    const entry = at[1];
     if (MapPrototypeGet(parent.entries, entry) !== undefined) throw fsError("EEXIST", "mkdir", name);
     MapPrototypeSet(parent.entries, entry, dir());
     return undefined;
@@ -300,7 +306,9 @@ function remove(path: unknown, syscall: "unlink" | "rmdir" | "rm", options?: unk
     throw withFields(nodeError(Error, "ERR_FS_EISDIR", `Path is a directory: rm returned EISDIR (is a directory) ${name}`), { errno: 21, syscall: "rm", path: name });
   }
   if (syscall === "rmdir" && node.dir && MapPrototypeGetSize(node.entries) > 0 && !recursive) throw fsError("ENOTEMPTY", syscall, name);
-  const [parent, entry] = parentOf(name, syscall);
+  const at = parentOf(name, syscall);
+    const parent = at[0];
+    const entry = at[1];
   MapPrototypeDelete(parent.entries, entry);
 }
 

@@ -23,9 +23,16 @@ const { ArrayPrototypeIncludes, ArrayPrototypeSlice, ArrayPrototypeSort, Error, 
 
 type Module = Record<string, unknown>;
 
-/** Node's (and workerd's) error for an API the platform does not implement. */
+/**
+ * Node's (and workerd's) error for an API the platform does not implement: an Error with an
+ * enumerable `code`. Unlike nodeError() it does not format the stack to put the code in its header:
+ * in a worker whose code is lowered (node:async_hooks) that formatting runs the source-map stack
+ * formatter, which the replace-every-intrinsic attack catches calling replaced intrinsics.
+ */
 export function notImplemented(what: string): Error & { code: string } {
-  return nodeError(Error, "ERR_METHOD_NOT_IMPLEMENTED", `The ${what} method is not implemented`);
+  const error = new Error(`The ${what} method is not implemented`) as Error & { code: string };
+  ObjectDefineProperty(error, "code", { __proto__: null, value: "ERR_METHOD_NOT_IMPLEMENTED", writable: true, enumerable: true, configurable: true } as PropertyDescriptor);
+  return error;
 }
 
 /** A function named `name` that throws ERR_METHOD_NOT_IMPLEMENTED for `label` when called. */
