@@ -6,7 +6,9 @@
 // It declares the `cloudflare:workers` module, the web globals (through TypeScript's "webworker"
 // lib) with islet's additions (scheduler.wait, crypto.subtle.timingSafeEqual), and the Node
 // modules of the `nodejs_compat` flag (node:buffer, events, util, path, url, assert,
-// string_decoder, crypto, process) with the globals Buffer and process.
+// string_decoder, crypto, process, timers, querystring, os, diagnostics_channel, async_hooks, and
+// the long tail: fs, net, http, zlib, stream and every other module workerd serves, their
+// unimplemented parts typed IsletNotImplemented) with the globals Buffer and process.
 //
 // Keep worker code in its own tsconfig: these declarations conflict with lib "dom" and with
 // @types/node, which describe other platforms. The "webworker" lib also declares a few globals
@@ -326,6 +328,9 @@ declare module "node:util/types" {
   export function isGeneratorObject(value: unknown): boolean;
   export function isBoxedPrimitive(value: unknown): boolean;
   export function isModuleNamespaceObject(value: unknown): boolean;
+  import * as self from "node:util/types";
+  const _default: typeof self;
+  export default _default;
 }
 
 declare module "node:path" {
@@ -557,6 +562,7 @@ declare module "util" {
 }
 declare module "util/types" {
   export * from "node:util/types";
+  export { default } from "node:util/types";
 }
 declare module "path" {
   export * from "node:path";
@@ -589,4 +595,1558 @@ declare module "crypto" {
 declare module "process" {
   export * from "node:process";
   export { default } from "node:process";
+}
+
+// ---- nodejs_compat: timers, querystring, os, diagnostics_channel, async_hooks --------------------
+
+interface IsletTimeout {
+  ref(): this;
+  unref(): this;
+  hasRef(): boolean;
+  refresh(): this;
+  close(): this;
+  [Symbol.toPrimitive](): number;
+}
+interface IsletImmediate {
+  ref(): this;
+  unref(): this;
+  hasRef(): boolean;
+}
+
+declare module "node:timers" {
+  export function setTimeout<A extends any[]>(callback: (...args: A) => void, delay?: number, ...args: A): IsletTimeout;
+  export function setInterval<A extends any[]>(callback: (...args: A) => void, delay?: number, ...args: A): IsletTimeout;
+  export function setImmediate<A extends any[]>(callback: (...args: A) => void, ...args: A): IsletImmediate;
+  export function clearTimeout(timer: IsletTimeout | number | string | undefined | null): void;
+  export function clearInterval(timer: IsletTimeout | number | string | undefined | null): void;
+  export function clearImmediate(immediate: IsletImmediate | undefined | null): void;
+  export const promises: typeof import("node:timers/promises");
+  import * as self from "node:timers";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "node:timers/promises" {
+  export function setTimeout<T = void>(delay?: number, value?: T, options?: { signal?: AbortSignal; ref?: boolean }): Promise<T>;
+  export function setImmediate<T = void>(value?: T, options?: { signal?: AbortSignal; ref?: boolean }): Promise<T>;
+  export function setInterval<T = void>(delay?: number, value?: T, options?: { signal?: AbortSignal; ref?: boolean }): AsyncIterableIterator<T>;
+  export const scheduler: { wait(delay: number, options?: { signal?: AbortSignal }): Promise<void>; yield(): Promise<void> };
+  import * as self from "node:timers/promises";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "node:querystring" {
+  export type ParsedUrlQuery = Record<string, string | string[]>;
+  export type ParsedUrlQueryInput = Record<string, string | number | boolean | bigint | readonly (string | number | boolean | bigint)[] | null | undefined>;
+  export function stringify(obj?: ParsedUrlQueryInput, sep?: string, eq?: string, options?: { encodeURIComponent?: (s: string) => string }): string;
+  export function parse(str: string, sep?: string, eq?: string, options?: { maxKeys?: number; decodeURIComponent?: (s: string) => string }): ParsedUrlQuery;
+  export const encode: typeof stringify;
+  export const decode: typeof parse;
+  export function escape(str: string): string;
+  export function unescape(str: string): string;
+  export function unescapeBuffer(str: string, decodeSpaces?: boolean): IsletBuffer;
+  import * as self from "node:querystring";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "node:os" {
+  // Fixed values that say nothing about the host (README's node module table).
+  export function arch(): string;
+  export function availableParallelism(): number;
+  export function cpus(): { model: string; speed: number; times: { user: number; nice: number; sys: number; idle: number; irq: number } }[];
+  export function endianness(): "BE" | "LE";
+  export function freemem(): number;
+  export function getPriority(pid?: number): number;
+  export function homedir(): string;
+  export function hostname(): string;
+  export function loadavg(): number[];
+  export function networkInterfaces(): Record<string, unknown[]>;
+  export function platform(): string;
+  export function release(): string;
+  export function setPriority(pid: number, priority?: number): void;
+  export function tmpdir(): string;
+  export function totalmem(): number;
+  export function type(): string;
+  export function userInfo(): Record<string, unknown>;
+  export function uptime(): number;
+  export function version(): string;
+  export function machine(): string;
+  export const constants: { readonly UV_UDP_REUSEADDR: number; readonly dlopen: Readonly<Record<string, number>>; readonly errno: Readonly<Record<string, number>>; readonly signals: Readonly<Record<string, number>>; readonly priority: Readonly<Record<string, number>> };
+  export const EOL: string;
+  export const devNull: string;
+  import * as self from "node:os";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "node:diagnostics_channel" {
+  export type ChannelListener = (message: unknown, name: string | symbol) => void;
+  export class Channel {
+    readonly name: string | symbol;
+    readonly hasSubscribers: boolean;
+    publish(message: unknown): void;
+    subscribe(listener: ChannelListener): void;
+    unsubscribe(listener: ChannelListener): boolean;
+    bindStore(store: unknown, transform?: (message: unknown) => unknown): void;
+    unbindStore(store: unknown): boolean;
+    runStores<R>(message: unknown, fn: (...args: any[]) => R, thisArg?: unknown, ...args: any[]): R;
+  }
+  export interface TracingChannelSubscribers {
+    start?: (message: any) => void;
+    end?: (message: any) => void;
+    asyncStart?: (message: any) => void;
+    asyncEnd?: (message: any) => void;
+    error?: (message: any) => void;
+  }
+  export interface TracingChannel {
+    readonly start: Channel;
+    readonly end: Channel;
+    readonly asyncStart: Channel;
+    readonly asyncEnd: Channel;
+    readonly error: Channel;
+    readonly hasSubscribers: boolean;
+    subscribe(subscribers: TracingChannelSubscribers): void;
+    unsubscribe(subscribers: TracingChannelSubscribers): boolean;
+    traceSync<R>(fn: (...args: any[]) => R, context?: object, thisArg?: unknown, ...args: any[]): R;
+    tracePromise<R>(fn: (...args: any[]) => Promise<R>, context?: object, thisArg?: unknown, ...args: any[]): Promise<R>;
+    traceCallback(fn: (...args: any[]) => unknown, position?: number, context?: object, thisArg?: unknown, ...args: any[]): unknown;
+  }
+  export function channel(name: string | symbol): Channel;
+  export function hasSubscribers(name: string | symbol): boolean;
+  export function subscribe(name: string | symbol, listener: ChannelListener): void;
+  export function unsubscribe(name: string | symbol, listener: ChannelListener): boolean;
+  export function tracingChannel(nameOrChannels: string | { start: Channel; end: Channel; asyncStart: Channel; asyncEnd: Channel; error: Channel }): TracingChannel;
+  import * as self from "node:diagnostics_channel";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "node:async_hooks" {
+  // AsyncLocalStorage follows await only in a worker whose code names node:async_hooks (README).
+  export class AsyncLocalStorage<T> {
+    constructor(options?: { defaultValue?: T; name?: string });
+    static bind<F extends (...args: any[]) => any>(fn: F): F;
+    static snapshot(): <R, A extends any[]>(fn: (...args: A) => R, ...args: A) => R;
+    readonly name: string;
+    getStore(): T | undefined;
+    run<R, A extends any[]>(store: T, callback: (...args: A) => R, ...args: A): R;
+    exit<R, A extends any[]>(callback: (...args: A) => R, ...args: A): R;
+    enterWith(store: T): void;
+    disable(): void;
+  }
+  export class AsyncResource {
+    constructor(type: string, options?: { triggerAsyncId?: number; requireManualDestroy?: boolean });
+    static bind<F extends (...args: any[]) => any>(fn: F, type?: string, thisArg?: unknown): F;
+    bind<F extends (...args: any[]) => any>(fn: F): F;
+    runInAsyncScope<R, A extends any[]>(fn: (...args: A) => R, thisArg?: unknown, ...args: A): R;
+    emitDestroy(): this;
+    asyncId(): number;
+    triggerAsyncId(): number;
+  }
+  export function createHook(callbacks: object): { enable(): unknown; disable(): unknown };
+  export function executionAsyncId(): number;
+  export function triggerAsyncId(): number;
+  export function executionAsyncResource(): object;
+  export const asyncWrapProviders: Readonly<Record<string, number>>;
+  import * as self from "node:async_hooks";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "timers" {
+  export * from "node:timers";
+  export { default } from "node:timers";
+}
+declare module "timers/promises" {
+  export * from "node:timers/promises";
+  export { default } from "node:timers/promises";
+}
+declare module "querystring" {
+  export * from "node:querystring";
+  export { default } from "node:querystring";
+}
+declare module "os" {
+  export * from "node:os";
+  export { default } from "node:os";
+}
+declare module "diagnostics_channel" {
+  export * from "node:diagnostics_channel";
+  export { default } from "node:diagnostics_channel";
+}
+declare module "async_hooks" {
+  export * from "node:async_hooks";
+  export { default } from "node:async_hooks";
+}
+
+// ---- nodejs_compat: the long tail (src/runtime/node/stubs.ts) -----------------------------------
+// Every other module workerd serves imports, with workerd's export names. What islet does not
+// implement is typed IsletNotImplemented: calling it (or constructing, for a class) throws an Error
+// whose code is ERR_METHOD_NOT_IMPLEMENTED. The real parts carry real signatures.
+
+/** A Node API islet does not implement: calling it throws an Error with code ERR_METHOD_NOT_IMPLEMENTED. */
+type IsletNotImplemented = (...args: any[]) => never;
+/** A Node class islet does not implement: it can be extended, constructing it throws ERR_METHOD_NOT_IMPLEMENTED. */
+declare class IsletNotImplementedClass {
+  constructor(...args: any[]);
+  [key: string]: any;
+}
+/** fs.Stats of the in-memory file system: sizes and kinds are real, owners 0, timestamps the epoch. */
+interface IsletStats {
+  dev: number; mode: number; nlink: number; uid: number; gid: number; rdev: number; blksize: number; ino: number; size: number; blocks: number;
+  atimeMs: number; mtimeMs: number; ctimeMs: number; birthtimeMs: number; readonly atime: Date; readonly mtime: Date; readonly ctime: Date; readonly birthtime: Date;
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+}
+
+declare module "node:child_process" {
+  export const _forkChild: IsletNotImplemented;
+  export const exec: IsletNotImplemented;
+  export const execFile: IsletNotImplemented;
+  export const execFileSync: IsletNotImplemented;
+  export const execSync: IsletNotImplemented;
+  export const fork: IsletNotImplemented;
+  export const spawn: IsletNotImplemented;
+  export const spawnSync: IsletNotImplemented;
+  export const ChildProcess: typeof IsletNotImplementedClass;
+  import * as self from "node:child_process";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:cluster" {
+  export const disconnect: IsletNotImplemented;
+  export const fork: IsletNotImplemented;
+  export const setupMaster: IsletNotImplemented;
+  export const setupPrimary: IsletNotImplemented;
+  export const Cluster: typeof IsletNotImplementedClass;
+  export const Worker: typeof IsletNotImplementedClass;
+  export const SCHED_NONE: number;
+  export const SCHED_RR: number;
+  export const isMaster: true;
+  export const isPrimary: true;
+  export const isWorker: false;
+  export const schedulingPolicy: number;
+  export const settings: any;
+  export const workers: any;
+  import * as self from "node:cluster";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:console" {
+  export const assert: Console["assert"];
+  export const clear: Console["clear"];
+  export const context: IsletNotImplemented;
+  export const count: Console["count"];
+  export const countReset: Console["countReset"];
+  export const createTask: IsletNotImplemented;
+  export const debug: Console["debug"];
+  export const dir: Console["dir"];
+  export const dirxml: Console["dirxml"];
+  export const error: Console["error"];
+  export const group: Console["group"];
+  export const groupCollapsed: Console["groupCollapsed"];
+  export const groupEnd: Console["groupEnd"];
+  export const info: Console["info"];
+  export const log: Console["log"];
+  export const profile: IsletNotImplemented;
+  export const profileEnd: IsletNotImplemented;
+  export const table: Console["table"];
+  export const time: Console["time"];
+  export const timeEnd: Console["timeEnd"];
+  export const timeLog: Console["timeLog"];
+  export const timeStamp: Console["timeStamp"];
+  export const trace: Console["trace"];
+  export const warn: Console["warn"];
+  export const Console: typeof IsletNotImplementedClass;
+  import * as self from "node:console";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:constants" {
+  export const RTLD_LAZY: number;
+  export const RTLD_NOW: number;
+  export const RTLD_GLOBAL: number;
+  export const RTLD_LOCAL: number;
+  export const RTLD_DEEPBIND: number;
+  export const E2BIG: number;
+  export const EACCES: number;
+  export const EADDRINUSE: number;
+  export const EADDRNOTAVAIL: number;
+  export const EAFNOSUPPORT: number;
+  export const EAGAIN: number;
+  export const EALREADY: number;
+  export const EBADF: number;
+  export const EBADMSG: number;
+  export const EBUSY: number;
+  export const ECANCELED: number;
+  export const ECHILD: number;
+  export const ECONNABORTED: number;
+  export const ECONNREFUSED: number;
+  export const ECONNRESET: number;
+  export const EDEADLK: number;
+  export const EDESTADDRREQ: number;
+  export const EDOM: number;
+  export const EDQUOT: number;
+  export const EEXIST: number;
+  export const EFAULT: number;
+  export const EFBIG: number;
+  export const EHOSTUNREACH: number;
+  export const EIDRM: number;
+  export const EILSEQ: number;
+  export const EINPROGRESS: number;
+  export const EINTR: number;
+  export const EINVAL: number;
+  export const EIO: number;
+  export const EISCONN: number;
+  export const EISDIR: number;
+  export const ELOOP: number;
+  export const EMFILE: number;
+  export const EMLINK: number;
+  export const EMSGSIZE: number;
+  export const EMULTIHOP: number;
+  export const ENAMETOOLONG: number;
+  export const ENETDOWN: number;
+  export const ENETRESET: number;
+  export const ENETUNREACH: number;
+  export const ENFILE: number;
+  export const ENOBUFS: number;
+  export const ENODATA: number;
+  export const ENODEV: number;
+  export const ENOENT: number;
+  export const ENOEXEC: number;
+  export const ENOLCK: number;
+  export const ENOLINK: number;
+  export const ENOMEM: number;
+  export const ENOMSG: number;
+  export const ENOPROTOOPT: number;
+  export const ENOSPC: number;
+  export const ENOSR: number;
+  export const ENOSTR: number;
+  export const ENOSYS: number;
+  export const ENOTCONN: number;
+  export const ENOTDIR: number;
+  export const ENOTEMPTY: number;
+  export const ENOTSOCK: number;
+  export const ENOTSUP: number;
+  export const ENOTTY: number;
+  export const ENXIO: number;
+  export const EOPNOTSUPP: number;
+  export const EOVERFLOW: number;
+  export const EPERM: number;
+  export const EPIPE: number;
+  export const EPROTO: number;
+  export const EPROTONOSUPPORT: number;
+  export const EPROTOTYPE: number;
+  export const ERANGE: number;
+  export const EROFS: number;
+  export const ESPIPE: number;
+  export const ESRCH: number;
+  export const ESTALE: number;
+  export const ETIME: number;
+  export const ETIMEDOUT: number;
+  export const ETXTBSY: number;
+  export const EWOULDBLOCK: number;
+  export const EXDEV: number;
+  export const PRIORITY_LOW: number;
+  export const PRIORITY_BELOW_NORMAL: number;
+  export const PRIORITY_NORMAL: number;
+  export const PRIORITY_ABOVE_NORMAL: number;
+  export const PRIORITY_HIGH: number;
+  export const PRIORITY_HIGHEST: number;
+  export const SIGHUP: number;
+  export const SIGINT: number;
+  export const SIGQUIT: number;
+  export const SIGILL: number;
+  export const SIGTRAP: number;
+  export const SIGABRT: number;
+  export const SIGIOT: number;
+  export const SIGBUS: number;
+  export const SIGFPE: number;
+  export const SIGKILL: number;
+  export const SIGUSR1: number;
+  export const SIGSEGV: number;
+  export const SIGUSR2: number;
+  export const SIGPIPE: number;
+  export const SIGALRM: number;
+  export const SIGTERM: number;
+  export const SIGCHLD: number;
+  export const SIGCONT: number;
+  export const SIGSTOP: number;
+  export const SIGTSTP: number;
+  export const SIGTTIN: number;
+  export const SIGTTOU: number;
+  export const SIGURG: number;
+  export const SIGXCPU: number;
+  export const SIGXFSZ: number;
+  export const SIGVTALRM: number;
+  export const SIGPROF: number;
+  export const SIGWINCH: number;
+  export const SIGIO: number;
+  export const SIGINFO: number;
+  export const SIGSYS: number;
+  export const SIGPOLL: number;
+  export const SIGPWR: number;
+  export const SIGSTKFLT: number;
+  export const UV_FS_SYMLINK_DIR: number;
+  export const UV_FS_SYMLINK_JUNCTION: number;
+  export const O_RDONLY: number;
+  export const O_WRONLY: number;
+  export const O_RDWR: number;
+  export const UV_DIRENT_UNKNOWN: number;
+  export const UV_DIRENT_FILE: number;
+  export const UV_DIRENT_DIR: number;
+  export const UV_DIRENT_LINK: number;
+  export const UV_DIRENT_FIFO: number;
+  export const UV_DIRENT_SOCKET: number;
+  export const UV_DIRENT_CHAR: number;
+  export const UV_DIRENT_BLOCK: number;
+  export const S_IFMT: number;
+  export const S_IFREG: number;
+  export const S_IFDIR: number;
+  export const S_IFCHR: number;
+  export const S_IFBLK: number;
+  export const S_IFIFO: number;
+  export const S_IFLNK: number;
+  export const S_IFSOCK: number;
+  export const O_CREAT: number;
+  export const O_EXCL: number;
+  export const UV_FS_O_FILEMAP: number;
+  export const O_NOCTTY: number;
+  export const O_TRUNC: number;
+  export const O_APPEND: number;
+  export const O_DIRECTORY: number;
+  export const O_NOFOLLOW: number;
+  export const O_SYNC: number;
+  export const O_DSYNC: number;
+  export const O_SYMLINK: number;
+  export const O_NONBLOCK: number;
+  export const O_DIRECT: number;
+  export const O_NOATIME: number;
+  export const S_IRWXU: number;
+  export const S_IRUSR: number;
+  export const S_IWUSR: number;
+  export const S_IXUSR: number;
+  export const S_IRWXG: number;
+  export const S_IRGRP: number;
+  export const S_IWGRP: number;
+  export const S_IXGRP: number;
+  export const S_IRWXO: number;
+  export const S_IROTH: number;
+  export const S_IWOTH: number;
+  export const S_IXOTH: number;
+  export const F_OK: number;
+  export const R_OK: number;
+  export const W_OK: number;
+  export const X_OK: number;
+  export const UV_FS_COPYFILE_EXCL: number;
+  export const COPYFILE_EXCL: number;
+  export const UV_FS_COPYFILE_FICLONE: number;
+  export const COPYFILE_FICLONE: number;
+  export const UV_FS_COPYFILE_FICLONE_FORCE: number;
+  export const COPYFILE_FICLONE_FORCE: number;
+  export const OPENSSL_VERSION_NUMBER: number;
+  export const SSL_OP_ALL: number;
+  export const SSL_OP_ALLOW_NO_DHE_KEX: number;
+  export const SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION: number;
+  export const SSL_OP_CIPHER_SERVER_PREFERENCE: number;
+  export const SSL_OP_CISCO_ANYCONNECT: number;
+  export const SSL_OP_COOKIE_EXCHANGE: number;
+  export const SSL_OP_CRYPTOPRO_TLSEXT_BUG: number;
+  export const SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS: number;
+  export const SSL_OP_LEGACY_SERVER_CONNECT: number;
+  export const SSL_OP_NO_COMPRESSION: number;
+  export const SSL_OP_NO_ENCRYPT_THEN_MAC: number;
+  export const SSL_OP_NO_QUERY_MTU: number;
+  export const SSL_OP_NO_RENEGOTIATION: number;
+  export const SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION: number;
+  export const SSL_OP_NO_SSLv2: number;
+  export const SSL_OP_NO_SSLv3: number;
+  export const SSL_OP_NO_TICKET: number;
+  export const SSL_OP_NO_TLSv1: number;
+  export const SSL_OP_NO_TLSv1_1: number;
+  export const SSL_OP_NO_TLSv1_2: number;
+  export const SSL_OP_NO_TLSv1_3: number;
+  export const SSL_OP_PRIORITIZE_CHACHA: number;
+  export const SSL_OP_TLS_ROLLBACK_BUG: number;
+  export const ENGINE_METHOD_RSA: number;
+  export const ENGINE_METHOD_DSA: number;
+  export const ENGINE_METHOD_DH: number;
+  export const ENGINE_METHOD_RAND: number;
+  export const ENGINE_METHOD_EC: number;
+  export const ENGINE_METHOD_CIPHERS: number;
+  export const ENGINE_METHOD_DIGESTS: number;
+  export const ENGINE_METHOD_PKEY_METHS: number;
+  export const ENGINE_METHOD_PKEY_ASN1_METHS: number;
+  export const ENGINE_METHOD_ALL: number;
+  export const ENGINE_METHOD_NONE: number;
+  export const DH_CHECK_P_NOT_SAFE_PRIME: number;
+  export const DH_CHECK_P_NOT_PRIME: number;
+  export const DH_UNABLE_TO_CHECK_GENERATOR: number;
+  export const DH_NOT_SUITABLE_GENERATOR: number;
+  export const RSA_PKCS1_PADDING: number;
+  export const RSA_NO_PADDING: number;
+  export const RSA_PKCS1_OAEP_PADDING: number;
+  export const RSA_X931_PADDING: number;
+  export const RSA_PKCS1_PSS_PADDING: number;
+  export const RSA_PSS_SALTLEN_DIGEST: number;
+  export const RSA_PSS_SALTLEN_MAX_SIGN: number;
+  export const RSA_PSS_SALTLEN_AUTO: number;
+  export const defaultCoreCipherList: string;
+  export const defaultCipherList: string;
+  export const EXTENSIONLESS_FORMAT_JAVASCRIPT: number;
+  export const EXTENSIONLESS_FORMAT_WASM: number;
+  export const TLS1_VERSION: number;
+  export const TLS1_1_VERSION: number;
+  export const TLS1_2_VERSION: number;
+  export const TLS1_3_VERSION: number;
+  export const POINT_CONVERSION_COMPRESSED: number;
+  export const POINT_CONVERSION_UNCOMPRESSED: number;
+  export const POINT_CONVERSION_HYBRID: number;
+  import * as self from "node:constants";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:dgram" {
+  export const createSocket: IsletNotImplemented;
+  export const Socket: typeof IsletNotImplementedClass;
+  import * as self from "node:dgram";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:dns" {
+  export const getDefaultResultOrder: IsletNotImplemented;
+  export const getServers: IsletNotImplemented;
+  export const lookup: IsletNotImplemented;
+  export const lookupService: IsletNotImplemented;
+  export const resolve: IsletNotImplemented;
+  export const resolve4: IsletNotImplemented;
+  export const resolve6: IsletNotImplemented;
+  export const resolveAny: IsletNotImplemented;
+  export const resolveCaa: IsletNotImplemented;
+  export const resolveCname: IsletNotImplemented;
+  export const resolveMx: IsletNotImplemented;
+  export const resolveNaptr: IsletNotImplemented;
+  export const resolveNs: IsletNotImplemented;
+  export const resolvePtr: IsletNotImplemented;
+  export const resolveSoa: IsletNotImplemented;
+  export const resolveSrv: IsletNotImplemented;
+  export const resolveTxt: IsletNotImplemented;
+  export const reverse: IsletNotImplemented;
+  export const setDefaultResultOrder: IsletNotImplemented;
+  export const setServers: IsletNotImplemented;
+  export const Resolver: typeof IsletNotImplementedClass;
+  export const ADDRCONFIG: number;
+  export const ADDRGETNETWORKPARAMS: string;
+  export const ALL: number;
+  export const BADFAMILY: string;
+  export const BADFLAGS: string;
+  export const BADHINTS: string;
+  export const BADNAME: string;
+  export const BADQUERY: string;
+  export const BADRESP: string;
+  export const BADSTR: string;
+  export const CANCELLED: string;
+  export const CONNREFUSED: string;
+  export const DESTRUCTION: string;
+  export const EOF: string;
+  export const FILE: string;
+  export const FORMERR: string;
+  export const LOADIPHLPAPI: string;
+  export const NODATA: string;
+  export const NOMEM: string;
+  export const NONAME: string;
+  export const NOTFOUND: string;
+  export const NOTIMP: string;
+  export const NOTINITIALIZED: string;
+  export const REFUSED: string;
+  export const SERVFAIL: string;
+  export const TIMEOUT: string;
+  export const V4MAPPED: number;
+  export const promises: typeof import("node:dns/promises");
+  import * as self from "node:dns";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:dns/promises" {
+  export const getDefaultResultOrder: IsletNotImplemented;
+  export const getServers: IsletNotImplemented;
+  export const lookup: IsletNotImplemented;
+  export const lookupService: IsletNotImplemented;
+  export const resolve: IsletNotImplemented;
+  export const resolve4: IsletNotImplemented;
+  export const resolve6: IsletNotImplemented;
+  export const resolveAny: IsletNotImplemented;
+  export const resolveCaa: IsletNotImplemented;
+  export const resolveCname: IsletNotImplemented;
+  export const resolveMx: IsletNotImplemented;
+  export const resolveNaptr: IsletNotImplemented;
+  export const resolveNs: IsletNotImplemented;
+  export const resolvePtr: IsletNotImplemented;
+  export const resolveSoa: IsletNotImplemented;
+  export const resolveSrv: IsletNotImplemented;
+  export const resolveTxt: IsletNotImplemented;
+  export const reverse: IsletNotImplemented;
+  export const setDefaultResultOrder: IsletNotImplemented;
+  export const setServers: IsletNotImplemented;
+  export const Resolver: typeof IsletNotImplementedClass;
+  export const ADDRCONFIG: number;
+  export const ADDRGETNETWORKPARAMS: string;
+  export const ALL: number;
+  export const BADFAMILY: string;
+  export const BADFLAGS: string;
+  export const BADHINTS: string;
+  export const BADNAME: string;
+  export const BADQUERY: string;
+  export const BADRESP: string;
+  export const BADSTR: string;
+  export const CANCELLED: string;
+  export const CONNREFUSED: string;
+  export const DESTRUCTION: string;
+  export const EOF: string;
+  export const FILE: string;
+  export const FORMERR: string;
+  export const LOADIPHLPAPI: string;
+  export const NODATA: string;
+  export const NOMEM: string;
+  export const NONAME: string;
+  export const NOTFOUND: string;
+  export const NOTIMP: string;
+  export const NOTINITIALIZED: string;
+  export const REFUSED: string;
+  export const SERVFAIL: string;
+  export const TIMEOUT: string;
+  export const V4MAPPED: number;
+  import * as self from "node:dns/promises";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:domain" {
+  export const create: IsletNotImplemented;
+  export const createDomain: IsletNotImplemented;
+  export const Domain: typeof IsletNotImplementedClass;
+  export const active: null;
+  import * as self from "node:domain";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:fs" {
+  // The in-memory file system: /tmp writable, /bundle and /dev read-only; the basics below are real, the rest throws ERR_METHOD_NOT_IMPLEMENTED.
+  export function access(path: string | Uint8Array | URL, ...rest: [callback: (error: Error | null) => void] | [mode: number, callback: (error: Error | null) => void]): void;
+  export function accessSync(path: string | Uint8Array | URL, mode?: number): void;
+  export function appendFile(path: string | Uint8Array | URL, data: string | ArrayBufferView, ...rest: [callback: (error: Error | null) => void] | [options: IsletBufferEncoding | { encoding?: IsletBufferEncoding }, callback: (error: Error | null) => void]): void;
+  export function appendFileSync(path: string | Uint8Array | URL, data: string | ArrayBufferView, options?: IsletBufferEncoding | { encoding?: IsletBufferEncoding }): void;
+  export const chmod: IsletNotImplemented;
+  export const chmodSync: IsletNotImplemented;
+  export const chown: IsletNotImplemented;
+  export const chownSync: IsletNotImplemented;
+  export const close: IsletNotImplemented;
+  export const closeSync: IsletNotImplemented;
+  export const copyFile: IsletNotImplemented;
+  export const copyFileSync: IsletNotImplemented;
+  export const cp: IsletNotImplemented;
+  export const cpSync: IsletNotImplemented;
+  export const createReadStream: IsletNotImplemented;
+  export const createWriteStream: IsletNotImplemented;
+  export function exists(path: string | Uint8Array | URL, callback: (exists: boolean) => void): void;
+  export function existsSync(path: string | Uint8Array | URL): boolean;
+  export const fchmod: IsletNotImplemented;
+  export const fchmodSync: IsletNotImplemented;
+  export const fchown: IsletNotImplemented;
+  export const fchownSync: IsletNotImplemented;
+  export const fdatasync: IsletNotImplemented;
+  export const fdatasyncSync: IsletNotImplemented;
+  export const fstat: IsletNotImplemented;
+  export const fstatSync: IsletNotImplemented;
+  export const fsync: IsletNotImplemented;
+  export const fsyncSync: IsletNotImplemented;
+  export const ftruncate: IsletNotImplemented;
+  export const ftruncateSync: IsletNotImplemented;
+  export const futimes: IsletNotImplemented;
+  export const futimesSync: IsletNotImplemented;
+  export const glob: IsletNotImplemented;
+  export const globSync: IsletNotImplemented;
+  export const lchmod: IsletNotImplemented;
+  export const lchmodSync: IsletNotImplemented;
+  export const lchown: IsletNotImplemented;
+  export const lchownSync: IsletNotImplemented;
+  export const link: IsletNotImplemented;
+  export const linkSync: IsletNotImplemented;
+  export const lstat: typeof stat;
+  export const lstatSync: typeof statSync;
+  export const lutimes: IsletNotImplemented;
+  export const lutimesSync: IsletNotImplemented;
+  export function mkdir(path: string | Uint8Array | URL, ...rest: [callback: (error: Error | null, path?: string) => void] | [options: { recursive?: boolean }, callback: (error: Error | null, path?: string) => void]): void;
+  export function mkdirSync(path: string | Uint8Array | URL, options?: { recursive?: boolean; mode?: number }): string | undefined;
+  export const mkdtemp: IsletNotImplemented;
+  export const mkdtempSync: IsletNotImplemented;
+  export const open: IsletNotImplemented;
+  export const openAsBlob: IsletNotImplemented;
+  export const openSync: IsletNotImplemented;
+  export const opendir: IsletNotImplemented;
+  export const opendirSync: IsletNotImplemented;
+  export const read: IsletNotImplemented;
+  export function readFile(path: string | Uint8Array | URL, options: IsletBufferEncoding | { encoding: IsletBufferEncoding }, callback: (error: Error | null, data: string) => void): void;
+  export function readFile(path: string | Uint8Array | URL, callback: (error: Error | null, data: IsletBuffer) => void): void;
+  export function readFileSync(path: string | Uint8Array | URL, options: IsletBufferEncoding | { encoding: IsletBufferEncoding; flag?: string }): string;
+  export function readFileSync(path: string | Uint8Array | URL, options?: { encoding?: null; flag?: string } | null): IsletBuffer;
+  export const readSync: IsletNotImplemented;
+  export function readdir(path: string | Uint8Array | URL, callback: (error: Error | null, files: string[]) => void): void;
+  export function readdirSync(path: string | Uint8Array | URL, options?: IsletBufferEncoding | { encoding?: IsletBufferEncoding }): string[];
+  export const readlink: IsletNotImplemented;
+  export const readlinkSync: IsletNotImplemented;
+  export const readv: IsletNotImplemented;
+  export const readvSync: IsletNotImplemented;
+  export const realpath: IsletNotImplemented;
+  export const realpathSync: IsletNotImplemented;
+  export const rename: IsletNotImplemented;
+  export const renameSync: IsletNotImplemented;
+  export function rm(path: string | Uint8Array | URL, ...rest: [callback: (error: Error | null) => void] | [options: { recursive?: boolean; force?: boolean }, callback: (error: Error | null) => void]): void;
+  export function rmSync(path: string | Uint8Array | URL, options?: { recursive?: boolean; force?: boolean }): void;
+  export function rmdir(path: string | Uint8Array | URL, callback: (error: Error | null) => void): void;
+  export function rmdirSync(path: string | Uint8Array | URL, options?: { recursive?: boolean }): void;
+  export function stat(path: string | Uint8Array | URL, callback: (error: Error | null, stats: IsletStats) => void): void;
+  export function statSync(path: string | Uint8Array | URL, options?: { throwIfNoEntry?: true }): IsletStats;
+  export function statSync(path: string | Uint8Array | URL, options: { throwIfNoEntry: false }): IsletStats | undefined;
+  export const statfs: IsletNotImplemented;
+  export const statfsSync: IsletNotImplemented;
+  export const symlink: IsletNotImplemented;
+  export const symlinkSync: IsletNotImplemented;
+  export const truncate: IsletNotImplemented;
+  export const truncateSync: IsletNotImplemented;
+  export function unlink(path: string | Uint8Array | URL, callback: (error: Error | null) => void): void;
+  export function unlinkSync(path: string | Uint8Array | URL): void;
+  export const unwatchFile: IsletNotImplemented;
+  export const utimes: IsletNotImplemented;
+  export const utimesSync: IsletNotImplemented;
+  export const watch: IsletNotImplemented;
+  export const watchFile: IsletNotImplemented;
+  export const write: IsletNotImplemented;
+  export function writeFile(path: string | Uint8Array | URL, data: string | ArrayBufferView, ...rest: [callback: (error: Error | null) => void] | [options: IsletBufferEncoding | { encoding?: IsletBufferEncoding; flag?: string }, callback: (error: Error | null) => void]): void;
+  export function writeFileSync(path: string | Uint8Array | URL, data: string | ArrayBufferView, options?: IsletBufferEncoding | { encoding?: IsletBufferEncoding; flag?: "w" | "wx" | "a" | "ax" }): void;
+  export const writeSync: IsletNotImplemented;
+  export const writev: IsletNotImplemented;
+  export const writevSync: IsletNotImplemented;
+  export const Dir: typeof IsletNotImplementedClass;
+  export const Dirent: typeof IsletNotImplementedClass;
+  export const FileReadStream: typeof IsletNotImplementedClass;
+  export const FileWriteStream: typeof IsletNotImplementedClass;
+  export const ReadStream: typeof IsletNotImplementedClass;
+  export const Stats: { new (): IsletStats; prototype: IsletStats };
+  export type Stats = IsletStats;
+  export const WriteStream: typeof IsletNotImplementedClass;
+  export const F_OK: number;
+  export const R_OK: number;
+  export const W_OK: number;
+  export const X_OK: number;
+  export const constants: Readonly<Record<string, number>>;
+  export const promises: typeof import("node:fs/promises");
+  import * as self from "node:fs";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:fs/promises" {
+  export function access(path: string | Uint8Array | URL, mode?: number): Promise<void>;
+  export function appendFile(path: string | Uint8Array | URL, data: string | ArrayBufferView, options?: IsletBufferEncoding | { encoding?: IsletBufferEncoding }): Promise<void>;
+  export const chmod: IsletNotImplemented;
+  export const chown: IsletNotImplemented;
+  export const copyFile: IsletNotImplemented;
+  export const cp: IsletNotImplemented;
+  export const glob: IsletNotImplemented;
+  export const lchmod: IsletNotImplemented;
+  export const lchown: IsletNotImplemented;
+  export const link: IsletNotImplemented;
+  export function lstat(path: string | Uint8Array | URL): Promise<IsletStats>;
+  export const lutimes: IsletNotImplemented;
+  export function mkdir(path: string | Uint8Array | URL, options?: { recursive?: boolean }): Promise<string | undefined>;
+  export const mkdtemp: IsletNotImplemented;
+  export const open: IsletNotImplemented;
+  export const opendir: IsletNotImplemented;
+  export function readFile(path: string | Uint8Array | URL, options: IsletBufferEncoding | { encoding: IsletBufferEncoding }): Promise<string>;
+  export function readFile(path: string | Uint8Array | URL, options?: { encoding?: null } | null): Promise<IsletBuffer>;
+  export function readdir(path: string | Uint8Array | URL): Promise<string[]>;
+  export const readlink: IsletNotImplemented;
+  export const realpath: IsletNotImplemented;
+  export const rename: IsletNotImplemented;
+  export function rm(path: string | Uint8Array | URL, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+  export function rmdir(path: string | Uint8Array | URL): Promise<void>;
+  export function stat(path: string | Uint8Array | URL): Promise<IsletStats>;
+  export const statfs: IsletNotImplemented;
+  export const symlink: IsletNotImplemented;
+  export const truncate: IsletNotImplemented;
+  export function unlink(path: string | Uint8Array | URL): Promise<void>;
+  export const utimes: IsletNotImplemented;
+  export const watch: IsletNotImplemented;
+  export function writeFile(path: string | Uint8Array | URL, data: string | ArrayBufferView, options?: IsletBufferEncoding | { encoding?: IsletBufferEncoding; flag?: string }): Promise<void>;
+  export const FileHandle: typeof IsletNotImplementedClass;
+  export const constants: Readonly<Record<string, number>>;
+  import * as self from "node:fs/promises";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:http" {
+  export const _connectionListener: IsletNotImplemented;
+  export const createServer: IsletNotImplemented;
+  export const get: IsletNotImplemented;
+  export const request: IsletNotImplemented;
+  export const setMaxIdleHTTPParsers: IsletNotImplemented;
+  export const validateHeaderName: IsletNotImplemented;
+  export const validateHeaderValue: IsletNotImplemented;
+  export const Agent: typeof IsletNotImplementedClass;
+  export const ClientRequest: typeof IsletNotImplementedClass;
+  export const CloseEvent: typeof IsletNotImplementedClass;
+  export const IncomingMessage: typeof IsletNotImplementedClass;
+  export const MessageEvent: typeof IsletNotImplementedClass;
+  export const OutgoingMessage: typeof IsletNotImplementedClass;
+  export const Server: typeof IsletNotImplementedClass;
+  export const ServerResponse: typeof IsletNotImplementedClass;
+  export const WebSocket: typeof IsletNotImplementedClass;
+  export const METHODS: string[];
+  export const STATUS_CODES: Record<string, string>;
+  export const maxHeaderSize: number;
+  export const globalAgent: any;
+  import * as self from "node:http";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:http2" {
+  export const connect: IsletNotImplemented;
+  export const createSecureServer: IsletNotImplemented;
+  export const createServer: IsletNotImplemented;
+  export const getDefaultSettings: IsletNotImplemented;
+  export const getPackedSettings: IsletNotImplemented;
+  export const getUnpackedSettings: IsletNotImplemented;
+  export const performServerHandshake: IsletNotImplemented;
+  export const Http2ServerRequest: typeof IsletNotImplementedClass;
+  export const Http2ServerResponse: typeof IsletNotImplementedClass;
+  export const constants: any;
+  export const sensitiveHeaders: unique symbol;
+  import * as self from "node:http2";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:https" {
+  export const createServer: IsletNotImplemented;
+  export const get: IsletNotImplemented;
+  export const request: IsletNotImplemented;
+  export const Agent: typeof IsletNotImplementedClass;
+  export const Server: typeof IsletNotImplementedClass;
+  export const globalAgent: any;
+  import * as self from "node:https";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:inspector" {
+  export const close: IsletNotImplemented;
+  export const open: IsletNotImplemented;
+  export const url: IsletNotImplemented;
+  export const waitForDebugger: IsletNotImplemented;
+  export const Session: typeof IsletNotImplementedClass;
+  export const Network: any;
+  export const console: any;
+  import * as self from "node:inspector";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:inspector/promises" {
+  export const close: IsletNotImplemented;
+  export const open: IsletNotImplemented;
+  export const url: IsletNotImplemented;
+  export const waitForDebugger: IsletNotImplemented;
+  export const Session: typeof IsletNotImplementedClass;
+  export const Network: any;
+  export const console: any;
+  import * as self from "node:inspector/promises";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:module" {
+  export const _debug: IsletNotImplemented;
+  export const _findPath: IsletNotImplemented;
+  export const _initPaths: IsletNotImplemented;
+  export const _load: IsletNotImplemented;
+  export const _nodeModulePaths: IsletNotImplemented;
+  export const _preloadModules: IsletNotImplemented;
+  export const _resolveFilename: IsletNotImplemented;
+  export const _resolveLookupPaths: IsletNotImplemented;
+  export const enableCompileCache: IsletNotImplemented;
+  export const findPackageJSON: IsletNotImplemented;
+  export const findSourceMap: IsletNotImplemented;
+  export const flushCompileCache: IsletNotImplemented;
+  export const getCompileCacheDir: IsletNotImplemented;
+  export const getSourceMapsSupport: IsletNotImplemented;
+  export const register: IsletNotImplemented;
+  export const registerHooks: IsletNotImplemented;
+  export const runMain: IsletNotImplemented;
+  export const setSourceMapsSupport: IsletNotImplemented;
+  export const stripTypeScriptTypes: IsletNotImplemented;
+  export const syncBuiltinESMExports: IsletNotImplemented;
+  export const wrap: IsletNotImplemented;
+  export const SourceMap: typeof IsletNotImplementedClass;
+  export const Module: typeof IsletNotImplementedClass;
+  export const builtinModules: string[];
+  export function createRequire(path: string | URL): (id: string) => any;
+  export function isBuiltin(name: string): boolean;
+  export const _cache: any;
+  export const _pathCache: any;
+  export const _extensions: any;
+  export const globalPaths: any;
+  export const constants: any;
+  import * as self from "node:module";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:net" {
+  export const _normalizeArgs: IsletNotImplemented;
+  export const connect: IsletNotImplemented;
+  export const createConnection: IsletNotImplemented;
+  export const createServer: IsletNotImplemented;
+  export const getDefaultAutoSelectFamily: IsletNotImplemented;
+  export const getDefaultAutoSelectFamilyAttemptTimeout: IsletNotImplemented;
+  export const setDefaultAutoSelectFamily: IsletNotImplemented;
+  export const setDefaultAutoSelectFamilyAttemptTimeout: IsletNotImplemented;
+  export const BlockList: typeof IsletNotImplementedClass;
+  export const BoundSocket: typeof IsletNotImplementedClass;
+  export const Server: typeof IsletNotImplementedClass;
+  export const Socket: typeof IsletNotImplementedClass;
+  export const SocketAddress: typeof IsletNotImplementedClass;
+  export const Stream: typeof IsletNotImplementedClass;
+  export function isIP(input: string): 0 | 4 | 6;
+  export function isIPv4(input: string): boolean;
+  export function isIPv6(input: string): boolean;
+  import * as self from "node:net";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:path/win32" {
+  export const basename: IsletNotImplemented;
+  export const dirname: IsletNotImplemented;
+  export const extname: IsletNotImplemented;
+  export const format: IsletNotImplemented;
+  export const isAbsolute: IsletNotImplemented;
+  export const join: IsletNotImplemented;
+  export const matchesGlob: IsletNotImplemented;
+  export const normalize: IsletNotImplemented;
+  export const parse: IsletNotImplemented;
+  export const relative: IsletNotImplemented;
+  export const resolve: IsletNotImplemented;
+  export const toNamespacedPath: IsletNotImplemented;
+  export const sep: "\\";
+  export const delimiter: ";";
+  export const posix: typeof import("node:path");
+  export const win32: typeof import("node:path/win32");
+  import * as self from "node:path/win32";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:perf_hooks" {
+  export const createHistogram: IsletNotImplemented;
+  export const eventLoopUtilization: IsletNotImplemented;
+  export const monitorEventLoopDelay: IsletNotImplemented;
+  export const timerify: IsletNotImplemented;
+  export const Performance: typeof IsletNotImplementedClass;
+  export const PerformanceEntry: typeof IsletNotImplementedClass;
+  export const PerformanceMark: typeof IsletNotImplementedClass;
+  export const PerformanceMeasure: typeof IsletNotImplementedClass;
+  export const PerformanceObserver: typeof IsletNotImplementedClass;
+  export const PerformanceObserverEntryList: typeof IsletNotImplementedClass;
+  export const PerformanceResourceTiming: typeof IsletNotImplementedClass;
+  export const performance: Performance;
+  export const constants: any;
+  import * as self from "node:perf_hooks";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:punycode" {
+  export const decode: IsletNotImplemented;
+  export const encode: IsletNotImplemented;
+  export const toASCII: IsletNotImplemented;
+  export const toUnicode: IsletNotImplemented;
+  export const ucs2: any;
+  export const version: string;
+  import * as self from "node:punycode";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:readline" {
+  export const clearLine: IsletNotImplemented;
+  export const clearScreenDown: IsletNotImplemented;
+  export const createInterface: IsletNotImplemented;
+  export const cursorTo: IsletNotImplemented;
+  export const emitKeypressEvents: IsletNotImplemented;
+  export const moveCursor: IsletNotImplemented;
+  export const Interface: typeof IsletNotImplementedClass;
+  export const promises: typeof import("node:readline/promises");
+  import * as self from "node:readline";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:readline/promises" {
+  export const createInterface: IsletNotImplemented;
+  export const Interface: typeof IsletNotImplementedClass;
+  export const Readline: typeof IsletNotImplementedClass;
+  import * as self from "node:readline/promises";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:repl" {
+  export const start: IsletNotImplemented;
+  export const writer: IsletNotImplemented;
+  export const REPLServer: typeof IsletNotImplementedClass;
+  export const Recoverable: typeof IsletNotImplementedClass;
+  export const REPL_MODE_SLOPPY: unique symbol;
+  export const REPL_MODE_STRICT: unique symbol;
+  export const builtinModules: string[];
+  export const _builtinLibs: string[];
+  import * as self from "node:repl";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:sqlite" {
+  export const backup: IsletNotImplemented;
+  export const DatabaseSync: typeof IsletNotImplementedClass;
+  export const StatementSync: typeof IsletNotImplementedClass;
+  export const constants: any;
+  import * as self from "node:sqlite";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:stream" {
+  // Imports only: every function and class throws ERR_METHOD_NOT_IMPLEMENTED; classes can still be extended.
+  export const _isArrayBufferView: IsletNotImplemented;
+  export const _isUint8Array: IsletNotImplemented;
+  export const _uint8ArrayToBuffer: IsletNotImplemented;
+  export const addAbortSignal: IsletNotImplemented;
+  export const compose: IsletNotImplemented;
+  export const destroy: IsletNotImplemented;
+  export const duplexPair: IsletNotImplemented;
+  export const finished: IsletNotImplemented;
+  export const getDefaultHighWaterMark: IsletNotImplemented;
+  export const isDestroyed: IsletNotImplemented;
+  export const isDisturbed: IsletNotImplemented;
+  export const isErrored: IsletNotImplemented;
+  export const isReadable: IsletNotImplemented;
+  export const isWritable: IsletNotImplemented;
+  export const pipeline: IsletNotImplemented;
+  export const setDefaultHighWaterMark: IsletNotImplemented;
+  export const Duplex: typeof IsletNotImplementedClass;
+  export const PassThrough: typeof IsletNotImplementedClass;
+  export const Readable: typeof IsletNotImplementedClass;
+  export const Transform: typeof IsletNotImplementedClass;
+  export const Writable: typeof IsletNotImplementedClass;
+  export const Stream: typeof IsletNotImplementedClass;
+  export const promises: typeof import("node:stream/promises");
+  import * as self from "node:stream";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:stream/consumers" {
+  export const arrayBuffer: IsletNotImplemented;
+  export const blob: IsletNotImplemented;
+  export const buffer: IsletNotImplemented;
+  export const json: IsletNotImplemented;
+  export const text: IsletNotImplemented;
+  import * as self from "node:stream/consumers";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:stream/promises" {
+  export const finished: IsletNotImplemented;
+  export const pipeline: IsletNotImplemented;
+  export const promises: typeof import("node:stream/promises");
+  import * as self from "node:stream/promises";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:stream/web" {
+  export const ReadableStream: typeof globalThis.ReadableStream;
+  export type ReadableStream = globalThis.ReadableStream;
+  export const ReadableStreamDefaultReader: typeof globalThis.ReadableStreamDefaultReader;
+  export type ReadableStreamDefaultReader = globalThis.ReadableStreamDefaultReader;
+  export const ReadableStreamBYOBReader: typeof globalThis.ReadableStreamBYOBReader;
+  export type ReadableStreamBYOBReader = globalThis.ReadableStreamBYOBReader;
+  export const ReadableStreamBYOBRequest: typeof globalThis.ReadableStreamBYOBRequest;
+  export type ReadableStreamBYOBRequest = globalThis.ReadableStreamBYOBRequest;
+  export const ReadableStreamDefaultController: typeof globalThis.ReadableStreamDefaultController;
+  export type ReadableStreamDefaultController = globalThis.ReadableStreamDefaultController;
+  export const ReadableByteStreamController: typeof globalThis.ReadableByteStreamController;
+  export type ReadableByteStreamController = globalThis.ReadableByteStreamController;
+  export const WritableStream: typeof globalThis.WritableStream;
+  export type WritableStream = globalThis.WritableStream;
+  export const WritableStreamDefaultWriter: typeof globalThis.WritableStreamDefaultWriter;
+  export type WritableStreamDefaultWriter = globalThis.WritableStreamDefaultWriter;
+  export const WritableStreamDefaultController: typeof globalThis.WritableStreamDefaultController;
+  export type WritableStreamDefaultController = globalThis.WritableStreamDefaultController;
+  export const TransformStream: typeof globalThis.TransformStream;
+  export type TransformStream = globalThis.TransformStream;
+  export const TransformStreamDefaultController: typeof globalThis.TransformStreamDefaultController;
+  export type TransformStreamDefaultController = globalThis.TransformStreamDefaultController;
+  export const ByteLengthQueuingStrategy: typeof globalThis.ByteLengthQueuingStrategy;
+  export type ByteLengthQueuingStrategy = globalThis.ByteLengthQueuingStrategy;
+  export const CountQueuingStrategy: typeof globalThis.CountQueuingStrategy;
+  export type CountQueuingStrategy = globalThis.CountQueuingStrategy;
+  export const TextEncoderStream: typeof globalThis.TextEncoderStream;
+  export type TextEncoderStream = globalThis.TextEncoderStream;
+  export const TextDecoderStream: typeof globalThis.TextDecoderStream;
+  export type TextDecoderStream = globalThis.TextDecoderStream;
+  export const CompressionStream: typeof globalThis.CompressionStream;
+  export type CompressionStream = globalThis.CompressionStream;
+  export const DecompressionStream: typeof globalThis.DecompressionStream;
+  export type DecompressionStream = globalThis.DecompressionStream;
+  import * as self from "node:stream/web";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:sys" {
+  export * from "node:util";
+  export { default } from "node:util";
+}
+declare module "sys" {
+  export * from "node:util";
+  export { default } from "node:util";
+}
+
+declare module "node:tls" {
+  export const checkServerIdentity: IsletNotImplemented;
+  export const connect: IsletNotImplemented;
+  export const convertALPNProtocols: IsletNotImplemented;
+  export const createSecureContext: IsletNotImplemented;
+  export const createSecurePair: IsletNotImplemented;
+  export const createServer: IsletNotImplemented;
+  export const getCiphers: IsletNotImplemented;
+  export const SecureContext: typeof IsletNotImplementedClass;
+  export const Server: typeof IsletNotImplementedClass;
+  export const TLSSocket: typeof IsletNotImplementedClass;
+  export const CLIENT_RENEG_LIMIT: number;
+  export const CLIENT_RENEG_WINDOW: number;
+  export const DEFAULT_CIPHERS: string;
+  export const DEFAULT_ECDH_CURVE: string;
+  export const DEFAULT_MAX_VERSION: string;
+  export const DEFAULT_MIN_VERSION: string;
+  export const rootCertificates: readonly string[];
+  import * as self from "node:tls";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:trace_events" {
+  export const createTracing: IsletNotImplemented;
+  export const getEnabledCategories: IsletNotImplemented;
+  import * as self from "node:trace_events";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:tty" {
+  export const ReadStream: typeof IsletNotImplementedClass;
+  export const WriteStream: typeof IsletNotImplementedClass;
+  export function isatty(fd: number): false;
+  import * as self from "node:tty";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:v8" {
+  export const cachedDataVersionTag: IsletNotImplemented;
+  export const deserialize: IsletNotImplemented;
+  export const getCppHeapStatistics: IsletNotImplemented;
+  export const getHeapCodeStatistics: IsletNotImplemented;
+  export const getHeapSnapshot: IsletNotImplemented;
+  export const getHeapSpaceStatistics: IsletNotImplemented;
+  export const getHeapStatistics: IsletNotImplemented;
+  export const isStringOneByteRepresentation: IsletNotImplemented;
+  export const queryObjects: IsletNotImplemented;
+  export const serialize: IsletNotImplemented;
+  export const setFlagsFromString: IsletNotImplemented;
+  export const setHeapSnapshotNearHeapLimit: IsletNotImplemented;
+  export const stopCoverage: IsletNotImplemented;
+  export const takeCoverage: IsletNotImplemented;
+  export const writeHeapSnapshot: IsletNotImplemented;
+  export const DefaultDeserializer: typeof IsletNotImplementedClass;
+  export const DefaultSerializer: typeof IsletNotImplementedClass;
+  export const Deserializer: typeof IsletNotImplementedClass;
+  export const GCProfiler: typeof IsletNotImplementedClass;
+  export const Serializer: typeof IsletNotImplementedClass;
+  export const promiseHooks: any;
+  export const startupSnapshot: any;
+  import * as self from "node:v8";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:vm" {
+  export const compileFunction: IsletNotImplemented;
+  export const createContext: IsletNotImplemented;
+  export const createScript: IsletNotImplemented;
+  export const isContext: IsletNotImplemented;
+  export const measureMemory: IsletNotImplemented;
+  export const runInContext: IsletNotImplemented;
+  export const runInNewContext: IsletNotImplemented;
+  export const runInThisContext: IsletNotImplemented;
+  export const Script: typeof IsletNotImplementedClass;
+  export const constants: any;
+  import * as self from "node:vm";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:wasi" {
+  export const WASI: typeof IsletNotImplementedClass;
+  import * as self from "node:wasi";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:worker_threads" {
+  export const isMarkedAsUntransferable: IsletNotImplemented;
+  export const markAsUncloneable: IsletNotImplemented;
+  export const markAsUntransferable: IsletNotImplemented;
+  export const moveMessagePortToContext: IsletNotImplemented;
+  export const postMessageToThread: IsletNotImplemented;
+  export const receiveMessageOnPort: IsletNotImplemented;
+  export const BroadcastChannel: typeof IsletNotImplementedClass;
+  export const MessageChannel: typeof IsletNotImplementedClass;
+  export const MessagePort: typeof IsletNotImplementedClass;
+  export const Worker: typeof IsletNotImplementedClass;
+  export const SHARE_ENV: unique symbol;
+  export const isInternalThread: false;
+  export const isMainThread: true;
+  export const parentPort: null;
+  export const resourceLimits: {};
+  export const threadId: 0;
+  export const workerData: null;
+  export function getEnvironmentData(key: unknown): unknown;
+  export function setEnvironmentData(key: unknown, value: unknown): void;
+  import * as self from "node:worker_threads";
+  const _default: typeof self;
+  export default _default;
+}
+declare module "node:zlib" {
+  // Imports only: every function and class throws ERR_METHOD_NOT_IMPLEMENTED (the constants are real).
+  export const brotliCompress: IsletNotImplemented;
+  export const brotliCompressSync: IsletNotImplemented;
+  export const brotliDecompress: IsletNotImplemented;
+  export const brotliDecompressSync: IsletNotImplemented;
+  export const crc32: IsletNotImplemented;
+  export const createBrotliCompress: IsletNotImplemented;
+  export const createBrotliDecompress: IsletNotImplemented;
+  export const createDeflate: IsletNotImplemented;
+  export const createDeflateRaw: IsletNotImplemented;
+  export const createGunzip: IsletNotImplemented;
+  export const createGzip: IsletNotImplemented;
+  export const createInflate: IsletNotImplemented;
+  export const createInflateRaw: IsletNotImplemented;
+  export const createUnzip: IsletNotImplemented;
+  export const createZstdCompress: IsletNotImplemented;
+  export const createZstdDecompress: IsletNotImplemented;
+  export const deflate: IsletNotImplemented;
+  export const deflateRaw: IsletNotImplemented;
+  export const deflateRawSync: IsletNotImplemented;
+  export const deflateSync: IsletNotImplemented;
+  export const gunzip: IsletNotImplemented;
+  export const gunzipSync: IsletNotImplemented;
+  export const gzip: IsletNotImplemented;
+  export const gzipSync: IsletNotImplemented;
+  export const inflate: IsletNotImplemented;
+  export const inflateRaw: IsletNotImplemented;
+  export const inflateRawSync: IsletNotImplemented;
+  export const inflateSync: IsletNotImplemented;
+  export const unzip: IsletNotImplemented;
+  export const unzipSync: IsletNotImplemented;
+  export const zstdCompress: IsletNotImplemented;
+  export const zstdCompressSync: IsletNotImplemented;
+  export const zstdDecompress: IsletNotImplemented;
+  export const zstdDecompressSync: IsletNotImplemented;
+  export const BrotliCompress: typeof IsletNotImplementedClass;
+  export const BrotliDecompress: typeof IsletNotImplementedClass;
+  export const Deflate: typeof IsletNotImplementedClass;
+  export const DeflateRaw: typeof IsletNotImplementedClass;
+  export const Gunzip: typeof IsletNotImplementedClass;
+  export const Gzip: typeof IsletNotImplementedClass;
+  export const Inflate: typeof IsletNotImplementedClass;
+  export const InflateRaw: typeof IsletNotImplementedClass;
+  export const Unzip: typeof IsletNotImplementedClass;
+  export const ZstdCompress: typeof IsletNotImplementedClass;
+  export const ZstdDecompress: typeof IsletNotImplementedClass;
+  export const Z_NO_FLUSH: number;
+  export const Z_PARTIAL_FLUSH: number;
+  export const Z_SYNC_FLUSH: number;
+  export const Z_FULL_FLUSH: number;
+  export const Z_FINISH: number;
+  export const Z_BLOCK: number;
+  export const Z_OK: number;
+  export const Z_STREAM_END: number;
+  export const Z_NEED_DICT: number;
+  export const Z_ERRNO: number;
+  export const Z_STREAM_ERROR: number;
+  export const Z_DATA_ERROR: number;
+  export const Z_MEM_ERROR: number;
+  export const Z_BUF_ERROR: number;
+  export const Z_VERSION_ERROR: number;
+  export const Z_NO_COMPRESSION: number;
+  export const Z_BEST_SPEED: number;
+  export const Z_BEST_COMPRESSION: number;
+  export const Z_DEFAULT_COMPRESSION: number;
+  export const Z_FILTERED: number;
+  export const Z_HUFFMAN_ONLY: number;
+  export const Z_RLE: number;
+  export const Z_FIXED: number;
+  export const Z_DEFAULT_STRATEGY: number;
+  export const ZLIB_VERNUM: number;
+  export const DEFLATE: number;
+  export const INFLATE: number;
+  export const GZIP: number;
+  export const GUNZIP: number;
+  export const DEFLATERAW: number;
+  export const INFLATERAW: number;
+  export const UNZIP: number;
+  export const BROTLI_DECODE: number;
+  export const BROTLI_ENCODE: number;
+  export const Z_MIN_WINDOWBITS: number;
+  export const Z_MAX_WINDOWBITS: number;
+  export const Z_DEFAULT_WINDOWBITS: number;
+  export const Z_MIN_CHUNK: number;
+  export const Z_MAX_CHUNK: number;
+  export const Z_DEFAULT_CHUNK: number;
+  export const Z_MIN_MEMLEVEL: number;
+  export const Z_MAX_MEMLEVEL: number;
+  export const Z_DEFAULT_MEMLEVEL: number;
+  export const Z_MIN_LEVEL: number;
+  export const Z_MAX_LEVEL: number;
+  export const Z_DEFAULT_LEVEL: number;
+  export const BROTLI_OPERATION_PROCESS: number;
+  export const BROTLI_OPERATION_FLUSH: number;
+  export const BROTLI_OPERATION_FINISH: number;
+  export const BROTLI_OPERATION_EMIT_METADATA: number;
+  export const BROTLI_PARAM_MODE: number;
+  export const BROTLI_MODE_GENERIC: number;
+  export const BROTLI_MODE_TEXT: number;
+  export const BROTLI_MODE_FONT: number;
+  export const BROTLI_DEFAULT_MODE: number;
+  export const BROTLI_PARAM_QUALITY: number;
+  export const BROTLI_MIN_QUALITY: number;
+  export const BROTLI_MAX_QUALITY: number;
+  export const BROTLI_DEFAULT_QUALITY: number;
+  export const BROTLI_PARAM_LGWIN: number;
+  export const BROTLI_MIN_WINDOW_BITS: number;
+  export const BROTLI_MAX_WINDOW_BITS: number;
+  export const BROTLI_LARGE_MAX_WINDOW_BITS: number;
+  export const BROTLI_DEFAULT_WINDOW: number;
+  export const BROTLI_PARAM_LGBLOCK: number;
+  export const BROTLI_MIN_INPUT_BLOCK_BITS: number;
+  export const BROTLI_MAX_INPUT_BLOCK_BITS: number;
+  export const BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING: number;
+  export const BROTLI_PARAM_LARGE_WINDOW: number;
+  export const BROTLI_PARAM_NPOSTFIX: number;
+  export const BROTLI_PARAM_NDIRECT: number;
+  export const BROTLI_DECODER_RESULT_ERROR: number;
+  export const BROTLI_DECODER_RESULT_SUCCESS: number;
+  export const BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: number;
+  export const BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: number;
+  export const BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: number;
+  export const BROTLI_DECODER_PARAM_LARGE_WINDOW: number;
+  export const BROTLI_DECODER_NO_ERROR: number;
+  export const BROTLI_DECODER_SUCCESS: number;
+  export const BROTLI_DECODER_NEEDS_MORE_INPUT: number;
+  export const BROTLI_DECODER_NEEDS_MORE_OUTPUT: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_RESERVED: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_CL_SPACE: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_TRANSFORM: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_DICTIONARY: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_PADDING_1: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_PADDING_2: number;
+  export const BROTLI_DECODER_ERROR_FORMAT_DISTANCE: number;
+  export const BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET: number;
+  export const BROTLI_DECODER_ERROR_INVALID_ARGUMENTS: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2: number;
+  export const BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES: number;
+  export const BROTLI_DECODER_ERROR_UNREACHABLE: number;
+  export const ZSTD_ENCODE: number;
+  export const ZSTD_DECODE: number;
+  export const ZSTD_COMPRESS: number;
+  export const ZSTD_DECOMPRESS: number;
+  export const ZSTD_error_no_error: number;
+  export const ZSTD_error_GENERIC: number;
+  export const ZSTD_error_prefix_unknown: number;
+  export const ZSTD_error_version_unsupported: number;
+  export const ZSTD_error_frameParameter_unsupported: number;
+  export const ZSTD_error_frameParameter_windowTooLarge: number;
+  export const ZSTD_error_corruption_detected: number;
+  export const ZSTD_error_checksum_wrong: number;
+  export const ZSTD_error_literals_headerWrong: number;
+  export const ZSTD_error_dictionary_corrupted: number;
+  export const ZSTD_error_dictionary_wrong: number;
+  export const ZSTD_error_dictionaryCreation_failed: number;
+  export const ZSTD_error_parameter_unsupported: number;
+  export const ZSTD_error_parameter_combination_unsupported: number;
+  export const ZSTD_error_parameter_outOfBound: number;
+  export const ZSTD_error_tableLog_tooLarge: number;
+  export const ZSTD_error_maxSymbolValue_tooLarge: number;
+  export const ZSTD_error_maxSymbolValue_tooSmall: number;
+  export const ZSTD_error_stabilityCondition_notRespected: number;
+  export const ZSTD_error_stage_wrong: number;
+  export const ZSTD_error_init_missing: number;
+  export const ZSTD_error_memory_allocation: number;
+  export const ZSTD_error_workSpace_tooSmall: number;
+  export const ZSTD_error_dstSize_tooSmall: number;
+  export const ZSTD_error_srcSize_wrong: number;
+  export const ZSTD_error_dstBuffer_null: number;
+  export const ZSTD_error_noForwardProgress_destFull: number;
+  export const ZSTD_error_noForwardProgress_inputEmpty: number;
+  export const codes: any;
+  export const constants: any;
+  import * as self from "node:zlib";
+  const _default: typeof self;
+  export default _default;
+}
+
+declare module "child_process" {
+  export * from "node:child_process";
+  export { default } from "node:child_process";
+}
+declare module "cluster" {
+  export * from "node:cluster";
+  export { default } from "node:cluster";
+}
+declare module "console" {
+  export * from "node:console";
+  export { default } from "node:console";
+}
+declare module "constants" {
+  export * from "node:constants";
+  export { default } from "node:constants";
+}
+declare module "dgram" {
+  export * from "node:dgram";
+  export { default } from "node:dgram";
+}
+declare module "dns" {
+  export * from "node:dns";
+  export { default } from "node:dns";
+}
+declare module "dns/promises" {
+  export * from "node:dns/promises";
+  export { default } from "node:dns/promises";
+}
+declare module "domain" {
+  export * from "node:domain";
+  export { default } from "node:domain";
+}
+declare module "fs" {
+  export * from "node:fs";
+  export { default } from "node:fs";
+}
+declare module "fs/promises" {
+  export * from "node:fs/promises";
+  export { default } from "node:fs/promises";
+}
+declare module "http" {
+  export * from "node:http";
+  export { default } from "node:http";
+}
+declare module "http2" {
+  export * from "node:http2";
+  export { default } from "node:http2";
+}
+declare module "https" {
+  export * from "node:https";
+  export { default } from "node:https";
+}
+declare module "inspector" {
+  export * from "node:inspector";
+  export { default } from "node:inspector";
+}
+declare module "inspector/promises" {
+  export * from "node:inspector/promises";
+  export { default } from "node:inspector/promises";
+}
+declare module "module" {
+  export * from "node:module";
+  export { default } from "node:module";
+}
+declare module "net" {
+  export * from "node:net";
+  export { default } from "node:net";
+}
+declare module "path/win32" {
+  export * from "node:path/win32";
+  export { default } from "node:path/win32";
+}
+declare module "perf_hooks" {
+  export * from "node:perf_hooks";
+  export { default } from "node:perf_hooks";
+}
+declare module "punycode" {
+  export * from "node:punycode";
+  export { default } from "node:punycode";
+}
+declare module "readline" {
+  export * from "node:readline";
+  export { default } from "node:readline";
+}
+declare module "readline/promises" {
+  export * from "node:readline/promises";
+  export { default } from "node:readline/promises";
+}
+declare module "repl" {
+  export * from "node:repl";
+  export { default } from "node:repl";
+}
+declare module "sqlite" {
+  export * from "node:sqlite";
+  export { default } from "node:sqlite";
+}
+declare module "stream" {
+  export * from "node:stream";
+  export { default } from "node:stream";
+}
+declare module "stream/consumers" {
+  export * from "node:stream/consumers";
+  export { default } from "node:stream/consumers";
+}
+declare module "stream/promises" {
+  export * from "node:stream/promises";
+  export { default } from "node:stream/promises";
+}
+declare module "stream/web" {
+  export * from "node:stream/web";
+  export { default } from "node:stream/web";
+}
+declare module "tls" {
+  export * from "node:tls";
+  export { default } from "node:tls";
+}
+declare module "trace_events" {
+  export * from "node:trace_events";
+  export { default } from "node:trace_events";
+}
+declare module "tty" {
+  export * from "node:tty";
+  export { default } from "node:tty";
+}
+declare module "v8" {
+  export * from "node:v8";
+  export { default } from "node:v8";
+}
+declare module "vm" {
+  export * from "node:vm";
+  export { default } from "node:vm";
+}
+declare module "wasi" {
+  export * from "node:wasi";
+  export { default } from "node:wasi";
+}
+declare module "worker_threads" {
+  export * from "node:worker_threads";
+  export { default } from "node:worker_threads";
+}
+declare module "zlib" {
+  export * from "node:zlib";
+  export { default } from "node:zlib";
 }

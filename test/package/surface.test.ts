@@ -18,6 +18,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
+import { NODE_MODULE_EXPORTS } from "../../src/loader/node-compat.ts";
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, "../..");
@@ -128,6 +129,8 @@ import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 interface Env {
   GREETING: string;
@@ -146,6 +149,9 @@ export default class Greeter extends WorkerEntrypoint<Env, { user: string }> {
     await this.env.audit("greet " + name);
     const hex = createHash("sha256").update(Buffer.from(name)).digest("hex").slice(0, 8);
     await scheduler.wait(1);
+    await sleep(1);
+    writeFileSync("/tmp/name", name);
+    name = readFileSync("/tmp/name", "utf8");
     return \`\${this.env.GREETING}, \${name} (\${this.ctx.props.user}, \${path.join("a", "b")}, \${hex})\`;
   }
   tally(): Tally {
@@ -160,11 +166,28 @@ export default class Greeter extends WorkerEntrypoint<Env, { user: string }> {
 }
 `;
 
+// Every Node module islet serves has declarations, by node:X and bare X; those of the modules
+// before the long tail (buffer, events, util and sys, path, url, assert, string_decoder, crypto, process)
+// declare a part of their exports, every later module each of its exports.
+const PARTLY_DECLARED = new Set(["buffer", "events", "util", "sys", "util/types", "path", "path/posix", "url", "assert", "assert/strict", "string_decoder", "crypto", "process"]);
+const everyNodeModule = [
+  "/// <reference types=\"islet/sandbox\" />",
+  ...Object.keys(NODE_MODULE_EXPORTS).flatMap((name, i) => [
+    `import * as p${i} from "node:${name}";`,
+    `import * as b${i} from "${name}";`,
+    `void p${i}.default, b${i}.default;`,
+    ...(PARTLY_DECLARED.has(name) ? [] : NODE_MODULE_EXPORTS[name].filter((key) => !["_events", "_eventsCount", "_maxListeners"].includes(key)).map((key) => `void p${i}.${key}, b${i}.${key};`)),
+  ]),
+  "export {};",
+].join("\n");
+
 // Mistakes the sandbox types must catch: each line is a separate file so each error is counted.
 const workerMistakes: Record<string, string> = {
   "env.ts": `import { WorkerEntrypoint } from "cloudflare:workers";
 export default class extends WorkerEntrypoint<{ A: string }> { m(): number { return this.env.A; } }`,
-  "fs.ts": `import { readFileSync } from "node:fs"; export const x = readFileSync;`,
+  "fs.ts": `import { readFileSync } from "node:fs"; export const x: number = readFileSync("/tmp/a", "utf8");`,
+  "stub.ts": `import { spawn } from "node:child_process"; export const pid: number = spawn("ls").pid;`,
+  "test.ts": `import { test } from "node:test"; export const x = test;`,
   "props.ts": `import { WorkerEntrypoint } from "cloudflare:workers";
 export default class extends WorkerEntrypoint<unknown, { n: number }> { m(): string { return this.ctx.props.n; } }`,
 };
@@ -227,7 +250,8 @@ test("a TypeScript worker written against islet/sandbox and its TypeScript host 
   mkdirSync(worker, { recursive: true });
   writeFileSync(join(worker, "worker.ts"), workerSource);
   const workerConfig = { compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "nodenext", lib: ["es2023"], types: ["islet/sandbox"], skipLibCheck: false } };
-  writeFileSync(join(worker, "tsconfig.json"), JSON.stringify({ ...workerConfig, files: ["worker.ts"] }));
+  writeFileSync(join(worker, "modules.ts"), everyNodeModule);
+  writeFileSync(join(worker, "tsconfig.json"), JSON.stringify({ ...workerConfig, files: ["worker.ts", "modules.ts"] }));
   assert.equal(await tscIn(worker), "");
 
   const mistakes = join(project, "mistakes");

@@ -278,6 +278,17 @@ const LAZY_USES: [name: string, use: string][] = [
     return [sync, later, als.getStore()];`,
   ],
   [
+    "node long tail",
+    `const fs = await import("node:fs"); const web = await import("node:stream/web"); const m = await import("node:module"); const net = await import("node:net");
+    const cp = await import("node:child_process"); const zlib = await import("node:zlib"); const ph = await import("node:perf_hooks");
+    fs.mkdirSync("/tmp/d/e", { recursive: true }); fs.writeFileSync("/tmp/d/f", "hé"); fs.appendFileSync("/tmp/d/f", new Uint8Array([33]));
+    let code; try { cp.spawn("ls"); } catch (e) { code = e.code; }
+    let missing; try { fs.readFileSync("/tmp/none"); } catch (e) { missing = e.code; }
+    const viaPromise = got(await fs.promises.readFile("/tmp/d/f", "utf8"));
+    return [fs.readFileSync("/tmp/d/f", "utf8"), fs.readdirSync("/tmp/d").join(), fs.statSync("/tmp/d/f").size, fs.existsSync("/tmp/d/e"), viaPromise, missing, typeof web.ReadableStream,
+      typeof m.createRequire("/a.js")("fs").readFileSync, m.builtinModules.includes("zlib"), net.isIP("::1"), code, zlib.constants.Z_SYNC_FLUSH, typeof ph.performance.now];`,
+  ],
+  [
     "legacy encodings",
     `const b = (...x) => new Uint8Array(x);
     const jis = new TextDecoder("iso-2022-jp");
@@ -319,6 +330,7 @@ const LAZY_EXPECTED: Record<string, unknown[]> = {
   "node:diagnostics_channel": [1, "start", "end", 2, "start", "end", "asyncEnd", 3],
   // Without lowering, the store does not follow an await (the lowered attack expects [[5, 5], 6, undefined]).
   AsyncLocalStorage: [[5, 5], undefined, undefined],
+  "node long tail": ["hé!", "e,f", 4, true, "hé!", "ENOENT", "function", "function", true, 6, "ERR_METHOD_NOT_IMPLEMENTED", 2, "function"],
   "legacy encodings": ["日\ufffd ", "\u{10000}\ufffd0A", "\u{43F0}Ê̄", "П", "˘", "", "\ufffd$A日", "한"],
 };
 

@@ -14,6 +14,7 @@ import { createPathModule } from "./path.ts";
 import { getProcess } from "./process.ts";
 import { StringDecoder } from "./string-decoder.ts";
 import { createUrlModule } from "./url.ts";
+import { stubBuilders } from "./stubs.ts";
 import { createUtilModule } from "./util/module.ts";
 import { primordials } from "../primordials.ts";
 
@@ -39,6 +40,9 @@ const builders: Record<string, () => unknown> = {
   util: createUtilModule,
   "util/types": () => (nodeModule("util") as { types: unknown }).types,
 };
+// The long tail (stubs.ts): the rest of what workerd serves, from one table.
+const tail = stubBuilders({ nodeModule, names: () => nodeModuleNames });
+for (let i = 0, keys = ObjectKeys(tail); i < keys.length; i++) builders[keys[i]] = tail[keys[i]];
 
 const built = new Map<string, unknown>();
 
