@@ -5,7 +5,7 @@
 import { postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { targetStub } from "../protocol/cap-table.ts";
-import { setClock } from "./clock.ts";
+import { setClock, startClock } from "./clock.ts";
 import { addSourceMap } from "./source-maps.ts";
 import { installGlobals, installLateGlobals, setMemoryLimit } from "./globals/install.ts";
 import { captureLateIntrinsics } from "../protocol/clonable.ts";
@@ -166,7 +166,7 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
 const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
 
 function setEnv(encodedEnv: unknown, now: number, nodeCompat = false, asyncContext = false): void {
-  setClock(now);
+  startClock(now);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
   // A facet's storage capability is the runtime's, not the user's: taken out before user code sees env.

@@ -8,7 +8,7 @@
 // core. test/engine/snapshot.test.ts checks the snapshot itself.
 
 import assert from "node:assert/strict";
-import { securitySuite } from "./harness.ts";
+import { ISOLATION, isolationOptions, securitySuite } from "./harness.ts";
 import { addWasm, sleep } from "../helpers.ts";
 
 const { attack, call } = securitySuite({ limits: { cpuMs: 2_000, wallMs: 10_000 } });
@@ -152,4 +152,21 @@ attack("no Temporal: Temporal.Now (V8 14, Node 26) reads the real clock the froz
     "run",
   );
   assert.deepEqual(result, ["undefined", false, 0, true]);
+});
+
+attack("a sandbox from the warm pool starts its performance clock when its worker starts, not when the pool made it: it cannot tell when the previous load was (findings16/06)", async () => {
+  const { WorkerLoader } = await import("islet");
+  const loader = new WorkerLoader({ ...isolationOptions(ISOLATION), warmPool: 1, limits: { cpuMs: 2_000, wallMs: 10_000 } });
+  try {
+    const code = { compatibilityDate: "2026-01-01", mainModule: "a.js", modules: { "a.js": `const t = performance.now(); export default { run() { return [t, performance.now(), performance.timeOrigin <= Date.now()]; } }` } };
+    await (loader.load(code).getEntrypoint() as any).run();
+    // The pool refills now; the next load takes that sandbox 1.5 s later.
+    await sleep(1_500);
+    const [atTop, atCall, ordered] = (await (loader.load(code).getEntrypoint() as any).run()) as [number, number, boolean];
+    assert.ok(atTop < 500, `performance.now() read ${atTop} ms at the top level of a pooled sandbox's worker`);
+    assert.ok(atCall >= atTop && atCall < 1_000, `then ${atCall} ms at its first call`);
+    assert.equal(ordered, true);
+  } finally {
+    await loader.close();
+  }
 });
