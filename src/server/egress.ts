@@ -41,6 +41,15 @@ export interface EgressOptions {
   audit?: (entry: OutboundAuditEntry & { key?: string }) => void;
 }
 
+/** Characters of a hop's method, URL and error the audit entry keeps; longer ones end with "…". */
+export const AUDIT_METHOD_CHARS = 64;
+export const AUDIT_URL_CHARS = 2048;
+export const AUDIT_ERROR_CHARS = 500;
+
+function clip(text: string, chars: number): string {
+  return text.length > chars ? `${text.slice(0, chars)}…` : text;
+}
+
 /** One outbound hop, as the audit log records it. */
 export interface OutboundAuditEntry {
   method: string;
@@ -119,13 +128,15 @@ export function egressFor(hosts: readonly string[] | undefined, options: EgressO
   if (!options.allowPrivate) policies.push(judged("denyPrivateAddresses", (guard ??= denyPrivateAddresses())));
   const audit: OutboundPolicy = async (request, next) => {
     const started = performance.now();
-    const entry: OutboundAuditEntry = { method: request.method, url: request.url, decision: "allowed", credentials: false, durationMs: 0 };
+    // The method and URL are the sandbox's choice: cut, as the library's trace events cut them, so
+    // a worker cannot write megabytes to the log and the answer per fetch (findings16/01).
+    const entry: OutboundAuditEntry = { method: clip(request.method, AUDIT_METHOD_CHARS), url: clip(request.url, AUDIT_URL_CHARS), decision: "allowed", credentials: false, durationMs: 0 };
     try {
       const response = await current.run(entry, () => next(request));
       entry.status = response.status;
       return response;
     } catch (error) {
-      entry.error = error instanceof Error ? error.message : String(error);
+      entry.error = clip(error instanceof Error ? error.message : String(error), AUDIT_ERROR_CHARS);
       throw error;
     } finally {
       entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;

@@ -167,3 +167,31 @@ test("a worker without network gets Cloudflare's message plus how to allow a hos
     await server.close();
   }
 });
+
+test("a hop's method, URL and error are cut in the audit log and the answer's fetches: a worker cannot write megabytes there per fetch (findings16/01)", async () => {
+  const server = await testServer({ outbound: { allowHosts: ["allowed.example"] } });
+  try {
+    const code = `export default { async run() {
+      const out = [];
+      for (let i = 0; i < 20; i++) {
+        try { await fetch("https://refused.example/" + "p".repeat(100_000), { method: "X".repeat(100_000) }); } catch (e) { out.push(e.name); }
+      }
+      return out;
+    } }`;
+    const { json } = await server.post("/v1/run", { code });
+    assert.deepEqual(json.result, Array(20).fill("TypeError"));
+    assert.equal(json.fetches.length, 20);
+    for (const entry of json.fetches) {
+      assert.equal(entry.decision, "denied");
+      assert.equal(entry.method, `${"X".repeat(64)}…`);
+      assert.equal(entry.url.length, 2049);
+      assert.ok(entry.url.startsWith("https://refused.example/ppp") && entry.url.endsWith("…"));
+      assert.ok((entry.error ?? "").length <= 501);
+    }
+    const logged = server.logs.filter((line) => line.event === "outbound");
+    assert.equal(logged.length, 20);
+    assert.ok(JSON.stringify(logged).length < 20 * 4_000, `${JSON.stringify(logged).length} characters of audit log`);
+  } finally {
+    await server.close();
+  }
+});
