@@ -253,7 +253,9 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
 /** Replaces every secret in a string with `[redacted]`. */
 export function redactText(text: string, secrets: readonly string[]): string {
   let result = text;
-  for (const secret of secrets) if (result.includes(secret)) result = result.split(secret).join("[redacted]");
+  // Longest first: a secret that holds another (a whole header value and its token) goes whole.
+  const ordered = secrets.length > 1 ? [...secrets].sort((a, b) => b.length - a.length) : secrets;
+  for (const secret of ordered) if (result.includes(secret)) result = result.split(secret).join("[redacted]");
   return result;
 }
 

@@ -226,8 +226,15 @@ function headerSecrets(headers: Record<string, string> | undefined): string[] {
   const secrets = new Set<string>();
   for (const value of Object.values(headers ?? {})) {
     if (typeof value !== "string" || value.length < 8) continue;
-    // The token of "Bearer <token>" (the scheme word stays readable, as islet mcp's redaction leaves it).
-    const parts = value.split(/[\s,;=]+/).map((part) => part.replace(/^["']|["']$/g, "")).filter((part) => part.length >= 8);
+    // The token of "Bearer <token>" whole (the scheme word stays readable, as islet mcp's redaction
+    // leaves it), and of "k=v; sig=w" each pair and each value. Not split at "=" inside a token:
+    // base64 holds "=", and the tail after it leaked (findings16/05).
+    const unquote = (part: string) => part.replace(/^["']|["']$/g, "");
+    const segments = value.split(/[\s,;]+/).map(unquote).filter((part) => part.length > 0);
+    const parts = segments.flatMap((segment) => {
+      const equals = segment.indexOf("=");
+      return equals > 0 && equals < segment.length - 1 ? [segment, unquote(segment.slice(equals + 1))] : [segment];
+    }).filter((part) => part.length >= 8);
     if (parts.length === 0) secrets.add(value);
     for (const part of parts) secrets.add(part);
   }
