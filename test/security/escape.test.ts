@@ -258,7 +258,10 @@ attack("eval, new Function and indirect eval run in the sandbox's scope; setTime
 });
 
 attack("import() reaches the worker's own modules only: file, node, data, http, absolute and escaping specifiers are refused, without host detail", async () => {
-  const specifiers = ["fs", "node:fs", "node:child_process", "node:module", "file:///etc/passwd", "data:text/javascript,export default 1", "https://example.com/x.js", "/etc/passwd", "../outside.js", "./../../etc/passwd", "worker.js/../../x.js", "%2e%2e/x.js"];
+  // With nodejs_compat, node:fs, node:child_process and node:module import as on workerd (fs in
+  // memory, the rest throwing when called: test/runtime/node/long-tail-sandbox.test.ts); what no
+  // runtime serves stays refused.
+  const specifiers = ["node:test", "test", "node:sea", "_http_agent", "file:///etc/passwd", "data:text/javascript,export default 1", "https://example.com/x.js", "/etc/passwd", "../outside.js", "./../../etc/passwd", "worker.js/../../x.js", "%2e%2e/x.js"];
   const result = await call(
     `const self = { async run(specifiers) {
       const out = [];
