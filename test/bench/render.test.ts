@@ -14,7 +14,7 @@ const latest = `bench/results/${readdirSync(`${root}bench/results`).filter((f) =
 const results = JSON.parse(readFileSync(root + latest, "utf8")) as Results;
 
 test("BENCHMARKS.md is what bench/render.ts makes of the latest results", () => {
-  assert.equal(readFileSync(`${root}BENCHMARKS.md`, "utf8"), benchmarksText(latest, results));
+  assert.equal(readFileSync(`${root}BENCHMARKS.md`, "utf8"), benchmarksText(latest, results), "BENCHMARKS.md is stale: node --import tsx bench/render.ts");
 });
 
 test("every section npm run bench does not measure names its own command or method and its date; the header claims only the run's tables", () => {
