@@ -8,12 +8,17 @@ import { markdown, type Results } from "./report.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-export function renderBenchmarks(jsonPath: string, results: Results): void {
+/** BENCHMARKS.md's text: the run's tables, then the latest token and load tables and the prose analysis, copied in as they are. */
+export function benchmarksText(jsonPath: string, results: Results): string {
   const extra = ["bench/results/tokens.md", "bench/results/load.md"]
     .filter((file) => existsSync(root + file))
     .map((file) => readFileSync(root + file, "utf8").trim());
   const analysis = readFileSync(`${root}bench/analysis.md`, "utf8").trim();
-  writeFileSync(`${root}BENCHMARKS.md`, [markdown(results, jsonPath), ...extra, analysis].join("\n\n") + "\n");
+  return [markdown(results, jsonPath), ...extra, analysis].join("\n\n") + "\n";
+}
+
+export function renderBenchmarks(jsonPath: string, results: Results): void {
+  writeFileSync(`${root}BENCHMARKS.md`, benchmarksText(jsonPath, results));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -223,6 +223,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
       throw new RequestError(501, 'Code mode is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
     }
     const release = admission.admit(c.get("caller"));
+    let releaseLater = false;
     try {
       const body = await readJson(c);
       if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RequestError(400, "The body must be a JSON object {code}.");
@@ -232,9 +233,23 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
         if (issue.code === "unrecognized_keys") throw new RequestError(400, `${issue.keys[0]}: unknown field (known: code)`);
         throw new RequestError(400, "code: must be a non-empty string holding an async arrow function");
       }
-      return c.json(await codemode.execute(parsed.data.code, options.maxResultBytes));
+      const format = streamFormat(c.req.header("accept"));
+      if (format === undefined) return c.json(await codemode.execute(parsed.data.code, options.maxResultBytes));
+      // Streamed as /v1/run streams: each console line (as the answer's logs hold it) as it is
+      // logged, then the answer; closing the request cancels the run and frees its slot.
+      const response = await streamedRun(
+        format,
+        c.req.raw.signal,
+        (live) => {
+          live.started();
+          return codemode.execute(parsed.data.code, options.maxResultBytes, { signal: live.signal, log: (line, level) => live.log({ level, message: [line], timestamp: Date.now() }) });
+        },
+        release,
+      );
+      releaseLater = true;
+      return response;
     } finally {
-      release();
+      if (!releaseLater) release();
     }
   });
 
@@ -323,7 +338,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
 
 type StreamFormat = "ndjson" | "sse";
 
-/** A streamed /v1/run is asked for with `Accept: application/x-ndjson` or `text/event-stream`. */
+/** A streamed /v1/run or /v1/codemode/execute is asked for with `Accept: application/x-ndjson` or `text/event-stream`. */
 function streamFormat(accept: string | undefined): StreamFormat | undefined {
   if (accept === undefined) return undefined;
   if (/\bapplication\/x-ndjson\b/i.test(accept)) return "ndjson";
@@ -332,8 +347,8 @@ function streamFormat(accept: string | undefined): StreamFormat | undefined {
 }
 
 /**
- * Runs a /v1/run call whose answer streams: `{"type":"log",…}` lines (or `event: log` messages) as
- * the worker logs, then `{"type":"result",…}` with the plain form's answer. The response begins once
+ * Runs a /v1/run call (or a Code Mode execution) whose answer streams: `{"type":"log",…}` lines (or
+ * `event: log` messages) as the code logs, then `{"type":"result",…}` with the plain form's answer. The response begins once
  * the request was found valid (an invalid one is the plain form's 4xx); the client closing it
  * cancels the run: its worker is ended and its admission slot freed (`release`).
  */

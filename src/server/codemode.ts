@@ -17,13 +17,23 @@ export interface CodeModeAnswer {
   wallMs: number;
 }
 
+/** A streamed /v1/codemode/execute: its log lines as they are made, and the client's going away. */
+export interface LiveCodeMode {
+  log(line: string, level: string): void;
+  signal: AbortSignal;
+}
+
 export interface CodeModeService {
   /** False for the built-in demo source a server without a codemode section offers (no /mcp then). */
   configured: boolean;
   /** The TypeScript API of the namespaces and their names, for an API browser. */
   api(): { api: string; namespaces: string[]; demo: boolean };
-  /** Runs `code`; a result past `maxResultBytes` of JSON (default 32 MiB) is answered with a RangeError instead. */
-  execute(code: string, maxResultBytes?: number): Promise<CodeModeAnswer>;
+  /**
+   * Runs `code`; a result past `maxResultBytes` of JSON (default 32 MiB) is answered with a RangeError instead.
+   * `live` (a streamed request): each console line as it is logged (as the answer's `logs` hold it,
+   * secrets scrubbed), and the signal that cancels the run when the client goes away.
+   */
+  execute(code: string, maxResultBytes?: number, live?: LiveCodeMode): Promise<CodeModeAnswer>;
   /** `keyId`: the caller's API key, whose Code Mode session names are its own. */
   mcp(request: Request, keyId?: string): Promise<Response>;
   close(): Promise<void>;
@@ -41,7 +51,7 @@ interface McpModule {
 /** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {
   /** The `execute` tool's outcome as data, secrets already scrubbed (the MCP tool renders the same outcome as text). */
-  execute(code: string): Promise<{ result: unknown; error?: string; logs?: string[]; outcome?: string; timing?: { cpuMs: number; wallMs: number } }>;
+  execute(code: string, options?: { signal?: AbortSignal; onLog?: (line: string, level: string) => void }): Promise<{ result: unknown; error?: string; logs?: string[]; outcome?: string; timing?: { cpuMs: number; wallMs: number } }>;
   readonly apiText: string;
   readonly catalog: { namespaces: { name: string }[] };
   close(): Promise<void>;
@@ -93,9 +103,9 @@ function service(mcp: McpInstance, handler: ((request: Request, sessionScope?: s
   return {
     configured,
     api: () => ({ api: mcp.apiText, namespaces: mcp.catalog.namespaces.map((ns) => ns.name), demo: !configured }),
-    async execute(code, maxResultBytes = DEFAULT_MAX_RESULT_BYTES) {
-      // openIsletMcp got the config's secrets, so the outcome comes back scrubbed of them.
-      const outcome = await mcp.execute(code);
+    async execute(code, maxResultBytes = DEFAULT_MAX_RESULT_BYTES, live) {
+      // openIsletMcp got the config's secrets, so the outcome (and each streamed line) comes back scrubbed of them.
+      const outcome = await mcp.execute(code, live === undefined ? {} : { signal: live.signal, onLog: (line, level) => live.log(line, level) });
       const answer: CodeModeAnswer = {
         logs: outcome.logs ?? [],
         outcome: outcome.outcome ?? (outcome.error === undefined ? "ok" : "exception"),

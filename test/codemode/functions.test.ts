@@ -70,3 +70,12 @@ test("plain functions: namespaces of functions, or flat functions in the codemod
   // Two sources that sanitise to one namespace are the host's error, thrown by execute.
   await assert.rejects(execute("1", [fromFunctions("a-b", {}), fromFunctions("a_b", {})]), /NamespaceCollisionError|both become the identifier "a_b"/);
 });
+
+test("outputSchema types a tool's result in the API; what execute returns is not checked against it; execute reports the limits it ran under", async () => {
+  const loose = fromFunctions("loose", { count: { inputSchema: z.object({}), outputSchema: z.object({ n: z.number() }), execute: () => ({ n: "not a number" }) } });
+  assert.match(generateApi([loose]).text, /count\(\): Promise<\{ n: number \}>;/);
+  const out = await execute("async () => await loose.count({})", [loose], { limits: { cpuMs: 400 } });
+  assert.equal(out.error, undefined);
+  assert.deepEqual(out.result, { n: "not a number" });
+  assert.deepEqual(out.limits, { cpuMs: 400, memoryMb: 128, wallMs: 30_000, subRequests: 1_000 });
+});

@@ -224,6 +224,14 @@ test("calls reach a real server through the host's request function, which adds 
   assert.equal(seen[0].body, '{"name":"Tom","tag":"cat"}');
   assert.equal(requests[0].operationId, "createPet");
   assert.equal(requests[0].headers["content-type"], "application/json");
+  // What README says `request` is called with: a plain object, not a fetch Request; the body as the code gave it.
+  assert.ok(!(requests[0] instanceof Request));
+  assert.equal(Object.getPrototypeOf(requests[0]), Object.prototype);
+  assert.deepEqual(Object.keys(requests[0]).sort(), ["body", "contentType", "headers", "method", "operationId", "path", "query", "url"]);
+  assert.deepEqual(requests[0].body, { name: "Tom", tag: "cat" });
+  assert.equal(requests[0].url, `${baseUrl}/pets`);
+  assert.deepEqual(requests[1].query, [["limit", "5"], ["tags", "a"], ["tags", "b"]]);
+  assert.equal(requests[4].operationId, undefined, "the raw request() names no operation");
   // The secret appears nowhere the sandbox could have seen or reported it.
   assert.ok(!JSON.stringify(out).includes(SECRET));
   assert.ok(!JSON.stringify(requests).includes(SECRET));

@@ -33,6 +33,7 @@ before(async () => {
   upstreamA = createServer((req, res) => {
     seenByA.push(req.headers.authorization);
     if (req.url === "/redirect") return void res.writeHead(302, { location: `http://${b}/` }).end();
+    if (req.url === "/echo") return void res.writeHead(200, { "x-echo": req.headers.authorization ?? "" }).end(`you sent ${req.headers.authorization}`);
     res.end("A");
   });
   a = await listen(upstreamA);
@@ -107,6 +108,22 @@ test("outbound config: the allowed host gets the credential from the environment
     );
     assert.ok(!JSON.stringify(server.logs).includes(SECRET));
     assert.ok(!JSON.stringify([allowed, denied, redirected].map((r) => r.json)).includes(SECRET));
+  } finally {
+    await server.close();
+  }
+});
+
+test("outbound config: an upstream that echoes the credential back: a header has it as [redacted], the body (not scanned) hands it to the worker", async () => {
+  const path = config({ allowPrivate: true, allowHosts: [a], credentials: { [a]: { headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" } } } });
+  const server: TestServer = await testServer({}, { ISLET_CONFIG: path, UPSTREAM_TOKEN: SECRET });
+  try {
+    const echoed = await server.post("/v1/run", {
+      code: `export default { async run(url) { const r = await fetch(url); return [r.headers.get("x-echo"), await r.text()]; } }`,
+      args: [`http://${a}/echo`],
+    });
+    assert.deepEqual(echoed.json.result, ["[redacted]", `you sent Bearer ${SECRET}`]);
+    // The answer carries the worker's result as it is: the echoed body with the secret in it.
+    assert.ok(JSON.stringify(echoed.json).includes(SECRET));
   } finally {
     await server.close();
   }

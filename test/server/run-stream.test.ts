@@ -159,3 +159,82 @@ describe("POST /v1/run, streamed", () => {
     });
   }
 });
+
+describe("POST /v1/codemode/execute, streamed (islet's demo source: a plain server)", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await testServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  for (const format of ["ndjson", "sse"] as const) {
+    test(`${format}: each console line arrives as it is logged, a second before the answer the snippet sleeps for`, async () => {
+      const response = await fetch(server.url + "/v1/codemode/execute", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: format === "ndjson" ? "application/x-ndjson" : "text/event-stream" },
+        body: JSON.stringify({
+          code: `async () => {
+            const { conditions } = await demo.weather({ city: "Oslo" });
+            console.log("Oslo", conditions);
+            await scheduler.wait(1500);
+            console.warn("done");
+            return conditions;
+          }`,
+        }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), format === "ndjson" ? "application/x-ndjson" : "text/event-stream");
+      const seen: { message: any; at: number }[] = [];
+      for await (const message of messages(response, format)) seen.push({ message, at: performance.now() });
+      assert.deepEqual(
+        seen.map(({ message: m }) => [m.type, m.level, m.message]),
+        [
+          ["log", "log", ["Oslo snow"]],
+          ["log", "warn", ["[warn] done"]],
+          ["result", undefined, undefined],
+        ],
+      );
+      // Not all at once at the end: the first line came while the snippet still slept.
+      assert.ok(seen[2].at - seen[0].at >= 1000, `the first line came ${Math.round(seen[2].at - seen[0].at)} ms before the answer`);
+      const answer = seen[2].message;
+      assert.equal(answer.result, "snow");
+      assert.equal(answer.outcome, "ok");
+      assert.deepEqual(answer.logs, ["Oslo snow", "[warn] done"], "the answer is the plain form's, logs included");
+      assert.ok(typeof seen[0].message.timestamp === "number");
+    });
+  }
+
+  test("an invalid streamed request is refused as the plain form refuses it (400, JSON)", async () => {
+    const response = await fetch(server.url + "/v1/codemode/execute", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+      body: JSON.stringify({ code: "async () => 1", limits: {} }),
+    });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /limits: unknown field/);
+  });
+
+  test("closing the request cancels the run: its in-flight slot is freed long before the snippet's 25 s sleep ends", async () => {
+    const health = async () => (await fetch(server.url + "/healthz")).json() as Promise<{ inFlight: number }>;
+    const controller = new AbortController();
+    const response = await fetch(server.url + "/v1/codemode/execute", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+      body: JSON.stringify({ code: `async () => { console.log("waiting"); await scheduler.wait(25_000); console.log("never"); return 1; }` }),
+      signal: controller.signal,
+    });
+    const reader = messages(response, "ndjson");
+    const first = await reader.next();
+    assert.deepEqual([first.value.type, first.value.message], ["log", ["waiting"]]);
+    assert.equal((await health()).inFlight, 1);
+    const aborted = performance.now();
+    controller.abort();
+    await until(async () => (await health()).inFlight === 0, 5_000, "the run to end");
+    assert.ok(performance.now() - aborted < 5_000);
+    // The slot is free for the next run, which answers at once.
+    const again = await server.post("/v1/codemode/execute", { code: "async () => 2" });
+    assert.equal(again.json.result, 2);
+  });
+});

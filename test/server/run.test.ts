@@ -41,6 +41,15 @@ describe("POST /v1/run", () => {
     assert.equal(named.json.result, "other");
   });
 
+  test("a plain-object default export's RPC method gets the caller's arguments only, no env or ctx after them; it reads env from cloudflare:workers", async () => {
+    const { json } = await server.post("/v1/run", {
+      code: `import { env } from "cloudflare:workers"; export default { run(...args) { return { count: args.length, args, greeting: env.GREETING }; } }`,
+      args: ["a", 2],
+      env: { GREETING: "hi" },
+    });
+    assert.deepEqual(json.result, { count: 2, args: ["a", 2], greeting: "hi" });
+  });
+
   test("a request goes to fetch and the response comes back with status, headers and body", async () => {
     const { json } = await server.post("/v1/run", {
       code: `export default { async fetch(request, env) {

@@ -1,6 +1,7 @@
 // The playground page: an editor, a call description, and one POST to the server it came from
-// (/v1/run or /v1/codemode/execute). Nothing else is fetched, so the server's CSP can allow its
-// own origin only.
+// (/v1/run or /v1/codemode/execute), streamed: log lines show as the code makes them, and Cancel
+// aborts the request, which ends the run on the server. Nothing else is fetched, so the server's
+// CSP can allow its own origin only.
 import CodeMirror from "codemirror";
 import "codemirror/mode/javascript/javascript.js";
 import "codemirror/addon/edit/matchbrackets.js";
@@ -58,6 +59,7 @@ $("kind").addEventListener("change", showFieldsForKind);
 $("language").addEventListener("change", () => editor.setOption("mode", modes[$("language").value]));
 for (const radio of document.querySelectorAll('input[name="call-type"]')) radio.addEventListener("change", showFieldsForCallType);
 $("run").addEventListener("click", () => run());
+$("cancel").addEventListener("click", () => cancel());
 $("reset").addEventListener("click", () => {
   localStorage.removeItem(`${EDITS_STORAGE}.${exampleSelect.value}`);
   loadExample(exampleSelect.value);
@@ -67,6 +69,9 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
     run();
+  } else if (event.key === "Escape" && current !== null) {
+    event.preventDefault();
+    cancel();
   }
 });
 $("api-key-form").addEventListener("submit", (event) => {
@@ -224,36 +229,51 @@ function describeRequest() {
   return { path: "/v1/run", body };
 }
 
-let running = false;
+/** The run in progress: its AbortController (Cancel aborts the fetch, and the server then ends the run). */
+let current = null;
 
 async function run() {
-  if (running) return;
+  if (current !== null) return;
   let described;
   try {
     described = describeRequest();
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
+    clearOutput();
     return render({ state: "error", text: "Not sent: fix the input first.", data: { error: { name: error.name, message: error.message } } });
   }
-  running = true;
+  const controller = new AbortController();
+  current = controller;
   $("run").disabled = true;
+  $("cancel").hidden = false;
   // The previous run's output goes, so nothing on screen belongs to another run.
-  for (const id of ["error", "result-block", "response-block", "logs-block", "timings"]) $(id).hidden = true;
+  clearOutput();
   setStatus("running", "Running…");
-  const headers = { "content-type": "application/json" };
+  // Streamed: the server sends each log line as the code makes it, then the answer (one JSON object a line).
+  const headers = { "content-type": "application/json", accept: "application/x-ndjson" };
   const key = sessionStorage.getItem(API_KEY_STORAGE);
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const started = performance.now();
+  const streamed = [];
   try {
-    const response = await fetch(described.path, { method: "POST", headers, body: JSON.stringify(described.body) });
-    const roundTripMs = performance.now() - started;
-    const text = await response.text();
+    const response = await fetch(described.path, { method: "POST", headers, body: JSON.stringify(described.body), signal: controller.signal });
     let data;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { error: { name: `HTTP ${response.status}`, message: text.slice(0, 2000) || response.statusText } };
+    if (response.ok && /^application\/x-ndjson\b/i.test(response.headers.get("content-type") ?? "")) {
+      data = await readStream(response, (entry) => {
+        streamed.push(entry);
+        $("logs-block").hidden = false;
+        $("logs").append(renderLog(entry));
+        setStatus("running", `Running… ${streamed.length} log ${streamed.length === 1 ? "line" : "lines"} so far`);
+      });
+    } else {
+      const text = await response.text();
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { error: { name: `HTTP ${response.status}`, message: text.slice(0, 2000) || response.statusText } };
+      }
     }
+    const roundTripMs = performance.now() - started;
     if (response.status === 401) {
       sessionStorage.removeItem(API_KEY_STORAGE);
       askForApiKey();
@@ -263,15 +283,55 @@ async function run() {
       const retry = response.headers.get("retry-after");
       return render({ state: "error", text: `The server is busy (429)${retry ? `: try again in ${retry} s` : ""}.`, data });
     }
+    // The answer's logs are the whole of them (a line the server could not stream is there too).
+    if (!Array.isArray(data.logs) || data.logs.length === streamed.length) data = { ...data, logs: streamed };
     const failed = !response.ok || data.error != null;
     const summary = !response.ok ? `HTTP ${response.status}` : failed ? "Finished with an error" : "Finished";
     render({ state: failed ? "error" : "ok", text: summary, data, roundTripMs });
   } catch (error) {
-    render({ state: "error", text: "Could not reach the server.", data: { error: { name: error.name, message: error.message } } });
+    if (controller.signal.aborted) {
+      // What was logged before the cancel stays on screen.
+      setStatus("canceled", `Canceled after ${formatMs(performance.now() - started)}: the server ended the run.`);
+    } else {
+      render({ state: "error", text: "Could not reach the server.", data: { error: { name: error.name, message: error.message }, logs: streamed } });
+    }
   } finally {
-    running = false;
+    current = null;
     $("run").disabled = false;
+    $("cancel").hidden = true;
   }
+}
+
+/** Reads an ndjson answer: `log` lines go to onLog as they arrive; the `result` (or `error`) line is the answer. */
+async function readStream(response, onLog) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let answer;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffered += value;
+    for (let at = buffered.indexOf("\n"); at >= 0; at = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      if (line.trim() === "") continue;
+      const message = JSON.parse(line);
+      if (message.type === "log") onLog(message);
+      else if (message.type === "result") answer = message;
+      else if (message.type === "error") answer = { error: message.error };
+    }
+  }
+  return answer ?? { error: { name: "Error", message: "The server's answer ended before the result." } };
+}
+
+function cancel() {
+  current?.abort();
+}
+
+function clearOutput() {
+  for (const id of ["error", "result-block", "response-block", "logs-block", "timings"]) $(id).hidden = true;
+  for (const id of ["error-name", "error-message", "result", "response-status", "response-headers", "response-body"]) $(id).textContent = "";
+  $("logs").replaceChildren();
 }
 
 function askForApiKey() {
@@ -331,15 +391,22 @@ function normalizeError(error) {
 
 function renderLog(log) {
   const item = document.createElement("li");
-  const level = typeof log === "object" && log !== null && typeof log.level === "string" ? log.level : "log";
+  let level = typeof log === "object" && log !== null && typeof log.level === "string" ? log.level : "log";
+  const parts = typeof log === "object" && log !== null ? (log.message ?? log.args ?? log.parts ?? [log]) : [log];
+  let text = (Array.isArray(parts) ? parts : [parts]).map((part) => (typeof part === "string" ? part : formatValue(part, 0))).join(" ");
+  // Code Mode's lines are text with the level in front ("[warn] …"): the level goes to the badge.
+  const prefixed = /^\[(warn|error|info|debug)\] /.exec(text);
+  if (prefixed !== null && (level === "log" || level === prefixed[1])) {
+    level = prefixed[1];
+    text = text.slice(prefixed[0].length);
+  }
   item.className = `log-${level}`;
   const badge = document.createElement("span");
   badge.className = "level";
   badge.textContent = level;
-  const parts = typeof log === "object" && log !== null ? (log.message ?? log.args ?? log.parts ?? [log]) : [log];
-  const text = document.createElement("span");
-  text.textContent = (Array.isArray(parts) ? parts : [parts]).map((part) => (typeof part === "string" ? part : formatValue(part, 0))).join(" ");
-  item.append(badge, text);
+  const body = document.createElement("span");
+  body.textContent = text;
+  item.append(badge, body);
   return item;
 }
 
