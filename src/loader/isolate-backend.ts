@@ -40,6 +40,8 @@ class WorkerRecord {
   private starting: Promise<Worker> | undefined;
   /** Bumped by dispose(): a start that began before it ends its worker instead of keeping it. */
   private disposals = 0;
+  /** Kills the sandbox a start is running the worker's top level in (set while it does). */
+  private killStarting: (() => void) | undefined;
 
   constructor(
     private readonly backend: IsolateBackend,
@@ -62,7 +64,19 @@ class WorkerRecord {
     this.backend.assertOpen();
     const code = await this.getCode();
     this.backend.assertOpen();
-    const worker = await this.backend.startWorker(code, this, cause);
+    let worker: Worker;
+    try {
+      worker = await this.backend.startWorker(code, this, cause, (kill) => {
+        // dispose() before the sandbox was taken: its top level never runs.
+        if (this.disposals !== disposals) kill();
+        this.killStarting = kill;
+      });
+    } catch (error) {
+      if (this.disposals !== disposals) throw new WorkerDisposedError("The worker was disposed while it started.");
+      throw error;
+    } finally {
+      this.killStarting = undefined;
+    }
     if (this.disposals !== disposals) {
       // dispose() came while it started: the calls waiting for it fail as calls in flight do.
       this.backend.forgetLive(this);
@@ -75,7 +89,12 @@ class WorkerRecord {
   }
 
   dispose(error?: Error): void {
-    if (this.starting !== undefined) this.disposals++;
+    if (this.starting !== undefined) {
+      this.disposals++;
+      // Ends the starting sandbox now: its top level may run for as long as its limits allow
+      // (findings16/03: a cancelled run's top level went on making requests for seconds).
+      this.killStarting?.();
+    }
     const worker = this.worker;
     this.worker = undefined;
     worker?.dispose(error);
@@ -171,17 +190,17 @@ export class IsolateBackend implements WorkerBackend {
   }
 
   /** @internal */
-  async startWorker(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
+  async startWorker(code: WorkerCode, record: WorkerRecord, cause: StartCause, onSandbox?: (kill: () => void) => void): Promise<Worker> {
     this.starting++;
     try {
-      return await this.startWorkerNow(code, record, cause);
+      return await this.startWorkerNow(code, record, cause, onSandbox);
     } finally {
       this.starting--;
       if (this.starting === 0) this.pool?.nudge();
     }
   }
 
-  private async startWorkerNow(code: WorkerCode, record: WorkerRecord, cause: StartCause): Promise<Worker> {
+  private async startWorkerNow(code: WorkerCode, record: WorkerRecord, cause: StartCause, onSandbox?: (kill: () => void) => void): Promise<Worker> {
     validateWorkerCode(code);
     const limits = lowest(this.options.limits, validateCodeLimits(code.limits));
     // Packages are bundled (or found in the cache) before a sandbox is taken, so that bundling is
@@ -195,6 +214,7 @@ export class IsolateBackend implements WorkerBackend {
       sandbox.kill("canceled");
       throw new WorkerDisposedError("The WorkerLoader is closed.");
     }
+    onSandbox?.(() => sandbox.kill("canceled"));
     const worker = await Worker.start(sandbox, {
       code: prepared,
       env: code.env ?? {},

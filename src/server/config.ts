@@ -75,6 +75,12 @@ export interface ServerOptions {
   /** How long shutdown waits for in-flight calls (default 30 s). */
   shutdownTimeoutMs?: number;
   /**
+   * How long a client has to take a call's answer once it is ready (default 30 s): the call keeps
+   * its slot until the answer is written out, and a connection whose client does not read it in
+   * time is closed, so unread answers cannot pile up in the server's memory.
+   */
+  answerTimeoutMs?: number;
+  /**
    * How long a /v1/rpc client's `getCode()` callback may take to answer before the call that
    * started the worker fails with GetCodeTimeoutError and frees its slot (default 10 s).
    */
@@ -116,6 +122,7 @@ export interface ResolvedServerOptions {
   maxRequestBytes: number;
   maxResultBytes: number;
   shutdownTimeoutMs: number;
+  answerTimeoutMs: number;
   getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
   outbound: ResolvedOutbound;
@@ -266,6 +273,7 @@ const serverSchema = z.strictObject({
   maxRequestBytes: positiveInteger().optional(),
   maxResultBytes: positiveInteger().optional(),
   shutdownTimeoutMs: positiveInteger().optional(),
+  answerTimeoutMs: positiveInteger().optional(),
   getCodeTimeoutMs: positiveInteger().optional(),
   loader: z
     .strictObject(
@@ -352,6 +360,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     maxRequestBytes: checked.maxRequestBytes ?? 1024 * 1024,
     maxResultBytes: checked.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
+    answerTimeoutMs: checked.answerTimeoutMs ?? 30_000,
     getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
     loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },
     // The codemode section is read later (openCodeMode), but a config lacking variables in both
