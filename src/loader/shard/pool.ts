@@ -688,9 +688,10 @@ export abstract class ShardPool implements WorkerBackend {
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       code = await worker.getCode();
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      // The same checks, in the same order, as an in-process start; TypeScript is transpiled and
-      // CommonJS parsed here because a child process may not start esbuild's process (and a
-      // thread then finds them cached).
+      // The same checks, in the same order, as an in-process start; TypeScript is transpiled,
+      // async functions lowered and CommonJS parsed here (in esbuild's process, off this event
+      // loop) because a child process may not start esbuild's process; the shard is handed the
+      // results with the code (runner.ts, PREPARED_DERIVED).
       validateWorkerCode(code);
       validateCodeLimits(code.limits);
       const packages = await preparePackages(code, this.options.packages);
