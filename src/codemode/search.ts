@@ -337,7 +337,7 @@ export async function runSearch(loader: WorkerLoader, catalog: SearchCatalog, co
   if (typeof code !== "string") return { result: undefined, error: "TypeError: code must be a string" };
   let source: string;
   try {
-    source = prepareUserCode(code).source;
+    source = (await prepareUserCode(code)).source;
   } catch (error) {
     if (error instanceof CodeSyntaxError) return { result: undefined, error: `SyntaxError: ${error.message}` };
     throw error;

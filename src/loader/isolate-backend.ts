@@ -207,7 +207,9 @@ export class IsolateBackend implements WorkerBackend {
     // never charged to the worker's limits.
     const packages = await preparePackages(code, this.options.packages);
     this.assertOpen();
-    const prepared = prepareModules(code, packages);
+    // Off the host's event loop (esbuild's process) and, like packages, before a sandbox is taken.
+    const prepared = await prepareModules(code, packages);
+    this.assertOpen();
     this.makeRoom();
     const sandbox = this.pool ? await this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);
     if (this.closed) {

@@ -5,7 +5,7 @@
 
 export type { FetchRecord, Fetcher, ModuleContent, ModuleKind, PreparedCode, PreparedModule, TailEvent, TailReceiver, WorkerCode } from "./code/types.ts";
 export { MAX_CODE_BYTES, MAX_MODULES, normalizeName, validateWorkerCode } from "./code/validate.ts";
-export { primeTypeScriptCache, transpileTypeScript, type Transpiled } from "./code/typescript.ts";
-export { analyzeCommonJs, primeCommonJsCache, type CommonJsAnalysis } from "./code/commonjs.ts";
+export { transpileTypeScript, type Transpiled } from "./code/typescript.ts";
+export { analyzeCommonJs, type CommonJsAnalysis } from "./code/commonjs.ts";
 export { resolveImport, resolveSpecifier } from "./code/resolve.ts";
 export { prepareModules } from "./code/prepare.ts";

@@ -81,13 +81,13 @@ const workerCodes = fc.oneof(
   },
 );
 
-attack("fuzz: the host-side checks of any WorkerCode either accept it or throw WorkerCodeError", () => {
-  fc.assert(
-    fc.property(workerCodes, (code) => {
+attack("fuzz: the host-side checks of any WorkerCode either accept it or throw WorkerCodeError", async () => {
+  await fc.assert(
+    fc.asyncProperty(workerCodes, async (code) => {
       try {
         validateWorkerCode(code);
         validateCodeLimits((code as WorkerCode).limits);
-        prepareModules(code as WorkerCode);
+        await prepareModules(code as WorkerCode);
       } catch (error) {
         assert.ok(error instanceof WorkerCodeError, `a ${(error as Error)?.name}: ${(error as Error)?.message}`);
       }

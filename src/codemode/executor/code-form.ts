@@ -45,24 +45,24 @@ function fencedBlock(code: string): string | undefined {
  * Models often send their code as a markdown block, with or without a sentence around it: code
  * that does not parse as it is but holds exactly one fenced block is taken to be that block.
  */
-export function prepareUserCode(code: string): PreparedUserCode {
+export async function prepareUserCode(code: string): Promise<PreparedUserCode> {
   // Code that opens with a fence is a block even though it parses: "```ts …```" is an empty
   // template literal tagged onto another (`TypeError: "" is not a function` when it runs).
   if (/^\s*(`{3,}|~{3,})/.test(code)) {
     const block = fencedBlock(code);
     if (block === undefined || block.trim() === "") throw new CodeSyntaxError("The code opens a markdown block but is not one closed block of code; send one program (a single ``` block, or the code alone).");
-    return prepareForm(block);
+    return await prepareForm(block);
   }
   try {
-    return prepareForm(code);
+    return await prepareForm(code);
   } catch (error) {
     const block = error instanceof CodeSyntaxError ? fencedBlock(code) : undefined;
     if (block === undefined || block.trim() === "") throw error;
-    return prepareForm(block);
+    return await prepareForm(block);
   }
 }
 
-function prepareForm(code: string): PreparedUserCode {
+async function prepareForm(code: string): Promise<PreparedUserCode> {
   const trimmed = code.trim();
   if (trimmed === "") throw new CodeSyntaxError("The code is empty; expected an async function such as `async () => { … }`.");
   // A single expression is its own value (`await api.x()`), so that form is tried before statements.
@@ -71,7 +71,7 @@ function prepareForm(code: string): PreparedUserCode {
   for (const form of candidates) {
     const source = wrap(form, form === "module" ? code : trimmed);
     try {
-      transpileTypeScript(source, CODE_MODULE);
+      await transpileTypeScript(source, CODE_MODULE);
       return { form, source };
     } catch (error) {
       errors.set(form, error);

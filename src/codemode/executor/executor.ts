@@ -278,7 +278,7 @@ export class CodeExecutor {
 
     let userCode;
     try {
-      userCode = prepareUserCode(code);
+      userCode = await prepareUserCode(code);
     } catch (error) {
       if (error instanceof CodeSyntaxError) return { result: undefined, error: errorText(error), outcome: "exception", ...base, timing: { ...base.timing, wallMs: performance.now() - started } };
       throw error;

@@ -10,9 +10,10 @@
 // a worker that uses it is a WorkerCodeError.
 
 import { createHash } from "node:crypto";
-import { transformSync } from "esbuild";
+import { transform } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
+import { esbuildJob } from "./esbuild-queue.ts";
 
 /** esbuild's features to lower for async context: every async function, async generator and for-await. */
 export const LOWERED_ASYNC = { "async-await": false, "async-generator": false, "for-await": false } as const;
@@ -41,24 +42,25 @@ export function loweringCacheKey(source: string, name: string): string {
   return createHash("sha256").update(name).update("\0").update(source).digest("base64");
 }
 
-/** Process isolation: the parent lowers (its children may not start esbuild's process) and hands the result over. */
-export function primeLoweringCache(key: string, lowered: Lowered): void {
-  cache.set(key, lowered);
+/**
+ * The module's JavaScript with its async functions lowered to generators, cached by content; in
+ * esbuild's process (its asynchronous API), off the host's event loop. `given` holds results the
+ * host handed over (a shard: it does not run esbuild), by content key.
+ */
+export async function lowerAsync(source: string, name: string, given?: ReadonlyMap<string, Lowered>): Promise<Lowered> {
+  const key = loweringCacheKey(source, name);
+  const handed = given?.get(key);
+  if (handed !== undefined) return handed;
+  const { value, made } = await cache.getOrMake(key, () => esbuildJob(() => lower(source, name)));
+  if (made) loweringCacheStats.lowered++;
+  else loweringCacheStats.hits++;
+  return value;
 }
 
-/** The module's JavaScript with its async functions lowered to generators, cached by content. */
-export function lowerAsync(source: string, name: string): Lowered {
-  const key = loweringCacheKey(source, name);
-  const cached = cache.get(key);
-  if (cached !== undefined) {
-    loweringCacheStats.hits++;
-    return cached;
-  }
-  loweringCacheStats.lowered++;
-  let lowered: Lowered;
+async function lower(source: string, name: string): Promise<Lowered> {
   try {
-    const result = transformSync(source, { loader: "js", supported: LOWERED_ASYNC, sourcefile: name, sourcemap: "external", logLevel: "silent" });
-    lowered = { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
+    const result = await transform(source, { loader: "js", supported: LOWERED_ASYNC, sourcefile: name, sourcemap: "external", logLevel: "silent" });
+    return { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
@@ -68,6 +70,4 @@ export function lowerAsync(source: string, name: string): Lowered {
       : text;
     throw new WorkerCodeError(`${why}${where}`, name);
   }
-  primeLoweringCache(key, lowered);
-  return lowered;
 }

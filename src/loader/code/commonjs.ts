@@ -10,9 +10,10 @@
 
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { buildSync, type BuildFailure } from "esbuild";
+import { build, type BuildFailure } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
+import { esbuildJob } from "./esbuild-queue.ts";
 import { FACE_PREFIX, PACKAGE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
 import type { PackageImports } from "./packages.ts";
 import type { ModuleKind } from "./types.ts";
@@ -40,15 +41,6 @@ export function commonJsCacheKey(source: string): string {
   return createHash("sha256").update(source).digest("base64");
 }
 
-function remember(key: string, analysis: CommonJsAnalysis): void {
-  analysisCache.set(key, analysis);
-}
-
-/** Process isolation: the parent analyzes (its children may not start esbuild's process) and hands the result over. */
-export function primeCommonJsCache(key: string, analysis: CommonJsAnalysis): void {
-  remember(key, analysis);
-}
-
 /** cjs-module-lexer's reading of a source (Node's rule: one it cannot read exports no names). */
 export function lexCommonJs(source: string, name: string): { exports: string[]; reexports: string[] } {
   try {
@@ -59,18 +51,22 @@ export function lexCommonJs(source: string, name: string): { exports: string[]; 
   }
 }
 
-export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis {
+/**
+ * What the source requires and exports, cached by content; its require() calls found by esbuild's
+ * asynchronous API, off the host's event loop. `given` holds analyses the host handed over (a
+ * shard: it does not run esbuild), by content key.
+ */
+export async function analyzeCommonJs(source: string, name: string, given?: ReadonlyMap<string, CommonJsAnalysis>): Promise<CommonJsAnalysis> {
   const key = commonJsCacheKey(source);
-  const cached = analysisCache.get(key);
-  if (cached !== undefined) {
-    commonJsCacheStats.hits++;
-    return cached;
-  }
-  commonJsCacheStats.analyzed++;
-  const requires = source.includes("require") ? findRequires(source, name) : [];
-  const analysis = { requires, ...lexCommonJs(source, name) };
-  remember(key, analysis);
-  return analysis;
+  const handed = given?.get(key);
+  if (handed !== undefined) return handed;
+  const { value, made } = await analysisCache.getOrMake(key, async () => {
+    const requires = source.includes("require") ? await esbuildJob(() => findRequires(source, name)) : [];
+    return { requires, ...lexCommonJs(source, name) };
+  });
+  if (made) commonJsCacheStats.analyzed++;
+  else commonJsCacheStats.hits++;
+  return value;
 }
 
 /**
@@ -80,11 +76,11 @@ export function analyzeCommonJs(source: string, name: string): CommonJsAnalysis 
  * (Without the word "require" there is no call to find; one written with escapes, r\u0065quire,
  * is not found and fails at the call like any specifier not found here.)
  */
-function findRequires(source: string, name: string): string[] {
+async function findRequires(source: string, name: string): Promise<string[]> {
   const prefix = "(function () {";
   const requires = new Set<string>();
   try {
-    const result = buildSync({
+    const result = await build({
       stdin: { contents: `${prefix}${withoutHashbang(source)}\n});`, sourcefile: name, loader: "js" },
       bundle: true,
       external: ["*"],
@@ -117,6 +113,8 @@ export interface CommonJsContext {
   nodeCompat: boolean;
   /** The npm packages the worker may import (packages.ts). */
   packages?: PackageImports;
+  /** Every CommonJS module's analysis (analyzeCommonJs, made before the modules are), by normalized name. */
+  analyses: Map<string, CommonJsAnalysis>;
 }
 
 const str = JSON.stringify;
@@ -128,7 +126,7 @@ const str = JSON.stringify;
  * declarations: a cycle can call `__islet_load` of a module the engine has not evaluated yet.
  */
 export function commonJsModule(source: string, name: string, context: CommonJsContext): string {
-  const analysis = analyzeCommonJs(source, name);
+  const analysis = analysisOf(name, context);
   const imports: string[] = [];
   const cases: string[] = [];
   for (const specifier of analysis.requires) {
@@ -177,10 +175,16 @@ export function commonJsModule(source: string, name: string, context: CommonJsCo
   );
 }
 
+function analysisOf(name: string, context: CommonJsContext): CommonJsAnalysis {
+  const analysis = context.analyses.get(name);
+  if (analysis === undefined) throw new Error(`islet: the CommonJS module ${JSON.stringify(name)} was not analyzed before it was prepared.`);
+  return analysis;
+}
+
 /** The named exports an ES importer sees: the lexer's, plus those of modules re-exported whole (as Node follows them). */
 function exportNames(name: string, context: CommonJsContext, seen: Set<string>): Set<string> {
   seen.add(name);
-  const analysis = analyzeCommonJs(context.kinds.get(name)!.value as string, name);
+  const analysis = analysisOf(name, context);
   const names = new Set(analysis.exports);
   for (const specifier of analysis.reexports) {
     let target: string;

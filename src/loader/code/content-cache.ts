@@ -7,6 +7,8 @@
 export class ContentCache<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();
   private bytes = 0;
+  /** What is being made now, by key: concurrent callers of one key share one computation. */
+  private readonly making = new Map<string, Promise<V>>();
 
   constructor(
     private readonly maxEntries: number,
@@ -20,6 +22,26 @@ export class ContentCache<V> {
     this.entries.delete(key);
     this.entries.set(key, entry);
     return entry.value;
+  }
+
+  /**
+   * The value under `key`: cached, being made for another caller (shared), or made now by `make`
+   * and kept. `made` says whether this call made it.
+   */
+  async getOrMake(key: string, make: () => Promise<V>): Promise<{ value: V; made: boolean }> {
+    const cached = this.get(key);
+    if (cached !== undefined) return { value: cached, made: false };
+    const pending = this.making.get(key);
+    if (pending !== undefined) return { value: await pending, made: false };
+    const making = make();
+    this.making.set(key, making);
+    try {
+      const value = await making;
+      this.set(key, value);
+      return { value, made: true };
+    } finally {
+      this.making.delete(key);
+    }
   }
 
   set(key: string, value: V): void {

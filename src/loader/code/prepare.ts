@@ -3,11 +3,11 @@
 
 import { WorkerCodeError } from "../../errors.ts";
 import { hasNodeCompat } from "../node-compat.ts";
-import { commonJsFace, commonJsModule, type CommonJsContext } from "./commonjs.ts";
+import { analyzeCommonJs, commonJsCacheKey, commonJsFace, commonJsModule, type CommonJsAnalysis, type CommonJsContext } from "./commonjs.ts";
 import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
-import { transpileTypeScript } from "./typescript.ts";
-import { importsAsyncHooks, loweringCacheKey, lowerAsync } from "./async-lowering.ts";
+import { transpileTypeScript, type Transpiled } from "./typescript.ts";
+import { importsAsyncHooks, loweringCacheKey, lowerAsync, type Lowered } from "./async-lowering.ts";
 import type { ModuleKind, PreparedCode, PreparedModule, WorkerCode } from "./types.ts";
 import { MAX_CODE_BYTES, MAX_MODULES, normalizeName } from "./validate.ts";
 
@@ -104,7 +104,27 @@ export async function preparePackages(code: WorkerCode, policy: PackagePolicy | 
   return bundlePackages(specifiers, policy.root, hasNodeCompat(code.compatibilityFlags));
 }
 
-export function prepareModules(code: WorkerCode, packages: PackageImports = new Map()): PreparedCode {
+/**
+ * What the host derived from a shard's worker code and handed over with it (the shard's runner
+ * sets it): a child process may not start esbuild's process, and a result too large for a content
+ * cache must still reach it (findings16/04: a 14.5 MB lowered module was not kept, and the child
+ * then ran esbuild itself, which its permissions refuse). Each by content key.
+ */
+export const PREPARED_DERIVED = Symbol("islet.preparedDerived");
+
+export interface DerivedCode {
+  typeScript: Map<string, Transpiled>;
+  lowered: Map<string, Lowered>;
+  commonJs: Map<string, CommonJsAnalysis>;
+}
+
+/**
+ * The worker's modules as the engine compiles them. Asynchronous: esbuild's work (TypeScript,
+ * async lowering, the CommonJS require scan) runs in esbuild's own process, off the host's event
+ * loop, at most a few jobs at once (esbuild-queue.ts).
+ */
+export async function prepareModules(code: WorkerCode, packages: PackageImports = new Map()): Promise<PreparedCode> {
+  const given = (code as { [PREPARED_DERIVED]?: DerivedCode })[PREPARED_DERIVED];
   const entries = Object.entries(code.modules);
   if (entries.length === 0) throw new WorkerCodeError("modules is empty.");
   if (entries.length > MAX_MODULES) throw new WorkerCodeError(`too many modules (${entries.length}; at most ${MAX_MODULES}).`);
@@ -118,7 +138,9 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
     if (total > MAX_CODE_BYTES) throw new WorkerCodeError(`the modules are too large (more than ${MAX_CODE_BYTES / 1024 / 1024} MB).`);
     classified.set(name, entry);
   }
-  const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags), packages };
+  const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags), packages, analyses: new Map() };
+  // Every CommonJS module is analyzed first: a face follows the re-exports of the others.
+  for (const [name, { kind, value }] of classified) if (kind === "cjs") context.analyses.set(name, await analyzeCommonJs(value as string, name, given?.commonJs));
   // A worker whose code (or a package it imports) names node:async_hooks carries async context:
   // its async functions are lowered (async-lowering.ts).
   const codeSources: string[] = [];
@@ -127,7 +149,7 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
   const asyncContext = context.nodeCompat && importsAsyncHooks(codeSources);
   const modules = new Map<string, PreparedModule>();
   for (const [name, { kind, value }] of classified) {
-    modules.set(name, prepareOne(name, kind, value, context, asyncContext));
+    modules.set(name, await prepareOne(name, kind, value, context, asyncContext, given));
     if (kind === "cjs") {
       const face = commonJsFace(name, context);
       modules.set(face.name, { ...face, kind: "js" });
@@ -138,7 +160,7 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
   // Each bundle once (two specifiers of one entry share it), under its "npm:" name.
   for (const pkg of packages.values()) {
     if ("error" in pkg || modules.has(pkg.name)) continue;
-    modules.set(pkg.name, asyncContext ? lowered({ name: pkg.name, kind: "js", source: pkg.source }) : { name: pkg.name, kind: "js", source: pkg.source });
+    modules.set(pkg.name, asyncContext ? await lowered({ name: pkg.name, kind: "js", source: pkg.source }, given) : { name: pkg.name, kind: "js", source: pkg.source });
     if (pkg.topLevelAwait) mayAwaitAtTopLevel = true;
   }
   // The modules whose bodies run the worker's code (a CommonJS module's runs in its face, kind
@@ -158,22 +180,23 @@ export function prepareModules(code: WorkerCode, packages: PackageImports = new 
 }
 
 /** The module with its async functions lowered, mapped back to the source it was given. */
-function lowered(module: PreparedModule): PreparedModule {
-  const { code, mappings } = lowerAsync(module.source, module.name);
+async function lowered(module: PreparedModule, given: DerivedCode | undefined): Promise<PreparedModule> {
+  const { code, mappings } = await lowerAsync(module.source, module.name, given?.lowered);
   return { ...module, source: code, sourceMap: mappings, lowering: [loweringCacheKey(module.source, module.name), code, mappings] };
 }
 
-function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext, asyncContext: boolean): PreparedModule {
+async function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext, asyncContext: boolean, given: DerivedCode | undefined): Promise<PreparedModule> {
   switch (kind) {
     case "js":
-      return asyncContext ? lowered({ name, kind, source: value as string }) : { name, kind, source: value as string };
+      return asyncContext ? lowered({ name, kind, source: value as string }, given) : { name, kind, source: value as string };
     case "ts": {
-      const { code, mappings } = transpileTypeScript(value as string, name, asyncContext);
+      const { code, mappings } = await transpileTypeScript(value as string, name, asyncContext, given?.typeScript);
       return { name, kind, source: code, sourceMap: mappings };
     }
     case "cjs": {
       const source = commonJsModule(value as string, name, context);
-      return asyncContext ? lowered({ name, kind, source }) : { name, kind, source };
+      const analysis: [string, CommonJsAnalysis] = [commonJsCacheKey(value as string), context.analyses.get(name)!];
+      return asyncContext ? { ...(await lowered({ name, kind, source }, given)), analysis } : { name, kind, source, analysis };
     }
     case "text":
       return { name, kind, source: `export default ${JSON.stringify(value)};` };

@@ -4,6 +4,7 @@
 import type { ModuleSource } from "../../engine/sandbox.ts";
 import type { Limits } from "../limits.ts";
 import type { PackageImports } from "./packages.ts";
+import type { CommonJsAnalysis } from "./commonjs.ts";
 
 export type ModuleContent =
   | string
@@ -143,6 +144,8 @@ export interface PreparedModule extends ModuleSource {
   sourceMap?: string;
   /** The content key and result of this module's async lowering, which a shard is handed (async-lowering.ts). */
   lowering?: [key: string, code: string, mappings: string];
+  /** A CommonJS module's content key and analysis, which a shard is handed (commonjs.ts). */
+  analysis?: [key: string, analysis: CommonJsAnalysis];
 }
 
 export interface PreparedCode {

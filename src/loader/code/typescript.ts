@@ -1,11 +1,13 @@
 // TypeScript to JavaScript with esbuild, cached by content: a worker loaded again (or another
-// worker with the same module) does not transpile again.
+// worker with the same module) does not transpile again. esbuild's asynchronous API, so the work
+// runs in esbuild's process and not on the host's event loop (esbuild-queue.ts).
 
 import { createHash } from "node:crypto";
-import { transformSync } from "esbuild";
+import { transform } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { LOWERED_ASYNC } from "./async-lowering.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
+import { esbuildJob } from "./esbuild-queue.ts";
 
 export interface Transpiled {
   code: string;
@@ -26,28 +28,28 @@ export const typeScriptCacheStats = {
   },
 };
 
-function typeScriptCacheKey(source: string, name: string, lowerAsync: boolean): string {
+export function typeScriptCacheKey(source: string, name: string, lowerAsync: boolean): string {
   return createHash("sha256").update(lowerAsync ? "lowered\0" : "").update(name).update("\0").update(source).digest("base64");
 }
 
-/** Process isolation: the parent transpiles (its children may not start esbuild's process) and hands the result over. */
-export function primeTypeScriptCache(source: string, name: string, transpiled: Transpiled, lowerAsync = false): void {
-  tsCache.set(typeScriptCacheKey(source, name, lowerAsync), transpiled);
+/**
+ * With lowerAsync, async functions become generators too (async-lowering.ts), in the same pass.
+ * `given` holds results the host handed over (a shard: it does not run esbuild), by content key.
+ */
+export async function transpileTypeScript(source: string, name: string, lowerAsync = false, given?: ReadonlyMap<string, Transpiled>): Promise<Transpiled> {
+  const key = typeScriptCacheKey(source, name, lowerAsync);
+  const handed = given?.get(key);
+  if (handed !== undefined) return handed;
+  const { value, made } = await tsCache.getOrMake(key, () => esbuildJob(() => transpile(source, name, lowerAsync)));
+  if (made) typeScriptCacheStats.transpiled++;
+  else typeScriptCacheStats.hits++;
+  return value;
 }
 
-/** With lowerAsync, async functions become generators too (async-lowering.ts), in the same pass. */
-export function transpileTypeScript(source: string, name: string, lowerAsync = false): Transpiled {
-  const key = typeScriptCacheKey(source, name, lowerAsync);
-  const cached = tsCache.get(key);
-  if (cached !== undefined) {
-    typeScriptCacheStats.hits++;
-    return cached;
-  }
-  typeScriptCacheStats.transpiled++;
-  let transpiled: Transpiled;
+async function transpile(source: string, name: string, lowerAsync: boolean): Promise<Transpiled> {
   try {
-    const result = transformSync(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "external", logLevel: "silent", ...(lowerAsync ? { supported: LOWERED_ASYNC } : {}) });
-    transpiled = { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
+    const result = await transform(source, { loader: "ts", format: "esm", target: "es2022", sourcefile: name, sourcemap: "external", logLevel: "silent", ...(lowerAsync ? { supported: LOWERED_ASYNC } : {}) });
+    return { code: result.code, mappings: (JSON.parse(result.map) as { mappings: string }).mappings };
   } catch (error) {
     const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
     const where = first?.location ? ` (${first.location.line}:${first.location.column})` : "";
@@ -57,6 +59,4 @@ export function transpileTypeScript(source: string, name: string, lowerAsync = f
     }
     throw new WorkerCodeError(`TypeScript error${where}: ${text}`, name);
   }
-  tsCache.set(key, transpiled);
-  return transpiled;
 }

@@ -70,8 +70,9 @@ let launchSpec: LaunchSpec | undefined;
  * not held by it, which is why the child also gets no secrets and only its workers' capabilities.
  * Node 20's model has no network permission: sockets stay possible for such an escape.
  * esbuild runs in a process of its own (ERR_ACCESS_DENIED, permission "ChildProcess", in the
- * child), so the parent transpiles TypeScript and finds CommonJS require() calls, and hands the
- * results over (cjs-module-lexer, plain JavaScript, runs in the child).
+ * child; its synchronous API starts a worker thread, also refused), so the parent transpiles
+ * TypeScript, lowers async functions and finds CommonJS require() calls, and hands the results over
+ * with the code (prepare.ts, PREPARED_DERIVED; cjs-module-lexer, plain JavaScript, runs in the child).
  * From TypeScript source (islet's own tests) tsx must run in the child, and tsx needs a worker
  * thread for its loader hooks and esbuild's process to transpile: those two permissions are added
  * then, and the cache tsx would write is turned off.

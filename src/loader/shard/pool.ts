@@ -14,7 +14,6 @@ import { sendOutbound } from "../egress.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
-import { analyzeCommonJs, commonJsCacheKey } from "../code/commonjs.ts";
 import { prepareModules, preparePackages } from "../code/prepare.ts";
 import { packageCacheStats, type PackagePolicy } from "../code/packages.ts";
 import type { Fetcher, StreamingTail, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
@@ -689,14 +688,16 @@ export abstract class ShardPool implements WorkerBackend {
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       code = await worker.getCode();
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      // The same checks, in the same order, as an in-process start; TypeScript is transpiled and
-      // CommonJS parsed here because a child process may not start esbuild's process (and a
-      // thread then finds them cached).
+      // The same checks, in the same order, as an in-process start; TypeScript is transpiled,
+      // async functions lowered and CommonJS parsed here (in esbuild's process, off this event
+      // loop) because a child process may not start esbuild's process; the shard is handed the
+      // results with the code (runner.ts, PREPARED_DERIVED).
       validateWorkerCode(code);
       validateCodeLimits(code.limits);
       const packages = await preparePackages(code, this.options.packages);
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      const prepared = prepareModules(code, packages);
+      const prepared = await prepareModules(code, packages);
+      if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       typeScript = [];
       commonJs = [];
       lowered = [];
@@ -707,10 +708,7 @@ export abstract class ShardPool implements WorkerBackend {
       for (const module of prepared.modules.values()) {
         if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? "", prepared.asyncContext]);
         if (module.lowering !== undefined) lowered.push(module.lowering);
-        if (module.kind === "cjs") {
-          const source = String(sources.get(module.name));
-          commonJs.push([commonJsCacheKey(source), analyzeCommonJs(source, module.name)]);
-        }
+        if (module.analysis !== undefined) commonJs.push(module.analysis);
       }
       worker.packageSources = new Map();
       for (const pkg of packages.values()) if (!("error" in pkg)) worker.packageSources.set(pkg.id, pkg.source);

@@ -8,10 +8,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, isolateBackendOf, type WorkerStub } from "../worker-loader.ts";
 import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
-import { primeCommonJsCache } from "../code/commonjs.ts";
 import type { TailEvent, WorkerCode } from "../code/types.ts";
-import { primeTypeScriptCache } from "../code/typescript.ts";
-import { primeLoweringCache } from "../code/async-lowering.ts";
+import { typeScriptCacheKey } from "../code/typescript.ts";
+import { PREPARED_DERIVED, type DerivedCode } from "../code/prepare.ts";
 import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
 import { LIVE_SINK, type OpenLiveTrace } from "../tail-streams.ts";
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
@@ -109,9 +108,14 @@ export function runShard(port: ShardPort): void {
 
   async function fetchCode(key: string): Promise<WorkerCode> {
     const message = (await channel.request("code", key)) as CodeMessage;
-    for (const [name, source, code, mappings, lowerAsync] of message.typeScript) primeTypeScriptCache(source, name, { code, mappings }, lowerAsync);
-    for (const [key, code, mappings] of message.lowered) primeLoweringCache(key, { code, mappings });
-    for (const [key, analysis] of message.commonJs) primeCommonJsCache(key, analysis);
+    // What the host derived from the code (a shard does not run esbuild: a child process may not
+    // start its process), handed to this code's preparation itself rather than to the content
+    // caches, which do not keep a result larger than their budget (findings16/04).
+    const derived: DerivedCode = {
+      typeScript: new Map(message.typeScript.map(([name, source, code, mappings, lowerAsync]) => [typeScriptCacheKey(source, name, lowerAsync), { code, mappings }])),
+      lowered: new Map(message.lowered.map(([key, code, mappings]) => [key, { code, mappings }])),
+      commonJs: new Map(message.commonJs),
+    };
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
     // Each live event goes to the host as it happens; the host queues and delivers them.
     const live: OpenLiveTrace | undefined = message.streamingTails
@@ -138,8 +142,9 @@ export function runShard(port: ShardPort): void {
       message.packages.map((entry) => [entry[0], entry.length === 2 ? { error: entry[1] } : { name: entry[1], id: entry[2], source: sources.get(entry[2])!, topLevelAwait: entry[3] }]),
     );
     // The packages as the host bundled them (a shard neither reads node_modules nor runs esbuild).
-    const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports; [LIVE_SINK]?: OpenLiveTrace } = {
+    const code: WorkerCode & { [PREPARED_PACKAGES]: PackageImports; [PREPARED_DERIVED]: DerivedCode; [LIVE_SINK]?: OpenLiveTrace } = {
       [PREPARED_PACKAGES]: packages,
+      [PREPARED_DERIVED]: derived,
       [LIVE_SINK]: live,
       compatibilityDate: message.compatibilityDate,
       compatibilityFlags: message.compatibilityFlags,

@@ -1,0 +1,162 @@
+// What the host derives from worker code (TypeScript transpiled, async functions lowered for
+// AsyncLocalStorage, CommonJS require() calls found) is esbuild's work, and worker code is
+// untrusted: it runs in esbuild's own process through its asynchronous API, so the host's event
+// loop stays free meanwhile (findings16/04: a 14.5 MB module held it 8–10 s, and every other
+// tenant of `islet serve` waited). Every test runs in each isolation mode; ISLET_ISOLATION narrows
+// the run to one.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { WorkerLoader, type WorkerCode } from "islet";
+import { esbuildQueueStats, ESBUILD_CONCURRENCY } from "../../src/loader/code/esbuild-queue.ts";
+import { compatibilityDate } from "../helpers.ts";
+
+type Isolation = "isolate" | "thread" | "process";
+const modes: Isolation[] = process.env.ISLET_ISOLATION === "thread" || process.env.ISLET_ISOLATION === "process" ? [process.env.ISLET_ISOLATION] : ["isolate", "thread", "process"];
+const shards = (isolation: Isolation) => (isolation === "thread" ? { threads: 1 } : isolation === "process" ? { processes: 1 } : {});
+
+/** A TypeScript module of `count` annotated functions, unique by `salt` (so no cache helps). */
+function bigTypeScript(count: number, salt: string): string {
+  const lines = [`interface Box<T> { value: T; tag: string }`];
+  for (let i = 0; i < count; i++) lines.push(`export function f${i}_${salt}(x: Box<number>, y: readonly string[] = []): Box<number> { const z: number = x.value + ${i} + y.length; return { value: z as number, tag: "${salt}" } satisfies Box<number>; }`);
+  lines.push(`export default { run(): string { return "ts ${salt}"; } };`);
+  return lines.join("\n");
+}
+
+/** A module of a worker that imports node:async_hooks: every one of its async functions is lowered. */
+function bigLowered(count: number, salt: string): string {
+  const lines = [`import { AsyncLocalStorage } from "node:async_hooks";`, `const als = new AsyncLocalStorage();`];
+  for (let i = 0; i < count; i++) lines.push(`export async function f${i}_${salt}(x){for await (const y of x){await y}return await (async()=>{try{await x}finally{await x}})()}`);
+  lines.push(`export default { run() { return als.run("lowered ${salt}", async () => { await null; return als.getStore(); }); } };`);
+  return lines.join("\n");
+}
+
+/** Runs `work` while a 5 ms interval timer watches the event loop: its longest gap between ticks. */
+async function longestGap<T>(work: () => Promise<T>): Promise<{ value: T; gapMs: number; tookMs: number }> {
+  let last = performance.now();
+  let gapMs = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gapMs = Math.max(gapMs, now - last);
+    last = now;
+  }, 5);
+  const started = performance.now();
+  try {
+    const value = await work();
+    return { value, gapMs: Math.max(gapMs, performance.now() - last), tookMs: performance.now() - started };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+for (const isolation of modes) {
+  test(`${isolation}: a large TypeScript module and a large module lowered for node:async_hooks are prepared off the host's event loop, and not charged to wallMs`, async () => {
+    const loader = new WorkerLoader({ isolation, ...shards(isolation), limits: { memoryMb: 256 } });
+    try {
+      // A neighbour, warm before the big loads start: its calls must keep being answered.
+      const neighbour = loader.load({ compatibilityDate, mainModule: "n.js", modules: { "n.js": `let n = 0; export default { ping() { return ++n; } };` } }).getEntrypoint() as any;
+      assert.equal(await neighbour.ping(), 1);
+      const salt = `s${process.pid}_${Date.now()}`;
+      // wallMs far below the time esbuild takes: preparation happens before the worker runs, so it
+      // is not charged to it (it is shared by content: the next worker with this code finds it cached).
+      const limits = { wallMs: 700 };
+      const ts: WorkerCode = { compatibilityDate, mainModule: "big.ts", modules: { "big.ts": bigTypeScript(16_000, salt) }, limits };
+      const lowered: WorkerCode = { compatibilityDate, compatibilityFlags: ["nodejs_compat"], mainModule: "big.js", modules: { "big.js": bigLowered(12_000, salt) }, limits };
+      let pings = 0;
+      let slowestPingMs = 0;
+      const { value, gapMs, tookMs } = await longestGap(async () => {
+        let done = false;
+        const pinging = (async () => {
+          while (!done) {
+            const t = performance.now();
+            await neighbour.ping();
+            slowestPingMs = Math.max(slowestPingMs, performance.now() - t);
+            pings++;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        })();
+        try {
+          return await Promise.all([(loader.load(ts).getEntrypoint() as any).run(), (loader.load(lowered).getEntrypoint() as any).run()]);
+        } finally {
+          done = true;
+          await pinging;
+        }
+      });
+      console.log(`${isolation}: loads ${tookMs.toFixed(0)} ms, longest gap ${gapMs.toFixed(0)} ms, slowest neighbour call ${slowestPingMs.toFixed(0)} ms, ${pings} calls`);
+      assert.deepEqual(value, [`ts ${salt}`, `lowered ${salt}`]);
+      // Sanity: the preparation took long enough that a synchronous one would show (before the
+      // change, in every mode, the longest gap was 1-2 s here, most of this time).
+      assert.ok(tookMs > 500, `the loads took only ${tookMs.toFixed(0)} ms: too little to show anything`);
+      assert.ok(gapMs < 300, `the host's event loop was held ${gapMs.toFixed(0)} ms while the loads (${tookMs.toFixed(0)} ms) were prepared`);
+      assert.ok(slowestPingMs < 400, `a neighbour's call waited ${slowestPingMs.toFixed(0)} ms`);
+      assert.ok(pings >= 5, `the neighbour answered only ${pings} calls in ${tookMs.toFixed(0)} ms`);
+    } finally {
+      await loader.close();
+    }
+  });
+}
+
+test("at most ESBUILD_CONCURRENCY preparations run in esbuild's process at once; the rest wait in order, and all finish", async () => {
+  const loader = new WorkerLoader({ limits: { memoryMb: 64 } });
+  try {
+    const salt = `q${process.pid}_${Date.now()}`;
+    const count = ESBUILD_CONCURRENCY + 3;
+    esbuildQueueStats.peakRunning = 0;
+    let mostWaiting = 0;
+    const watch = setInterval(() => (mostWaiting = Math.max(mostWaiting, esbuildQueueStats.waiting)), 1);
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) => (loader.load({ compatibilityDate, mainModule: "m.ts", modules: { "m.ts": bigTypeScript(2_000, `${salt}_${i}`) } }).getEntrypoint() as any).run()),
+    );
+    clearInterval(watch);
+    assert.deepEqual(results, Array.from({ length: count }, (_, i) => `ts ${salt}_${i}`));
+    assert.equal(esbuildQueueStats.peakRunning, ESBUILD_CONCURRENCY);
+    assert.ok(mostWaiting >= 1, "no preparation ever waited");
+    assert.equal(esbuildQueueStats.running, 0);
+    assert.equal(esbuildQueueStats.waiting, 0);
+  } finally {
+    await loader.close();
+  }
+});
+
+test("the same code loaded by many workers at once is prepared once: they share one esbuild job", async () => {
+  const { typeScriptCacheStats } = await import("../../src/testing.ts");
+  const loader = new WorkerLoader({ limits: { memoryMb: 64 } });
+  try {
+    const code: WorkerCode = { compatibilityDate, mainModule: "m.ts", modules: { "m.ts": bigTypeScript(500, `once${process.pid}_${Date.now()}`) } };
+    const before = { ...typeScriptCacheStats };
+    await Promise.all(Array.from({ length: 4 }, () => (loader.load(code).getEntrypoint() as any).run()));
+    assert.equal(typeScriptCacheStats.transpiled - before.transpiled, 1);
+    assert.equal(typeScriptCacheStats.hits - before.hits, 3);
+  } finally {
+    await loader.close();
+  }
+});
+
+// In process isolation a child may not start esbuild's process (nor, for esbuild's synchronous
+// API, a worker thread), so the host prepares and hands the results over. They went through the
+// child's content caches, which keep nothing larger than their budget: a module whose lowering
+// weighs more than 64 MiB was dropped there, and the child ran esbuild itself, which its
+// permissions refuse ("Access to this API has been restricted … --allow-worker": findings16/04).
+// Runs the built package, whose child runs under Node's permission model as users get it.
+test("process isolation: a module whose lowering is larger than the lowering cache's budget still starts in the child", { skip: modes.includes("process") ? false : "process isolation only" }, async () => {
+  const entry = new URL("../../dist/index.js", import.meta.url).href;
+  const script = `
+    import { WorkerLoader } from ${JSON.stringify(entry)};
+    const lines = ['import { AsyncLocalStorage } from "node:async_hooks";', 'const als = new AsyncLocalStorage();'];
+    for (let i = 0; i < 45000; i++) lines.push("export async function f" + i + "(x){for await (const y of x){await y}return await (async()=>{try{await x}finally{await x}})()}");
+    lines.push('export default { run() { return als.run("kept", async () => { await null; return als.getStore(); }); } };');
+    const loader = new WorkerLoader({ isolation: "process", processes: 1, limits: { memoryMb: 512, cpuMs: 20000 } });
+    try {
+      const stub = loader.load({ compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"], mainModule: "big.js", modules: { "big.js": lines.join("\\n") } });
+      console.log(JSON.stringify(await stub.getEntrypoint().run()));
+    } catch (error) {
+      console.log(JSON.stringify(error.name + ": " + error.message.slice(0, 300)));
+    }
+    await loader.close();
+    process.exit(0);`;
+  const outcome = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 120_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }))),
+  );
+  assert.equal(outcome.stdout.trim(), JSON.stringify("kept"), outcome.stderr.slice(-500));
+});
