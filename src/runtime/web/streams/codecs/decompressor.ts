@@ -43,8 +43,12 @@ export class Decompressor {
   #check: number; // CRC-32 (gzip) or Adler-32 (deflate) of the output so far
   #size = 0; // output length modulo 2^32, for gzip's ISIZE
   #output: Uint8Array[] = [];
+  /** With `keepRest` (node:zlib), bytes after the end of the compressed data, kept rather than refused. */
+  readonly #keepRest: boolean;
+  rest: Uint8Array | undefined;
 
-  constructor(format: CompressionFormat) {
+  constructor(format: CompressionFormat, keepRest = false) {
+    this.#keepRest = keepRest;
     this.#format = format;
     this.#phase = format === "deflate-raw" ? Phase.Body : Phase.Header;
     this.#gzipHeader = format === "gzip" ? new GzipHeaderReader() : undefined;
@@ -57,6 +61,11 @@ export class Decompressor {
     this.#output = [];
     this.#consume(chunk);
     return this.#output;
+  }
+
+  /** Whether the compressed data has ended. */
+  get done(): boolean {
+    return this.#phase === Phase.Done;
   }
 
   /** Ends the input. Throws TypeError unless the compressed data was complete. */
@@ -79,7 +88,17 @@ export class Decompressor {
       if (this.#phase === Phase.Header) offset = this.#readHeader(data, offset);
       else if (this.#phase === Phase.Body) offset = this.#inflateFrom(data, offset);
       else if (this.#phase === Phase.Trailer) offset = this.#readTrailer(data, offset);
-      else throw new TypeError("Unexpected data after the end of the compressed data.");
+      else if (this.#keepRest) {
+        const more = TypedArrayPrototypeSubarray(data, offset);
+        if (this.rest === undefined) this.rest = more;
+        else {
+          const joined = new Uint8Array(TypedArrayPrototypeGetLength(this.rest) + TypedArrayPrototypeGetLength(more));
+          TypedArrayPrototypeSet(joined, this.rest, 0);
+          TypedArrayPrototypeSet(joined, more, TypedArrayPrototypeGetLength(this.rest));
+          this.rest = joined;
+        }
+        return;
+      } else throw new TypeError("Unexpected data after the end of the compressed data.");
     }
   }
 
