@@ -114,13 +114,21 @@ ZlibBase.prototype._transform = function (this: S, chunk: Uint8Array, _encoding:
   }
 };
 
+// As in Node: _final does nothing, and the end of the input is compressed after 'finish' (Node's
+// codec runs on its thread pool; here one tick later), so 'finish' comes before 'end'.
+ZlibBase.prototype._final = function (callback: () => void) {
+  callback();
+};
 ZlibBase.prototype._flush = function (this: S, callback: (error?: unknown) => void) {
-  try {
-    pushAll(this, codecOf(this).push(new Uint8Array(0), this._finishFlushFlag));
+  nextTick(() => {
+    try {
+      pushAll(this, codecOf(this).push(new Uint8Array(0), this._finishFlushFlag));
+    } catch (error) {
+      callback(error);
+      return;
+    }
     callback();
-  } catch (error) {
-    callback(error);
-  }
+  });
 };
 
 ZlibBase.prototype.flush = function (this: S, kind?: unknown, callback?: () => void) {

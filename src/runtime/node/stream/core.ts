@@ -460,7 +460,7 @@ function readableAddChunk(stream: S, chunk: any, encoding: string | undefined, a
   else if (chunk === null) {
     state.reading = false;
     onEofChunk(stream, state);
-  } else if (state.objectMode || (chunk && chunkLength(chunk, false) > 0) || (typeof chunk === "string" && chunk.length > 0)) {
+  } else if (state.objectMode || (typeof chunk === "string" ? chunk.length > 0 : chunk && chunkLength(chunk, false) > 0)) {
     if (addToFront) {
       if (state.endEmitted) errorOrDestroy(stream, errors.unshiftAfterEnd());
       else if (state.destroyed || state.errored) return false;
