@@ -276,12 +276,16 @@ async function pumpToNode(iterable: S, writable: S, finish: (error?: unknown) =>
   writable.on("drain", resume);
   const cleanup = eos(writable, { readable: false }, resume);
   const iteration = iterate(iterable);
+  // As for-await: an error of the iterator itself does not close it; one of the loop's body does.
+  let inBody = false;
   try {
     if (writable.writableNeedDrain) await wait();
     for (;;) {
       const { value, done } = await iteration.next();
       if (done) break;
+      inBody = true;
       if (!writable.write(value)) await wait();
+      inBody = false;
     }
     if (end) {
       writable.end();
@@ -290,7 +294,7 @@ async function pumpToNode(iterable: S, writable: S, finish: (error?: unknown) =>
     finish();
   } catch (err) {
     finish(error !== err ? (error && err ? err : error || err) : err);
-    void iteration.close(err);
+    if (inBody) PromisePrototypeThen(iteration.close(), undefined, () => {});
   } finally {
     cleanup();
     writable.off("drain", resume);
