@@ -9,7 +9,7 @@ import { adler32, crc32 } from "./checksums.ts";
 import { GzipHeaderReader } from "./gzip-header.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
+const { RangeError, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 export type CompressionFormat = "deflate" | "deflate-raw" | "gzip";
 
@@ -125,6 +125,8 @@ export class Decompressor {
       try {
         this.#inflate.push(TypedArrayPrototypeSubarray(data, offset, end), false);
       } catch (error) {
+        // Running out of the sandbox's memory is not invalid data: that RangeError goes on as it is.
+        if (error instanceof RangeError) throw error;
         throw new TypeError(`The compressed data is invalid: ${(error as Error).message}.`);
       }
       offset = end;

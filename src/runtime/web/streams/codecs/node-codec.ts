@@ -22,6 +22,7 @@ export interface NodeCodecOptions {
 }
 
 const SLICE_BYTES = 65536;
+const INFLATE_SLICE_BYTES = 4096;
 // zlib's flush values.
 const Z_PARTIAL_FLUSH = 1;
 const Z_SYNC_FLUSH = 2;
@@ -114,14 +115,22 @@ export class NodeCodec {
         this.#decompressor = new Decompressor(format, true);
       }
       const decompressor = this.#decompressor;
-      let pieces: Uint8Array[];
-      try {
-        pieces = decompressor.push(data);
-      } catch (error) {
-        if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw error;
-        throw fromDecompressorError(error);
+      // In small slices: DEFLATE expands up to about 1032 times, so each slice's output is at most
+      // a few MiB before maxOutputLength is checked again.
+      for (let offset = 0; offset < TypedArrayPrototypeGetLength(data) && !decompressor.done; offset += INFLATE_SLICE_BYTES) {
+        let pieces: Uint8Array[];
+        try {
+          pieces = decompressor.push(TypedArrayPrototypeSubarray(data, offset, offset + INFLATE_SLICE_BYTES));
+        } catch (error) {
+          if (error instanceof RangeError) throw error; // the sandbox's memory
+          throw fromDecompressorError(error);
+        }
+        for (let i = 0; i < pieces.length; i++) this.#collect(pieces[i]);
+        if (decompressor.done && offset + INFLATE_SLICE_BYTES < TypedArrayPrototypeGetLength(data)) {
+          const more = TypedArrayPrototypeSubarray(data, offset + INFLATE_SLICE_BYTES);
+          decompressor.push(more); // kept as the rest (keepRest)
+        }
       }
-      for (let i = 0; i < pieces.length; i++) this.#collect(pieces[i]);
       data = new Uint8Array(0);
       if (decompressor.done) {
         const rest = decompressor.rest;
