@@ -194,9 +194,10 @@ function zlibClass(name: string, mode: NodeZlibMode): S {
 export function createZlibModule(base: Record<string, unknown>): Record<string, unknown> {
   const exports: Record<string, unknown> = {};
   for (let i = 0; i < CLASSES.length; i++) {
-    const [name, mode] = CLASSES[i];
+    const name = CLASSES[i][0];
+    const mode = CLASSES[i][1];
     const Class = zlibClass(name, mode);
-    const lower = `${name[0].toLowerCase()}${primordials.StringPrototypeSlice(name, 1)}`;
+    const lower = `${primordials.StringPrototypeToLowerCase(name[0])}${primordials.StringPrototypeSlice(name, 1)}`;
     exports[name] = Class;
     exports[`create${name}`] = (options?: S) => new Class(options);
     exports[`${lower}Sync`] = (buffer: unknown, options?: S) => {

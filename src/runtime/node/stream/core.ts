@@ -35,6 +35,7 @@ const {
   NumberParseInt,
   ObjectCreate,
   ObjectKeys,
+  ObjectPrototypeHasOwnProperty,
   ObjectPrototypeIsPrototypeOf,
   RangeError,
   ObjectDefineProperties,
@@ -48,7 +49,6 @@ const {
   TypeError,
   TypedArrayPrototypeGetLength,
   TypedArrayPrototypeGetSymbolToStringTag,
-  TypedArrayPrototypeSubarray,
   Uint8Array,
   ArrayBufferViewGetBuffer,
   ArrayBufferViewGetByteOffset,
@@ -91,19 +91,31 @@ function getHighWaterMark(state: { objectMode: boolean }, options: S, duplexKey:
   return getDefaultHighWaterMark(state.objectMode);
 }
 
+/**
+ * One of the streams' own errors: Node's class, code and message. Unlike nodeError() it does not
+ * format the stack to put the code in its header: in a worker whose code is lowered
+ * (node:async_hooks) that formatting runs the source-map stack formatter, which calls intrinsics
+ * user code may have replaced (see notImplemented in stubs.ts).
+ */
+function streamError(Base: ErrorConstructor, code: string, message: string): Error & { code: string } {
+  const error = new Base(message) as Error & { code: string };
+  ObjectDefineProperty(error, "code", { __proto__: null, value: code, writable: true, enumerable: true, configurable: true } as PropertyDescriptor);
+  return error;
+}
+
 // Errors, as Node names them.
 const errors = {
-  pushAfterEof: () => nodeError(Error, "ERR_STREAM_PUSH_AFTER_EOF", "stream.push() after EOF"),
-  unshiftAfterEnd: () => nodeError(Error, "ERR_STREAM_UNSHIFT_AFTER_END_EVENT", "stream.unshift() after end event"),
-  writeAfterEnd: () => nodeError(Error, "ERR_STREAM_WRITE_AFTER_END", "write after end"),
-  destroyed: (method: string) => nodeError(Error, "ERR_STREAM_DESTROYED", `Cannot call ${method} after a stream was destroyed`),
-  nullValues: () => nodeError(TypeError, "ERR_STREAM_NULL_VALUES", "May not write null values to stream"),
-  notImplemented: (method: string) => nodeError(Error, "ERR_METHOD_NOT_IMPLEMENTED", `The ${method} method is not implemented`),
-  multipleCallback: () => nodeError(Error, "ERR_MULTIPLE_CALLBACK", "Callback called multiple times"),
-  alreadyFinished: (method: string) => nodeError(Error, "ERR_STREAM_ALREADY_FINISHED", `Cannot call ${method} after a stream was finished`),
-  prematureClose: () => nodeError(Error, "ERR_STREAM_PREMATURE_CLOSE", "Premature close"),
-  cannotPipe: () => nodeError(Error, "ERR_STREAM_CANNOT_PIPE", "Cannot pipe, not readable"),
-  transformWithLength: () => nodeError(Error, "ERR_TRANSFORM_WITH_LENGTH_0", "Calling transform done when writableState.length != 0"),
+  pushAfterEof: () => streamError(Error, "ERR_STREAM_PUSH_AFTER_EOF", "stream.push() after EOF"),
+  unshiftAfterEnd: () => streamError(Error, "ERR_STREAM_UNSHIFT_AFTER_END_EVENT", "stream.unshift() after end event"),
+  writeAfterEnd: () => streamError(Error, "ERR_STREAM_WRITE_AFTER_END", "write after end"),
+  destroyed: (method: string) => streamError(Error, "ERR_STREAM_DESTROYED", `Cannot call ${method} after a stream was destroyed`),
+  nullValues: () => streamError(TypeError, "ERR_STREAM_NULL_VALUES", "May not write null values to stream"),
+  notImplemented: (method: string) => streamError(Error, "ERR_METHOD_NOT_IMPLEMENTED", `The ${method} method is not implemented`),
+  multipleCallback: () => streamError(Error, "ERR_MULTIPLE_CALLBACK", "Callback called multiple times"),
+  alreadyFinished: (method: string) => streamError(Error, "ERR_STREAM_ALREADY_FINISHED", `Cannot call ${method} after a stream was finished`),
+  prematureClose: () => streamError(Error, "ERR_STREAM_PREMATURE_CLOSE", "Premature close"),
+  cannotPipe: () => streamError(Error, "ERR_STREAM_CANNOT_PIPE", "Cannot pipe, not readable"),
+  transformWithLength: () => streamError(Error, "ERR_TRANSFORM_WITH_LENGTH_0", "Calling transform done when writableState.length != 0"),
 };
 export const streamErrors = errors;
 
@@ -158,7 +170,6 @@ function aggregateTwoErrors(inner: unknown, outer: unknown): unknown {
 
 function checkError(error: any, w: S, r: S): void {
   if (error) {
-    void error.stack; // as Node: the stack is formatted while the error is fresh
     if (w !== undefined && !w.errored) w.errored = error;
     if (r !== undefined && !r.errored) r.errored = error;
   }
@@ -243,7 +254,6 @@ export function errorOrDestroy(stream: S, error: any, sync?: boolean): void {
   if ((w !== undefined && w.destroyed) || (r !== undefined && r.destroyed)) return;
   if ((r !== undefined && r.autoDestroy) || (w !== undefined && w.autoDestroy)) stream.destroy(error);
   else if (error) {
-    void error.stack;
     if (w !== undefined && !w.errored) w.errored = error;
     if (r !== undefined && !r.errored) r.errored = error;
     if (sync) nextTick(emitErrorNT, stream, error);
@@ -401,6 +411,9 @@ function ReadableState(this: S, options: S, stream: S, isDuplex?: boolean): void
   }
 }
 
+// A state's reads never reach Object.prototype (where user code may have put accessors).
+ObjectSetPrototypeOf(ReadableState.prototype, null);
+
 export const Readable = function Readable(this: S, options?: S) {
   if (!(isInstance(this, Readable))) return new (Readable as any)(options);
   const isDuplex = isInstance(this, Duplex);
@@ -444,7 +457,7 @@ function readableAddChunk(stream: S, chunk: any, encoding: string | undefined, a
     if (typeof chunk === "string") {
       encoding = encoding || state.defaultEncoding;
       if (state.encoding !== encoding) {
-        if (addToFront && state.encoding) chunk = toStringMethod.call(bufferFrom(chunk, encoding), state.encoding);
+        if (addToFront && state.encoding) chunk = ReflectApply(toStringMethod, bufferFrom(chunk, encoding), [state.encoding]);
         else {
           chunk = bufferFrom(chunk, encoding);
           encoding = "";
@@ -644,12 +657,19 @@ function fromList(n: number, state: S): any {
   return ret;
 }
 
+/** buf[start, end) as a Buffer over the same memory, without the species lookup of subarray(). */
+function bufferSlice(buf: Uint8Array, start: number, end?: number): Uint8Array {
+  const length = TypedArrayPrototypeGetLength(buf);
+  const to = end === undefined ? length : end;
+  return bufferFrom(ArrayBufferViewGetBuffer(buf), ArrayBufferViewGetByteOffset(buf) + start, to - start);
+}
+
 function consumeFromBuffer(n: number, state: S): any {
   const first = state.buffer[state.bufferIndex];
   const firstLength = lengthOf(first, state);
   if (n < firstLength) {
-    state.buffer[state.bufferIndex] = typeof first === "string" ? primordials.StringPrototypeSlice(first, n) : TypedArrayPrototypeSubarray(first, n);
-    return typeof first === "string" ? primordials.StringPrototypeSlice(first, 0, n) : TypedArrayPrototypeSubarray(first, 0, n);
+    state.buffer[state.bufferIndex] = typeof first === "string" ? primordials.StringPrototypeSlice(first, n) : bufferSlice(first, n);
+    return typeof first === "string" ? primordials.StringPrototypeSlice(first, 0, n) : bufferSlice(first, 0, n);
   }
   if (n === firstLength) return bufferShift(state);
   if (typeof first === "string") {
@@ -678,8 +698,8 @@ function consumeFromBuffer(n: number, state: S): any {
       n -= length;
       bufferShift(state);
     } else {
-      ArrayPrototypePush(parts, TypedArrayPrototypeSubarray(buf, 0, n));
-      state.buffer[state.bufferIndex] = TypedArrayPrototypeSubarray(buf, n);
+      ArrayPrototypePush(parts, bufferSlice(buf, 0, n));
+      state.buffer[state.bufferIndex] = bufferSlice(buf, n);
       n = 0;
     }
   }
@@ -968,11 +988,17 @@ R.iterator = function (this: S, options?: S) {
   return createAsyncIterator(this, options);
 };
 
+/** The iterator over `stream` for the runtime's own reading (pipeline, consumers): its results have no prototype. */
+export function readableIterator(stream: S, options: S, internal: boolean): AsyncIterableIterator<unknown> {
+  return createAsyncIterator(stream, options, internal);
+}
+
 /**
  * The async iterator over a Readable's chunks: Node's createAsyncIterator (an async generator
  * there), as a state machine whose next() calls wait for each other.
  */
-function createAsyncIterator(stream: S, options: S): AsyncIterableIterator<unknown> {
+function createAsyncIterator(stream: S, options: S, internal = false): AsyncIterableIterator<unknown> {
+  const result = internal ? (value: unknown, done: boolean) => ({ __proto__: null, value, done }) as IteratorResult<unknown> : (value: unknown, done: boolean) => ({ value, done }) as IteratorResult<unknown>;
   const destroyOnReturn = !options || options.destroyOnReturn !== false;
   let wake: (() => void) | undefined;
   // undefined while the stream runs, null once it ended cleanly, else its error.
@@ -984,7 +1010,7 @@ function createAsyncIterator(stream: S, options: S): AsyncIterableIterator<unkno
     if (callback) callback();
   };
   stream.on("readable", next);
-  const cleanup = eos(stream, { writable: false }, (err: any) => {
+  const cleanup = eos(stream, { __proto__: null, writable: false }, (err: any) => {
     error = err ? aggregateTwoErrors(error, err) : null;
     next();
   });
@@ -997,16 +1023,16 @@ function createAsyncIterator(stream: S, options: S): AsyncIterableIterator<unkno
     }
   };
   const step = (resolve: (value: IteratorResult<unknown>) => void, reject: (error: unknown) => void): void => {
-    if (done) return resolve({ value: undefined, done: true });
+    if (done) return resolve(result(undefined, true));
     const chunk = stream.destroyed ? null : stream.read();
-    if (chunk !== null) return resolve({ value: chunk, done: false });
+    if (chunk !== null) return resolve(result(chunk, false));
     if (error) {
       finalize();
       return reject(error);
     }
     if (error === null) {
       finalize();
-      return resolve({ value: undefined, done: true });
+      return resolve(result(undefined, true));
     }
     wake = () => step(resolve, reject);
   };
@@ -1026,7 +1052,7 @@ function createAsyncIterator(stream: S, options: S): AsyncIterableIterator<unkno
     },
     return(): Promise<IteratorResult<unknown>> {
       if (!done) finalize();
-      return new Promise((resolve) => resolve({ value: undefined, done: true }));
+      return new Promise((resolve) => resolve(result(undefined, true)));
     },
     [SymbolAsyncIterator]() {
       return this;
@@ -1048,7 +1074,7 @@ function endReadableNT(state: S, stream: S): void {
   if (!state.errored && !state.closeEmitted && !state.endEmitted && state.length === 0) {
     state.endEmitted = true;
     stream.emit("end");
-    if (stream.writable && stream.allowHalfOpen === false) nextTick(endWritableNT, stream);
+    if (writableOf(stream) && stream.allowHalfOpen === false) nextTick(endWritableNT, stream);
     else if (state.autoDestroy) {
       const w = stream._writableState;
       const autoDestroy = !w || (w.autoDestroy && (w.finished || w.writable === false));
@@ -1067,7 +1093,10 @@ function accessors(target: object, table: Record<string, { get?: (this: S) => un
   const names = primordials.ObjectKeys(table);
   for (let i = 0; i < names.length; i++) {
     const entry = table[names[i]];
-    descriptors[names[i]] = { __proto__: null, get: entry.get, set: entry.set, enumerable: false, configurable: true } as PropertyDescriptor;
+    // Only the entry's own get and set: Object.prototype may have either (user code can put them there).
+    const get = ObjectPrototypeHasOwnProperty(entry, "get") ? entry.get : undefined;
+    const set = ObjectPrototypeHasOwnProperty(entry, "set") ? entry.set : undefined;
+    descriptors[names[i]] = { __proto__: null, get, set, enumerable: false, configurable: true } as PropertyDescriptor;
   }
   ObjectDefineProperties(target, descriptors);
 }
@@ -1153,6 +1182,8 @@ function resetBuffer(state: S): void {
   state.allBuffers = true;
   state.allNoop = true;
 }
+
+ObjectSetPrototypeOf(WritableState.prototype, null);
 
 export const Writable = function Writable(this: S, options?: S) {
   const isDuplex = isInstance(this, Duplex);
@@ -1303,7 +1334,6 @@ function onwrite(stream: S, er?: any): void {
   state.length -= state.writelen;
   state.writelen = 0;
   if (er) {
-    void er.stack;
     if (!state.errored) state.errored = er;
     if (stream._readableState && !stream._readableState.errored) stream._readableState.errored = er;
     if (sync) nextTick(onwriteError, stream, state, er, cb);
@@ -1580,12 +1610,12 @@ export const Duplex = function Duplex(this: S, options?: S) {
   ReflectApply(Writable, this, [options]);
   if (options) {
     this.allowHalfOpen = options.allowHalfOpen !== false;
-    if (options.readable === false) {
+    if (ObjectPrototypeHasOwnProperty(options, "readable") && options.readable === false) {
       this._readableState.readable = false;
       this._readableState.ended = true;
       this._readableState.endEmitted = true;
     }
-    if (options.writable === false) {
+    if (ObjectPrototypeHasOwnProperty(options, "writable") && options.writable === false) {
       this._writableState.writable = false;
       this._writableState.ending = true;
       this._writableState.ended = true;
@@ -1706,6 +1736,18 @@ PassThrough.prototype._transform = function (chunk: unknown, _encoding: unknown,
 // ---------------------------------------------------------------------------------------------
 // utils.js and end-of-stream.js
 
+/**
+ * `stream.readable` / `stream.writable`, but not looked up on one of islet's streams that has no
+ * such side (a Writable's `readable` would be read from Object.prototype, as Node reads it).
+ */
+function readableOf(stream: S): unknown {
+  return stream._readableState !== undefined || stream._writableState === undefined ? stream.readable : undefined;
+}
+
+function writableOf(stream: S): unknown {
+  return stream._writableState !== undefined || stream._readableState === undefined ? stream.writable : undefined;
+}
+
 export function isReadableNodeStream(obj: S, strict = false): boolean {
   return !!(obj && typeof obj.pipe === "function" && typeof obj.on === "function" && (!strict || (typeof obj.pause === "function" && typeof obj.resume === "function")) && (!obj._writableState || (obj._readableState && obj._readableState.readable !== false)) && (!obj._writableState || obj._readableState));
 }
@@ -1753,13 +1795,13 @@ export function isWritableFinished(stream: S, strict?: boolean): boolean | null 
 
 export function isReadable(stream: S): boolean | null {
   if (stream && stream[kIsReadable] != null) return stream[kIsReadable];
-  if (typeof stream?.readable !== "boolean") return null;
+  if (stream == null || typeof readableOf(stream) !== "boolean") return null;
   if (isDestroyed(stream)) return false;
   return isReadableNodeStream(stream) && stream.readable && !isReadableFinished(stream);
 }
 
 export function isWritable(stream: S): boolean | null {
-  if (typeof stream?.writable !== "boolean") return null;
+  if (stream == null || typeof writableOf(stream) !== "boolean") return null;
   if (isDestroyed(stream)) return false;
   return isWritableNodeStream(stream) && stream.writable && !isWritableEnded(stream);
 }
@@ -1796,8 +1838,8 @@ function isRequest(stream: S): boolean {
 export function eos(stream: S, options: S, callback?: (error?: unknown) => void): () => void {
   if (typeof options === "function") {
     callback = options;
-    options = {};
-  } else if (options == null) options = {};
+    options = ObjectCreate(null);
+  } else if (options == null) options = ObjectCreate(null);
   if (typeof callback !== "function") throw invalidArgType("callback", "Function", callback);
   let called = false;
   const userCallback = callback;
@@ -1818,14 +1860,14 @@ export function eos(stream: S, options: S, callback?: (error?: unknown) => void)
   const onfinish = () => {
     writableFinished = true;
     if (stream.destroyed) willEmitClose = false;
-    if (willEmitClose && (!stream.readable || readable)) return;
+    if (willEmitClose && (!readableOf(stream) || readable)) return;
     if (!readable || readableFinished) ReflectApply(callback!, stream, []);
   };
   let readableFinished = isReadableFinished(stream, false);
   const onend = () => {
     readableFinished = true;
     if (stream.destroyed) willEmitClose = false;
-    if (willEmitClose && (!stream.writable || writable)) return;
+    if (willEmitClose && (!writableOf(stream) || writable)) return;
     if (!writable || writableFinished) ReflectApply(callback!, stream, []);
   };
   const onerror = (err: unknown) => {

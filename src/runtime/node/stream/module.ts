@@ -26,6 +26,7 @@ import {
   isWritable,
   PassThrough,
   Readable,
+  readableIterator,
   setDefaultHighWaterMark,
   Stream,
   streamErrors,
@@ -79,6 +80,9 @@ interface Step {
   value: unknown;
 }
 
+/** A step the runtime resolves its own promises with: without a prototype, so no `then` is looked up on it. */
+const step = (done: boolean, value: unknown): Step => ({ __proto__: null, done, value }) as Step;
+
 /**
  * An async iteration of `iterable` as for-await does it (sync iterators' values awaited), without
  * the Array iterator user code can replace: an Array is read by index.
@@ -87,18 +91,19 @@ function iterate(iterable: S): { next(): Promise<Step>; close(error?: unknown): 
   if (ArrayIsArray(iterable)) {
     let i = 0;
     return {
-      next: () => (i < iterable.length ? PromisePrototypeThen(PromiseResolve(iterable[i++]), (value) => ({ done: false, value })) : PromiseResolve({ done: true, value: undefined })),
+      next: () => (i < iterable.length ? PromisePrototypeThen(PromiseResolve(iterable[i++]), (value) => step(false, value)) : PromiseResolve(step(true, undefined))),
       close: () => PromiseResolve(),
     };
   }
   const isAsync = typeof iterable[SymbolAsyncIterator] === "function";
-  const iterator = isAsync ? iterable[SymbolAsyncIterator]() : iterable[SymbolIterator]();
+  // islet's own Readable: its iterator with results the runtime alone reads (no prototype).
+  const iterator = isAsync ? (iterable[SymbolAsyncIterator] === Readable.prototype[SymbolAsyncIterator] ? readableIterator(iterable, undefined, true) : iterable[SymbolAsyncIterator]()) : iterable[SymbolIterator]();
   return {
     next: () => {
-      if (isAsync) return PromisePrototypeThen(PromiseResolve(iterator.next()), (result: S) => ({ done: !!result.done, value: result.value }));
+      if (isAsync) return PromisePrototypeThen(PromiseResolve(iterator.next()), (result: S) => step(!!result.done, result.value));
       const result = iterator.next();
-      if (result.done) return PromiseResolve({ done: true, value: undefined });
-      return PromisePrototypeThen(PromiseResolve(result.value), (value) => ({ done: false, value }));
+      if (result.done) return PromiseResolve(step(true, undefined));
+      return PromisePrototypeThen(PromiseResolve(result.value), (value) => step(false, value));
     },
     close: async (error?: unknown) => {
       if (error != null && typeof iterator.throw === "function") {
@@ -179,7 +184,9 @@ function readableFrom(iterable: S, opts?: S): S {
           readable.push(null);
           return;
         }
-        if (value && typeof value.then === "function") {
+        // (Only an object's `then`, and not a byte chunk's: a string's, number's or buffer's would be
+        // looked up on Object.prototype, where user code may have put one.)
+        if (((typeof value === "object" && value !== null && !primordials.ArrayBufferIsView(value)) || typeof value === "function") && typeof value.then === "function") {
           PromisePrototypeThen(PromiseResolve(value), (resolved: unknown) => afterValue(resolved, nextSync), (error: unknown) => readable.destroy(error));
           return;
         }
@@ -240,7 +247,7 @@ function destroyer(stream: S, reading: boolean, writing: boolean) {
   stream.on("close", () => {
     done = true;
   });
-  const cleanup = eos(stream, { readable: reading, writable: writing }, (err: unknown) => {
+  const cleanup = eos(stream, { __proto__: null, readable: reading, writable: writing }, (err: unknown) => {
     done = !err;
   });
   return {
@@ -274,7 +281,7 @@ async function pumpToNode(iterable: S, writable: S, finish: (error?: unknown) =>
         };
     });
   writable.on("drain", resume);
-  const cleanup = eos(writable, { readable: false }, resume);
+  const cleanup = eos(writable, { __proto__: null, readable: false }, resume);
   const iteration = iterate(iterable);
   // As for-await: an error of the iterator itself does not close it; one of the loop's body does.
   let inBody = false;
@@ -314,9 +321,9 @@ function pipe(src: S, dst: S, finish: (error?: unknown) => void, end: boolean): 
     };
     if (isReadableFinished(src)) nextTick(endFn);
     else src.once("end", endFn);
-    eos(dst, { readable: false, writable: true }, finish);
+    eos(dst, { __proto__: null, readable: false, writable: true }, finish);
   } else finish();
-  eos(src, { readable: true, writable: false }, (err: any) => {
+  eos(src, { __proto__: null, readable: true, writable: false }, (err: any) => {
     const rState = src._readableState;
     if (err && err.code === "ERR_STREAM_PREMATURE_CLOSE" && rState && rState.ended && !rState.errored && !rState.errorEmitted) src.once("end", finish).once("error", finish);
     else finish(err);
@@ -326,9 +333,9 @@ function pipe(src: S, dst: S, finish: (error?: unknown) => void, end: boolean): 
 function pipelineImpl(streamList: S[], callback: (error?: unknown, value?: unknown) => void, opts?: S): S {
   if (streamList.length === 1 && ArrayIsArray(streamList[0])) streamList = streamList[0];
   if (streamList.length < 2) throw missingArgs("streams");
-  const AbortControllerClass = events().AbortController as unknown as new () => { signal: S; abort(reason?: unknown): void };
-  const controller = new AbortControllerClass();
-  const signal = controller.signal;
+  const eventsChunk = events();
+  const controller = new eventsChunk.AbortController();
+  const signal = eventsChunk.abortControllerSignal(controller) as S;
   const outerSignal = opts?.signal;
   const abort = () => finishImpl(new AbortError(undefined, { cause: outerSignal?.reason }), true);
   if (outerSignal) {
@@ -348,7 +355,7 @@ function pipelineImpl(streamList: S[], callback: (error?: unknown, value?: unkno
     if (!error && !final) return;
     while (destroys.length) ArrayPrototypeShift(destroys)!.destroy(error);
     if (outerSignal) outerSignal.removeEventListener("abort", abort);
-    controller.abort();
+    eventsChunk.abortControllerAbort(controller);
     if (final && !finished) {
       finished = true;
       if (!error) for (let i = 0; i < cleanups.length; i++) cleanups[i]();
@@ -423,7 +430,7 @@ function pipelineImpl(streamList: S[], callback: (error?: unknown, value?: unkno
       ret = stream;
     } else throw invalidArgType("val", ["Readable", "Iterable", "AsyncIterable", "Stream"], stream);
   }
-  if (signal?.aborted || outerSignal?.aborted) nextTick(abort);
+  if (outerSignal?.aborted) nextTick(abort);
   return ret;
 }
 

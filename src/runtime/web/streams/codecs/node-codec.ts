@@ -12,7 +12,19 @@ import { crc32 as crc32Update } from "./checksums.ts";
 import { Decompressor, type CompressionFormat } from "./decompressor.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { Error, ObjectDefineProperty, RangeError, StringPrototypeIncludes, StringPrototypeSlice, StringPrototypeStartsWith, TypedArrayPrototypeGetLength, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
+const { Error, MathMin, ObjectDefineProperty, RangeError, StringPrototypeIncludes, StringPrototypeSlice, StringPrototypeStartsWith, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, Uint8Array } = primordials;
+
+/**
+ * bytes[start, end) as a plain Uint8Array over the same memory: %TypedArray%.prototype.subarray
+ * would construct its result through the receiver's species (a Buffer's constructor, which user
+ * code can replace).
+ */
+function TypedArrayPrototypeSubarray(bytes: Uint8Array, start: number, end?: number): Uint8Array {
+  const length = TypedArrayPrototypeGetLength(bytes);
+  const to = end === undefined ? length : MathMin(end, length);
+  const from = MathMin(start, to);
+  return new Uint8Array(TypedArrayPrototypeGetBuffer(bytes), TypedArrayPrototypeGetByteOffset(bytes) + from, to - from);
+}
 
 export type NodeZlibMode = "deflate" | "inflate" | "deflateRaw" | "inflateRaw" | "gzip" | "gunzip" | "unzip";
 
@@ -90,6 +102,7 @@ export class NodeCodec {
   /** Feeds `chunk` (and with `flush`, zlib's flush value, flushes); returns the output ready. */
   push(chunk: Uint8Array, flush = 0): Uint8Array[] {
     this.#output = [];
+    chunk = TypedArrayPrototypeSubarray(chunk, 0); // a plain Uint8Array, whatever the caller's view
     if (this.#compressor !== undefined) {
       const compressor = this.#compressor;
       const length = TypedArrayPrototypeGetLength(chunk);
