@@ -1760,7 +1760,7 @@ declare module "node:stream" {
   export function isWritable(stream: unknown): boolean | null;
   export function _isArrayBufferView(value: unknown): value is ArrayBufferView;
   export function _isUint8Array(value: unknown): value is Uint8Array;
-  export function _uint8ArrayToIsletBuffer(value: Uint8Array): IsletBuffer;
+  export function _uint8ArrayToBuffer(value: Uint8Array): IsletBuffer;
   export const promises: typeof import("node:stream/promises");
   import * as self from "node:stream";
   const _default: typeof Stream & typeof self;
@@ -1768,7 +1768,7 @@ declare module "node:stream" {
 }
 declare module "node:stream/consumers" {
   type Source = AsyncIterable<any> | ReadableStream;
-  export function arrayIsletBuffer(stream: Source): Promise<ArrayBuffer>;
+  export function arrayBuffer(stream: Source): Promise<ArrayBuffer>;
   export function blob(stream: Source): Promise<Blob>;
   export function buffer(stream: Source): Promise<IsletBuffer>;
   export function json(stream: Source): Promise<any>;
