@@ -7,7 +7,7 @@
 // lib) with islet's additions (scheduler.wait, crypto.subtle.timingSafeEqual), and the Node
 // modules of the `nodejs_compat` flag (node:buffer, events, util, path, url, assert,
 // string_decoder, crypto, process, timers, querystring, os, diagnostics_channel, async_hooks, and
-// the long tail: fs, net, http, zlib, stream and every other module workerd serves, their
+// the long tail: fs, stream, zlib, net, http and every other module workerd serves, their
 // unimplemented parts typed IsletNotImplemented) with the globals Buffer and process.
 //
 // Keep worker code in its own tsconfig: these declarations conflict with lib "dom" and with
@@ -1611,47 +1611,175 @@ declare module "node:sqlite" {
   export default _default;
 }
 declare module "node:stream" {
-  // Imports only: every function and class throws ERR_METHOD_NOT_IMPLEMENTED; classes can still be extended.
-  export const _isArrayBufferView: IsletNotImplemented;
-  export const _isUint8Array: IsletNotImplemented;
-  export const _uint8ArrayToBuffer: IsletNotImplemented;
-  export const addAbortSignal: IsletNotImplemented;
+  // Node's streams (compose() and Duplex.from() throw ERR_METHOD_NOT_IMPLEMENTED).
+  type Callback = (error?: Error | null) => void;
+  interface StreamOptions {
+    highWaterMark?: number;
+    objectMode?: boolean;
+    emitClose?: boolean;
+    autoDestroy?: boolean;
+    signal?: AbortSignal;
+    destroy?(this: any, error: Error | null, callback: Callback): void;
+    construct?(this: any, callback: Callback): void;
+  }
+  export interface ReadableOptions extends StreamOptions {
+    encoding?: string;
+    read?(this: Readable, size: number): void;
+  }
+  export interface WritableOptions extends StreamOptions {
+    decodeStrings?: boolean;
+    defaultEncoding?: string;
+    write?(this: Writable, chunk: any, encoding: string, callback: Callback): void;
+    writev?(this: Writable, chunks: { chunk: any; encoding: string }[], callback: Callback): void;
+    final?(this: Writable, callback: Callback): void;
+  }
+  export interface DuplexOptions extends ReadableOptions, WritableOptions {
+    allowHalfOpen?: boolean;
+    readable?: boolean;
+    writable?: boolean;
+    readableObjectMode?: boolean;
+    writableObjectMode?: boolean;
+    readableHighWaterMark?: number;
+    writableHighWaterMark?: number;
+  }
+  export interface TransformOptions extends DuplexOptions {
+    transform?(this: Transform, chunk: any, encoding: string, callback: (error?: Error | null, data?: any) => void): void;
+    flush?(this: Transform, callback: (error?: Error | null, data?: any) => void): void;
+  }
+  export class Stream implements IsletEventEmitter {
+    constructor(options?: StreamOptions);
+    pipe<T extends Writable>(destination: T, options?: { end?: boolean }): T;
+  }
+  export interface Stream extends IsletEventEmitter {}
+  export class Readable extends Stream implements AsyncIterable<any> {
+    constructor(options?: ReadableOptions);
+    static from(iterable: Iterable<any> | AsyncIterable<any> | string | Uint8Array, options?: ReadableOptions): Readable;
+    static fromWeb(stream: ReadableStream, options?: { encoding?: string; highWaterMark?: number; objectMode?: boolean; signal?: AbortSignal }): Readable;
+    static toWeb(stream: Readable, options?: { strategy?: { highWaterMark?: number } }): ReadableStream;
+    readable: boolean;
+    readonly readableEnded: boolean;
+    readonly readableFlowing: boolean | null;
+    readonly readableHighWaterMark: number;
+    readonly readableLength: number;
+    readonly readableObjectMode: boolean;
+    readonly readableEncoding: string | null;
+    readonly readableAborted: boolean;
+    readonly readableDidRead: boolean;
+    readonly errored: Error | null;
+    readonly closed: boolean;
+    destroyed: boolean;
+    _read(size: number): void;
+    _destroy(error: Error | null, callback: Callback): void;
+    read(size?: number): any;
+    push(chunk: any, encoding?: string): boolean;
+    unshift(chunk: any, encoding?: string): void;
+    setEncoding(encoding: string): this;
+    pause(): this;
+    resume(): this;
+    isPaused(): boolean;
+    unpipe(destination?: Writable): this;
+    wrap(stream: IsletEventEmitter): this;
+    destroy(error?: Error): this;
+    iterator(options?: { destroyOnReturn?: boolean }): AsyncIterableIterator<any>;
+    [Symbol.asyncIterator](): AsyncIterableIterator<any>;
+  }
+  export class Writable extends Stream {
+    constructor(options?: WritableOptions);
+    static fromWeb(stream: WritableStream, options?: { decodeStrings?: boolean; highWaterMark?: number; objectMode?: boolean; signal?: AbortSignal }): Writable;
+    static toWeb(stream: Writable): WritableStream;
+    readonly writable: boolean;
+    readonly writableEnded: boolean;
+    readonly writableFinished: boolean;
+    readonly writableHighWaterMark: number;
+    readonly writableLength: number;
+    readonly writableObjectMode: boolean;
+    readonly writableCorked: number;
+    readonly writableNeedDrain: boolean;
+    readonly writableAborted: boolean;
+    readonly errored: Error | null;
+    readonly closed: boolean;
+    destroyed: boolean;
+    _write(chunk: any, encoding: string, callback: Callback): void;
+    _writev?(chunks: { chunk: any; encoding: string }[], callback: Callback): void;
+    _final(callback: Callback): void;
+    _destroy(error: Error | null, callback: Callback): void;
+    write(chunk: any, callback?: Callback): boolean;
+    write(chunk: any, encoding: string, callback?: Callback): boolean;
+    end(callback?: () => void): this;
+    end(chunk: any, callback?: () => void): this;
+    end(chunk: any, encoding: string, callback?: () => void): this;
+    cork(): void;
+    uncork(): void;
+    setDefaultEncoding(encoding: string): this;
+    destroy(error?: Error): this;
+  }
+  export class Duplex extends Readable {
+    constructor(options?: DuplexOptions);
+    allowHalfOpen: boolean;
+    readonly writable: boolean;
+    readonly writableEnded: boolean;
+    readonly writableFinished: boolean;
+    readonly writableHighWaterMark: number;
+    readonly writableLength: number;
+    readonly writableObjectMode: boolean;
+    readonly writableCorked: number;
+    readonly writableNeedDrain: boolean;
+    _write(chunk: any, encoding: string, callback: Callback): void;
+    _final(callback: Callback): void;
+    write(chunk: any, callback?: Callback): boolean;
+    write(chunk: any, encoding: string, callback?: Callback): boolean;
+    end(callback?: () => void): this;
+    end(chunk: any, callback?: () => void): this;
+    end(chunk: any, encoding: string, callback?: () => void): this;
+    cork(): void;
+    uncork(): void;
+    setDefaultEncoding(encoding: string): this;
+    static from: IsletNotImplemented;
+  }
+  export class Transform extends Duplex {
+    constructor(options?: TransformOptions);
+    _transform(chunk: any, encoding: string, callback: (error?: Error | null, data?: any) => void): void;
+    _flush(callback: (error?: Error | null, data?: any) => void): void;
+  }
+  export class PassThrough extends Transform {}
+  type PipelineSource = Iterable<any> | AsyncIterable<any> | Readable | ((options: { signal: AbortSignal }) => Iterable<any> | AsyncIterable<any>);
+  type PipelineStage = Readable | Writable | Duplex | ((source: AsyncIterable<any>, options: { signal: AbortSignal }) => AsyncIterable<any> | Promise<any>);
+  export function pipeline<T extends PipelineStage>(source: PipelineSource, ...rest: [...PipelineStage[], (error: (Error & { code?: string }) | null | undefined, value?: any) => void]): T;
+  export function finished(stream: Readable | Writable, callback: (error?: Error | null) => void): () => void;
+  export function finished(stream: Readable | Writable, options: { readable?: boolean; writable?: boolean; error?: boolean; signal?: AbortSignal }, callback: (error?: Error | null) => void): () => void;
+  export function addAbortSignal<T extends Readable | Writable>(signal: AbortSignal, stream: T): T;
   export const compose: IsletNotImplemented;
-  export const destroy: IsletNotImplemented;
-  export const duplexPair: IsletNotImplemented;
-  export const finished: IsletNotImplemented;
-  export const getDefaultHighWaterMark: IsletNotImplemented;
-  export const isDestroyed: IsletNotImplemented;
-  export const isDisturbed: IsletNotImplemented;
-  export const isErrored: IsletNotImplemented;
-  export const isReadable: IsletNotImplemented;
-  export const isWritable: IsletNotImplemented;
-  export const pipeline: IsletNotImplemented;
-  export const setDefaultHighWaterMark: IsletNotImplemented;
-  export const Duplex: typeof IsletNotImplementedClass;
-  export const PassThrough: typeof IsletNotImplementedClass;
-  export const Readable: typeof IsletNotImplementedClass;
-  export const Transform: typeof IsletNotImplementedClass;
-  export const Writable: typeof IsletNotImplementedClass;
-  export const Stream: typeof IsletNotImplementedClass;
+  export function destroy(stream: Readable | Writable, error?: Error): void;
+  export function duplexPair(options?: DuplexOptions): [Duplex, Duplex];
+  export function getDefaultHighWaterMark(objectMode: boolean): number;
+  export function setDefaultHighWaterMark(objectMode: boolean, value: number): void;
+  export function isDestroyed(stream: unknown): boolean;
+  export function isDisturbed(stream: unknown): boolean;
+  export function isErrored(stream: unknown): boolean;
+  export function isReadable(stream: unknown): boolean | null;
+  export function isWritable(stream: unknown): boolean | null;
+  export function _isArrayBufferView(value: unknown): value is ArrayBufferView;
+  export function _isUint8Array(value: unknown): value is Uint8Array;
+  export function _uint8ArrayToBuffer(value: Uint8Array): IsletBuffer;
   export const promises: typeof import("node:stream/promises");
   import * as self from "node:stream";
-  const _default: typeof self;
+  const _default: typeof Stream & typeof self;
   export default _default;
 }
 declare module "node:stream/consumers" {
-  export const arrayBuffer: IsletNotImplemented;
-  export const blob: IsletNotImplemented;
-  export const buffer: IsletNotImplemented;
-  export const json: IsletNotImplemented;
-  export const text: IsletNotImplemented;
+  type Source = AsyncIterable<any> | ReadableStream;
+  export function arrayBuffer(stream: Source): Promise<ArrayBuffer>;
+  export function blob(stream: Source): Promise<Blob>;
+  export function buffer(stream: Source): Promise<IsletBuffer>;
+  export function json(stream: Source): Promise<any>;
+  export function text(stream: Source): Promise<string>;
   import * as self from "node:stream/consumers";
   const _default: typeof self;
   export default _default;
 }
 declare module "node:stream/promises" {
-  export const finished: IsletNotImplemented;
-  export const pipeline: IsletNotImplemented;
+  export function finished(stream: import("node:stream").Readable | import("node:stream").Writable, options?: { readable?: boolean; writable?: boolean; error?: boolean; signal?: AbortSignal }): Promise<void>;
+  export function pipeline(...stages: any[]): Promise<any>;
   export const promises: typeof import("node:stream/promises");
   import * as self from "node:stream/promises";
   const _default: typeof self;
@@ -1815,50 +1943,71 @@ declare module "node:worker_threads" {
   export default _default;
 }
 declare module "node:zlib" {
-  // Imports only: every function and class throws ERR_METHOD_NOT_IMPLEMENTED (the constants are real).
+  // Over fflate: deflate, inflate, deflateRaw, inflateRaw, gzip, gunzip and unzip (Sync, callback and
+  // stream forms) and crc32. Brotli and zstd throw ERR_METHOD_NOT_IMPLEMENTED (the constants are real).
+  interface ZlibOptions { level?: number; memLevel?: number; windowBits?: number; strategy?: number; chunkSize?: number; finishFlush?: number; maxOutputLength?: number }
+  type Input = string | ArrayBuffer | ArrayBufferView;
+  type ZlibCallback = (error: (Error & { code?: string; errno?: number }) | null, result: IsletBuffer) => void;
+  import { Transform } from "node:stream";
+  class ZlibBase extends Transform {
+    constructor(options?: ZlibOptions);
+    readonly bytesWritten: number;
+    flush(kind?: number, callback?: () => void): void;
+    flush(callback?: () => void): void;
+    params(level: number, strategy: number, callback?: () => void): void;
+    reset(): void;
+    close(callback?: () => void): void;
+  }
+  export class Deflate extends ZlibBase {}
+  export function createDeflate(options?: ZlibOptions): Deflate;
+  export function deflateSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function deflate(buffer: Input, callback: ZlibCallback): void;
+  export function deflate(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class Inflate extends ZlibBase {}
+  export function createInflate(options?: ZlibOptions): Inflate;
+  export function inflateSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function inflate(buffer: Input, callback: ZlibCallback): void;
+  export function inflate(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class DeflateRaw extends ZlibBase {}
+  export function createDeflateRaw(options?: ZlibOptions): DeflateRaw;
+  export function deflateRawSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function deflateRaw(buffer: Input, callback: ZlibCallback): void;
+  export function deflateRaw(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class InflateRaw extends ZlibBase {}
+  export function createInflateRaw(options?: ZlibOptions): InflateRaw;
+  export function inflateRawSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function inflateRaw(buffer: Input, callback: ZlibCallback): void;
+  export function inflateRaw(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class Gzip extends ZlibBase {}
+  export function createGzip(options?: ZlibOptions): Gzip;
+  export function gzipSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function gzip(buffer: Input, callback: ZlibCallback): void;
+  export function gzip(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class Gunzip extends ZlibBase {}
+  export function createGunzip(options?: ZlibOptions): Gunzip;
+  export function gunzipSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function gunzip(buffer: Input, callback: ZlibCallback): void;
+  export function gunzip(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export class Unzip extends ZlibBase {}
+  export function createUnzip(options?: ZlibOptions): Unzip;
+  export function unzipSync(buffer: Input, options?: ZlibOptions): IsletBuffer;
+  export function unzip(buffer: Input, callback: ZlibCallback): void;
+  export function unzip(buffer: Input, options: ZlibOptions, callback: ZlibCallback): void;
+  export function crc32(data: string | ArrayBufferView, value?: number): number;
   export const brotliCompress: IsletNotImplemented;
   export const brotliCompressSync: IsletNotImplemented;
   export const brotliDecompress: IsletNotImplemented;
   export const brotliDecompressSync: IsletNotImplemented;
-  export const crc32: IsletNotImplemented;
   export const createBrotliCompress: IsletNotImplemented;
   export const createBrotliDecompress: IsletNotImplemented;
-  export const createDeflate: IsletNotImplemented;
-  export const createDeflateRaw: IsletNotImplemented;
-  export const createGunzip: IsletNotImplemented;
-  export const createGzip: IsletNotImplemented;
-  export const createInflate: IsletNotImplemented;
-  export const createInflateRaw: IsletNotImplemented;
-  export const createUnzip: IsletNotImplemented;
   export const createZstdCompress: IsletNotImplemented;
   export const createZstdDecompress: IsletNotImplemented;
-  export const deflate: IsletNotImplemented;
-  export const deflateRaw: IsletNotImplemented;
-  export const deflateRawSync: IsletNotImplemented;
-  export const deflateSync: IsletNotImplemented;
-  export const gunzip: IsletNotImplemented;
-  export const gunzipSync: IsletNotImplemented;
-  export const gzip: IsletNotImplemented;
-  export const gzipSync: IsletNotImplemented;
-  export const inflate: IsletNotImplemented;
-  export const inflateRaw: IsletNotImplemented;
-  export const inflateRawSync: IsletNotImplemented;
-  export const inflateSync: IsletNotImplemented;
-  export const unzip: IsletNotImplemented;
-  export const unzipSync: IsletNotImplemented;
   export const zstdCompress: IsletNotImplemented;
   export const zstdCompressSync: IsletNotImplemented;
   export const zstdDecompress: IsletNotImplemented;
   export const zstdDecompressSync: IsletNotImplemented;
   export const BrotliCompress: typeof IsletNotImplementedClass;
   export const BrotliDecompress: typeof IsletNotImplementedClass;
-  export const Deflate: typeof IsletNotImplementedClass;
-  export const DeflateRaw: typeof IsletNotImplementedClass;
-  export const Gunzip: typeof IsletNotImplementedClass;
-  export const Gzip: typeof IsletNotImplementedClass;
-  export const Inflate: typeof IsletNotImplementedClass;
-  export const InflateRaw: typeof IsletNotImplementedClass;
-  export const Unzip: typeof IsletNotImplementedClass;
   export const ZstdCompress: typeof IsletNotImplementedClass;
   export const ZstdDecompress: typeof IsletNotImplementedClass;
   export const Z_NO_FLUSH: number;

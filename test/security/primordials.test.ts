@@ -289,6 +289,31 @@ const LAZY_USES: [name: string, use: string][] = [
       typeof m.createRequire("/a.js")("fs").readFileSync, m.builtinModules.includes("zlib"), net.isIP("::1"), code, zlib.constants.Z_SYNC_FLUSH, typeof ph.performance.now];`,
   ],
   [
+    "node:stream",
+    `const s = await import("node:stream"); const sp = await import("node:stream/promises"); const c = await import("node:stream/consumers");
+    const out = [];
+    const t = new s.Transform({ transform(chunk, e, cb) { cb(null, String(chunk).toUpperCase()); } });
+    await sp.pipeline(s.Readable.from(["a", "b"]), t, new s.Writable({ write(chunk, e, cb) { out.push(String(chunk)); cb(); } }));
+    const it = s.Readable.from([1, 2], { objectMode: true })[Symbol.asyncIterator]();
+    const first = got(await it.next()).value; got(await it.return());
+    const w = new s.Writable({ highWaterMark: 1, write(chunk, e, cb) { setTimeout(cb, 1); } }); const accepted = w.write("xy");
+    await new Promise((r) => w.once("drain", r));
+    let failed; await new Promise((r) => s.pipeline(s.Readable.from(["q"]), new s.Transform({ transform(chunk, e, cb) { cb(new Error("boom")); } }), new s.PassThrough(), (err) => { failed = err.message; r(); }));
+    const web = [];
+    const reader = s.Readable.toWeb(s.Readable.from([Buffer.from("w")])).getReader();
+    web.push(got(await reader.read()).value.length);
+    return [out.join(""), first, accepted, failed, await c.text(s.Readable.from(["t", "x"])), web];`,
+  ],
+  [
+    "node:zlib",
+    `const z = await import("node:zlib"); const sp = await import("node:stream/promises"); const s = await import("node:stream");
+    const gz = z.gzipSync("hello hello"); const chunks = [];
+    await sp.pipeline(s.Readable.from([Buffer.from("abc")]), z.createDeflate(), z.createInflate(), new s.Writable({ write(chunk, e, cb) { chunks.push(chunk); cb(); } }));
+    let code; try { z.inflateSync(Buffer.from("bad")); } catch (e) { code = e.code; }
+    const viaCallback = await new Promise((r) => z.deflateRaw("cb", (e, out) => r(z.inflateRawSync(out).toString())));
+    return [z.gunzipSync(gz).toString(), z.unzipSync(z.deflateSync("u")).toString(), Buffer.concat(chunks).toString(), code, viaCallback, z.crc32("hello")];`,
+  ],
+  [
     "legacy encodings",
     `const b = (...x) => new Uint8Array(x);
     const jis = new TextDecoder("iso-2022-jp");
@@ -331,6 +356,8 @@ const LAZY_EXPECTED: Record<string, unknown[]> = {
   // Without lowering, the store does not follow an await (the lowered attack expects [[5, 5], 6, undefined]).
   AsyncLocalStorage: [[5, 5], undefined, undefined],
   "node long tail": ["hé!", "e,f", 4, true, "hé!", "ENOENT", "function", "function", true, 6, "ERR_METHOD_NOT_IMPLEMENTED", 2, "function"],
+  "node:stream": ["AB", 1, false, "boom", "tx", [1]],
+  "node:zlib": ["hello hello", "u", "abc", "Z_DATA_ERROR", "cb", 907060870],
   "legacy encodings": ["日\ufffd ", "\u{10000}\ufffd0A", "\u{43F0}Ê̄", "П", "˘", "", "\ufffd$A日", "한"],
 };
 

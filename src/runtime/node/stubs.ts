@@ -1,7 +1,7 @@
 // The long tail of nodejs_compat, from one table: every other module workerd serves under the flag
 // imports here too, with workerd's export names, so a library's `import fs from "node:fs"` or
 // `require("net")` links. What cannot work in a sandbox (processes, sockets, servers, threads, a
-// REPL, compiling code in a new context, the streams and zlib of a later task) is a function or
+// REPL, compiling code in a new context, brotli and zstd) is a function or
 // class that throws Node's ERR_METHOD_NOT_IMPLEMENTED ("The child_process.spawn method is not
 // implemented") when called or constructed, as workerd's do; never at link time. Where real
 // behaviour is cheap and safe the table gives it instead (`real`): constants, stream/web's classes
@@ -14,6 +14,8 @@
 import { EventEmitter } from "./events.ts";
 import { nodeError, invalidArgType, invalidArgValue } from "./errors.ts";
 import { createFsModule, createFsPromisesModule } from "./fs.ts";
+import { createStreamConsumers, createStreamModule, createStreamPromises } from "./stream/module.ts";
+import { createZlibModule } from "./zlib.ts";
 import { CONSTANTS, DNS_CONSTANTS, FS_CONSTANTS, HTTP2_CONSTANTS, HTTP_METHODS, HTTP_STATUS_CODES, PERF_HOOKS_CONSTANTS, SQLITE_CONSTANTS, ZLIB_CONSTANTS } from "./stub-constants.ts";
 import { STREAMS_GLOBALS } from "../globals/names.ts";
 import { streams } from "../platform.ts";
@@ -262,15 +264,11 @@ function specs(served: Served): Record<string, Spec> {
       real: () => ({ REPL_MODE_SLOPPY: Symbol("repl-sloppy"), REPL_MODE_STRICT: Symbol("repl-strict"), builtinModules: builtinNames(served), _builtinLibs: builtinNames(served) }),
     },
     sqlite: { fn: "backup", cls: "DatabaseSync StatementSync", real: () => ({ constants: table(SQLITE_CONSTANTS) }) },
-    // node:stream and zlib are a separate task: every class and function is a named error for now.
-    stream: {
-      base: () => stubClass("stream.Stream", "Stream"),
-      fn: "_isArrayBufferView _isUint8Array _uint8ArrayToBuffer addAbortSignal compose destroy duplexPair finished getDefaultHighWaterMark isDestroyed isDisturbed isErrored isReadable isWritable pipeline setDefaultHighWaterMark",
-      cls: "Duplex PassThrough Readable Transform Writable",
-      real: (m) => ({ Stream: m, promises: served.nodeModule("stream/promises") }),
-    },
-    "stream/consumers": { fn: "arrayBuffer blob buffer json text" },
-    "stream/promises": { fn: "finished pipeline", real: (m) => ({ promises: m }) },
+    // node:stream (stream/core.ts and stream/module.ts): Node's classes and helpers but compose()
+    // and Duplex.from(), which are named errors.
+    stream: { base: () => createStreamModule(served.nodeModule("stream/promises")) },
+    "stream/consumers": { real: createStreamConsumers },
+    "stream/promises": { real: (m) => ({ ...createStreamPromises(), promises: m }) },
     // The sandbox's own web streams, the same classes as its globals.
     "stream/web": {
       real: () => {
@@ -323,9 +321,10 @@ function specs(served: Served): Record<string, Spec> {
         },
       }),
     },
+    // zlib.ts over fflate; islet has no brotli or zstd codec: those are named errors.
     zlib: {
-      fn: "brotliCompress brotliCompressSync brotliDecompress brotliDecompressSync crc32 createBrotliCompress createBrotliDecompress createDeflate createDeflateRaw createGunzip createGzip createInflate createInflateRaw createUnzip createZstdCompress createZstdDecompress deflate deflateRaw deflateRawSync deflateSync gunzip gunzipSync gzip gzipSync inflate inflateRaw inflateRawSync inflateSync unzip unzipSync zstdCompress zstdCompressSync zstdDecompress zstdDecompressSync",
-      cls: "BrotliCompress BrotliDecompress Deflate DeflateRaw Gunzip Gzip Inflate InflateRaw Unzip ZstdCompress ZstdDecompress",
+      fn: "brotliCompress brotliCompressSync brotliDecompress brotliDecompressSync createBrotliCompress createBrotliDecompress createZstdCompress createZstdDecompress zstdCompress zstdCompressSync zstdDecompress zstdDecompressSync",
+      cls: "BrotliCompress BrotliDecompress ZstdCompress ZstdDecompress",
       real: () => {
         const codes: Module = {};
         const keys = ["Z_OK", "Z_STREAM_END", "Z_NEED_DICT", "Z_ERRNO", "Z_STREAM_ERROR", "Z_DATA_ERROR", "Z_MEM_ERROR", "Z_BUF_ERROR", "Z_VERSION_ERROR"];
@@ -337,7 +336,7 @@ function specs(served: Served): Record<string, Spec> {
           if (all[i] === "BROTLI_PARAM_SIZE_HINT" || all[i] === "ZSTD_CLEVEL_DEFAULT" || RegExpPrototypeExec(ZSTD_PARAMETER, all[i]) !== null) continue;
           define(legacy, { [all[i]]: (ZLIB_CONSTANTS as Module)[all[i]] });
         }
-        return { ...legacy, codes: ObjectFreeze(codes), constants: table(ZLIB_CONSTANTS) };
+        return createZlibModule({ ...legacy, codes: ObjectFreeze(codes), constants: table(ZLIB_CONSTANTS) });
       },
     },
   };

@@ -177,7 +177,7 @@ function validateOffset(value: unknown, name: string, min = 0, max = kMaxLength)
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
 }
 
-function concat(list: unknown, totalLength?: unknown): Uint8Array {
+export function concat(list: unknown, totalLength?: unknown): Uint8Array {
   if (!ArrayIsArray(list)) throw invalidArgType("list", "Array", list);
   if (list.length === 0) return new FastBuffer(0);
   let length: number;
@@ -398,7 +398,7 @@ function swap(buffer: Uint8Array, size: number): Uint8Array {
   return buffer;
 }
 
-function toStringMethod(this: Uint8Array, encodingArg?: unknown, startArg?: unknown, endArg?: unknown): string {
+export function toStringMethod(this: Uint8Array, encodingArg?: unknown, startArg?: unknown, endArg?: unknown): string {
   if (arguments.length === 0) return utf8Slice(this, 0, TypedArrayPrototypeGetLength(this));
   const length = TypedArrayPrototypeGetLength(this);
   let start: number;

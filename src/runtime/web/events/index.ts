@@ -7,6 +7,11 @@ export { CustomEvent } from "./custom-event.ts";
 export { EventTarget } from "./event-target.ts";
 export { AbortSignal } from "./abort-signal.ts";
 export { AbortController } from "./abort-controller.ts";
+import { AbortController as AbortControllerClass } from "./abort-controller.ts";
+import { ownGetter, ownMethod } from "../own.ts";
+/** AbortController's signal getter and abort(), as defined (for node:stream's pipeline). */
+export const abortControllerSignal = ownGetter<unknown>(AbortControllerClass.prototype, "signal");
+export const abortControllerAbort = ownMethod<[reason?: unknown], void>(AbortControllerClass.prototype, "abort");
 export { structuredClone } from "./structured-clone.ts";
 export { atob, btoa } from "./base64.ts";
 export { scheduler } from "./scheduler.ts";

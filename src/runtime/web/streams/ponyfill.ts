@@ -54,6 +54,14 @@ export const readableStreamTee = ownMethod<[], [polyfill.ReadableStream<unknown>
 export const readableStreamGetReader = ownMethod<[], polyfill.ReadableStreamDefaultReader<unknown>>(polyfill.ReadableStream.prototype, "getReader");
 export const defaultReaderRead = ownMethod<[], Promise<polyfill.ReadableStreamDefaultReadResult<unknown>>>(polyfill.ReadableStreamDefaultReader.prototype, "read");
 export const defaultReaderCancel = ownMethod<[unknown], Promise<void>>(polyfill.ReadableStreamDefaultReader.prototype, "cancel");
+export const defaultReaderReleaseLock = ownMethod<[], void>(polyfill.ReadableStreamDefaultReader.prototype, "releaseLock");
+export const writableStreamGetWriter = ownMethod<[], polyfill.WritableStreamDefaultWriter<unknown>>(polyfill.WritableStream.prototype, "getWriter");
+export const defaultWriterWrite = ownMethod<[unknown], Promise<void>>(polyfill.WritableStreamDefaultWriter.prototype, "write");
+export const defaultWriterClose = ownMethod<[], Promise<void>>(polyfill.WritableStreamDefaultWriter.prototype, "close");
+export const defaultWriterAbort = ownMethod<[unknown], Promise<void>>(polyfill.WritableStreamDefaultWriter.prototype, "abort");
+export const defaultWriterReady = ownGetter<Promise<void>>(polyfill.WritableStreamDefaultWriter.prototype, "ready");
+export const defaultControllerError = ownMethod<[unknown], void>(polyfill.ReadableStreamDefaultController.prototype, "error");
+export const defaultControllerDesiredSize = ownGetter<number | null>(polyfill.ReadableStreamDefaultController.prototype, "desiredSize");
 
 // The polyfill's internal methods ([[PullSteps]], [[CancelSteps]], [[ReleaseSteps]], ...) are
 // symbol-keyed methods of its controllers' prototypes, which it calls through those prototypes and

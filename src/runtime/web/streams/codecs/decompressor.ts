@@ -9,7 +9,7 @@ import { adler32, crc32 } from "./checksums.ts";
 import { GzipHeaderReader } from "./gzip-header.ts";
 import { primordials } from "../../../primordials.ts";
 
-const { TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
+const { RangeError, TypeError, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
 export type CompressionFormat = "deflate" | "deflate-raw" | "gzip";
 
@@ -43,8 +43,12 @@ export class Decompressor {
   #check: number; // CRC-32 (gzip) or Adler-32 (deflate) of the output so far
   #size = 0; // output length modulo 2^32, for gzip's ISIZE
   #output: Uint8Array[] = [];
+  /** With `keepRest` (node:zlib), bytes after the end of the compressed data, kept rather than refused. */
+  readonly #keepRest: boolean;
+  rest: Uint8Array | undefined;
 
-  constructor(format: CompressionFormat) {
+  constructor(format: CompressionFormat, keepRest = false) {
+    this.#keepRest = keepRest;
     this.#format = format;
     this.#phase = format === "deflate-raw" ? Phase.Body : Phase.Header;
     this.#gzipHeader = format === "gzip" ? new GzipHeaderReader() : undefined;
@@ -57,6 +61,11 @@ export class Decompressor {
     this.#output = [];
     this.#consume(chunk);
     return this.#output;
+  }
+
+  /** Whether the compressed data has ended. */
+  get done(): boolean {
+    return this.#phase === Phase.Done;
   }
 
   /** Ends the input. Throws TypeError unless the compressed data was complete. */
@@ -79,7 +88,17 @@ export class Decompressor {
       if (this.#phase === Phase.Header) offset = this.#readHeader(data, offset);
       else if (this.#phase === Phase.Body) offset = this.#inflateFrom(data, offset);
       else if (this.#phase === Phase.Trailer) offset = this.#readTrailer(data, offset);
-      else throw new TypeError("Unexpected data after the end of the compressed data.");
+      else if (this.#keepRest) {
+        const more = TypedArrayPrototypeSubarray(data, offset);
+        if (this.rest === undefined) this.rest = more;
+        else {
+          const joined = new Uint8Array(TypedArrayPrototypeGetLength(this.rest) + TypedArrayPrototypeGetLength(more));
+          TypedArrayPrototypeSet(joined, this.rest, 0);
+          TypedArrayPrototypeSet(joined, more, TypedArrayPrototypeGetLength(this.rest));
+          this.rest = joined;
+        }
+        return;
+      } else throw new TypeError("Unexpected data after the end of the compressed data.");
     }
   }
 
@@ -106,6 +125,8 @@ export class Decompressor {
       try {
         this.#inflate.push(TypedArrayPrototypeSubarray(data, offset, end), false);
       } catch (error) {
+        // Running out of the sandbox's memory is not invalid data: that RangeError goes on as it is.
+        if (error instanceof RangeError) throw error;
         throw new TypeError(`The compressed data is invalid: ${(error as Error).message}.`);
       }
       offset = end;

@@ -9,6 +9,7 @@ import { restoreGlobals } from "./quiet-globals.ts"; // first: see quiet-globals
 export { bindPlatform } from "../../../platform.ts";
 export { Compressor } from "./compressor.ts";
 export { Decompressor, type CompressionFormat } from "./decompressor.ts";
+export { NodeCodec, crc32, type NodeZlibMode } from "./node-codec.ts";
 
 // Every module of the chunk has run: the global object gets its own values back.
 restoreGlobals();
