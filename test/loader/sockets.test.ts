@@ -144,6 +144,15 @@ const WORKER = `
     async reuse() {
       return globalThis.leftOpen.write(new TextEncoder().encode("y")).then(() => "wrote", (error) => error.name + ": " + error.message);
     }
+    async halfOpen(port, allowHalfOpen) {
+      const socket = connect({ hostname: "127.0.0.1", port }, { allowHalfOpen });
+      const heard = await readAll(socket.readable);
+      const writer = socket.writable.getWriter();
+      const wrote = await writer.write(new TextEncoder().encode("late")).then(() => "wrote", (error) => error.name);
+      if (allowHalfOpen) await writer.close();
+      await socket.closed;
+      return { heard, wrote };
+    }
     async starttls(port, message) {
       const socket = connect({ hostname: "127.0.0.1", port }, { secureTransport: "starttls" });
       const writer = socket.writable.getWriter();
@@ -171,11 +180,24 @@ let echo: Recorded;
 let silent: Recorded;
 let tlsEcho: Recorded;
 let starttls: Recorded;
+let talker: Recorded;
+const heardByTalker: string[] = [];
 
 before(async () => {
   echo = await recorded((socket) => socket.pipe(socket));
   silent = await recorded(() => {});
   tlsEcho = await recorded((socket) => socket.pipe(socket), (listener) => createTlsServer({ key: KEY, cert: CERT }, listener) as unknown as Server);
+  // Says "bye" and ends its side at once, then records what still arrives.
+  talker = await recorded((socket) => {
+    socket.setEncoding("utf8");
+    let heard = "";
+    socket.on("data", (text) => (heard += text));
+    socket.on("end", () => {
+      heardByTalker.push(heard);
+      socket.end();
+    });
+    socket.end("bye");
+  }, (listener) => createServer({ allowHalfOpen: true }, listener));
   starttls = await recorded((socket) => {
     socket.once("data", (line) => {
       if (line.toString() !== "STARTTLS\r\n") return socket.destroy();
@@ -190,7 +212,7 @@ before(async () => {
 });
 
 after(() => {
-  for (const server of [echo, silent, tlsEcho, starttls]) {
+  for (const server of [echo, silent, tlsEcho, starttls, talker]) {
     for (const socket of server.connections) socket.destroy();
     server.server.close();
   }
@@ -311,6 +333,15 @@ for (const isolation of modes) {
       worker.dispose();
       await assert.rejects(call, { name: "WorkerDisposedError" });
       await until(() => silent.closed > before, 5_000, "the server to see the socket close");
+    });
+
+    test("allowHalfOpen: without it the peer's end closes the writable side; with it the socket can still write", async () => {
+      const loader = loaderWith({ globalOutbound: loopback([`127.0.0.1:${talker.port}`]) });
+      const worker = loader.load(code());
+      assert.deepEqual(await worker.getEntrypoint().halfOpen(talker.port, false), { heard: "bye", wrote: "TypeError" });
+      const before = heardByTalker.length;
+      assert.deepEqual(await worker.getEntrypoint().halfOpen(talker.port, true), { heard: "bye", wrote: "wrote" });
+      await until(() => heardByTalker.slice(before).includes("late"), 5_000, "the server to hear the late write, then the end");
     });
 
     test("the trace event's audit log lists each connect() as CONNECT and its address", async () => {
