@@ -25,6 +25,39 @@ declare namespace Cloudflare {
   interface Env {}
 }
 
+declare module "cloudflare:sockets" {
+  export interface SocketAddress {
+    hostname: string;
+    port: number;
+  }
+  export interface SocketOptions {
+    /** "off" (default), "on" (TLS from the start) or "starttls" (plain text until startTls()). */
+    secureTransport?: "off" | "on" | "starttls";
+    /** Keep the writable side open once the peer ended its side (default false). */
+    allowHalfOpen?: boolean;
+  }
+  export interface SocketInfo {
+    remoteAddress?: string;
+    localAddress?: string;
+  }
+  export interface TlsOptions {
+    expectedServerHostname?: string;
+  }
+  /** A TCP connection the host made for this worker through its globalOutbound's connect. */
+  export interface Socket {
+    readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<ArrayBuffer | ArrayBufferView>;
+    readonly opened: Promise<SocketInfo>;
+    readonly closed: Promise<void>;
+    readonly upgraded: boolean;
+    readonly secureTransport: "off" | "on" | "starttls";
+    close(): Promise<void>;
+    startTls(options?: TlsOptions): Socket;
+  }
+  /** Opens a TCP connection: refused (it throws) unless the worker's globalOutbound has a connect method. */
+  export function connect(address: SocketAddress | string, options?: SocketOptions): Socket;
+}
+
 declare module "cloudflare:workers" {
   /** `this.ctx` of an entrypoint, the third argument of an object handler's methods. */
   export interface ExecutionContext<Props = unknown> {

@@ -4,9 +4,30 @@
 
 import { OutboundError } from "../errors.ts";
 import type { RequestRecord } from "../protocol/records.ts";
+import { CONNECT_BLOCKED } from "../protocol/ops.ts";
 import { outboundRequest, responseHeaders } from "./fetch-records.ts";
 import { HostBody, type HostBodies } from "./host-body.ts";
-import type { Fetcher } from "./code/types.ts";
+import type { Fetcher, SocketConnector } from "./code/types.ts";
+
+/** Whether `outbound` answers fetch(): a function, or an object with a fetch method. */
+export function canFetch(outbound: Fetcher | null): boolean {
+  return outbound !== null && (typeof outbound === "function" || typeof outbound.fetch === "function");
+}
+
+/** globalOutbound's connect (Cloudflare's Fetcher.connect), or undefined: connect() is then refused. */
+export function connectorOf(outbound: Fetcher | null): SocketConnector | undefined {
+  if (outbound === null || typeof outbound !== "object") return undefined;
+  const connect = outbound.connect;
+  return typeof connect === "function" ? (address, options) => connect.call(outbound, address, options) : undefined;
+}
+
+// Cloudflare's words, then how to open the network in islet.
+export const FETCH_BLOCKED =
+  "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world. " +
+  'To allow hosts in islet: give the loader or the WorkerCode a globalOutbound (islet/outbound: outbound(allowHosts(["api.example.com"]), fetch)); ' +
+  'for islet serve, "outbound": { "allowHosts": [...] } in the config file or "allowHosts" in the request; on the command line, --allow-host api.example.com.';
+
+export { CONNECT_BLOCKED };
 
 /** What a sandbox's fetch() gets: the response head, and its body whole or held in a HostBodies table under `bodyId`. */
 export interface OutboundAnswer {
@@ -26,7 +47,8 @@ export interface OutboundAnswer {
  */
 export async function sendOutbound(fetcher: Fetcher, record: RequestRecord, signal: AbortSignal | undefined, bodies: HostBodies, eagerBytes = 0): Promise<OutboundAnswer> {
   const request = outboundRequest(record, signal);
-  const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch(request);
+  if (!canFetch(fetcher)) throw new OutboundError(FETCH_BLOCKED);
+  const response = typeof fetcher === "function" ? await fetcher(request) : await fetcher.fetch!(request);
   if (!(response instanceof Response)) throw new TypeError("globalOutbound did not return a Response.");
   const head = { status: response.status, statusText: response.statusText, headers: responseHeaders(response, true) };
   if (response.body === null) return { ...head, body: null };

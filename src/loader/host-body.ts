@@ -55,6 +55,16 @@ export class HostBody {
     this.buffered.length = 0;
     this.reader.cancel().catch(() => {});
   }
+
+  /** Lets go of the stream without cancelling it (a read in progress rejects): a socket upgraded to TLS. */
+  release(): void {
+    this.buffered.length = 0;
+    try {
+      this.reader.releaseLock();
+    } catch {
+      // already released
+    }
+  }
 }
 
 function join(chunks: Uint8Array[], size: number): Uint8Array {
@@ -126,6 +136,14 @@ export class HostBodies {
     if (body === undefined) return;
     this.bodies.delete(id as number);
     body.cancel();
+  }
+
+  /** Removes body `id` from the table without cancelling its stream (see HostBody.release). */
+  take(id: unknown): void {
+    const body = typeof id === "number" ? this.bodies.get(id) : undefined;
+    if (body === undefined) return;
+    this.bodies.delete(id as number);
+    body.release();
   }
 
   cancelAll(): void {

@@ -62,3 +62,16 @@ export function nodeModuleSource(moduleName: string): ModuleSource | undefined {
   }
   return source;
 }
+
+/** Cloudflare's TCP sockets module: always importable; its connect() is refused unless globalOutbound has a connect method. */
+export const SOCKETS_MODULE = "cloudflare:sockets";
+const socketsSource: ModuleSource = {
+  name: SOCKETS_MODULE,
+  internal: true,
+  source: `import { socketsModule } from "islet:runtime"; export const { connect } = socketsModule();`,
+};
+
+/** The generated module for "cloudflare:sockets", or undefined for any other name. */
+export function socketsModuleSource(moduleName: string): ModuleSource | undefined {
+  return moduleName === SOCKETS_MODULE ? socketsSource : undefined;
+}

@@ -13,6 +13,7 @@ import { createEntrypoint, type Entrypoint, type EntrypointOptions } from "./ent
 import { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
 import { IsolateBackend } from "./isolate-backend.ts";
 import { DEFAULT_LIMITS, validateLimits, type Limits } from "./limits.ts";
+import { isOutbound } from "./code/validate.ts";
 import { DEFAULT_MAX_ENV_BYTES } from "./env-size.ts";
 import { ProcessPool, defaultProcessCount } from "./process/pool.ts";
 import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
@@ -188,8 +189,8 @@ export function stubOf(worker: BackendWorker, origin?: { loader: WorkerLoader; g
 // The options' schema (limits have their own, src/protocol/limits.ts): every problem at once, in a
 // TypeError "WorkerLoader: maxWorkers: must be a positive integer, got 0; …". Unknown keys are
 // ignored, as TypeScript already flags them.
-const fetcher = z.custom<Fetcher | null>((value) => value === null || typeof value === "function" || (typeof value === "object" && typeof (value as { fetch?: unknown }).fetch === "function"), {
-  error: (issue) => `must be null, a function or an object with a fetch method${got(issue)}`,
+const fetcher = z.custom<Fetcher | null>((value) => value === null || isOutbound(value), {
+  error: (issue) => `must be null, a function or an object with a fetch or connect method${got(issue)}`,
 });
 const optionsSchema = z
   .object(

@@ -28,7 +28,8 @@ import type { Result } from "../protocol/entries.ts";
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
 import type { StartCause } from "./backend.ts";
 import { HostBodies, HostBody } from "./host-body.ts";
-import { sendOutbound } from "./egress.ts";
+import { HostSockets, MAX_OPEN_SOCKETS } from "./sockets.ts";
+import { CONNECT_BLOCKED, FETCH_BLOCKED, canFetch, connectorOf, sendOutbound } from "./egress.ts";
 import { endInvocationSpan, inSpan, startInvocationSpan } from "./tracing.ts";
 import type { Span } from "@opentelemetry/api";
 import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
@@ -39,7 +40,7 @@ import { logSize, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
 import { HostTimers } from "./host-timers.ts";
 import { checkEnvSize } from "./env-size.ts";
 import { deliveredLogs, LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
-import { nodeModuleSource } from "./node-compat.ts";
+import { nodeModuleSource, socketsModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
 import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver, TailStreamEventBody, TailStreamOnset } from "./code/types.ts";
 
@@ -105,12 +106,6 @@ export interface WorkerConfig {
 }
 
 
-// Cloudflare's words, then how to open the network in islet.
-const blockedMessage =
-  "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in env) to talk to the outside world. " +
-  'To allow hosts in islet: give the loader or the WorkerCode a globalOutbound (islet/outbound: outbound(allowHosts(["api.example.com"]), fetch)); ' +
-  'for islet serve, "outbound": { "allowHosts": [...] } in the config file or "allowHosts" in the request; on the command line, --allow-host api.example.com.';
-
 let nextInvocationId = 1;
 
 export class Worker {
@@ -161,7 +156,7 @@ export class Worker {
       checkEnvSize(env, config.maxEnvBytes);
       const posts = await sandbox.loadModules(
         main,
-        (name) => modules.get(name) ?? nodeModuleSource(name)!,
+        (name) => modules.get(name) ?? nodeModuleSource(name) ?? socketsModuleSource(name)!,
         (specifier, referrer) => worker.resolve(specifier, referrer.name),
         () => {
           for (const module of modules.values()) {
@@ -170,7 +165,7 @@ export class Worker {
           }
           // A facet's sandbox gets the blocking call its synchronous storage needs; no other does.
           if (Object.hasOwn(config.env, FACET_STORAGE_BINDING)) sandbox.enableBlocking();
-          sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat, config.code.asyncContext]);
+          sandbox.callSync("setEnv", [env, Date.now(), config.code.nodeCompat, config.code.asyncContext, connectorOf(config.globalOutbound) !== undefined]);
         },
         config.code.mayAwaitAtTopLevel,
         {
@@ -520,6 +515,7 @@ export class Worker {
   /** No invocation in flight: pending timers are dropped so nothing runs unwatched. */
   private goIdle(): void {
     this.lastUsed = performance.now();
+    this.sockets.closeAll();
     this.bodies.cancelAll();
     this.sandbox.cancelServices();
     if (this.timers.clearAll()) this.sandbox.send("idle", []);
@@ -561,7 +557,7 @@ export class Worker {
         c = received(c);
         d = received(d);
       } catch {
-        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
+        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
         return;
       }
     }
@@ -584,6 +580,16 @@ export class Worker {
         return void this.answer(a, () => this.bodies.read(b));
       case Op.BodyCancel:
         return this.bodies.cancel(a);
+      case Op.Connect:
+        return void this.answer(a, () => this.countSubrequest().then(() => this.connect(b, c)));
+      case Op.SocketWrite:
+        return void this.answer(a, () => sandboxFacing(this.sockets.write(b, c)));
+      case Op.SocketEnd:
+        return void this.answer(a, () => sandboxFacing(this.sockets.end(b)));
+      case Op.SocketClose:
+        return this.sockets.close(a);
+      case Op.SocketStartTls:
+        return void this.answer(a, () => sandboxFacing(this.sockets.startTls(b, c)));
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
@@ -701,8 +707,8 @@ export class Worker {
     const controller = abortable ? new AbortController() : undefined;
     if (controller !== undefined && typeof callId === "number") this.outboundAborts.set(callId, controller);
     try {
-      if (outbound === null) throw new OutboundError(blockedMessage);
-      const answer = await sendOutbound(outbound, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
+      if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
+      const answer = await sendOutbound(outbound!, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
       entry.status = answer.status;
       if (answer.bodyId === undefined) return answer;
       const { bodyId, ...head } = answer;
@@ -720,6 +726,36 @@ export class Worker {
 
   /** Host bodies the sandbox reads by id: request bodies still arriving, and outbound response bodies. */
   private readonly bodies = new HostBodies(MAX_OPEN_BODIES);
+  /** Sockets the sandbox opened with connect(); their readable sides are bodies above. Closed when no invocation is in flight. */
+  private readonly sockets = new HostSockets(MAX_OPEN_SOCKETS, this.bodies);
+
+  /** @internal For tests (src/testing.ts): sockets this worker holds open on the host. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * One connect() from the sandbox ("cloudflare:sockets"), handed to globalOutbound's connect.
+   * Recorded in the trace event's audit log as method CONNECT and the address as the sandbox
+   * wrote it. Without a connect hook it is refused, as fetch() is without a globalOutbound.
+   */
+  private async connect(address: unknown, options: unknown): Promise<unknown> {
+    const record = address !== null && typeof address === "object" ? (address as Record<string, unknown>) : {};
+    const hostname = typeof record.hostname === "string" ? record.hostname : "";
+    const entry: FetchRecord = { method: "CONNECT", url: traceUrl(`${hostname.includes(":") ? `[${hostname}]` : hostname}:${String(record.port)}`), timestamp: Date.now(), durationMs: 0 };
+    this.recordFetch(entry);
+    const started = performance.now();
+    try {
+      const connector = connectorOf(this.config.globalOutbound);
+      if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
+      return await this.sockets.open(connector, address, options);
+    } catch (error) {
+      entry.error = error instanceof OutboundError ? error.message : "connect failed";
+      throw sandboxError(error);
+    } finally {
+      entry.durationMs = performance.now() - started;
+    }
+  }
 
   private recordFetch(entry: FetchRecord): void {
     for (const invocation of this.inflight) if (invocation.fetches.length < MAX_FETCH_RECORDS_PER_INVOCATION) invocation.fetches.push(entry);
@@ -739,6 +775,7 @@ export class Worker {
 
   private onDeath(reason: DeathReason): void {
     for (const waiter of this.postWaiters.splice(0)) waiter.resolve();
+    this.sockets.closeAll();
     this.bodies.cancelAll();
     this.timers.clearAll();
     this.peer.close();
@@ -796,6 +833,19 @@ function isAbandoned(error: unknown): boolean {
 function stringField(record: unknown, name: string): string {
   const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
   return typeof value === "string" ? value : "";
+}
+
+/** A socket operation's failure as the sandbox sees it: an OutboundError's words in a plain Error. */
+function sandboxError(error: unknown): unknown {
+  if (error instanceof OutboundError) return new Error(error.message);
+  if (error instanceof SubrequestLimitError) return error;
+  return new Error("proxy request failed, cannot connect to the specified address");
+}
+
+function sandboxFacing<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw sandboxError(error);
+  });
 }
 
 /** Characters of a fetch's URL kept in the trace event (1,000 records per invocation). */

@@ -47,3 +47,4 @@ export function outbound(...steps: [...OutboundPolicy[], OutboundHandler]): (req
   const chain = policies.reduceRight<(request: Request) => Promise<Response>>((next, policy) => async (request) => policy(request, next), handler);
   return async (request) => (request.redirect === "manual" ? chain(request) : followRedirects(request, chain));
 }
+export { connectTcp, type ConnectTcpOptions, type HostSocket, type SocketAddress, type SocketConnector, type SocketInfo, type SocketOptions } from "./sockets.ts";

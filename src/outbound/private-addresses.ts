@@ -130,6 +130,34 @@ export interface PrivateAddressOptions {
 export type PrivateAddressPolicy = OutboundPolicy & { close(): Promise<void> };
 
 /**
+ * A name lookup for a connection that drops private answers (isPrivateAddress); none left is a
+ * PrivateAddressRefusal (see privateRefusalIn). node:net and undici both take it as `lookup`.
+ */
+export function publicLookup(lookup?: LookupFunction): LookupFunction {
+  const resolve: LookupFunction = lookup ?? (dnsLookup as unknown as LookupFunction);
+  return (hostname: string, lookupOptions: LookupOptions, callback: LookupCallback) => {
+    resolve(hostname, { ...lookupOptions, all: true }, (error, answers) => {
+      if (error) return callback(error, lookupOptions.all ? [] : "");
+      const list = (Array.isArray(answers) ? answers : [{ address: answers, family: isIP(answers) }]) as LookupAddress[];
+      const allowed = list.filter((answer) => isIP(answer.address) !== 0 && !isPrivateAddress(answer.address));
+      if (allowed.length === 0) return callback(new PrivateAddressRefusal(hostname), lookupOptions.all ? [] : "");
+      if (lookupOptions.all) callback(null, allowed);
+      else callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+}
+
+/** The refusal of a private address inside a connection error, as an OutboundError; undefined if there is none. */
+export function privateRefusalIn(error: unknown): OutboundError | undefined {
+  return refusalIn(error)?.asOutbound();
+}
+
+/** The refusal of a private address `host`, as the sandbox sees it. */
+export function privateRefusal(host: string): OutboundError {
+  return new PrivateAddressRefusal(host).asOutbound();
+}
+
+/**
  * Refuses connections to private, loopback, link-local and metadata addresses (isPrivateAddress).
  * The policy puts an undici dispatcher on the request; the check happens when Node's fetch
  * connects: a name is resolved once, by the connection, its private answers are dropped (none
@@ -143,17 +171,7 @@ export type PrivateAddressPolicy = OutboundPolicy & { close(): Promise<void> };
  * Node's global fetch (or another that honours a Request's dispatcher).
  */
 export function denyPrivateAddresses(options: PrivateAddressOptions = {}): PrivateAddressPolicy {
-  const resolve: LookupFunction = options.lookup ?? (dnsLookup as unknown as LookupFunction);
-  const guardedLookup = (hostname: string, lookupOptions: LookupOptions, callback: LookupCallback) => {
-    resolve(hostname, { ...lookupOptions, all: true }, (error, answers) => {
-      if (error) return callback(error, lookupOptions.all ? [] : "");
-      const list = (Array.isArray(answers) ? answers : [{ address: answers, family: isIP(answers) }]) as LookupAddress[];
-      const allowed = list.filter((answer) => isIP(answer.address) !== 0 && !isPrivateAddress(answer.address));
-      if (allowed.length === 0) return callback(new PrivateAddressRefusal(hostname), lookupOptions.all ? [] : "");
-      if (lookupOptions.all) callback(null, allowed);
-      else callback(null, allowed[0].address, allowed[0].family);
-    });
-  };
+  const guardedLookup = publicLookup(options.lookup);
   // undici costs a few hundred milliseconds to import: only a guard that is used pays for it.
   let dispatcher: Promise<Agent> | undefined;
   const makeDispatcher = async (): Promise<Agent> => {

@@ -13,8 +13,18 @@ export const Op = {
   FetchAbort: 8, // (callId): the sandbox aborted the fetch with that call id
   BodyRead: 9, // (callId, bodyId): the next chunk of a response body the host streams in
   BodyCancel: 10, // (bodyId)
+  Connect: 11, // (callId, addressRecord): a cloudflare:sockets connect() through globalOutbound's connect
+  SocketWrite: 12, // (callId, socketId, bytes): written once the host's socket took them
+  SocketEnd: 13, // (callId, socketId): the writable side closed (a TCP FIN)
+  SocketClose: 14, // (socketId): close() or the sandbox let the socket go
+  SocketStartTls: 15, // (callId, socketId, expectedServerHostname): upgrades a "starttls" socket
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
 /** The synchronous host service (the runtime's `hostCall`) that runs a lazily loaded runtime chunk. */
 export const CHUNK_SERVICE = "islet:chunk";
+
+/** Cloudflare's words for a connect() with no way out, then how to open TCP in islet (the sandbox throws it; the host refuses with it). */
+export const CONNECT_BLOCKED =
+  "This worker is not permitted to access the internet via global functions like connect(). It must use capabilities (such as bindings in env) to talk to the outside world. " +
+  'To allow TCP in islet: give the loader or the WorkerCode a globalOutbound with a connect method (islet/outbound: { connect: connectTcp({ allowHosts: ["db.example.com:5432"] }) }).';

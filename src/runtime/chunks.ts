@@ -57,6 +57,12 @@ const platform: Platform = {
   cancelHostBody(id) {
     send(Op.BodyCancel, id);
   },
+  requestOp(op, a, b) {
+    return request(op as Op, a, b);
+  },
+  sendOp(op, a) {
+    send(op as Op, a);
+  },
   setTimer,
   clearTimer,
   asyncContext: { enabled: asyncContextEnabled, get: getAsyncContext, set: setAsyncContext, bind: bindAsyncContext },

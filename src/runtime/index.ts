@@ -165,8 +165,22 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
  */
 const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
 
-function setEnv(encodedEnv: unknown, now: number, nodeCompat = false, asyncContext = false): void {
+/** Whether the worker's globalOutbound has a connect method: cloudflare:sockets' connect() is refused without one. */
+let connectAllowed = false;
+
+/** The namespace of `cloudflare:sockets` (its generated module re-exports `connect`). */
+function socketsModule(): { connect(address: unknown, options?: unknown): unknown } {
+  return ObjectFreeze({
+    __proto__: null,
+    connect(address: unknown, options?: unknown): unknown {
+      return web().socketConnect(address, options, connectAllowed);
+    },
+  }) as never;
+}
+
+function setEnv(encodedEnv: unknown, now: number, nodeCompat = false, asyncContext = false, canConnect = false): void {
   startClock(now);
+  connectAllowed = canConnect === true;
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
   // A facet's storage capability is the runtime's, not the user's: taken out before user code sees env.
@@ -189,6 +203,7 @@ function linkBridge(link: (runtime: unknown) => void): void {
     takeData,
     mainReady,
     nodeModule,
+    socketsModule,
     onEnv(listener: (value: Record<string, unknown>) => void) {
       ArrayPrototypePush(envListeners, listener);
       listener(env);

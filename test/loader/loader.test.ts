@@ -155,7 +155,7 @@ test("invalid loader options are rejected with a clear TypeError", () => {
     (error: Error) =>
       error instanceof TypeError &&
       error.message ===
-        "WorkerLoader: globalOutbound: must be null, a function or an object with a fetch method, got \"https://proxy.test\"; maxWorkers: must be a positive integer, got 0; " +
+        "WorkerLoader: globalOutbound: must be null, a function or an object with a fetch or connect method, got \"https://proxy.test\"; maxWorkers: must be a positive integer, got 0; " +
           'idleTimeoutMs: must be a positive integer, got 1.5; warmPool: must be a non-negative integer, got -1; tails[0]: must be a function or an object with a tail method, got 5; threads: needs isolation: "thread"',
   );
   assert.throws(() => new WorkerLoader({ limits: { cpuMs: -1 } }), /cpuMs/);

@@ -40,6 +40,10 @@ bindPlatform({
     return Promise.reject(new Error("test platform: no host bodies"));
   },
   cancelHostBody() {},
+  requestOp() {
+    return Promise.reject(new Error("test platform: no host requests"));
+  },
+  sendOp() {},
   setTimer(callback, ms) {
     // A number, as the sandbox's timers give: Node's Timeout turns into its id, which clearTimeout takes.
     return Number(setTimeout(callback, ms));

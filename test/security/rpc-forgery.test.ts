@@ -5,14 +5,14 @@
 // handler and its reply channel), since no code inside a sandbox can reach them.
 
 import assert from "node:assert/strict";
-import { CpuLimitError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader, type TailEvent } from "islet";
+import { CpuLimitError, OutboundError, RpcTarget, StubDisposedError, SubrequestLimitError, WallTimeLimitError, WorkerLoader, type TailEvent } from "islet";
 import { shardSlotFor } from "../../src/loader/shard/pool.ts";
 import { js, rejectsWith, securitySuite } from "./harness.ts";
 import { liveWorkerOf, shardPoolOf } from "../../src/testing.ts";
 
 const { attack, call, load, loader, isolation, options } = securitySuite();
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10, Connect: 11, SocketWrite: 12, SocketEnd: 13, SocketClose: 14, SocketStartTls: 15 } as const;
 type Reply = [callId: number, ok: number, payload: any];
 
 interface Compromised {
@@ -175,6 +175,34 @@ attack("forged service requests and body reads are refused with named errors", a
     }
     for (const body of [1, 2, -1, "1", null]) assert.equal(errorName(await runtime.post(Op.BodyRead, nextForgedCallId++, body)), "TypeError: This response body is no longer available.");
   });
+}, inProcessOnly);
+
+attack("forged socket messages: connect records are checked before the hook, and ids the sandbox does not hold are refused", async () => {
+  const asked: unknown[] = [];
+  // A connect hook that records what reaches it: a forged record that got through would show.
+  const target = new WorkerLoader({
+    limits: { cpuMs: 250, wallMs: 3_000 },
+    globalOutbound: {
+      connect: (address: unknown) => {
+        asked.push(address);
+        throw new OutboundError("refused by the test hook");
+      },
+    },
+  });
+  await compromised(target, "forger-sockets", {}, async (runtime) => {
+    const bad = [null, 7, { hostname: 5, port: 1 }, { hostname: "", port: 1 }, { hostname: "a b", port: 1 }, { hostname: "x".repeat(256), port: 1 }, { hostname: "a.test", port: -1 }, { hostname: "a.test", port: 1.5 }, { hostname: "a.test", port: "80" }];
+    for (const record of bad) assert.match(errorName(await runtime.post(Op.Connect, nextForgedCallId++, record, {})), /^Error: (Specified address|The specified port)/, JSON.stringify(record));
+    assert.match(errorName(await runtime.post(Op.Connect, nextForgedCallId++, { hostname: "a.test", port: 1 }, { secureTransport: "sometimes" })), /^Error: Unsupported value in secureTransport/);
+    assert.equal(errorName(await runtime.post(Op.Connect, nextForgedCallId++, { hostname: "a.test", port: 1 }, {})), "Error: refused by the test hook");
+    for (const id of [1, 2, -1, "1", null, 2 ** 60]) {
+      assert.equal(errorName(await runtime.post(Op.SocketWrite, nextForgedCallId++, id, new Uint8Array(1))), "Error: This socket is closed.");
+      assert.equal(errorName(await runtime.post(Op.SocketEnd, nextForgedCallId++, id)), "Error: This socket is closed.");
+      assert.equal(errorName(await runtime.post(Op.SocketStartTls, nextForgedCallId++, id, "a.test")), "Error: This socket is closed.");
+      assert.equal(await runtime.post(Op.SocketClose, id), undefined);
+    }
+  });
+  assert.deepEqual(asked, [{ hostname: "a.test", port: 1 }]);
+  await target.close();
 }, inProcessOnly);
 
 // findings7a/11: a resizable buffer keeps its maxByteLength through a copy; the host keeps none.

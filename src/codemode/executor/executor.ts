@@ -177,7 +177,7 @@ function outboundActing(outbound: Fetcher | null, acting: () => void): Fetcher |
   if (outbound === null) return null;
   return (request: Request) => {
     acting();
-    return typeof outbound === "function" ? outbound(request) : outbound.fetch(request);
+    return typeof outbound === "function" ? outbound(request) : outbound.fetch!(request);
   };
 }
 

@@ -1,7 +1,7 @@
 // Resolution of import specifiers (and CommonJS require() specifiers) to module names.
 
 import { WorkerCodeError } from "../../errors.ts";
-import { resolveNodeModule } from "../node-compat.ts";
+import { resolveNodeModule, SOCKETS_MODULE } from "../node-compat.ts";
 import { parsePackageSpecifier } from "./package-names.ts";
 import type { PackageImports } from "./packages.ts";
 import type { PreparedCode } from "./types.ts";
@@ -30,6 +30,7 @@ const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
  */
 export function resolveSpecifier(specifier: string, referrer: string, names: { has(name: string): boolean }, nodeCompat = false, packages?: PackageImports): string {
   if (!specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/")) {
+    if (specifier === SOCKETS_MODULE) return specifier;
     if (!SCHEME.test(specifier) && names.has(specifier)) return specifier;
     let unavailable: unknown;
     try {
@@ -49,7 +50,7 @@ export function resolveSpecifier(specifier: string, referrer: string, names: { h
     if ("problem" in parsed && parsed.name !== undefined) throw new WorkerCodeError(`cannot import "${specifier}": ${parsed.problem}.`, referrer);
     const hint = "problem" in parsed ? "" : ` A host allows an installed package with new WorkerLoader({ packages: [${JSON.stringify(parsed.name)}] }).`;
     throw new WorkerCodeError(
-      `cannot import "${specifier}": only relative imports of the worker's own modules, "cloudflare:workers", Node.js built-ins (with nodejs_compat) and the npm packages the host allows are available, and "${specifier}" is none of them.${hint}`,
+      `cannot import "${specifier}": only relative imports of the worker's own modules, "cloudflare:workers", "cloudflare:sockets", Node.js built-ins (with nodejs_compat) and the npm packages the host allows are available, and "${specifier}" is none of them.${hint}`,
       referrer,
     );
   }

@@ -16,7 +16,46 @@ export type ModuleContent =
   | { json: unknown }
   | { wasm: ArrayBuffer | ArrayBufferView };
 
-export type Fetcher = ((request: Request) => Response | Promise<Response>) | { fetch(request: Request): Response | Promise<Response> };
+/**
+ * What a worker's outbound traffic goes through: a function for fetch() only, or Cloudflare's
+ * Fetcher shape, an object with `fetch` and, to allow `connect()` from "cloudflare:sockets", `connect`.
+ */
+export type Fetcher =
+  | ((request: Request) => Response | Promise<Response>)
+  | { fetch(request: Request): Response | Promise<Response>; connect?: SocketConnector }
+  | { fetch?: undefined; connect: SocketConnector };
+
+/** Where a sandbox's connect() asked to go: the hostname as it wrote it (IPv6 without brackets) and the port. */
+export interface SocketAddress {
+  hostname: string;
+  port: number;
+}
+
+export interface SocketOptions {
+  secureTransport: "off" | "on" | "starttls";
+  allowHalfOpen: boolean;
+}
+
+export interface SocketInfo {
+  remoteAddress?: string;
+  localAddress?: string;
+}
+
+/**
+ * A socket as a host hands it to a sandbox's connect() (Cloudflare's Socket, on the host):
+ * `islet/outbound`'s connectTcp() makes them over node:net and node:tls. `opened` settles when
+ * the connection is made (or fails); `startTls` is needed only for secureTransport "starttls".
+ */
+export interface HostSocket {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+  opened: Promise<SocketInfo>;
+  close(): void | Promise<void>;
+  startTls?(options: { expectedServerHostname?: string }): HostSocket | Promise<HostSocket>;
+}
+
+/** globalOutbound's `connect`: opens (or refuses, throwing OutboundError) one socket for a sandbox. */
+export type SocketConnector = (address: SocketAddress, options: SocketOptions) => HostSocket | Promise<HostSocket>;
 
 export interface TailEvent {
   entrypoint: string;

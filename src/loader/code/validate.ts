@@ -30,8 +30,8 @@ export function validateWorkerCode(code: unknown): asserts code is WorkerCode {
   }
   if (c.packages !== undefined && (!Array.isArray(c.packages) || !c.packages.every((p) => typeof p === "string"))) throw new WorkerCodeError("packages must be an array of strings.");
   validateCodeLimits(c.limits);
-  if (c.globalOutbound !== undefined && c.globalOutbound !== null && typeof c.globalOutbound !== "function" && typeof (c.globalOutbound as { fetch?: unknown }).fetch !== "function") {
-    throw new WorkerCodeError("globalOutbound must be null, a function or an object with a fetch method.");
+  if (c.globalOutbound !== undefined && c.globalOutbound !== null && !isOutbound(c.globalOutbound)) {
+    throw new WorkerCodeError("globalOutbound must be null, a function or an object with a fetch or connect method.");
   }
 }
 
@@ -46,4 +46,12 @@ export function normalizeName(name: string): string {
     parts.push(part);
   }
   return parts.join("/");
+}
+
+/** globalOutbound's shapes: a function (fetch only), or an object with fetch and/or connect (Cloudflare's Fetcher). */
+export function isOutbound(value: unknown): boolean {
+  if (typeof value === "function") return true;
+  if (value === null || typeof value !== "object") return false;
+  const { fetch, connect } = value as { fetch?: unknown; connect?: unknown };
+  return typeof fetch === "function" || (typeof connect === "function" && fetch === undefined);
 }

@@ -10,7 +10,8 @@ import { OutboundError, SubrequestLimitError, WorkerDisposedError } from "../../
 import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 import type { IncomingRequest, WorkerResponse } from "../fetch-records.ts";
 import { HostBodies, HostBody } from "../host-body.ts";
-import { sendOutbound } from "../egress.ts";
+import { CONNECT_BLOCKED, connectorOf, sendOutbound } from "../egress.ts";
+import { HostSockets, MAX_SHARD_SOCKETS } from "../sockets.ts";
 import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limits.ts";
 import { deliverTail } from "../tails.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
@@ -160,6 +161,8 @@ export class Connection {
   readonly aborts = new Map<number, AbortController>();
   /** Bodies the shard reads chunk by chunk ("bodyRead"), by id: outbound responses' and entrypoint requests'. */
   readonly bodies = new HostBodies(MAX_OPEN_BODIES);
+  /** Sockets the shard's sandboxes opened through their globalOutbound's connect; readable sides in `bodies`. */
+  readonly sockets = new HostSockets(MAX_SHARD_SOCKETS, this.bodies);
   private diagnosticTail = "";
   private running = true;
   /** The live traces of invocations running in the shard, by the shard's stream id (see "streamOpen"). */
@@ -268,6 +271,7 @@ export class Connection {
     this.link.close(error);
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
+    this.sockets.closeAll();
     this.bodies.cancelAll();
     // Invocations the shard took with it end for their streaming tails too.
     for (const { sink, next } of this.liveStreams.values()) sink({ sequence: next, timestamp: Date.now(), event: { type: "outcome", outcome: "canceled", cpuTime: 0, wallTime: 0 } }, 0);
@@ -612,6 +616,22 @@ export abstract class ShardPool implements WorkerBackend {
       }
       case "bodyRead":
         return conn.bodies.read(payload);
+      case "connect": {
+        const [capId, address, options] = payload as [unknown, unknown, unknown];
+        const connector = connectorOf(this.outboundFor(conn, capId));
+        if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
+        return conn.sockets.open(connector, address, options);
+      }
+      case "socketWrite": {
+        const [socketId, bytes] = payload as [unknown, unknown];
+        return conn.sockets.write(socketId, bytes);
+      }
+      case "socketEnd":
+        return conn.sockets.end(payload);
+      case "socketStartTls": {
+        const [socketId, expected] = payload as [unknown, unknown];
+        return conn.sockets.startTls(socketId, expected);
+      }
       case "packageSources":
         return this.packageSources(conn, payload);
       default:
@@ -636,6 +656,8 @@ export abstract class ShardPool implements WorkerBackend {
         return conn.link.release(payload);
       case "bodyCancel":
         return conn.releaseBody(payload);
+      case "socketClose":
+        return conn.sockets.close(payload);
       case "abort":
         return void (typeof payload === "number" ? conn.aborts.get(payload)?.abort(new DOMException("The operation was aborted.", "AbortError")) : undefined);
       case "tail": {
@@ -726,6 +748,7 @@ export abstract class ShardPool implements WorkerBackend {
         modules: cloneableModules(code.modules),
         env,
         outbound: outbound === null ? null : this.exportOutbound(conn, outbound, key),
+        connect: connectorOf(outbound) !== undefined,
         limits: code.limits,
         tails: worker.tails.length + this.options.tails.length > 0,
         streamingTails: worker.streamingTails.length + (this.options.streamingTails?.length ?? 0) > 0,
@@ -756,6 +779,12 @@ export abstract class ShardPool implements WorkerBackend {
   private exportOutbound(conn: Connection, outbound: Fetcher, key: string): number {
     this.outbounds.add(outbound as object);
     return conn.link.exportValue(outbound as object, key);
+  }
+
+  /** The globalOutbound exported to this shard as `capId`; undefined for any other capability. */
+  private outboundFor(conn: Connection, capId: unknown): Fetcher | null {
+    const fetcher = conn.link.lookup(capId) as Fetcher | undefined;
+    return fetcher !== undefined && this.outbounds.has(fetcher as object) ? fetcher : null;
   }
 
   /** One fetch() of a sandbox in a shard, answered by the worker's globalOutbound here. */

@@ -59,6 +59,8 @@ export interface CodeMessage {
   env: unknown;
   /** The capability id of the worker's globalOutbound in the host, or null (blocked). */
   outbound: number | null;
+  /** Whether that globalOutbound has a connect method (cloudflare:sockets' connect() goes through it: "connect"). */
+  connect: boolean;
   limits?: Limits;
   /** Whether trace events should be forwarded to the host. */
   tails: boolean;

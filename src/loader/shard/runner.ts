@@ -8,7 +8,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, isolateBackendOf, type WorkerStub } from "../worker-loader.ts";
 import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
-import type { TailEvent, WorkerCode } from "../code/types.ts";
+import type { HostSocket, SocketConnector, TailEvent, WorkerCode } from "../code/types.ts";
+import type { SocketAnswer } from "../sockets.ts";
 import { typeScriptCacheKey } from "../code/typescript.ts";
 import { PREPARED_DERIVED, type DerivedCode } from "../code/prepare.ts";
 import { PREPARED_PACKAGES, type PackageImports } from "../code/packages.ts";
@@ -152,7 +153,7 @@ export function runShard(port: ShardPort): void {
       mainModule: message.mainModule,
       modules: message.modules as WorkerCode["modules"],
       env: link.decode(message.env) as Record<string, unknown>,
-      globalOutbound: message.outbound === null ? null : outboundThroughHost(message.outbound),
+      globalOutbound: message.outbound === null ? null : message.connect ? { fetch: outboundThroughHost(message.outbound), connect: connectThroughHost(message.outbound) } : outboundThroughHost(message.outbound),
       limits: message.limits,
       tails,
     };
@@ -174,6 +175,40 @@ export function runShard(port: ShardPort): void {
       } finally {
         request.signal.removeEventListener("abort", onAbort);
       }
+    };
+  }
+
+  /** The worker's connect() leaves the shard: the host's globalOutbound connects, and keeps the socket. */
+  function connectThroughHost(capId: number): SocketConnector {
+    const hold = link.adopt(capId);
+    return async (address, options) => {
+      void hold;
+      return socketOnHost((await channel.request("connect", [capId, address, options])) as SocketAnswer);
+    };
+  }
+
+  /** A socket the host holds: its bytes are pulled and pushed over the channel, a chunk at a time. */
+  function socketOnHost(answer: SocketAnswer): HostSocket {
+    const id = answer.socket;
+    let gone = false;
+    const close = () => {
+      if (gone) return;
+      gone = true;
+      channel.notify("socketClose", id);
+    };
+    return {
+      readable: pulledBody(answer.body),
+      writable: new WritableStream<Uint8Array>({
+        write: async (chunk) => void (await channel.request("socketWrite", [id, chunk])),
+        close: async () => void (await channel.request("socketEnd", id)),
+        abort: close,
+      }),
+      opened: Promise.resolve({ remoteAddress: answer.remoteAddress, localAddress: answer.localAddress }),
+      close,
+      startTls: async (options) => {
+        gone = true;
+        return socketOnHost((await channel.request("socketStartTls", [id, options.expectedServerHostname])) as SocketAnswer);
+      },
     };
   }
 
