@@ -45,6 +45,12 @@ export interface DurableObjectNamespaceOptions<Env> {
     processMemoryMb?: number;
     /** @internal How long a facet's transaction may stay open with no storage call before it is rolled back (default 60 s). */
     spanIdleMs?: number;
+    /**
+     * The shortest time between the end of one firing of a facet's alarm and the start of its next
+     * (default 1,000 ms): facet code is untrusted, and an alarm() that sets its alarm to now again
+     * would otherwise keep a core busy with no request from anyone.
+     */
+    alarmIntervalMs?: number;
   };
   /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
@@ -62,6 +68,8 @@ interface FacetAlarm {
   /** It fired and no class was known: it fires when the parent next calls facets.get(). */
   waiting?: boolean;
   running?: boolean;
+  /** When its last firing ended (Date.now()): the next one waits at least alarmIntervalMs after it. */
+  lastEnded?: number;
 }
 
 /** A facet's database name in the storage process (facets.ts names them the same way). */
@@ -85,6 +93,10 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
   /** Facets' alarms by facet database (parent key NUL facet name), as committed in their databases. */
   readonly #facetAlarms = new Map<string, FacetAlarm>();
   #closed = false;
+
+  get #alarmIntervalMs(): number {
+    return this.#options.facets?.alarmIntervalMs ?? 1_000;
+  }
 
   constructor(objectClass: DurableObjectClass<Env> & (new (...args: never[]) => T), options: DurableObjectNamespaceOptions<Env>) {
     if (typeof objectClass !== "function") throw new TypeError("DurableObjectNamespace: pass the Durable Object class");
@@ -323,7 +335,9 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     alarm.timer = undefined;
     alarm.waiting = false;
     if (this.#closed) return;
-    const wait = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    // Not sooner than alarmIntervalMs after its last firing ended, whatever time the facet set.
+    const earliest = alarm.lastEnded === undefined ? 0 : alarm.lastEnded + this.#alarmIntervalMs;
+    const wait = Math.min(Math.max(0, at - Date.now(), earliest - Date.now()), MAX_TIMER_MS);
     alarm.timer = setTimeout(() => {
       alarm.timer = undefined;
       void this.#fireFacetAlarm(alarm, retryCount);
@@ -344,6 +358,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       outcome = undefined;
     } finally {
       alarm.running = false;
+      alarm.lastEnded = Date.now();
     }
     // Deleted meanwhile (the handler or another event cleared it, or facets.delete()).
     if (this.#closed || this.#facetAlarms.get(facetDatabase(alarm.parent.toString(), alarm.facet)) !== alarm) return;

@@ -21,9 +21,11 @@ attack("an endless setTimeout/clearTimeout loop is stopped (each pair is two mes
   await rejectsWith(call(`export default { run() { for (;;) clearTimeout(setTimeout(() => {}, 1e6)); } };`, "run"), CpuLimitError);
 });
 
-attack("100,000 logs in one call: the call succeeds, the host keeps the first 800 and the last 200 and says it dropped those between", async () => {
+// 100,000 console.log calls take 130–220 ms of CPU here, past 250 ms when the machine is loaded:
+// it tests the log budget, not speed.
+roomy.attack("100,000 logs in one call: the call succeeds, the host keeps the first 800 and the last 200 and says it dropped those between", async () => {
   const events: TailEvent[] = [];
-  const result = await call(`export default { run() { for (let i = 0; i < 1e5; i++) console.log(i); return "done"; } };`, "run", [], {
+  const result = await roomy.call(`export default { run() { for (let i = 0; i < 1e5; i++) console.log(i); return "done"; } };`, "run", [], {
     tails: [(e: TailEvent[]) => void events.push(...e)],
   });
   assert.equal(result, "done");

@@ -35,8 +35,17 @@ export class App extends DurableObject {
     });
     return this.ctx.storage.getAlarm();
   }
+  async rearm(times) {
+    this.ctx.storage.kv.put("rearm", times);
+    await this.ctx.storage.setAlarm(Date.now());
+  }
   async alarm(info) {
     alarms++;
+    const rearm = this.ctx.storage.kv.get("rearm") ?? 0;
+    if (rearm > 0) {
+      this.ctx.storage.kv.put("rearm", rearm - 1);
+      await this.ctx.storage.setAlarm(Date.now());
+    }
     await this.env.report({ facet: this.ctx.id.name, retryCount: info.retryCount, isRetry: info.isRetry, alarm: await this.ctx.storage.getAlarm() });
     if (info.retryCount < (this.ctx.storage.kv.get("fail") ?? 0)) throw new Error("not yet");
   }
@@ -144,6 +153,22 @@ for (const isolation of ["isolate", "process"] as const) {
     }
   });
 
+  test(`[${isolation}] an alarm() that sets its alarm to now again fires at most once per alarmIntervalMs, not in a loop`, async () => {
+    const { fired, loader, Parent } = setup(isolation);
+    const ns = new DurableObjectNamespace(Parent, { name: "alarm-parents", facets: { alarmIntervalMs: 500 } });
+    try {
+      const parent = ns.getByName("rearm") as any;
+      await parent.run("app", "rearm", 1_000);
+      await sleep(2_300);
+      // At once, then about every 500 ms: 5 or so in 2.3 s, where a loop would have made hundreds.
+      assert.ok(fired.length >= 2 && fired.length <= 6, `${fired.length} firings in 2.3 s`);
+      for (let i = 1; i < fired.length; i++) assert.ok(fired[i]!.at - fired[i - 1]!.at >= 450, `firings ${fired[i]!.at - fired[i - 1]!.at} ms apart`);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+
   test(`[${isolation}] a facet's alarm() that throws is retried after about 2 s with retryCount 1, isRetry true`, async () => {
     const { fired, loader, Parent } = setup(isolation);
     const ns = new DurableObjectNamespace(Parent, { name: "alarm-parents" });
@@ -171,8 +196,9 @@ for (const isolation of ["isolate", "process"] as const) {
     try {
       // Before: two parents arm their facets, then the host goes.
       let ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir } }));
-      const eagerTime = await (ns.getByName("eager") as any).run("app", "arm", 1_000);
-      const lazyTime = await (ns.getByName("lazy") as any).run("app", "arm", 1_000);
+      // 2.5 s out: on a loaded machine the two calls took over a second, and a 1 s alarm fired first.
+      const eagerTime = await (ns.getByName("eager") as any).run("app", "arm", 2_500);
+      const lazyTime = await (ns.getByName("lazy") as any).run("app", "arm", 2_500);
       ns.close();
       assert.equal(fired.length, 0);
       await sleep(Math.max(eagerTime, lazyTime) + 200 - Date.now());
