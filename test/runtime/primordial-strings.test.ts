@@ -43,11 +43,13 @@ test("none of them consults a Symbol.split or Symbol.replace on Object.prototype
   proto[Symbol.split] = () => (called.push("split"), ["hooked"]);
   proto[Symbol.replace] = () => (called.push("replace"), "hooked");
   try {
-    assert.deepEqual("a&b".split("&"), ["hooked"], "V8's own split looks the hook up on a primitive separator");
+    // V8 13 (Node 24) looks the hook up on a primitive separator; V8 14 (Node 26) no longer does.
+    const v8Consults = "a&b".split("&")[0] === "hooked";
+    called.length = 0;
     assert.deepEqual(StringPrototypeSplit("a&b", "&"), ["a", "b"]);
     assert.equal(StringPrototypeReplace("a/b", "/", "-"), "a-b");
     assert.equal(StringPrototypeReplaceAll("a/b/c", "/", "-"), "a-b-c");
-    assert.deepEqual(called, ["split"]);
+    assert.deepEqual(called, [], `the runtime's own consulted a hook (V8's own does${v8Consults ? "" : " not"})`);
   } finally {
     delete proto[Symbol.split];
     delete proto[Symbol.replace];

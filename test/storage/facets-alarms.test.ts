@@ -231,7 +231,9 @@ for (const isolation of ["isolate", "process"] as const) {
       fired.length = 0;
       ns = track(new DurableObjectNamespace(Parent, { name: "alarm-parents", storage: { dir }, idleTimeoutMs: 20 }));
       const before = counts.constructed;
-      await (ns.getByName("evicted") as any).run("app", "arm", 400);
+      // 1.5 s out: the call must end, and the parent be evicted, before the alarm is due (a 400 ms
+      // alarm fired while the call was still returning on a loaded machine).
+      await (ns.getByName("evicted") as any).run("app", "arm", 1_500);
       await until(() => fired.length >= 1, 5_000, "the evicted parent's facet's alarm");
       assert.equal(fired[0]!.facet, "app");
       // At least twice: for the call, then again for the alarm after its eviction (on a loaded
