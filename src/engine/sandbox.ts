@@ -793,8 +793,8 @@ export class Sandbox {
         })
       : root;
     if (entry !== root) sources.set(entry, { name: "islet:entry", source: "", internal: true });
-    this.syncStep(() =>
-      entry.instantiateSync(this.context, (specifier, referrer) => {
+    await this.guard(
+      entry.instantiate(this.context, (specifier, referrer) => {
         if (referrer === entry && specifier === main) return root;
         const from = sources.get(referrer)!;
         if (specifier === "islet:runtime") {
