@@ -8,7 +8,7 @@ import { demoProvider } from "./demo.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { getRequestListener } from "@hono/node-server";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type LoggingLevel, type ServerNotification, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { WorkerLoader, type Limits } from "../index.ts";
@@ -316,11 +316,22 @@ export class IsletMcp {
           }
         : undefined;
       const live = request.params.name === "execute" ? liveLogNotifications(server, extra, request.params._meta?.progressToken) : undefined;
-      try {
-        return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
-      } finally {
-        await live?.end();
-      }
+      const call = (async () => {
+        try {
+          return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
+        } finally {
+          await live?.end();
+        }
+      })();
+      // Over HTTP a request is over (and its slot free) only once its calls settled.
+      let calls = running.get(server);
+      if (calls === undefined) running.set(server, (calls = new Set()));
+      calls.add(call);
+      void call.then(
+        () => calls.delete(call),
+        () => calls.delete(call),
+      );
+      return call;
     });
     return server;
   }
@@ -415,12 +426,14 @@ export interface McpHttpOptions {
   allowedOrigins?: string[];
 }
 
-function transportOptions(options: McpHttpOptions) {
+function transportOptions(options: McpHttpOptions, stream: boolean) {
   return {
     // Stateless: every POST carries a whole JSON-RPC exchange, so any instance can answer it
     // and nothing accumulates per client.
     sessionIdGenerator: undefined,
-    enableJsonResponse: true,
+    // A tools/call whose client accepts an event stream is answered with one: the call's log and
+    // progress notifications, then its result. Everything else is one JSON response.
+    enableJsonResponse: !stream,
     // Hosts are checked here (the SDK's check needs a Host header, which a web Request built in
     // process does not have); origins by the SDK.
     allowedOrigins: options.allowedOrigins,
@@ -435,44 +448,177 @@ function hostRefused(host: string | null | undefined, options: McpHttpOptions): 
 
 const forbiddenBody = (message: string) => JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
 
+/** The body a POST may have at most, as the SDK's transport bounds it when it reads the body itself. */
+const MAX_MCP_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Whether an Accept header lists `text/event-stream` (with a q above 0), or `application/json`. */
+function accepts(accept: string | null, type: "text/event-stream" | "application/json"): boolean {
+  if (accept === null) return false;
+  return accept.split(",").some((range) => {
+    const [media, ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    if (media !== type) return false;
+    const q = params.find((param) => param.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** The body as text, or undefined past `max` bytes. */
+async function boundedText(request: Request, max: number): Promise<string | undefined> {
+  if (Number(request.headers.get("content-length")) > max) return undefined;
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let received = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    received += value.byteLength;
+    if (received > max) {
+      void reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+function isToolCall(message: unknown): boolean {
+  return typeof message === "object" && message !== null && (message as { method?: unknown }).method === "tools/call" && (message as { id?: unknown }).id !== undefined;
+}
+
+/** Tool calls under way on each per-request server: its request is over once they settled. */
+const running = new WeakMap<Server, Set<Promise<unknown>>>();
+
+async function callsSettled(server: Server): Promise<void> {
+  await Promise.allSettled([...(running.get(server) ?? [])]);
+}
+
 /**
- * Streamable HTTP as a web handler: `(request: Request) => Promise<Response>`, for Hono
- * (`app.all("/mcp", (c) => handler(c.req.raw))`) or tests. Stateless: each request gets its own
- * SDK server over the shared upstreams, and the answer is JSON (no SSE stream).
+ * Called once a request is over: its answer handed over (JSON) or its event stream ended or
+ * cancelled, and the tool calls it started settled. A caller holding a slot for the request
+ * frees it here.
  */
-export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request, sessionScope?: string) => Promise<Response> {
-  return async (request: Request, sessionScope?: string) => {
+export type McpRequestDone = () => void;
+
+async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request: Request, sessionScope: string | undefined, parsedBody: unknown, done: McpRequestDone | undefined): Promise<Response> {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done?.();
+  };
+  try {
     const refused = hostRefused(request.headers.get("host") ?? new URL(request.url).host, options);
-    if (refused) return new Response(forbiddenBody(refused), { status: 403, headers: { "content-type": "application/json" } });
-    const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options));
+    if (refused) {
+      finish();
+      return new Response(forbiddenBody(refused), { status: 403, headers: { "content-type": "application/json" } });
+    }
+    let body = parsedBody;
+    let stream = false;
+    const accept = request.headers.get("accept");
+    if (request.method === "POST") {
+      if (body === undefined) {
+        const text = await boundedText(request, MAX_MCP_REQUEST_BYTES);
+        if (text === undefined) {
+          finish();
+          return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: `Payload Too Large: Request body must not exceed ${MAX_MCP_REQUEST_BYTES} bytes` }, id: null }), { status: 413, headers: { "content-type": "application/json" } });
+        }
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // Not JSON: the SDK answers it, from the text it reads again.
+          request = new Request(request.url, { method: "POST", headers: request.headers, body: text, signal: request.signal });
+        }
+      }
+      stream = accepts(accept, "text/event-stream") && (Array.isArray(body) ? body.some(isToolCall) : isToolCall(body));
+      // The SDK wants both types listed; a client that takes only JSON gets JSON.
+      if (!stream && accept !== null && accepts(accept, "application/json") && !accepts(accept, "text/event-stream")) {
+        const headers = new Headers(request.headers);
+        headers.set("accept", `${accept}, text/event-stream;q=0.1`);
+        request = new Request(request.url, { method: "POST", headers, ...(body === undefined ? { body: await request.text() } : {}), signal: request.signal });
+      }
+    }
+    const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options, stream));
     // The caller's API key: its `session` names are its own.
     const server = mcp.createServer(sessionScope);
     await server.connect(transport);
+    // A client that goes away cancels what its request runs (the tool calls' signal).
+    const gone = () => void server.close();
+    request.signal.addEventListener("abort", gone, { once: true });
+    const end = async () => {
+      request.signal.removeEventListener("abort", gone);
+      await server.close();
+      await callsSettled(server);
+      finish();
+    };
+    let response: Response;
     try {
-      return await transport.handleRequest(request);
-    } finally {
-      // With JSON responses the answer is complete once handleRequest resolves.
-      void server.close();
+      response = await transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+    } catch (error) {
+      await end();
+      throw error;
     }
-  };
+    if (!stream || response.body === null || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      // With JSON the answer is complete once handleRequest resolves.
+      await end();
+      return response;
+    }
+    // The event stream: over when the SDK ends it (the result written) or the client cancels it
+    // (which closes the server, aborting the call); the request is done once the call settled.
+    const reader = response.body.getReader();
+    let ended = false;
+    const over = () => {
+      if (ended) return;
+      ended = true;
+      void end();
+    };
+    const events = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done: last, value } = await reader.read();
+          if (last) {
+            controller.close();
+            over();
+          } else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+          over();
+        }
+      },
+      cancel(reason) {
+        void reader.cancel(reason).catch(() => {});
+        over();
+      },
+    });
+    return new Response(events, { status: response.status, statusText: response.statusText, headers: response.headers });
+  } catch (error) {
+    finish();
+    throw error;
+  }
+}
+
+/**
+ * Streamable HTTP as a web handler: `(request: Request, sessionScope?, done?) => Promise<Response>`,
+ * for Hono (`app.all("/mcp", (c) => handler(c.req.raw))`) or tests. Stateless: each request gets
+ * its own SDK server over the shared upstreams. A `tools/call` whose client accepts
+ * `text/event-stream` is answered with an event stream carrying the call's log and progress
+ * notifications as the code logs, then its result; the request's signal aborting (the client gone)
+ * or the stream being cancelled cancels the call. Other requests, and clients that accept only
+ * JSON, get one JSON response. `done` is called once the request is over (McpRequestDone).
+ */
+export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request, sessionScope?: string, done?: McpRequestDone) => Promise<Response> {
+  return (request, sessionScope, done) => handleMcpRequest(mcp, options, request, sessionScope, undefined, done);
 }
 
 /**
  * Streamable HTTP for Node's `http` server: `(req, res, parsedBody?) => Promise<void>`; mount it at
- * `/mcp`. Pass the parsed JSON body when a framework has already read the request.
+ * `/mcp`. Pass the parsed JSON body when a framework has already read the request. Answers as
+ * createMcpHttpHandler does; a dropped connection cancels the call.
  */
 export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown, sessionScope?: string) => Promise<void> {
   return async (req, res, body, sessionScope) => {
-    const refused = hostRefused(req.headers.host, options);
-    if (refused) {
-      res.writeHead(403, { "content-type": "application/json" }).end(forbiddenBody(refused));
-      return;
-    }
-    const transport = new StreamableHTTPServerTransport(transportOptions(options));
-    const server = mcp.createServer(sessionScope);
-    res.on("close", () => void server.close());
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    const listener = getRequestListener((request) => handleMcpRequest(mcp, options, request, sessionScope, body, undefined), { overrideGlobalObjects: false });
+    await listener(req, res);
   };
 }
 

@@ -264,11 +264,20 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     if (codemode === undefined || !codemode.configured) {
       throw new RequestError(501, 'MCP is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
     }
+    // The slot is held until the request is over: for a streamed tools/call, until its event
+    // stream ends, or the client goes away and the call it cancels has ended.
     const release = admission.admit(c.get("caller"));
-    try {
-      return await codemode.mcp(c.req.raw, c.get("caller").keyId);
-    } finally {
+    let released = false;
+    const free = () => {
+      if (released) return;
+      released = true;
       release();
+    };
+    try {
+      return await codemode.mcp(c.req.raw, c.get("caller").keyId, free);
+    } catch (error) {
+      free();
+      throw error;
     }
   });
 

@@ -34,8 +34,12 @@ export interface CodeModeService {
    * secrets scrubbed), and the signal that cancels the run when the client goes away.
    */
   execute(code: string, maxResultBytes?: number, live?: LiveCodeMode): Promise<CodeModeAnswer>;
-  /** `keyId`: the caller's API key, whose Code Mode session names are its own. */
-  mcp(request: Request, keyId?: string): Promise<Response>;
+  /**
+   * `keyId`: the caller's API key, whose Code Mode session names are its own. `done` is called once
+   * the request is over: its JSON answer ready, or its event stream (a tools/call of a client that
+   * accepts one) ended or cancelled, and the call it ran settled.
+   */
+  mcp(request: Request, keyId?: string, done?: () => void): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -46,7 +50,7 @@ const sibling = (path: string) => new URL(`../codemode/${path}${extension}`, imp
 interface McpModule {
   openIsletMcp(config: unknown, options?: { log?: (line: string) => void }): Promise<McpInstance>;
   openDemoMcp(): Promise<McpInstance>;
-  createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request, sessionScope?: string) => Promise<Response>;
+  createMcpHttpHandler(mcp: McpInstance, options?: object): (request: Request, sessionScope?: string, done?: () => void) => Promise<Response>;
 }
 /** What this module needs of IsletMcp (src/codemode/mcp-server.ts), which is imported lazily. */
 interface McpInstance {
@@ -99,7 +103,7 @@ export async function openCodeMode(section: unknown, env: NodeJS.ProcessEnv, bas
   return service(mcp, mcpModule.createMcpHttpHandler(mcp), true);
 }
 
-function service(mcp: McpInstance, handler: ((request: Request, sessionScope?: string) => Promise<Response>) | undefined, configured: boolean): CodeModeService {
+function service(mcp: McpInstance, handler: ((request: Request, sessionScope?: string, done?: () => void) => Promise<Response>) | undefined, configured: boolean): CodeModeService {
   return {
     configured,
     api: () => ({ api: mcp.apiText, namespaces: mcp.catalog.namespaces.map((ns) => ns.name), demo: !configured }),
@@ -122,7 +126,12 @@ function service(mcp: McpInstance, handler: ((request: Request, sessionScope?: s
       }
       return answer;
     },
-    mcp: handler ?? (async () => new Response("MCP is not configured on this server", { status: 501 })),
+    mcp:
+      handler ??
+      (async (_request, _keyId, done) => {
+        done?.();
+        return new Response("MCP is not configured on this server", { status: 501 });
+      }),
     close: () => mcp.close(),
   };
 }

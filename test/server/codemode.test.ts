@@ -1,12 +1,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CallToolResultSchema, LoggingMessageNotificationSchema, type CallToolResult, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { testServer, type TestServer } from "./helpers.ts";
 
 const KEY = "codemode-key-01234";
@@ -15,10 +16,15 @@ const TOKEN = "upstream-token-98765";
 describe("code mode on the server: POST /v1/codemode/execute and /mcp over the config's tool sources", () => {
   let api: Server;
   let server: TestServer;
+  // A gate the test opens, and a tick the code can call in a loop.
+  const held: ServerResponse[] = [];
+  let ticks = 0;
   before(async () => {
     // An API on loopback that echoes whether it got the credential (which the sandbox must never see).
     api = createServer((req, res) => {
       res.setHeader("content-type", "application/json");
+      if (req.url === "/gate") return void held.push(res);
+      if (req.url === "/tick") return void setTimeout(() => res.end(JSON.stringify({ tick: ++ticks })), 10);
       const id = Number(req.url?.split("/").pop());
       res.end(JSON.stringify({ id, name: `item ${id}`, authorized: req.headers.authorization === `Bearer ${TOKEN}` }));
     });
@@ -33,6 +39,8 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
           "/items/{id}": {
             get: { operationId: "getItem", parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }], responses: { "200": { description: "ok" } } },
           },
+          "/gate": { get: { operationId: "gate", responses: { "200": { description: "ok" } } } },
+          "/tick": { get: { operationId: "tick", responses: { "200": { description: "ok" } } } },
         },
       }),
     );
@@ -44,13 +52,14 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
         maxResultBytes: 1_000_000,
         codemode: {
           openapi: { items: { spec: "api.json", baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, auth: { header: "Authorization", value: "Bearer ${ITEMS_TOKEN}" } } },
-          limits: { cpuMs: 300 },
+          limits: { cpuMs: 300, wallMs: 20_000 },
         },
       }),
     );
     server = await testServer({}, { ISLET_CONFIG: config, ITEMS_TOKEN: TOKEN });
   });
   after(async () => {
+    for (const res of held) res.end("{}");
     await server?.close();
     api.close();
   });
@@ -116,6 +125,106 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     }
     const anonymous = await fetch(server.url + "/mcp", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     assert.equal(anonymous.status, 401);
+  });
+
+  async function mcpClient() {
+    const client = new Client({ name: "test", version: "1" });
+    const messages: LoggingMessageNotification["params"][] = [];
+    const listeners = new Set<(params: LoggingMessageNotification["params"]) => void>();
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      messages.push(notification.params);
+      for (const listener of listeners) listener(notification.params);
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url + "/mcp"), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } }));
+    return { client, messages, listeners };
+  }
+  const health = async () => (await fetch(server.url + "/healthz")).json() as Promise<{ inFlight: number }>;
+  async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!(await check())) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+  }
+
+  test("/mcp streams execute's log and progress notifications before the result, and holds the call's slot until the stream ends", async () => {
+    const { client, messages, listeners } = await mcpClient();
+    try {
+      const progress: string[] = [];
+      let slotWhileStreaming: number | undefined;
+      // Opened only by the live line: a log sent with the result would never open it, and the call would run into its wall limit.
+      listeners.add((params) => {
+        if (params.data !== "step one") return;
+        void (async () => {
+          await until(() => held.length === 1, 5_000, "the gate request");
+          slotWhileStreaming = (await health()).inFlight;
+          held.shift()!.end(JSON.stringify({ open: true }));
+        })();
+      });
+      const started = performance.now();
+      const result = (await client.callTool({ name: "execute", arguments: { code: `async () => { console.log("step one"); const gate = await items.gate(); console.warn("step two", gate.open); return "done"; }` } }, CallToolResultSchema, {
+        onprogress: (p) => void progress.push(String(p.message)),
+      })) as CallToolResult;
+      assert.ok(performance.now() - started < 15_000, "the gate opened before the wall limit");
+      assert.match((result.content[0] as { text: string }).text, /^done\n/);
+      assert.deepEqual(messages, [
+        { level: "info", logger: "execute", data: "step one" },
+        { level: "warning", logger: "execute", data: "[warn] step two true" },
+      ]);
+      assert.deepEqual(progress, ["step one", "[warn] step two true"]);
+      assert.equal(slotWhileStreaming, 1, "the streaming call holds its slot");
+      await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed after the stream");
+
+      // The bounds: 100 lines of 1,000 characters, then one saying how many more there were.
+      messages.length = 0;
+      await client.callTool({ name: "execute", arguments: { code: `async () => { for (let i = 0; i < 250; i++) console.log(i === 0 ? "x".repeat(5000) : "line " + i); return 1; }` } });
+      assert.equal(messages.length, 101);
+      assert.equal(String(messages[0].data).length, 1_001);
+      assert.equal(messages[99].data, "line 99");
+      assert.match(String(messages[100].data), /^islet: 150 more log lines were not sent as notifications/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("/mcp: a client that goes away while execute streams cancels the execution and frees its slot", async () => {
+    const { client, listeners } = await mcpClient();
+    let running!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    listeners.add((params) => params.data === "running" && running());
+    const call = client.callTool({ name: "execute", arguments: { code: `async () => { console.log("running"); for (;;) await items.tick(); }` } }).catch((error: Error) => error);
+    await withTimeout(started, 10_000, "the live log line");
+    const before = ticks;
+    await until(() => ticks > before + 3, 5_000, "the code to tick");
+    assert.equal((await health()).inFlight, 1);
+    const left = performance.now();
+    await client.close();
+    assert.ok((await call) instanceof Error);
+    await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed");
+    assert.ok(performance.now() - left < 5_000);
+    const after = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(ticks - after <= 1, `the code went on ticking after the client left: ${after} then ${ticks}`);
+  });
+
+  test("/mcp answers a client that accepts only JSON with JSON, and keeps its key and size checks for streamed calls", async () => {
+    const call = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "execute", arguments: { code: `async () => { console.log("hi"); return 2; }` } } };
+    const headers = { "content-type": "application/json", "mcp-protocol-version": "2025-06-18", authorization: `Bearer ${KEY}` };
+    const plain = await fetch(server.url + "/mcp", { method: "POST", headers: { ...headers, accept: "application/json" }, body: JSON.stringify(call) });
+    assert.equal(plain.status, 200);
+    assert.match(plain.headers.get("content-type") ?? "", /^application\/json/);
+    assert.match(((await plain.json()) as { result: { content: { text: string }[] } }).result.content[0].text, /^2\n/);
+    const streamed = await fetch(server.url + "/mcp", { method: "POST", headers: { ...headers, accept: "application/json, text/event-stream" }, body: JSON.stringify(call) });
+    assert.equal(streamed.headers.get("content-type"), "text/event-stream");
+    assert.match(await streamed.text(), /"notifications\/message".*"data":"hi"/);
+    const { authorization: _key, ...anonymous } = headers;
+    assert.equal((await fetch(server.url + "/mcp", { method: "POST", headers: { ...anonymous, accept: "application/json, text/event-stream" }, body: JSON.stringify(call) })).status, 401);
+    const big = { ...call, params: { ...call.params, arguments: { code: "x".repeat(2_000_000) } } };
+    assert.equal((await fetch(server.url + "/mcp", { method: "POST", headers: { ...headers, accept: "application/json, text/event-stream" }, body: JSON.stringify(big) })).status, 413);
   });
 });
 
