@@ -1529,20 +1529,89 @@ declare module "node:module" {
   export default _default;
 }
 declare module "node:net" {
-  export const _normalizeArgs: IsletNotImplemented;
-  export const connect: IsletNotImplemented;
-  export const createConnection: IsletNotImplemented;
+  import { Duplex, type DuplexOptions } from "node:stream";
+  /** A client TCP connection over cloudflare:sockets' connect(): the worker's globalOutbound's connect decides. */
+  export interface TcpSocketConnectOpts {
+    port: number | string;
+    /** Default "localhost". The host resolves the name. */
+    host?: string;
+    /** Idle timeout in ms (as setTimeout()). */
+    timeout?: number;
+    /** Accepted and ignored: the host resolves and connects. */
+    family?: number;
+    lookup?: unknown;
+    localAddress?: string;
+    localPort?: number;
+    noDelay?: boolean;
+    keepAlive?: boolean;
+    keepAliveInitialDelay?: number;
+  }
+  export interface SocketConstructorOpts extends Omit<DuplexOptions, "objectMode" | "readableObjectMode" | "writableObjectMode"> {
+    allowHalfOpen?: boolean;
+  }
+  export interface AddressInfo {
+    address: string;
+    family: string;
+    port: number;
+  }
+  export class Socket extends Duplex {
+    constructor(options?: SocketConstructorOpts);
+    connect(options: TcpSocketConnectOpts, connectionListener?: () => void): this;
+    connect(port: number | string, host?: string, connectionListener?: () => void): this;
+    connect(port: number | string, connectionListener?: () => void): this;
+    readonly connecting: boolean;
+    readonly pending: boolean;
+    readonly readyState: "opening" | "open" | "readOnly" | "writeOnly" | "closed";
+    /** After 'connect': the address the host connected to (as its connector reports it). */
+    readonly remoteAddress: string | undefined;
+    readonly remotePort: number | undefined;
+    readonly remoteFamily: string | undefined;
+    /** After 'connect': the host socket's local address, when its connector reports it. */
+    readonly localAddress: string | undefined;
+    readonly localPort: number | undefined;
+    readonly localFamily: string | undefined;
+    readonly bytesRead: number;
+    readonly bytesWritten: number;
+    readonly bufferSize: number | undefined;
+    timeout: number;
+    address(): AddressInfo | {};
+    setEncoding(encoding?: string): this;
+    /** Real: 'timeout' after `timeout` ms without a read or a write (0 turns it off). */
+    setTimeout(timeout: number, callback?: () => void): this;
+    /** Accepted, no effect: the host's socket is its own. */
+    setNoDelay(noDelay?: boolean): this;
+    /** Accepted, no effect: the host's socket is its own. */
+    setKeepAlive(enable?: boolean, initialDelay?: number): this;
+    ref(): this;
+    unref(): this;
+    destroySoon(): void;
+    resetAndDestroy(): this;
+    on(event: "connect" | "ready" | "end" | "finish" | "drain" | "timeout", listener: () => void): this;
+    on(event: "close", listener: (hadError: boolean) => void): this;
+    on(event: "data", listener: (data: any) => void): this;
+    on(event: "error", listener: (error: Error) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    once(event: "connect" | "ready" | "end" | "finish" | "drain" | "timeout", listener: () => void): this;
+    once(event: "close", listener: (hadError: boolean) => void): this;
+    once(event: "data", listener: (data: any) => void): this;
+    once(event: "error", listener: (error: Error) => void): this;
+    once(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+  export const Stream: typeof Socket;
+  export function connect(options: TcpSocketConnectOpts & SocketConstructorOpts, connectionListener?: () => void): Socket;
+  export function connect(port: number | string, host?: string, connectionListener?: () => void): Socket;
+  export function connect(port: number | string, connectionListener?: () => void): Socket;
+  export const createConnection: typeof connect;
+  export function _normalizeArgs(args: unknown[]): unknown[];
+  export function getDefaultAutoSelectFamily(): false;
+  export function setDefaultAutoSelectFamily(value: false): void;
+  export function getDefaultAutoSelectFamilyAttemptTimeout(): number;
+  export function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
   export const createServer: IsletNotImplemented;
-  export const getDefaultAutoSelectFamily: IsletNotImplemented;
-  export const getDefaultAutoSelectFamilyAttemptTimeout: IsletNotImplemented;
-  export const setDefaultAutoSelectFamily: IsletNotImplemented;
-  export const setDefaultAutoSelectFamilyAttemptTimeout: IsletNotImplemented;
   export const BlockList: typeof IsletNotImplementedClass;
   export const BoundSocket: typeof IsletNotImplementedClass;
   export const Server: typeof IsletNotImplementedClass;
-  export const Socket: typeof IsletNotImplementedClass;
   export const SocketAddress: typeof IsletNotImplementedClass;
-  export const Stream: typeof IsletNotImplementedClass;
   export function isIP(input: string): 0 | 4 | 6;
   export function isIPv4(input: string): boolean;
   export function isIPv6(input: string): boolean;
@@ -1867,8 +1936,38 @@ declare module "sys" {
 }
 
 declare module "node:tls" {
+  import { Socket, type TcpSocketConnectOpts, type SocketConstructorOpts } from "node:net";
+  /**
+   * TLS from the first byte, over cloudflare:sockets' connect(). The host makes the handshake and
+   * checks the certificate (its CAs, connectTcp's `tls.ca`): `ca`, `cert` and `key` here are not
+   * used, and `rejectUnauthorized: false` throws ERR_OPTION_NOT_IMPLEMENTED.
+   */
+  export interface ConnectionOptions extends Partial<TcpSocketConnectOpts>, SocketConstructorOpts {
+    /** The name the certificate is checked against (default: host). */
+    servername?: string;
+    rejectUnauthorized?: true;
+    ca?: unknown;
+    cert?: unknown;
+    key?: unknown;
+  }
+  export class TLSSocket extends Socket {
+    readonly encrypted: true;
+    /** true once 'secureConnect' was emitted (the host checked the certificate). */
+    readonly authorized: boolean;
+    readonly servername: string | null;
+    setServername(name: string): void;
+    getProtocol(): null;
+    getCipher(): null;
+    getPeerCertificate: IsletNotImplemented;
+    on(event: "secureConnect" | "secure", listener: () => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    once(event: "secureConnect" | "secure", listener: () => void): this;
+    once(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+  export function connect(options: ConnectionOptions, secureConnectListener?: () => void): TLSSocket;
+  export function connect(port: number, host?: string, options?: ConnectionOptions, secureConnectListener?: () => void): TLSSocket;
+  export function connect(port: number, options?: ConnectionOptions, secureConnectListener?: () => void): TLSSocket;
   export const checkServerIdentity: IsletNotImplemented;
-  export const connect: IsletNotImplemented;
   export const convertALPNProtocols: IsletNotImplemented;
   export const createSecureContext: IsletNotImplemented;
   export const createSecurePair: IsletNotImplemented;
@@ -1876,7 +1975,6 @@ declare module "node:tls" {
   export const getCiphers: IsletNotImplemented;
   export const SecureContext: typeof IsletNotImplementedClass;
   export const Server: typeof IsletNotImplementedClass;
-  export const TLSSocket: typeof IsletNotImplementedClass;
   export const CLIENT_RENEG_LIMIT: number;
   export const CLIENT_RENEG_WINDOW: number;
   export const DEFAULT_CIPHERS: string;

@@ -203,7 +203,9 @@ export function connectTcp(options: ConnectTcpOptions): SocketConnector {
     const servername = (name: string) => (isIP(name) === 0 ? name : undefined);
 
     const upgrade = (raw: Socket) => (tls: { expectedServerHostname?: string }): HostSocket => {
-      const secure: TLSSocket = tlsConnect({ ...tlsOptions, socket: raw, servername: servername(tls.expectedServerHostname ?? host) });
+      const name = tls.expectedServerHostname ?? host;
+      // `host` too: over a given socket, Node checks the certificate against servername, else host, else "localhost".
+      const secure: TLSSocket = tlsConnect({ ...tlsOptions, socket: raw, host: name, servername: servername(name) });
       const opened = whenOpen(secure, "secureConnect", timeoutMs, () => undefined);
       return hostSocket(secure, opened, undefined);
     };

@@ -14,7 +14,7 @@ import { asyncContextEnabled, bindAsyncContext, getAsyncContext, setAsyncContext
 
 const { ArrayPrototypeUnshift, Error, Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeHas, MapPrototypeSet, ReflectApply } = primordials;
 
-export { web, events, streams, url, crypto, node } from "./platform.ts";
+export { web, events, streams, url, crypto, node, socketConnect } from "./platform.ts";
 
 type HostCall = (service: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => [ok: 1, value: unknown] | [ok: 0, error: ErrorRecord];
 
@@ -37,6 +37,13 @@ function load(name: ChunkName): unknown {
     if (exports === undefined) throw new Error(`islet: the ${name} runtime chunk failed to load`);
   }
   return exports;
+}
+
+/** Whether the worker's globalOutbound has a connect method: cloudflare:sockets' connect() (and node:net over it) is refused without one. */
+let connectAllowed = false;
+
+export function setConnectAllowed(allowed: boolean): void {
+  connectAllowed = allowed;
 }
 
 const platform: Platform = {
@@ -67,6 +74,9 @@ const platform: Platform = {
   clearTimer,
   asyncContext: { enabled: asyncContextEnabled, get: getAsyncContext, set: setAsyncContext, bind: bindAsyncContext },
   brand: markPlatformObject,
+  socketConnect(address, options) {
+    return (load("web") as { socketConnect(address: unknown, options: unknown, allowed: boolean): unknown }).socketConnect(address, options, connectAllowed);
+  },
 };
 bindPlatform(platform);
 

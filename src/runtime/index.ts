@@ -13,7 +13,7 @@ import { captureLateSnapshotIntrinsics } from "../protocol/snapshot.ts";
 import { fireTimer, forgetTimers } from "./globals/timers.ts";
 import { flushLogTail, refillLogBudget } from "./globals/console.ts";
 import { runFinalizationCleanups } from "./globals/finalization.ts";
-import { receiveChunk, setChunkLoader, streams, web } from "./chunks.ts";
+import { receiveChunk, setChunkLoader, setConnectAllowed, socketConnect as platformSocketConnect, streams, web } from "./chunks.ts";
 import { enableNodeCompat, nodeModule } from "./node/setup.ts";
 import { enableAsyncContext, runInRootContext } from "./async-context.ts";
 import type { RequestRecord } from "./web/fetch.ts";
@@ -165,22 +165,19 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
  */
 const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
 
-/** Whether the worker's globalOutbound has a connect method: cloudflare:sockets' connect() is refused without one. */
-let connectAllowed = false;
-
 /** The namespace of `cloudflare:sockets` (its generated module re-exports `connect`). */
 function socketsModule(): { connect(address: unknown, options?: unknown): unknown } {
   return ObjectFreeze({
     __proto__: null,
     connect(address: unknown, options?: unknown): unknown {
-      return web().socketConnect(address, options, connectAllowed);
+      return platformSocketConnect(address, options);
     },
   }) as never;
 }
 
 function setEnv(encodedEnv: unknown, now: number, nodeCompat = false, asyncContext = false, canConnect = false): void {
   startClock(now);
-  connectAllowed = canConnect === true;
+  setConnectAllowed(canConnect === true);
   const value = decode(encodedEnv, importer);
   env = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
   // A facet's storage capability is the runtime's, not the user's: taken out before user code sees env.

@@ -40,6 +40,8 @@ export interface Platform {
   asyncContext: AsyncContextAccess;
   /** Marks an instance of one of the runtime's platform classes, which the boundary refuses (brands.ts). */
   brand(object: object, name: string): void;
+  /** cloudflare:sockets' connect() with this worker's permission (its globalOutbound's connect): node:net and node:tls go through it. */
+  socketConnect(address: unknown, options: unknown): unknown;
 }
 
 export interface AsyncContextAccess {
@@ -83,6 +85,7 @@ export const sendOp = (op: number, a?: unknown): void => bound().sendOp(op, a);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);
 export const asyncContext = (): AsyncContextAccess => bound().asyncContext;
+export const socketConnect = (address: unknown, options: unknown): unknown => bound().socketConnect(address, options);
 /** Called by each platform class's constructor with its interface name (brands.ts). */
 export const brandPlatformObject = (object: object, name: string): void => {
   if (platform === undefined) ArrayPrototypePush(unbranded, [object, name]);

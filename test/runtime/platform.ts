@@ -54,6 +54,9 @@ bindPlatform({
   asyncContext: { enabled: asyncContextEnabled, get: getAsyncContext, set: setAsyncContext, bind: bindAsyncContext },
   // Node has no boundary to refuse platform objects at (src/runtime/brands.ts).
   brand() {},
+  socketConnect() {
+    throw new Error("test platform: no sockets");
+  },
 });
 
 for (const [name, path] of Object.entries(entries) as [ChunkName, string][]) {

@@ -3,7 +3,9 @@
 // real clock, a host object or a raw value, nor escape a limit.
 
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { RpcTarget } from "islet";
+import { connectTcp } from "islet/outbound";
 import { securitySuite } from "./harness.ts";
 
 // Every replaced intrinsic walks the stack on each call, which costs the sandbox CPU time.
@@ -236,6 +238,12 @@ attack("with every intrinsic replaced by one that throws when the runtime calls 
 // got(value) notes a value an API's promise handed the caller: resolving a promise with an object
 // looks up its `then` (Web IDL's "resolve a promise", as in browsers), so the runtime may run an
 // Object.prototype.then on what it gives the caller, and on nothing else.
+// A loopback echo server for node:net's first touch (through globalOutbound's connect).
+const echoServer = createServer((socket) => socket.pipe(socket).on("error", () => {}));
+echoServer.unref();
+await new Promise<void>((resolve) => echoServer.listen(0, "127.0.0.1", resolve));
+const ECHO_PORT = (echoServer.address() as { port: number }).port;
+
 const LAZY_USES: [name: string, use: string][] = [
   ["URL", `const u = new URL("https://a.example/b?c=d#e"); return [u.href, u.searchParams.get("c"), new URLSearchParams("a=1&b=2").toString()];`],
   ["Headers", `const h = new Headers({ "x-a": "1" }); h.append("x-b", "2"); return [h.get("x-a"), h.get("x-b"), h.has("x-c")];`],
@@ -305,6 +313,19 @@ const LAZY_USES: [name: string, use: string][] = [
     return [out.join(""), first, accepted, failed, await c.text(s.Readable.from(["t", "x"])), web];`,
   ],
   [
+    "node:net",
+    `const net = await import("node:net"); const socket = net.connect(${ECHO_PORT}, "127.0.0.1"); socket.setEncoding("utf8");
+    const events = []; let text = "";
+    await new Promise((resolve) => {
+      socket.on("connect", () => { events.push("connect"); socket.write(Buffer.from("pi")); socket.write("ng"); });
+      socket.on("data", (chunk) => { text += chunk; if (text.length >= 4) socket.end(); });
+      socket.on("end", () => events.push("end"));
+      socket.on("error", (error) => events.push("error " + error.message));
+      socket.on("close", (hadError) => { events.push("close " + hadError); resolve(); });
+    });
+    return [text, ...events, socket.remotePort === ${ECHO_PORT}, socket.bytesRead];`,
+  ],
+  [
     "node:zlib",
     `const z = await import("node:zlib"); const sp = await import("node:stream/promises"); const s = await import("node:stream");
     const gz = z.gzipSync("hello hello"); const chunks = [];
@@ -357,6 +378,7 @@ const LAZY_EXPECTED: Record<string, unknown[]> = {
   AsyncLocalStorage: [[5, 5], undefined, undefined],
   "node long tail": ["hé!", "e,f", 4, true, "hé!", "ENOENT", "function", "function", true, 6, "ERR_METHOD_NOT_IMPLEMENTED", 2, "function"],
   "node:stream": ["AB", 1, false, "boom", "tx", [1]],
+  "node:net": ["ping", "connect", "end", "close false", true, 4],
   "node:zlib": ["hello hello", "u", "abc", "Z_DATA_ERROR", "cb", 907060870],
   "legacy encodings": ["日\ufffd ", "\u{10000}\ufffd0A", "\u{43F0}Ê̄", "П", "˘", "", "\ufffd$A日", "한"],
 };
@@ -452,9 +474,12 @@ async function lazyAttack(ownClasses: boolean, lowered = false): Promise<void> {
     };`;
   const result = await call(source, "run", [new Date(0)], {
     compatibilityFlags: ["nodejs_compat"],
-    globalOutbound: async (request: Request) => {
-      outboundSaw.push(request.url);
-      return new Response(`outbound saw ${request.method} ${request.url} ${request.headers.get("x-h")} ${await request.text()}`, { status: 201 });
+    globalOutbound: {
+      fetch: async (request: Request) => {
+        outboundSaw.push(request.url);
+        return new Response(`outbound saw ${request.method} ${request.url} ${request.headers.get("x-h")} ${await request.text()}`, { status: 201 });
+      },
+      connect: connectTcp({ allowHosts: [`127.0.0.1:${ECHO_PORT}`], denyPrivateAddresses: false }),
     },
   });
   assert.equal(result.realDate, false, "the runtime handed a replaced intrinsic the real Date");

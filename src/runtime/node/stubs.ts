@@ -16,12 +16,13 @@ import { nodeError, invalidArgType, invalidArgValue } from "./errors.ts";
 import { createFsModule, createFsPromisesModule } from "./fs.ts";
 import { createStreamConsumers, createStreamModule, createStreamPromises } from "./stream/module.ts";
 import { createZlibModule } from "./zlib.ts";
+import { connect as netConnect, isIP, isIPv4, isIPv6, normalizeArgs, Socket, TLSSocket, tlsConnect } from "./net.ts";
 import { CONSTANTS, DNS_CONSTANTS, FS_CONSTANTS, HTTP2_CONSTANTS, HTTP_METHODS, HTTP_STATUS_CODES, PERF_HOOKS_CONSTANTS, SQLITE_CONSTANTS, ZLIB_CONSTANTS } from "./stub-constants.ts";
 import { STREAMS_GLOBALS } from "../globals/names.ts";
 import { streams } from "../platform.ts";
 import { primordials } from "../primordials.ts";
 
-const { ArrayPrototypeIncludes, ArrayPrototypeSlice, ArrayPrototypeSort, Error, Map, MapPrototypeGet, MapPrototypeSet, ObjectCreate, ObjectDefineProperty, ObjectFreeze, ObjectKeys, RegExp, RegExpPrototypeExec, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, Symbol, SymbolFor, TypeError } = primordials;
+const { ArrayPrototypeIncludes, ArrayPrototypeSlice, ArrayPrototypeSort, Error, Map, MapPrototypeGet, MapPrototypeSet, NumberIsInteger, ObjectCreate, ObjectDefineProperty, ObjectFreeze, ObjectKeys, RegExp, RegExpPrototypeExec, StringPrototypeSlice, StringPrototypeSplit, StringPrototypeStartsWith, Symbol, SymbolFor, TypeError } = primordials;
 
 type Module = Record<string, unknown>;
 
@@ -99,26 +100,7 @@ export interface Served {
   names(): readonly string[];
 }
 
-const IPV4_SEGMENT = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])";
-const IPV4 = `(?:${IPV4_SEGMENT}\\.){3}${IPV4_SEGMENT}`;
-const IPV6_SEGMENT = "(?:[0-9a-fA-F]{1,4})";
-// Node's own patterns (lib/internal/net.js).
-const IPV4_RE = new RegExp(`^${IPV4}$`);
-const IPV6_RE = new RegExp(
-  "^(?:" +
-    `(?:${IPV6_SEGMENT}:){7}(?:${IPV6_SEGMENT}|:)|` +
-    `(?:${IPV6_SEGMENT}:){6}(?:${IPV4}|:${IPV6_SEGMENT}|:)|` +
-    `(?:${IPV6_SEGMENT}:){5}(?::${IPV4}|(?::${IPV6_SEGMENT}){1,2}|:)|` +
-    `(?:${IPV6_SEGMENT}:){4}(?:(?::${IPV6_SEGMENT}){0,1}:${IPV4}|(?::${IPV6_SEGMENT}){1,3}|:)|` +
-    `(?:${IPV6_SEGMENT}:){3}(?:(?::${IPV6_SEGMENT}){0,2}:${IPV4}|(?::${IPV6_SEGMENT}){1,4}|:)|` +
-    `(?:${IPV6_SEGMENT}:){2}(?:(?::${IPV6_SEGMENT}){0,3}:${IPV4}|(?::${IPV6_SEGMENT}){1,5}|:)|` +
-    `(?:${IPV6_SEGMENT}:){1}(?:(?::${IPV6_SEGMENT}){0,4}:${IPV4}|(?::${IPV6_SEGMENT}){1,6}|:)|` +
-    `(?::(?:(?::${IPV6_SEGMENT}){0,5}:${IPV4}|(?::${IPV6_SEGMENT}){1,7}|:))` +
-    ")(?:%[0-9a-zA-Z-.:]{1,})?$",
-);
 const ZSTD_PARAMETER = new RegExp("^ZSTD_(?:[ecd]_|fast$|dfast$|greedy$|lazy2?$|bt)");
-const isIPv4 = (input: unknown): boolean => RegExpPrototypeExec(IPV4_RE, `${input}`) !== null;
-const isIPv6 = (input: unknown): boolean => RegExpPrototypeExec(IPV6_RE, `${input}`) !== null;
 
 const DNS_FUNCTIONS = "getDefaultResultOrder getServers lookup lookupService resolve resolve4 resolve6 resolveAny resolveCaa resolveCname resolveMx resolveNaptr resolveNs resolvePtr resolveSoa resolveSrv resolveTxt reverse setDefaultResultOrder setServers";
 const INSPECTOR_CONSOLE = "debug error info log warn dir dirxml table trace group groupCollapsed groupEnd clear count countReset assert profile profileEnd time timeLog timeStamp";
@@ -235,10 +217,11 @@ function specs(served: Served): Record<string, Spec> {
         constants: table({ compileCacheStatus: table({ FAILED: 0, ENABLED: 1, ALREADY_ENABLED: 2, DISABLED: 3 }) }),
       }),
     },
+    // net.ts: the client Socket over cloudflare:sockets' connect(); servers are named errors.
     net: {
-      fn: "_normalizeArgs connect createConnection createServer getDefaultAutoSelectFamily getDefaultAutoSelectFamilyAttemptTimeout setDefaultAutoSelectFamily setDefaultAutoSelectFamilyAttemptTimeout",
-      cls: "BlockList BoundSocket Server Socket SocketAddress Stream",
-      real: () => ({ isIP: (input: unknown) => (isIPv4(input) ? 4 : isIPv6(input) ? 6 : 0), isIPv4, isIPv6 }),
+      fn: "createServer",
+      cls: "BlockList BoundSocket Server SocketAddress",
+      real: () => createNetModule(),
     },
     "path/win32": {
       // islet's path is POSIX only (path.ts): the win32 functions are named errors.
@@ -280,9 +263,9 @@ function specs(served: Served): Record<string, Spec> {
     },
     sys: { base: () => served.nodeModule("util") as object },
     tls: {
-      fn: "checkServerIdentity connect convertALPNProtocols createSecureContext createSecurePair createServer getCiphers",
-      cls: "SecureContext Server TLSSocket",
-      real: () => ({ CLIENT_RENEG_LIMIT: 3, CLIENT_RENEG_WINDOW: 600, DEFAULT_CIPHERS: "", DEFAULT_ECDH_CURVE: "auto", DEFAULT_MAX_VERSION: "TLSv1.3", DEFAULT_MIN_VERSION: "TLSv1.2", rootCertificates: ObjectFreeze([]) }),
+      fn: "checkServerIdentity convertALPNProtocols createSecureContext createSecurePair createServer getCiphers",
+      cls: "SecureContext Server",
+      real: () => ({ CLIENT_RENEG_LIMIT: 3, CLIENT_RENEG_WINDOW: 600, DEFAULT_CIPHERS: "", DEFAULT_ECDH_CURVE: "auto", DEFAULT_MAX_VERSION: "TLSv1.3", DEFAULT_MIN_VERSION: "TLSv1.2", rootCertificates: ObjectFreeze([]), connect: tlsConnect, TLSSocket }),
     },
     trace_events: { fn: "createTracing getEnabledCategories" },
     // A sandbox has no terminal.
@@ -356,6 +339,31 @@ function build(name: string, spec: Spec): unknown {
   }
   if (spec.real !== undefined) define(module, spec.real(module));
   return module;
+}
+
+/** node:net: the client socket (net.ts) and workerd's other names. */
+function createNetModule(): Module {
+  let attemptTimeout = 10;
+  return {
+    Socket,
+    Stream: Socket,
+    connect: netConnect,
+    createConnection: netConnect,
+    isIP,
+    isIPv4,
+    isIPv6,
+    _normalizeArgs: normalizeArgs,
+    // Only what the host's connector does: one address, no family racing.
+    getDefaultAutoSelectFamily: () => false,
+    setDefaultAutoSelectFamily: (value: unknown) => {
+      if (value) throw invalidArgValue("value", value, "is not supported");
+    },
+    getDefaultAutoSelectFamilyAttemptTimeout: () => attemptTimeout,
+    setDefaultAutoSelectFamilyAttemptTimeout: (value: unknown) => {
+      if (typeof value !== "number" || !NumberIsInteger(value) || value < 1) throw invalidArgValue("value", value);
+      attemptTimeout = value < 10 ? 10 : value;
+    },
+  };
 }
 
 /** The builders of the table's modules, for modules.ts. */

@@ -79,6 +79,7 @@ test(`${isolation}: what cannot work throws ERR_METHOD_NOT_IMPLEMENTED when call
     "main.js": `
       import { spawn, execSync } from "node:child_process";
       import net from "net";
+      import tls from "node:tls";
       import { createServer } from "node:http";
       import zlib from "zlib";
       import { compose } from "node:stream";
@@ -92,7 +93,8 @@ test(`${isolation}: what cannot work throws ERR_METHOD_NOT_IMPLEMENTED when call
         return {
           spawn: shape(() => spawn("ls")),
           execSync: shape(() => execSync("ls")),
-          socket: shape(() => new net.Socket()),
+          netServer: shape(() => net.createServer()),
+          tlsServer: shape(() => tls.createServer()),
           server: shape(() => createServer()),
           brotli: shape(() => zlib.brotliCompressSync("x")),
           zstd: shape(() => new zlib.ZstdDecompress()),
@@ -109,7 +111,8 @@ test(`${isolation}: what cannot work throws ERR_METHOD_NOT_IMPLEMENTED when call
   assert.deepEqual(result, {
     spawn: named("child_process.spawn"),
     execSync: named("child_process.execSync"),
-    socket: named("net.Socket"),
+    netServer: named("net.createServer"),
+    tlsServer: named("tls.createServer"),
     server: named("http.createServer"),
     brotli: named("zlib.brotliCompressSync"),
     zstd: named("zlib.ZstdDecompress"),

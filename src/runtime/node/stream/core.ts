@@ -1373,7 +1373,7 @@ function errorBuffer(state: S): void {
   if (state.writing) return;
   for (let n = state.bufferedIndex; n < state.buffered.length; ++n) {
     const { chunk, callback } = state.buffered[n];
-    const len = state.objectMode ? 1 : chunk.length;
+    const len = state.objectMode ? 1 : typeof chunk === "string" ? chunk.length : TypedArrayPrototypeGetLength(chunk);
     state.length -= len;
     callback(state.errored ?? errors.destroyed("write"));
   }
@@ -1405,7 +1405,8 @@ function clearBuffer(stream: S, state: S): void {
     do {
       const { chunk, encoding, callback } = buffered[i];
       buffered[i++] = null;
-      const len = objectMode ? 1 : chunk.length;
+      // A buffered Buffer's length through the captured getter (user code may replace TypedArray.prototype.length).
+      const len = objectMode ? 1 : typeof chunk === "string" ? chunk.length : TypedArrayPrototypeGetLength(chunk);
       doWrite(stream, state, false, len, chunk, encoding, callback);
     } while (i < buffered.length && !state.writing);
     if (i === buffered.length) resetBuffer(state);
