@@ -1,6 +1,7 @@
 // `islet run <file>`: loads a JS/TS file as a worker, calls it once and prints the result, the
 // logs and the timings.
 
+import { userStack } from "./stack.ts";
 import { fstatSync } from "node:fs";
 import { text as readAll } from "node:stream/consumers";
 import { basename, resolve } from "node:path";
@@ -150,7 +151,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   } catch (error) {
     failed = true;
     const e = error as Error;
-    output = { error: { name: e.name, message: e.message, stack: e.stack } };
+    output = { error: { name: e.name, message: e.message, ...(typeof e.stack === "string" ? { stack: userStack(e.stack, source, name) } : {}) } };
   }
   const totalMs = performance.now() - started;
   await loader.close();

@@ -25,6 +25,27 @@ export class ApprovalRejectedError extends CodeModeError {}
 /** An OpenAPI document could not be read or used. */
 export class OpenApiError extends CodeModeError {}
 
+/**
+ * An OpenAPI operation's upstream could not be reached: `kind` says why ("dns", "refused", "reset",
+ * "timeout", "tls" or "network") and `code` is the system's code (ENOTFOUND, ECONNREFUSED …), so a
+ * model can tell a wrong host from a down server from a certificate problem (fetch says only
+ * "fetch failed").
+ */
+export class UpstreamError extends CodeModeError {
+  constructor(
+    message: string,
+    readonly kind: "dns" | "refused" | "reset" | "timeout" | "tls" | "network",
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+
+  /** The code that called the operation sees `kind` and `code` on the error it catches. */
+  get [SANDBOX_ERROR_DATA](): string[] {
+    return this.code === undefined ? ["kind"] : ["kind", "code"];
+  }
+}
+
 /** An OpenAPI operation answered with an HTTP error status. */
 export class HttpError extends CodeModeError {
   constructor(

@@ -12,4 +12,4 @@ export { schemaToTypeScript } from "./types/schema.ts";
 export { buildCatalog, type Catalog, type CatalogEntry } from "./catalog.ts";
 export { toolIdentifier, namespaceIdentifier, typeIdentifier, type ToolRename } from "./identifiers.ts";
 export { isZodSchema, zodToJsonSchema } from "./zod.ts";
-export { CodeModeError, NamespaceCollisionError, ToolInputError, ApprovalRejectedError, OpenApiError, HttpError } from "./errors.ts";
+export { CodeModeError, NamespaceCollisionError, ToolInputError, ApprovalRejectedError, OpenApiError, HttpError, UpstreamError } from "./errors.ts";

@@ -160,3 +160,18 @@ test("serve, dev and mcp --http have distinct default ports: 8787, 8788, 8789", 
   assert.match((await islet("dev", "--help")).stdout, /default 8788/);
   assert.match((await islet("mcp", "--help")).stdout, /default 8789/);
 });
+
+test("islet run shows an error's stack in the user's own files and lines (mapped through the bundle), without islet's or the host's frames", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(join(dir, "helper.ts"), `export function check(value: number): number {\n  if (value > 1) {\n    throw new RangeError("too big: " + value);\n  }\n  return value;\n}\n`);
+  writeFileSync(join(dir, "thrower.ts"), `import { check } from "./helper.ts";\n\nexport default {\n  run(): number {\n    return check(2);\n  },\n  parse(): unknown {\n    return JSON.parse("{");\n  },\n};\n`);
+  const failed = await islet("run", join(dir, "thrower.ts"));
+  assert.equal(failed.code, 1);
+  assert.match(failed.stdout, /error: RangeError: too big: 2\n\s+at check \(\S*helper\.ts:3:11\)\n\s+at Object\.run \(\S*thrower\.ts:5:12\)/);
+  const parsed = await islet("run", join(dir, "thrower.ts"), "--method", "parse");
+  assert.equal(parsed.code, 1);
+  assert.match(parsed.stdout, /SyntaxError/);
+  for (const output of [failed.stdout, parsed.stdout]) {
+    assert.doesNotMatch(output, /islet:runtime|\/dist\/|node:internal|file:\/\//, output);
+  }
+});

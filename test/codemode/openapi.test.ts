@@ -322,3 +322,37 @@ for (const [token, tail] of [["SECRET-TOKEN-123456", "123456"], ["8f3kPq9zLm2x==
     upstream.close();
   }
 });
+
+test("an upstream that cannot be reached is an UpstreamError saying why (refused, TLS), with kind and code on the error the code catches, not fetch's bare 'fetch failed'", async () => {
+  const plain = createServer((_req, res) => res.end("{}"));
+  await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+  const port = (plain.address() as AddressInfo).port;
+  try {
+    const document = { openapi: "3.0.3", info: { title: "Down", version: "1" }, paths: { "/me": { get: { operationId: "me", responses: { "200": { description: "ok" } } } } } };
+    // A port that was free a moment ago (fetch refuses port 1 itself, as a "bad port").
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = fromOpenApi(document, { namespace: "refused", baseUrl: `http://127.0.0.1:${closedPort}` });
+    const tls = fromOpenApi(document, { namespace: "tls", baseUrl: `https://127.0.0.1:${port}` });
+    const out = await execute(
+      `async () => {
+        const seen = [];
+        for (const call of [() => refused.me(), () => tls.me()]) {
+          try { await call(); } catch (e) { seen.push([e.name, e.kind, e.code, e.message]); }
+        }
+        return seen;
+      }`,
+      [refused, tls],
+    );
+    assert.equal(out.error, undefined, out.error);
+    const [[name1, kind1, code1, message1], [name2, kind2, , message2]] = out.result as string[][];
+    assert.deepEqual([name1, kind1, code1], ["UpstreamError", "refused", "ECONNREFUSED"]);
+    assert.match(message1, /^GET \/me: could not reach 127\.0\.0\.1:\d+: the connection was refused \(ECONNREFUSED\)\.$/);
+    assert.deepEqual([name2, kind2], ["UpstreamError", "tls"]);
+    assert.match(message2, /could not reach 127\.0\.0\.1:\d+: its TLS certificate was not accepted/);
+  } finally {
+    plain.close();
+  }
+});

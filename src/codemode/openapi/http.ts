@@ -2,7 +2,7 @@
 // value for the sandbox. The request function runs on the host: it is where credentials are added,
 // so the sandbox never sees them.
 
-import { HttpError, OpenApiError, ToolInputError } from "../errors.ts";
+import { HttpError, OpenApiError, ToolInputError, UpstreamError } from "../errors.ts";
 import { isObject } from "./document.ts";
 import type { Operation } from "./operations.ts";
 
@@ -145,8 +145,47 @@ export function fetchRequester(baseUrl: string | undefined, hostHeaders: Record<
     }
     const headers = new Headers(request.headers);
     for (const [name, value] of Object.entries(hostHeaders)) headers.set(name, value);
-    return fetchImpl(request.url, { method: request.method, headers, body });
+    try {
+      return await fetchImpl(request.url, { method: request.method, headers, body });
+    } catch (error) {
+      throw upstreamError(request, error);
+    }
   };
+}
+
+/** Why a fetch failed, from its cause's system code (undici wraps them all in "fetch failed"). */
+function upstreamError(request: OpenApiRequest, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  let cause: unknown = error;
+  let code: string | undefined;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const own = (cause as { code?: unknown }).code;
+    if (typeof own === "string") code = own;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  const name = error.name === "TimeoutError" || error.name === "AbortError" ? error.name : undefined;
+  const kind: UpstreamError["kind"] =
+    code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME"
+      ? "dns"
+      : code === "ECONNREFUSED"
+        ? "refused"
+        : code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET"
+          ? "reset"
+          : code === "ETIMEDOUT" || code?.startsWith("UND_ERR_") === true && code.includes("TIMEOUT") || name !== undefined
+            ? "timeout"
+            : code !== undefined && (code.startsWith("CERT_") || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_") || /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code))
+              ? "tls"
+              : "network";
+  if (kind === "network" && code === undefined && error.message !== "fetch failed") return error;
+  const host = (() => {
+    try {
+      return new URL(request.url).host;
+    } catch {
+      return request.url;
+    }
+  })();
+  const why = { dns: "its name did not resolve (DNS)", refused: "the connection was refused", reset: "the connection was reset", timeout: "it did not answer in time", tls: "its TLS certificate was not accepted", network: "the network failed" }[kind];
+  return new UpstreamError(`${request.method} ${request.path}: could not reach ${host}: ${why}${code !== undefined ? ` (${code})` : ""}.`, kind, code);
 }
 
 /** A response as plain data the sandbox can receive: JSON parsed, text as a string, anything else as bytes. */
