@@ -237,3 +237,16 @@ describe("POST /v1/run outbound access", () => {
     }
   });
 });
+
+test("an RPC method that returns a Response answers /v1/run with a DataCloneError naming it, as README says (not an empty object)", async () => {
+  const server = await testServer();
+  try {
+    const { status, json } = await server.post("/v1/run", { code: `export default { run() { return new Response("hello"); } }` });
+    assert.equal(status, 200);
+    assert.equal(json.error?.name, "DataCloneError");
+    assert.match(json.error?.message ?? "", /Response/);
+    assert.equal(json.result, undefined);
+  } finally {
+    await server.close();
+  }
+});
