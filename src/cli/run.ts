@@ -46,14 +46,23 @@ function stdinIsPiped(): boolean {
   }
 }
 
+/**
+ * The worker's text as the terminal should show it: control characters (escape sequences that
+ * erase lines, retitle the window or write the clipboard) shown as \x.. escapes, so a worker cannot
+ * rewrite what islet run prints (findings19/02). Newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 function formatLog(log: TailEvent["logs"][number]): string {
   const text = log.message.map((part) => (typeof part === "string" ? part : inspect(part, { colors: false, depth: 4 }))).join(" ");
-  return `  [${log.level}] ${text}`;
+  return `  [${log.level}] ${printable(text)}`;
 }
 
 function formatFetch(entry: OutboundAuditEntry): string {
   const how = entry.decision === "denied" ? `denied by ${entry.policy}` : entry.credentials ? "allowed, credentials added" : "allowed";
-  return `  ${entry.method} ${entry.url} ${how} → ${entry.status ?? `failed: ${entry.error}`}`;
+  return printable(`  ${entry.method} ${entry.url} ${how} → ${entry.status ?? `failed: ${entry.error}`}`);
 }
 
 function round(ms: number): number {
@@ -163,9 +172,9 @@ export async function runCommand(argv: string[]): Promise<void> {
     if (fetches.length > 0) console.log(`fetches:\n${fetches.map(formatFetch).join("\n")}`);
     if (failed) {
       const error = output.error as { name: string; message: string; stack?: string };
-      console.log(`error: ${error.stack ?? `${error.name}: ${error.message}`}`);
-    } else if ("result" in output) console.log(`result: ${inspect(output.result, { depth: 6, colors: false })}`);
-    else console.log(`response: ${output.status}\n${Object.entries(output.headers as object).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n\n${output.body}`);
+      console.log(`error: ${printable(error.stack ?? `${error.name}: ${error.message}`)}`);
+    } else if ("result" in output) console.log(`result: ${printable(inspect(output.result, { depth: 6, colors: false }))}`);
+    else console.log(printable(`response: ${output.status}\n${Object.entries(output.headers as object).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n\n${output.body}`));
     console.log(`timing: ${timings.totalMs} ms total (isolate start + call), call ${timings.wallMs} ms wall, ${timings.cpuMs} ms CPU`);
   }
   process.exitCode = failed ? 1 : 0;

@@ -27,14 +27,14 @@ export class OpenApiError extends CodeModeError {}
 
 /**
  * An OpenAPI operation's upstream could not be reached: `kind` says why ("dns", "refused", "reset",
- * "timeout", "tls" or "network") and `code` is the system's code (ENOTFOUND, ECONNREFUSED …), so a
+ * "timeout", "tls" or "network"; "request" when the host's baseUrl or headers are not valid for fetch) and `code` is the system's code (ENOTFOUND, ECONNREFUSED …), so a
  * model can tell a wrong host from a down server from a certificate problem (fetch says only
  * "fetch failed").
  */
 export class UpstreamError extends CodeModeError {
   constructor(
     message: string,
-    readonly kind: "dns" | "refused" | "reset" | "timeout" | "tls" | "network",
+    readonly kind: "dns" | "refused" | "reset" | "timeout" | "tls" | "network" | "request",
     readonly code: string | undefined,
   ) {
     super(message);

@@ -175,3 +175,13 @@ test("islet run shows an error's stack in the user's own files and lines (mapped
     assert.doesNotMatch(output, /islet:runtime|\/dist\/|node:internal|file:\/\//, output);
   }
 });
+
+test("islet run shows a worker's control characters as \\x escapes: its logs and errors cannot rewrite the terminal (findings19/02)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "islet-cli-"));
+  writeFileSync(join(dir, "esc.js"), `export default { run() { console.log("log\\u001b[2K\\u001b]0;title\\u0007"); throw new Error("bad\\u001b[1A\\u001b[2Kresult: 42"); } };`);
+  const out = await islet("run", join(dir, "esc.js"));
+  assert.equal(out.code, 1);
+  assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out.stdout), JSON.stringify(out.stdout));
+  assert.match(out.stdout, /\[log\] log\\x1b\[2K\\x1b\]0;title\\x07/);
+  assert.match(out.stdout, /error: Error: bad\\x1b\[1A\\x1b\[2Kresult: 42/);
+});

@@ -356,3 +356,23 @@ test("an upstream that cannot be reached is an UpstreamError saying why (refused
     plain.close();
   }
 });
+
+test("a request fetch cannot make (credentials in baseUrl, a header value it refuses) is an UpstreamError quoting neither (findings19/01)", async () => {
+  const document = { openapi: "3.0.3", info: { title: "Bad", version: "1" }, paths: { "/me": { get: { operationId: "me", responses: { "200": { description: "ok" } } } } } };
+  const inUrl = fromOpenApi(document, { namespace: "inurl", baseUrl: "http://admin:PASS-IN-URL@127.0.0.1:9" });
+  const inHeader = fromOpenApi(document, { namespace: "inheader", baseUrl: "http://127.0.0.1:9", headers: { "x-key": "SECRET-IN-HEADER\nx" } });
+  const out = await execute(
+    `async () => {
+      const seen = [];
+      for (const call of [() => inurl.me(), () => inheader.me()]) {
+        try { await call(); } catch (e) { seen.push([e.name, e.kind, e.message]); }
+      }
+      return seen;
+    }`,
+    [inUrl, inHeader],
+  );
+  assert.equal(out.error, undefined, out.error);
+  const text = JSON.stringify(out.result);
+  assert.ok(!text.includes("PASS-IN-URL") && !text.includes("SECRET-IN-HEADER"), text);
+  assert.deepEqual((out.result as string[][]).map(([name, kind]) => [name, kind]), [["UpstreamError", "request"], ["UpstreamError", "request"]]);
+});

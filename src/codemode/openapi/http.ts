@@ -143,9 +143,9 @@ export function fetchRequester(baseUrl: string | undefined, hostHeaders: Record<
       else if (request.contentType !== undefined && /form-urlencoded/i.test(request.contentType) && isObject(request.body)) body = new URLSearchParams(Object.entries(request.body).map(([k, v]): [string, string] => [k, String(v)]));
       else body = JSON.stringify(request.body);
     }
-    const headers = new Headers(request.headers);
-    for (const [name, value] of Object.entries(hostHeaders)) headers.set(name, value);
     try {
+      const headers = new Headers(request.headers);
+      for (const [name, value] of Object.entries(hostHeaders)) headers.set(name, value);
       return await fetchImpl(request.url, { method: request.method, headers, body });
     } catch (error) {
       throw upstreamError(request, error);
@@ -176,7 +176,12 @@ function upstreamError(request: OpenApiRequest, error: unknown): unknown {
             : code !== undefined && (code.startsWith("CERT_") || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_") || /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code))
               ? "tls"
               : "network";
-  if (kind === "network" && code === undefined && error.message !== "fetch failed") return error;
+  // Not a network failure: the request could not be made (a URL with credentials, a header value
+  // fetch refuses). Those errors quote the URL or the value, which hold the host's secrets: the
+  // code gets only what failed (findings19/01).
+  if (kind === "network" && code === undefined && error.message !== "fetch failed") {
+    return new UpstreamError(`${request.method} ${request.path}: the request could not be made (${error.name}; the host's baseUrl or headers are not valid for fetch).`, "request", undefined);
+  }
   const host = (() => {
     try {
       return new URL(request.url).host;
