@@ -10,6 +10,7 @@ import { lowest, validateCodeLimits, type ResolvedLimits } from "./limits.ts";
 import { Worker } from "./worker.ts";
 import { prepareModules, preparePackages } from "./code/prepare.ts";
 import type { PackagePolicy } from "./code/packages.ts";
+import type { PreparationBudget } from "./code/esbuild-queue.ts";
 import type { Fetcher, StreamingTail, TailReceiver, WorkerCode } from "./code/types.ts";
 import { LIVE_SINK, TailStreamHub, type OpenLiveTrace } from "./tail-streams.ts";
 import { validateWorkerCode } from "./code/validate.ts";
@@ -33,6 +34,8 @@ export interface IsolateBackendOptions {
   maxEnvBytes: number;
   /** The npm packages workers may import, and where they are installed (none: bare imports name no package). */
   packages?: PackagePolicy;
+  /** What this loader's loads may leave waiting for esbuild (esbuild-queue.ts); default: the process's budget. */
+  preparation?: PreparationBudget;
 }
 
 class WorkerRecord {
@@ -208,7 +211,7 @@ export class IsolateBackend implements WorkerBackend {
     const packages = await preparePackages(code, this.options.packages);
     this.assertOpen();
     // Off the host's event loop (esbuild's process) and, like packages, before a sandbox is taken.
-    const prepared = await prepareModules(code, packages);
+    const prepared = await prepareModules(code, packages, this.options.preparation);
     this.assertOpen();
     this.makeRoom();
     const sandbox = this.pool ? await this.pool.take(limits.memoryMb) : Sandbox.create(limits.memoryMb);

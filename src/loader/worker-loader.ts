@@ -20,6 +20,7 @@ import { ThreadPool, defaultThreadCount } from "./thread/pool.ts";
 import type { Fetcher, StreamingTail, TailReceiver, WorkerCode } from "./code/types.ts";
 import { isStreamingTail } from "./tail-streams.ts";
 import { packagePatternProblem, type PackagePolicy } from "./code/packages.ts";
+import { PreparationBudget } from "./code/esbuild-queue.ts";
 
 export type { GetCode, WorkerLoaderStats } from "./backend.ts";
 export { DurableObjectClass, type DurableObjectClassOptions } from "./durable-object-class.ts";
@@ -68,6 +69,18 @@ export interface WorkerLoaderOptions {
   packages?: string[];
   /** The directory whose node_modules (or its parents') hold `packages`. Default: process.cwd(). */
   packagesRoot?: string;
+  /**
+   * Loads of this loader that may wait at once for the host's code preparation (TypeScript,
+   * CommonJS, async lowering: esbuild's process runs 1 to 4 jobs at once, shared by the whole
+   * process, and the rest wait in turn, each holding its code). Past it a load fails at once with a
+   * WorkerCodeError saying the queue is full (its next call tries again). Default 1,000.
+   */
+  maxQueuedPreparations?: number;
+  /**
+   * The bytes of code (each waiting load's whole WorkerCode) this loader's waiting loads may hold;
+   * past it a load fails the same way (a load waiting alone always may). Default 128 MiB.
+   */
+  maxQueuedPreparationBytes?: number;
 }
 
 export interface WorkerStub {
@@ -118,9 +131,11 @@ export class WorkerLoader {
     const streamingTails = options.streamingTails ?? [];
     const maxEnvBytes = checked.maxEnvBytes ?? DEFAULT_MAX_ENV_BYTES;
     const packages = packagePolicy(checked.packages, checked.packagesRoot);
+    // Code is prepared here, in the host, in every mode: the loader's share of esbuild's queue.
+    const preparation = new PreparationBudget(checked.maxQueuedPreparations, checked.maxQueuedPreparationBytes);
     if (options.isolation === "process" || options.isolation === "thread") {
       // Each shard runs an IsolateBackend and applies the loader's options there exactly as given.
-      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, streamingTails, maxEnvBytes, packages };
+      const shared = { limits, maxWorkers: checked.maxWorkers, idleTimeoutMs: checked.idleTimeoutMs, warmPool: checked.warmPool ?? 0, globalOutbound, tails, streamingTails, maxEnvBytes, packages, preparation };
       const pool = options.isolation === "process" ? new ProcessPool({ processes: checked.processes ?? defaultProcessCount(), ...shared }) : new ThreadPool({ threads: checked.threads ?? defaultThreadCount(), ...shared });
       this.backend = pool;
       backends.set(this, pool);
@@ -137,6 +152,7 @@ export class WorkerLoader {
       streamingTails,
       maxEnvBytes,
       packages,
+      preparation,
     });
     backends.set(this, this.backend);
   }
@@ -227,6 +243,8 @@ const optionsSchema = z
         .transform((list) => list as string[])
         .optional(),
       packagesRoot: z.string({ error: (issue) => `must be a directory path${got(issue)}` }).optional(),
+      maxQueuedPreparations: positiveInteger().optional(),
+      maxQueuedPreparationBytes: positiveInteger().optional(),
     },
     { error: (issue) => `options must be an object${got(issue)}` },
   )

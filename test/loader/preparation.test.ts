@@ -8,8 +8,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { WorkerLoader, type WorkerCode } from "islet";
-import { esbuildQueueStats, ESBUILD_CONCURRENCY } from "../../src/loader/code/esbuild-queue.ts";
+import { WorkerCodeError, WorkerLoader, type WorkerCode } from "islet";
+import {
+  DEFAULT_MAX_QUEUED_PREPARATION_BYTES,
+  DEFAULT_MAX_QUEUED_PREPARATIONS,
+  esbuildJob,
+  esbuildQueueStats,
+  ESBUILD_CONCURRENCY,
+  isPreparationRefusal,
+  PreparationBudget,
+} from "../../src/loader/code/esbuild-queue.ts";
 import { compatibilityDate } from "../helpers.ts";
 
 type Isolation = "isolate" | "thread" | "process";
@@ -117,6 +125,134 @@ test("at most ESBUILD_CONCURRENCY preparations run in esbuild's process at once;
   } finally {
     await loader.close();
   }
+});
+
+// esbuild's queue is shared by the whole process, and a load waiting in it holds its code. In
+// `islet serve` the call slots bound how many loads wait; a plain WorkerLoader let any number
+// wait, each holding its code, however long the queue. Now each loader may leave at most
+// maxQueuedPreparations loads (and maxQueuedPreparationBytes of their code) waiting: past that a
+// load fails at once with a WorkerCodeError, and nothing of it runs.
+
+type Outcome = { ok: true; value: unknown; at: number } | { ok: false; error: unknown; at: number };
+
+/** Loads each source as a TypeScript worker at once and calls it: what each call came to, and when (ms after the start). */
+async function flood(loader: WorkerLoader, sources: string[]): Promise<Outcome[]> {
+  const started = performance.now();
+  return Promise.all(
+    sources.map((source) =>
+      (loader.load({ compatibilityDate, mainModule: "m.ts", modules: { "m.ts": source } }).getEntrypoint() as any).run().then(
+        (value: unknown): Outcome => ({ ok: true, value, at: performance.now() - started }),
+        (error: unknown): Outcome => ({ ok: false, error, at: performance.now() - started }),
+      ),
+    ),
+  );
+}
+
+/** Samples the queue every millisecond while `work` runs: the most jobs and bytes of code that waited at once. */
+async function watchQueue<T>(work: () => Promise<T>): Promise<{ value: T; mostWaiting: number; mostBytes: number }> {
+  let mostWaiting = 0;
+  let mostBytes = 0;
+  const sample = () => {
+    mostWaiting = Math.max(mostWaiting, esbuildQueueStats.waiting);
+    mostBytes = Math.max(mostBytes, esbuildQueueStats.waitingBytes);
+  };
+  const timer = setInterval(sample, 1);
+  try {
+    return { value: await work(), mostWaiting, mostBytes };
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+}
+
+const isQueueFull = (error: unknown) => error instanceof WorkerCodeError && /queue for code preparation is full .*maxQueuedPreparations/.test((error as Error).message);
+
+for (const isolation of modes) {
+  test(`${isolation}: a flood of loads on a plain WorkerLoader: at most maxQueuedPreparations wait for esbuild, the rest fail at once with a WorkerCodeError, and afterwards loads work again`, async () => {
+    const maxQueued = 3;
+    const loader = new WorkerLoader({ isolation, ...shards(isolation), limits: { memoryMb: 64 }, maxQueuedPreparations: maxQueued });
+    try {
+      const salt = `f${process.pid}_${Date.now()}`;
+      const sources = Array.from({ length: 40 }, (_, i) => bigTypeScript(1_500, `${salt}_${i}`));
+      const { value: outcomes, mostWaiting, mostBytes } = await watchQueue(() => flood(loader, sources));
+      const served = outcomes.flatMap((outcome, i) => (outcome.ok ? [{ ...outcome, i }] : []));
+      const refused = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [{ ...outcome, i }]));
+      console.log(`${isolation}: ${served.length} served (last at ${Math.max(...served.map((o) => o.at)).toFixed(0)} ms), ${refused.length} refused (last at ${Math.max(...refused.map((o) => o.at)).toFixed(0)} ms), at most ${mostWaiting} waiting, ${mostBytes} bytes`);
+      for (const outcome of refused) assert.ok(isQueueFull(outcome.error), `not the queue's refusal: ${String(outcome.error)}`);
+      for (const outcome of served) assert.equal(outcome.value, `ts ${salt}_${outcome.i}`);
+      // The bound holds: never more than maxQueued loads (and their code) waited, however many came.
+      assert.ok(mostWaiting <= maxQueued, `${mostWaiting} loads waited`);
+      assert.ok(mostBytes <= maxQueued * sources[0].length * 1.01, `${mostBytes} bytes of code waited`);
+      assert.ok(refused.length >= sources.length - 2 * (ESBUILD_CONCURRENCY + maxQueued), `only ${refused.length} of ${sources.length} loads were refused`);
+      assert.ok(served.length >= ESBUILD_CONCURRENCY, `only ${served.length} loads were served`);
+      // Promptly: every refusal came before the first load that got through was served.
+      assert.ok(Math.max(...refused.map((o) => o.at)) < Math.min(...served.map((o) => o.at)), "a refusal waited for the queue");
+      assert.equal(esbuildQueueStats.waiting, 0);
+      assert.equal(esbuildQueueStats.waitingBytes, 0);
+      // After the flood has drained, the loads that were refused run (as many at once as may wait).
+      const again = refused.slice(0, ESBUILD_CONCURRENCY + maxQueued);
+      const retried = await flood(loader, again.map((o) => sources[o.i]));
+      assert.deepEqual(retried.map((o) => (o.ok ? o.value : String(o.error))), again.map((o) => `ts ${salt}_${o.i}`));
+    } finally {
+      await loader.close();
+    }
+  });
+}
+
+test("maxQueuedPreparationBytes bounds the code that waiting loads hold", async () => {
+  const salt = `b${process.pid}_${Date.now()}`;
+  const sources = Array.from({ length: 24 }, (_, i) => bigTypeScript(1_500, `${salt}_${i}`));
+  const size = sources[0].length;
+  // Room for two loads' code, not three.
+  const loader = new WorkerLoader({ limits: { memoryMb: 64 }, maxQueuedPreparationBytes: Math.floor(2.5 * size) });
+  try {
+    const { value: outcomes, mostWaiting, mostBytes } = await watchQueue(() => flood(loader, sources));
+    const refused = outcomes.filter((o) => !o.ok);
+    for (const outcome of refused) assert.ok(isQueueFull((outcome as { error: unknown }).error), String((outcome as { error: unknown }).error));
+    assert.ok(mostBytes <= 2.5 * size, `${mostBytes} bytes of code waited (at most ${Math.floor(2.5 * size)})`);
+    assert.ok(mostWaiting <= 2, `${mostWaiting} loads waited`);
+    assert.ok(refused.length >= sources.length - 2 * (ESBUILD_CONCURRENCY + 2), `only ${refused.length} refused`);
+  } finally {
+    await loader.close();
+  }
+});
+
+test("the queue's default budget: 1,000 loads or 128 MiB of their code wait, past that a job is refused at once and never runs", async () => {
+  assert.equal(DEFAULT_MAX_QUEUED_PREPARATIONS, 1_000);
+  assert.equal(DEFAULT_MAX_QUEUED_PREPARATION_BYTES, 128 * 1024 * 1024);
+  // Every lane taken by a job that waits for the gate.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const lanes = Array.from({ length: ESBUILD_CONCURRENCY }, () => esbuildJob(() => gate, { bytes: 1 }));
+  let ran = 0;
+  const job = () => Promise.resolve(ran++);
+  const byCount = new PreparationBudget();
+  const counted = Array.from({ length: DEFAULT_MAX_QUEUED_PREPARATIONS }, () => esbuildJob(job, { budget: byCount, bytes: 1 }));
+  assert.equal(byCount.waiting, DEFAULT_MAX_QUEUED_PREPARATIONS);
+  await assert.rejects(esbuildJob(job, { budget: byCount, bytes: 1 }), (error) => isPreparationRefusal(error) && error instanceof WorkerCodeError);
+  // Another budget (another loader) still has its own room.
+  const byBytes = new PreparationBudget();
+  const big = 64 * 1024 * 1024;
+  const heavy = [esbuildJob(job, { budget: byBytes, bytes: big }), esbuildJob(job, { budget: byBytes, bytes: big })];
+  await assert.rejects(esbuildJob(job, { budget: byBytes, bytes: 1 }), isPreparationRefusal);
+  assert.deepEqual([byBytes.waiting, byBytes.waitingBytes, byBytes.refused], [2, 2 * big, 1]);
+  // A load larger than its budget may still wait alone.
+  const alone = new PreparationBudget(10, 100);
+  const lone = esbuildJob(job, { budget: alone, bytes: 1_000 });
+  await assert.rejects(esbuildJob(job, { budget: alone, bytes: 1 }), isPreparationRefusal);
+  open();
+  await Promise.all([...lanes, ...counted, ...heavy, lone]);
+  assert.equal(ran, DEFAULT_MAX_QUEUED_PREPARATIONS + 3, "a refused job ran");
+  assert.deepEqual([esbuildQueueStats.running, esbuildQueueStats.waiting, esbuildQueueStats.waitingBytes], [0, 0, 0]);
+  assert.deepEqual([byCount.waiting, byCount.waitingBytes, alone.waiting], [0, 0, 0]);
+});
+
+test("maxQueuedPreparations and maxQueuedPreparationBytes are checked like the other options", () => {
+  assert.throws(() => new WorkerLoader({ maxQueuedPreparations: 0 }), /^TypeError: WorkerLoader: maxQueuedPreparations: must be a positive integer, got 0$/);
+  assert.throws(
+    () => new WorkerLoader({ maxQueuedPreparations: 1.5, maxQueuedPreparationBytes: "1MB" as never }),
+    /^TypeError: WorkerLoader: maxQueuedPreparations: must be a positive integer, got 1\.5; maxQueuedPreparationBytes: must be a positive integer, got "1MB"$/,
+  );
 });
 
 test("the same code loaded by many workers at once is prepared once: they share one esbuild job", async () => {

@@ -7,6 +7,7 @@
 // The user's first line is line 2 of the module in the two wrapped forms.
 
 import { transpileTypeScript } from "../../loader/code/typescript.ts";
+import { isPreparationRefusal } from "../../loader/code/esbuild-queue.ts";
 import { WorkerCodeError } from "../../errors.ts";
 
 export const CODE_MODULE = "code.ts";
@@ -74,6 +75,8 @@ async function prepareForm(code: string): Promise<PreparedUserCode> {
       await transpileTypeScript(source, CODE_MODULE);
       return { form, source };
     } catch (error) {
+      // esbuild's queue was full (esbuild-queue.ts): nothing is known of the code, so not a SyntaxError.
+      if (isPreparationRefusal(error)) throw error;
       errors.set(form, error);
     }
   }

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { transform } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
-import { esbuildJob } from "./esbuild-queue.ts";
+import { esbuildJob, type PreparationTicket } from "./esbuild-queue.ts";
 
 /** esbuild's features to lower for async context: every async function, async generator and for-await. */
 export const LOWERED_ASYNC = { "async-await": false, "async-generator": false, "for-await": false } as const;
@@ -45,13 +45,14 @@ export function loweringCacheKey(source: string, name: string): string {
 /**
  * The module's JavaScript with its async functions lowered to generators, cached by content; in
  * esbuild's process (its asynchronous API), off the host's event loop. `given` holds results the
- * host handed over (a shard: it does not run esbuild), by content key.
+ * host handed over (a shard: it does not run esbuild), by content key. `ticket`: the loader's
+ * queue budget the job waits on (esbuild-queue.ts); without one, the process's.
  */
-export async function lowerAsync(source: string, name: string, given?: ReadonlyMap<string, Lowered>): Promise<Lowered> {
+export async function lowerAsync(source: string, name: string, given?: ReadonlyMap<string, Lowered>, ticket?: PreparationTicket): Promise<Lowered> {
   const key = loweringCacheKey(source, name);
   const handed = given?.get(key);
   if (handed !== undefined) return handed;
-  const { value, made } = await cache.getOrMake(key, () => esbuildJob(() => lower(source, name)));
+  const { value, made } = await cache.getOrMake(key, () => esbuildJob(() => lower(source, name), ticket ?? { bytes: source.length }));
   if (made) loweringCacheStats.lowered++;
   else loweringCacheStats.hits++;
   return value;

@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { build, type BuildFailure } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
-import { esbuildJob } from "./esbuild-queue.ts";
+import { esbuildJob, type PreparationTicket } from "./esbuild-queue.ts";
 import { FACE_PREFIX, PACKAGE_PREFIX, REQUIRE_PREFIX, resolveSpecifier } from "./resolve.ts";
 import type { PackageImports } from "./packages.ts";
 import type { ModuleKind } from "./types.ts";
@@ -54,14 +54,15 @@ export function lexCommonJs(source: string, name: string): { exports: string[]; 
 /**
  * What the source requires and exports, cached by content; its require() calls found by esbuild's
  * asynchronous API, off the host's event loop. `given` holds analyses the host handed over (a
- * shard: it does not run esbuild), by content key.
+ * shard: it does not run esbuild), by content key. `ticket`: the loader's queue budget the job
+ * waits on (esbuild-queue.ts); without one, the process's.
  */
-export async function analyzeCommonJs(source: string, name: string, given?: ReadonlyMap<string, CommonJsAnalysis>): Promise<CommonJsAnalysis> {
+export async function analyzeCommonJs(source: string, name: string, given?: ReadonlyMap<string, CommonJsAnalysis>, ticket?: PreparationTicket): Promise<CommonJsAnalysis> {
   const key = commonJsCacheKey(source);
   const handed = given?.get(key);
   if (handed !== undefined) return handed;
   const { value, made } = await analysisCache.getOrMake(key, async () => {
-    const requires = source.includes("require") ? await esbuildJob(() => findRequires(source, name)) : [];
+    const requires = source.includes("require") ? await esbuildJob(() => findRequires(source, name), ticket ?? { bytes: source.length }) : [];
     return { requires, ...lexCommonJs(source, name) };
   });
   if (made) commonJsCacheStats.analyzed++;

@@ -7,6 +7,7 @@ import { analyzeCommonJs, commonJsCacheKey, commonJsFace, commonJsModule, type C
 import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
 import { transpileTypeScript, type Transpiled } from "./typescript.ts";
+import type { PreparationBudget, PreparationTicket } from "./esbuild-queue.ts";
 import { importsAsyncHooks, loweringCacheKey, lowerAsync, type Lowered } from "./async-lowering.ts";
 import type { ModuleKind, PreparedCode, PreparedModule, WorkerCode } from "./types.ts";
 import { MAX_CODE_BYTES, MAX_MODULES, normalizeName } from "./validate.ts";
@@ -121,9 +122,11 @@ export interface DerivedCode {
 /**
  * The worker's modules as the engine compiles them. Asynchronous: esbuild's work (TypeScript,
  * async lowering, the CommonJS require scan) runs in esbuild's own process, off the host's event
- * loop, at most a few jobs at once (esbuild-queue.ts).
+ * loop, at most a few jobs at once (esbuild-queue.ts). While one of its jobs waits for esbuild, the
+ * load is charged to `budget` (its loader's) with the bytes of all its code; past the budget the
+ * job is refused at once with a WorkerCodeError.
  */
-export async function prepareModules(code: WorkerCode, packages: PackageImports = new Map()): Promise<PreparedCode> {
+export async function prepareModules(code: WorkerCode, packages: PackageImports = new Map(), budget?: PreparationBudget): Promise<PreparedCode> {
   const given = (code as { [PREPARED_DERIVED]?: DerivedCode })[PREPARED_DERIVED];
   const entries = Object.entries(code.modules);
   if (entries.length === 0) throw new WorkerCodeError("modules is empty.");
@@ -139,8 +142,10 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
     classified.set(name, entry);
   }
   const context: CommonJsContext = { kinds: classified, nodeCompat: hasNodeCompat(code.compatibilityFlags), packages, analyses: new Map() };
+  // The load holds all its code while any of its jobs waits (one at a time: they run in turn).
+  const ticket: PreparationTicket = { budget, bytes: total };
   // Every CommonJS module is analyzed first: a face follows the re-exports of the others.
-  for (const [name, { kind, value }] of classified) if (kind === "cjs") context.analyses.set(name, await analyzeCommonJs(value as string, name, given?.commonJs));
+  for (const [name, { kind, value }] of classified) if (kind === "cjs") context.analyses.set(name, await analyzeCommonJs(value as string, name, given?.commonJs, ticket));
   // A worker whose code (or a package it imports) names node:async_hooks carries async context:
   // its async functions are lowered (async-lowering.ts).
   const codeSources: string[] = [];
@@ -149,7 +154,7 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
   const asyncContext = context.nodeCompat && importsAsyncHooks(codeSources);
   const modules = new Map<string, PreparedModule>();
   for (const [name, { kind, value }] of classified) {
-    modules.set(name, await prepareOne(name, kind, value, context, asyncContext, given));
+    modules.set(name, await prepareOne(name, kind, value, context, asyncContext, given, ticket));
     if (kind === "cjs") {
       const face = commonJsFace(name, context);
       modules.set(face.name, { ...face, kind: "js" });
@@ -160,7 +165,7 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
   // Each bundle once (two specifiers of one entry share it), under its "npm:" name.
   for (const pkg of packages.values()) {
     if ("error" in pkg || modules.has(pkg.name)) continue;
-    modules.set(pkg.name, asyncContext ? await lowered({ name: pkg.name, kind: "js", source: pkg.source }, given) : { name: pkg.name, kind: "js", source: pkg.source });
+    modules.set(pkg.name, asyncContext ? await lowered({ name: pkg.name, kind: "js", source: pkg.source }, given, ticket) : { name: pkg.name, kind: "js", source: pkg.source });
     if (pkg.topLevelAwait) mayAwaitAtTopLevel = true;
   }
   // The modules whose bodies run the worker's code (a CommonJS module's runs in its face, kind
@@ -180,23 +185,23 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
 }
 
 /** The module with its async functions lowered, mapped back to the source it was given. */
-async function lowered(module: PreparedModule, given: DerivedCode | undefined): Promise<PreparedModule> {
-  const { code, mappings } = await lowerAsync(module.source, module.name, given?.lowered);
+async function lowered(module: PreparedModule, given: DerivedCode | undefined, ticket: PreparationTicket): Promise<PreparedModule> {
+  const { code, mappings } = await lowerAsync(module.source, module.name, given?.lowered, ticket);
   return { ...module, source: code, sourceMap: mappings, lowering: [loweringCacheKey(module.source, module.name), code, mappings] };
 }
 
-async function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext, asyncContext: boolean, given: DerivedCode | undefined): Promise<PreparedModule> {
+async function prepareOne(name: string, kind: ModuleKind, value: unknown, context: CommonJsContext, asyncContext: boolean, given: DerivedCode | undefined, ticket: PreparationTicket): Promise<PreparedModule> {
   switch (kind) {
     case "js":
-      return asyncContext ? lowered({ name, kind, source: value as string }, given) : { name, kind, source: value as string };
+      return asyncContext ? lowered({ name, kind, source: value as string }, given, ticket) : { name, kind, source: value as string };
     case "ts": {
-      const { code, mappings } = await transpileTypeScript(value as string, name, asyncContext, given?.typeScript);
+      const { code, mappings } = await transpileTypeScript(value as string, name, asyncContext, given?.typeScript, ticket);
       return { name, kind, source: code, sourceMap: mappings };
     }
     case "cjs": {
       const source = commonJsModule(value as string, name, context);
       const analysis: [string, CommonJsAnalysis] = [commonJsCacheKey(value as string), context.analyses.get(name)!];
-      return asyncContext ? { ...(await lowered({ name, kind, source }, given)), analysis } : { name, kind, source, analysis };
+      return asyncContext ? { ...(await lowered({ name, kind, source }, given, ticket)), analysis } : { name, kind, source, analysis };
     }
     case "text":
       return { name, kind, source: `export default ${JSON.stringify(value)};` };

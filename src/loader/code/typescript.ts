@@ -7,7 +7,7 @@ import { transform } from "esbuild";
 import { WorkerCodeError } from "../../errors.ts";
 import { LOWERED_ASYNC } from "./async-lowering.ts";
 import { ContentCache, stringBytes } from "./content-cache.ts";
-import { esbuildJob } from "./esbuild-queue.ts";
+import { esbuildJob, type PreparationTicket } from "./esbuild-queue.ts";
 
 export interface Transpiled {
   code: string;
@@ -35,12 +35,13 @@ export function typeScriptCacheKey(source: string, name: string, lowerAsync: boo
 /**
  * With lowerAsync, async functions become generators too (async-lowering.ts), in the same pass.
  * `given` holds results the host handed over (a shard: it does not run esbuild), by content key.
+ * `ticket`: the loader's queue budget the job waits on (esbuild-queue.ts); without one, the process's.
  */
-export async function transpileTypeScript(source: string, name: string, lowerAsync = false, given?: ReadonlyMap<string, Transpiled>): Promise<Transpiled> {
+export async function transpileTypeScript(source: string, name: string, lowerAsync = false, given?: ReadonlyMap<string, Transpiled>, ticket?: PreparationTicket): Promise<Transpiled> {
   const key = typeScriptCacheKey(source, name, lowerAsync);
   const handed = given?.get(key);
   if (handed !== undefined) return handed;
-  const { value, made } = await tsCache.getOrMake(key, () => esbuildJob(() => transpile(source, name, lowerAsync)));
+  const { value, made } = await tsCache.getOrMake(key, () => esbuildJob(() => transpile(source, name, lowerAsync), ticket ?? { bytes: source.length }));
   if (made) typeScriptCacheStats.transpiled++;
   else typeScriptCacheStats.hits++;
   return value;

@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, lowest, validateCodeLimits, type Limits } from "../limi
 import { deliverTail } from "../tails.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { prepareModules, preparePackages } from "../code/prepare.ts";
+import type { PreparationBudget } from "../code/esbuild-queue.ts";
 import { packageCacheStats, type PackagePolicy } from "../code/packages.ts";
 import type { Fetcher, StreamingTail, TailEvent, TailReceiver, WorkerCode } from "../code/types.ts";
 import { AsyncResource } from "node:async_hooks";
@@ -47,6 +48,8 @@ export interface ShardSettings {
   unresponsiveMs?: number;
   /** The npm packages workers may import: bundled here, in the host, and sent with the code. */
   packages?: PackagePolicy;
+  /** What the loader's loads may leave waiting for esbuild, here in the host (esbuild-queue.ts); default: the process's budget. */
+  preparation?: PreparationBudget;
 }
 
 export interface ShardPoolOptions extends ShardSettings {
@@ -718,7 +721,7 @@ export abstract class ShardPool implements WorkerBackend {
       validateCodeLimits(code.limits);
       const packages = await preparePackages(code, this.options.packages);
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
-      const prepared = await prepareModules(code, packages);
+      const prepared = await prepareModules(code, packages, this.options.preparation);
       if (this.closed) throw new WorkerDisposedError("The WorkerLoader is closed.");
       typeScript = [];
       commonJs = [];
