@@ -165,7 +165,7 @@ async function watchQueue<T>(work: () => Promise<T>): Promise<{ value: T; mostWa
   }
 }
 
-const isQueueFull = (error: unknown) => error instanceof WorkerCodeError && /queue for code preparation is full .*maxQueuedPreparations/.test((error as Error).message);
+const isQueueFull = (error: unknown) => error instanceof WorkerCodeError && /^the queue for code preparation is full: \d+ loads wait for esbuild, .*maxQueuedPreparations/.test((error as Error).message);
 
 for (const isolation of modes) {
   test(`${isolation}: a flood of loads on a plain WorkerLoader: at most maxQueuedPreparations wait for esbuild, the rest fail at once with a WorkerCodeError, and afterwards loads work again`, async () => {
@@ -177,7 +177,7 @@ for (const isolation of modes) {
       const { value: outcomes, mostWaiting, mostBytes } = await watchQueue(() => flood(loader, sources));
       const served = outcomes.flatMap((outcome, i) => (outcome.ok ? [{ ...outcome, i }] : []));
       const refused = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [{ ...outcome, i }]));
-      console.log(`${isolation}: ${served.length} served (last at ${Math.max(...served.map((o) => o.at)).toFixed(0)} ms), ${refused.length} refused (last at ${Math.max(...refused.map((o) => o.at)).toFixed(0)} ms), at most ${mostWaiting} waiting, ${mostBytes} bytes`);
+      console.log(`${isolation}: ${served.length} served (last at ${Math.max(...served.map((o) => o.at)).toFixed(0)} ms), ${refused.length} refused (last at ${Math.max(...refused.map((o) => o.at)).toFixed(0)} ms; first served at ${Math.min(...served.map((o) => o.at)).toFixed(0)} ms), at most ${mostWaiting} waiting, ${mostBytes} bytes`);
       for (const outcome of refused) assert.ok(isQueueFull(outcome.error), `not the queue's refusal: ${String(outcome.error)}`);
       for (const outcome of served) assert.equal(outcome.value, `ts ${salt}_${outcome.i}`);
       // The bound holds: never more than maxQueued loads (and their code) waited, however many came.
@@ -245,6 +245,24 @@ test("the queue's default budget: 1,000 loads or 128 MiB of their code wait, pas
   assert.equal(ran, DEFAULT_MAX_QUEUED_PREPARATIONS + 3, "a refused job ran");
   assert.deepEqual([esbuildQueueStats.running, esbuildQueueStats.waiting, esbuildQueueStats.waitingBytes], [0, 0, 0]);
   assert.deepEqual([byCount.waiting, byCount.waitingBytes, alone.waiting], [0, 0, 0]);
+});
+
+test("Code Mode's preparation of a model's code waits on the process's budget, and a refusal is passed on, not called a SyntaxError", async () => {
+  const { prepareUserCode, CodeSyntaxError } = await import("../../src/codemode/executor/code-form.ts");
+  const { processPreparationBudget } = await import("../../src/loader/code/esbuild-queue.ts");
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const lanes = Array.from({ length: ESBUILD_CONCURRENCY }, () => esbuildJob(() => gate, { bytes: 1 }));
+  const queued = Array.from({ length: processPreparationBudget.maxJobs }, () => esbuildJob(() => Promise.resolve(), { bytes: 1 }));
+  const refused = await prepareUserCode(`async () => 1 + ${Date.now()}`).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  open();
+  await Promise.all([...lanes, ...queued]);
+  assert.ok(isPreparationRefusal(refused) && !(refused instanceof CodeSyntaxError), `got ${String(refused)}`);
+  // With the queue drained, the same code is prepared.
+  assert.equal((await prepareUserCode("async () => 1")).form, "expression");
 });
 
 test("maxQueuedPreparations and maxQueuedPreparationBytes are checked like the other options", () => {

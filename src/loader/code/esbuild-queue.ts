@@ -84,7 +84,7 @@ export async function esbuildJob<T>(job: () => Promise<T>, ticket: PreparationTi
     if (budget.waiting > 0 && (budget.waiting + 1 > budget.maxJobs || budget.waitingBytes + bytes > budget.maxBytes)) {
       budget.refused++;
       const error = new WorkerCodeError(
-        `the loader's queue for code preparation is full (${budget.waiting} loads waiting, holding ${budget.waitingBytes} bytes of code; at most ${budget.maxJobs} loads and ${budget.maxBytes} bytes: maxQueuedPreparations, maxQueuedPreparationBytes). Nothing of this load ran; retry once earlier loads have started.`,
+        `the queue for code preparation is full: ${budget.waiting} loads wait for esbuild, holding ${budget.waitingBytes} bytes of code (at most ${budget.maxJobs} loads and ${budget.maxBytes} bytes: the loader's maxQueuedPreparations and maxQueuedPreparationBytes). Nothing of this load ran; retry once earlier loads have started.`,
       );
       refusals.add(error);
       throw error;
