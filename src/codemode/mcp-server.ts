@@ -494,9 +494,11 @@ async function callsSettled(server: Server): Promise<void> {
 }
 
 /**
- * Called once a request is over: its answer handed over (JSON) or its event stream ended or
- * cancelled, and the tool calls it started settled. A caller holding a slot for the request
- * frees it here.
+ * Called once a request's answer is complete: its JSON ready, or its event stream's last event
+ * made (whether or not the client has read it yet) or the stream cancelled; and the tool calls it
+ * started settled. A caller holding a slot for the request frees it once this is called and the
+ * answer is written out (islet serve closes a connection whose client has not taken its answer
+ * within answerTimeoutMs of this).
  */
 export type McpRequestDone = () => void;
 
@@ -563,8 +565,13 @@ async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request:
       await end();
       return response;
     }
-    // The event stream: over when the SDK ends it (the result written) or the client cancels it
-    // (which closes the server, aborting the call); the request is done once the call settled.
+    // The event stream: the SDK puts each call's notifications and result into it as they come (it
+    // has no backpressure: what it made is held either way) and ends it once every call of the
+    // request is answered. It is moved into the response's stream as it comes, so the answer is
+    // known to be complete when the SDK ends it, whether or not the client has read it yet: the
+    // request is done then, once its calls settled (a caller holding a slot waits for the answer
+    // to be written out, or gives up on the client: islet serve's answerTimeoutMs). A client that
+    // cancels it closes the server, aborting the calls.
     const reader = response.body.getReader();
     let ended = false;
     const over = () => {
@@ -572,24 +579,32 @@ async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request:
       ended = true;
       void end();
     };
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
     const events = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done: last, value } = await reader.read();
-          if (last) {
-            controller.close();
-            over();
-          } else controller.enqueue(value);
-        } catch (error) {
-          controller.error(error);
-          over();
-        }
-      },
+      start: (c) => void (controller = c),
       cancel(reason) {
         void reader.cancel(reason).catch(() => {});
         over();
       },
     });
+    void (async () => {
+      try {
+        for (;;) {
+          const { done: last, value } = await reader.read();
+          if (last) break;
+          controller.enqueue(value);
+        }
+        controller.close();
+      } catch (error) {
+        // Cancelled by the client (the reader with it), or the SDK's stream failed.
+        try {
+          controller.error(error);
+        } catch {
+          // Already cancelled.
+        }
+      }
+      over();
+    })();
     return new Response(events, { status: response.status, statusText: response.statusText, headers: response.headers });
   } catch (error) {
     finish();
@@ -604,7 +619,7 @@ async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request:
  * `text/event-stream` is answered with an event stream carrying the call's log and progress
  * notifications as the code logs, then its result; the request's signal aborting (the client gone)
  * or the stream being cancelled cancels the call. Other requests, and clients that accept only
- * JSON, get one JSON response. `done` is called once the request is over (McpRequestDone).
+ * JSON, get one JSON response. `done` is called once the answer is complete and its calls settled (McpRequestDone).
  */
 export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (request: Request, sessionScope?: string, done?: McpRequestDone) => Promise<Response> {
   return (request, sessionScope, done) => handleMcpRequest(mcp, options, request, sessionScope, undefined, done);

@@ -264,19 +264,15 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     if (codemode === undefined || !codemode.configured) {
       throw new RequestError(501, 'MCP is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
     }
-    // The slot is held until the request is over: for a streamed tools/call, until its event
-    // stream ends, or the client goes away and the call it cancels has ended.
-    const release = admission.admit(c.get("caller"));
-    let released = false;
-    const free = () => {
-      if (released) return;
-      released = true;
-      release();
-    };
+    // The slot is held until the answer is complete (a streamed tools/call's last event made, or
+    // the client gone and the calls it cancels ended) and written out, as /v1/run's: a client that
+    // has not taken it within answerTimeoutMs is cut off (a batch of streamed calls answering 15 MB
+    // to a client that read nothing held its slot for as long as the connection stayed open).
+    const slot = holdSlot(c.env, admission.admit(c.get("caller")), options.answerTimeoutMs);
     try {
-      return await codemode.mcp(c.req.raw, c.get("caller").keyId, free);
+      return await codemode.mcp(c.req.raw, c.get("caller").keyId, slot.answered);
     } catch (error) {
-      free();
+      slot.answered();
       throw error;
     }
   });
