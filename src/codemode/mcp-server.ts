@@ -247,9 +247,12 @@ export class IsletMcp {
     this.options.log?.(redactText(line, this.options.secrets ?? []));
   }
 
-  /** The `search` tool's outcome as data (values keep their types), secrets scrubbed. Never throws for the code's faults. */
-  async search(code: string): Promise<SearchOutcome> {
-    return this.scrubbed("search", () => runSearch(this.loader, this.catalog, code, { limits: this.options.limits }));
+  /**
+   * The `search` tool's outcome as data (values keep their types), secrets scrubbed. Never throws
+   * for the code's faults. `signal` (the client gone, the call cancelled) ends the search's sandbox.
+   */
+  async search(code: string, options: { signal?: AbortSignal } = {}): Promise<SearchOutcome> {
+    return this.scrubbed("search", () => runSearch(this.loader, this.catalog, code, { limits: this.options.limits, ...(options.signal !== undefined ? { signal: options.signal } : {}) }));
   }
 
   /**
@@ -291,7 +294,7 @@ export class IsletMcp {
     // A pause belongs to the caller, as sessions do: over HTTP with API keys only its key resumes it.
     const owner = options.sessionScope;
     const { onLog, ...executeOptions } = rest;
-    const outcome = name === "search" ? await this.search(code) : await this.execute(code, { ...executeOptions, ...(onLog !== undefined ? { onLog } : {}), ...(scoped !== undefined ? { session: scoped } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
+    const outcome = name === "search" ? await this.search(code, { ...(options.signal !== undefined ? { signal: options.signal } : {}) }) : await this.execute(code, { ...executeOptions, ...(onLog !== undefined ? { onLog } : {}), ...(scoped !== undefined ? { session: scoped } : {}), ...(resume !== undefined ? { resume } : {}), ...(owner !== undefined ? { owner } : {}) });
     return toolResult(outcome, { chars: this.options.maxResultChars, tokens: this.options.maxResultTokens });
   }
 

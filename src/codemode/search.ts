@@ -70,6 +70,8 @@ export interface SearchOutcome {
 
 export interface SearchOptions {
   limits?: Limits;
+  /** Aborting it (the client gone, the call cancelled) ends the search: its sandbox is ended at once. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_SEARCH_LIMITS: Limits = { cpuMs: 2000, memoryMb: 256, wallMs: 10000 };
@@ -342,6 +344,8 @@ export async function runSearch(loader: WorkerLoader, catalog: SearchCatalog, co
     if (error instanceof CodeSyntaxError) return { result: undefined, error: `SyntaxError: ${error.message}` };
     throw error;
   }
+  const cancelled = (): SearchOutcome => ({ result: undefined, error: "AbortError: the search was cancelled" });
+  if (options.signal?.aborted) return cancelled();
   let event: TailEvent | undefined;
   const worker = loader.load({
     compatibilityDate: "2026-11-01",
@@ -351,13 +355,18 @@ export async function runSearch(loader: WorkerLoader, catalog: SearchCatalog, co
     limits: { ...DEFAULT_SEARCH_LIMITS, ...options.limits },
     tails: [(events: TailEvent[]) => void (event = events.find((e) => e.method === "run") ?? event)],
   });
+  // A client that goes away ends the search where it is: its sandbox is ended (dispose), not left
+  // to run into its cpuMs or wallMs.
+  const abort = () => worker.dispose();
+  options.signal?.addEventListener("abort", abort, { once: true });
   let outcome: SearchOutcome;
   try {
     outcome = { result: await (worker.getEntrypoint() as unknown as { run(): Promise<unknown> }).run() };
   } catch (error) {
     const { name, message } = error as Error;
-    outcome = { result: undefined, error: `${name ?? "Error"}: ${message}` };
+    outcome = options.signal?.aborted ? cancelled() : { result: undefined, error: `${name ?? "Error"}: ${message}` };
   } finally {
+    options.signal?.removeEventListener("abort", abort);
     worker.dispose();
   }
   const logs = event ? formatLogs(event.logs) : [];

@@ -136,3 +136,29 @@ test("createMcpHttpHandler is a web Request → Response handler (as Hono mounts
     await mcp.close();
   }
 });
+
+test("a search whose signal aborts ends its sandbox at once: its CPU stops and it answers an AbortError", async () => {
+  const mcp = await IsletMcp.create({
+    providers: [fromFunctions("math", { add: { description: "Adds", execute: () => 0 } })],
+    limits: { cpuMs: 8_000, wallMs: 8_000 },
+  });
+  try {
+    const controller = new AbortController();
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 300);
+    const outcome = await mcp.search("async () => { for (;;) {} }", { signal: controller.signal });
+    const tookMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
+    assert.equal(outcome.error, "AbortError: the search was cancelled");
+    // Before, the loop ran on into its cpuMs (8 s) with no one waiting for it.
+    assert.ok(tookMs < 3_000, `the search answered after ${tookMs.toFixed(0)} ms`);
+    assert.ok(cpuMs < 3_000, `the search took ${cpuMs.toFixed(0)} ms of CPU`);
+    // A signal aborted before the search starts: nothing runs.
+    assert.equal((await mcp.search("async () => 1", { signal: AbortSignal.abort() })).error, "AbortError: the search was cancelled");
+    assert.equal((await mcp.search("async () => tools.length")).result, 1);
+  } finally {
+    await mcp.close();
+  }
+});

@@ -211,6 +211,23 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     assert.ok(ticks - after <= 1, `the code went on ticking after the client left: ${after} then ${ticks}`);
   });
 
+  // search runs the model's code in a sandbox too (up to its cpuMs and wallMs: here 300 ms and 20 s).
+  // It ignored the client going away: a search left waiting held its slot, and its sandbox ran on,
+  // until its wallMs ended it.
+  test("/mcp: a client that goes away while search runs ends the search's sandbox and frees its slot", async () => {
+    const { client } = await mcpClient();
+    const call = client.callTool({ name: "search", arguments: { code: `async () => { await new Promise((resolve) => setTimeout(resolve, 60_000)); return tools.length; }` } }).catch((error: Error) => error);
+    await until(async () => (await health()).inFlight === 1, 5_000, "the search to be in flight");
+    // Long enough for the search's sandbox to be running its code.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await health()).inFlight, 1);
+    const left = performance.now();
+    await client.close();
+    assert.ok((await call) instanceof Error);
+    await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed");
+    assert.ok(performance.now() - left < 5_000);
+  });
+
   test("/mcp answers a client that accepts only JSON with JSON, and keeps its key and size checks for streamed calls", async () => {
     const call = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "execute", arguments: { code: `async () => { console.log("hi"); return 2; }` } } };
     const headers = { "content-type": "application/json", "mcp-protocol-version": "2025-06-18", authorization: `Bearer ${KEY}` };
