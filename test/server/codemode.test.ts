@@ -242,6 +242,8 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     assert.equal((await fetch(server.url + "/mcp", { method: "POST", headers: { ...anonymous, accept: "application/json, text/event-stream" }, body: JSON.stringify(call) })).status, 401);
     const big = { ...call, params: { ...call.params, arguments: { code: "x".repeat(2_000_000) } } };
     assert.equal((await fetch(server.url + "/mcp", { method: "POST", headers: { ...headers, accept: "application/json, text/event-stream" }, body: JSON.stringify(big) })).status, 413);
+    // Every answer was read (or refused): no slot is left held.
+    await until(async () => (await health()).inFlight === 0, 5_000, "every slot to be freed");
   });
 });
 
