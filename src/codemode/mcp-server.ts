@@ -303,7 +303,10 @@ export class IsletMcp {
    * upstreams). A call to a tool that needs approval asks the MCP client through elicitation when
    * the client supports it, and is rejected otherwise.
    */
-  createServer(sessionScope?: string): Server {
+  createServer(sessionScope?: string, options: { oneCallAtATime?: boolean } = {}): Server {
+    // Over HTTP one request holds one admission slot, but a JSON-RPC batch (the SDK takes up to
+    // 100 messages per POST) would run all its tool calls at once: there they run one after another.
+    let previous: Promise<unknown> = Promise.resolve();
     const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {}, logging: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.tools }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -319,13 +322,19 @@ export class IsletMcp {
           }
         : undefined;
       const live = request.params.name === "execute" ? liveLogNotifications(server, extra, request.params._meta?.progressToken) : undefined;
+      const turn = options.oneCallAtATime === true ? previous : undefined;
       const call = (async () => {
         try {
+          if (turn !== undefined) {
+            await turn;
+            if (extra.signal.aborted) throw new Error("the call was cancelled before it started");
+          }
           return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
         } finally {
           await live?.end();
         }
       })();
+      if (options.oneCallAtATime === true) previous = call.catch(() => {});
       // Over HTTP a request is over (and its slot free) only once its calls settled.
       let calls = running.get(server);
       if (calls === undefined) running.set(server, (calls = new Set()));
@@ -545,7 +554,7 @@ async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request:
     }
     const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options, stream));
     // The caller's API key: its `session` names are its own.
-    const server = mcp.createServer(sessionScope);
+    const server = mcp.createServer(sessionScope, { oneCallAtATime: true });
     await server.connect(transport);
     // A client that goes away cancels what its request runs (the tool calls' signal).
     const gone = () => void server.close();

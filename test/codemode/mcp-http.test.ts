@@ -162,3 +162,43 @@ test("a search whose signal aborts ends its sandbox at once: its CPU stops and i
     await mcp.close();
   }
 });
+
+// attack (budgets helper): one POST may be a JSON-RPC batch of up to 100 messages, and islet
+// serve gives a request one admission slot; the batch's tool calls ran all at once (8 searches
+// sleeping 2 s each answered in 2.3 s), so one slot ran up to 100 sandboxes.
+test("over HTTP a batch's tool calls run one after another, so one request runs one sandbox at a time", async () => {
+  let running = 0;
+  let most = 0;
+  const mcp = await IsletMcp.create({
+    providers: [
+      fromFunctions("clock", {
+        nap: {
+          description: "Waits a little",
+          execute: async () => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            running--;
+            return "rested";
+          },
+        },
+      }),
+    ],
+  });
+  try {
+    const handler = createMcpHttpHandler(mcp);
+    const batch = Array.from({ length: 4 }, (_, i) => ({ jsonrpc: "2.0", id: i + 1, method: "tools/call", params: { name: "execute", arguments: { code: "async () => clock.nap({})" } } }));
+    const response = await handler(
+      new Request("http://127.0.0.1/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-03-26" },
+        body: JSON.stringify(batch),
+      }),
+    );
+    const body = await response.text();
+    const answers = body.match(/"text":"\\"rested\\""|"text":"rested"/g) ?? [];
+    assert.equal(answers.length, 4, body.slice(0, 2000));
+    assert.equal(most, 1, "the batch's calls overlapped");
+  } finally {
+    await mcp.close();
+  }
+});
