@@ -3,11 +3,14 @@
 
 import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
+import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../codemode/config.ts";
 import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/mcp-server.ts";
+import { Admission, holdSlot } from "../server/admission.ts";
 import { KeyRing } from "../server/auth.ts";
+import { RequestError } from "../server/errors.ts";
 import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
 import { missingInSection } from "../server/outbound-config.ts";
 import { parsePortFlag, VERSION } from "./common.ts";
@@ -17,7 +20,7 @@ import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
 
 Usage:
-  islet mcp --config <file> [--http [--port <n>] [--host <h>] [--api-key <key>]]
+  islet mcp --config <file> [--http [--port <n>] [--host <h>] [--api-key <key>] [--max-in-flight <n>]]
 
 Options:
   --config <file>          JSON config listing the sources (see below); required
@@ -29,6 +32,8 @@ Options:
                            Without keys only loopback is served, and only to clients that are not
                            another origin's web page
   --allow-unauthenticated  serve a non-loopback host without API keys (only behind something that authenticates)
+  --max-in-flight <n>      with --http, requests answered at once (default 8 per core, as islet serve); past it
+                           429. With API keys one key may hold at most half of them
   -h, --help               show this help
 
 Config:
@@ -56,7 +61,13 @@ interface McpArgs {
   host: string;
   apiKeys: { id: string; key: string }[];
   allowUnauthenticated: boolean;
+  maxInFlight: number;
 }
+
+/** Requests `islet mcp --http` answers at once by default: islet serve's default. */
+const DEFAULT_MAX_IN_FLIGHT = 8 * availableParallelism();
+/** How long a complete answer waits for its client to take it before the connection is closed (islet serve's default). */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   let values;
@@ -71,6 +82,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
         host: { type: "string" },
         "api-key": { type: "string", multiple: true },
         "allow-unauthenticated": { type: "boolean" },
+        "max-in-flight": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -87,10 +99,12 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
     throw new UsageError((error as Error).message);
   }
   const flagKeys = values["api-key"] ?? [];
-  if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"])) throw new UsageError("--api-key and --allow-unauthenticated need --http");
+  if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"] || values["max-in-flight"] !== undefined)) throw new UsageError("--api-key, --allow-unauthenticated and --max-in-flight need --http");
+  const maxInFlight = values["max-in-flight"] === undefined ? DEFAULT_MAX_IN_FLIGHT : Number(values["max-in-flight"]);
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new UsageError("--max-in-flight must be a whole number of at least 1");
   const apiKeys = [...flagKeys.map((key, i) => ({ id: `cli${i + 1}`, key })), ...(values.http && env.ISLET_API_KEYS ? parseApiKeysEnv(env.ISLET_API_KEYS) : [])];
   if (apiKeys.some((entry) => entry.key.length < 8)) throw new UsageError("API keys (--api-key, ISLET_API_KEYS) must be at least 8 characters long");
-  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false };
+  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false, maxInFlight };
 }
 
 /** Names every `${VAR}` of the config that the environment lacks, in one error (loadConfig stops at the first). */
@@ -119,6 +133,12 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
   const handler = createMcpNodeHandler(mcp);
   const keys = new KeyRing(args.apiKeys.map((entry) => ({ key: entry.key, value: entry.id })));
   const loopback = isLoopback(bareHost(args.host).toLowerCase());
+  // As islet serve's /mcp: a request holds a slot until its answer is complete and written out (a
+  // client that has not taken it within ANSWER_TIMEOUT_MS is cut off); past maxInFlight, or past
+  // half of it for one key, a request is refused with 429 at once (findings20/01: one key held 32
+  // executions of 48 MB at once, as many as it chose to send).
+  const admission = new Admission(args.maxInFlight);
+  const perKey = keys.size > 0 ? Math.max(1, Math.floor(args.maxInFlight / 2)) : args.maxInFlight;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/mcp") {
@@ -150,8 +170,18 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
         return;
       }
     }
+    let release;
+    try {
+      release = admission.admit({ keyId: keyId ?? "anonymous", maxConcurrency: perKey });
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      refuse(res, error.status, error.message, error.headers);
+      return;
+    }
+    const slot = holdSlot(res, release, ANSWER_TIMEOUT_MS);
     // Each key's Code Mode sessions are its own.
-    handler(req, res, undefined, keyId).catch((error: Error) => {
+    handler(req, res, undefined, keyId, slot.answered).catch((error: Error) => {
+      slot.answered();
       log(`http: ${error.message}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
     });

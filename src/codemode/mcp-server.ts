@@ -642,9 +642,9 @@ export function createMcpHttpHandler(mcp: IsletMcp, options: McpHttpOptions = {}
  * `/mcp`. Pass the parsed JSON body when a framework has already read the request. Answers as
  * createMcpHttpHandler does; a dropped connection cancels the call.
  */
-export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown, sessionScope?: string) => Promise<void> {
-  return async (req, res, body, sessionScope) => {
-    const listener = getRequestListener((request) => handleMcpRequest(mcp, options, request, sessionScope, body, undefined), { overrideGlobalObjects: false });
+export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}): (req: IncomingMessage, res: ServerResponse, body?: unknown, sessionScope?: string, done?: McpRequestDone) => Promise<void> {
+  return async (req, res, body, sessionScope, done) => {
+    const listener = getRequestListener((request) => handleMcpRequest(mcp, options, request, sessionScope, body, done), { overrideGlobalObjects: false });
     await listener(req, res);
   };
 }

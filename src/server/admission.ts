@@ -4,6 +4,7 @@
 // and lets `idle()` wait for the ones already admitted.
 
 import { RequestError } from "./errors.ts";
+import type { ServerResponse } from "node:http";
 import type { Caller } from "./auth.ts";
 
 export type Release = () => void;
@@ -24,7 +25,7 @@ export class Admission {
   }
 
   /** Takes a slot for one call or throws the RequestError to answer with. */
-  admit(caller: Caller): Release {
+  admit(caller: Pick<Caller, "keyId" | "maxConcurrency">): Release {
     if (this.draining) {
       this.onShed("draining");
       throw new RequestError(503, "The server is shutting down; retry on another node.", { "retry-after": "1", connection: "close" });
@@ -62,4 +63,40 @@ export class Admission {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
+}
+
+/**
+ * A call's admission slot, held until its answer is ready (`answered`) and written out (the HTTP
+ * response closed, finished or cut): an answer the client does not read stays in the server's
+ * memory, so it keeps its slot, and a connection whose client has not taken the answer within
+ * `answerTimeoutMs` is closed (findings16/02: 40 unread answers of 30 MB grew the server by 1.4 GB
+ * with no slot held). Without a Node response (the app called directly) the slot goes when the
+ * answer is ready.
+ */
+export function holdSlot(outgoing: ServerResponse | undefined, release: () => void, answerTimeoutMs: number): { answered: () => void } {
+  let ready = false;
+  let sent = outgoing === undefined;
+  let released = false;
+  let timer: NodeJS.Timeout | undefined;
+  const settle = () => {
+    if (released || !ready || !sent) return;
+    released = true;
+    clearTimeout(timer);
+    release();
+  };
+  if (outgoing !== undefined) {
+    if (outgoing.closed) sent = true;
+    else outgoing.once("close", () => ((sent = true), settle()));
+  }
+  return {
+    answered: () => {
+      if (ready) return;
+      ready = true;
+      if (!sent && outgoing !== undefined) {
+        timer = setTimeout(() => outgoing.destroy(), answerTimeoutMs);
+        timer.unref();
+      }
+      settle();
+    },
+  };
 }

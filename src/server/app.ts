@@ -13,7 +13,7 @@ import { z } from "zod";
 import { WorkerLoader, type TailEvent } from "../index.ts";
 import { MessageQueueTransport } from "../client/wire.ts";
 import type { ServerResponse } from "node:http";
-import { Admission } from "./admission.ts";
+import { Admission, holdSlot } from "./admission.ts";
 import { ApiKeys, type Caller } from "./auth.ts";
 import { openCodeMode, type CodeModeService } from "./codemode.ts";
 import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
@@ -202,7 +202,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
 
   app.post("/v1/run", async (c) => {
     const caller = c.get("caller");
-    const slot = holdSlot(c.env, admission.admit(caller), options.answerTimeoutMs);
+    const slot = holdSlot(outgoingOf(c.env), admission.admit(caller), options.answerTimeoutMs);
     let answeredLater = false;
     try {
       const body = await readJson(c);
@@ -223,7 +223,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     if (codemode === undefined) {
       throw new RequestError(501, 'Code mode is not configured on this server: add a "codemode" section (servers/openapi tool sources) to the config file.');
     }
-    const slot = holdSlot(c.env, admission.admit(c.get("caller")), options.answerTimeoutMs);
+    const slot = holdSlot(outgoingOf(c.env), admission.admit(c.get("caller")), options.answerTimeoutMs);
     let answeredLater = false;
     try {
       const body = await readJson(c);
@@ -268,7 +268,7 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     // the client gone and the calls it cancels ended) and written out, as /v1/run's: a client that
     // has not taken it within answerTimeoutMs is cut off (a batch of streamed calls answering 15 MB
     // to a client that read nothing held its slot for as long as the connection stayed open).
-    const slot = holdSlot(c.env, admission.admit(c.get("caller")), options.answerTimeoutMs);
+    const slot = holdSlot(outgoingOf(c.env), admission.admit(c.get("caller")), options.answerTimeoutMs);
     try {
       return await codemode.mcp(c.req.raw, c.get("caller").keyId, slot.answered);
     } catch (error) {
@@ -344,42 +344,11 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
 
 type StreamFormat = "ndjson" | "sse";
 
-/**
- * A call's admission slot, held until its answer is ready (`answered`) and written out (the HTTP
- * response closed, finished or cut): an answer the client does not read stays in the server's
- * memory, so it keeps its slot, and a connection whose client has not taken the answer within
- * `answerTimeoutMs` is closed (findings16/02: 40 unread answers of 30 MB grew the server by 1.4 GB
- * with no slot held). Without a Node response (the app called directly) the slot goes when the
- * answer is ready.
- */
-function holdSlot(env: unknown, release: () => void, answerTimeoutMs: number): { answered: () => void } {
-  const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  let ready = false;
-  let sent = outgoing === undefined;
-  let released = false;
-  let timer: NodeJS.Timeout | undefined;
-  const settle = () => {
-    if (released || !ready || !sent) return;
-    released = true;
-    clearTimeout(timer);
-    release();
-  };
-  if (outgoing !== undefined) {
-    if (outgoing.closed) sent = true;
-    else outgoing.once("close", () => ((sent = true), settle()));
-  }
-  return {
-    answered: () => {
-      if (ready) return;
-      ready = true;
-      if (!sent && outgoing !== undefined) {
-        timer = setTimeout(() => outgoing.destroy(), answerTimeoutMs);
-        timer.unref();
-      }
-      settle();
-    },
-  };
+/** The Node response under a Hono request (@hono/node-server puts it in env), if any. */
+function outgoingOf(env: unknown): ServerResponse | undefined {
+  return (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
 }
+
 
 /** A streamed /v1/run or /v1/codemode/execute is asked for with `Accept: application/x-ndjson` or `text/event-stream`. */
 function streamFormat(accept: string | undefined): StreamFormat | undefined {

@@ -129,3 +129,40 @@ test("islet mcp --http with sessions: each API key's session names are its own",
     await islet.stop();
   }
 });
+
+// findings20/01: islet mcp --http ran every request it got at once (one key held 32 executions of
+// 48 MB each). Now it admits as islet serve does: maxInFlight in all (--max-in-flight), half of
+// it per key when there are keys, 429 past either.
+test("islet mcp --http admits at most --max-in-flight requests at once, and one key at most half of them", async () => {
+  const other = "mcp-http-key-other-98765";
+  const islet = startIslet(["mcp", "--config", config, "--http", "--port", "0", "--max-in-flight", "4"], { ISLET_API_KEYS: `a:${KEY},b:${other}` });
+  try {
+    const [, port] = await islet.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp/);
+    const url = `http://127.0.0.1:${port}/mcp`;
+    const napping = (key: string, id: number) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "execute", arguments: { code: "async () => { await new Promise((r) => setTimeout(r, 4000)); return 'rested'; }" } } }),
+      }).then(async (response) => ({ status: response.status, body: await response.text() }));
+    // Key a sends three: two run (half of 4), the third is refused at once.
+    const first = [napping(KEY, 1), napping(KEY, 2)];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const refused = await napping(KEY, 3);
+    assert.equal(refused.status, 429, refused.body);
+    assert.match(refused.body, /already has 2 calls in flight/);
+    // Key b has its own half; past the server's 4 in all, b is refused too.
+    const second = [napping(other, 4), napping(other, 5)];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const full = await napping(other, 6);
+    assert.equal(full.status, 429, full.body);
+    for (const answer of await Promise.all([...first, ...second])) {
+      assert.equal(answer.status, 200);
+      assert.match(answer.body, /rested/);
+    }
+    // The slots were given back once the answers were read.
+    assert.match((await napping(KEY, 7)).body, /rested/);
+  } finally {
+    await islet.stop();
+  }
+});
