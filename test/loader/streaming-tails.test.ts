@@ -210,10 +210,11 @@ for (const isolation of modes) {
       await sleep(50);
       const queued = tailStreamQueues(loader);
       assert.ok(queued.events <= 10_000, `${queued.events} events queued`);
-      // One event delivered (and stuck) per invocation the consumer heard of; past the bound even an
-      // onset finds no room, and the consumer does not hear of that invocation at all.
+      // One event delivered (and stuck) per invocation: a log, or for an invocation none of whose
+      // events found room, the note of how many it missed (its outcome among them).
       const heard = events.length;
-      assert.ok(heard >= 14 && heard < calls, `${heard} invocations heard of`);
+      assert.equal(heard, calls, `${heard} invocations heard of`);
+      assert.ok(events.some((event) => event.event.type === "streamDiagnostic"), "an invocation with no room at all is told so");
       release();
       await until(() => tailStreamQueues(loader).events === 0, 10_000, "the queues to drain");
       await sleep(50);
@@ -232,6 +233,72 @@ for (const isolation of modes) {
         if (dropped.length > 0) assert.equal(stream.at(-1)!.event.type, outcomes === 1 ? "outcome" : "streamDiagnostic");
       }
       assert.ok(droppedInAll > 0, "some events were dropped and said so");
+    });
+
+    test("a consumer that never settles does not take the loader's queues from the others: it holds at most what nobody else needs, and the others still get every event", async () => {
+      // The stuck consumer (a tail forwarder whose collector hangs) is listed first, the one that keeps up second.
+      let good: TailStreamEvent[] = [];
+      let stuckOnsets = 0;
+      const stuck: TailStreamEvent[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const loader = newLoader({
+        streamingTails: [
+          // Never settles until the test's very end.
+          () => (
+            stuckOnsets++,
+            async (event) => {
+              stuck.push(event);
+              await released;
+            }
+          ),
+          () => (event) => void good.push(event),
+        ],
+      });
+      const flooder = loader.load(gated());
+      const calls = 12;
+      const lines = 900;
+      for (let i = 0; i < calls; i++) assert.equal(await (flooder.getEntrypoint() as any).flood(lines), lines);
+      assert.equal(stuckOnsets, calls);
+      // ~10,800 events for the stuck consumer alone: more than the loader may queue.
+      await until(() => tailStreamQueues(loader).events >= 9_900, 10_000, "the stuck consumer's queues to fill");
+      await sleep(100);
+      assert.ok(tailStreamQueues(loader).events <= 10_000, `${tailStreamQueues(loader).events} events queued`);
+      const byInvocation = Map.groupBy(good, (event) => event.invocationId);
+      assert.equal(byInvocation.size, calls);
+      for (const stream of byInvocation.values()) {
+        assert.deepEqual(stream.filter((e) => e.event.type === "streamDiagnostic"), [], "the good consumer missed nothing of the flood");
+        assert.equal(stream.filter((e) => e.event.type === "log").length, lines);
+        assert.equal(stream.at(-1)!.event.type, "outcome");
+      }
+      // Another worker of the loader, later: the consumer that keeps up gets all of it.
+      good = [];
+      const neighbour = loader.load(gated());
+      assert.equal(await (neighbour.getEntrypoint() as any).flood(5), 5);
+      await until(() => good.some((e) => e.event.type === "outcome"), 5_000, "the neighbour's outcome");
+      assert.deepEqual(
+        good.map((e) => (e.event.type === "log" ? `log ${e.event.message[0]}` : e.event.type)),
+        ["log 0", "log 1", "log 2", "log 3", "log 4", "outcome"],
+      );
+      assert.ok(tailStreamQueues(loader).events <= 10_000);
+      // Once it lets go, the slow consumer gets what it kept and is told what it lost, where it lost it.
+      release();
+      await until(() => tailStreamQueues(loader).events === 0, 10_000, "the queues to drain");
+      await sleep(50);
+      assert.deepEqual(tailStreamQueues(loader), { events: 0, bytes: 0 });
+      const stuckByInvocation = [...Map.groupBy(stuck, (event) => event.invocationId).values()];
+      assert.equal(stuckByInvocation.length, calls + 1);
+      let lost = 0;
+      for (const [i, stream] of stuckByInvocation.entries()) {
+        const made = i < calls ? lines : 5;
+        const logs = stream.flatMap((e) => (e.event.type === "log" ? [e.event.message[0] as number] : []));
+        const dropped = stream.reduce((sum, e) => sum + (e.event.type === "streamDiagnostic" ? e.event.diagnostic.count : 0), 0);
+        const outcomes = stream.filter((e) => e.event.type === "outcome").length;
+        assert.equal(logs.length + dropped + outcomes, made + 1, "what it got and what it was told it missed is all the invocation made");
+        assert.deepEqual(logs, [...logs].sort((a, b) => a - b), "in order");
+        lost += dropped;
+      }
+      assert.ok(lost > 0, "the slow consumer lost its own events");
     });
 
     test("one consumer of one invocation holds at most 1,000 queued events: past them an event is dropped and said so right after the last one kept; the outcome still comes", async () => {
