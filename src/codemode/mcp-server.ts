@@ -10,7 +10,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { getRequestListener } from "@hono/node-server";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type LoggingLevel, type ServerNotification, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, CancelledNotificationSchema, ListToolsRequestSchema, type CallToolResult, type LoggingLevel, type ServerNotification, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { WorkerLoader, type Limits } from "../index.ts";
 import { redactText, redactValue, type IsletMcpConfig } from "./config.ts";
 import { fromMcpServer } from "./mcp-source.ts";
@@ -24,6 +24,7 @@ import type { SessionStorageOptions } from "./executor/sessions.ts";
 import { runSearch, type SearchCatalog, type SearchOutcome } from "./search.ts";
 import { budgetedJson } from "./result-text.ts";
 import { estimateTokens } from "./token-estimate.ts";
+import { McpCallCancels } from "./mcp-cancels.ts";
 
 export interface IsletMcpOptions {
   providers: ToolProvider[];
@@ -215,6 +216,8 @@ export class IsletMcp {
   /** The generated TypeScript API of the namespaces (secrets scrubbed). */
   readonly apiText: string;
   private readonly loader: WorkerLoader;
+  /** Tool calls in flight over HTTP, which a `notifications/cancelled` in a later request of the same caller cancels. */
+  private readonly cancels = new McpCallCancels();
   private closed = false;
 
   private constructor(
@@ -303,19 +306,32 @@ export class IsletMcp {
    * upstreams). A call to a tool that needs approval asks the MCP client through elicitation when
    * the client supports it, and is rejected otherwise.
    */
-  createServer(sessionScope?: string, options: { oneCallAtATime?: boolean } = {}): Server {
+  createServer(sessionScope?: string, options: { oneCallAtATime?: boolean; cancelAcrossRequests?: boolean } = {}): Server {
     // Over HTTP one request holds one admission slot, but a JSON-RPC batch (the SDK takes up to
     // 100 messages per POST) would run all its tool calls at once: there they run one after another.
     let previous: Promise<unknown> = Promise.resolve();
     const server = new Server({ name: this.options.name ?? "islet", version: "0.1.0" }, { capabilities: { tools: {}, logging: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.tools }));
+    const acrossRequests = options.cancelAcrossRequests === true;
+    if (acrossRequests) {
+      // Over stateless HTTP a cancel comes in a request of its own, answered by a server that never
+      // saw the call (the SDK's handler looks only at this server's calls): it is routed by caller
+      // and id to the call, wherever it runs (findings20/04). Only the same caller's calls.
+      server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+        const { requestId, reason } = notification.params;
+        if (requestId !== undefined) this.cancels.cancel(sessionScope, requestId, reason);
+      });
+    }
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const cancellable = acrossRequests ? this.cancels.register(sessionScope, extra.requestId) : undefined;
+      // The SDK's signal (the client gone: the server closed) or the caller's cancel.
+      const signal = cancellable === undefined ? extra.signal : AbortSignal.any([extra.signal, cancellable.signal]);
       const canAsk = server.getClientCapabilities()?.elicitation !== undefined;
       const onApproval: ApprovalHandler | undefined = canAsk
         ? async (pending) => {
             const answer = await server.elicitInput(
               { message: `Allow ${pending.namespace}.${pending.tool}(${truncate(JSON.stringify(pending.args) ?? "", 2000)})?`, requestedSchema: APPROVAL_SCHEMA },
-              { relatedRequestId: extra.requestId, signal: extra.signal },
+              { relatedRequestId: extra.requestId, signal },
             );
             if (answer.action === "accept" && answer.content?.approve === true) return true;
             pending.reject(answer.action === "accept" ? "not approved" : `the user chose ${answer.action}`);
@@ -327,10 +343,11 @@ export class IsletMcp {
         try {
           if (turn !== undefined) {
             await turn;
-            if (extra.signal.aborted) throw new Error("the call was cancelled before it started");
+            if (signal.aborted) throw new Error("the call was cancelled before it started");
           }
-          return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal: extra.signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
+          return await this.callTool(request.params.name, request.params.arguments, { onApproval, signal, ...(live !== undefined ? { onLog: live.onLog } : {}), ...(sessionScope !== undefined ? { sessionScope } : {}) });
         } finally {
+          cancellable?.release();
           await live?.end();
         }
       })();
@@ -554,7 +571,7 @@ async function handleMcpRequest(mcp: IsletMcp, options: McpHttpOptions, request:
     }
     const transport = new WebStandardStreamableHTTPServerTransport(transportOptions(options, stream));
     // The caller's API key: its `session` names are its own.
-    const server = mcp.createServer(sessionScope, { oneCallAtATime: true });
+    const server = mcp.createServer(sessionScope, { oneCallAtATime: true, cancelAcrossRequests: true });
     await server.connect(transport);
     // A client that goes away cancels what its request runs (the tool calls' signal).
     const gone = () => void server.close();

@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CallToolResultSchema, LoggingMessageNotificationSchema, type CallToolResult, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, LoggingMessageNotificationSchema, type CallToolResult, type JSONRPCMessage, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { testServer, type TestServer } from "./helpers.ts";
 
 const KEY = "codemode-key-01234";
+const OTHER_KEY = "codemode-other-key-56789";
 const TOKEN = "upstream-token-98765";
 
 describe("code mode on the server: POST /v1/codemode/execute and /mcp over the config's tool sources", () => {
@@ -48,7 +49,10 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     writeFileSync(
       config,
       JSON.stringify({
-        apiKeys: [{ id: "cm", key: KEY }],
+        apiKeys: [
+          { id: "cm", key: KEY },
+          { id: "other", key: OTHER_KEY },
+        ],
         maxResultBytes: 1_000_000,
         codemode: {
           openapi: { items: { spec: "api.json", baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, auth: { header: "Authorization", value: "Bearer ${ITEMS_TOKEN}" } } },
@@ -209,6 +213,53 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     const after = ticks;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.ok(ticks - after <= 1, `the code went on ticking after the client left: ${after} then ${ticks}`);
+  });
+
+  // findings20/04: the SDK client's AbortSignal sends MCP's notifications/cancelled, in a POST of its
+  // own that a new stateless server answered: the cancel found nothing, and the execution went on
+  // calling its tools (and holding its key's slot) until wallMs.
+  test("/mcp: a call cancelled with the SDK client's AbortSignal (notifications/cancelled) stops at once and frees its slot; another key's cancel of its id does nothing", async () => {
+    const { client, listeners } = await mcpClient();
+    // What the client sends: the tools/call's id, and the cancel.
+    const transport = client.transport!;
+    const sent: JSONRPCMessage[] = [];
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => (sent.push(message), send(message, options));
+    try {
+      let running!: () => void;
+      const started = new Promise<void>((resolve) => (running = resolve));
+      listeners.add((params) => params.data === "running" && running());
+      const controller = new AbortController();
+      const call = client.callTool({ name: "execute", arguments: { code: `async () => { console.log("running"); for (;;) await items.tick(); }` } }, undefined, { signal: controller.signal }).catch((error: Error) => error);
+      await withTimeout(started, 10_000, "the live log line");
+      const before = ticks;
+      await until(() => ticks > before + 3, 5_000, "the code to tick");
+      const toolCall = sent.find((message) => "method" in message && message.method === "tools/call");
+      assert.ok(toolCall !== undefined && "id" in toolCall);
+      const foreign = await fetch(server.url + "/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18", authorization: `Bearer ${OTHER_KEY}` },
+        body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: toolCall.id } }),
+      });
+      assert.equal(foreign.status, 202);
+      const whileOther = ticks;
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.ok(ticks > whileOther + 5, `another key's cancel stopped the call: ${whileOther} then ${ticks}`);
+      assert.equal((await health()).inFlight, 1);
+
+      const cancelled = performance.now();
+      controller.abort();
+      assert.ok((await call) instanceof Error);
+      assert.ok(sent.some((message) => "method" in message && message.method === "notifications/cancelled"));
+      await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed");
+      assert.ok(performance.now() - cancelled < 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = ticks;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.ok(ticks - after <= 1, `the cancelled code went on ticking: ${after} then ${ticks}`);
+    } finally {
+      await client.close();
+    }
   });
 
   // search runs the model's code in a sandbox too (up to its cpuMs and wallMs: here 300 ms and 20 s).
