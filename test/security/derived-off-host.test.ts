@@ -46,6 +46,13 @@ function bigJson(keys: number, salt: string): string {
   return `{${parts.join(",")}}`;
 }
 
+/** A CommonJS module of `count` lines `exports.eN = N;`, unique by `salt`: about 25 bytes a line. */
+function bigCommonJs(count: number, salt: string): string {
+  const lines = [`// ${salt}`];
+  for (let i = 0; i < count; i++) lines.push(`exports.e${i} = ${i};`);
+  return lines.join("\n");
+}
+
 const salt = () => `s${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2)}_`;
 const stoppedByLimit = (error: unknown) => error instanceof CpuLimitError || error instanceof MemoryLimitError;
 
@@ -91,4 +98,15 @@ attack("findings18/01: deeply nested JSON costs the host no stack: it parses in 
     modules: { "main.js": `import t from "./t.json"; export default { run() { let d = 0; for (let v = t; Array.isArray(v); v = v[0]) d++; return d; } };`, "t.json": "[".repeat(depth) + "]".repeat(depth) },
   });
   assert.equal(await (worker.getEntrypoint() as any).run(), depth);
+});
+
+attack("findings18/02: a 16 MB CommonJS module of 640,000 exports is analyzed off the host's thread; its start ends at cpuMs", async () => {
+  const source = bigCommonJs(640_000, salt());
+  assert.ok(source.length > 16_000_000);
+  const { stallMs, tookMs } = await longestStall(async () => {
+    const worker = load("", { mainModule: "main.js", modules: { "main.js": `import c, { e5 } from "./c.cjs"; export default { run() { return [e5, Object.keys(c).length]; } };`, "c.cjs": source } });
+    await assert.rejects((worker.getEntrypoint() as any).run(), stoppedByLimit);
+  });
+  console.log(`[${isolation}] 16 MB CommonJS module: start refused after ${tookMs.toFixed(0)} ms, longest stall of the host's event loop ${stallMs.toFixed(0)} ms`);
+  assert.ok(stallMs < MAX_STALL_MS, `the host's event loop was held ${stallMs.toFixed(0)} ms`);
 });

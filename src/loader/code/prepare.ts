@@ -3,7 +3,7 @@
 
 import { WorkerCodeError } from "../../errors.ts";
 import { hasNodeCompat } from "../node-compat.ts";
-import { analyzeCommonJs, commonJsCacheKey, commonJsFace, commonJsModule, type CommonJsAnalysis, type CommonJsContext } from "./commonjs.ts";
+import { analyzeCommonJs, COMMONJS_IN_PLACE_CHARS, commonJsFace, commonJsModule, type CommonJsAnalysis, type CommonJsContext } from "./commonjs.ts";
 import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
 import { transpileTypeScript, type Transpiled } from "./typescript.ts";
@@ -154,7 +154,15 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
   // The load holds all its code while any of its jobs waits (one at a time: they run in turn).
   const ticket: PreparationTicket = { budget, bytes: total };
   // Every CommonJS module is analyzed first: a face follows the re-exports of the others.
-  for (const [name, { kind, value }] of classified) if (kind === "cjs") context.analyses.set(name, await analyzeCommonJs(value as string, name, given?.commonJs, ticket));
+  // A little CommonJS source is lexed on this thread; the rest in the analysis thread (commonjs.ts).
+  const inPlace = { chars: COMMONJS_IN_PLACE_CHARS };
+  context.keys = new Map();
+  for (const [name, { kind, value }] of classified) {
+    if (kind !== "cjs") continue;
+    const { key, analysis } = await analyzeCommonJs(value as string, name, given?.commonJs, ticket, inPlace);
+    context.analyses.set(name, analysis);
+    context.keys.set(name, key);
+  }
   // A worker whose code (or a package it imports) names node:async_hooks carries async context:
   // its async functions are lowered (async-lowering.ts).
   const codeSources: string[] = [];
@@ -209,7 +217,7 @@ async function prepareOne(name: string, kind: ModuleKind, value: unknown, contex
     }
     case "cjs": {
       const source = commonJsModule(value as string, name, context);
-      const analysis: [string, CommonJsAnalysis] = [commonJsCacheKey(value as string), context.analyses.get(name)!];
+      const analysis: [string, CommonJsAnalysis] = [context.keys!.get(name)!, context.analyses.get(name)!];
       return asyncContext ? { ...(await lowered({ name, kind, source }, given, ticket)), analysis } : { name, kind, source, analysis };
     }
     case "text":
