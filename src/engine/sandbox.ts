@@ -149,9 +149,9 @@ export const MAX_IMPORTS_PER_TURN = 1_000;
 const WORKERS_SOURCE = 'export { WorkerEntrypoint, RpcTarget, DurableObject, env } from "islet:runtime";';
 
 const BRIDGE_SOURCE = `
-export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, mainReady, nodeModule, socketsModule;
+export let WorkerEntrypoint, RpcTarget, DurableObject, env, takeData, takeJson, mainReady, nodeModule, socketsModule;
 export function link(runtime) {
-  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData, mainReady, nodeModule, socketsModule } = runtime);
+  ({ WorkerEntrypoint, RpcTarget, DurableObject, takeData, takeJson, mainReady, nodeModule, socketsModule } = runtime);
   runtime.onEnv((value) => { env = value; });
 }`;
 

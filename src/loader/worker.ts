@@ -154,6 +154,14 @@ export class Worker {
       // Encoded (and weighed) before any module is compiled: an env too large is refused first.
       const env = worker.peer.encode(config.env);
       checkEnvSize(env, config.maxEnvBytes);
+      // JSON modules are parsed in the sandbox, off the host's thread and under the worker's limits
+      // (the host hands over a copy of the text and parses nothing: findings18/01), before any
+      // module is compiled: text that is not JSON refuses the code, as it would on upload.
+      for (const module of modules.values()) {
+        if (module.json === undefined) continue;
+        const failure = await sandbox.call("parseJson", [module.name, module.json]);
+        if (typeof failure === "string") throw new WorkerCodeError(`invalid JSON: ${failure}`, userModuleName(module.name));
+      }
       const posts = await sandbox.loadModules(
         main,
         (name) => modules.get(name) ?? nodeModuleSource(name) ?? socketsModuleSource(name)!,

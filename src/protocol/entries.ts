@@ -8,6 +8,7 @@ export type EntryName =
   | "setEnv"
   | "setMain"
   | "putData"
+  | "parseJson"
   | "putSourceMap"
   | "settle"
   | "fire"

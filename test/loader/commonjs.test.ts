@@ -171,6 +171,67 @@ for (const isolation of modes) {
       }
     });
 
+    // Past COMMONJS_IN_PLACE_CHARS of CommonJS source a WorkerCode's modules are hashed and analyzed
+    // in the analysis thread (findings18/02): what they read as is the same.
+    const pad = `/* ${"x".repeat(70_000)} */\n`;
+
+    test("a large module, analyzed in the analysis thread, reads as a small one: exports, requires, syntax errors", async () => {
+      const modules = {
+        "main.js": `import m, { a, fromX } from "./m.cjs"; export default { run: () => [a, fromX, m.missing()] };`,
+        "m.cjs": `${pad}const x = require("./x.cjs"); exports.a = 1; exports.fromX = x;\nexports.missing = () => { try { require("./nope.cjs"); } catch (e) { return e.code; } };`,
+        "x.cjs": `${pad}module.exports = "x";`,
+      };
+      assert.deepEqual(await run(modules), [1, "x", "MODULE_NOT_FOUND"]);
+      await assert.rejects(run({ ...modules, "m.cjs": `${pad}const x = require("./x.cjs");\nmodule.exports = { x, };;\n  let = = 1;` }), (error: unknown) => {
+        assert.ok(error instanceof WorkerCodeError, String(error));
+        assert.equal(error.module, "m.cjs");
+        assert.match(error.message, /SyntaxError \(4:8\): Unexpected "="/);
+        return true;
+      });
+    });
+
+    test("named exports are bounded: the first 10,000 names the lexer finds; the rest through the default export", async () => {
+      const lines: string[] = [];
+      for (let i = 0; i < 10_005; i++) lines.push(`exports.e${i} = ${i};`);
+      const m = lines.join("\n");
+      assert.deepEqual(await run({ "main.js": `import m, { e0, e9999 } from "./m.cjs"; export default { run: () => [e0, e9999, m.e10004, Object.keys(m).length] };`, "m.cjs": m }), [0, 9999, 10004, 10005]);
+      await assert.rejects(run({ "main.js": `import { e10000 } from "./m.cjs"; export default { run: () => e10000 };`, "m.cjs": m }), (error: unknown) => {
+        assert.ok(error instanceof WorkerCodeError, String(error));
+        assert.match(error.message, /does not provide an export named 'e10000'/);
+        return true;
+      });
+    });
+
+    test("more than 10,000 distinct require() specifiers in one module is a WorkerCodeError; a specifier too long to name a module fails at its call", async () => {
+      const requires: string[] = [];
+      for (let i = 0; i <= 10_000; i++) requires.push(`require("./r${i}.cjs");`);
+      await assert.rejects(run({ "main.js": `import m from "./m.cjs"; export default { run: () => m };`, "m.cjs": `if (module.id === "never") { ${requires.join(" ")} } module.exports = 1;` }), (error: unknown) => {
+        assert.ok(error instanceof WorkerCodeError, String(error));
+        assert.equal(error.module, "m.cjs");
+        assert.match(error.message, /more than 10,000 distinct require\(\) specifiers \(10,001\)/);
+        return true;
+      });
+      const long = "./" + "a".repeat(2_000);
+      const message = await run({ "main.js": `import m from "./m.cjs"; export default { run: () => m };`, "m.cjs": `try { require("${long}"); } catch (e) { module.exports = e.code + ": " + e.message; }` });
+      assert.equal(message, `MODULE_NOT_FOUND: Cannot find module '${long}' required from m.cjs: a module name is at most 1024 characters long.`);
+    });
+
+    test("the code generated around one worker's CommonJS modules is bounded: past 4 MiB it is refused", async () => {
+      // Two modules of 10,000 named exports of 80 characters: their faces would be about 4.3 MiB.
+      const module = (tag: string) => {
+        const lines: string[] = [];
+        for (let i = 0; i < 10_000; i++) lines.push(`exports.${tag}${String(i).padStart(79, "_")} = ${i};`);
+        return lines.join("\n");
+      };
+      await assert.rejects(run({ "main.js": `export default { run: () => 1 };`, "a.cjs": module("a"), "b.cjs": module("b") }), (error: unknown) => {
+        assert.ok(error instanceof WorkerCodeError, String(error));
+        assert.match(error.message, /more generated code than islet makes for one worker \(4 MiB/);
+        return true;
+      });
+      // One such module is within the bound.
+      assert.equal(await run({ "main.js": `import { a${"_".repeat(78)}7 as n } from "./a.cjs"; export default { run: () => n };`, "a.cjs": module("a") }), 7);
+    });
+
     test("islet:require: names are internal: an ES module cannot import them", async () => {
       const modules = { "main.js": `import { __islet_load } from "islet:require:m.cjs"; export default { run: () => 1 };`, "m.cjs": `module.exports = 1;` };
       await assert.rejects(run(modules), (error: unknown) => error instanceof WorkerCodeError && /internal to islet/.test(error.message));
@@ -189,6 +250,24 @@ test("CommonJS is parsed once per distinct source", async () => {
     assert.equal(await (loader.load(code).getEntrypoint() as any).run(), first);
     assert.equal(commonJsCacheStats.analyzed - before.analyzed, 1);
     assert.ok(commonJsCacheStats.hits - before.hits >= 3);
+    assert.equal(commonJsCacheStats.offThread - before.offThread, 0, "a small module is analyzed on the host's thread");
+  } finally {
+    await loader.close();
+  }
+});
+
+test("a large CommonJS module is analyzed in the analysis thread, once per distinct source", async () => {
+  const { commonJsCacheStats } = await import("../../src/testing.ts");
+  const loader = new WorkerLoader();
+  try {
+    const source = `/* ${"x".repeat(70_000)} */ exports.run = () => ${Math.random()};`;
+    const code: WorkerCode = { compatibilityDate, mainModule: "a.cjs", modules: { "a.cjs": source } };
+    const before = { ...commonJsCacheStats };
+    const first = await (loader.load(code).getEntrypoint() as any).run();
+    assert.equal(await (loader.load(code).getEntrypoint() as any).run(), first);
+    assert.equal(commonJsCacheStats.analyzed - before.analyzed, 1);
+    assert.equal(commonJsCacheStats.offThread - before.offThread, 1);
+    assert.ok(commonJsCacheStats.hits - before.hits >= 1);
   } finally {
     await loader.close();
   }

@@ -444,7 +444,7 @@ function checkInputs(specifier: string, resolved: Resolved, metafile: Metafile):
 function commonJsNames(file: string, dir: string, names: Set<string>, seen: Set<string>): void {
   if (seen.has(file) || seen.size > 50) return;
   seen.add(file);
-  const { exports, reexports } = lexCommonJs(readFileSync(file, "utf8"), file);
+  const { exports, reexports } = lexCommonJs(readFileSync(file, "utf8"), file, false);
   for (const name of exports) names.add(name);
   for (const specifier of reexports) {
     if (!specifier.startsWith("./") && !specifier.startsWith("../")) continue;

@@ -3,7 +3,7 @@
 
 import { WorkerCodeError } from "../../errors.ts";
 import { hasNodeCompat } from "../node-compat.ts";
-import { analyzeCommonJs, commonJsCacheKey, commonJsFace, commonJsModule, type CommonJsAnalysis, type CommonJsContext } from "./commonjs.ts";
+import { analyzeCommonJs, COMMONJS_IN_PLACE_CHARS, commonJsFace, commonJsModule, type CommonJsAnalysis, type CommonJsContext } from "./commonjs.ts";
 import { PREPARED_PACKAGES, bundlePackages, effectivePatterns, packageSpecifiersIn, type PackageImports, type PackagePolicy } from "./packages.ts";
 import { FACE_PREFIX } from "./resolve.ts";
 import { transpileTypeScript, type Transpiled } from "./typescript.ts";
@@ -53,13 +53,18 @@ function isCompiledWasm(value: unknown): boolean {
 const compiledWasmRefused =
   "a compiled WebAssembly.Module cannot be copied into a sandbox: V8 gives no way to read its bytes back, and a sandbox gets only copies, never the host's compiled code. Pass the bytes it was compiled from: { wasm: bytes }.";
 
-function classify(name: string, content: unknown): { kind: ModuleKind; value: unknown } {
+/**
+ * A module's kind and value; a json module's value is its JSON text, which only the sandbox parses
+ * (the runtime's parseJson): a `.json` string as given, a `{ json }` value serialized once here
+ * (the copy the sandbox needs). `givenJson` holds the texts the host handed a shard, by name.
+ */
+function classify(name: string, content: unknown, givenJson?: ReadonlyMap<string, string>): { kind: ModuleKind; value: unknown } {
   if (isCompiledWasm(content)) throw new WorkerCodeError(compiledWasmRefused, name);
   if (typeof content === "string") {
     const kind = kindsByExtension[extensionOf(name)];
     if (kind === undefined) throw new WorkerCodeError(`cannot tell the module kind from the name; use a known extension (.js .mjs .cjs .ts .txt .json .wasm) or an object like { js: "..." }.`, name);
     if (kind === "wasm" || kind === "data") throw new WorkerCodeError(`a ${kind} module must be given as { ${kind}: bytes }, not a string.`, name);
-    return { kind, value: kind === "json" ? parseJson(content, name) : content };
+    return { kind, value: content };
   }
   if (content === null || typeof content !== "object" || Array.isArray(content)) throw new WorkerCodeError("module content must be a string or an object like { js: \"...\" }.", name);
   const keys = Object.keys(content);
@@ -69,14 +74,16 @@ function classify(name: string, content: unknown): { kind: ModuleKind; value: un
   const kind = keys[0] as ModuleKind;
   const value = (content as Record<string, unknown>)[kind];
   if ((kind === "js" || kind === "cjs" || kind === "ts" || kind === "text") && typeof value !== "string") throw new WorkerCodeError(`a ${kind} module must be a string.`, name);
+  if (kind === "json") return { kind, value: givenJson?.get(name) ?? jsonText(value, name) };
   return { kind, value };
 }
 
-function parseJson(text: string, name: string): unknown {
+/** A `{ json }` module's value as JSON text (undefined, a function or a symbol is null). */
+function jsonText(value: unknown, name: string): string {
   try {
-    return JSON.parse(text);
+    return JSON.stringify(value) ?? "null";
   } catch (error) {
-    throw new WorkerCodeError(`invalid JSON: ${(error as Error).message}`, name);
+    throw new WorkerCodeError(`the json module's value cannot be serialized: ${(error as Error).message}`, name);
   }
 }
 
@@ -117,6 +124,8 @@ export interface DerivedCode {
   typeScript: Map<string, Transpiled>;
   lowered: Map<string, Lowered>;
   commonJs: Map<string, CommonJsAnalysis>;
+  /** json modules' texts by normalized name (their contents reach the shard as `{ json: null }`). */
+  json?: Map<string, string>;
 }
 
 /**
@@ -136,7 +145,7 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
   for (const [rawName, content] of entries) {
     const name = normalizeName(rawName);
     if (classified.has(name)) throw new WorkerCodeError("two modules have the same normalized name.", name);
-    const entry = classify(name, content);
+    const entry = classify(name, content, given?.json);
     total += typeof entry.value === "string" ? entry.value.length : ArrayBuffer.isView(entry.value) || entry.value instanceof ArrayBuffer ? (entry.value as ArrayBuffer).byteLength : 0;
     if (total > MAX_CODE_BYTES) throw new WorkerCodeError(`the modules are too large (more than ${MAX_CODE_BYTES / 1024 / 1024} MB).`);
     classified.set(name, entry);
@@ -145,7 +154,15 @@ export async function prepareModules(code: WorkerCode, packages: PackageImports 
   // The load holds all its code while any of its jobs waits (one at a time: they run in turn).
   const ticket: PreparationTicket = { budget, bytes: total };
   // Every CommonJS module is analyzed first: a face follows the re-exports of the others.
-  for (const [name, { kind, value }] of classified) if (kind === "cjs") context.analyses.set(name, await analyzeCommonJs(value as string, name, given?.commonJs, ticket));
+  // A little CommonJS source is lexed on this thread; the rest in the analysis thread (commonjs.ts).
+  const inPlace = { chars: COMMONJS_IN_PLACE_CHARS };
+  context.keys = new Map();
+  for (const [name, { kind, value }] of classified) {
+    if (kind !== "cjs") continue;
+    const { key, analysis } = await analyzeCommonJs(value as string, name, given?.commonJs, ticket, inPlace);
+    context.analyses.set(name, analysis);
+    context.keys.set(name, key);
+  }
   // A worker whose code (or a package it imports) names node:async_hooks carries async context:
   // its async functions are lowered (async-lowering.ts).
   const codeSources: string[] = [];
@@ -200,20 +217,15 @@ async function prepareOne(name: string, kind: ModuleKind, value: unknown, contex
     }
     case "cjs": {
       const source = commonJsModule(value as string, name, context);
-      const analysis: [string, CommonJsAnalysis] = [commonJsCacheKey(value as string), context.analyses.get(name)!];
+      const analysis: [string, CommonJsAnalysis] = [context.keys!.get(name)!, context.analyses.get(name)!];
       return asyncContext ? { ...(await lowered({ name, kind, source }, given, ticket)), analysis } : { name, kind, source, analysis };
     }
     case "text":
       return { name, kind, source: `export default ${JSON.stringify(value)};` };
-    case "json": {
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(value);
-      } catch (error) {
-        throw new WorkerCodeError(`the json module's value cannot be serialized: ${(error as Error).message}`, name);
-      }
-      return { name, kind, source: `export default JSON.parse(${JSON.stringify(text ?? "null")});` };
-    }
+    case "json":
+      // The text goes to the sandbox as it is, parsed there before any module runs (engine: the
+      // runtime's parseJson); the module only takes the value.
+      return { name, kind, internal: true, json: value as string, source: `import { takeJson } from "islet:runtime"; export default takeJson(${JSON.stringify(name)});` };
     case "data":
       return { name, kind, internal: true, bytes: bytesOf(value, name, kind), source: `import { takeData } from "islet:runtime"; export default takeData(${JSON.stringify(name)}).buffer;` };
     case "wasm": {

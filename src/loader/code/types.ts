@@ -179,6 +179,11 @@ export interface PreparedModule extends ModuleSource {
   kind: ModuleKind;
   /** Bytes for data and wasm modules, handed to the runtime before evaluation. */
   bytes?: Uint8Array;
+  /**
+   * A json module's text, handed to the sandbox and parsed there before any module is evaluated
+   * (the runtime's parseJson, under the worker's limits): the host never parses it.
+   */
+  json?: string;
   /** Source-map mappings of a module transpiled from TypeScript, or lowered (async-lowering.ts). */
   sourceMap?: string;
   /** The content key and result of this module's async lowering, which a shard is handed (async-lowering.ts). */

@@ -71,8 +71,9 @@ let launchSpec: LaunchSpec | undefined;
  * Node 20's model has no network permission: sockets stay possible for such an escape.
  * esbuild runs in a process of its own (ERR_ACCESS_DENIED, permission "ChildProcess", in the
  * child; its synchronous API starts a worker thread, also refused), so the parent transpiles
- * TypeScript, lowers async functions and finds CommonJS require() calls, and hands the results over
- * with the code (prepare.ts, PREPARED_DERIVED; cjs-module-lexer, plain JavaScript, runs in the child).
+ * TypeScript, lowers async functions and analyzes CommonJS (its require() calls and export names),
+ * and hands the results over with the code (prepare.ts, PREPARED_DERIVED; the child only loads
+ * cjs-module-lexer's module, which commonjs-analysis.ts imports, and never starts a thread).
  * From TypeScript source (islet's own tests) tsx must run in the child, and tsx needs a worker
  * thread for its loader hooks and esbuild's process to transpile: those two permissions are added
  * then, and the cache tsx would write is turned off.

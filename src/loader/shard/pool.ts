@@ -706,6 +706,7 @@ export abstract class ShardPool implements WorkerBackend {
     let typeScript: CodeMessage["typeScript"];
     let commonJs: CodeMessage["commonJs"];
     let lowered: CodeMessage["lowered"];
+    let json: CodeMessage["json"];
     try {
       // A shard gets the code (and the env's capabilities) of its own workers only: keys are easy
       // to guess, and a compromised shard must not pull in the workers of another.
@@ -726,6 +727,7 @@ export abstract class ShardPool implements WorkerBackend {
       typeScript = [];
       commonJs = [];
       lowered = [];
+      json = [];
       const sources = new Map<string, unknown>();
       for (const [name, content] of Object.entries(code.modules)) {
         sources.set(normalizeName(name), typeof content === "string" ? content : ((content as { ts?: unknown }).ts ?? (content as { cjs?: unknown }).cjs));
@@ -734,6 +736,8 @@ export abstract class ShardPool implements WorkerBackend {
         if (module.kind === "ts") typeScript.push([module.name, String(sources.get(module.name)), module.source, module.sourceMap ?? "", prepared.asyncContext]);
         if (module.lowering !== undefined) lowered.push(module.lowering);
         if (module.analysis !== undefined) commonJs.push(module.analysis);
+        // The text as the host has it (a `{ json }` value serialized once): the shard parses it in the sandbox.
+        if (module.json !== undefined) json.push([module.name, module.json]);
       }
       worker.packageSources = new Map();
       for (const pkg of packages.values()) if (!("error" in pkg)) worker.packageSources.set(pkg.id, pkg.source);
@@ -748,7 +752,7 @@ export abstract class ShardPool implements WorkerBackend {
         compatibilityFlags: code.compatibilityFlags,
         allowExperimental: code.allowExperimental,
         mainModule: code.mainModule,
-        modules: cloneableModules(code.modules),
+        modules: cloneableModules(code.modules, new Set(json.map(([name]) => name))),
         env,
         outbound: outbound === null ? null : this.exportOutbound(conn, outbound, key),
         connect: connectorOf(outbound) !== undefined,
@@ -758,6 +762,7 @@ export abstract class ShardPool implements WorkerBackend {
         typeScript,
         commonJs,
         lowered,
+        json,
         packages: [...packages].map(([specifier, pkg]) => ("error" in pkg ? [specifier, pkg.error] : [specifier, pkg.name, pkg.id, pkg.topLevelAwait])),
       };
     } catch (error) {
@@ -906,12 +911,13 @@ export abstract class ShardPool implements WorkerBackend {
 }
 
 /** Module contents as they cross to a shard: a json module's value goes as its JSON, as the sandbox would see it. */
-function cloneableModules(modules: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The modules as the shard gets them: a json module's content is a placeholder, its text crossing
+ * once in the message's `json` (prepared by the host, never parsed on its thread).
+ */
+function cloneableModules(modules: Record<string, unknown>, jsonNames: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, content] of Object.entries(modules)) {
-    const json = content !== null && typeof content === "object" && !ArrayBuffer.isView(content) && "json" in content ? (content as { json: unknown }).json : undefined;
-    out[name] = json !== undefined ? { json: JSON.parse(JSON.stringify(json) ?? "null") as unknown } : content;
-  }
+  for (const [name, content] of Object.entries(modules)) out[name] = jsonNames.has(normalizeName(name)) ? { json: null } : content;
   return out;
 }
 

@@ -72,6 +72,8 @@ export interface CodeMessage {
   lowered: [string, string, string][];
   /** CommonJS the host parsed: [content key, analysis]. */
   commonJs: [string, CommonJsAnalysis][];
+  /** json modules' texts: [normalized name, text] (each such module's content is `{ json: null }`). */
+  json: [string, string][];
   /**
    * The package specifiers the host prepared: [specifier, bundle name, bundle id, top-level await]
    * or [specifier, error]. The sources are not sent with the code: a shard keeps the bundles it

@@ -116,6 +116,7 @@ export function runShard(port: ShardPort): void {
       typeScript: new Map(message.typeScript.map(([name, source, code, mappings, lowerAsync]) => [typeScriptCacheKey(source, name, lowerAsync), { code, mappings }])),
       lowered: new Map(message.lowered.map(([key, code, mappings]) => [key, { code, mappings }])),
       commonJs: new Map(message.commonJs),
+      json: new Map(message.json),
     };
     const tails = message.tails ? [(events: TailEvent[]) => channel.notify("tail", [key, events])] : undefined;
     // Each live event goes to the host as it happens; the host queues and delivers them.
