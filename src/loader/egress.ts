@@ -1,6 +1,6 @@
 // A sandbox's fetch() on the host: the one path from a sandbox to the network, through the
-// globalOutbound its loader or code was given. In-process workers (worker.ts) and the shard pool
-// (shard/pool.ts, for fetches its shards' sandboxes make) both call it.
+// globalOutbound its loader or code was given. In-process workers (worker-egress.ts) and the shard
+// pool (shard/host-requests.ts, for fetches its shards' sandboxes make) both call it.
 
 import { OutboundError } from "../errors.ts";
 import type { RequestRecord } from "../protocol/records.ts";

@@ -3,6 +3,9 @@
 
 import { OutboundError } from "../errors.ts";
 
+/** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
+export const EAGER_BODY_BYTES = 256 * 1024;
+
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 const nextTurn = (): Promise<"turn"> => new Promise((resolve) => setImmediate(resolve, "turn"));

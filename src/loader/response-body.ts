@@ -1,12 +1,14 @@
 // A fetch handler's response body that the sandbox streams: the host's caller reads it through a
 // ReadableStream that pulls one chunk at a time from the sandbox, and the invocation stays in
-// flight (under its cpuMs and wallMs) until the body ends, fails or is cancelled.
+// flight (under its cpuMs and wallMs) until the body ends, fails or is cancelled. A body complete
+// at once (or within a moment) is read ahead and crosses whole instead (readAhead).
 
 import { DataCloneError, LimitError, WorkerDisposedError, type Outcome } from "../errors.ts";
 import type { Sandbox } from "../engine/sandbox.ts";
 import { errorFromSandbox } from "../rpc/peer.ts";
 import { received } from "../protocol/clonable.ts";
 import type { Result } from "../protocol/entries.ts";
+import { EAGER_BODY_BYTES, HostBody } from "./host-body.ts";
 
 /** What the stream needs of its worker. */
 export interface ResponseBodySource {
@@ -102,4 +104,36 @@ export function streamResponseBody(source: ResponseBodySource, value: unknown, f
     { highWaterMark: 0 },
   );
   return done;
+}
+
+/** How long a fetch handler's streamed response body is read ahead before its head is handed over. */
+const EAGER_RESPONSE_MS = 5;
+const eagerWindow = (): Promise<"turn"> => new Promise((resolve) => setTimeout(resolve, EAGER_RESPONSE_MS, "turn"));
+
+/**
+ * A streamed body that is complete at once (or within EAGER_RESPONSE_MS), up to EAGER_BODY_BYTES,
+ * crosses whole, ending the invocation now rather than when (and if) the caller reads it; any
+ * other is handed on as a stream, what was read ahead first.
+ */
+export async function readAhead(body: ReadableStream<Uint8Array>): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  const streamed = new HostBody(body.getReader());
+  const whole = await streamed.readAvailable(EAGER_BODY_BYTES, 64, eagerWindow);
+  return whole ?? hostBodyStream(streamed);
+}
+
+/** A body already being read, as a stream pulled a chunk at a time. */
+function hostBodyStream(body: HostBody): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await body.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel() {
+        body.cancel();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -1,95 +1,41 @@
 // One live dynamic worker: a sandbox with the worker's modules evaluated in it, its host-side
-// capability table, and the invocations in flight. Code in the sandbox runs only inside a
-// watched invocation: timers and host replies are delivered only while one is in flight.
+// capability table, and the invocation loop: starting the worker, each call and fetch under its
+// limits' watch, the tail events and live traces it ends with. Code in the sandbox runs only inside
+// a watched invocation: timers and host replies are delivered only while one is in flight. What
+// the sandbox posts is dispatched in op-dispatch.ts, its fetch() and connect() go out through
+// worker-egress.ts, the invocations' budgets are kept in invocations.ts, and the errors its
+// callers see are made in invocation-errors.ts.
 
-import {
-  DataCloneError,
-  IsletError,
-  OutboundError,
-  LimitError,
-  SubrequestLimitError,
-  WorkerCodeError,
-  WorkerDisposedError,
-  limitErrorFor,
-  type Outcome,
-} from "../errors.ts";
+import { DataCloneError, IsletError, LimitError, WorkerCodeError, WorkerDisposedError, type Outcome } from "../errors.ts";
 import type { DeathReason, Sandbox } from "../engine/sandbox.ts";
 import { SandboxDiedError } from "../engine/sandbox.ts";
 import { Watch } from "../engine/watchdog.ts";
 import { Peer, errorFromSandbox } from "../rpc/peer.ts";
-import { cloneFailureReason, errorForSandbox, isSandboxError } from "../rpc/errors.ts";
-import { isStackOverflow, type Encoded } from "../protocol/wire.ts";
-import { errorToRecord } from "../protocol/errors.ts";
+import type { Encoded } from "../protocol/wire.ts";
 import { MAX_OBJECTS_PER_VALUE, received } from "../protocol/clonable.ts";
 import type { RequestRecord } from "../protocol/records.ts";
 import { FACET_STORAGE_BINDING } from "../protocol/facets.ts";
-import { Op } from "../protocol/ops.ts";
 import type { Result } from "../protocol/entries.ts";
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
 import type { StartCause } from "./backend.ts";
-import { HostBodies, HostBody } from "./host-body.ts";
-import { HostSockets, MAX_OPEN_SOCKETS } from "./sockets.ts";
-import { CONNECT_BLOCKED, FETCH_BLOCKED, canFetch, connectorOf, sendOutbound } from "./egress.ts";
-import { endInvocationSpan, inSpan, startInvocationSpan } from "./tracing.ts";
-import type { Span } from "@opentelemetry/api";
-import { streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
+import { EAGER_BODY_BYTES, HostBody } from "./host-body.ts";
+import { connectorOf } from "./egress.ts";
+import { endInvocationSpan, startInvocationSpan } from "./tracing.ts";
+import { readAhead, streamResponseBody, type BodyEnd, type ResponseBodySource } from "./response-body.ts";
 import { lowest, type Limits, type ResolvedLimits } from "./limits.ts";
 import { deliverTail } from "./tails.ts";
-import type { LiveEnvelope, OpenLiveTrace } from "./tail-streams.ts";
+import type { OpenLiveTrace } from "./tail-streams.ts";
 import { logSize, LOG_BYTES_PER_INVOCATION } from "../protocol/log-size.ts";
 import { HostTimers } from "./host-timers.ts";
 import { checkEnvSize } from "./env-size.ts";
-import { deliveredLogs, LogBudget, receivedLog, type InvocationLog } from "./invocation-logs.ts";
+import { deliveredLogs, type InvocationLog } from "./invocation-logs.ts";
+import { Invocations, openLive, type Invocation } from "./invocations.ts";
+import { fromSandboxCall, isAbandoned, limitOrDisposed, resultCloneError, translateCallError } from "./invocation-errors.ts";
+import { OpDispatch } from "./op-dispatch.ts";
+import { WorkerEgress } from "./worker-egress.ts";
 import { nodeModuleSource, socketsModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
-import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver, TailStreamEventBody, TailStreamOnset } from "./code/types.ts";
-
-export const MAX_OPEN_BODIES = 1_000;
-/** How long a result waits for the posts it says came before it (they are normally already queued). */
-const POSTS_WAIT_MS = 50;
-/** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
-const EAGER_BODY_BYTES = 256 * 1024;
-/** How long a fetch handler's streamed response body is read ahead before its head is handed over. */
-const EAGER_RESPONSE_MS = 5;
-const eagerWindow = (): Promise<"turn"> => new Promise((resolve) => setTimeout(resolve, EAGER_RESPONSE_MS, "turn"));
-
-/** A body already being read, as a stream pulled a chunk at a time. */
-function hostBodyStream(body: HostBody): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const { done, value } = await body.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      cancel() {
-        body.cancel();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
-export const MAX_FETCH_RECORDS_PER_INVOCATION = 1_000;
-
-interface Invocation extends InvocationLog {
-  id: number;
-  limits: ResolvedLimits;
-  subRequests: number;
-  /** Blocking capability calls (a facet's storage operations), budgeted apart from subrequests. */
-  blockingCalls: number;
-  fetches: FetchRecord[];
-  fail(error: Error): void;
-  /** The invocation's OpenTelemetry span (tracing.ts), a no-op without an SDK. */
-  span?: Span;
-}
-
-/**
- * A facet's storage operations an invocation may make, per subrequest it may make. Cloudflare does
- * not count storage operations as subrequests (a loop of 2,000 inserts is ordinary), but each
- * costs the host a message and the storage process a statement: 100,000 by default.
- */
-const BLOCKING_CALLS_PER_SUBREQUEST = 100;
+import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver, TailStreamOnset } from "./code/types.ts";
 
 export interface WorkerConfig {
   code: PreparedCode;
@@ -105,16 +51,15 @@ export interface WorkerConfig {
   onDeath?: (worker: Worker) => void;
 }
 
-
-let nextInvocationId = 1;
-
 export class Worker {
   private readonly peer: Peer;
-  private readonly inflight = new Set<Invocation>();
+  /** The invocations in flight; when the last ends, the worker goes idle. */
+  private readonly invocations = new Invocations(() => this.goIdle());
   private readonly timers = new HostTimers((id) => {
-    if (this.inflight.size > 0) this.sandbox.send("fire", [id, Date.now()]);
+    if (this.invocations.size > 0) this.sandbox.send("fire", [id, Date.now()]);
   });
-  private readonly logBudget = new LogBudget();
+  private readonly egress: WorkerEgress;
+  private readonly ops: OpDispatch;
   /** What the modules' top level logged and fetched while the worker started: the first invocation's event carries it. */
   private startupTrace: InvocationLog & { fetches: FetchRecord[] } | undefined;
   private disposedError: Error | undefined;
@@ -131,8 +76,10 @@ export class Worker {
       },
       config.limits.memoryMb * 2 ** 20,
     );
-    sandbox.attach((op, a, b, c, d) => this.onPost(op, a, b, c, d));
-    sandbox.attachBlocking((op, a, b, c) => this.onBlockingPost(op, a, b, c));
+    this.egress = new WorkerEgress(config.globalOutbound, this.invocations);
+    this.ops = new OpDispatch(sandbox, this.peer, this.invocations, this.egress, this.timers);
+    sandbox.attach((op, a, b, c, d) => this.ops.post(op, a, b, c, d));
+    sandbox.attachBlocking((op, a, b, c) => this.ops.blockingPost(op, a, b, c));
     sandbox.onDeath((reason) => this.onDeath(reason));
   }
 
@@ -146,7 +93,7 @@ export class Worker {
   static async start(sandbox: Sandbox, config: WorkerConfig, cause: StartCause): Promise<Worker> {
     const worker = new Worker(sandbox, config);
     const watch = new Watch(sandbox, config.limits, (reason) => sandbox.kill(reason));
-    const startup: Invocation = worker.track(config.limits, () => {});
+    const startup: Invocation = worker.invocations.track(config.limits, () => {});
     const eventTimestamp = Date.now();
     let stopped = false;
     try {
@@ -178,7 +125,7 @@ export class Worker {
         config.code.mayAwaitAtTopLevel,
         {
           // Answers to import() reach the sandbox only while an invocation (the start included) is in flight.
-          admit: () => worker.inflight.size > 0 && worker.disposedError === undefined,
+          admit: () => worker.invocations.size > 0 && worker.disposedError === undefined,
           resolve: (specifier, referrer) => worker.resolveDynamic(specifier, referrer),
         },
         config.code.deferredModule,
@@ -186,7 +133,7 @@ export class Worker {
       // The code that import()s resumed at the top level runs within the start.
       await worker.importsDelivered();
       // The top-level logs (and fetches) go to the first invocation's trace event, as on Cloudflare.
-      await worker.postsArrived(posts);
+      await worker.ops.postsArrived(posts);
       if (startup.logs.length > 0 || startup.fetches.length > 0) worker.startupTrace = startup;
       return worker;
     } catch (error) {
@@ -209,7 +156,7 @@ export class Worker {
       throw failure;
     } finally {
       if (!stopped) watch.stop();
-      worker.untrack(startup);
+      worker.invocations.untrack(startup);
     }
   }
 
@@ -244,7 +191,7 @@ export class Worker {
    * resumed has run, and what that code logged has arrived.
    */
   private async importsDelivered(): Promise<void> {
-    for (let pending = this.sandbox.importsDelivered(); pending !== undefined; pending = this.sandbox.importsDelivered()) await this.postsArrived(await pending);
+    for (let pending = this.sandbox.importsDelivered(); pending !== undefined; pending = this.sandbox.importsDelivered()) await this.ops.postsArrived(await pending);
   }
 
   private startupError(error: unknown): Error {
@@ -265,7 +212,7 @@ export class Worker {
   }
 
   get busy(): boolean {
-    return this.inflight.size > 0;
+    return this.invocations.size > 0;
   }
 
   /** Calls `method` on entrypoint `entry` (a named export or "default"). */
@@ -301,13 +248,13 @@ export class Worker {
           // Registered once the invocation is tracked: bodies left when none is in flight are cancelled.
           const open = body;
           body = undefined; // the table owns it now, cancelled with the invocation
-          bodyStream = this.bodies.add(open, (max) => new TypeError(`Too many bodies open in this worker (at most ${max}).`));
+          bodyStream = this.egress.bodies.add(open, (max) => new TypeError(`Too many bodies open in this worker (at most ${max}).`));
           record = { ...record, bodyStream };
         }
         return this.sandbox.call("dispatch", [id, entry, "fetch", [record], encodedProps, Date.now()]);
       };
       const release = () => {
-        if (bodyStream !== undefined) this.bodies.cancel(bodyStream);
+        if (bodyStream !== undefined) this.egress.bodies.cancel(bodyStream);
       };
       const response = (await this.run(
         entry,
@@ -327,11 +274,7 @@ export class Worker {
       )) as WorkerResponse;
       // A streamed body that is complete at once (or within a moment) crosses whole, ending the
       // invocation now rather than when (and if) the caller reads it.
-      if (response.body instanceof ReadableStream) {
-        const streamed = new HostBody(response.body.getReader());
-        const whole = await streamed.readAvailable(EAGER_BODY_BYTES, 64, eagerWindow);
-        response.body = whole ?? hostBodyStream(streamed);
-      }
+      if (response.body instanceof ReadableStream) response.body = await readAhead(response.body);
       return response;
     } finally {
       // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
@@ -341,7 +284,7 @@ export class Worker {
 
   /** What the stream of a response body the sandbox streams needs of this worker. */
   private get responseBodySource(): ResponseBodySource {
-    return { sandbox: this.sandbox, translate: (error) => this.translate(error), postsArrived: (target) => this.postsArrived(target) };
+    return { sandbox: this.sandbox, translate: translateCallError, postsArrived: (target) => this.ops.postsArrived(target) };
   }
 
   private invokeCapability(capId: number, method: string | null, args: Encoded): Promise<unknown> {
@@ -367,7 +310,7 @@ export class Worker {
     let failInvocation!: (error: Error) => void;
     const failed = new Promise<never>((_, reject) => (failInvocation = reject));
     failed.catch(() => {});
-    const invocation = this.track(limits, (error) => failInvocation(error));
+    const invocation = this.invocations.track(limits, (error) => failInvocation(error));
     invocation.span = startInvocationSpan(entrypoint, method);
     const eventTimestamp = Date.now();
     const live = openLive(this.config.openLive, { type: "onset", entrypoint, method, executionModel: "stateless", info }, eventTimestamp);
@@ -375,7 +318,7 @@ export class Worker {
       const { logs, droppedLogs, logBytes, logsCut, tail, fetches } = this.startupTrace;
       this.startupTrace = undefined;
       Object.assign(invocation, { logs: [...logs], droppedLogs, logBytes, logsCut, tail: tail === undefined ? undefined : [...tail], fetches: [...fetches] });
-      this.logBudget.retain(logBytes);
+      this.invocations.retainLog(logBytes);
       // What the start's top level logged comes first, as in the tail event.
       if (live !== undefined) for (const entry of deliveredLogs(invocation)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION));
     }
@@ -411,7 +354,7 @@ export class Worker {
       const { cpuMs, wallMs } = running === undefined ? watch.stop() : { cpuMs: watch.cpuMs, wallMs: watch.wallMs };
       if (running !== undefined) running.then(() => watch.stop(), () => watch.stop());
       onFinish?.();
-      this.untrack(invocation);
+      this.invocations.untrack(invocation);
       if (invocation.span !== undefined) endInvocationSpan(invocation.span, outcome, cpuMs, wallMs);
       live?.({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs }, 0);
       if (this.config.tails.length > 0) {
@@ -437,7 +380,7 @@ export class Worker {
       );
       const result = (await Promise.race([started, failed])) as Result;
       if (!Array.isArray(result)) throw new DataCloneError("Malformed result from the sandbox.");
-      await this.postsArrived(result[3]);
+      await this.ops.postsArrived(result[3]);
       const waits: Promise<unknown>[] = [];
       if (result[2] === 1) {
         finishLater = true;
@@ -468,7 +411,7 @@ export class Worker {
       addException({ name: error.name, message: error.message, timestamp: Date.now() });
       throw error;
     } catch (error) {
-      const translated = this.translate(error);
+      const translated = translateCallError(error);
       if (outcome === "ok") {
         outcome = translated instanceof LimitError ? translated.outcome : translated instanceof WorkerDisposedError ? "canceled" : "exception";
         addException({ name: translated.name, message: translated.message, timestamp: Date.now() });
@@ -483,290 +426,23 @@ export class Worker {
 
   private async drain(invocationId: number, failed: Promise<never>): Promise<void> {
     try {
-      await this.postsArrived(await Promise.race([this.sandbox.call("drain", [invocationId]), failed]));
+      await this.ops.postsArrived(await Promise.race([this.sandbox.call("drain", [invocationId]), failed]));
     } catch {
       // waitUntil work that fails or is cut off is reported through logs, not to the caller.
     }
   }
 
-  private translate(error: unknown): Error {
-    if (error instanceof SandboxDiedError) return limitOrDisposed(error.reason, "during the call");
-    // A sandbox's own error keeps its name and message, whatever they say: only a failed copy
-    // (isolated-vm's own error, made on this side) becomes a DataCloneError (findings5/03).
-    if (isSandboxError(error)) return error as Error;
-    if (error instanceof Error) {
-      if (!madeByCopy(error)) return error;
-      // "illegal access": isolated-vm 7 runs no JavaScript while it copies, so a getter (or a host
-      // object whose copy needs Node, like its DOMException) stops the copy instead of running.
-      if (/illegal access/.test(error.message)) {
-        return new DataCloneError("A value could not be copied across the sandbox boundary: it holds a getter or an object that cannot be copied without running code.");
-      }
-      if (/could not be cloned|#<.*> could not be|DataCloneError/.test(error.message)) {
-        return new DataCloneError(`A value could not be copied across the sandbox boundary: ${cloneFailureReason(error.message)}`);
-      }
-      return error;
-    }
-    return new Error(String(error));
-  }
-
-  private track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, blockingCalls: 0, fetches: [], fail };
-    this.inflight.add(invocation);
-    return invocation;
-  }
-
-  private untrack(invocation: Invocation): void {
-    if (this.inflight.delete(invocation)) this.logBudget.release(invocation);
-    if (this.inflight.size === 0) this.goIdle();
-  }
-
   /** No invocation in flight: pending timers are dropped so nothing runs unwatched. */
   private goIdle(): void {
     this.lastUsed = performance.now();
-    this.sockets.closeAll();
-    this.bodies.cancelAll();
+    this.egress.closeAll();
     this.sandbox.cancelServices();
     if (this.timers.clearAll()) this.sandbox.send("idle", []);
   }
 
-  private readonly postWaiters: { target: number; resolve: () => void }[] = [];
-
-  /**
-   * Resolves once every post the sandbox made before a result has reached onPost, so that the
-   * logs and fetches an invocation made just before returning are charged to it. A count that never
-   * arrives (a forged one, a dead sandbox) gives up after a short wait rather than hang the call.
-   */
-  private postsArrived(target: unknown): Promise<void> | void {
-    if (typeof target !== "number" || target <= this.sandbox.postsReceived || !this.sandbox.alive) return;
-    return new Promise<void>((resolve) => {
-      const waiter = { target, resolve: () => (clearTimeout(timer), resolve()) };
-      const timer = setTimeout(() => {
-        const index = this.postWaiters.indexOf(waiter);
-        if (index >= 0) this.postWaiters.splice(index, 1);
-        resolve();
-      }, POSTS_WAIT_MS);
-      this.postWaiters.push(waiter);
-    });
-  }
-
-  private onPost(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    if (this.postWaiters.length > 0) {
-      for (let i = this.postWaiters.length - 1; i >= 0; i--) {
-        if (this.postWaiters[i].target <= this.sandbox.postsReceived) this.postWaiters.splice(i, 1)[0].resolve();
-      }
-    }
-    // Posts that are not encoded values (logs, fetch records, service arguments) are held to the
-    // boundary's list of types too: a compromised runtime must not hand the host a shared buffer.
-    // Their resizable buffers are made fixed-length, as an encoded value's are (clonable.ts).
-    if (op === Op.Log) b = receivedLog(b);
-    else if (op !== Op.Call) {
-      try {
-        b = received(b);
-        c = received(c);
-        d = received(d);
-      } catch {
-        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
-        return;
-      }
-    }
-    switch (op) {
-      case Op.Call: {
-        // Checked as the message arrives, before the next one: a burst of calls with large
-        // arguments must not all be held while they wait for their turn.
-        let run: (before: () => Promise<void>) => Promise<unknown>;
-        try {
-          run = this.peer.admitCall(b, c, d);
-        } catch (error) {
-          return void this.answer(a, () => Promise.reject(error));
-        }
-        const capability = typeof c === "string" ? c.slice(0, 128) : "(call)";
-        return void this.answer(a, () => inSpan("islet.capability", this.currentSpan(), { "islet.capability.method": capability }, () => run(() => this.countSubrequest())));
-      }
-      case Op.Fetch:
-        return void this.answer(a, () => this.countSubrequest().then(() => this.outbound(a, b as RequestRecord, c === true)));
-      case Op.BodyRead:
-        return void this.answer(a, () => this.bodies.read(b));
-      case Op.BodyCancel:
-        return this.bodies.cancel(a);
-      case Op.Connect:
-        return void this.answer(a, () => this.countSubrequest().then(() => this.connect(b, c)));
-      case Op.SocketWrite:
-        return void this.answer(a, () => sandboxFacing(this.sockets.write(b, c)));
-      case Op.SocketEnd:
-        return void this.answer(a, () => sandboxFacing(this.sockets.end(b)));
-      case Op.SocketClose:
-        return this.sockets.close(a);
-      case Op.SocketStartTls:
-        return void this.answer(a, () => sandboxFacing(this.sockets.startTls(b, c)));
-      case Op.FetchAbort:
-        return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
-      case Op.Log:
-        return this.logBudget.keep(this.inflight, typeof a === "string" ? a : "log", b as unknown[], c === true);
-      case Op.TimerSet:
-        // Only while an invocation is in flight: nothing runs unwatched.
-        if (this.inflight.size > 0) this.timers.set(a, b);
-        return;
-      case Op.TimerClear:
-        return this.timers.clear(a);
-      case Op.Release:
-        return this.peer.release(a);
-      case Op.Service:
-        return void this.answer(a, () => this.sandbox.service(b, c));
-    }
-  }
-
-  /**
-   * A capability call the sandbox waits for with its thread blocked (a facet's synchronous
-   * storage): checked, counted and run as an asynchronous Op.Call is, answered as the reply itself.
-   */
-  private async onBlockingPost(op: number, capId: unknown, method: unknown, payload: unknown): Promise<[number, unknown]> {
-    try {
-      if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
-      if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
-      const run = this.peer.admitCall(capId, method, payload);
-      return [1, await run(async () => this.countBlockingCall())];
-    } catch (error) {
-      return [0, errorForSandbox(error)];
-    }
-  }
-
-  private async answer(callId: unknown, work: () => Promise<unknown>): Promise<void> {
-    if (typeof callId !== "number") return;
-    let reply: [number, unknown];
-    try {
-      reply = [1, await work()];
-    } catch (error) {
-      reply = [0, errorForSandbox(error)];
-    }
-    // A reply that arrives after every invocation ended is dropped: the code waiting for it would run unwatched.
-    if (this.inflight.size === 0) return;
-    const failed = this.sandbox.send("settle", [callId, reply[0], reply[1], Date.now()]);
-    // An answer isolated-vm cannot copy (a WeakRef, a Proxy, a getter) must still settle the call,
-    // or the sandbox waits for it until wallMs.
-    if (failed !== undefined) {
-      const record = { name: "DataCloneError", message: "The host's answer could not be copied into the sandbox: it holds a value the boundary cannot copy (a getter, a Proxy, a WeakRef or another uncloneable object)." };
-      this.sandbox.send("settle", [callId, 0, record, Date.now()]);
-    }
-  }
-
-  private countBlockingCall(): void {
-    if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
-    for (const invocation of this.inflight) {
-      const most = invocation.limits.subRequests * BLOCKING_CALLS_PER_SUBREQUEST;
-      if (++invocation.blockingCalls > most) {
-        const error = new SubrequestLimitError(`The invocation exceeded its limit of ${most} storage operations (${BLOCKING_CALLS_PER_SUBREQUEST} per subrequest it may make).`);
-        invocation.fail(error);
-        throw error;
-      }
-    }
-  }
-
-  private async countSubrequest(): Promise<void> {
-    // Code left running by an invocation that already failed reaches no capability.
-    if (this.inflight.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
-    for (const invocation of this.inflight) {
-      invocation.subRequests++;
-      if (invocation.subRequests > invocation.limits.subRequests) {
-        const error = new SubrequestLimitError(`The invocation exceeded its limit of ${invocation.limits.subRequests} subrequests.`);
-        invocation.fail(error);
-        throw error;
-      }
-    }
-  }
-
-  private readonly outboundAborts = new Map<number, AbortController>();
-
-  /**
-   * One fetch() from the sandbox, handed to globalOutbound. Every request is recorded in the trace
-   * event as the sandbox made it (before any credential a policy adds). A failure reaches the
-   * sandbox as fetch's TypeError: with the message of an OutboundError (a policy's words for
-   * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
-   */
-  private outbound(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
-    const method = stringField(record, "method").slice(0, 64);
-    let host = "";
-    try {
-      host = new URL(stringField(record, "url")).host;
-    } catch {
-      // Not a URL: the fetch fails below, in its span.
-    }
-    return inSpan("islet.fetch", this.currentSpan(), { "http.request.method": method, "server.address": host }, async (span) => {
-      const answer = await this.outboundUntraced(callId, record, abortable);
-      const status = (answer as { status?: unknown }).status;
-      if (typeof status === "number") span.setAttribute("http.response.status_code", status);
-      return answer;
-    });
-  }
-
-  /** The span calls and fetches belong to: the invocation in flight (the latest, if several are). */
-  private currentSpan(): Span | undefined {
-    let latest: Invocation | undefined;
-    for (const invocation of this.inflight) latest = invocation;
-    return latest?.span;
-  }
-
-  private async outboundUntraced(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
-    const outbound = this.config.globalOutbound;
-    const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
-    this.recordFetch(entry);
-    const started = performance.now();
-    // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
-    // a controller and of the Request following its signal.
-    const controller = abortable ? new AbortController() : undefined;
-    if (controller !== undefined && typeof callId === "number") this.outboundAborts.set(callId, controller);
-    try {
-      if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
-      const answer = await sendOutbound(outbound!, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
-      entry.status = answer.status;
-      if (answer.bodyId === undefined) return answer;
-      const { bodyId, ...head } = answer;
-      return { ...head, bodyStream: bodyId };
-    } catch (error) {
-      entry.error = error instanceof OutboundError ? error.message : "fetch failed";
-      if (error instanceof OutboundError) throw new TypeError(error.message);
-      if (error instanceof SubrequestLimitError) throw error;
-      throw new TypeError("fetch failed");
-    } finally {
-      entry.durationMs = performance.now() - started;
-      if (controller !== undefined && typeof callId === "number") this.outboundAborts.delete(callId);
-    }
-  }
-
-  /** Host bodies the sandbox reads by id: request bodies still arriving, and outbound response bodies. */
-  private readonly bodies = new HostBodies(MAX_OPEN_BODIES);
-  /** Sockets the sandbox opened with connect(); their readable sides are bodies above. Closed when no invocation is in flight. */
-  private readonly sockets = new HostSockets(MAX_OPEN_SOCKETS, this.bodies);
-
   /** @internal For tests (src/testing.ts): sockets this worker holds open on the host. */
   get openSockets(): number {
-    return this.sockets.size;
-  }
-
-  /**
-   * One connect() from the sandbox ("cloudflare:sockets"), handed to globalOutbound's connect.
-   * Recorded in the trace event's audit log as method CONNECT and the address as the sandbox
-   * wrote it. Without a connect hook it is refused, as fetch() is without a globalOutbound.
-   */
-  private async connect(address: unknown, options: unknown): Promise<unknown> {
-    const record = address !== null && typeof address === "object" ? (address as Record<string, unknown>) : {};
-    const hostname = typeof record.hostname === "string" ? record.hostname : "";
-    const entry: FetchRecord = { method: "CONNECT", url: traceUrl(`${hostname.includes(":") ? `[${hostname}]` : hostname}:${String(record.port)}`), timestamp: Date.now(), durationMs: 0 };
-    this.recordFetch(entry);
-    const started = performance.now();
-    try {
-      const connector = connectorOf(this.config.globalOutbound);
-      if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
-      return await this.sockets.open(connector, address, options);
-    } catch (error) {
-      entry.error = error instanceof OutboundError ? error.message : "connect failed";
-      throw sandboxError(error);
-    } finally {
-      entry.durationMs = performance.now() - started;
-    }
-  }
-
-  private recordFetch(entry: FetchRecord): void {
-    for (const invocation of this.inflight) if (invocation.fetches.length < MAX_FETCH_RECORDS_PER_INVOCATION) invocation.fetches.push(entry);
+    return this.egress.sockets.size;
   }
 
   /** Revokes a host function or RpcTarget previously passed into this worker. */
@@ -777,130 +453,16 @@ export class Worker {
   dispose(error: Error = new WorkerDisposedError("The worker was disposed.")): void {
     if (this.disposedError !== undefined) return;
     this.disposedError = error;
-    for (const invocation of this.inflight) invocation.fail(error);
+    this.invocations.failAll(error);
     this.sandbox.kill("canceled");
   }
 
   private onDeath(reason: DeathReason): void {
-    for (const waiter of this.postWaiters.splice(0)) waiter.resolve();
-    this.sockets.closeAll();
-    this.bodies.cancelAll();
+    this.ops.releaseWaiters();
+    this.egress.closeAll();
     this.timers.clearAll();
     this.peer.close();
     if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");
     this.config.onDeath?.(this);
   }
-}
-
-/** How a streamed response body ended, for its invocation's tail event. */
-/**
- * A call into the sandbox that failed outside the handler's own try: the result could not be
- * copied out (V8's clone refused it, or a getter threw while it was read), or a promise was
- * rejected with no handler (isolated-vm fails the call with it). The sandbox's value becomes an
- * error with its name and message, as a thrown one does; nothing of it is kept raw.
- */
-function fromSandboxCall(error: unknown): unknown {
-  if (error instanceof SandboxDiedError || error instanceof IsletError) return error;
-  // isolated-vm 7 throws the bare string "illegal access" when a copy would have to run code (a
-  // getter). A sandbox could reject with that same string (an unhandled rejection fails the call
-  // with its value), and it gets only this fixed message for it.
-  if (error === "illegal access") {
-    return new DataCloneError("A value could not be copied across the sandbox boundary: it holds a getter or an object that cannot be copied without running code.");
-  }
-  // Only V8's own refusal, made on this side, is a DataCloneError: the sandbox's errors keep
-  // their name and message, whatever they say (findings5/03); the value's text is never quoted (findings5/02).
-  if (error instanceof Error && madeByCopy(error)) {
-    if (isStackOverflow(error)) return new DataCloneError(`A value could not be copied across the sandbox boundary: ${error.message}`);
-    if (/could not be cloned/.test(error.message)) return new DataCloneError(`A value could not be copied across the sandbox boundary: ${cloneFailureReason(error.message)}`);
-  }
-  return errorFromSandbox(errorToRecord(error));
-}
-
-/**
- * Whether `error` was made on this side by isolated-vm (a copy that failed), not sent by the
- * sandbox: whatever the sandbox throws or leaves rejected crosses with isolated-vm's
- * "(<isolated-vm boundary>)" stack frame added, and its own stack before it, whatever its message.
- */
-function madeByCopy(error: Error): boolean {
-  if (error instanceof IsletError) return false;
-  let stack: unknown;
-  try {
-    stack = error.stack;
-  } catch {
-    return false;
-  }
-  return typeof stack === "string" && !stack.includes("<isolated-vm boundary>");
-}
-
-/** isolated-vm's rejection when the isolate's promise was garbage-collected unsettled. */
-function isAbandoned(error: unknown): boolean {
-  return error instanceof Error && !(error instanceof IsletError) && error.message === "Promise was abandoned";
-}
-
-/** A field of a record from the sandbox, for the audit log: a string, or "" when it is not one. */
-function stringField(record: unknown, name: string): string {
-  const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
-  return typeof value === "string" ? value : "";
-}
-
-/** A socket operation's failure as the sandbox sees it: an OutboundError's words in a plain Error. */
-function sandboxError(error: unknown): unknown {
-  if (error instanceof OutboundError) return new Error(error.message);
-  if (error instanceof SubrequestLimitError) return error;
-  return new Error("proxy request failed, cannot connect to the specified address");
-}
-
-function sandboxFacing<T>(work: Promise<T>): Promise<T> {
-  return work.catch((error: unknown) => {
-    throw sandboxError(error);
-  });
-}
-
-/** Characters of a fetch's URL kept in the trace event (1,000 records per invocation). */
-export const MAX_TRACE_URL_CHARS = 8 * 1024;
-
-function traceUrl(url: string): string {
-  return url.length <= MAX_TRACE_URL_CHARS ? url : `${url.slice(0, MAX_TRACE_URL_CHARS)}… [islet: ${url.length - MAX_TRACE_URL_CHARS} more characters cut]`;
-}
-
-function resultCloneError(record: unknown): DataCloneError {
-  const message = (record as { message?: unknown } | null)?.message;
-  return new DataCloneError(`The result could not be copied across the sandbox boundary: ${typeof message === "string" ? message : "unknown reason"}`);
-}
-
-function limitOrDisposed(reason: DeathReason, when: string): Error {
-  switch (reason) {
-    case "exceededCpu":
-      return limitErrorFor(reason, `The worker exceeded its CPU time limit ${when}; its isolate was terminated.`);
-    case "exceededMemory":
-      return limitErrorFor(reason, `The worker exceeded its memory limit ${when}; its isolate was terminated.`);
-    case "exceededWall":
-      return limitErrorFor(reason, `The worker exceeded its wall-clock time limit ${when}; its isolate was terminated.`);
-    default:
-      return new WorkerDisposedError(`The worker was disposed ${when === "earlier" ? "" : when + " "}and can no longer be called.`.replace("  ", " "));
-  }
-}
-
-/**
- * Opens an invocation's live trace (its onset first) and numbers its later events; undefined when
- * no streaming tail listens. The sink never throws into the worker.
- */
-function openLive(open: OpenLiveTrace | undefined, onset: TailStreamOnset, timestamp: number): ((event: TailStreamEventBody, size: number) => void) | undefined {
-  if (open === undefined) return undefined;
-  let sink: ReturnType<OpenLiveTrace>;
-  try {
-    sink = open({ sequence: 0, timestamp, event: onset });
-  } catch {
-    return undefined;
-  }
-  if (sink === undefined) return undefined;
-  let sequence = 1;
-  return (event, size) => {
-    const envelope: LiveEnvelope = { sequence: sequence++, timestamp: Date.now(), event };
-    try {
-      sink(envelope, size);
-    } catch {
-      // Consumers are observers: their failures are theirs.
-    }
-  };
 }

@@ -1,5 +1,5 @@
 // What the sandbox posts to the host: the first argument of the runtime's one callback out
-// (src/runtime/bridge.ts `post`), read by the host's dispatch (src/loader/worker.ts). One list,
+// (src/runtime/bridge.ts `post`), read by the host's dispatch (src/loader/op-dispatch.ts). One list,
 // used by both sides.
 
 export const Op = {

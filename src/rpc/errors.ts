@@ -14,8 +14,9 @@ function cut(text: unknown, max: number): unknown {
 
 /**
  * Errors errorFromSandbox made: their name and message are the sandbox's words. The host's own
- * translations (a failed copy's message becoming a DataCloneError, src/loader/worker.ts) must
- * never apply to them, or a sandbox could forge islet's errors by wording (findings5/03).
+ * translations (a failed copy's message becoming a DataCloneError,
+ * src/loader/invocation-errors.ts) must never apply to them, or a sandbox could forge islet's
+ * errors by wording (findings5/03).
  */
 const fromSandbox = new WeakSet<Error>();
 

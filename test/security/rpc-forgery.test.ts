@@ -54,7 +54,7 @@ async function compromised(target: WorkerLoader, id: string, env: Record<string,
     await forge({
       async post(op, a, b, c, d) {
         const callId = typeof a === "number" && a >= 1_000_000 ? a : undefined;
-        worker.onPost(op, a, b, c, d);
+        worker.ops.post(op, a, b, c, d); // the worker's op dispatch (src/loader/op-dispatch.ts)
         for (let i = 0; i < 50 && callId !== undefined && !replies.has(callId); i++) await new Promise((resolve) => setTimeout(resolve, 2));
         return callId === undefined ? undefined : replies.get(callId);
       },

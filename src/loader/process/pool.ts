@@ -14,7 +14,8 @@ import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SandboxProcessError } from "../../errors.ts";
 import type { Message } from "../shard/protocol.ts";
-import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind, type ShardSettings } from "../shard/pool.ts";
+import { ShardPool, shardSlotFor, type ShardSettings } from "../shard/pool.ts";
+import type { ShardEvents, ShardHandle, ShardKind } from "../shard/kind.ts";
 import { decodeMessage, encodeMessage } from "./codec.ts";
 
 export { DEFAULT_UNRESPONSIVE_MS } from "../shard/pool.ts";

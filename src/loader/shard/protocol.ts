@@ -12,6 +12,7 @@ import { isStackOverflow } from "../../protocol/wire.ts";
 import { errorFromRecord, errorToRecord, type ErrorRecord } from "../../protocol/errors.ts";
 import type { CommonJsAnalysis } from "../code/commonjs.ts";
 import type { Limits } from "../../protocol/limits.ts";
+import type { RequestRecord, ResponseRecord } from "../../protocol/records.ts";
 
 /** Outbound response and streamed request bodies one shard may hold open on the host (its loader allows 1,000 per worker); also the worker response bodies a shard keeps for the host. */
 export const MAX_OPEN_BODIES = 10_000;
@@ -80,6 +81,17 @@ export interface CodeMessage {
    * has by id and asks for the others ("packageSources": [worker key, ids] -> sources).
    */
   packages: ([string, string, string, boolean] | [string, string])[];
+}
+
+/** A request to a worker's fetch handler as its shard receives it: a body still arriving stays on the host, read by id. */
+export interface ShardRequestRecord extends RequestRecord {
+  bodyId?: number;
+}
+
+/** A globalOutbound's response as a shard receives it: the body stays on the host, read by id. */
+export interface ShardResponseRecord extends Omit<ResponseRecord, "body"> {
+  body: null;
+  bodyId?: number;
 }
 
 /** Marks an error rebuilt from the host's WireError with the host's reference to the original. */

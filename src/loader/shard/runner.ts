@@ -20,8 +20,7 @@ import { Sandbox } from "../../engine/sandbox.ts";
 import { WorkerDisposedError } from "../../errors.ts";
 import { Link } from "./link.ts";
 import { HostBody } from "../host-body.ts";
-import type { ShardRequestRecord, ShardResponseRecord } from "./pool.ts";
-import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type WireError } from "./protocol.ts";
+import { Channel, EAGER_BODY_BYTES, MAX_OPEN_BODIES, errorFromWire, errorToWire, withHostRef, type CodeMessage, type Message, type ShardInit, type ShardRequestRecord, type ShardResponseRecord, type WireError } from "./protocol.ts";
 
 /** How often a shard reports that it is alive (and its loader's stats). */
 export const HEARTBEAT_MS = 500;
@@ -370,7 +369,7 @@ export function runShard(port: ShardPort): void {
   }
 
   /**
-   * Ends the shard from inside (see Connection.end in pool.ts). A worker thread must not end while
+   * Ends the shard from inside (see Connection.end in connection.ts). A worker thread must not end while
    * isolated-vm still has work of this thread in flight: an isolate's disposal, or an apply's
    * answer, lands on this thread later (after the sandbox was killed) and makes isolated-vm wrapper
    * objects here; one landing after the last collection is garbage at the thread's teardown, whose
@@ -430,7 +429,7 @@ export function runShard(port: ShardPort): void {
   function reportStats(): void {
     const stats = loader?.stats ?? { liveWorkers: 0, warmSandboxes: 0 };
     // How long a killed isolate has kept running here (0: none): the host replaces a process
-    // whose killed sandbox will not stop (shard/pool.ts).
+    // whose killed sandbox will not stop (host-requests.ts, "beat").
     const runaway = Math.round(Sandbox.killedRunningMs());
     const text = `${stats.liveWorkers},${stats.warmSandboxes},${runaway}`;
     // The heartbeat: sent every period, so the host can tell a wedged shard from a busy one.

@@ -12,7 +12,8 @@ import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { SandboxThreadError } from "../../errors.ts";
 import type { Message } from "../shard/protocol.ts";
-import { ShardPool, shardSlotFor, type ShardEvents, type ShardHandle, type ShardKind, type ShardSettings } from "../shard/pool.ts";
+import { ShardPool, shardSlotFor, type ShardSettings } from "../shard/pool.ts";
+import type { ShardEvents, ShardHandle, ShardKind } from "../shard/kind.ts";
 
 export interface ThreadPoolOptions extends ShardSettings {
   threads: number;

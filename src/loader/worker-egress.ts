@@ -1,0 +1,155 @@
+// One worker's way out: its sandbox's fetch() and connect() ("cloudflare:sockets") through its
+// globalOutbound (egress.ts), each recorded in the audit log of the invocations in flight and
+// traced in a span, fetches abortable from the sandbox; and the host bodies and sockets the
+// sandbox reads and writes by id. A failure reaches the sandbox in words meant for it (a
+// policy's OutboundError), never with host-side detail.
+
+import { OutboundError, SubrequestLimitError } from "../errors.ts";
+import type { RequestRecord } from "../protocol/records.ts";
+import type { FetchRecord, Fetcher } from "./code/types.ts";
+import { CONNECT_BLOCKED, FETCH_BLOCKED, canFetch, connectorOf, sendOutbound } from "./egress.ts";
+import { EAGER_BODY_BYTES, HostBodies } from "./host-body.ts";
+import type { Invocations } from "./invocations.ts";
+import { HostSockets, MAX_OPEN_SOCKETS } from "./sockets.ts";
+import { inSpan } from "./tracing.ts";
+
+/** Host bodies one worker's sandbox may hold open at once (request bodies, outbound response bodies, sockets' readable sides). */
+export const MAX_OPEN_BODIES = 1_000;
+
+/** Characters of a fetch's URL kept in the trace event (1,000 records per invocation). */
+export const MAX_TRACE_URL_CHARS = 8 * 1024;
+
+/** The egress of one in-process worker. */
+export class WorkerEgress {
+  /** Host bodies the sandbox reads by id: request bodies still arriving, and outbound response bodies. */
+  readonly bodies = new HostBodies(MAX_OPEN_BODIES);
+  /** Sockets the sandbox opened with connect(); their readable sides are bodies above. Closed when no invocation is in flight. */
+  readonly sockets = new HostSockets(MAX_OPEN_SOCKETS, this.bodies);
+  /** The controllers of the fetches the sandbox may abort, by the call's id. */
+  private readonly aborts = new Map<number, AbortController>();
+
+  constructor(
+    private readonly globalOutbound: Fetcher | null,
+    private readonly invocations: Invocations,
+  ) {}
+
+  /**
+   * One fetch() from the sandbox, handed to globalOutbound. Every request is recorded in the trace
+   * event as the sandbox made it (before any credential a policy adds). A failure reaches the
+   * sandbox as fetch's TypeError: with the message of an OutboundError (a policy's words for
+   * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
+   */
+  fetch(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
+    const method = stringField(record, "method").slice(0, 64);
+    let host = "";
+    try {
+      host = new URL(stringField(record, "url")).host;
+    } catch {
+      // Not a URL: the fetch fails below, in its span.
+    }
+    return inSpan("islet.fetch", this.invocations.currentSpan(), { "http.request.method": method, "server.address": host }, async (span) => {
+      const answer = await this.fetchUntraced(callId, record, abortable);
+      const status = (answer as { status?: unknown }).status;
+      if (typeof status === "number") span.setAttribute("http.response.status_code", status);
+      return answer;
+    });
+  }
+
+  private async fetchUntraced(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
+    const outbound = this.globalOutbound;
+    const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
+    this.invocations.recordFetch(entry);
+    const started = performance.now();
+    // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
+    // a controller and of the Request following its signal.
+    const controller = abortable ? new AbortController() : undefined;
+    if (controller !== undefined && typeof callId === "number") this.aborts.set(callId, controller);
+    try {
+      if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
+      const answer = await sendOutbound(outbound!, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
+      entry.status = answer.status;
+      if (answer.bodyId === undefined) return answer;
+      const { bodyId, ...head } = answer;
+      return { ...head, bodyStream: bodyId };
+    } catch (error) {
+      entry.error = error instanceof OutboundError ? error.message : "fetch failed";
+      if (error instanceof OutboundError) throw new TypeError(error.message);
+      if (error instanceof SubrequestLimitError) throw error;
+      throw new TypeError("fetch failed");
+    } finally {
+      entry.durationMs = performance.now() - started;
+      if (controller !== undefined && typeof callId === "number") this.aborts.delete(callId);
+    }
+  }
+
+  /** Aborts the sandbox's fetch made as call `callId` (its signal fired). */
+  abort(callId: unknown): void {
+    this.aborts.get(callId as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
+  }
+
+  /**
+   * One connect() from the sandbox ("cloudflare:sockets"), handed to globalOutbound's connect.
+   * Recorded in the trace event's audit log as method CONNECT and the address as the sandbox
+   * wrote it. Without a connect hook it is refused, as fetch() is without a globalOutbound.
+   */
+  async connect(address: unknown, options: unknown): Promise<unknown> {
+    const record = address !== null && typeof address === "object" ? (address as Record<string, unknown>) : {};
+    const hostname = typeof record.hostname === "string" ? record.hostname : "";
+    const entry: FetchRecord = { method: "CONNECT", url: traceUrl(`${hostname.includes(":") ? `[${hostname}]` : hostname}:${String(record.port)}`), timestamp: Date.now(), durationMs: 0 };
+    this.invocations.recordFetch(entry);
+    const started = performance.now();
+    try {
+      const connector = connectorOf(this.globalOutbound);
+      if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
+      return await this.sockets.open(connector, address, options);
+    } catch (error) {
+      entry.error = error instanceof OutboundError ? error.message : "connect failed";
+      throw sandboxError(error);
+    } finally {
+      entry.durationMs = performance.now() - started;
+    }
+  }
+
+  /** A socket operation from the sandbox; its failure in words meant for the sandbox. */
+  write(socketId: unknown, bytes: unknown): Promise<unknown> {
+    return sandboxFacing(this.sockets.write(socketId, bytes));
+  }
+
+  end(socketId: unknown): Promise<unknown> {
+    return sandboxFacing(this.sockets.end(socketId));
+  }
+
+  startTls(socketId: unknown, expected: unknown): Promise<unknown> {
+    return sandboxFacing(this.sockets.startTls(socketId, expected));
+  }
+
+  /** Lets go of every socket and body: no invocation is in flight, or the sandbox died. */
+  closeAll(): void {
+    this.sockets.closeAll();
+    this.bodies.cancelAll();
+  }
+}
+
+/** A field of a record from the sandbox, for the audit log: a string, or "" when it is not one. */
+function stringField(record: unknown, name: string): string {
+  const value = record !== null && typeof record === "object" ? (record as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+/** A connect or socket operation's failure as the sandbox sees it: an OutboundError's words in a plain Error. */
+function sandboxError(error: unknown): unknown {
+  if (error instanceof OutboundError) return new Error(error.message);
+  if (error instanceof SubrequestLimitError) return error;
+  return new Error("proxy request failed, cannot connect to the specified address");
+}
+
+function sandboxFacing<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw sandboxError(error);
+  });
+}
+
+/** A URL as the audit log keeps it: cut past MAX_TRACE_URL_CHARS, saying how much was cut. */
+function traceUrl(url: string): string {
+  return url.length <= MAX_TRACE_URL_CHARS ? url : `${url.slice(0, MAX_TRACE_URL_CHARS)}… [islet: ${url.length - MAX_TRACE_URL_CHARS} more characters cut]`;
+}
