@@ -338,16 +338,22 @@ export function facetExportName(entry: string): string {
  * blockConcurrencyWhile() or transaction() of another event): null when no alarm is set; [1, due]
  * when it is not due at `now` (the host's clock); else the instance's own `alarm` (if it has one)
  * is called with Cloudflare's { retryCount, isRetry }; once it settles the alarm that fired is
- * cleared, unless the handler set another, and the answer is [0, due].
+ * cleared, unless the handler set another, and the answer is [0, due]. On the `last` try (the
+ * sixth retry) it is cleared when the handler throws too: the namespace does not retry it again.
  */
-export async function facetAlarm(receiver: object, retryCount: unknown, now: unknown): Promise<[number, number] | null> {
+export async function facetAlarm(receiver: object, retryCount: unknown, now: unknown, last?: unknown): Promise<[number, number] | null> {
   const due = call(storageStub!, "getAlarm", []);
   if (typeof due !== "number") return null;
   if (typeof now === "number" && due > now) return [1, due];
   const handler = (receiver as { alarm?: unknown }).alarm;
   if (typeof handler === "function") {
     const count = typeof retryCount === "number" && NumberIsFinite(retryCount) ? retryCount : 0;
-    await ReflectApply(handler, receiver, [ObjectFreeze({ retryCount: count, isRetry: count > 0 })]);
+    try {
+      await ReflectApply(handler, receiver, [ObjectFreeze({ retryCount: count, isRetry: count > 0 })]);
+    } catch (error) {
+      if (last === true) call(storageStub!, "alarmDone", [due]);
+      throw error;
+    }
   }
   // Cleared unless the handler set another meanwhile.
   call(storageStub!, "alarmDone", [due]);

@@ -382,7 +382,7 @@ function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
   const ctx = createContext(invocationId, props);
   const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
-  if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1]);
+  if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1], args[2]);
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {

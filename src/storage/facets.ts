@@ -305,13 +305,13 @@ export class Facets {
    * @internal Facet `name`'s alarm fires (namespace.ts, inside an event of the parent): the facet
    * is started if need be (with the parent's latest facets.get() callback, else with `remembered`,
    * what it last started with in this process), and its alarm(), if due, is called. Throws when
-   * the handler does (the namespace retries).
+   * the handler does (the namespace retries); on the `last` try the facet clears the alarm first.
    */
-  async runAlarm(name: string, retryCount: number, remembered: FacetStartupOptions | undefined): Promise<FacetAlarmOutcome> {
+  async runAlarm(name: string, retryCount: number, remembered: FacetStartupOptions | undefined, last = false): Promise<FacetAlarmOutcome> {
     const getStartupOptions = this.#callbacks.get(name) ?? (remembered === undefined ? undefined : () => remembered);
     if (getStartupOptions === undefined && !this.#facets.has(name)) return { waiting: true };
     // The facet reads its alarm inside its own gate, and calls its handler when it is due.
-    const answer = await this.#invoke(name, getStartupOptions!, FACET_ALARM_METHOD, [retryCount, Date.now()]);
+    const answer = await this.#invoke(name, getStartupOptions!, FACET_ALARM_METHOD, [retryCount, Date.now(), last]);
     if (!Array.isArray(answer) || typeof answer[1] !== "number") return { done: null };
     if (answer[0] === 1) return { early: answer[1] };
     return { done: answer[1] };
