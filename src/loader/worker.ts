@@ -593,7 +593,8 @@ export class Worker {
       case Op.FetchAbort:
         return void this.outboundAborts.get(a as number)?.abort(new DOMException("The operation was aborted.", "AbortError"));
       case Op.Log:
-        return this.logBudget.keep(this.inflight, typeof a === "string" ? a : "log", b as unknown[], c === true);
+        // The call the sandbox says made the line (runtime/bridge.ts), else every call in flight.
+        return this.logBudget.keep(this.callOrAll(d), typeof a === "string" ? a : "log", b as unknown[], c === true);
       case Op.TimerSet:
         // Only while an invocation is in flight: nothing runs unwatched.
         if (this.inflight.size > 0) this.timers.set(a, b);
@@ -688,6 +689,12 @@ export class Worker {
       if (typeof status === "number") span.setAttribute("http.response.status_code", status);
       return answer;
     });
+  }
+
+  /** The invocation in flight with this id, or every one in flight when none has it. */
+  private callOrAll(id: unknown): Iterable<Invocation> {
+    for (const invocation of this.inflight) if (invocation.id === id) return [invocation];
+    return this.inflight;
   }
 
   /** The span calls and fetches belong to: the invocation in flight (the latest, if several are). */

@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
+import { enterInvocation, postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { setClock, startClock } from "./clock.ts";
@@ -440,6 +440,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
 async function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
   // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
   await undefined;
+  enterInvocation(invocationId);
   setClock(now);
   refillLogBudget();
   const isFetch = method === "fetch";
@@ -460,6 +461,7 @@ async function dispatch(invocationId: number, entry: string, method: string, enc
 async function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
   // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
   await undefined;
+  enterInvocation(invocationId);
   setClock(now);
   refillLogBudget();
   // Awaited here: returning the promise would resolve this one through its `then`, which user code may have replaced.
@@ -479,6 +481,7 @@ async function invoke(invocationId: number, capId: number, method: string | null
 
 /** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
 async function drain(invocationId: number): Promise<number> {
+  enterInvocation(invocationId);
   for (let list = MapPrototypeGet(waitUntils, invocationId); list !== undefined && list.length > 0; list = MapPrototypeGet(waitUntils, invocationId)) {
     MapPrototypeSet(waitUntils, invocationId, []);
     // One by one, not Promise.all: that runs the array iterator. None of them rejects (see waitUntil).
