@@ -20,7 +20,7 @@ import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
-import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
+import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage, type OwnClass } from "./facet.ts";
 import { FACET_ALARM_METHOD, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { captureLatePrimordials, primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
@@ -52,6 +52,9 @@ const {
   TypeError,
   Uint8ArrayCopyRange,
   ViewByteLength,
+  WeakMap,
+  WeakMapPrototypeGet,
+  WeakMapPrototypeSet,
 } = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
@@ -376,7 +379,7 @@ function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; 
 function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
   const exportName = facetExportName(entry);
   if (!ObjectPrototypeHasOwnProperty(main, exportName)) throw new TypeError(`The worker does not export a class named "${exportName}".`);
-  return facetReceiver(exportName, main[exportName], props, env, ctx);
+  return facetReceiver(exportName, main[exportName], props, env, { exports: ctx.exports, waitUntil: ctx.waitUntil, classOf: loopbackClass });
 }
 
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
@@ -503,16 +506,32 @@ function loopbackExports(): Record<string, unknown> {
     const name = names[i];
     const exported = main[name];
     if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
-    stubs[name] = loopbackEntrypoint(name, {});
+    stubs[name] = loopbackEntrypoint(name, {}, undefined);
   }
   return (loopback = ObjectFreeze(stubs));
 }
 
 let loopbackIds = -1;
 
-function loopbackEntrypoint(entry: string, props: unknown): unknown {
-  const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props ?? {});
+/** Each `ctx.exports` stub, as the class a facet may start as one of its own facets (facet.ts): its export and props. */
+const loopbackClasses = new WeakMap<object, OwnClass>();
+
+function loopbackClass(value: unknown): OwnClass | undefined {
+  return value !== null && (typeof value === "object" || typeof value === "function") ? WeakMapPrototypeGet(loopbackClasses, value) : undefined;
+}
+
+function loopbackEntrypoint(entry: string, props: unknown, classProps: unknown): unknown {
+  const specialise = (options?: { props?: unknown }) => {
+    const given = options?.props;
+    return loopbackEntrypoint(entry, given ?? {}, given);
+  };
   // The one stub factory (src/protocol/cap-table.ts), callable: `ctx.exports.Name({ props })`.
+  const stub = loopbackStub(entry, props, specialise);
+  WeakMapPrototypeSet(loopbackClasses, stub, { __proto__: null, exportName: entry, props: classProps } as unknown as OwnClass);
+  return stub;
+}
+
+function loopbackStub(entry: string, props: unknown, specialise: (options?: { props?: unknown }) => unknown): object {
   return targetStub({
     callable: specialise as (...args: unknown[]) => unknown,
     method: (key) => async (...args: unknown[]) => {

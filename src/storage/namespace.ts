@@ -46,6 +46,11 @@ export interface DurableObjectNamespaceOptions<Env> {
     /** @internal How long a facet's transaction may stay open with no storage call before it is rolled back (default 60 s). */
     spanIdleMs?: number;
     /**
+     * Facets a host object's facet may have of its own (its ctx.facets), theirs included (default
+     * 1,000): each is a database the facet's untrusted code makes the storage process keep.
+     */
+    maxNestedFacets?: number;
+    /**
      * The shortest time between the end of one firing of a facet's alarm and the start of its next
      * (default 1,000 ms): facet code is untrusted, and an alarm() that sets its alarm to now again
      * would otherwise keep a core busy with no request from anyone.
@@ -229,6 +234,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
       onAlarms: (changes) => this.#facetAlarmsChanged(changes),
       spanIdleMs: options.spanIdleMs,
+      maxNestedFacets: options.maxNestedFacets,
     });
     return this.#facetStorage;
   }
