@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { enterInvocation, postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
+import { currentInvocation, enterInvocation, postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { setClock, startClock } from "./clock.ts";
@@ -349,14 +349,19 @@ function findMethod(receiver: object, method: string): ((...args: unknown[]) => 
   return fn as (...args: unknown[]) => unknown;
 }
 
+/** Work invocation `invocationId` stays in flight (and watched) for after its answer. */
+function addWaitUntil(invocationId: number, promise: Promise<unknown>): void {
+  let list = MapPrototypeGet(waitUntils, invocationId);
+  if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
+  ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
+}
+
 function createContext(invocationId: number, props: unknown): ExecutionContext {
   return {
     props,
     exports: loopbackExports(),
     waitUntil(promise: Promise<unknown>) {
-      let list = MapPrototypeGet(waitUntils, invocationId);
-      if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
-      ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
+      addWaitUntil(invocationId, promise);
     },
     passThroughOnException() {},
   };
@@ -376,15 +381,19 @@ function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; 
 }
 
 /** The facet's one instance of the class a facet entry names (facet.ts). */
-function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
+function facetOf(invocationId: number, entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
   const exportName = facetExportName(entry);
   if (!ObjectPrototypeHasOwnProperty(main, exportName)) throw new TypeError(`The worker does not export a class named "${exportName}".`);
-  return facetReceiver(exportName, main[exportName], props, env, { exports: ctx.exports, waitUntil: ctx.waitUntil, classOf: loopbackClass });
+  // A facet's one instance keeps the ctx it was made with, across events: its waitUntil belongs to
+  // the event running now (bridge.ts), as on workerd, not to the first event's (whose work, once it
+  // had ended, no one waited for: the host drops a sandbox's timers when no call is in flight).
+  const waitUntil = (promise: Promise<unknown>) => addWaitUntil(currentInvocation() || invocationId, promise);
+  return facetReceiver(exportName, main[exportName], props, env, { exports: ctx.exports, waitUntil, classOf: loopbackClass });
 }
 
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
   const ctx = createContext(invocationId, props);
-  const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
+  const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(invocationId, entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
   if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1], args[2]);
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
