@@ -81,6 +81,37 @@ test("an idle object is evicted and comes back with its data", async () => {
   }
 });
 
+test("ctx.waitUntil keeps an object from being evicted until its work ends, and what the work writes stays", async () => {
+  const dir = tempDir();
+  let constructed = 0;
+  class Later extends Counter {
+    constructor(...args: ConstructorParameters<typeof Counter>) {
+      super(...args);
+      constructed++;
+    }
+    later() {
+      this.ctx.waitUntil(sleep(300).then(() => this.ctx.storage.kv.put("later", "done")));
+      return "answered";
+    }
+    read() {
+      return this.ctx.storage.kv.get("later");
+    }
+  }
+  try {
+    const ns = new DurableObjectNamespace(Later, { name: "later", storage: { dir }, idleTimeoutMs: 20 });
+    assert.equal(await ns.getByName("a").later(), "answered");
+    // Past the idle timeout, but the work is still running: the object is the same one.
+    await sleep(150);
+    assert.equal(await ns.getByName("a").read(), undefined);
+    assert.equal(constructed, 1);
+    await sleep(400);
+    assert.equal(await ns.getByName("a").read(), "done");
+    ns.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const fired: { name: string | undefined; retryCount: number; isRetry: boolean; at: number }[] = [];
 class Alarmed extends DurableObject {
   async arm(inMs: number, failTimes = 0) {
