@@ -81,7 +81,11 @@ declare module "cloudflare:workers" {
     fetch?(request: Request): Response | Promise<Response>;
   }
 
-  /** The base class only: islet gives Durable Objects no storage. */
+  /**
+   * The base class. Run as a facet of a host Durable Object, `ctx` is Cloudflare's DurableObjectState
+   * (`storage`, `facets`, `id`, `props`, `exports`, `blockConcurrencyWhile`, `waitUntil`, `abort`),
+   * not described here.
+   */
   export abstract class DurableObject<Env = Cloudflare.Env> {
     protected readonly ctx: unknown;
     protected readonly env: Env;

@@ -13,7 +13,8 @@ export interface DurableObjectClassOptions {
   limits?: Limits;
 }
 
-interface ClassData {
+/** @internal What a class token stands for. */
+export interface ClassData {
   loader: WorkerLoader;
   getCode: GetCode;
   exportName: string;

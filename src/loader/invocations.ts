@@ -66,9 +66,18 @@ export class Invocations implements Iterable<Invocation> {
     for (const invocation of this.inflight) invocation.fail(error);
   }
 
-  /** Keeps a log line the sandbox sent, for every invocation in flight (invocation-logs.ts). */
-  log(level: string, message: unknown[], cut: boolean): void {
-    this.logBudget.keep(this.inflight, level, message, cut);
+  /**
+   * Keeps a log line the sandbox sent (invocation-logs.ts) for the call the sandbox says made it
+   * (runtime/bridge.ts), or for every invocation in flight when none in flight has that id.
+   */
+  log(level: string, message: unknown[], cut: boolean, callId: unknown): void {
+    this.logBudget.keep(this.callOrAll(callId), level, message, cut);
+  }
+
+  /** The invocation in flight with this id, or every one in flight when none has it. */
+  private callOrAll(id: unknown): Iterable<Invocation> {
+    for (const invocation of this.inflight) if (invocation.id === id) return [invocation];
+    return this.inflight;
   }
 
   /** An invocation took over a log kept before (the start's top-level logs): it counts against the worker again. */

@@ -109,7 +109,7 @@ export class OpDispatch {
       case Op.FetchAbort:
         return this.egress.abort(a);
       case Op.Log:
-        return this.invocations.log(typeof a === "string" ? a : "log", b as unknown[], c === true);
+        return this.invocations.log(typeof a === "string" ? a : "log", b as unknown[], c === true, d);
       case Op.TimerSet:
         // Only while an invocation is in flight: nothing runs unwatched.
         if (this.invocations.size > 0) this.timers.set(a, b);

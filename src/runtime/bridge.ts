@@ -37,6 +37,25 @@ export function send(op: Op, a?: unknown, b?: unknown, c?: unknown, d?: unknown)
 }
 
 /**
+ * The host's invocation this sandbox runs code for now (0 before any): set by each entry that
+ * starts or resumes one (dispatch, invoke, drain; settle and fire with the invocation that made
+ * the request or set the timer), and kept while the microtasks that entry queued run, which all
+ * run before the host's next entry. Several calls of one worker (a facet's) can be in flight at
+ * once: a log line goes to the trace event of the call whose code made it (console.ts). What
+ * runs in a continuation several calls share is attributed to the latest of them to resume it.
+ */
+let current = 0;
+
+export function currentInvocation(): number {
+  return current;
+}
+
+/** An entry of the host's runs for invocation `id` (negative ids are the sandbox's own loopback calls: not the host's). */
+export function enterInvocation(id: unknown): void {
+  if (typeof id === "number" && id > 0) current = id;
+}
+
+/**
  * What a request's promise resolves to: the host's answer in a box without a prototype. Resolving
  * a promise with an object looks up its `then`, which user code may have put on Object.prototype:
  * it would be handed the host's answer (bytes, a fetch's response record) and could replace it.
@@ -48,6 +67,8 @@ export interface Answer {
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** The invocation that made the request: its answer resumes that invocation's code. */
+  invocation: number;
 }
 
 const pending = new Map<number, Pending>();
@@ -64,7 +85,7 @@ export function cancellableRequest(op: Op, a?: unknown, b?: unknown, c?: unknown
   let rejectNow!: (reason: unknown) => void;
   const promise = new Promise<Answer>((resolve, reject) => {
     rejectNow = reject;
-    MapPrototypeSet(pending, callId, { resolve, reject });
+    MapPrototypeSet(pending, callId, { resolve, reject, invocation: current });
     try {
       post(op, callId, a, b, c);
     } catch (error) {
@@ -85,6 +106,7 @@ export function settle(callId: number, ok: number, payload: unknown): void {
   const entry = MapPrototypeGet(pending, callId);
   if (entry === undefined) return;
   MapPrototypeDelete(pending, callId);
+  current = entry.invocation;
   if (ok === 1) entry.resolve({ __proto__: null, value: payload } as Answer);
   else entry.reject(errorFromRecord(payload));
 }

@@ -106,6 +106,13 @@ export function callHost(capId: number, method: string | undefined, args: unknow
   return PromisePrototypeThen(call, (answer) => decode(answer.value, importer));
 }
 
+/** Calls `method` of the host capability `stub` (one the runtime holds, not user code) as any host call is made. */
+export function callHostAsync(stub: object, method: string, args: unknown[]): Promise<unknown> {
+  const capId = table.importedId(stub);
+  if (capId === undefined) return PromiseReject(new TypeError("Not a capability of the host."));
+  return callHost(capId, method, args);
+}
+
 /**
  * Calls `method` of the host capability `stub` and waits for the answer with this isolate blocked
  * (bridge.ts requestBlocking): what must be synchronous inside the sandbox, a facet's

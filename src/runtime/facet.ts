@@ -9,9 +9,11 @@
 // its callback settles. Each storage call is committed before it returns, except inside
 // transactionSync()/transaction(), which commit or roll back as one.
 
-import { callHostBlocking } from "./caps.ts";
+import { callHostAsync, callHostBlocking } from "./caps.ts";
+import { markPlatformObject } from "./brands.ts";
 import { primordials } from "./primordials.ts";
-import { FACET_ENTRY_PREFIX } from "../protocol/facets.ts";
+import { targetStub } from "../protocol/cap-table.ts";
+import { FACET_DEPTH_MESSAGE, FACET_ENTRY_PREFIX, MAX_FACET_DEPTH } from "../protocol/facets.ts";
 
 const {
   ArrayIsArray,
@@ -235,6 +237,60 @@ function makeStorage(stub: object): object {
   return ObjectFreeze(storage);
 }
 
+// ---- the facet's own facets ----
+
+/** What a class token from `ctx.exports` stands for (index.ts keeps the registry). */
+export interface OwnClass {
+  exportName: string;
+  props: unknown;
+}
+
+/**
+ * `ctx.facets` of a facet: facets of its own, of its own worker's classes (`ctx.exports.Name`, or
+ * `ctx.exports.Name({ props })`), each with its own database, as workerd allows (to a depth of 4
+ * with the host object). Calls are asynchronous host calls, relayed by the facet's storage
+ * capability (src/storage/facets.ts); the startup callback runs only when the facet is not running.
+ */
+function makeFacets(stub: object, depth: number, classOf: (value: unknown) => OwnClass | undefined): object {
+  const message = (reason: unknown): string => (reason instanceof Error ? reason.message : reason === undefined ? "" : `${reason as string}`);
+  return ObjectFreeze({
+    get(name: unknown, getStartupOptions: unknown): object {
+      if (depth >= MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
+      if (typeof name !== "string") throw new TypeError("facets.get: a facet name is a string");
+      if (typeof getStartupOptions !== "function") throw new TypeError("facets.get: pass a function returning { class }");
+      const invoke = async (method: string, args: unknown[]): Promise<unknown> => {
+        let answer = (await callHostAsync(stub, "facetCall", [name, null, method, args])) as [number, unknown];
+        if (answer[0] === 1) {
+          // Not running: its startup callback says what to start.
+          const options = (await ReflectApply(getStartupOptions, undefined, [])) as { class?: unknown; id?: unknown } | undefined;
+          const own = options === null || typeof options !== "object" ? undefined : classOf(options.class);
+          if (own === undefined) throw new TypeError("facets.get: the callback must return { class } with a class of this worker's own, from ctx.exports (ctx.exports.Name)");
+          const id = options!.id === undefined ? undefined : `${options!.id as string}`;
+          answer = (await callHostAsync(stub, "facetCall", [name, [own.exportName, own.props, id], method, args])) as [number, unknown];
+          if (answer[0] !== 0) throw new Error("The facet could not be started.");
+        }
+        return answer[1];
+      };
+      const fixed = ObjectCreate(null) as Record<string, unknown>;
+      fixed.name = name;
+      const facetStub = targetStub({ method: (method) => (...args: unknown[]) => invoke(method, args), fixed });
+      // It cannot be handed on (a copy would be an empty object): a DataCloneError, as on workerd.
+      markPlatformObject(facetStub, "DurableObjectStub");
+      return facetStub;
+    },
+    abort(name: unknown, reason?: unknown): void {
+      // Synchronous, as workerd's: the facet has ended when it returns (the host ends it while this isolate waits).
+      call(stub, "facetAbort", [name, message(reason)]);
+    },
+    delete(name: unknown): Promise<void> {
+      return callHostAsync(stub, "facetDelete", [name]) as Promise<void>;
+    },
+    clone(source: unknown, target: unknown): Promise<void> {
+      return callHostAsync(stub, "facetClone", [source, target]) as Promise<void>;
+    },
+  });
+}
+
 // ---- the gate and the instance ----
 
 /** Set while blockConcurrencyWhile() or transaction() runs: new events wait for it. */
@@ -266,6 +322,8 @@ export function setFacetStorage(stub: unknown): void {
 export interface FacetContextBase {
   exports: Record<string, unknown>;
   waitUntil(promise: Promise<unknown>): void;
+  /** What a value from `exports` stands for as a Durable Object class (its facets' classes). */
+  classOf(value: unknown): OwnClass | undefined;
 }
 
 /**
@@ -277,8 +335,10 @@ export async function facetReceiver(exportName: string, exported: unknown, props
   if (facet !== undefined && facet.exportName === exportName) return facet.instance;
   if (typeof exported !== "function" || exported.prototype === undefined) throw new TypeError(`The export "${exportName}" is not a Durable Object class.`);
   if (storageStub === undefined) throw new TypeError("This worker is not a facet: it has no storage.");
-  const [userProps, rawId, name] = ArrayIsArray(props) ? (props as [unknown, unknown, unknown]) : [undefined, "", undefined];
+  const [userProps, rawId, name, rawDepth] = ArrayIsArray(props) ? (props as [unknown, unknown, unknown, unknown]) : [undefined, "", undefined, undefined];
   const id = typeof rawId === "string" ? rawId : "";
+  // The host object is 1, its facets 2 (facet-keys.ts).
+  const depth = typeof rawDepth === "number" ? rawDepth : 2;
   const idObject = ObjectFreeze({
     name: typeof name === "string" ? name : undefined,
     toString: () => id,
@@ -290,6 +350,7 @@ export async function facetReceiver(exportName: string, exported: unknown, props
   const ctx = ObjectFreeze({
     id: idObject,
     storage,
+    facets: makeFacets(storageStub, depth, base.classOf),
     props: userProps,
     exports: base.exports,
     waitUntil: base.waitUntil,
@@ -338,16 +399,22 @@ export function facetExportName(entry: string): string {
  * blockConcurrencyWhile() or transaction() of another event): null when no alarm is set; [1, due]
  * when it is not due at `now` (the host's clock); else the instance's own `alarm` (if it has one)
  * is called with Cloudflare's { retryCount, isRetry }; once it settles the alarm that fired is
- * cleared, unless the handler set another, and the answer is [0, due].
+ * cleared, unless the handler set another, and the answer is [0, due]. On the `last` try (the
+ * sixth retry) it is cleared when the handler throws too: the namespace does not retry it again.
  */
-export async function facetAlarm(receiver: object, retryCount: unknown, now: unknown): Promise<[number, number] | null> {
+export async function facetAlarm(receiver: object, retryCount: unknown, now: unknown, last?: unknown): Promise<[number, number] | null> {
   const due = call(storageStub!, "getAlarm", []);
   if (typeof due !== "number") return null;
   if (typeof now === "number" && due > now) return [1, due];
   const handler = (receiver as { alarm?: unknown }).alarm;
   if (typeof handler === "function") {
     const count = typeof retryCount === "number" && NumberIsFinite(retryCount) ? retryCount : 0;
-    await ReflectApply(handler, receiver, [ObjectFreeze({ retryCount: count, isRetry: count > 0 })]);
+    try {
+      await ReflectApply(handler, receiver, [ObjectFreeze({ retryCount: count, isRetry: count > 0 })]);
+    } catch (error) {
+      if (last === true) call(storageStub!, "alarmDone", [due]);
+      throw error;
+    }
   }
   // Cleared unless the handler set another meanwhile.
   call(storageStub!, "alarmDone", [due]);

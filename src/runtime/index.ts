@@ -2,7 +2,7 @@
 // module namespace it keeps) and by the synthetic `cloudflare:workers` module; user modules cannot
 // import it. Every function the host calls returns plain, copyable values.
 
-import { postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
+import { currentInvocation, enterInvocation, postCount, setBlocking, setPost, settle as settleRequest, type BlockingReference } from "./bridge.ts";
 import { encodeForHost, exportedCap, exporter, importer, releaseExport, setHostCallBudget, table } from "./caps.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { setClock, startClock } from "./clock.ts";
@@ -20,7 +20,7 @@ import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
-import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage } from "./facet.ts";
+import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage, type OwnClass } from "./facet.ts";
 import { FACET_ALARM_METHOD, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { captureLatePrimordials, primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
@@ -53,6 +53,9 @@ const {
   TypeError,
   Uint8ArrayCopyRange,
   ViewByteLength,
+  WeakMap,
+  WeakMapPrototypeGet,
+  WeakMapPrototypeSet,
 } = primordials;
 
 export { DurableObject, RpcTarget, WorkerEntrypoint };
@@ -377,14 +380,19 @@ function findMethod(receiver: object, method: string): ((...args: unknown[]) => 
   return fn as (...args: unknown[]) => unknown;
 }
 
+/** Work invocation `invocationId` stays in flight (and watched) for after its answer. */
+function addWaitUntil(invocationId: number, promise: Promise<unknown>): void {
+  let list = MapPrototypeGet(waitUntils, invocationId);
+  if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
+  ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
+}
+
 function createContext(invocationId: number, props: unknown): ExecutionContext {
   return {
     props,
     exports: loopbackExports(),
     waitUntil(promise: Promise<unknown>) {
-      let list = MapPrototypeGet(waitUntils, invocationId);
-      if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
-      ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
+      addWaitUntil(invocationId, promise);
     },
     passThroughOnException() {},
   };
@@ -404,16 +412,20 @@ function instantiate(entry: string, ctx: ExecutionContext): { receiver: object; 
 }
 
 /** The facet's one instance of the class a facet entry names (facet.ts). */
-function facetOf(entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
+function facetOf(invocationId: number, entry: string, props: unknown, ctx: ExecutionContext): Promise<object> {
   const exportName = facetExportName(entry);
   if (!ObjectPrototypeHasOwnProperty(main, exportName)) throw new TypeError(`The worker does not export a class named "${exportName}".`);
-  return facetReceiver(exportName, main[exportName], props, env, ctx);
+  // A facet's one instance keeps the ctx it was made with, across events: its waitUntil belongs to
+  // the event running now (bridge.ts), as on workerd, not to the first event's (whose work, once it
+  // had ended, no one waited for: the host drops a sandbox's timers when no call is in flight).
+  const waitUntil = (promise: Promise<unknown>) => addWaitUntil(currentInvocation() || invocationId, promise);
+  return facetReceiver(exportName, main[exportName], props, env, { exports: ctx.exports, waitUntil, classOf: loopbackClass });
 }
 
 async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
   const ctx = createContext(invocationId, props);
-  const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
-  if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1]);
+  const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(invocationId, entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
+  if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1], args[2]);
   const fn = findMethod(receiver, method);
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {
@@ -471,6 +483,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
 async function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
   // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
   await undefined;
+  enterInvocation(invocationId);
   setClock(now);
   refillLogBudget();
   const isFetch = method === "fetch";
@@ -491,6 +504,7 @@ async function dispatch(invocationId: number, entry: string, method: string, enc
 async function invoke(invocationId: number, capId: number, method: string | null, encodedArgs: unknown, now: number): Promise<Result> {
   // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
   await undefined;
+  enterInvocation(invocationId);
   setClock(now);
   refillLogBudget();
   // Awaited here: returning the promise would resolve this one through its `then`, which user code may have replaced.
@@ -510,6 +524,7 @@ async function invoke(invocationId: number, capId: number, method: string | null
 
 /** Resolves once every promise passed to ctx.waitUntil by this invocation has settled. */
 async function drain(invocationId: number): Promise<number> {
+  enterInvocation(invocationId);
   for (let list = MapPrototypeGet(waitUntils, invocationId); list !== undefined && list.length > 0; list = MapPrototypeGet(waitUntils, invocationId)) {
     MapPrototypeSet(waitUntils, invocationId, []);
     // One by one, not Promise.all: that runs the array iterator. None of them rejects (see waitUntil).
@@ -531,16 +546,32 @@ function loopbackExports(): Record<string, unknown> {
     const name = names[i];
     const exported = main[name];
     if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) continue;
-    stubs[name] = loopbackEntrypoint(name, {});
+    stubs[name] = loopbackEntrypoint(name, {}, undefined);
   }
   return (loopback = ObjectFreeze(stubs));
 }
 
 let loopbackIds = -1;
 
-function loopbackEntrypoint(entry: string, props: unknown): unknown {
-  const specialise = (options?: { props?: unknown }) => loopbackEntrypoint(entry, options?.props ?? {});
+/** Each `ctx.exports` stub, as the class a facet may start as one of its own facets (facet.ts): its export and props. */
+const loopbackClasses = new WeakMap<object, OwnClass>();
+
+function loopbackClass(value: unknown): OwnClass | undefined {
+  return value !== null && (typeof value === "object" || typeof value === "function") ? WeakMapPrototypeGet(loopbackClasses, value) : undefined;
+}
+
+function loopbackEntrypoint(entry: string, props: unknown, classProps: unknown): unknown {
+  const specialise = (options?: { props?: unknown }) => {
+    const given = options?.props;
+    return loopbackEntrypoint(entry, given ?? {}, given);
+  };
   // The one stub factory (src/protocol/cap-table.ts), callable: `ctx.exports.Name({ props })`.
+  const stub = loopbackStub(entry, props, specialise);
+  WeakMapPrototypeSet(loopbackClasses, stub, { __proto__: null, exportName: entry, props: classProps } as unknown as OwnClass);
+  return stub;
+}
+
+function loopbackStub(entry: string, props: unknown, specialise: (options?: { props?: unknown }) => unknown): object {
   return targetStub({
     callable: specialise as (...args: unknown[]) => unknown,
     method: (key) => async (...args: unknown[]) => {

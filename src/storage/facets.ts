@@ -10,14 +10,19 @@
 //   capability, FacetStorage, which knows one database; the sandbox's synchronous calls block its
 //   own isolate only (runtime/facet.ts).
 // - Databases are named by (parent object, facet name), hashed into file names by the process.
+// - A facet has facets of its own (its ctx.facets, as workerd allows), of its own worker's classes
+//   (ctx.exports.Name), to a depth of 4 with the host object (facet-keys.ts): each with its own
+//   database, named by its path, under the same limits as the facet that made it; deleted and
+//   cloned with it (the storage process keeps which facet has which).
 
 import { randomUUID } from "node:crypto";
 import { RpcTarget } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
-import { durableObjectClassData, type DurableObjectClass } from "../loader/durable-object-class.ts";
+import { DurableObjectClass, durableObjectClassData, type ClassData } from "../loader/durable-object-class.ts";
 import type { WorkerStub } from "../loader/worker-loader.ts";
 import { FACET_ALARM_METHOD, FACET_ENTRY_PREFIX, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { hashName } from "./object-id.ts";
+import { childFacetKey, FACET_DEPTH_MESSAGE, MAX_FACET_DEPTH, rootFacetKey } from "./facet-keys.ts";
 import type { StorageProcess } from "./storage-process.ts";
 import type { DurableObjectStub } from "./namespace.ts";
 import type { Limits } from "../loader/limits.ts";
@@ -37,12 +42,18 @@ class FacetStorage extends RpcTarget {
   readonly #onAbort: (error: Error) => void;
   /** Set by abort(): every later call fails with it. */
   #aborted: Error | undefined;
+  /** The facet's own ctx.facets (undefined at the deepest depth, where it can have none). */
+  readonly #children: Facets | undefined;
+  /** A facet of a facet: it cannot set alarms. */
+  readonly #nested: boolean;
 
-  constructor(process: StorageProcess, database: string, onAbort: (error: Error) => void) {
+  constructor(process: StorageProcess, database: string, onAbort: (error: Error) => void, children: Facets | undefined, nested: boolean) {
     super();
     this.#process = process;
     this.#database = database;
     this.#onAbort = onAbort;
+    this.#children = children;
+    this.#nested = nested;
   }
 
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
@@ -114,7 +125,30 @@ class FacetStorage extends RpcTarget {
   }
   setAlarm(time: unknown): Promise<unknown> {
     if (typeof time !== "number" || !Number.isFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
+    if (this.#nested) throw new NestedFacetAlarmError("A facet of a facet cannot set alarms: islet runs the alarms of a host object's facets only (workerd runs no facet's).");
     return this.#call("setAlarm", [time]);
+  }
+
+  // ---- the facet's own ctx.facets (runtime/facet.ts), asynchronous calls ----
+
+  #ownFacets(): Facets {
+    if (this.#aborted !== undefined) throw this.#aborted;
+    if (this.#children === undefined) throw new Error(FACET_DEPTH_MESSAGE);
+    return this.#children;
+  }
+
+  /** A call of the facet's facet `name`: [0, result], or [1] when it is not running and `startup` is null (the sandbox then runs its callback). */
+  facetCall(name: unknown, startup: unknown, method: unknown, args: unknown): Promise<[1] | [0, unknown]> {
+    return this.#ownFacets().callFromFacet(name, startup, method, args);
+  }
+  facetAbort(name: unknown, reason: unknown): void {
+    this.#ownFacets().abort(checkName(name, "facets.abort"), typeof reason === "string" && reason !== "" ? new Error(reason.slice(0, 1_000)) : undefined);
+  }
+  facetDelete(name: unknown): Promise<void> {
+    return this.#ownFacets().delete(checkName(name, "facets.delete"));
+  }
+  facetClone(source: unknown, target: unknown): Promise<void> {
+    return this.#ownFacets().clone(checkName(source, "facets.clone"), checkName(target, "facets.clone"));
   }
   deleteAlarm(): Promise<unknown> {
     return this.#call("deleteAlarm", []);
@@ -150,11 +184,22 @@ class FacetStorage extends RpcTarget {
   }
 }
 
+/** A facet of a facet tried to set an alarm. */
+export class NestedFacetAlarmError extends Error {
+  override name = "NestedFacetAlarmError";
+}
+
+/** The sandbox asked for a facet that is not running without saying what to start (see Facets.callFromFacet). */
+class NotRunning extends Error {}
+
 interface RunningFacet {
   stub: WorkerStub;
   entry: string;
-  props: [unknown, string, string];
+  /** ctx.props, ctx.id, the name, and the facet's depth (the host object is 1). */
+  props: [unknown, string, string, number];
   limits: Limits | undefined;
+  /** Its own facets, which end with it. */
+  children: Facets | undefined;
 }
 
 const FACET_NAME = /^[\s\S]{1,256}$/;
@@ -164,11 +209,38 @@ function checkName(name: unknown, what: string): string {
   return name;
 }
 
+/**
+ * What a facet's code asked to start as its own facet: [export name, props, id?] (runtime/facet.ts
+ * sends it), a class of the facet's own worker with the facet's own limits (it cannot raise them).
+ */
+function nestedStartup(worker: ClassData, startup: unknown): FacetStartupOptions {
+  if (!Array.isArray(startup)) throw new TypeError("facets.get: the callback must return { class } with a class of this worker's own (ctx.exports.Name)");
+  const [exportName, props, id] = startup as unknown[];
+  if (typeof exportName !== "string" || exportName === "" || exportName.length > 256) throw new TypeError("facets.get: the class must be an export of this worker (ctx.exports.Name)");
+  if (id !== undefined && (typeof id !== "string" || id.length > 1_024)) throw new TypeError("facets.get: an id is a string of at most 1,024 characters");
+  const cls = new DurableObjectClass({ loader: worker.loader, getCode: worker.getCode, exportName, props, limits: worker.limits });
+  return { class: cls, id: id as string | undefined };
+}
+
 /** A facet started (or starting) and not ended since. */
 interface FacetEntry {
   starting: Promise<RunningFacet>;
   /** Set when the facet was aborted (by itself or its parent): its calls in flight fail with it. */
   aborted?: Error;
+  /** A nested facet counted in its host object's facet's NestedBudget until it ends. */
+  counted?: boolean;
+}
+
+/**
+ * Nested facets that may run at once under one host object's facet, at every depth together: each
+ * is a sandbox its untrusted code started (a started one counts until it is aborted, deleted or
+ * its parent ends).
+ */
+export const MAX_RUNNING_NESTED_FACETS = 64;
+
+/** The nested facets running under one host object's facet. */
+interface NestedBudget {
+  running: number;
 }
 
 type GetStartupOptions = () => FacetStartupOptions | Promise<FacetStartupOptions>;
@@ -190,11 +262,24 @@ export type FacetAlarmOutcome =
   /** The handler of the alarm at `due` ran; `due` is null when the facet had no alarm set. */
   | { done: number | null };
 
-/** `ctx.facets` of one host Durable Object. */
+/** @internal How deep a `Facets` is, and, for a facet's own, what its classes are. */
+export interface FacetsOptions {
+  /** The depth of the object whose facets these are: 1 for a host object (default). */
+  depth?: number;
+  /** For a facet's own facets: the class the facet runs (its worker's code, loader and limits). */
+  worker?: ClassData;
+  /** For a facet's own facets: the count of those running under its host object's facet. */
+  budget?: NestedBudget;
+}
+
+/** `ctx.facets` of one host Durable Object, or of one facet (its code's, relayed by FacetStorage). */
 export class Facets {
   readonly #parentKey: string;
   readonly #process: () => StorageProcess;
   readonly #hooks: FacetHooks;
+  readonly #depth: number;
+  readonly #worker: ClassData | undefined;
+  readonly #budget: NestedBudget | undefined;
   /** Facets started and not aborted since. */
   readonly #facets = new Map<string, FacetEntry>();
   /** The callback of the latest facets.get() of each name: how an alarm starts a facet that is not running. */
@@ -202,15 +287,18 @@ export class Facets {
   /** What each facet last started with. */
   readonly #resolved = new Map<string, FacetStartupOptions>();
 
-  /** @internal */
-  constructor(parentKey: string, process: () => StorageProcess, hooks: FacetHooks = {}) {
+  /** @internal `parentKey`: the host object's id, or the facet's database name for a facet's own. */
+  constructor(parentKey: string, process: () => StorageProcess, hooks: FacetHooks = {}, options: FacetsOptions = {}) {
     this.#parentKey = parentKey;
     this.#process = process;
     this.#hooks = hooks;
+    this.#depth = options.depth ?? 1;
+    this.#worker = options.worker;
+    this.#budget = options.budget;
   }
 
   #database(name: string): string {
-    return `${this.#parentKey}\u0000${name}`;
+    return this.#depth === 1 ? rootFacetKey(this.#parentKey, name) : childFacetKey(this.#parentKey, name);
   }
 
   /**
@@ -218,6 +306,7 @@ export class Facets {
    * The same name always reaches the same facet and the same database.
    */
   get<T extends object = object>(name: string, getStartupOptions: GetStartupOptions): DurableObjectStub<T> {
+    if (this.#depth >= MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
     checkName(name, "facets.get");
     if (typeof getStartupOptions !== "function") throw new TypeError("facets.get: pass a function returning { class }");
     this.#callbacks.set(name, getStartupOptions);
@@ -231,16 +320,29 @@ export class Facets {
   #running(name: string, getStartupOptions: GetStartupOptions): FacetEntry {
     let entry = this.#facets.get(name);
     if (entry === undefined) {
-      const made: FacetEntry = { starting: undefined! };
+      const budget = this.#budget;
+      if (budget !== undefined) {
+        if (budget.running >= MAX_RUNNING_NESTED_FACETS) throw new RangeError(`at most ${MAX_RUNNING_NESTED_FACETS} nested facets run at once under one facet of a host object; abort some first`);
+        budget.running++;
+      }
+      const made: FacetEntry = { starting: undefined!, counted: budget !== undefined };
       made.starting = this.#start(name, getStartupOptions, made);
       this.#facets.set(name, made);
       // A start that failed is tried again by the next call.
-      made.starting.catch(() => {
-        if (this.#facets.get(name) === made) this.#facets.delete(name);
-      });
+      made.starting.catch(() => this.#forget(name, made));
       entry = made;
     }
     return entry;
+  }
+
+  /** Facet `name` (if it is still `entry`) is no longer running. */
+  #forget(name: string, entry: FacetEntry): void {
+    if (this.#facets.get(name) !== entry) return;
+    this.#facets.delete(name);
+    if (entry.counted === true) {
+      entry.counted = false;
+      this.#budget!.running--;
+    }
   }
 
   /** Calls `method` of facet `name`; a call in flight when the facet is aborted fails with the abort's reason. */
@@ -266,21 +368,63 @@ export class Facets {
     const resolved: FacetStartupOptions = { class: options.class, id: options.id };
     this.#resolved.set(name, resolved);
     this.#hooks.started?.(name, resolved);
-    const id = options.id !== undefined ? String(options.id) : hashName(`${this.#parentKey}\u0000facet\u0000${name}`);
+    const database = this.#database(name);
+    // A facet's facet is indexed under its parent before it runs (the storage process checks the depth and the count).
+    if (this.#depth > 1) await this.#process().call(this.#parentKey, "facetChild", [name]);
+    const id = options.id !== undefined ? String(options.id) : this.#depth === 1 ? hashName(`${this.#parentKey}\u0000facet\u0000${name}`) : hashName(`facet\u0001${database}`);
+    const depth = this.#depth + 1;
+    // Its own ctx.facets: of its own worker's classes, under its limits; none at the deepest depth.
+    const budget = this.#budget ?? { running: 0 };
+    const children = depth < MAX_FACET_DEPTH ? new Facets(database, this.#process, {}, { depth, worker: data, budget }) : undefined;
     let stub: WorkerStub | undefined;
     // The facet's own ctx.abort(): its worker ends from here, at once.
-    const storage = new FacetStorage(this.#process(), this.#database(name), (error) => {
-      entry.aborted ??= error;
-      if (this.#facets.get(name) === entry) this.#facets.delete(name);
-      stub?.dispose();
-    });
+    const storage = new FacetStorage(
+      this.#process(),
+      database,
+      (error) => {
+        entry.aborted ??= error;
+        this.#forget(name, entry);
+        stub?.dispose();
+        children?.closeAll();
+      },
+      children,
+      depth > 2,
+    );
     const { getCode } = data;
     // A worker of its own, under an id no one else can name.
     stub = data.loader.get(`facet:${randomUUID()}`, async () => {
       const code = await getCode();
       return { ...code, env: { ...(code.env ?? {}), [FACET_STORAGE_BINDING]: storage } };
     });
-    return { stub, entry: FACET_ENTRY_PREFIX + data.exportName, props: [data.props, id, name], limits: data.limits };
+    return { stub, entry: FACET_ENTRY_PREFIX + data.exportName, props: [data.props, id, name, depth], limits: data.limits, children };
+  }
+
+  /**
+   * @internal A facet's code calls facet `name` of its own (FacetStorage relays it). Not running
+   * and no `startup`: [1], and the sandbox runs its getStartupOptions callback (only then, as on
+   * Cloudflare) and calls again with `startup`: [export name, props, id], a class of the facet's
+   * own worker, started under the facet's own limits.
+   */
+  async callFromFacet(name: unknown, startup: unknown, method: unknown, args: unknown): Promise<[1] | [0, unknown]> {
+    const worker = this.#worker;
+    if (worker === undefined) throw new TypeError("facets: not a facet's own facets");
+    if (this.#depth >= MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
+    const checked = checkName(name, "facets.get");
+    if (typeof method !== "string" || method === "" || method.length > 256 || method.startsWith("\u0000")) throw new TypeError("facets.get: a method name is a string of 1 to 256 characters");
+    if (!Array.isArray(args)) throw new TypeError("facets.get: the arguments are an array");
+    if (startup === null && !this.#facets.has(checked)) return [1];
+    const getStartupOptions: GetStartupOptions =
+      startup === null
+        ? () => {
+            throw new NotRunning();
+          }
+        : () => nestedStartup(worker, startup);
+    try {
+      return [0, await this.#invoke(checked, getStartupOptions, method, args)];
+    } catch (error) {
+      if (error instanceof NotRunning) return [1];
+      throw error;
+    }
   }
 
   /** Ends the facet now: its calls in flight reject with `reason`; the next call starts it afresh. Its storage stays. */
@@ -288,10 +432,14 @@ export class Facets {
     checkName(name, "facets.abort");
     const entry = this.#facets.get(name);
     if (entry === undefined) return;
-    this.#facets.delete(name);
+    this.#forget(name, entry);
     entry.aborted ??= reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
     void entry.starting.then(
-      (facet) => facet.stub.dispose(),
+      (facet) => {
+        facet.stub.dispose();
+        // Its own facets end with it.
+        facet.children?.closeAll();
+      },
       () => {},
     );
   }
@@ -305,13 +453,13 @@ export class Facets {
    * @internal Facet `name`'s alarm fires (namespace.ts, inside an event of the parent): the facet
    * is started if need be (with the parent's latest facets.get() callback, else with `remembered`,
    * what it last started with in this process), and its alarm(), if due, is called. Throws when
-   * the handler does (the namespace retries).
+   * the handler does (the namespace retries); on the `last` try the facet clears the alarm first.
    */
-  async runAlarm(name: string, retryCount: number, remembered: FacetStartupOptions | undefined): Promise<FacetAlarmOutcome> {
+  async runAlarm(name: string, retryCount: number, remembered: FacetStartupOptions | undefined, last = false): Promise<FacetAlarmOutcome> {
     const getStartupOptions = this.#callbacks.get(name) ?? (remembered === undefined ? undefined : () => remembered);
     if (getStartupOptions === undefined && !this.#facets.has(name)) return { waiting: true };
     // The facet reads its alarm inside its own gate, and calls its handler when it is due.
-    const answer = await this.#invoke(name, getStartupOptions!, FACET_ALARM_METHOD, [retryCount, Date.now()]);
+    const answer = await this.#invoke(name, getStartupOptions!, FACET_ALARM_METHOD, [retryCount, Date.now(), last]);
     if (!Array.isArray(answer) || typeof answer[1] !== "number") return { done: null };
     if (answer[0] === 1) return { early: answer[1] };
     return { done: answer[1] };

@@ -46,12 +46,19 @@ export interface DurableObjectNamespaceOptions<Env> {
     /** @internal How long a facet's transaction may stay open with no storage call before it is rolled back (default 60 s). */
     spanIdleMs?: number;
     /**
+     * Facets a host object's facet may have of its own (its ctx.facets), theirs included (default
+     * 1,000): each is a database the facet's untrusted code makes the storage process keep.
+     */
+    maxNestedFacets?: number;
+    /**
      * The shortest time between the end of one firing of a facet's alarm and the start of its next
      * (default 1,000 ms): facet code is untrusted, and an alarm() that sets its alarm to now again
      * would otherwise keep a core busy with no request from anyone.
      */
     alarmIntervalMs?: number;
   };
+  /** @internal The first retry of a failed alarm waits this long, each later one twice the one before (default 2,000 ms, as on Cloudflare). */
+  alarmRetryMs?: number;
   /** @internal Extra members of every object's ctx. */
   extendState?: (state: DurableObjectState, host: ObjectHost) => object;
 }
@@ -77,7 +84,11 @@ function facetDatabase(parentKey: string, facet: string): string {
   return `${parentKey}\u0000${facet}`;
 }
 
-/** Alarm retries wait 2 s, 4 s, 8 s …, six times at most, as on Cloudflare. */
+/**
+ * Alarm retries wait 2 s, 4 s, 8 s …, six times at most, as on Cloudflare; once the sixth fails the
+ * alarm is cleared ("not re-run until the next setAlarm", Cloudflare's alarms page), so neither it
+ * nor a restart runs it again.
+ */
 const ALARM_RETRIES = 6;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -96,6 +107,11 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
 
   get #alarmIntervalMs(): number {
     return this.#options.facets?.alarmIntervalMs ?? 1_000;
+  }
+
+  /** When the retry after the firing with `retryCount` fails: 2 s, 4 s, 8 s … after it. */
+  #retryAt(retryCount: number): number {
+    return Date.now() + (this.#options.alarmRetryMs ?? 2_000) * 2 ** retryCount;
   }
 
   constructor(objectClass: DurableObjectClass<Env> & (new (...args: never[]) => T), options: DurableObjectNamespaceOptions<Env>) {
@@ -218,6 +234,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
       memoryMb: options.processMemoryMb ?? DEFAULT_STORAGE_PROCESS_MB,
       onAlarms: (changes) => this.#facetAlarmsChanged(changes),
       spanIdleMs: options.spanIdleMs,
+      maxNestedFacets: options.maxNestedFacets,
     });
     return this.#facetStorage;
   }
@@ -283,10 +300,15 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
         if ((await host.storage.getAlarm()) === due) await host.storage.deleteAlarm();
       });
     } catch {
-      if (due !== null && retryCount < ALARM_RETRIES && !this.#closed) {
-        const retryAt = Date.now() + 2000 * 2 ** retryCount;
-        this.#scheduleAlarm(id, retryAt, retryCount + 1);
-      }
+      if (due === null || this.#closed) return;
+      if (retryCount < ALARM_RETRIES) return this.#scheduleAlarm(id, this.#retryAt(retryCount), retryCount + 1);
+      // The last retry failed: the alarm is cleared, unless the handler set another.
+      const fired: number = due;
+      await host
+        .run(async () => {
+          if ((await host.storage.getAlarm()) === fired) await host.storage.deleteAlarm();
+        })
+        .catch(() => {});
     }
   }
 
@@ -353,7 +375,8 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     try {
       const host = this.#host(alarm.parent);
       // An event of the parent's: it is constructed first, and is not evicted while its facet runs.
-      outcome = (await host.run(() => host.facets.runAlarm(alarm.facet, retryCount, alarm.startup))) as FacetAlarmOutcome;
+      // The last retry clears the alarm when its handler throws too (the facet does, in its gate).
+      outcome = (await host.run(() => host.facets.runAlarm(alarm.facet, retryCount, alarm.startup, retryCount >= ALARM_RETRIES))) as FacetAlarmOutcome;
     } catch {
       outcome = undefined;
     } finally {
@@ -364,7 +387,7 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     if (this.#closed || this.#facetAlarms.get(facetDatabase(alarm.parent.toString(), alarm.facet)) !== alarm) return;
     if (outcome === undefined) {
       // The handler threw: retried after 2 s, 4 s, 8 s …, six times at most, as on Cloudflare.
-      if (retryCount < ALARM_RETRIES) this.#scheduleFacetAlarm(alarm, Date.now() + 2000 * 2 ** retryCount, retryCount + 1);
+      if (retryCount < ALARM_RETRIES) this.#scheduleFacetAlarm(alarm, this.#retryAt(retryCount), retryCount + 1);
     } else if ("waiting" in outcome) {
       alarm.waiting = true;
     } else if ("early" in outcome) {

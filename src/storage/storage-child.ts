@@ -5,7 +5,9 @@
 
 import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
+import { childFacetKey, FACET_DEPTH_MESSAGE, facetDepth, facetPath, MAX_FACET_DEPTH, MAX_NESTED_FACETS, parentFacetKey, rootOfFacet } from "./facet-keys.ts";
 import { DurableObjectStorage, MAX_KEYS_PER_CALL, type ListOptions } from "./storage.ts";
 import type { ResultLimits } from "./sql.ts";
 
@@ -20,6 +22,8 @@ interface ChildOptions {
   maxDatabases: number;
   /** How long a facet's transaction may stay open with no call on its database (SPAN_IDLE_MS unless a test says). */
   spanIdleMs?: number;
+  /** Nested facets under one host object's facet (MAX_NESTED_FACETS unless the namespace says). */
+  maxNestedFacets?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as ChildOptions;
@@ -30,7 +34,9 @@ const open = new Map<string, DurableObjectStorage>();
  * values are reported, so the index never holds a time a rolled-back transaction set.
  */
 const alarmChanges = new Map<string, number | null>();
-let databases = readdirSync(options.dir).filter((name) => name.endsWith(".sqlite")).length;
+/** A database's file: its name's hash (the facet tree's index, FACET_TREE, is not one). */
+const DATABASE_FILE = /^[0-9a-f]{32}\.sqlite$/;
+let databases = readdirSync(options.dir).filter((name) => DATABASE_FILE.test(name)).length;
 
 /** Rows one sql() call hands back at most. */
 const MAX_ROWS = 10_000;
@@ -96,7 +102,7 @@ function cell(_key: string, value: unknown): unknown {
   return value instanceof ArrayBuffer ? { $bytes: Buffer.from(value).toString("base64") } : value;
 }
 
-function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
+function run(storage: DurableObjectStorage, op: string, args: unknown[], name: string): unknown {
   switch (op) {
     case "getText": {
       const value = storage.kv.get(args[0] as string);
@@ -141,7 +147,7 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknow
         return answer(JSON.stringify(rows, cell));
       });
     default:
-      return runFacet(storage, op, args);
+      return runFacet(storage, op, args, name);
   }
 }
 
@@ -183,7 +189,7 @@ function checkedSql<T>(storage: DurableObjectStorage, query: string, fn: () => T
  * data the host decoded from the sandbox's copy and V8 serialized for this channel; they are
  * stored as V8's serialization of them (as a host Durable Object's are).
  */
-function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
+function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], name: string): unknown {
   switch (op) {
     case "exec": {
       const [query, bindings] = args as [string, unknown[]];
@@ -249,7 +255,7 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
     case "abortSpans":
       return storage.abortSpans();
     case "clone":
-      return cloneTo(storage, args[0] as string);
+      return cloneTo(storage, name, args[0] as string);
     case "getAlarm":
       return storage.getAlarmSync();
     case "setAlarm": {
@@ -271,18 +277,103 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
 /** Rows one facet list() hands back at most without a limit (its answer is weighed too). */
 const MAX_FACET_ROWS = 100_000;
 
+// ---- nested facets ----
+//
+// A facet's own facets (facets.ts) are databases too, named by their path (facet-keys.ts). Which
+// facets each facet has is kept here, in an index beside the databases, committed on its own (not
+// in the parent's transaction: a rolled-back turn must not forget a child whose database exists),
+// so that deleting a facet deletes its facets' databases with it, and a clone copies them, as
+// workerd does. The index is made when the first nested facet is.
+
+/** The index of nested facets: one row per (parent database, name). */
+const FACET_TREE = "facet-tree.sqlite";
+const maxNested = typeof options.maxNestedFacets === "number" && options.maxNestedFacets >= 0 ? options.maxNestedFacets : MAX_NESTED_FACETS;
+
+interface FacetTree {
+  add: StatementSync;
+  has: StatementSync;
+  children: StatementSync;
+  countUnder: StatementSync;
+  removeChildren: StatementSync;
+  remove: StatementSync;
+}
+let tree: FacetTree | undefined;
+
+/** The index, opened (and made, with `create`) on first use; undefined when there is none yet. */
+function facetTree(create: boolean): FacetTree | undefined {
+  if (tree !== undefined) return tree;
+  const path = join(options.dir, FACET_TREE);
+  if (!create && !existsSync(path)) return undefined;
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+  db.exec("CREATE TABLE IF NOT EXISTS children (parent TEXT NOT NULL, name TEXT NOT NULL, root TEXT NOT NULL, PRIMARY KEY (parent, name)) WITHOUT ROWID");
+  db.exec("CREATE INDEX IF NOT EXISTS children_root ON children (root)");
+  tree = {
+    add: db.prepare("INSERT OR IGNORE INTO children (parent, name, root) VALUES (?, ?, ?)"),
+    has: db.prepare("SELECT 1 AS found FROM children WHERE parent = ? AND name = ?"),
+    children: db.prepare("SELECT name FROM children WHERE parent = ? ORDER BY name"),
+    countUnder: db.prepare("SELECT count(*) AS n FROM children WHERE root = ?"),
+    removeChildren: db.prepare("DELETE FROM children WHERE parent = ?"),
+    remove: db.prepare("DELETE FROM children WHERE parent = ? AND name = ?"),
+  };
+  return tree;
+}
+
+function childrenOf(parent: string): string[] {
+  const index = facetTree(false);
+  return index === undefined ? [] : (index.children.all(parent) as { name: string }[]).map((row) => row.name);
+}
+
+/** Nested facets under `key` (its children, theirs, …). */
+function subtreeSize(key: string): number {
+  let size = 0;
+  for (const child of childrenOf(key)) size += 1 + subtreeSize(childFacetKey(key, child));
+  return size;
+}
+
+/** Facet `name` of the facet whose database is `parent` is about to start: it is indexed, within the depth and count limits. */
+function addChild(parent: string, name: string): void {
+  const key = childFacetKey(parent, name);
+  const depth = facetDepth(key);
+  if (depth === undefined || depth > MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
+  const index = facetTree(true)!;
+  if (index.has.get(parent, name) !== undefined) return;
+  const root = rootOfFacet(key)!;
+  if (Number((index.countUnder.get(root) as { n: number }).n) >= maxNested) {
+    throw new RangeError(`at most ${maxNested} nested facets under one facet of a host object (at every depth together); delete some first`);
+  }
+  index.add.run(parent, name, root);
+}
+
 function pathOf(name: string): string {
   return join(options.dir, `${hashName(name)}.sqlite`);
 }
 
-/** A fork: `target` starts as a copy of this database (committed, checkpointed, then the file copied). */
-function cloneTo(storage: DurableObjectStorage, target: string): void {
+/**
+ * A fork: `target` starts as a copy of this database (committed, checkpointed, then the file
+ * copied), and its nested facets as copies of this one's, at every depth.
+ */
+function cloneTo(storage: DurableObjectStorage, source: string, target: string): void {
+  const path = pathOf(target);
+  if (existsSync(path) || childrenOf(target).length > 0) throw new TypeError("clone: the target facet already has storage; delete it first");
+  const nested = subtreeSize(source);
+  if (nested > 0) {
+    const root = rootOfFacet(target);
+    const under = root === undefined ? 0 : Number((facetTree(true)!.countUnder.get(root) as { n: number }).n);
+    if (under + nested > maxNested) throw new RangeError(`clone: the copy would take its host object's facet past ${maxNested} nested facets`);
+    if (databases + nested >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  }
+  copyDatabase(storage, target);
+  copyChildren(source, target);
+}
+
+/** One database's committed state into `target`, which has none. */
+function copyDatabase(storage: DurableObjectStorage, target: string): void {
   if (open.has(target)) {
     open.get(target)!.close();
     open.delete(target);
   }
   const path = pathOf(target);
-  if (existsSync(path)) throw new TypeError("clone: the target facet already has storage; delete it first");
   if (databases >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
   storage.checkpoint();
   copyFileSync(storage.path!, path);
@@ -292,8 +383,27 @@ function cloneTo(storage: DurableObjectStorage, target: string): void {
   if (alarm !== null) alarmChanges.set(target, alarm);
 }
 
-/** Removes a database and its files (a deleted facet). */
+/** `source`'s nested facets, at every depth, copied under `target` (same names). */
+function copyChildren(source: string, target: string): void {
+  for (const child of childrenOf(source)) {
+    const from = childFacetKey(source, child);
+    const to = childFacetKey(target, child);
+    facetTree(true)!.add.run(target, child, rootOfFacet(to)!);
+    // A nested facet that never touched its storage has no database to copy.
+    if (open.has(from) || existsSync(pathOf(from))) copyDatabase(storageFor(from), to);
+    copyChildren(from, to);
+  }
+}
+
+/** Removes a database and its files (a deleted facet), and its nested facets', at every depth. */
 function drop(name: string): boolean {
+  const index = facetTree(false);
+  if (index !== undefined) {
+    for (const child of childrenOf(name)) drop(childFacetKey(name, child));
+    index.removeChildren.run(name);
+    const parent = parentFacetKey(name);
+    if (parent !== undefined) index.remove.run(parent, facetPath(name)!.names.at(-1)!);
+  }
   open.get(name)?.close();
   open.delete(name);
   const path = pathOf(name);
@@ -337,6 +447,11 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
       process.send?.(withAlarms({ id: message.id, ok: true, value: drop(message.name) }));
       return;
     }
+    if (message.op === "facetChild") {
+      addChild(message.name, String(message.args[0]));
+      process.send?.(withAlarms({ id: message.id, ok: true, value: undefined }));
+      return;
+    }
     const storage = storageFor(message.name);
     // A facet's call made inside its transaction finds that transaction open, or fails: a restart
     // of this process (another call past its deadline) ended it, and the call must not commit on
@@ -344,7 +459,7 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     if (message.spans !== undefined && storage.openSpans !== message.spans) {
       throw new TransactionLostError("The transaction was lost before it ended (the storage process restarted after another call ran past its deadline); nothing of it was committed.");
     }
-    const value = run(storage, message.op, message.args);
+    const value = run(storage, message.op, message.args, message.name);
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
     // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an

@@ -69,6 +69,8 @@ export interface StorageProcessOptions {
    * child rolls it back (default 60 s; tests shorten it).
    */
   spanIdleMs?: number;
+  /** Nested facets one host object's facet may have, at every depth together (default MAX_NESTED_FACETS). */
+  maxNestedFacets?: number;
 }
 
 interface Pending {
@@ -138,8 +140,8 @@ export class StorageProcess {
 
   #start(): ChildProcess {
     const spec = childSpec(this.#dir);
-    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs } = this.#options;
-    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs })], {
+    const { storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs, maxNestedFacets } = this.#options;
+    const child = fork(spec.entry, [JSON.stringify({ dir: this.#dir, storageMb, maxAnswerChars, maxOpen, maxDatabases, spanIdleMs, maxNestedFacets })], {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: spec.execArgv,

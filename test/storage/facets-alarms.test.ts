@@ -187,6 +187,36 @@ for (const isolation of ["isolate", "process"] as const) {
     }
   });
 
+  test(`[${isolation}] a facet's alarm() that keeps throwing is retried six times, each wait twice the one before (retryCount 1…6, isRetry true), then cleared: it does not fire again, not even after a restart`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "islet-facet-alarms-"));
+    const { fired, loader, Parent } = setup(isolation);
+    // Retries 50 ms, 100 ms, … 1.6 s apart here (alarmRetryMs; the default starts at 2 s: the test above).
+    const options = { name: "alarm-parents", storage: { dir }, alarmRetryMs: 50, facets: { alarmIntervalMs: 10 } };
+    let ns = new DurableObjectNamespace(Parent, options);
+    try {
+      const parent = ns.getByName("retries") as any;
+      await parent.run("app", "arm", 10, 100);
+      await until(() => fired.length >= 7, 15_000, () => `seven firings (${JSON.stringify(fired)})`);
+      await sleep(400);
+      assert.deepEqual(fired.map((f) => [f.retryCount, f.isRetry]), [[0, false], [1, true], [2, true], [3, true], [4, true], [5, true], [6, true]]);
+      for (let i = 1; i < fired.length; i++) {
+        const gap = fired[i]!.at - fired[i - 1]!.at;
+        const wait = 50 * 2 ** (i - 1);
+        assert.ok(gap >= wait - 5 && gap < wait + 1_500, `retry ${i} came ${gap} ms after the firing before it (expected about ${wait} ms)`);
+      }
+      assert.equal(await parent.run("app", "getAlarm"), null, "cleared after the last retry");
+      ns.close();
+      ns = new DurableObjectNamespace(Parent, options);
+      await (ns.getByName("retries") as any).touch("app");
+      await sleep(500);
+      assert.equal(fired.length, 7, "nothing fires after the restart");
+    } finally {
+      ns.close();
+      await loader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test(`[${isolation}] a facet's alarm set before a restart of the host fires after it: at once when the parent's constructor names the facet, else when the parent next calls facets.get(); an evicted parent's facet fires with the class it last started with`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "islet-facet-alarms-"));
     const { fired, loader, Parent, Eager, counts } = setup(isolation);

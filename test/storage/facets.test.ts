@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DurableObjectNamespace, WorkerLoader, type WorkerStub } from "islet";
+import { DurableObjectNamespace, WorkerLoader, type TailEvent, type WorkerStub } from "islet";
 import { DurableObject } from "islet/workers";
 
 
@@ -333,6 +333,63 @@ for (const isolation of ["isolate", "process"] as const) {
       const kept = (await parent.run("few", "raw")).length;
       assert.ok(kept > 480 && kept < 500, `${kept} rows kept`);
       assert.equal(await parent.run("few", "many", 10), kept + 10);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+
+  test(`[${isolation}] concurrent calls to one facet: each call's trace event is its own (its logs, its outcome, its exception)`, async () => {
+    const events: TailEvent[] = [];
+    const loader = new WorkerLoader({ isolation, tails: [(batch) => void events.push(...batch)] });
+    const worker = loader.get("logger", () => ({
+      compatibilityDate: "2026-01-01",
+      mainModule: "app.js",
+      modules: {
+        "app.js": `import { DurableObject } from "cloudflare:workers";
+          export class Logger extends DurableObject {
+            async slow() {
+              console.log("slow: start");
+              await scheduler.wait(300);
+              this.ctx.storage.kv.put("slow", true);
+              console.log("slow: end");
+              return "slow";
+            }
+            write(n) {
+              console.log("write: " + n);
+              this.ctx.storage.kv.put("n" + n, n);
+              return n;
+            }
+            fail() {
+              console.log("fail: before");
+              throw new RangeError("nope");
+            }
+          }`,
+      },
+    }));
+    class Parent extends DurableObject {
+      run(method: string, ...args: unknown[]) {
+        return (this.ctx.facets.get("logger", () => ({ class: worker.getDurableObjectClass("Logger") })) as any)[method](...args);
+      }
+    }
+    const ns = new DurableObjectNamespace(Parent, { name: "parents" });
+    try {
+      const parent = ns.getByName("concurrent") as any;
+      const slow = parent.run("slow");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await parent.run("write", 1), 1);
+      await assert.rejects(parent.run("fail"), /nope/);
+      assert.equal(await parent.run("write", 2), 2);
+      assert.equal(await slow, "slow");
+      const deadline = Date.now() + 5_000;
+      while (events.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      const of = (method: string) => events.filter((event) => event.method === method).map((event) => ({ outcome: event.outcome, logs: event.logs.map((log) => String(log.message[0])), exceptions: event.exceptions.map((e) => e.name) }));
+      assert.deepEqual(of("slow"), [{ outcome: "ok", logs: ["slow: start", "slow: end"], exceptions: [] }]);
+      assert.deepEqual(of("write"), [
+        { outcome: "ok", logs: ["write: 1"], exceptions: [] },
+        { outcome: "ok", logs: ["write: 2"], exceptions: [] },
+      ]);
+      assert.deepEqual(of("fail"), [{ outcome: "exception", logs: ["fail: before"], exceptions: ["RangeError"] }]);
     } finally {
       ns.close();
       await loader.close();

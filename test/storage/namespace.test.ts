@@ -81,14 +81,45 @@ test("an idle object is evicted and comes back with its data", async () => {
   }
 });
 
-const fired: { name: string | undefined; retryCount: number; at: number }[] = [];
+test("ctx.waitUntil keeps an object from being evicted until its work ends, and what the work writes stays", async () => {
+  const dir = tempDir();
+  let constructed = 0;
+  class Later extends Counter {
+    constructor(...args: ConstructorParameters<typeof Counter>) {
+      super(...args);
+      constructed++;
+    }
+    later() {
+      this.ctx.waitUntil(sleep(300).then(() => this.ctx.storage.kv.put("later", "done")));
+      return "answered";
+    }
+    read() {
+      return this.ctx.storage.kv.get("later");
+    }
+  }
+  try {
+    const ns = new DurableObjectNamespace(Later, { name: "later", storage: { dir }, idleTimeoutMs: 20 });
+    assert.equal(await ns.getByName("a").later(), "answered");
+    // Past the idle timeout, but the work is still running: the object is the same one.
+    await sleep(150);
+    assert.equal(await ns.getByName("a").read(), undefined);
+    assert.equal(constructed, 1);
+    await sleep(400);
+    assert.equal(await ns.getByName("a").read(), "done");
+    ns.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const fired: { name: string | undefined; retryCount: number; isRetry: boolean; at: number }[] = [];
 class Alarmed extends DurableObject {
   async arm(inMs: number, failTimes = 0) {
     await this.ctx.storage.put("fail", failTimes);
     await this.ctx.storage.setAlarm(Date.now() + inMs);
   }
   async alarm(info: { retryCount: number; isRetry: boolean }) {
-    fired.push({ name: this.ctx.id.name, retryCount: info.retryCount, at: Date.now() });
+    fired.push({ name: this.ctx.id.name, retryCount: info.retryCount, isRetry: info.isRetry, at: Date.now() });
     const fail = (await this.ctx.storage.get("fail")) as number;
     if (info.retryCount < fail) throw new Error("not yet");
   }
@@ -116,6 +147,33 @@ test("alarms: fire once at their time, are cleared, and are retried when the han
   assert.deepEqual(fired.map((f) => f.retryCount), [0, 1]);
   assert.equal(await stub.getAlarm(), null);
   ns.close();
+});
+
+test("an alarm whose handler keeps throwing is retried six times, each wait twice the one before (retryCount 1…6, isRetry true), then cleared: it does not fire again, not even after a restart", async () => {
+  const dir = tempDir();
+  try {
+    fired.length = 0;
+    // Retries 50 ms, 100 ms, … 1.6 s apart here (alarmRetryMs; Cloudflare's, the default, start at 2 s: the test above).
+    let ns = new DurableObjectNamespace(Alarmed, { name: "alarms", storage: { dir }, alarmRetryMs: 50 });
+    await ns.getByName("failing").arm(10, 100);
+    const deadline = Date.now() + 10_000;
+    while (fired.length < 7 && Date.now() < deadline) await sleep(20);
+    await sleep(400);
+    assert.deepEqual(fired.map((f) => [f.retryCount, f.isRetry]), [[0, false], [1, true], [2, true], [3, true], [4, true], [5, true], [6, true]]);
+    for (let i = 1; i < fired.length; i++) {
+      const gap = fired[i]!.at - fired[i - 1]!.at;
+      const wait = 50 * 2 ** (i - 1);
+      assert.ok(gap >= wait - 5 && gap < wait + 1_000, `retry ${i} came ${gap} ms after the firing before it (expected about ${wait} ms)`);
+    }
+    assert.equal(await ns.getByName("failing").getAlarm(), null, "cleared after the last retry");
+    ns.close();
+    ns = new DurableObjectNamespace(Alarmed, { name: "alarms", storage: { dir }, alarmRetryMs: 50 });
+    await sleep(300);
+    assert.equal(fired.length, 7, "nothing fires after the restart");
+    ns.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("an alarm set before a restart fires after it", async () => {

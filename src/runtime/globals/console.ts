@@ -1,7 +1,7 @@
 // console.* → the host, with level, parts and (frozen) time. Parts travel as copies where the
 // structured clone allows it; anything else (functions, symbols, proxies) is formatted to text.
 
-import { Op, send } from "../bridge.ts";
+import { currentInvocation, Op, send } from "../bridge.ts";
 import { formatArgs, formatValue } from "./format.ts";
 import { CapKind, type CapExporter } from "../../protocol/cap-table.ts";
 import { isSizeRefusal } from "../../protocol/clonable.ts";
@@ -49,6 +49,8 @@ interface Waiting {
   parts: unknown[];
   cut: boolean;
   size: number;
+  /** The invocation that logged it (bridge.ts). */
+  invocation: number;
 }
 const ring: Waiting[] = ObjectSetPrototypeOf([], null);
 let ringStart = 0;
@@ -71,9 +73,11 @@ function emit(level: Level, parts: unknown[]): void {
   const fitted = fitLog(copies, logBytes, true);
   // Once the budget is cut into, nothing more is kept: the host says the log was cut.
   logBytes = fitted.cut ? 0 : logBytes - fitted.size;
+  // The host keeps the line for the call that made it (0: every call in flight).
+  const invocation = currentInvocation();
   if (logBudget > 0) {
     logBudget--;
-    send(Op.Log, level, fitted.parts, fitted.cut);
+    send(Op.Log, level, fitted.parts, fitted.cut, invocation);
     return;
   }
   if (ringCount === TAIL_LOGS) {
@@ -84,7 +88,7 @@ function emit(level: Level, parts: unknown[]): void {
     ringCount--;
     ringDropped++;
   }
-  ring[(ringStart + ringCount) % TAIL_LOGS] = { __proto__: null, level, parts: fitted.parts, cut: fitted.cut, size: fitted.size } as unknown as Waiting;
+  ring[(ringStart + ringCount) % TAIL_LOGS] = { __proto__: null, level, parts: fitted.parts, cut: fitted.cut, size: fitted.size, invocation } as unknown as Waiting;
   ringCount++;
 }
 
@@ -95,7 +99,7 @@ export function flushLogTail(): void {
   for (let i = 0; i < ringCount; i++) {
     const entry = ring[(ringStart + i) % TAIL_LOGS];
     ring[(ringStart + i) % TAIL_LOGS] = undefined as unknown as Waiting;
-    send(Op.Log, entry.level, entry.parts, entry.cut);
+    send(Op.Log, entry.level, entry.parts, entry.cut, entry.invocation);
   }
   ringStart = 0;
   ringCount = 0;

@@ -2,7 +2,7 @@
 // fires them only while an invocation is in flight, so no code runs outside a watched call.
 
 import { bindAsyncContext } from "../async-context.ts";
-import { Op, send } from "../bridge.ts";
+import { currentInvocation, enterInvocation, Op, send } from "../bridge.ts";
 import { primordials } from "../primordials.ts";
 
 const { Map, MapPrototypeClear, MapPrototypeDelete, MapPrototypeGet, MapPrototypeGetSize, MapPrototypeSet, MathMax, MathMin, Number, NumberIsFinite, PromisePrototypeThen, PromiseResolve, RangeError, ReflectApply, TypeError } = primordials;
@@ -11,6 +11,8 @@ interface Timer {
   callback: (...args: unknown[]) => void;
   args: unknown[];
   repeatMs: number; // -1 for setTimeout
+  /** The invocation that set it (bridge.ts): its callback runs for that invocation. */
+  invocation: number;
 }
 
 export const MAX_TIMERS = 10_000;
@@ -25,7 +27,7 @@ function schedule(callback: unknown, delay: unknown, args: unknown[], repeat: bo
   ms = MathMin(ms, 2_147_483_647);
   const id = nextTimerId++;
   // With async context on (node:async_hooks), the callback runs in the frame current now.
-  MapPrototypeSet(timers, id, { callback: bindAsyncContext(callback as Timer["callback"]), args, repeatMs: repeat ? MathMax(ms, 1) : -1 });
+  MapPrototypeSet(timers, id, { callback: bindAsyncContext(callback as Timer["callback"]), args, repeatMs: repeat ? MathMax(ms, 1) : -1, invocation: currentInvocation() });
   send(Op.TimerSet, id, ms);
   return id;
 }
@@ -49,6 +51,7 @@ export function fireTimer(id: number): void {
   if (timer === undefined) return;
   if (timer.repeatMs < 0) MapPrototypeDelete(timers, id);
   else send(Op.TimerSet, id, timer.repeatMs);
+  enterInvocation(timer.invocation);
   ReflectApply(timer.callback, undefined, timer.args);
 }
 
