@@ -206,6 +206,7 @@ for (const isolation of modes) {
       assert.equal(out.result, 1);
       assert.equal(signals.length, 5);
       assert.ok(signals.every((signal) => signal.aborted), `${signals.filter((s) => s.aborted).length} of 5 calls' signals aborted`);
+      assert.ok(signals[0].reason instanceof Error && signals[0].reason.name === "AbortError", String(signals[0].reason));
       // The plain-function form of execute's tools (an object of functions) gets it too.
       const plain: AbortSignal[] = [];
       const viaObject = await executor.execute(`async () => { codemode.wait({}); ns.wait({}); await test.inFlight(); return "early"; }`, {
@@ -220,6 +221,12 @@ for (const isolation of modes) {
       signals.length = 0;
       const thrown = await executor.execute(`async () => { slow.hold({}); await test.inFlight(); throw new RangeError("gave up"); }`, [slow, waitFor(() => signals.length === 1)]);
       assert.match(thrown.error ?? "", /^RangeError: gave up/);
+      assert.ok(signals[0].aborted);
+      // And one that stops for approval (deferApprovals): the calls made before the pause end with it.
+      signals.length = 0;
+      const guarded = fromFunctions("guarded", { act: { needsApproval: true, execute: () => "done" } });
+      const paused = await executor.execute(`async () => { slow.hold({}); await test.inFlight(); return await guarded.act({}); }`, [slow, guarded, waitFor(() => signals.length === 1)], { deferApprovals: true });
+      assert.equal(paused.pendingApproval?.tool, "act");
       assert.ok(signals[0].aborted);
       // A provider called directly, without options (as before), still works: its function gets a signal that has not aborted.
       const seen: AbortSignal[] = [];
