@@ -241,18 +241,28 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
         throw new McpToolError(namespace, tool, `arguments must be an object, got ${Array.isArray(args) ? "an array" : typeof args}`);
       }
       if (closed || exitReason !== undefined) throw new McpToolError(namespace, tool, exitReason ?? "the connection is closed");
+      // The signal aborting (the execution ended) cancels the request: the SDK sends the server
+      // notifications/cancelled, and the call settles at once. The SDK is given a signal of this
+      // call's own, cut off from the execution's once the call is answered: it keeps its listener on
+      // the signal it is given after the answer, and would cancel every answered call too when the
+      // execution ends.
+      const outer = callOptions?.signal;
+      const own = new AbortController();
+      const relay = () => own.abort(outer?.reason);
+      if (outer?.aborted === true) relay();
+      else outer?.addEventListener("abort", relay, { once: true });
       let result: CallToolResult;
       try {
-        // The signal aborting (the execution ended) cancels the request: the SDK sends the server
-        // notifications/cancelled, and the call settles at once.
         result = (await client.callTool({ name: tool, arguments: args as Record<string, unknown> }, undefined, {
           timeout: options.timeoutMs,
-          ...(callOptions?.signal !== undefined ? { signal: callOptions.signal } : {}),
+          ...(outer !== undefined ? { signal: own.signal } : {}),
         })) as CallToolResult;
       } catch (error) {
-        if (callOptions?.signal?.aborted === true) throw callOptions.signal.reason;
+        if (outer?.aborted === true) throw outer.reason;
         if (error instanceof McpError) throw new McpToolError(namespace, tool, stripCode(error), error.code);
         throw new McpToolError(namespace, tool, exitReason ?? (error as Error).message);
+      } finally {
+        outer?.removeEventListener("abort", relay);
       }
       if (result.isError) throw new McpToolError(namespace, tool, errorText(result));
       return toValue(result);

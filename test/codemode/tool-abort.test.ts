@@ -66,16 +66,22 @@ const spec = {
  * cancelled (notifications/cancelled aborts the handler's signal), counting calls started and
  * cancelled, and the POSTs it got and closed.
  */
-async function waitingMcp(): Promise<{ url: string; started: () => number; cancelled: () => number; posts: () => { opened: number; closed: number }; close(): Promise<void> }> {
+async function waitingMcp(): Promise<{ url: string; started: () => number; cancelled: () => number; cancellations: () => number; posts: () => { opened: number; closed: number }; close(): Promise<void> }> {
   let started = 0;
   let cancelled = 0;
+  let cancellations = 0;
   const posts = { opened: 0, closed: 0 };
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const servers: McpServer[] = [];
   const http = createServer(async (req, res) => {
+    let body: unknown;
     if (req.method === "POST") {
       posts.opened++;
       res.on("close", () => posts.closed++);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      if ((body as { method?: string }).method === "notifications/cancelled") cancellations++;
     }
     const id = req.headers["mcp-session-id"];
     let transport = typeof id === "string" ? transports.get(id) : undefined;
@@ -91,17 +97,19 @@ async function waitingMcp(): Promise<{ url: string; started: () => number; cance
           }),
         );
       });
+      server.registerTool("echo", { description: "Answers at once" }, () => ({ content: [{ type: "text", text: "echo" }] }));
       const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (session) => void transports.set(session, created) });
       transport = created;
       await server.connect(transport);
     }
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body);
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
     started: () => started,
     cancelled: () => cancelled,
+    cancellations: () => cancellations,
     posts: () => ({ ...posts }),
     async close() {
       for (const server of servers) await server.close().catch(() => {});
@@ -189,6 +197,14 @@ for (const isolation of modes) {
         const again = await executor.execute(`async () => { const p = remote.wait({}); await test.inFlight(); return "again"; }`, [remote, waitFor(() => upstream.started() === N + 1)]);
         assert.equal(again.result, "again");
         await until(() => upstream.cancelled() === N + 1, 3_000, () => "the last call to be cancelled");
+        // Calls that were answered are not cancelled when their execution ends (the SDK keeps its
+        // listener on the signal it is given after the answer: a signal of each call's own, released then).
+        const told = upstream.cancellations();
+        assert.equal(told, N + 1);
+        const answered = await executor.execute(`async () => [await remote.echo({}), await remote.echo({}), await remote.echo({})]`, [remote]);
+        assert.deepEqual(answered.result, ["echo", "echo", "echo"]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(upstream.cancellations(), told, "no notifications/cancelled for calls that were answered");
       } finally {
         await remote?.close?.();
         await upstream.close();
