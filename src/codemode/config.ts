@@ -49,6 +49,8 @@ export interface OpenApiSourceConfig extends SourceCommon {
   baseUrl?: string;
   auth?: { header: string; value: string };
   headers: Record<string, string>;
+  /** The longest one request may take (fromOpenApi's timeoutMs; default 60 s). */
+  timeoutMs?: number;
 }
 
 export interface LimitsConfig {
@@ -161,6 +163,7 @@ function configSchema(env: Env, secrets: Set<string>) {
     headers: secretMap.optional(),
     description: text().optional(),
     needsApproval: strings.optional(),
+    timeoutMs: positive.optional(),
   });
   const section = <T extends z.ZodType>(entry: T) => z.record(z.string(), entry, { error: (issue) => `must be an object, got ${describe(issue.input)}` });
   const sessions = strict({
@@ -208,6 +211,7 @@ export function parseConfig(value: unknown, options: { env?: Env; baseDir?: stri
       namespace(name, fieldOf([name], "openapi"));
       const result: OpenApiSourceConfig = { ...commonOf(entry), spec: /^https?:\/\//i.test(entry.spec) ? entry.spec : resolve(baseDir, entry.spec), headers: entry.headers ?? {} };
       if (entry.baseUrl !== undefined) result.baseUrl = entry.baseUrl;
+      if (entry.timeoutMs !== undefined) result.timeoutMs = entry.timeoutMs;
       if (entry.auth !== undefined) result.auth = { header: entry.auth.header ?? "Authorization", value: entry.auth.value };
       openapi[name] = result;
     }

@@ -12,7 +12,18 @@ export interface FunctionTool<Input = any, Output = unknown> {
   inputSchema?: JsonSchema | ZodSchema;
   outputSchema?: JsonSchema | ZodSchema;
   needsApproval?: boolean;
-  execute(input: Input): Output | Promise<Output>;
+  /**
+   * Runs the tool. `context.signal` aborts when the execution that made the call ends (it returned
+   * without awaiting the call, threw, ran into a limit or was cancelled): pass it on to fetch or
+   * whatever the tool waits for, so the tool's work ends with it.
+   */
+  execute(input: Input, context: ToolContext): Output | Promise<Output>;
+}
+
+/** What a function tool gets besides its input. */
+export interface ToolContext {
+  /** Aborts when the execution that made the call ends; never aborts for a call made outside one (`provider.call(name, args)`). */
+  signal: AbortSignal;
 }
 
 export interface FunctionSourceOptions {
@@ -43,7 +54,7 @@ export function fromFunctions(namespace: string, tools: Record<string, FunctionT
     namespace,
     ...(options.description !== undefined ? { description: options.description } : {}),
     tools: descriptors,
-    async call(name, args) {
+    async call(name, args, options) {
       const entry = entries.get(name);
       if (entry === undefined) throw new CodeModeError(`${namespace} has no tool "${name}".`);
       let input = args;
@@ -52,13 +63,13 @@ export function fromFunctions(namespace: string, tools: Record<string, FunctionT
         if (!parsed.ok) throw new ToolInputError(`Invalid input for ${namespace}.${name}:\n${parsed.problems}`);
         input = parsed.value;
       }
-      return entry.tool.execute(input);
+      return entry.tool.execute(input, { signal: options?.signal ?? new AbortController().signal });
     },
   };
 }
 
-/** Plain host functions: `(input) => result`. */
-export type ToolFunction = (input: any) => unknown;
+/** Plain host functions: `(input, { signal }) => result` (see FunctionTool.execute for the signal). */
+export type ToolFunction = (input: any, context: ToolContext) => unknown;
 
 /** What `execute` accepts: tool providers, or plain functions (see `toProviders`). */
 export type ProvidersOrFunctions = readonly ToolProvider[] | Record<string, ToolFunction | Record<string, ToolFunction>>;

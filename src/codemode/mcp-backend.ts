@@ -90,6 +90,7 @@ export async function openApiProvider(namespace: string, source: OpenApiSourceCo
       headers,
       ...(source.baseUrl !== undefined ? { baseUrl: source.baseUrl } : {}),
       ...(source.description !== undefined ? { description: source.description } : {}),
+      ...(source.timeoutMs !== undefined ? { timeoutMs: source.timeoutMs } : {}),
       // The list as fromOpenApi takes it: a name that is no operation is an error at startup, not ignored.
       ...(needsApproval?.length ? { needsApproval } : {}),
     });

@@ -670,9 +670,9 @@ export function createMcpNodeHandler(mcp: IsletMcp, options: McpHttpOptions = {}
 function redactingProvider(provider: ToolProvider, secrets: readonly string[]): ToolProvider {
   return {
     ...provider,
-    async call(tool, args) {
+    async call(tool, args, options) {
       try {
-        return redactValue(await provider.call(tool, args), secrets);
+        return redactValue(await provider.call(tool, args, options), secrets);
       } catch (error) {
         if (error instanceof Error) {
           error.message = redactText(error.message, secrets);

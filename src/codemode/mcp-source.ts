@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CodeModeError } from "./errors.ts";
 import { SANDBOX_ERROR_DATA } from "../rpc/errors.ts";
-import type { ToolDescriptor, ToolProvider } from "./provider.ts";
+import type { ToolCallOptions, ToolDescriptor, ToolProvider } from "./provider.ts";
 
 export interface McpStdioServer {
   command: string;
@@ -177,7 +177,7 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
     if (kind !== "auto" && kind !== "streamable-http" && kind !== "sse") throw new TypeError(`fromMcpServer("${namespace}"): transport must be "auto", "streamable-http" or "sse"`);
     const requestInit = { headers: options.headers ?? {} };
     const sse = () => new SSEClientTransport(url, { requestInit });
-    transport = kind === "sse" ? sse() : new StreamableHTTPClientTransport(url, { requestInit });
+    transport = kind === "sse" ? sse() : new StreamableHTTPClientTransport(url, { requestInit, fetch: cancellingFetch() });
     if (kind === "auto") fallback = sse;
   }
 
@@ -234,21 +234,35 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
     description: options.description ?? (server ? `MCP server ${server.name}${server.version ? ` ${server.version}` : ""}` : undefined),
     ...guide,
     tools: descriptors,
-    async call(tool: string, args: unknown): Promise<unknown> {
+    async call(tool: string, args: unknown, callOptions?: ToolCallOptions): Promise<unknown> {
       if (!known.has(tool)) throw new McpToolError(namespace, tool, "no such tool");
       if (args === undefined || args === null) args = {};
       if (typeof args !== "object" || Array.isArray(args)) {
         throw new McpToolError(namespace, tool, `arguments must be an object, got ${Array.isArray(args) ? "an array" : typeof args}`);
       }
       if (closed || exitReason !== undefined) throw new McpToolError(namespace, tool, exitReason ?? "the connection is closed");
+      // The signal aborting (the execution ended) cancels the request: the SDK sends the server
+      // notifications/cancelled, and the call settles at once. The SDK is given a signal of this
+      // call's own, cut off from the execution's once the call is answered: it keeps its listener on
+      // the signal it is given after the answer, and would cancel every answered call too when the
+      // execution ends.
+      const outer = callOptions?.signal;
+      const own = new AbortController();
+      const relay = () => own.abort(outer?.reason);
+      if (outer?.aborted === true) relay();
+      else outer?.addEventListener("abort", relay, { once: true });
       let result: CallToolResult;
       try {
         result = (await client.callTool({ name: tool, arguments: args as Record<string, unknown> }, undefined, {
           timeout: options.timeoutMs,
+          ...(outer !== undefined ? { signal: own.signal } : {}),
         })) as CallToolResult;
       } catch (error) {
+        if (outer?.aborted === true) throw outer.reason;
         if (error instanceof McpError) throw new McpToolError(namespace, tool, stripCode(error), error.code);
         throw new McpToolError(namespace, tool, exitReason ?? (error as Error).message);
+      } finally {
+        outer?.removeEventListener("abort", relay);
       }
       if (result.isError) throw new McpToolError(namespace, tool, errorText(result));
       return toValue(result);
@@ -258,6 +272,86 @@ export async function fromMcpServer(options: McpSourceOptions): Promise<ToolProv
       closed = true;
       await client.close();
     },
+  };
+}
+
+/** A JSON-RPC POST body's request id (a request, not a notification or a batch), and the id a notifications/cancelled names. */
+function rpcIds(body: unknown): { request?: string | number; cancels?: string | number } {
+  if (typeof body !== "string" || body.length > 1_000_000) return {};
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return {};
+  const { id, method, params } = message as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+  const isId = (value: unknown): value is string | number => typeof value === "string" || typeof value === "number";
+  if (typeof method === "string" && isId(id)) return { request: id };
+  if (method === "notifications/cancelled" && isId(params?.requestId)) return { cancels: params.requestId };
+  return {};
+}
+
+/**
+ * fetch for the streamable HTTP transport, closing the POST of a request once the server has been
+ * told it is cancelled (the SDK sends notifications/cancelled when a call's signal aborts or it
+ * times out). The server then never answers that request, and the SDK's client would keep its POST
+ * open, waiting, until undici's body timeout (300 s): one connection held per call an execution
+ * left behind (findings20/03).
+ */
+function cancellingFetch(base: typeof fetch = fetch): (url: string | URL, init?: RequestInit) => Promise<Response> {
+  const open = new Map<string | number, AbortController>();
+  return async (url, init) => {
+    const { request, cancels } = init?.method === "POST" ? rpcIds(init.body) : {};
+    if (request === undefined) {
+      try {
+        return await base(url, init);
+      } finally {
+        // Told (or failed to tell) the server: the request's own POST is closed either way.
+        if (cancels !== undefined) {
+          open.get(cancels)?.abort();
+          open.delete(cancels);
+        }
+      }
+    }
+    const controller = new AbortController();
+    open.set(request, controller);
+    const forget = () => {
+      if (open.get(request) === controller) open.delete(request);
+    };
+    let response: Response;
+    try {
+      response = await base(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal });
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    const body = response.body;
+    if (!response.ok || body === null) {
+      forget();
+      return response;
+    }
+    // Forgotten once its answer has been read through (or the reading stopped).
+    const reader = body.getReader();
+    const tracked = new ReadableStream<Uint8Array>({
+      async pull(stream) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            forget();
+            stream.close();
+          } else stream.enqueue(value);
+        } catch (error) {
+          forget();
+          stream.error(error);
+        }
+      },
+      async cancel(reason) {
+        forget();
+        await reader.cancel(reason);
+      },
+    });
+    return new Response(tracked, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 

@@ -35,6 +35,12 @@ export interface PromptInfo {
   arguments?: { name: string; description?: string; required?: boolean }[];
 }
 
+/** What the executor passes with each tool call (see ToolProvider.call). */
+export interface ToolCallOptions {
+  /** Aborts when the execution that made the call ends, for any reason; its reason is an Error named AbortError. */
+  signal?: AbortSignal;
+}
+
 export interface ToolProvider {
   /** The namespace the tools appear under in the sandbox, before sanitising into an identifier. */
   namespace: string;
@@ -59,8 +65,14 @@ export interface ToolProvider {
    * counts as true.
    */
   approvalFor?(tool: string, args: unknown): boolean;
-  /** Runs one tool host-side. Arguments and result are plain structured-clone data. Throws to fail the call. */
-  call(tool: string, args: unknown): Promise<unknown>;
+  /**
+   * Runs one tool host-side. Arguments and result are plain structured-clone data. Throws to fail
+   * the call. `options.signal` aborts when the execution that made the call ends (it returned, threw,
+   * ran into a limit, was cancelled or stopped for approval): stop the call's work then (pass it to
+   * fetch, to the upstream's client). Optional: a provider that ignores it still works, its work
+   * then outliving the execution.
+   */
+  call(tool: string, args: unknown, options?: ToolCallOptions): Promise<unknown>;
   /** Releases connections (MCP clients, child processes). */
   close?(): Promise<void>;
 }

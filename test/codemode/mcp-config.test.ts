@@ -27,7 +27,7 @@ test("a full config resolves ${VAR}, paths against the config's folder, and coll
         memory: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory", "${DATA_DIR}/x"], env: { MEMORY_FILE_PATH: "${DATA_DIR}/memory.jsonl", API_KEY: "${TOKEN}" }, cwd: "work" },
         remote: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer ${TOKEN}" }, timeoutMs: 5000, needsApproval: ["delete"] },
       },
-      openapi: { github: { spec: "specs/github.json", baseUrl: "https://api.github.com", auth: { value: "token ${TOKEN}" } } },
+      openapi: { github: { spec: "specs/github.json", baseUrl: "https://api.github.com", auth: { value: "token ${TOKEN}" }, timeoutMs: 20_000 } },
       limits: { cpuMs: 1000 },
     },
     { env, baseDir: "/etc/islet" },
@@ -37,7 +37,8 @@ test("a full config resolves ${VAR}, paths against the config's folder, and coll
   assert.equal(memory.env.API_KEY, env.TOKEN);
   assert.equal(memory.cwd, "/etc/islet/work");
   assert.deepEqual(config.servers.remote, { url: "https://mcp.example.com/mcp", headers: { Authorization: `Bearer ${env.TOKEN}` }, timeoutMs: 5000, needsApproval: ["delete"] });
-  assert.deepEqual(config.openapi.github, { spec: "/etc/islet/specs/github.json", baseUrl: "https://api.github.com", headers: {}, auth: { header: "Authorization", value: `token ${env.TOKEN}` } });
+  assert.deepEqual(config.openapi.github, { spec: "/etc/islet/specs/github.json", baseUrl: "https://api.github.com", headers: {}, auth: { header: "Authorization", value: `token ${env.TOKEN}` }, timeoutMs: 20_000 });
+  assert.match(fieldOf(() => parseConfig({ openapi: { gh: { spec: "a.json", timeoutMs: 0 } } }, { env })), /^openapi\.gh\.timeoutMs \| .*positive number/);
   assert.deepEqual(config.limits, { cpuMs: 1000 });
   // "/data" came through env too, but it is short (and a path, not a credential).
   assert.deepEqual(config.secrets, [env.TOKEN]);

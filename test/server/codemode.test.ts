@@ -20,11 +20,18 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
   // A gate the test opens, and a tick the code can call in a loop.
   const held: ServerResponse[] = [];
   let ticks = 0;
+  // Requests to /hang are never answered: counted as they come and as they are closed.
+  const hang = { opened: 0, closed: 0, authorized: 0 };
   before(async () => {
     // An API on loopback that echoes whether it got the credential (which the sandbox must never see).
     api = createServer((req, res) => {
       res.setHeader("content-type", "application/json");
       if (req.url === "/gate") return void held.push(res);
+      if (req.url === "/hang") {
+        hang.opened++;
+        if (req.headers.authorization === `Bearer ${TOKEN}`) hang.authorized++;
+        return void res.on("close", () => hang.closed++);
+      }
       if (req.url === "/tick") return void setTimeout(() => res.end(JSON.stringify({ tick: ++ticks })), 10);
       const id = Number(req.url?.split("/").pop());
       res.end(JSON.stringify({ id, name: `item ${id}`, authorized: req.headers.authorization === `Bearer ${TOKEN}` }));
@@ -42,6 +49,7 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
           },
           "/gate": { get: { operationId: "gate", responses: { "200": { description: "ok" } } } },
           "/tick": { get: { operationId: "tick", responses: { "200": { description: "ok" } } } },
+          "/hang": { get: { operationId: "hang", responses: { "200": { description: "ok" } } } },
         },
       }),
     );
@@ -65,6 +73,7 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
   after(async () => {
     for (const res of held) res.end("{}");
     await server?.close();
+    api.closeAllConnections();
     api.close();
   });
 
@@ -260,6 +269,52 @@ describe("code mode on the server: POST /v1/codemode/execute and /mcp over the c
     } finally {
       await client.close();
     }
+  });
+
+  // findings20/03: a tool call's upstream request ends with the execution that made it. Before, the
+  // requests stayed open (with the credential) for undici's 300 s after the answer or the cancel.
+  test("execute: tool calls the code did not await are ended upstream when it answers", async () => {
+    const before = { ...hang };
+    const { status, json } = await server.post(
+      "/v1/codemode/execute",
+      { code: `async () => { for (let i = 0; i < 30; i++) items.hang().catch(() => {}); await new Promise((resolve) => setTimeout(resolve, 500)); return "answered"; }` },
+      { authorization: `Bearer ${KEY}` },
+    );
+    assert.equal(status, 200);
+    assert.equal(json.result, "answered", JSON.stringify(json));
+    await until(() => hang.opened - before.opened === 30, 5_000, "the upstream to have got the 30 requests");
+    assert.equal(hang.authorized - before.authorized, 30, "they carried the credential");
+    await until(() => hang.closed - before.closed === 30, 3_000, `the 30 requests to be closed (${hang.closed - before.closed})`);
+  });
+
+  test("a streamed execute cancelled by its client ends its tool calls upstream", async () => {
+    const before = { ...hang };
+    const controller = new AbortController();
+    const reading = fetch(server.url + "/v1/codemode/execute", {
+      method: "POST",
+      signal: controller.signal,
+      headers: { "content-type": "application/json", accept: "application/x-ndjson", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ code: `async () => { const all = []; for (let i = 0; i < 30; i++) all.push(items.hang()); return await Promise.all(all); }` }),
+    }).then(async (response) => {
+      for await (const _ of response.body!);
+    }).catch((error: Error) => error);
+    await until(() => hang.opened - before.opened === 30, 5_000, "the upstream to have got the 30 requests");
+    assert.equal(hang.closed - before.closed, 0);
+    controller.abort();
+    assert.ok((await reading) instanceof Error);
+    await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed");
+    await until(() => hang.closed - before.closed === 30, 3_000, `the 30 requests to be closed (${hang.closed - before.closed})`);
+  });
+
+  test("/mcp: a client that goes away while execute awaits tool calls ends them upstream", async () => {
+    const before = { ...hang };
+    const { client } = await mcpClient();
+    const call = client.callTool({ name: "execute", arguments: { code: `async () => { const all = []; for (let i = 0; i < 30; i++) all.push(items.hang()); return await Promise.all(all); }` } }).catch((error: Error) => error);
+    await until(() => hang.opened - before.opened === 30, 5_000, "the upstream to have got the 30 requests");
+    await client.close();
+    assert.ok((await call) instanceof Error);
+    await until(async () => (await health()).inFlight === 0, 5_000, "the slot to be freed");
+    await until(() => hang.closed - before.closed === 30, 3_000, `the 30 requests to be closed (${hang.closed - before.closed})`);
   });
 
   // search runs the model's code in a sandbox too (up to its cpuMs and wallMs: here 300 ms and 20 s).

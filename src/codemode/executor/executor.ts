@@ -317,10 +317,21 @@ export class CodeExecutor {
     let event: TailEvent | undefined;
     let stopped: Error | undefined;
     let stub: WorkerStub | undefined;
+    // Aborts when the execution ends, for whatever reason: every tool call it made gets this signal,
+    // so none outlives it (findings20/03: an OpenAPI call's request stayed open upstream, with the
+    // host's credentials, for undici's 300 s after the code returned or was cancelled).
+    const ended = new AbortController();
+    const end = () => ended.abort(Object.assign(new Error("The execution that made this tool call has ended."), { name: "AbortError" }));
     const stop = (error: Error) => {
       stopped ??= error;
+      end();
       approvals.cancelAll();
       stub?.dispose();
+    };
+    /** The tool runs, with the execution's signal; not at all once the execution has ended. */
+    const run = (entry: ToolEntry, args: unknown): Promise<unknown> => {
+      if (ended.signal.aborted) return Promise.reject(ended.signal.reason);
+      return entry.provider.call(entry.descriptor.name, args, { signal: ended.signal });
     };
 
     const call = async (namespaceIndex: unknown, toolIndex: unknown, input: unknown): Promise<unknown> => {
@@ -354,7 +365,7 @@ export class CodeExecutor {
           throw rejected;
         }
         clock?.activity();
-        return recorded(made, entry, args, () => entry.provider.call(entry.descriptor.name, args));
+        return recorded(made, entry, args, () => run(entry, args));
       }
       if (judgeApproval(entry, args)) {
         if (defer) {
@@ -380,7 +391,7 @@ export class CodeExecutor {
         // Calling a tool is acting, not waiting: a pending approval no longer stops the clock.
         clock?.activity();
       }
-      return recorded(made, entry, args, () => entry.provider.call(entry.descriptor.name, args));
+      return recorded(made, entry, args, () => run(entry, args));
     };
 
     // The code's console output as it is made, to onLog (its last lines are delivered before execute answers).
@@ -441,6 +452,8 @@ export class CodeExecutor {
         if (outcome === "ok") outcome = "exception";
       }
       clock?.stop();
+      // The code is done: calls it left pending end now, not after its last log lines.
+      end();
       if (streamed !== undefined) {
         // The lines logged last are on their way to onLog: they go before the answer (bounded, should a line never come).
         let timer: NodeJS.Timeout | undefined;
@@ -466,6 +479,7 @@ export class CodeExecutor {
       };
     } finally {
       signal?.removeEventListener("abort", onAbort);
+      end();
       clock?.stop();
       approvals.cancelAll();
       stub?.dispose();

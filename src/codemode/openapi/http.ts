@@ -30,8 +30,17 @@ export interface OpenApiResponseValue {
   body?: unknown;
 }
 
+/** What a request function gets besides the request. */
+export interface OpenApiRequestOptions {
+  /**
+   * Aborts when the call's time (the source's timeoutMs) is up, or the execution that made the
+   * call ends: pass it to fetch, so the upstream request ends with it.
+   */
+  signal: AbortSignal;
+}
+
 /** What the host's request function answers: a fetch Response, or the parts of one. */
-export type OpenApiRequestFunction = (request: OpenApiRequest) => Promise<Response | OpenApiResponseValue> | Response | OpenApiResponseValue;
+export type OpenApiRequestFunction = (request: OpenApiRequest, options: OpenApiRequestOptions) => Promise<Response | OpenApiResponseValue> | Response | OpenApiResponseValue;
 
 export const httpMethods = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"];
 
@@ -135,7 +144,7 @@ export function rawRequest(args: unknown, baseUrl: string | undefined): OpenApiR
 
 /** A request function over fetch: JSON bodies encoded, the host's headers (credentials) added last. */
 export function fetchRequester(baseUrl: string | undefined, hostHeaders: Record<string, string> = {}, fetchImpl: typeof fetch = fetch): OpenApiRequestFunction {
-  return async (request) => {
+  return async (request, options) => {
     if (baseUrl === undefined) throw new OpenApiError("The OpenAPI source has no base URL: pass baseUrl (the document names no absolute server).");
     let body: RequestInit["body"];
     if (request.body !== undefined) {
@@ -146,15 +155,18 @@ export function fetchRequester(baseUrl: string | undefined, hostHeaders: Record<
     try {
       const headers = new Headers(request.headers);
       for (const [name, value] of Object.entries(hostHeaders)) headers.set(name, value);
-      return await fetchImpl(request.url, { method: request.method, headers, body });
+      return await fetchImpl(request.url, { method: request.method, headers, body, signal: options?.signal });
     } catch (error) {
-      throw upstreamError(request, error);
+      throw upstreamError(request, error, options?.signal);
     }
   };
 }
 
 /** Why a fetch failed, from its cause's system code (undici wraps them all in "fetch failed"). */
-function upstreamError(request: OpenApiRequest, error: unknown): unknown {
+export function upstreamError(request: OpenApiRequest, error: unknown, signal?: AbortSignal): unknown {
+  // Aborted by its signal: the execution ended (its reason, an AbortError, says so), or the call's
+  // time was up (a TimeoutError: said below as "did not answer in time").
+  if (signal?.aborted === true && signal.reason === error && !(error instanceof DOMException && error.name === "TimeoutError")) return error;
   if (!(error instanceof Error)) return error;
   let cause: unknown = error;
   let code: string | undefined;

@@ -3,13 +3,13 @@
 // function (by default fetch against baseUrl with the host's `headers`), which adds credentials.
 
 import { redactValue } from "../config.ts";
-import { OpenApiError } from "../errors.ts";
+import { OpenApiError, UpstreamError } from "../errors.ts";
 import type { JsonSchema, ToolDescriptor, ToolProvider } from "../provider.ts";
 import { isObject, readDocument, rewriteSchemaRefs, serverUrl } from "./document.ts";
 import { fetchRequester, httpError, operationRequest, rawRequest, responseValue, httpMethods, type OpenApiRequest, type OpenApiRequestFunction } from "./http.ts";
 import { readOperations, type Operation } from "./operations.ts";
 
-export type { OpenApiRequest, OpenApiResponseValue, OpenApiRequestFunction } from "./http.ts";
+export type { OpenApiRequest, OpenApiRequestOptions, OpenApiResponseValue, OpenApiRequestFunction } from "./http.ts";
 
 export interface OpenApiSourceOptions {
   /** The namespace in the sandbox. */
@@ -35,7 +35,15 @@ export interface OpenApiSourceOptions {
   rawRequest?: boolean;
   /** Description of the namespace; default the document's info.title. */
   description?: string;
+  /**
+   * The longest one call may take, its response's body read included (default 60 s, as an MCP
+   * source's): past it the call fails with an UpstreamError of kind "timeout" and its request is
+   * aborted. A call also ends when the execution that made it ends.
+   */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 export const RAW_REQUEST_TOOL = "request";
 
@@ -70,6 +78,29 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
   // WWW-Authenticate challenge, an error page): findings14/04. A custom `request` redacts its own.
   const secrets = headerSecrets(options.request === undefined ? options.headers : undefined);
   if (options.request !== undefined && typeof options.request !== "function") throw new OpenApiError("options.request must be a function.");
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || timeoutMs > 2 ** 31 - 1) throw new OpenApiError(`options.timeoutMs must be a positive number of milliseconds (at most ${2 ** 31 - 1}).`);
+  /** The request sent and its answer read, within timeoutMs and the execution's signal (ToolProvider.call). */
+  const answer = async (request: OpenApiRequest, callSignal: AbortSignal | undefined) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callSignal === undefined ? timeout : AbortSignal.any([callSignal, timeout]);
+    // Settled when the signal aborts, even by a request function that does not honour it.
+    let stopped: ((reason: unknown) => void) | undefined;
+    const onAbort = () => stopped?.(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const work = (async () => responseValue(await send(request, { signal })))();
+      const aborted = new Promise<never>((_, reject) => (stopped = reject));
+      work.catch(() => {});
+      if (signal.aborted) onAbort();
+      return redactValue(await Promise.race([work, aborted]), secrets);
+    } catch (error) {
+      if (timeout.aborted && callSignal?.aborted !== true) throw new UpstreamError(`${request.method} ${request.path}: no answer within ${timeoutMs} ms (the source's timeoutMs); the request was aborted.`, "timeout", undefined);
+      throw error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
   let operations = readOperations(document, { fullDescriptions: options.fullDescriptions });
   const judge = approvalPolicy(options.needsApproval, operations);
   // request() reaches every operation of the document, filtered out or not: each is judged by the
@@ -114,16 +145,16 @@ export function fromOpenApi(documentOrText: unknown, options: OpenApiSourceOptio
           },
         }
       : {}),
-    async call(tool, args) {
+    async call(tool, args, callOptions) {
       if (includeRaw && tool === RAW_REQUEST_TOOL) {
         const request = rawRequest(args, baseUrl);
-        const response = redactValue(await responseValue(await send(request)), secrets);
+        const response = await answer(request, callOptions?.signal);
         return { status: response.status, headers: response.headers, body: response.body };
       }
       const operation = byName.get(tool);
       if (operation === undefined) throw new OpenApiError(`Unknown operation ${JSON.stringify(tool)}.`);
       const request = operationRequest(operation, args, baseUrl);
-      const response = redactValue(await responseValue(await send(request)), secrets);
+      const response = await answer(request, callOptions?.signal);
       if (response.status >= 400) throw httpError(request, response);
       return response.body;
     },
