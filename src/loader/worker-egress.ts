@@ -27,6 +27,12 @@ export class WorkerEgress {
   readonly sockets = new HostSockets(MAX_OPEN_SOCKETS, this.bodies);
   /** The controllers of the fetches the sandbox may abort, by the call's id. */
   private readonly aborts = new Map<number, AbortController>();
+  /**
+   * Every fetch still waiting for its answer: aborted when no invocation is in flight or the
+   * sandbox dies, as its sockets are closed (findings20/02: 1,000 per call stayed open on the host
+   * after the call answered, after dispose() and after close(), until the upstream's timeout).
+   */
+  private readonly pending = new Set<AbortController>();
 
   constructor(
     private readonly globalOutbound: Fetcher | null,
@@ -60,13 +66,13 @@ export class WorkerEgress {
     const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
     this.invocations.recordFetch(entry);
     const started = performance.now();
-    // Only a fetch made with a signal can be aborted from the sandbox; the others skip the cost of
-    // a controller and of the Request following its signal.
-    const controller = abortable ? new AbortController() : undefined;
-    if (controller !== undefined && typeof callId === "number") this.aborts.set(callId, controller);
+    // Every fetch can be aborted by the host (closeAll); one made with a signal from the sandbox too.
+    const controller = new AbortController();
+    this.pending.add(controller);
+    if (abortable && typeof callId === "number") this.aborts.set(callId, controller);
     try {
       if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
-      const answer = await sendOutbound(outbound!, record, controller?.signal, this.bodies, EAGER_BODY_BYTES);
+      const answer = await sendOutbound(outbound!, record, controller.signal, this.bodies, EAGER_BODY_BYTES);
       entry.status = answer.status;
       if (answer.bodyId === undefined) return answer;
       const { bodyId, ...head } = answer;
@@ -78,7 +84,8 @@ export class WorkerEgress {
       throw new TypeError("fetch failed");
     } finally {
       entry.durationMs = performance.now() - started;
-      if (controller !== undefined && typeof callId === "number") this.aborts.delete(callId);
+      this.pending.delete(controller);
+      if (abortable && typeof callId === "number") this.aborts.delete(callId);
     }
   }
 
@@ -123,8 +130,13 @@ export class WorkerEgress {
     return sandboxFacing(this.sockets.startTls(socketId, expected));
   }
 
-  /** Lets go of every socket and body: no invocation is in flight, or the sandbox died. */
+  /** Lets go of every fetch, socket and body: no invocation is in flight, or the sandbox died. */
   closeAll(): void {
+    if (this.pending.size > 0) {
+      const reason = new DOMException("The invocation that made this request has ended.", "AbortError");
+      for (const controller of this.pending) controller.abort(reason);
+      this.pending.clear();
+    }
     this.sockets.closeAll();
     this.bodies.cancelAll();
   }
