@@ -15,6 +15,6 @@ for i in $(seq 1 "$runs"); do
   rc=$?
   kill "${hogs[@]}" 2>/dev/null
   [ "$rc" -eq 0 ] || failed=1
-  echo "run $i rc=$rc $(( $(date +%s) - start ))s $(grep -E '^ℹ (pass|fail)' ".scratch/hog-$i.log" | tr '\n' ' ')"
+  echo "run $i rc=$rc $(( $(date +%s) - start ))s $(grep -E '(^|\] )ℹ (pass|fail)' ".scratch/hog-$i.log" | tr '\n' ' ')"
 done
 exit $failed
