@@ -80,11 +80,67 @@ function classify(name: string, content: unknown, givenJson?: ReadonlyMap<string
 
 /** A `{ json }` module's value as JSON text (undefined, a function or a symbol is null). */
 function jsonText(value: unknown, name: string): string {
+  // JSON.stringify writes a value reached by several paths once per path: a chain of 25 objects
+  // { l: prev, r: prev } is 2^24 paths, and stringify held the host's thread for seconds before
+  // the 64 MB check could refuse it (findings21/03). The size is first estimated over the graph,
+  // each object once, and a value past the limit is refused before any text is made.
+  let size: number;
+  try {
+    size = jsonSizeAtLeast(value, "", new Map(), new Set());
+  } catch (error) {
+    throw new WorkerCodeError(`the json module's value cannot be serialized: ${(error as Error).message}`, name);
+  }
+  if (size > MAX_CODE_BYTES) throw new WorkerCodeError(`the modules are too large (more than ${MAX_CODE_BYTES / 1024 / 1024} MB).`, name);
   try {
     return JSON.stringify(value) ?? "null";
   } catch (error) {
     throw new WorkerCodeError(`the json module's value cannot be serialized: ${(error as Error).message}`, name);
   }
+}
+
+/**
+ * A lower bound of the length of JSON.stringify(value), in linear time over the object graph: an
+ * object's size is computed once however many paths reach it (memo), sums saturate past the
+ * limit, and a cycle counts nothing here (stringify then refuses it). toJSON is applied as
+ * stringify applies it (the result not memoized).
+ */
+function jsonSizeAtLeast(value: unknown, key: string, memo: Map<object, number>, open: Set<object>): number {
+  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    value = (value as { toJSON(key: string): unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case "string":
+      return value.length + 2;
+    case "number":
+      return Number.isFinite(value) ? String(value).length : 4;
+    case "boolean":
+      return value ? 4 : 5;
+    case "bigint":
+      return 0; // stringify throws
+    case "undefined":
+    case "function":
+    case "symbol":
+      return 0;
+  }
+  if (value === null) return 4;
+  const object = value as object;
+  const known = memo.get(object);
+  if (known !== undefined) return known;
+  if (open.has(object)) return 0;
+  open.add(object);
+  let size = 2;
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length && size <= MAX_CODE_BYTES; i++) size += 1 + Math.max(4, jsonSizeAtLeast(object[i], String(i), memo, open));
+  } else if (!ArrayBuffer.isView(object)) {
+    for (const name of Object.keys(object)) {
+      if (size > MAX_CODE_BYTES) break;
+      const child = jsonSizeAtLeast((object as Record<string, unknown>)[name], name, memo, open);
+      if (child > 0) size += name.length + 4 + child;
+    }
+  }
+  open.delete(object);
+  memo.set(object, size);
+  return size;
 }
 
 /**
