@@ -1,8 +1,10 @@
 // The invocations in flight on one worker and what each may spend: its limits, its subrequests
 // and blocking calls (a facet's storage operations), the fetches its audit log records, its log
-// (invocation-logs.ts) and its live trace for the streaming tails. Every capability call, fetch
-// and log the sandbox makes is charged to every invocation in flight, since the host cannot tell
-// which one made it; with none in flight, nothing the sandbox asks for is served.
+// (invocation-logs.ts), the rows its storage calls read and wrote (a facet's) and its live trace
+// for the streaming tails. Every capability call and fetch the sandbox makes is charged to every
+// invocation in flight, since the host cannot tell which one made it; a log line and a storage
+// call's rows go to the call the runtime names (or to all in flight when none in flight has that
+// id). With none in flight, nothing the sandbox asks for is served.
 
 import type { Span } from "@opentelemetry/api";
 import { SubrequestLimitError } from "../errors.ts";

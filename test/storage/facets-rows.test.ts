@@ -62,6 +62,12 @@ export class App extends DurableObject {
     this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) INSERT INTO items (name) SELECT 'fast ' || x FROM c", n);
     return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM items").one().n;
   }
+  async alarms() {
+    await this.ctx.storage.setAlarm(Date.now() + 3_600_000);
+    const set = (await this.ctx.storage.getAlarm()) !== null;
+    await this.ctx.storage.deleteAlarm();
+    return set && (await this.ctx.storage.getAlarm()) === null;
+  }
   nothing() { return 42; }
 }
 `;
@@ -128,7 +134,7 @@ for (const isolation of ["isolate", "process"] as const) {
     }
   });
 
-  test(`[${isolation}] a facet call's trace event counts its KV reads and writes: each entry found or listed is a row read, each one put or deleted a row written`, async () => {
+  test(`[${isolation}] a facet call's trace event counts its KV reads and writes: each entry found or listed is a row read, each one put or deleted a row written, and the alarm's row`, async () => {
     const { loader, ns, rowsOf } = setup(isolation);
     try {
       const parent = ns.getByName("kv") as any;
@@ -137,6 +143,10 @@ for (const isolation of ["isolate", "process"] as const) {
       // delete b (1), delete nope (0), put {c, d} (2), delete [c, zz] (1).
       const expected = [{ method: "kv", rowsRead: 5, rowsWritten: 7 }];
       assert.deepEqual(await rowsOf("kv", 1), { tails: expected, streamed: expected });
+      // setAlarm and deleteAlarm change the alarm's row; getAlarm counts none.
+      assert.equal(await parent.run("alarms"), true);
+      const alarms = [{ method: "alarms", rowsRead: 0, rowsWritten: 2 }];
+      assert.deepEqual(await rowsOf("alarms", 1), { tails: alarms, streamed: alarms });
     } finally {
       ns.close();
       await loader.close();
