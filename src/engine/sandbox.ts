@@ -16,8 +16,8 @@ const HEAP_CHECK_CPU_NS = 1_000_000n;
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
-/** Answers a blocking post: [1, value] or [0, error record]; the isolate waits for it. */
-export type BlockingHandler = (op: number, a: unknown, b: unknown, c: unknown) => Promise<[number, unknown]>;
+/** Answers a blocking post: [1, value] or [0, error record]; the isolate waits for it. `d`: the invocation the runtime says made it. */
+export type BlockingHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => Promise<[number, unknown]>;
 
 type RuntimeFunction = EntryName;
 /** The synchronous host service that counts wasm memories (the runtime's WASM_MEMORY_SERVICE). */
@@ -506,14 +506,14 @@ export class Sandbox {
     // Only on a process's main thread: isolated-vm keeps the function that waits for the answer's
     // promise in one process-wide static, made in the first Node isolate that uses it; a second
     // thread's Node isolate would run another isolate's function (thread isolation refuses facets).
-    const blocking = new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown): Promise<unknown> => {
+    const blocking = new IVM.Reference(async (op: unknown, a: unknown, b: unknown, c: unknown, d: unknown): Promise<unknown> => {
       // Counted as a post: the runtime counts it too, and a result says how many came before it.
       this.postsReceivedValue++;
       const handler = this.blockingHandler;
       let reply: [number, unknown];
       if (handler === undefined || typeof op !== "number" || !this.alive || !this.countPost()) reply = [0, { name: "Error", message: "This sandbox cannot make blocking calls now." }];
       // A sandbox that dies while it waits is let go at once (its kill then takes effect).
-      else reply = await Promise.race([handler(op, a, b, c), this.died.catch(() => [0, { name: "Error", message: "The sandbox was terminated." }] as [number, unknown])]);
+      else reply = await Promise.race([handler(op, a, b, c, d), this.died.catch(() => [0, { name: "Error", message: "The sandbox was terminated." }] as [number, unknown])]);
       // applySyncPromise takes a transferable answer: a copy made here, read into the isolate there.
       try {
         return new IVM.ExternalCopy(reply).copyInto({ release: true });

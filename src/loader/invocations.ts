@@ -1,8 +1,10 @@
 // The invocations in flight on one worker and what each may spend: its limits, its subrequests
 // and blocking calls (a facet's storage operations), the fetches its audit log records, its log
-// (invocation-logs.ts) and its live trace for the streaming tails. Every capability call, fetch
-// and log the sandbox makes is charged to every invocation in flight, since the host cannot tell
-// which one made it; with none in flight, nothing the sandbox asks for is served.
+// (invocation-logs.ts), the rows its storage calls read and wrote (a facet's) and its live trace
+// for the streaming tails. Every capability call and fetch the sandbox makes is charged to every
+// invocation in flight, since the host cannot tell which one made it; a log line and a storage
+// call's rows go to the call the runtime names (or to all in flight when none in flight has that
+// id). With none in flight, nothing the sandbox asks for is served.
 
 import type { Span } from "@opentelemetry/api";
 import { SubrequestLimitError } from "../errors.ts";
@@ -19,6 +21,9 @@ export interface Invocation extends InvocationLog {
   subRequests: number;
   /** Blocking capability calls (a facet's storage operations), budgeted apart from subrequests. */
   blockingCalls: number;
+  /** Rows its storage calls (a facet's) read and wrote, as the storage process counted them. */
+  rowsRead: number;
+  rowsWritten: number;
   fetches: FetchRecord[];
   fail(error: Error): void;
   /** The invocation's OpenTelemetry span (tracing.ts), a no-op without an SDK. */
@@ -51,7 +56,7 @@ export class Invocations implements Iterable<Invocation> {
   }
 
   track(limits: ResolvedLimits, fail: (error: Error) => void): Invocation {
-    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, blockingCalls: 0, fetches: [], fail };
+    const invocation: Invocation = { id: nextInvocationId++, limits, logs: [], droppedLogs: 0, logBytes: 0, logsCut: false, subRequests: 0, blockingCalls: 0, rowsRead: 0, rowsWritten: 0, fetches: [], fail };
     this.inflight.add(invocation);
     return invocation;
   }
@@ -78,6 +83,18 @@ export class Invocations implements Iterable<Invocation> {
   private callOrAll(id: unknown): Iterable<Invocation> {
     for (const invocation of this.inflight) if (invocation.id === id) return [invocation];
     return this.inflight;
+  }
+
+  /**
+   * Charges the rows a storage call read and wrote to the call the sandbox says made it
+   * (runtime/bridge.ts), or to every invocation in flight when none in flight has that id.
+   */
+  countRows(rowsRead: number, rowsWritten: number, callId: unknown): void {
+    if (rowsRead === 0 && rowsWritten === 0) return;
+    for (const invocation of this.callOrAll(callId)) {
+      invocation.rowsRead += rowsRead;
+      invocation.rowsWritten += rowsWritten;
+    }
   }
 
   /** An invocation took over a log kept before (the start's top-level logs): it counts against the worker again. */

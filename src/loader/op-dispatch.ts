@@ -17,6 +17,7 @@ import { receivedLog } from "./invocation-logs.ts";
 import type { Invocations } from "./invocations.ts";
 import { inSpan } from "./tracing.ts";
 import type { WorkerEgress } from "./worker-egress.ts";
+import { takeStorageAnswer } from "./storage-rows.ts";
 
 /** How long a result waits for the posts it says came before it (they are normally already queued). */
 const POSTS_WAIT_MS = 50;
@@ -31,7 +32,28 @@ export class OpDispatch {
     private readonly invocations: Invocations,
     private readonly egress: WorkerEgress,
     private readonly timers: HostTimers,
+    /** A facet's storage capability (its env's FACET_STORAGE_BINDING), whose answers carry the rows each call read and wrote. */
+    private readonly storage: object | undefined,
   ) {}
+
+  /** True for a facet's worker: its invocations count the rows their storage calls read and wrote. */
+  get meters(): boolean {
+    return this.storage !== undefined;
+  }
+
+  /**
+   * What the sandbox gets of a capability's answer: for the facet's storage, the answer without
+   * the rows it carries (storage-rows.ts), which go to invocation `callId` (or to every one in
+   * flight when none has that id); any other capability's answer as it is.
+   */
+  private answerOf(callId: unknown): (target: object, value: unknown) => unknown {
+    return (target, value) => {
+      if (this.storage === undefined || target !== this.storage) return value;
+      const answer = takeStorageAnswer(value);
+      this.invocations.countRows(answer.rowsRead, answer.rowsWritten, callId);
+      return answer.value;
+    };
+  }
 
   /**
    * Resolves once every post the sandbox made before a result has reached post(), so that the
@@ -83,7 +105,8 @@ export class OpDispatch {
         // arguments must not all be held while they wait for their turn.
         let run: (before: () => Promise<void>) => Promise<unknown>;
         try {
-          run = this.peer.admitCall(b, c, d);
+          // The runtime calls its storage synchronously; a call made otherwise is counted for every invocation in flight.
+          run = this.peer.admitCall(b, c, d, this.answerOf(undefined));
         } catch (error) {
           return void this.answer(a, () => Promise.reject(error));
         }
@@ -126,12 +149,13 @@ export class OpDispatch {
   /**
    * A capability call the sandbox waits for with its thread blocked (a facet's synchronous
    * storage): checked, counted and run as an asynchronous Op.Call is, answered as the reply itself.
+   * `callId`: the invocation whose code made it, as the runtime says (its storage rows go there).
    */
-  async blockingPost(op: number, capId: unknown, method: unknown, payload: unknown): Promise<[number, unknown]> {
+  async blockingPost(op: number, capId: unknown, method: unknown, payload: unknown, callId: unknown): Promise<[number, unknown]> {
     try {
       if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
       if (this.invocations.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
-      const run = this.peer.admitCall(capId, method, payload);
+      const run = this.peer.admitCall(capId, method, payload, this.answerOf(callId));
       return [1, await run(async () => this.invocations.countBlockingCall())];
     } catch (error) {
       return [0, errorForSandbox(error)];

@@ -51,6 +51,12 @@ export interface WorkerConfig {
   onDeath?: (worker: Worker) => void;
 }
 
+/** A facet's storage capability, which its env holds (facets.ts); undefined for any other worker. */
+function facetStorageOf(env: Record<string, unknown>): object | undefined {
+  const storage = Object.hasOwn(env, FACET_STORAGE_BINDING) ? env[FACET_STORAGE_BINDING] : undefined;
+  return storage !== null && (typeof storage === "object" || typeof storage === "function") ? storage : undefined;
+}
+
 export class Worker {
   private readonly peer: Peer;
   /** The invocations in flight; when the last ends, the worker goes idle. */
@@ -77,9 +83,9 @@ export class Worker {
       config.limits.memoryMb * 2 ** 20,
     );
     this.egress = new WorkerEgress(config.globalOutbound, this.invocations);
-    this.ops = new OpDispatch(sandbox, this.peer, this.invocations, this.egress, this.timers);
+    this.ops = new OpDispatch(sandbox, this.peer, this.invocations, this.egress, this.timers, facetStorageOf(config.env));
     sandbox.attach((op, a, b, c, d) => this.ops.post(op, a, b, c, d));
-    sandbox.attachBlocking((op, a, b, c) => this.ops.blockingPost(op, a, b, c));
+    sandbox.attachBlocking((op, a, b, c, d) => this.ops.blockingPost(op, a, b, c, d));
     sandbox.onDeath((reason) => this.onDeath(reason));
   }
 
@@ -356,9 +362,11 @@ export class Worker {
       onFinish?.();
       this.invocations.untrack(invocation);
       if (invocation.span !== undefined) endInvocationSpan(invocation.span, outcome, cpuMs, wallMs);
-      live?.({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs }, 0);
+      // A facet's events say how many rows its storage calls read and wrote.
+      const rows = this.ops.meters ? { rowsRead: invocation.rowsRead, rowsWritten: invocation.rowsWritten } : undefined;
+      live?.({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs, ...rows }, 0);
       if (this.config.tails.length > 0) {
-        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: deliveredLogs(invocation), exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs });
+        deliverTail(this.config.tails, { entrypoint, method, outcome, eventTimestamp, logs: deliveredLogs(invocation), exceptions, fetches: invocation.fetches, cpuTime: cpuMs, wallTime: wallMs, ...rows });
       }
     };
     let sandboxSettled = false;

@@ -139,14 +139,16 @@ export function setBlocking(ref: BlockingReference): void {
 /**
  * Sends a request and waits for the host's answer with the isolate's thread blocked (the host's
  * thread goes on): synchronous capability calls, such as a facet's storage. Only inside a call
- * the host made asynchronously (isolated-vm refuses it on the host's own thread).
+ * the host made asynchronously (isolated-vm refuses it on the host's own thread). It names the
+ * invocation whose code makes it, as a log line does: the rows a storage call reads and writes
+ * go to that call's trace event.
  */
 export function requestBlocking(op: Op, a?: unknown, b?: unknown, c?: unknown): unknown {
   if (blockingRef === undefined || applySyncPromise === undefined) {
     throw new Error('Synchronous storage is not available here: facets run in isolation "isolate" or "process", not "thread" (isolated-vm waits for a host promise only on a process\'s main thread).');
   }
   posted++;
-  const reply = ReflectApply(applySyncPromise, blockingRef, [undefined, [op, a, b, c], blockingOptions]) as [number, unknown];
+  const reply = ReflectApply(applySyncPromise, blockingRef, [undefined, [op, a, b, c, current], blockingOptions]) as [number, unknown];
   if (reply[0] === 1) return reply[1];
   throw errorFromRecord(reply[1]);
 }

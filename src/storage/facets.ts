@@ -26,6 +26,7 @@ import { childFacetKey, FACET_DEPTH_MESSAGE, MAX_FACET_DEPTH, rootFacetKey } fro
 import type { StorageProcess } from "./storage-process.ts";
 import type { DurableObjectStub } from "./namespace.ts";
 import type { Limits } from "../loader/limits.ts";
+import { storageAnswer, type StorageAnswer } from "../loader/storage-rows.ts";
 
 /** What `ctx.facets.get()`'s callback returns. */
 export interface FacetStartupOptions {
@@ -59,11 +60,16 @@ class FacetStorage extends RpcTarget {
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
   #spans = 0;
 
-  /** Every call says how many transactions it expects open: the storage process refuses it if one was lost. */
-  async #call(op: string, args: unknown[]): Promise<unknown> {
+  /**
+   * Every call says how many transactions it expects open: the storage process refuses it if one
+   * was lost. The answer carries the rows the call read and wrote (storage-rows.ts): the facet's
+   * worker charges them to the invocation that made the call and hands its sandbox `value` only.
+   */
+  async #call(op: string, args: unknown[], answer: (value: unknown) => unknown = (value) => value): Promise<StorageAnswer> {
     if (this.#aborted !== undefined) throw this.#aborted;
     try {
-      return await this.#process.call(this.#database, op, args, this.#spans);
+      const { value, rowsRead, rowsWritten } = await this.#process.callCounted(this.#database, op, args, this.#spans);
+      return storageAnswer(answer(value), rowsRead, rowsWritten);
     } catch (error) {
       if ((error as Error)?.name === "TransactionLostError") this.#spans = 0;
       throw error;
@@ -73,7 +79,7 @@ class FacetStorage extends RpcTarget {
   exec(query: unknown, bindings: unknown): Promise<unknown> {
     if (typeof query !== "string") throw new TypeError("sql.exec: the query must be a string");
     if (!Array.isArray(bindings)) throw new TypeError("sql.exec: bindings must be an array");
-    return this.#call("exec", [query, bindings]).then((answer) => {
+    return this.#call("exec", [query, bindings], (answer) => {
       // Blobs as Cloudflare gives them: ArrayBuffers.
       const { rows } = answer as { rows: unknown[][] };
       for (const row of rows) {

@@ -293,6 +293,11 @@ export class SqlStorage {
     return new SqlStorageCursor<T>(columns, rows, { rowsRead: rows.length, rowsWritten });
   }
 
+  /** @internal SQLite's total_changes() on this connection: the rows INSERT, UPDATE and DELETE changed so far. */
+  get totalChanges(): number {
+    return this.#changes();
+  }
+
   #changes(): number {
     return Number((this.#totalChanges.get() as { n: number }).n);
   }

@@ -195,13 +195,17 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], na
       const [query, bindings] = args as [string, unknown[]];
       return checkedSql(storage, query, () => {
         const cursor = storage.sql.execBounded(query, bindings, facetResultLimits);
+        rowsRead = cursor.rowsRead;
         return { columns: [...cursor.columnNames], rows: [...cursor.raw()], rowsRead: cursor.rowsRead, rowsWritten: cursor.rowsWritten };
       });
     }
     case "size":
       return storage.sql.databaseSize;
-    case "kvGet":
-      return storage.kvGet(args[0] as string);
+    case "kvGet": {
+      const value = storage.kvGet(args[0] as string);
+      rowsRead = value === undefined ? 0 : 1;
+      return value;
+    }
     case "kvGetMany": {
       // As many keys as Cloudflare allows, their stored values weighed before any is decoded.
       const keys = args[0] as string[];
@@ -214,6 +218,7 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], na
         if ((weight += key.length * 2 + bytes.byteLength) > options.maxAnswerChars) throw tooLong();
         found.push([key, bytes]);
       }
+      rowsRead = found.length;
       return found.map(([key]) => [key, storage.kvGet(key)]);
     }
     case "kvPut":
@@ -237,6 +242,7 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], na
         tooLarge: tooLong,
         tooMany: () => new RangeError(`list: at most ${MAX_FACET_ROWS} entries a call; pass a limit and page with startAfter`),
       });
+      rowsRead = entries.length;
       return entries.map(([key, bytes]) => [key, storage.decodeValue(bytes)]);
     }
     case "deleteAll":
@@ -273,6 +279,12 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], na
       throw new TypeError(`unknown storage operation "${op}"`);
   }
 }
+
+/**
+ * The rows the facet operation running now handed back (the cursor's rowsRead, the entries a KV
+ * read found); the rows it wrote are SQLite's own count (total_changes), taken around the call.
+ */
+let rowsRead = 0;
 
 /** Rows one facet list() hands back at most without a limit (its answer is weighed too). */
 const MAX_FACET_ROWS = 100_000;
@@ -459,13 +471,16 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     if (message.spans !== undefined && storage.openSpans !== message.spans) {
       throw new TransactionLostError("The transaction was lost before it ended (the storage process restarted after another call ran past its deadline); nothing of it was committed.");
     }
+    rowsRead = 0;
+    const changesBefore = changesOf(storage);
     const value = run(storage, message.op, message.args, message.name);
+    const rows: [number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore)];
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
     // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an
     // index that missed a change (the host ended between the commit and its answer) is mended.
     if (message.op === "abortSpans" && storage.openSpans === 0) alarmChanges.set(message.name, storage.committedAlarm());
-    reply = { id: message.id, ok: true, value };
+    reply = { id: message.id, ok: true, value, rows };
   } catch (error) {
     // A failure that rolled the turn back breaks the storage: it starts afresh from what was committed.
     open.get(message.name)?.recover();
@@ -475,6 +490,15 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
   }
   process.send?.(withAlarms(reply));
 });
+
+/** SQLite's count of rows changed on this connection (0 once closed: a clone can close a database it copies). */
+function changesOf(storage: DurableObjectStorage): number {
+  try {
+    return storage.sql.totalChanges;
+  } catch {
+    return 0;
+  }
+}
 
 /** An answer with the alarm changes committed since the last one. */
 function withAlarms(reply: object): object {

@@ -76,7 +76,7 @@ export interface StorageProcessOptions {
 interface Pending {
   /** The child the call was sent to: only its end fails the call. */
   child: ChildProcess;
-  resolve: (value: unknown) => void;
+  resolve: (answer: CountedAnswer) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
 }
@@ -91,7 +91,14 @@ async function residentMb(pid: number): Promise<number | undefined> {
   }
 }
 
-type Reply = ({ id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
+type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number] } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
+
+/** What a call answered, with the rows it read and wrote (storage-child.ts counts them). */
+export interface CountedAnswer {
+  value: unknown;
+  rowsRead: number;
+  rowsWritten: number;
+}
 
 function childSpec(dir: string): { entry: string; execArgv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   const here = fileURLToPath(import.meta.url);
@@ -180,7 +187,7 @@ export class StorageProcess {
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
-    if (message.ok) pending.resolve(message.value);
+    if (message.ok) pending.resolve({ value: message.value, rowsRead: message.rows?.[0] ?? 0, rowsWritten: message.rows?.[1] ?? 0 } satisfies CountedAnswer);
     else {
       const Class = ERROR_CLASSES[message.error.name];
       const error = Class !== undefined ? new Class(message.error.message) : Object.assign(new Error(message.error.message), { name: message.error.name });
@@ -199,14 +206,19 @@ export class StorageProcess {
   }
 
   /** Calls waiting for the child, per database name, taken in turn (one name cannot starve another). */
-  readonly #waiting = new Map<string, { op: string; args: unknown[]; spans: number | undefined; resolve: (value: unknown) => void; reject: (error: unknown) => void }[]>();
+  readonly #waiting = new Map<string, { op: string; args: unknown[]; spans: number | undefined; resolve: (answer: CountedAnswer) => void; reject: (error: unknown) => void }[]>();
   #inFlight = false;
 
   /**
    * Runs `op` on the database named `name`; resolves once what it wrote is committed. One call is
    * in the child at a time, so a call's deadline counts its own run, not its wait behind others.
    */
-  call(name: string, op: string, args: unknown[], spans?: number): Promise<unknown> {
+  async call(name: string, op: string, args: unknown[], spans?: number): Promise<unknown> {
+    return (await this.callCounted(name, op, args, spans)).value;
+  }
+
+  /** call(), answering with the rows the call read and wrote as well (a facet's trace event carries them). */
+  callCounted(name: string, op: string, args: unknown[], spans?: number): Promise<CountedAnswer> {
     if (this.#closed) return Promise.reject(new IsletError("The storage process is closed."));
     return new Promise((resolve, reject) => {
       let queue = this.#waiting.get(name);
@@ -236,13 +248,13 @@ export class StorageProcess {
     }
   }
 
-  async #send(name: string, op: string, args: unknown[], spans: number | undefined): Promise<unknown> {
+  async #send(name: string, op: string, args: unknown[], spans: number | undefined): Promise<CountedAnswer> {
     this.#child ??= this.#start();
     const child = this.#child;
     await this.#ready;
     if (child.exitCode !== null || child.signalCode !== null) throw new IsletError("The storage process ended while starting.");
     const id = this.#nextId++;
-    const answered = new Promise((resolve, reject) => {
+    const answered = new Promise<CountedAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         // The statement cannot be interrupted: the process goes, with it.
         this.#kill(child, new StorageTimeoutError(`A storage call ran past ${this.#options.callTimeoutMs} ms; the storage process was restarted and what that call had not committed was rolled back.`));

@@ -69,6 +69,13 @@ export interface TailEvent {
   cpuTime: number;
   wallTime: number;
   /**
+   * On a facet's events (a dynamic Durable Object class run by `ctx.facets`): the rows its storage
+   * calls read and wrote in this invocation, summed over the calls (a cursor's `rowsRead` and
+   * `rowsWritten`; see README for the KV API's). Not Cloudflare's: its trace events carry no such counts.
+   */
+  rowsRead?: number;
+  rowsWritten?: number;
+  /**
    * Present on the event of a call whose worker failed to start (an exception or a limit while its
    * modules evaluated): the outcome, times, logs and fetches are those of that start.
    */
@@ -126,6 +133,9 @@ export interface TailStreamOutcome {
   outcome: import("../../errors.ts").Outcome;
   cpuTime: number;
   wallTime: number;
+  /** On a facet's outcome: as TailEvent's (islet's addition to Cloudflare's outcome). */
+  rowsRead?: number;
+  rowsWritten?: number;
 }
 /** Events this consumer did not get: its queue was full (see README's streamingTails). */
 export interface TailStreamDiagnostic {

@@ -1,0 +1,28 @@
+// The rows a facet's storage call read and wrote, on their way from the host's FacetStorage
+// (src/storage/facets.ts), which has them from the storage process, to the worker that runs the
+// facet (op-dispatch.ts), which charges them to the invocation that made the call and hands the
+// sandbox the answer alone. In process isolation the answer crosses from the host to the shard
+// that runs the facet's worker as any capability's answer does, so the counts travel inside it.
+
+/** Marks an answer of FacetStorage's: [STORAGE_ROWS_TAG, value, rowsRead, rowsWritten]. */
+const STORAGE_ROWS_TAG = "\u0000islet:storage-rows";
+
+export type StorageAnswer = [typeof STORAGE_ROWS_TAG, unknown, number, number];
+
+/** A storage answer carrying the rows the call read and wrote. */
+export function storageAnswer(value: unknown, rowsRead: number, rowsWritten: number): StorageAnswer {
+  return [STORAGE_ROWS_TAG, value, rowsRead, rowsWritten];
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+/**
+ * The value and counts of a storage answer; anything else (an answer of a method that touches no
+ * storage) as it is, with no rows.
+ */
+export function takeStorageAnswer(answer: unknown): { value: unknown; rowsRead: number; rowsWritten: number } {
+  if (Array.isArray(answer) && answer.length === 4 && answer[0] === STORAGE_ROWS_TAG) return { value: answer[1], rowsRead: count(answer[2]), rowsWritten: count(answer[3]) };
+  return { value: answer, rowsRead: 0, rowsWritten: 0 };
+}
