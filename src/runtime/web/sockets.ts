@@ -289,6 +289,12 @@ export class Socket {
     return Socket.#open(new Socket(internal), answer, secureTransport, allowHalfOpen);
   }
 
+  /** An inbound connection the host registered for the connect(socket) handler (allowHalfOpen: the handler decides when its side ends). */
+  static accept(answer: HostAnswer): Socket {
+    const record: HostAnswer = { socket: answer.socket, body: answer.body, localAddress: typeof answer.localAddress === "string" ? answer.localAddress : undefined };
+    return Socket.#open(new Socket(internal), PromiseResolve(record), "off", true);
+  }
+
   get readable(): unknown {
     return this.#readable;
   }
@@ -350,4 +356,9 @@ ObjectFreeze(Socket.prototype);
 /** cloudflare:sockets' connect(address, options); `allowed`: whether the worker's globalOutbound has a connect method. */
 export function connect(address: unknown, options: unknown, allowed: boolean): Socket {
   return Socket.connect(address, options, allowed);
+}
+
+/** The Socket a connect(socket) handler receives, over the socket the host registered as `answer`. */
+export function accept(answer: unknown): Socket {
+  return Socket.accept(answer as HostAnswer);
 }
