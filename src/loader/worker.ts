@@ -293,8 +293,12 @@ export class Worker {
     if (this.disposedError !== undefined) throw this.disposedError;
     const encodedProps = this.peer.encode(props ?? {});
     let answer: SocketAnswer | undefined;
+    let succeeded = false;
     const release = () => {
-      if (answer !== undefined) this.egress.sockets.close(answer.socket);
+      if (answer === undefined) return;
+      // The handler failed with the socket open: the caller's end fails with its error rather than ends.
+      if (!succeeded) socket.abandon?.();
+      this.egress.sockets.close(answer.socket);
     };
     await this.run(
       entry,
@@ -305,7 +309,10 @@ export class Worker {
         onOpen?.();
         return this.sandbox.call("dispatch", [id, entry, "connect", [], encodedProps, Date.now(), answer]);
       },
-      () => undefined,
+      () => {
+        succeeded = true;
+        return undefined;
+      },
       release,
     );
   }

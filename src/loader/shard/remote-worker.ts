@@ -65,6 +65,10 @@ export class RemoteWorker implements Invocable {
     try {
       onOpen?.();
       await conn.request("connect", [this.key, this.named, entry, answer, encodedProps, limits, scope]);
+    } catch (error) {
+      // The handler failed (or never ran): the caller's end fails with its error rather than ends.
+      socket.abandon?.();
+      throw error;
     } finally {
       conn.callScopes.delete(scope);
       conn.sockets.close(answer.socket);
