@@ -225,10 +225,53 @@ for (const isolation of modes) {
       await assert.rejects(socket.closed, LimitError);
     });
 
+    test("the entrypoint's wallMs bounds the handler's invocation", async () => {
+      const worker = make().load(code());
+      const started = performance.now();
+      const socket = worker.getEntrypoint("Hang", { limits: { wallMs: 200 } }).connect();
+      const error = await socket.closed.then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof LimitError && error.outcome === "exceededWall", String(error));
+      assert.ok(performance.now() - started < 5_000);
+      await assert.rejects(socket.readable.getReader().read(), LimitError);
+    });
+
     test("an entrypoint without a connect handler fails the socket", async () => {
       const worker = make().load(code());
       const socket = worker.getEntrypoint("NoHandler").connect();
       await assert.rejects(socket.closed, /has no connect\(\) handler/);
+    });
+
+    test("another worker reaches the handler through a globalOutbound connect that opens it", async () => {
+      const loader = make();
+      const server = loader.load(code());
+      const seen: string[] = [];
+      const client = loader.load({
+        compatibilityDate,
+        mainModule: "client.js",
+        modules: {
+          "client.js": `
+            import { connect } from "cloudflare:sockets";
+            export default {
+              async talk(text) {
+                const socket = connect("echo.test:7");
+                const writer = socket.writable.getWriter();
+                await writer.write(new TextEncoder().encode(text));
+                await writer.close();
+                let out = "";
+                for await (const chunk of socket.readable) out += new TextDecoder().decode(chunk);
+                return out;
+              },
+            };`,
+        },
+        globalOutbound: {
+          connect: (address) => {
+            seen.push(`${address.hostname}:${address.port}`);
+            return server.getEntrypoint().connect(address);
+          },
+        },
+      });
+      assert.equal(await client.getEntrypoint().talk("hello over the pipe"), "hello over the pipe");
+      assert.deepEqual(seen, ["echo.test:7"]);
     });
 
     test("inbound sockets count against the worker's 100 open sockets", async () => {
