@@ -23,6 +23,8 @@ export default {
   async connect(socket, env, ctx) {
     const info = await socket.opened;
     if (info.localAddress !== undefined && info.localAddress !== "echo.test:7") throw new Error("bad localAddress " + info.localAddress);
+    // No way for code to make a Socket over ids of its choosing.
+    if (Object.getOwnPropertyNames(socket.constructor).some((name) => !["length", "name", "prototype", "connect"].includes(name))) throw new Error("Socket has " + Object.getOwnPropertyNames(socket.constructor));
     await socket.readable.pipeTo(socket.writable);
   },
   written() { return written; },

@@ -35,6 +35,9 @@ type SecureTransport = "off" | "on" | "starttls";
 
 const internal = Symbol("islet socket");
 
+/** Set by Socket's static block: opens a Socket over an inbound connection's host answer. */
+let acceptSocket: (answer: HostAnswer) => Socket;
+
 function parseSecureTransport(value: unknown): SecureTransport {
   if (value === undefined) return "off";
   const text = `${value as string}`;
@@ -289,10 +292,10 @@ export class Socket {
     return Socket.#open(new Socket(internal), answer, secureTransport, allowHalfOpen);
   }
 
-  /** An inbound connection the host registered for the connect(socket) handler (allowHalfOpen: the handler decides when its side ends). */
-  static accept(answer: HostAnswer): Socket {
-    const record: HostAnswer = { socket: answer.socket, body: answer.body, localAddress: typeof answer.localAddress === "string" ? answer.localAddress : undefined };
-    return Socket.#open(new Socket(internal), PromiseResolve(record), "off", true);
+  static {
+    // Not a static method: user code reaches the class (socket.constructor), and must not make a
+    // Socket over ids of its choosing.
+    acceptSocket = (answer) => Socket.#open(new Socket(internal), PromiseResolve(answer), "off", true);
   }
 
   get readable(): unknown {
@@ -358,7 +361,11 @@ export function connect(address: unknown, options: unknown, allowed: boolean): S
   return Socket.connect(address, options, allowed);
 }
 
-/** The Socket a connect(socket) handler receives, over the socket the host registered as `answer`. */
+/**
+ * The Socket a connect(socket) handler receives, over the socket the host registered as `answer`
+ * (allowHalfOpen: the handler decides when its side ends).
+ */
 export function accept(answer: unknown): Socket {
-  return Socket.accept(answer as HostAnswer);
+  const record = answer as HostAnswer;
+  return acceptSocket({ socket: record.socket, body: record.body, localAddress: typeof record.localAddress === "string" ? record.localAddress : undefined });
 }
