@@ -1,6 +1,7 @@
 export { WorkerLoader } from "./loader/worker-loader.ts";
 export type { WorkerLoaderOptions, WorkerLoaderStats, WorkerStub, GetCode } from "./loader/worker-loader.ts";
 export type { Entrypoint, EntrypointOptions, RpcMethods } from "./loader/entrypoint.ts";
+export type { InboundSocket } from "./loader/inbound-socket.ts";
 export type {
   WorkerCode,
   ModuleContent,

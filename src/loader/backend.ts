@@ -5,7 +5,7 @@
 
 import type { IncomingRequest, WorkerResponse } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
-import type { WorkerCode } from "./code/types.ts";
+import type { HostSocket, WorkerCode } from "./code/types.ts";
 
 export type GetCode = () => WorkerCode | Promise<WorkerCode>;
 
@@ -21,6 +21,11 @@ export interface Invocable {
   call(entry: string, method: string, args: unknown[], props: unknown, limits: Limits | undefined): Promise<unknown>;
   /** Calls entrypoint `entry`'s fetch handler; the response body may still be streaming. */
   fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse>;
+  /**
+   * Calls entrypoint `entry`'s connect(socket) handler with `socket`, an inbound connection's
+   * worker end; `onOpen` once the worker holds it. Resolves when the handler's invocation ends.
+   */
+  connect(entry: string, socket: HostSocket, localAddress: string | undefined, props: unknown, limits: Limits | undefined, onOpen?: () => void): Promise<void>;
 }
 
 /** One worker of a backend (named or anonymous), started on first use and after every eviction. */

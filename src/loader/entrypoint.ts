@@ -5,6 +5,8 @@ import { targetStub } from "../protocol/cap-table.ts";
 import { hostResponse, incomingRequest } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
 import type { Invocable, StartCause } from "./backend.ts";
+import { InboundPipe, inboundAddress, type InboundSocket } from "./inbound-socket.ts";
+import type { HostSocket } from "./code/types.ts";
 
 export interface EntrypointOptions {
   props?: unknown;
@@ -35,7 +37,26 @@ export type RpcMethods<T> = {
  */
 export type Entrypoint<T = undefined> = ([T] extends [undefined] ? { [method: string]: (...args: any[]) => Promise<any> } : RpcMethods<InstanceOf<T>>) & {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /**
+   * Opens a connection to the entrypoint's connect(socket) handler (Cloudflare's connect handler):
+   * a Socket whose bytes reach the handler's socket and back. `address` ("host:port" or
+   * `{ hostname, port }`) is what the handler's `socket.opened` shows as `localAddress`.
+   */
+  connect(address?: string | { hostname: string; port: number }): InboundSocket;
 };
+
+/** How an entrypoint stub reaches its worker: what a shard needs to hand it a socket of its own (shard/runner.ts). */
+const inboundTargets = new WeakMap<object, (socket: HostSocket, localAddress: string | undefined) => Promise<void>>();
+
+/**
+ * @internal Calls the connect(socket) handler of the worker behind entrypoint stub `entrypoint`
+ * with `socket` (a shard's end of a socket the host holds). Resolves when the handler's invocation ends.
+ */
+export function connectInbound(entrypoint: object, socket: HostSocket, localAddress: string | undefined): Promise<void> {
+  const target = inboundTargets.get(entrypoint);
+  if (target === undefined) throw new TypeError("Not an entrypoint.");
+  return target(socket, localAddress);
+}
 
 /** @internal */
 export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => Promise<Invocable>, entry: string, options: EntrypointOptions): Entrypoint<T> {
@@ -53,9 +74,22 @@ export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => 
     }
     return hostResponse(await worker.fetch(entry, request, props, limits));
   };
+  const inbound = async (socket: HostSocket, localAddress: string | undefined, onOpen?: () => void): Promise<void> => {
+    const worker = await acquire({ entrypoint: entry, method: "connect" });
+    await worker.connect(entry, socket, localAddress, props, limits, onOpen);
+  };
+  const connect = (address?: string | { hostname: string; port: number }): InboundSocket => {
+    const pipe = new InboundPipe(inboundAddress(address));
+    inbound(pipe.worker, pipe.address, () => pipe.open()).then(
+      () => pipe.handlerEnded(),
+      (error: unknown) => pipe.fail(error),
+    );
+    return pipe.host;
+  };
   const fixed = Object.create(null) as Record<string, unknown>;
   fixed.fetch = fetch;
-  return targetStub({
+  fixed.connect = connect;
+  const stub = targetStub({
     brand: remoteCapability,
     fixed,
     method: (key) => (...args: unknown[]) => {
@@ -66,4 +100,6 @@ export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => 
       return call;
     },
   }) as Entrypoint<T>;
+  inboundTargets.set(stub, (socket, localAddress) => inbound(socket, localAddress));
+  return stub;
 }

@@ -124,6 +124,15 @@ export class HostSockets {
     }
   }
 
+  /**
+   * Registers a socket made on the host for an inbound connection (inbound-socket.ts), counted
+   * against the same budget as the sockets the sandbox opened.
+   */
+  adopt(socket: HostSocket, info: SocketInfo): SocketAnswer {
+    if (this.size >= this.max) throw new OutboundError(`Too many sockets open (at most ${this.max}); close earlier ones first.`);
+    return this.register(socket, info, { hostname: "", port: 0 }, { secureTransport: "off", allowHalfOpen: true });
+  }
+
   private register(socket: HostSocket, info: SocketInfo | undefined, address: SocketAddress, options: SocketOptions): SocketAnswer {
     const bodyId = this.bodies.add(new HostBody(socket.readable.getReader()), (max) => new OutboundError(`Too many response bodies and sockets open (at most ${max}); read or close earlier ones first.`));
     const id = this.nextId++;
@@ -157,6 +166,12 @@ export class HostSockets {
     } catch (error) {
       throw asOutbound(error, CONNECTION_LOST);
     }
+  }
+
+  /** Socket `id`'s worker died with it open (a shard's sandbox: the shard says so before it closes it). */
+  abandon(id: unknown): void {
+    const entry = typeof id === "number" ? this.sockets.get(id) : undefined;
+    entry?.socket.abandon?.();
   }
 
   close(id: unknown): void {
@@ -196,8 +211,10 @@ export class HostSockets {
     }
   }
 
-  closeAll(): void {
+  /** Closes every socket; `abandoned`: their worker died (an inbound socket then fails rather than ends). */
+  closeAll(abandoned = false): void {
     this.generation++;
+    if (abandoned) for (const entry of this.sockets.values()) entry.socket.abandon?.();
     for (const id of [...this.sockets.keys()]) this.close(id);
   }
 }

@@ -130,14 +130,14 @@ export class WorkerEgress {
     return sandboxFacing(this.sockets.startTls(socketId, expected));
   }
 
-  /** Lets go of every fetch, socket and body: no invocation is in flight, or the sandbox died. */
-  closeAll(): void {
+  /** Lets go of every fetch, socket and body: no invocation is in flight, or (`died`) the sandbox died. */
+  closeAll(died = false): void {
     if (this.pending.size > 0) {
       const reason = new DOMException("The invocation that made this request has ended.", "AbortError");
       for (const controller of this.pending) controller.abort(reason);
       this.pending.clear();
     }
-    this.sockets.closeAll();
+    this.sockets.closeAll(died);
     this.bodies.cancelAll();
   }
 }

@@ -35,7 +35,8 @@ import { OpDispatch } from "./op-dispatch.ts";
 import { WorkerEgress } from "./worker-egress.ts";
 import { nodeModuleSource, socketsModuleSource } from "./node-compat.ts";
 import { resolveImport, userModuleName } from "./code/resolve.ts";
-import type { FetchRecord, Fetcher, PreparedCode, TailEvent, TailReceiver, TailStreamOnset } from "./code/types.ts";
+import type { SocketAnswer } from "./sockets.ts";
+import type { FetchRecord, Fetcher, HostSocket, PreparedCode, TailEvent, TailReceiver, TailStreamOnset } from "./code/types.ts";
 
 export interface WorkerConfig {
   code: PreparedCode;
@@ -288,6 +289,40 @@ export class Worker {
     }
   }
 
+  /**
+   * Calls entrypoint `entry`'s connect(socket) handler with `socket`, an inbound connection's
+   * worker end (inbound-socket.ts), held in this worker's table of sockets (so counted against its
+   * open sockets) and read and written by the sandbox with the socket ops. Resolves when the
+   * handler's invocation ends (its waitUntil work included), which closes the socket.
+   */
+  async connect(entry: string, socket: HostSocket, localAddress: string | undefined, props: unknown, limits: Limits | undefined, onOpen?: () => void): Promise<void> {
+    if (this.disposedError !== undefined) throw this.disposedError;
+    const encodedProps = this.peer.encode(props ?? {});
+    let answer: SocketAnswer | undefined;
+    let succeeded = false;
+    const release = () => {
+      if (answer === undefined) return;
+      // The handler failed with the socket open: the caller's end fails with its error rather than ends.
+      if (!succeeded) socket.abandon?.();
+      this.egress.sockets.close(answer.socket);
+    };
+    await this.run(
+      entry,
+      "connect",
+      limits,
+      async (id) => {
+        answer = this.egress.sockets.adopt(socket, { localAddress });
+        onOpen?.();
+        return this.sandbox.call("dispatch", [id, entry, "connect", [], encodedProps, Date.now(), answer]);
+      },
+      () => {
+        succeeded = true;
+        return undefined;
+      },
+      release,
+    );
+  }
+
   /** What the stream of a response body the sandbox streams needs of this worker. */
   private get responseBodySource(): ResponseBodySource {
     return { sandbox: this.sandbox, translate: translateCallError, postsArrived: (target) => this.ops.postsArrived(target) };
@@ -461,13 +496,15 @@ export class Worker {
   dispose(error: Error = new WorkerDisposedError("The worker was disposed.")): void {
     if (this.disposedError !== undefined) return;
     this.disposedError = error;
+    // Sockets first: an inbound connection then fails with the disposal rather than ends.
+    this.egress.closeAll(true);
     this.invocations.failAll(error);
     this.sandbox.kill("canceled");
   }
 
   private onDeath(reason: DeathReason): void {
     this.ops.releaseWaiters();
-    this.egress.closeAll();
+    this.egress.closeAll(true);
     this.timers.clearAll();
     this.peer.close();
     if (this.disposedError === undefined) this.disposedError = limitOrDisposed(reason, "earlier");

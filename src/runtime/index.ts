@@ -102,7 +102,7 @@ export function boot(
   hostCall: Parameters<typeof setChunkLoader>[0],
   now: number,
   memoryMb: number,
-): (name: EntryName, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown {
+): (name: EntryName, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown) => unknown {
   setPost(post);
   setChunkLoader(hostCall);
   setClock(now);
@@ -116,9 +116,9 @@ export function boot(
   captureLateSnapshotIntrinsics();
   installLateGlobals(globalThis as unknown as Record<string, unknown>);
   setHostCallBudget(memoryMb);
-  return (name, a, b, c, d, e, f) => {
+  return (name, a, b, c, d, e, f, g) => {
     const entry = entries[name] as (...args: unknown[]) => unknown;
-    if (SetPrototypeHas(immediateEntries, name) || SetPrototypeHas(selfDeferredEntries, name)) return entry(a, b, c, d, e, f);
+    if (SetPrototypeHas(immediateEntries, name) || SetPrototypeHas(selfDeferredEntries, name)) return entry(a, b, c, d, e, f, g);
     if (typeof entry !== "function") throw new TypeError(`islet: no runtime entry named ${name}`);
     // Every other entry runs as the first microtask of the host's call, not in place. isolated-vm
     // ends each synchronous host call into an isolate it is not already inside with a microtask
@@ -422,11 +422,18 @@ function facetOf(invocationId: number, entry: string, props: unknown, ctx: Execu
   return facetReceiver(exportName, main[exportName], props, env, { exports: ctx.exports, waitUntil, classOf: loopbackClass });
 }
 
-async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean): Promise<unknown> {
+async function run(invocationId: number, entry: string, method: string, args: unknown[], props: unknown, isFetch: boolean, inbound?: unknown): Promise<unknown> {
   const ctx = createContext(invocationId, props);
   const { receiver, handlerStyle } = isFacetEntry(entry) ? { receiver: await facetOf(invocationId, entry, props, ctx), handlerStyle: false } : instantiate(entry, ctx);
   if (method === FACET_ALARM_METHOD && isFacetEntry(entry)) return facetAlarm(receiver, args[0], args[1], args[2]);
   const fn = findMethod(receiver, method);
+  if (inbound !== undefined) {
+    // An inbound connection (the host registered its socket): the connect(socket) handler, as Cloudflare's.
+    if (fn === undefined) throw new TypeError(entry === "default" ? "The worker's default export has no connect() handler." : `The entrypoint "${entry}" has no connect() handler.`);
+    const socket = web().socketAccept(inbound);
+    await (handlerStyle ? ReflectApply(fn, receiver, [socket, env, ctx]) : ReflectApply(fn, receiver, [socket]));
+    return undefined;
+  }
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {
     const { requestFromRecord, responseToStreamingRecord, Response } = web();
@@ -480,7 +487,7 @@ async function outcome(work: () => unknown, encodeValue: boolean): Promise<Resul
   }
 }
 
-async function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number): Promise<Result> {
+async function dispatch(invocationId: number, entry: string, method: string, encodedArgs: unknown, encodedProps: unknown, now: number, inbound?: unknown): Promise<Result> {
   // Deferred by itself, as boot defers the other entries: user code runs only inside a microtask.
   await undefined;
   enterInvocation(invocationId);
@@ -494,7 +501,7 @@ async function dispatch(invocationId: number, entry: string, method: string, enc
       runFinalizationCleanups();
       const args = isFetch ? (encodedArgs as unknown[]) : (decode(encodedArgs, importer) as unknown[]);
       // Each call from the host starts in the empty async context (a no-op unless node:async_hooks is imported).
-      return runInRootContext(() => run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch));
+      return runInRootContext(() => run(invocationId, entry, method, args, decode(encodedProps, importer), isFetch, inbound === null ? undefined : inbound));
     },
     !isFetch,
   );

@@ -225,6 +225,32 @@ test("the network is blocked unless globalOutbound is given", async () => {
   assert.deepEqual(seen, ["https://api.example.com/data"]);
 });
 
+test("a globalOutbound's connect reaches the code's cloudflare:sockets connect()", async () => {
+  const code = `async () => {
+    const { connect } = await import("cloudflare:sockets");
+    const socket = connect("db.example.com:5432");
+    const writer = socket.writable.getWriter();
+    await writer.write(new TextEncoder().encode("ping"));
+    const { value } = await socket.readable.getReader().read();
+    await socket.close();
+    return new TextDecoder().decode(value);
+  }`;
+  const seen: string[] = [];
+  const out = await execute(code, {}, {
+    globalOutbound: {
+      connect: (address) => {
+        seen.push(`${address.hostname}:${address.port}`);
+        // A test double: answers "pong:" and what it was sent.
+        const pipe = new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, controller) => controller.enqueue(new Uint8Array([...new TextEncoder().encode("pong:"), ...chunk])) }, undefined, { highWaterMark: 4 });
+        return { readable: pipe.readable, writable: pipe.writable, opened: Promise.resolve({}), close: () => {} };
+      },
+    },
+  });
+  assert.equal(out.error, undefined);
+  assert.equal(out.result, "pong:ping");
+  assert.deepEqual(seen, ["db.example.com:5432"]);
+});
+
 test("functions cannot be passed to tools or returned; namespaces cannot be replaced", async () => {
   const passed = await execute(`async () => codemode.take({ callback: () => 1 })`, { take: () => "taken" });
   assert.match(passed.error ?? "", /^DataCloneError: /);
@@ -324,7 +350,7 @@ test("invalid executor options are one CodeModeError that lists every problem", 
     (error: Error) =>
       error.name === "CodeModeError" &&
       error.message ===
-        "createExecutor: globalOutbound: must be null, a function or an object with a fetch method, got 5; onApproval: must be a function, got \"yes\"; " +
+        "createExecutor: globalOutbound: must be null, a function or an object with a fetch or connect method, got 5; onApproval: must be a function, got \"yes\"; " +
           'approvalTimeoutMs: must be a non-negative number, got -1; compatibilityFlags: must be an array of strings, got "nodejs_compat"; loader: must be a WorkerLoader, got an object',
   );
   assert.throws(() => createExecutor(null as never), /^CodeModeError: createExecutor: options must be an object, got null$/);

@@ -172,12 +172,25 @@ function judgeApproval(entry: ToolEntry, args: unknown): boolean {
   }
 }
 
-/** The code's outbound fetches, each one noted as activity (it is not waiting for an approval then). */
-function outboundActing(outbound: Fetcher | null, acting: () => void): Fetcher | null {
+/**
+ * The code's outbound fetches and connects, each one noted as activity (it is not waiting for an
+ * approval then); a globalOutbound with a connect method keeps it (cloudflare:sockets).
+ */
+function outboundActing(outbound: Fetcher | null, acting: (what: string) => void): Fetcher | null {
   if (outbound === null) return null;
-  return (request: Request) => {
-    acting();
+  const fetch = (request: Request) => {
+    acting("a fetch");
     return typeof outbound === "function" ? outbound(request) : outbound.fetch!(request);
+  };
+  const connect = typeof outbound === "object" ? outbound.connect : undefined;
+  if (typeof connect !== "function") return fetch;
+  const hasFetch = typeof outbound === "object" && typeof outbound.fetch === "function";
+  return {
+    ...(hasFetch ? { fetch } : {}),
+    connect: (address, options) => {
+      acting("a connect");
+      return connect.call(outbound, address, options);
+    },
   };
 }
 
@@ -186,8 +199,8 @@ function outboundActing(outbound: Fetcher | null, acting: () => void): Fetcher |
 const executorOptionsSchema = z.object(
   {
     globalOutbound: z
-      .custom<Fetcher | null>((value) => value === null || typeof value === "function" || (typeof value === "object" && typeof (value as { fetch?: unknown }).fetch === "function"), {
-        error: (issue) => `must be null, a function or an object with a fetch method${got(issue)}`,
+      .custom<Fetcher | null>((value) => value === null || typeof value === "function" || (typeof value === "object" && (typeof (value as { fetch?: unknown }).fetch === "function" || typeof (value as { connect?: unknown }).connect === "function")), {
+        error: (issue) => `must be null, a function or an object with a fetch or connect method${got(issue)}`,
       })
       .optional(),
     onApproval: z.custom<ApprovalHandler>((value) => typeof value === "function", { error: (issue) => `must be a function${got(issue)}` }).optional(),
@@ -426,8 +439,8 @@ export class CodeExecutor {
           mainModule: "main.js",
           modules: sandboxModules(userCode, namespaces, session !== undefined),
           env: { [CALL_BINDING]: call, ...(session !== undefined ? { [SESSION_BINDING]: session.target } : {}) },
-          globalOutbound: outboundActing(this.options.globalOutbound ?? null, () => {
-            sideEffect ??= "a fetch";
+          globalOutbound: outboundActing(this.options.globalOutbound ?? null, (what) => {
+            sideEffect ??= what;
             clock?.activity();
           }),
           // The engine's wall limit is the backstop; with approvals possible it allows their waiting on top.

@@ -52,6 +52,8 @@ export interface HostSocket {
   opened: Promise<SocketInfo>;
   close(): void | Promise<void>;
   startTls?(options: { expectedServerHostname?: string }): HostSocket | Promise<HostSocket>;
+  /** @internal An inbound connection's socket (inbound-socket.ts): its worker died, so its close is a failure, not an end. */
+  abandon?(): void;
 }
 
 /** globalOutbound's `connect`: opens (or refuses, throwing OutboundError) one socket for a sandbox. */

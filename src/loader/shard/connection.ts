@@ -158,7 +158,7 @@ export class Connection {
     this.link.close(error);
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
-    this.sockets.closeAll();
+    this.sockets.closeAll(true);
     this.bodies.cancelAll();
     // Invocations the shard took with it end for their streaming tails too.
     for (const { sink, next } of this.liveStreams.values()) sink({ sequence: next, timestamp: Date.now(), event: { type: "outcome", outcome: "canceled", cpuTime: 0, wallTime: 0 } }, 0);

@@ -116,6 +116,8 @@ export class HostRequests implements ShardRequestHandler {
         return conn.releaseBody(payload);
       case "socketClose":
         return conn.sockets.close(payload);
+      case "socketAbandon":
+        return conn.sockets.abandon(payload);
       case "abort":
         return void (typeof payload === "number" ? conn.aborts.get(payload)?.abort(new DOMException("The operation was aborted.", "AbortError")) : undefined);
       case "tail": {

@@ -6,7 +6,7 @@
 import { WorkerDisposedError } from "../../errors.ts";
 import { received } from "../../protocol/clonable.ts";
 import type { GetCode, Invocable } from "../backend.ts";
-import type { StreamingTail, TailReceiver } from "../code/types.ts";
+import type { HostSocket, StreamingTail, TailReceiver } from "../code/types.ts";
 import type { IncomingRequest, WorkerResponse } from "../fetch-records.ts";
 import { HostBody } from "../host-body.ts";
 import type { Limits } from "../limits.ts";
@@ -50,6 +50,28 @@ export class RemoteWorker implements Invocable {
       return conn.link.decode(result);
     } finally {
       conn.callScopes.delete(scope);
+    }
+  }
+
+  /**
+   * An inbound connection's worker end stays here, in the shard's table of sockets on the host (as
+   * a socket its sandboxes opened): the shard reads and writes it with the socket requests.
+   */
+  async connect(entry: string, socket: HostSocket, localAddress: string | undefined, props: unknown, limits: Limits | undefined, onOpen?: () => void): Promise<void> {
+    const conn = await this.pool.connection(this.slot);
+    const encodedProps = conn.link.encode(props ?? {}, this.key);
+    const answer = conn.sockets.adopt(socket, { localAddress });
+    const scope = conn.openCallScope();
+    try {
+      onOpen?.();
+      await conn.request("connect", [this.key, this.named, entry, answer, encodedProps, limits, scope]);
+    } catch (error) {
+      // The handler failed (or never ran): the caller's end fails with its error rather than ends.
+      socket.abandon?.();
+      throw error;
+    } finally {
+      conn.callScopes.delete(scope);
+      conn.sockets.close(answer.socket);
     }
   }
 

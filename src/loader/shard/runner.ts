@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WorkerLoader, isolateBackendOf, type WorkerStub } from "../worker-loader.ts";
+import { connectInbound } from "../entrypoint.ts";
 import { hostRequest, hostResponse, requestRecord } from "../fetch-records.ts";
 import type { HostSocket, SocketConnector, TailEvent, WorkerCode } from "../code/types.ts";
 import type { SocketAnswer } from "../sockets.ts";
@@ -205,6 +206,10 @@ export function runShard(port: ShardPort): void {
       }),
       opened: Promise.resolve({ remoteAddress: answer.remoteAddress, localAddress: answer.localAddress }),
       close,
+      // The worker died with it open (an inbound connection then fails on the host rather than ends).
+      abandon: () => {
+        if (!gone) channel.notify("socketAbandon", id);
+      },
       startTls: async (options) => {
         gone = true;
         return socketOnHost((await channel.request("socketStartTls", [id, options.expectedServerHostname])) as SocketAnswer);
@@ -307,6 +312,13 @@ export function runShard(port: ShardPort): void {
           if (body !== undefined && !body.locked) body.cancel().catch(() => {});
           throw error;
         }
+      }
+      case "connect": {
+        // An inbound connection for a connect(socket) handler: the host holds its socket, as one the sandbox opened.
+        const [key, named, entry, answer, props, limits, scope] = payload as [string, boolean, string, SocketAnswer, unknown, Limits | undefined, number | undefined];
+        const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
+        await callScope.run(scope ?? 0, () => connectInbound(entrypoint, socketOnHost(answer), answer.localAddress));
+        return null;
       }
       case "invoke": {
         const [capId, method, args] = payload as [number, string | null, unknown];

@@ -9,4 +9,4 @@ export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";
 export { TextDecoder, textDecoderDecode, TextEncoder, textEncoderEncode } from "./encoding.ts";
-export { connect as socketConnect, Socket } from "./sockets.ts";
+export { accept as socketAccept, connect as socketConnect, Socket } from "./sockets.ts";

@@ -35,6 +35,9 @@ type SecureTransport = "off" | "on" | "starttls";
 
 const internal = Symbol("islet socket");
 
+/** Set by Socket's static block: opens a Socket over an inbound connection's host answer. */
+let acceptSocket: (answer: HostAnswer) => Socket;
+
 function parseSecureTransport(value: unknown): SecureTransport {
   if (value === undefined) return "off";
   const text = `${value as string}`;
@@ -289,6 +292,12 @@ export class Socket {
     return Socket.#open(new Socket(internal), answer, secureTransport, allowHalfOpen);
   }
 
+  static {
+    // Not a static method: user code reaches the class (socket.constructor), and must not make a
+    // Socket over ids of its choosing.
+    acceptSocket = (answer) => Socket.#open(new Socket(internal), PromiseResolve(answer), "off", true);
+  }
+
   get readable(): unknown {
     return this.#readable;
   }
@@ -350,4 +359,13 @@ ObjectFreeze(Socket.prototype);
 /** cloudflare:sockets' connect(address, options); `allowed`: whether the worker's globalOutbound has a connect method. */
 export function connect(address: unknown, options: unknown, allowed: boolean): Socket {
   return Socket.connect(address, options, allowed);
+}
+
+/**
+ * The Socket a connect(socket) handler receives, over the socket the host registered as `answer`
+ * (allowHalfOpen: the handler decides when its side ends).
+ */
+export function accept(answer: unknown): Socket {
+  const record = answer as HostAnswer;
+  return acceptSocket({ socket: record.socket, body: record.body, localAddress: typeof record.localAddress === "string" ? record.localAddress : undefined });
 }
