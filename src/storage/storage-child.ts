@@ -102,7 +102,7 @@ function cell(_key: string, value: unknown): unknown {
   return value instanceof ArrayBuffer ? { $bytes: Buffer.from(value).toString("base64") } : value;
 }
 
-function run(storage: DurableObjectStorage, op: string, args: unknown[], name: string): unknown {
+function run(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
   switch (op) {
     case "getText": {
       const value = storage.kv.get(args[0] as string);
@@ -147,7 +147,7 @@ function run(storage: DurableObjectStorage, op: string, args: unknown[], name: s
         return answer(JSON.stringify(rows, cell));
       });
     default:
-      return runFacet(storage, op, args, name);
+      return runFacet(storage, op, args);
   }
 }
 
@@ -189,7 +189,7 @@ function checkedSql<T>(storage: DurableObjectStorage, query: string, fn: () => T
  * data the host decoded from the sandbox's copy and V8 serialized for this channel; they are
  * stored as V8's serialization of them (as a host Durable Object's are).
  */
-function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], name: string): unknown {
+function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): unknown {
   switch (op) {
     case "exec": {
       const [query, bindings] = args as [string, unknown[]];
@@ -260,8 +260,6 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[], na
       return storage.closeSpan(args[0] === "commit");
     case "abortSpans":
       return storage.abortSpans();
-    case "clone":
-      return cloneTo(storage, name, args[0] as string);
     case "getAlarm":
       return storage.getAlarmSync();
     case "setAlarm": {
@@ -295,7 +293,8 @@ const MAX_FACET_ROWS = 100_000;
 // facets each facet has is kept here, in an index beside the databases, committed on its own (not
 // in the parent's transaction: a rolled-back turn must not forget a child whose database exists),
 // so that deleting a facet deletes its facets' databases with it, and a clone copies them, as
-// workerd does. The index is made when the first nested facet is.
+// workerd does. A clone's target is a row too (its parent's child, as a get() makes it), so it
+// counts against maxNested and goes with its parent. The index is made when the first nested facet is.
 
 /** The index of nested facets: one row per (parent database, name). */
 const FACET_TREE = "facet-tree.sqlite";
@@ -362,21 +361,60 @@ function pathOf(name: string): string {
 }
 
 /**
- * A fork: `target` starts as a copy of this database (committed, checkpointed, then the file
- * copied), and its nested facets as copies of this one's, at every depth.
+ * A fork: `target` (a sibling of `source`) starts as a copy of `source`'s database (committed,
+ * checkpointed, then the file copied), and its nested facets as copies of `source`'s, at every
+ * depth. A nested target is indexed under its parent like any facet a get() starts, and counted
+ * against maxNested with its copied facets (findings21/02: a leaf's clones were not, and
+ * delete() of their parent left them on disk); so is a nested source that was never indexed (its
+ * database is made here). Nothing is made when a limit refuses the copy.
  */
-function cloneTo(storage: DurableObjectStorage, source: string, target: string): void {
-  const path = pathOf(target);
-  if (existsSync(path) || childrenOf(target).length > 0) throw new TypeError("clone: the target facet already has storage; delete it first");
+function cloneFacet(source: string, target: string): void {
+  if (source === target) throw new TypeError("clone: the source and the target are the same facet");
+  const from = facetPath(source);
+  const to = facetPath(target);
+  const parent = parentFacetKey(target);
+  if (from === undefined || to === undefined || from.object !== to.object || parentFacetKey(source) !== parent) throw new TypeError("clone: the source and the target are facets of one parent");
+  if (existsSync(pathOf(target)) || childrenOf(target).length > 0) throw new TypeError("clone: the target facet already has storage; delete it first");
   const nested = subtreeSize(source);
-  if (nested > 0) {
-    const root = rootOfFacet(target);
-    const under = root === undefined ? 0 : Number((facetTree(true)!.countUnder.get(root) as { n: number }).n);
-    if (under + nested > maxNested) throw new RangeError(`clone: the copy would take its host object's facet past ${maxNested} nested facets`);
-    if (databases + nested >= options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  // Index rows the clone adds: the copied facets, and for a nested clone the source and the target unless indexed already.
+  let rows = nested;
+  if (parent !== undefined) {
+    const depth = facetDepth(target);
+    if (depth === undefined || depth > MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
+    const index = facetTree(true)!;
+    if (index.has.get(parent, lastName(source)) === undefined) rows++;
+    if (index.has.get(parent, lastName(target)) === undefined) rows++;
   }
-  copyDatabase(storage, target);
+  if (rows > 0) {
+    const under = Number((facetTree(true)!.countUnder.get(rootOfFacet(target)!) as { n: number }).n);
+    if (under + rows > maxNested) throw new RangeError(`clone: the copy would take its host object's facet past ${maxNested} nested facets (at most ${maxNested} under one facet of a host object, at every depth together); delete some first`);
+  }
+  // The target's database, one per copied facet (at most), and the source's when it has none yet.
+  const sourceMade = open.has(source) || existsSync(pathOf(source));
+  if (databases + 1 + nested + (sourceMade ? 0 : 1) > options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  // Indexed before any file is made: a row without a database goes with its parent.
+  const added: string[] = [];
+  if (parent !== undefined) {
+    const index = facetTree(true)!;
+    for (const key of [source, target]) {
+      if (index.has.get(parent, lastName(key)) !== undefined) continue;
+      index.add.run(parent, lastName(key), rootOfFacet(target)!);
+      added.push(key);
+    }
+  }
+  try {
+    copyDatabase(storageFor(source), target);
+  } catch (error) {
+    // Nothing copied (the source inside a transaction, say): the rows go too, unless a database was made for one.
+    for (const key of added) if (!open.has(key) && !existsSync(pathOf(key))) facetTree(true)!.remove.run(parent!, lastName(key));
+    throw error;
+  }
   copyChildren(source, target);
+}
+
+/** The last name of a facet's path. */
+function lastName(key: string): string {
+  return facetPath(key)!.names.at(-1)!;
 }
 
 /** One database's committed state into `target`, which has none. */
@@ -414,7 +452,7 @@ function drop(name: string): boolean {
     for (const child of childrenOf(name)) drop(childFacetKey(name, child));
     index.removeChildren.run(name);
     const parent = parentFacetKey(name);
-    if (parent !== undefined) index.remove.run(parent, facetPath(name)!.names.at(-1)!);
+    if (parent !== undefined) index.remove.run(parent, lastName(name));
   }
   open.get(name)?.close();
   open.delete(name);
@@ -459,6 +497,12 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
       process.send?.(withAlarms({ id: message.id, ok: true, value: drop(message.name) }));
       return;
     }
+    if (message.op === "clone") {
+      // Before the source's database is opened (and made, when it has none): a nested one is indexed first.
+      cloneFacet(message.name, String(message.args[0]));
+      process.send?.(withAlarms({ id: message.id, ok: true, value: undefined }));
+      return;
+    }
     if (message.op === "facetChild") {
       addChild(message.name, String(message.args[0]));
       process.send?.(withAlarms({ id: message.id, ok: true, value: undefined }));
@@ -473,7 +517,7 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     }
     rowsRead = 0;
     const changesBefore = changesOf(storage);
-    const value = run(storage, message.op, message.args, message.name);
+    const value = run(storage, message.op, message.args);
     const rows: [number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore)];
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();

@@ -46,6 +46,24 @@ export class Node extends DurableObject {
   async handOut(name) { await this.sub(name).list(); return this.sub(name); }
   async deleteChild(name) { await this.ctx.facets.delete(name); }
   async cloneChild(source, target) { await this.ctx.facets.clone(source, target); }
+  holdOpen(ms) {
+    return this.ctx.storage.transaction(async () => { this.ctx.storage.kv.put("held", 1); await new Promise((resolve) => setTimeout(resolve, ms)); return "held"; });
+  }
+  async cloneWhileHeld(source, target, ms) {
+    const held = this.sub(source).holdOpen(ms);
+    await new Promise((resolve) => setTimeout(resolve, ms / 2));
+    let result = "cloned";
+    try { await this.ctx.facets.clone(source, target); } catch (error) { result = error.message; }
+    await held;
+    return result;
+  }
+  async cloneMany(source, prefix, n) {
+    let made = 0;
+    for (let k = 0; k < n; k++) {
+      try { await this.ctx.facets.clone(source, prefix + k); made++; } catch (error) { return { made, error: error.name + ": " + error.message }; }
+    }
+    return { made };
+  }
   abortChild(name) { this.ctx.facets.abort(name, "bye"); }
   async alarm() {}
   async arm() { try { await this.ctx.storage.setAlarm(Date.now() + 60_000); return "set"; } catch (error) { return error.name; } }
@@ -59,7 +77,7 @@ export class Node extends DurableObject {
 }
 `;
 
-function setup(isolation: "isolate" | "process", options: { dir?: string; maxNestedFacets?: number; limits?: { cpuMs: number } } = {}) {
+function setup(isolation: "isolate" | "process", options: { dir?: string; maxNestedFacets?: number; maxFacets?: number; limits?: { cpuMs: number } } = {}) {
   const loader = new WorkerLoader({ isolation });
   const worker: WorkerStub = loader.get("nested-app", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP } }));
   class Parent extends DurableObject {
@@ -76,7 +94,7 @@ function setup(isolation: "isolate" | "process", options: { dir?: string; maxNes
       return this.ctx.facets.clone(source, target);
     }
   }
-  const nsOptions = { name: "nested", storage: options.dir === undefined ? undefined : { dir: options.dir }, facets: { maxNestedFacets: options.maxNestedFacets } };
+  const nsOptions = { name: "nested", storage: options.dir === undefined ? undefined : { dir: options.dir }, facets: { maxNestedFacets: options.maxNestedFacets, maxFacets: options.maxFacets } };
   return { loader, Parent, nsOptions, open: () => new DurableObjectNamespace(Parent, nsOptions) };
 }
 
@@ -214,6 +232,80 @@ for (const isolation of ["isolate", "process"] as const) {
       // The parent facet's limits hold for its facets (cpuMs 300 here); the parent goes on.
       await assert.rejects(p.at(["a", "e", "f"], "spin"), /CpuLimitError|exceeded its CPU/);
       assert.deepEqual(await p.at(["a", "e", "f"], "list"), ["4"]);
+    } finally {
+      ns.close();
+      await loader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${isolation}] findings21/02: a nested facet's clones count against maxNestedFacets at every depth (a leaf's too), are indexed under their parent and deleted with it (files and counts), also after a restart; clone onto an existing name is refused; the host's clone of its facet counts against maxFacets`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "islet-nested-"));
+    const { loader, open } = setup(isolation, { dir, maxNestedFacets: 4, maxFacets: 8 });
+    let ns = open();
+    const files = () => facetFiles(dir).length;
+    try {
+      let m = ns.getByName("mallory") as any;
+      assert.deepEqual(await m.at(["root", "leaf"], "add", "x"), ["x"]);
+      assert.equal(files(), 2);
+      // A clone that fails (its source inside a transaction) takes no place.
+      assert.match(await m.at(["root"], "cloneWhileHeld", "leaf", "T", 600), /a transaction is open/);
+      assert.equal(files(), 2);
+      // leaf is 1 of root's 4; each clone of it is one more, and the fifth is refused with nothing made.
+      const first = await m.at(["root"], "cloneMany", "leaf", "L", 20);
+      assert.equal(first.made, 3, JSON.stringify(first));
+      assert.match(first.error, /^RangeError: .*past 4 nested facets/);
+      assert.equal(files(), 5);
+      assert.deepEqual(await m.at(["root", "L2"], "list"), ["x"], "a clone has the leaf's data");
+      // Onto an existing name: refused. From a facet never made, with no room left: refused, and its database is not made either.
+      await assert.rejects(m.at(["root"], "cloneChild", "leaf", "L0"), /already has storage/);
+      await assert.rejects(m.at(["root"], "cloneChild", "ghost", "g"), /past 4 nested facets/);
+      assert.equal(files(), 5, "nothing was made past the limit");
+      // Another host object's facet still has room under maxFacets (before: mallory's clones took all 8).
+      assert.deepEqual(await (ns.getByName("bob") as any).at(["app"], "add", "hi"), ["hi"]);
+      assert.equal(files(), 6);
+      // The host's clone of root would need 5 more databases, past maxFacets: refused, nothing made.
+      await assert.rejects(m.clone("root", "root2"), /at most 8 databases/);
+      assert.equal(files(), 6);
+
+      // After a restart (the index is on disk), the host deletes root: every database under it goes.
+      ns.close();
+      ns = open();
+      m = ns.getByName("mallory") as any;
+      await m.delete("root");
+      assert.equal(files(), 1, "only bob's facet is left");
+
+      // The counts went down with it: root has its 4 again.
+      assert.deepEqual(await m.at(["root", "leaf"], "add", "y"), ["y"]);
+      assert.equal((await m.at(["root"], "cloneMany", "leaf", "L", 20)).made, 3);
+      assert.equal(files(), 6);
+      assert.deepEqual(await (ns.getByName("carol") as any).at(["app"], "add", "hi"), ["hi"]);
+      await m.delete("root");
+      assert.equal(files(), 2);
+
+      // One level down: mid's clones of its leaf count under root too, and go with root.
+      assert.deepEqual(await m.at(["root", "mid", "leaf"], "add", "z"), ["z"]);
+      const deeper = await m.at(["root", "mid"], "cloneMany", "leaf", "D", 20);
+      assert.equal(deeper.made, 2, JSON.stringify(deeper));
+      assert.deepEqual(await m.at(["root", "mid", "D1"], "list"), ["z"]);
+      assert.equal(files(), 7);
+      // A clone of mid would copy mid, leaf, D0, D1: 4 more, past 4.
+      assert.match((await m.at(["root"], "cloneMany", "mid", "M", 1)).error, /past 4 nested facets/);
+      await m.delete("root");
+      assert.equal(files(), 2);
+
+      // The host's clone of its facet, within maxFacets: root2 and its leaf are copies, deleted with root2.
+      await m.at(["root", "leaf"], "add", "w");
+      await m.clone("root", "root2");
+      assert.equal(files(), 6);
+      assert.deepEqual(await m.at(["root2", "leaf"], "list"), ["w"]);
+      await m.delete("root2");
+      await m.delete("root");
+      assert.equal(files(), 2);
+
+      // And every place is free again: six more host objects' facets, then maxFacets.
+      for (let k = 0; k < 6; k++) assert.deepEqual(await (ns.getByName(`other${k}`) as any).at(["app"], "add", "hi"), ["hi"]);
+      await assert.rejects((ns.getByName("one-too-many") as any).at(["app"], "add", "hi"), /at most 8 sessions are kept/);
     } finally {
       ns.close();
       await loader.close();
