@@ -2,7 +2,7 @@
 // on stdio (default) or streamable HTTP. Runs on its own too: `node --import tsx src/cli/mcp.ts --config f.json`.
 
 import { readFile } from "node:fs/promises";
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -11,6 +11,7 @@ import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/m
 import { Admission, holdSlot } from "../server/admission.ts";
 import { KeyRing } from "../server/auth.ts";
 import { RequestError } from "../server/errors.ts";
+import { onlyNotifications } from "../server/mcp-notifications.ts";
 import { isLoopback, parseApiKeysEnv } from "../server/config.ts";
 import { missingInSection } from "../server/outbound-config.ts";
 import { parsePortFlag, VERSION } from "./common.ts";
@@ -64,6 +65,8 @@ interface McpArgs {
   maxInFlight: number;
 }
 
+/** The largest request body `islet mcp --http` reads (the MCP handler's own bound). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Requests `islet mcp --http` answers at once by default: islet serve's default. */
 const DEFAULT_MAX_IN_FLIGHT = 8 * availableParallelism();
 /** How long a complete answer waits for its client to take it before the connection is closed (islet serve's default). */
@@ -125,6 +128,21 @@ function bareHost(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
+/** The request's body as text, or undefined past `max` bytes (the rest is not read). */
+async function boundedBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 function refuse(res: import("node:http").ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message }, id: null }));
 }
@@ -170,6 +188,27 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
         return;
       }
     }
+    void answer(req, res, keyId).catch((error: Error) => {
+      log(`http: ${error.message}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
+    });
+  });
+
+  async function answer(req: IncomingMessage, res: ServerResponse, keyId: string | undefined): Promise<void> {
+    let body: unknown;
+    if (req.method === "POST") {
+      // Read first to tell notifications from requests: a notification (a cancel) runs no tool and
+      // takes no slot, so a key at its cap can still cancel its own calls.
+      const text = await boundedBody(req, MAX_BODY_BYTES);
+      if (text === undefined) return refuse(res, 413, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
+      try {
+        body = JSON.parse(text);
+      } catch {
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: Invalid JSON" }, id: null }));
+        return;
+      }
+      if (onlyNotifications(text)) return handler(req, res, body, keyId);
+    }
     let release;
     try {
       release = admission.admit({ keyId: keyId ?? "anonymous", maxConcurrency: perKey });
@@ -179,13 +218,14 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
       return;
     }
     const slot = holdSlot(res, release, ANSWER_TIMEOUT_MS);
-    // Each key's Code Mode sessions are its own.
-    handler(req, res, undefined, keyId, slot.answered).catch((error: Error) => {
+    try {
+      // Each key's Code Mode sessions are its own.
+      await handler(req, res, body, keyId, slot.answered);
+    } catch (error) {
       slot.answered();
-      log(`http: ${error.message}`);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
-    });
-  });
+      throw error;
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(args.port, bareHost(args.host), () => resolve());

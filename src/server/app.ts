@@ -14,6 +14,7 @@ import { WorkerLoader, type TailEvent } from "../index.ts";
 import { MessageQueueTransport } from "../client/wire.ts";
 import type { ServerResponse } from "node:http";
 import { Admission, holdSlot } from "./admission.ts";
+import { onlyNotifications } from "./mcp-notifications.ts";
 import { ApiKeys, type Caller } from "./auth.ts";
 import { openCodeMode, type CodeModeService } from "./codemode.ts";
 import { isLoopback, resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./config.ts";
@@ -268,9 +269,17 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
     // the client gone and the calls it cancels ended) and written out, as /v1/run's: a client that
     // has not taken it within answerTimeoutMs is cut off (a batch of streamed calls answering 15 MB
     // to a client that read nothing held its slot for as long as the connection stayed open).
+    let request = c.req.raw;
+    if (request.method === "POST") {
+      // Read here (limitBody bounds it) to tell notifications from requests: a notification runs
+      // no tool and takes no slot, so a key at its cap can still cancel its own calls.
+      const text = await request.text();
+      request = new Request(request.url, { method: "POST", headers: request.headers, body: text, signal: request.signal });
+      if (onlyNotifications(text)) return await codemode.mcp(request, c.get("caller").keyId);
+    }
     const slot = holdSlot(outgoingOf(c.env), admission.admit(c.get("caller")), options.answerTimeoutMs);
     try {
-      return await codemode.mcp(c.req.raw, c.get("caller").keyId, slot.answered);
+      return await codemode.mcp(request, c.get("caller").keyId, slot.answered);
     } catch (error) {
       slot.answered();
       throw error;

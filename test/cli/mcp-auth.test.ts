@@ -166,3 +166,34 @@ test("islet mcp --http admits at most --max-in-flight requests at once, and one 
     await islet.stop();
   }
 });
+
+// findings21 (held list): a notifications/cancelled POST needed an admission slot of its own, so a
+// key whose slots were all held by its own runaway calls got 429 and could not cancel them. A POST
+// of notifications only runs no tool and takes no slot.
+test("islet mcp --http: a key at its cap can still cancel its own call (a notification takes no slot)", async () => {
+  const islet = startIslet(["mcp", "--config", config, "--http", "--port", "0", "--max-in-flight", "2"], { ISLET_API_KEYS: `a:${KEY}` });
+  try {
+    const [, port] = await islet.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp/);
+    const url = `http://127.0.0.1:${port}/mcp`;
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${KEY}`, "mcp-protocol-version": "2025-06-18" };
+    const started = performance.now();
+    // One key holds at most half of 2: this call takes its only slot and runs for 20 s unless cancelled.
+    const running = await fetch(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ jsonrpc: "2.0", id: 41, method: "tools/call", params: { name: "execute", arguments: { code: "async () => { await new Promise((r) => setTimeout(r, 20000)); return 'slept'; }" }, _meta: { progressToken: 41 } } }),
+    });
+    assert.equal(running.status, 200);
+    const refused = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 42, method: "tools/list" }) });
+    assert.equal(refused.status, 429, "the key is at its cap");
+    const cancel = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 41, reason: "stop" } }) });
+    assert.equal(cancel.status, 202, await cancel.text());
+    const answer = await running.text();
+    assert.doesNotMatch(answer, /slept/);
+    assert.ok(performance.now() - started < 15_000, `the call ran ${(performance.now() - started).toFixed(0)} ms`);
+    // The slot came back.
+    assert.equal((await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 43, method: "tools/list" }) })).status, 200);
+  } finally {
+    await islet.stop();
+  }
+});
