@@ -128,19 +128,27 @@ function bareHost(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
-/** The request's body as text, or undefined past `max` bytes (the rest is not read). */
-async function boundedBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
+/**
+ * The request's body as text, or undefined past `max` bytes (the rest is drained unread). Read by
+ * events, not `for await`: the async iterator destroys the request when it is done, and a
+ * destroyed request reads to the MCP handler as a client that went away (its calls cancelled).
+ */
+function boundedBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off("data", onData);
+      chunks.length = 0;
       req.resume();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+      resolve(undefined);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(size > max ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.once("error", reject);
+  });
 }
 
 function refuse(res: import("node:http").ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
