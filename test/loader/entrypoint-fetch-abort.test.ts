@@ -50,6 +50,13 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
   }
 }
 
+/** `promise`, or a failure saying what did not happen within `ms` (so that a regression fails rather than hangs). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Resolves once `n` more requests than now have reached the upstream (a host function A's code awaits). */
 function arrivals(): (n: number) => Promise<void> {
   const from = arrived;
@@ -167,10 +174,10 @@ for (const isolation of modes) {
         const t0 = performance.now();
         controller.abort();
         // Before: still pending until the worker's wallMs (WallTimeLimitError).
-        await assert.rejects(call, { name: "AbortError" });
+        await assert.rejects(within(call, 2_000, "the call's rejection"), { name: "AbortError" });
         const ms = performance.now() - t0;
         assert.ok(ms < 250, `rejected ${ms.toFixed(1)} ms after abort()`);
-        assert.deepEqual(await report, { before: false, event: "abort", aborted: true, reason: "AbortError", isDOMException: true });
+        assert.deepEqual(await within(report, 5_000, "the handler's report"), { before: false, event: "abort", aborted: true, reason: "AbortError", isDOMException: true });
         assert.equal(await worker.getEntrypoint<{ handled(): Promise<number> }>().handled(), 1, "the same sandbox answers");
 
         // A signal aborted before the call: rejected with its reason, and the handler is not called.
@@ -181,7 +188,7 @@ for (const isolation of modes) {
         const viaRequest = worker.getEntrypoint().fetch(new Request(`${base}/y`, { signal: late.signal }));
         await until(() => started === 2, 10_000, "the handler to run");
         late.abort(reason);
-        await assert.rejects(viaRequest, (error) => error === reason);
+        await assert.rejects(within(viaRequest, 2_000, "the call's rejection"), (error) => error === reason);
         assert.equal(await worker.getEntrypoint<{ handled(): Promise<number> }>().handled(), 2);
       } finally {
         await loader.close();
@@ -221,8 +228,8 @@ for (const isolation of modes) {
         const next = reader.read();
         await sleep(100);
         controller.abort();
-        await assert.rejects(next, { name: "AbortError" });
-        assert.deepEqual(await report, { aborted: true, reason: "AbortError" });
+        await assert.rejects(within(next, 2_000, "the read's rejection"), { name: "AbortError" });
+        assert.deepEqual(await within(report, 5_000, "the handler's report"), { aborted: true, reason: "AbortError" });
       } finally {
         await loader.close();
       }
