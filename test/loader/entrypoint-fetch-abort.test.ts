@@ -200,6 +200,8 @@ for (const isolation of modes) {
       try {
         let reported!: (seen: unknown) => void;
         const report = new Promise((resolve) => (reported = resolve));
+        let cancelled!: (reason: unknown) => void;
+        const cancel = new Promise((resolve) => (cancelled = resolve));
         const worker = loader.load({
           compatibilityDate,
           mainModule: "m.js",
@@ -214,12 +216,13 @@ for (const isolation of modes) {
                         env.report({ aborted: request.signal.aborted, reason: request.signal.reason?.name });
                       });
                     },
+                    cancel() { env.cancelled("the body's cancel()"); },
                   });
                   return new Response(body);
                 },
               };`,
           },
-          env: { report: (seen: unknown) => reported(seen) },
+          env: { report: (seen: unknown) => reported(seen), cancelled: (what: unknown) => cancelled(what) },
         });
         const controller = new AbortController();
         const response = await worker.getEntrypoint().fetch(`${base}/x`, { signal: controller.signal });
@@ -230,6 +233,8 @@ for (const isolation of modes) {
         controller.abort();
         await assert.rejects(within(next, 2_000, "the read's rejection"), { name: "AbortError" });
         assert.deepEqual(await within(report, 5_000, "the handler's report"), { aborted: true, reason: "AbortError" });
+        // The worker's body is cancelled in the sandbox.
+        assert.equal(await within(cancel, 5_000, "the body's cancel()"), "the body's cancel()");
       } finally {
         await loader.close();
       }
