@@ -19,8 +19,12 @@ export interface StartCause {
 export interface Invocable {
   /** Calls `method` on entrypoint `entry` (a named export or "default"). */
   call(entry: string, method: string, args: unknown[], props: unknown, limits: Limits | undefined): Promise<unknown>;
-  /** Calls entrypoint `entry`'s fetch handler; the response body may still be streaming. */
-  fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse>;
+  /**
+   * Calls entrypoint `entry`'s fetch handler; the response body may still be streaming. When
+   * `signal` aborts (the caller gave up) while the handler's invocation is in flight, the
+   * handler's `request.signal` aborts.
+   */
+  fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined, signal?: AbortSignal): Promise<WorkerResponse>;
   /**
    * Calls entrypoint `entry`'s connect(socket) handler with `socket`, an inbound connection's
    * worker end; `onOpen` once the worker holds it. Resolves when the handler's invocation ends.

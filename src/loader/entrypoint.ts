@@ -2,7 +2,7 @@
 
 import { remoteCapability } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
-import { hostResponse, incomingRequest } from "./fetch-records.ts";
+import { hostResponse, incomingRequest, type WorkerResponse } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
 import type { Invocable, StartCause } from "./backend.ts";
 import { InboundPipe, inboundAddress, type InboundSocket } from "./inbound-socket.ts";
@@ -62,17 +62,26 @@ export function connectInbound(entrypoint: object, socket: HostSocket, localAddr
 export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => Promise<Invocable>, entry: string, options: EntrypointOptions): Entrypoint<T> {
   const { props, limits } = options;
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const signal = request.signal;
+    if (signal.aborted) {
+      request.body?.cancel(signal.reason).catch(() => {});
+      throw signal.reason;
+    }
     // The body is not read here: the sandbox pulls it chunk by chunk as its code reads (small or
     // already complete bodies cross whole with the request).
-    const request = incomingRequest(new Request(input, init));
-    let worker: Invocable;
-    try {
-      worker = await acquire({ entrypoint: entry, method: "fetch" });
-    } catch (error) {
-      request.body?.cancel().catch(() => {});
-      throw error;
-    }
-    return hostResponse(await worker.fetch(entry, request, props, limits));
+    return abortableFetch(input, request, signal, async (gaveUp) => {
+      let worker: Invocable;
+      try {
+        worker = await acquire({ entrypoint: entry, method: "fetch" });
+        // Given up on while the worker started: its handler is not called.
+        gaveUp.throwIfAborted();
+      } catch (error) {
+        request.body?.cancel().catch(() => {});
+        throw error;
+      }
+      return worker.fetch(entry, incomingRequest(request), props, limits, gaveUp);
+    });
   };
   const inbound = async (socket: HostSocket, localAddress: string | undefined, onOpen?: () => void): Promise<void> => {
     const worker = await acquire({ entrypoint: entry, method: "connect" });
@@ -102,4 +111,107 @@ export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => 
   }) as Entrypoint<T>;
   inboundTargets.set(stub, (socket, localAddress) => inbound(socket, localAddress));
   return stub;
+}
+
+/**
+ * A fetch of a worker's handler that its caller can give up on, as Fetch's fetch() can: when the
+ * Request's signal aborts before the response (or its body) is complete, the call rejects at once
+ * with the signal's reason (a body already handed over errors with it), a response that arrives
+ * later has its body cancelled, and `gaveUp`, which the backend is given, aborts: the worker's
+ * handler sees its `request.signal` abort while its invocation is in flight, so that what it
+ * passed the signal on to (its own fetch(request)) ends too (findings21/01: with a worker's
+ * entrypoint as another worker's globalOutbound, that worker's pending fetches outlived it).
+ */
+function abortableFetch(input: unknown, request: Request, signal: AbortSignal, send: (gaveUp: AbortSignal) => Promise<WorkerResponse>): Promise<Response> {
+  const gaveUp = new AbortController();
+  return new Promise<Response>((resolve, reject) => {
+    let answered = false;
+    const onAbort = () => {
+      gaveUp.abort(signal.reason);
+      if (!answered) reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    // Holds the Requests until the response is complete: undici's Request follows its input's
+    // signal through a WeakRef to its own controller, which only the Request holds, so a Request
+    // collected meanwhile would never see its caller abort.
+    const detach = () => {
+      void input;
+      void request;
+      signal.removeEventListener("abort", onAbort);
+    };
+    send(gaveUp.signal).then(
+      (record) => {
+        if (signal.aborted) {
+          detach();
+          if (record.body instanceof ReadableStream) record.body.cancel(signal.reason).catch(() => {});
+          return;
+        }
+        answered = true;
+        if (record.body instanceof ReadableStream) record.body = abortableBody(record.body, signal, detach, gaveUp);
+        else detach();
+        try {
+          resolve(hostResponse(record));
+        } catch (error) {
+          if (record.body instanceof ReadableStream) record.body.cancel().catch(() => {});
+          detach();
+          reject(error);
+        }
+      },
+      (error: unknown) => {
+        detach();
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * A response body still streaming from the worker, handed to the caller: when the request's
+ * signal aborts before the body ends, the caller's reads fail with the signal's reason and the
+ * worker's body is cancelled (after `gaveUp` has told the handler). `detach` runs once the body
+ * has ended, failed, been cancelled or been aborted.
+ */
+function abortableBody(body: ReadableStream<Uint8Array>, signal: AbortSignal, detach: () => void, gaveUp: AbortController): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    signal.removeEventListener("abort", onAbort);
+    detach();
+  };
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const onAbort = () => {
+    gaveUp.abort(signal.reason);
+    finish();
+    controller.error(signal.reason);
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      async pull(c) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          finish();
+          throw error;
+        }
+        if (finished) return; // aborted meanwhile: the stream is errored already
+        if (chunk.done) {
+          finish();
+          c.close();
+        } else c.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        finish();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

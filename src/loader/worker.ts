@@ -234,12 +234,20 @@ export class Worker {
    * it is already complete (within one turn of the event loop, up to EAGER_BODY_BYTES), otherwise
    * the sandbox pulls it chunk by chunk as its code reads (Op.BodyRead), as it does a fetch()
    * response body. A body still open when the invocation ends (waitUntil work included) is cancelled.
+   * When `signal` aborts (the caller gave up) while the invocation is in flight, the handler's
+   * `request.signal` aborts in the sandbox.
    */
-  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse> {
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined, signal?: AbortSignal): Promise<WorkerResponse> {
     const { body: stream, ...head } = request;
     let record: RequestRecord = { ...head, body: null };
     let body: HostBody | undefined;
     let bodyStream: number | undefined;
+    /** The invocation's id while it is in flight: the caller's abort reaches its request's signal then. */
+    let inFlight: number | undefined;
+    const onAbort = () => {
+      if (inFlight !== undefined) this.sandbox.send("abortRequest", [inFlight, Date.now()]);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const encodedProps = this.peer.encode(props ?? {});
       if (stream !== null) {
@@ -250,7 +258,10 @@ export class Worker {
           body = undefined;
         }
       }
+      // Given up on before the handler was called: it is not called.
+      signal?.throwIfAborted();
       const start = (id: number) => {
+        inFlight = id;
         if (body !== undefined) {
           // Registered once the invocation is tracked: bodies left when none is in flight are cancelled.
           const open = body;
@@ -261,6 +272,8 @@ export class Worker {
         return this.sandbox.call("dispatch", [id, entry, "fetch", [record], encodedProps, Date.now()]);
       };
       const release = () => {
+        inFlight = undefined;
+        signal?.removeEventListener("abort", onAbort);
         if (bodyStream !== undefined) this.egress.bodies.cancel(bodyStream);
       };
       const response = (await this.run(
@@ -283,6 +296,10 @@ export class Worker {
       // invocation now rather than when (and if) the caller reads it.
       if (response.body instanceof ReadableStream) response.body = await readAhead(response.body);
       return response;
+    } catch (error) {
+      // The invocation never started (release, which lets go of the signal, never runs).
+      if (inFlight === undefined) signal?.removeEventListener("abort", onAbort);
+      throw error;
     } finally {
       // Never handed to the sandbox (the call failed before it started): the caller's stream is let go.
       body?.cancel();

@@ -19,6 +19,7 @@ export type EntryName =
   | "drain"
   | "bodyPull"
   | "bodyCancel"
+  | "abortRequest"
   | "linkBridge"
   | "receiveChunk"
   | "awaitMain"

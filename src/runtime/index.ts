@@ -32,6 +32,7 @@ const {
   Error,
   JSONParse,
   Map,
+  MapPrototypeClear,
   MapPrototypeDelete,
   MapPrototypeGet,
   MapPrototypeHas,
@@ -169,7 +170,7 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
  * of undefined, which costs less than boot's wrapper (a promise, and the captured then on the
  * entry's own promise). Anything before that await runs in place, so it must not be user code.
  */
-const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire"]);
+const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire", "abortRequest"]);
 
 /** The namespace of `cloudflare:sockets` (its generated module re-exports `connect`). */
 function socketsModule(): { connect(address: unknown, options?: unknown): unknown } {
@@ -303,11 +304,46 @@ function idle(): void {
   const ids: number[] = [];
   for (let entries = SafeMapIterator(responseBodies), entry = entries.next(); !entry.done; entry = entries.next()) ArrayPrototypePush(ids, entry.value[0]);
   for (let i = 0; i < ids.length; i++) bodyCancel(ids[i]);
+  // Nor can any caller give up on a call: the host aborts requests only while their invocation is in flight.
+  MapPrototypeClear(incomingSignals);
 }
 
 /** Fetch handlers' response bodies the host pulls, by id. */
 const responseBodies = new Map<number, ByteReader>();
+/** The invocation each of those bodies answers (whose request's signal is kept until the body is gone). */
+const responseBodyInvocations = new Map<number, number>();
 let nextResponseBody = 1;
+
+/** The signals of the requests fetch handlers got, by invocation, while their callers may still give up. */
+const incomingSignals = new Map<number, InstanceType<ReturnType<typeof web>["IncomingSignal"]>>();
+
+/** A response body the host no longer pulls: its request's signal goes with it. */
+function dropResponseBody(id: number): void {
+  MapPrototypeDelete(responseBodies, id);
+  MapPrototypeDelete(responseRests, id);
+  const invocationId = MapPrototypeGet(responseBodyInvocations, id);
+  if (invocationId === undefined) return;
+  MapPrototypeDelete(responseBodyInvocations, id);
+  MapPrototypeDelete(incomingSignals, invocationId);
+}
+
+/**
+ * The caller of invocation `invocationId`'s fetch handler gave up on it (its signal aborted): the
+ * handler's `request.signal` aborts, so what it passed the signal on to (its own fetch(request))
+ * ends too. Abort listeners are user code: they run in this invocation, deferred like settle's.
+ */
+async function abortRequest(invocationId: number, now: number): Promise<void> {
+  await undefined;
+  const signal = MapPrototypeGet(incomingSignals, invocationId);
+  if (signal === undefined) return;
+  enterInvocation(invocationId);
+  setClock(now);
+  try {
+    signal.abort();
+  } catch (error) {
+    reportUncaught(error);
+  }
+}
 
 /**
  * The most bytes one bodyPull hands the host: a larger chunk crosses in pieces of this size, the
@@ -330,7 +366,7 @@ async function bodyPull(id: number, now: number): Promise<Result> {
     MapPrototypeDelete(responseRests, id);
     const chunk = rest !== undefined ? rest.chunk : (await reader.next()).value;
     if (chunk === null) {
-      MapPrototypeDelete(responseBodies, id);
+      dropResponseBody(id);
       return resultOf([1, null, 0, postCount()]);
     }
     const offset = rest !== undefined ? rest.offset : 0;
@@ -341,7 +377,7 @@ async function bodyPull(id: number, now: number): Promise<Result> {
     if (offset + size < length) MapPrototypeSet(responseRests, id, { __proto__: null, chunk, offset: offset + size } as unknown as { chunk: Uint8Array; offset: number });
     return resultOf([1, piece, 0, postCount()]);
   } catch (error) {
-    MapPrototypeDelete(responseBodies, id);
+    dropResponseBody(id);
     return resultOf([0, errorToRecord(error), 0, postCount()]);
   }
 }
@@ -349,9 +385,8 @@ async function bodyPull(id: number, now: number): Promise<Result> {
 /** The host will not read that response body any further. */
 function bodyCancel(id: number): void {
   const reader = MapPrototypeGet(responseBodies, id);
-  MapPrototypeDelete(responseRests, id);
+  dropResponseBody(id);
   if (reader === undefined) return;
-  MapPrototypeDelete(responseBodies, id);
   reader.cancel();
 }
 
@@ -436,19 +471,30 @@ async function run(invocationId: number, entry: string, method: string, args: un
   }
   if (fn === undefined) throw missingMethod(method);
   if (isFetch) {
-    const { requestFromRecord, responseToStreamingRecord, Response } = web();
-    const request = requestFromRecord(args[0] as RequestRecord);
-    const response = await (handlerStyle ? ReflectApply(fn, receiver, [request, env, ctx]) : ReflectApply(fn, receiver, [request]));
-    if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
-    const { record, stream } = await responseToStreamingRecord(response);
-    // A streamed body stays here: the host pulls it a chunk at a time (bodyPull) while the
-    // invocation stays in flight, watched, until the body ends or the host cancels it.
-    if (stream !== null) {
-      const id = nextResponseBody++;
-      MapPrototypeSet(responseBodies, id, streams().byteReader(stream));
-      (record as { bodyStream?: number }).bodyStream = id;
+    const { IncomingSignal, requestFromRecord, responseToStreamingRecord, Response } = web();
+    // The request's signal, which the host aborts (abortRequest) while the caller waits for the response.
+    const signal = new IncomingSignal();
+    MapPrototypeSet(incomingSignals, invocationId, signal);
+    let kept = false;
+    try {
+      const request = requestFromRecord(args[0] as RequestRecord, signal);
+      const response = await (handlerStyle ? ReflectApply(fn, receiver, [request, env, ctx]) : ReflectApply(fn, receiver, [request]));
+      if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
+      const { record, stream } = await responseToStreamingRecord(response);
+      // A streamed body stays here: the host pulls it a chunk at a time (bodyPull) while the
+      // invocation stays in flight, watched, until the body ends or the host cancels it. The
+      // caller may still give up meanwhile: the request's signal is kept until then.
+      if (stream !== null) {
+        const id = nextResponseBody++;
+        MapPrototypeSet(responseBodies, id, streams().byteReader(stream));
+        MapPrototypeSet(responseBodyInvocations, id, invocationId);
+        kept = true;
+        (record as { bodyStream?: number }).bodyStream = id;
+      }
+      return record;
+    } finally {
+      if (!kept) MapPrototypeDelete(incomingSignals, invocationId);
     }
-    return record;
   }
   return ReflectApply(fn, receiver, args);
 }
@@ -609,6 +655,7 @@ const entries = ObjectAssign(ObjectCreate(null) as {}, {
   drain,
   bodyPull,
   bodyCancel,
+  abortRequest,
   linkBridge,
   receiveChunk,
   awaitMain,

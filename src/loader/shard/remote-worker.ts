@@ -78,13 +78,22 @@ export class RemoteWorker implements Invocable {
   /**
    * The request body stays here when it is still arriving: the shard pulls it a chunk at a time
    * ("bodyRead"), as the sandbox reads it, and cancels it ("bodyCancel") when its invocation ends.
+   * When `signal` aborts before the response's body has ended, the shard is told ("fetchAbort",
+   * by the call's scope): the handler's `request.signal` aborts there.
    */
-  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined): Promise<WorkerResponse> {
+  async fetch(entry: string, request: IncomingRequest, props: unknown, limits: Limits | undefined, signal?: AbortSignal): Promise<WorkerResponse> {
     const { body: stream, ...head } = request;
     const record: ShardRequestRecord = { ...head, body: null };
     let body = stream === null ? undefined : new HostBody(stream.getReader());
     let conn: Connection | undefined;
     let scope: number | undefined;
+    let sent = false;
+    const onAbort = () => {
+      if (sent && scope !== undefined) conn?.channel.notify("fetchAbort", scope);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    /** Whether the response's body still streams (the signal is then let go of when it ends). */
+    let streaming = false;
     try {
       conn = await this.pool.connection(this.slot);
       scope = conn.openCallScope();
@@ -100,15 +109,21 @@ export class RemoteWorker implements Invocable {
           record.bodyId = conn.bodies.add(open, (max) => new TypeError(`Too many bodies open in this sandbox ${this.pool.kind.noun} (at most ${max}).`));
         }
       }
+      // Given up on before the handler was called: it is not called.
+      signal?.throwIfAborted();
+      sent = true;
       // A shard's messages are checked as a sandbox's are (received: the listed types, no resizable buffers).
       const response = received(await conn.request("fetch", [this.key, this.named, entry, record, encodedProps, limits, scope])) as ShardResponseRecord;
       const { bodyId, ...head } = response;
-      return typeof bodyId === "number" ? { ...head, body: pulledResponse(conn, bodyId, this) } : head;
+      if (typeof bodyId !== "number") return head;
+      streaming = signal !== undefined;
+      return { ...head, body: pulledResponse(conn, bodyId, this, () => signal?.removeEventListener("abort", onAbort)) };
     } catch (error) {
       // The shard lets go of a body it was handed when its invocation ends; one the call never reached is let go here.
       if (record.bodyId !== undefined) conn?.releaseBody(record.bodyId);
       throw error;
     } finally {
+      if (!streaming) signal?.removeEventListener("abort", onAbort);
       if (scope !== undefined) conn?.callScopes.delete(scope);
       body?.cancel();
     }
@@ -123,18 +138,26 @@ export class RemoteWorker implements Invocable {
  * (findings5/06). A read on its way when the shard handles the dispose is failed there; a later one
  * is failed here, as the shard no longer has the body.
  */
-function pulledResponse(conn: Connection, bodyId: number, worker: RemoteWorker): ReadableStream<Uint8Array> {
+function pulledResponse(conn: Connection, bodyId: number, worker: RemoteWorker, ended: () => void): ReadableStream<Uint8Array> {
   const disposals = worker.disposals;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (worker.disposals !== disposals) throw new WorkerDisposedError("The worker was disposed while its response body was being read.");
-        const chunk = received(await conn.request("responseRead", bodyId)) as Uint8Array | null;
-        if (chunk === null) controller.close();
-        else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
-        else throw new TypeError("Received non-Uint8Array chunk");
+        try {
+          if (worker.disposals !== disposals) throw new WorkerDisposedError("The worker was disposed while its response body was being read.");
+          const chunk = received(await conn.request("responseRead", bodyId)) as Uint8Array | null;
+          if (chunk === null) {
+            ended();
+            controller.close();
+          } else if (chunk instanceof Uint8Array) controller.enqueue(chunk);
+          else throw new TypeError("Received non-Uint8Array chunk");
+        } catch (error) {
+          ended();
+          throw error;
+        }
       },
       cancel() {
+        ended();
         conn.channel.notify("responseCancel", bodyId);
       },
     },

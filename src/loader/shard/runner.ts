@@ -53,8 +53,13 @@ export function runShard(port: ShardPort): void {
    * Worker responses whose bodies the host is still pulling, by id (with the worker's key, for
    * dispose). `disposed`: the worker was disposed while a read of it was on its way (findings5/06).
    */
-  const responses = new Map<number, { key: string; body: HostBody; disposed?: Error }>();
+  const responses = new Map<number, { key: string; body: HostBody; disposed?: Error; scope?: number }>();
   let nextResponseId = 1;
+  /**
+   * The signals of the host's fetches of workers here, by the call's scope, until the response's
+   * body has ended: the host's "fetchAbort" (its caller gave up) aborts the worker's request.
+   */
+  const fetchAborts = new Map<number, AbortController>();
 
   const channel: Channel = new Channel((message) => port.send(message), {
     request: (name, payload) => handleRequest(name, payload),
@@ -250,7 +255,7 @@ export function runShard(port: ShardPort): void {
    * crosses whole; any other stays here and the host pulls it a chunk at a time ("responseRead"),
    * so a host that does not read makes this shard hold no more than the worker produced.
    */
-  async function keepResponse(key: string, response: Response): Promise<ShardResponseRecord> {
+  async function keepResponse(key: string, response: Response, scope?: number): Promise<ShardResponseRecord> {
     const record: ShardResponseRecord = { status: response.status, statusText: response.statusText, headers: [...response.headers], body: null };
     if (response.body === null) return record;
     const body = new HostBody(response.body.getReader());
@@ -261,7 +266,7 @@ export function runShard(port: ShardPort): void {
       throw new TypeError(`Too many response bodies open in this sandbox shard (at most ${MAX_OPEN_BODIES}).`);
     }
     const bodyId = nextResponseId++;
-    responses.set(bodyId, { key, body });
+    responses.set(bodyId, { key, body, scope });
     return { ...record, bodyId };
   }
 
@@ -275,6 +280,7 @@ export function runShard(port: ShardPort): void {
       if (kept.disposed !== undefined) throw kept.disposed;
       if (done) {
         responses.delete(bodyId as number);
+        if (kept.scope !== undefined) fetchAborts.delete(kept.scope);
         return null;
       }
       if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
@@ -289,6 +295,7 @@ export function runShard(port: ShardPort): void {
     const kept = typeof bodyId === "number" ? responses.get(bodyId) : undefined;
     if (kept === undefined) return;
     responses.delete(bodyId as number);
+    if (kept.scope !== undefined) fetchAborts.delete(kept.scope);
     kept.body.cancel();
   }
 
@@ -304,13 +311,21 @@ export function runShard(port: ShardPort): void {
         const [key, named, entry, request, props, limits, scope] = payload as [string, boolean, string, ShardRequestRecord, unknown, Limits | undefined, number | undefined];
         // A body still arriving at the host is pulled from there as the sandbox reads it.
         const body = typeof request.bodyId === "number" ? pulledBody(request.bodyId) : undefined;
+        const abortId = typeof scope === "number" ? scope : undefined;
+        const gaveUp = new AbortController();
+        if (abortId !== undefined) fetchAborts.set(abortId, gaveUp);
+        let streaming = false;
         try {
           const entrypoint = stubFor(key, named).getEntrypoint(entry, { props: link.decode(props), limits });
-          return await keepResponse(key, await callScope.run(scope ?? 0, () => entrypoint.fetch(hostRequest(request, undefined, body))));
+          const answer = await keepResponse(key, await callScope.run(scope ?? 0, () => entrypoint.fetch(hostRequest(request, gaveUp.signal, body))), abortId);
+          streaming = answer.bodyId !== undefined;
+          return answer;
         } catch (error) {
           // Not cancelled by the call (it failed before reaching the worker): the host's end is let go.
           if (body !== undefined && !body.locked) body.cancel().catch(() => {});
           throw error;
+        } finally {
+          if (!streaming && abortId !== undefined) fetchAborts.delete(abortId);
         }
       }
       case "connect": {
@@ -369,6 +384,8 @@ export function runShard(port: ShardPort): void {
       }
       case "responseCancel":
         return releaseResponse(payload);
+      case "fetchAbort":
+        return void (typeof payload === "number" ? fetchAborts.get(payload)?.abort() : undefined);
       case "forget":
         stubs.delete(String(payload));
         return;

@@ -5,6 +5,7 @@ export { bindPlatform } from "../platform.ts";
 export { copyHeaders, Headers, headersDelete, headersGet } from "./headers.ts";
 export { Request, requestAbortSignal, requestFromRecord, requestHeaders, requestMethod, requestRedirect, requestToRecord, requestUrl } from "./request.ts";
 export { Response, responseFromRecord, responseHeaders, responseStatus, responseToRecord, responseToStreamingRecord } from "./response.ts";
+export { IncomingSignal } from "./signal.ts";
 export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";

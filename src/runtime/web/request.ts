@@ -7,7 +7,7 @@ import { BodyState, extractBody, ownedBytes } from "./body.ts";
 import { copyHeaders, getHeadersGuard, headerPairs, Headers, headersAppend, headersHas, setHeadersGuard, type HeadersInit } from "./headers.ts";
 import { ownGetter } from "./own.ts";
 import { hostBodyStream } from "./response.ts";
-import { followingSignal, toAbortSignal, type AbortSignal } from "./signal.ts";
+import { followingSignal, parentSignal, toAbortSignal, type AbortSignal, type IncomingSignal, type SignalParent } from "./signal.ts";
 import { parseUrl } from "./url-parser.ts";
 import { isHttpToken, requireArguments, toByteString, toDictionary, toDomString, toEnum, toUsvString } from "./webidl.ts";
 import { primordials, SymbolToStringTag } from "../primordials.ts";
@@ -88,8 +88,8 @@ interface RequestState {
   /** "client", "no-referrer" or a serialized URL. */
   referrer: string;
   referrerPolicy: ReferrerPolicy;
-  /** The signal this Request's own signal follows. */
-  signalParent: AbortSignal | null;
+  /** The signal this Request's own signal follows (a fetch handler's request: the incoming one, made when first needed). */
+  signalParent: SignalParent;
 }
 
 // Lets clone() and requestFromRecord() build a Request around a state they made.
@@ -261,7 +261,7 @@ export class Request {
   }
 
   get signal(): AbortSignal {
-    this.#signal ??= followingSignal(this.#state.signalParent);
+    this.#signal ??= followingSignal(parentSignal(this.#state.signalParent));
     return this.#signal;
   }
 
@@ -295,27 +295,32 @@ function parseReferrer(referrer: string): string {
   return parsed === "about:client" ? "client" : parsed;
 }
 
-/**
- * The signal fetch() has to watch for `request`: the one its own signal follows, or null when
- * nothing can abort it. Unlike `request.signal`, this never creates a signal (nor loads the
- * events chunk) for the common request without one.
- */
 // Captured now, before user code can see Request (see own.ts).
 export const requestUrl = ownGetter<string>(Request.prototype, "url");
 export const requestMethod = ownGetter<string>(Request.prototype, "method");
 export const requestRedirect = ownGetter<RequestRedirect>(Request.prototype, "redirect");
 export const requestHeaders = ownGetter<Headers>(Request.prototype, "headers");
 
+/**
+ * The signal fetch() has to watch for `request`: the one its own signal follows, or null when
+ * nothing can abort it. Unlike `request.signal`, this never creates a signal (nor loads the
+ * events chunk) for the common request without one; a fetch handler's request (and a Request
+ * made from it) has one, which the host aborts when the handler's caller gives up.
+ */
 export function requestAbortSignal(request: Request): AbortSignal | null {
-  return stateOf(request).signalParent;
+  return parentSignal(stateOf(request).signalParent);
 }
 
-/** Builds the Request a fetch handler receives. Its headers are immutable, as in service workers. */
-export function requestFromRecord(record: RequestRecord): Request {
+/**
+ * Builds the Request a fetch handler receives. Its headers are immutable, as in service workers;
+ * its signal follows `signal`, which the host aborts when the caller gives up.
+ */
+export function requestFromRecord(record: RequestRecord, signal: IncomingSignal | null = null): Request {
   const request = new Request(record.url, { method: record.method, headers: record.headers, redirect: record.redirect as RequestRedirect });
   const state = stateOf(request);
   state.body = typeof record.bodyStream === "number" ? BodyState.fromStream(hostBodyStream(record.bodyStream)) : record.body === null ? BodyState.none() : BodyState.fromBytes(ownedBytes(record.body));
   setHeadersGuard(state.headers, "immutable");
+  state.signalParent = signal;
   return request;
 }
 
