@@ -4,7 +4,7 @@
 // allow-list, say) sees and judges every URL the worker ends up talking to.
 
 import { cancellableRequest, Op, send } from "../bridge.ts";
-import { url, web } from "../chunks.ts";
+import { events, url, web } from "../chunks.ts";
 import type { RequestRecord, ResponseRecord } from "../web/fetch.ts";
 import { primordials } from "../primordials.ts";
 
@@ -20,12 +20,8 @@ function isRedirectStatus(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-interface Signal {
-  aborted: boolean;
-  reason: unknown;
-  addEventListener(type: string, listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: string, listener: () => void): void;
-}
+/** A request's AbortSignal (the events chunk's class): read only through the chunk's functions. */
+type Signal = object;
 
 // The signal the request follows, if any: reading `request.signal` would make one (and load the
 // events chunk) for every request, though only a given signal can ever abort.
@@ -40,19 +36,25 @@ interface Answer {
 }
 
 async function exchange(record: RequestRecord, signal: Signal | null): Promise<Answer> {
-  if (signal?.aborted) throw signal.reason;
+  if (signal === null) return { __proto__: null, record: (await cancellableRequest(Op.Fetch, record, false).promise).value as ResponseRecord } as Answer;
+  // The signal's state and an abort algorithm through the events chunk's own functions (a signal
+  // exists, so the chunk is loaded), never `aborted`, `reason` or addEventListener, which user code
+  // may have replaced on the prototypes.
+  const { abortReason, addAbortAlgorithm, removeAbortAlgorithm } = events();
+  const target = signal as unknown as Parameters<typeof abortReason>[0];
+  const early = abortReason(target);
+  if (early !== undefined) throw early;
   // The host gives the outbound Request an AbortSignal only when this side can abort it.
-  const call = cancellableRequest(Op.Fetch, record, signal !== null);
-  if (signal === null) return { __proto__: null, record: (await call.promise).value as ResponseRecord } as Answer;
+  const call = cancellableRequest(Op.Fetch, record, true);
   const onAbort = () => {
-    call.abandon(signal.reason);
+    call.abandon(abortReason(target));
     send(Op.FetchAbort, call.callId);
   };
-  signal.addEventListener("abort", onAbort, { once: true });
+  addAbortAlgorithm(target, onAbort);
   try {
     return { __proto__: null, record: (await call.promise).value as ResponseRecord } as Answer;
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    removeAbortAlgorithm(target, onAbort);
   }
 }
 

@@ -21,11 +21,15 @@ export function toAbortSignal(value: unknown): AbortSignal | null {
 
 /** A new signal that aborts, with the same reason, when `parent` does. */
 export function followingSignal(parent: AbortSignal | null): AbortSignal {
-  const controller = new (events().AbortController)();
-  if (parent === null) return controller.signal;
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
-  return controller.signal;
+  // DOM's "follow": an abort algorithm on the parent, through the events chunk's own functions,
+  // never addEventListener or abort() (prototype methods user code may have replaced).
+  const { abortReason, addAbortAlgorithm, createSignal, signalAbort } = events();
+  const signal = createSignal();
+  if (parent === null) return signal;
+  const reason = abortReason(parent);
+  if (reason !== undefined) signalAbort(signal, reason);
+  else addAbortAlgorithm(parent, () => signalAbort(signal, abortReason(parent)));
+  return signal;
 }
 
 /**

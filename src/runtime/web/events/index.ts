@@ -6,6 +6,9 @@ export { Event } from "./event.ts";
 export { CustomEvent } from "./custom-event.ts";
 export { EventTarget } from "./event-target.ts";
 export { AbortSignal } from "./abort-signal.ts";
+// DOM's signal algorithms, for the runtime's own signal plumbing (a Request following its
+// parent, fetch() abandoning its host call): never through prototypes user code may replace.
+export { abortReason, addAbortAlgorithm, createSignal, removeAbortAlgorithm, signalAbort } from "./abort-signal.ts";
 export { AbortController } from "./abort-controller.ts";
 import { AbortController as AbortControllerClass } from "./abort-controller.ts";
 import { ownGetter, ownMethod } from "../own.ts";
