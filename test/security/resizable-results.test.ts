@@ -59,7 +59,7 @@ function mappings(): number {
 
 for (const [isolation, shards] of [[ISOLATION, isolationOptions(ISOLATION)]] as const) {
   describe(`isolation: "${isolation}"`, () => {
-    const { attack, call, load } = securitySuite({ isolation, ...shards, limits: { cpuMs: 5_000, memoryMb: 16 } });
+    const { attack, call, load } = securitySuite({ isolation, ...shards, limits: { cpuMs: 5_000, wallMs: 30_000, memoryMb: 16 } });
 
     attack(`resizable ArrayBuffers (and views over one) in a result, a host call's arguments, a log and an error's cause arrive as fixed-length copies of the bytes they hold`, async () => {
       const events: TailEvent[] = [];
