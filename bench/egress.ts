@@ -1,9 +1,9 @@
-// Egress: one sandbox fetch answered by the host's globalOutbound, on a live worker, against the
+// Egress (the canonical WorkerEntrypoint worker everywhere): one sandbox fetch answered by the host's globalOutbound, on a live worker, against the
 // same call without a fetch (what the fetch itself adds) and workerd's Worker Loader doing the same
 // through a service binding given as globalOutbound. Samples in µs per call.
 
 import { WorkerLoader } from "../src/index.ts";
-import { COMPAT_DATE, EGRESS_SOURCE, GREET_SOURCE } from "./fixtures.ts";
+import { CANONICAL_SOURCE, COMPAT_DATE, EGRESS_SOURCE } from "./fixtures.ts";
 import { startWorkerd, WORKERD_BATCH, type Workerd } from "./peers/workerd.ts";
 import { now, repeatedCalls, type Subject } from "./stats.ts";
 
@@ -34,7 +34,7 @@ export function egressSubjects(perRound: number): Subject[] {
   let wd: Workerd | undefined;
   return [
     isletSubject("islet", EGRESS_SOURCE, "get", "ok", perRound),
-    isletSubject("islet, the same call without a fetch", GREET_SOURCE, "greet", "hi x", perRound),
+    isletSubject("islet, the same call without a fetch", CANONICAL_SOURCE, "greet", "hi x", perRound),
     {
       name: "workerd Worker Loader",
       perRound: Math.max(2, Math.round(perRound / WORKERD_BATCH)),

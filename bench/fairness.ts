@@ -38,6 +38,8 @@ export interface FairnessConfig {
 // Short phases, many of them: bursts of other load on the machine then fall on both sides alike.
 export const QUICK_FAIRNESS: FairnessConfig = { phases: 12, phaseMs: 250 };
 export const FULL_FAIRNESS: FairnessConfig = { phases: 30, phaseMs: 500 };
+/** `npm run bench -- --smoke`: runs, measures nothing worth reading. */
+export const SMOKE_FAIRNESS: FairnessConfig = { phases: 2, phaseMs: 50 };
 
 interface ModeResult {
   alone: number[];

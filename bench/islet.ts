@@ -2,15 +2,18 @@
 
 import { WorkerLoader } from "../src/index.ts";
 import { warmPoolCountersOf } from "../src/testing.ts";
-import { COMPAT_DATE, COMPUTE_SOURCE, RPC_SOURCE, canonicalCode, greetCode } from "./fixtures.ts";
+import { COMPAT_DATE, COMPUTE_SOURCE, RPC_CANONICAL_SOURCE, RPC_SOURCE, canonicalCode, greetCode, type WorkerCode } from "./fixtures.ts";
 import { now, sleep, summarize, tick, type Subject } from "./stats.ts";
 
-/** load() + first RPC answered, sequential, no pool (`canonical`: README's WorkerEntrypoint worker). */
-export function isletFresh(perRound: number, canonical = false): Subject {
+/** The name of a row measuring the plain object worker beside the canonical one. */
+export const PLAIN_WORKER = "plain object worker (no cloudflare:workers import)";
+
+/** load() + first RPC answered + dispose, sequential, no pool (`canonical`: README's WorkerEntrypoint worker, the headline). */
+export function isletFresh(perRound: number, canonical = true): Subject {
   let loader: WorkerLoader;
   const code = canonical ? canonicalCode() : greetCode();
   return {
-    name: canonical ? "islet, canonical worker" : "islet",
+    name: canonical ? "islet" : `islet, ${PLAIN_WORKER}`,
     perRound,
     async setup() {
       loader = new WorkerLoader({ warmPool: 0, maxWorkers: 500 });
@@ -28,13 +31,17 @@ export function isletFresh(perRound: number, canonical = false): Subject {
   };
 }
 
-/** One sample: load() + first RPC answered; the dispose that follows is not timed (as for every peer). */
-export async function timeFreshCall(loader: WorkerLoader, code: ReturnType<typeof greetCode> | ReturnType<typeof canonicalCode>): Promise<number> {
+/**
+ * One sample: load() + first RPC answered + dispose(), all timed: issue 17's method ("the dispose
+ * inside the timed region: it is what a user pays per request"); every peer times its own teardown.
+ */
+export async function timeFreshCall(loader: Pick<WorkerLoader, "load">, code: WorkerCode): Promise<number> {
   const t = now();
   const stub = loader.load(code);
-  await stub.getEntrypoint().greet("x");
-  const elapsed = now() - t;
+  const answer = await (stub.getEntrypoint() as any).greet("x");
   stub.dispose();
+  const elapsed = now() - t;
+  if (answer !== "hi x") throw new Error(`islet: unexpected answer ${answer}`);
   return elapsed;
 }
 
@@ -72,11 +79,11 @@ export async function countPool<T>(loader: WorkerLoader, stats: PoolStats, loads
  * (`pauseMs` 0, back to back, as the issue asks) or a timer of `pauseMs`. `canonical`: README's
  * WorkerEntrypoint worker instead of the one-method object.
  */
-export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0, canonical = false): Subject {
+export function isletWarm(perRound: number, stats: PoolStats, pauseMs = 0, canonical = true): Subject {
   let loader: WorkerLoader;
   const code = canonical ? canonicalCode() : greetCode();
   return {
-    name: `islet warm pool (4)${canonical ? ", canonical worker" : ""}${pauseMs ? `, ${pauseMs} ms pause` : ""}`,
+    name: `islet warm pool (4)${canonical ? "" : `, ${PLAIN_WORKER}`}${pauseMs ? `, ${pauseMs} ms pause` : ""}`,
     perRound,
     note: pauseMs ? `${pauseMs} ms timer between loads` : "back to back: one setImmediate turn between loads",
     async setup() {
@@ -104,10 +111,10 @@ async function fill(loader: WorkerLoader, size: number): Promise<void> {
   while (loader.stats.warmSandboxes < size && Date.now() < deadline) await sleep(5);
 }
 
-/** A live worker for the RPC scenarios. */
-export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; echo(s: string): Promise<string>; callback(n: number, cb: (i: number) => number): Promise<number>; relay(n: number, cb: (s: string) => string, s: string): Promise<number>; close(): Promise<void> }> {
+/** A live worker for the RPC scenarios (`canonical`: the WorkerEntrypoint class, the headline). */
+export async function isletRpc(canonical = true): Promise<{ ping(x: unknown): Promise<unknown>; echo(s: string): Promise<string>; callback(n: number, cb: (i: number) => number): Promise<number>; relay(n: number, cb: (s: string) => string, s: string): Promise<number>; close(): Promise<void> }> {
   const loader = new WorkerLoader({ maxWorkers: 10 });
-  const stub = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } }));
+  const stub = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": canonical ? RPC_CANONICAL_SOURCE : RPC_SOURCE } }));
   const ep = stub.getEntrypoint() as any;
   await ep.ping(1);
   return {
@@ -119,29 +126,45 @@ export async function isletRpc(): Promise<{ ping(x: unknown): Promise<unknown>; 
   };
 }
 
-/** Fresh sandboxes per second with `concurrency` loops for `ms`; `sharded`: isolation "process" or "thread" with its shard count. */
-export async function isletThroughput(concurrency: number, ms: number, warmPool = 0, sharded?: { isolation: "process"; processes: number } | { isolation: "thread"; threads: number }): Promise<number> {
-  const loader = new WorkerLoader(sharded !== undefined ? { ...sharded, maxWorkers: 500 } : { warmPool, maxWorkers: 500 });
-  const code = greetCode();
-  try {
-    if (warmPool) await fill(loader, warmPool);
-    if (sharded !== undefined) for (let i = 0; i < 20; i++) await loader.load(code).getEntrypoint().greet("x"); // shards started
-    let done = 0;
-    const start = now();
-    const end = start + ms;
-    const loop = async () => {
-      while (now() < end) {
-        const stub = loader.load(code);
-        await stub.getEntrypoint().greet("x");
-        stub.dispose();
-        done++;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, loop));
-    return done / ((now() - start) / 1000);
-  } finally {
-    await loader.close();
-  }
+export type Sharding = { isolation: "process"; processes: number } | { isolation: "thread"; threads: number };
+
+/**
+ * Fresh canonical workers per second (load + first RPC + dispose each) with `concurrency` loops for
+ * `ms` on one loader opened in setup (its shards started and warm) and closed in teardown, so a
+ * sample is the loop alone; `sharded`: isolation "process" or "thread" with its shard count.
+ */
+export function isletThroughputSubject(name: string, concurrency: number, ms: number, sharded?: Sharding, note?: string): Subject {
+  let loader: WorkerLoader;
+  return {
+    name,
+    perRound: 1,
+    note,
+    async setup() {
+      loader = new WorkerLoader(sharded !== undefined ? { ...sharded, maxWorkers: 500 } : { warmPool: 0, maxWorkers: 500 });
+      for (let i = 0; i < 20; i++) await timeFreshCall(loader, canonicalCode()); // shards started, code cached
+    },
+    sample: async () => [await throughputLoop(loader, concurrency, ms)],
+    async teardown() {
+      await loader?.close();
+    },
+  };
+}
+
+async function throughputLoop(loader: WorkerLoader, concurrency: number, ms: number): Promise<number> {
+  const code = canonicalCode();
+  let done = 0;
+  const start = now();
+  const end = start + ms;
+  const loop = async () => {
+    while (now() < end) {
+      const stub = loader.load(code);
+      await stub.getEntrypoint().greet("x");
+      stub.dispose();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return done / ((now() - start) / 1000);
 }
 
 /** The compute workload called on a live islet worker (timed from the host: frozen clocks inside). */

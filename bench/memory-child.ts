@@ -1,8 +1,8 @@
 // Run in its own process: `node --expose-gc --import tsx bench/memory-child.ts <count>`.
-// Keeps <count> named islet workers live (one call each) and prints RSS per idle live worker as JSON.
+// Keeps <count> named islet workers live (the canonical worker, one call each) and prints RSS per idle live worker as JSON.
 
 import { WorkerLoader } from "../src/index.ts";
-import { greetCode } from "./fixtures.ts";
+import { canonicalCode } from "./fixtures.ts";
 
 const count = Number(process.argv[2] ?? 100);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -16,7 +16,7 @@ const settle = async () => {
 };
 
 const loader = new WorkerLoader({ warmPool: 0, maxWorkers: count + 10 });
-const code = greetCode();
+const code = canonicalCode();
 // One throwaway worker first, so one-time costs (runtime compile, code cache) are not counted.
 const first = loader.load(code);
 await first.getEntrypoint().greet("x");

@@ -2,6 +2,7 @@
 
 import type { Summary } from "./stats.ts";
 import type { TargetResult } from "./targets.ts";
+import { HOG_TITLE } from "./hog.ts";
 
 export interface Row {
   name: string;
@@ -17,6 +18,8 @@ export interface Scenario {
   /** "lower" or "higher" is better. */
   better: "lower" | "higher";
   note?: string;
+  /** Measured on a quiet machine or beside the CPU hog (bench/hog.ts); absent in runs before issue 17's method. */
+  load?: "quiet" | "hog";
   rows: Row[];
 }
 
@@ -29,6 +32,10 @@ export interface Results {
   scenarios: Scenario[];
   targets: TargetResult[];
   notes: string[];
+  /** What the loaded condition was (bench/hog.ts), when the run measured one. */
+  hog?: string;
+  /** Seconds each section of the run took, both conditions together. */
+  sectionSeconds?: Record<string, number>;
 }
 
 const digits = (unit: Scenario["unit"], v: number) => (unit === "/s" ? 0 : unit === "µs" ? 1 : Math.abs(v) >= 100 ? 1 : Math.abs(v) >= 10 ? 2 : 3);
@@ -58,8 +65,11 @@ export function printConsole(results: Results): void {
     for (const r of rows) console.log("  " + r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
   }
   console.log("\nTargets");
-  for (const t of results.targets) console.log(`  ${t.met === null ? "n/a   " : t.met ? "met   " : "missed"}  ${t.target}: ${t.measured}`);
+  for (const t of results.targets) console.log(`  ${status(t.met).padEnd(6)}  ${t.target}: ${t.measured}`);
 }
+
+const status = (met: boolean | null) => (met === null ? "n/a" : met ? "met" : "missed");
+const mdStatus = (met: boolean | null) => (met === null ? "not measured" : met ? "met" : "**missed**");
 
 const md = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
 
@@ -83,12 +93,25 @@ export function markdown(results: Results, jsonPath: string): string {
     "- Subjects of one scenario are measured in interleaved rounds (A, B, C, A, B, C …, one warm-up round discarded) so drift of a noisy machine hits all alike.",
     "- Ratio column: islet's p50 divided by the peer's p50 (below 1 means islet takes less time; for /s, above 1 means islet does more).",
     "- The machine is shared and noisy: read p99 as indicative.",
+    ...(results.hog === undefined
+      ? []
+      : [
+          `- Every scenario whose title does not end in "${HOG_TITLE}" ran with no hog (the "quiet" condition; the load average at start above says how quiet the machine was); the headline ones ran a second time, in the same interleaved rounds, ${HOG_TITLE}: ${results.hog}.`,
+          "- A target is met only if it is met in both conditions; the Targets table shows each condition's figure and verdict.",
+        ]),
     ...results.notes.map((n) => `- ${n}`),
     "",
   );
   out.push("## Targets", "");
-  out.push(md(["target", "measured", "status"]), md(["---", "---", "---"]));
-  for (const t of results.targets) out.push(md([t.target, t.measured, t.met === null ? "not measured" : t.met ? "met" : "**missed**"]));
+  if (results.targets.some((t) => t.quiet !== undefined)) {
+    // Issue 17's method: each target judged quiet and beside the hog, met only if met in both.
+    const cell = (v: { measured: string; met: boolean | null } | undefined) => (v === undefined ? "not run" : `${v.measured} (${status(v.met)})`);
+    out.push(md(["target", "quiet", HOG_TITLE, "status"]), md(["---", "---", "---", "---"]));
+    for (const t of results.targets) out.push(md([t.target, t.quiet === undefined ? t.measured : cell(t.quiet), t.quiet === undefined ? "–" : cell(t.hog), mdStatus(t.met)]));
+  } else {
+    out.push(md(["target", "measured", "status"]), md(["---", "---", "---"]));
+    for (const t of results.targets) out.push(md([t.target, t.measured, mdStatus(t.met)]));
+  }
   out.push("");
   out.push("## Results", "");
   for (const s of results.scenarios) {

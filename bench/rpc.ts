@@ -1,8 +1,8 @@
-// RPC round trips on a live worker: islet vs capnweb over a MessageChannel. Samples in µs.
+// RPC round trips on a live worker (the canonical WorkerEntrypoint worker): islet vs capnweb over a MessageChannel. Samples in µs.
 
 import { capnwebRpc } from "./peers/capnweb.ts";
 import { ivmRpc } from "./peers/ivm.ts";
-import { isletRpc } from "./islet.ts";
+import { PLAIN_WORKER, isletRpc } from "./islet.ts";
 import { now, repeatedCalls, type Subject } from "./stats.ts";
 
 type Rpc = Awaited<ReturnType<typeof isletRpc>>;
@@ -57,7 +57,10 @@ function subject(name: string, open: () => Promise<Rpc>, kind: RpcKind, perRound
 
 export function rpcSubjects(kind: RpcKind, perRound: number): Subject[] {
   const n = kind === "callback" || kind === "callback-64KB" ? Math.max(2, Math.round(perRound / 20)) : perRound;
-  const subjects = [subject("islet", isletRpc, kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
+  // "islet" is the canonical WorkerEntrypoint worker (issue 17's fixture); the plain object worker
+  // beside it shows whether the class costs anything per call.
+  const subjects = [subject("islet", () => isletRpc(true), kind, n), subject("capnweb (MessageChannel)", capnwebRpc, kind, n)];
+  if (kind === "small" || kind === "callback") subjects.splice(1, 0, subject(`islet, ${PLAIN_WORKER}`, () => isletRpc(false), kind, n));
   if (kind === "small" || kind === "64KB") subjects.push(subject("isolated-vm bare apply (floor)", ivmRpc as () => Promise<Rpc>, kind, n));
   return subjects;
 }

@@ -1,11 +1,11 @@
-// What isolation "process" and "thread" cost over in-process isolates: a fresh sandbox (load() +
-// first call answered), the warm pool back to back, and RPC round trips on a live worker, both
+// What isolation "process" and "thread" cost over in-process isolates, with the canonical
+// WorkerEntrypoint worker: a fresh sandbox (load() + first call answered + dispose), the warm pool back to back, and RPC round trips on a live worker, both
 // directions. `shardedModeScenarios` is what bench/run.ts calls;
 // `node --import tsx bench/sharded-modes.ts [--full]` runs it on its own.
 
 import { fileURLToPath } from "node:url";
 import { WorkerLoader } from "../src/index.ts";
-import { greetCode, RPC_SOURCE, COMPAT_DATE } from "./fixtures.ts";
+import { canonicalCode, RPC_CANONICAL_SOURCE, COMPAT_DATE } from "./fixtures.ts";
 import type { Scenario } from "./report.ts";
 import { countPool, newPoolStats, poolNote, timeFreshCall, type PoolStats } from "./islet.ts";
 import { now, repeatedCalls, roundRobin, tick, type Subject } from "./stats.ts";
@@ -24,7 +24,7 @@ type Mode = (typeof modes)[number];
 /** `warmPool`: loads one setImmediate turn apart from a pool of that size (in-process on the host's loop, else each shard's share on its own thread), counted in `stats`. */
 function freshSubject(mode: Mode, perRound: number, warmPool = 0, stats: PoolStats = newPoolStats()): Subject {
   let loader: WorkerLoader;
-  const code = greetCode();
+  const code = canonicalCode();
   return {
     name: warmPool > 0 ? `${mode.name}, warm pool (${warmPool})` : mode.name,
     perRound,
@@ -74,7 +74,7 @@ function rpcSubject(mode: Mode, kind: "small" | "callback", perRound: number): S
     warmups: 50,
     async open() {
       loader = new WorkerLoader({ ...mode.options });
-      ep = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_SOURCE } })).getEntrypoint();
+      ep = loader.get("rpc", () => ({ compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": RPC_CANONICAL_SOURCE } })).getEntrypoint();
     },
     once,
     close: async () => void (await loader?.close()),
@@ -89,6 +89,8 @@ export interface ShardedModeConfig {
 
 export const QUICK_SHARDED_MODE: ShardedModeConfig = { rounds: 4, fresh: 40, rpc: 200 };
 export const FULL_SHARDED_MODE: ShardedModeConfig = { rounds: 10, fresh: 60, rpc: 400 };
+/** `npm run bench -- --smoke`: runs, measures nothing worth reading. */
+export const SMOKE_SHARDED_MODE: ShardedModeConfig = { rounds: 1, fresh: 3, rpc: 10 };
 
 export async function shardedModeScenarios(cfg: ShardedModeConfig = QUICK_SHARDED_MODE): Promise<Scenario[]> {
   const note = `${SHARDS} child processes or worker threads; the ratio column is in-process / sharded (below 1: the sharded mode is slower).`;
@@ -101,10 +103,10 @@ export async function shardedModeScenarios(cfg: ShardedModeConfig = QUICK_SHARDE
   return [
     {
       id: "process-fresh",
-      title: "Process and thread isolation overhead: fresh sandbox, load() + first RPC answered (sequential)",
+      title: "Process and thread isolation overhead: fresh canonical worker, load() + first RPC answered + dispose (sequential)",
       unit: "ms",
       better: "lower",
-      note: `${note} Each sandbox is disposed untimed; shard start-up is excluded (the pool starts its shards once). The warm-pool rows load back to back, one setImmediate turn apart: in-process the pool refills on the host's thread in a turn with no call in flight (between loads); in process and thread mode each shard refills its share (2 each) on its own thread the same way.`,
+      note: `${note} Each sample includes the dispose; shard start-up is excluded (the pool starts its shards once). The warm-pool rows load back to back, one setImmediate turn apart: in-process the pool refills on the host's thread in a turn with no call in flight (between loads); in process and thread mode each shard refills its share (2 each) on its own thread the same way.`,
       rows: freshRows,
     },
     {

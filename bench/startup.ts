@@ -64,10 +64,12 @@ export const FIRST_USE: Record<string, string> = {
   "crypto.subtle.digest": "return crypto.subtle.digest('SHA-256', new Uint8Array(1)).then((b) => b.byteLength);",
 };
 
+/** Each sample: load() + the one call + dispose(), timed, on the canonical WorkerEntrypoint worker. */
 export function firstUseSubjects(perRound: number): Subject[] {
   return Object.entries(FIRST_USE).map(([name, body]) => {
     let loader: WorkerLoader;
-    const code = { compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": `export default { run() { ${body} } };` } };
+    const source = `import { WorkerEntrypoint } from "cloudflare:workers";\nexport default class extends WorkerEntrypoint { run() { ${body} } }`;
+    const code = { compatibilityDate: COMPAT_DATE, mainModule: "w.js", modules: { "w.js": source } };
     return {
       name,
       perRound,
@@ -83,8 +85,8 @@ export function firstUseSubjects(perRound: number): Subject[] {
           const t = now();
           const stub = loader.load(code);
           await (stub.getEntrypoint() as any).run();
-          out.push(now() - t);
           stub.dispose();
+          out.push(now() - t);
         }
         return out;
       },

@@ -1,7 +1,8 @@
-// Fresh sandboxes per second at a given concurrency: islet in this process (on one thread, or
-// sharded over child processes or worker threads), workerd inside workerd.
+// Fresh canonical workers per second (load + first RPC + dispose each) at a given concurrency:
+// islet in this process (on one thread, or sharded over child processes or worker threads),
+// workerd inside workerd (load + first RPC: it has no dispose to call).
 
-import { isletThroughput } from "./islet.ts";
+import { isletThroughputSubject } from "./islet.ts";
 import { startWorkerd, type Workerd } from "./peers/workerd.ts";
 import type { Subject } from "./stats.ts";
 
@@ -9,19 +10,9 @@ const SHARDS = 2;
 
 export function throughputSubjects(concurrency: number, ms: number, shared: { workerd?: Promise<Workerd> }): Subject[] {
   return [
-    { name: "islet", perRound: 1, sample: async () => [await isletThroughput(concurrency, ms)] },
-    {
-      name: `islet, isolation: "process" (${SHARDS} children)`,
-      perRound: 1,
-      note: "the same loads spread over child processes, each creating isolates on its own core",
-      sample: async () => [await isletThroughput(concurrency, ms, 0, { isolation: "process", processes: SHARDS })],
-    },
-    {
-      name: `islet, isolation: "thread" (${SHARDS} threads)`,
-      perRound: 1,
-      note: "the same loads spread over worker threads of the host process",
-      sample: async () => [await isletThroughput(concurrency, ms, 0, { isolation: "thread", threads: SHARDS })],
-    },
+    isletThroughputSubject("islet", concurrency, ms),
+    isletThroughputSubject(`islet, isolation: "process" (${SHARDS} children)`, concurrency, ms, { isolation: "process", processes: SHARDS }, "the same loads spread over child processes, each creating isolates on its own core"),
+    isletThroughputSubject(`islet, isolation: "thread" (${SHARDS} threads)`, concurrency, ms, { isolation: "thread", threads: SHARDS }, "the same loads spread over worker threads of the host process"),
     {
       name: "workerd Worker Loader",
       perRound: 1,

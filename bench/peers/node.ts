@@ -9,7 +9,7 @@ const WORKER_EVAL = `const { parentPort } = require("node:worker_threads");
 const mod = { greet(n) { return "hi " + n; } };
 parentPort.on("message", (n) => parentPort.postMessage(mod.greet(n)));`;
 
-/** Start a Worker with eval code, one message round trip (timed); terminate (untimed). */
+/** Start a Worker with eval code, one message round trip, terminate(): all timed. */
 export function workerThreadsFresh(perRound: number): Subject {
   return {
     name: "node worker_threads",
@@ -24,9 +24,9 @@ export function workerThreadsFresh(perRound: number): Subject {
           w.once("error", reject);
           w.postMessage("x");
         });
+        await w.terminate();
         out.push(now() - t);
         if (answer !== "hi x") throw new Error("worker_threads: unexpected answer");
-        await w.terminate();
       }
       return out;
     },
@@ -35,7 +35,7 @@ export function workerThreadsFresh(perRound: number): Subject {
 
 const CHILD_EVAL = `const mod = { greet(n) { return "hi " + n; } }; process.stdout.write(mod.greet("x"));`;
 
-/** Spawn `node -e`, read one answer over stdout (timed); wait for exit (untimed). */
+/** Spawn `node -e`, read one answer over stdout, until the child has exited and its pipes closed: all timed. */
 export function childProcessFresh(perRound: number): Subject {
   return {
     name: "node -e child process",
@@ -55,8 +55,8 @@ export function childProcessFresh(perRound: number): Subject {
           child.once("error", reject);
           closed.then(() => resolve(text));
         });
-        out.push(now() - t);
         await closed;
+        out.push(now() - t);
         if (answer !== "hi x") throw new Error("child process: unexpected answer");
       }
       return out;

@@ -7,7 +7,7 @@ import { now, type Subject } from "../stats.ts";
 let qjs: QuickJSWASMModule | undefined;
 const quickjs = async () => (qjs ??= await getQuickJS());
 
-/** New runtime + context, evaluate the module, call greet; the dispose after it is not timed. */
+/** New runtime + context, evaluate the module, call greet, dispose the handles, context and runtime: all timed. */
 export function quickjsFresh(perRound: number): Subject {
   let q: QuickJSWASMModule;
   return {
@@ -21,15 +21,14 @@ export function quickjsFresh(perRound: number): Subject {
       const out: number[] = [];
       for (let i = 0; i < count; i++) {
         const t = now();
-        once(q);
-        out.push(answeredAt - t);
+        const answer = once(q);
+        out.push(now() - t);
+        if (answer !== "hi x") throw new Error("quickjs: unexpected answer");
       }
       return out;
     },
   };
 }
-
-let answeredAt = 0;
 
 function once(q: QuickJSWASMModule): string {
   const rt = q.newRuntime();
@@ -41,7 +40,6 @@ function once(q: QuickJSWASMModule): string {
     const arg = ctx.newString("x");
     const res = ctx.unwrapResult(ctx.callFunction(greet, def, arg));
     const value = ctx.getString(res);
-    answeredAt = now();
     for (const h of [res, arg, greet, def, ns]) h.dispose();
     return value;
   } finally {

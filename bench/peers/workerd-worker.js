@@ -3,14 +3,21 @@
 // of loads timed with performance.now() is exact to the timer's 1 ms granularity: batches of
 // `per` loads give per-load means.
 
+// The canonical worker (README's WorkerEntrypoint class importing cloudflare:workers, issue 17's
+// fixture) and the plain object worker, as bench/fixtures.ts has them.
 const GREET = "export default { greet(n) { return 'hi ' + n; } }";
-const code = () => ({ compatibilityDate: "2026-11-01", mainModule: "w.js", modules: { "w.js": GREET } });
+const CANONICAL = "import { WorkerEntrypoint } from 'cloudflare:workers';\nexport default class extends WorkerEntrypoint { greet(n) { return 'hi ' + n; } }";
+const codeOf = (source) => () => ({ compatibilityDate: "2026-11-01", mainModule: "w.js", modules: { "w.js": source } });
+const code = codeOf(CANONICAL);
+const plainCode = codeOf(GREET);
 const kept = [];
 
-const EGRESS = 'export default { async get() { const r = await fetch("https://api.example/item"); return r.text(); } }';
+const EGRESS = 'import { WorkerEntrypoint } from "cloudflare:workers";\nexport default class extends WorkerEntrypoint { async get() { const r = await fetch("https://api.example/item"); return r.text(); } }';
 
-async function freshOnce(env) {
-  const w = env.LOADER.load(code());
+// workerd's Worker Loader has no dispose() for a loaded worker: workerd lets go of its isolate when
+// the stub is dropped, on its own schedule, so this loop cannot time a teardown (islet's can).
+async function freshOnce(env, make = code) {
+  const w = env.LOADER.load(make());
   const r = await w.getEntrypoint().greet("x");
   if (r !== "hi x") throw new Error("unexpected answer " + r);
 }
@@ -22,9 +29,10 @@ export default {
     if (u.pathname === "/ping") return new Response("ok");
     if (u.pathname === "/fresh") {
       const batches = q("batches", 1), per = q("per", 10), out = [];
+      const make = q("plain", 0) ? plainCode : code;
       for (let b = 0; b < batches; b++) {
         const t0 = performance.now();
-        for (let i = 0; i < per; i++) await freshOnce(env);
+        for (let i = 0; i < per; i++) await freshOnce(env, make);
         out.push((performance.now() - t0) / per);
       }
       return Response.json(out);

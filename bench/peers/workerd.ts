@@ -108,19 +108,24 @@ function freePort(): Promise<number> {
 
 export const WORKERD_BATCH = 10;
 
-/** load() + one RPC inside workerd; each sample is the mean of a batch of WORKERD_BATCH loads. */
-export function workerdFresh(perRound: number): Subject {
+/**
+ * load() + one RPC inside workerd (the canonical worker, or with `plain` the object worker); each
+ * sample is the mean of a batch of WORKERD_BATCH loads. workerd's Worker Loader has no dispose for
+ * a loaded worker: its teardown happens when workerd drops the stub, on workerd's schedule, so it
+ * is not in the loop (or falls into a later batch).
+ */
+export function workerdFresh(perRound: number, plain = false): Subject {
   let wd: Workerd | undefined;
   return {
-    name: "workerd Worker Loader",
+    name: plain ? "workerd Worker Loader, plain object worker (no cloudflare:workers import)" : "workerd Worker Loader",
     perRound,
-    note: `each sample is the mean of ${WORKERD_BATCH} loads timed inside workerd (1 ms timer)`,
+    note: `each sample is the mean of ${WORKERD_BATCH} loads timed inside workerd (1 ms timer); no dispose to time: workerd drops a loaded worker on its own schedule`,
     async setup() {
       wd = await startWorkerd();
-      await wd.get("/fresh?batches=1&per=5");
+      await wd.get(`/fresh?batches=1&per=5&plain=${plain ? 1 : 0}`);
     },
     async sample(count) {
-      return wd!.get<number[]>(`/fresh?batches=${count}&per=${WORKERD_BATCH}`);
+      return wd!.get<number[]>(`/fresh?batches=${count}&per=${WORKERD_BATCH}&plain=${plain ? 1 : 0}`);
     },
     async teardown() {
       await wd?.stop();
