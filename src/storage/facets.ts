@@ -115,7 +115,13 @@ class FacetStorage extends RpcTarget {
   kvList(options: unknown): Promise<unknown> {
     return this.#call("kvList", [options ?? {}]);
   }
-  deleteAll(): Promise<unknown> {
+  /**
+   * Its database and its facets' (the storage process drops those, at every depth, as workerd
+   * does): its running facets end first, so none writes into a database being dropped.
+   */
+  async deleteAll(): Promise<StorageAnswer> {
+    if (this.#aborted !== undefined) throw this.#aborted;
+    await this.#children?.endAll(new Error("The parent facet deleted its storage (deleteAll())."));
     return this.#call("deleteAll", []);
   }
   async span(action: unknown): Promise<unknown> {
@@ -164,6 +170,15 @@ class FacetStorage extends RpcTarget {
     if (typeof due !== "number") throw new TypeError("alarmDone: the time of the alarm that fired");
     return this.#call("alarmDone", [due]);
   }
+  /**
+   * @internal Its facet was aborted, deleted or replaced by its parent: every later call of this
+   * instance fails (a call its sandbox makes before the sandbox is gone must not write, nor make a
+   * database again once the facet's was dropped).
+   */
+  revoke(error: Error): void {
+    this.#aborted ??= error;
+    this.#spans = 0;
+  }
   async abortSpans(): Promise<unknown> {
     if (this.#aborted !== undefined) throw this.#aborted;
     this.#spans = 0;
@@ -206,6 +221,8 @@ interface RunningFacet {
   limits: Limits | undefined;
   /** Its own facets, which end with it. */
   children: Facets | undefined;
+  /** Its storage capability, revoked when it ends. */
+  storage: FacetStorage;
 }
 
 const FACET_NAME = /^[\s\S]{1,256}$/;
@@ -375,8 +392,9 @@ export class Facets {
     this.#resolved.set(name, resolved);
     this.#hooks.started?.(name, resolved);
     const database = this.#database(name);
-    // A facet's facet is indexed under its parent before it runs (the storage process checks the depth and the count).
-    if (this.#depth > 1) await this.#process().call(this.#parentKey, "facetChild", [name]);
+    // Indexed under its parent before it runs (for a facet's facet the storage process checks the
+    // depth and the count; a host object's facets are indexed so its deleteAll() and a backup find them).
+    await this.#process().call(this.#parentKey, "facetChild", [name]);
     const id = options.id !== undefined ? String(options.id) : this.#depth === 1 ? hashName(`${this.#parentKey}\u0000facet\u0000${name}`) : hashName(`facet\u0001${database}`);
     const depth = this.#depth + 1;
     // Its own ctx.facets: of its own worker's classes, under its limits; none at the deepest depth.
@@ -402,7 +420,7 @@ export class Facets {
       const code = await getCode();
       return { ...code, env: { ...(code.env ?? {}), [FACET_STORAGE_BINDING]: storage } };
     });
-    return { stub, entry: FACET_ENTRY_PREFIX + data.exportName, props: [data.props, id, name, depth], limits: data.limits, children };
+    return { stub, entry: FACET_ENTRY_PREFIX + data.exportName, props: [data.props, id, name, depth], limits: data.limits, children, storage };
   }
 
   /**
@@ -442,6 +460,7 @@ export class Facets {
     entry.aborted ??= reason instanceof Error ? reason : new Error(reason === undefined ? "The facet was aborted." : String(reason));
     void entry.starting.then(
       (facet) => {
+        facet.storage.revoke(entry.aborted!);
         facet.stub.dispose();
         // Its own facets end with it.
         facet.children?.closeAll();
@@ -475,27 +494,52 @@ export class Facets {
   async delete(name: string): Promise<void> {
     checkName(name, "facets.delete");
     this.#resolved.delete(name);
-    await this.#stop(name);
+    await this.#stop(name, "The facet was deleted.");
     await this.#process().call(this.#database(name), "drop", []);
   }
 
   /**
-   * A fork: facet `target` starts with a copy of `source`'s storage (committed first). The target
-   * must have no storage yet; it is stopped if running.
+   * A fork: facet `target` starts with a copy of `source`'s storage (committed first). A target that
+   * exists is replaced, as on workerd: it is ended if running (its calls in flight fail) and its
+   * storage, its facets' included, is dropped before the copy is made. Cloning a facet onto itself
+   * only ends it (workerd: "replaces it with an exact copy of its own data").
    */
   async clone(source: string, target: string): Promise<void> {
     checkName(source, "facets.clone");
     checkName(target, "facets.clone");
-    if (source === target) throw new TypeError("facets.clone: the source and the target are the same facet");
-    await this.#stop(target);
+    await this.#stop(target, "The facet was replaced by a clone.");
+    if (source === target) return;
     await this.#process().call(this.#database(source), "clone", [this.#database(target)]);
   }
 
-  async #stop(name: string): Promise<void> {
+  async #stop(name: string, reason = "The facet was deleted."): Promise<void> {
     const entry = this.#facets.get(name);
     if (entry === undefined) return;
-    this.abort(name, new Error("The facet was deleted or replaced."));
+    this.abort(name, new Error(reason));
     await entry.starting.catch(() => {});
+  }
+
+  /** @internal Every running facet ends with `reason`, once its sandbox is told to go. */
+  async endAll(reason: Error): Promise<void> {
+    await Promise.all([...this.#facets.keys()].map(async (name) => {
+      const entry = this.#facets.get(name)!;
+      this.abort(name, reason);
+      await entry.starting.catch(() => {});
+    }));
+  }
+
+  /**
+   * @internal The host object's deleteAll(): every facet ends, and its storage (its facets'
+   * included, at every depth) is dropped, as on Cloudflare, where an object's storage holds its
+   * facets' databases. Not undone if the turn that called it rolls back.
+   */
+  async deleteAll(): Promise<void> {
+    if (this.#depth !== 1) throw new TypeError("facets.deleteAll: a host object's only");
+    await this.endAll(new Error("The parent object deleted its storage (deleteAll())."));
+    // The names this process knows, in case an index made before islet indexed host facets lacks them.
+    const names = [...new Set([...this.#resolved.keys(), ...this.#callbacks.keys()])];
+    this.#resolved.clear();
+    await this.#process().call(this.#parentKey, "dropFacets", [names]);
   }
 
   /** @internal Every facet ends (the parent closed). */

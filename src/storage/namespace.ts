@@ -3,7 +3,7 @@
 // directory, or memory). Alarms are kept in each object's database and in an index beside them,
 // so they fire after a restart.
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { targetStub } from "../protocol/cap-table.ts";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
@@ -185,13 +185,16 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
     }
     let host = this.#hosts.get(key);
     if (host === undefined) {
+      // Its deleteAll() deletes its facets' storage too (their databases are part of the object's).
+      let facets: Facets | undefined;
       const storage = new DurableObjectStorage({
         path: this.#dir === undefined ? undefined : join(this.#dir, `${key}.sqlite`),
         storageMb: this.#options.storageMb ?? 1024,
         onAlarmChange: (time) => this.#alarmChanged(id, time),
+        afterDeleteAll: () => (this.#mayHaveFacets() ? facets?.deleteAll() : undefined),
       });
       const extend = this.#options.extendState;
-      const facets = new Facets(key, () => this.#facetProcess(), {
+      facets = new Facets(key, () => this.#facetProcess(), {
         started: (facet, options) => {
           const alarm = this.#facetAlarms.get(facetDatabase(key, facet));
           if (alarm !== undefined) alarm.startup = options;
@@ -218,6 +221,11 @@ export class DurableObjectNamespace<T extends object = object, Env = unknown> {
   }
 
   #facetStorage: StorageProcess | undefined;
+
+  /** Whether any object of this namespace may have facets' storage (else deleteAll() starts no storage process to find none). */
+  #mayHaveFacets(): boolean {
+    return this.#facetStorage !== undefined || (this.#dir !== undefined && existsSync(join(this.#dir, "facets")));
+  }
 
   /** The storage process of this namespace's facets, started on first use. */
   #facetProcess(): StorageProcess {

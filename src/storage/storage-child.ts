@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
-import { childFacetKey, FACET_DEPTH_MESSAGE, facetDepth, facetPath, MAX_FACET_DEPTH, MAX_NESTED_FACETS, parentFacetKey, rootOfFacet } from "./facet-keys.ts";
+import { childFacetKey, FACET_DEPTH_MESSAGE, facetDepth, facetPath, MAX_FACET_DEPTH, MAX_NESTED_FACETS, parentFacetKey, rootFacetKey, rootOfFacet } from "./facet-keys.ts";
 import { DurableObjectStorage, MAX_KEYS_PER_CALL, type ListOptions } from "./storage.ts";
 import type { ResultLimits } from "./sql.ts";
 
@@ -342,8 +342,21 @@ function subtreeSize(key: string): number {
   return size;
 }
 
-/** Facet `name` of the facet whose database is `parent` is about to start: it is indexed, within the depth and count limits. */
+/** A host object's id: the parent, in the index, of the object's own facets. */
+const OBJECT_KEY = /^[0-9a-f]{64}$/;
+
+/**
+ * Facet `name` of `parent` is about to start: it is indexed. `parent` is a host object's id (its
+ * facets are indexed so that its deleteAll() finds them, and a backup of the object too) or the
+ * database of a facet, whose facets are held to the depth and count limits.
+ */
 function addChild(parent: string, name: string): void {
+  if (OBJECT_KEY.test(parent)) {
+    const index = facetTree(true)!;
+    // Under the object's own root: a host object's facets count against no facet's maxNested.
+    if (index.has.get(parent, name) === undefined) index.add.run(parent, name, parent);
+    return;
+  }
   const key = childFacetKey(parent, name);
   const depth = facetDepth(key);
   if (depth === undefined || depth > MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
@@ -356,17 +369,48 @@ function addChild(parent: string, name: string): void {
   index.add.run(parent, name, root);
 }
 
+/** Where a facet's row is in the index: under its parent facet, or under its host object. */
+function indexParent(key: string): string | undefined {
+  return parentFacetKey(key) ?? facetPath(key)?.object;
+}
+
+/** The database of facet `name` under `parent` (a host object's id, or a facet's database). */
+function childKey(parent: string, name: string): string {
+  return OBJECT_KEY.test(parent) ? rootFacetKey(parent, name) : childFacetKey(parent, name);
+}
+
+/**
+ * Every facet's database under `parent`, at every depth (a host object's deleteAll(), or a facet's):
+ * the indexed ones, and `names` (host facets this process's host knows of, which an index made
+ * before islet indexed host objects' facets may lack).
+ */
+function dropChildren(parent: string, names: string[] = []): number {
+  let dropped = 0;
+  for (const name of new Set([...childrenOf(parent), ...names])) if (drop(childKey(parent, name))) dropped++;
+  return dropped;
+}
+
+/** Database files of `key` and its nested facets, at every depth, that exist now. */
+function filesUnder(key: string): number {
+  let files = open.has(key) || existsSync(pathOf(key)) ? 1 : 0;
+  for (const child of childrenOf(key)) files += filesUnder(childFacetKey(key, child));
+  return files;
+}
+
 function pathOf(name: string): string {
   return join(options.dir, `${hashName(name)}.sqlite`);
 }
 
 /**
- * A fork: `target` (a sibling of `source`) starts as a copy of `source`'s database (committed,
- * checkpointed, then the file copied), and its nested facets as copies of `source`'s, at every
- * depth. A nested target is indexed under its parent like any facet a get() starts, and counted
- * against maxNested with its copied facets (findings21/02: a leaf's clones were not, and
- * delete() of their parent left them on disk); so is a nested source that was never indexed (its
- * database is made here). Nothing is made when a limit refuses the copy.
+ * A fork: `target` (a sibling of `source`) becomes a copy of `source`'s database (committed,
+ * checkpointed, then the file copied), and its nested facets copies of `source`'s, at every depth.
+ * A target that has storage is replaced, as workerd does: its database and its facets' go first,
+ * as delete() would drop them (the host has ended it if it was running). A nested target is indexed
+ * under its parent like any facet a get() starts, and counted against maxNested with its copied
+ * facets (findings21/02: a leaf's clones were not, and delete() of their parent left them on disk);
+ * so is a nested source that was never indexed (its database is made here). The limits are checked
+ * with what the replaced target frees counted, before anything is dropped or made: nothing changes
+ * when one refuses the copy.
  */
 function cloneFacet(source: string, target: string): void {
   if (source === target) throw new TypeError("clone: the source and the target are the same facet");
@@ -374,39 +418,46 @@ function cloneFacet(source: string, target: string): void {
   const to = facetPath(target);
   const parent = parentFacetKey(target);
   if (from === undefined || to === undefined || from.object !== to.object || parentFacetKey(source) !== parent) throw new TypeError("clone: the source and the target are facets of one parent");
-  if (existsSync(pathOf(target)) || childrenOf(target).length > 0) throw new TypeError("clone: the target facet already has storage; delete it first");
   const nested = subtreeSize(source);
-  // Index rows the clone adds: the copied facets, and for a nested clone the source and the target unless indexed already.
+  // What the replaced target holds now: its index rows (its facets', and its own under a facet) and its files.
+  const index = facetTree(false);
+  const targetIndexed = index !== undefined && index.has.get(indexParent(target)!, lastName(target)) !== undefined;
+  const freedRows = subtreeSize(target) + (parent !== undefined && targetIndexed ? 1 : 0);
+  const freedFiles = filesUnder(target);
+  // Index rows the clone adds: the copied facets, and for a nested clone the source and the target.
   let rows = nested;
   if (parent !== undefined) {
     const depth = facetDepth(target);
     if (depth === undefined || depth > MAX_FACET_DEPTH) throw new Error(FACET_DEPTH_MESSAGE);
-    const index = facetTree(true)!;
-    if (index.has.get(parent, lastName(source)) === undefined) rows++;
-    if (index.has.get(parent, lastName(target)) === undefined) rows++;
+    if (facetTree(true)!.has.get(parent, lastName(source)) === undefined) rows++;
+    rows++;
   }
-  if (rows > 0) {
+  if (rows > freedRows) {
     const under = Number((facetTree(true)!.countUnder.get(rootOfFacet(target)!) as { n: number }).n);
-    if (under + rows > maxNested) throw new RangeError(`clone: the copy would take its host object's facet past ${maxNested} nested facets (at most ${maxNested} under one facet of a host object, at every depth together); delete some first`);
+    if (under - freedRows + rows > maxNested) throw new RangeError(`clone: the copy would take its host object's facet past ${maxNested} nested facets (at most ${maxNested} under one facet of a host object, at every depth together); delete some first`);
   }
   // The target's database, one per copied facet (at most), and the source's when it has none yet.
   const sourceMade = open.has(source) || existsSync(pathOf(source));
-  if (databases + 1 + nested + (sourceMade ? 0 : 1) > options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  if (databases - freedFiles + 1 + nested + (sourceMade ? 0 : 1) > options.maxDatabases) throw new RangeError(`at most ${options.maxDatabases} databases are kept`);
+  // The source is read before the target is dropped: a source inside a transaction refuses the copy with the target untouched.
+  const storage = storageFor(source);
+  storage.checkpoint();
+  drop(target);
   // Indexed before any file is made: a row without a database goes with its parent.
   const added: string[] = [];
-  if (parent !== undefined) {
-    const index = facetTree(true)!;
-    for (const key of [source, target]) {
-      if (index.has.get(parent, lastName(key)) !== undefined) continue;
-      index.add.run(parent, lastName(key), rootOfFacet(target)!);
-      added.push(key);
-    }
+  const tree = facetTree(true)!;
+  const under = indexParent(target)!;
+  const root = parent === undefined ? under : rootOfFacet(target)!;
+  for (const key of [source, target]) {
+    if (tree.has.get(under, lastName(key)) !== undefined) continue;
+    tree.add.run(under, lastName(key), root);
+    added.push(key);
   }
   try {
-    copyDatabase(storageFor(source), target);
+    copyDatabase(storage, target);
   } catch (error) {
-    // Nothing copied (the source inside a transaction, say): the rows go too, unless a database was made for one.
-    for (const key of added) if (!open.has(key) && !existsSync(pathOf(key))) facetTree(true)!.remove.run(parent!, lastName(key));
+    // Nothing copied: the rows go too, unless a database was made for one.
+    for (const key of added) if (!open.has(key) && !existsSync(pathOf(key))) tree.remove.run(under, lastName(key));
     throw error;
   }
   copyChildren(source, target);
@@ -451,7 +502,8 @@ function drop(name: string): boolean {
   if (index !== undefined) {
     for (const child of childrenOf(name)) drop(childFacetKey(name, child));
     index.removeChildren.run(name);
-    const parent = parentFacetKey(name);
+    // Its own row: under its parent facet, or under its host object.
+    const parent = indexParent(name);
     if (parent !== undefined) index.remove.run(parent, lastName(name));
   }
   open.get(name)?.close();
@@ -503,6 +555,13 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
       process.send?.(withAlarms({ id: message.id, ok: true, value: undefined }));
       return;
     }
+    if (message.op === "dropFacets") {
+      // A host object's deleteAll(): every facet of it, at every depth.
+      if (!OBJECT_KEY.test(message.name)) throw new TypeError("dropFacets: not a host object's id");
+      const names = Array.isArray(message.args[0]) ? (message.args[0] as unknown[]).filter((name): name is string => typeof name === "string") : [];
+      process.send?.(withAlarms({ id: message.id, ok: true, value: dropChildren(message.name, names) }));
+      return;
+    }
     if (message.op === "facetChild") {
       addChild(message.name, String(message.args[0]));
       process.send?.(withAlarms({ id: message.id, ok: true, value: undefined }));
@@ -518,6 +577,8 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     rowsRead = 0;
     const changesBefore = changesOf(storage);
     const value = run(storage, message.op, message.args);
+    // A facet's deleteAll() deletes its own facets' storage too, at every depth (workerd's does).
+    if (message.op === "deleteAll" && facetPath(message.name) !== undefined) dropChildren(message.name);
     const rows: [number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore)];
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();

@@ -38,6 +38,12 @@ export interface StorageOptions {
    * so the files stay near the database's size.
    */
   hardened?: boolean;
+  /**
+   * Called by deleteAll() once the object's own data is gone: a host object's facets' databases
+   * go with it (namespace.ts), as on Cloudflare and workerd, where deleteAll() deletes the facets'
+   * storage too. Not undone with the turn.
+   */
+  afterDeleteAll?: () => Promise<void> | void;
 }
 
 export interface ListOptions {
@@ -103,6 +109,7 @@ export class DurableObjectStorage {
   readonly #statements: Statements;
   readonly #limitBytes: number;
   readonly #onAlarmChange: ((time: number | null) => void) | undefined;
+  readonly #afterDeleteAll: (() => Promise<void> | void) | undefined;
   /** The implicit transaction of this turn is open. */
   #inTurn = false;
   /** Asynchronous transaction() calls open; the turn's commit waits for them. */
@@ -124,6 +131,7 @@ export class DurableObjectStorage {
     this.#db = new DatabaseSync(options.path ?? ":memory:", { enableForeignKeyConstraints: true });
     this.#limitBytes = options.storageMb * 1024 * 1024;
     this.#onAlarmChange = options.onAlarmChange;
+    this.#afterDeleteAll = options.afterDeleteAll;
     const db = this.#db;
     db.enableDefensive(true);
     this.#guard.internal = true;
@@ -434,6 +442,7 @@ export class DurableObjectStorage {
       }
       this.#statements.deleteAllKv.run();
     });
+    await this.#afterDeleteAll?.();
   }
 
   /** Resolves when every write so far is durable. */

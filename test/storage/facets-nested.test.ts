@@ -169,7 +169,9 @@ for (const isolation of ["isolate", "process"] as const) {
       await p.at(["a"], "cloneChild", "b", "b2");
       assert.deepEqual(await p.at(["a", "b2", "c"], "add", "fork of c"), ["deep", "fork of c"]);
       assert.deepEqual(await p.at(["a", "b", "c"], "list"), ["deep"]);
-      await assert.rejects(p.at(["a"], "cloneChild", "b", "b2"), /already has storage/);
+      // Onto a facet that exists: replaced, its facets with it (workerd's clone_facet).
+      await p.at(["a"], "cloneChild", "b", "b2");
+      assert.deepEqual(await p.at(["a", "b2", "c"], "list"), ["deep"]);
       await p.at(["a"], "deleteChild", "b2");
       assert.deepEqual(await p.at(["a", "b2", "c"], "list"), []);
 
@@ -239,7 +241,7 @@ for (const isolation of ["isolate", "process"] as const) {
     }
   });
 
-  test(`[${isolation}] findings21/02: a nested facet's clones count against maxNestedFacets at every depth (a leaf's too), are indexed under their parent and deleted with it (files and counts), also after a restart; clone onto an existing name is refused; the host's clone of its facet counts against maxFacets`, async () => {
+  test(`[${isolation}] findings21/02: a nested facet's clones count against maxNestedFacets at every depth (a leaf's too), are indexed under their parent and deleted with it (files and counts), also after a restart; clone onto an existing name replaces it in place; the host's clone of its facet counts against maxFacets`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "islet-nested-"));
     const { loader, open } = setup(isolation, { dir, maxNestedFacets: 4, maxFacets: 8 });
     let ns = open();
@@ -257,8 +259,9 @@ for (const isolation of ["isolate", "process"] as const) {
       assert.match(first.error, /^RangeError: .*past 4 nested facets/);
       assert.equal(files(), 5);
       assert.deepEqual(await m.at(["root", "L2"], "list"), ["x"], "a clone has the leaf's data");
-      // Onto an existing name: refused. From a facet never made, with no room left: refused, and its database is not made either.
-      await assert.rejects(m.at(["root"], "cloneChild", "leaf", "L0"), /already has storage/);
+      // Onto an existing name: replaced, taking no more room. From a facet never made, with no room left: refused, and its database is not made either.
+      await m.at(["root"], "cloneChild", "leaf", "L0");
+      assert.equal(files(), 5);
       await assert.rejects(m.at(["root"], "cloneChild", "ghost", "g"), /past 4 nested facets/);
       assert.equal(files(), 5, "nothing was made past the limit");
       // Another host object's facet still has room under maxFacets (before: mallory's clones took all 8).
