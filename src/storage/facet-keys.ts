@@ -22,6 +22,16 @@ export const MAX_NESTED_FACETS = 1_000;
 
 const OBJECT_KEY = /^[0-9a-f]{64}$/;
 
+/**
+ * The storage process's index of facets (storage-child.ts), beside the facets' databases: one row
+ * per (parent, name), the parent a host object's id for its own facets, else the database name of
+ * the facet whose facet it is; `root` is what the row counts under (maxNestedFacets). `islet
+ * backup --object` reads it to find an object's whole facet tree.
+ */
+export const FACET_TREE_FILE = "facet-tree.sqlite";
+export const FACET_TREE_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS children (parent TEXT NOT NULL, name TEXT NOT NULL, root TEXT NOT NULL, PRIMARY KEY (parent, name)) WITHOUT ROWID; CREATE INDEX IF NOT EXISTS children_root ON children (root)";
+
 /** The database of facet `name` of the host object `objectKey`. */
 export function rootFacetKey(objectKey: string, name: string): string {
   return `${objectKey}\u0000${name}`;

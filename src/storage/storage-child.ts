@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { hashName } from "./object-id.ts";
-import { childFacetKey, FACET_DEPTH_MESSAGE, facetDepth, facetPath, MAX_FACET_DEPTH, MAX_NESTED_FACETS, parentFacetKey, rootFacetKey, rootOfFacet } from "./facet-keys.ts";
+import { childFacetKey, FACET_DEPTH_MESSAGE, facetDepth, facetPath, MAX_FACET_DEPTH, MAX_NESTED_FACETS, parentFacetKey, rootFacetKey, rootOfFacet, FACET_TREE_FILE, FACET_TREE_SCHEMA } from "./facet-keys.ts";
 import { DurableObjectStorage, MAX_KEYS_PER_CALL, type ListOptions } from "./storage.ts";
 import type { ResultLimits } from "./sql.ts";
 
@@ -297,7 +297,7 @@ const MAX_FACET_ROWS = 100_000;
 // counts against maxNested and goes with its parent. The index is made when the first nested facet is.
 
 /** The index of nested facets: one row per (parent database, name). */
-const FACET_TREE = "facet-tree.sqlite";
+const FACET_TREE = FACET_TREE_FILE;
 const maxNested = typeof options.maxNestedFacets === "number" && options.maxNestedFacets >= 0 ? options.maxNestedFacets : MAX_NESTED_FACETS;
 
 interface FacetTree {
@@ -317,8 +317,7 @@ function facetTree(create: boolean): FacetTree | undefined {
   if (!create && !existsSync(path)) return undefined;
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-  db.exec("CREATE TABLE IF NOT EXISTS children (parent TEXT NOT NULL, name TEXT NOT NULL, root TEXT NOT NULL, PRIMARY KEY (parent, name)) WITHOUT ROWID");
-  db.exec("CREATE INDEX IF NOT EXISTS children_root ON children (root)");
+  db.exec(FACET_TREE_SCHEMA);
   tree = {
     add: db.prepare("INSERT OR IGNORE INTO children (parent, name, root) VALUES (?, ?, ?)"),
     has: db.prepare("SELECT 1 AS found FROM children WHERE parent = ? AND name = ?"),
