@@ -7,7 +7,7 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LimitError, WorkerLoader, type WorkerCode } from "islet";
+import { LimitError, SubrequestLimitError, WorkerLoader, type TailEvent, type WorkerCode } from "islet";
 import { compatibilityDate, sleep } from "../helpers.ts";
 
 type Isolation = "isolate" | "thread" | "process";
@@ -48,6 +48,21 @@ export class Spin extends WorkerEntrypoint {
   async connect(socket) {
     await socket.writable.getWriter().write(new Uint8Array([42]));
     for (;;) {}
+  }
+}
+// Tries startTls() on its inbound socket and writes back what happened.
+export class Tls extends WorkerEntrypoint {
+  async connect(socket) {
+    let text;
+    try {
+      socket.startTls();
+      text = "upgraded";
+    } catch (error) {
+      text = error.name + ": " + error.message + " (" + socket.secureTransport + ")";
+    }
+    const writer = socket.writable.getWriter();
+    await writer.write(new TextEncoder().encode(text));
+    await writer.close();
   }
 }
 export class NoHandler extends WorkerEntrypoint {
@@ -145,6 +160,14 @@ export default class extends WorkerEntrypoint {
       return "threw " + describe(error);
     }
   }
+  async echoTwice() {
+    await this.echo("one");
+    return await this.echo("two");
+  }
+  async tlsInbound() {
+    const socket = this.env.TLS.connect("tls.test:1");
+    return new TextDecoder().decode(await readAll(socket.readable));
+  }
   // connect on an RpcTarget the host passed stays an RPC method.
   async rpcConnect() {
     return await this.env.TARGET.connect("x");
@@ -175,6 +198,19 @@ for (const isolation of modes) {
       assert.deepEqual(await server.getEntrypoint().seen(), ["echo.test:7"]);
     });
 
+    test("each connect() on a service binding counts against subRequests and is a CONNECT record in the trace event", async () => {
+      const events: TailEvent[] = [];
+      const loader = new WorkerLoader({ isolation, ...shards(isolation), tails: [(batch) => void events.push(...batch)] });
+      loaders.push(loader);
+      const server = loader.load(code(serverSource));
+      const client = loader.load({ ...code(clientSource, { subRequests: 1 }), env: { SVC: server.getEntrypoint() } });
+      assert.equal((await client.getEntrypoint().echo("once")).out, "once");
+      await assert.rejects(client.getEntrypoint().echoTwice(), (error: Error) => error instanceof SubrequestLimitError);
+      for (let i = 0; i < 100 && !events.some((event) => event.method === "echoTwice"); i++) await sleep(20);
+      const echo = events.find((event) => event.method === "echo")!;
+      assert.deepEqual(echo.fetches.map(({ method, url }) => ({ method, url })), [{ method: "CONNECT", url: "echo.test:7" }]);
+    });
+
     test("1 MiB crosses intact both ways, copied (the writer's buffers are changed after each write)", async () => {
       const loader = make();
       const server = loader.load(code(serverSource));
@@ -196,6 +232,18 @@ for (const isolation of modes) {
       const server = loader.load(code(serverSource));
       const client = loader.load({ ...code(clientSource), env: { SVC: server.getEntrypoint() } });
       assert.match(await client.getEntrypoint().tls(), /^Error: .*secureTransport/);
+    });
+
+    test("startTls() on an inbound socket is a TypeError: it is plain bytes between workers (secureTransport off)", async () => {
+      const loader = make();
+      const server = loader.load(code(serverSource));
+      const client = loader.load({ ...code(clientSource), env: { TLS: server.getEntrypoint("Tls") } });
+      const expected = "TypeError: The `secureTransport` socket option must be set to 'starttls' for startTls to be used. (off)";
+      assert.equal(await client.getEntrypoint().tlsInbound(), expected);
+      const socket = server.getEntrypoint("Tls").connect();
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of socket.readable) chunks.push(chunk);
+      assert.equal(Buffer.concat(chunks).toString(), expected);
     });
 
     test("connect on a host RpcTarget stays an RPC method", async () => {
