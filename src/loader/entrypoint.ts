@@ -1,6 +1,6 @@
 // The host-side entrypoint: `fetch` returns a real Response, any other property is an RPC method.
 
-import { remoteCapability } from "../rpc/rpc-target.ts";
+import { markFetcher, remoteCapability } from "../rpc/rpc-target.ts";
 import { targetStub } from "../protocol/cap-table.ts";
 import { hostResponse, incomingRequest, type WorkerResponse } from "./fetch-records.ts";
 import type { Limits } from "./limits.ts";
@@ -110,6 +110,8 @@ export function createEntrypoint<T = undefined>(acquire: (cause: StartCause) => 
     },
   }) as Entrypoint<T>;
   inboundTargets.set(stub, (socket, localAddress) => inbound(socket, localAddress));
+  // Handed to a sandbox, it is a service binding: the sandbox's `stub.connect()` reaches `connect` above.
+  markFetcher(stub);
   return stub;
 }
 

@@ -95,7 +95,7 @@ export class OpDispatch {
         c = received(c);
         d = received(d);
       } catch {
-        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
+        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.StubConnect || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
         return;
       }
     }
@@ -121,6 +121,11 @@ export class OpDispatch {
         return this.egress.bodies.cancel(a);
       case Op.Connect:
         return void this.answer(a, () => this.invocations.countSubrequest().then(() => this.egress.connect(b, c)));
+      case Op.StubConnect: {
+        // The capability is looked up as the message arrives, as a call's is.
+        const target = this.peer.table.lookup(b);
+        return void this.answer(a, () => this.invocations.countSubrequest().then(() => this.egress.connectTo(target, c, d)));
+      }
       case Op.SocketWrite:
         return void this.answer(a, () => this.egress.write(b, c));
       case Op.SocketEnd:

@@ -7,7 +7,7 @@
 // Every error thrown here is an OutboundError whose message the sandbox may see: a policy's own
 // words, or a fixed message (never the host's errno, address or stack).
 
-import { OutboundError } from "../errors.ts";
+import { OutboundError, SubrequestLimitError } from "../errors.ts";
 import { HostBody, type HostBodies } from "./host-body.ts";
 import type { HostSocket, SocketAddress, SocketConnector, SocketInfo, SocketOptions } from "./code/types.ts";
 
@@ -80,6 +80,64 @@ function closeQuietly(socket: HostSocket): void {
 
 function infoText(value: unknown): string | undefined {
   return typeof value === "string" && value.length <= 256 ? value : undefined;
+}
+
+/** A service binding's failure as its caller's sandbox sees it: an OutboundError naming what failed (the called worker's error, a limit). */
+function fetcherError(error: unknown): Error {
+  if (error instanceof OutboundError || error instanceof SubrequestLimitError) return error;
+  if (!(error instanceof Error)) return new OutboundError(CONNECTION_LOST);
+  const name = String(error.name).slice(0, 64);
+  const message = String(error.message).slice(0, 1024);
+  return new OutboundError(name === "Error" || name === "TypeError" ? message : `${name}: ${message}`);
+}
+
+/** `readable` with its failure in the words fetcherError gives; one chunk handed over per read, as it comes. */
+function fetcherReadable(readable: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = readable.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let result: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          result = await reader.read();
+        } catch (error) {
+          throw fetcherError(error);
+        }
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * How a sandbox's `stub.connect(address, options)` on a service binding opens its socket
+ * (Cloudflare's Fetcher.connect): through `fetcher`'s own connect (another worker's entrypoint, or
+ * in a shard its stub of one), which hands the worker's connect(socket) handler the other end. The
+ * bytes between the two workers are plain: secureTransport must be "off". A failure (the handler
+ * missing or throwing, the called worker's budget or limits) keeps its words for the caller.
+ */
+export function fetcherConnector(fetcher: object): SocketConnector {
+  const connect = (fetcher as { connect?: unknown }).connect;
+  return async (address, options) => {
+    if (options.secureTransport !== "off") {
+      throw new OutboundError(`A service binding's connect() carries plain bytes between two workers: its secureTransport must be "off", not "${options.secureTransport}".`);
+    }
+    if (typeof connect !== "function") throw new OutboundError("This service binding cannot connect.");
+    let made: unknown;
+    try {
+      made = await Reflect.apply(connect, fetcher, [address, options]);
+    } catch (error) {
+      throw fetcherError(error);
+    }
+    if (!isHostSocket(made)) throw new OutboundError("The service binding's connect() did not return a socket.");
+    const opened = made.opened.catch((error: unknown) => {
+      throw fetcherError(error);
+    });
+    return Object.assign(Object.create(null) as object, made, { opened, readable: fetcherReadable(made.readable) }) as HostSocket;
+  };
 }
 
 export class HostSockets {

@@ -4,13 +4,14 @@
 // sandbox reads and writes by id. A failure reaches the sandbox in words meant for it (a
 // policy's OutboundError), never with host-side detail.
 
-import { OutboundError, SubrequestLimitError } from "../errors.ts";
+import { OutboundError, StubDisposedError, SubrequestLimitError } from "../errors.ts";
+import { isFetcher } from "../rpc/rpc-target.ts";
 import type { RequestRecord } from "../protocol/records.ts";
 import type { FetchRecord, Fetcher } from "./code/types.ts";
 import { CONNECT_BLOCKED, FETCH_BLOCKED, canFetch, connectorOf, sendOutbound } from "./egress.ts";
 import { EAGER_BODY_BYTES, HostBodies } from "./host-body.ts";
 import type { Invocations } from "./invocations.ts";
-import { HostSockets, MAX_OPEN_SOCKETS } from "./sockets.ts";
+import { HostSockets, MAX_OPEN_SOCKETS, fetcherConnector } from "./sockets.ts";
 import { inSpan } from "./tracing.ts";
 
 /** Host bodies one worker's sandbox may hold open at once (request bodies, outbound response bodies, sockets' readable sides). */
@@ -99,16 +100,37 @@ export class WorkerEgress {
    * Recorded in the trace event's audit log as method CONNECT and the address as the sandbox
    * wrote it. Without a connect hook it is refused, as fetch() is without a globalOutbound.
    */
-  async connect(address: unknown, options: unknown): Promise<unknown> {
+  connect(address: unknown, options: unknown): Promise<unknown> {
+    return this.audited(address, () => {
+      const connector = connectorOf(this.globalOutbound);
+      if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
+      return this.sockets.open(connector, address, options);
+    });
+  }
+
+  /**
+   * One connect() on a service binding the sandbox holds (Cloudflare's Fetcher.connect): `target`
+   * is the capability its stub names (undefined once released). The socket reaches that worker's
+   * connect(socket) handler; on this side it is held, counted and closed as one the sandbox's own
+   * connect() opened (the called worker counts its end against its own budget). Audited as a connect.
+   */
+  connectTo(target: object | undefined, address: unknown, options: unknown): Promise<unknown> {
+    return this.audited(address, () => {
+      if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
+      if (!isFetcher(target)) throw new OutboundError("connect() on a stub needs a service binding (another worker's entrypoint); this stub is not one.");
+      return this.sockets.open(fetcherConnector(target), address, options);
+    });
+  }
+
+  /** Records a connect in the trace event's audit log as method CONNECT and the address as the sandbox wrote it. */
+  private async audited(address: unknown, open: () => Promise<unknown>): Promise<unknown> {
     const record = address !== null && typeof address === "object" ? (address as Record<string, unknown>) : {};
     const hostname = typeof record.hostname === "string" ? record.hostname : "";
     const entry: FetchRecord = { method: "CONNECT", url: traceUrl(`${hostname.includes(":") ? `[${hostname}]` : hostname}:${String(record.port)}`), timestamp: Date.now(), durationMs: 0 };
     this.invocations.recordFetch(entry);
     const started = performance.now();
     try {
-      const connector = connectorOf(this.globalOutbound);
-      if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
-      return await this.sockets.open(connector, address, options);
+      return await open();
     } catch (error) {
       entry.error = error instanceof OutboundError ? error.message : "connect failed";
       throw sandboxError(error);
@@ -151,7 +173,7 @@ function stringField(record: unknown, name: string): string {
 /** A connect or socket operation's failure as the sandbox sees it: an OutboundError's words in a plain Error. */
 function sandboxError(error: unknown): unknown {
   if (error instanceof OutboundError) return new Error(error.message);
-  if (error instanceof SubrequestLimitError) return error;
+  if (error instanceof SubrequestLimitError || error instanceof StubDisposedError) return error;
   return new Error("proxy request failed, cannot connect to the specified address");
 }
 

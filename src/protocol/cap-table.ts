@@ -66,8 +66,13 @@ const noop = () => {};
 
 // ---- The codec's interfaces (wire.ts takes these shapes). ------------------------------------
 
-/** The codec's CapKind: 0 a function, 1 a target, 2 one of the receiver's own capabilities handed back. */
-export const CapKind = { Function: 0, Target: 1, Returned: 2 } as const;
+/**
+ * The codec's CapKind: 0 a function, 1 a target, 2 one of the receiver's own capabilities handed
+ * back, 3 a target that is also a service binding (a worker's entrypoint, Cloudflare's Fetcher):
+ * where the receiving table is told how (`fetcher`), its stub's `connect` opens a socket to the
+ * worker's connect(socket) handler instead of being an RPC method; elsewhere it is a target.
+ */
+export const CapKind = { Function: 0, Target: 1, Returned: 2, Fetcher: 3 } as const;
 export type CapKind = (typeof CapKind)[keyof typeof CapKind];
 
 export interface CapExporter {
@@ -205,6 +210,12 @@ export interface CapTableOptions {
   bases: readonly object[];
   /** Values (stubs of a third party) whose members are forwarded by name instead of by the rule. */
   forwards?(target: object): boolean;
+  /**
+   * How this side's stubs of the other side's service bindings (CapKind.Fetcher) differ from a
+   * target's: `members(id)` are answered as they are (the `connect` that opens a socket), and
+   * `made(stub)` sees each such stub once it is made. Without it, they are plain target stubs.
+   */
+  fetcher?: { members(id: number): Record<string, unknown>; made?(stub: object): void };
 }
 
 type Held = object | WeakRef<object>;
@@ -377,8 +388,10 @@ export class CapTable {
         if (own === undefined) throw this.#options.returnedMissing();
         return own;
       }
-      if (kind !== CapKind.Function && kind !== CapKind.Target) throw new TypeErrorCtor("Unknown capability kind.");
-      const imports = this.#imports[kind];
+      if (kind !== CapKind.Function && kind !== CapKind.Target && kind !== CapKind.Fetcher) throw new TypeErrorCtor("Unknown capability kind.");
+      // A service binding is a target (one id is one capability, whatever kind it was sent as).
+      const slot = kind === CapKind.Function ? CapKind.Function : CapKind.Target;
+      const imports = this.#imports[slot];
       const held = MapGet(imports, id) as Held | undefined;
       if (held !== undefined) {
         const stub = this.#finalizer === undefined ? held : WeakRefDeref!(held as WeakRef<object>);
@@ -386,12 +399,14 @@ export class CapTable {
       }
       const max = this.#options.maxImports;
       if (max !== undefined && this.#importCount >= max) this.#prune(max);
-      const stub = kind === CapKind.Function ? this.#functionStub(id) : this.#targetStub(id);
+      const fetcher = kind === CapKind.Fetcher ? this.#options.fetcher : undefined;
+      const stub = slot === CapKind.Function ? this.#functionStub(id) : this.#targetStub(id, fetcher?.members(id));
       if (this.#finalizer === undefined) MapSet(imports, id, stub);
       else {
         MapSet(imports, id, new WeakRefCtor!(stub));
-        FinalizationRegister!(this.#finalizer, stub, [kind, id]);
+        FinalizationRegister!(this.#finalizer, stub, [slot, id]);
       }
+      if (fetcher?.made !== undefined) fetcher.made(stub);
       if (held === undefined) this.#importCount++;
       WeakMapSet(this.#importedIds, stub, id);
       return stub;
@@ -467,10 +482,11 @@ export class CapTable {
     );
   }
 
-  #targetStub(id: number): object {
+  #targetStub(id: number, fixed?: Record<string, unknown>): object {
     let disposed = false;
     const options = this.#options;
     return targetStub({
+      fixed,
       method:
         (name) =>
         (...args: unknown[]) =>

@@ -18,6 +18,7 @@ export const Op = {
   SocketEnd: 13, // (callId, socketId): the writable side closed (a TCP FIN)
   SocketClose: 14, // (socketId): close() or the sandbox let the socket go
   SocketStartTls: 15, // (callId, socketId, expectedServerHostname): upgrades a "starttls" socket
+  StubConnect: 16, // (callId, capId, addressRecord, options): connect() on a service binding the sandbox holds (Fetcher.connect)
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -315,7 +315,7 @@ export function decode(encoded: unknown, importer: CapImporter, maxObjects = Inf
     const path = slot[0] as PathKey[];
     const kind = slot[1] as CapKind;
     const id = slot[2] as number;
-    if ((kind !== CapKind.Function && kind !== CapKind.Target && kind !== CapKind.Returned) || typeof id !== "number") {
+    if ((kind !== CapKind.Function && kind !== CapKind.Target && kind !== CapKind.Returned && kind !== CapKind.Fetcher) || typeof id !== "number") {
       throw new TypeError("Malformed capability slot on the boundary.");
     }
     const stub = importer.import(kind, id);

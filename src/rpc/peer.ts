@@ -7,7 +7,7 @@ import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protoc
 import { MAX_OBJECTS_PER_VALUE, type Meter } from "../protocol/clonable.ts";
 import { errorFromSandbox } from "./errors.ts";
 import { hostCopier } from "./host-errors.ts";
-import { RpcTarget, isRemoteCapability, remoteCapability } from "./rpc-target.ts";
+import { RpcTarget, isFetcher, isRemoteCapability, remoteCapability } from "./rpc-target.ts";
 
 /** What the peer needs from the worker that owns the sandbox. */
 export interface SandboxCalls {
@@ -32,8 +32,9 @@ export class Peer {
     this.table = new CapTable({
       classify: (value) => {
         if (value instanceof RpcTarget) return CapKind.Target;
-        // Another worker's function stub travels as a function, its entrypoints and targets as targets.
-        if (isRemoteCapability(value)) return typeof value === "function" ? CapKind.Function : CapKind.Target;
+        // Another worker's function stub travels as a function, its entrypoints as service
+        // bindings (the sandbox's stub then has Fetcher.connect), its targets as targets.
+        if (isRemoteCapability(value)) return typeof value === "function" ? CapKind.Function : isFetcher(value) ? CapKind.Fetcher : CapKind.Target;
         return -1;
       },
       invoke: async (id, method, args) => this.decode(await this.calls.invoke(id, method, this.encode(args))),

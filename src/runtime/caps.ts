@@ -12,8 +12,9 @@ import { RpcTarget, WorkerEntrypoint } from "./workers.ts";
 import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protocol/cap-table.ts";
 import { primordials } from "./primordials.ts";
 import { runtimeGuard } from "./brands.ts";
+import { web } from "./platform.ts";
 
-const { Error, MathRound, RangeError, PromisePrototypeThen, PromiseReject, TypeError } = primordials;
+const { Error, MathRound, ObjectCreate, RangeError, PromisePrototypeThen, PromiseReject, TypeError } = primordials;
 
 /**
  * The most functions and RpcTargets of this sandbox's the host may hold stubs for at once, as the
@@ -38,6 +39,17 @@ export const table = new CapTable({
   tooManyExports: `Too many functions and RpcTargets handed to the host (at most ${MAX_EXPORTED_CAPS} it holds at once); they are released as the host drops them.`,
   weakImports: false,
   bases: [RpcTarget.prototype, WorkerEntrypoint.prototype],
+  // A service binding (another worker's entrypoint in env, props or an answer): Cloudflare's
+  // Fetcher.connect, a cloudflare:sockets Socket to that worker's connect(socket) handler.
+  fetcher: {
+    members: (id) => {
+      const members = ObjectCreate(null) as Record<string, unknown>;
+      members.connect = function connect(address: unknown, options?: unknown): unknown {
+        return web().socketConnectThrough(id, address, options);
+      };
+      return members;
+    },
+  },
 });
 
 export const exporter: CapExporter = table.exporter();

@@ -64,8 +64,8 @@ const platform: Platform = {
   cancelHostBody(id) {
     send(Op.BodyCancel, id);
   },
-  requestOp(op, a, b) {
-    return request(op as Op, a, b);
+  requestOp(op, a, b, c) {
+    return request(op as Op, a, b, c);
   },
   sendOp(op, a) {
     send(op as Op, a);

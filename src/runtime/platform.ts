@@ -30,7 +30,7 @@ export interface Platform {
   /** Tells the host this sandbox will not read that body any further. */
   cancelHostBody(id: number): void;
   /** Sends a request of `op` (ops.ts) to the host; its answer comes boxed (cloudflare:sockets). */
-  requestOp(op: number, a?: unknown, b?: unknown): Promise<{ readonly value: unknown }>;
+  requestOp(op: number, a?: unknown, b?: unknown, c?: unknown): Promise<{ readonly value: unknown }>;
   /** Sends a message of `op` to the host, unanswered. */
   sendOp(op: number, a?: unknown): void;
   /** Timers that fire only while an invocation is in flight, like the global ones. */
@@ -80,7 +80,7 @@ export const hostAsync = (service: string, ...args: unknown[]): Promise<{ readon
 };
 export const readHostBody = (id: number): Promise<{ readonly value: Uint8Array | null }> => bound().readHostBody(id);
 export const cancelHostBody = (id: number): void => bound().cancelHostBody(id);
-export const requestOp = (op: number, a?: unknown, b?: unknown): Promise<{ readonly value: unknown }> => bound().requestOp(op, a, b);
+export const requestOp = (op: number, a?: unknown, b?: unknown, c?: unknown): Promise<{ readonly value: unknown }> => bound().requestOp(op, a, b, c);
 export const sendOp = (op: number, a?: unknown): void => bound().sendOp(op, a);
 export const setTimer = (callback: () => void, ms: number): number => bound().setTimer(callback, ms);
 export const clearTimer = (id: number): void => bound().clearTimer(id);

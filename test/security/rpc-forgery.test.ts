@@ -12,7 +12,7 @@ import { liveWorkerOf, shardPoolOf } from "../../src/testing.ts";
 
 const { attack, call, load, loader, isolation, options } = securitySuite();
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10, Connect: 11, SocketWrite: 12, SocketEnd: 13, SocketClose: 14, SocketStartTls: 15 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10, Connect: 11, SocketWrite: 12, SocketEnd: 13, SocketClose: 14, SocketStartTls: 15, StubConnect: 16 } as const;
 type Reply = [callId: number, ok: number, payload: any];
 
 interface Compromised {
@@ -205,6 +205,38 @@ attack("forged socket messages: connect records are checked before the hook, and
   await target.close();
 }, inProcessOnly);
 
+attack("forged connect() on a stub: only a service binding's id opens a socket, its records are checked first, and nothing else is called", async () => {
+  let called = 0;
+  class Service extends RpcTarget {
+    connect(): string {
+      called++;
+      return "reached";
+    }
+  }
+  const service = new Service();
+  const notABinding = () => (called++, "reached");
+  const target = new WorkerLoader({ limits: { cpuMs: 250, wallMs: 3_000 } });
+  const server = target.load(js(`let seen = 0; export default { async connect(socket) { seen++; await socket.close(); }, seen() { return seen; } };`));
+  const binding = server.getEntrypoint();
+  await compromised(target, "forger-stub-connect", { service, notABinding, binding }, async (runtime) => {
+    const table = (liveWorkerOf(target, "forger-stub-connect") as any).peer.table;
+    const address = { hostname: "a.test", port: 1 };
+    for (const capId of [table.idOf(service), table.idOf(notABinding)]) {
+      assert.equal(errorName(await runtime.post(Op.StubConnect, nextForgedCallId++, capId, address, {})), "Error: connect() on a stub needs a service binding (another worker's entrypoint); this stub is not one.");
+    }
+    for (const capId of [999_999, -1, "1", null, 2 ** 60]) assert.match(errorName(await runtime.post(Op.StubConnect, nextForgedCallId++, capId, address, {})), /^StubDisposedError: /, String(capId));
+    const id = table.idOf(binding);
+    for (const record of [null, 7, { hostname: 5, port: 1 }, { hostname: "a b", port: 1 }, { hostname: "a.test", port: 1.5 }]) {
+      assert.match(errorName(await runtime.post(Op.StubConnect, nextForgedCallId++, id, record, {})), /^Error: (Specified address|The specified port)/, JSON.stringify(record));
+    }
+    assert.match(errorName(await runtime.post(Op.StubConnect, nextForgedCallId++, id, address, { secureTransport: "on" })), /^Error: A service binding's connect\(\) carries plain bytes/);
+    assert.match(errorName(await runtime.post(Op.StubConnect, nextForgedCallId++, id, address, {})), /^ok \{"socket":\d+,"body":\d+/);
+  });
+  assert.equal(called, 0);
+  assert.equal(await server.getEntrypoint().seen(), 1);
+  await target.close();
+}, inProcessOnly);
+
 // findings7a/11: a resizable buffer keeps its maxByteLength through a copy; the host keeps none.
 const rab = (...bytes: number[]) => {
   const buffer = new ArrayBuffer(bytes.length, { maxByteLength: 1 << 20 });
@@ -368,6 +400,24 @@ attack("a compromised shard: an outbound fetch through a capability that is not 
     const record = { url: "https://a.test/", method: "GET", headers: [], body: null, redirect: "follow" };
     for (const capId of [shard.capId(notAFetcher), shard.capId(service), 999_999, "1", null]) {
       assert.equal(await shard.request("outbound", [capId, record, 1]), "TypeError: fetch failed", String(capId));
+    }
+  });
+  assert.equal(called, 0);
+}, shardOnly);
+
+attack("a compromised shard: connect on a capability that is not a service binding is refused, and calls nothing", async () => {
+  let called = 0;
+  const notABinding = () => (called++, "reached");
+  class Service extends RpcTarget {
+    connect(): string {
+      called++;
+      return "reached";
+    }
+  }
+  const service = new Service();
+  await compromisedShard(loader, "shard-forger-stub-connect", { notABinding, service }, async (shard) => {
+    for (const capId of [shard.capId(notABinding), shard.capId(service), 999_999, "1", null]) {
+      assert.equal(await shard.request("stubConnect", [capId, { hostname: "a.test", port: 1 }, {}]), "OutboundError: connect() on a stub needs a service binding (another worker's entrypoint); this stub is not one.", String(capId));
     }
   });
   assert.equal(called, 0);

@@ -14,6 +14,8 @@ import { prepareModules, preparePackages } from "../code/prepare.ts";
 import type { Fetcher, TailEvent, WorkerCode } from "../code/types.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import { CONNECT_BLOCKED, connectorOf, sendOutbound } from "../egress.ts";
+import { fetcherConnector } from "../sockets.ts";
+import { isFetcher } from "../../rpc/rpc-target.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { lowest, validateCodeLimits, type ResolvedLimits } from "../limits.ts";
 import type { LiveEnvelope, TailStreamHub } from "../tail-streams.ts";
@@ -79,6 +81,14 @@ export class HostRequests implements ShardRequestHandler {
         const connector = connectorOf(this.outboundFor(conn, capId));
         if (connector === undefined) throw new OutboundError(CONNECT_BLOCKED);
         return conn.sockets.open(connector, address, options);
+      }
+      case "stubConnect": {
+        // connect() on a service binding the host sent this shard (a worker's entrypoint): the
+        // host holds the socket, counted in this shard's table as one its globalOutbound opened.
+        const [capId, address, options] = payload as [unknown, unknown, unknown];
+        const fetcher = conn.link.lookup(capId);
+        if (fetcher === undefined || !isFetcher(fetcher)) throw new OutboundError("connect() on a stub needs a service binding (another worker's entrypoint); this stub is not one.");
+        return conn.sockets.open(fetcherConnector(fetcher), address, options);
       }
       case "socketWrite": {
         const [socketId, bytes] = payload as [unknown, unknown];

@@ -8,7 +8,7 @@
 import { viewCopier } from "../../rpc/compact-views.ts";
 import { hostCopier } from "../../rpc/host-errors.ts";
 import { DataCloneError, StubDisposedError } from "../../errors.ts";
-import { RpcTarget, isRemoteCapability, remoteCapability } from "../../rpc/rpc-target.ts";
+import { RpcTarget, isFetcher, isRemoteCapability, markFetcher, remoteCapability } from "../../rpc/rpc-target.ts";
 import { decode, encode, type Encoded, type LeafCopier } from "../../protocol/wire.ts";
 import { CapKind, CapTable, type CapImporter } from "../../protocol/cap-table.ts";
 import type { Meter } from "../../protocol/clonable.ts";
@@ -45,10 +45,16 @@ export class Link {
      * this holds against a shard that does not.
      */
     private readonly argBudget?: (scope: string) => number,
+    /**
+     * On the shard's side: how its stub of a service binding the host sent (a worker's entrypoint)
+     * connects, given the host's id of it. The stub is then a service binding here too.
+     */
+    connectFetcher?: (capId: number, address: unknown, options: unknown) => Promise<unknown>,
   ) {
     this.table = new CapTable({
-      // A function, branded or not, crosses as a function (-1 lets the codec classify it so).
-      classify: (value) => (typeof value !== "function" && (value instanceof RpcTarget || isRemoteCapability(value)) ? CapKind.Target : -1),
+      // A function, branded or not, crosses as a function (-1 lets the codec classify it so); a
+      // service binding as one (its sandbox's stub has Fetcher.connect).
+      classify: (value) => (typeof value !== "function" && (value instanceof RpcTarget || isRemoteCapability(value)) ? (isFetcher(value) ? CapKind.Fetcher : CapKind.Target) : -1),
       invoke: async (id, method, args) => this.decode(await this.transport.invoke(id, method, this.encode(args))),
       release: (id) => this.transport.release(id),
       disposedError: () => new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called."),
@@ -61,6 +67,17 @@ export class Link {
       markHandled: true,
       bases: [RpcTarget.prototype],
       forwards: isRemoteCapability,
+      fetcher:
+        connectFetcher === undefined
+          ? undefined
+          : {
+              members: (id) => {
+                const members = Object.create(null) as Record<string, unknown>;
+                members.connect = (address: unknown, options: unknown) => connectFetcher(id, address, options);
+                return members;
+              },
+              made: markFetcher,
+            },
     });
     this.importer = this.table.importer;
     const isCapability = (value: object) => this.table.exporter().classify(value) !== -1;

@@ -74,6 +74,11 @@ export function runShard(port: ShardPort): void {
       release: (capId) => channel.notify("release", capId),
     },
     false,
+    false,
+    Infinity,
+    undefined,
+    // A sandbox's connect() on a service binding the host sent: the host opens it and holds the socket.
+    async (capId, address, options) => socketOnHost((await channel.request("stubConnect", [capId, address, options])) as SocketAnswer),
   );
 
   port.onMessage((message) => channel.receive(message));

@@ -10,4 +10,4 @@ export { Blob } from "./blob.ts";
 export { File } from "./file.ts";
 export { FormData } from "./form-data.ts";
 export { TextDecoder, textDecoderDecode, TextEncoder, textEncoderEncode } from "./encoding.ts";
-export { accept as socketAccept, connect as socketConnect, Socket } from "./sockets.ts";
+export { accept as socketAccept, connect as socketConnect, connectThrough as socketConnectThrough, Socket } from "./sockets.ts";

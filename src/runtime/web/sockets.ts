@@ -192,7 +192,14 @@ function readableOf(connection: Connection) {
     async pull(controller: unknown) {
       const { body } = await connection.answered;
       if (connection.readDone) return;
-      const chunk = (await readHostBody(body)).value;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = (await readHostBody(body)).value;
+      } catch (error) {
+        // The connection broke (or the handler at its other end failed): `closed` rejects too.
+        if (!connection.readDone) connection.fail(error);
+        throw error;
+      }
       if (connection.readDone) return;
       if (chunk === null) {
         connection.readDone = true;
@@ -282,13 +289,17 @@ export class Socket {
     return socket;
   }
 
-  static connect(address: unknown, options: unknown, connectAllowed: boolean): Socket {
+  /** `binding`: the id of the service binding whose connect() this is (Fetcher.connect); undefined for cloudflare:sockets' own. */
+  static connect(address: unknown, options: unknown, connectAllowed: boolean, binding?: number): Socket {
     const target = parseAddress(address);
     const record = options !== null && typeof options === "object" ? (options as { secureTransport?: unknown; allowHalfOpen?: unknown }) : {};
     const secureTransport = parseSecureTransport(record.secureTransport);
     const allowHalfOpen = !!record.allowHalfOpen;
     if (!connectAllowed) throw new Error(CONNECT_BLOCKED);
-    const answer = PromisePrototypeThen(requestOp(Op.Connect, { __proto__: null, hostname: target.hostname, port: target.port }, { __proto__: null, secureTransport, allowHalfOpen }), (box: { readonly value: unknown }) => box.value as HostAnswer) as Promise<HostAnswer>;
+    const addressRecord = { __proto__: null, hostname: target.hostname, port: target.port };
+    const optionsRecord = { __proto__: null, secureTransport, allowHalfOpen };
+    const request = binding === undefined ? requestOp(Op.Connect, addressRecord, optionsRecord) : requestOp(Op.StubConnect, binding, addressRecord, optionsRecord);
+    const answer = PromisePrototypeThen(request, (box: { readonly value: unknown }) => box.value as HostAnswer) as Promise<HostAnswer>;
     return Socket.#open(new Socket(internal), answer, secureTransport, allowHalfOpen);
   }
 
@@ -359,6 +370,16 @@ ObjectFreeze(Socket.prototype);
 /** cloudflare:sockets' connect(address, options); `allowed`: whether the worker's globalOutbound has a connect method. */
 export function connect(address: unknown, options: unknown, allowed: boolean): Socket {
   return Socket.connect(address, options, allowed);
+}
+
+/**
+ * `binding.connect(address, options)` on a service binding the sandbox holds (another worker's
+ * entrypoint, host capability `binding`): a Socket whose other end is that worker's connect(socket)
+ * handler, as Cloudflare's Fetcher.connect. The host decides nothing here but that the capability
+ * is a service binding: it needs no globalOutbound.
+ */
+export function connectThrough(binding: number, address: unknown, options: unknown): Socket {
+  return Socket.connect(address, options, true, binding);
 }
 
 /**
