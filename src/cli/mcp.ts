@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../codemode/config.ts";
 import { createMcpNodeHandler, openIsletMcp, type IsletMcp } from "../codemode/mcp-server.ts";
 import { Admission, holdSlot } from "../server/admission.ts";
+import { BodyAbandoned, BodyBudget, bodyBudgetLimits } from "../server/body-budget.ts";
 import { KeyRing } from "../server/auth.ts";
 import { RequestError } from "../server/errors.ts";
 import { onlyNotifications } from "../server/mcp-notifications.ts";
@@ -21,7 +22,7 @@ import { crossOriginRefusal, isLoopbackHostHeader } from "../server/origin.ts";
 export const mcpUsage = `islet mcp — an MCP server with two tools, search and execute, over MCP servers and OpenAPI documents
 
 Usage:
-  islet mcp --config <file> [--http [--port <n>] [--host <h>] [--api-key <key>] [--max-in-flight <n>]]
+  islet mcp --config <file> [--http [--port <n>] [--host <h>] [--api-key <key>] [--max-in-flight <n>] [--body-timeout-ms <n>]]
 
 Options:
   --config <file>          JSON config listing the sources (see below); required
@@ -34,7 +35,11 @@ Options:
                            another origin's web page
   --allow-unauthenticated  serve a non-loopback host without API keys (only behind something that authenticates)
   --max-in-flight <n>      with --http, requests answered at once (default 8 per core, as islet serve); past it
-                           429. With API keys one key may hold at most half of them
+                           429. With API keys one key may hold at most half of them. Request bodies being
+                           read count too: at most --max-in-flight at once (one key: its half), and
+                           16 × 4 MiB of them in all (one key: half); past either, 429
+  --body-timeout-ms <n>    with --http, how long a request body may take to arrive (default 30000); past it
+                           408 and the connection is closed
   -h, --help               show this help
 
 Config:
@@ -63,6 +68,7 @@ interface McpArgs {
   apiKeys: { id: string; key: string }[];
   allowUnauthenticated: boolean;
   maxInFlight: number;
+  bodyTimeoutMs: number;
 }
 
 /** The largest request body `islet mcp --http` reads (the MCP handler's own bound). */
@@ -71,6 +77,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_IN_FLIGHT = 8 * availableParallelism();
 /** How long a complete answer waits for its client to take it before the connection is closed (islet serve's default). */
 const ANSWER_TIMEOUT_MS = 30_000;
+/** How long a request body may take to arrive (islet serve's default bodyTimeoutMs). */
+const BODY_TIMEOUT_MS = 30_000;
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
   let values;
@@ -86,6 +94,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
         "api-key": { type: "string", multiple: true },
         "allow-unauthenticated": { type: "boolean" },
         "max-in-flight": { type: "string" },
+        "body-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -102,12 +111,14 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): McpArgs | "help" {
     throw new UsageError((error as Error).message);
   }
   const flagKeys = values["api-key"] ?? [];
-  if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"] || values["max-in-flight"] !== undefined)) throw new UsageError("--api-key, --allow-unauthenticated and --max-in-flight need --http");
+  if (!values.http && (flagKeys.length > 0 || values["allow-unauthenticated"] || values["max-in-flight"] !== undefined || values["body-timeout-ms"] !== undefined)) throw new UsageError("--api-key, --allow-unauthenticated, --max-in-flight and --body-timeout-ms need --http");
   const maxInFlight = values["max-in-flight"] === undefined ? DEFAULT_MAX_IN_FLIGHT : Number(values["max-in-flight"]);
   if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new UsageError("--max-in-flight must be a whole number of at least 1");
+  const bodyTimeoutMs = values["body-timeout-ms"] === undefined ? BODY_TIMEOUT_MS : Number(values["body-timeout-ms"]);
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs < 1) throw new UsageError("--body-timeout-ms must be a whole number of at least 1");
   const apiKeys = [...flagKeys.map((key, i) => ({ id: `cli${i + 1}`, key })), ...(values.http && env.ISLET_API_KEYS ? parseApiKeysEnv(env.ISLET_API_KEYS) : [])];
   if (apiKeys.some((entry) => entry.key.length < 8)) throw new UsageError("API keys (--api-key, ISLET_API_KEYS) must be at least 8 characters long");
-  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false, maxInFlight };
+  return { config: values.config, http: values.http ?? false, port, host: values.host ?? "127.0.0.1", apiKeys, allowUnauthenticated: values["allow-unauthenticated"] ?? false, maxInFlight, bodyTimeoutMs };
 }
 
 /** Names every `${VAR}` of the config that the environment lacks, in one error (loadConfig stops at the first). */
@@ -128,29 +139,6 @@ function bareHost(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
-/**
- * The request's body as text, or undefined past `max` bytes (the rest is drained unread). Read by
- * events, not `for await`: the async iterator destroys the request when it is done, and a
- * destroyed request reads to the MCP handler as a client that went away (its calls cancelled).
- */
-function boundedBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off("data", onData);
-      chunks.length = 0;
-      req.resume();
-      resolve(undefined);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(size > max ? undefined : Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
-  });
-}
-
 function refuse(res: import("node:http").ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message }, id: null }));
 }
@@ -165,6 +153,10 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
   // executions of 48 MB at once, as many as it chose to send).
   const admission = new Admission(args.maxInFlight);
   const perKey = keys.size > 0 ? Math.max(1, Math.floor(args.maxInFlight / 2)) : args.maxInFlight;
+  // Bodies are read before admission (a notification takes no slot), so they have a budget of
+  // their own (findings23/01): as many at once as call slots (one key: its share), 16 × 4 MiB in
+  // all (one key: half), each within bodyTimeoutMs.
+  const bodies = new BodyBudget(bodyBudgetLimits(MAX_BODY_BYTES, args.maxInFlight, keys.size > 0, args.bodyTimeoutMs));
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/mcp") {
@@ -207,8 +199,15 @@ async function serveHttp(mcp: IsletMcp, args: McpArgs, log: (line: string) => vo
     if (req.method === "POST") {
       // Read first to tell notifications from requests: a notification (a cancel) runs no tool and
       // takes no slot, so a key at its cap can still cancel its own calls.
-      const text = await boundedBody(req, MAX_BODY_BYTES);
-      if (text === undefined) return refuse(res, 413, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
+      let text: string;
+      try {
+        const length = req.headers["content-length"];
+        text = (await bodies.read({ keyId: keyId ?? "anonymous", maxConcurrency: perKey }, req, length === undefined ? undefined : Number(length))).toString("utf8");
+      } catch (error) {
+        if (error instanceof BodyAbandoned) return;
+        if (!(error instanceof RequestError)) throw error;
+        return refuse(res, error.status, error.message, error.headers);
+      }
       try {
         body = JSON.parse(text);
       } catch {

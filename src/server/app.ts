@@ -4,7 +4,6 @@
 
 import type { Socket } from "node:net";
 import { dirname } from "node:path";
-import { bodyLimit } from "hono/body-limit";
 import { Hono, type Context } from "hono";
 import { upgradeWebSocket } from "@hono/node-server";
 import { RpcSession } from "capnweb";
@@ -14,6 +13,8 @@ import { WorkerLoader, type TailEvent } from "../index.ts";
 import { MessageQueueTransport } from "../client/wire.ts";
 import type { ServerResponse } from "node:http";
 import { Admission, holdSlot } from "./admission.ts";
+import { BodyAbandoned, BodyBudget, bodyBudgetLimits } from "./body-budget.ts";
+import type { IncomingMessage } from "node:http";
 import { onlyNotifications } from "./mcp-notifications.ts";
 import { ApiKeys, type Caller } from "./auth.ts";
 import { openCodeMode, type CodeModeService } from "./codemode.ts";
@@ -53,6 +54,7 @@ const STATUS_NAMES: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "NotFound",
+  408: "RequestTimeout",
   409: "Conflict",
   413: "PayloadTooLarge",
   429: "TooManyRequests",
@@ -181,12 +183,28 @@ function assemble(options: ResolvedServerOptions, codemode: CodeModeService | un
   };
   for (const path of ["/v1/*", "/mcp", "/metrics"]) app.use(path, authenticate);
 
-  const limitBody = bodyLimit({
-    maxSize: options.maxRequestBytes,
-    onError: (c) => errorResponse(c, 413, `The request body is larger than ${options.maxRequestBytes} bytes, this server's limit.`),
-  });
-  app.use("/v1/*", limitBody);
-  app.use("/mcp", limitBody);
+  // Every body is read here, within the body budget, before a route sees it (findings23/01: /mcp
+  // read its bodies before admission, and hono's bodyLimit buffered a chunked body whole, with no
+  // bound on how many at once). Past a cap 429, past the deadline 408, with `connection: close`.
+  const bodies = new BodyBudget(bodyBudgetLimits(options.maxRequestBytes, options.maxInFlight, keys.required, options.bodyTimeoutMs), (reason) => metrics.shed.inc({ reason: `body-${reason}` }));
+  const readBody = async (c: Context<Env>, next: () => Promise<void>) => {
+    const raw = c.req.raw;
+    if (raw.method === "GET" || raw.method === "HEAD") return next();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const length = raw.headers.get("content-length");
+    let body: Buffer;
+    try {
+      body = await bodies.read(c.get("caller"), incoming ?? raw.body, length === null || raw.headers.has("transfer-encoding") ? undefined : Number(length));
+    } catch (error) {
+      // Nobody to answer; the connection is closed with the request.
+      if (error instanceof BodyAbandoned) return errorResponse(c, 400, error.message, { connection: "close" });
+      throw error;
+    }
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body, signal: raw.signal });
+    await next();
+  };
+  app.use("/v1/*", readBody);
+  app.use("/mcp", readBody);
 
   app.get("/metrics", async (c) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
 

@@ -81,6 +81,13 @@ export interface ServerOptions {
    */
   answerTimeoutMs?: number;
   /**
+   * How long a request body may take to arrive, from its first read (default 30 s): past it the
+   * request is answered 408 and its connection closed. Bodies being read are budgeted too: at most
+   * `maxInFlight` at once (one key: its `maxConcurrency`) and 16 × `maxRequestBytes` of them (one
+   * key: half, with API keys), 429 past either.
+   */
+  bodyTimeoutMs?: number;
+  /**
    * How long a /v1/rpc client's `getCode()` callback may take to answer before the call that
    * started the worker fails with GetCodeTimeoutError and frees its slot (default 10 s).
    */
@@ -123,6 +130,7 @@ export interface ResolvedServerOptions {
   maxResultBytes: number;
   shutdownTimeoutMs: number;
   answerTimeoutMs: number;
+  bodyTimeoutMs: number;
   getCodeTimeoutMs: number;
   loader: Pick<WorkerLoaderOptions, "maxWorkers" | "idleTimeoutMs" | "warmPool">;
   outbound: ResolvedOutbound;
@@ -274,6 +282,7 @@ const serverSchema = z.strictObject({
   maxResultBytes: positiveInteger().optional(),
   shutdownTimeoutMs: positiveInteger().optional(),
   answerTimeoutMs: positiveInteger().optional(),
+  bodyTimeoutMs: positiveInteger().optional(),
   getCodeTimeoutMs: positiveInteger().optional(),
   loader: z
     .strictObject(
@@ -361,6 +370,7 @@ function validate(options: ServerOptions, env: NodeJS.ProcessEnv): ResolvedServe
     maxResultBytes: checked.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
     shutdownTimeoutMs: checked.shutdownTimeoutMs ?? 30_000,
     answerTimeoutMs: checked.answerTimeoutMs ?? 30_000,
+    bodyTimeoutMs: checked.bodyTimeoutMs ?? 30_000,
     getCodeTimeoutMs: checked.getCodeTimeoutMs ?? 10_000,
     loader: { maxWorkers: loader.maxWorkers, idleTimeoutMs: loader.idleTimeoutMs, warmPool: loader.warmPool ?? 0 },
     // The codemode section is read later (openCodeMode), but a config lacking variables in both

@@ -16,7 +16,7 @@ export class ServerConfigError extends IsletError {
 /** A request the server refuses before running anything: its status is the HTTP status sent. */
 export class RequestError extends IsletError {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 501 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 429 | 501 | 503,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

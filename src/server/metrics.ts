@@ -42,7 +42,7 @@ export class Metrics {
       registers,
     });
     const invocationSeconds = new Histogram({ name: "islet_invocation_duration_seconds", help: "Wall time of worker invocations.", buckets: SECONDS, registers });
-    const shed = new Counter({ name: "islet_shed_total", help: "Calls refused by admission control, by reason (global, key, draining).", labelNames: ["reason"], registers });
+    const shed = new Counter({ name: "islet_shed_total", help: "Calls refused by admission control, by reason (global, key, draining; request bodies: body-bodies, body-bytes, body-timeout).", labelNames: ["reason"], registers });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
