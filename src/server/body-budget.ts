@@ -69,6 +69,8 @@ export class BodyBudget {
    */
   async read(sender: BodySender, source: Source, declaredLength: number | undefined): Promise<Buffer> {
     const { maxBodyBytes } = this.limits;
+    // Node's parser lets only a valid length through; anything else (a web request made by hand) is counted as it comes.
+    if (declaredLength !== undefined && !(Number.isSafeInteger(declaredLength) && declaredLength >= 0)) declaredLength = undefined;
     if (declaredLength !== undefined && declaredLength > maxBodyBytes) throw new BodyRefused(413, `The request body is larger than ${maxBodyBytes} bytes, this server's limit.`);
     if (source === null) return Buffer.alloc(0);
     const hold = this.open(sender, declaredLength ?? 0);

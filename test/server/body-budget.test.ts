@@ -54,6 +54,13 @@ test("bytes: a declared length is reserved before reading, chunked bytes as they
   assert.equal(await status(budget.read(a, trickle(0).stream, 600)), 429);
   assert.equal(await status(budget.read(a, trickle(600).stream, undefined)), 429);
   assert.equal(await status(budget.read(b, trickle(1001).stream, undefined)), 413);
+  // A length that is not a whole number is not reserved: the bytes are counted as they come.
+  const odd = trickle(100);
+  const oddRead = budget.read(b, odd.stream, Number("12abc"));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(budget.current.bytes, 1100);
+  odd.end();
+  assert.equal((await oddRead).byteLength, 100);
   declared.fail();
   assert.equal(await status(held), "abandoned");
   assert.deepEqual(budget.current, { bodies: 0, bytes: 0, keys: 0 });
