@@ -32,7 +32,10 @@ attack("a cleanup callback that spins runs in the next call, under its cpuMs, ne
   };
   await during(() => entry.arm(false));
   await during(() => entry.fired());
-  await during(() => entry.arm(true));
+  // A collection during this call may hand V8's queued cleanups to the call itself, after it set
+  // spin: then the cleanup spins inside the call, and the call ends at its cpuMs (as promised).
+  const armed = await during(() => entry.arm(true)).catch((error: Error) => error);
+  if (armed instanceof Error) assert.ok(armed instanceof CpuLimitError, String(armed));
   const before = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const idleMs = (process.cpuUsage(before).user + process.cpuUsage(before).system) / 1000;
