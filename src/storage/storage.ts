@@ -139,6 +139,9 @@ export class DurableObjectStorage {
       if (options.path !== undefined) {
         db.exec("PRAGMA journal_mode = WAL");
         db.exec("PRAGMA synchronous = NORMAL");
+        // What is deleted does not stay readable in the file's free pages (findings24/01: rows a
+        // deleteAll() removed were still in the database file, and in every backup of it).
+        db.exec("PRAGMA secure_delete = ON");
       }
       if (options.hardened === true) {
         db.exec("PRAGMA temp_store = MEMORY");
@@ -188,6 +191,9 @@ export class DurableObjectStorage {
     this.#commit.catch(() => {});
   }
 
+  /** A deleteAll() in this turn: its commit is followed by a checkpoint that empties the WAL. */
+  #truncateWalAfterCommit = false;
+
   /** The turn's end, waiting for the open transactions to end (they span turns). */
   #deferredEnd: (() => void) | undefined;
 
@@ -206,6 +212,15 @@ export class DurableObjectStorage {
     try {
       if (!this.#closed) this.#internal(() => this.#db.exec("COMMIT"));
       this.#inTurn = false;
+      if (this.#truncateWalAfterCommit && !this.#closed) {
+        this.#truncateWalAfterCommit = false;
+        try {
+          this.#internal(() => this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        } catch {
+          // Only this connection uses the file, so it is not busy; were it, SQLite's automatic
+          // checkpoints move the zeroed pages over the old ones later.
+        }
+      }
       if (this.#alarmChanged) {
         this.#alarmChanged = false;
         this.#onAlarmChange?.(this.#readAlarm());
@@ -442,6 +457,8 @@ export class DurableObjectStorage {
       }
       this.#statements.deleteAllKv.run();
     });
+    // The WAL still holds the pages as they were before: once the turn commits, they go too.
+    if (this.path !== undefined) this.#truncateWalAfterCommit = true;
     await this.#afterDeleteAll?.();
   }
 

@@ -9,7 +9,7 @@
 // Nothing is left on disk, and the limits count what the replaced storage freed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DurableObjectNamespace, WorkerLoader } from "islet";
@@ -188,5 +188,43 @@ for (const isolation of ["isolate", "process"] as const) {
       await loader.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  test(`[${isolation}] deleteAll() leaves nothing it deleted readable in any file under storage.dir: a facet's own database and the host object's (findings24/01: the rows stayed in free pages and the WAL, and went into every backup)`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "islet-wipe-"));
+    const { loader, open } = setup(isolation, dir);
+    const ns = open();
+    const holding = (marker: string) =>
+      readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((file) => {
+          try {
+            return readFileSync(join(dir, file)).includes(marker);
+          } catch {
+            return false; // a directory
+          }
+        });
+    try {
+      const stub = ns.getByName("wiper") as any;
+      const facetMarker = `FACET-SECRET-${process.pid}-`;
+      const hostMarker = `HOST-SECRET-${process.pid}-`;
+      for (let i = 0; i < 20; i++) await stub.at(["app"], "add", facetMarker + i);
+      await stub.mine(hostMarker + "kv");
+      assert.ok(holding(facetMarker).length > 0 && holding(hostMarker).length > 0, "the markers were written to disk");
+      // The facet's own deleteAll(): its database file stays (the facet lives on), its rows do not.
+      await stub.at(["app"], "wipe");
+      assert.deepEqual(await stub.at(["app"], "list"), []);
+      assert.deepEqual(holding(facetMarker), [], "the facet's deleted rows are in no file");
+      // The host object's: its own database, and its facets' (those files go altogether).
+      await stub.wipe();
+      assert.equal(await stub.mine(), null);
+      assert.deepEqual(holding(hostMarker), [], "the host object's deleted value is in no file");
+      // The object still works afterwards.
+      assert.equal(await stub.mine("again"), "again");
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+    assert.deepEqual([...holding(`FACET-SECRET-${process.pid}-`), ...holding(`HOST-SECRET-${process.pid}-`)], []);
+    rmSync(dir, { recursive: true, force: true });
   });
 }
