@@ -156,7 +156,7 @@ export class Worker {
       // The streaming tails get the failed start as an invocation of its own, after the fact (as the tails do).
       const live = openLive(config.openLive, { type: "onset", ...cause, executionModel: "stateless", info: { type: "jsrpc" }, startup: true }, eventTimestamp);
       if (live !== undefined) {
-        for (const entry of deliveredLogs(startup)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION));
+        for (const entry of deliveredLogs(startup)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION, true));
         live({ type: "exception", name: failure.name, message: failure.message }, 0);
         live({ type: "outcome", outcome, cpuTime: cpuMs, wallTime: wallMs }, 0);
       }
@@ -378,7 +378,7 @@ export class Worker {
       Object.assign(invocation, { logs: [...logs], droppedLogs, logBytes, logsCut, tail: tail === undefined ? undefined : [...tail], fetches: [...fetches] });
       this.invocations.retainLog(logBytes);
       // What the start's top level logged comes first, as in the tail event.
-      if (live !== undefined) for (const entry of deliveredLogs(invocation)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION));
+      if (live !== undefined) for (const entry of deliveredLogs(invocation)) live({ type: "log", level: entry.level, message: entry.message }, logSize(entry.message, LOG_BYTES_PER_INVOCATION, true));
     }
     if (live !== undefined) invocation.live = (entry, size) => live({ type: "log", level: entry.level, message: entry.message }, size);
     const watch = new Watch(this.sandbox, limits, (reason) => this.sandbox.kill(reason));
@@ -387,7 +387,7 @@ export class Worker {
     /** Records an exception for the tail event; the streaming tails get it at once. */
     const addException = (item: TailEvent["exceptions"][number]): void => {
       exceptions.push(item);
-      live?.({ type: "exception", name: item.name, message: item.message }, logSize(item.message, LOG_BYTES_PER_INVOCATION));
+      live?.({ type: "exception", name: item.name, message: item.message }, logSize(item.message, LOG_BYTES_PER_INVOCATION, true));
     };
     let finishLater = false;
     /**

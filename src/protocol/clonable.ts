@@ -35,7 +35,8 @@ const TypeErrorCtor = TypeError;
 
 const getter = (proto: object | undefined, name: string): Getter | undefined => (proto === undefined ? undefined : (getOwn(proto, name)?.get as Getter | undefined));
 const typedArrayProto = getProto(Uint8Array.prototype) as object;
-const dateGetTime = Date.prototype.getTime as Getter;
+const datePrototype = Date.prototype;
+const dateGetTime = datePrototype.getTime as Getter;
 const regexpSource = getter(RegExp.prototype, "source")!;
 const regexpProto = RegExp.prototype;
 const mathRound = Math.round;
@@ -73,6 +74,9 @@ const SetCtor = Set;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 
+/** Made by makeUsualKinds when first needed (after captureLateIntrinsics, which clears it). */
+let usualKinds: Map<object, (object: object) => number | undefined> | undefined;
+
 /** Brand checks of the WebAssembly objects: each throws for anything else. */
 let wasmBrands: [string, Getter][] = [];
 
@@ -92,6 +96,7 @@ export function captureLateIntrinsics(): void {
     if (typeof constructor === "function") MapPrototypeSet(typedArrayConstructors, constructor.prototype as object, constructor);
   }
   isError = (Error as unknown as { isError?: (value: unknown) => boolean }).isError;
+  usualKinds = undefined;
   const brands: [string, Getter][] = [];
   const wasm = global.WebAssembly as Record<string, { prototype?: object } | undefined> | undefined;
   if (wasm !== undefined) {
@@ -224,18 +229,64 @@ function ownData(object: object, key: string): unknown {
 }
 
 /** receivedKind's answers for the leaves that hold bytes: an ArrayBuffer, a typed array, a DataView. */
-const BUFFER = 5;
-const TYPED_ARRAY = 6;
-const DATA_VIEW = 7;
-type ReceivedKind = Kind | -1 | typeof BUFFER | typeof TYPED_ARRAY | typeof DATA_VIEW;
+export const BUFFER = 5;
+export const TYPED_ARRAY = 6;
+export const DATA_VIEW = 7;
+export type ReceivedKind = Kind | -1 | typeof BUFFER | typeof TYPED_ARRAY | typeof DATA_VIEW;
+
+/** A typed array's or a DataView's kind: refused over a buffer of another kind (a SharedArrayBuffer). */
+const viewKind = (object: object, buffer: Getter, kind: typeof TYPED_ARRAY | typeof DATA_VIEW): ReceivedKind => (has(bufferLength, apply(buffer, object, []) as object) ? kind : -1);
+
+/**
+ * For each listed kind's usual prototype, the one brand check that confirms an object of it (undefined:
+ * not confirmed). A copy's objects have their kind's usual prototype, and the brands exclude each
+ * other, so one check that passes tells the kind without the others, each of which would throw
+ * (findings23/02: a thrown check costs microseconds, and a log of 20,000 Dates stalled the host's
+ * loop for half a second).
+ */
+function makeUsualKinds(): Map<object, (object: object) => ReceivedKind | undefined> {
+  const kinds = new Map<object, (object: object) => ReceivedKind | undefined>();
+  MapPrototypeSet(kinds, Map.prototype, (object: object) => (has(mapSize, object) ? Kind.Map : undefined));
+  MapPrototypeSet(kinds, Set.prototype, (object: object) => (has(setSize, object) ? Kind.Set : undefined));
+  MapPrototypeSet(kinds, datePrototype, (object: object) => (has(dateGetTime, object) ? Kind.Leaf : undefined));
+  MapPrototypeSet(kinds, regexpProto, (object: object) => (has(regexpSource, object) ? Kind.Leaf : undefined));
+  const boxProtos = [Number.prototype, String.prototype, Boolean.prototype, BigInt.prototype];
+  for (let i = 0; i < boxes.length; i++) {
+    const box = boxes[i];
+    MapPrototypeSet(kinds, boxProtos[i], (object: object) => (has(box, object) ? Kind.Leaf : undefined));
+  }
+  MapPrototypeSet(kinds, ArrayBuffer.prototype, (object: object) => (has(bufferLength, object) ? BUFFER : undefined));
+  MapPrototypeSet(kinds, DataView.prototype, (object: object) => (has(dataViewBuffer, object) ? viewKind(object, dataViewBuffer, DATA_VIEW) : undefined));
+  const typedArray = (object: object) => (has(viewBuffer, object) ? viewKind(object, viewBuffer, TYPED_ARRAY) : undefined);
+  const constructors = apply(mapEntries, typedArrayConstructors, []) as object;
+  for (let step = apply(mapIteratorNext, constructors, []) as IteratorResult<[object, unknown]>; !step.done; step = apply(mapIteratorNext, constructors, []) as IteratorResult<[object, unknown]>) MapPrototypeSet(kinds, step.value[0], typedArray);
+  const errorCheck = isError;
+  if (errorCheck !== undefined) {
+    const error = (object: object) => (errorCheck(object) ? Kind.Error : undefined);
+    for (let i = 0; i < errorProtos.length; i++) MapPrototypeSet(kinds, errorProtos[i], error);
+  }
+  return kinds;
+}
+
+/**
+ * The kind of an object whose prototype is `proto` (not a plain object's), as its prototype tells
+ * it and one brand check confirms; undefined when it has no listed kind's prototype or the check
+ * fails (the caller probes every brand).
+ */
+export function usualKind(object: object, proto: object | null): ReceivedKind | undefined {
+  const usual = proto === null ? undefined : (MapPrototypeGet((usualKinds ??= makeUsualKinds()), proto) as ((object: object) => ReceivedKind | undefined) | undefined);
+  return usual === undefined ? undefined : usual(object);
+}
 
 /** The kind of a freshly copied object, or -1 when it is none of the listed kinds. */
 function receivedKind(object: object): ReceivedKind {
   const proto = getProto(object);
   if (proto === ObjectProto || proto === null) return Kind.Keys;
   if (proto === ArrayProto && isArray(object)) return Kind.Keys;
-  if (has(viewBuffer, object)) return has(bufferLength, apply(viewBuffer, object, []) as object) ? TYPED_ARRAY : -1;
-  if (has(dataViewBuffer, object)) return has(bufferLength, apply(dataViewBuffer, object, []) as object) ? DATA_VIEW : -1;
+  const told = usualKind(object, proto);
+  if (told !== undefined) return told;
+  if (has(viewBuffer, object)) return viewKind(object, viewBuffer, TYPED_ARRAY);
+  if (has(dataViewBuffer, object)) return viewKind(object, dataViewBuffer, DATA_VIEW);
   if (has(bufferLength, object)) return BUFFER;
   if (has(mapSize, object)) return Kind.Map;
   if (has(setSize, object)) return Kind.Set;

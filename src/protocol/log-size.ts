@@ -1,5 +1,6 @@
 import { protocolPrimordials as primordials } from "./primordials.ts";
 import { SNAPSHOT_OBJECT_PROTOTYPE } from "./snapshot.ts";
+import { BUFFER, DATA_VIEW, Kind, TYPED_ARRAY, usualKind } from "./clonable.ts";
 
 const { ArrayBuffer, ArrayIsArray, ArrayPrototype, BigInt, DataView, Map, Object, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ObjectPrototypeHasOwnProperty, ObjectSetPrototypeOf, ReflectApply, RegExp, Set, String, Uint8Array } = primordials;
 // The size of a log entry, measured the same way on both sides of the boundary: the runtime cuts a
@@ -36,6 +37,7 @@ const setAdd = Set.prototype.add;
 const getProto = ObjectGetPrototypeOf;
 const regexpSource = getOwnDescriptor(RegExp.prototype, "source")!.get!;
 const regexpProto = RegExp.prototype;
+const bigintProto = BigInt.prototype;
 const bigintValueOf = BigInt.prototype.valueOf;
 const bigintToString = BigInt.prototype.toString;
 
@@ -69,6 +71,11 @@ function leafSize(item: object): number {
   } catch {
     // Not a boxed BigInt.
   }
+  return ownTextSize(item);
+}
+
+/** An error's message and stack (own data): what a leaf that is neither a RegExp nor a boxed BigInt holds besides its keys. */
+function ownTextSize(item: object): number {
   let size = 0;
   const message = getOwnDescriptor(item, "message");
   if (message !== undefined && typeof message.value === "string") size += message.value.length;
@@ -126,6 +133,18 @@ function byteLength(value: object): number | undefined {
   }
 }
 
+/** byteLength of a buffer or view whose kind usualKind told (over an ArrayBuffer: no check here throws). */
+function toldByteLength(item: object, kind: number): number {
+  return apply(bufferLength, kind === BUFFER ? item : apply(kind === TYPED_ARRAY ? viewBuffer : dataViewBuffer, item, []), []) as number;
+}
+
+/** leafSize of a leaf whose kind usualKind told by its prototype: no probe that would throw. */
+function toldLeafSize(item: object, proto: object): number {
+  if (proto === regexpProto) return (apply(regexpSource, item, []) as string).length + 8;
+  if (proto === bigintProto) return bigintLength(apply(bigintValueOf, item, []) as bigint);
+  return ownTextSize(item);
+}
+
 /**
  * The size of `value`, or a number above `limit` once it is known to be larger (measuring stops
  * there), or -1 when it cannot be measured (a getter threw, a Proxy trap did): such a part cannot
@@ -147,31 +166,42 @@ export function logSize(value: unknown, limit: number, copies = false): number {
       else if (!apply(setHas, seen, [item])) {
         apply(setAdd, seen, [item]);
         size += 8;
-        const bytes = byteLength(item);
-        if (bytes !== undefined) size += bytes;
-        else if (isMap(item)) apply(mapForEach, item, [(v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v))]);
-        else if (isSet(item)) apply(setForEach, item, [(v: unknown) => void (stack[top++] = v)]);
-        else if (isArray(item)) {
+        if (isArray(item)) {
+          // First: an array (or a Proxy of one) is no buffer, Map or Set, and each probe for those
+          // below throws (findings23/02: about 35 µs an object on the host's main thread).
           const length = (item as unknown[]).length;
           if (nodes + top + length > MAX_NODES) return limit + 1;
           for (let i = 0; i < length; i++) stack[top++] = (item as unknown[])[i];
         } else {
-          const keys = objectKeys(item);
-          if (nodes + top + keys.length > MAX_NODES) return limit + 1;
-          // A RegExp's source, a boxed BigInt's digits, an error's message and stack are not keys.
-          // Probing costs two thrown brand checks; in a copy (on the host, or the sandbox's snapshot,
-          // whose plain objects have a prototype of their own) a plain object is told by its
-          // prototype; elsewhere (where a RegExp's prototype may have been swapped) every object is probed.
+          // In a copy (on the host, or the sandbox's snapshot, whose plain objects have a prototype
+          // of their own) an object is told by its prototype: a plain object is probed for nothing
+          // else, another kind by its one brand check (usualKind), where every other probe (a
+          // buffer's, a Map's, a Set's, a RegExp's, a boxed BigInt's) would throw. Elsewhere (where
+          // a Map's or a RegExp's prototype may have been swapped) every object is probed.
           const proto = copies ? getProto(item) : undefined;
-          if (!(copies && (proto === ObjectPrototype || proto === null || proto === SNAPSHOT_OBJECT_PROTOTYPE)) && (size += leafSize(item)) > limit) return limit + 1;
-          for (let i = 0; i < keys.length; i++) {
-            size += keys[i].length;
-            stack[top++] = (item as Record<string, unknown>)[keys[i]];
+          const plain = copies && (proto === ObjectPrototype || proto === null || proto === SNAPSHOT_OBJECT_PROTOTYPE);
+          const usual = copies && !plain ? usualKind(item, proto as object) : undefined;
+          // (-1: a view over a buffer of another kind, a SharedArrayBuffer: probed, and weighed as it shows.)
+          const told = usual === -1 ? undefined : usual;
+          const bytes = plain ? undefined : told === undefined ? byteLength(item) : told === BUFFER || told === TYPED_ARRAY || told === DATA_VIEW ? toldByteLength(item, told) : undefined;
+          if (bytes !== undefined) size += bytes;
+          else if (told === Kind.Map || (told === undefined && !plain && isMap(item))) apply(mapForEach, item, [(v: unknown, k: unknown) => void ((stack[top++] = k), (stack[top++] = v))]);
+          else if (told === Kind.Set || (told === undefined && !plain && isSet(item))) apply(setForEach, item, [(v: unknown) => void (stack[top++] = v)]);
+          else {
+            const keys = objectKeys(item);
+            if (nodes + top + keys.length > MAX_NODES) return limit + 1;
+            // A RegExp's source, a boxed BigInt's digits, an error's message and stack are not keys.
+            // (A told leaf's brand says which: a RegExp's or a boxed BigInt's prototype, or neither.)
+            if (!plain && (size += told === undefined ? leafSize(item) : toldLeafSize(item, proto as object)) > limit) return limit + 1;
+            for (let i = 0; i < keys.length; i++) {
+              size += keys[i].length;
+              stack[top++] = (item as Record<string, unknown>)[keys[i]];
+            }
+            // An error's `cause` is not enumerable, but the structured clone copies it (findings5/31:
+            // 1,000 logged errors sharing a 1 MiB cause put 1,000 MiB on the host).
+            const cause = getOwnDescriptor(item, "cause");
+            if (cause !== undefined && !cause.enumerable && ObjectPrototypeHasOwnProperty(cause, "value")) stack[top++] = cause.value;
           }
-          // An error's `cause` is not enumerable, but the structured clone copies it (findings5/31:
-          // 1,000 logged errors sharing a 1 MiB cause put 1,000 MiB on the host).
-          const cause = getOwnDescriptor(item, "cause");
-          if (cause !== undefined && !cause.enumerable && ObjectPrototypeHasOwnProperty(cause, "value")) stack[top++] = cause.value;
         }
       }
       if (size > limit || ++nodes > MAX_NODES) return limit + 1;

@@ -159,7 +159,7 @@ export class HostRequests implements ShardRequestHandler {
         if (envelope.event.type === "outcome") conn.liveStreams.delete(payload[0]);
         const event = envelope.event;
         // Weighed here, not as the shard says: the host's queues are bounded by what it measured.
-        const size = event.type === "log" ? logSize(event.message, LOG_BYTES_PER_INVOCATION) : event.type === "exception" ? logSize([event.name, event.message], LOG_BYTES_PER_INVOCATION) : 0;
+        const size = event.type === "log" ? logSize(event.message, LOG_BYTES_PER_INVOCATION, true) : event.type === "exception" ? logSize([event.name, event.message], LOG_BYTES_PER_INVOCATION, true) : 0;
         open.sink(envelope, size);
         return;
       }
