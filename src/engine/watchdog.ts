@@ -10,6 +10,24 @@
 
 import type { DeathReason, Sandbox } from "./sandbox.ts";
 
+/**
+ * CPU time this whole process (every thread) has used, in nanoseconds.
+ *
+ * Why the watchdog needs it: isolated-vm counts an isolate's CPU time with the thread's CPU clock
+ * only when a stretch of execution ends; read while the isolate runs (which is when a watchdog
+ * reads it), the stretch in progress is counted by the wall clock (`Executor::CpuTimer::Delta`
+ * uses steady_clock: another thread's CPU clock is not what it reads). On a machine with more
+ * busy threads than cores the isolate's thread waits for a core most of the time, so a call that
+ * used 0.3 s of CPU read as 2–3.5 s, and honest calls ended with CpuLimitError. The isolate's
+ * thread cannot have used more CPU than the whole process did meanwhile, so the smaller of the two
+ * readings is still an upper bound of what the sandbox used: a sandbox that spins is stopped as
+ * before, one that waited for a core is not charged for the wait.
+ */
+function processCpuNs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+}
+
 /** The shortest time between two readings of the CPU time (see above). */
 export const SAMPLE_MIN_MS = 10;
 
@@ -21,6 +39,7 @@ export interface WatchLimits {
 export class Watch {
   private timer: NodeJS.Timeout | undefined;
   private readonly startCpu: bigint;
+  private readonly startProcessCpu: number;
   private readonly startWall: number;
   private stopped = false;
 
@@ -30,12 +49,15 @@ export class Watch {
     private readonly onExceeded: (reason: DeathReason) => void,
   ) {
     this.startCpu = sandbox.cpuTimeNs;
+    this.startProcessCpu = processCpuNs();
     this.startWall = performance.now();
     this.arm(Math.min(limits.cpuMs, limits.wallMs, SAMPLE_MIN_MS));
   }
 
+  /** The sandbox's CPU time since the watch began: its isolate's reading, bounded by the process's (see processCpuNs). */
   get cpuMs(): number {
-    return Number(this.sandbox.cpuTimeNs - this.startCpu) / 1e6;
+    const isolate = Number(this.sandbox.cpuTimeNs - this.startCpu) / 1e6;
+    return Math.min(isolate, (processCpuNs() - this.startProcessCpu) / 1e6);
   }
 
   get wallMs(): number {
