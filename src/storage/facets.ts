@@ -59,6 +59,17 @@ class FacetStorage extends RpcTarget {
 
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
   #spans = 0;
+  /**
+   * The outermost of them is the sandbox's turn transaction: opened by the first write of a turn
+   * (its synchronous code and microtasks) outside any transaction, committed when the sandbox says
+   * the turn ended (span("turn"), runtime/facet.ts), rolled back if the sandbox dies first.
+   */
+  #turn = false;
+
+  #lost(): void {
+    this.#spans = 0;
+    this.#turn = false;
+  }
 
   /**
    * Every call says how many transactions it expects open: the storage process refuses it if one
@@ -68,10 +79,14 @@ class FacetStorage extends RpcTarget {
   async #call(op: string, args: unknown[], answer: (value: unknown) => unknown = (value) => value): Promise<StorageAnswer> {
     if (this.#aborted !== undefined) throw this.#aborted;
     try {
-      const { value, rowsRead, rowsWritten } = await this.#process.callCounted(this.#database, op, args, this.#spans);
+      const { value, rowsRead, rowsWritten, turn } = await this.#process.callCounted(this.#database, op, args, this.#spans, this.#spans === 0 && TURN_OPS.has(op));
+      if (turn === true) {
+        this.#spans++;
+        this.#turn = true;
+      }
       return storageAnswer(answer(value), rowsRead, rowsWritten);
     } catch (error) {
-      if ((error as Error)?.name === "TransactionLostError") this.#spans = 0;
+      if ((error as Error)?.name === "TransactionLostError") this.#lost();
       throw error;
     }
   }
@@ -82,6 +97,8 @@ class FacetStorage extends RpcTarget {
     return this.#call("exec", [query, bindings], (answer) => {
       // Blobs as Cloudflare gives them: ArrayBuffers.
       const { rows } = answer as { rows: unknown[][] };
+      // The sandbox commits at its turn's end only when its turn has a transaction open.
+      if (this.#turn) (answer as { turn?: number }).turn = 1;
       for (const row of rows) {
         for (let i = 0; i < row.length; i++) {
           const cell = row[i];
@@ -125,9 +142,30 @@ class FacetStorage extends RpcTarget {
     return this.#call("deleteAll", []);
   }
   async span(action: unknown): Promise<unknown> {
-    if (action !== "open" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, commit or rollback");
+    if (action !== "open" && action !== "openTurn" && action !== "commit" && action !== "rollback" && action !== "turn") throw new TypeError("span: open, openTurn, commit, rollback or turn");
     // A transaction already lost has nothing left to roll back.
     if (action === "rollback" && this.#spans === 0) return undefined;
+    if (action === "turn") {
+      // The sandbox's turn ended: its transaction commits (its answer comes once it is committed).
+      if (!this.#turn) return storageAnswer(undefined, 0, 0);
+      if (this.#spans !== 1) throw new TypeError("span: a transaction is still open at the end of the turn");
+      try {
+        return await this.#call("span", ["commit"]);
+      } finally {
+        // Committed, or lost with its failure: either way no transaction is open any more.
+        this.#lost();
+      }
+    }
+    if (action === "openTurn") {
+      // A transactionSync() outside any transaction opens the turn's too, and commits with it.
+      if (this.#spans > 0) action = "open";
+      else {
+        const result = await this.#call("span", ["openTurn"]);
+        this.#spans += 2;
+        this.#turn = true;
+        return result;
+      }
+    }
     const result = await this.#call("span", [action]);
     this.#spans += action === "open" ? 1 : -1;
     return result;
@@ -177,11 +215,11 @@ class FacetStorage extends RpcTarget {
    */
   revoke(error: Error): void {
     this.#aborted ??= error;
-    this.#spans = 0;
+    this.#lost();
   }
   async abortSpans(): Promise<unknown> {
     if (this.#aborted !== undefined) throw this.#aborted;
-    this.#spans = 0;
+    this.#lost();
     return this.#process.call(this.#database, "abortSpans", []);
   }
 
@@ -196,7 +234,7 @@ class FacetStorage extends RpcTarget {
       const message = typeof reason === "string" && reason !== "" ? reason.slice(0, 1_000) : "The facet was aborted.";
       const error = new Error(message);
       this.#aborted = error;
-      this.#spans = 0;
+      this.#lost();
       this.#onAbort(error);
       // Queued behind nothing of this facet's (its sandbox is blocked here), ahead of its next instance's calls.
       await this.#process.call(this.#database, "abortSpans", []).catch(() => {});
@@ -204,6 +242,9 @@ class FacetStorage extends RpcTarget {
     throw this.#aborted;
   }
 }
+
+/** A facet's operations that may write: the first of a turn outside any transaction opens the turn's (storage-child.ts). */
+const TURN_OPS = new Set(["exec", "kvPut", "kvPutMany", "kvDelete", "kvDeleteMany", "deleteAll", "setAlarm", "deleteAlarm"]);
 
 /** A facet of a facet tried to set an alarm. */
 export class NestedFacetAlarmError extends Error {
