@@ -87,7 +87,7 @@ export function endFacetTurn(): unknown {
   wake = undefined;
   request?.abandon(undefined);
   try {
-    call(storageStub, "span", ["turn"]);
+    call(storageStub, "endTurn", []);
     turnOpen = false;
     return undefined;
   } catch (error) {

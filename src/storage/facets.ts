@@ -62,7 +62,7 @@ class FacetStorage extends RpcTarget {
   /**
    * The outermost of them is the sandbox's turn transaction: opened by the first write of a turn
    * (its synchronous code and microtasks) outside any transaction, committed when the sandbox says
-   * the turn ended (span("turn"), runtime/facet.ts), rolled back if the sandbox dies first.
+   * the turn ended (endTurn(), runtime/facet.ts), rolled back if the sandbox dies first.
    */
   #turn = false;
 
@@ -142,20 +142,9 @@ class FacetStorage extends RpcTarget {
     return this.#call("deleteAll", []);
   }
   async span(action: unknown): Promise<unknown> {
-    if (action !== "open" && action !== "openTurn" && action !== "commit" && action !== "rollback" && action !== "turn") throw new TypeError("span: open, openTurn, commit, rollback or turn");
+    if (action !== "open" && action !== "openTurn" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, openTurn, commit or rollback");
     // A transaction already lost has nothing left to roll back.
     if (action === "rollback" && this.#spans === 0) return undefined;
-    if (action === "turn") {
-      // The sandbox's turn ended: its transaction commits (its answer comes once it is committed).
-      if (!this.#turn) return storageAnswer(undefined, 0, 0);
-      if (this.#spans !== 1) throw new TypeError("span: a transaction is still open at the end of the turn");
-      try {
-        return await this.#call("span", ["commit"]);
-      } finally {
-        // Committed, or lost with its failure: either way no transaction is open any more.
-        this.#lost();
-      }
-    }
     if (action === "openTurn") {
       // A transactionSync() outside any transaction opens the turn's too, and commits with it.
       if (this.#spans > 0) action = "open";
@@ -169,6 +158,20 @@ class FacetStorage extends RpcTarget {
     const result = await this.#call("span", [action]);
     this.#spans += action === "open" ? 1 : -1;
     return result;
+  }
+  /**
+   * The sandbox's turn has ended: its transaction, if it has one open, commits (answered once it is
+   * committed). Not counted as a storage operation (op-dispatch.ts): the turn's writes were.
+   */
+  async endTurn(): Promise<unknown> {
+    if (!this.#turn) return storageAnswer(undefined, 0, 0);
+    if (this.#spans !== 1) throw new TypeError("endTurn: a transaction is still open at the end of the turn");
+    try {
+      return await this.#call("span", ["commit"]);
+    } finally {
+      // Committed, or lost with its failure: either way no transaction is open any more.
+      this.#lost();
+    }
   }
   getAlarm(): Promise<unknown> {
     return this.#call("getAlarm", []);

@@ -335,7 +335,7 @@ for (const isolation of ["isolate", "process"] as const) {
       const parent = ns.getByName("busy") as any;
       assert.equal(await parent.run("app", "many", 2_000), 2_000);
       await assert.rejects(parent.run("few", "many", 501), /limit of 500 storage operations/);
-      // Each statement before the limit was committed on its own; the facet works on.
+      // The statements before the limit commit (with their turn, as after a throw); the facet works on.
       const kept = (await parent.run("few", "raw")).length;
       assert.ok(kept > 480 && kept < 500, `${kept} rows kept`);
       assert.equal(await parent.run("few", "many", 10), kept + 10);
