@@ -73,6 +73,13 @@ export class App extends DurableObject {
     s.kv.put("after", 3);
     for (;;) {}
   }
+  // Writes, then the memory limit.
+  hogAfterWrites() {
+    this.ctx.storage.kv.put("mem", 1);
+    this.ctx.storage.sql.exec("INSERT INTO t VALUES ('mem')");
+    const kept = [];
+    for (;;) kept.push(new Array(100_000).fill(kept.length));
+  }
   // ctx.abort() in the middle of a turn: the turn's writes go with the sandbox.
   abortAfterWrites() {
     this.ctx.storage.kv.put("aborted", 1);
@@ -92,12 +99,17 @@ export class App extends DurableObject {
 function setup(isolation: "isolate" | "process") {
   const loader = new WorkerLoader({ isolation });
   const worker: WorkerStub = loader.get("coalesce", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP }, env: { ping: async () => "pong", slow: () => new Promise((resolve) => setTimeout(() => resolve("slow"), 400)) } }));
+  // The same class with a 32 MiB heap, to be killed by it.
+  const small: WorkerStub = loader.get("coalesce-small", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP }, limits: { memoryMb: 32 } }));
   class Parent extends DurableObject {
     facet() {
       return this.ctx.facets.get("app", () => ({ class: worker.getDurableObjectClass("App", { limits: { cpuMs: 200 } }) })) as any;
     }
     run(method: string, ...args: unknown[]) {
       return this.facet()[method](...args);
+    }
+    runSmall(method: string, ...args: unknown[]) {
+      return (this.ctx.facets.get("small", () => ({ class: small.getDurableObjectClass("App") })) as any)[method](...args);
     }
     // A call that writes, then waits for a slow host call; the facet is aborted while it waits.
     async abortWhileWaiting() {
@@ -119,7 +131,7 @@ function setup(isolation: "isolate" | "process") {
 }
 
 for (const isolation of ["isolate", "process"] as const) {
-  test(`[${isolation}] a facet's writes with no await between them commit together: a sandbox killed by cpuMs or ctx.abort() in the same turn leaves none of them`, async () => {
+  test(`[${isolation}] a facet's writes with no await between them commit together: a sandbox killed by cpuMs, memoryMb or ctx.abort() in the same turn leaves none of them`, async () => {
     const { loader, ns, parent } = setup(isolation);
     try {
       await parent.run("setup");
@@ -128,6 +140,10 @@ for (const isolation of ["isolate", "process"] as const) {
       assert.deepEqual(await parent.run("rows"), []);
       await assert.rejects(parent.run("abortAfterWrites"), /stop/);
       assert.deepEqual(await parent.run("get", ["aborted"]), [null]);
+      await parent.runSmall("setup");
+      await assert.rejects(parent.runSmall("hogAfterWrites"), /memory|Memory/);
+      assert.deepEqual(await parent.runSmall("get", ["mem"]), [null]);
+      assert.deepEqual(await parent.runSmall("rows"), []);
     } finally {
       ns.close();
       await loader.close();
