@@ -66,7 +66,15 @@ class FacetStorage extends RpcTarget {
    */
   #turn = false;
 
-  #lost(): void {
+  /**
+   * The turn's transaction was found lost (a full database rolled it back, or the storage process
+   * restarted): endTurn() says so, and rolls back what the turn wrote after it.
+   */
+  #turnLost = false;
+
+  #lost(failed = false): void {
+    // Kept only until endTurn() reports it (or a new instance starts: abortSpans()).
+    this.#turnLost = failed ? this.#turnLost || this.#turn : false;
     this.#spans = 0;
     this.#turn = false;
   }
@@ -86,7 +94,7 @@ class FacetStorage extends RpcTarget {
       }
       return storageAnswer(answer(value), rowsRead, rowsWritten);
     } catch (error) {
-      if ((error as Error)?.name === "TransactionLostError") this.#lost();
+      if ((error as Error)?.name === "TransactionLostError") this.#lost(true);
       throw error;
     }
   }
@@ -164,6 +172,12 @@ class FacetStorage extends RpcTarget {
    * committed). Not counted as a storage operation (op-dispatch.ts): the turn's writes were.
    */
   async endTurn(): Promise<unknown> {
+    if (this.#turnLost) {
+      // Writes the turn made after the loss opened a transaction of their own: they go too.
+      if (this.#turn) await this.#call("span", ["rollback"]).catch(() => {});
+      this.#lost();
+      throw new TransactionLostError("The turn's writes were rolled back by a storage failure before they could commit (a full database, or a restart of the storage process); nothing of them was committed.");
+    }
     if (!this.#turn) return storageAnswer(undefined, 0, 0);
     if (this.#spans !== 1) throw new TypeError("endTurn: a transaction is still open at the end of the turn");
     try {
@@ -248,6 +262,11 @@ class FacetStorage extends RpcTarget {
 
 /** A facet's operations that may write: the first of a turn outside any transaction opens the turn's (storage-child.ts). */
 const TURN_OPS = new Set(["exec", "kvPut", "kvPutMany", "kvDelete", "kvDeleteMany", "deleteAll", "setAlarm", "deleteAlarm"]);
+
+/** A facet's turn or transaction lost before it ended (the storage process's name for it). */
+class TransactionLostError extends Error {
+  override name = "TransactionLostError";
+}
 
 /** A facet of a facet tried to set an alarm. */
 export class NestedFacetAlarmError extends Error {

@@ -80,6 +80,20 @@ export class App extends DurableObject {
     const kept = [];
     for (;;) kept.push(new Array(100_000).fill(kept.length));
   }
+  // A write, then one past the database's limit, caught: the full database rolled back the turn.
+  fillAfterWrite() {
+    this.ctx.storage.kv.put("beforeFull", 1);
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS g (data BLOB)");
+    try {
+      this.ctx.storage.sql.exec("INSERT INTO g VALUES (randomblob(?))", 4 * 1024 * 1024);
+    } catch (error) {
+      if (error.name !== "StorageLimitError") throw error;
+    }
+    // The next write finds the turn lost (TransactionLostError); one caught after it does not commit on its own either.
+    try { this.ctx.storage.kv.put("afterFull", 1); } catch {}
+    this.ctx.storage.kv.put("later", 1);
+    return "caught";
+  }
   // ctx.abort() in the middle of a turn: the turn's writes go with the sandbox.
   abortAfterWrites() {
     this.ctx.storage.kv.put("aborted", 1);
@@ -96,7 +110,7 @@ export class App extends DurableObject {
 }
 `;
 
-function setup(isolation: "isolate" | "process") {
+function setup(isolation: "isolate" | "process", storageMb?: number) {
   const loader = new WorkerLoader({ isolation });
   const worker: WorkerStub = loader.get("coalesce", () => ({ compatibilityDate: "2026-01-01", mainModule: "app.js", modules: { "app.js": APP }, env: { ping: async () => "pong", slow: () => new Promise((resolve) => setTimeout(() => resolve("slow"), 400)) } }));
   // The same class with a 32 MiB heap, to be killed by it.
@@ -126,7 +140,7 @@ function setup(isolation: "isolate" | "process") {
       return answer;
     }
   }
-  const ns = new DurableObjectNamespace(Parent, { name: "coalesce" });
+  const ns = new DurableObjectNamespace(Parent, { name: "coalesce", facets: storageMb === undefined ? undefined : { storageMb } });
   return { loader, ns, parent: ns.getByName("p") as any };
 }
 
@@ -185,6 +199,20 @@ for (const isolation of ["isolate", "process"] as const) {
       assert.deepEqual(await parent.run("get", [0, 1, 2, 3, 4].map((i) => `gate${i}`)), [0, 1, 2, 3, 4]);
       assert.equal(await parent.run("many", 1000), 1000);
       assert.deepEqual(await parent.run("get", ["m0", "m999"]), [0, 999]);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+
+  test(`[${isolation}] a facet's turn rolled back by a full database fails its call with TransactionLostError even when the code caught the StorageLimitError: nothing of the turn commits, and the facet goes on`, async () => {
+    const { loader, ns, parent } = setup(isolation, 2);
+    try {
+      await parent.run("setup");
+      await assert.rejects(parent.run("fillAfterWrite"), /TransactionLostError|rolled back/);
+      assert.deepEqual(await parent.run("get", ["beforeFull", "afterFull", "later"]), [null, null, null]);
+      assert.equal(await parent.run("put", "next", 5), 5);
+      assert.deepEqual(await parent.run("get", ["next"]), [5]);
     } finally {
       ns.close();
       await loader.close();
