@@ -151,7 +151,7 @@ export default class extends WorkerEntrypoint {
     return { fetch: await this.env.NONE.fetch("https://none.test/").then(() => "answered", describe), rpc: await this.env.NONE.hello() };
   }
   async spin() {
-    return await this.env.SPIN.fetch("https://spin.test/").then(() => "answered", describe);
+    return await this.env.SPIN.fetch(new Request("https://spin.test/", { method: "POST", body: "spin" })).then(() => "answered", describe);
   }
   async twice() {
     await (await this.env.SVC.fetch("https://svc.test/one")).text();
