@@ -1,7 +1,7 @@
 // fetch() on a service binding inside the sandbox (Cloudflare's Fetcher.fetch): a worker holding
 // another worker's entrypoint in its env calls `env.SVC.fetch(request)` and gets that worker's
 // fetch handler's Response (status, headers, body stream). GET and POST round trips (1 MiB both
-// ways intact), the callee's props and limits apply, an entrypoint without a fetch handler is a
+// ways intact), a redirect followed through the binding, the callee's props and limits apply, an entrypoint without a fetch handler is a
 // clear error, the caller's subRequests count it and its trace event records it, the caller's
 // abort reaches the callee's request.signal, a limit kill of either side ends the other's body
 // with an error, and fetch on a host RpcTarget stays an RPC method.
@@ -36,6 +36,7 @@ let cancelled = 0;
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    if (url.pathname === "/redirect") return Response.redirect(new URL("/path?q=1", url).href, 302);
     const body = new Uint8Array(await request.arrayBuffer());
     const size = Number(url.searchParams.get("size") ?? 0);
     if (size > 0) {
@@ -120,6 +121,10 @@ export default class extends WorkerEntrypoint {
       isResponse: response instanceof Response,
       json: await response.json(),
     };
+  }
+  async redirected() {
+    const response = await this.env.SVC.fetch("https://svc.test/redirect");
+    return { status: response.status, redirected: response.redirected, url: response.url, seen: (await response.json()).url };
   }
   async postText() {
     const response = await this.env.SVC.fetch(new Request("https://svc.test/form", { method: "POST", body: "a=1", headers: { "content-type": "text/plain" } }));
@@ -219,6 +224,17 @@ for (const isolation of modes) {
       const size = 1024 * 1024;
       const answer = await client.getEntrypoint().post(size);
       assert.deepEqual({ ...answer, chunks: answer.chunks > 1 }, { method: "POST", calleeReceived: size, calleeSame: true, received: size, same: true, chunks: true });
+    });
+
+    test("a redirect from the callee is followed through the same binding", async () => {
+      const events: TailEvent[] = [];
+      const loader = make({ tails: [(batch) => void events.push(...batch)] });
+      const server = loader.load(code(serverSource));
+      const client = loader.load({ ...code(clientSource), env: { SVC: server.getEntrypoint() } });
+      assert.deepEqual(await client.getEntrypoint().redirected(), { status: 201, redirected: true, url: "https://svc.test/path?q=1", seen: "https://svc.test/path?q=1" });
+      for (let i = 0; i < 100 && !events.some((event) => event.method === "redirected"); i++) await sleep(20);
+      const event = events.find((event) => event.method === "redirected")!;
+      assert.deepEqual(event.fetches.map(({ url, status }) => ({ url, status })), [{ url: "https://svc.test/redirect", status: 302 }, { url: "https://svc.test/path?q=1", status: 201 }]);
     });
 
     test("the callee's props apply", async () => {
