@@ -79,8 +79,9 @@ class Rendezvous {
       if (this.state !== "open") throw new OutboundError(CONNECTION_LOST);
       const demand = this.demand!;
       this.demand = undefined;
-      // bytesOf copied the writer's bytes; a piece of them is copied again so that it carries only its own.
-      if (piece.byteLength > 0) this.controller.enqueue(chunk.byteLength <= INBOUND_PIECE_BYTES ? piece : copyOwnBytes(piece));
+      // A copy of exactly the piece's bytes, never the rest of its buffer (a Node Buffer's is Node's
+      // shared pool, P2); and the writer may reuse its buffer once write() resolved.
+      if (piece.byteLength > 0) this.controller.enqueue(copyOwnBytes(piece));
       demand();
       if (chunk.byteLength <= INBOUND_PIECE_BYTES) return;
     }
@@ -114,13 +115,10 @@ class Rendezvous {
   }
 }
 
-/**
- * A copy of exactly the bytes the writer gave (`byteLength` from `byteOffset`, never the rest of
- * its buffer: a Node Buffer's is Node's shared pool, P2), which the writer may reuse once write()
- * resolved.
- */
+/** The bytes the writer gave, as a plain Uint8Array over exactly them (write() copies each piece it hands on). */
 function bytesOf(chunk: unknown): Uint8Array {
-  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer) return copyOwnBytes(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   throw new TypeError("A socket's writable side takes an ArrayBuffer or an ArrayBufferView.");
 }
 
