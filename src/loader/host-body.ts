@@ -2,6 +2,7 @@
 // then chunk by chunk as the sandbox asks.
 
 import { OutboundError } from "../errors.ts";
+import { ownBytes } from "../protocol/own-bytes.ts";
 
 /** Bodies complete within one event-loop turn and at most this size cross whole with the headers. */
 export const EAGER_BODY_BYTES = 256 * 1024;
@@ -40,18 +41,22 @@ export class HostBody {
       }
       if (result.done) return join(this.buffered.splice(0), size);
       if (!(result.value instanceof Uint8Array)) throw new TypeError("The response body produced a chunk that is not a Uint8Array.");
-      this.buffered.push(result.value);
+      // Only the chunk's own bytes go on, never the rest of its buffer (a Node Buffer's pool: P2).
+      this.buffered.push(ownBytes(result.value));
       size += result.value.byteLength;
       if (size > maxBytes || this.buffered.length >= maxChunks) return undefined;
     }
   }
 
-  read(): Promise<ReadResult> {
+  /** The next chunk: a Uint8Array of its own bytes only (ownBytes), whatever view the stream made. */
+  async read(): Promise<ReadResult> {
     const chunk = this.buffered.shift();
-    if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
+    if (chunk !== undefined) return { done: false, value: chunk };
     const pending = this.pending;
     this.pending = undefined;
-    return pending ?? this.reader.read();
+    const result = await (pending ?? this.reader.read());
+    // A chunk that is not a Uint8Array is handed on as it is, for the reader to refuse.
+    return result.done || !(result.value instanceof Uint8Array) ? result : { done: false, value: ownBytes(result.value) };
   }
 
   cancel(): void {
@@ -71,7 +76,8 @@ export class HostBody {
 }
 
 function join(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0].byteOffset === 0 && chunks[0].byteLength === chunks[0].buffer.byteLength) return chunks[0];
+  // Each chunk already carries its own bytes only (readAvailable), so one alone is the body.
+  if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -7,6 +7,7 @@
 // chunk (highWaterMark 0), so neither side runs ahead of the other by more than the chunk in hand.
 
 import { OutboundError } from "../errors.ts";
+import { copyOwnBytes } from "../protocol/own-bytes.ts";
 import type { HostSocket, SocketInfo } from "./code/types.ts";
 import { CONNECTION_LOST } from "./sockets.ts";
 
@@ -78,8 +79,9 @@ class Rendezvous {
       if (this.state !== "open") throw new OutboundError(CONNECTION_LOST);
       const demand = this.demand!;
       this.demand = undefined;
-      // A copy: the writer may reuse its buffer once write() resolved.
-      if (piece.byteLength > 0) this.controller.enqueue(piece.slice());
+      // A copy of exactly the piece's bytes, never the rest of its buffer (a Node Buffer's is Node's
+      // shared pool, P2); and the writer may reuse its buffer once write() resolved.
+      if (piece.byteLength > 0) this.controller.enqueue(copyOwnBytes(piece));
       demand();
       if (chunk.byteLength <= INBOUND_PIECE_BYTES) return;
     }
@@ -113,8 +115,8 @@ class Rendezvous {
   }
 }
 
+/** The bytes the writer gave, as a plain Uint8Array over exactly them (write() copies each piece it hands on). */
 function bytesOf(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   throw new TypeError("A socket's writable side takes an ArrayBuffer or an ArrayBufferView.");

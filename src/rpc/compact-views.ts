@@ -11,6 +11,7 @@
 
 import { types } from "node:util";
 import type { LeafCopier } from "../protocol/wire.ts";
+import { copyOwnBytes } from "../protocol/own-bytes.ts";
 
 const { isView } = ArrayBuffer;
 const getPrototypeOf = Object.getPrototypeOf;
@@ -43,8 +44,7 @@ function poolBufferBytes(): number {
 }
 
 function compactView(view: ArrayBufferView): ArrayBufferView {
-  const bytes = new Uint8Array(view.byteLength);
-  bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  const bytes = copyOwnBytes(view);
   // A Node Buffer crosses as what structured clone makes of it, a Uint8Array; other views keep their type.
   if (Buffer.isBuffer(view)) return bytes;
   if (view instanceof DataView) return new DataView(bytes.buffer);
