@@ -47,12 +47,9 @@ export class Link {
     private readonly argBudget?: (scope: string) => number,
     /**
      * On the shard's side: how its stub of a service binding the host sent (a worker's entrypoint)
-     * connects and fetches, given the host's id of it. The stub is then a service binding here too.
+     * connects, given the host's id of it. The stub is then a service binding here too.
      */
-    fetcherCalls?: {
-      connect(capId: number, address: unknown, options: unknown): Promise<unknown>;
-      fetch(capId: number, request: Request): Promise<Response>;
-    },
+    connectFetcher?: (capId: number, address: unknown, options: unknown) => Promise<unknown>,
   ) {
     this.table = new CapTable({
       // A function, branded or not, crosses as a function (-1 lets the codec classify it so); a
@@ -71,13 +68,12 @@ export class Link {
       bases: [RpcTarget.prototype],
       forwards: isRemoteCapability,
       fetcher:
-        fetcherCalls === undefined
+        connectFetcher === undefined
           ? undefined
           : {
               members: (id) => {
                 const members = Object.create(null) as Record<string, unknown>;
-                members.connect = (address: unknown, options: unknown) => fetcherCalls.connect(id, address, options);
-                members.fetch = (request: Request) => fetcherCalls.fetch(id, request);
+                members.connect = (address: unknown, options: unknown) => connectFetcher(id, address, options);
                 return members;
               },
               made: markFetcher,
