@@ -124,7 +124,7 @@ export function storageWriteSubjects(perRound: number): Subject[] {
   for (const together of [false, true]) {
     let rig: FacetRig | undefined;
     subjects.push({
-      name: `islet facet, ${together ? "one transactionSync" : "one turn (committed together)"}`,
+      name: `islet facet, ${together ? "one transactionSync" : "each write committed"}`,
       perRound,
       note: `one call making ${STORAGE_WRITES} INSERTs through ctx.storage.sql.exec (a blocking call each)`,
       async setup() {

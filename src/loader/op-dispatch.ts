@@ -159,13 +159,9 @@ export class OpDispatch {
   async blockingPost(op: number, capId: unknown, method: unknown, payload: unknown, callId: unknown): Promise<[number, unknown]> {
     try {
       if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
-      // The runtime's commit of a facet's turn (runtime/facet.ts) is no storage operation of its
-      // own (the turn's writes were counted), and it may come after the invocation that wrote
-      // failed (past its storage-operation budget): its writes still commit, as after a throw.
-      const turnEnd = this.storage !== undefined && method === "endTurn";
-      if (!turnEnd && this.invocations.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
+      if (this.invocations.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
       const run = this.peer.admitCall(capId, method, payload, this.answerOf(callId));
-      return [1, await run(turnEnd ? undefined : async () => this.invocations.countBlockingCall())];
+      return [1, await run(async () => this.invocations.countBlockingCall())];
     } catch (error) {
       return [0, errorForSandbox(error)];
     }

@@ -6,20 +6,10 @@
 //
 // Gates: a storage call returns (or its promise resolves) before anything else can run here, so no
 // other event interleaves with it (the input gate); blockConcurrencyWhile() holds new events until
-// its callback settles.
-//
-// Write coalescing, as Cloudflare documents it: the writes of one turn (the code one entry of the
-// host's runs, and the microtasks after it) with no transaction() open commit together or not at
-// all. The first write of a turn opens the turn's transaction in the storage process (the host's
-// FacetStorage asks for it); it is committed when the turn has ended: at the start of the host's
-// next entry into this isolate, which the first write asks for (a host service that answers at
-// once, so the entry comes right after this turn), and before a call's result is handed back (the
-// output gate). A sandbox killed before then (cpuMs, memoryMb, ctx.abort()) leaves nothing of the
-// turn: its next instance rolls it back first. transactionSync() runs inside the turn's
-// transaction (a savepoint); transaction() commits the turn's writes first, then its own.
+// its callback settles. Each storage call is committed before it returns, except inside
+// transactionSync()/transaction(), which commit or roll back as one.
 
 import { callHostAsync, callHostBlocking } from "./caps.ts";
-import { cancellableRequest, Op } from "./bridge.ts";
 import { markPlatformObject } from "./brands.ts";
 import { primordials } from "./primordials.ts";
 import { targetStub } from "../protocol/cap-table.ts";
@@ -51,76 +41,6 @@ type Value = unknown;
 
 function call(stub: object, method: string, args: unknown[]): unknown {
   return callHostBlocking(stub, method, args);
-}
-
-// ---- the turn's transaction ----
-
-/** transactionSync() and transaction() calls running (writes inside them open no turn transaction). */
-let explicitDepth = 0;
-/** The storage process holds this turn's transaction open: it is committed when the turn ends. */
-let turnOpen = false;
-/** The host entry asked for to end the turn (abandoned once the turn is committed otherwise). */
-let wake: { promise: Promise<unknown>; abandon(reason: unknown): void } | undefined;
-/** A turn's commit that failed at an entry's start: the next call's result reports it. */
-let turnFailure: unknown;
-
-/** The host service that only answers: its answer is an entry into this isolate once this turn is over. */
-const WAKE_SERVICE = "islet.turn";
-
-/** A write outside any transaction opened the turn's transaction (the host did, answering it). */
-function wroteInTurn(): void {
-  if (explicitDepth > 0 || turnOpen) return;
-  turnOpen = true;
-  const request = cancellableRequest(Op.Service, WAKE_SERVICE, []);
-  PromisePrototypeThen(request.promise, undefined, () => {});
-  wake = request;
-}
-
-/**
- * Commits the turn's transaction, if one is open; the error when the commit failed (the turn's
- * writes are then lost). A call the host refused before it reached the storage (no invocation in
- * flight, the storage-operation budget) keeps the turn open for the next try.
- */
-export function endFacetTurn(): unknown {
-  if (!turnOpen || storageStub === undefined) return undefined;
-  const request = wake;
-  wake = undefined;
-  request?.abandon(undefined);
-  try {
-    call(storageStub, "endTurn", []);
-    turnOpen = false;
-    return undefined;
-  } catch (error) {
-    if ((error as { name?: unknown } | null)?.name !== "SubrequestLimitError") {
-      // The turn's writes are lost (its transaction failed to commit, or went with a restart of the
-      // storage process): the instance, which assumed them, is reset as Cloudflare resets an object
-      // whose storage failed; the next event constructs it again.
-      turnOpen = false;
-      facet = undefined;
-    }
-    return error;
-  }
-}
-
-/** At the start of an entry of the host's: the turn before it has ended, its writes commit now. */
-export function facetTurnEnded(): void {
-  if (!turnOpen) return;
-  const error = endFacetTurn();
-  if (error !== undefined) turnFailure ??= error;
-}
-
-/** Before a call's result goes to the host: its writes commit first (the output gate). The error if they did not. */
-export function facetResultGate(): unknown {
-  const error = endFacetTurn() ?? turnFailure;
-  turnFailure = undefined;
-  return error;
-}
-
-/** A write call: it opened the turn's transaction when none was open. */
-function write(stub: object, method: string, args: unknown[]): unknown {
-  const value = call(stub, method, args);
-  wroteInTurn();
-  return value;
 }
 
 /** An async API over a synchronous call: the call runs now (the input gate), its outcome is a promise. */
@@ -236,10 +156,7 @@ function makeStorage(stub: object): object {
   const sql = ObjectFreeze({
     exec(query: unknown, ...bindings: unknown[]) {
       if (typeof query !== "string") throw new TypeError("sql.exec: the query must be a string");
-      const answer = call(stub, "exec", [query, bindings]) as ExecAnswer & { turn?: number };
-      // A query that wrote leaves the turn's transaction open (the host says so).
-      if (answer.turn === 1) wroteInTurn();
-      return new SqlStorageCursor(answer);
+      return new SqlStorageCursor(call(stub, "exec", [query, bindings]) as ExecAnswer);
     },
     get databaseSize(): number {
       return call(stub, "size", []) as number;
@@ -247,26 +164,21 @@ function makeStorage(stub: object): object {
   });
   const kv = ObjectFreeze({
     get: (key: unknown) => call(stub, "kvGet", [key]),
-    put: (key: unknown, value: unknown) => void write(stub, "kvPut", [key, value]),
-    delete: (key: unknown) => write(stub, "kvDelete", [key]) as boolean,
+    put: (key: unknown, value: unknown) => void call(stub, "kvPut", [key, value]),
+    delete: (key: unknown) => call(stub, "kvDelete", [key]) as boolean,
     list: (options?: unknown) => listIterator(call(stub, "kvList", [options ?? {}]) as [string, Value][]),
   });
 
   const transactionSync = <T>(fn: () => T): T => {
     if (typeof fn !== "function") throw new TypeError("transactionSync: pass a function");
-    // Outside any transaction it runs inside the turn's, opened with it when this turn has none.
-    call(stub, "span", ["openTurn"]);
-    wroteInTurn();
-    explicitDepth++;
+    call(stub, "span", ["open"]);
     let result: T;
     try {
       result = fn();
     } catch (error) {
-      explicitDepth--;
       call(stub, "span", ["rollback"]);
       throw error;
     }
-    explicitDepth--;
     call(stub, "span", ["commit"]);
     return result;
   };
@@ -277,25 +189,19 @@ function makeStorage(stub: object): object {
     get: (keyOrKeys: unknown) => later(() => (ArrayIsArray(keyOrKeys) ? entriesToMap(call(stub, "kvGetMany", [keyOrKeys]) as [string, Value][]) : call(stub, "kvGet", [keyOrKeys]))),
     put: (keyOrEntries: unknown, value?: unknown) =>
       later(() => {
-        if (typeof keyOrEntries === "string") return void write(stub, "kvPut", [keyOrEntries, value]);
+        if (typeof keyOrEntries === "string") return void call(stub, "kvPut", [keyOrEntries, value]);
         if (keyOrEntries === null || typeof keyOrEntries !== "object") throw new TypeError("storage.put: give a key and a value, or an object of entries");
-        return void write(stub, "kvPutMany", [ObjectEntries(keyOrEntries)]);
+        return void call(stub, "kvPutMany", [ObjectEntries(keyOrEntries)]);
       }),
-    delete: (keyOrKeys: unknown) => later(() => (ArrayIsArray(keyOrKeys) ? write(stub, "kvDeleteMany", [keyOrKeys]) : write(stub, "kvDelete", [keyOrKeys]))),
+    delete: (keyOrKeys: unknown) => later(() => (ArrayIsArray(keyOrKeys) ? call(stub, "kvDeleteMany", [keyOrKeys]) : call(stub, "kvDelete", [keyOrKeys]))),
     list: (options?: unknown) => later(() => entriesToMap(call(stub, "kvList", [options ?? {}]) as [string, Value][])),
-    deleteAll: () => later(() => void write(stub, "deleteAll", [])),
+    deleteAll: () => later(() => void call(stub, "deleteAll", [])),
     transactionSync,
     // The asynchronous transaction: other events wait (the gate holds), a throw or rollback() undoes it.
     transaction: <T>(fn: (txn: object) => Promise<T> | T): Promise<T> =>
       holdGate(async () => {
         if (typeof fn !== "function") throw new TypeError("transaction: pass a function");
-        // The turn's writes before it commit first (as workerd does): it spans turns, atomic on its own.
-        if (explicitDepth === 0) {
-          const failure = endFacetTurn();
-          if (failure !== undefined) throw failure;
-        }
         call(stub, "span", ["open"]);
-        explicitDepth++;
         let rolledBack = false;
         const txn = ObjectCreate(storage) as Record<string, unknown>;
         ObjectDefineProperty(txn, "rollback", { value: () => void (rolledBack = true) });
@@ -303,11 +209,9 @@ function makeStorage(stub: object): object {
         try {
           result = await fn(txn);
         } catch (error) {
-          explicitDepth--;
           call(stub, "span", ["rollback"]);
           throw error;
         }
-        explicitDepth--;
         call(stub, "span", [rolledBack ? "rollback" : "commit"]);
         return result;
       }),
@@ -326,9 +230,9 @@ function makeStorage(stub: object): object {
           }
         }
         if (!NumberIsFinite(time)) throw new TypeError("setAlarm: give a Date or milliseconds since the epoch");
-        return void write(stub, "setAlarm", [time]);
+        return void call(stub, "setAlarm", [time]);
       }),
-    deleteAlarm: () => later(() => void write(stub, "deleteAlarm", [])),
+    deleteAlarm: () => later(() => void call(stub, "deleteAlarm", [])),
   };
   return ObjectFreeze(storage);
 }
@@ -440,11 +344,8 @@ export async function facetReceiver(exportName: string, exported: unknown, props
     toString: () => id,
     equals: (other: unknown) => other !== null && typeof other === "object" && ReflectApply((other as { toString(): string }).toString, other, []) === id,
   });
-  // A transaction an earlier instance left open (its sandbox was killed inside it, or in the middle
-  // of a turn) is undone first.
+  // A transaction an earlier instance left open (its sandbox was killed inside it) is undone first.
   call(storageStub, "abortSpans", []);
-  turnOpen = false;
-  explicitDepth = 0;
   const storage = makeStorage(storageStub);
   const ctx = ObjectFreeze({
     id: idObject,

@@ -20,7 +20,7 @@ import type { RequestRecord } from "./web/fetch.ts";
 import { decode } from "../protocol/wire.ts";
 import { errorToRecord, type ErrorRecord } from "../protocol/errors.ts";
 import { DurableObject, RpcTarget, WorkerEntrypoint, type ExecutionContext } from "./workers.ts";
-import { facetAlarm, facetExportName, facetReceiver, facetResultGate, facetTurnEnded, isFacetEntry, setFacetStorage, type OwnClass } from "./facet.ts";
+import { facetAlarm, facetExportName, facetReceiver, isFacetEntry, setFacetStorage, type OwnClass } from "./facet.ts";
 import { FACET_ALARM_METHOD, FACET_STORAGE_BINDING } from "../protocol/facets.ts";
 import { captureLatePrimordials, primordials } from "./primordials.ts";
 import type { EntryName, Result } from "../protocol/entries.ts";
@@ -119,9 +119,6 @@ export function boot(
   setHostCallBudget(memoryMb);
   return (name, a, b, c, d, e, f, g) => {
     const entry = entries[name] as (...args: unknown[]) => unknown;
-    // A facet's turn that wrote has ended (every microtask of the entry before ran): it commits
-    // before anything of this entry runs (runtime/facet.ts).
-    if (SetPrototypeHas(turnEntries, name)) facetTurnEnded();
     if (SetPrototypeHas(immediateEntries, name) || SetPrototypeHas(selfDeferredEntries, name)) return entry(a, b, c, d, e, f, g);
     if (typeof entry !== "function") throw new TypeError(`islet: no runtime entry named ${name}`);
     // Every other entry runs as the first microtask of the host's call, not in place. isolated-vm
@@ -174,9 +171,6 @@ const immediateEntries = new Set<EntryName>(["setEnv", "setMain", "putData", "pu
  * entry's own promise). Anything before that await runs in place, so it must not be user code.
  */
 const selfDeferredEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire", "abortRequest"]);
-
-/** Entries that resume a facet's code: a turn of its that wrote and has ended commits as one starts. */
-const turnEntries = new Set<EntryName>(["dispatch", "invoke", "bodyPull", "settle", "fire", "abortRequest", "drain"]);
 
 /** The namespace of `cloudflare:sockets` (its generated module re-exports `connect`). */
 function socketsModule(): { connect(address: unknown, options?: unknown): unknown } {
@@ -506,10 +500,7 @@ async function run(invocationId: number, entry: string, method: string, args: un
 }
 
 async function settleResult(invocationId: number, work: () => unknown, encodeValue: boolean): Promise<Result> {
-  let result = await outcome(work, encodeValue);
-  // A facet's result waits for the writes of its turn to commit (the output gate); when they could not, it is that error.
-  const lost = facetResultGate();
-  if (lost !== undefined) result = resultOf([0, errorToRecord(lost), 0]);
+  const result = await outcome(work, encodeValue);
   // Logs waiting past the first 800 go before the result, which counts them among its posts.
   flushLogTail();
   // A polluted Object.prototype.then can swap the result for anything; the host rejects that shape.
@@ -593,8 +584,6 @@ async function drain(invocationId: number): Promise<number> {
     for (let i = 0; i < list.length; i++) await list[i];
   }
   MapPrototypeDelete(waitUntils, invocationId);
-  // What the work wrote commits before the host hears it ended.
-  facetTurnEnded();
   flushLogTail();
   return postCount();
 }

@@ -59,25 +59,6 @@ class FacetStorage extends RpcTarget {
 
   /** Transactions (spans) this facet has open in the storage process, as far as this side knows. */
   #spans = 0;
-  /**
-   * The outermost of them is the sandbox's turn transaction: opened by the first write of a turn
-   * (its synchronous code and microtasks) outside any transaction, committed when the sandbox says
-   * the turn ended (endTurn(), runtime/facet.ts), rolled back if the sandbox dies first.
-   */
-  #turn = false;
-
-  /**
-   * The turn's transaction was found lost (a full database rolled it back, or the storage process
-   * restarted): endTurn() says so, and rolls back what the turn wrote after it.
-   */
-  #turnLost = false;
-
-  #lost(failed = false): void {
-    // Kept only until endTurn() reports it (or a new instance starts: abortSpans()).
-    this.#turnLost = failed ? this.#turnLost || this.#turn : false;
-    this.#spans = 0;
-    this.#turn = false;
-  }
 
   /**
    * Every call says how many transactions it expects open: the storage process refuses it if one
@@ -87,14 +68,10 @@ class FacetStorage extends RpcTarget {
   async #call(op: string, args: unknown[], answer: (value: unknown) => unknown = (value) => value): Promise<StorageAnswer> {
     if (this.#aborted !== undefined) throw this.#aborted;
     try {
-      const { value, rowsRead, rowsWritten, turn } = await this.#process.callCounted(this.#database, op, args, this.#spans, this.#spans === 0 && TURN_OPS.has(op));
-      if (turn === true) {
-        this.#spans++;
-        this.#turn = true;
-      }
+      const { value, rowsRead, rowsWritten } = await this.#process.callCounted(this.#database, op, args, this.#spans);
       return storageAnswer(answer(value), rowsRead, rowsWritten);
     } catch (error) {
-      if ((error as Error)?.name === "TransactionLostError") this.#lost(true);
+      if ((error as Error)?.name === "TransactionLostError") this.#spans = 0;
       throw error;
     }
   }
@@ -105,8 +82,6 @@ class FacetStorage extends RpcTarget {
     return this.#call("exec", [query, bindings], (answer) => {
       // Blobs as Cloudflare gives them: ArrayBuffers.
       const { rows } = answer as { rows: unknown[][] };
-      // The sandbox commits at its turn's end only when its turn has a transaction open.
-      if (this.#turn) (answer as { turn?: number }).turn = 1;
       for (const row of rows) {
         for (let i = 0; i < row.length; i++) {
           const cell = row[i];
@@ -150,42 +125,12 @@ class FacetStorage extends RpcTarget {
     return this.#call("deleteAll", []);
   }
   async span(action: unknown): Promise<unknown> {
-    if (action !== "open" && action !== "openTurn" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, openTurn, commit or rollback");
+    if (action !== "open" && action !== "commit" && action !== "rollback") throw new TypeError("span: open, commit or rollback");
     // A transaction already lost has nothing left to roll back.
     if (action === "rollback" && this.#spans === 0) return undefined;
-    if (action === "openTurn") {
-      // A transactionSync() outside any transaction opens the turn's too, and commits with it.
-      if (this.#spans > 0) action = "open";
-      else {
-        const result = await this.#call("span", ["openTurn"]);
-        this.#spans += 2;
-        this.#turn = true;
-        return result;
-      }
-    }
     const result = await this.#call("span", [action]);
     this.#spans += action === "open" ? 1 : -1;
     return result;
-  }
-  /**
-   * The sandbox's turn has ended: its transaction, if it has one open, commits (answered once it is
-   * committed). Not counted as a storage operation (op-dispatch.ts): the turn's writes were.
-   */
-  async endTurn(): Promise<unknown> {
-    if (this.#turnLost) {
-      // Writes the turn made after the loss opened a transaction of their own: they go too.
-      if (this.#turn) await this.#call("span", ["rollback"]).catch(() => {});
-      this.#lost();
-      throw new TransactionLostError("The turn's writes were rolled back by a storage failure before they could commit (a full database, or a restart of the storage process); nothing of them was committed.");
-    }
-    if (!this.#turn) return storageAnswer(undefined, 0, 0);
-    if (this.#spans !== 1) throw new TypeError("endTurn: a transaction is still open at the end of the turn");
-    try {
-      return await this.#call("span", ["commit"]);
-    } finally {
-      // Committed, or lost with its failure: either way no transaction is open any more.
-      this.#lost();
-    }
   }
   getAlarm(): Promise<unknown> {
     return this.#call("getAlarm", []);
@@ -232,11 +177,11 @@ class FacetStorage extends RpcTarget {
    */
   revoke(error: Error): void {
     this.#aborted ??= error;
-    this.#lost();
+    this.#spans = 0;
   }
   async abortSpans(): Promise<unknown> {
     if (this.#aborted !== undefined) throw this.#aborted;
-    this.#lost();
+    this.#spans = 0;
     return this.#process.call(this.#database, "abortSpans", []);
   }
 
@@ -251,21 +196,13 @@ class FacetStorage extends RpcTarget {
       const message = typeof reason === "string" && reason !== "" ? reason.slice(0, 1_000) : "The facet was aborted.";
       const error = new Error(message);
       this.#aborted = error;
-      this.#lost();
+      this.#spans = 0;
       this.#onAbort(error);
       // Queued behind nothing of this facet's (its sandbox is blocked here), ahead of its next instance's calls.
       await this.#process.call(this.#database, "abortSpans", []).catch(() => {});
     }
     throw this.#aborted;
   }
-}
-
-/** A facet's operations that may write: the first of a turn outside any transaction opens the turn's (storage-child.ts). */
-const TURN_OPS = new Set(["exec", "kvPut", "kvPutMany", "kvDelete", "kvDeleteMany", "deleteAll", "setAlarm", "deleteAlarm"]);
-
-/** A facet's turn or transaction lost before it ended (the storage process's name for it). */
-class TransactionLostError extends Error {
-  override name = "TransactionLostError";
 }
 
 /** A facet of a facet tried to set an alarm. */

@@ -217,7 +217,6 @@ export class SqlStorage {
   readonly #totalChanges: StatementSync;
   readonly #pageCount: StatementSync;
   readonly #pageSize: number;
-  readonly #schemaVersion: StatementSync;
 
   /** @internal */
   constructor(conn: SqlConnection) {
@@ -226,7 +225,6 @@ export class SqlStorage {
     try {
       this.#totalChanges = conn.db.prepare("SELECT total_changes() AS n");
       this.#pageCount = conn.db.prepare("PRAGMA page_count");
-      this.#schemaVersion = conn.db.prepare("PRAGMA schema_version");
       this.#pageSize = Number((conn.db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
     } finally {
       conn.guard.internal = false;
@@ -298,17 +296,6 @@ export class SqlStorage {
   /** @internal SQLite's total_changes() on this connection: the rows INSERT, UPDATE and DELETE changed so far. */
   get totalChanges(): number {
     return this.#changes();
-  }
-
-  /** @internal SQLite's schema cookie, which every change of the schema changes (a statement may change it and no row). */
-  get schemaVersion(): number {
-    const was = this.#conn.guard.internal;
-    this.#conn.guard.internal = true;
-    try {
-      return Number((this.#schemaVersion.get() as { schema_version: number }).schema_version);
-    } finally {
-      this.#conn.guard.internal = was;
-    }
   }
 
   #changes(): number {

@@ -248,11 +248,14 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
     case "deleteAll":
       return void storage.deleteAll();
     case "span":
-      if (args[0] === "open") return openFacetSpan(storage);
-      if (args[0] === "openTurn") {
-        // A transactionSync() outside any transaction: inside its turn's implicit one, opened with it.
-        if (storage.openSpans === 0) openFacetSpan(storage);
-        return openFacetSpan(storage);
+      if (args[0] === "open") {
+        // Each database inside a transaction stays open past maxOpen: at most maxOpen of them at
+        // once (findings10/03: facets killed inside transactions pinned 964 databases, 2,615 file
+        // descriptors, in 15 s).
+        if (storage.openSpans === 0 && [...open.values()].filter((other) => other.openSpans > 0).length >= options.maxOpen) {
+          throw new RangeError(`too many transactions are open at once in the storage process (at most ${options.maxOpen} databases); try again`);
+        }
+        return storage.openSpan();
       }
       return storage.closeSpan(args[0] === "commit");
     case "abortSpans":
@@ -274,27 +277,6 @@ function runFacet(storage: DurableObjectStorage, op: string, args: unknown[]): u
       throw new TypeError(`unknown storage operation "${op}"`);
   }
 }
-
-/** Opens a facet's transaction (a span: a savepoint that stays open across its calls). */
-function openFacetSpan(storage: DurableObjectStorage): void {
-  // Each database inside a transaction stays open past maxOpen: at most maxOpen of them at
-  // once (findings10/03: facets killed inside transactions pinned 964 databases, 2,615 file
-  // descriptors, in 15 s).
-  if (storage.openSpans === 0 && [...open.values()].filter((other) => other.openSpans > 0).length >= options.maxOpen) {
-    throw new RangeError(`too many transactions are open at once in the storage process (at most ${options.maxOpen} databases); try again`);
-  }
-  storage.openSpan();
-}
-
-/**
- * A facet's operations that may write: the first of a turn (the sandbox's synchronous code and
- * its microtasks) outside any transaction opens the turn's implicit transaction, which the sandbox
- * commits when its turn ends (runtime/facet.ts), so the turn's writes commit together or not at all.
- */
-const TURN_OPS = new Set(["exec", "kvPut", "kvPutMany", "kvDelete", "kvDeleteMany", "deleteAll", "setAlarm", "deleteAlarm"]);
-
-/** A query that may change the schema without changing a row (SQLite's change count misses it). */
-const SCHEMA_SQL = /\b(create|drop|alter)\b/i;
 
 /**
  * The rows the facet operation running now handed back (the cursor's rowsRead, the entries a KV
@@ -555,7 +537,7 @@ setInterval(() => {
   }
 }, Math.min(10_000, Math.max(10, spanIdleMs / 4))).unref();
 
-process.on("message", async (message: { id: number; name: string; op: string; args: unknown[]; spans?: number; turn?: boolean }) => {
+process.on("message", async (message: { id: number; name: string; op: string; args: unknown[]; spans?: number }) => {
   lastCall.set(message.name, performance.now());
   if (lastCall.size > 4 * options.maxOpen) {
     for (const name of lastCall.keys()) if (!open.has(name)) lastCall.delete(name);
@@ -593,51 +575,25 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     }
     rowsRead = 0;
     const changesBefore = changesOf(storage);
-    // The first write of a sandbox's turn outside any transaction opens the turn's transaction.
-    let schemaBefore: number | undefined;
-    if (message.turn === true && storage.openSpans === 0 && TURN_OPS.has(message.op)) {
-      openFacetSpan(storage);
-      turnOpened = storage;
-      if (message.op === "exec" && SCHEMA_SQL.test(String(message.args[0]))) schemaBefore = storage.sql.schemaVersion;
-    }
     const value = run(storage, message.op, message.args);
     // A facet's deleteAll() deletes its own facets' storage too, at every depth (workerd's does).
     if (message.op === "deleteAll" && facetPath(message.name) !== undefined) dropChildren(message.name);
     const rows: [number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore)];
-    if (turnOpened === storage && message.op === "exec" && rows[1] === 0 && (schemaBefore === undefined || storage.sql.schemaVersion === schemaBefore)) {
-      // A query that wrote nothing (no row, no schema: CREATE TABLE IF NOT EXISTS of one that exists) leaves no turn to commit.
-      storage.closeSpan(true);
-    }
-    const turn = turnOpened === storage && storage.openSpans > 0;
-    turnOpened = undefined;
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
     // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an
     // index that missed a change (the host ended between the commit and its answer) is mended.
     if (message.op === "abortSpans" && storage.openSpans === 0) alarmChanges.set(message.name, storage.committedAlarm());
-    reply = turn ? { id: message.id, ok: true, value, rows, turn } : { id: message.id, ok: true, value, rows };
+    reply = { id: message.id, ok: true, value, rows };
   } catch (error) {
     // A failure that rolled the turn back breaks the storage: it starts afresh from what was committed.
     open.get(message.name)?.recover();
-    // A turn's transaction this call opened goes with its failure (the sandbox is not told it is open).
-    if (turnOpened !== undefined && turnOpened.openSpans > 0 && turnOpened.broken === undefined) {
-      try {
-        turnOpened.closeSpan(true);
-        await turnOpened.flushed();
-      } catch {
-        // broken by its commit: the next call recovers it
-      }
-    }
-    turnOpened = undefined;
     const failure = error instanceof Error ? error : new Error(String(error));
     const text = failure.message.length > MAX_MESSAGE_CHARS ? `${failure.message.slice(0, MAX_MESSAGE_CHARS)}… [cut]` : failure.message;
     reply = { id: message.id, ok: false, error: { name: failure.name, message: text } };
   }
   process.send?.(withAlarms(reply));
 });
-
-/** The database whose turn transaction the call running now opened (undone with the call if it fails). */
-let turnOpened: DurableObjectStorage | undefined;
 
 /** SQLite's count of rows changed on this connection (0 once closed: a clone can close a database it copies). */
 function changesOf(storage: DurableObjectStorage): number {

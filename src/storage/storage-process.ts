@@ -91,15 +91,13 @@ async function residentMb(pid: number): Promise<number | undefined> {
   }
 }
 
-type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number]; turn?: boolean } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
+type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number] } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
 
 /** What a call answered, with the rows it read and wrote (storage-child.ts counts them). */
 export interface CountedAnswer {
   value: unknown;
   rowsRead: number;
   rowsWritten: number;
-  /** The call opened its facet's turn transaction (a write outside any transaction, with `turn` asked for). */
-  turn?: boolean;
 }
 
 function childSpec(dir: string): { entry: string; execArgv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
@@ -189,7 +187,7 @@ export class StorageProcess {
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
-    if (message.ok) pending.resolve({ value: message.value, rowsRead: message.rows?.[0] ?? 0, rowsWritten: message.rows?.[1] ?? 0, turn: message.turn === true } satisfies CountedAnswer);
+    if (message.ok) pending.resolve({ value: message.value, rowsRead: message.rows?.[0] ?? 0, rowsWritten: message.rows?.[1] ?? 0 } satisfies CountedAnswer);
     else {
       const Class = ERROR_CLASSES[message.error.name];
       const error = Class !== undefined ? new Class(message.error.message) : Object.assign(new Error(message.error.message), { name: message.error.name });
@@ -208,7 +206,7 @@ export class StorageProcess {
   }
 
   /** Calls waiting for the child, per database name, taken in turn (one name cannot starve another). */
-  readonly #waiting = new Map<string, { op: string; args: unknown[]; spans: number | undefined; turn: boolean; resolve: (answer: CountedAnswer) => void; reject: (error: unknown) => void }[]>();
+  readonly #waiting = new Map<string, { op: string; args: unknown[]; spans: number | undefined; resolve: (answer: CountedAnswer) => void; reject: (error: unknown) => void }[]>();
   #inFlight = false;
 
   /**
@@ -220,12 +218,12 @@ export class StorageProcess {
   }
 
   /** call(), answering with the rows the call read and wrote as well (a facet's trace event carries them). */
-  callCounted(name: string, op: string, args: unknown[], spans?: number, turn = false): Promise<CountedAnswer> {
+  callCounted(name: string, op: string, args: unknown[], spans?: number): Promise<CountedAnswer> {
     if (this.#closed) return Promise.reject(new IsletError("The storage process is closed."));
     return new Promise((resolve, reject) => {
       let queue = this.#waiting.get(name);
       if (queue === undefined) this.#waiting.set(name, (queue = []));
-      queue.push({ op, args, spans, turn, resolve, reject });
+      queue.push({ op, args, spans, resolve, reject });
       void this.#pump();
     });
   }
@@ -241,7 +239,7 @@ export class StorageProcess {
     if (queue.length > 0) this.#waiting.set(name, queue);
     this.#inFlight = true;
     try {
-      call.resolve(await this.#send(name, call.op, call.args, call.spans, call.turn));
+      call.resolve(await this.#send(name, call.op, call.args, call.spans));
     } catch (error) {
       call.reject(error);
     } finally {
@@ -250,7 +248,7 @@ export class StorageProcess {
     }
   }
 
-  async #send(name: string, op: string, args: unknown[], spans: number | undefined, turn: boolean): Promise<CountedAnswer> {
+  async #send(name: string, op: string, args: unknown[], spans: number | undefined): Promise<CountedAnswer> {
     this.#child ??= this.#start();
     const child = this.#child;
     await this.#ready;
@@ -263,7 +261,7 @@ export class StorageProcess {
       }, this.#options.callTimeoutMs);
       this.#pending.set(id, { child, resolve, reject, timer });
       try {
-        child.send(turn ? { id, name, op, args, spans, turn } : { id, name, op, args, spans });
+        child.send({ id, name, op, args, spans });
       } catch (error) {
         this.#reply({ id, ok: false, error: { name: "DataCloneError", message: (error as Error).message } });
       }

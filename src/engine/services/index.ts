@@ -96,17 +96,7 @@ export type SyncService = (state: ServiceState, args: unknown[]) => unknown;
 export type AsyncService = (state: ServiceState, args: unknown[]) => Promise<unknown>;
 
 const syncServices = new Map<string, SyncService>(Object.entries({ ...urlServices, ...cryptoServices, ...nodeCryptoServices, ...encodingServices }));
-/**
- * "islet.turn" does nothing and answers at once: a facet's sandbox asks for it at the first write of
- * a turn, and its answer is an entry into the isolate that comes after that turn has ended (every
- * microtask run), where the turn's writes commit (runtime/facet.ts). The same host entry a timer
- * firing or a host call's answer makes: it needs no other way in.
- */
-const turnServices: Record<string, AsyncService> = {
-  "islet.turn": async () => undefined,
-};
-
-const asyncServices = new Map<string, AsyncService>(Object.entries({ ...cryptoAsyncServices, ...turnServices }));
+const asyncServices = new Map<string, AsyncService>(Object.entries(cryptoAsyncServices));
 
 export interface ServiceError {
   name: string;
