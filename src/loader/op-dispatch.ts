@@ -95,7 +95,7 @@ export class OpDispatch {
         c = received(c);
         d = received(d);
       } catch {
-        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.StubConnect || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
+        if (op === Op.Fetch || op === Op.Service || op === Op.BodyRead || op === Op.Connect || op === Op.StubConnect || op === Op.StubFetch || op === Op.SocketWrite || op === Op.SocketEnd || op === Op.SocketStartTls) void this.answer(a, () => Promise.reject(new DataCloneError("A value could not be cloned: it cannot cross the sandbox boundary.")));
         return;
       }
     }
@@ -115,6 +115,11 @@ export class OpDispatch {
       }
       case Op.Fetch:
         return void this.answer(a, () => this.invocations.countSubrequest().then(() => this.egress.fetch(a, b as RequestRecord, c === true)));
+      case Op.StubFetch: {
+        // The capability is looked up as the message arrives, as a call's is.
+        const target = this.peer.table.lookup(b);
+        return void this.answer(a, () => this.invocations.countSubrequest().then(() => this.egress.fetchThrough(a, target, c as RequestRecord, d === true)));
+      }
       case Op.BodyRead:
         return void this.answer(a, () => this.egress.bodies.read(b));
       case Op.BodyCancel:

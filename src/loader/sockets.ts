@@ -9,7 +9,7 @@
 
 import { OutboundError, SubrequestLimitError } from "../errors.ts";
 import { HostBody, type HostBodies } from "./host-body.ts";
-import type { HostSocket, SocketAddress, SocketConnector, SocketInfo, SocketOptions } from "./code/types.ts";
+import type { Fetcher, HostSocket, SocketAddress, SocketConnector, SocketInfo, SocketOptions } from "./code/types.ts";
 
 /** Sockets one worker may hold open at once (connects in progress count). */
 export const MAX_OPEN_SOCKETS = 100;
@@ -137,6 +137,27 @@ export function fetcherConnector(fetcher: object): SocketConnector {
       throw fetcherError(error);
     });
     return Object.assign(Object.create(null) as object, made, { opened, readable: fetcherReadable(made.readable) }) as HostSocket;
+  };
+}
+
+/** Why fetch() on a stub that is not a service binding fails (an op the runtime would not send). */
+export const NOT_A_BINDING_FETCH = "fetch() on a stub needs a service binding (another worker's entrypoint); this stub is not one.";
+
+/**
+ * How a sandbox's `stub.fetch(request)` on a service binding reaches it (Cloudflare's
+ * Fetcher.fetch): through `fetcher`'s own fetch (another worker's entrypoint, or in a shard its stub
+ * of one), which calls the worker's fetch handler under that worker's limits and props. A failure
+ * of the response's body (the called worker killed while it streams) keeps its words, as a
+ * connect()'s socket does.
+ */
+export function fetcherFetch(fetcher: object): Fetcher {
+  const fetch = (fetcher as { fetch?: unknown }).fetch;
+  return async (request) => {
+    if (typeof fetch !== "function") throw new OutboundError("This service binding cannot fetch.");
+    const response: unknown = await Reflect.apply(fetch, fetcher, [request]);
+    if (!(response instanceof Response)) throw new OutboundError("The service binding's fetch() did not return a Response.");
+    if (response.body === null) return response;
+    return new Response(fetcherReadable(response.body), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 

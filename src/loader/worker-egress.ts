@@ -11,7 +11,7 @@ import type { FetchRecord, Fetcher } from "./code/types.ts";
 import { CONNECT_BLOCKED, FETCH_BLOCKED, canFetch, connectorOf, sendOutbound } from "./egress.ts";
 import { EAGER_BODY_BYTES, HostBodies } from "./host-body.ts";
 import type { Invocations } from "./invocations.ts";
-import { HostSockets, MAX_OPEN_SOCKETS, fetcherConnector } from "./sockets.ts";
+import { HostSockets, MAX_OPEN_SOCKETS, NOT_A_BINDING_FETCH, fetcherConnector, fetcherFetch } from "./sockets.ts";
 import { inSpan } from "./tracing.ts";
 
 /** Host bodies one worker's sandbox may hold open at once (request bodies, outbound response bodies, sockets' readable sides). */
@@ -47,6 +47,21 @@ export class WorkerEgress {
    * the sandbox), otherwise only "fetch failed", so no host-side detail leaks in.
    */
   fetch(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
+    return this.traced(callId, record, abortable, undefined);
+  }
+
+  /**
+   * One fetch() on a service binding the sandbox holds (Cloudflare's Fetcher.fetch): `target` is the
+   * capability its stub names (undefined once released). The request goes to that worker's
+   * entrypoint fetch (its limits, props and fetch handler), and its response body is held here as
+   * a globalOutbound's is. Counted, recorded, traced and abortable as the sandbox's own fetch().
+   * A failure keeps the called worker's words (its error's name and message, as an RPC call's).
+   */
+  fetchThrough(callId: unknown, target: object | undefined, record: RequestRecord, abortable: boolean): Promise<unknown> {
+    return this.traced(callId, record, abortable, { target });
+  }
+
+  private traced(callId: unknown, record: RequestRecord, abortable: boolean, binding: { target: object | undefined } | undefined): Promise<unknown> {
     const method = stringField(record, "method").slice(0, 64);
     let host = "";
     try {
@@ -55,15 +70,15 @@ export class WorkerEgress {
       // Not a URL: the fetch fails below, in its span.
     }
     return inSpan("islet.fetch", this.invocations.currentSpan(), { "http.request.method": method, "server.address": host }, async (span) => {
-      const answer = await this.fetchUntraced(callId, record, abortable);
+      const answer = await this.fetchUntraced(callId, record, abortable, binding);
       const status = (answer as { status?: unknown }).status;
       if (typeof status === "number") span.setAttribute("http.response.status_code", status);
       return answer;
     });
   }
 
-  private async fetchUntraced(callId: unknown, record: RequestRecord, abortable: boolean): Promise<unknown> {
-    const outbound = this.globalOutbound;
+  private async fetchUntraced(callId: unknown, record: RequestRecord, abortable: boolean, binding: { target: object | undefined } | undefined): Promise<unknown> {
+    const outbound = binding === undefined ? this.globalOutbound : null;
     const entry: FetchRecord = { method: stringField(record, "method").slice(0, 64), url: traceUrl(stringField(record, "url")), timestamp: Date.now(), durationMs: 0 };
     this.invocations.recordFetch(entry);
     const started = performance.now();
@@ -72,16 +87,23 @@ export class WorkerEgress {
     this.pending.add(controller);
     if (abortable && typeof callId === "number") this.aborts.set(callId, controller);
     try {
-      if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
-      const answer = await sendOutbound(outbound!, record, controller.signal, this.bodies, EAGER_BODY_BYTES);
+      let fetcher: Fetcher;
+      if (binding === undefined) {
+        if (!canFetch(outbound)) throw new OutboundError(FETCH_BLOCKED);
+        fetcher = outbound!;
+      } else fetcher = bindingFetcher(binding.target);
+      const answer = await sendOutbound(fetcher, record, controller.signal, this.bodies, EAGER_BODY_BYTES);
       entry.status = answer.status;
       if (answer.bodyId === undefined) return answer;
       const { bodyId, ...head } = answer;
       return { ...head, bodyStream: bodyId };
     } catch (error) {
-      entry.error = error instanceof OutboundError ? error.message : "fetch failed";
+      entry.error = error instanceof OutboundError ? error.message : binding !== undefined && error instanceof Error ? `${String(error.name).slice(0, 64)}: ${String(error.message).slice(0, 1024)}` : "fetch failed";
       if (error instanceof OutboundError) throw new TypeError(error.message);
       if (error instanceof SubrequestLimitError) throw error;
+      // The called worker's failure (its handler's error, a limit, no fetch handler), as an RPC
+      // call on the same stub would report it: name and message.
+      if (binding !== undefined && error instanceof Error) throw error;
       throw new TypeError("fetch failed");
     } finally {
       entry.durationMs = performance.now() - started;
@@ -162,6 +184,13 @@ export class WorkerEgress {
     this.sockets.closeAll(died);
     this.bodies.cancelAll();
   }
+}
+
+/** The fetcher a service binding's fetch() goes through: `target` only if it is a service binding. */
+function bindingFetcher(target: object | undefined): Fetcher {
+  if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
+  if (!isFetcher(target)) throw new OutboundError(NOT_A_BINDING_FETCH);
+  return fetcherFetch(target);
 }
 
 /** A field of a record from the sandbox, for the audit log: a string, or "" when it is not one. */

@@ -19,6 +19,7 @@ export const Op = {
   SocketClose: 14, // (socketId): close() or the sandbox let the socket go
   SocketStartTls: 15, // (callId, socketId, expectedServerHostname): upgrades a "starttls" socket
   StubConnect: 16, // (callId, capId, addressRecord, options): connect() on a service binding the sandbox holds (Fetcher.connect)
+  StubFetch: 17, // (callId, capId, requestRecord, abortable): fetch() on a service binding the sandbox holds (Fetcher.fetch); FetchAbort aborts it
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -13,6 +13,7 @@ import { CapKind, CapTable, type CapExporter, type CapImporter } from "../protoc
 import { primordials } from "./primordials.ts";
 import { runtimeGuard } from "./brands.ts";
 import { web } from "./platform.ts";
+import { fetchThrough } from "./globals/fetch.ts";
 
 const { Error, MathRound, ObjectCreate, RangeError, PromisePrototypeThen, PromiseReject, TypeError } = primordials;
 
@@ -40,12 +41,16 @@ export const table = new CapTable({
   weakImports: false,
   bases: [RpcTarget.prototype, WorkerEntrypoint.prototype],
   // A service binding (another worker's entrypoint in env, props or an answer): Cloudflare's
-  // Fetcher.connect, a cloudflare:sockets Socket to that worker's connect(socket) handler.
+  // Fetcher.connect, a cloudflare:sockets Socket to that worker's connect(socket) handler, and
+  // Fetcher.fetch, a Response from that worker's fetch handler.
   fetcher: {
     members: (id) => {
       const members = ObjectCreate(null) as Record<string, unknown>;
       members.connect = function connect(address: unknown, options?: unknown): unknown {
         return web().socketConnectThrough(id, address, options);
+      };
+      members.fetch = function fetch(input: unknown, init?: unknown): Promise<unknown> {
+        return fetchThrough(id, input, init);
       };
       return members;
     },

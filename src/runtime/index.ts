@@ -469,7 +469,7 @@ async function run(invocationId: number, entry: string, method: string, args: un
     await (handlerStyle ? ReflectApply(fn, receiver, [socket, env, ctx]) : ReflectApply(fn, receiver, [socket]));
     return undefined;
   }
-  if (fn === undefined) throw missingMethod(method);
+  if (fn === undefined) throw isFetch ? new TypeError(entry === "default" ? "The worker's default export has no fetch() handler." : `The entrypoint "${entry}" has no fetch() handler.`) : missingMethod(method);
   if (isFetch) {
     const { IncomingSignal, requestFromRecord, responseToStreamingRecord, Response } = web();
     // The request's signal, which the host aborts (abortRequest) while the caller waits for the response.

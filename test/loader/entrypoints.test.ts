@@ -44,7 +44,7 @@ test("WorkerEntrypoint classes see this.env and this.ctx.props; named entrypoint
 test("missing methods and entrypoints are TypeErrors that name them", async () => {
   const stub = loader.load(js(`export default { a() { return 1; } }; export const data = 5; export class K {}`));
   await assert.rejects(stub.getEntrypoint().nope(), { name: "TypeError", message: 'The RPC receiver does not implement the method "nope".' });
-  await assert.rejects(stub.getEntrypoint().fetch("https://x/"), { name: "TypeError", message: /method "fetch"/ });
+  await assert.rejects(stub.getEntrypoint().fetch("https://x/"), { name: "TypeError", message: "The worker's default export has no fetch() handler." });
   await assert.rejects(stub.getEntrypoint("Missing").a(), { name: "TypeError", message: /entrypoint named "Missing"/ });
   await assert.rejects(stub.getEntrypoint("data").a(), { name: "TypeError", message: /not a class or an object of handlers/ });
   await assert.rejects(stub.getEntrypoint("K").constructor(), { name: "TypeError", message: /method "constructor"/ });

@@ -12,7 +12,7 @@ import { liveWorkerOf, shardPoolOf } from "../../src/testing.ts";
 
 const { attack, call, load, loader, isolation, options } = securitySuite();
 
-const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10, Connect: 11, SocketWrite: 12, SocketEnd: 13, SocketClose: 14, SocketStartTls: 15, StubConnect: 16 } as const;
+const Op = { Call: 1, Log: 2, TimerSet: 3, TimerClear: 4, Release: 5, Fetch: 6, Service: 7, FetchAbort: 8, BodyRead: 9, BodyCancel: 10, Connect: 11, SocketWrite: 12, SocketEnd: 13, SocketClose: 14, SocketStartTls: 15, StubConnect: 16, StubFetch: 17 } as const;
 type Reply = [callId: number, ok: number, payload: any];
 
 interface Compromised {
@@ -237,6 +237,38 @@ attack("forged connect() on a stub: only a service binding's id opens a socket, 
   await target.close();
 }, inProcessOnly);
 
+attack("forged fetch() on a stub: only a service binding's id reaches a fetch handler, and nothing else is called", async () => {
+  let called = 0;
+  class Service extends RpcTarget {
+    fetch(): string {
+      called++;
+      return "reached";
+    }
+  }
+  const service = new Service();
+  const notABinding = () => (called++, "reached");
+  const globalOutbound = () => (called++, new Response("outbound"));
+  const target = new WorkerLoader({ limits: { cpuMs: 250, wallMs: 3_000 }, globalOutbound });
+  const server = target.load(js(`let seen = 0; export default { fetch(request) { seen++; return new Response("served " + request.method); }, seen() { return seen; } };`));
+  const binding = server.getEntrypoint();
+  await compromised(target, "forger-stub-fetch", { service, notABinding, binding }, async (runtime) => {
+    const table = (liveWorkerOf(target, "forger-stub-fetch") as any).peer.table;
+    const record = { url: "https://a.test/", method: "GET", headers: [], body: null, redirect: "manual" };
+    for (const capId of [table.idOf(service), table.idOf(notABinding)]) {
+      assert.equal(errorName(await runtime.post(Op.StubFetch, nextForgedCallId++, capId, record, false)), "TypeError: fetch() on a stub needs a service binding (another worker's entrypoint); this stub is not one.");
+    }
+    for (const capId of [999_999, -1, "1", null, 2 ** 60]) assert.match(errorName(await runtime.post(Op.StubFetch, nextForgedCallId++, capId, record, false)), /^StubDisposedError: /, String(capId));
+    const id = table.idOf(binding);
+    for (const bad of [null, 7, { ...record, url: "not a url" }, { ...record, headers: [["a b", "c"]] }, { ...record, method: "bad method" }]) {
+      assert.match(errorName(await runtime.post(Op.StubFetch, nextForgedCallId++, id, bad, false)), /^TypeError: /, JSON.stringify(bad));
+    }
+    assert.match(errorName(await runtime.post(Op.StubFetch, nextForgedCallId++, id, record, false)), /^ok \{"status":200,.*"body":\{/);
+  });
+  assert.equal(called, 0);
+  assert.equal(await server.getEntrypoint().seen(), 1);
+  await target.close();
+}, inProcessOnly);
+
 // findings7a/11: a resizable buffer keeps its maxByteLength through a copy; the host keeps none.
 const rab = (...bytes: number[]) => {
   const buffer = new ArrayBuffer(bytes.length, { maxByteLength: 1 << 20 });
@@ -418,6 +450,25 @@ attack("a compromised shard: connect on a capability that is not a service bindi
   await compromisedShard(loader, "shard-forger-stub-connect", { notABinding, service }, async (shard) => {
     for (const capId of [shard.capId(notABinding), shard.capId(service), 999_999, "1", null]) {
       assert.equal(await shard.request("stubConnect", [capId, { hostname: "a.test", port: 1 }, {}]), "OutboundError: connect() on a stub needs a service binding (another worker's entrypoint); this stub is not one.", String(capId));
+    }
+  });
+  assert.equal(called, 0);
+}, shardOnly);
+
+attack("a compromised shard: fetch on a capability that is not a service binding is refused, and calls nothing", async () => {
+  let called = 0;
+  const notABinding = () => (called++, new Response("reached"));
+  class Service extends RpcTarget {
+    fetch(): Response {
+      called++;
+      return new Response("reached");
+    }
+  }
+  const service = new Service();
+  const record = { url: "https://a.test/", method: "GET", headers: [], body: null, redirect: "manual" };
+  await compromisedShard(loader, "shard-forger-stub-fetch", { notABinding, service }, async (shard) => {
+    for (const capId of [shard.capId(notABinding), shard.capId(service), 999_999, "1", null]) {
+      assert.equal(await shard.request("stubFetch", [capId, record, 1]), "OutboundError: fetch() on a stub needs a service binding (another worker's entrypoint); this stub is not one.", String(capId));
     }
   });
   assert.equal(called, 0);

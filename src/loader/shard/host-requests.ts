@@ -14,7 +14,7 @@ import { prepareModules, preparePackages } from "../code/prepare.ts";
 import type { Fetcher, TailEvent, WorkerCode } from "../code/types.ts";
 import { normalizeName, validateWorkerCode } from "../code/validate.ts";
 import { CONNECT_BLOCKED, connectorOf, sendOutbound } from "../egress.ts";
-import { fetcherConnector } from "../sockets.ts";
+import { NOT_A_BINDING_FETCH, fetcherConnector, fetcherFetch } from "../sockets.ts";
 import { isFetcher } from "../../rpc/rpc-target.ts";
 import { DEFAULT_MAX_ENV_BYTES, checkEnvSize } from "../env-size.ts";
 import { lowest, validateCodeLimits, type ResolvedLimits } from "../limits.ts";
@@ -73,6 +73,10 @@ export class HostRequests implements ShardRequestHandler {
       case "outbound": {
         const [capId, request, abortId] = payload as [unknown, RequestRecord, unknown];
         return this.outbound(conn, capId, request, abortId);
+      }
+      case "stubFetch": {
+        const [capId, request, abortId] = payload as [unknown, RequestRecord, unknown];
+        return this.stubFetch(conn, capId, request, abortId);
       }
       case "bodyRead":
         return conn.bodies.read(payload);
@@ -277,6 +281,25 @@ export class HostRequests implements ShardRequestHandler {
       // Only a policy's own words (and the subrequest limit) cross; host details stay here.
       if (error instanceof OutboundError || error instanceof SubrequestLimitError) throw error;
       throw new TypeError("fetch failed");
+    } finally {
+      if (typeof abortId === "number") conn.aborts.delete(abortId);
+    }
+  }
+
+  /**
+   * One fetch() on a service binding the host sent this shard (a worker's entrypoint), by a sandbox
+   * there: the worker's entrypoint fetch answers it here, and the response's body is held in this
+   * shard's table as a globalOutbound's is. The called worker's failure keeps its name and message
+   * (as an RPC call's does); any capability that is not a service binding is refused, uncalled.
+   */
+  private async stubFetch(conn: Connection, capId: unknown, record: RequestRecord, abortId: unknown): Promise<ShardResponseRecord> {
+    const target = conn.link.lookup(capId);
+    if (target === undefined || !isFetcher(target)) throw new OutboundError(NOT_A_BINDING_FETCH);
+    const controller = new AbortController();
+    if (typeof abortId === "number") conn.aborts.set(abortId, controller);
+    try {
+      const { bodyId, ...head } = await sendOutbound(fetcherFetch(target), record, controller.signal, conn.bodies);
+      return bodyId === undefined ? { ...head, body: null } : { ...head, body: null, bodyId };
     } finally {
       if (typeof abortId === "number") conn.aborts.delete(abortId);
     }

@@ -47,9 +47,12 @@ export class Link {
     private readonly argBudget?: (scope: string) => number,
     /**
      * On the shard's side: how its stub of a service binding the host sent (a worker's entrypoint)
-     * connects, given the host's id of it. The stub is then a service binding here too.
+     * connects and fetches, given the host's id of it. The stub is then a service binding here too.
      */
-    connectFetcher?: (capId: number, address: unknown, options: unknown) => Promise<unknown>,
+    fetcherCalls?: {
+      connect(capId: number, address: unknown, options: unknown): Promise<unknown>;
+      fetch(capId: number, request: Request): Promise<Response>;
+    },
   ) {
     this.table = new CapTable({
       // A function, branded or not, crosses as a function (-1 lets the codec classify it so); a
@@ -68,12 +71,13 @@ export class Link {
       bases: [RpcTarget.prototype],
       forwards: isRemoteCapability,
       fetcher:
-        connectFetcher === undefined
+        fetcherCalls === undefined
           ? undefined
           : {
               members: (id) => {
                 const members = Object.create(null) as Record<string, unknown>;
-                members.connect = (address: unknown, options: unknown) => connectFetcher(id, address, options);
+                members.connect = (address: unknown, options: unknown) => fetcherCalls.connect(id, address, options);
+                members.fetch = (request: Request) => fetcherCalls.fetch(id, request);
                 return members;
               },
               made: markFetcher,

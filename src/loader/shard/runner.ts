@@ -77,8 +77,12 @@ export function runShard(port: ShardPort): void {
     false,
     Infinity,
     undefined,
-    // A sandbox's connect() on a service binding the host sent: the host opens it and holds the socket.
-    async (capId, address, options) => socketOnHost((await channel.request("stubConnect", [capId, address, options])) as SocketAnswer),
+    {
+      // A sandbox's connect() on a service binding the host sent: the host opens it and holds the socket.
+      connect: async (capId, address, options) => socketOnHost((await channel.request("stubConnect", [capId, address, options])) as SocketAnswer),
+      // Its fetch(): the host calls the worker's entrypoint fetch and holds the response's body.
+      fetch: (capId, request) => fetchOnHost("stubFetch", capId, request),
+    },
   );
 
   port.onMessage((message) => channel.receive(message));
@@ -177,16 +181,25 @@ export function runShard(port: ShardPort): void {
     const hold = link.adopt(capId);
     return async (request) => {
       void hold;
-      const record = await requestRecord(request);
-      const abortId = nextAbortId++;
-      const onAbort = () => channel.notify("abort", abortId);
-      request.signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        return streamedResponse((await channel.request("outbound", [capId, record, abortId])) as ShardResponseRecord);
-      } finally {
-        request.signal.removeEventListener("abort", onAbort);
-      }
+      return fetchOnHost("outbound", capId, request);
     };
+  }
+
+  /**
+   * A request the host answers ("outbound": through a worker's globalOutbound; "stubFetch": through
+   * a service binding the host sent): its body crosses whole, its signal's abort follows it there,
+   * and the response's body stays on the host, pulled a chunk at a time.
+   */
+  async function fetchOnHost(name: "outbound" | "stubFetch", capId: number, request: Request): Promise<Response> {
+    const record = await requestRecord(request);
+    const abortId = nextAbortId++;
+    const onAbort = () => channel.notify("abort", abortId);
+    request.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return streamedResponse((await channel.request(name, [capId, record, abortId])) as ShardResponseRecord);
+    } finally {
+      request.signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** The worker's connect() leaves the shard: the host's globalOutbound connects, and keeps the socket. */

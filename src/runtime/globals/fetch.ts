@@ -35,8 +35,16 @@ interface Answer {
   readonly record: ResponseRecord;
 }
 
-async function exchange(record: RequestRecord, signal: Signal | null): Promise<Answer> {
-  if (signal === null) return { __proto__: null, record: (await cancellableRequest(Op.Fetch, record, false).promise).value as ResponseRecord } as Answer;
+/**
+ * The request of one exchange: Op.Fetch through globalOutbound, or (`binding`, a host capability's
+ * id) Op.StubFetch through a service binding the sandbox holds (Cloudflare's Fetcher.fetch).
+ */
+function exchangeRequest(binding: number | undefined, record: RequestRecord, abortable: boolean) {
+  return binding === undefined ? cancellableRequest(Op.Fetch, record, abortable) : cancellableRequest(Op.StubFetch, binding, record, abortable);
+}
+
+async function exchange(record: RequestRecord, signal: Signal | null, binding: number | undefined): Promise<Answer> {
+  if (signal === null) return { __proto__: null, record: (await exchangeRequest(binding, record, false).promise).value as ResponseRecord } as Answer;
   // The signal's state and an abort algorithm through the events chunk's own functions (a signal
   // exists, so the chunk is loaded), never `aborted`, `reason` or addEventListener, which user code
   // may have replaced on the prototypes.
@@ -45,7 +53,7 @@ async function exchange(record: RequestRecord, signal: Signal | null): Promise<A
   const early = abortReason(target);
   if (early !== undefined) throw early;
   // The host gives the outbound Request an AbortSignal only when this side can abort it.
-  const call = cancellableRequest(Op.Fetch, record, true);
+  const call = exchangeRequest(binding, record, true);
   const onAbort = () => {
     call.abandon(abortReason(target));
     send(Op.FetchAbort, call.callId);
@@ -58,7 +66,21 @@ async function exchange(record: RequestRecord, signal: Signal | null): Promise<A
   }
 }
 
-export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
+export function fetch(input: unknown, init?: unknown): Promise<unknown> {
+  return fetchVia(undefined, input, init);
+}
+
+/**
+ * `binding.fetch(input, init)` on a service binding the sandbox holds (another worker's entrypoint,
+ * host capability `binding`), as Cloudflare's Fetcher.fetch: the request (its body whole, as
+ * fetch() sends one) goes to that worker's fetch handler, and its Response comes back with its body
+ * streamed. Redirects are followed through the binding, as fetch() follows them through globalOutbound.
+ */
+export function fetchThrough(binding: number, input: unknown, init?: unknown): Promise<unknown> {
+  return fetchVia(binding, input, init);
+}
+
+async function fetchVia(binding: number | undefined, input: unknown, init?: unknown): Promise<unknown> {
   // Request's, Response's and Headers' accessors and methods as the web chunk captured them (not
   // through their prototypes, which user code may have replaced).
   const { Request, copyHeaders, requestToRecord, responseFromRecord, requestUrl, requestMethod, requestRedirect, requestHeaders, responseStatus, responseHeaders, headersGet, headersDelete } = web();
@@ -71,7 +93,7 @@ export async function fetch(input: unknown, init?: unknown): Promise<unknown> {
   for (;;) {
     urls[urls.length] = requestUrl(request);
     const record = await requestToRecord(request);
-    const answer = (await exchange(record, signal)).record;
+    const answer = (await exchange(record, signal, binding)).record;
     const response = responseFromRecord({ ...answer, urlList: urls });
     const status = responseStatus(response);
     const location = isRedirectStatus(status) ? headersGet(responseHeaders(response), "location") : null;
