@@ -349,6 +349,13 @@ async function abortRequest(invocationId: number, now: number): Promise<void> {
  * The most bytes one bodyPull hands the host: a larger chunk crosses in pieces of this size, the
  * rest kept here (in the sandbox's memory), so what the host holds of a body it has not read yet
  * (its eager window's read-ahead) is bounded by the host, not by the size of a chunk the worker chose.
+ * A larger chunk is not copied whole as it is read (a chunk up to this size is, before its producer
+ * can reuse its buffer): each piece is copied as it is handed over, so a body the host has not read
+ * costs the sandbox nothing beyond the chunk its code enqueued. The bytes of such a chunk not handed
+ * over yet are the producer's, as a later reader's would be by the Streams standard (enqueue does
+ * not copy). (Whole copies of the 8 MiB chunks of a dozen unread bodies exhausted a 64 MiB
+ * sandbox's buffers: the copy threw inside the stream's enqueue, which errored the stream, so its
+ * cancel() never ran, and that pull never ended.)
  */
 const MAX_PULL_BYTES = 64 * 1024;
 /** The part of a large chunk not handed to the host yet, by body id. */
@@ -370,6 +377,7 @@ async function bodyPull(id: number, now: number): Promise<Result> {
       return resultOf([1, null, 0, postCount()]);
     }
     const offset = rest !== undefined ? rest.offset : 0;
+    // Read afresh each time: the producer's buffer may have shrunk or been detached meanwhile.
     const length = ViewByteLength(chunk);
     if (offset === 0 && length <= MAX_PULL_BYTES) return resultOf([1, chunk, 0, postCount()]);
     const size = length - offset < MAX_PULL_BYTES ? length - offset : MAX_PULL_BYTES;
@@ -486,7 +494,8 @@ async function run(invocationId: number, entry: string, method: string, args: un
       // caller may still give up meanwhile: the request's signal is kept until then.
       if (stream !== null) {
         const id = nextResponseBody++;
-        MapPrototypeSet(responseBodies, id, streams().byteReader(stream));
+        // A chunk larger than a piece is not copied as read: bodyPull copies each piece it hands the host (see MAX_PULL_BYTES).
+        MapPrototypeSet(responseBodies, id, streams().byteReader(stream, MAX_PULL_BYTES));
         MapPrototypeSet(responseBodyInvocations, id, invocationId);
         kept = true;
         (record as { bodyStream?: number }).bodyStream = id;

@@ -4,7 +4,7 @@
 import "../platform.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isDisturbed, isReadableStream, readAllBytes, ReadableStream, streamFromBytes } from "../../../src/runtime/web/streams/index.ts";
+import { byteReader, isDisturbed, isReadableStream, readAllBytes, ReadableStream, streamFromBytes } from "../../../src/runtime/web/streams/index.ts";
 
 function streamOf(chunks: unknown[], log: unknown[] = []): ReadableStream {
   return new ReadableStream({
@@ -121,6 +121,36 @@ describe("streamFromBytes", () => {
     assert.equal(given.byteLength, 0, "the stream takes the buffer over (transferred, so detached)");
     assert.deepEqual((await readAllBytes(a)).bytes, bytes);
     assert.deepEqual((await readAllBytes(b)).bytes, bytes);
+  });
+});
+
+// byteReader reads a fetch handler's response body for the host (src/runtime/index.ts bodyPull).
+describe("byteReader", () => {
+  it("copies each chunk as it is read, before the producer can reuse its buffer", async () => {
+    const buffer = new Uint8Array([1]);
+    const stream = new ReadableStream({
+      pull(controller) {
+        controller.enqueue(buffer);
+        return Promise.resolve().then(() => void buffer[0]++);
+      },
+    }, { highWaterMark: 0 });
+    const reader = byteReader(stream);
+    const first = (await reader.next()).value!;
+    const second = (await reader.next()).value!;
+    assert.deepEqual([first[0], second[0]], [1, 2]);
+    assert.notEqual(first.buffer, buffer.buffer);
+  });
+
+  it("with copyUpTo, copies only chunks up to that size: a larger one stays the producer's, so an unread body holds no second copy of it", async () => {
+    const small = new Uint8Array([1, 2]);
+    const large = new Uint8Array(8 << 20).fill(7);
+    const reader = byteReader(streamOf([small, large, Buffer.from([3])]), 64 * 1024);
+    const first = (await reader.next()).value!;
+    assert.deepEqual([...first], [1, 2]);
+    assert.notEqual(first.buffer, small.buffer);
+    assert.equal((await reader.next()).value, large);
+    assert.deepEqual([...(await reader.next()).value!], [3]);
+    assert.equal((await reader.next()).value, null);
   });
 });
 

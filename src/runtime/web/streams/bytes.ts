@@ -55,15 +55,16 @@ function copied(chunk: unknown): unknown {
   return isUint8Array(chunk) ? new Bytes(chunk) : chunk;
 }
 
-function readChunk(reader: ReadableStreamDefaultReader<unknown>): Promise<{ readonly done: boolean; readonly value: unknown }> {
+function readChunk(reader: ReadableStreamDefaultReader<unknown>, copyUpTo = Infinity): Promise<{ readonly done: boolean; readonly value: unknown }> {
   const takeSteps = readerRead;
+  const taken = copyUpTo === Infinity ? copied : (chunk: unknown) => (isUint8Array(chunk) && TypedArrayPrototypeGetByteLength(chunk) > copyUpTo ? chunk : copied(chunk));
   if (takeSteps === undefined) {
-    return PromisePrototypeThen(apply(read, reader, []) as Promise<ReadableStreamDefaultReadResult<unknown>>, (result) => ({ __proto__: null, done: result.done, value: copied(result.value) }) as { readonly done: boolean; readonly value: unknown });
+    return PromisePrototypeThen(apply(read, reader, []) as Promise<ReadableStreamDefaultReadResult<unknown>>, (result) => ({ __proto__: null, done: result.done, value: taken(result.value) }) as { readonly done: boolean; readonly value: unknown });
   }
   return new Promise((resolve, reject) => {
     takeSteps(reader, {
       __proto__: null,
-      _chunkSteps: (value: unknown) => resolve({ __proto__: null, done: false, value: copied(value) } as { readonly done: boolean; readonly value: unknown }),
+      _chunkSteps: (value: unknown) => resolve({ __proto__: null, done: false, value: taken(value) } as { readonly done: boolean; readonly value: unknown }),
       _closeSteps: () => resolve({ __proto__: null, done: true, value: undefined } as { readonly done: boolean; readonly value: unknown }),
       _errorSteps: (error: unknown) => reject(error),
     });
@@ -123,16 +124,18 @@ export interface ByteReader {
 }
 
 /**
- * Reads `stream` a chunk at a time for the host (a fetch handler's response body), each chunk
- * copied as it is read. A chunk that is not a Uint8Array fails the read with a TypeError and
- * cancels the stream, as readAllBytes does.
+ * Reads `stream` a chunk at a time for the host (a fetch handler's response body, a socket's
+ * readable side), each chunk copied as it is read, but one larger than `copyUpTo` bytes: that one
+ * stays the producer's own, and the caller copies what it hands on as it hands it on (so a chunk
+ * nobody has read yet costs no second buffer). A chunk that is not a Uint8Array fails the read with
+ * a TypeError and cancels the stream, as readAllBytes does.
  */
-export function byteReader(stream: ReadableStream): ByteReader {
+export function byteReader(stream: ReadableStream, copyUpTo = Infinity): ByteReader {
   const reader = apply(getReader, stream, []) as ReadableStreamDefaultReader<unknown>;
   return {
     __proto__: null,
     next: () =>
-      PromisePrototypeThen(readChunk(reader), (result) => {
+      PromisePrototypeThen(readChunk(reader, copyUpTo), (result) => {
         if (result.done) return { __proto__: null, value: null } as { readonly value: Uint8Array | null };
         if (!isUint8Array(result.value)) {
           const failure = new TypeError("The stream yielded a chunk that is not a Uint8Array.");
