@@ -537,6 +537,11 @@ export class Sandbox {
    * spent in services for it (Web Crypto: see services/crypto-pool.ts), so cpuMs bounds both.
    */
   get cpuTimeNs(): bigint {
+    return this.isolateCpuNs + this.services.hostCpuNs();
+  }
+
+  /** The isolate's own CPU time as isolated-vm reads it (see watchdog.ts for what that counts). */
+  get isolateCpuNs(): bigint {
     if (this.deathReasonValue === undefined && !this.isolate.isDisposed) {
       try {
         this.lastCpuNs = this.isolate.cpuTime;
@@ -544,7 +549,12 @@ export class Sandbox {
         // Disposed between the check and the read.
       }
     }
-    return this.lastCpuNs + this.services.hostCpuNs();
+    return this.lastCpuNs;
+  }
+
+  /** CPU time spent for this sandbox outside its isolate, in host services (crypto, URL, hashing). */
+  get serviceCpuNs(): bigint {
+    return this.services.hostCpuNs();
   }
 
   /** Host service work this sandbox asked for and no invocation waits for any more is not started. */

@@ -38,7 +38,8 @@ export interface WatchLimits {
 
 export class Watch {
   private timer: NodeJS.Timeout | undefined;
-  private readonly startCpu: bigint;
+  private readonly startIsolateCpu: bigint;
+  private readonly startServiceCpu: bigint;
   private readonly startProcessCpu: number;
   private readonly startWall: number;
   private stopped = false;
@@ -48,16 +49,23 @@ export class Watch {
     private readonly limits: WatchLimits,
     private readonly onExceeded: (reason: DeathReason) => void,
   ) {
-    this.startCpu = sandbox.cpuTimeNs;
+    this.startIsolateCpu = sandbox.isolateCpuNs;
+    this.startServiceCpu = sandbox.serviceCpuNs;
     this.startProcessCpu = processCpuNs();
     this.startWall = performance.now();
     this.arm(Math.min(limits.cpuMs, limits.wallMs, SAMPLE_MIN_MS));
   }
 
-  /** The sandbox's CPU time since the watch began: its isolate's reading, bounded by the process's (see processCpuNs). */
+  /**
+   * The sandbox's CPU time since the watch began: its isolate's reading, bounded by the process's
+   * (see processCpuNs), plus what host services spent for it. The services' charge is added on top,
+   * never bounded: some of it is spent outside this process (the work a shard's host does for it),
+   * and the process's CPU would hide it.
+   */
   get cpuMs(): number {
-    const isolate = Number(this.sandbox.cpuTimeNs - this.startCpu) / 1e6;
-    return Math.min(isolate, (processCpuNs() - this.startProcessCpu) / 1e6);
+    const isolate = Number(this.sandbox.isolateCpuNs - this.startIsolateCpu) / 1e6;
+    const services = Number(this.sandbox.serviceCpuNs - this.startServiceCpu) / 1e6;
+    return Math.min(isolate, (processCpuNs() - this.startProcessCpu) / 1e6) + services;
   }
 
   get wallMs(): number {
