@@ -7,7 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CpuLimitError, MemoryLimitError } from "islet";
+import { CpuLimitError, MemoryLimitError, WallTimeLimitError } from "islet";
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -95,7 +95,10 @@ const LOOPS: Record<string, string> = {
 for (const [name, code] of Object.entries(LOOPS)) {
   attack(`${name}: a limit error, and the host's CPU is idle the second after`, async () => {
     const error = await rejectsWith(call(`export default { run() { ${code}; } };`, "run"), Error);
-    assert.ok(error instanceof CpuLimitError || error instanceof MemoryLimitError, `${error.name}: ${error.message}`);
+    // cpuMs counts CPU, not time spent waiting for a core (src/engine/watchdog.ts): with npm test's
+    // runs side by side a process-isolation child can get too little of a core to reach cpuMs
+    // before wallMs ends the loop instead. Either way the loop is killed, which is what is tested.
+    assert.ok(error instanceof CpuLimitError || error instanceof MemoryLimitError || error instanceof WallTimeLimitError, `${error.name}: ${error.message}`);
     const spent = await cpuOfNextSecond();
     assert.ok(spent < IDLE_MS, `the host spent ${spent.toFixed(0)} ms of CPU in the second after the call: the killed isolate is still running`);
   });
