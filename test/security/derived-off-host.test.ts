@@ -11,54 +11,12 @@
 // room for a loaded one.
 
 import assert from "node:assert/strict";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { CpuLimitError, MemoryLimitError, WorkerLoader } from "islet";
 import { compatibilityDate } from "../helpers.ts";
 import { securitySuite } from "./harness.ts";
+import { assertLoopFree, longestStall, type LoopStall } from "./loop-stall.ts";
 
 const { attack, load, isolation, options } = securitySuite({ limits: { cpuMs: 50, wallMs: 10_000, memoryMb: 64 } });
-
-/**
- * Runs `work` while a 5 ms interval timer watches the event loop: the longest gap between its ticks
- * (less the 5 ms), and the most CPU time this thread spent between two ticks. The gap is the stall
- * a neighbour sees, but on a loaded machine it also counts time the thread waited for a core (the
- * killed sandbox's JSON.parse runs on, on another thread, until its end: see SECURITY.md); the CPU
- * time counts only the host's own work, so it is what is bounded tightly.
- */
-async function longestStall(work: () => Promise<void>): Promise<{ stallMs: number; busyMs: number; tookMs: number }> {
-  const cpuMs = () => {
-    const { user, system } = process.threadCpuUsage();
-    return (user + system) / 1000;
-  };
-  let last = performance.now();
-  let lastCpu = cpuMs();
-  let stallMs = 0;
-  let busyMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const cpu = cpuMs();
-    stallMs = Math.max(stallMs, now - last - 5);
-    busyMs = Math.max(busyMs, cpu - lastCpu);
-    last = now;
-    lastCpu = cpu;
-  }, 5);
-  // The test's own garbage (the big module was built from many small strings) is collected
-  // first: a collection of it during the work is not the host's work for the worker.
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-  const started = performance.now();
-  try {
-    // A turn first, so that the timer runs before the work starts.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    stallMs = 0;
-    busyMs = 0;
-    await work();
-    return { stallMs: Math.max(stallMs, performance.now() - last - 5), busyMs: Math.max(busyMs, cpuMs() - lastCpu), tookMs: performance.now() - started };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 /**
  * The most CPU time the host's thread may spend without letting its event loop turn, and the
@@ -70,16 +28,16 @@ async function longestStall(work: () => Promise<void>): Promise<{ stallMs: numbe
 const MAX_BUSY_MS = 150;
 const MAX_STALL_MS = 400;
 
-async function assertLoopFree(what: string, { stallMs, busyMs, tookMs }: { stallMs: number; busyMs: number; tookMs: number }): Promise<void> {
-  // The control: the same timer for as long (up to 3 s) with no work at all. On a machine with
-  // more busy threads than cores (npm test beside a CPU hog) the loop waits for a core whatever
-  // the host does; the stall the work may add is bounded on top of that.
-  const control = await longestStall(() => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(tookMs, 100), 3_000))));
-  console.log(
-    `[${isolation}] ${what}: refused after ${tookMs.toFixed(0)} ms; the host's thread computed at most ${busyMs.toFixed(0)} ms at a stretch, its event loop stalled at most ${stallMs.toFixed(0)} ms (${control.stallMs.toFixed(0)} ms with no work)`,
+/** The build's own garbage is collected first: the big module was made of many small strings. */
+const watched = (work: () => Promise<void>) => longestStall(work, { collectFirst: true });
+
+function assertLoopFreeHere(what: string, measured: LoopStall): Promise<void> {
+  return assertLoopFree(
+    measured,
+    { maxBusyMs: MAX_BUSY_MS, maxStallMs: MAX_STALL_MS },
+    (control) =>
+      `[${isolation}] ${what}: refused after ${measured.tookMs.toFixed(0)} ms; the host's thread computed at most ${measured.busyMs.toFixed(0)} ms at a stretch, its event loop stalled at most ${measured.stallMs.toFixed(0)} ms (${control.toFixed(0)} ms with no work)`,
   );
-  assert.ok(busyMs < MAX_BUSY_MS, `the host's thread computed ${busyMs.toFixed(0)} ms without letting its event loop turn`);
-  assert.ok(stallMs < MAX_STALL_MS + 2 * control.stallMs, `the host's event loop was held ${stallMs.toFixed(0)} ms (${control.stallMs.toFixed(0)} ms with no work)`);
 }
 
 /**
@@ -107,20 +65,20 @@ const stoppedByLimit = (error: unknown) => error instanceof CpuLimitError || err
 attack("findings18/01: an 8 MB JSON module is parsed in the sandbox, not on the host's thread; its start ends at cpuMs", async () => {
   const json = bigJson(440_000, salt());
   assert.ok(json.length > 8_000_000);
-  const measured = await longestStall(async () => {
+  const measured = await watched(async () => {
     const worker = load("", { mainModule: "main.js", modules: { "main.js": `import t from "./t.json"; export default { run() { return Object.keys(t).length; } };`, "t.json": json } });
     await assert.rejects((worker.getEntrypoint() as any).run(), stoppedByLimit);
   });
-  await assertLoopFree("8 MB JSON module", measured);
+  await assertLoopFreeHere("8 MB JSON module", measured);
 });
 
 attack("findings18/01: an 8 MB JSON module reached only by import() during a call holds no host thread either", async () => {
   const json = bigJson(440_000, salt());
-  const measured = await longestStall(async () => {
+  const measured = await watched(async () => {
     const worker = load("", { mainModule: "main.js", modules: { "main.js": `export default { async run() { const t = await import("./t" + ".json"); return Object.keys(t.default).length; } };`, "t.json": json } });
     await assert.rejects((worker.getEntrypoint() as any).run(), stoppedByLimit);
   });
-  await assertLoopFree("12 MB JSON module for import()", measured);
+  await assertLoopFreeHere("12 MB JSON module for import()", measured);
 });
 
 attack("findings18/01: a JSON module's value is parsed by the runtime, not by the JSON.parse the worker's code may replace", async () => {
@@ -156,11 +114,11 @@ attack("findings18/01: deeply nested JSON costs the host no stack: it parses in 
 attack("findings18/02: a 16 MB CommonJS module of 640,000 exports is analyzed off the host's thread; its start ends at cpuMs", async () => {
   const source = bigCommonJs(640_000, salt());
   assert.ok(source.length > 16_000_000);
-  const measured = await longestStall(async () => {
+  const measured = await watched(async () => {
     const worker = load("", { mainModule: "main.js", modules: { "main.js": `import c, { e5 } from "./c.cjs"; export default { run() { return [e5, Object.keys(c).length]; } };`, "c.cjs": source } });
     await assert.rejects((worker.getEntrypoint() as any).run(), stoppedByLimit);
   });
-  await assertLoopFree("16 MB CommonJS module", measured);
+  await assertLoopFreeHere("16 MB CommonJS module", measured);
 });
 
 attack("findings21/03: a { json } value whose objects are reached by many paths is refused by its size before any text is made", async () => {
@@ -168,11 +126,11 @@ attack("findings21/03: a { json } value whose objects are reached by many paths 
   // (3.2-3.7 s of the host's thread for 25 objects, 47 s for 29, before the 64 MB check).
   let value: unknown = { leaf: "x".repeat(8) };
   for (let i = 0; i < 26; i++) value = { l: value, r: value };
-  const measured = await longestStall(async () => {
+  const measured = await watched(async () => {
     const worker = load("", { mainModule: "main.js", modules: { "main.js": `import t from "./d.json"; export default { run() { return 1; } };`, "d.json": { json: value } } });
     await assert.rejects((worker.getEntrypoint() as any).run(), (error: Error) => error.name === "WorkerCodeError" && /too large/.test(error.message));
   });
-  await assertLoopFree("a { json } value of 26 shared objects", measured);
+  await assertLoopFreeHere("a { json } value of 26 shared objects", measured);
   // A value reached by a few paths is still written out whole, once per path.
   const shared = { n: 1 };
   const worker = load("", { mainModule: "main.js", modules: { "main.js": `import t from "./d.json"; export default { run() { return t; } };`, "d.json": { json: { a: shared, b: [shared, shared], when: new Date(0) } } } });
