@@ -7,7 +7,7 @@ import IVM from "./ivm.ts";
 import type ivm from "isolated-vm";
 import { WorkerCodeError } from "../errors.ts";
 import { chunkFile, chunkNames, compileChunk, compileRuntime, markRuntimeWarm, recordCodeCache, runtimeNeedsWarmUp, runtimeSnapshot, SNAPSHOT_BOOT_GLOBAL } from "./runtime-code.ts";
-import { callAsyncService, callService, ServiceState } from "./services/index.ts";
+import { callAsyncService, callService, ServiceState, SYNC_HOST_CALL_NS } from "./services/index.ts";
 import type { EntryName } from "../protocol/entries.ts";
 import { CHUNK_SERVICE } from "../protocol/ops.ts";
 
@@ -288,6 +288,8 @@ export class Sandbox {
       { ignored: true },
     );
     const hostCall = new IVM.Callback((service: unknown, ...args: unknown[]) => {
+      // What the crossing costs the host whatever the service (see SYNC_HOST_CALL_NS).
+      this.services.charge(SYNC_HOST_CALL_NS);
       if (service === WASM_MEMORY_SERVICE) return [1, this.reserveWasmMemories(args[0])];
       if (service === RESIZABLE_BUFFER_SERVICE) return [1, this.reserveResizableBuffers(args[0], args[1])];
       if (service !== CHUNK_SERVICE) return callService(this.services, service, args);

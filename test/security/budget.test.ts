@@ -248,6 +248,21 @@ for (const isolation of [ISOLATION]) {
       assert.ok(grown < 64 * 2 ** 20, `the host did not queue the calls past the limit (live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB)`);
     });
 
+    // findings26/01: each synchronous host call's crossing (about 50 µs of the host's CPU, outside
+    // the service and while the isolate's clock stops) was charged nothing: 200,000 new URL() calls
+    // under cpuMs 1000 ended ok, charged about 600 ms, while the host spent 3.9-5.0 s.
+    roomy.attack("200,000 cheap synchronous host calls (new URL) under cpuMs 1000: CpuLimitError, each crossing is charged", async () => {
+      const cpuBefore = process.cpuUsage();
+      await rejectsWith(
+        roomy.call(`export default { run(n) { let x; for (let i = 0; i < n; i++) x = new URL("https://a.example/" + (i & 7)); return "all " + n; } };`, "run", [200_000], { limits: { cpuMs: 1_000 } }),
+        CpuLimitError,
+      );
+      if (isolation === "isolate") {
+        const spent = process.cpuUsage(cpuBefore);
+        assert.ok((spent.user + spent.system) / 1000 < 2_500, `the host spent ${(spent.user + spent.system) / 1000} ms of CPU`);
+      }
+    });
+
     attack("RSA keys within cpuMs are still generated and usable (and the crypto code is warm for the next test)", async () => {
       const result = await call(
         `export default { async run() {

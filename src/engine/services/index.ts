@@ -112,6 +112,17 @@ export function serviceError(error: unknown): ServiceError {
 }
 
 /**
+ * Host CPU one synchronous host call costs beyond the service's own work, in nanoseconds. The
+ * isolate's thread hands the call to the host's thread and waits: two wake-ups through the kernel,
+ * isolated-vm's locking and the copy of the answer, none of it inside the service where
+ * threadCpuUsage could see it, and the isolate's CPU clock stops while it waits. On the 2-core
+ * machines the tests run on, a loop of new URL() calls cost the host process 53-62 µs per call in
+ * every isolation mode (50,000 calls: 2.7-3.1 s), the parse itself a few of them; uncharged, a
+ * sandbox under cpuMs 1000 made 200,000 cheap calls and the host spent 3.9-5.0 s (findings26/01).
+ */
+export const SYNC_HOST_CALL_NS = 50_000;
+
+/**
  * Host CPU an argument's copy costs before a service sees it, in nanoseconds per byte: isolated-vm
  * copies each string and byte array into the host's heap, and the fresh pages it fills cost the
  * host's thread 2-7 ns a byte on the 2-core machines the tests run on (more than OpenSSL's SHA-512

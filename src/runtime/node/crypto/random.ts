@@ -1,7 +1,7 @@
 // randomBytes, randomFill, randomInt, randomUUID and timingSafeEqual, with bytes from the host's
 // CSPRNG (the crypto.random service, at most 64 KiB per call).
 
-import { host } from "../../platform.ts";
+import { fillRandom } from "../../web/crypto/entropy.ts";
 import { allocUnsafe } from "../buffer/buffer.ts";
 import { invalidArgType, makeError, outOfRange } from "../errors.ts";
 import { nextTick } from "../process.ts";
@@ -10,16 +10,8 @@ import { primordials } from "../../primordials.ts";
 
 const { ArrayBuffer, ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayFromLength, ArrayPrototypePop, MathMin, NumberIsSafeInteger, NumberPrototypeToString, RangeError, StringPrototypePadStart, TypeError, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, TypedArrayPrototypeSubarray, Uint8Array } = primordials;
 
-const HOST_CHUNK = 65_536;
 const MAX_SIZE = 2 ** 31 - 1;
 const RAND_MAX = 0xffff_ffff_ffff;
-
-function fillRandom(bytes: Uint8Array): void {
-  for (let at = 0; at < TypedArrayPrototypeGetLength(bytes); at += HOST_CHUNK) {
-    const length = MathMin(HOST_CHUNK, TypedArrayPrototypeGetLength(bytes) - at);
-    TypedArrayPrototypeSet(bytes, host("crypto.random", length) as Uint8Array, at);
-  }
-}
 
 type Callback = (error: Error | null, value?: unknown) => void;
 
@@ -113,7 +105,7 @@ export function randomUUID(options?: unknown): string {
   let b: Uint8Array;
   if (disableCache) {
     b = new Uint8Array(16);
-    fillRandom(b);
+    fillRandom(b, true);
   } else {
     // Entropy for 128 UUIDs at a time, as Node caches it: one host call instead of 128.
     if (uuidCache === undefined || uuidOffset === TypedArrayPrototypeGetLength(uuidCache)) {

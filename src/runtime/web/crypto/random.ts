@@ -1,10 +1,10 @@
 // crypto.getRandomValues and crypto.randomUUID (WebCrypto §10.1), with bytes from the host's CSPRNG.
 
-import { host } from "../../platform.ts";
+import { fillRandom } from "./entropy.ts";
 import { domException } from "./errors.ts";
 import { primordials, SymbolToStringTag } from "../../primordials.ts";
 
-const { ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayFromLength, Int8Array, NumberPrototypeToString, Originals, ReflectApply, SetFrom, SetPrototypeHas, StringPrototypePadStart, TypeError, TypedArrayPrototypeSet, Uint8Array } = primordials;
+const { ArrayBufferIsView, ArrayBufferViewGetBuffer, ArrayBufferViewGetByteLength, ArrayBufferViewGetByteOffset, ArrayFromLength, Int8Array, NumberPrototypeToString, Originals, ReflectApply, SetFrom, SetPrototypeHas, StringPrototypePadStart, TypeError, Uint8Array } = primordials;
 
 const MAX_BYTES = 65_536;
 
@@ -25,15 +25,15 @@ export function getRandomValues<T extends ArrayBufferView | null>(array: T): T {
     throw domException(message, "QuotaExceededError");
   }
   if (ArrayBufferViewGetByteLength(view) === 0) return array;
-  const bytes = host("crypto.random", ArrayBufferViewGetByteLength(view)) as Uint8Array;
-  TypedArrayPrototypeSet(new Uint8Array(ArrayBufferViewGetBuffer(view), ArrayBufferViewGetByteOffset(view), ArrayBufferViewGetByteLength(view)), bytes);
+  fillRandom(new Uint8Array(ArrayBufferViewGetBuffer(view), ArrayBufferViewGetByteOffset(view), ArrayBufferViewGetByteLength(view)));
   return array;
 }
 
 const HEX = ArrayFromLength(256, (i) => StringPrototypePadStart(NumberPrototypeToString(i, 16), 2, "0"));
 
 export function randomUUID(): string {
-  const b = host("crypto.random", 16) as Uint8Array;
+  const b = new Uint8Array(16);
+  fillRandom(b);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   return `${HEX[b[0]]}${HEX[b[1]]}${HEX[b[2]]}${HEX[b[3]]}-${HEX[b[4]]}${HEX[b[5]]}-${HEX[b[6]]}${HEX[b[7]]}-${HEX[b[8]]}${HEX[b[9]]}-${HEX[b[10]]}${HEX[b[11]]}${HEX[b[12]]}${HEX[b[13]]}${HEX[b[14]]}${HEX[b[15]]}`;
