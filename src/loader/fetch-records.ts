@@ -66,7 +66,7 @@ function toRequest(record: RequestRecord, redirect: Request["redirect"], signal:
 export function responseHeaders(response: Response, outbound = false): [string, string][] {
   const headers = [...response.headers];
   try {
-    checkHeaderBytes(headers, "a response");
+    checkHeaderBytes(headers, "a response", response.statusText);
   } catch (error) {
     response.body?.cancel().catch(() => {});
     throw outbound ? new OutboundError((error as Error).message) : error;
@@ -82,7 +82,7 @@ export async function responseRecord(response: Response, outbound = false): Prom
 
 export function hostResponse(record: WorkerResponse): Response {
   // The host's own check, for a runtime that skipped its own.
-  checkHeaderBytes(record.headers, "a response");
+  checkHeaderBytes(record.headers, "a response", record.statusText);
   const status = typeof record.status === "number" ? record.status : 500;
   const body = record.body;
   if (nullBodyStatus.has(status) && body instanceof ReadableStream) body.cancel().catch(() => {});

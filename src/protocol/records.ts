@@ -38,13 +38,17 @@ export const MAX_HEADER_BYTES = 256 * 1024;
 
 /** The error past MAX_HEADER_BYTES: a TypeError whose message starts "Headers too large". */
 export function headersTooLarge(what: string): TypeError {
-  return new TypeError(`Headers too large: the headers of ${what} may hold at most ${MAX_HEADER_BYTES} bytes (names and values) to cross the sandbox boundary.`);
+  return new TypeError(`Headers too large: the headers of ${what} may hold at most ${MAX_HEADER_BYTES} bytes (names and values, and a response's status text) to cross the sandbox boundary.`);
 }
 
-/** Throws headersTooLarge unless `pairs` (a record's headers) hold at most MAX_HEADER_BYTES. */
-export function checkHeaderBytes(pairs: unknown, what: string): void {
+/**
+ * Throws headersTooLarge unless `pairs` (a record's headers) hold at most MAX_HEADER_BYTES; a
+ * response's status text counts with them (`statusText`), as the status line is part of the head.
+ */
+export function checkHeaderBytes(pairs: unknown, what: string, statusText?: unknown): void {
+  let total = typeof statusText === "string" ? statusText.length : 0;
+  if (total > MAX_HEADER_BYTES) throw headersTooLarge(what);
   if (!ArrayIsArray(pairs)) return;
-  let total = 0;
   for (let i = 0; i < pairs.length; i++) {
     const pair = pairs[i] as unknown;
     if (!ArrayIsArray(pair)) continue;

@@ -176,6 +176,24 @@ for (const isolation of [ISOLATION]) {
       assert.ok(seen[0] >= 20_000);
     });
 
+    // attack25: a Response's status text crossed outside the cap (it is part of the head, and any
+    // length of it was copied to the host, or from a globalOutbound into the sandbox).
+    attack("a status text counts with the headers: a fetch handler's and a globalOutbound's 300 KiB status text are refused with 'Headers too large'; a service binding's too", async () => {
+      const big = "s".repeat(300_000);
+      const callee = load(`export default { fetch() { return new Response("big", { statusText: "${"s".repeat(1_000)}".repeat(300) }); } };`);
+      await rejectsWith((callee.getEntrypoint() as any).fetch("http://x/"), TypeError, /^Headers too large/);
+      const ep = load(`export default { async out() { try { await fetch("http://api.test/"); return "fetched"; } catch (e) { return e.name + ": " + e.message; } },
+          async bound() { try { await this.env.SVC.fetch("http://svc/"); return "fetched"; } catch (e) { return e.name + ": " + e.message; } } };`.replace("this.env", "env").replace("export default", 'import { env } from "cloudflare:workers";\nexport default'), {
+        globalOutbound: () => new Response("ok", { statusText: big }),
+        env: { SVC: callee.getEntrypoint() },
+      }).getEntrypoint() as any;
+      assert.match(await ep.out(), /^TypeError: Headers too large/);
+      assert.match(await ep.bound(), /^TypeError: Headers too large/);
+      const ordinary = load(`export default { fetch() { return new Response("ok", { status: 299, statusText: "Fine".repeat(100) }); } };`);
+      const response = await (ordinary.getEntrypoint() as any).fetch("http://x/");
+      assert.deepEqual([response.status, response.statusText, await response.text()], [299, "Fine".repeat(100), "ok"]);
+    });
+
     attack("the host's side of the headers cap: a host request into a sandbox and a globalOutbound response with 300 KiB of headers are refused with 'Headers too large'", async () => {
       const ep = load(`export default { fetch(request) { return new Response("seen"); }, async out() { try { await fetch("http://api.test/"); return "fetched"; } catch (e) { return e.name + ": " + e.message; } } };`, {
         globalOutbound: () => new Response("ok", { headers: { "x-big": "v".repeat(300_000) } }),

@@ -228,11 +228,13 @@ function toSequence(value: unknown): unknown[] {
 }
 
 /** The sorted and combined name/value pairs, as iteration yields them: a new array of new pairs. */
-export function headerPairs(headers: Headers, what = "a request or response"): [string, string][] {
+export function headerPairs(headers: Headers, what = "a request or response", statusText = ""): [string, string][] {
   const pairs = sortedAndCombined(headers);
   const copy: [string, string][] = [];
-  // At most MAX_HEADER_BYTES cross (each value counts, however many headers share one string).
-  let total = 0;
+  // At most MAX_HEADER_BYTES cross (each value counts, however many headers share one string), a
+  // response's status text with them.
+  let total = statusText.length;
+  if (total > MAX_HEADER_BYTES) throw headersTooLarge(what);
   for (let i = 0; i < pairs.length; i++) {
     total += pairs[i][0].length + pairs[i][1].length;
     if (total > MAX_HEADER_BYTES) throw headersTooLarge(what);

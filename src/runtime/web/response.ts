@@ -220,7 +220,7 @@ export function responseFromRecord(record: ResponseRecord): Response {
  */
 export async function responseToStreamingRecord(response: Response): Promise<{ readonly record: ResponseRecord; readonly stream: ReadableStream | null }> {
   const { status, statusText, headers, body } = partsOf(response);
-  const record = { __proto__: null, status, statusText, headers: headerPairs(headers, "a response"), body: null } as ResponseRecord;
+  const record = { __proto__: null, status, statusText, headers: headerPairs(headers, "a response", statusText), body: null } as ResponseRecord;
   if (body.hasBody && !body.streamed) record.body = (await body.consume()).bytes;
   else if (body.hasBody) {
     if (body.unusable) throw new TypeError("Body is unusable: Body has already been read");
@@ -236,7 +236,7 @@ export async function responseToStreamingRecord(response: Response): Promise<{ r
 export async function responseToRecord(response: Response): Promise<ResponseRecord> {
   const { status, statusText, headers, body } = partsOf(response);
   // Without a prototype: see requestToRecord.
-  return { __proto__: null, status, statusText, headers: headerPairs(headers, "a response"), body: body.hasBody ? (await body.consume()).bytes : null } as ResponseRecord;
+  return { __proto__: null, status, statusText, headers: headerPairs(headers, "a response", statusText), body: body.hasBody ? (await body.consume()).bytes : null } as ResponseRecord;
 }
 
 installBody(Response.prototype, {
