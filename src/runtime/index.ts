@@ -636,15 +636,46 @@ function loopbackEntrypoint(entry: string, props: unknown, classProps: unknown):
 function loopbackStub(entry: string, props: unknown, specialise: (options?: { props?: unknown }) => unknown): object {
   return targetStub({
     callable: specialise as (...args: unknown[]) => unknown,
-    method: (key) => async (...args: unknown[]) => {
-      const id = loopbackIds--;
-      try {
-        return await run(id, entry, key, args, props, false);
-      } finally {
-        MapPrototypeDelete(waitUntils, id);
+    method: (key) => {
+      if (key === "fetch") return (input: unknown, init?: unknown) => loopbackFetch(entry, props, input, init);
+      if (key === "connect") {
+        return () => {
+          throw new TypeError("connect() on a ctx.exports stub is not supported by islet: connect through a service binding in env instead.");
+        };
       }
+      return async (...args: unknown[]) => {
+        const id = loopbackIds--;
+        try {
+          return await run(id, entry, key, args, props, false);
+        } finally {
+          MapPrototypeDelete(waitUntils, id);
+        }
+      };
     },
   });
+}
+
+/**
+ * `ctx.exports.Name.fetch(input, init)`, as a service binding's fetch (Cloudflare's Fetcher): a
+ * Request made from the arguments goes to the entrypoint's fetch handler (an object of handlers
+ * gets env and ctx too), whose Response is the answer. It runs here, in this sandbox, as the
+ * loopback's other calls do.
+ */
+async function loopbackFetch(entry: string, props: unknown, input: unknown, init: unknown): Promise<unknown> {
+  const { Request, Response } = web();
+  const request = new Request(input as never, init as never);
+  const id = loopbackIds--;
+  try {
+    const ctx = createContext(id, props);
+    const { receiver, handlerStyle } = instantiate(entry, ctx);
+    const fn = findMethod(receiver, "fetch");
+    if (fn === undefined) throw new TypeError(entry === "default" ? "The worker's default export has no fetch() handler." : `The entrypoint "${entry}" has no fetch() handler.`);
+    const response = await (handlerStyle ? ReflectApply(fn, receiver, [request, env, ctx]) : ReflectApply(fn, receiver, [request]));
+    if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
+    return response;
+  } finally {
+    MapPrototypeDelete(waitUntils, id);
+  }
 }
 
 

@@ -95,6 +95,34 @@ test("ctx.exports gives loopback stubs to the worker's own entrypoints", async (
   assert.deepEqual(await ep.run(), [8, 9]);
 });
 
+test("ctx.exports stubs have fetch() as a service binding's: a Request to the entrypoint's fetch handler (an object of handlers gets env and ctx), its Response back; connect() is a named TypeError", async () => {
+  const ep = loader.load(
+    js(
+      `import { WorkerEntrypoint } from "cloudflare:workers";
+      export class Api extends WorkerEntrypoint {
+        async fetch(request) { return new Response(request.method + " " + new URL(request.url).pathname + " " + (await request.text()) + " " + this.ctx.props.tag, { status: 201, headers: { "x-from": "Api" } }); }
+      }
+      export const Plain = { run() { return 1; } };
+      export default {
+        fetch(request, env, ctx) { return new Response(env.greeting + " " + request.headers.get("x-q") + " " + typeof ctx.waitUntil); },
+      };
+      export class Caller extends WorkerEntrypoint {
+        async run() {
+          const ctx = this.ctx;
+          const api = await ctx.exports.Api({ props: { tag: "p" } }).fetch("https://self.example/items", { method: "POST", body: "b" });
+          const own = await ctx.exports.default.fetch(new Request("https://self.example/", { headers: { "x-q": "q" } }));
+          const out = [api.status, api.headers.get("x-from"), await api.text(), await own.text()];
+          try { await ctx.exports.Plain.fetch("https://self.example/"); } catch (e) { out.push(e.name + ": " + e.message); }
+          try { ctx.exports.Api.connect("self.example:1"); } catch (e) { out.push(e.name); }
+          return out;
+        }
+      }`,
+      { env: { greeting: "hi" } },
+    ),
+  ).getEntrypoint("Caller") as any;
+  assert.deepEqual(await ep.run(), [201, "Api", "POST /items b p", "hi q function", 'TypeError: The entrypoint "Plain" has no fetch() handler.', "TypeError"]);
+});
+
 test("an entrypoint is not thenable and calls are independent", async () => {
   const ep = loader.load(js(`export default { id(x) { return x; } }`)).getEntrypoint();
   assert.equal(await ep, ep);
