@@ -3,37 +3,25 @@
 // harness.ts reads the mode from ISLET_ISOLATION.
 //
 // Why it is arranged this way (npm test must stay under ten minutes on two cores):
-// - The thread and process runs of the security suite go beside the main run, one file at a time
-//   each, instead of after it: many tests wait rather than compute (timers, wall limits, alarms,
-//   child processes starting), so four files at a time keep two cores busy. (Five, with the main
-//   run taking three, ran in 8 minutes but made load-sensitive tests fail.)
-// - The files that take longest start first, so the end of the run is not one long file alone.
-//   SLOW_FIRST is a measured list (per-file durations of a full run, longest first); a file missing
-//   from it only starts in alphabetical order.
+// - Every (file, mode) pair is one job, and SLOTS jobs run at once from one queue: many tests wait
+//   rather than compute (timers, wall limits, alarms, child processes starting), so four files at
+//   a time keep two cores busy. (Five made load-sensitive tests fail.) Before, the main run had
+//   two slots and each side run one: once the side runs ended (after 4 and 6.5 minutes), two slots
+//   stood idle, and the main run alone took 12 minutes.
+// - The longest jobs start first (test/durations.json: seconds per job, measured by a full run
+//   with --record), so the end of the run is not one long file alone; a job it does not list
+//   (a new file) starts first, as if it were long.
+// - Each job's output is printed whole when it ends (the side modes' lines prefixed), so that
+//   four files' lines do not interleave; the totals per mode come last.
+//
+// Arguments: filters (a job runs when its file's path includes one of them); --record writes the
+// jobs' measured durations to test/durations.json.
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const SLOW_FIRST = [
-  "test/loader/thread-isolation.test.ts",
-  "test/loader/loader.test.ts",
-  "test/storage/facets-alarms.test.ts",
-  "test/loader/limits-schema.test.ts",
-  "test/loader/sockets.test.ts",
-  "test/loader/node-net.test.ts",
-  "test/storage/facets.test.ts",
-  "test/security/budget-crossing.test.ts",
-  "test/loader/tails.test.ts",
-  "test/storage/facets-budgets.test.ts",
-  "test/codemode/sessions.test.ts",
-  "test/scripts/soak.test.ts",
-  "test/runtime/lazy-microtasks.test.ts",
-  "test/loader/process-isolation.test.ts",
-  "test/security/budget.test.ts",
-  "test/cli/cli.test.ts",
-  "test/package/surface.test.ts",
-  "test/storage/facets-durability.test.ts",
-];
+const SLOTS = 4;
+const DURATIONS = join("test", "durations.json");
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -43,43 +31,82 @@ function find(dir) {
   });
 }
 
-function ordered(files) {
-  const rank = (file) => {
-    const index = SLOW_FIRST.indexOf(file.split("\\").join("/"));
-    return index === -1 ? SLOW_FIRST.length : index;
-  };
-  return [...files].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-}
+const args = process.argv.slice(2);
+const record = args.includes("--record");
+const filters = args.filter((arg) => arg !== "--record");
+const files = find("test")
+  .map((file) => file.split("\\").join("/"))
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .sort();
+const security = files.filter((file) => file.startsWith("test/security/"));
+const jobs = [...files.map((file) => ({ file, isolation: "isolate" })), ...security.flatMap((file) => ["thread", "process"].map((isolation) => ({ file, isolation })))];
 
-function run(files, isolation, concurrency) {
-  if (files.length === 0) return Promise.resolve(0);
+let known = {};
+try {
+  known = JSON.parse(readFileSync(DURATIONS, "utf8"));
+} catch {
+  // No measurements yet: every job counts as long, in alphabetical order.
+}
+const keyOf = (job) => `${job.isolation} ${job.file}`;
+const expected = (job) => known[keyOf(job)] ?? Infinity;
+jobs.sort((a, b) => expected(b) - expected(a) || (keyOf(a) < keyOf(b) ? -1 : 1));
+
+const totals = {};
+const measured = {};
+let failed = false;
+
+function runJob(job) {
   const started = performance.now();
-  const env = { ...process.env, ISLET_ISOLATION: isolation };
-  const args = ["--import", "tsx", "--import", "./test/clean-exit.ts", "--test", `--test-concurrency=${concurrency}`, ...files];
-  // The side runs' output is prefixed so that their lines can be told from the main run's.
-  const child = spawn(process.execPath, args, { stdio: isolation === "isolate" ? "inherit" : ["ignore", "pipe", "pipe"], env });
-  if (isolation !== "isolate") {
-    for (const stream of [child.stdout, child.stderr]) {
-      let rest = "";
-      stream.setEncoding("utf8");
-      stream.on("data", (text) => {
-        const lines = (rest + text).split("\n");
-        rest = lines.pop();
-        for (const line of lines) process.stdout.write(`[${isolation}] ${line}\n`);
-      });
-      stream.on("end", () => rest && process.stdout.write(`[${isolation}] ${rest}\n`));
-    }
-  }
+  const env = { ...process.env, ISLET_ISOLATION: job.isolation };
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./test/clean-exit.ts", "--test", job.file], { stdio: ["ignore", "pipe", "pipe"], env });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (text) => (output += text));
+  child.stderr.setEncoding("utf8").on("data", (text) => (output += text));
   return new Promise((resolve) =>
     child.on("close", (code) => {
-      console.log(`# ${files.length} files, isolation "${isolation}": ${((performance.now() - started) / 1000).toFixed(1)} s, ${code === 0 ? "passed" : "FAILED"}`);
-      resolve(code ?? 1);
+      const seconds = (performance.now() - started) / 1000;
+      measured[keyOf(job)] = Math.round(seconds * 10) / 10;
+      const prefix = job.isolation === "isolate" ? "" : `[${job.isolation}] `;
+      const lines = output.split("\n");
+      if (lines.at(-1) === "") lines.pop();
+      const mode = (totals[job.isolation] ??= { files: 0, failedFiles: 0, pass: 0, fail: 0, skipped: 0 });
+      mode.files++;
+      // The runner's own summary lines are summed into the totals below, not printed per file.
+      const kept = [];
+      for (const line of lines) {
+        const summary = /^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/.exec(line);
+        if (summary === null) kept.push(prefix + line);
+        else if (summary[1] === "pass" || summary[1] === "fail" || summary[1] === "skipped") mode[summary[1]] += Number(summary[2]);
+      }
+      if (code !== 0) {
+        mode.failedFiles++;
+        failed = true;
+        kept.push(`${prefix}# FAILED: ${job.file} (exit ${code})`);
+      }
+      kept.push(`${prefix}# ${job.file}: ${seconds.toFixed(1)} s`);
+      process.stdout.write(kept.join("\n") + "\n");
+      resolve();
     }),
   );
 }
 
-const filters = process.argv.slice(2);
-const files = ordered(find("test").filter((file) => filters.length === 0 || filters.some((f) => file.includes(f))));
-const security = files.filter((file) => file.startsWith(join("test", "security") + "/"));
-const codes = await Promise.all([run(files, "isolate", 2), run(security, "thread", 1), run(security, "process", 1)]);
-process.exit(codes.every((code) => code === 0) ? 0 : 1);
+const started = performance.now();
+let next = 0;
+async function worker() {
+  while (next < jobs.length) await runJob(jobs[next++]);
+}
+await Promise.all(Array.from({ length: Math.min(SLOTS, jobs.length) }, worker));
+
+for (const [isolation, mode] of Object.entries(totals)) {
+  const prefix = isolation === "isolate" ? "" : `[${isolation}] `;
+  console.log(`${prefix}ℹ pass ${mode.pass}`);
+  console.log(`${prefix}ℹ fail ${mode.fail}`);
+  if (mode.skipped > 0) console.log(`${prefix}ℹ skipped ${mode.skipped}`);
+  console.log(`# ${mode.files} files, isolation "${isolation}": ${mode.failedFiles === 0 ? "passed" : `FAILED (${mode.failedFiles} files)`}`);
+}
+console.log(`# ${jobs.length} jobs, ${SLOTS} at a time: ${((performance.now() - started) / 1000).toFixed(1)} s, ${failed ? "FAILED" : "passed"}`);
+if (record) {
+  const sorted = Object.fromEntries(Object.entries(measured).sort(([, a], [, b]) => b - a));
+  writeFileSync(DURATIONS, JSON.stringify(sorted, null, 2) + "\n");
+}
+process.exit(failed ? 1 : 0);
