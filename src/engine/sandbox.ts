@@ -559,6 +559,14 @@ export class Sandbox {
     return this.services.hostCpuNs();
   }
 
+  /**
+   * Charges CPU spent for this sandbox elsewhere (a facet's SQL in the storage process) to its
+   * cpuMs: the watchdog ends it once the total passes the limit.
+   */
+  chargeHostCpu(ns: number): void {
+    this.services.charge(ns);
+  }
+
   /** Host service work this sandbox asked for and no invocation waits for any more is not started. */
   cancelServices(): void {
     this.services.cancelQueued();

@@ -51,6 +51,7 @@ export class OpDispatch {
       if (this.storage === undefined || target !== this.storage) return value;
       const answer = takeStorageAnswer(value);
       this.invocations.countRows(answer.rowsRead, answer.rowsWritten, callId);
+      this.sandbox.chargeHostCpu(answer.cpuNs);
       return answer.value;
     };
   }

@@ -68,8 +68,8 @@ class FacetStorage extends RpcTarget {
   async #call(op: string, args: unknown[], answer: (value: unknown) => unknown = (value) => value): Promise<StorageAnswer> {
     if (this.#aborted !== undefined) throw this.#aborted;
     try {
-      const { value, rowsRead, rowsWritten } = await this.#process.callCounted(this.#database, op, args, this.#spans);
-      return storageAnswer(answer(value), rowsRead, rowsWritten);
+      const { value, rowsRead, rowsWritten, cpuNs } = await this.#process.callCounted(this.#database, op, args, this.#spans);
+      return storageAnswer(answer(value), rowsRead, rowsWritten, cpuNs);
     } catch (error) {
       if ((error as Error)?.name === "TransactionLostError") this.#spans = 0;
       throw error;

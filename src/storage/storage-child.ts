@@ -575,10 +575,14 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     }
     rowsRead = 0;
     const changesBefore = changesOf(storage);
+    // The CPU the operation cost this process's thread, charged to the facet's cpuMs by the worker
+    // that runs it (a recursive query of seconds was charged nothing: findings25/01).
+    const cpuBefore = process.threadCpuUsage();
     const value = run(storage, message.op, message.args);
+    const cpu = process.threadCpuUsage(cpuBefore);
     // A facet's deleteAll() deletes its own facets' storage too, at every depth (workerd's does).
     if (message.op === "deleteAll" && facetPath(message.name) !== undefined) dropChildren(message.name);
-    const rows: [number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore)];
+    const rows: [number, number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore), cpu.user + cpu.system];
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
     // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an

@@ -91,13 +91,15 @@ async function residentMb(pid: number): Promise<number | undefined> {
   }
 }
 
-type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number] } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
+type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number, number] } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
 
-/** What a call answered, with the rows it read and wrote (storage-child.ts counts them). */
+/** What a call answered, with the rows it read and wrote and the CPU it cost (storage-child.ts measures them). */
 export interface CountedAnswer {
   value: unknown;
   rowsRead: number;
   rowsWritten: number;
+  /** The storage process's thread CPU time for the operation, in nanoseconds. */
+  cpuNs: number;
 }
 
 function childSpec(dir: string): { entry: string; execArgv: string[]; env: NodeJS.ProcessEnv; cwd: string } {
@@ -187,7 +189,7 @@ export class StorageProcess {
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
-    if (message.ok) pending.resolve({ value: message.value, rowsRead: message.rows?.[0] ?? 0, rowsWritten: message.rows?.[1] ?? 0 } satisfies CountedAnswer);
+    if (message.ok) pending.resolve({ value: message.value, rowsRead: message.rows?.[0] ?? 0, rowsWritten: message.rows?.[1] ?? 0, cpuNs: (message.rows?.[2] ?? 0) * 1000 } satisfies CountedAnswer);
     else {
       const Class = ERROR_CLASSES[message.error.name];
       const error = Class !== undefined ? new Class(message.error.message) : Object.assign(new Error(message.error.message), { name: message.error.name });

@@ -31,6 +31,11 @@ export class App extends DurableObject {
   balances() { return this.ctx.storage.sql.exec("SELECT name, bal FROM acct ORDER BY name").raw().toArray(); }
   spin() { try { this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"); } catch (error) { return error.name; } }
   touch() { return this.ctx.storage.sql.exec("SELECT 1 AS one").one().one; }
+  count(n, times) {
+    let total = 0;
+    for (let i = 0; i < times; i++) total += this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c", n).one().n;
+    return total;
+  }
   bigValues(keys) {
     for (let i = 0; i < Math.min(keys, 10); i++) this.ctx.storage.kv.put("k" + i, new Uint8Array(2 * 1024 * 1024 - 64));
     // The same key asked for again and again is one entry of the answer; ten distinct ones are 20 MiB.
@@ -138,6 +143,28 @@ test("findings9/02: another tenant's runaway query restarts the storage process 
     await loader.close();
   }
 });
+
+for (const isolation of ["isolate", "process"] as const) {
+  test(`findings25/01 (${isolation}): a facet's SQL is charged to its cpuMs: ten recursive queries of about 0.3 s each under cpuMs 300 end with CpuLimitError after the first or second, and a small query still answers`, async () => {
+    const { loader, ns, parent } = setup(5_000, undefined, undefined, isolation);
+    try {
+      const tenant = parent("tenant");
+      assert.equal(await tenant.run("spinner", "count", 1_000, 1), 1_000);
+      const before = storageChildren().reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      const started = performance.now();
+      await assert.rejects(tenant.run("spinner", "count", 1_500_000, 10), (error: Error) => error.name === "CpuLimitError");
+      const elapsed = performance.now() - started;
+      const spent = (storageChildren().reduce((sum, pid) => sum + cpuTicks(pid), 0) - before) * 10;
+      // Before: all ten ran (about 4 s of the storage process's CPU), charged nothing.
+      assert.ok(spent < 1_500, `the storage process spent ${spent} ms of CPU`);
+      assert.ok(elapsed < 4_000, `ended after ${elapsed.toFixed(0)} ms`);
+      assert.equal(await tenant.run("spinner", "count", 1_000, 1), 1_000);
+    } finally {
+      ns.close();
+      await loader.close();
+    }
+  });
+}
 
 test("findings9/02b: a facet's database inside a transaction is never closed to make room for others (past 64 open)", async () => {
   const { loader, ns, parent } = setup();
