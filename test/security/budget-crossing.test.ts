@@ -4,7 +4,6 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { CpuLimitError, DataCloneError, WorkerLoader } from "islet";
@@ -13,6 +12,7 @@ import { js, sleep } from "../helpers.ts";
 import { ISOLATION, isolationOptions, rejectsWith, securitySuite, liveBytes } from "./harness.ts";
 import { Peer } from "../../src/rpc/peer.ts";
 import { Link } from "../../src/loader/shard/link.ts";
+import { assertLoopFree, longestStall } from "./loop-stall.ts";
 
 
 const BIG_RESULT = `export default { run(n) { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = { a: i }; return a; }, map(n) { const m = new Map(); for (let i = 0; i < n; i++) m.set(i, i); return m; } };`;
@@ -135,26 +135,24 @@ for (const isolation of [ISOLATION]) {
 
 
     roomy.attack("16 MiB node:crypto hashes in a loop: the host's event loop is never held for long (the input goes to the host 1 MiB a call)", async () => {
-      const delay = monitorEventLoopDelay({ resolution: 10 });
-      delay.enable();
-      await rejectsWith(
-        roomy.call(
-          `import { createHash } from "node:crypto";
-          export default { run() { const big = new Uint8Array(16 << 20); for (;;) createHash("sha512").update(big).digest(); } };`,
-          "run",
-          [],
-          { compatibilityFlags: ["nodejs_compat"], limits: { cpuMs: 1_000 } },
-        ),
-        CpuLimitError,
-      );
-      delay.disable();
-      const max = delay.max / 1e6;
-      if (process.env.BUDGET_DEBUG) console.log(isolation, "max event-loop delay", max.toFixed(0), "ms; p99", (delay.percentile(99) / 1e6).toFixed(0));
-      // One 16 MiB call held the host's loop 270-470 ms in isolate mode on this loaded 2-core
-      // machine; in 1 MiB calls the worst delay measured 50-210 ms (p99 45-85 ms), most of it the
-      // machine's other load. The bound is loose for that noise; the sharp check is the host
-      // service's own cap of 1 MiB a call (test/runtime/node/crypto.test.ts).
-      assert.ok(max < 350, `the host's event loop was held for up to ${max.toFixed(0)} ms`);
+      const stall = await longestStall(async () => {
+        await rejectsWith(
+          roomy.call(
+            `import { createHash } from "node:crypto";
+            export default { run() { const big = new Uint8Array(16 << 20); for (;;) createHash("sha512").update(big).digest(); } };`,
+            "run",
+            [],
+            { compatibilityFlags: ["nodejs_compat"], limits: { cpuMs: 1_000 } },
+          ),
+          CpuLimitError,
+        );
+      });
+      // One 16 MiB call held the host's loop 270-470 ms in isolate mode on a loaded 2-core machine;
+      // in 1 MiB calls the worst wall-clock delay measured 50-420 ms, most of it the machine's other
+      // load (four test files and a reviewer's experiments beside it). The host's own CPU between
+      // two turns of its loop is the sharp measure; the wall-clock stall is bounded on top of a
+      // control's. The service's own cap is 1 MiB a call (test/runtime/node/crypto.test.ts).
+      await assertLoopFree(stall, { maxBusyMs: 100, maxStallMs: 250 }, (control) => `${isolation}: the host's thread computed at most ${stall.busyMs.toFixed(0)} ms at a stretch; its loop stalled ${stall.stallMs.toFixed(0)} ms (${control.toFixed(0)} ms with no work)`);
     });
   });
 }

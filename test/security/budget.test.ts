@@ -294,9 +294,9 @@ for (const isolation of [ISOLATION]) {
       // the base every probe waited behind the key generations, for up to seconds.)
       assert.ok(worst < 1_000, `dns.lookup + fs.readFile took up to ${worst.toFixed(0)} ms (median ${median.toFixed(0)} ms) while the sandbox generated keys`);
       await rejectsWith(running, CpuLimitError);
-      // Long before the 60 s wallMs (and, on a quiet machine, before the 32 keys' 1.5-2 s of CPU):
-      // 0.3 s quiet; beside three busy processes 0.6-0.8 s, and 1.6-2.5 s in a niced child.
-      assert.ok(elapsed < (isolation === "process" ? 10_000 : 2_500), `ended after ${elapsed.toFixed(0)} ms`);
+      // Long before the 60 s wallMs: 0.3 s quiet; beside three busy processes 0.6-0.8 s, and
+      // 1.6-2.5 s in a niced child; 2.8 s in a full run beside a reviewer's experiments.
+      assert.ok(elapsed < 10_000, `ended after ${elapsed.toFixed(0)} ms`);
       if (isolation !== "process") {
         // The work stops with the sandbox: keys nobody waits for are not generated.
         const spent = process.cpuUsage(cpuBefore);

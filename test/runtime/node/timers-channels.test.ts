@@ -33,20 +33,26 @@ describe("node:timers", () => {
   it("runs timeouts, intervals and immediates with their arguments, and clears each kind", async () => {
     await sameAsync("order", async (t, _p, log) => {
       await new Promise<void>((done) => {
-        t.setTimeout((a: unknown, b: unknown) => log.push(["timeout", a, b]), 5, 1, 2);
+        // Each kind is started from the one before, so that their order does not depend on how
+        // long a loaded machine takes between them (a 5 ms timeout once ran before an immediate).
         const cleared = t.setTimeout(() => log.push("cleared timeout"), 1);
         t.clearTimeout(cleared);
-        const immediate = t.setImmediate((x: unknown) => log.push(["immediate", x]), "i");
+        let n = 0;
+        const startInterval = () => {
+          const interval = t.setInterval(() => {
+            log.push(["tick", ++n]);
+            if (n === 3) {
+              t.clearInterval(interval);
+              t.setTimeout(done, 20);
+            }
+          }, 10);
+        };
+        const immediate = t.setImmediate((x: unknown) => {
+          log.push(["immediate", x]);
+          t.setTimeout((a: unknown, b: unknown) => (log.push(["timeout", a, b]), startInterval()), 5, 1, 2);
+        }, "i");
         t.clearImmediate(t.setImmediate(() => log.push("cleared immediate")));
         log.push(immediate.hasRef(), immediate.unref().hasRef(), immediate.ref().hasRef());
-        let n = 0;
-        const interval = t.setInterval(() => {
-          log.push(["tick", ++n]);
-          if (n === 3) {
-            t.clearInterval(interval);
-            t.setTimeout(done, 20);
-          }
-        }, 10);
       });
     });
   });
