@@ -564,7 +564,19 @@ export class Sandbox {
    * cpuMs: the watchdog ends it once the total passes the limit.
    */
   chargeHostCpu(ns: number): void {
+    if (!(ns > 0)) return;
     this.services.charge(ns);
+    // Checked now, before the answer that carried the charge reaches the sandbox: a charge that
+    // passes cpuMs ends the call even if the code would return before the watchdog's next look.
+    for (const watcher of [...this.chargeWatchers]) watcher();
+  }
+
+  private readonly chargeWatchers = new Set<() => void>();
+
+  /** Calls `watcher` after each chargeHostCpu(); returns the function that stops it (the watchdog's). */
+  watchCharges(watcher: () => void): () => void {
+    this.chargeWatchers.add(watcher);
+    return () => this.chargeWatchers.delete(watcher);
   }
 
   /** Host service work this sandbox asked for and no invocation waits for any more is not started. */

@@ -54,7 +54,12 @@ export class Watch {
     this.startProcessCpu = processCpuNs();
     this.startWall = performance.now();
     this.arm(Math.min(limits.cpuMs, limits.wallMs, SAMPLE_MIN_MS));
+    this.unwatchCharges = sandbox.watchCharges(() => {
+      if (!this.stopped && this.sandbox.alive && this.cpuMs >= this.limits.cpuMs) this.onExceeded("exceededCpu");
+    });
   }
+
+  private readonly unwatchCharges: () => void;
 
   /**
    * The sandbox's CPU time since the watch began: its isolate's reading, bounded by the process's
@@ -87,6 +92,7 @@ export class Watch {
 
   stop(): { cpuMs: number; wallMs: number } {
     this.stopped = true;
+    this.unwatchCharges();
     if (this.timer !== undefined) clearTimeout(this.timer);
     return { cpuMs: this.cpuMs, wallMs: this.wallMs };
   }

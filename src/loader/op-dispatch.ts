@@ -17,7 +17,7 @@ import { receivedLog } from "./invocation-logs.ts";
 import type { Invocations } from "./invocations.ts";
 import { inSpan } from "./tracing.ts";
 import type { WorkerEgress } from "./worker-egress.ts";
-import { takeStorageAnswer } from "./storage-rows.ts";
+import { takeStorageAnswer, takeStorageErrorCpu } from "./storage-rows.ts";
 
 /** How long a result waits for the posts it says came before it (they are normally already queued). */
 const POSTS_WAIT_MS = 50;
@@ -55,6 +55,11 @@ export class OpDispatch {
       return answer.value;
     };
   }
+
+  /** A failed call of the facet's storage: what it cost the storage process goes to the sandbox's cpuMs. */
+  private readonly storageFailed = (target: object, error: unknown): void => {
+    if (this.storage !== undefined && target === this.storage) this.sandbox.chargeHostCpu(takeStorageErrorCpu(error));
+  };
 
   /**
    * Resolves once every post the sandbox made before a result has reached post(), so that the
@@ -107,7 +112,7 @@ export class OpDispatch {
         let run: (before: () => Promise<void>) => Promise<unknown>;
         try {
           // The runtime calls its storage synchronously; a call made otherwise is counted for every invocation in flight.
-          run = this.peer.admitCall(b, c, d, this.answerOf(undefined));
+          run = this.peer.admitCall(b, c, d, this.answerOf(undefined), this.storageFailed);
         } catch (error) {
           return void this.answer(a, () => Promise.reject(error));
         }
@@ -166,7 +171,7 @@ export class OpDispatch {
     try {
       if (op !== Op.Call) throw new TypeError("Only capability calls can block.");
       if (this.invocations.size === 0) throw new SubrequestLimitError("No invocation is in flight.");
-      const run = this.peer.admitCall(capId, method, payload, this.answerOf(callId));
+      const run = this.peer.admitCall(capId, method, payload, this.answerOf(callId), this.storageFailed);
       return [1, await run(async () => this.invocations.countBlockingCall())];
     } catch (error) {
       return [0, errorForSandbox(error)];

@@ -14,6 +14,21 @@ export function storageAnswer(value: unknown, rowsRead: number, rowsWritten: num
   return [STORAGE_ROWS_TAG, value, rowsRead, rowsWritten, cpuNs];
 }
 
+/**
+ * The own property of an error of FacetStorage's that carries what the failed operation cost the
+ * storage process, in nanoseconds: a string key, so that it crosses to a shard with the error's
+ * other data; taken off before the sandbox sees the error.
+ */
+export const STORAGE_CPU_NS = "isletStorageCpuNs";
+
+/** The CPU a failed storage operation cost (its error's STORAGE_CPU_NS), removed from the error. */
+export function takeStorageErrorCpu(error: unknown): number {
+  if (error === null || typeof error !== "object" || !Object.hasOwn(error, STORAGE_CPU_NS)) return 0;
+  const ns = (error as Record<string, unknown>)[STORAGE_CPU_NS];
+  delete (error as Record<string, unknown>)[STORAGE_CPU_NS];
+  return count(ns);
+}
+
 function count(value: unknown): number {
   return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : 0;
 }

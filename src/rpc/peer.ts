@@ -98,9 +98,16 @@ export class Peer {
    * memoryMb): a sandbox must not make the host hold its memory many times over by calling a slow
    * host function again and again with the same large buffer. Returns the call to run, after
    * `before` (the subrequest count) if given; the arguments count against the budget until it settles.
-   * `answer`, if given, sees the capability and its answer first, and gives back what the sandbox gets.
+   * `answer`, if given, sees the capability and its answer first, and gives back what the sandbox gets;
+   * `failed`, if given, sees the capability and its error first.
    */
-  admitCall(capId: unknown, method: unknown, args: unknown, answer?: (target: object, value: unknown) => unknown): (before?: () => Promise<void>) => Promise<Encoded> {
+  admitCall(
+    capId: unknown,
+    method: unknown,
+    args: unknown,
+    answer?: (target: object, value: unknown) => unknown,
+    failed?: (target: object, error: unknown) => void,
+  ): (before?: () => Promise<void>) => Promise<Encoded> {
     const target = this.table.lookup(capId);
     if (target === undefined) throw new StubDisposedError("This stub was disposed; the capability it pointed to can no longer be called.");
     const meter = { bytes: 0 };
@@ -115,7 +122,13 @@ export class Peer {
     return async (before) => {
       try {
         if (before !== undefined) await before();
-        const value = await this.table.callMember(target, method, decodedArgs);
+        let value: unknown;
+        try {
+          value = await this.table.callMember(target, method, decodedArgs);
+        } catch (error) {
+          failed?.(target, error);
+          throw error;
+        }
         return this.encode(answer === undefined ? value : answer(target, value));
       } finally {
         this.pendingArgBytes -= meter.bytes;

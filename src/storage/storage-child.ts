@@ -543,6 +543,14 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     for (const name of lastCall.keys()) if (!open.has(name)) lastCall.delete(name);
   }
   let reply: object;
+  // The CPU the operation costs this process's thread, charged to the facet's cpuMs by the worker
+  // that runs it, whether it succeeds or fails (a recursive query of seconds was charged nothing:
+  // findings25/01; a failing one neither: findings27/02).
+  const cpuBefore = process.threadCpuUsage();
+  const cpuUs = () => {
+    const used = process.threadCpuUsage(cpuBefore);
+    return used.user + used.system;
+  };
   try {
     if (message.op === "drop") {
       process.send?.(withAlarms({ id: message.id, ok: true, value: drop(message.name) }));
@@ -575,14 +583,11 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     }
     rowsRead = 0;
     const changesBefore = changesOf(storage);
-    // The CPU the operation cost this process's thread, charged to the facet's cpuMs by the worker
-    // that runs it (a recursive query of seconds was charged nothing: findings25/01).
-    const cpuBefore = process.threadCpuUsage();
     const value = run(storage, message.op, message.args);
-    const cpu = process.threadCpuUsage(cpuBefore);
+    const cpu = cpuUs();
     // A facet's deleteAll() deletes its own facets' storage too, at every depth (workerd's does).
     if (message.op === "deleteAll" && facetPath(message.name) !== undefined) dropChildren(message.name);
-    const rows: [number, number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore), cpu.user + cpu.system];
+    const rows: [number, number, number] = [rowsRead, Math.max(0, changesOf(storage) - changesBefore), cpu];
     // Inside a facet's transaction the turn stays open until the transaction ends.
     if (storage.openSpans === 0) await storage.flushed();
     // A facet's new instance starts with abortSpans: its alarm as committed goes along, so an
@@ -594,7 +599,7 @@ process.on("message", async (message: { id: number; name: string; op: string; ar
     open.get(message.name)?.recover();
     const failure = error instanceof Error ? error : new Error(String(error));
     const text = failure.message.length > MAX_MESSAGE_CHARS ? `${failure.message.slice(0, MAX_MESSAGE_CHARS)}… [cut]` : failure.message;
-    reply = { id: message.id, ok: false, error: { name: failure.name, message: text } };
+    reply = { id: message.id, ok: false, error: { name: failure.name, message: text }, cpuUs: cpuUs() };
   }
   process.send?.(withAlarms(reply));
 });

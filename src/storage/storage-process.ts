@@ -15,6 +15,7 @@
 // reads the child's resident memory every SAMPLE_MS while a call runs, and a child past
 // `memoryMb` is killed as at a deadline: the calls in flight fail with StorageMemoryError.
 
+import { STORAGE_CPU_NS } from "../loader/storage-rows.ts";
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -91,7 +92,7 @@ async function residentMb(pid: number): Promise<number | undefined> {
   }
 }
 
-type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number, number] } | { id: number; ok: false; error: { name: string; message: string } }) & { alarms?: [string, number | null][] };
+type Reply = ({ id: number; ok: true; value: unknown; rows?: [number, number, number] } | { id: number; ok: false; error: { name: string; message: string }; cpuUs?: number }) & { alarms?: [string, number | null][] };
 
 /** What a call answered, with the rows it read and wrote and the CPU it cost (storage-child.ts measures them). */
 export interface CountedAnswer {
@@ -193,6 +194,9 @@ export class StorageProcess {
     else {
       const Class = ERROR_CLASSES[message.error.name];
       const error = Class !== undefined ? new Class(message.error.message) : Object.assign(new Error(message.error.message), { name: message.error.name });
+      // What the failed operation cost the storage process: the worker that runs the facet charges
+      // it to the facet's cpuMs, and removes it before the facet sees the error (op-dispatch.ts).
+      if (typeof message.cpuUs === "number" && message.cpuUs > 0) (error as { [STORAGE_CPU_NS]?: number })[STORAGE_CPU_NS] = message.cpuUs * 1000;
       pending.reject(error);
     }
   }

@@ -31,6 +31,18 @@ export class App extends DurableObject {
   balances() { return this.ctx.storage.sql.exec("SELECT name, bal FROM acct ORDER BY name").raw().toArray(); }
   spin() { try { this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"); } catch (error) { return error.name; } }
   touch() { return this.ctx.storage.sql.exec("SELECT 1 AS one").one().one; }
+  multi(n, statements) {
+    // One exec of many statements: charged when it answers, as one operation.
+    const one = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " + n + ") SELECT count(*) AS n FROM c;";
+    return this.ctx.storage.sql.exec(one.repeat(statements)).one().n;
+  }
+  failing(n, times) {
+    // Work that ends in an error, caught: charged all the same (findings27/02).
+    const heavy = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " + n + ") SELECT count(*) AS n FROM c; SELECT * FROM no_such_table;";
+    let failed = 0;
+    for (let i = 0; i < times; i++) { try { this.ctx.storage.sql.exec(heavy); } catch { failed++; } }
+    return failed;
+  }
   count(n, times) {
     let total = 0;
     for (let i = 0; i < times; i++) total += this.ctx.storage.sql.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c", n).one().n;
@@ -145,7 +157,7 @@ test("findings9/02: another tenant's runaway query restarts the storage process 
 });
 
 for (const isolation of ["isolate", "process"] as const) {
-  test(`findings25/01 (${isolation}): a facet's SQL is charged to its cpuMs: ten recursive queries of about 0.3 s each under cpuMs 300 end with CpuLimitError after the first or second, and a small query still answers`, async () => {
+  test(`findings25/01 (${isolation}): a facet's SQL is charged to its cpuMs: ten recursive queries of about 0.3 s each under cpuMs 300 end with CpuLimitError after the first or second; so do one exec of eight and a loop of failing ones; a small query still answers`, async () => {
     const { loader, ns, parent } = setup(5_000, undefined, undefined, isolation);
     try {
       const tenant = parent("tenant");
@@ -158,6 +170,14 @@ for (const isolation of ["isolate", "process"] as const) {
       // Before: all ten ran (about 4 s of the storage process's CPU), charged nothing.
       assert.ok(spent < 1_500, `the storage process spent ${spent} ms of CPU`);
       assert.ok(elapsed < 4_000, `ended after ${elapsed.toFixed(0)} ms`);
+      assert.equal(await tenant.run("spinner", "count", 1_000, 1), 1_000);
+      // findings27/01: a charge that passes cpuMs ends the call at once, even when the code would
+      // return before the watchdog's next look (eight statements in one exec ended ok before).
+      await assert.rejects(tenant.run("spinner", "multi", 600_000, 8), (error: Error) => error.name === "CpuLimitError");
+      // findings27/02: failed operations are charged too (a loop of them ran to wallMs before).
+      const failingStarted = performance.now();
+      await assert.rejects(tenant.run("spinner", "failing", 600_000, 1_000), (error: Error) => error.name === "CpuLimitError");
+      assert.ok(performance.now() - failingStarted < 4_000, "ended by cpuMs, not wallMs");
       assert.equal(await tenant.run("spinner", "count", 1_000, 1), 1_000);
     } finally {
       ns.close();
