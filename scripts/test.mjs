@@ -53,12 +53,16 @@ jobs.sort((a, b) => expected(b) - expected(a) || (keyOf(a) < keyOf(b) ? -1 : 1))
 
 const totals = {};
 const measured = {};
+const cpuSeconds = {};
 let failed = false;
 
 function runJob(job) {
   const started = performance.now();
   const env = { ...process.env, ISLET_ISOLATION: job.isolation };
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./test/clean-exit.ts", "--test", job.file], { stdio: ["ignore", "pipe", "pipe"], env });
+  const command = [process.execPath, "--import", "tsx", "--import", "./test/clean-exit.ts", "--test", job.file];
+  // TEST_CPU=1: each job runs under GNU time, and its CPU (children included) is reported with it.
+  if (process.env.TEST_CPU) command.unshift("/usr/bin/time", "-f", "cpu %U %S");
+  const child = spawn(command[0], command.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (text) => (output += text));
   child.stderr.setEncoding("utf8").on("data", (text) => (output += text));
@@ -75,7 +79,9 @@ function runJob(job) {
       const kept = [];
       for (const line of lines) {
         const summary = /^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/.exec(line);
-        if (summary === null) kept.push(prefix + line);
+        const cpu = /^cpu ([\d.]+) ([\d.]+)$/.exec(line);
+        if (cpu !== null) cpuSeconds[keyOf(job)] = Number(cpu[1]) + Number(cpu[2]);
+        else if (summary === null) kept.push(prefix + line);
         else if (summary[1] === "pass" || summary[1] === "fail" || summary[1] === "skipped") mode[summary[1]] += Number(summary[2]);
       }
       if (code !== 0) {
@@ -83,7 +89,8 @@ function runJob(job) {
         failed = true;
         kept.push(`${prefix}# FAILED: ${job.file} (exit ${code})`);
       }
-      kept.push(`${prefix}# ${job.file}: ${seconds.toFixed(1)} s`);
+      const used = cpuSeconds[keyOf(job)];
+      kept.push(`${prefix}# ${job.file}: ${seconds.toFixed(1)} s${used === undefined ? "" : `, ${used.toFixed(1)} s of CPU`}`);
       process.stdout.write(kept.join("\n") + "\n");
       resolve();
     }),
@@ -105,6 +112,10 @@ for (const [isolation, mode] of Object.entries(totals)) {
   console.log(`# ${mode.files} files, isolation "${isolation}": ${mode.failedFiles === 0 ? "passed" : `FAILED (${mode.failedFiles} files)`}`);
 }
 console.log(`# ${jobs.length} jobs, ${SLOTS} at a time: ${((performance.now() - started) / 1000).toFixed(1)} s, ${failed ? "FAILED" : "passed"}`);
+if (process.env.TEST_CPU) {
+  const top = Object.entries(cpuSeconds).sort(([, a], [, b]) => b - a);
+  console.log(`# CPU: ${top.reduce((sum, [, s]) => sum + s, 0).toFixed(0)} s in all; most: ${top.slice(0, 25).map(([key, s]) => `${key} ${s.toFixed(0)}`).join(", ")}`);
+}
 if (record) {
   const sorted = Object.fromEntries(Object.entries(measured).sort(([, a], [, b]) => b - a));
   writeFileSync(DURATIONS, JSON.stringify(sorted, null, 2) + "\n");
