@@ -423,8 +423,13 @@ function findMethod(receiver: object, method: string): ((...args: unknown[]) => 
   return fn as (...args: unknown[]) => unknown;
 }
 
+/** The invocation that made each loopback call in flight (ctx.exports): its waitUntil work is that invocation's. */
+const loopbackCallers = new Map<number, number>();
+
 /** Work invocation `invocationId` stays in flight (and watched) for after its answer. */
 function addWaitUntil(invocationId: number, promise: Promise<unknown>): void {
+  // A loopback call's work belongs to the host's invocation that made it: only those stay in flight.
+  invocationId = MapPrototypeGet(loopbackCallers, invocationId) ?? invocationId;
   let list = MapPrototypeGet(waitUntils, invocationId);
   if (list === undefined) MapPrototypeSet(waitUntils, invocationId, (list = []));
   ArrayPrototypePush(list, PromisePrototypeThen(PromiseResolve(promise), undefined, reportUncaught));
@@ -645,9 +650,12 @@ function loopbackStub(entry: string, props: unknown, specialise: (options?: { pr
       }
       return async (...args: unknown[]) => {
         const id = loopbackIds--;
+        const caller = currentInvocation();
+        if (caller > 0) MapPrototypeSet(loopbackCallers, id, caller);
         try {
           return await run(id, entry, key, args, props, false);
         } finally {
+          MapPrototypeDelete(loopbackCallers, id);
           MapPrototypeDelete(waitUntils, id);
         }
       };
@@ -665,6 +673,8 @@ async function loopbackFetch(entry: string, props: unknown, input: unknown, init
   const { Request, Response } = web();
   const request = new Request(input as never, init as never);
   const id = loopbackIds--;
+  const caller = currentInvocation();
+  if (caller > 0) MapPrototypeSet(loopbackCallers, id, caller);
   try {
     const ctx = createContext(id, props);
     const { receiver, handlerStyle } = instantiate(entry, ctx);
@@ -674,6 +684,7 @@ async function loopbackFetch(entry: string, props: unknown, input: unknown, init
     if (!(response instanceof Response)) throw new TypeError("The fetch handler must return a Response.");
     return response;
   } finally {
+    MapPrototypeDelete(loopbackCallers, id);
     MapPrototypeDelete(waitUntils, id);
   }
 }

@@ -95,12 +95,17 @@ test("ctx.exports gives loopback stubs to the worker's own entrypoints", async (
   assert.deepEqual(await ep.run(), [8, 9]);
 });
 
-test("ctx.exports stubs have fetch() as a service binding's: a Request to the entrypoint's fetch handler (an object of handlers gets env and ctx), its Response back; connect() is a named TypeError", async () => {
+test("ctx.exports stubs have fetch() as a service binding's: a Request to the entrypoint's fetch handler (an object of handlers gets env and ctx), its Response back, its waitUntil the caller's; connect() is a named TypeError", async () => {
+  const notes: string[] = [];
   const ep = loader.load(
     js(
       `import { WorkerEntrypoint } from "cloudflare:workers";
       export class Api extends WorkerEntrypoint {
-        async fetch(request) { return new Response(request.method + " " + new URL(request.url).pathname + " " + (await request.text()) + " " + this.ctx.props.tag, { status: 201, headers: { "x-from": "Api" } }); }
+        async fetch(request) {
+          // Work after the answer stays in flight with the caller's invocation (it was dropped).
+          this.ctx.waitUntil(scheduler.wait(30).then(() => this.env.note("waited")));
+          return new Response(request.method + " " + new URL(request.url).pathname + " " + (await request.text()) + " " + this.ctx.props.tag, { status: 201, headers: { "x-from": "Api" } });
+        }
       }
       export const Plain = { run() { return 1; } };
       export default {
@@ -117,10 +122,12 @@ test("ctx.exports stubs have fetch() as a service binding's: a Request to the en
           return out;
         }
       }`,
-      { env: { greeting: "hi" } },
+      { env: { greeting: "hi", note: (text: string) => void notes.push(text) } },
     ),
   ).getEntrypoint("Caller") as any;
   assert.deepEqual(await ep.run(), [201, "Api", "POST /items b p", "hi q function", 'TypeError: The entrypoint "Plain" has no fetch() handler.', "TypeError"]);
+  for (let i = 0; i < 50 && notes.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(notes, ["waited"]);
 });
 
 test("an entrypoint is not thenable and calls are independent", async () => {
