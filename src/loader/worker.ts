@@ -317,7 +317,13 @@ export class Worker {
     const encodedProps = this.peer.encode(props ?? {});
     let answer: SocketAnswer | undefined;
     let succeeded = false;
+    // The call's answer comes when the handler returns; the socket stays open until its invocation
+    // ends, waitUntil work included (a handler that wrote from waitUntil lost all but its first
+    // write: the caller's end was shut at the answer).
+    let ended!: () => void;
+    const finished = new Promise<void>((resolve) => (ended = resolve));
     const release = () => {
+      ended();
       if (answer === undefined) return;
       // The handler failed with the socket open: the caller's end fails with its error rather than ends.
       if (!succeeded) socket.abandon?.();
@@ -338,6 +344,7 @@ export class Worker {
       },
       release,
     );
+    await finished;
   }
 
   /** What the stream of a response body the sandbox streams needs of this worker. */

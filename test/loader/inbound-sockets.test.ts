@@ -65,6 +65,19 @@ export class Reader extends WorkerEntrypoint {
     ended = true;
   }
 }
+// Returns at once and writes from ctx.waitUntil: the socket stays open until that work ends.
+export class Later extends WorkerEntrypoint {
+  async connect(socket) {
+    const writer = socket.writable.getWriter();
+    this.ctx.waitUntil((async () => {
+      for (let i = 0; i < 10; i++) {
+        await writer.write(new TextEncoder().encode("<" + i + ">"));
+        await scheduler.wait(5);
+      }
+      await writer.close();
+    })());
+  }
+}
 // Waits for ever (until the worker is disposed, or killed).
 export class Hang extends WorkerEntrypoint {
   async connect(socket) {
@@ -121,6 +134,18 @@ for (const isolation of modes) {
     };
     after(async () => {
       for (const loader of loaders) await loader.close();
+    });
+
+    test("a handler that returns at once and writes from ctx.waitUntil: the socket stays open until that work ends (all 10 writes arrive)", async () => {
+      const socket = make().load(code()).getEntrypoint("Later").connect("later.test:1");
+      const reader = socket.readable.getReader();
+      let text = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      assert.equal(text, "<0><1><2><3><4><5><6><7><8><9>");
     });
 
     test("an echo handler returns 8 MiB intact while it is being sent", async () => {
@@ -229,6 +254,9 @@ for (const isolation of modes) {
 
     test("the entrypoint's wallMs bounds the handler's invocation", async () => {
       const worker = make().load(code());
+      // The worker (and its shard) started first: a niced child's start beside a CPU hog took
+      // seconds, which are not the handler's.
+      await (worker.getEntrypoint() as any).written();
       const started = performance.now();
       const socket = worker.getEntrypoint("Hang", { limits: { wallMs: 200 } }).connect();
       const error = await socket.closed.then(() => undefined, (e: unknown) => e);
