@@ -665,10 +665,16 @@ export class Sandbox {
 
   /** Since when some killed isolate of this thread has still been running (undefined: none is). */
   private static killedSince: number | undefined;
+  /** This process's CPU time (µs) at killedSince. */
+  private static killedSinceCpuUs = 0;
 
   private static countKilled(n: number): void {
     if (n <= 0) return;
-    if (Sandbox.killedUnsettled === 0) Sandbox.killedSince = performance.now();
+    if (Sandbox.killedUnsettled === 0) {
+      Sandbox.killedSince = performance.now();
+      const { user, system } = process.cpuUsage();
+      Sandbox.killedSinceCpuUs = user + system;
+    }
     Sandbox.killedUnsettled += n;
   }
 
@@ -676,10 +682,15 @@ export class Sandbox {
    * How long some isolate of this thread has kept running after its kill (0: none is). V8 checks
    * for termination only between steps of a built-in: one long step (a BigInt's decimal string, a
    * huge RegExp's compilation, lastIndexOf's search) runs to its end, seconds or minutes, uncharged.
-   * Process isolation replaces a child in that state (shard/pool.ts).
+   * Process isolation replaces a child in that state (shard/pool.ts). Counted as the smaller of the
+   * time since and the CPU this process used since, which bounds what the killed isolate ran: a
+   * child starved of CPU (niced, beside busy processes) whose kill was still finishing a 12 MB
+   * JSON.parse was replaced by the clock alone, its neighbours restarted with it.
    */
   static killedRunningMs(): number {
-    return Sandbox.killedSince === undefined ? 0 : performance.now() - Sandbox.killedSince;
+    if (Sandbox.killedSince === undefined) return 0;
+    const { user, system } = process.cpuUsage();
+    return Math.min(performance.now() - Sandbox.killedSince, (user + system - Sandbox.killedSinceCpuUs) / 1000);
   }
 
   /** Resolves once no killed isolate of this thread is still running an operation. */

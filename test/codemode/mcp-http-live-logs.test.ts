@@ -155,8 +155,14 @@ test("tools/call is an event stream for a client that accepts one, JSON for one 
   assert.match(list.headers.get("content-type") ?? "", /^application\/json/);
   assert.equal(((await list.json()) as { result: { tools: unknown[] } }).result.tools.length, 2);
 
-  const tooLarge = await fetch(url, { method: "POST", headers: { ...headers, accept: "application/json, text/event-stream" }, body: JSON.stringify({ ...call, params: { ...call.params, arguments: { code: "x".repeat(5 * 1024 * 1024) } } }) });
-  assert.equal(tooLarge.status, 413);
+  // Refused by its declared length, before it is read: the 413 is sent and the connection closed,
+  // so a client still writing its 5 MiB may see the closed socket (EPIPE) before the answer (it did
+  // once beside a CPU hog).
+  const tooLarge = await fetch(url, { method: "POST", headers: { ...headers, accept: "application/json, text/event-stream" }, body: JSON.stringify({ ...call, params: { ...call.params, arguments: { code: "x".repeat(5 * 1024 * 1024) } } }) }).then(
+    (response) => response.status,
+    (error: { cause?: { code?: string } }) => error.cause?.code,
+  );
+  assert.ok(tooLarge === 413 || tooLarge === "EPIPE" || tooLarge === "ECONNRESET", `answered ${tooLarge}`);
 });
 
 test("a client that goes away while execute streams cancels the execution", async () => {

@@ -149,10 +149,10 @@ for (const isolation of [ISOLATION]) {
       });
       // One 16 MiB call held the host's loop 270-470 ms in isolate mode on a loaded 2-core machine;
       // in 1 MiB calls the worst wall-clock delay measured 50-420 ms, most of it the machine's other
-      // load (four test files and a reviewer's experiments beside it). The host's own CPU between
+      // load (four test files and a reviewer's experiments, or a CPU hog, beside it). The host's own CPU between
       // two turns of its loop is the sharp measure; the wall-clock stall is bounded on top of a
       // control's. The service's own cap is 1 MiB a call (test/runtime/node/crypto.test.ts).
-      await assertLoopFree(stall, { maxBusyMs: 100, maxStallMs: 250 }, (control) => `${isolation}: the host's thread computed at most ${stall.busyMs.toFixed(0)} ms at a stretch; its loop stalled ${stall.stallMs.toFixed(0)} ms (${control.toFixed(0)} ms with no work)`);
+      await assertLoopFree(stall, { maxBusyMs: 100, maxStallMs: 500 }, (control) => `${isolation}: the host's thread computed at most ${stall.busyMs.toFixed(0)} ms at a stretch; its loop stalled ${stall.stallMs.toFixed(0)} ms (${control.toFixed(0)} ms with no work)`);
     });
   });
 }
