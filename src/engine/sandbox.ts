@@ -16,6 +16,11 @@ const HEAP_CHECK_CPU_NS = 1_000_000n;
 
 export type DeathReason = "exceededCpu" | "exceededMemory" | "exceededWall" | "canceled";
 export type PostHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => void;
+/** CPU a process may use after a kill before its killed isolate counts as a runaway (killedRunningMs). */
+const RUNAWAY_CPU_MS = 3_000;
+/** How long a killed isolate may run on, however little CPU it gets, before it counts as a runaway. */
+const RUNAWAY_WALL_MS = 15_000;
+
 /** Answers a blocking post: [1, value] or [0, error record]; the isolate waits for it. `d`: the invocation the runtime says made it. */
 export type BlockingHandler = (op: number, a: unknown, b: unknown, c: unknown, d: unknown) => Promise<[number, unknown]>;
 
@@ -679,18 +684,21 @@ export class Sandbox {
   }
 
   /**
-   * How long some isolate of this thread has kept running after its kill (0: none is). V8 checks
-   * for termination only between steps of a built-in: one long step (a BigInt's decimal string, a
-   * huge RegExp's compilation, lastIndexOf's search) runs to its end, seconds or minutes, uncharged.
-   * Process isolation replaces a child in that state (shard/pool.ts). Counted as the smaller of the
-   * time since and the CPU this process used since, which bounds what the killed isolate ran: a
-   * child starved of CPU (niced, beside busy processes) whose kill was still finishing a 12 MB
-   * JSON.parse was replaced by the clock alone, its neighbours restarted with it.
+   * How long some isolate of this thread has kept running after its kill, once that counts as a
+   * runaway (0: none is, or not yet). V8 checks for termination only between steps of a built-in:
+   * one long step (a BigInt's decimal string, a huge RegExp's compilation, lastIndexOf's search)
+   * runs to its end, seconds or minutes, uncharged. Process isolation replaces a child in that
+   * state (shard/host-requests.ts). A runaway is one whose process has used RUNAWAY_CPU_MS of CPU
+   * since the kill, or that has run RUNAWAY_WALL_MS: the clock alone (5 s) replaced a child
+   * starved of CPU (niced, beside busy processes) whose kill was finishing a deeply nested
+   * JSON.parse, its neighbours restarted with it; CPU alone let a starved runaway run past 20 s.
    */
   static killedRunningMs(): number {
     if (Sandbox.killedSince === undefined) return 0;
     const { user, system } = process.cpuUsage();
-    return Math.min(performance.now() - Sandbox.killedSince, (user + system - Sandbox.killedSinceCpuUs) / 1000);
+    const cpuMs = (user + system - Sandbox.killedSinceCpuUs) / 1000;
+    const wallMs = performance.now() - Sandbox.killedSince;
+    return cpuMs >= RUNAWAY_CPU_MS || wallMs >= RUNAWAY_WALL_MS ? wallMs : 0;
   }
 
   /** Resolves once no killed isolate of this thread is still running an operation. */

@@ -177,7 +177,9 @@ for (const isolation of modes) {
         await assert.rejects(within(call, 2_000, "the call's rejection"), { name: "AbortError" });
         const ms = performance.now() - t0;
         assert.ok(ms < 250, `rejected ${ms.toFixed(1)} ms after abort()`);
-        assert.deepEqual(await within(report, 5_000, "the handler's report"), { before: false, event: "abort", aborted: true, reason: "AbortError", isDOMException: true });
+        // (The report itself may take seconds: a process child runs niced, and beside a CPU hog its
+        // handler waited more than 5 s for a core.)
+        assert.deepEqual(await within(report, 15_000, "the handler's report"), { before: false, event: "abort", aborted: true, reason: "AbortError", isDOMException: true });
         assert.equal(await worker.getEntrypoint<{ handled(): Promise<number> }>().handled(), 1, "the same sandbox answers");
 
         // A signal aborted before the call: rejected with its reason, and the handler is not called.
@@ -232,9 +234,9 @@ for (const isolation of modes) {
         await sleep(100);
         controller.abort();
         await assert.rejects(within(next, 2_000, "the read's rejection"), { name: "AbortError" });
-        assert.deepEqual(await within(report, 5_000, "the handler's report"), { aborted: true, reason: "AbortError" });
+        assert.deepEqual(await within(report, 15_000, "the handler's report"), { aborted: true, reason: "AbortError" });
         // The worker's body is cancelled in the sandbox.
-        assert.equal(await within(cancel, 5_000, "the body's cancel()"), "the body's cancel()");
+        assert.equal(await within(cancel, 15_000, "the body's cancel()"), "the body's cancel()");
       } finally {
         await loader.close();
       }

@@ -26,8 +26,6 @@ import type { ShardSettings } from "./pool.ts";
 import { errorFromWire, errorToWire, type CodeMessage, type ShardResponseRecord, type WireError } from "./protocol.ts";
 import type { RemoteWorker } from "./remote-worker.ts";
 
-/** How long a killed sandbox may run on in a child process before the child is replaced. */
-const RUNAWAY_KILLED_MS = 5_000;
 
 /** A value getCode (or validating its result) threw: the shard hands it back and the caller gets this very object. */
 class HostThrown {
@@ -117,10 +115,10 @@ export class HostRequests implements ShardRequestHandler {
       case "beat":
         conn.ready = true;
         if (Array.isArray(payload) && typeof payload[0] === "number" && typeof payload[1] === "number") conn.stats = { liveWorkers: payload[0], warmSandboxes: payload[1] };
-        // A child whose killed sandbox has run on past RUNAWAY_KILLED_MS inside one built-in step
+        // A child whose killed sandbox runs on inside one built-in step (Sandbox.killedRunningMs)
         // (findings8/01, 03, 08, 10: minutes of CPU, and an exit that hung) is replaced: its other
         // workers fail as after any crash of their process and start again in the new one.
-        if (this.pool.kind.replaceRunaway && Array.isArray(payload) && typeof payload[2] === "number" && payload[2] > RUNAWAY_KILLED_MS) {
+        if (this.pool.kind.replaceRunaway && Array.isArray(payload) && typeof payload[2] === "number" && payload[2] > 0) {
           conn.kill(this.pool.kind.lostError(`A sandbox killed ${Math.round(payload[2] / 1000)} s earlier was still running in the ${conn.label}, inside one step of a built-in that V8 does not interrupt: the process was replaced and its pending calls were lost.`));
         }
         return;
