@@ -100,7 +100,9 @@ for (const isolation of modes) {
       // change, in every mode, the longest gap was 1-2 s here, most of this time).
       assert.ok(tookMs > 500, `the loads took only ${tookMs.toFixed(0)} ms: too little to show anything`);
       assert.ok(gapMs < 300, `the host's event loop was held ${gapMs.toFixed(0)} ms while the loads (${tookMs.toFixed(0)} ms) were prepared`);
-      assert.ok(slowestPingMs < 400, `a neighbour's call waited ${slowestPingMs.toFixed(0)} ms`);
+      // (In process isolation the neighbour runs in a niced child: beside a CPU hog its calls waited
+      // 430 ms for a core, however free the host's loop.)
+      assert.ok(slowestPingMs < (isolation === "process" ? 1_500 : 400), `a neighbour's call waited ${slowestPingMs.toFixed(0)} ms`);
       assert.ok(pings >= 5, `the neighbour answered only ${pings} calls in ${tookMs.toFixed(0)} ms`);
     } finally {
       await loader.close();

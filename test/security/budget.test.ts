@@ -224,7 +224,8 @@ for (const isolation of [ISOLATION]) {
       if (process.env.BUDGET_DEBUG) console.log(isolation, "live memory grew", (grown / 2 ** 20).toFixed(1), "MiB");
       // Each answer stayed reachable from the sandbox's death promise (a Promise.race on it per
       // call) until the sandbox died: 300 MB here.
-      assert.ok(grown < 32 * 2 ** 20, `live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+      // (39 MiB once in a thread shard beside a CPU hog: a collection that had not caught up.)
+      assert.ok(grown < 64 * 2 ** 20, `live memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
     });
 
     attack("100,000 host calls fired at once into a host function that never answers: SubrequestLimitError, and the host saw only the first 1,000", async () => {

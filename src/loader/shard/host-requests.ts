@@ -27,6 +27,12 @@ import { errorFromWire, errorToWire, type CodeMessage, type ShardResponseRecord,
 import type { RemoteWorker } from "./remote-worker.ts";
 
 
+/**
+ * The least run-on a shard reports as a runaway (Sandbox.killedRunningMs: 3 s of its process's CPU,
+ * on two cores at least 1.5 s of time, or 15 s): a smaller figure is not a runaway report.
+ */
+const MIN_RUNAWAY_MS = 1_000;
+
 /** A value getCode (or validating its result) threw: the shard hands it back and the caller gets this very object. */
 class HostThrown {
   constructor(readonly value: unknown) {}
@@ -118,7 +124,7 @@ export class HostRequests implements ShardRequestHandler {
         // A child whose killed sandbox runs on inside one built-in step (Sandbox.killedRunningMs)
         // (findings8/01, 03, 08, 10: minutes of CPU, and an exit that hung) is replaced: its other
         // workers fail as after any crash of their process and start again in the new one.
-        if (this.pool.kind.replaceRunaway && Array.isArray(payload) && typeof payload[2] === "number" && payload[2] > 0) {
+        if (this.pool.kind.replaceRunaway && Array.isArray(payload) && typeof payload[2] === "number" && payload[2] >= MIN_RUNAWAY_MS) {
           conn.kill(this.pool.kind.lostError(`A sandbox killed ${Math.round(payload[2] / 1000)} s earlier was still running in the ${conn.label}, inside one step of a built-in that V8 does not interrupt: the process was replaced and its pending calls were lost.`));
         }
         return;
