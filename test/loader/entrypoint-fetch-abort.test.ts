@@ -156,9 +156,12 @@ for (const isolation of modes) {
               export default {
                 async fetch(request, env) {
                   handled++;
-                  await env.started();
+                  // Listening before the host is told: in a child slow to get a core, the abort
+                  // could land before a listener added after env.started(), which then never fired.
                   const before = request.signal.aborted;
-                  const event = await new Promise((resolve) => request.signal.addEventListener("abort", (e) => resolve(e.type)));
+                  const aborted = new Promise((resolve) => request.signal.addEventListener("abort", (e) => resolve(e.type)));
+                  await env.started();
+                  const event = await aborted;
                   const reason = request.signal.reason;
                   await env.report({ before, event, aborted: request.signal.aborted, reason: reason?.name, isDOMException: reason instanceof DOMException });
                   return new Response("too late");
