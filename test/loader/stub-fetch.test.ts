@@ -71,8 +71,11 @@ export class Spin extends WorkerEntrypoint {
   fetch() { for (;;) {} }
 }
 // Waits for its caller to give up.
+let waiting = 0;
 export class Wait extends WorkerEntrypoint {
+  waiting() { return waiting; }
   fetch(request) {
+    waiting++;
     return new Promise((resolve) => {
       request.signal.addEventListener("abort", () => {
         aborted.push(String(request.signal.reason && request.signal.reason.name));
@@ -165,7 +168,9 @@ export default class extends WorkerEntrypoint {
   async abort() {
     const controller = new AbortController();
     const pending = this.env.WAIT.fetch("https://wait.test/", { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Aborted once the callee's handler listens (a fixed 100 ms was not enough for a niced child
+    // beside a CPU hog: the abort came before the handler ran).
+    while ((await this.env.WAIT.waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort();
     return await pending.then(() => "answered", describe);
   }
